@@ -1,0 +1,221 @@
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// TLS is the TLS material for one server, as given by VAULT_CACERT,
+// VAULT_CLIENT_CERT, VAULT_CLIENT_KEY and their Nomad/Consul twins.
+type TLS struct {
+	CACert     string // PEM file with the CA(s) to trust; empty = system pool
+	ClientCert string // PEM file with the client certificate
+	ClientKey  string // PEM file with the client key
+	ServerName string // overrides the name checked in the server certificate
+	// InsecureSkipVerify disables server certificate checks. Tests only.
+	InsecureSkipVerify bool
+}
+
+// Config builds a *tls.Config; nil when no TLS setting is given.
+func (t TLS) Config() (*tls.Config, error) {
+	if t == (TLS{}) {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+	if t.CACert != "" {
+		pem, err := os.ReadFile(t.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("could not read CA certificate: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("could not read CA certificate %s: no PEM certificate in it", t.CACert)
+		}
+		c.RootCAs = pool
+	}
+	if (t.ClientCert == "") != (t.ClientKey == "") {
+		return nil, errors.New("client certificate and client key must be given together")
+	}
+	if t.ClientCert != "" {
+		pair, err := tls.LoadX509KeyPair(t.ClientCert, t.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("could not load client certificate %s: %w", t.ClientCert, err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+// Client talks to one server.
+type Client struct {
+	Name        string // "Vault", "Nomad" or "Consul": used in errors
+	Addr        string // base URL, e.g. https://vault.cern.ch:8200
+	TokenHeader string // X-Vault-Token, X-Nomad-Token, X-Consul-Token
+	Token       secret.String
+	HTTP        *http.Client
+}
+
+// New returns a client for the server at addr with the given TLS material.
+func New(name, addr, tokenHeader string, t TLS, timeout time.Duration) (*Client, error) {
+	u, err := url.Parse(addr)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("invalid %s address %q: want http(s)://host:port", name, addr)
+	}
+	tc, err := t.Config()
+	if err != nil {
+		return nil, fmt.Errorf("%s TLS: %w", name, err)
+	}
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+		TLSClientConfig:     tc,
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	return &Client{
+		Name:        name,
+		Addr:        strings.TrimRight(addr, "/"),
+		TokenHeader: tokenHeader,
+		HTTP:        &http.Client{Transport: tr, Timeout: timeout},
+	}, nil
+}
+
+// WithToken returns a copy of c that sends token.
+func (c *Client) WithToken(token secret.String) *Client {
+	cp := *c
+	cp.Token = token
+	return &cp
+}
+
+// Error is a failed call: the server could not be reached, or it answered
+// with a non-2xx status.
+type Error struct {
+	Server  string // "Vault"
+	Addr    string
+	Method  string
+	Path    string // without query
+	Status  int    // 0 when unreachable
+	Errors  []string
+	Err     error // transport error when unreachable
+	Request string
+}
+
+func (e *Error) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("%s at %s is unreachable: %v", e.Server, e.Addr, e.Err)
+	}
+	msg := strings.Join(e.Errors, "; ")
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("%s %s %s: %d: %s", e.Server, e.Method, e.Path, e.Status, msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Unreachable reports whether err is a failure to reach a server.
+func Unreachable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == 0
+}
+
+// StatusOf returns the HTTP status of err, or 0.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// Do sends a request with in (if not nil) as the JSON body and decodes a JSON
+// answer into out (if not nil). A 404 with an empty body, as Vault gives for
+// a missing object, is an *Error with Status 404.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	_, err := c.DoHeader(ctx, method, path, in, out)
+	return err
+}
+
+// DoHeader is Do that also returns the response header (Nomad and Consul
+// put their index there).
+func (c *Client) DoHeader(ctx context.Context, method, path string, in, out any) (http.Header, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("could not encode request to %s %s: %w", c.Name, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Addr+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("could not build request to %s: %w", c.Name, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !c.Token.Empty() {
+		req.Header.Set(c.TokenHeader, c.Token.Reveal())
+	}
+	cleanPath, _, _ := strings.Cut(path, "?")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Err: err}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.Header, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Status: resp.StatusCode, Errors: errorMessages(data)}
+	}
+	if out != nil && len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.Header, fmt.Errorf("could not decode answer of %s %s %s: %w", c.Name, method, cleanPath, err)
+		}
+	}
+	return resp.Header, nil
+}
+
+// errorMessages extracts the messages of Vault's {"errors":[...]} or takes
+// Nomad's and Consul's plain-text bodies, cut to a sane length.
+func errorMessages(data []byte) []string {
+	var v struct {
+		Errors []string `json:"errors"`
+	}
+	if json.Unmarshal(data, &v) == nil && len(v.Errors) > 0 {
+		return v.Errors
+	}
+	s := strings.TrimSpace(string(data))
+	if len(s) > 500 {
+		s = s[:500] + "..."
+	}
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

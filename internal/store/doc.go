@@ -1,0 +1,10 @@
+// Package store keeps alilogin's per-profile Record: in the OS keyring
+// (Secret Service, Keychain, Windows Credential Manager, through
+// zalando/go-keyring behind a wrapper with a timeout) or, when no keyring
+// is reachable or an item is too large for it, in a 0600 file written
+// atomically in a 0700 directory under the user state directory.
+//
+// The Record's secrets are secret.String, which redact themselves in JSON;
+// the backends serialise them through an explicit wire form, so a Record
+// printed or logged by mistake never shows a token.
+package store

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"time"
+
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// Record is everything alilogin keeps for one profile: one record per
+// profile, in the OS keyring or in the file store. It is written by
+// `alilogin login` and by the renewal chain, read by token/env/exec/status,
+// and deleted by logout.
+type Record struct {
+	Version int    `json:"version"` // RecordVersion
+	Profile string `json:"profile"`
+
+	// Identity, for status.
+	User    string   `json:"user"`  // the user claim (cern_upn)
+	Roles   []string `json:"roles"` // the roles claim
+	Issuer  string   `json:"issuer"`
+	Subject string   `json:"subject"`
+
+	// OIDC session.
+	RefreshToken secret.String `json:"-"`
+	IDTokenExp   time.Time     `json:"id_token_exp"`
+
+	Vault  *Token `json:"vault,omitempty"`
+	Nomad  *Token `json:"nomad,omitempty"`
+	Consul *Token `json:"consul,omitempty"`
+
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// RecordVersion is the format version written by this build.
+const RecordVersion = 1
+
+// Token is one credential with what is needed to renew or revoke it.
+type Token struct {
+	Secret    secret.String `json:"-"`
+	Accessor  string        `json:"accessor,omitempty"` // Vault token accessor, Nomad/Consul accessor id
+	LeaseID   string        `json:"lease_id,omitempty"` // Vault lease of a Nomad/Consul token
+	Renewable bool          `json:"renewable"`
+	Policies  []string      `json:"policies,omitempty"`
+	IssuedAt  time.Time     `json:"issued_at"`
+	ExpiresAt time.Time     `json:"expires_at"`
+	// MaxExpiresAt is when the lease or token can no longer be renewed
+	// (zero when unknown).
+	MaxExpiresAt time.Time `json:"max_expires_at,omitzero"`
+}
+
+// ValidFor reports whether the token exists and is valid for longer than
+// d at now.
+func (t *Token) ValidFor(now time.Time, d time.Duration) bool {
+	return t != nil && !t.Secret.Empty() && t.ExpiresAt.Sub(now) > d
+}

@@ -1,0 +1,201 @@
+package teststack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// BinDir is where the server binaries are looked up.
+func BinDir() string {
+	if d := os.Getenv("ALILOGIN_STACK_BIN"); d != "" {
+		return d
+	}
+	if c := os.Getenv("ALILOGIN_STACK_CACHE"); c != "" {
+		return filepath.Join(c, "bin")
+	}
+	base := os.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(base, "alilogin-stack", "bin")
+}
+
+// Bin returns the path of a server binary ("vault", "nomad", "consul",
+// "hydra"), or an error that says how to build it.
+func Bin(name string) (string, error) {
+	p := filepath.Join(BinDir(), name)
+	if st, err := os.Stat(p); err != nil || st.IsDir() {
+		return "", fmt.Errorf("%s binary not found at %s; build the stack with tools/stack/build.sh (make stack)", name, p)
+	}
+	return p, nil
+}
+
+// FreePort returns a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePorts returns n distinct free ports.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// proc is one server process.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	logFile *os.File
+	done    chan struct{}
+	err     error
+	once    sync.Once
+}
+
+// startProc starts bin with args and env in its own process group, its
+// output going to dir/<name>.log.
+func startProc(name, dir, bin string, args, env []string) (*proc, error) {
+	logPath := filepath.Join(dir, name+".log")
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = f
+	cmd.Stderr = f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Pdeathsig follows the thread that started the child: keep it alive.
+	runtime.LockOSThread()
+	err = cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("could not start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, logPath: logPath, logFile: f, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// exited reports whether the process has ended.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the group, then SIGKILL after a grace period.
+func (p *proc) stop() {
+	p.once.Do(func() {
+		pgid := p.cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			<-p.done
+		}
+		// Children that outlived the leader.
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		p.logFile.Close()
+	})
+}
+
+// kill stops the process at once (for fault tests).
+func (p *proc) kill() {
+	p.once.Do(func() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+		p.logFile.Close()
+	})
+}
+
+// tail returns the last n bytes of the log.
+func (p *proc) tail(n int64) string {
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	if st != nil && st.Size() > n {
+		_, _ = f.Seek(-n, io.SeekEnd)
+	}
+	b, _ := io.ReadAll(f)
+	return string(b)
+}
+
+// waitFor polls check until it returns nil, the process dies, or the
+// context ends. The error names the server and shows the log's tail.
+func (p *proc) waitFor(ctx context.Context, what string, check func(context.Context) error) error {
+	var last error
+	for {
+		if p.exited() {
+			return fmt.Errorf("%s exited before %s (%v); log:\n%s", p.name, what, p.err, p.tail(4000))
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		last = check(cctx)
+		cancel()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: timed out waiting for %s: %v; log:\n%s", p.name, what, errors.Join(ctx.Err(), last), p.tail(4000))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// runOut runs a short command and returns its combined output.
+func runOut(ctx context.Context, env []string, bin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var b bytes.Buffer
+	cmd.Stdout = &b
+	cmd.Stderr = &b
+	err := cmd.Run()
+	return b.String(), err
+}
