@@ -1,0 +1,18 @@
+// Command broker keeps Vault, Nomad and Consul in line with the profiles
+// declared in policies/: validate, plan, apply and explain once, or serve
+// to keep them matched. See docs/admin-guide.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &cmdEnv{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
