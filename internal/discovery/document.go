@@ -1,0 +1,107 @@
+package discovery
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Version is the document version this code writes and understands.
+const Version = 1
+
+// Path is where a broker serves the document.
+const Path = "/v1/discovery"
+
+// Document is the discovery document.
+type Document struct {
+	Version  int       `json:"version"`
+	SSO      SSO       `json:"sso"`
+	Vault    Vault     `json:"vault"`
+	Nomad    Server    `json:"nomad"`
+	Consul   Server    `json:"consul"`
+	Profiles []Profile `json:"profiles"`
+}
+
+// SSO is the OpenID Connect provider and the claims alilogin reads.
+type SSO struct {
+	Issuer     string `json:"issuer"`
+	ClientID   string `json:"client_id"`
+	RolesClaim string `json:"roles_claim"` // claim name or JSON pointer
+	UserClaim  string `json:"user_claim"`
+}
+
+// Vault is where Vault is and the mounts of the JWT auth method and the
+// nomad and consul secrets engines.
+type Vault struct {
+	Addr        string `json:"addr"`
+	JWTMount    string `json:"jwt_mount"`
+	NomadMount  string `json:"nomad_mount"`
+	ConsulMount string `json:"consul_mount"`
+}
+
+// Server is the public address of Nomad or Consul.
+type Server struct {
+	Addr string `json:"addr,omitempty"`
+}
+
+// Profile is one unit of access.
+type Profile struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Roles       []string `json:"roles"`
+	TTL         string   `json:"ttl,omitempty"`     // Go duration, e.g. "1h0m0s"
+	MaxTTL      string   `json:"max_ttl,omitempty"` // Go duration
+	// Nomad and Consul tell whether the profile grants a token there.
+	Nomad  bool `json:"nomad"`
+	Consul bool `json:"consul"`
+}
+
+// Validate checks what a client needs to use the document.
+func (d *Document) Validate() error {
+	var errs []string
+	if d.Version < 1 {
+		errs = append(errs, fmt.Sprintf("unknown version %d", d.Version))
+	}
+	if d.SSO.Issuer == "" {
+		errs = append(errs, "no SSO issuer")
+	}
+	if d.SSO.ClientID == "" {
+		errs = append(errs, "no client id")
+	}
+	if d.Vault.Addr == "" {
+		errs = append(errs, "no Vault address")
+	}
+	seen := map[string]bool{}
+	for _, p := range d.Profiles {
+		if p.Name == "" {
+			errs = append(errs, "a profile without a name")
+		}
+		if seen[p.Name] {
+			errs = append(errs, fmt.Sprintf("duplicate profile %q", p.Name))
+		}
+		seen[p.Name] = true
+	}
+	if len(errs) > 0 {
+		return errors.New("invalid discovery document: " + strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Allowed returns the profiles that a user with roles may use, in document
+// order.
+func (d *Document) Allowed(roles []string) []Profile {
+	has := make(map[string]bool, len(roles))
+	for _, r := range roles {
+		has[r] = true
+	}
+	var out []Profile
+	for _, p := range d.Profiles {
+		for _, r := range p.Roles {
+			if has[r] {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
