@@ -1,0 +1,52 @@
+package teststack
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestCloseLeavesNothing starts a second, partial stack and checks that
+// Close ends every process group and removes the temporary directory.
+func TestCloseLeavesNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{NoNomad: true, NoHydra: true, NoKeyring: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pgids []int
+	for _, p := range s.procs {
+		pgids = append(pgids, p.cmd.Process.Pid)
+	}
+	if len(pgids) != 2 {
+		t.Fatalf("want vault and consul running, got %d processes", len(pgids))
+	}
+	dir := s.Dir()
+	s.Close()
+	for _, pg := range pgids {
+		if err := syscall.Kill(-pg, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("process group %d still exists after Close (kill 0: %v)", pg, err)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("stack dir %s still exists: %v", dir, err)
+	}
+}
+
+// TestMissingBinaryIsAnError makes sure a missing server fails loudly
+// instead of skipping.
+func TestMissingBinaryIsAnError(t *testing.T) {
+	t.Setenv("ALILOGIN_STACK_BIN", t.TempDir())
+	_, err := Start(context.Background(), Options{NoNomad: true, NoConsul: true, NoHydra: true, NoKeyring: true})
+	if err == nil {
+		t.Fatal("Start succeeded without a vault binary")
+	}
+	if want := "tools/stack/build.sh"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say how to build (%s)", err, want)
+	}
+}
