@@ -1,0 +1,375 @@
+package renew
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// Kind names one of a profile's tokens.
+type Kind string
+
+// The kinds of token a record holds.
+const (
+	Vault  Kind = "vault"
+	Nomad  Kind = "nomad"
+	Consul Kind = "consul"
+)
+
+// Kinds is every kind, in display order.
+var Kinds = []Kind{Vault, Nomad, Consul}
+
+// ParseKind checks a --for value.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown token kind %q: want vault, nomad or consul", s)
+}
+
+// DefaultMinTTL is the margin before expiry under which a token is renewed.
+const DefaultMinTTL = 5 * time.Minute
+
+// ErrLoginNeeded means no step of the chain can produce the token without a
+// new interactive login.
+var ErrLoginNeeded = errors.New("a new login is needed")
+
+// VaultAPI is what the chain needs of Vault. Errors should be
+// *apiclient.Error where a server answered or was unreachable.
+type VaultAPI interface {
+	// RenewSelf renews the Vault token (auth/token/renew-self) and
+	// returns it with its new expiry.
+	RenewSelf(ctx context.Context, tok *store.Token) (*store.Token, error)
+	// RenewLease renews the Vault lease behind a Nomad or Consul token
+	// (sys/leases/renew) with the Vault token and returns the token with
+	// its new expiry.
+	RenewLease(ctx context.Context, vault secret.String, tok *store.Token) (*store.Token, error)
+	// Mint reads <kind mount>/creds/<profile> with the Vault token.
+	Mint(ctx context.Context, vault secret.String, kind Kind, profile string) (*store.Token, error)
+	// RevokeLease revokes a lease (sys/leases/revoke).
+	RevokeLease(ctx context.Context, vault secret.String, leaseID string) error
+	// RevokeSelf revokes the Vault token and with it every lease it made.
+	RevokeSelf(ctx context.Context, vault secret.String) error
+	// Login logs in to Vault's JWT auth method with role = profile.
+	Login(ctx context.Context, idToken secret.String, profile string) (*store.Token, error)
+}
+
+// SSO is the OIDC provider's refresh grant.
+type SSO interface {
+	// Refresh runs the refresh grant and returns a verified ID token. An
+	// error that wraps ErrLoginNeeded means the provider refused the
+	// refresh token (expired, revoked); other errors are failures to ask.
+	Refresh(ctx context.Context, refreshToken secret.String) (*Refreshed, error)
+}
+
+// Refreshed is the outcome of a refresh grant.
+type Refreshed struct {
+	IDToken      secret.String // verified
+	IDTokenExp   time.Time
+	RefreshToken secret.String // the rotated one; empty when not rotated
+	User         string        // from the verified claims; empty: unchanged
+	Roles        []string      // likewise
+}
+
+// Chain runs the renewal chain on a record. It holds no state between
+// calls; Ensure adds the lock and the store around it.
+type Chain struct {
+	Vault VaultAPI
+	SSO   SSO // nil: step 4 is not available
+	// MinTTL is the margin: a token valid for less is renewed.
+	MinTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Result says what a run of the chain did.
+type Result struct {
+	Steps    []string // e.g. "renewed nomad lease"; empty when the cache was used
+	Warnings []string // what could not be cleaned up (a lease not revoked)
+	Changed  bool     // the record differs and must be stored
+}
+
+func (r *Result) step(format string, args ...any) {
+	r.Steps = append(r.Steps, fmt.Sprintf(format, args...))
+	r.Changed = true
+}
+
+func (c *Chain) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Chain) minTTL() time.Duration {
+	if c.MinTTL < 0 {
+		return 0
+	}
+	return c.MinTTL
+}
+
+// TokenOf returns the token of kind k in rec (nil when absent).
+func TokenOf(rec *store.Record, k Kind) *store.Token {
+	if rec == nil {
+		return nil
+	}
+	switch k {
+	case Vault:
+		return rec.Vault
+	case Nomad:
+		return rec.Nomad
+	case Consul:
+		return rec.Consul
+	}
+	return nil
+}
+
+func setToken(rec *store.Record, k Kind, t *store.Token) {
+	switch k {
+	case Vault:
+		rec.Vault = t
+	case Nomad:
+		rec.Nomad = t
+	case Consul:
+		rec.Consul = t
+	}
+}
+
+// Fresh reports whether every token of kinds is in rec and valid for
+// longer than the margin: step 1, which needs no network.
+func (c *Chain) Fresh(rec *store.Record, kinds []Kind) bool {
+	if rec == nil {
+		return false
+	}
+	now, m := c.now(), c.minTTL()
+	for _, k := range kinds {
+		if !TokenOf(rec, k).ValidFor(now, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// canRenew reports whether renewing t can make it valid for the margin.
+func (c *Chain) canRenew(t *store.Token, now time.Time) bool {
+	if t == nil || !t.Renewable || !t.ValidFor(now, 0) {
+		return false
+	}
+	return t.MaxExpiresAt.IsZero() || t.MaxExpiresAt.Sub(now) > c.minTTL()
+}
+
+// Run brings the tokens of kinds in rec to validity for longer than the
+// margin, through steps 2-4. It returns the updated record (a copy; rec is
+// not changed), even with an error, so that what was obtained, such as a
+// rotated refresh token, is stored. A token that was just issued is
+// accepted even when its whole TTL is shorter than the margin.
+func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*store.Record, *Result, error) {
+	res := &Result{}
+	if rec == nil {
+		return nil, res, ErrLoginNeeded
+	}
+	out := copyRecord(rec)
+	if c.Fresh(out, kinds) {
+		return out, res, nil
+	}
+	now := c.now()
+	var children []Kind
+	for _, k := range kinds {
+		if k != Vault && !slices.Contains(children, k) && !TokenOf(out, k).ValidFor(now, c.minTTL()) {
+			children = append(children, k)
+		}
+	}
+
+	// The Vault token backs everything else: a lease renewed or minted
+	// with it dies with it. Bring it to the margin first.
+	relogged := false
+	if !out.Vault.ValidFor(now, c.minTTL()) {
+		renewed := false
+		if c.canRenew(out.Vault, now) {
+			t, err := c.Vault.RenewSelf(ctx, out.Vault)
+			switch {
+			case err == nil:
+				out.Vault = t
+				res.step("renewed vault token")
+				renewed = t.ValidFor(c.now(), c.minTTL())
+			case apiclient.Unreachable(err) || ctx.Err() != nil:
+				return out, res, fmt.Errorf("could not renew the Vault token: %w", err)
+			}
+			// Refused (revoked, past its max TTL): log in again below.
+		}
+		if !renewed {
+			if err := c.relogin(ctx, out, res); err != nil {
+				return out, res, err
+			}
+			relogged = true
+		}
+	}
+	if relogged {
+		// The old Vault token's leases are gone (expired or revoked with
+		// it): every Nomad/Consul token in the record must be minted again.
+		for _, k := range []Kind{Nomad, Consul} {
+			if TokenOf(out, k) != nil && !slices.Contains(children, k) {
+				children = append(children, k)
+			}
+		}
+	}
+
+	// Steps 2 and 3 for Nomad and Consul, in parallel.
+	type outcome struct {
+		tok      *store.Token
+		steps    []string
+		warnings []string
+		err      error
+	}
+	outs := make([]outcome, len(children))
+	var wg sync.WaitGroup
+	for i, k := range children {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := &outs[i]
+			o.tok, o.steps, o.warnings, o.err = c.child(ctx, out, k, relogged)
+		}()
+	}
+	wg.Wait()
+	var errs []error
+	for i, k := range children {
+		o := outs[i]
+		for _, s := range o.steps {
+			res.step("%s", s)
+		}
+		res.Warnings = append(res.Warnings, o.warnings...)
+		if o.tok != nil {
+			setToken(out, k, o.tok)
+			res.Changed = true
+		} else if relogged {
+			// Whatever was there died with the old Vault token.
+			setToken(out, k, nil)
+			res.Changed = true
+		}
+		if o.err != nil {
+			errs = append(errs, o.err)
+		}
+	}
+	if res.Changed {
+		out.UpdatedAt = c.now()
+	}
+	return out, res, errors.Join(errs...)
+}
+
+// child runs steps 2 and 3 for one Nomad or Consul token.
+func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged bool) (tok *store.Token, steps, warnings []string, err error) {
+	old := TokenOf(rec, k)
+	vault := rec.Vault.Secret
+	now := c.now()
+	if !relogged && old != nil && old.LeaseID != "" && c.canRenew(old, now) {
+		t, err := c.Vault.RenewLease(ctx, vault, old)
+		if err == nil {
+			t = capToVault(t, rec.Vault)
+			steps = append(steps, fmt.Sprintf("renewed %s lease", k))
+			if t.ValidFor(c.now(), c.minTTL()) {
+				return t, steps, nil, nil
+			}
+			old = t // renewed to its max: replace it below
+		} else if apiclient.Unreachable(err) || ctx.Err() != nil {
+			return nil, steps, nil, fmt.Errorf("could not renew the %s lease: %w", k, err)
+		}
+	}
+	t, err := c.Vault.Mint(ctx, vault, k, rec.Profile)
+	if err != nil {
+		return nil, steps, nil, fmt.Errorf("could not mint a %s token: %w", k, err)
+	}
+	steps = append(steps, fmt.Sprintf("minted %s token", k))
+	t = capToVault(t, rec.Vault)
+	if !relogged && old != nil && old.LeaseID != "" && old.ValidFor(c.now(), 0) {
+		if err := c.Vault.RevokeLease(ctx, vault, old.LeaseID); err != nil {
+			warnings = append(warnings, fmt.Sprintf("could not revoke the replaced %s token's lease %s: %v", k, old.LeaseID, err))
+		} else {
+			steps = append(steps, fmt.Sprintf("revoked replaced %s lease", k))
+		}
+	}
+	return t, steps, warnings, nil
+}
+
+// relogin is step 4: refresh grant, Vault login, and the old Vault token
+// revoked.
+func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) error {
+	if c.SSO == nil || rec.RefreshToken.Empty() {
+		return ErrLoginNeeded
+	}
+	r, err := c.SSO.Refresh(ctx, rec.RefreshToken)
+	if err != nil {
+		if errors.Is(err, ErrLoginNeeded) {
+			return err
+		}
+		return fmt.Errorf("could not refresh the SSO session: %w", err)
+	}
+	res.step("refreshed SSO session")
+	if !r.RefreshToken.Empty() {
+		rec.RefreshToken = r.RefreshToken
+	}
+	if !r.IDTokenExp.IsZero() {
+		rec.IDTokenExp = r.IDTokenExp
+	}
+	if r.User != "" {
+		rec.User = r.User
+	}
+	if r.Roles != nil {
+		rec.Roles = slices.Clone(r.Roles)
+	}
+	t, err := c.Vault.Login(ctx, r.IDToken, rec.Profile)
+	if err != nil {
+		return fmt.Errorf("could not log in to Vault: %w", err)
+	}
+	res.step("logged in to vault")
+	old := rec.Vault
+	rec.Vault = t
+	if old != nil && old.ValidFor(c.now(), 0) {
+		if err := c.Vault.RevokeSelf(ctx, old.Secret); err != nil && apiclient.StatusOf(err) != 403 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the replaced Vault token %s: %v", old.Accessor, err))
+		} else if err == nil {
+			res.step("revoked replaced vault token")
+		}
+	}
+	return nil
+}
+
+// capToVault bounds a child token's expiry by the Vault token's: Vault
+// revokes the leases of a token when it expires.
+func capToVault(t, vault *store.Token) *store.Token {
+	if t == nil || vault == nil || vault.ExpiresAt.IsZero() {
+		return t
+	}
+	cp := *t
+	if cp.ExpiresAt.IsZero() || vault.ExpiresAt.Before(cp.ExpiresAt) {
+		cp.ExpiresAt = vault.ExpiresAt
+	}
+	return &cp
+}
+
+func copyToken(t *store.Token) *store.Token {
+	if t == nil {
+		return nil
+	}
+	cp := *t
+	cp.Policies = slices.Clone(t.Policies)
+	return &cp
+}
+
+func copyRecord(r *store.Record) *store.Record {
+	cp := *r
+	cp.Roles = slices.Clone(r.Roles)
+	cp.Vault = copyToken(r.Vault)
+	cp.Nomad = copyToken(r.Nomad)
+	cp.Consul = copyToken(r.Consul)
+	return &cp
+}

@@ -1,0 +1,563 @@
+package renew
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeVault keeps Vault's semantics that the chain relies on: tokens and
+// leases with expiries, max TTLs, and leases that die with their token.
+type fakeVault struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	ttl      time.Duration // of logins and leases
+	maxTTL   time.Duration
+	tokens   map[secret.String]*fakeTok
+	leases   map[string]*fakeLease
+	n        int
+	down     bool
+	calls    []string
+	mintFail error
+}
+
+type fakeTok struct {
+	exp, max time.Time
+	revoked  bool
+}
+
+type fakeLease struct {
+	parent   secret.String
+	exp, max time.Time
+	revoked  bool
+}
+
+func newFakeVault(now func() time.Time) *fakeVault {
+	return &fakeVault{now: now, ttl: time.Hour, maxTTL: 4 * time.Hour, tokens: map[secret.String]*fakeTok{}, leases: map[string]*fakeLease{}}
+}
+
+var errDown = &apiclient.Error{Server: "Vault", Addr: "http://127.0.0.1:1", Err: errors.New("connection refused")}
+
+func denied(path string) error {
+	return &apiclient.Error{Server: "Vault", Method: "PUT", Path: path, Status: 403, Errors: []string{"permission denied"}}
+}
+
+func (f *fakeVault) call(name string) error {
+	f.calls = append(f.calls, name)
+	if f.down {
+		return errDown
+	}
+	return nil
+}
+
+func (f *fakeVault) live(t secret.String) bool {
+	tk := f.tokens[t]
+	return tk != nil && !tk.revoked && f.now().Before(tk.exp)
+}
+
+func (f *fakeVault) Login(_ context.Context, id secret.String, profile string) (*store.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("login"); err != nil {
+		return nil, err
+	}
+	if id.Reveal() != "good-id-token" {
+		return nil, denied("/v1/auth/jwt/login")
+	}
+	f.n++
+	s := secret.String(fmt.Sprintf("hvs.v%d", f.n))
+	now := f.now()
+	f.tokens[s] = &fakeTok{exp: now.Add(f.ttl), max: now.Add(f.maxTTL)}
+	return &store.Token{Secret: s, Accessor: "acc-" + string(s), Renewable: true, IssuedAt: now, ExpiresAt: now.Add(f.ttl), MaxExpiresAt: now.Add(f.maxTTL)}, nil
+}
+
+func (f *fakeVault) RenewSelf(_ context.Context, t *store.Token) (*store.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("renew-self"); err != nil {
+		return nil, err
+	}
+	if !f.live(t.Secret) {
+		return nil, denied("/v1/auth/token/renew-self")
+	}
+	tk := f.tokens[t.Secret]
+	tk.exp = minTime(f.now().Add(f.ttl), tk.max)
+	cp := *t
+	cp.ExpiresAt = tk.exp
+	return &cp, nil
+}
+
+func (f *fakeVault) RenewLease(_ context.Context, v secret.String, t *store.Token) (*store.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("renew-lease " + t.LeaseID); err != nil {
+		return nil, err
+	}
+	l := f.leases[t.LeaseID]
+	if !f.live(v) || l == nil || l.revoked || !f.now().Before(l.exp) || l.parent != v {
+		return nil, &apiclient.Error{Server: "Vault", Status: 400, Errors: []string{"lease not found"}}
+	}
+	l.exp = minTime(f.now().Add(f.ttl), l.max)
+	cp := *t
+	cp.ExpiresAt = l.exp
+	return &cp, nil
+}
+
+func (f *fakeVault) Mint(_ context.Context, v secret.String, k Kind, profile string) (*store.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("mint " + string(k)); err != nil {
+		return nil, err
+	}
+	if f.mintFail != nil {
+		return nil, f.mintFail
+	}
+	if !f.live(v) {
+		return nil, denied("/v1/" + string(k) + "/creds/" + profile)
+	}
+	f.n++
+	id := fmt.Sprintf("%s/creds/%s/%d", k, profile, f.n)
+	now := f.now()
+	f.leases[id] = &fakeLease{parent: v, exp: now.Add(f.ttl), max: now.Add(f.maxTTL)}
+	return &store.Token{Secret: secret.String(fmt.Sprintf("%s-secret-%d", k, f.n)), LeaseID: id, Renewable: true, IssuedAt: now, ExpiresAt: now.Add(f.ttl)}, nil
+}
+
+func (f *fakeVault) RevokeLease(_ context.Context, v secret.String, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("revoke-lease " + id); err != nil {
+		return err
+	}
+	if l := f.leases[id]; l != nil {
+		l.revoked = true
+	}
+	return nil
+}
+
+func (f *fakeVault) RevokeSelf(_ context.Context, v secret.String) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("revoke-self"); err != nil {
+		return err
+	}
+	if !f.live(v) {
+		return denied("/v1/auth/token/revoke-self")
+	}
+	f.tokens[v].revoked = true
+	for _, l := range f.leases {
+		if l.parent == v {
+			l.revoked = true
+		}
+	}
+	return nil
+}
+
+// leaseLive reports whether the lease exists, unexpired, with a live parent.
+func (f *fakeVault) leaseLive(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.leases[id]
+	return l != nil && !l.revoked && f.now().Before(l.exp) && f.live(l.parent)
+}
+
+type fakeSSO struct {
+	mu      sync.Mutex
+	valid   map[secret.String]bool
+	n       int
+	refused bool
+	down    bool
+}
+
+func (s *fakeSSO) Refresh(_ context.Context, rt secret.String) (*Refreshed, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return nil, errors.New("SSO at http://127.0.0.1:2 is unreachable")
+	}
+	if s.refused || !s.valid[rt] {
+		return nil, fmt.Errorf("%w: the SSO refused the refresh token (invalid_grant)", ErrLoginNeeded)
+	}
+	delete(s.valid, rt) // rotation: single use
+	s.n++
+	next := secret.String(fmt.Sprintf("rt-%d", s.n))
+	s.valid[next] = true
+	return &Refreshed{IDToken: "good-id-token", RefreshToken: next, User: "alice", Roles: []string{"r"}}, nil
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type env struct {
+	clk   *clock
+	vault *fakeVault
+	sso   *fakeSSO
+	chain *Chain
+}
+
+// setup logs in like `alilogin login` would and returns a full record.
+func setup(t *testing.T) (*env, *store.Record) {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[secret.String]bool{"rt-0": true}}}
+	e.chain = &Chain{Vault: e.vault, SSO: e.sso, MinTTL: 5 * time.Minute, Now: clk.now}
+	ctx := context.Background()
+	v, err := e.vault.Login(ctx, "good-id-token", "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := e.vault.Mint(ctx, v.Secret, Nomad, "ci")
+	c, _ := e.vault.Mint(ctx, v.Secret, Consul, "ci")
+	e.vault.calls = nil
+	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", RefreshToken: "rt-0", Vault: v, Nomad: n, Consul: c}
+}
+
+func TestChainSteps(t *testing.T) {
+	type check func(t *testing.T, e *env, before, after *store.Record)
+	tests := []struct {
+		name      string
+		kinds     []Kind
+		prepare   func(e *env, r *store.Record)
+		wantCalls []string
+		wantSteps []string
+		wantErr   error
+		check     check
+	}{
+		{
+			name:  "1 cached token valid: no call",
+			kinds: []Kind{Nomad},
+		},
+		{
+			name:  "2 nomad lease renewed",
+			kinds: []Kind{Nomad},
+			prepare: func(e *env, r *store.Record) {
+				e.clk.add(58 * time.Minute)
+				e.vault.RenewSelf(context.Background(), r.Vault)
+				r.Vault.ExpiresAt = e.clk.now().Add(time.Hour)
+				e.vault.calls = nil
+			},
+			wantCalls: []string{"renew-lease nomad/creds/ci/2"},
+			wantSteps: []string{"renewed nomad lease"},
+			check: func(t *testing.T, e *env, before, after *store.Record) {
+				if after.Nomad.Secret != before.Nomad.Secret || !after.Nomad.ExpiresAt.After(before.Nomad.ExpiresAt) {
+					t.Errorf("nomad token not renewed in place: %+v", after.Nomad)
+				}
+			},
+		},
+		{
+			name:  "2 then 3: vault token renewed first, then nomad lease",
+			kinds: []Kind{Nomad},
+			prepare: func(e *env, r *store.Record) {
+				e.clk.add(58 * time.Minute)
+			},
+			wantCalls: []string{"renew-self", "renew-lease nomad/creds/ci/2"},
+			wantSteps: []string{"renewed vault token", "renewed nomad lease"},
+		},
+		{
+			name:  "3 lease expired: re-mint and revoke nothing live",
+			kinds: []Kind{Consul},
+			prepare: func(e *env, r *store.Record) {
+				r.Vault.ExpiresAt = r.Vault.ExpiresAt.Add(10 * time.Hour) // pretend the vault token lives on
+				e.vault.tokens[r.Vault.Secret].exp = r.Vault.ExpiresAt
+				e.vault.leases[r.Consul.LeaseID].exp = e.clk.now()
+				r.Consul.ExpiresAt = e.clk.now()
+			},
+			wantCalls: []string{"mint consul"},
+			wantSteps: []string{"minted consul token"},
+		},
+		{
+			name:  "3 lease at its max TTL: re-mint, old lease revoked",
+			kinds: []Kind{Nomad},
+			prepare: func(e *env, r *store.Record) {
+				r.Nomad.ExpiresAt = e.clk.now().Add(time.Minute)
+				r.Nomad.MaxExpiresAt = e.clk.now().Add(2 * time.Minute)
+			},
+			wantCalls: []string{"mint nomad", "revoke-lease nomad/creds/ci/2"},
+			wantSteps: []string{"minted nomad token", "revoked replaced nomad lease"},
+			check: func(t *testing.T, e *env, before, after *store.Record) {
+				if e.vault.leaseLive(before.Nomad.LeaseID) {
+					t.Error("replaced nomad lease still live")
+				}
+				if !e.vault.leaseLive(after.Nomad.LeaseID) || after.Consul != before.Consul && after.Consul.Secret != before.Consul.Secret {
+					t.Error("new nomad lease not live, or consul touched")
+				}
+			},
+		},
+		{
+			name:      "4 vault token expired: refresh, login, both children minted",
+			kinds:     []Kind{Nomad},
+			prepare:   func(e *env, r *store.Record) { e.clk.add(61 * time.Minute) },
+			wantCalls: []string{"login", "mint consul", "mint nomad"},
+			wantSteps: []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"},
+			check: func(t *testing.T, e *env, before, after *store.Record) {
+				if after.RefreshToken != "rt-1" {
+					t.Errorf("rotated refresh token not kept: %v", after.RefreshToken == before.RefreshToken)
+				}
+				if !e.vault.leaseLive(after.Nomad.LeaseID) || !e.vault.leaseLive(after.Consul.LeaseID) {
+					t.Error("new leases not live")
+				}
+			},
+		},
+		{
+			name:  "4 vault token at max TTL: old token revoked with its leases",
+			kinds: []Kind{Vault},
+			prepare: func(e *env, r *store.Record) {
+				r.Vault.MaxExpiresAt = e.clk.now().Add(time.Minute)
+				r.Vault.ExpiresAt = e.clk.now().Add(time.Minute)
+			},
+			wantCalls: []string{"login", "revoke-self", "mint consul", "mint nomad"},
+			wantSteps: []string{"refreshed SSO session", "logged in to vault", "revoked replaced vault token", "minted nomad token", "minted consul token"},
+			check: func(t *testing.T, e *env, before, after *store.Record) {
+				if e.vault.live(before.Vault.Secret) || e.vault.leaseLive(before.Nomad.LeaseID) {
+					t.Error("old vault token or its lease still live")
+				}
+			},
+		},
+		{
+			name:      "5 refresh refused: login needed",
+			kinds:     []Kind{Nomad},
+			prepare:   func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); e.sso.refused = true },
+			wantErr:   ErrLoginNeeded,
+			wantCalls: nil,
+		},
+		{
+			name:    "5 no refresh token: login needed",
+			kinds:   []Kind{Vault},
+			prepare: func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); r.RefreshToken = "" },
+			wantErr: ErrLoginNeeded,
+		},
+		{
+			name:      "vault down: an error, not login needed",
+			kinds:     []Kind{Nomad},
+			prepare:   func(e *env, r *store.Record) { e.clk.add(58 * time.Minute); e.vault.down = true },
+			wantCalls: []string{"renew-self"},
+			wantErr:   errDown,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, rec := setup(t)
+			if tc.prepare != nil {
+				tc.prepare(e, rec)
+			}
+			before := copyRecord(rec)
+			out, res, err := e.chain.Run(context.Background(), rec, tc.kinds)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				}
+				if errors.Is(tc.wantErr, ErrLoginNeeded) {
+					return
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantCalls, sortedCalls(e.vault.calls)); diff != "" {
+				t.Errorf("vault calls (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantSteps, res.Steps); diff != "" && tc.wantErr == nil {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+			if cmp.Diff(before, rec, cmp.Comparer(func(a, b secret.String) bool { return a == b })) != "" {
+				t.Error("Run changed its input record")
+			}
+			if tc.wantErr == nil {
+				if !e.chain.Fresh(out, tc.kinds) {
+					t.Errorf("result not fresh: %+v", out)
+				}
+				for _, k := range tc.kinds {
+					if k != Vault && !e.vault.leaseLive(TokenOf(out, k).LeaseID) {
+						t.Errorf("%s token in the result is dead on the server", k)
+					}
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, e, before, out)
+			}
+		})
+	}
+}
+
+// sortedCalls orders the parallel part (mints) so the comparison is stable.
+func sortedCalls(c []string) []string {
+	if c == nil {
+		return nil
+	}
+	out := append([]string(nil), c...)
+	// mint calls run in parallel: sort each run of consecutive mints.
+	for i := 0; i < len(out); i++ {
+		j := i
+		for j < len(out) && len(out[j]) > 4 && out[j][:4] == "mint" {
+			j++
+		}
+		sortStrings(out[i:j])
+		if j > i {
+			i = j - 1
+		}
+	}
+	return out
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func TestChainMintFailureAfterReloginKeepsRotatedRefreshToken(t *testing.T) {
+	e, rec := setup(t)
+	e.clk.add(2 * time.Hour)
+	e.vault.mintFail = denied("/v1/nomad/creds/ci")
+	out, res, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if !res.Changed || out.RefreshToken != "rt-1" {
+		t.Fatalf("rotated refresh token lost: changed=%v", res.Changed)
+	}
+	if out.Nomad != nil || out.Consul != nil {
+		t.Error("tokens of the old vault token kept")
+	}
+}
+
+// memStore is a Store in memory that counts writes.
+type memStore struct {
+	mu   sync.Mutex
+	recs map[string]*store.Record
+	puts int
+}
+
+func (m *memStore) Get(p string) (*store.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[p]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return copyRecord(r), nil
+}
+
+func (m *memStore) Put(r *store.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.puts++
+	m.recs[r.Profile] = copyRecord(r)
+	return nil
+}
+
+func TestEnsureConcurrentOneRefresh(t *testing.T) {
+	e, rec := setup(t)
+	e.clk.add(2 * time.Hour) // everything expired
+	ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
+	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
+	var wg sync.WaitGroup
+	got := make([]secret.String, 50)
+	errs := make([]error, 50)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, _, err := en.Ensure(context.Background(), "ci", []Kind{Nomad})
+			errs[i] = err
+			if r != nil && r.Nomad != nil {
+				got[i] = r.Nomad.Secret
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if got[i] != got[0] {
+			t.Fatalf("call %d got another token", i)
+		}
+	}
+	if e.sso.n != 1 || ms.puts != 1 {
+		t.Errorf("refreshes = %d, puts = %d; want 1, 1", e.sso.n, ms.puts)
+	}
+}
+
+func TestEnsureErrors(t *testing.T) {
+	e, _ := setup(t)
+	ms := &memStore{recs: map[string]*store.Record{}}
+	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
+	if _, _, err := en.Ensure(context.Background(), "nope", []Kind{Nomad}); !errors.Is(err, ErrLoginNeeded) || !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing profile: %v", err)
+	}
+}
+
+func TestAcquire(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Acquire(context.Background(), dir, "ci", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Acquire(context.Background(), dir, "ci", 100*time.Millisecond); !errors.Is(err, ErrLockTimeout) {
+		t.Errorf("second lock: %v, want timeout", err)
+	}
+	other, err := Acquire(context.Background(), dir, "other", time.Second)
+	if err != nil {
+		t.Errorf("another profile: %v", err)
+	}
+	other.Release()
+	l.Release()
+	l2, err := Acquire(context.Background(), dir, "ci", time.Second)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	l2.Release()
+	if st, err := os.Stat(filepath.Join(dir, "ci.lock")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("lock file: %v %v", st, err)
+	}
+	for _, bad := range []string{"", "../x", "a/b", ".."} {
+		if _, err := Acquire(context.Background(), dir, bad, time.Second); err == nil {
+			t.Errorf("profile %q accepted", bad)
+		}
+	}
+}
+
+func TestAcquireUnreadableDir(t *testing.T) {
+	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
+		// root ignores permissions; the end-to-end test uses a file in the way instead.
+		dir := filepath.Join(t.TempDir(), "file")
+		os.WriteFile(dir, nil, 0o600)
+		if _, err := Acquire(context.Background(), filepath.Join(dir, "locks"), "ci", time.Second); err == nil {
+			t.Fatal("lock under a regular file succeeded")
+		}
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "locks")
+	os.Mkdir(dir, 0o500)
+	if _, err := Acquire(context.Background(), dir, "ci", time.Second); err == nil {
+		t.Fatal("lock in an unwritable dir succeeded")
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
