@@ -1,0 +1,143 @@
+package shellenv
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// Shells that Write knows.
+const (
+	Sh         = "sh" // also bash, zsh, dash, ksh
+	Fish       = "fish"
+	PowerShell = "powershell"
+	JSON       = "json"
+)
+
+// Var is one variable; Unset means remove it from the environment.
+type Var struct {
+	Name  string
+	Value string
+	Unset bool
+}
+
+// Parse maps a --shell value to one of the shells above.
+func Parse(s string) (string, error) {
+	switch strings.ToLower(s) {
+	case "sh", "bash", "zsh", "dash", "ksh", "posix":
+		return Sh, nil
+	case "fish":
+		return Fish, nil
+	case "powershell", "pwsh", "ps":
+		return PowerShell, nil
+	case "json":
+		return JSON, nil
+	}
+	return "", fmt.Errorf("unknown shell %q: want sh, bash, zsh, fish, powershell or json", s)
+}
+
+// Detect guesses the user's shell from $SHELL (fish or sh); PowerShell and
+// JSON are only chosen explicitly.
+func Detect(getenv func(string) string) string {
+	if filepath.Base(getenv("SHELL")) == "fish" {
+		return Fish
+	}
+	return Sh
+}
+
+// validName: variable names are ours, but check anyway.
+func validName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i, r := range n {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Write prints vars for shell on w.
+func Write(w io.Writer, shell string, vars []Var) error {
+	for _, v := range vars {
+		if !validName(v.Name) {
+			return fmt.Errorf("invalid variable name %q", v.Name)
+		}
+	}
+	var b strings.Builder
+	switch shell {
+	case Sh:
+		for _, v := range vars {
+			if v.Unset {
+				fmt.Fprintf(&b, "unset %s;\n", v.Name)
+			} else {
+				fmt.Fprintf(&b, "export %s=%s;\n", v.Name, QuoteSh(v.Value))
+			}
+		}
+	case Fish:
+		for _, v := range vars {
+			if v.Unset {
+				fmt.Fprintf(&b, "set -e %s;\n", v.Name)
+			} else {
+				fmt.Fprintf(&b, "set -gx %s %s;\n", v.Name, QuoteFish(v.Value))
+			}
+		}
+	case PowerShell:
+		for _, v := range vars {
+			if v.Unset {
+				fmt.Fprintf(&b, "Remove-Item Env:%s -ErrorAction SilentlyContinue\n", v.Name)
+			} else {
+				fmt.Fprintf(&b, "$Env:%s = %s\n", v.Name, QuotePowerShell(v.Value))
+			}
+		}
+	case JSON:
+		m := map[string]*string{}
+		for _, v := range vars {
+			if v.Unset {
+				m[v.Name] = nil
+			} else {
+				m[v.Name] = &v.Value
+			}
+		}
+		enc, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			return err
+		}
+		b.Write(enc)
+		b.WriteByte('\n')
+	default:
+		return fmt.Errorf("unknown shell %q", shell)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// QuoteSh quotes s for POSIX shells: single quotes, with ' written as '\''.
+func QuoteSh(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// QuoteFish quotes s for fish: in single quotes only \ and ' are special.
+func QuoteFish(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
+}
+
+// QuotePowerShell quotes s for PowerShell: single quotes (including the
+// typographic ones PowerShell also accepts) are doubled.
+func QuotePowerShell(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch r {
+		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
+			b.WriteRune(r)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}

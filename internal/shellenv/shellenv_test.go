@@ -1,0 +1,156 @@
+package shellenv
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// nasty values that must come back unchanged from each shell.
+var nasty = []Var{
+	{Name: "PLAIN", Value: "hvs.CAESIabc-_.123"},
+	{Name: "QUOTES", Value: `it's "quoted" and \back\slashed\`},
+	{Name: "CODE", Value: "$(touch /tmp/pwned) `id` ${HOME} $HOME; rm -rf / #"},
+	{Name: "NEWLINE", Value: "line1\nline2\ttab"},
+	{Name: "EMPTY", Value: ""},
+	{Name: "UNICODE", Value: "caf\u00e9 \u2018smart\u2019 quotes"},
+}
+
+func TestWriteNames(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, Sh, []Var{{Name: "A; rm", Value: "x"}}); err == nil {
+		t.Error("invalid name accepted")
+	}
+	if err := Write(&b, "tcsh", nil); err == nil {
+		t.Error("unknown shell accepted")
+	}
+}
+
+func TestParse(t *testing.T) {
+	for in, want := range map[string]string{"bash": Sh, "zsh": Sh, "sh": Sh, "fish": Fish, "pwsh": PowerShell, "powershell": PowerShell, "json": JSON} {
+		if got, err := Parse(in); err != nil || got != want {
+			t.Errorf("Parse(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := Parse("cmd"); err == nil {
+		t.Error("cmd accepted")
+	}
+}
+
+func TestJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, JSON, append(nasty, Var{Name: "GONE", Unset: true})); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]*string
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range nasty {
+		if got[v.Name] == nil || *got[v.Name] != v.Value {
+			t.Errorf("%s: got %v", v.Name, got[v.Name])
+		}
+	}
+	if v, ok := got["GONE"]; !ok || v != nil {
+		t.Error("unset not null")
+	}
+}
+
+// roundTrip evaluates the output in the real shell and reads the values
+// back, one per line, NUL-separated.
+func roundTrip(t *testing.T, shell, bin string, script func(out string) []string) {
+	t.Helper()
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		t.Skipf("%s not installed", bin)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, shell, append(nasty, Var{Name: "STALE", Unset: true})); err != nil {
+		t.Fatal(err)
+	}
+	args := script(b.String())
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), "STALE=old")
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s\ninput:\n%s", bin, err, out, b.String())
+	}
+	got := strings.Split(string(out), "\x00")
+	var want []string
+	for _, v := range nasty {
+		want = append(want, v.Value)
+	}
+	want = append(want, "<unset>", "")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s round trip (-want +got):\n%s", bin, diff)
+	}
+}
+
+func names() []string {
+	var n []string
+	for _, v := range nasty {
+		n = append(n, v.Name)
+	}
+	return n
+}
+
+func TestBash(t *testing.T) {
+	roundTrip(t, Sh, "bash", func(out string) []string {
+		s := "eval " + QuoteSh(out) + "\n"
+		for _, n := range names() {
+			s += `printf '%s\0' "$` + n + `"` + "\n"
+		}
+		s += `printf '%s\0' "${STALE-<unset>}"` + "\n"
+		return []string{"-c", s}
+	})
+}
+
+func TestSh(t *testing.T) {
+	roundTrip(t, Sh, "sh", func(out string) []string {
+		s := "eval " + QuoteSh(out) + "\n"
+		for _, n := range names() {
+			s += `printf '%s\0' "$` + n + `"` + "\n"
+		}
+		s += `printf '%s\0' "${STALE-<unset>}"` + "\n"
+		return []string{"-c", s}
+	})
+}
+
+func TestZsh(t *testing.T) {
+	roundTrip(t, Sh, "zsh", func(out string) []string {
+		s := "eval " + QuoteSh(out) + "\n"
+		for _, n := range names() {
+			s += `printf '%s\0' "$` + n + `"` + "\n"
+		}
+		s += `printf '%s\0' "${STALE-<unset>}"` + "\n"
+		return []string{"-f", "-c", s}
+	})
+}
+
+func TestFish(t *testing.T) {
+	roundTrip(t, Fish, "fish", func(out string) []string {
+		s := out + "\n"
+		for _, n := range names() {
+			s += `printf '%s\0' "$` + n + `"` + "\n"
+		}
+		s += "if set -q STALE; printf '%s\\0' $STALE; else; printf '%s\\0' '<unset>'; end\n"
+		return []string{"--no-config", "-c", s}
+	})
+}
+
+func TestPowerShell(t *testing.T) {
+	roundTrip(t, PowerShell, "pwsh", func(out string) []string {
+		s := out + "\n"
+		for _, n := range names() {
+			s += `[Console]::Out.Write($Env:` + n + " + [char]0)\n"
+		}
+		s += "if (Test-Path Env:STALE) { [Console]::Out.Write($Env:STALE + [char]0) } else { [Console]::Out.Write('<unset>' + [char]0) }\n"
+		return []string{"-NoProfile", "-NonInteractive", "-Command", s}
+	})
+}
