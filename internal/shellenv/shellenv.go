@@ -115,7 +115,7 @@ func Write(w io.Writer, shell string, vars []Var) error {
 	return err
 }
 
-// QuoteSh quotes s for POSIX shells: single quotes, with ' written as '\''.
+// QuoteSh quotes s for POSIX shells: single quotes, with ' written as '\”.
 func QuoteSh(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
