@@ -115,7 +115,8 @@ func Write(w io.Writer, shell string, vars []Var) error {
 	return err
 }
 
-// QuoteSh quotes s for POSIX shells: single quotes, with ' written as '\”.
+// QuoteSh quotes s for POSIX shells: in single quotes, where a quote is
+// written as close quote, backslash-quote, open quote.
 func QuoteSh(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
