@@ -1,0 +1,49 @@
+package config
+
+import (
+	"strings"
+)
+
+// FromEnv is the environment layer: the variables the vault, nomad and
+// consul CLIs use, and ALILOGIN_*.
+func FromEnv(getenv func(string) string) Config {
+	c := Config{
+		Issuer:         getenv("ALILOGIN_ISSUER"),
+		ClientID:       getenv("ALILOGIN_CLIENT_ID"),
+		RolesClaim:     getenv("ALILOGIN_ROLES_CLAIM"),
+		UserClaim:      getenv("ALILOGIN_USER_CLAIM"),
+		DefaultProfile: getenv("ALILOGIN_PROFILE"),
+		Broker:         getenv("ALILOGIN_BROKER"),
+		Store:          getenv("ALILOGIN_STORE"),
+	}
+	if s := getenv("ALILOGIN_SCOPES"); s != "" {
+		c.Scopes = strings.Fields(strings.ReplaceAll(s, ",", " "))
+	}
+	server := func(prefix, addr string) Server {
+		s := Server{Addr: addr}
+		s.TLS.CACert = getenv(prefix + "_CACERT")
+		s.TLS.ClientCert = getenv(prefix + "_CLIENT_CERT")
+		s.TLS.ClientKey = getenv(prefix + "_CLIENT_KEY")
+		s.TLS.ServerName = getenv(prefix + "_TLS_SERVER_NAME")
+		return s
+	}
+	c.Vault = server("VAULT", getenv("VAULT_ADDR"))
+	c.Vault.Mount = getenv("ALILOGIN_JWT_MOUNT")
+	c.Nomad = server("NOMAD", getenv("NOMAD_ADDR"))
+	c.Nomad.Mount = getenv("ALILOGIN_NOMAD_MOUNT")
+	c.Consul = server("CONSUL", consulAddr(getenv("CONSUL_HTTP_ADDR"), getenv("CONSUL_HTTP_SSL")))
+	c.Consul.Mount = getenv("ALILOGIN_CONSUL_MOUNT")
+	return c
+}
+
+// consulAddr turns CONSUL_HTTP_ADDR, which is usually host:port without a
+// scheme, into a URL; CONSUL_HTTP_SSL=true means https.
+func consulAddr(addr, ssl string) string {
+	if addr == "" || strings.Contains(addr, "://") {
+		return addr
+	}
+	if ssl == "true" || ssl == "1" {
+		return "https://" + addr
+	}
+	return "http://" + addr
+}

@@ -1,0 +1,144 @@
+package issue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// Target is one secrets engine to mint from.
+type Target struct {
+	Mount string // the engine's mount in Vault, e.g. "nomad"
+	// Server is a client of Nomad or Consul itself (no token), used to
+	// read the new token's policies; nil skips that.
+	Server *apiclient.Client
+}
+
+// MintRequest asks for the tokens of a profile. A nil Target is skipped
+// (the profile grants no such token, or no address is configured).
+type MintRequest struct {
+	Role   string
+	Nomad  *Target
+	Consul *Target
+}
+
+// Minted is the outcome: each token or its error. One may succeed while
+// the other fails; keep what worked.
+type Minted struct {
+	Nomad, Consul       *store.Token
+	NomadErr, ConsulErr error
+}
+
+// Err joins the errors, nil when all requested tokens were minted.
+func (m *Minted) Err() error { return errors.Join(m.NomadErr, m.ConsulErr) }
+
+// Mint reads the Nomad and Consul credentials of req.Role in parallel with
+// the Vault token in vault.
+func Mint(ctx context.Context, vault *apiclient.Client, req MintRequest, now time.Time) *Minted {
+	var m Minted
+	var wg sync.WaitGroup
+	if req.Nomad != nil {
+		wg.Go(func() { m.Nomad, m.NomadErr = MintNomad(ctx, vault, *req.Nomad, req.Role, now) })
+	}
+	if req.Consul != nil {
+		wg.Go(func() { m.Consul, m.ConsulErr = MintConsul(ctx, vault, *req.Consul, req.Role, now) })
+	}
+	wg.Wait()
+	return &m
+}
+
+// creds is Vault's answer to a creds read.
+type creds struct {
+	LeaseID       string         `json:"lease_id"`
+	LeaseDuration int            `json:"lease_duration"`
+	Renewable     bool           `json:"renewable"`
+	Data          map[string]any `json:"data"`
+}
+
+func readCreds(ctx context.Context, vault *apiclient.Client, mount, role, system string, now time.Time) (*creds, error) {
+	path := strings.Trim(mount, "/") + "/creds/" + role
+	var c creds
+	if err := vault.Do(ctx, http.MethodGet, "/v1/"+path, nil, &c); err != nil {
+		return nil, credsError(err, system, path)
+	}
+	return &c, nil
+}
+
+func credsError(err error, system, path string) error {
+	var ae *apiclient.Error
+	errors.As(err, &ae)
+	switch st := apiclient.StatusOf(err); {
+	case st == http.StatusForbidden:
+		return fmt.Errorf("could not get a %s token: %w", system, &PermissionError{Server: "Vault", Path: path, Err: err})
+	case st == 0:
+		return fmt.Errorf("could not get a %s token: %w", system, err)
+	default:
+		// Vault relays Nomad's/Consul's failure: name it.
+		msg := strings.Join(ae.Errors, "; ")
+		return fmt.Errorf("could not get a %s token: Vault could not read %s (%d): %s", system, path, st, msg)
+	}
+}
+
+func (c *creds) token(secretKey, accessorKey string, now time.Time) (*store.Token, error) {
+	s, _ := c.Data[secretKey].(string)
+	if s == "" {
+		return nil, fmt.Errorf("Vault answered without %s", secretKey)
+	}
+	acc, _ := c.Data[accessorKey].(string)
+	t := &store.Token{Secret: secret.String(s), Accessor: acc, LeaseID: c.LeaseID, Renewable: c.Renewable, IssuedAt: now}
+	if c.LeaseDuration > 0 {
+		t.ExpiresAt = now.Add(time.Duration(c.LeaseDuration) * time.Second)
+	}
+	return t, nil
+}
+
+// MintNomad reads <mount>/creds/<role>.
+func MintNomad(ctx context.Context, vault *apiclient.Client, t Target, role string, now time.Time) (*store.Token, error) {
+	c, err := readCreds(ctx, vault, t.Mount, role, "Nomad", now)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := c.token("secret_id", "accessor_id", now)
+	if err != nil {
+		return nil, fmt.Errorf("could not get a Nomad token: %w", err)
+	}
+	if t.Server != nil {
+		var self struct{ Policies []string }
+		// Best effort: the policies are for the summary and status.
+		if err := t.Server.WithToken(tok.Secret).Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err == nil {
+			tok.Policies = self.Policies
+		}
+	}
+	return tok, nil
+}
+
+// MintConsul reads <mount>/creds/<role>.
+func MintConsul(ctx context.Context, vault *apiclient.Client, t Target, role string, now time.Time) (*store.Token, error) {
+	c, err := readCreds(ctx, vault, t.Mount, role, "Consul", now)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := c.token("token", "accessor", now)
+	if err != nil {
+		return nil, fmt.Errorf("could not get a Consul token: %w", err)
+	}
+	if t.Server != nil {
+		var self struct {
+			Policies []struct{ Name string }
+		}
+		if err := t.Server.WithToken(tok.Secret).Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err == nil {
+			for _, p := range self.Policies {
+				tok.Policies = append(tok.Policies, p.Name)
+			}
+		}
+	}
+	return tok, nil
+}

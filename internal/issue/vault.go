@@ -1,0 +1,199 @@
+package issue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// LoginRequest is a Vault JWT login.
+type LoginRequest struct {
+	Mount   string // the JWT auth mount, e.g. "jwt"
+	Role    string // the profile
+	IDToken secret.String
+	// For the refusal message: the user's roles from the ID token and the
+	// roles the profile requires (when known from the configuration).
+	UserRoles     []string
+	RequiredRoles []string
+}
+
+// RefusedError is Vault refusing the JWT login for the profile.
+type RefusedError struct {
+	Profile       string
+	UserRoles     []string
+	RequiredRoles []string
+	Reason        string // Vault's words
+}
+
+func (e *RefusedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Vault refused the login to profile %q (%s).\n", e.Profile, e.Reason)
+	if len(e.UserRoles) == 0 {
+		b.WriteString("  Your SSO roles: none.\n")
+	} else {
+		fmt.Fprintf(&b, "  Your SSO roles: %s.\n", strings.Join(e.UserRoles, ", "))
+	}
+	if len(e.RequiredRoles) > 0 {
+		fmt.Fprintf(&b, "  Profile %s requires one of: %s.\n", e.Profile, strings.Join(e.RequiredRoles, ", "))
+	} else {
+		fmt.Fprintf(&b, "  The roles that profile %s requires are not in your configuration; ask its admins.\n", e.Profile)
+	}
+	b.WriteString("  Ask for the role in the CERN Application Portal, or choose another profile with --profile")
+	return b.String()
+}
+
+// authResponse is Vault's answer to a login or a token renewal.
+type authResponse struct {
+	Auth *struct {
+		ClientToken   string   `json:"client_token"`
+		Accessor      string   `json:"accessor"`
+		Policies      []string `json:"policies"`
+		TokenPolicies []string `json:"token_policies"`
+		LeaseDuration int      `json:"lease_duration"`
+		Renewable     bool     `json:"renewable"`
+	} `json:"auth"`
+}
+
+func (a *authResponse) token(now time.Time) (*store.Token, error) {
+	if a.Auth == nil || a.Auth.ClientToken == "" {
+		return nil, errors.New("Vault answered without a token")
+	}
+	t := &store.Token{
+		Secret:    secret.String(a.Auth.ClientToken),
+		Accessor:  a.Auth.Accessor,
+		Renewable: a.Auth.Renewable,
+		Policies:  a.Auth.Policies,
+		IssuedAt:  now,
+	}
+	if a.Auth.LeaseDuration > 0 {
+		t.ExpiresAt = now.Add(time.Duration(a.Auth.LeaseDuration) * time.Second)
+	} else {
+		t.ExpiresAt = now.Add(100 * 365 * 24 * time.Hour) // a non-expiring token (root)
+	}
+	return t, nil
+}
+
+// Login logs in to Vault with the ID token and role = profile.
+func Login(ctx context.Context, vault *apiclient.Client, req LoginRequest, now time.Time) (*store.Token, error) {
+	mount := strings.Trim(req.Mount, "/")
+	var out authResponse
+	err := vault.WithToken("").Do(ctx, http.MethodPost, "/v1/auth/"+mount+"/login",
+		map[string]string{"role": req.Role, "jwt": req.IDToken.Reveal()}, &out)
+	if err != nil {
+		return nil, loginError(err, req, mount)
+	}
+	return out.token(now)
+}
+
+func loginError(err error, req LoginRequest, mount string) error {
+	var ae *apiclient.Error
+	if !errors.As(err, &ae) || ae.Status == 0 {
+		return fmt.Errorf("could not log in to Vault: %w", err)
+	}
+	reason := strings.Join(ae.Errors, "; ")
+	if reason == "" {
+		reason = http.StatusText(ae.Status)
+	}
+	switch {
+	case ae.Status == http.StatusNotFound || strings.Contains(reason, "no handler for route"):
+		return fmt.Errorf("Vault at %s has no JWT auth method at auth/%s (check the jwt mount setting)", ae.Addr, mount)
+	case strings.Contains(reason, "could not be found") && strings.Contains(reason, "role"):
+		return &RefusedError{Profile: req.Role, UserRoles: req.UserRoles, RequiredRoles: req.RequiredRoles,
+			Reason: fmt.Sprintf("Vault has no role %q", req.Role)}
+	case ae.Status == http.StatusBadRequest || ae.Status == http.StatusForbidden || ae.Status == http.StatusUnauthorized:
+		return &RefusedError{Profile: req.Role, UserRoles: req.UserRoles, RequiredRoles: req.RequiredRoles, Reason: reason}
+	}
+	return fmt.Errorf("could not log in to Vault: %w", err)
+}
+
+// Renew renews the Vault token of vault (renew-self) by increment (0 =
+// the role's TTL) and returns the token with its new expiry.
+func Renew(ctx context.Context, vault *apiclient.Client, increment time.Duration, now time.Time) (*store.Token, error) {
+	in := map[string]any{}
+	if increment > 0 {
+		in["increment"] = fmt.Sprintf("%ds", int(increment.Seconds()))
+	}
+	var out authResponse
+	if err := vault.Do(ctx, http.MethodPost, "/v1/auth/token/renew-self", in, &out); err != nil {
+		return nil, pathError(err, "renew the Vault token", "auth/token/renew-self")
+	}
+	t, err := out.token(now)
+	if err != nil {
+		return nil, err
+	}
+	if t.Secret.Empty() {
+		t.Secret = vault.Token
+	}
+	return t, nil
+}
+
+// Revoke revokes the Vault token of vault and with it every lease (Nomad,
+// Consul tokens) created under it.
+func Revoke(ctx context.Context, vault *apiclient.Client) error {
+	if err := vault.Do(ctx, http.MethodPost, "/v1/auth/token/revoke-self", nil, nil); err != nil {
+		return pathError(err, "revoke the Vault token", "auth/token/revoke-self")
+	}
+	return nil
+}
+
+// Lease is a renewed lease.
+type Lease struct {
+	ID        string
+	Renewable bool
+	ExpiresAt time.Time
+}
+
+// RenewLease renews a lease (a Nomad or Consul token) by increment.
+func RenewLease(ctx context.Context, vault *apiclient.Client, leaseID string, increment time.Duration, now time.Time) (*Lease, error) {
+	in := map[string]any{"lease_id": leaseID}
+	if increment > 0 {
+		in["increment"] = int(increment.Seconds())
+	}
+	var out struct {
+		LeaseID       string `json:"lease_id"`
+		LeaseDuration int    `json:"lease_duration"`
+		Renewable     bool   `json:"renewable"`
+	}
+	if err := vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", in, &out); err != nil {
+		return nil, pathError(err, "renew the lease", "sys/leases/renew")
+	}
+	return &Lease{ID: out.LeaseID, Renewable: out.Renewable, ExpiresAt: now.Add(time.Duration(out.LeaseDuration) * time.Second)}, nil
+}
+
+// RevokeLease revokes a lease now.
+func RevokeLease(ctx context.Context, vault *apiclient.Client, leaseID string) error {
+	if err := vault.Do(ctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": leaseID}, nil); err != nil {
+		return pathError(err, "revoke the lease", "sys/leases/revoke")
+	}
+	return nil
+}
+
+// PermissionError is a 403 on a path.
+type PermissionError struct {
+	Server string
+	Path   string
+	Err    error
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("%s denied access to %s (403 permission denied): your profile's policy does not allow it", e.Server, e.Path)
+}
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// pathError translates a failed call on path.
+func pathError(err error, what, path string) error {
+	if apiclient.StatusOf(err) == http.StatusForbidden {
+		var ae *apiclient.Error
+		errors.As(err, &ae)
+		return fmt.Errorf("could not %s: %w", what, &PermissionError{Server: ae.Server, Path: path, Err: err})
+	}
+	return fmt.Errorf("could not %s: %w", what, err)
+}

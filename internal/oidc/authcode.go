@@ -1,0 +1,163 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// DefaultPorts are the loopback ports tried in order, so that the
+// redirect URIs http://127.0.0.1:PORT/callback can be registered at an SSO
+// that does not accept any port.
+var DefaultPorts = []int{8250, 18250, 28250}
+
+// DefaultTimeout is how long login waits for the browser.
+const DefaultTimeout = 5 * time.Minute
+
+// AuthCodeOptions tune the browser login.
+type AuthCodeOptions struct {
+	// Listen is host:port to listen on instead of DefaultPorts; the host
+	// must be 127.0.0.1 (or empty), port 0 picks a free one.
+	Listen  string
+	Browser Browser   // nil: only print the URL
+	Stderr  io.Writer // messages and the URL
+	Timeout time.Duration
+	// Progress shows a spinner on Stderr (when it is a terminal).
+	Progress bool
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// listen binds the loopback listener.
+func listen(spec string) (net.Listener, error) {
+	if spec != "" {
+		host, port, err := net.SplitHostPort(spec)
+		if err != nil {
+			if _, perr := strconv.Atoi(spec); perr != nil {
+				return nil, fmt.Errorf("invalid --listen %q: want 127.0.0.1:PORT", spec)
+			}
+			host, port = "127.0.0.1", spec
+		}
+		if host == "" || host == "localhost" {
+			host = "127.0.0.1"
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() || ip.To4() == nil {
+			return nil, fmt.Errorf("invalid --listen %q: only 127.0.0.1 is allowed", spec)
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, fmt.Errorf("could not listen on %s for the SSO callback: %w", spec, err)
+		}
+		return l, nil
+	}
+	var errs []error
+	for _, p := range DefaultPorts {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err == nil {
+			return l, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("could not listen on any of the loopback ports %v for the SSO callback (use --listen): %w", DefaultPorts, errors.Join(errs...))
+}
+
+// AuthCode signs the user in through the browser: authorization code with
+// PKCE S256, state and nonce, on a single-use loopback listener that is
+// closed after the callback, on timeout or when ctx ends.
+func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, error) {
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	l, err := listen(o.Listen)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", l.Addr().(*net.TCPAddr).Port, callbackPath)
+	oc := c.oauth2(redirect)
+	state, nonce, verifier := randomString(24), randomString(24), oauth2.GenerateVerifier()
+
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	var result *Result
+	cb := &callback{state: state, done: make(chan error, 1)}
+	cb.finish = func(r *http.Request, code string) error {
+		// The exchange is bounded by the login, not by the browser request.
+		tok, err := oc.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			return exchangeError(c.cfg.Issuer, err)
+		}
+		res, err := c.result(ctx, tok, nonce)
+		if err != nil {
+			return err
+		}
+		result = res
+		return nil
+	}
+	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
+	authURL := oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+	if o.Browser != nil {
+		fmt.Fprintf(o.Stderr, "Opening the browser to sign in. If it does not open, visit:\n  %s\n", authURL)
+		if err := o.Browser.Open(authURL); err != nil {
+			fmt.Fprintf(o.Stderr, "(could not open a browser: %v)\n", err)
+		}
+	} else {
+		fmt.Fprintf(o.Stderr, "Open this URL in a browser to sign in:\n  %s\n", authURL)
+	}
+	stop := startSpinner(o.Stderr, o.Progress, "waiting for the sign-in in the browser")
+	defer stop()
+	select {
+	case err := <-cb.done:
+		stop()
+		if err != nil {
+			return nil, err
+		}
+		return result, nil
+	case <-ctx.Done():
+		stop()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("no sign-in within %s; run alilogin login again", o.Timeout)
+		}
+		return nil, fmt.Errorf("login cancelled")
+	}
+}
+
+// exchangeError explains a failed token request.
+func exchangeError(issuer string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		msg := re.ErrorCode
+		if re.ErrorDescription != "" {
+			msg += ": " + re.ErrorDescription
+		}
+		if msg == "" && re.Response != nil {
+			msg = re.Response.Status
+		}
+		return fmt.Errorf("the SSO at %s refused the authorization code (%s)", issuer, msg)
+	}
+	return ssoError(issuer, "redeem the authorization code at", err)
+}

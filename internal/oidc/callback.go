@@ -1,0 +1,88 @@
+package oidc
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sync"
+)
+
+// callbackPath is where the SSO sends the browser back.
+const callbackPath = "/callback"
+
+// callback is the single-use handler of the loopback redirect. The first
+// request to callbackPath is the only one it acts on: it checks state,
+// lets finish exchange the code, shows the outcome page and reports it.
+// Later requests get a refusal page.
+type callback struct {
+	state  string
+	finish func(r *http.Request, code string) error
+	done   chan error // receives the outcome once
+
+	mu   sync.Mutex
+	used bool
+}
+
+func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != callbackPath {
+		http.NotFound(w, r)
+		return
+	}
+	cb.mu.Lock()
+	used := cb.used
+	cb.used = true
+	cb.mu.Unlock()
+	if used {
+		page(w, http.StatusBadRequest, false, "This sign-in link was already used. Return to the terminal.")
+		return
+	}
+	err := cb.handle(r)
+	if err != nil {
+		page(w, http.StatusBadRequest, false, "Sign-in failed: "+err.Error()+". Return to the terminal.")
+	} else {
+		page(w, http.StatusOK, true, "You are signed in. Return to the terminal; you can close this tab.")
+	}
+	cb.done <- err
+}
+
+func (cb *callback) handle(r *http.Request) error {
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		if d := q.Get("error_description"); d != "" {
+			e += ": " + d
+		}
+		return fmt.Errorf("the SSO refused the sign-in (%s)", e)
+	}
+	st := q.Get("state")
+	if st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(cb.state)) != 1 {
+		return fmt.Errorf("refused a callback with a wrong or missing state (not from this login)")
+	}
+	code := q.Get("code")
+	if code == "" {
+		return fmt.Errorf("the callback carries no authorization code")
+	}
+	return cb.finish(r, code)
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>alilogin</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;margin:15vh auto;max-width:34em;padding:0 1em;color:#222}
+h1{font-size:1.4em}.ok{color:#0a6b2d}.fail{color:#b00020}</style></head>
+<body><h1 class="{{if .OK}}ok{{else}}fail{{end}}">{{if .OK}}Signed in{{else}}Sign-in failed{{end}}</h1>
+<p id="message">{{.Message}}</p></body></html>
+`))
+
+// page writes the self-contained result page (no external assets).
+func page(w http.ResponseWriter, status int, ok bool, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	_ = pageTmpl.Execute(w, struct {
+		OK      bool
+		Message string
+	}{ok, msg})
+}

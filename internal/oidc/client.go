@@ -1,0 +1,106 @@
+package oidc
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// Config describes the SSO and this client of it.
+type Config struct {
+	Issuer     string
+	ClientID   string
+	Scopes     []string // "openid" is added when missing
+	RolesClaim string   // claim name or JSON pointer
+	UserClaim  string
+	// HTTPClient talks to the SSO; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock for token expiry checks; nil means time.Now.
+	Now func() time.Time
+}
+
+// Result is a verified sign-in.
+type Result struct {
+	IDToken      secret.String
+	RefreshToken secret.String // empty when the SSO gave none
+	Identity     *Identity
+}
+
+// Client is a discovered SSO.
+type Client struct {
+	cfg      Config
+	provider *gooidc.Provider
+	hc       *http.Client
+}
+
+// New reads the issuer's discovery document.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ClientID == "" {
+		return nil, fmt.Errorf("no OIDC client id configured")
+	}
+	p, err := gooidc.NewProvider(gooidc.ClientContext(ctx, hc), cfg.Issuer)
+	if err != nil {
+		return nil, ssoError(cfg.Issuer, "read the discovery document of", err)
+	}
+	return &Client{cfg: cfg, provider: p, hc: hc}, nil
+}
+
+// ssoError names the SSO and says whether it is down.
+func ssoError(issuer, verb string, err error) error {
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "no such host", "i/o timeout", "deadline exceeded", "connection reset", "EOF"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("the SSO at %s is unreachable: %w", issuer, err)
+		}
+	}
+	return fmt.Errorf("could not %s the SSO at %s: %w", verb, issuer, err)
+}
+
+func (c *Client) ctx(ctx context.Context) context.Context {
+	ctx = gooidc.ClientContext(ctx, c.hc)
+	return context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+}
+
+func (c *Client) oauth2(redirect string) *oauth2.Config {
+	scopes := c.cfg.Scopes
+	if !containsString(scopes, gooidc.ScopeOpenID) {
+		scopes = append([]string{gooidc.ScopeOpenID}, scopes...)
+	}
+	return &oauth2.Config{ClientID: c.cfg.ClientID, Endpoint: c.provider.Endpoint(), RedirectURL: redirect, Scopes: scopes}
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// result verifies the ID token in tok and builds the Result.
+func (c *Client) result(ctx context.Context, tok *oauth2.Token, nonce string) (*Result, error) {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, fmt.Errorf("the SSO at %s returned no ID token", c.cfg.Issuer)
+	}
+	id, err := c.Verify(ctx, raw, nonce)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{IDToken: secret.String(raw), RefreshToken: secret.String(tok.RefreshToken), Identity: id}, nil
+}

@@ -1,0 +1,13 @@
+// Package oidc is alilogin's public OpenID Connect client: authorization
+// code with PKCE (S256), state and nonce on a single-use 127.0.0.1
+// loopback listener (RFC 8252), the device authorization grant (RFC 8628)
+// for machines without a browser, and the refresh grant. Every ID token is
+// verified with go-oidc (signature against the issuer's keys, iss, aud,
+// exp, and nonce where one was sent) before anything else sees it.
+//
+// The SSO is CERN's Keycloak in production and Ory Hydra in the tests;
+// nothing here is specific to either. The user's identity comes from two
+// configurable claims: the user claim (cern_upn) and the roles claim
+// (cern_roles), which may be a JSON pointer such as
+// /resource_access/<client>/roles for providers that nest it.
+package oidc

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// StateDir returns alilogin's directory under the user state directory
+// ($XDG_STATE_HOME/alilogin, ~/.local/state/alilogin, ~/Library/Application
+// Support/alilogin, %LocalAppData%\alilogin), read from getenv.
+func StateDir(getenv func(string) string) (string, error) {
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = getenv("LocalAppData")
+	case "darwin":
+		if h := getenv("HOME"); h != "" {
+			base = filepath.Join(h, "Library", "Application Support")
+		}
+	default:
+		base = getenv("XDG_STATE_HOME")
+		if base == "" || !filepath.IsAbs(base) {
+			base = ""
+			if h := getenv("HOME"); h != "" {
+				base = filepath.Join(h, ".local", "state")
+			}
+		}
+	}
+	if base == "" {
+		return "", errors.New("could not find the user state directory: HOME is not set")
+	}
+	return filepath.Join(base, "alilogin"), nil
+}
+
+// File keeps records as 0600 JSON files in a 0700 directory.
+type File struct {
+	Dir string
+}
+
+// NewFile returns the file store in dir (created on first write).
+func NewFile(dir string) *File { return &File{Dir: dir} }
+
+func (f *File) path(profile string) string { return filepath.Join(f.Dir, profile+".json") }
+
+// Path is where the profile's record is kept.
+func (f *File) Path(profile string) string { return f.path(profile) }
+
+// Get reads the profile's record.
+func (f *File) Get(profile string) (*Record, error) {
+	if err := checkProfile(profile); err != nil {
+		return nil, err
+	}
+	p := f.path(profile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("could not read stored login: %w", err)
+	}
+	return decode(profile, p, b)
+}
+
+// Put writes the record atomically: a 0600 temporary file in the same
+// directory, synced, then renamed over the old one.
+func (f *File) Put(r *Record) error {
+	if err := checkProfile(r.Profile); err != nil {
+		return err
+	}
+	b, err := encode(r)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
+		return fmt.Errorf("could not create the store directory: %w", err)
+	}
+	if err := os.Chmod(f.Dir, 0o700); err != nil {
+		return fmt.Errorf("could not restrict the store directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(f.Dir, "."+r.Profile+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("could not write stored login: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("could not write stored login: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("could not write stored login: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("could not write stored login: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("could not write stored login: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), f.path(r.Profile)); err != nil {
+		return fmt.Errorf("could not write stored login: %w", err)
+	}
+	return nil
+}
+
+// Delete removes the record; ErrNotFound when there was none.
+func (f *File) Delete(profile string) error {
+	if err := checkProfile(profile); err != nil {
+		return err
+	}
+	err := os.Remove(f.path(profile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("could not delete stored login: %w", err)
+	}
+	return nil
+}
+
+// List returns the profiles with a record.
+func (f *File) List() ([]string, error) {
+	ents, err := os.ReadDir(f.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("could not list stored logins: %w", err)
+	}
+	var l []string
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if ok && e.Type().IsRegular() && checkProfile(name) == nil {
+			l = append(l, name)
+		}
+	}
+	slices.Sort(l)
+	return l, nil
+}

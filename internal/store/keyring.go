@@ -1,0 +1,184 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// keyringService is the service name of every alilogin keyring item.
+const keyringService = "alilogin"
+
+// keyName is the one place that names keyring items: "profile:<name>" for
+// a record and "index" for the list of profiles (keyrings cannot list).
+func keyName(profile string) string {
+	if profile == "" {
+		return "index"
+	}
+	return "profile:" + profile
+}
+
+// DefaultKeyringTimeout bounds each keyring call: a Secret Service that
+// waits for an unlock prompt nobody sees must not hang the command.
+const DefaultKeyringTimeout = 5 * time.Second
+
+// ErrTooLarge: the item is larger than the keyring accepts.
+var ErrTooLarge = errors.New("login record too large for the OS keyring")
+
+// UnavailableError: the keyring could not be reached or refused to work.
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string { return fmt.Sprintf("OS keyring unavailable: %v", e.Err) }
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// keyringAPI is what the Keyring needs of go-keyring.
+type keyringAPI interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+type osKeyring struct{}
+
+func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
+func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
+func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
+
+// Keyring keeps records in the OS keyring, one item per profile.
+type Keyring struct {
+	api     keyringAPI
+	timeout time.Duration
+	// maxItem, when > 0, refuses items larger than this many bytes with
+	// ErrTooLarge (go-keyring does so by itself on Windows and macOS).
+	maxItem int
+}
+
+// NewKeyring returns the OS keyring store. maxItem > 0 caps item size.
+func NewKeyring(timeout time.Duration, maxItem int) *Keyring {
+	if timeout <= 0 {
+		timeout = DefaultKeyringTimeout
+	}
+	return &Keyring{api: osKeyring{}, timeout: timeout, maxItem: maxItem}
+}
+
+// call runs f with the timeout and maps go-keyring's errors to ours.
+func (k *Keyring) call(f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(k.timeout):
+		return &UnavailableError{Err: fmt.Errorf("no answer within %s", k.timeout)}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		return ErrTooLarge
+	default:
+		return &UnavailableError{Err: err}
+	}
+}
+
+func (k *Keyring) get(key string) ([]byte, error) {
+	var s string
+	err := k.call(func() (e error) { s, e = k.api.Get(keyringService, key); return })
+	return []byte(s), err
+}
+
+func (k *Keyring) set(key string, b []byte) error {
+	if k.maxItem > 0 && len(b) > k.maxItem {
+		return ErrTooLarge
+	}
+	return k.call(func() error { return k.api.Set(keyringService, key, string(b)) })
+}
+
+// Get reads the profile's record.
+func (k *Keyring) Get(profile string) (*Record, error) {
+	if err := checkProfile(profile); err != nil {
+		return nil, err
+	}
+	b, err := k.get(keyName(profile))
+	if err != nil {
+		return nil, err
+	}
+	return decode(profile, "the OS keyring", b)
+}
+
+// Put writes the record and adds its profile to the index.
+func (k *Keyring) Put(r *Record) error {
+	if err := checkProfile(r.Profile); err != nil {
+		return err
+	}
+	b, err := encode(r)
+	if err != nil {
+		return err
+	}
+	if err := k.set(keyName(r.Profile), b); err != nil {
+		return err
+	}
+	return k.updateIndex(func(l []string) []string {
+		if !slices.Contains(l, r.Profile) {
+			l = append(l, r.Profile)
+		}
+		return l
+	})
+}
+
+// Delete removes the record; ErrNotFound when there was none.
+func (k *Keyring) Delete(profile string) error {
+	if err := checkProfile(profile); err != nil {
+		return err
+	}
+	err := k.call(func() error { return k.api.Delete(keyringService, keyName(profile)) })
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if ierr := k.updateIndex(func(l []string) []string {
+		return slices.DeleteFunc(l, func(p string) bool { return p == profile })
+	}); ierr != nil && err == nil {
+		return ierr
+	}
+	return err
+}
+
+// List returns the profiles in the index.
+func (k *Keyring) List() ([]string, error) {
+	b, err := k.get(keyName(""))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, nil // a broken index lists nothing; records stay readable
+	}
+	slices.Sort(l)
+	return l, nil
+}
+
+func (k *Keyring) updateIndex(f func([]string) []string) error {
+	l, err := k.List()
+	if err != nil {
+		return err
+	}
+	l = f(l)
+	if len(l) == 0 {
+		err := k.call(func() error { return k.api.Delete(keyringService, keyName("")) })
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	b, _ := json.Marshal(l)
+	return k.set(keyName(""), b)
+}

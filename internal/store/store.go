@@ -1,0 +1,145 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// Store keeps one Record per profile.
+type Store interface {
+	Get(profile string) (*Record, error) // ErrNotFound, *CorruptError
+	Put(r *Record) error
+	Delete(profile string) error // ErrNotFound when there was nothing
+	List() ([]string, error)
+}
+
+// Kinds of store for Open.
+const (
+	KindAuto    = "auto"    // keyring, falling back to the file store
+	KindKeyring = "keyring" // keyring only
+	KindFile    = "file"    // file only
+)
+
+// Open returns the store of the given kind ("" = ALILOGIN_STORE, else
+// automatic). The automatic store prints a one-line notice on stderr when
+// it has to fall back to the file store.
+func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, error) {
+	if kind == "" {
+		kind = getenv("ALILOGIN_STORE")
+	}
+	if kind == "" {
+		kind = KindAuto
+	}
+	dir, err := StateDir(getenv)
+	if err != nil {
+		return nil, err
+	}
+	file := NewFile(filepath.Join(dir, "records"))
+	maxItem := 0
+	if s := getenv("ALILOGIN_KEYRING_MAX_BYTES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("invalid ALILOGIN_KEYRING_MAX_BYTES %q", s)
+		}
+		maxItem = n
+	}
+	kr := NewKeyring(DefaultKeyringTimeout, maxItem)
+	switch kind {
+	case KindFile:
+		return file, nil
+	case KindKeyring:
+		return kr, nil
+	case KindAuto:
+		return &Auto{Keyring: kr, File: file, Notice: stderr}, nil
+	}
+	return nil, fmt.Errorf("unknown store %q: want keyring or file", kind)
+}
+
+// Auto uses the keyring and falls back to the file store when the keyring
+// is unreachable or the record is too large for it.
+type Auto struct {
+	Keyring *Keyring
+	File    *File
+	Notice  io.Writer // where the fallback notice goes; nil = nowhere
+
+	once sync.Once
+}
+
+func (a *Auto) notice(why string, profile string) {
+	if a.Notice == nil {
+		return
+	}
+	a.once.Do(func() {
+		fmt.Fprintf(a.Notice, "alilogin: %s; keeping the login in %s (mode 0600)\n", why, a.File.Path(profile))
+	})
+}
+
+// Get reads from the keyring, else from the file store.
+func (a *Auto) Get(profile string) (*Record, error) {
+	r, err := a.Keyring.Get(profile)
+	var ue *UnavailableError
+	if err == nil || !(errors.Is(err, ErrNotFound) || errors.As(err, &ue)) {
+		return r, err
+	}
+	return a.File.Get(profile)
+}
+
+// Put writes to the keyring, or to the file store with a notice.
+func (a *Auto) Put(r *Record) error {
+	err := a.Keyring.Put(r)
+	var ue *UnavailableError
+	switch {
+	case err == nil:
+		if derr := a.File.Delete(r.Profile); derr != nil && !errors.Is(derr, ErrNotFound) {
+			return derr
+		}
+		return nil
+	case errors.Is(err, ErrTooLarge):
+		a.notice("the login is too large for the OS keyring", r.Profile)
+		_ = a.Keyring.Delete(r.Profile) // no stale copy that Get would prefer
+	case errors.As(err, &ue):
+		a.notice(fmt.Sprintf("no OS keyring reachable (%v)", ue.Err), r.Profile)
+	default:
+		return err
+	}
+	return a.File.Put(r)
+}
+
+// Delete removes the record from both.
+func (a *Auto) Delete(profile string) error {
+	kerr := a.Keyring.Delete(profile)
+	ferr := a.File.Delete(profile)
+	var ue *UnavailableError
+	switch {
+	case kerr == nil || ferr == nil:
+		if ferr != nil && !errors.Is(ferr, ErrNotFound) {
+			return ferr
+		}
+		return nil
+	case errors.Is(kerr, ErrNotFound) || errors.As(kerr, &ue):
+		return ferr
+	default:
+		return kerr
+	}
+}
+
+// List is the union of both.
+func (a *Auto) List() ([]string, error) {
+	k, kerr := a.Keyring.List()
+	f, ferr := a.File.List()
+	if ferr != nil {
+		return nil, ferr
+	}
+	var ue *UnavailableError
+	if kerr != nil && !errors.As(kerr, &ue) {
+		return nil, kerr
+	}
+	l := append(k, f...)
+	slices.Sort(l)
+	return slices.Compact(l), nil
+}
