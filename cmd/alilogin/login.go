@@ -1,12 +1,334 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/issue"
+	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/store"
 )
 
-// Placeholder: replaced by the login command's own implementation.
+// loginOptions are the flags of `alilogin login`.
+type loginOptions struct {
+	Profile   string
+	Device    bool
+	NoBrowser bool
+	Listen    string
+	Store     string
+	JSON      bool
+	Timeout   time.Duration
+	Verbose   bool
+	// Configuration overrides (the flags layer).
+	Issuer    string
+	ClientID  string
+	VaultAddr string
+}
+
 func newLoginCmd(e *cmdEnv) *cobra.Command {
-	return &cobra.Command{Use: "login", Short: "(not built yet)", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("login: not built yet") }}
+	var o loginOptions
+	c := &cobra.Command{
+		Use:   "login",
+		Short: "Sign in through SSO and get Vault, Nomad and Consul tokens",
+		Long: `Sign in through SSO (browser, or device code on machines without a display),
+log in to Vault with the profile's JWT role, get the profile's Nomad and Consul
+tokens, and keep them in the OS keyring. A summary goes to stderr; --json
+prints it to stdout, without secrets.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runLogin(c.Context(), e, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.Profile, "profile", "p", "", "profile to log in to (default: the configured default, else the only one your roles allow)")
+	f.BoolVar(&o.Device, "device", false, "use the device code flow (sign in on another device)")
+	f.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; only print the URL")
+	f.StringVar(&o.Listen, "listen", "", "loopback address for the SSO callback, 127.0.0.1:PORT (default: the first free of 127.0.0.1:8250, :18250, :28250)")
+	f.StringVar(&o.Store, "store", "", "where to keep the tokens: keyring or file (default: $ALILOGIN_STORE, else the keyring with a file fallback)")
+	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON on stdout (no secrets)")
+	f.DurationVar(&o.Timeout, "timeout", oidc.DefaultTimeout, "how long to wait for the sign-in")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print the time taken by each step on stderr")
+	f.StringVar(&o.Issuer, "issuer", "", "SSO issuer URL (default: $ALILOGIN_ISSUER, the config file, else CERN SSO)")
+	f.StringVar(&o.ClientID, "client-id", "", "OIDC client id (default: $ALILOGIN_CLIENT_ID or the config file)")
+	f.StringVar(&o.VaultAddr, "vault-addr", "", "Vault address (default: $VAULT_ADDR or the config file)")
+	return c
+}
+
+// stepTimer records how long each step took, for --verbose.
+type stepTimer struct {
+	w     io.Writer
+	on    bool
+	last  time.Time
+	steps []string
+}
+
+func (t *stepTimer) mark(step string) {
+	now := time.Now()
+	if t.on {
+		fmt.Fprintf(t.w, "  [%s: %s]\n", step, now.Sub(t.last).Round(time.Millisecond))
+	}
+	t.last = now
+}
+
+func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
+	if o.Profile != "" && !config.ValidProfileName(o.Profile) {
+		return withCode(exitUsage, fmt.Errorf("invalid profile name %q", o.Profile))
+	}
+	if o.Store != "" && o.Store != store.KindKeyring && o.Store != store.KindFile {
+		return withCode(exitUsage, fmt.Errorf("invalid --store %q: want keyring or file", o.Store))
+	}
+	cfg, err := config.Resolve(config.Sources{
+		Flags:  config.Config{Issuer: o.Issuer, ClientID: o.ClientID, Vault: config.Server{Addr: o.VaultAddr}, Store: o.Store},
+		Getenv: e.Getenv,
+	})
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.Store, e.Getenv, e.Stderr)
+	if err != nil {
+		return err
+	}
+	vault, err := apiclient.New("Vault", cfg.Vault.Addr, "X-Vault-Token", cfg.Vault.TLS, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	nomad, consul, err := serverClients(cfg)
+	if err != nil {
+		return err
+	}
+	tm := &stepTimer{w: e.Stderr, on: o.Verbose, last: time.Now()}
+
+	// 1. SSO.
+	sso, err := oidc.New(ctx, oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes,
+		RolesClaim: cfg.RolesClaim, UserClaim: cfg.UserClaim, Now: e.now})
+	if err != nil {
+		return err
+	}
+	tm.mark("SSO discovery")
+	var res *oidc.Result
+	device := o.Device || (!o.NoBrowser && o.Listen == "" && !oidc.CanShowBrowser(e.Getenv))
+	progress := !o.Verbose
+	if device {
+		res, err = sso.Device(ctx, oidc.DeviceOptions{Stderr: e.Stderr, Timeout: o.Timeout, Progress: progress})
+	} else {
+		var b oidc.Browser
+		if !o.NoBrowser {
+			b = oidc.SystemBrowser{Output: e.Stderr}
+		}
+		res, err = sso.AuthCode(ctx, oidc.AuthCodeOptions{Listen: o.Listen, Browser: b, Stderr: e.Stderr, Timeout: o.Timeout, Progress: progress})
+	}
+	if err != nil {
+		return err
+	}
+	tm.mark("SSO sign-in (includes the user)")
+	id := res.Identity
+
+	// 2. Profile.
+	profile, err := chooseProfile(cfg, o.Profile, id.Roles)
+	if err != nil {
+		return err
+	}
+	prof, _ := cfg.Profile(profile)
+
+	// 3. Vault.
+	vtok, err := issue.Login(ctx, vault, issue.LoginRequest{Mount: cfg.Vault.Mount, Role: profile, IDToken: res.IDToken,
+		UserRoles: id.Roles, RequiredRoles: prof.Roles}, e.now())
+	if err != nil {
+		return err
+	}
+	tm.mark("Vault login")
+
+	// 4. Nomad and Consul, in parallel.
+	req := issue.MintRequest{Role: profile}
+	if nomad != nil && !prof.NoNomad {
+		req.Nomad = &issue.Target{Mount: cfg.Nomad.Mount, Server: nomad}
+	}
+	if consul != nil && !prof.NoConsul {
+		req.Consul = &issue.Target{Mount: cfg.Consul.Mount, Server: consul}
+	}
+	minted := issue.Mint(ctx, vault.WithToken(vtok.Secret), req, e.now())
+	tm.mark("Nomad+Consul tokens")
+
+	// 5. Store, replacing (and revoking) the previous login.
+	rec := &store.Record{
+		Version: store.RecordVersion, Profile: profile,
+		User: id.User, Roles: id.Roles, Issuer: id.Issuer, Subject: id.Subject,
+		RefreshToken: res.RefreshToken, IDTokenExp: id.Expiry,
+		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
+	}
+	old, _ := st.Get(profile)
+	if err := st.Put(rec); err != nil {
+		// Nothing kept: do not leave the new tokens alive either.
+		_ = issue.Revoke(context.WithoutCancel(ctx), vault.WithToken(vtok.Secret))
+		return fmt.Errorf("could not store the login: %w", err)
+	}
+	tm.mark("store")
+	if old != nil && old.Vault != nil && old.Vault.Secret != vtok.Secret && !old.Vault.Secret.Empty() {
+		// Revoking the old Vault token revokes its Nomad/Consul leases.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = issue.Revoke(rctx, vault.WithToken(old.Vault.Secret))
+		cancel()
+	}
+
+	// 6. Summary.
+	sum := newLoginSummary(rec, id, req, minted)
+	sum.write(e.Stderr, e.now())
+	if o.JSON {
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	}
+	if err := minted.Err(); err != nil {
+		return withCode(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
+			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
+	}
+	return nil
+}
+
+// serverClients returns clients of Nomad and Consul, nil when the address
+// is not configured.
+func serverClients(cfg *config.Config) (nomad, consul *apiclient.Client, err error) {
+	if cfg.Nomad.Addr != "" {
+		if nomad, err = apiclient.New("Nomad", cfg.Nomad.Addr, "X-Nomad-Token", cfg.Nomad.TLS, 30*time.Second); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.Consul.Addr != "" {
+		if consul, err = apiclient.New("Consul", cfg.Consul.Addr, "X-Consul-Token", cfg.Consul.TLS, 30*time.Second); err != nil {
+			return nil, nil, err
+		}
+	}
+	return nomad, consul, nil
+}
+
+// chooseProfile picks the profile: the flag, else the configured default,
+// else the only configured profile the user's roles allow.
+func chooseProfile(cfg *config.Config, flag string, roles []string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if cfg.DefaultProfile != "" {
+		return cfg.DefaultProfile, nil
+	}
+	var allowed, all []string
+	for _, p := range cfg.Profiles {
+		all = append(all, p.Name)
+		if slices.ContainsFunc(p.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
+			allowed = append(allowed, p.Name)
+		}
+	}
+	yours := "none"
+	if len(roles) > 0 {
+		yours = strings.Join(roles, ", ")
+	}
+	switch {
+	case len(allowed) == 1:
+		return allowed[0], nil
+	case len(allowed) > 1:
+		return "", withCode(exitUsage, fmt.Errorf("your roles allow several profiles: %s; choose one with --profile (or set default_profile in the config file)", strings.Join(allowed, ", ")))
+	case len(all) == 0:
+		return "", withCode(exitUsage, errors.New("no profile given and none configured; use --profile NAME"))
+	default:
+		return "", fmt.Errorf("none of the configured profiles (%s) is allowed for your SSO roles (%s); ask for a role in the CERN Application Portal, or use --profile", strings.Join(all, ", "), yours)
+	}
+}
+
+// loginSummary is what login reports; it holds no secret.
+type loginSummary struct {
+	User    string                   `json:"user"`
+	Name    string                   `json:"name,omitempty"`
+	Email   string                   `json:"email,omitempty"`
+	Roles   []string                 `json:"roles"`
+	Profile string                   `json:"profile"`
+	Issuer  string                   `json:"issuer"`
+	Tokens  map[string]*tokenSummary `json:"tokens"`
+	Errors  map[string]string        `json:"errors,omitempty"`
+}
+
+type tokenSummary struct {
+	Accessor  string    `json:"accessor,omitempty"`
+	LeaseID   string    `json:"lease_id,omitempty"`
+	Policies  []string  `json:"policies"`
+	Renewable bool      `json:"renewable"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func summarise(t *store.Token) *tokenSummary {
+	if t == nil {
+		return nil
+	}
+	p := t.Policies
+	if p == nil {
+		p = []string{}
+	}
+	return &tokenSummary{Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: p, Renewable: t.Renewable, ExpiresAt: t.ExpiresAt.UTC()}
+}
+
+func newLoginSummary(r *store.Record, id *oidc.Identity, req issue.MintRequest, m *issue.Minted) *loginSummary {
+	s := &loginSummary{User: r.User, Name: id.Name, Email: id.Email, Roles: r.Roles, Profile: r.Profile, Issuer: r.Issuer,
+		Tokens: map[string]*tokenSummary{"vault": summarise(r.Vault)}}
+	if s.Roles == nil {
+		s.Roles = []string{}
+	}
+	add := func(name string, asked bool, t *store.Token, err error) {
+		if t != nil {
+			s.Tokens[name] = summarise(t)
+		}
+		if err != nil {
+			if s.Errors == nil {
+				s.Errors = map[string]string{}
+			}
+			s.Errors[name] = err.Error()
+		}
+	}
+	add("nomad", req.Nomad != nil, m.Nomad, m.NomadErr)
+	add("consul", req.Consul != nil, m.Consul, m.ConsulErr)
+	return s
+}
+
+func (s *loginSummary) write(w io.Writer, now time.Time) {
+	who := s.User
+	if s.Name != "" {
+		who += " (" + s.Name + ")"
+	}
+	roles := "none"
+	if len(s.Roles) > 0 {
+		roles = strings.Join(s.Roles, ", ")
+	}
+	fmt.Fprintf(w, "Logged in as %s\n  roles:   %s\n  profile: %s\n", who, roles, s.Profile)
+	for _, name := range []string{"vault", "nomad", "consul"} {
+		t := s.Tokens[name]
+		switch {
+		case t != nil:
+			fmt.Fprintf(w, "  %-7s valid for %-9s policies: %s\n", name+":", ttl(t.ExpiresAt, now), strings.Join(t.Policies, ", "))
+		case s.Errors[name] != "":
+			fmt.Fprintf(w, "  %-7s FAILED\n", name+":")
+		}
+	}
+}
+
+func ttl(exp, now time.Time) string {
+	d := exp.Sub(now).Round(time.Second)
+	if d > 50*365*24*time.Hour {
+		return "ever"
+	}
+	if d < 0 {
+		return "expired"
+	}
+	return d.String()
 }
