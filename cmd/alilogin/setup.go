@@ -1,12 +1,196 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/discovery"
 )
 
-// Placeholder: replaced by the setup command's own implementation.
+// setupOptions are the flags of `alilogin setup`.
+type setupOptions struct {
+	Broker         string
+	DefaultProfile string
+	Timeout        time.Duration
+}
+
 func newSetupCmd(e *cmdEnv) *cobra.Command {
-	return &cobra.Command{Use: "setup", Short: "(not built yet)", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("setup: not built yet") }}
+	var o setupOptions
+	c := &cobra.Command{
+		Use:   "setup --broker URL",
+		Short: "Configure alilogin from a broker's discovery document",
+		Long: `Read the broker's discovery document (URL/v1/discovery), record the broker in
+the user config file (other settings in the file are kept), cache the
+document next to it, and list the profiles. The discovered settings sit below
+flags, the environment and the config file.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runSetup(c.Context(), e, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Broker, "broker", "", "broker base URL, e.g. https://alilogin-broker.cern.ch (required)")
+	f.StringVar(&o.DefaultProfile, "default-profile", "", "also set the default profile")
+	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the broker")
+	return c
+}
+
+func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
+	if o.Broker == "" {
+		return withCode(exitUsage, errors.New("--broker is required"))
+	}
+	base := strings.TrimRight(strings.TrimSpace(o.Broker), "/")
+	if _, err := discovery.URL(base); err != nil {
+		return withCode(exitUsage, err)
+	}
+	if o.DefaultProfile != "" && !config.ValidProfileName(o.DefaultProfile) {
+		return withCode(exitUsage, fmt.Errorf("invalid profile name %q", o.DefaultProfile))
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	doc, err := discovery.Fetch(ctx, &http.Client{Timeout: o.Timeout}, base)
+	if err != nil {
+		return err
+	}
+	if o.DefaultProfile != "" && !hasProfile(doc, o.DefaultProfile) {
+		return fmt.Errorf("the broker has no profile %q; it has: %s", o.DefaultProfile, profileNames(doc))
+	}
+	path, err := config.Path(e.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := writeSetupConfig(path, base, o.DefaultProfile); err != nil {
+		return err
+	}
+	if err := config.WriteDiscoveryCache(filepath.Dir(path), base, doc); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stderr, "Configured alilogin for the broker at %s (%s).\n", base, path)
+	fmt.Fprintf(e.Stderr, "SSO %s, client %s; Vault %s.\n", doc.SSO.Issuer, doc.SSO.ClientID, doc.Vault.Addr)
+	printProfiles(e, doc)
+	switch {
+	case len(doc.Profiles) == 0:
+		fmt.Fprintln(e.Stderr, "The broker declares no profiles yet.")
+	case o.DefaultProfile != "":
+		fmt.Fprintf(e.Stderr, "Next: alilogin login   (default profile: %s)\n", o.DefaultProfile)
+	default:
+		fmt.Fprintf(e.Stderr, "Next: alilogin login --profile %s   (or without --profile if your roles allow only one)\n", doc.Profiles[0].Name)
+	}
+	return nil
+}
+
+func hasProfile(d *discovery.Document, name string) bool {
+	for _, p := range d.Profiles {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func profileNames(d *discovery.Document) string {
+	var names []string
+	for _, p := range d.Profiles {
+		names = append(names, p.Name)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// printProfiles lists the profiles on stdout (data): name, the SSO roles
+// that may use it, what it grants, and its description.
+func printProfiles(e *cmdEnv, d *discovery.Document) {
+	if len(d.Profiles) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tROLES (any of)\tGRANTS\tMAX TTL\tDESCRIPTION")
+	for _, p := range d.Profiles {
+		grants := []string{"vault"}
+		if p.Nomad {
+			grants = append(grants, "nomad")
+		}
+		if p.Consul {
+			grants = append(grants, "consul")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, strings.Join(p.Roles, ","), strings.Join(grants, "+"), orDash(p.MaxTTL), orDash(p.Description))
+	}
+	_ = tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// writeSetupConfig sets `broker` (and `default_profile` when given) in the
+// HCL config file at path, keeping everything else in it, atomically. The
+// other discovered settings are not copied into the file: they would then
+// shadow later changes at the broker.
+func writeSetupConfig(path, broker, defaultProfile string) error {
+	src, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("could not read config file: %w", err)
+	}
+	f, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return fmt.Errorf("could not update config file %s: %s", path, diags.Error())
+	}
+	if len(src) == 0 {
+		f.Body().AppendUnstructuredTokens(hclwrite.Tokens{
+			{Type: hclsyntax.TokenComment, Bytes: []byte("# alilogin configuration. Written by `alilogin setup`; settings added here\n# override what the broker's discovery document says.\n")},
+		})
+	}
+	f.Body().SetAttributeValue("broker", cty.StringVal(broker))
+	if defaultProfile != "" {
+		f.Body().SetAttributeValue("default_profile", cty.StringVal(defaultProfile))
+	}
+	out := f.Bytes()
+	// Check that the result still reads as alilogin's config.
+	if _, err := config.Parse(path, out); err != nil {
+		return fmt.Errorf("could not update config file: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("could not create config directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("could not write config file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return fmt.Errorf("could not write config file: %w", err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("could not write config file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("could not write config file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("could not write config file: %w", err)
+	}
+	return nil
 }
