@@ -1,0 +1,83 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// Clients are the broker's connections to the three systems, each with an
+// admin token.
+type Clients struct {
+	Vault  *apiclient.Client
+	Nomad  *apiclient.Client
+	Consul *apiclient.Client
+}
+
+// DefaultTimeout bounds each HTTP call.
+const DefaultTimeout = 30 * time.Second
+
+// ClientsFromEnv builds the clients from the environment the vault, nomad
+// and consul CLIs use, falling back to the addresses and TLS files of cfg
+// (which may be nil):
+//
+//	VAULT_ADDR  VAULT_TOKEN  VAULT_CACERT  VAULT_CLIENT_CERT  VAULT_CLIENT_KEY
+//	NOMAD_ADDR  NOMAD_TOKEN  NOMAD_CACERT  NOMAD_CLIENT_CERT  NOMAD_CLIENT_KEY
+//	CONSUL_HTTP_ADDR  CONSUL_HTTP_TOKEN  CONSUL_HTTP_SSL  CONSUL_CACERT
+//	CONSUL_CLIENT_CERT  CONSUL_CLIENT_KEY
+//
+// Every token must be set: the broker needs an admin token for each system.
+func ClientsFromEnv(getenv func(string) string, cfg *policy.Config) (Clients, error) {
+	if cfg == nil {
+		cfg = &policy.Config{}
+	}
+	var errs []error
+	build := func(name, header, addrVar, tokenVar, prefix, fileAddr string, fileTLS apiclient.TLS) *apiclient.Client {
+		addr := getenv(addrVar)
+		if addr == "" {
+			addr = fileAddr
+		}
+		if name == "Consul" && addr != "" && !strings.Contains(addr, "://") {
+			scheme := "http://"
+			if v := strings.ToLower(getenv("CONSUL_HTTP_SSL")); v == "true" || v == "1" {
+				scheme = "https://"
+			}
+			addr = scheme + addr
+		}
+		if addr == "" {
+			errs = append(errs, fmt.Errorf("no %s address: set %s or the address in the %s block of broker.hcl", name, addrVar, strings.ToLower(name)))
+			return nil
+		}
+		token := getenv(tokenVar)
+		if token == "" {
+			errs = append(errs, fmt.Errorf("no %s token: set %s", name, tokenVar))
+			return nil
+		}
+		t := fileTLS
+		for v, dst := range map[string]*string{prefix + "_CACERT": &t.CACert, prefix + "_CLIENT_CERT": &t.ClientCert, prefix + "_CLIENT_KEY": &t.ClientKey} {
+			if s := getenv(v); s != "" {
+				*dst = s
+			}
+		}
+		c, err := apiclient.New(name, addr, header, t, DefaultTimeout)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("could not set up the %s client: %w", name, err))
+			return nil
+		}
+		return c.WithToken(secret.String(token))
+	}
+	c := Clients{
+		Vault:  build("Vault", "X-Vault-Token", "VAULT_ADDR", "VAULT_TOKEN", "VAULT", cfg.Vault.Addr, cfg.Vault.TLS),
+		Nomad:  build("Nomad", "X-Nomad-Token", "NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD", cfg.Nomad.Addr, cfg.Nomad.TLS),
+		Consul: build("Consul", "X-Consul-Token", "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN", "CONSUL", cfg.Consul.Addr, cfg.Consul.TLS),
+	}
+	if len(errs) > 0 {
+		return Clients{}, errors.Join(errs...)
+	}
+	return c, nil
+}

@@ -1,0 +1,15 @@
+// Package apply makes Vault, Nomad and Consul match a *policy.Config: it
+// reads the live objects (with bounded concurrency), asks internal/plan for
+// the difference, and writes the changes in dependency order (Nomad and
+// Consul ACL policies, Vault policies, Vault secrets-engine roles, then the
+// JWT auth config, JWT roles and identity groups; deletes in reverse).
+//
+// Run is used by `broker plan` (DryRun), `broker apply` and the reconcile
+// loop of `broker serve`. It makes no write call when nothing differs, and
+// because every object is written whole and ownership is recorded before
+// the objects that depend on it, an apply cut short at any point converges
+// on the next run.
+//
+// The calls to each system live in vault.go, nomad.go and consul.go; they
+// use internal/apiclient and nothing else.
+package apply

@@ -1,0 +1,314 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+// DefaultConcurrency is how many calls Run has in flight per system.
+const DefaultConcurrency = 16
+
+// Options tune Run.
+type Options struct {
+	// Prune deletes managed objects that the files no longer declare.
+	// Without it they are left, and reported in Result.Skipped.
+	Prune bool
+	// DryRun reads and plans, and writes nothing.
+	DryRun bool
+	// Concurrency is the number of calls in flight per system
+	// (DefaultConcurrency when 0).
+	Concurrency int
+	// Confirm, when set, is asked with the plan before anything is
+	// written; false ends Run with ErrNotConfirmed.
+	Confirm func(plan.Plan) (bool, error)
+	// BeforeWrite, when set, is called before each change is written; an
+	// error stops Run there. Tests use it to cut an apply short.
+	BeforeWrite func(plan.Change) error
+}
+
+// Result is what Run found and did.
+type Result struct {
+	Plan plan.Plan
+	// Planned counts the changes of the plan per system, deletes included
+	// even without Prune.
+	Planned map[plan.System]plan.Counts
+	// Applied counts the changes carried out per system.
+	Applied map[plan.System]plan.Counts
+	// Skipped are the deletes not carried out because Prune is off.
+	Skipped []plan.Change
+	// Writes and Reads count HTTP calls per system (a change can take more
+	// than one write, e.g. a group and its alias).
+	Writes map[plan.System]int
+	Reads  map[plan.System]int
+}
+
+// TotalWrites is the number of write calls made.
+func (r Result) TotalWrites() int {
+	n := 0
+	for _, w := range r.Writes {
+		n += w
+	}
+	return n
+}
+
+// ErrNotConfirmed is returned when Options.Confirm declines.
+var ErrNotConfirmed = errors.New("apply not confirmed; nothing was changed")
+
+// ConflictError lists desired objects whose names unmanaged objects hold.
+type ConflictError struct{ Conflicts []plan.Conflict }
+
+func (e *ConflictError) Error() string {
+	lines := make([]string, len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		lines[i] = "\n  " + c.String()
+	}
+	return fmt.Sprintf("%d name conflict(s) with objects the broker does not manage; nothing was changed:%s", len(e.Conflicts), strings.Join(lines, ""))
+}
+
+// Run reads the live state, plans, and (unless DryRun) applies the plan.
+// The returned Result is filled as far as Run got, also with an error.
+func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options) (Result, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	s := newSession(cfg, clients, opts.Concurrency)
+	res := Result{Applied: map[plan.System]plan.Counts{}}
+	defer func() { res.Writes, res.Reads = s.counts() }()
+
+	live, err := s.readLive(ctx, plan.Desired(cfg))
+	if err != nil {
+		return res, fmt.Errorf("could not read the live state: %w", err)
+	}
+	res.Plan = plan.Diff(plan.Desired(cfg), live)
+	res.Planned = res.Plan.Counts()
+	if len(res.Plan.Conflicts) > 0 {
+		return res, &ConflictError{Conflicts: res.Plan.Conflicts}
+	}
+	var todo []plan.Change
+	for _, c := range res.Plan.Changes {
+		if c.Action == plan.Delete && !opts.Prune {
+			res.Skipped = append(res.Skipped, c)
+			continue
+		}
+		todo = append(todo, c)
+	}
+	if opts.DryRun || len(todo) == 0 {
+		return res, nil
+	}
+	if opts.Confirm != nil {
+		ok, err := opts.Confirm(res.Plan)
+		if err != nil {
+			return res, err
+		}
+		if !ok {
+			return res, ErrNotConfirmed
+		}
+	}
+	err = s.write(ctx, todo, opts.BeforeWrite, func(c plan.Change) {
+		n := res.Applied[c.System()]
+		switch c.Action {
+		case plan.Create:
+			n.Create++
+		case plan.Update:
+			n.Update++
+		case plan.Delete:
+			n.Delete++
+		}
+		res.Applied[c.System()] = n
+	})
+	return res, err
+}
+
+// session is one Run: the clients, the call counters and the concurrency
+// limits.
+type session struct {
+	cfg     *policy.Config
+	clients Clients
+	limit   int
+
+	reads, writes [3]atomic.Int64 // indexed by sysIndex
+	accessor      string          // of the JWT auth mount, read by readLive
+	mu            sync.Mutex
+}
+
+func newSession(cfg *policy.Config, c Clients, limit int) *session {
+	return &session{cfg: cfg, clients: c, limit: limit}
+}
+
+func sysIndex(s plan.System) int {
+	switch s {
+	case plan.Nomad:
+		return 0
+	case plan.Consul:
+		return 1
+	}
+	return 2
+}
+
+func (s *session) counts() (w, r map[plan.System]int) {
+	w, r = map[plan.System]int{}, map[plan.System]int{}
+	for _, sys := range plan.Systems {
+		w[sys] = int(s.writes[sysIndex(sys)].Load())
+		r[sys] = int(s.reads[sysIndex(sys)].Load())
+	}
+	return w, r
+}
+
+func (s *session) client(sys plan.System) *apiclient.Client {
+	switch sys {
+	case plan.Nomad:
+		return s.clients.Nomad
+	case plan.Consul:
+		return s.clients.Consul
+	}
+	return s.clients.Vault
+}
+
+// get is a counted read.
+func (s *session) get(ctx context.Context, sys plan.System, path string, out any) error {
+	s.reads[sysIndex(sys)].Add(1)
+	return s.client(sys).Do(ctx, "GET", path, nil, out)
+}
+
+// call is a counted write.
+func (s *session) call(ctx context.Context, sys plan.System, method, path string, in, out any) error {
+	s.writes[sysIndex(sys)].Add(1)
+	return s.client(sys).Do(ctx, method, path, in, out)
+}
+
+// write carries out changes, phase by phase (changes are in apply order);
+// the changes of one phase run concurrently, up to the limit per system.
+func (s *session) write(ctx context.Context, changes []plan.Change, before func(plan.Change) error, done func(plan.Change)) error {
+	var mu sync.Mutex
+	rank := func(c plan.Change) int {
+		if c.Action == plan.Delete {
+			return 10 - c.Kind.Phase()
+		}
+		return c.Kind.Phase()
+	}
+	for i := 0; i < len(changes); {
+		j := i
+		for j < len(changes) && rank(changes[j]) == rank(changes[i]) {
+			j++
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		sems := map[plan.System]chan struct{}{}
+		for _, sys := range plan.Systems {
+			sems[sys] = make(chan struct{}, s.limit)
+		}
+		for _, c := range changes[i:j] {
+			if before != nil {
+				if err := before(c); err != nil {
+					_ = g.Wait()
+					return fmt.Errorf("stopped before %s: %w", c, err)
+				}
+			}
+			sem := sems[c.System()]
+			select {
+			case sem <- struct{}{}:
+			case <-gctx.Done():
+				return errors.Join(g.Wait(), ctx.Err())
+			}
+			g.Go(func() error {
+				defer func() { <-sem }()
+				if err := s.apply(gctx, c); err != nil {
+					return fmt.Errorf("could not %s: %w", c, err)
+				}
+				mu.Lock()
+				done(c)
+				mu.Unlock()
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+// apply writes one change.
+func (s *session) apply(ctx context.Context, c plan.Change) error {
+	switch c.Kind {
+	case plan.NomadPolicy:
+		return s.applyNomadPolicy(ctx, c)
+	case plan.ConsulPolicy:
+		return s.applyConsulPolicy(ctx, c)
+	case plan.VaultPolicy:
+		return s.applyVaultPolicy(ctx, c)
+	case plan.NomadRole, plan.ConsulRole, plan.JWTRole:
+		return s.applyVaultRole(ctx, c)
+	case plan.JWTConfig:
+		return s.applyJWTConfig(ctx, c)
+	case plan.Group:
+		return s.applyGroup(ctx, c)
+	}
+	return fmt.Errorf("unknown kind %q", c.Kind)
+}
+
+// readLive reads every object the broker may own or that desired names,
+// with at most limit reads in flight per system.
+func (s *session) readLive(ctx context.Context, desired []plan.Object) ([]plan.Object, error) {
+	want := map[plan.Key]bool{}
+	for _, d := range desired {
+		want[d.Key()] = true
+	}
+	r := &reader{s: s, want: want, sems: map[plan.System]chan struct{}{}}
+	for _, sys := range plan.Systems {
+		r.sems[sys] = make(chan struct{}, s.limit)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return r.nomadPolicies(gctx) })
+	g.Go(func() error { return r.consulPolicies(gctx) })
+	g.Go(func() error { return r.vault(gctx) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	plan.SortObjects(r.out)
+	return r.out, nil
+}
+
+// reader collects live objects.
+type reader struct {
+	s    *session
+	want map[plan.Key]bool
+	sems map[plan.System]chan struct{}
+
+	mu  sync.Mutex
+	out []plan.Object
+}
+
+func (r *reader) add(o plan.Object) {
+	r.mu.Lock()
+	r.out = append(r.out, o)
+	r.mu.Unlock()
+}
+
+// each runs f for every name, up to the system's limit at a time.
+func (r *reader) each(ctx context.Context, sys plan.System, names []string, f func(context.Context, string) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	sem := r.sems[sys]
+	for _, n := range names {
+		select {
+		case sem <- struct{}{}:
+		case <-gctx.Done():
+			return errors.Join(g.Wait(), ctx.Err())
+		}
+		g.Go(func() error {
+			defer func() { <-sem }()
+			return f(gctx, n)
+		})
+	}
+	return g.Wait()
+}

@@ -1,0 +1,413 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+// Vault objects:
+//
+//	policies      sys/policies/acl/:name     marker: first line "# managed by alilogin broker ..."
+//	JWT roles     auth/<jwt>/role/:name      managed when policy alilogin-profile-<name> is
+//	nomad roles   <nomad>/role/:name         ditto
+//	consul roles  <consul>/roles/:name       ditto
+//	groups        identity/group/name/:name  marker: metadata managed_by
+//	JWT config    auth/<jwt>/config          owned when configure_jwt_auth = true
+
+type vaultData[T any] struct {
+	Data T `json:"data"`
+}
+
+// list returns the keys under a Vault LIST endpoint; none when it is 404.
+func (s *session) list(ctx context.Context, path string) ([]string, error) {
+	var out vaultData[struct {
+		Keys []string `json:"keys"`
+	}]
+	err := s.get(ctx, plan.Vault, path+"?list=true", &out)
+	if apiclient.StatusOf(err) == 404 {
+		return nil, nil
+	}
+	return out.Data.Keys, err
+}
+
+func (s *session) rolePath(k plan.Kind, name string) string {
+	v := s.cfg.Vault
+	switch k {
+	case plan.NomadRole:
+		return "/v1/" + v.NomadMount + "/role/" + url.PathEscape(name)
+	case plan.ConsulRole:
+		return "/v1/" + v.ConsulMount + "/roles/" + url.PathEscape(name)
+	}
+	return "/v1/auth/" + v.JWTMount + "/role/" + url.PathEscape(name)
+}
+
+func (r *reader) vault(ctx context.Context) error {
+	s := r.s
+	v := s.cfg.Vault
+	var (
+		policies, jwtRoles, nomadRoles, consulRoles, groups []string
+		jwtConfig                                           *plan.Object
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { policies, err = s.list(gctx, "/v1/sys/policies/acl"); return })
+	g.Go(func() (err error) { jwtRoles, err = s.list(gctx, "/v1/auth/"+v.JWTMount+"/role"); return })
+	g.Go(func() (err error) { nomadRoles, err = s.list(gctx, "/v1/"+v.NomadMount+"/role"); return })
+	g.Go(func() (err error) { consulRoles, err = s.list(gctx, "/v1/"+v.ConsulMount+"/roles"); return })
+	g.Go(func() (err error) { groups, err = s.list(gctx, "/v1/identity/group/name"); return })
+	g.Go(func() error { return s.checkMounts(gctx) })
+	if v.ConfigureJWT {
+		g.Go(func() (err error) { jwtConfig, err = s.readJWTConfig(gctx); return })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if jwtConfig != nil {
+		r.add(*jwtConfig)
+	}
+
+	// Every policy is read: the marker is in the text.
+	managedProfiles := map[string]bool{}
+	var mu = &r.mu
+	err := r.each(ctx, plan.Vault, slices.DeleteFunc(policies, func(p string) bool { return p == "root" }), func(ctx context.Context, name string) error {
+		var out vaultData[struct {
+			Policy string `json:"policy"`
+		}]
+		if err := s.get(ctx, plan.Vault, "/v1/sys/policies/acl/"+url.PathEscape(name), &out); err != nil {
+			if apiclient.StatusOf(err) == 404 {
+				return nil // deleted meanwhile
+			}
+			return err
+		}
+		managed := plan.IsManagedVaultPolicy(out.Data.Policy)
+		if !managed && !r.want[plan.Key{Kind: plan.VaultPolicy, Name: name}] {
+			return nil
+		}
+		if p, ok := policy.ProfileOfPolicy(name); ok && managed {
+			mu.Lock()
+			managedProfiles[p] = true
+			mu.Unlock()
+		}
+		r.add(plan.Object{Kind: plan.VaultPolicy, Name: name, Managed: managed, Fields: plan.Fields{"policy": out.Data.Policy}})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	// Roles: read those the broker manages; note the others only when a
+	// desired one has their name (a conflict).
+	type roleRef struct {
+		kind plan.Kind
+		name string
+	}
+	var read []roleRef
+	for kind, names := range map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles} {
+		for _, n := range names {
+			switch {
+			case managedProfiles[n]:
+				read = append(read, roleRef{kind, n})
+			case r.want[plan.Key{Kind: kind, Name: n}]:
+				r.add(plan.Object{Kind: kind, Name: n})
+			}
+		}
+	}
+	var groupNames []string
+	for _, n := range groups {
+		if strings.HasPrefix(n, policy.GroupPrefix) || r.want[plan.Key{Kind: plan.Group, Name: n}] {
+			groupNames = append(groupNames, n)
+		}
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	g.Go(func() error {
+		keys := make([]string, len(read))
+		for i, rr := range read {
+			keys[i] = string(rr.kind) + "\x00" + rr.name
+		}
+		return r.each(gctx, plan.Vault, keys, func(ctx context.Context, key string) error {
+			kind, name, _ := strings.Cut(key, "\x00")
+			o, err := s.readRole(ctx, plan.Kind(kind), name)
+			if err != nil || o == nil {
+				return err
+			}
+			r.add(*o)
+			return nil
+		})
+	})
+	g.Go(func() error {
+		return r.each(gctx, plan.Vault, groupNames, func(ctx context.Context, name string) error {
+			o, err := s.readGroup(ctx, name)
+			if err != nil || o == nil {
+				return err
+			}
+			r.add(*o)
+			return nil
+		})
+	})
+	return g.Wait()
+}
+
+// checkMounts finds the JWT auth mount (and its accessor, for group
+// aliases) and the nomad and consul secrets engines.
+func (s *session) checkMounts(ctx context.Context) error {
+	type mount struct {
+		Type     string `json:"type"`
+		Accessor string `json:"accessor"`
+	}
+	var auths, mounts vaultData[map[string]mount]
+	if err := s.get(ctx, plan.Vault, "/v1/sys/auth", &auths); err != nil {
+		return err
+	}
+	if err := s.get(ctx, plan.Vault, "/v1/sys/mounts", &mounts); err != nil {
+		return err
+	}
+	v := s.cfg.Vault
+	m, ok := auths.Data[v.JWTMount+"/"]
+	if !ok || m.Type != "jwt" && m.Type != "oidc" {
+		return fmt.Errorf("no jwt auth method at auth/%s/ in Vault; enable it: vault auth enable -path=%s jwt", v.JWTMount, v.JWTMount)
+	}
+	s.mu.Lock()
+	s.accessor = m.Accessor
+	s.mu.Unlock()
+	for _, want := range []struct{ path, typ string }{{v.NomadMount, "nomad"}, {v.ConsulMount, "consul"}} {
+		if m, ok := mounts.Data[want.path+"/"]; !ok || m.Type != want.typ {
+			return fmt.Errorf("no %s secrets engine at %s/ in Vault; enable and configure it: vault secrets enable -path=%s %s", want.typ, want.path, want.path, want.typ)
+		}
+	}
+	return nil
+}
+
+// readRole reads a JWT, nomad or consul role into canonical fields; nil
+// when it is gone.
+func (s *session) readRole(ctx context.Context, kind plan.Kind, name string) (*plan.Object, error) {
+	var out vaultData[map[string]json.RawMessage]
+	if err := s.get(ctx, plan.Vault, s.rolePath(kind, name), &out); err != nil {
+		if apiclient.StatusOf(err) == 404 {
+			return nil, nil
+		}
+		return nil, err
+	}
+	d := out.Data
+	f := plan.Fields{}
+	switch kind {
+	case plan.JWTRole:
+		for _, k := range []string{"role_type", "bound_claims_type", "user_claim", "groups_claim"} {
+			f[k] = str(d[k])
+		}
+		f["bound_audiences"] = sortedStrings(d["bound_audiences"])
+		f["token_policies"] = sortedStrings(d["token_policies"])
+		f["token_ttl"] = num(d["token_ttl"])
+		f["token_max_ttl"] = num(d["token_max_ttl"])
+		f["bound_claims"] = claims(d["bound_claims"])
+		if b, ok := d["user_claim_json_pointer"]; ok {
+			var v bool
+			_ = json.Unmarshal(b, &v)
+			f["user_claim_json_pointer"] = v
+		}
+	case plan.NomadRole:
+		f["policies"] = sortedStrings(d["policies"])
+		f["type"] = str(d["type"])
+		var global bool
+		_ = json.Unmarshal(d["global"], &global)
+		f["global"] = global
+	case plan.ConsulRole:
+		f["consul_policies"] = sortedStrings(d["consul_policies"])
+		f["ttl"] = num(d["ttl"])
+		f["max_ttl"] = num(d["max_ttl"])
+	}
+	return &plan.Object{Kind: kind, Name: name, Managed: true, Fields: f}, nil
+}
+
+func str(b json.RawMessage) string {
+	var s string
+	_ = json.Unmarshal(b, &s)
+	return s
+}
+
+func num(b json.RawMessage) int64 {
+	var f float64
+	if json.Unmarshal(b, &f) == nil {
+		return int64(f)
+	}
+	return 0
+}
+
+// sortedStrings takes a list of strings or a comma-separated string.
+func sortedStrings(b json.RawMessage) []string {
+	var out []string
+	if json.Unmarshal(b, &out) != nil {
+		var s string
+		if json.Unmarshal(b, &s) == nil && s != "" {
+			out = strings.Split(s, ",")
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func claims(b json.RawMessage) map[string][]string {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(b, &raw) != nil || raw == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(raw))
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			out[k] = []string{s}
+			continue
+		}
+		out[k] = sortedStrings(v)
+	}
+	return out
+}
+
+func (s *session) applyVaultPolicy(ctx context.Context, c plan.Change) error {
+	path := "/v1/sys/policies/acl/" + url.PathEscape(c.Name)
+	if c.Action == plan.Delete {
+		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
+	}
+	return s.call(ctx, plan.Vault, "PUT", path, map[string]any{"policy": c.Desired.Fields["policy"]}, nil)
+}
+
+func (s *session) applyVaultRole(ctx context.Context, c plan.Change) error {
+	path := s.rolePath(c.Kind, c.Name)
+	if c.Action == plan.Delete {
+		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
+	}
+	return s.call(ctx, plan.Vault, "POST", path, map[string]any(c.Desired.Fields), nil)
+}
+
+func (s *session) readJWTConfig(ctx context.Context) (*plan.Object, error) {
+	var out vaultData[map[string]json.RawMessage]
+	err := s.get(ctx, plan.Vault, "/v1/auth/"+s.cfg.Vault.JWTMount+"/config", &out)
+	if apiclient.StatusOf(err) == 404 || (err == nil && out.Data == nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &plan.Object{Kind: plan.JWTConfig, Name: s.cfg.Vault.JWTMount, Managed: true, Fields: plan.Fields{
+		"oidc_discovery_url": str(out.Data["oidc_discovery_url"]),
+		"bound_issuer":       str(out.Data["bound_issuer"]),
+	}}, nil
+}
+
+// applyJWTConfig writes the discovery URL and bound issuer, keeping the
+// other settings Vault returns (a config write replaces the whole config).
+func (s *session) applyJWTConfig(ctx context.Context, c plan.Change) error {
+	if c.Action == plan.Delete {
+		return nil // never: the config is not deleted
+	}
+	path := "/v1/auth/" + s.cfg.Vault.JWTMount + "/config"
+	body := map[string]any{}
+	var out vaultData[map[string]any]
+	if err := s.get(ctx, plan.Vault, path, &out); err != nil && apiclient.StatusOf(err) != 404 {
+		return err
+	}
+	for k, v := range out.Data {
+		if v != nil && v != "" {
+			body[k] = v
+		}
+	}
+	for k, v := range c.Desired.Fields {
+		body[k] = v
+	}
+	return s.call(ctx, plan.Vault, "POST", path, body, nil)
+}
+
+type groupData struct {
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`
+	Type     string            `json:"type"`
+	Policies []string          `json:"policies"`
+	Metadata map[string]string `json:"metadata"`
+	Alias    *struct {
+		ID            string `json:"id"`
+		Name          string `json:"name"`
+		MountAccessor string `json:"mount_accessor"`
+	} `json:"alias"`
+}
+
+func (s *session) readGroup(ctx context.Context, name string) (*plan.Object, error) {
+	var out vaultData[groupData]
+	if err := s.get(ctx, plan.Vault, "/v1/identity/group/name/"+url.PathEscape(name), &out); err != nil {
+		if apiclient.StatusOf(err) == 404 {
+			return nil, nil
+		}
+		return nil, err
+	}
+	d := out.Data
+	if d.ID == "" {
+		return nil, nil
+	}
+	s.mu.Lock()
+	acc := s.accessor
+	s.mu.Unlock()
+	alias, aliasID := "", ""
+	if d.Alias != nil && d.Alias.ID != "" {
+		aliasID = d.Alias.ID
+		alias = d.Alias.Name
+		if d.Alias.MountAccessor != acc {
+			alias += " (on mount " + d.Alias.MountAccessor + ")"
+		}
+	}
+	pols := slices.Clone(d.Policies)
+	slices.Sort(pols)
+	return &plan.Object{Kind: plan.Group, Name: name, ID: d.ID, Managed: d.Metadata[plan.GroupMetadataKey] == plan.Marker,
+		Fields: plan.Fields{"type": d.Type, "policies": pols, "alias": alias, "alias_id": aliasID}}, nil
+}
+
+func (s *session) applyGroup(ctx context.Context, c plan.Change) error {
+	path := "/v1/identity/group/name/" + url.PathEscape(c.Name)
+	if c.Action == plan.Delete {
+		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
+	}
+	f := c.Desired.Fields
+	var out vaultData[groupData]
+	err := s.call(ctx, plan.Vault, "POST", path, map[string]any{
+		"type": f["type"], "policies": f["policies"], "metadata": map[string]string{plan.GroupMetadataKey: plan.Marker},
+	}, &out)
+	if err != nil {
+		return err
+	}
+	id := out.Data.ID
+	aliasID, liveAlias := "", ""
+	if c.Live != nil {
+		id = c.Live.ID
+		aliasID, _ = c.Live.Fields["alias_id"].(string)
+		liveAlias, _ = c.Live.Fields["alias"].(string)
+	}
+	if id == "" {
+		o, err := s.readGroup(ctx, c.Name)
+		if err != nil {
+			return err
+		}
+		if o == nil {
+			return fmt.Errorf("group %s vanished after it was written", c.Name)
+		}
+		id = o.ID
+		aliasID, _ = o.Fields["alias_id"].(string)
+		liveAlias, _ = o.Fields["alias"].(string)
+	}
+	if liveAlias == f["alias"] && aliasID != "" {
+		return nil
+	}
+	s.mu.Lock()
+	acc := s.accessor
+	s.mu.Unlock()
+	body := map[string]any{"name": f["alias"], "mount_accessor": acc, "canonical_id": id}
+	if aliasID != "" {
+		return s.call(ctx, plan.Vault, "POST", "/v1/identity/group-alias/id/"+url.PathEscape(aliasID), body, nil)
+	}
+	return s.call(ctx, plan.Vault, "POST", "/v1/identity/group-alias", body, nil)
+}

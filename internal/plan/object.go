@@ -1,0 +1,130 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Marker marks what the broker manages. It starts the description of Nomad
+// and Consul ACL policies, the first line (as a comment) of Vault policies,
+// and is the value of the managed_by metadata of Vault identity groups.
+const Marker = "managed by alilogin broker"
+
+// GroupMetadataKey is the Vault identity group metadata key set to Marker.
+const GroupMetadataKey = "managed_by"
+
+// System is one of the servers the broker configures.
+type System string
+
+// The systems, in the order plans list them.
+const (
+	Nomad  System = "nomad"
+	Consul System = "consul"
+	Vault  System = "vault"
+)
+
+// Systems lists the systems in display order.
+var Systems = []System{Nomad, Consul, Vault}
+
+// Kind is a type of object.
+type Kind string
+
+// The kinds of objects the broker manages.
+const (
+	NomadPolicy  Kind = "nomad acl policy"
+	ConsulPolicy Kind = "consul acl policy"
+	VaultPolicy  Kind = "vault policy"
+	NomadRole    Kind = "vault nomad role"
+	ConsulRole   Kind = "vault consul role"
+	JWTRole      Kind = "vault jwt role"
+	Group        Kind = "vault identity group"
+	JWTConfig    Kind = "vault jwt auth config"
+)
+
+// Kinds lists every kind in apply order.
+var Kinds = []Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, JWTConfig, JWTRole, Group}
+
+// System returns the server that holds objects of kind k.
+func (k Kind) System() System {
+	switch k {
+	case NomadPolicy:
+		return Nomad
+	case ConsulPolicy:
+		return Consul
+	}
+	return Vault
+}
+
+// Phase is the step of apply in which objects of kind k are created and
+// updated; deletes run in reverse phase order. ACL policies in Nomad and
+// Consul come first (the Vault roles name them), then the Vault policies
+// (the JWT roles name them; the per-profile policy is also the managed
+// marker of the roles written next, so it must exist before them), then
+// the nomad and consul secrets-engine roles, then the JWT auth config,
+// JWT roles and identity groups, which let users in.
+func (k Kind) Phase() int {
+	switch k {
+	case NomadPolicy, ConsulPolicy:
+		return 1
+	case VaultPolicy:
+		return 2
+	case NomadRole, ConsulRole:
+		return 3
+	}
+	return 4
+}
+
+// Fields are an object's managed settings in canonical form: string,
+// int64, bool, []string (sorted when the order does not matter) or
+// map[string][]string.
+type Fields map[string]any
+
+// Object is one object in one system.
+type Object struct {
+	Kind   Kind
+	Name   string
+	Fields Fields
+	// Live objects only:
+	Managed bool   // carries the managed marker
+	ID      string // server-side id where the name is not the key (Consul policies, Vault groups)
+}
+
+// Key identifies an object.
+type Key struct {
+	Kind Kind
+	Name string
+}
+
+// Key returns o's key.
+func (o Object) Key() Key { return Key{o.Kind, o.Name} }
+
+func (k Key) String() string { return fmt.Sprintf("%s %q", k.Kind, k.Name) }
+
+// format renders a field value for plans.
+func format(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "(unset)"
+	case string:
+		return fmt.Sprintf("%q", v)
+	case []string:
+		q := make([]string, len(v))
+		for i, s := range v {
+			q[i] = fmt.Sprintf("%q", s)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
+	case map[string][]string:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%q = %s", k, format(v[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}

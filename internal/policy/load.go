@@ -1,0 +1,566 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Defaults of a profile's token lifetimes.
+const (
+	DefaultTTL    = time.Hour
+	DefaultMaxTTL = 12 * time.Hour
+)
+
+// maxFileSize bounds what Load reads of one file.
+const maxFileSize = 1 << 20
+
+// Error is every problem Load found. Its message lists them one a line as
+// file:line:col: summary: detail.
+type Error struct {
+	Diagnostics hcl.Diagnostics
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	n := 0
+	for _, d := range e.Diagnostics {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		n++
+		b.WriteString("\n  ")
+		b.WriteString(FormatDiagnostic(d))
+	}
+	return fmt.Sprintf("invalid policies: %d problem(s):%s", n, b.String())
+}
+
+// FormatDiagnostic renders d as file:line:col: summary: detail.
+func FormatDiagnostic(d *hcl.Diagnostic) string {
+	var b strings.Builder
+	if d.Subject != nil {
+		fmt.Fprintf(&b, "%s:%d:%d: ", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+	}
+	b.WriteString(d.Summary)
+	if d.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(d.Detail)
+	}
+	return b.String()
+}
+
+// Load reads and validates the policies directory dir. On any problem it
+// returns an *Error listing every diagnostic; it never panics.
+func Load(dir string) (*Config, error) {
+	l := &loader{dir: dir, cfg: &Config{Dir: dir}}
+	if err := l.load(); err != nil {
+		return nil, err
+	}
+	if l.diags.HasErrors() {
+		return nil, &Error{Diagnostics: l.diags}
+	}
+	return l.cfg, nil
+}
+
+type loader struct {
+	dir   string
+	cfg   *Config
+	diags hcl.Diagnostics
+
+	// seen remembers where each singleton block and each profile is.
+	seen     map[string]*hcl.Range
+	profiles map[string]*hcl.Range
+	roles    map[string]*hcl.Range
+	// refs are the policy names profiles and roles use, with where.
+	refs []policyRef
+}
+
+type policyRef struct {
+	system, name string
+	rng          hcl.Range
+}
+
+func (l *loader) errorf(rng *hcl.Range, summary, format string, args ...any) {
+	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng})
+}
+
+func (l *loader) load() error {
+	st, err := os.Stat(l.dir)
+	if err != nil {
+		return fmt.Errorf("could not read policies directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("could not read policies directory: %s is not a directory", l.dir)
+	}
+	l.seen = map[string]*hcl.Range{}
+	l.profiles = map[string]*hcl.Range{}
+	l.roles = map[string]*hcl.Range{}
+
+	top, err := hclFiles(l.dir)
+	if err != nil {
+		return err
+	}
+	if len(top) == 0 {
+		l.errorf(nil, "No configuration", "%s holds no .hcl file; want at least broker.hcl", l.dir)
+	}
+	for _, f := range top {
+		l.loadTop(f)
+	}
+	for _, sys := range []string{"vault", "nomad", "consul"} {
+		if err := l.loadDocuments(sys); err != nil {
+			return err
+		}
+	}
+	l.finish()
+	return nil
+}
+
+// hclFiles lists the *.hcl files directly in dir, sorted; a missing dir is
+// an empty list.
+func hclFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("could not list %s: %w", dir, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// parse reads and parses one HCL file.
+func (l *loader) parse(path string) (*hclsyntax.Body, []byte) {
+	src, err := readLimited(path)
+	if err != nil {
+		l.errorf(&hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}, "Unreadable file", "%v", err)
+		return nil, nil
+	}
+	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() || f == nil {
+		return nil, src
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return nil, src
+	}
+	return body, src
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > maxFileSize {
+		return nil, fmt.Errorf("file larger than %d bytes", maxFileSize)
+	}
+	return src, nil
+}
+
+var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "sso"}, {Type: "vault"}, {Type: "nomad"}, {Type: "consul"},
+	{Type: "profile", LabelNames: []string{"name"}},
+	{Type: "role", LabelNames: []string{"sso_role"}},
+}}
+
+func (l *loader) loadTop(path string) {
+	body, _ := l.parse(path)
+	if body == nil {
+		return
+	}
+	content, diags := body.Content(topSchema)
+	l.diags = append(l.diags, diags...)
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "sso", "vault", "nomad", "consul":
+			if prev := l.seen[b.Type]; prev != nil {
+				l.errorf(b.DefRange.Ptr(), "Duplicate "+b.Type+" block", "the %s block is already declared at %s", b.Type, rangeString(prev))
+				continue
+			}
+			l.seen[b.Type] = b.DefRange.Ptr()
+			switch b.Type {
+			case "sso":
+				l.loadSSO(b)
+			case "vault":
+				l.loadVault(b)
+			case "nomad":
+				l.cfg.Nomad = l.loadServer(b)
+			case "consul":
+				l.cfg.Consul = l.loadServer(b)
+			}
+		case "profile":
+			l.loadProfile(b)
+		case "role":
+			l.loadRole(b)
+		}
+	}
+}
+
+func rangeString(r *hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+func (l *loader) loadSSO(b *hcl.Block) {
+	a := l.attrs(b, []hcl.AttributeSchema{
+		{Name: "issuer", Required: true}, {Name: "client_id", Required: true},
+		{Name: "roles_claim"}, {Name: "user_claim"},
+	})
+	s := &l.cfg.SSO
+	s.Issuer = l.str(a, "issuer", "")
+	s.ClientID = l.str(a, "client_id", "")
+	s.RolesClaim = l.str(a, "roles_claim", "cern_roles")
+	s.UserClaim = l.str(a, "user_claim", "cern_upn")
+	if s.Issuer != "" && !strings.HasPrefix(s.Issuer, "https://") && !strings.HasPrefix(s.Issuer, "http://") {
+		l.errorf(a["issuer"].Expr.Range().Ptr(), "Invalid issuer", "want an http(s) URL, got %q", s.Issuer)
+	}
+	for _, k := range []string{"roles_claim", "user_claim"} {
+		v := s.RolesClaim
+		if k == "user_claim" {
+			v = s.UserClaim
+		}
+		if err := CheckClaim(v); err != nil {
+			rng := b.DefRange.Ptr()
+			if at := a[k]; at != nil {
+				rng = at.Expr.Range().Ptr()
+			}
+			l.errorf(rng, "Invalid "+k, "%v", err)
+		}
+	}
+}
+
+func (l *loader) loadVault(b *hcl.Block) {
+	a := l.attrs(b, []hcl.AttributeSchema{
+		{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"},
+		{Name: "jwt_mount"}, {Name: "nomad_mount"}, {Name: "consul_mount"}, {Name: "configure_jwt_auth"},
+	})
+	v := &l.cfg.Vault
+	v.Addr = l.addr(a, "address")
+	v.TLS.CACert, v.TLS.ClientCert, v.TLS.ClientKey = l.str(a, "ca_cert", ""), l.str(a, "client_cert", ""), l.str(a, "client_key", "")
+	v.JWTMount = l.mount(a, "jwt_mount", "jwt")
+	v.NomadMount = l.mount(a, "nomad_mount", "nomad")
+	v.ConsulMount = l.mount(a, "consul_mount", "consul")
+	v.ConfigureJWT = l.boolean(a, "configure_jwt_auth")
+}
+
+func (l *loader) loadServer(b *hcl.Block) Server {
+	a := l.attrs(b, []hcl.AttributeSchema{{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"}})
+	var s Server
+	s.Addr = l.addr(a, "address")
+	s.TLS.CACert, s.TLS.ClientCert, s.TLS.ClientKey = l.str(a, "ca_cert", ""), l.str(a, "client_cert", ""), l.str(a, "client_key", "")
+	return s
+}
+
+func (l *loader) loadProfile(b *hcl.Block) {
+	name := b.Labels[0]
+	nameRng := b.LabelRanges[0].Ptr()
+	if err := CheckName(name); err != nil {
+		l.errorf(nameRng, "Invalid profile name", "%v", err)
+	}
+	if prev := l.profiles[name]; prev != nil {
+		l.errorf(nameRng, "Duplicate profile", "profile %q is already declared at %s", name, rangeString(prev))
+		return
+	}
+	l.profiles[name] = nameRng
+	a := l.attrs(b, []hcl.AttributeSchema{
+		{Name: "description"}, {Name: "roles", Required: true},
+		{Name: "vault_policies"}, {Name: "nomad_policies"}, {Name: "consul_policies"},
+		{Name: "ttl"}, {Name: "max_ttl"},
+	})
+	p := Profile{Name: name, Description: l.str(a, "description", ""), File: b.DefRange.Filename}
+	p.Roles = l.roleList(a, "roles")
+	if at := a["roles"]; at != nil && emptyList(at) {
+		l.errorf(at.Expr.Range().Ptr(), "Empty roles", "profile %q lists no SSO role, so nobody could use it", name)
+	}
+	p.VaultPolicies = l.policyList(a, "vault_policies", "vault")
+	p.NomadPolicies = l.policyList(a, "nomad_policies", "nomad")
+	p.ConsulPolicies = l.policyList(a, "consul_policies", "consul")
+	p.TTL = l.duration(a, "ttl", DefaultTTL)
+	p.MaxTTL = l.duration(a, "max_ttl", DefaultMaxTTL)
+	if p.TTL > 0 && p.MaxTTL > 0 && p.MaxTTL < p.TTL {
+		rng := b.DefRange.Ptr()
+		if at := a["max_ttl"]; at != nil {
+			rng = at.Expr.Range().Ptr()
+		} else if at := a["ttl"]; at != nil {
+			rng = at.Expr.Range().Ptr()
+		}
+		l.errorf(rng, "Invalid max_ttl", "max_ttl (%s) is shorter than ttl (%s)", p.MaxTTL, p.TTL)
+	}
+	l.cfg.Profiles = append(l.cfg.Profiles, p)
+}
+
+func (l *loader) loadRole(b *hcl.Block) {
+	name := b.Labels[0]
+	nameRng := b.LabelRanges[0].Ptr()
+	if err := CheckRole(name); err != nil {
+		l.errorf(nameRng, "Invalid role", "%v", err)
+	}
+	if prev := l.roles[name]; prev != nil {
+		l.errorf(nameRng, "Duplicate role", "role %q is already declared at %s", name, rangeString(prev))
+		return
+	}
+	l.roles[name] = nameRng
+	a := l.attrs(b, []hcl.AttributeSchema{{Name: "vault_policies", Required: true}})
+	r := Role{Name: name, File: b.DefRange.Filename, VaultPolicies: l.policyList(a, "vault_policies", "vault")}
+	if at := a["vault_policies"]; at != nil && emptyList(at) {
+		l.errorf(at.Expr.Range().Ptr(), "Empty vault_policies", "role %q gives no Vault policy; remove the block", name)
+	}
+	l.cfg.Roles = append(l.cfg.Roles, r)
+}
+
+// attrs decodes b's body, which may hold only the given attributes.
+func (l *loader) attrs(b *hcl.Block, schema []hcl.AttributeSchema) hcl.Attributes {
+	content, diags := b.Body.Content(&hcl.BodySchema{Attributes: schema})
+	l.diags = append(l.diags, diags...)
+	if content == nil {
+		return hcl.Attributes{}
+	}
+	return content.Attributes
+}
+
+// value evaluates a literal expression (no variables, no functions).
+func (l *loader) value(at *hcl.Attribute) (cty.Value, bool) {
+	v, diags := at.Expr.Value(nil)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	if v.IsNull() || !v.IsWhollyKnown() {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must be set to a literal value", at.Name)
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+func (l *loader) str(a hcl.Attributes, name, def string) string {
+	at := a[name]
+	if at == nil {
+		return def
+	}
+	v, ok := l.value(at)
+	if !ok {
+		return def
+	}
+	if v.Type() != cty.String {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must be a string", name)
+		return def
+	}
+	s := v.AsString()
+	if strings.TrimSpace(s) == "" {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must not be empty", name)
+		return def
+	}
+	return s
+}
+
+func (l *loader) boolean(a hcl.Attributes, name string) bool {
+	at := a[name]
+	if at == nil {
+		return false
+	}
+	v, ok := l.value(at)
+	if !ok {
+		return false
+	}
+	if v.Type() != cty.Bool {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must be true or false", name)
+		return false
+	}
+	return v.True()
+}
+
+func (l *loader) addr(a hcl.Attributes, name string) string {
+	s := l.str(a, name, "")
+	if s != "" && !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
+		l.errorf(a[name].Expr.Range().Ptr(), "Invalid address", "want http(s)://host:port, got %q", s)
+	}
+	return s
+}
+
+func (l *loader) mount(a hcl.Attributes, name, def string) string {
+	s := l.str(a, name, def)
+	if s != def || a[name] != nil {
+		if err := checkMount(s); err != nil {
+			l.errorf(a[name].Expr.Range().Ptr(), "Invalid "+name, "%v", err)
+		}
+	}
+	return strings.Trim(s, "/")
+}
+
+func (l *loader) duration(a hcl.Attributes, name string, def time.Duration) time.Duration {
+	at := a[name]
+	if at == nil {
+		return def
+	}
+	s := l.str(a, name, "")
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		l.errorf(at.Expr.Range().Ptr(), "Invalid "+name, "%q is not a duration (want e.g. 30m, 8h)", s)
+		return 0
+	case d < time.Second:
+		l.errorf(at.Expr.Range().Ptr(), "Invalid "+name, "%q: want at least 1s", s)
+		return 0
+	case d%time.Second != 0:
+		l.errorf(at.Expr.Range().Ptr(), "Invalid "+name, "%q: want whole seconds", s)
+		return 0
+	}
+	return d
+}
+
+// emptyList reports whether at is a literal empty list.
+func emptyList(at *hcl.Attribute) bool {
+	exprs, diags := hcl.ExprList(at.Expr)
+	return !diags.HasErrors() && len(exprs) == 0
+}
+
+// list returns the elements of a literal list of strings with their ranges.
+func (l *loader) list(at *hcl.Attribute) ([]string, []hcl.Range) {
+	exprs, diags := hcl.ExprList(at.Expr)
+	if diags.HasErrors() {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must be a list of strings", at.Name)
+		return nil, nil
+	}
+	var (
+		out  []string
+		rngs []hcl.Range
+	)
+	for _, e := range exprs {
+		v, d := e.Value(nil)
+		l.diags = append(l.diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		if v.IsNull() || !v.IsWhollyKnown() || v.Type() != cty.String {
+			l.errorf(e.Range().Ptr(), "Invalid value", "%s must be a list of strings", at.Name)
+			continue
+		}
+		out = append(out, v.AsString())
+		rngs = append(rngs, e.Range())
+	}
+	return out, rngs
+}
+
+func (l *loader) roleList(a hcl.Attributes, name string) []string {
+	at := a[name]
+	if at == nil {
+		return nil
+	}
+	vals, rngs := l.list(at)
+	var out []string
+	for i, v := range vals {
+		if err := CheckRole(v); err != nil {
+			l.errorf(rngs[i].Ptr(), "Invalid role", "%v", err)
+			continue
+		}
+		if slices.Contains(out, v) {
+			l.errorf(rngs[i].Ptr(), "Duplicate role", "%q is listed twice", v)
+			continue
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (l *loader) policyList(a hcl.Attributes, name, system string) []string {
+	at := a[name]
+	if at == nil {
+		return nil
+	}
+	vals, rngs := l.list(at)
+	var out []string
+	for i, v := range vals {
+		if slices.Contains(out, v) {
+			l.errorf(rngs[i].Ptr(), "Duplicate policy", "%q is listed twice", v)
+			continue
+		}
+		out = append(out, v)
+		l.refs = append(l.refs, policyRef{system: system, name: v, rng: rngs[i]})
+	}
+	slices.Sort(out)
+	return out
+}
+
+// loadDocuments reads policies/<system>/*.hcl.
+func (l *loader) loadDocuments(system string) error {
+	files, err := hclFiles(filepath.Join(l.dir, system))
+	if err != nil {
+		return err
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".hcl")
+		start := &hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}
+		if err := CheckName(name); err != nil {
+			l.errorf(start, "Invalid policy file name", "%v", err)
+			continue
+		}
+		if system == "vault" && (name == "root" || name == "default" || strings.HasPrefix(name, ProfilePolicyPrefix)) {
+			l.errorf(start, "Reserved policy name", "the Vault policy name %q is reserved; rename the file", name)
+			continue
+		}
+		body, src := l.parse(path)
+		if body == nil {
+			continue
+		}
+		l.diags = append(l.diags, CheckDocument(system, body)...)
+		doc := Document{Name: name, File: filepath.Join(system, name+".hcl"), Rules: string(src)}
+		switch system {
+		case "vault":
+			l.cfg.VaultPolicies = append(l.cfg.VaultPolicies, doc)
+		case "nomad":
+			l.cfg.NomadPolicies = append(l.cfg.NomadPolicies, doc)
+		case "consul":
+			l.cfg.ConsulPolicies = append(l.cfg.ConsulPolicies, doc)
+		}
+	}
+	return nil
+}
+
+// finish runs the checks that need every file: required blocks and
+// references.
+func (l *loader) finish() {
+	anyFile := &hcl.Range{Filename: filepath.Join(l.dir, "broker.hcl"), Start: hcl.InitialPos, End: hcl.InitialPos}
+	for _, req := range []string{"sso", "vault"} {
+		if l.seen[req] == nil {
+			l.errorf(anyFile, "Missing "+req+" block", "the %s block is required (usually in broker.hcl)", req)
+		}
+	}
+	if l.seen["vault"] == nil {
+		l.cfg.Vault = Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul"}
+	}
+	have := map[string][]Document{"vault": l.cfg.VaultPolicies, "nomad": l.cfg.NomadPolicies, "consul": l.cfg.ConsulPolicies}
+	for _, r := range l.refs {
+		if !slices.ContainsFunc(have[r.system], func(d Document) bool { return d.Name == r.name }) {
+			l.errorf(r.rng.Ptr(), "Missing policy", "%s policy %q is not defined: want the file %s", r.system, r.name, filepath.Join(l.dir, r.system, r.name+".hcl"))
+		}
+	}
+	slices.SortFunc(l.cfg.Profiles, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(l.cfg.Roles, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })
+}

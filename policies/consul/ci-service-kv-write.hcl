@@ -1,0 +1,4 @@
+# Configuration of the CI services, kept in Consul KV.
+key_prefix "ci/" {
+  policy = "write"
+}

@@ -1,0 +1,4 @@
+# See the nodes the builders run on (drain status, resources).
+node {
+  policy = "read"
+}
