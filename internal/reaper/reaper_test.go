@@ -1,0 +1,149 @@
+package reaper
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+var stack *teststack.Stack
+
+func TestMain(m *testing.M) {
+	os.Exit(teststack.Main(m, teststack.Options{NoHydra: true, NoKeyring: true}, &stack))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// orphan reads creds from Vault at path (mount/creds/role), then makes
+// Vault forget the lease without revoking the token: the engine is pointed
+// at a dead address so that revocation fails, and sys/leases/revoke-force
+// drops the lease anyway. This is how a lost revocation looks from Nomad
+// and Consul: a Vault-made token that no lease will ever revoke.
+func orphan(t *testing.T, ctx context.Context, mount, role string, access, deadAccess map[string]any) (accessor string) {
+	t.Helper()
+	v := stack.Vault.Client()
+	var out struct {
+		LeaseID string         `json:"lease_id"`
+		Data    map[string]any `json:"data"`
+	}
+	must(t, v.Do(ctx, "GET", "/v1/"+mount+"/creds/"+role, nil, &out))
+	must(t, v.Do(ctx, "POST", "/v1/"+mount+"/config/access", deadAccess, nil))
+	must(t, v.Do(ctx, "PUT", "/v1/sys/leases/revoke-force/"+out.LeaseID, nil, nil))
+	must(t, v.Do(ctx, "POST", "/v1/"+mount+"/config/access", access, nil))
+	var leases struct {
+		Data struct{ Keys []string } `json:"data"`
+	}
+	err := v.Do(ctx, "LIST", "/v1/sys/leases/lookup/"+mount+"/creds/"+role, nil, &leases)
+	if err == nil && slices.ContainsFunc(leases.Data.Keys, func(k string) bool { return strings.HasSuffix(out.LeaseID, k) }) {
+		t.Fatalf("lease %s still in Vault", out.LeaseID)
+	}
+	for _, k := range []string{"accessor_id", "accessor"} {
+		if s, ok := out.Data[k].(string); ok {
+			return s
+		}
+	}
+	t.Fatalf("no accessor in %v", out.Data)
+	return ""
+}
+
+func TestReapOnRealServers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
+	must(t, stack.EnableNomadEngine(ctx, "nomad"))
+	must(t, stack.EnableConsulEngine(ctx, "consul"))
+	must(t, n.Do(ctx, "POST", "/v1/acl/policy/reap-read", map[string]any{"Name": "reap-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
+	must(t, c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": "reap-read", "Rules": `key_prefix "" { policy = "read" }`}, nil))
+	for _, role := range []string{"ci", "other"} {
+		must(t, v.Do(ctx, "POST", "/v1/nomad/role/"+role, map[string]any{"policies": "reap-read", "type": "client"}, nil))
+		must(t, v.Do(ctx, "POST", "/v1/consul/roles/"+role, map[string]any{"consul_policies": []string{"reap-read"}}, nil))
+	}
+	nomadAccess := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
+	deadNomad := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
+	consulAccess := map[string]any{"address": strings.TrimPrefix(stack.Consul.Addr, "http://"), "scheme": "http", "token": stack.Consul.ManagementToken}
+	deadConsul := map[string]any{"address": "127.0.0.1:1", "scheme": "http", "token": stack.Consul.ManagementToken}
+
+	// Orphans of managed profile ci, and of profile "other" (not managed).
+	nomadOrphan := orphan(t, ctx, "nomad", "ci", nomadAccess, deadNomad)
+	consulOrphan := orphan(t, ctx, "consul", "ci", consulAccess, deadConsul)
+	nomadOther := orphan(t, ctx, "nomad", "other", nomadAccess, deadNomad)
+	consulOther := orphan(t, ctx, "consul", "other", consulAccess, deadConsul)
+	// Hand-made tokens of the same age.
+	var handNomad, handConsul struct{ AccessorID string }
+	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "ops-ci-deploy", "Type": "client", "Policies": []string{"reap-read"}}, &handNomad))
+	must(t, c.Do(ctx, "PUT", "/v1/acl/token", map[string]any{"Description": "ci token for ops", "Policies": []map[string]string{{"Name": "reap-read"}}}, &handConsul))
+
+	// What Vault 1.13 named them, checked here rather than assumed.
+	var nt struct{ Name string }
+	must(t, n.Do(ctx, "GET", "/v1/acl/token/"+nomadOrphan, nil, &nt))
+	if !strings.HasPrefix(nt.Name, "vault-ci-token-") {
+		t.Fatalf("Vault's nomad engine named its token %q", nt.Name)
+	}
+	var ct struct{ Description string }
+	must(t, c.Do(ctx, "GET", "/v1/acl/token/"+consulOrphan, nil, &ct))
+	if !strings.HasPrefix(ct.Description, "Vault ci token ") {
+		t.Fatalf("Vault's consul engine described its token %q", ct.Description)
+	}
+
+	profiles := []Profile{{Name: "ci", MaxTTL: 8 * time.Hour}}
+	later := func() time.Time { return time.Now().Add(8*time.Hour + DefaultGrace + time.Minute) }
+	r := &Reaper{Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+
+	// Young: nothing to do.
+	res, err := r.Reap(ctx, profiles)
+	if err != nil || len(res.Orphans) != 0 || res.Examined["nomad"] < 4 || res.Examined["consul"] < 4 {
+		t.Fatalf("young tokens: %+v, %v", res, err)
+	}
+	// Dry run, later: reported, not deleted.
+	r.Now, r.DryRun = later, true
+	res, err = r.Reap(ctx, profiles)
+	if err != nil || len(res.Orphans) != 2 || len(res.Deleted()) != 0 {
+		t.Fatalf("dry run: %+v, %v", res, err)
+	}
+	// For real.
+	r.DryRun = false
+	res, err = r.Reap(ctx, profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range res.Orphans {
+		got = append(got, o.System+":"+o.Accessor)
+	}
+	slices.Sort(got)
+	want := []string{"consul:" + consulOrphan, "nomad:" + nomadOrphan}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("reaped %v, want %v", got, want)
+	}
+	gone := func(cl *apiclient.Client, acc string) bool {
+		return apiclient.StatusOf(cl.Do(ctx, "GET", "/v1/acl/token/"+acc, nil, nil)) == 404 ||
+			apiclient.StatusOf(cl.Do(ctx, "GET", "/v1/acl/token/"+acc, nil, nil)) == 403
+	}
+	if !gone(n, nomadOrphan) || !gone(c, consulOrphan) {
+		t.Error("orphans still there")
+	}
+	for _, kept := range []struct {
+		cl  *apiclient.Client
+		acc string
+	}{{n, nomadOther}, {c, consulOther}, {n, handNomad.AccessorID}, {c, handConsul.AccessorID}} {
+		if err := kept.cl.Do(ctx, "GET", "/v1/acl/token/"+kept.acc, nil, nil); err != nil {
+			t.Errorf("%s token %s was touched: %v", kept.cl.Name, kept.acc, err)
+		}
+	}
+	// The management tokens the reaper itself uses survive too.
+	must(t, n.Do(ctx, "GET", "/v1/acl/token/self", nil, nil))
+	must(t, c.Do(ctx, "GET", "/v1/acl/token/self", nil, nil))
+}
