@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+const (
+	readJobs = `namespace "default" { policy = "read" }`
+	readKV   = `key_prefix "" { policy = "read" }`
+)
+
+var nprofiles atomic.Int32
+
+// newProfile configures a fresh profile (unique name: the keyring is
+// shared by the tests) allowed for roles.
+func newProfile(t *testing.T, ctx context.Context, roles ...string) string {
+	t.Helper()
+	name := "p" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + "-" + string(rune('a'+nprofiles.Add(1)%26))
+	if len(name) > 60 {
+		name = name[len(name)-60:]
+	}
+	if err := stack.SetupProfile(ctx, nil, teststack.ProfileSpec{Name: name, Roles: roles, NomadRules: readJobs, ConsulRules: readKV}); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+var nusers atomic.Int32
+
+// newUserAccount adds an SSO user with roles and returns its name and
+// password.
+func newUserAccount(roles ...string) (string, string) {
+	n := nusers.Add(1)
+	name := "user" + string(rune('a'+n%26)) + strings.Repeat("x", int(n/26))
+	pw := "pw-" + name
+	stack.Hydra.AddUser(teststack.User{Username: name, Password: pw, UPN: name, Roles: roles, Name: "User " + name, Email: name + "@example.cern"})
+	return name, pw
+}
+
+type summary struct {
+	User    string   `json:"user"`
+	Roles   []string `json:"roles"`
+	Profile string   `json:"profile"`
+	Tokens  map[string]struct {
+		Accessor  string    `json:"accessor"`
+		Policies  []string  `json:"policies"`
+		ExpiresAt time.Time `json:"expires_at"`
+	} `json:"tokens"`
+	Errors map[string]string `json:"errors"`
+}
+
+// login runs `alilogin login` and signs in with the browser.
+func login(t *testing.T, ctx context.Context, u *user, username, password string, args ...string) (*proc, string) {
+	t.Helper()
+	p := u.start(t, append([]string{"login", "--no-browser", "--listen", "127.0.0.1:0"}, args...)...)
+	text := signIn(t, ctx, p, username, password)
+	if _, err := p.wait(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return p, text
+}
+
+func TestBrowserLogin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	profile := newProfile(t, ctx, "ci-users")
+	name, pw := newUserAccount("ci-users", "other-egroup")
+	u := newUser(t)
+
+	p, page := login(t, ctx, u, name, pw, "--profile", profile, "--json", "-v")
+	if p.code() != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
+	}
+	if !strings.Contains(page, "Signed in") {
+		t.Errorf("browser page: %q", page)
+	}
+	t.Logf("stderr:\n%s", p.stderr.String())
+	var sum summary
+	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, p.stdout.String())
+	}
+	if sum.User != name || sum.Profile != profile || !slices.Contains(sum.Roles, "ci-users") {
+		t.Errorf("summary = %+v", sum)
+	}
+	if diff := cmp.Diff([]string{teststack.VaultPolicy(profile), "default"}, sorted(sum.Tokens["vault"].Policies)); diff != "" {
+		t.Errorf("vault policies (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{profile + "-nomad"}, sum.Tokens["nomad"].Policies); diff != "" {
+		t.Errorf("nomad policies (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{profile + "-consul"}, sum.Tokens["consul"].Policies); diff != "" {
+		t.Errorf("consul policies (-want +got):\n%s", diff)
+	}
+
+	// This test process is a new process: read the record back from the
+	// real Secret Service.
+	st, err := store.Open("keyring", u.getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Get(profile)
+	if err != nil {
+		t.Fatalf("record not in the keyring: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Delete(profile) })
+	if rec.User != name || rec.RefreshToken.Empty() || rec.Vault == nil || rec.Nomad == nil || rec.Consul == nil {
+		t.Fatalf("record = %+v", rec)
+	}
+	if files, _ := store.NewFile(u.home).List(); len(files) != 0 {
+		t.Errorf("unexpected file records: %v", files)
+	}
+
+	// Vault accepts the token, with exactly the profile's policies.
+	vault := stack.Vault.Client().WithToken(rec.Vault.Secret)
+	var self struct {
+		Data struct {
+			Policies []string `json:"policies"`
+		} `json:"data"`
+	}
+	if err := vault.Do(ctx, "GET", "/v1/auth/token/lookup-self", nil, &self); err != nil {
+		t.Fatalf("Vault refuses the stored token: %v", err)
+	}
+	if diff := cmp.Diff([]string{teststack.VaultPolicy(profile), "default"}, sorted(self.Data.Policies)); diff != "" {
+		t.Errorf("Vault token policies (-want +got):\n%s", diff)
+	}
+
+	// Nomad: read jobs yes, submit no.
+	nomad := stack.Nomad.Client().WithToken(rec.Nomad.Secret)
+	if err := nomad.Do(ctx, "GET", "/v1/jobs", nil, nil); err != nil {
+		t.Errorf("Nomad: reading jobs: %v", err)
+	}
+	job := map[string]any{"Job": map[string]any{"ID": "e2e", "Name": "e2e", "Type": "batch", "Datacenters": []string{"dc1"},
+		"TaskGroups": []any{map[string]any{"Name": "g", "Tasks": []any{map[string]any{"Name": "t", "Driver": "raw_exec", "Config": map[string]any{"command": "/bin/true"}}}}}}}
+	if err := nomad.Do(ctx, "POST", "/v1/jobs", job, nil); apiclient.StatusOf(err) != 403 {
+		t.Errorf("Nomad: submitting a job: %v, want 403", err)
+	}
+
+	// Consul: read KV yes, write no.
+	root := stack.Consul.Client()
+	if err := root.Do(ctx, "PUT", "/v1/kv/e2e/greeting", "hello", nil); err != nil {
+		t.Fatal(err)
+	}
+	consul := root.WithToken(rec.Consul.Secret)
+	if err := consul.Do(ctx, "GET", "/v1/kv/e2e/greeting", nil, nil); err != nil {
+		t.Errorf("Consul: reading KV: %v", err)
+	}
+	if err := consul.Do(ctx, "PUT", "/v1/kv/e2e/greeting", "bye", nil); apiclient.StatusOf(err) != 403 {
+		t.Errorf("Consul: writing KV: %v, want 403", err)
+	}
+
+	// No secret in any output.
+	noLeaks(t, p, rec.Vault.Secret, rec.Nomad.Secret, rec.Consul.Secret, rec.RefreshToken)
+}
+
+func sorted(l []string) []string {
+	l = slices.Clone(l)
+	slices.Sort(l)
+	return l
+}
+
+// noLeaks fails when any secret appears in the process's output.
+func noLeaks(t *testing.T, p *proc, secrets ...secret.String) {
+	t.Helper()
+	out := p.stdout.String() + p.stderr.String()
+	for _, s := range secrets {
+		if s.Empty() {
+			continue
+		}
+		if strings.Contains(out, s.Reveal()) {
+			t.Errorf("a secret (%d chars) appears in the output", len(s.Reveal()))
+		}
+	}
+}

@@ -1,0 +1,218 @@
+// Package e2e runs the alilogin binary as a real process against the real
+// test stack: Vault, Nomad, Consul, Hydra with its login app, headless
+// Chromium and gnome-keyring.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+var (
+	stack *teststack.Stack
+	bin   string // the alilogin binary
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "alilogin-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "alilogin")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "could not build alilogin: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := teststack.Main(m, teststack.Options{}, &stack)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// user is a test home: its own HOME/XDG dirs and environment.
+type user struct {
+	home string
+	env  map[string]string
+}
+
+// newUser returns an environment that points alilogin at the stack and at
+// a fresh home, with the test keyring, no display.
+func newUser(t *testing.T) *user {
+	t.Helper()
+	home := t.TempDir()
+	u := &user{home: home, env: map[string]string{
+		"HOME":               home,
+		"XDG_CONFIG_HOME":    filepath.Join(home, ".config"),
+		"XDG_STATE_HOME":     filepath.Join(home, ".local", "state"),
+		"PATH":               os.Getenv("PATH"),
+		"VAULT_ADDR":         stack.Vault.Addr,
+		"NOMAD_ADDR":         stack.Nomad.Addr,
+		"CONSUL_HTTP_ADDR":   strings.TrimPrefix(stack.Consul.Addr, "http://"),
+		"ALILOGIN_ISSUER":    stack.Hydra.IssuerURL,
+		"ALILOGIN_CLIENT_ID": stack.Hydra.ClientID,
+	}}
+	for _, kv := range stack.Keyring.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		u.env[k] = v
+	}
+	return u
+}
+
+func (u *user) getenv(k string) string { return u.env[k] }
+
+func (u *user) environ() []string {
+	var l []string
+	for k, v := range u.env {
+		l = append(l, k+"="+v)
+	}
+	return l
+}
+
+// writeConfig writes the user's config file.
+func (u *user) writeConfig(t *testing.T, hcl string) {
+	t.Helper()
+	dir := filepath.Join(u.env["XDG_CONFIG_HOME"], "alilogin")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.hcl"), []byte(hcl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// proc is a running alilogin.
+type proc struct {
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+	done           chan struct{}
+	err            error
+}
+
+func (u *user) start(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = u.environ()
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// run runs alilogin to the end.
+func (u *user) run(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := u.start(t, args...)
+	if _, err := p.wait(2 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wait returns the exit code.
+func (p *proc) wait(d time.Duration) (int, error) {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode(), nil
+	case <-time.After(d):
+		p.cmd.Process.Kill()
+		<-p.done
+		return -1, fmt.Errorf("alilogin did not finish in %s; stderr:\n%s", d, p.stderr.String())
+	}
+}
+
+func (p *proc) code() int { <-p.done; return p.cmd.ProcessState.ExitCode() }
+
+var urlLine = regexp.MustCompile(`(?m)^  (https?://\S+)$`)
+
+// waitLine waits until stderr has a line matching re and returns its
+// first group.
+func (p *proc) waitLine(t *testing.T, re *regexp.Regexp, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(p.stderr.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("alilogin ended (%v) before printing %s; stderr:\n%s", p.err, re, p.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("alilogin printed no %s in %s; stderr:\n%s", re, d, p.stderr.String())
+	return ""
+}
+
+// signIn drives a fresh headless Chromium through the login at the URL
+// alilogin printed and returns the text of the page it ends on.
+func signIn(t *testing.T, ctx context.Context, p *proc, username, password string) string {
+	t.Helper()
+	authURL := p.waitLine(t, urlLine, time.Minute)
+	b, err := teststack.NewBrowser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := b.Login(ctx, authURL, username, password, u.Query().Get("redirect_uri"))
+	if err != nil {
+		t.Fatalf("browser login: %v\nalilogin stderr:\n%s", err, p.stderr.String())
+	}
+	return text
+}
+
+// lines is a helper for messages.
+func lines(s string) []string {
+	var l []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		l = append(l, sc.Text())
+	}
+	return l
+}
