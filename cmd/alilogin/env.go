@@ -1,12 +1,147 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/shellenv"
+	"github.com/alisw/alilogin/internal/store"
 )
 
-// Placeholder: replaced by the env command's own implementation.
+// envOptions are the flags of `alilogin env`.
+type envOptions struct {
+	sessionOptions
+	Shell   string
+	For     []string
+	MinTTL  time.Duration
+	Verbose bool
+}
+
 func newEnvCmd(e *cmdEnv) *cobra.Command {
-	return &cobra.Command{Use: "env", Short: "(not built yet)", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("env: not built yet") }}
+	return newEnvCmdWith(e, runEnv)
+}
+
+func newEnvCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *envOptions) error) *cobra.Command {
+	o := &envOptions{}
+	c := &cobra.Command{
+		Use:   "env",
+		Short: "Print export lines for VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and the addresses",
+		Long: `Print the environment for the vault, nomad and consul CLIs: the tokens
+(renewed as needed, like 'alilogin token'), the addresses and the TLS settings
+in force, plus ALILOGIN_PROFILE and ALILOGIN_TOKEN_EXPIRY (RFC 3339, the
+earliest expiry of the tokens printed). Values are quoted for the shell.`,
+		Example: `  eval "$(alilogin env)"                       # bash, zsh
+  alilogin env --shell fish | source           # fish
+  alilogin env --shell powershell | Invoke-Expression
+  alilogin env --shell json --for nomad`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if o.Shell == "" {
+				o.Shell = shellenv.Detect(e.getenv)
+			}
+			sh, err := shellenv.Parse(o.Shell)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			o.Shell = sh
+			if _, err := parseKinds(o.For); err != nil {
+				return err
+			}
+			return runF(c.Context(), e, o)
+		},
+	}
+	addSessionFlags(c, &o.sessionOptions)
+	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
+	c.Flags().StringVar(&o.Shell, "shell", "", "sh (also bash, zsh), fish, powershell or json (default: from $SHELL)")
+	_ = c.RegisterFlagCompletionFunc("shell", cobra.FixedCompletions([]string{"sh", "bash", "zsh", "fish", "powershell", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// addKindFlags adds --for, --min-ttl and --verbose (env and exec).
+func addKindFlags(c *cobra.Command, kinds *[]string, minTTL *time.Duration, verbose *bool) {
+	c.Flags().StringSliceVar(kinds, "for", nil, "tokens to include: vault, nomad, consul (default: all the profile has)")
+	c.Flags().DurationVar(minTTL, "min-ttl", renew.DefaultMinTTL, "renew a token valid for less than this")
+	c.Flags().BoolVarP(verbose, "verbose", "v", false, "say on stderr what was renewed")
+	_ = c.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"vault", "nomad", "consul"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
+	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
+	if err != nil {
+		return err
+	}
+	return shellenv.Write(e.Stdout, o.Shell, envVars(s.cfg, rec, kinds))
+}
+
+// sessionFor opens the session and renews the tokens of kinds (all the
+// record has when empty).
+func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []string, minTTL time.Duration, verbose bool) (*session, *store.Record, []renew.Kind, error) {
+	kinds, err := parseKinds(forFlag)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := openSession(e, so)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(kinds) == 0 {
+		rec, err := s.st.Get(s.profile)
+		if err != nil {
+			return nil, nil, nil, sessionError(s.profile, err)
+		}
+		kinds = presentKinds(rec)
+	}
+	rec, err := s.ensure(ctx, kinds, minTTL, verbose)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return s, rec, kinds, nil
+}
+
+// envVars is the environment for kinds: tokens, addresses and TLS
+// settings in force, the profile and the earliest expiry.
+func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind) []shellenv.Var {
+	var vars []shellenv.Var
+	add := func(name, value string) {
+		if value != "" {
+			vars = append(vars, shellenv.Var{Name: name, Value: value})
+		}
+	}
+	server := func(prefix, addrVar string, s config.Server) {
+		add(addrVar, s.Addr)
+		add(prefix+"_CACERT", s.TLS.CACert)
+		add(prefix+"_CLIENT_CERT", s.TLS.ClientCert)
+		add(prefix+"_CLIENT_KEY", s.TLS.ClientKey)
+		add(prefix+"_TLS_SERVER_NAME", s.TLS.ServerName)
+	}
+	var expiry time.Time
+	for _, k := range kinds {
+		t := renew.TokenOf(rec, k)
+		if t == nil {
+			continue
+		}
+		switch k {
+		case renew.Vault:
+			add("VAULT_TOKEN", t.Secret.Reveal())
+			server("VAULT", "VAULT_ADDR", cfg.Vault)
+		case renew.Nomad:
+			add("NOMAD_TOKEN", t.Secret.Reveal())
+			server("NOMAD", "NOMAD_ADDR", cfg.Nomad)
+		case renew.Consul:
+			add("CONSUL_HTTP_TOKEN", t.Secret.Reveal())
+			server("CONSUL", "CONSUL_HTTP_ADDR", cfg.Consul)
+		}
+		if expiry.IsZero() || t.ExpiresAt.Before(expiry) {
+			expiry = t.ExpiresAt
+		}
+	}
+	add("ALILOGIN_PROFILE", rec.Profile)
+	if !expiry.IsZero() {
+		add("ALILOGIN_TOKEN_EXPIRY", expiry.UTC().Format(time.RFC3339))
+	}
+	return vars
 }

@@ -1,12 +1,121 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/shellenv"
 )
 
-// Placeholder: replaced by the exec command's own implementation.
+// execMarker is set in the child's environment to the profile; its
+// presence refuses nesting.
+const execMarker = "ALILOGIN_EXEC"
+
+// staleVars are removed from the child's environment before ours are set:
+// a token left from elsewhere must not win over, or mix with, this
+// profile's.
+var staleVars = []string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "CONSUL_TOKEN", "ALILOGIN_TOKEN_EXPIRY"}
+
+// execOptions are the flags and arguments of `alilogin exec`.
+type execOptions struct {
+	sessionOptions
+	For     []string
+	MinTTL  time.Duration
+	Verbose bool
+	Command []string
+}
+
 func newExecCmd(e *cmdEnv) *cobra.Command {
-	return &cobra.Command{Use: "exec", Short: "(not built yet)", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("exec: not built yet") }}
+	return newExecCmdWith(e, runExec)
+}
+
+func newExecCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *execOptions) error) *cobra.Command {
+	o := &execOptions{}
+	c := &cobra.Command{
+		Use:   "exec [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command with the profile's tokens in its environment",
+		Long: `Run COMMAND with the environment that 'alilogin env' prints: the tokens
+(renewed as needed), the addresses and TLS settings, ALILOGIN_PROFILE and
+ALILOGIN_TOKEN_EXPIRY. Stale VAULT_TOKEN, NOMAD_TOKEN and CONSUL_HTTP_TOKEN are
+removed first. On Linux and macOS alilogin replaces itself with COMMAND, so
+signals reach it directly and its exit code is alilogin's. Nesting is refused:
+ALILOGIN_EXEC is set in COMMAND's environment.`,
+		Example: `  alilogin exec -- nomad job status
+  alilogin exec --profile ci --for nomad -- ./deploy.sh`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if _, err := parseKinds(o.For); err != nil {
+				return err
+			}
+			o.Command = args
+			return runF(c.Context(), e, o)
+		},
+	}
+	addSessionFlags(c, &o.sessionOptions)
+	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
+	c.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
+	return c
+}
+
+func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
+	if p := e.getenv(execMarker); p != "" {
+		return fmt.Errorf("already inside 'alilogin exec' for profile %s (%s is set); nesting is refused: run the command directly, or unset %s first", p, execMarker, execMarker)
+	}
+	path, err := exec.LookPath(o.Command[0])
+	if err != nil {
+		return withCode(127, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
+	}
+	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
+	if err != nil {
+		return err
+	}
+	var environ []string
+	if e.Environ != nil {
+		environ = e.Environ()
+	}
+	env := childEnv(environ, envVars(s.cfg, rec, kinds), s.profile)
+	return execCommand(path, o.Command, env)
+}
+
+// childEnv is environ without the stale variables and with vars and the
+// nesting marker set.
+func childEnv(environ []string, vars []shellenv.Var, profile string) []string {
+	drop := map[string]bool{execMarker: true}
+	for _, n := range staleVars {
+		drop[n] = true
+	}
+	for _, v := range vars {
+		drop[v.Name] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !drop[name] {
+			out = append(out, kv)
+		}
+	}
+	for _, v := range vars {
+		out = append(out, v.Name+"="+v.Value)
+	}
+	return append(out, execMarker+"="+profile)
+}
+
+// exitError is how execCommand reports a child's exit code where it runs
+// the child instead of replacing itself.
+func childExit(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code := ee.ExitCode()
+		if code < 0 {
+			code = 1
+		}
+		return silentExit{code: code}
+	}
+	return fmt.Errorf("could not run the command: %w", err)
 }

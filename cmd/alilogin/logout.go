@@ -1,12 +1,195 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/issue"
+	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/store"
 )
 
-// Placeholder: replaced by the logout command's own implementation.
+// logoutOptions are the flags of `alilogin logout`.
+type logoutOptions struct {
+	sessionOptions
+	All bool
+}
+
 func newLogoutCmd(e *cmdEnv) *cobra.Command {
-	return &cobra.Command{Use: "logout", Short: "(not built yet)", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("logout: not built yet") }}
+	return newLogoutCmdWith(e, runLogout)
+}
+
+func newLogoutCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *logoutOptions) error) *cobra.Command {
+	o := &logoutOptions{}
+	c := &cobra.Command{
+		Use:   "logout",
+		Short: "Revoke the tokens and delete the stored login",
+		Long: `Revoke the Vault token (Vault then revokes the Nomad and Consul tokens
+minted with it), revoke the refresh token at the SSO when it has a revocation
+endpoint, and delete the stored login.
+
+When a server cannot be reached, the login is still deleted locally; alilogin
+warns about what it could not revoke and exits with code 3.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if o.All && o.Profile != "" {
+				return withCode(exitUsage, errors.New("--all and --profile cannot be used together"))
+			}
+			return runF(c.Context(), e, o)
+		},
+	}
+	addSessionFlags(c, &o.sessionOptions)
+	c.Flags().BoolVar(&o.All, "all", false, "log out of every stored profile")
+	return c
+}
+
+func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
+	var (
+		cfg      *config.Config
+		st       store.Store
+		profiles []string
+	)
+	if o.All {
+		var err error
+		if cfg, st, err = loadLocal(e, o.sessionOptions); err != nil {
+			return err
+		}
+		if profiles, err = st.List(); err != nil {
+			return fmt.Errorf("could not list stored logins: %w", err)
+		}
+		if len(profiles) == 0 {
+			fmt.Fprintln(e.Stderr, "alilogin: no stored login")
+			return nil
+		}
+	} else {
+		s, err := openSession(e, o.sessionOptions)
+		if isLoginNeeded(err) {
+			fmt.Fprintln(e.Stderr, "alilogin: no stored login")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		cfg, st, profiles = s.cfg, s.st, []string{s.profile}
+	}
+	partial := false
+	var errs []error
+	for _, p := range profiles {
+		warnings, err := logoutProfile(ctx, e, cfg, st, p)
+		for _, w := range warnings {
+			fmt.Fprintf(e.Stderr, "alilogin: warning: %s\n", w)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		partial = partial || len(warnings) > 0
+		fmt.Fprintf(e.Stderr, "alilogin: logged out of profile %s\n", p)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if partial {
+		return silentExit{code: exitPartial}
+	}
+	return nil
+}
+
+// logoutProfile revokes what it can and deletes the record. Warnings are
+// what could not be revoked; an error means the record is still there.
+func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.Store, profile string) (warnings []string, err error) {
+	rec, err := st.Get(profile)
+	var ce *store.CorruptError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fmt.Fprintf(e.Stderr, "alilogin: no stored login for profile %s\n", profile)
+		return nil, nil
+	case errors.As(err, &ce):
+		warnings = append(warnings, fmt.Sprintf("the stored login of profile %s is unreadable, so its tokens could not be revoked; they expire on their own", profile))
+	case err != nil:
+		return nil, err
+	default:
+		warnings = revokeRecord(ctx, e, cfg, rec)
+	}
+	if err := st.Delete(profile); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return warnings, fmt.Errorf("could not delete the stored login of profile %s: %w", profile, err)
+	}
+	return warnings, nil
+}
+
+// revokeRecord revokes the Vault token (and with it the Nomad and Consul
+// leases) and the refresh token.
+func revokeRecord(ctx context.Context, e *cmdEnv, cfg *config.Config, rec *store.Record) (warnings []string) {
+	now := e.now()
+	if rec.Vault.ValidFor(now, 0) {
+		err := revokeVault(ctx, cfg, rec)
+		switch {
+		case err == nil:
+		case apiclient.StatusOf(err) == 403:
+			// Already revoked or expired at the server.
+		default:
+			w := fmt.Sprintf("could not revoke the Vault token (accessor %s): %v; it expires at %s", rec.Vault.Accessor, err, rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
+			for _, t := range []struct {
+				name string
+				exp  time.Time
+				ok   bool
+			}{{"Nomad", expOf(rec.Nomad), rec.Nomad != nil}, {"Consul", expOf(rec.Consul), rec.Consul != nil}} {
+				if t.ok && t.exp.After(now) {
+					w += fmt.Sprintf("; the %s token's lease ends at %s", t.name, t.exp.Local().Format(time.RFC3339))
+				}
+			}
+			warnings = append(warnings, w)
+		}
+	}
+	if !rec.RefreshToken.Empty() && cfg.ClientID != "" {
+		issuer := cfg.Issuer
+		if rec.Issuer != "" {
+			issuer = rec.Issuer
+		}
+		err := revokeRefresh(ctx, oidc.Config{Issuer: issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes}, rec)
+		switch {
+		case err == nil:
+		case errors.Is(err, oidc.ErrNoRevocation):
+			fmt.Fprintf(e.Stderr, "alilogin: the SSO at %s cannot revoke refresh tokens; it ends the session when it expires\n", issuer)
+		default:
+			warnings = append(warnings, fmt.Sprintf("could not revoke the refresh token: %v", err))
+		}
+	}
+	return warnings
+}
+
+func expOf(t *store.Token) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.ExpiresAt
+}
+
+func revokeVault(ctx context.Context, cfg *config.Config, rec *store.Record) error {
+	if cfg.Vault.Addr == "" {
+		return errors.New("no Vault address configured")
+	}
+	v, err := serverClient("Vault", "X-Vault-Token", cfg.Vault)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return issue.Revoke(ctx, v.WithToken(rec.Vault.Secret))
+}
+
+func revokeRefresh(ctx context.Context, cfg oidc.Config, rec *store.Record) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := oidc.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return c.Revoke(ctx, rec.RefreshToken)
 }

@@ -290,6 +290,9 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged b
 	}
 	steps = append(steps, fmt.Sprintf("minted %s token", k))
 	t = capToVault(t, rec.Vault)
+	if len(t.Policies) == 0 && old != nil {
+		t.Policies = slices.Clone(old.Policies) // same role, same policies
+	}
 	if !relogged && old != nil && old.LeaseID != "" && old.ValidFor(c.now(), 0) {
 		if err := c.Vault.RevokeLease(ctx, vault, old.LeaseID); err != nil {
 			warnings = append(warnings, fmt.Sprintf("could not revoke the replaced %s token's lease %s: %v", k, old.LeaseID, err))

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/issue"
+	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// This file is what token, env, exec, status and logout share: choosing the
+// profile, opening the store, and wiring the renewal chain to the servers.
+
+// serverTimeout bounds each call to Vault, Nomad, Consul or the SSO made by
+// the renewal chain and logout.
+const serverTimeout = 30 * time.Second
+
+// sessionOptions are the flags every session command has.
+type sessionOptions struct {
+	Profile string
+	Store   string
+}
+
+func addSessionFlags(c *cobra.Command, o *sessionOptions) {
+	c.Flags().StringVarP(&o.Profile, "profile", "p", "", "profile to use (default: ALILOGIN_PROFILE, the configured default, or the only stored one)")
+	c.Flags().StringVar(&o.Store, "store", "", "where logins are kept: keyring or file (default: ALILOGIN_STORE, else automatic)")
+}
+
+// session is a profile's stored login with what is needed to renew it.
+type session struct {
+	e       *cmdEnv
+	cfg     *config.Config // environment + config file; no network
+	st      store.Store
+	profile string
+}
+
+func (e *cmdEnv) getenv(k string) string {
+	if e.Getenv == nil {
+		return ""
+	}
+	return e.Getenv(k)
+}
+
+// openSession loads the local configuration, opens the store and picks the
+// profile: --profile, else ALILOGIN_PROFILE or the configured default, else
+// the only stored login. It makes no network call.
+func openSession(e *cmdEnv, o sessionOptions) (*session, error) {
+	cfg, st, err := loadLocal(e, o)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{e: e, cfg: cfg, st: st, profile: o.Profile}
+	if s.profile == "" {
+		s.profile = cfg.DefaultProfile
+	}
+	if s.profile == "" {
+		names, err := st.List()
+		if err != nil {
+			return nil, fmt.Errorf("could not list stored logins: %w", err)
+		}
+		switch len(names) {
+		case 0:
+			return nil, withCode(exitLoginNeeded, errors.New("not logged in; run: alilogin login"))
+		case 1:
+			s.profile = names[0]
+		default:
+			return nil, withCode(exitUsage, fmt.Errorf("logged in to several profiles (%s); choose one with --profile or ALILOGIN_PROFILE", strings.Join(names, ", ")))
+		}
+	}
+	if !config.ValidProfileName(s.profile) {
+		return nil, withCode(exitUsage, fmt.Errorf("invalid profile name %q", s.profile))
+	}
+	return s, nil
+}
+
+// loadLocal reads the configuration from the environment and the config
+// file (no discovery, no network) and opens the store.
+func loadLocal(e *cmdEnv, o sessionOptions) (*config.Config, store.Store, error) {
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	kind := o.Store
+	if kind == "" {
+		kind = cfg.Store
+	}
+	st, err := store.Open(kind, e.getenv, e.Stderr)
+	if err != nil {
+		return nil, nil, withCode(exitUsage, err)
+	}
+	return cfg, st, nil
+}
+
+// loginNeeded is the one-line hint and exit code for a profile that needs
+// a new interactive login.
+func loginNeeded(profile string) error {
+	return withCode(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile))
+}
+
+// sessionError turns the errors of the store and the chain into what the
+// user should do next.
+func sessionError(profile string, err error) error {
+	var ce *store.CorruptError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, renew.ErrLoginNeeded):
+		return loginNeeded(profile)
+	case errors.As(err, &ce):
+		return fmt.Errorf("%w (or remove it with: alilogin logout --profile %s)", err, profile)
+	}
+	return err
+}
+
+// ensurer wires the renewal chain to Vault, the SSO and the store.
+func (s *session) ensurer(minTTL time.Duration) (*renew.Ensurer, error) {
+	if s.cfg.Vault.Addr == "" {
+		return nil, errors.New("no Vault address configured (set VAULT_ADDR or vault { address = ... } in the config file)")
+	}
+	v, err := newVaultOps(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := renew.LockDir(s.e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	var sso renew.SSO
+	if s.cfg.ClientID != "" && s.cfg.Issuer != "" {
+		sso = &ssoRefresher{cfg: oidc.Config{Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, Scopes: s.cfg.Scopes,
+			RolesClaim: s.cfg.RolesClaim, UserClaim: s.cfg.UserClaim, Now: s.e.Now}}
+	}
+	return &renew.Ensurer{
+		Chain:   &renew.Chain{Vault: v, SSO: sso, MinTTL: minTTL, Now: s.e.now},
+		Store:   s.st,
+		LockDir: dir,
+	}, nil
+}
+
+// ensure runs the chain for kinds and reports its steps (with verbose) and
+// warnings on stderr.
+func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Duration, verbose bool) (*store.Record, error) {
+	// Step 1 first, before any client is built: no network, little work.
+	rec, err := s.st.Get(s.profile)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, loginNeeded(s.profile)
+		}
+		return nil, sessionError(s.profile, err)
+	}
+	if (&renew.Chain{MinTTL: minTTL, Now: s.e.now}).Fresh(rec, kinds) {
+		return rec, nil
+	}
+	en, err := s.ensurer(minTTL)
+	if err != nil {
+		return nil, err
+	}
+	rec, res, err := en.Ensure(ctx, s.profile, kinds)
+	if verbose {
+		for _, st := range res.Steps {
+			fmt.Fprintf(s.e.Stderr, "alilogin: %s: %s\n", s.profile, st)
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(s.e.Stderr, "alilogin: warning: %s\n", w)
+	}
+	if err != nil {
+		return nil, sessionError(s.profile, err)
+	}
+	return rec, nil
+}
+
+// parseKinds reads --for values (repeatable or comma-separated).
+func parseKinds(vals []string) ([]renew.Kind, error) {
+	var out []renew.Kind
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			k, err := renew.ParseKind(s)
+			if err != nil {
+				return nil, withCode(exitUsage, err)
+			}
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// presentKinds are the kinds the record holds (Vault always).
+func presentKinds(rec *store.Record) []renew.Kind {
+	out := []renew.Kind{renew.Vault}
+	if rec.Nomad != nil {
+		out = append(out, renew.Nomad)
+	}
+	if rec.Consul != nil {
+		out = append(out, renew.Consul)
+	}
+	return out
+}
+
+func serverClient(name, header string, s config.Server) (*apiclient.Client, error) {
+	return apiclient.New(name, s.Addr, header, s.TLS, serverTimeout)
+}
+
+// vaultOps is renew.VaultAPI on internal/issue.
+type vaultOps struct {
+	vault         *apiclient.Client
+	nomad, consul *apiclient.Client // nil when not configured: policies are then not looked up
+	cfg           *config.Config
+}
+
+func newVaultOps(cfg *config.Config) (*vaultOps, error) {
+	v, err := serverClient("Vault", "X-Vault-Token", cfg.Vault)
+	if err != nil {
+		return nil, err
+	}
+	o := &vaultOps{vault: v, cfg: cfg}
+	if cfg.Nomad.Addr != "" {
+		if o.nomad, err = serverClient("Nomad", "X-Nomad-Token", cfg.Nomad); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Consul.Addr != "" {
+		if o.consul, err = serverClient("Consul", "X-Consul-Token", cfg.Consul); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token, error) {
+	nt, err := issue.Renew(ctx, o.vault.WithToken(t.Secret), 0, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	cp := *t
+	cp.ExpiresAt, cp.Renewable = nt.ExpiresAt, nt.Renewable
+	if len(nt.Policies) > 0 {
+		cp.Policies = nt.Policies
+	}
+	return &cp, nil
+}
+
+func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store.Token) (*store.Token, error) {
+	l, err := issue.RenewLease(ctx, o.vault.WithToken(vault), t.LeaseID, 0, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	cp := *t
+	cp.ExpiresAt, cp.Renewable = l.ExpiresAt, l.Renewable
+	return &cp, nil
+}
+
+func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k renew.Kind, profile string) (*store.Token, error) {
+	c := o.vault.WithToken(vault)
+	switch k {
+	case renew.Nomad:
+		return issue.MintNomad(ctx, c, issue.Target{Mount: o.cfg.Nomad.Mount, Server: o.nomad}, profile, time.Now())
+	case renew.Consul:
+		return issue.MintConsul(ctx, c, issue.Target{Mount: o.cfg.Consul.Mount, Server: o.consul}, profile, time.Now())
+	}
+	return nil, fmt.Errorf("could not mint a %s token: not a Vault secrets engine", k)
+}
+
+func (o *vaultOps) RevokeLease(ctx context.Context, vault secret.String, leaseID string) error {
+	return issue.RevokeLease(ctx, o.vault.WithToken(vault), leaseID)
+}
+
+func (o *vaultOps) RevokeSelf(ctx context.Context, vault secret.String) error {
+	return issue.Revoke(ctx, o.vault.WithToken(vault))
+}
+
+func (o *vaultOps) Login(ctx context.Context, idToken secret.String, profile string) (*store.Token, error) {
+	var required []string
+	if p, ok := o.cfg.Profile(profile); ok {
+		required = p.Roles
+	}
+	return issue.Login(ctx, o.vault, issue.LoginRequest{Mount: o.cfg.Vault.Mount, Role: profile, IDToken: idToken, RequiredRoles: required}, time.Now())
+}
+
+// ssoRefresher is renew.SSO on internal/oidc.
+type ssoRefresher struct{ cfg oidc.Config }
+
+func (s *ssoRefresher) Refresh(ctx context.Context, rt secret.String) (*renew.Refreshed, error) {
+	r, err := oidc.Refresh(ctx, s.cfg, rt)
+	if err != nil {
+		if errors.Is(err, oidc.ErrRefreshRefused) {
+			return nil, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
+		}
+		return nil, err
+	}
+	out := &renew.Refreshed{IDToken: r.IDToken, RefreshToken: r.RefreshToken}
+	if r.Identity != nil {
+		out.IDTokenExp, out.User, out.Roles = r.Identity.Expiry, r.Identity.User, r.Identity.Roles
+	}
+	return out, nil
+}
