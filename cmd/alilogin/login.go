@@ -111,13 +111,19 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	}
 	tm := &stepTimer{w: e.Stderr, on: o.Verbose, last: time.Now()}
 
-	// 1. SSO.
+	// 1. SSO discovery and, meanwhile, a check that Vault answers, so
+	// that nobody signs in for nothing.
+	preflight := make(chan error, 1)
+	go func() { preflight <- checkVault(ctx, vault) }()
 	sso, err := oidc.New(ctx, oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes,
 		RolesClaim: cfg.RolesClaim, UserClaim: cfg.UserClaim, Now: e.now})
 	if err != nil {
 		return err
 	}
-	tm.mark("SSO discovery")
+	if err := <-preflight; err != nil {
+		return err
+	}
+	tm.mark("SSO discovery + Vault check")
 	var res *oidc.Result
 	device := o.Device || (!o.NoBrowser && o.Listen == "" && !oidc.CanShowBrowser(e.Getenv))
 	progress := !o.Verbose
@@ -184,7 +190,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	}
 
 	// 6. Summary.
-	sum := newLoginSummary(rec, id, req, minted)
+	sum := newLoginSummary(rec, id, minted)
 	sum.write(e.Stderr, e.now())
 	if o.JSON {
 		enc := json.NewEncoder(e.Stdout)
@@ -198,6 +204,27 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
 	}
 	return nil
+}
+
+// checkVault fails when Vault cannot be reached at all; any HTTP answer
+// will do.
+func checkVault(ctx context.Context, vault *apiclient.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	err := vault.WithToken("").Do(ctx, "GET", "/v1/sys/health?standbyok=true&perfstandbyok=true", nil, nil)
+	if err == nil || !apiclient.Unreachable(err) {
+		return nil
+	}
+	msg := err.Error()
+	for _, s := range []string{"certificate required", "bad certificate", "handshake failure", "unknown certificate"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("Vault at %s requires a client certificate that it accepts: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (%v)", vault.Addr, err)
+		}
+	}
+	if strings.Contains(msg, "certificate signed by unknown authority") || strings.Contains(msg, "x509:") {
+		return fmt.Errorf("could not verify the certificate of Vault at %s: set VAULT_CACERT to its CA (%v)", vault.Addr, err)
+	}
+	return err
 }
 
 // serverClients returns clients of Nomad and Consul, nil when the address
@@ -279,13 +306,13 @@ func summarise(t *store.Token) *tokenSummary {
 	return &tokenSummary{Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: p, Renewable: t.Renewable, ExpiresAt: t.ExpiresAt.UTC()}
 }
 
-func newLoginSummary(r *store.Record, id *oidc.Identity, req issue.MintRequest, m *issue.Minted) *loginSummary {
+func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted) *loginSummary {
 	s := &loginSummary{User: r.User, Name: id.Name, Email: id.Email, Roles: r.Roles, Profile: r.Profile, Issuer: r.Issuer,
 		Tokens: map[string]*tokenSummary{"vault": summarise(r.Vault)}}
 	if s.Roles == nil {
 		s.Roles = []string{}
 	}
-	add := func(name string, asked bool, t *store.Token, err error) {
+	add := func(name string, t *store.Token, err error) {
 		if t != nil {
 			s.Tokens[name] = summarise(t)
 		}
@@ -296,8 +323,8 @@ func newLoginSummary(r *store.Record, id *oidc.Identity, req issue.MintRequest, 
 			s.Errors[name] = err.Error()
 		}
 	}
-	add("nomad", req.Nomad != nil, m.Nomad, m.NomadErr)
-	add("consul", req.Consul != nil, m.Consul, m.ConsulErr)
+	add("nomad", m.Nomad, m.NomadErr)
+	add("consul", m.Consul, m.ConsulErr)
 	return s
 }
 
