@@ -130,6 +130,7 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 		if err != nil {
 			return err
 		}
+		e.log().Debug("lock acquire", "acquired", ok, "session", id)
 		if ok {
 			e.lead(sessCtx, id, lead)
 			if ctx.Err() == nil && context.Cause(sessCtx) == nil {
@@ -139,6 +140,11 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 		}
 		// Someone else holds it: wait for a change of the key.
 		index, err = e.waitFree(sessCtx, index)
+		if errors.Is(err, errFree) {
+			// Free, but acquire failed: Consul's lock-delay after an
+			// invalidated session. Poll until it ends.
+			index, err = 0, nil
+		}
 		if err != nil && sessCtx.Err() == nil {
 			return err
 		}
@@ -299,6 +305,10 @@ func (e *Elector) get(ctx context.Context, index uint64) (*kvPair, uint64, error
 	return &out[0], newIndex, nil
 }
 
+// errFree says the key is free: try to acquire at once, and do not block
+// on the key next time.
+var errFree = errors.New("lock free")
+
 // waitFree blocks until the key changes after index or the wait ends. When
 // the key is free but acquire failed, Consul's lock-delay is running: wait a
 // moment rather than for the next change.
@@ -307,11 +317,13 @@ func (e *Elector) waitFree(ctx context.Context, index uint64) (uint64, error) {
 	if err != nil {
 		return index, fmt.Errorf("could not watch the leader lock %s: %w", e.key(), err)
 	}
+	e.log().Debug("lock watch", "index", idx, "free", kv == nil || kv.Session == "")
 	if kv == nil || kv.Session == "" {
 		select {
 		case <-ctx.Done():
 		case <-time.After(250 * time.Millisecond):
 		}
+		return idx, errFree
 	}
 	return idx, nil
 }

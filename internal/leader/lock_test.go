@@ -1,0 +1,178 @@
+package leader
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+var stack *teststack.Stack
+
+func TestMain(m *testing.M) {
+	os.Exit(teststack.Main(m, teststack.Options{NoVault: true, NoNomad: true, NoHydra: true, NoKeyring: true}, &stack))
+}
+
+// cuttable is a proxy to Consul that can be cut, as if the process behind
+// it had died: no more renewals, no release.
+type cuttable struct {
+	srv *httptest.Server
+	cut atomic.Bool
+}
+
+func newCuttable(t *testing.T, target string) *cuttable {
+	u, _ := url.Parse(target)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	c := &cuttable{}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.cut.Load() {
+			hj, ok := w.(http.Hijacker)
+			if ok {
+				conn, _, _ := hj.Hijack()
+				conn.Close()
+			}
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+type instance struct {
+	name    string
+	e       *Elector
+	cancel  context.CancelFunc
+	done    chan struct{}
+	leading atomic.Bool
+	terms   atomic.Int32
+}
+
+func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *atomic.Bool) *instance {
+	t.Helper()
+	cl, err := apiclient.New("Consul", addr, "X-Consul-Token", apiclient.TLS{}, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl = cl.WithToken(secret.String(stack.Consul.ManagementToken))
+	in := &instance{name: name, done: make(chan struct{})}
+	in.e = &Elector{Consul: cl, Key: key, Identity: name, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)}
+	ctx, cancel := context.WithCancel(context.Background())
+	in.cancel = cancel
+	go func() {
+		defer close(in.done)
+		_ = in.e.Run(ctx, func(lctx context.Context) {
+			if active.Add(1) > 1 {
+				overlap.Store(true)
+			}
+			in.terms.Add(1)
+			in.leading.Store(true)
+			<-lctx.Done()
+			in.leading.Store(false)
+			active.Add(-1)
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-in.done })
+	return in
+}
+
+func leaders(ins ...*instance) []string {
+	var out []string
+	for _, in := range ins {
+		if in.leading.Load() {
+			out = append(out, in.name)
+		}
+	}
+	return out
+}
+
+func waitOneLeader(t *testing.T, timeout time.Duration, ins ...*instance) (*instance, time.Duration) {
+	t.Helper()
+	t0 := time.Now()
+	for time.Since(t0) < timeout {
+		var l *instance
+		n := 0
+		for _, in := range ins {
+			if in.leading.Load() {
+				l = in
+				n++
+			}
+		}
+		if n == 1 {
+			return l, time.Since(t0)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no single leader after %s: %v", timeout, leaders(ins...))
+	return nil, 0
+}
+
+func TestElection(t *testing.T) {
+	var active atomic.Int32
+	var overlap atomic.Bool
+	key := fmt.Sprintf("test/leader-%d", time.Now().UnixNano())
+	a := start(t, key, "a", stack.Consul.Addr, &active, &overlap)
+	b := start(t, key, "b", stack.Consul.Addr, &active, &overlap)
+	first, _ := waitOneLeader(t, 10*time.Second, a, b)
+	// Stays exactly one for a while.
+	for range 20 {
+		if l := leaders(a, b); len(l) != 1 {
+			t.Fatalf("leaders = %v", l)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h, err := Current(context.Background(), first.e.Consul, key)
+	if err != nil || h == nil || h.Identity != first.name {
+		t.Fatalf("Current = %+v, %v; want %s", h, err, first.name)
+	}
+	other := b
+	if first == b {
+		other = a
+	}
+	// Graceful stop: the lock is released, the other leads at once.
+	t0 := time.Now()
+	first.cancel()
+	<-first.done
+	if _, _ = waitOneLeader(t, 5*time.Second, other); time.Since(t0) > 3*time.Second {
+		t.Errorf("takeover after a clean stop took %s", time.Since(t0))
+	}
+	t.Logf("takeover after a clean stop: %s", time.Since(t0).Round(time.Millisecond))
+	if overlap.Load() {
+		t.Fatal("two leaders at once")
+	}
+}
+
+func TestTakeoverAfterCrash(t *testing.T) {
+	var active atomic.Int32
+	var overlap atomic.Bool
+	key := fmt.Sprintf("test/crash-%d", time.Now().UnixNano())
+	proxy := newCuttable(t, stack.Consul.Addr)
+	a := start(t, key, "a", proxy.srv.URL, &active, &overlap)
+	waitOneLeader(t, 10*time.Second, a)
+	b := start(t, key, "b", stack.Consul.Addr, &active, &overlap)
+	time.Sleep(500 * time.Millisecond)
+	if l := leaders(a, b); len(l) != 1 || l[0] != "a" {
+		t.Fatalf("leaders = %v", l)
+	}
+	// a "dies": it can no longer talk to Consul (no renewal, no release).
+	proxy.cut.Store(true)
+	_, took := waitOneLeader(t, 3*DefaultTTL, b)
+	t.Logf("takeover after a crash: %s (session TTL %s)", took.Round(time.Millisecond), DefaultTTL)
+	if took > 2*DefaultTTL+5*time.Second {
+		t.Errorf("takeover took %s", took)
+	}
+	if overlap.Load() {
+		t.Fatal("two leaders at once: the cut-off leader did not stop before the session expired")
+	}
+}
