@@ -1,12 +1,131 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/policy"
 )
 
-// Placeholder: replaced by the explain command's own implementation.
+// ExplainOptions are the inputs of `broker explain`.
+type ExplainOptions struct {
+	Dir   string
+	Roles []string
+	JSON  bool
+}
+
 func newExplainCmd(e *cmdEnv) *cobra.Command {
-	return &cobra.Command{Use: "explain", Short: "(not built yet)", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("explain: not built yet") }}
+	var o ExplainOptions
+	c := &cobra.Command{
+		Use:   "explain [DIR] --roles ROLE[,ROLE...]",
+		Short: "Show which profiles a user with the given SSO roles may use, and what each grants",
+		Long: `Given the SSO roles of a user (e-groups mapped to roles at the CERN
+Application Portal), list the profiles they may log in with and, for each,
+the resulting Vault, Nomad and Consul policies and token lifetimes. Reads
+the files only.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Dir = dirArg(args)
+			return runExplain(o, e.Stdout, e.Stderr)
+		},
+	}
+	c.Flags().StringSliceVar(&o.Roles, "roles", nil, "the user's SSO roles, comma-separated (required)")
+	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("roles")
+	return c
+}
+
+// explained is one usable profile.
+type explained struct {
+	Profile        string   `json:"profile"`
+	Description    string   `json:"description,omitempty"`
+	Via            []string `json:"via_roles"`
+	VaultPolicies  []string `json:"vault_policies"`
+	NomadPolicies  []string `json:"nomad_policies"`
+	ConsulPolicies []string `json:"consul_policies"`
+	TTL            string   `json:"ttl"`
+	MaxTTL         string   `json:"max_ttl"`
+}
+
+// explain answers for roles from cfg alone.
+func explain(cfg *policy.Config, roles []string) []explained {
+	extra := cfg.RolePolicies(roles)
+	out := []explained{}
+	for _, p := range cfg.ProfilesFor(roles) {
+		var via []string
+		for _, r := range p.Roles {
+			if slices.Contains(roles, r) {
+				via = append(via, r)
+			}
+		}
+		vp := append(slices.Clone(p.VaultPolicies), policy.ProfilePolicy(p.Name), "default")
+		vp = append(vp, extra...)
+		slices.Sort(vp)
+		out = append(out, explained{
+			Profile: p.Name, Description: p.Description, Via: via,
+			VaultPolicies: slices.Compact(vp), NomadPolicies: nonNil(p.NomadPolicies), ConsulPolicies: nonNil(p.ConsulPolicies),
+			TTL: p.TTL.String(), MaxTTL: p.MaxTTL.String(),
+		})
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
+	var roles []string
+	for _, r := range o.Roles {
+		if r = strings.TrimSpace(r); r != "" {
+			roles = append(roles, r)
+		}
+	}
+	if len(roles) == 0 {
+		return withCode(exitUsage, fmt.Errorf("--roles needs at least one SSO role"))
+	}
+	cfg, err := loadPolicies(o.Dir, stderr)
+	if err != nil {
+		return err
+	}
+	res := explain(cfg, roles)
+	if o.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"roles": roles, "profiles": res})
+	}
+	if len(res) == 0 {
+		fmt.Fprintf(stdout, "No profile allows the roles %s.\n", strings.Join(roles, ", "))
+		return nil
+	}
+	fmt.Fprintf(stdout, "A user with the roles %s may use %d profile(s):\n", strings.Join(roles, ", "), len(res))
+	for _, x := range res {
+		fmt.Fprintf(stdout, "\n%s (via %s)\n", x.Profile, strings.Join(x.Via, ", "))
+		if x.Description != "" {
+			fmt.Fprintf(stdout, "  %s\n", x.Description)
+		}
+		fmt.Fprintf(stdout, "  Vault policies:  %s\n", list(x.VaultPolicies))
+		fmt.Fprintf(stdout, "  Nomad policies:  %s\n", list(x.NomadPolicies))
+		fmt.Fprintf(stdout, "  Consul policies: %s\n", list(x.ConsulPolicies))
+		fmt.Fprintf(stdout, "  Token TTL %s, max %s\n", x.TTL, x.MaxTTL)
+	}
+	if len(res) > 1 {
+		fmt.Fprintf(stdout, "\nWith several profiles, choose one: alilogin login --profile NAME\n")
+	}
+	return nil
+}
+
+func list(s []string) string {
+	if len(s) == 0 {
+		return "(none)"
+	}
+	return strings.Join(s, ", ")
 }

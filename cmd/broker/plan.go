@@ -1,12 +1,84 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
 )
 
-// Placeholder: replaced by the plan command's own implementation.
+// PlanOptions are the inputs of `broker plan`.
+type PlanOptions struct {
+	Dir   string
+	JSON  bool
+	Prune bool
+}
+
 func newPlanCmd(e *cmdEnv) *cobra.Command {
-	return &cobra.Command{Use: "plan", Short: "(not built yet)", Hidden: true, RunE: func(*cobra.Command, []string) error { return errors.New("plan: not built yet") }}
+	var o PlanOptions
+	c := &cobra.Command{
+		Use:   "plan [DIR]",
+		Short: "Show what apply would change in Vault, Nomad and Consul",
+		Long: `Read the live state of Vault, Nomad and Consul and print the create, update
+and delete actions that apply would carry out, grouped by system, with the
+changed fields. Exit 0: no changes; 2: there are changes; 1: error.
+Addresses and admin tokens come from VAULT_ADDR/VAULT_TOKEN, NOMAD_ADDR/
+NOMAD_TOKEN and CONSUL_HTTP_ADDR/CONSUL_HTTP_TOKEN (and *_CACERT,
+*_CLIENT_CERT, *_CLIENT_KEY).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Dir = dirArg(args)
+			return runPlan(cmd.Context(), o, e)
+		},
+	}
+	c.Flags().BoolVar(&o.JSON, "json", false, "print the plan as JSON on stdout")
+	c.Flags().BoolVar(&o.Prune, "prune", false, "plan as for apply --prune (deletes are shown either way)")
+	return c
+}
+
+func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
+	cfg, err := loadPolicies(o.Dir, e.Stderr)
+	if err != nil {
+		return err
+	}
+	clients, err := apply.ClientsFromEnv(e.Getenv, cfg)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer clients.CloseIdleConnections()
+	res, err := apply.Run(ctx, cfg, clients, apply.Options{DryRun: true, Prune: o.Prune})
+	var cerr *apply.ConflictError
+	if err != nil && !errors.As(err, &cerr) {
+		return withCode(exitError, err)
+	}
+	if o.JSON {
+		if jerr := plan.WriteJSON(e.Stdout, res.Plan, o.Prune); jerr != nil {
+			return jerr
+		}
+	} else {
+		plan.Write(e.Stdout, res.Plan, o.Prune)
+	}
+	if cerr != nil {
+		return withCode(exitError, cerr)
+	}
+	if res.Plan.Total().Total() > 0 {
+		return silentExit{exitChanges}
+	}
+	return nil
+}
+
+// warnSkipped tells why deletes were not carried out.
+func warnSkipped(w io.Writer, skipped []plan.Change) {
+	if len(skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warning: %d managed object(s) are no longer in the policies but were kept, because deletes need --prune:\n", len(skipped))
+	for _, c := range skipped {
+		fmt.Fprintf(w, "  %s %q\n", c.Kind, c.Name)
+	}
 }

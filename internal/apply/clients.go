@@ -81,3 +81,13 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config) (Clients, er
 	}
 	return c, nil
 }
+
+// CloseIdleConnections closes the idle connections of the three clients;
+// call it when done with them (Consul limits connections per client).
+func (c Clients) CloseIdleConnections() {
+	for _, cl := range []*apiclient.Client{c.Vault, c.Nomad, c.Consul} {
+		if cl != nil && cl.HTTP != nil {
+			cl.HTTP.CloseIdleConnections()
+		}
+	}
+}

@@ -115,7 +115,7 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 		}
 	}
 	err = s.write(ctx, todo, opts.BeforeWrite, func(c plan.Change) {
-		n := res.Applied[c.System()]
+		n := res.Applied[c.System]
 		switch c.Action {
 		case plan.Create:
 			n.Create++
@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 		case plan.Delete:
 			n.Delete++
 		}
-		res.Applied[c.System()] = n
+		res.Applied[c.System] = n
 	})
 	return res, err
 }
@@ -213,7 +213,7 @@ func (s *session) write(ctx context.Context, changes []plan.Change, before func(
 					return fmt.Errorf("stopped before %s: %w", c, err)
 				}
 			}
-			sem := sems[c.System()]
+			sem := sems[c.System]
 			select {
 			case sem <- struct{}{}:
 			case <-gctx.Done():

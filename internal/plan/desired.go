@@ -87,9 +87,9 @@ func JWTRoleFields(sso policy.SSO, p policy.Profile) Fields {
 		"token_policies":    sorted(append(slices.Clone(p.VaultPolicies), policy.ProfilePolicy(p.Name))),
 		"token_ttl":         seconds(p.TTL),
 		"token_max_ttl":     seconds(p.MaxTTL),
-	}
-	if policy.IsPointer(sso.UserClaim) {
-		f["user_claim_json_pointer"] = true
+		// Vault reads a user_claim that starts with "/" as a JSON pointer
+		// only when told to.
+		"user_claim_json_pointer": policy.IsPointer(sso.UserClaim),
 	}
 	return f
 }

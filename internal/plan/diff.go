@@ -26,6 +26,7 @@ type FieldDiff struct {
 
 // Change is one write (or, for an update, one object's writes).
 type Change struct {
+	System System      `json:"system"`
 	Kind   Kind        `json:"kind"`
 	Name   string      `json:"name"`
 	Action Action      `json:"action"`
@@ -35,9 +36,6 @@ type Change struct {
 	Desired *Object `json:"-"`
 	Live    *Object `json:"-"`
 }
-
-// System is the server the change goes to.
-func (c Change) System() System { return c.Kind.System() }
 
 func (c Change) String() string { return fmt.Sprintf("%s %s %q", c.Action, c.Kind, c.Name) }
 
@@ -84,9 +82,9 @@ func (p Plan) Counts() map[System]Counts {
 		out[s] = Counts{}
 	}
 	for _, c := range p.Changes {
-		n := out[c.System()]
+		n := out[c.System]
 		n.add(c.Action)
-		out[c.System()] = n
+		out[c.System] = n
 	}
 	return out
 }
@@ -121,20 +119,20 @@ func Diff(desired, live []Object) Plan {
 		l := liveByKey[d.Key()]
 		switch {
 		case l == nil:
-			p.Changes = append(p.Changes, Change{Kind: d.Kind, Name: d.Name, Action: Create, Desired: d, Diffs: fieldDiffs(d.Fields, nil)})
+			p.Changes = append(p.Changes, Change{System: d.Kind.System(), Kind: d.Kind, Name: d.Name, Action: Create, Desired: d, Diffs: fieldDiffs(d.Fields, nil)})
 		case !l.Managed:
 			p.Conflicts = append(p.Conflicts, Conflict{Kind: d.Kind, Name: d.Name,
 				Reason: "an object of that name exists and is not managed by the broker; rename the profile or policy, or remove the existing object"})
 		default:
 			if diffs := fieldDiffs(d.Fields, l.Fields); len(diffs) > 0 {
-				p.Changes = append(p.Changes, Change{Kind: d.Kind, Name: d.Name, Action: Update, Desired: d, Live: l, Diffs: diffs})
+				p.Changes = append(p.Changes, Change{System: d.Kind.System(), Kind: d.Kind, Name: d.Name, Action: Update, Desired: d, Live: l, Diffs: diffs})
 			}
 		}
 	}
 	for i := range live {
 		l := &live[i]
 		if l.Managed && !want[l.Key()] {
-			p.Changes = append(p.Changes, Change{Kind: l.Kind, Name: l.Name, Action: Delete, Live: l})
+			p.Changes = append(p.Changes, Change{System: l.Kind.System(), Kind: l.Kind, Name: l.Name, Action: Delete, Live: l})
 		}
 	}
 	SortChanges(p.Changes)

@@ -68,6 +68,7 @@ func Load(dir string) (*Config, error) {
 		return nil, err
 	}
 	if l.diags.HasErrors() {
+		sortDiagnostics(l.diags)
 		return nil, &Error{Diagnostics: l.diags}
 	}
 	return l.cfg, nil
@@ -280,11 +281,12 @@ func (l *loader) loadProfile(b *hcl.Block) {
 	if err := CheckName(name); err != nil {
 		l.errorf(nameRng, "Invalid profile name", "%v", err)
 	}
-	if prev := l.profiles[name]; prev != nil {
-		l.errorf(nameRng, "Duplicate profile", "profile %q is already declared at %s", name, rangeString(prev))
-		return
+	dup := l.profiles[name] != nil
+	if dup {
+		l.errorf(nameRng, "Duplicate profile", "profile %q is already declared at %s", name, rangeString(l.profiles[name]))
+	} else {
+		l.profiles[name] = nameRng
 	}
-	l.profiles[name] = nameRng
 	a := l.attrs(b, []hcl.AttributeSchema{
 		{Name: "description"}, {Name: "roles", Required: true},
 		{Name: "vault_policies"}, {Name: "nomad_policies"}, {Name: "consul_policies"},
@@ -309,7 +311,9 @@ func (l *loader) loadProfile(b *hcl.Block) {
 		}
 		l.errorf(rng, "Invalid max_ttl", "max_ttl (%s) is shorter than ttl (%s)", p.MaxTTL, p.TTL)
 	}
-	l.cfg.Profiles = append(l.cfg.Profiles, p)
+	if !dup {
+		l.cfg.Profiles = append(l.cfg.Profiles, p)
+	}
 }
 
 func (l *loader) loadRole(b *hcl.Block) {
@@ -563,4 +567,25 @@ func (l *loader) finish() {
 	}
 	slices.SortFunc(l.cfg.Profiles, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(l.cfg.Roles, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// sortDiagnostics orders diagnostics by file, line and column.
+func sortDiagnostics(diags hcl.Diagnostics) {
+	key := func(d *hcl.Diagnostic) (string, int, int) {
+		if d.Subject == nil {
+			return "", 0, 0
+		}
+		return d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+	}
+	sort.SliceStable(diags, func(i, j int) bool {
+		fi, li, ci := key(diags[i])
+		fj, lj, cj := key(diags[j])
+		if fi != fj {
+			return fi < fj
+		}
+		if li != lj {
+			return li < lj
+		}
+		return ci < cj
+	})
 }

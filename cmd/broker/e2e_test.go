@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// granted is what one login yields in the three systems.
+type granted struct {
+	TokenPolicies    []string
+	IdentityPolicies []string
+	Nomad            []string
+	Consul           []string
+}
+
+// loginAs logs user in with a real ID token from Hydra and JWT role
+// profile, mints Nomad and Consul tokens, and reports their policies.
+func loginAs(t *testing.T, username, profile string) (granted, error) {
+	t.Helper()
+	ctx := context.Background()
+	var pw string
+	for _, u := range users {
+		if u.Username == username {
+			pw = u.Password
+		}
+	}
+	tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, username, pw)
+	if err != nil {
+		t.Fatalf("SSO login of %s: %v", username, err)
+	}
+	v := vaultC.WithToken("")
+	var out struct {
+		Auth struct {
+			ClientToken      string   `json:"client_token"`
+			TokenPolicies    []string `json:"token_policies"`
+			IdentityPolicies []string `json:"identity_policies"`
+		} `json:"auth"`
+	}
+	if err := v.Do(ctx, "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": tok.IDToken}, &out); err != nil {
+		return granted{}, err
+	}
+	g := granted{TokenPolicies: sortedCopy(out.Auth.TokenPolicies), IdentityPolicies: sortedCopy(out.Auth.IdentityPolicies)}
+	user := v.WithToken(secret.String(out.Auth.ClientToken))
+	creds := func(path string) secret.String {
+		var c struct {
+			Data struct {
+				SecretID string `json:"secret_id"`
+				Token    string `json:"token"`
+			} `json:"data"`
+		}
+		if err := user.Do(ctx, "GET", "/v1/"+path, nil, &c); err != nil {
+			t.Fatalf("%s reading %s: %v", username, path, err)
+		}
+		return secret.String(c.Data.SecretID + c.Data.Token)
+	}
+	var ns struct{ Policies []string }
+	mustDo(t, nomadC.WithToken(creds("nomad/creds/"+profile)), "GET", "/v1/acl/token/self", nil, &ns)
+	g.Nomad = sortedCopy(ns.Policies)
+	var cs struct{ Policies []struct{ Name string } }
+	mustDo(t, consulC.WithToken(creds("consul/creds/"+profile)), "GET", "/v1/acl/token/self", nil, &cs)
+	for _, p := range cs.Policies {
+		g.Consul = append(g.Consul, p.Name)
+	}
+	g.Consul = sortedCopy(g.Consul)
+	return g, nil
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+func TestApplyALICEExampleThenLogIn(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	if code, _, _ := broker(t, "validate", dir); code != exitOK {
+		t.Fatalf("validate: exit %d", code)
+	}
+	if code, out, _ := broker(t, "plan", dir); code != exitChanges || !strings.Contains(out, `+ vault jwt role "ci-admin"`) {
+		t.Fatalf("plan before apply: exit %d, want %d and the creates", code, exitChanges)
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+
+	none := []string{}
+	tests := []struct {
+		user, profile string
+		want          *granted // nil: the login must be refused
+	}{
+		{"alice", "ci-user", &granted{[]string{"alilogin-profile-ci-user", "ci-secrets-read", "default"}, none, []string{"ci-read-jobs"}, []string{"catalog-kv-read"}}},
+		{"alice", "ci-admin", nil},
+		{"alice", "build-operator", nil},
+		{"carol", "ci-user", &granted{[]string{"alilogin-profile-ci-user", "ci-secrets-read", "default"}, []string{"ci-secrets-audit"}, []string{"ci-read-jobs"}, []string{"catalog-kv-read"}}},
+		{"carol", "ci-admin", &granted{[]string{"alilogin-profile-ci-admin", "ci-secrets-read", "ci-secrets-write", "default"}, []string{"ci-secrets-audit"},
+			[]string{"ci-read-jobs", "ci-submit-jobs"}, []string{"catalog-kv-read", "ci-service-kv-write"}}},
+		{"dave", "build-operator", &granted{[]string{"alilogin-profile-build-operator", "build-secrets-read", "default"}, none,
+			[]string{"build-submit-jobs", "node-read"}, []string{"catalog-kv-read", "services-kv-write"}}},
+		{"dave", "ci-user", nil},
+		{"eve", "ci-user", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user+"/"+tc.profile, func(t *testing.T) {
+			got, err := loginAs(t, tc.user, tc.profile)
+			if tc.want == nil {
+				if err == nil || apiclient.StatusOf(err) < 400 {
+					t.Fatalf("login allowed (%+v, %v); want it refused", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(*tc.want, got); d != "" {
+				t.Errorf("granted (-want +got):\n%s", d)
+			}
+		})
+	}
+
+	// The explain command agrees with what the servers granted.
+	_, out, _ := broker(t, "explain", dir, "--roles", "alice-ci-admins", "--json")
+	var ex struct{ Profiles []explained }
+	if err := json.Unmarshal([]byte(out), &ex); err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Profiles) != 2 || ex.Profiles[0].Profile != "ci-admin" || !slices.Contains(ex.Profiles[0].VaultPolicies, "ci-secrets-audit") {
+		t.Errorf("explain: %+v", ex.Profiles)
+	}
+
+	// Applied: plan is empty and a second apply writes nothing.
+	if code, _, _ := broker(t, "plan", dir); code != exitOK {
+		t.Errorf("plan after apply: exit %d, want 0", code)
+	}
+	assertNoWrites(t, dir)
+}
+
+// assertNoWrites checks that an apply of dir makes no write call.
+func assertNoWrites(t *testing.T, dir string) {
+	t.Helper()
+	res := applyDir(t, dir, apply.Options{})
+	if n := res.TotalWrites(); n != 0 {
+		t.Errorf("no-change apply made %d writes (%v); plan: %+v", n, res.Writes, res.Plan.Changes)
+	}
+}
+
+func applyDir(t *testing.T, dir string, opts apply.Options) apply.Result {
+	t.Helper()
+	res, err := applyErr(t, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func applyErr(t *testing.T, dir string, opts apply.Options) (apply.Result, error) {
+	t.Helper()
+	cfg, err := policy.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := apply.ClientsFromEnv(brokerEnv(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clients.CloseIdleConnections()
+	return apply.Run(context.Background(), cfg, clients, opts)
+}
+
+type changeKey struct {
+	Action plan.Action
+	Kind   plan.Kind
+	Name   string
+}
+
+func planKeys(t *testing.T, dir string, extra ...string) []changeKey {
+	t.Helper()
+	code, out, _ := broker(t, append([]string{"plan", "--json", dir}, extra...)...)
+	if code != exitOK && code != exitChanges {
+		t.Fatalf("plan: exit %d", code)
+	}
+	var p plan.JSON
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --json: %v", err)
+	}
+	if (code == exitChanges) != (len(p.Changes) > 0) {
+		t.Errorf("plan exit %d with %d changes", code, len(p.Changes))
+	}
+	keys := []changeKey{}
+	for _, c := range p.Changes {
+		keys = append(keys, changeKey{c.Action, c.Kind, c.Name})
+	}
+	return keys
+}
+
+func TestDriftIsShownAndRepaired(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	applyDir(t, dir, apply.Options{})
+
+	// By hand: loosen a managed Nomad policy, lengthen a managed JWT role.
+	n := nomadC
+	var np struct{ Name, Description, Rules string }
+	mustDo(t, n, "GET", "/v1/acl/policy/ci-read-jobs", nil, &np)
+	np.Rules = `namespace "*" { policy = "write" }`
+	mustDo(t, n, "POST", "/v1/acl/policy/ci-read-jobs", np, nil)
+	mustDo(t, vaultC, "POST", "/v1/auth/jwt/role/ci-user", map[string]any{"role_type": "jwt", "token_ttl": "240h", "token_max_ttl": "240h"}, nil)
+
+	want := []changeKey{
+		{plan.Update, plan.NomadPolicy, "ci-read-jobs"},
+		{plan.Update, plan.JWTRole, "ci-user"},
+	}
+	if d := cmp.Diff(want, planKeys(t, dir)); d != "" {
+		t.Fatalf("plan after drift (-want +got):\n%s", d)
+	}
+	_, out, _ := broker(t, "plan", dir)
+	for _, s := range []string{"token_ttl: 864000 -> 3600", `+ namespace "ci" {`, `- namespace "*" { policy = "write" }`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("plan output lacks %q", s)
+		}
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	if got := planKeys(t, dir); len(got) != 0 {
+		t.Errorf("plan after repair: %v", got)
+	}
+	mustDo(t, n, "GET", "/v1/acl/policy/ci-read-jobs", nil, &np)
+	if strings.Contains(np.Rules, `"*"`) {
+		t.Errorf("Nomad policy not restored: %q", np.Rules)
+	}
+}
+
+// unmanaged seeds one object of each kind the broker must leave alone and
+// returns a function that checks they are unchanged.
+func seedUnmanaged(t *testing.T) func() {
+	t.Helper()
+	v, n, c := vaultC, nomadC, consulC
+	const vp = `path "secret/legacy/*" { capabilities = ["read"] }`
+	mustDo(t, v, "PUT", "/v1/sys/policies/acl/legacy-ops", map[string]any{"policy": vp}, nil)
+	mustDo(t, v, "POST", "/v1/auth/jwt/role/legacy", map[string]any{"role_type": "jwt", "bound_audiences": []string{"legacy"},
+		"user_claim": "sub", "token_policies": []string{"legacy-ops"}}, nil)
+	mustDo(t, v, "POST", "/v1/nomad/role/legacy", map[string]any{"policies": "legacy-ops"}, nil)
+	mustDo(t, n, "POST", "/v1/acl/policy/legacy-ops", map[string]any{"Name": "legacy-ops", "Description": "hand-made", "Rules": `node { policy = "read" }`}, nil)
+	mustDo(t, c, "PUT", "/v1/acl/policy", map[string]any{"Name": "legacy-ops", "Description": "hand-made", "Rules": `node_prefix "" { policy = "read" }`}, nil)
+	return func() {
+		t.Helper()
+		var pol struct {
+			Data struct{ Policy string } `json:"data"`
+		}
+		mustDo(t, v, "GET", "/v1/sys/policies/acl/legacy-ops", nil, &pol)
+		var role struct {
+			Data struct {
+				TokenPolicies []string `json:"token_policies"`
+			} `json:"data"`
+		}
+		mustDo(t, v, "GET", "/v1/auth/jwt/role/legacy", nil, &role)
+		mustDo(t, v, "GET", "/v1/nomad/role/legacy", nil, nil)
+		var np struct{ Description, Rules string }
+		mustDo(t, n, "GET", "/v1/acl/policy/legacy-ops", nil, &np)
+		var cp struct{ Description, Rules string }
+		mustDo(t, c, "GET", "/v1/acl/policy/name/legacy-ops", nil, &cp)
+		if pol.Data.Policy != vp || !slices.Equal(role.Data.TokenPolicies, []string{"legacy-ops"}) ||
+			np.Rules != `node { policy = "read" }` || np.Description != "hand-made" || cp.Description != "hand-made" {
+			t.Errorf("unmanaged objects changed: vault %q %v, nomad %+v, consul %+v", pol.Data.Policy, role.Data.TokenPolicies, np, cp)
+		}
+	}
+}
+
+func TestUnmanagedObjectsSurviveApplyAndPrune(t *testing.T) {
+	setup(t)
+	check := seedUnmanaged(t)
+	dir := policiesDir(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	check()
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitOK {
+		t.Fatalf("apply --prune: exit %d", code)
+	}
+	check()
+	// Even with every profile and policy gone from the files.
+	empty := policiesDir(t, map[string]string{"profiles.hcl": "# none\n"})
+	for _, sys := range []string{"vault", "nomad", "consul"} {
+		removeDir(t, empty, sys)
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", empty); code != exitOK {
+		t.Fatalf("apply --prune of nothing: exit %d", code)
+	}
+	check()
+	if got := planKeys(t, empty); len(got) != 0 {
+		t.Errorf("managed objects left after prune: %v", got)
+	}
+}
+
+func TestRemovedProfileIsPrunedOnlyWithPrune(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	applyDir(t, dir, apply.Options{})
+
+	profiles := readFile(t, dir+"/profiles.hcl")
+	i := strings.Index(profiles, `profile "build-operator"`)
+	j := strings.Index(profiles, "# Extra Vault policies")
+	writeFile(t, dir+"/profiles.hcl", profiles[:i]+profiles[j:])
+
+	want := []changeKey{
+		{plan.Delete, plan.JWTRole, "build-operator"},
+		{plan.Delete, plan.NomadRole, "build-operator"},
+		{plan.Delete, plan.ConsulRole, "build-operator"},
+		{plan.Delete, plan.VaultPolicy, "alilogin-profile-build-operator"},
+	}
+	if d := cmp.Diff(want, planKeys(t, dir)); d != "" {
+		t.Fatalf("plan (-want +got):\n%s", d)
+	}
+	code, _, stderr := broker(t, "apply", "--auto-approve", dir)
+	if code != exitOK || !strings.Contains(stderr, "need --prune") || !strings.Contains(stderr, `vault jwt role "build-operator"`) {
+		t.Fatalf("apply without --prune: exit %d, want 0 and a warning naming the kept objects", code)
+	}
+	mustDo(t, vaultC, "GET", "/v1/auth/jwt/role/build-operator", nil, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitOK {
+		t.Fatalf("apply --prune: exit %d", code)
+	}
+	if err := vaultC.Do(context.Background(), "GET", "/v1/auth/jwt/role/build-operator", nil, nil); apiclient.StatusOf(err) != 404 {
+		t.Errorf("JWT role still there after --prune: %v", err)
+	}
+	if got := planKeys(t, dir); len(got) != 0 {
+		t.Errorf("plan after prune: %v", got)
+	}
+	if _, err := loginAs(t, "dave", "build-operator"); err == nil {
+		t.Error("dave still logs in with the removed profile")
+	}
+}
+
+func TestInterruptedApplyConverges(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	for _, stopAt := range []int{3, 9, 14} { // in phase 1, 2 and 3
+		t.Run("", func(t *testing.T) {
+			reset(t)
+			n := 0
+			errCrash := errors.New("simulated crash")
+			_, err := applyErr(t, dir, apply.Options{Concurrency: 1, BeforeWrite: func(plan.Change) error {
+				if n++; n > stopAt {
+					return errCrash
+				}
+				return nil
+			}})
+			if !errors.Is(err, errCrash) {
+				t.Fatalf("interrupted apply: %v", err)
+			}
+			if got := planKeys(t, dir); len(got) == 0 {
+				t.Fatal("nothing left to do after the interruption")
+			}
+			if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+				t.Fatalf("apply after interruption: exit %d", code)
+			}
+			if got := planKeys(t, dir); len(got) != 0 {
+				t.Errorf("plan after re-apply: %v", got)
+			}
+			assertNoWrites(t, dir)
+		})
+	}
+	if _, err := loginAs(t, "carol", "ci-admin"); err != nil {
+		t.Errorf("login after converging: %v", err)
+	}
+}
+
+func TestNameTakenByUnmanagedObjectIsAnError(t *testing.T) {
+	setup(t)
+	mustDo(t, nomadC, "POST", "/v1/acl/policy/ci-read-jobs", map[string]any{"Name": "ci-read-jobs", "Description": "hand-made", "Rules": `node { policy = "read" }`}, nil)
+	dir := policiesDir(t, nil)
+	before := snapshot(t)
+	code, _, stderr := broker(t, "apply", "--auto-approve", dir)
+	if code != exitError || !strings.Contains(stderr, `nomad acl policy "ci-read-jobs"`) || !strings.Contains(stderr, "not managed by the broker") {
+		t.Fatalf("apply over an unmanaged name: exit %d", code)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("apply with a conflict wrote (-before +after):\n%s", d)
+	}
+	if code, _, _ := broker(t, "plan", dir); code != exitError {
+		t.Errorf("plan with a conflict: exit %d, want 1", code)
+	}
+}
+
+// snapshot lists the names of the objects in the three systems.
+func snapshot(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	v := vaultC
+	for _, p := range []string{"sys/policies/acl", "auth/jwt/role", "nomad/role", "consul/roles", "identity/group/name"} {
+		var l struct {
+			Data struct{ Keys []string } `json:"data"`
+		}
+		if err := v.Do(context.Background(), "GET", "/v1/"+p+"?list=true", nil, &l); err != nil && apiclient.StatusOf(err) != 404 {
+			t.Fatal(err)
+		}
+		out[p] = l.Data.Keys
+	}
+	var np, cp []struct{ Name, Rules, Description string }
+	mustDo(t, nomadC, "GET", "/v1/acl/policies", nil, &np)
+	mustDo(t, consulC, "GET", "/v1/acl/policies", nil, &cp)
+	for _, p := range np {
+		out["nomad"] = append(out["nomad"], p.Name+" "+p.Description)
+	}
+	for _, p := range cp {
+		out["consul"] = append(out["consul"], p.Name+" "+p.Description)
+	}
+	return out
+}
+
+func TestBadInputNamesTheLineAndWritesNothing(t *testing.T) {
+	setup(t)
+	tests := []struct {
+		name  string
+		edits map[string]string
+		want  string // file:line:col and message
+	}{
+		{"malformed HCL", map[string]string{"profiles.hcl": "profile \"x\" {\n  roles = [\"a\"\n}\n"}, "profiles.hcl:3:1: Missing item separator"},
+		{"missing policy", map[string]string{"nomad/ci-submit-jobs.hcl": ""}, `profiles.hcl:19:38: Missing policy: nomad policy "ci-submit-jobs"`},
+		{"duplicate profile", map[string]string{"zz.hcl": "profile \"ci-user\" {\n  roles = [\"x\"]\n}\n"}, `zz.hcl:1:9: Duplicate profile: profile "ci-user" is already declared at`},
+		{"max_ttl < ttl", map[string]string{"more.hcl": "profile \"short\" {\n  roles   = [\"x\"]\n  ttl     = \"2h\"\n  max_ttl = \"1h\"\n}\n"}, "more.hcl:4:13: Invalid max_ttl"},
+		{"invalid Nomad policy", map[string]string{"nomad/node-read.hcl": "node {\n  policy = \"admin\"\n}\n"}, `nomad/node-read.hcl:2:12: Invalid value: Nomad policy "admin" is not one of`},
+		{"bad claim pointer", map[string]string{"broker.hcl": strings.Replace(readFile(t, policiesDir(t, nil)+"/broker.hcl"), `"cern_roles"`, `"/resource_access/~2/roles"`, 1)}, "broker.hcl:4:17: Invalid roles_claim"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := policiesDir(t, tc.edits)
+			before := snapshot(t)
+			for _, cmd := range [][]string{{"validate", dir}, {"plan", dir}, {"apply", "--auto-approve", dir}} {
+				code, _, stderr := broker(t, cmd...)
+				if code != exitError || !strings.Contains(stderr, tc.want) {
+					t.Errorf("%s: exit %d, stderr lacks %q", cmd[0], code, tc.want)
+				}
+			}
+			if d := cmp.Diff(before, snapshot(t)); d != "" {
+				t.Errorf("servers changed (-before +after):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestApplyRefusesWithoutTerminal(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	before := snapshot(t)
+	code, _, stderr := broker(t, "apply", dir)
+	if code != exitUsage || !strings.Contains(stderr, "--auto-approve") {
+		t.Errorf("apply without terminal: exit %d", code)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("servers changed:\n%s", d)
+	}
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+var stack *teststack.Stack
+
+func TestMain(m *testing.M) {
+	os.Exit(teststack.Main(m, teststack.Options{NoKeyring: true}, &stack))
+}
+
+// Test users of the ALICE example, one per role.
+var users = []teststack.User{
+	{Username: "alice", Password: "alice-pw", UPN: "alice", Roles: []string{"alice-ci-users"}, Name: "Alice", Email: "alice@example.cern"},
+	{Username: "carol", Password: "carol-pw", UPN: "carol", Roles: []string{"alice-ci-admins"}, Name: "Carol", Email: "carol@example.cern"},
+	{Username: "dave", Password: "dave-pw", UPN: "dave", Roles: []string{"alice-build-operators"}, Name: "Dave", Email: "dave@example.cern"},
+	{Username: "eve", Password: "eve-pw", UPN: "eve", Roles: []string{"some-other-egroup"}, Name: "Eve", Email: "eve@example.cern"},
+}
+
+var (
+	setupOnce sync.Once
+	// One client per server for the whole run: Consul limits the
+	// connections of one client address.
+	vaultC, nomadC, consulC *apiclient.Client
+)
+
+// setup enables the JWT auth method and the nomad and consul secrets
+// engines once, registers the test users, and removes whatever an earlier
+// test left in the three systems.
+func setup(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	setupOnce.Do(func() {
+		vaultC, nomadC, consulC = stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
+		if _, err = stack.EnableJWT(ctx, "jwt"); err != nil {
+			return
+		}
+		if err = stack.EnableNomadEngine(ctx, "nomad"); err != nil {
+			return
+		}
+		err = stack.EnableConsulEngine(ctx, "consul")
+		for _, u := range users {
+			stack.Hydra.AddUser(u)
+		}
+	})
+	if err != nil {
+		t.Fatalf("could not set up the stack: %v", err)
+	}
+	reset(t)
+}
+
+// reset deletes every policy, role and group the tests may have made, managed
+// or not.
+func reset(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	v, n, c := vaultC, nomadC, consulC
+	for _, mount := range []string{"auth/jwt/role", "nomad/role", "consul/roles", "sys/policies/acl", "identity/group/name"} {
+		var out struct {
+			Data struct{ Keys []string } `json:"data"`
+		}
+		if err := v.Do(ctx, "GET", "/v1/"+mount+"?list=true", nil, &out); err != nil && apiclient.StatusOf(err) != 404 {
+			t.Fatal(err)
+		}
+		for _, k := range out.Data.Keys {
+			if k == "root" || k == "default" {
+				continue
+			}
+			mustDo(t, v, "DELETE", "/v1/"+mount+"/"+url.PathEscape(k), nil, nil)
+		}
+	}
+	var np []struct{ Name string }
+	mustDo(t, n, "GET", "/v1/acl/policies", nil, &np)
+	for _, p := range np {
+		mustDo(t, n, "DELETE", "/v1/acl/policy/"+p.Name, nil, nil)
+	}
+	var cp []struct{ ID, Name string }
+	mustDo(t, c, "GET", "/v1/acl/policies", nil, &cp)
+	for _, p := range cp {
+		if p.Name == "global-management" || strings.HasPrefix(p.Name, "builtin/") {
+			continue
+		}
+		mustDo(t, c, "DELETE", "/v1/acl/policy/"+p.ID, nil, nil)
+	}
+}
+
+func mustDo(t *testing.T, c *apiclient.Client, method, path string, in, out any) {
+	t.Helper()
+	if err := c.Do(context.Background(), method, path, in, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// policiesDir copies the ALICE example to a temporary directory, with
+// broker.hcl pointing at the stack, and applies edits (file -> content;
+// empty content removes the file).
+func policiesDir(t *testing.T, edits map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "policies")
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := fmt.Sprintf(`sso {
+  issuer      = %q
+  client_id   = %q
+  roles_claim = "cern_roles"
+  user_claim  = "cern_upn"
+}
+
+vault {
+  jwt_mount          = "jwt"
+  nomad_mount        = "nomad"
+  consul_mount       = "consul"
+  configure_jwt_auth = true
+}
+`, stack.Hydra.IssuerURL, stack.Hydra.ClientID)
+	if err := os.WriteFile(filepath.Join(dir, "broker.hcl"), []byte(broker), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for f, content := range edits {
+		p := filepath.Join(dir, f)
+		if content == "" {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// brokerEnv is the environment of the broker against the stack.
+func brokerEnv() func(string) string {
+	env := map[string]string{}
+	for _, kv := range stack.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return func(k string) string { return env[k] }
+}
+
+// broker runs the broker command line and returns its exit code and output.
+func broker(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code = run(ctx, args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: brokerEnv()})
+	t.Logf("broker %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
+	return code, out.String(), errb.String()
+}

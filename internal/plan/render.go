@@ -1,0 +1,138 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Write prints p for people: the changes grouped by system, an update's
+// changed fields (multi-line texts as a line diff), then a summary. Deletes
+// are marked as skipped unless prune.
+func Write(w io.Writer, p Plan, prune bool) {
+	for _, sys := range Systems {
+		var lines []string
+		for _, c := range p.Changes {
+			if c.System != sys {
+				continue
+			}
+			switch c.Action {
+			case Create:
+				lines = append(lines, fmt.Sprintf("  + %s %q", c.Kind, c.Name))
+			case Delete:
+				note := ""
+				if !prune {
+					note = "  (kept: deletes need --prune)"
+				}
+				lines = append(lines, fmt.Sprintf("  - %s %q%s", c.Kind, c.Name, note))
+			case Update:
+				lines = append(lines, fmt.Sprintf("  ~ %s %q", c.Kind, c.Name))
+				for _, d := range c.Diffs {
+					lines = append(lines, fieldLines(d)...)
+				}
+			}
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s:\n%s\n", title(string(sys)), strings.Join(lines, "\n"))
+	}
+	for _, c := range p.Conflicts {
+		fmt.Fprintf(w, "! conflict: %s\n", c)
+	}
+	n := p.Total()
+	if n.Total() == 0 && len(p.Conflicts) == 0 {
+		fmt.Fprintln(w, "No changes: Vault, Nomad and Consul match the policies.")
+		return
+	}
+	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to delete.\n", n.Create, n.Update, n.Delete)
+	if n.Delete > 0 && !prune {
+		fmt.Fprintln(w, "Deletes are carried out only with --prune; without it those objects stay as they are.")
+	}
+}
+
+func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+func fieldLines(d FieldDiff) []string {
+	os, oldIsStr := d.Old.(string)
+	ns, newIsStr := d.New.(string)
+	if oldIsStr && newIsStr && (strings.Contains(os, "\n") || strings.Contains(ns, "\n")) {
+		out := []string{fmt.Sprintf("      %s:", d.Field)}
+		for _, l := range lineDiff(os, ns) {
+			out = append(out, "        "+l)
+		}
+		return out
+	}
+	return []string{fmt.Sprintf("      %s: %s -> %s", d.Field, format(d.Old), format(d.New))}
+}
+
+// lineDiff is a minimal LCS line diff: unchanged lines with "  ", removed
+// with "- ", added with "+ ".
+func lineDiff(a, b string) []string {
+	x := strings.Split(strings.TrimRight(a, "\n"), "\n")
+	y := strings.Split(strings.TrimRight(b, "\n"), "\n")
+	if len(x)*len(y) > 1_000_000 { // too big to align: show both
+		var out []string
+		for _, l := range x {
+			out = append(out, "- "+l)
+		}
+		for _, l := range y {
+			out = append(out, "+ "+l)
+		}
+		return out
+	}
+	lcs := make([][]int, len(x)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(y)+1)
+	}
+	for i := len(x) - 1; i >= 0; i-- {
+		for j := len(y) - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out []string
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && j < len(y) && x[i] == y[j]:
+			out = append(out, "  "+x[i])
+			i++
+			j++
+		case j < len(y) && (i == len(x) || lcs[i][j+1] >= lcs[i+1][j]):
+			out = append(out, "+ "+y[j])
+			j++
+		default:
+			out = append(out, "- "+x[i])
+			i++
+		}
+	}
+	return out
+}
+
+// JSON is the machine-readable plan of `broker plan --json`.
+type JSON struct {
+	Changes   []Change          `json:"changes"`
+	Conflicts []Conflict        `json:"conflicts"`
+	Counts    map[System]Counts `json:"counts"`
+	Total     Counts            `json:"total"`
+	Prune     bool              `json:"prune"`
+}
+
+// WriteJSON prints p as JSON.
+func WriteJSON(w io.Writer, p Plan, prune bool) error {
+	j := JSON{Changes: p.Changes, Conflicts: p.Conflicts, Counts: p.Counts(), Total: p.Total(), Prune: prune}
+	if j.Changes == nil {
+		j.Changes = []Change{}
+	}
+	if j.Conflicts == nil {
+		j.Conflicts = []Conflict{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(j)
+}
