@@ -1,0 +1,252 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func newTestClient(t *testing.T, op *fakeOP, rolesClaim string) *Client {
+	t.Helper()
+	c, err := New(context.Background(), Config{Issuer: op.URL, ClientID: "cli", RolesClaim: rolesClaim, UserClaim: "cern_upn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestAuthCode(t *testing.T) {
+	op := newFakeOP(t)
+	c := newTestClient(t, op, "cern_roles")
+	b := clickThrough{t: t, page: make(chan string, 1)}
+	res, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: b, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := <-b.page; !strings.Contains(page, "Signed in") {
+		t.Errorf("page: %s", page)
+	}
+	want := &Identity{Issuer: op.URL, Subject: "alice-sub", User: "alice", Roles: []string{"a", "b"}}
+	if diff := cmp.Diff(want, res.Identity, cmpIgnoreExpiry); diff != "" {
+		t.Errorf("identity (-want +got):\n%s", diff)
+	}
+	if res.RefreshToken.Empty() || res.IDToken.Empty() {
+		t.Error("no refresh or ID token")
+	}
+}
+
+var cmpIgnoreExpiry = cmp.Comparer(func(a, b time.Time) bool { return true })
+
+func TestRolesClaimPointer(t *testing.T) {
+	op := newFakeOP(t)
+	c := newTestClient(t, op, "/resource_access/cli/roles")
+	b := clickThrough{t: t, page: make(chan string, 1)}
+	res, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: b, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-b.page
+	if diff := cmp.Diff([]string{"nested"}, res.Identity.Roles); diff != "" {
+		t.Errorf("roles (-want +got):\n%s", diff)
+	}
+}
+
+// TestBadIDTokens: every bad ID token is refused, and the browser is told.
+func TestBadIDTokens(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mint func(op *fakeOP) string
+	}{
+		{"wrong audience", func(op *fakeOP) string {
+			c := op.claims()
+			c["aud"] = "someone-else"
+			return op.sign(op.key, "RS256", c)
+		}},
+		{"wrong issuer", func(op *fakeOP) string {
+			c := op.claims()
+			c["iss"] = "https://evil.example"
+			return op.sign(op.key, "RS256", c)
+		}},
+		{"expired", func(op *fakeOP) string {
+			c := op.claims()
+			c["exp"] = time.Now().Add(-time.Hour).Unix()
+			c["iat"] = time.Now().Add(-2 * time.Hour).Unix()
+			return op.sign(op.key, "RS256", c)
+		}},
+		{"wrong nonce", func(op *fakeOP) string {
+			c := op.claims()
+			c["nonce"] = "not-the-nonce"
+			return op.sign(op.key, "RS256", c)
+		}},
+		{"no nonce", func(op *fakeOP) string {
+			c := op.claims()
+			delete(c, "nonce")
+			return op.sign(op.key, "RS256", c)
+		}},
+		{"signed by another key", func(op *fakeOP) string { return op.sign(op.otherKey, "RS256", op.claims()) }},
+		{"alg none", func(op *fakeOP) string { return op.sign(nil, "none", op.claims()) }},
+		{"not a JWT", func(op *fakeOP) string { return "garbage" }},
+		{"no user claim", func(op *fakeOP) string {
+			c := op.claims()
+			delete(c, "cern_upn")
+			return op.sign(op.key, "RS256", c)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			op := newFakeOP(t)
+			op.mint = tc.mint
+			c := newTestClient(t, op, "cern_roles")
+			b := clickThrough{t: t, page: make(chan string, 1)}
+			res, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: b, Timeout: 10 * time.Second})
+			if !errors.Is(err, ErrInvalidIDToken) || res != nil {
+				t.Fatalf("got %v, %v; want an invalid ID token error", res, err)
+			}
+			if page := <-b.page; !strings.Contains(page, "Sign-in failed") {
+				t.Errorf("page: %s", page)
+			}
+		})
+	}
+}
+
+// startAuthCode runs AuthCode with a browser that only reports the URL.
+func startAuthCode(t *testing.T, c *Client) (authURL *url.URL, done chan error) {
+	t.Helper()
+	urls := make(chan string, 1)
+	done = make(chan error, 1)
+	go func() {
+		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: urlCatcher(urls), Timeout: 10 * time.Second})
+		done <- err
+	}()
+	u, err := url.Parse(<-urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u, done
+}
+
+type urlCatcher chan string
+
+func (u urlCatcher) Open(s string) error { u <- s; return nil }
+
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestCallbackAttacks(t *testing.T) {
+	op := newFakeOP(t)
+	c := newTestClient(t, op, "cern_roles")
+
+	t.Run("wrong state", func(t *testing.T) {
+		u, done := startAuthCode(t, c)
+		redirect := u.Query().Get("redirect_uri")
+		code, page := get(t, redirect+"?code=x&state=forged")
+		if code != 400 || !strings.Contains(page, "Sign-in failed") {
+			t.Errorf("callback answered %d %s", code, page)
+		}
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "wrong or missing state") {
+			t.Errorf("err = %v", err)
+		}
+		// The listener is closed: a second callback finds nobody.
+		if code, _ := get(t, redirect+"?code=x&state="+u.Query().Get("state")); code != 0 {
+			t.Errorf("second callback answered %d", code)
+		}
+	})
+	t.Run("missing state", func(t *testing.T) {
+		u, done := startAuthCode(t, c)
+		get(t, u.Query().Get("redirect_uri")+"?code=x")
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "wrong or missing state") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("other paths do not end the login", func(t *testing.T) {
+		u, done := startAuthCode(t, c)
+		redirect, _ := url.Parse(u.Query().Get("redirect_uri"))
+		if code, _ := get(t, fmt.Sprintf("http://%s/favicon.ico", redirect.Host)); code != 404 {
+			t.Errorf("favicon: %d", code)
+		}
+		// Then the real sign-in.
+		resp, err := http.Get(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("replayed code", func(t *testing.T) {
+		u, done := startAuthCode(t, c)
+		// A code the SSO does not know (used before, or for someone else).
+		get(t, u.Query().Get("redirect_uri")+"?code=code-used&state="+url.QueryEscape(u.Query().Get("state")))
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "refused the authorization code") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("error from the SSO", func(t *testing.T) {
+		u, done := startAuthCode(t, c)
+		get(t, u.Query().Get("redirect_uri")+"?error=access_denied&error_description=no&state="+url.QueryEscape(u.Query().Get("state")))
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "access_denied") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestListen(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		ok   bool
+	}{
+		{"127.0.0.1:0", true},
+		{"localhost:0", true},
+		{"0", true},
+		{"0.0.0.0:0", false},
+		{"192.0.2.1:8000", false},
+		{"[::1]:0", false},
+		{"nonsense", false},
+	} {
+		l, err := listen(tc.spec)
+		if (err == nil) != tc.ok {
+			t.Errorf("listen(%q) = %v, want ok=%v", tc.spec, err, tc.ok)
+		}
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+func TestCanShowBrowser(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	if CanShowBrowser(env()) {
+		t.Error("no display: browser")
+	}
+	if !CanShowBrowser(env("DISPLAY", ":0")) {
+		t.Error("DISPLAY: no browser")
+	}
+	if !CanShowBrowser(env("WAYLAND_DISPLAY", "wayland-0", "SSH_CONNECTION", "x")) {
+		t.Error("SSH with a forwarded display: no browser")
+	}
+	if CanShowBrowser(env("SSH_CONNECTION", "x")) {
+		t.Error("SSH without display: browser")
+	}
+}
