@@ -87,9 +87,14 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if o.Store != "" && o.Store != store.KindKeyring && o.Store != store.KindFile {
 		return withCode(exitUsage, fmt.Errorf("invalid --store %q: want keyring or file", o.Store))
 	}
+	cfgDir, err := config.Dir(e.Getenv)
+	if err != nil {
+		return err
+	}
 	cfg, err := config.Resolve(config.Sources{
-		Flags:  config.Config{Issuer: o.Issuer, ClientID: o.ClientID, Vault: config.Server{Addr: o.VaultAddr}, Store: o.Store},
-		Getenv: e.Getenv,
+		Flags:    config.Config{Issuer: o.Issuer, ClientID: o.ClientID, Vault: config.Server{Addr: o.VaultAddr}, Store: o.Store},
+		Getenv:   e.Getenv,
+		Discover: config.Discoverer(ctx, nil, cfgDir),
 	})
 	if err != nil {
 		return err
@@ -125,13 +130,18 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	}
 	tm.mark("SSO discovery + Vault check")
 	var res *oidc.Result
-	device := o.Device || (!o.NoBrowser && o.Listen == "" && !oidc.CanShowBrowser(e.Getenv))
+	device, noBrowser := o.Device, o.NoBrowser
+	if !device && !noBrowser && o.Listen == "" && !oidc.CanShowBrowser(e.Getenv) {
+		// No browser can be shown here: the device flow where the SSO
+		// has it, else the URL only (to open on this machine some other way).
+		device, noBrowser = sso.SupportsDevice(), true
+	}
 	progress := !o.Verbose
 	if device {
 		res, err = sso.Device(ctx, oidc.DeviceOptions{Stderr: e.Stderr, Timeout: o.Timeout, Progress: progress})
 	} else {
 		var b oidc.Browser
-		if !o.NoBrowser {
+		if !noBrowser {
 			b = oidc.SystemBrowser{Output: e.Stderr}
 		}
 		res, err = sso.AuthCode(ctx, oidc.AuthCodeOptions{Listen: o.Listen, Browser: b, Stderr: e.Stderr, Timeout: o.Timeout, Progress: progress})

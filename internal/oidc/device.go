@@ -54,3 +54,6 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 	}
 	return c.result(ctx, tok, "")
 }
+
+// SupportsDevice reports whether the SSO offers the device flow.
+func (c *Client) SupportsDevice() bool { return c.provider.Endpoint().DeviceAuthURL != "" }
