@@ -1,0 +1,134 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// LeasedToken is a Nomad or Consul management token read from Vault's
+// nomad or consul secrets engine (e.g. nomad/creds/broker, a role of type
+// management), so that the broker holds no long-lived secret of its own.
+// It renews the lease at two thirds of its duration and reads a new token
+// when renewal fails; Transport puts the current token on each request.
+type LeasedToken struct {
+	Vault  *apiclient.Client // with the broker's Vault token
+	Path   string            // e.g. "nomad/creds/broker"
+	Header string            // X-Nomad-Token or X-Consul-Token
+	Log    *slog.Logger
+
+	mu      sync.RWMutex
+	token   secret.String
+	leaseID string
+	ttl     time.Duration
+}
+
+// Fetch reads a new token.
+func (l *LeasedToken) Fetch(ctx context.Context) error {
+	var out struct {
+		LeaseID       string         `json:"lease_id"`
+		LeaseDuration int            `json:"lease_duration"`
+		Data          map[string]any `json:"data"`
+	}
+	if err := l.Vault.Do(ctx, http.MethodGet, "/v1/"+l.Path, nil, &out); err != nil {
+		return fmt.Errorf("could not read a token from Vault at %s: %w", l.Path, err)
+	}
+	var tok string
+	for _, k := range []string{"secret_id", "token"} {
+		if s, ok := out.Data[k].(string); ok && s != "" {
+			tok = s
+			break
+		}
+	}
+	if tok == "" {
+		return fmt.Errorf("could not read a token from Vault at %s: no secret_id or token in the answer", l.Path)
+	}
+	l.mu.Lock()
+	old := l.leaseID
+	l.token, l.leaseID, l.ttl = secret.String(tok), out.LeaseID, time.Duration(out.LeaseDuration)*time.Second
+	l.mu.Unlock()
+	if old != "" {
+		// The replaced token is revoked, not leaked.
+		_ = l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": old}, nil)
+	}
+	return nil
+}
+
+func (l *LeasedToken) log() *slog.Logger {
+	if l.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l.Log
+}
+
+// Keep renews the lease until ctx is done, then revokes it.
+func (l *LeasedToken) Keep(ctx context.Context) {
+	for {
+		l.mu.RLock()
+		ttl, lease := l.ttl, l.leaseID
+		l.mu.RUnlock()
+		wait := ttl * 2 / 3
+		if wait <= 0 {
+			wait = time.Minute
+		}
+		select {
+		case <-ctx.Done():
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = l.Vault.Do(rctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": lease}, nil)
+			cancel()
+			return
+		case <-time.After(wait):
+		}
+		var out struct {
+			LeaseDuration int `json:"lease_duration"`
+		}
+		err := l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", map[string]string{"lease_id": lease}, &out)
+		if err == nil && time.Duration(out.LeaseDuration)*time.Second >= ttl/2 {
+			l.mu.Lock()
+			l.ttl = time.Duration(out.LeaseDuration) * time.Second
+			l.mu.Unlock()
+			continue
+		}
+		// Renewal failed or the lease nears its max TTL: read a new token.
+		if err := l.Fetch(ctx); err != nil && ctx.Err() == nil {
+			l.log().Error("could not refresh the token from Vault", "path", l.Path, "err", err)
+			l.mu.Lock()
+			l.ttl = 30 * time.Second // retry soon
+			l.mu.Unlock()
+		}
+	}
+}
+
+// Current returns the token now in use.
+func (l *LeasedToken) Current() secret.String {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.token
+}
+
+// Transport wraps next so that each request carries the current token.
+func (l *LeasedToken) Transport(next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		tok := l.Current()
+		if tok.Empty() {
+			return nil, errors.New("no token from Vault yet")
+		}
+		r = r.Clone(r.Context())
+		r.Header.Set(l.Header, tok.Reveal())
+		return next.RoundTrip(r)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

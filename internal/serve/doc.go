@@ -1,0 +1,21 @@
+// Package serve is `broker serve`: a long-running broker that keeps Vault,
+// Nomad and Consul matched to the policies/ folder, reaps orphaned tokens,
+// and serves /healthz, /readyz, /metrics and /v1/discovery.
+//
+// The parts, one file each:
+//
+//   - config.go: the last good configuration. The folder is re-read on
+//     SIGHUP and when its content changes (polled, no inotify needed inside
+//     containers); an invalid folder never replaces a good one, it is only
+//     reported (logs, metrics, /readyz).
+//   - loop.go: the reconcile loop, run only by the leader (internal/leader),
+//     every interval and right after a new configuration loads, followed by
+//     a reaper pass.
+//   - http.go: the endpoints. The discovery document is rendered once per
+//     configuration, so serving it costs a map lookup and a write.
+//   - metrics.go: Prometheus metrics on the server's own registry.
+//
+// The work itself is behind small interfaces (Reconciler, TokenReaper,
+// Elector, Prober) declared here, so that the loop is tested apart from the
+// servers and the command wires the real ones.
+package serve

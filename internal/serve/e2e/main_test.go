@@ -1,0 +1,378 @@
+// Package e2e runs `broker serve` as real processes against the real test
+// stack: reconcile, drift, a broken folder, orphan reaping, two instances
+// under the leader lock, the Nomad job spec, and discovery -> alilogin
+// setup -> alilogin login.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+var (
+	stack       *teststack.Stack
+	brokerBin   string
+	aliloginBin string
+	repoRoot    = filepath.Join("..", "..", "..")
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "broker-serve-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	brokerBin, aliloginBin = filepath.Join(dir, "broker"), filepath.Join(dir, "alilogin")
+	for bin, pkg := range map[string]string{brokerBin: "github.com/alisw/alilogin/cmd/broker", aliloginBin: "github.com/alisw/alilogin/cmd/alilogin"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "could not build %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
+	}
+	code := teststack.Main(m, teststack.Options{NoKeyring: true}, &stack)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var setupOnce sync.Once
+
+// setup mounts the JWT auth method and the secrets engines once.
+func setup(t *testing.T) {
+	t.Helper()
+	var err error
+	setupOnce.Do(func() {
+		ctx := context.Background()
+		if _, err = stack.EnableJWT(ctx, "jwt"); err != nil {
+			return
+		}
+		if err = stack.EnableNomadEngine(ctx, "nomad"); err != nil {
+			return
+		}
+		err = stack.EnableConsulEngine(ctx, "consul")
+	})
+	if err != nil {
+		t.Fatalf("could not set up the stack: %v", err)
+	}
+}
+
+// policiesDir copies the ALICE example with broker.hcl pointing at the
+// stack; edits map a file to its new content.
+func policiesDir(t *testing.T, edits map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(repoRoot, "policies")
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edits["broker.hcl"] = fmt.Sprintf(`sso {
+  issuer      = %q
+  client_id   = %q
+  roles_claim = "cern_roles"
+  user_claim  = "cern_upn"
+}
+
+vault {
+  jwt_mount          = "jwt"
+  nomad_mount        = "nomad"
+  consul_mount       = "consul"
+  configure_jwt_auth = true
+}
+
+nomad {
+  address = %q
+}
+
+consul {
+  address = %q
+}
+`, stack.Hydra.IssuerURL, stack.Hydra.ClientID, stack.Nomad.Addr, stack.Consul.Addr)
+	for f, content := range edits {
+		writeFile(t, filepath.Join(dir, f), content)
+	}
+	return dir
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	// Write then rename, as a deploy would, so that the watcher never
+	// reads half a file.
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// counter is a reverse proxy in front of one server that counts the write
+// calls (anything but GET/HEAD) per "METHOD path".
+type counter struct {
+	name string
+	srv  *httptest.Server
+	mu   sync.Mutex
+	hits map[string]int
+}
+
+func newCounter(t *testing.T, name, target string) *counter {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	c := &counter{name: name, hits: map[string]int{}}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			c.mu.Lock()
+			c.hits[r.Method+" "+r.URL.Path]++
+			c.mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// writes counts the write calls whose "METHOD path" passes keep.
+func (c *counter) writes(keep func(string) bool) (int, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	var which []string
+	for k, v := range c.hits {
+		if keep == nil || keep(k) {
+			n += v
+			which = append(which, fmt.Sprintf("%s x%d", k, v))
+		}
+	}
+	return n, which
+}
+
+// configWrite tells the writes of reconciling from the lock's and the
+// lease traffic.
+func configWrite(k string) bool {
+	for _, skip := range []string{"/v1/session/", "/v1/kv/", "/v1/sys/leases/"} {
+		if strings.Contains(k, skip) {
+			return false
+		}
+	}
+	return true
+}
+
+// servers are the three counting proxies the brokers talk through.
+type servers struct{ vault, nomad, consul *counter }
+
+func newServers(t *testing.T) *servers {
+	return &servers{
+		vault:  newCounter(t, "vault", stack.Vault.Addr),
+		nomad:  newCounter(t, "nomad", stack.Nomad.Addr),
+		consul: newCounter(t, "consul", stack.Consul.Addr),
+	}
+}
+
+func (s *servers) configWrites() (int, []string) {
+	var all []string
+	n := 0
+	for _, c := range []*counter{s.vault, s.nomad, s.consul} {
+		k, w := c.writes(configWrite)
+		n += k
+		for _, x := range w {
+			all = append(all, c.name+": "+x)
+		}
+	}
+	return n, all
+}
+
+// brokerProc is a running `broker serve`.
+type brokerProc struct {
+	name string
+	url  string
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startBroker runs `broker serve dir` through the proxies of srv (nil: the
+// servers directly).
+func startBroker(t *testing.T, name, dir string, srv *servers, args ...string) *brokerProc {
+	t.Helper()
+	port, err := teststack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := "127.0.0.1:" + strconv.Itoa(port)
+	vaultAddr, nomadAddr, consulAddr := stack.Vault.Addr, stack.Nomad.Addr, stack.Consul.Addr
+	if srv != nil {
+		vaultAddr, nomadAddr, consulAddr = srv.vault.srv.URL, srv.nomad.srv.URL, srv.consul.srv.URL
+	}
+	b := &brokerProc{name: name, url: "http://" + listen, log: &syncBuffer{}, done: make(chan struct{})}
+	b.cmd = exec.Command(brokerBin, append([]string{"serve", dir, "--listen", listen, "--identity", name,
+		"--log-format", "json", "--watch-interval", "200ms"}, args...)...)
+	b.cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"VAULT_ADDR=" + vaultAddr, "VAULT_TOKEN=" + stack.Vault.RootToken,
+		"NOMAD_ADDR=" + nomadAddr, "NOMAD_TOKEN=" + stack.Nomad.ManagementToken,
+		"CONSUL_HTTP_ADDR=" + consulAddr, "CONSUL_HTTP_TOKEN=" + stack.Consul.ManagementToken,
+	}
+	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = b.cmd.Wait(); close(b.done) }()
+	t.Cleanup(func() {
+		b.kill()
+		if t.Failed() {
+			t.Logf("===== broker %s log =====\n%s", b.name, b.log.String())
+		}
+	})
+	return b
+}
+
+func (b *brokerProc) kill() {
+	select {
+	case <-b.done:
+	default:
+		_ = b.cmd.Process.Kill()
+		<-b.done
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (b *brokerProc) stop(t *testing.T) {
+	t.Helper()
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-b.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("broker %s did not stop on SIGTERM", b.name)
+	}
+	if code := b.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("broker %s exited %d after SIGTERM", b.name, code)
+	}
+}
+
+func (b *brokerProc) get(path string) (int, string, error) {
+	resp, err := http.Get(b.url + path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+// status reads /readyz.
+func (b *brokerProc) status() (int, map[string]any) {
+	code, body, err := b.get("/readyz")
+	if err != nil {
+		return 0, nil
+	}
+	var st map[string]any
+	_ = json.Unmarshal([]byte(body), &st)
+	return code, st
+}
+
+func (b *brokerProc) leading() bool {
+	_, st := b.status()
+	l, _ := st["leader"].(bool)
+	return l
+}
+
+// metric returns the value of the series named exactly series (name with
+// labels) in /metrics, or -1.
+func (b *brokerProc) metric(series string) float64 {
+	_, body, err := b.get("/metrics")
+	if err != nil {
+		return -1
+	}
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, f func() bool) time.Duration {
+	t.Helper()
+	t0 := time.Now()
+	for time.Since(t0) < d {
+		if f() {
+			return time.Since(t0)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s", d, what)
+	return 0
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func nomadRules(t *testing.T, c *apiclient.Client, name string) string {
+	t.Helper()
+	var p struct{ Rules string }
+	must(t, c.Do(context.Background(), "GET", "/v1/acl/policy/"+name, nil, &p))
+	return p.Rules
+}

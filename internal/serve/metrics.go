@@ -1,0 +1,94 @@
+package serve
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Systems are the label values of the per-system metrics.
+var Systems = []string{"vault", "nomad", "consul"}
+
+// Metrics are the broker's Prometheus metrics, on their own registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	ReconcileRuns     *prometheus.CounterVec // result=ok|error
+	ReconcileDuration prometheus.Histogram
+	Errors            *prometheus.CounterVec // stage=load|reconcile|reap|probe
+	DriftFound        *prometheus.CounterVec // system
+	DriftFixed        *prometheus.CounterVec // system
+	TokensReaped      *prometheus.CounterVec // system
+	OrphansFound      *prometheus.CounterVec // system (dry run included)
+	LastSuccess       prometheus.Gauge
+	ConfigGeneration  prometheus.Gauge
+	ConfigValid       prometheus.Gauge
+	Leader            prometheus.Gauge
+	ServersUp         *prometheus.GaugeVec // system
+}
+
+const ns = "alilogin_broker"
+
+// NewMetrics makes the metrics and registers them, with the Go runtime and
+// process collectors, on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		ReconcileRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconcile_runs_total",
+			Help: "Reconcile runs (plan + apply of policies/), by result."}, []string{"result"}),
+		ReconcileDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "reconcile_duration_seconds",
+			Help: "Duration of a reconcile run.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "errors_total",
+			Help: "Errors by stage: load (invalid policies/), reconcile, reap, probe (a server unreachable)."}, []string{"stage"}),
+		DriftFound: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "drift_found_total",
+			Help: "Objects found different from policies/ (creates, updates, deletes planned), by system."}, []string{"system"}),
+		DriftFixed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "drift_fixed_total",
+			Help: "Objects written to match policies/, by system."}, []string{"system"}),
+		TokensReaped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "tokens_reaped_total",
+			Help: "Orphaned Vault-made ACL tokens deleted, by system."}, []string{"system"}),
+		OrphansFound: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "orphans_found_total",
+			Help: "Orphaned Vault-made ACL tokens found (deleted or, in dry-run mode, only reported), by system."}, []string{"system"}),
+		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "last_success_timestamp_seconds",
+			Help: "Unix time of the last successful reconcile run."}),
+		ConfigGeneration: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "config_generation",
+			Help: "Generation of the configuration in force; +1 on each good load that changed it."}),
+		ConfigValid: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "config_valid",
+			Help: "1 if the policies/ folder as it is now on disk loaded, 0 if the last good configuration is kept in force."}),
+		Leader: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "leader",
+			Help: "1 if this instance holds the leader lock (reconciles and reaps)."}),
+		ServersUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "server_up",
+			Help: "1 if the last probe reached the server, by system."}, []string{"system"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.ReconcileRuns, m.ReconcileDuration, m.Errors, m.DriftFound, m.DriftFixed,
+		m.TokensReaped, m.OrphansFound, m.LastSuccess, m.ConfigGeneration, m.ConfigValid,
+		m.Leader, m.ServersUp,
+	)
+	// Expose every series from the start, so that dashboards and alerts
+	// see zeros rather than gaps.
+	for _, r := range []string{"ok", "error"} {
+		m.ReconcileRuns.WithLabelValues(r)
+	}
+	for _, s := range []string{"load", "reconcile", "reap", "probe"} {
+		m.Errors.WithLabelValues(s)
+	}
+	for _, s := range Systems {
+		m.DriftFound.WithLabelValues(s)
+		m.DriftFixed.WithLabelValues(s)
+		m.ServersUp.WithLabelValues(s)
+	}
+	for _, s := range []string{"nomad", "consul"} {
+		m.TokensReaped.WithLabelValues(s)
+		m.OrphansFound.WithLabelValues(s)
+	}
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

@@ -1,0 +1,165 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+// fakeLoad reads a one-line file "profiles.txt" with profile names; the
+// word "broken" makes it fail, as an invalid folder does.
+func fakeLoad(dir string) (*policy.Config, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "profiles.txt"))
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(string(b), "broken") {
+		return nil, errors.New("profiles.txt:1,1: broken")
+	}
+	cfg := &policy.Config{Dir: dir, SSO: policy.SSO{Issuer: "https://sso.example/", ClientID: "alilogin", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
+		Vault: policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul"}}
+	for _, n := range strings.Fields(string(b)) {
+		cfg.Profiles = append(cfg.Profiles, policy.Profile{Name: n, Roles: []string{"role-" + n}, NomadPolicies: []string{"x"}, MaxTTL: time.Hour})
+	}
+	return cfg, nil
+}
+
+type countingReconciler struct {
+	runs atomic.Int32
+	mu   sync.Mutex
+	seen []string
+}
+
+func (c *countingReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Outcome, error) {
+	c.runs.Add(1)
+	c.mu.Lock()
+	c.seen = append(c.seen, cfg.Profiles[0].Name)
+	c.mu.Unlock()
+	return Outcome{Found: map[string]int{"nomad": 1}, Fixed: map[string]int{"nomad": 1}}, nil
+}
+
+func (c *countingReconciler) last() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.seen) == 0 {
+		return ""
+	}
+	return c.seen[len(c.seen)-1]
+}
+
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	b, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(b)
+}
+
+func TestServeKeepsLastGoodConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("alpha")
+	rec := &countingReconciler{}
+	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, Interval: time.Hour, WatchInterval: 20 * time.Millisecond,
+		Public: Public{VaultAddr: "https://vault.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Run(ctx) }()
+	h := srv.Handler()
+
+	waitFor(t, "first reconcile", func() bool { return rec.runs.Load() == 1 })
+	if code, body := get(t, h, "/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d %s", code, body)
+	}
+	code, body := get(t, h, "/v1/discovery")
+	d, err := discovery.Parse([]byte(body))
+	if code != 200 || err != nil || d.Profiles[0].Name != "alpha" || d.Vault.Addr != "https://vault.example" {
+		t.Fatalf("/v1/discovery = %d %v %s", code, err, body)
+	}
+
+	// A new good config is applied at once, without waiting an interval.
+	write("beta")
+	waitFor(t, "reconcile of the new config", func() bool { return rec.last() == "beta" })
+
+	// A broken folder: not ready, the last good config stays, no reconcile.
+	runs := rec.runs.Load()
+	write("broken")
+	waitFor(t, "readyz to fail", func() bool { c, _ := get(t, h, "/readyz"); return c == 503 })
+	_, body = get(t, h, "/readyz")
+	var st Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil || !strings.Contains(st.ConfigError, "broken") || st.Generation != 2 {
+		t.Fatalf("/readyz body: %v %s", err, body)
+	}
+	if _, body := get(t, h, "/v1/discovery"); !strings.Contains(body, `"beta"`) {
+		t.Fatalf("discovery lost the last good config: %s", body)
+	}
+	srv.Reload()
+	time.Sleep(100 * time.Millisecond)
+	if got := rec.runs.Load(); got != runs {
+		t.Fatalf("reconciled %d times after a broken folder", got-runs)
+	}
+	_, metrics := get(t, h, "/metrics")
+	for _, want := range []string{"alilogin_broker_config_valid 0", "alilogin_broker_config_generation 2",
+		`alilogin_broker_drift_fixed_total{system="nomad"} 2`, `alilogin_broker_errors_total{stage="load"}`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+
+	// Fixed again: ready.
+	write("beta gamma")
+	waitFor(t, "readyz to recover", func() bool { c, _ := get(t, h, "/readyz"); return c == 200 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeNoConfig(t *testing.T) {
+	srv, err := New(Options{Dir: t.TempDir(), Load: fakeLoad, Reconciler: &countingReconciler{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.loadIfChanged(true)
+	h := srv.Handler()
+	if code, _ := get(t, h, "/v1/discovery"); code != 503 {
+		t.Errorf("/v1/discovery without config = %d", code)
+	}
+	if code, _ := get(t, h, "/readyz"); code != 503 {
+		t.Errorf("/readyz without config = %d", code)
+	}
+	if code, _ := get(t, h, "/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+}
