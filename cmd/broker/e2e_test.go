@@ -466,3 +466,50 @@ func TestApplyRefusesWithoutTerminal(t *testing.T) {
 		t.Errorf("servers changed:\n%s", d)
 	}
 }
+
+// The policy of docs/broker-vault-policy.hcl is enough for plan, apply and
+// apply --prune.
+func TestLeastPrivilegeVaultPolicy(t *testing.T) {
+	setup(t)
+	v := vaultC
+	mustDo(t, v, "PUT", "/v1/sys/policies/acl/broker", map[string]any{"policy": readFile(t, "../../docs/broker-vault-policy.hcl")}, nil)
+	var tok struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	mustDo(t, v, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"broker"}, "no_default_policy": true, "ttl": "10m"}, &tok)
+	env := brokerEnv()
+	restricted := func(k string) string {
+		if k == "VAULT_TOKEN" {
+			return tok.Auth.ClientToken
+		}
+		return env(k)
+	}
+	dir := policiesDir(t, nil)
+	steps := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"plan", dir}, exitChanges},
+		{[]string{"apply", "--auto-approve", dir}, exitOK},
+		{[]string{"plan", dir}, exitOK},
+	}
+	for _, st := range steps {
+		var out, errb strings.Builder
+		code := run(context.Background(), st.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: restricted})
+		t.Logf("broker %v -> %d\n%s%s", st.args, code, out.String(), errb.String())
+		if code != st.want {
+			t.Fatalf("broker %v with the least-privilege token: exit %d, want %d", st.args, code, st.want)
+		}
+	}
+	if _, err := loginAs(t, "carol", "ci-admin"); err != nil {
+		t.Fatalf("login after a least-privilege apply: %v", err)
+	}
+	// Prune, including an identity group, also works.
+	dir2 := policiesDir(t, map[string]string{"profiles.hcl": "# none\n"})
+	var errb strings.Builder
+	if code := run(context.Background(), []string{"apply", "--auto-approve", "--prune", dir2}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Getenv: restricted}); code != exitOK {
+		t.Fatalf("apply --prune with the least-privilege token: exit %d\n%s", code, errb.String())
+	}
+}

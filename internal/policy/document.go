@@ -207,17 +207,33 @@ func checkValue(system, name string, want docValue, at *hclsyntax.Attribute, add
 				continue
 			}
 			if want.enum != nil && !slices.Contains(want.enum, ev.AsString()) {
-				add(rng, "Invalid value", "%s %s %q is not one of %s", title(system), strings.TrimSuffix(name, "s"), ev.AsString(), strings.Join(want.enum, ", "))
+				add(rng, "Invalid value", "%s %s %q is not one of %s", title(system), singular(name), ev.AsString(), strings.Join(want.enum, ", "))
 			}
 		}
 	}
 }
 
+func singular(name string) string {
+	if s, ok := strings.CutSuffix(name, "ies"); ok {
+		return s + "y"
+	}
+	return strings.TrimSuffix(name, "s")
+}
+
+// hint suggests the option got was probably meant to be.
 func hint(got string, options []string) string {
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "-", "_")) }
+	best := ""
 	for _, o := range options {
-		if strings.EqualFold(o, got) || strings.HasPrefix(o, got) || strings.HasPrefix(got, o) {
+		switch {
+		case norm(o) == norm(got):
 			return fmt.Sprintf("; did you mean %q?", o)
+		case (strings.HasPrefix(norm(o), norm(got)) || strings.HasPrefix(norm(got), norm(o))) && len(o) > len(best):
+			best = o
 		}
+	}
+	if best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	if len(options) == 0 {
 		return ""

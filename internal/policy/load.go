@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -63,7 +64,20 @@ func FormatDiagnostic(d *hcl.Diagnostic) string {
 // Load reads and validates the policies directory dir. On any problem it
 // returns an *Error listing every diagnostic; it never panics.
 func Load(dir string) (*Config, error) {
-	l := &loader{dir: dir, cfg: &Config{Dir: dir}}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("could not read policies directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("could not read policies directory: %s is not a directory", dir)
+	}
+	return LoadFS(os.DirFS(dir), dir)
+}
+
+// LoadFS is Load reading from fsys; dir is only used to name files in
+// messages.
+func LoadFS(fsys fs.FS, dir string) (*Config, error) {
+	l := &loader{fsys: fsys, dir: dir, cfg: &Config{Dir: dir}}
 	if err := l.load(); err != nil {
 		return nil, err
 	}
@@ -75,6 +89,7 @@ func Load(dir string) (*Config, error) {
 }
 
 type loader struct {
+	fsys  fs.FS
 	dir   string
 	cfg   *Config
 	diags hcl.Diagnostics
@@ -97,18 +112,11 @@ func (l *loader) errorf(rng *hcl.Range, summary, format string, args ...any) {
 }
 
 func (l *loader) load() error {
-	st, err := os.Stat(l.dir)
-	if err != nil {
-		return fmt.Errorf("could not read policies directory: %w", err)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("could not read policies directory: %s is not a directory", l.dir)
-	}
 	l.seen = map[string]*hcl.Range{}
 	l.profiles = map[string]*hcl.Range{}
 	l.roles = map[string]*hcl.Range{}
 
-	top, err := hclFiles(l.dir)
+	top, err := l.hclFiles(".")
 	if err != nil {
 		return err
 	}
@@ -127,10 +135,10 @@ func (l *loader) load() error {
 	return nil
 }
 
-// hclFiles lists the *.hcl files directly in dir, sorted; a missing dir is
-// an empty list.
-func hclFiles(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
+// hclFiles lists the *.hcl files directly in dir (slash-separated, relative
+// to the policies directory), sorted; a missing dir is an empty list.
+func (l *loader) hclFiles(dir string) ([]string, error) {
+	entries, err := fs.ReadDir(l.fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -140,16 +148,20 @@ func hclFiles(dir string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
-			out = append(out, filepath.Join(dir, e.Name()))
+			out = append(out, path.Join(dir, e.Name()))
 		}
 	}
 	sort.Strings(out)
 	return out, nil
 }
 
+// display is how messages name the file rel.
+func (l *loader) display(rel string) string { return filepath.Join(l.dir, filepath.FromSlash(rel)) }
+
 // parse reads and parses one HCL file.
-func (l *loader) parse(path string) (*hclsyntax.Body, []byte) {
-	src, err := readLimited(path)
+func (l *loader) parse(rel string) (*hclsyntax.Body, []byte) {
+	path := l.display(rel)
+	src, err := l.readLimited(rel)
 	if err != nil {
 		l.errorf(&hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}, "Unreadable file", "%v", err)
 		return nil, nil
@@ -166,8 +178,8 @@ func (l *loader) parse(path string) (*hclsyntax.Body, []byte) {
 	return body, src
 }
 
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
+func (l *loader) readLimited(rel string) ([]byte, error) {
+	f, err := l.fsys.Open(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -514,13 +526,13 @@ func (l *loader) policyList(a hcl.Attributes, name, system string) []string {
 
 // loadDocuments reads policies/<system>/*.hcl.
 func (l *loader) loadDocuments(system string) error {
-	files, err := hclFiles(filepath.Join(l.dir, system))
+	files, err := l.hclFiles(system)
 	if err != nil {
 		return err
 	}
-	for _, path := range files {
-		name := strings.TrimSuffix(filepath.Base(path), ".hcl")
-		start := &hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}
+	for _, rel := range files {
+		name := strings.TrimSuffix(path.Base(rel), ".hcl")
+		start := &hcl.Range{Filename: l.display(rel), Start: hcl.InitialPos, End: hcl.InitialPos}
 		if err := CheckName(name); err != nil {
 			l.errorf(start, "Invalid policy file name", "%v", err)
 			continue
@@ -529,12 +541,12 @@ func (l *loader) loadDocuments(system string) error {
 			l.errorf(start, "Reserved policy name", "the Vault policy name %q is reserved; rename the file", name)
 			continue
 		}
-		body, src := l.parse(path)
+		body, src := l.parse(rel)
 		if body == nil {
 			continue
 		}
 		l.diags = append(l.diags, CheckDocument(system, body)...)
-		doc := Document{Name: name, File: filepath.Join(system, name+".hcl"), Rules: string(src)}
+		doc := Document{Name: name, File: rel, Rules: string(src)}
 		switch system {
 		case "vault":
 			l.cfg.VaultPolicies = append(l.cfg.VaultPolicies, doc)

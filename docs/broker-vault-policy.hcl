@@ -1,0 +1,64 @@
+# The least-privilege Vault policy of the broker (`broker plan`, `apply`,
+# `serve`) with the default mounts jwt/, nomad/ and consul/. Adjust the
+# mount paths if broker.hcl names others. Tested by cmd/broker's
+# TestLeastPrivilegeVaultPolicy.
+#
+# Beware: whoever can write policies and JWT roles can grant any access.
+# Give this token to the broker only, and keep it short-lived or bound to
+# the broker's Nomad job (workload identity / AppRole).
+
+# Find the JWT auth mount's accessor (for group aliases) and check that the
+# nomad and consul secrets engines are mounted.
+path "sys/auth" {
+  capabilities = ["read"]
+}
+path "sys/mounts" {
+  capabilities = ["read"]
+}
+
+# Vault policies: every policy is read, to find the managed marker.
+path "sys/policies/acl" {
+  capabilities = ["list"]
+}
+path "sys/policies/acl/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+
+# JWT roles (one per profile) and, with configure_jwt_auth, the mount config.
+path "auth/jwt/role" {
+  capabilities = ["list"]
+}
+path "auth/jwt/role/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "auth/jwt/config" {
+  capabilities = ["read", "update"]
+}
+
+# Secrets-engine roles (one per profile).
+path "nomad/role" {
+  capabilities = ["list"]
+}
+path "nomad/role/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "consul/roles" {
+  capabilities = ["list"]
+}
+path "consul/roles/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+
+# Identity groups (one per role block) and their aliases.
+path "identity/group/name" {
+  capabilities = ["list"]
+}
+path "identity/group/name/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+path "identity/group-alias" {
+  capabilities = ["create", "update"]
+}
+path "identity/group-alias/id/*" {
+  capabilities = ["update"]
+}

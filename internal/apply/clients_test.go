@@ -1,0 +1,58 @@
+package apply
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+func TestClientsFromEnv(t *testing.T) {
+	full := map[string]string{
+		"VAULT_ADDR": "https://vault:8200", "VAULT_TOKEN": "v",
+		"NOMAD_ADDR": "https://nomad:4646", "NOMAD_TOKEN": "n",
+		"CONSUL_HTTP_ADDR": "consul:8501", "CONSUL_HTTP_SSL": "true", "CONSUL_HTTP_TOKEN": "c",
+	}
+	file := &policy.Config{Nomad: policy.Server{Addr: "https://file-nomad:4646"}, Vault: policy.Vault{Addr: "https://file-vault:8200"}}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		cfg     *policy.Config
+		want    []string // addresses
+		wantErr string
+	}{
+		{"environment", full, nil, []string{"https://vault:8200", "https://nomad:4646", "https://consul:8501"}, ""},
+		{"environment wins over the file", full, file, []string{"https://vault:8200", "https://nomad:4646", "https://consul:8501"}, ""},
+		{"file addresses", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c", "CONSUL_HTTP_ADDR": "127.0.0.1:8500"}, file,
+			[]string{"https://file-vault:8200", "https://file-nomad:4646", "http://127.0.0.1:8500"}, ""},
+		{"missing tokens", map[string]string{"VAULT_ADDR": "http://v:1", "NOMAD_ADDR": "http://n:1", "CONSUL_HTTP_ADDR": "c:1"}, nil, nil, "no Vault token: set VAULT_TOKEN"},
+		{"missing address", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c", "VAULT_ADDR": "http://v:1", "NOMAD_ADDR": "http://n:1"}, nil, nil,
+			"no Consul address: set CONSUL_HTTP_ADDR"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ClientsFromEnv(func(k string) string { return tc.env[k] }, tc.cfg)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{c.Vault.Addr, c.Nomad.Addr, c.Consul.Addr}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("addresses (-want +got):\n%s", d)
+			}
+			for _, cl := range []*apiclient.Client{c.Vault, c.Nomad, c.Consul} {
+				if cl.Token.Empty() || strings.Contains(cl.Token.String(), "v") && cl.Token.String() != "[REDACTED]" {
+					t.Errorf("%s token: %q", cl.Name, cl.Token)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,149 @@
+package plan
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+type key struct {
+	Action Action
+	Kind   Kind
+	Name   string
+}
+
+func keys(p Plan) []key {
+	out := []key{}
+	for _, c := range p.Changes {
+		out = append(out, key{c.Action, c.Kind, c.Name})
+	}
+	return out
+}
+
+func TestDiff(t *testing.T) {
+	pol := func(name, rules string, managed bool) Object {
+		return Object{Kind: NomadPolicy, Name: name, Managed: managed, Fields: Fields{"description": Marker, "rules": rules}}
+	}
+	tests := []struct {
+		name          string
+		desired, live []Object
+		want          []key
+		conflicts     int
+	}{
+		{"nothing", nil, nil, []key{}, 0},
+		{"create", []Object{pol("a", "x", false)}, nil, []key{{Create, NomadPolicy, "a"}}, 0},
+		{"same", []Object{pol("a", "x", false)}, []Object{pol("a", "x", true)}, []key{}, 0},
+		{"update", []Object{pol("a", "x", false)}, []Object{pol("a", "y", true)}, []key{{Update, NomadPolicy, "a"}}, 0},
+		{"delete managed", nil, []Object{pol("a", "x", true)}, []key{{Delete, NomadPolicy, "a"}}, 0},
+		{"unmanaged is left alone", nil, []Object{pol("a", "x", false)}, []key{}, 0},
+		{"unmanaged name taken", []Object{pol("a", "x", false)}, []Object{pol("a", "x", false)}, []key{}, 1},
+		{"server-side fields are ignored",
+			[]Object{{Kind: ConsulRole, Name: "p", Fields: Fields{"ttl": int64(60)}}},
+			[]Object{{Kind: ConsulRole, Name: "p", Managed: true, Fields: Fields{"ttl": int64(60), "local": false}}}, []key{}, 0},
+		{"nil and empty lists are equal",
+			[]Object{{Kind: Group, Name: "g", Fields: Fields{"policies": []string{}}}},
+			[]Object{{Kind: Group, Name: "g", Managed: true, Fields: Fields{"policies": []string(nil)}}}, []key{}, 0},
+		{"apply order: creates by phase, deletes in reverse",
+			[]Object{{Kind: JWTRole, Name: "p"}, {Kind: VaultPolicy, Name: "v"}, {Kind: NomadRole, Name: "p"}, pol("n", "", false)},
+			[]Object{{Kind: VaultPolicy, Name: "old", Managed: true}, {Kind: JWTRole, Name: "old", Managed: true}, pol("old", "", true)},
+			[]key{{Create, NomadPolicy, "n"}, {Create, VaultPolicy, "v"}, {Create, NomadRole, "p"}, {Create, JWTRole, "p"},
+				{Delete, JWTRole, "old"}, {Delete, VaultPolicy, "old"}, {Delete, NomadPolicy, "old"}}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Diff(tc.desired, tc.live)
+			if d := cmp.Diff(tc.want, keys(p)); d != "" {
+				t.Errorf("changes (-want +got):\n%s", d)
+			}
+			if len(p.Conflicts) != tc.conflicts {
+				t.Errorf("conflicts = %v, want %d", p.Conflicts, tc.conflicts)
+			}
+		})
+	}
+}
+
+func alice() *policy.Config {
+	return &policy.Config{
+		SSO:   policy.SSO{Issuer: "https://sso/", ClientID: "cli", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
+		Vault: policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul"},
+		Profiles: []policy.Profile{
+			{Name: "ci", Roles: []string{"b", "a"}, VaultPolicies: []string{"v"}, NomadPolicies: []string{"n"}, ConsulPolicies: []string{"c"}, TTL: time.Hour, MaxTTL: 2 * time.Hour},
+			{Name: "vault-only", Roles: []string{"a"}, VaultPolicies: []string{"v"}, TTL: time.Minute, MaxTTL: time.Hour},
+		},
+		Roles:          []policy.Role{{Name: "a", VaultPolicies: []string{"v"}}},
+		VaultPolicies:  []policy.Document{{Name: "v", File: "vault/v.hcl", Rules: "path \"x\" {}\n"}},
+		NomadPolicies:  []policy.Document{{Name: "n", File: "nomad/n.hcl", Rules: "node {}\n"}},
+		ConsulPolicies: []policy.Document{{Name: "c", File: "consul/c.hcl", Rules: "key \"\" {}\n"}},
+	}
+}
+
+func TestDesired(t *testing.T) {
+	got := map[Key]Fields{}
+	for _, o := range Desired(alice()) {
+		got[o.Key()] = o.Fields
+	}
+	want := map[Key]Fields{
+		{NomadPolicy, "n"}:  {"description": Marker + " from nomad/n.hcl", "rules": "node {}\n"},
+		{ConsulPolicy, "c"}: {"description": Marker + " from consul/c.hcl", "rules": "key \"\" {}\n"},
+		{VaultPolicy, "v"}:  {"policy": "# " + Marker + " from vault/v.hcl\npath \"x\" {}\n"},
+		{VaultPolicy, "alilogin-profile-ci"}: {"policy": "# " + Marker + ": profile ci (generated; edit policies/, not this)\n" +
+			"path \"nomad/creds/ci\" {\n  capabilities = [\"read\"]\n}\npath \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n"},
+		{VaultPolicy, "alilogin-profile-vault-only"}: {"policy": "# " + Marker + ": profile vault-only (generated; edit policies/, not this)\n"},
+		{NomadRole, "ci"}:  {"policies": []string{"n"}, "type": "client", "global": false},
+		{ConsulRole, "ci"}: {"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)},
+		{JWTRole, "ci"}: {"role_type": "jwt", "bound_audiences": []string{"cli"}, "bound_claims": map[string][]string{"cern_roles": {"a", "b"}},
+			"bound_claims_type": "string", "user_claim": "cern_upn", "groups_claim": "cern_roles", "token_policies": []string{"alilogin-profile-ci", "v"},
+			"token_ttl": int64(3600), "token_max_ttl": int64(7200), "user_claim_json_pointer": false},
+		{JWTRole, "vault-only"}: {"role_type": "jwt", "bound_audiences": []string{"cli"}, "bound_claims": map[string][]string{"cern_roles": {"a"}},
+			"bound_claims_type": "string", "user_claim": "cern_upn", "groups_claim": "cern_roles", "token_policies": []string{"alilogin-profile-vault-only", "v"},
+			"token_ttl": int64(60), "token_max_ttl": int64(3600), "user_claim_json_pointer": false},
+		{Group, "alilogin-role-a"}: {"type": "external", "policies": []string{"v"}, "alias": "a"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("desired (-want +got):\n%s", d)
+	}
+}
+
+func TestWrite(t *testing.T) {
+	live := []Object{
+		{Kind: NomadPolicy, Name: "n", Managed: true, Fields: Fields{"description": Marker + " from nomad/n.hcl", "rules": "node {}\nagent {}\n"}},
+		{Kind: JWTRole, Name: "gone", Managed: true},
+	}
+	var desired []Object
+	for _, o := range Desired(alice()) {
+		if o.Kind == NomadPolicy || o.Kind == ConsulPolicy {
+			if o.Kind == NomadPolicy {
+				o.Fields["rules"] = "node {}\nquota {}\n"
+			}
+			desired = append(desired, o)
+		}
+	}
+	var b bytes.Buffer
+	Write(&b, Diff(desired, live), false)
+	want := `Nomad:
+  ~ nomad acl policy "n"
+      rules:
+          node {}
+        - agent {}
+        + quota {}
+Consul:
+  + consul acl policy "c"
+Vault:
+  - vault jwt role "gone"  (kept: deletes need --prune)
+Plan: 1 to create, 1 to update, 1 to delete.
+Deletes are carried out only with --prune; without it those objects stay as they are.
+`
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("output (-want +got):\n%s", d)
+	}
+	b.Reset()
+	Write(&b, Diff(nil, nil), false)
+	if !strings.HasPrefix(b.String(), "No changes") {
+		t.Errorf("empty plan: %q", b.String())
+	}
+}

@@ -1,0 +1,6 @@
+sso {
+  issuer    = "https://sso.example.org/realms/test"
+  client_id = "alilogin-test"
+}
+
+vault {}

@@ -1,0 +1,1 @@
+path "kv/data/x/*" { capabilities = ["read"] }
