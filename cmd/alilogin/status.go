@@ -121,7 +121,7 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 		if err != nil {
 			return err
 		}
-	} else {
+	} else if !(len(out) == 1 && out[0].Error != "") { // else the error says it all
 		for i, s := range out {
 			if i > 0 {
 				fmt.Fprintln(e.Stdout)

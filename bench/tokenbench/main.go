@@ -1,0 +1,428 @@
+// Command tokenbench measures alilogin's token path on the real test stack
+// (see bench/README.md):
+//
+//	P1  whole-process wall time of `alilogin token --for nomad` on a valid
+//	    cached token, against `vault print token` (the official CLI's own
+//	    cached-token path), median of -runs runs each, interleaved;
+//	P2  1000 `token` calls within the TTL mint exactly one Nomad token, and
+//	    50 concurrent calls on an expired cache make exactly one refresh;
+//	P3  non-interactive re-login (refresh token -> Vault login -> Nomad and
+//	    Consul creds in parallel) against the same steps with the vault CLI.
+//
+// It builds alilogin, starts the stack with internal/teststack and needs
+// its server binaries (make stack).
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+func main() {
+	runs := flag.Int("runs", 31, "P1 runs of each command (>= 30)")
+	calls := flag.Int("calls", 1000, "P2 sequential token calls")
+	conc := flag.Int("concurrent", 50, "P2 concurrent token calls on an expired cache")
+	relogins := flag.Int("relogins", 10, "P3 re-logins of each kind")
+	flag.Parse()
+	if err := run(*runs, *calls, *conc, *relogins); err != nil {
+		fmt.Fprintln(os.Stderr, "tokenbench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	st      *teststack.Stack
+	bin     string
+	home    string
+	env     []string
+	getenv  func(string) string
+	ctx     context.Context
+	vaultCL string
+}
+
+func run(runs, calls, conc, relogins int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "tokenbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b := &bench{ctx: ctx, bin: filepath.Join(dir, "alilogin"), home: filepath.Join(dir, "home")}
+	fmt.Fprintln(os.Stderr, "building alilogin...")
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", b.bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput(); err != nil {
+		return fmt.Errorf("could not build alilogin: %v\n%s", err, out)
+	}
+	fmt.Fprintln(os.Stderr, "starting the stack...")
+	b.st, err = teststack.Start(ctx, teststack.Options{})
+	if err != nil {
+		return err
+	}
+	defer b.st.Close()
+	b.vaultCL = b.st.Vault.Bin
+	envm := map[string]string{
+		"HOME":               b.home,
+		"XDG_CONFIG_HOME":    filepath.Join(b.home, ".config"),
+		"XDG_STATE_HOME":     filepath.Join(b.home, ".local", "state"),
+		"PATH":               os.Getenv("PATH"),
+		"VAULT_ADDR":         b.st.Vault.Addr,
+		"NOMAD_ADDR":         b.st.Nomad.Addr,
+		"CONSUL_HTTP_ADDR":   strings.TrimPrefix(b.st.Consul.Addr, "http://"),
+		"ALILOGIN_ISSUER":    b.st.Hydra.IssuerURL,
+		"ALILOGIN_CLIENT_ID": b.st.Hydra.ClientID,
+		"ALILOGIN_STORE":     "keyring",
+	}
+	for _, kv := range b.st.Keyring.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		envm[k] = v
+	}
+	for k, v := range envm {
+		b.env = append(b.env, k+"="+v)
+	}
+	b.getenv = func(k string) string { return envm[k] }
+	if err := os.MkdirAll(b.home, 0o700); err != nil {
+		return err
+	}
+
+	fmt.Printf("alilogin token bench: stack up in %s, %d CPUs\n\n", b.st.StartTime.Round(time.Millisecond), runtimeCPUs())
+	if err := b.p2Sequential(calls); err != nil {
+		return fmt.Errorf("P2 sequential: %w", err)
+	}
+	if err := b.p1(runs); err != nil {
+		return fmt.Errorf("P1: %w", err)
+	}
+	if err := b.p2Concurrent(conc); err != nil {
+		return fmt.Errorf("P2 concurrent: %w", err)
+	}
+	if err := b.p3(relogins); err != nil {
+		return fmt.Errorf("P3: %w", err)
+	}
+	return nil
+}
+
+// profile configures a profile as `broker apply` would, with the right to
+// revoke its own leases, and seeds a record holding only a refresh token.
+func (b *bench) profile(name, ttl string) (refresh string, err error) {
+	spec := teststack.ProfileSpec{Name: name, Roles: []string{name + "-users"}, TTL: ttl,
+		NomadRules: `namespace "default" { policy = "read" }`, ConsulRules: `key_prefix "" { policy = "read" }`}
+	if err := b.st.SetupProfile(b.ctx, nil, spec); err != nil {
+		return "", err
+	}
+	pol := fmt.Sprintf(`path "nomad/creds/%[1]s" { capabilities = ["read"] }
+path "consul/creds/%[1]s" { capabilities = ["read"] }
+path "sys/leases/revoke" {
+  capabilities = ["update"]
+  allowed_parameters = { "lease_id" = ["nomad/creds/%[1]s/*", "consul/creds/%[1]s/*"] }
+}
+`, name)
+	if err := b.st.Vault.Client().Do(b.ctx, "PUT", "/v1/sys/policies/acl/"+teststack.VaultPolicy(name), map[string]any{"policy": pol}, nil); err != nil {
+		return "", err
+	}
+	user := name + "-user"
+	b.st.Hydra.AddUser(teststack.User{Username: user, Password: "pw", UPN: user, Roles: []string{name + "-users"}})
+	tok, err := b.st.Hydra.Login(b.ctx, b.st.Hydra.ClientID, user, "pw")
+	if err != nil {
+		return "", err
+	}
+	return tok.RefreshToken, b.seed(name, tok.RefreshToken)
+}
+
+func (b *bench) store() (store.Store, error) { return store.Open("keyring", b.getenv, nil) }
+
+func (b *bench) seed(profile, refresh string) error {
+	st, err := b.store()
+	if err != nil {
+		return err
+	}
+	return st.Put(&store.Record{Version: store.RecordVersion, Profile: profile, User: profile + "-user", Subject: profile + "-user",
+		Issuer: b.st.Hydra.IssuerURL, RefreshToken: secret.String(refresh), UpdatedAt: time.Now()})
+}
+
+// alilogin runs the binary and returns stdout, stderr and the wall time.
+func (b *bench) alilogin(args ...string) (string, string, time.Duration, error) {
+	return b.cmd(b.bin, nil, nil, args...)
+}
+
+func (b *bench) cmd(bin string, extraEnv []string, stdin []byte, args ...string) (string, string, time.Duration, error) {
+	c := exec.Command(bin, args...)
+	c.Env = append(slices.Clone(b.env), extraEnv...)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if stdin != nil {
+		c.Stdin = bytes.NewReader(stdin)
+	}
+	t0 := time.Now()
+	err := c.Run()
+	d := time.Since(t0)
+	if err != nil {
+		return out.String(), errb.String(), d, fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), errb.String(), d, nil
+}
+
+func (b *bench) countNomad(profile string) (int, error) {
+	var l []struct{ Policies []string }
+	if err := b.st.Nomad.Client().Do(b.ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range l {
+		if slices.Contains(t.Policies, profile+"-nomad") {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (b *bench) countVault(profile string) (int, error) {
+	v := b.st.Vault.Client()
+	var l struct {
+		Data struct{ Keys []string } `json:"data"`
+	}
+	if err := v.Do(b.ctx, "LIST", "/v1/auth/token/accessors", nil, &l); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range l.Data.Keys {
+		var out struct {
+			Data struct {
+				Policies []string `json:"policies"`
+			} `json:"data"`
+		}
+		if v.Do(b.ctx, "POST", "/v1/auth/token/lookup-accessor", map[string]string{"accessor": a}, &out) == nil &&
+			slices.Contains(out.Data.Policies, teststack.VaultPolicy(profile)) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func (b *bench) p2Sequential(calls int) error {
+	if _, err := b.profile("bench", "1h"); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	var first string
+	for i := range calls {
+		out, _, _, err := b.alilogin("token", "--for", "nomad", "--profile", "bench")
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first = out
+		} else if out != first {
+			return fmt.Errorf("call %d printed another token", i)
+		}
+	}
+	n, err := b.countNomad("bench")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("P2  %d sequential `token --for nomad` calls from a refresh-token-only record: %d Nomad token(s) minted (want 1) in %s\n",
+		calls, n, time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+func (b *bench) p1(runs int) error {
+	// vault print token reads ~/.vault-token, its own token cache.
+	st, err := b.store()
+	if err != nil {
+		return err
+	}
+	rec, err := st.Get("bench")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(b.home, ".vault-token"), []byte(rec.Vault.Secret.Reveal()), 0o600); err != nil {
+		return err
+	}
+	var ali, vlt, ver, kr []time.Duration
+	for range runs {
+		_, _, d, err := b.alilogin("token", "--for", "nomad", "--profile", "bench")
+		if err != nil {
+			return err
+		}
+		ali = append(ali, d)
+		_, _, d, err = b.cmd(b.vaultCL, []string{"VAULT_TOKEN="}, nil, "print", "token")
+		if err != nil {
+			return err
+		}
+		vlt = append(vlt, d)
+		_, _, d, err = b.alilogin("version")
+		if err != nil {
+			return err
+		}
+		ver = append(ver, d)
+		t0 := time.Now()
+		if _, err := st.Get("bench"); err != nil {
+			return err
+		}
+		kr = append(kr, time.Since(t0))
+	}
+	a, v := median(ali), median(vlt)
+	fmt.Printf("\nP1  cached token, whole process, median of %d interleaved runs each:\n", runs)
+	fmt.Printf("    alilogin token --for nomad   %s\n", ms(a))
+	fmt.Printf("    vault print token            %s\n", ms(v))
+	fmt.Printf("    ratio alilogin/vault         %.3f  (target <= 0.100; vault is %.1fx slower)\n", float64(a)/float64(v), float64(v)/float64(a))
+	fmt.Printf("    of which: alilogin version (start-up, no keyring) %s; one keyring read in-process %s\n", ms(median(ver)), ms(median(kr)))
+	return nil
+}
+
+func (b *bench) p2Concurrent(n int) error {
+	const ttl = 15 * time.Second
+	if _, err := b.profile("benchexp", "15s"); err != nil {
+		return err
+	}
+	if _, _, _, err := b.alilogin("token", "--for", "nomad", "--profile", "benchexp"); err != nil {
+		return err
+	}
+	time.Sleep(ttl + time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		nn, err1 := b.countNomad("benchexp")
+		nv, err2 := b.countVault("benchexp")
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("%v %v", err1, err2)
+		}
+		if nn == 0 && nv == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("expired tokens not gone: nomad %d vault %d", nn, nv)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	outs := make([]string, n)
+	errs := make([]error, n)
+	stderrs := make([]string, n)
+	t0 := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], stderrs[i], _, errs[i] = b.alilogin("token", "--for", "nomad", "--profile", "benchexp", "--min-ttl", "2s", "-v")
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(t0)
+	distinct := map[string]bool{}
+	refreshes := 0
+	for i := range n {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		distinct[outs[i]] = true
+		refreshes += strings.Count(stderrs[i], "refreshed SSO session")
+	}
+	nn, err := b.countNomad("benchexp")
+	if err != nil {
+		return err
+	}
+	nv, err := b.countVault("benchexp")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nP2  %d concurrent `token --for nomad` on an expired cache: %d refresh(es), %d Vault login(s), %d Nomad token(s) created, %d distinct token(s) printed, all in %s\n",
+		n, refreshes, nv, nn, len(distinct), wall.Round(time.Millisecond))
+	return nil
+}
+
+func (b *bench) p3(n int) error {
+	const profile = "bench"
+	st, err := b.store()
+	if err != nil {
+		return err
+	}
+	root := b.st.Vault.Client()
+	var ali, cli []time.Duration
+	for range n {
+		// alilogin: a record whose only usable part is the refresh token.
+		rec, err := st.Get(profile)
+		if err != nil {
+			return err
+		}
+		old := rec.Vault
+		if err := b.seed(profile, rec.RefreshToken.Reveal()); err != nil {
+			return err
+		}
+		_, _, d, err := b.alilogin("env", "--profile", profile, "--for", "vault,nomad,consul", "--shell", "json")
+		if err != nil {
+			return err
+		}
+		ali = append(ali, d)
+		if old != nil {
+			_ = root.Do(b.ctx, "POST", "/v1/auth/token/revoke-accessor", map[string]string{"accessor": old.Accessor}, nil)
+		}
+
+		// The vault CLI: the same Vault login and creds reads (the
+		// refresh grant is done here, untimed: the CLI has none).
+		rec, err = st.Get(profile)
+		if err != nil {
+			return err
+		}
+		tok, err := b.st.Hydra.Refresh(b.ctx, b.st.Hydra.ClientID, rec.RefreshToken.Reveal())
+		if err != nil {
+			return err
+		}
+		rec.RefreshToken = secret.String(tok.RefreshToken)
+		if err := st.Put(rec); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		vt, _, _, err := b.cmd(b.vaultCL, []string{"VAULT_TOKEN="}, []byte(tok.IDToken), "write", "-field=token", "auth/jwt/login", "role="+profile, "jwt=-")
+		if err != nil {
+			return err
+		}
+		var wg sync.WaitGroup
+		var e1, e2 error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, _, _, e1 = b.cmd(b.vaultCL, []string{"VAULT_TOKEN=" + strings.TrimSpace(vt)}, nil, "read", "-format=json", "nomad/creds/"+profile)
+		}()
+		go func() {
+			defer wg.Done()
+			_, _, _, e2 = b.cmd(b.vaultCL, []string{"VAULT_TOKEN=" + strings.TrimSpace(vt)}, nil, "read", "-format=json", "consul/creds/"+profile)
+		}()
+		wg.Wait()
+		cli = append(cli, time.Since(t0))
+		if e1 != nil || e2 != nil {
+			return fmt.Errorf("%v %v", e1, e2)
+		}
+		_ = root.Do(b.ctx, "POST", "/v1/auth/token/revoke", map[string]string{"token": strings.TrimSpace(vt)}, nil)
+	}
+	a, c := median(ali), median(cli)
+	fmt.Printf("\nP3  non-interactive re-login, median of %d:\n", n)
+	fmt.Printf("    alilogin (refresh grant + Vault login + Nomad/Consul creds in parallel, one process)  %s\n", ms(a))
+	fmt.Printf("    vault CLI (write auth/jwt/login, then read nomad/creds + consul/creds in parallel)      %s\n", ms(c))
+	fmt.Printf("    ratio vault CLI/alilogin  %.2fx faster (target >= 3x); the CLI side excludes the refresh grant\n", float64(c)/float64(a))
+	return nil
+}

@@ -1,0 +1,632 @@
+package e2e
+
+// End-to-end tests of token, env, exec, status and logout: the renewal
+// chain on the real servers. Sessions are seeded without a browser: a
+// plain-HTTP login at Hydra gives a refresh token, stored as a record with
+// nothing else, and the first `alilogin token` goes through step 4
+// (refresh grant, Vault login, mint) by itself.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+// Mounts with short lease TTLs, used only by the chain test, so that other
+// tests' tokens are not affected.
+var shortMounts = teststack.Mounts{JWT: "jwt", Nomad: "nomad-short", Consul: "consul-short"}
+
+// sessionProfile configures a profile like newProfile, with a Vault token
+// TTL of ttl, on mounts m, and with the Vault policy also allowing the
+// revocation of the profile's own leases (which the chain does when it
+// replaces a token).
+func sessionProfile(t *testing.T, ctx context.Context, ttl string, m teststack.Mounts, roles ...string) string {
+	t.Helper()
+	name := fmt.Sprintf("s%d-%s", nprofiles.Add(1), strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-")))
+	if len(name) > 50 {
+		name = name[:50]
+	}
+	name = strings.TrimRight(name, "-")
+	if err := stack.SetupProfile(ctx, nil, teststack.ProfileSpec{Name: name, Roles: roles, TTL: ttl, NomadRules: readJobs, ConsulRules: readKV, Mounts: m}); err != nil {
+		t.Fatal(err)
+	}
+	nm, cm := m.Nomad, m.Consul
+	if nm == "" {
+		nm, cm = "nomad", "consul"
+	}
+	pol := fmt.Sprintf(`path "%[1]s/creds/%[3]s" { capabilities = ["read"] }
+path "%[2]s/creds/%[3]s" { capabilities = ["read"] }
+path "sys/leases/revoke" {
+  capabilities = ["update"]
+  allowed_parameters = { "lease_id" = ["%[1]s/creds/%[3]s/*", "%[2]s/creds/%[3]s/*"] }
+}
+`, nm, cm, name)
+	if err := stack.Vault.Client().Do(ctx, "PUT", "/v1/sys/policies/acl/"+teststack.VaultPolicy(name), map[string]any{"policy": pol}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// sessionUser is a test home configured for profile on mounts m.
+func sessionUser(t *testing.T, profile string, m teststack.Mounts) *user {
+	u := newUser(t)
+	u.env["ALILOGIN_PROFILE"] = profile
+	u.env["ALILOGIN_STORE"] = "keyring"
+	if m.Nomad != "" {
+		u.env["ALILOGIN_NOMAD_MOUNT"] = m.Nomad
+		u.env["ALILOGIN_CONSUL_MOUNT"] = m.Consul
+	}
+	return u
+}
+
+// seed signs a new SSO user in over plain HTTP and stores a record that
+// holds only the refresh token.
+func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...string) (username string) {
+	t.Helper()
+	name, pw := newUserAccount(roles...)
+	var tok *teststack.Tokens
+	var err error
+	for range 3 { // Hydra's in-memory database refuses concurrent updates now and then
+		if tok, err = stack.Hydra.Login(ctx, stack.Hydra.ClientID, name, pw); err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: profile, User: name, Issuer: stack.Hydra.IssuerURL,
+		Subject: name, RefreshToken: secret.String(tok.RefreshToken), UpdatedAt: time.Now()})
+	return name
+}
+
+func putRecord(t *testing.T, u *user, r *store.Record) {
+	t.Helper()
+	st, err := store.Open("keyring", u.getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Delete(r.Profile) })
+}
+
+func getRecord(t *testing.T, u *user, profile string) (*store.Record, error) {
+	t.Helper()
+	st, err := store.Open("keyring", u.getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Get(profile)
+}
+
+// ok runs alilogin and fails the test unless it exits 0.
+func (u *user) ok(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := u.run(t, args...)
+	if p.code() != 0 {
+		t.Fatalf("alilogin %s: exit %d\nstderr:\n%s", strings.Join(args, " "), p.code(), p.stderr.String())
+	}
+	return p
+}
+
+func tokenOut(p *proc) string { return strings.TrimSuffix(p.stdout.String(), "\n") }
+
+// gone reports whether a server no longer knows the token accessor.
+func gone(ctx context.Context, c *apiclient.Client, accessor string) bool {
+	err := c.Do(ctx, "GET", "/v1/acl/token/"+accessor, nil, nil)
+	st := apiclient.StatusOf(err)
+	return st == 403 || st == 404
+}
+
+// eventually polls f for up to d.
+func eventually(d time.Duration, f func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if f() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// acceptedBy checks that a server takes the token.
+func acceptedBy(t *testing.T, ctx context.Context, c *apiclient.Client, path, token string) {
+	t.Helper()
+	if err := c.WithToken(secret.String(token)).Do(ctx, "GET", path, nil, nil); err != nil {
+		t.Errorf("%s refuses the token: %v", c.Name, err)
+	}
+}
+
+// countNomadTokens counts the Nomad tokens that carry the profile's policy.
+func countNomadTokens(t *testing.T, ctx context.Context, profile string) int {
+	t.Helper()
+	var l []struct{ Policies []string }
+	if err := stack.Nomad.Client().Do(ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tk := range l {
+		for _, p := range tk.Policies {
+			if p == profile+"-nomad" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// countVaultTokens counts the live Vault tokens with the profile's policy:
+// the Vault logins of the profile that have not expired.
+func countVaultTokens(t *testing.T, ctx context.Context, profile string) int {
+	t.Helper()
+	v := stack.Vault.Client()
+	var l struct {
+		Data struct{ Keys []string } `json:"data"`
+	}
+	if err := v.Do(ctx, "LIST", "/v1/auth/token/accessors", nil, &l); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range l.Data.Keys {
+		var out struct {
+			Data struct {
+				Policies []string `json:"policies"`
+			} `json:"data"`
+		}
+		if err := v.Do(ctx, "POST", "/v1/auth/token/lookup-accessor", map[string]string{"accessor": a}, &out); err != nil {
+			continue // expired meanwhile
+		}
+		for _, p := range out.Data.Policies {
+			if p == teststack.VaultPolicy(profile) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func steps(p *proc) string { return p.stderr.String() }
+
+// TestTokenChain walks the chain on the real servers: step 4 from a
+// record with only a refresh token, step 1, lease renewal, re-mint at the
+// lease's max TTL with the replaced token revoked, and the Vault token's
+// expiry answered by the refresh token.
+func TestTokenChain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// Vault token 40 s; Nomad leases 16 s, at most 20 s; margin 4 s.
+	profile := sessionProfile(t, ctx, "40s", shortMounts, "chain-users")
+	if err := stack.Vault.Client().Do(ctx, "POST", "/v1/nomad-short/config/lease", map[string]any{"ttl": 16, "max_ttl": 20}, nil); err != nil {
+		t.Fatal(err)
+	}
+	u := sessionUser(t, profile, shortMounts)
+	seed(t, ctx, u, profile, "chain-users")
+	nomad, consul := stack.Nomad.Client(), stack.Consul.Client()
+	args := func(a ...string) []string { return append(a, "--min-ttl", "4s", "-v") }
+
+	// Step 4 from a refresh token alone: all three tokens.
+	t0 := time.Now()
+	p := u.ok(t, args("env", "--shell", "json", "--for", "vault,nomad,consul")...)
+	for _, s := range []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"} {
+		if !strings.Contains(steps(p), s) {
+			t.Errorf("first call: no %q in stderr:\n%s", s, steps(p))
+		}
+	}
+	var env map[string]string
+	if err := json.Unmarshal([]byte(p.stdout.String()), &env); err != nil {
+		t.Fatal(err)
+	}
+	acceptedBy(t, ctx, nomad, "/v1/acl/token/self", env["NOMAD_TOKEN"])
+	acceptedBy(t, ctx, consul, "/v1/acl/token/self", env["CONSUL_HTTP_TOKEN"])
+	rec1, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Step 1: cached, nothing done.
+	p = u.ok(t, args("token", "--for", "nomad")...)
+	if tokenOut(p) != env["NOMAD_TOKEN"] || strings.Contains(steps(p), "alilogin:") {
+		t.Errorf("cached call did something: %q", steps(p))
+	}
+
+	// Step 2: 13 s in, 3 s left < 4 s: the lease is renewed (to its max, 20 s).
+	time.Sleep(time.Until(t0.Add(13 * time.Second)))
+	p = u.ok(t, args("token", "--for", "nomad")...)
+	if !strings.Contains(steps(p), "renewed nomad lease") || tokenOut(p) != env["NOMAD_TOKEN"] {
+		t.Errorf("renewal: token changed=%v, stderr:\n%s", tokenOut(p) != env["NOMAD_TOKEN"], steps(p))
+	}
+
+	// Step 3: 17 s in, the lease can't go past 20 s: a new token, the old one revoked.
+	time.Sleep(time.Until(t0.Add(17 * time.Second)))
+	p = u.ok(t, args("token", "--for", "nomad")...)
+	newNomad := tokenOut(p)
+	if !strings.Contains(steps(p), "minted nomad token") || !strings.Contains(steps(p), "revoked replaced nomad lease") || newNomad == env["NOMAD_TOKEN"] {
+		t.Errorf("re-mint: stderr:\n%s", steps(p))
+	}
+	if !gone(ctx, nomad, rec1.Nomad.Accessor) {
+		t.Errorf("replaced Nomad token %s still exists", rec1.Nomad.Accessor)
+	}
+	acceptedBy(t, ctx, nomad, "/v1/acl/token/self", newNomad)
+	rec2, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Step 4: the Vault token has expired; the refresh token gives a new
+	// one, and new Nomad and Consul tokens. The old ones are gone.
+	time.Sleep(time.Until(t0.Add(41 * time.Second)))
+	p = u.ok(t, args("token", "--for", "nomad")...)
+	for _, s := range []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"} {
+		if !strings.Contains(steps(p), s) {
+			t.Errorf("after Vault expiry: no %q in stderr:\n%s", s, steps(p))
+		}
+	}
+	acceptedBy(t, ctx, nomad, "/v1/acl/token/self", tokenOut(p))
+	rec3, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec3.RefreshToken == rec2.RefreshToken {
+		t.Error("the rotated refresh token was not stored")
+	}
+	acceptedBy(t, ctx, consul, "/v1/acl/token/self", rec3.Consul.Secret.Reveal())
+	if !eventually(15*time.Second, func() bool {
+		return gone(ctx, nomad, rec2.Nomad.Accessor) && gone(ctx, consul, rec1.Consul.Accessor)
+	}) {
+		t.Errorf("tokens of the expired Vault token still exist: nomad gone=%v consul gone=%v",
+			gone(ctx, nomad, rec2.Nomad.Accessor), gone(ctx, consul, rec1.Consul.Accessor))
+	}
+	if c := countNomadTokens(t, ctx, profile); c != 1 {
+		t.Errorf("%d Nomad tokens of the profile exist, want 1", c)
+	}
+}
+
+// TestTokenLoginNeeded: a refresh token revoked at the SSO gives the
+// login-needed exit code and the one-line hint.
+func TestTokenLoginNeeded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "ln-users")
+	u := sessionUser(t, profile, teststack.Mounts{})
+	name := seed(t, ctx, u, profile, "ln-users")
+	if err := stack.Hydra.RevokeSessions(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	p := u.run(t, "token", "--for", "nomad")
+	want := fmt.Sprintf("alilogin: not logged in for profile %s; run: alilogin login --profile %s\n", profile, profile)
+	if p.code() != 4 || p.stderr.String() != want || p.stdout.String() != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 4 and %q", p.code(), p.stdout.String(), p.stderr.String(), want)
+	}
+}
+
+// TestTokenConcurrent: 50 processes on an expired cache make one refresh.
+func TestTokenConcurrent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	profile := sessionProfile(t, ctx, "20s", teststack.Mounts{}, "cc-users")
+	u := sessionUser(t, profile, teststack.Mounts{})
+	seed(t, ctx, u, profile, "cc-users")
+	first := tokenOut(u.ok(t, "token", "--for", "nomad"))
+	// Let the Vault token, and with it the Nomad token, expire.
+	time.Sleep(21 * time.Second)
+	if !eventually(15*time.Second, func() bool { return countNomadTokens(t, ctx, profile) == 0 && countVaultTokens(t, ctx, profile) == 0 }) {
+		t.Fatalf("expired tokens still there: nomad %d, vault %d", countNomadTokens(t, ctx, profile), countVaultTokens(t, ctx, profile))
+	}
+
+	const n = 50
+	procs := make([]*proc, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			procs[i] = u.start(t, "token", "--for", "nomad", "--min-ttl", "2s", "-v")
+		}()
+	}
+	wg.Wait()
+	got := map[string]int{}
+	refreshes := 0
+	for i, p := range procs {
+		if c, err := p.wait(2 * time.Minute); err != nil || c != 0 {
+			t.Fatalf("call %d: exit %d %v\nstderr:\n%s", i, c, err, p.stderr.String())
+		}
+		got[tokenOut(p)]++
+		refreshes += strings.Count(p.stderr.String(), "refreshed SSO session")
+	}
+	if len(got) != 1 {
+		t.Errorf("the calls printed %d different tokens", len(got))
+	}
+	for tok := range got {
+		if tok == first {
+			t.Error("the expired token was printed")
+		}
+		acceptedBy(t, ctx, stack.Nomad.Client(), "/v1/acl/token/self", tok)
+	}
+	if refreshes != 1 {
+		t.Errorf("%d refreshes, want 1", refreshes)
+	}
+	if c := countVaultTokens(t, ctx, profile); c != 1 {
+		t.Errorf("%d Vault logins, want 1", c)
+	}
+	if c := countNomadTokens(t, ctx, profile); c != 1 {
+		t.Errorf("%d Nomad tokens, want 1", c)
+	}
+	u.ok(t, "status") // the store is still valid
+}
+
+// TestEnvInShells: the env output works in bash (and fish, pwsh when
+// installed) and the real nomad and consul CLIs accept what it sets.
+func TestEnvInShells(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "env-users")
+	u := sessionUser(t, profile, teststack.Mounts{})
+	seed(t, ctx, u, profile, "env-users")
+	u.ok(t, "env", "--for", "vault,nomad,consul")
+	nomadTok := tokenOut(u.ok(t, "token", "--for", "nomad"))
+	u.env["NOMAD_TOKEN"] = "stale"
+	binDir := teststack.BinDir()
+	u.env["PATH"] = filepath.Dir(bin) + ":" + binDir + ":" + os.Getenv("PATH")
+
+	shells := []struct {
+		name string
+		args []string
+	}{
+		{"bash", []string{"-c", `set -e; eval "$(alilogin env)"; test "$NOMAD_TOKEN" != stale; echo "$NOMAD_TOKEN"; nomad acl token self >/dev/null; consul acl token read -self >/dev/null; echo "$ALILOGIN_TOKEN_EXPIRY"`}},
+		{"fish", []string{"--no-config", "-c", `alilogin env --shell fish | source; or exit 1; echo $NOMAD_TOKEN; nomad acl token self >/dev/null; or exit 1; consul acl token read -self >/dev/null; or exit 1; echo $ALILOGIN_TOKEN_EXPIRY`}},
+		{"pwsh", []string{"-NoProfile", "-Command", `alilogin env --shell powershell | Out-String | Invoke-Expression; Write-Output $Env:NOMAD_TOKEN; nomad acl token self | Out-Null; if ($LASTEXITCODE) { exit 1 }; Write-Output $Env:ALILOGIN_TOKEN_EXPIRY`}},
+	}
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			path, err := exec.LookPath(sh.name)
+			if err != nil {
+				t.Skipf("%s not installed", sh.name)
+			}
+			cmd := exec.Command(path, sh.args...)
+			cmd.Env = u.environ()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", sh.name, err, out)
+			}
+			l := lines(string(out))
+			if len(l) < 2 || l[0] != nomadTok {
+				t.Fatalf("output:\n%s", out)
+			}
+			if exp, err := time.Parse(time.RFC3339, l[len(l)-1]); err != nil || time.Until(exp) < 30*time.Minute {
+				t.Errorf("ALILOGIN_TOKEN_EXPIRY = %q (%v)", l[len(l)-1], err)
+			}
+		})
+	}
+}
+
+// TestExec: environment, exit code, signals, nesting.
+func TestExec(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "exec-users")
+	u := sessionUser(t, profile, teststack.Mounts{})
+	seed(t, ctx, u, profile, "exec-users")
+	vaultTok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u.env["VAULT_TOKEN"] = "stale-vault"
+	u.env["CONSUL_HTTP_TOKEN"] = "stale-consul"
+
+	t.Run("env and exit code", func(t *testing.T) {
+		p := u.run(t, "exec", "--for", "vault", "--", "sh", "-c", `echo "$VAULT_TOKEN|${CONSUL_HTTP_TOKEN-unset}|$ALILOGIN_EXEC|$ALILOGIN_PROFILE|$ALILOGIN_TOKEN_EXPIRY"; exit 7`)
+		if p.code() != 7 {
+			t.Fatalf("exit %d, want 7; stderr:\n%s", p.code(), p.stderr.String())
+		}
+		f := strings.Split(strings.TrimSpace(p.stdout.String()), "|")
+		if len(f) != 5 || f[0] != vaultTok || f[1] != "unset" || f[2] != profile || f[3] != profile {
+			t.Errorf("child saw %q", p.stdout.String())
+		}
+		if _, err := time.Parse(time.RFC3339, f[len(f)-1]); err != nil {
+			t.Errorf("expiry %q: %v", f[len(f)-1], err)
+		}
+	})
+
+	t.Run("signals", func(t *testing.T) {
+		p := u.start(t, "exec", "--", "sh", "-c", `trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(p.stdout.String(), "ready") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := p.wait(30 * time.Second); err != nil || c != 42 || !strings.Contains(p.stdout.String(), "got-term") {
+			t.Errorf("exit %d (%v), stdout %q; want 42 and got-term", c, err, p.stdout.String())
+		}
+	})
+
+	t.Run("nesting refused", func(t *testing.T) {
+		p := u.run(t, "exec", "--", bin, "exec", "--", "true")
+		if p.code() != 1 || !strings.Contains(p.stderr.String(), "nesting is refused") {
+			t.Errorf("exit %d, stderr %q", p.code(), p.stderr.String())
+		}
+	})
+
+	t.Run("missing command", func(t *testing.T) {
+		p := u.run(t, "exec", "--", "no-such-command-xyz")
+		if p.code() != 127 {
+			t.Errorf("exit %d, stderr %q", p.code(), p.stderr.String())
+		}
+	})
+}
+
+// TestStatus: masked tokens, JSON, exit codes.
+func TestStatus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "st-users")
+	u := sessionUser(t, profile, teststack.Mounts{})
+	name := seed(t, ctx, u, profile, "st-users")
+	u.ok(t, "env", "--for", "vault,nomad,consul")
+	rec, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := u.ok(t, "status")
+	out := p.stdout.String()
+	for _, s := range []string{profile, name, "vault:", "nomad:", "consul:", teststack.VaultPolicy(profile), profile + "-nomad"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("status lacks %q:\n%s", s, out)
+		}
+	}
+	noLeaks(t, p, rec.Vault.Secret, rec.Nomad.Secret, rec.Consul.Secret, rec.RefreshToken)
+	p = u.ok(t, "status", "--json", "--show-tokens")
+	var js struct {
+		Profile string `json:"profile"`
+		Usable  bool   `json:"usable"`
+		Tokens  map[string]struct {
+			Token      string `json:"token"`
+			TTLSeconds int    `json:"ttl_seconds"`
+		} `json:"tokens"`
+	}
+	if err := json.Unmarshal([]byte(p.stdout.String()), &js); err != nil {
+		t.Fatal(err)
+	}
+	if !js.Usable || js.Tokens["nomad"].Token != rec.Nomad.Secret.Reveal() || js.Tokens["vault"].TTLSeconds < 3000 {
+		t.Errorf("status --json = %+v", js)
+	}
+	if p := u.run(t, "status", "--profile", "nobody-here"); p.code() != 4 {
+		t.Errorf("status of a missing profile: exit %d", p.code())
+	}
+}
+
+// TestLogout: the servers reject all three tokens afterwards, the refresh
+// token is revoked at Hydra, and the store is empty.
+func TestLogout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "lo-users")
+	u := sessionUser(t, profile, teststack.Mounts{})
+	seed(t, ctx, u, profile, "lo-users")
+	u.ok(t, "env", "--for", "vault,nomad,consul")
+	rec, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := u.ok(t, "logout")
+	if !strings.Contains(p.stderr.String(), "logged out of profile "+profile) {
+		t.Errorf("stderr: %s", p.stderr.String())
+	}
+	if err := stack.Vault.Client().WithToken(rec.Vault.Secret).Do(ctx, "GET", "/v1/auth/token/lookup-self", nil, nil); apiclient.StatusOf(err) != 403 {
+		t.Errorf("Vault still accepts the token: %v", err)
+	}
+	if !eventually(10*time.Second, func() bool {
+		return gone(ctx, stack.Nomad.Client(), rec.Nomad.Accessor) && gone(ctx, stack.Consul.Client(), rec.Consul.Accessor)
+	}) {
+		t.Error("the Nomad or Consul token survived the logout")
+	}
+	if _, err := stack.Hydra.Refresh(ctx, stack.Hydra.ClientID, rec.RefreshToken.Reveal()); err == nil {
+		t.Error("Hydra still accepts the refresh token")
+	}
+	if _, err := getRecord(t, u, profile); err != store.ErrNotFound {
+		t.Errorf("record after logout: %v", err)
+	}
+	if p := u.run(t, "status"); p.code() != 4 {
+		t.Errorf("status after logout: exit %d", p.code())
+	}
+}
+
+// TestLogoutVaultDown: nothing can be revoked, the record is deleted
+// anyway, with a warning and exit code 3.
+func TestLogoutVaultDown(t *testing.T) {
+	port, err := teststack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := sessionUser(t, "down", teststack.Mounts{})
+	u.env["VAULT_ADDR"] = fmt.Sprintf("http://127.0.0.1:%d", port)
+	now := time.Now()
+	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: "down", User: "x",
+		Vault: &store.Token{Secret: "hvs.fake", Accessor: "acc1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		Nomad: &store.Token{Secret: "nomad-fake", LeaseID: "nomad/creds/down/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
+	p := u.run(t, "logout")
+	if p.code() != 3 || !strings.Contains(p.stderr.String(), "could not revoke the Vault token") || !strings.Contains(p.stderr.String(), "unreachable") {
+		t.Errorf("exit %d, stderr:\n%s", p.code(), p.stderr.String())
+	}
+	if _, err := getRecord(t, u, "down"); err != store.ErrNotFound {
+		t.Errorf("record still there: %v", err)
+	}
+	noLeaks(t, p, "hvs.fake", "nomad-fake")
+}
+
+// TestBadInput: clear errors, the right exit codes, no panics.
+func TestBadInput(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	u := sessionUser(t, "corrupt", teststack.Mounts{})
+	if err := keyring.Set("alilogin", "profile:corrupt", "{not json"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keyring.Delete("alilogin", "profile:corrupt") })
+
+	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "bad-users")
+	locked := sessionUser(t, profile, teststack.Mounts{})
+	seed(t, ctx, locked, profile, "bad-users")
+	// A regular file where the lock directory should be.
+	stateDir := filepath.Join(locked.env["XDG_STATE_HOME"], "alilogin")
+	os.MkdirAll(stateDir, 0o700)
+	os.WriteFile(filepath.Join(stateDir, "locks"), []byte("x"), 0o600)
+
+	tests := []struct {
+		name     string
+		u        *user
+		args     []string
+		code     int
+		contains string
+	}{
+		{"unknown --for", u, []string{"token", "--for", "postgres"}, 2, `unknown token kind "postgres"`},
+		{"no --for", u, []string{"token"}, 2, "--for is required"},
+		{"unknown shell", u, []string{"env", "--shell", "tcsh"}, 2, "unknown shell"},
+		{"corrupted record", u, []string{"token", "--for", "nomad"}, 1, "alilogin logout --profile corrupt"},
+		{"corrupted record, status", u, []string{"status"}, 4, "alilogin logout --profile corrupt"},
+		{"missing profile", u, []string{"token", "--for", "vault", "--profile", "nope"}, 4, "not logged in for profile nope; run: alilogin login --profile nope"},
+		{"invalid profile", u, []string{"token", "--for", "vault", "--profile", "../x"}, 2, "invalid profile name"},
+		{"unreadable lock dir", locked, []string{"token", "--for", "nomad"}, 1, "could not create lock directory"},
+		{"exec without command", u, []string{"exec"}, 2, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.u.run(t, tc.args...)
+			if p.code() != tc.code || !strings.Contains(p.stderr.String(), tc.contains) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", p.code(), p.stderr.String(), tc.code, tc.contains)
+			}
+			if strings.Contains(p.stderr.String(), "panic") || strings.Contains(p.stderr.String(), "goroutine") {
+				t.Errorf("panic:\n%s", p.stderr.String())
+			}
+			if p.stdout.String() != "" {
+				t.Errorf("stdout: %q", p.stdout.String())
+			}
+		})
+	}
+	// logout clears the corrupted record.
+	if p := u.run(t, "logout"); p.code() != 3 {
+		t.Errorf("logout of a corrupted record: exit %d, stderr %s", p.code(), p.stderr.String())
+	}
+	if _, err := keyring.Get("alilogin", "profile:corrupt"); err != keyring.ErrNotFound {
+		t.Errorf("corrupted record still there: %v", err)
+	}
+}
