@@ -77,12 +77,12 @@ func (e *ConflictError) Error() string {
 
 // Run reads the live state, plans, and (unless DryRun) applies the plan.
 // The returned Result is filled as far as Run got, also with an error.
-func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options) (Result, error) {
+func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options) (res Result, err error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
 	s := newSession(cfg, clients, opts.Concurrency)
-	res := Result{Applied: map[plan.System]plan.Counts{}}
+	res.Applied = map[plan.System]plan.Counts{}
 	defer func() { res.Writes, res.Reads = s.counts() }()
 
 	live, err := s.readLive(ctx, plan.Desired(cfg))
