@@ -150,6 +150,9 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return err
 	}
 	tm.mark("SSO sign-in (includes the user)")
+	if o.Verbose && res.Exchange > 0 {
+		fmt.Fprintf(e.Stderr, "  [of which code exchange + ID token verification: %s]\n", res.Exchange.Round(time.Millisecond))
+	}
 	id := res.Identity
 
 	// 2. Profile.

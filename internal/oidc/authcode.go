@@ -100,6 +100,7 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 	cb := &callback{state: state, done: make(chan error, 1)}
 	cb.finish = func(r *http.Request, code string) error {
 		// The exchange is bounded by the login, not by the browser request.
+		t0 := time.Now()
 		tok, err := oc.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
 		if err != nil {
 			return exchangeError(c.cfg.Issuer, err)
@@ -108,6 +109,7 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 		if err != nil {
 			return err
 		}
+		res.Exchange = time.Since(t0)
 		result = res
 		return nil
 	}

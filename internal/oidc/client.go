@@ -31,6 +31,9 @@ type Result struct {
 	IDToken      secret.String
 	RefreshToken secret.String // empty when the SSO gave none
 	Identity     *Identity
+	// Exchange is how long the token request and the ID token
+	// verification took (the part of the sign-in without the user).
+	Exchange time.Duration
 }
 
 // Client is a discovered SSO.

@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -136,6 +137,13 @@ func TestDeviceLogin(t *testing.T) {
 	if code, err := p.wait(time.Minute); err != nil || code != 0 {
 		t.Fatalf("exit %d (%v); stderr:\n%s", code, err, p.stderr.String())
 	}
+	st, _ := store.Open("", u.getenv, nil)
+	rec, err := st.Get(profile)
+	if err != nil || rec.Vault == nil || rec.Nomad == nil || rec.Consul == nil {
+		t.Fatalf("record %+v, %v", rec, err)
+	}
+	t.Cleanup(func() { _ = st.Delete(profile) })
+	noLeaks(t, p, rec.Vault.Secret, rec.Nomad.Secret, rec.Consul.Secret, rec.RefreshToken)
 	if !strings.Contains(p.stdout.String(), `"profile": "device"`) || !strings.Contains(p.stderr.String(), "Logged in as device-user") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", p.stdout.String(), p.stderr.String())
 	}

@@ -93,8 +93,9 @@ func TestNomadDown(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = st.Delete(profile) })
 	if rec.Vault == nil || rec.Consul == nil || rec.Nomad != nil {
-		t.Errorf("record keeps vault=%v consul=%v nomad=%v", rec.Vault != nil, rec.Consul != nil, rec.Nomad != nil)
+		t.Fatalf("record keeps vault=%v consul=%v nomad=%v", rec.Vault != nil, rec.Consul != nil, rec.Nomad != nil)
 	}
+	noLeaks(t, p, rec.Vault.Secret, rec.Consul.Secret, rec.RefreshToken)
 }
 
 func TestWrongThenRightPassword(t *testing.T) {
@@ -161,9 +162,10 @@ func TestStoreFallback(t *testing.T) {
 			t.Errorf("store directory mode %v, want 0700", di.Mode().Perm())
 		}
 		rec, err := store.NewFile(dir).Get(profile)
-		if err != nil || rec.Vault == nil {
+		if err != nil || rec.Vault == nil || rec.Nomad == nil || rec.Consul == nil {
 			t.Fatalf("file record: %v", err)
 		}
+		noLeaks(t, p, rec.Vault.Secret, rec.Nomad.Secret, rec.Consul.Secret, rec.RefreshToken)
 		if _, err := store.NewKeyring(0, 0).Get(profile); err != store.ErrNotFound {
 			t.Errorf("keyring also has the record: %v", err)
 		}

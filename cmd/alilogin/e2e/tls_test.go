@@ -43,6 +43,7 @@ func TestClientCertVault(t *testing.T) {
 		if err != nil || rec.Vault == nil || rec.Nomad == nil || rec.Consul == nil {
 			t.Fatalf("record %+v, %v", rec, err)
 		}
+		noLeaks(t, p, rec.Vault.Secret, rec.Nomad.Secret, rec.Consul.Secret, rec.RefreshToken)
 		_ = st.Delete(profile)
 	})
 	for _, tc := range []struct {
