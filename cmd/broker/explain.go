@@ -36,7 +36,6 @@ the files only.`,
 	}
 	c.Flags().StringSliceVar(&o.Roles, "roles", nil, "the user's SSO roles, comma-separated (required)")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
-	_ = c.MarkFlagRequired("roles")
 	return c
 }
 
