@@ -376,3 +376,8 @@ func nomadRules(t *testing.T, c *apiclient.Client, name string) string {
 	must(t, c.Do(context.Background(), "GET", "/v1/acl/policy/"+name, nil, &p))
 	return p.Rules
 }
+
+func decodeJSON(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}

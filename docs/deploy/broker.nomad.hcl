@@ -1,0 +1,231 @@
+# alilogin broker as a Nomad job: `broker serve` in two instances, one
+# leading under a lock in Consul, registered in Consul with an HTTP check on
+# /readyz, published by Traefik (discovery and health only; /metrics stays
+# inside). See operations.md.
+#
+#   nomad job run -var 'version=1.2.0' \
+#     -var 'policies_source=git::https://gitlab.cern.ch/alice/alilogin-policies.git//policies?ref=v42' \
+#     docs/deploy/broker.nomad.hcl
+#
+# Checked by `nomad job validate` in internal/serve/e2e (TestJobSpec), and
+# run there on a dev agent with the raw_exec driver.
+
+variable "datacenters" {
+  type    = list(string)
+  default = ["*"]
+}
+
+variable "count" {
+  description = "Instances; one leads, the others serve HTTP and take over."
+  type        = number
+  default     = 2
+}
+
+variable "distinct_hosts" {
+  description = "Keep the instances on different nodes."
+  type        = bool
+  default     = true
+}
+
+variable "driver" {
+  description = "exec (isolated) in production; raw_exec in the tests."
+  type        = string
+  default     = "exec"
+}
+
+variable "version" {
+  description = "Release of the broker binary to fetch."
+  type        = string
+  default     = "latest"
+}
+
+variable "artifact_url" {
+  description = "Where the broker binary is downloaded from; empty: use binary as is (tests)."
+  type        = string
+  default     = "https://gitlab.cern.ch/alice/alilogin/-/releases/permalink/latest/downloads/broker_linux_amd64"
+}
+
+variable "binary" {
+  description = "Path of the broker binary in the task (artifact destination, or a host path with raw_exec)."
+  type        = string
+  default     = "local/broker"
+}
+
+variable "policies_source" {
+  description = "go-getter source of the policies/ folder (a Git tag: reviewed, versioned); empty: policies_dir."
+  type        = string
+  default     = "git::https://gitlab.cern.ch/alice/alilogin-policies.git//policies?ref=main"
+}
+
+variable "policies_dir" {
+  description = "The policies folder as the task sees it."
+  type        = string
+  default     = "local/policies"
+}
+
+variable "vault_addr" {
+  type    = string
+  default = "https://alice-vault.cern.ch:8200"
+}
+
+variable "nomad_addr" {
+  type    = string
+  default = "https://alice-nomad.cern.ch:4646"
+}
+
+variable "consul_addr" {
+  type    = string
+  default = "https://alice-consul.cern.ch:8501"
+}
+
+variable "vault_policies" {
+  description = "Vault policies of the broker's token (docs/broker-vault-policy.hcl and docs/deploy/vault-broker-serve.hcl)."
+  type        = list(string)
+  default     = ["alilogin-broker", "alilogin-broker-serve"]
+}
+
+variable "interval" {
+  type    = string
+  default = "5m"
+}
+
+variable "host" {
+  description = "Public host name Traefik routes to the broker."
+  type        = string
+  default     = "alilogin-broker.cern.ch"
+}
+
+job "alilogin-broker" {
+  datacenters = var.datacenters
+  type        = "service"
+
+  update {
+    max_parallel      = 1
+    health_check      = "checks"
+    min_healthy_time  = "10s"
+    healthy_deadline  = "3m"
+    progress_deadline = "10m"
+    auto_revert       = true
+  }
+
+  group "broker" {
+    count = var.count
+
+    constraint {
+      operator = "distinct_hosts"
+      value    = var.distinct_hosts
+    }
+
+    network {
+      port "http" {}
+    }
+
+    restart {
+      attempts = 5
+      interval = "10m"
+      delay    = "15s"
+      mode     = "delay"
+    }
+
+    service {
+      name     = "alilogin-broker"
+      port     = "http"
+      provider = "consul"
+      tags = [
+        "traefik.enable=true",
+        # Only the public endpoints; /metrics and /readyz stay internal.
+        "traefik.http.routers.alilogin-broker.rule=Host(`${var.host}`) && (Path(`/v1/discovery`) || Path(`/healthz`))",
+        "traefik.http.routers.alilogin-broker.entrypoints=https",
+        "traefik.http.routers.alilogin-broker.tls=true",
+        "prometheus",
+      ]
+      meta {
+        metrics_path = "/metrics"
+      }
+
+      check {
+        name     = "ready"
+        type     = "http"
+        path     = "/readyz"
+        interval = "10s"
+        timeout  = "3s"
+      }
+    }
+
+    task "broker" {
+      driver = var.driver
+
+      # The broker's Vault token: renewed by Nomad, revoked when the
+      # allocation stops. With it the broker reads short-lived Nomad and
+      # Consul management tokens from Vault (see args).
+      vault {
+        policies      = var.vault_policies
+        change_mode   = "signal"
+        change_signal = "SIGTERM"
+      }
+
+      dynamic "artifact" {
+        for_each = var.artifact_url == "" ? [] : [1]
+        content {
+          source      = var.artifact_url
+          destination = "local/broker"
+          mode        = "file"
+        }
+      }
+
+      dynamic "artifact" {
+        for_each = var.policies_source == "" ? [] : [1]
+        content {
+          source      = var.policies_source
+          destination = "local/policies"
+        }
+      }
+
+      # Addresses (no secret) for the broker's environment.
+      template {
+        destination = "local/env"
+        env         = true
+        data        = <<-EOT
+          VAULT_ADDR=${var.vault_addr}
+          NOMAD_ADDR=${var.nomad_addr}
+          CONSUL_HTTP_ADDR=${var.consul_addr}
+        EOT
+      }
+
+      # Alternative credential mode: long-lived tokens from Vault's KV
+      # instead of --*-token-from-vault (see operations.md):
+      #
+      # template {
+      #   destination = "secrets/tokens"
+      #   env         = true
+      #   data        = <<-EOT
+      #     {{ with secret "kv/data/alilogin-broker" }}
+      #     NOMAD_TOKEN={{ .Data.data.nomad_token }}
+      #     CONSUL_HTTP_TOKEN={{ .Data.data.consul_token }}
+      #     {{ end }}
+      #   EOT
+      # }
+
+      config {
+        command = var.binary
+        args = [
+          "serve", var.policies_dir,
+          "--listen", "${NOMAD_ADDR_http}",
+          "--interval", var.interval,
+          "--identity", "${NOMAD_ALLOC_ID}",
+          "--log-format", "json",
+          "--nomad-token-from-vault", "nomad/creds/alilogin-broker",
+          "--consul-token-from-vault", "consul/creds/alilogin-broker",
+        ]
+      }
+
+      kill_timeout = "30s"
+      kill_signal  = "SIGTERM"
+
+      resources {
+        cpu    = 200
+        memory = 128
+      }
+    }
+  }
+}
