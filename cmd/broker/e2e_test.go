@@ -513,3 +513,17 @@ func TestLeastPrivilegeVaultPolicy(t *testing.T) {
 		t.Fatalf("apply --prune with the least-privilege token: exit %d\n%s", code, errb.String())
 	}
 }
+
+func TestMissingMountIsExplained(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	writeFile(t, dir+"/broker.hcl", strings.Replace(readFile(t, dir+"/broker.hcl"), `consul_mount       = "consul"`, `consul_mount       = "consul-elsewhere"`, 1))
+	before := snapshot(t)
+	code, _, stderr := broker(t, "apply", "--auto-approve", dir)
+	if code != exitError || !strings.Contains(stderr, "no consul secrets engine at consul-elsewhere/ in Vault") {
+		t.Errorf("apply with a missing mount: exit %d", code)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("servers changed:\n%s", d)
+	}
+}

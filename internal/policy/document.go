@@ -78,6 +78,10 @@ var (
 		"operator": nomadSimple,
 		"quota":    nomadSimple,
 		"plugin":   {needOne: []string{"policy"}, attrs: map[string]docValue{"policy": {kind: kindString, enum: []string{"deny", "read", "list"}}}},
+		"node_pool": {labels: 1, needOne: []string{"policy", "capabilities"}, attrs: map[string]docValue{
+			"policy":       {kind: kindString, enum: rwd},
+			"capabilities": {kind: kindList, enum: []string{"deny", "read", "write", "delete"}},
+		}},
 		"host_volume": {labels: 1, needOne: []string{"policy", "capabilities"}, attrs: map[string]docValue{
 			"policy":       {kind: kindString, enum: rwd},
 			"capabilities": {kind: kindList, enum: []string{"deny", "mount-readonly", "mount-readwrite"}},

@@ -334,11 +334,11 @@ func (l *loader) loadRole(b *hcl.Block) {
 	if err := CheckRole(name); err != nil {
 		l.errorf(nameRng, "Invalid role", "%v", err)
 	}
-	if prev := l.roles[name]; prev != nil {
-		l.errorf(nameRng, "Duplicate role", "role %q is already declared at %s", name, rangeString(prev))
+	if prev := l.roles[strings.ToLower(name)]; prev != nil {
+		l.errorf(nameRng, "Duplicate role", "role %q is already declared at %s (role blocks are compared without case)", name, rangeString(prev))
 		return
 	}
-	l.roles[name] = nameRng
+	l.roles[strings.ToLower(name)] = nameRng
 	a := l.attrs(b, []hcl.AttributeSchema{{Name: "vault_policies", Required: true}})
 	r := Role{Name: name, File: b.DefRange.Filename, VaultPolicies: l.policyList(a, "vault_policies", "vault")}
 	if at := a["vault_policies"]; at != nil && emptyList(at) {

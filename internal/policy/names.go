@@ -20,11 +20,12 @@ func ProfileOfPolicy(policy string) (string, bool) {
 }
 
 // GroupPrefix starts the name of the Vault identity group made for each
-// role block: the group for SSO role R is GroupPrefix+R.
+// role block: the group for SSO role R is GroupPrefix+R, lowercased (Vault
+// compares identity names without case).
 const GroupPrefix = "alilogin-role-"
 
 // Group is the name of the Vault identity group for SSO role.
-func Group(role string) string { return GroupPrefix + role }
+func Group(role string) string { return GroupPrefix + strings.ToLower(role) }
 
 // NomadTokenPrefix is how the names of the Nomad ACL tokens that Vault's
 // nomad secrets engine mints for role P start: Vault names them
