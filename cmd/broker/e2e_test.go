@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -350,7 +351,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
 	for _, stopAt := range []int{3, 9, 14} { // in phase 1, 2 and 3
-		t.Run("", func(t *testing.T) {
+		t.Run(fmt.Sprintf("stopped after %d changes", stopAt), func(t *testing.T) {
 			reset(t)
 			n := 0
 			errCrash := errors.New("simulated crash")
@@ -375,6 +376,36 @@ func TestInterruptedApplyConverges(t *testing.T) {
 			assertNoWrites(t, dir)
 		})
 	}
+	// Ctrl-C in the middle of a concurrent phase.
+	t.Run("cancelled", func(t *testing.T) {
+		reset(t)
+		cfg, err := policy.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients, err := apply.ClientsFromEnv(brokerEnv(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer clients.CloseIdleConnections()
+		ctx, cancel := context.WithCancel(context.Background())
+		n := 0
+		res, err := apply.Run(ctx, cfg, clients, apply.Options{BeforeWrite: func(plan.Change) error {
+			if n++; n == 12 {
+				cancel()
+			}
+			return nil
+		}})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled apply: %v", err)
+		}
+		t.Logf("cancelled after %d writes", res.TotalWrites())
+		if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+			t.Fatalf("apply after cancel: exit %d", code)
+		}
+		assertNoWrites(t, dir)
+	})
 	if _, err := loginAs(t, "carol", "ci-admin"); err != nil {
 		t.Errorf("login after converging: %v", err)
 	}
