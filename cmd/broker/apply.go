@@ -89,7 +89,11 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	}
 	warnSkipped(e.Stderr, res.Skipped)
 	if res.TotalWrites() == 0 {
-		fmt.Fprintln(e.Stdout, "No changes: Vault, Nomad and Consul match the policies.")
+		if len(res.Skipped) == 0 {
+			fmt.Fprintln(e.Stdout, "No changes: Vault, Nomad and Consul match the policies.")
+		} else {
+			fmt.Fprintln(e.Stdout, "Nothing applied: the only changes are deletes, which need --prune.")
+		}
 		return nil
 	}
 	reportApplied(e.Stdout, res)
