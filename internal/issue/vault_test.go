@@ -1,0 +1,107 @@
+package issue
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+)
+
+// fakeVault answers every request with status and body.
+func fakeVault(t *testing.T, status int, body string) *apiclient.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestLoginErrors(t *testing.T) {
+	req := LoginRequest{Mount: "jwt", Role: "ci", IDToken: "id-token-secret", UserRoles: []string{"a", "b"}, RequiredRoles: []string{"ci-users"}}
+	for _, tc := range []struct {
+		name    string
+		status  int
+		body    string
+		refused bool
+		want    []string
+	}{
+		{"bound claims", 400, `{"errors":["error validating claims: claim \"cern_roles\" does not match any associated bound claim values"]}`, true,
+			[]string{`profile "ci"`, "Your SSO roles: a, b.", "requires one of: ci-users", "does not match"}},
+		{"no such role", 400, `{"errors":["role \"ci\" could not be found"]}`, true, []string{`Vault has no role "ci"`}},
+		{"no jwt mount", 404, `{"errors":[]}`, false, []string{"no JWT auth method at auth/jwt"}},
+		{"server error", 500, `{"errors":["internal error"]}`, false, []string{"could not log in to Vault", "500"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Login(context.Background(), fakeVault(t, tc.status, tc.body), req, time.Now())
+			var re *RefusedError
+			if errors.As(err, &re) != tc.refused {
+				t.Errorf("refused = %v, want %v (%v)", !tc.refused, tc.refused, err)
+			}
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "id-token-secret") {
+				t.Error("the ID token is in the error")
+			}
+		})
+	}
+}
+
+func TestLoginUnreachable(t *testing.T) {
+	c, _ := apiclient.New("Vault", "http://127.0.0.1:1", "X-Vault-Token", apiclient.TLS{}, time.Second)
+	_, err := Login(context.Background(), c, LoginRequest{Mount: "jwt", Role: "ci"}, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "Vault at http://127.0.0.1:1 is unreachable") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestLoginToken(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := fakeVault(t, 200, `{"auth":{"client_token":"hvs.x","accessor":"acc","policies":["default","ci"],"lease_duration":3600,"renewable":true}}`)
+	tok, err := Login(context.Background(), c, LoginRequest{Mount: "jwt", Role: "ci"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Secret.Reveal() != "hvs.x" || tok.Accessor != "acc" || !tok.ExpiresAt.Equal(now.Add(time.Hour)) || !tok.Renewable || len(tok.Policies) != 2 {
+		t.Errorf("token %+v", tok)
+	}
+}
+
+func TestMintPartial(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/nomad/creds/ci", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"lease_id":"nomad/creds/ci/1","lease_duration":600,"renewable":true,"data":{"accessor_id":"a","secret_id":"nomad-secret"}}`))
+	})
+	mux.HandleFunc("GET /v1/consul/creds/ci", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(403)
+		w.Write([]byte(`{"errors":["1 error occurred:\n\t* permission denied\n\n"]}`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, _ := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
+	m := Mint(context.Background(), c.WithToken("v"), MintRequest{Role: "ci", Nomad: &Target{Mount: "nomad"}, Consul: &Target{Mount: "consul"}}, time.Now())
+	if m.Nomad == nil || m.Nomad.Secret.Reveal() != "nomad-secret" || m.Nomad.LeaseID != "nomad/creds/ci/1" || m.NomadErr != nil {
+		t.Errorf("nomad: %+v, %v", m.Nomad, m.NomadErr)
+	}
+	var pe *PermissionError
+	if m.Consul != nil || !errors.As(m.ConsulErr, &pe) || !strings.Contains(m.ConsulErr.Error(), "consul/creds/ci") {
+		t.Errorf("consul: %+v, %v", m.Consul, m.ConsulErr)
+	}
+	if m.Err() == nil {
+		t.Error("Err() = nil for a partial mint")
+	}
+}
