@@ -558,3 +558,26 @@ func TestMissingMountIsExplained(t *testing.T) {
 		t.Errorf("servers changed:\n%s", d)
 	}
 }
+
+// On a terminal, apply shows the plan and goes ahead only on "yes".
+func TestApplyAsksOnTerminal(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	for _, answer := range []string{"no\n", "yes\n"} {
+		before := snapshot(t)
+		var out, errb strings.Builder
+		e := &cmdEnv{Stdin: strings.NewReader(answer), Stdout: &out, Stderr: &errb, Getenv: brokerEnv()}
+		err := runApply(context.Background(), ApplyOptions{Dir: dir, Interactive: true}, e)
+		t.Logf("answer %q: %v\n%s%s", answer, err, out.String(), errb.String())
+		if !strings.Contains(errb.String(), `+ vault jwt role "ci-user"`) || !strings.Contains(errb.String(), "Only 'yes' is accepted") {
+			t.Errorf("answer %q: the plan and the question were not shown", answer)
+		}
+		changed := cmp.Diff(before, snapshot(t)) != ""
+		if answer == "no\n" && (err == nil || changed) {
+			t.Errorf("declined apply: err %v, servers changed %v", err, changed)
+		}
+		if answer == "yes\n" && (err != nil || !changed || !strings.Contains(out.String(), "Applied:")) {
+			t.Errorf("confirmed apply: err %v, servers changed %v", err, changed)
+		}
+	}
+}
