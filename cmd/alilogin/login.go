@@ -16,6 +16,7 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -187,6 +188,15 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		User: id.User, Roles: id.Roles, Issuer: id.Issuer, Subject: id.Subject,
 		RefreshToken: res.RefreshToken, IDTokenExp: id.Expiry,
 		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
+	}
+	// The per-profile lock keeps a concurrent `alilogin token` renewal
+	// from writing over the new login with the old one.
+	if dir, err := renew.LockDir(e.Getenv); err == nil {
+		if l, err := renew.Acquire(ctx, dir, profile, 0); err == nil {
+			defer l.Release()
+		} else {
+			fmt.Fprintf(e.Stderr, "alilogin: warning: %v; storing the login anyway\n", err)
+		}
 	}
 	old, _ := st.Get(profile)
 	if err := st.Put(rec); err != nil {

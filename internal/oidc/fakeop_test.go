@@ -72,6 +72,12 @@ func newFakeOP(t *testing.T) *fakeOP {
 			w.Write([]byte(`{"error":"invalid_grant","error_description":"code unknown or already used"}`))
 			return
 		}
+		if r.PostForm.Get("grant_type") == "refresh_token" && r.PostForm.Get("refresh_token") == "revoked" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"invalid_grant","error_description":"refresh token revoked"}`))
+			return
+		}
 		mint := op.mint
 		if mint == nil {
 			mint = func(op *fakeOP) string { return op.sign(op.key, "RS256", op.claims()) }

@@ -65,31 +65,45 @@ func NewKeyring(timeout time.Duration, maxItem int) *Keyring {
 	return &Keyring{api: osKeyring{}, timeout: timeout, maxItem: maxItem}
 }
 
-// call runs f with the timeout and maps go-keyring's errors to ours.
-func (k *Keyring) call(f func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	var err error
+// call runs f with the timeout and maps go-keyring's errors to ours. After
+// a timeout f's goroutine may still finish; its result is dropped.
+func call[T any](k *Keyring, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	var r result
 	select {
-	case err = <-done:
+	case r = <-done:
 	case <-time.After(k.timeout):
-		return &UnavailableError{Err: fmt.Errorf("no answer within %s", k.timeout)}
+		var zero T
+		return zero, &UnavailableError{Err: fmt.Errorf("no answer within %s", k.timeout)}
 	}
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, keyring.ErrNotFound):
-		return ErrNotFound
-	case errors.Is(err, keyring.ErrSetDataTooBig):
-		return ErrTooLarge
+	case r.err == nil:
+		return r.v, nil
+	case errors.Is(r.err, keyring.ErrNotFound):
+		return r.v, ErrNotFound
+	case errors.Is(r.err, keyring.ErrSetDataTooBig):
+		return r.v, ErrTooLarge
 	default:
-		return &UnavailableError{Err: err}
+		return r.v, &UnavailableError{Err: r.err}
 	}
 }
 
+// do is call for functions without a value.
+func (k *Keyring) do(f func() error) error {
+	_, err := call(k, func() (struct{}, error) { return struct{}{}, f() })
+	return err
+}
+
 func (k *Keyring) get(key string) ([]byte, error) {
-	var s string
-	err := k.call(func() (e error) { s, e = k.api.Get(keyringService, key); return })
+	s, err := call(k, func() (string, error) { return k.api.Get(keyringService, key) })
 	return []byte(s), err
 }
 
@@ -97,7 +111,7 @@ func (k *Keyring) set(key string, b []byte) error {
 	if k.maxItem > 0 && len(b) > k.maxItem {
 		return ErrTooLarge
 	}
-	return k.call(func() error { return k.api.Set(keyringService, key, string(b)) })
+	return k.do(func() error { return k.api.Set(keyringService, key, string(b)) })
 }
 
 // Get reads the profile's record.
@@ -137,7 +151,7 @@ func (k *Keyring) Delete(profile string) error {
 	if err := checkProfile(profile); err != nil {
 		return err
 	}
-	err := k.call(func() error { return k.api.Delete(keyringService, keyName(profile)) })
+	err := k.do(func() error { return k.api.Delete(keyringService, keyName(profile)) })
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
@@ -173,7 +187,7 @@ func (k *Keyring) updateIndex(f func([]string) []string) error {
 	}
 	l = f(l)
 	if len(l) == 0 {
-		err := k.call(func() error { return k.api.Delete(keyringService, keyName("")) })
+		err := k.do(func() error { return k.api.Delete(keyringService, keyName("")) })
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/config"
+)
+
+func TestChooseProfile(t *testing.T) {
+	profiles := []config.Profile{{Name: "ci", Roles: []string{"ci-users"}}, {Name: "admin", Roles: []string{"ci-admins"}}}
+	for _, tc := range []struct {
+		name     string
+		cfg      config.Config
+		flag     string
+		roles    []string
+		want     string
+		wantErr  string
+		wantCode int
+	}{
+		{name: "flag wins", cfg: config.Config{Profiles: profiles, DefaultProfile: "admin"}, flag: "x", want: "x"},
+		{name: "default", cfg: config.Config{Profiles: profiles, DefaultProfile: "admin"}, roles: []string{"ci-users"}, want: "admin"},
+		{name: "only allowed", cfg: config.Config{Profiles: profiles}, roles: []string{"ci-users", "other"}, want: "ci"},
+		{name: "several allowed", cfg: config.Config{Profiles: profiles}, roles: []string{"ci-users", "ci-admins"},
+			wantErr: "your roles allow several profiles: ci, admin", wantCode: exitUsage},
+		{name: "none allowed", cfg: config.Config{Profiles: profiles}, roles: []string{"guest"},
+			wantErr: "none of the configured profiles (ci, admin) is allowed for your SSO roles (guest)", wantCode: exitError},
+		{name: "none configured", cfg: config.Config{}, roles: []string{"guest"}, wantErr: "use --profile", wantCode: exitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := chooseProfile(&tc.cfg, tc.flag, tc.roles)
+			if tc.wantErr == "" {
+				if err != nil || got != tc.want {
+					t.Errorf("got %q, %v; want %q", got, err, tc.want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			code := exitError
+			var ce *codeError
+			if errors.As(err, &ce) {
+				code = ce.code
+			}
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d", code, tc.wantCode)
+			}
+		})
+	}
+}
+
+func TestLoginBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"login", "--store", "cloud"}, "invalid --store"},
+		{[]string{"login", "--profile", "../etc"}, "invalid profile name"},
+		{[]string{"login", "extra"}, "unknown command"},
+		{[]string{"login", "--bogus"}, "unknown flag"},
+	} {
+		var stdout, stderr bytes.Buffer
+		env := map[string]string{"HOME": t.TempDir()}
+		code := run(context.Background(), tc.args, &cmdEnv{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Environ: func() []string { return nil }})
+		if code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), exitUsage, tc.want)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("%v: stdout %q", tc.args, stdout.String())
+		}
+	}
+}
+
+func TestLoginIncompleteConfig(t *testing.T) {
+	var stderr bytes.Buffer
+	env := map[string]string{"HOME": t.TempDir()}
+	code := run(context.Background(), []string{"login"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(k string) string { return env[k] }})
+	if code != exitError || !strings.Contains(stderr.String(), "no OIDC client id") || !strings.Contains(stderr.String(), "no Vault address") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
