@@ -152,7 +152,7 @@ func (s *session) ensurer(minTTL time.Duration) (*renew.Ensurer, error) {
 // warnings on stderr.
 func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Duration, verbose bool) (*store.Record, error) {
 	// Step 1 first, before any client is built: no network, little work.
-	rec, err := s.st.Get(s.profile)
+	rec, err := s.get()
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, loginNeeded(s.profile)
@@ -179,6 +179,18 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 		return nil, sessionError(s.profile, err)
 	}
 	return rec, nil
+}
+
+// get reads the profile's record; from the OS keyring through the fast
+// Secret Service read when the store uses the keyring.
+func (s *session) get() (*store.Record, error) {
+	switch s.st.(type) {
+	case *store.Keyring, *store.Auto:
+		if rec, ok, err := store.FastKeyringGet(s.profile); ok {
+			return rec, err
+		}
+	}
+	return s.st.Get(s.profile)
 }
 
 // parseKinds reads --for values (repeatable or comma-separated).
