@@ -69,5 +69,8 @@ func loadPolicies(dir string, stderr io.Writer) (*policy.Config, error) {
 	if err != nil {
 		return nil, withCode(exitError, err)
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	return cfg, nil
 }

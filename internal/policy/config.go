@@ -26,6 +26,10 @@ type Config struct {
 	VaultPolicies  []Document
 	NomadPolicies  []Document
 	ConsulPolicies []Document
+
+	// Warnings are problems that do not stop an apply, e.g. a policy file
+	// that no profile uses, as file:line:col: message.
+	Warnings []string
 }
 
 // SSO describes the identity provider whose ID tokens Vault accepts.

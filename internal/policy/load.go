@@ -577,6 +577,7 @@ func (l *loader) finish() {
 			l.errorf(r.rng.Ptr(), "Missing policy", "%s policy %q is not defined: want the file %s", r.system, r.name, filepath.Join(l.dir, r.system, r.name+".hcl"))
 		}
 	}
+	l.unused(have)
 	slices.SortFunc(l.cfg.Profiles, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(l.cfg.Roles, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })
 }
@@ -600,4 +601,25 @@ func sortDiagnostics(diags hcl.Diagnostics) {
 		}
 		return ci < cj
 	})
+}
+
+// unused warns about policy files no profile or role names, and role blocks
+// for roles no profile lets in (nobody could log in to get them).
+func (l *loader) unused(have map[string][]Document) {
+	used := map[string]bool{}
+	for _, r := range l.refs {
+		used[r.system+"/"+r.name] = true
+	}
+	for _, sys := range []string{"consul", "nomad", "vault"} {
+		for _, d := range have[sys] {
+			if !used[sys+"/"+d.Name] {
+				l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: %s policy %q is not used by any profile or role; it is applied all the same", l.display(d.File), sys, d.Name))
+			}
+		}
+	}
+	for _, r := range l.cfg.Roles {
+		if len(l.cfg.ProfilesFor([]string{r.Name})) == 0 {
+			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s: role %q is in no profile, so nobody gets its policies through a login", rangeString(l.roles[strings.ToLower(r.Name)]), r.Name))
+		}
+	}
 }

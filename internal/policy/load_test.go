@@ -59,10 +59,30 @@ func TestLoadMinimal(t *testing.T) {
 	}
 }
 
+func TestWarnings(t *testing.T) {
+	cfg, err := LoadFS(minimal(t, map[string]string{
+		"nomad/spare.hcl": "node { policy = \"read\" }\n",
+		"roles.hcl":       "role \"nobody-has-it\" {\n  vault_policies = [\"secrets-read\"]\n}\n",
+	}), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`p/nomad/spare.hcl:1:1: nomad policy "spare" is not used by any profile or role; it is applied all the same`,
+		`p/roles.hcl:1:6: role "nobody-has-it" is in no profile, so nobody gets its policies through a login`,
+	}
+	if d := cmp.Diff(want, cfg.Warnings); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+}
+
 func TestLoadALICEExample(t *testing.T) {
 	cfg, err := Load("../../policies")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings on the example: %v", cfg.Warnings)
 	}
 	type short struct {
 		Name                string
