@@ -2,7 +2,7 @@
 # Both install what is missing (Debian packages, the stack's servers) first.
 SHELL := /bin/bash
 GO ?= go
-APT_PACKAGES := chromium gnome-keyring dbus dbus-x11
+APT_PACKAGES := chromium gnome-keyring dbus dbus-x11 fish
 TEST_FLAGS ?= -race -timeout 30m
 
 .PHONY: deps stack build vet test demo bench fmt-check
@@ -29,8 +29,11 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l cmd internal bench 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+FUZZ_TIME ?= 20s
+
 test: deps stack vet fmt-check
 	@t0=$$(date +%s); $(GO) test $(TEST_FLAGS) ./...; rc=$$?; echo "test phase: $$(( $$(date +%s) - t0 ))s"; exit $$rc
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZ_TIME) ./internal/policy
 
 demo: deps stack
 	$(GO) run ./internal/teststack/cmd/stack up
