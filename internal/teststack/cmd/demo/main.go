@@ -1,5 +1,6 @@
-// Command demo is `make demo`: it starts the local stack, configures a
-// profile "ci" for the SSO role alice-ci-users in Vault, Nomad and Consul,
+// Command demo is `make demo`: it starts the local stack, applies the ALICE
+// example policies (policies/) with `broker apply`, which gives the SSO
+// role alice-ci-users the profile "ci-user" in Vault, Nomad and Consul,
 // runs `alilogin login`, and shows the Nomad and Consul CLIs working with
 // the tokens alilogin stored.
 //
@@ -29,7 +30,7 @@ import (
 )
 
 const (
-	profile  = "ci"
+	profile  = "ci-user"
 	role     = "alice-ci-users"
 	user     = "alice"
 	password = "alice"
@@ -78,14 +79,26 @@ func demo(ctx context.Context, auto, keep bool) error {
 	fmt.Fprintf(os.Stderr, "ready in %s\n", s.StartTime.Round(time.Millisecond))
 	s.Hydra.AddUser(teststack.User{Username: user, Password: password, UPN: user, Roles: []string{role}, Name: "Alice Engineer", Email: "alice@example.cern"})
 
-	step("configuring profile %q for SSO role %q (Vault JWT role and policy, Nomad and Consul ACL policies and roles)", profile, role)
-	err = s.SetupProfile(ctx, nil, teststack.ProfileSpec{
-		Name: profile, Roles: []string{role},
-		NomadRules:  `namespace "default" { policy = "read" }`,
-		ConsulRules: `key_prefix "" { policy = "read" }` + "\n" + `node_prefix "" { policy = "read" }`,
-	})
-	if err != nil {
+	step("broker apply policies/  (profile %q for SSO role %q: Vault JWT role and policies, Nomad and Consul ACL policies and roles)", profile, role)
+	if err := s.EnsureMounts(ctx, nil, teststack.Mounts{}); err != nil {
 		return err
+	}
+	// The CI jobs' Nomad namespace, as in ALICE's cluster.
+	if err := s.Nomad.Client().Do(ctx, "POST", "/v1/namespace", map[string]any{"Name": "ci", "Description": "CI jobs"}, nil); err != nil {
+		return err
+	}
+	if err := brokerApply(ctx, s, work); err != nil {
+		// The demo is about alilogin: fall back to the same settings made
+		// through the APIs directly.
+		fmt.Fprintf(os.Stderr, "broker apply failed (%v); configuring the profile through the APIs instead\n", err)
+		err = s.SetupProfile(ctx, nil, teststack.ProfileSpec{
+			Name: profile, Roles: []string{role},
+			NomadRules:  `namespace "ci" { policy = "read" }`,
+			ConsulRules: `key_prefix "" { policy = "read" }` + "\n" + `node_prefix "" { policy = "read" }`,
+		})
+		if err != nil {
+			return err
+		}
 	}
 
 	// A fresh home for the demo user, with the user's config file.
@@ -150,9 +163,9 @@ profile %q {
 	if err := runCmd(ctx, env, os.Stdout, "alilogin", "exec", "--", "consul", "acl", "token", "read", "-self"); err != nil {
 		return err
 	}
-	step("alilogin exec -- nomad job run (refused: the profile may read jobs, not submit them)")
+	step("alilogin exec -- nomad job run (refused: the profile may read CI jobs, not submit them)")
 	job := filepath.Join(work, "demo.nomad.hcl")
-	os.WriteFile(job, []byte("job \"demo\" {\n  type = \"batch\"\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      config { command = \"/bin/true\" }\n    }\n  }\n}\n"), 0o600)
+	os.WriteFile(job, []byte("job \"demo\" {\n  namespace = \"ci\"\n  type = \"batch\"\n  group \"g\" {\n    task \"t\" {\n      driver = \"raw_exec\"\n      config { command = \"/bin/true\" }\n    }\n  }\n}\n"), 0o600)
 	if err := runCmd(ctx, env, os.Stdout, "alilogin", "exec", "--", "nomad", "job", "run", "-detach", job); err == nil {
 		return fmt.Errorf("nomad accepted a job from a read-only token")
 	}
@@ -249,4 +262,39 @@ func autoLogin(ctx context.Context, env []string) error {
 		return fmt.Errorf("alilogin login ended before printing the URL: %v", err)
 	}
 	return <-waitErr
+}
+
+// brokerApply runs `broker apply` on a copy of the repository's policies/
+// with broker.hcl pointed at the stack.
+func brokerApply(ctx context.Context, s *teststack.Stack, work string) error {
+	dir := filepath.Join(work, "policies")
+	if err := os.CopyFS(dir, os.DirFS("policies")); err != nil {
+		return fmt.Errorf("copy policies/ (run the demo from the repository root): %w", err)
+	}
+	cfg := fmt.Sprintf(`sso {
+  issuer      = %q
+  client_id   = %q
+  roles_claim = "cern_roles"
+  user_claim  = "cern_upn"
+}
+
+vault {
+  jwt_mount          = "jwt"
+  nomad_mount        = "nomad"
+  consul_mount       = "consul"
+  configure_jwt_auth = true
+}
+`, s.Hydra.IssuerURL, s.Hydra.ClientID)
+	if err := os.WriteFile(filepath.Join(dir, "broker.hcl"), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	bin := filepath.Join(work, "bin", "broker")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/alisw/alilogin/cmd/broker").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	c := exec.CommandContext(ctx, bin, "apply", "--auto-approve", dir)
+	c.Env = append(os.Environ(), s.Env()...)
+	c.Stdout, c.Stderr = os.Stderr, os.Stderr
+	fmt.Fprintf(os.Stderr, "$ broker apply --auto-approve %s\n", dir)
+	return c.Run()
 }
