@@ -54,6 +54,12 @@ type ServeOptions struct {
 }
 
 func newServeCmd(e *cmdEnv) *cobra.Command {
+	return newServeCmdWith(e, runServe)
+}
+
+// newServeCmdWith takes the run function, so that tests check the flags
+// apart from the behaviour.
+func newServeCmdWith(e *cmdEnv, runF func(context.Context, ServeOptions, *cmdEnv) error) *cobra.Command {
 	var o ServeOptions
 	c := &cobra.Command{
 		Use:   "serve [DIR]",
@@ -80,7 +86,7 @@ management tokens from Vault's secrets engines. See docs/deploy/operations.md.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Dir = dirArg(args)
-			return runServe(cmd.Context(), o, e)
+			return runF(cmd.Context(), o, e)
 		},
 	}
 	f := c.Flags()

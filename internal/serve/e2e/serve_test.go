@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,5 +103,32 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	first, _, _ := strings.Cut(b.log.String(), "\n")
 	if err := json.Unmarshal([]byte(first), &line); err != nil {
 		t.Errorf("log is not JSON: %q", first)
+	}
+}
+
+// TestSIGHUPReloads: with file polling effectively off, SIGHUP makes the
+// broker read the folder again.
+func TestSIGHUPReloads(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, map[string]string{})
+	b := startBroker(t, "hup", dir, nil, "--interval", "1m", "--lock-key", "test/hup", "--watch-interval", "1h")
+	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
+		t.Fatalf("generation %v", g)
+	}
+	p := filepath.Join(dir, "profiles.hcl")
+	src, err := os.ReadFile(p)
+	must(t, err)
+	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI (reloaded):", 1))
+	time.Sleep(500 * time.Millisecond)
+	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
+		t.Fatalf("reloaded without SIGHUP: generation %v", g)
+	}
+	must(t, b.cmd.Process.Signal(syscall.SIGHUP))
+	waitUntil(t, 10*time.Second, "generation 2 after SIGHUP", func() bool {
+		return b.metric("alilogin_broker_config_generation") == 2
+	})
+	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, "(reloaded)") {
+		t.Errorf("discovery not updated: %s", body)
 	}
 }
