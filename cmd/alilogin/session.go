@@ -87,7 +87,7 @@ func openSession(e *cmdEnv, o sessionOptions) (*session, error) {
 // loadLocal reads the configuration from the environment and the config
 // file (no discovery, no network) and opens the store.
 func loadLocal(e *cmdEnv, o sessionOptions) (*config.Config, store.Store, error) {
-	cfg, err := config.Load(e.getenv)
+	cfg, err := config.Resolve(config.Sources{Getenv: e.getenv, Discover: cachedDiscovery(e)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,6 +100,37 @@ func loadLocal(e *cmdEnv, o sessionOptions) (*config.Config, store.Store, error)
 		return nil, nil, withCode(exitUsage, err)
 	}
 	return cfg, st, nil
+}
+
+// cachedDiscovery is a config.Sources.Discover that reads the broker's
+// discovery document from the copy `alilogin login` and `setup` keep, and
+// never the network: a missing copy is an empty layer.
+func cachedDiscovery(e *cmdEnv) func(string) (config.Config, error) {
+	return func(broker string) (config.Config, error) {
+		dir, err := config.Dir(e.getenv)
+		if err != nil {
+			return config.Config{}, nil
+		}
+		d, err := config.ReadDiscoveryCache(dir, broker)
+		if err != nil {
+			return config.Config{}, nil
+		}
+		return config.FromDiscovery(d), nil
+	}
+}
+
+// fullConfig is the configuration with the broker's discovery document
+// fetched when the cached copy is missing: for the steps that talk to
+// servers anyway.
+func (s *session) fullConfig(ctx context.Context) (*config.Config, error) {
+	if s.cfg.Vault.Addr != "" || s.cfg.Broker == "" {
+		return s.cfg, nil
+	}
+	dir, err := config.Dir(s.e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return config.Resolve(config.Sources{Getenv: s.e.getenv, Discover: config.Discoverer(ctx, nil, dir)})
 }
 
 // loginNeeded is the one-line hint and exit code for a profile that needs
@@ -124,7 +155,12 @@ func sessionError(profile string, err error) error {
 }
 
 // ensurer wires the renewal chain to Vault, the SSO and the store.
-func (s *session) ensurer(minTTL time.Duration) (*renew.Ensurer, error) {
+func (s *session) ensurer(ctx context.Context, minTTL time.Duration) (*renew.Ensurer, error) {
+	cfg, err := s.fullConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg = cfg
 	if s.cfg.Vault.Addr == "" {
 		return nil, errors.New("no Vault address configured (set VAULT_ADDR or vault { address = ... } in the config file)")
 	}
@@ -162,7 +198,7 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 	if (&renew.Chain{MinTTL: minTTL, Now: s.e.now}).Fresh(rec, kinds) {
 		return rec, nil
 	}
-	en, err := s.ensurer(minTTL)
+	en, err := s.ensurer(ctx, minTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/zalando/go-keyring"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -628,5 +630,41 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := keyring.Get("alilogin", "profile:corrupt"); err != keyring.ErrNotFound {
 		t.Errorf("corrupted record still there: %v", err)
+	}
+}
+
+// TestFastKeyringRead: the token path's fast Secret Service read gives
+// what the store's Get gives, and gives up where it should.
+func TestFastKeyringRead(t *testing.T) {
+	u := sessionUser(t, "fastread", teststack.Mounts{})
+	now := time.Now().UTC().Truncate(time.Second)
+	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: "fastread", User: "u", Roles: []string{"a", "b"}, RefreshToken: "rt",
+		Vault: &store.Token{Secret: "hvs.x", Accessor: "acc", Renewable: true, Policies: []string{"p"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		Nomad: &store.Token{Secret: "n", LeaseID: "nomad/creds/fastread/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
+	st, err := store.Open("keyring", u.getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := st.Get("fastread")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, ok, err := store.FastKeyringGet("fastread")
+	if !ok || err != nil {
+		t.Fatalf("fast read: ok=%v err=%v", ok, err)
+	}
+	if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b secret.String) bool { return a == b })); diff != "" {
+		t.Errorf("fast read differs (-slow +fast):\n%s", diff)
+	}
+	if _, ok, _ := store.FastKeyringGet("fastread-missing"); ok {
+		t.Error("fast read of a missing record succeeded")
+	}
+	if err := keyring.Set("alilogin", "profile:fastbad", "{"); err != nil {
+		t.Fatal(err)
+	}
+	defer keyring.Delete("alilogin", "profile:fastbad")
+	var ce *store.CorruptError
+	if _, ok, err := store.FastKeyringGet("fastbad"); !ok || !errors.As(err, &ce) {
+		t.Errorf("fast read of a corrupt record: ok=%v err=%v", ok, err)
 	}
 }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/shellenv"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+func testEnv(env map[string]string) (*cmdEnv, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
+		Environ: func() []string { return nil }}, &out, &errb
+}
+
+func TestTokenArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want *tokenOptions
+		code int
+	}{
+		{"nomad", []string{"--for", "nomad"}, &tokenOptions{For: "nomad", MinTTL: 5 * time.Minute}, 0},
+		{"all flags", []string{"--for", "vault", "-p", "ci", "--min-ttl", "30s", "--login", "-v", "--store", "file"},
+			&tokenOptions{sessionOptions: sessionOptions{Profile: "ci", Store: "file"}, For: "vault", MinTTL: 30 * time.Second, Login: true, Verbose: true}, 0},
+		{"no --for", nil, nil, exitUsage},
+		{"unknown --for", []string{"--for", "postgres"}, nil, exitUsage},
+		{"argument", []string{"--for", "nomad", "extra"}, nil, exitUsage},
+		{"bad duration", []string{"--for", "nomad", "--min-ttl", "soon"}, nil, exitUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, _ := testEnv(nil)
+			var got *tokenOptions
+			c := newTokenCmdWith(e, func(_ context.Context, _ *cmdEnv, o *tokenOptions) error { got = o; return nil })
+			code := runCmd(e, c, tc.args)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d", code, tc.code)
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(tokenOptions{}, execOptions{})); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// runCmd runs subcommand c under the real root, as run() does, and
+// returns the exit code.
+func runCmd(e *cmdEnv, c *cobra.Command, args []string) int {
+	root := newRootCmd(context.Background(), e)
+	for _, sub := range root.Commands() {
+		if sub.Name() == c.Name() {
+			root.RemoveCommand(sub)
+		}
+	}
+	root.AddCommand(c)
+	root.SetArgs(append([]string{c.Name()}, args...))
+	err := root.Execute()
+	var se silentExit
+	var ce *codeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &se):
+		return se.code
+	case errors.As(err, &ce):
+		return ce.code
+	case isUsageError(err):
+		return exitUsage
+	}
+	return exitError
+}
+
+func TestExecArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want *execOptions
+		code int
+	}{
+		{"command after --", []string{"--for", "nomad", "--", "nomad", "job", "status", "-verbose"},
+			&execOptions{For: []string{"nomad"}, MinTTL: 5 * time.Minute, Command: []string{"nomad", "job", "status", "-verbose"}}, 0},
+		{"flags after the command are its own", []string{"-p", "ci", "sh", "-c", "echo --for"},
+			&execOptions{sessionOptions: sessionOptions{Profile: "ci"}, MinTTL: 5 * time.Minute, Command: []string{"sh", "-c", "echo --for"}}, 0},
+		{"no command", nil, nil, exitUsage},
+		{"unknown --for", []string{"--for", "nomad,x", "--", "true"}, nil, exitUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _, _ := testEnv(nil)
+			var got *execOptions
+			c := newExecCmdWith(e, func(_ context.Context, _ *cmdEnv, o *execOptions) error { got = o; return nil })
+			if code := runCmd(e, c, tc.args); code != tc.code {
+				t.Fatalf("exit %d, want %d", code, tc.code)
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(tokenOptions{}, execOptions{})); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEnvStatusLogoutArgs(t *testing.T) {
+	e, _, _ := testEnv(map[string]string{"SHELL": "/usr/bin/fish"})
+	var env *envOptions
+	c := newEnvCmdWith(e, func(_ context.Context, _ *cmdEnv, o *envOptions) error { env = o; return nil })
+	if code := runCmd(e, c, []string{"--for", "vault", "--for", "consul"}); code != 0 || env.Shell != shellenv.Fish || !cmp.Equal(env.For, []string{"vault", "consul"}) {
+		t.Errorf("env: exit %d, %+v", code, env)
+	}
+	c = newEnvCmdWith(e, func(context.Context, *cmdEnv, *envOptions) error { return nil })
+	if code := runCmd(e, c, []string{"--shell", "tcsh"}); code != exitUsage {
+		t.Errorf("env --shell tcsh: exit %d", code)
+	}
+	sc := newStatusCmdWith(e, func(context.Context, *cmdEnv, *statusOptions) error { return nil })
+	if code := runCmd(e, sc, []string{"--all", "-p", "x"}); code != exitUsage {
+		t.Errorf("status --all -p: exit %d", code)
+	}
+	lc := newLogoutCmdWith(e, func(context.Context, *cmdEnv, *logoutOptions) error { return nil })
+	if code := runCmd(e, lc, []string{"--all", "-p", "x"}); code != exitUsage {
+		t.Errorf("logout --all -p: exit %d", code)
+	}
+}
+
+func TestExecRefusesNesting(t *testing.T) {
+	e, _, errb := testEnv(map[string]string{"ALILOGIN_EXEC": "ci"})
+	code := run(context.Background(), []string{"exec", "--", "true"}, e)
+	if code != exitError || !strings.Contains(errb.String(), "nesting is refused") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestChildEnv(t *testing.T) {
+	environ := []string{"PATH=/bin", "VAULT_TOKEN=stale", "NOMAD_TOKEN=stale", "CONSUL_HTTP_TOKEN=stale", "ALILOGIN_EXEC=", "VAULT_ADDR=old", "GITHUB_TOKEN=keep"}
+	vars := []shellenv.Var{{Name: "VAULT_TOKEN", Value: "new"}, {Name: "VAULT_ADDR", Value: "https://v"}}
+	got := childEnv(environ, vars, "ci")
+	want := []string{"PATH=/bin", "GITHUB_TOKEN=keep", "VAULT_TOKEN=new", "VAULT_ADDR=https://v", "ALILOGIN_EXEC=ci"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("child env (-want +got):\n%s", diff)
+	}
+}
+
+func TestEnvVars(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	cfg := &config.Config{
+		Vault:  config.Server{Addr: "https://vault:8200", TLS: apiclient.TLS{CACert: "/ca.pem", ClientCert: "/c.pem", ClientKey: "/k.pem"}},
+		Nomad:  config.Server{Addr: "https://nomad:4646"},
+		Consul: config.Server{Addr: "https://consul:8501"},
+	}
+	rec := &store.Record{Profile: "ci",
+		Vault:  &store.Token{Secret: "hvs.v", ExpiresAt: now.Add(time.Hour)},
+		Nomad:  &store.Token{Secret: "n", ExpiresAt: now.Add(30 * time.Minute)},
+		Consul: &store.Token{Secret: "c", ExpiresAt: now.Add(2 * time.Hour)}}
+	got := map[string]string{}
+	for _, v := range envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Nomad}) {
+		got[v.Name] = v.Value
+	}
+	want := map[string]string{
+		"VAULT_TOKEN": "hvs.v", "VAULT_ADDR": "https://vault:8200", "VAULT_CACERT": "/ca.pem", "VAULT_CLIENT_CERT": "/c.pem", "VAULT_CLIENT_KEY": "/k.pem",
+		"NOMAD_TOKEN": "n", "NOMAD_ADDR": "https://nomad:4646",
+		"ALILOGIN_PROFILE": "ci", "ALILOGIN_TOKEN_EXPIRY": "2026-11-27T10:30:00Z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("env (-want +got):\n%s", diff)
+	}
+}
+
+func TestMaskToken(t *testing.T) {
+	for in, want := range map[string]string{"hvs.CAESIabc": "hvs.****", "s.abc": "s.****", "2b1e8c5f-07cb": "****", "": "", "abcdefgh.x": "****"} {
+		if got := maskToken(in); got != want {
+			t.Errorf("maskToken(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
