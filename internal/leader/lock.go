@@ -35,6 +35,8 @@ type Elector struct {
 	// OnChange, if set, is called with true when this instance becomes the
 	// leader and with false when it stops being it.
 	OnChange func(leading bool)
+	// Now is the clock (the time written in the lock); nil: time.Now.
+	Now func() time.Time
 
 	leading atomic.Bool
 }
@@ -212,7 +214,11 @@ func (e *Elector) renew(ctx context.Context, cancel context.CancelCauseFunc, id 
 }
 
 func (e *Elector) acquire(ctx context.Context, id string) (bool, error) {
-	val, _ := json.Marshal(Holder{Identity: e.Identity, Since: time.Now().UTC()})
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	val, _ := json.Marshal(Holder{Identity: e.Identity, Since: now().UTC()})
 	var ok bool
 	path := "/v1/kv/" + e.key() + "?acquire=" + url.QueryEscape(id)
 	if err := e.Consul.Do(ctx, http.MethodPut, path, json.RawMessage(val), &ok); err != nil {
@@ -242,7 +248,10 @@ func (e *Elector) lead(ctx context.Context, id string, lead func(ctx context.Con
 				return
 			}
 			if err != nil {
-				time.Sleep(time.Second)
+				select {
+				case <-lctx.Done():
+				case <-time.After(time.Second):
+				}
 				continue
 			}
 			if kv == nil || kv.Session != id {
