@@ -184,3 +184,55 @@ func noLeaks(t *testing.T, p *proc, secrets ...secret.String) {
 		}
 	}
 }
+
+// TestReloginRevokesOld: a second login of the same profile replaces the
+// record and revokes the first Vault token, and with it the first Nomad
+// and Consul tokens.
+func TestReloginRevokesOld(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := newProfile(t, ctx, "re-users")
+	name, pw := newUserAccount("re-users")
+	u := newUser(t)
+	st, _ := store.Open("", u.getenv, nil)
+	t.Cleanup(func() { _ = st.Delete(profile) })
+
+	if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
+		t.Fatalf("first login: exit %d\n%s", p.code(), p.stderr.String())
+	}
+	first, err := st.Get(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
+		t.Fatalf("second login: exit %d\n%s", p.code(), p.stderr.String())
+	}
+	second, err := st.Get(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Vault.Secret == first.Vault.Secret {
+		t.Fatal("the record was not replaced")
+	}
+	if err := stack.Vault.Client().WithToken(first.Vault.Secret).Do(ctx, "GET", "/v1/auth/token/lookup-self", nil, nil); apiclient.StatusOf(err) != 403 {
+		t.Errorf("first Vault token still valid: %v", err)
+	}
+	// Vault revokes the leases asynchronously; give it a moment.
+	deadline := time.Now().Add(10 * time.Second)
+	nomad, consul := stack.Nomad.Client(), stack.Consul.Client()
+	for {
+		nerr := nomad.WithToken(first.Nomad.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
+		cerr := consul.WithToken(first.Consul.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
+		gone := func(err error) bool { st := apiclient.StatusOf(err); return st == 403 || st == 404 }
+		if gone(nerr) && gone(cerr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("first Nomad/Consul tokens still valid: %v / %v", nerr, cerr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := nomad.WithToken(second.Nomad.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil); err != nil {
+		t.Errorf("second Nomad token: %v", err)
+	}
+}
