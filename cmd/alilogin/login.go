@@ -67,10 +67,9 @@ prints it to stdout, without secrets.`,
 
 // stepTimer records how long each step took, for --verbose.
 type stepTimer struct {
-	w     io.Writer
-	on    bool
-	last  time.Time
-	steps []string
+	w    io.Writer
+	on   bool
+	last time.Time
 }
 
 func (t *stepTimer) mark(step string) {

@@ -250,3 +250,24 @@ func TestCanShowBrowser(t *testing.T) {
 		t.Error("SSH without display: browser")
 	}
 }
+
+func TestAuthCodeTimeoutAndCancel(t *testing.T) {
+	op := newFakeOP(t)
+	c := newTestClient(t, op, "cern_roles")
+	urls := make(urlCatcher, 1)
+	_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: urls, Timeout: 200 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "no sign-in within 200ms") {
+		t.Errorf("timeout: %v", err)
+	}
+	u, _ := url.Parse(<-urls)
+	if code, _ := get(t, u.Query().Get("redirect_uri")); code != 0 {
+		t.Errorf("listener still open after the timeout: %d", code)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-urls; cancel() }()
+	_, err = c.AuthCode(ctx, AuthCodeOptions{Listen: "127.0.0.1:0", Browser: urls, Timeout: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "login cancelled") {
+		t.Errorf("cancel: %v", err)
+	}
+}

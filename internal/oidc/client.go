@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,19 +81,10 @@ func (c *Client) ctx(ctx context.Context) context.Context {
 
 func (c *Client) oauth2(redirect string) *oauth2.Config {
 	scopes := c.cfg.Scopes
-	if !containsString(scopes, gooidc.ScopeOpenID) {
+	if !slices.Contains(scopes, gooidc.ScopeOpenID) {
 		scopes = append([]string{gooidc.ScopeOpenID}, scopes...)
 	}
 	return &oauth2.Config{ClientID: c.cfg.ClientID, Endpoint: c.provider.Endpoint(), RedirectURL: redirect, Scopes: scopes}
-}
-
-func containsString(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // result verifies the ID token in tok and builds the Result.
