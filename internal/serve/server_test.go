@@ -26,7 +26,7 @@ func fakeLoad(dir string) (*policy.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.Contains(string(b), "broken") {
+	if strings.Contains(string(b), "broken") || len(strings.Fields(string(b))) == 0 {
 		return nil, errors.New("profiles.txt:1,1: broken")
 	}
 	cfg := &policy.Config{Dir: dir, SSO: policy.SSO{Issuer: "https://sso.example/", ClientID: "alilogin", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
@@ -81,8 +81,13 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 
 func TestServeKeepsLastGoodConfig(t *testing.T) {
 	dir := t.TempDir()
+	// Write and rename, so that the 20ms watcher never reads half a file.
 	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte(s), 0o644); err != nil {
+		tmp := filepath.Join(t.TempDir(), "profiles.txt")
+		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "profiles.txt")); err != nil {
 			t.Fatal(err)
 		}
 	}
