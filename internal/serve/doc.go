@@ -4,10 +4,11 @@
 //
 // The parts, one file each:
 //
-//   - config.go: the last good configuration. The folder is re-read on
-//     SIGHUP and when its content changes (polled, no inotify needed inside
-//     containers); an invalid folder never replaces a good one, it is only
-//     reported (logs, metrics, /readyz).
+//   - config.go, server.go: the last good configuration. The folder is
+//     re-read on SIGHUP and when its content changes (polled, so no inotify
+//     is needed inside containers; a change is loaded once two polls agree,
+//     never half-written); an invalid folder never replaces a good one, it
+//     is only reported (logs, metrics, /readyz).
 //   - loop.go: the reconcile loop, run only by the leader (internal/leader),
 //     every interval and right after a new configuration loads, followed by
 //     a reaper pass.

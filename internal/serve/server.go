@@ -71,6 +71,7 @@ type Server struct {
 	cur         *state // last good configuration; nil before the first
 	loadErr     error  // the folder as it is on disk does not load
 	lastHash    string // hash of the folder at the last attempt
+	pendHash    string // a change seen once, loaded when still there next poll
 	reconcileAt time.Time
 	reconcileOK time.Time
 	reconErr    error
@@ -155,16 +156,25 @@ func (s *Server) watch(ctx context.Context) {
 }
 
 // loadIfChanged loads the folder when its content changed since the last
-// attempt (or always, when force is set). A good load replaces the
-// configuration in force and kicks the reconcile loop; a bad one is
-// recorded and changes nothing else.
+// attempt and then stayed the same for one more poll, so that a folder
+// caught in the middle of being rewritten is not loaded (a truncated file
+// can parse; with --prune that would delete). With force (start, SIGHUP)
+// it loads at once. A good load replaces the configuration in force and
+// kicks the reconcile loop; a bad one is recorded and changes nothing else.
 func (s *Server) loadIfChanged(force bool) {
 	hash, err := fingerprint(s.opts.Dir)
-	s.mu.RLock()
-	same := err == nil && hash == s.lastHash
-	s.mu.RUnlock()
-	if same && !force {
-		return
+	if !force {
+		key := hash
+		if err != nil {
+			key = "error: " + err.Error() // reported once it persists
+		}
+		s.mu.Lock()
+		same, settled := key == s.lastHash, key == s.pendHash
+		s.pendHash = key
+		s.mu.Unlock()
+		if same || !settled {
+			return
+		}
 	}
 	var cfg *policy.Config
 	if err == nil {
@@ -176,6 +186,9 @@ func (s *Server) loadIfChanged(force bool) {
 	}
 	s.mu.Lock()
 	s.lastHash = hash
+	if hash == "" {
+		s.lastHash = "error: " + err.Error()
+	}
 	if err != nil {
 		s.loadErr = err
 		s.mu.Unlock()

@@ -168,3 +168,41 @@ func TestServeNoConfig(t *testing.T) {
 		t.Errorf("/healthz = %d", code)
 	}
 }
+
+// TestChangeLoadedWhenSettled: a change is loaded only once two polls see
+// the same content, never in the middle of a rewrite.
+func TestChangeLoadedWhenSettled(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "profiles.txt")
+	if err := os.WriteFile(p, []byte("alpha"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: &countingReconciler{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.loadIfChanged(true)
+	gen := func() int64 { return srv.current().generation }
+	for i, step := range []struct {
+		content string // "" keeps the file
+		want    int64
+	}{
+		{"alp", 1}, // half written: seen once, not loaded
+		{"alpha beta", 1},
+		{"", 2}, // same content on the next poll: loaded
+		{"", 2},
+	} {
+		if step.content != "" {
+			if err := os.WriteFile(p, []byte(step.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv.loadIfChanged(false)
+		if g := gen(); g != step.want {
+			t.Fatalf("step %d: generation %d, want %d", i, g, step.want)
+		}
+	}
+	if got := srv.current().cfg.Profiles; len(got) != 2 {
+		t.Fatalf("loaded %v", got)
+	}
+}
