@@ -237,14 +237,19 @@ func checkVault(ctx context.Context, vault *apiclient.Client) error {
 	if err == nil || !apiclient.Unreachable(err) {
 		return nil
 	}
-	msg := err.Error()
+	cause := err
+	var ae *apiclient.Error
+	if errors.As(err, &ae) && ae.Err != nil {
+		cause = ae.Err
+	}
+	msg := cause.Error()
 	for _, s := range []string{"certificate required", "bad certificate", "handshake failure", "unknown certificate"} {
 		if strings.Contains(msg, s) {
-			return fmt.Errorf("Vault at %s requires a client certificate that it accepts: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (%v)", vault.Addr, err)
+			return fmt.Errorf("Vault at %s requires a client certificate that it accepts: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (%v)", vault.Addr, cause)
 		}
 	}
 	if strings.Contains(msg, "certificate signed by unknown authority") || strings.Contains(msg, "x509:") {
-		return fmt.Errorf("could not verify the certificate of Vault at %s: set VAULT_CACERT to its CA (%v)", vault.Addr, err)
+		return fmt.Errorf("could not verify the certificate of Vault at %s: set VAULT_CACERT to its CA (%v)", vault.Addr, cause)
 	}
 	return err
 }

@@ -82,8 +82,12 @@ func credsError(err error, system, path string) error {
 		return fmt.Errorf("could not get a %s token: %w", system, err)
 	default:
 		// Vault relays Nomad's/Consul's failure: name it.
-		msg := strings.Join(ae.Errors, "; ")
-		return fmt.Errorf("could not get a %s token: Vault could not read %s (%d): %s", system, path, st, msg)
+		msg := vaultMessage(ae.Errors)
+		hint := ""
+		if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") || strings.Contains(msg, "timeout") {
+			hint = fmt.Sprintf(" (Vault cannot reach %s: is it down?)", system)
+		}
+		return fmt.Errorf("could not get a %s token: Vault could not read %s (%d): %s%s", system, path, st, msg, hint)
 	}
 }
 
@@ -141,4 +145,20 @@ func MintConsul(ctx context.Context, vault *apiclient.Client, t Target, role str
 		}
 	}
 	return tok, nil
+}
+
+// vaultMessage flattens Vault's multi-line errors ("1 error occurred:\n\t*
+// ...") into one line.
+func vaultMessage(errs []string) string {
+	var parts []string
+	for _, e := range errs {
+		for _, line := range strings.Split(e, "\n") {
+			line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
+			if line == "" || strings.HasSuffix(line, "error occurred:") || strings.HasSuffix(line, "errors occurred:") {
+				continue
+			}
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

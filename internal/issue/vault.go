@@ -97,7 +97,7 @@ func loginError(err error, req LoginRequest, mount string) error {
 	if !errors.As(err, &ae) || ae.Status == 0 {
 		return fmt.Errorf("could not log in to Vault: %w", err)
 	}
-	reason := strings.Join(ae.Errors, "; ")
+	reason := vaultMessage(ae.Errors)
 	if reason == "" {
 		reason = http.StatusText(ae.Status)
 	}

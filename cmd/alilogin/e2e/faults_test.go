@@ -81,6 +81,7 @@ func TestNomadDown(t *testing.T) {
 	if p.code() != 3 {
 		t.Fatalf("exit %d, want 3; stderr:\n%s", p.code(), p.stderr.String())
 	}
+	t.Logf("stderr:\n%s", p.stderr.String())
 	for _, want := range []string{"could not get a Nomad token", "nomad-down/creds/" + profile, "nomad:  FAILED"} {
 		if !strings.Contains(p.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, p.stderr.String())

@@ -37,6 +37,7 @@ func TestRoleRefused(t *testing.T) {
 	if p.code() != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", p.code(), p.stderr.String())
 	}
+	t.Logf("stderr:\n%s", p.stderr.String())
 	for _, want := range []string{"Vault refused the login to profile " + fmt.Sprintf("%q", profile), "Your SSO roles: some-egroup, another-egroup", "requires one of: ci-admins"} {
 		if !strings.Contains(p.stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, p.stderr.String())

@@ -63,6 +63,7 @@ func TestClientCertVault(t *testing.T) {
 			if p.code() != 1 {
 				t.Fatalf("exit %d, want 1; stderr:\n%s", p.code(), p.stderr.String())
 			}
+			t.Logf("stderr:\n%s", p.stderr.String())
 			if want := "Vault at " + v.TLSAddr + " requires a client certificate"; !strings.Contains(p.stderr.String(), want) {
 				t.Errorf("stderr lacks %q:\n%s", want, p.stderr.String())
 			}
