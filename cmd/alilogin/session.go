@@ -43,6 +43,9 @@ type session struct {
 	cfg     *config.Config // environment + config file; no network
 	st      store.Store
 	profile string
+	// fromKeyring: the record was read from the OS keyring by the fast
+	// read, so the renewal chain may rewrite it there the fast way.
+	fromKeyring bool
 }
 
 func (e *cmdEnv) getenv(k string) string {
@@ -154,8 +157,9 @@ func sessionError(profile string, err error) error {
 	return err
 }
 
-// ensurer wires the renewal chain to Vault, the SSO and the store.
-func (s *session) ensurer(ctx context.Context, minTTL time.Duration) (*renew.Ensurer, error) {
+// ensurer wires the chain; prefetchSSO starts reading the SSO's discovery
+// document at once, when step 4 is all but certain.
+func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO bool) (*renew.Ensurer, error) {
 	cfg, err := s.fullConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -174,12 +178,16 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration) (*renew.Ens
 	}
 	var sso renew.SSO
 	if s.cfg.ClientID != "" && s.cfg.Issuer != "" {
-		sso = &ssoRefresher{cfg: oidc.Config{Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, Scopes: s.cfg.Scopes,
+		r := &ssoRefresher{cfg: oidc.Config{Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, Scopes: s.cfg.Scopes,
 			RolesClaim: s.cfg.RolesClaim, UserClaim: s.cfg.UserClaim, Now: s.e.Now}}
+		if prefetchSSO {
+			r.prefetch(ctx)
+		}
+		sso = r
 	}
 	return &renew.Ensurer{
 		Chain:   &renew.Chain{Vault: v, SSO: sso, MinTTL: minTTL, Now: s.e.now},
-		Store:   s.st,
+		Store:   chainStore{s},
 		LockDir: dir,
 	}, nil
 }
@@ -198,7 +206,8 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 	if (&renew.Chain{MinTTL: minTTL, Now: s.e.now}).Fresh(rec, kinds) {
 		return rec, nil
 	}
-	en, err := s.ensurer(ctx, minTTL)
+	// A Vault token that has expired cannot be renewed: step 4 will follow.
+	en, err := s.ensurer(ctx, minTTL, !rec.Vault.ValidFor(s.e.now(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -223,10 +232,25 @@ func (s *session) get() (*store.Record, error) {
 	switch s.st.(type) {
 	case *store.Keyring, *store.Auto:
 		if rec, ok, err := store.FastKeyringGet(s.profile); ok {
+			s.fromKeyring = err == nil
 			return rec, err
 		}
 	}
+	s.fromKeyring = false
 	return s.st.Get(s.profile)
+}
+
+// chainStore is the store as the renewal chain sees it: the fast keyring
+// read, and the fast rewrite of a record that came from the keyring.
+type chainStore struct{ s *session }
+
+func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.get() }
+
+func (c chainStore) Put(r *store.Record) error {
+	if c.s.fromKeyring && r.Profile == c.s.profile && store.FastKeyringUpdate(r) {
+		return nil
+	}
+	return c.s.st.Put(r)
 }
 
 // parseKinds reads --for values (repeatable or comma-separated).
@@ -343,10 +367,35 @@ func (o *vaultOps) Login(ctx context.Context, idToken secret.String, profile str
 }
 
 // ssoRefresher is renew.SSO on internal/oidc.
-type ssoRefresher struct{ cfg oidc.Config }
+type ssoRefresher struct {
+	cfg     oidc.Config
+	started chan struct{} // closed when the prefetch is done; nil: none
+	client  *oidc.Client
+	err     error
+}
+
+// prefetch reads the SSO's discovery document in the background.
+func (s *ssoRefresher) prefetch(ctx context.Context) {
+	s.started = make(chan struct{})
+	go func() {
+		defer close(s.started)
+		s.client, s.err = oidc.New(ctx, s.cfg)
+	}()
+}
 
 func (s *ssoRefresher) Refresh(ctx context.Context, rt secret.String) (*renew.Refreshed, error) {
-	r, err := oidc.Refresh(ctx, s.cfg, rt)
+	var c *oidc.Client
+	var err error
+	if s.started != nil {
+		<-s.started
+		c, err = s.client, s.err
+	} else {
+		c, err = oidc.New(ctx, s.cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Refresh(ctx, rt)
 	if err != nil {
 		if errors.Is(err, oidc.ErrRefreshRefused) {
 			return nil, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)

@@ -7,6 +7,10 @@ package store
 // session bus address, a locked item, no such item, an error) makes it
 // give up, and the caller reads through the Store as usual, which unlocks,
 // prompts, falls back to the file store and reports errors.
+//
+// FastKeyringUpdate is its twin for the renewal chain: it rewrites an
+// existing record's item only, without the index (which already lists the
+// profile), in two exchanges; the same items go-keyring writes.
 
 import (
 	"os"
@@ -69,19 +73,29 @@ func wait(c *dbus.Call, deadline <-chan time.Time) bool {
 	}
 }
 
-func fastSecret(service, user string) ([]byte, bool) {
+// dial connects to the session bus and sends Hello without waiting for
+// its answer.
+func dial() (*dbus.Conn, *dbus.Call, bool) {
 	conn, err := dbus.SessionBusPrivate()
 	if err != nil {
+		return nil, nil, false
+	}
+	if err := conn.Auth(nil); err != nil {
+		conn.Close()
+		return nil, nil, false
+	}
+	return conn, conn.BusObject().Go("org.freedesktop.DBus.Hello", 0, nil), true
+}
+
+func fastSecret(service, user string) ([]byte, bool) {
+	conn, hello, ok := dial()
+	if !ok {
 		return nil, false
 	}
 	defer conn.Close()
-	if err := conn.Auth(nil); err != nil {
-		return nil, false
-	}
 	deadline := time.After(fastReadWait)
 	// Hello, the search and the session, sent at once: the bus handles a
 	// connection's messages in order, so Hello still comes first.
-	hello := conn.BusObject().Go("org.freedesktop.DBus.Hello", 0, nil)
 	search := conn.Object(ssDest, ssLoginColl).Go("org.freedesktop.Secret.Collection.SearchItems", 0, nil,
 		map[string]string{"username": user, "service": service})
 	session := conn.Object(ssDest, ssPath).Go(ssIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
@@ -95,7 +109,7 @@ func fastSecret(service, user string) ([]byte, bool) {
 		return nil, false
 	}
 	get := conn.Object(ssDest, ssPath).Go(ssIface+".GetSecrets", 0, nil, items[:1], sess)
-	ok := wait(get, deadline)
+	ok = wait(get, deadline)
 	conn.Object(ssDest, sess).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
 	if !ok {
 		return nil, false // e.g. locked: the slow path unlocks
@@ -109,4 +123,52 @@ func fastSecret(service, user string) ([]byte, bool) {
 		return nil, false
 	}
 	return s.Value, true
+}
+
+// FastKeyringUpdate rewrites the keyring item of a record that is already
+// in the keyring (read from it by this process), as Keyring.Put would but
+// without rewriting the index. ok is false when it could not, for any
+// reason (the caller then uses Store.Put).
+func FastKeyringUpdate(r *Record) bool {
+	if checkProfile(r.Profile) != nil || !sessionBusConfigured() {
+		return false
+	}
+	b, err := encode(r)
+	if err != nil {
+		return false
+	}
+	if m := os.Getenv("ALILOGIN_KEYRING_MAX_BYTES"); m != "" {
+		return false // the size rules are the Store's
+	}
+	conn, hello, ok := dial()
+	if !ok {
+		return false
+	}
+	defer conn.Close()
+	deadline := time.After(fastReadWait)
+	session := conn.Object(ssDest, ssPath).Go(ssIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
+	if !wait(hello, deadline) || !wait(session, deadline) {
+		return false
+	}
+	var out dbus.Variant
+	var sess dbus.ObjectPath
+	if session.Store(&out, &sess) != nil {
+		return false
+	}
+	defer conn.Object(ssDest, sess).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+	user := keyName(r.Profile)
+	props := map[string]dbus.Variant{
+		"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("Password for '" + user + "' on '" + keyringService + "'"),
+		"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": user, "service": keyringService}),
+	}
+	sec := ssSecret{Session: sess, Parameters: []byte{}, Value: b, ContentType: "text/plain; charset=utf8"}
+	create := conn.Object(ssDest, ssLoginColl).Go("org.freedesktop.Secret.Collection.CreateItem", 0, nil, props, sec, true)
+	if !wait(create, deadline) {
+		return false
+	}
+	var item, prompt dbus.ObjectPath
+	if create.Store(&item, &prompt) != nil || prompt != "/" {
+		return false // a prompt (locked collection): the Store handles it
+	}
+	return true
 }

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -655,6 +656,19 @@ func TestFastKeyringRead(t *testing.T) {
 	}
 	if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b secret.String) bool { return a == b })); diff != "" {
 		t.Errorf("fast read differs (-slow +fast):\n%s", diff)
+	}
+	// The fast rewrite of an existing record: the store reads it back.
+	fast.Nomad.Secret = "n2"
+	fast.RefreshToken = "rt2"
+	if !store.FastKeyringUpdate(fast) {
+		t.Fatal("fast update failed")
+	}
+	back, err := st.Get("fastread")
+	if err != nil || back.Nomad.Secret != "n2" || back.RefreshToken != "rt2" {
+		t.Errorf("after the fast update: %v, %+v", err, back)
+	}
+	if l, err := st.List(); err != nil || !slices.Contains(l, "fastread") {
+		t.Errorf("index after the fast update: %v %v", l, err)
 	}
 	if _, ok, _ := store.FastKeyringGet("fastread-missing"); ok {
 		t.Error("fast read of a missing record succeeded")
