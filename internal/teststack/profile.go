@@ -20,7 +20,7 @@ type ProfileSpec struct {
 	// NomadRules / ConsulRules are ACL policy rules; empty = no such token.
 	NomadRules  string
 	ConsulRules string
-	Mounts Mounts
+	Mounts      Mounts
 }
 
 // Mounts are the Vault mounts a profile uses; empty fields take the
