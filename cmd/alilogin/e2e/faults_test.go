@@ -27,8 +27,16 @@ func deadAddr(t *testing.T) string {
 }
 
 func TestVaultDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// A real Vault, killed.
+	v, err := stack.StartVault(ctx, teststack.VaultOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Kill()
 	u := newUser(t)
-	u.env["VAULT_ADDR"] = "http://" + deadAddr(t)
+	u.env["VAULT_ADDR"] = v.Addr
 	p := u.run(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", "x")
 	if p.code() != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", p.code(), p.stderr.String())
