@@ -214,16 +214,54 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 		}
 	}
 	if relogged {
-		// The old Vault token's leases are gone (expired or revoked with
-		// it): every Nomad/Consul token in the record must be minted again.
-		for _, k := range []Kind{Nomad, Consul} {
-			if TokenOf(out, k) != nil && !slices.Contains(children, k) {
-				children = append(children, k)
-			}
+		children = withAllChildren(out, children)
+	}
+	errs := c.runChildren(ctx, out, res, children, relogged)
+	if len(errs) > 0 && !relogged && anyStatus(errs, 403) && c.vaultRefused(ctx, out) {
+		// The Vault token was revoked at the server before its expiry
+		// (by an admin, or a logout elsewhere): log in again, once.
+		if err := c.relogin(ctx, out, res); err != nil {
+			return out, res, err
+		}
+		errs = c.runChildren(ctx, out, res, withAllChildren(out, children), true)
+	}
+	if res.Changed {
+		out.UpdatedAt = c.now()
+	}
+	return out, res, errors.Join(errs...)
+}
+
+// withAllChildren adds every Nomad/Consul token of rec to children: after a
+// new Vault login, the old Vault token's leases are gone (expired or
+// revoked with it), so they must all be minted again.
+func withAllChildren(rec *store.Record, children []Kind) []Kind {
+	for _, k := range []Kind{Nomad, Consul} {
+		if TokenOf(rec, k) != nil && !slices.Contains(children, k) {
+			children = append(children, k)
 		}
 	}
+	return children
+}
 
-	// Steps 2 and 3 for Nomad and Consul, in parallel.
+// anyStatus reports whether one of errs is an HTTP status from a server.
+func anyStatus(errs []error, status int) bool {
+	for _, err := range errs {
+		if apiclient.StatusOf(err) == status {
+			return true
+		}
+	}
+	return false
+}
+
+// vaultRefused reports whether Vault refuses the stored Vault token.
+func (c *Chain) vaultRefused(ctx context.Context, rec *store.Record) bool {
+	_, err := c.Vault.RenewSelf(ctx, rec.Vault)
+	return apiclient.StatusOf(err) == 403
+}
+
+// runChildren runs steps 2 and 3 for Nomad and Consul, in parallel, and
+// puts the results in rec.
+func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result, children []Kind, relogged bool) []error {
 	type outcome struct {
 		tok      *store.Token
 		steps    []string
@@ -237,7 +275,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 		go func() {
 			defer wg.Done()
 			o := &outs[i]
-			o.tok, o.steps, o.warnings, o.err = c.child(ctx, out, k, relogged)
+			o.tok, o.steps, o.warnings, o.err = c.child(ctx, rec, k, relogged)
 		}()
 	}
 	wg.Wait()
@@ -249,21 +287,18 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 		}
 		res.Warnings = append(res.Warnings, o.warnings...)
 		if o.tok != nil {
-			setToken(out, k, o.tok)
+			setToken(rec, k, o.tok)
 			res.Changed = true
 		} else if relogged {
 			// Whatever was there died with the old Vault token.
-			setToken(out, k, nil)
+			setToken(rec, k, nil)
 			res.Changed = true
 		}
 		if o.err != nil {
 			errs = append(errs, o.err)
 		}
 	}
-	if res.Changed {
-		out.UpdatedAt = c.now()
-	}
-	return out, res, errors.Join(errs...)
+	return errs
 }
 
 // child runs steps 2 and 3 for one Nomad or Consul token.

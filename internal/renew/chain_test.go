@@ -333,6 +333,17 @@ func TestChainSteps(t *testing.T) {
 			},
 		},
 		{
+			name:  "vault token revoked at the server: login again, once",
+			kinds: []Kind{Nomad},
+			prepare: func(e *env, r *store.Record) {
+				e.vault.RevokeSelf(context.Background(), r.Vault.Secret)
+				e.vault.calls = nil
+				r.Nomad.ExpiresAt = e.clk.now() // needs a new one
+			},
+			wantCalls: []string{"mint nomad", "renew-self", "login", "revoke-self", "mint consul", "mint nomad"},
+			wantSteps: []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"},
+		},
+		{
 			name:      "5 refresh refused: login needed",
 			kinds:     []Kind{Nomad},
 			prepare:   func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); e.sso.refused = true },
