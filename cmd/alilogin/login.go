@@ -91,16 +91,34 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if err != nil {
 		return err
 	}
+	// The broker's discovery document is the lowest layer: when the broker
+	// cannot be reached (and nothing is cached), go on without it if the
+	// rest of the configuration is complete.
+	discover := config.Discoverer(ctx, nil, cfgDir)
+	var discoverErr error
 	cfg, err := config.Resolve(config.Sources{
-		Flags:    config.Config{Issuer: o.Issuer, ClientID: o.ClientID, Vault: config.Server{Addr: o.VaultAddr}, Store: o.Store},
-		Getenv:   e.Getenv,
-		Discover: config.Discoverer(ctx, nil, cfgDir),
+		Flags:  config.Config{Issuer: o.Issuer, ClientID: o.ClientID, Vault: config.Server{Addr: o.VaultAddr}, Store: o.Store},
+		Getenv: e.Getenv,
+		Discover: func(broker string) (config.Config, error) {
+			c, err := discover(broker)
+			if err != nil {
+				discoverErr = fmt.Errorf("could not read the discovery document of the broker at %s: %w", broker, err)
+				return config.Config{}, nil
+			}
+			return c, nil
+		},
 	})
 	if err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
+		if discoverErr != nil {
+			return fmt.Errorf("%w\n(%v)", err, discoverErr)
+		}
 		return err
+	}
+	if discoverErr != nil {
+		fmt.Fprintf(e.Stderr, "alilogin: warning: %v; going on with the local configuration\n", discoverErr)
 	}
 	st, err := store.Open(cfg.Store, e.Getenv, e.Stderr)
 	if err != nil {

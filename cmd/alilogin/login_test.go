@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -81,5 +82,29 @@ func TestLoginIncompleteConfig(t *testing.T) {
 	code := run(context.Background(), []string{"login"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(k string) string { return env[k] }})
 	if code != exitError || !strings.Contains(stderr.String(), "no OIDC client id") || !strings.Contains(stderr.String(), "no Vault address") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestLoginBrokerUnreachable(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + l.Addr().String()
+	l.Close()
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "ALILOGIN_BROKER": dead}
+	getenv := func(k string) string { return env[k] }
+
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"login"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: getenv})
+	if code != exitError || !strings.Contains(stderr.String(), "discovery document of the broker at "+dead) {
+		t.Errorf("incomplete config: exit %d, stderr %q", code, stderr.String())
+	}
+
+	// With a complete local configuration, login goes on (and here stops
+	// at the SSO, which is down too).
+	env["ALILOGIN_CLIENT_ID"], env["VAULT_ADDR"], env["ALILOGIN_ISSUER"] = "cli", dead, dead
+	stderr.Reset()
+	run(context.Background(), []string{"login", "--no-browser"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: getenv})
+	if !strings.Contains(stderr.String(), "warning: could not read the discovery document") || !strings.Contains(stderr.String(), "going on with the local configuration") {
+		t.Errorf("complete config: stderr %q", stderr.String())
 	}
 }
