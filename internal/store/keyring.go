@@ -185,7 +185,11 @@ func (k *Keyring) updateIndex(f func([]string) []string) error {
 	if err != nil {
 		return err
 	}
+	before := slices.Clone(l)
 	l = f(l)
+	if slices.Equal(before, l) && len(l) > 0 {
+		return nil // unchanged: spare the keyring a write
+	}
 	if len(l) == 0 {
 		err := k.do(func() error { return k.api.Delete(keyringService, keyName("")) })
 		if errors.Is(err, ErrNotFound) {
