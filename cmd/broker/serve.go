@@ -75,7 +75,8 @@ the logs, in /metrics and on /readyz until the files are fixed.
 
 Several instances may run: one leads (a lock in Consul's KV under a Consul
 session), the others serve HTTP and take over when it stops (at once on a
-clean stop, within 2 x 10s + 1s when it dies).
+clean stop, within about 4s when it dies: its session is bound to a 3s
+liveness check).
 
 Endpoints: /healthz, /readyz, /metrics, /v1/discovery.
 

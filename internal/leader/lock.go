@@ -37,6 +37,10 @@ type Elector struct {
 	OnChange func(leading bool)
 	// Now is the clock (the time written in the lock); nil: time.Now.
 	Now func() time.Time
+	// CheckTTL is the TTL of the liveness check the session is bound to
+	// (alive.go); DefaultCheckTTL if zero, no check if negative. If the
+	// check cannot be registered (ACL), the session falls back to its TTL.
+	CheckTTL time.Duration
 
 	leading atomic.Bool
 }
@@ -102,18 +106,16 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context)) error
 
 // term is one session's life: create it, campaign, lead, release.
 func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) error {
-	id, err := e.createSession(ctx)
+	alive, err := e.registerAlive(ctx)
 	if err != nil {
+		e.log().Warn("no liveness check: a dead leader is replaced only when its session TTL runs out (up to 2 x TTL)", "err", err)
+	}
+	id, err := e.createSession(ctx, alive)
+	if err != nil {
+		e.cleanup(ctx, "", alive)
 		return err
 	}
-	defer func() {
-		// Always destroy the session, even after ctx is done.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := e.Consul.Do(cctx, http.MethodPut, "/v1/session/destroy/"+id, nil, nil); err != nil {
-			e.log().Warn("could not destroy the Consul session", "err", err)
-		}
-	}()
+	defer e.cleanup(ctx, id, alive)
 
 	sessCtx, sessCancel := context.WithCancelCause(ctx)
 	defer sessCancel(nil)
@@ -123,6 +125,13 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 		defer renewWG.Done()
 		e.renew(sessCtx, sessCancel, id)
 	}()
+	if alive != nil {
+		renewWG.Add(1)
+		go func() {
+			defer renewWG.Done()
+			e.keepAlive(sessCtx, sessCancel, alive)
+		}()
+	}
 	defer renewWG.Wait()
 	defer sessCancel(nil)
 
@@ -157,13 +166,31 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 	return nil
 }
 
-func (e *Elector) createSession(ctx context.Context) (string, error) {
+// cleanup destroys the session and removes the liveness check, even after
+// ctx is done.
+func (e *Elector) cleanup(ctx context.Context, id string, alive *aliveCheck) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if id != "" {
+		if err := e.Consul.Do(cctx, http.MethodPut, "/v1/session/destroy/"+id, nil, nil); err != nil {
+			e.log().Warn("could not destroy the Consul session", "err", err)
+		}
+	}
+	e.deregisterAlive(cctx, alive)
+}
+
+func (e *Elector) createSession(ctx context.Context, alive *aliveCheck) (string, error) {
 	body := map[string]any{
 		"Name":      "broker leader " + e.Identity,
 		"TTL":       e.ttl().String(),
 		"Behavior":  "release",
 		"LockDelay": lockDelay(e.LockDelay).String(),
-		"Checks":    []string{}, // not bound to the node's health: see doc.go
+		// Not bound to the node's health (serfHealth): see doc.go.
+		"NodeChecks": []string{},
+		"Checks":     []string{},
+	}
+	if alive != nil {
+		body["ServiceChecks"] = []map[string]string{{"ID": alive.checkID}}
 	}
 	var out struct{ ID string }
 	if err := e.Consul.Do(ctx, http.MethodPut, "/v1/session/create", body, &out); err != nil {

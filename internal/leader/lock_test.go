@@ -59,7 +59,7 @@ type instance struct {
 	terms   atomic.Int32
 }
 
-func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *atomic.Bool) *instance {
+func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *atomic.Bool, opts ...func(*Elector)) *instance {
 	t.Helper()
 	cl, err := apiclient.New("Consul", addr, "X-Consul-Token", apiclient.TLS{}, 30*time.Second)
 	if err != nil {
@@ -68,6 +68,9 @@ func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *
 	cl = cl.WithToken(secret.String(stack.Consul.ManagementToken))
 	in := &instance{name: name, done: make(chan struct{})}
 	in.e = &Elector{Consul: cl, Key: key, Identity: name, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)}
+	for _, o := range opts {
+		o(in.e)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
 	go func() {
@@ -154,25 +157,40 @@ func TestElection(t *testing.T) {
 }
 
 func TestTakeoverAfterCrash(t *testing.T) {
-	var active atomic.Int32
-	var overlap atomic.Bool
-	key := fmt.Sprintf("test/crash-%d", time.Now().UnixNano())
-	proxy := newCuttable(t, stack.Consul.Addr)
-	a := start(t, key, "a", proxy.srv.URL, &active, &overlap)
-	waitOneLeader(t, 10*time.Second, a)
-	b := start(t, key, "b", stack.Consul.Addr, &active, &overlap)
-	time.Sleep(500 * time.Millisecond)
-	if l := leaders(a, b); len(l) != 1 || l[0] != "a" {
-		t.Fatalf("leaders = %v", l)
-	}
-	// a "dies": it can no longer talk to Consul (no renewal, no release).
-	proxy.cut.Store(true)
-	_, took := waitOneLeader(t, 3*DefaultTTL, b)
-	t.Logf("takeover after a crash: %s (session TTL %s)", took.Round(time.Millisecond), DefaultTTL)
-	if took > 2*DefaultTTL+5*time.Second {
-		t.Errorf("takeover took %s", took)
-	}
-	if overlap.Load() {
-		t.Fatal("two leaders at once: the cut-off leader did not stop before the session expired")
+	for _, tc := range []struct {
+		name     string
+		checkTTL time.Duration
+		max      time.Duration
+	}{
+		// The session is bound to a 3s liveness check.
+		{"liveness check", 0, DefaultCheckTTL + DefaultLockDelay + 3*time.Second},
+		// Without it (ACL refused), the session TTL: up to 2 x 10s.
+		{"session TTL only", -1, 2*DefaultTTL + DefaultLockDelay + 3*time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var active atomic.Int32
+			var overlap atomic.Bool
+			key := fmt.Sprintf("test/crash-%d", time.Now().UnixNano())
+			opt := func(e *Elector) { e.CheckTTL = tc.checkTTL }
+			proxy := newCuttable(t, stack.Consul.Addr)
+			a := start(t, key, "a", proxy.srv.URL, &active, &overlap, opt)
+			waitOneLeader(t, 10*time.Second, a)
+			b := start(t, key, "b", stack.Consul.Addr, &active, &overlap, opt)
+			time.Sleep(500 * time.Millisecond)
+			if l := leaders(a, b); len(l) != 1 || l[0] != "a" {
+				t.Fatalf("leaders = %v", l)
+			}
+			// a "dies": it can no longer talk to Consul (no renewal, no
+			// release, no check pass).
+			proxy.cut.Store(true)
+			_, took := waitOneLeader(t, 3*DefaultTTL, b)
+			t.Logf("takeover after a crash: %s", took.Round(time.Millisecond))
+			if took > tc.max {
+				t.Errorf("takeover took %s, want at most %s", took, tc.max)
+			}
+			if overlap.Load() {
+				t.Fatal("two leaders at once: the cut-off leader did not stop before its session was invalidated")
+			}
+		})
 	}
 }

@@ -164,6 +164,21 @@ func TestJobSpec(t *testing.T) {
 	if leaders != 1 {
 		t.Errorf("%d leaders among the job's instances", leaders)
 	}
+	// With the least-privilege Consul token, each instance could register
+	// its liveness check (else takeover falls back to the session TTL).
+	var alive []struct {
+		Service struct{ Meta map[string]string }
+	}
+	must(t, c.Do(ctx, "GET", "/v1/health/service/alilogin-broker-lock?passing=true", nil, &alive))
+	n := 0
+	for _, a := range alive {
+		if a.Service.Meta["key"] == "alilogin/broker/leader" { // the job's lock, not other tests'
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d liveness checks passing for the job, want 2", n)
+	}
 	// The leader works with the leased tokens: the ALICE policies are in Nomad.
 	waitUntil(t, 30*time.Second, "the job's broker to apply the policies", func() bool {
 		var p struct{ Rules string }

@@ -186,7 +186,7 @@ func (c *counter) writes(keep func(string) bool) (int, []string) {
 // configWrite tells the writes of reconciling from the lock's and the
 // lease traffic.
 func configWrite(k string) bool {
-	for _, skip := range []string{"/v1/session/", "/v1/kv/", "/v1/sys/leases/"} {
+	for _, skip := range []string{"/v1/session/", "/v1/kv/", "/v1/sys/leases/", "/v1/agent/"} {
 		if strings.Contains(k, skip) {
 			return false
 		}
