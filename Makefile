@@ -36,4 +36,4 @@ test: deps stack vet fmt-check
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZ_TIME) ./internal/policy
 
 demo: deps stack
-	$(GO) run ./internal/teststack/cmd/stack up
+	$(GO) run ./internal/teststack/cmd/demo
