@@ -253,15 +253,24 @@ func TestTokenChain(t *testing.T) {
 		t.Errorf("cached call did something: %q", steps(p))
 	}
 
-	// Step 2: 13 s in, 3 s left < 4 s: the lease is renewed (to its max, 20 s).
-	time.Sleep(time.Until(t0.Add(13 * time.Second)))
+	// The times below are anchored on the lease's expiry as stored (16 s
+	// after it was issued; its max is 4 s later), not on the clock at the
+	// start, so that a slow first call does not shift them.
+	exp1 := rec1.Nomad.ExpiresAt
+	if d := exp1.Sub(t0); d < 14*time.Second || d > 20*time.Second {
+		t.Fatalf("nomad lease expiry %s after the start, want about 16s", d)
+	}
+
+	// Step 2: 2.5 s left < 4 s: the lease is renewed (to its max, 4 s later).
+	time.Sleep(time.Until(exp1.Add(-2500 * time.Millisecond)))
 	p = u.ok(t, args("token", "--for", "nomad")...)
 	if !strings.Contains(steps(p), "renewed nomad lease") || tokenOut(p) != env["NOMAD_TOKEN"] {
 		t.Errorf("renewal: token changed=%v, stderr:\n%s", tokenOut(p) != env["NOMAD_TOKEN"], steps(p))
 	}
 
-	// Step 3: 17 s in, the lease can't go past 20 s: a new token, the old one revoked.
-	time.Sleep(time.Until(t0.Add(17 * time.Second)))
+	// Step 3: 2.5 s before its max, the lease can't be renewed for 4 s: a
+	// new token, the old one revoked.
+	time.Sleep(time.Until(exp1.Add(1500 * time.Millisecond)))
 	p = u.ok(t, args("token", "--for", "nomad")...)
 	newNomad := tokenOut(p)
 	if !strings.Contains(steps(p), "minted nomad token") || !strings.Contains(steps(p), "revoked replaced nomad lease") || newNomad == env["NOMAD_TOKEN"] {
@@ -278,7 +287,7 @@ func TestTokenChain(t *testing.T) {
 
 	// Step 4: the Vault token has expired; the refresh token gives a new
 	// one, and new Nomad and Consul tokens. The old ones are gone.
-	time.Sleep(time.Until(t0.Add(41 * time.Second)))
+	time.Sleep(time.Until(rec1.Vault.ExpiresAt.Add(time.Second)))
 	p = u.ok(t, args("token", "--for", "nomad")...)
 	for _, s := range []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"} {
 		if !strings.Contains(steps(p), s) {
