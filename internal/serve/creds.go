@@ -68,12 +68,17 @@ func (l *LeasedToken) log() *slog.Logger {
 	return l.Log
 }
 
-// Keep renews the lease until ctx is done, then revokes it.
+// Keep renews the lease until ctx is done, then revokes it. A token read
+// without a lease has nothing to renew.
 func (l *LeasedToken) Keep(ctx context.Context) {
 	for {
 		l.mu.RLock()
 		ttl, lease := l.ttl, l.leaseID
 		l.mu.RUnlock()
+		if lease == "" {
+			<-ctx.Done()
+			return
+		}
 		wait := ttl * 2 / 3
 		if wait <= 0 {
 			wait = time.Minute

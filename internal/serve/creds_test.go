@@ -1,0 +1,113 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+)
+
+// fakeVault speaks the parts of Vault's API LeasedToken uses: a creds
+// endpoint with leases, renew (which stops extending after two renewals,
+// like a lease near its max TTL) and revoke.
+type fakeVault struct {
+	mu      sync.Mutex
+	issued  int
+	renews  map[string]int
+	revoked []string
+}
+
+func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var body struct {
+		LeaseID string `json:"lease_id"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	switch r.URL.Path {
+	case "/v1/nomad/creds/broker":
+		f.issued++
+		n := string(rune('0' + f.issued))
+		_ = json.NewEncoder(w).Encode(map[string]any{"lease_id": "nomad/creds/broker/" + n, "lease_duration": 1,
+			"data": map[string]string{"secret_id": "token-" + n, "accessor_id": "acc-" + n}})
+	case "/v1/sys/leases/renew":
+		f.renews[body.LeaseID]++
+		d := 1
+		if f.renews[body.LeaseID] > 2 {
+			d = 0 // near max TTL: not extended
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"lease_id": body.LeaseID, "lease_duration": d})
+	case "/v1/sys/leases/revoke":
+		f.revoked = append(f.revoked, body.LeaseID)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func TestLeasedToken(t *testing.T) {
+	fv := &fakeVault{renews: map[string]int{}}
+	vault := httptest.NewServer(fv)
+	defer vault.Close()
+	var seen []string
+	var mu sync.Mutex
+	nomad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("X-Nomad-Token"))
+		mu.Unlock()
+	}))
+	defer nomad.Close()
+
+	vc, err := apiclient.New("Vault", vault.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := &LeasedToken{Vault: vc.WithToken("vault-token"), Path: "nomad/creds/broker", Header: "X-Nomad-Token"}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := lt.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := lt.Current().Reveal(); got != "token-1" {
+		t.Fatalf("token %q", got)
+	}
+	if lt.Current().String() == "token-1" {
+		t.Fatal("the token prints itself")
+	}
+	hc := &http.Client{Transport: lt.Transport(nil)}
+	resp, err := hc.Get(nomad.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	done := make(chan struct{})
+	go func() { lt.Keep(ctx); close(done) }()
+	// Renewed twice, then not extended: a new token is read and the old
+	// lease revoked.
+	deadline := time.Now().Add(10 * time.Second)
+	for lt.Current().Reveal() == "token-1" {
+		if time.Now().After(deadline) {
+			t.Fatal("no new token")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	fv.mu.Lock()
+	defer fv.mu.Unlock()
+	if fv.renews["nomad/creds/broker/1"] < 2 {
+		t.Errorf("renewals: %v", fv.renews)
+	}
+	if len(fv.revoked) != 2 || fv.revoked[0] != "nomad/creds/broker/1" || fv.revoked[1] != "nomad/creds/broker/2" {
+		t.Errorf("revoked %v, want the replaced lease and, on shutdown, the current one", fv.revoked)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != "token-1" {
+		t.Errorf("Nomad saw tokens %v", seen)
+	}
+}
