@@ -74,8 +74,9 @@ variable "nomad_addr" {
 }
 
 variable "consul_addr" {
-  type    = string
-  default = "https://alice-consul.cern.ch:8501"
+  description = "Consul agent address; empty: the agent on the allocation's node. Use a node-local agent, not a load balancer: the leader lock's liveness check is registered on, and passed to, one agent."
+  type        = string
+  default     = ""
 }
 
 variable "vault_policies" {
@@ -182,14 +183,10 @@ job "alilogin-broker" {
       }
 
       # Addresses (no secret) for the broker's environment.
-      template {
-        destination = "local/env"
-        env         = true
-        data        = <<-EOT
-          VAULT_ADDR=${var.vault_addr}
-          NOMAD_ADDR=${var.nomad_addr}
-          CONSUL_HTTP_ADDR=${var.consul_addr}
-        EOT
+      env {
+        VAULT_ADDR       = var.vault_addr
+        NOMAD_ADDR       = var.nomad_addr
+        CONSUL_HTTP_ADDR = var.consul_addr != "" ? var.consul_addr : "https://${attr.unique.network.ip-address}:8501"
       }
 
       # Alternative credential mode: long-lived tokens from Vault's KV
