@@ -189,6 +189,29 @@ job "alilogin-broker" {
         CONSUL_HTTP_ADDR = var.consul_addr != "" ? var.consul_addr : "https://${attr.unique.network.ip-address}:8501"
       }
 
+      # Client-certificate TLS (ALICE's servers require it): render a
+      # certificate from Vault's PKI and point the CLIs' variables at it,
+      # e.g. (the role pki/issue/alilogin-broker is yours to define):
+      #
+      # template {
+      #   destination = "secrets/tls.env"
+      #   env         = true
+      #   data        = <<-EOT
+      #     VAULT_CLIENT_CERT={{ env "NOMAD_SECRETS_DIR" }}/client.pem
+      #     VAULT_CLIENT_KEY={{ env "NOMAD_SECRETS_DIR" }}/client.key
+      #     NOMAD_CLIENT_CERT={{ env "NOMAD_SECRETS_DIR" }}/client.pem
+      #     NOMAD_CLIENT_KEY={{ env "NOMAD_SECRETS_DIR" }}/client.key
+      #     CONSUL_CLIENT_CERT={{ env "NOMAD_SECRETS_DIR" }}/client.pem
+      #     CONSUL_CLIENT_KEY={{ env "NOMAD_SECRETS_DIR" }}/client.key
+      #   EOT
+      # }
+      # template {
+      #   destination = "secrets/client.pem"
+      #   change_mode = "restart"
+      #   data        = "{{ with secret \"pki/issue/alilogin-broker\" \"common_name=alilogin-broker.service.consul\" \"ttl=72h\" }}{{ .Data.certificate }}{{ end }}"
+      # }
+      # (and secrets/client.key from .Data.private_key)
+
       # Alternative credential mode: long-lived tokens from Vault's KV
       # instead of --*-token-from-vault (see operations.md):
       #
