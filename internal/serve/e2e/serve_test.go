@@ -42,8 +42,9 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 		return nomadRules(t, stack.Nomad.Client(), "ci-read-jobs") == orig
 	})
 	t.Logf("drift fixed after %s (interval %s)", took.Round(time.Millisecond), interval)
-	if took > interval+2*time.Second {
-		t.Errorf("drift fixed after %s, more than one interval (%s)", took, interval)
+	// One interval, plus the run itself (slack for a loaded CI machine).
+	if took > interval+5*time.Second {
+		t.Errorf("drift fixed after %s, more than one interval (%s) plus a run", took, interval)
 	}
 	waitUntil(t, 5*time.Second, "the metrics to show the drift", func() bool {
 		return b.metric(`alilogin_broker_drift_fixed_total{system="nomad"}`) >= 1 &&
