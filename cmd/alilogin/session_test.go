@@ -182,3 +182,26 @@ func TestMaskToken(t *testing.T) {
 		}
 	}
 }
+
+func TestCompletion(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
+		e, out, errb := testEnv(nil)
+		if code := run(context.Background(), []string{"completion", sh}, e); code != 0 || !strings.Contains(out.String(), "alilogin") {
+			t.Errorf("completion %s: exit %d, %d bytes, stderr %q", sh, code, out.Len(), errb.String())
+		}
+	}
+	e, out, _ := testEnv(nil)
+	if code := run(context.Background(), []string{"__complete", "token", "--for", ""}, e); code != 0 {
+		t.Fatalf("__complete: exit %d", code)
+	}
+	for _, k := range []string{"vault", "nomad", "consul"} {
+		if !strings.Contains(out.String(), k+"\n") {
+			t.Errorf("completion of --for lacks %s:\n%s", k, out.String())
+		}
+	}
+	e, out, _ = testEnv(nil)
+	run(context.Background(), []string{"__complete", "env", "--shell", ""}, e)
+	if !strings.Contains(out.String(), "fish\n") || !strings.Contains(out.String(), "powershell\n") {
+		t.Errorf("completion of --shell:\n%s", out.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -690,4 +691,89 @@ func TestFastKeyringRead(t *testing.T) {
 	if _, ok, err := store.FastKeyringGet("fastbad"); !ok || !errors.As(err, &ce) {
 		t.Errorf("fast read of a corrupt record: ok=%v err=%v", ok, err)
 	}
+}
+
+var (
+	ptyURL   = regexp.MustCompile(`(?m)^  (https?://\S+?)\r?$`)
+	uuidLike = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+)
+
+// TestTokenLogin: --login signs in only on a terminal; script(1) gives
+// alilogin one.
+func TestTokenLogin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "tl-users")
+	u := sessionUser(t, profile, teststack.Mounts{})
+	name, pw := newUserAccount("tl-users")
+
+	// Not a terminal: no browser, no URL, the login-needed code.
+	p := u.run(t, "token", "--for", "nomad", "--login")
+	if p.code() != 4 || strings.Contains(p.stderr.String(), "http") || p.stdout.String() != "" {
+		t.Fatalf("without a terminal: exit %d, stdout %q, stderr %q", p.code(), p.stdout.String(), p.stderr.String())
+	}
+
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed")
+	}
+	cmd := exec.Command(script, "-qfec", bin+" token --for nomad --login", "/dev/null")
+	cmd.Env = u.environ()
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	stdin, err := cmd.StdinPipe() // kept open: script ends its session at EOF
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	var authURL string
+	for deadline := time.Now().Add(time.Minute); authURL == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if m := ptyURL.FindStringSubmatch(out.String()); m != nil {
+			authURL = m[1]
+		}
+	}
+	if authURL == "" {
+		t.Fatalf("no sign-in URL on the terminal:\n%s", out.String())
+	}
+	b, err := teststack.NewBrowser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	parsed, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Login(ctx, authURL, name, pw, parsed.Query().Get("redirect_uri")); err != nil {
+		t.Fatalf("browser: %v\nterminal:\n%s", err, out.String())
+	}
+	select {
+	case <-done:
+		if waitErr != nil {
+			t.Fatalf("exit: %v\nterminal:\n%s", waitErr, out.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("alilogin did not finish:\n%s", out.String())
+	}
+	ids := uuidLike.FindAllString(out.String(), -1)
+	if len(ids) == 0 {
+		t.Fatalf("no token on the terminal:\n%s", out.String())
+	}
+	acceptedBy(t, ctx, stack.Nomad.Client(), "/v1/acl/token/self", ids[len(ids)-1])
+	st, _ := store.Open("keyring", u.getenv, nil)
+	t.Cleanup(func() { _ = st.Delete(profile) })
 }
