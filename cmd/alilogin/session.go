@@ -395,6 +395,7 @@ func (s *ssoRefresher) Refresh(ctx context.Context, rt secret.String) (*renew.Re
 	if err != nil {
 		return nil, err
 	}
+	go c.PrefetchKeys(ctx) // verifying the new ID token needs them: fetch them meanwhile
 	r, err := c.Refresh(ctx, rt)
 	if err != nil {
 		if errors.Is(err, oidc.ErrRefreshRefused) {
