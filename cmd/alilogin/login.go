@@ -197,6 +197,8 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		req.Consul = &issue.Target{Mount: cfg.Consul.Mount, Server: consul}
 	}
 	minted := issue.Mint(ctx, vault.WithToken(vtok.Secret), req, e.now())
+	// Vault revokes them with the Vault token, whatever their lease says.
+	minted.Nomad, minted.Consul = minted.Nomad.CappedBy(vtok), minted.Consul.CappedBy(vtok)
 	tm.mark("Nomad+Consul tokens")
 
 	// 5. Store, replacing (and revoking) the previous login.

@@ -309,7 +309,7 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged b
 	if !relogged && old != nil && old.LeaseID != "" && c.canRenew(old, now) {
 		t, err := c.Vault.RenewLease(ctx, vault, old)
 		if err == nil {
-			t = capToVault(t, rec.Vault)
+			t = t.CappedBy(rec.Vault)
 			steps = append(steps, fmt.Sprintf("renewed %s lease", k))
 			if t.ValidFor(c.now(), c.minTTL()) {
 				return t, steps, nil, nil
@@ -324,7 +324,7 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged b
 		return nil, steps, nil, fmt.Errorf("could not mint a %s token: %w", k, err)
 	}
 	steps = append(steps, fmt.Sprintf("minted %s token", k))
-	t = capToVault(t, rec.Vault)
+	t = t.CappedBy(rec.Vault)
 	if len(t.Policies) == 0 && old != nil {
 		t.Policies = slices.Clone(old.Policies) // same role, same policies
 	}
@@ -379,19 +379,6 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) err
 		}
 	}
 	return nil
-}
-
-// capToVault bounds a child token's expiry by the Vault token's: Vault
-// revokes the leases of a token when it expires.
-func capToVault(t, vault *store.Token) *store.Token {
-	if t == nil || vault == nil || vault.ExpiresAt.IsZero() {
-		return t
-	}
-	cp := *t
-	if cp.ExpiresAt.IsZero() || vault.ExpiresAt.Before(cp.ExpiresAt) {
-		cp.ExpiresAt = vault.ExpiresAt
-	}
-	return &cp
 }
 
 func copyToken(t *store.Token) *store.Token {

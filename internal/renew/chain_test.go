@@ -24,6 +24,7 @@ type fakeVault struct {
 	now      func() time.Time
 	ttl      time.Duration // of logins and leases
 	maxTTL   time.Duration
+	leaseTTL time.Duration // of new leases when set, like nomad's 768h default
 	tokens   map[secret.String]*fakeTok
 	leases   map[string]*fakeLease
 	n        int
@@ -108,7 +109,11 @@ func (f *fakeVault) RenewLease(_ context.Context, v secret.String, t *store.Toke
 	if !f.live(v) || l == nil || l.revoked || !f.now().Before(l.exp) || l.parent != v {
 		return nil, &apiclient.Error{Server: "Vault", Status: 400, Errors: []string{"lease not found"}}
 	}
-	l.exp = minTime(f.now().Add(f.ttl), l.max)
+	ttl := f.ttl
+	if f.leaseTTL > 0 {
+		ttl = f.leaseTTL
+	}
+	l.exp = minTime(f.now().Add(ttl), l.max)
 	cp := *t
 	cp.ExpiresAt = l.exp
 	return &cp, nil
@@ -129,8 +134,12 @@ func (f *fakeVault) Mint(_ context.Context, v secret.String, k Kind, profile str
 	f.n++
 	id := fmt.Sprintf("%s/creds/%s/%d", k, profile, f.n)
 	now := f.now()
-	f.leases[id] = &fakeLease{parent: v, exp: now.Add(f.ttl), max: now.Add(f.maxTTL)}
-	return &store.Token{Secret: secret.String(fmt.Sprintf("%s-secret-%d", k, f.n)), LeaseID: id, Renewable: true, IssuedAt: now, ExpiresAt: now.Add(f.ttl)}, nil
+	ttl := f.ttl
+	if f.leaseTTL > 0 {
+		ttl = f.leaseTTL
+	}
+	f.leases[id] = &fakeLease{parent: v, exp: now.Add(ttl), max: now.Add(max(f.maxTTL, ttl))}
+	return &store.Token{Secret: secret.String(fmt.Sprintf("%s-secret-%d", k, f.n)), LeaseID: id, Renewable: true, IssuedAt: now, ExpiresAt: now.Add(ttl)}, nil
 }
 
 func (f *fakeVault) RevokeLease(_ context.Context, v secret.String, id string) error {
@@ -571,4 +580,34 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// TestChainCapsLeasesToVaultToken: a lease Vault gives a longer TTL than
+// the Vault token (the nomad engine's 768h default) is stored with the
+// Vault token's expiry, when minted and when renewed.
+func TestChainCapsLeasesToVaultToken(t *testing.T) {
+	e, rec := setup(t)
+	e.vault.leaseTTL = 768 * time.Hour
+	rec.Nomad.ExpiresAt = e.clk.now() // re-mint
+	out, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Nomad.ExpiresAt.Equal(out.Vault.ExpiresAt) {
+		t.Errorf("minted: nomad expires %s, vault %s", out.Nomad.ExpiresAt, out.Vault.ExpiresAt)
+	}
+
+	// Near the Vault token's expiry both are renewed; the lease again
+	// only as far as the Vault token.
+	e.clk.add(58 * time.Minute)
+	out, res, err := e.chain.Run(context.Background(), out, []Kind{Nomad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"renewed vault token", "renewed nomad lease"}, res.Steps); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	if !out.Nomad.ExpiresAt.Equal(out.Vault.ExpiresAt) {
+		t.Errorf("renewed: nomad expires %s, vault %s", out.Nomad.ExpiresAt, out.Vault.ExpiresAt)
+	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -235,4 +236,107 @@ func TestReloginRevokesOld(t *testing.T) {
 	if err := nomad.WithToken(second.Nomad.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil); err != nil {
 		t.Errorf("second Nomad token: %v", err)
 	}
+}
+
+// TestChildTokensExpireWithVaultToken: Vault's nomad engine gives its
+// leases the mount's default TTL (768 h on the dev server, nothing sets
+// nomad/config/lease here), but Vault revokes them with the Vault token.
+// login's summary, status and token all show the Nomad and Consul tokens
+// expiring no later than the Vault token.
+func TestChildTokensExpireWithVaultToken(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := newProfile(t, ctx, "cap-users")
+	name, pw := newUserAccount("cap-users")
+	u := newUser(t)
+	st, _ := store.Open("", u.getenv, nil)
+	t.Cleanup(func() { _ = st.Delete(profile) })
+
+	p, _ := login(t, ctx, u, name, pw, "--profile", profile, "--json")
+	if p.code() != 0 {
+		t.Fatalf("login: exit %d\n%s", p.code(), p.stderr.String())
+	}
+	var sum summary
+	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, p.stdout.String())
+	}
+	rec, err := st.Get(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The premise: Vault's own lease of the Nomad token is far longer.
+	var lease struct {
+		Data struct {
+			TTL int `json:"ttl"`
+		} `json:"data"`
+	}
+	if err := stack.Vault.Client().Do(ctx, "PUT", "/v1/sys/leases/lookup", map[string]string{"lease_id": rec.Nomad.LeaseID}, &lease); err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(lease.Data.TTL)*time.Second < 24*time.Hour {
+		t.Fatalf("nomad lease TTL %ds: the premise of this test (the engine's 768h default) does not hold", lease.Data.TTL)
+	}
+
+	vaultExp := rec.Vault.ExpiresAt
+	for _, k := range []string{"nomad", "consul"} {
+		if got := sum.Tokens[k].ExpiresAt; got.After(vaultExp) {
+			t.Errorf("login --json: %s expires at %s, after the Vault token (%s)", k, got, vaultExp)
+		}
+	}
+	if !rec.Nomad.ExpiresAt.Equal(vaultExp) || rec.Consul.ExpiresAt.After(vaultExp) {
+		t.Errorf("stored: nomad expires %s, consul %s; vault %s", rec.Nomad.ExpiresAt, rec.Consul.ExpiresAt, vaultExp)
+	}
+	if d := validFor(t, p.stderr.String(), "nomad:"); d > time.Hour {
+		t.Errorf("login summary: nomad valid for %s, want at most the Vault token's 1h", d)
+	}
+
+	// status agrees, in JSON and as text.
+	sp := u.run(t, "status", "--profile", profile, "--json")
+	var js struct {
+		Tokens map[string]struct {
+			ExpiresAt  time.Time `json:"expires_at"`
+			TTLSeconds int64     `json:"ttl_seconds"`
+		} `json:"tokens"`
+	}
+	if err := json.Unmarshal([]byte(sp.stdout.String()), &js); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, sp.stdout.String())
+	}
+	if n, v := js.Tokens["nomad"], js.Tokens["vault"]; !n.ExpiresAt.Equal(v.ExpiresAt) || n.TTLSeconds > v.TTLSeconds || v.TTLSeconds > 3600 {
+		t.Errorf("status --json: nomad %+v, vault %+v", n, v)
+	}
+	sp = u.run(t, "status", "--profile", profile)
+	if d := validFor(t, sp.stdout.String(), "nomad:"); d > time.Hour {
+		t.Errorf("status: nomad valid for %s, want at most the Vault token's 1h", d)
+	}
+
+	// token serves the stored one: cached, no renewal, no re-mint.
+	tp := u.run(t, "token", "--for", "nomad", "-v")
+	if tp.code() != 0 || strings.TrimSpace(tp.stdout.String()) != rec.Nomad.Secret.Reveal() || strings.Contains(tp.stderr.String(), "minted") {
+		t.Errorf("token: exit %d, same token %v, stderr %q", tp.code(), strings.TrimSpace(tp.stdout.String()) == rec.Nomad.Secret.Reveal(), tp.stderr.String())
+	}
+}
+
+var validForRE = regexp.MustCompile(`valid for ([0-9hms.]+)`)
+
+// validFor reads the "valid for D" of the line of out that starts with
+// prefix (login's summary, status).
+func validFor(t *testing.T, out, prefix string) time.Duration {
+	t.Helper()
+	for _, l := range lines(out) {
+		if !strings.HasPrefix(strings.TrimSpace(l), prefix) {
+			continue
+		}
+		m := validForRE.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("no validity in %q", l)
+		}
+		d, err := time.ParseDuration(strings.TrimSuffix(m[1], "."))
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		return d
+	}
+	t.Fatalf("no %q line in:\n%s", prefix, out)
+	return 0
 }
