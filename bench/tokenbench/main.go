@@ -36,8 +36,22 @@ func main() {
 	calls := flag.Int("calls", 1000, "P2 sequential token calls")
 	conc := flag.Int("concurrent", 50, "P2 concurrent token calls on an expired cache")
 	relogins := flag.Int("relogins", 10, "P3 re-logins of each kind")
+	only := flag.String("only", "", "run only these parts, comma-separated: P1, P2 (both P2 parts), P3")
+	baseline := flag.String("baseline", "", "P1 also times this alilogin binary (e.g. built from an earlier commit), interleaved with the others")
 	flag.Parse()
-	if err := run(*runs, *calls, *conc, *relogins); err != nil {
+	parts := map[string]bool{"P1": true, "P2": true, "P3": true}
+	if *only != "" {
+		clear(parts)
+		for _, p := range strings.Split(*only, ",") {
+			p = strings.ToUpper(strings.TrimSpace(p))
+			if p != "P1" && p != "P2" && p != "P3" {
+				fmt.Fprintf(os.Stderr, "tokenbench: -only: unknown part %q (want P1, P2, P3)\n", p)
+				os.Exit(2)
+			}
+			parts[p] = true
+		}
+	}
+	if err := run(*runs, *calls, *conc, *relogins, parts, *baseline); err != nil {
 		fmt.Fprintln(os.Stderr, "tokenbench:", err)
 		os.Exit(1)
 	}
@@ -51,9 +65,11 @@ type bench struct {
 	getenv  func(string) string
 	ctx     context.Context
 	vaultCL string
+	// baseline, when set, is another alilogin binary timed in P1.
+	baseline string
 }
 
-func run(runs, calls, conc, relogins int) error {
+func run(runs, calls, conc, relogins int, parts map[string]bool, baseline string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "tokenbench-")
@@ -61,7 +77,15 @@ func run(runs, calls, conc, relogins int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b := &bench{ctx: ctx, bin: filepath.Join(dir, "alilogin"), home: filepath.Join(dir, "home")}
+	b := &bench{ctx: ctx, bin: filepath.Join(dir, "alilogin"), home: filepath.Join(dir, "home"), baseline: baseline}
+	if baseline != "" {
+		if b.baseline, err = filepath.Abs(baseline); err != nil {
+			return err
+		}
+		if _, err := os.Stat(b.baseline); err != nil {
+			return fmt.Errorf("-baseline: %w", err)
+		}
+	}
 	fmt.Fprintln(os.Stderr, "building alilogin...")
 	if out, err := exec.Command("go", "build", "-trimpath", "-o", b.bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput(); err != nil {
 		return fmt.Errorf("could not build alilogin: %v\n%s", err, out)
@@ -98,17 +122,28 @@ func run(runs, calls, conc, relogins int) error {
 	}
 
 	fmt.Printf("alilogin token bench: stack up in %s, %d CPUs\n\n", b.st.StartTime.Round(time.Millisecond), runtimeCPUs())
-	if err := b.p2Sequential(calls); err != nil {
+	// P1 and P3 use the record the sequential P2 leaves; without P2, one
+	// call makes it.
+	if !parts["P2"] {
+		calls = 1
+	}
+	if err := b.p2Sequential(calls, parts["P2"]); err != nil {
 		return fmt.Errorf("P2 sequential: %w", err)
 	}
-	if err := b.p1(runs); err != nil {
-		return fmt.Errorf("P1: %w", err)
+	if parts["P1"] {
+		if err := b.p1(runs); err != nil {
+			return fmt.Errorf("P1: %w", err)
+		}
 	}
-	if err := b.p2Concurrent(conc); err != nil {
-		return fmt.Errorf("P2 concurrent: %w", err)
+	if parts["P2"] {
+		if err := b.p2Concurrent(conc); err != nil {
+			return fmt.Errorf("P2 concurrent: %w", err)
+		}
 	}
-	if err := b.p3(relogins); err != nil {
-		return fmt.Errorf("P3: %w", err)
+	if parts["P3"] {
+		if err := b.p3(relogins); err != nil {
+			return fmt.Errorf("P3: %w", err)
+		}
 	}
 	return nil
 }
@@ -224,7 +259,9 @@ func median(d []time.Duration) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-func (b *bench) p2Sequential(calls int) error {
+// p2Sequential makes the "bench" profile and calls token on it; report:
+// print the P2 line.
+func (b *bench) p2Sequential(calls int, report bool) error {
 	if _, err := b.profile("bench", "1h"); err != nil {
 		return err
 	}
@@ -240,6 +277,9 @@ func (b *bench) p2Sequential(calls int) error {
 		} else if out != first {
 			return fmt.Errorf("call %d printed another token", i)
 		}
+	}
+	if !report {
+		return nil
 	}
 	n, err := b.countNomad("bench")
 	if err != nil {
@@ -263,8 +303,22 @@ func (b *bench) p1(runs int) error {
 	if err := os.WriteFile(filepath.Join(b.home, ".vault-token"), []byte(rec.Vault.Secret.Reveal()), 0o600); err != nil {
 		return err
 	}
-	var ali, vlt, ver, kr, fast []time.Duration
+	var ali, vlt, ver, kr, fast, base, basever []time.Duration
 	for i := range runs {
+		if b.baseline != "" {
+			out, _, d, err := b.cmd(b.baseline, nil, nil, "token", "--for", "nomad", "--profile", "bench")
+			if err != nil {
+				return err
+			}
+			if i == 0 && strings.TrimSpace(out) != rec.Nomad.Secret.Reveal() {
+				return fmt.Errorf("the baseline printed another token than the cached one")
+			}
+			base = append(base, d)
+			if _, _, d, err = b.cmd(b.baseline, nil, nil, "version"); err != nil {
+				return err
+			}
+			basever = append(basever, d)
+		}
 		out, _, d, err := b.alilogin("token", "--for", "nomad", "--profile", "bench")
 		if err != nil {
 			return err
@@ -304,6 +358,10 @@ func (b *bench) p1(runs int) error {
 	fmt.Printf("    ratio alilogin/vault         %.3f  (target <= 0.100; vault is %.1fx slower)\n", float64(a)/float64(v), float64(v)/float64(a))
 	fmt.Printf("    where the time goes: `alilogin version` (process start-up alone) %s; keyring read in-process: fast path %s, go-keyring %s\n",
 		ms(median(ver)), ms(median(fast)), ms(median(kr)))
+	if b.baseline != "" {
+		ba := median(base)
+		fmt.Printf("    baseline %s: token %s (ratio %.3f), version %s\n", b.baseline, ms(ba), float64(ba)/float64(v), ms(median(basever)))
+	}
 	return nil
 }
 
