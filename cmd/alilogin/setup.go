@@ -4,19 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/spf13/cobra"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
@@ -147,50 +141,9 @@ func orDash(s string) string {
 // other discovered settings are not copied into the file: they would then
 // shadow later changes at the broker.
 func writeSetupConfig(path, broker, defaultProfile string) error {
-	src, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("could not read config file: %w", err)
-	}
-	f, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
-	if diags.HasErrors() {
-		return fmt.Errorf("could not update config file %s: %s", path, diags.Error())
-	}
-	if len(src) == 0 {
-		f.Body().AppendUnstructuredTokens(hclwrite.Tokens{
-			{Type: hclsyntax.TokenComment, Bytes: []byte("# alilogin configuration. Written by `alilogin setup`; settings added here\n# override what the broker's discovery document says.\n")},
-		})
-	}
-	f.Body().SetAttributeValue("broker", cty.StringVal(broker))
+	set := []config.Setting{{Name: "broker", Value: broker}}
 	if defaultProfile != "" {
-		f.Body().SetAttributeValue("default_profile", cty.StringVal(defaultProfile))
+		set = append(set, config.Setting{Name: "default_profile", Value: defaultProfile})
 	}
-	out := f.Bytes()
-	// Check that the result still reads as alilogin's config.
-	if _, err := config.Parse(path, out); err != nil {
-		return fmt.Errorf("could not update config file: %w", err)
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("could not create config directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("could not write config file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write config file: %w", err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write config file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("could not write config file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("could not write config file: %w", err)
-	}
-	return nil
+	return config.UpdateFile(path, set...)
 }

@@ -2,12 +2,12 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // Built-in defaults: CERN SSO.
@@ -80,11 +80,9 @@ func (c *Config) Profile(name string) (Profile, bool) {
 	return Profile{}, false
 }
 
-var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-
 // ValidProfileName reports whether name can be a profile (a Vault role
-// name and a store key).
-func ValidProfileName(name string) bool { return profileName.MatchString(name) }
+// name and a store key); the rule is the store's.
+func ValidProfileName(name string) bool { return store.ValidProfileName(name) }
 
 // Validate checks a resolved configuration.
 func (c *Config) Validate() error {

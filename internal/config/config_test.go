@@ -39,16 +39,46 @@ func TestParseFull(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for name, src := range map[string]string{
-		"syntax":        "issuer = ",
-		"unknown field": `colour = "blue"`,
-		"bad profile":   `profile "../etc" {}`,
-		"wrong type":    `client_id = ["a"]`,
+		"syntax":                "issuer = ",
+		"unknown field":         `colour = "blue"`,
+		"bad profile":           `profile "../etc" {}`,
+		"wrong type":            `client_id = ["a"]`,
+		"two vault blocks":      "vault {}\nvault {}",
+		"unknown server field":  `vault { colour = "blue" }`,
+		"unknown profile field": `profile "ci" { colour = "blue" }`,
+		"profile without name":  `profile {}`,
+		"null in a list":        `scopes = ["openid", null]`,
+		"variable":              `issuer = var.x`,
+		"function call":         `issuer = upper("x")`,
+		"not a bool":            `profile "ci" { nomad = "maybe" }`,
+		"attribute as block":    `issuer { }`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Parse("x.hcl", []byte(src)); err == nil {
 				t.Error("no error")
 			}
 		})
+	}
+}
+
+// TestParseValues: values are converted as gohcl did (null is unset,
+// strings and bools convert), and comments and layout do not matter.
+func TestParseValues(t *testing.T) {
+	got, err := Parse("x.hcl", []byte(`# a comment
+issuer = null
+client_id = 42
+scopes = []
+profile "a" {
+  nomad = "false" // converts
+  consul = true
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{ClientID: "42", Scopes: []string{}, File: "x.hcl", Profiles: []Profile{{Name: "a", NoNomad: true}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 

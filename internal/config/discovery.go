@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/discovery"
 )
 
@@ -80,22 +81,7 @@ func WriteDiscoveryCache(dir, broker string, d *discovery.Document) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("could not create config directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, DiscoveryCacheName+".*")
-	if err != nil {
-		return fmt.Errorf("could not write discovery cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write discovery cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("could not write discovery cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, DiscoveryCacheName)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, DiscoveryCacheName), b); err != nil {
 		return fmt.Errorf("could not write discovery cache: %w", err)
 	}
 	return nil

@@ -9,8 +9,9 @@ import (
 	"runtime"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // FileName is the config file's name in the alilogin config directory.
@@ -56,57 +57,123 @@ func Path(getenv func(string) string) (string, error) {
 	return filepath.Join(d, FileName), nil
 }
 
-// The file's schema.
-type fileServer struct {
-	Address       *string `hcl:"address,optional"`
-	Mount         *string `hcl:"mount,optional"`
-	CACert        *string `hcl:"ca_cert,optional"`
-	ClientCert    *string `hcl:"client_cert,optional"`
-	ClientKey     *string `hcl:"client_key,optional"`
-	TLSServerName *string `hcl:"tls_server_name,optional"`
-}
-
-type fileProfile struct {
-	Name   string   `hcl:"name,label"`
-	Roles  []string `hcl:"roles,optional"`
-	Nomad  *bool    `hcl:"nomad,optional"`
-	Consul *bool    `hcl:"consul,optional"`
-}
-
-type fileConfig struct {
-	Issuer         *string       `hcl:"issuer,optional"`
-	ClientID       *string       `hcl:"client_id,optional"`
-	Scopes         []string      `hcl:"scopes,optional"`
-	RolesClaim     *string       `hcl:"roles_claim,optional"`
-	UserClaim      *string       `hcl:"user_claim,optional"`
-	DefaultProfile *string       `hcl:"default_profile,optional"`
-	Broker         *string       `hcl:"broker,optional"`
-	Store          *string       `hcl:"store,optional"`
-	Vault          *fileServer   `hcl:"vault,block"`
-	Nomad          *fileServer   `hcl:"nomad,block"`
-	Consul         *fileServer   `hcl:"consul,block"`
-	Profiles       []fileProfile `hcl:"profile,block"`
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
+// The file's schema: top-level string attributes, scopes, one block per
+// server and one labelled block per profile. It is decoded with hclsyntax
+// and the small decoder below rather than gohcl: gohcl links hclwrite and
+// go-cmp into the binary, whose start-up `alilogin token` pays for on
+// every call.
+var (
+	fileStrings   = []string{"issuer", "client_id", "roles_claim", "user_claim", "default_profile", "broker", "store"}
+	serverStrings = []string{"address", "mount", "ca_cert", "client_cert", "client_key", "tls_server_name"}
+	fileSchema    = &hcl.BodySchema{
+		Attributes: append(attrSchemas(fileStrings), hcl.AttributeSchema{Name: "scopes"}),
+		Blocks: []hcl.BlockHeaderSchema{
+			{Type: "vault"}, {Type: "nomad"}, {Type: "consul"},
+			{Type: "profile", LabelNames: []string{"name"}},
+		},
 	}
-	return *p
+	serverSchema  = &hcl.BodySchema{Attributes: attrSchemas(serverStrings)}
+	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul"})}
+)
+
+func attrSchemas(names []string) []hcl.AttributeSchema {
+	out := make([]hcl.AttributeSchema, len(names))
+	for i, n := range names {
+		out[i] = hcl.AttributeSchema{Name: n}
+	}
+	return out
 }
 
-func (s *fileServer) server() Server {
-	if s == nil {
+// decoder collects the diagnostics of decoding one file.
+type decoder struct{ diags hcl.Diagnostics }
+
+// value converts the attribute's value to ty, as gohcl would: null (or a
+// missing attribute) gives ok = false.
+func (d *decoder) value(attrs hcl.Attributes, name string, ty cty.Type) (v cty.Value, ok bool) {
+	a := attrs[name]
+	if a == nil {
+		return cty.NilVal, false
+	}
+	v, diags := a.Expr.Value(nil)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	v, err := convert.Convert(v, ty)
+	if err != nil {
+		d.diags = append(d.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsuitable value type",
+			Detail: fmt.Sprintf("Unsuitable value for %s: %s", name, err), Subject: a.Expr.StartRange().Ptr()})
+		return cty.NilVal, false
+	}
+	if v.IsNull() {
+		return cty.NilVal, false
+	}
+	if !v.IsWhollyKnown() {
+		d.diags = append(d.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown value",
+			Detail: fmt.Sprintf("The value of %s must be known.", name), Subject: a.Expr.StartRange().Ptr()})
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+func (d *decoder) str(attrs hcl.Attributes, name string) string {
+	if v, ok := d.value(attrs, name, cty.String); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+func (d *decoder) strings(attrs hcl.Attributes, name string) []string {
+	v, ok := d.value(attrs, name, cty.List(cty.String))
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() {
+			d.diags = append(d.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Null value",
+				Detail: fmt.Sprintf("The elements of %s must not be null.", name), Subject: attrs[name].Expr.StartRange().Ptr()})
+			return nil
+		}
+		out = append(out, e.AsString())
+	}
+	return out
+}
+
+// boolean returns the attribute's value and whether it is set.
+func (d *decoder) boolean(attrs hcl.Attributes, name string) (val, set bool) {
+	if v, ok := d.value(attrs, name, cty.Bool); ok {
+		return v.True(), true
+	}
+	return false, false
+}
+
+func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyContent {
+	c, diags := body.Content(schema)
+	d.diags = append(d.diags, diags...)
+	return c
+}
+
+// server decodes the only block of its type, if any.
+func (d *decoder) server(blocks hcl.Blocks) Server {
+	if len(blocks) == 0 {
 		return Server{}
 	}
-	var out Server
-	out.Addr = str(s.Address)
-	out.Mount = str(s.Mount)
-	out.TLS.CACert = str(s.CACert)
-	out.TLS.ClientCert = str(s.ClientCert)
-	out.TLS.ClientKey = str(s.ClientKey)
-	out.TLS.ServerName = str(s.TLSServerName)
-	return out
+	if len(blocks) > 1 {
+		d.diags = append(d.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Duplicate %s block", blocks[0].Type),
+			Detail:  fmt.Sprintf("Only one %s block is allowed. Another was defined at %s.", blocks[0].Type, blocks[0].DefRange),
+			Subject: &blocks[1].DefRange})
+	}
+	a := d.content(blocks[0].Body, serverSchema).Attributes
+	var s Server
+	s.Addr = d.str(a, "address")
+	s.Mount = d.str(a, "mount")
+	s.TLS.CACert = d.str(a, "ca_cert")
+	s.TLS.ClientCert = d.str(a, "client_cert")
+	s.TLS.ClientKey = d.str(a, "client_key")
+	s.TLS.ServerName = d.str(a, "tls_server_name")
+	return s
 }
 
 // LoadFile reads the config file at path as a layer. A missing file is an
@@ -124,38 +191,46 @@ func LoadFile(path string) (Config, error) {
 
 // Parse decodes HCL config text; path is used in error messages.
 func Parse(path string, src []byte) (Config, error) {
-	f, diags := hclparse.NewParser().ParseHCL(src, path)
+	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if diags.HasErrors() {
 		return Config{}, fmt.Errorf("could not parse config file: %w", diagErr(diags))
 	}
-	var fc fileConfig
-	if diags := gohcl.DecodeBody(f.Body, nil, &fc); diags.HasErrors() {
-		return Config{}, fmt.Errorf("could not read config file: %w", diagErr(diags))
-	}
+	d := &decoder{}
+	content := d.content(f.Body, fileSchema)
+	a := content.Attributes
 	c := Config{
-		Issuer:         str(fc.Issuer),
-		ClientID:       str(fc.ClientID),
-		Scopes:         fc.Scopes,
-		RolesClaim:     str(fc.RolesClaim),
-		UserClaim:      str(fc.UserClaim),
-		DefaultProfile: str(fc.DefaultProfile),
-		Broker:         str(fc.Broker),
-		Store:          str(fc.Store),
-		Vault:          fc.Vault.server(),
-		Nomad:          fc.Nomad.server(),
-		Consul:         fc.Consul.server(),
+		Issuer:         d.str(a, "issuer"),
+		ClientID:       d.str(a, "client_id"),
+		Scopes:         d.strings(a, "scopes"),
+		RolesClaim:     d.str(a, "roles_claim"),
+		UserClaim:      d.str(a, "user_claim"),
+		DefaultProfile: d.str(a, "default_profile"),
+		Broker:         d.str(a, "broker"),
+		Store:          d.str(a, "store"),
 		File:           path,
 	}
-	for _, p := range fc.Profiles {
+	blocks := content.Blocks.ByType()
+	c.Vault = d.server(blocks["vault"])
+	c.Nomad = d.server(blocks["nomad"])
+	c.Consul = d.server(blocks["consul"])
+	for _, b := range blocks["profile"] {
+		pa := d.content(b.Body, profileSchema).Attributes
+		p := Profile{Name: b.Labels[0], Roles: d.strings(pa, "roles")}
+		if v, set := d.boolean(pa, "nomad"); set {
+			p.NoNomad = !v
+		}
+		if v, set := d.boolean(pa, "consul"); set {
+			p.NoConsul = !v
+		}
+		c.Profiles = append(c.Profiles, p)
+	}
+	if d.diags.HasErrors() {
+		return Config{}, fmt.Errorf("could not read config file: %w", diagErr(d.diags))
+	}
+	for _, p := range c.Profiles {
 		if !ValidProfileName(p.Name) {
 			return Config{}, fmt.Errorf("config file %s: invalid profile name %q", path, p.Name)
 		}
-		c.Profiles = append(c.Profiles, Profile{
-			Name:     p.Name,
-			Roles:    p.Roles,
-			NoNomad:  p.Nomad != nil && !*p.Nomad,
-			NoConsul: p.Consul != nil && !*p.Consul,
-		})
 	}
 	return c, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"regexp"
 )
 
 // ErrNotFound: no record for the profile.
@@ -23,10 +22,28 @@ func (e *CorruptError) Error() string {
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-var profileRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+// ValidProfileName reports whether name can be a profile (a Vault role
+// name and a store key): a letter or digit, then up to 127 letters, digits,
+// '.', '_' or '-'. Checked by hand rather than with a regexp: compiling
+// one at start-up costs `alilogin token` more than the check ever will.
+func ValidProfileName(name string) bool {
+	if name == "" || len(name) > 128 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func checkProfile(p string) error {
-	if !profileRE.MatchString(p) {
+	if !ValidProfileName(p) {
 		return fmt.Errorf("invalid profile name %q", p)
 	}
 	return nil

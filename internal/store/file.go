@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/atomicfile"
 )
 
 // StateDir returns alilogin's directory under the user state directory
@@ -67,8 +69,8 @@ func (f *File) Get(profile string) (*Record, error) {
 	return decode(profile, p, b)
 }
 
-// Put writes the record atomically: a 0600 temporary file in the same
-// directory, synced, then renamed over the old one.
+// Put writes the record atomically (see internal/atomicfile), in a
+// directory restricted to 0700 even when it already existed.
 func (f *File) Put(r *Record) error {
 	if err := checkProfile(r.Profile); err != nil {
 		return err
@@ -83,27 +85,7 @@ func (f *File) Put(r *Record) error {
 	if err := os.Chmod(f.Dir, 0o700); err != nil {
 		return fmt.Errorf("could not restrict the store directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(f.Dir, "."+r.Profile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("could not write stored login: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write stored login: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write stored login: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("could not write stored login: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("could not write stored login: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), f.path(r.Profile)); err != nil {
+	if err := atomicfile.Write(f.path(r.Profile), b); err != nil {
 		return fmt.Errorf("could not write stored login: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -169,6 +170,21 @@ func TestBadProfileNames(t *testing.T) {
 	for _, p := range []string{"", "../x", "a/b", ".hidden"} {
 		if _, err := f.Get(p); err == nil || errors.Is(err, ErrNotFound) {
 			t.Errorf("Get(%q) = %v", p, err)
+		}
+	}
+}
+
+// TestValidProfileName: the hand-written check is the regexp it replaced.
+func TestValidProfileName(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	names := []string{"", "a", "Z9", "ci", "alice-ci", "a.b_c-d", "-a", ".a", "_a", "a/b", "../x", "a b", "a\n", "é", "a\x00",
+		strings.Repeat("a", 127), strings.Repeat("a", 128), strings.Repeat("a", 129), "a" + strings.Repeat("-", 127), "a" + strings.Repeat("-", 128)}
+	for c := 0; c < 256; c++ {
+		names = append(names, string([]byte{byte(c)}), "a"+string([]byte{byte(c)}))
+	}
+	for _, n := range names {
+		if got, want := ValidProfileName(n), re.MatchString(n); got != want {
+			t.Errorf("ValidProfileName(%q) = %v, want %v", n, got, want)
 		}
 	}
 }
