@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
@@ -45,7 +46,7 @@ earliest expiry of the tokens printed). Values are quoted for the shell.`,
 			}
 			sh, err := shellenv.Parse(o.Shell)
 			if err != nil {
-				return withCode(exitUsage, err)
+				return exitcode.With(exitUsage, err)
 			}
 			o.Shell = sh
 			if _, err := parseKinds(o.For); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/shellenv"
 )
 
@@ -69,7 +70,7 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	}
 	path, err := exec.LookPath(o.Command[0])
 	if err != nil {
-		return withCode(127, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
+		return exitcode.With(127, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
 	}
 	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
 	if err != nil {
@@ -115,7 +116,7 @@ func childExit(err error) error {
 		if code < 0 {
 			code = 1
 		}
-		return silentExit{code: code}
+		return exitcode.Silent(code)
 	}
 	return fmt.Errorf("could not run the command: %w", err)
 }

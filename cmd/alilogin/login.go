@@ -14,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/renew"
@@ -82,10 +83,10 @@ func (t *stepTimer) mark(step string) {
 
 func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if o.Profile != "" && !config.ValidProfileName(o.Profile) {
-		return withCode(exitUsage, fmt.Errorf("invalid profile name %q", o.Profile))
+		return exitcode.With(exitUsage, fmt.Errorf("invalid profile name %q", o.Profile))
 	}
 	if o.Store != "" && o.Store != store.KindKeyring && o.Store != store.KindFile {
-		return withCode(exitUsage, fmt.Errorf("invalid --store %q: want keyring or file", o.Store))
+		return exitcode.With(exitUsage, fmt.Errorf("invalid --store %q: want keyring or file", o.Store))
 	}
 	cfgDir, err := config.Dir(e.Getenv)
 	if err != nil {
@@ -242,7 +243,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		}
 	}
 	if err := minted.Err(); err != nil {
-		return withCode(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
+		return exitcode.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
 			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
 	}
 	return nil
@@ -314,9 +315,9 @@ func chooseProfile(cfg *config.Config, flag string, roles []string) (string, err
 	case len(allowed) == 1:
 		return allowed[0], nil
 	case len(allowed) > 1:
-		return "", withCode(exitUsage, fmt.Errorf("your roles allow several profiles: %s; choose one with --profile (or set default_profile in the config file)", strings.Join(allowed, ", ")))
+		return "", exitcode.With(exitUsage, fmt.Errorf("your roles allow several profiles: %s; choose one with --profile (or set default_profile in the config file)", strings.Join(allowed, ", ")))
 	case len(all) == 0:
-		return "", withCode(exitUsage, errors.New("no profile given and none configured; use --profile NAME"))
+		return "", exitcode.With(exitUsage, errors.New("no profile given and none configured; use --profile NAME"))
 	default:
 		return "", fmt.Errorf("none of the configured profiles (%s) is allowed for your SSO roles (%s); ask for a role in the CERN Application Portal, or use --profile", strings.Join(all, ", "), yours)
 	}

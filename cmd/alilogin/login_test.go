@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net"
 	"strings"
 	"testing"
 
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/exitcode"
 )
 
 func TestChooseProfile(t *testing.T) {
@@ -42,12 +42,7 @@ func TestChooseProfile(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
 			}
-			code := exitError
-			var ce *codeError
-			if errors.As(err, &ce) {
-				code = ce.code
-			}
-			if code != tc.wantCode {
+			if code := exitcode.Code(err, exitError); code != tc.wantCode {
 				t.Errorf("exit code %d, want %d", code, tc.wantCode)
 			}
 		})

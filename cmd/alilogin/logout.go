@@ -10,6 +10,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/store"
@@ -39,7 +40,7 @@ warns about what it could not revoke and exits with code 3.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.All && o.Profile != "" {
-				return withCode(exitUsage, errors.New("--all and --profile cannot be used together"))
+				return exitcode.With(exitUsage, errors.New("--all and --profile cannot be used together"))
 			}
 			return runF(c.Context(), e, o)
 		},
@@ -96,7 +97,7 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 		return err
 	}
 	if partial {
-		return silentExit{code: exitPartial}
+		return exitcode.Silent(exitPartial)
 	}
 	return nil
 }

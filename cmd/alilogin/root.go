@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/exitcode"
 )
 
 // Exit codes of alilogin (documented in docs/user-guide.md).
@@ -41,29 +42,6 @@ func (e *cmdEnv) now() time.Time {
 	return time.Now()
 }
 
-// codeError carries an exit code with an error.
-type codeError struct {
-	code int
-	err  error
-}
-
-func (e *codeError) Error() string { return e.err.Error() }
-func (e *codeError) Unwrap() error { return e.err }
-
-// withCode attaches an exit code to err.
-func withCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &codeError{code: code, err: err}
-}
-
-// silentExit ends with code and prints nothing more (the command printed
-// its own message, or exec passes its child's code through).
-type silentExit struct{ code int }
-
-func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-
 func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "alilogin",
@@ -76,7 +54,7 @@ func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return withCode(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
+		return exitcode.With(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
 	root.AddCommand(
 		newLoginCmd(e),
@@ -96,22 +74,18 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	root := newRootCmd(ctx, e)
 	root.SetArgs(args)
 	err := root.Execute()
-	if err == nil {
-		return exitOK
+	if err != nil && !exitcode.IsSilent(err) {
+		fmt.Fprintf(e.Stderr, "alilogin: %v\n", err)
 	}
-	var se silentExit
-	if errors.As(err, &se) {
-		return se.code
+	return exitCode(err)
+}
+
+// exitCode maps a command's error to the documented exit codes.
+func exitCode(err error) int {
+	if err != nil && isUsageError(err) {
+		return exitcode.Code(err, exitUsage)
 	}
-	fmt.Fprintf(e.Stderr, "alilogin: %v\n", err)
-	var ce *codeError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	if isUsageError(err) {
-		return exitUsage
-	}
-	return exitCodeFallback
+	return exitcode.Code(err, exitCodeFallback)
 }
 
 // isUsageError recognises cobra's argument errors.

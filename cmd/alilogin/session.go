@@ -12,6 +12,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/renew"
@@ -74,15 +75,15 @@ func openSession(e *cmdEnv, o sessionOptions) (*session, error) {
 		}
 		switch len(names) {
 		case 0:
-			return nil, withCode(exitLoginNeeded, errors.New("not logged in; run: alilogin login"))
+			return nil, exitcode.With(exitLoginNeeded, errors.New("not logged in; run: alilogin login"))
 		case 1:
 			s.profile = names[0]
 		default:
-			return nil, withCode(exitUsage, fmt.Errorf("logged in to several profiles (%s); choose one with --profile or ALILOGIN_PROFILE", strings.Join(names, ", ")))
+			return nil, exitcode.With(exitUsage, fmt.Errorf("logged in to several profiles (%s); choose one with --profile or ALILOGIN_PROFILE", strings.Join(names, ", ")))
 		}
 	}
 	if !config.ValidProfileName(s.profile) {
-		return nil, withCode(exitUsage, fmt.Errorf("invalid profile name %q", s.profile))
+		return nil, exitcode.With(exitUsage, fmt.Errorf("invalid profile name %q", s.profile))
 	}
 	return s, nil
 }
@@ -100,7 +101,7 @@ func loadLocal(e *cmdEnv, o sessionOptions) (*config.Config, store.Store, error)
 	}
 	st, err := store.Open(kind, e.getenv, e.Stderr)
 	if err != nil {
-		return nil, nil, withCode(exitUsage, err)
+		return nil, nil, exitcode.With(exitUsage, err)
 	}
 	return cfg, st, nil
 }
@@ -139,7 +140,7 @@ func (s *session) fullConfig(ctx context.Context) (*config.Config, error) {
 // loginNeeded is the one-line hint and exit code for a profile that needs
 // a new interactive login.
 func loginNeeded(profile string) error {
-	return withCode(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile))
+	return exitcode.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile))
 }
 
 // sessionError turns the errors of the store and the chain into what the
@@ -264,7 +265,7 @@ func parseKinds(vals []string) ([]renew.Kind, error) {
 			}
 			k, err := renew.ParseKind(s)
 			if err != nil {
-				return nil, withCode(exitUsage, err)
+				return nil, exitcode.With(exitUsage, err)
 			}
 			if !slices.Contains(out, k) {
 				out = append(out, k)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -66,20 +65,7 @@ func runCmd(e *cmdEnv, c *cobra.Command, args []string) int {
 	}
 	root.AddCommand(c)
 	root.SetArgs(append([]string{c.Name()}, args...))
-	err := root.Execute()
-	var se silentExit
-	var ce *codeError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &se):
-		return se.code
-	case errors.As(err, &ce):
-		return ce.code
-	case isUsageError(err):
-		return exitUsage
-	}
-	return exitError
+	return exitCode(root.Execute())
 }
 
 func TestExecArgs(t *testing.T) {

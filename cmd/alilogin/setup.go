@@ -14,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/exitcode"
 )
 
 // setupOptions are the flags of `alilogin setup`.
@@ -46,14 +47,14 @@ flags, the environment and the config file.`,
 
 func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	if o.Broker == "" {
-		return withCode(exitUsage, errors.New("--broker is required"))
+		return exitcode.With(exitUsage, errors.New("--broker is required"))
 	}
 	base := strings.TrimRight(strings.TrimSpace(o.Broker), "/")
 	if _, err := discovery.URL(base); err != nil {
-		return withCode(exitUsage, err)
+		return exitcode.With(exitUsage, err)
 	}
 	if o.DefaultProfile != "" && !config.ValidProfileName(o.DefaultProfile) {
-		return withCode(exitUsage, fmt.Errorf("invalid profile name %q", o.DefaultProfile))
+		return exitcode.With(exitUsage, fmt.Errorf("invalid profile name %q", o.DefaultProfile))
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()

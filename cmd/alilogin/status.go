@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -46,7 +47,7 @@ stored profile is usable.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.All && o.Profile != "" {
-				return withCode(exitUsage, errors.New("--all and --profile cannot be used together"))
+				return exitcode.With(exitUsage, errors.New("--all and --profile cannot be used together"))
 			}
 			return runF(c.Context(), e, o)
 		},
@@ -99,7 +100,7 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 			return fmt.Errorf("could not list stored logins: %w", err)
 		}
 		if len(l) == 0 {
-			return withCode(exitLoginNeeded, errors.New("not logged in; run: alilogin login"))
+			return exitcode.With(exitLoginNeeded, errors.New("not logged in; run: alilogin login"))
 		}
 		profiles = l
 	}
@@ -133,11 +134,11 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 		if !s.Usable {
 			if len(out) == 1 {
 				if s.Error != "" {
-					return withCode(exitLoginNeeded, errors.New(s.Error))
+					return exitcode.With(exitLoginNeeded, errors.New(s.Error))
 				}
 				return loginNeeded(s.Profile)
 			}
-			return silentExit{code: exitLoginNeeded}
+			return exitcode.Silent(exitLoginNeeded)
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 )
 
@@ -43,10 +44,10 @@ prints the command to run on stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.For == "" {
-				return withCode(exitUsage, errors.New("--for is required: vault, nomad or consul"))
+				return exitcode.With(exitUsage, errors.New("--for is required: vault, nomad or consul"))
 			}
 			if _, err := renew.ParseKind(o.For); err != nil {
-				return withCode(exitUsage, err)
+				return exitcode.With(exitUsage, err)
 			}
 			return runF(c.Context(), e, o)
 		},
@@ -63,7 +64,7 @@ prints the command to run on stderr.`,
 func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 	kind, err := renew.ParseKind(o.For)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return exitcode.With(exitUsage, err)
 	}
 	s, err := openSession(e, o.sessionOptions)
 	if err != nil {
@@ -87,8 +88,7 @@ func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 }
 
 func isLoginNeeded(err error) bool {
-	var ce *codeError
-	return errors.As(err, &ce) && ce.code == exitLoginNeeded
+	return err != nil && exitcode.Code(err, exitError) == exitLoginNeeded
 }
 
 // isTerminal reports whether f is a terminal.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/plan"
 )
 
@@ -55,7 +56,7 @@ func isTerminal(f any) bool {
 
 func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	if !o.AutoApprove && !o.Interactive {
-		return withCode(exitUsage, errors.New("refusing to apply without a terminal to confirm on; review with 'broker plan', then run 'broker apply --auto-approve'"))
+		return exitcode.With(exitUsage, errors.New("refusing to apply without a terminal to confirm on; review with 'broker plan', then run 'broker apply --auto-approve'"))
 	}
 	cfg, err := loadPolicies(o.Dir, e.Stderr)
 	if err != nil {
@@ -63,7 +64,7 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	}
 	clients, err := apply.ClientsFromEnv(e.Getenv, cfg)
 	if err != nil {
-		return withCode(exitError, err)
+		return exitcode.With(exitError, err)
 	}
 	defer clients.CloseIdleConnections()
 	opts := apply.Options{Prune: o.Prune}
@@ -82,10 +83,10 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	if err != nil {
 		if errors.Is(err, apply.ErrNotConfirmed) {
 			fmt.Fprintln(e.Stderr, err)
-			return silentExit{exitError}
+			return exitcode.Silent(exitError)
 		}
 		reportApplied(e.Stderr, res)
-		return withCode(exitError, fmt.Errorf("%w\nrun 'broker apply' again once the cause is fixed: it carries on where this run stopped", err))
+		return exitcode.With(exitError, fmt.Errorf("%w\nrun 'broker apply' again once the cause is fixed: it carries on where this run stopped", err))
 	}
 	warnSkipped(e.Stderr, res.Skipped)
 	if res.TotalWrites() == 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/policy"
 )
 
@@ -89,7 +90,7 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(roles) == 0 {
-		return withCode(exitUsage, fmt.Errorf("--roles needs at least one SSO role"))
+		return exitcode.With(exitUsage, fmt.Errorf("--roles needs at least one SSO role"))
 	}
 	cfg, err := loadPolicies(o.Dir, stderr)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/plan"
 )
 
@@ -48,13 +49,13 @@ func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
 	}
 	clients, err := apply.ClientsFromEnv(e.Getenv, cfg)
 	if err != nil {
-		return withCode(exitError, err)
+		return exitcode.With(exitError, err)
 	}
 	defer clients.CloseIdleConnections()
 	res, err := apply.Run(ctx, cfg, clients, apply.Options{DryRun: true, Prune: o.Prune})
 	var cerr *apply.ConflictError
 	if err != nil && !errors.As(err, &cerr) {
-		return withCode(exitError, err)
+		return exitcode.With(exitError, err)
 	}
 	if o.JSON {
 		if jerr := plan.WriteJSON(e.Stdout, res.Plan, o.Prune); jerr != nil {
@@ -64,10 +65,10 @@ func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
 		plan.Write(e.Stdout, res.Plan, o.Prune)
 	}
 	if cerr != nil {
-		return withCode(exitError, cerr)
+		return exitcode.With(exitError, cerr)
 	}
 	if res.Plan.Total().Total() > 0 {
-		return silentExit{exitChanges}
+		return exitcode.Silent(exitChanges)
 	}
 	return nil
 }

@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/exitcode"
 )
 
 // Exit codes of broker (documented in docs/admin-guide.md).
@@ -26,26 +27,6 @@ type cmdEnv struct {
 	Getenv func(string) string
 }
 
-type codeError struct {
-	code int
-	err  error
-}
-
-func (e *codeError) Error() string { return e.err.Error() }
-func (e *codeError) Unwrap() error { return e.err }
-
-func withCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &codeError{code: code, err: err}
-}
-
-// silentExit ends with code; the command already said why.
-type silentExit struct{ code int }
-
-func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }
-
 func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "broker",
@@ -58,7 +39,7 @@ func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
 	root.SetOut(e.Stdout)
 	root.SetErr(e.Stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return withCode(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
+		return exitcode.With(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
 	root.AddCommand(
 		newValidateCmd(e),
@@ -74,20 +55,11 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	root := newRootCmd(ctx, e)
 	root.SetArgs(args)
 	err := root.Execute()
-	if err == nil {
-		return exitOK
+	if err != nil && !exitcode.IsSilent(err) {
+		fmt.Fprintf(e.Stderr, "broker: %v\n", err)
 	}
-	var se silentExit
-	if errors.As(err, &se) {
-		return se.code
+	if err != nil && (strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts ")) {
+		return exitcode.Code(err, exitUsage)
 	}
-	fmt.Fprintf(e.Stderr, "broker: %v\n", err)
-	var ce *codeError
-	if errors.As(err, &ce) {
-		return ce.code
-	}
-	if strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts ") {
-		return exitUsage
-	}
-	return exitError
+	return exitcode.Code(err, exitError)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/leader"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/reaper"
@@ -129,10 +130,10 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 func runServe(ctx context.Context, o ServeOptions, e *cmdEnv) error {
 	log, err := newLogger(e.Stderr, o.LogFormat, o.LogLevel)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return exitcode.With(exitUsage, err)
 	}
 	if o.Interval <= 0 || o.WatchInterval <= 0 {
-		return withCode(exitUsage, errors.New("--interval and --watch-interval must be positive"))
+		return exitcode.With(exitUsage, errors.New("--interval and --watch-interval must be positive"))
 	}
 	// The first load only finds the server addresses; an invalid folder
 	// at start is reported by the server like any other (not ready).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/policy"
 )
 
@@ -64,10 +65,10 @@ func loadPolicies(dir string, stderr io.Writer) (*policy.Config, error) {
 			n++
 		}
 		fmt.Fprintf(stderr, "%s: %d problem(s); nothing was contacted or changed\n", dir, n)
-		return nil, silentExit{exitError}
+		return nil, exitcode.Silent(exitError)
 	}
 	if err != nil {
-		return nil, withCode(exitError, err)
+		return nil, exitcode.With(exitError, err)
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
