@@ -49,6 +49,11 @@ path "consul/roles/*" {
   capabilities = ["create", "read", "update", "delete"]
 }
 
+# The nomad engine's lease config (ttl, max_ttl of the Nomad tokens).
+path "nomad/config/lease" {
+  capabilities = ["read", "update"]
+}
+
 # Identity groups (one per role block) and their aliases.
 path "identity/group/name" {
   capabilities = ["list"]

@@ -8,14 +8,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // granted is what one login yields in the three systems.
@@ -579,5 +582,151 @@ func TestApplyAsksOnTerminal(t *testing.T) {
 		if answer == "yes\n" && (err != nil || !changed || !strings.Contains(out.String(), "Applied:")) {
 			t.Errorf("confirmed apply: err %v, servers changed %v", err, changed)
 		}
+	}
+}
+
+// TestNomadLeaseConfig: apply sets nomad/config/lease to the largest TTL and
+// max TTL of the profiles that grant Nomad, so that a Nomad token's lease
+// is the profile's (1h), not the engine's default (768h); drift is shown
+// and repaired; a profile with a longer TTL raises it; a no-change apply
+// writes nothing.
+func TestNomadLeaseConfig(t *testing.T) {
+	setup(t)
+	ctx := context.Background()
+	readLease := func() (ttl, maxTTL int64) {
+		t.Helper()
+		var out struct {
+			Data struct {
+				TTL    int64 `json:"ttl"`
+				MaxTTL int64 `json:"max_ttl"`
+			} `json:"data"`
+		}
+		mustDo(t, vaultC, "GET", "/v1/nomad/config/lease", nil, &out)
+		return out.Data.TTL, out.Data.MaxTTL
+	}
+	lease := changeKey{plan.Create, plan.NomadLease, "nomad"}
+
+	// The ALICE example: ci-user 1h/12h, ci-admin 1h/8h, build-operator 30m/4h.
+	dir := policiesDir(t, nil)
+	if keys := planKeys(t, dir); !slices.Contains(keys, lease) {
+		t.Errorf("plan lacks %v: %v", lease, keys)
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	if ttl, maxTTL := readLease(); ttl != 3600 || maxTTL != 12*3600 {
+		t.Errorf("nomad/config/lease = %d, %d; want 3600, 43200", ttl, maxTTL)
+	}
+	assertNoWrites(t, dir)
+
+	// A user's Nomad token now has the profile's lease.
+	tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, "alice", "alice-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	mustDo(t, vaultC.WithToken(""), "POST", "/v1/auth/jwt/login", map[string]any{"role": "ci-user", "jwt": tok.IDToken}, &login)
+	var creds struct {
+		LeaseDuration int64 `json:"lease_duration"`
+	}
+	mustDo(t, vaultC.WithToken(secret.String(login.Auth.ClientToken)), "GET", "/v1/nomad/creds/ci-user", nil, &creds)
+	if creds.LeaseDuration != 3600 {
+		t.Errorf("nomad creds lease %ds, want 3600", creds.LeaseDuration)
+	}
+
+	// Drift: shown as an update of the changed field, and repaired.
+	mustDo(t, vaultC, "POST", "/v1/nomad/config/lease", map[string]any{"ttl": 60, "max_ttl": 12 * 3600}, nil)
+	code, out, _ := broker(t, "plan", dir)
+	if code != exitChanges || !strings.Contains(out, `~ vault nomad lease config "nomad"`) || !strings.Contains(out, "ttl: 60 -> 3600") || strings.Contains(out, "max_ttl:") {
+		t.Errorf("plan after drift: exit %d\n%s", code, out)
+	}
+	res := applyDir(t, dir, apply.Options{})
+	if res.TotalWrites() != 1 {
+		t.Errorf("repair: %d writes, want 1 (%v)", res.TotalWrites(), res.Plan.Changes)
+	}
+	if ttl, maxTTL := readLease(); ttl != 3600 || maxTTL != 12*3600 {
+		t.Errorf("after repair: %d, %d", ttl, maxTTL)
+	}
+
+	// A profile with a longer TTL raises the mount's setting.
+	longer := strings.Replace(readFile(t, dir+"/profiles.hcl"), `ttl             = "30m"`, `ttl             = "2h"`, 1)
+	dir2 := policiesDir(t, map[string]string{"profiles.hcl": longer})
+	applyDir(t, dir2, apply.Options{})
+	if ttl, maxTTL := readLease(); ttl != 2*3600 || maxTTL != 12*3600 {
+		t.Errorf("with a 2h profile: %d, %d; want 7200, 43200", ttl, maxTTL)
+	}
+	assertNoWrites(t, dir2)
+}
+
+// TestProfilePolicyLeases: the generated policy alilogin-profile-P is
+// enough for what alilogin does with P's leases: renew them (Vault's
+// default policy) and revoke them (issue.RevokeLease, path form), and
+// revoking is limited to P's own leases.
+func TestProfilePolicyLeases(t *testing.T) {
+	setup(t)
+	ctx := context.Background()
+	dir := policiesDir(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	// vaultAs logs user in with profile and returns a client with the
+	// Vault token.
+	vaultAs := func(user, pw, profile string) *apiclient.Client {
+		t.Helper()
+		tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, user, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			Auth struct {
+				ClientToken string `json:"client_token"`
+			} `json:"auth"`
+		}
+		mustDo(t, vaultC.WithToken(""), "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": tok.IDToken}, &out)
+		return vaultC.WithToken(secret.String(out.Auth.ClientToken))
+	}
+	alice, carol := vaultAs("alice", "alice-pw", "ci-user"), vaultAs("carol", "carol-pw", "ci-admin")
+	mint := func(c *apiclient.Client, kind, profile string) *store.Token {
+		t.Helper()
+		var tok *store.Token
+		var err error
+		if kind == "nomad" {
+			tok, err = issue.MintNomad(ctx, c, issue.Target{Mount: "nomad"}, profile, time.Now())
+		} else {
+			tok, err = issue.MintConsul(ctx, c, issue.Target{Mount: "consul"}, profile, time.Now())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	for _, kind := range []string{"nomad", "consul"} {
+		t.Run(kind, func(t *testing.T) {
+			own, other := mint(alice, kind, "ci-user"), mint(carol, kind, "ci-admin")
+			if _, err := issue.RenewLease(ctx, alice, own.LeaseID, 0, time.Now()); err != nil {
+				t.Errorf("renewing the profile's own lease: %v", err)
+			}
+			var pe *issue.PermissionError
+			if err := issue.RevokeLease(ctx, alice, other.LeaseID); !errors.As(err, &pe) {
+				t.Errorf("revoking another profile's lease: %v, want a permission error", err)
+			}
+			if err := alice.Do(ctx, "PUT", "/v1/sys/leases/revoke", map[string]string{"lease_id": own.LeaseID}, nil); apiclient.StatusOf(err) != 403 {
+				t.Errorf("revoking by lease_id in the body: %v, want 403 (only the path form is allowed)", err)
+			}
+			if err := issue.RevokeLease(ctx, alice, own.LeaseID); err != nil {
+				t.Errorf("revoking the profile's own lease: %v", err)
+			}
+			var lookup struct{}
+			if err := vaultC.Do(ctx, "PUT", "/v1/sys/leases/lookup", map[string]string{"lease_id": own.LeaseID}, &lookup); err == nil {
+				t.Errorf("lease %s still exists after its revocation", own.LeaseID)
+			}
+			if err := vaultC.Do(ctx, "PUT", "/v1/sys/leases/lookup", map[string]string{"lease_id": other.LeaseID}, &lookup); err != nil {
+				t.Errorf("the other profile's lease is gone: %v", err)
+			}
+		})
 	}
 }

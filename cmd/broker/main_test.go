@@ -64,7 +64,7 @@ func setup(t *testing.T) {
 }
 
 // reset deletes every policy, role and group the tests may have made, managed
-// or not.
+// or not, and the nomad engine's lease config.
 func reset(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
@@ -83,6 +83,7 @@ func reset(t *testing.T) {
 			mustDo(t, v, "DELETE", "/v1/"+mount+"/"+url.PathEscape(k), nil, nil)
 		}
 	}
+	mustDo(t, v, "DELETE", "/v1/nomad/config/lease", nil, nil)
 	var np []struct{ Name string }
 	mustDo(t, n, "GET", "/v1/acl/policies", nil, &np)
 	for _, p := range np {

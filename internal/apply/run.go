@@ -251,6 +251,8 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 		return s.applyVaultRole(ctx, c)
 	case plan.JWTConfig:
 		return s.applyJWTConfig(ctx, c)
+	case plan.NomadLease:
+		return s.applyNomadLease(ctx, c)
 	case plan.Group:
 		return s.applyGroup(ctx, c)
 	}

@@ -23,6 +23,7 @@ import (
 //	consul roles  <consul>/roles/:name       ditto
 //	groups        identity/group/name/:name  marker: metadata managed_by
 //	JWT config    auth/<jwt>/config          owned when configure_jwt_auth = true
+//	nomad lease   <nomad>/config/lease       owned when a profile grants Nomad tokens
 
 type vaultData[T any] struct {
 	Data T `json:"data"`
@@ -56,7 +57,7 @@ func (r *reader) vault(ctx context.Context) error {
 	v := s.cfg.Vault
 	var (
 		policies, jwtRoles, nomadRoles, consulRoles, groups []string
-		jwtConfig                                           *plan.Object
+		jwtConfig, nomadLease                               *plan.Object
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { policies, err = s.list(gctx, "/v1/sys/policies/acl"); return })
@@ -68,11 +69,16 @@ func (r *reader) vault(ctx context.Context) error {
 	if v.ConfigureJWT {
 		g.Go(func() (err error) { jwtConfig, err = s.readJWTConfig(gctx); return })
 	}
+	if r.want[plan.Key{Kind: plan.NomadLease, Name: v.NomadMount}] {
+		g.Go(func() (err error) { nomadLease, err = s.readNomadLease(gctx); return })
+	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if jwtConfig != nil {
-		r.add(*jwtConfig)
+	for _, o := range []*plan.Object{jwtConfig, nomadLease} {
+		if o != nil {
+			r.add(*o)
+		}
 	}
 
 	// Every policy is read: the marker is in the text.
@@ -323,6 +329,35 @@ func (s *session) applyJWTConfig(ctx context.Context, c plan.Change) error {
 		body[k] = v
 	}
 	return s.call(ctx, plan.Vault, "POST", path, body, nil)
+}
+
+// readNomadLease reads <nomad>/config/lease; nil when it was never set
+// (Vault answers 404).
+func (s *session) readNomadLease(ctx context.Context) (*plan.Object, error) {
+	var out vaultData[map[string]json.RawMessage]
+	err := s.get(ctx, plan.Vault, "/v1/"+s.cfg.Vault.NomadMount+"/config/lease", &out)
+	if apiclient.StatusOf(err) == 404 || (err == nil && out.Data == nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &plan.Object{Kind: plan.NomadLease, Name: s.cfg.Vault.NomadMount, Managed: true, Fields: plan.Fields{
+		"ttl":     num(out.Data["ttl"]),
+		"max_ttl": num(out.Data["max_ttl"]),
+	}}, nil
+}
+
+// applyNomadLease writes <nomad>/config/lease (both settings: a write
+// replaces the whole config). It is never deleted: without it the engine
+// falls back to the mount's default lease, which is worse.
+func (s *session) applyNomadLease(ctx context.Context, c plan.Change) error {
+	if c.Action == plan.Delete {
+		return nil
+	}
+	f := c.Desired.Fields
+	return s.call(ctx, plan.Vault, "POST", "/v1/"+s.cfg.Vault.NomadMount+"/config/lease",
+		map[string]any{"ttl": f["ttl"], "max_ttl": f["max_ttl"]}, nil)
 }
 
 type groupData struct {

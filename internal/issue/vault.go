@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -167,12 +168,27 @@ func RenewLease(ctx context.Context, vault *apiclient.Client, leaseID string, in
 	return &Lease{ID: out.LeaseID, Renewable: out.Renewable, ExpiresAt: now.Add(time.Duration(out.LeaseDuration) * time.Second)}, nil
 }
 
-// RevokeLease revokes a lease now.
+// RevokeLease revokes a lease now. It uses the path form,
+// PUT sys/leases/revoke/<lease id>, so that a Vault policy can allow the
+// revocation of a profile's own leases only (a glob on the path):
+// the generated policy alilogin-profile-P does, for
+// sys/leases/revoke/<mount>/creds/P/*.
 func RevokeLease(ctx context.Context, vault *apiclient.Client, leaseID string) error {
-	if err := vault.Do(ctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": leaseID}, nil); err != nil {
-		return pathError(err, "revoke the lease", "sys/leases/revoke")
+	path := "sys/leases/revoke/" + escapeSegments(leaseID)
+	if err := vault.Do(ctx, http.MethodPut, "/v1/"+path, nil, nil); err != nil {
+		return pathError(err, "revoke the lease", path)
 	}
 	return nil
+}
+
+// escapeSegments escapes each /-separated segment of a lease id for a URL
+// path, keeping the slashes.
+func escapeSegments(id string) string {
+	parts := strings.Split(id, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
 }
 
 // PermissionError is a 403 on a path.

@@ -3,11 +3,14 @@ package issue
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/alisw/alilogin/internal/apiclient"
 )
@@ -103,5 +106,29 @@ func TestMintPartial(t *testing.T) {
 	}
 	if m.Err() == nil {
 		t.Error("Err() = nil for a partial mint")
+	}
+}
+
+// TestRevokeLeasePathForm: the lease id goes in the path, so that a policy
+// on sys/leases/revoke/<mount>/creds/<profile>/* can allow it.
+func TestRevokeLeasePathForm(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.EscapedPath()+" "+string(b))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, _ := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
+	if err := RevokeLease(context.Background(), c.WithToken("v"), "nomad/creds/ci/Ab3.x y"); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"PUT /v1/sys/leases/revoke/nomad/creds/ci/Ab3.x%20y "}, got); d != "" {
+		t.Errorf("requests (-want +got):\n%s", d)
+	}
+	err := RevokeLease(context.Background(), fakeVault(t, 403, `{"errors":["permission denied"]}`).WithToken("v"), "consul/creds/ci/1")
+	var pe *PermissionError
+	if !errors.As(err, &pe) || pe.Path != "sys/leases/revoke/consul/creds/ci/1" {
+		t.Errorf("403: %v", err)
 	}
 }

@@ -25,16 +25,26 @@ func Description(d policy.Document) string { return Marker + " from " + d.File }
 // carries the marker.
 func IsManagedDescription(desc string) bool { return strings.HasPrefix(desc, Marker) }
 
-// ProfilePolicyText is the Vault policy generated for profile p: read on
-// the creds of its nomad and consul roles (when it has them).
+// ProfilePolicyText is the Vault policy generated for profile p: for each
+// of its nomad and consul roles (when it has them), read on the role's
+// creds, and update on sys/leases/revoke/<mount>/creds/<p>/*, so that
+// `alilogin token` can revoke a lease it replaces. The revocation is
+// allowed in its path form only (PUT sys/leases/revoke/<lease id>), which
+// limits it to the profile's own leases. Renewing them needs nothing here:
+// Vault's default policy allows sys/leases/renew.
 func ProfilePolicyText(v policy.Vault, p policy.Profile) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s: profile %s (generated; edit policies/, not this)\n", Marker, p.Name)
-	if len(p.NomadPolicies) > 0 {
-		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", v.NomadMount+"/creds/"+p.Name)
-	}
-	if len(p.ConsulPolicies) > 0 {
-		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", v.ConsulMount+"/creds/"+p.Name)
+	for _, e := range []struct {
+		mount string
+		used  bool
+	}{{v.NomadMount, len(p.NomadPolicies) > 0}, {v.ConsulMount, len(p.ConsulPolicies) > 0}} {
+		if !e.used {
+			continue
+		}
+		creds := e.mount + "/creds/" + p.Name
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", creds)
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"update\"]\n}\n", "sys/leases/revoke/"+creds+"/*")
 	}
 	return b.String()
 }
@@ -58,6 +68,9 @@ func Desired(cfg *policy.Config) []Object {
 	if cfg.Vault.ConfigureJWT {
 		add(JWTConfig, cfg.Vault.JWTMount, Fields{"oidc_discovery_url": cfg.SSO.Issuer, "bound_issuer": cfg.SSO.Issuer})
 	}
+	if f := NomadLeaseFields(cfg.Profiles); f != nil {
+		add(NomadLease, cfg.Vault.NomadMount, f)
+	}
 	for _, p := range cfg.Profiles {
 		add(VaultPolicy, policy.ProfilePolicy(p.Name), Fields{"policy": ProfilePolicyText(cfg.Vault, p)})
 		if len(p.NomadPolicies) > 0 {
@@ -73,6 +86,29 @@ func Desired(cfg *policy.Config) []Object {
 	}
 	SortObjects(out)
 	return out
+}
+
+// NomadLeaseFields are the settings of <nomad mount>/config/lease: the
+// largest TTL and the largest max TTL of the profiles that grant Nomad
+// tokens; nil when none does. Vault's nomad engine has one lease setting
+// per mount (its roles have none) and, without it, gives every token the
+// mount's default lease (768 h unless tuned), which Vault's revocation of
+// the parent Vault token then cuts short. With it, a Nomad token's lease
+// says how long the token really lives, and is renewed like Consul's.
+func NomadLeaseFields(profiles []policy.Profile) Fields {
+	var ttl, maxTTL int64
+	found := false
+	for _, p := range profiles {
+		if len(p.NomadPolicies) == 0 {
+			continue
+		}
+		found = true
+		ttl, maxTTL = max(ttl, seconds(p.TTL)), max(maxTTL, seconds(p.MaxTTL))
+	}
+	if !found {
+		return nil
+	}
+	return Fields{"ttl": ttl, "max_ttl": maxTTL}
 }
 
 // JWTRoleFields are the settings of the Vault JWT role of profile p.

@@ -92,10 +92,14 @@ func TestDesired(t *testing.T) {
 		{ConsulPolicy, "c"}: {"description": Marker + " from consul/c.hcl", "rules": "key \"\" {}\n"},
 		{VaultPolicy, "v"}:  {"policy": "# " + Marker + " from vault/v.hcl\npath \"x\" {}\n"},
 		{VaultPolicy, "alilogin-profile-ci"}: {"policy": "# " + Marker + ": profile ci (generated; edit policies/, not this)\n" +
-			"path \"nomad/creds/ci\" {\n  capabilities = [\"read\"]\n}\npath \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n"},
+			"path \"nomad/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
+			"path \"sys/leases/revoke/nomad/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n" +
+			"path \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
+			"path \"sys/leases/revoke/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n"},
 		{VaultPolicy, "alilogin-profile-vault-only"}: {"policy": "# " + Marker + ": profile vault-only (generated; edit policies/, not this)\n"},
-		{NomadRole, "ci"}:  {"policies": []string{"n"}, "type": "client", "global": false},
-		{ConsulRole, "ci"}: {"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)},
+		{NomadRole, "ci"}:     {"policies": []string{"n"}, "type": "client", "global": false},
+		{ConsulRole, "ci"}:    {"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)},
+		{NomadLease, "nomad"}: {"ttl": int64(3600), "max_ttl": int64(7200)},
 		{JWTRole, "ci"}: {"role_type": "jwt", "bound_audiences": []string{"cli"}, "bound_claims": map[string][]string{"cern_roles": {"a", "b"}},
 			"bound_claims_type": "string", "user_claim": "cern_upn", "groups_claim": "cern_roles", "token_policies": []string{"alilogin-profile-ci", "v"},
 			"token_ttl": int64(3600), "token_max_ttl": int64(7200), "user_claim_json_pointer": false},
@@ -145,5 +149,31 @@ Deletes are carried out only with --prune; without it those objects stay as they
 	Write(&b, Diff(nil, nil), false)
 	if !strings.HasPrefix(b.String(), "No changes") {
 		t.Errorf("empty plan: %q", b.String())
+	}
+}
+
+func TestNomadLeaseFields(t *testing.T) {
+	n := []string{"n"}
+	tests := []struct {
+		name     string
+		profiles []policy.Profile
+		want     Fields
+	}{
+		{"no profile", nil, nil},
+		{"no profile grants nomad", []policy.Profile{{Name: "v", TTL: time.Hour, MaxTTL: 2 * time.Hour, ConsulPolicies: []string{"c"}}}, nil},
+		{"one", []policy.Profile{{Name: "a", NomadPolicies: n, TTL: time.Hour, MaxTTL: 8 * time.Hour}},
+			Fields{"ttl": int64(3600), "max_ttl": int64(8 * 3600)}},
+		{"largest ttl and largest max ttl, maybe of different profiles; vault-only ignored", []policy.Profile{
+			{Name: "a", NomadPolicies: n, TTL: 2 * time.Hour, MaxTTL: 4 * time.Hour},
+			{Name: "b", NomadPolicies: n, TTL: time.Hour, MaxTTL: 12 * time.Hour},
+			{Name: "c", TTL: 24 * time.Hour, MaxTTL: 48 * time.Hour},
+		}, Fields{"ttl": int64(2 * 3600), "max_ttl": int64(12 * 3600)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := cmp.Diff(tc.want, NomadLeaseFields(tc.profiles)); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
 	}
 }

@@ -40,10 +40,11 @@ const (
 	JWTRole      Kind = "vault jwt role"
 	Group        Kind = "vault identity group"
 	JWTConfig    Kind = "vault jwt auth config"
+	NomadLease   Kind = "vault nomad lease config"
 )
 
 // Kinds lists every kind in apply order.
-var Kinds = []Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, JWTConfig, JWTRole, Group}
+var Kinds = []Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, NomadLease, JWTConfig, JWTRole, Group}
 
 // System returns the server that holds objects of kind k.
 func (k Kind) System() System {
@@ -61,15 +62,16 @@ func (k Kind) System() System {
 // Consul come first (the Vault roles name them), then the Vault policies
 // (the JWT roles name them; the per-profile policy is also the managed
 // marker of the roles written next, so it must exist before them), then
-// the nomad and consul secrets-engine roles, then the JWT auth config,
-// JWT roles and identity groups, which let users in.
+// the nomad and consul secrets-engine roles and the nomad engine's lease
+// config, then the JWT auth config, JWT roles and identity groups, which
+// let users in.
 func (k Kind) Phase() int {
 	switch k {
 	case NomadPolicy, ConsulPolicy:
 		return 1
 	case VaultPolicy:
 		return 2
-	case NomadRole, ConsulRole:
+	case NomadRole, ConsulRole, NomadLease:
 		return 3
 	}
 	return 4

@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
 )
 
 // ProfileSpec is an alilogin profile configured the way `broker apply`
-// would: a Vault JWT role, a Vault policy that reads the profile's creds,
+// would: a Vault JWT role, the Vault policy the broker generates (reads the
+// profile's creds, revokes its leases),
 // and (optionally) Nomad and Consul ACL policies with Vault roles.
 type ProfileSpec struct {
 	Name  string
@@ -113,8 +117,12 @@ func (s *Stack) SetupProfile(ctx context.Context, vault *Vault, p ProfileSpec) e
 		p.TTL = "1h"
 	}
 	c := vault.Client()
-	pol := fmt.Sprintf("path %q { capabilities = [\"read\"] }\npath %q { capabilities = [\"read\"] }\n",
-		m.Nomad+"/creds/"+p.Name, m.Consul+"/creds/"+p.Name)
+	// The policy `broker apply` generates for a profile with Nomad and
+	// Consul policies, so that the tests prove it is enough (reading the
+	// creds, revoking replaced leases). Both creds paths are allowed even
+	// without rules, as some tests add a role of their own.
+	pol := plan.ProfilePolicyText(policy.Vault{NomadMount: m.Nomad, ConsulMount: m.Consul},
+		policy.Profile{Name: p.Name, NomadPolicies: []string{p.Name + "-nomad"}, ConsulPolicies: []string{p.Name + "-consul"}})
 	if err := c.Do(ctx, "PUT", "/v1/sys/policies/acl/"+VaultPolicy(p.Name), map[string]any{"policy": pol}, nil); err != nil {
 		return fmt.Errorf("vault policy: %w", err)
 	}
