@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,14 +63,28 @@ func TestJSON(t *testing.T) {
 	}
 }
 
-// roundTrip evaluates the output in the real shell and reads the values
-// back, one per line, NUL-separated.
-func roundTrip(t *testing.T, shell, bin string, script func(out string) []string) {
+// requiredShell finds a shell that CI installs (bash, zsh, fish: make
+// deps). Missing with CI=true, the test fails: no end-to-end test is
+// skipped in CI. Elsewhere it is skipped, with the hint.
+func requiredShell(t *testing.T, bin string) string {
 	t.Helper()
 	path, err := exec.LookPath(bin)
-	if err != nil {
-		t.Skipf("%s not installed", bin)
+	switch {
+	case err == nil:
+		return path
+	case os.Getenv("CI") == "true":
+		t.Fatalf("%s is not installed, and CI must run this test: install it (make deps)", bin)
+	default:
+		t.Skipf("%s not installed (make deps installs it; in CI, with CI=true, this fails)", bin)
 	}
+	return ""
+}
+
+// roundTrip evaluates the output in the real shell at path and reads the
+// values back, NUL-separated.
+func roundTrip(t *testing.T, shell, path string, script func(out string) []string) {
+	t.Helper()
+	bin := filepath.Base(path)
 	var b bytes.Buffer
 	if err := Write(&b, shell, append(nasty, Var{Name: "STALE", Unset: true})); err != nil {
 		t.Fatal(err)
@@ -101,7 +117,7 @@ func names() []string {
 }
 
 func TestBash(t *testing.T) {
-	roundTrip(t, Sh, "bash", func(out string) []string {
+	roundTrip(t, Sh, requiredShell(t, "bash"), func(out string) []string {
 		s := "eval " + QuoteSh(out) + "\n"
 		for _, n := range names() {
 			s += `printf '%s\0' "$` + n + `"` + "\n"
@@ -112,7 +128,7 @@ func TestBash(t *testing.T) {
 }
 
 func TestSh(t *testing.T) {
-	roundTrip(t, Sh, "sh", func(out string) []string {
+	roundTrip(t, Sh, requiredShell(t, "sh"), func(out string) []string {
 		s := "eval " + QuoteSh(out) + "\n"
 		for _, n := range names() {
 			s += `printf '%s\0' "$` + n + `"` + "\n"
@@ -123,7 +139,7 @@ func TestSh(t *testing.T) {
 }
 
 func TestZsh(t *testing.T) {
-	roundTrip(t, Sh, "zsh", func(out string) []string {
+	roundTrip(t, Sh, requiredShell(t, "zsh"), func(out string) []string {
 		s := "eval " + QuoteSh(out) + "\n"
 		for _, n := range names() {
 			s += `printf '%s\0' "$` + n + `"` + "\n"
@@ -134,7 +150,7 @@ func TestZsh(t *testing.T) {
 }
 
 func TestFish(t *testing.T) {
-	roundTrip(t, Fish, "fish", func(out string) []string {
+	roundTrip(t, Fish, requiredShell(t, "fish"), func(out string) []string {
 		s := out + "\n"
 		for _, n := range names() {
 			s += `printf '%s\0' "$` + n + `"` + "\n"
@@ -144,8 +160,16 @@ func TestFish(t *testing.T) {
 	})
 }
 
+// TestPowerShell runs the round trip in pwsh when it is installed. It has
+// no Debian package, so CI has none: TestPowerShellOutput covers the
+// quoting there.
 func TestPowerShell(t *testing.T) {
-	roundTrip(t, PowerShell, "pwsh", func(out string) []string {
+	path, err := exec.LookPath("pwsh")
+	if err != nil {
+		t.Log("pwsh not installed: no PowerShell round trip; TestPowerShellOutput covers the output")
+		return
+	}
+	roundTrip(t, PowerShell, path, func(out string) []string {
 		s := out + "\n"
 		for _, n := range names() {
 			s += `[Console]::Out.Write($Env:` + n + " + [char]0)\n"
@@ -153,4 +177,29 @@ func TestPowerShell(t *testing.T) {
 		s += "if (Test-Path Env:STALE) { [Console]::Out.Write($Env:STALE + [char]0) } else { [Console]::Out.Write('<unset>' + [char]0) }\n"
 		return []string{"-NoProfile", "-NonInteractive", "-Command", s}
 	})
+}
+
+// TestPowerShellOutput pins the PowerShell text (pwsh, when installed,
+// checks the same values in TestPowerShell): single-quoted literals in
+// which only single quotes, the typographic ones included, are doubled,
+// so that nothing ($, `, newlines) is interpreted.
+func TestPowerShellOutput(t *testing.T) {
+	var b bytes.Buffer
+	vars := append(slices.Clone(nasty), Var{Name: "LOW9", Value: "\u201a\u201b'"}, Var{Name: "STALE", Unset: true})
+	if err := Write(&b, PowerShell, vars); err != nil {
+		t.Fatal(err)
+	}
+	want := `$Env:PLAIN = 'hvs.CAESIabc-_.123'
+$Env:QUOTES = 'it''s "quoted" and \back\slashed\'
+$Env:CODE = '$(touch /tmp/pwned) ` + "`id`" + ` ${HOME} $HOME; rm -rf / #'
+$Env:NEWLINE = 'line1
+line2	tab'
+$Env:EMPTY = ''
+$Env:UNICODE = 'café ‘‘smart’’ quotes'
+$Env:LOW9 = '‚‚‛‛'''
+Remove-Item Env:STALE -ErrorAction SilentlyContinue
+`
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("powershell output (-want +got):\n%s", d)
+	}
 }

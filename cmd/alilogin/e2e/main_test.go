@@ -216,3 +216,20 @@ func lines(s string) []string {
 	}
 	return l
 }
+
+// requireTool finds a program the tests need and CI installs (bash, zsh,
+// fish, script(1): make deps). Missing with CI=true, the test fails: no
+// end-to-end test is skipped in CI. Elsewhere it is skipped, with the hint.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	switch {
+	case err == nil:
+		return path
+	case os.Getenv("CI") == "true":
+		t.Fatalf("%s is not installed, and CI must run this test: install it (make deps)", name)
+	default:
+		t.Skipf("%s not installed (make deps installs it; in CI, with CI=true, this fails)", name)
+	}
+	return ""
+}
