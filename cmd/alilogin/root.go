@@ -42,7 +42,30 @@ func (e *cmdEnv) now() time.Time {
 	return time.Now()
 }
 
-func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
+// commands are alilogin's subcommands, by the name they are called with.
+var commands = []struct {
+	name string
+	new  func(*cmdEnv) *cobra.Command
+}{
+	{"login", newLoginCmd},
+	{"token", newTokenCmd},
+	{"env", newEnvCmd},
+	{"exec", newExecCmd},
+	{"status", newStatusCmd},
+	{"logout", newLogoutCmd},
+	{"setup", newSetupCmd},
+	{"version", newVersionCmd},
+}
+
+// newRootCmd is alilogin with all its subcommands.
+func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command { return newRootFor(ctx, e, "") }
+
+// newRootFor is alilogin with only the subcommand named name, or all of
+// them when name is none of theirs (help, completion, a flag, a typo):
+// building every command and flag set costs `alilogin token` start-up
+// time on every call, and cobra treats a subcommand the same with or
+// without its siblings.
+func newRootFor(ctx context.Context, e *cmdEnv, name string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "alilogin",
 		Short:         "One SSO login for short-lived Vault, Nomad and Consul tokens",
@@ -56,22 +79,25 @@ func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.With(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
-	root.AddCommand(
-		newLoginCmd(e),
-		newTokenCmd(e),
-		newEnvCmd(e),
-		newExecCmd(e),
-		newStatusCmd(e),
-		newLogoutCmd(e),
-		newSetupCmd(e),
-		newVersionCmd(e),
-	)
+	for _, c := range commands {
+		if c.name == name {
+			root.AddCommand(c.new(e))
+			return root
+		}
+	}
+	for _, c := range commands {
+		root.AddCommand(c.new(e))
+	}
 	return root
 }
 
 // run runs alilogin with args and returns the exit code.
 func run(ctx context.Context, args []string, e *cmdEnv) int {
-	root := newRootCmd(ctx, e)
+	var name string
+	if len(args) > 0 {
+		name = args[0]
+	}
+	root := newRootFor(ctx, e, name)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err != nil && !exitcode.IsSilent(err) {

@@ -2,19 +2,31 @@ package store
 
 // This file is the fast read of `alilogin token` on a cached token: the
 // Secret Service round trips are the whole cost of that path, so it asks
-// for the record in three D-Bus exchanges instead of go-keyring's seven,
-// pipelining what does not depend on an answer. Anything unusual (no
-// session bus address, a locked item, no such item, an error) makes it
-// give up, and the caller reads through the Store as usual, which unlocks,
-// prompts, falls back to the file store and reports errors.
+// for the record in two exchanges on a raw socket instead of go-keyring's
+// eleven (four of them authentication): the SASL EXTERNAL handshake, BEGIN,
+// Hello, the search and the session in one write (as sd-bus pipelines its
+// handshake), then GetSecrets. Messages are encoded and decoded by godbus;
+// only the connection is ours, so nothing waits on godbus's reader
+// goroutine. Anything unusual (no unix-socket session bus, a rejected
+// handshake, a locked item, no such item, an error) makes it give up, and
+// the caller reads through the Store as usual, which unlocks, prompts,
+// falls back to the file store and reports errors.
 //
 // FastKeyringUpdate is its twin for the renewal chain: it rewrites an
 // existing record's item only, without the index (which already lists the
 // profile), in two exchanges; the same items go-keyring writes.
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -88,41 +100,155 @@ func dial() (*dbus.Conn, *dbus.Call, bool) {
 }
 
 func fastSecret(service, user string) ([]byte, bool) {
-	conn, hello, ok := dial()
+	addr, ok := sessionBusSocket()
 	if !ok {
+		return nil, false
+	}
+	conn, err := net.DialTimeout("unix", addr, fastReadWait)
+	if err != nil {
 		return nil, false
 	}
 	defer conn.Close()
-	deadline := time.After(fastReadWait)
-	// Hello, the search and the session, sent at once: the bus handles a
-	// connection's messages in order, so Hello still comes first.
-	search := conn.Object(ssDest, ssLoginColl).Go("org.freedesktop.Secret.Collection.SearchItems", 0, nil,
-		map[string]string{"username": user, "service": service})
-	session := conn.Object(ssDest, ssPath).Go(ssIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
-	if !wait(hello, deadline) || !wait(search, deadline) || !wait(session, deadline) {
+	if conn.SetDeadline(time.Now().Add(fastReadWait)) != nil {
 		return nil, false
 	}
-	var items []dbus.ObjectPath
-	var out dbus.Variant
+	// The handshake and the first three calls at once: the bus reads a
+	// connection's bytes in order, so Hello still comes first. The session
+	// is opened before the search: gnome-keyring knows a client from its
+	// first Service call, and a Collection call before it fails.
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "\x00AUTH EXTERNAL %x\r\nBEGIN\r\n", strconv.Itoa(os.Geteuid()))
+	if rawCall(&out, 1, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Hello", 0) != nil ||
+		rawCall(&out, 2, ssDest, ssPath, ssIface+".OpenSession", 0, "plain", dbus.MakeVariant("")) != nil ||
+		rawCall(&out, 3, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.SearchItems", 0,
+			map[string]string{"username": user, "service": service}) != nil {
+		return nil, false
+	}
+	if _, err := conn.Write(out.Bytes()); err != nil {
+		return nil, false
+	}
+	in := bufio.NewReader(conn)
+	line, err := in.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "OK ") {
+		return nil, false
+	}
+	replies, ok := rawReplies(in, 1, 2, 3)
+	var alg dbus.Variant
 	var sess dbus.ObjectPath
-	if search.Store(&items) != nil || len(items) == 0 || session.Store(&out, &sess) != nil {
+	if !ok || replies[2] == nil || dbus.Store(replies[2], &alg, &sess) != nil {
 		return nil, false
 	}
-	get := conn.Object(ssDest, ssPath).Go(ssIface+".GetSecrets", 0, nil, items[:1], sess)
-	ok = wait(get, deadline)
-	conn.Object(ssDest, sess).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
-	if !ok {
+	// From here on the session is closed in the same write as the last
+	// call, and its answer awaited too.
+	var items []dbus.ObjectPath
+	out.Reset()
+	if replies[3] != nil && dbus.Store(replies[3], &items) == nil && len(items) > 0 {
+		if rawCall(&out, 4, ssDest, ssPath, ssIface+".GetSecrets", 0, items[:1], sess) != nil {
+			return nil, false
+		}
+	}
+	if rawCall(&out, 5, ssDest, string(sess), "org.freedesktop.Secret.Session.Close", 0) != nil {
+		return nil, false
+	}
+	if _, err := conn.Write(out.Bytes()); err != nil {
+		return nil, false
+	}
+	if len(items) == 0 {
+		rawReplies(in, 5)
+		return nil, false // not found (or an error): the slow path says so
+	}
+	replies, ok = rawReplies(in, 4, 5)
+	var secrets map[dbus.ObjectPath]ssSecret
+	if !ok || replies[4] == nil || dbus.Store(replies[4], &secrets) != nil {
 		return nil, false // e.g. locked: the slow path unlocks
 	}
-	var secrets map[dbus.ObjectPath]ssSecret
-	if get.Store(&secrets) != nil {
-		return nil, false
-	}
-	s, found := secrets[items[0]]
+	sec, found := secrets[items[0]]
 	if !found {
 		return nil, false
 	}
-	return s.Value, true
+	return sec.Value, true
+}
+
+// sessionBusSocket is the session bus's unix socket: the first address of
+// DBUS_SESSION_BUS_ADDRESS when it is a plain unix:path= or
+// unix:abstract= one, else $XDG_RUNTIME_DIR/bus. ok is false for anything
+// else (the slow path's godbus knows the rest).
+func sessionBusSocket() (string, bool) {
+	a := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if a == "" {
+		d := os.Getenv("XDG_RUNTIME_DIR")
+		if d == "" {
+			return "", false
+		}
+		p := filepath.Join(d, "bus")
+		_, err := os.Stat(p)
+		return p, err == nil
+	}
+	a, _, _ = strings.Cut(a, ";")
+	params, ok := strings.CutPrefix(a, "unix:")
+	if !ok || strings.Contains(params, "%") {
+		return "", false
+	}
+	for _, kv := range strings.Split(params, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "path":
+			return v, v != ""
+		case "abstract":
+			return "@" + v, v != ""
+		}
+	}
+	return "", false
+}
+
+// rawCall appends a method call with the given serial to out.
+func rawCall(out *bytes.Buffer, serial uint32, dest, path, member string, flags dbus.Flags, args ...any) error {
+	i := strings.LastIndexByte(member, '.')
+	m := &dbus.Message{Type: dbus.TypeMethodCall, Flags: flags, Body: args, Headers: map[dbus.HeaderField]dbus.Variant{
+		dbus.FieldDestination: dbus.MakeVariant(dest),
+		dbus.FieldPath:        dbus.MakeVariant(dbus.ObjectPath(path)),
+		dbus.FieldInterface:   dbus.MakeVariant(member[:i]),
+		dbus.FieldMember:      dbus.MakeVariant(member[i+1:]),
+	}}
+	if len(args) > 0 {
+		m.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(args...))
+	}
+	start := out.Len()
+	if err := m.EncodeTo(out, binary.LittleEndian); err != nil {
+		return err
+	}
+	// godbus sets serials only on its own connections: patch the header
+	// (byte order, type, flags, version, body length, serial).
+	binary.LittleEndian.PutUint32(out.Bytes()[start+8:], serial)
+	return nil
+}
+
+// rawReplies reads messages until all serials have been answered,
+// skipping signals, and returns the bodies of the successful replies; ok
+// is false when the connection failed. It always waits for every answer:
+// closing the connection while gnome-keyring still has a call of ours
+// queued can make it abort.
+func rawReplies(in *bufio.Reader, serials ...uint32) (bodies map[uint32][]any, ok bool) {
+	bodies = make(map[uint32][]any, len(serials))
+	for answered := 0; answered < len(serials); {
+		m, err := dbus.DecodeMessage(in)
+		if err != nil {
+			return nil, false
+		}
+		if m.Type != dbus.TypeMethodReply && m.Type != dbus.TypeError {
+			continue
+		}
+		v, found := m.Headers[dbus.FieldReplySerial]
+		serial, isSerial := v.Value().(uint32)
+		if !found || !isSerial || !slices.Contains(serials, serial) {
+			continue
+		}
+		answered++
+		if m.Type == dbus.TypeMethodReply {
+			bodies[serial] = m.Body
+		}
+	}
+	return bodies, true
 }
 
 // FastKeyringUpdate rewrites the keyring item of a record that is already
