@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -112,39 +111,7 @@ func mustDo(t *testing.T, c *apiclient.Client, method, path string, in, out any)
 func policiesDir(t *testing.T, edits map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "policies")
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := fmt.Sprintf(`sso {
-  issuer      = %q
-  client_id   = %q
-  roles_claim = "cern_roles"
-  user_claim  = "cern_upn"
-}
-
-vault {
-  jwt_mount          = "jwt"
-  nomad_mount        = "nomad"
-  consul_mount       = "consul"
-  configure_jwt_auth = true
-}
-`, stack.Hydra.IssuerURL, stack.Hydra.ClientID)
-	if err := os.WriteFile(filepath.Join(dir, "broker.hcl"), []byte(broker), 0o644); err != nil {
+	if err := stack.CopyPolicies(dir, filepath.Join("..", "..", "policies"), false); err != nil {
 		t.Fatal(err)
 	}
 	for f, content := range edits {

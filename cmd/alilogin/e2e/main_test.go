@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,38 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "alilogin-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "alilogin")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "could not build alilogin: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := teststack.Main(m, teststack.Options{}, &stack)
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	os.Exit(teststack.MainWithBinaries(m, teststack.Options{}, &stack, []string{teststack.AliloginPkg}, &bin))
 }
 
 // user is a test home: its own HOME/XDG dirs and environment.
@@ -115,14 +82,14 @@ func (u *user) writeConfig(t *testing.T, hcl string) {
 // proc is a running alilogin.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *teststack.SyncBuffer
 	done           chan struct{}
 	err            error
 }
 
 func (u *user) start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{stdout: &teststack.SyncBuffer{}, stderr: &teststack.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = u.environ()
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr

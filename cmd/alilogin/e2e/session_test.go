@@ -711,7 +711,7 @@ func TestTokenLogin(t *testing.T) {
 	script := requireTool(t, "script")
 	cmd := exec.Command(script, "-qfec", bin+" token --for nomad --login", "/dev/null")
 	cmd.Env = u.environ()
-	out := &syncBuffer{}
+	out := &teststack.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	stdin, err := cmd.StdinPipe() // kept open: script ends its session at EOF
 	if err != nil {

@@ -6,7 +6,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,21 +36,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "broker-serve-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	brokerBin, aliloginBin = filepath.Join(dir, "broker"), filepath.Join(dir, "alilogin")
-	for bin, pkg := range map[string]string{brokerBin: "github.com/alisw/alilogin/cmd/broker", aliloginBin: "github.com/alisw/alilogin/cmd/alilogin"} {
-		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "could not build %s: %v\n%s", pkg, err, out)
-			os.Exit(1)
-		}
-	}
-	code := teststack.Main(m, teststack.Options{NoKeyring: true}, &stack)
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(teststack.MainWithBinaries(m, teststack.Options{NoKeyring: true}, &stack,
+		[]string{teststack.BrokerPkg, teststack.AliloginPkg}, &brokerBin, &aliloginBin))
 }
 
 var setupOnce sync.Once
@@ -80,46 +66,9 @@ func setup(t *testing.T) {
 func policiesDir(t *testing.T, edits map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	src := filepath.Join(repoRoot, "policies")
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := stack.CopyPolicies(dir, filepath.Join(repoRoot, "policies"), true); err != nil {
 		t.Fatal(err)
 	}
-	edits["broker.hcl"] = fmt.Sprintf(`sso {
-  issuer      = %q
-  client_id   = %q
-  roles_claim = "cern_roles"
-  user_claim  = "cern_upn"
-}
-
-vault {
-  jwt_mount          = "jwt"
-  nomad_mount        = "nomad"
-  consul_mount       = "consul"
-  configure_jwt_auth = true
-}
-
-nomad {
-  address = %q
-}
-
-consul {
-  address = %q
-}
-`, stack.Hydra.IssuerURL, stack.Hydra.ClientID, stack.Nomad.Addr, stack.Consul.Addr)
 	for f, content := range edits {
 		writeFile(t, filepath.Join(dir, f), content)
 	}
@@ -223,25 +172,8 @@ type brokerProc struct {
 	name string
 	url  string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *teststack.SyncBuffer
 	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startBroker runs `broker serve dir` through the proxies of srv (nil: the
@@ -257,7 +189,7 @@ func startBroker(t *testing.T, name, dir string, srv *servers, args ...string) *
 	if srv != nil {
 		vaultAddr, nomadAddr, consulAddr = srv.vault.srv.URL, srv.nomad.srv.URL, srv.consul.srv.URL
 	}
-	b := &brokerProc{name: name, url: "http://" + listen, log: &syncBuffer{}, done: make(chan struct{})}
+	b := &brokerProc{name: name, url: "http://" + listen, log: &teststack.SyncBuffer{}, done: make(chan struct{})}
 	b.cmd = exec.Command(brokerBin, append([]string{"serve", dir, "--listen", listen, "--identity", name,
 		"--log-format", "json", "--watch-interval", "200ms"}, args...)...)
 	b.cmd.Env = []string{

@@ -53,7 +53,7 @@ func TestDiscoverySetupLogin(t *testing.T) {
 	run := func(args ...string) (string, string, int) {
 		cmd := exec.CommandContext(ctx, aliloginBin, args...)
 		cmd.Env = env
-		var out, errb syncBuffer
+		var out, errb teststack.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
 		code := 0
@@ -83,7 +83,7 @@ func TestDiscoverySetupLogin(t *testing.T) {
 		Roles: []string{"alice-ci-users"}, Name: "Setup User", Email: "setupuser@example.cern"})
 	cmd := exec.CommandContext(ctx, aliloginBin, "login", "--no-browser", "--listen", "127.0.0.1:0", "--json")
 	cmd.Env = env
-	var lout, lerr syncBuffer
+	var lout, lerr teststack.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &lout, &lerr
 	must(t, cmd.Start())
 	done := make(chan error, 1)

@@ -62,11 +62,12 @@ func demo(ctx context.Context, auto, keep bool) error {
 	}
 	defer os.RemoveAll(work)
 
-	step("building alilogin")
-	bin := filepath.Join(work, "bin", "alilogin")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+	step("building alilogin and broker")
+	bins, err := teststack.BuildBinaries(ctx, filepath.Join(work, "bin"), teststack.AliloginPkg, teststack.BrokerPkg)
+	if err != nil {
+		return err
 	}
+	bin, brokerBin := bins[0], bins[1]
 
 	step("starting the local stack (Vault, Nomad, Consul, Ory Hydra, Secret Service)")
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
@@ -87,7 +88,7 @@ func demo(ctx context.Context, auto, keep bool) error {
 	if err := s.Nomad.Client().Do(ctx, "POST", "/v1/namespace", map[string]any{"Name": "ci", "Description": "CI jobs"}, nil); err != nil {
 		return err
 	}
-	if err := brokerApply(ctx, s, work); err != nil {
+	if err := brokerApply(ctx, s, brokerBin, filepath.Join(work, "policies")); err != nil {
 		// The demo is about alilogin: fall back to the same settings made
 		// through the APIs directly.
 		fmt.Fprintf(os.Stderr, "broker apply failed (%v); configuring the profile through the APIs instead\n", err)
@@ -265,34 +266,12 @@ func autoLogin(ctx context.Context, env []string) error {
 }
 
 // brokerApply runs `broker apply` on a copy of the repository's policies/
-// with broker.hcl pointed at the stack.
-func brokerApply(ctx context.Context, s *teststack.Stack, work string) error {
-	dir := filepath.Join(work, "policies")
-	if err := os.CopyFS(dir, os.DirFS("policies")); err != nil {
-		return fmt.Errorf("copy policies/ (run the demo from the repository root): %w", err)
+// in dir, with broker.hcl pointed at the stack.
+func brokerApply(ctx context.Context, s *teststack.Stack, broker, dir string) error {
+	if err := s.CopyPolicies(dir, "policies", false); err != nil {
+		return fmt.Errorf("%w (run the demo from the repository root)", err)
 	}
-	cfg := fmt.Sprintf(`sso {
-  issuer      = %q
-  client_id   = %q
-  roles_claim = "cern_roles"
-  user_claim  = "cern_upn"
-}
-
-vault {
-  jwt_mount          = "jwt"
-  nomad_mount        = "nomad"
-  consul_mount       = "consul"
-  configure_jwt_auth = true
-}
-`, s.Hydra.IssuerURL, s.Hydra.ClientID)
-	if err := os.WriteFile(filepath.Join(dir, "broker.hcl"), []byte(cfg), 0o644); err != nil {
-		return err
-	}
-	bin := filepath.Join(work, "bin", "broker")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/alisw/alilogin/cmd/broker").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	c := exec.CommandContext(ctx, bin, "apply", "--auto-approve", dir)
+	c := exec.CommandContext(ctx, broker, "apply", "--auto-approve", dir)
 	c.Env = append(os.Environ(), s.Env()...)
 	c.Stdout, c.Stderr = os.Stderr, os.Stderr
 	fmt.Fprintf(os.Stderr, "$ broker apply --auto-approve %s\n", dir)
