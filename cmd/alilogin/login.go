@@ -220,8 +220,14 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	}
 	old, _ := st.Get(profile)
 	if err := st.Put(rec); err != nil {
-		// Nothing kept: do not leave the new tokens alive either.
-		_ = issue.Revoke(context.WithoutCancel(ctx), vault.WithToken(vtok.Secret))
+		// Nothing kept: do not leave the new tokens alive either. Revoking
+		// the Vault token revokes the Nomad and Consul leases minted with it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rerr := issue.Revoke(rctx, vault.WithToken(vtok.Secret))
+		cancel()
+		if rerr != nil {
+			return fmt.Errorf("could not store the login: %w\n(nor revoke the new tokens, which expire in %s: %v)", err, ttl(vtok.ExpiresAt, e.now()), rerr)
+		}
 		return fmt.Errorf("could not store the login: %w", err)
 	}
 	tm.mark("store")

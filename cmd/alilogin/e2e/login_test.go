@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -339,4 +341,58 @@ func validFor(t *testing.T, out, prefix string) time.Duration {
 	}
 	t.Fatalf("no %q line in:\n%s", prefix, out)
 	return 0
+}
+
+// TestStoreFailureRevokesNewTokens: when the login cannot be stored, the
+// Vault token just obtained is revoked, and with it the Nomad and Consul
+// tokens minted under it: nothing is left alive that nobody holds. (The
+// store's directory is a file: a read-only directory would not stop root.)
+func TestStoreFailureRevokesNewTokens(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := newProfile(t, ctx, "sf-users")
+	name, pw := newUserAccount("sf-users")
+	u := newUser(t)
+	u.env["ALILOGIN_STORE"] = "file"
+	state := filepath.Join(u.env["XDG_STATE_HOME"], "alilogin")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, "records"), []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	p, _ := login(t, ctx, u, name, pw, "--profile", profile)
+	if p.code() != 1 || !strings.Contains(p.stderr.String(), "could not store the login") {
+		t.Fatalf("exit %d, want 1 and the store error; stderr:\n%s", p.code(), p.stderr.String())
+	}
+	if strings.Contains(p.stderr.String(), "Logged in as") {
+		t.Errorf("a summary was printed for a login that was not kept:\n%s", p.stderr.String())
+	}
+	// Vault: no token of the profile is left; Nomad, Consul: none of the
+	// profile's tokens (Vault revokes the leases with the token).
+	if n := countVaultTokens(t, ctx, profile); n != 0 {
+		t.Errorf("%d Vault tokens of the profile are alive", n)
+	}
+	if !eventually(10*time.Second, func() bool { return countNomadTokens(t, ctx, profile) == 0 && countConsulTokens(t, ctx, profile) == 0 }) {
+		t.Errorf("tokens left: %d Nomad, %d Consul", countNomadTokens(t, ctx, profile), countConsulTokens(t, ctx, profile))
+	}
+}
+
+// countConsulTokens counts the Consul tokens that carry the profile's policy.
+func countConsulTokens(t *testing.T, ctx context.Context, profile string) int {
+	t.Helper()
+	var l []struct{ Policies []struct{ Name string } }
+	if err := stack.Consul.Client().Do(ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tk := range l {
+		for _, p := range tk.Policies {
+			if p.Name == profile+"-consul" {
+				n++
+			}
+		}
+	}
+	return n
 }
