@@ -18,4 +18,8 @@
 //	var stack *teststack.Stack
 //
 //	func TestMain(m *testing.M) { os.Exit(teststack.Main(m, teststack.Options{}, &stack)) }
+//
+// Packages that run alilogin or broker as processes build them first with
+// MainWithBinaries (or BuildBinaries); CopyPolicies gives the broker a copy
+// of policies/ with a broker.hcl for the stack.
 package teststack
