@@ -2,10 +2,10 @@ package store
 
 // This file is the fast read of `alilogin token` on a cached token: the
 // Secret Service round trips are the whole cost of that path, so it asks
-// for the record in two exchanges on a raw socket instead of go-keyring's
+// for the record in three exchanges on a raw socket instead of go-keyring's
 // eleven (four of them authentication): the SASL EXTERNAL handshake, BEGIN,
-// Hello, the search and the session in one write (as sd-bus pipelines its
-// handshake), then GetSecrets. Messages are encoded and decoded by godbus;
+// Hello and a first call in one write (as sd-bus pipelines its handshake),
+// then the session and the search, then GetSecrets. Messages are encoded and decoded by godbus;
 // only the connection is ours, so nothing waits on godbus's reader
 // goroutine. Anything unusual (no unix-socket session bus, a rejected
 // handshake, a locked item, no such item, an error) makes it give up, and
@@ -112,16 +112,15 @@ func fastSecret(service, user string) ([]byte, bool) {
 	if conn.SetDeadline(time.Now().Add(fastReadWait)) != nil {
 		return nil, false
 	}
-	// The handshake and the first three calls at once: the bus reads a
-	// connection's bytes in order, so Hello still comes first. The session
-	// is opened before the search: gnome-keyring knows a client from its
-	// first Service call, and a Collection call before it fails.
+	// The handshake, Hello and a harmless first call at once: the bus
+	// reads a connection's bytes in order, so Hello still comes first.
+	// gnome-keyring registers a client shortly after its first message; a
+	// Service or Collection call that comes before fails, and OpenSession
+	// made it abort in testing. Like go-keyring, ask a property first.
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "\x00AUTH EXTERNAL %x\r\nBEGIN\r\n", strconv.Itoa(os.Geteuid()))
 	if rawCall(&out, 1, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Hello", 0) != nil ||
-		rawCall(&out, 2, ssDest, ssPath, ssIface+".OpenSession", 0, "plain", dbus.MakeVariant("")) != nil ||
-		rawCall(&out, 3, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.SearchItems", 0,
-			map[string]string{"username": user, "service": service}) != nil {
+		rawCall(&out, 2, ssDest, ssPath, "org.freedesktop.DBus.Properties.Get", 0, ssIface, "Collections") != nil {
 		return nil, false
 	}
 	if _, err := conn.Write(out.Bytes()); err != nil {
@@ -132,34 +131,47 @@ func fastSecret(service, user string) ([]byte, bool) {
 	if err != nil || !strings.HasPrefix(line, "OK ") {
 		return nil, false
 	}
-	replies, ok := rawReplies(in, 1, 2, 3)
+	if replies, ok := rawReplies(in, 1, 2); !ok || replies[1] == nil || replies[2] == nil {
+		return nil, false
+	}
+	// The session and the search.
+	out.Reset()
+	if rawCall(&out, 3, ssDest, ssPath, ssIface+".OpenSession", 0, "plain", dbus.MakeVariant("")) != nil ||
+		rawCall(&out, 4, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.SearchItems", 0,
+			map[string]string{"username": user, "service": service}) != nil {
+		return nil, false
+	}
+	if _, err := conn.Write(out.Bytes()); err != nil {
+		return nil, false
+	}
+	replies, ok := rawReplies(in, 3, 4)
 	var alg dbus.Variant
 	var sess dbus.ObjectPath
-	if !ok || replies[2] == nil || dbus.Store(replies[2], &alg, &sess) != nil {
+	if !ok || replies[3] == nil || dbus.Store(replies[3], &alg, &sess) != nil {
 		return nil, false
 	}
 	// From here on the session is closed in the same write as the last
 	// call, and its answer awaited too.
 	var items []dbus.ObjectPath
 	out.Reset()
-	if replies[3] != nil && dbus.Store(replies[3], &items) == nil && len(items) > 0 {
-		if rawCall(&out, 4, ssDest, ssPath, ssIface+".GetSecrets", 0, items[:1], sess) != nil {
+	if replies[4] != nil && dbus.Store(replies[4], &items) == nil && len(items) > 0 {
+		if rawCall(&out, 5, ssDest, ssPath, ssIface+".GetSecrets", 0, items[:1], sess) != nil {
 			return nil, false
 		}
 	}
-	if rawCall(&out, 5, ssDest, string(sess), "org.freedesktop.Secret.Session.Close", 0) != nil {
+	if rawCall(&out, 6, ssDest, string(sess), "org.freedesktop.Secret.Session.Close", 0) != nil {
 		return nil, false
 	}
 	if _, err := conn.Write(out.Bytes()); err != nil {
 		return nil, false
 	}
 	if len(items) == 0 {
-		rawReplies(in, 5)
+		rawReplies(in, 6)
 		return nil, false // not found (or an error): the slow path says so
 	}
-	replies, ok = rawReplies(in, 4, 5)
+	replies, ok = rawReplies(in, 5, 6)
 	var secrets map[dbus.ObjectPath]ssSecret
-	if !ok || replies[4] == nil || dbus.Store(replies[4], &secrets) != nil {
+	if !ok || replies[5] == nil || dbus.Store(replies[5], &secrets) != nil {
 		return nil, false // e.g. locked: the slow path unlocks
 	}
 	sec, found := secrets[items[0]]
@@ -272,8 +284,14 @@ func FastKeyringUpdate(r *Record) bool {
 	}
 	defer conn.Close()
 	deadline := time.After(fastReadWait)
+	// A property first, as in fastSecret: gnome-keyring must know the
+	// client before OpenSession.
+	first := conn.Object(ssDest, ssPath).Go("org.freedesktop.DBus.Properties.Get", 0, nil, ssIface, "Collections")
+	if !wait(hello, deadline) || !wait(first, deadline) {
+		return false
+	}
 	session := conn.Object(ssDest, ssPath).Go(ssIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
-	if !wait(hello, deadline) || !wait(session, deadline) {
+	if !wait(session, deadline) {
 		return false
 	}
 	var out dbus.Variant
