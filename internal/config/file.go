@@ -6,12 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/alisw/alilogin/internal/userdir"
 )
 
 // FileName is the config file's name in the alilogin config directory.
@@ -21,29 +22,7 @@ const FileName = "config.hcl"
 // ($XDG_CONFIG_HOME/alilogin, ~/.config/alilogin, ~/Library/Application
 // Support/alilogin, %AppData%\alilogin), read from getenv so tests can
 // point it elsewhere.
-func Dir(getenv func(string) string) (string, error) {
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = getenv("AppData")
-	case "darwin":
-		if h := getenv("HOME"); h != "" {
-			base = filepath.Join(h, "Library", "Application Support")
-		}
-	default:
-		base = getenv("XDG_CONFIG_HOME")
-		if base == "" || !filepath.IsAbs(base) {
-			base = ""
-			if h := getenv("HOME"); h != "" {
-				base = filepath.Join(h, ".config")
-			}
-		}
-	}
-	if base == "" {
-		return "", errors.New("could not find the user config directory: HOME is not set")
-	}
-	return filepath.Join(base, "alilogin"), nil
-}
+func Dir(getenv func(string) string) (string, error) { return userdir.Config(getenv) }
 
 // Path is the config file to read: ALILOGIN_CONFIG, else config.hcl in Dir.
 func Path(getenv func(string) string) (string, error) {

@@ -6,39 +6,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/alisw/alilogin/internal/atomicfile"
+	"github.com/alisw/alilogin/internal/userdir"
 )
 
 // StateDir returns alilogin's directory under the user state directory
 // ($XDG_STATE_HOME/alilogin, ~/.local/state/alilogin, ~/Library/Application
 // Support/alilogin, %LocalAppData%\alilogin), read from getenv.
-func StateDir(getenv func(string) string) (string, error) {
-	var base string
-	switch runtime.GOOS {
-	case "windows":
-		base = getenv("LocalAppData")
-	case "darwin":
-		if h := getenv("HOME"); h != "" {
-			base = filepath.Join(h, "Library", "Application Support")
-		}
-	default:
-		base = getenv("XDG_STATE_HOME")
-		if base == "" || !filepath.IsAbs(base) {
-			base = ""
-			if h := getenv("HOME"); h != "" {
-				base = filepath.Join(h, ".local", "state")
-			}
-		}
-	}
-	if base == "" {
-		return "", errors.New("could not find the user state directory: HOME is not set")
-	}
-	return filepath.Join(base, "alilogin"), nil
-}
+func StateDir(getenv func(string) string) (string, error) { return userdir.State(getenv) }
 
 // File keeps records as 0600 JSON files in a 0700 directory.
 type File struct {
