@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/exitcode"
 )
 
@@ -66,19 +67,7 @@ func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command { return newRootF
 // time on every call, and cobra treats a subcommand the same with or
 // without its siblings.
 func newRootFor(ctx context.Context, e *cmdEnv, name string) *cobra.Command {
-	root := &cobra.Command{
-		Use:           "alilogin",
-		Short:         "One SSO login for short-lived Vault, Nomad and Consul tokens",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.SetContext(ctx)
-	root.SetIn(e.Stdin)
-	root.SetOut(e.Stdout)
-	root.SetErr(e.Stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitcode.With(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
-	})
+	root := cmdroot.New(ctx, "alilogin", "One SSO login for short-lived Vault, Nomad and Consul tokens", e.Stdin, e.Stdout, e.Stderr, exitUsage)
 	for _, c := range commands {
 		if c.name == name {
 			root.AddCommand(c.new(e))

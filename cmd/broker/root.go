@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/exitcode"
 )
 
@@ -28,19 +29,7 @@ type cmdEnv struct {
 }
 
 func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
-	root := &cobra.Command{
-		Use:           "broker",
-		Short:         "Policies as code for alilogin: SSO roles to Vault, Nomad and Consul",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.SetContext(ctx)
-	root.SetIn(e.Stdin)
-	root.SetOut(e.Stdout)
-	root.SetErr(e.Stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitcode.With(exitUsage, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
-	})
+	root := cmdroot.New(ctx, "broker", "Policies as code for alilogin: SSO roles to Vault, Nomad and Consul", e.Stdin, e.Stdout, e.Stderr, exitUsage)
 	root.AddCommand(
 		newValidateCmd(e),
 		newPlanCmd(e),

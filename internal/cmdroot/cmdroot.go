@@ -1,0 +1,33 @@
+// Package cmdroot builds the cobra root command of alilogin and broker
+// alike: quiet (the caller prints an error once, with its own prefix, and
+// maps it to an exit code), wired to the given context and streams, and
+// with flag errors that carry the usage exit code and say where help is.
+package cmdroot
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/exitcode"
+)
+
+// New returns the root command use ("alilogin", "broker").
+func New(ctx context.Context, use, short string, in io.Reader, out, errw io.Writer, usageCode int) *cobra.Command {
+	root := &cobra.Command{
+		Use:           use,
+		Short:         short,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetContext(ctx)
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errw)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.With(usageCode, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
+	})
+	return root
+}

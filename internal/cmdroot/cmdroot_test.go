@@ -1,0 +1,29 @@
+package cmdroot
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/exitcode"
+)
+
+func TestNew(t *testing.T) {
+	var out, errb bytes.Buffer
+	root := New(context.Background(), "tool", "A tool", strings.NewReader(""), &out, &errb, 64)
+	root.AddCommand(&cobra.Command{Use: "sub", RunE: func(*cobra.Command, []string) error { return nil }})
+	root.SetArgs([]string{"sub", "--bogus"})
+	err := root.Execute()
+	if code := exitcode.Code(err, 1); code != 64 {
+		t.Errorf("flag error: exit code %d, want 64 (%v)", code, err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "unknown flag: --bogus") || !strings.Contains(err.Error(), "run 'tool sub --help' for usage") {
+		t.Errorf("error %v", err)
+	}
+	if out.Len()+errb.Len() != 0 {
+		t.Errorf("printed by itself: %q %q", out.String(), errb.String())
+	}
+}
