@@ -313,7 +313,7 @@ func TestChildTokensExpireWithVaultToken(t *testing.T) {
 	}
 
 	// token serves the stored one: cached, no renewal, no re-mint.
-	tp := u.run(t, "token", "--for", "nomad", "-v")
+	tp := u.run(t, "token", "--profile", profile, "--for", "nomad", "-v")
 	if tp.code() != 0 || strings.TrimSpace(tp.stdout.String()) != rec.Nomad.Secret.Reveal() || strings.Contains(tp.stderr.String(), "minted") {
 		t.Errorf("token: exit %d, same token %v, stderr %q", tp.code(), strings.TrimSpace(tp.stdout.String()) == rec.Nomad.Secret.Reveal(), tp.stderr.String())
 	}
