@@ -65,7 +65,10 @@ func (cb *callback) handle(r *http.Request) error {
 	return cb.finish(r, code)
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+// pageTmpl is parsed on first use, not at start-up: every alilogin
+// command, `token` included, would pay for it.
+var pageTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>alilogin</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;margin:15vh auto;max-width:34em;padding:0 1em;color:#222}
@@ -73,6 +76,7 @@ h1{font-size:1.4em}.ok{color:#0a6b2d}.fail{color:#b00020}</style></head>
 <body><h1 class="{{if .OK}}ok{{else}}fail{{end}}">{{if .OK}}Signed in{{else}}Sign-in failed{{end}}</h1>
 <p id="message">{{.Message}}</p></body></html>
 `))
+})
 
 // page writes the self-contained result page (no external assets).
 func page(w http.ResponseWriter, status int, ok bool, msg string) {
@@ -81,7 +85,7 @@ func page(w http.ResponseWriter, status int, ok bool, msg string) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, struct {
+	_ = pageTmpl().Execute(w, struct {
 		OK      bool
 		Message string
 	}{ok, msg})
