@@ -7,4 +7,8 @@
 // The Record's secrets are secret.String, which redact themselves in JSON;
 // the backends serialise them through an explicit wire form, so a Record
 // printed or logged by mistake never shows a token.
+//
+// On Linux, `alilogin token` reads a cached record with FastKeyringGet
+// (fastread_linux.go): three pipelined Secret Service exchanges on a raw
+// session-bus socket, falling back to the Store for anything unusual.
 package store
