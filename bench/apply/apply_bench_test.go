@@ -159,13 +159,25 @@ func run(b *testing.B, cfg *policy.Config, c apply.Clients, cnt *counter, opts a
 	return d, cnt.writes.Load(), res
 }
 
-func BenchmarkApplyFromEmpty(b *testing.B) {
+// setup mounts the engines, loads the generated profiles and, when
+// applied is set, applies them once.
+func setup(b *testing.B, applied bool) (*policy.Config, apply.Clients, *counter) {
 	mounts(b)
 	cfg, err := policy.Load(generate(b, profiles))
 	if err != nil {
 		b.Fatal(err)
 	}
 	c, cnt := clients(b, cfg)
+	if applied {
+		if _, err := apply.Run(context.Background(), cfg, c, apply.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return cfg, c, cnt
+}
+
+func BenchmarkApplyFromEmpty(b *testing.B) {
+	cfg, c, cnt := setup(b, false)
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
@@ -181,15 +193,7 @@ func BenchmarkApplyFromEmpty(b *testing.B) {
 }
 
 func BenchmarkNoChangeApply(b *testing.B) {
-	mounts(b)
-	cfg, err := policy.Load(generate(b, profiles))
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, cnt := clients(b, cfg)
-	if _, err := apply.Run(context.Background(), cfg, c, apply.Options{}); err != nil {
-		b.Fatal(err)
-	}
+	cfg, c, cnt := setup(b, true)
 	b.ResetTimer()
 	for range b.N {
 		d, writes, res := run(b, cfg, c, cnt, apply.Options{})
@@ -210,15 +214,7 @@ func BenchmarkNoChangeApply(b *testing.B) {
 }
 
 func BenchmarkPlan(b *testing.B) {
-	mounts(b)
-	cfg, err := policy.Load(generate(b, profiles))
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, cnt := clients(b, cfg)
-	if _, err := apply.Run(context.Background(), cfg, c, apply.Options{}); err != nil {
-		b.Fatal(err)
-	}
+	cfg, c, cnt := setup(b, true)
 	// Drift in 1% of the profiles: the plan has something to find.
 	n := stack.Nomad.Client()
 	for i := 0; i < profiles; i += 100 {
