@@ -227,28 +227,61 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 	return rec, nil
 }
 
-// get reads the profile's record; from the OS keyring through the fast
-// Secret Service read when the store uses the keyring.
+// get reads the profile's record: from the kernel cache when it has it
+// (no D-Bus at all), else as readBackend does.
 func (s *session) get() (*store.Record, error) {
-	switch s.st.(type) {
+	if cached, ok := s.st.(*store.Cached); ok {
+		if rec, ok := cached.Lookup(s.profile); ok {
+			s.fromKeyring = false
+			return rec, nil
+		}
+	}
+	return s.readBackend()
+}
+
+// readBackend reads the profile's record past the kernel cache: from the
+// OS keyring through the fast Secret Service read when the store uses the
+// keyring, else through the store; what it read is then cached.
+func (s *session) readBackend() (*store.Record, error) {
+	s.fromKeyring = false
+	backend := s.st
+	cached, isCached := s.st.(*store.Cached)
+	if isCached {
+		backend = cached.Store
+	}
+	switch backend.(type) {
 	case *store.Keyring, *store.Auto:
 		if rec, ok, err := store.FastKeyringGet(s.profile); ok {
-			s.fromKeyring = err == nil
+			if err == nil {
+				s.fromKeyring = true
+				if isCached {
+					cached.Remember(rec)
+				}
+			}
 			return rec, err
 		}
 	}
-	s.fromKeyring = false
-	return s.st.Get(s.profile)
+	rec, err := backend.Get(s.profile)
+	if err == nil && isCached {
+		cached.Remember(rec)
+	}
+	return rec, err
 }
 
-// chainStore is the store as the renewal chain sees it: the fast keyring
-// read, and the fast rewrite of a record that came from the keyring.
+// chainStore is the store as the renewal chain sees it: reads past the
+// kernel cache (the chain decides on the backend's record, whose refresh
+// token is the current one even if a cached copy were stale) through the
+// fast keyring read, and the fast rewrite of a record that came from the
+// keyring (then cached as the store would).
 type chainStore struct{ s *session }
 
-func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.get() }
+func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.readBackend() }
 
 func (c chainStore) Put(r *store.Record) error {
 	if c.s.fromKeyring && r.Profile == c.s.profile && store.FastKeyringUpdate(r) {
+		if cached, ok := c.s.st.(*store.Cached); ok {
+			cached.Remember(r)
+		}
 		return nil
 	}
 	return c.s.st.Put(r)

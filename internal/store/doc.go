@@ -8,7 +8,11 @@
 // the backends serialise them through an explicit wire form, so a Record
 // printed or logged by mistake never shows a token.
 //
-// On Linux, `alilogin token` reads a cached record with FastKeyringGet
+// On Linux, the keyring and automatic stores are wrapped in a KernelCache
+// (kcache.go): a short-lived copy of each record in the kernel key
+// retention service, read with two system calls and no D-Bus at all.
+//
+// On a kernel cache miss, `alilogin token` reads the record with FastKeyringGet
 // (fastread_linux.go): three pipelined Secret Service exchanges on a raw
 // session-bus socket, falling back to the Store for anything unusual.
 package store

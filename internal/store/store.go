@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Store keeps one Record per profile.
@@ -27,7 +28,9 @@ const (
 
 // Open returns the store of the given kind ("" = ALILOGIN_STORE, else
 // automatic). The automatic store prints a one-line notice on stderr when
-// it has to fall back to the file store.
+// it has to fall back to the file store. On Linux the store is wrapped in
+// the kernel cache (Cached) unless ALILOGIN_KERNEL_CACHE=off; the file
+// store only invalidates it.
 func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, error) {
 	if kind == "" {
 		kind = getenv("ALILOGIN_STORE")
@@ -49,15 +52,21 @@ func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, err
 		maxItem = n
 	}
 	kr := NewKeyring(DefaultKeyringTimeout, maxItem)
+	var st Store
 	switch kind {
 	case KindFile:
-		return file, nil
+		st = file
 	case KindKeyring:
-		return kr, nil
+		st = kr
 	case KindAuto:
-		return &Auto{Keyring: kr, File: file, Notice: stderr}, nil
+		st = &Auto{Keyring: kr, File: file, Notice: stderr}
+	default:
+		return nil, fmt.Errorf("unknown store %q: want keyring or file", kind)
 	}
-	return nil, fmt.Errorf("unknown store %q: want keyring or file", kind)
+	if kc := NewKernelCache(getenv, dir, time.Now); kc != nil {
+		return &Cached{Store: st, Cache: kc, Fill: kind != KindFile}, nil
+	}
+	return st, nil
 }
 
 // Auto uses the keyring and falls back to the file store when the keyring

@@ -277,7 +277,11 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+// typeName names the store behind the kernel cache, if any.
 func typeName(v any) string {
+	if c, ok := v.(*Cached); ok {
+		v = c.Store
+	}
 	switch v.(type) {
 	case *Auto:
 		return "*store.Auto"

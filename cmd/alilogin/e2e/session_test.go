@@ -556,6 +556,11 @@ func TestLogout(t *testing.T) {
 	if p := u.run(t, "status"); p.code() != 4 {
 		t.Errorf("status after logout: exit %d", p.code())
 	}
+	// The record was cached in the kernel keyring by env: the next
+	// process must not find it there either.
+	if p := u.run(t, "token", "--for", "nomad"); p.code() != 4 {
+		t.Errorf("token after logout: exit %d, stdout %q", p.code(), p.stdout.String())
+	}
 }
 
 // TestLogoutVaultDown: nothing can be revoked, the record is deleted
@@ -647,10 +652,7 @@ func TestFastKeyringRead(t *testing.T) {
 	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: "fastread", User: "u", Roles: []string{"a", "b"}, RefreshToken: "rt",
 		Vault: &store.Token{Secret: "hvs.x", Accessor: "acc", Renewable: true, Policies: []string{"p"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
 		Nomad: &store.Token{Secret: "n", LeaseID: "nomad/creds/fastread/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
-	st, err := store.Open("keyring", u.getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := store.NewKeyring(0, 0) // the Secret Service itself, not the kernel cache
 	slow, err := st.Get("fastread")
 	if err != nil {
 		t.Fatal(err)

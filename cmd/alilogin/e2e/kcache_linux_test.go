@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+// TestKernelCacheAcrossProcesses: a record one process cached in the
+// kernel keyring serves the next process without the Secret Service (so a
+// record changed behind alilogin's back is not seen),
+// ALILOGIN_KERNEL_CACHE=off reads past it, and a logout in one process
+// is seen by the next.
+func TestKernelCacheAcrossProcesses(t *testing.T) {
+	id, err := unix.AddKey("user", "alilogin:e2e-probe", []byte("x"), unix.KEY_SPEC_USER_KEYRING)
+	if err != nil {
+		t.Skipf("no kernel keyring here: %v", err)
+	}
+	_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
+
+	u := sessionUser(t, "kcache", teststack.Mounts{})
+	now := time.Now().UTC().Truncate(time.Second)
+	rec := func(nomad string) *store.Record {
+		return &store.Record{Version: store.RecordVersion, Profile: "kcache", User: "x",
+			Vault: &store.Token{Secret: "hvs.fake", Accessor: "acc1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+			Nomad: &store.Token{Secret: secret.String(nomad), LeaseID: "nomad/creds/kcache/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}
+	}
+	putRecord(t, u, rec("nomad-1"))
+	if got := tokenOut(u.ok(t, "token", "--for", "nomad")); got != "nomad-1" {
+		t.Fatalf("token: %q, want nomad-1", got)
+	}
+	// Behind alilogin's back, straight into the Secret Service.
+	if err := store.NewKeyring(0, 0).Put(rec("nomad-2")); err != nil {
+		t.Fatal(err)
+	}
+	if got := tokenOut(u.ok(t, "token", "--for", "nomad")); got != "nomad-1" {
+		t.Errorf("token after a change behind the cache: %q, want the cached nomad-1", got)
+	}
+	u.env["ALILOGIN_KERNEL_CACHE"] = "off"
+	if got := tokenOut(u.ok(t, "token", "--for", "nomad")); got != "nomad-2" {
+		t.Errorf("token with ALILOGIN_KERNEL_CACHE=off: %q, want the keyring's nomad-2", got)
+	}
+	delete(u.env, "ALILOGIN_KERNEL_CACHE")
+
+	// Writes through the store replace the cached copy.
+	putRecord(t, u, rec("nomad-3"))
+	if got := tokenOut(u.ok(t, "token", "--for", "nomad")); got != "nomad-3" {
+		t.Errorf("token after a Put: %q, want nomad-3", got)
+	}
+
+	// The fake tokens cannot be revoked (exit 3), but the record goes.
+	if p := u.run(t, "logout"); p.code() != 0 && p.code() != 3 {
+		t.Fatalf("logout: exit %d\n%s", p.code(), p.stderr.String())
+	}
+	if p := u.run(t, "token", "--for", "nomad"); p.code() != 4 {
+		t.Errorf("token after logout: exit %d, stdout %q", p.code(), p.stdout.String())
+	}
+}

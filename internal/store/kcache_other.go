@@ -1,0 +1,7 @@
+//go:build !linux
+
+package store
+
+// systemKeyctl: the kernel cache is Linux only (kcache_linux.go);
+// elsewhere it is disabled.
+func systemKeyctl() keyctlOps { return nil }
