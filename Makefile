@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 GO ?= go
 APT_PACKAGES := chromium gnome-keyring dbus dbus-x11 fish zsh
-TEST_FLAGS ?= -race -timeout 30m
+TEST_FLAGS ?= -race -count=1 -timeout 30m
 
 .PHONY: deps stack build vet test demo bench fmt-check
 
