@@ -183,7 +183,7 @@ func (c *Client) DoHeader(ctx context.Context, method, path string, in, out any)
 		return nil, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.Header, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Status: resp.StatusCode, Errors: errorMessages(data)}
+		return resp.Header, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Status: resp.StatusCode, Errors: scrub(errorMessages(data), c.Token)}
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -210,6 +210,54 @@ func errorMessages(data []byte) []string {
 		return nil
 	}
 	return []string{s}
+}
+
+// scrub hides secrets that a server (or a proxy in front of it) may echo
+// in an error body: the token this client sent and any JWT, such as the ID
+// token of a JWT login. Error messages end up on terminals and in logs.
+func scrub(msgs []string, token secret.String) []string {
+	for i, m := range msgs {
+		if t := token.Reveal(); len(t) >= 4 {
+			m = strings.ReplaceAll(m, t, secret.Redacted)
+		}
+		msgs[i] = scrubJWTs(m)
+	}
+	return msgs
+}
+
+// scrubJWTs replaces each compact JWS (base64url "eyJ..." header, payload
+// and signature, dot-separated) in s with [REDACTED].
+func scrubJWTs(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "eyJ")
+		if i < 0 {
+			break
+		}
+		j, dots := i, 0
+		for j < len(s) && (isB64URL(s[j]) || s[j] == '.') {
+			if s[j] == '.' {
+				dots++
+			}
+			j++
+		}
+		if dots >= 2 {
+			b.WriteString(s[:i])
+			b.WriteString(secret.Redacted)
+		} else {
+			b.WriteString(s[:j])
+		}
+		s = s[j:]
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func isB64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
 func unwrapURLError(err error) error {

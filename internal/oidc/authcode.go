@@ -10,10 +10,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 // DefaultPorts are the loopback ports tried in order, so that the
@@ -150,6 +153,13 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 
 // exchangeError explains a failed token request.
 func exchangeError(issuer string, err error) error {
+	return grantError(issuer, "the authorization code", "", err)
+}
+
+// grantError translates a failed token request for grant (e.g. "the
+// authorization code"); the provider's description is shown with hide, the
+// token sent, masked in case the provider quotes it back.
+func grantError(issuer, grant string, hide secret.String, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		msg := re.ErrorCode
@@ -159,7 +169,10 @@ func exchangeError(issuer string, err error) error {
 		if msg == "" && re.Response != nil {
 			msg = re.Response.Status
 		}
-		return fmt.Errorf("the SSO at %s refused the authorization code (%s)", issuer, msg)
+		if h := hide.Reveal(); h != "" {
+			msg = strings.ReplaceAll(msg, h, secret.Redacted)
+		}
+		return fmt.Errorf("the SSO at %s refused %s (%s)", issuer, grant, msg)
 	}
-	return ssoError(issuer, "redeem the authorization code at", err)
+	return ssoError(issuer, "redeem "+grant+" at", err)
 }

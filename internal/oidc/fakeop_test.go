@@ -41,7 +41,7 @@ func newFakeOP(t *testing.T) *fakeOP {
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{
 			"issuer": op.URL, "authorization_endpoint": op.URL + "/auth", "token_endpoint": op.URL + "/token",
-			"jwks_uri": op.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
+			"jwks_uri": op.URL + "/jwks", "revocation_endpoint": op.URL + "/revoke", "id_token_signing_alg_values_supported": []string{"RS256"},
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 		})
 	})
@@ -72,6 +72,13 @@ func newFakeOP(t *testing.T) *fakeOP {
 			w.Write([]byte(`{"error":"invalid_grant","error_description":"code unknown or already used"}`))
 			return
 		}
+		if rt := r.PostForm.Get("refresh_token"); r.PostForm.Get("grant_type") == "refresh_token" && strings.HasPrefix(rt, "echo-") {
+			// A provider that quotes the refused token back.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": "unknown refresh token " + rt})
+			return
+		}
 		if r.PostForm.Get("grant_type") == "refresh_token" && r.PostForm.Get("refresh_token") == "revoked" {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
@@ -85,6 +92,13 @@ func newFakeOP(t *testing.T) *fakeOP {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300,
 			"refresh_token": "rt-" + randomString(8), "id_token": mint(op)})
+	})
+	mux.HandleFunc("POST /revoke", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		if tok := r.PostForm.Get("token"); strings.HasPrefix(tok, "echo-") {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte("cannot revoke " + tok))
+		}
 	})
 	return op
 }

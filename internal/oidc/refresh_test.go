@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/alisw/alilogin/internal/secret"
@@ -33,4 +34,36 @@ func TestRefresh(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// A provider that quotes the refresh token back in an error must not put it
+// into alilogin's error message (it reaches terminals and CI logs).
+func TestRefreshTokenNotInErrors(t *testing.T) {
+	op := newFakeOP(t)
+	cfg := Config{Issuer: op.URL, ClientID: "cli", RolesClaim: "cern_roles", UserClaim: "cern_upn"}
+	const rt = "echo-ory_rt_S3cretRefreshValue"
+	c, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"refresh": func() error { _, err := c.Refresh(context.Background(), rt); return err },
+		"revoke":  func() error { return c.Revoke(context.Background(), rt) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "S3cretRefreshValue") {
+				t.Errorf("error shows the refresh token: %v", err)
+			}
+			if !strings.Contains(err.Error(), secret.Redacted) {
+				t.Errorf("error lost the provider's message: %v", err)
+			}
+		})
+	}
+	if err := c.Revoke(context.Background(), "rt-fine"); err != nil {
+		t.Errorf("revoke: %v", err)
+	}
 }

@@ -38,7 +38,12 @@ func (c *Client) Revoke(ctx context.Context, refreshToken secret.String) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", c.cfg.Issuer, resp.StatusCode, strings.TrimSpace(string(body)))
+		// The provider may quote the token back: mask it.
+		msg := strings.TrimSpace(string(body))
+		if !refreshToken.Empty() {
+			msg = strings.ReplaceAll(msg, refreshToken.Reveal(), secret.Redacted)
+		}
+		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", c.cfg.Issuer, resp.StatusCode, msg)
 	}
 	return nil
 }
