@@ -62,6 +62,12 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range doc.Profiles {
+		if !config.ValidProfileName(p.Name) {
+			// Every later login would fail on it: say so now, write nothing.
+			return fmt.Errorf("the broker at %s sent an unusable discovery document: invalid profile name %q", base, p.Name)
+		}
+	}
 	if o.DefaultProfile != "" && !hasProfile(doc, o.DefaultProfile) {
 		return fmt.Errorf("the broker has no profile %q; it has: %s", o.DefaultProfile, profileNames(doc))
 	}
@@ -76,7 +82,7 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "Configured alilogin for the broker at %s (%s).\n", base, path)
-	fmt.Fprintf(e.Stderr, "SSO %s, client %s; Vault %s.\n", doc.SSO.Issuer, doc.SSO.ClientID, doc.Vault.Addr)
+	fmt.Fprintf(e.Stderr, "SSO %s, client %s; Vault %s.\n", printable(doc.SSO.Issuer), printable(doc.SSO.ClientID), printable(doc.Vault.Addr))
 	printProfiles(e, doc)
 	switch {
 	case len(doc.Profiles) == 0:
@@ -125,9 +131,22 @@ func printProfiles(e *cmdEnv, d *discovery.Document) {
 		if p.Consul {
 			grants = append(grants, "consul")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, strings.Join(p.Roles, ","), strings.Join(grants, "+"), orDash(p.MaxTTL), orDash(p.Description))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, printable(strings.Join(p.Roles, ",")), strings.Join(grants, "+"),
+			printable(orDash(p.MaxTTL)), printable(orDash(p.Description)))
 	}
 	_ = tw.Flush()
+}
+
+// printable replaces control characters (C0, DEL, C1) in text from the
+// broker with '?', so that a document cannot drive the user's terminal
+// with escape sequences.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func orDash(s string) string {

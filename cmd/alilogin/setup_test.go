@@ -121,3 +121,44 @@ func TestSetup(t *testing.T) {
 		})
 	}
 }
+
+// TestSetupHostileDocument: a broker's document cannot drive the terminal
+// with escape sequences, and a profile name that no login could use is
+// refused before anything is written.
+func TestSetupHostileDocument(t *testing.T) {
+	doc := setupDoc()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(doc)
+	}))
+	defer srv.Close()
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg")}
+	path := filepath.Join(home, "cfg", "alilogin", config.FileName)
+
+	doc.SSO.ClientID = "cli\x1b]0;pwned\x07"
+	doc.Profiles[0].Description = "CI\x1b[2J\x1b[31m users\u009b"
+	doc.Profiles[0].Roles = []string{"alice-ci-users\r\nFAKE"}
+	code, out, errOut := runSetupCmd(t, env, "--broker", srv.URL)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.ContainsAny(out+errOut, "\x1b\x07\r\u009b") {
+		t.Errorf("control characters from the document reach the terminal:\n%q\n%q", out, errOut)
+	}
+	if !strings.Contains(out, "CI?[2J?[31m users?") || !strings.Contains(errOut, "client cli?]0;pwned?") {
+		t.Errorf("stdout %q, stderr %q", out, errOut)
+	}
+
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	doc = setupDoc()
+	doc.Profiles = append(doc.Profiles, discovery.Profile{Name: "../evil", Roles: []string{"r"}})
+	code, _, errOut = runSetupCmd(t, env, "--broker", srv.URL)
+	if code != exitError || !strings.Contains(errOut, `invalid profile name "../evil"`) {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("config file written for an unusable document: %v", err)
+	}
+}
