@@ -767,6 +767,10 @@ func TestTokenLogin(t *testing.T) {
 	if len(ids) == 0 {
 		t.Fatalf("no token on the terminal:\n%s", out.String())
 	}
+	// On a terminal, a spinner shows while the sign-in is pending.
+	if !strings.Contains(out.String(), "waiting for the sign-in in the browser") {
+		t.Errorf("no progress line on the terminal:\n%s", out.String())
+	}
 	acceptedBy(t, ctx, stack.Nomad.Client(), "/v1/acl/token/self", ids[len(ids)-1])
 	st, _ := store.Open("keyring", u.getenv, nil)
 	t.Cleanup(func() { _ = st.Delete(profile) })
