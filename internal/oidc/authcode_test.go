@@ -197,6 +197,21 @@ func TestCallbackAttacks(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("error without the state", func(t *testing.T) {
+		// Any web page can send the browser to the loopback callback.
+		u, done := startAuthCode(t, c)
+		get(t, u.Query().Get("redirect_uri")+"?error=access_denied&error_description="+url.QueryEscape("\x1b]0;pwned\x07"))
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "wrong or missing state") || strings.Contains(err.Error(), "pwned") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("error with control characters", func(t *testing.T) {
+		u, done := startAuthCode(t, c)
+		get(t, u.Query().Get("redirect_uri")+"?error=access_denied&error_description="+url.QueryEscape("no\x1b[2J\r\n")+"&state="+url.QueryEscape(u.Query().Get("state")))
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "access_denied: no?[2J??") {
+			t.Errorf("err = %q", err)
+		}
+	})
 	t.Run("error from the SSO", func(t *testing.T) {
 		u, done := startAuthCode(t, c)
 		get(t, u.Query().Get("redirect_uri")+"?error=access_denied&error_description=no&state="+url.QueryEscape(u.Query().Get("state")))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -48,15 +49,17 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (cb *callback) handle(r *http.Request) error {
 	q := r.URL.Query()
+	// The state comes first: an error "from the SSO" without it can come
+	// from any web page, and its text would reach the terminal.
+	st := q.Get("state")
+	if st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(cb.state)) != 1 {
+		return fmt.Errorf("refused a callback with a wrong or missing state (not from this login)")
+	}
 	if e := q.Get("error"); e != "" {
 		if d := q.Get("error_description"); d != "" {
 			e += ": " + d
 		}
-		return fmt.Errorf("the SSO refused the sign-in (%s)", e)
-	}
-	st := q.Get("state")
-	if st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(cb.state)) != 1 {
-		return fmt.Errorf("refused a callback with a wrong or missing state (not from this login)")
+		return fmt.Errorf("the SSO refused the sign-in (%s)", printable(e))
 	}
 	code := q.Get("code")
 	if code == "" {
@@ -89,4 +92,15 @@ func page(w http.ResponseWriter, status int, ok bool, msg string) {
 		OK      bool
 		Message string
 	}{ok, msg})
+}
+
+// printable replaces control characters with '?' in text from a URL, so
+// that it cannot drive the terminal it is printed on.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 {
+			return '?'
+		}
+		return r
+	}, s)
 }
