@@ -29,11 +29,14 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l cmd internal bench 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-FUZZ_TIME ?= 20s
+FUZZ_TIME ?= 15s
 
 test: deps stack vet fmt-check
 	@t0=$$(date +%s); $(GO) test $(TEST_FLAGS) ./...; rc=$$?; echo "test phase: $$(( $$(date +%s) - t0 ))s"; exit $$rc
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZ_TIME) ./internal/policy
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/discovery
+	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFrom$$' -fuzztime $(FUZZ_TIME) ./internal/oidc
 
 demo: deps stack
 	$(GO) run ./internal/teststack/cmd/demo
