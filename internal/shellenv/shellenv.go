@@ -60,6 +60,18 @@ func validName(n string) bool {
 	return true
 }
 
+// dialect is how one shell sets and unsets a variable.
+type dialect struct {
+	set, unset string // formats: name (and the quoted value for set)
+	quote      func(string) string
+}
+
+var dialects = map[string]dialect{
+	Sh:         {set: "export %s=%s;\n", unset: "unset %s;\n", quote: QuoteSh},
+	Fish:       {set: "set -gx %s %s;\n", unset: "set -e %s;\n", quote: QuoteFish},
+	PowerShell: {set: "$Env:%s = %s\n", unset: "Remove-Item Env:%s -ErrorAction SilentlyContinue\n", quote: QuotePowerShell},
+}
+
 // Write prints vars for shell on w.
 func Write(w io.Writer, shell string, vars []Var) error {
 	for _, v := range vars {
@@ -68,31 +80,18 @@ func Write(w io.Writer, shell string, vars []Var) error {
 		}
 	}
 	var b strings.Builder
+	if d, ok := dialects[shell]; ok {
+		for _, v := range vars {
+			if v.Unset {
+				fmt.Fprintf(&b, d.unset, v.Name)
+			} else {
+				fmt.Fprintf(&b, d.set, v.Name, d.quote(v.Value))
+			}
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	switch shell {
-	case Sh:
-		for _, v := range vars {
-			if v.Unset {
-				fmt.Fprintf(&b, "unset %s;\n", v.Name)
-			} else {
-				fmt.Fprintf(&b, "export %s=%s;\n", v.Name, QuoteSh(v.Value))
-			}
-		}
-	case Fish:
-		for _, v := range vars {
-			if v.Unset {
-				fmt.Fprintf(&b, "set -e %s;\n", v.Name)
-			} else {
-				fmt.Fprintf(&b, "set -gx %s %s;\n", v.Name, QuoteFish(v.Value))
-			}
-		}
-	case PowerShell:
-		for _, v := range vars {
-			if v.Unset {
-				fmt.Fprintf(&b, "Remove-Item Env:%s -ErrorAction SilentlyContinue\n", v.Name)
-			} else {
-				fmt.Fprintf(&b, "$Env:%s = %s\n", v.Name, QuotePowerShell(v.Value))
-			}
-		}
 	case JSON:
 		m := map[string]*string{}
 		for _, v := range vars {
