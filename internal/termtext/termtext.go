@@ -1,0 +1,75 @@
+// Package termtext makes text from servers safe to print on a terminal.
+//
+// Every string that alilogin or the broker did not write itself (an SSO's
+// error_description, a device flow's verification URI and user code, a
+// Vault/Nomad/Consul error body, the user and role claims of an ID token, a
+// broker's discovery document) passes through Clean before it reaches
+// stderr, stdout or a log line. A server could otherwise change the
+// terminal's title, clear the screen, move the cursor to overwrite an
+// earlier line, or hide text with bidirectional overrides.
+package termtext
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Replacement is what Clean puts in place of each unsafe character.
+const Replacement = '?'
+
+// Clean returns s with every control character replaced by '?': C0 (including
+// ESC, CR, LF and TAB), DEL, C1, invalid UTF-8, and the Unicode format
+// characters that reorder or hide text (bidi embeddings, overrides and
+// isolates, zero-width characters, the BOM). Printable text is unchanged.
+func Clean(s string) string {
+	if safe(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 || unsafe(r) {
+			b.WriteRune(Replacement)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// CleanAll is Clean on each string, in a new slice.
+func CleanAll(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = Clean(s)
+	}
+	return out
+}
+
+func safe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func unsafe(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r < 0xa0:
+		return true
+	case r >= 0x200b && r <= 0x200f, // zero-width space/joiners, LRM, RLM
+		r >= 0x2028 && r <= 0x202e, // line/paragraph separators, bidi embeddings and overrides
+		r >= 0x2060 && r <= 0x206f, // word joiner, invisible operators, bidi isolates
+		r == 0xfeff,                // BOM / zero-width no-break space
+		r >= 0xfff9 && r <= 0xfffb: // interlinear annotation
+		return true
+	}
+	return false
+}

@@ -1,0 +1,52 @@
+package termtext
+
+import "testing"
+
+func TestClean(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", "alice-ci-users", "alice-ci-users"},
+		{"unicode kept", "Zoë Ørsted", "Zoë Ørsted"},
+		{"title change", "\x1b]0;pwned\x07x", "?]0;pwned?x"},
+		{"screen clear", "\x1b[2J\x1b[H", "?[2J?[H"},
+		{"newline and CR", "a\nb\rc\td", "a?b?c?d"},
+		{"DEL and C1", "a\x7fb\u009bc", "a?b?c"},
+		{"bidi override", "abc\u202edcba", "abc?dcba"},
+		{"zero width", "a\u200bb\ufeffc", "a?b?c"},
+		{"invalid utf-8", "a\xffb", "a?b"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Clean(tt.in); got != tt.want {
+				t.Errorf("Clean(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCleanAll(t *testing.T) {
+	got := CleanAll([]string{"ok", "\x1b[31mred"})
+	if got[0] != "ok" || got[1] != "?[31mred" {
+		t.Errorf("CleanAll = %q", got)
+	}
+	if CleanAll(nil) != nil {
+		t.Error("CleanAll(nil) is not nil")
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	f.Add("\x1b]0;x\x07")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Clean(s)
+		for _, r := range out {
+			if unsafe(r) {
+				t.Fatalf("Clean(%q) = %q keeps %U", s, out, r)
+			}
+		}
+		if Clean(out) != out {
+			t.Fatalf("Clean is not idempotent on %q", s)
+		}
+	})
+}
