@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/alisw/alilogin/internal/termtext"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -82,7 +83,7 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "Configured alilogin for the broker at %s (%s).\n", base, path)
-	fmt.Fprintf(e.Stderr, "SSO %s, client %s; Vault %s.\n", printable(doc.SSO.Issuer), printable(doc.SSO.ClientID), printable(doc.Vault.Addr))
+	fmt.Fprintf(e.Stderr, "SSO %s, client %s; Vault %s.\n", termtext.Clean(doc.SSO.Issuer), termtext.Clean(doc.SSO.ClientID), termtext.Clean(doc.Vault.Addr))
 	printProfiles(e, doc)
 	switch {
 	case len(doc.Profiles) == 0:
@@ -131,22 +132,10 @@ func printProfiles(e *cmdEnv, d *discovery.Document) {
 		if p.Consul {
 			grants = append(grants, "consul")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, printable(strings.Join(p.Roles, ",")), strings.Join(grants, "+"),
-			printable(orDash(p.MaxTTL)), printable(orDash(p.Description)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, termtext.Clean(strings.Join(p.Roles, ",")), strings.Join(grants, "+"),
+			termtext.Clean(orDash(p.MaxTTL)), termtext.Clean(orDash(p.Description)))
 	}
 	_ = tw.Flush()
-}
-
-// printable replaces control characters (C0, DEL, C1) in text from the
-// broker with '?', so that a document cannot drive the user's terminal
-// with escape sequences.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r >= 0x7f && r < 0xa0 {
-			return '?'
-		}
-		return r
-	}, s)
 }
 
 func orDash(s string) string {

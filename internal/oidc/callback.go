@@ -3,9 +3,9 @@ package oidc
 import (
 	"crypto/subtle"
 	"fmt"
+	"github.com/alisw/alilogin/internal/termtext"
 	"html/template"
 	"net/http"
-	"strings"
 	"sync"
 )
 
@@ -59,7 +59,7 @@ func (cb *callback) handle(r *http.Request) error {
 		if d := q.Get("error_description"); d != "" {
 			e += ": " + d
 		}
-		return fmt.Errorf("the SSO refused the sign-in (%s)", printable(e))
+		return fmt.Errorf("the SSO refused the sign-in (%s)", termtext.Clean(e))
 	}
 	code := q.Get("code")
 	if code == "" {
@@ -92,15 +92,4 @@ func page(w http.ResponseWriter, status int, ok bool, msg string) {
 		OK      bool
 		Message string
 	}{ok, msg})
-}
-
-// printable replaces control characters with '?' in text from a URL, so
-// that it cannot drive the terminal it is printed on.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r >= 0x7f && r < 0xa0 {
-			return '?'
-		}
-		return r
-	}, s)
 }
