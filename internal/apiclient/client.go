@@ -16,7 +16,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/termtext"
+)
+
+// MaxAnswer bounds the answer of one call. The broker's largest calls
+// (Vault's LIST of token accessors, Nomad's and Consul's token lists) stay
+// under a few MiB with thousands of objects; a larger answer is an error.
+const MaxAnswer = 32 << 20
+
+// Error messages from a server are cut to maxMessage runes each, at most
+// maxMessages of them, after their secrets are masked.
+const (
+	maxMessage  = 500
+	maxMessages = 10
 )
 
 // TLS is the TLS material for one server, as given by VAULT_CACERT,
@@ -91,7 +105,9 @@ func New(name, addr, tokenHeader string, t TLS, timeout time.Duration) (*Client,
 		Name:        name,
 		Addr:        strings.TrimRight(addr, "/"),
 		TokenHeader: tokenHeader,
-		HTTP:        &http.Client{Transport: tr, Timeout: timeout},
+		// A redirect to another origin is refused before anything is sent
+		// there: no token header, no body, no https to http.
+		HTTP: &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: safehttp.CheckRedirect},
 	}, nil
 }
 
@@ -102,22 +118,27 @@ func (c *Client) WithToken(token secret.String) *Client {
 	return &cp
 }
 
-// Error is a failed call: the server could not be reached, or it answered
-// with a non-2xx status.
+// Error is a failed call: no usable answer came from the configured server
+// (it could not be reached, it redirected to another origin, or its answer
+// was over MaxAnswer), or it answered with a non-2xx status.
 type Error struct {
-	Server  string // "Vault"
-	Addr    string
-	Method  string
-	Path    string // without query
-	Status  int    // 0 when unreachable
-	Errors  []string
-	Err     error // transport error when unreachable
-	Request string
+	Server string // "Vault"
+	Addr   string
+	Method string
+	Path   string // without query
+	Status int    // 0 when no usable answer came
+	// Errors are the server's messages, with secrets masked, control
+	// characters replaced (termtext.Clean) and cut.
+	Errors []string
+	Err    error // the cause when Status is 0
 }
 
 func (e *Error) Error() string {
 	if e.Status == 0 {
-		return fmt.Sprintf("%s at %s is unreachable: %v", e.Server, e.Addr, e.Err)
+		if safehttp.Refused(e.Err) {
+			return fmt.Sprintf("%s %s %s: %s", e.Server, e.Method, e.Path, termtext.Clean(e.Err.Error()))
+		}
+		return fmt.Sprintf("%s at %s is unreachable: %s", e.Server, e.Addr, termtext.Clean(fmt.Sprint(e.Err)))
 	}
 	msg := strings.Join(e.Errors, "; ")
 	if msg == "" {
@@ -128,7 +149,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Unreachable reports whether err is a failure to reach a server.
+// Unreachable reports whether err means that no usable answer came from
+// the configured server: it could not be reached, it redirected elsewhere,
+// or its answer was too large. Nothing else is worth trying with it.
 func Unreachable(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Status == 0
@@ -178,12 +201,17 @@ func (c *Client) DoHeader(ctx context.Context, method, path string, in, out any)
 		return nil, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	var data []byte
+	if resp.ContentLength > MaxAnswer {
+		err = &safehttp.TooLargeError{Limit: MaxAnswer}
+	} else {
+		data, err = safehttp.ReadAll(resp.Body, MaxAnswer)
+	}
 	if err != nil {
 		return nil, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Err: err}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.Header, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Status: resp.StatusCode, Errors: scrub(errorMessages(data), c.Token)}
+		return resp.Header, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Status: resp.StatusCode, Errors: errorMessages(data, c.Token)}
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -194,35 +222,56 @@ func (c *Client) DoHeader(ctx context.Context, method, path string, in, out any)
 }
 
 // errorMessages extracts the messages of Vault's {"errors":[...]} or takes
-// Nomad's and Consul's plain-text bodies, cut to a sane length.
-func errorMessages(data []byte) []string {
+// Nomad's and Consul's plain-text bodies, and makes them fit for a
+// terminal and a log: secrets masked first (so that none escapes in part
+// across a cut), then control characters replaced, then cut.
+func errorMessages(data []byte, token secret.String) []string {
 	var v struct {
 		Errors []string `json:"errors"`
 	}
+	var msgs []string
 	if json.Unmarshal(data, &v) == nil && len(v.Errors) > 0 {
-		return v.Errors
+		msgs = v.Errors
+	} else if s := strings.TrimSpace(string(data)); s != "" {
+		msgs = []string{s}
 	}
-	s := strings.TrimSpace(string(data))
-	if len(s) > 500 {
-		s = s[:500] + "..."
+	more := len(msgs) - maxMessages
+	if more > 0 {
+		msgs = msgs[:maxMessages]
 	}
-	if s == "" {
+	out := make([]string, 0, len(msgs)+1)
+	for _, m := range msgs {
+		out = append(out, cut(termtext.Clean(scrub(m, token)), maxMessage))
+	}
+	if more > 0 {
+		out = append(out, fmt.Sprintf("(%d more)", more))
+	}
+	if len(out) == 0 {
 		return nil
 	}
-	return []string{s}
+	return out
+}
+
+// cut returns s cut to n runes, marked with "...".
+func cut(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "..."
+		}
+		i++
+	}
+	return s
 }
 
 // scrub hides secrets that a server (or a proxy in front of it) may echo
 // in an error body: the token this client sent and any JWT, such as the ID
 // token of a JWT login. Error messages end up on terminals and in logs.
-func scrub(msgs []string, token secret.String) []string {
-	for i, m := range msgs {
-		if t := token.Reveal(); len(t) >= 4 {
-			m = strings.ReplaceAll(m, t, secret.Redacted)
-		}
-		msgs[i] = scrubJWTs(m)
+func scrub(m string, token secret.String) string {
+	if t := token.Reveal(); len(t) >= 4 {
+		m = strings.ReplaceAll(m, t, secret.Redacted)
 	}
-	return msgs
+	return scrubJWTs(m)
 }
 
 // scrubJWTs replaces each compact JWS (base64url "eyJ..." header, payload

@@ -1,0 +1,21 @@
+// Package safehttp holds the two rules that every HTTP client of alilogin
+// and the broker follows, in one place:
+//
+//   - A redirect is followed only within the origin (scheme, host and port)
+//     of the request that got it. Go's http.Client re-sends custom headers
+//     such as X-Vault-Token to any host it is redirected to, keeps even
+//     Authorization on another port of the same host, and re-sends the body
+//     on 307 and 308; a server at the configured address could so move a
+//     token, a JWT login body or a refresh token elsewhere, or from https to
+//     plain http. Vault standbys forward requests to the active node instead
+//     of redirecting by default, so a redirect to another origin means a
+//     misconfiguration or an attack: it is an error that names both
+//     addresses (RedirectError).
+//   - An answer is read up to a bound, and an answer over it is an error
+//     (TooLargeError), never a silent cut and never an unbounded read: a
+//     400 MiB discovery document must not grow the process to 900 MiB.
+//
+// Vault, Nomad and Consul go through internal/apiclient, which uses
+// CheckRedirect and ReadAll; the SSO client and the broker's discovery
+// document use NewClient or Harden.
+package safehttp
