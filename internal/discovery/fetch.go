@@ -3,15 +3,21 @@ package discovery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/safehttp"
 )
 
-// maxSize bounds the document a client reads.
-const maxSize = 4 << 20
+// maxSize bounds the document a client reads: a real one is a few KiB.
+const maxSize = safehttp.MaxSSO
+
+// timeout bounds a fetch with the default client.
+const timeout = 10 * time.Second
 
 // URL returns the discovery URL of the broker at base (a scheme and host,
 // optionally with a path prefix such as https://host/broker).
@@ -26,11 +32,14 @@ func URL(base string) (string, error) {
 }
 
 // Fetch reads and validates the document of the broker at base with hc
-// (nil: http.DefaultClient).
+// (nil: a client with a 10 s timeout). Whatever hc is, a redirect is
+// followed only within the broker's origin (the document says where
+// alilogin sends its tokens), and a document over 1 MiB is an error.
 func Fetch(ctx context.Context, hc *http.Client, base string) (*Document, error) {
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = &http.Client{Timeout: timeout}
 	}
+	hc = safehttp.Harden(hc, 0)
 	u, err := URL(base)
 	if err != nil {
 		return nil, err
@@ -42,10 +51,19 @@ func Fetch(ctx context.Context, hc *http.Client, base string) (*Document, error)
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) && safehttp.Refused(ue.Err) {
+			return nil, fmt.Errorf("could not read the discovery document from %s: %w", u, ue.Err)
+		}
 		return nil, fmt.Errorf("could not reach the broker at %s: %w", base, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSize))
+	var body []byte
+	if resp.ContentLength > maxSize {
+		err = &safehttp.TooLargeError{Limit: maxSize}
+	} else {
+		body, err = safehttp.ReadAll(resp.Body, maxSize)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("could not read the discovery document from %s: %w", u, err)
 	}

@@ -11,6 +11,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
 )
 
@@ -22,6 +23,8 @@ type Config struct {
 	RolesClaim string   // claim name or JSON pointer
 	UserClaim  string
 	// HTTPClient talks to the SSO; nil means a client with a 30 s timeout.
+	// Either way, redirects are followed only within an origin and each
+	// answer is bounded (safehttp.MaxSSO).
 	HTTPClient *http.Client
 	// Now is the clock for token expiry checks; nil means time.Now.
 	Now func() time.Time
@@ -46,9 +49,14 @@ type Client struct {
 
 // New reads the issuer's discovery document.
 func New(ctx context.Context, cfg Config) (*Client, error) {
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	// A token endpoint that redirects must not carry a code, a refresh
+	// token or a code verifier to another origin; go-oidc and x/oauth2
+	// read answers without a bound (or cut them silently).
+	var hc *http.Client
+	if cfg.HTTPClient == nil {
+		hc = safehttp.NewClient(30*time.Second, safehttp.MaxSSO)
+	} else {
+		hc = safehttp.Harden(cfg.HTTPClient, safehttp.MaxSSO)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

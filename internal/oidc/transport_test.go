@@ -1,0 +1,135 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// hostileOP is a provider whose discovery document points its token and
+// revocation endpoints at handler h (on another port), and whose own
+// discovery document can be replaced by disco.
+func hostileOP(t *testing.T, h http.Handler, disco http.Handler) (issuer string, endpoints *hostile.Server) {
+	t.Helper()
+	endpoints = hostile.NewServer(h)
+	t.Cleanup(endpoints.Close)
+	mux := http.NewServeMux()
+	op := hostile.NewServer(mux)
+	t.Cleanup(op.Close)
+	if disco == nil {
+		disco = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"issuer": op.URL, "authorization_endpoint": op.URL + "/auth", "token_endpoint": endpoints.URL + "/token",
+				"revocation_endpoint": endpoints.URL + "/revoke", "jwks_uri": op.URL + "/jwks",
+				"id_token_signing_alg_values_supported": []string{"RS256"}, "response_types_supported": []string{"code"},
+				"subject_types_supported": []string{"public"},
+			})
+		})
+	}
+	mux.Handle("GET /.well-known/openid-configuration", disco)
+	return op.URL, endpoints
+}
+
+func originOf(t *testing.T, s string) string {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// A token or revocation endpoint that redirects to another origin gets
+// the refresh token, but the other origin never does: the redirect is an
+// error that names both addresses.
+func TestSSORedirectElsewhereRefused(t *testing.T) {
+	const rt = secret.String("rt-very-secret-refresh-token")
+	for _, tc := range []struct {
+		name string
+		code int
+		call func(ctx context.Context, c *Client) error
+	}{
+		{"refresh 307", http.StatusTemporaryRedirect, func(ctx context.Context, c *Client) error { _, err := c.Refresh(ctx, rt); return err }},
+		{"refresh 308", http.StatusPermanentRedirect, func(ctx context.Context, c *Client) error { _, err := c.Refresh(ctx, rt); return err }},
+		{"revoke 307", http.StatusTemporaryRedirect, func(ctx context.Context, c *Client) error { return c.Revoke(ctx, rt) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := hostile.NewServer(hostile.ErrorBody(http.StatusOK, "application/json", `{"access_token":"a","token_type":"Bearer"}`))
+			t.Cleanup(target.Close)
+			issuer, front := hostileOP(t, hostile.Redirect(tc.code, target.URL), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := New(ctx, Config{Issuer: issuer, ClientID: "cli"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.call(ctx, c)
+			for _, r := range target.Requests() {
+				t.Errorf("the other origin got %s %s with body %q", r.Method, r.Path, r.Body)
+			}
+			if len(front.Requests()) == 0 { // x/oauth2 may try twice (client authentication styles)
+				t.Error("the endpoint got no request")
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Log(err)
+			for _, want := range []string{originOf(t, front.URL), originOf(t, target.URL)} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not name %s: %v", want, err)
+				}
+			}
+			if strings.Contains(err.Error(), rt.Reveal()) {
+				t.Errorf("error shows the refresh token: %v", err)
+			}
+		})
+	}
+}
+
+// A discovery document behind a redirect to another origin is not read.
+func TestSSODiscoveryRedirectElsewhereRefused(t *testing.T) {
+	target := hostile.NewServer(hostile.ErrorBody(http.StatusOK, "application/json", `{}`))
+	t.Cleanup(target.Close)
+	issuer, _ := hostileOP(t, http.NotFoundHandler(), hostile.Redirect(http.StatusFound, target.URL))
+	_, err := New(context.Background(), Config{Issuer: issuer, ClientID: "cli"})
+	if n := len(target.Requests()); n != 0 {
+		t.Errorf("the other origin got %d requests", n)
+	}
+	if err == nil || !strings.Contains(err.Error(), originOf(t, target.URL)) || !strings.Contains(err.Error(), "refused a redirect") {
+		t.Errorf("error: %v", err)
+	}
+}
+
+// Answers of the SSO are bounded at 1 MiB, with an error that says so:
+// the discovery document and the token endpoint's answer.
+func TestSSOAnswerTooLarge(t *testing.T) {
+	t.Run("discovery document", func(t *testing.T) {
+		h := &hostile.Huge{ContentType: "application/json", Prefix: `{"issuer":"`, Size: 400 << 20}
+		issuer, _ := hostileOP(t, http.NotFoundHandler(), h)
+		_, err := New(context.Background(), Config{Issuer: issuer, ClientID: "cli"})
+		if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+			t.Fatalf("error: %v", err)
+		}
+		if h.Sent() > 16<<20 {
+			t.Errorf("the client read on: %d bytes sent", h.Sent())
+		}
+	})
+	t.Run("token endpoint, endless", func(t *testing.T) {
+		h := &hostile.Huge{ContentType: "application/json", Prefix: `{"access_token":"`, Size: -1}
+		issuer, _ := hostileOP(t, h, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := Refresh(ctx, Config{Issuer: issuer, ClientID: "cli"}, "rt-x")
+		if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+			t.Fatalf("error: %v", err)
+		}
+	})
+}
