@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
+)
+
+// TestPlanRefusesRedirectElsewhere: with VAULT_ADDR, NOMAD_ADDR and
+// CONSUL_HTTP_ADDR at fronts that redirect (307) to the real servers on
+// other ports, `broker plan` fails naming both addresses, and none of its
+// admin tokens reaches a real server through a redirect.
+func TestPlanRefusesRedirectElsewhere(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	env := map[string]string{}
+	for _, kv := range stack.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var fwds, fronts []*hostile.Server
+	for _, s := range []struct{ addrVar, real string }{
+		{"VAULT_ADDR", stack.Vault.Addr}, {"NOMAD_ADDR", stack.Nomad.Addr}, {"CONSUL_HTTP_ADDR", stack.Consul.Addr},
+	} {
+		fwd, err := hostile.NewForward(s.real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(fwd.Close)
+		front := hostile.NewRedirect(http.StatusTemporaryRedirect, fwd.URL)
+		t.Cleanup(front.Close)
+		env[s.addrVar] = front.URL
+		fwds, fronts = append(fwds, fwd), append(fronts, front)
+	}
+	// broker.hcl of the example may name addresses too: the environment wins.
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := run(ctx, []string{"plan", dir}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+	t.Logf("broker plan -> %d\nstderr:\n%s", code, errb.String())
+	if code == exitOK || code == exitChanges {
+		t.Errorf("plan through redirecting fronts: exit %d", code)
+	}
+	hostOf := func(s string) string { u, _ := url.Parse(s); return u.Host }
+	if !strings.Contains(errb.String(), "refused a redirect") || !strings.Contains(errb.String(), hostOf(fronts[0].URL)) || !strings.Contains(errb.String(), hostOf(fwds[0].URL)) {
+		t.Errorf("stderr does not name both Vault addresses:\n%s", errb.String())
+	}
+	if len(fronts[0].Requests()) == 0 {
+		t.Error("the Vault front got no request: the test proves nothing")
+	}
+	for i, f := range fwds {
+		for _, r := range f.Requests() {
+			t.Errorf("real server %d got %s %s through a redirect", i, r.Method, r.Path)
+		}
+	}
+	for _, secret := range []string{env["VAULT_TOKEN"], env["NOMAD_TOKEN"], env["CONSUL_HTTP_TOKEN"]} {
+		if secret != "" && strings.Contains(out.String()+errb.String(), secret) {
+			t.Error("an admin token appears in the output")
+		}
+	}
+}
