@@ -8,4 +8,12 @@
 // Failures come back as *Error, which names the server and its address, so
 // that "Vault at https://... is unreachable" reaches the user instead of a
 // bare dial error. Tokens are secret.String and never appear in errors.
+//
+// A token goes only to the configured origin: a redirect to another scheme,
+// host or port is refused before anything is sent there (internal/safehttp),
+// and the *Error names both addresses. Answers are bounded (MaxAnswer).
+// Error bodies are masked (the token sent, any JWT), then stripped of
+// control characters (termtext.Clean), then cut, in that order, so that no
+// secret escapes in part across the cut and no escape sequence reaches a
+// terminal.
 package apiclient
