@@ -77,6 +77,7 @@ func (f redirectFront) use(t *testing.T, u *user) {
 // through the redirect.
 func (f redirectFront) check(t *testing.T, p *proc, secrets ...secret.String) {
 	t.Helper()
+	t.Logf("exit %d, stderr:\n%s", p.code(), p.stderr.String())
 	if p.code() == 0 {
 		t.Errorf("exit 0 through a redirect to another origin; stderr:\n%s", p.stderr.String())
 	}
