@@ -22,10 +22,10 @@ import (
 //	nomad roles   <nomad>/role/:name         ditto (roles=nomad)
 //	consul roles  <consul>/roles/:name       ditto (roles=consul)
 //	groups        identity/group/name/:name  marker: metadata managed_by
-//
-// See internal/plan/marker.go for the markers and the legacy rules.
 //	JWT config    auth/<jwt>/config          owned when configure_jwt_auth = true
 //	nomad lease   <nomad>/config/lease       owned when a profile grants Nomad tokens
+//
+// See internal/plan/marker.go for the markers and the legacy rules.
 
 type vaultData[T any] struct {
 	Data T `json:"data"`

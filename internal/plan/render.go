@@ -52,7 +52,7 @@ func Write(w io.Writer, p Plan, prune bool) {
 	}
 	if g := p.Guard(); n.Delete > 0 && prune {
 		if g.Mass {
-			fmt.Fprintf(w, "! mass delete: %s.\n  apply --prune refuses this plan without --allow-mass-delete; broker serve never applies it.\n", g)
+			fmt.Fprintf(w, "! mass delete: %s.\n  apply --prune carries it out only with --allow-mass-delete; broker serve never does.\n", g)
 		} else {
 			fmt.Fprintf(w, "Mass-delete guard: %s.\n", g)
 		}
