@@ -274,7 +274,7 @@ func TestUpgradeFromLegacyMarkers(t *testing.T) {
 	applyDir(t, dir2, apply.Options{Prune: true})
 	var np struct{ Description string }
 	mustDo(t, nomadC, "GET", "/v1/acl/policy/node-read", nil, &np)
-	if np.Description != plan.Description(plan.NomadPolicy, "node-read") {
+	if np.Description != "managed by alilogin broker; object=nomad/acl-policy/node-read; from nomad/node-read.hcl" {
 		t.Errorf("description after the update: %q", np.Description)
 	}
 	mustDo(t, nomadC, "GET", "/v1/acl/policy/node-read-copy", nil, nil)
@@ -294,7 +294,13 @@ func TestMassPruneNeedsAllowMassDelete(t *testing.T) {
 		t.Errorf("plan --prune: exit %d, want 2 and the guard's verdict", code)
 	}
 	_, out, _ = broker(t, "plan", "--prune", "--json", dir)
-	var pj plan.JSON
+	var pj struct {
+		Guard struct {
+			Mass       bool        `json:"mass_delete"`
+			Deletes    int         `json:"deletes"`
+			WholeKinds []plan.Kind `json:"whole_kinds"`
+		} `json:"guard"`
+	}
 	if err := json.Unmarshal([]byte(out), &pj); err != nil {
 		t.Fatal(err)
 	}
