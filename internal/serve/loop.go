@@ -75,23 +75,30 @@ func (s *Server) runOnce(ctx context.Context, inForce **state) {
 	}
 	var merr *apply.MassDeleteError
 	if !errors.As(err, &merr) {
+		s.record(st, out, err, dur, nil)
 		s.metrics.MassDeleteHeld.Set(0)
-		s.record(st, out, err, dur)
 		if err == nil {
 			*inForce = st
 		}
 		s.reap(ctx, st)
 		return
 	}
-	s.metrics.MassDeleteRefused.Inc()
-	s.metrics.MassDeleteHeld.Set(1)
 	prev := *inForce
 	if prev == nil || prev == st {
+		s.record(st, Outcome{}, err, dur, nil)
+		s.metrics.MassDeleteRefused.Inc()
+		s.metrics.MassDeleteHeld.Set(1)
 		s.log.Error("refusing to apply the policies folder: its plan is a mass delete; nothing was changed",
 			"generation", st.generation, "guard", merr.Guard.String(), "deletes", merr.Guard.Deletes, "managed", merr.Guard.Managed)
-		s.record(st, Outcome{}, err, dur)
 		return
 	}
+	// Shown on /readyz at once, and until the folder is fixed (or the
+	// deletes are done by hand), whatever the run below gives.
+	s.mu.Lock()
+	s.reconErr = merr
+	s.mu.Unlock()
+	s.metrics.MassDeleteRefused.Inc()
+	s.metrics.MassDeleteHeld.Set(1)
 	s.log.Error("refusing to apply the new policies folder: its plan is a mass delete; the configuration in force stays",
 		"generation", st.generation, "in_force_generation", prev.generation, "guard", merr.Guard.String(),
 		"deletes", merr.Guard.Deletes, "managed", merr.Guard.Managed,
@@ -103,19 +110,13 @@ func (s *Server) runOnce(ctx context.Context, inForce **state) {
 		s.log.Info("reconcile abandoned", "reason", context.Cause(ctx))
 		return
 	}
-	s.record(prev, out, err, dur)
-	if err == nil {
-		// Ready only once the folder is fixed (or the deletes done by hand).
-		s.mu.Lock()
-		s.reconErr = merr
-		s.mu.Unlock()
-	}
+	s.record(prev, out, err, dur, merr)
 	s.reap(ctx, prev)
 }
 
 // record reports one reconcile run of st in the metrics, the status and
-// the log.
-func (s *Server) record(st *state, out Outcome, err error, dur time.Duration) {
+// the log. /readyz shows err, else held (a refused newer folder).
+func (s *Server) record(st *state, out Outcome, err error, dur time.Duration, held error) {
 	s.metrics.ReconcileDuration.Observe(dur.Seconds())
 	for sys, n := range out.Found {
 		s.metrics.DriftFound.WithLabelValues(sys).Add(float64(n))
@@ -128,6 +129,9 @@ func (s *Server) record(st *state, out Outcome, err error, dur time.Duration) {
 	s.reconErr = err
 	if err == nil {
 		s.reconcileOK = s.reconcileAt
+		if held != nil {
+			s.reconErr = held
+		}
 	}
 	s.mu.Unlock()
 	if err != nil {

@@ -73,7 +73,7 @@ func TestServeRefusesMassDeleteOnReload(t *testing.T) {
 	if err != nil {
 		t.Fatalf("JWT role ci-user deleted: %v", err)
 	}
-	must(t, v.Do(context.Background(), "POST", "/v1/auth/jwt/role/ci-user", map[string]any{"role_type": "jwt", "token_ttl": "240h"}, nil))
+	must(t, v.Do(context.Background(), "POST", "/v1/auth/jwt/role/ci-user", map[string]any{"role_type": "jwt", "token_ttl": "2h"}, nil))
 	waitUntil(t, interval+20*time.Second, "the drift on ci-user repaired", func() bool {
 		got, err := jwtRoleTTL(t, v, "ci-user")
 		return err == nil && got == ttl
