@@ -45,7 +45,10 @@ func TestServeRefusesMassDeleteOnReload(t *testing.T) {
 	const interval = 2 * time.Second
 	dir := policiesDir(t, map[string]string{})
 	b := startBroker(t, "massdelete", dir, nil, "--prune", "--interval", interval.String(), "--lock-key", "test/massdelete")
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	waitUntil(t, time.Minute, "the broker to lead and reconcile", func() bool {
+		c, _ := b.status()
+		return c == 200 && b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
+	})
 	v := stack.Vault.Client()
 	if _, err := jwtRoleTTL(t, v, "ci-user"); err != nil {
 		t.Fatalf("the first reconcile did not make the JWT role ci-user: %v", err)
