@@ -406,6 +406,8 @@ func TestGuard(t *testing.T) {
 		{"the only object of a kind is not a mass delete by itself", cat(objs(NomadPolicy, 5), objs(VaultPolicy, 5)), cat(objs(NomadPolicy, 5), objs(VaultPolicy, 5), objs(Group, 1)),
 			Guard{Managed: 11, Deletes: 1, WholeKinds: []Kind{}}},
 		{"the only managed object", nil, objs(Group, 1), Guard{Managed: 1, Deletes: 1, WholeKinds: []Kind{}, Mass: true}},
+		{"a folder that declares nothing", nil, cat(objs(NomadPolicy, 1), objs(VaultPolicy, 1), objs(JWTRole, 1)),
+			Guard{Managed: 3, Deletes: 3, WholeKinds: []Kind{}, Mass: true}},
 		{"unmanaged objects do not count", objs(NomadPolicy, 1), append(objs(NomadPolicy, 1), Object{Kind: NomadPolicy, Name: "x"}, Object{Kind: NomadPolicy, Name: "y"}),
 			Guard{Managed: 1, WholeKinds: []Kind{}}},
 	}
