@@ -15,6 +15,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/teststack"
 )
@@ -142,7 +143,7 @@ func wipe(b *testing.B, cfg *policy.Config, c apply.Clients) {
 	b.Helper()
 	empty := *cfg
 	empty.Profiles, empty.Roles, empty.VaultPolicies, empty.NomadPolicies, empty.ConsulPolicies = nil, nil, nil, nil, nil
-	if _, err := apply.Run(context.Background(), &empty, c, apply.Options{Prune: true}); err != nil {
+	if _, err := apply.Run(context.Background(), &empty, c, apply.Options{Prune: true, AllowMassDelete: true}); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -220,7 +221,7 @@ func BenchmarkPlan(b *testing.B) {
 	for i := 0; i < profiles; i += 100 {
 		name := fmt.Sprintf("team-%04d-jobs", i)
 		if err := n.Do(context.Background(), "POST", "/v1/acl/policy/"+url.PathEscape(name), map[string]any{"Name": name,
-			"Description": "managed by alilogin broker from drift", "Rules": `namespace "*" { policy = "write" }`}, nil); err != nil {
+			"Description": plan.Description(plan.NomadPolicy, name), "Rules": `namespace "*" { policy = "write" }`}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

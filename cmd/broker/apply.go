@@ -22,6 +22,10 @@ type ApplyOptions struct {
 	Dir         string
 	AutoApprove bool
 	Prune       bool
+	// AllowMassDelete lets --prune carry out a plan the mass-delete guard
+	// refuses (more than half of the managed objects, or every one of a
+	// kind).
+	AllowMassDelete bool
 	// Interactive: stdin and stderr are a terminal, so we may ask.
 	Interactive bool
 }
@@ -36,7 +40,10 @@ terminal (or take --auto-approve), then write the changes in dependency
 order: Nomad and Consul ACL policies, Vault policies, the Vault nomad and
 consul roles, then the JWT auth config, JWT roles and identity groups.
 Objects the broker does not manage are never changed. Managed objects that
-the files no longer declare are deleted only with --prune.`,
+the files no longer declare are deleted only with --prune. A pruning plan
+that would delete more than half of the managed objects, or every managed
+object of a kind (of two or more), is refused (exit 1, nothing written)
+unless --allow-mass-delete is given.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Dir = dirArg(args)
@@ -46,6 +53,7 @@ the files no longer declare are deleted only with --prune.`,
 	}
 	c.Flags().BoolVar(&o.AutoApprove, "auto-approve", false, "apply without asking")
 	c.Flags().BoolVar(&o.Prune, "prune", false, "also delete managed objects the files no longer declare")
+	c.Flags().BoolVar(&o.AllowMassDelete, "allow-mass-delete", false, "with --prune: carry out a plan that deletes more than half of the managed objects, or all of a kind")
 	return c
 }
 
@@ -55,6 +63,9 @@ func isTerminal(f any) bool {
 }
 
 func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
+	if o.AllowMassDelete && !o.Prune {
+		return exitcode.With(exitUsage, errors.New("--allow-mass-delete only means something with --prune"))
+	}
 	if !o.AutoApprove && !o.Interactive {
 		return exitcode.With(exitUsage, errors.New("refusing to apply without a terminal to confirm on; review with 'broker plan', then run 'broker apply --auto-approve'"))
 	}
@@ -67,7 +78,7 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 		return exitcode.With(exitError, err)
 	}
 	defer clients.CloseIdleConnections()
-	opts := apply.Options{Prune: o.Prune}
+	opts := apply.Options{Prune: o.Prune, AllowMassDelete: o.AllowMassDelete}
 	opts.Confirm = func(p plan.Plan) (bool, error) {
 		plan.Write(e.Stderr, p, o.Prune)
 		if o.AutoApprove {
@@ -77,8 +88,12 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	}
 	res, err := apply.Run(ctx, cfg, clients, opts)
 	var cerr *apply.ConflictError
-	if errors.As(err, &cerr) {
+	var merr *apply.MassDeleteError
+	if errors.As(err, &cerr) || errors.As(err, &merr) {
 		plan.Write(e.Stderr, res.Plan, o.Prune)
+	}
+	if merr != nil {
+		return exitcode.With(exitError, err)
 	}
 	if err != nil {
 		if errors.Is(err, apply.ErrNotConfirmed) {

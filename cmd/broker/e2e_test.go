@@ -303,7 +303,7 @@ func TestUnmanagedObjectsSurviveApplyAndPrune(t *testing.T) {
 	for _, sys := range []string{"vault", "nomad", "consul"} {
 		removeDir(t, empty, sys)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", empty); code != exitOK {
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", "--allow-mass-delete", empty); code != exitOK {
 		t.Fatalf("apply --prune of nothing: exit %d", code)
 	}
 	check()
@@ -543,7 +543,7 @@ func TestLeastPrivilegeVaultPolicy(t *testing.T) {
 	// Prune, including an identity group, also works.
 	dir2 := policiesDir(t, map[string]string{"profiles.hcl": "# none\n"})
 	var errb strings.Builder
-	if code := run(context.Background(), []string{"apply", "--auto-approve", "--prune", dir2}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Getenv: restricted}); code != exitOK {
+	if code := run(context.Background(), []string{"apply", "--auto-approve", "--prune", "--allow-mass-delete", dir2}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Getenv: restricted}); code != exitOK {
 		t.Fatalf("apply --prune with the least-privilege token: exit %d\n%s", code, errb.String())
 	}
 }

@@ -27,7 +27,9 @@ func newPlanCmd(e *cmdEnv) *cobra.Command {
 		Short: "Show what apply would change in Vault, Nomad and Consul",
 		Long: `Read the live state of Vault, Nomad and Consul and print the create, update
 and delete actions that apply would carry out, grouped by system, with the
-changed fields. Exit 0: no changes; 2: there are changes; 1: error.
+changed fields. With --prune, also the verdict of the mass-delete guard
+(whether apply --prune would refuse the plan without --allow-mass-delete).
+Exit 0: no changes; 2: there are changes; 1: error.
 Addresses and admin tokens come from VAULT_ADDR/VAULT_TOKEN, NOMAD_ADDR/
 NOMAD_TOKEN and CONSUL_HTTP_ADDR/CONSUL_HTTP_TOKEN (and *_CACERT,
 *_CLIENT_CERT, *_CLIENT_KEY).`,

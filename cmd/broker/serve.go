@@ -72,7 +72,13 @@ Nomad and Consul tokens that Vault made for managed profiles and lost track
 of (older than the profile's max TTL plus --reap-grace).
 
 An invalid DIR never replaces the configuration in force: the error shows in
-the logs, in /metrics and on /readyz until the files are fixed.
+the logs, in /metrics and on /readyz until the files are fixed. Nor does a
+DIR whose plan, with --prune, is a mass delete (more than half of the
+managed objects, or every one of a kind): serve never applies it, logs it,
+counts it in alilogin_broker_mass_delete_refused_total, sets
+alilogin_broker_mass_delete_held to 1 and keeps reconciling the
+configuration in force before it. Run 'broker apply --prune
+--allow-mass-delete' by hand if the deletes are meant.
 
 Several instances may run: one leads (a lock in Consul's KV under a Consul
 session), the others serve HTTP and take over when it stops (at once on a
@@ -95,7 +101,7 @@ management tokens from Vault's secrets engines. See docs/deploy/operations.md.`,
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "HTTP listen address")
 	f.DurationVar(&o.Interval, "interval", 5*time.Minute, "reconcile interval")
 	f.DurationVar(&o.WatchInterval, "watch-interval", 5*time.Second, "how often DIR is checked for changes")
-	f.BoolVar(&o.Prune, "prune", false, "delete managed objects the files no longer declare")
+	f.BoolVar(&o.Prune, "prune", false, "delete managed objects the files no longer declare (never a mass delete)")
 	f.BoolVar(&o.NoReap, "no-reap", false, "do not delete orphaned tokens")
 	f.BoolVar(&o.ReapDryRun, "reap-dry-run", false, "report orphaned tokens (logs, metrics) without deleting them")
 	f.DurationVar(&o.ReapGrace, "reap-grace", reaper.DefaultGrace, "extra age beyond a profile's max TTL before a Vault-made token counts as orphaned")

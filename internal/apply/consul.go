@@ -8,8 +8,8 @@ import (
 )
 
 // Consul ACL policies: GET /v1/acl/policies, GET|PUT|DELETE
-// /v1/acl/policy/:id, PUT /v1/acl/policy to create. The marker starts the
-// Description.
+// /v1/acl/policy/:id, PUT /v1/acl/policy to create. The marker is the
+// Description (plan.DescriptionOwned).
 
 type consulPolicy struct {
 	ID          string `json:",omitempty"`
@@ -25,7 +25,7 @@ func (r *reader) consulPolicies(ctx context.Context) error {
 	}
 	var read []consulPolicy
 	for _, p := range list {
-		if !plan.IsManagedDescription(p.Description) {
+		if !plan.DescriptionOwned(plan.ConsulPolicy, p.Name, p.Description) {
 			if r.want[plan.Key{Kind: plan.ConsulPolicy, Name: p.Name}] {
 				r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID})
 			}
@@ -42,8 +42,8 @@ func (r *reader) consulPolicies(ctx context.Context) error {
 		if err := r.s.get(ctx, plan.Consul, "/v1/acl/policy/"+url.PathEscape(id), &p); err != nil {
 			return err
 		}
-		r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID, Managed: plan.IsManagedDescription(p.Description),
-			Fields: plan.Fields{"description": p.Description, "rules": p.Rules}})
+		r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID, Managed: plan.DescriptionOwned(plan.ConsulPolicy, p.Name, p.Description),
+			Fields: plan.Fields{"rules": p.Rules}})
 		return nil
 	})
 }
@@ -55,8 +55,8 @@ func (s *session) applyConsulPolicy(ctx context.Context, c plan.Change) error {
 	case plan.Update:
 		f := c.Desired.Fields
 		return s.call(ctx, plan.Consul, "PUT", "/v1/acl/policy/"+url.PathEscape(c.Live.ID),
-			consulPolicy{ID: c.Live.ID, Name: c.Name, Description: f["description"].(string), Rules: f["rules"].(string)}, nil)
+			consulPolicy{ID: c.Live.ID, Name: c.Name, Description: plan.Description(plan.ConsulPolicy, c.Name), Rules: f["rules"].(string)}, nil)
 	}
 	f := c.Desired.Fields
-	return s.call(ctx, plan.Consul, "PUT", "/v1/acl/policy", consulPolicy{Name: c.Name, Description: f["description"].(string), Rules: f["rules"].(string)}, nil)
+	return s.call(ctx, plan.Consul, "PUT", "/v1/acl/policy", consulPolicy{Name: c.Name, Description: plan.Description(plan.ConsulPolicy, c.Name), Rules: f["rules"].(string)}, nil)
 }

@@ -8,7 +8,9 @@
 // loop of `broker serve`. It makes no write call when nothing differs, and
 // because every object is written whole and ownership is recorded before
 // the objects that depend on it, an apply cut short at any point converges
-// on the next run.
+// on the next run. A pruning plan that the mass-delete guard
+// (plan.Guard) refuses is not carried out unless Options.AllowMassDelete
+// (MassDeleteError).
 //
 // The calls to each system live in vault.go, nomad.go and consul.go; they
 // use internal/apiclient and nothing else.

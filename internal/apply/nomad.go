@@ -8,7 +8,7 @@ import (
 )
 
 // Nomad ACL policies: GET /v1/acl/policies, GET|POST|DELETE /v1/acl/policy/:name.
-// The marker starts the Description.
+// The marker is the Description (plan.DescriptionOwned).
 
 type nomadPolicy struct {
 	Name        string
@@ -23,8 +23,7 @@ func (r *reader) nomadPolicies(ctx context.Context) error {
 	}
 	var read []string
 	for _, p := range list {
-		managed := plan.IsManagedDescription(p.Description)
-		if !managed {
+		if !plan.DescriptionOwned(plan.NomadPolicy, p.Name, p.Description) {
 			if r.want[plan.Key{Kind: plan.NomadPolicy, Name: p.Name}] {
 				r.add(plan.Object{Kind: plan.NomadPolicy, Name: p.Name})
 			}
@@ -37,8 +36,8 @@ func (r *reader) nomadPolicies(ctx context.Context) error {
 		if err := r.s.get(ctx, plan.Nomad, "/v1/acl/policy/"+url.PathEscape(name), &p); err != nil {
 			return err
 		}
-		r.add(plan.Object{Kind: plan.NomadPolicy, Name: name, Managed: plan.IsManagedDescription(p.Description),
-			Fields: plan.Fields{"description": p.Description, "rules": p.Rules}})
+		r.add(plan.Object{Kind: plan.NomadPolicy, Name: name, Managed: plan.DescriptionOwned(plan.NomadPolicy, name, p.Description),
+			Fields: plan.Fields{"rules": p.Rules}})
 		return nil
 	})
 }
@@ -49,5 +48,5 @@ func (s *session) applyNomadPolicy(ctx context.Context, c plan.Change) error {
 		return s.call(ctx, plan.Nomad, "DELETE", path, nil, nil)
 	}
 	f := c.Desired.Fields
-	return s.call(ctx, plan.Nomad, "POST", path, nomadPolicy{Name: c.Name, Description: f["description"].(string), Rules: f["rules"].(string)}, nil)
+	return s.call(ctx, plan.Nomad, "POST", path, nomadPolicy{Name: c.Name, Description: plan.Description(plan.NomadPolicy, c.Name), Rules: f["rules"].(string)}, nil)
 }

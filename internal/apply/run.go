@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,10 @@ type Options struct {
 	// Prune deletes managed objects that the files no longer declare.
 	// Without it they are left, and reported in Result.Skipped.
 	Prune bool
+	// AllowMassDelete lets a pruning Run carry out a plan the mass-delete
+	// guard (plan.Guard) calls a mass delete; without it Run stops with a
+	// *MassDeleteError before writing anything.
+	AllowMassDelete bool
 	// DryRun reads and plans, and writes nothing.
 	DryRun bool
 	// Concurrency is the number of calls in flight per system
@@ -75,6 +80,13 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%d name conflict(s) with objects the broker does not manage; nothing was changed:%s", len(e.Conflicts), strings.Join(lines, ""))
 }
 
+// MassDeleteError is a pruning plan that the mass-delete guard refused.
+type MassDeleteError struct{ Guard plan.Guard }
+
+func (e *MassDeleteError) Error() string {
+	return fmt.Sprintf("refusing a mass delete (%s); nothing was changed; check the policies folder, and if the deletes are meant, run 'broker apply --prune --allow-mass-delete'", e.Guard)
+}
+
 // Run reads the live state, plans, and (unless DryRun) applies the plan.
 // The returned Result is filled as far as Run got, also with an error.
 func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options) (res Result, err error) {
@@ -89,7 +101,7 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 	if err != nil {
 		return res, fmt.Errorf("could not read the live state: %w", err)
 	}
-	res.Plan = plan.Diff(plan.Desired(cfg), live)
+	res.Plan = plan.Diff(plan.Desired(cfg), live, opts.Prune)
 	res.Planned = res.Plan.Counts()
 	if len(res.Plan.Conflicts) > 0 {
 		return res, &ConflictError{Conflicts: res.Plan.Conflicts}
@@ -104,6 +116,9 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 	}
 	if opts.DryRun || len(todo) == 0 {
 		return res, nil
+	}
+	if g := res.Plan.Guard(); opts.Prune && g.Mass && !opts.AllowMassDelete {
+		return res, &MassDeleteError{Guard: g}
 	}
 	if opts.Confirm != nil {
 		ok, err := opts.Confirm(res.Plan)
@@ -186,19 +201,36 @@ func (s *session) call(ctx context.Context, sys plan.System, method, path string
 	return s.client(sys).Do(ctx, method, path, in, out)
 }
 
-// write carries out changes, phase by phase (changes are in apply order);
-// the changes of one phase run concurrently, up to the limit per system.
+// step is one write of a change: a change with an interim object is
+// written twice, the interim in its phase and the change late.
+type step struct {
+	c     plan.Change
+	rank  int
+	final bool // counts as the change done
+}
+
+func steps(changes []plan.Change) []step {
+	var out []step
+	for _, c := range changes {
+		if c.Interim != nil {
+			ic := c
+			ic.Desired, ic.Late, ic.Interim = c.Interim, false, nil
+			out = append(out, step{c: ic, rank: ic.Rank()})
+		}
+		out = append(out, step{c: c, rank: c.Rank(), final: true})
+	}
+	slices.SortStableFunc(out, func(a, b step) int { return a.rank - b.rank })
+	return out
+}
+
+// write carries out changes, step by step (plan.Change.Rank); the writes
+// of one step run concurrently, up to the limit per system.
 func (s *session) write(ctx context.Context, changes []plan.Change, before func(plan.Change) error, done func(plan.Change)) error {
 	var mu sync.Mutex
-	rank := func(c plan.Change) int {
-		if c.Action == plan.Delete {
-			return 10 - c.Kind.Phase()
-		}
-		return c.Kind.Phase()
-	}
-	for i := 0; i < len(changes); {
+	all := steps(changes)
+	for i := 0; i < len(all); {
 		j := i
-		for j < len(changes) && rank(changes[j]) == rank(changes[i]) {
+		for j < len(all) && all[j].rank == all[i].rank {
 			j++
 		}
 		g, gctx := errgroup.WithContext(ctx)
@@ -206,7 +238,8 @@ func (s *session) write(ctx context.Context, changes []plan.Change, before func(
 		for _, sys := range plan.Systems {
 			sems[sys] = make(chan struct{}, s.limit)
 		}
-		for _, c := range changes[i:j] {
+		for _, st := range all[i:j] {
+			c := st.c
 			if before != nil {
 				if err := before(c); err != nil {
 					_ = g.Wait()
@@ -224,9 +257,11 @@ func (s *session) write(ctx context.Context, changes []plan.Change, before func(
 				if err := s.apply(gctx, c); err != nil {
 					return fmt.Errorf("could not %s: %w", c, err)
 				}
-				mu.Lock()
-				done(c)
-				mu.Unlock()
+				if st.final {
+					mu.Lock()
+					done(c)
+					mu.Unlock()
+				}
 				return nil
 			})
 		}

@@ -17,13 +17,15 @@ import (
 
 // Vault objects:
 //
-//	policies      sys/policies/acl/:name     marker: first line "# managed by alilogin broker ..."
-//	JWT roles     auth/<jwt>/role/:name      managed when policy alilogin-profile-<name> is
-//	nomad roles   <nomad>/role/:name         ditto
-//	consul roles  <consul>/roles/:name       ditto
+//	policies      sys/policies/acl/:name     marker: first line "# managed by alilogin broker; object=vault/policy/<name>..."
+//	JWT roles     auth/<jwt>/role/:name      managed when the managed policy alilogin-profile-<name> lists it (roles=jwt)
+//	nomad roles   <nomad>/role/:name         ditto (roles=nomad)
+//	consul roles  <consul>/roles/:name       ditto (roles=consul)
 //	groups        identity/group/name/:name  marker: metadata managed_by
 //	JWT config    auth/<jwt>/config          owned when configure_jwt_auth = true
 //	nomad lease   <nomad>/config/lease       owned when a profile grants Nomad tokens
+//
+// See internal/plan/marker.go for the markers and the legacy rules.
 
 type vaultData[T any] struct {
 	Data T `json:"data"`
@@ -81,8 +83,9 @@ func (r *reader) vault(ctx context.Context) error {
 		}
 	}
 
-	// Every policy is read: the marker is in the text.
-	managedProfiles := map[string]bool{}
+	// Every policy is read: the marker is in the text. claims are the
+	// roles each managed profile policy lists.
+	claims := map[string][]string{}
 	var mu = &r.mu
 	err := r.each(ctx, plan.Vault, slices.DeleteFunc(policies, func(p string) bool { return p == "root" }), func(ctx context.Context, name string) error {
 		var out vaultData[struct {
@@ -94,24 +97,27 @@ func (r *reader) vault(ctx context.Context) error {
 			}
 			return err
 		}
-		managed := plan.IsManagedVaultPolicy(out.Data.Policy)
+		managed, body, roles := plan.VaultPolicyOwner(name, out.Data.Policy, v)
 		if !managed && !r.want[plan.Key{Kind: plan.VaultPolicy, Name: name}] {
 			return nil
 		}
+		f := plan.Fields{"policy": body}
 		if p, ok := policy.ProfileOfPolicy(name); ok && managed {
+			f["roles"] = roles
 			mu.Lock()
-			managedProfiles[p] = true
+			claims[p] = roles
 			mu.Unlock()
 		}
-		r.add(plan.Object{Kind: plan.VaultPolicy, Name: name, Managed: managed, Fields: plan.Fields{"policy": out.Data.Policy}})
+		r.add(plan.Object{Kind: plan.VaultPolicy, Name: name, Managed: managed, Fields: f})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 
-	// Roles: read those the broker manages; note the others only when a
-	// desired one has their name (a conflict).
+	// Roles: read those the broker made (listed by their profile policy);
+	// note the others only when a desired one has their name (a
+	// conflict).
 	type roleRef struct {
 		kind plan.Kind
 		name string
@@ -120,7 +126,7 @@ func (r *reader) vault(ctx context.Context) error {
 	for kind, names := range map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles} {
 		for _, n := range names {
 			switch {
-			case managedProfiles[n]:
+			case plan.RoleOwned(claims, kind, n):
 				read = append(read, roleRef{kind, n})
 			case r.want[plan.Key{Kind: kind, Name: n}]:
 				r.add(plan.Object{Kind: kind, Name: n})
@@ -282,7 +288,7 @@ func (s *session) applyVaultPolicy(ctx context.Context, c plan.Change) error {
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
 	}
-	return s.call(ctx, plan.Vault, "PUT", path, map[string]any{"policy": c.Desired.Fields["policy"]}, nil)
+	return s.call(ctx, plan.Vault, "PUT", path, map[string]any{"policy": plan.VaultPolicyText(c.Name, c.Desired.Fields)}, nil)
 }
 
 func (s *session) applyVaultRole(ctx context.Context, c plan.Change) error {
@@ -388,17 +394,19 @@ func (s *session) readGroup(ctx context.Context, name string) (*plan.Object, err
 	s.mu.Lock()
 	acc := s.accessor
 	s.mu.Unlock()
-	alias, aliasID := "", ""
+	alias, aliasID, aliasName, onMount := "", "", "", false
 	if d.Alias != nil && d.Alias.ID != "" {
 		aliasID = d.Alias.ID
-		alias = d.Alias.Name
-		if d.Alias.MountAccessor != acc {
+		alias, aliasName = d.Alias.Name, d.Alias.Name
+		onMount = acc != "" && d.Alias.MountAccessor == acc
+		if !onMount {
 			alias += " (on mount " + d.Alias.MountAccessor + ")"
 		}
 	}
 	pols := slices.Clone(d.Policies)
 	slices.Sort(pols)
-	return &plan.Object{Kind: plan.Group, Name: name, ID: d.ID, Managed: d.Metadata[plan.GroupMetadataKey] == plan.Marker,
+	managed := plan.GroupOwned(name, d.Metadata[plan.GroupMetadataKey], d.Type, aliasName, onMount)
+	return &plan.Object{Kind: plan.Group, Name: name, ID: d.ID, Managed: managed,
 		Fields: plan.Fields{"type": d.Type, "policies": pols, "alias": alias, "alias_id": aliasID}}, nil
 }
 
@@ -410,7 +418,7 @@ func (s *session) applyGroup(ctx context.Context, c plan.Change) error {
 	f := c.Desired.Fields
 	var out vaultData[groupData]
 	err := s.call(ctx, plan.Vault, "POST", path, map[string]any{
-		"type": f["type"], "policies": f["policies"], "metadata": map[string]string{plan.GroupMetadataKey: plan.Marker},
+		"type": f["type"], "policies": f["policies"], "metadata": map[string]string{plan.GroupMetadataKey: plan.GroupMarker(c.Name)},
 	}, &out)
 	if err != nil {
 		return err

@@ -8,24 +8,8 @@ import (
 	"github.com/alisw/alilogin/internal/policy"
 )
 
-// VaultPolicyText is what the broker stores in Vault for a policy file:
-// the marker as a comment line, then the file as written. Vault keeps the
-// text verbatim, so the marker survives.
-func VaultPolicyText(d policy.Document) string {
-	return "# " + Marker + " from " + d.File + "\n" + d.Rules
-}
-
-// IsManagedVaultPolicy reports whether a Vault policy text carries the marker.
-func IsManagedVaultPolicy(text string) bool { return strings.HasPrefix(text, "# "+Marker) }
-
-// Description is the description of a managed Nomad or Consul ACL policy.
-func Description(d policy.Document) string { return Marker + " from " + d.File }
-
-// IsManagedDescription reports whether a Nomad or Consul description
-// carries the marker.
-func IsManagedDescription(desc string) bool { return strings.HasPrefix(desc, Marker) }
-
-// ProfilePolicyText is the Vault policy generated for profile p: for each
+// ProfilePolicyText is the Vault policy generated for profile p (after
+// its marker line, see VaultPolicyText): for each
 // of its nomad and consul roles (when it has them), read on the role's
 // creds, and update on sys/leases/revoke/<mount>/creds/<p>/*, so that
 // `alilogin token` can revoke a lease it replaces. The revocation is
@@ -34,7 +18,6 @@ func IsManagedDescription(desc string) bool { return strings.HasPrefix(desc, Mar
 // Vault's default policy allows sys/leases/renew.
 func ProfilePolicyText(v policy.Vault, p policy.Profile) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s: profile %s (generated; edit policies/, not this)\n", Marker, p.Name)
 	for _, e := range []struct {
 		mount string
 		used  bool
@@ -57,13 +40,13 @@ func Desired(cfg *policy.Config) []Object {
 	add := func(k Kind, name string, f Fields) { out = append(out, Object{Kind: k, Name: name, Fields: f}) }
 
 	for _, d := range cfg.NomadPolicies {
-		add(NomadPolicy, d.Name, Fields{"description": Description(d), "rules": d.Rules})
+		add(NomadPolicy, d.Name, Fields{"rules": d.Rules})
 	}
 	for _, d := range cfg.ConsulPolicies {
-		add(ConsulPolicy, d.Name, Fields{"description": Description(d), "rules": d.Rules})
+		add(ConsulPolicy, d.Name, Fields{"rules": d.Rules})
 	}
 	for _, d := range cfg.VaultPolicies {
-		add(VaultPolicy, d.Name, Fields{"policy": VaultPolicyText(d)})
+		add(VaultPolicy, d.Name, Fields{"policy": d.Rules})
 	}
 	if cfg.Vault.ConfigureJWT {
 		add(JWTConfig, cfg.Vault.JWTMount, Fields{"oidc_discovery_url": cfg.SSO.Issuer, "bound_issuer": cfg.SSO.Issuer})
@@ -72,7 +55,7 @@ func Desired(cfg *policy.Config) []Object {
 		add(NomadLease, cfg.Vault.NomadMount, f)
 	}
 	for _, p := range cfg.Profiles {
-		add(VaultPolicy, policy.ProfilePolicy(p.Name), Fields{"policy": ProfilePolicyText(cfg.Vault, p)})
+		add(VaultPolicy, policy.ProfilePolicy(p.Name), Fields{"policy": ProfilePolicyText(cfg.Vault, p), "roles": ProfileRoles(p)})
 		if len(p.NomadPolicies) > 0 {
 			add(NomadRole, p.Name, Fields{"policies": sorted(p.NomadPolicies), "type": "client", "global": false})
 		}
@@ -85,6 +68,19 @@ func Desired(cfg *policy.Config) []Object {
 		add(Group, policy.Group(r.Name), Fields{"type": "external", "policies": sorted(r.VaultPolicies), "alias": r.Name})
 	}
 	SortObjects(out)
+	return out
+}
+
+// ProfileRoles are the roles= words of the roles profile p asks for.
+func ProfileRoles(p policy.Profile) []string {
+	out := []string{"jwt"}
+	if len(p.NomadPolicies) > 0 {
+		out = append(out, "nomad")
+	}
+	if len(p.ConsulPolicies) > 0 {
+		out = append(out, "consul")
+	}
+	slices.Sort(out)
 	return out
 }
 

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/policy"
 )
 
 // Action is what apply does to one object.
@@ -35,6 +37,25 @@ type Change struct {
 	// (update, delete).
 	Desired *Object `json:"-"`
 	Live    *Object `json:"-"`
+	// Late: written after the deletes (a profile policy that stops listing
+	// roles this plan deletes: its record must outlive them). Interim,
+	// when set, is written first in the change's own phase (it lists both
+	// the roles to delete and those to create).
+	Late    bool    `json:"-"`
+	Interim *Object `json:"-"`
+}
+
+// Rank is the step of apply in which c is written: creates and updates by
+// phase (1-4), deletes in reverse phase order (6-9), late updates last
+// (10).
+func (c Change) Rank() int {
+	switch {
+	case c.Action == Delete:
+		return 10 - c.Kind.Phase()
+	case c.Late:
+		return 10
+	}
+	return c.Kind.Phase()
 }
 
 func (c Change) String() string { return fmt.Sprintf("%s %s %q", c.Action, c.Kind, c.Name) }
@@ -52,6 +73,9 @@ func (c Conflict) String() string { return fmt.Sprintf("%s %q: %s", c.Kind, c.Na
 type Plan struct {
 	Changes   []Change   `json:"changes"`
 	Conflicts []Conflict `json:"conflicts,omitempty"`
+	// Managed counts the live managed objects per kind (for the
+	// mass-delete guard).
+	Managed map[Kind]int `json:"-"`
 }
 
 // Counts are the numbers of changes of each action.
@@ -102,31 +126,50 @@ func (p Plan) Total() Counts {
 func (p Plan) Empty() bool { return len(p.Changes) == 0 && len(p.Conflicts) == 0 }
 
 // Diff compares desired with live. Only the fields of the desired object
-// are compared: the servers add settings of their own. Live objects without
-// the managed marker are never changed nor deleted; deletes of managed
-// objects that are no longer desired are always listed (apply carries them
-// out only with --prune).
-func Diff(desired, live []Object) Plan {
-	var p Plan
+// are compared: the servers add settings of their own. Live objects the
+// broker does not manage (Object.Managed false) are never changed nor
+// deleted; deletes of managed objects that are no longer desired are
+// always listed (apply carries them out only with prune).
+//
+// The generated policy of a profile lists the profile's roles the broker
+// made (Fields "roles"); it is planned to list the desired roles, and,
+// without prune, also the managed roles that stay because their delete is
+// skipped. A role leaves the list only after its delete (the update is
+// Late), so that no role the broker made is ever unlisted while it exists.
+func Diff(desired, live []Object, prune bool) Plan {
+	p := Plan{Managed: map[Kind]int{}}
 	liveByKey := make(map[Key]*Object, len(live))
 	for i := range live {
 		liveByKey[live[i].Key()] = &live[i]
+		if live[i].Managed {
+			p.Managed[live[i].Kind]++
+		}
 	}
 	want := make(map[Key]bool, len(desired))
 	for i := range desired {
+		want[desired[i].Key()] = true
+	}
+	for i := range desired {
 		d := &desired[i]
-		want[d.Key()] = true
 		l := liveByKey[d.Key()]
-		switch {
-		case l == nil:
-			p.Changes = append(p.Changes, Change{System: d.Kind.System(), Kind: d.Kind, Name: d.Name, Action: Create, Desired: d, Diffs: fieldDiffs(d.Fields, nil)})
-		case !l.Managed:
+		if l != nil && !l.Managed {
 			p.Conflicts = append(p.Conflicts, Conflict{Kind: d.Kind, Name: d.Name,
-				Reason: "an object of that name exists and is not managed by the broker; rename the profile or policy, or remove the existing object"})
-		default:
-			if diffs := fieldDiffs(d.Fields, l.Fields); len(diffs) > 0 {
-				p.Changes = append(p.Changes, Change{System: d.Kind.System(), Kind: d.Kind, Name: d.Name, Action: Update, Desired: d, Live: l, Diffs: diffs})
-			}
+				Reason: "an object of that name exists and is not managed by the broker (no marker naming it); rename the profile or policy, or remove the existing object"})
+			continue
+		}
+		c := Change{System: d.Kind.System(), Kind: d.Kind, Name: d.Name, Action: Create, Desired: d, Live: l}
+		if prof, ok := profileOfDesired(d); ok {
+			d, c.Late, c.Interim = planRoles(d, l, liveByKey, want, prof, prune)
+			c.Desired = d
+		}
+		if l == nil {
+			c.Diffs = fieldDiffs(d.Fields, nil)
+			p.Changes = append(p.Changes, c)
+			continue
+		}
+		if c.Diffs = fieldDiffs(d.Fields, l.Fields); len(c.Diffs) > 0 {
+			c.Action = Update
+			p.Changes = append(p.Changes, c)
 		}
 	}
 	for i := range live {
@@ -140,6 +183,61 @@ func Diff(desired, live []Object) Plan {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
 	})
 	return p
+}
+
+// profileOfDesired tells the generated policy of a profile.
+func profileOfDesired(d *Object) (string, bool) {
+	if d.Kind != VaultPolicy {
+		return "", false
+	}
+	if _, ok := d.Fields["roles"]; !ok {
+		return "", false
+	}
+	return policy.ProfileOfPolicy(d.Name)
+}
+
+// planRoles sets the roles the generated policy of profile prof (desired
+// d, live l) lists after this plan: the desired roles, plus, without
+// prune, the managed roles of prof that exist and are not desired (their
+// delete is skipped). When that drops a role the live policy lists, the
+// write is late (after the role's delete); when it also adds one, an
+// interim write lists both first.
+func planRoles(d, l *Object, liveByKey map[Key]*Object, want map[Key]bool, prof string, prune bool) (*Object, bool, *Object) {
+	wantRoles, _ := d.Fields["roles"].([]string)
+	final := slices.Clone(wantRoles)
+	if !prune {
+		for k, w := range roleWords {
+			key := Key{k, prof}
+			if r := liveByKey[key]; r != nil && r.Managed && !want[key] {
+				final = append(final, w)
+			}
+		}
+	}
+	final = sorted(final)
+	out := withRoles(d, final)
+	if l == nil {
+		return out, false, nil
+	}
+	have, _ := l.Fields["roles"].([]string)
+	dropped := slices.ContainsFunc(have, func(w string) bool { return !slices.Contains(final, w) })
+	added := slices.ContainsFunc(final, func(w string) bool { return !slices.Contains(have, w) })
+	if !dropped {
+		return out, false, nil
+	}
+	if !added {
+		return out, true, nil
+	}
+	return out, true, withRoles(d, sorted(append(slices.Clone(have), final...)))
+}
+
+func withRoles(d *Object, roles []string) *Object {
+	o := *d
+	o.Fields = make(Fields, len(d.Fields))
+	for k, v := range d.Fields {
+		o.Fields[k] = v
+	}
+	o.Fields["roles"] = roles
+	return &o
 }
 
 // fieldDiffs lists the fields of want that differ in have (nil: all).
@@ -175,17 +273,11 @@ func equal(a, b any) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// SortChanges sorts changes in apply order: creates and updates by phase,
-// then deletes in reverse phase order; within a phase by kind and name.
+// SortChanges sorts changes in apply order (Rank); within a step by kind
+// and name.
 func SortChanges(cs []Change) {
-	rank := func(c Change) int {
-		if c.Action == Delete {
-			return 10 - c.Kind.Phase()
-		}
-		return c.Kind.Phase()
-	}
 	slices.SortStableFunc(cs, func(a, b Change) int {
-		if d := rank(a) - rank(b); d != 0 {
+		if d := a.Rank() - b.Rank(); d != 0 {
 			return d
 		}
 		if d := slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind); d != 0 {

@@ -27,7 +27,7 @@ func keys(p Plan) []key {
 
 func TestDiff(t *testing.T) {
 	pol := func(name, rules string, managed bool) Object {
-		return Object{Kind: NomadPolicy, Name: name, Managed: managed, Fields: Fields{"description": Marker, "rules": rules}}
+		return Object{Kind: NomadPolicy, Name: name, Managed: managed, Fields: Fields{"rules": rules}}
 	}
 	tests := []struct {
 		name          string
@@ -56,7 +56,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := Diff(tc.desired, tc.live)
+			p := Diff(tc.desired, tc.live, true)
 			if d := cmp.Diff(tc.want, keys(p)); d != "" {
 				t.Errorf("changes (-want +got):\n%s", d)
 			}
@@ -88,15 +88,15 @@ func TestDesired(t *testing.T) {
 		got[o.Key()] = o.Fields
 	}
 	want := map[Key]Fields{
-		{NomadPolicy, "n"}:  {"description": Marker + " from nomad/n.hcl", "rules": "node {}\n"},
-		{ConsulPolicy, "c"}: {"description": Marker + " from consul/c.hcl", "rules": "key \"\" {}\n"},
-		{VaultPolicy, "v"}:  {"policy": "# " + Marker + " from vault/v.hcl\npath \"x\" {}\n"},
-		{VaultPolicy, "alilogin-profile-ci"}: {"policy": "# " + Marker + ": profile ci (generated; edit policies/, not this)\n" +
+		{NomadPolicy, "n"}:  {"rules": "node {}\n"},
+		{ConsulPolicy, "c"}: {"rules": "key \"\" {}\n"},
+		{VaultPolicy, "v"}:  {"policy": "path \"x\" {}\n"},
+		{VaultPolicy, "alilogin-profile-ci"}: {"roles": []string{"consul", "jwt", "nomad"}, "policy": "" +
 			"path \"nomad/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
 			"path \"sys/leases/revoke/nomad/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n" +
 			"path \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
 			"path \"sys/leases/revoke/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n"},
-		{VaultPolicy, "alilogin-profile-vault-only"}: {"policy": "# " + Marker + ": profile vault-only (generated; edit policies/, not this)\n"},
+		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt"}, "policy": ""},
 		{NomadRole, "ci"}:     {"policies": []string{"n"}, "type": "client", "global": false},
 		{ConsulRole, "ci"}:    {"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)},
 		{NomadLease, "nomad"}: {"ttl": int64(3600), "max_ttl": int64(7200)},
@@ -115,7 +115,7 @@ func TestDesired(t *testing.T) {
 
 func TestWrite(t *testing.T) {
 	live := []Object{
-		{Kind: NomadPolicy, Name: "n", Managed: true, Fields: Fields{"description": Marker + " from nomad/n.hcl", "rules": "node {}\nagent {}\n"}},
+		{Kind: NomadPolicy, Name: "n", Managed: true, Fields: Fields{"rules": "node {}\nagent {}\n"}},
 		{Kind: JWTRole, Name: "gone", Managed: true},
 	}
 	var desired []Object
@@ -128,7 +128,7 @@ func TestWrite(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	Write(&b, Diff(desired, live), false)
+	Write(&b, Diff(desired, live, false), false)
 	want := `Nomad:
   ~ nomad acl policy "n"
       rules:
@@ -146,7 +146,7 @@ Deletes are carried out only with --prune; without it those objects stay as they
 		t.Errorf("output (-want +got):\n%s", d)
 	}
 	b.Reset()
-	Write(&b, Diff(nil, nil), false)
+	Write(&b, Diff(nil, nil, false), false)
 	if !strings.HasPrefix(b.String(), "No changes") {
 		t.Errorf("empty plan: %q", b.String())
 	}

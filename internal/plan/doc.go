@@ -5,8 +5,15 @@
 // tested without servers. internal/apply reads the live objects and
 // carries the changes out.
 //
-// Ownership: every object the broker writes carries the managed marker
-// (Marker) in a place its system keeps; see docs/admin-guide.md. Diff never
-// proposes to change or delete an object without it: a desired object whose
-// name is taken by an unmanaged one is a Conflict, not an update.
+// Ownership: every object the broker writes carries a marker that names
+// that very object (marker.go), in a place its system keeps; the Vault
+// roles of profile P, which have no such place, are listed in the marker
+// of the generated policy alilogin-profile-P, written before them and
+// unlisted only after their delete. Markers of the version before count
+// only where they are exactly what it wrote for that object. Diff never
+// proposes to change or delete an object that is not managed: a desired
+// object whose name is taken by an unmanaged one is a Conflict, not an
+// update. Guard tells a mass delete (guard.go), which apply --prune
+// carries out only when allowed and broker serve never. See
+// docs/admin-guide.md, "Managed objects".
 package plan

@@ -6,14 +6,6 @@ import (
 	"strings"
 )
 
-// Marker marks what the broker manages. It starts the description of Nomad
-// and Consul ACL policies, the first line (as a comment) of Vault policies,
-// and is the value of the managed_by metadata of Vault identity groups.
-const Marker = "managed by alilogin broker"
-
-// GroupMetadataKey is the Vault identity group metadata key set to Marker.
-const GroupMetadataKey = "managed_by"
-
 // System is one of the servers the broker configures.
 type System string
 
@@ -88,7 +80,7 @@ type Object struct {
 	Name   string
 	Fields Fields
 	// Live objects only:
-	Managed bool   // carries the managed marker
+	Managed bool   // the broker's: its marker names it (see marker.go)
 	ID      string // server-side id where the name is not the key (Consul policies, Vault groups)
 }
 

@@ -50,6 +50,13 @@ func Write(w io.Writer, p Plan, prune bool) {
 	if n.Delete > 0 && !prune {
 		fmt.Fprintln(w, "Deletes are carried out only with --prune; without it those objects stay as they are.")
 	}
+	if g := p.Guard(); n.Delete > 0 && prune {
+		if g.Mass {
+			fmt.Fprintf(w, "! mass delete: %s.\n  apply --prune carries it out only with --allow-mass-delete; broker serve never does.\n", g)
+		} else {
+			fmt.Fprintf(w, "Mass-delete guard: %s.\n", g)
+		}
+	}
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
@@ -121,11 +128,12 @@ type JSON struct {
 	Counts    map[System]Counts `json:"counts"`
 	Total     Counts            `json:"total"`
 	Prune     bool              `json:"prune"`
+	Guard     Guard             `json:"guard"`
 }
 
 // WriteJSON prints p as JSON.
 func WriteJSON(w io.Writer, p Plan, prune bool) error {
-	j := JSON{Changes: p.Changes, Conflicts: p.Conflicts, Counts: p.Counts(), Total: p.Total(), Prune: prune}
+	j := JSON{Changes: p.Changes, Conflicts: p.Conflicts, Counts: p.Counts(), Total: p.Total(), Prune: prune, Guard: p.Guard()}
 	if j.Changes == nil {
 		j.Changes = []Change{}
 	}

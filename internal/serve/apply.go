@@ -9,7 +9,8 @@ import (
 )
 
 // ApplyReconciler reconciles with internal/apply, as `broker apply
-// --auto-approve [--prune]` does.
+// --auto-approve [--prune]` does, never with AllowMassDelete: a pruning
+// plan the guard refuses comes back as an *apply.MassDeleteError.
 type ApplyReconciler struct {
 	Clients apply.Clients
 	Prune   bool

@@ -27,6 +27,8 @@ type Metrics struct {
 	ConfigValid       prometheus.Gauge
 	Leader            prometheus.Gauge
 	ServersUp         *prometheus.GaugeVec // system
+	MassDeleteRefused prometheus.Counter   // plans refused by the mass-delete guard
+	MassDeleteHeld    prometheus.Gauge     // 1 while the loaded folder's plan is refused
 }
 
 const ns = "alilogin_broker"
@@ -60,13 +62,17 @@ func NewMetrics() *Metrics {
 			Help: "1 if this instance holds the leader lock (reconciles and reaps)."}),
 		ServersUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "server_up",
 			Help: "1 if the last probe reached the server, by system."}, []string{"system"}),
+		MassDeleteRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "mass_delete_refused_total",
+			Help: "Reconcile runs whose plan the mass-delete guard refused (more than half of the managed objects, or all of a kind, to delete)."}),
+		MassDeleteHeld: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "mass_delete_held",
+			Help: "1 while the loaded policies folder is not applied because its plan is a mass delete; the configuration in force before it is reconciled instead."}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.ReconcileRuns, m.ReconcileDuration, m.Errors, m.DriftFound, m.DriftFixed,
 		m.TokensReaped, m.OrphansFound, m.LastSuccess, m.ConfigGeneration, m.ConfigValid,
-		m.Leader, m.ServersUp,
+		m.Leader, m.ServersUp, m.MassDeleteRefused, m.MassDeleteHeld,
 	)
 	// Expose every series from the start, so that dashboards and alerts
 	// see zeros rather than gaps.

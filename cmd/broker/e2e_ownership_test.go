@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
+)
+
+// vaultOnlyProfile is a profile that grants Vault only.
+const vaultOnlyProfile = `
+profile "vault-only" {
+  description    = "Vault only."
+  roles          = ["alice-ci-users"]
+  vault_policies = ["ci-secrets-read"]
+}
+`
+
+// soloProfiles replaces every profile of the ALICE example by one new
+// Vault-only profile: a mass delete of the roles and profile policies.
+const soloProfiles = `
+profile "solo" {
+  roles          = ["alice-ci-users"]
+  vault_policies = ["ci-secrets-read"]
+}
+
+role "alice-ci-admins" {
+  vault_policies = ["ci-secrets-audit"]
+}
+`
+
+// handMadeRoles makes a nomad and a consul role called name by hand and
+// returns a function that checks they are still there, unchanged.
+func handMadeRoles(t *testing.T, name string) func() {
+	t.Helper()
+	mustDo(t, nomadC, "POST", "/v1/acl/policy/hand-made", map[string]any{"Name": "hand-made", "Description": "hand-made", "Rules": `node { policy = "read" }`}, nil)
+	mustDo(t, consulC, "PUT", "/v1/acl/policy", map[string]any{"Name": "hand-made", "Description": "hand-made", "Rules": `node_prefix "" { policy = "read" }`}, nil)
+	mustDo(t, vaultC, "POST", "/v1/nomad/role/"+name, map[string]any{"policies": "hand-made"}, nil)
+	mustDo(t, vaultC, "POST", "/v1/consul/roles/"+name, map[string]any{"consul_policies": "hand-made", "ttl": "5m"}, nil)
+	return func() {
+		t.Helper()
+		var n, c struct {
+			Data map[string]any `json:"data"`
+		}
+		if err := vaultC.Do(context.Background(), "GET", "/v1/nomad/role/"+name, nil, &n); err != nil {
+			t.Fatalf("hand-made nomad role %q: %v", name, err)
+		}
+		if err := vaultC.Do(context.Background(), "GET", "/v1/consul/roles/"+name, nil, &c); err != nil {
+			t.Fatalf("hand-made consul role %q: %v", name, err)
+		}
+		if got := n.Data["policies"]; !cmp.Equal(got, []any{"hand-made"}) {
+			t.Errorf("hand-made nomad role changed: policies %v", got)
+		}
+		if got := c.Data["consul_policies"]; !cmp.Equal(got, []any{"hand-made"}) || c.Data["ttl"] != float64(300) {
+			t.Errorf("hand-made consul role changed: %v", c.Data)
+		}
+	}
+}
+
+// TestHandMadeRolesBesideVaultOnlyProfile: a profile that grants Vault only
+// does not make the nomad and consul roles of its name the broker's; they
+// survive apply --prune, and once the profile asks for them they are
+// conflicts.
+func TestHandMadeRolesBesideVaultOnlyProfile(t *testing.T) {
+	setup(t)
+	check := handMadeRoles(t, "vault-only")
+	dir := policiesDir(t, map[string]string{"more.hcl": vaultOnlyProfile})
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitOK {
+		t.Fatalf("apply --prune: exit %d", code)
+	}
+	check()
+	if got := planKeys(t, dir, "--prune"); len(got) != 0 {
+		t.Errorf("plan --prune after apply: %v", got)
+	}
+	// The profile removed: its JWT role and policy go, the hand-made roles stay.
+	dir2 := policiesDir(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir2); code != exitOK {
+		t.Fatalf("apply --prune without the profile: exit %d", code)
+	}
+	check()
+	if err := vaultC.Do(context.Background(), "GET", "/v1/auth/jwt/role/vault-only", nil, nil); err == nil {
+		t.Error("the JWT role of the removed profile is still there")
+	}
+
+	// The profile back, now with Nomad and Consul: the hand-made roles are
+	// conflicts, and nothing is written.
+	withAll := strings.Replace(vaultOnlyProfile, `vault_policies = ["ci-secrets-read"]`,
+		"vault_policies = [\"ci-secrets-read\"]\n  nomad_policies = [\"ci-read-jobs\"]\n  consul_policies = [\"catalog-kv-read\"]", 1)
+	dir3 := policiesDir(t, map[string]string{"more.hcl": withAll})
+	before := snapshot(t)
+	code, out, _ := broker(t, "plan", dir3)
+	if code != exitError || !strings.Contains(out, `! conflict: vault nomad role "vault-only"`) || !strings.Contains(out, `! conflict: vault consul role "vault-only"`) {
+		t.Errorf("plan: exit %d, want 1 and both conflicts", code)
+	}
+	code, _, stderr := broker(t, "apply", "--auto-approve", "--prune", dir3)
+	if code != exitError || !strings.Contains(stderr, `vault nomad role "vault-only"`) || !strings.Contains(stderr, "not managed by the broker") {
+		t.Errorf("apply: exit %d, want 1 naming the conflict", code)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("apply with conflicts wrote (-before +after):\n%s", d)
+	}
+	check()
+}
+
+// TestCopiedMarkerCopiesSurvivePrune: hand copies of managed objects under other
+// names, markers and all, survive apply --prune unchanged.
+func TestCopiedMarkerCopiesSurvivePrune(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	applyDir(t, dir, apply.Options{})
+	ctx := context.Background()
+
+	var vp struct {
+		Data struct{ Policy string } `json:"data"`
+	}
+	mustDo(t, vaultC, "GET", "/v1/sys/policies/acl/ci-secrets-read", nil, &vp)
+	mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/ci-secrets-copy", map[string]any{"policy": vp.Data.Policy}, nil)
+	mustDo(t, vaultC, "GET", "/v1/sys/policies/acl/alilogin-profile-ci-user", nil, &vp)
+	mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/alilogin-profile-copy", map[string]any{"policy": vp.Data.Policy}, nil)
+	var np struct{ Name, Description, Rules string }
+	mustDo(t, nomadC, "GET", "/v1/acl/policy/ci-read-jobs", nil, &np)
+	np.Name = "ci-read-jobs-copy"
+	mustDo(t, nomadC, "POST", "/v1/acl/policy/ci-read-jobs-copy", np, nil)
+	var cp struct{ ID, Name, Description, Rules string }
+	mustDo(t, consulC, "GET", "/v1/acl/policy/name/catalog-kv-read", nil, &cp)
+	mustDo(t, consulC, "PUT", "/v1/acl/policy", map[string]any{"Name": "catalog-kv-read-copy", "Description": cp.Description, "Rules": cp.Rules}, nil)
+	var g struct {
+		Data struct {
+			Metadata map[string]string `json:"metadata"`
+			Policies []string          `json:"policies"`
+		} `json:"data"`
+	}
+	mustDo(t, vaultC, "GET", "/v1/identity/group/name/alilogin-role-alice-ci-admins", nil, &g)
+	mustDo(t, vaultC, "POST", "/v1/identity/group/name/alilogin-role-copy", map[string]any{"type": "external", "policies": g.Data.Policies, "metadata": g.Data.Metadata}, nil)
+	// A JWT role called like the copied profile policy's profile.
+	mustDo(t, vaultC, "POST", "/v1/auth/jwt/role/copy", map[string]any{"role_type": "jwt", "bound_audiences": []string{"x"}, "user_claim": "sub"}, nil)
+
+	if got := planKeys(t, dir, "--prune"); len(got) != 0 {
+		t.Errorf("plan --prune lists the copies: %v", got)
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitOK {
+		t.Fatalf("apply --prune: exit %d", code)
+	}
+	for _, p := range []string{"/v1/sys/policies/acl/ci-secrets-copy", "/v1/sys/policies/acl/alilogin-profile-copy",
+		"/v1/identity/group/name/alilogin-role-copy", "/v1/auth/jwt/role/copy"} {
+		if err := vaultC.Do(ctx, "GET", p, nil, nil); err != nil {
+			t.Errorf("copy %s: %v", p, err)
+		}
+	}
+	mustDo(t, nomadC, "GET", "/v1/acl/policy/ci-read-jobs-copy", nil, nil)
+	mustDo(t, consulC, "GET", "/v1/acl/policy/name/catalog-kv-read-copy", nil, nil)
+
+	// A policy file of the copy's name is a conflict.
+	dir2 := policiesDir(t, map[string]string{"vault/ci-secrets-copy.hcl": readFile(t, dir+"/vault/ci-secrets-read.hcl")})
+	if code, out, _ := broker(t, "plan", dir2); code != exitError || !strings.Contains(out, `! conflict: vault policy "ci-secrets-copy"`) {
+		t.Errorf("plan with a desired copy name: exit %d", code)
+	}
+}
+
+// downgradeMarkers rewrites the marker of every managed object exactly as
+// the version before markers named their objects wrote it (commit
+// cc092dc): "managed by alilogin broker from <system>/<name>.hcl" as the
+// Nomad and Consul description and (after "# ") the first line of a Vault
+// policy, "# managed by alilogin broker: profile P (generated; edit
+// policies/, not this)" for alilogin-profile-P, and managed_by = "managed
+// by alilogin broker" on groups.
+func downgradeMarkers(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	var l struct {
+		Data struct{ Keys []string } `json:"data"`
+	}
+	mustDo(t, vaultC, "GET", "/v1/sys/policies/acl?list=true", nil, &l)
+	for _, name := range l.Data.Keys {
+		var p struct {
+			Data struct{ Policy string } `json:"data"`
+		}
+		mustDo(t, vaultC, "GET", "/v1/sys/policies/acl/"+name, nil, &p)
+		first, body, _ := strings.Cut(p.Data.Policy, "\n")
+		if !strings.HasPrefix(first, "# managed by alilogin broker; object=") {
+			continue
+		}
+		legacy := "# managed by alilogin broker from vault/" + name + ".hcl"
+		if prof, ok := strings.CutPrefix(name, "alilogin-profile-"); ok {
+			legacy = "# managed by alilogin broker: profile " + prof + " (generated; edit policies/, not this)"
+		}
+		mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/"+name, map[string]any{"policy": legacy + "\n" + body}, nil)
+	}
+	var np []struct{ Name, Description string }
+	mustDo(t, nomadC, "GET", "/v1/acl/policies", nil, &np)
+	for _, p := range np {
+		if !strings.HasPrefix(p.Description, "managed by alilogin broker; ") {
+			continue
+		}
+		var full struct{ Name, Description, Rules string }
+		mustDo(t, nomadC, "GET", "/v1/acl/policy/"+p.Name, nil, &full)
+		full.Description = "managed by alilogin broker from nomad/" + p.Name + ".hcl"
+		mustDo(t, nomadC, "POST", "/v1/acl/policy/"+p.Name, full, nil)
+	}
+	var cp []struct{ ID, Name, Description string }
+	mustDo(t, consulC, "GET", "/v1/acl/policies", nil, &cp)
+	for _, p := range cp {
+		if !strings.HasPrefix(p.Description, "managed by alilogin broker; ") {
+			continue
+		}
+		var full struct{ ID, Name, Description, Rules string }
+		mustDo(t, consulC, "GET", "/v1/acl/policy/"+p.ID, nil, &full)
+		full.Description = "managed by alilogin broker from consul/" + p.Name + ".hcl"
+		mustDo(t, consulC, "PUT", "/v1/acl/policy/"+p.ID, full, nil)
+	}
+	mustDo(t, vaultC, "GET", "/v1/identity/group/name?list=true", nil, &l)
+	for _, name := range l.Data.Keys {
+		var g struct {
+			Data struct {
+				Metadata map[string]string `json:"metadata"`
+				Policies []string          `json:"policies"`
+			} `json:"data"`
+		}
+		mustDo(t, vaultC, "GET", "/v1/identity/group/name/"+url.PathEscape(name), nil, &g)
+		if strings.HasPrefix(g.Data.Metadata["managed_by"], "managed by alilogin broker; ") {
+			if err := vaultC.Do(ctx, "POST", "/v1/identity/group/name/"+url.PathEscape(name), map[string]any{
+				"type": "external", "policies": g.Data.Policies, "metadata": map[string]string{"managed_by": "managed by alilogin broker"}}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestUpgradeFromLegacyMarkers: objects with the markers of the version
+// before plan no change and no delete, also with --prune; that version's
+// markers count only for their own object (a legacy copy and a hand-made
+// role beside a legacy Vault-only profile policy are left alone); and the
+// next real update writes the new marker.
+func TestUpgradeFromLegacyMarkers(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, map[string]string{"more.hcl": vaultOnlyProfile})
+	applyDir(t, dir, apply.Options{})
+	downgradeMarkers(t)
+	// What the version before could not tell apart: a copy of a policy
+	// with its marker, and hand-made roles beside a Vault-only profile.
+	mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/ci-secrets-copy", map[string]any{"policy": "# managed by alilogin broker from vault/ci-secrets-read.hcl\npath \"x\" {}\n"}, nil)
+	mustDo(t, nomadC, "POST", "/v1/acl/policy/node-read-copy", map[string]any{"Name": "node-read-copy", "Description": "managed by alilogin broker from nomad/node-read.hcl", "Rules": `node { policy = "read" }`}, nil)
+	check := handMadeRoles(t, "vault-only")
+	before := snapshot(t)
+
+	for _, extra := range [][]string{nil, {"--prune"}} {
+		if got := planKeys(t, dir, extra...); len(got) != 0 {
+			t.Errorf("plan %v after the upgrade: %v", extra, got)
+		}
+	}
+	res := applyDir(t, dir, apply.Options{Prune: true})
+	if n := res.TotalWrites(); n != 0 {
+		t.Errorf("apply --prune after the upgrade made %d writes: %+v", n, res.Plan.Changes)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("apply --prune after the upgrade changed (-before +after):\n%s", d)
+	}
+	check()
+
+	// A real change rewrites the marker in the new form.
+	dir2 := policiesDir(t, map[string]string{"more.hcl": vaultOnlyProfile,
+		"nomad/node-read.hcl": readFile(t, dir+"/nomad/node-read.hcl") + "\n# edited\n"})
+	want := []changeKey{{plan.Update, plan.NomadPolicy, "node-read"}}
+	if d := cmp.Diff(want, planKeys(t, dir2, "--prune")); d != "" {
+		t.Errorf("plan of one edit (-want +got):\n%s", d)
+	}
+	applyDir(t, dir2, apply.Options{Prune: true})
+	var np struct{ Description string }
+	mustDo(t, nomadC, "GET", "/v1/acl/policy/node-read", nil, &np)
+	if np.Description != "managed by alilogin broker; object=nomad/acl-policy/node-read; from nomad/node-read.hcl" {
+		t.Errorf("description after the update: %q", np.Description)
+	}
+	mustDo(t, nomadC, "GET", "/v1/acl/policy/node-read-copy", nil, nil)
+}
+
+// TestMassPruneNeedsAllowMassDelete: apply --prune refuses a plan that
+// deletes more than half of the managed objects or all of a kind, writes
+// nothing, and says so; plan --prune shows the verdict;
+// --allow-mass-delete carries it out.
+func TestMassPruneNeedsAllowMassDelete(t *testing.T) {
+	setup(t)
+	applyDir(t, policiesDir(t, nil), apply.Options{})
+	dir := policiesDir(t, map[string]string{"profiles.hcl": soloProfiles})
+
+	code, out, _ := broker(t, "plan", "--prune", dir)
+	if code != exitChanges || !strings.Contains(out, "! mass delete: ") || !strings.Contains(out, "every vault jwt role") || !strings.Contains(out, "--allow-mass-delete") {
+		t.Errorf("plan --prune: exit %d, want 2 and the guard's verdict", code)
+	}
+	_, out, _ = broker(t, "plan", "--prune", "--json", dir)
+	var pj struct {
+		Guard struct {
+			Mass       bool        `json:"mass_delete"`
+			Deletes    int         `json:"deletes"`
+			WholeKinds []plan.Kind `json:"whole_kinds"`
+		} `json:"guard"`
+	}
+	if err := json.Unmarshal([]byte(out), &pj); err != nil {
+		t.Fatal(err)
+	}
+	if !pj.Guard.Mass || pj.Guard.Deletes != 12 || !slices.Contains(pj.Guard.WholeKinds, plan.JWTRole) {
+		t.Errorf("plan --json guard: %+v", pj.Guard)
+	}
+
+	before := snapshot(t)
+	code, _, stderr := broker(t, "apply", "--auto-approve", "--prune", dir)
+	if code != exitError || !strings.Contains(stderr, "refusing a mass delete (12 of ") || !strings.Contains(stderr, "--allow-mass-delete") {
+		t.Errorf("apply --prune of a mass delete: exit %d, want 1 and the reason", code)
+	}
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("refused apply wrote (-before +after):\n%s", d)
+	}
+	// Without --prune nothing is deleted, so nothing to refuse.
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Errorf("apply without --prune: exit %d", code)
+	}
+	if code, _, stderr := broker(t, "apply", "--auto-approve", "--allow-mass-delete", dir); code != exitUsage || !strings.Contains(stderr, "only means something with --prune") {
+		t.Errorf("--allow-mass-delete without --prune: exit %d", code)
+	}
+
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", "--allow-mass-delete", dir); code != exitOK {
+		t.Fatalf("apply --prune --allow-mass-delete: exit %d", code)
+	}
+	if err := vaultC.Do(context.Background(), "GET", "/v1/auth/jwt/role/ci-user", nil, nil); err == nil {
+		t.Error("JWT role ci-user still there after the allowed mass delete")
+	}
+	if got := planKeys(t, dir, "--prune"); len(got) != 0 {
+		t.Errorf("plan after the allowed mass delete: %v", got)
+	}
+}

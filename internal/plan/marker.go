@@ -1,0 +1,216 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+// Markers. A marker names the object it belongs to, so that a copy of a
+// managed object under another name, marker and all, is not managed:
+//
+//	managed by alilogin broker; object=<system>/<kind>/<name>[; roles=jwt,nomad,consul][; free text]
+//
+// It is the whole description of a Nomad or Consul ACL policy, the first
+// line (after "# ") of a Vault policy, and the value of the managed_by
+// metadata of a Vault identity group. roles= is only on the generated
+// policy alilogin-profile-P: it lists the roles P that the broker created
+// (JWT, nomad, consul), written before them, since Vault roles have no
+// room for a marker of their own.
+//
+// Markers of the version before markers named their objects ("legacy")
+// still count, but only where they are exactly what that version wrote for
+// that very object (see LegacyDescription, legacyVaultPolicyLine,
+// LegacyProfileLine and GroupOwned), so that an upgrade plans no change;
+// the broker rewrites them in the new form whenever it updates the object
+// for another reason.
+
+// Marker starts every marker, old and new.
+const Marker = "managed by alilogin broker"
+
+// markerPrefix starts a marker that names its object.
+const markerPrefix = Marker + "; object="
+
+// GroupMetadataKey is the Vault identity group metadata key that holds the
+// marker.
+const GroupMetadataKey = "managed_by"
+
+// Role kinds as roles= lists them.
+var roleWords = map[Kind]string{JWTRole: "jwt", NomadRole: "nomad", ConsulRole: "consul"}
+
+// ObjectID is how a marker names the object of kind k called name.
+func ObjectID(k Kind, name string) string {
+	var kind string
+	switch k {
+	case NomadPolicy, ConsulPolicy:
+		kind = "acl-policy"
+	case VaultPolicy:
+		kind = "policy"
+	case Group:
+		kind = "identity-group"
+	default:
+		kind = strings.ReplaceAll(strings.TrimPrefix(string(k), string(k.System())+" "), " ", "-")
+	}
+	return string(k.System()) + "/" + kind + "/" + name
+}
+
+// MarkerFor is the marker of object k/name, with further "; "-separated
+// parts.
+func MarkerFor(k Kind, name string, parts ...string) string {
+	return strings.Join(append([]string{markerPrefix + ObjectID(k, name)}, parts...), "; ")
+}
+
+// parseMarker reads a marker that names its object: ok when text names
+// k/name; parts are the key=value parts after the object.
+func parseMarker(k Kind, name, text string) (ok bool, parts map[string]string) {
+	rest, found := strings.CutPrefix(text, markerPrefix)
+	if !found {
+		return false, nil
+	}
+	fields := strings.Split(rest, "; ")
+	if fields[0] != ObjectID(k, name) {
+		return false, nil
+	}
+	parts = map[string]string{}
+	for _, f := range fields[1:] {
+		if key, val, ok := strings.Cut(f, "="); ok {
+			parts[key] = val
+		}
+	}
+	return true, parts
+}
+
+// Description is the description of the managed Nomad or Consul ACL
+// policy k/name.
+func Description(k Kind, name string) string {
+	return MarkerFor(k, name, "from "+string(k.System())+"/"+name+".hcl")
+}
+
+// LegacyDescription is what the version before markers named their
+// objects wrote as the description of Nomad or Consul ACL policy k/name
+// (it named the policy's file, which is <system>/<name>.hcl).
+func LegacyDescription(k Kind, name string) string {
+	return Marker + " from " + string(k.System()) + "/" + name + ".hcl"
+}
+
+// DescriptionOwned reports whether a Nomad or Consul ACL policy k/name
+// with description desc is managed: desc names that policy, in the new
+// form or exactly as the version before wrote it.
+func DescriptionOwned(k Kind, name, desc string) bool {
+	if ok, _ := parseMarker(k, name, desc); ok {
+		return true
+	}
+	return desc == LegacyDescription(k, name)
+}
+
+// GroupMarker is the managed_by metadata of the managed group name.
+func GroupMarker(name string) string { return MarkerFor(Group, name) }
+
+// GroupOwned reports whether the Vault identity group name is managed.
+// managedBy is its managed_by metadata; typ, alias and aliasOnMount
+// describe it and its alias (aliasOnMount: on the broker's JWT mount).
+// A new-form marker must name the group. A legacy marker (managed_by ==
+// Marker, naming nothing) counts only for what the version before made: an
+// external group alilogin-role-<r> whose alias r is on the JWT mount. A
+// copy cannot have that alias: Vault allows one alias of a name per mount.
+func GroupOwned(name, managedBy, typ, alias string, aliasOnMount bool) bool {
+	if ok, _ := parseMarker(Group, name, managedBy); ok {
+		return true
+	}
+	return managedBy == Marker && typ == "external" && aliasOnMount && alias != "" && policy.Group(alias) == name
+}
+
+// VaultPolicyText is what the broker stores for the managed Vault policy
+// name with fields f: the marker as a comment line, then the policy
+// (f["policy"]). Vault keeps the text verbatim, so the marker survives.
+// The generated policy of a profile also lists its roles (f["roles"]).
+func VaultPolicyText(name string, f Fields) string {
+	body, _ := f["policy"].(string)
+	if p, ok := policy.ProfileOfPolicy(name); ok {
+		roles, _ := f["roles"].([]string)
+		return "# " + MarkerFor(VaultPolicy, name, "roles="+strings.Join(roles, ","),
+			"profile "+p+", generated: edit policies/, not this") + "\n" + body
+	}
+	return "# " + MarkerFor(VaultPolicy, name, "from vault/"+name+".hcl") + "\n" + body
+}
+
+// LegacyProfileLine is the first line the version before wrote in the
+// generated policy of profile p.
+func LegacyProfileLine(p string) string {
+	return "# " + Marker + ": profile " + p + " (generated; edit policies/, not this)"
+}
+
+func legacyVaultPolicyLine(name string) string { return "# " + Marker + " from vault/" + name + ".hcl" }
+
+// legacyRoleBlock is the block the version before wrote in the profile
+// policy of p for the creds of its role at mount.
+func legacyRoleBlock(mount, p string) string {
+	return fmt.Sprintf("path %q {\n  capabilities = [\"read\"]\n}\n", mount+"/creds/"+p)
+}
+
+// VaultPolicyOwner judges the live Vault policy name with text: whether
+// the broker manages it, the policy after the marker line, and, for the
+// generated policy of a profile, the kinds of the profile's roles the
+// broker made (as roles= words, sorted).
+//
+// A new-form marker must name the policy. A legacy first line counts only
+// when it is exactly what the version before wrote for this name:
+// "# managed by alilogin broker from vault/<name>.hcl" for a policy file,
+// LegacyProfileLine(P) for alilogin-profile-P. That version made the JWT
+// role P with every profile policy, and the nomad (consul) role P exactly
+// when the policy reads <mount>/creds/P, so a legacy profile policy owns
+// the JWT role, and the nomad or consul role only where it still holds
+// that block; a hand-made role beside it is not the broker's.
+func VaultPolicyOwner(name, text string, v policy.Vault) (managed bool, body string, roles []string) {
+	line, body, _ := strings.Cut(text, "\n")
+	comment, isComment := strings.CutPrefix(line, "# ")
+	profile, isProfile := policy.ProfileOfPolicy(name)
+	if isComment {
+		if ok, parts := parseMarker(VaultPolicy, name, comment); ok {
+			if isProfile {
+				roles = parseRoles(parts["roles"])
+			}
+			return true, body, roles
+		}
+	}
+	switch {
+	case isProfile && line == LegacyProfileLine(profile):
+		roles = []string{"jwt"}
+		if strings.Contains(body, legacyRoleBlock(v.NomadMount, profile)) {
+			roles = append(roles, "nomad")
+		}
+		if strings.Contains(body, legacyRoleBlock(v.ConsulMount, profile)) {
+			roles = append(roles, "consul")
+		}
+		slices.Sort(roles)
+		return true, body, roles
+	case !isProfile && line == legacyVaultPolicyLine(name):
+		return true, body, nil
+	}
+	return false, body, nil
+}
+
+func parseRoles(s string) []string {
+	var out []string
+	for _, w := range strings.Split(s, ",") {
+		for _, known := range roleWords {
+			if w == known {
+				out = append(out, w)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// RoleWord is how roles= names role kind k ("" for other kinds).
+func RoleWord(k Kind) string { return roleWords[k] }
+
+// RoleOwned reports whether role k/name is the broker's: the managed
+// policy alilogin-profile-<name> lists it (claims maps a profile to the
+// roles= words of its live managed policy).
+func RoleOwned(claims map[string][]string, k Kind, name string) bool {
+	return slices.Contains(claims[name], RoleWord(k))
+}

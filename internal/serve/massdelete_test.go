@@ -1,0 +1,116 @@
+package serve
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+// guardReconciler refuses, as apply does without AllowMassDelete, every
+// configuration whose first profile is "tiny", and records what it
+// reconciled.
+type guardReconciler struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (g *guardReconciler) Reconcile(_ context.Context, cfg *policy.Config) (Outcome, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seen = append(g.seen, cfg.Profiles[0].Name)
+	if cfg.Profiles[0].Name == "tiny" {
+		return Outcome{}, &apply.MassDeleteError{Guard: plan.Guard{Managed: 10, Deletes: 9, Mass: true}}
+	}
+	return Outcome{Found: map[string]int{}, Fixed: map[string]int{}}, nil
+}
+
+func (g *guardReconciler) runs() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.seen)
+}
+
+// metricLine tells whether /metrics has the line "name value".
+func metricLine(t *testing.T, srv *Server, line string) bool {
+	t.Helper()
+	_, body := get(t, srv.Handler(), "/metrics")
+	return slices.Contains(strings.Split(body, "\n"), line)
+}
+
+func TestMassDeleteKeepsTheConfigurationInForce(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a b c")
+	rec := &guardReconciler{}
+	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
+
+	write("tiny")
+	srv.Reload()
+	waitFor(t, "the refusal and the run of the configuration in force", func() bool { return len(rec.runs()) == 3 })
+	if got := rec.runs(); !slices.Equal(got, []string{"a", "tiny", "a"}) {
+		t.Errorf("reconciled %v; want a, then tiny refused, then a again", got)
+	}
+	for _, l := range []string{"alilogin_broker_mass_delete_refused_total 1", "alilogin_broker_mass_delete_held 1"} {
+		if !metricLine(t, srv, l) {
+			t.Errorf("/metrics lacks %q", l)
+		}
+	}
+	if st := srv.Status(); st.Ready || !strings.Contains(st.ReconcileError, "mass delete") {
+		t.Errorf("status %+v: want not ready, with the refusal", st)
+	}
+
+	// The folder fixed: applied, and the gauge back to 0.
+	write("a b")
+	srv.Reload()
+	waitFor(t, "the fixed folder", func() bool { r := rec.runs(); return len(r) == 4 })
+	if !metricLine(t, srv, "alilogin_broker_mass_delete_held 0") {
+		t.Error("mass_delete_held is not 0 after the fix")
+	}
+	if st := srv.Status(); st.ReconcileError != "" {
+		t.Errorf("status after the fix: %+v", st)
+	}
+}
+
+// With no configuration in force yet (a start), nothing is applied.
+func TestMassDeleteAtStartAppliesNothing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte("tiny"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := &guardReconciler{}
+	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the refusal", func() bool { return metricLine(t, srv, "alilogin_broker_mass_delete_refused_total 1") })
+	if got := rec.runs(); !slices.Equal(got, []string{"tiny"}) {
+		t.Errorf("reconciled %v", got)
+	}
+	if st := srv.Status(); st.Ready {
+		t.Errorf("ready after a refused plan: %+v", st)
+	}
+}
