@@ -80,10 +80,21 @@ func TestReapOnRealServers(t *testing.T) {
 	consulOrphan := orphan(t, ctx, "consul", "ci", consulAccess, deadConsul)
 	nomadOther := orphan(t, ctx, "nomad", "other", nomadAccess, deadNomad)
 	consulOther := orphan(t, ctx, "consul", "other", consulAccess, deadConsul)
-	// Hand-made tokens of the same age.
-	var handNomad, handConsul struct{ AccessorID string }
+	// Live tokens of ci: Vault still holds their leases.
+	var liveNomad, liveConsul struct {
+		Data struct {
+			AccessorID string `json:"accessor_id"`
+			Accessor   string `json:"accessor"`
+		} `json:"data"`
+	}
+	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/ci", nil, &liveNomad))
+	must(t, v.Do(ctx, "GET", "/v1/consul/creds/ci", nil, &liveConsul))
+	// Hand-made tokens of the same age, some named like Vault's.
+	var handNomad, handConsul, mgmtNomad, wrongTime struct{ AccessorID string }
 	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "ops-ci-deploy", "Type": "client", "Policies": []string{"reap-read"}}, &handNomad))
 	must(t, c.Do(ctx, "PUT", "/v1/acl/token", map[string]any{"Description": "ci token for ops", "Policies": []map[string]string{{"Name": "reap-read"}}}, &handConsul))
+	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "vault-ci-deploy-key", "Type": "management"}, &mgmtNomad))
+	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "vault-ci-token-1700000000000000000", "Type": "client", "Policies": []string{"reap-read"}}, &wrongTime))
 
 	// What Vault 1.13 named them, checked here rather than assumed.
 	var nt struct{ Name string }
@@ -97,9 +108,12 @@ func TestReapOnRealServers(t *testing.T) {
 		t.Fatalf("Vault's consul engine described its token %q", ct.Description)
 	}
 
-	profiles := []Profile{{Name: "ci", MaxTTL: 8 * time.Hour}}
+	// Later is past max TTL + grace for every token here: only the lease
+	// check tells the orphans from the live ones (as after lowering a
+	// profile's max_ttl).
+	profiles := []Profile{{Name: "ci", MaxTTL: 8 * time.Hour, Nomad: Grant{"nomad", []string{"reap-read"}}, Consul: Grant{"consul", []string{"reap-read"}}}}
 	later := func() time.Time { return time.Now().Add(8*time.Hour + DefaultGrace + time.Minute) }
-	r := &Reaper{Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	r := &Reaper{Vault: v, Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 
 	// Young: nothing to do.
 	res, err := r.Reap(ctx, profiles)
@@ -138,7 +152,8 @@ func TestReapOnRealServers(t *testing.T) {
 	for _, kept := range []struct {
 		cl  *apiclient.Client
 		acc string
-	}{{n, nomadOther}, {c, consulOther}, {n, handNomad.AccessorID}, {c, handConsul.AccessorID}} {
+	}{{n, nomadOther}, {c, consulOther}, {n, handNomad.AccessorID}, {c, handConsul.AccessorID}, {n, mgmtNomad.AccessorID},
+		{n, wrongTime.AccessorID}, {n, liveNomad.Data.AccessorID}, {c, liveConsul.Data.Accessor}} {
 		if err := kept.cl.Do(ctx, "GET", "/v1/acl/token/"+kept.acc, nil, nil); err != nil {
 			t.Errorf("%s token %s was touched: %v", kept.cl.Name, kept.acc, err)
 		}
