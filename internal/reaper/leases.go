@@ -10,6 +10,16 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 )
 
+// The window of a lease's issue time around the time in a token's label
+// for the lease to count as the token's. A Nomad or Consul call of Vault's
+// takes milliseconds; the window is wide for slow calls and a wall clock
+// stepped back. A lease of another token made in the window also keeps a
+// candidate, until that lease ends: in doubt, a token is kept.
+const (
+	LeaseBefore = time.Second
+	LeaseAfter  = 2 * time.Minute
+)
+
 // leases answers, for one pass, whether Vault holds a lease that may be
 // the one of a token. Vault lists the leases of a prefix
 // (LIST sys/leases/lookup/<mount>/creds/<role>/) and tells a lease's issue
@@ -95,8 +105,10 @@ func (l *leases) issued(ctx context.Context, mount, role string) ([]time.Time, e
 }
 
 // live reports whether Vault holds a lease, under c's mount, of any role
-// c's label could have been made for, issued within ClockSlack of c's
-// creation (by the time in its label or by its create time).
+// c's label could have been made for, issued when c was made: from
+// LeaseBefore before the time in its label to LeaseAfter after it. Both
+// times are Vault's clock: the engine takes the time for the label, has
+// the token made, then Vault registers the lease.
 func (l *leases) live(ctx context.Context, c candidate, f format) (bool, error) {
 	roles, ok := l.roles[c.Mount]
 	if !ok {
@@ -118,7 +130,7 @@ func (l *leases) live(ctx context.Context, c candidate, f format) (bool, error) 
 			return false, err
 		}
 		for _, t := range ts {
-			if within(t, c.MadeAt) || within(t, c.Created) {
+			if d := t.Sub(c.MadeAt); d >= -LeaseBefore && d <= LeaseAfter {
 				return true, nil
 			}
 		}

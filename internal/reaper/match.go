@@ -9,9 +9,9 @@ import (
 	"github.com/alisw/alilogin/internal/policy"
 )
 
-// ClockSlack is how far apart two clocks may be for times to count as the
-// same moment: the time in a token's name (Vault's clock) and the token's
-// create time (Nomad's or Consul's), and a lease's issue time and either.
+// ClockSlack is how far apart the time in a token's label (Vault's clock)
+// and the token's create time (Nomad's or Consul's clock) may be for the
+// label to be the one Vault gave it.
 const ClockSlack = time.Minute
 
 // Grant is what a profile grants in one system: the Vault mount of the

@@ -50,7 +50,12 @@ func TestReaperSparesLookAlikes(t *testing.T) {
 	if short == string(src) {
 		t.Fatal("could not shorten ci-user's TTLs in the example")
 	}
-	dir := policiesDir(t, map[string]string{"profiles.hcl": short})
+	// build-operator too: its live token is past max TTL + grace as well.
+	shorter := strings.Replace(short, "ttl             = \"30m\"\n  max_ttl         = \"4h\"", "ttl             = \"2s\"\n  max_ttl         = \"3s\"", 1)
+	if shorter == short {
+		t.Fatal("could not shorten build-operator's TTLs in the example")
+	}
+	dir := policiesDir(t, map[string]string{"profiles.hcl": shorter})
 	b := startBroker(t, "lookalikes", dir, nil, "--interval", "1s", "--reap-grace", "1s", "--lock-key", "test/lookalikes", "--log-level", "debug")
 	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
 
@@ -82,13 +87,16 @@ func TestReaperSparesLookAlikes(t *testing.T) {
 	consulToken("consul: wrong time", map[string]any{"Description": "Vault ci-user token " + nanos(-time.Hour), "Policies": []map[string]string{{"Name": "catalog-kv-read"}}})
 	consulToken("consul: foreign policies", map[string]any{"Description": "Vault ci-user token " + nanos(0), "Policies": []map[string]string{{"Name": "services-kv-write"}}})
 	// Live: made by Vault, lease held (the nomad engine's lease is the
-	// largest profile TTL, 1h; the root token lives on).
+	// largest profile TTL, ci-admin's 1h; the root token lives on). Of
+	// another profile than the orphans, so that its lease, issued at
+	// about their time, is not taken for theirs (which keeps them, in
+	// doubt).
 	var live struct {
 		Data struct {
 			AccessorID string `json:"accessor_id"`
 		} `json:"data"`
 	}
-	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/ci-user", nil, &live))
+	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/build-operator", nil, &live))
 	survivors = append(survivors, kept{"live token, lease in Vault", n, live.Data.AccessorID})
 
 	// Made by Vault, lease lost.
@@ -112,8 +120,8 @@ func TestReaperSparesLookAlikes(t *testing.T) {
 		}
 	}
 	for _, series := range []string{`alilogin_broker_tokens_reaped_total{system="nomad"}`, `alilogin_broker_tokens_reaped_total{system="consul"}`} {
-		if got := b.metric(series); got != 1 {
-			t.Errorf("%s = %v, want 1", series, got)
+		if got := b.metric(series); got < 1 {
+			t.Errorf("%s = %v, want at least 1", series, got)
 		}
 	}
 	if v := b.metric(`alilogin_broker_reap_runs_total{result="error"}`); v != 0 {
