@@ -51,7 +51,9 @@ func (f *fakeLeases) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"keys": keys}})
 	case r.Method == http.MethodPut && r.URL.Path == "/v1/sys/leases/lookup":
 		f.lookups++
-		var in struct{ LeaseID string `json:"lease_id"` }
+		var in struct {
+			LeaseID string `json:"lease_id"`
+		}
 		_ = json.NewDecoder(r.Body).Decode(&in)
 		t, ok := f.issued[in.LeaseID]
 		if !ok {
