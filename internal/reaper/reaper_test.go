@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -56,6 +57,25 @@ func orphan(t *testing.T, ctx context.Context, mount, role string, access, deadA
 	}
 	t.Fatalf("no accessor in %v", out.Data)
 	return ""
+}
+
+// leastPrivilege returns a Vault client whose token has only the policies
+// of docs/broker-vault-policy.hcl and docs/deploy/vault-broker-serve.hcl.
+func leastPrivilege(t *testing.T, ctx context.Context) *apiclient.Client {
+	t.Helper()
+	v := stack.Vault.Client()
+	for name, file := range map[string]string{"alilogin-broker": "../../docs/broker-vault-policy.hcl", "alilogin-broker-serve": "../../docs/deploy/vault-broker-serve.hcl"} {
+		text, err := os.ReadFile(file)
+		must(t, err)
+		must(t, v.Do(ctx, "PUT", "/v1/sys/policies/acl/"+name, map[string]any{"policy": string(text)}, nil))
+	}
+	var out struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	must(t, v.Do(ctx, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"alilogin-broker", "alilogin-broker-serve"}, "no_default_policy": true, "ttl": "10m"}, &out))
+	return v.WithToken(secret.String(out.Auth.ClientToken))
 }
 
 func TestReapOnRealServers(t *testing.T) {
@@ -118,7 +138,8 @@ func TestReapOnRealServers(t *testing.T) {
 	}
 	profiles := []Profile{grants("ci"), grants("live")}
 	later := func() time.Time { return time.Now().Add(8*time.Hour + DefaultGrace + time.Minute) }
-	r := &Reaper{Vault: v, Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	// The reaper's Vault token has only the broker's documented policies.
+	r := &Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 
 	// Young: nothing to do.
 	res, err := r.Reap(ctx, profiles)
