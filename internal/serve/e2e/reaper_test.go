@@ -57,7 +57,10 @@ func TestReaperSparesLookAlikes(t *testing.T) {
 	}
 	dir := policiesDir(t, map[string]string{"profiles.hcl": shorter})
 	b := startBroker(t, "lookalikes", dir, nil, "--interval", "1s", "--reap-grace", "1s", "--lock-key", "test/lookalikes", "--log-level", "debug")
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	// Ready is not yet applied: wait for the first reconcile run.
+	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
+	})
 
 	n, c, v := stack.Nomad.Client(), stack.Consul.Client(), stack.Vault.Client()
 	nanos := func(d time.Duration) string { return strconv.FormatInt(time.Now().Add(d).UnixNano(), 10) }
@@ -157,7 +160,9 @@ func TestServeKeepsConfigWhenNoProfile(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, map[string]string{})
 	b := startBroker(t, "noprofile", dir, nil, "--interval", "1s", "--prune", "--no-reap", "--lock-key", "test/noprofile")
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
+	})
 	writeFile(t, filepath.Join(dir, "profiles.hcl"), "# the profiles went elsewhere\n")
 	waitUntil(t, 10*time.Second, "/readyz to report the folder without profile", func() bool {
 		c, st := b.status()
