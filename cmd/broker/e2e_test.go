@@ -299,7 +299,8 @@ func TestUnmanagedObjectsSurviveApplyAndPrune(t *testing.T) {
 	}
 	check()
 	// Even with every profile and policy gone from the files.
-	empty := policiesDir(t, map[string]string{"profiles.hcl": "# none\n"})
+	// (A folder must declare a profile: one that grants nothing.)
+	empty := policiesDir(t, map[string]string{"profiles.hcl": "profile \"placeholder\" {\n  roles = [\"nobody\"]\n}\n"})
 	for _, sys := range []string{"vault", "nomad", "consul"} {
 		removeDir(t, empty, sys)
 	}
@@ -541,7 +542,7 @@ func TestLeastPrivilegeVaultPolicy(t *testing.T) {
 		t.Fatalf("login after a least-privilege apply: %v", err)
 	}
 	// Prune, including an identity group, also works.
-	dir2 := policiesDir(t, map[string]string{"profiles.hcl": "# none\n"})
+	dir2 := policiesDir(t, map[string]string{"profiles.hcl": "profile \"placeholder\" {\n  roles = [\"nobody\"]\n}\n"})
 	var errb strings.Builder
 	if code := run(context.Background(), []string{"apply", "--auto-approve", "--prune", "--allow-mass-delete", dir2}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Getenv: restricted}); code != exitOK {
 		t.Fatalf("apply --prune with the least-privilege token: exit %d\n%s", code, errb.String())

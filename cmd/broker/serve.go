@@ -69,7 +69,9 @@ func newServeCmdWith(e *cmdEnv, runF func(context.Context, ServeOptions, *cmdEnv
 change or on SIGHUP, the leader plans and applies DIR as 'broker apply
 --auto-approve' does (with --prune only if given), then deletes orphaned
 Nomad and Consul tokens that Vault made for managed profiles and lost track
-of (older than the profile's max TTL plus --reap-grace).
+of: named exactly as Vault names them, with the profile's policies, older
+than the profile's max TTL plus --reap-grace, and with no Vault lease issued
+when they were made (see docs/deploy/operations.md).
 
 An invalid DIR never replaces the configuration in force: the error shows in
 the logs, in /metrics and on /readyz until the files are fixed. Nor does a
@@ -104,7 +106,7 @@ management tokens from Vault's secrets engines. See docs/deploy/operations.md.`,
 	f.BoolVar(&o.Prune, "prune", false, "delete managed objects the files no longer declare (never a mass delete)")
 	f.BoolVar(&o.NoReap, "no-reap", false, "do not delete orphaned tokens")
 	f.BoolVar(&o.ReapDryRun, "reap-dry-run", false, "report orphaned tokens (logs, metrics) without deleting them")
-	f.DurationVar(&o.ReapGrace, "reap-grace", reaper.DefaultGrace, "extra age beyond a profile's max TTL before a Vault-made token counts as orphaned")
+	f.DurationVar(&o.ReapGrace, "reap-grace", reaper.DefaultGrace, "extra age beyond a profile's max TTL before a Vault-made token with no lease counts as orphaned")
 	f.BoolVar(&o.NoLock, "no-lock", false, "do not take the leader lock in Consul (a single instance only)")
 	f.StringVar(&o.LockKey, "lock-key", leader.DefaultKey, "Consul KV key of the leader lock")
 	f.StringVar(&o.Identity, "identity", "", "this instance's name in the lock (default: $NOMAD_ALLOC_ID, else host name and listen address)")
@@ -208,7 +210,7 @@ func runServe(ctx context.Context, o ServeOptions, e *cmdEnv) error {
 		Log:           log,
 	}
 	if !o.NoReap {
-		opts.Reaper = &reaper.Reaper{Nomad: clients.Nomad, Consul: clients.Consul, Grace: o.ReapGrace, DryRun: o.ReapDryRun, Log: log}
+		opts.Reaper = &reaper.Reaper{Vault: clients.Vault, Nomad: clients.Nomad, Consul: clients.Consul, Grace: o.ReapGrace, DryRun: o.ReapDryRun, Log: log}
 	}
 	if !o.NoLock {
 		opts.Elector = &leader.Elector{Consul: clients.Consul, Key: o.LockKey, Identity: identity, Log: log}

@@ -20,3 +20,17 @@ path "sys/leases/renew" {
 path "sys/leases/revoke" {
   capabilities = ["update"]
 }
+
+# The orphan-token reaper: list the leases of the profiles' nomad and consul
+# creds (LIST sys/leases/lookup/<prefix> needs sudo; it gives lease ids
+# only) and read their issue times. Adjust the mounts if broker.hcl names
+# others.
+path "sys/leases/lookup/nomad/creds/*" {
+  capabilities = ["list", "sudo"]
+}
+path "sys/leases/lookup/consul/creds/*" {
+  capabilities = ["list", "sudo"]
+}
+path "sys/leases/lookup" {
+  capabilities = ["update"]
+}

@@ -120,7 +120,7 @@ func (l *loader) load() error {
 	if err != nil {
 		return err
 	}
-	if len(top) == 0 {
+	if len(top) == 0 && !l.diags.HasErrors() {
 		l.errorf(nil, "No configuration", "%s holds no .hcl file; want at least broker.hcl", l.dir)
 	}
 	for _, f := range top {
@@ -132,27 +132,111 @@ func (l *loader) load() error {
 		}
 	}
 	l.finish()
+	// A folder without profiles is refused rather than applied: with
+	// --prune it would delete every managed profile. Said only when
+	// nothing else is wrong, since a file that did not parse may be where
+	// the profiles are.
+	if len(l.profiles) == 0 && !l.diags.HasErrors() {
+		l.errorf(nil, "No profile", "%s declares no profile block; refusing to use it, since applying it with --prune would delete every managed profile (declare at least one profile, usually in profiles.hcl)", l.dir)
+	}
 	return nil
 }
 
 // hclFiles lists the *.hcl files directly in dir (slash-separated, relative
 // to the policies directory), sorted; a missing dir is an empty list.
+//
+// A symbolic link to a regular file is read like the file (configuration
+// management deploys that way). Nothing named *.hcl is skipped silently:
+// a dangling or looping link, or an entry that is not a regular file, is an
+// error at that file; a hidden file (.name.hcl: editor swap and lock files)
+// is left out with a warning.
 func (l *loader) hclFiles(dir string) ([]string, error) {
 	entries, err := fs.ReadDir(l.fsys, dir)
 	if errors.Is(err, fs.ErrNotExist) {
+		// A dangling link named like the folder is not a missing folder.
+		if target, lerr := fs.ReadLink(l.fsys, dir); lerr == nil {
+			l.errorf(l.start(dir), "Broken symbolic link", "%s is a symbolic link to %q, which does not exist", l.display(dir), target)
+		}
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("could not list %s: %w", dir, err)
+		return nil, fmt.Errorf("could not list %s: %w", l.display(dir), err)
 	}
 	var out []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".hcl") && !strings.HasPrefix(e.Name(), ".") {
-			out = append(out, path.Join(dir, e.Name()))
+		if !strings.HasSuffix(e.Name(), ".hcl") {
+			continue
+		}
+		rel := path.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: hidden file left out (only files not starting with '.' are read)", l.display(rel)))
+			continue
+		}
+		if l.regular(rel, e) {
+			out = append(out, rel)
 		}
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// regular reports whether the entry rel is a regular file or a symbolic
+// link to one; anything else is an error at rel.
+func (l *loader) regular(rel string, e fs.DirEntry) bool {
+	typ := e.Type()
+	if typ.IsRegular() {
+		return true
+	}
+	if typ&fs.ModeSymlink == 0 {
+		l.errorf(l.start(rel), "Not a regular file", "%s is a %s, not a file", l.display(rel), kind(typ))
+		return false
+	}
+	target, _ := fs.ReadLink(l.fsys, rel)
+	st, err := fs.Stat(l.fsys, rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		l.errorf(l.start(rel), "Broken symbolic link", "%s is a symbolic link to %q, which does not exist", l.display(rel), target)
+		return false
+	case err != nil:
+		// ELOOP and the like: the message of the system says which.
+		l.errorf(l.start(rel), "Broken symbolic link", "%s is a symbolic link to %q that cannot be followed: %v", l.display(rel), target, unwrapPath(err))
+		return false
+	case !st.Mode().IsRegular():
+		l.errorf(l.start(rel), "Not a regular file", "%s is a symbolic link to %q, a %s, not a file", l.display(rel), target, kind(st.Mode().Type()))
+		return false
+	}
+	return true
+}
+
+// kind names a non-regular file type for messages.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}
+
+// unwrapPath drops the "stat name:" part of a *fs.PathError, which the
+// message names already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// start is the position of the start of the file rel, for messages about
+// the file as a whole.
+func (l *loader) start(rel string) *hcl.Range {
+	return &hcl.Range{Filename: l.display(rel), Start: hcl.InitialPos, End: hcl.InitialPos}
 }
 
 // display is how messages name the file rel.
@@ -163,7 +247,7 @@ func (l *loader) parse(rel string) (*hclsyntax.Body, []byte) {
 	path := l.display(rel)
 	src, err := l.readLimited(rel)
 	if err != nil {
-		l.errorf(&hcl.Range{Filename: path, Start: hcl.InitialPos, End: hcl.InitialPos}, "Unreadable file", "%v", err)
+		l.errorf(l.start(rel), "Unreadable file", "%v", err)
 		return nil, nil
 	}
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
@@ -532,7 +616,7 @@ func (l *loader) loadDocuments(system string) error {
 	}
 	for _, rel := range files {
 		name := strings.TrimSuffix(path.Base(rel), ".hcl")
-		start := &hcl.Range{Filename: l.display(rel), Start: hcl.InitialPos, End: hcl.InitialPos}
+		start := l.start(rel)
 		if err := CheckName(name); err != nil {
 			l.errorf(start, "Invalid policy file name", "%v", err)
 			continue

@@ -3,6 +3,7 @@ package policy
 import (
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -209,5 +210,141 @@ func TestCheckClaim(t *testing.T) {
 		if err := CheckClaim(claim); (err == nil) != ok {
 			t.Errorf("CheckClaim(%q) = %v, want ok=%v", claim, err, ok)
 		}
+	}
+}
+
+// onDisk copies testdata/minimal to a new folder and returns it.
+func onDisk(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "p")
+	if err := os.CopyFS(dir, os.DirFS("testdata/minimal")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// moveAway moves dir/rel out of the folder and links it back, as
+// configuration management deploys files.
+func moveAway(t *testing.T, dir, rel string) {
+	t.Helper()
+	elsewhere := filepath.Join(t.TempDir(), "deployed-"+filepath.Base(rel))
+	if err := os.Rename(filepath.Join(dir, rel), elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(dir, rel)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadFollowsSymlinks(t *testing.T) {
+	dir := onDisk(t)
+	moveAway(t, dir, "profiles.hcl")
+	moveAway(t, dir, "nomad/jobs-read.hcl")
+	moveAway(t, dir, "consul")
+	cfg, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(cfg.Profiles); !cmp.Equal(got, []string{"reader"}) {
+		t.Errorf("profiles = %v, want [reader]", got)
+	}
+	if len(cfg.NomadPolicies) != 1 || cfg.NomadPolicies[0].Name != "jobs-read" || !strings.Contains(cfg.NomadPolicies[0].Rules, "policy") {
+		t.Errorf("nomad policies = %+v, want jobs-read with its rules", cfg.NomadPolicies)
+	}
+	if len(cfg.ConsulPolicies) != 1 {
+		t.Errorf("consul policies = %+v, want kv-read from the linked folder", cfg.ConsulPolicies)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings: %v", cfg.Warnings)
+	}
+}
+
+func TestLoadBrokenSymlinks(t *testing.T) {
+	tests := []struct {
+		name string
+		make func(t *testing.T, dir string)
+		want string // the one diagnostic, without the folder
+	}{
+		{"dangling profiles.hcl", func(t *testing.T, dir string) {
+			must(t, os.Remove(filepath.Join(dir, "profiles.hcl")))
+			must(t, os.Symlink("/nonexistent/profiles.hcl", filepath.Join(dir, "profiles.hcl")))
+		}, `profiles.hcl:1:1: Broken symbolic link: {dir}/profiles.hcl is a symbolic link to "/nonexistent/profiles.hcl", which does not exist`},
+		{"looping profiles.hcl", func(t *testing.T, dir string) {
+			must(t, os.Remove(filepath.Join(dir, "profiles.hcl")))
+			must(t, os.Symlink("loop.hcl.x", filepath.Join(dir, "profiles.hcl")))
+			must(t, os.Symlink("profiles.hcl", filepath.Join(dir, "loop.hcl.x")))
+		}, `profiles.hcl:1:1: Broken symbolic link: {dir}/profiles.hcl is a symbolic link to "loop.hcl.x" that cannot be followed: too many levels of symbolic links`},
+		{"dangling policy document", func(t *testing.T, dir string) {
+			must(t, os.Remove(filepath.Join(dir, "nomad", "jobs-read.hcl")))
+			must(t, os.Symlink("gone.hcl", filepath.Join(dir, "nomad", "jobs-read.hcl")))
+		}, `nomad/jobs-read.hcl:1:1: Broken symbolic link: {dir}/nomad/jobs-read.hcl is a symbolic link to "gone.hcl", which does not exist`},
+		{"link to a directory", func(t *testing.T, dir string) {
+			must(t, os.Symlink("nomad", filepath.Join(dir, "more.hcl")))
+		}, `more.hcl:1:1: Not a regular file: {dir}/more.hcl is a symbolic link to "nomad", a directory, not a file`},
+		{"directory named .hcl", func(t *testing.T, dir string) {
+			must(t, os.Mkdir(filepath.Join(dir, "more.hcl"), 0o755))
+		}, `more.hcl:1:1: Not a regular file: {dir}/more.hcl is a directory, not a file`},
+		{"dangling policy folder", func(t *testing.T, dir string) {
+			must(t, os.RemoveAll(filepath.Join(dir, "consul")))
+			must(t, os.Symlink("/nonexistent/consul", filepath.Join(dir, "consul")))
+		}, `consul:1:1: Broken symbolic link: {dir}/consul is a symbolic link to "/nonexistent/consul", which does not exist`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := onDisk(t)
+			tc.make(t, dir)
+			_, err := Load(dir)
+			perr, ok := err.(*Error)
+			if !ok {
+				t.Fatalf("Load = %v, want *Error", err)
+			}
+			var got []string
+			for _, d := range perr.Diagnostics {
+				got = append(got, strings.ReplaceAll(strings.TrimPrefix(FormatDiagnostic(d), dir+"/"), dir, "{dir}"))
+			}
+			// A dangling policy folder also loses the policy the profile
+			// names: that follows from the first and is expected.
+			if d := cmp.Diff(tc.want, got[0]); d != "" {
+				t.Errorf("diagnostics %q (-want +got first):\n%s", got, d)
+			}
+		})
+	}
+}
+
+func TestLoadHiddenFileWarns(t *testing.T) {
+	dir := onDisk(t)
+	// An editor's lock file: a dangling link, hidden.
+	must(t, os.Symlink("user@host.1234", filepath.Join(dir, ".#profiles.hcl")))
+	cfg, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{dir + "/.#profiles.hcl:1:1: hidden file left out (only files not starting with '.' are read)"}
+	if d := cmp.Diff(want, cfg.Warnings); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+}
+
+func TestLoadRefusesNoProfile(t *testing.T) {
+	for name, edits := range map[string]map[string]string{
+		"profiles.hcl removed": {"profiles.hcl": ""},
+		"profiles.hcl empty":   {"profiles.hcl": "# all profiles moved elsewhere\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := minimal(t, edits)
+			// The policy documents no profile uses are fine on their own.
+			_, err := LoadFS(fsys, "p")
+			want := "invalid policies: 1 problem(s):\n  No profile: p declares no profile block; refusing to use it, since applying it with --prune would delete every managed profile (declare at least one profile, usually in profiles.hcl)"
+			if err == nil || err.Error() != want {
+				t.Fatalf("LoadFS = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

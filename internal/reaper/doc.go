@@ -5,20 +5,22 @@
 // the Nomad or Consul side; the token dies only when Vault revokes its lease.
 // When that revocation is lost (Vault restored from an old snapshot,
 // storage wiped, a revocation that failed and was force-removed), the token
-// lives forever. A lease can never outlive its profile's max TTL (the Vault
-// token that reads nomad/creds/P comes from JWT role P, whose token_max_ttl
-// is the profile's max TTL), so a Vault-made token older than max TTL plus a
-// grace period is an orphan.
+// lives forever.
 //
-// Vault 1.13 names the tokens it makes (checked on the real servers in the
-// end-to-end tests):
+// Vault 1.13 labels the tokens it makes for role R with the unix-nano time
+// of the request (checked on the real servers in the end-to-end tests):
 //
-//   - nomad engine: Name = "vault-<role>-<display name>-<unix nanos>",
-//     cut to max_token_name_length (default 256);
-//   - consul engine: Description = "Vault <role> <display name> <unix nanos>".
+//   - nomad engine: Name = "vault-<R>-<display name>-<unix nanos>", cut to
+//     the engine's max_token_name_length (default 256);
+//   - consul engine: Description = "Vault <R> <display name> <unix nanos>".
 //
-// The role is the profile name. Profile names may contain '-', so a name is
-// attributed to the longest managed profile it starts with. Only tokens so
-// attributed are candidates; the token the reaper itself uses is never one.
-// Everything else is left alone.
+// A token is reaped only when all of these hold: it is a plain client
+// token; its label has that exact format for a managed profile, with the
+// time within ClockSlack of the token's create time (a name cut short has
+// no such time and never matches); its policies are among those the
+// profile grants in that system, and the profile grants that system; it is
+// older than the profile's max TTL plus the grace; and Vault has no lease,
+// under <mount>/creds/<role>/ for any role the label could have been made
+// for, issued when the token was made (leases.go). The token the reaper
+// itself uses is never one. Everything else is left alone: in doubt, keep.
 package reaper

@@ -1,45 +1,153 @@
 package reaper
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alisw/alilogin/internal/policy"
 )
+
+// ClockSlack is how far apart the time in a token's label (Vault's clock)
+// and the token's create time (Nomad's or Consul's clock) may be for the
+// label to be the one Vault gave it.
+const ClockSlack = time.Minute
+
+// Grant is what a profile grants in one system: the Vault mount of the
+// secrets engine that makes its tokens and the ACL policies they carry.
+// No policies: the profile grants nothing there.
+type Grant struct {
+	Mount    string
+	Policies []string
+}
 
 // Profile is what the reaper needs to know of a managed profile.
 type Profile struct {
 	Name   string
 	MaxTTL time.Duration
+	Nomad  Grant
+	Consul Grant
 }
 
-// matchPrefix returns the profile whose prefix(name) starts s, preferring
-// the longest profile name. Names with '-' can make the attribution
-// ambiguous ("vault-ci-admins-..." may be profile ci-admins, or profile ci
-// for a user whose display name starts with "admins"), so the MaxTTL
-// returned is the largest of all the profiles that match: a token is never
-// reaped earlier than any of its possible profiles allows.
-func matchPrefix(s string, profiles []Profile, prefix func(string) string) (Profile, bool) {
-	var best Profile
-	found := false
-	var maxTTL time.Duration
+// ProfilesOf returns the reaper's view of the profiles of cfg.
+func ProfilesOf(cfg *policy.Config) []Profile {
+	out := make([]Profile, 0, len(cfg.Profiles))
+	for _, p := range cfg.Profiles {
+		out = append(out, Profile{Name: p.Name, MaxTTL: p.MaxTTL,
+			Nomad:  Grant{Mount: cfg.Vault.NomadMount, Policies: p.NomadPolicies},
+			Consul: Grant{Mount: cfg.Vault.ConsulMount, Policies: p.ConsulPolicies}})
+	}
+	return out
+}
+
+// format is how Vault 1.13's secrets engine of one system labels the
+// tokens it makes for role R: prefix + R + sep + display name + sep + the
+// unix-nano time of the request. The nomad engine then cuts the name to
+// its max_token_name_length (default 256), which can cut the time short
+// or away; such a name never matches (its number is not a time within a
+// minute of the token's creation).
+type format struct {
+	prefix string
+	sep    byte
+}
+
+var (
+	nomadFormat  = format{prefix: "vault-", sep: '-'} // the token's Name
+	consulFormat = format{prefix: "Vault ", sep: ' '} // the token's Description
+)
+
+// rolePrefix is what a label made for role starts with.
+func (f format) rolePrefix(role string) string { return f.prefix + role + string(f.sep) }
+
+// madeAt returns the time written in label if label has the exact format
+// of a token Vault made for role.
+func (f format) madeAt(label, role string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(label, f.rolePrefix(role))
+	if !ok || role == "" {
+		return time.Time{}, false
+	}
+	i := strings.LastIndexByte(rest, f.sep)
+	if i < 0 {
+		return time.Time{}, false
+	}
+	digits := rest[i+1:]
+	if len(digits) == 0 || len(digits) > 19 || digits[0] == '0' || strings.Trim(digits, "0123456789") != "" {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
+
+// token is a Nomad or Consul ACL token as the reaper sees it.
+type token struct {
+	Accessor string
+	Label    string // Nomad name, Consul description
+	Created  time.Time
+	// Client: an ordinary client token (Nomad type client; Consul without
+	// global-management), linked to policies only (no ACL roles, service
+	// or node identities, auth method).
+	Client   bool
+	Policies []string
+}
+
+// candidate is a token that has every mark of one Vault made for a managed
+// profile, old enough to be reaped if Vault has no lease for it.
+type candidate struct {
+	token
+	Profile Profile   // the longest-named profile it fits
+	MadeAt  time.Time // the time in its label
+	Mount   string    // where its lease would be
+	Age     time.Duration
+}
+
+func within(a, b time.Time) bool { d := a.Sub(b); return d <= ClockSlack && d >= -ClockSlack }
+
+func subset(have, allowed []string) bool {
+	for _, p := range have {
+		if !slices.Contains(allowed, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// match tells whether t is a candidate: a client token whose label has
+// Vault's exact format for a managed profile granting this system, with
+// the time in it within ClockSlack of the token's create time, whose
+// policies are among those the profile grants, and older than the
+// profile's max TTL plus grace. Profile names may contain the separator
+// ("ci" and "ci-admins"), so a label can fit several profiles: the
+// largest max TTL of all the profiles whose prefix it has counts.
+func match(t token, f format, grant func(Profile) Grant, profiles []Profile, now time.Time, grace time.Duration) (candidate, bool) {
+	if !t.Client || t.Created.IsZero() {
+		return candidate{}, false
+	}
+	var (
+		c      candidate
+		found  bool
+		maxTTL time.Duration
+	)
 	for _, p := range profiles {
-		if p.Name == "" || !strings.HasPrefix(s, prefix(p.Name)) {
+		if p.Name == "" || !strings.HasPrefix(t.Label, f.rolePrefix(p.Name)) {
 			continue
 		}
 		maxTTL = max(maxTTL, p.MaxTTL)
-		if !found || len(p.Name) > len(best.Name) {
-			best, found = p, true
+		made, ok := f.madeAt(t.Label, p.Name)
+		g := grant(p)
+		if !ok || !within(made, t.Created) || len(g.Policies) == 0 || !subset(t.Policies, g.Policies) {
+			continue
+		}
+		if !found || len(p.Name) > len(c.Profile.Name) {
+			c, found = candidate{token: t, Profile: p, MadeAt: made, Mount: g.Mount}, true
 		}
 	}
-	best.MaxTTL = maxTTL
-	return best, found
-}
-
-// NomadProfile attributes a Nomad token name to a managed profile.
-func NomadProfile(name string, profiles []Profile) (Profile, bool) {
-	return matchPrefix(name, profiles, func(p string) string { return "vault-" + p + "-" })
-}
-
-// ConsulProfile attributes a Consul token description to a managed profile.
-func ConsulProfile(description string, profiles []Profile) (Profile, bool) {
-	return matchPrefix(description, profiles, func(p string) string { return "Vault " + p + " " })
+	if !found {
+		return candidate{}, false
+	}
+	c.Age = now.Sub(t.Created)
+	return c, c.Age > maxTTL+grace
 }

@@ -1,38 +1,77 @@
 package reaper
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
 
-func TestAttribution(t *testing.T) {
-	profiles := []Profile{{Name: "ci", MaxTTL: time.Hour}, {Name: "ci-admins", MaxTTL: 2 * time.Hour}, {Name: "build"}}
+func TestMatch(t *testing.T) {
+	created := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	now := created.Add(3 * time.Hour)
+	nanos := strconv.FormatInt(created.Add(-20*time.Millisecond).UnixNano(), 10)
+	profiles := []Profile{
+		{Name: "ci", MaxTTL: time.Hour, Nomad: Grant{"nomad", []string{"read-jobs"}}, Consul: Grant{"consul", []string{"kv-read"}}},
+		{Name: "ci-admins", MaxTTL: 2 * time.Hour, Nomad: Grant{"nomad", []string{"read-jobs", "submit-jobs"}}},
+		{Name: "long", MaxTTL: 9 * time.Hour, Nomad: Grant{"nomad", []string{"read-jobs"}}},
+	}
+	nomadTok := func(label string, policies ...string) token {
+		return token{Accessor: "a", Label: label, Created: created, Client: true, Policies: policies}
+	}
 	for _, tc := range []struct {
-		name, nomad, consul, want string
+		name    string
+		tok     token
+		consul  bool
+		want    string // the profile, "" for no candidate
+		wantAge bool   // old enough
 	}{
-		{"plain", "vault-ci-jwt-alice-1700000000000000000", "Vault ci jwt-alice 1700000000000000000", "ci"},
-		{"longest wins", "vault-ci-admins-jwt-bob-1700000000000000000", "Vault ci-admins jwt-bob 1700000000000000000", "ci-admins"},
-		{"ci with a dashed display name", "vault-ci-jwt-admins-x-1", "Vault ci jwt-admins-x 1", "ci"},
-		{"unmanaged profile", "vault-other-jwt-alice-1", "Vault other jwt-alice 1", ""},
-		{"hand-made", "ops-ci-token", "ci token for ops", ""},
-		{"prefix only", "vault-ci", "Vault ci", ""},
-		{"case matters", "Vault-ci-x-1", "vault ci x 1", ""},
+		{"as Vault makes it", nomadTok("vault-ci-jwt-alice-"+nanos, "read-jobs"), false, "ci", true},
+		{"empty display name", nomadTok("vault-ci--"+nanos, "read-jobs"), false, "ci", true},
+		{"display name with dashes", nomadTok("vault-ci-jwt-admins-x-"+nanos, "read-jobs"), false, "ci", true},
+		{"longest profile that fits", nomadTok("vault-ci-admins-jwt-bob-"+nanos, "submit-jobs"), false, "ci-admins", true},
+		{"consul", token{Label: "Vault ci jwt-alice " + nanos, Created: created, Client: true, Policies: []string{"kv-read"}}, true, "ci", true},
+		{"management token made by hand", token{Label: "vault-ci-deploy-key", Created: created, Policies: nil}, false, "", false},
+		{"management type with Vault's name", token{Label: "vault-ci-jwt-alice-" + nanos, Created: created, Policies: []string{"read-jobs"}}, false, "", false},
+		{"time in the name is not the create time", nomadTok("vault-ci-jwt-alice-"+strconv.FormatInt(created.Add(-2*time.Minute).UnixNano(), 10), "read-jobs"), false, "", false},
+		{"seconds, not nanoseconds", nomadTok("vault-ci-jwt-alice-"+strconv.FormatInt(created.Unix(), 10), "read-jobs"), false, "", false},
+		{"foreign policy", nomadTok("vault-ci-jwt-alice-"+nanos, "read-jobs", "node-write"), false, "", false},
+		{"profile grants no consul", token{Label: "Vault ci-admins jwt-bob " + nanos, Created: created, Client: true}, true, "", false},
+		{"unmanaged profile", nomadTok("vault-other-jwt-alice-"+nanos, "read-jobs"), false, "", false},
+		{"no time", nomadTok("vault-ci-jwt-alice", "read-jobs"), false, "", false},
+		{"time cut short by the length limit", nomadTok("vault-ci-jwt-alice-"+nanos[:12], "read-jobs"), false, "", false},
+		{"name cut before the time", nomadTok(("vault-ci-jwt-" + strings.Repeat("x", 300))[:256], "read-jobs"), false, "", false},
+		{"signed number", nomadTok("vault-ci-jwt-alice-+"+nanos[1:], "read-jobs"), false, "", false},
+		{"case matters", nomadTok("Vault-ci-jwt-alice-"+nanos, "read-jobs"), false, "", false},
+		{"zero create time", token{Label: "vault-ci-jwt-alice-" + nanos, Client: true}, false, "", false},
+		{"young", token{Label: "vault-long-jwt-alice-" + nanos, Created: created, Client: true, Policies: []string{"read-jobs"}}, false, "long", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if p, _ := NomadProfile(tc.nomad, profiles); p.Name != tc.want {
-				t.Errorf("NomadProfile(%q) = %q, want %q", tc.nomad, p.Name, tc.want)
+			f, g := nomadFormat, func(p Profile) Grant { return p.Nomad }
+			if tc.consul {
+				f, g = consulFormat, func(p Profile) Grant { return p.Consul }
 			}
-			if p, _ := ConsulProfile(tc.consul, profiles); p.Name != tc.want {
-				t.Errorf("ConsulProfile(%q) = %q, want %q", tc.consul, p.Name, tc.want)
+			c, old := match(tc.tok, f, g, profiles, now, time.Minute)
+			if c.Profile.Name != tc.want || old != tc.wantAge {
+				t.Errorf("match = %q, old enough %v; want %q, %v", c.Profile.Name, old, tc.want, tc.wantAge)
 			}
 		})
 	}
 }
 
+// A label that fits two profiles waits for the larger max TTL of both.
 func TestAmbiguousUsesLargestMaxTTL(t *testing.T) {
-	profiles := []Profile{{Name: "ci", MaxTTL: 9 * time.Hour}, {Name: "ci-admins", MaxTTL: time.Hour}}
-	p, ok := NomadProfile("vault-ci-admins-jwt-bob-1", profiles)
-	if !ok || p.Name != "ci-admins" || p.MaxTTL != 9*time.Hour {
-		t.Fatalf("got %+v, %v; want ci-admins with the 9h max TTL of ci", p, ok)
+	created := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	profiles := []Profile{
+		{Name: "ci", MaxTTL: 9 * time.Hour, Nomad: Grant{"nomad", []string{"p"}}},
+		{Name: "ci-admins", MaxTTL: time.Hour, Nomad: Grant{"nomad", []string{"p"}}},
+	}
+	tok := token{Label: "vault-ci-admins-jwt-bob-" + strconv.FormatInt(created.UnixNano(), 10), Created: created, Client: true, Policies: []string{"p"}}
+	g := func(p Profile) Grant { return p.Nomad }
+	if c, old := match(tok, nomadFormat, g, profiles, created.Add(5*time.Hour), time.Minute); c.Profile.Name != "ci-admins" || old {
+		t.Errorf("after 5h: %q, old %v; want ci-admins, not old enough (ci's 9h)", c.Profile.Name, old)
+	}
+	if _, old := match(tok, nomadFormat, g, profiles, created.Add(10*time.Hour), time.Minute); !old {
+		t.Error("after 10h: not old enough")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -18,12 +20,16 @@ const DefaultGrace = time.Hour
 
 // Reaper finds and deletes orphaned tokens in Nomad and Consul.
 type Reaper struct {
+	Vault  *apiclient.Client // required: where the leases are checked
 	Nomad  *apiclient.Client // nil: skip Nomad
 	Consul *apiclient.Client // nil: skip Consul
 	Grace  time.Duration     // DefaultGrace if zero
 	DryRun bool              // report, delete nothing
 	Now    func() time.Time  // the clock; nil: time.Now
 	Log    *slog.Logger      // nil: discard
+
+	mu     sync.Mutex
+	issued map[string]time.Time // lease issue times from earlier passes
 }
 
 // Token is an orphan found (and deleted unless DryRun).
@@ -33,6 +39,7 @@ type Token struct {
 	Name     string // Nomad name or Consul description
 	Profile  string
 	Age      time.Duration
+	Why      string
 	Deleted  bool
 }
 
@@ -75,111 +82,146 @@ func (r *Reaper) grace() time.Duration {
 	return r.Grace
 }
 
+// system is what differs between Nomad and Consul.
+type system struct {
+	name   string
+	client *apiclient.Client
+	format format
+	grant  func(Profile) Grant
+	list   func(ctx context.Context, c *apiclient.Client) ([]token, error)
+}
+
 // Reap makes one pass over both systems for the given managed profiles.
 // An error in one system does not stop the other; the errors are joined.
 func (r *Reaper) Reap(ctx context.Context, profiles []Profile) (Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	res := Result{Examined: map[string]int{}}
+	if r.Vault == nil {
+		return res, errors.New("could not reap: no Vault client to check leases with")
+	}
+	l := newLeases(r.Vault, r.issued)
 	var errs []error
-	if r.Nomad != nil {
-		if err := r.reapNomad(ctx, profiles, &res); err != nil {
+	for _, s := range []system{
+		{"nomad", r.Nomad, nomadFormat, func(p Profile) Grant { return p.Nomad }, listNomad},
+		{"consul", r.Consul, consulFormat, func(p Profile) Grant { return p.Consul }, listConsul},
+	} {
+		if s.client == nil {
+			continue
+		}
+		if err := r.reap(ctx, s, profiles, l, &res); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if r.Consul != nil {
-		if err := r.reapConsul(ctx, profiles, &res); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	r.issued = l.next()
 	return res, errors.Join(errs...)
 }
 
-type nomadToken struct {
-	AccessorID string
-	Name       string
-	Type       string
-	CreateTime time.Time
-}
-
-func (r *Reaper) reapNomad(ctx context.Context, profiles []Profile, res *Result) error {
-	var self nomadToken
-	if err := r.Nomad.Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err != nil {
-		return fmt.Errorf("could not read the reaper's own Nomad token: %w", err)
+func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leases, res *Result) error {
+	sys := strings.ToUpper(s.name[:1]) + s.name[1:]
+	var self struct{ AccessorID string }
+	if err := s.client.Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err != nil {
+		return fmt.Errorf("could not read the reaper's own %s token: %w", sys, err)
 	}
-	var tokens []nomadToken
-	if err := r.Nomad.Do(ctx, http.MethodGet, "/v1/acl/tokens", nil, &tokens); err != nil {
-		return fmt.Errorf("could not list Nomad ACL tokens: %w", err)
+	// Tokens first, leases after: a lease Vault registers in between is
+	// seen, never missed.
+	tokens, err := s.list(ctx, s.client)
+	if err != nil {
+		return fmt.Errorf("could not list %s ACL tokens: %w", sys, err)
 	}
-	res.Examined["nomad"] += len(tokens)
+	res.Examined[s.name] += len(tokens)
+	now := r.now()
 	var errs []error
 	for _, t := range tokens {
-		if t.AccessorID == self.AccessorID || t.CreateTime.IsZero() {
+		if t.Accessor == self.AccessorID {
 			continue
 		}
-		p, ok := NomadProfile(t.Name, profiles)
+		c, ok := match(t, s.format, s.grant, profiles, now, r.grace())
 		if !ok {
 			continue
 		}
-		age := r.now().Sub(t.CreateTime)
-		if age <= p.MaxTTL+r.grace() {
+		live, err := l.live(ctx, c, s.format)
+		if err != nil {
+			// Without the leases, nothing of this system can be shown
+			// orphaned.
+			return errors.Join(append(errs, err)...)
+		}
+		if live {
+			r.log().Debug("token kept: Vault has a lease issued when it was made", "system", s.name,
+				"accessor", t.Accessor, "name", t.Label, "profile", c.Profile.Name)
 			continue
 		}
-		tok := Token{System: "nomad", Accessor: t.AccessorID, Name: t.Name, Profile: p.Name, Age: age}
+		why := fmt.Sprintf("made by Vault for profile %s (name time %s, created %s, policies %v), no lease under %s/creds/ issued then, older than max TTL + grace",
+			c.Profile.Name, c.MadeAt.UTC().Format(time.RFC3339Nano), c.Created.UTC().Format(time.RFC3339Nano), c.Policies, c.Mount)
+		tok := Token{System: s.name, Accessor: t.Accessor, Name: t.Label, Profile: c.Profile.Name, Age: c.Age, Why: why}
 		if !r.DryRun {
-			err := r.Nomad.Do(ctx, http.MethodDelete, "/v1/acl/token/"+url.PathEscape(t.AccessorID), nil, nil)
+			err := s.client.Do(ctx, http.MethodDelete, "/v1/acl/token/"+url.PathEscape(t.Accessor), nil, nil)
 			if err != nil && apiclient.StatusOf(err) != http.StatusNotFound {
-				errs = append(errs, fmt.Errorf("could not delete Nomad token %s: %w", t.AccessorID, err))
+				errs = append(errs, fmt.Errorf("could not delete %s token %s: %w", sys, t.Accessor, err))
 				continue
 			}
 			tok.Deleted = true
 		}
-		r.log().Info("orphaned token", "system", "nomad", "accessor", t.AccessorID, "name", t.Name,
-			"profile", p.Name, "age", age.Round(time.Second).String(), "deleted", tok.Deleted, "dry_run", r.DryRun)
+		r.log().Info("orphaned token", "system", s.name, "accessor", t.Accessor, "name", t.Label,
+			"profile", c.Profile.Name, "age", c.Age.Round(time.Second).String(), "why", why,
+			"deleted", tok.Deleted, "dry_run", r.DryRun)
 		res.Orphans = append(res.Orphans, tok)
 	}
 	return errors.Join(errs...)
 }
 
-type consulToken struct {
-	AccessorID  string
-	Description string
-	CreateTime  time.Time
+func listNomad(ctx context.Context, c *apiclient.Client) ([]token, error) {
+	var list []struct {
+		AccessorID string
+		Name       string
+		Type       string
+		Policies   []string
+		Roles      []struct{ ID, Name string }
+		CreateTime time.Time
+	}
+	if err := c.Do(ctx, http.MethodGet, "/v1/acl/tokens", nil, &list); err != nil {
+		return nil, err
+	}
+	out := make([]token, 0, len(list))
+	for _, t := range list {
+		out = append(out, token{Accessor: t.AccessorID, Label: t.Name, Created: t.CreateTime,
+			Client: t.Type == "client" && len(t.Roles) == 0, Policies: t.Policies})
+	}
+	return out, nil
 }
 
-func (r *Reaper) reapConsul(ctx context.Context, profiles []Profile, res *Result) error {
-	var self consulToken
-	if err := r.Consul.Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err != nil {
-		return fmt.Errorf("could not read the reaper's own Consul token: %w", err)
+// consulManagement is the ID of Consul's built-in global-management policy.
+const consulManagement = "00000000-0000-0000-0000-000000000001"
+
+func listConsul(ctx context.Context, c *apiclient.Client) ([]token, error) {
+	type link struct{ ID, Name string }
+	var list []struct {
+		AccessorID        string
+		Description       string
+		Policies          []link
+		Roles             []link
+		ServiceIdentities []struct{ ServiceName string }
+		NodeIdentities    []struct{ NodeName string }
+		TemplatedPolicies []struct{ TemplateName string }
+		AuthMethod        string
+		CreateTime        time.Time
 	}
-	var tokens []consulToken
-	if err := r.Consul.Do(ctx, http.MethodGet, "/v1/acl/tokens", nil, &tokens); err != nil {
-		return fmt.Errorf("could not list Consul ACL tokens: %w", err)
+	if err := c.Do(ctx, http.MethodGet, "/v1/acl/tokens", nil, &list); err != nil {
+		return nil, err
 	}
-	res.Examined["consul"] += len(tokens)
-	var errs []error
-	for _, t := range tokens {
-		if t.AccessorID == self.AccessorID || t.CreateTime.IsZero() {
-			continue
-		}
-		p, ok := ConsulProfile(t.Description, profiles)
-		if !ok {
-			continue
-		}
-		age := r.now().Sub(t.CreateTime)
-		if age <= p.MaxTTL+r.grace() {
-			continue
-		}
-		tok := Token{System: "consul", Accessor: t.AccessorID, Name: t.Description, Profile: p.Name, Age: age}
-		if !r.DryRun {
-			err := r.Consul.Do(ctx, http.MethodDelete, "/v1/acl/token/"+url.PathEscape(t.AccessorID), nil, nil)
-			if err != nil && apiclient.StatusOf(err) != http.StatusNotFound {
-				errs = append(errs, fmt.Errorf("could not delete Consul token %s: %w", t.AccessorID, err))
-				continue
+	out := make([]token, 0, len(list))
+	for _, t := range list {
+		client := len(t.Roles) == 0 && len(t.ServiceIdentities) == 0 && len(t.NodeIdentities) == 0 &&
+			len(t.TemplatedPolicies) == 0 && t.AuthMethod == ""
+		var names []string
+		for _, p := range t.Policies {
+			if p.ID == consulManagement || p.Name == "global-management" || p.Name == "" {
+				client = false
 			}
-			tok.Deleted = true
+			names = append(names, p.Name)
 		}
-		r.log().Info("orphaned token", "system", "consul", "accessor", t.AccessorID, "description", t.Description,
-			"profile", p.Name, "age", age.Round(time.Second).String(), "deleted", tok.Deleted, "dry_run", r.DryRun)
-		res.Orphans = append(res.Orphans, tok)
+		out = append(out, token{Accessor: t.AccessorID, Label: t.Description, Created: t.CreateTime,
+			Client: client, Policies: names})
 	}
-	return errors.Join(errs...)
+	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -58,6 +59,25 @@ func orphan(t *testing.T, ctx context.Context, mount, role string, access, deadA
 	return ""
 }
 
+// leastPrivilege returns a Vault client whose token has only the policies
+// of docs/broker-vault-policy.hcl and docs/deploy/vault-broker-serve.hcl.
+func leastPrivilege(t *testing.T, ctx context.Context) *apiclient.Client {
+	t.Helper()
+	v := stack.Vault.Client()
+	for name, file := range map[string]string{"alilogin-broker": "../../docs/broker-vault-policy.hcl", "alilogin-broker-serve": "../../docs/deploy/vault-broker-serve.hcl"} {
+		text, err := os.ReadFile(file)
+		must(t, err)
+		must(t, v.Do(ctx, "PUT", "/v1/sys/policies/acl/"+name, map[string]any{"policy": string(text)}, nil))
+	}
+	var out struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	must(t, v.Do(ctx, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"alilogin-broker", "alilogin-broker-serve"}, "no_default_policy": true, "ttl": "10m"}, &out))
+	return v.WithToken(secret.String(out.Auth.ClientToken))
+}
+
 func TestReapOnRealServers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -66,7 +86,7 @@ func TestReapOnRealServers(t *testing.T) {
 	must(t, stack.EnableConsulEngine(ctx, "consul"))
 	must(t, n.Do(ctx, "POST", "/v1/acl/policy/reap-read", map[string]any{"Name": "reap-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
 	must(t, c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": "reap-read", "Rules": `key_prefix "" { policy = "read" }`}, nil))
-	for _, role := range []string{"ci", "other"} {
+	for _, role := range []string{"ci", "other", "live"} {
 		must(t, v.Do(ctx, "POST", "/v1/nomad/role/"+role, map[string]any{"policies": "reap-read", "type": "client"}, nil))
 		must(t, v.Do(ctx, "POST", "/v1/consul/roles/"+role, map[string]any{"consul_policies": []string{"reap-read"}}, nil))
 	}
@@ -80,10 +100,23 @@ func TestReapOnRealServers(t *testing.T) {
 	consulOrphan := orphan(t, ctx, "consul", "ci", consulAccess, deadConsul)
 	nomadOther := orphan(t, ctx, "nomad", "other", nomadAccess, deadNomad)
 	consulOther := orphan(t, ctx, "consul", "other", consulAccess, deadConsul)
-	// Hand-made tokens of the same age.
-	var handNomad, handConsul struct{ AccessorID string }
+	// Live tokens of a managed profile: Vault still holds their leases.
+	// (Of another profile than the orphans: a lease issued at about an
+	// orphan's time, under its role, keeps it, in doubt.)
+	var liveNomad, liveConsul struct {
+		Data struct {
+			AccessorID string `json:"accessor_id"`
+			Accessor   string `json:"accessor"`
+		} `json:"data"`
+	}
+	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/live", nil, &liveNomad))
+	must(t, v.Do(ctx, "GET", "/v1/consul/creds/live", nil, &liveConsul))
+	// Hand-made tokens of the same age, some named like Vault's.
+	var handNomad, handConsul, mgmtNomad, wrongTime struct{ AccessorID string }
 	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "ops-ci-deploy", "Type": "client", "Policies": []string{"reap-read"}}, &handNomad))
 	must(t, c.Do(ctx, "PUT", "/v1/acl/token", map[string]any{"Description": "ci token for ops", "Policies": []map[string]string{{"Name": "reap-read"}}}, &handConsul))
+	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "vault-ci-deploy-key", "Type": "management"}, &mgmtNomad))
+	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "vault-ci-token-1700000000000000000", "Type": "client", "Policies": []string{"reap-read"}}, &wrongTime))
 
 	// What Vault 1.13 named them, checked here rather than assumed.
 	var nt struct{ Name string }
@@ -97,9 +130,16 @@ func TestReapOnRealServers(t *testing.T) {
 		t.Fatalf("Vault's consul engine described its token %q", ct.Description)
 	}
 
-	profiles := []Profile{{Name: "ci", MaxTTL: 8 * time.Hour}}
+	// Later is past max TTL + grace for every token here: only the lease
+	// check tells the orphans from the live ones (as after lowering a
+	// profile's max_ttl).
+	grants := func(name string) Profile {
+		return Profile{Name: name, MaxTTL: 8 * time.Hour, Nomad: Grant{"nomad", []string{"reap-read"}}, Consul: Grant{"consul", []string{"reap-read"}}}
+	}
+	profiles := []Profile{grants("ci"), grants("live")}
 	later := func() time.Time { return time.Now().Add(8*time.Hour + DefaultGrace + time.Minute) }
-	r := &Reaper{Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	// The reaper's Vault token has only the broker's documented policies.
+	r := &Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 
 	// Young: nothing to do.
 	res, err := r.Reap(ctx, profiles)
@@ -138,7 +178,8 @@ func TestReapOnRealServers(t *testing.T) {
 	for _, kept := range []struct {
 		cl  *apiclient.Client
 		acc string
-	}{{n, nomadOther}, {c, consulOther}, {n, handNomad.AccessorID}, {c, handConsul.AccessorID}} {
+	}{{n, nomadOther}, {c, consulOther}, {n, handNomad.AccessorID}, {c, handConsul.AccessorID}, {n, mgmtNomad.AccessorID},
+		{n, wrongTime.AccessorID}, {n, liveNomad.Data.AccessorID}, {c, liveConsul.Data.Accessor}} {
 		if err := kept.cl.Do(ctx, "GET", "/v1/acl/token/"+kept.acc, nil, nil); err != nil {
 			t.Errorf("%s token %s was touched: %v", kept.cl.Name, kept.acc, err)
 		}

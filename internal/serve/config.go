@@ -50,9 +50,36 @@ func fingerprint(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("could not read %s: %w", dir, err)
 	}
+	// A link to a folder (vault/ deployed elsewhere): its entries, which is
+	// what policy.Load reads of it; opening it as a file would fail.
+	for _, p := range files {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return "", fmt.Errorf("could not read %s: %w", p, err)
+			}
+			for _, e := range entries {
+				if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
+					files = append(files, filepath.Join(p, e.Name()))
+				}
+			}
+		}
+	}
 	sort.Strings(files)
 	for _, p := range files {
 		rel, _ := filepath.Rel(dir, p)
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			// A broken link: policy.Load says where; its target is hashed,
+			// so that fixing it shows.
+			target, _ := os.Readlink(p)
+			fmt.Fprintf(h, "%s\x00broken link to %s\x00", rel, target)
+			continue
+		case st.IsDir():
+			fmt.Fprintf(h, "%s/\x00", rel) // hashed by its entries above
+			continue
+		}
 		fmt.Fprintf(h, "%s\x00", rel)
 		f, err := os.Open(p)
 		if err != nil {

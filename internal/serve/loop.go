@@ -155,21 +155,24 @@ func (s *Server) reap(ctx context.Context, st *state) {
 	if s.opts.Reaper == nil {
 		return
 	}
-	profiles := make([]reaper.Profile, 0, len(st.cfg.Profiles))
-	for _, p := range st.cfg.Profiles {
-		profiles = append(profiles, reaper.Profile{Name: p.Name, MaxTTL: p.MaxTTL})
-	}
-	res, err := s.opts.Reaper.Reap(ctx, profiles)
+	res, err := s.opts.Reaper.Reap(ctx, reaper.ProfilesOf(st.cfg))
 	for _, t := range res.Orphans {
 		s.metrics.OrphansFound.WithLabelValues(t.System).Inc()
 		if t.Deleted {
 			s.metrics.TokensReaped.WithLabelValues(t.System).Inc()
 		}
 	}
-	if err != nil && ctx.Err() == nil {
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		s.metrics.ReapRuns.WithLabelValues("error").Inc()
 		s.metrics.Errors.WithLabelValues("reap").Inc()
 		s.log.Error("reaping orphaned tokens failed", "err", err)
+		return
 	}
+	s.metrics.ReapRuns.WithLabelValues("ok").Inc()
+	s.log.Debug("reaped", "generation", st.generation, "examined", res.Examined, "orphans", len(res.Orphans))
 }
 
 func sum(m map[string]int) int {

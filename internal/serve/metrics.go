@@ -21,6 +21,7 @@ type Metrics struct {
 	DriftFound        *prometheus.CounterVec // system
 	DriftFixed        *prometheus.CounterVec // system
 	TokensReaped      *prometheus.CounterVec // system
+	ReapRuns          *prometheus.CounterVec // result=ok|error: passes of the reaper
 	OrphansFound      *prometheus.CounterVec // system (dry run included)
 	LastSuccess       prometheus.Gauge
 	ConfigGeneration  prometheus.Gauge
@@ -50,6 +51,8 @@ func NewMetrics() *Metrics {
 			Help: "Objects written to match policies/, by system."}, []string{"system"}),
 		TokensReaped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "tokens_reaped_total",
 			Help: "Orphaned Vault-made ACL tokens deleted, by system."}, []string{"system"}),
+		ReapRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reap_runs_total",
+			Help: "Passes of the orphan-token reaper over Nomad and Consul, by result."}, []string{"result"}),
 		OrphansFound: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "orphans_found_total",
 			Help: "Orphaned Vault-made ACL tokens found (deleted or, in dry-run mode, only reported), by system."}, []string{"system"}),
 		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "last_success_timestamp_seconds",
@@ -71,13 +74,14 @@ func NewMetrics() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.ReconcileRuns, m.ReconcileDuration, m.Errors, m.DriftFound, m.DriftFixed,
-		m.TokensReaped, m.OrphansFound, m.LastSuccess, m.ConfigGeneration, m.ConfigValid,
+		m.TokensReaped, m.ReapRuns, m.OrphansFound, m.LastSuccess, m.ConfigGeneration, m.ConfigValid,
 		m.Leader, m.ServersUp, m.MassDeleteRefused, m.MassDeleteHeld,
 	)
 	// Expose every series from the start, so that dashboards and alerts
 	// see zeros rather than gaps.
 	for _, r := range []string{"ok", "error"} {
 		m.ReconcileRuns.WithLabelValues(r)
+		m.ReapRuns.WithLabelValues(r)
 	}
 	for _, s := range []string{"load", "reconcile", "reap", "probe"} {
 		m.Errors.WithLabelValues(s)
