@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 // fakeVault speaks the parts of Vault's API LeasedToken uses: a creds
@@ -66,7 +67,7 @@ func TestLeasedToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lt := &LeasedToken{Vault: vc.WithToken("vault-token"), Path: "nomad/creds/broker", Header: "X-Nomad-Token"}
+	lt := &LeasedToken{Vault: vc.WithToken(secret.New("vault-token")), Path: "nomad/creds/broker", Header: "X-Nomad-Token"}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := lt.Fetch(ctx); err != nil {
 		t.Fatal(err)
