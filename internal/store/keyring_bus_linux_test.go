@@ -34,6 +34,16 @@ func TestKeyringStartsNoBus(t *testing.T) {
 	if err := k.Delete("ci"); !errors.As(err, &ue) {
 		t.Errorf("Delete = %v", err)
 	}
+	// A plain file named bus is no bus either, for the fast paths too.
+	if err := os.WriteFile(filepath.Join(run, "bus"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if FastKeyringUpdate(&Record{Profile: "ci"}) {
+		t.Error("FastKeyringUpdate wrote without a bus")
+	}
+	if _, ok, _ := FastKeyringGet("ci"); ok {
+		t.Error("FastKeyringGet read without a bus")
+	}
 	if b, err := os.ReadFile(marker); err == nil {
 		t.Errorf("the keyring started a session bus: %s", b)
 	}
