@@ -183,7 +183,7 @@ func (b *bench) seed(profile, refresh string) error {
 		return err
 	}
 	return st.Put(&store.Record{Version: store.RecordVersion, Profile: profile, User: profile + "-user", Subject: profile + "-user",
-		Issuer: b.st.Hydra.IssuerURL, RefreshToken: secret.String(refresh), UpdatedAt: time.Now()})
+		Issuer: b.st.Hydra.IssuerURL, RefreshToken: secret.New(refresh), UpdatedAt: time.Now()})
 }
 
 // alilogin runs the binary and returns stdout, stderr and the wall time.
@@ -468,7 +468,7 @@ func (b *bench) p3(n int) error {
 		if err != nil {
 			return err
 		}
-		rec.RefreshToken = secret.String(tok.RefreshToken)
+		rec.RefreshToken = secret.New(tok.RefreshToken)
 		if err := st.Put(rec); err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -231,7 +232,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return fmt.Errorf("could not store the login: %w", err)
 	}
 	tm.mark("store")
-	if old != nil && old.Vault != nil && old.Vault.Secret != vtok.Secret && !old.Vault.Secret.Empty() {
+	if old != nil && old.Vault != nil && !old.Vault.Secret.Equal(vtok.Secret) && !old.Vault.Secret.Empty() {
 		// Revoking the old Vault token revokes its Nomad/Consul leases.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = issue.Revoke(rctx, vault.WithToken(old.Vault.Secret))
@@ -260,7 +261,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 func checkVault(ctx context.Context, vault *apiclient.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := vault.WithToken("").Do(ctx, "GET", "/v1/sys/health?standbyok=true&perfstandbyok=true", nil, nil)
+	err := vault.WithToken(secret.String{}).Do(ctx, "GET", "/v1/sys/health?standbyok=true&perfstandbyok=true", nil, nil)
 	if err == nil || !apiclient.Unreachable(err) {
 		return nil
 	}

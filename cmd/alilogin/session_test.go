@@ -13,6 +13,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -144,9 +145,9 @@ func TestEnvVars(t *testing.T) {
 		Consul: config.Server{Addr: "https://consul:8501"},
 	}
 	rec := &store.Record{Profile: "ci",
-		Vault:  &store.Token{Secret: "hvs.v", ExpiresAt: now.Add(time.Hour)},
-		Nomad:  &store.Token{Secret: "n", ExpiresAt: now.Add(30 * time.Minute)},
-		Consul: &store.Token{Secret: "c", ExpiresAt: now.Add(2 * time.Hour)}}
+		Vault:  &store.Token{Secret: secret.New("hvs.v"), ExpiresAt: now.Add(time.Hour)},
+		Nomad:  &store.Token{Secret: secret.New("n"), ExpiresAt: now.Add(30 * time.Minute)},
+		Consul: &store.Token{Secret: secret.New("c"), ExpiresAt: now.Add(2 * time.Hour)}}
 	got := map[string]string{}
 	for _, v := range envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Nomad}) {
 		got[v.Name] = v.Value

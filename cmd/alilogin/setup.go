@@ -54,6 +54,13 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	if _, err := discovery.URL(base); err != nil {
 		return exitcode.With(exitUsage, err)
 	}
+	insecure, err := config.InsecureHTTP(e.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := config.CheckBroker(base, insecure); err != nil {
+		return exitcode.With(exitUsage, err)
+	}
 	if o.DefaultProfile != "" && !config.ValidProfileName(o.DefaultProfile) {
 		return exitcode.With(exitUsage, fmt.Errorf("invalid profile name %q", o.DefaultProfile))
 	}
@@ -62,6 +69,10 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	doc, err := discovery.Fetch(ctx, &http.Client{Timeout: o.Timeout}, base)
 	if err != nil {
 		return err
+	}
+	if err := config.CheckDiscovery(doc, base, insecure); err != nil {
+		// Every later login would fail on it: say so now, write nothing.
+		return fmt.Errorf("the broker at %s sent an unusable discovery document: %w", base, err)
 	}
 	for _, p := range doc.Profiles {
 		if !config.ValidProfileName(p.Name) {

@@ -162,3 +162,50 @@ func TestSetupHostileDocument(t *testing.T) {
 		t.Errorf("config file written for an unusable document: %v", err)
 	}
 }
+
+// TestSetupHostileConfiguration: setup refuses a plain-HTTP broker that is
+// not on loopback (unless the user opted in), and a document whose mounts
+// would leave their mount or whose addresses are plain HTTP, before writing
+// anything.
+func TestSetupHostileConfiguration(t *testing.T) {
+	doc := setupDoc()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(doc)
+	}))
+	defer srv.Close()
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg")}
+	path := filepath.Join(home, "cfg", "alilogin", config.FileName)
+
+	code, _, errOut := runSetupCmd(t, env, "--broker", "http://broker.example:8080")
+	if code != exitUsage || !strings.Contains(errOut, "--broker: plain http://") || !strings.Contains(errOut, "insecure_http = true") {
+		t.Errorf("http broker: exit %d, stderr %q", code, errOut)
+	}
+	for name, edit := range map[string]func(*discovery.Document){
+		"nomad mount":  func(d *discovery.Document) { d.Vault.NomadMount = "../../sys/policies/acl" },
+		"jwt mount":    func(d *discovery.Document) { d.Vault.JWTMount = "jwt//x" },
+		"vault http":   func(d *discovery.Document) { d.Vault.Addr = "http://vault.example:8200" },
+		"issuer http":  func(d *discovery.Document) { d.SSO.Issuer = "http://sso.example" },
+		"consul creds": func(d *discovery.Document) { d.Consul.Addr = "https://u:p@consul.example" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc = setupDoc()
+			edit(&doc)
+			code, _, errOut := runSetupCmd(t, env, "--broker", srv.URL)
+			if code != exitError || !strings.Contains(errOut, "unusable discovery document: the discovery document of "+srv.URL) {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Errorf("config file written for a hostile document: %v", err)
+			}
+		})
+	}
+	t.Run("opted in", func(t *testing.T) {
+		doc = setupDoc()
+		doc.Vault.Addr = "http://vault.example:8200"
+		env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg"), "ALILOGIN_INSECURE_HTTP": "true"}
+		if code, _, errOut := runSetupCmd(t, env, "--broker", srv.URL); code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+	})
+}

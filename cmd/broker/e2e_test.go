@@ -44,7 +44,7 @@ func loginAs(t *testing.T, username, profile string) (granted, error) {
 	if err != nil {
 		t.Fatalf("SSO login of %s: %v", username, err)
 	}
-	v := vaultC.WithToken("")
+	v := vaultC.WithToken(secret.String{})
 	var out struct {
 		Auth struct {
 			ClientToken      string   `json:"client_token"`
@@ -56,7 +56,7 @@ func loginAs(t *testing.T, username, profile string) (granted, error) {
 		return granted{}, err
 	}
 	g := granted{TokenPolicies: sortedCopy(out.Auth.TokenPolicies), IdentityPolicies: sortedCopy(out.Auth.IdentityPolicies)}
-	user := v.WithToken(secret.String(out.Auth.ClientToken))
+	user := v.WithToken(secret.New(out.Auth.ClientToken))
 	creds := func(path string) secret.String {
 		var c struct {
 			Data struct {
@@ -67,7 +67,7 @@ func loginAs(t *testing.T, username, profile string) (granted, error) {
 		if err := user.Do(ctx, "GET", "/v1/"+path, nil, &c); err != nil {
 			t.Fatalf("%s reading %s: %v", username, path, err)
 		}
-		return secret.String(c.Data.SecretID + c.Data.Token)
+		return secret.New(c.Data.SecretID + c.Data.Token)
 	}
 	var ns struct{ Policies []string }
 	mustDo(t, nomadC.WithToken(creds("nomad/creds/"+profile)), "GET", "/v1/acl/token/self", nil, &ns)
@@ -630,11 +630,11 @@ func TestNomadLeaseConfig(t *testing.T) {
 			ClientToken string `json:"client_token"`
 		} `json:"auth"`
 	}
-	mustDo(t, vaultC.WithToken(""), "POST", "/v1/auth/jwt/login", map[string]any{"role": "ci-user", "jwt": tok.IDToken}, &login)
+	mustDo(t, vaultC.WithToken(secret.String{}), "POST", "/v1/auth/jwt/login", map[string]any{"role": "ci-user", "jwt": tok.IDToken}, &login)
 	var creds struct {
 		LeaseDuration int64 `json:"lease_duration"`
 	}
-	mustDo(t, vaultC.WithToken(secret.String(login.Auth.ClientToken)), "GET", "/v1/nomad/creds/ci-user", nil, &creds)
+	mustDo(t, vaultC.WithToken(secret.New(login.Auth.ClientToken)), "GET", "/v1/nomad/creds/ci-user", nil, &creds)
 	if creds.LeaseDuration != 3600 {
 		t.Errorf("nomad creds lease %ds, want 3600", creds.LeaseDuration)
 	}
@@ -687,8 +687,8 @@ func TestProfilePolicyLeases(t *testing.T) {
 				ClientToken string `json:"client_token"`
 			} `json:"auth"`
 		}
-		mustDo(t, vaultC.WithToken(""), "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": tok.IDToken}, &out)
-		return vaultC.WithToken(secret.String(out.Auth.ClientToken))
+		mustDo(t, vaultC.WithToken(secret.String{}), "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": tok.IDToken}, &out)
+		return vaultC.WithToken(secret.New(out.Auth.ClientToken))
 	}
 	alice, carol := vaultAs("alice", "alice-pw", "ci-user"), vaultAs("carol", "carol-pw", "ci-admin")
 	mint := func(c *apiclient.Client, kind, profile string) *store.Token {

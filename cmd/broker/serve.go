@@ -23,6 +23,7 @@ import (
 	"github.com/alisw/alilogin/internal/leader"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/reaper"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/serve"
 )
 
@@ -179,7 +180,7 @@ func runServe(ctx context.Context, o ServeOptions, e *cmdEnv) error {
 		if err := lt.Fetch(ctx); err != nil {
 			return err
 		}
-		c := (*l.c).WithToken("")
+		c := (*l.c).WithToken(secret.String{})
 		hc := *c.HTTP
 		hc.Transport = lt.Transport(c.HTTP.Transport)
 		c.HTTP = &hc

@@ -39,7 +39,7 @@ func TestErrorHidesEchoedSecrets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = c.WithToken(secret.String(token)).Do(context.Background(), http.MethodPost, "/v1/auth/jwt/login",
+			err = c.WithToken(secret.New(token)).Do(context.Background(), http.MethodPost, "/v1/auth/jwt/login",
 				map[string]string{"role": "ci", "jwt": jwt}, nil)
 			if err == nil {
 				t.Fatal("no error for a 400")

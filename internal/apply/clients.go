@@ -69,7 +69,7 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config) (Clients, er
 			errs = append(errs, fmt.Errorf("could not set up the %s client: %w", name, err))
 			return nil
 		}
-		return c.WithToken(secret.String(token))
+		return c.WithToken(secret.New(token))
 	}
 	c := Clients{
 		Vault:  build("Vault", "X-Vault-Token", "VAULT_ADDR", "VAULT_TOKEN", "VAULT", cfg.Vault.Addr, cfg.Vault.TLS),

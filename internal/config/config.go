@@ -65,6 +65,10 @@ type Config struct {
 	Broker string
 	// Store is "keyring", "file" or "" (automatic).
 	Store string
+	// InsecureHTTP allows http:// addresses of hosts that are not loopback
+	// (insecure_http = true, ALILOGIN_INSECURE_HTTP=true). A discovery
+	// document cannot set it.
+	InsecureHTTP bool
 
 	// File is the config file that was read, if any (not a setting).
 	File string
@@ -166,4 +170,7 @@ func overlay(dst *Config, src Config) {
 	set(&dst.Broker, src.Broker)
 	set(&dst.Store, src.Store)
 	set(&dst.File, src.File)
+	if src.InsecureHTTP {
+		dst.InsecureHTTP = true
+	}
 }

@@ -16,6 +16,7 @@ func FromEnv(getenv func(string) string) Config {
 		Broker:         getenv("ALILOGIN_BROKER"),
 		Store:          getenv("ALILOGIN_STORE"),
 	}
+	c.InsecureHTTP, _ = insecureFromEnv(getenv) // Resolve reports a bad value
 	if s := getenv("ALILOGIN_SCOPES"); s != "" {
 		c.Scopes = strings.Fields(strings.ReplaceAll(s, ",", " "))
 	}

@@ -45,7 +45,7 @@ var (
 	fileStrings   = []string{"issuer", "client_id", "roles_claim", "user_claim", "default_profile", "broker", "store"}
 	serverStrings = []string{"address", "mount", "ca_cert", "client_cert", "client_key", "tls_server_name"}
 	fileSchema    = &hcl.BodySchema{
-		Attributes: append(attrSchemas(fileStrings), hcl.AttributeSchema{Name: "scopes"}),
+		Attributes: append(attrSchemas(fileStrings), hcl.AttributeSchema{Name: "scopes"}, hcl.AttributeSchema{Name: "insecure_http"}),
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "vault"}, {Type: "nomad"}, {Type: "consul"},
 			{Type: "profile", LabelNames: []string{"name"}},
@@ -134,8 +134,9 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyConten
 	return c
 }
 
-// server decodes the only block of its type, if any.
-func (d *decoder) server(blocks hcl.Blocks) Server {
+// server decodes the only block of its type, if any, and notes where its
+// address and mount are in pos.
+func (d *decoder) server(blocks hcl.Blocks, pos positions) Server {
 	if len(blocks) == 0 {
 		return Server{}
 	}
@@ -145,6 +146,8 @@ func (d *decoder) server(blocks hcl.Blocks) Server {
 			Subject: &blocks[1].DefRange})
 	}
 	a := d.content(blocks[0].Body, serverSchema).Attributes
+	pos.note(a, "address", blocks[0].Type+" address")
+	pos.note(a, "mount", blocks[0].Type+" mount")
 	var s Server
 	s.Addr = d.str(a, "address")
 	s.Mount = d.str(a, "mount")
@@ -158,25 +161,50 @@ func (d *decoder) server(blocks hcl.Blocks) Server {
 // LoadFile reads the config file at path as a layer. A missing file is an
 // empty layer, not an error.
 func LoadFile(path string) (Config, error) {
-	src, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Config{}, nil
-	}
-	if err != nil {
-		return Config{}, fmt.Errorf("could not read config file: %w", err)
-	}
-	return Parse(path, src)
+	c, _, err := loadFile(path)
+	return c, err
 }
 
-// Parse decodes HCL config text; path is used in error messages.
+func loadFile(path string) (Config, positions, error) {
+	src, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Config{}, nil, nil
+	}
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("could not read config file: %w", err)
+	}
+	return parse(path, src)
+}
+
+// positions maps a setting (as named in messages, e.g. "vault mount") to
+// where its value is in the file.
+type positions map[string]hcl.Range
+
+func (p positions) note(a hcl.Attributes, attr, setting string) {
+	if at := a[attr]; at != nil {
+		p[setting] = at.Expr.Range()
+	}
+}
+
+// Parse decodes HCL config text; path is used in error messages. Mount
+// paths are checked here (check.Mount); addresses are checked by Resolve,
+// which knows whether insecure_http is set in a higher layer.
 func Parse(path string, src []byte) (Config, error) {
+	c, _, err := parse(path, src)
+	return c, err
+}
+
+func parse(path string, src []byte) (Config, positions, error) {
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if diags.HasErrors() {
-		return Config{}, fmt.Errorf("could not parse config file: %w", diagErr(diags))
+		return Config{}, nil, fmt.Errorf("could not parse config file: %w", diagErr(diags))
 	}
 	d := &decoder{}
 	content := d.content(f.Body, fileSchema)
 	a := content.Attributes
+	pos := positions{}
+	pos.note(a, "issuer", "issuer")
+	pos.note(a, "broker", "broker")
 	c := Config{
 		Issuer:         d.str(a, "issuer"),
 		ClientID:       d.str(a, "client_id"),
@@ -188,10 +216,11 @@ func Parse(path string, src []byte) (Config, error) {
 		Store:          d.str(a, "store"),
 		File:           path,
 	}
+	c.InsecureHTTP, _ = d.boolean(a, "insecure_http")
 	blocks := content.Blocks.ByType()
-	c.Vault = d.server(blocks["vault"])
-	c.Nomad = d.server(blocks["nomad"])
-	c.Consul = d.server(blocks["consul"])
+	c.Vault = d.server(blocks["vault"], pos)
+	c.Nomad = d.server(blocks["nomad"], pos)
+	c.Consul = d.server(blocks["consul"], pos)
 	for _, b := range blocks["profile"] {
 		pa := d.content(b.Body, profileSchema).Attributes
 		p := Profile{Name: b.Labels[0], Roles: d.strings(pa, "roles")}
@@ -204,14 +233,17 @@ func Parse(path string, src []byte) (Config, error) {
 		c.Profiles = append(c.Profiles, p)
 	}
 	if d.diags.HasErrors() {
-		return Config{}, fmt.Errorf("could not read config file: %w", diagErr(d.diags))
+		return Config{}, nil, fmt.Errorf("could not read config file: %w", diagErr(d.diags))
 	}
 	for _, p := range c.Profiles {
 		if !ValidProfileName(p.Name) {
-			return Config{}, fmt.Errorf("config file %s: invalid profile name %q", path, p.Name)
+			return Config{}, nil, fmt.Errorf("config file %s: invalid profile name %q", path, p.Name)
 		}
 	}
-	return c, nil
+	if err := checkMounts(&c, pos.where(path)); err != nil {
+		return Config{}, nil, fmt.Errorf("could not read config file: %w", err)
+	}
+	return c, pos, nil
 }
 
 func diagErr(d hcl.Diagnostics) error { return errors.New(d.Error()) }

@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sources are the inputs of Resolve.
 type Sources struct {
@@ -26,9 +29,17 @@ func Resolve(s Sources) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	file, err := LoadFile(path)
+	file, pos, err := loadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	insecure := file.InsecureHTTP || env.InsecureHTTP || s.Flags.InsecureHTTP
+	if _, err := insecureFromEnv(getenv); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(checkLayer(&file, pos.where(path), insecure), checkLayer(&env, envWhere, insecure),
+		checkLayer(&s.Flags, flagWhere, insecure)); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	upper := Config{}
 	overlay(&upper, file)
@@ -40,6 +51,11 @@ func Resolve(s Sources) (*Config, error) {
 		d, err := s.Discover(upper.Broker)
 		if err != nil {
 			return nil, fmt.Errorf("could not read the discovery document of the broker at %s: %w", upper.Broker, err)
+		}
+		// The document cannot opt in to plain HTTP, only the user can.
+		d.InsecureHTTP = false
+		if err := checkLayer(&d, discoveryWhere(upper.Broker), insecure); err != nil {
+			return nil, fmt.Errorf("invalid configuration: %w", err)
 		}
 		overlay(&c, d)
 	}

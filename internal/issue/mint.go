@@ -97,7 +97,7 @@ func (c *creds) token(secretKey, accessorKey string, now time.Time) (*store.Toke
 		return nil, fmt.Errorf("Vault answered without %s", secretKey)
 	}
 	acc, _ := c.Data[accessorKey].(string)
-	t := &store.Token{Secret: secret.String(s), Accessor: acc, LeaseID: c.LeaseID, Renewable: c.Renewable, IssuedAt: now}
+	t := &store.Token{Secret: secret.New(s), Accessor: acc, LeaseID: c.LeaseID, Renewable: c.Renewable, IssuedAt: now}
 	if c.LeaseDuration > 0 {
 		t.ExpiresAt = now.Add(time.Duration(c.LeaseDuration) * time.Second)
 	}

@@ -53,21 +53,21 @@ func (e *RefusedError) Error() string {
 // authResponse is Vault's answer to a login or a token renewal.
 type authResponse struct {
 	Auth *struct {
-		ClientToken   string   `json:"client_token"`
-		Accessor      string   `json:"accessor"`
-		Policies      []string `json:"policies"`
-		TokenPolicies []string `json:"token_policies"`
-		LeaseDuration int      `json:"lease_duration"`
-		Renewable     bool     `json:"renewable"`
+		ClientToken   secret.String `json:"client_token"`
+		Accessor      string        `json:"accessor"`
+		Policies      []string      `json:"policies"`
+		TokenPolicies []string      `json:"token_policies"`
+		LeaseDuration int           `json:"lease_duration"`
+		Renewable     bool          `json:"renewable"`
 	} `json:"auth"`
 }
 
 func (a *authResponse) token(now time.Time) (*store.Token, error) {
-	if a.Auth == nil || a.Auth.ClientToken == "" {
+	if a.Auth == nil || a.Auth.ClientToken.Empty() {
 		return nil, errors.New("Vault answered without a token")
 	}
 	t := &store.Token{
-		Secret:    secret.String(a.Auth.ClientToken),
+		Secret:    a.Auth.ClientToken,
 		Accessor:  a.Auth.Accessor,
 		Renewable: a.Auth.Renewable,
 		Policies:  a.Auth.Policies,
@@ -85,7 +85,7 @@ func (a *authResponse) token(now time.Time) (*store.Token, error) {
 func Login(ctx context.Context, vault *apiclient.Client, req LoginRequest, now time.Time) (*store.Token, error) {
 	mount := strings.Trim(req.Mount, "/")
 	var out authResponse
-	err := vault.WithToken("").Do(ctx, http.MethodPost, "/v1/auth/"+mount+"/login",
+	err := vault.WithToken(secret.String{}).Do(ctx, http.MethodPost, "/v1/auth/"+mount+"/login",
 		map[string]string{"role": req.Role, "jwt": req.IDToken.Reveal()}, &out)
 	if err != nil {
 		return nil, loginError(err, req, mount)

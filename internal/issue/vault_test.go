@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 // fakeVault answers every request with status and body.
@@ -32,7 +33,7 @@ func fakeVault(t *testing.T, status int, body string) *apiclient.Client {
 }
 
 func TestLoginErrors(t *testing.T) {
-	req := LoginRequest{Mount: "jwt", Role: "ci", IDToken: "id-token-secret", UserRoles: []string{"a", "b"}, RequiredRoles: []string{"ci-users"}}
+	req := LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("id-token-secret"), UserRoles: []string{"a", "b"}, RequiredRoles: []string{"ci-users"}}
 	for _, tc := range []struct {
 		name    string
 		status  int
@@ -96,7 +97,7 @@ func TestMintPartial(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	c, _ := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
-	m := Mint(context.Background(), c.WithToken("v"), MintRequest{Role: "ci", Nomad: &Target{Mount: "nomad"}, Consul: &Target{Mount: "consul"}}, time.Now())
+	m := Mint(context.Background(), c.WithToken(secret.New("v")), MintRequest{Role: "ci", Nomad: &Target{Mount: "nomad"}, Consul: &Target{Mount: "consul"}}, time.Now())
 	if m.Nomad == nil || m.Nomad.Secret.Reveal() != "nomad-secret" || m.Nomad.LeaseID != "nomad/creds/ci/1" || m.NomadErr != nil {
 		t.Errorf("nomad: %+v, %v", m.Nomad, m.NomadErr)
 	}
@@ -120,13 +121,13 @@ func TestRevokeLeasePathForm(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
-	if err := RevokeLease(context.Background(), c.WithToken("v"), "nomad/creds/ci/Ab3.x y"); err != nil {
+	if err := RevokeLease(context.Background(), c.WithToken(secret.New("v")), "nomad/creds/ci/Ab3.x y"); err != nil {
 		t.Fatal(err)
 	}
 	if d := cmp.Diff([]string{"PUT /v1/sys/leases/revoke/nomad/creds/ci/Ab3.x%20y "}, got); d != "" {
 		t.Errorf("requests (-want +got):\n%s", d)
 	}
-	err := RevokeLease(context.Background(), fakeVault(t, 403, `{"errors":["permission denied"]}`).WithToken("v"), "consul/creds/ci/1")
+	err := RevokeLease(context.Background(), fakeVault(t, 403, `{"errors":["permission denied"]}`).WithToken(secret.New("v")), "consul/creds/ci/1")
 	var pe *PermissionError
 	if !errors.As(err, &pe) || pe.Path != "sys/leases/revoke/consul/creds/ci/1" {
 		t.Errorf("403: %v", err)

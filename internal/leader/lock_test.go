@@ -65,7 +65,7 @@ func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl = cl.WithToken(secret.String(stack.Consul.ManagementToken))
+	cl = cl.WithToken(secret.New(stack.Consul.ManagementToken))
 	in := &instance{name: name, done: make(chan struct{})}
 	in.e = &Elector{Consul: cl, Key: key, Identity: name, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)}
 	for _, o := range opts {

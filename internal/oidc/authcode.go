@@ -153,7 +153,7 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 
 // exchangeError explains a failed token request.
 func exchangeError(issuer string, err error) error {
-	return grantError(issuer, "the authorization code", "", err)
+	return grantError(issuer, "the authorization code", secret.String{}, err)
 }
 
 // grantError translates a failed token request for grant (e.g. "the

@@ -105,5 +105,5 @@ func (c *Client) result(ctx context.Context, tok *oauth2.Token, nonce string) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Result{IDToken: secret.String(raw), RefreshToken: secret.String(tok.RefreshToken), Identity: id}, nil
+	return &Result{IDToken: secret.New(raw), RefreshToken: secret.New(tok.RefreshToken), Identity: id}, nil
 }

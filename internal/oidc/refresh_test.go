@@ -12,15 +12,15 @@ import (
 func TestRefresh(t *testing.T) {
 	op := newFakeOP(t)
 	cfg := Config{Issuer: op.URL, ClientID: "cli", RolesClaim: "cern_roles", UserClaim: "cern_upn"}
-	res, err := Refresh(context.Background(), cfg, "rt-old")
+	res, err := Refresh(context.Background(), cfg, secret.New("rt-old"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Identity.User != "alice" || res.RefreshToken.Empty() || res.RefreshToken == "rt-old" {
+	if res.Identity.User != "alice" || res.RefreshToken.Empty() || res.RefreshToken.Reveal() == "rt-old" {
 		t.Errorf("result %+v", res)
 	}
 
-	for name, rt := range map[string]secret.String{"revoked": "revoked", "none": ""} {
+	for name, rt := range map[string]secret.String{"revoked": secret.New("revoked"), "none": {}} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Refresh(context.Background(), cfg, rt); !errors.Is(err, ErrRefreshRefused) {
 				t.Errorf("err = %v, want ErrRefreshRefused", err)
@@ -30,7 +30,7 @@ func TestRefresh(t *testing.T) {
 	t.Run("bad ID token", func(t *testing.T) {
 		op.mint = func(op *fakeOP) string { return op.sign(op.otherKey, "RS256", op.claims()) }
 		defer func() { op.mint = nil }()
-		if _, err := Refresh(context.Background(), cfg, "rt"); !errors.Is(err, ErrInvalidIDToken) {
+		if _, err := Refresh(context.Background(), cfg, secret.New("rt")); !errors.Is(err, ErrInvalidIDToken) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -47,8 +47,8 @@ func TestRefreshTokenNotInErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, call := range map[string]func() error{
-		"refresh": func() error { _, err := c.Refresh(context.Background(), rt); return err },
-		"revoke":  func() error { return c.Revoke(context.Background(), rt) },
+		"refresh": func() error { _, err := c.Refresh(context.Background(), secret.New(rt)); return err },
+		"revoke":  func() error { return c.Revoke(context.Background(), secret.New(rt)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := call()
@@ -63,7 +63,7 @@ func TestRefreshTokenNotInErrors(t *testing.T) {
 			}
 		})
 	}
-	if err := c.Revoke(context.Background(), "rt-fine"); err != nil {
+	if err := c.Revoke(context.Background(), secret.New("rt-fine")); err != nil {
 		t.Errorf("revoke: %v", err)
 	}
 }

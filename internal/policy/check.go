@@ -10,7 +10,6 @@ var (
 	nameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 	roleRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$`)
 	claimRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,128}$`)
-	mountRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$`)
 )
 
 // CheckName checks a profile or policy name. Names end up in Vault, Nomad
@@ -62,10 +61,3 @@ func CheckClaim(claim string) error {
 
 // IsPointer reports whether claim is a JSON pointer rather than a name.
 func IsPointer(claim string) bool { return strings.HasPrefix(claim, "/") }
-
-func checkMount(m string) error {
-	if !mountRE.MatchString(m) {
-		return fmt.Errorf("%q is not a valid Vault mount path", m)
-	}
-	return nil
-}

@@ -1,10 +1,13 @@
 package policy
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config/check"
 )
 
 // Config is a loaded, valid policies/ directory.
@@ -121,4 +124,20 @@ func (c *Config) RolePolicies(roles []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// checkMount checks a mount path of broker.hcl's vault block with the rule
+// alilogin applies to its own configuration (check.Mount): the broker puts
+// it into Vault API paths, and alilogin gets it through discovery.
+func checkMount(m string) error { return check.Mount(m) }
+
+// checkAddress checks an address of broker.hcl (vault, nomad and consul
+// blocks) with alilogin's rule (check.Address): plain http:// only to
+// loopback, unless the block says insecure_http = true.
+func checkAddress(addr string, insecureHTTP bool) error {
+	err := check.Address(addr, insecureHTTP)
+	if errors.Is(err, check.ErrPlainHTTP) {
+		return fmt.Errorf("%w; to send tokens over it anyway, set insecure_http = true in this block", err)
+	}
+	return err
 }

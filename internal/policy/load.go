@@ -352,7 +352,7 @@ func (l *loader) loadSSO(b *hcl.Block) {
 func (l *loader) loadVault(b *hcl.Block) {
 	a := l.attrs(b, []hcl.AttributeSchema{
 		{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"},
-		{Name: "jwt_mount"}, {Name: "nomad_mount"}, {Name: "consul_mount"}, {Name: "configure_jwt_auth"},
+		{Name: "jwt_mount"}, {Name: "nomad_mount"}, {Name: "consul_mount"}, {Name: "configure_jwt_auth"}, {Name: "insecure_http"},
 	})
 	v := &l.cfg.Vault
 	v.Addr = l.addr(a, "address")
@@ -364,7 +364,7 @@ func (l *loader) loadVault(b *hcl.Block) {
 }
 
 func (l *loader) loadServer(b *hcl.Block) Server {
-	a := l.attrs(b, []hcl.AttributeSchema{{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"}})
+	a := l.attrs(b, []hcl.AttributeSchema{{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"}, {Name: "insecure_http"}})
 	var s Server
 	s.Addr = l.addr(a, "address")
 	s.TLS.CACert, s.TLS.ClientCert, s.TLS.ClientKey = l.str(a, "ca_cert", ""), l.str(a, "client_cert", ""), l.str(a, "client_key", "")
@@ -494,8 +494,10 @@ func (l *loader) boolean(a hcl.Attributes, name string) bool {
 
 func (l *loader) addr(a hcl.Attributes, name string) string {
 	s := l.str(a, name, "")
-	if s != "" && !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
-		l.errorf(a[name].Expr.Range().Ptr(), "Invalid address", "want http(s)://host:port, got %q", s)
+	if s != "" {
+		if err := checkAddress(s, l.boolean(a, "insecure_http")); err != nil {
+			l.errorf(a[name].Expr.Range().Ptr(), "Invalid address", "%v", err)
+		}
 	}
 	return s
 }

@@ -25,7 +25,7 @@ type fakeVault struct {
 	ttl      time.Duration // of logins and leases
 	maxTTL   time.Duration
 	leaseTTL time.Duration // of new leases when set, like nomad's 768h default
-	tokens   map[secret.String]*fakeTok
+	tokens   map[string]*fakeTok
 	leases   map[string]*fakeLease
 	n        int
 	down     bool
@@ -45,7 +45,7 @@ type fakeLease struct {
 }
 
 func newFakeVault(now func() time.Time) *fakeVault {
-	return &fakeVault{now: now, ttl: time.Hour, maxTTL: 4 * time.Hour, tokens: map[secret.String]*fakeTok{}, leases: map[string]*fakeLease{}}
+	return &fakeVault{now: now, ttl: time.Hour, maxTTL: 4 * time.Hour, tokens: map[string]*fakeTok{}, leases: map[string]*fakeLease{}}
 }
 
 var errDown = &apiclient.Error{Server: "Vault", Addr: "http://127.0.0.1:1", Err: errors.New("connection refused")}
@@ -63,7 +63,7 @@ func (f *fakeVault) call(name string) error {
 }
 
 func (f *fakeVault) live(t secret.String) bool {
-	tk := f.tokens[t]
+	tk := f.tokens[t.Reveal()]
 	return tk != nil && !tk.revoked && f.now().Before(tk.exp)
 }
 
@@ -77,10 +77,10 @@ func (f *fakeVault) Login(_ context.Context, id secret.String, profile string) (
 		return nil, denied("/v1/auth/jwt/login")
 	}
 	f.n++
-	s := secret.String(fmt.Sprintf("hvs.v%d", f.n))
+	s := secret.New(fmt.Sprintf("hvs.v%d", f.n))
 	now := f.now()
-	f.tokens[s] = &fakeTok{exp: now.Add(f.ttl), max: now.Add(f.maxTTL)}
-	return &store.Token{Secret: s, Accessor: "acc-" + string(s), Renewable: true, IssuedAt: now, ExpiresAt: now.Add(f.ttl), MaxExpiresAt: now.Add(f.maxTTL)}, nil
+	f.tokens[s.Reveal()] = &fakeTok{exp: now.Add(f.ttl), max: now.Add(f.maxTTL)}
+	return &store.Token{Secret: s, Accessor: "acc-" + s.Reveal(), Renewable: true, IssuedAt: now, ExpiresAt: now.Add(f.ttl), MaxExpiresAt: now.Add(f.maxTTL)}, nil
 }
 
 func (f *fakeVault) RenewSelf(_ context.Context, t *store.Token) (*store.Token, error) {
@@ -92,7 +92,7 @@ func (f *fakeVault) RenewSelf(_ context.Context, t *store.Token) (*store.Token, 
 	if !f.live(t.Secret) {
 		return nil, denied("/v1/auth/token/renew-self")
 	}
-	tk := f.tokens[t.Secret]
+	tk := f.tokens[t.Secret.Reveal()]
 	tk.exp = minTime(f.now().Add(f.ttl), tk.max)
 	cp := *t
 	cp.ExpiresAt = tk.exp
@@ -106,7 +106,7 @@ func (f *fakeVault) RenewLease(_ context.Context, v secret.String, t *store.Toke
 		return nil, err
 	}
 	l := f.leases[t.LeaseID]
-	if !f.live(v) || l == nil || l.revoked || !f.now().Before(l.exp) || l.parent != v {
+	if !f.live(v) || l == nil || l.revoked || !f.now().Before(l.exp) || !l.parent.Equal(v) {
 		return nil, &apiclient.Error{Server: "Vault", Status: 400, Errors: []string{"lease not found"}}
 	}
 	ttl := f.ttl
@@ -139,7 +139,7 @@ func (f *fakeVault) Mint(_ context.Context, v secret.String, k Kind, profile str
 		ttl = f.leaseTTL
 	}
 	f.leases[id] = &fakeLease{parent: v, exp: now.Add(ttl), max: now.Add(max(f.maxTTL, ttl))}
-	return &store.Token{Secret: secret.String(fmt.Sprintf("%s-secret-%d", k, f.n)), LeaseID: id, Renewable: true, IssuedAt: now, ExpiresAt: now.Add(ttl)}, nil
+	return &store.Token{Secret: secret.New(fmt.Sprintf("%s-secret-%d", k, f.n)), LeaseID: id, Renewable: true, IssuedAt: now, ExpiresAt: now.Add(ttl)}, nil
 }
 
 func (f *fakeVault) RevokeLease(_ context.Context, v secret.String, id string) error {
@@ -163,9 +163,9 @@ func (f *fakeVault) RevokeSelf(_ context.Context, v secret.String) error {
 	if !f.live(v) {
 		return denied("/v1/auth/token/revoke-self")
 	}
-	f.tokens[v].revoked = true
+	f.tokens[v.Reveal()].revoked = true
 	for _, l := range f.leases {
-		if l.parent == v {
+		if l.parent.Equal(v) {
 			l.revoked = true
 		}
 	}
@@ -182,7 +182,7 @@ func (f *fakeVault) leaseLive(id string) bool {
 
 type fakeSSO struct {
 	mu      sync.Mutex
-	valid   map[secret.String]bool
+	valid   map[string]bool
 	n       int
 	refused bool
 	down    bool
@@ -194,14 +194,14 @@ func (s *fakeSSO) Refresh(_ context.Context, rt secret.String) (*Refreshed, erro
 	if s.down {
 		return nil, errors.New("SSO at http://127.0.0.1:2 is unreachable")
 	}
-	if s.refused || !s.valid[rt] {
+	if s.refused || !s.valid[rt.Reveal()] {
 		return nil, fmt.Errorf("%w: the SSO refused the refresh token (invalid_grant)", ErrLoginNeeded)
 	}
-	delete(s.valid, rt) // rotation: single use
+	delete(s.valid, rt.Reveal()) // rotation: single use
 	s.n++
-	next := secret.String(fmt.Sprintf("rt-%d", s.n))
-	s.valid[next] = true
-	return &Refreshed{IDToken: "good-id-token", RefreshToken: next, User: "alice", Roles: []string{"r"}}, nil
+	next := secret.New(fmt.Sprintf("rt-%d", s.n))
+	s.valid[next.Reveal()] = true
+	return &Refreshed{IDToken: secret.New("good-id-token"), RefreshToken: next, User: "alice", Roles: []string{"r"}}, nil
 }
 
 type clock struct {
@@ -227,17 +227,17 @@ type env struct {
 func setup(t *testing.T) (*env, *store.Record) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[secret.String]bool{"rt-0": true}}}
+	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[string]bool{"rt-0": true}}}
 	e.chain = &Chain{Vault: e.vault, SSO: e.sso, MinTTL: 5 * time.Minute, Now: clk.now}
 	ctx := context.Background()
-	v, err := e.vault.Login(ctx, "good-id-token", "ci")
+	v, err := e.vault.Login(ctx, secret.New("good-id-token"), "ci")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, _ := e.vault.Mint(ctx, v.Secret, Nomad, "ci")
 	c, _ := e.vault.Mint(ctx, v.Secret, Consul, "ci")
 	e.vault.calls = nil
-	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", RefreshToken: "rt-0", Vault: v, Nomad: n, Consul: c}
+	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", RefreshToken: secret.New("rt-0"), Vault: v, Nomad: n, Consul: c}
 }
 
 func TestChainSteps(t *testing.T) {
@@ -267,7 +267,7 @@ func TestChainSteps(t *testing.T) {
 			wantCalls: []string{"renew-lease nomad/creds/ci/2"},
 			wantSteps: []string{"renewed nomad lease"},
 			check: func(t *testing.T, e *env, before, after *store.Record) {
-				if after.Nomad.Secret != before.Nomad.Secret || !after.Nomad.ExpiresAt.After(before.Nomad.ExpiresAt) {
+				if !after.Nomad.Secret.Equal(before.Nomad.Secret) || !after.Nomad.ExpiresAt.After(before.Nomad.ExpiresAt) {
 					t.Errorf("nomad token not renewed in place: %+v", after.Nomad)
 				}
 			},
@@ -286,7 +286,7 @@ func TestChainSteps(t *testing.T) {
 			kinds: []Kind{Consul},
 			prepare: func(e *env, r *store.Record) {
 				r.Vault.ExpiresAt = r.Vault.ExpiresAt.Add(10 * time.Hour) // pretend the vault token lives on
-				e.vault.tokens[r.Vault.Secret].exp = r.Vault.ExpiresAt
+				e.vault.tokens[r.Vault.Secret.Reveal()].exp = r.Vault.ExpiresAt
 				e.vault.leases[r.Consul.LeaseID].exp = e.clk.now()
 				r.Consul.ExpiresAt = e.clk.now()
 			},
@@ -306,7 +306,7 @@ func TestChainSteps(t *testing.T) {
 				if e.vault.leaseLive(before.Nomad.LeaseID) {
 					t.Error("replaced nomad lease still live")
 				}
-				if !e.vault.leaseLive(after.Nomad.LeaseID) || after.Consul != before.Consul && after.Consul.Secret != before.Consul.Secret {
+				if !e.vault.leaseLive(after.Nomad.LeaseID) || after.Consul != before.Consul && !after.Consul.Secret.Equal(before.Consul.Secret) {
 					t.Error("new nomad lease not live, or consul touched")
 				}
 			},
@@ -318,8 +318,8 @@ func TestChainSteps(t *testing.T) {
 			wantCalls: []string{"login", "mint consul", "mint nomad"},
 			wantSteps: []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"},
 			check: func(t *testing.T, e *env, before, after *store.Record) {
-				if after.RefreshToken != "rt-1" {
-					t.Errorf("rotated refresh token not kept: %v", after.RefreshToken == before.RefreshToken)
+				if after.RefreshToken.Reveal() != "rt-1" {
+					t.Errorf("rotated refresh token not kept: %v", after.RefreshToken.Equal(before.RefreshToken))
 				}
 				if !e.vault.leaseLive(after.Nomad.LeaseID) || !e.vault.leaseLive(after.Consul.LeaseID) {
 					t.Error("new leases not live")
@@ -362,7 +362,7 @@ func TestChainSteps(t *testing.T) {
 		{
 			name:    "5 no refresh token: login needed",
 			kinds:   []Kind{Vault},
-			prepare: func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); r.RefreshToken = "" },
+			prepare: func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); r.RefreshToken = secret.String{} },
 			wantErr: ErrLoginNeeded,
 		},
 		{
@@ -397,7 +397,7 @@ func TestChainSteps(t *testing.T) {
 			if diff := cmp.Diff(tc.wantSteps, res.Steps); diff != "" && tc.wantErr == nil {
 				t.Errorf("steps (-want +got):\n%s", diff)
 			}
-			if cmp.Diff(before, rec, cmp.Comparer(func(a, b secret.String) bool { return a == b })) != "" {
+			if cmp.Diff(before, rec, cmp.Comparer(func(a, b secret.String) bool { return a.Equal(b) })) != "" {
 				t.Error("Run changed its input record")
 			}
 			if tc.wantErr == nil {
@@ -453,7 +453,7 @@ func TestChainMintFailureAfterReloginKeepsRotatedRefreshToken(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	if !res.Changed || out.RefreshToken != "rt-1" {
+	if !res.Changed || out.RefreshToken.Reveal() != "rt-1" {
 		t.Fatalf("rotated refresh token lost: changed=%v", res.Changed)
 	}
 	if out.Nomad != nil || out.Consul != nil {
@@ -510,7 +510,7 @@ func TestEnsureConcurrentOneRefresh(t *testing.T) {
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}
-		if got[i] != got[0] {
+		if !got[i].Equal(got[0]) {
 			t.Fatalf("call %d got another token", i)
 		}
 	}

@@ -52,7 +52,7 @@ func (l *LeasedToken) Fetch(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	old := l.leaseID
-	l.token, l.leaseID, l.ttl = secret.String(tok), out.LeaseID, time.Duration(out.LeaseDuration)*time.Second
+	l.token, l.leaseID, l.ttl = secret.New(tok), out.LeaseID, time.Duration(out.LeaseDuration)*time.Second
 	l.mu.Unlock()
 	if old != "" {
 		// The replaced token is revoked, not leaked.

@@ -3,13 +3,16 @@ package serve
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 // fakeVault speaks the parts of Vault's API LeasedToken uses: a creds
@@ -66,7 +69,7 @@ func TestLeasedToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lt := &LeasedToken{Vault: vc.WithToken("vault-token"), Path: "nomad/creds/broker", Header: "X-Nomad-Token"}
+	lt := &LeasedToken{Vault: vc.WithToken(secret.New("vault-token")), Path: "nomad/creds/broker", Header: "X-Nomad-Token"}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := lt.Fetch(ctx); err != nil {
 		t.Fatal(err)
@@ -109,5 +112,28 @@ func TestLeasedToken(t *testing.T) {
 	defer mu.Unlock()
 	if len(seen) != 1 || seen[0] != "token-1" {
 		t.Errorf("Nomad saw tokens %v", seen)
+	}
+}
+
+// TestLeasedTokenPrintsNoToken: the token sits in an unexported field;
+// printing the whole LeasedToken, as a careless log line would, does not
+// show it under any verb.
+func TestLeasedTokenPrintsNoToken(t *testing.T) {
+	vault := httptest.NewServer(&fakeVault{renews: map[string]int{}})
+	defer vault.Close()
+	vc, err := apiclient.New("Vault", vault.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := &LeasedToken{Vault: vc.WithToken(secret.New("vault-root-token")), Path: "nomad/creds/broker", Header: "X-Nomad-Token"}
+	if err := lt.Fetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+		out := fmt.Sprintf(verb, lt) + fmt.Sprintf(verb, lt.Vault)
+		if strings.Contains(out, "token-1") || strings.Contains(out, "vault-root-token") ||
+			strings.Contains(out, fmt.Sprintf("%x", "token-1")) {
+			t.Errorf("%s shows a token: %s", verb, out)
+		}
 	}
 }

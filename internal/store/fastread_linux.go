@@ -56,17 +56,9 @@ func FastKeyringGet(profile string) (r *Record, ok bool, err error) {
 	return r, true, err
 }
 
-func sessionBusConfigured() bool {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
-		return true
-	}
-	d := os.Getenv("XDG_RUNTIME_DIR")
-	if d == "" {
-		return false
-	}
-	_, err := os.Stat(filepath.Join(d, "bus"))
-	return err == nil
-}
+// sessionBusConfigured: there is a session bus to talk to, and no D-Bus
+// library call will start one (see sessionBus).
+func sessionBusConfigured() bool { return sessionBus(os.Getenv) == nil }
 
 type ssSecret struct {
 	Session     dbus.ObjectPath
@@ -88,7 +80,7 @@ func wait(c *dbus.Call, deadline <-chan time.Time) bool {
 // dial connects to the session bus and sends Hello without waiting for
 // its answer.
 func dial() (*dbus.Conn, *dbus.Call, bool) {
-	conn, err := dbus.SessionBusPrivate()
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
 	if err != nil {
 		return nil, nil, false
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 // kernelCache returns a cache on the real kernel keyring in a namespace of
@@ -70,7 +72,7 @@ func TestKernelCacheRoundTrip(t *testing.T) {
 
 	// Put replaces the payload, and the replacement has a timeout too.
 	r2 := testRecord("ci")
-	r2.Nomad.Secret = "nomad-secret-2"
+	r2.Nomad.Secret = secret.New("nomad-secret-2")
 	r2.Vault.ExpiresAt = time.Now().Add(time.Hour)
 	c.Put(r2)
 	if got, ok := c.Get("ci"); !ok || !cmp.Equal(got, r2) {

@@ -269,4 +269,4 @@ func TestKernelCacheNamespace(t *testing.T) {
 	}
 }
 
-func secretOfLen(n int) secret.String { return secret.String(strings.Repeat("x", n)) }
+func secretOfLen(n int) secret.String { return secret.New(strings.Repeat("x", n)) }

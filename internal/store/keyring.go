@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -42,11 +43,33 @@ type keyringAPI interface {
 	Delete(service, user string) error
 }
 
+// osKeyring is go-keyring, behind a check that it can reach the keyring
+// without starting anything (sessionBus): on Linux, without a session bus
+// the D-Bus library would launch one (dbus-launch), the bus would activate
+// gnome-keyring-daemon, and both would outlive alilogin, two daemons per
+// call of a script's `alilogin token`.
 type osKeyring struct{}
 
-func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
-func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
-func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
+func (osKeyring) Get(s, u string) (string, error) {
+	if err := sessionBus(os.Getenv); err != nil {
+		return "", err
+	}
+	return keyring.Get(s, u)
+}
+
+func (osKeyring) Set(s, u, p string) error {
+	if err := sessionBus(os.Getenv); err != nil {
+		return err
+	}
+	return keyring.Set(s, u, p)
+}
+
+func (osKeyring) Delete(s, u string) error {
+	if err := sessionBus(os.Getenv); err != nil {
+		return err
+	}
+	return keyring.Delete(s, u)
+}
 
 // Keyring keeps records in the OS keyring, one item per profile.
 type Keyring struct {

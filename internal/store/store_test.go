@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/zalando/go-keyring"
+
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 // memKeyring is an in-memory keyring; down makes every call fail like an
@@ -75,10 +77,10 @@ func testRecord(profile string) *Record {
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	return &Record{
 		Version: RecordVersion, Profile: profile, User: "alice", Roles: []string{"a"}, Issuer: "https://sso", Subject: "s",
-		RefreshToken: "refresh-secret", IDTokenExp: now.Add(time.Hour),
-		Vault:     &Token{Secret: "vault-secret", Accessor: "acc", Renewable: true, Policies: []string{"default"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		Nomad:     &Token{Secret: "nomad-secret", Accessor: "nacc", LeaseID: "nomad/creds/ci/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		Consul:    &Token{Secret: "consul-secret", LeaseID: "consul/creds/ci/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour), MaxExpiresAt: now.Add(24 * time.Hour)},
+		RefreshToken: secret.New("refresh-secret"), IDTokenExp: now.Add(time.Hour),
+		Vault:     &Token{Secret: secret.New("vault-secret"), Accessor: "acc", Renewable: true, Policies: []string{"default"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		Nomad:     &Token{Secret: secret.New("nomad-secret"), Accessor: "nacc", LeaseID: "nomad/creds/ci/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		Consul:    &Token{Secret: secret.New("consul-secret"), LeaseID: "consul/creds/ci/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour), MaxExpiresAt: now.Add(24 * time.Hour)},
 		UpdatedAt: now,
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 func TestTokenCappedBy(t *testing.T) {
@@ -18,40 +20,40 @@ func TestTokenCappedBy(t *testing.T) {
 	}{
 		{
 			name:    "lease longer than the vault token (nomad engine default 768h)",
-			tok:     &Token{Secret: "n", ExpiresAt: at(768 * time.Hour)},
-			parent:  &Token{Secret: "v", ExpiresAt: at(time.Hour), MaxExpiresAt: at(8 * time.Hour)},
+			tok:     &Token{Secret: secret.New("n"), ExpiresAt: at(768 * time.Hour)},
+			parent:  &Token{Secret: secret.New("v"), ExpiresAt: at(time.Hour), MaxExpiresAt: at(8 * time.Hour)},
 			wantExp: at(time.Hour), wantMax: at(8 * time.Hour),
 		},
 		{
 			name:    "lease shorter than the vault token: unchanged",
-			tok:     &Token{Secret: "n", ExpiresAt: at(10 * time.Minute), MaxExpiresAt: at(20 * time.Minute)},
-			parent:  &Token{Secret: "v", ExpiresAt: at(time.Hour), MaxExpiresAt: at(8 * time.Hour)},
+			tok:     &Token{Secret: secret.New("n"), ExpiresAt: at(10 * time.Minute), MaxExpiresAt: at(20 * time.Minute)},
+			parent:  &Token{Secret: secret.New("v"), ExpiresAt: at(time.Hour), MaxExpiresAt: at(8 * time.Hour)},
 			wantExp: at(10 * time.Minute), wantMax: at(20 * time.Minute),
 		},
 		{
 			name:    "lease max beyond the vault token's max",
-			tok:     &Token{Secret: "n", ExpiresAt: at(time.Hour), MaxExpiresAt: at(32 * 24 * time.Hour)},
-			parent:  &Token{Secret: "v", ExpiresAt: at(2 * time.Hour), MaxExpiresAt: at(8 * time.Hour)},
+			tok:     &Token{Secret: secret.New("n"), ExpiresAt: at(time.Hour), MaxExpiresAt: at(32 * 24 * time.Hour)},
+			parent:  &Token{Secret: secret.New("v"), ExpiresAt: at(2 * time.Hour), MaxExpiresAt: at(8 * time.Hour)},
 			wantExp: at(time.Hour), wantMax: at(8 * time.Hour),
 		},
 		{
 			name:    "non-expiring lease takes the vault token's expiry",
-			tok:     &Token{Secret: "n"},
-			parent:  &Token{Secret: "v", ExpiresAt: at(time.Hour)},
+			tok:     &Token{Secret: secret.New("n")},
+			parent:  &Token{Secret: secret.New("v"), ExpiresAt: at(time.Hour)},
 			wantExp: at(time.Hour),
 		},
 		{
 			name:    "vault token's max unknown: lease max kept",
-			tok:     &Token{Secret: "n", ExpiresAt: at(2 * time.Hour), MaxExpiresAt: at(3 * time.Hour)},
-			parent:  &Token{Secret: "v", ExpiresAt: at(time.Hour)},
+			tok:     &Token{Secret: secret.New("n"), ExpiresAt: at(2 * time.Hour), MaxExpiresAt: at(3 * time.Hour)},
+			parent:  &Token{Secret: secret.New("v"), ExpiresAt: at(time.Hour)},
 			wantExp: at(time.Hour), wantMax: at(3 * time.Hour),
 		},
 		{
 			name:    "no parent: unchanged",
-			tok:     &Token{Secret: "n", ExpiresAt: at(768 * time.Hour)},
+			tok:     &Token{Secret: secret.New("n"), ExpiresAt: at(768 * time.Hour)},
 			wantExp: at(768 * time.Hour),
 		},
-		{name: "no token", parent: &Token{Secret: "v", ExpiresAt: at(time.Hour)}, wantNil: true},
+		{name: "no token", parent: &Token{Secret: secret.New("v"), ExpiresAt: at(time.Hour)}, wantNil: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var before Token
@@ -68,7 +70,7 @@ func TestTokenCappedBy(t *testing.T) {
 			if !got.ExpiresAt.Equal(tc.wantExp) || !got.MaxExpiresAt.Equal(tc.wantMax) {
 				t.Errorf("ExpiresAt, MaxExpiresAt = %v, %v; want %v, %v", got.ExpiresAt, got.MaxExpiresAt, tc.wantExp, tc.wantMax)
 			}
-			if got.Secret != tc.tok.Secret {
+			if !got.Secret.Equal(tc.tok.Secret) {
 				t.Errorf("secret changed")
 			}
 			if diff := cmp.Diff(before, *tc.tok, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {

@@ -51,7 +51,7 @@ func (w *wireToken) token() *Token {
 		return nil
 	}
 	return &Token{
-		Secret: secret.String(w.Secret), Accessor: w.Accessor, LeaseID: w.LeaseID, Renewable: w.Renewable,
+		Secret: secret.New(w.Secret), Accessor: w.Accessor, LeaseID: w.LeaseID, Renewable: w.Renewable,
 		Policies: w.Policies, IssuedAt: w.IssuedAt, ExpiresAt: w.ExpiresAt, MaxExpiresAt: w.MaxExpiresAt,
 	}
 }
@@ -80,7 +80,7 @@ func decode(profile, where string, b []byte) (*Record, error) {
 	}
 	return &Record{
 		Version: w.Version, Profile: w.Profile, User: w.User, Roles: w.Roles, Issuer: w.Issuer, Subject: w.Subject,
-		RefreshToken: secret.String(w.RefreshToken), IDTokenExp: w.IDTokenExp,
+		RefreshToken: secret.New(w.RefreshToken), IDTokenExp: w.IDTokenExp,
 		Vault: w.Vault.token(), Nomad: w.Nomad.token(), Consul: w.Consul.token(), UpdatedAt: w.UpdatedAt,
 	}, nil
 }

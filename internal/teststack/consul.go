@@ -26,7 +26,7 @@ func (c *Consul) Client() *apiclient.Client {
 	if err != nil {
 		panic(err)
 	}
-	return cl.WithToken(secret.String(c.ManagementToken))
+	return cl.WithToken(secret.New(c.ManagementToken))
 }
 
 // Kill stops Consul at once (fault tests).
@@ -62,7 +62,7 @@ ports { http = %d
 	}
 	s.add(p)
 	c := &Consul{Addr: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Bin: bin, p: p}
-	cl := c.Client().WithToken("")
+	cl := c.Client().WithToken(secret.String{})
 	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
 		var leader string
 		if err := cl.Do(ctx, "GET", "/v1/status/leader", nil, &leader); err != nil {

@@ -26,7 +26,7 @@ func (n *Nomad) Client() *apiclient.Client {
 	if err != nil {
 		panic(err)
 	}
-	return c.WithToken(secret.String(n.ManagementToken))
+	return c.WithToken(secret.New(n.ManagementToken))
 }
 
 // Kill stops Nomad at once (fault tests).
@@ -68,7 +68,7 @@ plugin "raw_exec" {
 	}
 	s.add(p)
 	n := &Nomad{Addr: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Bin: bin, p: p}
-	c := n.Client().WithToken("")
+	c := n.Client().WithToken(secret.String{})
 	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
 		var leader string
 		if err := c.Do(ctx, "GET", "/v1/status/leader", nil, &leader); err != nil {

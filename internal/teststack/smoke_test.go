@@ -135,11 +135,11 @@ path "consul/creds/ci" { capabilities = ["read"] }`}, nil))
 				Policies    []string `json:"policies"`
 			} `json:"auth"`
 		}
-		err := vault.WithToken("").Do(ctx, "POST", "/v1/auth/jwt/login", map[string]any{"role": "ci", "jwt": idToken}, &out)
+		err := vault.WithToken(secret.String{}).Do(ctx, "POST", "/v1/auth/jwt/login", map[string]any{"role": "ci", "jwt": idToken}, &out)
 		if err == nil && !slices.Contains(out.Auth.Policies, "ci") {
 			t.Errorf("policies %v lack ci", out.Auth.Policies)
 		}
-		return secret.String(out.Auth.ClientToken), err
+		return secret.New(out.Auth.ClientToken), err
 	}
 	aliceVault, err := login(tok.IDToken)
 	if err != nil {
@@ -176,7 +176,7 @@ path "consul/creds/ci" { capabilities = ["read"] }`}, nil))
 			"Rules": `namespace "default" { policy = "read" }`}, nil))
 		must(stack.EnableNomadEngine(ctx, "nomad"))
 		must(vault.Do(ctx, "POST", "/v1/nomad/role/ci", map[string]any{"policies": "read-jobs", "type": "client"}, nil))
-		user := n.WithToken(secret.String(creds("nomad/creds/ci")))
+		user := n.WithToken(secret.New(creds("nomad/creds/ci")))
 		if err := user.Do(ctx, "GET", "/v1/jobs", nil, nil); err != nil {
 			t.Errorf("reading jobs with the minted token: %v", err)
 		}
@@ -198,7 +198,7 @@ path "consul/creds/ci" { capabilities = ["read"] }`}, nil))
 		must(cl.Do(ctx, "PUT", "/v1/kv/smoke/greeting", "hello", nil))
 		must(stack.EnableConsulEngine(ctx, "consul"))
 		must(vault.Do(ctx, "POST", "/v1/consul/roles/ci", map[string]any{"consul_policies": []string{"read-kv"}}, nil))
-		user := cl.WithToken(secret.String(creds("consul/creds/ci")))
+		user := cl.WithToken(secret.New(creds("consul/creds/ci")))
 		if err := user.Do(ctx, "GET", "/v1/kv/smoke/greeting", nil, nil); err != nil {
 			t.Errorf("reading KV with the minted token: %v", err)
 		}

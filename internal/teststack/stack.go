@@ -136,11 +136,16 @@ func (s *Stack) DumpLogs(w io.Writer) {
 // servers' logs if any test failed, and always stops the stack. It returns
 // the exit code for os.Exit.
 func Main(m *testing.M, opts Options, out **Stack) int {
+	if err := becomeSubreaper(); err != nil {
+		fmt.Fprintf(os.Stderr, "teststack: could not become the subreaper of the tests' processes: %v\n", err)
+		return 1
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	s, err := Start(ctx, opts)
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "teststack: could not start the stack: %v\n", err)
+		endLeftovers(os.Stderr, 10*time.Second)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "teststack: stack ready in %s\n", s.StartTime.Round(time.Millisecond))
@@ -160,6 +165,11 @@ func Main(m *testing.M, opts Options, out **Stack) int {
 		s.DumpLogs(os.Stderr)
 	}
 	s.Close()
+	// Nothing the stack or the tests started may outlive them: a daemon
+	// left behind fails the run.
+	if endLeftovers(os.Stderr, 10*time.Second) > 0 && code == 0 {
+		code = 1
+	}
 	return code
 }
 

@@ -39,7 +39,7 @@ func (v *Vault) Client() *apiclient.Client {
 	if err != nil {
 		panic(err) // the address is ours
 	}
-	return c.WithToken(secret.String(v.RootToken))
+	return c.WithToken(secret.New(v.RootToken))
 }
 
 // Kill stops Vault at once (fault tests). The stack must not be reused for

@@ -47,7 +47,7 @@ func TestAllProfiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: p, User: name, Issuer: stack.Hydra.IssuerURL,
-			Subject: name, RefreshToken: secret.String(tok.RefreshToken), UpdatedAt: time.Now()}); err != nil {
+			Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		u.ok(t, "env", "--profile", p, "--for", "vault,nomad,consul")

@@ -36,8 +36,8 @@ func TestKernelCacheAcrossProcesses(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	rec := func(nomad string) *store.Record {
 		return &store.Record{Version: store.RecordVersion, Profile: "kcache", User: "x",
-			Vault: &store.Token{Secret: "hvs.fake", Accessor: "acc1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-			Nomad: &store.Token{Secret: secret.String(nomad), LeaseID: "nomad/creds/kcache/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}
+			Vault: &store.Token{Secret: secret.New("hvs.fake"), Accessor: "acc1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+			Nomad: &store.Token{Secret: secret.New(nomad), LeaseID: "nomad/creds/kcache/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}
 	}
 	putRecord(t, u, rec("nomad-1"))
 	if got := tokenOut(u.ok(t, "token", "--for", "nomad")); got != "nomad-1" {

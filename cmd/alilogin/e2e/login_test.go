@@ -214,7 +214,7 @@ func TestReloginRevokesOld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Vault.Secret == first.Vault.Secret {
+	if second.Vault.Secret.Equal(first.Vault.Secret) {
 		t.Fatal("the record was not replaced")
 	}
 	if err := stack.Vault.Client().WithToken(first.Vault.Secret).Do(ctx, "GET", "/v1/auth/token/lookup-self", nil, nil); apiclient.StatusOf(err) != 403 {

@@ -82,7 +82,7 @@ func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...s
 		t.Fatal(err)
 	}
 	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: profile, User: name, Issuer: stack.Hydra.IssuerURL,
-		Subject: name, RefreshToken: secret.String(tok.RefreshToken), UpdatedAt: time.Now()})
+		Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()})
 	return name
 }
 
@@ -143,7 +143,7 @@ func eventually(d time.Duration, f func() bool) bool {
 // acceptedBy checks that a server takes the token.
 func acceptedBy(t *testing.T, ctx context.Context, c *apiclient.Client, path, token string) {
 	t.Helper()
-	if err := c.WithToken(secret.String(token)).Do(ctx, "GET", path, nil, nil); err != nil {
+	if err := c.WithToken(secret.New(token)).Do(ctx, "GET", path, nil, nil); err != nil {
 		t.Errorf("%s refuses the token: %v", c.Name, err)
 	}
 }
@@ -287,7 +287,7 @@ func TestTokenChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec3.RefreshToken == rec2.RefreshToken {
+	if rec3.RefreshToken.Equal(rec2.RefreshToken) {
 		t.Error("the rotated refresh token was not stored")
 	}
 	acceptedBy(t, ctx, consul, "/v1/acl/token/self", rec3.Consul.Secret.Reveal())
@@ -574,8 +574,8 @@ func TestLogoutVaultDown(t *testing.T) {
 	u.env["VAULT_ADDR"] = fmt.Sprintf("http://127.0.0.1:%d", port)
 	now := time.Now()
 	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: "down", User: "x",
-		Vault: &store.Token{Secret: "hvs.fake", Accessor: "acc1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		Nomad: &store.Token{Secret: "nomad-fake", LeaseID: "nomad/creds/down/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
+		Vault: &store.Token{Secret: secret.New("hvs.fake"), Accessor: "acc1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		Nomad: &store.Token{Secret: secret.New("nomad-fake"), LeaseID: "nomad/creds/down/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
 	p := u.run(t, "logout")
 	if p.code() != 3 || !strings.Contains(p.stderr.String(), "could not revoke the Vault token") || !strings.Contains(p.stderr.String(), "unreachable") {
 		t.Errorf("exit %d, stderr:\n%s", p.code(), p.stderr.String())
@@ -583,7 +583,7 @@ func TestLogoutVaultDown(t *testing.T) {
 	if _, err := getRecord(t, u, "down"); err != store.ErrNotFound {
 		t.Errorf("record still there: %v", err)
 	}
-	noLeaks(t, p, "hvs.fake", "nomad-fake")
+	noLeaks(t, p, secret.New("hvs.fake"), secret.New("nomad-fake"))
 }
 
 // TestBadInput: clear errors, the right exit codes, no panics.
@@ -649,9 +649,9 @@ func TestBadInput(t *testing.T) {
 func TestFastKeyringRead(t *testing.T) {
 	u := sessionUser(t, "fastread", teststack.Mounts{})
 	now := time.Now().UTC().Truncate(time.Second)
-	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: "fastread", User: "u", Roles: []string{"a", "b"}, RefreshToken: "rt",
-		Vault: &store.Token{Secret: "hvs.x", Accessor: "acc", Renewable: true, Policies: []string{"p"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		Nomad: &store.Token{Secret: "n", LeaseID: "nomad/creds/fastread/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
+	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: "fastread", User: "u", Roles: []string{"a", "b"}, RefreshToken: secret.New("rt"),
+		Vault: &store.Token{Secret: secret.New("hvs.x"), Accessor: "acc", Renewable: true, Policies: []string{"p"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		Nomad: &store.Token{Secret: secret.New("n"), LeaseID: "nomad/creds/fastread/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
 	st := store.NewKeyring(0, 0) // the Secret Service itself, not the kernel cache
 	slow, err := st.Get("fastread")
 	if err != nil {
@@ -661,17 +661,17 @@ func TestFastKeyringRead(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatalf("fast read: ok=%v err=%v", ok, err)
 	}
-	if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b secret.String) bool { return a == b })); diff != "" {
+	if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b secret.String) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("fast read differs (-slow +fast):\n%s", diff)
 	}
 	// The fast rewrite of an existing record: the store reads it back.
-	fast.Nomad.Secret = "n2"
-	fast.RefreshToken = "rt2"
+	fast.Nomad.Secret = secret.New("n2")
+	fast.RefreshToken = secret.New("rt2")
 	if !store.FastKeyringUpdate(fast) {
 		t.Fatal("fast update failed")
 	}
 	back, err := st.Get("fastread")
-	if err != nil || back.Nomad.Secret != "n2" || back.RefreshToken != "rt2" {
+	if err != nil || back.Nomad.Secret.Reveal() != "n2" || back.RefreshToken.Reveal() != "rt2" {
 		t.Errorf("after the fast update: %v, %+v", err, back)
 	}
 	if l, err := st.List(); err != nil || !slices.Contains(l, "fastread") {

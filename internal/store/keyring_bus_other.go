@@ -1,0 +1,6 @@
+//go:build !(linux || freebsd || openbsd || netbsd || dragonfly)
+
+package store
+
+// sessionBus: macOS and Windows keyrings need no session bus.
+func sessionBus(func(string) string) error { return nil }
