@@ -79,7 +79,7 @@ func TestRedirectElsewhereRefused(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = c.WithToken(secret.String(testToken)).Do(context.Background(), tc.method, tc.path, tc.body, nil)
+			err = c.WithToken(secret.New(testToken)).Do(context.Background(), tc.method, tc.path, tc.body, nil)
 			if got := target.Requests(); len(got) != 0 {
 				t.Fatalf("the other origin received %d request(s), the first with header %s=%q and body %q",
 					len(got), tc.header, got[0].Header.Get(tc.header), got[0].Body)
@@ -126,7 +126,7 @@ func TestRedirectSameOriginFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out struct{ OK bool }
-	if err := c.WithToken(secret.String(testToken)).Do(context.Background(), "POST", "/v1/old", map[string]string{"role": "ci"}, &out); err != nil || !out.OK {
+	if err := c.WithToken(secret.New(testToken)).Do(context.Background(), "POST", "/v1/old", map[string]string{"role": "ci"}, &out); err != nil || !out.OK {
 		t.Fatalf("same-origin redirect: %v, %+v", err, out)
 	}
 }
@@ -184,7 +184,7 @@ func TestErrorMaskedBeforeCut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = c.WithToken(secret.String(testToken)).Do(context.Background(), "GET", "/v1/x", nil, nil)
+			err = c.WithToken(secret.New(testToken)).Do(context.Background(), "GET", "/v1/x", nil, nil)
 			if err == nil {
 				t.Fatal("no error for a 400")
 			}

@@ -51,7 +51,7 @@ func originOf(t *testing.T, s string) string {
 // the refresh token, but the other origin never does: the redirect is an
 // error that names both addresses.
 func TestSSORedirectElsewhereRefused(t *testing.T) {
-	const rt = secret.String("rt-very-secret-refresh-token")
+	var rt = secret.New("rt-very-secret-refresh-token")
 	for _, tc := range []struct {
 		name string
 		code int
@@ -127,7 +127,7 @@ func TestSSOAnswerTooLarge(t *testing.T) {
 		issuer, _ := hostileOP(t, h, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		_, err := Refresh(ctx, Config{Issuer: issuer, ClientID: "cli"}, "rt-x")
+		_, err := Refresh(ctx, Config{Issuer: issuer, ClientID: "cli"}, secret.New("rt-x"))
 		if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
 			t.Fatalf("error: %v", err)
 		}

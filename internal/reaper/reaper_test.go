@@ -75,7 +75,7 @@ func leastPrivilege(t *testing.T, ctx context.Context) *apiclient.Client {
 		} `json:"auth"`
 	}
 	must(t, v.Do(ctx, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"alilogin-broker", "alilogin-broker-serve"}, "no_default_policy": true, "ttl": "10m"}, &out))
-	return v.WithToken(secret.String(out.Auth.ClientToken))
+	return v.WithToken(secret.New(out.Auth.ClientToken))
 }
 
 func TestReapOnRealServers(t *testing.T) {
