@@ -249,13 +249,19 @@ func (s *session) readBackend() (*store.Record, error) {
 	if isCached {
 		backend = cached.Store
 	}
+	// The generation before the read: a copy of what a logout deletes
+	// meanwhile is then never served.
+	var gen store.Gen
+	if isCached {
+		gen = cached.Generation(s.profile)
+	}
 	switch backend.(type) {
 	case *store.Keyring, *store.Auto:
 		if rec, ok, err := store.FastKeyringGet(s.profile); ok {
 			if err == nil {
 				s.fromKeyring = true
 				if isCached {
-					cached.Remember(rec)
+					cached.Remember(rec, gen)
 				}
 			}
 			return rec, err
@@ -263,7 +269,7 @@ func (s *session) readBackend() (*store.Record, error) {
 	}
 	rec, err := backend.Get(s.profile)
 	if err == nil && isCached {
-		cached.Remember(rec)
+		cached.Remember(rec, gen)
 	}
 	return rec, err
 }
@@ -272,7 +278,7 @@ func (s *session) readBackend() (*store.Record, error) {
 // kernel cache (the chain decides on the backend's record, whose refresh
 // token is the current one even if a cached copy were stale) through the
 // fast keyring read, and the fast rewrite of a record that came from the
-// keyring (then cached as the store would).
+// keyring (then given a new generation and cached, as the store would).
 type chainStore struct{ s *session }
 
 func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.readBackend() }
@@ -280,7 +286,7 @@ func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.read
 func (c chainStore) Put(r *store.Record) error {
 	if c.s.fromKeyring && r.Profile == c.s.profile && store.FastKeyringUpdate(r) {
 		if cached, ok := c.s.st.(*store.Cached); ok {
-			cached.Remember(r)
+			cached.Wrote(r)
 		}
 		return nil
 	}
