@@ -205,7 +205,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// 5. Store, replacing (and revoking) the previous login.
 	rec := &store.Record{
 		Version: store.RecordVersion, Profile: profile,
-		User: id.User, Roles: id.Roles, Issuer: id.Issuer, Subject: id.Subject,
+		User: id.User, Roles: id.Roles, Issuer: id.Issuer, ClientID: cfg.ClientID, Subject: id.Subject,
 		RefreshToken: res.RefreshToken, IDTokenExp: id.Expiry,
 		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
 	}

@@ -150,6 +150,8 @@ func sessionError(profile string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)):
+		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
 	case errors.Is(err, renew.ErrLoginNeeded):
 		return loginNeeded(profile)
 	case errors.As(err, &ce):
@@ -187,7 +189,7 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 		sso = r
 	}
 	return &renew.Ensurer{
-		Chain:   &renew.Chain{Vault: v, SSO: sso, MinTTL: minTTL, Now: s.e.now},
+		Chain:   &renew.Chain{Vault: v, SSO: sso, Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, MinTTL: minTTL, Now: s.e.now},
 		Store:   chainStore{s},
 		LockDir: dir,
 	}, nil
@@ -207,8 +209,9 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 	if (&renew.Chain{MinTTL: minTTL, Now: s.e.now}).Fresh(rec, kinds) {
 		return rec, nil
 	}
-	// A Vault token that has expired cannot be renewed: step 4 will follow.
-	en, err := s.ensurer(ctx, minTTL, !rec.Vault.ValidFor(s.e.now(), 0))
+	// A Vault token that has expired cannot be renewed: step 4 will
+	// follow, if the login was made with the configured SSO.
+	en, err := s.ensurer(ctx, minTTL, !rec.Vault.ValidFor(s.e.now(), 0) && rec.Issuer == s.cfg.Issuer && rec.ClientID == s.cfg.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -282,6 +285,8 @@ func (s *session) readBackend() (*store.Record, error) {
 type chainStore struct{ s *session }
 
 func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.readBackend() }
+
+func (c chainStore) Delete(profile string) error { return c.s.st.Delete(profile) }
 
 func (c chainStore) Put(r *store.Record) error {
 	if c.s.fromKeyring && r.Profile == c.s.profile && store.FastKeyringUpdate(r) {
@@ -446,6 +451,7 @@ func (s *ssoRefresher) Refresh(ctx context.Context, rt secret.String) (*renew.Re
 	out := &renew.Refreshed{IDToken: r.IDToken, RefreshToken: r.RefreshToken}
 	if r.Identity != nil {
 		out.IDTokenExp, out.User, out.Roles = r.Identity.Expiry, r.Identity.User, r.Identity.Roles
+		out.Issuer, out.Subject = r.Identity.Issuer, r.Identity.Subject
 	}
 	return out, nil
 }
