@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -297,12 +298,11 @@ func kernelKeysOf(t *testing.T, profile string) []string {
 	return out
 }
 
-// TestLogoutFromAnotherSession: the desktop session (DBUS_SESSION_BUS_ADDRESS
-// set) caches the login in the kernel keyring; a logout from an SSH
-// session of the same user (no DBUS_SESSION_BUS_ADDRESS, the same
-// Secret Service through $XDG_RUNTIME_DIR/bus), with the kernel cache on
-// or off there, leaves the desktop no copy to serve, and no kernel key of
-// the profile at all.
+// TestLogoutFromAnotherSession: the desktop session caches the login in
+// the kernel keyring; a logout from an SSH session of the same user (its
+// own runtime directory and bus address, the same Secret Service behind
+// them), with the kernel cache on or off there, leaves the desktop no copy
+// to serve, and no kernel key of the profile at all.
 func TestLogoutFromAnotherSession(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -322,8 +322,14 @@ func TestLogoutFromAnotherSession(t *testing.T) {
 			for k, v := range desktop.env {
 				ssh.env[k] = v
 			}
-			delete(ssh.env, "DBUS_SESSION_BUS_ADDRESS")
-			ssh.env["XDG_RUNTIME_DIR"] = filepath.Dir(strings.TrimPrefix(stack.Keyring.BusAddress, "unix:path="))
+			// The same Secret Service, reached through another path to
+			// its socket, from another runtime directory.
+			runtime := t.TempDir()
+			if err := os.Symlink(strings.TrimPrefix(stack.Keyring.BusAddress, "unix:path="), filepath.Join(runtime, "bus")); err != nil {
+				t.Fatal(err)
+			}
+			ssh.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + filepath.Join(runtime, "bus")
+			ssh.env["XDG_RUNTIME_DIR"] = runtime
 			if cacheInSSH == "off" {
 				ssh.env["ALILOGIN_KERNEL_CACHE"] = "off"
 			}
