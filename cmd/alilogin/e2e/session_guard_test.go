@@ -215,7 +215,7 @@ func TestLogoutWaitsForRenewal(t *testing.T) {
 	// Either logout waits for the lock (and says so), or it does not and
 	// finishes while the renewal is held.
 	if !lineOrEnd(logout, waitingLine, time.Minute) {
-		t.Logf("logout did not wait for the renewal; stderr:\n%s", logout.stderr.String())
+		t.Errorf("logout did not wait for the renewal in flight; stderr:\n%s", logout.stderr.String())
 	}
 	hold.Release()
 	if c, err := renewal.wait(time.Minute); err != nil {
