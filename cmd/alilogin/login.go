@@ -212,7 +212,9 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// The per-profile lock keeps a concurrent `alilogin token` renewal
 	// from writing over the new login with the old one.
 	if dir, err := renew.LockDir(e.Getenv); err == nil {
-		if l, err := renew.Acquire(ctx, dir, profile, 0); err == nil {
+		if l, err := renew.AcquireOrWait(ctx, dir, profile, 0, func() {
+			fmt.Fprintf(e.Stderr, "alilogin: waiting for another alilogin to finish renewing profile %s\n", profile)
+		}); err == nil {
 			defer l.Release()
 		} else {
 			fmt.Fprintf(e.Stderr, "alilogin: warning: %v; storing the login anyway\n", err)

@@ -8,6 +8,7 @@ package e2e
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
@@ -347,4 +349,56 @@ func TestLogoutFromAnotherSession(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoginWaitsForRenewal: a new login of a profile whose renewal is in
+// flight waits for it under the profile lock, then replaces what it
+// stored and revokes it: the new login is what stays, and the renewal's
+// tokens are gone.
+func TestLoginWaitsForRenewal(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	u, profile, px := heldUser(t, ctx, "lw-users")
+	hold := px.HoldNext(isVaultLogin)
+	t.Cleanup(hold.Release)
+	renewal := u.start(t, "token", "--for", "nomad")
+	arrived(t, hold, renewal)
+
+	name, pw := newUserAccount("lw-users")
+	lp := u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", profile, "--json")
+	signIn(t, ctx, lp, name, pw)
+	if !lineOrEnd(lp, waitingLine, time.Minute) {
+		t.Errorf("login did not wait for the renewal in flight; stderr:\n%s", lp.stderr.String())
+	}
+	hold.Release()
+	if c, err := renewal.wait(time.Minute); err != nil || c != 0 {
+		t.Fatalf("token: exit %d (%v)\n%s", c, err, renewal.stderr.String())
+	}
+	if c, err := lp.wait(time.Minute); err != nil || c != 0 {
+		t.Fatalf("login: exit %d (%v)\n%s", c, err, lp.stderr.String())
+	}
+	var sum summary
+	if err := json.Unmarshal([]byte(lp.stdout.String()), &sum); err != nil {
+		t.Fatalf("login --json: %v\n%s", err, lp.stdout.String())
+	}
+	rec, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.User != name || rec.Vault.Accessor != sum.Tokens["vault"].Accessor {
+		t.Errorf("stored login: user %s, vault accessor %s; want the new login's %s, %s", rec.User, rec.Vault.Accessor, name, sum.Tokens["vault"].Accessor)
+	}
+	if tok := tokenOut(renewal); tok == "" || !eventually(15*time.Second, func() bool { return refused(ctx, tok) }) {
+		t.Error("the renewal's Nomad token survived the new login")
+	}
+	if n := countVaultTokens(t, ctx, profile); n != 1 {
+		t.Errorf("%d Vault tokens of the profile alive, want 1 (the new login's)", n)
+	}
+}
+
+// refused reports whether Nomad turns the token down.
+func refused(ctx context.Context, token string) bool {
+	err := stack.Nomad.Client().WithToken(secret.String(token)).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
+	st := apiclient.StatusOf(err)
+	return st == 403 || st == 404
 }
