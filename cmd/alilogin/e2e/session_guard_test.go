@@ -20,6 +20,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
@@ -54,7 +56,8 @@ func storedRefreshToken(t *testing.T, u *user, profile string) secret.String {
 }
 
 // TestRefreshStaysWithItsIssuer: when the configured issuer is no longer
-// the one the login was made with (environment, config file), the
+// the one the login was made with (environment, config file, the broker's
+// discovery document), the
 // refresh token is not sent to it: exit 4, a message naming both
 // issuers, and the other provider never sees the token. The login itself
 // stays, for the issuer that made it.
@@ -62,18 +65,30 @@ func TestRefreshStaysWithItsIssuer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "iss-users")
-	for _, how := range []string{"ALILOGIN_ISSUER", "config file"} {
+	for _, how := range []string{"ALILOGIN_ISSUER", "config file", "broker discovery document"} {
 		t.Run(how, func(t *testing.T) {
 			evil := hostile.NewOIDCProvider()
 			t.Cleanup(evil.Close)
 			u := sessionUser(t, profile, teststack.Mounts{})
 			seed(t, ctx, u, profile, "iss-users")
 			rt := storedRefreshToken(t, u, profile)
-			if how == "ALILOGIN_ISSUER" {
+			switch how {
+			case "ALILOGIN_ISSUER":
 				u.env["ALILOGIN_ISSUER"] = evil.URL
-			} else {
+			case "config file":
 				delete(u.env, "ALILOGIN_ISSUER")
 				u.writeConfig(t, "issuer = \""+evil.URL+"\"\n")
+			default: // the document the broker serves now names another SSO
+				delete(u.env, "ALILOGIN_ISSUER")
+				u.env["ALILOGIN_BROKER"] = "http://127.0.0.1:1"
+				dir, err := config.Dir(u.getenv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := config.WriteDiscoveryCache(dir, u.env["ALILOGIN_BROKER"], &discovery.Document{Version: 1,
+					SSO: discovery.SSO{Issuer: evil.URL, ClientID: stack.Hydra.ClientID}, Vault: discovery.Vault{Addr: stack.Vault.Addr}}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			p := u.run(t, "token", "--for", "nomad")
 			if p.code() != 4 || p.stdout.String() != "" {
