@@ -118,6 +118,9 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 		}
 		return
 	}
+	if out.Vault == nil {
+		return // nothing can have been minted without one
+	}
 	for _, k := range []Kind{Nomad, Consul} {
 		t, old := TokenOf(out, k), TokenOf(rec, k)
 		if t == nil || t.LeaseID == "" || (old != nil && old.LeaseID == t.LeaseID) {
