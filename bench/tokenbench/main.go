@@ -183,7 +183,7 @@ func (b *bench) seed(profile, refresh string) error {
 		return err
 	}
 	return st.Put(&store.Record{Version: store.RecordVersion, Profile: profile, User: profile + "-user", Subject: profile + "-user",
-		Issuer: b.st.Hydra.IssuerURL, RefreshToken: secret.New(refresh), UpdatedAt: time.Now()})
+		Issuer: b.st.Hydra.IssuerURL, ClientID: b.st.Hydra.ClientID, RefreshToken: secret.New(refresh), UpdatedAt: time.Now()})
 }
 
 // alilogin runs the binary and returns stdout, stderr and the wall time.

@@ -206,14 +206,16 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// 5. Store, replacing (and revoking) the previous login.
 	rec := &store.Record{
 		Version: store.RecordVersion, Profile: profile,
-		User: id.User, Roles: id.Roles, Issuer: id.Issuer, Subject: id.Subject,
+		User: id.User, Roles: id.Roles, Issuer: id.Issuer, ClientID: cfg.ClientID, Subject: id.Subject,
 		RefreshToken: res.RefreshToken, IDTokenExp: id.Expiry,
 		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
 	}
 	// The per-profile lock keeps a concurrent `alilogin token` renewal
 	// from writing over the new login with the old one.
 	if dir, err := renew.LockDir(e.Getenv); err == nil {
-		if l, err := renew.Acquire(ctx, dir, profile, 0); err == nil {
+		if l, err := renew.AcquireOrWait(ctx, dir, profile, 0, func() {
+			fmt.Fprintf(e.Stderr, "alilogin: waiting for another alilogin to finish renewing profile %s\n", profile)
+		}); err == nil {
 			defer l.Release()
 		} else {
 			fmt.Fprintf(e.Stderr, "alilogin: warning: %v; storing the login anyway\n", err)

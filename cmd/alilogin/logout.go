@@ -13,7 +13,9 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // logoutOptions are the flags of `alilogin logout`.
@@ -102,9 +104,26 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 	return nil
 }
 
-// logoutProfile revokes what it can and deletes the record. Warnings are
-// what could not be revoked; an error means the record is still there.
+// logoutProfile revokes what it can and deletes the record, under the
+// profile's lock: a renewal in flight finishes (and stores what it got)
+// first, and its tokens are then revoked with the rest. When the lock
+// cannot be had, the logout goes on without it (a hung renewal must not
+// keep anyone logged in); a renewal that then finds its record gone
+// revokes what it obtained (renew.Ensurer). Warnings are what could not
+// be revoked; an error means the record is still there.
 func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.Store, profile string) (warnings []string, err error) {
+	if dir, err := renew.LockDir(e.getenv); err != nil {
+		warnings = append(warnings, fmt.Sprintf("could not lock profile %s: %v; logging out anyway", profile, err))
+	} else {
+		l, err := renew.AcquireOrWait(ctx, dir, profile, 0, func() {
+			fmt.Fprintf(e.Stderr, "alilogin: waiting for another alilogin to finish renewing profile %s\n", profile)
+		})
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("%v; logging out anyway", err))
+		} else {
+			defer l.Release()
+		}
+	}
 	rec, err := st.Get(profile)
 	var ce *store.CorruptError
 	switch {
@@ -116,7 +135,7 @@ func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.
 	case err != nil:
 		return nil, err
 	default:
-		warnings = revokeRecord(ctx, e, cfg, rec)
+		warnings = append(warnings, revokeRecord(ctx, e, cfg, rec)...)
 	}
 	if err := st.Delete(profile); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return warnings, fmt.Errorf("could not delete the stored login of profile %s: %w", profile, err)
@@ -148,21 +167,41 @@ func revokeRecord(ctx context.Context, e *cmdEnv, cfg *config.Config, rec *store
 			warnings = append(warnings, w)
 		}
 	}
-	if !rec.RefreshToken.Empty() && cfg.ClientID != "" {
-		issuer := cfg.Issuer
-		if rec.Issuer != "" {
-			issuer = rec.Issuer
+	if !rec.RefreshToken.Empty() {
+		issuer, clientID, ok := refreshBinding(cfg, rec)
+		if !ok {
+			warnings = append(warnings, "could not revoke the refresh token: the stored login does not say which SSO issuer and client id it was made with; the SSO ends the session when it expires")
+			return warnings
 		}
-		err := revokeRefresh(ctx, oidc.Config{Issuer: issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes}, rec)
+		err := revokeRefresh(ctx, oidc.Config{Issuer: issuer, ClientID: clientID, Scopes: cfg.Scopes}, rec)
 		switch {
 		case err == nil:
 		case errors.Is(err, oidc.ErrNoRevocation):
-			fmt.Fprintf(e.Stderr, "alilogin: the SSO at %s cannot revoke refresh tokens; it ends the session when it expires\n", issuer)
+			fmt.Fprintf(e.Stderr, "alilogin: the SSO at %s cannot revoke refresh tokens; it ends the session when it expires\n", termtext.Clean(issuer))
 		default:
 			warnings = append(warnings, fmt.Sprintf("could not revoke the refresh token: %v", err))
 		}
 	}
 	return warnings
+}
+
+// refreshBinding is where the refresh token of rec may be revoked: at the
+// issuer that made it (the record's, whatever is configured now), with
+// the client id it was issued to. A record of an earlier alilogin has no
+// client id: the configured one is used only when the configured issuer
+// is the record's, so that the token still goes nowhere but to its own
+// issuer (which refuses it for a client it was not issued to). ok is
+// false when the record does not name its issuer.
+func refreshBinding(cfg *config.Config, rec *store.Record) (issuer, clientID string, ok bool) {
+	switch {
+	case rec.Issuer == "":
+		return "", "", false
+	case rec.ClientID != "":
+		return rec.Issuer, rec.ClientID, true
+	case cfg.ClientID != "" && cfg.Issuer == rec.Issuer:
+		return rec.Issuer, cfg.ClientID, true
+	}
+	return "", "", false
 }
 
 func expOf(t *store.Token) time.Time {

@@ -150,6 +150,8 @@ func sessionError(profile string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)):
+		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
 	case errors.Is(err, renew.ErrLoginNeeded):
 		return loginNeeded(profile)
 	case errors.As(err, &ce):
@@ -187,7 +189,7 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 		sso = r
 	}
 	return &renew.Ensurer{
-		Chain:   &renew.Chain{Vault: v, SSO: sso, MinTTL: minTTL, Now: s.e.now},
+		Chain:   &renew.Chain{Vault: v, SSO: sso, Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, MinTTL: minTTL, Now: s.e.now},
 		Store:   chainStore{s},
 		LockDir: dir,
 	}, nil
@@ -207,8 +209,9 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 	if (&renew.Chain{MinTTL: minTTL, Now: s.e.now}).Fresh(rec, kinds) {
 		return rec, nil
 	}
-	// A Vault token that has expired cannot be renewed: step 4 will follow.
-	en, err := s.ensurer(ctx, minTTL, !rec.Vault.ValidFor(s.e.now(), 0))
+	// A Vault token that has expired cannot be renewed: step 4 will
+	// follow, if the login was made with the configured SSO.
+	en, err := s.ensurer(ctx, minTTL, !rec.Vault.ValidFor(s.e.now(), 0) && rec.Issuer == s.cfg.Issuer && rec.ClientID == s.cfg.ClientID)
 	if err != nil {
 		return nil, err
 	}
@@ -249,13 +252,19 @@ func (s *session) readBackend() (*store.Record, error) {
 	if isCached {
 		backend = cached.Store
 	}
+	// The generation before the read: a copy of what a logout deletes
+	// meanwhile is then never served.
+	var gen store.Gen
+	if isCached {
+		gen = cached.Generation(s.profile)
+	}
 	switch backend.(type) {
 	case *store.Keyring, *store.Auto:
 		if rec, ok, err := store.FastKeyringGet(s.profile); ok {
 			if err == nil {
 				s.fromKeyring = true
 				if isCached {
-					cached.Remember(rec)
+					cached.Remember(rec, gen)
 				}
 			}
 			return rec, err
@@ -263,7 +272,7 @@ func (s *session) readBackend() (*store.Record, error) {
 	}
 	rec, err := backend.Get(s.profile)
 	if err == nil && isCached {
-		cached.Remember(rec)
+		cached.Remember(rec, gen)
 	}
 	return rec, err
 }
@@ -272,15 +281,17 @@ func (s *session) readBackend() (*store.Record, error) {
 // kernel cache (the chain decides on the backend's record, whose refresh
 // token is the current one even if a cached copy were stale) through the
 // fast keyring read, and the fast rewrite of a record that came from the
-// keyring (then cached as the store would).
+// keyring (then given a new generation and cached, as the store would).
 type chainStore struct{ s *session }
 
 func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.readBackend() }
 
+func (c chainStore) Delete(profile string) error { return c.s.st.Delete(profile) }
+
 func (c chainStore) Put(r *store.Record) error {
 	if c.s.fromKeyring && r.Profile == c.s.profile && store.FastKeyringUpdate(r) {
 		if cached, ok := c.s.st.(*store.Cached); ok {
-			cached.Remember(r)
+			cached.Wrote(r)
 		}
 		return nil
 	}
@@ -440,6 +451,7 @@ func (s *ssoRefresher) Refresh(ctx context.Context, rt secret.String) (*renew.Re
 	out := &renew.Refreshed{IDToken: r.IDToken, RefreshToken: r.RefreshToken}
 	if r.Identity != nil {
 		out.IDTokenExp, out.User, out.Roles = r.Identity.Expiry, r.Identity.User, r.Identity.Roles
+		out.Issuer, out.Subject = r.Identity.Issuer, r.Identity.Subject
 	}
 	return out, nil
 }

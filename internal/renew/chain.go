@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Kind names one of a profile's tokens.
@@ -76,15 +77,64 @@ type Refreshed struct {
 	IDToken      secret.String // verified
 	IDTokenExp   time.Time
 	RefreshToken secret.String // the rotated one; empty when not rotated
+	Issuer       string        // the verified ID token's iss
+	Subject      string        // and its sub
 	User         string        // from the verified claims; empty: unchanged
 	Roles        []string      // likewise
 }
+
+// BindingError: the stored login was made with another issuer or OIDC
+// client than the one configured now, or does not say which (a record of
+// an earlier alilogin). Its refresh token goes only to the token endpoint
+// of the issuer and client id it was issued by, so it is not used: a new
+// login is needed. It wraps ErrLoginNeeded.
+type BindingError struct {
+	Profile          string
+	Issuer, ClientID string // the stored login's
+	// What the configuration says now.
+	ConfiguredIssuer, ConfiguredClientID string
+}
+
+func (e *BindingError) Error() string {
+	switch {
+	case e.Issuer == "" || e.ClientID == "":
+		return fmt.Sprintf("the stored login of profile %s does not say which SSO issuer and client id it was made with (an earlier alilogin wrote it), so its refresh token is not sent anywhere", e.Profile)
+	case e.Issuer != e.ConfiguredIssuer:
+		return fmt.Sprintf("the stored login of profile %s was made with the SSO issuer %s, but the configured issuer is %s; its refresh token goes only to the issuer that made it",
+			e.Profile, termtext.Clean(e.Issuer), termtext.Clean(e.ConfiguredIssuer))
+	default:
+		return fmt.Sprintf("the stored login of profile %s was made with the OIDC client id %s at %s, but the configured client id is %s; its refresh token goes only to the client it was issued to",
+			e.Profile, termtext.Clean(e.ClientID), termtext.Clean(e.Issuer), termtext.Clean(e.ConfiguredClientID))
+	}
+}
+
+func (e *BindingError) Unwrap() error { return ErrLoginNeeded }
+
+// IdentityChangedError: a refresh grant gave an ID token for another
+// issuer or subject than the stored login's. The record is dropped (its
+// Vault token revoked) and a new login is needed. It wraps
+// ErrLoginNeeded.
+type IdentityChangedError struct {
+	Profile               string
+	Issuer, Subject       string // the stored login's
+	GotIssuer, GotSubject string // the refreshed ID token's
+}
+
+func (e *IdentityChangedError) Error() string {
+	return fmt.Sprintf("the SSO refreshed the login of profile %s for another identity (issuer %s, subject %s; the login was made for issuer %s, subject %s), so the stored login was removed",
+		e.Profile, termtext.Clean(e.GotIssuer), termtext.Clean(e.GotSubject), termtext.Clean(e.Issuer), termtext.Clean(e.Subject))
+}
+
+func (e *IdentityChangedError) Unwrap() error { return ErrLoginNeeded }
 
 // Chain runs the renewal chain on a record. It holds no state between
 // calls; Ensure adds the lock and the store around it.
 type Chain struct {
 	Vault VaultAPI
 	SSO   SSO // nil: step 4 is not available
+	// Issuer and ClientID are what SSO refreshes at (the configured
+	// ones). Step 4 runs only for a record made with both (BindingError).
+	Issuer, ClientID string
 	// MinTTL is the margin: a token valid for less is renewed.
 	MinTTL time.Duration
 	// Now is the clock; nil means time.Now.
@@ -96,6 +146,8 @@ type Result struct {
 	Steps    []string // e.g. "renewed nomad lease"; empty when the cache was used
 	Warnings []string // what could not be cleaned up (a lease not revoked)
 	Changed  bool     // the record differs and must be stored
+	// Drop: the record must be deleted, not stored (IdentityChangedError).
+	Drop bool
 }
 
 func (r *Result) step(format string, args ...any) {
@@ -344,6 +396,9 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) err
 	if c.SSO == nil || rec.RefreshToken.Empty() {
 		return ErrLoginNeeded
 	}
+	if rec.Issuer == "" || rec.ClientID == "" || rec.Issuer != c.Issuer || rec.ClientID != c.ClientID {
+		return &BindingError{Profile: rec.Profile, Issuer: rec.Issuer, ClientID: rec.ClientID, ConfiguredIssuer: c.Issuer, ConfiguredClientID: c.ClientID}
+	}
 	r, err := c.SSO.Refresh(ctx, rec.RefreshToken)
 	if err != nil {
 		if errors.Is(err, ErrLoginNeeded) {
@@ -352,6 +407,17 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) err
 		return fmt.Errorf("could not refresh the SSO session: %w", err)
 	}
 	res.step("refreshed SSO session")
+	if r.Issuer != rec.Issuer || r.Subject != rec.Subject || rec.Subject == "" {
+		// Whatever the SSO meant, this is not the login that was made:
+		// end it.
+		res.Drop = true
+		if rec.Vault.ValidFor(c.now(), 0) {
+			if err := c.Vault.RevokeSelf(ctx, rec.Vault.Secret); err != nil && apiclient.StatusOf(err) != 403 {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the Vault token %s: %v", rec.Vault.Accessor, err))
+			}
+		}
+		return &IdentityChangedError{Profile: rec.Profile, Issuer: rec.Issuer, Subject: rec.Subject, GotIssuer: r.Issuer, GotSubject: r.Subject}
+	}
 	if !r.RefreshToken.Empty() {
 		rec.RefreshToken = r.RefreshToken
 	}

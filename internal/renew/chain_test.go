@@ -31,6 +31,9 @@ type fakeVault struct {
 	down     bool
 	calls    []string
 	mintFail error
+	// hook, when set, runs at each call (with the lock held: it must not
+	// call the fake), as another process would act meanwhile.
+	hook func(call string)
 }
 
 type fakeTok struct {
@@ -56,6 +59,9 @@ func denied(path string) error {
 
 func (f *fakeVault) call(name string) error {
 	f.calls = append(f.calls, name)
+	if f.hook != nil {
+		f.hook(name)
+	}
 	if f.down {
 		return errDown
 	}
@@ -184,6 +190,8 @@ type fakeSSO struct {
 	mu      sync.Mutex
 	valid   map[string]bool
 	n       int
+	calls   int    // refresh grants asked for, refused or not
+	subject string // of the refreshed ID tokens; "" = "alice-sub"
 	refused bool
 	down    bool
 }
@@ -191,6 +199,7 @@ type fakeSSO struct {
 func (s *fakeSSO) Refresh(_ context.Context, rt secret.String) (*Refreshed, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls++
 	if s.down {
 		return nil, errors.New("SSO at http://127.0.0.1:2 is unreachable")
 	}
@@ -201,7 +210,11 @@ func (s *fakeSSO) Refresh(_ context.Context, rt secret.String) (*Refreshed, erro
 	s.n++
 	next := secret.New(fmt.Sprintf("rt-%d", s.n))
 	s.valid[next.Reveal()] = true
-	return &Refreshed{IDToken: secret.New("good-id-token"), RefreshToken: next, User: "alice", Roles: []string{"r"}}, nil
+	sub := s.subject
+	if sub == "" {
+		sub = "alice-sub"
+	}
+	return &Refreshed{IDToken: secret.New("good-id-token"), RefreshToken: next, Issuer: testIssuer, Subject: sub, User: "alice", Roles: []string{"r"}}, nil
 }
 
 type clock struct {
@@ -228,7 +241,7 @@ func setup(t *testing.T) (*env, *store.Record) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[string]bool{"rt-0": true}}}
-	e.chain = &Chain{Vault: e.vault, SSO: e.sso, MinTTL: 5 * time.Minute, Now: clk.now}
+	e.chain = &Chain{Vault: e.vault, SSO: e.sso, Issuer: testIssuer, ClientID: testClient, MinTTL: 5 * time.Minute, Now: clk.now}
 	ctx := context.Background()
 	v, err := e.vault.Login(ctx, secret.New("good-id-token"), "ci")
 	if err != nil {
@@ -237,7 +250,7 @@ func setup(t *testing.T) (*env, *store.Record) {
 	n, _ := e.vault.Mint(ctx, v.Secret, Nomad, "ci")
 	c, _ := e.vault.Mint(ctx, v.Secret, Consul, "ci")
 	e.vault.calls = nil
-	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", RefreshToken: secret.New("rt-0"), Vault: v, Nomad: n, Consul: c}
+	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: testIssuer, ClientID: testClient, Subject: "alice-sub", RefreshToken: secret.New("rt-0"), Vault: v, Nomad: n, Consul: c}
 }
 
 func TestChainSteps(t *testing.T) {
@@ -461,11 +474,26 @@ func TestChainMintFailureAfterReloginKeepsRotatedRefreshToken(t *testing.T) {
 	}
 }
 
+const (
+	testIssuer = "https://sso.example"
+	testClient = "alilogin"
+)
+
 // memStore is a Store in memory that counts writes.
 type memStore struct {
 	mu   sync.Mutex
 	recs map[string]*store.Record
 	puts int
+}
+
+func (m *memStore) Delete(p string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.recs[p]; !ok {
+		return store.ErrNotFound
+	}
+	delete(m.recs, p)
+	return nil
 }
 
 func (m *memStore) Get(p string) (*store.Record, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -13,6 +14,7 @@ import (
 type Store interface {
 	Get(profile string) (*store.Record, error)
 	Put(r *store.Record) error
+	Delete(profile string) error
 }
 
 // Ensurer runs the chain for one profile under its file lock.
@@ -23,6 +25,11 @@ type Ensurer struct {
 	LockWait time.Duration // 0: DefaultLockWait
 }
 
+// ErrReplaced: the stored login was replaced (a new login) while this
+// process renewed it; what it obtained was revoked. Running the command
+// again uses the new login.
+var ErrReplaced = errors.New("the stored login was replaced while it was being renewed; run the command again")
+
 // Ensure returns the profile's record with the tokens of kinds valid for
 // longer than the margin. On the fast path (step 1) it reads the store once
 // and makes no network call and takes no lock. Otherwise it takes the
@@ -30,6 +37,13 @@ type Ensurer struct {
 // while this one waited), runs the chain and stores the result before
 // letting go. A missing record is ErrLoginNeeded wrapped with
 // store.ErrNotFound.
+//
+// Logout and login take the same lock, so the record cannot change while
+// the chain runs; but a writer that did not get the lock (a logout that
+// gave up waiting for a hung renewal, an older alilogin) may have changed
+// it anyway. Before storing, Ensure reads the record once more: when it
+// was deleted or replaced meanwhile, what the chain minted is revoked and
+// nothing is stored.
 func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*store.Record, *Result, error) {
 	rec, err := e.Store.Get(profile)
 	if err != nil {
@@ -48,12 +62,76 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 		return nil, &Result{}, getErr(err)
 	}
 	out, res, err := e.Chain.Run(ctx, rec, kinds)
-	if res.Changed {
-		if perr := e.Store.Put(out); perr != nil {
-			return out, res, errors.Join(err, fmt.Errorf("could not store the renewed tokens: %w", perr))
+	if res.Drop {
+		if derr := e.Store.Delete(profile); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+			return nil, res, errors.Join(err, fmt.Errorf("could not delete the stored login: %w", derr))
 		}
+		return nil, res, err
+	}
+	if !res.Changed {
+		return out, res, err
+	}
+	cur, gerr := e.Store.Get(profile)
+	switch {
+	case errors.Is(gerr, store.ErrNotFound):
+		e.discard(ctx, rec, out, res)
+		return nil, res, fmt.Errorf("%w: the stored login was deleted while it was being renewed", ErrLoginNeeded)
+	case gerr == nil && !sameLogin(cur, rec):
+		e.discard(ctx, rec, out, res)
+		if e.Chain.Fresh(cur, kinds) {
+			return cur, res, nil
+		}
+		return nil, res, ErrReplaced
+	}
+	if perr := e.Store.Put(out); perr != nil {
+		return out, res, errors.Join(err, fmt.Errorf("could not store the renewed tokens: %w", perr))
 	}
 	return out, res, err
+}
+
+// sameLogin reports whether b is still the record a was read as: no
+// write came between.
+func sameLogin(a, b *store.Record) bool {
+	sec := func(t *store.Token) secret.String {
+		if t == nil {
+			return secret.String{}
+		}
+		return t.Secret
+	}
+	return a.UpdatedAt.Equal(b.UpdatedAt) && a.RefreshToken.Equal(b.RefreshToken) &&
+		sec(a.Vault).Equal(sec(b.Vault)) && sec(a.Nomad).Equal(sec(b.Nomad)) && sec(a.Consul).Equal(sec(b.Consul))
+}
+
+// discard revokes what the chain obtained in out that was not in rec: a
+// new Vault token (and with it every lease it made), else new leases.
+func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Result) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	warn := func(what string, err error) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the %s obtained for a login that was logged out or replaced meanwhile: %v", what, err))
+	}
+	if out.Vault != nil && (rec.Vault == nil || !out.Vault.Secret.Equal(rec.Vault.Secret)) {
+		if err := e.Chain.Vault.RevokeSelf(ctx, out.Vault.Secret); err != nil {
+			warn("new Vault token "+out.Vault.Accessor, err)
+		} else {
+			res.Steps = append(res.Steps, "revoked the new vault token: the login changed meanwhile")
+		}
+		return
+	}
+	if out.Vault == nil {
+		return // nothing can have been minted without one
+	}
+	for _, k := range []Kind{Nomad, Consul} {
+		t, old := TokenOf(out, k), TokenOf(rec, k)
+		if t == nil || t.LeaseID == "" || (old != nil && old.LeaseID == t.LeaseID) {
+			continue
+		}
+		if err := e.Chain.Vault.RevokeLease(ctx, out.Vault.Secret, t.LeaseID); err != nil {
+			warn(fmt.Sprintf("new %s token's lease %s", k, t.LeaseID), err)
+		} else {
+			res.Steps = append(res.Steps, fmt.Sprintf("revoked the new %s lease: the login changed meanwhile", k))
+		}
+	}
 }
 
 func getErr(err error) error {

@@ -46,6 +46,12 @@ func LockPath(dir, profile string) (string, error) {
 // (DefaultLockWait when zero) or until ctx ends. The directory is created
 // 0700 when missing.
 func Acquire(ctx context.Context, dir, profile string, wait time.Duration) (*Lock, error) {
+	return AcquireOrWait(ctx, dir, profile, wait, nil)
+}
+
+// AcquireOrWait is Acquire that calls waiting, when it is not nil, once
+// the lock turns out to be held by another process, before it waits.
+func AcquireOrWait(ctx context.Context, dir, profile string, wait time.Duration, waiting func()) (*Lock, error) {
 	path, err := LockPath(dir, profile)
 	if err != nil {
 		return nil, err
@@ -57,6 +63,15 @@ func Acquire(ctx context.Context, dir, profile string, wait time.Duration) (*Loc
 		wait = DefaultLockWait
 	}
 	f := flock.New(path, flock.SetPermissions(0o600))
+	if waiting != nil {
+		ok, err := f.TryLock()
+		if ok {
+			return &Lock{f: f}, nil
+		}
+		if err == nil {
+			waiting()
+		}
+	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	ok, err := f.TryLockContext(wctx, 20*time.Millisecond)

@@ -10,7 +10,10 @@
 //
 // On Linux, the keyring and automatic stores are wrapped in a KernelCache
 // (kcache.go): a short-lived copy of each record in the kernel key
-// retention service, read with two system calls and no D-Bus at all.
+// retention service, read with a stat of the profile's generation file and
+// two system calls, and no D-Bus at all. Every write and delete gives the
+// profile a new generation (kcache_gen.go), so no session serves a copy
+// of a record that another session renewed or logged out.
 //
 // On a kernel cache miss, `alilogin token` reads the record with FastKeyringGet
 // (fastread_linux.go): three pipelined Secret Service exchanges on a raw

@@ -1,32 +1,46 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"path/filepath"
 	"strings"
 	"time"
 )
 
 // KernelCache is a short-lived copy of records in the Linux kernel's key
 // retention service (keyctl), in front of the Secret Service: a cached
-// `alilogin token` then costs one search and one read system call (~20
-// µs) instead of three D-Bus exchanges with gnome-keyring (1.2-1.8 ms).
-// It is an OS keyring too: per uid, in kernel memory only, never on disk;
-// aws-vault's keyctl backend (99designs/keyring) is the precedent.
+// `alilogin token` then costs one stat, one search and one read system
+// call (~20 µs) instead of three D-Bus exchanges with gnome-keyring
+// (1.2-1.8 ms). It is an OS keyring too: per uid, in kernel memory only,
+// never on disk; aws-vault's keyctl backend (99designs/keyring) is the
+// precedent.
 //
 // Each record is a "user" key in the user keyring (KEY_SPEC_USER_KEYRING,
-// shared by all processes of the uid), named by description, holding the
-// same wire bytes as the keyring item. Possessor and user may view, read,
+// shared by all processes of the uid, whatever their login session),
+// named by description, holding the profile's generation and the same
+// wire bytes as the keyring item. Possessor and user may view, read,
 // write and search it, group and other nothing (cachePerm); it expires
 // after cacheTTL. The kernel cache is only a cache: any keyctl failure
 // (no keyctl, a seccomp filter, the key quota, a record too large) makes
 // it a miss or a no-op, and the backend stays the one source of truth.
 //
+// Generations: every write and delete through alilogin gives the profile
+// a new generation, a file in the state directory that every session of
+// the user sees (kcache_gen.go). A copy is served only when it was made
+// under the current generation, so a logout or a renewal in one session
+// (an SSH login, say) makes the copies every other session (the desktop)
+// made unusable at once, even one that a process still filling the cache
+// adds afterwards; Delete also removes them all (InvalidateAll).
+//
 // A nil *KernelCache is a disabled one: every method is a no-op.
 type KernelCache struct {
-	ns  string // the store instance's hash, see kernelCacheNamespace
-	ops keyctlOps
-	now func() time.Time
+	state string // hash of the state directory, see kernelCacheState
+	ns    string // hash of the session's Secret Service, see kernelCacheNamespace
+	gens  generations
+	ops   keyctlOps
+	now   func() time.Time
 }
 
 // keyctlOps is what the cache needs of keyctl(2); kcache_linux.go has the
@@ -38,7 +52,9 @@ type keyctlOps interface {
 	setTimeout(id int, seconds uint) error
 	setPerm(id int, perm uint32) error
 	invalidate(id int) error
-	unlink(id int) error // from the user keyring
+	unlink(id int) error             // from the user keyring
+	list() ([]int, error)            // the keys linked in the user keyring
+	describe(id int) (string, error) // "type;uid;gid;perm;description"
 }
 
 const (
@@ -49,10 +65,11 @@ const (
 	cachePerm uint32 = 0x0f0f0000
 
 	// kernelCacheMaxTTL bounds how long a cached record lives. The copy
-	// is refreshed on every write through alilogin; the bound limits how
-	// long a copy made stale by a writer alilogin does not see (another
-	// version, a race of a read with a logout in another process) can be
-	// served. A miss costs one Secret Service read.
+	// is refreshed on every write through alilogin, and the generation
+	// makes every other copy unusable; the bound limits how long a copy
+	// made stale by a writer alilogin does not see (another version,
+	// a change made straight in the Secret Service) can be served. A
+	// miss costs one Secret Service read.
 	kernelCacheMaxTTL = 10 * time.Minute
 	// kernelCacheMinTTL: a record whose Vault token has (nearly) expired
 	// is still cached briefly; the renewal chain replaces it anyway.
@@ -65,38 +82,81 @@ const (
 	maxCachedPayload = 32767
 )
 
-// NewKernelCache returns the kernel cache of the store whose files are in
-// stateDir, or nil (disabled) when ALILOGIN_KERNEL_CACHE is "off" or the
-// platform has no keyctl.
-func NewKernelCache(getenv func(string) string, stateDir string, now func() time.Time) *KernelCache {
+// KernelCacheOff reports whether ALILOGIN_KERNEL_CACHE turns the cache
+// off: nothing is then served from it or added to it, but writes and
+// deletes still make earlier copies unusable.
+func KernelCacheOff(getenv func(string) string) bool {
 	switch strings.ToLower(getenv("ALILOGIN_KERNEL_CACHE")) {
 	case "off", "0", "false", "no":
-		return nil
+		return true
 	}
+	return false
+}
+
+// NewKernelCache returns the kernel cache of the store whose files are in
+// stateDir, or nil (disabled) when the platform has no keyctl.
+func NewKernelCache(getenv func(string) string, stateDir string, now func() time.Time) *KernelCache {
 	ops := systemKeyctl()
 	if ops == nil {
 		return nil
 	}
-	return &KernelCache{ns: kernelCacheNamespace(getenv, stateDir), ops: ops, now: now}
+	return &KernelCache{state: kernelCacheState(stateDir), ns: kernelCacheNamespace(getenv), gens: generations{dir: filepath.Join(stateDir, "kcache")}, ops: ops, now: now}
 }
 
-// kernelCacheNamespace hashes what identifies a store instance: the state
-// directory (the file store), the keyring service name and the session
-// bus (the Secret Service). Two instances that differ in any of them, such
-// as tests with their own HOME or bus, never see each other's entries.
-func kernelCacheNamespace(getenv func(string) string, stateDir string) string {
+func shortHash(parts ...string) string {
 	h := sha256.New()
-	for _, s := range []string{stateDir, keyringService, getenv("DBUS_SESSION_BUS_ADDRESS"), getenv("XDG_RUNTIME_DIR")} {
+	for _, s := range parts {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
+// kernelCacheState hashes what identifies the user's logins: the state
+// directory (the file store, the locks and the generations) and the
+// keyring service name. Stores with another state directory, such as
+// tests with their own HOME, never see each other's entries.
+func kernelCacheState(stateDir string) string { return shortHash(stateDir, keyringService) }
+
+// kernelCacheNamespace hashes what identifies the session's Secret
+// Service: the session bus and the runtime directory. Sessions on
+// different buses cache apart (their keyrings may hold different
+// records); a logout drops the copies of all of them.
+func kernelCacheNamespace(getenv func(string) string) string {
+	return shortHash(getenv("DBUS_SESSION_BUS_ADDRESS"), getenv("XDG_RUNTIME_DIR"))
+}
+
 // description is the one place that names kernel keys:
-// "alilogin:<namespace>:<profile>".
+// "alilogin:<state>:<namespace>:<profile>".
 func (c *KernelCache) description(profile string) string {
-	return "alilogin:" + c.ns + ":" + profile
+	return "alilogin:" + c.state + ":" + c.ns + ":" + profile
+}
+
+// isCopyOf reports whether a key description names a cached copy of
+// profile in c's state directory, made by any session; and also the
+// "alilogin:<namespace>:<profile>" copies of earlier versions, which
+// served them without a generation.
+func (c *KernelCache) isCopyOf(desc, profile string) bool {
+	rest, ok := strings.CutPrefix(desc, "alilogin:")
+	if !ok {
+		return false
+	}
+	rest, ok = strings.CutSuffix(rest, ":"+profile)
+	if !ok {
+		return false
+	}
+	if mid, ok := strings.CutPrefix(rest, c.state+":"); ok {
+		return isHash(mid)
+	}
+	return isHash(rest) // an earlier version's
+}
+
+func isHash(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // cacheTTL is how long r stays cached: until its Vault token expires
@@ -110,10 +170,34 @@ func cacheTTL(r *Record, now time.Time) time.Duration {
 	return max(d, kernelCacheMinTTL)
 }
 
+// Generation is the profile's current generation, to pass to Put with
+// a record read from the backend after it.
+func (c *KernelCache) Generation(profile string) Gen {
+	if c == nil || checkProfile(profile) != nil {
+		return ""
+	}
+	return c.gens.current(profile)
+}
+
+// Bump gives the profile a new generation, after a write or a delete of
+// its record, and returns it ("" when it could not: then no copy is
+// cached).
+func (c *KernelCache) Bump(profile string) Gen {
+	if c == nil || checkProfile(profile) != nil {
+		return ""
+	}
+	return c.gens.bump(profile)
+}
+
 // Get returns the cached record; ok is false on a miss, on any keyctl
-// error and for a payload that does not decode (which is then dropped).
+// error, for a copy of another generation than the current one and for
+// a payload that does not decode (both then dropped).
 func (c *KernelCache) Get(profile string) (r *Record, ok bool) {
 	if c == nil || checkProfile(profile) != nil {
+		return nil, false
+	}
+	g := c.gens.current(profile)
+	if g == "" {
 		return nil, false
 	}
 	id, err := c.ops.search(c.description(profile))
@@ -125,7 +209,12 @@ func (c *KernelCache) Get(profile string) (r *Record, ok bool) {
 	if err != nil || n < 0 || n > len(buf) {
 		return nil, false
 	}
-	r, err = decode(profile, "the kernel keyring cache", buf[:n])
+	b, ok := cutGeneration(buf[:n], g)
+	if !ok {
+		c.remove(id)
+		return nil, false
+	}
+	r, err = decode(profile, "the kernel keyring cache", b)
 	if err != nil {
 		c.remove(id)
 		return nil, false
@@ -133,16 +222,43 @@ func (c *KernelCache) Get(profile string) (r *Record, ok bool) {
 	return r, true
 }
 
-// Put caches r, replacing any earlier copy; when it cannot, it makes sure
-// no earlier copy is left.
-func (c *KernelCache) Put(r *Record) {
+// Put caches r as read or written under generation g, replacing any
+// earlier copy of this session; when it cannot, it makes sure no earlier
+// copy of this session is left.
+func (c *KernelCache) Put(r *Record, g Gen) {
 	if c == nil || checkProfile(r.Profile) != nil {
 		return
 	}
+	if g == "" {
+		c.Invalidate(r.Profile)
+		return
+	}
 	b, err := encode(r)
-	if err != nil || len(b) > maxCachedPayload || !c.store(c.description(r.Profile), b, cacheTTL(r, c.now())) {
+	if err != nil {
+		c.Invalidate(r.Profile)
+		return
+	}
+	b = append([]byte(genPrefix+string(g)+"\n"), b...)
+	if len(b) > maxCachedPayload || !c.store(c.description(r.Profile), b, cacheTTL(r, c.now())) {
 		c.Invalidate(r.Profile)
 	}
+}
+
+// genPrefix starts a cached copy: "gen:<generation>\n", then the record.
+const genPrefix = "gen:"
+
+// cutGeneration returns the record bytes of a cached copy made under
+// generation g; ok is false for any other generation, or none.
+func cutGeneration(b []byte, g Gen) ([]byte, bool) {
+	head, rest, ok := bytes.Cut(b, []byte("\n"))
+	if !ok {
+		return nil, false
+	}
+	got, ok := bytes.CutPrefix(head, []byte(genPrefix))
+	if !ok || string(got) != string(g) {
+		return nil, false
+	}
+	return rest, true
 }
 
 // store adds the key, then sets its timeout and, last, its permissions
@@ -176,6 +292,29 @@ func (c *KernelCache) Invalidate(profile string) {
 	}
 	if id, err := c.ops.search(c.description(profile)); err == nil {
 		c.remove(id)
+	}
+}
+
+// InvalidateAll drops every cached copy of the profile's record in this
+// state directory, whatever session (bus, runtime directory) made it.
+func (c *KernelCache) InvalidateAll(profile string) {
+	if c == nil || checkProfile(profile) != nil {
+		return
+	}
+	c.Invalidate(profile)
+	ids, err := c.ops.list()
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		d, err := c.ops.describe(id)
+		if err != nil {
+			continue
+		}
+		f := strings.SplitN(d, ";", 5)
+		if len(f) == 5 && f[0] == "user" && c.isCopyOf(f[4], profile) {
+			c.remove(id)
+		}
 	}
 }
 

@@ -1,6 +1,11 @@
 package store
 
-import "golang.org/x/sys/unix"
+import (
+	"encoding/binary"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
 
 // kernelKeyctl is keyctlOps on the system calls, on "user" keys in the
 // user keyring.
@@ -35,4 +40,45 @@ func (kernelKeyctl) invalidate(id int) error {
 func (kernelKeyctl) unlink(id int) error {
 	_, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_USER_KEYRING, 0, 0)
 	return err
+}
+
+func (kernelKeyctl) list() ([]int, error) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, unix.KEY_SPEC_USER_KEYRING, buf, 0)
+		if err != nil {
+			return nil, err
+		}
+		if n <= len(buf) {
+			ids := make([]int, 0, n/4)
+			for i := 0; i+4 <= n; i += 4 {
+				ids = append(ids, int(int32(binary.NativeEndian.Uint32(buf[i:]))))
+			}
+			return ids, nil
+		}
+		buf = make([]byte, n)
+	}
+}
+
+func (kernelKeyctl) describe(id int) (string, error) {
+	return unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
+}
+
+// statGen is the generation of the file at path: one stat(2).
+func statGen(path string) Gen {
+	var st unix.Stat_t
+	err := unix.Stat(path, &st)
+	if err == unix.ENOENT {
+		return genNone
+	}
+	if err != nil {
+		return ""
+	}
+	b := make([]byte, 0, 96)
+	for _, v := range []uint64{uint64(st.Dev), uint64(st.Ino), uint64(st.Size),
+		uint64(st.Mtim.Sec), uint64(st.Mtim.Nsec), uint64(st.Ctim.Sec), uint64(st.Ctim.Nsec)} {
+		b = strconv.AppendUint(b, v, 16)
+		b = append(b, '.')
+	}
+	return Gen(b[:len(b)-1])
 }

@@ -48,7 +48,7 @@ func TestKernelCacheRoundTrip(t *testing.T) {
 	}
 	r := testRecord("ci")
 	r.Vault.ExpiresAt = time.Now().Add(time.Hour)
-	c.Put(r)
+	put(c, r)
 	got, ok := c.Get("ci")
 	if !ok {
 		t.Fatal("not cached")
@@ -74,7 +74,7 @@ func TestKernelCacheRoundTrip(t *testing.T) {
 	r2 := testRecord("ci")
 	r2.Nomad.Secret = secret.New("nomad-secret-2")
 	r2.Vault.ExpiresAt = time.Now().Add(time.Hour)
-	c.Put(r2)
+	put(c, r2)
 	if got, ok := c.Get("ci"); !ok || !cmp.Equal(got, r2) {
 		t.Errorf("after a second Put: ok=%v (-want +got):\n%s", ok, cmp.Diff(r2, got))
 	}
@@ -105,7 +105,7 @@ func checkTimeout(t *testing.T, id int) {
 func TestKernelCacheNamespaces(t *testing.T) {
 	a, b := kernelCache(t, t.TempDir()), kernelCache(t, t.TempDir())
 	t.Cleanup(func() { a.Invalidate("ci"); b.Invalidate("ci") })
-	a.Put(testRecord("ci"))
+	put(a, testRecord("ci"))
 	if _, ok := a.Get("ci"); !ok {
 		t.Fatal("not cached")
 	}
@@ -146,7 +146,7 @@ func TestKernelCacheCorruptKey(t *testing.T) {
 	dir := t.TempDir()
 	c := kernelCache(t, dir)
 	t.Cleanup(func() { c.Invalidate("ci") })
-	if _, err := unix.AddKey("user", c.description("ci"), []byte("{not json"), unix.KEY_SPEC_USER_KEYRING); err != nil {
+	if _, err := unix.AddKey("user", c.description("ci"), []byte("gen:"+string(c.Generation("ci"))+"\n{not json"), unix.KEY_SPEC_USER_KEYRING); err != nil {
 		t.Fatal(err)
 	}
 	back := &countingStore{Store: NewFile(dir)}
@@ -175,5 +175,34 @@ func TestOpenWrapsInKernelCache(t *testing.T) {
 		if !ok || c.Fill != fill {
 			t.Errorf("Open(%q) = %T (fill %v), want *store.Cached with fill %v", kind, st, ok && c.Fill, fill)
 		}
+	}
+}
+
+// TestKernelCacheInvalidateAllSessions: on the real kernel keyring,
+// InvalidateAll removes the copies every session (bus, runtime directory)
+// made in the state directory, and no other.
+func TestKernelCacheInvalidateAllSessions(t *testing.T) {
+	dir := t.TempDir()
+	kernelCache(t, dir) // skips without keyctl
+	session := func(bus, runtime string) *KernelCache {
+		return NewKernelCache(func(k string) string {
+			return map[string]string{"DBUS_SESSION_BUS_ADDRESS": bus, "XDG_RUNTIME_DIR": runtime}[k]
+		}, dir, time.Now)
+	}
+	desktop, ssh := session("unix:path=/run/user/1/bus", "/run/user/1"), session("", "/run/user/1")
+	other := kernelCache(t, t.TempDir())
+	t.Cleanup(func() { desktop.Invalidate("ci"); ssh.Invalidate("ci"); other.Invalidate("ci") })
+	for _, c := range []*KernelCache{desktop, ssh, other} {
+		put(c, testRecord("ci"))
+		keyID(t, c, "ci")
+	}
+	ssh.InvalidateAll("ci")
+	for name, c := range map[string]*KernelCache{"desktop": desktop, "ssh": ssh} {
+		if _, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "user", c.description("ci"), 0); err == nil {
+			t.Errorf("the %s session's key survived InvalidateAll", name)
+		}
+	}
+	if _, ok := other.Get("ci"); !ok {
+		t.Error("InvalidateAll dropped the copy of another state directory")
 	}
 }

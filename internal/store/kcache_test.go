@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +25,8 @@ func (f failingKeyctl) setTimeout(int, uint) error      { return f.err }
 func (f failingKeyctl) setPerm(int, uint32) error       { return f.err }
 func (f failingKeyctl) invalidate(int) error            { return f.err }
 func (f failingKeyctl) unlink(int) error                { return f.err }
+func (f failingKeyctl) list() ([]int, error)            { return nil, f.err }
+func (f failingKeyctl) describe(int) (string, error)    { return "", f.err }
 
 // memKeyctl is an in-memory user keyring that records timeouts and
 // permissions, and can refuse setTimeout as the kernel does for a key
@@ -100,14 +104,43 @@ func (m *memKeyctl) invalidate(id int) error {
 
 func (m *memKeyctl) unlink(id int) error { return m.invalidate(id) }
 
+func (m *memKeyctl) list() ([]int, error) {
+	var ids []int
+	for _, id := range m.byDesc {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (m *memKeyctl) describe(id int) (string, error) {
+	for d, i := range m.byDesc {
+		if i == id {
+			return fmt.Sprintf("user;0;0;%08x;%s", m.perm[id], d), nil
+		}
+	}
+	return "", errNoKey
+}
+
 var errNoKey = errors.New("required key not available")
 
 var testNow = time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)
 
-func newMemCache() (*KernelCache, *memKeyctl) {
-	m := newMemKeyctl()
-	return &KernelCache{ns: "test", ops: m, now: func() time.Time { return testNow }}, m
+// newMemCache is a cache on an in-memory keyring, in a state directory
+// of its own (where its generations are kept).
+func newMemCache(t *testing.T) (*KernelCache, *memKeyctl) {
+	return newMemCacheIn(t, t.TempDir(), "test", newMemKeyctl())
 }
+
+// newMemCacheIn is the cache of a session ns of the store in stateDir,
+// on the keyring m that every session of the user shares.
+func newMemCacheIn(t *testing.T, stateDir, ns string, m *memKeyctl) (*KernelCache, *memKeyctl) {
+	t.Helper()
+	return &KernelCache{state: kernelCacheState(stateDir), ns: kernelCacheNamespace(func(string) string { return ns }),
+		gens: generations{dir: filepath.Join(stateDir, "kcache")}, ops: m, now: func() time.Time { return testNow }}, m
+}
+
+// put caches r under the current generation.
+func put(c *KernelCache, r *Record) { c.Put(r, c.Generation(r.Profile)) }
 
 // countingStore is a backend that counts its reads.
 type countingStore struct {
@@ -140,10 +173,10 @@ func TestCacheTTL(t *testing.T) {
 }
 
 func TestKernelCacheSetsTimeoutAndPerm(t *testing.T) {
-	c, m := newMemCache()
+	c, m := newMemCache(t)
 	r := testRecord("ci")
 	r.Vault.ExpiresAt = testNow.Add(90 * time.Second)
-	c.Put(r)
+	put(c, r)
 	id, err := m.search(c.description("ci"))
 	if err != nil {
 		t.Fatalf("not cached: %v", err)
@@ -155,7 +188,7 @@ func TestKernelCacheSetsTimeoutAndPerm(t *testing.T) {
 	// and may not set it again: the key must be replaced, not left
 	// without a timeout.
 	r.Vault.ExpiresAt = testNow.Add(time.Hour)
-	c.Put(r)
+	put(c, r)
 	id, err = m.search(c.description("ci"))
 	if err != nil {
 		t.Fatalf("not cached after a second Put: %v", err)
@@ -169,29 +202,29 @@ func TestKernelCacheSetsTimeoutAndPerm(t *testing.T) {
 }
 
 func TestKernelCacheFailedAddDropsOldCopy(t *testing.T) {
-	c, m := newMemCache()
-	c.Put(testRecord("ci"))
+	c, m := newMemCache(t)
+	put(c, testRecord("ci"))
 	m.failAdd = syscall.EDQUOT
-	c.Put(testRecord("ci"))
+	put(c, testRecord("ci"))
 	if _, ok := c.Get("ci"); ok {
 		t.Error("a copy survived a Put that could not cache")
 	}
 }
 
 func TestKernelCacheTooLarge(t *testing.T) {
-	c, m := newMemCache()
-	c.Put(testRecord("ci"))
+	c, m := newMemCache(t)
+	put(c, testRecord("ci"))
 	big := testRecord("ci")
 	big.RefreshToken = secretOfLen(maxCachedPayload)
-	c.Put(big)
+	put(c, big)
 	if _, ok := c.Get("ci"); ok || len(m.payload) != 0 {
 		t.Errorf("a record larger than a user key can hold: cached=%v, keys %d", ok, len(m.payload))
 	}
 }
 
 func TestKernelCacheCorruptPayload(t *testing.T) {
-	c, m := newMemCache()
-	if _, err := m.add(c.description("ci"), []byte("{not json")); err != nil {
+	c, m := newMemCache(t)
+	if _, err := m.add(c.description("ci"), []byte("gen:"+string(c.Generation("ci"))+"\n{not json")); err != nil {
 		t.Fatal(err)
 	}
 	back := &countingStore{Store: NewFile(t.TempDir())}
@@ -212,7 +245,7 @@ func TestKernelCacheUnavailable(t *testing.T) {
 	for _, err := range []error{syscall.ENOSYS, syscall.EPERM, syscall.EACCES, syscall.EDQUOT} {
 		t.Run(err.Error(), func(t *testing.T) {
 			back := &countingStore{Store: NewFile(t.TempDir())}
-			st := &Cached{Store: back, Cache: &KernelCache{ns: "x", ops: failingKeyctl{err}, now: time.Now}, Fill: true}
+			st := &Cached{Store: back, Cache: &KernelCache{ns: "x", gens: generations{dir: t.TempDir()}, ops: failingKeyctl{err}, now: time.Now}, Fill: true}
 			r := testRecord("ci")
 			if err := st.Put(r); err != nil {
 				t.Fatalf("Put: %v", err)
@@ -234,18 +267,25 @@ func TestKernelCacheUnavailable(t *testing.T) {
 func TestKernelCacheDisabled(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	home := t.TempDir()
-	if c := NewKernelCache(env(map[string]string{"ALILOGIN_KERNEL_CACHE": "off"}), home, time.Now); c != nil {
-		t.Error("ALILOGIN_KERNEL_CACHE=off: cache still enabled")
+	if !KernelCacheOff(env(map[string]string{"ALILOGIN_KERNEL_CACHE": "off"})) || KernelCacheOff(env(nil)) {
+		t.Error("KernelCacheOff does not follow ALILOGIN_KERNEL_CACHE")
 	}
 	st, err := Open("keyring", env(map[string]string{"HOME": home, "ALILOGIN_KERNEL_CACHE": "off"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := st.(*Cached); ok {
-		t.Error("ALILOGIN_KERNEL_CACHE=off: Open still wraps the store in the cache")
+	// Off: nothing served or filled, but the store still bumps
+	// generations and drops copies on writes and deletes (where the
+	// platform has keyctl).
+	if c, ok := st.(*Cached); ok && c.Fill {
+		t.Error("ALILOGIN_KERNEL_CACHE=off: the cache still fills")
 	}
 	var nilCache *KernelCache // disabled: every method a no-op
-	nilCache.Put(testRecord("ci"))
+	nilCache.Put(testRecord("ci"), genNone)
+	nilCache.InvalidateAll("ci")
+	if g := nilCache.Bump("ci"); g != "" {
+		t.Errorf("a nil cache bumped to %q", g)
+	}
 	nilCache.Invalidate("ci")
 	if _, ok := nilCache.Get("ci"); ok {
 		t.Error("a nil cache had a record")
@@ -254,19 +294,163 @@ func TestKernelCacheDisabled(t *testing.T) {
 
 func TestKernelCacheNamespace(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	a := kernelCacheNamespace(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/a"}), "/home/a/.local/state/alilogin")
-	for name, b := range map[string]string{
-		"other state dir": kernelCacheNamespace(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/a"}), "/home/b/.local/state/alilogin"),
-		"other bus":       kernelCacheNamespace(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/b"}), "/home/a/.local/state/alilogin"),
-	} {
-		if a == b {
-			t.Errorf("%s: same namespace %s", name, a)
-		}
+	a := kernelCacheNamespace(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/a"}))
+	if b := kernelCacheNamespace(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/b"})); a == b {
+		t.Errorf("other bus: same namespace %s", a)
 	}
-	c := &KernelCache{ns: a}
-	if got, want := c.description("ci"), "alilogin:"+a+":ci"; got != want || len(a) != 16 {
-		t.Errorf("description = %q, want %q (16 hex digits of namespace)", got, want)
+	if b := kernelCacheNamespace(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=/a", "XDG_RUNTIME_DIR": "/run/user/1"})); a == b {
+		t.Errorf("other runtime directory: same namespace %s", a)
+	}
+	s := kernelCacheState("/home/a/.local/state/alilogin")
+	if o := kernelCacheState("/home/b/.local/state/alilogin"); s == o {
+		t.Errorf("other state dir: same hash %s", s)
+	}
+	c := &KernelCache{state: s, ns: a}
+	if got, want := c.description("ci"), "alilogin:"+s+":"+a+":ci"; got != want || len(a) != 16 || len(s) != 16 {
+		t.Errorf("description = %q, want %q (16 hex digits each)", got, want)
+	}
+	for desc, want := range map[string]bool{
+		"alilogin:" + s + ":" + a + ":ci":          true,
+		"alilogin:" + s + ":0123456789abcdef:ci":   true,  // another session
+		"alilogin:0123456789abcdef:ci":             true,  // an earlier version's copy
+		"alilogin:" + s + ":" + a + ":ci2":         false, // another profile
+		"alilogin:fedcba9876543210:" + a + ":ci":   false, // another state dir
+		"alilogin:" + s + ":" + a + ":x:ci":        false,
+		"other:" + s + ":" + a + ":ci":             false,
+		"alilogin:" + s + ":not-a-hash-at-all!:ci": false,
+	} {
+		if got := c.isCopyOf(desc, "ci"); got != want {
+			t.Errorf("isCopyOf(%q) = %v, want %v", desc, got, want)
+		}
 	}
 }
 
 func secretOfLen(n int) secret.String { return secret.New(strings.Repeat("x", n)) }
+
+// sessions returns the stores of two sessions of one user on one state
+// directory and one keyring backend (the desktop's, reached by an SSH
+// session through $XDG_RUNTIME_DIR/bus), each with its own cache
+// namespace, on the kernel keyring they share.
+func sessions(t *testing.T) (desktop, ssh *Cached, m *memKeyctl) {
+	t.Helper()
+	dir := t.TempDir()
+	m = newMemKeyctl()
+	back := NewFile(filepath.Join(dir, "records"))
+	dc, _ := newMemCacheIn(t, dir, "unix:path=/run/user/1000/bus", m)
+	sc, _ := newMemCacheIn(t, dir, "/run/user/1000", m)
+	return &Cached{Store: back, Cache: dc, Fill: true}, &Cached{Store: back, Cache: sc, Fill: true}, m
+}
+
+// TestKernelCacheLogoutFromOtherSession: a logout (Delete) in one session
+// leaves no copy another session can serve, and no key of the profile at
+// all.
+func TestKernelCacheLogoutFromOtherSession(t *testing.T) {
+	desktop, ssh, m := sessions(t)
+	if err := desktop.Put(testRecord("ci")); err != nil {
+		t.Fatal(err)
+	}
+	if err := desktop.Put(testRecord("other")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ssh.Get("ci"); err != nil { // the SSH session caches its own copy too
+		t.Fatal(err)
+	}
+	if _, ok := desktop.Lookup("ci"); !ok {
+		t.Fatal("the desktop session has no cached copy to begin with")
+	}
+	if err := ssh.Delete("ci"); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := desktop.Lookup("ci"); ok {
+		t.Errorf("the desktop session serves a copy of the logged-out record: %+v", r)
+	}
+	if _, err := desktop.Get("ci"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("desktop Get after the SSH logout: %v, want ErrNotFound", err)
+	}
+	for d := range m.byDesc {
+		if strings.HasSuffix(d, ":ci") {
+			t.Errorf("key %q left after the logout", d)
+		}
+	}
+	if _, ok := desktop.Lookup("other"); !ok {
+		t.Error("the logout of ci dropped the copy of another profile")
+	}
+}
+
+// TestKernelCacheFillRacingDelete: a process that read the record from
+// the backend before a logout and caches it after (as a slow `alilogin
+// token` may) leaves a copy that is never served.
+func TestKernelCacheFillRacingDelete(t *testing.T) {
+	desktop, ssh, _ := sessions(t)
+	if err := ssh.Put(testRecord("ci")); err != nil {
+		t.Fatal(err)
+	}
+	g := desktop.Generation("ci")
+	r, err := desktop.Store.Get("ci") // read before the logout...
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ssh.Delete("ci"); err != nil {
+		t.Fatal(err)
+	}
+	desktop.Remember(r, g) // ...cached after it
+	if _, ok := desktop.Lookup("ci"); ok {
+		t.Error("a copy filled from before the logout is served")
+	}
+}
+
+// TestKernelCacheWriteInOtherSession: a write (a renewal, a new login) in
+// one session makes the other sessions' copies unusable, so none of them
+// serves tokens that were replaced and revoked.
+func TestKernelCacheWriteInOtherSession(t *testing.T) {
+	desktop, ssh, _ := sessions(t)
+	if err := desktop.Put(testRecord("ci")); err != nil {
+		t.Fatal(err)
+	}
+	r2 := testRecord("ci")
+	r2.Nomad.Secret = secret.New("nomad-secret-2")
+	if err := ssh.Put(r2); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := desktop.Lookup("ci"); ok {
+		t.Error("the desktop session serves its copy from before the SSH session's write")
+	}
+	if got, err := desktop.Get("ci"); err != nil || !got.Nomad.Secret.Equal(secret.New("nomad-secret-2")) {
+		t.Errorf("desktop Get: %v, %v", got, err)
+	}
+	if _, ok := desktop.Lookup("ci"); !ok {
+		t.Error("the desktop session did not cache the new record")
+	}
+}
+
+// TestKernelCacheCopyWithoutGeneration: a copy in the earlier format,
+// with no generation, is not served.
+func TestKernelCacheCopyWithoutGeneration(t *testing.T) {
+	c, m := newMemCache(t)
+	b, err := encode(testRecord("ci"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.add(c.description("ci"), b); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get("ci"); ok {
+		t.Error("a copy without a generation was served")
+	}
+}
+
+// TestCachedOffStillInvalidates: with the cache off (Fill false), a
+// delete still makes every session's copy unusable.
+func TestCachedOffStillInvalidates(t *testing.T) {
+	desktop, ssh, _ := sessions(t)
+	if err := desktop.Put(testRecord("ci")); err != nil {
+		t.Fatal(err)
+	}
+	ssh.Fill = false
+	if err := ssh.Delete("ci"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := desktop.Lookup("ci"); ok {
+		t.Error("a copy survived a delete with the cache off")
+	}
+}

@@ -15,10 +15,18 @@ type Record struct {
 	Profile string `json:"profile"`
 
 	// Identity, for status.
-	User    string   `json:"user"`  // the user claim (cern_upn)
-	Roles   []string `json:"roles"` // the roles claim
-	Issuer  string   `json:"issuer"`
-	Subject string   `json:"subject"`
+	User  string   `json:"user"`  // the user claim (cern_upn)
+	Roles []string `json:"roles"` // the roles claim
+
+	// The login's binding: the issuer (the ID token's iss), the OIDC
+	// client id and the subject (sub) the login was made with. The
+	// refresh token goes only to this issuer's token endpoint, with this
+	// client id, and a refreshed ID token must name the same issuer and
+	// subject (internal/renew). Records written before the client id was
+	// kept have none: their refresh token is not used (login needed).
+	Issuer   string `json:"issuer"`
+	ClientID string `json:"client_id,omitempty"`
+	Subject  string `json:"subject"`
 
 	// OIDC session.
 	RefreshToken secret.String `json:"-"`

@@ -29,8 +29,9 @@ const (
 // Open returns the store of the given kind ("" = ALILOGIN_STORE, else
 // automatic). The automatic store prints a one-line notice on stderr when
 // it has to fall back to the file store. On Linux the store is wrapped in
-// the kernel cache (Cached) unless ALILOGIN_KERNEL_CACHE=off; the file
-// store only invalidates it.
+// the kernel cache (Cached); with the file store or
+// ALILOGIN_KERNEL_CACHE=off nothing is cached, but writes and deletes
+// still make the copies other processes cached unusable.
 func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, error) {
 	if kind == "" {
 		kind = getenv("ALILOGIN_STORE")
@@ -64,7 +65,7 @@ func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, err
 		return nil, fmt.Errorf("unknown store %q: want keyring or file", kind)
 	}
 	if kc := NewKernelCache(getenv, dir, time.Now); kc != nil {
-		return &Cached{Store: st, Cache: kc, Fill: kind != KindFile}, nil
+		return &Cached{Store: st, Cache: kc, Fill: kind != KindFile && !KernelCacheOff(getenv)}, nil
 	}
 	return st, nil
 }

@@ -16,6 +16,7 @@ type wireRecord struct {
 	User         string     `json:"user,omitempty"`
 	Roles        []string   `json:"roles,omitempty"`
 	Issuer       string     `json:"issuer,omitempty"`
+	ClientID     string     `json:"client_id,omitempty"`
 	Subject      string     `json:"subject,omitempty"`
 	RefreshToken string     `json:"refresh_token,omitempty"`
 	IDTokenExp   time.Time  `json:"id_token_exp,omitzero"`
@@ -59,7 +60,7 @@ func (w *wireToken) token() *Token {
 // encode serialises r with its secrets, for a backend.
 func encode(r *Record) ([]byte, error) {
 	w := wireRecord{
-		Version: RecordVersion, Profile: r.Profile, User: r.User, Roles: r.Roles, Issuer: r.Issuer, Subject: r.Subject,
+		Version: RecordVersion, Profile: r.Profile, User: r.User, Roles: r.Roles, Issuer: r.Issuer, ClientID: r.ClientID, Subject: r.Subject,
 		RefreshToken: r.RefreshToken.Reveal(), IDTokenExp: r.IDTokenExp,
 		Vault: toWireToken(r.Vault), Nomad: toWireToken(r.Nomad), Consul: toWireToken(r.Consul), UpdatedAt: r.UpdatedAt,
 	}
@@ -79,7 +80,7 @@ func decode(profile, where string, b []byte) (*Record, error) {
 		return nil, &CorruptError{Profile: profile, Where: where, Err: fmt.Errorf("record is for profile %q", w.Profile)}
 	}
 	return &Record{
-		Version: w.Version, Profile: w.Profile, User: w.User, Roles: w.Roles, Issuer: w.Issuer, Subject: w.Subject,
+		Version: w.Version, Profile: w.Profile, User: w.User, Roles: w.Roles, Issuer: w.Issuer, ClientID: w.ClientID, Subject: w.Subject,
 		RefreshToken: secret.New(w.RefreshToken), IDTokenExp: w.IDTokenExp,
 		Vault: w.Vault.token(), Nomad: w.Nomad.token(), Consul: w.Consul.token(), UpdatedAt: w.UpdatedAt,
 	}, nil

@@ -46,7 +46,7 @@ func TestAllProfiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: p, User: name, Issuer: stack.Hydra.IssuerURL,
+		if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: p, User: name, Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID,
 			Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}

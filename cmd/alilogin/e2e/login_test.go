@@ -122,6 +122,9 @@ func TestBrowserLogin(t *testing.T) {
 	if rec.User != name || rec.RefreshToken.Empty() || rec.Vault == nil || rec.Nomad == nil || rec.Consul == nil {
 		t.Fatalf("record = %+v", rec)
 	}
+	if rec.Issuer != stack.Hydra.IssuerURL || rec.ClientID != stack.Hydra.ClientID || rec.Subject != name {
+		t.Errorf("record binding: issuer %q, client id %q, subject %q", rec.Issuer, rec.ClientID, rec.Subject)
+	}
 	if files, _ := store.NewFile(u.home).List(); len(files) != 0 {
 		t.Errorf("unexpected file records: %v", files)
 	}

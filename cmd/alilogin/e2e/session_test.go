@@ -81,7 +81,7 @@ func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...s
 	if err != nil {
 		t.Fatal(err)
 	}
-	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: profile, User: name, Issuer: stack.Hydra.IssuerURL,
+	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: profile, User: name, Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID,
 		Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()})
 	return name
 }

@@ -1,0 +1,198 @@
+package renew
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestChainRefreshBinding: the refresh token goes only to the issuer and
+// client id the login was made with; any other configuration, or a record
+// that does not say, is "login needed" without a refresh grant, and the
+// message names both issuers.
+func TestChainRefreshBinding(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		issuer, clientID string // the record's
+		cfgIssuer        string
+		cfgClient        string
+		want             []string // in the message
+	}{
+		{"configured issuer changed", testIssuer, testClient, "https://evil.example", testClient, []string{testIssuer, "https://evil.example"}},
+		{"configured client id changed", testIssuer, testClient, testIssuer, "other-client", []string{testClient, "other-client"}},
+		{"record of an earlier version: no client id", testIssuer, "", testIssuer, testClient, []string{"does not say"}},
+		{"record without issuer", "", testClient, testIssuer, testClient, []string{"does not say"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, rec := setup(t)
+			rec.Issuer, rec.ClientID = tc.issuer, tc.clientID
+			e.chain.Issuer, e.chain.ClientID = tc.cfgIssuer, tc.cfgClient
+			e.clk.add(2 * time.Hour) // the Vault token has expired: step 4
+			_, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+			var be *BindingError
+			if !errors.Is(err, ErrLoginNeeded) || !errors.As(err, &be) {
+				t.Fatalf("err = %v, want a BindingError (login needed)", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q does not name %q", err, w)
+				}
+			}
+			if e.sso.calls != 0 {
+				t.Errorf("%d refresh grants were asked for, want none", e.sso.calls)
+			}
+		})
+	}
+}
+
+// TestChainSteps1to3NeedNoBinding: a record of an earlier version (no
+// client id) keeps working while its Vault token lives: only step 4
+// needs the binding.
+func TestChainSteps1to3NeedNoBinding(t *testing.T) {
+	e, rec := setup(t)
+	rec.ClientID = ""
+	rec.Nomad.ExpiresAt = e.clk.now() // re-mint with the Vault token
+	if _, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEnsureIdentityChanged: a refreshed ID token for another subject (or
+// issuer) ends the login: the record is deleted, its Vault token revoked,
+// nothing new stored, and a login is needed.
+func TestEnsureIdentityChanged(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		prepare func(e *env, r *store.Record)
+	}{
+		{"another subject", func(e *env, r *store.Record) { e.sso.subject = "mallory" }},
+		{"stored subject empty", func(e *env, r *store.Record) { r.Subject = "" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, rec := setup(t)
+			tc.prepare(e, rec)
+			rec.Vault.MaxExpiresAt = e.clk.now().Add(time.Minute) // cannot be renewed: step 4
+			rec.Vault.ExpiresAt = e.clk.now().Add(time.Minute)
+			ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
+			en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
+			out, res, err := en.Ensure(context.Background(), "ci", []Kind{Vault})
+			var ie *IdentityChangedError
+			if !errors.Is(err, ErrLoginNeeded) || !errors.As(err, &ie) || out != nil || !res.Drop {
+				t.Fatalf("Ensure = %v, %v (drop %v); want an IdentityChangedError and no record", out, err, res.Drop)
+			}
+			if _, err := ms.Get("ci"); !errors.Is(err, store.ErrNotFound) || ms.puts != 0 {
+				t.Errorf("record after: %v, puts %d; want deleted, never written", err, ms.puts)
+			}
+			if e.vault.live(rec.Vault.Secret) {
+				t.Error("the stored Vault token is still live")
+			}
+			for _, c := range e.vault.calls {
+				if c == "login" {
+					t.Error("the foreign ID token was used for a Vault login")
+				}
+			}
+		})
+	}
+}
+
+// liveTokens counts the fake Vault's live tokens.
+func (f *fakeVault) liveTokens() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for s := range f.tokens {
+		if f.live(secret.New(s)) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestEnsureRecordDeletedMeanwhile: a logout that did not take the lock
+// (it gave up waiting, or an older alilogin) deletes the record while the
+// chain runs: the chain's new Vault token (and with it its leases) is
+// revoked, nothing is written back, and a login is needed.
+func TestEnsureRecordDeletedMeanwhile(t *testing.T) {
+	e, rec := setup(t)
+	e.clk.add(2 * time.Hour) // everything expired: step 4
+	ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
+	e.vault.hook = func(call string) {
+		if call == "login" {
+			ms.Delete("ci")
+		}
+	}
+	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
+	out, _, err := en.Ensure(context.Background(), "ci", []Kind{Nomad})
+	if !errors.Is(err, ErrLoginNeeded) || out != nil {
+		t.Fatalf("Ensure = %v, %v; want login needed", out, err)
+	}
+	if _, err := ms.Get("ci"); !errors.Is(err, store.ErrNotFound) || ms.puts != 0 {
+		t.Errorf("record after: %v, puts %d; want still deleted", err, ms.puts)
+	}
+	if n := e.vault.liveTokens(); n != 0 {
+		t.Errorf("%d Vault tokens live, want 0", n)
+	}
+	for id := range e.vault.leases {
+		if e.vault.leaseLive(id) {
+			t.Errorf("lease %s live", id)
+		}
+	}
+}
+
+// TestEnsureRecordReplacedMeanwhile: a new login replaced the record while
+// the chain ran: the chain's new lease is revoked and the new login is
+// kept, not written over.
+func TestEnsureRecordReplacedMeanwhile(t *testing.T) {
+	e, rec := setup(t)
+	rec.Nomad.ExpiresAt = e.clk.now() // re-mint with the Vault token
+	ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
+	fresh := copyRecord(rec)
+	fresh.Nomad = copyToken(rec.Consul)
+	fresh.Nomad.Secret = secret.New("nomad-of-the-new-login")
+	fresh.UpdatedAt = e.clk.now().Add(time.Second)
+	e.vault.hook = func(call string) {
+		if call == "mint nomad" {
+			ms.recs["ci"] = fresh
+		}
+	}
+	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
+	out, _, err := en.Ensure(context.Background(), "ci", []Kind{Nomad})
+	if err != nil || out == nil || !out.Nomad.Secret.Equal(secret.New("nomad-of-the-new-login")) {
+		t.Fatalf("Ensure = %+v, %v; want the new login's record", out, err)
+	}
+	if got, _ := ms.Get("ci"); !got.Nomad.Secret.Equal(secret.New("nomad-of-the-new-login")) || ms.puts != 0 {
+		t.Errorf("stored nomad %v, puts %d; want the new login untouched", got.Nomad.Secret, ms.puts)
+	}
+	for id, l := range e.vault.leases {
+		if id != rec.Nomad.LeaseID && id != rec.Consul.LeaseID && !l.revoked {
+			t.Errorf("the chain's new lease %s was not revoked", id)
+		}
+	}
+}
+
+// TestAcquireOrWaitSaysSo: waiting is called only when another process
+// holds the lock.
+func TestAcquireOrWaitSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	said := 0
+	l, err := AcquireOrWait(context.Background(), dir, "ci", time.Second, func() { said++ })
+	if err != nil || said != 0 {
+		t.Fatalf("free lock: %v, waiting called %d times", err, said)
+	}
+	done := make(chan error)
+	go func() {
+		l2, err := AcquireOrWait(context.Background(), dir, "ci", 10*time.Second, func() { said++; l.Release() })
+		if err == nil {
+			l2.Release()
+		}
+		done <- err
+	}()
+	if err := <-done; err != nil || said != 1 {
+		t.Errorf("held lock: %v, waiting called %d times, want 1", err, said)
+	}
+}
