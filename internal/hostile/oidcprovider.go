@@ -34,6 +34,11 @@ type OIDCOptions struct {
 	// last one repeats; none means "" (signed in at the first poll).
 	DevicePolls []string
 
+	// FormClientOnly refuses device polls that carry HTTP Basic client
+	// authentication (invalid_client): an SSO that wants the client id in
+	// the form only.
+	FormClientOnly bool
+
 	// TokenError, when set, refuses every other token request (code,
 	// refresh) with this error code and TokenErrorDescription; also the
 	// device polls answered with an error carry TokenErrorDescription.
@@ -154,6 +159,10 @@ func (p *OIDCProvider) token(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	nonce := ""
 	if r.PostForm.Get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code" {
+		if _, _, ok := r.BasicAuth(); ok && p.o.FormClientOnly {
+			oidcJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+			return
+		}
 		p.mu.Lock()
 		p.polls = append(p.polls, time.Now())
 		n := len(p.polls)

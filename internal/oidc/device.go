@@ -94,6 +94,10 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 		}
 		return fmt.Errorf("login cancelled")
 	}
+	// The client id goes in the form and, as x/oauth2 sends it first, as
+	// HTTP Basic user with an empty password; some SSOs need one, some
+	// the other.
+	basic := true
 	for {
 		select {
 		case <-ctx.Done():
@@ -102,7 +106,12 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 			return nil, ErrDeviceExpired
 		case <-o.after(interval):
 		}
-		tok, err := c.pollDevice(ctx, oc, da.DeviceCode)
+		tok, err := c.pollDevice(ctx, oc, da.DeviceCode, basic)
+		if re := (*oauth2.RetrieveError)(nil); basic && errors.As(err, &re) && re.ErrorCode == "invalid_client" {
+			// An SSO that wants the client id in the form only.
+			basic = false
+			tok, err = c.pollDevice(ctx, oc, da.DeviceCode, basic)
+		}
 		if err == nil {
 			stop()
 			return c.result(ctx, tok, "")
@@ -132,9 +141,10 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 	}
 }
 
-// pollDevice makes one device access token request (RFC 8628 3.4). An
-// error response is an *oauth2.RetrieveError.
-func (c *Client) pollDevice(ctx context.Context, oc *oauth2.Config, deviceCode string) (*oauth2.Token, error) {
+// pollDevice makes one device access token request (RFC 8628 3.4), with
+// the client id also as HTTP Basic user when basic is set. An error
+// response is an *oauth2.RetrieveError.
+func (c *Client) pollDevice(ctx context.Context, oc *oauth2.Config, deviceCode string, basic bool) (*oauth2.Token, error) {
 	form := url.Values{"grant_type": {deviceGrantType}, "device_code": {deviceCode}, "client_id": {oc.ClientID}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, oc.Endpoint.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -142,6 +152,9 @@ func (c *Client) pollDevice(ctx context.Context, oc *oauth2.Config, deviceCode s
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
+	if basic {
+		req.SetBasicAuth(url.QueryEscape(oc.ClientID), "")
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, err

@@ -349,3 +349,18 @@ type teeBrowser struct {
 }
 
 func (t teeBrowser) Open(u string) error { t.urls <- u; return t.b.Open(u) }
+
+// TestDeviceFormClientOnly: an SSO that refuses HTTP Basic client
+// authentication on the device polls gets the client id in the form only.
+func TestDeviceFormClientOnly(t *testing.T) {
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: signedIn, Interval: 1, FormClientOnly: true,
+		DevicePolls: []string{"authorization_pending", ""}})
+	c := hostileClient(t, p)
+	res, err := c.Device(context.Background(), DeviceOptions{Timeout: 10 * time.Second, after: (&fakeClock{}).after})
+	if err != nil || res.Identity.User != "alice" {
+		t.Fatalf("%v, %v", res, err)
+	}
+	if n := len(p.DevicePolls()); n != 2 {
+		t.Errorf("%d polls reached the token endpoint, want 2", n)
+	}
+}

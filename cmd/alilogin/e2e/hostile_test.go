@@ -140,6 +140,15 @@ func TestHostileSSOTextOnTerminal(t *testing.T) {
 		t.Errorf("refused login: exit %d; stderr:\n%s", rp.code(), rp.stderr.String())
 	}
 	noControls(t, "the refusal", rp.stderr.String())
+
+	// No profile given, and none of the configured ones allowed: the
+	// message lists the user's roles.
+	u.writeConfig(t, "profile \"nobody\" {\n  roles = [\"someone-else\"]\n}\n")
+	np := u.run(t, "login", "--device")
+	if np.code() != 1 || !strings.Contains(np.stderr.String(), "(nobody) is allowed for your SSO roles (hostile-users, evil?]0;pwned??31m?)") {
+		t.Errorf("no allowed profile: exit %d; stderr:\n%s", np.code(), np.stderr.String())
+	}
+	noControls(t, "the refusal without a profile", np.stderr.String())
 	if n := len(p.DevicePolls()); n < 3 {
 		t.Errorf("%d device polls", n)
 	}
