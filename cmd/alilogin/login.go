@@ -55,7 +55,7 @@ prints it to stdout, without secrets.`,
 	f.StringVarP(&o.Profile, "profile", "p", "", "profile to log in to (default: the configured default, else the only one your roles allow)")
 	f.BoolVar(&o.Device, "device", false, "use the device code flow (sign in on another device)")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; only print the URL")
-	f.StringVar(&o.Listen, "listen", "", "loopback address for the SSO callback, 127.0.0.1:PORT (default: the first free of 127.0.0.1:8250, :18250, :28250)")
+	f.StringVar(&o.Listen, "listen", "", "loopback address for the SSO callback, 127.0.0.1:PORT or [::1]:PORT; the redirect URI names it (default: the first free of 127.0.0.1:8250, :18250, :28250)")
 	f.StringVar(&o.Store, "store", "", "where to keep the tokens: keyring or file (default: $ALILOGIN_STORE, else the keyring with a file fallback)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON on stdout (no secrets)")
 	f.DurationVar(&o.Timeout, "timeout", oidc.DefaultTimeout, "how long to wait for the sign-in")
