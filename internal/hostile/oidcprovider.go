@@ -39,6 +39,10 @@ type OIDCOptions struct {
 	// the form only.
 	FormClientOnly bool
 
+	// RevokeError, when set, is the body of a 400 answer to every token
+	// revocation (RFC 7009); else revocations succeed.
+	RevokeError string
+
 	// TokenError, when set, refuses every other token request (code,
 	// refresh) with this error code and TokenErrorDescription; also the
 	// device polls answered with an error carry TokenErrorDescription.
@@ -49,8 +53,8 @@ type OIDCOptions struct {
 // OIDCProvider is an OpenID provider on 127.0.0.1 that answers what the
 // test tells it: discovery, JWKS, an authorization endpoint that sends the
 // browser straight back with a code (and the state it got), a device
-// authorization endpoint, and a token endpoint for the authorization
-// code, device code and refresh grants. Its ID tokens are validly signed
+// authorization endpoint, a token endpoint for the authorization code,
+// device code and refresh grants, and a revocation endpoint. Its ID tokens are validly signed
 // (RS256) whatever claims they carry, so that the client's own checks,
 // not a bad signature, are what a test exercises.
 type OIDCProvider struct {
@@ -90,6 +94,12 @@ func NewOIDCProvider(o OIDCOptions) *OIDCProvider {
 	mux.HandleFunc("GET /auth", p.auth)
 	mux.HandleFunc("POST /device/code", p.deviceCode)
 	mux.HandleFunc("POST /token", p.token)
+	mux.HandleFunc("POST /revoke", func(w http.ResponseWriter, r *http.Request) {
+		if p.o.RevokeError != "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(p.o.RevokeError))
+		}
+	})
 	return p
 }
 
@@ -122,6 +132,7 @@ func (p *OIDCProvider) discovery(w http.ResponseWriter, r *http.Request) {
 	oidcJSON(w, http.StatusOK, map[string]any{
 		"issuer": p.Issuer, "authorization_endpoint": p.Issuer + "/auth", "token_endpoint": p.Issuer + "/token",
 		"device_authorization_endpoint": p.Issuer + "/device/code", "jwks_uri": p.Issuer + "/jwks",
+		"revocation_endpoint":                   p.Issuer + "/revoke",
 		"id_token_signing_alg_values_supported": []string{"RS256"}, "response_types_supported": []string{"code"},
 		"subject_types_supported": []string{"public"},
 		"grant_types_supported":   []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"},

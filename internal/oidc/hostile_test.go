@@ -364,3 +364,15 @@ func TestDeviceFormClientOnly(t *testing.T) {
 		t.Errorf("%d polls reached the token endpoint, want 2", n)
 	}
 }
+
+// TestRevokeErrorClean: logout's refresh token revocation error quotes
+// the SSO's answer without its control characters.
+func TestRevokeErrorClean(t *testing.T) {
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{RevokeError: "nope" + escTitle + escClear + escC1})
+	c := hostileClient(t, p)
+	err := c.Revoke(context.Background(), secret.String("rt"))
+	if err == nil || !strings.Contains(err.Error(), "400: nope?]0;pwned??[2J?[H?31m") {
+		t.Fatalf("err = %v", err)
+	}
+	noControls(t, "the error", err.Error())
+}
