@@ -39,6 +39,10 @@ type OIDCOptions struct {
 	// the form only.
 	FormClientOnly bool
 
+	// Discovery edits the discovery document before it is sent (nil:
+	// none), e.g. to put escape sequences in an endpoint.
+	Discovery func(doc map[string]any)
+
 	// RevokeError, when set, is the body of a 400 answer to every token
 	// revocation (RFC 7009); else revocations succeed.
 	RevokeError string
@@ -129,14 +133,18 @@ func (p *OIDCProvider) WaitDevicePolls(ctx context.Context, n int) []time.Time {
 func (p *OIDCProvider) IDToken(nonce string) string { return p.sign(p.claims(nonce)) }
 
 func (p *OIDCProvider) discovery(w http.ResponseWriter, r *http.Request) {
-	oidcJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer": p.Issuer, "authorization_endpoint": p.Issuer + "/auth", "token_endpoint": p.Issuer + "/token",
 		"device_authorization_endpoint": p.Issuer + "/device/code", "jwks_uri": p.Issuer + "/jwks",
 		"revocation_endpoint":                   p.Issuer + "/revoke",
 		"id_token_signing_alg_values_supported": []string{"RS256"}, "response_types_supported": []string{"code"},
 		"subject_types_supported": []string{"public"},
 		"grant_types_supported":   []string{"authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"},
-	})
+	}
+	if p.o.Discovery != nil {
+		p.o.Discovery(doc)
+	}
+	oidcJSON(w, http.StatusOK, doc)
 }
 
 func (p *OIDCProvider) jwks(w http.ResponseWriter, r *http.Request) {

@@ -137,7 +137,9 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 		_ = srv.Shutdown(sctx)
 	}()
 
-	authURL := oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+	// The authorization endpoint comes from the discovery document:
+	// printed cleaned like any server text (a real URL is unchanged).
+	authURL := termtext.Clean(oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
 	if o.Browser != nil {
 		fmt.Fprintf(o.Stderr, "Opening the browser to sign in. If it does not open, visit:\n  %s\n", authURL)
 		if err := o.Browser.Open(authURL); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -136,7 +137,7 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 		case "access_denied":
 			return nil, ErrDeviceDenied
 		default:
-			return nil, grantError(c.cfg.Issuer, "the device code", "", err)
+			return nil, grantError(c.cfg.Issuer, "the device code", secret.String(da.DeviceCode), err)
 		}
 	}
 }

@@ -376,3 +376,20 @@ func TestRevokeErrorClean(t *testing.T) {
 	}
 	noControls(t, "the error", err.Error())
 }
+
+// TestAuthURLClean: an authorization endpoint with escape sequences in
+// the discovery document is printed without them.
+func TestAuthURLClean(t *testing.T) {
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Discovery: func(doc map[string]any) {
+		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + escTitle + escBidi
+	}})
+	c := hostileClient(t, p)
+	for _, b := range []Browser{nil, make(urlCatcher, 1)} {
+		var stderr lockedBuffer
+		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: b, Stderr: &stderr, Timeout: 200 * time.Millisecond})
+		if err == nil || !strings.Contains(stderr.String(), "/auth?]0;pwned??") {
+			t.Errorf("%v; stderr:\n%s", err, stderr.String())
+		}
+		noControls(t, "stderr", stderr.String())
+	}
+}
