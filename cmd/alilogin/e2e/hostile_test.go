@@ -354,3 +354,47 @@ func TestListenOtherLoopback(t *testing.T) {
 		t.Errorf("--listen 0.0.0.0:0: exit %d; stderr:\n%s", bad.code(), bad.stderr.String())
 	}
 }
+
+// TestAZPAtLogin: an ID token for two audiences, alilogin's client id
+// and another, that names the other client as its authorized party (azp)
+// is refused before it reaches Vault (which would accept it: alilogin is
+// one of its audiences); with azp = alilogin the login goes through.
+func TestAZPAtLogin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		azp  any // nil: none
+		ok   bool
+	}{
+		{"azp another client", "other-client", false},
+		{"no azp", nil, false},
+		{"azp alilogin", "alilogin", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			claims := map[string]any{"aud": []string{"other-client", "alilogin"}, "azp": tc.azp,
+				"cern_upn": "azp-user", "cern_roles": []string{"azp-users"}}
+			_, u, mount := hostileSSO(t, ctx, hostile.OIDCOptions{Interval: 1, Claims: claims})
+			profile := "azp-" + mount
+			if err := stack.SetupProfile(ctx, nil, teststack.ProfileSpec{Name: profile, Roles: []string{"azp-users"}, ClientID: "alilogin",
+				NomadRules: readJobs, ConsulRules: readKV, Mounts: teststack.Mounts{JWT: mount}}); err != nil {
+				t.Fatal(err)
+			}
+			st, _ := store.Open("", u.getenv, nil)
+			t.Cleanup(func() { _ = st.Delete(profile) })
+			p := u.run(t, "login", "--device", "--profile", profile)
+			if tc.ok {
+				if p.code() != 0 {
+					t.Fatalf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
+				}
+				return
+			}
+			if p.code() != 1 || !strings.Contains(p.stderr.String(), "invalid ID token") || strings.Contains(p.stderr.String(), "Vault") {
+				t.Errorf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
+			}
+			if _, err := st.Get(profile); err == nil {
+				t.Error("a login was stored")
+			}
+		})
+	}
+}
