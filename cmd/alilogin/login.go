@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // loginOptions are the flags of `alilogin login`.
@@ -56,7 +56,7 @@ prints it to stdout, without secrets.`,
 	f.StringVarP(&o.Profile, "profile", "p", "", "profile to log in to (default: the configured default, else the only one your roles allow)")
 	f.BoolVar(&o.Device, "device", false, "use the device code flow (sign in on another device)")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; only print the URL")
-	f.StringVar(&o.Listen, "listen", "", "loopback address for the SSO callback, 127.0.0.1:PORT (default: the first free of 127.0.0.1:8250, :18250, :28250)")
+	f.StringVar(&o.Listen, "listen", "", "loopback address for the SSO callback, 127.0.0.1:PORT or [::1]:PORT; the redirect URI names it (default: the first free of 127.0.0.1:8250, :18250, :28250)")
 	f.StringVar(&o.Store, "store", "", "where to keep the tokens: keyring or file (default: $ALILOGIN_STORE, else the keyring with a file fallback)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON on stdout (no secrets)")
 	f.DurationVar(&o.Timeout, "timeout", oidc.DefaultTimeout, "how long to wait for the sign-in")
@@ -184,7 +184,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 
 	// 3. Vault.
 	vtok, err := issue.Login(ctx, vault, issue.LoginRequest{Mount: cfg.Vault.Mount, Role: profile, IDToken: res.IDToken,
-		UserRoles: id.Roles, RequiredRoles: prof.Roles}, e.now())
+		UserRoles: termtext.CleanAll(id.Roles), RequiredRoles: prof.Roles}, e.now())
 	if err != nil {
 		return err
 	}
@@ -245,9 +245,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	sum := newLoginSummary(rec, id, minted)
 	sum.write(e.Stderr, e.now())
 	if o.JSON {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := writeJSON(e.Stdout, sum); err != nil {
 			return err
 		}
 	}
@@ -318,7 +316,7 @@ func chooseProfile(cfg *config.Config, flag string, roles []string) (string, err
 	}
 	yours := "none"
 	if len(roles) > 0 {
-		yours = strings.Join(roles, ", ")
+		yours = strings.Join(termtext.CleanAll(roles), ", ")
 	}
 	switch {
 	case len(allowed) == 1:
@@ -385,21 +383,23 @@ func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted) *login
 	return s
 }
 
+// write prints the summary for a person. The user, name, roles and
+// policies are the SSO's and Vault's text: cleaned for the terminal.
 func (s *loginSummary) write(w io.Writer, now time.Time) {
-	who := s.User
+	who := termtext.Clean(s.User)
 	if s.Name != "" {
-		who += " (" + s.Name + ")"
+		who += " (" + termtext.Clean(s.Name) + ")"
 	}
 	roles := "none"
 	if len(s.Roles) > 0 {
-		roles = strings.Join(s.Roles, ", ")
+		roles = strings.Join(termtext.CleanAll(s.Roles), ", ")
 	}
 	fmt.Fprintf(w, "Logged in as %s\n  roles:   %s\n  profile: %s\n", who, roles, s.Profile)
 	for _, name := range []string{"vault", "nomad", "consul"} {
 		t := s.Tokens[name]
 		switch {
 		case t != nil:
-			fmt.Fprintf(w, "  %-7s valid for %-9s policies: %s\n", name+":", ttl(t.ExpiresAt, now), strings.Join(t.Policies, ", "))
+			fmt.Fprintf(w, "  %-7s valid for %-9s policies: %s\n", name+":", ttl(t.ExpiresAt, now), strings.Join(termtext.CleanAll(t.Policies), ", "))
 		case s.Errors[name] != "":
 			fmt.Fprintf(w, "  %-7s FAILED\n", name+":")
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // statusOptions are the flags of `alilogin status`.
@@ -111,15 +112,11 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 		out = append(out, profileStatus(st, p, now, o.ShowTokens))
 	}
 	if o.JSON {
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		var err error
+		var v any = out[0]
 		if asList {
-			err = enc.Encode(out)
-		} else {
-			err = enc.Encode(out[0])
+			v = out
 		}
-		if err != nil {
+		if err := writeJSON(e.Stdout, v); err != nil {
 			return err
 		}
 	} else if !(len(out) == 1 && out[0].Error != "") { // else the error says it all
@@ -202,11 +199,13 @@ func printStatus(w io.Writer, s statusJSON, now time.Time) {
 		fmt.Fprintf(tw, "status:\t%s\n", s.Error)
 		return
 	}
-	roles := strings.Join(s.Roles, ", ")
+	// The user, roles, policies and tokens come from the SSO and Vault:
+	// cleaned for the terminal.
+	roles := strings.Join(termtext.CleanAll(s.Roles), ", ")
 	if roles == "" {
 		roles = "(none)"
 	}
-	fmt.Fprintf(tw, "user:\t%s\n", s.User)
+	fmt.Fprintf(tw, "user:\t%s\n", termtext.Clean(s.User))
 	fmt.Fprintf(tw, "roles:\t%s\n", roles)
 	for _, k := range renew.Kinds {
 		t, ok := s.Tokens[string(k)]
@@ -217,15 +216,40 @@ func printStatus(w io.Writer, s statusJSON, now time.Time) {
 		if t.Valid {
 			ttl = "valid for " + (time.Duration(t.TTLSeconds) * time.Second).String() + ", until " + t.ExpiresAt.Local().Format("15:04:05 MST")
 		}
-		pol := strings.Join(t.Policies, ", ")
+		pol := strings.Join(termtext.CleanAll(t.Policies), ", ")
 		if pol == "" {
 			pol = "-"
 		}
-		fmt.Fprintf(tw, "%s:\t%s\t%s\tpolicies: %s\n", k, t.Token, ttl, pol)
+		fmt.Fprintf(tw, "%s:\t%s\t%s\tpolicies: %s\n", k, termtext.Clean(t.Token), ttl, pol)
 	}
 	rt := "none (a browser login is needed when the Vault token expires)"
 	if s.RefreshToken {
 		rt = "stored (tokens are renewed without a browser)"
 	}
 	fmt.Fprintf(tw, "refresh token:\t%s\n", rt)
+}
+
+// writeJSON prints v as indented JSON. encoding/json escapes C0 controls
+// in strings but leaves DEL, C1 controls and the characters that reorder
+// or hide text as they are; writeJSON escapes those too (\uXXXX), so that
+// the output is the same JSON and still safe on a terminal.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	out.Grow(len(b) + 1)
+	for _, r := range string(b) {
+		// Only inside strings can encoding/json's output hold such a rune,
+		// and there \uXXXX means the same (all of them are in the BMP).
+		if s := string(r); r > 0x7e && termtext.Clean(s) != s {
+			fmt.Fprintf(&out, "\\u%04x", r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	out.WriteByte('\n')
+	_, err = io.WriteString(w, out.String())
+	return err
 }

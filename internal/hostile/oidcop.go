@@ -5,14 +5,14 @@ import (
 	"net/http"
 )
 
-// NewOIDCProvider starts an OpenID provider on 127.0.0.1 that is
+// NewRecordingIssuer starts an OpenID provider on 127.0.0.1 that is
 // discoverable (its discovery document names itself as issuer, and a
 // token, JWKS and revocation endpoint) but grants nothing: the token
 // endpoint answers invalid_grant, the revocation endpoint 200. It stands
 // for an issuer a login was not made with (a changed configuration, a
 // hostile discovery document): tests read its Recorder to show that no
 // refresh token ever reached it.
-func NewOIDCProvider() *Server {
+func NewRecordingIssuer() *Server {
 	var s *Server
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // DefaultPorts are the loopback ports tried in order, so that the
@@ -30,7 +31,8 @@ const DefaultTimeout = 5 * time.Minute
 // AuthCodeOptions tune the browser login.
 type AuthCodeOptions struct {
 	// Listen is host:port to listen on instead of DefaultPorts; the host
-	// must be 127.0.0.1 (or empty), port 0 picks a free one.
+	// must be a loopback address (127.0.0.1, [::1]; empty or localhost
+	// mean 127.0.0.1), port 0 picks a free one.
 	Listen  string
 	Browser Browser   // nil: only print the URL
 	Stderr  io.Writer // messages and the URL
@@ -45,21 +47,24 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// listen binds the loopback listener.
+// listen binds the loopback listener. spec is empty (DefaultPorts on
+// 127.0.0.1), PORT, or HOST:PORT with a loopback IP address (127.0.0.0/8
+// or [::1]; "localhost" means 127.0.0.1). The redirect URI is built from
+// the address actually bound.
 func listen(spec string) (net.Listener, error) {
 	if spec != "" {
 		host, port, err := net.SplitHostPort(spec)
 		if err != nil {
 			if _, perr := strconv.Atoi(spec); perr != nil {
-				return nil, fmt.Errorf("invalid --listen %q: want 127.0.0.1:PORT", spec)
+				return nil, fmt.Errorf("invalid --listen %q: want 127.0.0.1:PORT or [::1]:PORT", spec)
 			}
 			host, port = "127.0.0.1", spec
 		}
 		if host == "" || host == "localhost" {
 			host = "127.0.0.1"
 		}
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() || ip.To4() == nil {
-			return nil, fmt.Errorf("invalid --listen %q: only 127.0.0.1 is allowed", spec)
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("invalid --listen %q: only a loopback address (127.0.0.1:PORT or [::1]:PORT) is allowed", spec)
 		}
 		l, err := net.Listen("tcp", net.JoinHostPort(host, port))
 		if err != nil {
@@ -78,6 +83,12 @@ func listen(spec string) (net.Listener, error) {
 	return nil, fmt.Errorf("could not listen on any of the loopback ports %v for the SSO callback (use --listen): %w", DefaultPorts, errors.Join(errs...))
 }
 
+// redirectURI is the callback URL of the listener l, naming the address
+// it is bound to (http://127.0.0.1:PORT/callback, http://[::1]:PORT/callback).
+func redirectURI(l net.Listener) string {
+	return "http://" + l.Addr().String() + callbackPath
+}
+
 // AuthCode signs the user in through the browser: authorization code with
 // PKCE S256, state and nonce, on a single-use loopback listener that is
 // closed after the callback, on timeout or when ctx ends.
@@ -93,14 +104,16 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 		return nil, err
 	}
 	defer l.Close()
-	redirect := fmt.Sprintf("http://127.0.0.1:%d%s", l.Addr().(*net.TCPAddr).Port, callbackPath)
+	redirect := redirectURI(l)
 	oc := c.oauth2(redirect)
 	state, nonce, verifier := randomString(24), randomString(24), oauth2.GenerateVerifier()
 
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	var result *Result
-	cb := &callback{state: state, done: make(chan error, 1)}
+	cb := &callback{state: state, done: make(chan error, 1), refused: func() {
+		fmt.Fprintf(o.Stderr, "\n(refused a request to the callback with a wrong or missing state, not from this login; still waiting)\n")
+	}}
 	cb.finish = func(r *http.Request, code string) error {
 		// The exchange is bounded by the login, not by the browser request.
 		t0 := time.Now()
@@ -124,7 +137,9 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 		_ = srv.Shutdown(sctx)
 	}()
 
-	authURL := oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+	// The authorization endpoint comes from the discovery document:
+	// printed cleaned like any server text (a real URL is unchanged).
+	authURL := termtext.Clean(oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
 	if o.Browser != nil {
 		fmt.Fprintf(o.Stderr, "Opening the browser to sign in. If it does not open, visit:\n  %s\n", authURL)
 		if err := o.Browser.Open(authURL); err != nil {
@@ -172,7 +187,7 @@ func grantError(issuer, grant string, hide secret.String, err error) error {
 		if h := hide.Reveal(); h != "" {
 			msg = strings.ReplaceAll(msg, h, secret.Redacted)
 		}
-		return fmt.Errorf("the SSO at %s refused %s (%s)", issuer, grant, msg)
+		return fmt.Errorf("the SSO at %s refused %s (%s)", issuer, grant, termtext.Clean(msg))
 	}
 	return ssoError(issuer, "redeem "+grant+" at", err)
 }

@@ -147,32 +147,12 @@ func get(t *testing.T, u string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// TestCallbackAttacks; callbacks with a wrong or missing state are in
+// TestCallbackWrongStateKeepsWaiting.
 func TestCallbackAttacks(t *testing.T) {
 	op := newFakeOP(t)
 	c := newTestClient(t, op, "cern_roles")
 
-	t.Run("wrong state", func(t *testing.T) {
-		u, done := startAuthCode(t, c)
-		redirect := u.Query().Get("redirect_uri")
-		code, page := get(t, redirect+"?code=x&state=forged")
-		if code != 400 || !strings.Contains(page, "Sign-in failed") {
-			t.Errorf("callback answered %d %s", code, page)
-		}
-		if err := <-done; err == nil || !strings.Contains(err.Error(), "wrong or missing state") {
-			t.Errorf("err = %v", err)
-		}
-		// The listener is closed: a second callback finds nobody.
-		if code, _ := get(t, redirect+"?code=x&state="+u.Query().Get("state")); code != 0 {
-			t.Errorf("second callback answered %d", code)
-		}
-	})
-	t.Run("missing state", func(t *testing.T) {
-		u, done := startAuthCode(t, c)
-		get(t, u.Query().Get("redirect_uri")+"?code=x")
-		if err := <-done; err == nil || !strings.Contains(err.Error(), "wrong or missing state") {
-			t.Errorf("err = %v", err)
-		}
-	})
 	t.Run("other paths do not end the login", func(t *testing.T) {
 		u, done := startAuthCode(t, c)
 		redirect, _ := url.Parse(u.Query().Get("redirect_uri"))
@@ -194,14 +174,6 @@ func TestCallbackAttacks(t *testing.T) {
 		// A code the SSO does not know (used before, or for someone else).
 		get(t, u.Query().Get("redirect_uri")+"?code=code-used&state="+url.QueryEscape(u.Query().Get("state")))
 		if err := <-done; err == nil || !strings.Contains(err.Error(), "refused the authorization code") {
-			t.Errorf("err = %v", err)
-		}
-	})
-	t.Run("error without the state", func(t *testing.T) {
-		// Any web page can send the browser to the loopback callback.
-		u, done := startAuthCode(t, c)
-		get(t, u.Query().Get("redirect_uri")+"?error=access_denied&error_description="+url.QueryEscape("\x1b]0;pwned\x07"))
-		if err := <-done; err == nil || !strings.Contains(err.Error(), "wrong or missing state") || strings.Contains(err.Error(), "pwned") {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -231,7 +203,10 @@ func TestListen(t *testing.T) {
 		{"0", true},
 		{"0.0.0.0:0", false},
 		{"192.0.2.1:8000", false},
-		{"[::1]:0", false},
+		{"127.0.0.2:0", true},
+		{"[::2]:0", false},
+		{"[::]:0", false},
+		{"example.org:0", false},
 		{"nonsense", false},
 	} {
 		l, err := listen(tc.spec)

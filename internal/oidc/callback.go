@@ -3,31 +3,52 @@ package oidc
 import (
 	"crypto/subtle"
 	"fmt"
-	"github.com/alisw/alilogin/internal/termtext"
 	"html/template"
 	"net/http"
 	"sync"
+
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // callbackPath is where the SSO sends the browser back.
 const callbackPath = "/callback"
 
-// callback is the single-use handler of the loopback redirect. The first
-// request to callbackPath is the only one it acts on: it checks state,
-// lets finish exchange the code, shows the outcome page and reports it.
-// Later requests get a refusal page.
+// callback is the handler of the loopback redirect. Only a request to
+// callbackPath that carries this login's state acts: the first one
+// exchanges the code, shows the outcome page and reports it; later ones
+// get a refusal page. A request with a wrong or missing state is refused
+// with 400 and the login keeps waiting, since any web page can make the
+// browser send one (an <img> pointing at the loopback port is enough).
 type callback struct {
 	state  string
 	finish func(r *http.Request, code string) error
 	done   chan error // receives the outcome once
+	// refused is called (once) on the first request with a wrong or
+	// missing state; nil: nothing is said.
+	refused func()
 
-	mu   sync.Mutex
-	used bool
+	mu         sync.Mutex
+	used       bool
+	refusedOne bool
 }
 
 func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != callbackPath {
 		http.NotFound(w, r)
+		return
+	}
+	// The state comes first: an error "from the SSO" without it can come
+	// from any web page, and its text would reach the terminal.
+	st := r.URL.Query().Get("state")
+	if st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(cb.state)) != 1 {
+		cb.mu.Lock()
+		first := !cb.refusedOne
+		cb.refusedOne = true
+		cb.mu.Unlock()
+		if first && cb.refused != nil {
+			cb.refused()
+		}
+		page(w, http.StatusBadRequest, false, "This sign-in link is not from the login waiting in the terminal (wrong or missing state).")
 		return
 	}
 	cb.mu.Lock()
@@ -47,14 +68,9 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cb.done <- err
 }
 
+// handle acts on the callback that carries the right state.
 func (cb *callback) handle(r *http.Request) error {
 	q := r.URL.Query()
-	// The state comes first: an error "from the SSO" without it can come
-	// from any web page, and its text would reach the terminal.
-	st := q.Get("state")
-	if st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(cb.state)) != 1 {
-		return fmt.Errorf("refused a callback with a wrong or missing state (not from this login)")
-	}
 	if e := q.Get("error"); e != "" {
 		if d := q.Get("error_description"); d != "" {
 			e += ": " + d

@@ -1,9 +1,15 @@
 // Package oidc is alilogin's public OpenID Connect client: authorization
-// code with PKCE (S256), state and nonce on a single-use 127.0.0.1
-// loopback listener (RFC 8252), the device authorization grant (RFC 8628)
-// for machines without a browser, and the refresh grant. Every ID token is
-// verified with go-oidc (signature against the issuer's keys, iss, aud,
-// exp, and nonce where one was sent) before anything else sees it.
+// code with PKCE (S256), state and nonce on a loopback listener (RFC 8252)
+// that acts on the one callback carrying this login's state, the device
+// authorization grant (RFC 8628) for machines without a browser, and the
+// refresh grant. Every ID token is verified with go-oidc (signature
+// against the issuer's keys, iss, aud, exp, and nonce where one was sent)
+// and for its azp (OpenID Connect Core 3.1.3.7) before anything else sees
+// it.
+//
+// Everything the SSO says that reaches a terminal (the device flow's URL
+// and code, error descriptions, the sign-in URL built from its discovery
+// document) goes through termtext.Clean.
 //
 // The SSO is CERN's Keycloak in production and Ory Hydra in the tests;
 // nothing here is specific to either. The user's identity comes from two

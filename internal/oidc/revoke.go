@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // ErrNoRevocation: the SSO's discovery document names no revocation
@@ -43,7 +44,7 @@ func (c *Client) Revoke(ctx context.Context, refreshToken secret.String) error {
 		if !refreshToken.Empty() {
 			msg = strings.ReplaceAll(msg, refreshToken.Reveal(), secret.Redacted)
 		}
-		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", c.cfg.Issuer, resp.StatusCode, msg)
+		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", c.cfg.Issuer, resp.StatusCode, termtext.Clean(msg))
 	}
 	return nil
 }

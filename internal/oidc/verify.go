@@ -11,6 +11,8 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Identity is what alilogin takes from a verified ID token.
@@ -28,13 +30,15 @@ type Identity struct {
 var ErrInvalidIDToken = errors.New("invalid ID token")
 
 // Verify checks raw's signature with the issuer's keys, its issuer,
-// audience (our client id) and expiry, and, when nonce is not empty, its
-// nonce; then it extracts the identity.
+// audience (our client id), authorized party (azp) and expiry, and, when
+// nonce is not empty, its nonce; then it extracts the identity. Login
+// and refresh both verify through it.
 func (c *Client) Verify(ctx context.Context, raw, nonce string) (*Identity, error) {
 	v := c.provider.Verifier(&gooidc.Config{ClientID: c.cfg.ClientID, Now: c.cfg.Now})
 	tok, err := v.Verify(c.ctx(ctx), raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w from %s: %v", ErrInvalidIDToken, c.cfg.Issuer, err)
+		// go-oidc quotes claims of the token (its issuer) in its errors.
+		return nil, fmt.Errorf("%w from %s: %s", ErrInvalidIDToken, c.cfg.Issuer, termtext.Clean(err.Error()))
 	}
 	if nonce != "" && subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
 		return nil, fmt.Errorf("%w from %s: nonce does not match this login", ErrInvalidIDToken, c.cfg.Issuer)
@@ -43,7 +47,33 @@ func (c *Client) Verify(ctx context.Context, raw, nonce string) (*Identity, erro
 	if err := tok.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidIDToken, err)
 	}
+	if err := checkAZP(claims, tok.Audience, c.cfg.ClientID); err != nil {
+		return nil, fmt.Errorf("%w from %s: %v", ErrInvalidIDToken, c.cfg.Issuer, err)
+	}
 	return IdentityFrom(tok.Issuer, tok.Subject, tok.Expiry, claims, c.cfg.UserClaim, c.cfg.RolesClaim)
+}
+
+// checkAZP applies OpenID Connect Core 3.1.3.7 (6, 7): a token for
+// several audiences must name the party it was issued to in azp, and an
+// azp, when present, must be this client. Otherwise a token that another
+// client of the same SSO obtained, with us as one more audience, would
+// pass for ours.
+func checkAZP(claims map[string]any, aud []string, clientID string) error {
+	v, present := claims["azp"]
+	if !present {
+		if len(aud) > 1 {
+			return fmt.Errorf("the token has %d audiences and no azp (authorized party) claim", len(aud))
+		}
+		return nil
+	}
+	azp, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("the azp (authorized party) claim is not a string")
+	}
+	if azp != clientID {
+		return fmt.Errorf("the token was issued to another client (azp %q, not %q)", termtext.Clean(azp), clientID)
+	}
+	return nil
 }
 
 // IdentityFrom extracts the identity from verified claims.
@@ -114,7 +144,7 @@ func stringList(v any) ([]string, error) {
 			s, ok := e.(string)
 			if !ok {
 				b, _ := json.Marshal(e)
-				return nil, fmt.Errorf("not a string: %s", b)
+				return nil, fmt.Errorf("not a string: %s", termtext.Clean(string(b)))
 			}
 			out = append(out, s)
 		}

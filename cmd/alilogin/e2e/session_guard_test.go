@@ -67,7 +67,7 @@ func TestRefreshStaysWithItsIssuer(t *testing.T) {
 	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "iss-users")
 	for _, how := range []string{"ALILOGIN_ISSUER", "config file", "broker discovery document"} {
 		t.Run(how, func(t *testing.T) {
-			evil := hostile.NewOIDCProvider()
+			evil := hostile.NewRecordingIssuer()
 			t.Cleanup(evil.Close)
 			u := sessionUser(t, profile, teststack.Mounts{})
 			seed(t, ctx, u, profile, "iss-users")
@@ -148,7 +148,7 @@ func TestLogoutRevokesAtTheLoginsIssuer(t *testing.T) {
 	seed(t, ctx, u, profile, "lor-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	rt := storedRefreshToken(t, u, profile)
-	evil := hostile.NewOIDCProvider()
+	evil := hostile.NewRecordingIssuer()
 	t.Cleanup(evil.Close)
 	u.env["ALILOGIN_ISSUER"] = evil.URL
 	u.env["ALILOGIN_CLIENT_ID"] = "some-other-client"
