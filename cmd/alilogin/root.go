@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -90,7 +89,7 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	if err != nil && !exitcode.IsSilent(err) {
-		fmt.Fprintf(e.Stderr, "alilogin: %v\n", err)
+		cmdroot.PrintError(e.Stderr, "alilogin", err)
 	}
 	return exitCode(err)
 }

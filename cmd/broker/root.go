@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 
@@ -45,7 +44,7 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	if err != nil && !exitcode.IsSilent(err) {
-		fmt.Fprintf(e.Stderr, "broker: %v\n", err)
+		cmdroot.PrintError(e.Stderr, "broker", err)
 	}
 	if err != nil && (strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts ")) {
 		return exitcode.Code(err, exitUsage)

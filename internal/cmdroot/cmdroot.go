@@ -7,6 +7,7 @@ package cmdroot
 import (
 	"context"
 	"fmt"
+	"github.com/alisw/alilogin/internal/termtext"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -30,4 +31,12 @@ func New(ctx context.Context, use, short string, in io.Reader, out, errw io.Writ
 		return exitcode.With(usageCode, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
 	return root
+}
+
+// PrintError writes a command's final error as "<name>: <message>" with
+// the message cleaned (termtext.CleanLines): whatever an error quotes
+// from a server and a lower layer did not clean, no escape sequence
+// reaches the terminal.
+func PrintError(w io.Writer, name string, err error) {
+	fmt.Fprintf(w, "%s: %s\n", name, termtext.CleanLines(err.Error()))
 }

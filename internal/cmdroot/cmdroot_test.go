@@ -3,6 +3,8 @@ package cmdroot
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,5 +27,13 @@ func TestNew(t *testing.T) {
 	}
 	if out.Len()+errb.Len() != 0 {
 		t.Errorf("printed by itself: %q %q", out.String(), errb.String())
+	}
+}
+
+func TestPrintError(t *testing.T) {
+	var b strings.Builder
+	PrintError(&b, "alilogin", fmt.Errorf("could not log out: %w", errors.Join(errors.New("Vault: \x1b]0;pwned\x07"), errors.New("Nomad: \x1b[2J"))))
+	if got, want := b.String(), "alilogin: could not log out: Vault: ?]0;pwned?\nNomad: ?[2J\n"; got != want {
+		t.Errorf("PrintError wrote %q, want %q", got, want)
 	}
 }

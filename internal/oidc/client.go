@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"fmt"
+	"github.com/alisw/alilogin/internal/termtext"
 	"net/http"
 	"slices"
 	"strings"
@@ -73,6 +74,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 
 // ssoError names the SSO and says whether it is down.
 func ssoError(issuer, verb string, err error) error {
+	err = termtext.Error(err) // go-oidc quotes the SSO's answer
 	msg := err.Error()
 	for _, s := range []string{"connection refused", "no such host", "i/o timeout", "deadline exceeded", "connection reset", "EOF"} {
 		if strings.Contains(msg, s) {

@@ -73,3 +73,43 @@ func unsafe(r rune) bool {
 	}
 	return false
 }
+
+// CleanLines is Clean that keeps line feeds and tabs: for whole messages
+// alilogin composed itself (an errors.Join of several, a list), where
+// each part that came from a server was already cleaned with Clean and
+// only a missed escape sequence must still not reach the terminal.
+func CleanLines(s string) string {
+	if safe(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteByte(byte(r))
+		case r == utf8.RuneError && n <= 1 || unsafe(r):
+			b.WriteRune(Replacement)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// Error wraps err so that its message is cleaned (Clean) while errors.Is
+// and errors.As still see err: for errors of libraries that quote a
+// server's answer (go-oidc's "500 Internal Server Error: <body>").
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	return cleanError{err}
+}
+
+type cleanError struct{ err error }
+
+func (e cleanError) Error() string { return Clean(e.err.Error()) }
+func (e cleanError) Unwrap() error { return e.err }

@@ -1,6 +1,10 @@
 package termtext
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
 
 func TestClean(t *testing.T) {
 	tests := []struct {
@@ -49,4 +53,25 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("Clean is not idempotent on %q", s)
 		}
 	})
+}
+
+func TestCleanLines(t *testing.T) {
+	in := "first: \x1b]0;x\x07\nsecond\tok\r\u202e"
+	if got, want := CleanLines(in), "first: ?]0;x?\nsecond\tok??"; got != want {
+		t.Errorf("CleanLines(%q) = %q, want %q", in, got, want)
+	}
+}
+
+func TestError(t *testing.T) {
+	inner := errors.New("500: \x1b[2Jgone")
+	err := fmt.Errorf("could not read: %w", Error(inner))
+	if got, want := err.Error(), "could not read: 500: ?[2Jgone"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if !errors.Is(err, inner) {
+		t.Error("errors.Is does not see the wrapped error")
+	}
+	if Error(nil) != nil {
+		t.Error("Error(nil) is not nil")
+	}
 }

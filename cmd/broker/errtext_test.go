@@ -1,0 +1,21 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestErrorsPrintedClean: the broker's error line carries no escape
+// sequence, whatever the error quotes.
+func TestErrorsPrintedClean(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"validate", t.TempDir() + "/\x1b]0;pwned\x07\x1b[2J"}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	if code == 0 {
+		t.Error("exit 0 for a missing folder")
+	}
+	if s := errb.String(); strings.ContainsAny(s, "\x1b\x07") || !strings.Contains(s, "?]0;pwned?") {
+		t.Errorf("stderr %q: want the escape sequences replaced by ?", s)
+	}
+}

@@ -1,0 +1,33 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/hostile"
+)
+
+// TestSSOErrorBodyCleaned: go-oidc quotes the body of a failed discovery
+// request in its error; that text reaches the terminal cleaned.
+func TestSSOErrorBodyCleaned(t *testing.T) {
+	s := hostile.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte("maintenance\x1b]0;pwned\x07\x1b[2J\r\nalilogin: logged in"))
+	}))
+	t.Cleanup(s.Close)
+	_, err := New(context.Background(), Config{Issuer: s.URL, ClientID: "alilogin"})
+	if err == nil {
+		t.Fatal("New succeeded against a failing discovery endpoint")
+	}
+	msg := err.Error()
+	for _, bad := range []string{"\x1b", "\x07", "\r", "\n"} {
+		if strings.Contains(msg, bad) {
+			t.Errorf("error keeps %q: %q", bad, msg)
+		}
+	}
+	if !strings.Contains(msg, "maintenance") {
+		t.Errorf("error lost the SSO's text: %q", msg)
+	}
+}
