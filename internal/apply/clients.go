@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/secret"
 )
@@ -37,8 +38,10 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config) (Clients, er
 		cfg = &policy.Config{}
 	}
 	var errs []error
+	insecureHTTP := strings.EqualFold(getenv("BROKER_INSECURE_HTTP"), "true")
 	build := func(name, header, addrVar, tokenVar, prefix, fileAddr string, fileTLS apiclient.TLS) *apiclient.Client {
 		addr := getenv(addrVar)
+		fromEnv := addr != ""
 		if addr == "" {
 			addr = fileAddr
 		}
@@ -52,6 +55,12 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config) (Clients, er
 		if addr == "" {
 			errs = append(errs, fmt.Errorf("no %s address: set %s or the address in the %s block of broker.hcl", name, addrVar, strings.ToLower(name)))
 			return nil
+		}
+		if fromEnv { // broker.hcl's addresses were checked when it was loaded
+			if err := check.Address(addr, insecureHTTP); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w; to send the admin token over it anyway, set BROKER_INSECURE_HTTP=true", addrVar, err))
+				return nil
+			}
 		}
 		token := getenv(tokenVar)
 		if token == "" {

@@ -28,9 +28,18 @@ func TestClientsFromEnv(t *testing.T) {
 		{"environment wins over the file", full, file, []string{"https://vault:8200", "https://nomad:4646", "https://consul:8501"}, ""},
 		{"file addresses", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c", "CONSUL_HTTP_ADDR": "127.0.0.1:8500"}, file,
 			[]string{"https://file-vault:8200", "https://file-nomad:4646", "http://127.0.0.1:8500"}, ""},
-		{"missing tokens", map[string]string{"VAULT_ADDR": "http://v:1", "NOMAD_ADDR": "http://n:1", "CONSUL_HTTP_ADDR": "c:1"}, nil, nil, "no Vault token: set VAULT_TOKEN"},
-		{"missing address", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c", "VAULT_ADDR": "http://v:1", "NOMAD_ADDR": "http://n:1"}, nil, nil,
+		{"missing tokens", map[string]string{"VAULT_ADDR": "https://v:1", "NOMAD_ADDR": "https://n:1", "CONSUL_HTTP_ADDR": "c:1", "CONSUL_HTTP_SSL": "true"}, nil, nil, "no Vault token: set VAULT_TOKEN"},
+		{"missing address", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c", "VAULT_ADDR": "https://v:1", "NOMAD_ADDR": "https://n:1"}, nil, nil,
 			"no Consul address: set CONSUL_HTTP_ADDR"},
+		{"plain http to another host", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c",
+			"VAULT_ADDR": "http://vault.cern.ch:8200", "NOMAD_ADDR": "https://n:1", "CONSUL_HTTP_ADDR": "c:1", "CONSUL_HTTP_SSL": "true"}, nil, nil,
+			"VAULT_ADDR: plain http"},
+		{"plain http to Consul without CONSUL_HTTP_SSL", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c",
+			"VAULT_ADDR": "https://v:1", "NOMAD_ADDR": "https://n:1", "CONSUL_HTTP_ADDR": "consul.cern.ch:8500"}, nil, nil,
+			"CONSUL_HTTP_ADDR: plain http"},
+		{"plain http by choice", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c", "BROKER_INSECURE_HTTP": "true",
+			"VAULT_ADDR": "http://vault.cern.ch:8200", "NOMAD_ADDR": "https://n:1", "CONSUL_HTTP_ADDR": "c:1", "CONSUL_HTTP_SSL": "true"}, nil,
+			[]string{"http://vault.cern.ch:8200", "https://n:1", "https://c:1"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
