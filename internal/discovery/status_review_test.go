@@ -6,9 +6,18 @@ package discovery
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rawServer answers every connection with head (a status line and
@@ -60,5 +69,38 @@ func TestReviewFetchStatusClean(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "503") {
 		t.Errorf("error: %v", err)
+	}
+}
+
+// TestReviewFetchTLSErrorClean: a man in the middle in front of the
+// broker answers with a certificate whose DNS SAN carries escape
+// sequences; Go's x509 error quotes it raw and Fetch wraps it uncleaned
+// ("could not reach the broker at ...: %w"), which `alilogin setup
+// --broker` and `alilogin login` (its "going on with the local
+// configuration" warning) print on stderr.
+func TestReviewFetchTLSErrorClean(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{"broker.example\x1b]0;pwned\x07\x1b[2J"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := httptest.NewUnstartedServer(http.NotFoundHandler())
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	_, port, _ := net.SplitHostPort(s.Listener.Addr().String())
+	_, err = Fetch(context.Background(), nil, "https://localhost:"+port)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, r := range err.Error() {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			t.Fatalf("the error holds %U: %q", r, err.Error())
+		}
 	}
 }
