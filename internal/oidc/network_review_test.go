@@ -110,3 +110,23 @@ func TestReviewRefreshTokenNotDowngradedByDiscovery(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewAuthEndpointScheme: the discovery document's
+// authorization_endpoint is handed to the system browser (xdg-open,
+// open, rundll32) whatever its scheme: file:, a custom URL handler
+// (ms-settings:, vscode:, ...), or plain http to a non-loopback host,
+// where the user then types the SSO password. Only https (and http on
+// loopback, as for configured addresses) should be opened.
+func TestReviewAuthEndpointScheme(t *testing.T) {
+	for _, ep := range []string{"file:///etc/passwd", "vscode://evil/x", "http://sso.example/auth"} {
+		p := hostile.NewOIDCProvider(hostile.OIDCOptions{Discovery: func(doc map[string]any) { doc["authorization_endpoint"] = ep }})
+		c := hostileClient(t, p)
+		urls := make(urlCatcher, 1)
+		_, _ = c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: urls, Timeout: 200 * time.Millisecond})
+		select {
+		case u := <-urls:
+			t.Errorf("the browser was asked to open %s", u)
+		default:
+		}
+	}
+}
