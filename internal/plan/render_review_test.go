@@ -31,3 +31,21 @@ func TestReviewWriteCleansLiveText(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewWriteJSONCleansLiveText: `broker plan --json` on a terminal.
+// encoding/json escapes C0 controls but leaves C1 controls (U+009B is a
+// CSI for terminals that take 8-bit controls) and bidi overrides as they
+// are; alilogin's writeJSON escapes those too, the broker's does not.
+func TestReviewWriteJSONCleansLiveText(t *testing.T) {
+	p := Plan{Changes: []Change{{System: Vault, Kind: VaultPolicy, Name: "alilogin-ci", Action: Update,
+		Diffs: []FieldDiff{{Field: "policy", Old: "x\u009b2J\u202eevil", New: "y"}}}}}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, p, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range b.String() {
+		if (r < 0x20 && r != '\n') || (r >= 0x7f && r < 0xa0) || r == 0x202e {
+			t.Fatalf("the JSON plan holds %U:\n%q", r, b.String())
+		}
+	}
+}
