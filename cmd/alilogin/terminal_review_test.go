@@ -17,6 +17,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
 )
 
 func reviewNoControls(t *testing.T, what, s string) {
@@ -85,4 +87,42 @@ func TestReviewLoginPrintsRawSSOErrors(t *testing.T) {
 			reviewNoControls(t, "stderr of alilogin login", stderr.String())
 		})
 	}
+}
+
+// TestReviewLoginPrintsRawVaultTLSError: checkVault, login's preflight,
+// takes the cause out of the *apiclient.Error (whose Error() cleans it)
+// and prints it with %v: a man in the middle in front of Vault with a
+// certificate whose SAN holds escape sequences reaches the terminal
+// through "could not verify the certificate of Vault at ...".
+func TestReviewLoginPrintsRawVaultTLSError(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{"vault.cern.ch\x1b]0;pwned\x07\x1b[2J\x1b[H"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mitm := httptest.NewUnstartedServer(http.NotFoundHandler())
+	mitm.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	mitm.StartTLS()
+	t.Cleanup(mitm.Close)
+	_, port, _ := net.SplitHostPort(mitm.Listener.Addr().String())
+
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{})
+	t.Cleanup(p.Close)
+	env := map[string]string{"HOME": t.TempDir(), "ALILOGIN_CLIENT_ID": "alilogin", "VAULT_ADDR": "https://localhost:" + port,
+		"ALILOGIN_ISSUER": p.Issuer}
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"login", "--no-browser", "--timeout", "2s"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr,
+		Getenv: func(k string) string { return env[k] }})
+	if code == 0 {
+		t.Fatalf("login succeeded: %s", stderr.String())
+	}
+	t.Log(stderr.String())
+	reviewNoControls(t, "stderr of alilogin login", stderr.String())
 }
