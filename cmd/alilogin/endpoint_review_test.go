@@ -1,0 +1,89 @@
+package main
+
+// Review 9a: the refresh token follows the token endpoint of today's
+// discovery document, not the one the login was made with.
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestReviewRefreshTokenFollowsChangedTokenEndpoint: same issuer, same
+// client id (so the issue-9 binding passes), but the issuer's discovery
+// document, fetched again at every refresh, now names a token endpoint on
+// another origin (a tampered copy on a caching proxy or CDN, a takeover of
+// one virtual host of the SSO, a misconfigured backchannel URL). `alilogin
+// token` then sends the stored refresh token there, where it can be
+// redeemed at the real SSO. Nothing records which token endpoint (origin)
+// the login used; nothing checks the new one is https. Trust rule: "No
+// redirect, no changed configuration and no discovery document moves a
+// secret elsewhere."
+func TestReviewRefreshTokenFollowsChangedTokenEndpoint(t *testing.T) {
+	elsewhere := hostile.NewServer(hostile.ErrorBody(http.StatusBadRequest, "application/json", `{"error":"invalid_grant"}`))
+	t.Cleanup(elsewhere.Close)
+	var moved atomic.Bool
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: map[string]any{"cern_upn": "alice", "cern_roles": []string{"alice-ci"}},
+		Discovery: func(doc map[string]any) {
+			if moved.Load() {
+				doc["token_endpoint"] = elsewhere.URL + "/token"
+			}
+		}})
+	t.Cleanup(p.Close)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/login") {
+			_, _ = w.Write([]byte(`{"auth":{"client_token":"hvs.vault-token","accessor":"acc","lease_duration":3600,"renewable":true,"policies":["default"]}}`))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(vault.Close)
+
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+		"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": p.Issuer, "VAULT_ADDR": vault.URL}
+	getenv := func(k string) string { return env[k] }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stderr := &urlFollower{}
+	if code := run(ctx, []string{"login", "--profile", "ci", "--no-browser", "--listen", "127.0.0.1:0", "--timeout", "10s"},
+		&cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: stderr, Getenv: getenv}); code != 0 {
+		t.Fatalf("login: exit %d\n%s", code, stderr.String())
+	}
+	st, err := store.Open("file", getenv, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Get("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := rec.RefreshToken.Reveal()
+	if rt == "" {
+		t.Fatal("no refresh token stored")
+	}
+	// The Vault token has expired: `token` goes to step 4, the refresh.
+	rec.Vault.ExpiresAt = time.Now().Add(-time.Minute)
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	moved.Store(true)
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"token", "--for", "vault", "--profile", "ci"}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: getenv})
+	t.Logf("token: exit %d, stderr %s", code, errb.String())
+	for _, r := range elsewhere.Requests() {
+		if strings.Contains(string(r.Body), rt) {
+			t.Errorf("the refresh token of the login went to %s%s, a token endpoint the login was not made with", elsewhere.URL, r.Path)
+		}
+	}
+}

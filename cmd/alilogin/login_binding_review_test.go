@@ -1,0 +1,115 @@
+package main
+
+// Review 9a: `alilogin login` revokes the previous login's Vault token at
+// the Vault configured now.
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// urlFollower is a stderr that, once the sign-in URL is printed, opens it
+// (the hostile provider sends the browser straight back with a code).
+type urlFollower struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	once sync.Once
+}
+
+var signInURL = regexp.MustCompile(`http://127\.0\.0\.1:\d+/auth\?\S+`)
+
+func (u *urlFollower) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n, err := u.buf.Write(p)
+	if m := signInURL.FindString(u.buf.String()); m != "" {
+		u.once.Do(func() {
+			go func() {
+				if resp, err := http.Get(m); err == nil {
+					resp.Body.Close()
+				}
+			}()
+		})
+	}
+	return n, err
+}
+
+func (u *urlFollower) String() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.buf.String()
+}
+
+// TestReviewLoginRevokesOldTokenAtNewVault: a user logged in to the
+// production Vault runs `VAULT_ADDR=https://test-vault alilogin login
+// --profile ci` (or the broker's discovery document now names another
+// Vault). The new login replaces the record and "revokes" the previous
+// Vault token by sending it, in X-Vault-Token, to the Vault configured
+// now: the production token goes to the test Vault (whose operators, or
+// whoever answers there, can use it until it expires; it is not revoked
+// at production either). The record does not keep the Vault address its
+// tokens came from.
+func TestReviewLoginRevokesOldTokenAtNewVault(t *testing.T) {
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: map[string]any{"cern_upn": "alice", "cern_roles": []string{"alice-ci"}}})
+	t.Cleanup(p.Close)
+	var mu sync.Mutex
+	var got []string // X-Vault-Token values the new Vault received
+	newVault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if v := r.Header.Get("X-Vault-Token"); v != "" {
+			got = append(got, v)
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/login"):
+			_, _ = w.Write([]byte(`{"auth":{"client_token":"hvs.new-test-vault-token","accessor":"acc-new","lease_duration":3600,"renewable":true,"policies":["default"]}}`))
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	t.Cleanup(newVault.Close)
+
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+		"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": p.Issuer, "VAULT_ADDR": newVault.URL}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("file", getenv, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	prod := secret.New("hvs.production-vault-token")
+	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: p.Issuer, ClientID: "alilogin", Subject: "alice",
+		Vault: &store.Token{Secret: prod, Accessor: "acc-prod", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+
+	stderr := &urlFollower{}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"login", "--profile", "ci", "--no-browser", "--listen", "127.0.0.1:0", "--timeout", "10s"},
+		&cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: stderr, Getenv: getenv})
+	if code != 0 {
+		t.Fatalf("login: exit %d\n%s", code, stderr.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, v := range got {
+		if v == prod.Reveal() {
+			t.Errorf("the production Vault token of the previous login went to %s", newVault.URL)
+		}
+	}
+}
