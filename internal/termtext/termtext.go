@@ -11,6 +11,7 @@ package termtext
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -20,7 +21,9 @@ const Replacement = '?'
 // Clean returns s with every control character replaced by '?': C0 (including
 // ESC, CR, LF and TAB), DEL, C1, invalid UTF-8, and the Unicode format
 // characters that reorder or hide text (bidi embeddings, overrides and
-// isolates, zero-width characters, the BOM). Printable text is unchanged.
+// isolates, zero-width characters, the BOM, tag characters: every Unicode
+// format character, category Cf) and the Hangul fillers that render
+// blank. Printable text is unchanged.
 func Clean(s string) string {
 	if safe(s) {
 		return s
@@ -64,16 +67,14 @@ func unsafe(r rune) bool {
 	switch {
 	case r < 0x20, r >= 0x7f && r < 0xa0:
 		return true
-	case r >= 0x200b && r <= 0x200f, // zero-width space/joiners, LRM, RLM
-		r >= 0x2028 && r <= 0x202e, // line/paragraph separators, bidi embeddings and overrides
-		r >= 0x2060 && r <= 0x206f, // word joiner, invisible operators, bidi isolates
-		r == 0xfeff,                // BOM / zero-width no-break space
+	case r == 0x2028 || r == 0x2029, // line and paragraph separators
+		unicode.Is(unicode.Cf, r), // format characters: bidi marks, embeddings, overrides and isolates, zero-width characters, the BOM, soft hyphen, tag characters
+		r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0, // Hangul fillers: letters that render blank
 		r >= 0xfff9 && r <= 0xfffb: // interlinear annotation
 		return true
 	}
 	return false
 }
-
 // CleanLines is Clean that keeps line feeds and tabs: for whole messages
 // alilogin composed itself (an errors.Join of several, a list), where
 // each part that came from a server was already cleaned with Clean and
