@@ -1,0 +1,75 @@
+package reaper
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Review finding: Vault's nomad and consul engines name their tokens
+// "vault-<role>-<display>-<nanos>" / "Vault <role> <display> <nanos>",
+// without the mount. The reaper looks for a token's lease only under the
+// mount the broker is configured with (<nomad_mount>/creds/, and
+// <consul_mount>/creds/). A token that another nomad (consul) secrets
+// engine of the same Vault made, for a role that has a managed profile's
+// name, is taken for an orphan and deleted although Vault still holds its
+// lease: a second engine mounted for another purpose (a CI mount, a
+// migration to a new mount path, an old mount kept while clients move)
+// loses its live tokens.
+//
+// Must: a token whose lease Vault still holds, under any mount, is kept
+// (e.g. look under every mount of type nomad/consul listed by sys/mounts,
+// or refuse to reap when another engine of that type exists).
+func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
+	must(t, stack.EnableNomadEngine(ctx, "nomad-other"))
+	must(t, stack.EnableConsulEngine(ctx, "consul-other"))
+	defer func() {
+		_ = v.Do(context.Background(), "PUT", "/v1/sys/leases/revoke-prefix/nomad-other/creds", nil, nil)
+		_ = v.Do(context.Background(), "PUT", "/v1/sys/leases/revoke-prefix/consul-other/creds", nil, nil)
+	}()
+	must(t, n.Do(ctx, "POST", "/v1/acl/policy/mnt-read", map[string]any{"Name": "mnt-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
+	must(t, c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": "mnt-read", "Rules": `key_prefix "" { policy = "read" }`}, nil))
+	// The other engines have a role named like the managed profile.
+	must(t, v.Do(ctx, "POST", "/v1/nomad-other/role/ci", map[string]any{"policies": "mnt-read", "type": "client"}, nil))
+	must(t, v.Do(ctx, "POST", "/v1/consul-other/roles/ci", map[string]any{"consul_policies": []string{"mnt-read"}}, nil))
+
+	// Live tokens: Vault holds their leases (under the other mounts).
+	var nomadLive, consulLive struct {
+		LeaseID string `json:"lease_id"`
+		Data    struct {
+			AccessorID string `json:"accessor_id"`
+			Accessor   string `json:"accessor"`
+		} `json:"data"`
+	}
+	must(t, v.Do(ctx, "GET", "/v1/nomad-other/creds/ci", nil, &nomadLive))
+	must(t, v.Do(ctx, "GET", "/v1/consul-other/creds/ci", nil, &consulLive))
+	if !strings.HasPrefix(nomadLive.LeaseID, "nomad-other/creds/ci/") || !strings.HasPrefix(consulLive.LeaseID, "consul-other/creds/ci/") {
+		t.Fatalf("leases %q %q", nomadLive.LeaseID, consulLive.LeaseID)
+	}
+	for _, p := range []string{"/v1/sys/leases/lookup"} {
+		must(t, v.Do(ctx, "PUT", p, map[string]string{"lease_id": nomadLive.LeaseID}, nil))
+	}
+
+	// The managed profile ci: the broker's engines are at nomad/ and
+	// consul/. Later is past max TTL + grace (as after lowering max_ttl,
+	// or for a long-lived client of the other engine renewing its lease).
+	profiles := []Profile{{Name: "ci", MaxTTL: time.Hour,
+		Nomad: Grant{"nomad", []string{"mnt-read"}}, Consul: Grant{"consul", []string{"mnt-read"}}}}
+	r := &Reaper{Vault: v, Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+	res, err := r.Reap(ctx, profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Orphans {
+		if o.Accessor == nomadLive.Data.AccessorID || o.Accessor == consulLive.Data.Accessor {
+			t.Errorf("%s token %s (%s) taken for an orphan although Vault holds its lease: %s", o.System, o.Accessor, o.Name, o.Why)
+		}
+	}
+}
