@@ -73,3 +73,44 @@ func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 		}
 	}
 }
+
+// Review finding: a label "vault-ci-x-<display>-<nanos>" has Vault's exact
+// format both for role "ci-x" and for role "ci" (display name
+// "x-<display>"). The reaper only treats the token as possibly another
+// role's when that role still has leases (live lists the role folders
+// under sys/leases/lookup/<mount>/creds/). A token of a hand-made, not
+// managed Vault role ci-x whose lease is gone (its holder force-revoked the
+// lease, the usual way to keep a token past Vault) — with ci-x holding no
+// other lease — is deleted as an orphan of the managed profile ci, although
+// Vault did not make it for a managed profile.
+//
+// Must: a label that also fits another role that exists on the mount
+// (LIST <mount>/role or <mount>/roles) is ambiguous and kept.
+func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
+	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "existing mount") {
+		t.Fatal(err)
+	}
+	must(t, n.Do(ctx, "POST", "/v1/acl/policy/pfx-read", map[string]any{"Name": "pfx-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
+	// ci-x: made by hand on the broker's mount, not a managed profile.
+	must(t, v.Do(ctx, "POST", "/v1/nomad/role/ci-x", map[string]any{"policies": "pfx-read", "type": "client"}, nil))
+	nomadAccess := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
+	deadNomad := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
+	acc := orphan(t, ctx, "nomad", "ci-x", nomadAccess, deadNomad)
+	defer func() { _ = n.Do(context.Background(), "DELETE", "/v1/acl/token/"+acc, nil, nil) }()
+
+	profiles := []Profile{{Name: "ci", MaxTTL: time.Hour, Nomad: Grant{"nomad", []string{"pfx-read"}}}}
+	r := &Reaper{Vault: v, Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+	res, err := r.Reap(ctx, profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Orphans {
+		if o.Accessor == acc {
+			t.Errorf("token %s of the unmanaged role ci-x taken for an orphan of profile %s: %s", o.Name, o.Profile, o.Why)
+		}
+	}
+}
