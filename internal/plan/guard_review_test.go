@@ -21,9 +21,9 @@ func TestReviewGuardNotDilutedByConfigObjects(t *testing.T) {
 	doc := func(n string) policy.Document { return policy.Document{Name: n, Rules: "x"} }
 	base := func() *policy.Config {
 		return &policy.Config{
-			SSO:   policy.SSO{Issuer: "https://sso", ClientID: "c", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
-			Vault: policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul", ConfigureJWT: true},
-			Profiles: []policy.Profile{{Name: "a", Roles: []string{"ra"}, VaultPolicies: []string{"va"}, TTL: time.Hour, MaxTTL: time.Hour}},
+			SSO:           policy.SSO{Issuer: "https://sso", ClientID: "c", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
+			Vault:         policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul", ConfigureJWT: true},
+			Profiles:      []policy.Profile{{Name: "a", Roles: []string{"ra"}, VaultPolicies: []string{"va"}, TTL: time.Hour, MaxTTL: time.Hour}},
 			Roles:         []policy.Role{{Name: "rg", VaultPolicies: []string{"vg"}}},
 			VaultPolicies: []policy.Document{doc("va"), doc("vg"), doc("vx")},
 		}
