@@ -21,3 +21,31 @@ func TestReviewMountPathsRejectDotSegments(t *testing.T) {
 		}
 	}
 }
+
+// Review finding (low): only the top-level *.hcl files and
+// vault/, nomad/ and consul/ are read; *.hcl files anywhere else (a
+// profiles.d/ folder an admin made to split the profiles, vault/team/x.hcl)
+// are skipped without an error or a warning, so their profiles are planned
+// as deletes with no word of why. "Nothing is ever skipped silently."
+func TestReviewHCLInOtherFoldersIsNotSkippedSilently(t *testing.T) {
+	for _, extra := range []string{"profiles.d/more.hcl", "vault/team/more.hcl"} {
+		fs := minimal(t, map[string]string{extra: `profile "more" {
+  roles = ["more"]
+}
+`})
+		cfg, err := LoadFS(fs, "p")
+		if err != nil {
+			t.Logf("%s: %v", extra, err)
+			continue // an error names it: fine
+		}
+		found := false
+		for _, w := range cfg.Warnings {
+			if strings.Contains(w, extra) || strings.Contains(w, strings.Split(extra, "/")[0]) && strings.Contains(w, "more") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: skipped with no error and no warning (warnings %q)", extra, cfg.Warnings)
+		}
+	}
+}
