@@ -114,3 +114,40 @@ func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.
 		}
 	}
 }
+
+// Review finding (same root as above, the more likely trigger): the lease
+// check reads a 404 on LIST sys/leases/lookup/<mount>/creds/ as "Vault has
+// no lease", without checking that <mount> is a nomad/consul engine at all.
+// A nomad_mount typo or a mount renamed in broker.hcl before the engine is
+// enabled there makes apply fail ("no nomad secrets engine at ..."), yet
+// serve still reaps after the failed run, and every Vault-made token of the
+// profiles past max TTL + grace is deleted although its lease is alive
+// under the real mount.
+func TestReviewReaperRefusesWhenMountIsNoEngine(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v, n := stack.Vault.Client(), stack.Nomad.Client()
+	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "existing mount") {
+		t.Fatal(err)
+	}
+	must(t, n.Do(ctx, "POST", "/v1/acl/policy/typo-read", map[string]any{"Name": "typo-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
+	must(t, v.Do(ctx, "POST", "/v1/nomad/role/typo", map[string]any{"policies": "typo-read", "type": "client"}, nil))
+	var live struct {
+		LeaseID string `json:"lease_id"`
+		Data    struct {
+			AccessorID string `json:"accessor_id"`
+		} `json:"data"`
+	}
+	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/typo", nil, &live))
+	defer func() { _ = v.Do(context.Background(), "PUT", "/v1/sys/leases/revoke/"+live.LeaseID, nil, nil) }()
+
+	profiles := []Profile{{Name: "typo", MaxTTL: time.Hour, Nomad: Grant{"nomda", []string{"typo-read"}}}}
+	r := &Reaper{Vault: v, Nomad: n, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+	res, err := r.Reap(ctx, profiles)
+	for _, o := range res.Orphans {
+		if o.Accessor == live.Data.AccessorID {
+			t.Errorf("live token %s (lease %s) taken for an orphan because nomad_mount %q is no engine (err %v): %s", o.Name, live.LeaseID, "nomda", err, o.Why)
+		}
+	}
+}
