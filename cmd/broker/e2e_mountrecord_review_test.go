@@ -28,7 +28,7 @@ func TestReviewRoleRecordDoesNotClaimRolesOnAnotherMount(t *testing.T) {
 	dir := policiesDir(t, nil)
 	applyDir(t, dir, apply.Options{})
 
-	if err := stack.EnableNomadEngine(ctx, "nomad-b"); err != nil && !strings.Contains(err.Error(), "existing mount") {
+	if err := stack.EnableNomadEngine(ctx, "nomad-b"); err != nil && !strings.Contains(err.Error(), "already in use") {
 		t.Fatal(err)
 	}
 	defer func() { _ = vaultC.Do(context.Background(), "DELETE", "/v1/sys/mounts/nomad-b", nil, nil) }()

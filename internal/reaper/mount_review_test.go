@@ -90,7 +90,7 @@ func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
-	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "existing mount") {
+	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "already in use") {
 		t.Fatal(err)
 	}
 	must(t, n.Do(ctx, "POST", "/v1/acl/policy/pfx-read", map[string]any{"Name": "pfx-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
@@ -127,7 +127,7 @@ func TestReviewReaperRefusesWhenMountIsNoEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n := stack.Vault.Client(), stack.Nomad.Client()
-	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "existing mount") {
+	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "already in use") {
 		t.Fatal(err)
 	}
 	must(t, n.Do(ctx, "POST", "/v1/acl/policy/typo-read", map[string]any{"Name": "typo-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
