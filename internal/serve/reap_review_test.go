@@ -1,0 +1,94 @@
+package serve
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/reaper"
+)
+
+// conflictReconciler fails, as apply does, on every configuration that has
+// a profile "handmade": a nomad role of that name exists in Vault and is
+// not the broker's (a conflict; nothing is written).
+type conflictReconciler struct{}
+
+func (conflictReconciler) Reconcile(_ context.Context, cfg *policy.Config) (Outcome, error) {
+	for _, p := range cfg.Profiles {
+		if p.Name == "handmade" {
+			return Outcome{}, &apply.ConflictError{Conflicts: []plan.Conflict{{Kind: plan.NomadRole, Name: "handmade", Reason: "not managed"}}}
+		}
+	}
+	return Outcome{Found: map[string]int{}, Fixed: map[string]int{}}, nil
+}
+
+type recordingReaper struct {
+	mu   sync.Mutex
+	seen [][]string
+}
+
+func (r *recordingReaper) Reap(_ context.Context, ps []reaper.Profile) (reaper.Result, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	r.seen = append(r.seen, names)
+	return reaper.Result{}, nil
+}
+
+func (r *recordingReaper) runs() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
+
+// Review finding: after a reconcile that failed — here on a conflict, the
+// nomad role "handmade" being someone else's — serve still reaps with the
+// new folder's profiles, so the reaper treats "handmade" as a managed
+// profile and deletes the lease-less tokens of the hand-made Vault role of
+// that name ("vault-handmade-...") although Vault did not make them for a
+// managed profile. The reaper should only act for profiles whose roles the
+// broker owns (e.g. the configuration in force, or the roles= records read
+// by apply).
+func TestReviewNoReapForProfileWhoseApplyFailed(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a")
+	rp := &recordingReaper{}
+	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: conflictReconciler{}, Reaper: rp, WatchInterval: 3600e9, Interval: 3600e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the first reap", func() bool { return len(rp.runs()) == 1 })
+	write("a handmade")
+	srv.Reload()
+	waitFor(t, "the failed run of the new folder", func() bool {
+		return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="error"} 1`)
+	})
+	// The reap, if any, follows the record of the run at once.
+	for end := time.Now().Add(time.Second); time.Now().Before(end) && len(rp.runs()) < 2; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, names := range rp.runs() {
+		if slices.Contains(names, "handmade") {
+			t.Errorf("reaped with profiles %v: profile handmade's apply failed on a conflict, its roles are not the broker's", names)
+		}
+	}
+}
