@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/safehttp"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // maxSize bounds the document a client reads: a real one is a few KiB.
@@ -55,7 +56,7 @@ func Fetch(ctx context.Context, hc *http.Client, base string) (*Document, error)
 		if errors.As(err, &ue) && safehttp.Refused(ue.Err) {
 			return nil, fmt.Errorf("could not read the discovery document from %s: %w", u, ue.Err)
 		}
-		return nil, fmt.Errorf("could not reach the broker at %s: %w", base, err)
+		return nil, fmt.Errorf("could not reach the broker at %s: %w", base, termtext.Error(err)) // TLS errors quote the certificate's names
 	}
 	defer resp.Body.Close()
 	var body []byte
@@ -68,7 +69,7 @@ func Fetch(ctx context.Context, hc *http.Client, base string) (*Document, error)
 		return nil, fmt.Errorf("could not read the discovery document from %s: %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("could not read the discovery document from %s: %s", u, resp.Status)
+		return nil, fmt.Errorf("could not read the discovery document from %s: %s", u, termtext.Clean(resp.Status))
 	}
 	return Parse(body)
 }

@@ -51,12 +51,12 @@ func rawServer(t *testing.T, head string) string {
 	return "http://" + l.Addr().String()
 }
 
-// TestReviewFetchStatusClean: a broker (or anything at its address)
+// TestFetchStatusClean: a broker (or anything at its address)
 // answering `HTTP/1.1 503 <escape sequences>`: Go keeps the reason phrase
 // as it came, and Fetch quotes resp.Status in its error, which `alilogin
 // setup --broker` and every command that reads the document print on
 // stderr.
-func TestReviewFetchStatusClean(t *testing.T) {
+func TestFetchStatusClean(t *testing.T) {
 	base := rawServer(t, "HTTP/1.1 503 down\x1b]0;pwned\x07\x1b[2J\u009b31m\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 	_, err := Fetch(context.Background(), nil, base)
 	if err == nil {
@@ -72,13 +72,13 @@ func TestReviewFetchStatusClean(t *testing.T) {
 	}
 }
 
-// TestReviewFetchTLSErrorClean: a man in the middle in front of the
+// TestFetchTLSErrorClean: a man in the middle in front of the
 // broker answers with a certificate whose DNS SAN carries escape
 // sequences; Go's x509 error quotes it raw and Fetch wraps it uncleaned
 // ("could not reach the broker at ...: %w"), which `alilogin setup
 // --broker` and `alilogin login` (its "going on with the local
 // configuration" warning) print on stderr.
-func TestReviewFetchTLSErrorClean(t *testing.T) {
+func TestFetchTLSErrorClean(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
