@@ -13,6 +13,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -73,4 +74,72 @@ func TestReviewHostileDiscoveryBlocksLogout(t *testing.T) {
 	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("logout exit %d, %q; the login is still stored (%v): a broker's document keeps the user from logging out", code, stderr.String(), err)
 	}
+}
+
+// TestReviewInterruptedLockWaitLogsOutWithoutRevoking: Ctrl-C while
+// logout says "waiting for another alilogin to finish renewing" cancels
+// the context; AcquireOrWait then fails and logout goes on "anyway",
+// without the lock, with the cancelled context: the Vault revocation
+// fails at once (context canceled) and the record is deleted. The user
+// who pressed Ctrl-C to abort is logged out locally, the Vault token (and
+// with it the Nomad and Consul leases, and the refresh token at the SSO)
+// stays alive and is no longer held anywhere. An interrupted wait should
+// abort the logout (record kept) or revoke with a context of its own.
+func TestReviewInterruptedLockWaitLogsOutWithoutRevoking(t *testing.T) {
+	revoked := make(chan string, 4)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		revoked <- r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
+		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		UpdatedAt: now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	// A renewal holds the lock.
+	dir, _ := renew.LockDir(getenv)
+	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	e, _, stderr := testEnv(env)
+	e.Stderr = &cancelOnWrite{w: stderr, cancel: cancel} // Ctrl-C on "waiting for another alilogin"
+	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}}
+	warnings, err := logoutProfile(ctx, e, cfg, st, "ci")
+	_, gerr := st.Get("ci")
+	select {
+	case p := <-revoked:
+		t.Logf("revoked: %s", p)
+		return
+	default:
+	}
+	if !errors.Is(gerr, store.ErrNotFound) {
+		return // aborted, record kept: fine
+	}
+	t.Errorf("interrupted while waiting: the record is deleted and nothing was revoked (err %v, warnings %q)", err, warnings)
+}
+
+type cancelOnWrite struct {
+	w interface{ Write([]byte) (int, error) }
+	cancel func()
+}
+
+func (c *cancelOnWrite) Write(b []byte) (int, error) {
+	c.cancel()
+	return c.w.Write(b)
 }
