@@ -135,7 +135,7 @@ func TestReviewInterruptedLockWaitLogsOutWithoutRevoking(t *testing.T) {
 }
 
 type cancelOnWrite struct {
-	w interface{ Write([]byte) (int, error) }
+	w      interface{ Write([]byte) (int, error) }
 	cancel func()
 }
 
