@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestReviewHostileDiscoveryBlocksLogout: a compromised (or misconfigured)
+// broker serves a discovery document that alilogin's rules refuse (here a
+// plain-http Vault across the network). The document passes
+// discovery.Document.Validate, so Discoverer caches it before Resolve
+// refuses it; from then on every local command resolves the cached copy,
+// and `alilogin logout` fails with "invalid configuration" before it has
+// even looked at the store: the login cannot be logged out (nor deleted
+// locally), its refresh token stays stored. Logout should delete what it
+// stores whatever the configuration (and revoke with the record's own
+// issuer/addresses when it can); the cache should hold only documents that
+// pass the checks.
+func TestReviewHostileDiscoveryBlocksLogout(t *testing.T) {
+	doc := discovery.Document{Version: 1,
+		SSO:      discovery.SSO{Issuer: "https://sso.example.org", ClientID: "alilogin"},
+		Vault:    discovery.Vault{Addr: "http://vault.example.org:8200"},
+		Profiles: []discovery.Profile{{Name: "ci", Roles: []string{"r"}}}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+	}))
+	defer srv.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_BROKER": srv.URL, "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: "https://sso.example.org", ClientID: "alilogin",
+		RefreshToken: secret.New("refresh-token-of-alice"),
+		Vault:        &store.Token{Secret: secret.New("hvs.x"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
+		UpdatedAt:    now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+
+	// What `alilogin login` (or any command that fetches) does: the
+	// document is cached, then refused.
+	dir, _ := config.Dir(getenv)
+	_, rerr := config.Resolve(config.Sources{Getenv: getenv, Discover: config.Discoverer(context.Background(), nil, dir)})
+	if rerr == nil {
+		t.Fatal("the hostile document was accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, config.DiscoveryCacheName)); err != nil {
+		t.Logf("not cached (%v); writing the cache as a previous login would have", err)
+		_ = config.WriteDiscoveryCache(dir, srv.URL, &doc)
+	}
+
+	e, _, stderr := testEnv(env)
+	code := runCmd(e, newLogoutCmd(e), []string{"--profile", "ci"})
+	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("logout exit %d, %q; the login is still stored (%v): a broker's document keeps the user from logging out", code, stderr.String(), err)
+	}
+}
+
+// TestReviewInterruptedLockWaitLogsOutWithoutRevoking: Ctrl-C while
+// logout says "waiting for another alilogin to finish renewing" cancels
+// the context; AcquireOrWait then fails and logout goes on "anyway",
+// without the lock, with the cancelled context: the Vault revocation
+// fails at once (context canceled) and the record is deleted. The user
+// who pressed Ctrl-C to abort is logged out locally, the Vault token (and
+// with it the Nomad and Consul leases, and the refresh token at the SSO)
+// stays alive and is no longer held anywhere. An interrupted wait should
+// abort the logout (record kept) or revoke with a context of its own.
+func TestReviewInterruptedLockWaitLogsOutWithoutRevoking(t *testing.T) {
+	revoked := make(chan string, 4)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		revoked <- r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
+		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		UpdatedAt: now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	// A renewal holds the lock.
+	dir, _ := renew.LockDir(getenv)
+	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	e, _, stderr := testEnv(env)
+	e.Stderr = &cancelOnWrite{w: stderr, cancel: cancel} // Ctrl-C on "waiting for another alilogin"
+	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}}
+	warnings, err := logoutProfile(ctx, e, cfg, st, "ci")
+	_, gerr := st.Get("ci")
+	select {
+	case p := <-revoked:
+		t.Logf("revoked: %s", p)
+		return
+	default:
+	}
+	if !errors.Is(gerr, store.ErrNotFound) {
+		return // aborted, record kept: fine
+	}
+	t.Errorf("interrupted while waiting: the record is deleted and nothing was revoked (err %v, warnings %q)", err, warnings)
+}
+
+type cancelOnWrite struct {
+	w      interface{ Write([]byte) (int, error) }
+	cancel func()
+}
+
+func (c *cancelOnWrite) Write(b []byte) (int, error) {
+	c.cancel()
+	return c.w.Write(b)
+}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// interleaveIndex is a keyring API whose first read of the index runs
+// meanwhile before it answers: another process's whole write (a login of
+// another profile) lands between this one's read and write of the index.
+type interleaveIndex struct {
+	keyringAPI
+	once      sync.Once
+	meanwhile func()
+}
+
+func (i *interleaveIndex) Get(s, u string) (string, error) {
+	v, err := i.keyringAPI.Get(s, u)
+	if u == keyName("") {
+		i.once.Do(i.meanwhile)
+	}
+	return v, err
+}
+
+// TestReviewIndexLostUpdate: the keyring's profile index is a
+// read-modify-write with no lock (the per-profile locks do not cover
+// it), so two logins of different profiles at once (two terminals, a
+// script logging in to several profiles in parallel) can lose one of
+// them from the index. The lost profile is still stored and still
+// usable, but `alilogin logout --all` lists from the index: it logs out
+// of the other profiles, says nothing about this one and exits 0, and
+// its Vault token and refresh token stay alive.
+func TestReviewIndexLostUpdate(t *testing.T) {
+	m := &memKeyring{items: map[string]string{}}
+	other := &Keyring{api: m, timeout: time.Second}
+	k := &Keyring{api: &interleaveIndex{keyringAPI: m, meanwhile: func() {
+		if err := other.Put(testRecord("b")); err != nil {
+			t.Error(err)
+		}
+	}}, timeout: time.Second}
+	if err := k.Put(testRecord("a")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a", "b"} {
+		if _, err := k.Get(p); err != nil {
+			t.Fatalf("record %s: %v", p, err)
+		}
+	}
+	l, err := k.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(l, []string{"a", "b"}) {
+		t.Errorf("List = %v with records a and b stored: logout --all would leave the missing one logged in", l)
+	}
+}
