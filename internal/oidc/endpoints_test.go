@@ -220,7 +220,8 @@ func TestCut(t *testing.T) {
 		{"short", 10, "short"},
 		{"exactly", 7, "exactly"},
 		{"abcdef", 3, "abc [...]"},
-		{"ab\u00e9cd", 3, "ab [...]"}, // é is 2 bytes: not split
+		{"ab\u00e9cd", 3, "ab\u00e9 [...]"}, // é is one character of 2 bytes
+		{"\u00e9\u00e9", 1, "\u00e9 [...]"},
 	} {
 		if got := cut(tc.s, tc.n); got != tc.want {
 			t.Errorf("cut(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)

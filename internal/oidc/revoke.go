@@ -52,18 +52,22 @@ func (c *Client) Revoke(ctx context.Context, refreshToken secret.String) error {
 	return nil
 }
 
-// maxErrorText bounds the part of an SSO's error answer put in an error.
-const maxErrorText = 4096
+// maxErrorText bounds, in characters, the part of an SSO's error answer
+// put in an error (as for Vault, Nomad and Consul, internal/apiclient).
+const maxErrorText = 500
 
-// cut shortens s to at most n bytes, on a character boundary, marking
-// the cut.
+// cut shortens s to at most n characters, marking the cut.
 func cut(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
+	i := 0
+	for j := range s {
+		if n == 0 {
+			i = j
+			break
+		}
+		n--
 	}
 	return s[:i] + " [...]"
 }
