@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,11 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	// The system browser opens whatever URL it is given (file:, custom
+	// handlers): only the issuer's own https:// origin is handed to it.
+	if err := c.checkAuthEndpoint(); err != nil {
+		return nil, err
+	}
 	l, err := listen(o.Listen)
 	if err != nil {
 		return nil, err
@@ -119,7 +125,7 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 		t0 := time.Now()
 		tok, err := oc.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
 		if err != nil {
-			return exchangeError(c.cfg.Issuer, err)
+			return exchangeError(c.cfg.Issuer, err, secret.New(code), secret.New(verifier))
 		}
 		res, err := c.result(ctx, tok, nonce)
 		if err != nil {
@@ -166,15 +172,16 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 	}
 }
 
-// exchangeError explains a failed token request.
-func exchangeError(issuer string, err error) error {
-	return grantError(issuer, "the authorization code", secret.String{}, err)
+// exchangeError explains a failed token request for the authorization
+// code, with the code and the PKCE verifier masked.
+func exchangeError(issuer string, err error, code, verifier secret.String) error {
+	return grantError(issuer, "the authorization code", err, code, verifier)
 }
 
 // grantError translates a failed token request for grant (e.g. "the
-// authorization code"); the provider's description is shown with hide, the
-// token sent, masked in case the provider quotes it back.
-func grantError(issuer, grant string, hide secret.String, err error) error {
+// authorization code"); the provider's description is shown with each of
+// hide, the secrets sent, masked in case the provider quotes them back.
+func grantError(issuer, grant string, err error, hide ...secret.String) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		msg := re.ErrorCode
@@ -184,10 +191,24 @@ func grantError(issuer, grant string, hide secret.String, err error) error {
 		if msg == "" && re.Response != nil {
 			msg = re.Response.Status
 		}
-		if h := hide.Reveal(); h != "" {
-			msg = strings.ReplaceAll(msg, h, secret.Redacted)
-		}
+		msg = mask(msg, hide...)
 		return fmt.Errorf("the SSO at %s refused %s (%s)", issuer, grant, termtext.Clean(msg))
 	}
 	return ssoError(issuer, "redeem "+grant+" at", err)
+}
+
+// mask replaces each non-empty secret of hide in s by secret.Redacted,
+// the longest first (so that a secret inside another is not left in part).
+func mask(s string, hide ...secret.String) string {
+	vals := make([]string, 0, len(hide))
+	for _, h := range hide {
+		if v := h.Reveal(); v != "" {
+			vals = append(vals, v)
+		}
+	}
+	slices.SortFunc(vals, func(a, b string) int { return len(b) - len(a) })
+	for _, v := range vals {
+		s = strings.ReplaceAll(s, v, secret.Redacted)
+	}
+	return s
 }

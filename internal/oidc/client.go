@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"fmt"
-	"github.com/alisw/alilogin/internal/termtext"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Config describes the SSO and this client of it.
@@ -29,6 +29,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for token expiry checks; nil means time.Now.
 	Now func() time.Time
+	// InsecureHTTP is the user's opt-in to plain HTTP to hosts that are
+	// not loopback (insecure_http): with it, an http:// issuer's
+	// endpoints may be http:// too. It never allows an endpoint on
+	// another origin than the issuer's.
+	InsecureHTTP bool
 }
 
 // Result is a verified sign-in.
@@ -69,7 +74,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, ssoError(cfg.Issuer, "read the discovery document of", err)
 	}
-	return &Client{cfg: cfg, provider: p, hc: hc}, nil
+	c := &Client{cfg: cfg, provider: p, hc: hc}
+	// Before any secret is sent: the endpoints that receive one are on
+	// the issuer's origin (endpoints.go).
+	if err := c.checkEndpoints(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // ssoError names the SSO and says whether it is down.

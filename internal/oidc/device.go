@@ -70,7 +70,7 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 	oc := c.oauth2("")
 	da, err := oc.DeviceAuth(c.ctx(ctx))
 	if err != nil {
-		return nil, grantError(c.cfg.Issuer, "the device authorization request", secret.String{}, err)
+		return nil, grantError(c.cfg.Issuer, "the device authorization request", err)
 	}
 	// The URL and the code are the SSO's text: cleaned like any other.
 	fmt.Fprintf(o.Stderr, "To sign in, open this URL on any device:\n  %s\nand enter the code:\n  %s\n", termtext.Clean(da.VerificationURI), termtext.Clean(da.UserCode))
@@ -137,7 +137,7 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 		case "access_denied":
 			return nil, ErrDeviceDenied
 		default:
-			return nil, grantError(c.cfg.Issuer, "the device code", secret.New(da.DeviceCode), err)
+			return nil, grantError(c.cfg.Issuer, "the device code", err, secret.New(da.DeviceCode))
 		}
 	}
 }

@@ -11,6 +11,12 @@
 // and code, error descriptions, the sign-in URL built from its discovery
 // document) goes through termtext.Clean.
 //
+// The discovery document is read again for every login, refresh and
+// logout, so it is not trusted with where secrets go: every endpoint the
+// client uses (token, revocation, device authorization, keys, and the
+// authorization endpoint the browser opens) must be on the issuer's own
+// origin and not plain http unless the issuer is (endpoints.go).
+//
 // The SSO is CERN's Keycloak in production and Ory Hydra in the tests;
 // nothing here is specific to either. The user's identity comes from two
 // configurable claims: the user claim (cern_upn) and the roles claim

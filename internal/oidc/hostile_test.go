@@ -377,19 +377,36 @@ func TestRevokeErrorClean(t *testing.T) {
 	noControls(t, "the error", err.Error())
 }
 
-// TestAuthURLClean: an authorization endpoint with escape sequences in
-// the discovery document is printed without them.
+// TestAuthURLClean: an authorization endpoint with a bidi override in
+// the discovery document is printed without it; one with escape
+// sequences is not a URL and is refused with an error without them.
 func TestAuthURLClean(t *testing.T) {
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Discovery: func(doc map[string]any) {
-		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + escTitle + escBidi
+		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + escBidi
 	}})
 	c := hostileClient(t, p)
 	for _, b := range []Browser{nil, make(urlCatcher, 1)} {
 		var stderr lockedBuffer
 		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: b, Stderr: &stderr, Timeout: 200 * time.Millisecond})
-		if err == nil || !strings.Contains(stderr.String(), "/auth?]0;pwned??") {
+		if err == nil || !strings.Contains(stderr.String(), "/auth?") {
 			t.Errorf("%v; stderr:\n%s", err, stderr.String())
 		}
 		noControls(t, "stderr", stderr.String())
+	}
+
+	p = hostile.NewOIDCProvider(hostile.OIDCOptions{Discovery: func(doc map[string]any) {
+		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + escTitle + escBidi
+	}})
+	c = hostileClient(t, p)
+	urls := make(urlCatcher, 1)
+	var stderr lockedBuffer
+	_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: urls, Stderr: &stderr, Timeout: 200 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "/auth?]0;pwned??") {
+		t.Errorf("%v; stderr:\n%s", err, stderr.String())
+	} else {
+		noControls(t, "the error", err.Error())
+	}
+	if len(urls) != 0 || stderr.String() != "" {
+		t.Errorf("the browser got %d URLs; stderr:\n%s", len(urls), stderr.String())
 	}
 }

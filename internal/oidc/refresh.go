@@ -26,9 +26,9 @@ func (c *Client) Refresh(ctx context.Context, refreshToken secret.String) (*Resu
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "unauthorized_client" || (re.Response != nil && (re.Response.StatusCode == 400 || re.Response.StatusCode == 401))) {
-			return nil, fmt.Errorf("%w: %v", ErrRefreshRefused, grantError(c.cfg.Issuer, "the refresh token", refreshToken, err))
+			return nil, fmt.Errorf("%w: %v", ErrRefreshRefused, grantError(c.cfg.Issuer, "the refresh token", err, refreshToken))
 		}
-		return nil, grantError(c.cfg.Issuer, "the refresh token", refreshToken, err)
+		return nil, grantError(c.cfg.Issuer, "the refresh token", err, refreshToken)
 	}
 	res, err := c.result(ctx, tok, "")
 	if err != nil {

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -37,14 +38,36 @@ func (c *Client) Revoke(ctx context.Context, refreshToken secret.String) error {
 		return ssoError(c.cfg.Issuer, "revoke the refresh token at", err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	// The whole answer (bounded by the client, safehttp.MaxSSO), so that
+	// a token the provider quotes back is masked before the text is cut:
+	// mask, clean, then cut.
+	body, err := safehttp.ReadAll(resp.Body, safehttp.MaxSSO)
+	if err != nil {
+		return ssoError(c.cfg.Issuer, "read the revocation answer of", err)
+	}
 	if resp.StatusCode != http.StatusOK {
-		// The provider may quote the token back: mask it.
-		msg := strings.TrimSpace(string(body))
-		if !refreshToken.Empty() {
-			msg = strings.ReplaceAll(msg, refreshToken.Reveal(), secret.Redacted)
-		}
-		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", c.cfg.Issuer, resp.StatusCode, termtext.Clean(msg))
+		msg := mask(strings.TrimSpace(string(body)), refreshToken)
+		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", termtext.Clean(c.cfg.Issuer), resp.StatusCode, cut(termtext.Clean(msg), maxErrorText))
 	}
 	return nil
+}
+
+// maxErrorText bounds, in characters, the part of an SSO's error answer
+// put in an error (as for Vault, Nomad and Consul, internal/apiclient).
+const maxErrorText = 500
+
+// cut shortens s to at most n characters, marking the cut.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if n == 0 {
+			i = j
+			break
+		}
+		n--
+	}
+	return s[:i] + " [...]"
 }

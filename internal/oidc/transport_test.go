@@ -13,13 +13,13 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 )
 
-// hostileOP is a provider whose discovery document points its token and
-// revocation endpoints at handler h (on another port), and whose own
-// discovery document can be replaced by disco.
-func hostileOP(t *testing.T, h http.Handler, disco http.Handler) (issuer string, endpoints *hostile.Server) {
+// hostileOP is a provider whose token and revocation endpoints, on its
+// own origin (as the client requires), are served by handler h and
+// recorded in endpoints, and whose own discovery document can be replaced
+// by disco.
+func hostileOP(t *testing.T, h http.Handler, disco http.Handler) (issuer string, endpoints *hostile.Recorder) {
 	t.Helper()
-	endpoints = hostile.NewServer(h)
-	t.Cleanup(endpoints.Close)
+	endpoints = &hostile.Recorder{}
 	mux := http.NewServeMux()
 	op := hostile.NewServer(mux)
 	t.Cleanup(op.Close)
@@ -27,14 +27,16 @@ func hostileOP(t *testing.T, h http.Handler, disco http.Handler) (issuer string,
 		disco = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{
-				"issuer": op.URL, "authorization_endpoint": op.URL + "/auth", "token_endpoint": endpoints.URL + "/token",
-				"revocation_endpoint": endpoints.URL + "/revoke", "jwks_uri": op.URL + "/jwks",
+				"issuer": op.URL, "authorization_endpoint": op.URL + "/auth", "token_endpoint": op.URL + "/token",
+				"revocation_endpoint": op.URL + "/revoke", "jwks_uri": op.URL + "/jwks",
 				"id_token_signing_alg_values_supported": []string{"RS256"}, "response_types_supported": []string{"code"},
 				"subject_types_supported": []string{"public"},
 			})
 		})
 	}
 	mux.Handle("GET /.well-known/openid-configuration", disco)
+	mux.Handle("/token", endpoints.Wrap(h))
+	mux.Handle("/revoke", endpoints.Wrap(h))
 	return op.URL, endpoints
 }
 
@@ -82,7 +84,7 @@ func TestSSORedirectElsewhereRefused(t *testing.T) {
 				t.Fatal("no error")
 			}
 			t.Log(err)
-			for _, want := range []string{originOf(t, front.URL), originOf(t, target.URL)} {
+			for _, want := range []string{originOf(t, issuer), originOf(t, target.URL)} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error does not name %s: %v", want, err)
 				}

@@ -1,7 +1,7 @@
 package main
 
-// Review 9a: the refresh token follows the token endpoint of today's
-// discovery document, not the one the login was made with.
+// Review 9a, finding 2: the refresh token must not follow a token
+// endpoint of today's discovery document on another origin.
 
 import (
 	"bytes"
@@ -17,17 +17,17 @@ import (
 	"github.com/alisw/alilogin/internal/store"
 )
 
-// TestReviewRefreshTokenFollowsChangedTokenEndpoint: same issuer, same
+// TestRefreshTokenNotSentToChangedTokenEndpoint: same issuer, same
 // client id (so the issue-9 binding passes), but the issuer's discovery
 // document, fetched again at every refresh, now names a token endpoint on
 // another origin (a tampered copy on a caching proxy or CDN, a takeover of
-// one virtual host of the SSO, a misconfigured backchannel URL). `alilogin
-// token` then sends the stored refresh token there, where it can be
-// redeemed at the real SSO. Nothing records which token endpoint (origin)
-// the login used; nothing checks the new one is https. Trust rule: "No
+// one virtual host of the SSO, a misconfigured backchannel URL). Before
+// the fix, `alilogin token` sent the stored refresh token there, where it
+// can be redeemed at the real SSO. Now the SSO client refuses a document
+// whose endpoints are not on the issuer's origin. Trust rule: "No
 // redirect, no changed configuration and no discovery document moves a
 // secret elsewhere."
-func TestReviewRefreshTokenFollowsChangedTokenEndpoint(t *testing.T) {
+func TestRefreshTokenNotSentToChangedTokenEndpoint(t *testing.T) {
 	elsewhere := hostile.NewServer(hostile.ErrorBody(http.StatusBadRequest, "application/json", `{"error":"invalid_grant"}`))
 	t.Cleanup(elsewhere.Close)
 	var moved atomic.Bool
@@ -81,6 +81,9 @@ func TestReviewRefreshTokenFollowsChangedTokenEndpoint(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(ctx, []string{"token", "--for", "vault", "--profile", "ci"}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: getenv})
 	t.Logf("token: exit %d, stderr %s", code, errb.String())
+	if code == 0 || !strings.Contains(errb.String(), "token_endpoint") || !strings.Contains(errb.String(), p.Issuer) {
+		t.Errorf("token: exit %d, want an error naming the token endpoint and the issuer; stderr %s", code, errb.String())
+	}
 	for _, r := range elsewhere.Requests() {
 		if strings.Contains(string(r.Body), rt) {
 			t.Errorf("the refresh token of the login went to %s%s, a token endpoint the login was not made with", elsewhere.URL, r.Path)
