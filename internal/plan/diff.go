@@ -73,8 +73,9 @@ func (c Conflict) String() string { return fmt.Sprintf("%s %q: %s", c.Kind, c.Na
 type Plan struct {
 	Changes   []Change   `json:"changes"`
 	Conflicts []Conflict `json:"conflicts,omitempty"`
-	// Managed counts the live managed objects per kind (for the
-	// mass-delete guard).
+	// Managed counts the live managed objects per kind that a plan can
+	// delete (for the mass-delete guard): not the JWT auth config nor the
+	// nomad lease config, which are never deleted.
 	Managed map[Kind]int `json:"-"`
 }
 
@@ -141,7 +142,7 @@ func Diff(desired, live []Object, prune bool) Plan {
 	liveByKey := make(map[Key]*Object, len(live))
 	for i := range live {
 		liveByKey[live[i].Key()] = &live[i]
-		if live[i].Managed {
+		if live[i].Managed && live[i].Kind.Deletable() {
 			p.Managed[live[i].Kind]++
 		}
 	}
@@ -174,7 +175,7 @@ func Diff(desired, live []Object, prune bool) Plan {
 	}
 	for i := range live {
 		l := &live[i]
-		if l.Managed && !want[l.Key()] {
+		if l.Managed && l.Kind.Deletable() && !want[l.Key()] {
 			p.Changes = append(p.Changes, Change{System: l.Kind.System(), Kind: l.Kind, Name: l.Name, Action: Delete, Live: l})
 		}
 	}

@@ -69,6 +69,11 @@ func (k Kind) Phase() int {
 	return 4
 }
 
+// Deletable reports whether a plan can delete objects of kind k: every
+// kind but the JWT auth config and the nomad lease config, which the
+// broker only ever writes.
+func (k Kind) Deletable() bool { return k != JWTConfig && k != NomadLease }
+
 // Fields are an object's managed settings in canonical form: string,
 // int64, bool, []string (sorted when the order does not matter) or
 // map[string][]string.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Write prints p for people: the changes grouped by system, an update's
@@ -66,8 +68,10 @@ func fieldLines(d FieldDiff) []string {
 	ns, newIsStr := d.New.(string)
 	if oldIsStr && newIsStr && (strings.Contains(os, "\n") || strings.Contains(ns, "\n")) {
 		out := []string{fmt.Sprintf("      %s:", d.Field)}
+		// The live text is the server's: each line is cleaned of control
+		// and format characters before it reaches the terminal.
 		for _, l := range lineDiff(os, ns) {
-			out = append(out, "        "+l)
+			out = append(out, "        "+termtext.Clean(l))
 		}
 		return out
 	}
@@ -131,7 +135,9 @@ type JSON struct {
 	Guard     Guard             `json:"guard"`
 }
 
-// WriteJSON prints p as JSON.
+// WriteJSON prints p as JSON, with the runes that could act on a terminal
+// (DEL, C1 controls, bidi overrides, in the live text of servers) escaped
+// as \uXXXX (termtext.EscapeJSON): the same JSON, safe to print.
 func WriteJSON(w io.Writer, p Plan, prune bool) error {
 	j := JSON{Changes: p.Changes, Conflicts: p.Conflicts, Counts: p.Counts(), Total: p.Total(), Prune: prune, Guard: p.Guard()}
 	if j.Changes == nil {
@@ -140,7 +146,10 @@ func WriteJSON(w io.Writer, p Plan, prune bool) error {
 	if j.Conflicts == nil {
 		j.Conflicts = []Conflict{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(j)
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, termtext.EscapeJSON(b)+"\n")
+	return err
 }
