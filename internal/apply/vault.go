@@ -98,7 +98,7 @@ func (r *reader) vault(ctx context.Context) error {
 			return err
 		}
 		managed, body, roles := plan.VaultPolicyOwner(name, out.Data.Policy, v)
-		if !managed && !r.want[plan.Key{Kind: plan.VaultPolicy, Name: name}] {
+		if !managed && !r.wanted(plan.Key{Kind: plan.VaultPolicy, Name: name}) {
 			return nil
 		}
 		f := plan.Fields{"policy": body}
@@ -135,7 +135,9 @@ func (r *reader) vault(ctx context.Context) error {
 	}
 	var groupNames []string
 	for _, n := range groups {
-		if strings.HasPrefix(n, policy.GroupPrefix) || r.want[plan.Key{Kind: plan.Group, Name: n}] {
+		// Vault compares group names without case: a group of another
+		// case is read, and is a conflict when a desired one has its name.
+		if strings.HasPrefix(strings.ToLower(n), policy.GroupPrefix) || r.wanted(plan.Key{Kind: plan.Group, Name: n}) {
 			groupNames = append(groupNames, n)
 		}
 	}

@@ -146,6 +146,12 @@ func Diff(desired, live []Object, prune bool) Plan {
 			p.Managed[live[i].Kind]++
 		}
 	}
+	liveByFold := make(map[Key]*Object, len(live))
+	for i := range live {
+		if live[i].Kind.FoldsCase() {
+			liveByFold[live[i].Key().Fold()] = &live[i]
+		}
+	}
 	want := make(map[Key]bool, len(desired))
 	for i := range desired {
 		want[desired[i].Key()] = true
@@ -156,6 +162,11 @@ func Diff(desired, live []Object, prune bool) Plan {
 		if l != nil && !l.Managed {
 			p.Conflicts = append(p.Conflicts, Conflict{Kind: d.Kind, Name: d.Name,
 				Reason: "an object of that name exists and is not managed by the broker (no marker naming it); rename the profile or policy, or remove the existing object"})
+			continue
+		}
+		if f := liveByFold[d.Key().Fold()]; l == nil && f != nil && d.Kind.FoldsCase() {
+			p.Conflicts = append(p.Conflicts, Conflict{Kind: d.Kind, Name: d.Name,
+				Reason: fmt.Sprintf("%s %q exists, whose name differs only in case (%s compares names without case); rename the profile, role or policy, or remove the existing object", d.Kind, f.Name, d.Kind.System())})
 			continue
 		}
 		c := Change{System: d.Kind.System(), Kind: d.Kind, Name: d.Name, Action: Create, Desired: d, Live: l}

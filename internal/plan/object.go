@@ -74,6 +74,13 @@ func (k Kind) Phase() int {
 // broker only ever writes.
 func (k Kind) Deletable() bool { return k != JWTConfig && k != NomadLease }
 
+// FoldsCase reports whether the server compares names of kind k without
+// case: Vault identity groups and Consul ACL policies (Vault lowercases
+// policy names, so Vault policies count too). A desired object whose name
+// a live object holds in another case is a conflict. Nomad compares
+// policy names exactly, and Vault role names are kept as written.
+func (k Kind) FoldsCase() bool { return k == Group || k == ConsulPolicy || k == VaultPolicy }
+
 // Fields are an object's managed settings in canonical form: string,
 // int64, bool, []string (sorted when the order does not matter) or
 // map[string][]string.
@@ -97,6 +104,9 @@ type Key struct {
 
 // Key returns o's key.
 func (o Object) Key() Key { return Key{o.Kind, o.Name} }
+
+// Fold is k with its name lowercased, for the kinds that fold case.
+func (k Key) Fold() Key { return Key{k.Kind, strings.ToLower(k.Name)} }
 
 func (k Key) String() string { return fmt.Sprintf("%s %q", k.Kind, k.Name) }
 
