@@ -43,6 +43,7 @@ func (r *reader) consulPolicies(ctx context.Context) error {
 			return err
 		}
 		r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID, Managed: plan.DescriptionOwned(plan.ConsulPolicy, p.Name, p.Description),
+			Legacy: plan.IsLegacyDescription(plan.ConsulPolicy, p.Name, p.Description),
 			Fields: plan.Fields{"rules": p.Rules}})
 		return nil
 	})

@@ -93,13 +93,15 @@ type Object struct {
 	Fields Fields
 	// Live objects only:
 	Managed bool   // the broker's: its marker names it (see marker.go)
+	Legacy  bool   // managed by a legacy marker only: never deleted
+	Mount   string // roles: the mount that holds the role
 	ID      string // server-side id where the name is not the key (Consul policies, Vault groups)
 }
 
 // Key identifies an object.
 type Key struct {
-	Kind Kind
-	Name string
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
 }
 
 // Key returns o's key.

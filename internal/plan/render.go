@@ -43,6 +43,9 @@ func Write(w io.Writer, p Plan, prune bool) {
 	for _, c := range p.Conflicts {
 		fmt.Fprintf(w, "! conflict: %s\n", c)
 	}
+	for _, k := range p.Legacy {
+		fmt.Fprintf(w, "? %s: legacy, not deleted; delete by hand or declare (its marker is the version before's, which names no object, so a hand-made copy looks the same)\n", k)
+	}
 	n := p.Total()
 	if n.Total() == 0 && len(p.Conflicts) == 0 {
 		fmt.Fprintln(w, "No changes: Vault, Nomad and Consul match the policies.")
@@ -129,6 +132,7 @@ func lineDiff(a, b string) []string {
 type JSON struct {
 	Changes   []Change          `json:"changes"`
 	Conflicts []Conflict        `json:"conflicts"`
+	Legacy    []Key             `json:"legacy_not_deleted"`
 	Counts    map[System]Counts `json:"counts"`
 	Total     Counts            `json:"total"`
 	Prune     bool              `json:"prune"`
@@ -145,6 +149,9 @@ func WriteJSON(w io.Writer, p Plan, prune bool) error {
 	}
 	if j.Conflicts == nil {
 		j.Conflicts = []Conflict{}
+	}
+	if j.Legacy = p.Legacy; j.Legacy == nil {
+		j.Legacy = []Key{}
 	}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
