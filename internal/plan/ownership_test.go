@@ -431,3 +431,28 @@ func TestGuard(t *testing.T) {
 		t.Errorf("plan output:\n%s", b.String())
 	}
 }
+
+// TestLegacyOnlyObjectsAreNotDeleted: an object whose only claim is a
+// legacy marker and that the files do not declare is never deleted, not
+// counted by the guard, and reported.
+func TestLegacyOnlyObjectsAreNotDeleted(t *testing.T) {
+	live := []Object{
+		{Kind: Group, Name: "alilogin-role-ops-oncall", Managed: true, Legacy: true, Fields: Fields{}},
+		{Kind: Group, Name: "alilogin-role-gone", Managed: true, Fields: Fields{}},
+	}
+	p := Diff(nil, live, true)
+	if d := cmp.Diff([]key{{Delete, Group, "alilogin-role-gone"}}, keys(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]Key{{Group, "alilogin-role-ops-oncall"}}, p.Legacy); d != "" {
+		t.Errorf("legacy (-want +got):\n%s", d)
+	}
+	if g := p.Guard(); g.Managed != 1 {
+		t.Errorf("guard counts %d managed objects, want 1 (legacy-only ones cannot be deleted)", g.Managed)
+	}
+	var b strings.Builder
+	Write(&b, p, true)
+	if !strings.Contains(b.String(), `? vault identity group "alilogin-role-ops-oncall": legacy, not deleted; delete by hand or declare`) {
+		t.Errorf("plan output:\n%s", b.String())
+	}
+}
