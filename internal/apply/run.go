@@ -329,7 +329,7 @@ type reader struct {
 	fold map[plan.Key]bool
 	// fields: the fields of each desired object.
 	fields map[plan.Key]plan.Fields
-	sems map[plan.System]chan struct{}
+	sems   map[plan.System]chan struct{}
 
 	mu  sync.Mutex
 	out []plan.Object

@@ -77,8 +77,9 @@ func (k Kind) Deletable() bool { return k != JWTConfig && k != NomadLease }
 // FoldsCase reports whether the server compares names of kind k without
 // case: Vault identity groups and Consul ACL policies (Vault lowercases
 // policy names, so Vault policies count too). A desired object whose name
-// a live object holds in another case is a conflict. Nomad compares
-// policy names exactly, and Vault role names are kept as written.
+// a live object holds in another case is a conflict. Nomad keeps policy
+// names that differ in case apart, and the names the files give (profiles,
+// policies) are lowercase, so Nomad policies and Vault roles need no rule.
 func (k Kind) FoldsCase() bool { return k == Group || k == ConsulPolicy || k == VaultPolicy }
 
 // Fields are an object's managed settings in canonical form: string,

@@ -319,7 +319,9 @@ func TestProfileRolesRecord(t *testing.T) {
 	lpol := func(roles ...string) Object {
 		return Object{Kind: VaultPolicy, Name: pp, Managed: true, Fields: Fields{"policy": "", "roles": roles}}
 	}
-	role := func(k Kind) Object { return Object{Kind: k, Name: "ci", Managed: true, Mount: RoleMount(mounts, k), Fields: Fields{}} }
+	role := func(k Kind) Object {
+		return Object{Kind: k, Name: "ci", Managed: true, Mount: RoleMount(mounts, k), Fields: Fields{}}
+	}
 	dpol := func(roles ...string) Object {
 		return Object{Kind: VaultPolicy, Name: pp, Fields: Fields{"policy": "", "roles": roles}}
 	}
