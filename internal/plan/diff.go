@@ -136,8 +136,11 @@ func (p Plan) Empty() bool { return len(p.Changes) == 0 && len(p.Conflicts) == 0
 // Diff compares desired with live. Only the fields of the desired object
 // are compared: the servers add settings of their own. Live objects the
 // broker does not manage (Object.Managed false) are never changed nor
-// deleted; deletes of managed objects that are no longer desired are
-// always listed (apply carries them out only with prune).
+// deleted, and a desired object whose name such an object holds (for
+// kinds whose server compares names without case, in any case) is a
+// conflict; deletes of managed objects that are no longer desired are
+// always listed (apply carries them out only with prune), except those
+// managed by a legacy marker only, which are never deleted (Plan.Legacy).
 //
 // The generated policy of a profile lists the profile's roles the broker
 // made (Fields "roles"); it is planned to list the desired roles, and,
