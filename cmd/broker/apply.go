@@ -105,6 +105,7 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	}
 	warnSkipped(e.Stderr, res.Skipped)
 	if res.TotalWrites() == 0 {
+		warnLegacy(e.Stderr, res.Plan.Legacy)
 		if len(res.Skipped) == 0 {
 			fmt.Fprintln(e.Stdout, "No changes: Vault, Nomad and Consul match the policies.")
 		} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/alisw/alilogin/internal/apply"
@@ -38,6 +39,9 @@ func TestReviewHandMadeGroupWithLegacyMarkerSurvivesPrune(t *testing.T) {
 		"type": "external", "policies": []string{"ci-secrets-read"}, "metadata": map[string]string{"managed_by": "managed by alilogin broker"}}, &g)
 	mustDo(t, vaultC, "POST", "/v1/identity/group-alias", map[string]any{"name": "ops-oncall", "mount_accessor": acc, "canonical_id": g.Data.ID}, nil)
 
+	if _, out, _ := broker(t, "plan", "--prune", dir); !strings.Contains(out, `? vault identity group "alilogin-role-ops-oncall": legacy, not deleted; delete by hand or declare`) {
+		t.Errorf("plan --prune does not report the legacy group:\n%s", out)
+	}
 	res, err := applyErr(t, dir, apply.Options{Prune: true})
 	t.Logf("apply --prune: %v, changes %v", err, res.Plan.Changes)
 	if err := vaultC.Do(context.Background(), "GET", "/v1/identity/group/id/"+g.Data.ID, nil, nil); err != nil {

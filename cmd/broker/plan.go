@@ -85,3 +85,16 @@ func warnSkipped(w io.Writer, skipped []plan.Change) {
 		fmt.Fprintf(w, "  %s %q\n", c.Kind, c.Name)
 	}
 }
+
+// warnLegacy lists the objects the files do not declare whose only claim
+// is a marker of the version before markers named their objects: they are
+// never deleted (a hand-made object set up the same way looks alike).
+func warnLegacy(w io.Writer, legacy []plan.Key) {
+	if len(legacy) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "warning: %d object(s) with an old-format marker are not in the policies and were not deleted (legacy); delete them by hand or declare them:\n", len(legacy))
+	for _, k := range legacy {
+		fmt.Fprintf(w, "  %s\n", k)
+	}
+}

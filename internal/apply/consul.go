@@ -26,7 +26,7 @@ func (r *reader) consulPolicies(ctx context.Context) error {
 	var read []consulPolicy
 	for _, p := range list {
 		if !plan.DescriptionOwned(plan.ConsulPolicy, p.Name, p.Description) {
-			if r.want[plan.Key{Kind: plan.ConsulPolicy, Name: p.Name}] {
+			if r.wanted(plan.Key{Kind: plan.ConsulPolicy, Name: p.Name}) {
 				r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID})
 			}
 			continue
@@ -43,6 +43,7 @@ func (r *reader) consulPolicies(ctx context.Context) error {
 			return err
 		}
 		r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID, Managed: plan.DescriptionOwned(plan.ConsulPolicy, p.Name, p.Description),
+			Legacy: plan.IsLegacyDescription(plan.ConsulPolicy, p.Name, p.Description),
 			Fields: plan.Fields{"rules": p.Rules}})
 		return nil
 	})

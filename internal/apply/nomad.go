@@ -37,6 +37,7 @@ func (r *reader) nomadPolicies(ctx context.Context) error {
 			return err
 		}
 		r.add(plan.Object{Kind: plan.NomadPolicy, Name: name, Managed: plan.DescriptionOwned(plan.NomadPolicy, name, p.Description),
+			Legacy: plan.IsLegacyDescription(plan.NomadPolicy, name, p.Description),
 			Fields: plan.Fields{"rules": p.Rules}})
 		return nil
 	})

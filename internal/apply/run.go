@@ -297,11 +297,15 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 // readLive reads every object the broker may own or that desired names,
 // with at most limit reads in flight per system.
 func (s *session) readLive(ctx context.Context, desired []plan.Object) ([]plan.Object, error) {
-	want := map[plan.Key]bool{}
+	want, fold, fields := map[plan.Key]bool{}, map[plan.Key]bool{}, map[plan.Key]plan.Fields{}
 	for _, d := range desired {
 		want[d.Key()] = true
+		fields[d.Key()] = d.Fields
+		if d.Kind.FoldsCase() {
+			fold[d.Key().Fold()] = true
+		}
 	}
-	r := &reader{s: s, want: want, sems: map[plan.System]chan struct{}{}}
+	r := &reader{s: s, want: want, fold: fold, fields: fields, sems: map[plan.System]chan struct{}{}}
 	for _, sys := range plan.Systems {
 		r.sems[sys] = make(chan struct{}, s.limit)
 	}
@@ -320,10 +324,22 @@ func (s *session) readLive(ctx context.Context, desired []plan.Object) ([]plan.O
 type reader struct {
 	s    *session
 	want map[plan.Key]bool
-	sems map[plan.System]chan struct{}
+	// fold: the lowercased keys of the desired objects of kinds whose
+	// names the server compares without case.
+	fold map[plan.Key]bool
+	// fields: the fields of each desired object.
+	fields map[plan.Key]plan.Fields
+	sems   map[plan.System]chan struct{}
 
 	mu  sync.Mutex
 	out []plan.Object
+}
+
+// wanted reports whether a live object k, not the broker's, must be noted:
+// a desired object has its name, or (for kinds that fold case) the name
+// in another case; Diff calls either a conflict.
+func (r *reader) wanted(k plan.Key) bool {
+	return r.want[k] || k.Kind.FoldsCase() && r.fold[k.Fold()]
 }
 
 func (r *reader) add(o plan.Object) {

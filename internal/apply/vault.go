@@ -18,9 +18,9 @@ import (
 // Vault objects:
 //
 //	policies      sys/policies/acl/:name     marker: first line "# managed by alilogin broker; object=vault/policy/<name>..."
-//	JWT roles     auth/<jwt>/role/:name      managed when the managed policy alilogin-profile-<name> lists it (roles=jwt)
-//	nomad roles   <nomad>/role/:name         ditto (roles=nomad)
-//	consul roles  <consul>/roles/:name       ditto (roles=consul)
+//	JWT roles     auth/<jwt>/role/:name      managed when the managed policy alilogin-profile-<name> records it (roles=jwt@<jwt>)
+//	nomad roles   <nomad>/role/:name         ditto (roles=nomad@<nomad>)
+//	consul roles  <consul>/roles/:name       ditto (roles=consul@<consul>)
 //	groups        identity/group/name/:name  marker: metadata managed_by
 //	JWT config    auth/<jwt>/config          owned when configure_jwt_auth = true
 //	nomad lease   <nomad>/config/lease       owned when a profile grants Nomad tokens
@@ -84,8 +84,16 @@ func (r *reader) vault(ctx context.Context) error {
 	}
 
 	// Every policy is read: the marker is in the text. claims are the
-	// roles each managed profile policy lists.
+	// roles each managed profile policy records; check are those that
+	// are the broker's only if the role itself says so (pending, or of a
+	// record without mounts), legacy the profiles whose record is legacy.
 	claims := map[string][]string{}
+	type roleKey struct {
+		kind plan.Kind
+		name string
+	}
+	check := map[roleKey]string{}
+	legacy := map[string]bool{}
 	var mu = &r.mu
 	err := r.each(ctx, plan.Vault, slices.DeleteFunc(policies, func(p string) bool { return p == "root" }), func(ctx context.Context, name string) error {
 		var out vaultData[struct {
@@ -97,45 +105,52 @@ func (r *reader) vault(ctx context.Context) error {
 			}
 			return err
 		}
-		managed, body, roles := plan.VaultPolicyOwner(name, out.Data.Policy, v)
-		if !managed && !r.want[plan.Key{Kind: plan.VaultPolicy, Name: name}] {
+		own := plan.VaultPolicyOwner(name, out.Data.Policy, v)
+		if !own.Managed && !r.wanted(plan.Key{Kind: plan.VaultPolicy, Name: name}) {
 			return nil
 		}
-		f := plan.Fields{"policy": body}
-		if p, ok := policy.ProfileOfPolicy(name); ok && managed {
-			f["roles"] = roles
+		f := plan.Fields{"policy": own.Body}
+		if p, ok := policy.ProfileOfPolicy(name); ok && own.Managed {
+			f["roles"], f["pending"] = own.Roles, own.Pending
 			mu.Lock()
-			claims[p] = roles
+			claims[p], legacy[p] = own.Roles, own.Legacy
+			for _, k := range []plan.Kind{plan.JWTRole, plan.NomadRole, plan.ConsulRole} {
+				e := plan.RoleEntry(k, plan.RoleMount(v, k))
+				switch {
+				case slices.Contains(own.Pending, e):
+					check[roleKey{k, p}] = "pending"
+				case slices.Contains(own.Unsure, e):
+					check[roleKey{k, p}] = "unsure"
+				}
+			}
 			mu.Unlock()
 		}
-		r.add(plan.Object{Kind: plan.VaultPolicy, Name: name, Managed: managed, Fields: f})
+		r.add(plan.Object{Kind: plan.VaultPolicy, Name: name, Managed: own.Managed, Legacy: own.Legacy, Fields: f})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 
-	// Roles: read those the broker made (listed by their profile policy);
-	// note the others only when a desired one has their name (a
+	// Roles: read those the broker made (recorded by their profile
+	// policy); note the others only when a desired one has their name (a
 	// conflict).
-	type roleRef struct {
-		kind plan.Kind
-		name string
-	}
-	var read []roleRef
+	var read []roleKey
 	for kind, names := range map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles} {
 		for _, n := range names {
 			switch {
-			case plan.RoleOwned(claims, kind, n):
-				read = append(read, roleRef{kind, n})
+			case plan.RoleOwned(claims, v, kind, n):
+				read = append(read, roleKey{kind, n})
 			case r.want[plan.Key{Kind: kind, Name: n}]:
-				r.add(plan.Object{Kind: kind, Name: n})
+				r.add(plan.Object{Kind: kind, Name: n, Mount: plan.RoleMount(v, kind)})
 			}
 		}
 	}
 	var groupNames []string
 	for _, n := range groups {
-		if strings.HasPrefix(n, policy.GroupPrefix) || r.want[plan.Key{Kind: plan.Group, Name: n}] {
+		// Vault compares group names without case: a group of another
+		// case is read, and is a conflict when a desired one has its name.
+		if strings.HasPrefix(strings.ToLower(n), policy.GroupPrefix) || r.wanted(plan.Key{Kind: plan.Group, Name: n}) {
 			groupNames = append(groupNames, n)
 		}
 	}
@@ -150,6 +165,25 @@ func (r *reader) vault(ctx context.Context) error {
 			o, err := s.readRole(ctx, plan.Kind(kind), name)
 			if err != nil || o == nil {
 				return err
+			}
+			o.Legacy = legacy[name]
+			k := plan.Key{Kind: o.Kind, Name: name}
+			switch check[roleKey{o.Kind, name}] {
+			case "pending":
+				// Recorded before its write, never confirmed: the broker's
+				// only if it is exactly what the broker writes.
+				o.Managed = plan.SameFields(r.fields[k], o.Fields)
+			case "unsure":
+				// A record without mounts: the broker's JWT role names the
+				// profile's policy.
+				pols, _ := o.Fields["token_policies"].([]string)
+				o.Managed = slices.Contains(pols, policy.ProfilePolicy(name))
+			}
+			if !o.Managed {
+				if !r.want[k] {
+					return nil
+				}
+				o.Fields = nil
 			}
 			r.add(*o)
 			return nil
@@ -236,7 +270,7 @@ func (s *session) readRole(ctx context.Context, kind plan.Kind, name string) (*p
 		f["ttl"] = num(d["ttl"])
 		f["max_ttl"] = num(d["max_ttl"])
 	}
-	return &plan.Object{Kind: kind, Name: name, Managed: true, Fields: f}, nil
+	return &plan.Object{Kind: kind, Name: name, Managed: true, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: f}, nil
 }
 
 func str(b json.RawMessage) string {
@@ -406,7 +440,8 @@ func (s *session) readGroup(ctx context.Context, name string) (*plan.Object, err
 	pols := slices.Clone(d.Policies)
 	slices.Sort(pols)
 	managed := plan.GroupOwned(name, d.Metadata[plan.GroupMetadataKey], d.Type, aliasName, onMount)
-	return &plan.Object{Kind: plan.Group, Name: name, ID: d.ID, Managed: managed,
+	legacy := managed && plan.IsLegacyGroupMarker(d.Metadata[plan.GroupMetadataKey])
+	return &plan.Object{Kind: plan.Group, Name: name, ID: d.ID, Managed: managed, Legacy: legacy,
 		Fields: plan.Fields{"type": d.Type, "policies": pols, "alias": alias, "alias_id": aliasID}}, nil
 }
 

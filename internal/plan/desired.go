@@ -37,7 +37,13 @@ func seconds(d interface{ Seconds() float64 }) int64 { return int64(d.Seconds())
 // Desired returns every object cfg asks for, sorted by kind and name.
 func Desired(cfg *policy.Config) []Object {
 	var out []Object
-	add := func(k Kind, name string, f Fields) { out = append(out, Object{Kind: k, Name: name, Fields: f}) }
+	add := func(k Kind, name string, f Fields) {
+		o := Object{Kind: k, Name: name, Fields: f}
+		if RoleWord(k) != "" {
+			o.Mount = RoleMount(cfg.Vault, k)
+		}
+		out = append(out, o)
+	}
 
 	for _, d := range cfg.NomadPolicies {
 		add(NomadPolicy, d.Name, Fields{"rules": d.Rules})
@@ -55,7 +61,7 @@ func Desired(cfg *policy.Config) []Object {
 		add(NomadLease, cfg.Vault.NomadMount, f)
 	}
 	for _, p := range cfg.Profiles {
-		add(VaultPolicy, policy.ProfilePolicy(p.Name), Fields{"policy": ProfilePolicyText(cfg.Vault, p), "roles": ProfileRoles(p)})
+		add(VaultPolicy, policy.ProfilePolicy(p.Name), Fields{"policy": ProfilePolicyText(cfg.Vault, p), "roles": ProfileRoles(cfg.Vault, p)})
 		if len(p.NomadPolicies) > 0 {
 			add(NomadRole, p.Name, Fields{"policies": sorted(p.NomadPolicies), "type": "client", "global": false})
 		}
@@ -71,14 +77,15 @@ func Desired(cfg *policy.Config) []Object {
 	return out
 }
 
-// ProfileRoles are the roles= words of the roles profile p asks for.
-func ProfileRoles(p policy.Profile) []string {
-	out := []string{"jwt"}
+// ProfileRoles are the roles= entries (RoleEntry) of the roles profile p
+// asks for, on the mounts of v.
+func ProfileRoles(v policy.Vault, p policy.Profile) []string {
+	out := []string{RoleEntry(JWTRole, v.JWTMount)}
 	if len(p.NomadPolicies) > 0 {
-		out = append(out, "nomad")
+		out = append(out, RoleEntry(NomadRole, v.NomadMount))
 	}
 	if len(p.ConsulPolicies) > 0 {
-		out = append(out, "consul")
+		out = append(out, RoleEntry(ConsulRole, v.ConsulMount))
 	}
 	slices.Sort(out)
 	return out

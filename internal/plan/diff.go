@@ -73,9 +73,16 @@ func (c Conflict) String() string { return fmt.Sprintf("%s %q: %s", c.Kind, c.Na
 type Plan struct {
 	Changes   []Change   `json:"changes"`
 	Conflicts []Conflict `json:"conflicts,omitempty"`
-	// Managed counts the live managed objects per kind (for the
-	// mass-delete guard).
+	// Managed counts the live managed objects per kind that a plan can
+	// delete (for the mass-delete guard): not the JWT auth config nor the
+	// nomad lease config, which are never deleted.
 	Managed map[Kind]int `json:"-"`
+	// Legacy are the live objects the files do not declare whose only
+	// claim is a legacy marker (one that names nothing, or names it only
+	// by the file it came from): a hand-made object set up the same way
+	// cannot be told apart, so they are never deleted; the plan reports
+	// them for the admin to delete by hand or declare.
+	Legacy []Key `json:"legacy_not_deleted,omitempty"`
 }
 
 // Counts are the numbers of changes of each action.
@@ -123,13 +130,17 @@ func (p Plan) Total() Counts {
 }
 
 // Empty reports whether there is nothing to do.
+// Legacy objects left alone do not count: nothing is to be done about them.
 func (p Plan) Empty() bool { return len(p.Changes) == 0 && len(p.Conflicts) == 0 }
 
 // Diff compares desired with live. Only the fields of the desired object
 // are compared: the servers add settings of their own. Live objects the
 // broker does not manage (Object.Managed false) are never changed nor
-// deleted; deletes of managed objects that are no longer desired are
-// always listed (apply carries them out only with prune).
+// deleted, and a desired object whose name such an object holds (for
+// kinds whose server compares names without case, in any case) is a
+// conflict; deletes of managed objects that are no longer desired are
+// always listed (apply carries them out only with prune), except those
+// managed by a legacy marker only, which are never deleted (Plan.Legacy).
 //
 // The generated policy of a profile lists the profile's roles the broker
 // made (Fields "roles"); it is planned to list the desired roles, and,
@@ -141,8 +152,14 @@ func Diff(desired, live []Object, prune bool) Plan {
 	liveByKey := make(map[Key]*Object, len(live))
 	for i := range live {
 		liveByKey[live[i].Key()] = &live[i]
-		if live[i].Managed {
+		if live[i].Managed && !live[i].Legacy && live[i].Kind.Deletable() {
 			p.Managed[live[i].Kind]++
+		}
+	}
+	liveByFold := make(map[Key]*Object, len(live))
+	for i := range live {
+		if live[i].Kind.FoldsCase() {
+			liveByFold[live[i].Key().Fold()] = &live[i]
 		}
 	}
 	want := make(map[Key]bool, len(desired))
@@ -155,6 +172,11 @@ func Diff(desired, live []Object, prune bool) Plan {
 		if l != nil && !l.Managed {
 			p.Conflicts = append(p.Conflicts, Conflict{Kind: d.Kind, Name: d.Name,
 				Reason: "an object of that name exists and is not managed by the broker (no marker naming it); rename the profile or policy, or remove the existing object"})
+			continue
+		}
+		if f := liveByFold[d.Key().Fold()]; l == nil && f != nil && d.Kind.FoldsCase() {
+			p.Conflicts = append(p.Conflicts, Conflict{Kind: d.Kind, Name: d.Name,
+				Reason: fmt.Sprintf("%s %q exists, whose name differs only in case (%s compares names without case); rename the profile, role or policy, or remove the existing object", d.Kind, f.Name, d.Kind.System())})
 			continue
 		}
 		c := Change{System: d.Kind.System(), Kind: d.Kind, Name: d.Name, Action: Create, Desired: d, Live: l}
@@ -174,11 +196,18 @@ func Diff(desired, live []Object, prune bool) Plan {
 	}
 	for i := range live {
 		l := &live[i]
-		if l.Managed && !want[l.Key()] {
+		if l.Managed && l.Kind.Deletable() && !want[l.Key()] {
+			if l.Legacy {
+				p.Legacy = append(p.Legacy, l.Key())
+				continue
+			}
 			p.Changes = append(p.Changes, Change{System: l.Kind.System(), Kind: l.Kind, Name: l.Name, Action: Delete, Live: l})
 		}
 	}
 	SortChanges(p.Changes)
+	slices.SortFunc(p.Legacy, func(a, b Key) int {
+		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
+	})
 	slices.SortFunc(p.Conflicts, func(a, b Conflict) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
 	})
@@ -197,48 +226,63 @@ func profileOfDesired(d *Object) (string, bool) {
 }
 
 // planRoles sets the roles the generated policy of profile prof (desired
-// d, live l) lists after this plan: the desired roles, plus, without
+// d, live l) records after this plan: the desired roles, plus, without
 // prune, the managed roles of prof that exist and are not desired (their
 // delete is skipped). When that drops a role the live policy lists, the
-// write is late (after the role's delete); when it also adds one, an
-// interim write lists both first.
+// write is late (after the role's delete). A role to be created is
+// recorded pending first (an interim write, before the role, listing it
+// and every role the live policy lists) and confirmed by the late write.
+// Roles whose only claim is a legacy record are never deleted and leave
+// the record when not desired; so do roles recorded on a mount the broker
+// is no longer configured for (they are left as they are).
 func planRoles(d, l *Object, liveByKey map[Key]*Object, want map[Key]bool, prof string, prune bool) (*Object, bool, *Object) {
 	wantRoles, _ := d.Fields["roles"].([]string)
 	final := slices.Clone(wantRoles)
-	if !prune {
-		for k, w := range roleWords {
-			key := Key{k, prof}
-			if r := liveByKey[key]; r != nil && r.Managed && !want[key] {
-				final = append(final, w)
+	var creating []string
+	for k := range roleWords {
+		key := Key{k, prof}
+		r := liveByKey[key]
+		switch {
+		case want[key] && r == nil:
+			if i := slices.IndexFunc(wantRoles, func(e string) bool { return strings.HasPrefix(e, roleWords[k]+"@") }); i >= 0 {
+				creating = append(creating, wantRoles[i])
 			}
+		case !prune && r != nil && r.Managed && !r.Legacy && !want[key]:
+			final = append(final, RoleEntry(k, r.Mount))
 		}
 	}
 	final = sorted(final)
-	out := withRoles(d, final)
-	if l == nil {
-		return out, false, nil
+	out := withRoles(d, final, nil)
+	var have, pending []string
+	if l != nil {
+		have, _ = l.Fields["roles"].([]string)
+		pending, _ = l.Fields["pending"].([]string)
 	}
-	have, _ := l.Fields["roles"].([]string)
+	if len(pending) > 0 {
+		out.Fields["pending"] = []string{} // confirmed by this write
+	}
 	dropped := slices.ContainsFunc(have, func(w string) bool { return !slices.Contains(final, w) })
-	added := slices.ContainsFunc(final, func(w string) bool { return !slices.Contains(have, w) })
-	if !dropped {
-		return out, false, nil
+	if len(creating) > 0 {
+		return out, true, withRoles(d, sorted(append(slices.Clone(have), final...)), sorted(creating))
 	}
-	if !added {
-		return out, true, nil
-	}
-	return out, true, withRoles(d, sorted(append(slices.Clone(have), final...)))
+	return out, dropped, nil
 }
 
-func withRoles(d *Object, roles []string) *Object {
+func withRoles(d *Object, roles, pending []string) *Object {
 	o := *d
 	o.Fields = make(Fields, len(d.Fields))
 	for k, v := range d.Fields {
 		o.Fields[k] = v
 	}
 	o.Fields["roles"] = roles
+	if pending != nil {
+		o.Fields["pending"] = pending
+	}
 	return &o
 }
+
+// SameFields reports whether have holds every field of want, equal.
+func SameFields(want, have Fields) bool { return have != nil && len(fieldDiffs(want, have)) == 0 }
 
 // fieldDiffs lists the fields of want that differ in have (nil: all).
 func fieldDiffs(want, have Fields) []FieldDiff {

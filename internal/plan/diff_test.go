@@ -91,12 +91,12 @@ func TestDesired(t *testing.T) {
 		{NomadPolicy, "n"}:  {"rules": "node {}\n"},
 		{ConsulPolicy, "c"}: {"rules": "key \"\" {}\n"},
 		{VaultPolicy, "v"}:  {"policy": "path \"x\" {}\n"},
-		{VaultPolicy, "alilogin-profile-ci"}: {"roles": []string{"consul", "jwt", "nomad"}, "policy": "" +
+		{VaultPolicy, "alilogin-profile-ci"}: {"roles": []string{"consul@consul", "jwt@jwt", "nomad@nomad"}, "policy": "" +
 			"path \"nomad/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
 			"path \"sys/leases/revoke/nomad/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n" +
 			"path \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
 			"path \"sys/leases/revoke/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n"},
-		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt"}, "policy": ""},
+		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt@jwt"}, "policy": ""},
 		{NomadRole, "ci"}:     {"policies": []string{"n"}, "type": "client", "global": false},
 		{ConsulRole, "ci"}:    {"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)},
 		{NomadLease, "nomad"}: {"ttl": int64(3600), "max_ttl": int64(7200)},

@@ -14,7 +14,7 @@ import (
 // `broker serve` never. It judges the plan alone, not how the folder came
 // to be.
 type Guard struct {
-	Managed int `json:"managed"` // live managed objects
+	Managed int `json:"managed"` // live managed objects a plan can delete
 	Deletes int `json:"deletes"` // planned deletes
 	// WholeKinds are the kinds whose every managed object the plan
 	// deletes (only kinds with at least MinWholeKind of them).

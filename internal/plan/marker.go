@@ -11,14 +11,19 @@ import (
 // Markers. A marker names the object it belongs to, so that a copy of a
 // managed object under another name, marker and all, is not managed:
 //
-//	managed by alilogin broker; object=<system>/<kind>/<name>[; roles=jwt,nomad,consul][; free text]
+//	managed by alilogin broker; object=<system>/<kind>/<name>[; roles=jwt@<mount>,nomad@<mount>,consul@<mount>][; pending=...][; free text]
 //
 // It is the whole description of a Nomad or Consul ACL policy, the first
 // line (after "# ") of a Vault policy, and the value of the managed_by
 // metadata of a Vault identity group. roles= is only on the generated
 // policy alilogin-profile-P: it lists the roles P that the broker created
-// (JWT, nomad, consul), written before them, since Vault roles have no
-// room for a marker of their own.
+// (JWT, nomad, consul), each with its mount, written before them, since
+// Vault roles have no room for a marker of their own. pending= lists those
+// of them whose write has not been confirmed: the record is written with
+// them pending before the roles and rewritten without after, so that a
+// role found pending is the broker's only when it is exactly what the
+// broker writes (a role made by hand after an apply was cut short between
+// the two is a conflict).
 //
 // Markers of the version before markers named their objects ("legacy")
 // still count, but only where they are exactly what that version wrote for
@@ -122,16 +127,30 @@ func GroupOwned(name, managedBy, typ, alias string, aliasOnMount bool) bool {
 	return managedBy == Marker && typ == "external" && aliasOnMount && alias != "" && policy.Group(alias) == name
 }
 
+// IsLegacyDescription reports whether desc is the legacy marker of Nomad or
+// Consul ACL policy k/name (DescriptionOwned, and the only claim is that
+// of the version before).
+func IsLegacyDescription(k Kind, name, desc string) bool { return desc == LegacyDescription(k, name) }
+
+// IsLegacyGroupMarker reports whether managedBy is the legacy marker of a
+// group (it names nothing).
+func IsLegacyGroupMarker(managedBy string) bool { return managedBy == Marker }
+
 // VaultPolicyText is what the broker stores for the managed Vault policy
 // name with fields f: the marker as a comment line, then the policy
 // (f["policy"]). Vault keeps the text verbatim, so the marker survives.
-// The generated policy of a profile also lists its roles (f["roles"]).
+// The generated policy of a profile also lists its roles (f["roles"])
+// and, while their writes are under way, the pending ones (f["pending"]).
 func VaultPolicyText(name string, f Fields) string {
 	body, _ := f["policy"].(string)
 	if p, ok := policy.ProfileOfPolicy(name); ok {
 		roles, _ := f["roles"].([]string)
-		return "# " + MarkerFor(VaultPolicy, name, "roles="+strings.Join(roles, ","),
-			"profile "+p+", generated: edit policies/, not this") + "\n" + body
+		parts := []string{"roles=" + strings.Join(roles, ",")}
+		if pending, _ := f["pending"].([]string); len(pending) > 0 {
+			parts = append(parts, "pending="+strings.Join(pending, ","))
+		}
+		parts = append(parts, "profile "+p+", generated: edit policies/, not this")
+		return "# " + MarkerFor(VaultPolicy, name, parts...) + "\n" + body
 	}
 	return "# " + MarkerFor(VaultPolicy, name, "from vault/"+name+".hcl") + "\n" + body
 }
@@ -150,10 +169,23 @@ func legacyRoleBlock(mount, p string) string {
 	return fmt.Sprintf("path %q {\n  capabilities = [\"read\"]\n}\n", mount+"/creds/"+p)
 }
 
-// VaultPolicyOwner judges the live Vault policy name with text: whether
-// the broker manages it, the policy after the marker line, and, for the
-// generated policy of a profile, the kinds of the profile's roles the
-// broker made (as roles= words, sorted).
+// PolicyOwner is what the first line of a live Vault policy says.
+type PolicyOwner struct {
+	Managed bool
+	// Legacy: the only claim is a marker of the version before markers
+	// named their objects (such an object is never deleted).
+	Legacy bool
+	Body   string // the policy after the marker line
+	// Roles are the roles the generated policy of a profile records
+	// (RoleEntry: "nomad@nomad"), sorted. Pending are those of them
+	// recorded before their write, not yet confirmed after it; Unsure
+	// those a record without mounts names, whose mount is only assumed
+	// (see VaultPolicyOwner).
+	Roles, Pending, Unsure []string
+}
+
+// VaultPolicyOwner judges the live Vault policy name with text, read
+// with the mounts of v.
 //
 // A new-form marker must name the policy. A legacy first line counts only
 // when it is exactly what the version before wrote for this name:
@@ -163,54 +195,88 @@ func legacyRoleBlock(mount, p string) string {
 // when the policy reads <mount>/creds/P, so a legacy profile policy owns
 // the JWT role, and the nomad or consul role only where it still holds
 // that block; a hand-made role beside it is not the broker's.
-func VaultPolicyOwner(name, text string, v policy.Vault) (managed bool, body string, roles []string) {
+//
+// A roles= record names the mount of each role (roles=jwt@jwt,nomad@nomad).
+// A record without mounts (the first form of roles=) and a legacy profile
+// policy count for the mounts they can be tied to: a nomad or consul role
+// on the mount whose creds the same policy text grants (the text was
+// written with the record, for the mount configured then), the JWT role on
+// the JWT mount configured now, but only when that role's token policies
+// name the profile's policy (Unsure: apply checks it).
+func VaultPolicyOwner(name, text string, v policy.Vault) PolicyOwner {
 	line, body, _ := strings.Cut(text, "\n")
+	o := PolicyOwner{Body: body}
 	comment, isComment := strings.CutPrefix(line, "# ")
 	profile, isProfile := policy.ProfileOfPolicy(name)
 	if isComment {
 		if ok, parts := parseMarker(VaultPolicy, name, comment); ok {
+			o.Managed = true
 			if isProfile {
-				roles = parseRoles(parts["roles"])
+				o.Roles, o.Unsure = parseRoles(parts["roles"], profile, body, v)
+				o.Pending, _ = parseRoles(parts["pending"], profile, body, v)
 			}
-			return true, body, roles
+			return o
 		}
 	}
 	switch {
 	case isProfile && line == LegacyProfileLine(profile):
-		roles = []string{"jwt"}
-		if strings.Contains(body, legacyRoleBlock(v.NomadMount, profile)) {
-			roles = append(roles, "nomad")
-		}
-		if strings.Contains(body, legacyRoleBlock(v.ConsulMount, profile)) {
-			roles = append(roles, "consul")
-		}
-		slices.Sort(roles)
-		return true, body, roles
+		o.Managed, o.Legacy = true, true
+		o.Roles, o.Unsure = parseRoles("jwt,nomad,consul", profile, body, v)
 	case !isProfile && line == legacyVaultPolicyLine(name):
-		return true, body, nil
+		o.Managed, o.Legacy = true, true
 	}
-	return false, body, nil
+	return o
 }
 
-func parseRoles(s string) []string {
-	var out []string
-	for _, w := range strings.Split(s, ",") {
-		for _, known := range roleWords {
+// RoleEntry is how roles= records role kind k on mount.
+func RoleEntry(k Kind, mount string) string { return roleWords[k] + "@" + mount }
+
+// RoleMount is the mount of v that holds roles of kind k.
+func RoleMount(v policy.Vault, k Kind) string {
+	switch k {
+	case NomadRole:
+		return v.NomadMount
+	case ConsulRole:
+		return v.ConsulMount
+	}
+	return v.JWTMount
+}
+
+// parseRoles reads a roles= (or pending=) list of profile p, whose
+// policy body is body: entries word@mount as they are, words without a
+// mount as VaultPolicyOwner says (unsure lists those assumed). Unknown
+// words are left out.
+func parseRoles(s, p, body string, v policy.Vault) (roles, unsure []string) {
+	for _, e := range strings.Split(s, ",") {
+		w, mount, hasMount := strings.Cut(e, "@")
+		var k Kind
+		for kind, known := range roleWords {
 			if w == known {
-				out = append(out, w)
+				k = kind
 			}
 		}
+		switch {
+		case k == "":
+		case hasMount && mount != "":
+			roles = append(roles, e)
+		case hasMount:
+		case k == JWTRole:
+			roles = append(roles, RoleEntry(k, v.JWTMount))
+			unsure = append(unsure, RoleEntry(k, v.JWTMount))
+		case strings.Contains(body, legacyRoleBlock(RoleMount(v, k), p)):
+			roles = append(roles, RoleEntry(k, RoleMount(v, k)))
+		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(roles)
+	return slices.Compact(roles), unsure
 }
 
 // RoleWord is how roles= names role kind k ("" for other kinds).
 func RoleWord(k Kind) string { return roleWords[k] }
 
-// RoleOwned reports whether role k/name is the broker's: the managed
-// policy alilogin-profile-<name> lists it (claims maps a profile to the
-// roles= words of its live managed policy).
-func RoleOwned(claims map[string][]string, k Kind, name string) bool {
-	return slices.Contains(claims[name], RoleWord(k))
+// RoleOwned reports whether role k/name on its mount of v is the
+// broker's: the managed policy alilogin-profile-<name> records it (claims
+// maps a profile to the roles= entries of its live managed policy).
+func RoleOwned(claims map[string][]string, v policy.Vault, k Kind, name string) bool {
+	return slices.Contains(claims[name], RoleEntry(k, RoleMount(v, k)))
 }

@@ -69,6 +69,19 @@ func (k Kind) Phase() int {
 	return 4
 }
 
+// Deletable reports whether a plan can delete objects of kind k: every
+// kind but the JWT auth config and the nomad lease config, which the
+// broker only ever writes.
+func (k Kind) Deletable() bool { return k != JWTConfig && k != NomadLease }
+
+// FoldsCase reports whether the server compares names of kind k without
+// case: Vault identity groups and Consul ACL policies (Vault lowercases
+// policy names, so Vault policies count too). A desired object whose name
+// a live object holds in another case is a conflict. Nomad keeps policy
+// names that differ in case apart, and the names the files give (profiles,
+// policies) are lowercase, so Nomad policies and Vault roles need no rule.
+func (k Kind) FoldsCase() bool { return k == Group || k == ConsulPolicy || k == VaultPolicy }
+
 // Fields are an object's managed settings in canonical form: string,
 // int64, bool, []string (sorted when the order does not matter) or
 // map[string][]string.
@@ -81,17 +94,22 @@ type Object struct {
 	Fields Fields
 	// Live objects only:
 	Managed bool   // the broker's: its marker names it (see marker.go)
+	Legacy  bool   // managed by a legacy marker only: never deleted
+	Mount   string // roles: the mount that holds the role
 	ID      string // server-side id where the name is not the key (Consul policies, Vault groups)
 }
 
 // Key identifies an object.
 type Key struct {
-	Kind Kind
-	Name string
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
 }
 
 // Key returns o's key.
 func (o Object) Key() Key { return Key{o.Kind, o.Name} }
+
+// Fold is k with its name lowercased, for the kinds that fold case.
+func (k Key) Fold() Key { return Key{k.Kind, strings.ToLower(k.Name)} }
 
 func (k Key) String() string { return fmt.Sprintf("%s %q", k.Kind, k.Name) }
 

@@ -65,7 +65,7 @@ func TestDescriptionOwned(t *testing.T) {
 }
 
 func TestVaultPolicyOwner(t *testing.T) {
-	ci := Fields{"policy": "path \"x\" {}\n", "roles": []string{"consul", "jwt", "nomad"}}
+	ci := Fields{"policy": "path \"x\" {}\n", "roles": []string{"consul@consul", "jwt@jwt", "nomad@nomad"}}
 	tests := []struct {
 		name, policy, text string
 		managed            bool
@@ -74,19 +74,21 @@ func TestVaultPolicyOwner(t *testing.T) {
 	}{
 		{"new marker of a file policy", "v", VaultPolicyText("v", Fields{"policy": "path \"x\" {}\n"}), true, "path \"x\" {}\n", nil},
 		{"copy of a file policy under another name", "copy", VaultPolicyText("v", Fields{"policy": "path \"x\" {}\n"}), false, "path \"x\" {}\n", nil},
-		{"new marker of a profile policy lists its roles", "alilogin-profile-ci", VaultPolicyText("alilogin-profile-ci", ci), true, "path \"x\" {}\n", []string{"consul", "jwt", "nomad"}},
+		{"new marker of a profile policy lists its roles", "alilogin-profile-ci", VaultPolicyText("alilogin-profile-ci", ci), true, "path \"x\" {}\n", []string{"consul@consul", "jwt@jwt", "nomad@nomad"}},
 		{"copy of a profile policy under another profile's name", "alilogin-profile-x", VaultPolicyText("alilogin-profile-ci", ci), false, "path \"x\" {}\n", nil},
 		{"copy of a profile policy under a plain name", "x", VaultPolicyText("alilogin-profile-ci", ci), false, "path \"x\" {}\n", nil},
 		{"unknown role words are ignored", "alilogin-profile-ci",
-			"# managed by alilogin broker; object=vault/policy/alilogin-profile-ci; roles=jwt,root,nomad\n", true, "", []string{"jwt", "nomad"}},
+			"# managed by alilogin broker; object=vault/policy/alilogin-profile-ci; roles=jwt@jwt,root@x,nomad@nomad\n", true, "", []string{"jwt@jwt", "nomad@nomad"}},
+		{"a record without mounts keeps a nomad role only where its policy reads that mount's creds", "alilogin-profile-ci",
+			"# managed by alilogin broker; object=vault/policy/alilogin-profile-ci; roles=jwt,nomad,consul\n" + legacyRoleBlock("nomad", "ci"), true, legacyRoleBlock("nomad", "ci"), []string{"jwt@jwt", "nomad@nomad"}},
 		{"legacy file policy", "v", legacyVaultPolicy("vault/v.hcl", "path \"x\" {}\n"), true, "path \"x\" {}\n", nil},
 		{"legacy copy under another name", "copy", legacyVaultPolicy("vault/v.hcl", "path \"x\" {}\n"), false, "path \"x\" {}\n", nil},
 		{"legacy marker of another system", "v", legacyVaultPolicy("nomad/v.hcl", ""), false, "", nil},
-		{"legacy vault-only profile policy owns its JWT role only", "alilogin-profile-p", legacyProfilePolicy("p", false, false), true, "", []string{"jwt"}},
+		{"legacy vault-only profile policy owns its JWT role only", "alilogin-profile-p", legacyProfilePolicy("p", false, false), true, "", []string{"jwt@jwt"}},
 		{"legacy profile policy owns the roles it reads creds of", "alilogin-profile-p", legacyProfilePolicy("p", true, true),
-			true, strings.SplitN(legacyProfilePolicy("p", true, true), "\n", 2)[1], []string{"consul", "jwt", "nomad"}},
+			true, strings.SplitN(legacyProfilePolicy("p", true, true), "\n", 2)[1], []string{"consul@consul", "jwt@jwt", "nomad@nomad"}},
 		{"legacy nomad-only", "alilogin-profile-p", legacyProfilePolicy("p", true, false),
-			true, strings.SplitN(legacyProfilePolicy("p", true, false), "\n", 2)[1], []string{"jwt", "nomad"}},
+			true, strings.SplitN(legacyProfilePolicy("p", true, false), "\n", 2)[1], []string{"jwt@jwt", "nomad@nomad"}},
 		{"legacy copy of another profile's policy", "alilogin-profile-x", legacyProfilePolicy("p", true, true),
 			false, strings.SplitN(legacyProfilePolicy("p", true, true), "\n", 2)[1], nil},
 		{"legacy file marker on a profile policy name", "alilogin-profile-p", legacyVaultPolicy("vault/alilogin-profile-p.hcl", ""), false, "", nil},
@@ -95,7 +97,8 @@ func TestVaultPolicyOwner(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			managed, body, roles := VaultPolicyOwner(tc.policy, tc.text, mounts)
+			o := VaultPolicyOwner(tc.policy, tc.text, mounts)
+			managed, body, roles := o.Managed, o.Body, o.Roles
 			if managed != tc.managed || body != tc.body || !cmp.Equal(roles, tc.roles) {
 				t.Errorf("VaultPolicyOwner(%q) = %v, %q, %v; want %v, %q, %v", tc.policy, managed, body, roles, tc.managed, tc.body, tc.roles)
 			}
@@ -139,7 +142,8 @@ func live(desired []Object, policies map[string]string, roles []Key) []Object {
 	var out []Object
 	claims := map[string][]string{}
 	for name, text := range policies {
-		managed, body, rs := VaultPolicyOwner(name, text, mounts)
+		o := VaultPolicyOwner(name, text, mounts)
+		managed, body, rs := o.Managed, o.Body, o.Roles
 		if !managed && !want[Key{VaultPolicy, name}] {
 			continue
 		}
@@ -151,8 +155,8 @@ func live(desired []Object, policies map[string]string, roles []Key) []Object {
 	}
 	for _, r := range roles {
 		switch {
-		case RoleOwned(claims, r.Kind, r.Name):
-			out = append(out, Object{Kind: r.Kind, Name: r.Name, Managed: true, Fields: Fields{}})
+		case RoleOwned(claims, mounts, r.Kind, r.Name):
+			out = append(out, Object{Kind: r.Kind, Name: r.Name, Managed: true, Mount: RoleMount(mounts, r.Kind), Fields: Fields{}})
 		case want[r]:
 			out = append(out, Object{Kind: r.Kind, Name: r.Name})
 		}
@@ -175,7 +179,7 @@ func TestRolesOwnedByRecordNotByName(t *testing.T) {
 	handMade := []Key{{JWTRole, "vault-only"}, {NomadRole, "vault-only"}, {ConsulRole, "vault-only"}}
 	for _, marker := range []string{"new", "legacy"} {
 		t.Run(marker, func(t *testing.T) {
-			text := VaultPolicyText("alilogin-profile-vault-only", Fields{"policy": "", "roles": []string{"jwt"}})
+			text := VaultPolicyText("alilogin-profile-vault-only", Fields{"policy": "", "roles": []string{"jwt@jwt"}})
 			if marker == "legacy" {
 				text = legacyProfilePolicy("vault-only", false, false)
 			}
@@ -231,7 +235,7 @@ func TestCopiedMarkerIsNotManaged(t *testing.T) {
 	}{
 		{"new marker", VaultPolicyText("v", Fields{"policy": "path \"x\" {}\n"})},
 		{"legacy marker", legacyVaultPolicy("vault/v.hcl", "path \"x\" {}\n")},
-		{"profile policy, new marker", VaultPolicyText("alilogin-profile-ci", Fields{"policy": "", "roles": []string{"consul", "jwt", "nomad"}})},
+		{"profile policy, new marker", VaultPolicyText("alilogin-profile-ci", Fields{"policy": "", "roles": []string{"consul@consul", "jwt@jwt", "nomad@nomad"}})},
 		{"profile policy, legacy marker", legacyProfilePolicy("ci", true, true)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,7 +277,8 @@ func TestUpgradeFromLegacyMarkersPlansNothing(t *testing.T) {
 			} else {
 				text = legacyVaultPolicy("vault/"+d.Name+".hcl", d.Fields["policy"].(string))
 			}
-			managed, body, roles := VaultPolicyOwner(d.Name, text, mounts)
+			ow := VaultPolicyOwner(d.Name, text, mounts)
+			managed, body, roles := ow.Managed, ow.Body, ow.Roles
 			o.Managed, o.Fields = managed, Fields{"policy": body}
 			if roles != nil {
 				o.Fields["roles"] = roles
@@ -294,9 +299,10 @@ func TestMarkersRoundTrip(t *testing.T) {
 	for _, name := range []string{"v", "alilogin-profile-p"} {
 		f := Fields{"policy": "path \"a\" {}\n"}
 		if name != "v" {
-			f["roles"] = []string{"consul", "jwt"}
+			f["roles"] = []string{"consul@consul", "jwt@jwt"}
 		}
-		managed, body, roles := VaultPolicyOwner(name, VaultPolicyText(name, f), mounts)
+		o := VaultPolicyOwner(name, VaultPolicyText(name, f), mounts)
+		managed, body, roles := o.Managed, o.Body, o.Roles
 		if !managed || body != f["policy"] || (name != "v" && !cmp.Equal(roles, f["roles"])) {
 			t.Errorf("%s: %v %q %v", name, managed, body, roles)
 		}
@@ -313,7 +319,9 @@ func TestProfileRolesRecord(t *testing.T) {
 	lpol := func(roles ...string) Object {
 		return Object{Kind: VaultPolicy, Name: pp, Managed: true, Fields: Fields{"policy": "", "roles": roles}}
 	}
-	role := func(k Kind) Object { return Object{Kind: k, Name: "ci", Managed: true, Fields: Fields{}} }
+	role := func(k Kind) Object {
+		return Object{Kind: k, Name: "ci", Managed: true, Mount: RoleMount(mounts, k), Fields: Fields{}}
+	}
 	dpol := func(roles ...string) Object {
 		return Object{Kind: VaultPolicy, Name: pp, Fields: Fields{"policy": "", "roles": roles}}
 	}
@@ -344,27 +352,27 @@ func TestProfileRolesRecord(t *testing.T) {
 		prune         bool
 		want          []step
 	}{
-		{"create: listed before the role",
-			[]Object{dpol("jwt", "nomad"), {Kind: NomadRole, Name: "ci"}, {Kind: JWTRole, Name: "ci"}}, nil, true,
-			[]step{{2, Create, VaultPolicy, []string{"jwt", "nomad"}, nil}, {3, Create, NomadRole, nil, nil}, {4, Create, JWTRole, nil, nil}}},
-		{"a role added: listed first",
-			[]Object{dpol("jwt", "nomad"), {Kind: NomadRole, Name: "ci"}}, []Object{lpol("jwt")}, true,
-			[]step{{2, Update, VaultPolicy, []string{"jwt", "nomad"}, nil}, {3, Create, NomadRole, nil, nil}}},
+		{"create: listed (pending) before the roles, confirmed after",
+			[]Object{dpol("jwt@jwt", "nomad@nomad"), {Kind: NomadRole, Name: "ci"}, {Kind: JWTRole, Name: "ci"}}, nil, true,
+			[]step{{3, Create, NomadRole, nil, nil}, {4, Create, JWTRole, nil, nil}, {10, Create, VaultPolicy, []string{"jwt@jwt", "nomad@nomad"}, []string{"jwt@jwt", "nomad@nomad"}}}},
+		{"a role added: listed (pending) first, confirmed after",
+			[]Object{dpol("jwt@jwt", "nomad@nomad"), {Kind: NomadRole, Name: "ci"}}, []Object{lpol("jwt@jwt")}, true,
+			[]step{{3, Create, NomadRole, nil, nil}, {10, Update, VaultPolicy, []string{"jwt@jwt", "nomad@nomad"}, []string{"jwt@jwt", "nomad@nomad"}}}},
 		{"a role removed with prune: unlisted after its delete",
-			[]Object{dpol("jwt")}, []Object{lpol("jwt", "nomad"), role(NomadRole)}, true,
-			[]step{{7, Delete, NomadRole, nil, nil}, {10, Update, VaultPolicy, []string{"jwt"}, nil}}},
+			[]Object{dpol("jwt@jwt")}, []Object{lpol("jwt@jwt", "nomad@nomad"), role(NomadRole)}, true,
+			[]step{{7, Delete, NomadRole, nil, nil}, {10, Update, VaultPolicy, []string{"jwt@jwt"}, nil}}},
 		{"a role removed without prune: stays listed while it stays",
-			[]Object{dpol("jwt")}, []Object{lpol("jwt", "nomad"), role(NomadRole)}, false,
+			[]Object{dpol("jwt@jwt")}, []Object{lpol("jwt@jwt", "nomad@nomad"), role(NomadRole)}, false,
 			[]step{{7, Delete, NomadRole, nil, nil}}},
 		{"one role for another: both listed, then the old one unlisted",
-			[]Object{dpol("consul", "jwt"), {Kind: ConsulRole, Name: "ci"}}, []Object{lpol("jwt", "nomad"), role(NomadRole)}, true,
+			[]Object{dpol("consul@consul", "jwt@jwt"), {Kind: ConsulRole, Name: "ci"}}, []Object{lpol("jwt@jwt", "nomad@nomad"), role(NomadRole)}, true,
 			[]step{{3, Create, ConsulRole, nil, nil}, {7, Delete, NomadRole, nil, nil},
-				{10, Update, VaultPolicy, []string{"consul", "jwt"}, []string{"consul", "jwt", "nomad"}}}},
+				{10, Update, VaultPolicy, []string{"consul@consul", "jwt@jwt"}, []string{"consul@consul", "jwt@jwt", "nomad@nomad"}}}},
 		{"a listed role that is gone is unlisted, even without prune",
-			[]Object{dpol("jwt")}, []Object{lpol("jwt", "nomad")}, false,
-			[]step{{10, Update, VaultPolicy, []string{"jwt"}, nil}}},
+			[]Object{dpol("jwt@jwt")}, []Object{lpol("jwt@jwt", "nomad@nomad")}, false,
+			[]step{{10, Update, VaultPolicy, []string{"jwt@jwt"}, nil}}},
 		{"profile removed: roles deleted before the record",
-			nil, []Object{lpol("jwt", "nomad"), role(NomadRole), role(JWTRole)}, true,
+			nil, []Object{lpol("jwt@jwt", "nomad@nomad"), role(NomadRole), role(JWTRole)}, true,
 			[]step{{6, Delete, JWTRole, nil, nil}, {7, Delete, NomadRole, nil, nil}, {8, Delete, VaultPolicy, nil, nil}}},
 	}
 	for _, tc := range tests {
@@ -422,6 +430,31 @@ func TestGuard(t *testing.T) {
 	Write(&b, Diff(nil, objs(Group, 2), true), true)
 	if !strings.Contains(b.String(), "! mass delete: 2 of 2 managed objects would be deleted, every vault identity group.") ||
 		!strings.Contains(b.String(), "--allow-mass-delete") {
+		t.Errorf("plan output:\n%s", b.String())
+	}
+}
+
+// TestLegacyOnlyObjectsAreNotDeleted: an object whose only claim is a
+// legacy marker and that the files do not declare is never deleted, not
+// counted by the guard, and reported.
+func TestLegacyOnlyObjectsAreNotDeleted(t *testing.T) {
+	live := []Object{
+		{Kind: Group, Name: "alilogin-role-ops-oncall", Managed: true, Legacy: true, Fields: Fields{}},
+		{Kind: Group, Name: "alilogin-role-gone", Managed: true, Fields: Fields{}},
+	}
+	p := Diff(nil, live, true)
+	if d := cmp.Diff([]key{{Delete, Group, "alilogin-role-gone"}}, keys(p)); d != "" {
+		t.Errorf("changes (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]Key{{Group, "alilogin-role-ops-oncall"}}, p.Legacy); d != "" {
+		t.Errorf("legacy (-want +got):\n%s", d)
+	}
+	if g := p.Guard(); g.Managed != 1 {
+		t.Errorf("guard counts %d managed objects, want 1 (legacy-only ones cannot be deleted)", g.Managed)
+	}
+	var b strings.Builder
+	Write(&b, p, true)
+	if !strings.Contains(b.String(), `? vault identity group "alilogin-role-ops-oncall": legacy, not deleted; delete by hand or declare`) {
 		t.Errorf("plan output:\n%s", b.String())
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Write prints p for people: the changes grouped by system, an update's
@@ -41,6 +43,9 @@ func Write(w io.Writer, p Plan, prune bool) {
 	for _, c := range p.Conflicts {
 		fmt.Fprintf(w, "! conflict: %s\n", c)
 	}
+	for _, k := range p.Legacy {
+		fmt.Fprintf(w, "? %s: legacy, not deleted; delete by hand or declare (its marker is the version before's, which names no object, so a hand-made copy looks the same)\n", k)
+	}
 	n := p.Total()
 	if n.Total() == 0 && len(p.Conflicts) == 0 {
 		fmt.Fprintln(w, "No changes: Vault, Nomad and Consul match the policies.")
@@ -66,8 +71,10 @@ func fieldLines(d FieldDiff) []string {
 	ns, newIsStr := d.New.(string)
 	if oldIsStr && newIsStr && (strings.Contains(os, "\n") || strings.Contains(ns, "\n")) {
 		out := []string{fmt.Sprintf("      %s:", d.Field)}
+		// The live text is the server's: each line is cleaned of control
+		// and format characters before it reaches the terminal.
 		for _, l := range lineDiff(os, ns) {
-			out = append(out, "        "+l)
+			out = append(out, "        "+termtext.Clean(l))
 		}
 		return out
 	}
@@ -125,13 +132,16 @@ func lineDiff(a, b string) []string {
 type JSON struct {
 	Changes   []Change          `json:"changes"`
 	Conflicts []Conflict        `json:"conflicts"`
+	Legacy    []Key             `json:"legacy_not_deleted"`
 	Counts    map[System]Counts `json:"counts"`
 	Total     Counts            `json:"total"`
 	Prune     bool              `json:"prune"`
 	Guard     Guard             `json:"guard"`
 }
 
-// WriteJSON prints p as JSON.
+// WriteJSON prints p as JSON, with the runes that could act on a terminal
+// (DEL, C1 controls, bidi overrides, in the live text of servers) escaped
+// as \uXXXX (termtext.EscapeJSON): the same JSON, safe to print.
 func WriteJSON(w io.Writer, p Plan, prune bool) error {
 	j := JSON{Changes: p.Changes, Conflicts: p.Conflicts, Counts: p.Counts(), Total: p.Total(), Prune: prune, Guard: p.Guard()}
 	if j.Changes == nil {
@@ -140,7 +150,13 @@ func WriteJSON(w io.Writer, p Plan, prune bool) error {
 	if j.Conflicts == nil {
 		j.Conflicts = []Conflict{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(j)
+	if j.Legacy = p.Legacy; j.Legacy == nil {
+		j.Legacy = []Key{}
+	}
+	b, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, termtext.EscapeJSON(b)+"\n")
+	return err
 }

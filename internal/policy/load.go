@@ -131,6 +131,7 @@ func (l *loader) load() error {
 			return err
 		}
 	}
+	l.others()
 	l.finish()
 	// A folder without profiles is refused rather than applied: with
 	// --prune it would delete every managed profile. Said only when
@@ -179,6 +180,37 @@ func (l *loader) hclFiles(dir string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// others warns of each *.hcl file that is not read because of where it
+// is: in a folder other than the policies folder itself and vault/,
+// nomad/ and consul/ (profiles.d/x.hcl, vault/team/x.hcl). Folders whose
+// names start with '.' (.git) are not looked into. Links to folders are
+// not followed.
+func (l *loader) others() {
+	read := map[string]bool{".": true, "vault": true, "nomad": true, "consul": true}
+	n := 0
+	_ = fs.WalkDir(l.fsys, ".", func(rel string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable folder: what is in it is unknown
+		}
+		if n++; n > maxWalk {
+			return fs.SkipAll
+		}
+		if e.IsDir() {
+			if rel != "." && strings.HasPrefix(e.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(e.Name(), ".hcl") && !read[path.Dir(rel)] {
+			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: left out: only the *.hcl files in the policies folder itself and in vault/, nomad/ and consul/ are read", l.display(rel)))
+		}
+		return nil
+	})
+}
+
+// maxWalk bounds how many entries others looks at.
+const maxWalk = 10000
 
 // regular reports whether the entry rel is a regular file or a symbolic
 // link to one; anything else is an error at rel.
