@@ -68,13 +68,14 @@ func unsafe(r rune) bool {
 	case r < 0x20, r >= 0x7f && r < 0xa0:
 		return true
 	case r == 0x2028 || r == 0x2029, // line and paragraph separators
-		unicode.Is(unicode.Cf, r), // format characters: bidi marks, embeddings, overrides and isolates, zero-width characters, the BOM, soft hyphen, tag characters
+		unicode.Is(unicode.Cf, r),                                // format characters: bidi marks, embeddings, overrides and isolates, zero-width characters, the BOM, soft hyphen, tag characters
 		r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0, // Hangul fillers: letters that render blank
-		r >= 0xfff9 && r <= 0xfffb: // interlinear annotation
+		r >= 0xfff9 && r <= 0xfffb:                               // interlinear annotation
 		return true
 	}
 	return false
 }
+
 // CleanLines is Clean that keeps line feeds and tabs: for whole messages
 // alilogin composed itself (an errors.Join of several, a list), where
 // each part that came from a server was already cleaned with Clean and
