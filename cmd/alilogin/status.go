@@ -238,18 +238,6 @@ func writeJSON(w io.Writer, v any) error {
 	if err != nil {
 		return err
 	}
-	var out strings.Builder
-	out.Grow(len(b) + 1)
-	for _, r := range string(b) {
-		// Only inside strings can encoding/json's output hold such a rune,
-		// and there \uXXXX means the same (all of them are in the BMP).
-		if s := string(r); r > 0x7e && termtext.Clean(s) != s {
-			fmt.Fprintf(&out, "\\u%04x", r)
-			continue
-		}
-		out.WriteRune(r)
-	}
-	out.WriteByte('\n')
-	_, err = io.WriteString(w, out.String())
+	_, err = io.WriteString(w, termtext.EscapeJSON(b)+"\n")
 	return err
 }
