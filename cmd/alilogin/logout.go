@@ -36,7 +36,8 @@ func newLogoutCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *logoutOpti
 		Short: "Revoke the tokens and delete the stored login",
 		Long: `Revoke the Vault token (Vault then revokes the Nomad and Consul tokens
 minted with it), revoke the refresh token at the SSO when it has a revocation
-endpoint, and delete the stored login.
+endpoint, and delete the stored login. The Vault token is revoked at the
+Vault that issued it, whatever Vault is configured now.
 
 When a server cannot be reached, the login is still deleted locally; alilogin
 warns about what it could not revoke and exits with code 3.`,
