@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
@@ -182,8 +183,16 @@ func (b *bench) seed(profile, refresh string) error {
 	if err != nil {
 		return err
 	}
+	// The servers the login is bound to, as `alilogin login` records them.
+	var addrs [3]string
+	for i, a := range []string{b.st.Vault.Addr, b.st.Nomad.Addr, b.st.Consul.Addr} {
+		if addrs[i], err = check.Canonical(a); err != nil {
+			return err
+		}
+	}
 	return st.Put(&store.Record{Version: store.RecordVersion, Profile: profile, User: profile + "-user", Subject: profile + "-user",
-		Issuer: b.st.Hydra.IssuerURL, ClientID: b.st.Hydra.ClientID, RefreshToken: secret.New(refresh), UpdatedAt: time.Now()})
+		Issuer: b.st.Hydra.IssuerURL, ClientID: b.st.Hydra.ClientID, VaultAddr: addrs[0], NomadAddr: addrs[1], ConsulAddr: addrs[2],
+		RefreshToken: secret.New(refresh), UpdatedAt: time.Now()})
 }
 
 // alilogin runs the binary and returns stdout, stderr and the wall time.

@@ -122,6 +122,10 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if discoverErr != nil {
 		fmt.Fprintf(e.Stderr, "alilogin: warning: %v; going on with the local configuration\n", discoverErr)
 	}
+	servers, err := configuredServers(cfg)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(cfg.Store, e.Getenv, e.Stderr)
 	if err != nil {
 		return err
@@ -207,6 +211,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	rec := &store.Record{
 		Version: store.RecordVersion, Profile: profile,
 		User: id.User, Roles: id.Roles, Issuer: id.Issuer, ClientID: cfg.ClientID, Subject: id.Subject,
+		VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
 		RefreshToken: res.RefreshToken, IDTokenExp: id.Expiry,
 		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
 	}
@@ -234,11 +239,18 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return fmt.Errorf("could not store the login: %w", err)
 	}
 	tm.mark("store")
-	if old != nil && old.Vault != nil && !old.Vault.Secret.Equal(vtok.Secret) && !old.Vault.Secret.Empty() {
-		// Revoking the old Vault token revokes its Nomad/Consul leases.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = issue.Revoke(rctx, vault.WithToken(old.Vault.Secret))
-		cancel()
+	if old != nil && old.Vault.ValidFor(e.now(), 0) && !old.Vault.Secret.Equal(vtok.Secret) {
+		// Revoking the old Vault token revokes its Nomad/Consul leases;
+		// it is revoked at the Vault that issued it, which need not be
+		// the one this login was made with.
+		if ov, err := recordVault(cfg, old); err != nil {
+			fmt.Fprintf(e.Stderr, "alilogin: warning: the previous login's Vault token (accessor %s) was not revoked: %v; it expires at %s\n",
+				termtext.Clean(old.Vault.Accessor), err, old.Vault.ExpiresAt.Local().Format(time.RFC3339))
+		} else {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = issue.Revoke(rctx, ov.WithToken(old.Vault.Secret))
+			cancel()
+		}
 	}
 
 	// 6. Summary.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
@@ -35,7 +36,8 @@ func newLogoutCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *logoutOpti
 		Short: "Revoke the tokens and delete the stored login",
 		Long: `Revoke the Vault token (Vault then revokes the Nomad and Consul tokens
 minted with it), revoke the refresh token at the SSO when it has a revocation
-endpoint, and delete the stored login.
+endpoint, and delete the stored login. The Vault token is revoked at the
+Vault that issued it, whatever Vault is configured now.
 
 When a server cannot be reached, the login is still deleted locally; alilogin
 warns about what it could not revoke and exits with code 3.`,
@@ -148,6 +150,10 @@ func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.
 func revokeRecord(ctx context.Context, e *cmdEnv, cfg *config.Config, rec *store.Record) (warnings []string) {
 	now := e.now()
 	if rec.Vault.ValidFor(now, 0) {
+		if own, _ := check.Canonical(cfg.Vault.Addr); cfg.Vault.Addr != "" && rec.VaultAddr != "" && own != rec.VaultAddr {
+			fmt.Fprintf(e.Stderr, "alilogin: revoking the Vault token of profile %s at %s, the Vault that issued it (the configured Vault is %s)\n",
+				rec.Profile, termtext.Clean(rec.VaultAddr), termtext.Clean(cfg.Vault.Addr))
+		}
 		err := revokeVault(ctx, cfg, rec)
 		switch {
 		case err == nil:
@@ -211,17 +217,37 @@ func expOf(t *store.Token) time.Time {
 	return t.ExpiresAt
 }
 
+// revokeVault revokes rec's Vault token at the Vault that issued it.
 func revokeVault(ctx context.Context, cfg *config.Config, rec *store.Record) error {
-	if cfg.Vault.Addr == "" {
-		return errors.New("no Vault address configured")
-	}
-	v, err := serverClient("Vault", "X-Vault-Token", cfg.Vault)
+	v, err := recordVault(cfg, rec)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	return issue.Revoke(ctx, v.WithToken(rec.Vault.Secret))
+}
+
+// recordVault is a client for the Vault that issued rec's Vault token:
+// the address the record names, whatever is configured now (a changed
+// VAULT_ADDR, config file or discovery document never receives it). The
+// configured TLS settings apply; when the record's Vault is not the
+// configured one, its server name and certificate-check exception do
+// not. The token is not sent at all, and the error says why, when the
+// record does not name its Vault (an earlier alilogin wrote it) or when
+// its address no longer passes the address rules (check.Address).
+func recordVault(cfg *config.Config, rec *store.Record) (*apiclient.Client, error) {
+	if rec.VaultAddr == "" {
+		return nil, errors.New("the stored login does not say which Vault issued it (an earlier alilogin wrote it), so it is not sent anywhere")
+	}
+	if err := check.Address(rec.VaultAddr, cfg.InsecureHTTP); err != nil {
+		return nil, fmt.Errorf("the address of the Vault that issued it is refused now, so it is not sent there: %w", err)
+	}
+	t := cfg.Vault.TLS
+	if own, err := check.Canonical(cfg.Vault.Addr); err != nil || own != rec.VaultAddr {
+		t = apiclient.TLS{CACert: t.CACert, ClientCert: t.ClientCert, ClientKey: t.ClientKey}
+	}
+	return serverClient("Vault", "X-Vault-Token", config.Server{Addr: rec.VaultAddr, TLS: t})
 }
 
 func revokeRefresh(ctx context.Context, cfg oidc.Config, rec *store.Record) error {

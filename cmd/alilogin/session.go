@@ -12,6 +12,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
@@ -150,7 +151,7 @@ func sessionError(profile string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)):
+	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)), errors.As(err, new(*renew.ServerBindingError)):
 		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
 	case errors.Is(err, renew.ErrLoginNeeded):
 		return loginNeeded(profile)
@@ -158,6 +159,28 @@ func sessionError(profile string, err error) error {
 		return fmt.Errorf("%w (or remove it with: alilogin logout --profile %s)", err, profile)
 	}
 	return err
+}
+
+// configuredServers are the canonical addresses of the configured Vault,
+// Nomad and Consul (empty where none is configured), as a login records
+// them.
+func configuredServers(cfg *config.Config) (renew.Servers, error) {
+	var out renew.Servers
+	for _, s := range []struct {
+		name string
+		addr string
+		dst  *string
+	}{{"Vault", cfg.Vault.Addr, &out.Vault}, {"Nomad", cfg.Nomad.Addr, &out.Nomad}, {"Consul", cfg.Consul.Addr, &out.Consul}} {
+		if s.addr == "" {
+			continue
+		}
+		c, err := check.Canonical(s.addr)
+		if err != nil {
+			return renew.Servers{}, fmt.Errorf("invalid %s address: %w", s.name, err)
+		}
+		*s.dst = c
+	}
+	return out, nil
 }
 
 // ensurer wires the chain; prefetchSSO starts reading the SSO's discovery
@@ -170,6 +193,10 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 	s.cfg = cfg
 	if s.cfg.Vault.Addr == "" {
 		return nil, errors.New("no Vault address configured (set VAULT_ADDR or vault { address = ... } in the config file)")
+	}
+	servers, err := configuredServers(s.cfg)
+	if err != nil {
+		return nil, err
 	}
 	v, err := newVaultOps(s.cfg)
 	if err != nil {
@@ -189,7 +216,8 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 		sso = r
 	}
 	return &renew.Ensurer{
-		Chain:   &renew.Chain{Vault: v, SSO: sso, Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, MinTTL: minTTL, Now: s.e.now},
+		Chain: &renew.Chain{Vault: v, SSO: sso, Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, Servers: servers,
+			MinTTL: minTTL, Now: s.e.now},
 		Store:   chainStore{s},
 		LockDir: dir,
 	}, nil
@@ -206,8 +234,22 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 		}
 		return nil, sessionError(s.profile, err)
 	}
-	if (&renew.Chain{MinTTL: minTTL, Now: s.e.now}).Fresh(rec, kinds) {
-		return rec, nil
+	// The login must have been made with the configured servers, even
+	// for a cached token: env and exec hand it out with the configured
+	// addresses. When the Vault address comes from a discovery document
+	// not cached yet, the Ensurer checks once it is known.
+	if s.cfg.Vault.Addr != "" {
+		servers, err := configuredServers(s.cfg)
+		if err != nil {
+			return nil, err
+		}
+		ch := &renew.Chain{Servers: servers, MinTTL: minTTL, Now: s.e.now}
+		if err := ch.Bound(rec, kinds); err != nil {
+			return nil, sessionError(s.profile, err)
+		}
+		if ch.Fresh(rec, kinds) {
+			return rec, nil
+		}
 	}
 	// A Vault token that has expired cannot be renewed: step 4 will
 	// follow, if the login was made with the configured SSO.

@@ -91,10 +91,13 @@ func credsError(err error, system, path string) error {
 	}
 }
 
-func (c *creds) token(secretKey, accessorKey string, now time.Time) (*store.Token, error) {
+func (c *creds) token(from, secretKey, accessorKey string, now time.Time) (*store.Token, error) {
 	s, _ := c.Data[secretKey].(string)
 	if s == "" {
 		return nil, fmt.Errorf("Vault answered without %s", secretKey)
+	}
+	if err := checkToken(from, secretKey, secret.New(s)); err != nil {
+		return nil, err
 	}
 	acc, _ := c.Data[accessorKey].(string)
 	t := &store.Token{Secret: secret.New(s), Accessor: acc, LeaseID: c.LeaseID, Renewable: c.Renewable, IssuedAt: now}
@@ -110,7 +113,7 @@ func MintNomad(ctx context.Context, vault *apiclient.Client, t Target, role stri
 	if err != nil {
 		return nil, err
 	}
-	tok, err := c.token("secret_id", "accessor_id", now)
+	tok, err := c.token(serverName(vault)+" (its "+t.Mount+" engine)", "secret_id", "accessor_id", now)
 	if err != nil {
 		return nil, fmt.Errorf("could not get a Nomad token: %w", err)
 	}
@@ -130,7 +133,7 @@ func MintConsul(ctx context.Context, vault *apiclient.Client, t Target, role str
 	if err != nil {
 		return nil, err
 	}
-	tok, err := c.token("token", "accessor", now)
+	tok, err := c.token(serverName(vault)+" (its "+t.Mount+" engine)", "token", "accessor", now)
 	if err != nil {
 		return nil, fmt.Errorf("could not get a Consul token: %w", err)
 	}

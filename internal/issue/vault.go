@@ -62,9 +62,12 @@ type authResponse struct {
 	} `json:"auth"`
 }
 
-func (a *authResponse) token(now time.Time) (*store.Token, error) {
+func (a *authResponse) token(from string, now time.Time) (*store.Token, error) {
 	if a.Auth == nil || a.Auth.ClientToken.Empty() {
 		return nil, errors.New("Vault answered without a token")
+	}
+	if err := checkToken(from, "client_token", a.Auth.ClientToken); err != nil {
+		return nil, err
 	}
 	t := &store.Token{
 		Secret:    a.Auth.ClientToken,
@@ -90,7 +93,7 @@ func Login(ctx context.Context, vault *apiclient.Client, req LoginRequest, now t
 	if err != nil {
 		return nil, loginError(err, req, mount)
 	}
-	return out.token(now)
+	return out.token(serverName(vault), now)
 }
 
 func loginError(err error, req LoginRequest, mount string) error {
@@ -125,7 +128,7 @@ func Renew(ctx context.Context, vault *apiclient.Client, increment time.Duration
 	if err := vault.Do(ctx, http.MethodPost, "/v1/auth/token/renew-self", in, &out); err != nil {
 		return nil, pathError(err, "renew the Vault token", "auth/token/renew-self")
 	}
-	t, err := out.token(now)
+	t, err := out.token(serverName(vault), now)
 	if err != nil {
 		return nil, err
 	}
@@ -212,4 +215,9 @@ func pathError(err error, what, path string) error {
 		return fmt.Errorf("could not %s: %w", what, &PermissionError{Server: ae.Server, Path: path, Err: err})
 	}
 	return fmt.Errorf("could not %s: %w", what, err)
+}
+
+// serverName names c in errors: "Vault at https://vault.example:8200".
+func serverName(c *apiclient.Client) string {
+	return c.Name + " at " + c.Addr
 }

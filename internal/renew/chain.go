@@ -135,6 +135,10 @@ type Chain struct {
 	// Issuer and ClientID are what SSO refreshes at (the configured
 	// ones). Step 4 runs only for a record made with both (BindingError).
 	Issuer, ClientID string
+	// Servers are the configured servers: the chain runs only for a
+	// record made with them (Bound), and sends the record's tokens and a
+	// refreshed ID token nowhere else.
+	Servers Servers
 	// MinTTL is the margin: a token valid for less is renewed.
 	MinTTL time.Duration
 	// Now is the clock; nil means time.Now.
@@ -223,11 +227,18 @@ func (c *Chain) canRenew(t *store.Token, now time.Time) bool {
 // margin, through steps 2-4. It returns the updated record (a copy; rec is
 // not changed), even with an error, so that what was obtained, such as a
 // rotated refresh token, is stored. A token that was just issued is
-// accepted even when its whole TTL is shorter than the margin.
+// accepted even when its whole TTL is shorter than the margin. A record
+// not made with the configured servers (Bound) gives a nil record and a
+// *ServerBindingError, with nothing sent.
 func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*store.Record, *Result, error) {
 	res := &Result{}
 	if rec == nil {
 		return nil, res, ErrLoginNeeded
+	}
+	// Renewals, re-mints (whose new Nomad/Consul tokens are looked up at
+	// Nomad/Consul) and step 4 may touch every token the record holds.
+	if err := c.Bound(rec, withAllChildren(rec, kinds)); err != nil {
+		return nil, res, err
 	}
 	out := copyRecord(rec)
 	if c.Fresh(out, kinds) {

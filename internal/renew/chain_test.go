@@ -229,6 +229,8 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+var testServers = Servers{Vault: "https://vault.example:8200", Nomad: "https://nomad.example:4646", Consul: "https://consul.example:8501"}
+
 type env struct {
 	clk   *clock
 	vault *fakeVault
@@ -241,7 +243,7 @@ func setup(t *testing.T) (*env, *store.Record) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[string]bool{"rt-0": true}}}
-	e.chain = &Chain{Vault: e.vault, SSO: e.sso, Issuer: testIssuer, ClientID: testClient, MinTTL: 5 * time.Minute, Now: clk.now}
+	e.chain = &Chain{Vault: e.vault, SSO: e.sso, Issuer: testIssuer, ClientID: testClient, Servers: testServers, MinTTL: 5 * time.Minute, Now: clk.now}
 	ctx := context.Background()
 	v, err := e.vault.Login(ctx, secret.New("good-id-token"), "ci")
 	if err != nil {
@@ -250,7 +252,8 @@ func setup(t *testing.T) (*env, *store.Record) {
 	n, _ := e.vault.Mint(ctx, v.Secret, Nomad, "ci")
 	c, _ := e.vault.Mint(ctx, v.Secret, Consul, "ci")
 	e.vault.calls = nil
-	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: testIssuer, ClientID: testClient, Subject: "alice-sub", RefreshToken: secret.New("rt-0"), Vault: v, Nomad: n, Consul: c}
+	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: testIssuer, ClientID: testClient, Subject: "alice-sub",
+		VaultAddr: testServers.Vault, NomadAddr: testServers.Nomad, ConsulAddr: testServers.Consul, RefreshToken: secret.New("rt-0"), Vault: v, Nomad: n, Consul: c}
 }
 
 func TestChainSteps(t *testing.T) {

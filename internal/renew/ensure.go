@@ -49,6 +49,9 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	if err != nil {
 		return nil, &Result{}, getErr(err)
 	}
+	if err := e.Chain.Bound(rec, kinds); err != nil {
+		return nil, &Result{}, err
+	}
 	if e.Chain.Fresh(rec, kinds) {
 		return rec, &Result{}, nil
 	}

@@ -28,6 +28,19 @@ type Record struct {
 	ClientID string `json:"client_id,omitempty"`
 	Subject  string `json:"subject"`
 
+	// Where the tokens belong: the canonical address (check.Canonical:
+	// scheme://host:port, lower case, without a trailing '/') of the
+	// Vault that issued the Vault token, and of the Nomad and Consul
+	// servers configured when the login was made (empty: none). The Vault
+	// token (renewals, leases, re-mints, revocation) and a refreshed ID
+	// token go only to VaultAddr; token, env and exec refuse the login
+	// when the configuration names other servers (internal/renew). A
+	// record written before these were kept has no VaultAddr: its Vault
+	// token is not sent anywhere (login needed; logout deletes it locally).
+	VaultAddr  string `json:"vault_addr,omitempty"`
+	NomadAddr  string `json:"nomad_addr,omitempty"`
+	ConsulAddr string `json:"consul_addr,omitempty"`
+
 	// OIDC session.
 	RefreshToken secret.String `json:"-"`
 	IDTokenExp   time.Time     `json:"id_token_exp"`

@@ -77,6 +77,7 @@ func testRecord(profile string) *Record {
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	return &Record{
 		Version: RecordVersion, Profile: profile, User: "alice", Roles: []string{"a"}, Issuer: "https://sso", ClientID: "cli", Subject: "s",
+		VaultAddr: "https://vault.example:8200", NomadAddr: "https://nomad.example:4646", ConsulAddr: "https://consul.example:8501",
 		RefreshToken: secret.New("refresh-secret"), IDTokenExp: now.Add(time.Hour),
 		Vault:     &Token{Secret: secret.New("vault-secret"), Accessor: "acc", Renewable: true, Policies: []string{"default"}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
 		Nomad:     &Token{Secret: secret.New("nomad-secret"), Accessor: "nacc", LeaseID: "nomad/creds/ci/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},

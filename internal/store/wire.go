@@ -18,6 +18,9 @@ type wireRecord struct {
 	Issuer       string     `json:"issuer,omitempty"`
 	ClientID     string     `json:"client_id,omitempty"`
 	Subject      string     `json:"subject,omitempty"`
+	VaultAddr    string     `json:"vault_addr,omitempty"`
+	NomadAddr    string     `json:"nomad_addr,omitempty"`
+	ConsulAddr   string     `json:"consul_addr,omitempty"`
 	RefreshToken string     `json:"refresh_token,omitempty"`
 	IDTokenExp   time.Time  `json:"id_token_exp,omitzero"`
 	Vault        *wireToken `json:"vault,omitempty"`
@@ -61,6 +64,7 @@ func (w *wireToken) token() *Token {
 func encode(r *Record) ([]byte, error) {
 	w := wireRecord{
 		Version: RecordVersion, Profile: r.Profile, User: r.User, Roles: r.Roles, Issuer: r.Issuer, ClientID: r.ClientID, Subject: r.Subject,
+		VaultAddr: r.VaultAddr, NomadAddr: r.NomadAddr, ConsulAddr: r.ConsulAddr,
 		RefreshToken: r.RefreshToken.Reveal(), IDTokenExp: r.IDTokenExp,
 		Vault: toWireToken(r.Vault), Nomad: toWireToken(r.Nomad), Consul: toWireToken(r.Consul), UpdatedAt: r.UpdatedAt,
 	}
@@ -81,6 +85,7 @@ func decode(profile, where string, b []byte) (*Record, error) {
 	}
 	return &Record{
 		Version: w.Version, Profile: w.Profile, User: w.User, Roles: w.Roles, Issuer: w.Issuer, ClientID: w.ClientID, Subject: w.Subject,
+		VaultAddr: w.VaultAddr, NomadAddr: w.NomadAddr, ConsulAddr: w.ConsulAddr,
 		RefreshToken: secret.New(w.RefreshToken), IDTokenExp: w.IDTokenExp,
 		Vault: w.Vault.token(), Nomad: w.Nomad.token(), Consul: w.Consul.token(), UpdatedAt: w.UpdatedAt,
 	}, nil

@@ -46,8 +46,8 @@ func TestAllProfiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: p, User: name, Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID,
-			Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()}); err != nil {
+		if err := st.Put(u.bound(t, &store.Record{Version: store.RecordVersion, Profile: p, User: name, Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID,
+			Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()})); err != nil {
 			t.Fatal(err)
 		}
 		u.ok(t, "env", "--profile", p, "--for", "vault,nomad,consul")

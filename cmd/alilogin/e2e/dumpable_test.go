@@ -58,6 +58,7 @@ func TestNotDumpable(t *testing.T) {
 		return &store.Token{Secret: secret.New(s), Accessor: "acc-" + s, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	}
 	rec := &store.Record{Version: store.RecordVersion, Profile: "nodump", User: "x", Vault: tok("hvs.fake"), Nomad: tok("nomad-fake"), Consul: tok("consul-fake")}
+	u.bound(t, rec)
 	if err := store.NewFile(filepath.Join(u.env["XDG_STATE_HOME"], "alilogin", "records")).Put(rec); err != nil {
 		t.Fatal(err)
 	}

@@ -35,9 +35,9 @@ func TestKernelCacheAcrossProcesses(t *testing.T) {
 	u := sessionUser(t, "kcache", teststack.Mounts{})
 	now := time.Now().UTC().Truncate(time.Second)
 	rec := func(nomad string) *store.Record {
-		return &store.Record{Version: store.RecordVersion, Profile: "kcache", User: "x",
+		return u.bound(t, &store.Record{Version: store.RecordVersion, Profile: "kcache", User: "x",
 			Vault: &store.Token{Secret: secret.New("hvs.fake"), Accessor: "acc1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-			Nomad: &store.Token{Secret: secret.New(nomad), LeaseID: "nomad/creds/kcache/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}}
+			Nomad: &store.Token{Secret: secret.New(nomad), LeaseID: "nomad/creds/kcache/x", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}})
 	}
 	putRecord(t, u, rec("nomad-1"))
 	if got := tokenOut(u.ok(t, "token", "--for", "nomad")); got != "nomad-1" {

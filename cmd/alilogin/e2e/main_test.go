@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -58,6 +60,27 @@ func newUser(t *testing.T) *user {
 }
 
 func (u *user) getenv(k string) string { return u.env[k] }
+
+// bound sets r's server binding to the servers u is configured with now,
+// as `alilogin login` records them, and returns r.
+func (u *user) bound(t *testing.T, r *store.Record) *store.Record {
+	t.Helper()
+	canon := func(addr string) string {
+		if addr == "" {
+			return ""
+		}
+		if !strings.Contains(addr, "://") {
+			addr = "http://" + addr // CONSUL_HTTP_ADDR
+		}
+		c, err := check.Canonical(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	r.VaultAddr, r.NomadAddr, r.ConsulAddr = canon(u.env["VAULT_ADDR"]), canon(u.env["NOMAD_ADDR"]), canon(u.env["CONSUL_HTTP_ADDR"])
+	return r
+}
 
 func (u *user) environ() []string {
 	var l []string

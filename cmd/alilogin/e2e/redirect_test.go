@@ -126,7 +126,11 @@ func TestVaultRedirectElsewhere(t *testing.T) {
 			t.Cleanup(func() {
 				_ = stack.Vault.Client().Do(context.Background(), "POST", "/v1/auth/token/revoke", map[string]string{"token": rec.Vault.Secret.Reveal()}, nil)
 			})
+			// As if the login had been made through the front: the
+			// record's Vault is then the front (a login's tokens never go
+			// to another Vault than its own; TestVaultBinding).
 			f.use(t, u)
+			putRecord(t, u, u.bound(t, rec))
 
 			// Renewal: renew-self with the token header.
 			p := u.run(t, "token", "--for", "vault", "--min-ttl", "2h")
@@ -148,8 +152,8 @@ func TestVaultRedirectElsewhere(t *testing.T) {
 	for _, f := range redirectFronts(t) {
 		t.Run(f.name+", jwt login", func(t *testing.T) {
 			u := sessionUser(t, profile, teststack.Mounts{})
-			seed(t, ctx, u, profile, "redirect-users")
 			f.use(t, u)
+			seed(t, ctx, u, profile, "redirect-users")
 			p := u.run(t, "token", "--for", "vault")
 			f.check(t, p)
 			var sawLogin bool

@@ -92,6 +92,9 @@ func putRecord(t *testing.T, u *user, r *store.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r.VaultAddr == "" {
+		u.bound(t, r) // as if made with the servers u is configured with
+	}
 	if err := st.Put(r); err != nil {
 		t.Fatal(err)
 	}

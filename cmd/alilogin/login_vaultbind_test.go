@@ -1,8 +1,5 @@
 package main
 
-// Review 9a: `alilogin login` revokes the previous login's Vault token at
-// the Vault configured now.
-
 import (
 	"bytes"
 	"context"
@@ -51,16 +48,26 @@ func (u *urlFollower) String() string {
 	return u.buf.String()
 }
 
-// TestReviewLoginRevokesOldTokenAtNewVault: a user logged in to the
-// production Vault runs `VAULT_ADDR=https://test-vault alilogin login
-// --profile ci` (or the broker's discovery document now names another
-// Vault). The new login replaces the record and "revokes" the previous
-// Vault token by sending it, in X-Vault-Token, to the Vault configured
-// now: the production token goes to the test Vault (whose operators, or
-// whoever answers there, can use it until it expires; it is not revoked
-// at production either). The record does not keep the Vault address its
-// tokens came from.
-func TestReviewLoginRevokesOldTokenAtNewVault(t *testing.T) {
+// TestLoginRevokesOldTokenAtItsVault: a user logged in to the production
+// Vault runs `VAULT_ADDR=https://test-vault alilogin login --profile ci`
+// (or the broker's discovery document now names another Vault). The new
+// login replaces the record and revokes the previous Vault token at the
+// Vault that issued it (the record's address), never at the Vault
+// configured now. A previous record that does not say which Vault (an
+// earlier alilogin) keeps its token unsent, with a warning.
+func TestLoginRevokesOldTokenAtItsVault(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		recorded bool // the previous record names its Vault
+	}{
+		{"previous login at another Vault", true},
+		{"previous record of an earlier version", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testLoginRevokesOldToken(t, tc.recorded) })
+	}
+}
+
+func testLoginRevokesOldToken(t *testing.T, recorded bool) {
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: map[string]any{"cern_upn": "alice", "cern_roles": []string{"alice-ci"}}})
 	t.Cleanup(p.Close)
 	var mu sync.Mutex
@@ -80,6 +87,8 @@ func TestReviewLoginRevokesOldTokenAtNewVault(t *testing.T) {
 		}
 	}))
 	t.Cleanup(newVault.Close)
+	prodVault := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
+	t.Cleanup(prodVault.Close)
 
 	home := t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
@@ -92,8 +101,12 @@ func TestReviewLoginRevokesOldTokenAtNewVault(t *testing.T) {
 	}
 	now := time.Now()
 	prod := secret.New("hvs.production-vault-token")
-	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: p.Issuer, ClientID: "alilogin", Subject: "alice",
-		Vault: &store.Token{Secret: prod, Accessor: "acc-prod", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, UpdatedAt: now}); err != nil {
+	old := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: p.Issuer, ClientID: "alilogin", Subject: "alice",
+		Vault: &store.Token{Secret: prod, Accessor: "acc-prod", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, UpdatedAt: now}
+	if recorded {
+		old.VaultAddr = canonical(t, prodVault.URL)
+	}
+	if err := st.Put(old); err != nil {
 		t.Fatal(err)
 	}
 
@@ -111,5 +124,18 @@ func TestReviewLoginRevokesOldTokenAtNewVault(t *testing.T) {
 		if v == prod.Reveal() {
 			t.Errorf("the production Vault token of the previous login went to %s", newVault.URL)
 		}
+	}
+	if sentToken(prodVault, prod) != recorded {
+		t.Errorf("revoked at the Vault that issued it: %v, want %v", !recorded, recorded)
+	}
+	if !recorded && !strings.Contains(stderr.String(), "was not revoked") {
+		t.Errorf("stderr %q does not warn that the previous token was not revoked", stderr.String())
+	}
+	rec, err := st.Get("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := canonical(t, newVault.URL); rec.VaultAddr != want {
+		t.Errorf("the new record's VaultAddr = %q, want %q", rec.VaultAddr, want)
 	}
 }

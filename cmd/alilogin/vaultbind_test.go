@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/hostile"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+func canonical(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := check.Canonical(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sentToken reports whether a request to s carried tok in X-Vault-Token.
+func sentToken(s *hostile.Server, tok secret.String) bool {
+	for _, r := range s.Requests() {
+		if r.Header.Get("X-Vault-Token") == tok.Reveal() {
+			return true
+		}
+	}
+	return false
+}
+
+// TestVaultTokenStaysWithItsVault: a login made at one Vault, and a
+// configuration that now names another Vault address (VAULT_ADDR in a
+// shell, the config file, or the broker's discovery document). Logout
+// revokes the Vault token at the Vault that issued it (the record's
+// address) and never sends it to the configured one; a record that does
+// not say which Vault (an earlier alilogin), or whose Vault address the
+// address rules refuse now, is deleted without sending its token
+// anywhere, with a warning.
+func TestVaultTokenStaysWithItsVault(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		addr     func(own string) string // the record's VaultAddr
+		revoked  bool                    // at the record's own Vault
+		wantWarn string
+	}{
+		{"made at another Vault", func(own string) string { return own }, true, ""},
+		{"record of an earlier version", func(string) string { return "" }, false, "does not say which Vault"},
+		{"recorded address refused now", func(string) string { return "http://vault.example:8200" }, false, "refused now"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			other := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
+			t.Cleanup(other.Close)
+			own := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
+			t.Cleanup(own.Close)
+			e, _, errb := testEnv(nil)
+			now := time.Now()
+			e.Now = func() time.Time { return now }
+			vaultTok := secret.New("hvs.login-made-at-the-real-vault")
+			rec := &store.Record{Profile: "ci", Issuer: "https://sso.example", ClientID: "alilogin", Subject: "s", VaultAddr: tc.addr(canonical(t, own.URL)),
+				Vault: &store.Token{Secret: vaultTok, Accessor: "acc", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}}
+			// The configuration of the logout names another Vault.
+			cfg := &config.Config{Vault: config.Server{Addr: other.URL}}
+			warnings := revokeRecord(context.Background(), e, cfg, rec)
+			if sentToken(other, vaultTok) {
+				t.Errorf("the Vault token of the login went to %s, an address the login was not made with", other.URL)
+			}
+			if got := sentToken(own, vaultTok); got != tc.revoked {
+				t.Errorf("revoked at the Vault that issued it: %v, want %v", got, tc.revoked)
+			}
+			if tc.revoked {
+				if len(warnings) != 0 {
+					t.Errorf("warnings %q", warnings)
+				}
+				if !strings.Contains(errb.String(), "the Vault that issued it") {
+					t.Errorf("stderr %q does not say where the token was revoked", errb)
+				}
+			} else if w := strings.Join(warnings, "\n"); !strings.Contains(w, tc.wantWarn) || !strings.Contains(w, "expires at") {
+				t.Errorf("warnings %q, want one with %q and the expiry", w, tc.wantWarn)
+			}
+		})
+	}
+}
+
+// TestTokenRefusesLoginOfAnotherVault: `alilogin token` and `env` for a
+// login made at another Vault than the configured one (or for a record
+// that does not say which) exit 4 with a message naming both addresses,
+// and send nothing anywhere: not for a cached token (env would export it
+// with the configured VAULT_ADDR), not for one that needs renewal.
+func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		expired bool
+		addr    func(own string) string
+		want    []string
+	}{
+		{"token, cached", []string{"token", "--for", "vault"}, false, func(o string) string { return o }, []string{"configured Vault is"}},
+		{"token, renewal", []string{"token", "--for", "vault"}, true, func(o string) string { return o }, []string{"configured Vault is"}},
+		{"token, min-ttl over the TTL", []string{"token", "--for", "vault", "--min-ttl", "2h"}, false, func(o string) string { return o }, []string{"configured Vault is"}},
+		{"env", []string{"env"}, false, func(o string) string { return o }, []string{"configured Vault is"}},
+		{"token, record of an earlier version", []string{"token", "--for", "vault"}, true, func(string) string { return "" }, []string{"does not say which Vault"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			other := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
+			t.Cleanup(other.Close)
+			own := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
+			t.Cleanup(own.Close)
+			home := t.TempDir()
+			env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
+				"XDG_RUNTIME_DIR": home + "/run", "ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+				"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": other.URL, "VAULT_ADDR": other.URL}
+			e, out, errb := testEnv(env)
+			st, err := store.Open("file", e.Getenv, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			exp := now.Add(time.Hour)
+			if tc.expired {
+				exp = now.Add(-time.Minute)
+			}
+			vaultTok := secret.New("hvs.login-made-at-the-real-vault")
+			if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", Issuer: other.URL, ClientID: "alilogin", Subject: "s",
+				VaultAddr: tc.addr(canonical(t, own.URL)), RefreshToken: secret.New("rt"),
+				Vault: &store.Token{Secret: vaultTok, Accessor: "acc", Renewable: true, IssuedAt: now.Add(-time.Minute), ExpiresAt: exp}, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			code := run(context.Background(), append(tc.args, "--profile", "ci"), e)
+			if code != exitLoginNeeded {
+				t.Errorf("exit %d, want %d; stderr %s", code, exitLoginNeeded, errb)
+			}
+			if strings.Contains(out.String(), vaultTok.Reveal()) {
+				t.Errorf("the token was printed: %q", out)
+			}
+			msg := errb.String()
+			for _, w := range append(tc.want, "run: alilogin login --profile ci") {
+				if !strings.Contains(msg, w) {
+					t.Errorf("stderr %q does not say %q", msg, w)
+				}
+			}
+			if tc.addr("x") != "" && (!strings.Contains(msg, canonical(t, own.URL)) || !strings.Contains(msg, canonical(t, other.URL))) {
+				t.Errorf("stderr %q does not name both Vault addresses", msg)
+			}
+			if n := len(other.Requests()) + len(own.Requests()); n != 0 {
+				t.Errorf("%d requests were sent, want none", n)
+			}
+		})
+	}
+}

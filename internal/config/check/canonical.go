@@ -1,0 +1,39 @@
+package check
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Canonical is the form of a server address that a stored login records
+// and that is compared with the configured one: scheme and host in lower
+// case, the port always written (443 for https, 80 for http), an IPv6
+// host in brackets, and the path without its trailing '/'. Two addresses
+// with the same canonical form reach the same server the same way. An
+// address Address would refuse for its form (no scheme, no host, a user
+// name, a query) is an error; the plain-HTTP rule is not applied here.
+func Canonical(addr string) (string, error) {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL", addr)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	switch {
+	case scheme != "http" && scheme != "https":
+		return "", fmt.Errorf("%q: want an http:// or https:// URL", addr)
+	case host == "":
+		return "", fmt.Errorf("%q has no host", addr)
+	case u.User != nil:
+		return "", fmt.Errorf("%q carries a user name or password", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", fmt.Errorf("%q has a query or a fragment", addr)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + strings.TrimRight(u.EscapedPath(), "/"), nil
+}

@@ -1,0 +1,35 @@
+package issue
+
+import (
+	"fmt"
+
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// MaxTokenLen bounds a token as received. Vault service tokens (hvs.…)
+// are about 95 characters, batch tokens a few hundred; Nomad and Consul
+// tokens are UUIDs.
+const MaxTokenLen = 4096
+
+// checkToken refuses a token that alilogin would later print (token),
+// write into shell code (env) or put in an environment (exec) and that
+// is not what any real Vault, Nomad or Consul issues: empty, longer than
+// MaxTokenLen, or with a byte outside printable ASCII or a space. A
+// token cannot be cleaned without changing it, so it is refused; the
+// error names the server (from, e.g. "Vault at https://…") and what it
+// sent, never the token itself.
+func checkToken(from, what string, tok secret.String) error {
+	s := tok.Reveal()
+	switch {
+	case s == "":
+		return fmt.Errorf("%s answered without %s", from, what)
+	case len(s) > MaxTokenLen:
+		return fmt.Errorf("%s sent a %s of %d bytes (over %d): not a token, refused", from, what, len(s), MaxTokenLen)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return fmt.Errorf("%s sent a %s with a byte 0x%02x at offset %d (a token is printable ASCII without spaces): refused", from, what, c, i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package renew
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
+)
+
+// Servers are the canonical addresses (check.Canonical) of the Vault,
+// Nomad and Consul servers: in a Chain, the configured ones; in a record
+// (VaultAddr, NomadAddr, ConsulAddr), those the login was made with.
+// Empty means none.
+type Servers struct {
+	Vault, Nomad, Consul string
+}
+
+// ServerBindingError: the stored login was made with another Vault (or,
+// for its Nomad or Consul token, another Nomad or Consul) than the one
+// configured now, or does not say which Vault (a record of an earlier
+// alilogin). Its tokens are not sent anywhere, nor handed out: a new
+// login is needed. It wraps ErrLoginNeeded.
+type ServerBindingError struct {
+	Profile    string
+	Server     string // "Vault", "Nomad" or "Consul"
+	Recorded   string // the stored login's address; "" for a Nomad/Consul: none
+	Configured string // the configured address; "": none
+	// Unrecorded: the record does not name its Vault at all.
+	Unrecorded bool
+}
+
+func (e *ServerBindingError) Error() string {
+	if e.Unrecorded {
+		return fmt.Sprintf("the stored login of profile %s does not say which Vault issued its tokens (an earlier alilogin wrote it), so they are not sent anywhere", e.Profile)
+	}
+	none := func(s string) string {
+		if s == "" {
+			return "none"
+		}
+		return termtext.Clean(s)
+	}
+	return fmt.Sprintf("the stored login of profile %s was made with the %s at %s, but the configured %s is %s; its tokens go only to the servers they were issued for",
+		e.Profile, e.Server, none(e.Recorded), e.Server, none(e.Configured))
+}
+
+func (e *ServerBindingError) Unwrap() error { return ErrLoginNeeded }
+
+// Bound reports whether rec was made with the configured servers, for
+// the Vault token and the tokens of kinds: a *ServerBindingError when
+// not. It is a few string comparisons: no network, no system call. Token,
+// env and exec call it before they print or export anything (step 1
+// included), and Run before it sends anything.
+func (c *Chain) Bound(rec *store.Record, kinds []Kind) error {
+	if rec == nil {
+		return nil
+	}
+	if rec.VaultAddr == "" {
+		return &ServerBindingError{Profile: rec.Profile, Server: "Vault", Configured: c.Servers.Vault, Unrecorded: true}
+	}
+	if rec.VaultAddr != c.Servers.Vault {
+		return &ServerBindingError{Profile: rec.Profile, Server: "Vault", Recorded: rec.VaultAddr, Configured: c.Servers.Vault}
+	}
+	if slices.Contains(kinds, Nomad) && rec.NomadAddr != c.Servers.Nomad {
+		return &ServerBindingError{Profile: rec.Profile, Server: "Nomad", Recorded: rec.NomadAddr, Configured: c.Servers.Nomad}
+	}
+	if slices.Contains(kinds, Consul) && rec.ConsulAddr != c.Servers.Consul {
+		return &ServerBindingError{Profile: rec.Profile, Server: "Consul", Recorded: rec.ConsulAddr, Configured: c.Servers.Consul}
+	}
+	return nil
+}
