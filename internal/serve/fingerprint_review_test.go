@@ -23,7 +23,7 @@ import (
 // checks and size bound), and never blocks on a special file.
 func TestReviewFingerprintDoesNotHangOnSpecialFiles(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte("a b"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte("a b"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	fifo := filepath.Join(t.TempDir(), "pipe")

@@ -62,7 +62,7 @@ func (r *recordingReaper) runs() [][]string {
 func TestReviewNoReapForProfileWhoseApplyFailed(t *testing.T) {
 	dir := t.TempDir()
 	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte(s), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -158,8 +158,9 @@ func (s *Server) watch(ctx context.Context) {
 // loadIfChanged loads the folder when its content changed since the last
 // attempt and then stayed the same for one more poll, so that a folder
 // caught in the middle of being rewritten is not loaded (a truncated file
-// can parse; with --prune that would delete). With force (start, SIGHUP)
-// it loads at once. A good load replaces the configuration in force and
+// can parse; with --prune that would delete); a load during which the
+// folder changed is dropped, whatever it read. With force (start, SIGHUP)
+// it loads at once (unless the folder changes during the load). A good load replaces the configuration in force and
 // kicks the reconcile loop; a bad one is recorded and changes nothing else.
 func (s *Server) loadIfChanged(force bool) {
 	hash, err := fingerprint(s.opts.Dir)
@@ -179,6 +180,24 @@ func (s *Server) loadIfChanged(force bool) {
 	var cfg *policy.Config
 	if err == nil {
 		cfg, err = s.opts.Load(s.opts.Dir)
+		// Load read the folder again: a rewrite that began after the
+		// fingerprint may have been read half-done, even when the folder
+		// is back to the fingerprinted content now (the times of the
+		// files differ then). Such a load is dropped, and the folder is
+		// loaded once it has stayed the same for one more poll.
+		after, aerr := fingerprint(s.opts.Dir)
+		if aerr != nil || after != hash {
+			key := after
+			if aerr != nil {
+				key = "error: " + aerr.Error()
+			}
+			s.mu.Lock()
+			s.pendHash = key
+			s.mu.Unlock()
+			s.log.Info("the policies folder changed while it was read; it is read again once it stays the same",
+				"dir", s.opts.Dir)
+			return
+		}
 	}
 	var doc []byte
 	if err == nil {
@@ -209,6 +228,11 @@ func (s *Server) loadIfChanged(force bool) {
 	gen := s.cur.generation
 	s.mu.Unlock()
 	s.metrics.ConfigValid.Set(1)
+	// Load's warnings (a hidden *.hcl left out, an unused policy) are
+	// shown on each load, as plan and apply print them.
+	for _, w := range cfg.Warnings {
+		s.log.Warn("warning from the policies folder", "dir", s.opts.Dir, "warning", w)
+	}
 	if changed {
 		s.metrics.ConfigGeneration.Set(float64(gen))
 		s.log.Info("loaded the policies folder", "dir", s.opts.Dir, "generation", gen, "profiles", len(cfg.Profiles))

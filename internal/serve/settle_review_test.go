@@ -50,7 +50,7 @@ func (c *reviewRecorder) runs() []string {
 // the settled one (or hash exactly the bytes Load read).
 func TestReviewHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "profiles.txt")
+	file := filepath.Join(dir, "profiles.hcl")
 	write := func(s string) {
 		if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
@@ -60,7 +60,7 @@ func TestReviewHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 	var loads atomic.Int32
 	load := func(d string) (*policy.Config, error) {
 		if loads.Add(1) == 2 {
-			// The deploy tool starts rewriting profiles.txt right after
+			// The deploy tool starts rewriting profiles.hcl right after
 			// the fingerprint: Load reads it cut short...
 			write("a")
 			cfg, err := fakeLoad(d)

@@ -29,7 +29,7 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // the log.
 func TestReviewServeLogsLoadWarnings(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte("a b"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte("a b"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	const warning = "p/.ops.hcl:1:1: hidden file left out (only files not starting with '.' are read)"
