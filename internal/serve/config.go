@@ -21,7 +21,7 @@ type Public struct {
 type state struct {
 	cfg        *policy.Config
 	generation int64
-	hash       string
+	hash       string // the folder's fingerprint (Content)
 	loadedAt   time.Time
 	discovery  []byte // rendered JSON
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -25,24 +24,29 @@ var policyFolders = []string{".", "vault", "nomad", "consul"}
 // fingerprint hashes what policy.Load reads of dir, and how: the *.hcl
 // files directly in dir and in dir/vault, dir/nomad and dir/consul (each
 // may be a link to a folder), by name, type and, for a regular file or a
-// link to one, its first maxFileSize+1 bytes, size, modification time
-// and (on Linux) inode and change time. A hidden *.hcl counts by its name
+// link to one, its first maxFileSize+1 bytes and size (Content), and its
+// modification time and (on Linux) inode and change time (Stamp only). A
+// hidden *.hcl counts by its name
 // only (Load leaves it out with a warning); anything else that is no
 // regular file (a named pipe, a device, a broken link) by its type and
 // link target, never opened, so that the fingerprint never blocks. Files
 // of other names are not looked at.
 //
-// The times are in so that a folder rewritten and put back while Load read
-// it (the same bytes before and after, something else in between) shows
-// as changed: see loadIfChanged.
-func fingerprint(dir string) (string, error) {
-	h := sha256.New()
+// The times are in Stamp so that a folder rewritten and put back while
+// Load read it (the same bytes before and after, something else in
+// between) shows as changed: see loadIfChanged.
+func fingerprint(dir string) (folderPrint, error) {
+	// h: everything; c: the same without the times and inode, for "has
+	// the content changed" (a new generation).
+	c, t := sha256.New(), sha256.New()
+	h := io.MultiWriter(c, t)
+	fail := func(err error) (folderPrint, error) { return folderPrint{}, err }
 	for _, sub := range policyFolders {
 		p := filepath.Join(dir, sub)
 		entries, err := os.ReadDir(p)
 		switch {
 		case err != nil && sub == ".":
-			return "", fmt.Errorf("could not read %s: %w", dir, err)
+			return fail(fmt.Errorf("could not read %s: %w", dir, err))
 		case errors.Is(err, fs.ErrNotExist):
 			// Missing, or a broken link: Load tells which.
 			target, _ := os.Readlink(p)
@@ -65,18 +69,25 @@ func fingerprint(dir string) (string, error) {
 				h.Write([]byte("hidden\x00"))
 				continue
 			}
-			if err := hashFile(h, filepath.Join(p, name)); err != nil {
-				return "", err
+			if err := hashFile(h, t, filepath.Join(p, name)); err != nil {
+				return fail(err)
 			}
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return folderPrint{Content: hex.EncodeToString(c.Sum(nil)), Stamp: hex.EncodeToString(t.Sum(nil))}, nil
 }
 
-// hashFile hashes the file p as fingerprint says. A link is followed; only
-// a regular file is opened, without blocking (O_NONBLOCK, in case it was
-// swapped for a named pipe since the check), and checked again once open.
-func hashFile(h hash.Hash, p string) error {
+// folderPrint is a fingerprint of the policies folder.
+type folderPrint struct {
+	Content string // what Load reads: the names, types and bytes
+	Stamp   string // Content and the files' times and inodes: any write shows
+}
+
+// hashFile hashes the file p as fingerprint says, its times and inode
+// into t only. A link is followed; only a regular file is opened, without
+// blocking (O_NONBLOCK, in case it was swapped for a named pipe since the
+// check), and checked again once open.
+func hashFile(h, t io.Writer, p string) error {
 	if target, err := os.Readlink(p); err == nil {
 		fmt.Fprintf(h, "link to %s\x00", target)
 	}
@@ -102,7 +113,8 @@ func hashFile(h hash.Hash, p string) error {
 		fmt.Fprintf(h, "%v\x00", st.Mode().Type())
 		return nil
 	}
-	fmt.Fprintf(h, "%d %d %s\x00", st.Size(), st.ModTime().UnixNano(), fileIdentity(st))
+	fmt.Fprintf(h, "%d\x00", st.Size())
+	fmt.Fprintf(t, "%d %s\x00", st.ModTime().UnixNano(), fileIdentity(st))
 	if _, err := io.Copy(h, io.LimitReader(f, maxFileSize+1)); err != nil {
 		return fmt.Errorf("could not read %s: %w", p, err)
 	}

@@ -70,7 +70,7 @@ type Server struct {
 	mu          sync.RWMutex
 	cur         *state // last good configuration; nil before the first
 	loadErr     error  // the folder as it is on disk does not load
-	lastHash    string // hash of the folder at the last attempt
+	lastHash    string // stamp of the folder (fingerprint) at the last attempt
 	pendHash    string // a change seen once, loaded when still there next poll
 	reconcileAt time.Time
 	reconcileOK time.Time
@@ -163,7 +163,8 @@ func (s *Server) watch(ctx context.Context) {
 // it loads at once (unless the folder changes during the load). A good load replaces the configuration in force and
 // kicks the reconcile loop; a bad one is recorded and changes nothing else.
 func (s *Server) loadIfChanged(force bool) {
-	hash, err := fingerprint(s.opts.Dir)
+	fp, err := fingerprint(s.opts.Dir)
+	hash := fp.Stamp
 	if !force {
 		key := hash
 		if err != nil {
@@ -186,8 +187,8 @@ func (s *Server) loadIfChanged(force bool) {
 		// files differ then). Such a load is dropped, and the folder is
 		// loaded once it has stayed the same for one more poll.
 		after, aerr := fingerprint(s.opts.Dir)
-		if aerr != nil || after != hash {
-			key := after
+		if aerr != nil || after.Stamp != hash {
+			key := after.Stamp
 			if aerr != nil {
 				key = "error: " + aerr.Error()
 			}
@@ -217,13 +218,15 @@ func (s *Server) loadIfChanged(force bool) {
 		return
 	}
 	s.loadErr = nil
-	changed := s.cur == nil || s.cur.hash != hash
+	// A new generation when what Load read changed, not for a rewrite
+	// with the same bytes.
+	changed := s.cur == nil || s.cur.hash != fp.Content
 	if changed {
 		gen := int64(1)
 		if s.cur != nil {
 			gen = s.cur.generation + 1
 		}
-		s.cur = &state{cfg: cfg, generation: gen, hash: hash, loadedAt: s.now(), discovery: doc}
+		s.cur = &state{cfg: cfg, generation: gen, hash: fp.Content, loadedAt: s.now(), discovery: doc}
 	}
 	gen := s.cur.generation
 	s.mu.Unlock()

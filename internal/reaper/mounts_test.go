@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Review finding: Vault's nomad and consul engines name their tokens
+// Vault's nomad and consul engines name their tokens
 // "vault-<role>-<display>-<nanos>" / "Vault <role> <display> <nanos>",
 // without the mount. The reaper looks for a token's lease only under the
 // mount the broker is configured with (<nomad_mount>/creds/, and
@@ -23,7 +23,7 @@ import (
 // Must: a token whose lease Vault still holds, under any mount, is kept
 // (e.g. look under every mount of type nomad/consul listed by sys/mounts,
 // or refuse to reap when another engine of that type exists).
-func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
+func TestReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
@@ -78,7 +78,7 @@ func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 	}
 }
 
-// Review finding: a label "vault-ci-x-<display>-<nanos>" has Vault's exact
+// a label "vault-ci-x-<display>-<nanos>" has Vault's exact
 // format both for role "ci-x" and for role "ci" (display name
 // "x-<display>"). The reaper only treats the token as possibly another
 // role's when that role still has leases (live lists the role folders
@@ -90,7 +90,7 @@ func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 //
 // Must: a label that also fits another role that exists on the mount
 // (LIST <mount>/role or <mount>/roles) is ambiguous and kept.
-func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.T) {
+func TestReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
@@ -119,7 +119,7 @@ func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.
 	}
 }
 
-// Review finding (same root as above, the more likely trigger): the lease
+// the lease
 // check reads a 404 on LIST sys/leases/lookup/<mount>/creds/ as "Vault has
 // no lease", without checking that <mount> is a nomad/consul engine at all.
 // A nomad_mount typo or a mount renamed in broker.hcl before the engine is
@@ -127,7 +127,7 @@ func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.
 // serve still reaps after the failed run, and every Vault-made token of the
 // profiles past max TTL + grace is deleted although its lease is alive
 // under the real mount.
-func TestReviewReaperRefusesWhenMountIsNoEngine(t *testing.T) {
+func TestReaperRefusesWhenMountIsNoEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n := stack.Vault.Client(), stack.Nomad.Client()
@@ -149,6 +149,9 @@ func TestReviewReaperRefusesWhenMountIsNoEngine(t *testing.T) {
 	r := &Reaper{Vault: v, Nomad: n, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
 	res, err := r.Reap(ctx, profiles)
+	if err == nil || !strings.Contains(err.Error(), "no nomad secrets engine at nomda/") {
+		t.Errorf("reaping with nomad_mount nomda: err = %v, want one naming the missing engine", err)
+	}
 	for _, o := range res.Orphans {
 		if o.Accessor == live.Data.AccessorID {
 			t.Errorf("live token %s (lease %s) taken for an orphan because nomad_mount %q is no engine (err %v): %s", o.Name, live.LeaseID, "nomda", err, o.Why)

@@ -35,7 +35,7 @@ func (c *reviewRecorder) runs() []string {
 	return append([]string(nil), c.seen...)
 }
 
-// Review finding: loadIfChanged waits for the folder's fingerprint to be
+// loadIfChanged waits for the folder's fingerprint to be
 // the same on two polls ("a folder caught in the middle of being rewritten
 // is not loaded (a truncated file can parse; with --prune that would
 // delete)"), then calls Load, which reads the folder again. A rewrite that
@@ -48,7 +48,7 @@ func (c *reviewRecorder) runs() []string {
 //
 // Must: accept a load only when the folder's fingerprint after Load equals
 // the settled one (or hash exactly the bytes Load read).
-func TestReviewHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
+func TestHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "profiles.hcl")
 	write := func(s string) {
