@@ -103,7 +103,7 @@ func (e *engines) ambiguous(ctx context.Context, vault *apiclient.Client, c cand
 			if role == "" || !strings.HasPrefix(c.Label, f.rolePrefix(role)) {
 				continue
 			}
-			if m != c.Mount {
+			if m != mountKey(c.Mount) {
 				return fmt.Sprintf("its name also fits role %s of the %s engine at %s/", role, e.typ, m), nil
 			}
 			if !managed[role] {
@@ -113,6 +113,9 @@ func (e *engines) ambiguous(ctx context.Context, vault *apiclient.Client, c cand
 	}
 	return "", nil
 }
+
+// mountKey is a mount path as sys/mounts names it, without its slashes.
+func mountKey(m string) string { return strings.Trim(m, "/") }
 
 // escapePath escapes each segment of a slash-separated path from a server
 // for a URL path.

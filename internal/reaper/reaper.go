@@ -139,6 +139,7 @@ func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leas
 		if p.Name == "" || len(g.Policies) == 0 {
 			continue
 		}
+		g.Mount = mountKey(g.Mount)
 		if managed[g.Mount] == nil {
 			managed[g.Mount] = map[string]bool{}
 			mounts = append(mounts, g.Mount)
@@ -172,7 +173,7 @@ func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leas
 		if !ok {
 			continue
 		}
-		why, err := eng.ambiguous(ctx, r.Vault, c, s.format, managed[c.Mount])
+		why, err := eng.ambiguous(ctx, r.Vault, c, s.format, managed[mountKey(c.Mount)])
 		if err != nil {
 			return errors.Join(append(errs, err)...)
 		}
