@@ -58,24 +58,33 @@ func TestReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 	for _, p := range []string{"/v1/sys/leases/lookup"} {
 		must(t, v.Do(ctx, "PUT", p, map[string]string{"lease_id": nomadLive.LeaseID}, nil))
 	}
-
-	// The managed profile ci: the broker's engines are at nomad/ and
-	// consul/. Later is past max TTL + grace (as after lowering max_ttl,
-	// or for a long-lived client of the other engine renewing its lease).
-	profiles := []Profile{{Name: "ci", MaxTTL: time.Hour,
-		Nomad: Grant{"nomad", []string{"mnt-read"}}, Consul: Grant{"consul", []string{"mnt-read"}}}}
-	// With only the broker's documented Vault policies.
-	r := &Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
-	res, err := r.Reap(ctx, profiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range res.Orphans {
-		if o.Accessor == nomadLive.Data.AccessorID || o.Accessor == consulLive.Data.Accessor {
-			t.Errorf("%s token %s (%s) taken for an orphan although Vault holds its lease: %s", o.System, o.Accessor, o.Name, o.Why)
+	run := func(what string) {
+		t.Helper()
+		// The managed profile ci: the broker's engines are at nomad/ and
+		// consul/. Later is past max TTL + grace (as after lowering
+		// max_ttl, or for a long-lived client of the other engine renewing
+		// its lease). With only the broker's documented Vault policies.
+		profiles := []Profile{{Name: "ci", MaxTTL: time.Hour,
+			Nomad: Grant{"nomad", []string{"mnt-read"}}, Consul: Grant{"consul", []string{"mnt-read"}}}}
+		r := &Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+			Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+		res, err := r.Reap(ctx, profiles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Orphans {
+			if o.Accessor == nomadLive.Data.AccessorID || o.Accessor == consulLive.Data.Accessor {
+				t.Errorf("%s: %s token %s (%s) taken for an orphan although Vault holds its lease: %s", what, o.System, o.Accessor, o.Name, o.Why)
+			}
 		}
 	}
+	// Kept: the other engines' role ci may have made them.
+	run("with the roles")
+	// Kept by their leases alone once the roles are gone (a role deleted
+	// leaves its leases, and their tokens, alive).
+	must(t, v.Do(ctx, "DELETE", "/v1/nomad-other/role/ci", nil, nil))
+	must(t, v.Do(ctx, "DELETE", "/v1/consul-other/roles/ci", nil, nil))
+	run("roles deleted, leases left")
 }
 
 // a label "vault-ci-x-<display>-<nanos>" has Vault's exact
