@@ -71,8 +71,10 @@ change or on SIGHUP, the leader plans and applies DIR as 'broker apply
 --auto-approve' does (with --prune only if given), then deletes orphaned
 Nomad and Consul tokens that Vault made for managed profiles and lost track
 of: named exactly as Vault names them, with the profile's policies, older
-than the profile's max TTL plus --reap-grace, and with no Vault lease issued
-when they were made (see docs/deploy/operations.md).
+than the profile's max TTL plus --reap-grace, with a name that fits no other
+Vault role, and with no Vault lease issued when they were made under any
+nomad (consul) engine; only for the configuration last applied in full
+(see docs/deploy/operations.md).
 
 An invalid DIR never replaces the configuration in force: the error shows in
 the logs, in /metrics and on /readyz until the files are fixed. Nor does a

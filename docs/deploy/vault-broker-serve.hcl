@@ -34,3 +34,23 @@ path "sys/leases/lookup/consul/creds/*" {
 path "sys/leases/lookup" {
   capabilities = ["update"]
 }
+
+# A token's name does not say which engine made it ("vault-ci-..." may
+# come from role ci of any nomad engine, or from a role ci-x), so the
+# reaper also looks at every other nomad and consul engine that sys/mounts
+# lists (read by "alilogin-broker"): it keeps a token whose name fits a
+# role there, or that has a live lease there. It lists those engines'
+# role names and lease ids only ("+" matches one path segment; a LIST is
+# checked with its trailing slash). For an engine mounted at a path of more
+# than one segment, add "<mount>/role" (nomad) or "<mount>/roles"
+# (consul) and "sys/leases/lookup/<mount>/creds/*" like these; without
+# them the reaper reaps nothing of that system and logs the denied path.
+path "+/role/" {
+  capabilities = ["list"]
+}
+path "+/roles/" {
+  capabilities = ["list"]
+}
+path "sys/leases/lookup/+/creds/*" {
+  capabilities = ["list", "sudo"]
+}

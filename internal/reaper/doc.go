@@ -14,13 +14,21 @@
 //     the engine's max_token_name_length (default 256);
 //   - consul engine: Description = "Vault <R> <display name> <unix nanos>".
 //
+// The label names no mount, so a pass over a system first reads Vault's
+// sys/mounts (engines.go): the mount the profiles name must be an engine
+// of that type, else nothing of the system is reaped (a 404 under a mount
+// that is no engine would read as "no lease").
+//
 // A token is reaped only when all of these hold: it is a plain client
 // token; its label has that exact format for a managed profile, with the
 // time within ClockSlack of the token's create time (a name cut short has
 // no such time and never matches); its policies are among those the
 // profile grants in that system, and the profile grants that system; it is
-// older than the profile's max TTL plus the grace; and Vault has no lease,
-// under <mount>/creds/<role>/ for any role the label could have been made
-// for, issued when the token was made (leases.go). The token the reaper
-// itself uses is never one. Everything else is left alone: in doubt, keep.
+// older than the profile's max TTL plus the grace; its label fits no role
+// of another engine of that type, nor a role on the profile's mount that
+// is no managed profile's (engines.go); and Vault has no lease, under
+// <mount>/creds/<role>/ of any engine of that type for any role the label
+// could have been made for, issued when the token was made (leases.go).
+// The token the reaper itself uses is never one. Everything else is left
+// alone: in doubt, keep.
 package reaper

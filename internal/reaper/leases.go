@@ -24,10 +24,12 @@ const (
 // the one of a token. Vault lists the leases of a prefix
 // (LIST sys/leases/lookup/<mount>/creds/<role>/) and tells a lease's issue
 // time (sys/leases/lookup); the lease of a token is issued right after the
-// token is made. Every role folder with leases under <mount>/creds/ whose
-// label prefix the token has is looked at, managed or not, so that a token
-// of another Vault role whose name extends a profile's ("ci" and role
-// "ci-x") is never taken for an orphan of the profile.
+// token is made. Every role folder with leases under <mount>/creds/ of
+// every engine of the token's type whose label prefix the token has is
+// looked at, managed or not, so that a token of another Vault role whose
+// name extends a profile's ("ci" and role "ci-x"), or of a role of the
+// same name on another engine, is never taken for an orphan of the
+// profile.
 //
 // Issue times never change, so they are kept between passes (cache) and
 // only new leases are looked up: a pass with no candidate costs nothing in
@@ -56,7 +58,7 @@ type listed struct {
 // when Vault has nothing there (404).
 func (l *leases) list(ctx context.Context, prefix string) ([]string, error) {
 	var out listed
-	err := l.vault.Do(ctx, "LIST", "/v1/sys/leases/lookup/"+prefix+"/", nil, &out)
+	err := l.vault.Do(ctx, "LIST", "/v1/sys/leases/lookup/"+escapePath(prefix)+"/", nil, &out)
 	if apiclient.StatusOf(err) == http.StatusNotFound {
 		return nil, nil
 	}
@@ -104,34 +106,38 @@ func (l *leases) issued(ctx context.Context, mount, role string) ([]time.Time, e
 	return ts, nil
 }
 
-// live reports whether Vault holds a lease, under c's mount, of any role
-// c's label could have been made for, issued when c was made: from
+// live reports whether Vault holds a lease, under any of mounts (every
+// engine of c's type: a label does not name its mount), of any role c's
+// label could have been made for, issued when c was made: from
 // LeaseBefore before the time in its label to LeaseAfter after it. Both
 // times are Vault's clock: the engine takes the time for the label, has
-// the token made, then Vault registers the lease.
-func (l *leases) live(ctx context.Context, c candidate, f format) (bool, error) {
-	roles, ok := l.roles[c.Mount]
-	if !ok {
-		keys, err := l.list(ctx, c.Mount+"/creds")
-		if err != nil {
-			return false, err
+// the token made, then Vault registers the lease. The mounts are engines
+// Vault lists (sys/mounts), so a 404 under one means it has no lease.
+func (l *leases) live(ctx context.Context, c candidate, f format, mounts []string) (bool, error) {
+	for _, mount := range mounts {
+		roles, ok := l.roles[mount]
+		if !ok {
+			keys, err := l.list(ctx, mount+"/creds")
+			if err != nil {
+				return false, err
+			}
+			for _, k := range keys {
+				roles = append(roles, strings.TrimSuffix(k, "/"))
+			}
+			l.roles[mount] = roles
 		}
-		for _, k := range keys {
-			roles = append(roles, strings.TrimSuffix(k, "/"))
-		}
-		l.roles[c.Mount] = roles
-	}
-	for _, role := range roles {
-		if role == "" || !strings.HasPrefix(c.Label, f.rolePrefix(role)) {
-			continue
-		}
-		ts, err := l.issued(ctx, c.Mount, role)
-		if err != nil {
-			return false, err
-		}
-		for _, t := range ts {
-			if d := t.Sub(c.MadeAt); d >= -LeaseBefore && d <= LeaseAfter {
-				return true, nil
+		for _, role := range roles {
+			if role == "" || !strings.HasPrefix(c.Label, f.rolePrefix(role)) {
+				continue
+			}
+			ts, err := l.issued(ctx, mount, role)
+			if err != nil {
+				return false, err
+			}
+			for _, t := range ts {
+				if d := t.Sub(c.MadeAt); d >= -LeaseBefore && d <= LeaseAfter {
+					return true, nil
+				}
 			}
 		}
 	}

@@ -96,7 +96,7 @@ func TestLeaseCheck(t *testing.T) {
 		{"lease issued long after", cand("vault-ci-jwt-alice-1", made.Add(-time.Hour-3*time.Minute)), false},
 		{"no role with leases", cand("vault-build-jwt-alice-1", made), false},
 	} {
-		live, err := l.live(ctx, tc.c, nomadFormat)
+		live, err := l.live(ctx, tc.c, nomadFormat, []string{"nomad"})
 		if err != nil || live != tc.want {
 			t.Errorf("%s: live = %v, %v; want %v", tc.name, live, err, tc.want)
 		}
@@ -107,7 +107,7 @@ func TestLeaseCheck(t *testing.T) {
 	// The next pass looks up only new leases.
 	f.issued["nomad/creds/ci/d"] = made
 	l = newLeases(vault, l.next())
-	if live, err := l.live(ctx, cand("vault-ci-jwt-alice-1", made), nomadFormat); err != nil || !live {
+	if live, err := l.live(ctx, cand("vault-ci-jwt-alice-1", made), nomadFormat, []string{"nomad"}); err != nil || !live {
 		t.Errorf("second pass: live = %v, %v", live, err)
 	}
 	if f.lookups != 4 {
@@ -121,7 +121,7 @@ func TestLeaseCheck(t *testing.T) {
 		http.Error(w, `{"errors":["permission denied"]}`, http.StatusForbidden)
 	})
 	l = newLeases(vault, nil)
-	if _, err := l.live(ctx, cand("vault-ci-jwt-alice-1", made), nomadFormat); err == nil {
+	if _, err := l.live(ctx, cand("vault-ci-jwt-alice-1", made), nomadFormat, []string{"nomad"}); err == nil {
 		t.Error("a Vault that refuses the lease list: no error")
 	}
 }

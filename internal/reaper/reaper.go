@@ -101,7 +101,10 @@ func (r *Reaper) Reap(ctx context.Context, profiles []Profile) (Result, error) {
 		return res, errors.New("could not reap: no Vault client to check leases with")
 	}
 	l := newLeases(r.Vault, r.issued)
-	var errs []error
+	var (
+		errs   []error
+		byType map[string][]string
+	)
 	for _, s := range []system{
 		{"nomad", r.Nomad, nomadFormat, func(p Profile) Grant { return p.Nomad }, listNomad},
 		{"consul", r.Consul, consulFormat, func(p Profile) Grant { return p.Consul }, listConsul},
@@ -109,7 +112,15 @@ func (r *Reaper) Reap(ctx context.Context, profiles []Profile) (Result, error) {
 		if s.client == nil {
 			continue
 		}
-		if err := r.reap(ctx, s, profiles, l, &res); err != nil {
+		if byType == nil {
+			// Once a pass: without the engines, nothing can be shown
+			// orphaned.
+			var err error
+			if byType, err = readMounts(ctx, r.Vault); err != nil {
+				return res, fmt.Errorf("could not reap: %w", err)
+			}
+		}
+		if err := r.reap(ctx, s, profiles, l, newEngines(s.name, byType), &res); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -117,8 +128,30 @@ func (r *Reaper) Reap(ctx context.Context, profiles []Profile) (Result, error) {
 	return res, errors.Join(errs...)
 }
 
-func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leases, res *Result) error {
+func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leases, eng *engines, res *Result) error {
 	sys := strings.ToUpper(s.name[:1]) + s.name[1:]
+	// The roles the broker made for the profiles granting this system, by
+	// mount; each such mount must be an engine of this type.
+	managed := map[string]map[string]bool{}
+	var mounts []string
+	for _, p := range profiles {
+		g := s.grant(p)
+		if p.Name == "" || len(g.Policies) == 0 {
+			continue
+		}
+		g.Mount = mountKey(g.Mount)
+		if managed[g.Mount] == nil {
+			managed[g.Mount] = map[string]bool{}
+			mounts = append(mounts, g.Mount)
+		}
+		managed[g.Mount][p.Name] = true
+	}
+	if len(mounts) == 0 {
+		return nil // no profile grants this system: nothing of it is reaped
+	}
+	if err := eng.check(mounts); err != nil {
+		return err
+	}
 	var self struct{ AccessorID string }
 	if err := s.client.Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err != nil {
 		return fmt.Errorf("could not read the reaper's own %s token: %w", sys, err)
@@ -140,7 +173,16 @@ func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leas
 		if !ok {
 			continue
 		}
-		live, err := l.live(ctx, c, s.format)
+		why, err := eng.ambiguous(ctx, r.Vault, c, s.format, managed[mountKey(c.Mount)])
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if why != "" {
+			r.log().Debug("token kept: another Vault role may have made it", "system", s.name,
+				"accessor", t.Accessor, "name", t.Label, "profile", c.Profile.Name, "why", why)
+			continue
+		}
+		live, err := l.live(ctx, c, s.format, eng.mounts)
 		if err != nil {
 			// Without the leases, nothing of this system can be shown
 			// orphaned.
@@ -151,8 +193,8 @@ func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leas
 				"accessor", t.Accessor, "name", t.Label, "profile", c.Profile.Name)
 			continue
 		}
-		why := fmt.Sprintf("made by Vault for profile %s (name time %s, created %s, policies %v), no lease under %s/creds/ issued then, older than max TTL + grace",
-			c.Profile.Name, c.MadeAt.UTC().Format(time.RFC3339Nano), c.Created.UTC().Format(time.RFC3339Nano), c.Policies, c.Mount)
+		why = fmt.Sprintf("made by Vault for profile %s (name time %s, created %s, policies %v), its name fits no other role of the %s engines, no lease under %s issued then, older than max TTL + grace",
+			c.Profile.Name, c.MadeAt.UTC().Format(time.RFC3339Nano), c.Created.UTC().Format(time.RFC3339Nano), c.Policies, s.name, credsOf(eng.mounts))
 		tok := Token{System: s.name, Accessor: t.Accessor, Name: t.Label, Profile: c.Profile.Name, Age: c.Age, Why: why}
 		if !r.DryRun {
 			err := s.client.Do(ctx, http.MethodDelete, "/v1/acl/token/"+url.PathEscape(t.Accessor), nil, nil)
@@ -168,6 +210,15 @@ func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leas
 		res.Orphans = append(res.Orphans, tok)
 	}
 	return errors.Join(errs...)
+}
+
+// credsOf names the lease folders of mounts for a log line.
+func credsOf(mounts []string) string {
+	out := make([]string, len(mounts))
+	for i, m := range mounts {
+		out[i] = m + "/creds/"
+	}
+	return strings.Join(out, ", ")
 }
 
 func listNomad(ctx context.Context, c *apiclient.Client) ([]token, error) {

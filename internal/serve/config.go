@@ -1,15 +1,8 @@
 package serve
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/alisw/alilogin/internal/discovery"
@@ -28,71 +21,9 @@ type Public struct {
 type state struct {
 	cfg        *policy.Config
 	generation int64
-	hash       string
+	hash       string // the folder's fingerprint (Content)
 	loadedAt   time.Time
 	discovery  []byte // rendered JSON
-}
-
-// fingerprint hashes the names and contents of every regular file under
-// dir, so that a change of any file (or a new or removed one) shows.
-func fingerprint(dir string) (string, error) {
-	h := sha256.New()
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("could not read %s: %w", dir, err)
-	}
-	// A link to a folder (vault/ deployed elsewhere): its entries, which is
-	// what policy.Load reads of it; opening it as a file would fail.
-	for _, p := range files {
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			entries, err := os.ReadDir(p)
-			if err != nil {
-				return "", fmt.Errorf("could not read %s: %w", p, err)
-			}
-			for _, e := range entries {
-				if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
-					files = append(files, filepath.Join(p, e.Name()))
-				}
-			}
-		}
-	}
-	sort.Strings(files)
-	for _, p := range files {
-		rel, _ := filepath.Rel(dir, p)
-		st, err := os.Stat(p)
-		switch {
-		case err != nil:
-			// A broken link: policy.Load says where; its target is hashed,
-			// so that fixing it shows.
-			target, _ := os.Readlink(p)
-			fmt.Fprintf(h, "%s\x00broken link to %s\x00", rel, target)
-			continue
-		case st.IsDir():
-			fmt.Fprintf(h, "%s/\x00", rel) // hashed by its entries above
-			continue
-		}
-		fmt.Fprintf(h, "%s\x00", rel)
-		f, err := os.Open(p)
-		if err != nil {
-			return "", fmt.Errorf("could not read %s: %w", p, err)
-		}
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("could not read %s: %w", p, err)
-		}
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Discovery renders the public discovery document of cfg.

@@ -59,7 +59,11 @@ func (s *Server) setLeading(v bool) {
 }
 
 // runOnce reconciles the configuration loaded last, or, when its plan is a
-// mass delete, the one in force before it; then reaps.
+// mass delete, the one in force before it; then reaps for the profiles of
+// the configuration last applied in full. A profile whose apply failed
+// (a role of its name that is someone else's: a conflict) is not known to
+// be the broker's, so the tokens named for it are not the reaper's
+// business; before a first good run, nothing is reaped.
 func (s *Server) runOnce(ctx context.Context, inForce **state) {
 	st := s.current()
 	if st == nil {
@@ -79,8 +83,11 @@ func (s *Server) runOnce(ctx context.Context, inForce **state) {
 		s.metrics.MassDeleteHeld.Set(0)
 		if err == nil {
 			*inForce = st
+		} else if *inForce != nil {
+			s.log.Info("reaping for the configuration in force, not for the one that failed to apply",
+				"generation", st.generation, "in_force_generation", (*inForce).generation)
 		}
-		s.reap(ctx, st)
+		s.reap(ctx, *inForce)
 		return
 	}
 	prev := *inForce
@@ -150,9 +157,14 @@ func (s *Server) record(st *state, out Outcome, err error, dur time.Duration, he
 		"drift_found", out.Found, "drift_fixed", out.Fixed)
 }
 
-// reap deletes the orphaned tokens of st's profiles.
+// reap deletes the orphaned tokens of st's profiles; st nil: no
+// configuration has been applied in full yet, nothing is reaped.
 func (s *Server) reap(ctx context.Context, st *state) {
 	if s.opts.Reaper == nil {
+		return
+	}
+	if st == nil {
+		s.log.Warn("not reaping: no configuration applied successfully yet")
 		return
 	}
 	res, err := s.opts.Reaper.Reap(ctx, reaper.ProfilesOf(st.cfg))

@@ -48,7 +48,7 @@ func metricLine(t *testing.T, srv *Server, line string) bool {
 func TestMassDeleteKeepsTheConfigurationInForce(t *testing.T) {
 	dir := t.TempDir()
 	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte(s), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,7 +94,7 @@ func TestMassDeleteKeepsTheConfigurationInForce(t *testing.T) {
 // With no configuration in force yet (a start), nothing is applied.
 func TestMassDeleteAtStartAppliesNothing(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte("tiny"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte("tiny"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	rec := &guardReconciler{}

@@ -70,7 +70,7 @@ type Server struct {
 	mu          sync.RWMutex
 	cur         *state // last good configuration; nil before the first
 	loadErr     error  // the folder as it is on disk does not load
-	lastHash    string // hash of the folder at the last attempt
+	lastHash    string // stamp of the folder (fingerprint) at the last attempt
 	pendHash    string // a change seen once, loaded when still there next poll
 	reconcileAt time.Time
 	reconcileOK time.Time
@@ -158,11 +158,13 @@ func (s *Server) watch(ctx context.Context) {
 // loadIfChanged loads the folder when its content changed since the last
 // attempt and then stayed the same for one more poll, so that a folder
 // caught in the middle of being rewritten is not loaded (a truncated file
-// can parse; with --prune that would delete). With force (start, SIGHUP)
-// it loads at once. A good load replaces the configuration in force and
+// can parse; with --prune that would delete); a load during which the
+// folder changed is dropped, whatever it read. With force (start, SIGHUP)
+// it loads at once (unless the folder changes during the load). A good load replaces the configuration in force and
 // kicks the reconcile loop; a bad one is recorded and changes nothing else.
 func (s *Server) loadIfChanged(force bool) {
-	hash, err := fingerprint(s.opts.Dir)
+	fp, err := fingerprint(s.opts.Dir)
+	hash := fp.Stamp
 	if !force {
 		key := hash
 		if err != nil {
@@ -179,6 +181,24 @@ func (s *Server) loadIfChanged(force bool) {
 	var cfg *policy.Config
 	if err == nil {
 		cfg, err = s.opts.Load(s.opts.Dir)
+		// Load read the folder again: a rewrite that began after the
+		// fingerprint may have been read half-done, even when the folder
+		// is back to the fingerprinted content now (the times of the
+		// files differ then). Such a load is dropped, and the folder is
+		// loaded once it has stayed the same for one more poll.
+		after, aerr := fingerprint(s.opts.Dir)
+		if aerr != nil || after.Stamp != hash {
+			key := after.Stamp
+			if aerr != nil {
+				key = "error: " + aerr.Error()
+			}
+			s.mu.Lock()
+			s.pendHash = key
+			s.mu.Unlock()
+			s.log.Info("the policies folder changed while it was read; it is read again once it stays the same",
+				"dir", s.opts.Dir)
+			return
+		}
 	}
 	var doc []byte
 	if err == nil {
@@ -198,17 +218,24 @@ func (s *Server) loadIfChanged(force bool) {
 		return
 	}
 	s.loadErr = nil
-	changed := s.cur == nil || s.cur.hash != hash
+	// A new generation when what Load read changed, not for a rewrite
+	// with the same bytes.
+	changed := s.cur == nil || s.cur.hash != fp.Content
 	if changed {
 		gen := int64(1)
 		if s.cur != nil {
 			gen = s.cur.generation + 1
 		}
-		s.cur = &state{cfg: cfg, generation: gen, hash: hash, loadedAt: s.now(), discovery: doc}
+		s.cur = &state{cfg: cfg, generation: gen, hash: fp.Content, loadedAt: s.now(), discovery: doc}
 	}
 	gen := s.cur.generation
 	s.mu.Unlock()
 	s.metrics.ConfigValid.Set(1)
+	// Load's warnings (a hidden *.hcl left out, an unused policy) are
+	// shown on each load, as plan and apply print them.
+	for _, w := range cfg.Warnings {
+		s.log.Warn("warning from the policies folder", "dir", s.opts.Dir, "warning", w)
+	}
 	if changed {
 		s.metrics.ConfigGeneration.Set(float64(gen))
 		s.log.Info("loaded the policies folder", "dir", s.opts.Dir, "generation", gen, "profiles", len(cfg.Profiles))

@@ -19,15 +19,15 @@ import (
 	"github.com/alisw/alilogin/internal/policy"
 )
 
-// fakeLoad reads a one-line file "profiles.txt" with profile names; the
+// fakeLoad reads a one-line file "profiles.hcl" with profile names; the
 // word "broken" makes it fail, as an invalid folder does.
 func fakeLoad(dir string) (*policy.Config, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "profiles.txt"))
+	b, err := os.ReadFile(filepath.Join(dir, "profiles.hcl"))
 	if err != nil {
 		return nil, err
 	}
 	if strings.Contains(string(b), "broken") || len(strings.Fields(string(b))) == 0 {
-		return nil, errors.New("profiles.txt:1,1: broken")
+		return nil, errors.New("profiles.hcl:1,1: broken")
 	}
 	cfg := &policy.Config{Dir: dir, SSO: policy.SSO{Issuer: "https://sso.example/", ClientID: "alilogin", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
 		Vault: policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul"}}
@@ -83,11 +83,11 @@ func TestServeKeepsLastGoodConfig(t *testing.T) {
 	dir := t.TempDir()
 	// Write and rename, so that the 20ms watcher never reads half a file.
 	write := func(s string) {
-		tmp := filepath.Join(t.TempDir(), "profiles.txt")
+		tmp := filepath.Join(t.TempDir(), "profiles.hcl")
 		if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Rename(tmp, filepath.Join(dir, "profiles.txt")); err != nil {
+		if err := os.Rename(tmp, filepath.Join(dir, "profiles.hcl")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,7 +173,7 @@ func TestServeNoConfig(t *testing.T) {
 // the same content, never in the middle of a rewrite.
 func TestChangeLoadedWhenSettled(t *testing.T) {
 	dir := t.TempDir()
-	p := filepath.Join(dir, "profiles.txt")
+	p := filepath.Join(dir, "profiles.hcl")
 	if err := os.WriteFile(p, []byte("alpha"), 0o644); err != nil {
 		t.Fatal(err)
 	}

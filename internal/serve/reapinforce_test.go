@@ -51,7 +51,7 @@ func (r *recordingReaper) runs() [][]string {
 	return slices.Clone(r.seen)
 }
 
-// Review finding: after a reconcile that failed — here on a conflict, the
+// after a reconcile that failed — here on a conflict, the
 // nomad role "handmade" being someone else's — serve still reaps with the
 // new folder's profiles, so the reaper treats "handmade" as a managed
 // profile and deletes the lease-less tokens of the hand-made Vault role of
@@ -59,10 +59,10 @@ func (r *recordingReaper) runs() [][]string {
 // managed profile. The reaper should only act for profiles whose roles the
 // broker owns (e.g. the configuration in force, or the roles= records read
 // by apply).
-func TestReviewNoReapForProfileWhoseApplyFailed(t *testing.T) {
+func TestNoReapForProfileWhoseApplyFailed(t *testing.T) {
 	dir := t.TempDir()
 	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte(s), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -35,7 +35,7 @@ func (c *reviewRecorder) runs() []string {
 	return append([]string(nil), c.seen...)
 }
 
-// Review finding: loadIfChanged waits for the folder's fingerprint to be
+// loadIfChanged waits for the folder's fingerprint to be
 // the same on two polls ("a folder caught in the middle of being rewritten
 // is not loaded (a truncated file can parse; with --prune that would
 // delete)"), then calls Load, which reads the folder again. A rewrite that
@@ -48,9 +48,9 @@ func (c *reviewRecorder) runs() []string {
 //
 // Must: accept a load only when the folder's fingerprint after Load equals
 // the settled one (or hash exactly the bytes Load read).
-func TestReviewHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
+func TestHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "profiles.txt")
+	file := filepath.Join(dir, "profiles.hcl")
 	write := func(s string) {
 		if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
@@ -60,7 +60,7 @@ func TestReviewHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 	var loads atomic.Int32
 	load := func(d string) (*policy.Config, error) {
 		if loads.Add(1) == 2 {
-			// The deploy tool starts rewriting profiles.txt right after
+			// The deploy tool starts rewriting profiles.hcl right after
 			// the fingerprint: Load reads it cut short...
 			write("a")
 			cfg, err := fakeLoad(d)

@@ -21,15 +21,15 @@ type syncBuf struct {
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// Review finding (low): policy.Load reports a hidden *.hcl left out (and
+// policy.Load reports a hidden *.hcl left out (and
 // unused policy files) as Config.Warnings rather than errors, on the
 // ground that they are shown. `broker plan/apply` print them; `broker
 // serve` drops them: a profile file that became hidden (".ops.hcl") is left
 // out and, with --prune, its profiles are deleted with no word of why in
 // the log.
-func TestReviewServeLogsLoadWarnings(t *testing.T) {
+func TestServeLogsLoadWarnings(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "profiles.txt"), []byte("a b"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte("a b"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	const warning = "p/.ops.hcl:1:1: hidden file left out (only files not starting with '.' are read)"

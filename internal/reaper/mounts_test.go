@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Review finding: Vault's nomad and consul engines name their tokens
+// Vault's nomad and consul engines name their tokens
 // "vault-<role>-<display>-<nanos>" / "Vault <role> <display> <nanos>",
 // without the mount. The reaper looks for a token's lease only under the
 // mount the broker is configured with (<nomad_mount>/creds/, and
@@ -23,15 +23,18 @@ import (
 // Must: a token whose lease Vault still holds, under any mount, is kept
 // (e.g. look under every mount of type nomad/consul listed by sys/mounts,
 // or refuse to reap when another engine of that type exists).
-func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
+func TestReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
+	enableEngines(t, ctx)
 	must(t, stack.EnableNomadEngine(ctx, "nomad-other"))
 	must(t, stack.EnableConsulEngine(ctx, "consul-other"))
 	defer func() {
-		_ = v.Do(context.Background(), "PUT", "/v1/sys/leases/revoke-prefix/nomad-other/creds", nil, nil)
-		_ = v.Do(context.Background(), "PUT", "/v1/sys/leases/revoke-prefix/consul-other/creds", nil, nil)
+		// Disabling an engine revokes its leases; the other tests' tokens
+		// named for role ci are not kept because of these engines.
+		_ = v.Do(context.Background(), "DELETE", "/v1/sys/mounts/nomad-other", nil, nil)
+		_ = v.Do(context.Background(), "DELETE", "/v1/sys/mounts/consul-other", nil, nil)
 	}()
 	must(t, n.Do(ctx, "POST", "/v1/acl/policy/mnt-read", map[string]any{"Name": "mnt-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
 	must(t, c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": "mnt-read", "Rules": `key_prefix "" { policy = "read" }`}, nil))
@@ -55,26 +58,36 @@ func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 	for _, p := range []string{"/v1/sys/leases/lookup"} {
 		must(t, v.Do(ctx, "PUT", p, map[string]string{"lease_id": nomadLive.LeaseID}, nil))
 	}
-
-	// The managed profile ci: the broker's engines are at nomad/ and
-	// consul/. Later is past max TTL + grace (as after lowering max_ttl,
-	// or for a long-lived client of the other engine renewing its lease).
-	profiles := []Profile{{Name: "ci", MaxTTL: time.Hour,
-		Nomad: Grant{"nomad", []string{"mnt-read"}}, Consul: Grant{"consul", []string{"mnt-read"}}}}
-	r := &Reaper{Vault: v, Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
-	res, err := r.Reap(ctx, profiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range res.Orphans {
-		if o.Accessor == nomadLive.Data.AccessorID || o.Accessor == consulLive.Data.Accessor {
-			t.Errorf("%s token %s (%s) taken for an orphan although Vault holds its lease: %s", o.System, o.Accessor, o.Name, o.Why)
+	run := func(what string) {
+		t.Helper()
+		// The managed profile ci: the broker's engines are at nomad/ and
+		// consul/. Later is past max TTL + grace (as after lowering
+		// max_ttl, or for a long-lived client of the other engine renewing
+		// its lease). With only the broker's documented Vault policies.
+		profiles := []Profile{{Name: "ci", MaxTTL: time.Hour,
+			Nomad: Grant{"nomad", []string{"mnt-read"}}, Consul: Grant{"consul", []string{"mnt-read"}}}}
+		r := &Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+			Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+		res, err := r.Reap(ctx, profiles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Orphans {
+			if o.Accessor == nomadLive.Data.AccessorID || o.Accessor == consulLive.Data.Accessor {
+				t.Errorf("%s: %s token %s (%s) taken for an orphan although Vault holds its lease: %s", what, o.System, o.Accessor, o.Name, o.Why)
+			}
 		}
 	}
+	// Kept: the other engines' role ci may have made them.
+	run("with the roles")
+	// Kept by their leases alone once the roles are gone (a role deleted
+	// leaves its leases, and their tokens, alive).
+	must(t, v.Do(ctx, "DELETE", "/v1/nomad-other/role/ci", nil, nil))
+	must(t, v.Do(ctx, "DELETE", "/v1/consul-other/roles/ci", nil, nil))
+	run("roles deleted, leases left")
 }
 
-// Review finding: a label "vault-ci-x-<display>-<nanos>" has Vault's exact
+// a label "vault-ci-x-<display>-<nanos>" has Vault's exact
 // format both for role "ci-x" and for role "ci" (display name
 // "x-<display>"). The reaper only treats the token as possibly another
 // role's when that role still has leases (live lists the role folders
@@ -86,7 +99,7 @@ func TestReviewReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 //
 // Must: a label that also fits another role that exists on the mount
 // (LIST <mount>/role or <mount>/roles) is ambiguous and kept.
-func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.T) {
+func TestReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
@@ -115,7 +128,7 @@ func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.
 	}
 }
 
-// Review finding (same root as above, the more likely trigger): the lease
+// the lease
 // check reads a 404 on LIST sys/leases/lookup/<mount>/creds/ as "Vault has
 // no lease", without checking that <mount> is a nomad/consul engine at all.
 // A nomad_mount typo or a mount renamed in broker.hcl before the engine is
@@ -123,7 +136,7 @@ func TestReviewReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.
 // serve still reaps after the failed run, and every Vault-made token of the
 // profiles past max TTL + grace is deleted although its lease is alive
 // under the real mount.
-func TestReviewReaperRefusesWhenMountIsNoEngine(t *testing.T) {
+func TestReaperRefusesWhenMountIsNoEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n := stack.Vault.Client(), stack.Nomad.Client()
@@ -145,6 +158,9 @@ func TestReviewReaperRefusesWhenMountIsNoEngine(t *testing.T) {
 	r := &Reaper{Vault: v, Nomad: n, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
 	res, err := r.Reap(ctx, profiles)
+	if err == nil || !strings.Contains(err.Error(), "no nomad secrets engine at nomda/") {
+		t.Errorf("reaping with nomad_mount nomda: err = %v, want one naming the missing engine", err)
+	}
 	for _, o := range res.Orphans {
 		if o.Accessor == live.Data.AccessorID {
 			t.Errorf("live token %s (lease %s) taken for an orphan because nomad_mount %q is no engine (err %v): %s", o.Name, live.LeaseID, "nomda", err, o.Why)
