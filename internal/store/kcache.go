@@ -133,10 +133,11 @@ func (c *KernelCache) description(profile string) string {
 }
 
 // isCopyOf reports whether a key description names a cached copy of
-// profile in c's state directory, made by any session; and also the
+// profile in c's state directory (or, with anyState, in any state
+// directory), made by any session; and also the
 // "alilogin:<namespace>:<profile>" copies of earlier versions, which
 // served them without a generation.
-func (c *KernelCache) isCopyOf(desc, profile string) bool {
+func (c *KernelCache) isCopyOf(desc, profile string, anyState bool) bool {
 	rest, ok := strings.CutPrefix(desc, "alilogin:")
 	if !ok {
 		return false
@@ -145,8 +146,8 @@ func (c *KernelCache) isCopyOf(desc, profile string) bool {
 	if !ok {
 		return false
 	}
-	if mid, ok := strings.CutPrefix(rest, c.state+":"); ok {
-		return isHash(mid)
+	if state, mid, ok := strings.Cut(rest, ":"); ok {
+		return (state == c.state || anyState && isHash(state)) && isHash(mid)
 	}
 	return isHash(rest) // an earlier version's
 }
@@ -171,20 +172,23 @@ func cacheTTL(r *Record, now time.Time) time.Duration {
 }
 
 // Generation is the profile's current generation, to pass to Put with
-// a record read from the backend after it.
+// a record read from the backend after it; when the profile has none yet
+// (or its file was removed), a new one is written first. "" when none
+// can be written: Put then caches nothing.
 func (c *KernelCache) Generation(profile string) Gen {
 	if c == nil || checkProfile(profile) != nil {
 		return ""
 	}
-	return c.gens.current(profile)
+	return c.gens.forFill(profile)
 }
 
 // Bump gives the profile a new generation, after a write or a delete of
-// its record, and returns it ("" when it could not: then no copy is
-// cached).
-func (c *KernelCache) Bump(profile string) Gen {
+// its record, and returns it. When it cannot, the error is a
+// *GenerationError, the old generation file is removed if possible, and
+// the caller must drop every copy (InvalidateAll).
+func (c *KernelCache) Bump(profile string) (Gen, error) {
 	if c == nil || checkProfile(profile) != nil {
-		return ""
+		return "", nil
 	}
 	return c.gens.bump(profile)
 }
@@ -297,7 +301,15 @@ func (c *KernelCache) Invalidate(profile string) {
 
 // InvalidateAll drops every cached copy of the profile's record in this
 // state directory, whatever session (bus, runtime directory) made it.
-func (c *KernelCache) InvalidateAll(profile string) {
+func (c *KernelCache) InvalidateAll(profile string) { c.invalidateAll(profile, false) }
+
+// InvalidateEveryState drops every cached copy of the profile's record
+// of this user, whatever state directory and session made it: the copies
+// of stores that share this one's Secret Service but not its state
+// directory (another XDG_STATE_HOME), whose generations it cannot bump.
+func (c *KernelCache) InvalidateEveryState(profile string) { c.invalidateAll(profile, true) }
+
+func (c *KernelCache) invalidateAll(profile string, anyState bool) {
 	if c == nil || checkProfile(profile) != nil {
 		return
 	}
@@ -312,7 +324,7 @@ func (c *KernelCache) InvalidateAll(profile string) {
 			continue
 		}
 		f := strings.SplitN(d, ";", 5)
-		if len(f) == 5 && f[0] == "user" && c.isCopyOf(f[4], profile) {
+		if len(f) == 5 && f[0] == "user" && c.isCopyOf(f[4], profile, anyState) {
 			c.remove(id)
 		}
 	}

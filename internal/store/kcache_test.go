@@ -281,10 +281,10 @@ func TestKernelCacheDisabled(t *testing.T) {
 		t.Error("ALILOGIN_KERNEL_CACHE=off: the cache still fills")
 	}
 	var nilCache *KernelCache // disabled: every method a no-op
-	nilCache.Put(testRecord("ci"), genNone)
+	nilCache.Put(testRecord("ci"), Gen("0123456789abcdef0123456789abcdef"))
 	nilCache.InvalidateAll("ci")
-	if g := nilCache.Bump("ci"); g != "" {
-		t.Errorf("a nil cache bumped to %q", g)
+	if g, err := nilCache.Bump("ci"); g != "" || err != nil {
+		t.Errorf("a nil cache bumped to %q, %v", g, err)
 	}
 	nilCache.Invalidate("ci")
 	if _, ok := nilCache.Get("ci"); ok {
@@ -319,8 +319,19 @@ func TestKernelCacheNamespace(t *testing.T) {
 		"other:" + s + ":" + a + ":ci":             false,
 		"alilogin:" + s + ":not-a-hash-at-all!:ci": false,
 	} {
-		if got := c.isCopyOf(desc, "ci"); got != want {
+		if got := c.isCopyOf(desc, "ci", false); got != want {
 			t.Errorf("isCopyOf(%q) = %v, want %v", desc, got, want)
+		}
+	}
+	for desc, want := range map[string]bool{
+		"alilogin:" + s + ":" + a + ":ci":                  true,
+		"alilogin:fedcba9876543210:" + a + ":ci":           true, // another state dir
+		"alilogin:fedcba9876543210:" + a + ":ci2":          false,
+		"alilogin:not-a-hash-at-all!:" + a + ":ci":         false,
+		"alilogin:fedcba9876543210:not-a-hash-at-all!:ci": false,
+	} {
+		if got := c.isCopyOf(desc, "ci", true); got != want {
+			t.Errorf("isCopyOf(%q, any state) = %v, want %v", desc, got, want)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, err
 		return nil, fmt.Errorf("unknown store %q: want keyring or file", kind)
 	}
 	if kc := NewKernelCache(getenv, dir, time.Now); kc != nil {
-		return &Cached{Store: st, Cache: kc, Fill: kind != KindFile && !KernelCacheOff(getenv)}, nil
+		return &Cached{Store: st, Cache: kc, Fill: kind != KindFile && !KernelCacheOff(getenv), Warn: stderr}, nil
 	}
 	return st, nil
 }
