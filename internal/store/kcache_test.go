@@ -324,10 +324,10 @@ func TestKernelCacheNamespace(t *testing.T) {
 		}
 	}
 	for desc, want := range map[string]bool{
-		"alilogin:" + s + ":" + a + ":ci":                  true,
-		"alilogin:fedcba9876543210:" + a + ":ci":           true, // another state dir
-		"alilogin:fedcba9876543210:" + a + ":ci2":          false,
-		"alilogin:not-a-hash-at-all!:" + a + ":ci":         false,
+		"alilogin:" + s + ":" + a + ":ci":                 true,
+		"alilogin:fedcba9876543210:" + a + ":ci":          true, // another state dir
+		"alilogin:fedcba9876543210:" + a + ":ci2":         false,
+		"alilogin:not-a-hash-at-all!:" + a + ":ci":        false,
 		"alilogin:fedcba9876543210:not-a-hash-at-all!:ci": false,
 	} {
 		if got := c.isCopyOf(desc, "ci", true); got != want {
