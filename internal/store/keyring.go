@@ -48,24 +48,35 @@ type keyringAPI interface {
 // the D-Bus library would launch one (dbus-launch), the bus would activate
 // gnome-keyring-daemon, and both would outlive alilogin, two daemons per
 // call of a script's `alilogin token`.
+//
+// With a session bus but no Secret Service on it, the bus would activate
+// one (gnome-keyring-daemon) on go-keyring's first call: secretService
+// asks first.
 type osKeyring struct{}
 
-func (osKeyring) Get(s, u string) (string, error) {
+func reachable() error {
 	if err := sessionBus(os.Getenv); err != nil {
+		return err
+	}
+	return secretService()
+}
+
+func (osKeyring) Get(s, u string) (string, error) {
+	if err := reachable(); err != nil {
 		return "", err
 	}
 	return keyring.Get(s, u)
 }
 
 func (osKeyring) Set(s, u, p string) error {
-	if err := sessionBus(os.Getenv); err != nil {
+	if err := reachable(); err != nil {
 		return err
 	}
 	return keyring.Set(s, u, p)
 }
 
 func (osKeyring) Delete(s, u string) error {
-	if err := sessionBus(os.Getenv); err != nil {
+	if err := reachable(); err != nil {
 		return err
 	}
 	return keyring.Delete(s, u)

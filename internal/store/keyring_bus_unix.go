@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // errNoSessionBus: the Secret Service is out of reach without starting a
@@ -65,4 +68,51 @@ func sessionFileAddress(path string) (string, bool) {
 		return "", false
 	}
 	return a, true
+}
+
+// errNoSecretService: there is a session bus, but nothing on it provides
+// the Secret Service, and asking for it would make the bus start one.
+var errNoSecretService = errors.New("no Secret Service on the session bus (nothing owns org.freedesktop.secrets)")
+
+// secretServiceName is the Secret Service's bus name.
+const secretServiceName = "org.freedesktop.secrets"
+
+// ownedOn holds the session bus addresses on which the Secret Service
+// had an owner: asked once per process and bus.
+var ownedOn sync.Map
+
+// secretService reports whether the Secret Service runs on the session
+// bus. go-keyring's calls carry no NO_AUTO_START flag, so on a bus whose
+// service directory knows org.freedesktop.secrets (Debian's gnome-keyring
+// package installs one) the first call would activate
+// gnome-keyring-daemon; alilogin never starts a keyring daemon, so it
+// asks the bus first (NameHasOwner, which activates nothing), and without
+// an owner the keyring is unavailable (the file store is used, with the
+// usual notice). Only an owner is remembered: a daemon started later is
+// found by the next call.
+func secretService() error {
+	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if _, ok := ownedOn.Load(addr); ok {
+		return nil
+	}
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return fmt.Errorf("could not connect to the session bus: %w", err)
+	}
+	defer conn.Close()
+	if err := conn.Auth(nil); err != nil {
+		return fmt.Errorf("could not authenticate to the session bus: %w", err)
+	}
+	if err := conn.Hello(); err != nil {
+		return fmt.Errorf("could not greet the session bus: %w", err)
+	}
+	var owned bool
+	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", dbus.FlagNoAutoStart, secretServiceName).Store(&owned); err != nil {
+		return fmt.Errorf("could not ask the session bus for the Secret Service: %w", err)
+	}
+	if !owned {
+		return errNoSecretService
+	}
+	ownedOn.Store(addr, struct{}{})
+	return nil
 }
