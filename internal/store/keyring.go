@@ -1,13 +1,16 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
 )
 
@@ -89,6 +92,47 @@ type Keyring struct {
 	// maxItem, when > 0, refuses items larger than this many bytes with
 	// ErrTooLarge (go-keyring does so by itself on Windows and macOS).
 	maxItem int
+	// indexLock, when set, is the lock file that makes each
+	// read-modify-write of the index one step for all processes of the
+	// user on this state directory: two logins of different profiles at
+	// once would otherwise lose one from the index, and `logout --all`
+	// would skip it.
+	indexLock string
+	// lockWaits, when set, is called when the index lock is held by
+	// another and this Keyring starts to wait for it (tests).
+	lockWaits func()
+}
+
+// indexLockWait bounds the wait for the index lock: its holder makes at
+// most two keyring calls, each bounded by the keyring timeout.
+func (k *Keyring) indexLockWait() time.Duration { return 2*k.timeout + time.Second }
+
+// lockIndex takes the index lock (a no-op without indexLock).
+func (k *Keyring) lockIndex() (unlock func(), err error) {
+	if k.indexLock == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(k.indexLock), 0o700); err != nil {
+		return nil, fmt.Errorf("could not lock the keyring index: %w", err)
+	}
+	f := flock.New(k.indexLock, flock.SetPermissions(0o600))
+	ok, err := f.TryLock()
+	if err == nil && !ok {
+		if k.lockWaits != nil {
+			k.lockWaits()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), k.indexLockWait())
+		defer cancel()
+		ok, err = f.TryLockContext(ctx, 5*time.Millisecond)
+	}
+	if err != nil || !ok {
+		_ = f.Close()
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("another alilogin held it for more than %s", k.indexLockWait())
+		}
+		return nil, fmt.Errorf("could not lock the keyring index %s: %w", k.indexLock, err)
+	}
+	return func() { _ = f.Unlock(); _ = f.Close() }, nil
 }
 
 // NewKeyring returns the OS keyring store. maxItem > 0 caps item size.
@@ -198,7 +242,9 @@ func (k *Keyring) Delete(profile string) error {
 }
 
 // List returns the profiles in the index.
-func (k *Keyring) List() ([]string, error) {
+func (k *Keyring) List() ([]string, error) { return k.listIndex() }
+
+func (k *Keyring) listIndex() ([]string, error) {
 	b, err := k.get(keyName(""))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -214,8 +260,14 @@ func (k *Keyring) List() ([]string, error) {
 	return l, nil
 }
 
+// updateIndex rewrites the index with f, under the index lock.
 func (k *Keyring) updateIndex(f func([]string) []string) error {
-	l, err := k.List()
+	unlock, err := k.lockIndex()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	l, err := k.listIndex()
 	if err != nil {
 		return err
 	}

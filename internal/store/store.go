@@ -53,6 +53,7 @@ func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, err
 		maxItem = n
 	}
 	kr := NewKeyring(DefaultKeyringTimeout, maxItem)
+	kr.indexLock = filepath.Join(dir, "keyring-index.lock")
 	var st Store
 	switch kind {
 	case KindFile:
