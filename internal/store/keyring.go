@@ -241,8 +241,29 @@ func (k *Keyring) Delete(profile string) error {
 	return err
 }
 
-// List returns the profiles in the index.
-func (k *Keyring) List() ([]string, error) { return k.listIndex() }
+// profileSearcher is a keyring API that can also list the profiles that
+// have an item, by attribute (the Secret Service; osKeyring on Linux).
+type profileSearcher interface {
+	Profiles(service string) ([]string, error)
+}
+
+// List returns the profiles in the index and, where the keyring can be
+// searched, those that have an item the index lost. A failed search
+// leaves the index's answer.
+func (k *Keyring) List() ([]string, error) {
+	l, err := k.listIndex()
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := k.api.(profileSearcher); ok {
+		if found, err := call(k, func() ([]string, error) { return s.Profiles(keyringService) }); err == nil {
+			l = append(l, found...)
+			slices.Sort(l)
+			l = slices.Compact(l)
+		}
+	}
+	return l, nil
+}
 
 func (k *Keyring) listIndex() ([]string, error) {
 	b, err := k.get(keyName(""))
