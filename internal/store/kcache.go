@@ -32,7 +32,12 @@ import (
 // under the current generation, so a logout or a renewal in one session
 // (an SSH login, say) makes the copies every other session (the desktop)
 // made unusable at once, even one that a process still filling the cache
-// adds afterwards; Delete also removes them all (InvalidateAll).
+// adds afterwards; Delete also removes them all (InvalidateAll), and,
+// when the backend is the Secret Service (which stores with another state
+// directory, another XDG_STATE_HOME, may share), those of every state
+// directory (InvalidateEveryState). A missing generation file serves
+// nothing, and a generation that cannot be written turns the cache off
+// for the profile (kcache_gen.go).
 //
 // A nil *KernelCache is a disabled one: every method is a no-op.
 type KernelCache struct {
@@ -46,7 +51,10 @@ type KernelCache struct {
 // keyctlOps is what the cache needs of keyctl(2); kcache_linux.go has the
 // real one, tests a failing or recording one.
 type keyctlOps interface {
-	add(desc string, payload []byte) (id int, err error) // add_key, or update the existing key in place
+	add(desc string, payload []byte) (id int, err error) // add_key to the user keyring, or update the existing key in place
+	addPrivate(desc string, payload []byte) (id int, err error) // add_key to the process keyring, seen by no other process
+	link(id int) error                                          // into the user keyring, displacing a key of the same description
+	unlinkPrivate(id int) error                                 // from the process keyring
 	search(desc string) (id int, err error)
 	read(id int, buf []byte) (n int, err error) // n is the payload's length, even when larger than buf
 	setTimeout(id int, seconds uint) error
@@ -265,28 +273,34 @@ func cutGeneration(b []byte, g Gen) ([]byte, bool) {
 	return rest, true
 }
 
-// store adds the key, then sets its timeout and, last, its permissions
-// (which take away the right to change either). add_key on a description
-// that exists updates that key in place and clears its timeout, which our
-// permissions then forbid setting again: such a key, or one this process
-// does not possess, is removed, and a new one added once more.
+// store makes the key in the process keyring, where no other process
+// sees it, sets its timeout there, then links it into the user keyring
+// (which displaces the earlier copy at once) and, last, sets its
+// permissions (which take away the right to change the timeout). So the
+// user keyring never holds a copy without a timeout, even if the
+// process is killed halfway; add_key straight into the user keyring
+// would update an existing copy in place and clear its timeout, and
+// keyctl has no way to add a key with a timeout in one call.
 func (c *KernelCache) store(desc string, b []byte, ttl time.Duration) bool {
 	secs := uint((ttl + time.Second - 1) / time.Second)
-	for range 2 {
-		id, err := c.ops.add(desc, b)
-		if err != nil {
-			return false
-		}
-		if c.ops.setTimeout(id, secs) == nil {
-			if c.ops.setPerm(id, cachePerm) == nil {
-				return true
-			}
-			c.remove(id)
-			return false
-		}
-		c.remove(id)
+	id, err := c.ops.addPrivate(desc, b)
+	if err != nil {
+		return false
 	}
-	return false
+	defer func() { _ = c.ops.unlinkPrivate(id) }()
+	if c.ops.setTimeout(id, secs) != nil {
+		_ = c.ops.invalidate(id)
+		return false
+	}
+	if c.ops.link(id) != nil {
+		_ = c.ops.invalidate(id)
+		return false
+	}
+	if c.ops.setPerm(id, cachePerm) != nil {
+		c.remove(id)
+		return false
+	}
+	return true
 }
 
 // Invalidate drops the profile's cached record, if any.

@@ -16,6 +16,20 @@ func (kernelKeyctl) add(desc string, payload []byte) (int, error) {
 	return unix.AddKey("user", desc, payload, unix.KEY_SPEC_USER_KEYRING)
 }
 
+func (kernelKeyctl) addPrivate(desc string, payload []byte) (int, error) {
+	return unix.AddKey("user", desc, payload, unix.KEY_SPEC_PROCESS_KEYRING)
+}
+
+func (kernelKeyctl) link(id int) error {
+	_, err := unix.KeyctlInt(unix.KEYCTL_LINK, id, unix.KEY_SPEC_USER_KEYRING, 0, 0)
+	return err
+}
+
+func (kernelKeyctl) unlinkPrivate(id int) error {
+	_, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_PROCESS_KEYRING, 0, 0)
+	return err
+}
+
 func (kernelKeyctl) search(desc string) (int, error) {
 	return unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "user", desc, 0)
 }
