@@ -51,7 +51,6 @@ type KernelCache struct {
 // keyctlOps is what the cache needs of keyctl(2); kcache_linux.go has the
 // real one, tests a failing or recording one.
 type keyctlOps interface {
-	add(desc string, payload []byte) (id int, err error)        // add_key to the user keyring, or update the existing key in place
 	addPrivate(desc string, payload []byte) (id int, err error) // add_key to the process keyring, seen by no other process
 	link(id int) error                                          // into the user keyring, displacing a key of the same description
 	unlinkPrivate(id int) error                                 // from the process keyring

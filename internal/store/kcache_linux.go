@@ -12,10 +12,6 @@ type kernelKeyctl struct{}
 
 func systemKeyctl() keyctlOps { return kernelKeyctl{} }
 
-func (kernelKeyctl) add(desc string, payload []byte) (int, error) {
-	return unix.AddKey("user", desc, payload, unix.KEY_SPEC_USER_KEYRING)
-}
-
 func (kernelKeyctl) addPrivate(desc string, payload []byte) (int, error) {
 	return unix.AddKey("user", desc, payload, unix.KEY_SPEC_PROCESS_KEYRING)
 }

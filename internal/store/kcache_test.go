@@ -18,7 +18,6 @@ import (
 // filter or on a kernel without keys.
 type failingKeyctl struct{ err error }
 
-func (f failingKeyctl) add(string, []byte) (int, error)        { return 0, f.err }
 func (f failingKeyctl) search(string) (int, error)             { return 0, f.err }
 func (f failingKeyctl) addPrivate(string, []byte) (int, error) { return 0, f.err }
 func (f failingKeyctl) link(int) error                         { return f.err }
