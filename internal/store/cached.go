@@ -1,5 +1,11 @@
 package store
 
+import (
+	"fmt"
+	"io"
+	"sync"
+)
+
 // Cached is a Store with the kernel cache (KernelCache) in front of it.
 // Writes go to the backend first, then give the profile a new generation,
 // then go to the cache; a delete drops every session's cached copy before
@@ -10,6 +16,14 @@ package store
 // which the delete made old: that copy is never served. The backend is
 // the source of truth: when it fails, the cached copy is dropped, and the
 // error returned.
+//
+// When the new generation cannot be written (a full disk, an exhausted
+// AFS/NFS quota, a read-only state directory), every copy of the profile
+// is dropped, the old generation file is removed when it can be (a
+// missing generation serves nothing, and a fill writes a new one first,
+// so nothing is cached while none can be written), and the failure is
+// reported: a warning on Warn for writes, a *GenerationError from
+// Delete.
 type Cached struct {
 	Store Store
 	Cache *KernelCache
@@ -18,6 +32,29 @@ type Cached struct {
 	// ALILOGIN_KERNEL_CACHE=off; writes and deletes still make the copies
 	// other processes made unusable.
 	Fill bool
+	// Warn receives a one-line warning when a write could not give the
+	// profile a new generation; nil = nowhere.
+	Warn io.Writer
+
+	warned sync.Once
+}
+
+func (c *Cached) warn(err error) {
+	if c.Warn == nil {
+		return
+	}
+	c.warned.Do(func() { fmt.Fprintf(c.Warn, "alilogin: warning: %v\n", err) })
+}
+
+// sharesBackend reports whether stores with other state directories may
+// read this store's records: the Secret Service is one per session, the
+// file store is in the state directory.
+func (c *Cached) sharesBackend() bool {
+	switch c.Store.(type) {
+	case *Keyring, *Auto:
+		return true
+	}
+	return false
 }
 
 // Lookup returns the cached record, when Fill is on and there is one of
@@ -45,9 +82,18 @@ func (c *Cached) Remember(r *Record, g Gen) {
 }
 
 // Wrote is what follows a write of r to the backend (by Put, or by the
-// caller's fast path): a new generation, then r cached under it.
-func (c *Cached) Wrote(r *Record) {
-	c.Remember(r, c.Cache.Bump(r.Profile))
+// caller's fast path): a new generation, then r cached under it. When
+// the generation cannot be written, every copy is dropped, the warning
+// goes to Warn and the *GenerationError is returned.
+func (c *Cached) Wrote(r *Record) error {
+	g, err := c.Cache.Bump(r.Profile)
+	if err != nil {
+		c.Cache.InvalidateAll(r.Profile)
+		c.warn(err)
+		return err
+	}
+	c.Remember(r, g)
+	return nil
 }
 
 // Get returns the cached record, else the backend's, then caches it.
@@ -63,24 +109,41 @@ func (c *Cached) Get(profile string) (*Record, error) {
 	return r, err
 }
 
-// Put writes the backend, then the generation and the cache.
+// Put writes the backend, then the generation and the cache. A
+// generation that cannot be written is a warning (on Warn), not an
+// error: the record is stored.
 func (c *Cached) Put(r *Record) error {
 	if err := c.Store.Put(r); err != nil {
-		c.Cache.Bump(r.Profile) // the backend may hold either record now
-		c.Cache.Invalidate(r.Profile)
+		// The backend may hold either record now.
+		if _, gerr := c.Cache.Bump(r.Profile); gerr != nil {
+			c.Cache.InvalidateAll(r.Profile)
+		} else {
+			c.Cache.Invalidate(r.Profile)
+		}
 		return err
 	}
-	c.Wrote(r)
+	_ = c.Wrote(r)
 	return nil
 }
 
 // Delete drops every cached copy, then the backend's record, then gives
-// the profile a new generation and drops the copies once more.
+// the profile a new generation and drops the copies once more: with a
+// Secret Service backend, those of every state directory. When the
+// record was deleted but the generation could not be written, it
+// returns the *GenerationError: the logout happened, but a copy may
+// survive.
 func (c *Cached) Delete(profile string) error {
 	c.Cache.InvalidateAll(profile)
 	err := c.Store.Delete(profile)
-	c.Cache.Bump(profile)
-	c.Cache.InvalidateAll(profile)
+	_, gerr := c.Cache.Bump(profile)
+	if c.sharesBackend() {
+		c.Cache.InvalidateEveryState(profile)
+	} else {
+		c.Cache.InvalidateAll(profile)
+	}
+	if err == nil && gerr != nil {
+		return gerr
+	}
 	return err
 }
 

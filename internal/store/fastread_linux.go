@@ -7,7 +7,9 @@ package store
 // Hello and a first call in one write (as sd-bus pipelines its handshake),
 // then the session and the search, then GetSecrets. Messages are encoded and decoded by godbus;
 // only the connection is ours, so nothing waits on godbus's reader
-// goroutine. Anything unusual (no unix-socket session bus, a rejected
+// goroutine. Every call to the Secret Service carries NO_AUTO_START: on
+// a bus without one, it fails at once instead of activating
+// gnome-keyring-daemon. Anything unusual (no unix-socket session bus, a rejected
 // handshake, a locked item, no such item, an error) makes it give up, and
 // the caller reads through the Store as usual, which unlocks, prompts,
 // falls back to the file store and reports errors.
@@ -112,7 +114,7 @@ func fastSecret(service, user string) ([]byte, bool) {
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "\x00AUTH EXTERNAL %x\r\nBEGIN\r\n", strconv.Itoa(os.Geteuid()))
 	if rawCall(&out, 1, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Hello", 0) != nil ||
-		rawCall(&out, 2, ssDest, ssPath, "org.freedesktop.DBus.Properties.Get", 0, ssIface, "Collections") != nil {
+		rawCall(&out, 2, ssDest, ssPath, "org.freedesktop.DBus.Properties.Get", dbus.FlagNoAutoStart, ssIface, "Collections") != nil {
 		return nil, false
 	}
 	if _, err := conn.Write(out.Bytes()); err != nil {
@@ -128,8 +130,8 @@ func fastSecret(service, user string) ([]byte, bool) {
 	}
 	// The session and the search.
 	out.Reset()
-	if rawCall(&out, 3, ssDest, ssPath, ssIface+".OpenSession", 0, "plain", dbus.MakeVariant("")) != nil ||
-		rawCall(&out, 4, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.SearchItems", 0,
+	if rawCall(&out, 3, ssDest, ssPath, ssIface+".OpenSession", dbus.FlagNoAutoStart, "plain", dbus.MakeVariant("")) != nil ||
+		rawCall(&out, 4, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.SearchItems", dbus.FlagNoAutoStart,
 			map[string]string{"username": user, "service": service}) != nil {
 		return nil, false
 	}
@@ -147,11 +149,11 @@ func fastSecret(service, user string) ([]byte, bool) {
 	var items []dbus.ObjectPath
 	out.Reset()
 	if replies[4] != nil && dbus.Store(replies[4], &items) == nil && len(items) > 0 {
-		if rawCall(&out, 5, ssDest, ssPath, ssIface+".GetSecrets", 0, items[:1], sess) != nil {
+		if rawCall(&out, 5, ssDest, ssPath, ssIface+".GetSecrets", dbus.FlagNoAutoStart, items[:1], sess) != nil {
 			return nil, false
 		}
 	}
-	if rawCall(&out, 6, ssDest, string(sess), "org.freedesktop.Secret.Session.Close", 0) != nil {
+	if rawCall(&out, 6, ssDest, string(sess), "org.freedesktop.Secret.Session.Close", dbus.FlagNoAutoStart) != nil {
 		return nil, false
 	}
 	if _, err := conn.Write(out.Bytes()); err != nil {
@@ -278,11 +280,11 @@ func FastKeyringUpdate(r *Record) bool {
 	deadline := time.After(fastReadWait)
 	// A property first, as in fastSecret: gnome-keyring must know the
 	// client before OpenSession.
-	first := conn.Object(ssDest, ssPath).Go("org.freedesktop.DBus.Properties.Get", 0, nil, ssIface, "Collections")
+	first := conn.Object(ssDest, ssPath).Go("org.freedesktop.DBus.Properties.Get", dbus.FlagNoAutoStart, nil, ssIface, "Collections")
 	if !wait(hello, deadline) || !wait(first, deadline) {
 		return false
 	}
-	session := conn.Object(ssDest, ssPath).Go(ssIface+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
+	session := conn.Object(ssDest, ssPath).Go(ssIface+".OpenSession", dbus.FlagNoAutoStart, nil, "plain", dbus.MakeVariant(""))
 	if !wait(session, deadline) {
 		return false
 	}
@@ -291,14 +293,14 @@ func FastKeyringUpdate(r *Record) bool {
 	if session.Store(&out, &sess) != nil {
 		return false
 	}
-	defer conn.Object(ssDest, sess).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+	defer conn.Object(ssDest, sess).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected|dbus.FlagNoAutoStart, nil)
 	user := keyName(r.Profile)
 	props := map[string]dbus.Variant{
 		"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("Password for '" + user + "' on '" + keyringService + "'"),
 		"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": user, "service": keyringService}),
 	}
 	sec := ssSecret{Session: sess, Parameters: []byte{}, Value: b, ContentType: "text/plain; charset=utf8"}
-	create := conn.Object(ssDest, ssLoginColl).Go("org.freedesktop.Secret.Collection.CreateItem", 0, nil, props, sec, true)
+	create := conn.Object(ssDest, ssLoginColl).Go("org.freedesktop.Secret.Collection.CreateItem", dbus.FlagNoAutoStart, nil, props, sec, true)
 	if !wait(create, deadline) {
 		return false
 	}

@@ -32,7 +32,12 @@ import (
 // under the current generation, so a logout or a renewal in one session
 // (an SSH login, say) makes the copies every other session (the desktop)
 // made unusable at once, even one that a process still filling the cache
-// adds afterwards; Delete also removes them all (InvalidateAll).
+// adds afterwards; Delete also removes them all (InvalidateAll), and,
+// when the backend is the Secret Service (which stores with another state
+// directory, another XDG_STATE_HOME, may share), those of every state
+// directory (InvalidateEveryState). A missing generation file serves
+// nothing, and a generation that cannot be written turns the cache off
+// for the profile (kcache_gen.go).
 //
 // A nil *KernelCache is a disabled one: every method is a no-op.
 type KernelCache struct {
@@ -46,7 +51,9 @@ type KernelCache struct {
 // keyctlOps is what the cache needs of keyctl(2); kcache_linux.go has the
 // real one, tests a failing or recording one.
 type keyctlOps interface {
-	add(desc string, payload []byte) (id int, err error) // add_key, or update the existing key in place
+	addPrivate(desc string, payload []byte) (id int, err error) // add_key to the process keyring, seen by no other process
+	link(id int) error                                          // into the user keyring, displacing a key of the same description
+	unlinkPrivate(id int) error                                 // from the process keyring
 	search(desc string) (id int, err error)
 	read(id int, buf []byte) (n int, err error) // n is the payload's length, even when larger than buf
 	setTimeout(id int, seconds uint) error
@@ -133,10 +140,11 @@ func (c *KernelCache) description(profile string) string {
 }
 
 // isCopyOf reports whether a key description names a cached copy of
-// profile in c's state directory, made by any session; and also the
+// profile in c's state directory (or, with anyState, in any state
+// directory), made by any session; and also the
 // "alilogin:<namespace>:<profile>" copies of earlier versions, which
 // served them without a generation.
-func (c *KernelCache) isCopyOf(desc, profile string) bool {
+func (c *KernelCache) isCopyOf(desc, profile string, anyState bool) bool {
 	rest, ok := strings.CutPrefix(desc, "alilogin:")
 	if !ok {
 		return false
@@ -145,8 +153,8 @@ func (c *KernelCache) isCopyOf(desc, profile string) bool {
 	if !ok {
 		return false
 	}
-	if mid, ok := strings.CutPrefix(rest, c.state+":"); ok {
-		return isHash(mid)
+	if state, mid, ok := strings.Cut(rest, ":"); ok {
+		return (state == c.state || anyState && isHash(state)) && isHash(mid)
 	}
 	return isHash(rest) // an earlier version's
 }
@@ -171,20 +179,23 @@ func cacheTTL(r *Record, now time.Time) time.Duration {
 }
 
 // Generation is the profile's current generation, to pass to Put with
-// a record read from the backend after it.
+// a record read from the backend after it; when the profile has none yet
+// (or its file was removed), a new one is written first. "" when none
+// can be written: Put then caches nothing.
 func (c *KernelCache) Generation(profile string) Gen {
 	if c == nil || checkProfile(profile) != nil {
 		return ""
 	}
-	return c.gens.current(profile)
+	return c.gens.forFill(profile)
 }
 
 // Bump gives the profile a new generation, after a write or a delete of
-// its record, and returns it ("" when it could not: then no copy is
-// cached).
-func (c *KernelCache) Bump(profile string) Gen {
+// its record, and returns it. When it cannot, the error is a
+// *GenerationError, the old generation file is removed if possible, and
+// the caller must drop every copy (InvalidateAll).
+func (c *KernelCache) Bump(profile string) (Gen, error) {
 	if c == nil || checkProfile(profile) != nil {
-		return ""
+		return "", nil
 	}
 	return c.gens.bump(profile)
 }
@@ -261,28 +272,34 @@ func cutGeneration(b []byte, g Gen) ([]byte, bool) {
 	return rest, true
 }
 
-// store adds the key, then sets its timeout and, last, its permissions
-// (which take away the right to change either). add_key on a description
-// that exists updates that key in place and clears its timeout, which our
-// permissions then forbid setting again: such a key, or one this process
-// does not possess, is removed, and a new one added once more.
+// store makes the key in the process keyring, where no other process
+// sees it, sets its timeout there, then links it into the user keyring
+// (which displaces the earlier copy at once) and, last, sets its
+// permissions (which take away the right to change the timeout). So the
+// user keyring never holds a copy without a timeout, even if the
+// process is killed halfway; add_key straight into the user keyring
+// would update an existing copy in place and clear its timeout, and
+// keyctl has no way to add a key with a timeout in one call.
 func (c *KernelCache) store(desc string, b []byte, ttl time.Duration) bool {
 	secs := uint((ttl + time.Second - 1) / time.Second)
-	for range 2 {
-		id, err := c.ops.add(desc, b)
-		if err != nil {
-			return false
-		}
-		if c.ops.setTimeout(id, secs) == nil {
-			if c.ops.setPerm(id, cachePerm) == nil {
-				return true
-			}
-			c.remove(id)
-			return false
-		}
-		c.remove(id)
+	id, err := c.ops.addPrivate(desc, b)
+	if err != nil {
+		return false
 	}
-	return false
+	defer func() { _ = c.ops.unlinkPrivate(id) }()
+	if c.ops.setTimeout(id, secs) != nil {
+		_ = c.ops.invalidate(id)
+		return false
+	}
+	if c.ops.link(id) != nil {
+		_ = c.ops.invalidate(id)
+		return false
+	}
+	if c.ops.setPerm(id, cachePerm) != nil {
+		c.remove(id)
+		return false
+	}
+	return true
 }
 
 // Invalidate drops the profile's cached record, if any.
@@ -297,7 +314,15 @@ func (c *KernelCache) Invalidate(profile string) {
 
 // InvalidateAll drops every cached copy of the profile's record in this
 // state directory, whatever session (bus, runtime directory) made it.
-func (c *KernelCache) InvalidateAll(profile string) {
+func (c *KernelCache) InvalidateAll(profile string) { c.invalidateAll(profile, false) }
+
+// InvalidateEveryState drops every cached copy of the profile's record
+// of this user, whatever state directory and session made it: the copies
+// of stores that share this one's Secret Service but not its state
+// directory (another XDG_STATE_HOME), whose generations it cannot bump.
+func (c *KernelCache) InvalidateEveryState(profile string) { c.invalidateAll(profile, true) }
+
+func (c *KernelCache) invalidateAll(profile string, anyState bool) {
 	if c == nil || checkProfile(profile) != nil {
 		return
 	}
@@ -312,7 +337,7 @@ func (c *KernelCache) InvalidateAll(profile string) {
 			continue
 		}
 		f := strings.SplitN(d, ";", 5)
-		if len(f) == 5 && f[0] == "user" && c.isCopyOf(f[4], profile) {
+		if len(f) == 5 && f[0] == "user" && c.isCopyOf(f[4], profile, anyState) {
 			c.remove(id)
 		}
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,8 +12,18 @@ type kernelKeyctl struct{}
 
 func systemKeyctl() keyctlOps { return kernelKeyctl{} }
 
-func (kernelKeyctl) add(desc string, payload []byte) (int, error) {
-	return unix.AddKey("user", desc, payload, unix.KEY_SPEC_USER_KEYRING)
+func (kernelKeyctl) addPrivate(desc string, payload []byte) (int, error) {
+	return unix.AddKey("user", desc, payload, unix.KEY_SPEC_PROCESS_KEYRING)
+}
+
+func (kernelKeyctl) link(id int) error {
+	_, err := unix.KeyctlInt(unix.KEYCTL_LINK, id, unix.KEY_SPEC_USER_KEYRING, 0, 0)
+	return err
+}
+
+func (kernelKeyctl) unlinkPrivate(id int) error {
+	_, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_PROCESS_KEYRING, 0, 0)
+	return err
 }
 
 func (kernelKeyctl) search(desc string) (int, error) {
@@ -64,21 +73,16 @@ func (kernelKeyctl) describe(id int) (string, error) {
 	return unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
 }
 
-// statGen is the generation of the file at path: one stat(2).
-func statGen(path string) Gen {
-	var st unix.Stat_t
-	err := unix.Stat(path, &st)
-	if err == unix.ENOENT {
-		return genNone
-	}
+// readSmall reads the file at path into buf in three system calls (open,
+// one read, close), without the runtime poller; ok is false when it
+// cannot. One read is enough for the small regular files it is used on;
+// a file larger than buf reads as len(buf) bytes.
+func readSmall(path string, buf []byte) (n int, ok bool) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return ""
+		return 0, false
 	}
-	b := make([]byte, 0, 96)
-	for _, v := range []uint64{uint64(st.Dev), uint64(st.Ino), uint64(st.Size),
-		uint64(st.Mtim.Sec), uint64(st.Mtim.Nsec), uint64(st.Ctim.Sec), uint64(st.Ctim.Nsec)} {
-		b = strconv.AppendUint(b, v, 16)
-		b = append(b, '.')
-	}
-	return Gen(b[:len(b)-1])
+	defer unix.Close(fd)
+	n, err = unix.Read(fd, buf)
+	return n, err == nil && n >= 0
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
 )
@@ -13,17 +14,19 @@ import (
 // replace while stat(2) still sees a stable identity: what a full disk
 // (ENOSPC), an exhausted AFS/NFS quota (EDQUOT, common for CERN home
 // directories) or a read-only state directory do to atomicfile.Write.
-// Here a directory stands at the file's path, so the rename fails with
-// EISDIR; Bump then returns "" and nobody is told.
+// Here a directory that is not empty stands at the file's path, so the
+// rename fails with EISDIR and the path cannot be removed either (as in
+// a read-only state directory); Bump then returns a *GenerationError.
 func unwritableGeneration(t *testing.T, c *Cached, profile string) {
 	t.Helper()
 	p := c.Cache.gens.path(profile)
 	_ = os.Remove(p)
-	if err := os.MkdirAll(p, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(p, "keep"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if g := c.Cache.Bump(profile); g != "" {
-		t.Fatalf("bump succeeded: %q", g)
+	var ge *GenerationError
+	if g, err := c.Cache.Bump(profile); g != "" || !errors.As(err, &ge) || ge.Removed {
+		t.Fatalf("bump: %q, %v", g, err)
 	}
 }
 
@@ -68,8 +71,9 @@ func TestReviewLogoutWithoutNewGenerationRacingFill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ssh.Delete("ci"); err != nil { // "logged out", exit 0
-		t.Fatal(err)
+	var ge *GenerationError
+	if err := ssh.Delete("ci"); !errors.As(err, &ge) { // the logout must learn it
+		t.Fatalf("Delete: %v, want a *GenerationError", err)
 	}
 	desktop.Remember(r, g) // ...cached after it
 	if _, ok := desktop.Lookup("ci"); ok {
@@ -88,7 +92,7 @@ func TestReviewLogoutWithoutNewGenerationRacingFill(t *testing.T) {
 // still live token). The two shells do not share a lock either.
 func TestReviewLogoutFromAnotherStateDirSameKeyring(t *testing.T) {
 	m := newMemKeyctl()
-	back := NewFile(filepath.Join(t.TempDir(), "secret-service")) // one backend
+	back := &Keyring{api: &memKeyring{items: map[string]string{}}, timeout: time.Second} // one Secret Service
 	dc, _ := newMemCacheIn(t, t.TempDir(), "unix:path=/run/user/1000/bus", m)
 	oc, _ := newMemCacheIn(t, t.TempDir(), "unix:path=/run/user/1000/bus", m)
 	desktop := &Cached{Store: back, Cache: dc, Fill: true}

@@ -18,22 +18,25 @@ import (
 // filter or on a kernel without keys.
 type failingKeyctl struct{ err error }
 
-func (f failingKeyctl) add(string, []byte) (int, error) { return 0, f.err }
-func (f failingKeyctl) search(string) (int, error)      { return 0, f.err }
-func (f failingKeyctl) read(int, []byte) (int, error)   { return 0, f.err }
-func (f failingKeyctl) setTimeout(int, uint) error      { return f.err }
-func (f failingKeyctl) setPerm(int, uint32) error       { return f.err }
-func (f failingKeyctl) invalidate(int) error            { return f.err }
-func (f failingKeyctl) unlink(int) error                { return f.err }
-func (f failingKeyctl) list() ([]int, error)            { return nil, f.err }
-func (f failingKeyctl) describe(int) (string, error)    { return "", f.err }
+func (f failingKeyctl) search(string) (int, error)             { return 0, f.err }
+func (f failingKeyctl) addPrivate(string, []byte) (int, error) { return 0, f.err }
+func (f failingKeyctl) link(int) error                         { return f.err }
+func (f failingKeyctl) unlinkPrivate(int) error                { return f.err }
+func (f failingKeyctl) read(int, []byte) (int, error)          { return 0, f.err }
+func (f failingKeyctl) setTimeout(int, uint) error             { return f.err }
+func (f failingKeyctl) setPerm(int, uint32) error              { return f.err }
+func (f failingKeyctl) invalidate(int) error                   { return f.err }
+func (f failingKeyctl) unlink(int) error                       { return f.err }
+func (f failingKeyctl) list() ([]int, error)                   { return nil, f.err }
+func (f failingKeyctl) describe(int) (string, error)           { return "", f.err }
 
 // memKeyctl is an in-memory user keyring that records timeouts and
 // permissions, and can refuse setTimeout as the kernel does for a key
 // whose permissions no longer allow it.
 type memKeyctl struct {
 	next    int
-	byDesc  map[string]int
+	byDesc  map[string]int // the user keyring
+	private map[int]string // the process keyring: id → description
 	payload map[int][]byte
 	timeout map[int]uint
 	perm    map[int]uint32
@@ -41,7 +44,7 @@ type memKeyctl struct {
 }
 
 func newMemKeyctl() *memKeyctl {
-	return &memKeyctl{next: 1, byDesc: map[string]int{}, payload: map[int][]byte{}, timeout: map[int]uint{}, perm: map[int]uint32{}}
+	return &memKeyctl{next: 1, byDesc: map[string]int{}, private: map[int]string{}, payload: map[int][]byte{}, timeout: map[int]uint{}, perm: map[int]uint32{}}
 }
 
 func (m *memKeyctl) add(desc string, b []byte) (int, error) {
@@ -58,6 +61,37 @@ func (m *memKeyctl) add(desc string, b []byte) (int, error) {
 	m.payload[id] = append([]byte(nil), b...)
 	delete(m.timeout, id) // an update clears the timeout
 	return id, nil
+}
+
+// addPrivate makes a new key in the process keyring (alilogin unlinks
+// its keys from there at once, so there is never one to update).
+func (m *memKeyctl) addPrivate(desc string, b []byte) (int, error) {
+	if m.failAdd != nil {
+		return 0, m.failAdd
+	}
+	id := m.next
+	m.next++
+	m.private[id] = desc
+	m.perm[id] = 0x3f010000
+	m.payload[id] = append([]byte(nil), b...)
+	return id, nil
+}
+
+func (m *memKeyctl) link(id int) error {
+	desc, ok := m.private[id]
+	if !ok {
+		return errNoKey
+	}
+	if old, ok := m.byDesc[desc]; ok && old != id {
+		delete(m.payload, old) // displaced, and referenced nowhere else
+	}
+	m.byDesc[desc] = id
+	return nil
+}
+
+func (m *memKeyctl) unlinkPrivate(id int) error {
+	delete(m.private, id)
+	return nil
 }
 
 func (m *memKeyctl) search(desc string) (int, error) {
@@ -281,10 +315,10 @@ func TestKernelCacheDisabled(t *testing.T) {
 		t.Error("ALILOGIN_KERNEL_CACHE=off: the cache still fills")
 	}
 	var nilCache *KernelCache // disabled: every method a no-op
-	nilCache.Put(testRecord("ci"), genNone)
+	nilCache.Put(testRecord("ci"), Gen("0123456789abcdef0123456789abcdef"))
 	nilCache.InvalidateAll("ci")
-	if g := nilCache.Bump("ci"); g != "" {
-		t.Errorf("a nil cache bumped to %q", g)
+	if g, err := nilCache.Bump("ci"); g != "" || err != nil {
+		t.Errorf("a nil cache bumped to %q, %v", g, err)
 	}
 	nilCache.Invalidate("ci")
 	if _, ok := nilCache.Get("ci"); ok {
@@ -319,8 +353,19 @@ func TestKernelCacheNamespace(t *testing.T) {
 		"other:" + s + ":" + a + ":ci":             false,
 		"alilogin:" + s + ":not-a-hash-at-all!:ci": false,
 	} {
-		if got := c.isCopyOf(desc, "ci"); got != want {
+		if got := c.isCopyOf(desc, "ci", false); got != want {
 			t.Errorf("isCopyOf(%q) = %v, want %v", desc, got, want)
+		}
+	}
+	for desc, want := range map[string]bool{
+		"alilogin:" + s + ":" + a + ":ci":                 true,
+		"alilogin:fedcba9876543210:" + a + ":ci":          true, // another state dir
+		"alilogin:fedcba9876543210:" + a + ":ci2":         false,
+		"alilogin:not-a-hash-at-all!:" + a + ":ci":        false,
+		"alilogin:fedcba9876543210:not-a-hash-at-all!:ci": false,
+	} {
+		if got := c.isCopyOf(desc, "ci", true); got != want {
+			t.Errorf("isCopyOf(%q, any state) = %v, want %v", desc, got, want)
 		}
 	}
 }
@@ -452,5 +497,44 @@ func TestCachedOffStillInvalidates(t *testing.T) {
 	}
 	if _, ok := desktop.Lookup("ci"); ok {
 		t.Error("a copy survived a delete with the cache off")
+	}
+}
+
+// killedKeyctl is keyctl in a process killed right after its add_key:
+// nothing after it runs (the process keyring dies with the process).
+type killedKeyctl struct{ *memKeyctl }
+
+type killed struct{}
+
+func (k killedKeyctl) add(d string, b []byte) (int, error) {
+	_, _ = k.memKeyctl.add(d, b)
+	panic(killed{})
+}
+
+func (k killedKeyctl) addPrivate(d string, b []byte) (int, error) {
+	_, _ = k.memKeyctl.addPrivate(d, b)
+	panic(killed{})
+}
+
+// TestKernelCacheKilledWhileStoring: a process killed between add_key
+// and setting the timeout leaves no copy without a timeout in the user
+// keyring. add_key onto an existing copy updates it in place and clears
+// its expiry: that copy would then live until a logout or a reboot.
+func TestKernelCacheKilledWhileStoring(t *testing.T) {
+	c, m := newMemCache(t)
+	put(c, testRecord("ci")) // the copy a previous `token` made, with its timeout
+	c.ops = killedKeyctl{m}
+	func() {
+		defer func() {
+			if _, ok := recover().(killed); !ok {
+				t.Fatal("the store did not call add_key")
+			}
+		}()
+		put(c, testRecord("ci"))
+	}()
+	for desc, id := range m.byDesc {
+		if _, ok := m.timeout[id]; !ok {
+			t.Errorf("key %q is in the user keyring without a timeout", desc)
+		}
 	}
 }

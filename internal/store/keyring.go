@@ -1,13 +1,16 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
 )
 
@@ -48,24 +51,35 @@ type keyringAPI interface {
 // the D-Bus library would launch one (dbus-launch), the bus would activate
 // gnome-keyring-daemon, and both would outlive alilogin, two daemons per
 // call of a script's `alilogin token`.
+//
+// With a session bus but no Secret Service on it, the bus would activate
+// one (gnome-keyring-daemon) on go-keyring's first call: secretService
+// asks first.
 type osKeyring struct{}
 
-func (osKeyring) Get(s, u string) (string, error) {
+func reachable() error {
 	if err := sessionBus(os.Getenv); err != nil {
+		return err
+	}
+	return secretService()
+}
+
+func (osKeyring) Get(s, u string) (string, error) {
+	if err := reachable(); err != nil {
 		return "", err
 	}
 	return keyring.Get(s, u)
 }
 
 func (osKeyring) Set(s, u, p string) error {
-	if err := sessionBus(os.Getenv); err != nil {
+	if err := reachable(); err != nil {
 		return err
 	}
 	return keyring.Set(s, u, p)
 }
 
 func (osKeyring) Delete(s, u string) error {
-	if err := sessionBus(os.Getenv); err != nil {
+	if err := reachable(); err != nil {
 		return err
 	}
 	return keyring.Delete(s, u)
@@ -78,6 +92,47 @@ type Keyring struct {
 	// maxItem, when > 0, refuses items larger than this many bytes with
 	// ErrTooLarge (go-keyring does so by itself on Windows and macOS).
 	maxItem int
+	// indexLock, when set, is the lock file that makes each
+	// read-modify-write of the index one step for all processes of the
+	// user on this state directory: two logins of different profiles at
+	// once would otherwise lose one from the index, and `logout --all`
+	// would skip it.
+	indexLock string
+	// lockWaits, when set, is called when the index lock is held by
+	// another and this Keyring starts to wait for it (tests).
+	lockWaits func()
+}
+
+// indexLockWait bounds the wait for the index lock: its holder makes at
+// most two keyring calls, each bounded by the keyring timeout.
+func (k *Keyring) indexLockWait() time.Duration { return 2*k.timeout + time.Second }
+
+// lockIndex takes the index lock (a no-op without indexLock).
+func (k *Keyring) lockIndex() (unlock func(), err error) {
+	if k.indexLock == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(k.indexLock), 0o700); err != nil {
+		return nil, fmt.Errorf("could not lock the keyring index: %w", err)
+	}
+	f := flock.New(k.indexLock, flock.SetPermissions(0o600))
+	ok, err := f.TryLock()
+	if err == nil && !ok {
+		if k.lockWaits != nil {
+			k.lockWaits()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), k.indexLockWait())
+		defer cancel()
+		ok, err = f.TryLockContext(ctx, 5*time.Millisecond)
+	}
+	if err != nil || !ok {
+		_ = f.Close()
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("another alilogin held it for more than %s", k.indexLockWait())
+		}
+		return nil, fmt.Errorf("could not lock the keyring index %s: %w", k.indexLock, err)
+	}
+	return func() { _ = f.Unlock(); _ = f.Close() }, nil
 }
 
 // NewKeyring returns the OS keyring store. maxItem > 0 caps item size.
@@ -186,8 +241,31 @@ func (k *Keyring) Delete(profile string) error {
 	return err
 }
 
-// List returns the profiles in the index.
+// profileSearcher is a keyring API that can also list the profiles that
+// have an item, by attribute (the Secret Service; osKeyring on Linux).
+type profileSearcher interface {
+	Profiles(service string) ([]string, error)
+}
+
+// List returns the profiles in the index and, where the keyring can be
+// searched, those that have an item the index lost. A failed search
+// leaves the index's answer.
 func (k *Keyring) List() ([]string, error) {
+	l, err := k.listIndex()
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := k.api.(profileSearcher); ok {
+		if found, err := call(k, func() ([]string, error) { return s.Profiles(keyringService) }); err == nil {
+			l = append(l, found...)
+			slices.Sort(l)
+			l = slices.Compact(l)
+		}
+	}
+	return l, nil
+}
+
+func (k *Keyring) listIndex() ([]string, error) {
 	b, err := k.get(keyName(""))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -203,8 +281,14 @@ func (k *Keyring) List() ([]string, error) {
 	return l, nil
 }
 
+// updateIndex rewrites the index with f, under the index lock.
 func (k *Keyring) updateIndex(f func([]string) []string) error {
-	l, err := k.List()
+	unlock, err := k.lockIndex()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	l, err := k.listIndex()
 	if err != nil {
 		return err
 	}

@@ -82,3 +82,33 @@ func TestSessionBusInRuntimeDir(t *testing.T) {
 		t.Errorf("DBUS_SESSION_BUS_ADDRESS = %q, want %q", got, want)
 	}
 }
+
+// TestSessionFileAddress: a dbus-session file counts only as godbus reads
+// it; anything else would make it autolaunch a bus.
+func TestSessionFileAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name, content, want string
+		ok                  bool
+	}{
+		{"address", "DBUS_SESSION_BUS_ADDRESS=unix:abstract=/tmp/dbus-E1c73yNqrG\n", "unix:abstract=/tmp/dbus-E1c73yNqrG", true},
+		{"crlf", "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/x\r\n", "unix:path=/run/x", true},
+		{"empty file", "", "", false},
+		{"empty address", "DBUS_SESSION_BUS_ADDRESS=\n", "", false},
+		{"autolaunch", "DBUS_SESSION_BUS_ADDRESS=autolaunch:\n", "", false},
+		{"other format", "unix:path=/run/x\n", "", false},
+		{"leading space", " DBUS_SESSION_BUS_ADDRESS=unix:path=/run/x\n", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "dbus-session")
+			if err := os.WriteFile(p, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := sessionFileAddress(p); got != tc.want || ok != tc.ok {
+				t.Errorf("sessionFileAddress = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+	if _, ok := sessionFileAddress(filepath.Join(t.TempDir(), "missing")); ok {
+		t.Error("a missing file gave an address")
+	}
+}

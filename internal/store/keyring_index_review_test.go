@@ -1,10 +1,14 @@
 package store
 
 import (
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // interleaveIndex is a keyring API whose first read of the index runs
@@ -34,13 +38,24 @@ func (i *interleaveIndex) Get(s, u string) (string, error) {
 // its Vault token and refresh token stay alive.
 func TestReviewIndexLostUpdate(t *testing.T) {
 	m := &memKeyring{items: map[string]string{}}
-	other := &Keyring{api: m, timeout: time.Second}
+	lock := filepath.Join(t.TempDir(), "keyring-index.lock") // one state directory
+	waits := make(chan struct{})
+	other := &Keyring{api: m, timeout: time.Second, indexLock: lock, lockWaits: func() { close(waits) }}
+	done := make(chan error, 1)
 	k := &Keyring{api: &interleaveIndex{keyringAPI: m, meanwhile: func() {
-		if err := other.Put(testRecord("b")); err != nil {
-			t.Error(err)
+		// The other login runs now: it either completes in the middle
+		// of this one's update, or waits for the index lock.
+		go func() { done <- other.Put(testRecord("b")) }()
+		select {
+		case err := <-done:
+			done <- err
+		case <-waits:
 		}
-	}}, timeout: time.Second}
+	}}, timeout: time.Second, indexLock: lock}
 	if err := k.Put(testRecord("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"a", "b"} {
@@ -54,5 +69,59 @@ func TestReviewIndexLostUpdate(t *testing.T) {
 	}
 	if !slices.Equal(l, []string{"a", "b"}) {
 		t.Errorf("List = %v with records a and b stored: logout --all would leave the missing one logged in", l)
+	}
+}
+
+// TestKeyringIndexLockHeld: an index lock that is never released makes
+// the write fail after the bounded wait, with an error that names the
+// lock, rather than hang or write unlocked.
+func TestKeyringIndexLockHeld(t *testing.T) {
+	lock := filepath.Join(t.TempDir(), "keyring-index.lock")
+	holder := flock.New(lock)
+	if err := holder.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Unlock()
+	k := &Keyring{api: &memKeyring{items: map[string]string{}}, timeout: 10 * time.Millisecond, indexLock: lock}
+	if err := k.Put(testRecord("a")); err == nil || !strings.Contains(err.Error(), lock) {
+		t.Errorf("Put with the index lock held: %v", err)
+	}
+}
+
+// searchingKeyring is a keyring that can also be searched by attribute,
+// as the Secret Service can.
+type searchingKeyring struct{ *memKeyring }
+
+func (s searchingKeyring) Profiles(service string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.items {
+		if svc, user, ok := strings.Cut(k, "/"); ok && svc == service {
+			if p, ok := strings.CutPrefix(user, "profile:"); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// TestKeyringListSearches: a profile the index lost (written by an older
+// version, or by a store with another state directory and so another
+// index lock) is still listed where the keyring can be searched, so
+// `logout --all` logs it out.
+func TestKeyringListSearches(t *testing.T) {
+	m := &memKeyring{items: map[string]string{}}
+	k := &Keyring{api: searchingKeyring{m}, timeout: time.Second}
+	for _, p := range []string{"a", "b"} {
+		if err := k.Put(testRecord(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Set(keyringService, keyName(""), `["a"]`); err != nil { // b lost from the index
+		t.Fatal(err)
+	}
+	if l, err := k.List(); err != nil || !slices.Equal(l, []string{"a", "b"}) {
+		t.Errorf("List = %v, %v; want [a b]", l, err)
 	}
 }

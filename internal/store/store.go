@@ -53,6 +53,7 @@ func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, err
 		maxItem = n
 	}
 	kr := NewKeyring(DefaultKeyringTimeout, maxItem)
+	kr.indexLock = filepath.Join(dir, "keyring-index.lock")
 	var st Store
 	switch kind {
 	case KindFile:
@@ -65,7 +66,7 @@ func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, err
 		return nil, fmt.Errorf("unknown store %q: want keyring or file", kind)
 	}
 	if kc := NewKernelCache(getenv, dir, time.Now); kc != nil {
-		return &Cached{Store: st, Cache: kc, Fill: kind != KindFile && !KernelCacheOff(getenv)}, nil
+		return &Cached{Store: st, Cache: kc, Fill: kind != KindFile && !KernelCacheOff(getenv), Warn: stderr}, nil
 	}
 	return st, nil
 }
