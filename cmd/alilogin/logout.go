@@ -159,6 +159,9 @@ func lockForWrite(ctx context.Context, e *cmdEnv, profile string) (*renew.Lock, 
 	if err != nil {
 		return nil, fmt.Errorf("could not lock profile %s: %w", profile, err)
 	}
+	// From here a Ctrl-C cancels ctx (main's signalContext takes the
+	// signals on first use) instead of ending the process mid-wait.
+	_ = ctx.Done()
 	wait := e.LockWait
 	if wait <= 0 {
 		wait = writerLockWait
