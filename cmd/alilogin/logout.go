@@ -63,7 +63,7 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 		return err
 	}
 	if cfgErr != nil {
-		fmt.Fprintf(e.Stderr, "alilogin: warning: %s; logging out with only what the stored login records of where its tokens belong\n", termtext.Clean(cfgErr.Error()))
+		fmt.Fprintf(e.Stderr, "alilogin: warning: ignoring the configuration (%s); logging out with only what the stored login records of where its tokens belong\n", termtext.Clean(cfgErr.Error()))
 	}
 	partial := cfgErr != nil
 	var errs []error

@@ -21,19 +21,18 @@ import (
 
 // TestHostileDiscoveryDoesNotBlockLogout: a compromised (or misconfigured)
 // broker serves a discovery document that alilogin's rules refuse (here a
-// plain-http Vault across the network). The document passes
-// discovery.Document.Validate, so Discoverer caches it before Resolve
-// refuses it; from then on every local command resolves the cached copy,
-// and `alilogin logout` fails with "invalid configuration" before it has
-// even looked at the store: the login cannot be logged out (nor deleted
-// locally), its refresh token stays stored. Logout should delete what it
-// stores whatever the configuration (and revoke with the record's own
-// issuer/addresses when it can); the cache should hold only documents that
-// pass the checks.
+// plain-http Vault across the network). It passes
+// discovery.Document.Validate, so Discoverer used to cache it before
+// Resolve refused it, and from then on `alilogin logout` failed with
+// "invalid configuration" before it looked at the store: the login could
+// not be logged out, its refresh token stayed stored. Now the refused
+// document is not cached, and even a cached one (as an older alilogin
+// wrote it) does not stop logout: it warns, deletes the record, revokes
+// only where the record says, and exits 3.
 func TestHostileDiscoveryDoesNotBlockLogout(t *testing.T) {
 	doc := discovery.Document{Version: 1,
-		SSO:      discovery.SSO{Issuer: "https://sso.example.org", ClientID: "alilogin"},
-		Vault:    discovery.Vault{Addr: "http://vault.example.org:8200"},
+		SSO:      discovery.SSO{Issuer: "https://127.0.0.1:1", ClientID: "alilogin"},
+		Vault:    discovery.Vault{Addr: "http://192.0.2.1:8200"},
 		Profiles: []discovery.Profile{{Name: "ci", Roles: []string{"r"}}}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -50,7 +49,7 @@ func TestHostileDiscoveryDoesNotBlockLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: "https://sso.example.org", ClientID: "alilogin",
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: "https://127.0.0.1:1", ClientID: "alilogin",
 		RefreshToken: secret.New("refresh-token-of-alice"),
 		Vault:        &store.Token{Secret: secret.New("hvs.x"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
 		UpdatedAt:    now}
@@ -76,7 +75,7 @@ func TestHostileDiscoveryDoesNotBlockLogout(t *testing.T) {
 	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("logout exit %d, %q; the login is still stored (%v): a broker's document keeps the user from logging out", code, stderr.String(), err)
 	}
-	if code != exitPartial || !strings.Contains(stderr.String(), "invalid configuration") {
+	if code != exitPartial || !strings.Contains(stderr.String(), "ignoring the configuration") || !strings.Contains(stderr.String(), "plain http://") {
 		t.Errorf("logout exit %d, stderr %q; want %d and a warning naming the invalid configuration", code, stderr.String(), exitPartial)
 	}
 }
@@ -198,4 +197,49 @@ type cancelOnWrite struct {
 func (c *cancelOnWrite) Write(b []byte) (int, error) {
 	c.cancel()
 	return c.w.Write(b)
+}
+
+// TestLogoutWithInvalidConfigFile: the user's own config file is refused
+// (a mount that climbs out of its path); logout still deletes the record,
+// warns naming the problem, sends the Vault token to no address of the
+// refused file, and exits 3.
+func TestLogoutWithInvalidConfigFile(t *testing.T) {
+	hits := make(chan string, 4)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits <- r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	cfgFile := filepath.Join(t.TempDir(), "config.hcl")
+	if err := os.WriteFile(cfgFile, []byte("vault {\n  address = \""+vault.URL+"\"\n  mount = \"../../sys/policies/acl\"\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "ALILOGIN_CONFIG": cfgFile,
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
+		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	e, _, stderr := testEnv(env)
+	code := runCmd(e, newLogoutCmd(e), nil)
+	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("logout exit %d, %q; the login is still stored (%v)", code, stderr.String(), err)
+	}
+	if code != exitPartial || !strings.Contains(stderr.String(), "ignoring the configuration") || !strings.Contains(stderr.String(), "not a valid Vault mount path") {
+		t.Errorf("logout exit %d, stderr %q; want %d and a warning naming the invalid configuration", code, stderr.String(), exitPartial)
+	}
+	select {
+	case p := <-hits:
+		t.Errorf("the Vault token went to %s, the address of a refused configuration", p)
+	default:
+	}
 }
