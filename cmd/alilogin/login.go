@@ -221,7 +221,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		}
 		cancel()
 		if errors.Is(lerr, errInterrupted) {
-			lerr = errors.New("interrupted while waiting for the lock of profile " + profile)
+			lerr = fmt.Errorf("interrupted while waiting for the lock of profile %s", profile)
 		}
 		if rerr != nil {
 			return fmt.Errorf("%w; the new login was not stored (nor its tokens revoked, which expire in %s: %v); the previous login, if any, is kept", lerr, ttl(vtok.ExpiresAt, e.now()), rerr)

@@ -67,7 +67,11 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 	}
 	partial := cfgErr != nil
 	var errs []error
-	for _, p := range profiles {
+	for i, p := range profiles {
+		if i > 0 && ctx.Err() != nil { // Ctrl-C: stop here
+			errs = append(errs, fmt.Errorf("interrupted; still logged in to %s", strings.Join(profiles[i:], ", ")))
+			break
+		}
 		warnings, err := logoutProfile(ctx, e, cfg, st, p)
 		for _, w := range warnings {
 			fmt.Fprintf(e.Stderr, "alilogin: warning: %s\n", w)
