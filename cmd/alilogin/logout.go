@@ -38,8 +38,13 @@ func newLogoutCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *logoutOpti
 minted with it), revoke the refresh token at the SSO when it has a revocation
 endpoint, and delete the stored login.
 
-When a server cannot be reached, the login is still deleted locally; alilogin
-warns about what it could not revoke and exits with code 3.`,
+It first takes the profile's lock, waiting up to 5 minutes for a renewal in
+flight; when the wait times out or is interrupted, nothing is revoked or
+deleted (exit code 1).
+
+When a server cannot be reached, or the configuration is invalid, the login is
+still deleted locally; alilogin warns about what it could not revoke and exits
+with code 3.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.All && o.Profile != "" {
