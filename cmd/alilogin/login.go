@@ -16,7 +16,6 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -216,16 +215,25 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
 	}
 	// The per-profile lock keeps a concurrent `alilogin token` renewal
-	// from writing over the new login with the old one.
-	if dir, err := renew.LockDir(e.Getenv); err == nil {
-		if l, err := renew.AcquireOrWait(ctx, dir, profile, 0, func() {
-			fmt.Fprintf(e.Stderr, "alilogin: waiting for another alilogin to finish renewing profile %s\n", profile)
-		}); err == nil {
-			defer l.Release()
-		} else {
-			fmt.Fprintf(e.Stderr, "alilogin: warning: %v; storing the login anyway\n", err)
+	// from writing over the new login with the old one. Without it
+	// (timeout, Ctrl-C) nothing is stored and what was obtained is revoked.
+	l, lerr := lockForWrite(ctx, e, profile)
+	if lerr != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rerr := issue.Revoke(rctx, vault.WithToken(vtok.Secret))
+		if !res.RefreshToken.Empty() {
+			_ = sso.Revoke(rctx, res.RefreshToken) // best effort: the SSO session ends on its own
 		}
+		cancel()
+		if errors.Is(lerr, errInterrupted) {
+			lerr = fmt.Errorf("interrupted while waiting for the lock of profile %s", profile)
+		}
+		if rerr != nil {
+			return fmt.Errorf("%w; the new login was not stored (nor its tokens revoked, which expire in %s: %v); the previous login, if any, is kept", lerr, ttl(vtok.ExpiresAt, e.now()), rerr)
+		}
+		return fmt.Errorf("%w; the new login was not stored and its tokens were revoked; the previous login, if any, is kept", lerr)
 	}
+	defer l.Release()
 	old, _ := st.Get(profile)
 	if err := st.Put(rec); err != nil {
 		// Nothing kept: do not leave the new tokens alive either. Revoking

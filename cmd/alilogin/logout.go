@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,8 +40,13 @@ minted with it), revoke the refresh token at the SSO when it has a revocation
 endpoint, and delete the stored login. The Vault token is revoked at the
 Vault that issued it, whatever Vault is configured now.
 
-When a server cannot be reached, the login is still deleted locally; alilogin
-warns about what it could not revoke and exits with code 3.`,
+It first takes the profile's lock, waiting up to 5 minutes for a renewal in
+flight; when the wait times out or is interrupted, nothing is revoked or
+deleted (exit code 1).
+
+When a server cannot be reached, or the configuration is invalid, the login is
+still deleted locally; alilogin warns about what it could not revoke and exits
+with code 3.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.All && o.Profile != "" {
@@ -55,37 +61,24 @@ warns about what it could not revoke and exits with code 3.`,
 }
 
 func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
-	var (
-		cfg      *config.Config
-		st       store.Store
-		profiles []string
-	)
-	if o.All {
-		var err error
-		if cfg, st, err = loadLocal(e, o.sessionOptions); err != nil {
-			return err
-		}
-		if profiles, err = st.List(); err != nil {
-			return fmt.Errorf("could not list stored logins: %w", err)
-		}
-		if len(profiles) == 0 {
-			fmt.Fprintln(e.Stderr, "alilogin: no stored login")
-			return nil
-		}
-	} else {
-		s, err := openSession(e, o.sessionOptions)
-		if isLoginNeeded(err) {
-			fmt.Fprintln(e.Stderr, "alilogin: no stored login")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		cfg, st, profiles = s.cfg, s.st, []string{s.profile}
+	cfg, st, cfgErr, err := loadForLogout(e, o.sessionOptions)
+	if err != nil {
+		return err
 	}
-	partial := false
+	profiles, err := logoutProfiles(e, cfg, st, o)
+	if err != nil || len(profiles) == 0 {
+		return err
+	}
+	if cfgErr != nil {
+		fmt.Fprintf(e.Stderr, "alilogin: warning: ignoring the configuration (%s); logging out with only what the stored login records of where its tokens belong\n", termtext.Clean(cfgErr.Error()))
+	}
+	partial := cfgErr != nil
 	var errs []error
-	for _, p := range profiles {
+	for i, p := range profiles {
+		if i > 0 && ctx.Err() != nil { // Ctrl-C: stop here
+			errs = append(errs, fmt.Errorf("interrupted; still logged in to %s", strings.Join(profiles[i:], ", ")))
+			break
+		}
 		warnings, err := logoutProfile(ctx, e, cfg, st, p)
 		for _, w := range warnings {
 			fmt.Fprintf(e.Stderr, "alilogin: warning: %s\n", w)
@@ -106,26 +99,119 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 	return nil
 }
 
-// logoutProfile revokes what it can and deletes the record, under the
-// profile's lock: a renewal in flight finishes (and stores what it got)
-// first, and its tokens are then revoked with the rest. When the lock
-// cannot be had, the logout goes on without it (a hung renewal must not
-// keep anyone logged in); a renewal that then finds its record gone
-// revokes what it obtained (renew.Ensurer). Warnings are what could not
-// be revoked; an error means the record is still there.
-func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.Store, profile string) (warnings []string, err error) {
-	if dir, err := renew.LockDir(e.getenv); err != nil {
-		warnings = append(warnings, fmt.Sprintf("could not lock profile %s: %v; logging out anyway", profile, err))
-	} else {
-		l, err := renew.AcquireOrWait(ctx, dir, profile, 0, func() {
-			fmt.Fprintf(e.Stderr, "alilogin: waiting for another alilogin to finish renewing profile %s\n", profile)
-		})
-		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("%v; logging out anyway", err))
+// loadForLogout is loadLocal that does not let an invalid configuration
+// (a refused discovery document, a bad config file) keep the user from
+// logging out: cfgErr says what is wrong, and cfg then holds only the
+// store and TLS settings of the user's own layers, no address, so that
+// tokens are revoked only where the record says they belong.
+func loadForLogout(e *cmdEnv, o sessionOptions) (cfg *config.Config, st store.Store, cfgErr, err error) {
+	cfg, cfgErr = config.Resolve(config.Sources{Getenv: e.getenv, Discover: cachedDiscovery(e)})
+	if cfgErr != nil {
+		cfg = &config.Config{}
+		if own, err := config.Resolve(config.Sources{Getenv: e.getenv}); err == nil {
+			cfg.Store, cfg.DefaultProfile = own.Store, own.DefaultProfile
+			cfg.Vault.TLS, cfg.Nomad.TLS, cfg.Consul.TLS = own.Vault.TLS, own.Nomad.TLS, own.Consul.TLS
 		} else {
-			defer l.Release()
+			env := config.FromEnv(e.getenv)
+			cfg.Store, cfg.DefaultProfile = env.Store, env.DefaultProfile
 		}
 	}
+	kind := o.Store
+	if kind == "" {
+		kind = cfg.Store
+	}
+	if st, err = store.Open(kind, e.getenv, e.Stderr); err != nil {
+		return nil, nil, nil, exitcode.With(exitUsage, err)
+	}
+	return cfg, st, cfgErr, nil
+}
+
+// logoutProfiles are the profiles o names: every stored one with --all,
+// else --profile, the default profile or the only stored one. None (and
+// a notice) when nothing is stored.
+func logoutProfiles(e *cmdEnv, cfg *config.Config, st store.Store, o *logoutOptions) ([]string, error) {
+	p := o.Profile
+	if p == "" && !o.All {
+		p = cfg.DefaultProfile
+	}
+	if p != "" {
+		if !config.ValidProfileName(p) {
+			return nil, exitcode.With(exitUsage, fmt.Errorf("invalid profile name %q", p))
+		}
+		return []string{p}, nil
+	}
+	names, err := st.List()
+	if err != nil {
+		return nil, fmt.Errorf("could not list stored logins: %w", err)
+	}
+	switch {
+	case len(names) == 0:
+		fmt.Fprintln(e.Stderr, "alilogin: no stored login")
+		return nil, nil
+	case len(names) > 1 && !o.All:
+		return nil, exitcode.With(exitUsage, fmt.Errorf("logged in to several profiles (%s); choose one with --profile or ALILOGIN_PROFILE, or use --all", strings.Join(names, ", ")))
+	}
+	return names, nil
+}
+
+// writerLockWait is how long logout and login wait for the profile's lock
+// before they give up (and change nothing): longer than a renewal can
+// hold it, since each of its few server calls is bounded by a 30 s
+// timeout.
+const writerLockWait = 5 * time.Minute
+
+// lockForWrite takes the profile's lock for a command that deletes or
+// replaces its record, saying so on stderr when it has to wait. It fails
+// when the wait times out or ctx ends (Ctrl-C): such a command never
+// writes without the lock, since a renewal that holds it could otherwise
+// store its record back after the write, or leave what it minted alive.
+func lockForWrite(ctx context.Context, e *cmdEnv, profile string) (*renew.Lock, error) {
+	dir, err := renew.LockDir(e.getenv)
+	if err != nil {
+		return nil, fmt.Errorf("could not lock profile %s: %w", profile, err)
+	}
+	// From here a Ctrl-C cancels ctx (main's signalContext takes the
+	// signals on first use) instead of ending the process mid-wait.
+	_ = ctx.Done()
+	wait := e.LockWait
+	if wait <= 0 {
+		wait = writerLockWait
+	}
+	l, err := renew.AcquireOrWait(ctx, dir, profile, wait, func() {
+		fmt.Fprintf(e.Stderr, "alilogin: waiting for another alilogin to finish renewing profile %s (Ctrl-C to give up)\n", profile)
+	})
+	switch {
+	case err == nil:
+		return l, nil
+	case ctx.Err() != nil:
+		return nil, errInterrupted
+	case errors.Is(err, renew.ErrLockTimeout):
+		path, _ := renew.LockPath(dir, profile)
+		return nil, fmt.Errorf("another alilogin has held the lock of profile %s (%s) for %s; try again once it has finished (the lock ends with the process that holds it: fuser %s names it)", profile, path, wait, path)
+	}
+	return nil, err
+}
+
+// errInterrupted: Ctrl-C (or SIGTERM) while waiting for the lock.
+var errInterrupted = errors.New("interrupted")
+
+// logoutProfile revokes what it can and deletes the record, under the
+// profile's lock: a renewal in flight finishes (and stores what it got)
+// first, and its tokens are then revoked with the rest. Without the lock
+// (timeout, Ctrl-C) nothing is revoked or deleted. Warnings are what
+// could not be revoked; an error means the record is still there.
+func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.Store, profile string) (warnings []string, err error) {
+	l, err := lockForWrite(ctx, e, profile)
+	if errors.Is(err, errInterrupted) {
+		return nil, fmt.Errorf("interrupted while waiting for the lock of profile %s; still logged in", profile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("could not log out of profile %s, nothing was revoked or deleted: %w", profile, err)
+	}
+	defer l.Release()
+	// Once the lock is held the logout runs to its end: a Ctrl-C now
+	// would only leave the tokens alive. Each revocation is bounded.
+	ctx = context.WithoutCancel(ctx)
 	rec, err := st.Get(profile)
 	var ce *store.CorruptError
 	switch {

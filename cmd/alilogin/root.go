@@ -33,6 +33,9 @@ type cmdEnv struct {
 	Environ func() []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LockWait is how long logout and login wait for the profile's lock;
+	// zero means writerLockWait.
+	LockWait time.Duration
 }
 
 func (e *cmdEnv) now() time.Time {

@@ -44,7 +44,7 @@ func FromDiscovery(d *discovery.Document) Config {
 
 // Discoverer returns a Sources.Discover that fetches the document from the
 // broker (with hc, nil: a client with a 10s timeout) and keeps a copy in
-// cacheDir (empty: no cache). When the broker cannot be reached, the cached
+// cacheDir (empty: no cache) when it passes CheckDiscovery. When the broker cannot be reached, the cached
 // copy of the same broker is used, so that a broker outage does not stop
 // logins.
 func Discoverer(ctx context.Context, hc *http.Client, cacheDir string) func(broker string) (Config, error) {
@@ -54,7 +54,12 @@ func Discoverer(ctx context.Context, hc *http.Client, cacheDir string) func(brok
 	return func(broker string) (Config, error) {
 		d, err := discovery.Fetch(ctx, hc, broker)
 		if err == nil {
-			if cacheDir != "" {
+			// Only a document that passes Resolve's checks without the
+			// user's opt-in to plain HTTP is kept: a refused one would
+			// otherwise be what every local command (token, status,
+			// logout) resolves from then on. (setup caches a document
+			// checked with the user's opt-in.)
+			if cacheDir != "" && CheckDiscovery(d, broker, false) == nil {
 				_ = WriteDiscoveryCache(cacheDir, broker, d)
 			}
 			return FromDiscovery(d), nil

@@ -114,7 +114,7 @@ func (f *fakeVault) liveTokens() int {
 }
 
 // TestEnsureRecordDeletedMeanwhile: a logout that did not take the lock
-// (it gave up waiting, or an older alilogin) deletes the record while the
+// (an older alilogin) deletes the record while the
 // chain runs: the chain's new Vault token (and with it its leases) is
 // revoked, nothing is written back, and a login is needed.
 func TestEnsureRecordDeletedMeanwhile(t *testing.T) {

@@ -38,12 +38,12 @@ var ErrReplaced = errors.New("the stored login was replaced while it was being r
 // letting go. A missing record is ErrLoginNeeded wrapped with
 // store.ErrNotFound.
 //
-// Logout and login take the same lock, so the record cannot change while
-// the chain runs; but a writer that did not get the lock (a logout that
-// gave up waiting for a hung renewal, an older alilogin) may have changed
-// it anyway. Before storing, Ensure reads the record once more: when it
-// was deleted or replaced meanwhile, what the chain minted is revoked and
-// nothing is stored.
+// Logout and login take the same lock and never write without it, so the
+// record cannot change while the chain runs; but a writer that did not
+// take the lock (an older alilogin) may have changed it anyway. Before
+// and after storing, Ensure reads the record once more: when it was
+// deleted or replaced meanwhile, what the chain minted is revoked and not
+// kept.
 func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*store.Record, *Result, error) {
 	rec, err := e.Store.Get(profile)
 	if err != nil {
@@ -88,6 +88,25 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	}
 	if perr := e.Store.Put(out); perr != nil {
 		return out, res, errors.Join(err, fmt.Errorf("could not store the renewed tokens: %w", perr))
+	}
+	// A lockless writer (an older alilogin) that read the record before
+	// the Put and deletes or replaces it after would leave what the chain
+	// minted alive and held by nobody: read once more, and when the record
+	// is no longer the one just stored, revoke what was minted. A delete
+	// between the check above and
+	// the Put cannot be seen from here; that is why logout never runs
+	// without the lock.
+	cur, gerr = e.Store.Get(profile)
+	switch {
+	case errors.Is(gerr, store.ErrNotFound):
+		e.discard(ctx, rec, out, res)
+		return nil, res, fmt.Errorf("%w: the stored login was deleted while it was being renewed", ErrLoginNeeded)
+	case gerr == nil && !sameLogin(cur, out):
+		e.discard(ctx, rec, out, res)
+		if e.Chain.Fresh(cur, kinds) {
+			return cur, res, nil
+		}
+		return nil, res, ErrReplaced
 	}
 	return out, res, err
 }

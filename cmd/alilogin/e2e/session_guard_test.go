@@ -23,6 +23,7 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/hostile"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
@@ -258,9 +259,52 @@ func TestLogoutWaitsForRenewal(t *testing.T) {
 	}
 }
 
+// TestLogoutInterruptedWhileWaitingKeepsLogin: Ctrl-C while logout waits
+// for a renewal in flight used to log out locally "anyway", with a
+// cancelled context, so that nothing was revoked (and the renewal could
+// write the record back). Now the logout aborts, revokes and deletes
+// nothing, and says the user is still logged in; the renewal finishes and
+// a later logout revokes everything.
+func TestLogoutInterruptedWhileWaitingKeepsLogin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, profile, px := heldUser(t, ctx, "intr-users")
+	hold := px.HoldNext(isVaultLogin)
+	t.Cleanup(hold.Release)
+	renewal := u.start(t, "token", "--for", "nomad", "-v")
+	arrived(t, hold, renewal)
+
+	logout := u.start(t, "logout")
+	if !lineOrEnd(logout, waitingLine, time.Minute) {
+		t.Fatalf("logout did not wait for the renewal in flight; stderr:\n%s", logout.stderr.String())
+	}
+	if err := logout.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := logout.wait(time.Minute); err != nil || c != 1 || !strings.Contains(logout.stderr.String(), "still logged in") {
+		t.Errorf("interrupted logout: exit %d (%v), want 1 and \"still logged in\"; stderr:\n%s", c, err, logout.stderr.String())
+	}
+	hold.Release()
+	if c, err := renewal.wait(time.Minute); err != nil || c != 0 {
+		t.Errorf("token: exit %d (%v)\n%s", c, err, renewal.stderr.String())
+	}
+	if p := u.run(t, "status"); p.code() != 0 {
+		t.Errorf("status after the interrupted logout: exit %d, want 0 (still logged in)\n%s", p.code(), p.stderr.String())
+	}
+	if p := u.run(t, "logout"); p.code() != 0 {
+		t.Errorf("logout: exit %d\n%s", p.code(), p.stderr.String())
+	}
+	if !eventually(15*time.Second, func() bool {
+		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
+	}) {
+		t.Errorf("after logout: %d Vault and %d Nomad tokens of the profile alive, want none",
+			countVaultTokens(t, ctx, profile), countNomadTokens(t, ctx, profile))
+	}
+}
+
 // TestRenewalFindsRecordDeleted: when the record is deleted while a
-// renewal is in flight by a writer that did not take the lock (a logout
-// that gave up waiting, an older alilogin), the renewal writes nothing
+// renewal is in flight by a writer that did not take the lock (an older
+// alilogin; logout never deletes without it), the renewal writes nothing
 // back and revokes the Vault token it got, and with it its leases.
 func TestRenewalFindsRecordDeleted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -416,4 +460,57 @@ func refused(ctx context.Context, token string) bool {
 	err := stack.Nomad.Client().WithToken(secret.New(token)).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
 	st := apiclient.StatusOf(err)
 	return st == 403 || st == 404
+}
+
+// TestLoginInterruptedWhileWaitingStoresNothing: Ctrl-C while a login
+// waits for the profile's lock (held here as a renewal would) used to
+// store the new login "anyway", without the lock. Now nothing is stored
+// and the tokens it obtained are revoked.
+func TestLoginInterruptedWhileWaitingStoresNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := newProfile(t, ctx, "lwait-users")
+	name, pw := newUserAccount("lwait-users")
+	u := newUser(t)
+	dir, err := renew.LockDir(u.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := renew.Acquire(ctx, dir, profile, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+
+	p := u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", profile)
+	authURL := p.waitLine(t, urlLine, time.Minute)
+	b, err := teststack.NewBrowser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Open(ctx, authURL); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SubmitLogin(ctx, name, pw); err != nil {
+		t.Fatal(err)
+	}
+	if !lineOrEnd(p, waitingLine, time.Minute) {
+		t.Fatalf("login did not wait for the lock; stderr:\n%s", p.stderr.String())
+	}
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := p.wait(time.Minute); err != nil || c != 1 || !strings.Contains(p.stderr.String(), "not stored") {
+		t.Errorf("interrupted login: exit %d (%v), want 1 and \"not stored\"; stderr:\n%s", c, err, p.stderr.String())
+	}
+	if _, err := getRecord(t, u, profile); err != store.ErrNotFound {
+		t.Errorf("record after the interrupted login: %v, want none", err)
+	}
+	if !eventually(15*time.Second, func() bool {
+		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
+	}) {
+		t.Errorf("after the interrupted login: %d Vault and %d Nomad tokens of the profile alive, want none",
+			countVaultTokens(t, ctx, profile), countNomadTokens(t, ctx, profile))
+	}
 }

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestHostileDiscoveryDoesNotBlockLogout: a compromised (or misconfigured)
+// broker serves a discovery document that alilogin's rules refuse (here a
+// plain-http Vault across the network). It passes
+// discovery.Document.Validate, so Discoverer used to cache it before
+// Resolve refused it, and from then on `alilogin logout` failed with
+// "invalid configuration" before it looked at the store: the login could
+// not be logged out, its refresh token stayed stored. Now the refused
+// document is not cached, and even a cached one (as an older alilogin
+// wrote it) does not stop logout: it warns, deletes the record, revokes
+// only where the record says, and exits 3.
+func TestHostileDiscoveryDoesNotBlockLogout(t *testing.T) {
+	doc := discovery.Document{Version: 1,
+		SSO:      discovery.SSO{Issuer: "https://127.0.0.1:1", ClientID: "alilogin"},
+		Vault:    discovery.Vault{Addr: "http://192.0.2.1:8200"},
+		Profiles: []discovery.Profile{{Name: "ci", Roles: []string{"r"}}}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+	}))
+	defer srv.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_BROKER": srv.URL, "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: "https://127.0.0.1:1", ClientID: "alilogin",
+		RefreshToken: secret.New("refresh-token-of-alice"),
+		Vault:        &store.Token{Secret: secret.New("hvs.x"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
+		UpdatedAt:    now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+
+	// What `alilogin login` (or any command that fetches) does: the
+	// document is cached, then refused.
+	dir, _ := config.Dir(getenv)
+	_, rerr := config.Resolve(config.Sources{Getenv: getenv, Discover: config.Discoverer(context.Background(), nil, dir)})
+	if rerr == nil {
+		t.Fatal("the hostile document was accepted")
+	}
+	if _, err := os.Stat(filepath.Join(dir, config.DiscoveryCacheName)); err == nil {
+		t.Error("the refused document was cached")
+	}
+	// As an older alilogin would have cached it.
+	_ = config.WriteDiscoveryCache(dir, srv.URL, &doc)
+
+	e, _, stderr := testEnv(env)
+	code := runCmd(e, newLogoutCmd(e), []string{"--profile", "ci"})
+	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("logout exit %d, %q; the login is still stored (%v): a broker's document keeps the user from logging out", code, stderr.String(), err)
+	}
+	if code != exitPartial || !strings.Contains(stderr.String(), "ignoring the configuration") || !strings.Contains(stderr.String(), "plain http://") {
+		t.Errorf("logout exit %d, stderr %q; want %d and a warning naming the invalid configuration", code, stderr.String(), exitPartial)
+	}
+}
+
+// TestInterruptedLockWaitKeepsLogin: Ctrl-C while
+// logout says "waiting for another alilogin to finish renewing" cancels
+// the context; AcquireOrWait then fails and logout goes on "anyway",
+// without the lock, with the cancelled context: the Vault revocation
+// fails at once (context canceled) and the record is deleted. The user
+// who pressed Ctrl-C to abort is logged out locally, the Vault token (and
+// with it the Nomad and Consul leases, and the refresh token at the SSO)
+// stays alive and is no longer held anywhere. Now an interrupted wait
+// aborts the logout: nothing revoked, record kept, "still logged in".
+func TestInterruptedLockWaitKeepsLogin(t *testing.T) {
+	revoked := make(chan string, 4)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		revoked <- r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
+		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		UpdatedAt: now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	// A renewal holds the lock.
+	dir, _ := renew.LockDir(getenv)
+	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	e, _, stderr := testEnv(env)
+	e.Stderr = &cancelOnWrite{w: stderr, cancel: cancel} // Ctrl-C on "waiting for another alilogin"
+	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}}
+	warnings, err := logoutProfile(ctx, e, cfg, st, "ci")
+	_, gerr := st.Get("ci")
+	select {
+	case p := <-revoked:
+		t.Errorf("revoked %s without the lock", p)
+	default:
+	}
+	if gerr != nil || err == nil || !strings.Contains(err.Error(), "still logged in") {
+		t.Errorf("interrupted while waiting: record %v, err %v, warnings %q; want the record kept and \"still logged in\"", gerr, err, warnings)
+	}
+}
+
+// TestLogoutLockTimeoutDeletesNothing: a logout that cannot get the lock
+// (a renewal holds it for longer than the wait) used to go on "anyway"
+// and delete the record, which the renewal could then write back with
+// tokens the logout never revoked. Now it fails, and changes nothing.
+func TestLogoutLockTimeoutDeletesNothing(t *testing.T) {
+	revoked := make(chan string, 4)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		revoked <- r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": vault.URL,
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
+		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := renew.LockDir(getenv)
+	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+
+	e, _, stderr := testEnv(env)
+	e.LockWait = 50 * time.Millisecond
+	_, lerr := logoutProfile(context.Background(), e, &config.Config{Vault: config.Server{Addr: vault.URL}}, st, "ci")
+	if _, err := st.Get("ci"); err != nil {
+		t.Errorf("logout without the lock deleted the record (%v, %q)", lerr, stderr.String())
+	}
+	select {
+	case p := <-revoked:
+		t.Errorf("revoked %s without the lock", p)
+	default:
+	}
+	lock, _ := renew.LockPath(dir, "ci")
+	if lerr == nil || !strings.Contains(lerr.Error(), "nothing was revoked or deleted") || !strings.Contains(lerr.Error(), lock) {
+		t.Errorf("logout error %v; want one naming the lock file and that nothing changed", lerr)
+	}
+	if code := runCmd(e, newLogoutCmd(e), []string{"--profile", "ci"}); code != exitError {
+		t.Errorf("logout exit %d, want %d", code, exitError)
+	}
+}
+
+type cancelOnWrite struct {
+	w      interface{ Write([]byte) (int, error) }
+	cancel func()
+}
+
+func (c *cancelOnWrite) Write(b []byte) (int, error) {
+	c.cancel()
+	return c.w.Write(b)
+}
+
+// TestLogoutWithInvalidConfigFile: the user's own config file is refused
+// (a mount that climbs out of its path); logout still deletes the record,
+// warns naming the problem, sends the Vault token to no address of the
+// refused file, and exits 3.
+func TestLogoutWithInvalidConfigFile(t *testing.T) {
+	hits := make(chan string, 4)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits <- r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	cfgFile := filepath.Join(t.TempDir(), "config.hcl")
+	if err := os.WriteFile(cfgFile, []byte("vault {\n  address = \""+vault.URL+"\"\n  mount = \"../../sys/policies/acl\"\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "ALILOGIN_CONFIG": cfgFile,
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
+		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	e, _, stderr := testEnv(env)
+	code := runCmd(e, newLogoutCmd(e), nil)
+	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("logout exit %d, %q; the login is still stored (%v)", code, stderr.String(), err)
+	}
+	if code != exitPartial || !strings.Contains(stderr.String(), "ignoring the configuration") || !strings.Contains(stderr.String(), "not a valid Vault mount path") {
+		t.Errorf("logout exit %d, stderr %q; want %d and a warning naming the invalid configuration", code, stderr.String(), exitPartial)
+	}
+	select {
+	case p := <-hits:
+		t.Errorf("the Vault token went to %s, the address of a refused configuration", p)
+	default:
+	}
+}
