@@ -144,7 +144,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	preflight := make(chan error, 1)
 	go func() { preflight <- checkVault(ctx, vault) }()
 	sso, err := oidc.New(ctx, oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes,
-		RolesClaim: cfg.RolesClaim, UserClaim: cfg.UserClaim, Now: e.now})
+		RolesClaim: cfg.RolesClaim, UserClaim: cfg.UserClaim, InsecureHTTP: cfg.InsecureHTTP, Now: e.now})
 	if err != nil {
 		return err
 	}

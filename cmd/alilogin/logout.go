@@ -225,7 +225,12 @@ func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.
 	default:
 		warnings = append(warnings, revokeRecord(ctx, e, cfg, rec)...)
 	}
-	if err := st.Delete(profile); err != nil && !errors.Is(err, store.ErrNotFound) {
+	var ge *store.GenerationError
+	switch err := st.Delete(profile); {
+	case errors.As(err, &ge):
+		// Deleted; only the kernel cache could not be told so everywhere.
+		warnings = append(warnings, ge.Error())
+	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return warnings, fmt.Errorf("could not delete the stored login of profile %s: %w", profile, err)
 	}
 	return warnings, nil
@@ -265,7 +270,7 @@ func revokeRecord(ctx context.Context, e *cmdEnv, cfg *config.Config, rec *store
 			warnings = append(warnings, "could not revoke the refresh token: the stored login does not say which SSO issuer and client id it was made with; the SSO ends the session when it expires")
 			return warnings
 		}
-		err := revokeRefresh(ctx, oidc.Config{Issuer: issuer, ClientID: clientID, Scopes: cfg.Scopes}, rec)
+		err := revokeRefresh(ctx, oidc.Config{Issuer: issuer, ClientID: clientID, Scopes: cfg.Scopes, InsecureHTTP: cfg.InsecureHTTP}, rec)
 		switch {
 		case err == nil:
 		case errors.Is(err, oidc.ErrNoRevocation):

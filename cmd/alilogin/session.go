@@ -209,7 +209,7 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 	var sso renew.SSO
 	if s.cfg.ClientID != "" && s.cfg.Issuer != "" {
 		r := &ssoRefresher{cfg: oidc.Config{Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, Scopes: s.cfg.Scopes,
-			RolesClaim: s.cfg.RolesClaim, UserClaim: s.cfg.UserClaim, Now: s.e.Now}}
+			RolesClaim: s.cfg.RolesClaim, UserClaim: s.cfg.UserClaim, InsecureHTTP: s.cfg.InsecureHTTP, Now: s.e.Now}}
 		if prefetchSSO {
 			r.prefetch(ctx)
 		}
