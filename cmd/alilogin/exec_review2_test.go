@@ -41,3 +41,25 @@ func TestReview2ExecChildUsesBoundVault(t *testing.T) {
 		}
 	}
 }
+
+// TestReview2NomadTokenWithoutNomadAddr: with no Nomad address configured
+// (only VAULT_ADDR set; the chain mints a Nomad token for --for nomad, see
+// internal/renew TestReview2NoNomadConfiguredMintsNoNomadToken), exec's
+// child gets NOMAD_TOKEN and no NOMAD_ADDR: the nomad CLI sends it to its
+// default http://127.0.0.1:4646, in clear, to whoever listens there.
+func TestReview2NomadTokenWithoutNomadAddr(t *testing.T) {
+	now := time.Now()
+	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}}
+	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
+		Vault: &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)},
+		Nomad: &store.Token{Secret: secret.New("nomad-secret"), ExpiresAt: now.Add(time.Hour)}}
+	got := childEnv([]string{"PATH=/bin"}, envVars(cfg, rec, []renew.Kind{renew.Nomad}), "ci")
+	var tok, addr bool
+	for _, kv := range got {
+		tok = tok || strings.HasPrefix(kv, "NOMAD_TOKEN=")
+		addr = addr || strings.HasPrefix(kv, "NOMAD_ADDR=")
+	}
+	if tok && !addr {
+		t.Errorf("the child gets NOMAD_TOKEN without NOMAD_ADDR (the nomad CLI then uses http://127.0.0.1:4646): %q", got)
+	}
+}

@@ -57,3 +57,24 @@ func TestReview2EnsureReplacedRecordIsBound(t *testing.T) {
 		}
 	}
 }
+
+// TestReview2NoNomadConfiguredMintsNoNomadToken: with no Nomad address
+// configured (Servers.Nomad == ""), a login that holds no Nomad token (and
+// so records no Nomad address) is "bound" for Nomad ("" == ""), and the
+// chain mints a Nomad token for `token/env/exec --for nomad`. That token
+// belongs to no configured Nomad origin: exec/env export NOMAD_TOKEN
+// without NOMAD_ADDR, and the nomad CLI then sends it in clear to its
+// default http://127.0.0.1:4646, which any local user of a shared machine
+// can listen on when no agent runs there. A Nomad (or Consul) token must
+// not be handed out, nor minted, without a configured address.
+func TestReview2NoNomadConfiguredMintsNoNomadToken(t *testing.T) {
+	e, rec := setup(t)
+	e.chain.Servers.Nomad = ""
+	rec.NomadAddr, rec.Nomad = "", nil
+	if err := e.chain.Bound(rec, []Kind{Nomad}); err == nil {
+		out, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+		if err == nil && out != nil && out.Nomad != nil {
+			t.Errorf("a Nomad token was minted and handed out with no Nomad address configured (the record binds it to %q)", out.NomadAddr)
+		}
+	}
+}
