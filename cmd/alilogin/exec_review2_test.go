@@ -1,0 +1,65 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestReview2ExecChildUsesBoundVault: the Vault binding is checked against
+// VAULT_ADDR, but the vault CLI (and the Go API client of every tool built
+// on it) sends VAULT_TOKEN to VAULT_AGENT_ADDR when that is set, ahead of
+// VAULT_ADDR. alilogin neither reads nor removes it, so `alilogin exec --
+// vault ...` (and `eval $(alilogin env)` in a shell that exports it) hands
+// the token bound to https://vault.cern.example to whatever
+// VAULT_AGENT_ADDR names. The child's environment must not name another
+// Vault for the token than the one it is bound to.
+func TestReview2ExecChildUsesBoundVault(t *testing.T) {
+	now := time.Now()
+	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}}
+	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
+		Vault: &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)}}
+	environ := []string{"PATH=/bin", "VAULT_ADDR=https://vault.cern.example:8200", "VAULT_AGENT_ADDR=http://127.0.0.1:8100"}
+	got := childEnv(environ, envVars(cfg, rec, []renew.Kind{renew.Vault}), "ci")
+	var token bool
+	for _, kv := range got {
+		if kv == "VAULT_TOKEN=hvs.bound" {
+			token = true
+		}
+	}
+	if !token {
+		t.Fatalf("no VAULT_TOKEN in %q", got)
+	}
+	for _, kv := range got {
+		if v, ok := strings.CutPrefix(kv, "VAULT_AGENT_ADDR="); ok && v != cfg.Vault.Addr {
+			t.Errorf("the child gets VAULT_TOKEN for %s and VAULT_AGENT_ADDR=%s, which the vault CLI uses instead of VAULT_ADDR: the token goes to another Vault", cfg.Vault.Addr, v)
+		}
+	}
+}
+
+// TestReview2NomadTokenWithoutNomadAddr: with no Nomad address configured
+// (only VAULT_ADDR set; the chain mints a Nomad token for --for nomad, see
+// internal/renew TestReview2NoNomadConfiguredMintsNoNomadToken), exec's
+// child gets NOMAD_TOKEN and no NOMAD_ADDR: the nomad CLI sends it to its
+// default http://127.0.0.1:4646, in clear, to whoever listens there.
+func TestReview2NomadTokenWithoutNomadAddr(t *testing.T) {
+	now := time.Now()
+	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}}
+	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
+		Vault: &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)},
+		Nomad: &store.Token{Secret: secret.New("nomad-secret"), ExpiresAt: now.Add(time.Hour)}}
+	got := childEnv([]string{"PATH=/bin"}, envVars(cfg, rec, []renew.Kind{renew.Nomad}), "ci")
+	var tok, addr bool
+	for _, kv := range got {
+		tok = tok || strings.HasPrefix(kv, "NOMAD_TOKEN=")
+		addr = addr || strings.HasPrefix(kv, "NOMAD_ADDR=")
+	}
+	if tok && !addr {
+		t.Errorf("the child gets NOMAD_TOKEN without NOMAD_ADDR (the nomad CLI then uses http://127.0.0.1:4646): %q", got)
+	}
+}
