@@ -116,3 +116,11 @@ func secretService() error {
 	ownedOn.Store(addr, struct{}{})
 	return nil
 }
+
+// keyringAbsent reports whether err says there is no keyring to hold an
+// item at all (no session bus, no Secret Service on it), as opposed to a
+// keyring that failed (a timeout, a dismissed unlock prompt, a D-Bus
+// error), which may still hold one.
+func keyringAbsent(err error) bool {
+	return errors.Is(err, errNoSessionBus) || errors.Is(err, errNoSecretService)
+}

@@ -127,14 +127,20 @@ func (a *Auto) Delete(profile string) error {
 	ferr := a.File.Delete(profile)
 	var ue *UnavailableError
 	switch {
-	case kerr == nil || ferr == nil:
+	case kerr == nil:
 		if ferr != nil && !errors.Is(ferr, ErrNotFound) {
 			return ferr
 		}
 		return nil
-	case errors.Is(kerr, ErrNotFound) || errors.As(kerr, &ue):
+	case errors.Is(kerr, ErrNotFound) || errors.As(kerr, &ue) && keyringAbsent(ue.Err):
+		// Nothing in the keyring, or no keyring that could hold it.
 		return ferr
+	case ferr != nil && !errors.Is(ferr, ErrNotFound):
+		return errors.Join(kerr, ferr)
 	default:
+		// The keyring failed (a timeout, a dismissed unlock prompt): it
+		// may still hold the record, so this is no success, whatever the
+		// file store did; logout must not say "logged out".
 		return kerr
 	}
 }

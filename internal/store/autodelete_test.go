@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestReview2AutoDeleteFailingKeyringIsNotSuccess: the record is in the
+// TestAutoDeleteFailingKeyringIsNotSuccess: the record is in the
 // OS keyring (read a moment ago by logout, which revoked its tokens); the
 // keyring's Delete then fails (a timeout, a locked collection whose unlock
 // prompt is dismissed, a D-Bus error: all become *UnavailableError). The
@@ -14,7 +14,7 @@ import (
 // out": the keyring item stays, and every later command (token, status,
 // env) finds the login again, against "what logout removed never comes
 // back". The same when a stale file copy exists (ferr == nil): success.
-func TestReview2AutoDeleteFailingKeyringIsNotSuccess(t *testing.T) {
+func TestAutoDeleteFailingKeyringIsNotSuccess(t *testing.T) {
 	for _, staleFile := range []bool{false, true} {
 		kr, m := newTestKeyring(0)
 		a := &Auto{Keyring: kr, File: NewFile(t.TempDir())}
