@@ -1,0 +1,52 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
+)
+
+// Review 2 finding: a role recorded pending= counts as the broker's "only
+// when it is exactly what the broker writes" — but the check compares the
+// live role with the desired fields (reader.fields), and for a role that is
+// no longer desired there are none: plan.SameFields(nil, live) is true. So
+// after an apply cut short between the interim record and the role writes,
+// a hand-made role P that the files no longer ask for (the profile now
+// grants Vault only, or is removed) counts as managed: apply without
+// --prune confirms it into roles=, and apply --prune deletes it.
+func TestReview2PendingRoleNotDesiredIsNotClaimed(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	crash := errors.New("simulated crash before the roles")
+	_, err := applyErr(t, dir, apply.Options{BeforeWrite: func(c plan.Change) error {
+		if c.Kind == plan.NomadRole || c.Kind == plan.ConsulRole {
+			return crash
+		}
+		return nil
+	}})
+	if !errors.Is(err, crash) {
+		t.Fatalf("cut-short apply: %v", err)
+	}
+	// The admin makes roles ci-user by hand and makes the profile
+	// ci-user Vault-only in the files.
+	check := handMadeRoles(t, "ci-user")
+	profiles := readFile(t, dir+"/profiles.hcl")
+	i := strings.Index(profiles, `profile "ci-user"`)
+	j := strings.Index(profiles, `profile "ci-admin"`)
+	block := profiles[i:j]
+	block = strings.Replace(block, `  nomad_policies  = ["ci-read-jobs"]`+"\n", "", 1)
+	block = strings.Replace(block, `  consul_policies = ["catalog-kv-read"]`+"\n", "", 1)
+	writeFile(t, dir+"/profiles.hcl", profiles[:i]+block+profiles[j:])
+
+	for _, k := range planKeys(t, dir, "--prune") {
+		if k.Action == plan.Delete && (k.Kind == plan.NomadRole || k.Kind == plan.ConsulRole) {
+			t.Errorf("plan --prune deletes the hand-made %s %q", k.Kind, k.Name)
+		}
+	}
+	code, _, stderr := broker(t, "apply", "--auto-approve", "--prune", dir)
+	t.Logf("apply --prune: exit %d: %s", code, stderr)
+	check()
+}
