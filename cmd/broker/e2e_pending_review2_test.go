@@ -50,3 +50,41 @@ func TestReview2PendingRoleNotDesiredIsNotClaimed(t *testing.T) {
 	t.Logf("apply --prune: exit %d: %s", code, stderr)
 	check()
 }
+
+// Review 2 finding: the converse of the above. An apply cut short after
+// the roles were written but before the record is confirmed (anything that
+// fails in phase 4 — the JWT role, a group — or a lost lock before the
+// late write) leaves the broker's own roles pending=. If the admin then
+// changes what the profile grants (the usual reaction to a failed apply:
+// edit the files and apply again), the broker's own role no longer equals
+// the desired fields and is taken for a hand-made one: plan names a
+// conflict on the broker's own role, and apply (and serve, every interval)
+// fails until the role is deleted by hand. The design promises an
+// interrupted apply converges.
+func TestReview2OwnPendingRoleAfterFileEditIsNotConflict(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	crash := errors.New("simulated crash after the roles")
+	_, err := applyErr(t, dir, apply.Options{BeforeWrite: func(c plan.Change) error {
+		if c.Kind == plan.JWTRole {
+			return crash
+		}
+		return nil
+	}})
+	if !errors.Is(err, crash) {
+		t.Fatalf("cut-short apply: %v", err)
+	}
+	profiles := readFile(t, dir+"/profiles.hcl")
+	edited := strings.Replace(profiles, `nomad_policies  = ["ci-read-jobs"]`, `nomad_policies  = ["ci-read-jobs", "node-read"]`, 1)
+	if edited == profiles {
+		t.Fatal("edit not applied")
+	}
+	writeFile(t, dir+"/profiles.hcl", edited)
+	code, out, _ := broker(t, "plan", dir)
+	if strings.Contains(out, "conflict") {
+		t.Errorf("plan (exit %d) names a conflict on the broker's own role after an interrupted apply:\n%s", code, out)
+	}
+	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Errorf("apply after the interrupted one: exit %d: %s", code, stderr)
+	}
+}
