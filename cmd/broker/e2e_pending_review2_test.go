@@ -88,3 +88,37 @@ func TestReview2OwnPendingRoleAfterFileEditIsNotConflict(t *testing.T) {
 		t.Errorf("apply after the interrupted one: exit %d: %s", code, stderr)
 	}
 }
+
+// Review 2 finding: "a pending role found existing counts only if its
+// fields match exactly" — but "its fields" are only those the broker
+// reads (consul: consul_policies, ttl, max_ttl). A consul role ci-user
+// made by hand in the crash window with those three as the broker would
+// write them, plus consul_roles (or service/node identities, local,
+// namespace) of its own, is claimed: plan shows no conflict and no drift,
+// apply confirms it into roles= (and never removes the extra grant, since
+// Vault's role write keeps fields it is not sent), and a later --prune
+// deletes it.
+func TestReview2PendingRoleWithExtraFieldsIsNotClaimed(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	crash := errors.New("simulated crash before the roles")
+	_, err := applyErr(t, dir, apply.Options{BeforeWrite: func(c plan.Change) error {
+		if c.Kind == plan.NomadRole || c.Kind == plan.ConsulRole {
+			return crash
+		}
+		return nil
+	}})
+	if !errors.Is(err, crash) {
+		t.Fatalf("cut-short apply: %v", err)
+	}
+	// ci-user: consul_policies catalog-kv-read, ttl 1h, max_ttl 12h, as
+	// the broker writes it, plus an ACL role of the admin's.
+	mustDo(t, vaultC, "POST", "/v1/consul/roles/ci-user", map[string]any{
+		"consul_policies": []string{"catalog-kv-read"}, "ttl": "1h", "max_ttl": "12h",
+		"consul_roles": []string{"hand-made-admin"},
+	}, nil)
+	code, out, _ := broker(t, "plan", dir)
+	if !strings.Contains(out, `conflict: vault consul role "ci-user"`) {
+		t.Errorf("plan (exit %d) takes the hand-made consul role ci-user (with consul_roles) for the broker's:\n%s", code, out)
+	}
+}
