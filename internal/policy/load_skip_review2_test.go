@@ -15,6 +15,7 @@ import (
 //     with no word;
 //   - a file whose extension is not exactly lowercase (more.HCL,
 //     vault/x.Hcl): neither read nor warned about.
+//
 // With --prune, their profiles are planned as deletes with no warning.
 func TestReview2SkippedHCLIsWarnedAbout(t *testing.T) {
 	profile := "profile \"more\" {\n  roles = [\"more\"]\n}\n"
