@@ -1,0 +1,66 @@
+package serve
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
+)
+
+// laterConflictReconciler succeeds until broken is set, then fails as
+// apply does when the nomad role "handmade" is no longer the broker's (an
+// admin deleted it and made one by hand of that name: a conflict).
+type laterConflictReconciler struct{ broken atomic.Bool }
+
+func (r *laterConflictReconciler) Reconcile(_ context.Context, cfg *policy.Config) (Outcome, error) {
+	if r.broken.Load() {
+		return Outcome{}, &apply.ConflictError{Conflicts: []plan.Conflict{{Kind: plan.NomadRole, Name: "handmade", Reason: "not managed"}}}
+	}
+	return Outcome{Found: map[string]int{}, Fixed: map[string]int{}}, nil
+}
+
+// Review 2 finding (low): serve reaps "for the configuration last applied
+// in full", so that "a profile whose role is someone else's, a conflict,
+// is not known to be the broker's". But the same folder, applied in full
+// once, stays "in force" after its later runs fail on exactly such a
+// conflict (the broker's role P deleted and re-made by hand, or made by
+// hand while it was gone): every interval the reaper still treats P as
+// managed and deletes the lease-less "vault-P-…" tokens of the hand-made
+// role P. What was true at the last success is not true now.
+func TestReview2NoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte("a handmade"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc := &laterConflictReconciler{}
+	rp := &recordingReaper{}
+	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rc, Reaper: rp, WatchInterval: 3600e9, Interval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the first reap", func() bool { return len(rp.runs()) >= 1 })
+	rc.broken.Store(true)
+	waitFor(t, "a failed run", func() bool {
+		return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="error"} 2`)
+	})
+	n := len(rp.runs())
+	time.Sleep(200 * time.Millisecond)
+	runs := rp.runs()
+	for _, names := range runs[n-1:] {
+		if slices.Contains(names, "handmade") {
+			t.Errorf("reaped with profiles %v after the runs failed on a conflict on profile handmade's role", names)
+			break
+		}
+	}
+}
