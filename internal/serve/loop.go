@@ -3,9 +3,13 @@ package serve
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apply"
+	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/reaper"
 )
 
@@ -19,6 +23,7 @@ import (
 // AllowMassDelete, which serve never sets), that one is reconciled
 // instead, so the configuration in force stays.
 func (s *Server) lead(ctx context.Context) {
+	var ls leadState
 	s.setLeading(true)
 	defer s.setLeading(false)
 	// The first run comes at once and covers any pending new config.
@@ -28,7 +33,6 @@ func (s *Server) lead(ctx context.Context) {
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
-	var inForce *state
 	for {
 		select {
 		case <-ctx.Done():
@@ -36,7 +40,7 @@ func (s *Server) lead(ctx context.Context) {
 		case <-t.C:
 		case <-s.kick:
 		}
-		s.runOnce(ctx, &inForce)
+		s.runOnce(ctx, &ls)
 		if !t.Stop() {
 			select {
 			case <-t.C:
@@ -58,13 +62,69 @@ func (s *Server) setLeading(v bool) {
 	}
 }
 
+// leadState is what a leader knows from its own runs.
+//
+// inForce is the configuration last applied in full. conflicted names the
+// profiles that runs since then failed on with a conflict on the profile's
+// own objects (its roles, its policy alilogin-profile-P): an admin deleted
+// the broker's role and made one by hand, say. Such a profile is no longer
+// known to be the broker's, whatever inForce says, so it is left out of
+// the reap until a run succeeds again (which shows every profile of its
+// configuration managed). A run that fails for another reason (a server
+// not answering) does not clear it.
+type leadState struct {
+	inForce    *state
+	conflicted map[string]bool
+}
+
+// ran takes in the result of reconciling st: success puts st in force
+// and forgets the conflicts; a conflict error adds its profiles.
+func (ls *leadState) ran(st *state, err error) {
+	if err == nil {
+		ls.inForce = st
+		ls.conflicted = nil
+		return
+	}
+	for _, p := range conflictProfiles(err) {
+		if ls.conflicted == nil {
+			ls.conflicted = map[string]bool{}
+		}
+		ls.conflicted[p] = true
+	}
+}
+
+// conflictProfiles names the profiles whose own objects err (from apply)
+// reports as conflicts: a Vault nomad, consul or JWT role P, or the Vault
+// policy alilogin-profile-P, held by an object the broker did not make. A
+// conflict on another kind (a Nomad or Consul policy a profile grants, a
+// group) leaves the profile's roles the broker's.
+func conflictProfiles(err error) []string {
+	var cerr *apply.ConflictError
+	if !errors.As(err, &cerr) {
+		return nil
+	}
+	var out []string
+	for _, c := range cerr.Conflicts {
+		switch c.Kind {
+		case plan.NomadRole, plan.ConsulRole, plan.JWTRole:
+			out = append(out, c.Name)
+		case plan.VaultPolicy:
+			if p, ok := strings.CutPrefix(c.Name, policy.ProfilePolicyPrefix); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // runOnce reconciles the configuration loaded last, or, when its plan is a
 // mass delete, the one in force before it; then reaps for the profiles of
-// the configuration last applied in full. A profile whose apply failed
-// (a role of its name that is someone else's: a conflict) is not known to
-// be the broker's, so the tokens named for it are not the reaper's
-// business; before a first good run, nothing is reaped.
-func (s *Server) runOnce(ctx context.Context, inForce **state) {
+// the configuration last applied in full, less those that later runs found
+// in conflict (leadState). A profile whose apply failed on a conflict (a
+// role of its name that is someone else's) is not known to be the
+// broker's, so the tokens named for it are not the reaper's business;
+// before a first good run, nothing is reaped.
+func (s *Server) runOnce(ctx context.Context, ls *leadState) {
 	st := s.current()
 	if st == nil {
 		s.log.Warn("no valid configuration loaded yet; nothing to reconcile", "dir", s.opts.Dir)
@@ -81,16 +141,15 @@ func (s *Server) runOnce(ctx context.Context, inForce **state) {
 	if !errors.As(err, &merr) {
 		s.record(st, out, err, dur, nil)
 		s.metrics.MassDeleteHeld.Set(0)
-		if err == nil {
-			*inForce = st
-		} else if *inForce != nil {
+		ls.ran(st, err)
+		if err != nil && ls.inForce != nil {
 			s.log.Info("reaping for the configuration in force, not for the one that failed to apply",
-				"generation", st.generation, "in_force_generation", (*inForce).generation)
+				"generation", st.generation, "in_force_generation", ls.inForce.generation)
 		}
-		s.reap(ctx, *inForce)
+		s.reap(ctx, ls)
 		return
 	}
-	prev := *inForce
+	prev := ls.inForce
 	if prev == nil || prev == st {
 		s.record(st, Outcome{}, err, dur, nil)
 		s.metrics.MassDeleteRefused.Inc()
@@ -118,7 +177,8 @@ func (s *Server) runOnce(ctx context.Context, inForce **state) {
 		return
 	}
 	s.record(prev, out, err, dur, merr)
-	s.reap(ctx, prev)
+	ls.ran(prev, err)
+	s.reap(ctx, ls)
 }
 
 // record reports one reconcile run of st in the metrics, the status and
@@ -157,17 +217,34 @@ func (s *Server) record(st *state, out Outcome, err error, dur time.Duration, he
 		"drift_found", out.Found, "drift_fixed", out.Fixed)
 }
 
-// reap deletes the orphaned tokens of st's profiles; st nil: no
-// configuration has been applied in full yet, nothing is reaped.
-func (s *Server) reap(ctx context.Context, st *state) {
+// reap deletes the orphaned tokens of the profiles of the configuration
+// in force, less the conflicted ones; none in force: no configuration has
+// been applied in full yet, nothing is reaped.
+func (s *Server) reap(ctx context.Context, ls *leadState) {
 	if s.opts.Reaper == nil {
 		return
 	}
+	st := ls.inForce
 	if st == nil {
 		s.log.Warn("not reaping: no configuration applied successfully yet")
 		return
 	}
-	res, err := s.opts.Reaper.Reap(ctx, reaper.ProfilesOf(st.cfg))
+	profiles := reaper.ProfilesOf(st.cfg)
+	if len(ls.conflicted) > 0 {
+		var left []string
+		profiles = slices.DeleteFunc(profiles, func(p reaper.Profile) bool {
+			if ls.conflicted[p.Name] {
+				left = append(left, p.Name)
+				return true
+			}
+			return false
+		})
+		if len(left) > 0 {
+			s.log.Warn("not reaping for profiles whose roles are in conflict (not the broker's) since the last successful run",
+				"profiles", left)
+		}
+	}
+	res, err := s.opts.Reaper.Reap(ctx, profiles)
 	for _, t := range res.Orphans {
 		s.metrics.OrphansFound.WithLabelValues(t.System).Inc()
 		if t.Deleted {

@@ -26,7 +26,7 @@ func (r *laterConflictReconciler) Reconcile(_ context.Context, cfg *policy.Confi
 	return Outcome{Found: map[string]int{}, Fixed: map[string]int{}}, nil
 }
 
-// Review 2 finding (low): serve reaps "for the configuration last applied
+// Serve reaps "for the configuration last applied
 // in full", so that "a profile whose role is someone else's, a conflict,
 // is not known to be the broker's". But the same folder, applied in full
 // once, stays "in force" after its later runs fail on exactly such a
@@ -34,7 +34,7 @@ func (r *laterConflictReconciler) Reconcile(_ context.Context, cfg *policy.Confi
 // hand while it was gone): every interval the reaper still treats P as
 // managed and deletes the lease-less "vault-P-…" tokens of the hand-made
 // role P. What was true at the last success is not true now.
-func TestReview2NoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
+func TestNoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte("a handmade"), 0o644); err != nil {
 		t.Fatal(err)
@@ -62,5 +62,35 @@ func TestReview2NoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
 			t.Errorf("reaped with profiles %v after the runs failed on a conflict on profile handmade's role", names)
 			break
 		}
+	}
+}
+
+// The profiles a conflict names stay out of the reap through later runs
+// that fail for another reason, and come back only after a success; a
+// conflict on the profile's policy alilogin-profile-P counts, one on a
+// policy it grants does not.
+func TestConflictedProfilesStayOutUntilSuccess(t *testing.T) {
+	cfg := &policy.Config{Profiles: []policy.Profile{{Name: "a"}, {Name: "b"}, {Name: "c"}, {Name: "d"}}}
+	st := &state{cfg: cfg}
+	var ls leadState
+	ls.ran(st, nil)
+	ls.ran(st, &apply.ConflictError{Conflicts: []plan.Conflict{
+		{Kind: plan.ConsulRole, Name: "a"},
+		{Kind: plan.VaultPolicy, Name: policy.ProfilePolicy("b")},
+		{Kind: plan.NomadPolicy, Name: "c"},
+		{Kind: plan.VaultPolicy, Name: "d"},
+	}})
+	ls.ran(st, context.DeadlineExceeded)
+	rp := &recordingReaper{}
+	srv, err := New(Options{Dir: t.TempDir(), Load: fakeLoad, Reconciler: &laterConflictReconciler{}, Reaper: rp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.reap(context.Background(), &ls)
+	ls.ran(st, nil)
+	srv.reap(context.Background(), &ls)
+	runs := rp.runs()
+	if len(runs) != 2 || !slices.Equal(runs[0], []string{"c", "d"}) || !slices.Equal(runs[1], []string{"a", "b", "c", "d"}) {
+		t.Errorf("reaped with %v, want [[c d] [a b c d]]", runs)
 	}
 }
