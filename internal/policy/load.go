@@ -182,31 +182,64 @@ func (l *loader) hclFiles(dir string) ([]string, error) {
 }
 
 // others warns of each *.hcl file that is not read because of where it
-// is: in a folder other than the policies folder itself and vault/,
-// nomad/ and consul/ (profiles.d/x.hcl, vault/team/x.hcl). Folders whose
-// names start with '.' (.git) are not looked into. Links to folders are
-// not followed.
+// is or how it is named: in a folder other than the policies folder itself
+// and vault/, nomad/ and consul/ (profiles.d/x.hcl, vault/team/x.hcl), or
+// with an extension that is not lower-case .hcl (x.HCL; only *.hcl is
+// read). Folders whose names start with '.' (.git) are not looked into. A
+// symbolic link to a folder is not followed but warned about, except
+// vault, nomad and consul themselves, which are read through the link and
+// so are looked into the same way.
 func (l *loader) others() {
-	read := map[string]bool{".": true, "vault": true, "nomad": true, "consul": true}
 	n := 0
-	_ = fs.WalkDir(l.fsys, ".", func(rel string, e fs.DirEntry, err error) error {
+	for _, sys := range l.walk(".", &n) {
+		l.walk(sys, &n)
+	}
+}
+
+// read is the folders whose *.hcl files Load reads.
+var read = map[string]bool{".": true, "vault": true, "nomad": true, "consul": true}
+
+// walk warns as others says under root, counting entries in n; it returns
+// the folders vault, nomad and consul found as links to folders (only
+// when root is ".").
+func (l *loader) walk(root string, n *int) []string {
+	var linked []string
+	_ = fs.WalkDir(l.fsys, root, func(rel string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // an unreadable folder: what is in it is unknown
 		}
-		if n++; n > maxWalk {
+		if *n++; *n > maxWalk {
 			return fs.SkipAll
 		}
+		name := e.Name()
 		if e.IsDir() {
-			if rel != "." && strings.HasPrefix(e.Name(), ".") {
+			if rel != root && strings.HasPrefix(name, ".") {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if strings.HasSuffix(e.Name(), ".hcl") && !read[path.Dir(rel)] {
+		if e.Type()&fs.ModeSymlink != 0 && !strings.HasPrefix(name, ".") {
+			if st, err := fs.Stat(l.fsys, rel); err == nil && st.IsDir() {
+				if root == "." && read[rel] && rel != "." {
+					linked = append(linked, rel)
+				} else {
+					l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: left out: a symbolic link to a folder is not followed; only the *.hcl files in the policies folder itself and in vault/, nomad/ and consul/ (which may be links) are read", l.display(rel)))
+				}
+				return nil
+			}
+		}
+		if !strings.EqualFold(path.Ext(name), ".hcl") {
+			return nil
+		}
+		switch {
+		case !read[path.Dir(rel)]:
 			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: left out: only the *.hcl files in the policies folder itself and in vault/, nomad/ and consul/ are read", l.display(rel)))
+		case path.Ext(name) != ".hcl":
+			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: left out: only files whose names end in lower-case .hcl are read", l.display(rel)))
 		}
 		return nil
 	})
+	return linked
 }
 
 // maxWalk bounds how many entries others looks at.
