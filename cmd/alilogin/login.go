@@ -16,6 +16,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -263,6 +264,17 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 
 	// 6. Summary.
 	sum := newLoginSummary(rec, id, minted)
+	for _, k := range []struct {
+		name, server, addr string
+		none               bool
+	}{{"nomad", "Nomad", cfg.Nomad.Addr, prof.NoNomad}, {"consul", "Consul", cfg.Consul.Addr, prof.NoConsul}} {
+		if k.addr == "" && !k.none {
+			if sum.Skipped == nil {
+				sum.Skipped = map[string]string{}
+			}
+			sum.Skipped[k.name] = (&renew.NotConfiguredError{Server: k.server}).Error()
+		}
+	}
 	sum.write(e.Stderr, e.now())
 	if o.JSON {
 		if err := writeJSON(e.Stdout, sum); err != nil {
@@ -360,6 +372,9 @@ type loginSummary struct {
 	Issuer  string                   `json:"issuer"`
 	Tokens  map[string]*tokenSummary `json:"tokens"`
 	Errors  map[string]string        `json:"errors,omitempty"`
+	// Skipped: tokens not minted because no address of their server is
+	// configured (a token with none would go to the CLI's default).
+	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
 type tokenSummary struct {
@@ -422,6 +437,8 @@ func (s *loginSummary) write(w io.Writer, now time.Time) {
 			fmt.Fprintf(w, "  %-7s valid for %-9s policies: %s\n", name+":", ttl(t.ExpiresAt, now), strings.Join(termtext.CleanAll(t.Policies), ", "))
 		case s.Errors[name] != "":
 			fmt.Fprintf(w, "  %-7s FAILED\n", name+":")
+		case s.Skipped[name] != "":
+			fmt.Fprintf(w, "  %-7s none: %s\n", name+":", s.Skipped[name])
 		}
 	}
 }

@@ -82,6 +82,11 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	case gerr == nil && !sameLogin(cur, rec):
 		e.discard(ctx, rec, out, res)
 		if e.Chain.Fresh(cur, kinds) {
+			// Written without the lock, it was never checked: bound
+			// to the configured servers, or not handed out.
+			if berr := e.Chain.Bound(cur, kinds); berr != nil {
+				return nil, res, berr
+			}
 			return cur, res, nil
 		}
 		return nil, res, ErrReplaced
@@ -104,6 +109,11 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	case gerr == nil && !sameLogin(cur, out):
 		e.discard(ctx, rec, out, res)
 		if e.Chain.Fresh(cur, kinds) {
+			// Written without the lock, it was never checked: bound
+			// to the configured servers, or not handed out.
+			if berr := e.Chain.Bound(cur, kinds); berr != nil {
+				return nil, res, berr
+			}
 			return cur, res, nil
 		}
 		return nil, res, ErrReplaced
