@@ -8,6 +8,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Store is what Ensure needs of the record store.
@@ -144,7 +145,7 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 	}
 	if out.Vault != nil && (rec.Vault == nil || !out.Vault.Secret.Equal(rec.Vault.Secret)) {
 		if err := e.Chain.Vault.RevokeSelf(ctx, out.Vault.Secret); err != nil {
-			warn("new Vault token "+out.Vault.Accessor, err)
+			warn("new Vault token "+termtext.Clean(out.Vault.Accessor), err)
 		} else {
 			res.Steps = append(res.Steps, "revoked the new vault token: the login changed meanwhile")
 		}
@@ -159,7 +160,7 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 			continue
 		}
 		if err := e.Chain.Vault.RevokeLease(ctx, out.Vault.Secret, t.LeaseID); err != nil {
-			warn(fmt.Sprintf("new %s token's lease %s", k, t.LeaseID), err)
+			warn(fmt.Sprintf("new %s token's lease %s", k, termtext.Clean(t.LeaseID)), err)
 		} else {
 			res.Steps = append(res.Steps, fmt.Sprintf("revoked the new %s lease: the login changed meanwhile", k))
 		}
