@@ -264,17 +264,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 
 	// 6. Summary.
 	sum := newLoginSummary(rec, id, minted)
-	for _, k := range []struct {
-		name, server, addr string
-		none               bool
-	}{{"nomad", "Nomad", cfg.Nomad.Addr, prof.NoNomad}, {"consul", "Consul", cfg.Consul.Addr, prof.NoConsul}} {
-		if k.addr == "" && !k.none {
-			if sum.Skipped == nil {
-				sum.Skipped = map[string]string{}
-			}
-			sum.Skipped[k.name] = (&renew.NotConfiguredError{Server: k.server}).Error()
-		}
-	}
+	sum.Skipped = skippedTokens(cfg, prof.NoNomad, prof.NoConsul)
 	sum.write(e.Stderr, e.now())
 	if o.JSON {
 		if err := writeJSON(e.Stdout, sum); err != nil {
@@ -394,6 +384,25 @@ func summarise(t *store.Token) *tokenSummary {
 		p = []string{}
 	}
 	return &tokenSummary{Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: p, Renewable: t.Renewable, ExpiresAt: t.ExpiresAt.UTC()}
+}
+
+// skippedTokens says which of the Nomad and Consul tokens the profile
+// grants login did not mint because no address of their server is
+// configured, and why; nil when none.
+func skippedTokens(cfg *config.Config, noNomad, noConsul bool) map[string]string {
+	var out map[string]string
+	for _, k := range []struct {
+		name, server, addr string
+		none               bool
+	}{{"nomad", "Nomad", cfg.Nomad.Addr, noNomad}, {"consul", "Consul", cfg.Consul.Addr, noConsul}} {
+		if k.addr == "" && !k.none {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k.name] = (&renew.NotConfiguredError{Server: k.server}).Error()
+		}
+	}
+	return out
 }
 
 func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted) *loginSummary {
