@@ -79,7 +79,7 @@ func TestReview2EnvUnsetsOverrides(t *testing.T) {
 	vars := envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Consul})
 	for shell, want := range map[string][]string{
 		shellenv.Sh:         {"unset VAULT_AGENT_ADDR;\n", "unset CONSUL_HTTP_TOKEN_FILE;\n"},
-		shellenv.Fish:       {"set -e VAULT_AGENT_ADDR;\n", "set -e CONSUL_HTTP_TOKEN_FILE;\n"},
+		shellenv.Fish:       {"set -e VAULT_AGENT_ADDR; or true;\n", "set -e CONSUL_HTTP_TOKEN_FILE; or true;\n"},
 		shellenv.PowerShell: {"Remove-Item Env:VAULT_AGENT_ADDR -ErrorAction SilentlyContinue\n", "Remove-Item Env:CONSUL_HTTP_TOKEN_FILE -ErrorAction SilentlyContinue\n"},
 		shellenv.JSON:       {`"VAULT_AGENT_ADDR": null`, `"CONSUL_HTTP_TOKEN_FILE": null`},
 	} {
