@@ -103,8 +103,20 @@ func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []str
 	return s, rec, kinds, nil
 }
 
+// vaultOverrides and consulOverrides are variables that would send the
+// token elsewhere than the address exported with it, or send another
+// token instead: env unsets them, exec removes them. The vault CLI (and
+// the Go API client) talks to VAULT_AGENT_ADDR ahead of VAULT_ADDR; the
+// consul CLI reads CONSUL_HTTP_TOKEN_FILE over CONSUL_HTTP_TOKEN.
+var (
+	vaultOverrides  = []string{"VAULT_AGENT_ADDR"}
+	consulOverrides = []string{"CONSUL_HTTP_TOKEN_FILE"}
+)
+
 // envVars is the environment for kinds: tokens, addresses and TLS
-// settings in force, the profile and the earliest expiry.
+// settings in force, the variables that would override them unset, the
+// profile and the earliest expiry. A token whose server has no
+// configured address is left out (Bound refuses it before).
 func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind) []shellenv.Var {
 	var vars []shellenv.Var
 	add := func(name, value string) {
@@ -119,22 +131,40 @@ func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind) []shelle
 		add(prefix+"_CLIENT_KEY", s.TLS.ClientKey)
 		add(prefix+"_TLS_SERVER_NAME", s.TLS.ServerName)
 	}
+	unset := func(names ...string) {
+		for _, n := range names {
+			vars = append(vars, shellenv.Var{Name: n, Unset: true})
+		}
+	}
 	var expiry time.Time
 	for _, k := range kinds {
 		t := renew.TokenOf(rec, k)
 		if t == nil {
 			continue
 		}
+		// A token goes out only with the address it is for: without
+		// one, the CLIs send it to their default local address.
 		switch k {
 		case renew.Vault:
+			if cfg.Vault.Addr == "" {
+				continue
+			}
 			add("VAULT_TOKEN", t.Secret.Reveal())
 			server("VAULT", "VAULT_ADDR", cfg.Vault)
+			unset(vaultOverrides...)
 		case renew.Nomad:
+			if cfg.Nomad.Addr == "" {
+				continue
+			}
 			add("NOMAD_TOKEN", t.Secret.Reveal())
 			server("NOMAD", "NOMAD_ADDR", cfg.Nomad)
 		case renew.Consul:
+			if cfg.Consul.Addr == "" {
+				continue
+			}
 			add("CONSUL_HTTP_TOKEN", t.Secret.Reveal())
 			server("CONSUL", "CONSUL_HTTP_ADDR", cfg.Consul)
+			unset(consulOverrides...)
 		}
 		if expiry.IsZero() || t.ExpiresAt.Before(expiry) {
 			expiry = t.ExpiresAt

@@ -20,8 +20,9 @@ const execMarker = "ALILOGIN_EXEC"
 
 // staleVars are removed from the child's environment before ours are set:
 // a token left from elsewhere must not win over, or mix with, this
-// profile's.
-var staleVars = []string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "CONSUL_TOKEN", "ALILOGIN_TOKEN_EXPIRY"}
+// profile's, and no address must take the profile's token elsewhere than
+// the server it is bound to (VAULT_AGENT_ADDR wins over VAULT_ADDR).
+var staleVars = []string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "CONSUL_TOKEN", "VAULT_AGENT_ADDR", "ALILOGIN_TOKEN_EXPIRY"}
 
 // execOptions are the flags and arguments of `alilogin exec`.
 type execOptions struct {
@@ -43,8 +44,8 @@ func newExecCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *execOptions)
 		Short: "Run a command with the profile's tokens in its environment",
 		Long: `Run COMMAND with the environment that 'alilogin env' prints: the tokens
 (renewed as needed), the addresses and TLS settings, ALILOGIN_PROFILE and
-ALILOGIN_TOKEN_EXPIRY. Stale VAULT_TOKEN, NOMAD_TOKEN and CONSUL_HTTP_TOKEN are
-removed first. On Linux and macOS alilogin replaces itself with COMMAND, so
+ALILOGIN_TOKEN_EXPIRY. Stale VAULT_TOKEN, NOMAD_TOKEN and CONSUL_HTTP_TOKEN, and
+VAULT_AGENT_ADDR (which the vault CLI prefers to VAULT_ADDR), are removed first. On Linux and macOS alilogin replaces itself with COMMAND, so
 signals reach it directly and its exit code is alilogin's. Nesting is refused:
 ALILOGIN_EXEC is set in COMMAND's environment.`,
 		Example: `  alilogin exec -- nomad job status
@@ -102,7 +103,9 @@ func childEnv(environ []string, vars []shellenv.Var, profile string) []string {
 		}
 	}
 	for _, v := range vars {
-		out = append(out, v.Name+"="+v.Value)
+		if !v.Unset {
+			out = append(out, v.Name+"="+v.Value)
+		}
 	}
 	return append(out, execMarker+"="+profile)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -61,5 +62,57 @@ func TestReview2NomadTokenWithoutNomadAddr(t *testing.T) {
 	}
 	if tok && !addr {
 		t.Errorf("the child gets NOMAD_TOKEN without NOMAD_ADDR (the nomad CLI then uses http://127.0.0.1:4646): %q", got)
+	}
+}
+
+// TestReview2EnvUnsetsOverrides: `eval "$(alilogin env)"` in a shell that
+// exports VAULT_AGENT_ADDR (which the vault CLI prefers to VAULT_ADDR) or
+// CONSUL_HTTP_TOKEN_FILE (which the consul CLI prefers to
+// CONSUL_HTTP_TOKEN) would send the new token elsewhere, or another
+// token: env unsets them in every shell dialect.
+func TestReview2EnvUnsetsOverrides(t *testing.T) {
+	now := time.Now()
+	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}, Consul: config.Server{Addr: "https://consul.cern.example:8501"}}
+	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
+		Vault:  &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)},
+		Consul: &store.Token{Secret: secret.New("consul-secret"), ExpiresAt: now.Add(time.Hour)}}
+	vars := envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Consul})
+	for shell, want := range map[string][]string{
+		shellenv.Sh:         {"unset VAULT_AGENT_ADDR;\n", "unset CONSUL_HTTP_TOKEN_FILE;\n"},
+		shellenv.Fish:       {"set -e VAULT_AGENT_ADDR; or true;\n", "set -e CONSUL_HTTP_TOKEN_FILE; or true;\n"},
+		shellenv.PowerShell: {"Remove-Item Env:VAULT_AGENT_ADDR -ErrorAction SilentlyContinue\n", "Remove-Item Env:CONSUL_HTTP_TOKEN_FILE -ErrorAction SilentlyContinue\n"},
+		shellenv.JSON:       {`"VAULT_AGENT_ADDR": null`, `"CONSUL_HTTP_TOKEN_FILE": null`},
+	} {
+		var b strings.Builder
+		if err := shellenv.Write(&b, shell, vars); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: no %q in\n%s", shell, w, b.String())
+			}
+		}
+	}
+	got := childEnv([]string{"CONSUL_HTTP_TOKEN_FILE=/tmp/other", "VAULT_AGENT_ADDR=http://127.0.0.1:8100"}, vars, "ci")
+	for _, kv := range got {
+		if strings.HasPrefix(kv, "CONSUL_HTTP_TOKEN_FILE") || strings.HasPrefix(kv, "VAULT_AGENT_ADDR") {
+			t.Errorf("the child keeps %s", kv)
+		}
+	}
+}
+
+// TestReview2LoginSummarySaysNoNomadAddress: login mints no Nomad or
+// Consul token when no address of the server is configured (issue.Mint
+// gets no Target); its summary says so rather than leaving the line out.
+func TestReview2LoginSummarySaysNoNomadAddress(t *testing.T) {
+	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}, Consul: config.Server{Addr: "https://consul.cern.example:8501"}}
+	s := &loginSummary{User: "alice", Profile: "ci", Skipped: skippedTokens(cfg, false, false)}
+	var b strings.Builder
+	s.write(&b, time.Now())
+	if !strings.Contains(b.String(), "nomad:  none: no Nomad address configured (set NOMAD_ADDR") || strings.Contains(b.String(), "consul:") {
+		t.Errorf("summary:\n%s\nwant a nomad line saying no address is configured, and no consul line", b.String())
+	}
+	if got := skippedTokens(cfg, true, false); got != nil {
+		t.Errorf("a profile that grants no Nomad token: skipped %v, want none", got)
 	}
 }

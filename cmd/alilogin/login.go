@@ -16,6 +16,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -263,6 +264,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 
 	// 6. Summary.
 	sum := newLoginSummary(rec, id, minted)
+	sum.Skipped = skippedTokens(cfg, prof.NoNomad, prof.NoConsul)
 	sum.write(e.Stderr, e.now())
 	if o.JSON {
 		if err := writeJSON(e.Stdout, sum); err != nil {
@@ -360,6 +362,9 @@ type loginSummary struct {
 	Issuer  string                   `json:"issuer"`
 	Tokens  map[string]*tokenSummary `json:"tokens"`
 	Errors  map[string]string        `json:"errors,omitempty"`
+	// Skipped: tokens not minted because no address of their server is
+	// configured (a token with none would go to the CLI's default).
+	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
 type tokenSummary struct {
@@ -379,6 +384,25 @@ func summarise(t *store.Token) *tokenSummary {
 		p = []string{}
 	}
 	return &tokenSummary{Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: p, Renewable: t.Renewable, ExpiresAt: t.ExpiresAt.UTC()}
+}
+
+// skippedTokens says which of the Nomad and Consul tokens the profile
+// grants login did not mint because no address of their server is
+// configured, and why; nil when none.
+func skippedTokens(cfg *config.Config, noNomad, noConsul bool) map[string]string {
+	var out map[string]string
+	for _, k := range []struct {
+		name, server, addr string
+		none               bool
+	}{{"nomad", "Nomad", cfg.Nomad.Addr, noNomad}, {"consul", "Consul", cfg.Consul.Addr, noConsul}} {
+		if k.addr == "" && !k.none {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k.name] = (&renew.NotConfiguredError{Server: k.server}).Error()
+		}
+	}
+	return out
 }
 
 func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted) *loginSummary {
@@ -422,6 +446,8 @@ func (s *loginSummary) write(w io.Writer, now time.Time) {
 			fmt.Fprintf(w, "  %-7s valid for %-9s policies: %s\n", name+":", ttl(t.ExpiresAt, now), strings.Join(termtext.CleanAll(t.Policies), ", "))
 		case s.Errors[name] != "":
 			fmt.Fprintf(w, "  %-7s FAILED\n", name+":")
+		case s.Skipped[name] != "":
+			fmt.Fprintf(w, "  %-7s none: %s\n", name+":", s.Skipped[name])
 		}
 	}
 }

@@ -251,7 +251,7 @@ func revokeRecord(ctx context.Context, e *cmdEnv, cfg *config.Config, rec *store
 		case apiclient.StatusOf(err) == 403:
 			// Already revoked or expired at the server.
 		default:
-			w := fmt.Sprintf("could not revoke the Vault token (accessor %s): %v; it expires at %s", rec.Vault.Accessor, err, rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
+			w := fmt.Sprintf("could not revoke the Vault token (accessor %s): %v; it expires at %s", termtext.Clean(rec.Vault.Accessor), err, rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
 			for _, t := range []struct {
 				name string
 				exp  time.Time
@@ -322,9 +322,11 @@ func revokeVault(ctx context.Context, cfg *config.Config, rec *store.Record) err
 // recordVault is a client for the Vault that issued rec's Vault token:
 // the address the record names, whatever is configured now (a changed
 // VAULT_ADDR, config file or discovery document never receives it). The
-// configured TLS settings apply; when the record's Vault is not the
-// configured one, its server name and certificate-check exception do
-// not. The token is not sent at all, and the error says why, when the
+// configured TLS settings apply only when the record's Vault is the
+// configured one; for another Vault, the system roots are the trust and
+// no client certificate is sent: the configured CA file (say, a dev
+// Vault's) must not vouch for the recorded Vault's address, and a
+// revocation that then fails is a warning. The token is not sent at all, and the error says why, when the
 // record does not name its Vault (an earlier alilogin wrote it) or when
 // its address no longer passes the address rules (check.Address).
 func recordVault(cfg *config.Config, rec *store.Record) (*apiclient.Client, error) {
@@ -336,7 +338,7 @@ func recordVault(cfg *config.Config, rec *store.Record) (*apiclient.Client, erro
 	}
 	t := cfg.Vault.TLS
 	if own, err := check.Canonical(cfg.Vault.Addr); err != nil || own != rec.VaultAddr {
-		t = apiclient.TLS{CACert: t.CACert, ClientCert: t.ClientCert, ClientKey: t.ClientKey}
+		t = apiclient.TLS{}
 	}
 	return serverClient("Vault", "X-Vault-Token", config.Server{Addr: rec.VaultAddr, TLS: t})
 }

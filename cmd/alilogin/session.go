@@ -428,6 +428,12 @@ func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store
 
 func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k renew.Kind, profile string) (*store.Token, error) {
 	c := o.vault.WithToken(vault)
+	// Bound refuses these before; a token with no address to go to is
+	// never minted.
+	switch {
+	case k == renew.Nomad && o.nomad == nil, k == renew.Consul && o.consul == nil:
+		return nil, &renew.NotConfiguredError{Server: map[renew.Kind]string{renew.Nomad: "Nomad", renew.Consul: "Consul"}[k]}
+	}
 	switch k {
 	case renew.Nomad:
 		return issue.MintNomad(ctx, c, issue.Target{Mount: o.cfg.Nomad.Mount, Server: o.nomad}, profile, time.Now())

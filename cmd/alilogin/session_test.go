@@ -151,10 +151,14 @@ func TestEnvVars(t *testing.T) {
 	got := map[string]string{}
 	for _, v := range envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Nomad}) {
 		got[v.Name] = v.Value
+		if v.Unset {
+			got[v.Name] = "(unset)"
+		}
 	}
 	want := map[string]string{
 		"VAULT_TOKEN": "hvs.v", "VAULT_ADDR": "https://vault:8200", "VAULT_CACERT": "/ca.pem", "VAULT_CLIENT_CERT": "/c.pem", "VAULT_CLIENT_KEY": "/k.pem",
-		"NOMAD_TOKEN": "n", "NOMAD_ADDR": "https://nomad:4646",
+		"VAULT_AGENT_ADDR": "(unset)",
+		"NOMAD_TOKEN":      "n", "NOMAD_ADDR": "https://nomad:4646",
 		"ALILOGIN_PROFILE": "ci", "ALILOGIN_TOKEN_EXPIRY": "2026-11-27T10:30:00Z",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

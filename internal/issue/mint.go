@@ -100,6 +100,12 @@ func (c *creds) token(from, secretKey, accessorKey string, now time.Time) (*stor
 		return nil, err
 	}
 	acc, _ := c.Data[accessorKey].(string)
+	if err := checkID(from, accessorKey, acc); err != nil {
+		return nil, err
+	}
+	if err := checkID(from, "lease_id", c.LeaseID); err != nil {
+		return nil, err
+	}
 	t := &store.Token{Secret: secret.New(s), Accessor: acc, LeaseID: c.LeaseID, Renewable: c.Renewable, IssuedAt: now}
 	if c.LeaseDuration > 0 {
 		t.ExpiresAt = now.Add(time.Duration(c.LeaseDuration) * time.Second)

@@ -33,3 +33,26 @@ func checkToken(from, what string, tok secret.String) error {
 	}
 	return nil
 }
+
+// MaxIDLen bounds an accessor or lease id as received. Accessors are a
+// few dozen characters; a lease id is the creds path (mount and role)
+// plus a random part.
+const MaxIDLen = 1024
+
+// checkID refuses an accessor or lease id that is not what a real Vault
+// sends: longer than MaxIDLen, or with a byte outside printable ASCII or
+// a space (the rule of checkToken). alilogin prints them in warnings and
+// status and sends lease ids back in paths. Empty is allowed: a batch
+// token has no accessor, an unleased secret no lease id. Unlike a token,
+// the value is not secret, but the error still does not repeat it.
+func checkID(from, what, s string) error {
+	if len(s) > MaxIDLen {
+		return fmt.Errorf("%s sent a %s of %d bytes (over %d): refused", from, what, len(s), MaxIDLen)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return fmt.Errorf("%s sent a %s with a byte 0x%02x at offset %d (printable ASCII without spaces expected): refused", from, what, c, i)
+		}
+	}
+	return nil
+}

@@ -69,6 +69,9 @@ func (a *authResponse) token(from string, now time.Time) (*store.Token, error) {
 	if err := checkToken(from, "client_token", a.Auth.ClientToken); err != nil {
 		return nil, err
 	}
+	if err := checkID(from, "accessor", a.Auth.Accessor); err != nil {
+		return nil, err
+	}
 	t := &store.Token{
 		Secret:    a.Auth.ClientToken,
 		Accessor:  a.Auth.Accessor,
@@ -167,6 +170,9 @@ func RenewLease(ctx context.Context, vault *apiclient.Client, leaseID string, in
 	}
 	if err := vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", in, &out); err != nil {
 		return nil, pathError(err, "renew the lease", "sys/leases/renew")
+	}
+	if err := checkID(serverName(vault), "lease_id", out.LeaseID); err != nil {
+		return nil, fmt.Errorf("could not renew the lease: %w", err)
 	}
 	return &Lease{ID: out.LeaseID, Renewable: out.Renewable, ExpiresAt: now.Add(time.Duration(out.LeaseDuration) * time.Second)}, nil
 }

@@ -393,7 +393,7 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged b
 	}
 	if !relogged && old != nil && old.LeaseID != "" && old.ValidFor(c.now(), 0) {
 		if err := c.Vault.RevokeLease(ctx, vault, old.LeaseID); err != nil {
-			warnings = append(warnings, fmt.Sprintf("could not revoke the replaced %s token's lease %s: %v", k, old.LeaseID, err))
+			warnings = append(warnings, fmt.Sprintf("could not revoke the replaced %s token's lease %s: %v", k, termtext.Clean(old.LeaseID), err))
 		} else {
 			steps = append(steps, fmt.Sprintf("revoked replaced %s lease", k))
 		}
@@ -424,7 +424,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) err
 		res.Drop = true
 		if rec.Vault.ValidFor(c.now(), 0) {
 			if err := c.Vault.RevokeSelf(ctx, rec.Vault.Secret); err != nil && apiclient.StatusOf(err) != 403 {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the Vault token %s: %v", rec.Vault.Accessor, err))
+				res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the Vault token %s: %v", termtext.Clean(rec.Vault.Accessor), err))
 			}
 		}
 		return &IdentityChangedError{Profile: rec.Profile, Issuer: rec.Issuer, Subject: rec.Subject, GotIssuer: r.Issuer, GotSubject: r.Subject}
@@ -450,7 +450,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) err
 	rec.Vault = t
 	if old != nil && old.ValidFor(c.now(), 0) {
 		if err := c.Vault.RevokeSelf(ctx, old.Secret); err != nil && apiclient.StatusOf(err) != 403 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the replaced Vault token %s: %v", old.Accessor, err))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the replaced Vault token %s: %v", termtext.Clean(old.Accessor), err))
 		} else if err == nil {
 			res.step("revoked replaced vault token")
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Store is what Ensure needs of the record store.
@@ -82,6 +83,11 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	case gerr == nil && !sameLogin(cur, rec):
 		e.discard(ctx, rec, out, res)
 		if e.Chain.Fresh(cur, kinds) {
+			// Written without the lock, it was never checked: bound
+			// to the configured servers, or not handed out.
+			if berr := e.Chain.Bound(cur, kinds); berr != nil {
+				return nil, res, berr
+			}
 			return cur, res, nil
 		}
 		return nil, res, ErrReplaced
@@ -104,6 +110,11 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	case gerr == nil && !sameLogin(cur, out):
 		e.discard(ctx, rec, out, res)
 		if e.Chain.Fresh(cur, kinds) {
+			// Written without the lock, it was never checked: bound
+			// to the configured servers, or not handed out.
+			if berr := e.Chain.Bound(cur, kinds); berr != nil {
+				return nil, res, berr
+			}
 			return cur, res, nil
 		}
 		return nil, res, ErrReplaced
@@ -134,7 +145,7 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 	}
 	if out.Vault != nil && (rec.Vault == nil || !out.Vault.Secret.Equal(rec.Vault.Secret)) {
 		if err := e.Chain.Vault.RevokeSelf(ctx, out.Vault.Secret); err != nil {
-			warn("new Vault token "+out.Vault.Accessor, err)
+			warn("new Vault token "+termtext.Clean(out.Vault.Accessor), err)
 		} else {
 			res.Steps = append(res.Steps, "revoked the new vault token: the login changed meanwhile")
 		}
@@ -149,7 +160,7 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 			continue
 		}
 		if err := e.Chain.Vault.RevokeLease(ctx, out.Vault.Secret, t.LeaseID); err != nil {
-			warn(fmt.Sprintf("new %s token's lease %s", k, t.LeaseID), err)
+			warn(fmt.Sprintf("new %s token's lease %s", k, termtext.Clean(t.LeaseID)), err)
 		} else {
 			res.Steps = append(res.Steps, fmt.Sprintf("revoked the new %s lease: the login changed meanwhile", k))
 		}

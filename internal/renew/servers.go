@@ -67,5 +67,31 @@ func (c *Chain) Bound(rec *store.Record, kinds []Kind) error {
 	if slices.Contains(kinds, Consul) && rec.ConsulAddr != c.Servers.Consul {
 		return &ServerBindingError{Profile: rec.Profile, Server: "Consul", Recorded: rec.ConsulAddr, Configured: c.Servers.Consul}
 	}
+	// A Nomad or Consul token with no configured address would go to the
+	// CLI's default (http://127.0.0.1:4646, :8500), in clear, to whoever
+	// listens there: none is minted nor handed out.
+	if slices.Contains(kinds, Nomad) && c.Servers.Nomad == "" {
+		return &NotConfiguredError{Server: "Nomad"}
+	}
+	if slices.Contains(kinds, Consul) && c.Servers.Consul == "" {
+		return &NotConfiguredError{Server: "Consul"}
+	}
 	return nil
+}
+
+// NotConfiguredError: a Nomad or Consul token was asked for, but no
+// address of that server is configured. None is minted nor handed out:
+// the nomad and consul CLIs would send it to their default local address,
+// in clear. A new login does not help; configuring the address does.
+type NotConfiguredError struct {
+	Server string // "Nomad" or "Consul"
+}
+
+func (e *NotConfiguredError) Error() string {
+	env, block := "NOMAD_ADDR", "nomad"
+	if e.Server == "Consul" {
+		env, block = "CONSUL_HTTP_ADDR", "consul"
+	}
+	return fmt.Sprintf("no %s address configured (set %s or %s { address } in the configuration file); not minting a %s token",
+		e.Server, env, block, e.Server)
 }

@@ -60,7 +60,10 @@ func validName(n string) bool {
 	return true
 }
 
-// dialect is how one shell sets and unsets a variable.
+// dialect is how one shell sets and unsets a variable. Unsetting a
+// variable that is not set must not fail the output: fish's `set -e`
+// returns 4 then, and a later `set` passes that status on, so that
+// `alilogin env --shell fish | source; or exit 1` would fail.
 type dialect struct {
 	set, unset string // formats: name (and the quoted value for set)
 	quote      func(string) string
@@ -68,7 +71,7 @@ type dialect struct {
 
 var dialects = map[string]dialect{
 	Sh:         {set: "export %s=%s;\n", unset: "unset %s;\n", quote: QuoteSh},
-	Fish:       {set: "set -gx %s %s;\n", unset: "set -e %s;\n", quote: QuoteFish},
+	Fish:       {set: "set -gx %s %s;\n", unset: "set -e %s; or true;\n", quote: QuoteFish},
 	PowerShell: {set: "$Env:%s = %s\n", unset: "Remove-Item Env:%s -ErrorAction SilentlyContinue\n", quote: QuotePowerShell},
 }
 

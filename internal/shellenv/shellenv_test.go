@@ -203,3 +203,35 @@ Remove-Item Env:STALE -ErrorAction SilentlyContinue
 		t.Errorf("powershell output (-want +got):\n%s", d)
 	}
 }
+
+// TestUnsetAbsentSucceeds: env unsets VAULT_AGENT_ADDR and
+// CONSUL_HTTP_TOKEN_FILE whether or not they are set; in fish, `set -e`
+// of an absent variable returns 4 and the `set -gx` lines after it pass
+// that status on, so `alilogin env --shell fish | source; or exit 1`
+// failed. The output must leave a zero status in every shell.
+func TestUnsetAbsentSucceeds(t *testing.T) {
+	vars := []Var{{Name: "A", Value: "1"}, {Name: "ALILOGIN_ABSENT_X", Unset: true}, {Name: "B", Value: "2"}}
+	for _, tc := range []struct {
+		shell, bin string
+		args       func(out string) []string
+	}{
+		{Sh, "bash", func(out string) []string { return []string{"-c", "eval " + QuoteSh(out) + ` || exit 3; echo "ok $B"`} }},
+		{Fish, "fish", func(out string) []string {
+			return []string{"--no-config", "-c", "printf '%s' " + QuoteFish(out) + " | source; or exit 3; echo ok $B"}
+		}},
+	} {
+		t.Run(tc.bin, func(t *testing.T) {
+			path := requiredShell(t, tc.bin)
+			var b bytes.Buffer
+			if err := Write(&b, tc.shell, vars); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(path, tc.args(b.String())...)
+			cmd.Dir = t.TempDir()
+			out, err := cmd.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "ok 2" {
+				t.Errorf("%s: %v, output %q; input:\n%s", tc.bin, err, out, b.String())
+			}
+		})
+	}
+}
