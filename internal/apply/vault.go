@@ -92,7 +92,11 @@ func (r *reader) vault(ctx context.Context) error {
 		kind plan.Kind
 		name string
 	}
-	check := map[roleKey]string{}
+	type roleCheck struct {
+		how     string   // "pending" or "unsure"
+		pending []string // pending= entries of the record
+	}
+	check := map[roleKey]roleCheck{}
 	legacy := map[string]bool{}
 	var mu = &r.mu
 	err := r.each(ctx, plan.Vault, slices.DeleteFunc(policies, func(p string) bool { return p == "root" }), func(ctx context.Context, name string) error {
@@ -116,11 +120,11 @@ func (r *reader) vault(ctx context.Context) error {
 			claims[p], legacy[p] = own.Roles, own.Legacy
 			for _, k := range []plan.Kind{plan.JWTRole, plan.NomadRole, plan.ConsulRole} {
 				e := plan.RoleEntry(k, plan.RoleMount(v, k))
-				switch {
-				case slices.Contains(own.Pending, e):
-					check[roleKey{k, p}] = "pending"
+				switch digests, bare := plan.PendingDigests(own.Pending, e); {
+				case len(digests) > 0 || bare:
+					check[roleKey{k, p}] = roleCheck{"pending", own.Pending}
 				case slices.Contains(own.Unsure, e):
-					check[roleKey{k, p}] = "unsure"
+					check[roleKey{k, p}] = roleCheck{how: "unsure"}
 				}
 			}
 			mu.Unlock()
@@ -168,11 +172,13 @@ func (r *reader) vault(ctx context.Context) error {
 			}
 			o.Legacy = legacy[name]
 			k := plan.Key{Kind: o.Kind, Name: name}
-			switch check[roleKey{o.Kind, name}] {
+			switch c := check[roleKey{o.Kind, name}]; c.how {
 			case "pending":
 				// Recorded before its write, never confirmed: the broker's
-				// only if it is exactly what the broker writes.
-				o.Managed = plan.SameFields(r.fields[k], o.Fields)
+				// only if it is exactly what the broker wrote (its fields
+				// digest to what the entry records), whether or not the
+				// files still ask for it.
+				o.Managed = plan.PendingOwned(o.Kind, plan.RoleEntry(o.Kind, o.Mount), c.pending, r.fields[k], o.Fields)
 			case "unsure":
 				// A record without mounts: the broker's JWT role names the
 				// profile's policy.
@@ -242,35 +248,66 @@ func (s *session) readRole(ctx context.Context, kind plan.Kind, name string) (*p
 		}
 		return nil, err
 	}
-	d := out.Data
+	return &plan.Object{Kind: kind, Name: name, Managed: true, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: roleFields(kind, out.Data)}, nil
+}
+
+// roleFields puts the settings d of a role of kind k into canonical
+// form: every field of plan.RoleFieldNames, so that a hand edit of any of
+// them is drift, and a missing one reads as its zero value (Vault leaves
+// out empty lists).
+func roleFields(kind plan.Kind, d map[string]json.RawMessage) plan.Fields {
 	f := plan.Fields{}
-	switch kind {
-	case plan.JWTRole:
-		for _, k := range []string{"role_type", "bound_claims_type", "user_claim", "groups_claim"} {
+	for _, k := range plan.RoleFieldNames(kind) {
+		switch k {
+		case "bound_audiences", "token_policies", "policies", "consul_policies", "consul_roles",
+			"service_identities", "node_identities", "token_bound_cidrs":
+			f[k] = sortedStrings(d[k])
+		case "bound_claims":
+			f[k] = claims(d[k])
+		case "claim_mappings":
+			f[k] = pairs(d[k])
+		case "global", "local", "user_claim_json_pointer", "token_no_default_policy", "verbose_oidc_logging":
+			var v bool
+			_ = json.Unmarshal(d[k], &v)
+			f[k] = v
+		case "token_ttl", "token_max_ttl", "token_period", "token_explicit_max_ttl", "token_num_uses",
+			"ttl", "max_ttl", "clock_skew_leeway", "expiration_leeway", "not_before_leeway":
+			f[k] = num(d[k])
+		default:
 			f[k] = str(d[k])
 		}
-		f["bound_audiences"] = sortedStrings(d["bound_audiences"])
-		f["token_policies"] = sortedStrings(d["token_policies"])
-		f["token_ttl"] = num(d["token_ttl"])
-		f["token_max_ttl"] = num(d["token_max_ttl"])
-		f["bound_claims"] = claims(d["bound_claims"])
-		if b, ok := d["user_claim_json_pointer"]; ok {
-			var v bool
-			_ = json.Unmarshal(b, &v)
-			f["user_claim_json_pointer"] = v
-		}
-	case plan.NomadRole:
-		f["policies"] = sortedStrings(d["policies"])
-		f["type"] = str(d["type"])
-		var global bool
-		_ = json.Unmarshal(d["global"], &global)
-		f["global"] = global
-	case plan.ConsulRole:
-		f["consul_policies"] = sortedStrings(d["consul_policies"])
-		f["ttl"] = num(d["ttl"])
-		f["max_ttl"] = num(d["max_ttl"])
 	}
-	return &plan.Object{Kind: kind, Name: name, Managed: true, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: f}, nil
+	return f
+}
+
+// pairs reads a map of strings as sorted "key=value" entries.
+func pairs(b json.RawMessage) []string {
+	var m map[string]string
+	_ = json.Unmarshal(b, &m)
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// roleBody is what a role write sends for canonical fields f: claim
+// mappings go as a map.
+func roleBody(f plan.Fields) map[string]any {
+	body := make(map[string]any, len(f))
+	for k, v := range f {
+		body[k] = v
+	}
+	if cm, ok := f["claim_mappings"].([]string); ok {
+		m := make(map[string]string, len(cm))
+		for _, e := range cm {
+			k, v, _ := strings.Cut(e, "=")
+			m[k] = v
+		}
+		body["claim_mappings"] = m
+	}
+	return body
 }
 
 func str(b json.RawMessage) string {
@@ -330,7 +367,7 @@ func (s *session) applyVaultRole(ctx context.Context, c plan.Change) error {
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
 	}
-	return s.call(ctx, plan.Vault, "POST", path, map[string]any(c.Desired.Fields), nil)
+	return s.call(ctx, plan.Vault, "POST", path, roleBody(c.Desired.Fields), nil)
 }
 
 func (s *session) readJWTConfig(ctx context.Context) (*plan.Object, error) {
