@@ -205,7 +205,52 @@ func (r *reader) vault(ctx context.Context) error {
 			return nil
 		})
 	})
+	// The alias of each desired group: Vault allows one alias of a name
+	// per mount, so one that another group holds is a conflict.
+	var desiredGroups []string
+	for k := range r.want {
+		if k.Kind == plan.Group {
+			desiredGroups = append(desiredGroups, k.Name)
+		}
+	}
+	slices.Sort(desiredGroups)
+	g.Go(func() error {
+		return r.each(gctx, plan.Vault, desiredGroups, func(ctx context.Context, name string) error {
+			alias, _ := r.fields[plan.Key{Kind: plan.Group, Name: name}]["alias"].(string)
+			holder, err := s.aliasHolder(ctx, alias)
+			if err != nil || holder == "" || strings.EqualFold(holder, name) {
+				return err
+			}
+			r.mu.Lock()
+			r.taken = append(r.taken, plan.Conflict{Kind: plan.Group, Name: name, Reason: fmt.Sprintf(
+				"its alias %q on the JWT mount belongs to the group %q (Vault allows one alias of a name per mount); remove that alias or group, or rename the role", alias, holder)})
+			r.mu.Unlock()
+			return nil
+		})
+	})
 	return g.Wait()
+}
+
+// aliasHolder is the name of the group that holds the group alias name on
+// the JWT mount; "" when none does. The lookup is a POST that writes
+// nothing: it counts as a read.
+func (s *session) aliasHolder(ctx context.Context, name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	s.mu.Lock()
+	acc := s.accessor
+	s.mu.Unlock()
+	var out vaultData[groupData]
+	s.reads[sysIndex(plan.Vault)].Add(1)
+	err := s.clients.Vault.Do(ctx, "POST", "/v1/identity/lookup/group", map[string]any{"alias_name": name, "alias_mount_accessor": acc}, &out)
+	if apiclient.StatusOf(err) == 404 {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return out.Data.Name, nil
 }
 
 // checkMounts finds the JWT auth mount (and its accessor, for group

@@ -85,6 +85,19 @@ type Plan struct {
 	Legacy []Key `json:"legacy_not_deleted,omitempty"`
 }
 
+// AddConflicts adds conflicts found while reading (an object of another
+// name in the way of a desired one), in order.
+func (p *Plan) AddConflicts(cs ...Conflict) {
+	p.Conflicts = append(p.Conflicts, cs...)
+	sortConflicts(p.Conflicts)
+}
+
+func sortConflicts(cs []Conflict) {
+	slices.SortFunc(cs, func(a, b Conflict) int {
+		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
+	})
+}
+
 // Counts are the numbers of changes of each action.
 type Counts struct {
 	Create int `json:"create"`
@@ -208,9 +221,7 @@ func Diff(desired, live []Object, prune bool) Plan {
 	slices.SortFunc(p.Legacy, func(a, b Key) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
 	})
-	slices.SortFunc(p.Conflicts, func(a, b Conflict) int {
-		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
-	})
+	sortConflicts(p.Conflicts)
 	return p
 }
 
