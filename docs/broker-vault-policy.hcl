@@ -67,3 +67,8 @@ path "identity/group-alias" {
 path "identity/group-alias/id/*" {
   capabilities = ["update"]
 }
+# Who holds the alias of a desired group (a POST that writes nothing):
+# an alias held by another group is a conflict, found before any write.
+path "identity/lookup/group" {
+  capabilities = ["update"]
+}

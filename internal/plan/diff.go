@@ -263,7 +263,9 @@ func planRoles(d, l *Object, liveByKey map[Key]*Object, want map[Key]*Object, pr
 		r, w := liveByKey[key], want[key]
 		switch {
 		case w != nil && r == nil:
-			writing = append(writing, PendingEntry(k, w.Mount, w.Fields))
+			if i := slices.IndexFunc(wantRoles, func(e string) bool { return strings.HasPrefix(e, roleWords[k]+"@") }); i >= 0 {
+				writing = append(writing, wantRoles[i]+"#"+RoleDigest(k, w.Fields))
+			}
 		case w != nil && r.Managed && len(fieldDiffs(w.Fields, r.Fields)) > 0:
 			if digests, bare := PendingDigests(pending, RoleEntry(k, r.Mount)); len(digests) > 0 || bare {
 				writing = append(writing, PendingEntry(k, r.Mount, r.Fields), PendingEntry(k, w.Mount, w.Fields))
