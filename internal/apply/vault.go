@@ -205,52 +205,82 @@ func (r *reader) vault(ctx context.Context) error {
 			return nil
 		})
 	})
-	// The alias of each desired group: Vault allows one alias of a name
-	// per mount, so one that another group holds is a conflict.
-	var desiredGroups []string
-	for k := range r.want {
-		if k.Kind == plan.Group {
-			desiredGroups = append(desiredGroups, k.Name)
-		}
+	var aliases map[string]aliasInfo
+	g.Go(func() (err error) { aliases, err = s.listGroupAliases(gctx); return })
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	slices.Sort(desiredGroups)
-	g.Go(func() error {
-		return r.each(gctx, plan.Vault, desiredGroups, func(ctx context.Context, name string) error {
-			alias, _ := r.fields[plan.Key{Kind: plan.Group, Name: name}]["alias"].(string)
-			holder, err := s.aliasHolder(ctx, alias)
-			if err != nil || holder == "" || strings.EqualFold(holder, name) {
-				return err
-			}
-			r.mu.Lock()
-			r.taken = append(r.taken, plan.Conflict{Kind: plan.Group, Name: name, Reason: fmt.Sprintf(
-				"its alias %q on the JWT mount belongs to the group %q (Vault allows one alias of a name per mount); remove that alias or group, or rename the role", alias, holder)})
-			r.mu.Unlock()
-			return nil
-		})
-	})
-	return g.Wait()
+	return r.aliasConflicts(ctx, aliases)
 }
 
-// aliasHolder is the name of the group that holds the group alias name on
-// the JWT mount; "" when none does. The lookup is a POST that writes
-// nothing: it counts as a read.
-func (s *session) aliasHolder(ctx context.Context, name string) (string, error) {
-	if name == "" {
-		return "", nil
+// aliasInfo is what Vault lists of a group alias.
+type aliasInfo struct {
+	Name          string `json:"name"`
+	MountAccessor string `json:"mount_accessor"`
+	CanonicalID   string `json:"canonical_id"`
+}
+
+// listGroupAliases lists every group alias (one LIST, a GET: it writes
+// nothing), by id.
+func (s *session) listGroupAliases(ctx context.Context) (map[string]aliasInfo, error) {
+	var out vaultData[struct {
+		KeyInfo map[string]aliasInfo `json:"key_info"`
+	}]
+	err := s.get(ctx, plan.Vault, "/v1/identity/group-alias/id?list=true", &out)
+	if apiclient.StatusOf(err) == 404 {
+		return nil, nil
 	}
+	return out.Data.KeyInfo, err
+}
+
+// aliasConflicts notes the desired groups whose alias (on the JWT mount)
+// another group holds: Vault allows one alias of a name per mount, so
+// apply would write everything before it and then fail on the alias. The
+// group of the desired name (in any case) may hold it; any other is a
+// conflict, named.
+func (r *reader) aliasConflicts(ctx context.Context, aliases map[string]aliasInfo) error {
+	s := r.s
 	s.mu.Lock()
 	acc := s.accessor
 	s.mu.Unlock()
-	var out vaultData[groupData]
-	s.reads[sysIndex(plan.Vault)].Add(1)
-	err := s.clients.Vault.Do(ctx, "POST", "/v1/identity/lookup/group", map[string]any{"alias_name": name, "alias_mount_accessor": acc}, &out)
-	if apiclient.StatusOf(err) == 404 {
-		return "", nil
+	holders := map[string]string{} // alias name on the JWT mount -> group id
+	for _, a := range aliases {
+		if a.MountAccessor == acc && acc != "" {
+			holders[a.Name] = a.CanonicalID
+		}
 	}
-	if err != nil {
-		return "", err
+	ids := map[string]string{} // lowercased group name -> id
+	r.mu.Lock()
+	for _, o := range r.out {
+		if o.Kind == plan.Group {
+			ids[strings.ToLower(o.Name)] = o.ID
+		}
 	}
-	return out.Data.Name, nil
+	r.mu.Unlock()
+	var names []string
+	for k := range r.want {
+		if k.Kind == plan.Group {
+			names = append(names, k.Name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		alias, _ := r.fields[plan.Key{Kind: plan.Group, Name: name}]["alias"].(string)
+		holder, ok := holders[alias]
+		if !ok || holder == ids[strings.ToLower(name)] {
+			continue
+		}
+		var out vaultData[groupData]
+		who := "id " + holder
+		if err := s.get(ctx, plan.Vault, "/v1/identity/group/id/"+url.PathEscape(holder), &out); err == nil && out.Data.Name != "" {
+			who = fmt.Sprintf("%q", out.Data.Name)
+		}
+		r.mu.Lock()
+		r.taken = append(r.taken, plan.Conflict{Kind: plan.Group, Name: name, Reason: fmt.Sprintf(
+			"its alias %q on the JWT mount belongs to the group %s (Vault allows one alias of a name per mount); remove that alias or group, or rename the role", alias, who)})
+		r.mu.Unlock()
+	}
+	return nil
 }
 
 // checkMounts finds the JWT auth mount (and its accessor, for group
