@@ -67,3 +67,12 @@ path "identity/group-alias" {
 path "identity/group-alias/id/*" {
   capabilities = ["update"]
 }
+# Who holds the alias of a desired group: an alias held by another group
+# is a conflict, found before any write (the holder is named when it can
+# be read).
+path "identity/group-alias/id" {
+  capabilities = ["list"]
+}
+path "identity/group/id/*" {
+  capabilities = ["read"]
+}

@@ -97,11 +97,12 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 	res.Applied = map[plan.System]plan.Counts{}
 	defer func() { res.Writes, res.Reads = s.counts() }()
 
-	live, err := s.readLive(ctx, plan.Desired(cfg))
+	live, taken, err := s.readLive(ctx, plan.Desired(cfg))
 	if err != nil {
 		return res, fmt.Errorf("could not read the live state: %w", err)
 	}
 	res.Plan = plan.Diff(plan.Desired(cfg), live, opts.Prune)
+	res.Plan.AddConflicts(taken...)
 	res.Planned = res.Plan.Counts()
 	if len(res.Plan.Conflicts) > 0 {
 		return res, &ConflictError{Conflicts: res.Plan.Conflicts}
@@ -295,8 +296,10 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 }
 
 // readLive reads every object the broker may own or that desired names,
-// with at most limit reads in flight per system.
-func (s *session) readLive(ctx context.Context, desired []plan.Object) ([]plan.Object, error) {
+// with at most limit reads in flight per system. taken are the desired
+// objects that an object of another name stands in the way of (the
+// alias of a desired group held by another group).
+func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []plan.Object, taken []plan.Conflict, err error) {
 	want, fold, fields := map[plan.Key]bool{}, map[plan.Key]bool{}, map[plan.Key]plan.Fields{}
 	for _, d := range desired {
 		want[d.Key()] = true
@@ -314,10 +317,10 @@ func (s *session) readLive(ctx context.Context, desired []plan.Object) ([]plan.O
 	g.Go(func() error { return r.consulPolicies(gctx) })
 	g.Go(func() error { return r.vault(gctx) })
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plan.SortObjects(r.out)
-	return r.out, nil
+	return r.out, r.taken, nil
 }
 
 // reader collects live objects.
@@ -331,8 +334,9 @@ type reader struct {
 	fields map[plan.Key]plan.Fields
 	sems   map[plan.System]chan struct{}
 
-	mu  sync.Mutex
-	out []plan.Object
+	mu    sync.Mutex
+	out   []plan.Object
+	taken []plan.Conflict
 }
 
 // wanted reports whether a live object k, not the broker's, must be noted:

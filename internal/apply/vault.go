@@ -92,7 +92,11 @@ func (r *reader) vault(ctx context.Context) error {
 		kind plan.Kind
 		name string
 	}
-	check := map[roleKey]string{}
+	type roleCheck struct {
+		how     string   // "pending" or "unsure"
+		pending []string // pending= entries of the record
+	}
+	check := map[roleKey]roleCheck{}
 	legacy := map[string]bool{}
 	var mu = &r.mu
 	err := r.each(ctx, plan.Vault, slices.DeleteFunc(policies, func(p string) bool { return p == "root" }), func(ctx context.Context, name string) error {
@@ -116,11 +120,11 @@ func (r *reader) vault(ctx context.Context) error {
 			claims[p], legacy[p] = own.Roles, own.Legacy
 			for _, k := range []plan.Kind{plan.JWTRole, plan.NomadRole, plan.ConsulRole} {
 				e := plan.RoleEntry(k, plan.RoleMount(v, k))
-				switch {
-				case slices.Contains(own.Pending, e):
-					check[roleKey{k, p}] = "pending"
+				switch digests, bare := plan.PendingDigests(own.Pending, e); {
+				case len(digests) > 0 || bare:
+					check[roleKey{k, p}] = roleCheck{"pending", own.Pending}
 				case slices.Contains(own.Unsure, e):
-					check[roleKey{k, p}] = "unsure"
+					check[roleKey{k, p}] = roleCheck{how: "unsure"}
 				}
 			}
 			mu.Unlock()
@@ -168,11 +172,13 @@ func (r *reader) vault(ctx context.Context) error {
 			}
 			o.Legacy = legacy[name]
 			k := plan.Key{Kind: o.Kind, Name: name}
-			switch check[roleKey{o.Kind, name}] {
+			switch c := check[roleKey{o.Kind, name}]; c.how {
 			case "pending":
 				// Recorded before its write, never confirmed: the broker's
-				// only if it is exactly what the broker writes.
-				o.Managed = plan.SameFields(r.fields[k], o.Fields)
+				// only if it is exactly what the broker wrote (its fields
+				// digest to what the entry records), whether or not the
+				// files still ask for it.
+				o.Managed = plan.PendingOwned(o.Kind, plan.RoleEntry(o.Kind, o.Mount), c.pending, r.fields[k], o.Fields)
 			case "unsure":
 				// A record without mounts: the broker's JWT role names the
 				// profile's policy.
@@ -199,7 +205,82 @@ func (r *reader) vault(ctx context.Context) error {
 			return nil
 		})
 	})
-	return g.Wait()
+	var aliases map[string]aliasInfo
+	g.Go(func() (err error) { aliases, err = s.listGroupAliases(gctx); return })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return r.aliasConflicts(ctx, aliases)
+}
+
+// aliasInfo is what Vault lists of a group alias.
+type aliasInfo struct {
+	Name          string `json:"name"`
+	MountAccessor string `json:"mount_accessor"`
+	CanonicalID   string `json:"canonical_id"`
+}
+
+// listGroupAliases lists every group alias (one LIST, a GET: it writes
+// nothing), by id.
+func (s *session) listGroupAliases(ctx context.Context) (map[string]aliasInfo, error) {
+	var out vaultData[struct {
+		KeyInfo map[string]aliasInfo `json:"key_info"`
+	}]
+	err := s.get(ctx, plan.Vault, "/v1/identity/group-alias/id?list=true", &out)
+	if apiclient.StatusOf(err) == 404 {
+		return nil, nil
+	}
+	return out.Data.KeyInfo, err
+}
+
+// aliasConflicts notes the desired groups whose alias (on the JWT mount)
+// another group holds: Vault allows one alias of a name per mount, so
+// apply would write everything before it and then fail on the alias. The
+// group of the desired name (in any case) may hold it; any other is a
+// conflict, named.
+func (r *reader) aliasConflicts(ctx context.Context, aliases map[string]aliasInfo) error {
+	s := r.s
+	s.mu.Lock()
+	acc := s.accessor
+	s.mu.Unlock()
+	holders := map[string]string{} // alias name on the JWT mount -> group id
+	for _, a := range aliases {
+		if a.MountAccessor == acc && acc != "" {
+			holders[a.Name] = a.CanonicalID
+		}
+	}
+	ids := map[string]string{} // lowercased group name -> id
+	r.mu.Lock()
+	for _, o := range r.out {
+		if o.Kind == plan.Group {
+			ids[strings.ToLower(o.Name)] = o.ID
+		}
+	}
+	r.mu.Unlock()
+	var names []string
+	for k := range r.want {
+		if k.Kind == plan.Group {
+			names = append(names, k.Name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		alias, _ := r.fields[plan.Key{Kind: plan.Group, Name: name}]["alias"].(string)
+		holder, ok := holders[alias]
+		if !ok || holder == ids[strings.ToLower(name)] {
+			continue
+		}
+		var out vaultData[groupData]
+		who := "id " + holder
+		if err := s.get(ctx, plan.Vault, "/v1/identity/group/id/"+url.PathEscape(holder), &out); err == nil && out.Data.Name != "" {
+			who = fmt.Sprintf("%q", out.Data.Name)
+		}
+		r.mu.Lock()
+		r.taken = append(r.taken, plan.Conflict{Kind: plan.Group, Name: name, Reason: fmt.Sprintf(
+			"its alias %q on the JWT mount belongs to the group %s (Vault allows one alias of a name per mount); remove that alias or group, or rename the role", alias, who)})
+		r.mu.Unlock()
+	}
+	return nil
 }
 
 // checkMounts finds the JWT auth mount (and its accessor, for group
@@ -242,35 +323,66 @@ func (s *session) readRole(ctx context.Context, kind plan.Kind, name string) (*p
 		}
 		return nil, err
 	}
-	d := out.Data
+	return &plan.Object{Kind: kind, Name: name, Managed: true, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: roleFields(kind, out.Data)}, nil
+}
+
+// roleFields puts the settings d of a role of kind k into canonical
+// form: every field of plan.RoleFieldNames, so that a hand edit of any of
+// them is drift, and a missing one reads as its zero value (Vault leaves
+// out empty lists).
+func roleFields(kind plan.Kind, d map[string]json.RawMessage) plan.Fields {
 	f := plan.Fields{}
-	switch kind {
-	case plan.JWTRole:
-		for _, k := range []string{"role_type", "bound_claims_type", "user_claim", "groups_claim"} {
+	for _, k := range plan.RoleFieldNames(kind) {
+		switch k {
+		case "bound_audiences", "token_policies", "policies", "consul_policies", "consul_roles",
+			"service_identities", "node_identities", "token_bound_cidrs":
+			f[k] = sortedStrings(d[k])
+		case "bound_claims":
+			f[k] = claims(d[k])
+		case "claim_mappings":
+			f[k] = pairs(d[k])
+		case "global", "local", "user_claim_json_pointer", "token_no_default_policy", "verbose_oidc_logging":
+			var v bool
+			_ = json.Unmarshal(d[k], &v)
+			f[k] = v
+		case "token_ttl", "token_max_ttl", "token_period", "token_explicit_max_ttl", "token_num_uses",
+			"ttl", "max_ttl", "clock_skew_leeway", "expiration_leeway", "not_before_leeway":
+			f[k] = num(d[k])
+		default:
 			f[k] = str(d[k])
 		}
-		f["bound_audiences"] = sortedStrings(d["bound_audiences"])
-		f["token_policies"] = sortedStrings(d["token_policies"])
-		f["token_ttl"] = num(d["token_ttl"])
-		f["token_max_ttl"] = num(d["token_max_ttl"])
-		f["bound_claims"] = claims(d["bound_claims"])
-		if b, ok := d["user_claim_json_pointer"]; ok {
-			var v bool
-			_ = json.Unmarshal(b, &v)
-			f["user_claim_json_pointer"] = v
-		}
-	case plan.NomadRole:
-		f["policies"] = sortedStrings(d["policies"])
-		f["type"] = str(d["type"])
-		var global bool
-		_ = json.Unmarshal(d["global"], &global)
-		f["global"] = global
-	case plan.ConsulRole:
-		f["consul_policies"] = sortedStrings(d["consul_policies"])
-		f["ttl"] = num(d["ttl"])
-		f["max_ttl"] = num(d["max_ttl"])
 	}
-	return &plan.Object{Kind: kind, Name: name, Managed: true, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: f}, nil
+	return f
+}
+
+// pairs reads a map of strings as sorted "key=value" entries.
+func pairs(b json.RawMessage) []string {
+	var m map[string]string
+	_ = json.Unmarshal(b, &m)
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// roleBody is what a role write sends for canonical fields f: claim
+// mappings go as a map.
+func roleBody(f plan.Fields) map[string]any {
+	body := make(map[string]any, len(f))
+	for k, v := range f {
+		body[k] = v
+	}
+	if cm, ok := f["claim_mappings"].([]string); ok {
+		m := make(map[string]string, len(cm))
+		for _, e := range cm {
+			k, v, _ := strings.Cut(e, "=")
+			m[k] = v
+		}
+		body["claim_mappings"] = m
+	}
+	return body
 }
 
 func str(b json.RawMessage) string {
@@ -330,7 +442,7 @@ func (s *session) applyVaultRole(ctx context.Context, c plan.Change) error {
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
 	}
-	return s.call(ctx, plan.Vault, "POST", path, map[string]any(c.Desired.Fields), nil)
+	return s.call(ctx, plan.Vault, "POST", path, roleBody(c.Desired.Fields), nil)
 }
 
 func (s *session) readJWTConfig(ctx context.Context) (*plan.Object, error) {

@@ -63,10 +63,10 @@ func Desired(cfg *policy.Config) []Object {
 	for _, p := range cfg.Profiles {
 		add(VaultPolicy, policy.ProfilePolicy(p.Name), Fields{"policy": ProfilePolicyText(cfg.Vault, p), "roles": ProfileRoles(cfg.Vault, p)})
 		if len(p.NomadPolicies) > 0 {
-			add(NomadRole, p.Name, Fields{"policies": sorted(p.NomadPolicies), "type": "client", "global": false})
+			add(NomadRole, p.Name, NomadRoleFields(p))
 		}
 		if len(p.ConsulPolicies) > 0 {
-			add(ConsulRole, p.Name, Fields{"consul_policies": sorted(p.ConsulPolicies), "ttl": seconds(p.TTL), "max_ttl": seconds(p.MaxTTL)})
+			add(ConsulRole, p.Name, ConsulRoleFields(p))
 		}
 		add(JWTRole, p.Name, JWTRoleFields(cfg.SSO, p))
 	}
@@ -114,7 +114,39 @@ func NomadLeaseFields(profiles []policy.Profile) Fields {
 	return Fields{"ttl": ttl, "max_ttl": maxTTL}
 }
 
-// JWTRoleFields are the settings of the Vault JWT role of profile p.
+// NomadRoleFields are the settings of the Vault nomad role of profile p
+// (RoleFieldNames): client tokens, local to the region.
+func NomadRoleFields(p policy.Profile) Fields {
+	return Fields{"policies": sorted(p.NomadPolicies), "type": "client", "global": false}
+}
+
+// ConsulRoleFields are the settings of the Vault consul role of profile p
+// (RoleFieldNames): the profile's ACL policies and nothing else (no ACL
+// roles, service or node identities, not local, client tokens, default
+// namespace and partition), written explicitly so that a hand edit of any
+// of them is drift.
+func ConsulRoleFields(p policy.Profile) Fields {
+	return Fields{
+		"consul_policies":    sorted(p.ConsulPolicies),
+		"ttl":                seconds(p.TTL),
+		"max_ttl":            seconds(p.MaxTTL),
+		"consul_roles":       []string{},
+		"service_identities": []string{},
+		"node_identities":    []string{},
+		"local":              false,
+		"token_type":         "client",
+		"consul_namespace":   "",
+		"partition":          "",
+	}
+}
+
+// JWTRoleFields are the settings of the Vault JWT role of profile p
+// (RoleFieldNames). The token settings the files do not set are written
+// at Vault's defaults (no period, no explicit max TTL, no use limit, no
+// CIDR binding, the default policy attached, the default token type), and
+// so are the claim settings (no claim mappings, no bound subject, Vault's
+// default leeways, no verbose logging): a hand edit that widens what the
+// role hands out is drift.
 func JWTRoleFields(sso policy.SSO, p policy.Profile) Fields {
 	f := Fields{
 		"role_type":         "jwt",
@@ -129,6 +161,19 @@ func JWTRoleFields(sso policy.SSO, p policy.Profile) Fields {
 		// Vault reads a user_claim that starts with "/" as a JSON pointer
 		// only when told to.
 		"user_claim_json_pointer": policy.IsPointer(sso.UserClaim),
+
+		"token_period":            int64(0),
+		"token_type":              "default",
+		"token_explicit_max_ttl":  int64(0),
+		"token_num_uses":          int64(0),
+		"token_bound_cidrs":       []string{},
+		"token_no_default_policy": false,
+		"claim_mappings":          []string{}, // "claim=metadata key", sorted
+		"bound_subject":           "",
+		"clock_skew_leeway":       int64(0),
+		"expiration_leeway":       int64(0),
+		"not_before_leeway":       int64(0),
+		"verbose_oidc_logging":    false,
 	}
 	return f
 }

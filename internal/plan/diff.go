@@ -85,6 +85,19 @@ type Plan struct {
 	Legacy []Key `json:"legacy_not_deleted,omitempty"`
 }
 
+// AddConflicts adds conflicts found while reading (an object of another
+// name in the way of a desired one), in order.
+func (p *Plan) AddConflicts(cs ...Conflict) {
+	p.Conflicts = append(p.Conflicts, cs...)
+	sortConflicts(p.Conflicts)
+}
+
+func sortConflicts(cs []Conflict) {
+	slices.SortFunc(cs, func(a, b Conflict) int {
+		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
+	})
+}
+
 // Counts are the numbers of changes of each action.
 type Counts struct {
 	Create int `json:"create"`
@@ -162,9 +175,9 @@ func Diff(desired, live []Object, prune bool) Plan {
 			liveByFold[live[i].Key().Fold()] = &live[i]
 		}
 	}
-	want := make(map[Key]bool, len(desired))
+	want := make(map[Key]*Object, len(desired))
 	for i := range desired {
-		want[desired[i].Key()] = true
+		want[desired[i].Key()] = &desired[i]
 	}
 	for i := range desired {
 		d := &desired[i]
@@ -196,7 +209,7 @@ func Diff(desired, live []Object, prune bool) Plan {
 	}
 	for i := range live {
 		l := &live[i]
-		if l.Managed && l.Kind.Deletable() && !want[l.Key()] {
+		if l.Managed && l.Kind.Deletable() && want[l.Key()] == nil {
 			if l.Legacy {
 				p.Legacy = append(p.Legacy, l.Key())
 				continue
@@ -208,9 +221,7 @@ func Diff(desired, live []Object, prune bool) Plan {
 	slices.SortFunc(p.Legacy, func(a, b Key) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
 	})
-	slices.SortFunc(p.Conflicts, func(a, b Conflict) int {
-		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
-	})
+	sortConflicts(p.Conflicts)
 	return p
 }
 
@@ -231,39 +242,46 @@ func profileOfDesired(d *Object) (string, bool) {
 // delete is skipped). When that drops a role the live policy lists, the
 // write is late (after the role's delete). A role to be created is
 // recorded pending first (an interim write, before the role, listing it
-// and every role the live policy lists) and confirmed by the late write.
-// Roles whose only claim is a legacy record are never deleted and leave
-// the record when not desired; so do roles recorded on a mount the broker
-// is no longer configured for (they are left as they are).
-func planRoles(d, l *Object, liveByKey map[Key]*Object, want map[Key]bool, prof string, prune bool) (*Object, bool, *Object) {
+// and every role the live policy lists, with a digest of the fields about
+// to be written: PendingEntry) and confirmed by the late write; so is a
+// role still pending from an apply cut short that this plan updates (its
+// entries keep the digest of what is there now and add that of what is
+// written). Roles whose only claim is a legacy record are never deleted
+// and leave the record when not desired; so do roles recorded on a mount
+// the broker is no longer configured for (they are left as they are).
+func planRoles(d, l *Object, liveByKey map[Key]*Object, want map[Key]*Object, prof string, prune bool) (*Object, bool, *Object) {
 	wantRoles, _ := d.Fields["roles"].([]string)
 	final := slices.Clone(wantRoles)
-	var creating []string
-	for k := range roleWords {
-		key := Key{k, prof}
-		r := liveByKey[key]
-		switch {
-		case want[key] && r == nil:
-			if i := slices.IndexFunc(wantRoles, func(e string) bool { return strings.HasPrefix(e, roleWords[k]+"@") }); i >= 0 {
-				creating = append(creating, wantRoles[i])
-			}
-		case !prune && r != nil && r.Managed && !r.Legacy && !want[key]:
-			final = append(final, RoleEntry(k, r.Mount))
-		}
-	}
-	final = sorted(final)
-	out := withRoles(d, final, nil)
 	var have, pending []string
 	if l != nil {
 		have, _ = l.Fields["roles"].([]string)
 		pending, _ = l.Fields["pending"].([]string)
 	}
+	var writing []string
+	for k := range roleWords {
+		key := Key{k, prof}
+		r, w := liveByKey[key], want[key]
+		switch {
+		case w != nil && r == nil:
+			if i := slices.IndexFunc(wantRoles, func(e string) bool { return strings.HasPrefix(e, roleWords[k]+"@") }); i >= 0 {
+				writing = append(writing, wantRoles[i]+"#"+RoleDigest(k, w.Fields))
+			}
+		case w != nil && r.Managed && len(fieldDiffs(w.Fields, r.Fields)) > 0:
+			if digests, bare := PendingDigests(pending, RoleEntry(k, r.Mount)); len(digests) > 0 || bare {
+				writing = append(writing, PendingEntry(k, r.Mount, r.Fields), PendingEntry(k, w.Mount, w.Fields))
+			}
+		case !prune && r != nil && r.Managed && !r.Legacy && w == nil:
+			final = append(final, RoleEntry(k, r.Mount))
+		}
+	}
+	final = sorted(final)
+	out := withRoles(d, final, nil)
 	if len(pending) > 0 {
 		out.Fields["pending"] = []string{} // confirmed by this write
 	}
 	dropped := slices.ContainsFunc(have, func(w string) bool { return !slices.Contains(final, w) })
-	if len(creating) > 0 {
-		return out, true, withRoles(d, sorted(append(slices.Clone(have), final...)), sorted(creating))
+	if len(writing) > 0 {
+		return out, true, withRoles(d, sorted(append(slices.Clone(have), final...)), sorted(append(slices.Clone(pending), writing...)))
 	}
 	return out, dropped, nil
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,20 +98,49 @@ func TestDesired(t *testing.T) {
 			"path \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
 			"path \"sys/leases/revoke/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n"},
 		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt@jwt"}, "policy": ""},
-		{NomadRole, "ci"}:     {"policies": []string{"n"}, "type": "client", "global": false},
-		{ConsulRole, "ci"}:    {"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)},
+		{NomadRole, "ci"}: {"policies": []string{"n"}, "type": "client", "global": false},
+		{ConsulRole, "ci"}: with(Fields{"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)}, Fields{
+			"consul_roles": []string{}, "service_identities": []string{}, "node_identities": []string{}, "local": false,
+			"token_type": "client", "consul_namespace": "", "partition": ""}),
 		{NomadLease, "nomad"}: {"ttl": int64(3600), "max_ttl": int64(7200)},
-		{JWTRole, "ci"}: {"role_type": "jwt", "bound_audiences": []string{"cli"}, "bound_claims": map[string][]string{"cern_roles": {"a", "b"}},
+		{JWTRole, "ci"}: with(Fields{"role_type": "jwt", "bound_audiences": []string{"cli"}, "bound_claims": map[string][]string{"cern_roles": {"a", "b"}},
 			"bound_claims_type": "string", "user_claim": "cern_upn", "groups_claim": "cern_roles", "token_policies": []string{"alilogin-profile-ci", "v"},
-			"token_ttl": int64(3600), "token_max_ttl": int64(7200), "user_claim_json_pointer": false},
-		{JWTRole, "vault-only"}: {"role_type": "jwt", "bound_audiences": []string{"cli"}, "bound_claims": map[string][]string{"cern_roles": {"a"}},
+			"token_ttl": int64(3600), "token_max_ttl": int64(7200), "user_claim_json_pointer": false}, jwtDefaults),
+		{JWTRole, "vault-only"}: with(Fields{"role_type": "jwt", "bound_audiences": []string{"cli"}, "bound_claims": map[string][]string{"cern_roles": {"a"}},
 			"bound_claims_type": "string", "user_claim": "cern_upn", "groups_claim": "cern_roles", "token_policies": []string{"alilogin-profile-vault-only", "v"},
-			"token_ttl": int64(60), "token_max_ttl": int64(3600), "user_claim_json_pointer": false},
+			"token_ttl": int64(60), "token_max_ttl": int64(3600), "user_claim_json_pointer": false}, jwtDefaults),
 		{Group, "alilogin-role-a"}: {"type": "external", "policies": []string{"v"}, "alias": "a"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("desired (-want +got):\n%s", d)
 	}
+	// Every role pins exactly the fields the broker reads back (and
+	// digests in pending= entries).
+	for k, f := range got {
+		if names := RoleFieldNames(k.Kind); names != nil {
+			have := sortedFieldNames(f)
+			if !slices.Equal(have, names) {
+				t.Errorf("%s writes %v, reads back %v", k, have, names)
+			}
+		}
+	}
+}
+
+// jwtDefaults are the token and claim settings every JWT role pins.
+var jwtDefaults = Fields{
+	"token_period": int64(0), "token_type": "default", "token_explicit_max_ttl": int64(0), "token_num_uses": int64(0),
+	"token_bound_cidrs": []string{}, "token_no_default_policy": false, "claim_mappings": []string{}, "bound_subject": "",
+	"clock_skew_leeway": int64(0), "expiration_leeway": int64(0), "not_before_leeway": int64(0), "verbose_oidc_logging": false,
+}
+
+func with(f, more Fields) Fields {
+	out := Fields{}
+	for _, m := range []Fields{f, more} {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func TestWrite(t *testing.T) {

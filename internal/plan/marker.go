@@ -11,7 +11,7 @@ import (
 // Markers. A marker names the object it belongs to, so that a copy of a
 // managed object under another name, marker and all, is not managed:
 //
-//	managed by alilogin broker; object=<system>/<kind>/<name>[; roles=jwt@<mount>,nomad@<mount>,consul@<mount>][; pending=...][; free text]
+//	managed by alilogin broker; object=<system>/<kind>/<name>[; roles=jwt@<mount>,nomad@<mount>,consul@<mount>][; pending=<kind>@<mount>#<digest>,...][; free text]
 //
 // It is the whole description of a Nomad or Consul ACL policy, the first
 // line (after "# ") of a Vault policy, and the value of the managed_by
@@ -20,10 +20,12 @@ import (
 // (JWT, nomad, consul), each with its mount, written before them, since
 // Vault roles have no room for a marker of their own. pending= lists those
 // of them whose write has not been confirmed: the record is written with
-// them pending before the roles and rewritten without after, so that a
-// role found pending is the broker's only when it is exactly what the
-// broker writes (a role made by hand after an apply was cut short between
-// the two is a conflict).
+// them pending before the roles and rewritten without after. A pending
+// entry carries a digest of every field the broker writes to the role
+// (PendingEntry, RoleDigest), so that a role found pending is the
+// broker's only when it is exactly what the broker wrote, whether or not
+// the files still ask for it (a role made by hand after an apply was cut
+// short between the two is not; see PendingOwned).
 //
 // Markers of the version before markers named their objects ("legacy")
 // still count, but only where they are exactly what that version wrote for
