@@ -337,8 +337,13 @@ func recordVault(cfg *config.Config, rec *store.Record) (*apiclient.Client, erro
 		return nil, fmt.Errorf("the address of the Vault that issued it is refused now, so it is not sent there: %w", err)
 	}
 	t := cfg.Vault.TLS
-	if own, err := check.Canonical(cfg.Vault.Addr); err != nil || own != rec.VaultAddr {
-		t = apiclient.TLS{}
+	// The TLS files configured for another Vault (a dev Vault's CA in a
+	// project's .envrc) are not trusted for this one: system roots then.
+	// With no Vault address configured, the user's own TLS settings stand.
+	if cfg.Vault.Addr != "" {
+		if own, err := check.Canonical(cfg.Vault.Addr); err != nil || own != rec.VaultAddr {
+			t = apiclient.TLS{}
+		}
 	}
 	return serverClient("Vault", "X-Vault-Token", config.Server{Addr: rec.VaultAddr, TLS: t})
 }

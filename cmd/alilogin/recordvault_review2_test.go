@@ -88,3 +88,28 @@ func TestReview2LogoutOtherVaultTLSFailureWarns(t *testing.T) {
 		t.Errorf("exit %d (want %d), request sent %v, stderr %q: want a warning with %q", code, exitPartial, got.Load(), errb, want)
 	}
 }
+
+// TestRecordVaultNoAddressConfiguredKeepsOwnCA: with no Vault address
+// configured (an invalid configuration that logout ignores, an address
+// that came from a discovery document not cached), the user's own CA
+// file is no other Vault's: logout revokes at the recorded Vault with it.
+func TestRecordVaultNoAddressConfiguredKeepsOwnCA(t *testing.T) {
+	var got atomic.Bool
+	vault := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Vault-Token") == "hvs.own" {
+			got.Store(true)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(vault.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vault.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := &store.Record{Profile: "ci", VaultAddr: canonical(t, vault.URL),
+		Vault: &store.Token{Secret: secret.New("hvs.own"), ExpiresAt: time.Now().Add(time.Hour)}}
+	cfg := &config.Config{Vault: config.Server{TLS: apiclient.TLS{CACert: ca}}}
+	if err := revokeVault(context.Background(), cfg, rec); err != nil || !got.Load() {
+		t.Errorf("revoke at the recorded Vault with the user's CA: err %v, token arrived %v", err, got.Load())
+	}
+}

@@ -243,10 +243,10 @@ func (r *reader) aliasConflicts(ctx context.Context, aliases map[string]aliasInf
 	s.mu.Lock()
 	acc := s.accessor
 	s.mu.Unlock()
-	holders := map[string]string{} // alias name on the JWT mount -> group id
+	holders := map[string]string{} // alias name on the JWT mount, lower case (Vault compares them so) -> group id
 	for _, a := range aliases {
 		if a.MountAccessor == acc && acc != "" {
-			holders[a.Name] = a.CanonicalID
+			holders[strings.ToLower(a.Name)] = a.CanonicalID
 		}
 	}
 	ids := map[string]string{} // lowercased group name -> id
@@ -266,7 +266,7 @@ func (r *reader) aliasConflicts(ctx context.Context, aliases map[string]aliasInf
 	slices.Sort(names)
 	for _, name := range names {
 		alias, _ := r.fields[plan.Key{Kind: plan.Group, Name: name}]["alias"].(string)
-		holder, ok := holders[alias]
+		holder, ok := holders[strings.ToLower(alias)]
 		if !ok || holder == ids[strings.ToLower(name)] {
 			continue
 		}

@@ -48,7 +48,7 @@ func TestLoginWithoutNomadAddress(t *testing.T) {
 		{"env", "--for", "vault,nomad"},
 		{"exec", "--for", "nomad", "--", "true"},
 	} {
-		p := u.run(t, append(args, "--profile", profile)...)
+		p := u.run(t, append([]string{args[0], "--profile", profile}, args[1:]...)...) // before exec's "--"
 		if p.code() != 1 || !strings.Contains(p.stderr.String(), why) || strings.Contains(p.stdout.String(), "NOMAD_TOKEN") || p.stdout.String() != "" {
 			t.Errorf("%v: exit %d (want 1), stdout %q, stderr %q", args, p.code(), p.stdout.String(), p.stderr.String())
 		}

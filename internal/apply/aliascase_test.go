@@ -18,7 +18,7 @@ import (
 // "alice-ci-admins": plan names nothing and apply writes everything before
 // the alias, then fails on it — the very case review2 5 fixed, in another
 // case.
-func TestReview3GroupAliasTakenInOtherCaseIsConflict(t *testing.T) {
+func TestGroupAliasTakenInOtherCaseIsConflict(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"data":{"id":"hand-id","name":"ops","type":"external"}}`))
