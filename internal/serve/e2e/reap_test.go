@@ -47,6 +47,10 @@ func TestServeReapsOrphans(t *testing.T) {
 	dir := policiesDir(t, map[string]string{"profiles.hcl": short})
 	b := startBroker(t, "reap", dir, nil, "--interval", "1s", "--reap-grace", "1s", "--lock-key", "test/reap")
 	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	// Ready can come before the first run, which makes ci-user's roles.
+	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
+	})
 
 	n := stack.Nomad.Client()
 	t0 := time.Now() // before the token exists: time.Since(t0) >= its age

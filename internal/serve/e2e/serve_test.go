@@ -34,6 +34,11 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	if !b.leading() {
 		t.Fatal("a single instance does not lead")
 	}
+	// Ready can come before the first run: drift made before that run
+	// would be fixed by it, not by the interval this test measures.
+	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
+	})
 	orig := nomadRules(t, stack.Nomad.Client(), "ci-read-jobs")
 
 	// Drift by hand: fixed within one interval, and the metrics show it.
