@@ -241,7 +241,7 @@ func errorMessages(data []byte, token secret.String) []string {
 	}
 	out := make([]string, 0, len(msgs)+1)
 	for _, m := range msgs {
-		out = append(out, cut(termtext.Clean(scrub(m, token)), maxMessage))
+		out = append(out, termtext.Cut(termtext.Clean(scrub(m, token)), maxMessage, "..."))
 	}
 	if more > 0 {
 		out = append(out, fmt.Sprintf("(%d more)", more))
@@ -250,18 +250,6 @@ func errorMessages(data []byte, token secret.String) []string {
 		return nil
 	}
 	return out
-}
-
-// cut returns s cut to n runes, marked with "...".
-func cut(s string, n int) string {
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "..."
-		}
-		i++
-	}
-	return s
 }
 
 // scrub hides secrets that a server (or a proxy in front of it) may echo

@@ -6,6 +6,7 @@ package oidc
 import (
 	"context"
 	"encoding/json"
+	"github.com/alisw/alilogin/internal/termtext"
 	"net/http"
 	"strings"
 	"testing"
@@ -223,7 +224,7 @@ func TestCut(t *testing.T) {
 		{"ab\u00e9cd", 3, "ab\u00e9 [...]"}, // é is one character of 2 bytes
 		{"\u00e9\u00e9", 1, "\u00e9 [...]"},
 	} {
-		if got := cut(tc.s, tc.n); got != tc.want {
+		if got := termtext.Cut(tc.s, tc.n, " [...]"); got != tc.want {
 			t.Errorf("cut(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
@@ -47,7 +46,7 @@ func (c *Client) Revoke(ctx context.Context, refreshToken secret.String) error {
 	}
 	if resp.StatusCode != http.StatusOK {
 		msg := mask(strings.TrimSpace(string(body)), refreshToken)
-		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", termtext.Clean(c.cfg.Issuer), resp.StatusCode, cut(termtext.Clean(msg), maxErrorText))
+		return fmt.Errorf("could not revoke the refresh token at the SSO at %s: %d: %s", termtext.Clean(c.cfg.Issuer), resp.StatusCode, termtext.Cut(termtext.Clean(msg), maxErrorText, " [...]"))
 	}
 	return nil
 }
@@ -55,19 +54,3 @@ func (c *Client) Revoke(ctx context.Context, refreshToken secret.String) error {
 // maxErrorText bounds, in characters, the part of an SSO's error answer
 // put in an error (as for Vault, Nomad and Consul, internal/apiclient).
 const maxErrorText = 500
-
-// cut shortens s to at most n characters, marking the cut.
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if n == 0 {
-			i = j
-			break
-		}
-		n--
-	}
-	return s[:i] + " [...]"
-}

@@ -24,8 +24,8 @@ const (
 	DefaultMaxTTL = 12 * time.Hour
 )
 
-// maxFileSize bounds what Load reads of one file.
-const maxFileSize = 1 << 20
+// MaxFileSize bounds what Load reads of one file.
+const MaxFileSize = 1 << 20
 
 // Error is every problem Load found. Its message lists them one a line as
 // file:line:col: summary: detail.
@@ -333,12 +333,12 @@ func (l *loader) readLimited(rel string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(src) > maxFileSize {
-		return nil, fmt.Errorf("file larger than %d bytes", maxFileSize)
+	if len(src) > MaxFileSize {
+		return nil, fmt.Errorf("file larger than %d bytes", MaxFileSize)
 	}
 	return src, nil
 }

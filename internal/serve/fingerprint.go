@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/alisw/alilogin/internal/policy"
 	"io"
 	"io/fs"
 	"os"
@@ -14,17 +15,14 @@ import (
 	"syscall"
 )
 
-// maxFileSize is policy.Load's limit on a file: what lies beyond it is
-// never read (the file is refused), so it is not hashed either.
-const maxFileSize = 1 << 20
-
 // policyFolders are the folders policy.Load reads *.hcl files in.
 var policyFolders = []string{".", "vault", "nomad", "consul"}
 
 // fingerprint hashes what policy.Load reads of dir, and how: the *.hcl
 // files directly in dir and in dir/vault, dir/nomad and dir/consul (each
 // may be a link to a folder), by name, type and, for a regular file or a
-// link to one, its first maxFileSize+1 bytes and size (Content), and its
+// link to one, its first policy.MaxFileSize+1 bytes (beyond that Load
+// refuses the file, so nothing more needs hashing) and size (Content), and its
 // modification time and (on Linux) inode and change time (Stamp only). A
 // hidden *.hcl counts by its name
 // only (Load leaves it out with a warning); anything else that is no
@@ -115,7 +113,7 @@ func hashFile(h, t io.Writer, p string) error {
 	}
 	fmt.Fprintf(h, "%d\x00", st.Size())
 	fmt.Fprintf(t, "%d %s\x00", st.ModTime().UnixNano(), fileIdentity(st))
-	if _, err := io.Copy(h, io.LimitReader(f, maxFileSize+1)); err != nil {
+	if _, err := io.Copy(h, io.LimitReader(f, policy.MaxFileSize+1)); err != nil {
 		return fmt.Errorf("could not read %s: %w", p, err)
 	}
 	h.Write([]byte{0})

@@ -115,3 +115,16 @@ type cleanError struct{ err error }
 
 func (e cleanError) Error() string { return Clean(e.err.Error()) }
 func (e cleanError) Unwrap() error { return e.err }
+
+// Cut returns s cut to its first n characters (runes, never inside one)
+// followed by mark, or s itself when it is no longer than n.
+func Cut(s string, n int, mark string) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + mark
+		}
+		i++
+	}
+	return s
+}

@@ -75,3 +75,21 @@ func TestError(t *testing.T) {
 		t.Error("Error(nil) is not nil")
 	}
 }
+
+func TestCut(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abcdef", 3, "abc~"},
+		{"abc", 3, "abc"},
+		{"ab\u00e9cd", 3, "ab\u00e9~"},
+		{"\u00e9\u00e9", 0, "~"},
+		{"", 0, ""},
+	} {
+		if got := Cut(tc.in, tc.n, "~"); got != tc.want {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

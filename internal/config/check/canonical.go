@@ -2,9 +2,10 @@ package check
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/safehttp"
 )
 
 // Canonical is the form of a server address that a stored login records
@@ -31,9 +32,5 @@ func Canonical(addr string) (string, error) {
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return "", fmt.Errorf("%q has a query or a fragment", addr)
 	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"https": "443", "http": "80"}[scheme]
-	}
-	return scheme + "://" + net.JoinHostPort(host, port) + strings.TrimRight(u.EscapedPath(), "/"), nil
+	return safehttp.Origin(u) + strings.TrimRight(u.EscapedPath(), "/"), nil
 }
