@@ -116,12 +116,8 @@ func loadForLogout(e *cmdEnv, o sessionOptions) (cfg *config.Config, st store.St
 			cfg.Store, cfg.DefaultProfile = env.Store, env.DefaultProfile
 		}
 	}
-	kind := o.Store
-	if kind == "" {
-		kind = cfg.Store
-	}
-	if st, err = store.Open(kind, e.getenv, e.Stderr); err != nil {
-		return nil, nil, nil, exitcode.With(exitUsage, err)
+	if st, err = openStore(e, o, cfg); err != nil {
+		return nil, nil, nil, err
 	}
 	return cfg, st, cfgErr, nil
 }

@@ -96,15 +96,24 @@ func loadLocal(e *cmdEnv, o sessionOptions) (*config.Config, store.Store, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	st, err := openStore(e, o, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
+// openStore opens the store --store names, else the configured one.
+func openStore(e *cmdEnv, o sessionOptions, cfg *config.Config) (store.Store, error) {
 	kind := o.Store
 	if kind == "" {
 		kind = cfg.Store
 	}
 	st, err := store.Open(kind, e.getenv, e.Stderr)
 	if err != nil {
-		return nil, nil, exitcode.With(exitUsage, err)
+		return nil, exitcode.With(exitUsage, err)
 	}
-	return cfg, st, nil
+	return st, nil
 }
 
 // cachedDiscovery is a config.Sources.Discover that reads the broker's
