@@ -26,12 +26,21 @@ func checkToken(from, what string, tok secret.String) error {
 	case len(s) > MaxTokenLen:
 		return fmt.Errorf("%s sent a %s of %d bytes (over %d): not a token, refused", from, what, len(s), MaxTokenLen)
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c > '~' {
-			return fmt.Errorf("%s sent a %s with a byte 0x%02x at offset %d (a token is printable ASCII without spaces): refused", from, what, c, i)
-		}
+	if i := unprintable(s); i >= 0 {
+		return fmt.Errorf("%s sent a %s with a byte 0x%02x at offset %d (a token is printable ASCII without spaces): refused", from, what, s[i], i)
 	}
 	return nil
+}
+
+// unprintable is the offset of the first byte of s that is not printable
+// ASCII or is a space, or -1.
+func unprintable(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return i
+		}
+	}
+	return -1
 }
 
 // MaxIDLen bounds an accessor or lease id as received. Accessors are a
@@ -49,10 +58,8 @@ func checkID(from, what, s string) error {
 	if len(s) > MaxIDLen {
 		return fmt.Errorf("%s sent a %s of %d bytes (over %d): refused", from, what, len(s), MaxIDLen)
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c > '~' {
-			return fmt.Errorf("%s sent a %s with a byte 0x%02x at offset %d (printable ASCII without spaces expected): refused", from, what, c, i)
-		}
+	if i := unprintable(s); i >= 0 {
+		return fmt.Errorf("%s sent a %s with a byte 0x%02x at offset %d (printable ASCII without spaces expected): refused", from, what, s[i], i)
 	}
 	return nil
 }
