@@ -5,7 +5,7 @@ GO ?= go
 APT_PACKAGES := chromium gnome-keyring dbus dbus-x11 fish zsh
 TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: deps stack build vet test demo bench fmt-check
+.PHONY: deps stack build vet test demo bench fmt-check tidy-check
 
 # Installs the Debian packages the end-to-end tests need, when missing.
 deps:
@@ -29,9 +29,13 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l cmd internal bench 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# go.mod and go.sum say exactly what the code imports.
+tidy-check:
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod is not tidy: run go mod tidy" >&2; $(GO) mod tidy -diff; exit 1; }
+
 FUZZ_TIME ?= 15s
 
-test: deps stack vet fmt-check
+test: deps stack vet fmt-check tidy-check
 	@t0=$$(date +%s); $(GO) test $(TEST_FLAGS) ./...; rc=$$?; echo "test phase: $$(( $$(date +%s) - t0 ))s"; exit $$rc
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZ_TIME) ./internal/policy
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/config
