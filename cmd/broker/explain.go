@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 )
 
@@ -52,34 +52,18 @@ type explained struct {
 	MaxTTL         string   `json:"max_ttl"`
 }
 
-// explain answers for roles from cfg alone.
+// explain answers for roles from cfg alone (plan.Grants).
 func explain(cfg *policy.Config, roles []string) []explained {
-	extra := cfg.RolePolicies(roles)
 	out := []explained{}
-	for _, p := range cfg.ProfilesFor(roles) {
-		var via []string
-		for _, r := range p.Roles {
-			if slices.Contains(roles, r) {
-				via = append(via, r)
-			}
-		}
-		vp := append(slices.Clone(p.VaultPolicies), policy.ProfilePolicy(p.Name), "default")
-		vp = append(vp, extra...)
-		slices.Sort(vp)
+	for _, g := range plan.Grants(cfg, roles) {
+		p := g.Profile
 		out = append(out, explained{
-			Profile: p.Name, Description: p.Description, Via: via,
-			VaultPolicies: slices.Compact(vp), NomadPolicies: nonNil(p.NomadPolicies), ConsulPolicies: nonNil(p.ConsulPolicies),
+			Profile: p.Name, Description: p.Description, Via: g.Via,
+			VaultPolicies: g.VaultPolicies, NomadPolicies: g.NomadPolicies, ConsulPolicies: g.ConsulPolicies,
 			TTL: p.TTL.String(), MaxTTL: p.MaxTTL.String(),
 		})
 	}
 	return out
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {

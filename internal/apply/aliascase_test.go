@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
 )
 
 // Review 3 finding (medium): Vault compares group alias names on a mount
@@ -31,13 +32,10 @@ func TestGroupAliasTakenInOtherCaseIsConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.CloseIdleConnections()
-	s := &session{clients: c, limit: 1, accessor: "auth_jwt_1"}
-	gk := plan.Key{Kind: plan.Group, Name: "alilogin-role-alice-ci-admins"}
-	r := &reader{
-		s:      s,
-		want:   map[plan.Key]bool{gk: true},
-		fields: map[plan.Key]plan.Fields{gk: {"type": "external", "policies": []string{"v"}, "alias": "alice-ci-admins"}},
-	}
+	s := newSession(&policy.Config{}, c, 1)
+	s.accessor = "auth_jwt_1"
+	desired := []plan.Object{{Kind: plan.Group, Name: "alilogin-role-alice-ci-admins", Fields: plan.Fields{"type": "external", "policies": []string{"v"}, "alias": "alice-ci-admins"}}}
+	r := &reader{s: s, owner: plan.NewOwner(policy.Vault{}, desired), desired: desired}
 	aliases := map[string]aliasInfo{"a1": {Name: "Alice-CI-Admins", MountAccessor: "auth_jwt_1", CanonicalID: "hand-id"}}
 	if err := r.aliasConflicts(context.Background(), aliases); err != nil {
 		t.Fatal(err)

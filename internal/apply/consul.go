@@ -25,10 +25,10 @@ func (r *reader) consulPolicies(ctx context.Context) error {
 	}
 	var read []consulPolicy
 	for _, p := range list {
-		if !plan.DescriptionOwned(plan.ConsulPolicy, p.Name, p.Description) {
-			if r.wanted(plan.Key{Kind: plan.ConsulPolicy, Name: p.Name}) {
-				r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID})
-			}
+		// Those whose listed description is not the broker's are
+		// judged as listed; the others are read in full.
+		if o, keep := r.owner.ACLPolicy(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID}, p.Description); !o.Managed {
+			r.add(o, keep)
 			continue
 		}
 		read = append(read, p)
@@ -42,9 +42,7 @@ func (r *reader) consulPolicies(ctx context.Context) error {
 		if err := r.s.get(ctx, plan.Consul, "/v1/acl/policy/"+url.PathEscape(id), &p); err != nil {
 			return err
 		}
-		r.add(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID, Managed: plan.DescriptionOwned(plan.ConsulPolicy, p.Name, p.Description),
-			Legacy: plan.IsLegacyDescription(plan.ConsulPolicy, p.Name, p.Description),
-			Fields: plan.Fields{"rules": p.Rules}})
+		r.add(r.owner.ACLPolicy(plan.Object{Kind: plan.ConsulPolicy, Name: p.Name, ID: p.ID, Fields: plan.Fields{"rules": p.Rules}}, p.Description))
 		return nil
 	})
 }

@@ -23,10 +23,10 @@ func (r *reader) nomadPolicies(ctx context.Context) error {
 	}
 	var read []string
 	for _, p := range list {
-		if !plan.DescriptionOwned(plan.NomadPolicy, p.Name, p.Description) {
-			if r.want[plan.Key{Kind: plan.NomadPolicy, Name: p.Name}] {
-				r.add(plan.Object{Kind: plan.NomadPolicy, Name: p.Name})
-			}
+		// Those whose listed description is not the broker's are
+		// judged as listed; the others are read in full.
+		if o, keep := r.owner.ACLPolicy(plan.Object{Kind: plan.NomadPolicy, Name: p.Name}, p.Description); !o.Managed {
+			r.add(o, keep)
 			continue
 		}
 		read = append(read, p.Name)
@@ -36,9 +36,7 @@ func (r *reader) nomadPolicies(ctx context.Context) error {
 		if err := r.s.get(ctx, plan.Nomad, "/v1/acl/policy/"+url.PathEscape(name), &p); err != nil {
 			return err
 		}
-		r.add(plan.Object{Kind: plan.NomadPolicy, Name: name, Managed: plan.DescriptionOwned(plan.NomadPolicy, name, p.Description),
-			Legacy: plan.IsLegacyDescription(plan.NomadPolicy, name, p.Description),
-			Fields: plan.Fields{"rules": p.Rules}})
+		r.add(r.owner.ACLPolicy(plan.Object{Kind: plan.NomadPolicy, Name: name, Fields: plan.Fields{"rules": p.Rules}}, p.Description))
 		return nil
 	})
 }

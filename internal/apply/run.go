@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,24 +96,19 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 	res.Applied = map[plan.System]plan.Counts{}
 	defer func() { res.Writes, res.Reads = s.counts() }()
 
-	live, taken, err := s.readLive(ctx, plan.Desired(cfg))
+	desired := plan.Desired(cfg)
+	live, taken, err := s.readLive(ctx, desired)
 	if err != nil {
 		return res, fmt.Errorf("could not read the live state: %w", err)
 	}
-	res.Plan = plan.Diff(plan.Desired(cfg), live, opts.Prune)
+	res.Plan = plan.Diff(desired, live, opts.Prune)
 	res.Plan.AddConflicts(taken...)
 	res.Planned = res.Plan.Counts()
 	if len(res.Plan.Conflicts) > 0 {
 		return res, &ConflictError{Conflicts: res.Plan.Conflicts}
 	}
-	var todo []plan.Change
-	for _, c := range res.Plan.Changes {
-		if c.Action == plan.Delete && !opts.Prune {
-			res.Skipped = append(res.Skipped, c)
-			continue
-		}
-		todo = append(todo, c)
-	}
+	todo, skipped := res.Plan.ToDo(opts.Prune)
+	res.Skipped = skipped
 	if opts.DryRun || len(todo) == 0 {
 		return res, nil
 	}
@@ -130,17 +124,11 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 			return res, ErrNotConfirmed
 		}
 	}
+	var mu sync.Mutex
 	err = s.write(ctx, todo, opts.BeforeWrite, func(c plan.Change) {
-		n := res.Applied[c.System]
-		switch c.Action {
-		case plan.Create:
-			n.Create++
-		case plan.Update:
-			n.Update++
-		case plan.Delete:
-			n.Delete++
-		}
-		res.Applied[c.System] = n
+		mu.Lock()
+		plan.Count(res.Applied, c)
+		mu.Unlock()
 	})
 	return res, err
 }
@@ -150,7 +138,9 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 type session struct {
 	cfg     *policy.Config
 	clients Clients
-	limit   int
+	// sems hold a slot per call in flight, up to the limit per system
+	// (parallel).
+	sems map[plan.System]chan struct{}
 
 	reads, writes [3]atomic.Int64 // indexed by sysIndex
 	accessor      string          // of the JWT auth mount, read by readLive
@@ -158,7 +148,11 @@ type session struct {
 }
 
 func newSession(cfg *policy.Config, c Clients, limit int) *session {
-	return &session{cfg: cfg, clients: c, limit: limit}
+	s := &session{cfg: cfg, clients: c, sems: map[plan.System]chan struct{}{}}
+	for _, sys := range plan.Systems {
+		s.sems[sys] = make(chan struct{}, limit)
+	}
+	return s
 }
 
 func sysIndex(s plan.System) int {
@@ -190,6 +184,35 @@ func (s *session) client(sys plan.System) *apiclient.Client {
 	return s.clients.Vault
 }
 
+// parallel runs f(ctx, i) for i in [0, n) concurrently, each once a slot
+// of its system (sysOf(i)) is free: at most the limit of calls in flight
+// per system, across all the parallel calls of the session. before, when
+// set, is called for each i, in order, before f(i) starts; its error
+// stops the loop, and is returned once the calls started have ended. The
+// first error of f cancels the others.
+func (s *session) parallel(ctx context.Context, n int, sysOf func(int) plan.System, before func(int) error, f func(context.Context, int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range n {
+		if before != nil {
+			if err := before(i); err != nil {
+				_ = g.Wait()
+				return err
+			}
+		}
+		sem := s.sems[sysOf(i)]
+		select {
+		case sem <- struct{}{}:
+		case <-gctx.Done():
+			return errors.Join(g.Wait(), ctx.Err())
+		}
+		g.Go(func() error {
+			defer func() { <-sem }()
+			return f(gctx, i)
+		})
+	}
+	return g.Wait()
+}
+
 // get is a counted read.
 func (s *session) get(ctx context.Context, sys plan.System, path string, out any) error {
 	s.reads[sysIndex(sys)].Add(1)
@@ -202,74 +225,33 @@ func (s *session) call(ctx context.Context, sys plan.System, method, path string
 	return s.client(sys).Do(ctx, method, path, in, out)
 }
 
-// step is one write of a change: a change with an interim object is
-// written twice, the interim in its phase and the change late.
-type step struct {
-	c     plan.Change
-	rank  int
-	final bool // counts as the change done
-}
-
-func steps(changes []plan.Change) []step {
-	var out []step
-	for _, c := range changes {
-		if c.Interim != nil {
-			ic := c
-			ic.Desired, ic.Late, ic.Interim = c.Interim, false, nil
-			out = append(out, step{c: ic, rank: ic.Rank()})
-		}
-		out = append(out, step{c: c, rank: c.Rank(), final: true})
-	}
-	slices.SortStableFunc(out, func(a, b step) int { return a.rank - b.rank })
-	return out
-}
-
-// write carries out changes, step by step (plan.Change.Rank); the writes
-// of one step run concurrently, up to the limit per system.
+// write carries out changes, step by step (plan.Steps); the writes of one
+// step run concurrently, up to the limit per system.
 func (s *session) write(ctx context.Context, changes []plan.Change, before func(plan.Change) error, done func(plan.Change)) error {
-	var mu sync.Mutex
-	all := steps(changes)
-	for i := 0; i < len(all); {
-		j := i
-		for j < len(all) && all[j].rank == all[i].rank {
-			j++
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		sems := map[plan.System]chan struct{}{}
-		for _, sys := range plan.Systems {
-			sems[sys] = make(chan struct{}, s.limit)
-		}
-		for _, st := range all[i:j] {
-			c := st.c
-			if before != nil {
-				if err := before(c); err != nil {
-					_ = g.Wait()
-					return fmt.Errorf("stopped before %s: %w", c, err)
-				}
-			}
-			sem := sems[c.System]
-			select {
-			case sem <- struct{}{}:
-			case <-gctx.Done():
-				return errors.Join(g.Wait(), ctx.Err())
-			}
-			g.Go(func() error {
-				defer func() { <-sem }()
-				if err := s.apply(gctx, c); err != nil {
-					return fmt.Errorf("could not %s: %w", c, err)
-				}
-				if st.final {
-					mu.Lock()
-					done(c)
-					mu.Unlock()
+	for _, step := range plan.Steps(changes) {
+		sysOf := func(i int) plan.System { return step[i].Change.System }
+		var stop func(int) error
+		if before != nil {
+			stop = func(i int) error {
+				if err := before(step[i].Change); err != nil {
+					return fmt.Errorf("stopped before %s: %w", step[i].Change, err)
 				}
 				return nil
-			})
+			}
 		}
-		if err := g.Wait(); err != nil {
+		err := s.parallel(ctx, len(step), sysOf, stop, func(ctx context.Context, i int) error {
+			c := step[i].Change
+			if err := s.apply(ctx, c); err != nil {
+				return fmt.Errorf("could not %s: %w", c, err)
+			}
+			if step[i].Final {
+				done(c)
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		i = j
 	}
 	return nil
 }
@@ -296,22 +278,12 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 }
 
 // readLive reads every object the broker may own or that desired names,
-// with at most limit reads in flight per system. taken are the desired
-// objects that an object of another name stands in the way of (the
-// alias of a desired group held by another group).
+// with at most the limit of reads in flight per system, and has
+// plan.Owner judge each. taken are the desired objects that an object of
+// another name stands in the way of (the alias of a desired group held by
+// another group).
 func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []plan.Object, taken []plan.Conflict, err error) {
-	want, fold, fields := map[plan.Key]bool{}, map[plan.Key]bool{}, map[plan.Key]plan.Fields{}
-	for _, d := range desired {
-		want[d.Key()] = true
-		fields[d.Key()] = d.Fields
-		if d.Kind.FoldsCase() {
-			fold[d.Key().Fold()] = true
-		}
-	}
-	r := &reader{s: s, want: want, fold: fold, fields: fields, sems: map[plan.System]chan struct{}{}}
-	for _, sys := range plan.Systems {
-		r.sems[sys] = make(chan struct{}, s.limit)
-	}
+	r := &reader{s: s, owner: plan.NewOwner(s.cfg.Vault, desired), desired: desired}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return r.nomadPolicies(gctx) })
 	g.Go(func() error { return r.consulPolicies(gctx) })
@@ -325,28 +297,20 @@ func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []p
 
 // reader collects live objects.
 type reader struct {
-	s    *session
-	want map[plan.Key]bool
-	// fold: the lowercased keys of the desired objects of kinds whose
-	// names the server compares without case.
-	fold map[plan.Key]bool
-	// fields: the fields of each desired object.
-	fields map[plan.Key]plan.Fields
-	sems   map[plan.System]chan struct{}
+	s       *session
+	owner   *plan.Owner
+	desired []plan.Object
 
 	mu    sync.Mutex
 	out   []plan.Object
 	taken []plan.Conflict
 }
 
-// wanted reports whether a live object k, not the broker's, must be noted:
-// a desired object has its name, or (for kinds that fold case) the name
-// in another case; Diff calls either a conflict.
-func (r *reader) wanted(k plan.Key) bool {
-	return r.want[k] || k.Kind.FoldsCase() && r.fold[k.Fold()]
-}
-
-func (r *reader) add(o plan.Object) {
+// add adds o, as judged, to the live state if it is kept.
+func (r *reader) add(o plan.Object, keep bool) {
+	if !keep {
+		return
+	}
 	r.mu.Lock()
 	r.out = append(r.out, o)
 	r.mu.Unlock()
@@ -354,18 +318,7 @@ func (r *reader) add(o plan.Object) {
 
 // each runs f for every name, up to the system's limit at a time.
 func (r *reader) each(ctx context.Context, sys plan.System, names []string, f func(context.Context, string) error) error {
-	g, gctx := errgroup.WithContext(ctx)
-	sem := r.sems[sys]
-	for _, n := range names {
-		select {
-		case sem <- struct{}{}:
-		case <-gctx.Done():
-			return errors.Join(g.Wait(), ctx.Err())
-		}
-		g.Go(func() error {
-			defer func() { <-sem }()
-			return f(gctx, n)
-		})
-	}
-	return g.Wait()
+	return r.s.parallel(ctx, len(names), func(int) plan.System { return sys }, nil, func(ctx context.Context, i int) error {
+		return f(ctx, names[i])
+	})
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/plan"
-	"github.com/alisw/alilogin/internal/policy"
 )
 
 // Vault objects:
@@ -25,7 +24,8 @@ import (
 //	JWT config    auth/<jwt>/config          owned when configure_jwt_auth = true
 //	nomad lease   <nomad>/config/lease       owned when a profile grants Nomad tokens
 //
-// See internal/plan/marker.go for the markers and the legacy rules.
+// plan.Owner (internal/plan/ownership.go) judges what is read; see
+// internal/plan/marker.go for the markers and the legacy rules.
 
 type vaultData[T any] struct {
 	Data T `json:"data"`
@@ -71,7 +71,7 @@ func (r *reader) vault(ctx context.Context) error {
 	if v.ConfigureJWT {
 		g.Go(func() (err error) { jwtConfig, err = s.readJWTConfig(gctx); return })
 	}
-	if r.want[plan.Key{Kind: plan.NomadLease, Name: v.NomadMount}] {
+	if _, ok := r.owner.Desired(plan.Key{Kind: plan.NomadLease, Name: v.NomadMount}); ok {
 		g.Go(func() (err error) { nomadLease, err = s.readNomadLease(gctx); return })
 	}
 	if err := g.Wait(); err != nil {
@@ -79,26 +79,12 @@ func (r *reader) vault(ctx context.Context) error {
 	}
 	for _, o := range []*plan.Object{jwtConfig, nomadLease} {
 		if o != nil {
-			r.add(*o)
+			r.add(r.owner.Config(*o))
 		}
 	}
 
-	// Every policy is read: the marker is in the text. claims are the
-	// roles each managed profile policy records; check are those that
-	// are the broker's only if the role itself says so (pending, or of a
-	// record without mounts), legacy the profiles whose record is legacy.
-	claims := map[string][]string{}
-	type roleKey struct {
-		kind plan.Kind
-		name string
-	}
-	type roleCheck struct {
-		how     string   // "pending" or "unsure"
-		pending []string // pending= entries of the record
-	}
-	check := map[roleKey]roleCheck{}
-	legacy := map[string]bool{}
-	var mu = &r.mu
+	// Every policy is read: the marker is in the text. The owner notes
+	// what each managed profile policy records, for the roles below.
 	err := r.each(ctx, plan.Vault, slices.DeleteFunc(policies, func(p string) bool { return p == "root" }), func(ctx context.Context, name string) error {
 		var out vaultData[struct {
 			Policy string `json:"policy"`
@@ -109,52 +95,33 @@ func (r *reader) vault(ctx context.Context) error {
 			}
 			return err
 		}
-		own := plan.VaultPolicyOwner(name, out.Data.Policy, v)
-		if !own.Managed && !r.wanted(plan.Key{Kind: plan.VaultPolicy, Name: name}) {
-			return nil
-		}
-		f := plan.Fields{"policy": own.Body}
-		if p, ok := policy.ProfileOfPolicy(name); ok && own.Managed {
-			f["roles"], f["pending"] = own.Roles, own.Pending
-			mu.Lock()
-			claims[p], legacy[p] = own.Roles, own.Legacy
-			for _, k := range []plan.Kind{plan.JWTRole, plan.NomadRole, plan.ConsulRole} {
-				e := plan.RoleEntry(k, plan.RoleMount(v, k))
-				switch digests, bare := plan.PendingDigests(own.Pending, e); {
-				case len(digests) > 0 || bare:
-					check[roleKey{k, p}] = roleCheck{"pending", own.Pending}
-				case slices.Contains(own.Unsure, e):
-					check[roleKey{k, p}] = roleCheck{how: "unsure"}
-				}
-			}
-			mu.Unlock()
-		}
-		r.add(plan.Object{Kind: plan.VaultPolicy, Name: name, Managed: own.Managed, Legacy: own.Legacy, Fields: f})
+		r.add(r.owner.VaultPolicy(name, out.Data.Policy))
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 
-	// Roles: read those the broker made (recorded by their profile
-	// policy); note the others only when a desired one has their name (a
+	// Roles: read those a record lists (the broker may have made them);
+	// the others are noted only when a desired one has their name (a
 	// conflict).
+	type roleKey struct {
+		kind plan.Kind
+		name string
+	}
 	var read []roleKey
 	for kind, names := range map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles} {
 		for _, n := range names {
-			switch {
-			case plan.RoleOwned(claims, v, kind, n):
+			if r.owner.RoleRecorded(kind, n) {
 				read = append(read, roleKey{kind, n})
-			case r.want[plan.Key{Kind: kind, Name: n}]:
-				r.add(plan.Object{Kind: kind, Name: n, Mount: plan.RoleMount(v, kind)})
+				continue
 			}
+			r.add(r.owner.UnrecordedRole(kind, n))
 		}
 	}
 	var groupNames []string
 	for _, n := range groups {
-		// Vault compares group names without case: a group of another
-		// case is read, and is a conflict when a desired one has its name.
-		if strings.HasPrefix(strings.ToLower(n), policy.GroupPrefix) || r.wanted(plan.Key{Kind: plan.Group, Name: n}) {
+		if r.owner.MayOwnGroup(n) {
 			groupNames = append(groupNames, n)
 		}
 	}
@@ -170,28 +137,7 @@ func (r *reader) vault(ctx context.Context) error {
 			if err != nil || o == nil {
 				return err
 			}
-			o.Legacy = legacy[name]
-			k := plan.Key{Kind: o.Kind, Name: name}
-			switch c := check[roleKey{o.Kind, name}]; c.how {
-			case "pending":
-				// Recorded before its write, never confirmed: the broker's
-				// only if it is exactly what the broker wrote (its fields
-				// digest to what the entry records), whether or not the
-				// files still ask for it.
-				o.Managed = plan.PendingOwned(o.Kind, plan.RoleEntry(o.Kind, o.Mount), c.pending, r.fields[k], o.Fields)
-			case "unsure":
-				// A record without mounts: the broker's JWT role names the
-				// profile's policy.
-				pols, _ := o.Fields["token_policies"].([]string)
-				o.Managed = slices.Contains(pols, policy.ProfilePolicy(name))
-			}
-			if !o.Managed {
-				if !r.want[k] {
-					return nil
-				}
-				o.Fields = nil
-			}
-			r.add(*o)
+			r.add(r.owner.Role(*o))
 			return nil
 		})
 	})
@@ -201,7 +147,7 @@ func (r *reader) vault(ctx context.Context) error {
 			if err != nil || o == nil {
 				return err
 			}
-			r.add(*o)
+			r.add(r.owner.Group(o.Object, o.managedBy, o.aliasName, o.onMount))
 			return nil
 		})
 	})
@@ -257,15 +203,12 @@ func (r *reader) aliasConflicts(ctx context.Context, aliases map[string]aliasInf
 		}
 	}
 	r.mu.Unlock()
-	var names []string
-	for k := range r.want {
-		if k.Kind == plan.Group {
-			names = append(names, k.Name)
+	for _, d := range r.desired { // sorted by kind and name
+		if d.Kind != plan.Group {
+			continue
 		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		alias, _ := r.fields[plan.Key{Kind: plan.Group, Name: name}]["alias"].(string)
+		name := d.Name
+		alias, _ := d.Fields["alias"].(string)
 		holder, ok := holders[strings.ToLower(alias)]
 		if !ok || holder == ids[strings.ToLower(name)] {
 			continue
@@ -313,8 +256,8 @@ func (s *session) checkMounts(ctx context.Context) error {
 	return nil
 }
 
-// readRole reads a JWT, nomad or consul role into canonical fields; nil
-// when it is gone.
+// readRole reads a JWT, nomad or consul role into canonical fields (not
+// yet judged); nil when it is gone.
 func (s *session) readRole(ctx context.Context, kind plan.Kind, name string) (*plan.Object, error) {
 	var out vaultData[map[string]json.RawMessage]
 	if err := s.get(ctx, plan.Vault, s.rolePath(kind, name), &out); err != nil {
@@ -323,7 +266,7 @@ func (s *session) readRole(ctx context.Context, kind plan.Kind, name string) (*p
 		}
 		return nil, err
 	}
-	return &plan.Object{Kind: kind, Name: name, Managed: true, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: roleFields(kind, out.Data)}, nil
+	return &plan.Object{Kind: kind, Name: name, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: roleFields(kind, out.Data)}, nil
 }
 
 // roleFields puts the settings d of a role of kind k into canonical
@@ -454,7 +397,7 @@ func (s *session) readJWTConfig(ctx context.Context) (*plan.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plan.Object{Kind: plan.JWTConfig, Name: s.cfg.Vault.JWTMount, Managed: true, Fields: plan.Fields{
+	return &plan.Object{Kind: plan.JWTConfig, Name: s.cfg.Vault.JWTMount, Fields: plan.Fields{
 		"oidc_discovery_url": str(out.Data["oidc_discovery_url"]),
 		"bound_issuer":       str(out.Data["bound_issuer"]),
 	}}, nil
@@ -494,7 +437,7 @@ func (s *session) readNomadLease(ctx context.Context) (*plan.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plan.Object{Kind: plan.NomadLease, Name: s.cfg.Vault.NomadMount, Managed: true, Fields: plan.Fields{
+	return &plan.Object{Kind: plan.NomadLease, Name: s.cfg.Vault.NomadMount, Fields: plan.Fields{
 		"ttl":     num(out.Data["ttl"]),
 		"max_ttl": num(out.Data["max_ttl"]),
 	}}, nil
@@ -525,7 +468,16 @@ type groupData struct {
 	} `json:"alias"`
 }
 
-func (s *session) readGroup(ctx context.Context, name string) (*plan.Object, error) {
+// liveGroup is a group as read, with what plan.Owner judges it by.
+type liveGroup struct {
+	plan.Object
+	managedBy, aliasName string
+	onMount              bool // the alias is on the broker's JWT mount
+}
+
+// readGroup reads the group name (not yet judged: Managed false); nil
+// when it is gone.
+func (s *session) readGroup(ctx context.Context, name string) (*liveGroup, error) {
 	var out vaultData[groupData]
 	if err := s.get(ctx, plan.Vault, "/v1/identity/group/name/"+url.PathEscape(name), &out); err != nil {
 		if apiclient.StatusOf(err) == 404 {
@@ -551,10 +503,9 @@ func (s *session) readGroup(ctx context.Context, name string) (*plan.Object, err
 	}
 	pols := slices.Clone(d.Policies)
 	slices.Sort(pols)
-	managed := plan.GroupOwned(name, d.Metadata[plan.GroupMetadataKey], d.Type, aliasName, onMount)
-	legacy := managed && plan.IsLegacyGroupMarker(d.Metadata[plan.GroupMetadataKey])
-	return &plan.Object{Kind: plan.Group, Name: name, ID: d.ID, Managed: managed, Legacy: legacy,
-		Fields: plan.Fields{"type": d.Type, "policies": pols, "alias": alias, "alias_id": aliasID}}, nil
+	return &liveGroup{Object: plan.Object{Kind: plan.Group, Name: name, ID: d.ID,
+		Fields: plan.Fields{"type": d.Type, "policies": pols, "alias": alias, "alias_id": aliasID}},
+		managedBy: d.Metadata[plan.GroupMetadataKey], aliasName: aliasName, onMount: onMount}, nil
 }
 
 func (s *session) applyGroup(ctx context.Context, c plan.Change) error {

@@ -71,7 +71,7 @@ func Desired(cfg *policy.Config) []Object {
 		add(JWTRole, p.Name, JWTRoleFields(cfg.SSO, p))
 	}
 	for _, r := range cfg.Roles {
-		add(Group, policy.Group(r.Name), Fields{"type": "external", "policies": sorted(r.VaultPolicies), "alias": r.Name})
+		add(Group, policy.Group(r.Name), Fields{"type": "external", "policies": GroupPolicies(r), "alias": r.Name})
 	}
 	SortObjects(out)
 	return out
@@ -155,7 +155,7 @@ func JWTRoleFields(sso policy.SSO, p policy.Profile) Fields {
 		"bound_claims_type": "string",
 		"user_claim":        sso.UserClaim,
 		"groups_claim":      sso.RolesClaim,
-		"token_policies":    sorted(append(slices.Clone(p.VaultPolicies), policy.ProfilePolicy(p.Name))),
+		"token_policies":    JWTRolePolicies(p),
 		"token_ttl":         seconds(p.TTL),
 		"token_max_ttl":     seconds(p.MaxTTL),
 		// Vault reads a user_claim that starts with "/" as a JSON pointer
@@ -182,14 +182,4 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// SortObjects sorts by apply order of kinds, then name.
-func SortObjects(objs []Object) {
-	slices.SortFunc(objs, func(a, b Object) int {
-		if c := slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
 }

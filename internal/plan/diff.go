@@ -45,19 +45,6 @@ type Change struct {
 	Interim *Object `json:"-"`
 }
 
-// Rank is the step of apply in which c is written: creates and updates by
-// phase (1-4), deletes in reverse phase order (6-9), late updates last
-// (10).
-func (c Change) Rank() int {
-	switch {
-	case c.Action == Delete:
-		return 10 - c.Kind.Phase()
-	case c.Late:
-		return 10
-	}
-	return c.Kind.Phase()
-}
-
 func (c Change) String() string { return fmt.Sprintf("%s %s %q", c.Action, c.Kind, c.Name) }
 
 // Conflict is a desired object whose name an unmanaged object holds.
@@ -96,50 +83,6 @@ func sortConflicts(cs []Conflict) {
 	slices.SortFunc(cs, func(a, b Conflict) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
 	})
-}
-
-// Counts are the numbers of changes of each action.
-type Counts struct {
-	Create int `json:"create"`
-	Update int `json:"update"`
-	Delete int `json:"delete"`
-}
-
-// Total is the number of changes.
-func (c Counts) Total() int { return c.Create + c.Update + c.Delete }
-
-func (c *Counts) add(a Action) {
-	switch a {
-	case Create:
-		c.Create++
-	case Update:
-		c.Update++
-	case Delete:
-		c.Delete++
-	}
-}
-
-// Counts counts the changes per system.
-func (p Plan) Counts() map[System]Counts {
-	out := map[System]Counts{}
-	for _, s := range Systems {
-		out[s] = Counts{}
-	}
-	for _, c := range p.Changes {
-		n := out[c.System]
-		n.add(c.Action)
-		out[c.System] = n
-	}
-	return out
-}
-
-// Total counts all changes.
-func (p Plan) Total() Counts {
-	var n Counts
-	for _, c := range p.Changes {
-		n.add(c.Action)
-	}
-	return n
 }
 
 // Empty reports whether there is nothing to do.
@@ -258,12 +201,12 @@ func planRoles(d, l *Object, liveByKey map[Key]*Object, want map[Key]*Object, pr
 		pending, _ = l.Fields["pending"].([]string)
 	}
 	var writing []string
-	for k := range roleWords {
+	for _, k := range RoleKinds() {
 		key := Key{k, prof}
 		r, w := liveByKey[key], want[key]
 		switch {
 		case w != nil && r == nil:
-			if i := slices.IndexFunc(wantRoles, func(e string) bool { return strings.HasPrefix(e, roleWords[k]+"@") }); i >= 0 {
+			if i := slices.IndexFunc(wantRoles, func(e string) bool { return strings.HasPrefix(e, RoleWord(k)+"@") }); i >= 0 {
 				writing = append(writing, wantRoles[i]+"#"+RoleDigest(k, w.Fields))
 			}
 		case w != nil && r.Managed && len(fieldDiffs(w.Fields, r.Fields)) > 0:
@@ -333,18 +276,4 @@ func equal(a, b any) bool {
 		return slices.Equal(as, bs)
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-// SortChanges sorts changes in apply order (Rank); within a step by kind
-// and name.
-func SortChanges(cs []Change) {
-	slices.SortStableFunc(cs, func(a, b Change) int {
-		if d := a.Rank() - b.Rank(); d != 0 {
-			return d
-		}
-		if d := slices.Index(Kinds, a.Kind) - slices.Index(Kinds, b.Kind); d != 0 {
-			return d
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
 }

@@ -44,23 +44,9 @@ const markerPrefix = Marker + "; object="
 // marker.
 const GroupMetadataKey = "managed_by"
 
-// Role kinds as roles= lists them.
-var roleWords = map[Kind]string{JWTRole: "jwt", NomadRole: "nomad", ConsulRole: "consul"}
-
 // ObjectID is how a marker names the object of kind k called name.
 func ObjectID(k Kind, name string) string {
-	var kind string
-	switch k {
-	case NomadPolicy, ConsulPolicy:
-		kind = "acl-policy"
-	case VaultPolicy:
-		kind = "policy"
-	case Group:
-		kind = "identity-group"
-	default:
-		kind = strings.ReplaceAll(strings.TrimPrefix(string(k), string(k.System())+" "), " ", "-")
-	}
-	return string(k.System()) + "/" + kind + "/" + name
+	return string(k.System()) + "/" + k.rule().id + "/" + name
 }
 
 // MarkerFor is the marker of object k/name, with further "; "-separated
@@ -231,7 +217,7 @@ func VaultPolicyOwner(name, text string, v policy.Vault) PolicyOwner {
 }
 
 // RoleEntry is how roles= records role kind k on mount.
-func RoleEntry(k Kind, mount string) string { return roleWords[k] + "@" + mount }
+func RoleEntry(k Kind, mount string) string { return RoleWord(k) + "@" + mount }
 
 // RoleMount is the mount of v that holds roles of kind k.
 func RoleMount(v policy.Vault, k Kind) string {
@@ -252,8 +238,8 @@ func parseRoles(s, p, body string, v policy.Vault) (roles, unsure []string) {
 	for _, e := range strings.Split(s, ",") {
 		w, mount, hasMount := strings.Cut(e, "@")
 		var k Kind
-		for kind, known := range roleWords {
-			if w == known {
+		for _, kind := range RoleKinds() {
+			if w == RoleWord(kind) {
 				k = kind
 			}
 		}
@@ -273,8 +259,19 @@ func parseRoles(s, p, body string, v policy.Vault) (roles, unsure []string) {
 	return slices.Compact(roles), unsure
 }
 
+// RoleKinds are the kinds a roles= record lists, in apply order.
+func RoleKinds() []Kind {
+	var out []Kind
+	for _, r := range kindRules {
+		if r.roleWord != "" {
+			out = append(out, r.kind)
+		}
+	}
+	return out
+}
+
 // RoleWord is how roles= names role kind k ("" for other kinds).
-func RoleWord(k Kind) string { return roleWords[k] }
+func RoleWord(k Kind) string { return k.rule().roleWord }
 
 // RoleOwned reports whether role k/name on its mount of v is the
 // broker's: the managed policy alilogin-profile-<name> records it (claims

@@ -35,52 +35,87 @@ const (
 	NomadLease   Kind = "vault nomad lease config"
 )
 
+// kindRule is what the broker knows of one kind, in one place. To add a
+// kind: a constant above, its line in kindRules (in apply order), the
+// rule that tells whether a live object of it is the broker's (Owner,
+// ownership.go), its desired objects (Desired) and, in internal/apply,
+// how it is read and written.
+type kindRule struct {
+	kind   Kind
+	system System
+	// phase is the step of apply in which objects of the kind are
+	// created and updated (Phase).
+	phase int
+	// deletable: a plan may delete such objects (Deletable).
+	deletable bool
+	// foldsCase: the server compares names without case (FoldsCase).
+	foldsCase bool
+	// id is the kind in the object part of a marker (ObjectID).
+	id string
+	// roleWord is how a roles= record names the kind: the Vault roles
+	// of a profile, which have no room for a marker of their own.
+	roleWord string
+}
+
+// kindRules, in apply order. ACL policies in Nomad and Consul come first
+// (the Vault roles name them), then the Vault policies (the JWT roles
+// name them; the per-profile policy is also the managed marker of the
+// roles written next, so it must exist before them), then the nomad and
+// consul secrets-engine roles and the nomad engine's lease config, then
+// the JWT auth config, JWT roles and identity groups, which let users in.
+// The JWT auth config and the nomad lease config are only ever written.
+// Vault identity groups and Consul ACL policies have names the server
+// compares without case (Vault lowercases policy names, so Vault policies
+// count too); Nomad keeps policy names that differ in case apart, and the
+// names the files give (profiles, policies) are lowercase, so Nomad
+// policies and Vault roles need no such rule.
+var kindRules = []kindRule{
+	{kind: NomadPolicy, system: Nomad, phase: 1, deletable: true, id: "acl-policy"},
+	{kind: ConsulPolicy, system: Consul, phase: 1, deletable: true, foldsCase: true, id: "acl-policy"},
+	{kind: VaultPolicy, system: Vault, phase: 2, deletable: true, foldsCase: true, id: "policy"},
+	{kind: NomadRole, system: Vault, phase: 3, deletable: true, id: "nomad-role", roleWord: "nomad"},
+	{kind: ConsulRole, system: Vault, phase: 3, deletable: true, id: "consul-role", roleWord: "consul"},
+	{kind: NomadLease, system: Vault, phase: 3, id: "nomad-lease-config"},
+	{kind: JWTConfig, system: Vault, phase: 4, id: "jwt-auth-config"},
+	{kind: JWTRole, system: Vault, phase: 4, deletable: true, id: "jwt-role", roleWord: "jwt"},
+	{kind: Group, system: Vault, phase: 4, deletable: true, foldsCase: true, id: "identity-group"},
+}
+
+func (k Kind) rule() kindRule {
+	for _, r := range kindRules {
+		if r.kind == k {
+			return r
+		}
+	}
+	return kindRule{kind: k, system: Vault, phase: 4, deletable: true}
+}
+
 // Kinds lists every kind in apply order.
-var Kinds = []Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, NomadLease, JWTConfig, JWTRole, Group}
+var Kinds = func() []Kind {
+	out := make([]Kind, len(kindRules))
+	for i, r := range kindRules {
+		out[i] = r.kind
+	}
+	return out
+}()
 
 // System returns the server that holds objects of kind k.
-func (k Kind) System() System {
-	switch k {
-	case NomadPolicy:
-		return Nomad
-	case ConsulPolicy:
-		return Consul
-	}
-	return Vault
-}
+func (k Kind) System() System { return k.rule().system }
 
 // Phase is the step of apply in which objects of kind k are created and
-// updated; deletes run in reverse phase order. ACL policies in Nomad and
-// Consul come first (the Vault roles name them), then the Vault policies
-// (the JWT roles name them; the per-profile policy is also the managed
-// marker of the roles written next, so it must exist before them), then
-// the nomad and consul secrets-engine roles and the nomad engine's lease
-// config, then the JWT auth config, JWT roles and identity groups, which
-// let users in.
-func (k Kind) Phase() int {
-	switch k {
-	case NomadPolicy, ConsulPolicy:
-		return 1
-	case VaultPolicy:
-		return 2
-	case NomadRole, ConsulRole, NomadLease:
-		return 3
-	}
-	return 4
-}
+// updated (1-4); deletes run in reverse phase order (see kindRules and
+// Change.Rank).
+func (k Kind) Phase() int { return k.rule().phase }
 
 // Deletable reports whether a plan can delete objects of kind k: every
 // kind but the JWT auth config and the nomad lease config, which the
 // broker only ever writes.
-func (k Kind) Deletable() bool { return k != JWTConfig && k != NomadLease }
+func (k Kind) Deletable() bool { return k.rule().deletable }
 
 // FoldsCase reports whether the server compares names of kind k without
-// case: Vault identity groups and Consul ACL policies (Vault lowercases
-// policy names, so Vault policies count too). A desired object whose name
-// a live object holds in another case is a conflict. Nomad keeps policy
-// names that differ in case apart, and the names the files give (profiles,
-// policies) are lowercase, so Nomad policies and Vault roles need no rule.
-func (k Kind) FoldsCase() bool { return k == Group || k == ConsulPolicy || k == VaultPolicy }
+// case (see kindRules). A desired object whose name a live object holds
+// in another case is a conflict.
+func (k Kind) FoldsCase() bool { return k.rule().foldsCase }
 
 // Fields are an object's managed settings in canonical form: string,
 // int64, bool, []string (sorted when the order does not matter) or
