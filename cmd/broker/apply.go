@@ -69,13 +69,9 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	if !o.AutoApprove && !o.Interactive {
 		return exitcode.With(exitUsage, errors.New("refusing to apply without a terminal to confirm on; review with 'broker plan', then run 'broker apply --auto-approve'"))
 	}
-	cfg, err := loadPolicies(o.Dir, e.Stderr)
+	cfg, clients, err := connect(o.Dir, e)
 	if err != nil {
 		return err
-	}
-	clients, err := apply.ClientsFromEnv(e.Getenv, cfg)
-	if err != nil {
-		return exitcode.With(exitError, err)
 	}
 	defer clients.CloseIdleConnections()
 	opts := apply.Options{Prune: o.Prune, AllowMassDelete: o.AllowMassDelete}

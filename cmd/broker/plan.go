@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/apply"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/policy"
 )
 
 // PlanOptions are the inputs of `broker plan`.
@@ -45,13 +46,9 @@ NOMAD_TOKEN and CONSUL_HTTP_ADDR/CONSUL_HTTP_TOKEN (and *_CACERT,
 }
 
 func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
-	cfg, err := loadPolicies(o.Dir, e.Stderr)
+	cfg, clients, err := connect(o.Dir, e)
 	if err != nil {
 		return err
-	}
-	clients, err := apply.ClientsFromEnv(e.Getenv, cfg)
-	if err != nil {
-		return exitcode.With(exitError, err)
 	}
 	defer clients.CloseIdleConnections()
 	res, err := apply.Run(ctx, cfg, clients, apply.Options{DryRun: true, Prune: o.Prune})
@@ -73,6 +70,21 @@ func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
 		return exitcode.Silent(exitChanges)
 	}
 	return nil
+}
+
+// connect loads the policies folder dir and connects to Vault, Nomad and
+// Consul as the environment says: what plan and apply share before
+// apply.Run. The caller closes the clients' idle connections.
+func connect(dir string, e *cmdEnv) (*policy.Config, apply.Clients, error) {
+	cfg, err := loadPolicies(dir, e.Stderr)
+	if err != nil {
+		return nil, apply.Clients{}, err
+	}
+	clients, err := apply.ClientsFromEnv(e.Getenv, cfg)
+	if err != nil {
+		return nil, apply.Clients{}, exitcode.With(exitError, err)
+	}
+	return cfg, clients, nil
 }
 
 // warnSkipped tells why deletes were not carried out.

@@ -3,6 +3,7 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,8 +33,11 @@ const DefaultTimeout = 30 * time.Second
 //	CONSUL_HTTP_ADDR  CONSUL_HTTP_TOKEN  CONSUL_HTTP_SSL  CONSUL_CACERT
 //	CONSUL_CLIENT_CERT  CONSUL_CLIENT_KEY
 //
-// Every token must be set: the broker needs an admin token for each system.
-func ClientsFromEnv(getenv func(string) string, cfg *policy.Config) (Clients, error) {
+// Every token must be set: the broker needs an admin token for each system;
+// but the clients whose token variable is in leased get none (neither is
+// it read): the caller gives them their token (broker serve's
+// --nomad-token-from-vault).
+func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...string) (Clients, error) {
 	if cfg == nil {
 		cfg = &policy.Config{}
 	}
@@ -63,7 +67,9 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config) (Clients, er
 			}
 		}
 		token := getenv(tokenVar)
-		if token == "" {
+		if slices.Contains(leased, tokenVar) {
+			token = ""
+		} else if token == "" {
 			errs = append(errs, fmt.Errorf("no %s token: set %s", name, tokenVar))
 			return nil
 		}
