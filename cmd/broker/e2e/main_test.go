@@ -1,10 +1,16 @@
-package main
+// Package e2e runs the broker binary as a real process against the real
+// test stack: Vault with its JWT auth method and nomad and consul secrets
+// engines, Nomad, Consul and Hydra (for users' ID tokens).
+package e2e
 
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,11 +21,22 @@ import (
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
-var stack *teststack.Stack
+var (
+	stack *teststack.Stack
+	bin   string // the broker binary
+)
 
 func TestMain(m *testing.M) {
-	os.Exit(teststack.Main(m, teststack.Options{NoKeyring: true}, &stack))
+	os.Exit(teststack.MainWithBinaries(m, teststack.Options{NoKeyring: true}, &stack, []string{teststack.BrokerPkg}, &bin))
 }
+
+// The exit codes of broker (docs/admin-guide.md).
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2
+	exitUsage   = 64
+)
 
 // Test users of the ALICE example, one per role.
 var users = []teststack.User{
@@ -111,7 +128,7 @@ func mustDo(t *testing.T, c *apiclient.Client, method, path string, in, out any)
 func policiesDir(t *testing.T, edits map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := stack.CopyPolicies(dir, filepath.Join("..", "..", "policies"), false); err != nil {
+	if err := stack.CopyPolicies(dir, filepath.Join("..", "..", "..", "policies"), false); err != nil {
 		t.Fatal(err)
 	}
 	for f, content := range edits {
@@ -139,13 +156,52 @@ func brokerEnv() func(string) string {
 	return func(k string) string { return env[k] }
 }
 
-// broker runs the broker command line and returns its exit code and output.
+// broker runs the broker binary with args against the stack and returns
+// its exit code and output.
 func broker(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return brokerWith(t, brokerEnv(), nil, args...)
+}
+
+// brokerWith runs the broker binary with args, the environment getenv
+// gives (of the variables of stack.Env) and stdin (nil: none).
+func brokerWith(t *testing.T, getenv func(string) string, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	code = run(ctx, args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: brokerEnv()})
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = processEnv(getenv)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
+	code = exitCode(t, cmd.Run())
 	t.Logf("broker %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
 	return code, out.String(), errb.String()
+}
+
+// processEnv is the environment of a broker process: the variables of
+// stack.Env as getenv gives them, and PATH.
+func processEnv(getenv func(string) string) []string {
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	for _, kv := range stack.Env() {
+		k, _, _ := strings.Cut(kv, "=")
+		if v := getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// exitCode is the exit code of a finished process; a process that could
+// not run or was killed fails the test.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
+		return ee.ExitCode()
+	}
+	t.Fatalf("could not run the broker: %v", err)
+	return -1
 }

@@ -1,13 +1,10 @@
-package main
+package e2e
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/alisw/alilogin/internal/hostile"
 )
@@ -39,11 +36,7 @@ func TestPlanRefusesRedirectElsewhere(t *testing.T) {
 		fwds, fronts = append(fwds, fwd), append(fronts, front)
 	}
 	// broker.hcl of the example may name addresses too: the environment wins.
-	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	code := run(ctx, []string{"plan", dir}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
-	t.Logf("broker plan -> %d\nstderr:\n%s", code, errb.String())
+	code, out, errb := brokerWith(t, func(k string) string { return env[k] }, nil, "plan", dir)
 	if code == exitOK || code == exitChanges {
 		t.Errorf("plan through redirecting fronts: exit %d", code)
 	}
@@ -52,10 +45,10 @@ func TestPlanRefusesRedirectElsewhere(t *testing.T) {
 	hostOf := func(s string) string { u, _ := url.Parse(s); return u.Host }
 	named := false
 	for i := range fronts {
-		named = named || strings.Contains(errb.String(), hostOf(fronts[i].URL)) && strings.Contains(errb.String(), hostOf(fwds[i].URL))
+		named = named || strings.Contains(errb, hostOf(fronts[i].URL)) && strings.Contains(errb, hostOf(fwds[i].URL))
 	}
-	if !named || !strings.Contains(errb.String(), "refused a redirect") {
-		t.Errorf("stderr does not name both addresses of a server:\n%s", errb.String())
+	if !named || !strings.Contains(errb, "refused a redirect") {
+		t.Errorf("stderr does not name both addresses of a server:\n%s", errb)
 	}
 	if len(fronts[0].Requests())+len(fronts[1].Requests())+len(fronts[2].Requests()) == 0 {
 		t.Error("the fronts got no request: the test proves nothing")
@@ -66,7 +59,7 @@ func TestPlanRefusesRedirectElsewhere(t *testing.T) {
 		}
 	}
 	for _, secret := range []string{env["VAULT_TOKEN"], env["NOMAD_TOKEN"], env["CONSUL_HTTP_TOKEN"]} {
-		if secret != "" && strings.Contains(out.String()+errb.String(), secret) {
+		if secret != "" && strings.Contains(out+errb, secret) {
 			t.Error("an admin token appears in the output")
 		}
 	}

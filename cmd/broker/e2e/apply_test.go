@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -139,7 +139,12 @@ func TestApplyALICEExampleThenLogIn(t *testing.T) {
 
 	// The explain command agrees with what the servers granted.
 	_, out, _ := broker(t, "explain", dir, "--roles", "alice-ci-admins", "--json")
-	var ex struct{ Profiles []explained }
+	var ex struct {
+		Profiles []struct {
+			Profile       string   `json:"profile"`
+			VaultPolicies []string `json:"vault_policies"`
+		}
+	}
 	if err := json.Unmarshal([]byte(out), &ex); err != nil {
 		t.Fatal(err)
 	}
@@ -507,7 +512,7 @@ func TestApplyRefusesWithoutTerminal(t *testing.T) {
 func TestLeastPrivilegeVaultPolicy(t *testing.T) {
 	setup(t)
 	v := vaultC
-	mustDo(t, v, "PUT", "/v1/sys/policies/acl/broker", map[string]any{"policy": readFile(t, "../../docs/broker-vault-policy.hcl")}, nil)
+	mustDo(t, v, "PUT", "/v1/sys/policies/acl/broker", map[string]any{"policy": readFile(t, "../../../docs/broker-vault-policy.hcl")}, nil)
 	var tok struct {
 		Auth struct {
 			ClientToken string `json:"client_token"`
@@ -531,9 +536,7 @@ func TestLeastPrivilegeVaultPolicy(t *testing.T) {
 		{[]string{"plan", dir}, exitOK},
 	}
 	for _, st := range steps {
-		var out, errb strings.Builder
-		code := run(context.Background(), st.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: restricted})
-		t.Logf("broker %v -> %d\n%s%s", st.args, code, out.String(), errb.String())
+		code, _, _ := brokerWith(t, restricted, nil, st.args...)
 		if code != st.want {
 			t.Fatalf("broker %v with the least-privilege token: exit %d, want %d", st.args, code, st.want)
 		}
@@ -543,9 +546,8 @@ func TestLeastPrivilegeVaultPolicy(t *testing.T) {
 	}
 	// Prune, including an identity group, also works.
 	dir2 := policiesDir(t, map[string]string{"profiles.hcl": "profile \"placeholder\" {\n  roles = [\"nobody\"]\n}\n"})
-	var errb strings.Builder
-	if code := run(context.Background(), []string{"apply", "--auto-approve", "--prune", "--allow-mass-delete", dir2}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &errb, Stderr: &errb, Getenv: restricted}); code != exitOK {
-		t.Fatalf("apply --prune with the least-privilege token: exit %d\n%s", code, errb.String())
+	if code, out, errb := brokerWith(t, restricted, nil, "apply", "--auto-approve", "--prune", "--allow-mass-delete", dir2); code != exitOK {
+		t.Fatalf("apply --prune with the least-privilege token: exit %d\n%s", code, out+errb)
 	}
 }
 
@@ -569,19 +571,18 @@ func TestApplyAsksOnTerminal(t *testing.T) {
 	dir := policiesDir(t, nil)
 	for _, answer := range []string{"no\n", "yes\n"} {
 		before := snapshot(t)
-		var out, errb strings.Builder
-		e := &cmdEnv{Stdin: strings.NewReader(answer), Stdout: &out, Stderr: &errb, Getenv: brokerEnv()}
-		err := runApply(context.Background(), ApplyOptions{Dir: dir, Interactive: true}, e)
-		t.Logf("answer %q: %v\n%s%s", answer, err, out.String(), errb.String())
-		if !strings.Contains(errb.String(), `+ vault jwt role "ci-user"`) || !strings.Contains(errb.String(), "Only 'yes' is accepted") {
+		// stdin and stderr on a terminal: the binary asks there.
+		code, out, errb := brokerOnTerminal(t, answer, "apply", dir)
+		t.Logf("answer %q: exit %d\n%s%s", answer, code, out, errb)
+		if !strings.Contains(errb, `+ vault jwt role "ci-user"`) || !strings.Contains(errb, "Only 'yes' is accepted") {
 			t.Errorf("answer %q: the plan and the question were not shown", answer)
 		}
 		changed := cmp.Diff(before, snapshot(t)) != ""
-		if answer == "no\n" && (err == nil || changed) {
-			t.Errorf("declined apply: err %v, servers changed %v", err, changed)
+		if answer == "no\n" && (code == exitOK || changed) {
+			t.Errorf("declined apply: exit %d, servers changed %v", code, changed)
 		}
-		if answer == "yes\n" && (err != nil || !changed || !strings.Contains(out.String(), "Applied:")) {
-			t.Errorf("confirmed apply: err %v, servers changed %v", err, changed)
+		if answer == "yes\n" && (code != exitOK || !changed || !strings.Contains(out, "Applied:")) {
+			t.Errorf("confirmed apply: exit %d, servers changed %v", code, changed)
 		}
 	}
 }
