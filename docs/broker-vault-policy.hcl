@@ -1,6 +1,6 @@
 # The least-privilege Vault policy of the broker (`broker plan`, `apply`,
 # `serve`) with the default mounts jwt/, nomad/ and consul/. Adjust the
-# mount paths if broker.hcl names others. Tested by cmd/broker's
+# mount paths if broker.hcl names others. Tested by cmd/broker/e2e's
 # TestLeastPrivilegeVaultPolicy.
 #
 # Beware: whoever can write policies and JWT roles can grant any access.
