@@ -1,6 +1,7 @@
 // Package apply makes Vault, Nomad and Consul match a *policy.Config: it
-// reads the live objects (with bounded concurrency), asks internal/plan for
-// the difference, and writes the changes in dependency order (Nomad and
+// reads the live objects (with bounded concurrency) and has plan.Owner
+// judge whose each is, asks internal/plan for the difference, and writes
+// the changes step by step as plan.Steps orders them (Nomad and
 // Consul ACL policies, Vault policies, Vault secrets-engine roles, then the
 // JWT auth config, JWT roles and identity groups; deletes in reverse).
 //
