@@ -45,9 +45,6 @@ type session struct {
 	cfg     *config.Config // environment + config file; no network
 	st      store.Store
 	profile string
-	// fromKeyring: the record was read from the OS keyring by the fast
-	// read, so the renewal chain may rewrite it there the fast way.
-	fromKeyring bool
 }
 
 func (e *cmdEnv) getenv(k string) string {
@@ -227,7 +224,7 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 	return &renew.Ensurer{
 		Chain: &renew.Chain{Vault: v, SSO: sso, Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, Servers: servers,
 			MinTTL: minTTL, Now: s.e.now},
-		Store:   chainStore{s},
+		Store:   store.Authoritative(s.st),
 		LockDir: dir,
 	}, nil
 }
@@ -236,7 +233,7 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 // warnings on stderr.
 func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Duration, verbose bool) (*store.Record, error) {
 	// Step 1 first, before any client is built: no network, little work.
-	rec, err := s.get()
+	rec, err := s.st.Get(s.profile)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, loginNeeded(s.profile)
@@ -279,74 +276,6 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 		return nil, sessionError(s.profile, err)
 	}
 	return rec, nil
-}
-
-// get reads the profile's record: from the kernel cache when it has it
-// (no D-Bus at all), else as readBackend does.
-func (s *session) get() (*store.Record, error) {
-	if cached, ok := s.st.(*store.Cached); ok {
-		if rec, ok := cached.Lookup(s.profile); ok {
-			s.fromKeyring = false
-			return rec, nil
-		}
-	}
-	return s.readBackend()
-}
-
-// readBackend reads the profile's record past the kernel cache: from the
-// OS keyring through the fast Secret Service read when the store uses the
-// keyring, else through the store; what it read is then cached.
-func (s *session) readBackend() (*store.Record, error) {
-	s.fromKeyring = false
-	backend := s.st
-	cached, isCached := s.st.(*store.Cached)
-	if isCached {
-		backend = cached.Store
-	}
-	// The generation before the read: a copy of what a logout deletes
-	// meanwhile is then never served.
-	var gen store.Gen
-	if isCached {
-		gen = cached.Generation(s.profile)
-	}
-	switch backend.(type) {
-	case *store.Keyring, *store.Auto:
-		if rec, ok, err := store.FastKeyringGet(s.profile); ok {
-			if err == nil {
-				s.fromKeyring = true
-				if isCached {
-					cached.Remember(rec, gen)
-				}
-			}
-			return rec, err
-		}
-	}
-	rec, err := backend.Get(s.profile)
-	if err == nil && isCached {
-		cached.Remember(rec, gen)
-	}
-	return rec, err
-}
-
-// chainStore is the store as the renewal chain sees it: reads past the
-// kernel cache (the chain decides on the backend's record, whose refresh
-// token is the current one even if a cached copy were stale) through the
-// fast keyring read, and the fast rewrite of a record that came from the
-// keyring (then given a new generation and cached, as the store would).
-type chainStore struct{ s *session }
-
-func (c chainStore) Get(profile string) (*store.Record, error) { return c.s.readBackend() }
-
-func (c chainStore) Delete(profile string) error { return c.s.st.Delete(profile) }
-
-func (c chainStore) Put(r *store.Record) error {
-	if c.s.fromKeyring && r.Profile == c.s.profile && store.FastKeyringUpdate(r) {
-		if cached, ok := c.s.st.(*store.Cached); ok {
-			cached.Wrote(r)
-		}
-		return nil
-	}
-	return c.s.st.Put(r)
 }
 
 // parseKinds reads --for values (repeatable or comma-separated).
