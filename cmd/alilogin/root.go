@@ -15,8 +15,8 @@ import (
 
 // Exit codes of alilogin (documented in docs/user-guide.md).
 const (
-	exitOK           = 0 // success
-	exitError        = 1 // any other failure
+	exitOK           = 0                       // success
+	exitError        = 1                       // any other failure
 	exitUsage        = session.ExitUsage       // 2: bad flags or arguments
 	exitPartial      = session.ExitPartial     // 3: login: some tokens were issued, others failed (kept)
 	exitLoginNeeded  = session.ExitLoginNeeded // 4: no usable session: run `alilogin login`
