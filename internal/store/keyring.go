@@ -11,8 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
+
+	"github.com/alisw/alilogin/internal/filelock"
 )
 
 // keyringService is the service name of every alilogin keyring item.
@@ -145,24 +146,14 @@ func (k *Keyring) lockIndex() (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(k.indexLock), 0o700); err != nil {
 		return nil, fmt.Errorf("could not lock the keyring index: %w", err)
 	}
-	f := flock.New(k.indexLock, flock.SetPermissions(0o600))
-	ok, err := f.TryLock()
-	if err == nil && !ok {
-		if k.lockWaits != nil {
-			k.lockWaits()
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), k.indexLockWait())
-		defer cancel()
-		ok, err = f.TryLockContext(ctx, 5*time.Millisecond)
+	l, err := filelock.Acquire(context.Background(), k.indexLock, k.indexLockWait(), 5*time.Millisecond, k.lockWaits)
+	if errors.Is(err, filelock.ErrTimeout) {
+		err = fmt.Errorf("another alilogin held it for more than %s", k.indexLockWait())
 	}
-	if err != nil || !ok {
-		_ = f.Close()
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("another alilogin held it for more than %s", k.indexLockWait())
-		}
+	if err != nil {
 		return nil, fmt.Errorf("could not lock the keyring index %s: %w", k.indexLock, err)
 	}
-	return func() { _ = f.Unlock(); _ = f.Close() }, nil
+	return func() { _ = l.Release() }, nil
 }
 
 // NewKeyring returns the OS keyring store. maxItem > 0 caps item size.
