@@ -9,6 +9,7 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -49,7 +50,7 @@ earliest expiry of the tokens printed). Values are quoted for the shell.`,
 				return exitcode.With(exitUsage, err)
 			}
 			o.Shell = sh
-			if _, err := parseKinds(o.For); err != nil {
+			if _, err := session.ParseKinds(o.For); err != nil {
 				return err
 			}
 			return runF(c.Context(), e, o)
@@ -75,13 +76,13 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 	if err != nil {
 		return err
 	}
-	return shellenv.Write(e.Stdout, o.Shell, envVars(s.cfg, rec, kinds))
+	return shellenv.Write(e.Stdout, o.Shell, envVars(s.Config, rec, kinds))
 }
 
 // sessionFor opens the session and renews the tokens of kinds (all the
 // record has when empty).
-func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []string, minTTL time.Duration, verbose bool) (*session, *store.Record, []renew.Kind, error) {
-	kinds, err := parseKinds(forFlag)
+func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []string, minTTL time.Duration, verbose bool) (*session.Session, *store.Record, []renew.Kind, error) {
+	kinds, err := session.ParseKinds(forFlag)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -89,14 +90,7 @@ func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []str
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if len(kinds) == 0 {
-		rec, err := s.st.Get(s.profile)
-		if err != nil {
-			return nil, nil, nil, sessionError(s.profile, err)
-		}
-		kinds = presentKinds(rec)
-	}
-	rec, err := s.ensure(ctx, kinds, minTTL, verbose)
+	rec, kinds, err := s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose})
 	if err != nil {
 		return nil, nil, nil, err
 	}

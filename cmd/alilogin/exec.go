@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 )
 
@@ -52,7 +53,7 @@ ALILOGIN_EXEC is set in COMMAND's environment.`,
   alilogin exec --profile ci --for nomad -- ./deploy.sh`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if _, err := parseKinds(o.For); err != nil {
+			if _, err := session.ParseKinds(o.For); err != nil {
 				return err
 			}
 			o.Command = args
@@ -81,7 +82,7 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	if e.Environ != nil {
 		environ = e.Environ()
 	}
-	env := childEnv(environ, envVars(s.cfg, rec, kinds), s.profile)
+	env := childEnv(environ, envVars(s.Config, rec, kinds), s.Profile)
 	return execCommand(path, o.Command, env)
 }
 

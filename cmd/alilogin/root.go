@@ -10,15 +10,16 @@ import (
 
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/session"
 )
 
 // Exit codes of alilogin (documented in docs/user-guide.md).
 const (
-	exitOK           = 0 // success
-	exitError        = 1 // any other failure
-	exitUsage        = 2 // bad flags or arguments
-	exitPartial      = 3 // login: some tokens were issued, others failed (kept)
-	exitLoginNeeded  = 4 // no usable session: run `alilogin login`
+	exitOK           = 0                       // success
+	exitError        = 1                       // any other failure
+	exitUsage        = session.ExitUsage       // 2: bad flags or arguments
+	exitPartial      = session.ExitPartial     // 3: login: some tokens were issued, others failed (kept)
+	exitLoginNeeded  = session.ExitLoginNeeded // 4: no usable session: run `alilogin login`
 	exitNotLoggedIn  = exitLoginNeeded
 	exitCodeFallback = exitError
 )
@@ -34,7 +35,7 @@ type cmdEnv struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// LockWait is how long logout and login wait for the profile's lock;
-	// zero means writerLockWait.
+	// zero means session.WriterLockWait.
 	LockWait time.Duration
 }
 

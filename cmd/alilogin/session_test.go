@@ -166,14 +166,6 @@ func TestEnvVars(t *testing.T) {
 	}
 }
 
-func TestMaskToken(t *testing.T) {
-	for in, want := range map[string]string{"hvs.CAESIabc": "hvs.****", "s.abc": "s.****", "2b1e8c5f-07cb": "****", "": "", "abcdefgh.x": "****"} {
-		if got := maskToken(in); got != want {
-			t.Errorf("maskToken(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestCompletion(t *testing.T) {
 	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
 		e, out, errb := testEnv(nil)

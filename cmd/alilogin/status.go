@@ -14,7 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
-	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -47,8 +47,8 @@ stored profile is usable.`,
   alilogin status -p ci >/dev/null 2>&1 && echo logged in`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if o.All && o.Profile != "" {
-				return exitcode.With(exitUsage, errors.New("--all and --profile cannot be used together"))
+			if err := o.options(o.All).Check(); err != nil {
+				return err
 			}
 			return runF(c.Context(), e, o)
 		},
@@ -60,57 +60,12 @@ stored profile is usable.`,
 	return c
 }
 
-// statusJSON is the --json form of one profile.
-type statusJSON struct {
-	Profile      string                     `json:"profile"`
-	Usable       bool                       `json:"usable"`
-	Error        string                     `json:"error,omitempty"`
-	User         string                     `json:"user,omitempty"`
-	Roles        []string                   `json:"roles,omitempty"`
-	RefreshToken bool                       `json:"refresh_token"`
-	Tokens       map[string]tokenStatusJSON `json:"tokens,omitempty"`
-	UpdatedAt    *time.Time                 `json:"updated_at,omitempty"`
-}
-
-type tokenStatusJSON struct {
-	Token      string    `json:"token"` // masked unless --show-tokens
-	Accessor   string    `json:"accessor,omitempty"`
-	LeaseID    string    `json:"lease_id,omitempty"`
-	Policies   []string  `json:"policies"`
-	ExpiresAt  time.Time `json:"expires_at"`
-	TTLSeconds int64     `json:"ttl_seconds"`
-	Valid      bool      `json:"valid"`
-	Renewable  bool      `json:"renewable"`
-}
-
 func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
-	cfg, st, err := loadLocal(e, o.sessionOptions)
+	out, asList, err := session.Statuses(e.session(), o.options(o.All), o.ShowTokens)
 	if err != nil {
 		return err
 	}
-	profile := o.Profile
-	if profile == "" && !o.All {
-		profile = cfg.DefaultProfile
-	}
-	var profiles []string
-	if profile != "" {
-		profiles = []string{profile}
-	} else {
-		l, err := st.List()
-		if err != nil {
-			return fmt.Errorf("could not list stored logins: %w", err)
-		}
-		if len(l) == 0 {
-			return exitcode.With(exitLoginNeeded, errors.New("not logged in; run: alilogin login"))
-		}
-		profiles = l
-	}
-	asList := o.All || len(profiles) > 1
 	now := e.now()
-	var out []statusJSON
-	for _, p := range profiles {
-		out = append(out, profileStatus(st, p, now, o.ShowTokens))
-	}
 	if o.JSON {
 		var v any = out[0]
 		if asList {
@@ -133,7 +88,7 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 				if s.Error != "" {
 					return exitcode.With(exitLoginNeeded, errors.New(s.Error))
 				}
-				return loginNeeded(s.Profile)
+				return session.LoginNeeded(s.Profile)
 			}
 			return exitcode.Silent(exitLoginNeeded)
 		}
@@ -141,57 +96,7 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 	return nil
 }
 
-func profileStatus(st store.Store, profile string, now time.Time, show bool) statusJSON {
-	s := statusJSON{Profile: profile}
-	rec, err := st.Get(profile)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			s.Error = fmt.Sprintf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile)
-		} else {
-			s.Error = sessionError(profile, err).Error()
-		}
-		return s
-	}
-	s.User, s.Roles, s.RefreshToken = rec.User, rec.Roles, !rec.RefreshToken.Empty()
-	if !rec.UpdatedAt.IsZero() {
-		u := rec.UpdatedAt
-		s.UpdatedAt = &u
-	}
-	s.Tokens = map[string]tokenStatusJSON{}
-	for _, k := range renew.Kinds {
-		t := renew.TokenOf(rec, k)
-		if t == nil {
-			continue
-		}
-		tj := tokenStatusJSON{Token: maskToken(t.Secret.Reveal()), Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: t.Policies,
-			ExpiresAt: t.ExpiresAt, Valid: t.ValidFor(now, 0), Renewable: t.Renewable}
-		if tj.Policies == nil {
-			tj.Policies = []string{}
-		}
-		if show {
-			tj.Token = t.Secret.Reveal()
-		}
-		if tj.Valid {
-			tj.TTLSeconds = int64(t.ExpiresAt.Sub(now) / time.Second)
-		}
-		s.Tokens[string(k)] = tj
-	}
-	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken
-	return s
-}
-
-// maskToken keeps a token's type prefix (hvs., s.) and hides the rest.
-func maskToken(s string) string {
-	if s == "" {
-		return ""
-	}
-	if i := strings.IndexByte(s, '.'); i > 0 && i <= 4 {
-		return s[:i+1] + "****"
-	}
-	return "****"
-}
-
-func printStatus(w io.Writer, s statusJSON, now time.Time) {
+func printStatus(w io.Writer, s session.Status, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	defer tw.Flush()
 	fmt.Fprintf(tw, "profile:\t%s\n", s.Profile)

@@ -89,7 +89,7 @@ func TestReviewLoginPrintsRawSSOErrors(t *testing.T) {
 	}
 }
 
-// TestReviewLoginPrintsRawVaultTLSError: checkVault, login's preflight,
+// TestReviewLoginPrintsRawVaultTLSError: session.CheckVault, login's preflight,
 // takes the cause out of the *apiclient.Error (whose Error() cleans it)
 // and prints it with %v: a man in the middle in front of Vault with a
 // certificate whose SAN holds escape sequences reaches the terminal

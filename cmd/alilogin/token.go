@@ -11,6 +11,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/session"
 )
 
 // tokenOptions are the flags of `alilogin token`.
@@ -70,10 +71,11 @@ func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.ensure(ctx, []renew.Kind{kind}, o.MinTTL, o.Verbose)
+	eo := session.EnsureOptions{Kinds: []renew.Kind{kind}, MinTTL: o.MinTTL, Verbose: o.Verbose}
+	rec, _, err := s.Ensure(ctx, eo)
 	if err != nil && o.Login && isLoginNeeded(err) && isTerminal(e.Stdin) && isTerminal(e.Stderr) {
-		if err = interactiveLogin(ctx, e, s.profile); err == nil {
-			rec, err = s.ensure(ctx, []renew.Kind{kind}, o.MinTTL, o.Verbose)
+		if err = interactiveLogin(ctx, e, s.Profile); err == nil {
+			rec, _, err = s.Ensure(ctx, eo)
 		}
 	}
 	if err != nil {
@@ -81,7 +83,7 @@ func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 	}
 	t := renew.TokenOf(rec, kind)
 	if t == nil || t.Secret.Empty() {
-		return fmt.Errorf("profile %s has no %s token (the profile may not grant one)", s.profile, kind)
+		return fmt.Errorf("profile %s has no %s token (the profile may not grant one)", s.Profile, kind)
 	}
 	_, err = fmt.Fprintln(e.Stdout, t.Secret.Reveal())
 	return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config/check"
@@ -22,7 +21,7 @@ type Clients struct {
 }
 
 // DefaultTimeout bounds each HTTP call.
-const DefaultTimeout = 30 * time.Second
+const DefaultTimeout = apiclient.DefaultTimeout
 
 // ClientsFromEnv builds the clients from the environment the vault, nomad
 // and consul CLIs use, falling back to the addresses and TLS files of cfg
@@ -43,7 +42,8 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...st
 	}
 	var errs []error
 	insecureHTTP := strings.EqualFold(getenv("BROKER_INSECURE_HTTP"), "true")
-	build := func(name, header, addrVar, tokenVar, prefix, fileAddr string, fileTLS apiclient.TLS) *apiclient.Client {
+	build := func(server apiclient.Server, addrVar, tokenVar, prefix, fileAddr string, fileTLS apiclient.TLS) *apiclient.Client {
+		name := server.String()
 		addr := getenv(addrVar)
 		fromEnv := addr != ""
 		if addr == "" {
@@ -79,7 +79,7 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...st
 				*dst = s
 			}
 		}
-		c, err := apiclient.New(name, addr, header, t, DefaultTimeout)
+		c, err := apiclient.For(server, addr, t)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("could not set up the %s client: %w", name, err))
 			return nil
@@ -87,9 +87,9 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...st
 		return c.WithToken(secret.New(token))
 	}
 	c := Clients{
-		Vault:  build("Vault", "X-Vault-Token", "VAULT_ADDR", "VAULT_TOKEN", "VAULT", cfg.Vault.Addr, cfg.Vault.TLS),
-		Nomad:  build("Nomad", "X-Nomad-Token", "NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD", cfg.Nomad.Addr, cfg.Nomad.TLS),
-		Consul: build("Consul", "X-Consul-Token", "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN", "CONSUL", cfg.Consul.Addr, cfg.Consul.TLS),
+		Vault:  build(apiclient.Vault, "VAULT_ADDR", "VAULT_TOKEN", "VAULT", cfg.Vault.Addr, cfg.Vault.TLS),
+		Nomad:  build(apiclient.Nomad, "NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD", cfg.Nomad.Addr, cfg.Nomad.TLS),
+		Consul: build(apiclient.Consul, "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN", "CONSUL", cfg.Consul.Addr, cfg.Consul.TLS),
 	}
 	if len(errs) > 0 {
 		return Clients{}, errors.Join(errs...)

@@ -2,6 +2,7 @@ package issue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -113,47 +114,65 @@ func (c *creds) token(from, secretKey, accessorKey string, now time.Time) (*stor
 	return t, nil
 }
 
+// engine is what differs between the Nomad and Consul secrets engines:
+// the system named in errors and the keys of the token and accessor in
+// Vault's answer.
+type engine struct{ system, secretKey, accessorKey string }
+
+var (
+	nomadEngine  = engine{"Nomad", "secret_id", "accessor_id"}
+	consulEngine = engine{"Consul", "token", "accessor"}
+)
+
 // MintNomad reads <mount>/creds/<role>.
 func MintNomad(ctx context.Context, vault *apiclient.Client, t Target, role string, now time.Time) (*store.Token, error) {
-	c, err := readCreds(ctx, vault, t.Mount, role, "Nomad", now)
+	return mint(ctx, vault, nomadEngine, t, role, now)
+}
+
+// MintConsul reads <mount>/creds/<role>.
+func MintConsul(ctx context.Context, vault *apiclient.Client, t Target, role string, now time.Time) (*store.Token, error) {
+	return mint(ctx, vault, consulEngine, t, role, now)
+}
+
+// mint reads <mount>/creds/<role> of the engine e and, best effort (for
+// the summary and status), the new token's policies from the server.
+func mint(ctx context.Context, vault *apiclient.Client, e engine, t Target, role string, now time.Time) (*store.Token, error) {
+	c, err := readCreds(ctx, vault, t.Mount, role, e.system, now)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := c.token(serverName(vault)+" (its "+t.Mount+" engine)", "secret_id", "accessor_id", now)
+	tok, err := c.token(serverName(vault)+" (its "+t.Mount+" engine)", e.secretKey, e.accessorKey, now)
 	if err != nil {
-		return nil, fmt.Errorf("could not get a Nomad token: %w", err)
+		return nil, fmt.Errorf("could not get a %s token: %w", e.system, err)
 	}
 	if t.Server != nil {
-		var self struct{ Policies []string }
-		// Best effort: the policies are for the summary and status.
+		// Nomad lists policy names, Consul policy links {ID, Name}.
+		var self struct{ Policies []policyName }
 		if err := t.Server.WithToken(tok.Secret).Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err == nil {
-			tok.Policies = self.Policies
+			for _, p := range self.Policies {
+				tok.Policies = append(tok.Policies, string(p))
+			}
 		}
 	}
 	return tok, nil
 }
 
-// MintConsul reads <mount>/creds/<role>.
-func MintConsul(ctx context.Context, vault *apiclient.Client, t Target, role string, now time.Time) (*store.Token, error) {
-	c, err := readCreds(ctx, vault, t.Mount, role, "Consul", now)
-	if err != nil {
-		return nil, err
+// policyName is a policy in an ACL token: a name (Nomad) or a link with
+// a Name (Consul).
+type policyName string
+
+func (p *policyName) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*p = policyName(s)
+		return nil
 	}
-	tok, err := c.token(serverName(vault)+" (its "+t.Mount+" engine)", "token", "accessor", now)
-	if err != nil {
-		return nil, fmt.Errorf("could not get a Consul token: %w", err)
+	var link struct{ Name string }
+	if err := json.Unmarshal(b, &link); err != nil {
+		return err
 	}
-	if t.Server != nil {
-		var self struct {
-			Policies []struct{ Name string }
-		}
-		if err := t.Server.WithToken(tok.Secret).Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err == nil {
-			for _, p := range self.Policies {
-				tok.Policies = append(tok.Policies, p.Name)
-			}
-		}
-	}
-	return tok, nil
+	*p = policyName(link.Name)
+	return nil
 }
 
 // vaultMessage flattens Vault's multi-line errors ("1 error occurred:\n\t*

@@ -39,12 +39,3 @@ func (c *Client) Refresh(ctx context.Context, refreshToken secret.String) (*Resu
 	}
 	return res, nil
 }
-
-// Refresh is New followed by Client.Refresh.
-func Refresh(ctx context.Context, cfg Config, refreshToken secret.String) (*Result, error) {
-	c, err := New(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return c.Refresh(ctx, refreshToken)
-}

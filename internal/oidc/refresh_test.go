@@ -12,7 +12,7 @@ import (
 func TestRefresh(t *testing.T) {
 	op := newFakeOP(t)
 	cfg := Config{Issuer: op.URL, ClientID: "cli", RolesClaim: "cern_roles", UserClaim: "cern_upn"}
-	res, err := Refresh(context.Background(), cfg, secret.New("rt-old"))
+	res, err := newAndRefresh(context.Background(), cfg, secret.New("rt-old"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestRefresh(t *testing.T) {
 
 	for name, rt := range map[string]secret.String{"revoked": secret.New("revoked"), "none": {}} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Refresh(context.Background(), cfg, rt); !errors.Is(err, ErrRefreshRefused) {
+			if _, err := newAndRefresh(context.Background(), cfg, rt); !errors.Is(err, ErrRefreshRefused) {
 				t.Errorf("err = %v, want ErrRefreshRefused", err)
 			}
 		})
@@ -30,7 +30,7 @@ func TestRefresh(t *testing.T) {
 	t.Run("bad ID token", func(t *testing.T) {
 		op.mint = func(op *fakeOP) string { return op.sign(op.otherKey, "RS256", op.claims()) }
 		defer func() { op.mint = nil }()
-		if _, err := Refresh(context.Background(), cfg, secret.New("rt")); !errors.Is(err, ErrInvalidIDToken) {
+		if _, err := newAndRefresh(context.Background(), cfg, secret.New("rt")); !errors.Is(err, ErrInvalidIDToken) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -66,4 +66,13 @@ func TestRefreshTokenNotInErrors(t *testing.T) {
 	if err := c.Revoke(context.Background(), secret.New("rt-fine")); err != nil {
 		t.Errorf("revoke: %v", err)
 	}
+}
+
+// newAndRefresh is New followed by Client.Refresh.
+func newAndRefresh(ctx context.Context, cfg Config, refreshToken secret.String) (*Result, error) {
+	c, err := New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.Refresh(ctx, refreshToken)
 }

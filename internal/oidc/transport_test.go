@@ -129,7 +129,7 @@ func TestSSOAnswerTooLarge(t *testing.T) {
 		issuer, _ := hostileOP(t, h, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		_, err := Refresh(ctx, Config{Issuer: issuer, ClientID: "cli"}, secret.New("rt-x"))
+		_, err := newAndRefresh(ctx, Config{Issuer: issuer, ClientID: "cli"}, secret.New("rt-x"))
 		if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
 			t.Fatalf("error: %v", err)
 		}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alisw/alilogin/internal/filelock"
 	"github.com/alisw/alilogin/internal/store"
-	"github.com/gofrs/flock"
 )
 
 // DefaultLockWait is how long a process waits for another one to finish
@@ -22,7 +22,7 @@ const DefaultLockWait = 60 * time.Second
 var ErrLockTimeout = errors.New("timed out waiting for another alilogin")
 
 // Lock is a held per-profile lock.
-type Lock struct{ f *flock.Flock }
+type Lock struct{ l *filelock.Lock }
 
 // LockDir returns the directory of the lock files: locks/ in alilogin's
 // user state directory (the file store's neighbour).
@@ -62,39 +62,22 @@ func AcquireOrWait(ctx context.Context, dir, profile string, wait time.Duration,
 	if wait <= 0 {
 		wait = DefaultLockWait
 	}
-	f := flock.New(path, flock.SetPermissions(0o600))
-	if waiting != nil {
-		ok, err := f.TryLock()
-		if ok {
-			return &Lock{f: f}, nil
-		}
-		if err == nil {
-			waiting()
-		}
-	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	ok, err := f.TryLockContext(wctx, 20*time.Millisecond)
-	if ok {
-		return &Lock{f: f}, nil
-	}
-	_ = f.Close()
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-		return nil, fmt.Errorf("could not lock profile %s (%s): %w", profile, path, err)
-	}
-	if ctx.Err() != nil {
+	l, err := filelock.Acquire(ctx, path, wait, 20*time.Millisecond, waiting)
+	switch {
+	case err == nil:
+		return &Lock{l: l}, nil
+	case errors.Is(err, filelock.ErrTimeout):
+		return nil, fmt.Errorf("could not lock profile %s: %w, which has held %s for %s", profile, ErrLockTimeout, path, wait)
+	case ctx.Err() != nil:
 		return nil, fmt.Errorf("could not lock profile %s: %w", profile, ctx.Err())
 	}
-	return nil, fmt.Errorf("could not lock profile %s: %w, which has held %s for %s", profile, ErrLockTimeout, path, wait)
+	return nil, fmt.Errorf("could not lock profile %s (%s): %w", profile, path, err)
 }
 
-// Release lets go of the lock. The lock file stays: removing it would let
-// two processes hold locks on different inodes of the same path.
+// Release lets go of the lock; the lock file stays.
 func (l *Lock) Release() error {
-	if l == nil || l.f == nil {
+	if l == nil {
 		return nil
 	}
-	err := l.f.Unlock()
-	l.f = nil
-	return err
+	return l.l.Release()
 }

@@ -46,11 +46,11 @@ const (
 // Keyring.Get would, in fewer round trips. ok is false when it could not,
 // for any reason; err is set only for a record that was read and is
 // corrupt.
-func FastKeyringGet(profile string) (r *Record, ok bool, err error) {
-	if checkProfile(profile) != nil || !sessionBusConfigured() {
+func FastKeyringGet(getenv func(string) string, profile string) (r *Record, ok bool, err error) {
+	if checkProfile(profile) != nil || !sessionBusConfigured(getenv) {
 		return nil, false, nil
 	}
-	b, ok := fastSecret(keyringService, keyName(profile))
+	b, ok := fastSecret(getenv, keyringService, keyName(profile))
 	if !ok {
 		return nil, false, nil
 	}
@@ -60,7 +60,7 @@ func FastKeyringGet(profile string) (r *Record, ok bool, err error) {
 
 // sessionBusConfigured: there is a session bus to talk to, and no D-Bus
 // library call will start one (see sessionBus).
-func sessionBusConfigured() bool { return sessionBus(os.Getenv) == nil }
+func sessionBusConfigured(getenv func(string) string) bool { return sessionBus(getenv) == nil }
 
 type ssSecret struct {
 	Session     dbus.ObjectPath
@@ -81,8 +81,17 @@ func wait(c *dbus.Call, deadline <-chan time.Time) bool {
 
 // dial connects to the session bus and sends Hello without waiting for
 // its answer.
-func dial() (*dbus.Conn, *dbus.Call, bool) {
-	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+func dial(getenv func(string) string) (*dbus.Conn, *dbus.Call, bool) {
+	addr, ok := sessionBusSocket(getenv)
+	if !ok {
+		return nil, nil, false
+	}
+	if name, abstract := strings.CutPrefix(addr, "@"); abstract {
+		addr = "unix:abstract=" + dbusEscape(name)
+	} else {
+		addr = "unix:path=" + dbusEscape(addr)
+	}
+	conn, err := dbus.Dial(addr)
 	if err != nil {
 		return nil, nil, false
 	}
@@ -93,8 +102,8 @@ func dial() (*dbus.Conn, *dbus.Call, bool) {
 	return conn, conn.BusObject().Go("org.freedesktop.DBus.Hello", 0, nil), true
 }
 
-func fastSecret(service, user string) ([]byte, bool) {
-	addr, ok := sessionBusSocket()
+func fastSecret(getenv func(string) string, service, user string) ([]byte, bool) {
+	addr, ok := sessionBusSocket(getenv)
 	if !ok {
 		return nil, false
 	}
@@ -179,10 +188,10 @@ func fastSecret(service, user string) ([]byte, bool) {
 // DBUS_SESSION_BUS_ADDRESS when it is a plain unix:path= or
 // unix:abstract= one, else $XDG_RUNTIME_DIR/bus. ok is false for anything
 // else (the slow path's godbus knows the rest).
-func sessionBusSocket() (string, bool) {
-	a := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+func sessionBusSocket(getenv func(string) string) (string, bool) {
+	a := getenv("DBUS_SESSION_BUS_ADDRESS")
 	if a == "" {
-		d := os.Getenv("XDG_RUNTIME_DIR")
+		d := getenv("XDG_RUNTIME_DIR")
 		if d == "" {
 			return "", false
 		}
@@ -205,6 +214,21 @@ func sessionBusSocket() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// dbusEscape escapes a D-Bus address value: every byte but the
+// optionally-escaped ones as %XX.
+func dbusEscape(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("-_/.\\*", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02x", c)
+		}
+	}
+	return b.String()
 }
 
 // rawCall appends a method call with the given serial to out.
@@ -261,18 +285,18 @@ func rawReplies(in *bufio.Reader, serials ...uint32) (bodies map[uint32][]any, o
 // in the keyring (read from it by this process), as Keyring.Put would but
 // without rewriting the index. ok is false when it could not, for any
 // reason (the caller then uses Store.Put).
-func FastKeyringUpdate(r *Record) bool {
-	if checkProfile(r.Profile) != nil || !sessionBusConfigured() {
+func FastKeyringUpdate(getenv func(string) string, r *Record) bool {
+	if checkProfile(r.Profile) != nil || !sessionBusConfigured(getenv) {
 		return false
 	}
 	b, err := encode(r)
 	if err != nil {
 		return false
 	}
-	if m := os.Getenv("ALILOGIN_KEYRING_MAX_BYTES"); m != "" {
+	if m := getenv("ALILOGIN_KEYRING_MAX_BYTES"); m != "" {
 		return false // the size rules are the Store's
 	}
-	conn, hello, ok := dial()
+	conn, hello, ok := dial(getenv)
 	if !ok {
 		return false
 	}

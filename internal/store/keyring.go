@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
+
+	"github.com/alisw/alilogin/internal/filelock"
 )
 
 // keyringService is the service name of every alilogin keyring item.
@@ -55,31 +57,31 @@ type keyringAPI interface {
 // With a session bus but no Secret Service on it, the bus would activate
 // one (gnome-keyring-daemon) on go-keyring's first call: secretService
 // asks first.
-type osKeyring struct{}
+type osKeyring struct{ getenv func(string) string }
 
-func reachable() error {
-	if err := sessionBus(os.Getenv); err != nil {
+func (o osKeyring) reachable() error {
+	if err := sessionBus(o.getenv); err != nil {
 		return err
 	}
 	return secretService()
 }
 
-func (osKeyring) Get(s, u string) (string, error) {
-	if err := reachable(); err != nil {
+func (o osKeyring) Get(s, u string) (string, error) {
+	if err := o.reachable(); err != nil {
 		return "", err
 	}
 	return keyring.Get(s, u)
 }
 
-func (osKeyring) Set(s, u, p string) error {
-	if err := reachable(); err != nil {
+func (o osKeyring) Set(s, u, p string) error {
+	if err := o.reachable(); err != nil {
 		return err
 	}
 	return keyring.Set(s, u, p)
 }
 
-func (osKeyring) Delete(s, u string) error {
-	if err := reachable(); err != nil {
+func (o osKeyring) Delete(s, u string) error {
+	if err := o.reachable(); err != nil {
 		return err
 	}
 	return keyring.Delete(s, u)
@@ -101,6 +103,35 @@ type Keyring struct {
 	// lockWaits, when set, is called when the index lock is held by
 	// another and this Keyring starts to wait for it (tests).
 	lockWaits func()
+	// fastEnv, when set (Open sets it), is the environment of the fast
+	// Secret Service read and rewrite (fastread_linux.go): Get tries it
+	// first, and Put rewrites a record that Get last read that way the
+	// fast way. Without it the Keyring is go-keyring only.
+	fastEnv func(string) string
+	mu      sync.Mutex
+	// readFast: the profiles whose last Get was the fast read.
+	readFast map[string]bool
+}
+
+// withFastPath turns the fast read and rewrite on.
+func (k *Keyring) withFastPath(getenv func(string) string) {
+	k.api = osKeyring{getenv: getenv}
+	k.fastEnv = getenv
+}
+
+func (k *Keyring) setReadFast(profile string, fast bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.readFast == nil {
+		k.readFast = map[string]bool{}
+	}
+	k.readFast[profile] = fast
+}
+
+func (k *Keyring) wasReadFast(profile string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.readFast[profile]
 }
 
 // indexLockWait bounds the wait for the index lock: its holder makes at
@@ -115,24 +146,14 @@ func (k *Keyring) lockIndex() (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(k.indexLock), 0o700); err != nil {
 		return nil, fmt.Errorf("could not lock the keyring index: %w", err)
 	}
-	f := flock.New(k.indexLock, flock.SetPermissions(0o600))
-	ok, err := f.TryLock()
-	if err == nil && !ok {
-		if k.lockWaits != nil {
-			k.lockWaits()
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), k.indexLockWait())
-		defer cancel()
-		ok, err = f.TryLockContext(ctx, 5*time.Millisecond)
+	l, err := filelock.Acquire(context.Background(), k.indexLock, k.indexLockWait(), 5*time.Millisecond, k.lockWaits)
+	if errors.Is(err, filelock.ErrTimeout) {
+		err = fmt.Errorf("another alilogin held it for more than %s", k.indexLockWait())
 	}
-	if err != nil || !ok {
-		_ = f.Close()
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("another alilogin held it for more than %s", k.indexLockWait())
-		}
+	if err != nil {
 		return nil, fmt.Errorf("could not lock the keyring index %s: %w", k.indexLock, err)
 	}
-	return func() { _ = f.Unlock(); _ = f.Close() }, nil
+	return func() { _ = l.Release() }, nil
 }
 
 // NewKeyring returns the OS keyring store. maxItem > 0 caps item size.
@@ -140,7 +161,7 @@ func NewKeyring(timeout time.Duration, maxItem int) *Keyring {
 	if timeout <= 0 {
 		timeout = DefaultKeyringTimeout
 	}
-	return &Keyring{api: osKeyring{}, timeout: timeout, maxItem: maxItem}
+	return &Keyring{api: osKeyring{getenv: os.Getenv}, timeout: timeout, maxItem: maxItem}
 }
 
 // call runs f with the timeout and maps go-keyring's errors to ours. After
@@ -192,10 +213,18 @@ func (k *Keyring) set(key string, b []byte) error {
 	return k.do(func() error { return k.api.Set(keyringService, key, string(b)) })
 }
 
-// Get reads the profile's record.
+// Get reads the profile's record: with the fast path, through the fast
+// Secret Service read when it can, else through go-keyring.
 func (k *Keyring) Get(profile string) (*Record, error) {
 	if err := checkProfile(profile); err != nil {
 		return nil, err
+	}
+	if k.fastEnv != nil {
+		r, ok, err := FastKeyringGet(k.fastEnv, profile)
+		k.setReadFast(profile, ok && err == nil)
+		if ok {
+			return r, err
+		}
 	}
 	b, err := k.get(keyName(profile))
 	if err != nil {
@@ -204,10 +233,15 @@ func (k *Keyring) Get(profile string) (*Record, error) {
 	return decode(profile, "the OS keyring", b)
 }
 
-// Put writes the record and adds its profile to the index.
+// Put writes the record and adds its profile to the index. A record
+// that Get last read through the fast read is in the keyring, and so in
+// the index: it is rewritten the fast way when that works.
 func (k *Keyring) Put(r *Record) error {
 	if err := checkProfile(r.Profile); err != nil {
 		return err
+	}
+	if k.fastEnv != nil && k.wasReadFast(r.Profile) && FastKeyringUpdate(k.fastEnv, r) {
+		return nil
 	}
 	b, err := encode(r)
 	if err != nil {

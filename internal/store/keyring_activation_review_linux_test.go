@@ -66,7 +66,7 @@ func TestReviewSessionBusActivatesKeyringDaemon(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", dir)
 
 	_, gerr := NewKeyring(2*time.Second, 0).Get("ci")
-	_, ok, ferr := FastKeyringGet("ci")
+	_, ok, ferr := FastKeyringGet(os.Getenv, "ci")
 	t.Logf("Keyring.Get: %v; FastKeyringGet: ok=%v %v", gerr, ok, ferr)
 	// Activation is synchronous: the bus answers a call only once the
 	// activated service has started or failed, so the marker is written

@@ -38,10 +38,10 @@ func TestKeyringStartsNoBus(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(run, "bus"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if FastKeyringUpdate(&Record{Profile: "ci"}) {
+	if FastKeyringUpdate(os.Getenv, &Record{Profile: "ci"}) {
 		t.Error("FastKeyringUpdate wrote without a bus")
 	}
-	if _, ok, _ := FastKeyringGet("ci"); ok {
+	if _, ok, _ := FastKeyringGet(os.Getenv, "ci"); ok {
 		t.Error("FastKeyringGet read without a bus")
 	}
 	if b, err := os.ReadFile(marker); err == nil {

@@ -13,8 +13,8 @@ import (
 // an index written by an older version, or by a store on another state
 // directory with its own index lock, may have lost. Every call carries
 // NO_AUTO_START.
-func (osKeyring) Profiles(service string) ([]string, error) {
-	if err := reachable(); err != nil {
+func (o osKeyring) Profiles(service string) ([]string, error) {
+	if err := o.reachable(); err != nil {
 		return nil, err
 	}
 	conn, err := dbus.SessionBusPrivateNoAutoStartup()

@@ -28,10 +28,13 @@ const (
 
 // Open returns the store of the given kind ("" = ALILOGIN_STORE, else
 // automatic). The automatic store prints a one-line notice on stderr when
-// it has to fall back to the file store. On Linux the store is wrapped in
-// the kernel cache (Cached); with the file store or
-// ALILOGIN_KERNEL_CACHE=off nothing is cached, but writes and deletes
-// still make the copies other processes cached unusable.
+// it has to fall back to the file store. The keyring is read through the
+// fast Secret Service read where it can be, and a record read that way is
+// rewritten the fast way. On Linux the store is wrapped in the kernel
+// cache (Cached); with the file store or ALILOGIN_KERNEL_CACHE=off
+// nothing is cached, but writes and deletes still make the copies other
+// processes cached unusable. Authoritative gives the same store reading
+// past the cache.
 func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, error) {
 	if kind == "" {
 		kind = getenv("ALILOGIN_STORE")
@@ -53,6 +56,7 @@ func Open(kind string, getenv func(string) string, stderr io.Writer) (Store, err
 		maxItem = n
 	}
 	kr := NewKeyring(DefaultKeyringTimeout, maxItem)
+	kr.withFastPath(getenv)
 	kr.indexLock = filepath.Join(dir, "keyring-index.lock")
 	var st Store
 	switch kind {
@@ -159,4 +163,28 @@ func (a *Auto) List() ([]string, error) {
 	l := append(k, f...)
 	slices.Sort(l)
 	return slices.Compact(l), nil
+}
+
+// Authoritative is st reading each record where it is kept, never a
+// cached copy (what it reads is then cached, as st's Get would): for the
+// renewal chain, which must decide on the current refresh token even if
+// a cached copy were stale. Writes, deletes and lists are st's.
+func Authoritative(st Store) Store {
+	if c, ok := st.(*Cached); ok {
+		return authoritative{c}
+	}
+	return st
+}
+
+type authoritative struct{ *Cached }
+
+func (a authoritative) Get(profile string) (*Record, error) {
+	// The generation before the read: a copy of what a logout deletes
+	// meanwhile is then never served.
+	g := a.Generation(profile)
+	r, err := a.Store.Get(profile)
+	if err == nil {
+		a.Remember(r, g)
+	}
+	return r, err
 }

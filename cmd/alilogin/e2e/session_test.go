@@ -660,7 +660,7 @@ func TestFastKeyringRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, ok, err := store.FastKeyringGet("fastread")
+	fast, ok, err := store.FastKeyringGet(os.Getenv, "fastread")
 	if !ok || err != nil {
 		t.Fatalf("fast read: ok=%v err=%v", ok, err)
 	}
@@ -670,7 +670,7 @@ func TestFastKeyringRead(t *testing.T) {
 	// The fast rewrite of an existing record: the store reads it back.
 	fast.Nomad.Secret = secret.New("n2")
 	fast.RefreshToken = secret.New("rt2")
-	if !store.FastKeyringUpdate(fast) {
+	if !store.FastKeyringUpdate(os.Getenv, fast) {
 		t.Fatal("fast update failed")
 	}
 	back, err := st.Get("fastread")
@@ -680,7 +680,7 @@ func TestFastKeyringRead(t *testing.T) {
 	if l, err := st.List(); err != nil || !slices.Contains(l, "fastread") {
 		t.Errorf("index after the fast update: %v %v", l, err)
 	}
-	if _, ok, _ := store.FastKeyringGet("fastread-missing"); ok {
+	if _, ok, _ := store.FastKeyringGet(os.Getenv, "fastread-missing"); ok {
 		t.Error("fast read of a missing record succeeded")
 	}
 	if err := keyring.Set("alilogin", "profile:fastbad", "{"); err != nil {
@@ -688,7 +688,7 @@ func TestFastKeyringRead(t *testing.T) {
 	}
 	defer keyring.Delete("alilogin", "profile:fastbad")
 	var ce *store.CorruptError
-	if _, ok, err := store.FastKeyringGet("fastbad"); !ok || !errors.As(err, &ce) {
+	if _, ok, err := store.FastKeyringGet(os.Getenv, "fastbad"); !ok || !errors.As(err, &ce) {
 		t.Errorf("fast read of a corrupt record: ok=%v err=%v", ok, err)
 	}
 }

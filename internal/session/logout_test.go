@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"errors"
@@ -43,10 +43,10 @@ func TestSessionErrorBinding(t *testing.T) {
 		&renew.BindingError{Profile: "ci", Issuer: "https://a", ClientID: "c", ConfiguredIssuer: "https://b", ConfiguredClientID: "c"},
 		&renew.IdentityChangedError{Profile: "ci", Issuer: "https://a", Subject: "s", GotIssuer: "https://a", GotSubject: "t"},
 	} {
-		got := sessionError("ci", err)
+		got := Error("ci", err)
 		if exitcode.Code(got, exitError) != exitLoginNeeded || !strings.Contains(got.Error(), err.Error()) ||
 			!strings.HasSuffix(got.Error(), "run: alilogin login --profile ci") || !errors.Is(got, renew.ErrLoginNeeded) {
-			t.Errorf("sessionError(%v) = %v (exit %d)", err, got, exitcode.Code(got, exitError))
+			t.Errorf("Error(%v) = %v (exit %d)", err, got, exitcode.Code(got, exitError))
 		}
 	}
 }

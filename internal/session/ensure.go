@@ -1,0 +1,153 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// EnsureOptions say which tokens Ensure brings to validity.
+type EnsureOptions struct {
+	Kinds   []renew.Kind // empty: every kind the record holds
+	MinTTL  time.Duration
+	Verbose bool // say each step of the chain on stderr
+}
+
+// Ensure returns the profile's record with the tokens of o.Kinds valid
+// for longer than o.MinTTL, through the renewal chain (renew.Ensurer),
+// whose step 4 is a fresh Vault login from a refresh grant. It reports
+// the chain's steps (with Verbose) and warnings on stderr. The kinds are
+// returned as resolved.
+func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, []renew.Kind, error) {
+	// Step 1 first, before any client is built: no network, little work.
+	rec, err := s.Store.Get(s.Profile)
+	if err != nil {
+		// (Without kinds, a missing record is said as the store says
+		// it, as env and exec always have.)
+		if errors.Is(err, store.ErrNotFound) && len(o.Kinds) > 0 {
+			return nil, nil, LoginNeeded(s.Profile)
+		}
+		return nil, nil, Error(s.Profile, err)
+	}
+	kinds := o.Kinds
+	if len(kinds) == 0 {
+		kinds = PresentKinds(rec)
+	}
+	// The login must have been made with the configured servers, even
+	// for a cached token: env and exec hand it out with the configured
+	// addresses. When the Vault address comes from a discovery document
+	// not cached yet, the Ensurer checks once it is known.
+	if s.Config.Vault.Addr != "" {
+		servers, err := ConfiguredServers(s.Config)
+		if err != nil {
+			return nil, nil, err
+		}
+		ch := &renew.Chain{Servers: servers, MinTTL: o.MinTTL, Now: s.Env.now}
+		if err := ch.Bound(rec, kinds); err != nil {
+			return nil, nil, Error(s.Profile, err)
+		}
+		if ch.Fresh(rec, kinds) {
+			return rec, kinds, nil
+		}
+	}
+	// A Vault token that has expired cannot be renewed: step 4 will
+	// follow, if the login was made with the configured SSO.
+	en, err := s.ensurer(ctx, o.MinTTL, !rec.Vault.ValidFor(s.Env.now(), 0) && rec.Issuer == s.Config.Issuer && rec.ClientID == s.Config.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, res, err := en.Ensure(ctx, s.Profile, kinds)
+	if o.Verbose {
+		for _, st := range res.Steps {
+			fmt.Fprintf(s.Env.stderr(), "alilogin: %s: %s\n", s.Profile, st)
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(s.Env.stderr(), "alilogin: warning: %s\n", w)
+	}
+	if err != nil {
+		return nil, nil, Error(s.Profile, err)
+	}
+	return rec, kinds, nil
+}
+
+// ensurer wires the chain; prefetchSSO starts reading the SSO's discovery
+// document at once, when step 4 is all but certain.
+func (s *Session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO bool) (*renew.Ensurer, error) {
+	cfg, err := s.fullConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.Config = cfg
+	if cfg.Vault.Addr == "" {
+		return nil, errors.New("no Vault address configured (set VAULT_ADDR or vault { address = ... } in the config file)")
+	}
+	servers, err := ConfiguredServers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := NewClients(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := renew.LockDir(s.Env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	var sso renew.SSO
+	if cfg.ClientID != "" && cfg.Issuer != "" {
+		r := &ssoRefresher{cfg: oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes,
+			RolesClaim: cfg.RolesClaim, UserClaim: cfg.UserClaim, InsecureHTTP: cfg.InsecureHTTP, Now: s.Env.Now}}
+		if prefetchSSO {
+			r.prefetch(ctx)
+		}
+		sso = r
+	}
+	return &renew.Ensurer{
+		Chain: &renew.Chain{Vault: &vaultOps{cl: cl, cfg: cfg, now: s.Env.now}, SSO: sso, Issuer: cfg.Issuer, ClientID: cfg.ClientID,
+			Servers: servers, MinTTL: minTTL, Now: s.Env.now},
+		Store:   store.Authoritative(s.Store),
+		LockDir: dir,
+	}, nil
+}
+
+// ParseKinds reads --for values (repeatable or comma-separated).
+func ParseKinds(vals []string) ([]renew.Kind, error) {
+	var out []renew.Kind
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			k, err := renew.ParseKind(s)
+			if err != nil {
+				return nil, exitcode.With(ExitUsage, err)
+			}
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// PresentKinds are the kinds the record holds (Vault always).
+func PresentKinds(rec *store.Record) []renew.Kind {
+	out := []renew.Kind{renew.Vault}
+	if rec.Nomad != nil {
+		out = append(out, renew.Nomad)
+	}
+	if rec.Consul != nil {
+		out = append(out, renew.Consul)
+	}
+	return out
+}

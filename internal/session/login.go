@@ -1,0 +1,266 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/issue"
+	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
+)
+
+// Fresh is a new SSO sign-in to turn into a stored login.
+type Fresh struct {
+	// Profile is --profile; "" chooses one (ChooseProfile).
+	Profile      string
+	IDToken      secret.String // verified
+	RefreshToken secret.String
+	Identity     *oidc.Identity
+	// RevokeRefresh ends the SSO session when the login is not stored;
+	// nil: nothing to end.
+	RevokeRefresh func(context.Context, secret.String) error
+	// Mark is called after each step with its name (login --verbose
+	// times them); nil: nothing.
+	Mark func(step string)
+}
+
+// LoginResult is a stored fresh login.
+type LoginResult struct {
+	Record  *store.Record
+	Minted  *issue.Minted  // the Nomad and Consul tokens or their errors
+	Profile config.Profile // the profile's configuration (its roles, no_nomad, no_consul)
+}
+
+// Login is the one fresh login: choose the profile, log in to Vault
+// with the verified ID token (vaultLogin, also the chain's step 4),
+// mint the profile's Nomad and Consul tokens in parallel with it, cap
+// their expiries by the Vault token's, store the login under the
+// profile's lock, and revoke the login it replaces. Without the lock
+// (timeout, Ctrl-C) or when the store fails, nothing is kept and what
+// was obtained is revoked. A partial mint is stored: LoginResult.Minted
+// says what failed.
+func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *Clients, f Fresh) (*LoginResult, error) {
+	mark := f.Mark
+	if mark == nil {
+		mark = func(string) {}
+	}
+	id := f.Identity
+	servers, err := ConfiguredServers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	profile, err := ChooseProfile(cfg, f.Profile, id.Roles)
+	if err != nil {
+		return nil, err
+	}
+	prof, _ := cfg.Profile(profile)
+	vtok, err := vaultLogin(ctx, cl, cfg, profile, f.IDToken, termtext.CleanAll(id.Roles), e.now())
+	if err != nil {
+		return nil, err
+	}
+	mark("Vault login")
+	req := issue.MintRequest{Role: profile}
+	if !prof.NoNomad {
+		req.Nomad = cl.target(cfg, renew.Nomad)
+	}
+	if !prof.NoConsul {
+		req.Consul = cl.target(cfg, renew.Consul)
+	}
+	minted := issue.Mint(ctx, cl.Vault.WithToken(vtok.Secret), req, e.now())
+	// Vault revokes them with the Vault token, whatever their lease says.
+	minted.Nomad, minted.Consul = minted.Nomad.CappedBy(vtok), minted.Consul.CappedBy(vtok)
+	mark("Nomad+Consul tokens")
+
+	rec := &store.Record{
+		Version: store.RecordVersion, Profile: profile,
+		User: id.User, Roles: id.Roles, Issuer: id.Issuer, ClientID: cfg.ClientID, Subject: id.Subject,
+		VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
+		RefreshToken: f.RefreshToken, IDTokenExp: id.Expiry,
+		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
+	}
+	// The per-profile lock keeps a concurrent `alilogin token` renewal
+	// from writing over the new login with the old one.
+	l, lerr := LockForWrite(ctx, e, profile)
+	if lerr != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rerr := issue.Revoke(rctx, cl.Vault.WithToken(vtok.Secret))
+		if !f.RefreshToken.Empty() && f.RevokeRefresh != nil {
+			_ = f.RevokeRefresh(rctx, f.RefreshToken) // best effort: the SSO session ends on its own
+		}
+		cancel()
+		if errors.Is(lerr, ErrInterrupted) {
+			lerr = fmt.Errorf("interrupted while waiting for the lock of profile %s", profile)
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("%w; the new login was not stored (nor its tokens revoked, which expire in %s: %v); the previous login, if any, is kept", lerr, TTL(vtok.ExpiresAt, e.now()), rerr)
+		}
+		return nil, fmt.Errorf("%w; the new login was not stored and its tokens were revoked; the previous login, if any, is kept", lerr)
+	}
+	defer l.Release()
+	old, _ := st.Get(profile)
+	if err := st.Put(rec); err != nil {
+		// Nothing kept: do not leave the new tokens alive either. Revoking
+		// the Vault token revokes the Nomad and Consul leases minted with it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		rerr := issue.Revoke(rctx, cl.Vault.WithToken(vtok.Secret))
+		cancel()
+		if rerr != nil {
+			return nil, fmt.Errorf("could not store the login: %w\n(nor revoke the new tokens, which expire in %s: %v)", err, TTL(vtok.ExpiresAt, e.now()), rerr)
+		}
+		return nil, fmt.Errorf("could not store the login: %w", err)
+	}
+	mark("store")
+	revokeReplaced(ctx, e, cfg, old, vtok)
+	return &LoginResult{Record: rec, Minted: minted, Profile: prof}, nil
+}
+
+// revokeReplaced revokes the Vault token of the login a new one replaced
+// (and with it its Nomad/Consul leases), at the Vault that issued it,
+// which need not be the one the new login was made with.
+func revokeReplaced(ctx context.Context, e Env, cfg *config.Config, old *store.Record, vtok *store.Token) {
+	if old == nil || !old.Vault.ValidFor(e.now(), 0) || old.Vault.Secret.Equal(vtok.Secret) {
+		return
+	}
+	ov, err := recordVault(cfg, old)
+	if err != nil {
+		fmt.Fprintf(e.stderr(), "alilogin: warning: the previous login's Vault token (accessor %s) was not revoked: %v; it expires at %s\n",
+			termtext.Clean(old.Vault.Accessor), err, old.Vault.ExpiresAt.Local().Format(time.RFC3339))
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	_ = issue.Revoke(rctx, ov.WithToken(old.Vault.Secret))
+	cancel()
+}
+
+// vaultLogin is the Vault JWT login of a fresh login and of the chain's
+// step 4: role = profile, the profile's required roles checked.
+// userRoles (for the error when Vault refuses) may be nil.
+func vaultLogin(ctx context.Context, cl *Clients, cfg *config.Config, profile string, idToken secret.String, userRoles []string, now time.Time) (*store.Token, error) {
+	var required []string
+	if p, ok := cfg.Profile(profile); ok {
+		required = p.Roles
+	}
+	return issue.Login(ctx, cl.Vault, issue.LoginRequest{Mount: cfg.Vault.Mount, Role: profile, IDToken: idToken,
+		UserRoles: userRoles, RequiredRoles: required}, now)
+}
+
+// mintOne mints the profile's token of kind k with the Vault token, at
+// the configured engine: the chain's re-mint.
+func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.String, k renew.Kind, profile string, now time.Time) (*store.Token, error) {
+	c := cl.Vault.WithToken(vault)
+	if k != renew.Nomad && k != renew.Consul {
+		return nil, fmt.Errorf("could not mint a %s token: not a Vault secrets engine", k)
+	}
+	t := cl.target(cfg, k)
+	if t == nil {
+		// Bound refuses these before; a token with no address to go to
+		// is never minted.
+		return nil, &renew.NotConfiguredError{Server: map[renew.Kind]string{renew.Nomad: "Nomad", renew.Consul: "Consul"}[k]}
+	}
+	if k == renew.Nomad {
+		return issue.MintNomad(ctx, c, *t, profile, now)
+	}
+	return issue.MintConsul(ctx, c, *t, profile, now)
+}
+
+// ChooseProfile picks the profile of a fresh login: the flag, else the
+// configured default, else the only configured profile the user's roles
+// allow.
+func ChooseProfile(cfg *config.Config, flag string, roles []string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if cfg.DefaultProfile != "" {
+		return cfg.DefaultProfile, nil
+	}
+	var allowed, all []string
+	for _, p := range cfg.Profiles {
+		all = append(all, p.Name)
+		if slices.ContainsFunc(p.Roles, func(r string) bool { return slices.Contains(roles, r) }) {
+			allowed = append(allowed, p.Name)
+		}
+	}
+	yours := "none"
+	if len(roles) > 0 {
+		yours = strings.Join(termtext.CleanAll(roles), ", ")
+	}
+	switch {
+	case len(allowed) == 1:
+		return allowed[0], nil
+	case len(allowed) > 1:
+		return "", exitcode.With(ExitUsage, fmt.Errorf("your roles allow several profiles: %s; choose one with --profile (or set default_profile in the config file)", strings.Join(allowed, ", ")))
+	case len(all) == 0:
+		return "", exitcode.With(ExitUsage, errors.New("no profile given and none configured; use --profile NAME"))
+	default:
+		return "", fmt.Errorf("none of the configured profiles (%s) is allowed for your SSO roles (%s); ask for a role in the CERN Application Portal, or use --profile", strings.Join(all, ", "), yours)
+	}
+}
+
+// CheckVault is login's preflight: it fails when Vault cannot be
+// reached at all (any HTTP answer will do), with what to set when the
+// TLS handshake failed.
+func CheckVault(ctx context.Context, vault *apiclient.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	err := vault.WithToken(secret.String{}).Do(ctx, "GET", "/v1/sys/health?standbyok=true&perfstandbyok=true", nil, nil)
+	if err == nil || !apiclient.Unreachable(err) {
+		return nil
+	}
+	cause := err
+	var ae *apiclient.Error
+	if errors.As(err, &ae) && ae.Err != nil {
+		cause = ae.Err
+	}
+	msg := cause.Error()
+	for _, s := range []string{"certificate required", "bad certificate", "handshake failure", "unknown certificate"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("Vault at %s requires a client certificate that it accepts: set VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (%v)", vault.Addr, cause)
+		}
+	}
+	if strings.Contains(msg, "certificate signed by unknown authority") || strings.Contains(msg, "x509:") {
+		return fmt.Errorf("could not verify the certificate of Vault at %s: set VAULT_CACERT to its CA (%v)", vault.Addr, cause)
+	}
+	return err
+}
+
+// SkippedTokens says which of the Nomad and Consul tokens the profile
+// grants login did not mint because no address of their server is
+// configured, and why; nil when none.
+func SkippedTokens(cfg *config.Config, noNomad, noConsul bool) map[string]string {
+	var out map[string]string
+	for _, k := range []struct {
+		name, server, addr string
+		none               bool
+	}{{"nomad", "Nomad", cfg.Nomad.Addr, noNomad}, {"consul", "Consul", cfg.Consul.Addr, noConsul}} {
+		if k.addr == "" && !k.none {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k.name] = (&renew.NotConfiguredError{Server: k.server}).Error()
+		}
+	}
+	return out
+}
+
+// TTL is how long until exp, for people: "ever" past 50 years,
+// "expired" when it has passed.
+func TTL(exp, now time.Time) string {
+	d := exp.Sub(now).Round(time.Second)
+	if d > 50*365*24*time.Hour {
+		return "ever"
+	}
+	if d < 0 {
+		return "expired"
+	}
+	return d.String()
+}

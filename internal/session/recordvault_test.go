@@ -1,0 +1,77 @@
+package session
+
+import (
+	"context"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestReview2RecordVaultIgnoresConfiguredCA: logout (and a replacing
+// login) revokes the Vault token at the Vault that issued it, and drops
+// the configured Vault's server name for it, but keeps the configured
+// Vault's CA file as the trust root. VAULT_CACERT belongs to the
+// configured (other) Vault, e.g. a dev Vault whose CA sits in a project's
+// .envrc with VAULT_ADDR: whoever holds that CA can answer for the
+// recorded (production) Vault's address and receives its token in
+// revoke-self, where system roots would have refused the handshake.
+// Here the "recorded Vault" is a TLS server with a certificate only the
+// configured Vault's CA file trusts.
+func TestReview2RecordVaultIgnoresConfiguredCA(t *testing.T) {
+	var got atomic.Bool
+	mitm := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Vault-Token") != "" {
+			got.Store(true)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(mitm.Close)
+	ca := filepath.Join(t.TempDir(), "dev-ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: mitm.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Profile: "ci", VaultAddr: canonical(t, mitm.URL),
+		Vault: &store.Token{Secret: secret.New("hvs.prod"), ExpiresAt: now.Add(time.Hour)}}
+	// The configuration names another Vault, with its own CA file.
+	cfg := &config.Config{Vault: config.Server{Addr: "https://dev-vault.example:8200", TLS: apiclient.TLS{CACert: ca}}}
+	if err := revokeVault(context.Background(), cfg, rec); err == nil || got.Load() {
+		t.Errorf("the Vault token of the login made at %s was sent there, trusted through the CA file of the configured Vault %s (revoke err %v)",
+			rec.VaultAddr, cfg.Vault.Addr, err)
+	}
+}
+
+// TestRecordVaultNoAddressConfiguredKeepsOwnCA: with no Vault address
+// configured (an invalid configuration that logout ignores, an address
+// that came from a discovery document not cached), the user's own CA
+// file is no other Vault's: logout revokes at the recorded Vault with it.
+func TestRecordVaultNoAddressConfiguredKeepsOwnCA(t *testing.T) {
+	var got atomic.Bool
+	vault := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Vault-Token") == "hvs.own" {
+			got.Store(true)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(vault.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vault.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := &store.Record{Profile: "ci", VaultAddr: canonical(t, vault.URL),
+		Vault: &store.Token{Secret: secret.New("hvs.own"), ExpiresAt: time.Now().Add(time.Hour)}}
+	cfg := &config.Config{Vault: config.Server{TLS: apiclient.TLS{CACert: ca}}}
+	if err := revokeVault(context.Background(), cfg, rec); err != nil || !got.Load() {
+		t.Errorf("revoke at the recorded Vault with the user's CA: err %v, token arrived %v", err, got.Load())
+	}
+}

@@ -1,0 +1,114 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// Status is what status says of one profile (its --json form).
+type Status struct {
+	Profile      string                 `json:"profile"`
+	Usable       bool                   `json:"usable"`
+	Error        string                 `json:"error,omitempty"`
+	User         string                 `json:"user,omitempty"`
+	Roles        []string               `json:"roles,omitempty"`
+	RefreshToken bool                   `json:"refresh_token"`
+	Tokens       map[string]TokenStatus `json:"tokens,omitempty"`
+	UpdatedAt    *time.Time             `json:"updated_at,omitempty"`
+}
+
+// TokenStatus is one token of a Status.
+type TokenStatus struct {
+	Token      string    `json:"token"` // masked unless --show-tokens
+	Accessor   string    `json:"accessor,omitempty"`
+	LeaseID    string    `json:"lease_id,omitempty"`
+	Policies   []string  `json:"policies"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	TTLSeconds int64     `json:"ttl_seconds"`
+	Valid      bool      `json:"valid"`
+	Renewable  bool      `json:"renewable"`
+}
+
+// Describe reads the profile's record and says what it holds: usable
+// when the Vault token is valid or a refresh token can get one without
+// a browser. The tokens are masked unless show. No network call.
+func Describe(st store.Store, profile string, now time.Time, show bool) Status {
+	s := Status{Profile: profile}
+	rec, err := st.Get(profile)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.Error = fmt.Sprintf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile)
+		} else {
+			s.Error = Error(profile, err).Error()
+		}
+		return s
+	}
+	s.User, s.Roles, s.RefreshToken = rec.User, rec.Roles, !rec.RefreshToken.Empty()
+	if !rec.UpdatedAt.IsZero() {
+		u := rec.UpdatedAt
+		s.UpdatedAt = &u
+	}
+	s.Tokens = map[string]TokenStatus{}
+	for _, k := range renew.Kinds {
+		t := renew.TokenOf(rec, k)
+		if t == nil {
+			continue
+		}
+		tj := TokenStatus{Token: maskToken(t.Secret.Reveal()), Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: t.Policies,
+			ExpiresAt: t.ExpiresAt, Valid: t.ValidFor(now, 0), Renewable: t.Renewable}
+		if tj.Policies == nil {
+			tj.Policies = []string{}
+		}
+		if show {
+			tj.Token = t.Secret.Reveal()
+		}
+		if tj.Valid {
+			tj.TTLSeconds = int64(t.ExpiresAt.Sub(now) / time.Second)
+		}
+		s.Tokens[string(k)] = tj
+	}
+	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken
+	return s
+}
+
+// maskToken keeps a token's type prefix (hvs., s.) and hides the rest.
+func maskToken(s string) string {
+	if s == "" {
+		return ""
+	}
+	if i := strings.IndexByte(s, '.'); i > 0 && i <= 4 {
+		return s[:i+1] + "****"
+	}
+	return "****"
+}
+
+// Statuses describes the profiles o names (Profiles): one, or every
+// stored one with --all or when none is chosen and several are stored
+// (asList). Nothing stored is "not logged in" (exit code 4).
+func Statuses(e Env, o Options, show bool) (out []Status, asList bool, err error) {
+	if err := o.Check(); err != nil {
+		return nil, false, err
+	}
+	cfg, st, err := Local(e, o)
+	if err != nil {
+		return nil, false, err
+	}
+	profiles, err := Profiles(cfg, st, o)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(profiles) == 0 {
+		return nil, false, exitcode.With(ExitLoginNeeded, errors.New("not logged in; run: alilogin login"))
+	}
+	now := e.now()
+	for _, p := range profiles {
+		out = append(out, Describe(st, p, now, show))
+	}
+	return out, o.All || len(profiles) > 1, nil
+}
