@@ -1,4 +1,7 @@
-package leader
+// Package e2e runs leader elections against the real Consul of the test
+// stack: one leader at a time, takeover after a clean stop and after a
+// crash.
+package e2e
 
 import (
 	"context"
@@ -14,6 +17,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/leader"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
 )
@@ -52,14 +56,14 @@ func newCuttable(t *testing.T, target string) *cuttable {
 
 type instance struct {
 	name    string
-	e       *Elector
+	e       *leader.Elector
 	cancel  context.CancelFunc
 	done    chan struct{}
 	leading atomic.Bool
 	terms   atomic.Int32
 }
 
-func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *atomic.Bool, opts ...func(*Elector)) *instance {
+func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *atomic.Bool, opts ...func(*leader.Elector)) *instance {
 	t.Helper()
 	cl, err := apiclient.New("Consul", addr, "X-Consul-Token", apiclient.TLS{}, 30*time.Second)
 	if err != nil {
@@ -67,7 +71,7 @@ func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *
 	}
 	cl = cl.WithToken(secret.New(stack.Consul.ManagementToken))
 	in := &instance{name: name, done: make(chan struct{})}
-	in.e = &Elector{Consul: cl, Key: key, Identity: name, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)}
+	in.e = &leader.Elector{Consul: cl, Key: key, Identity: name, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)}
 	for _, o := range opts {
 		o(in.e)
 	}
@@ -135,7 +139,7 @@ func TestElection(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	h, err := Current(context.Background(), first.e.Consul, key)
+	h, err := leader.Current(context.Background(), first.e.Consul, key)
 	if err != nil || h == nil || h.Identity != first.name {
 		t.Fatalf("Current = %+v, %v; want %s", h, err, first.name)
 	}
@@ -163,15 +167,15 @@ func TestTakeoverAfterCrash(t *testing.T) {
 		max      time.Duration
 	}{
 		// The session is bound to a 3s liveness check.
-		{"liveness check", 0, DefaultCheckTTL + DefaultLockDelay + 3*time.Second},
+		{"liveness check", 0, leader.DefaultCheckTTL + leader.DefaultLockDelay + 3*time.Second},
 		// Without it (ACL refused), the session TTL: up to 2 x 10s.
-		{"session TTL only", -1, 2*DefaultTTL + DefaultLockDelay + 3*time.Second},
+		{"session TTL only", -1, 2*leader.DefaultTTL + leader.DefaultLockDelay + 3*time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var active atomic.Int32
 			var overlap atomic.Bool
 			key := fmt.Sprintf("test/crash-%d", time.Now().UnixNano())
-			opt := func(e *Elector) { e.CheckTTL = tc.checkTTL }
+			opt := func(e *leader.Elector) { e.CheckTTL = tc.checkTTL }
 			proxy := newCuttable(t, stack.Consul.Addr)
 			a := start(t, key, "a", proxy.srv.URL, &active, &overlap, opt)
 			waitOneLeader(t, 10*time.Second, a)
@@ -183,7 +187,7 @@ func TestTakeoverAfterCrash(t *testing.T) {
 			// a "dies": it can no longer talk to Consul (no renewal, no
 			// release, no check pass).
 			proxy.cut.Store(true)
-			_, took := waitOneLeader(t, 3*DefaultTTL, b)
+			_, took := waitOneLeader(t, 3*leader.DefaultTTL, b)
 			t.Logf("takeover after a crash: %s", took.Round(time.Millisecond))
 			if took > tc.max {
 				t.Errorf("takeover took %s, want at most %s", took, tc.max)
