@@ -4,14 +4,18 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,17 +32,47 @@ func TestMain(m *testing.M) {
 	os.Exit(teststack.Main(m, teststack.Options{NoVault: true, NoNomad: true, NoHydra: true, NoKeyring: true}, &stack))
 }
 
-// cuttable is a proxy to Consul that can be cut, as if the process behind
-// it had died: no more renewals, no release.
-type cuttable struct {
+// proxy stands between one instance and the real Consul. It counts what
+// Consul answered the instance, so that a test waits for the instance's
+// loop rather than for a fixed time, and it can be cut, as if the process
+// behind it had died: no more renewals, no release.
+type proxy struct {
 	srv *httptest.Server
 	cut atomic.Bool
+	// refused counts the lock acquisitions Consul answered false: the
+	// instance knows that another one holds the lock.
+	refused atomic.Int32
+	// renewed counts the session renewals Consul accepted.
+	renewed atomic.Int32
 }
 
-func newCuttable(t *testing.T, target string) *cuttable {
+func newProxy(t *testing.T, target string) *proxy {
 	u, _ := url.Parse(target)
 	rp := httputil.NewSingleHostReverseProxy(u)
-	c := &cuttable{}
+	// An instance stopped in the middle of a blocking query is no error.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
+	c := &proxy{}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		r := resp.Request
+		if r.Method != http.MethodPut || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v1/session/renew/"):
+			c.renewed.Add(1)
+		case r.URL.Query().Has("acquire"):
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			if strings.TrimSpace(string(body)) == "false" {
+				c.refused.Add(1)
+			}
+		}
+		return nil
+	}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.cut.Load() {
 			hj, ok := w.(http.Hijacker)
@@ -52,6 +86,23 @@ func newCuttable(t *testing.T, target string) *cuttable {
 	}))
 	t.Cleanup(c.srv.Close)
 	return c
+}
+
+// waitUntil polls until done reports true, calling check at every poll
+// (check fails the test on what must not happen meanwhile).
+func waitUntil(t *testing.T, timeout time.Duration, what string, done func() bool, check func()) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		check()
+		if done() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not after %s: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 type instance struct {
@@ -129,16 +180,24 @@ func TestElection(t *testing.T) {
 	var active atomic.Int32
 	var overlap atomic.Bool
 	key := fmt.Sprintf("test/leader-%d", time.Now().UnixNano())
-	a := start(t, key, "a", stack.Consul.Addr, &active, &overlap)
-	b := start(t, key, "b", stack.Consul.Addr, &active, &overlap)
+	pa, pb := newProxy(t, stack.Consul.Addr), newProxy(t, stack.Consul.Addr)
+	a := start(t, key, "a", pa.srv.URL, &active, &overlap)
+	b := start(t, key, "b", pb.srv.URL, &active, &overlap)
 	first, _ := waitOneLeader(t, 10*time.Second, a, b)
-	// Stays exactly one for a while.
-	for range 20 {
-		if l := leaders(a, b); len(l) != 1 {
-			t.Fatalf("leaders = %v", l)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Stays exactly one while the follower is refused the lock and the
+	// leader renews its session.
+	lp, fp := pa, pb
+	if first == b {
+		lp, fp = pb, pa
 	}
+	renewed := lp.renewed.Load()
+	waitUntil(t, 2*leader.DefaultTTL, "the follower refused the lock, the leader's session renewed",
+		func() bool { return fp.refused.Load() > 0 && lp.renewed.Load() > renewed },
+		func() {
+			if l := leaders(a, b); len(l) != 1 {
+				t.Fatalf("leaders = %v", l)
+			}
+		})
 	h, err := leader.Current(context.Background(), first.e.Consul, key)
 	if err != nil || h == nil || h.Identity != first.name {
 		t.Fatalf("Current = %+v, %v; want %s", h, err, first.name)
@@ -176,11 +235,12 @@ func TestTakeoverAfterCrash(t *testing.T) {
 			var overlap atomic.Bool
 			key := fmt.Sprintf("test/crash-%d", time.Now().UnixNano())
 			opt := func(e *leader.Elector) { e.CheckTTL = tc.checkTTL }
-			proxy := newCuttable(t, stack.Consul.Addr)
+			proxy, pb := newProxy(t, stack.Consul.Addr), newProxy(t, stack.Consul.Addr)
 			a := start(t, key, "a", proxy.srv.URL, &active, &overlap, opt)
 			waitOneLeader(t, 10*time.Second, a)
-			b := start(t, key, "b", stack.Consul.Addr, &active, &overlap, opt)
-			time.Sleep(500 * time.Millisecond)
+			b := start(t, key, "b", pb.srv.URL, &active, &overlap, opt)
+			// b has been refused the lock: it follows.
+			waitUntil(t, 10*time.Second, "b refused the lock", func() bool { return pb.refused.Load() > 0 }, func() {})
 			if l := leaders(a, b); len(l) != 1 || l[0] != "a" {
 				t.Fatalf("leaders = %v", l)
 			}
