@@ -76,9 +76,10 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	if v := b.metric("alilogin_broker_config_valid"); v != 0 {
 		t.Errorf("config_valid = %v", v)
 	}
-	// Two intervals: the leader keeps reconciling the last good config,
+	// Two more runs: the leader keeps reconciling the last good config,
 	// which has nothing to change.
-	time.Sleep(2*interval + time.Second)
+	runs := reconciles(b)
+	waitUntil(t, 2*interval+20*time.Second, "two more reconcile runs", func() bool { return reconciles(b) >= runs+2 })
 	after, which := srv.configWrites()
 	if after != before {
 		t.Errorf("%d writes while the folder was broken: %v", after-before, which)
@@ -112,8 +113,33 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	}
 }
 
-// TestSIGHUPReloads: with file polling effectively off, SIGHUP makes the
-// broker read the folder again.
+// TestWatchReloads: a change of the folder is loaded by the watcher,
+// without SIGHUP.
+func TestWatchReloads(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, map[string]string{})
+	b := startBroker(t, "watch", dir, nil, "--interval", "1m", "--lock-key", "test/watch", "--watch-interval", "100ms")
+	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
+		t.Fatalf("generation %v", g)
+	}
+	p := filepath.Join(dir, "profiles.hcl")
+	src, err := os.ReadFile(p)
+	must(t, err)
+	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI (watched):", 1))
+	waitUntil(t, 10*time.Second, "generation 2 from the watcher", func() bool {
+		return b.metric("alilogin_broker_config_generation") == 2
+	})
+	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, "(watched)") {
+		t.Errorf("discovery not updated: %s", body)
+	}
+	if strings.Contains(b.log.String(), "reloading the policies folder on request") {
+		t.Errorf("the reload was a request's, not the watcher's:\n%s", b.log.String())
+	}
+}
+
+// TestSIGHUPReloads: with file polling effectively off (1h), SIGHUP makes
+// the broker read the folder again.
 func TestSIGHUPReloads(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, map[string]string{})
@@ -126,15 +152,14 @@ func TestSIGHUPReloads(t *testing.T) {
 	src, err := os.ReadFile(p)
 	must(t, err)
 	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI (reloaded):", 1))
-	time.Sleep(500 * time.Millisecond)
-	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
-		t.Fatalf("reloaded without SIGHUP: generation %v", g)
-	}
 	must(t, b.cmd.Process.Signal(syscall.SIGHUP))
 	waitUntil(t, 10*time.Second, "generation 2 after SIGHUP", func() bool {
 		return b.metric("alilogin_broker_config_generation") == 2
 	})
 	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, "(reloaded)") {
 		t.Errorf("discovery not updated: %s", body)
+	}
+	if !strings.Contains(b.log.String(), "reloading the policies folder on request") {
+		t.Errorf("no reload on request in the log:\n%s", b.log.String())
 	}
 }
