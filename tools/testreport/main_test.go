@@ -8,21 +8,27 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// run reports in and checks that it failed or not as wantFailed says.
+func run(t *testing.T, in string, wantFailed bool) (stdout, stderr string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	failed, err := report(strings.NewReader(in), &out, &errOut)
+	if err != nil || failed != wantFailed {
+		t.Fatalf("failed = %v, err = %v; want failed = %v", failed, err, wantFailed)
+	}
+	return out.String(), errOut.String()
+}
+
 // testdata/mixed.json is `go test -json ./...` over four packages: one
 // that does not build, one without tests, one with a failing test, a
 // failing subtest, a passing test that logs and a skipped subtest, and
 // one that passes.
 func TestReportMixed(t *testing.T) {
-	in, err := os.Open("testdata/mixed.json")
+	in, err := os.ReadFile("testdata/mixed.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
-	var out, errOut strings.Builder
-	failed, err := report(in, &out, &errOut)
-	if err != nil || !failed {
-		t.Fatalf("failed = %v, err = %v; want a failure", failed, err)
-	}
+	out, errOut := run(t, string(in), true)
 	want := `FAIL	tj/q [build failed]
 ?   	tj/r	[no test files]
 stack ready
@@ -42,11 +48,11 @@ skipped: 1
 --- SKIP: TestSkip/sub (tj/p)
     p_test.go:5: no pwsh here
 `
-	if diff := cmp.Diff(want, out.String()); diff != "" {
+	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("stdout (-want +got):\n%s", diff)
 	}
 	wantErr := "# tj/q [tj/q.test]\nq/q.go:2:23: cannot use \"x\" (untyped string constant) as int value in return statement\n"
-	if diff := cmp.Diff(wantErr, errOut.String()); diff != "" {
+	if diff := cmp.Diff(wantErr, errOut); diff != "" {
 		t.Errorf("stderr (-want +got):\n%s", diff)
 	}
 }
@@ -62,12 +68,8 @@ func TestReportAllPassed(t *testing.T) {
 {"Action":"output","Package":"a","Output":"ok  \ta\t0.01s\n"}
 {"Action":"pass","Package":"a"}
 `
-	var out, errOut strings.Builder
-	failed, err := report(strings.NewReader(in), &out, &errOut)
-	if err != nil || failed {
-		t.Fatalf("failed = %v, err = %v", failed, err)
-	}
-	if diff := cmp.Diff("ok  \ta\t0.01s\nskipped: none\n", out.String()); diff != "" {
+	out, _ := run(t, in, false)
+	if diff := cmp.Diff("ok  \ta\t0.01s\nskipped: none\n", out); diff != "" {
 		t.Errorf("stdout (-want +got):\n%s", diff)
 	}
 }
@@ -81,13 +83,9 @@ func TestReportCutStream(t *testing.T) {
 {"Action":"output","Package":"a","Test":"TestA","Output":"    a_test.go:4: still running\n"}
 not json at all
 `
-	var out, errOut strings.Builder
-	failed, err := report(strings.NewReader(in), &out, &errOut)
-	if err != nil || !failed {
-		t.Fatalf("failed = %v, err = %v; want a failure", failed, err)
-	}
+	out, _ := run(t, in, true)
 	want := "not json at all\ntestreport: no result for a\n    a_test.go:4: still running\nFAIL\nskipped: none\n"
-	if diff := cmp.Diff(want, out.String()); diff != "" {
+	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("stdout (-want +got):\n%s", diff)
 	}
 }

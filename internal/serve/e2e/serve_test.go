@@ -113,12 +113,13 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	}
 }
 
-// TestWatchReloads: a change of the folder is loaded by the watcher,
-// without SIGHUP.
-func TestWatchReloads(t *testing.T) {
+// startAndChange starts a broker whose watcher polls every watch, then
+// changes its folder: the first profile's description gets mark.
+func startAndChange(t *testing.T, name, watch, mark string) *brokerProc {
+	t.Helper()
 	setup(t)
 	dir := policiesDir(t, map[string]string{})
-	b := startBroker(t, "watch", dir, nil, "--interval", "1m", "--lock-key", "test/watch", "--watch-interval", "100ms")
+	b := startBroker(t, name, dir, nil, "--interval", "1m", "--lock-key", "test/"+name, "--watch-interval", watch)
 	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
 	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
 		t.Fatalf("generation %v", g)
@@ -126,13 +127,27 @@ func TestWatchReloads(t *testing.T) {
 	p := filepath.Join(dir, "profiles.hcl")
 	src, err := os.ReadFile(p)
 	must(t, err)
-	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI (watched):", 1))
-	waitUntil(t, 10*time.Second, "generation 2 from the watcher", func() bool {
+	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI "+mark+":", 1))
+	return b
+}
+
+// waitReloaded waits for the changed folder in force: generation 2, mark
+// in the discovery document.
+func waitReloaded(t *testing.T, b *brokerProc, what, mark string) {
+	t.Helper()
+	waitUntil(t, 10*time.Second, "generation 2 "+what, func() bool {
 		return b.metric("alilogin_broker_config_generation") == 2
 	})
-	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, "(watched)") {
+	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, mark) {
 		t.Errorf("discovery not updated: %s", body)
 	}
+}
+
+// TestWatchReloads: a change of the folder is loaded by the watcher,
+// without SIGHUP.
+func TestWatchReloads(t *testing.T) {
+	b := startAndChange(t, "watch", "100ms", "(watched)")
+	waitReloaded(t, b, "from the watcher", "(watched)")
 	if strings.Contains(b.log.String(), "reloading the policies folder on request") {
 		t.Errorf("the reload was a request's, not the watcher's:\n%s", b.log.String())
 	}
@@ -141,24 +156,9 @@ func TestWatchReloads(t *testing.T) {
 // TestSIGHUPReloads: with file polling effectively off (1h), SIGHUP makes
 // the broker read the folder again.
 func TestSIGHUPReloads(t *testing.T) {
-	setup(t)
-	dir := policiesDir(t, map[string]string{})
-	b := startBroker(t, "hup", dir, nil, "--interval", "1m", "--lock-key", "test/hup", "--watch-interval", "1h")
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
-	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
-		t.Fatalf("generation %v", g)
-	}
-	p := filepath.Join(dir, "profiles.hcl")
-	src, err := os.ReadFile(p)
-	must(t, err)
-	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI (reloaded):", 1))
+	b := startAndChange(t, "hup", "1h", "(reloaded)")
 	must(t, b.cmd.Process.Signal(syscall.SIGHUP))
-	waitUntil(t, 10*time.Second, "generation 2 after SIGHUP", func() bool {
-		return b.metric("alilogin_broker_config_generation") == 2
-	})
-	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, "(reloaded)") {
-		t.Errorf("discovery not updated: %s", body)
-	}
+	waitReloaded(t, b, "after SIGHUP", "(reloaded)")
 	if !strings.Contains(b.log.String(), "reloading the policies folder on request") {
 		t.Errorf("no reload on request in the log:\n%s", b.log.String())
 	}
