@@ -27,7 +27,7 @@ vet:
 	$(GO) vet ./...
 
 fmt-check:
-	@out=$$(gofmt -l cmd internal bench 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal bench tools 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # go.mod and go.sum say exactly what the code imports.
 tidy-check:
@@ -35,8 +35,13 @@ tidy-check:
 
 FUZZ_TIME ?= 15s
 
+# go test -json through tools/testreport: the usual output of go test, then
+# the list of every skipped test with its reason; the exit code is go
+# test's (or the report's, when go test passed).
 test: deps stack vet fmt-check tidy-check
-	@t0=$$(date +%s); $(GO) test $(TEST_FLAGS) ./...; rc=$$?; echo "test phase: $$(( $$(date +%s) - t0 ))s"; exit $$rc
+	@t0=$$(date +%s); tr=$$(mktemp -d); $(GO) build -o $$tr/testreport ./tools/testreport || exit 1; \
+	$(GO) test -json $(TEST_FLAGS) ./... | $$tr/testreport; ps=("$${PIPESTATUS[@]}"); rm -rf $$tr; \
+	rc=$${ps[0]}; [ $$rc -ne 0 ] || rc=$${ps[1]}; echo "test phase: $$(( $$(date +%s) - t0 ))s"; exit $$rc
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZ_TIME) ./internal/policy
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/discovery

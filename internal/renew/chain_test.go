@@ -262,7 +262,8 @@ func TestChainSteps(t *testing.T) {
 		name      string
 		kinds     []Kind
 		prepare   func(e *env, r *store.Record)
-		wantCalls []string
+		wantCalls []string // Vault calls, in order (mints sorted)
+		wantSSO   int      // refresh grants asked for
 		wantSteps []string
 		wantErr   error
 		check     check
@@ -332,6 +333,7 @@ func TestChainSteps(t *testing.T) {
 			kinds:     []Kind{Nomad},
 			prepare:   func(e *env, r *store.Record) { e.clk.add(61 * time.Minute) },
 			wantCalls: []string{"login", "mint consul", "mint nomad"},
+			wantSSO:   1,
 			wantSteps: []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"},
 			check: func(t *testing.T, e *env, before, after *store.Record) {
 				if after.RefreshToken.Reveal() != "rt-1" {
@@ -350,6 +352,7 @@ func TestChainSteps(t *testing.T) {
 				r.Vault.ExpiresAt = e.clk.now().Add(time.Minute)
 			},
 			wantCalls: []string{"login", "revoke-self", "mint consul", "mint nomad"},
+			wantSSO:   1,
 			wantSteps: []string{"refreshed SSO session", "logged in to vault", "revoked replaced vault token", "minted nomad token", "minted consul token"},
 			check: func(t *testing.T, e *env, before, after *store.Record) {
 				if e.vault.live(before.Vault.Secret) || e.vault.leaseLive(before.Nomad.LeaseID) {
@@ -366,6 +369,7 @@ func TestChainSteps(t *testing.T) {
 				r.Nomad.ExpiresAt = e.clk.now() // needs a new one
 			},
 			wantCalls: []string{"mint nomad", "renew-self", "login", "revoke-self", "mint consul", "mint nomad"},
+			wantSSO:   1,
 			wantSteps: []string{"refreshed SSO session", "logged in to vault", "minted nomad token", "minted consul token"},
 		},
 		{
@@ -373,19 +377,24 @@ func TestChainSteps(t *testing.T) {
 			kinds:     []Kind{Nomad},
 			prepare:   func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); e.sso.refused = true },
 			wantErr:   ErrLoginNeeded,
-			wantCalls: nil,
+			wantCalls: nil, // the Vault token is past its max TTL: nothing to try
+			wantSSO:   1,
 		},
 		{
 			name:    "5 no refresh token: login needed",
 			kinds:   []Kind{Vault},
 			prepare: func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); r.RefreshToken = secret.String{} },
 			wantErr: ErrLoginNeeded,
+			// No refresh token: neither the SSO nor Vault is asked.
+			wantCalls: nil,
+			wantSSO:   0,
 		},
 		{
 			name:      "vault down: an error, not login needed",
 			kinds:     []Kind{Nomad},
 			prepare:   func(e *env, r *store.Record) { e.clk.add(58 * time.Minute); e.vault.down = true },
-			wantCalls: []string{"renew-self"},
+			wantCalls: []string{"renew-self"}, // not retried, no mint with a token it could not renew
+			wantSSO:   0,                      // Vault's being down is no reason to use the refresh token
 			wantErr:   errDown,
 		},
 	}
@@ -401,14 +410,17 @@ func TestChainSteps(t *testing.T) {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tc.wantErr)
 				}
-				if errors.Is(tc.wantErr, ErrLoginNeeded) {
-					return
+				if errors.Is(err, ErrLoginNeeded) && res.Changed {
+					t.Errorf("login needed, yet the record changed: %v", res.Steps)
 				}
 			} else if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.wantCalls, sortedCalls(e.vault.calls)); diff != "" {
 				t.Errorf("vault calls (-want +got):\n%s", diff)
+			}
+			if e.sso.calls != tc.wantSSO {
+				t.Errorf("refresh grants asked for: %d, want %d", e.sso.calls, tc.wantSSO)
 			}
 			if diff := cmp.Diff(tc.wantSteps, res.Steps); diff != "" && tc.wantErr == nil {
 				t.Errorf("steps (-want +got):\n%s", diff)
@@ -474,6 +486,14 @@ func TestChainMintFailureAfterReloginKeepsRotatedRefreshToken(t *testing.T) {
 	}
 	if out.Nomad != nil || out.Consul != nil {
 		t.Error("tokens of the old vault token kept")
+	}
+	// One refresh, one login, each child tried once (not again after the
+	// refusal: the new Vault token is not the one refused).
+	if diff := cmp.Diff([]string{"login", "mint consul", "mint nomad"}, sortedCalls(e.vault.calls)); diff != "" {
+		t.Errorf("vault calls (-want +got):\n%s", diff)
+	}
+	if e.sso.calls != 1 {
+		t.Errorf("refresh grants asked for: %d, want 1", e.sso.calls)
 	}
 }
 
@@ -556,6 +576,9 @@ func TestEnsureErrors(t *testing.T) {
 	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
 	if _, _, err := en.Ensure(context.Background(), "nope", []Kind{Nomad}); !errors.Is(err, ErrLoginNeeded) || !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing profile: %v", err)
+	}
+	if e.vault.calls != nil || e.sso.calls != 0 || ms.puts != 0 {
+		t.Errorf("missing profile: vault calls %v, refresh grants %d, puts %d; want none", e.vault.calls, e.sso.calls, ms.puts)
 	}
 }
 

@@ -54,8 +54,9 @@ func TestNoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
 	waitFor(t, "a failed run", func() bool {
 		return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="error"} 2`)
 	})
+	// Three more passes of the loop (50ms each), each after a failed run.
 	n := len(rp.runs())
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "three more reaps", func() bool { return len(rp.runs()) >= n+3 })
 	runs := rp.runs()
 	for _, names := range runs[n-1:] {
 		if slices.Contains(names, "handmade") {

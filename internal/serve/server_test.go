@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +80,21 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 	return rec.Code, string(b)
 }
 
+// metric returns the value of the series named exactly series (name with
+// labels) in /metrics, or -1.
+func metric(t *testing.T, h http.Handler, series string) float64 {
+	t.Helper()
+	_, body := get(t, h, "/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			if v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
 func TestServeKeepsLastGoodConfig(t *testing.T) {
 	dir := t.TempDir()
 	// Write and rename, so that the 20ms watcher never reads half a file.
@@ -129,8 +145,13 @@ func TestServeKeepsLastGoodConfig(t *testing.T) {
 	if _, body := get(t, h, "/v1/discovery"); !strings.Contains(body, `"beta"`) {
 		t.Fatalf("discovery lost the last good config: %s", body)
 	}
+	// The reload on request reads the broken folder again (one more load
+	// error), and kicks no run.
+	loadErrs := metric(t, h, `alilogin_broker_errors_total{stage="load"}`)
 	srv.Reload()
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "the reload on request", func() bool {
+		return metric(t, h, `alilogin_broker_errors_total{stage="load"}`) > loadErrs
+	})
 	if got := rec.runs.Load(); got != runs {
 		t.Fatalf("reconciled %d times after a broken folder", got-runs)
 	}
@@ -142,9 +163,15 @@ func TestServeKeepsLastGoodConfig(t *testing.T) {
 		}
 	}
 
-	// Fixed again: ready.
-	write("beta gamma")
+	// Fixed again: ready, and reconciled once: the run for gamma is the
+	// first since the folder broke (the lead loop takes kicks in order, so
+	// a run kicked by the broken folder would have come before it).
+	write("gamma beta")
 	waitFor(t, "readyz to recover", func() bool { c, _ := get(t, h, "/readyz"); return c == 200 })
+	waitFor(t, "reconcile of the fixed config", func() bool { return rec.last() == "gamma" })
+	if got := rec.runs.Load(); got != runs+1 {
+		t.Fatalf("%d runs since the folder broke, want only the one for the fixed folder", got-runs)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -81,11 +81,10 @@ func TestHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitFor(t, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
 	write("a b c d")
-	// Give the watcher many polls to settle on what is on disk.
-	time.Sleep(time.Second)
-	runs := rec.runs()
-	last := runs[len(runs)-1]
-	if last != "a b c d" {
-		t.Errorf("reconciled %q; the folder has said \"a b c d\" for a second, yet the configuration in force is %q", runs, last)
-	}
+	// The watcher settles on what is on disk (waitFor gives it 5s: many
+	// polls of 20ms).
+	waitFor(t, `the folder's "a b c d" to be reconciled`, func() bool {
+		runs := rec.runs()
+		return runs[len(runs)-1] == "a b c d"
+	})
 }

@@ -87,8 +87,7 @@ func checkTimeout(t *testing.T, id int) {
 	t.Helper()
 	b, err := os.ReadFile("/proc/keys")
 	if err != nil {
-		t.Logf("no /proc/keys (%v): timeout not checked", err)
-		return
+		skipOutsideCI(t, fmt.Sprintf("no /proc/keys (%v): timeout not checked", err))
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)

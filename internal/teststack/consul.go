@@ -2,50 +2,21 @@ package teststack
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"time"
-
-	"github.com/alisw/alilogin/internal/apiclient"
-	"github.com/alisw/alilogin/internal/secret"
 )
 
 // Consul is a `consul agent -dev` with ACLs enabled, default policy deny,
 // bootstrapped.
-type Consul struct {
-	Addr            string // http://127.0.0.1:PORT
-	ManagementToken string
-	Bin             string
-	p               *proc
-}
+type Consul struct{ agent }
 
-// Client returns an API client with the management token.
-func (c *Consul) Client() *apiclient.Client {
-	cl, err := apiclient.New("Consul", c.Addr, "X-Consul-Token", apiclient.TLS{}, 30*time.Second)
-	if err != nil {
-		panic(err)
-	}
-	return cl.WithToken(secret.New(c.ManagementToken))
-}
-
-// Kill stops Consul at once (fault tests).
-func (c *Consul) Kill() { c.p.kill() }
-
-func startConsul(ctx context.Context, s *Stack) (*Consul, error) {
-	bin, err := Bin("consul")
-	if err != nil {
-		return nil, err
-	}
-	ports, err := freePorts(5)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(s.dir, "consul-")
-	if err != nil {
-		return nil, err
-	}
-	hcl := fmt.Sprintf(`acl { enabled = true
+var consulSpec = agentSpec{
+	name:            "consul",
+	product:         "Consul",
+	header:          "X-Consul-Token",
+	ports:           5,
+	bootstrapMethod: "PUT",
+	config: func(dir string, ports []int) ([]string, []string, error) {
+		hcl := fmt.Sprintf(`acl { enabled = true
   default_policy = "deny"
   enable_token_persistence = false }
 ports { http = %d
@@ -55,31 +26,15 @@ ports { http = %d
   serf_lan = %d
   serf_wan = %d
   server = %d }`, ports[0], ports[1], ports[2], ports[3])
-	p, err := startProc("consul", dir, bin, []string{"agent", "-dev", "-bind=127.0.0.1", "-client=127.0.0.1", "-hcl", hcl},
-		[]string{"CONSUL_HTTP_ADDR=", "CONSUL_HTTP_TOKEN=", "HOME=" + dir})
+		return []string{"agent", "-dev", "-bind=127.0.0.1", "-client=127.0.0.1", "-hcl", hcl},
+			[]string{"CONSUL_HTTP_ADDR=", "CONSUL_HTTP_TOKEN="}, nil
+	},
+}
+
+func startConsul(ctx context.Context, s *Stack) (*Consul, error) {
+	a, err := startAgent(ctx, s, &consulSpec)
 	if err != nil {
 		return nil, err
 	}
-	s.add(p)
-	c := &Consul{Addr: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Bin: bin, p: p}
-	cl := c.Client().WithToken(secret.String{})
-	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
-		var leader string
-		if err := cl.Do(ctx, "GET", "/v1/status/leader", nil, &leader); err != nil {
-			return err
-		}
-		if leader == "" {
-			return errors.New("no leader yet")
-		}
-		var tok struct{ SecretID string }
-		if err := cl.Do(ctx, "PUT", "/v1/acl/bootstrap", nil, &tok); err != nil {
-			return err
-		}
-		c.ManagementToken = tok.SecretID
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return &Consul{*a}, nil
 }

@@ -2,50 +2,22 @@ package teststack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
-
-	"github.com/alisw/alilogin/internal/apiclient"
-	"github.com/alisw/alilogin/internal/secret"
 )
 
 // Nomad is a `nomad agent -dev` with ACLs enabled and bootstrapped.
-type Nomad struct {
-	Addr            string // http://127.0.0.1:PORT
-	ManagementToken string
-	Bin             string
-	p               *proc
-}
+type Nomad struct{ agent }
 
-// Client returns an API client with the management token.
-func (n *Nomad) Client() *apiclient.Client {
-	c, err := apiclient.New("Nomad", n.Addr, "X-Nomad-Token", apiclient.TLS{}, 30*time.Second)
-	if err != nil {
-		panic(err)
-	}
-	return c.WithToken(secret.New(n.ManagementToken))
-}
-
-// Kill stops Nomad at once (fault tests).
-func (n *Nomad) Kill() { n.p.kill() }
-
-func startNomad(ctx context.Context, s *Stack) (*Nomad, error) {
-	bin, err := Bin("nomad")
-	if err != nil {
-		return nil, err
-	}
-	ports, err := freePorts(3)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(s.dir, "nomad-")
-	if err != nil {
-		return nil, err
-	}
-	cfg := fmt.Sprintf(`
+var nomadSpec = agentSpec{
+	name:            "nomad",
+	product:         "Nomad",
+	header:          "X-Nomad-Token",
+	ports:           3,
+	bootstrapMethod: "POST",
+	config: func(dir string, ports []int) ([]string, []string, error) {
+		cfg := fmt.Sprintf(`
 data_dir = %q
 acl { enabled = true }
 ports {
@@ -57,35 +29,19 @@ plugin "raw_exec" {
   config { enabled = true }
 }
 `, filepath.Join(dir, "data"), ports[0], ports[1], ports[2])
-	cfgPath := filepath.Join(dir, "acl.hcl")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return nil, err
-	}
-	p, err := startProc("nomad", dir, bin, []string{"agent", "-dev", "-bind=127.0.0.1", "-network-interface=lo", "-config=" + cfgPath},
-		[]string{"NOMAD_ADDR=", "NOMAD_TOKEN=", "HOME=" + dir})
+		cfgPath := filepath.Join(dir, "acl.hcl")
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			return nil, nil, err
+		}
+		return []string{"agent", "-dev", "-bind=127.0.0.1", "-network-interface=lo", "-config=" + cfgPath},
+			[]string{"NOMAD_ADDR=", "NOMAD_TOKEN="}, nil
+	},
+}
+
+func startNomad(ctx context.Context, s *Stack) (*Nomad, error) {
+	a, err := startAgent(ctx, s, &nomadSpec)
 	if err != nil {
 		return nil, err
 	}
-	s.add(p)
-	n := &Nomad{Addr: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Bin: bin, p: p}
-	c := n.Client().WithToken(secret.String{})
-	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
-		var leader string
-		if err := c.Do(ctx, "GET", "/v1/status/leader", nil, &leader); err != nil {
-			return err
-		}
-		if leader == "" {
-			return errors.New("no leader yet")
-		}
-		var tok struct{ SecretID string }
-		if err := c.Do(ctx, "POST", "/v1/acl/bootstrap", nil, &tok); err != nil {
-			return err
-		}
-		n.ManagementToken = tok.SecretID
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return n, nil
+	return &Nomad{*a}, nil
 }

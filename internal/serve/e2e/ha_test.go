@@ -15,6 +15,11 @@ func sumMetric(series string, bs ...*brokerProc) float64 {
 	return s
 }
 
+// reconciles counts the successful reconcile runs of bs.
+func reconciles(bs ...*brokerProc) float64 {
+	return sumMetric(`alilogin_broker_reconcile_runs_total{result="ok"}`, bs...)
+}
+
 func oneLeader(bs ...*brokerProc) (*brokerProc, int) {
 	var l *brokerProc
 	n := 0
@@ -45,14 +50,14 @@ func TestTwoInstancesOneLeader(t *testing.T) {
 		return ca == 200 && cb == 200
 	})
 	waitUntil(t, 10*time.Second, "one leader", func() bool { _, n := oneLeader(a, b); return n == 1 })
-	// Converged: one interval with no config write.
-	time.Sleep(interval + time.Second)
-	for range 20 {
+	// Converged: the first run and one more after an interval (nothing
+	// left to write), exactly one leader all along.
+	waitUntil(t, 2*interval+20*time.Second, "two reconcile runs", func() bool {
 		if _, n := oneLeader(a, b); n != 1 {
 			t.Fatalf("%d leaders", n)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return reconciles(a, b) >= 2
+	})
 	base, _ := srv.configWrites()
 	fixedBase := sumMetric(`alilogin_broker_drift_fixed_total{system="nomad"}`, a, b)
 
@@ -61,8 +66,10 @@ func TestTwoInstancesOneLeader(t *testing.T) {
 		w, _ := srv.configWrites()
 		return w > base
 	})
-	// Several more intervals: nobody writes again.
-	time.Sleep(3 * interval)
+	// Several more runs (the one that fixed the drift may still be
+	// counting): nobody writes again.
+	runs := reconciles(a, b)
+	waitUntil(t, 3*interval+20*time.Second, "three more reconcile runs", func() bool { return reconciles(a, b) >= runs+3 })
 	after, which := srv.configWrites()
 	if after-base != 1 {
 		t.Errorf("%d writes for one drifted policy (want exactly 1): %v", after-base, which)

@@ -76,9 +76,10 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	if v := b.metric("alilogin_broker_config_valid"); v != 0 {
 		t.Errorf("config_valid = %v", v)
 	}
-	// Two intervals: the leader keeps reconciling the last good config,
+	// Two more runs: the leader keeps reconciling the last good config,
 	// which has nothing to change.
-	time.Sleep(2*interval + time.Second)
+	runs := reconciles(b)
+	waitUntil(t, 2*interval+20*time.Second, "two more reconcile runs", func() bool { return reconciles(b) >= runs+2 })
 	after, which := srv.configWrites()
 	if after != before {
 		t.Errorf("%d writes while the folder was broken: %v", after-before, which)
@@ -112,12 +113,13 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	}
 }
 
-// TestSIGHUPReloads: with file polling effectively off, SIGHUP makes the
-// broker read the folder again.
-func TestSIGHUPReloads(t *testing.T) {
+// startAndChange starts a broker whose watcher polls every watch, then
+// changes its folder: the first profile's description gets mark.
+func startAndChange(t *testing.T, name, watch, mark string) *brokerProc {
+	t.Helper()
 	setup(t)
 	dir := policiesDir(t, map[string]string{})
-	b := startBroker(t, "hup", dir, nil, "--interval", "1m", "--lock-key", "test/hup", "--watch-interval", "1h")
+	b := startBroker(t, name, dir, nil, "--interval", "1m", "--lock-key", "test/"+name, "--watch-interval", watch)
 	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
 	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
 		t.Fatalf("generation %v", g)
@@ -125,16 +127,39 @@ func TestSIGHUPReloads(t *testing.T) {
 	p := filepath.Join(dir, "profiles.hcl")
 	src, err := os.ReadFile(p)
 	must(t, err)
-	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI (reloaded):", 1))
-	time.Sleep(500 * time.Millisecond)
-	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
-		t.Fatalf("reloaded without SIGHUP: generation %v", g)
-	}
-	must(t, b.cmd.Process.Signal(syscall.SIGHUP))
-	waitUntil(t, 10*time.Second, "generation 2 after SIGHUP", func() bool {
+	writeFile(t, p, strings.Replace(string(src), "Look at the CI:", "Look at the CI "+mark+":", 1))
+	return b
+}
+
+// waitReloaded waits for the changed folder in force: generation 2, mark
+// in the discovery document.
+func waitReloaded(t *testing.T, b *brokerProc, what, mark string) {
+	t.Helper()
+	waitUntil(t, 10*time.Second, "generation 2 "+what, func() bool {
 		return b.metric("alilogin_broker_config_generation") == 2
 	})
-	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, "(reloaded)") {
+	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, mark) {
 		t.Errorf("discovery not updated: %s", body)
+	}
+}
+
+// TestWatchReloads: a change of the folder is loaded by the watcher,
+// without SIGHUP.
+func TestWatchReloads(t *testing.T) {
+	b := startAndChange(t, "watch", "100ms", "(watched)")
+	waitReloaded(t, b, "from the watcher", "(watched)")
+	if strings.Contains(b.log.String(), "reloading the policies folder on request") {
+		t.Errorf("the reload was a request's, not the watcher's:\n%s", b.log.String())
+	}
+}
+
+// TestSIGHUPReloads: with file polling effectively off (1h), SIGHUP makes
+// the broker read the folder again.
+func TestSIGHUPReloads(t *testing.T) {
+	b := startAndChange(t, "hup", "1h", "(reloaded)")
+	must(t, b.cmd.Process.Signal(syscall.SIGHUP))
+	waitReloaded(t, b, "after SIGHUP", "(reloaded)")
+	if !strings.Contains(b.log.String(), "reloading the policies folder on request") {
+		t.Errorf("no reload on request in the log:\n%s", b.log.String())
 	}
 }

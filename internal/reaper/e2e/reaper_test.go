@@ -1,4 +1,8 @@
-package reaper
+// Package e2e runs the reaper against the real Vault, Nomad and Consul of
+// the test stack: orphans made by Vault's engines, live tokens, hand-made
+// ones, a second engine of the same type, a mount that is no engine. The
+// reaper's own tests (internal/reaper) run without servers.
+package e2e
 
 import (
 	"context"
@@ -10,6 +14,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/reaper"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
 )
@@ -76,7 +81,7 @@ func orphan(t *testing.T, ctx context.Context, mount, role string, access, deadA
 func leastPrivilege(t *testing.T, ctx context.Context) *apiclient.Client {
 	t.Helper()
 	v := stack.Vault.Client()
-	for name, file := range map[string]string{"alilogin-broker": "../../docs/broker-vault-policy.hcl", "alilogin-broker-serve": "../../docs/deploy/vault-broker-serve.hcl"} {
+	for name, file := range map[string]string{"alilogin-broker": "../../../docs/broker-vault-policy.hcl", "alilogin-broker-serve": "../../../docs/deploy/vault-broker-serve.hcl"} {
 		text, err := os.ReadFile(file)
 		must(t, err)
 		must(t, v.Do(ctx, "PUT", "/v1/sys/policies/acl/"+name, map[string]any{"policy": string(text)}, nil))
@@ -144,13 +149,13 @@ func TestReapOnRealServers(t *testing.T) {
 	// Later is past max TTL + grace for every token here: only the lease
 	// check tells the orphans from the live ones (as after lowering a
 	// profile's max_ttl).
-	grants := func(name string) Profile {
-		return Profile{Name: name, MaxTTL: 8 * time.Hour, Nomad: Grant{"nomad", []string{"reap-read"}}, Consul: Grant{"consul", []string{"reap-read"}}}
+	grants := func(name string) reaper.Profile {
+		return reaper.Profile{Name: name, MaxTTL: 8 * time.Hour, Nomad: reaper.Grant{Mount: "nomad", Policies: []string{"reap-read"}}, Consul: reaper.Grant{Mount: "consul", Policies: []string{"reap-read"}}}
 	}
-	profiles := []Profile{grants("ci"), grants("live")}
-	later := func() time.Time { return time.Now().Add(8*time.Hour + DefaultGrace + time.Minute) }
+	profiles := []reaper.Profile{grants("ci"), grants("live")}
+	later := func() time.Time { return time.Now().Add(8*time.Hour + reaper.DefaultGrace + time.Minute) }
 	// The reaper's Vault token has only the broker's documented policies.
-	r := &Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	r := &reaper.Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, Log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 
 	// Young: nothing to do.
 	res, err := r.Reap(ctx, profiles)

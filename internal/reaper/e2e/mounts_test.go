@@ -1,4 +1,4 @@
-package reaper
+package e2e
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/reaper"
 )
 
 // Vault's nomad and consul engines name their tokens
@@ -64,10 +66,10 @@ func TestReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 		// consul/. Later is past max TTL + grace (as after lowering
 		// max_ttl, or for a long-lived client of the other engine renewing
 		// its lease). With only the broker's documented Vault policies.
-		profiles := []Profile{{Name: "ci", MaxTTL: time.Hour,
-			Nomad: Grant{"nomad", []string{"mnt-read"}}, Consul: Grant{"consul", []string{"mnt-read"}}}}
-		r := &Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-			Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+		profiles := []reaper.Profile{{Name: "ci", MaxTTL: time.Hour,
+			Nomad: reaper.Grant{Mount: "nomad", Policies: []string{"mnt-read"}}, Consul: reaper.Grant{Mount: "consul", Policies: []string{"mnt-read"}}}}
+		r := &reaper.Reaper{Vault: leastPrivilege(t, ctx), Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+			Now: func() time.Time { return time.Now().Add(time.Hour + reaper.DefaultGrace + time.Minute) }}
 		res, err := r.Reap(ctx, profiles)
 		if err != nil {
 			t.Fatal(err)
@@ -114,9 +116,9 @@ func TestReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.T) {
 	acc := orphan(t, ctx, "nomad", "ci-x", nomadAccess, deadNomad)
 	defer func() { _ = n.Do(context.Background(), "DELETE", "/v1/acl/token/"+acc, nil, nil) }()
 
-	profiles := []Profile{{Name: "ci", MaxTTL: time.Hour, Nomad: Grant{"nomad", []string{"pfx-read"}}}}
-	r := &Reaper{Vault: v, Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+	profiles := []reaper.Profile{{Name: "ci", MaxTTL: time.Hour, Nomad: reaper.Grant{Mount: "nomad", Policies: []string{"pfx-read"}}}}
+	r := &reaper.Reaper{Vault: v, Nomad: n, Consul: c, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Hour + reaper.DefaultGrace + time.Minute) }}
 	res, err := r.Reap(ctx, profiles)
 	if err != nil {
 		t.Fatal(err)
@@ -154,9 +156,9 @@ func TestReaperRefusesWhenMountIsNoEngine(t *testing.T) {
 	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/typo", nil, &live))
 	defer func() { _ = v.Do(context.Background(), "PUT", "/v1/sys/leases/revoke/"+live.LeaseID, nil, nil) }()
 
-	profiles := []Profile{{Name: "typo", MaxTTL: time.Hour, Nomad: Grant{"nomda", []string{"typo-read"}}}}
-	r := &Reaper{Vault: v, Nomad: n, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Now: func() time.Time { return time.Now().Add(time.Hour + DefaultGrace + time.Minute) }}
+	profiles := []reaper.Profile{{Name: "typo", MaxTTL: time.Hour, Nomad: reaper.Grant{Mount: "nomda", Policies: []string{"typo-read"}}}}
+	r := &reaper.Reaper{Vault: v, Nomad: n, DryRun: true, Log: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Now: func() time.Time { return time.Now().Add(time.Hour + reaper.DefaultGrace + time.Minute) }}
 	res, err := r.Reap(ctx, profiles)
 	if err == nil || !strings.Contains(err.Error(), "no nomad secrets engine at nomda/") {
 		t.Errorf("reaping with nomad_mount nomda: err = %v, want one naming the missing engine", err)

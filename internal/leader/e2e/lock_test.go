@@ -1,19 +1,27 @@
-package leader
+// Package e2e runs leader elections against the real Consul of the test
+// stack: one leader at a time, takeover after a clean stop and after a
+// crash.
+package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/leader"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
 )
@@ -24,17 +32,47 @@ func TestMain(m *testing.M) {
 	os.Exit(teststack.Main(m, teststack.Options{NoVault: true, NoNomad: true, NoHydra: true, NoKeyring: true}, &stack))
 }
 
-// cuttable is a proxy to Consul that can be cut, as if the process behind
-// it had died: no more renewals, no release.
-type cuttable struct {
+// proxy stands between one instance and the real Consul. It counts what
+// Consul answered the instance, so that a test waits for the instance's
+// loop rather than for a fixed time, and it can be cut, as if the process
+// behind it had died: no more renewals, no release.
+type proxy struct {
 	srv *httptest.Server
 	cut atomic.Bool
+	// refused counts the lock acquisitions Consul answered false: the
+	// instance knows that another one holds the lock.
+	refused atomic.Int32
+	// renewed counts the session renewals Consul accepted.
+	renewed atomic.Int32
 }
 
-func newCuttable(t *testing.T, target string) *cuttable {
+func newProxy(t *testing.T, target string) *proxy {
 	u, _ := url.Parse(target)
 	rp := httputil.NewSingleHostReverseProxy(u)
-	c := &cuttable{}
+	// An instance stopped in the middle of a blocking query is no error.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
+	c := &proxy{}
+	rp.ModifyResponse = func(resp *http.Response) error {
+		r := resp.Request
+		if r.Method != http.MethodPut || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v1/session/renew/"):
+			c.renewed.Add(1)
+		case r.URL.Query().Has("acquire"):
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return err
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			if strings.TrimSpace(string(body)) == "false" {
+				c.refused.Add(1)
+			}
+		}
+		return nil
+	}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.cut.Load() {
 			hj, ok := w.(http.Hijacker)
@@ -50,16 +88,33 @@ func newCuttable(t *testing.T, target string) *cuttable {
 	return c
 }
 
+// waitUntil polls until done reports true, calling check at every poll
+// (check fails the test on what must not happen meanwhile).
+func waitUntil(t *testing.T, timeout time.Duration, what string, done func() bool, check func()) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		check()
+		if done() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not after %s: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 type instance struct {
 	name    string
-	e       *Elector
+	e       *leader.Elector
 	cancel  context.CancelFunc
 	done    chan struct{}
 	leading atomic.Bool
 	terms   atomic.Int32
 }
 
-func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *atomic.Bool, opts ...func(*Elector)) *instance {
+func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *atomic.Bool, opts ...func(*leader.Elector)) *instance {
 	t.Helper()
 	cl, err := apiclient.New("Consul", addr, "X-Consul-Token", apiclient.TLS{}, 30*time.Second)
 	if err != nil {
@@ -67,7 +122,7 @@ func start(t *testing.T, key, name, addr string, active *atomic.Int32, overlap *
 	}
 	cl = cl.WithToken(secret.New(stack.Consul.ManagementToken))
 	in := &instance{name: name, done: make(chan struct{})}
-	in.e = &Elector{Consul: cl, Key: key, Identity: name, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)}
+	in.e = &leader.Elector{Consul: cl, Key: key, Identity: name, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("instance", name)}
 	for _, o := range opts {
 		o(in.e)
 	}
@@ -125,17 +180,25 @@ func TestElection(t *testing.T) {
 	var active atomic.Int32
 	var overlap atomic.Bool
 	key := fmt.Sprintf("test/leader-%d", time.Now().UnixNano())
-	a := start(t, key, "a", stack.Consul.Addr, &active, &overlap)
-	b := start(t, key, "b", stack.Consul.Addr, &active, &overlap)
+	pa, pb := newProxy(t, stack.Consul.Addr), newProxy(t, stack.Consul.Addr)
+	a := start(t, key, "a", pa.srv.URL, &active, &overlap)
+	b := start(t, key, "b", pb.srv.URL, &active, &overlap)
 	first, _ := waitOneLeader(t, 10*time.Second, a, b)
-	// Stays exactly one for a while.
-	for range 20 {
-		if l := leaders(a, b); len(l) != 1 {
-			t.Fatalf("leaders = %v", l)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Stays exactly one while the follower is refused the lock and the
+	// leader renews its session.
+	lp, fp := pa, pb
+	if first == b {
+		lp, fp = pb, pa
 	}
-	h, err := Current(context.Background(), first.e.Consul, key)
+	renewed := lp.renewed.Load()
+	waitUntil(t, 2*leader.DefaultTTL, "the follower refused the lock, the leader's session renewed",
+		func() bool { return fp.refused.Load() > 0 && lp.renewed.Load() > renewed },
+		func() {
+			if l := leaders(a, b); len(l) != 1 {
+				t.Fatalf("leaders = %v", l)
+			}
+		})
+	h, err := leader.Current(context.Background(), first.e.Consul, key)
 	if err != nil || h == nil || h.Identity != first.name {
 		t.Fatalf("Current = %+v, %v; want %s", h, err, first.name)
 	}
@@ -163,27 +226,28 @@ func TestTakeoverAfterCrash(t *testing.T) {
 		max      time.Duration
 	}{
 		// The session is bound to a 3s liveness check.
-		{"liveness check", 0, DefaultCheckTTL + DefaultLockDelay + 3*time.Second},
+		{"liveness check", 0, leader.DefaultCheckTTL + leader.DefaultLockDelay + 3*time.Second},
 		// Without it (ACL refused), the session TTL: up to 2 x 10s.
-		{"session TTL only", -1, 2*DefaultTTL + DefaultLockDelay + 3*time.Second},
+		{"session TTL only", -1, 2*leader.DefaultTTL + leader.DefaultLockDelay + 3*time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var active atomic.Int32
 			var overlap atomic.Bool
 			key := fmt.Sprintf("test/crash-%d", time.Now().UnixNano())
-			opt := func(e *Elector) { e.CheckTTL = tc.checkTTL }
-			proxy := newCuttable(t, stack.Consul.Addr)
+			opt := func(e *leader.Elector) { e.CheckTTL = tc.checkTTL }
+			proxy, pb := newProxy(t, stack.Consul.Addr), newProxy(t, stack.Consul.Addr)
 			a := start(t, key, "a", proxy.srv.URL, &active, &overlap, opt)
 			waitOneLeader(t, 10*time.Second, a)
-			b := start(t, key, "b", stack.Consul.Addr, &active, &overlap, opt)
-			time.Sleep(500 * time.Millisecond)
+			b := start(t, key, "b", pb.srv.URL, &active, &overlap, opt)
+			// b has been refused the lock: it follows.
+			waitUntil(t, 10*time.Second, "b refused the lock", func() bool { return pb.refused.Load() > 0 }, func() {})
 			if l := leaders(a, b); len(l) != 1 || l[0] != "a" {
 				t.Fatalf("leaders = %v", l)
 			}
 			// a "dies": it can no longer talk to Consul (no renewal, no
 			// release, no check pass).
 			proxy.cut.Store(true)
-			_, took := waitOneLeader(t, 3*DefaultTTL, b)
+			_, took := waitOneLeader(t, 3*leader.DefaultTTL, b)
 			t.Logf("takeover after a crash: %s", took.Round(time.Millisecond))
 			if took > tc.max {
 				t.Errorf("takeover took %s, want at most %s", took, tc.max)

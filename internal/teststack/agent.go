@@ -1,0 +1,96 @@
+package teststack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// agent is what a Nomad and a Consul dev agent have in common: an HTTP
+// address, the management token of the ACL bootstrap, the binary and the
+// process.
+type agent struct {
+	Addr            string // http://127.0.0.1:PORT
+	ManagementToken string
+	Bin             string
+
+	spec *agentSpec
+	p    *proc
+}
+
+// Client returns an API client with the management token.
+func (a *agent) Client() *apiclient.Client {
+	c, err := apiclient.New(a.spec.product, a.Addr, a.spec.header, apiclient.TLS{}, 30*time.Second)
+	if err != nil {
+		panic(err) // the address is ours
+	}
+	return c.WithToken(secret.New(a.ManagementToken))
+}
+
+// Kill stops the agent at once (fault tests).
+func (a *agent) Kill() { a.p.kill() }
+
+// agentSpec says how one kind of agent differs from the other.
+type agentSpec struct {
+	name    string // binary, log and temporary directory name
+	product string // for apiclient's errors
+	header  string // the token header
+	ports   int    // how many free ports config needs; the first is HTTP
+	// bootstrapMethod is the method of /v1/acl/bootstrap.
+	bootstrapMethod string
+	// config writes whatever files the agent needs into dir and returns
+	// its arguments after the binary and the environment it runs with.
+	config func(dir string, ports []int) (args, env []string, err error)
+}
+
+// startAgent starts a dev agent as spec says, waits for a leader and
+// bootstraps its ACLs.
+func startAgent(ctx context.Context, s *Stack, spec *agentSpec) (*agent, error) {
+	bin, err := Bin(spec.name)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(spec.ports)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(s.dir, spec.name+"-")
+	if err != nil {
+		return nil, err
+	}
+	args, env, err := spec.config(dir, ports)
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProc(spec.name, dir, bin, args, append(env, "HOME="+dir))
+	if err != nil {
+		return nil, err
+	}
+	s.add(p)
+	a := &agent{Addr: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Bin: bin, spec: spec, p: p}
+	c := a.Client().WithToken(secret.String{})
+	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
+		var leader string
+		if err := c.Do(ctx, "GET", "/v1/status/leader", nil, &leader); err != nil {
+			return err
+		}
+		if leader == "" {
+			return errors.New("no leader yet")
+		}
+		var tok struct{ SecretID string }
+		if err := c.Do(ctx, spec.bootstrapMethod, "/v1/acl/bootstrap", nil, &tok); err != nil {
+			return err
+		}
+		a.ManagementToken = tok.SecretID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
