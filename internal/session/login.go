@@ -186,10 +186,11 @@ func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.
 		// is never minted.
 		return nil, &renew.NotConfiguredError{Server: map[renew.Kind]string{renew.Nomad: "Nomad", renew.Consul: "Consul"}[k]}
 	}
-	if k == renew.Nomad {
-		return issue.MintNomad(ctx, c, *t, profile, now)
+	e := issue.Nomad
+	if k == renew.Consul {
+		e = issue.Consul
 	}
-	return issue.MintConsul(ctx, c, *t, profile, now)
+	return issue.Mint(ctx, c, e, *t, profile, now)
 }
 
 // ChooseProfile picks the profile of a fresh login: the flag, else the
