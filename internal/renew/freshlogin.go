@@ -29,12 +29,12 @@ type FreshLogin struct {
 	// login. nil: none.
 	Replaced *store.Token
 	// Keep, when set, stores the new login with the profile's lock held
-	// and returns the login it replaced (nil: none) and a function that
-	// lets go of the lock, called once the replaced login is revoked
-	// (RevokeReplaced). When Keep fails, nothing is kept and the new
-	// Vault token is revoked, and with it what was minted
-	// (*NotKeptError). Without Keep the caller stores the outcome (the
-	// chain: Ensure, with its checks).
+	// and returns the login it replaced (nil: none) and, when not nil, a
+	// function that lets go of the lock, called last, once the replaced
+	// login is revoked (RevokeReplaced) or, when Keep failed, the new one:
+	// then nothing is kept and the new Vault token is revoked, and with
+	// it what was minted (*NotKeptError). Without Keep the caller stores
+	// the outcome (the chain: Ensure, with its checks).
 	Keep func(vault *store.Token, minted []Minted) (replaced *store.Record, unlock func(), err error)
 	// RevokeReplaced revokes the login Keep replaced, at the Vault that
 	// issued it.
@@ -124,6 +124,9 @@ func Login(ctx context.Context, v VaultAPI, now func() time.Time, f FreshLogin) 
 		return out, nil
 	}
 	old, unlock, err := f.Keep(vt, out.Minted)
+	if unlock != nil {
+		defer unlock()
+	}
 	if err != nil {
 		// Nothing kept: do not leave the new tokens alive either.
 		// Revoking the Vault token revokes the leases minted with it.
@@ -131,9 +134,6 @@ func Login(ctx context.Context, v VaultAPI, now func() time.Time, f FreshLogin) 
 		rerr := v.RevokeSelf(rctx, vt.Secret)
 		cancel()
 		return out, &NotKeptError{Err: err, RevokeErr: rerr, Vault: vt}
-	}
-	if unlock != nil {
-		defer unlock()
 	}
 	mark("store")
 	if old != nil && f.RevokeReplaced != nil {

@@ -91,12 +91,12 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		if err != nil {
 			return nil, nil, &lockError{err}
 		}
+		unlock := func() { l.Release() }
 		old, _ := st.Get(profile)
 		if err := st.Put(rec); err != nil {
-			l.Release()
-			return nil, nil, err
+			return nil, unlock, err
 		}
-		return old, func() { l.Release() }, nil
+		return old, unlock, nil
 	}
 	_, err = renew.Login(ctx, &vaultOps{cl: cl, cfg: cfg, now: e.now}, e.now, renew.FreshLogin{
 		Profile: profile, IDToken: f.IDToken, Roles: id.Roles, Kinds: kinds, Mark: f.Mark, Keep: keep,
