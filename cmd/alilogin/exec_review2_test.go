@@ -103,8 +103,8 @@ func TestReview2EnvUnsetsOverrides(t *testing.T) {
 }
 
 // TestReview2LoginSummarySaysNoNomadAddress: login mints no Nomad or
-// Consul token when no address of the server is configured (issue.Mint
-// gets no Target); its summary says so rather than leaving the line out.
+// Consul token when no address of the server is configured (renew.Login
+// is not asked for it); its summary says so rather than leaving the line out.
 func TestReview2LoginSummarySaysNoNomadAddress(t *testing.T) {
 	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}, Consul: config.Server{Addr: "https://consul.cern.example:8501"}}
 	s := &loginSummary{User: "alice", Profile: "ci", Skipped: session.SkippedTokens(cfg, false, false)}

@@ -24,12 +24,12 @@ func TestIDWithControlsRefused(t *testing.T) {
 	}
 	nomad := func(body string) error {
 		v := fakeVault(t, http.StatusOK, body)
-		_, err := MintNomad(context.Background(), v.WithToken(secret.New("hvs.v")), Target{Mount: "nomad"}, "ci", time.Now())
+		_, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), Nomad, Target{Mount: "nomad"}, "ci", time.Now())
 		return err
 	}
 	consul := func(body string) error {
 		v := fakeVault(t, http.StatusOK, body)
-		_, err := MintConsul(context.Background(), v.WithToken(secret.New("hvs.v")), Target{Mount: "consul"}, "ci", time.Now())
+		_, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), Consul, Target{Mount: "consul"}, "ci", time.Now())
 		return err
 	}
 	renew := func(body string) error {

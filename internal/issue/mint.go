@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -23,16 +22,9 @@ type Target struct {
 	Server *apiclient.Client
 }
 
-// MintRequest asks for the tokens of a profile. A nil Target is skipped
-// (the profile grants no such token, or no address is configured).
-type MintRequest struct {
-	Role   string
-	Nomad  *Target
-	Consul *Target
-}
-
-// Minted is the outcome: each token or its error. One may succeed while
-// the other fails; keep what worked.
+// Minted is the outcome of minting a login's Nomad and Consul tokens:
+// each token or its error. One may succeed while the other fails; keep
+// what worked.
 type Minted struct {
 	Nomad, Consul       *store.Token
 	NomadErr, ConsulErr error
@@ -40,21 +32,6 @@ type Minted struct {
 
 // Err joins the errors, nil when all requested tokens were minted.
 func (m *Minted) Err() error { return errors.Join(m.NomadErr, m.ConsulErr) }
-
-// Mint reads the Nomad and Consul credentials of req.Role in parallel with
-// the Vault token in vault.
-func Mint(ctx context.Context, vault *apiclient.Client, req MintRequest, now time.Time) *Minted {
-	var m Minted
-	var wg sync.WaitGroup
-	if req.Nomad != nil {
-		wg.Go(func() { m.Nomad, m.NomadErr = MintNomad(ctx, vault, *req.Nomad, req.Role, now) })
-	}
-	if req.Consul != nil {
-		wg.Go(func() { m.Consul, m.ConsulErr = MintConsul(ctx, vault, *req.Consul, req.Role, now) })
-	}
-	wg.Wait()
-	return &m
-}
 
 // creds is Vault's answer to a creds read.
 type creds struct {
@@ -114,29 +91,38 @@ func (c *creds) token(from, secretKey, accessorKey string, now time.Time) (*stor
 	return t, nil
 }
 
+// Engine is a secrets engine that mints tokens: Nomad's or Consul's.
+type Engine int
+
+// The engines.
+const (
+	Nomad Engine = iota + 1
+	Consul
+)
+
 // engine is what differs between the Nomad and Consul secrets engines:
 // the system named in errors and the keys of the token and accessor in
 // Vault's answer.
 type engine struct{ system, secretKey, accessorKey string }
 
-var (
-	nomadEngine  = engine{"Nomad", "secret_id", "accessor_id"}
-	consulEngine = engine{"Consul", "token", "accessor"}
-)
-
-// MintNomad reads <mount>/creds/<role>.
-func MintNomad(ctx context.Context, vault *apiclient.Client, t Target, role string, now time.Time) (*store.Token, error) {
-	return mint(ctx, vault, nomadEngine, t, role, now)
+func (e Engine) engine() (engine, bool) {
+	switch e {
+	case Nomad:
+		return engine{"Nomad", "secret_id", "accessor_id"}, true
+	case Consul:
+		return engine{"Consul", "token", "accessor"}, true
+	}
+	return engine{}, false
 }
 
-// MintConsul reads <mount>/creds/<role>.
-func MintConsul(ctx context.Context, vault *apiclient.Client, t Target, role string, now time.Time) (*store.Token, error) {
-	return mint(ctx, vault, consulEngine, t, role, now)
-}
-
-// mint reads <mount>/creds/<role> of the engine e and, best effort (for
-// the summary and status), the new token's policies from the server.
-func mint(ctx context.Context, vault *apiclient.Client, e engine, t Target, role string, now time.Time) (*store.Token, error) {
+// Mint reads <mount>/creds/<role> of the engine kind with the Vault
+// token in vault and, best effort (for the summary and status), the new
+// token's policies from the server.
+func Mint(ctx context.Context, vault *apiclient.Client, kind Engine, t Target, role string, now time.Time) (*store.Token, error) {
+	e, ok := kind.engine()
+	if !ok {
+		return nil, fmt.Errorf("could not mint a token: unknown secrets engine %d", kind)
+	}
 	c, err := readCreds(ctx, vault, t.Mount, role, e.system, now)
 	if err != nil {
 		return nil, err

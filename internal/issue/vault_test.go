@@ -97,7 +97,9 @@ func TestMintPartial(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	c, _ := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
-	m := Mint(context.Background(), c.WithToken(secret.New("v")), MintRequest{Role: "ci", Nomad: &Target{Mount: "nomad"}, Consul: &Target{Mount: "consul"}}, time.Now())
+	m := &Minted{}
+	m.Nomad, m.NomadErr = Mint(context.Background(), c.WithToken(secret.New("v")), Nomad, Target{Mount: "nomad"}, "ci", time.Now())
+	m.Consul, m.ConsulErr = Mint(context.Background(), c.WithToken(secret.New("v")), Consul, Target{Mount: "consul"}, "ci", time.Now())
 	if m.Nomad == nil || m.Nomad.Secret.Reveal() != "nomad-secret" || m.Nomad.LeaseID != "nomad/creds/ci/1" || m.NomadErr != nil {
 		t.Errorf("nomad: %+v, %v", m.Nomad, m.NomadErr)
 	}

@@ -60,8 +60,10 @@ type VaultAPI interface {
 	RevokeLease(ctx context.Context, vault secret.String, leaseID string) error
 	// RevokeSelf revokes the Vault token and with it every lease it made.
 	RevokeSelf(ctx context.Context, vault secret.String) error
-	// Login logs in to Vault's JWT auth method with role = profile.
-	Login(ctx context.Context, idToken secret.String, profile string) (*store.Token, error)
+	// Login logs in to Vault's JWT auth method with role = profile;
+	// roles (the user's SSO roles, may be nil) are for the message when
+	// Vault refuses.
+	Login(ctx context.Context, idToken secret.String, profile string, roles []string) (*store.Token, error)
 }
 
 // SSO is the OIDC provider's refresh grant.
@@ -253,8 +255,8 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 	}
 
 	// The Vault token backs everything else: a lease renewed or minted
-	// with it dies with it. Bring it to the margin first.
-	relogged := false
+	// with it dies with it. Bring it to the margin first. A new login
+	// (step 4) mints every Nomad/Consul token again.
 	if !out.Vault.ValidFor(now, c.minTTL()) {
 		renewed := false
 		if c.canRenew(out.Vault, now) {
@@ -270,24 +272,26 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 			// Refused (revoked, past its max TTL): log in again below.
 		}
 		if !renewed {
-			if err := c.relogin(ctx, out, res); err != nil {
+			errs, err := c.relogin(ctx, out, res, children)
+			if err != nil {
 				return out, res, err
 			}
-			relogged = true
+			return c.done(out, res, errs)
 		}
 	}
-	if relogged {
-		children = withAllChildren(out, children)
-	}
-	errs := c.runChildren(ctx, out, res, children, relogged)
-	if len(errs) > 0 && !relogged && anyStatus(errs, 403) && c.vaultRefused(ctx, out) {
+	errs := c.runChildren(ctx, out, res, children)
+	if len(errs) > 0 && anyStatus(errs, 403) && c.vaultRefused(ctx, out) {
 		// The Vault token was revoked at the server before its expiry
 		// (by an admin, or a logout elsewhere): log in again, once.
-		if err := c.relogin(ctx, out, res); err != nil {
+		var err error
+		if errs, err = c.relogin(ctx, out, res, children); err != nil {
 			return out, res, err
 		}
-		errs = c.runChildren(ctx, out, res, withAllChildren(out, children), true)
 	}
+	return c.done(out, res, errs)
+}
+
+func (c *Chain) done(out *store.Record, res *Result, errs []error) (*store.Record, *Result, error) {
 	if res.Changed {
 		out.UpdatedAt = c.now()
 	}
@@ -324,7 +328,7 @@ func (c *Chain) vaultRefused(ctx context.Context, rec *store.Record) bool {
 
 // runChildren runs steps 2 and 3 for Nomad and Consul, in parallel, and
 // puts the results in rec.
-func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result, children []Kind, relogged bool) []error {
+func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result, children []Kind) []error {
 	type outcome struct {
 		tok      *store.Token
 		steps    []string
@@ -338,7 +342,7 @@ func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result,
 		go func() {
 			defer wg.Done()
 			o := &outs[i]
-			o.tok, o.steps, o.warnings, o.err = c.child(ctx, rec, k, relogged)
+			o.tok, o.steps, o.warnings, o.err = c.child(ctx, rec, k)
 		}()
 	}
 	wg.Wait()
@@ -352,10 +356,6 @@ func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result,
 		if o.tok != nil {
 			setToken(rec, k, o.tok)
 			res.Changed = true
-		} else if relogged {
-			// Whatever was there died with the old Vault token.
-			setToken(rec, k, nil)
-			res.Changed = true
 		}
 		if o.err != nil {
 			errs = append(errs, o.err)
@@ -365,11 +365,11 @@ func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result,
 }
 
 // child runs steps 2 and 3 for one Nomad or Consul token.
-func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged bool) (tok *store.Token, steps, warnings []string, err error) {
+func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind) (tok *store.Token, steps, warnings []string, err error) {
 	old := TokenOf(rec, k)
 	vault := rec.Vault.Secret
 	now := c.now()
-	if !relogged && old != nil && old.LeaseID != "" && c.canRenew(old, now) {
+	if old != nil && old.LeaseID != "" && c.canRenew(old, now) {
 		t, err := c.Vault.RenewLease(ctx, vault, old)
 		if err == nil {
 			t = t.CappedBy(rec.Vault)
@@ -391,7 +391,7 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged b
 	if len(t.Policies) == 0 && old != nil {
 		t.Policies = slices.Clone(old.Policies) // same role, same policies
 	}
-	if !relogged && old != nil && old.LeaseID != "" && old.ValidFor(c.now(), 0) {
+	if old != nil && old.LeaseID != "" && old.ValidFor(c.now(), 0) {
 		if err := c.Vault.RevokeLease(ctx, vault, old.LeaseID); err != nil {
 			warnings = append(warnings, fmt.Sprintf("could not revoke the replaced %s token's lease %s: %v", k, termtext.Clean(old.LeaseID), err))
 		} else {
@@ -401,21 +401,24 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind, relogged b
 	return t, steps, warnings, nil
 }
 
-// relogin is step 4: refresh grant, Vault login, and the old Vault token
-// revoked.
-func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) error {
+// relogin is step 4: the refresh grant, then a fresh login (Login) that
+// replaces the record's Vault token, revokes it and mints again every
+// Nomad/Consul token the record holds and children. What was minted is
+// put in rec, what died with the old Vault token dropped; the mints'
+// errors are returned apart.
+func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, children []Kind) ([]error, error) {
 	if c.SSO == nil || rec.RefreshToken.Empty() {
-		return ErrLoginNeeded
+		return nil, ErrLoginNeeded
 	}
 	if rec.Issuer == "" || rec.ClientID == "" || rec.Issuer != c.Issuer || rec.ClientID != c.ClientID {
-		return &BindingError{Profile: rec.Profile, Issuer: rec.Issuer, ClientID: rec.ClientID, ConfiguredIssuer: c.Issuer, ConfiguredClientID: c.ClientID}
+		return nil, &BindingError{Profile: rec.Profile, Issuer: rec.Issuer, ClientID: rec.ClientID, ConfiguredIssuer: c.Issuer, ConfiguredClientID: c.ClientID}
 	}
 	r, err := c.SSO.Refresh(ctx, rec.RefreshToken)
 	if err != nil {
 		if errors.Is(err, ErrLoginNeeded) {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("could not refresh the SSO session: %w", err)
+		return nil, fmt.Errorf("could not refresh the SSO session: %w", err)
 	}
 	res.step("refreshed SSO session")
 	if r.Issuer != rec.Issuer || r.Subject != rec.Subject || rec.Subject == "" {
@@ -427,7 +430,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) err
 				res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the Vault token %s: %v", termtext.Clean(rec.Vault.Accessor), err))
 			}
 		}
-		return &IdentityChangedError{Profile: rec.Profile, Issuer: rec.Issuer, Subject: rec.Subject, GotIssuer: r.Issuer, GotSubject: r.Subject}
+		return nil, &IdentityChangedError{Profile: rec.Profile, Issuer: rec.Issuer, Subject: rec.Subject, GotIssuer: r.Issuer, GotSubject: r.Subject}
 	}
 	if !r.RefreshToken.Empty() {
 		rec.RefreshToken = r.RefreshToken
@@ -441,21 +444,32 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result) err
 	if r.Roles != nil {
 		rec.Roles = slices.Clone(r.Roles)
 	}
-	t, err := c.Vault.Login(ctx, r.IDToken, rec.Profile)
+	// The record, with its rotated refresh token, is stored by Ensure
+	// whatever follows, under the lock: its Vault token is replaced
+	// for certain.
+	lo, err := Login(ctx, c.Vault, c.now, FreshLogin{Profile: rec.Profile, IDToken: r.IDToken, Roles: rec.Roles,
+		Kinds: withAllChildren(rec, children), Replaced: rec.Vault})
 	if err != nil {
-		return fmt.Errorf("could not log in to Vault: %w", err)
+		return nil, fmt.Errorf("could not log in to Vault: %w", err)
 	}
-	res.step("logged in to vault")
-	old := rec.Vault
-	rec.Vault = t
-	if old != nil && old.ValidFor(c.now(), 0) {
-		if err := c.Vault.RevokeSelf(ctx, old.Secret); err != nil && apiclient.StatusOf(err) != 403 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the replaced Vault token %s: %v", termtext.Clean(old.Accessor), err))
-		} else if err == nil {
-			res.step("revoked replaced vault token")
+	for _, s := range lo.Steps {
+		res.step("%s", s)
+	}
+	res.Warnings = append(res.Warnings, lo.Warnings...)
+	rec.Vault = lo.Vault
+	var errs []error
+	for _, m := range lo.Minted {
+		t := m.Token
+		if m.Err != nil {
+			// Whatever was there died with the old Vault token.
+			t = nil
+			errs = append(errs, fmt.Errorf("could not mint a %s token: %w", m.Kind, m.Err))
+		} else if old := TokenOf(rec, m.Kind); len(t.Policies) == 0 && old != nil {
+			t.Policies = slices.Clone(old.Policies) // same role, same policies
 		}
+		setToken(rec, m.Kind, t)
 	}
-	return nil
+	return errs, nil
 }
 
 func copyToken(t *store.Token) *store.Token {

@@ -73,7 +73,7 @@ func (f *fakeVault) live(t secret.String) bool {
 	return tk != nil && !tk.revoked && f.now().Before(tk.exp)
 }
 
-func (f *fakeVault) Login(_ context.Context, id secret.String, profile string) (*store.Token, error) {
+func (f *fakeVault) Login(_ context.Context, id secret.String, profile string, _ []string) (*store.Token, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("login"); err != nil {
@@ -245,7 +245,7 @@ func setup(t *testing.T) (*env, *store.Record) {
 	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[string]bool{"rt-0": true}}}
 	e.chain = &Chain{Vault: e.vault, SSO: e.sso, Issuer: testIssuer, ClientID: testClient, Servers: testServers, MinTTL: 5 * time.Minute, Now: clk.now}
 	ctx := context.Background()
-	v, err := e.vault.Login(ctx, secret.New("good-id-token"), "ci")
+	v, err := e.vault.Login(ctx, secret.New("good-id-token"), "ci", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,9 @@
 //  3. else mint a new Nomad/Consul token with the stored Vault token
 //     (renewed first when it can be) and revoke the replaced lease;
 //  4. else use the stored refresh token: OIDC refresh grant, a verified
-//     ID token, a new Vault login, new Nomad/Consul tokens; the old Vault
-//     token is revoked, which revokes its leases;
+//     ID token, then the fresh login of `alilogin login` (Login: a new
+//     Vault login, the old Vault token revoked, which revokes its leases,
+//     new Nomad/Consul tokens);
 //  5. else ErrLoginNeeded.
 //
 // Steps 2-4 talk to servers and change the stored record, so only one

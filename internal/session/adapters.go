@@ -13,6 +13,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Clients are the configured servers' clients, without a token.
@@ -84,7 +85,7 @@ func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store
 	return &cp, nil
 }
 
-// Mint mints one token as a fresh login does (mintOne).
+// Mint mints one token (mintOne).
 func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k renew.Kind, profile string) (*store.Token, error) {
 	return mintOne(ctx, o.cl, o.cfg, vault, k, profile, o.now())
 }
@@ -97,10 +98,10 @@ func (o *vaultOps) RevokeSelf(ctx context.Context, vault secret.String) error {
 	return issue.Revoke(ctx, o.cl.Vault.WithToken(vault))
 }
 
-// Login is the chain's step 4 Vault login: the one of a fresh login
-// (vaultLogin).
-func (o *vaultOps) Login(ctx context.Context, idToken secret.String, profile string) (*store.Token, error) {
-	return vaultLogin(ctx, o.cl, o.cfg, profile, idToken, nil, o.now())
+// Login is renew.Login's Vault login (vaultLogin), of `alilogin login`
+// and the chain's step 4 alike.
+func (o *vaultOps) Login(ctx context.Context, idToken secret.String, profile string, roles []string) (*store.Token, error) {
+	return vaultLogin(ctx, o.cl, o.cfg, profile, idToken, termtext.CleanAll(roles), o.now())
 }
 
 // ssoRefresher is renew.SSO on internal/oidc.

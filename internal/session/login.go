@@ -41,19 +41,16 @@ type LoginResult struct {
 	Profile config.Profile // the profile's configuration (its roles, no_nomad, no_consul)
 }
 
-// Login is the one fresh login: choose the profile, log in to Vault
-// with the verified ID token (vaultLogin, also the chain's step 4),
-// mint the profile's Nomad and Consul tokens in parallel with it, cap
-// their expiries by the Vault token's, store the login under the
-// profile's lock, and revoke the login it replaces. Without the lock
-// (timeout, Ctrl-C) or when the store fails, nothing is kept and what
-// was obtained is revoked. A partial mint is stored: LoginResult.Minted
-// says what failed.
+// Login is `alilogin login`'s fresh login: it chooses the profile and
+// runs the one fresh login (renew.Login, also the chain's step 4): log
+// in to Vault with the verified ID token (vaultLogin), mint the
+// profile's Nomad and Consul tokens in parallel with it, cap their
+// expiries by the Vault token's, store the login under the profile's
+// lock (taken once the tokens are minted), and revoke the login it
+// replaces. Without the lock (timeout, Ctrl-C) or when the store fails,
+// nothing is kept and what was obtained is revoked. A partial mint is
+// stored: LoginResult.Minted says what failed.
 func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *Clients, f Fresh) (*LoginResult, error) {
-	mark := f.Mark
-	if mark == nil {
-		mark = func(string) {}
-	}
 	id := f.Identity
 	servers, err := ConfiguredServers(cfg)
 	if err != nil {
@@ -64,64 +61,85 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		return nil, err
 	}
 	prof, _ := cfg.Profile(profile)
-	vtok, err := vaultLogin(ctx, cl, cfg, profile, f.IDToken, termtext.CleanAll(id.Roles), e.now())
+	var kinds []renew.Kind
+	if !prof.NoNomad && cl.Nomad != nil {
+		kinds = append(kinds, renew.Nomad)
+	}
+	if !prof.NoConsul && cl.Consul != nil {
+		kinds = append(kinds, renew.Consul)
+	}
+	var rec *store.Record
+	minted := &issue.Minted{}
+	keep := func(vtok *store.Token, ms []renew.Minted) (*store.Record, func(), error) {
+		for _, m := range ms {
+			if m.Kind == renew.Nomad {
+				minted.Nomad, minted.NomadErr = m.Token, m.Err
+			} else {
+				minted.Consul, minted.ConsulErr = m.Token, m.Err
+			}
+		}
+		rec = &store.Record{
+			Version: store.RecordVersion, Profile: profile,
+			User: id.User, Roles: id.Roles, Issuer: id.Issuer, ClientID: cfg.ClientID, Subject: id.Subject,
+			VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
+			RefreshToken: f.RefreshToken, IDTokenExp: id.Expiry,
+			Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
+		}
+		// The per-profile lock keeps a concurrent `alilogin token`
+		// renewal from writing over the new login with the old one.
+		l, err := LockForWrite(ctx, e, profile)
+		if err != nil {
+			return nil, nil, &lockError{err}
+		}
+		unlock := func() { l.Release() }
+		old, _ := st.Get(profile)
+		if err := st.Put(rec); err != nil {
+			return nil, unlock, err
+		}
+		return old, unlock, nil
+	}
+	_, err = renew.Login(ctx, &vaultOps{cl: cl, cfg: cfg, now: e.now}, e.now, renew.FreshLogin{
+		Profile: profile, IDToken: f.IDToken, Roles: id.Roles, Kinds: kinds, Mark: f.Mark, Keep: keep,
+		RevokeReplaced: func(ctx context.Context, old *store.Record) { revokeReplaced(ctx, e, cfg, old, rec.Vault) },
+	})
+	var nk *renew.NotKeptError
+	if errors.As(err, &nk) {
+		return nil, notKept(ctx, e, profile, f, nk)
+	}
 	if err != nil {
 		return nil, err
 	}
-	mark("Vault login")
-	req := issue.MintRequest{Role: profile}
-	if !prof.NoNomad {
-		req.Nomad = cl.target(cfg, renew.Nomad)
-	}
-	if !prof.NoConsul {
-		req.Consul = cl.target(cfg, renew.Consul)
-	}
-	minted := issue.Mint(ctx, cl.Vault.WithToken(vtok.Secret), req, e.now())
-	// Vault revokes them with the Vault token, whatever their lease says.
-	minted.Nomad, minted.Consul = minted.Nomad.CappedBy(vtok), minted.Consul.CappedBy(vtok)
-	mark("Nomad+Consul tokens")
-
-	rec := &store.Record{
-		Version: store.RecordVersion, Profile: profile,
-		User: id.User, Roles: id.Roles, Issuer: id.Issuer, ClientID: cfg.ClientID, Subject: id.Subject,
-		VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
-		RefreshToken: f.RefreshToken, IDTokenExp: id.Expiry,
-		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
-	}
-	// The per-profile lock keeps a concurrent `alilogin token` renewal
-	// from writing over the new login with the old one.
-	l, lerr := LockForWrite(ctx, e, profile)
-	if lerr != nil {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		rerr := issue.Revoke(rctx, cl.Vault.WithToken(vtok.Secret))
-		if !f.RefreshToken.Empty() && f.RevokeRefresh != nil {
-			_ = f.RevokeRefresh(rctx, f.RefreshToken) // best effort: the SSO session ends on its own
-		}
-		cancel()
-		if errors.Is(lerr, ErrInterrupted) {
-			lerr = fmt.Errorf("interrupted while waiting for the lock of profile %s", profile)
-		}
-		if rerr != nil {
-			return nil, fmt.Errorf("%w; the new login was not stored (nor its tokens revoked, which expire in %s: %v); the previous login, if any, is kept", lerr, TTL(vtok.ExpiresAt, e.now()), rerr)
-		}
-		return nil, fmt.Errorf("%w; the new login was not stored and its tokens were revoked; the previous login, if any, is kept", lerr)
-	}
-	defer l.Release()
-	old, _ := st.Get(profile)
-	if err := st.Put(rec); err != nil {
-		// Nothing kept: do not leave the new tokens alive either. Revoking
-		// the Vault token revokes the Nomad and Consul leases minted with it.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		rerr := issue.Revoke(rctx, cl.Vault.WithToken(vtok.Secret))
-		cancel()
-		if rerr != nil {
-			return nil, fmt.Errorf("could not store the login: %w\n(nor revoke the new tokens, which expire in %s: %v)", err, TTL(vtok.ExpiresAt, e.now()), rerr)
-		}
-		return nil, fmt.Errorf("could not store the login: %w", err)
-	}
-	mark("store")
-	revokeReplaced(ctx, e, cfg, old, vtok)
 	return &LoginResult{Record: rec, Minted: minted, Profile: prof}, nil
+}
+
+// lockError: a fresh login did not get the profile's lock.
+type lockError struct{ err error }
+
+func (e *lockError) Error() string { return e.err.Error() }
+
+// notKept says why a fresh login was not kept, and ends its SSO session
+// when it did not get the lock.
+func notKept(ctx context.Context, e Env, profile string, f Fresh, nk *renew.NotKeptError) error {
+	var le *lockError
+	if !errors.As(nk.Err, &le) {
+		if nk.RevokeErr != nil {
+			return fmt.Errorf("could not store the login: %w\n(nor revoke the new tokens, which expire in %s: %v)", nk.Err, TTL(nk.Vault.ExpiresAt, e.now()), nk.RevokeErr)
+		}
+		return fmt.Errorf("could not store the login: %w", nk.Err)
+	}
+	if !f.RefreshToken.Empty() && f.RevokeRefresh != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = f.RevokeRefresh(rctx, f.RefreshToken) // best effort: the SSO session ends on its own
+		cancel()
+	}
+	lerr := le.err
+	if errors.Is(lerr, ErrInterrupted) {
+		lerr = fmt.Errorf("interrupted while waiting for the lock of profile %s", profile)
+	}
+	if nk.RevokeErr != nil {
+		return fmt.Errorf("%w; the new login was not stored (nor its tokens revoked, which expire in %s: %v); the previous login, if any, is kept", lerr, TTL(nk.Vault.ExpiresAt, e.now()), nk.RevokeErr)
+	}
+	return fmt.Errorf("%w; the new login was not stored and its tokens were revoked; the previous login, if any, is kept", lerr)
 }
 
 // revokeReplaced revokes the Vault token of the login a new one replaced
@@ -142,9 +160,9 @@ func revokeReplaced(ctx context.Context, e Env, cfg *config.Config, old *store.R
 	cancel()
 }
 
-// vaultLogin is the Vault JWT login of a fresh login and of the chain's
-// step 4: role = profile, the profile's required roles checked.
-// userRoles (for the error when Vault refuses) may be nil.
+// vaultLogin is the Vault JWT login of renew.Login: role = profile, the
+// profile's required roles named when Vault refuses, with userRoles (may
+// be nil).
 func vaultLogin(ctx context.Context, cl *Clients, cfg *config.Config, profile string, idToken secret.String, userRoles []string, now time.Time) (*store.Token, error) {
 	var required []string
 	if p, ok := cfg.Profile(profile); ok {
@@ -155,7 +173,8 @@ func vaultLogin(ctx context.Context, cl *Clients, cfg *config.Config, profile st
 }
 
 // mintOne mints the profile's token of kind k with the Vault token, at
-// the configured engine: the chain's re-mint.
+// the configured engine: the mints of renew.Login and the chain's
+// re-mint.
 func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.String, k renew.Kind, profile string, now time.Time) (*store.Token, error) {
 	c := cl.Vault.WithToken(vault)
 	if k != renew.Nomad && k != renew.Consul {
@@ -167,10 +186,11 @@ func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.
 		// is never minted.
 		return nil, &renew.NotConfiguredError{Server: map[renew.Kind]string{renew.Nomad: "Nomad", renew.Consul: "Consul"}[k]}
 	}
-	if k == renew.Nomad {
-		return issue.MintNomad(ctx, c, *t, profile, now)
+	e := issue.Nomad
+	if k == renew.Consul {
+		e = issue.Consul
 	}
-	return issue.MintConsul(ctx, c, *t, profile, now)
+	return issue.Mint(ctx, c, e, *t, profile, now)
 }
 
 // ChooseProfile picks the profile of a fresh login: the flag, else the
