@@ -18,6 +18,9 @@ import (
 // reproducible release); source names the build ("alilogin v1.2.3").
 func Write(root *cobra.Command, dir string, date time.Time, source string) error {
 	root.DisableAutoGenTag = true // no "generated on <today>" line
+	// What cobra adds only when it executes: --version (where the root
+	// has a Version), and the completion command.
+	root.InitDefaultVersionFlag()
 	root.InitDefaultCompletionCmd()
 	name := root.Name()
 	man := filepath.Join(dir, "man1")
