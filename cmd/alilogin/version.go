@@ -29,9 +29,12 @@ func runVersion(w io.Writer, o versionOptions) error {
 	return buildinfo.Read().Write(w, "alilogin", o.JSON)
 }
 
-// setVersionFlag gives the root command --version (-v), printing the same
+// setVersionFlag gives the root command --version, printing the same
 // line as `alilogin version`.
 func setVersionFlag(root *cobra.Command) {
 	root.Version = buildinfo.Read().Line("alilogin")
 	root.SetVersionTemplate("{{.Version}}\n")
+	// Declared here so that cobra adds no -v: token, env and exec's -v is
+	// --verbose.
+	root.Flags().Bool("version", false, "print the version, commit, build date and Go version")
 }

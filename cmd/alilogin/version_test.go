@@ -24,7 +24,7 @@ func runAlilogin(args ...string) (int, string, string) {
 // internal/buildinfo and, on a release binary, in tools/release.
 func TestVersion(t *testing.T) {
 	want := buildinfo.Read().Line("alilogin") + "\n"
-	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
 		code, out, errs := runAlilogin(args...)
 		if code != 0 || out != want || errs != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want stdout %q", args, code, out, errs, want)
@@ -43,5 +43,13 @@ func TestVersion(t *testing.T) {
 	}
 	if code, _, errs := runAlilogin("version", "extra"); code != exitUsage || errs == "" {
 		t.Errorf("version extra: exit %d, stderr %q; want usage error", code, errs)
+	}
+}
+
+// TestVersionNoShortFlag: -v stays --verbose's (token, env, exec), never
+// the version.
+func TestVersionNoShortFlag(t *testing.T) {
+	if code, out, _ := runAlilogin("-v"); code != exitUsage || out != "" {
+		t.Errorf("alilogin -v: exit %d, stdout %q; want a usage error", code, out)
 	}
 }

@@ -32,11 +32,14 @@ func runVersion(w io.Writer, o versionOptions) error {
 // buildCommands are the hidden commands of a tagged build (gendocs.go).
 var buildCommands []func(*cmdEnv) *cobra.Command
 
-// addVersion adds `broker version`, the root's --version (-v) flag that
+// addVersion adds `broker version`, the root's --version flag that
 // prints the same line, and any hidden build commands.
 func addVersion(root *cobra.Command, e *cmdEnv) {
 	root.Version = buildinfo.Read().Line("broker")
 	root.SetVersionTemplate("{{.Version}}\n")
+	// Declared here so that cobra adds no -v (as in alilogin, where -v is
+	// --verbose).
+	root.Flags().Bool("version", false, "print the version, commit, build date and Go version")
 	root.AddCommand(newVersionCmd(e))
 	for _, c := range buildCommands {
 		root.AddCommand(c(e))

@@ -19,7 +19,7 @@ func TestVersion(t *testing.T) {
 		return code, out.String(), errb.String()
 	}
 	want := buildinfo.Read().Line("broker") + "\n"
-	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
 		code, out, errs := runBroker(args...)
 		if code != exitOK || out != want || errs != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want stdout %q", args, code, out, errs, want)
