@@ -184,10 +184,10 @@ job "alilogin-broker" {
           destination = "local/broker"
           mode        = "file"
           # Nomad (go-getter) refuses a download whose SHA-256 differs. An
-          # unset checksum becomes one go-getter cannot parse: the task fails
-          # to start rather than run an unchecked binary.
+          # unset checksum becomes all zeros, which no binary has: the task
+          # fails to start rather than run an unchecked binary.
           options {
-            checksum = var.artifact_checksum != "" ? var.artifact_checksum : "sha256:set-artifact_checksum"
+            checksum = var.artifact_checksum != "" ? var.artifact_checksum : "sha256:0000000000000000000000000000000000000000000000000000000000000000"
           }
         }
       }
