@@ -2,10 +2,11 @@
 # Both install what is missing (Debian packages, the stack's servers) first.
 SHELL := /bin/bash
 GO ?= go
-APT_PACKAGES := chromium gnome-keyring dbus dbus-x11 fish zsh
+APT_PACKAGES := chromium gnome-keyring dbus dbus-x11 fish zsh rpm man-db bash-completion
 TEST_FLAGS ?= -race -count=1 -timeout 30m
 
 .PHONY: deps stack build vet test demo bench fmt-check tidy-check
+.PHONY: release release-check
 
 # Installs the Debian packages the end-to-end tests need, when missing.
 deps:
@@ -46,6 +47,22 @@ test: deps stack vet fmt-check tidy-check
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/discovery
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFrom$$' -fuzztime $(FUZZ_TIME) ./internal/oidc
+
+# Binaries for five platforms, deb and RPM packages, SHA256SUMS: dist/
+# (tools/release; README.md "Install"). VERSION=vX.Y.Z to stamp another
+# version than the one git tags give.
+release:
+	@t0=$$(date +%s); cd tools/release && $(GO) run . -repo ../.. -out ../../dist $(if $(VERSION),-version $(VERSION)); rc=$$?; echo "release: $$(( $$(date +%s) - t0 ))s"; exit $$rc
+
+# The release checked as a user meets it: checksums, a second build gives
+# the same bytes, the debs install with dpkg -i and work (version, man,
+# completion) and dpkg -r removes them, the RPMs' metadata. Needs root.
+release-check: deps
+	@cd tools/release && out=$$(gofmt -l .) && if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@cd tools/release && $(GO) vet . && { $(GO) mod tidy -diff >/dev/null || { echo "tools/release/go.mod is not tidy" >&2; exit 1; }; }
+	@t0=$$(date +%s); cd tools/release && $(GO) test -count=1 -timeout 30m .; rc=$$?; echo "release check: $$(( $$(date +%s) - t0 ))s"; exit $$rc
+
+test: release-check
 
 demo: deps stack
 	$(GO) run ./internal/teststack/cmd/demo

@@ -77,6 +77,7 @@ func newRootFor(ctx context.Context, e *cmdEnv, name string) *cobra.Command {
 			return root
 		}
 	}
+	setVersionFlag(root)
 	for _, c := range commands {
 		root.AddCommand(c.new(e))
 	}

@@ -36,6 +36,7 @@ func newRootCmd(ctx context.Context, e *cmdEnv) *cobra.Command {
 		newExplainCmd(e),
 		newServeCmd(e),
 	)
+	addVersion(root, e)
 	return root
 }
 

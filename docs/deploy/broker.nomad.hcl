@@ -3,7 +3,8 @@
 # /readyz, published by Traefik (discovery and health only; /metrics stays
 # inside). See operations.md.
 #
-#   nomad job run -var 'version=1.2.0' \
+#   nomad job run -var version=v1.2.0 \
+#     -var artifact_checksum=sha256:$(awk '$2 == "broker-v1.2.0-linux-amd64" {print $1}' SHA256SUMS) \
 #     -var 'policies_source=git::https://gitlab.cern.ch/alice/alilogin-policies.git//policies?ref=v42' \
 #     docs/deploy/broker.nomad.hcl
 #
@@ -34,15 +35,26 @@ variable "driver" {
 }
 
 variable "version" {
-  description = "Release of the broker binary to fetch."
+  description = "Release of the broker binary to fetch, vX.Y.Z (as in the release's file names)."
   type        = string
-  default     = "latest"
+  default     = ""
 }
 
 variable "artifact_url" {
-  description = "Where the broker binary is downloaded from; empty: use binary as is (tests)."
+  description = "Where the release binary is downloaded from ({version} is replaced by version); empty: use binary as is (tests)."
   type        = string
-  default     = "https://gitlab.cern.ch/alice/alilogin/-/releases/permalink/latest/downloads/broker_linux_amd64"
+  default     = "https://gitlab.cern.ch/alice/alilogin/-/releases/{version}/downloads/broker-{version}-linux-amd64"
+}
+
+variable "artifact_checksum" {
+  description = "sha256:<hex> of that binary, from the release's SHA256SUMS. Required with artifact_url: without it the download fails instead of running an unchecked binary."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.artifact_checksum == "" || substr(var.artifact_checksum, 0, 7) == "sha256:"
+    error_message = "The artifact_checksum must be sha256:<hex>, the binary's line in SHA256SUMS."
+  }
 }
 
 variable "binary" {
@@ -168,9 +180,15 @@ job "alilogin-broker" {
       dynamic "artifact" {
         for_each = var.artifact_url == "" ? [] : [1]
         content {
-          source      = var.artifact_url
+          source      = replace(var.artifact_url, "{version}", var.version)
           destination = "local/broker"
           mode        = "file"
+          # Nomad (go-getter) refuses a download whose SHA-256 differs. An
+          # unset checksum becomes all zeros, which no binary has: the task
+          # fails to start rather than run an unchecked binary.
+          options {
+            checksum = var.artifact_checksum != "" ? var.artifact_checksum : "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+          }
         }
       }
 

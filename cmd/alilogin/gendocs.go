@@ -1,0 +1,24 @@
+//go:build gendocs
+
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alisw/alilogin/internal/buildinfo"
+	"github.com/alisw/alilogin/internal/gendocs"
+)
+
+// A build with -tags gendocs (tools/release) has the hidden __gen-docs
+// command that writes the packages' man pages and completions.
+func init() {
+	commands = append(commands, struct {
+		name string
+		new  func(*cmdEnv) *cobra.Command
+	}{"__gen-docs", func(e *cmdEnv) *cobra.Command {
+		return gendocs.NewCmd(func() *cobra.Command { return newRootCmd(context.Background(), e) },
+			func() string { return "alilogin " + buildinfo.Read().Version })
+	}})
+}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRelease is `make release` checked the way a user meets it (CI runs
+// it as root through `make test`): the full release once; SHA256SUMS
+// against the artefacts (ours and sha256sum -c); a second build of
+// linux/amd64 from a copy of the tree in another directory gives the same
+// bytes; the debs install with dpkg -i, `alilogin version`, `man
+// alilogin` and bash and fish completion work from the installed files,
+// and dpkg -r removes every file; the RPMs' metadata and file lists.
+func TestRelease(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Fatalf("the release check installs a deb: it needs linux, not %s", runtime.GOOS)
+	}
+	for _, tool := range []string{"git", "dpkg", "rpm", "man", "sha256sum", "bash", "fish"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed (make deps installs it): %v", tool, err)
+		}
+	}
+	ctx := context.Background()
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "dist")
+	t0 := time.Now()
+	r, err := release(ctx, options{Repo: repo, Out: out, Targets: defaultTargets, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("full release: %s, version %s", time.Since(t0).Round(time.Millisecond), r.Version)
+	sizes(t, out)
+
+	t.Run("checksums", func(t *testing.T) {
+		if err := verifySums(out); err != nil {
+			t.Error(err)
+		}
+		cmd := exec.Command("sha256sum", "--check", "--strict", SumsFile)
+		cmd.Dir = out
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("sha256sum -c: %v\n%s", err, b)
+		}
+		if want := 2*len(defaultTargets) + 8 + 1; len(r.Files) != want {
+			t.Errorf("%d files, want %d: %v", len(r.Files), want, r.Files)
+		}
+	})
+
+	t.Run("reproducible", func(t *testing.T) { reproducible(t, repo, out, r) })
+	t.Run("deb", func(t *testing.T) { checkDeb(t, out, r) })
+	t.Run("rpm", func(t *testing.T) { checkRPM(t, out, r) })
+}
+
+// reproducible builds linux/amd64 again from a copy of the work tree (the
+// files git would commit, so uncommitted changes too) in another
+// directory, and compares every artefact they share, byte for byte.
+func reproducible(t *testing.T, repo, out string, r *result) {
+	src := filepath.Join(t.TempDir(), "elsewhere", "alilogin")
+	ls, err := git(context.Background(), repo, "ls-files", "--cached", "--others", "--exclude-standard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range strings.Split(ls, "\n") {
+		from := filepath.Join(repo, filepath.FromSlash(f))
+		st, err := os.Lstat(from)
+		if os.IsNotExist(err) || (err == nil && !st.Mode().IsRegular()) {
+			continue // deleted, or not a file (a symlink, a submodule)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := copyFile(from, filepath.Join(src, f), st.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out2 := filepath.Join(t.TempDir(), "dist2")
+	s := source{Commit: r.Commit, Time: r.Date}
+	// The second build shares the build cache (fast enough for every CI
+	// run): it proves the stamping, the packaging and -trimpath. With
+	// ALILOGIN_RELEASE_COLD=1 it starts from an empty cache, so the
+	// compiler's output is compared too (minutes more).
+	var env []string
+	if os.Getenv("ALILOGIN_RELEASE_COLD") != "" {
+		env = []string{"GOCACHE=" + t.TempDir()}
+	}
+	t0 := time.Now()
+	r2, err := release(context.Background(), options{Repo: src, Out: out2, Version: r.Version, Source: &s, Targets: []string{"linux/amd64"}, Env: env, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("second linux/amd64 build from %s: %s", src, time.Since(t0).Round(time.Millisecond))
+	a, err := readSums(filepath.Join(out, SumsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := readSums(filepath.Join(out2, SumsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != len(r2.Files)-1 || len(b) != 6 {
+		t.Fatalf("second build has %d files: %v", len(b), r2.Files)
+	}
+	for name, sum := range b {
+		if a[name] != sum {
+			t.Errorf("%s differs between the two builds: %s and %s", name, a[name], sum)
+		}
+	}
+	t.Logf("reproducible: %d artefacts identical", len(b))
+}
+
+func checkDeb(t *testing.T, out string, r *result) {
+	var debs []string
+	for _, n := range r.Files {
+		if strings.HasSuffix(n, "_"+runtime.GOARCH+".deb") {
+			debs = append(debs, filepath.Join(out, n))
+		}
+	}
+	if len(debs) != 2 {
+		t.Fatalf("debs for %s: %v", runtime.GOARCH, debs)
+	}
+	installed := []string{
+		"/usr/bin/alilogin", "/usr/share/man/man1/alilogin.1.gz", "/usr/share/man/man1/alilogin-login.1.gz",
+		"/usr/share/bash-completion/completions/alilogin", "/usr/share/zsh/vendor-completions/_alilogin",
+		"/usr/share/fish/vendor_completions.d/alilogin.fish", "/usr/share/doc/alilogin/README.md",
+		"/usr/bin/broker", "/usr/share/man/man1/broker.1.gz", "/usr/share/doc/alilogin-broker/examples/policies/profiles.hcl",
+		"/usr/share/doc/alilogin-broker/deploy/broker.nomad.hcl",
+	}
+	removed := false
+	remove := func() {
+		if !removed {
+			removed = true
+			sh(t, "dpkg", "-r", "alilogin", "alilogin-broker")
+		}
+	}
+	t.Cleanup(remove)
+	sh(t, "dpkg", append([]string{"-i"}, debs...)...)
+	for _, f := range installed {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("installed: %v", err)
+		}
+	}
+
+	var got struct{ Version, Commit, Date string }
+	if err := json.Unmarshal([]byte(sh(t, "alilogin", "version", "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := (struct{ Version, Commit, Date string }{r.Version, r.Commit, r.Date.Format(time.RFC3339)}); got != want {
+		t.Errorf("installed alilogin version --json = %+v, want %+v", got, want)
+	}
+	if line := sh(t, "broker", "--version"); !strings.HasPrefix(line, "broker "+r.Version+" (commit "+r.Commit[:12]+", built "+r.Date.Format(time.RFC3339)) {
+		t.Errorf("installed broker --version = %q", line)
+	}
+
+	page := shEnv(t, []string{"MANPAGER=cat", "MANWIDTH=250", "LANG=C"}, "man", "alilogin")
+	for _, s := range []string{"alilogin - One SSO login", "alilogin-login(1)", "--version", r.Version} {
+		if !strings.Contains(page, s) {
+			t.Errorf("man alilogin lacks %q:\n%s", s, page)
+		}
+	}
+	if page := shEnv(t, []string{"MANPAGER=cat", "LANG=C"}, "man", "alilogin-version"); !strings.Contains(page, "--json") {
+		t.Errorf("man alilogin-version lacks --json:\n%s", page)
+	}
+
+	// bash-completion's loader finds the file by the command's name, as
+	// in an interactive shell; the function asks the installed binary.
+	bash := `source /usr/share/bash-completion/bash_completion
+_completion_loader alilogin
+complete -p alilogin >&2 || exit 1
+COMP_WORDS=(alilogin lo); COMP_CWORD=1; COMP_LINE="alilogin lo"; COMP_POINT=${#COMP_LINE}; COMP_TYPE=9
+__start_alilogin alilogin lo alilogin
+printf '%s\n' "${COMPREPLY[@]}"`
+	if got := sh(t, "bash", "-c", bash); !strings.Contains(got, "login") || !strings.Contains(got, "logout") || strings.Contains(got, "status") {
+		t.Errorf("bash completion of 'alilogin lo' = %q, want login and logout", got)
+	}
+	if got := shEnv(t, []string{"HOME=" + t.TempDir()}, "fish", "-c", "complete -C 'alilogin lo'"); !strings.Contains(got, "login") || !strings.Contains(got, "logout") {
+		t.Errorf("fish completion of 'alilogin lo' = %q", got)
+	}
+
+	remove()
+	for _, f := range installed {
+		if _, err := os.Lstat(f); !os.IsNotExist(err) {
+			t.Errorf("after dpkg -r, %s: %v", f, err)
+		}
+	}
+	for _, d := range []string{"/usr/share/doc/alilogin", "/usr/share/doc/alilogin-broker"} {
+		if _, err := os.Lstat(d); !os.IsNotExist(err) {
+			t.Errorf("after dpkg -r, %s: %v", d, err)
+		}
+	}
+	for _, p := range []string{"alilogin", "alilogin-broker"} {
+		if st, _ := exec.Command("dpkg-query", "-W", "-f=${db:Status-Status}", p).Output(); string(st) == "installed" {
+			t.Errorf("%s still installed after dpkg -r", p)
+		}
+	}
+}
+
+func checkRPM(t *testing.T, out string, r *result) {
+	for _, arch := range []string{"x86_64", "aarch64"} {
+		for _, p := range []struct{ name, bin string }{{"alilogin", "alilogin"}, {"alilogin-broker", "broker"}} {
+			var file string
+			for _, n := range r.Files {
+				if strings.HasPrefix(n, p.name+"-") && !strings.HasPrefix(n, p.name+"-broker-") && strings.HasSuffix(n, "."+arch+".rpm") {
+					file = filepath.Join(out, n)
+				}
+			}
+			if file == "" {
+				t.Errorf("no %s %s RPM in %v", p.name, arch, r.Files)
+				continue
+			}
+			info := sh(t, "rpm", "-qp", "--queryformat", "%{NAME}|%{ARCH}|%{OS}|%{BUILDTIME}|%{URL}\n", file)
+			if want := fmt.Sprintf("%s|%s|linux|%d|%s", p.name, arch, r.Date.Unix(), homepage); strings.TrimSpace(info) != want {
+				t.Errorf("%s: %q, want %q", filepath.Base(file), info, want)
+			}
+			if qpi := sh(t, "rpm", "-qpi", file); !strings.Contains(qpi, "Name        : "+p.name) || !strings.Contains(qpi, "Summary     :") {
+				t.Errorf("rpm -qpi %s:\n%s", filepath.Base(file), qpi)
+			}
+			list := "\n" + sh(t, "rpm", "-qpl", file)
+			for _, f := range []string{"/usr/bin/" + p.bin, "/usr/share/man/man1/" + p.bin + ".1.gz", "/usr/share/bash-completion/completions/" + p.bin,
+				"/usr/share/zsh/site-functions/_" + p.bin, "/usr/share/fish/vendor_completions.d/" + p.bin + ".fish"} {
+				if !strings.Contains(list, "\n"+f+"\n") {
+					t.Errorf("rpm -qpl %s lacks %s:%s", filepath.Base(file), f, list)
+				}
+			}
+			if p.bin == "broker" && !strings.Contains(list, "\n/usr/share/doc/alilogin-broker/examples/policies/profiles.hcl\n") {
+				t.Errorf("rpm -qpl %s lacks the example policies:%s", filepath.Base(file), list)
+			}
+		}
+	}
+}
+
+func sh(t *testing.T, name string, args ...string) string { return shEnv(t, nil, name, args...) }
+
+func shEnv(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, b, stderr.String())
+	}
+	return string(b)
+}
+
+func sizes(t *testing.T, dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if st, err := e.Info(); err == nil {
+			t.Logf("%10d  %s", st.Size(), e.Name())
+		}
+	}
+}
+
+// testLog sends the release's progress lines to t.Log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+var _ io.Writer = testLog{}
