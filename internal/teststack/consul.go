@@ -16,7 +16,8 @@ var consulSpec = agentSpec{
 	ports:           5,
 	bootstrapMethod: "PUT",
 	config: func(dir string, ports []int) ([]string, []string, error) {
-		hcl := fmt.Sprintf(`acl { enabled = true
+		hcl := fmt.Sprintf(`disable_update_check = true
+acl { enabled = true
   default_policy = "deny"
   enable_token_persistence = false }
 ports { http = %d

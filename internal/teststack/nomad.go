@@ -19,6 +19,7 @@ var nomadSpec = agentSpec{
 	config: func(dir string, ports []int) ([]string, []string, error) {
 		cfg := fmt.Sprintf(`
 data_dir = %q
+disable_update_check = true
 acl { enabled = true }
 ports {
   http = %d

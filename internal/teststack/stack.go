@@ -136,6 +136,9 @@ func (s *Stack) DumpLogs(w io.Writer) {
 // servers' logs if any test failed, and always stops the stack. It returns
 // the exit code for os.Exit.
 func Main(m *testing.M, opts Options, out **Stack) int {
+	// Every HashiCorp binary the tests run (servers and CLIs) inherits
+	// this: no version check against the internet, only loopback.
+	os.Setenv("CHECKPOINT_DISABLE", "1")
 	if err := becomeSubreaper(); err != nil {
 		fmt.Fprintf(os.Stderr, "teststack: could not become the subreaper of the tests' processes: %v\n", err)
 		return 1

@@ -39,6 +39,7 @@ func startNomadAgent(t *testing.T) string {
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`
 data_dir = %q
+disable_update_check = true
 ports {
   http = %d
   rpc  = %d
