@@ -31,6 +31,7 @@ type execOptions struct {
 	MinTTL  time.Duration
 	Verbose bool
 	Command []string
+	secretOptions
 }
 
 func newExecCmd(e *cmdEnv) *cobra.Command {
@@ -55,12 +56,16 @@ ALILOGIN_EXEC is set in COMMAND's environment.`,
 			if _, err := parseKinds(o.For); err != nil {
 				return err
 			}
+			if err := o.secretOptions.parse(); err != nil {
+				return err
+			}
 			o.Command = args
 			return runF(c.Context(), e, o)
 		},
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
+	addSecretFlags(c, &o.secretOptions)
 	c.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
 	return c
 }
@@ -82,6 +87,13 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 		environ = e.Environ()
 	}
 	env := childEnv(environ, envVars(s.cfg, rec, kinds), s.profile)
+	if len(o.specs) > 0 {
+		vals, err := readSecrets(ctx, s, o)
+		if err != nil {
+			return err
+		}
+		return execWithSecrets(e, path, o.Command, env, vals)
+	}
 	return execCommand(path, o.Command, env)
 }
 

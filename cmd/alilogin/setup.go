@@ -23,6 +23,7 @@ type setupOptions struct {
 	Broker         string
 	DefaultProfile string
 	Timeout        time.Duration
+	VaultHelper    bool
 }
 
 func newSetupCmd(e *cmdEnv) *cobra.Command {
@@ -36,6 +37,11 @@ document next to it, and list the profiles. The discovered settings sit below
 flags, the environment and the config file.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if o.VaultHelper {
+				if err := setupVaultHelper(e); err != nil || o.Broker == "" {
+					return err
+				}
+			}
 			return runSetup(c.Context(), e, o)
 		},
 	}
@@ -43,6 +49,7 @@ flags, the environment and the config file.`,
 	f.StringVar(&o.Broker, "broker", "", "broker base URL, e.g. https://alilogin-broker.cern.ch (required)")
 	f.StringVar(&o.DefaultProfile, "default-profile", "", "also set the default profile")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the broker")
+	f.BoolVar(&o.VaultHelper, "vault-token-helper", false, "make plain vault commands ask alilogin for the Vault token (token_helper in ~/.vault); --broker is then optional")
 	return c
 }
 

@@ -24,6 +24,7 @@ type statusOptions struct {
 	All        bool
 	JSON       bool
 	ShowTokens bool
+	Short      bool
 }
 
 func newStatusCmd(e *cmdEnv) *cobra.Command {
@@ -57,6 +58,7 @@ stored profile is usable.`,
 	c.Flags().BoolVar(&o.All, "all", false, "every stored profile")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&o.ShowTokens, "show-tokens", false, "print the tokens themselves (careful: secrets on screen)")
+	addStatusShortFlag(c, &o.Short)
 	return c
 }
 
@@ -84,6 +86,9 @@ type tokenStatusJSON struct {
 }
 
 func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
+	if o.Short {
+		return runStatusShort(e, o)
+	}
 	cfg, st, err := loadLocal(e, o.sessionOptions)
 	if err != nil {
 		return err

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package main
+
+import "os"
+
+// forwarded are the signals exec passes on to a COMMAND it runs as a
+// child (--secret-file).
+var forwarded = []os.Signal{os.Interrupt}
