@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/shellhook"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -92,6 +94,12 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		dialect = shellenv.Fish
 	}
 	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, nil, o.MinTTL, false)
+	if errors.Is(err, store.ErrNotFound) {
+		err = errors.New("not logged in; run: alilogin login")
+		if p := cmp.Or(o.Profile, st.Profile); p != "" {
+			err = loginNeeded(p)
+		}
+	}
 	if err == nil {
 		vars := envVars(s.cfg, rec, kinds)
 		var env strings.Builder
