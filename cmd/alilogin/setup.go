@@ -34,7 +34,14 @@ func newSetupCmd(e *cmdEnv) *cobra.Command {
 		Long: `Read the broker's discovery document (URL/v1/discovery), record the broker in
 the user config file (other settings in the file are kept), cache the
 document next to it, and list the profiles. The discovered settings sit below
-flags, the environment and the config file.`,
+flags, the environment and the config file.
+
+--vault-token-helper (with or without --broker) makes plain vault commands ask
+alilogin for the profile's Vault token: it writes a helper script (0700) in
+alilogin's config directory and sets token_helper to it in the vault CLI's
+config file (~/.vault, or VAULT_CONFIG_PATH), keeping its other settings.`,
+		Example: `  alilogin setup --broker https://alilogin-broker.cern.ch
+  alilogin setup --vault-token-helper`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.VaultHelper {
