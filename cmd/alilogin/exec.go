@@ -87,7 +87,7 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 		environ = e.Environ()
 	}
 	env := childEnv(environ, envVars(s.cfg, rec, kinds), s.profile)
-	if len(o.specs) > 0 {
+	if len(o.Specs) > 0 {
 		vals, err := readSecrets(ctx, s, o)
 		if err != nil {
 			return err

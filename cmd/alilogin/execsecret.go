@@ -19,7 +19,7 @@ import (
 type secretOptions struct {
 	Secrets     []string
 	SecretFiles []string
-	specs       []kvsecret.Spec
+	Specs       []kvsecret.Spec // parsed from the two flags
 }
 
 func addSecretFlags(c *cobra.Command, o *secretOptions) {
@@ -35,7 +35,7 @@ func (o *secretOptions) parse() error {
 	if err != nil {
 		return exitcode.With(exitUsage, err)
 	}
-	o.specs = specs
+	o.Specs = specs
 	return nil
 }
 
@@ -50,7 +50,7 @@ func readSecrets(ctx context.Context, s *session, o *execOptions) ([]kvsecret.Va
 	if err != nil {
 		return nil, err
 	}
-	return kvsecret.ReadAll(ctx, v.WithToken(rec.Vault.Secret), s.profile, o.specs)
+	return kvsecret.ReadAll(ctx, v.WithToken(rec.Vault.Secret), s.profile, o.Specs)
 }
 
 // execWithSecrets runs COMMAND with the secrets. With --secret only,
