@@ -111,7 +111,7 @@ func varName(kv string) string {
 }
 
 // runChild runs COMMAND as a child with the terminal, passes signals on
-// and returns its exit code (128+n when a signal ended it).
+// (not a Ctrl-C that the terminal gave COMMAND itself) and returns its exit code (128+n when a signal ended it).
 func runChild(path string, argv, env []string, sigs chan os.Signal) error {
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
@@ -126,7 +126,9 @@ func runChild(path string, argv, env []string, sigs chan os.Signal) error {
 		for {
 			select {
 			case s := <-sigs:
-				_ = cmd.Process.Signal(s)
+				if !fromTerminal(s) {
+					_ = cmd.Process.Signal(s)
+				}
 			case <-done:
 				return
 			}

@@ -220,3 +220,17 @@ func TestShellHook(t *testing.T) {
 		})
 	}
 }
+
+// waitFor waits until the screen matches re and returns its first group.
+func (c *tty) waitFor(re *regexp.Regexp) string {
+	c.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(c.screen()); m != nil {
+			return m[1]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", re, c.screen())
+	return ""
+}

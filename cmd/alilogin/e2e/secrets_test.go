@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -185,3 +186,36 @@ func TestExecSecretsInParallel(t *testing.T) {
 		t.Fatalf("exit %d (%v), stdout %q; stderr:\n%s", c, err, p.stdout.String(), p.stderr.String())
 	}
 }
+
+// TestExecSecretFileCtrlC: Ctrl-C at a real terminal (tmux) reaches
+// COMMAND once, from the terminal: alilogin, waiting to remove the secret
+// file, does not send it a second one; the file goes when COMMAND ends.
+func TestExecSecretFileCtrlC(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, profile := kvUser(t, ctx, "kvint-users")
+	u.env["PATH"] = filepath.Dir(bin) + ":" + os.Getenv("PATH")
+	u.env["TERM"] = "xterm-256color"
+	goFile := filepath.Join(u.home, "go")
+	c := startTTY(t, u.environ(), "bash", "--norc", "--noprofile", "-i")
+	c.typeLine(`PS1='PROMPT> '`)
+	c.waitPrompt()
+	script := `n=0; trap 'n=$((n+1)); echo got-int-$n' INT; echo "ready $F"; while [ ! -e ` + goFile + ` ]; do sleep 0.05; done; echo "ints=$n"; test -f "$F" && echo file-there`
+	c.typeLine("alilogin exec --secret-file F=secret/" + profile + "/allowed#password -- sh -c " + shellQuote(script) + "; echo EXIT=$?")
+	file := c.waitFor(regexp.MustCompile(`(?m)^ready (\S+)$`))
+	c.tmuxCmd("send-keys", "-t", "0", "C-c")
+	c.waitFor(regexp.MustCompile(`(got-int-1)`))
+	if err := os.WriteFile(goFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(regexp.MustCompile(`(?m)^(EXIT=\d+)$`))
+	screen := c.screen()
+	if !strings.Contains(screen, "ints=1\nfile-there\nEXIT=0") {
+		t.Errorf("COMMAND did not see exactly one SIGINT with its file in place; screen:\n%s", screen)
+	}
+	if _, err := os.Stat(filepath.Dir(file)); !os.IsNotExist(err) {
+		t.Errorf("the secrets directory %s is still there: %v", filepath.Dir(file), err)
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
