@@ -3,7 +3,8 @@
 //
 //	P1  whole-process wall time of `alilogin token --for nomad` on a valid
 //	    cached token, against `vault print token` (the official CLI's own
-//	    cached-token path), median of -runs runs each, interleaved;
+//	    cached-token path), median of -runs runs each, interleaved; also
+//	    `alilogin status --short` (a prompt segment) on the same record;
 //	P2  1000 `token` calls within the TTL mint exactly one Nomad token, and
 //	    50 concurrent calls on an expired cache make exactly one refresh;
 //	P3  non-interactive re-login (refresh token -> Vault login -> Nomad and
@@ -312,7 +313,7 @@ func (b *bench) p1(runs int) error {
 	if err := os.WriteFile(filepath.Join(b.home, ".vault-token"), []byte(rec.Vault.Secret.Reveal()), 0o600); err != nil {
 		return err
 	}
-	var ali, vlt, ver, kr, kc, fast, base, basever []time.Duration
+	var ali, vlt, ver, kr, kc, fast, base, basever, short []time.Duration
 	secretService := store.NewKeyring(0, 0) // past the kernel cache
 	for i := range runs {
 		if b.baseline != "" {
@@ -337,6 +338,14 @@ func (b *bench) p1(runs int) error {
 			return fmt.Errorf("alilogin printed another token than the cached one")
 		}
 		ali = append(ali, d)
+		out, _, d, err = b.alilogin("status", "--short", "--profile", "bench")
+		if err != nil {
+			return err
+		}
+		if i == 0 && !strings.HasPrefix(out, "bench ") {
+			return fmt.Errorf("status --short printed %q", out)
+		}
+		short = append(short, d)
 		out, _, d, err = b.cmd(b.vaultCL, []string{"VAULT_TOKEN="}, nil, "print", "token")
 		if err != nil {
 			return err
@@ -369,6 +378,7 @@ func (b *bench) p1(runs int) error {
 	a, v := median(ali), median(vlt)
 	fmt.Printf("\nP1  cached token, whole process, median of %d interleaved runs each:\n", runs)
 	fmt.Printf("    alilogin token --for nomad   %s\n", ms(a))
+	fmt.Printf("    alilogin status --short      %s  (ratio status --short/token %.2f)\n", ms(median(short)), float64(median(short))/float64(a))
 	fmt.Printf("    vault print token            %s\n", ms(v))
 	fmt.Printf("    ratio alilogin/vault         %.3f  (target <= 0.100; vault is %.1fx slower)\n", float64(a)/float64(v), float64(v)/float64(a))
 	fmt.Printf("    where the time goes: `alilogin version` (process start-up alone) %s; record read in-process: kernel cache %s, Secret Service fast path %s, go-keyring %s\n",

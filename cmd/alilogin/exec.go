@@ -32,6 +32,7 @@ type execOptions struct {
 	MinTTL  time.Duration
 	Verbose bool
 	Command []string
+	secretOptions
 }
 
 func newExecCmd(e *cmdEnv) *cobra.Command {
@@ -56,12 +57,16 @@ ALILOGIN_EXEC is set in COMMAND's environment.`,
 			if _, err := session.ParseKinds(o.For); err != nil {
 				return err
 			}
+			if err := o.secretOptions.parse(); err != nil {
+				return err
+			}
 			o.Command = args
 			return runF(c.Context(), e, o)
 		},
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
+	addSecretFlags(c, &o.secretOptions)
 	c.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
 	return c
 }
@@ -83,6 +88,13 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 		environ = e.Environ()
 	}
 	env := childEnv(environ, envVars(s.Config, rec, kinds), s.Profile)
+	if len(o.Specs) > 0 {
+		vals, err := readSecrets(ctx, s, o)
+		if err != nil {
+			return err
+		}
+		return execWithSecrets(e, path, o.Command, env, vals)
+	}
 	return execCommand(path, o.Command, env)
 }
 

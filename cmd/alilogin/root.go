@@ -58,6 +58,8 @@ var commands = []struct {
 	{"status", newStatusCmd},
 	{"logout", newLogoutCmd},
 	{"setup", newSetupCmd},
+	{"hook", newHookCmd},
+	{"vault-token-helper", newVaultHelperCmd},
 	{"version", newVersionCmd},
 }
 

@@ -23,6 +23,7 @@ type setupOptions struct {
 	Broker         string
 	DefaultProfile string
 	Timeout        time.Duration
+	VaultHelper    bool
 }
 
 func newSetupCmd(e *cmdEnv) *cobra.Command {
@@ -33,9 +34,21 @@ func newSetupCmd(e *cmdEnv) *cobra.Command {
 		Long: `Read the broker's discovery document (URL/v1/discovery), record the broker in
 the user config file (other settings in the file are kept), cache the
 document next to it, and list the profiles. The discovered settings sit below
-flags, the environment and the config file.`,
+flags, the environment and the config file.
+
+--vault-token-helper (with or without --broker) makes plain vault commands ask
+alilogin for the profile's Vault token: it writes a helper script (0700) in
+alilogin's config directory and sets token_helper to it in the vault CLI's
+config file (~/.vault, or VAULT_CONFIG_PATH), keeping its other settings.`,
+		Example: `  alilogin setup --broker https://alilogin-broker.cern.ch
+  alilogin setup --vault-token-helper`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if o.VaultHelper {
+				if err := setupVaultHelper(e); err != nil || o.Broker == "" {
+					return err
+				}
+			}
 			return runSetup(c.Context(), e, o)
 		},
 	}
@@ -43,6 +56,7 @@ flags, the environment and the config file.`,
 	f.StringVar(&o.Broker, "broker", "", "broker base URL, e.g. https://alilogin-broker.cern.ch (required)")
 	f.StringVar(&o.DefaultProfile, "default-profile", "", "also set the default profile")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the broker")
+	f.BoolVar(&o.VaultHelper, "vault-token-helper", false, "make plain vault commands ask alilogin for the Vault token (token_helper in ~/.vault); --broker is then optional")
 	return c
 }
 

@@ -24,6 +24,7 @@ type statusOptions struct {
 	All        bool
 	JSON       bool
 	ShowTokens bool
+	Short      bool
 }
 
 func newStatusCmd(e *cmdEnv) *cobra.Command {
@@ -57,10 +58,14 @@ stored profile is usable.`,
 	c.Flags().BoolVar(&o.All, "all", false, "every stored profile")
 	c.Flags().BoolVar(&o.JSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&o.ShowTokens, "show-tokens", false, "print the tokens themselves (careful: secrets on screen)")
+	addStatusShortFlag(c, &o.Short)
 	return c
 }
 
 func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
+	if o.Short {
+		return runStatusShort(e, o)
+	}
 	out, asList, err := session.Statuses(e.session(), o.options(o.All), o.ShowTokens)
 	if err != nil {
 		return err

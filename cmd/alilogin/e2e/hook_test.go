@@ -1,0 +1,250 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+// tty is an interactive shell in a real terminal: a tmux session on a
+// private server socket.
+type tty struct {
+	t    *testing.T
+	tmux string
+	sock string
+	pid  int // the shell
+	mark int
+}
+
+func (c *tty) tmuxCmd(args ...string) string {
+	c.t.Helper()
+	out, err := exec.Command(c.tmux, append([]string{"-S", c.sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// startTTY starts argv (the shell) under tmux with exactly env.
+func startTTY(t *testing.T, env []string, argv ...string) *tty {
+	t.Helper()
+	c := &tty{t: t, tmux: requireTool(t, "tmux"), sock: filepath.Join(t.TempDir(), "tmux.sock")}
+	args := append([]string{"new-session", "-d", "-x", "250", "-y", "50", "env", "-i"}, env...)
+	c.tmuxCmd(append(args, argv...)...)
+	pid, err := strconv.Atoi(strings.TrimSpace(c.tmuxCmd("display-message", "-p", "#{pane_pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.pid = pid
+	// Before the home goes: the server and the shell end, and the shell
+	// has written its history (it is a zombie or gone once it did).
+	t.Cleanup(func() {
+		_ = exec.Command(c.tmux, "-S", c.sock, "kill-server").Run()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil || strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[0] == "Z" {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("the shell %d did not end after tmux kill-server", pid)
+	})
+	return c
+}
+
+// screen is everything the terminal showed, wrapped lines joined.
+func (c *tty) screen() string { return c.tmuxCmd("capture-pane", "-p", "-J", "-S", "-") }
+
+// typeLine types line and Enter.
+func (c *tty) typeLine(line string) {
+	c.tmuxCmd("send-keys", "-t", "0", "-l", line)
+	c.tmuxCmd("send-keys", "-t", "0", "Enter")
+}
+
+// run types cmd; echo a marker, and waits for the marker's output line;
+// it returns the output between the command line and the marker.
+func (c *tty) run(cmd string) string {
+	c.t.Helper()
+	c.mark++
+	mark := fmt.Sprintf("MARK%dEND", c.mark)
+	c.typeLine(cmd + "; echo " + mark)
+	re := regexp.MustCompile(`(?ms)echo ` + mark + `\n(.*?)^` + mark + `$`)
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(c.screen()); m != nil {
+			return m[1]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", mark, c.screen())
+	return ""
+}
+
+// waitPrompt waits until the last line of the screen is the prompt.
+func (c *tty) waitPrompt() {
+	c.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		s := strings.TrimRight(c.screen(), "\n ")
+		if strings.HasSuffix(s, "PROMPT>") {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("no prompt in a minute; screen:\n%s", c.screen())
+}
+
+// childFaults is the shell's cminflt (/proc/<pid>/stat field 11): the
+// page faults of every child it has waited for. Any process the shell
+// starts (a fork, a command substitution, an external program) makes it
+// grow; shell builtins leave it as it is.
+func childFaults(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	n, err := strconv.ParseInt(f[8], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestShellHook: `alilogin hook` in bash, zsh and fish, each in a real
+// terminal (tmux) on the stack: "login needed" said once; the tokens
+// appear without any action; while they are far from expiry the prompt
+// starts no process (neither alilogin, counted by a PATH shim, nor any
+// other, counted by the shell's child page faults); after the tokens
+// expired, the next prompt renews them and a plain `nomad acl token self`
+// works.
+func TestShellHook(t *testing.T) {
+	shells := []struct {
+		name    string
+		argv    []string
+		setup   string // prompt and hook
+		retry   string // makes the hook look again at the next prompt
+		showVar string // prints $NAME
+	}{
+		{"bash", []string{"bash", "--norc", "--noprofile", "-i"}, `PS1='PROMPT> '; eval "$(alilogin hook bash --min-ttl 15s)"`, `__alilogin_next=0`, `echo "V=$%s"`},
+		{"zsh", []string{"zsh", "-f", "-i"}, `PS1='PROMPT> '; eval "$(alilogin hook zsh --min-ttl 15s)"`, `__alilogin_next=0`, `echo "V=$%s"`},
+		{"fish", []string{"fish", "--no-config", "-i"}, `function fish_prompt; echo -n 'PROMPT> '; end; set -g fish_greeting; alilogin hook fish --min-ttl 15s | source`,
+			`set -g __alilogin_next 0; set -g __alilogin_next_uptime 0`, `echo "V=$%s"`},
+	}
+	// One shell after the other: Hydra's in-memory database refuses
+	// refreshes that overlap ("concurrent update"), and the three shells
+	// would refresh at the same moments.
+	if err := stack.EnsureMounts(context.Background(), nil, teststack.Mounts{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			requireTool(t, sh.name)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			roles := "hook-" + sh.name
+			profile := sessionProfile(t, ctx, "30s", teststack.Mounts{}, roles)
+			u := sessionUser(t, profile, teststack.Mounts{})
+			// The shim counts every alilogin the shell starts.
+			shim := filepath.Join(u.home, "shim")
+			count := filepath.Join(u.home, "count")
+			if err := os.MkdirAll(shim, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(shim, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec '"+bin+"' \"$@\"\n"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			calls := func() int {
+				b, _ := os.ReadFile(count)
+				return strings.Count(string(b), "x")
+			}
+			u.env["PATH"] = shim + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+			u.env["TERM"] = "xterm-256color"
+			delete(u.env, "NOMAD_TOKEN")
+			c := startTTY(t, u.environ(), sh.argv...)
+			c.typeLine(sh.setup)
+			c.waitPrompt()
+
+			// Not logged in yet: said once, also when the hook looks again.
+			c.run("true")
+			c.run(sh.retry)
+			c.run("true")
+			if n := strings.Count(c.screen(), "not logged in for profile "+profile); n != 1 {
+				t.Errorf("the login-needed line appears %d times, want once; screen:\n%s", n, c.screen())
+			}
+			if n := calls(); n < 3 { // the snippet's own `alilogin hook` and two refreshes
+				t.Errorf("alilogin ran %d times, want the hook to have looked twice", n)
+			}
+
+			// A login happens elsewhere; the hook picks it up.
+			seed(t, ctx, u, profile, roles)
+			// As `alilogin login` would: every token the profile grants.
+			u.ok(t, "env", "--for", "vault,nomad,consul")
+			c.run(sh.retry)
+			first := strings.TrimSpace(c.run(fmt.Sprintf(sh.showVar, "NOMAD_TOKEN")))
+			if first == "V=" || !strings.HasPrefix(first, "V=") {
+				t.Fatalf("NOMAD_TOKEN after the hook: %q; screen:\n%s", first, c.screen())
+			}
+			expLine := strings.TrimSpace(c.run(fmt.Sprintf(sh.showVar, "ALILOGIN_TOKEN_EXPIRY")))
+			exp, err := time.Parse(time.RFC3339, strings.TrimPrefix(expLine, "V="))
+			if err != nil {
+				t.Fatalf("ALILOGIN_TOKEN_EXPIRY: %q", expLine)
+			}
+
+			// Far from expiry: prompts start nothing at all.
+			n0, f0 := calls(), childFaults(t, c.pid)
+			for range 5 {
+				c.run("true")
+			}
+			if n, f := calls(), childFaults(t, c.pid); n != n0 || f != f0 {
+				t.Errorf("5 prompts with fresh tokens started alilogin %d times and children with %d page faults; want none", n-n0, f-f0)
+			}
+			if left := time.Until(exp); left < 15*time.Second {
+				t.Fatalf("the prompts ran after the renewal moment (tokens valid for %s only): nothing proved", left)
+			}
+
+			// Wait for the tokens to expire (the event is the clock).
+			time.Sleep(time.Until(exp) + time.Second)
+			old := stack.Nomad.Client().WithToken(secret.New(strings.TrimPrefix(first, "V=")))
+			if !eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
+				t.Fatalf("the first Nomad token still works after its expiry: nothing to renew")
+			}
+			c.run("true") // a prompt: the hook renews
+			out := c.run("nomad acl token self >/dev/null && echo NOMAD-OK")
+			if !strings.Contains(out, "NOMAD-OK") {
+				t.Fatalf("nomad acl token self after expiry: %q; screen:\n%s", out, c.screen())
+			}
+			second := strings.TrimSpace(c.run(fmt.Sprintf(sh.showVar, "NOMAD_TOKEN")))
+			if second == first {
+				t.Errorf("NOMAD_TOKEN is the expired one")
+			}
+		})
+	}
+}
+
+// waitFor waits until the screen matches re and returns its first group.
+func (c *tty) waitFor(re *regexp.Regexp) string {
+	c.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(c.screen()); m != nil {
+			return m[1]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", re, c.screen())
+	return ""
+}

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+// vaultCLI runs the stack's real vault binary as u, without VAULT_TOKEN.
+func vaultCLI(t *testing.T, u *user, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	vault, err := teststack.Bin("vault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(vault, args...)
+	for k, v := range u.env {
+		if k != "VAULT_TOKEN" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestVaultTokenHelper: after `alilogin setup --vault-token-helper`, the
+// real vault CLI with no VAULT_TOKEN asks alilogin for the profile's
+// token: `vault token lookup` and `vault kv get` work, also after the
+// token was renewed; `vault login` cannot store another token; erase logs
+// the profile out; logged out, get prints nothing and exits 0.
+func TestVaultTokenHelper(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, profile := kvUser(t, ctx, "vth-users")
+	// The vault CLI's own config file, with a setting of the user's that
+	// must survive.
+	vaultCfg := filepath.Join(u.home, ".vault")
+	if err := os.WriteFile(vaultCfg, []byte("# my vault CLI settings\ntoken_helper = \"/old/helper\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.ok(t, "setup", "--vault-token-helper")
+	cfg, err := os.ReadFile(vaultCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(u.env["XDG_CONFIG_HOME"], "alilogin", "vault-token-helper")
+	if want := "# my vault CLI settings\ntoken_helper = \"" + script + "\"\n"; string(cfg) != want {
+		t.Errorf("~/.vault:\n%s\nwant:\n%s", cfg, want)
+	}
+	if st, err := os.Stat(script); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("helper script: %v, mode %v; want 0700", err, st.Mode())
+	}
+
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	get := u.ok(t, "vault-token-helper", "get")
+	if get.stdout.String() != tok {
+		t.Errorf("get printed %q, want the token alone with no newline", get.stdout.String())
+	}
+
+	out, errText, code := vaultCLI(t, u, "", "token", "lookup", "-format=json")
+	if code != 0 || !strings.Contains(out, teststack.VaultPolicy(profile)) {
+		t.Fatalf("vault token lookup: exit %d\n%s\n%s", code, out, errText)
+	}
+	out, errText, code = vaultCLI(t, u, "", "kv", "get", "-field=password", "secret/"+profile+"/allowed")
+	if code != 0 || out != "v2-pass-"+profile {
+		t.Fatalf("vault kv get: exit %d, %q\n%s", code, out, errText)
+	}
+	if _, errText, code = vaultCLI(t, u, "", "kv", "get", "secret/"+profile+"/denied"); code == 0 || !strings.Contains(errText, "403") {
+		t.Errorf("vault kv get of the denied path: exit %d\n%s", code, errText)
+	}
+
+	// Renewal: the record says the token is about to expire; the next
+	// vault command gets it renewed at Vault (renew-self), not re-made.
+	rec, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Vault.ExpiresAt = time.Now().Add(time.Minute)
+	putRecord(t, u, rec)
+	if out, errText, code = vaultCLI(t, u, "", "kv", "get", "-field=port", "secret/"+profile+"/allowed"); code != 0 || out != "8443" {
+		t.Fatalf("vault kv get after renewal: exit %d, %q\n%s", code, out, errText)
+	}
+	rec, err = getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Until(rec.Vault.ExpiresAt) < 30*time.Minute || rec.Vault.Secret.Reveal() != tok {
+		t.Errorf("after the helper's get: token the same %v, valid for %s; want the same token renewed",
+			rec.Vault.Secret.Reveal() == tok, time.Until(rec.Vault.ExpiresAt).Round(time.Second))
+	}
+
+	// The helper gives nothing for a vault CLI that would send the token
+	// to its default address.
+	noAddr := *u
+	noAddr.env = map[string]string{}
+	for k, v := range u.env {
+		noAddr.env[k] = v
+	}
+	delete(noAddr.env, "VAULT_ADDR")
+	if p := noAddr.run(t, "vault-token-helper", "get"); p.code() == 0 || p.stdout.String() != "" || !strings.Contains(p.stderr.String(), "VAULT_ADDR is not set") {
+		t.Errorf("get without VAULT_ADDR: exit %d, stdout %q, stderr %q", p.code(), p.stdout.String(), p.stderr.String())
+	}
+
+	// vault login calls store with the new token: refused, and said.
+	_, errText, code = vaultCLI(t, u, tok, "login", "-")
+	if code == 0 || !strings.Contains(errText, "does not keep a token from 'vault login'") {
+		t.Errorf("vault login: exit %d\n%s", code, errText)
+	}
+	if strings.Contains(errText, tok) {
+		t.Errorf("the token is in vault login's error")
+	}
+
+	// erase: the profile is logged out, its token revoked.
+	if p := u.run(t, "vault-token-helper", "erase"); p.code() != 0 {
+		t.Fatalf("erase: exit %d\n%s", p.code(), p.stderr.String())
+	}
+	if err := stack.Vault.Client().WithToken(rec.Vault.Secret).Do(ctx, "GET", "/v1/auth/token/lookup-self", nil, nil); err == nil {
+		t.Errorf("the Vault token still works after erase")
+	}
+	p := u.ok(t, "vault-token-helper", "get")
+	if p.stdout.String() != "" {
+		t.Errorf("get when logged out printed %q, want nothing", p.stdout.String())
+	}
+	if _, _, code = vaultCLI(t, u, "", "token", "lookup"); code == 0 {
+		t.Errorf("vault token lookup works after erase")
+	}
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		45 * time.Second: "45s", 42*time.Minute + 10*time.Second: "42m", 3*time.Hour + 12*time.Minute: "3h12m",
+		50 * time.Hour: "2d2h",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("%s: %q, want %q", d, got, want)
+		}
+	}
+}
+
+// hookHome is a test home with a file-store record of profile ci whose
+// Vault token expires at exp, bound to the configured Vault.
+func hookHome(t *testing.T, exp time.Time) map[string]string {
+	t.Helper()
+	home := t.TempDir()
+	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": home + "/c", "XDG_STATE_HOME": home + "/s", "ALILOGIN_STORE": "file",
+		"ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": "http://127.0.0.1:8200", "ALILOGIN_PROFILE": "ci"}
+	st, err := store.Open("file", func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", VaultAddr: "http://127.0.0.1:8200",
+		Vault: &store.Token{Secret: secret.New("hvs.hook"), ExpiresAt: exp}}); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// TestHookEnv: the refresh prints the environment and the moment the
+// tokens need renewing (expiry - min TTL), with no server asked while
+// the token is fresh; a failure becomes the message, not an exit code.
+func TestHookEnv(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e, out, errb := testEnv(hookHome(t, now.Add(time.Hour)))
+	e.Now = func() time.Time { return now }
+	if code := run(context.Background(), []string{"hook", "bash", "--env", "--min-ttl", "10m"}, e); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"export VAULT_TOKEN='hvs.hook';", "__alilogin_next=" + itoa(now.Add(50*time.Minute).Unix()), "__alilogin_profile='ci'", "__alilogin_msg=''"} {
+		if !strings.Contains(out.String(), want+"\n") {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	e, out, _ = testEnv(map[string]string{"HOME": t.TempDir(), "ALILOGIN_STORE": "file", "ALILOGIN_PROFILE": "ci", "ALILOGIN_KERNEL_CACHE": "off"})
+	e.Now = func() time.Time { return now }
+	if code := run(context.Background(), []string{"hook", "fish", "--env"}, e); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"set -g __alilogin_next " + itoa(now.Add(time.Minute).Unix()),
+		"set -g __alilogin_msg 'alilogin: not logged in for profile ci; run: alilogin login --profile ci'"} {
+		if !strings.Contains(out.String(), want+"\n") {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "VAULT_TOKEN") {
+		t.Errorf("tokens printed without a login:\n%s", out.String())
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestVaultHelper(t *testing.T) {
+	now := time.Now()
+	t.Run("get prints the token alone", func(t *testing.T) {
+		e, out, errb := testEnv(hookHome(t, now.Add(time.Hour)))
+		if code := run(context.Background(), []string{"vault-token-helper", "get"}, e); code != 0 || out.String() != "hvs.hook" {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+		}
+	})
+	t.Run("get logged out prints nothing, exit 0", func(t *testing.T) {
+		e, out, _ := testEnv(map[string]string{"HOME": t.TempDir(), "ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": "http://127.0.0.1:8200"})
+		if code := run(context.Background(), []string{"vault-token-helper", "get"}, e); code != 0 || out.String() != "" {
+			t.Errorf("exit %d, stdout %q", code, out.String())
+		}
+	})
+	t.Run("get with VAULT_AGENT_ADDR refuses", func(t *testing.T) {
+		env := hookHome(t, now.Add(time.Hour))
+		env["VAULT_AGENT_ADDR"] = "http://127.0.0.1:8100"
+		e, out, errb := testEnv(env)
+		if code := run(context.Background(), []string{"vault-token-helper", "get"}, e); code != 1 || out.String() != "" || !strings.Contains(errb.String(), "VAULT_AGENT_ADDR") {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+		}
+	})
+	t.Run("store refuses and reads its stdin", func(t *testing.T) {
+		e, out, errb := testEnv(hookHome(t, now.Add(time.Hour)))
+		in := strings.NewReader("hvs.from-vault-login")
+		e.Stdin = in
+		code := run(context.Background(), []string{"vault-token-helper", "store"}, e)
+		if code != 1 || in.Len() != 0 || out.String() != "" || strings.Contains(errb.String(), "hvs.from") || !strings.Contains(errb.String(), "alilogin login") {
+			t.Errorf("exit %d, unread %d, stdout %q, stderr %q", code, in.Len(), out.String(), errb.String())
+		}
+	})
+	t.Run("unknown verb", func(t *testing.T) {
+		e, _, _ := testEnv(nil)
+		if code := run(context.Background(), []string{"vault-token-helper", "list"}, e); code != exitUsage {
+			t.Errorf("exit %d", code)
+		}
+	})
+}
+
+// TestNewCommandsComplete: cobra's completion offers the shells, the
+// verbs and the new flags.
+func TestNewCommandsComplete(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "hook", ""}, []string{"bash", "zsh", "fish"}},
+		{[]string{"__complete", "vault-token-helper", ""}, []string{"get", "store", "erase"}},
+		{[]string{"__complete", "exec", "--secret"}, []string{"--secret", "--secret-file"}},
+		{[]string{"__complete", "status", "--sh"}, []string{"--short", "--show-tokens"}},
+		{[]string{"__complete", "setup", "--vault"}, []string{"--vault-token-helper"}},
+	} {
+		e, out, _ := testEnv(map[string]string{"HOME": t.TempDir()})
+		run(context.Background(), c.args, e)
+		var got []string
+		for _, l := range strings.Split(out.String(), "\n") {
+			if l != "" && !strings.HasPrefix(l, ":") {
+				name, _, _ := strings.Cut(l, "\t")
+				got = append(got, name)
+			}
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", c.args, diff)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package kvsecret
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Files is a private directory holding the --secret-file values of one
+// command; Remove deletes it with its files.
+type Files struct {
+	Dir   string
+	Paths map[string]string // variable -> file
+}
+
+// BaseDir is where the private directory is made: $XDG_RUNTIME_DIR (a
+// tmpfs only the user can enter) when it is set, a directory of the user
+// and not open to others; else the system's temporary directory.
+func BaseDir(getenv func(string) string) string {
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
+		if st, err := os.Stat(d); err == nil && st.IsDir() && st.Mode().Perm()&0o077 == 0 && ownedByMe(st) {
+			return d
+		}
+	}
+	return os.TempDir()
+}
+
+// WriteFiles makes a new 0700 directory under base and writes each value
+// whose Spec is a file into its own 0600 file there (created exclusively: an
+// existing file or link there is an error). On failure nothing is left behind.
+func WriteFiles(base string, vals []Value) (f *Files, err error) {
+	dir, err := os.MkdirTemp(base, "alilogin-secrets-")
+	if err != nil {
+		return nil, fmt.Errorf("could not create the secrets directory: %w", err)
+	}
+	f = &Files{Dir: dir, Paths: map[string]string{}}
+	defer func() {
+		if err != nil {
+			f.Remove()
+			f = nil
+		}
+	}()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("could not create the secrets directory: %w", err)
+	}
+	for _, v := range vals {
+		if !v.Spec.File {
+			continue
+		}
+		p := filepath.Join(dir, v.Spec.Var)
+		w, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("could not create the file for secret %s: %w", v.Spec.Var, err)
+		}
+		_, werr := w.WriteString(v.Value.Reveal())
+		cerr := w.Close()
+		if err := errors.Join(werr, cerr); err != nil {
+			return nil, fmt.Errorf("could not write the file for secret %s: %w", v.Spec.Var, err)
+		}
+		f.Paths[v.Spec.Var] = p
+	}
+	return f, nil
+}
+
+// Remove deletes the directory and its files.
+func (f *Files) Remove() error {
+	if f == nil || f.Dir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(f.Dir); err != nil {
+		return fmt.Errorf("could not remove the secrets directory %s: %w", f.Dir, err)
+	}
+	return nil
+}
+
+// Env is the child's variables for vals: the value itself for --secret,
+// the file's path for --secret-file.
+func Env(vals []Value, f *Files) []string {
+	var out []string
+	for _, v := range vals {
+		if v.Spec.File {
+			out = append(out, v.Spec.Var+"="+f.Paths[v.Spec.Var])
+		} else {
+			out = append(out, v.Spec.Var+"="+v.Value.Reveal())
+		}
+	}
+	return out
+}

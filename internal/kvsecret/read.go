@@ -1,0 +1,181 @@
+package kvsecret
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/secret"
+)
+
+// Vault is the Vault client with the profile's token (an
+// *apiclient.Client).
+type Vault interface {
+	Do(ctx context.Context, method, path string, in, out any) error
+}
+
+// Value is a secret read for a Spec.
+type Value struct {
+	Spec  Spec
+	Value secret.String
+}
+
+// Error is a secret that could not be read: it names the path, the field
+// and the profile, never a value.
+type Error struct {
+	Spec    Spec
+	Profile string
+	Reason  string // "permission denied", "not found", ...
+	Err     error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("could not read secret %s (%s) for profile %s: %s", e.Spec, e.Spec.Var, e.Profile, e.Reason)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ReadAll reads every spec in parallel and returns the values in the
+// order of specs, or the first error in that order.
+func ReadAll(ctx context.Context, v Vault, profile string, specs []Spec) ([]Value, error) {
+	out := make([]Value, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	for i, s := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			val, err := Read(ctx, v, profile, s)
+			out[i], errs[i] = Value{Spec: s, Value: val}, err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// mountInfo is the answer of sys/internal/ui/mounts/<path>.
+type mountInfo struct {
+	Data struct {
+		Path    string            `json:"path"`
+		Type    string            `json:"type"`
+		Options map[string]string `json:"options"`
+	} `json:"data"`
+}
+
+// Mount finds the mount of a kv path and its KV version, as the vault
+// CLI's `kv` commands do: sys/internal/ui/mounts/<path>, which any token
+// with a capability on the path may read.
+func Mount(ctx context.Context, v Vault, path string) (mount string, version int, err error) {
+	var m mountInfo
+	if err := v.Do(ctx, "GET", "/v1/sys/internal/ui/mounts/"+escape(path), nil, &m); err != nil {
+		return "", 0, err
+	}
+	mount = strings.Trim(m.Data.Path, "/")
+	if mount == "" || !strings.HasPrefix(path+"/", mount+"/") {
+		return "", 0, fmt.Errorf("Vault names no mount for the path")
+	}
+	switch m.Data.Type {
+	case "kv", "generic":
+	default:
+		return "", 0, fmt.Errorf("the mount %s/ is not a KV secrets engine (type %q)", mount, m.Data.Type)
+	}
+	if m.Data.Options["version"] == "2" {
+		return mount, 2, nil
+	}
+	return mount, 1, nil
+}
+
+// Read reads one secret's field with the profile's token.
+func Read(ctx context.Context, v Vault, profile string, s Spec) (secret.String, error) {
+	fail := func(reason string, err error) (secret.String, error) {
+		return secret.String{}, &Error{Spec: s, Profile: profile, Reason: reason, Err: err}
+	}
+	mount, version, err := Mount(ctx, v, s.Path)
+	if err != nil {
+		return fail(reasonOf(err), cause(err))
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(s.Path, mount), "/")
+	if rest == "" {
+		return fail("the path names the mount, not a secret in it", nil)
+	}
+	var fields map[string]json.RawMessage
+	if version == 2 {
+		var ans struct {
+			Data struct {
+				Data map[string]json.RawMessage `json:"data"`
+			} `json:"data"`
+		}
+		err = v.Do(ctx, "GET", "/v1/"+escape(mount)+"/data/"+escape(rest), nil, &ans)
+		fields = ans.Data.Data
+	} else {
+		var ans struct {
+			Data map[string]json.RawMessage `json:"data"`
+		}
+		err = v.Do(ctx, "GET", "/v1/"+escape(s.Path), nil, &ans)
+		fields = ans.Data
+	}
+	if err != nil {
+		return fail(reasonOf(err), cause(err))
+	}
+	if fields == nil {
+		return fail("not found (or deleted)", nil)
+	}
+	raw, ok := fields[s.Field]
+	if !ok {
+		return fail(fmt.Sprintf("the secret has no field %q", s.Field), nil)
+	}
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return secret.New(str), nil
+	}
+	// A number, boolean or object: its JSON text, as `vault kv get
+	// -field` prints it.
+	return secret.New(string(raw)), nil
+}
+
+// reasonOf is what a failed call means for the user.
+func reasonOf(err error) string {
+	switch apiclient.StatusOf(err) {
+	case 403:
+		return "permission denied"
+	case 404:
+		return "not found"
+	case 0:
+		if apiclient.Unreachable(err) {
+			return "Vault did not answer"
+		}
+	}
+	return "Vault refused"
+}
+
+// cause keeps the server's error for statuses other than the two above,
+// whose reason says it all.
+func cause(err error) error {
+	switch apiclient.StatusOf(err) {
+	case 403, 404:
+		return nil
+	}
+	return err
+}
+
+// escape escapes each segment of a checked path.
+func escape(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}

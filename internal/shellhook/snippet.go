@@ -1,0 +1,141 @@
+package shellhook
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/shellenv"
+)
+
+// Shells are the shells a snippet exists for.
+var Shells = []string{"bash", "zsh", "fish"}
+
+// RetryAfter is how long the hook waits before it asks again after a
+// failure (a login needed, a server down).
+const RetryAfter = time.Minute
+
+// MinWait is the least time between two refreshes that succeeded: a
+// token that cannot be made to last longer than the margin does not make
+// the hook run at every prompt.
+const MinWait = 30 * time.Second
+
+// Snippet is the text for the shell's rc file; the refresh runs
+// `alilogin hook SHELL --env --min-ttl MINTTL`, found through PATH.
+func Snippet(shell string, minTTL time.Duration) (string, error) {
+	refresh := "command alilogin hook " + shell + " --env --min-ttl " + minTTL.String()
+	switch shell {
+	case "bash":
+		return fmt.Sprintf(bashSnippet, refresh), nil
+	case "zsh":
+		return fmt.Sprintf(zshSnippet, refresh), nil
+	case "fish":
+		return fmt.Sprintf(fishSnippet, refresh), nil
+	}
+	return "", fmt.Errorf("unknown shell %q: want bash, zsh or fish", shell)
+}
+
+// The snippets. __alilogin_next is the Unix time (fish on Linux: the
+// seconds of /proc/uptime, __alilogin_next_uptime) from which the tokens
+// need renewing; __alilogin_profile the profile they are for (a changed
+// ALILOGIN_PROFILE refreshes at once); __alilogin_msg the failure the
+// refresh reported, __alilogin_said the one last printed.
+const bashSnippet = `# alilogin hook for bash: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
+# the addresses fresh before each prompt. In ~/.bashrc: eval "$(alilogin hook bash)"
+__alilogin_hook() {
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg=
+  if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS
+  else printf -v __alilogin_now '%%(%%s)T' -1 2>/dev/null || __alilogin_now=$(date +%%s); fi
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
+    return $__alilogin_rc
+  fi
+  eval "$(%s)"
+  if [[ -n $__alilogin_msg ]]; then
+    [[ "$__alilogin_msg" != "${__alilogin_said-}" ]] && printf '%%s\n' "$__alilogin_msg" >&2
+    __alilogin_said=$__alilogin_msg
+  else
+    __alilogin_said=
+  fi
+  return $__alilogin_rc
+}
+if [[ ";${PROMPT_COMMAND-};" != *";__alilogin_hook;"* ]]; then
+  PROMPT_COMMAND="__alilogin_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+fi
+`
+
+const zshSnippet = `# alilogin hook for zsh: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
+# the addresses fresh before each prompt. In ~/.zshrc: eval "$(alilogin hook zsh)"
+zmodload zsh/datetime 2>/dev/null
+__alilogin_hook() {
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg=
+  if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS; else __alilogin_now=$(date +%%s); fi
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
+    return $__alilogin_rc
+  fi
+  eval "$(%s)"
+  if [[ -n $__alilogin_msg ]]; then
+    [[ "$__alilogin_msg" != "${__alilogin_said-}" ]] && print -r -- "$__alilogin_msg" >&2
+    __alilogin_said=$__alilogin_msg
+  else
+    __alilogin_said=
+  fi
+  return $__alilogin_rc
+}
+(( ${precmd_functions[(Ie)__alilogin_hook]} )) || precmd_functions+=(__alilogin_hook)
+`
+
+const fishSnippet = `# alilogin hook for fish: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
+# the addresses fresh before each prompt. In ~/.config/fish/config.fish:
+#   alilogin hook fish | source
+function __alilogin_hook --on-event fish_prompt
+    set -l now 0
+    set -l next 0
+    if test -r /proc/uptime
+        read -l up </proc/uptime
+        set now (string split -f1 . -- $up)
+        set -q __alilogin_next_uptime; and set next $__alilogin_next_uptime
+    else
+        set now (date +%%s)
+        set -q __alilogin_next; and set next $__alilogin_next
+    end
+    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$now" -lt "$next"
+        return
+    end
+    set -g __alilogin_msg
+    %s | source
+    if test -n "$__alilogin_msg"
+        if test "$__alilogin_msg" != "$__alilogin_said"
+            printf '%%s\n' $__alilogin_msg >&2
+        end
+        set -g __alilogin_said $__alilogin_msg
+    else
+        set -g __alilogin_said
+    end
+end
+`
+
+// State is what a refresh tells the snippet besides the environment.
+type State struct {
+	Next       time.Time     // renew from then on
+	NextUptime time.Duration // the same on the /proc/uptime clock; 0: unknown
+	Profile    string        // the profile the tokens are for
+	Msg        string        // the failure to say, once; "" on success
+}
+
+// Write prints the state as shell code for shell (bash, zsh, fish).
+func (s State) Write(b *strings.Builder, shell string) {
+	next := strconv.FormatInt(s.Next.Unix(), 10)
+	if shell == "fish" {
+		fmt.Fprintf(b, "set -g __alilogin_next %s\n", next)
+		if s.NextUptime > 0 {
+			fmt.Fprintf(b, "set -g __alilogin_next_uptime %d\n", int64(s.NextUptime/time.Second))
+		}
+		fmt.Fprintf(b, "set -g __alilogin_profile %s\n", shellenv.QuoteFish(s.Profile))
+		fmt.Fprintf(b, "set -g __alilogin_msg %s\n", shellenv.QuoteFish(s.Msg))
+		return
+	}
+	fmt.Fprintf(b, "__alilogin_next=%s\n", next)
+	fmt.Fprintf(b, "__alilogin_profile=%s\n", shellenv.QuoteSh(s.Profile))
+	fmt.Fprintf(b, "__alilogin_msg=%s\n", shellenv.QuoteSh(s.Msg))
+}
