@@ -45,7 +45,7 @@ const markerPrefix = Marker + "; object="
 const GroupMetadataKey = "managed_by"
 
 // Role kinds as roles= lists them.
-var roleWords = map[Kind]string{JWTRole: "jwt", NomadRole: "nomad", ConsulRole: "consul"}
+var roleWords = map[Kind]string{JWTRole: "jwt", NomadRole: "nomad", ConsulRole: "consul", PKIRole: "pki"}
 
 // ObjectID is how a marker names the object of kind k called name.
 func ObjectID(k Kind, name string) string {
@@ -240,6 +240,8 @@ func RoleMount(v policy.Vault, k Kind) string {
 		return v.NomadMount
 	case ConsulRole:
 		return v.ConsulMount
+	case PKIRole:
+		return v.PKIMount
 	}
 	return v.JWTMount
 }

@@ -33,10 +33,11 @@ const (
 	Group        Kind = "vault identity group"
 	JWTConfig    Kind = "vault jwt auth config"
 	NomadLease   Kind = "vault nomad lease config"
+	// PKIRole: pki.go.
 )
 
 // Kinds lists every kind in apply order.
-var Kinds = []Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, NomadLease, JWTConfig, JWTRole, Group}
+var Kinds = []Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, PKIRole, NomadLease, JWTConfig, JWTRole, Group}
 
 // System returns the server that holds objects of kind k.
 func (k Kind) System() System {
@@ -63,7 +64,7 @@ func (k Kind) Phase() int {
 		return 1
 	case VaultPolicy:
 		return 2
-	case NomadRole, ConsulRole, NomadLease:
+	case NomadRole, ConsulRole, PKIRole, NomadLease:
 		return 3
 	}
 	return 4
