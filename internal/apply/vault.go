@@ -62,7 +62,7 @@ func (r *reader) vault(ctx context.Context) error {
 	v := s.cfg.Vault
 	var (
 		policies, jwtRoles, nomadRoles, consulRoles, pkiRoles, groups []string
-		jwtConfig, nomadLease                               *plan.Object
+		jwtConfig, nomadLease                                         *plan.Object
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { policies, err = s.list(gctx, "/v1/sys/policies/acl"); return })
