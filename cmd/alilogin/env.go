@@ -100,6 +100,9 @@ func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []str
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := sessionCert(s, rec); err != nil { // clientcert.go
+		return nil, nil, nil, err
+	}
 	return s, rec, kinds, nil
 }
 

@@ -194,6 +194,16 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	}
 	tm.mark("Vault login")
 
+	// 3b. Client certificate (clientcert.go), before the Nomad and Consul
+	// tokens: their check at servers that want mTLS presents it.
+	cert, certCfg, certErr := loginCert(ctx, e, cfg, vault, vtok.Secret, profile, id.User)
+	if cert != nil {
+		if nomad, consul, err = serverClients(certCfg); err != nil {
+			return err
+		}
+		tm.mark("client certificate")
+	}
+
 	// 4. Nomad and Consul, in parallel.
 	req := issue.MintRequest{Role: profile}
 	if nomad != nil && !prof.NoNomad {
@@ -214,6 +224,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
 		RefreshToken: res.RefreshToken, IDTokenExp: id.Expiry,
 		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
+		ClientCert: cert,
 	}
 	// The per-profile lock keeps a concurrent `alilogin token` renewal
 	// from writing over the new login with the old one. Without it
@@ -221,6 +232,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	l, lerr := lockForWrite(ctx, e, profile)
 	if lerr != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = revokeCert(rctx, e, cfg, rec, false) // clientcert.go
 		rerr := issue.Revoke(rctx, vault.WithToken(vtok.Secret))
 		if !res.RefreshToken.Empty() {
 			_ = sso.Revoke(rctx, res.RefreshToken) // best effort: the SSO session ends on its own
@@ -240,6 +252,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		// Nothing kept: do not leave the new tokens alive either. Revoking
 		// the Vault token revokes the Nomad and Consul leases minted with it.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = revokeCert(rctx, e, cfg, rec, false) // clientcert.go
 		rerr := issue.Revoke(rctx, vault.WithToken(vtok.Secret))
 		cancel()
 		if rerr != nil {
@@ -248,6 +261,11 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return fmt.Errorf("could not store the login: %w", err)
 	}
 	tm.mark("store")
+	if old != nil && old.ClientCert != nil && old.Vault.ValidFor(e.now(), 0) {
+		for _, w := range revokeCert(ctx, e, cfg, old, false) { // clientcert.go: the files are the new login's
+			fmt.Fprintf(e.Stderr, "alilogin: warning: the previous login's %s\n", w)
+		}
+	}
 	if old != nil && old.Vault.ValidFor(e.now(), 0) && !old.Vault.Secret.Equal(vtok.Secret) {
 		// Revoking the old Vault token revokes its Nomad/Consul leases;
 		// it is revoked at the Vault that issued it, which need not be
@@ -266,10 +284,14 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	sum := newLoginSummary(rec, id, minted)
 	sum.Skipped = skippedTokens(cfg, prof.NoNomad, prof.NoConsul)
 	sum.write(e.Stderr, e.now())
+	statusCert(rec, e.now()).write(e.Stderr, e.now()) // clientcert.go
 	if o.JSON {
 		if err := writeJSON(e.Stdout, sum); err != nil {
 			return err
 		}
+	}
+	if certErr != nil {
+		return exitcode.With(exitPartial, fmt.Errorf("logged in, but without a client certificate: %w", certErr))
 	}
 	if err := minted.Err(); err != nil {
 		return exitcode.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",

@@ -236,6 +236,7 @@ func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.
 // leases) and the refresh token.
 func revokeRecord(ctx context.Context, e *cmdEnv, cfg *config.Config, rec *store.Record) (warnings []string) {
 	now := e.now()
+	warnings = revokeCert(ctx, e, cfg, rec, true) // clientcert.go: before the Vault token that revokes it
 	if rec.Vault.ValidFor(now, 0) {
 		if own, _ := check.Canonical(cfg.Vault.Addr); cfg.Vault.Addr != "" && rec.VaultAddr != "" && own != rec.VaultAddr {
 			fmt.Fprintf(e.Stderr, "alilogin: revoking the Vault token of profile %s at %s, the Vault that issued it (the configured Vault is %s)\n",

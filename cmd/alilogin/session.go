@@ -226,7 +226,7 @@ func (s *session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 	}
 	return &renew.Ensurer{
 		Chain: &renew.Chain{Vault: v, SSO: sso, Issuer: s.cfg.Issuer, ClientID: s.cfg.ClientID, Servers: servers,
-			MinTTL: minTTL, Now: s.e.now},
+			MinTTL: minTTL, Now: s.e.now, Cert: certSigner(s.cfg)}, // clientcert.go
 		Store:   chainStore{s},
 		LockDir: dir,
 	}, nil
@@ -252,7 +252,7 @@ func (s *session) ensure(ctx context.Context, kinds []renew.Kind, minTTL time.Du
 		if err != nil {
 			return nil, err
 		}
-		ch := &renew.Chain{Servers: servers, MinTTL: minTTL, Now: s.e.now}
+		ch := &renew.Chain{Servers: servers, MinTTL: minTTL, Now: s.e.now, Cert: certSigner(s.cfg)} // clientcert.go
 		if err := ch.Bound(rec, kinds); err != nil {
 			return nil, sessionError(s.profile, err)
 		}

@@ -70,6 +70,7 @@ type statusJSON struct {
 	RefreshToken bool                       `json:"refresh_token"`
 	Tokens       map[string]tokenStatusJSON `json:"tokens,omitempty"`
 	UpdatedAt    *time.Time                 `json:"updated_at,omitempty"`
+	ClientCert   *certStatus                `json:"client_certificate,omitempty"` // clientcert.go
 }
 
 type tokenStatusJSON struct {
@@ -177,6 +178,7 @@ func profileStatus(st store.Store, profile string, now time.Time, show bool) sta
 		s.Tokens[string(k)] = tj
 	}
 	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken
+	s.ClientCert = statusCert(rec, now) // clientcert.go
 	return s
 }
 
@@ -221,6 +223,9 @@ func printStatus(w io.Writer, s statusJSON, now time.Time) {
 			pol = "-"
 		}
 		fmt.Fprintf(tw, "%s:\t%s\t%s\tpolicies: %s\n", k, termtext.Clean(t.Token), ttl, pol)
+	}
+	if s.ClientCert != nil {
+		fmt.Fprintf(tw, "client certificate:\t%s\n", s.ClientCert.text(now)) // clientcert.go
 	}
 	rt := "none (a browser login is needed when the Vault token expires)"
 	if s.RefreshToken {

@@ -22,6 +22,7 @@ type Cert struct {
 	CertPEM  string        // the leaf
 	ChainPEM string        // the issuing CA and any chain above it
 	Key      secret.String // PEM "EC PRIVATE KEY"
+	Mount    string        // the PKI mount that signed it (and revokes it)
 	Serial   string        // as Vault writes it: colon-separated hex
 	Subject  string        // e.g. CN=alice
 	NotAfter time.Time
@@ -109,7 +110,7 @@ func Sign(ctx context.Context, v Doer, mount, profile, cn string, ttl time.Durat
 		b.WriteString(strings.TrimSpace(p) + "\n")
 	}
 	return &Cert{
-		CertPEM: strings.TrimSpace(out.Data.Certificate) + "\n", ChainPEM: b.String(), Key: keyPEM,
+		CertPEM: strings.TrimSpace(out.Data.Certificate) + "\n", ChainPEM: b.String(), Key: keyPEM, Mount: strings.Trim(mount, "/"),
 		Serial: Serial(c), Subject: c.Subject.String(), NotAfter: c.NotAfter,
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/alisw/alilogin/internal/atomicfile"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/userdir"
 )
 
@@ -115,4 +116,14 @@ func Remove(dir string) error {
 		return fmt.Errorf("could not delete the client certificate's files: %w", err)
 	}
 	return nil
+}
+
+// Same reports whether the files p hold c (certificate and key).
+func Same(p Paths, c *Cert) bool {
+	cert, err := os.ReadFile(p.Cert)
+	if err != nil || string(cert) != c.CertPEM {
+		return false
+	}
+	key, err := os.ReadFile(p.Key)
+	return err == nil && c.Key.Equal(secret.New(string(key)))
 }

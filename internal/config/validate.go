@@ -65,7 +65,7 @@ func flagWhere(setting string) string {
 }
 
 func mounts(c *Config) map[string]string {
-	return map[string]string{"vault mount": c.Vault.Mount, "nomad mount": c.Nomad.Mount, "consul mount": c.Consul.Mount}
+	return map[string]string{"vault mount": c.Vault.Mount, "nomad mount": c.Nomad.Mount, "consul mount": c.Consul.Mount, "pki mount": c.PKIMount}
 }
 
 func addresses(c *Config) map[string]string {
@@ -76,7 +76,7 @@ func addresses(c *Config) map[string]string {
 // checkMounts checks the layer's mount paths.
 func checkMounts(c *Config, at where) error {
 	var errs []error
-	for _, setting := range []string{"vault mount", "nomad mount", "consul mount"} {
+	for _, setting := range []string{"vault mount", "nomad mount", "consul mount", "pki mount"} {
 		if m := mounts(c)[setting]; m != "" {
 			if err := check.Mount(m); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", at(setting), err))

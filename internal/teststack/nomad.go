@@ -17,12 +17,14 @@ type Nomad struct {
 	Addr            string // http://127.0.0.1:PORT
 	ManagementToken string
 	Bin             string
-	p               *proc
+	// TLS is the client side of ServerTLS (servertls.go); zero: plain HTTP.
+	TLS apiclient.TLS
+	p   *proc
 }
 
 // Client returns an API client with the management token.
 func (n *Nomad) Client() *apiclient.Client {
-	c, err := apiclient.New("Nomad", n.Addr, "X-Nomad-Token", apiclient.TLS{}, 30*time.Second)
+	c, err := apiclient.New("Nomad", n.Addr, "X-Nomad-Token", n.TLS, 30*time.Second)
 	if err != nil {
 		panic(err)
 	}
@@ -32,7 +34,9 @@ func (n *Nomad) Client() *apiclient.Client {
 // Kill stops Nomad at once (fault tests).
 func (n *Nomad) Kill() { n.p.kill() }
 
-func startNomad(ctx context.Context, s *Stack) (*Nomad, error) {
+// startNomadTLS starts Nomad; with t, its HTTP API is TLS only and
+// requires client certificates (servertls.go).
+func startNomadTLS(ctx context.Context, s *Stack, t *ServerTLS) (*Nomad, error) {
 	bin, err := Bin("nomad")
 	if err != nil {
 		return nil, err
@@ -56,7 +60,7 @@ ports {
 plugin "raw_exec" {
   config { enabled = true }
 }
-`, filepath.Join(dir, "data"), ports[0], ports[1], ports[2])
+`, filepath.Join(dir, "data"), ports[0], ports[1], ports[2]) + t.nomadConfig()
 	cfgPath := filepath.Join(dir, "acl.hcl")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, err
@@ -67,7 +71,7 @@ plugin "raw_exec" {
 		return nil, err
 	}
 	s.add(p)
-	n := &Nomad{Addr: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Bin: bin, p: p}
+	n := &Nomad{Addr: fmt.Sprintf("%s://127.0.0.1:%d", t.scheme(), ports[0]), Bin: bin, p: p, TLS: t.client()}
 	c := n.Client().WithToken(secret.String{})
 	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
 		var leader string
