@@ -216,6 +216,7 @@ func logoutProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.
 		return nil, nil
 	case errors.As(err, &ce):
 		warnings = append(warnings, fmt.Sprintf("the stored login of profile %s is unreadable, so its tokens could not be revoked; they expire on their own", profile))
+		warnings = append(warnings, revokeCert(ctx, e, cfg, &store.Record{Profile: profile}, true)...) // clientcert.go: the files still go
 	case err != nil:
 		return nil, err
 	default:
