@@ -36,6 +36,7 @@ var envNames = map[string]string{
 	"vault address": "VAULT_ADDR", "vault mount": "ALILOGIN_JWT_MOUNT",
 	"nomad address": "NOMAD_ADDR", "nomad mount": "ALILOGIN_NOMAD_MOUNT",
 	"consul address": "CONSUL_HTTP_ADDR", "consul mount": "ALILOGIN_CONSUL_MOUNT",
+	"pki mount": "ALILOGIN_PKI_MOUNT",
 }
 
 func envWhere(setting string) string { return envNames[setting] }
@@ -46,6 +47,7 @@ var discoveryNames = map[string]string{
 	"vault address": "vault.addr", "vault mount": "vault.jwt_mount",
 	"nomad address": "nomad.addr", "nomad mount": "vault.nomad_mount",
 	"consul address": "consul.addr", "consul mount": "vault.consul_mount",
+	"pki mount": "vault.pki_mount",
 }
 
 func discoveryWhere(broker string) where {
