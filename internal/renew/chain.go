@@ -143,6 +143,9 @@ type Chain struct {
 	MinTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Cert re-signs a record's client certificate; nil: certificates are
+	// left as they are (clientcert.go).
+	Cert CertSigner
 }
 
 // Result says what a run of the chain did.
@@ -212,7 +215,7 @@ func (c *Chain) Fresh(rec *store.Record, kinds []Kind) bool {
 			return false
 		}
 	}
-	return true
+	return c.certFresh(rec) // clientcert.go
 }
 
 // canRenew reports whether renewing t can make it valid for the margin.
@@ -287,6 +290,9 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 			return out, res, err
 		}
 		errs = c.runChildren(ctx, out, res, withAllChildren(out, children), true)
+	}
+	if err := c.runCert(ctx, out, res); err != nil { // clientcert.go
+		errs = append(errs, err)
 	}
 	if res.Changed {
 		out.UpdatedAt = c.now()

@@ -39,6 +39,9 @@ type LoginResult struct {
 	Record  *store.Record
 	Minted  *issue.Minted  // the Nomad and Consul tokens or their errors
 	Profile config.Profile // the profile's configuration (its roles, no_nomad, no_consul)
+	// CertErr is why no client certificate was signed though a PKI
+	// mount is configured (clientcert.go); the login is stored anyway.
+	CertErr error
 }
 
 // Login is the one fresh login: choose the profile, log in to Vault
@@ -69,12 +72,18 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		return nil, err
 	}
 	mark("Vault login")
+	// The client certificate before the Nomad and Consul tokens: their
+	// check at servers that want mTLS presents it.
+	cert, mcl, certErr := loginCert(ctx, e, cfg, cl, vtok.Secret, profile, id.User)
+	if cert != nil {
+		mark("client certificate")
+	}
 	req := issue.MintRequest{Role: profile}
 	if !prof.NoNomad {
-		req.Nomad = cl.target(cfg, renew.Nomad)
+		req.Nomad = mcl.target(cfg, renew.Nomad)
 	}
 	if !prof.NoConsul {
-		req.Consul = cl.target(cfg, renew.Consul)
+		req.Consul = mcl.target(cfg, renew.Consul)
 	}
 	minted := issue.Mint(ctx, cl.Vault.WithToken(vtok.Secret), req, e.now())
 	// Vault revokes them with the Vault token, whatever their lease says.
@@ -87,12 +96,14 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
 		RefreshToken: f.RefreshToken, IDTokenExp: id.Expiry,
 		Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
+		ClientCert: cert,
 	}
 	// The per-profile lock keeps a concurrent `alilogin token` renewal
 	// from writing over the new login with the old one.
 	l, lerr := LockForWrite(ctx, e, profile)
 	if lerr != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = revokeCert(rctx, e, cfg, rec, false) // clientcert.go
 		rerr := issue.Revoke(rctx, cl.Vault.WithToken(vtok.Secret))
 		if !f.RefreshToken.Empty() && f.RevokeRefresh != nil {
 			_ = f.RevokeRefresh(rctx, f.RefreshToken) // best effort: the SSO session ends on its own
@@ -112,6 +123,7 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		// Nothing kept: do not leave the new tokens alive either. Revoking
 		// the Vault token revokes the Nomad and Consul leases minted with it.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = revokeCert(rctx, e, cfg, rec, false) // clientcert.go
 		rerr := issue.Revoke(rctx, cl.Vault.WithToken(vtok.Secret))
 		cancel()
 		if rerr != nil {
@@ -120,8 +132,9 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		return nil, fmt.Errorf("could not store the login: %w", err)
 	}
 	mark("store")
+	revokeReplacedCert(ctx, e, cfg, old) // clientcert.go
 	revokeReplaced(ctx, e, cfg, old, vtok)
-	return &LoginResult{Record: rec, Minted: minted, Profile: prof}, nil
+	return &LoginResult{Record: rec, Minted: minted, Profile: prof, CertErr: certErr}, nil
 }
 
 // revokeReplaced revokes the Vault token of the login a new one replaced
