@@ -7,6 +7,7 @@ import (
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // CertSigner signs a new client certificate for a record with its Vault
@@ -44,4 +45,19 @@ func (c *Chain) runCert(ctx context.Context, out *store.Record, res *Result) err
 		}
 	}
 	return nil
+}
+
+// discardCert revokes the certificate the chain signed into out for a
+// login that was replaced or deleted meanwhile (Ensurer.discard), with
+// out's Vault token, which signed it.
+func (e *Ensurer) discardCert(ctx context.Context, rec, out *store.Record, res *Result, warn func(string, error)) {
+	n := out.ClientCert
+	if e.Chain.Cert == nil || n == nil || out.Vault == nil || rec.ClientCert != nil && rec.ClientCert.Serial == n.Serial {
+		return
+	}
+	if err := e.Chain.Cert.Revoke(ctx, out.Vault.Secret, n); err != nil {
+		warn("new client certificate "+termtext.Clean(n.Serial), err)
+		return
+	}
+	res.Steps = append(res.Steps, "revoked the new client certificate: the login changed meanwhile")
 }

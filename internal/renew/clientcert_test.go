@@ -81,3 +81,45 @@ func TestChainRenewsClientCert(t *testing.T) {
 		t.Errorf("without a signer the certificate counts")
 	}
 }
+
+// TestEnsureReplacedMeanwhileRevokesNewCert: a new login replaced the
+// record while the chain re-signed its certificate: the certificate the
+// chain signed is revoked (as its new leases are), not left valid and
+// held by nobody; the new login's is not touched.
+func TestEnsureReplacedMeanwhileRevokesNewCert(t *testing.T) {
+	e, rec := setup(t)
+	sig := &fakeSigner{now: e.clk.now, ttl: 30 * time.Minute}
+	e.chain.Cert = sig
+	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec) // 01
+	e.clk.add(26 * time.Minute)                                               // within the margin: re-sign
+	ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
+	fresh := copyRecord(rec)
+	fresh.Vault = copyToken(rec.Vault)
+	fresh.Vault.Secret = secret.New("vault-of-the-new-login")
+	fresh.ClientCert = &clientcert.Cert{Serial: "new-login", NotAfter: e.clk.now().Add(time.Hour)}
+	fresh.UpdatedAt = e.clk.now().Add(time.Second)
+	inner := e.chain.Cert
+	e.chain.Cert = signHook{inner, func() { ms.recs["ci"] = fresh }}
+	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
+	if _, _, err := en.Ensure(context.Background(), "ci", []Kind{Vault}); err != nil {
+		t.Fatalf("Ensure: %v", err)
+	}
+	if ms.puts != 0 {
+		t.Errorf("puts %d; want the new login untouched", ms.puts)
+	}
+	if fmt.Sprint(sig.revoked) != "[01 02]" {
+		t.Errorf("revoked %v; want the replaced 01 and the chain's own 02", sig.revoked)
+	}
+}
+
+// signHook calls after once a certificate is signed.
+type signHook struct {
+	CertSigner
+	after func()
+}
+
+func (h signHook) Sign(ctx context.Context, v secret.String, rec *store.Record) (*clientcert.Cert, error) {
+	c, err := h.CertSigner.Sign(ctx, v, rec)
+	h.after()
+	return c, err
+}
