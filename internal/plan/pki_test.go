@@ -62,3 +62,38 @@ func TestPKIRoleDesired(t *testing.T) {
 		t.Errorf("pki role of another profile owned")
 	}
 }
+
+// TestPKIRoleOwner: Owner judges PKI roles like the other roles: the one
+// the live profile policy records is read and the broker's; one no
+// record lists is kept only as a conflict, without its fields.
+func TestPKIRoleOwner(t *testing.T) {
+	cfg := &policy.Config{
+		SSO:   policy.SSO{ClientID: "c", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
+		Vault: policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul", PKIMount: "pki"},
+		Profiles: []policy.Profile{
+			{Name: "with", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
+			{Name: "hand", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
+		},
+	}
+	desired := Desired(cfg)
+	o := NewOwner(cfg.Vault, desired)
+	for _, d := range desired {
+		if d.Kind == VaultPolicy && d.Name == "alilogin-profile-with" {
+			o.VaultPolicy(d.Name, VaultPolicyText(d.Name, d.Fields))
+		}
+	}
+	if !o.RoleRecorded(PKIRole, "with") || o.RoleRecorded(PKIRole, "hand") {
+		t.Fatalf("RoleRecorded: with %v, hand %v; want only the recorded one", o.RoleRecorded(PKIRole, "with"), o.RoleRecorded(PKIRole, "hand"))
+	}
+	got, keep := o.Role(Object{Kind: PKIRole, Name: "with", Mount: "pki", Fields: PKIRoleFields(cfg.Profiles[0])})
+	if !keep || !got.Managed {
+		t.Errorf("recorded pki role: kept %v, managed %v", keep, got.Managed)
+	}
+	hand, keep := o.UnrecordedRole(PKIRole, "hand")
+	if !keep || hand.Managed || hand.Fields != nil || hand.Mount != "pki" {
+		t.Errorf("unrecorded pki role of a desired name: %+v, kept %v; want a conflict without fields", hand, keep)
+	}
+	if _, keep := o.UnrecordedRole(PKIRole, "nobody"); keep {
+		t.Errorf("an unrecorded pki role no profile asks for is kept")
+	}
+}
