@@ -282,17 +282,23 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 	if relogged {
 		children = withAllChildren(out, children)
 	}
+	// The certificate first (clientcert.go): the re-mints' calls to
+	// Nomad and Consul present it.
+	certErr := c.runCert(ctx, out, res)
 	errs := c.runChildren(ctx, out, res, children, relogged)
-	if len(errs) > 0 && !relogged && anyStatus(errs, 403) && c.vaultRefused(ctx, out) {
+	if (len(errs) > 0 || certErr != nil) && !relogged && anyStatus(append(errs, certErr), 403) && c.vaultRefused(ctx, out) {
 		// The Vault token was revoked at the server before its expiry
 		// (by an admin, or a logout elsewhere): log in again, once.
 		if err := c.relogin(ctx, out, res); err != nil {
 			return out, res, err
 		}
+		if certErr != nil {
+			certErr = c.runCert(ctx, out, res)
+		}
 		errs = c.runChildren(ctx, out, res, withAllChildren(out, children), true)
 	}
-	if err := c.runCert(ctx, out, res); err != nil { // clientcert.go
-		errs = append(errs, err)
+	if certErr != nil {
+		errs = append(errs, certErr)
 	}
 	if res.Changed {
 		out.UpdatedAt = c.now()

@@ -92,8 +92,11 @@ func (s *Session) useCert(rec *store.Record) error {
 
 // certSigner is the renewal chain's adapter: it re-signs at the
 // configured PKI mount with the record's Vault token (no browser). nil
-// when no PKI mount is configured. cl nil: a chain that only judges
-// freshness (Chain.Fresh), never runs.
+// when no PKI mount is configured. Once it has signed, it writes the new
+// certificate's files and points cl's Nomad and Consul clients at them,
+// so that the chain's re-mints in the same run present the new
+// certificate (the chain signs before it mints). cl nil: a chain that
+// only judges freshness (Chain.Fresh), never runs.
 func certSigner(e Env, cfg *config.Config, cl *Clients) renew.CertSigner {
 	if cfg.PKIMount == "" {
 		return nil
@@ -108,7 +111,20 @@ type pkiSigner struct {
 }
 
 func (p *pkiSigner) Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error) {
-	return clientcert.Sign(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, rec.Profile, rec.User, 0)
+	c, err := clientcert.Sign(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, rec.Profile, rec.User, 0)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := writeCert(p.e, rec.Profile, c)
+	if err != nil {
+		return nil, err
+	}
+	n, err := NewClients(withCertTLS(p.cfg, c, paths))
+	if err != nil {
+		return nil, err
+	}
+	p.cl.Nomad, p.cl.Consul = n.Nomad, n.Consul
+	return c, nil
 }
 
 func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error {

@@ -249,6 +249,36 @@ func TestClientCertMTLS(t *testing.T) {
 		t.Errorf("token: exit %d: %s", tp.code(), tp.stderr.String())
 	}
 
+	// Expired again, and the Nomad token due too: the chain signs the new
+	// certificate first and its own check of the re-minted token at Nomad
+	// (which reads the token's policies) presents it, not the expired one.
+	second, err := st.Get(m.profile)
+	if err != nil || second.ClientCert == nil || second.Nomad == nil {
+		t.Fatalf("record before the second expiry: %+v, %v", second, err)
+	}
+	wctx2, wcancel2 := context.WithTimeout(ctx, certTTL+30*time.Second)
+	defer wcancel2()
+	if err := teststack.WaitUntil(wctx2, "the second certificate's expiry", func() bool { return time.Now().After(second.ClientCert.NotAfter.Add(time.Second)) }); err != nil {
+		t.Fatal(err)
+	}
+	// Without policies of its own, the new token has those the chain's
+	// lookup at Nomad reads, or none (the chain keeps the old token's).
+	second.Nomad.ExpiresAt, second.Nomad.Policies = time.Now(), nil
+	if err := st.Put(second); err != nil {
+		t.Fatal(err)
+	}
+	if tp := u.run(t, "token", "--profile", m.profile, "--for", "nomad", "--min-ttl", "1s"); tp.code() != 0 {
+		t.Fatalf("token after the second expiry: exit %d: %s", tp.code(), tp.stderr.String())
+	}
+	third, err := st.Get(m.profile)
+	if err != nil || third.ClientCert == nil || third.ClientCert.Serial == second.ClientCert.Serial || third.Nomad.Secret.Equal(second.Nomad.Secret) {
+		t.Fatalf("after token: %+v, %v; want a new certificate and a new Nomad token", third, err)
+	}
+	if !slices.Contains(third.Nomad.Policies, m.profile+"-nomad") {
+		t.Errorf("the re-minted Nomad token's policies %v: the chain's check at Nomad did not get through with the new certificate", third.Nomad.Policies)
+	}
+	rec2 = third // the login logout revokes below
+
 	// A certificate configured by hand wins in env.
 	hand := &user{home: u.home, env: maps.Clone(u.env)}
 	hand.env["NOMAD_CLIENT_CERT"], hand.env["NOMAD_CLIENT_KEY"] = "/grid/usercert.pem", "/grid/userkey.pem"
