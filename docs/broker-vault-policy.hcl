@@ -76,3 +76,13 @@ path "identity/group-alias/id" {
 path "identity/group/id/*" {
   capabilities = ["read"]
 }
+
+# Only with pki_mount = "pki" in broker.hcl (client certificates): the PKI
+# roles of the profiles with client_cert_ttl. The broker never touches the
+# mount's CA, issuers or certificates.
+path "pki/roles" {
+  capabilities = ["list"]
+}
+path "pki/roles/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}

@@ -125,10 +125,16 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	sum := newLoginSummary(out.Record, res.Identity, out.Minted)
 	sum.Skipped = session.SkippedTokens(cfg, out.Profile.NoNomad, out.Profile.NoConsul)
 	sum.write(e.Stderr, e.now())
+	if c := session.DescribeCert(out.Record, e.now()); c != nil {
+		fmt.Fprintf(e.Stderr, "client certificate: %s\n", c.Text(e.now()))
+	}
 	if o.JSON {
 		if err := writeJSON(e.Stdout, sum); err != nil {
 			return err
 		}
+	}
+	if out.CertErr != nil {
+		return exitcode.With(exitPartial, fmt.Errorf("logged in, but without a client certificate: %w", out.CertErr))
 	}
 	if err := out.Minted.Err(); err != nil {
 		return exitcode.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",

@@ -132,6 +132,9 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 		}
 		fmt.Fprintf(tw, "%s:\t%s\t%s\tpolicies: %s\n", k, termtext.Clean(t.Token), ttl, pol)
 	}
+	if s.ClientCert != nil {
+		fmt.Fprintf(tw, "client certificate:\t%s\n", s.ClientCert.Text(now))
+	}
 	rt := "none (a browser login is needed when the Vault token expires)"
 	if s.RefreshToken {
 		rt = "stored (tokens are renewed without a browser)"

@@ -50,6 +50,8 @@ type explained struct {
 	ConsulPolicies []string `json:"consul_policies"`
 	TTL            string   `json:"ttl"`
 	MaxTTL         string   `json:"max_ttl"`
+	// ClientCert: explain_clientcert.go.
+	ClientCert *explainedCert `json:"client_certificate,omitempty"`
 }
 
 // explain answers for roles from cfg alone (plan.Grants).
@@ -61,6 +63,7 @@ func explain(cfg *policy.Config, roles []string) []explained {
 			Profile: p.Name, Description: p.Description, Via: g.Via,
 			VaultPolicies: g.VaultPolicies, NomadPolicies: g.NomadPolicies, ConsulPolicies: g.ConsulPolicies,
 			TTL: p.TTL.String(), MaxTTL: p.MaxTTL.String(),
+			ClientCert: explainCert(cfg, p),
 		})
 	}
 	return out
@@ -100,6 +103,7 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  Nomad policies:  %s\n", list(x.NomadPolicies))
 		fmt.Fprintf(stdout, "  Consul policies: %s\n", list(x.ConsulPolicies))
 		fmt.Fprintf(stdout, "  Token TTL %s, max %s\n", x.TTL, x.MaxTTL)
+		printCert(stdout, x.ClientCert)
 	}
 	if len(res) > 1 {
 		fmt.Fprintf(stdout, "\nWith several profiles, choose one: alilogin login --profile NAME\n")

@@ -265,7 +265,7 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 		return s.applyConsulPolicy(ctx, c)
 	case plan.VaultPolicy:
 		return s.applyVaultPolicy(ctx, c)
-	case plan.NomadRole, plan.ConsulRole, plan.JWTRole:
+	case plan.NomadRole, plan.ConsulRole, plan.JWTRole, plan.PKIRole:
 		return s.applyVaultRole(ctx, c)
 	case plan.JWTConfig:
 		return s.applyJWTConfig(ctx, c)

@@ -20,6 +20,7 @@ import (
 //	JWT roles     auth/<jwt>/role/:name      managed when the managed policy alilogin-profile-<name> records it (roles=jwt@<jwt>)
 //	nomad roles   <nomad>/role/:name         ditto (roles=nomad@<nomad>)
 //	consul roles  <consul>/roles/:name       ditto (roles=consul@<consul>)
+//	pki roles     <pki>/roles/:name          ditto (roles=pki@<pki>), see pki.go
 //	groups        identity/group/name/:name  marker: metadata managed_by
 //	JWT config    auth/<jwt>/config          owned when configure_jwt_auth = true
 //	nomad lease   <nomad>/config/lease       owned when a profile grants Nomad tokens
@@ -50,6 +51,8 @@ func (s *session) rolePath(k plan.Kind, name string) string {
 		return "/v1/" + v.NomadMount + "/role/" + url.PathEscape(name)
 	case plan.ConsulRole:
 		return "/v1/" + v.ConsulMount + "/roles/" + url.PathEscape(name)
+	case plan.PKIRole:
+		return s.pkiRolePath(name) // pki.go
 	}
 	return "/v1/auth/" + v.JWTMount + "/role/" + url.PathEscape(name)
 }
@@ -58,8 +61,8 @@ func (r *reader) vault(ctx context.Context) error {
 	s := r.s
 	v := s.cfg.Vault
 	var (
-		policies, jwtRoles, nomadRoles, consulRoles, groups []string
-		jwtConfig, nomadLease                               *plan.Object
+		policies, jwtRoles, nomadRoles, consulRoles, pkiRoles, groups []string
+		jwtConfig, nomadLease                                         *plan.Object
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { policies, err = s.list(gctx, "/v1/sys/policies/acl"); return })
@@ -67,6 +70,7 @@ func (r *reader) vault(ctx context.Context) error {
 	g.Go(func() (err error) { nomadRoles, err = s.list(gctx, "/v1/"+v.NomadMount+"/role"); return })
 	g.Go(func() (err error) { consulRoles, err = s.list(gctx, "/v1/"+v.ConsulMount+"/roles"); return })
 	g.Go(func() (err error) { groups, err = s.list(gctx, "/v1/identity/group/name"); return })
+	g.Go(func() (err error) { pkiRoles, err = s.listPKIRoles(gctx); return }) // pki.go
 	g.Go(func() error { return s.checkMounts(gctx) })
 	if v.ConfigureJWT {
 		g.Go(func() (err error) { jwtConfig, err = s.readJWTConfig(gctx); return })
@@ -110,7 +114,7 @@ func (r *reader) vault(ctx context.Context) error {
 		name string
 	}
 	var read []roleKey
-	for kind, names := range map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles} {
+	for kind, names := range map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles, plan.PKIRole: pkiRoles} {
 		for _, n := range names {
 			if r.owner.RoleRecorded(kind, n) {
 				read = append(read, roleKey{kind, n})
@@ -253,7 +257,8 @@ func (s *session) checkMounts(ctx context.Context) error {
 			return fmt.Errorf("no %s secrets engine at %s/ in Vault; enable and configure it: vault secrets enable -path=%s %s", want.typ, want.path, want.path, want.typ)
 		}
 	}
-	return nil
+	pki, ok := mounts.Data[v.PKIMount+"/"]
+	return checkPKIMount(v.PKIMount, pki.Type, ok) // pki.go
 }
 
 // readRole reads a JWT, nomad or consul role into canonical fields (not
@@ -266,7 +271,11 @@ func (s *session) readRole(ctx context.Context, kind plan.Kind, name string) (*p
 		}
 		return nil, err
 	}
-	return &plan.Object{Kind: kind, Name: name, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: roleFields(kind, out.Data)}, nil
+	f := roleFields(kind, out.Data)
+	if kind == plan.PKIRole {
+		f = s.pkiRoleFields(out.Data) // pki.go
+	}
+	return &plan.Object{Kind: kind, Name: name, Mount: plan.RoleMount(s.cfg.Vault, kind), Fields: f}, nil
 }
 
 // roleFields puts the settings d of a role of kind k into canonical
@@ -384,6 +393,13 @@ func (s *session) applyVaultRole(ctx context.Context, c plan.Change) error {
 	path := s.rolePath(c.Kind, c.Name)
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
+	}
+	if c.Kind == plan.PKIRole {
+		body, err := s.pkiRoleBody(c.Desired.Fields) // pki.go
+		if err != nil {
+			return err
+		}
+		return s.call(ctx, plan.Vault, "POST", path, body, nil)
 	}
 	return s.call(ctx, plan.Vault, "POST", path, roleBody(c.Desired.Fields), nil)
 }

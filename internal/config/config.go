@@ -70,6 +70,11 @@ type Config struct {
 	// document cannot set it.
 	InsecureHTTP bool
 
+	// PKIMount is the Vault PKI secrets engine that signs the login's
+	// client certificate at <PKIMount>/sign/<profile> (pki_mount,
+	// ALILOGIN_PKI_MOUNT); empty: no certificate.
+	PKIMount string
+
 	// File is the config file that was read, if any (not a setting).
 	File string
 }
@@ -170,6 +175,7 @@ func overlay(dst *Config, src Config) {
 	set(&dst.Broker, src.Broker)
 	set(&dst.Store, src.Store)
 	set(&dst.File, src.File)
+	set(&dst.PKIMount, src.PKIMount)
 	if src.InsecureHTTP {
 		dst.InsecureHTTP = true
 	}

@@ -34,6 +34,7 @@ func FromDiscovery(d *discovery.Document) Config {
 		Vault:      Server{Addr: d.Vault.Addr, Mount: d.Vault.JWTMount},
 		Nomad:      Server{Addr: d.Nomad.Addr, Mount: d.Vault.NomadMount},
 		Consul:     Server{Addr: d.Consul.Addr, Mount: d.Vault.ConsulMount},
+		PKIMount:   d.Vault.PKIMount,
 	}
 	for _, p := range d.Profiles {
 		c.Profiles = append(c.Profiles, Profile{Name: p.Name, Roles: append([]string(nil), p.Roles...),

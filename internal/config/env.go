@@ -14,6 +14,7 @@ func FromEnv(getenv func(string) string) Config {
 		UserClaim:      getenv("ALILOGIN_USER_CLAIM"),
 		DefaultProfile: getenv("ALILOGIN_PROFILE"),
 		Broker:         getenv("ALILOGIN_BROKER"),
+		PKIMount:       getenv("ALILOGIN_PKI_MOUNT"),
 		Store:          getenv("ALILOGIN_STORE"),
 	}
 	c.InsecureHTTP, _ = insecureFromEnv(getenv) // Resolve reports a bad value

@@ -42,7 +42,7 @@ func Path(getenv func(string) string) (string, error) {
 // go-cmp into the binary, whose start-up `alilogin token` pays for on
 // every call.
 var (
-	fileStrings   = []string{"issuer", "client_id", "roles_claim", "user_claim", "default_profile", "broker", "store"}
+	fileStrings   = []string{"issuer", "client_id", "roles_claim", "user_claim", "default_profile", "broker", "store", "pki_mount"}
 	serverStrings = []string{"address", "mount", "ca_cert", "client_cert", "client_key", "tls_server_name"}
 	fileSchema    = &hcl.BodySchema{
 		Attributes: append(attrSchemas(fileStrings), hcl.AttributeSchema{Name: "scopes"}, hcl.AttributeSchema{Name: "insecure_http"}),
@@ -205,6 +205,7 @@ func parse(path string, src []byte) (Config, positions, error) {
 	pos := positions{}
 	pos.note(a, "issuer", "issuer")
 	pos.note(a, "broker", "broker")
+	pos.note(a, "pki_mount", "pki mount")
 	c := Config{
 		Issuer:         d.str(a, "issuer"),
 		ClientID:       d.str(a, "client_id"),
@@ -214,6 +215,7 @@ func parse(path string, src []byte) (Config, positions, error) {
 		DefaultProfile: d.str(a, "default_profile"),
 		Broker:         d.str(a, "broker"),
 		Store:          d.str(a, "store"),
+		PKIMount:       d.str(a, "pki_mount"),
 		File:           path,
 	}
 	c.InsecureHTTP, _ = d.boolean(a, "insecure_http")

@@ -36,6 +36,7 @@ var envNames = map[string]string{
 	"vault address": "VAULT_ADDR", "vault mount": "ALILOGIN_JWT_MOUNT",
 	"nomad address": "NOMAD_ADDR", "nomad mount": "ALILOGIN_NOMAD_MOUNT",
 	"consul address": "CONSUL_HTTP_ADDR", "consul mount": "ALILOGIN_CONSUL_MOUNT",
+	"pki mount": "ALILOGIN_PKI_MOUNT",
 }
 
 func envWhere(setting string) string { return envNames[setting] }
@@ -46,6 +47,7 @@ var discoveryNames = map[string]string{
 	"vault address": "vault.addr", "vault mount": "vault.jwt_mount",
 	"nomad address": "nomad.addr", "nomad mount": "vault.nomad_mount",
 	"consul address": "consul.addr", "consul mount": "vault.consul_mount",
+	"pki mount": "vault.pki_mount",
 }
 
 func discoveryWhere(broker string) where {
@@ -65,7 +67,7 @@ func flagWhere(setting string) string {
 }
 
 func mounts(c *Config) map[string]string {
-	return map[string]string{"vault mount": c.Vault.Mount, "nomad mount": c.Nomad.Mount, "consul mount": c.Consul.Mount}
+	return map[string]string{"vault mount": c.Vault.Mount, "nomad mount": c.Nomad.Mount, "consul mount": c.Consul.Mount, "pki mount": c.PKIMount}
 }
 
 func addresses(c *Config) map[string]string {
@@ -76,7 +78,7 @@ func addresses(c *Config) map[string]string {
 // checkMounts checks the layer's mount paths.
 func checkMounts(c *Config, at where) error {
 	var errs []error
-	for _, setting := range []string{"vault mount", "nomad mount", "consul mount"} {
+	for _, setting := range []string{"vault mount", "nomad mount", "consul mount", "pki mount"} {
 		if m := mounts(c)[setting]; m != "" {
 			if err := check.Mount(m); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", at(setting), err))

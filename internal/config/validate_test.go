@@ -51,6 +51,10 @@ func TestHostileConfiguration(t *testing.T) {
 			wantErr: []string{"vault.addr: ", "plain http://"}},
 		{name: "discovery http, user opted in", file: "insecure_http = true\nbroker = \"https://broker.example\"", doc: func(c *Config) { c.Vault.Addr = "http://vault.example" },
 			wantAddr: "http://vault.example"},
+		{name: "file pki mount with ..", file: `pki_mount = "../sys/policies/acl"`, wantErr: []string{"config.hcl:1:13: pki mount", "is not a valid Vault mount path"}},
+		{name: "env pki mount", env: map[string]string{"ALILOGIN_PKI_MOUNT": "pki/../../sys"}, wantErr: []string{"ALILOGIN_PKI_MOUNT: "}},
+		{name: "discovery pki mount", file: `broker = "https://broker.example"`, doc: func(c *Config) { c.PKIMount = "sys/pki" },
+			wantErr: []string{"the discovery document of https://broker.example: vault.pki_mount: "}},
 		{name: "discovery fine", file: `broker = "https://broker.example"`, doc: func(*Config) {}, wantAddr: "https://vault.example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

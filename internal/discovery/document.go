@@ -37,6 +37,8 @@ type Vault struct {
 	JWTMount    string `json:"jwt_mount"`
 	NomadMount  string `json:"nomad_mount"`
 	ConsulMount string `json:"consul_mount"`
+	// PKIMount signs the users' client certificates; empty: none.
+	PKIMount string `json:"pki_mount,omitempty"`
 }
 
 // Server is the public address of Nomad or Consul.

@@ -29,6 +29,7 @@ func ProfilePolicyText(v policy.Vault, p policy.Profile) string {
 		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", creds)
 		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"update\"]\n}\n", "sys/leases/revoke/"+creds+"/*")
 	}
+	b.WriteString(pkiPolicyText(v, p)) // pki.go
 	return b.String()
 }
 
@@ -68,6 +69,9 @@ func Desired(cfg *policy.Config) []Object {
 		if len(p.ConsulPolicies) > 0 {
 			add(ConsulRole, p.Name, ConsulRoleFields(p))
 		}
+		if wantsPKIRole(cfg.Vault, p) { // pki.go
+			add(PKIRole, p.Name, PKIRoleFields(p))
+		}
 		add(JWTRole, p.Name, JWTRoleFields(cfg.SSO, p))
 	}
 	for _, r := range cfg.Roles {
@@ -86,6 +90,9 @@ func ProfileRoles(v policy.Vault, p policy.Profile) []string {
 	}
 	if len(p.ConsulPolicies) > 0 {
 		out = append(out, RoleEntry(ConsulRole, v.ConsulMount))
+	}
+	if wantsPKIRole(v, p) { // pki.go
+		out = append(out, RoleEntry(PKIRole, v.PKIMount))
 	}
 	slices.Sort(out)
 	return out

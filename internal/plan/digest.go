@@ -27,6 +27,8 @@ func RoleFieldNames(k Kind) []string {
 			"role_type", "token_bound_cidrs", "token_explicit_max_ttl", "token_max_ttl", "token_no_default_policy",
 			"token_num_uses", "token_period", "token_policies", "token_ttl", "token_type", "user_claim",
 			"user_claim_json_pointer", "verbose_oidc_logging"}
+	case PKIRole:
+		return PKIRoleFieldNames
 	}
 	return nil
 }

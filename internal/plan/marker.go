@@ -226,6 +226,8 @@ func RoleMount(v policy.Vault, k Kind) string {
 		return v.NomadMount
 	case ConsulRole:
 		return v.ConsulMount
+	case PKIRole:
+		return v.PKIMount
 	}
 	return v.JWTMount
 }

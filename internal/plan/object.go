@@ -33,6 +33,8 @@ const (
 	Group        Kind = "vault identity group"
 	JWTConfig    Kind = "vault jwt auth config"
 	NomadLease   Kind = "vault nomad lease config"
+	// PKIRole is a profile's Vault PKI role (pki.go).
+	PKIRole Kind = "vault pki role"
 )
 
 // kindRule is what the broker knows of one kind, in one place. To add a
@@ -75,6 +77,7 @@ var kindRules = []kindRule{
 	{kind: VaultPolicy, system: Vault, phase: 2, deletable: true, foldsCase: true, id: "policy"},
 	{kind: NomadRole, system: Vault, phase: 3, deletable: true, id: "nomad-role", roleWord: "nomad"},
 	{kind: ConsulRole, system: Vault, phase: 3, deletable: true, id: "consul-role", roleWord: "consul"},
+	{kind: PKIRole, system: Vault, phase: 3, deletable: true, id: "pki-role", roleWord: "pki"},
 	{kind: NomadLease, system: Vault, phase: 3, id: "nomad-lease-config"},
 	{kind: JWTConfig, system: Vault, phase: 4, id: "jwt-auth-config"},
 	{kind: JWTRole, system: Vault, phase: 4, deletable: true, id: "jwt-role", roleWord: "jwt"},

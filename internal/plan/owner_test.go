@@ -113,13 +113,13 @@ func TestKindRules(t *testing.T) {
 	}
 	want := map[Kind]string{
 		NomadPolicy: "nomad/acl-policy/x", ConsulPolicy: "consul/acl-policy/x", VaultPolicy: "vault/policy/x",
-		NomadRole: "vault/nomad-role/x", ConsulRole: "vault/consul-role/x", JWTRole: "vault/jwt-role/x",
+		NomadRole: "vault/nomad-role/x", ConsulRole: "vault/consul-role/x", PKIRole: "vault/pki-role/x", JWTRole: "vault/jwt-role/x",
 		Group: "vault/identity-group/x", JWTConfig: "vault/jwt-auth-config/x", NomadLease: "vault/nomad-lease-config/x",
 	}
 	if d := cmp.Diff(want, ids); d != "" {
 		t.Errorf("ObjectID (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]Kind{NomadRole, ConsulRole, JWTRole}, RoleKinds()); d != "" {
+	if d := cmp.Diff([]Kind{NomadRole, ConsulRole, PKIRole, JWTRole}, RoleKinds()); d != "" {
 		t.Errorf("RoleKinds (-want +got):\n%s", d)
 	}
 	var deletable []Kind
@@ -128,7 +128,7 @@ func TestKindRules(t *testing.T) {
 			deletable = append(deletable, k)
 		}
 	}
-	if d := cmp.Diff([]Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, JWTRole, Group}, deletable); d != "" {
+	if d := cmp.Diff([]Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, PKIRole, JWTRole, Group}, deletable); d != "" {
 		t.Errorf("deletable kinds (-want +got):\n%s", d)
 	}
 }

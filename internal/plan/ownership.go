@@ -16,8 +16,8 @@ import (
 //
 //	Nomad, Consul ACL policies  their description (ACLPolicy, DescriptionOwned)
 //	Vault policies              their first line (VaultPolicy, VaultPolicyOwner)
-//	Vault JWT, nomad, consul    the roles= record of the managed policy
-//	roles                       alilogin-profile-<name> (RoleRecorded, Role)
+//	Vault JWT, nomad, consul,   the roles= record of the managed policy
+//	pki roles                   alilogin-profile-<name> (RoleRecorded, Role)
 //	Vault identity groups       their managed_by metadata (Group, GroupOwned)
 //	JWT auth config, nomad      the broker's exactly when the files ask for
 //	lease config                them (Config)

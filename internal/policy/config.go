@@ -56,6 +56,9 @@ type Vault struct {
 	// ConfigureJWT makes apply manage auth/<JWTMount>/config
 	// (oidc_discovery_url and bound_issuer = SSO.Issuer).
 	ConfigureJWT bool
+	// PKIMount is the PKI secrets engine that signs client certificates
+	// (clientcert.go); empty: none.
+	PKIMount string
 }
 
 // Server is the address and TLS material of Nomad or Consul. The token
@@ -76,7 +79,8 @@ type Profile struct {
 	ConsulPolicies []string // names of policies/consul/*.hcl, sorted
 	TTL            time.Duration
 	MaxTTL         time.Duration
-	File           string // where it is declared, for messages
+	ClientCert     ClientCert // clientcert.go
+	File           string     // where it is declared, for messages
 }
 
 // Role gives the holders of one SSO role extra Vault policies.

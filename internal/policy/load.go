@@ -100,6 +100,8 @@ type loader struct {
 	roles    map[string]*hcl.Range
 	// refs are the policy names profiles and roles use, with where.
 	refs []policyRef
+	// certRefs: where profiles ask for client certificates (clientcert.go).
+	certRefs []hcl.Range
 }
 
 type policyRef struct {
@@ -418,6 +420,7 @@ func (l *loader) loadVault(b *hcl.Block) {
 	a := l.attrs(b, []hcl.AttributeSchema{
 		{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"},
 		{Name: "jwt_mount"}, {Name: "nomad_mount"}, {Name: "consul_mount"}, {Name: "configure_jwt_auth"}, {Name: "insecure_http"},
+		{Name: "pki_mount"},
 	})
 	v := &l.cfg.Vault
 	v.Addr = l.addr(a, "address")
@@ -426,6 +429,7 @@ func (l *loader) loadVault(b *hcl.Block) {
 	v.NomadMount = l.mount(a, "nomad_mount", "nomad")
 	v.ConsulMount = l.mount(a, "consul_mount", "consul")
 	v.ConfigureJWT = l.boolean(a, "configure_jwt_auth")
+	v.PKIMount = l.loadPKIMount(a) // clientcert.go
 }
 
 func (l *loader) loadServer(b *hcl.Block) Server {
@@ -452,6 +456,7 @@ func (l *loader) loadProfile(b *hcl.Block) {
 		{Name: "description"}, {Name: "roles", Required: true},
 		{Name: "vault_policies"}, {Name: "nomad_policies"}, {Name: "consul_policies"},
 		{Name: "ttl"}, {Name: "max_ttl"},
+		{Name: "client_cert_ttl"},
 	})
 	p := Profile{Name: name, Description: l.str(a, "description", ""), File: b.DefRange.Filename}
 	p.Roles = l.roleList(a, "roles")
@@ -472,6 +477,7 @@ func (l *loader) loadProfile(b *hcl.Block) {
 		}
 		l.errorf(rng, "Invalid max_ttl", "max_ttl (%s) is shorter than ttl (%s)", p.MaxTTL, p.TTL)
 	}
+	l.loadClientCert(a, &p) // clientcert.go
 	if !dup {
 		l.cfg.Profiles = append(l.cfg.Profiles, p)
 	}
@@ -729,6 +735,7 @@ func (l *loader) finish() {
 		}
 	}
 	l.unused(have)
+	l.finishClientCerts() // clientcert.go
 	slices.SortFunc(l.cfg.Profiles, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(l.cfg.Roles, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })
 }

@@ -145,6 +145,9 @@ type Chain struct {
 	MinTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Cert re-signs a record's client certificate; nil: certificates are
+	// left as they are (clientcert.go).
+	Cert CertSigner
 }
 
 // Result says what a run of the chain did.
@@ -214,7 +217,7 @@ func (c *Chain) Fresh(rec *store.Record, kinds []Kind) bool {
 			return false
 		}
 	}
-	return true
+	return c.certFresh(rec) // clientcert.go
 }
 
 // canRenew reports whether renewing t can make it valid for the margin.
@@ -279,14 +282,22 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 			return c.done(out, res, errs)
 		}
 	}
+	// The certificate first (clientcert.go): the re-mints' calls to
+	// Nomad and Consul present it.
+	certErr := c.runCert(ctx, out, res)
 	errs := c.runChildren(ctx, out, res, children)
-	if len(errs) > 0 && anyStatus(errs, 403) && c.vaultRefused(ctx, out) {
+	if (len(errs) > 0 || certErr != nil) && anyStatus(append(errs, certErr), 403) && c.vaultRefused(ctx, out) {
 		// The Vault token was revoked at the server before its expiry
-		// (by an admin, or a logout elsewhere): log in again, once.
+		// (by an admin, or a logout elsewhere): log in again, once; the
+		// fresh login signs the certificate again when it must.
 		var err error
 		if errs, err = c.relogin(ctx, out, res, children); err != nil {
 			return out, res, err
 		}
+		return c.done(out, res, errs)
+	}
+	if certErr != nil {
+		errs = append(errs, certErr)
 	}
 	return c.done(out, res, errs)
 }
@@ -447,8 +458,19 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 	// The record, with its rotated refresh token, is stored by Ensure
 	// whatever follows, under the lock: its Vault token is replaced
 	// for certain.
+	var certErr error
 	lo, err := Login(ctx, c.Vault, c.now, FreshLogin{Profile: rec.Profile, IDToken: r.IDToken, Roles: rec.Roles,
-		Kinds: withAllChildren(rec, children), Replaced: rec.Vault})
+		Kinds: withAllChildren(rec, children), Replaced: rec.Vault,
+		// The certificate with the new Vault token, before the mints
+		// (clientcert.go).
+		BeforeMint: func(ctx context.Context, vt *store.Token) ([]string, []string) {
+			oldVault := rec.Vault
+			rec.Vault = vt
+			cr := &Result{}
+			certErr = c.runCert(ctx, rec, cr)
+			rec.Vault = oldVault
+			return cr.Steps, cr.Warnings
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("could not log in to Vault: %w", err)
 	}
@@ -468,6 +490,9 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 			t.Policies = slices.Clone(old.Policies) // same role, same policies
 		}
 		setToken(rec, m.Kind, t)
+	}
+	if certErr != nil {
+		errs = append(errs, certErr)
 	}
 	return errs, nil
 }

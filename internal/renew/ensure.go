@@ -136,13 +136,15 @@ func sameLogin(a, b *store.Record) bool {
 }
 
 // discard revokes what the chain obtained in out that was not in rec: a
-// new Vault token (and with it every lease it made), else new leases.
+// new client certificate, a new Vault token (and with it every lease it
+// made), else new leases.
 func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Result) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	warn := func(what string, err error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the %s obtained for a login that was logged out or replaced meanwhile: %v", what, err))
 	}
+	e.discardCert(ctx, rec, out, res, warn) // clientcert.go: while its Vault token is alive
 	if out.Vault != nil && (rec.Vault == nil || !out.Vault.Secret.Equal(rec.Vault.Secret)) {
 		if err := e.Chain.Vault.RevokeSelf(ctx, out.Vault.Secret); err != nil {
 			warn("new Vault token "+termtext.Clean(out.Vault.Accessor), err)

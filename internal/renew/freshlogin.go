@@ -39,6 +39,12 @@ type FreshLogin struct {
 	// RevokeReplaced revokes the login Keep replaced, at the Vault that
 	// issued it.
 	RevokeReplaced func(ctx context.Context, old *store.Record)
+	// BeforeMint, when set, runs after the Vault login and before the
+	// mints, with the new Vault token: the client certificate is signed
+	// there, so that the mints' calls to Nomad and Consul present it. It
+	// returns the steps and warnings to report; its failure is its
+	// caller's to keep (a login without a certificate is still a login).
+	BeforeMint func(ctx context.Context, vault *store.Token) (steps, warnings []string)
 	// Mark, when set, is called after each step with its name.
 	Mark func(step string)
 }
@@ -102,6 +108,12 @@ func Login(ctx context.Context, v VaultAPI, now func() time.Time, f FreshLogin) 
 		} else if err == nil {
 			out.Steps = append(out.Steps, "revoked replaced vault token")
 		}
+	}
+
+	if f.BeforeMint != nil {
+		steps, warnings := f.BeforeMint(ctx, vt)
+		out.Steps = append(out.Steps, steps...)
+		out.Warnings = append(out.Warnings, warnings...)
 	}
 
 	out.Minted = make([]Minted, len(f.Kinds))

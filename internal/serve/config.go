@@ -33,7 +33,7 @@ func Discovery(cfg *policy.Config, pub Public) discovery.Document {
 		SSO: discovery.SSO{Issuer: cfg.SSO.Issuer, ClientID: cfg.SSO.ClientID,
 			RolesClaim: cfg.SSO.RolesClaim, UserClaim: cfg.SSO.UserClaim},
 		Vault: discovery.Vault{Addr: firstNonEmpty(pub.VaultAddr, cfg.Vault.Addr), JWTMount: cfg.Vault.JWTMount,
-			NomadMount: cfg.Vault.NomadMount, ConsulMount: cfg.Vault.ConsulMount},
+			NomadMount: cfg.Vault.NomadMount, ConsulMount: cfg.Vault.ConsulMount, PKIMount: cfg.Vault.PKIMount},
 		Nomad:    discovery.Server{Addr: firstNonEmpty(pub.NomadAddr, cfg.Nomad.Addr)},
 		Consul:   discovery.Server{Addr: firstNonEmpty(pub.ConsulAddr, cfg.Consul.Addr)},
 		Profiles: []discovery.Profile{},

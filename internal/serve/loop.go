@@ -106,7 +106,7 @@ func conflictProfiles(err error) []string {
 	var out []string
 	for _, c := range cerr.Conflicts {
 		switch c.Kind {
-		case plan.NomadRole, plan.ConsulRole, plan.JWTRole:
+		case plan.NomadRole, plan.ConsulRole, plan.JWTRole, plan.PKIRole:
 			out = append(out, c.Name)
 		case plan.VaultPolicy:
 			if p, ok := strings.CutPrefix(c.Name, policy.ProfilePolicyPrefix); ok {

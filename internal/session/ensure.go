@@ -19,6 +19,10 @@ type EnsureOptions struct {
 	Kinds   []renew.Kind // empty: every kind the record holds
 	MinTTL  time.Duration
 	Verbose bool // say each step of the chain on stderr
+	// CertFiles: the client certificate's files are brought up to date
+	// and put in force in Session.Config even when nothing is renewed
+	// (env, exec); after a renewal they always are (clientcert.go).
+	CertFiles bool
 }
 
 // Ensure returns the profile's record with the tokens of o.Kinds valid
@@ -50,13 +54,21 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 		if err != nil {
 			return nil, nil, err
 		}
-		ch := &renew.Chain{Servers: servers, MinTTL: o.MinTTL, Now: s.Env.now}
+		ch := &renew.Chain{Servers: servers, MinTTL: o.MinTTL, Now: s.Env.now, Cert: certSigner(s.Env, s.Config, nil)}
 		if err := ch.Bound(rec, kinds); err != nil {
 			return nil, nil, Error(s.Profile, err)
 		}
 		if ch.Fresh(rec, kinds) {
+			if o.CertFiles {
+				return rec, kinds, s.useCert(rec) // clientcert.go
+			}
 			return rec, kinds, nil
 		}
+	}
+	// The certificate's files in force for the chain's own calls to
+	// Nomad and Consul (clientcert.go).
+	if err := s.useCert(rec); err != nil {
+		return nil, nil, err
 	}
 	// A Vault token that has expired cannot be renewed: step 4 will
 	// follow, if the login was made with the configured SSO.
@@ -76,7 +88,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 	if err != nil {
 		return nil, nil, Error(s.Profile, err)
 	}
-	return rec, kinds, nil
+	return rec, kinds, s.useCert(rec) // the chain may have re-signed it
 }
 
 // ensurer wires the chain; prefetchSSO starts reading the SSO's discovery
@@ -113,7 +125,7 @@ func (s *Session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 	}
 	return &renew.Ensurer{
 		Chain: &renew.Chain{Vault: &vaultOps{cl: cl, cfg: cfg, now: s.Env.now}, SSO: sso, Issuer: cfg.Issuer, ClientID: cfg.ClientID,
-			Servers: servers, MinTTL: minTTL, Now: s.Env.now},
+			Servers: servers, MinTTL: minTTL, Now: s.Env.now, Cert: certSigner(s.Env, cfg, cl)}, // clientcert.go
 		Store:   store.Authoritative(s.Store),
 		LockDir: dir,
 	}, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/issue"
@@ -39,6 +40,9 @@ type LoginResult struct {
 	Record  *store.Record
 	Minted  *issue.Minted  // the Nomad and Consul tokens or their errors
 	Profile config.Profile // the profile's configuration (its roles, no_nomad, no_consul)
+	// CertErr is why no client certificate was signed though a PKI
+	// mount is configured (clientcert.go); the login is stored anyway.
+	CertErr error
 }
 
 // Login is `alilogin login`'s fresh login: it chooses the profile and
@@ -69,7 +73,18 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		kinds = append(kinds, renew.Consul)
 	}
 	var rec *store.Record
+	var cert *clientcert.Cert // signed before the mints (beforeMint)
+	var certErr error
 	minted := &issue.Minted{}
+	// dropCert revokes the new certificate of a login that is not kept,
+	// while its Vault token is still alive (renew.Login revokes it next).
+	dropCert := func() {
+		if cert != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = revokeCert(rctx, e, cfg, rec, false) // clientcert.go
+			cancel()
+		}
+	}
 	keep := func(vtok *store.Token, ms []renew.Minted) (*store.Record, func(), error) {
 		for _, m := range ms {
 			if m.Kind == renew.Nomad {
@@ -84,23 +99,45 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 			VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
 			RefreshToken: f.RefreshToken, IDTokenExp: id.Expiry,
 			Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
+			ClientCert: cert,
 		}
 		// The per-profile lock keeps a concurrent `alilogin token`
 		// renewal from writing over the new login with the old one.
 		l, err := LockForWrite(ctx, e, profile)
 		if err != nil {
+			dropCert()
 			return nil, nil, &lockError{err}
 		}
 		unlock := func() { l.Release() }
 		old, _ := st.Get(profile)
 		if err := st.Put(rec); err != nil {
+			dropCert()
 			return nil, unlock, err
 		}
 		return old, unlock, nil
 	}
-	_, err = renew.Login(ctx, &vaultOps{cl: cl, cfg: cfg, now: e.now}, e.now, renew.FreshLogin{
+	ops := &vaultOps{cl: cl, cfg: cfg, now: e.now}
+	// The client certificate before the Nomad and Consul tokens: their
+	// check at servers that want mTLS presents it (clientcert.go).
+	beforeMint := func(ctx context.Context, vtok *store.Token) ([]string, []string) {
+		var mcl *Clients
+		cert, mcl, certErr = loginCert(ctx, e, cfg, cl, vtok.Secret, profile, id.User)
+		if cert == nil {
+			return nil, nil
+		}
+		ops.cl = mcl
+		if f.Mark != nil {
+			f.Mark("client certificate")
+		}
+		return []string{"signed a client certificate"}, nil
+	}
+	_, err = renew.Login(ctx, ops, e.now, renew.FreshLogin{
 		Profile: profile, IDToken: f.IDToken, Roles: id.Roles, Kinds: kinds, Mark: f.Mark, Keep: keep,
-		RevokeReplaced: func(ctx context.Context, old *store.Record) { revokeReplaced(ctx, e, cfg, old, rec.Vault) },
+		BeforeMint: beforeMint,
+		RevokeReplaced: func(ctx context.Context, old *store.Record) {
+			revokeReplacedCert(ctx, e, cfg, old)
+			revokeReplaced(ctx, e, cfg, old, rec.Vault)
+		},
 	})
 	var nk *renew.NotKeptError
 	if errors.As(err, &nk) {
@@ -109,7 +146,7 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	if err != nil {
 		return nil, err
 	}
-	return &LoginResult{Record: rec, Minted: minted, Profile: prof}, nil
+	return &LoginResult{Record: rec, Minted: minted, Profile: prof, CertErr: certErr}, nil
 }
 
 // lockError: a fresh login did not get the profile's lock.

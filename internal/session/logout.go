@@ -120,6 +120,7 @@ func logoutProfile(ctx context.Context, e Env, cfg *config.Config, st store.Stor
 		return nil, nil
 	case errors.As(err, &ce):
 		warnings = append(warnings, fmt.Sprintf("the stored login of profile %s is unreadable, so its tokens could not be revoked; they expire on their own", profile))
+		warnings = append(warnings, revokeCert(ctx, e, cfg, &store.Record{Profile: profile}, true)...) // clientcert.go: the files still go
 	case err != nil:
 		return nil, err
 	default:
@@ -136,10 +137,12 @@ func logoutProfile(ctx context.Context, e Env, cfg *config.Config, st store.Stor
 	return warnings, nil
 }
 
-// revokeRecord revokes the Vault token (and with it the Nomad and Consul
-// leases) and the refresh token.
+// revokeRecord revokes the client certificate (and deletes its files),
+// the Vault token (and with it the Nomad and Consul leases) and the
+// refresh token.
 func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Record) (warnings []string) {
 	now := e.now()
+	warnings = revokeCert(ctx, e, cfg, rec, true) // clientcert.go: before the Vault token that revokes it
 	if rec.Vault.ValidFor(now, 0) {
 		if own, _ := check.Canonical(cfg.Vault.Addr); cfg.Vault.Addr != "" && rec.VaultAddr != "" && own != rec.VaultAddr {
 			fmt.Fprintf(e.stderr(), "alilogin: revoking the Vault token of profile %s at %s, the Vault that issued it (the configured Vault is %s)\n",

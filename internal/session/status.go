@@ -21,6 +21,7 @@ type Status struct {
 	RefreshToken bool                   `json:"refresh_token"`
 	Tokens       map[string]TokenStatus `json:"tokens,omitempty"`
 	UpdatedAt    *time.Time             `json:"updated_at,omitempty"`
+	ClientCert   *CertStatus            `json:"client_certificate,omitempty"` // clientcert.go
 }
 
 // TokenStatus is one token of a Status.
@@ -74,6 +75,7 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 		s.Tokens[string(k)] = tj
 	}
 	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken
+	s.ClientCert = DescribeCert(rec, now) // clientcert.go
 	return s
 }
 

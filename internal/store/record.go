@@ -3,6 +3,7 @@ package store
 import (
 	"time"
 
+	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/secret"
 )
 
@@ -50,6 +51,10 @@ type Record struct {
 	Consul *Token `json:"consul,omitempty"`
 
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// ClientCert is the login's client certificate from Vault PKI, with
+	// its key (a secret); nil: none (clientcert.go).
+	ClientCert *clientcert.Cert `json:"client_cert,omitempty"`
 }
 
 // RecordVersion is the format version written by this build.

@@ -27,6 +27,8 @@ type wireRecord struct {
 	Nomad        *wireToken `json:"nomad,omitempty"`
 	Consul       *wireToken `json:"consul,omitempty"`
 	UpdatedAt    time.Time  `json:"updated_at,omitzero"`
+	// ClientCert: clientcert.go.
+	ClientCert *wireClientCert `json:"client_cert,omitempty"`
 }
 
 type wireToken struct {
@@ -67,6 +69,7 @@ func encode(r *Record) ([]byte, error) {
 		VaultAddr: r.VaultAddr, NomadAddr: r.NomadAddr, ConsulAddr: r.ConsulAddr,
 		RefreshToken: r.RefreshToken.Reveal(), IDTokenExp: r.IDTokenExp,
 		Vault: toWireToken(r.Vault), Nomad: toWireToken(r.Nomad), Consul: toWireToken(r.Consul), UpdatedAt: r.UpdatedAt,
+		ClientCert: toWireCert(r.ClientCert),
 	}
 	return json.Marshal(w)
 }
@@ -88,5 +91,6 @@ func decode(profile, where string, b []byte) (*Record, error) {
 		VaultAddr: w.VaultAddr, NomadAddr: w.NomadAddr, ConsulAddr: w.ConsulAddr,
 		RefreshToken: secret.New(w.RefreshToken), IDTokenExp: w.IDTokenExp,
 		Vault: w.Vault.token(), Nomad: w.Nomad.token(), Consul: w.Consul.token(), UpdatedAt: w.UpdatedAt,
+		ClientCert: w.ClientCert.cert(),
 	}, nil
 }

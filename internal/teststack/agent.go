@@ -15,9 +15,11 @@ import (
 // address, the management token of the ACL bootstrap, the binary and the
 // process.
 type agent struct {
-	Addr            string // http://127.0.0.1:PORT
+	Addr            string // http://127.0.0.1:PORT (https with ServerTLS)
 	ManagementToken string
 	Bin             string
+	// TLS is the client side of ServerTLS (servertls.go); zero: plain HTTP.
+	TLS apiclient.TLS
 
 	spec *agentSpec
 	p    *proc
@@ -25,7 +27,7 @@ type agent struct {
 
 // Client returns an API client with the management token.
 func (a *agent) Client() *apiclient.Client {
-	c, err := apiclient.New(a.spec.product, a.Addr, a.spec.header, apiclient.TLS{}, 30*time.Second)
+	c, err := apiclient.New(a.spec.product, a.Addr, a.spec.header, a.TLS, 30*time.Second)
 	if err != nil {
 		panic(err) // the address is ours
 	}
@@ -44,13 +46,15 @@ type agentSpec struct {
 	// bootstrapMethod is the method of /v1/acl/bootstrap.
 	bootstrapMethod string
 	// config writes whatever files the agent needs into dir and returns
-	// its arguments after the binary and the environment it runs with.
-	config func(dir string, ports []int) (args, env []string, err error)
+	// its arguments after the binary and the environment it runs with;
+	// with t, the API is HTTPS only and requires client certificates
+	// (servertls.go).
+	config func(dir string, ports []int, t *ServerTLS) (args, env []string, err error)
 }
 
-// startAgent starts a dev agent as spec says, waits for a leader and
-// bootstraps its ACLs.
-func startAgent(ctx context.Context, s *Stack, spec *agentSpec) (*agent, error) {
+// startAgent starts a dev agent as spec says (with t: TLS, client
+// certificates required), waits for a leader and bootstraps its ACLs.
+func startAgent(ctx context.Context, s *Stack, spec *agentSpec, t *ServerTLS) (*agent, error) {
 	bin, err := Bin(spec.name)
 	if err != nil {
 		return nil, err
@@ -63,7 +67,7 @@ func startAgent(ctx context.Context, s *Stack, spec *agentSpec) (*agent, error) 
 	if err != nil {
 		return nil, err
 	}
-	args, env, err := spec.config(dir, ports)
+	args, env, err := spec.config(dir, ports, t)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +76,7 @@ func startAgent(ctx context.Context, s *Stack, spec *agentSpec) (*agent, error) 
 		return nil, err
 	}
 	s.add(p)
-	a := &agent{Addr: fmt.Sprintf("http://127.0.0.1:%d", ports[0]), Bin: bin, spec: spec, p: p}
+	a := &agent{Addr: fmt.Sprintf("%s://127.0.0.1:%d", t.scheme(), ports[0]), Bin: bin, TLS: t.client(), spec: spec, p: p}
 	c := a.Client().WithToken(secret.String{})
 	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
 		var leader string

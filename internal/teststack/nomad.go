@@ -16,7 +16,7 @@ var nomadSpec = agentSpec{
 	header:          "X-Nomad-Token",
 	ports:           3,
 	bootstrapMethod: "POST",
-	config: func(dir string, ports []int) ([]string, []string, error) {
+	config: func(dir string, ports []int, t *ServerTLS) ([]string, []string, error) {
 		cfg := fmt.Sprintf(`
 data_dir = %q
 disable_update_check = true
@@ -29,7 +29,7 @@ ports {
 plugin "raw_exec" {
   config { enabled = true }
 }
-`, filepath.Join(dir, "data"), ports[0], ports[1], ports[2])
+`, filepath.Join(dir, "data"), ports[0], ports[1], ports[2]) + t.nomadConfig()
 		cfgPath := filepath.Join(dir, "acl.hcl")
 		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 			return nil, nil, err
@@ -39,8 +39,10 @@ plugin "raw_exec" {
 	},
 }
 
-func startNomad(ctx context.Context, s *Stack) (*Nomad, error) {
-	a, err := startAgent(ctx, s, &nomadSpec)
+// startNomad starts Nomad; with t, its HTTP API is TLS only and
+// requires client certificates (servertls.go).
+func startNomad(ctx context.Context, s *Stack, t *ServerTLS) (*Nomad, error) {
+	a, err := startAgent(ctx, s, &nomadSpec, t)
 	if err != nil {
 		return nil, err
 	}

@@ -78,10 +78,10 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		run("vault", func() (e error) { s.Vault, e = startVault(ctx, s, VaultOptions{}); return })
 	}
 	if !opts.NoNomad {
-		run("nomad", func() (e error) { s.Nomad, e = startNomad(ctx, s); return })
+		run("nomad", func() (e error) { s.Nomad, e = startNomad(ctx, s, nil); return })
 	}
 	if !opts.NoConsul {
-		run("consul", func() (e error) { s.Consul, e = startConsul(ctx, s); return })
+		run("consul", func() (e error) { s.Consul, e = startConsul(ctx, s, nil); return })
 	}
 	if !opts.NoHydra {
 		run("hydra", func() (e error) { s.Hydra, e = startHydra(ctx, s); return })

@@ -1,0 +1,57 @@
+package policy
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Client certificates (Vault PKI). broker.hcl's vault block names the PKI
+// mount (pki_mount); a profile with client_cert_ttl gets a PKI role of its
+// name there that signs, for a user logged in with the profile, a client
+// certificate in the user's own name (see internal/plan, PKIRoleFields).
+
+// ClientCert is what a profile says about client certificates.
+type ClientCert struct {
+	// TTL is the certificate's lifetime; 0: the profile gets none.
+	TTL time.Duration
+}
+
+// Enabled reports whether the profile gets client certificates.
+func (c ClientCert) Enabled() bool { return c.TTL > 0 }
+
+// loadPKIMount reads pki_mount of the vault block (empty: no PKI).
+func (l *loader) loadPKIMount(a hcl.Attributes) string {
+	if a["pki_mount"] == nil {
+		return ""
+	}
+	return l.mount(a, "pki_mount", "")
+}
+
+// loadClientCert reads client_cert_ttl of profile p: at least 1s, at most
+// the profile's max_ttl (a certificate outliving the tokens would outlive
+// the login it came with).
+func (l *loader) loadClientCert(a hcl.Attributes, p *Profile) {
+	at := a["client_cert_ttl"]
+	if at == nil {
+		return
+	}
+	p.ClientCert.TTL = l.duration(a, "client_cert_ttl", 0)
+	if p.ClientCert.TTL > 0 && p.MaxTTL > 0 && p.ClientCert.TTL > p.MaxTTL {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid client_cert_ttl", "client_cert_ttl (%s) is longer than the profile's max_ttl (%s)", p.ClientCert.TTL, p.MaxTTL)
+	}
+	if p.ClientCert.TTL > 0 {
+		l.certRefs = append(l.certRefs, at.Expr.Range())
+	}
+}
+
+// finishClientCerts: a profile that asks for certificates needs the PKI
+// mount.
+func (l *loader) finishClientCerts() {
+	if l.cfg.Vault.PKIMount != "" {
+		return
+	}
+	for _, rng := range l.certRefs {
+		l.errorf(rng.Ptr(), "Missing pki_mount", "client_cert_ttl needs the PKI secrets engine's mount: set pki_mount in the vault block of broker.hcl")
+	}
+}

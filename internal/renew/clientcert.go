@@ -1,0 +1,63 @@
+package renew
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/alisw/alilogin/internal/clientcert"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
+)
+
+// CertSigner signs a new client certificate for a record with its Vault
+// token, and revokes one it replaces (internal/clientcert).
+type CertSigner interface {
+	Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error)
+	Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error
+}
+
+// certFresh: a record's client certificate, when it has one and the chain
+// can sign, is valid for longer than the margin (the --min-ttl rule of the
+// tokens).
+func (c *Chain) certFresh(rec *store.Record) bool {
+	return c.Cert == nil || rec.ClientCert == nil || rec.ClientCert.ValidFor(c.now(), c.minTTL())
+}
+
+// runCert re-signs out's client certificate when it is not fresh, with
+// the Vault token the chain has just brought to the margin (no browser),
+// and revokes the one it replaces while it is still valid (best effort:
+// a warning).
+func (c *Chain) runCert(ctx context.Context, out *store.Record, res *Result) error {
+	if c.certFresh(out) || !out.Vault.ValidFor(c.now(), 0) {
+		return nil
+	}
+	old := out.ClientCert
+	n, err := c.Cert.Sign(ctx, out.Vault.Secret, out)
+	if err != nil {
+		return fmt.Errorf("could not renew the client certificate: %w", err)
+	}
+	out.ClientCert = n
+	res.step("signed a new client certificate (serial %s)", n.Serial)
+	if old.ValidFor(c.now(), 0) {
+		if err := c.Cert.Revoke(ctx, out.Vault.Secret, old); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+	}
+	return nil
+}
+
+// discardCert revokes the certificate the chain signed into out for a
+// login that was replaced or deleted meanwhile (Ensurer.discard), with
+// out's Vault token, which signed it.
+func (e *Ensurer) discardCert(ctx context.Context, rec, out *store.Record, res *Result, warn func(string, error)) {
+	n := out.ClientCert
+	if e.Chain.Cert == nil || n == nil || out.Vault == nil || rec.ClientCert != nil && rec.ClientCert.Serial == n.Serial {
+		return
+	}
+	if err := e.Chain.Cert.Revoke(ctx, out.Vault.Secret, n); err != nil {
+		warn("new client certificate "+termtext.Clean(n.Serial), err)
+		return
+	}
+	res.Steps = append(res.Steps, "revoked the new client certificate: the login changed meanwhile")
+}

@@ -1,0 +1,200 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alisw/alilogin/internal/clientcert"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/renew"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
+)
+
+// Client certificates from Vault PKI (internal/clientcert): each hook
+// point of Login, the renewal chain, Ensure (env, exec), Describe
+// (status) and Logout is one call into this file.
+
+// loginCert signs the new login's certificate when a PKI mount is
+// configured (nil otherwise) and writes its files, and returns the
+// clients to mint with: cl, or, with a certificate, cl with Nomad and
+// Consul presenting it where no certificate was configured by hand, so
+// that this login's own calls to Nomad and Consul already present it.
+func loginCert(ctx context.Context, e Env, cfg *config.Config, cl *Clients, vtok secret.String, profile, user string) (*clientcert.Cert, *Clients, error) {
+	if cfg.PKIMount == "" {
+		return nil, cl, nil
+	}
+	c, err := clientcert.Sign(ctx, cl.Vault.WithToken(vtok), cfg.PKIMount, profile, user, 0)
+	if err != nil {
+		return nil, cl, err
+	}
+	p, err := writeCert(e, profile, c)
+	if err != nil {
+		return nil, cl, err
+	}
+	mcl, err := NewClients(withCertTLS(cfg, c, p))
+	if err != nil {
+		return nil, cl, err
+	}
+	mcl.Vault = cl.Vault
+	return c, mcl, nil
+}
+
+// writeCert writes c's files in profile's directory.
+func writeCert(e Env, profile string, c *clientcert.Cert) (clientcert.Paths, error) {
+	dir, err := clientcert.Dir(e.getenv, profile)
+	if err != nil {
+		return clientcert.Paths{}, err
+	}
+	return clientcert.Write(dir, c)
+}
+
+// withCertTLS is cfg with the certificate files p as the client
+// certificate of Nomad and Consul, where none was configured by hand (a
+// grid certificate in NOMAD_CLIENT_CERT or the config file wins). The CA
+// settings are left as configured: the servers' own certificates need not
+// come from the PKI that signs the users'; env and exec hand out the
+// configured *_CACERT with the certificate (cmd/alilogin envVars).
+func withCertTLS(cfg *config.Config, c *clientcert.Cert, p clientcert.Paths) *config.Config {
+	if c == nil {
+		return cfg
+	}
+	out := *cfg
+	for _, s := range []*config.Server{&out.Nomad, &out.Consul} {
+		if s.TLS.ClientCert == "" && s.TLS.ClientKey == "" {
+			s.TLS.ClientCert, s.TLS.ClientKey = p.Cert, p.Key
+		}
+	}
+	return &out
+}
+
+// useCert brings the certificate files of rec up to date (the chain may
+// have re-signed it) and puts them in force in s.Config (env, exec).
+func (s *Session) useCert(rec *store.Record) error {
+	if rec == nil || rec.ClientCert == nil {
+		return nil
+	}
+	dir, err := clientcert.Dir(s.Env.getenv, rec.Profile)
+	if err != nil {
+		return err
+	}
+	p := clientcert.PathsIn(dir)
+	if !clientcert.Same(p, rec.ClientCert) {
+		if p, err = clientcert.Write(dir, rec.ClientCert); err != nil {
+			return err
+		}
+	}
+	s.Config = withCertTLS(s.Config, rec.ClientCert, p)
+	return nil
+}
+
+// certSigner is the renewal chain's adapter: it re-signs at the
+// configured PKI mount with the record's Vault token (no browser). nil
+// when no PKI mount is configured. Once it has signed, it writes the new
+// certificate's files and points cl's Nomad and Consul clients at them,
+// so that the chain's re-mints in the same run present the new
+// certificate (the chain signs before it mints). cl nil: a chain that
+// only judges freshness (Chain.Fresh), never runs.
+func certSigner(e Env, cfg *config.Config, cl *Clients) renew.CertSigner {
+	if cfg.PKIMount == "" {
+		return nil
+	}
+	return &pkiSigner{e: e, cfg: cfg, cl: cl}
+}
+
+type pkiSigner struct {
+	e   Env
+	cfg *config.Config
+	cl  *Clients // shared with the chain's vaultOps
+}
+
+func (p *pkiSigner) Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error) {
+	c, err := clientcert.Sign(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, rec.Profile, rec.User, 0)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := writeCert(p.e, rec.Profile, c)
+	if err != nil {
+		return nil, err
+	}
+	n, err := NewClients(withCertTLS(p.cfg, c, paths))
+	if err != nil {
+		return nil, err
+	}
+	p.cl.Nomad, p.cl.Consul = n.Nomad, n.Consul
+	return c, nil
+}
+
+func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error {
+	return clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, c)
+}
+
+// revokeCert revokes rec's certificate (while it is valid, with its key,
+// at the Vault and mount it came from) and, with files, deletes the
+// profile's certificate files. Both are tried; a failure is a warning, as
+// the certificate expires on its own. (A login that was not kept leaves
+// the files to the login that is: env and exec rewrite them from it.)
+func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Record, files bool) (warnings []string) {
+	if c := rec.ClientCert; c != nil && c.ValidFor(e.now(), 0) && rec.Vault.ValidFor(e.now(), 0) {
+		v, err := recordVault(cfg, rec)
+		if err == nil {
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c)
+			cancel()
+		}
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: %v; it expires at %s",
+				termtext.Clean(c.Serial), err, c.NotAfter.Local().Format(time.RFC3339)))
+		}
+	}
+	if !files {
+		return warnings
+	}
+	if dir, err := clientcert.Dir(e.getenv, rec.Profile); err == nil {
+		if err := clientcert.Remove(dir); err != nil {
+			warnings = append(warnings, err.Error())
+		}
+	}
+	return warnings
+}
+
+// revokeReplacedCert revokes the certificate of the login a new one
+// replaced (its files are the new login's).
+func revokeReplacedCert(ctx context.Context, e Env, cfg *config.Config, old *store.Record) {
+	if old == nil || old.ClientCert == nil || !old.Vault.ValidFor(e.now(), 0) {
+		return
+	}
+	for _, w := range revokeCert(ctx, e, cfg, old, false) {
+		fmt.Fprintf(e.stderr(), "alilogin: warning: the previous login's %s\n", w)
+	}
+}
+
+// CertStatus is what status shows of the certificate.
+type CertStatus struct {
+	Subject   string    `json:"subject"`
+	Serial    string    `json:"serial"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Valid     bool      `json:"valid"`
+}
+
+// DescribeCert is rec's certificate for status and the login summary;
+// nil when it has none.
+func DescribeCert(rec *store.Record, now time.Time) *CertStatus {
+	if rec == nil || rec.ClientCert == nil {
+		return nil
+	}
+	c := rec.ClientCert
+	return &CertStatus{Subject: c.Subject, Serial: c.Serial, ExpiresAt: c.NotAfter, Valid: c.ValidFor(now, 0)}
+}
+
+// Text is the certificate's line in status and after login (cleaned: the
+// subject comes from the SSO through Vault).
+func (c *CertStatus) Text(now time.Time) string {
+	left := "expired"
+	if d := c.ExpiresAt.Sub(now); d > 0 {
+		left = "valid for " + d.Round(time.Second).String()
+	}
+	return fmt.Sprintf("%s, serial %s, %s, until %s", termtext.Clean(c.Subject), termtext.Clean(c.Serial), left, c.ExpiresAt.Local().Format("15:04:05 MST"))
+}
