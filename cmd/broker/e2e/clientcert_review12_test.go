@@ -8,9 +8,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/clientcert"
+	"github.com/alisw/alilogin/internal/plan"
 )
 
 // signRaw sends a CSR for cn (and the CSR's own extra DNS names) to
@@ -110,5 +114,76 @@ func TestReview12ClientCertRoleRefusesOtherNames(t *testing.T) {
 		if len(others) > 0 {
 			t.Errorf("%s: alice got a certificate naming %v (subject %s)", tc.name, others, x.Subject)
 		}
+	}
+}
+
+// TestReview12ClientCertNotAfterCapped: not_after in the sign request
+// gives no certificate beyond the profile's client_cert_ttl.
+func TestReview12ClientCertNotAfterCapped(t *testing.T) {
+	setupPKI(t)
+	dir := certPolicies(t)
+	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	alice := vaultLogin(t, "alice", "ci-user")
+	x := signRaw(t, alice, "alice", nil, map[string]any{"not_after": time.Now().Add(20 * time.Hour).UTC().Format(time.RFC3339)})
+	if x != nil && time.Until(x.NotAfter) > 11*time.Minute {
+		t.Errorf("not_after: certificate valid until %s, beyond the profile's 10m", x.NotAfter)
+	}
+}
+
+// TestReview12PKIRoleDriftInUnreadFields: a hand edit of the managed PKI
+// role that widens what it signs in a field the broker neither writes
+// nor reads back (organization, ou: subject attributes that every
+// certificate of the profile then carries and a server may authorize on)
+// is drift that plan shows and apply repairs, like allow_any_name.
+// (allow_token_displayname was tried too: Vault 1.13 does not keep it.)
+func TestReview12PKIRoleDriftInUnreadFields(t *testing.T) {
+	setupPKI(t)
+	dir := certPolicies(t)
+	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	for field, val := range map[string]any{"organization": []string{"CERN"}, "ou": []string{"alice-admins"}} {
+		var role struct {
+			Data map[string]any `json:"data"`
+		}
+		mustDo(t, vaultC, "GET", "/v1/pki/roles/ci-user", nil, &role)
+		body := role.Data
+		body[field] = val
+		mustDo(t, vaultC, "POST", "/v1/pki/roles/ci-user", body, nil)
+		mustDo(t, vaultC, "GET", "/v1/pki/roles/ci-user", nil, &role)
+		t.Logf("%s now %v", field, role.Data[field])
+		if keys := planKeys(t, dir); !slices.Contains(keys, changeKey{plan.Update, plan.PKIRole, "ci-user"}) {
+			t.Errorf("hand edit %s = %v of the managed pki role: plan %v; want its update (drift)", field, val, keys)
+		}
+		if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+			t.Fatalf("apply: exit %d: %s", code, stderr)
+		}
+		delete(body, field)
+		mustDo(t, vaultC, "DELETE", "/v1/pki/roles/ci-user", nil, nil)
+		mustDo(t, vaultC, "POST", "/v1/pki/roles/ci-user", body, nil)
+	}
+}
+
+// TestReview12ClientCertRSACA: a PKI mount whose CA has an RSA key (the
+// usual Vault PKI root) signs alilogin's EC client certificate; the
+// certificate is usable, so Sign must not refuse the chain because the CA
+// is not EC (only the leaf is the caller's EC key).
+func TestReview12ClientCertRSACA(t *testing.T) {
+	setup(t)
+	ctx := context.Background()
+	const mount = "pki-rsa-review12"
+	mustDo(t, vaultC, "POST", "/v1/sys/mounts/"+mount, map[string]any{"type": "pki", "config": map[string]any{"max_lease_ttl": "24h"}}, nil)
+	t.Cleanup(func() { _ = vaultC.Do(context.Background(), "DELETE", "/v1/sys/mounts/"+mount, nil, nil) })
+	mustDo(t, vaultC, "POST", "/v1/"+mount+"/root/generate/internal", map[string]any{"common_name": "rsa root", "ttl": "24h", "key_type": "rsa", "key_bits": 2048}, nil)
+	mustDo(t, vaultC, "POST", "/v1/"+mount+"/roles/ci-user", map[string]any{"allowed_domains": []string{"alice"}, "allow_bare_domains": true,
+		"client_flag": true, "server_flag": false, "key_type": "ec", "key_bits": 256, "ttl": "10m", "max_ttl": "10m"}, nil)
+	c, err := clientcert.Sign(ctx, vaultC, mount, "ci-user", "alice", 0)
+	if err != nil {
+		t.Fatalf("signing with an RSA CA: %v", err)
+	}
+	if c.ChainPEM == "" {
+		t.Errorf("no CA chain kept")
 	}
 }
