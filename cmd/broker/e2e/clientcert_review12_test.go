@@ -15,6 +15,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/teststack"
 )
 
 // signRaw sends a CSR for cn (and the CSR's own extra DNS names) to
@@ -185,5 +186,39 @@ func TestReview12ClientCertRSACA(t *testing.T) {
 	}
 	if c.ChainPEM == "" {
 		t.Errorf("no CA chain kept")
+	}
+}
+
+// TestReview12ClientCertDiesWithVaultToken: the promise is
+// "certificates that expire with the tokens". A certificate is valid for
+// client_cert_ttl (up to the profile's max_ttl) while the Vault token
+// that signed it may be revoked long before: by an admin answering an
+// incident (vault token revoke), or by Vault at its token_ttl when it is
+// not renewed. The managed role has generate_lease = false, so Vault
+// ties no lease of the certificate to the token: revoking the token
+// leaves the certificate valid and unrevoked until it expires. With a
+// lease, Vault revokes the certificate with the token.
+func TestReview12ClientCertDiesWithVaultToken(t *testing.T) {
+	setupPKI(t)
+	ctx := context.Background()
+	dir := certPolicies(t)
+	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	alice := vaultLogin(t, "alice", "ci-user")
+	c, err := clientcert.Sign(ctx, alice, "pki", "ci-user", "alice", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, alice, "POST", "/v1/auth/token/revoke-self", nil, nil)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var revoked []string
+	err = teststack.WaitUntil(wctx, "the certificate revoked with its Vault token", func() bool {
+		revoked, _ = testPKI.RevokedSerials(ctx)
+		return slices.Contains(revoked, c.Serial)
+	})
+	if err != nil {
+		t.Errorf("alice's Vault token revoked; her certificate %s (valid until %s) is not: revoked list %v", c.Serial, c.NotAfter, revoked)
 	}
 }
