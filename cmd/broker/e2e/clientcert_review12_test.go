@@ -59,7 +59,9 @@ func signRaw(t *testing.T, c *apiclient.Client, cn string, csrDNS []string, extr
 // with exclude_cn_from_sans (the CN then escapes the SAN check, and
 // cn_validations = disabled skips the CN's own check), names Vault
 // does not take for host names, e-mail style names whose domain part is
-// hers, alt_names, other SANs, or a CSR carrying extra names.
+// hers, alt_names, other SANs, or a CSR carrying extra names. (CN=ALICE
+// is signed too: Vault compares bare domains without case; that is
+// alice herself, so it is left out here.)
 func TestReview12ClientCertRoleRefusesOtherNames(t *testing.T) {
 	setupPKI(t)
 	dir := certPolicies(t)
@@ -80,7 +82,6 @@ func TestReview12ClientCertRoleRefusesOtherNames(t *testing.T) {
 		{"another CN that is no host name", "carol smith", nil, nil},
 		{"another CN with a slash", "carol/alice", nil, nil},
 		{"e-mail style CN in her domain", "carol@alice", nil, nil},
-		{"upper-case variant", "ALICE", nil, nil},
 		{"trailing dot", "alice.", nil, nil},
 		{"alt_names of another", "alice", nil, map[string]any{"alt_names": "carol"}},
 		{"alt_names e-mail", "alice", nil, map[string]any{"alt_names": "carol@alice"}},
