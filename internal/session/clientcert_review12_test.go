@@ -1,0 +1,122 @@
+package session
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/clientcert"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestReview12LogoutSaysCertLeftValid: the client certificate's TTL may
+// be longer than the Vault token's token_ttl (it is bounded by max_ttl
+// only), so a login whose Vault token expired unrenewed still holds a
+// certificate valid for hours. logout then cannot revoke it (no Vault
+// token), and must say so, as it does for every other credential it
+// cannot revoke: "could not revoke the client certificate …; it expires
+// at …" (exit 3). Before: nothing is sent and nothing is said; the
+// certificate stays valid and unrevoked, and the user believes it gone.
+func TestReview12LogoutSaysCertLeftValid(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := clientcert.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
+		Vault:      &store.Token{Secret: secret.New("hvs.expired"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
+		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(6 * time.Hour)},
+		UpdatedAt:  now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := testEnv(env)
+	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
+	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	sent := strings.Join(paths, " ")
+	mu.Unlock()
+	said := strings.Join(warnings, "\n")
+	if !strings.Contains(sent, "revoke-with-key") && !(strings.Contains(said, "client certificate") && strings.Contains(said, "0a:0b")) {
+		t.Errorf("logout of a login with an expired Vault token and a certificate valid 6h more: sent %q, warnings %q; want the certificate revoked or a warning naming it (serial 0a:0b) and its expiry", sent, said)
+	}
+}
+
+// TestReview12LogoutRemovesFilesWrittenElsewhere: the certificate's
+// files go to $XDG_RUNTIME_DIR/alilogin/<profile> of the shell that
+// signed it; a logout from a shell with another (or no) runtime
+// directory (ssh, cron, su, a systemd unit) computes another directory
+// and leaves the key and certificate on disk (Nomad and Consul check no
+// CRL, so a revoked certificate there keeps working until it expires).
+// Before: the files stay; logout says nothing about them.
+func TestReview12LogoutRemovesFilesWrittenElsewhere(t *testing.T) {
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer vault.Close()
+	runtime := t.TempDir()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": runtime,
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	getenv := func(k string) string { return env[k] }
+	st, err := store.Open("", getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := clientcert.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
+		Vault:      &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(time.Hour)},
+		UpdatedAt:  now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := clientcert.Dir(getenv, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := clientcert.Write(dir, rec.ClientCert) // what login wrote
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(env, "XDG_RUNTIME_DIR") // logout from an ssh session, a cron job
+	e, _, _ := testEnv(env)
+	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
+	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clientcert.Present(dir) {
+		t.Errorf("after logout the key and certificate are still in %s (%s); warnings %q", dir, p.Key, warnings)
+	}
+}
