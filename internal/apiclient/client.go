@@ -253,13 +253,15 @@ func errorMessages(data []byte, token secret.String) []string {
 }
 
 // scrub hides secrets that a server (or a proxy in front of it) may echo
-// in an error body: the token this client sent and any JWT, such as the ID
-// token of a JWT login. Error messages end up on terminals and in logs.
+// in an error body: the token this client sent, any JWT, such as the ID
+// token of a JWT login, and any PEM private key (MaskPEMKeys), such as the
+// key revoke-with-key sends. Error messages end up on terminals and in
+// logs.
 func scrub(m string, token secret.String) string {
 	if t := token.Reveal(); len(t) >= 4 {
 		m = strings.ReplaceAll(m, t, secret.Redacted)
 	}
-	return scrubJWTs(m)
+	return scrubJWTs(MaskPEMKeys(m))
 }
 
 // scrubJWTs replaces each compact JWS (base64url "eyJ..." header, payload

@@ -48,13 +48,12 @@ func (s *session) jwtAccessor() string {
 func (s *session) pkiRoleFields(d map[string]json.RawMessage) plan.Fields {
 	f := plan.Fields{}
 	for _, k := range plan.PKIRoleFieldNames {
-		switch k {
-		case "allowed_domains", "allowed_other_sans", "allowed_uri_sans", "allowed_user_ids", "cn_validations",
-			"ext_key_usage", "ext_key_usage_oids", "key_usage", "policy_identifiers":
+		switch {
+		case slices.Contains(plan.PKIRoleListFields, k):
 			f[k] = sortedStrings(d[k])
-		case "key_type":
+		case slices.Contains(plan.PKIRoleStringFields, k):
 			f[k] = str(d[k])
-		case "key_bits", "ttl", "max_ttl":
+		case slices.Contains(plan.PKIRoleNumberFields, k):
 			f[k] = num(d[k])
 		default:
 			var v bool

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/secret"
 )
 
@@ -26,6 +27,7 @@ type Cert struct {
 	Serial   string        // as Vault writes it: colon-separated hex
 	Subject  string        // e.g. CN=alice
 	NotAfter time.Time
+	Dir      string // where its files were written (Write): logout removes them there too
 }
 
 // ValidFor reports whether c exists and is valid for longer than d at now.
@@ -95,7 +97,9 @@ func Sign(ctx context.Context, v Doer, mount, profile, cn string, ttl time.Durat
 	if err != nil {
 		return nil, err
 	}
-	if !c.PublicKey.(*ecdsa.PublicKey).Equal(&k.PublicKey) {
+	// Only the leaf is ours: an EC P-256 key, the one sent. The CA
+	// chain above it may have any key type (an RSA root is usual).
+	if pub, ok := c.PublicKey.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() || !pub.Equal(&k.PublicKey) {
 		return nil, errors.New("could not sign a client certificate: Vault's certificate is not for the key sent")
 	}
 	chain := out.Data.CAChain
@@ -115,8 +119,8 @@ func Sign(ctx context.Context, v Doer, mount, profile, cn string, ttl time.Durat
 	}, nil
 }
 
-// Parse reads one PEM certificate; a server's answer is checked here
-// before it is kept (only an ECDSA client certificate will do).
+// Parse reads one PEM certificate (of any key type); a server's answer
+// is checked here before it is kept.
 func Parse(certPEM string) (*x509.Certificate, error) {
 	blk, _ := pem.Decode([]byte(certPEM))
 	if blk == nil || blk.Type != "CERTIFICATE" {
@@ -125,9 +129,6 @@ func Parse(certPEM string) (*x509.Certificate, error) {
 	c, err := x509.ParseCertificate(blk.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("could not read the certificate: %w", err)
-	}
-	if _, ok := c.PublicKey.(*ecdsa.PublicKey); !ok {
-		return nil, errors.New("could not read the certificate: not an EC key")
 	}
 	return c, nil
 }
@@ -142,6 +143,22 @@ func Serial(c *x509.Certificate) string {
 	return strings.Join(parts, ":")
 }
 
+// Revoked asks Vault (v, no token needed: <mount>/cert/<serial> is
+// public) whether c is revoked: a certificate signed with a lease
+// (the role's generate_lease) is revoked with the Vault token that signed
+// it.
+func Revoked(ctx context.Context, v Doer, c *Cert) (bool, error) {
+	var out struct {
+		Data struct {
+			RevocationTime int64 `json:"revocation_time"`
+		} `json:"data"`
+	}
+	if err := v.Do(ctx, "GET", "/v1/"+strings.Trim(c.Mount, "/")+"/cert/"+url.PathEscape(c.Serial), nil, &out); err != nil {
+		return false, fmt.Errorf("could not read the state of the client certificate %s: %w", c.Serial, err)
+	}
+	return out.Data.RevocationTime > 0, nil
+}
+
 // Revoke revokes c at <mount>/revoke-with-key, proving possession of its
 // key. A certificate Vault no longer knows, or has already revoked, is
 // done.
@@ -151,7 +168,42 @@ func Revoke(ctx context.Context, v Doer, mount string, c *Cert) error {
 	}
 	body := map[string]any{"certificate": c.CertPEM, "private_key": c.Key.Reveal()}
 	if err := v.Do(ctx, "POST", "/v1/"+strings.Trim(mount, "/")+"/revoke-with-key", body, nil); err != nil {
+		if m := err.Error(); leaksKey(m, c.Key) {
+			// A Doer that quoted the key back: its text only, masked.
+			return fmt.Errorf("could not revoke the client certificate %s: %s", c.Serial, apiclient.MaskPEMKeys(hideKey(m, c.Key)))
+		}
 		return fmt.Errorf("could not revoke the client certificate %s: %w", c.Serial, err)
 	}
 	return nil
+}
+
+// keyParts are the forms in which a server may quote the key k: its
+// base64 lines (as sent in PEM, or JSON-escaped).
+func keyParts(k secret.String) []string {
+	var out []string
+	for _, l := range strings.Split(k.Reveal(), "\n") {
+		if l = strings.TrimSpace(l); len(l) >= 16 && !strings.HasPrefix(l, "-----") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// leaksKey reports whether m carries any line of the key k, or a PEM
+// private key block.
+func leaksKey(m string, k secret.String) bool {
+	for _, l := range keyParts(k) {
+		if strings.Contains(m, l) {
+			return true
+		}
+	}
+	return apiclient.MaskPEMKeys(m) != m
+}
+
+// hideKey takes the lines of the key k out of m.
+func hideKey(m string, k secret.String) string {
+	for _, l := range keyParts(k) {
+		m = strings.ReplaceAll(m, l, secret.Redacted)
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/secret"
@@ -72,8 +73,10 @@ func privateDir(dir string) error {
 }
 
 // Write puts c's key, CA chain and certificate into dir (0700; files
-// 0600, each replaced atomically). The certificate goes last: a CLI that
-// reads the new certificate finds its key already there.
+// 0600, each replaced atomically) and records dir in c.Dir (kept with the
+// record, so that logout finds the files whatever $XDG_RUNTIME_DIR is
+// then). The certificate goes last: a CLI that reads the new certificate
+// finds its key already there.
 func Write(dir string, c *Cert) (Paths, error) {
 	p := PathsIn(dir)
 	if err := privateDir(dir); err != nil {
@@ -86,6 +89,7 @@ func Write(dir string, c *Cert) (Paths, error) {
 			return p, fmt.Errorf("could not write %s: %w", f.path, err)
 		}
 	}
+	c.Dir = dir
 	return p, nil
 }
 
@@ -116,6 +120,54 @@ func Remove(dir string) error {
 		return fmt.Errorf("could not delete the client certificate's files: %w", err)
 	}
 	return nil
+}
+
+// RemoveRecorded deletes the files of dir, a directory a record says its
+// certificate was written to (Cert.Dir, possibly under another
+// $XDG_RUNTIME_DIR than now), after checking that it is what Write
+// makes: an absolute path to a directory (no symlink) of ours that nobody
+// else can enter, holding nothing but our files (and Write's temporary
+// ones). Anything else is left alone, with an error saying why.
+func RemoveRecorded(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) != dir {
+		return fmt.Errorf("could not delete the client certificate's files: %q is not a clean absolute path", dir)
+	}
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil && (!fi.IsDir() || fi.Mode().Perm()&0o077 != 0) {
+		err = errors.New("not a private directory")
+	}
+	if err == nil {
+		err = checkOwner(fi)
+	}
+	if err == nil {
+		var ents []fs.DirEntry
+		ents, err = os.ReadDir(dir)
+		for _, e := range ents {
+			n := e.Name()
+			ours := n == CertFile || n == KeyFile || n == CAFile ||
+				strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp") && e.Type().IsRegular()
+			if !ours || !e.Type().IsRegular() {
+				err = fmt.Errorf("it holds %q, which is not ours", n)
+				break
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("could not delete the client certificate's files in %s: %w", dir, err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return Remove(dir)
 }
 
 // Same reports whether the files p hold c (certificate and key).

@@ -48,7 +48,7 @@ func writeCert(e Env, profile string, c *clientcert.Cert) (clientcert.Paths, err
 	if err != nil {
 		return clientcert.Paths{}, err
 	}
-	return clientcert.Write(dir, c)
+	return clientcert.Write(dir, c) // c.Dir: kept with the record, for logout
 }
 
 // withCertTLS is cfg with the certificate files p as the client
@@ -133,28 +133,60 @@ func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientce
 
 // revokeCert revokes rec's certificate (while it is valid, with its key,
 // at the Vault and mount it came from) and, with files, deletes the
-// profile's certificate files. Both are tried; a failure is a warning, as
-// the certificate expires on its own. (A login that was not kept leaves
-// the files to the login that is: env and exec rewrite them from it.)
+// certificate files: in the directory the record says they were written
+// to and in the one of the current environment (another
+// $XDG_RUNTIME_DIR, or none, from ssh or cron). Both are tried; a
+// failure is a warning, as the certificate expires on its own. When the
+// Vault token has expired there is nothing to revoke with: Vault revoked
+// the certificate with the token's leases (the role's generate_lease),
+// which is checked at <mount>/cert/<serial> (public) and said; a
+// certificate that is still unrevoked there is a warning with its
+// expiry. (A login that was not kept leaves the files to the login that
+// is: env and exec rewrite them from it.)
 func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Record, files bool) (warnings []string) {
-	if c := rec.ClientCert; c != nil && c.ValidFor(e.now(), 0) && rec.Vault.ValidFor(e.now(), 0) {
+	if c := rec.ClientCert; c != nil && c.ValidFor(e.now(), 0) {
 		v, err := recordVault(cfg, rec)
-		if err == nil {
-			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c)
-			cancel()
-		}
-		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: %v; it expires at %s",
-				termtext.Clean(c.Serial), err, c.NotAfter.Local().Format(time.RFC3339)))
+		if rec.Vault.ValidFor(e.now(), 0) {
+			if err == nil {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c)
+				cancel()
+			}
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: %v; it expires at %s",
+					termtext.Clean(c.Serial), err, c.NotAfter.Local().Format(time.RFC3339)))
+			}
+		} else {
+			revoked := false
+			if err == nil {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				revoked, err = clientcert.Revoked(rctx, v, c)
+				cancel()
+			}
+			switch {
+			case err == nil && revoked:
+				fmt.Fprintf(e.stderr(), "alilogin: the client certificate %s died with its Vault token: Vault has revoked it\n", termtext.Clean(c.Serial))
+			case err == nil:
+				warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: its Vault token has expired, and Vault has not revoked the certificate with it; it expires at %s",
+					termtext.Clean(c.Serial), c.NotAfter.Local().Format(time.RFC3339)))
+			default:
+				warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: its Vault token has expired, and %v; it expires at %s",
+					termtext.Clean(c.Serial), err, c.NotAfter.Local().Format(time.RFC3339)))
+			}
 		}
 	}
 	if !files {
 		return warnings
 	}
-	if dir, err := clientcert.Dir(e.getenv, rec.Profile); err == nil {
-		if err := clientcert.Remove(dir); err != nil {
+	cur, err := clientcert.Dir(e.getenv, rec.Profile)
+	if err == nil {
+		if err := clientcert.Remove(cur); err != nil {
 			warnings = append(warnings, err.Error())
+		}
+	}
+	if c := rec.ClientCert; c != nil && c.Dir != "" && c.Dir != cur {
+		if err := clientcert.RemoveRecorded(c.Dir); err != nil {
+			warnings = append(warnings, termtext.Clean(err.Error()))
 		}
 	}
 	return warnings

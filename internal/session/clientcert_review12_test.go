@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -76,6 +78,10 @@ func TestReview12LogoutSaysCertLeftValid(t *testing.T) {
 // and leaves the key and certificate on disk (Nomad and Consul check no
 // CRL, so a revoked certificate there keeps working until it expires).
 // Before: the files stay; logout says nothing about them.
+// (fix12: the record now keeps the directory Write used, Cert.Dir, so the
+// record is stored after the files are written, as login does; and a
+// recorded directory that holds anything but our files is left alone,
+// with a warning.)
 func TestReview12LogoutRemovesFilesWrittenElsewhere(t *testing.T) {
 	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	defer vault.Close()
@@ -98,15 +104,18 @@ func TestReview12LogoutRemovesFilesWrittenElsewhere(t *testing.T) {
 		Vault:      &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
 		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(time.Hour)},
 		UpdatedAt:  now}
-	if err := st.Put(rec); err != nil {
-		t.Fatal(err)
-	}
 	dir, err := clientcert.Dir(getenv, "ci")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := clientcert.Write(dir, rec.ClientCert) // what login wrote
 	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ClientCert.Dir != dir {
+		t.Fatalf("Write recorded directory %q; want %q", rec.ClientCert.Dir, dir)
+	}
+	if err := st.Put(rec); err != nil {
 		t.Fatal(err)
 	}
 	delete(env, "XDG_RUNTIME_DIR") // logout from an ssh session, a cron job
@@ -118,5 +127,54 @@ func TestReview12LogoutRemovesFilesWrittenElsewhere(t *testing.T) {
 	}
 	if clientcert.Present(dir) {
 		t.Errorf("after logout the key and certificate are still in %s (%s); warnings %q", dir, p.Key, warnings)
+	}
+}
+
+// TestLogoutLeavesForeignRecordedDir: a recorded certificate directory
+// (Cert.Dir) that holds a file that is not ours is not emptied by logout
+// (the record names it, but only Write's own directory is deleted):
+// logout warns and leaves it.
+func TestLogoutLeavesForeignRecordedDir(t *testing.T) {
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer vault.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	st, err := store.Open("", func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := clientcert.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
+		Vault:      &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(time.Hour)},
+		UpdatedAt:  now}
+	dir := filepath.Join(t.TempDir(), "alilogin", "ci")
+	if _, err := clientcert.Write(dir, rec.ClientCert); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(mine, []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := testEnv(env)
+	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
+	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("logout deleted a file that is not its own: %v", err)
+	}
+	if !strings.Contains(strings.Join(warnings, "\n"), "notes.txt") {
+		t.Errorf("warnings %q; want one naming the foreign file", warnings)
 	}
 }

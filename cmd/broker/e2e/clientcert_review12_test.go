@@ -132,6 +132,12 @@ func TestReview12ClientCertNotAfterCapped(t *testing.T) {
 	if x != nil && time.Until(x.NotAfter) > 11*time.Minute {
 		t.Errorf("not_after: certificate valid until %s, beyond the profile's 10m", x.NotAfter)
 	}
+	// fix12: ttl is the one lifetime field the policy lets through (Sign
+	// sends it); the role's max_ttl (client_cert_ttl) caps it.
+	x = signRaw(t, alice, "alice", nil, map[string]any{"ttl": "20h"})
+	if x == nil || time.Until(x.NotAfter) > 11*time.Minute {
+		t.Errorf("ttl 20h: certificate %v; want one capped at the profile's 10m", x)
+	}
 }
 
 // TestReview12PKIRoleDriftInUnreadFields: a hand edit of the managed PKI

@@ -107,7 +107,8 @@ func TestClientCertRoleSignsOwnNameOnly(t *testing.T) {
 	assertNoWrites(t, dir)
 
 	// The role as Vault has it: templated on the JWT mount's accessor,
-	// client use only, the profile's certificate TTL.
+	// client use only, host names only, with a lease, the profile's
+	// certificate TTL.
 	var role struct {
 		Data map[string]any `json:"data"`
 	}
@@ -121,7 +122,7 @@ func TestClientCertRoleSignsOwnNameOnly(t *testing.T) {
 		t.Errorf("allowed_domains = %v", got)
 	}
 	for k, want := range map[string]any{"client_flag": true, "server_flag": false, "allowed_domains_template": true, "allow_bare_domains": true,
-		"enforce_hostnames": false, "ttl": 600.0, "max_ttl": 600.0, "key_type": "ec", "allow_any_name": false, "allow_ip_sans": false} {
+		"enforce_hostnames": true, "generate_lease": true, "ttl": 600.0, "max_ttl": 600.0, "key_type": "ec", "allow_any_name": false, "allow_ip_sans": false} {
 		if role.Data[k] != want {
 			t.Errorf("role %s = %v, want %v", k, role.Data[k], want)
 		}
