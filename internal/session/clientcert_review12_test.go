@@ -178,3 +178,60 @@ func TestLogoutLeavesForeignRecordedDir(t *testing.T) {
 		t.Errorf("warnings %q; want one naming the foreign file", warnings)
 	}
 }
+
+// TestLogoutCertDiedWithToken: a login whose Vault token has expired has
+// nothing to revoke its certificate with; Vault revoked it with the
+// token's leases (the role's generate_lease). logout asks Vault
+// (<mount>/cert/<serial>, sending no token) and says the certificate died
+// with the token, with no warning; an unrevoked one is a warning
+// (TestReview12LogoutSaysCertLeftValid).
+func TestLogoutCertDiedWithToken(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.Method+" "+r.URL.Path+" token="+r.Header.Get("X-Vault-Token"))
+		mu.Unlock()
+		if r.URL.Path == "/v1/pki/cert/0a:0b" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"data":{"certificate":"x","revocation_time":1764600000}}`))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer vault.Close()
+	env := map[string]string{
+		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir(),
+		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
+	}
+	st, err := store.Open("", func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := clientcert.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
+		Vault:      &store.Token{Secret: secret.New("hvs.expired"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
+		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(6 * time.Hour)},
+		UpdatedAt:  now}
+	if err := st.Put(rec); err != nil {
+		t.Fatal(err)
+	}
+	e, _, errb := testEnv(env)
+	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
+	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warnings) != 0 || !strings.Contains(errb.String(), "client certificate 0a:0b died with its Vault token") {
+		t.Errorf("warnings %q, stderr %q; want no warning and a note that the certificate died with the token", warnings, errb.String())
+	}
+	if len(asked) != 1 || asked[0] != "GET /v1/pki/cert/0a:0b token=" {
+		t.Errorf("requests %q; want one GET of the certificate, without a token", asked)
+	}
+}

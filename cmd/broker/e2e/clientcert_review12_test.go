@@ -15,6 +15,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -227,5 +228,10 @@ func TestReview12ClientCertDiesWithVaultToken(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("alice's Vault token revoked; her certificate %s (valid until %s) is not: revoked list %v", c.Serial, c.NotAfter, revoked)
+	}
+	// fix12: what logout asks when the token is gone: the certificate's
+	// state at <mount>/cert/<serial>, with no token.
+	if ok, err := clientcert.Revoked(ctx, vaultC.WithToken(secret.String{}), c); err != nil || !ok {
+		t.Errorf("clientcert.Revoked without a token: %v, %v; want true", ok, err)
 	}
 }
