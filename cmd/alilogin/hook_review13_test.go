@@ -139,3 +139,31 @@ func TestReview13HookXtraceShowsNoToken(t *testing.T) {
 		}
 	}
 }
+
+// TestReview13HookKeepsTokenWithAnotherVaultAddr: the hook exported
+// admin's Vault token with VAULT_ADDR of its Vault; the user points
+// VAULT_ADDR at another Vault in that shell. The refresh sees the other
+// Vault (a binding error, said once) but leaves the token exported next
+// to the other address, so every plain vault command sends the token to
+// the other Vault: a token must go only to its own origin.
+func TestReview13HookKeepsTokenWithAnotherVaultAddr(t *testing.T) {
+	bash := review13Bash(t)
+	env := review13Homes(t)
+	admin := review13HookOut(t, env, "admin")
+	env["VAULT_ADDR"] = "http://127.0.0.1:8300"
+	next := review13HookOut(t, env, "admin")
+	cmd := exec.Command(bash, "--norc", "--noprofile", "-c",
+		`eval "$ADMIN"; export VAULT_ADDR=http://127.0.0.1:8300; eval "$NEXT"; printf '%s\n%s\n' "${VAULT_ADDR-}" "${VAULT_TOKEN-}"`)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADMIN=" + admin, "NEXT=" + next}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	lines := strings.Split(string(out), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("bash printed %q", out)
+	}
+	if lines[1] == "hvs.admin-vault" && lines[0] != "http://127.0.0.1:8200" {
+		t.Errorf("after the refresh the shell exports the Vault token of http://127.0.0.1:8200 with VAULT_ADDR=%s\nrefresh printed:\n%s", lines[0], next)
+	}
+}
