@@ -66,3 +66,37 @@ func TestReview13VaultHelperConfigDirWithSpace(t *testing.T) {
 		t.Errorf("vault kv get with the helper in %q: exit %d, %q\n%s", spaced, code, out, strings.TrimSpace(errText))
 	}
 }
+
+// TestReview13VaultHelperOtherVaultStillUsable: setup replaces the user's
+// token_helper, and for a VAULT_ADDR of another Vault `get` fails (exit
+// 4) instead of giving no token, so after `setup --vault-token-helper`
+// the vault CLI cannot talk to any other Vault at all (it stops at
+// "failed to get token from token helper"), not even for `vault status`
+// or `vault login`. It must not get the token either.
+func TestReview13VaultHelperOtherVaultStillUsable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := kvUser(t, ctx, "vth13o-users")
+	u.ok(t, "setup", "--vault-token-helper")
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	other := hostile.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"type":"shamir","initialized":true,"sealed":false,"t":1,"n":1,"progress":0,"version":"1.13.0","cluster_name":"other","cluster_id":"other"}`))
+	}))
+	t.Cleanup(other.Close)
+	o := *u
+	o.env = map[string]string{}
+	for k, v := range u.env {
+		o.env[k] = v
+	}
+	o.env["VAULT_ADDR"] = other.URL
+	_, errText, _ := vaultCLI(t, &o, "", "status")
+	if strings.Contains(errText, "token helper") {
+		t.Errorf("vault status against another Vault fails in the token helper:\n%s", strings.TrimSpace(errText))
+	}
+	for _, r := range other.Requests() {
+		if r.Header.Get("X-Vault-Token") == tok {
+			t.Errorf("the token reached the other Vault (%s %s)", r.Method, r.Path)
+		}
+	}
+}
