@@ -43,8 +43,11 @@ NOMAD_TOKEN, CONSUL_HTTP_TOKEN and the addresses fresh in that shell: while the
 tokens are valid for longer than --min-ttl it compares two numbers with shell
 builtins and starts no process; when that time has come it runs
 'alilogin hook SHELL --env' (the lines of 'alilogin env' and the next time to
-look) and applies them. When a new login is needed it says so in one line,
-once, and looks again a minute later.
+look) and applies them; a changed ALILOGIN_PROFILE or server address refreshes
+at once, and a refresh unsets the token variables it exported before and does
+not set now (another profile's, or all of them when a login is needed). When a
+new login is needed it says so in one line, once, and looks again a minute
+later. The refresh is not traced by set -x or fish_trace.
 
 --env prints what the snippet applies; it is for the snippet.`,
 		Example: `  eval "$(alilogin hook bash)"        # in ~/.bashrc
