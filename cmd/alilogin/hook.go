@@ -43,8 +43,11 @@ NOMAD_TOKEN, CONSUL_HTTP_TOKEN and the addresses fresh in that shell: while the
 tokens are valid for longer than --min-ttl it compares two numbers with shell
 builtins and starts no process; when that time has come it runs
 'alilogin hook SHELL --env' (the lines of 'alilogin env' and the next time to
-look) and applies them. When a new login is needed it says so in one line,
-once, and looks again a minute later.
+look) and applies them; a changed ALILOGIN_PROFILE or server address refreshes
+at once, and a refresh unsets the token variables it exported before and does
+not set now (another profile's, or all of them when a login is needed). When a
+new login is needed it says so in one line, once, and looks again a minute
+later. The refresh is not traced by set -x or fish_trace.
 
 --env prints what the snippet applies; it is for the snippet.`,
 		Example: `  eval "$(alilogin hook bash)"        # in ~/.bashrc
@@ -94,6 +97,7 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 	if o.Shell == "fish" {
 		dialect = shellenv.Fish
 	}
+	var vars []shellenv.Var
 	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, nil, o.MinTTL, false)
 	if errors.Is(err, store.ErrNotFound) {
 		err = errors.New("not logged in; run: alilogin login")
@@ -102,11 +106,16 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		}
 	}
 	if err == nil {
-		vars := envVars(s.Config, rec, kinds)
+		vars = envVars(s.Config, rec, kinds)
 		var env strings.Builder
 		if err = shellenv.Write(&env, dialect, vars); err == nil {
 			b.WriteString(env.String())
 			st.Profile = rec.Profile
+			for _, v := range vars {
+				if !v.Unset && slices.Contains(shellhook.TokenVars, v.Name) {
+					st.Exported = append(st.Exported, v.Name)
+				}
+			}
 			st.Next = now.Add(shellhook.MinWait)
 			for _, v := range vars {
 				if exp, perr := time.Parse(time.RFC3339, v.Value); v.Name == "ALILOGIN_TOKEN_EXPIRY" && perr == nil {
@@ -116,12 +125,36 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		}
 	}
 	if err != nil {
+		// Nothing exported (st.Exported empty): the tokens an earlier
+		// refresh exported are unset, for a profile not logged in or a
+		// login of another Vault than VAULT_ADDR names now.
+		vars = nil
 		st.Msg = "alilogin: " + termtext.Clean(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
+	st.Addrs = hookAddrs(e, vars)
 	if up, ok := shellhook.Uptime(); ok {
 		st.NextUptime = up + st.Next.Sub(now)
 	}
 	st.Write(b, o.Shell)
+}
+
+// hookAddrs is VAULT_ADDR|NOMAD_ADDR|CONSUL_HTTP_ADDR as the shell
+// has them once it applied vars: the snippet refreshes when one changes.
+func hookAddrs(e *cmdEnv, vars []shellenv.Var) string {
+	names := []string{"VAULT_ADDR", "NOMAD_ADDR", "CONSUL_HTTP_ADDR"}
+	vals := make([]string, len(names))
+	for i, n := range names {
+		vals[i] = e.getenv(n)
+		for _, v := range vars {
+			if v.Name == n {
+				vals[i] = v.Value
+				if v.Unset {
+					vals[i] = ""
+				}
+			}
+		}
+	}
+	return strings.Join(vals, "|")
 }
 
 func later(a, b time.Time) time.Time {

@@ -69,8 +69,11 @@ func TestHookEnv(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if strings.Contains(out.String(), "VAULT_TOKEN") {
-		t.Errorf("tokens printed without a login:\n%s", out.String())
+	// The refresh names VAULT_TOKEN only to unset what an earlier one
+	// exported: it sets no token variable.
+	if strings.Contains(out.String(), "-gx VAULT_TOKEN") || strings.Contains(out.String(), "hvs.") ||
+		!strings.Contains(out.String(), "set -e VAULT_TOKEN;") {
+		t.Errorf("tokens printed without a login, or the earlier ones not unset:\n%s", out.String())
 	}
 }
 
@@ -90,14 +93,23 @@ func TestVaultHelper(t *testing.T) {
 			t.Errorf("exit %d, stdout %q", code, out.String())
 		}
 	})
-	t.Run("get with VAULT_AGENT_ADDR refuses", func(t *testing.T) {
-		env := hookHome(t, now.Add(time.Hour))
-		env["VAULT_AGENT_ADDR"] = "http://127.0.0.1:8100"
-		e, out, errb := testEnv(env)
-		if code := run(context.Background(), []string{"vault-token-helper", "get"}, e); code != 1 || out.String() != "" || !strings.Contains(errb.String(), "VAULT_AGENT_ADDR") {
-			t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
-		}
-	})
+	// Elsewhere than the profile's Vault: no token, exit 0 (the vault
+	// CLI then goes on without one), one line on stderr saying why.
+	for name, set := range map[string][2]string{
+		"get with VAULT_AGENT_ADDR gives no token":        {"VAULT_AGENT_ADDR", "http://127.0.0.1:8100"},
+		"get with another Vault's address gives no token": {"VAULT_ADDR", "http://127.0.0.1:8300"},
+		"get without VAULT_ADDR gives no token":           {"VAULT_ADDR", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := hookHome(t, now.Add(time.Hour))
+			env[set[0]] = set[1]
+			e, out, errb := testEnv(env)
+			if code := run(context.Background(), []string{"vault-token-helper", "get"}, e); code != 0 || out.String() != "" ||
+				!strings.Contains(errb.String(), "no token from the token helper") || strings.Count(errb.String(), "\n") != 1 || strings.Contains(errb.String(), "hvs.") {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+			}
+		})
+	}
 	t.Run("store refuses and reads its stdin", func(t *testing.T) {
 		e, out, errb := testEnv(hookHome(t, now.Add(time.Hour)))
 		in := strings.NewReader("hvs.from-vault-login")

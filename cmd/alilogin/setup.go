@@ -38,8 +38,10 @@ flags, the environment and the config file.
 
 --vault-token-helper (with or without --broker) makes plain vault commands ask
 alilogin for the profile's Vault token: it writes a helper script (0700) in
-alilogin's config directory and sets token_helper to it in the vault CLI's
-config file (~/.vault, or VAULT_CONFIG_PATH), keeping its other settings.`,
+alilogin's config directory (~/.local/bin or ~/.alilogin when that path has a
+space or another character a shell reads) and sets token_helper to it in the
+vault CLI's config file (~/.vault, or VAULT_CONFIG_PATH), keeping its other
+settings and printing a token_helper it replaces.`,
 		Example: `  alilogin setup --broker https://alilogin-broker.cern.ch
   alilogin setup --vault-token-helper`,
 		Args: cobra.NoArgs,

@@ -9,10 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/termtext"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
@@ -38,8 +40,10 @@ VAULT_CONFIG_PATH names) when it needs a token and VAULT_TOKEN is not set.
 get    prints the profile's Vault token, renewed as needed, with no newline;
        nothing (exit 0) when not logged in, as the protocol expects. It gives
        the token only when VAULT_ADDR is set to the Vault the login was made
-       with and VAULT_AGENT_ADDR is not set: the vault CLI would otherwise
-       send it to another server (its default is https://127.0.0.1:8200).
+       with, VAULT_AGENT_ADDR is not set and (on Linux, where it can read the
+       vault command line) no -address flag names another Vault and no
+       -agent-address is given: otherwise it prints nothing (exit 0, one line
+       on stderr), so the vault CLI works for another Vault without the token.
 store  refuses (exit 1): 'vault login' wants to keep a token alilogin did
        not make. Log in with 'alilogin login'; 'vault login -no-store' still
        works, with VAULT_TOKEN.
@@ -93,13 +97,25 @@ func runVaultHelper(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 }
 
 // vaultHelperGet prints the Vault token alone: the vault CLI refuses a
-// token followed by a newline.
+// token followed by a newline. When the vault CLI would send it anywhere
+// but the profile's Vault it prints nothing and exits 0 (no token, as
+// the protocol allows), with one line on stderr: the CLI then works for
+// that other Vault with its own token, and never gets this one.
 func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error {
+	notHere := func(why string) error {
+		fmt.Fprintf(e.Stderr, "alilogin: no token from the token helper: %s\n", why)
+		return nil
+	}
 	if e.getenv("VAULT_ADDR") == "" {
-		return errors.New("VAULT_ADDR is not set, so the vault CLI would send the token to its default address; set it (the hook and 'alilogin env' do)")
+		return notHere("VAULT_ADDR is not set, so the vault CLI would send the token to its default address; set it (the hook and 'alilogin env' do)")
 	}
 	if e.getenv("VAULT_AGENT_ADDR") != "" {
-		return errors.New("VAULT_AGENT_ADDR is set, so the vault CLI would send the token there rather than to VAULT_ADDR; unset it")
+		return notHere("VAULT_AGENT_ADDR is set, so the vault CLI would send the token there rather than to VAULT_ADDR")
+	}
+	callerArgs, haveCaller := tokenhelper.CallerArgs()
+	flagAddr, flagAgent := tokenhelper.AddressFlags(callerArgs)
+	if haveCaller && flagAgent != "" {
+		return notHere("the vault command has -agent-address, so it would send the token there")
 	}
 	s, err := openSession(e, o.sessionOptions)
 	var rec *store.Record
@@ -107,7 +123,11 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []renew.Kind{renew.Vault}, MinTTL: renew.DefaultMinTTL})
 	}
 	if err != nil {
-		if isLoginNeeded(err) && !errors.As(err, new(*renew.ServerBindingError)) {
+		if errors.As(err, new(*renew.ServerBindingError)) {
+			// VAULT_ADDR names another Vault than the login's.
+			return notHere(termtext.Clean(err.Error()))
+		}
+		if isLoginNeeded(err) {
 			// Logged out: no token, as the protocol expects; the hint
 			// is for whoever reads stderr.
 			fmt.Fprintf(e.Stderr, "alilogin: %s\n", err)
@@ -117,6 +137,11 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	}
 	if rec.Vault == nil || rec.Vault.Secret.Empty() {
 		return nil
+	}
+	if haveCaller && flagAddr != "" {
+		if c, cerr := check.Canonical(flagAddr); cerr != nil || c != rec.VaultAddr {
+			return notHere(fmt.Sprintf("the vault command's -address %s is not the Vault of profile %s (%s)", termtext.Clean(flagAddr), rec.Profile, rec.VaultAddr))
+		}
 	}
 	_, err = io.WriteString(e.Stdout, rec.Vault.Secret.Reveal())
 	return err

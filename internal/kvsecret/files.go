@@ -14,14 +14,20 @@ type Files struct {
 	Paths map[string]string // variable -> file
 }
 
-// BaseDir is where the private directory is made: $XDG_RUNTIME_DIR (a
-// tmpfs only the user can enter) when it is set, a directory of the user
-// and not open to others; else the system's temporary directory.
+// BaseDir is where the private directory is made, the first of:
+// $XDG_RUNTIME_DIR (a tmpfs only the user can enter) when it is set, a
+// directory of the user and not open to others; /dev/shm when it is a
+// tmpfs (Linux: memory, not disk, also without a login session's
+// runtime directory); else the system's temporary directory. The
+// directory made there is the user's alone (0700, a new random name).
 func BaseDir(getenv func(string) string) string {
 	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		if st, err := os.Stat(d); err == nil && st.IsDir() && st.Mode().Perm()&0o077 == 0 && ownedByMe(st) {
 			return d
 		}
+	}
+	if shm := "/dev/shm"; isTmpfs(shm) {
+		return shm
 	}
 	return os.TempDir()
 }

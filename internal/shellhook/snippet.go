@@ -2,6 +2,7 @@ package shellhook
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,17 +41,24 @@ func Snippet(shell string, minTTL time.Duration) (string, error) {
 // seconds of /proc/uptime, __alilogin_next_uptime) from which the tokens
 // need renewing; __alilogin_profile the profile they are for (a changed
 // ALILOGIN_PROFILE refreshes at once); __alilogin_msg the failure the
-// refresh reported, __alilogin_said the one last printed.
+// refresh reported, __alilogin_said the one last printed;
+// __alilogin_vars the token variables the last refresh exported (the
+// next one unsets those it does not set), __alilogin_addrs the server
+// addresses after it (a changed VAULT_ADDR, NOMAD_ADDR or
+// CONSUL_HTTP_ADDR refreshes at once).
 const bashSnippet = `# alilogin hook for bash: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.bashrc: eval "$(alilogin hook bash)"
 __alilogin_hook() {
-  local __alilogin_rc=$? __alilogin_now __alilogin_msg=
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x=
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS
   else printf -v __alilogin_now '%%(%%s)T' -1 2>/dev/null || __alilogin_now=$(date +%%s); fi
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
     return $__alilogin_rc
   fi
+  # set -x would trace the tokens: off around the eval, then as it was.
+  if [[ $- == *x* ]]; then __alilogin_x=1; set +x; fi
   eval "$(%s)"
+  if [[ -n $__alilogin_x ]]; then set -x; fi
   if [[ -n $__alilogin_msg ]]; then
     [[ "$__alilogin_msg" != "${__alilogin_said-}" ]] && printf '%%s\n' "$__alilogin_msg" >&2
     __alilogin_said=$__alilogin_msg
@@ -69,8 +77,10 @@ const zshSnippet = `# alilogin hook for zsh: keeps VAULT_TOKEN, NOMAD_TOKEN, CON
 zmodload zsh/datetime 2>/dev/null
 __alilogin_hook() {
   local __alilogin_rc=$? __alilogin_now __alilogin_msg=
+  # xtrace would trace the tokens: off in this function only.
+  setopt localoptions noxtrace
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS; else __alilogin_now=$(date +%%s); fi
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
     return $__alilogin_rc
   fi
   eval "$(%s)"
@@ -89,6 +99,8 @@ const fishSnippet = `# alilogin hook for fish: keeps VAULT_TOKEN, NOMAD_TOKEN, C
 # the addresses fresh before each prompt. In ~/.config/fish/config.fish:
 #   alilogin hook fish | source
 function __alilogin_hook --on-event fish_prompt
+    # fish_trace would trace the tokens: empty (off) in this function.
+    set -l fish_trace
     set -l now 0
     set -l next 0
     if test -r /proc/uptime
@@ -99,7 +111,7 @@ function __alilogin_hook --on-event fish_prompt
         set now (date +%%s)
         set -q __alilogin_next; and set next $__alilogin_next
     end
-    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$now" -lt "$next"
+    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and test "$now" -lt "$next"
         return
     end
     set -g __alilogin_msg
@@ -121,11 +133,42 @@ type State struct {
 	NextUptime time.Duration // the same on the /proc/uptime clock; 0: unknown
 	Profile    string        // the profile the tokens are for
 	Msg        string        // the failure to say, once; "" on success
+	// Exported are the TokenVars the refresh sets; the others that the
+	// previous refresh exported (__alilogin_vars) are unset, so that no
+	// token of another profile, or of a Vault VAULT_ADDR no longer
+	// names, stays in the shell. Empty on a failure: all are unset.
+	Exported []string
+	// Addrs is VAULT_ADDR|NOMAD_ADDR|CONSUL_HTTP_ADDR as the shell has
+	// them after the refresh; the snippet refreshes when they change.
+	Addrs string
 }
+
+// TokenVars are the variables a refresh may export that carry a token
+// or describe one: those a later refresh unsets when it does not set
+// them.
+var TokenVars = []string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN", "ALILOGIN_TOKEN_EXPIRY"}
 
 // Write prints the state as shell code for shell (bash, zsh, fish).
 func (s State) Write(b *strings.Builder, shell string) {
 	next := strconv.FormatInt(s.Next.Unix(), 10)
+	for _, n := range TokenVars {
+		if slices.Contains(s.Exported, n) {
+			continue
+		}
+		if shell == "fish" {
+			fmt.Fprintf(b, "if string match -q -- '* %s *' \" $__alilogin_vars \"; set -e %s; end\n", n, n)
+		} else {
+			fmt.Fprintf(b, "if [[ \" ${__alilogin_vars-} \" == *' %s '* ]]; then unset %s; fi\n", n, n)
+		}
+	}
+	vars := strings.Join(s.Exported, " ")
+	if shell == "fish" {
+		fmt.Fprintf(b, "set -g __alilogin_vars %s\n", shellenv.QuoteFish(vars))
+		fmt.Fprintf(b, "set -g __alilogin_addrs %s\n", shellenv.QuoteFish(s.Addrs))
+	} else {
+		fmt.Fprintf(b, "__alilogin_vars=%s\n", shellenv.QuoteSh(vars))
+		fmt.Fprintf(b, "__alilogin_addrs=%s\n", shellenv.QuoteSh(s.Addrs))
+	}
 	if shell == "fish" {
 		fmt.Fprintf(b, "set -g __alilogin_next %s\n", next)
 		if s.NextUptime > 0 {

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+
 	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/config"
 )
@@ -42,12 +45,40 @@ func Script(alilogin string) []byte {
 
 func quoteSh(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
+// ShellSafe reports whether path can be the vault CLI's token_helper:
+// the CLI runs `$SHELL -c "<path> get"` with the path unquoted, so it
+// must be an absolute path of letters, digits and / . _ + , : @ = -
+// only (no space, quote, $, ~, glob or other character a shell reads).
+func ShellSafe(path string) bool {
+	if !filepath.IsAbs(path) || !strings.HasPrefix(path, "/") {
+		return false
+	}
+	for _, r := range path {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("/._+,:@=-", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // WriteScript writes the script at path, mode 0700, atomically: a
 // temporary file in the same directory, made executable, then renamed.
+// The directory, and the file when it exists, must be the user's and
+// not writable by group or others: whoever can replace the script runs
+// code as the user and chooses the token the vault CLI sends.
 func WriteScript(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("could not create %s: %w", dir, err)
+	}
+	if err := private(dir, true); err != nil {
+		return err
+	}
+	if err := private(path, false); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -75,6 +106,49 @@ func WriteScript(path string, data []byte) (err error) {
 		return fmt.Errorf("could not write %s: %w", path, err)
 	}
 	return nil
+}
+
+// private checks that p (a directory when dir) is the user's and not
+// writable by group or others; an absent p is fs.ErrNotExist.
+func private(p string, dir bool) error {
+	st, err := os.Lstat(p)
+	if dir && err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		st, err = os.Stat(p)
+	}
+	if err != nil {
+		return fmt.Errorf("could not check %s: %w", p, err)
+	}
+	switch {
+	case dir && !st.IsDir():
+		return fmt.Errorf("could not write the token helper script: %s is not a directory", p)
+	case !ownedByMe(st):
+		return fmt.Errorf("could not write the token helper script: %s is not owned by you; the vault CLI would run code whoever owns it puts there", p)
+	case st.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("could not write the token helper script: %s (mode %v) is writable by group or others, who could replace the script the vault CLI runs; run: chmod go-w %s", p, st.Mode().Perm(), p)
+	}
+	return nil
+}
+
+// CurrentHelper is the token_helper setting of the vault CLI's config
+// file at path as written there (an HCL expression, usually a quoted
+// string); "" when the file or the setting is absent.
+func CurrentHelper(path string) (string, error) {
+	src, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("could not read the vault CLI's config file: %w", err)
+	}
+	f, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return "", fmt.Errorf("could not read the vault CLI's config file %s: %w", path, diags)
+	}
+	a := f.Body().GetAttribute("token_helper")
+	if a == nil {
+		return "", nil
+	}
+	return strings.TrimSpace(string(a.Expr().BuildTokens(nil).Bytes())), nil
 }
 
 // SetHelper sets token_helper = helper in the vault CLI's config file at

@@ -104,15 +104,16 @@ func TestVaultTokenHelper(t *testing.T) {
 			rec.Vault.Secret.Reveal() == tok, time.Until(rec.Vault.ExpiresAt).Round(time.Second))
 	}
 
-	// The helper gives nothing for a vault CLI that would send the token
-	// to its default address.
+	// The helper gives nothing (exit 0: the vault CLI goes on without a
+	// token, as for any other Vault) for a vault CLI that would send the
+	// token to its default address.
 	noAddr := *u
 	noAddr.env = map[string]string{}
 	for k, v := range u.env {
 		noAddr.env[k] = v
 	}
 	delete(noAddr.env, "VAULT_ADDR")
-	if p := noAddr.run(t, "vault-token-helper", "get"); p.code() == 0 || p.stdout.String() != "" || !strings.Contains(p.stderr.String(), "VAULT_ADDR is not set") {
+	if p := noAddr.run(t, "vault-token-helper", "get"); p.code() != 0 || p.stdout.String() != "" || !strings.Contains(p.stderr.String(), "VAULT_ADDR is not set") {
 		t.Errorf("get without VAULT_ADDR: exit %d, stdout %q, stderr %q", p.code(), p.stdout.String(), p.stderr.String())
 	}
 
