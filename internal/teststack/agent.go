@@ -59,6 +59,10 @@ func startAgent(ctx context.Context, s *Stack, spec *agentSpec, t *ServerTLS) (*
 	if err != nil {
 		return nil, err
 	}
+	return onFreePorts(func() (*agent, error) { return startAgentOnce(ctx, s, spec, t, bin) })
+}
+
+func startAgentOnce(ctx context.Context, s *Stack, spec *agentSpec, t *ServerTLS, bin string) (*agent, error) {
 	ports, err := freePorts(spec.ports)
 	if err != nil {
 		return nil, err

@@ -131,6 +131,10 @@ func startHydra(ctx context.Context, s *Stack) (*Hydra, error) {
 	if err != nil {
 		return nil, err
 	}
+	return onFreePorts(func() (*Hydra, error) { return startHydraOnce(ctx, s, bin) })
+}
+
+func startHydraOnce(ctx context.Context, s *Stack, bin string) (*Hydra, error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
@@ -190,6 +194,7 @@ func startHydra(ctx context.Context, s *Stack) (*Hydra, error) {
 		return pub.Do(ctx, "GET", "/.well-known/openid-configuration", nil, nil)
 	})
 	if err != nil {
+		h.closeApp()
 		return nil, err
 	}
 	if h.ClientID, err = h.NewClient(ctx, ClientOptions{}); err != nil {

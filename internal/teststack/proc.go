@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -71,6 +72,19 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// onFreePorts runs start up to three times. freePorts gives its ports
+// back before the server binds them, and the test binaries running in
+// parallel pick ports too, so one can be taken in between: a start that
+// failed because an address was in use is tried again on other ports.
+func onFreePorts[T any](start func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := start()
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return v, err
+		}
+	}
 }
 
 // proc is one server process.

@@ -63,6 +63,10 @@ func startVault(ctx context.Context, s *Stack, o VaultOptions) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
+	return onFreePorts(func() (*Vault, error) { return startVaultOnce(ctx, s, o, bin) })
+}
+
+func startVaultOnce(ctx context.Context, s *Stack, o VaultOptions, bin string) (*Vault, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
