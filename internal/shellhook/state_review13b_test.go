@@ -52,3 +52,39 @@ func TestReview13bInheritedStateRunsNoCode(t *testing.T) {
 		})
 	}
 }
+
+// TestReview13bVerboseShowsNoToken: bash's set -v (verbose) prints each
+// string eval reads, as set -x prints each command: the snippet turns
+// xtrace off around its eval but not verbose, and the refresh's
+// `export VAULT_TOKEN=...` line reaches stderr (or a log of it).
+func TestReview13bVerboseShowsNoToken(t *testing.T) {
+	argv := shellArgv["bash"]
+	dir := t.TempDir()
+	var refresh strings.Builder
+	refresh.WriteString(exportLine("bash", "VAULT_TOKEN", "hvs.verbose-secret"))
+	State{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, "bash")
+	outFile := filepath.Join(dir, "refresh.out")
+	if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	snippet, err := Snippet("bash", 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(argv[0], append(argv[1:], `eval "$SNIPPET"; set -v; __alilogin_hook; set +v; printf 'VAULT_TOKEN=%s\n' "$VAULT_TOKEN"`)...)
+	cmd.Env = []string{"PATH=" + dir + ":" + os.Getenv("PATH"), "SNIPPET=" + snippet, "HOME=" + dir}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "VAULT_TOKEN=hvs.verbose-secret") {
+		t.Fatalf("the refresh was not applied: %q\n%s", stdout.String(), stderr.String())
+	}
+	if strings.Contains(stderr.String(), "verbose-secret") {
+		t.Errorf("set -v shows the token:\n%s", stderr.String())
+	}
+}
