@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -69,19 +70,41 @@ func TestReview13bVaultHelperProxyEnvGetsNoToken(t *testing.T) {
 // reads every -address of the command line and takes the last: in
 // `vault read -address=OTHER PATH -address=OWN` the CLI talks to OTHER
 // (the trailing text is data for read) while the helper sees OWN and
-// gives the token.
+// gives the token. Likewise the helper does not know which flags take a
+// value: `-field --` or `-field -address=OWN` hide or fake an -address.
 func TestReview13bVaultHelperFlagAfterArgument(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	u, profile := kvUser(t, ctx, "vth13bf-users")
 	u.ok(t, "setup", "--vault-token-helper")
 	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
-	other := review13bOther(t)
-	_, _, _ = vaultCLI(t, u, "", "read", "-address="+other.URL, "secret/"+profile+"/allowed", "-address="+u.env["VAULT_ADDR"])
-	if len(other.Requests()) == 0 {
-		t.Fatalf("the vault CLI did not talk to %s", other.URL)
+	path := "secret/" + profile + "/allowed"
+	for _, c := range []struct {
+		name string
+		args func(other string) []string
+	}{
+		{"flag after the path", func(other string) []string {
+			return []string{"read", "-address=" + other, path, "-address=" + u.env["VAULT_ADDR"]}
+		}},
+		// -field takes "--" as its value; the helper stops there.
+		{"-- as a flag's value", func(other string) []string {
+			return []string{"read", "-field", "--", "-address=" + other, path}
+		}},
+		// -field takes "-address=OWN" as its value.
+		{"-address=OWN as a flag's value", func(other string) []string {
+			return []string{"read", "-address", other, "-field", "-address=" + u.env["VAULT_ADDR"], path}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			other := review13bOther(t)
+			args := c.args(other.URL)
+			_, _, _ = vaultCLI(t, u, "", args...)
+			if len(other.Requests()) == 0 {
+				t.Fatalf("the vault CLI did not talk to %s: vault %v", other.URL, args)
+			}
+			review13bCheckNoToken(t, other, tok, fmt.Sprintf("vault %v", args))
+		})
 	}
-	review13bCheckNoToken(t, other, tok, "vault read -address=OTHER PATH -address=OWN")
 }
 
 // TestReview13bVaultHelperCLINotNamedVault: the helper finds the vault
