@@ -140,3 +140,51 @@ func TestReview13bVaultHelperCLINotNamedVault(t *testing.T) {
 	}
 	review13bCheckNoToken(t, other, tok, "vault-1.13 token lookup -address=OTHER")
 }
+
+// TestReview13bVaultHelperShellStartupSetsVaultAddr: the vault CLI runs
+// the helper through `$SHELL -c`, and zsh reads ~/.zshenv, fish its
+// config.fish, for every -c: a user who keeps `export VAULT_ADDR=<the
+// login's Vault>` there (the usual place for a zsh or fish user's
+// variables) and runs `VAULT_ADDR=OTHER vault ...` for another Vault has
+// a helper that sees the login's address, not the one the vault CLI
+// uses, and gives the token, which the CLI sends to OTHER. The helper
+// checks its own environment, not the vault process's.
+func TestReview13bVaultHelperShellStartupSetsVaultAddr(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := kvUser(t, ctx, "vth13bz-users")
+	u.ok(t, "setup", "--vault-token-helper")
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	own := u.env["VAULT_ADDR"]
+	for _, c := range []struct{ shell, file, line string }{
+		{"zsh", filepath.Join(u.home, ".zshenv"), "export VAULT_ADDR=" + own + "\n"},
+		{"fish", filepath.Join(u.env["XDG_CONFIG_HOME"], "fish", "config.fish"), "set -gx VAULT_ADDR " + own + "\n"},
+	} {
+		t.Run(c.shell, func(t *testing.T) {
+			sh, err := exec.LookPath(c.shell)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Dir(c.file), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(c.file, []byte(c.line), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Remove(c.file) })
+			other := review13bOther(t)
+			o := *u
+			o.env = map[string]string{}
+			for k, v := range u.env {
+				o.env[k] = v
+			}
+			o.env["SHELL"] = sh
+			o.env["VAULT_ADDR"] = other.URL
+			_, _, _ = vaultCLI(t, &o, "", "token", "lookup")
+			if len(other.Requests()) == 0 {
+				t.Fatalf("the vault CLI did not talk to %s", other.URL)
+			}
+			review13bCheckNoToken(t, other, tok, "SHELL="+c.shell+" VAULT_ADDR=OTHER vault token lookup")
+		})
+	}
+}
