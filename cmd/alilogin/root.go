@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
 // Exit codes of alilogin (documented in docs/user-guide.md).
@@ -37,6 +38,9 @@ type cmdEnv struct {
 	// LockWait is how long logout and login wait for the profile's lock;
 	// zero means session.WriterLockWait.
 	LockWait time.Duration
+	// VaultClient finds the process that runs the vault token helper;
+	// nil means tokenhelper.FindClient.
+	VaultClient func() (*tokenhelper.Client, error)
 }
 
 func (e *cmdEnv) now() time.Time {

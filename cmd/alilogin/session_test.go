@@ -16,12 +16,22 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
 func testEnv(env map[string]string) (*cmdEnv, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
 	return &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] },
-		Environ: func() []string { return nil }}, &out, &errb
+		Environ: func() []string { return nil },
+		// The vault CLI that runs the token helper has the same
+		// environment, and no address flag.
+		VaultClient: func() (*tokenhelper.Client, error) {
+			c := &tokenhelper.Client{PID: 2, Exe: "/usr/bin/vault"}
+			for k, v := range env {
+				c.Env = append(c.Env, k+"="+v)
+			}
+			return c, nil
+		}}, &out, &errb
 }
 
 func TestTokenArgs(t *testing.T) {

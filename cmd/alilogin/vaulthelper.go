@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
@@ -38,12 +37,17 @@ VAULT_CONFIG_PATH names) when it needs a token and VAULT_TOKEN is not set.
 'alilogin setup --vault-token-helper' installs this command there.
 
 get    prints the profile's Vault token, renewed as needed, with no newline;
-       nothing (exit 0) when not logged in, as the protocol expects. It gives
-       the token only when VAULT_ADDR is set to the Vault the login was made
-       with, VAULT_AGENT_ADDR is not set and (on Linux, where it can read the
-       vault command line) no -address flag names another Vault and no
-       -agent-address is given: otherwise it prints nothing (exit 0, one line
-       on stderr), so the vault CLI works for another Vault without the token.
+       nothing (exit 0) when not logged in, as the protocol expects. It
+       decides from the program that runs it (on Linux: the first process
+       above it that is not a shell, whatever its name): the token only
+       when that program's VAULT_ADDR is the Vault the login was made with,
+       none of VAULT_AGENT_ADDR, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY,
+       VAULT_SRV_LOOKUP is set, no HTTP proxy variable applies to a
+       non-loopback Vault, and no -address or -agent-address anywhere on
+       its command line names another Vault. Otherwise, or when that
+       program cannot be read, it prints nothing (exit 0, one line on
+       stderr), so the vault CLI works for another Vault without the token.
+       Off Linux it checks its own environment only.
 store  refuses (exit 1): 'vault login' wants to keep a token alilogin did
        not make. Log in with 'alilogin login'; 'vault login -no-store' still
        works, with VAULT_TOKEN.
@@ -97,25 +101,37 @@ func runVaultHelper(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 }
 
 // vaultHelperGet prints the Vault token alone: the vault CLI refuses a
-// token followed by a newline. When the vault CLI would send it anywhere
-// but the profile's Vault it prints nothing and exits 0 (no token, as
+// token followed by a newline. It decides from the process that runs
+// it (the client: the first ancestor that is not a shell, see
+// tokenhelper.FindClient), not from its own environment, which a shell
+// startup file may have changed: when the client would send the token
+// anywhere but the profile's Vault (tokenhelper.Refusal), or cannot be
+// found or read on Linux, it prints nothing and exits 0 (no token, as
 // the protocol allows), with one line on stderr: the CLI then works for
-// that other Vault with its own token, and never gets this one.
+// that other Vault with its own token, and never gets this one. Off
+// Linux it reads its own environment and no command line (a documented
+// limit).
 func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error {
 	notHere := func(why string) error {
 		fmt.Fprintf(e.Stderr, "alilogin: no token from the token helper: %s\n", why)
 		return nil
 	}
-	if e.getenv("VAULT_ADDR") == "" {
-		return notHere("VAULT_ADDR is not set, so the vault CLI would send the token to its default address; set it (the hook and 'alilogin env' do)")
+	find := e.VaultClient
+	if find == nil {
+		find = tokenhelper.FindClient
 	}
-	if e.getenv("VAULT_AGENT_ADDR") != "" {
-		return notHere("VAULT_AGENT_ADDR is set, so the vault CLI would send the token there rather than to VAULT_ADDR")
+	getenv, args := e.getenv, []string(nil)
+	client, err := find()
+	switch {
+	case errors.Is(err, tokenhelper.ErrNoProcessView):
+	case err != nil:
+		return notHere(termtext.Clean(err.Error()))
+	default:
+		getenv, args = client.Getenv, client.Args
 	}
-	callerArgs, haveCaller := tokenhelper.CallerArgs()
-	flagAddr, flagAgent := tokenhelper.AddressFlags(callerArgs)
-	if haveCaller && flagAgent != "" {
-		return notHere("the vault command has -agent-address, so it would send the token there")
+	// What needs no login record first: no renewal for a refusal.
+	if why := tokenhelper.EnvRefusal(getenv); why != "" {
+		return notHere(why)
 	}
 	s, err := openSession(e, o.sessionOptions)
 	var rec *store.Record
@@ -138,10 +154,8 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	if rec.Vault == nil || rec.Vault.Secret.Empty() {
 		return nil
 	}
-	if haveCaller && flagAddr != "" {
-		if c, cerr := check.Canonical(flagAddr); cerr != nil || c != rec.VaultAddr {
-			return notHere(fmt.Sprintf("the vault command's -address %s is not the Vault of profile %s (%s)", termtext.Clean(flagAddr), rec.Profile, rec.VaultAddr))
-		}
+	if why := tokenhelper.Refusal(getenv, args, rec.VaultAddr); why != "" {
+		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
 	_, err = io.WriteString(e.Stdout, rec.Vault.Secret.Reveal())
 	return err

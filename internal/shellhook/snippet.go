@@ -43,21 +43,32 @@ func Snippet(shell string, minTTL time.Duration) (string, error) {
 // ALILOGIN_PROFILE refreshes at once); __alilogin_msg the failure the
 // refresh reported, __alilogin_said the one last printed;
 // __alilogin_vars the token variables the last refresh exported (the
-// next one unsets those it does not set), __alilogin_addrs the server
+// next one unsets those it does not set; exported itself, so that a
+// shell started from this one unsets the tokens it inherited when its
+// own refresh does not set them, as for another profile that is not
+// logged in: only the fixed TokenVars are ever unset, whatever its
+// value), __alilogin_addrs the server
 // addresses after it (a changed VAULT_ADDR, NOMAD_ADDR or
 // CONSUL_HTTP_ADDR refreshes at once).
 const bashSnippet = `# alilogin hook for bash: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.bashrc: eval "$(alilogin hook bash)"
 __alilogin_hook() {
-  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x=
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x= __alilogin_v=
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS
   else printf -v __alilogin_now '%%(%%s)T' -1 2>/dev/null || __alilogin_now=$(date +%%s); fi
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
+  # Arithmetic on a variable runs the code in its subscripts: both
+  # numbers (__alilogin_next may come from the environment) must be
+  # digits only before any (( )).
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+        -n $__alilogin_now && $__alilogin_now != *[!0-9]* && -n ${__alilogin_next-} && $__alilogin_next != *[!0-9]* ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
-  # set -x would trace the tokens: off around the eval, then as it was.
+  # set -x would trace the tokens, set -v print the eval'd exports: off
+  # around the eval, then as they were.
   if [[ $- == *x* ]]; then __alilogin_x=1; set +x; fi
+  if [[ $- == *v* ]]; then __alilogin_v=1; set +v; fi
   eval "$(%s)"
+  if [[ -n $__alilogin_v ]]; then set -v; fi
   if [[ -n $__alilogin_x ]]; then set -x; fi
   if [[ -n $__alilogin_msg ]]; then
     [[ "$__alilogin_msg" != "${__alilogin_said-}" ]] && printf '%%s\n' "$__alilogin_msg" >&2
@@ -77,10 +88,15 @@ const zshSnippet = `# alilogin hook for zsh: keeps VAULT_TOKEN, NOMAD_TOKEN, CON
 zmodload zsh/datetime 2>/dev/null
 __alilogin_hook() {
   local __alilogin_rc=$? __alilogin_now __alilogin_msg=
-  # xtrace would trace the tokens: off in this function only.
-  setopt localoptions noxtrace
+  # xtrace would trace the tokens, verbose print the eval'd exports:
+  # off in this function only.
+  setopt localoptions noxtrace noverbose
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS; else __alilogin_now=$(date +%%s); fi
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" ]] && (( __alilogin_now < ${__alilogin_next:-0} )); then
+  # Arithmetic on a variable runs the code in its subscripts: both
+  # numbers (__alilogin_next may come from the environment) must be
+  # digits only before any (( )).
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+        $__alilogin_now == <-> && ${__alilogin_next-} == <-> ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
   eval "$(%s)"
@@ -163,10 +179,10 @@ func (s State) Write(b *strings.Builder, shell string) {
 	}
 	vars := strings.Join(s.Exported, " ")
 	if shell == "fish" {
-		fmt.Fprintf(b, "set -g __alilogin_vars %s\n", shellenv.QuoteFish(vars))
+		fmt.Fprintf(b, "set -gx __alilogin_vars %s\n", shellenv.QuoteFish(vars))
 		fmt.Fprintf(b, "set -g __alilogin_addrs %s\n", shellenv.QuoteFish(s.Addrs))
 	} else {
-		fmt.Fprintf(b, "__alilogin_vars=%s\n", shellenv.QuoteSh(vars))
+		fmt.Fprintf(b, "export __alilogin_vars=%s\n", shellenv.QuoteSh(vars))
 		fmt.Fprintf(b, "__alilogin_addrs=%s\n", shellenv.QuoteSh(s.Addrs))
 	}
 	if shell == "fish" {

@@ -1,21 +1,69 @@
 package tokenhelper
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/termtext"
+)
 
 // maxAncestors bounds the walk up from the helper to the vault CLI: the
-// CLI runs the helper through `$SHELL -c`, and the script execs alilogin.
-const maxAncestors = 4
+// CLI runs the helper through `$SHELL -c`, the script execs alilogin,
+// and a shell's startup file may add a level or two.
+const maxAncestors = 6
 
-// AddressFlags are the server addresses a vault command line names with
-// its -address and -agent-address flags (either with one or two dashes,
-// the value after '=' or as the next argument; the last one counts, as
-// for the vault CLI's flag parser); "" when a flag is absent.
-func AddressFlags(args []string) (address, agent string) {
+// shells are the programs the walk passes to find the client: the vault
+// CLI runs `$SHELL -c "<script> get"` and the script is a /bin/sh one.
+var shells = map[string]bool{"sh": true, "dash": true, "bash": true, "zsh": true, "fish": true, "ksh": true, "mksh": true, "ksh93": true}
+
+// ErrNoProcessView: this system does not show another process's command
+// line and environment (only Linux's /proc is read).
+var ErrNoProcessView = errors.New("this system does not show the vault CLI's command line and environment")
+
+// Client is the process that runs the token helper (the vault CLI, or
+// any program that uses its token helper, as terraform-provider-vault
+// does): its arguments (argv[0] left out) and environment.
+type Client struct {
+	PID  int
+	Exe  string
+	Args []string
+	Env  []string
+}
+
+// Getenv is the client's value of k ("" when unset); the last entry
+// counts, as for getenv(3) in Go programs.
+func (c *Client) Getenv(k string) string {
+	v := ""
+	for _, kv := range c.Env {
+		if name, val, ok := strings.Cut(kv, "="); ok && name == k {
+			v = val
+		}
+	}
+	return v
+}
+
+// FindClient is the first ancestor of this process that is not a shell
+// (at most maxAncestors up), with its command line and environment:
+// whatever its name (vault, vault-1.13, terraform-provider-vault). An
+// error when it cannot be found or read; ErrNoProcessView off Linux.
+func FindClient() (*Client, error) {
+	return findClient()
+}
+
+// AddressFlags are the values of every address flag anywhere in a vault
+// command line: -address, --address, -agent-address, --agent-address,
+// the value after '=' or the next argument ("" for a flag that ends the
+// line). It does not emulate the vault CLI's flag parser (which flags
+// take values, where flags end): it lists every argument that could be
+// one, so that a caller that refuses any foreign value fails closed.
+func AddressFlags(args []string) []string {
+	var out []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if a == "--" {
-			break
-		}
 		if !strings.HasPrefix(a, "-") {
 			continue
 		}
@@ -24,25 +72,78 @@ func AddressFlags(args []string) (address, agent string) {
 			continue
 		}
 		if !hasVal {
-			if i+1 >= len(args) {
-				break
+			if i+1 < len(args) {
+				val = args[i+1]
 			}
-			i++
-			val = args[i]
 		}
-		if name == "address" {
-			address = val
-		} else {
-			agent = val
-		}
+		out = append(out, val)
 	}
-	return address, agent
+	return out
 }
 
-// CallerArgs are the arguments of the vault CLI process that runs this
-// helper: the first ancestor (at most maxAncestors up) whose program is
-// named vault. ok is false when none is found, or where the system does
-// not show other processes' command lines (only Linux's /proc is read).
-func CallerArgs() (args []string, ok bool) {
-	return callerArgs()
+// proxyVars are the proxy settings the vault CLI's HTTP client (Go's
+// http.ProxyFromEnvironment) reads, and ALL_PROXY for safety: any of
+// them set makes a request to a non-loopback Vault go through a proxy.
+var proxyVars = map[string][]string{
+	"http":  {"HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"},
+	"https": {"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"},
+}
+
+// Refusal says why the client must not get the token of the Vault at
+// vault (canonical, as recorded at login); "" when it may. The rule,
+// fail closed: the client's VAULT_ADDR names that Vault (any spelling);
+// none of VAULT_AGENT_ADDR, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY,
+// VAULT_SRV_LOOKUP is set; no HTTP proxy variable applies (one for the
+// Vault's scheme, or ALL_PROXY, when the Vault is not loopback: NO_PROXY
+// is not considered); and, when args is not nil, every address flag in
+// it names that Vault.
+func Refusal(getenv func(string) string, args []string, vault string) string {
+	if why := EnvRefusal(getenv); why != "" {
+		return why
+	}
+	if addr := getenv("VAULT_ADDR"); !sameVault(addr, vault) {
+		return fmt.Sprintf("the vault command's VAULT_ADDR %s is not the Vault of the login (%s)", termtext.Clean(addr), vault)
+	}
+	if u, err := url.Parse(vault); err == nil && !loopback(u.Hostname()) {
+		for _, k := range proxyVars[strings.ToLower(u.Scheme)] {
+			if getenv(k) != "" {
+				return k + " is set in the vault command's environment, so it would send the token through that proxy"
+			}
+		}
+	}
+	for _, f := range AddressFlags(args) {
+		if !sameVault(f, vault) {
+			return fmt.Sprintf("the vault command line has an address flag %q that is not the Vault of the login (%s)", termtext.Clean(f), vault)
+		}
+	}
+	return ""
+}
+
+// EnvRefusal is the part of Refusal that needs no login record: the
+// client's VAULT_ADDR is set and none of the variables that send its
+// requests elsewhere is.
+func EnvRefusal(getenv func(string) string) string {
+	if getenv("VAULT_ADDR") == "" {
+		return "VAULT_ADDR is not set in the vault command's environment, so it would send the token to its default address; set it (the hook and 'alilogin env' do)"
+	}
+	for _, k := range []string{"VAULT_AGENT_ADDR", "VAULT_PROXY_ADDR", "VAULT_HTTP_PROXY", "VAULT_SRV_LOOKUP"} {
+		if getenv(k) != "" {
+			return k + " is set in the vault command's environment, so it would send the token elsewhere than VAULT_ADDR"
+		}
+	}
+	return ""
+}
+
+func sameVault(addr, vault string) bool {
+	c, err := check.Canonical(addr)
+	return err == nil && c == vault
+}
+
+// loopback: the hosts Go's proxy rules never send through a proxy.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

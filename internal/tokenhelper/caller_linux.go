@@ -2,41 +2,77 @@ package tokenhelper
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-func callerArgs() ([]string, bool) {
+func findClient() (*Client, error) {
 	pid := os.Getppid()
-	for i := 0; i < maxAncestors && pid > 1; i++ {
+	for i := 0; i < maxAncestors; i++ {
+		if pid <= 1 {
+			return nil, fmt.Errorf("could not find the process that runs the token helper: no program but shells above it")
+		}
 		dir := "/proc/" + strconv.Itoa(pid)
-		raw, err := os.ReadFile(dir + "/cmdline")
+		exe, err := os.Readlink(dir + "/exe")
 		if err != nil {
-			return nil, false
+			return nil, fmt.Errorf("could not read the program of process %d: %w", pid, err)
 		}
-		argv := strings.Split(string(bytes.TrimRight(raw, "\x00")), "\x00")
-		exe, _ := os.Readlink(dir + "/exe")
-		if len(argv) > 0 && (filepath.Base(argv[0]) == "vault" || filepath.Base(exe) == "vault") {
-			return argv[1:], true
+		exe = strings.TrimSuffix(exe, " (deleted)")
+		if !shells[filepath.Base(exe)] {
+			return readClient(pid, exe)
 		}
-		stat, err := os.ReadFile(dir + "/stat")
-		if err != nil {
-			return nil, false
-		}
-		// pid (comm) state ppid ...: comm may hold spaces and ')'.
-		j := bytes.LastIndexByte(stat, ')')
-		if j < 0 {
-			return nil, false
-		}
-		f := strings.Fields(string(stat[j+1:]))
-		if len(f) < 2 {
-			return nil, false
-		}
-		if pid, err = strconv.Atoi(f[1]); err != nil {
-			return nil, false
+		if pid, err = parentOf(dir); err != nil {
+			return nil, err
 		}
 	}
-	return nil, false
+	return nil, fmt.Errorf("could not find the process that runs the token helper: more than %d shells above it", maxAncestors)
+}
+
+func readClient(pid int, exe string) (*Client, error) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	cmdline, err := os.ReadFile(dir + "/cmdline")
+	if err != nil {
+		return nil, fmt.Errorf("could not read the command line of process %d: %w", pid, err)
+	}
+	environ, err := os.ReadFile(dir + "/environ")
+	if err != nil {
+		return nil, fmt.Errorf("could not read the environment of process %d: %w", pid, err)
+	}
+	argv := split(cmdline)
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("could not read the command line of process %d: it is empty", pid)
+	}
+	return &Client{PID: pid, Exe: exe, Args: argv[1:], Env: split(environ)}, nil
+}
+
+func split(b []byte) []string {
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(string(b), "\x00")
+}
+
+func parentOf(dir string) (int, error) {
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("could not read %s/stat: %w", dir, err)
+	}
+	// pid (comm) state ppid ...: comm may hold spaces and ')'.
+	j := bytes.LastIndexByte(stat, ')')
+	if j < 0 {
+		return 0, fmt.Errorf("could not read %s/stat: no ')'", dir)
+	}
+	f := strings.Fields(string(stat[j+1:]))
+	if len(f) < 2 {
+		return 0, fmt.Errorf("could not read %s/stat: too short", dir)
+	}
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		return 0, fmt.Errorf("could not read %s/stat: %w", dir, err)
+	}
+	return ppid, nil
 }

@@ -2,6 +2,7 @@
 
 package tokenhelper
 
-// callerArgs: only Linux shows another process's command line without
-// privileges or cgo; see docs/security.md for the limit this leaves.
-func callerArgs() ([]string, bool) { return nil, false }
+// findClient: only Linux shows another process's command line and
+// environment without privileges or cgo; see docs/security.md for the
+// limit this leaves.
+func findClient() (*Client, error) { return nil, ErrNoProcessView }

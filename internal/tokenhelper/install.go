@@ -68,13 +68,19 @@ func ShellSafe(path string) bool {
 // temporary file in the same directory, made executable, then renamed.
 // The directory, and the file when it exists, must be the user's and
 // not writable by group or others: whoever can replace the script runs
-// code as the user and chooses the token the vault CLI sends.
+// code as the user and chooses the token the vault CLI sends. No
+// directory above it (symbolic links resolved, up to /) may be writable
+// by group or others unless it is sticky and owned by root or the user
+// (as /tmp): whoever may rename an entry there swaps the whole subtree.
 func WriteScript(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("could not create %s: %w", dir, err)
 	}
 	if err := private(dir, true); err != nil {
+		return err
+	}
+	if err := parentsSafe(dir); err != nil {
 		return err
 	}
 	if err := private(path, false); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -106,6 +112,27 @@ func WriteScript(path string, data []byte) (err error) {
 		return fmt.Errorf("could not write %s: %w", path, err)
 	}
 	return nil
+}
+
+// parentsSafe checks every directory above dir, dir's symbolic links
+// resolved.
+func parentsSafe(dir string) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("could not check %s: %w", dir, err)
+	}
+	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("could not check %s: %w", p, err)
+		}
+		if st.Mode().Perm()&0o022 != 0 && (st.Mode()&fs.ModeSticky == 0 || !ownedByMeOrRoot(st)) {
+			return fmt.Errorf("could not write the token helper script: %s (mode %v), above %s, is writable by group or others, who could swap the directory the vault CLI runs the script from; run: chmod go-w %s, or choose another place", p, st.Mode(), dir, p)
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }
 
 // private checks that p (a directory when dir) is the user's and not

@@ -67,9 +67,16 @@ func TestVaultTokenHelper(t *testing.T) {
 	}
 
 	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	// get decides from the program that runs it: run by this test, whose
+	// own environment names no Vault, it gives nothing (exit 0, one line
+	// on stderr); run by the vault CLI, the login's token (the CLI takes
+	// it only without a newline: the commands below prove that).
 	get := u.ok(t, "vault-token-helper", "get")
-	if get.stdout.String() != tok {
-		t.Errorf("get printed %q, want the token alone with no newline", get.stdout.String())
+	if get.stdout.String() != "" || !strings.Contains(get.stderr.String(), "no token from the token helper") {
+		t.Errorf("get run by a program that is not the vault CLI printed %q (stderr %q), want nothing", get.stdout.String(), get.stderr.String())
+	}
+	if out, errText, code := vaultCLI(t, u, "", "print", "token"); code != 0 || strings.TrimSuffix(out, "\n") != tok {
+		t.Errorf("vault print token: exit %d, %d bytes, want the login's token\n%s", code, len(out), errText)
 	}
 
 	out, errText, code := vaultCLI(t, u, "", "token", "lookup", "-format=json")
