@@ -76,6 +76,9 @@ func (c *tty) typeLine(line string) {
 // it returns the output between the command line and the marker.
 func (c *tty) run(cmd string) string {
 	c.t.Helper()
+	// Typed before the prompt is drawn (while the hook still runs), the
+	// line would be echoed by the terminal and then again by the shell.
+	c.waitPrompt()
 	c.mark++
 	mark := fmt.Sprintf("MARK%dEND", c.mark)
 	c.typeLine(cmd + "; echo " + mark)
