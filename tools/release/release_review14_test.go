@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,32 @@ func TestReleaseDirtyTreeWithVersion_review14(t *testing.T) {
 	}
 	if !strings.Contains(r.Version, "dirty") {
 		t.Errorf("release of a dirty tree with -version v1.2.3 stamped %q (commit %s), nothing says it is not that commit", r.Version, r.Commit)
+	}
+}
+
+// TestBuildIgnoresGoEnvFile_review14: build sets GOFLAGS= in the
+// environment to get "no GOFLAGS", but the go command then falls back to
+// the builder's go env file (go env -w GOFLAGS=...), so what is built
+// depends on the machine: here -tags=gendocs from the go env file puts
+// the hidden __gen-docs command into a release binary. The
+// reproducibility check shares the same go env file and cannot see it.
+func TestBuildIgnoresGoEnvFile_review14(t *testing.T) {
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goenv := filepath.Join(t.TempDir(), "go.env")
+	if err := os.WriteFile(goenv, []byte("GOFLAGS=-tags=gendocs\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOENV", goenv)
+	dir := filepath.Join(t.TempDir(), "bin")
+	b := builder{repo: repo, log: testLog{t}, ldflags: ldflags(&result{Version: "v1.2.3", Commit: "0123456789abcdef0123456789abcdef01234567"})}
+	if err := b.build(context.Background(), runtime.GOOS, runtime.GOARCH, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(filepath.Join(dir, "alilogin"), "__gen-docs", "--help").CombinedOutput()
+	if !strings.Contains(string(out), "unknown command") {
+		t.Errorf("a release build has the hidden __gen-docs (GOFLAGS from the go env file):\n%s", out)
 	}
 }
