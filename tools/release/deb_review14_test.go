@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,11 +37,7 @@ func TestReleaseCheckKeepsInstalledPackage_review14(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "dist")
-	r, err := release(context.Background(), options{Repo: repo, Out: out, Targets: []string{"linux/amd64"}, Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, r := amd64Release(t, repo)
 	t.Run("deb", func(t *testing.T) { checkDeb(t, out, r) })
 
 	st, _ := exec.Command("dpkg-query", "-W", "-f=${db:Status-Status} ${Version}", "alilogin").Output()
