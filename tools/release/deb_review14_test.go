@@ -37,7 +37,7 @@ func TestReleaseCheckKeepsInstalledPackage_review14(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, r := amd64Release(t, repo)
+	out, r := sharedRelease(t, repo)
 	t.Run("deb", func(t *testing.T) { checkDeb(t, out, r) })
 
 	st, _ := exec.Command("dpkg-query", "-W", "-f=${db:Status-Status} ${Version}", "alilogin").Output()

@@ -34,18 +34,11 @@ func TestRelease(t *testing.T) {
 			t.Fatalf("%s is needed (make deps installs it): %v", tool, err)
 		}
 	}
-	ctx := context.Background()
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "dist")
-	t0 := time.Now()
-	r, err := release(ctx, options{Repo: repo, Out: out, Targets: defaultTargets, Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("full release: %s, version %s", time.Since(t0).Round(time.Millisecond), r.Version)
+	out, r := sharedRelease(t, repo)
 	sizes(t, out)
 
 	t.Run("checksums", func(t *testing.T) {
@@ -380,27 +373,29 @@ func (l testLog) Write(b []byte) (int, error) {
 
 var _ io.Writer = testLog{}
 
-var amd64 struct {
+var shared struct {
 	sync.Mutex
 	out string
 	r   *result
 }
 
-// amd64Release is one linux/amd64 release of the repository, built on
-// first use and shared by the tests that only read it (it is removed
-// with the test binary's temporary directory by TestMain).
-func amd64Release(t *testing.T, repo string) (string, *result) {
-	amd64.Lock()
-	defer amd64.Unlock()
-	if amd64.r == nil {
-		out := filepath.Join(testTmp, "amd64-dist")
-		r, err := release(context.Background(), options{Repo: repo, Out: out, Targets: []string{"linux/amd64"}, Log: testLog{t}})
+// sharedRelease is the full release of the repository, built once on
+// first use and shared by the tests that only read it (its directory is
+// removed with the test binary's temporary directory by TestMain).
+func sharedRelease(t *testing.T, repo string) (string, *result) {
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.r == nil {
+		out := filepath.Join(testTmp, "dist")
+		t0 := time.Now()
+		r, err := release(context.Background(), options{Repo: repo, Out: out, Targets: defaultTargets, Log: testLog{t}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		amd64.out, amd64.r = out, r
+		t.Logf("full release: %s, version %s", time.Since(t0).Round(time.Millisecond), r.Version)
+		shared.out, shared.r = out, r
 	}
-	return amd64.out, amd64.r
+	return shared.out, shared.r
 }
 
 var testTmp string

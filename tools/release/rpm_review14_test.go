@@ -128,7 +128,7 @@ func TestPackagesCarryLicences_review14(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, r := amd64Release(t, repo)
+	out, r := sharedRelease(t, repo)
 	goroot := strings.TrimSpace(sh(t, "go", "env", "GOROOT"))
 	for _, p := range []struct{ name, bin string }{{"alilogin", "alilogin"}, {"alilogin-broker", "broker"}} {
 		bi, err := buildinfo.ReadFile(filepath.Join(out, p.bin+"-"+r.Version+"-linux-amd64"))
