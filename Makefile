@@ -49,8 +49,8 @@ test: deps stack vet fmt-check tidy-check
 	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFrom$$' -fuzztime $(FUZZ_TIME) ./internal/oidc
 
 # Binaries for five platforms, deb and RPM packages, SHA256SUMS: dist/
-# (tools/release; README.md "Install"). VERSION=vX.Y.Z to stamp another
-# version than the one git tags give.
+# (tools/release; README.md "Install"). VERSION=vX.Y.Z builds that
+# release: only on a clean tree with the tag vX.Y.Z at HEAD.
 release:
 	@t0=$$(date +%s); cd tools/release && $(GO) run . -repo ../.. -out ../../dist $(if $(VERSION),-version $(VERSION)); rc=$$?; echo "release: $$(( $$(date +%s) - t0 ))s"; exit $$rc
 

@@ -17,6 +17,7 @@ type source struct {
 	Dirty  bool      // the work tree has changes git would show
 	Tag    string    // the nearest v* tag reachable from HEAD, if any
 	Exact  bool      // Tag names HEAD itself
+	AtHead []string  // every tag that points at HEAD
 }
 
 func git(ctx context.Context, repo string, args ...string) (string, error) {
@@ -54,15 +55,16 @@ func readSource(ctx context.Context, repo string) (source, error) {
 		return s, err
 	}
 	s.Dirty = st != ""
+	at, err := git(ctx, repo, "tag", "--points-at", "HEAD")
+	if err != nil {
+		return s, err
+	}
+	s.AtHead = strings.Fields(at)
 	// No tag (or a shallow clone) is not an error: the version is then a
 	// v0.0.0 pseudo-version.
 	if tag, err := git(ctx, repo, "describe", "--tags", "--abbrev=0", "--match", "v[0-9]*", "HEAD"); err == nil && semverRE.MatchString(tag) {
 		s.Tag = tag
-		at, err := git(ctx, repo, "tag", "--points-at", "HEAD")
-		if err != nil {
-			return s, err
-		}
-		for _, t := range strings.Fields(at) {
+		for _, t := range s.AtHead {
 			s.Exact = s.Exact || t == tag
 		}
 	}
@@ -101,4 +103,20 @@ func (s source) pseudo() string {
 		patch, _ := strconv.Atoi(m[3])
 		return fmt.Sprintf("v%s.%s.%d-0.%s-%s", m[1], m[2], patch+1, ts, rev)
 	}
+}
+
+// allowVersion says whether a release of s may be stamped version (an
+// explicit VERSION): only the clean commit that tag names, so that a
+// release version always means the bytes that rebuilding its tag gives.
+// A snapshot is built without VERSION and keeps its pseudo-version.
+func (s source) allowVersion(version string) error {
+	if s.Dirty {
+		return fmt.Errorf("could not release %s: the work tree has uncommitted changes (git status); commit or stash them, or build a snapshot without VERSION (it is called %s)", version, s.version())
+	}
+	for _, t := range s.AtHead {
+		if t == version {
+			return nil
+		}
+	}
+	return fmt.Errorf("could not release %s: no tag %s points at HEAD (%s); tag the commit first (git tag %s), or build a snapshot without VERSION (it is called %s)", version, version, s.Commit, version, s.version())
 }

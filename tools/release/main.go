@@ -23,8 +23,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	var targets string
 	fs.StringVar(&o.Repo, "repo", ".", "the alilogin repository (a git work tree)")
-	fs.StringVar(&o.Out, "out", "dist", "where the artefacts go; emptied first if it holds an earlier release")
-	fs.StringVar(&o.Version, "version", "", "the version to stamp (default: from git tags, a Go pseudo-version between tags)")
+	fs.StringVar(&o.Out, "out", "dist", "where the artefacts go; emptied first if it holds an earlier release (only the files its SHA256SUMS lists)")
+	fs.StringVar(&o.Version, "version", "", "the release to build: needs a clean work tree and this tag at HEAD (default: a snapshot, from git tags, a Go pseudo-version between tags)")
 	fs.StringVar(&targets, "targets", strings.Join(defaultTargets, ","), "GOOS/GOARCH pairs to build")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -32,6 +32,9 @@ type packageInput struct {
 	Arch    string // GOARCH
 	MTime   time.Time
 	Binary  func(command string) string
+	// Notices is the file of licences of the code compiled into the
+	// command's binary (writeNotices).
+	Notices func(command string) string
 }
 
 // pkgDef is one package, built as deb and RPM.
@@ -56,7 +59,7 @@ var packages = []pkgDef{
 			"/usr/share/doc/alilogin-broker/examples/policies, the Nomad job and its\n" +
 			"Vault and Consul policies in /usr/share/doc/alilogin-broker/deploy.",
 		extra: func(in packageInput) (files.Contents, error) {
-			var c files.Contents
+			c := files.Contents{dir(in, "/usr/share/doc/alilogin-broker/examples")}
 			for _, d := range []struct{ src, dst string }{
 				{"policies", "/usr/share/doc/alilogin-broker/examples/policies"},
 				{"docs/deploy", "/usr/share/doc/alilogin-broker/deploy"},
@@ -121,6 +124,16 @@ func (p pkgDef) info(in packageInput) (*nfpm.Info, error) {
 		return nil, err
 	}
 	c = append(c, more...)
+	// The package's own directories, so that rpm -e removes them (dpkg
+	// removes a directory once it is empty anyway).
+	c = append(c, dir(in, "/usr/share/doc/"+p.name), dir(in, "/usr/share/licenses/"+p.name))
+	// The licences of what the binary compiles in: Debian's copyright
+	// file, an RPM %license file.
+	notices := in.Notices(p.command)
+	c = append(c, file(in, notices, "/usr/share/doc/"+p.name+"/copyright", 0o644, "deb"))
+	lic := file(in, notices, "/usr/share/licenses/"+p.name+"/NOTICES", 0o644, "rpm")
+	lic.Type = files.TypeRPMLicense
+	c = append(c, lic)
 	return &nfpm.Info{
 		Name:        p.name,
 		Arch:        in.Arch,
@@ -140,6 +153,12 @@ func (p pkgDef) info(in packageInput) (*nfpm.Info, error) {
 			RPM: nfpm.RPM{BuildHost: "reproducible", Compression: "zstd", Summary: strings.SplitN(p.description, "\n", 2)[0]},
 		},
 	}, nil
+}
+
+// dir is a directory the RPM owns.
+func dir(in packageInput, dst string) *files.Content {
+	return &files.Content{Destination: dst, Type: files.TypeDir, Packager: "rpm",
+		FileInfo: &files.ContentFileInfo{Mode: 0o755, MTime: in.MTime}}
 }
 
 func file(in packageInput, src, dst string, mode fs.FileMode, packager string) *files.Content {
@@ -209,9 +228,14 @@ func docFiles(in packageInput, src, dst string) (files.Contents, error) {
 	if !st.IsDir() {
 		return files.Contents{file(in, src, dst, 0o644, "")}, nil
 	}
-	var rels []string
+	var rels, dirs []string
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			rel, err := filepath.Rel(src, p)
+			dirs = append(dirs, filepath.ToSlash(rel))
 			return err
 		}
 		if !d.Type().IsRegular() {
@@ -226,6 +250,9 @@ func docFiles(in packageInput, src, dst string) (files.Contents, error) {
 	}
 	sort.Strings(rels)
 	var c files.Contents
+	for _, d := range dirs {
+		c = append(c, dir(in, path.Join(dst, d)))
+	}
 	for _, rel := range rels {
 		c = append(c, file(in, filepath.Join(src, filepath.FromSlash(rel)), path.Join(dst, rel), 0o644, ""))
 	}

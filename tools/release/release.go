@@ -63,6 +63,10 @@ func release(ctx context.Context, o options) (*result, error) {
 	r := &result{Version: o.Version, Commit: src.Commit, Date: src.Time}
 	if r.Version == "" {
 		r.Version = src.version()
+	} else if o.Source == nil {
+		if err := src.allowVersion(r.Version); err != nil {
+			return nil, err
+		}
 	}
 	if !semverRE.MatchString(strings.TrimSuffix(r.Version, "+dirty")) {
 		return nil, fmt.Errorf("version %q is not vMAJOR.MINOR.PATCH[-PRERELEASE]", r.Version)
@@ -115,17 +119,32 @@ func release(ctx context.Context, o options) (*result, error) {
 		fmt.Fprintf(o.Log, "release: %s man pages and completions: %s\n", c, time.Since(t0).Round(time.Millisecond))
 	}
 
+	modCache, err := goEnv(ctx, repo, "GOMODCACHE")
+	if err != nil {
+		return nil, err
+	}
+	goRoot, err := goEnv(ctx, repo, "GOROOT")
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range o.Targets {
 		goos, goarch, _ := strings.Cut(t, "/")
 		if goos != "linux" {
 			continue
 		}
 		t0 := time.Now()
+		binary := func(c string) string {
+			return filepath.Join(o.Out, fmt.Sprintf("%s-%s-linux-%s", c, r.Version, goarch))
+		}
+		notices := func(c string) string { return filepath.Join(work, "notices", goarch, c) }
+		for _, c := range commands {
+			if err := writeNotices(ctx, binary(c), notices(c), modCache, goRoot); err != nil {
+				return nil, err
+			}
+		}
 		names, err := buildPackages(packageInput{
 			Repo: repo, Docs: docs, Out: o.Out, Version: r.Version, Arch: goarch, MTime: r.Date,
-			Binary: func(c string) string {
-				return filepath.Join(o.Out, fmt.Sprintf("%s-%s-linux-%s", c, r.Version, goarch))
-			},
+			Binary: binary, Notices: notices,
 		})
 		if err != nil {
 			return nil, err
@@ -156,9 +175,43 @@ type builder struct {
 	log           io.Writer
 }
 
+// buildEnv is the go command's environment: nothing from the builder's
+// go env file (GOENV=off) and no Go or cgo setting from the process
+// environment but where the caches are and where modules come from (go.sum
+// checks what they are). The toolchain is the one on PATH, with no cgo,
+// no GOFLAGS, no experiments, the baseline instruction sets.
+func (b builder) buildEnv(ctx context.Context, goos, goarch string) ([]string, error) {
+	keep := []string{"GOCACHE", "GOMODCACHE", "GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE", "GOAUTH"}
+	// Asked with the builder's own settings: these say where, not what.
+	q := exec.CommandContext(ctx, "go", append([]string{"env"}, keep...)...)
+	q.Dir = b.repo
+	vals, err := q.Output()
+	if err != nil {
+		return nil, fmt.Errorf("could not run go env: %w", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(vals), "\n"), "\n")
+	if len(lines) != len(keep) {
+		return nil, fmt.Errorf("could not read go env: %d values for %d settings", len(lines), len(keep))
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "GO") && !strings.HasPrefix(k, "CGO_") {
+			env = append(env, kv)
+		}
+	}
+	for i, k := range keep {
+		if lines[i] != "" {
+			env = append(env, k+"="+lines[i])
+		}
+	}
+	env = append(env, "GOENV=off", "GOTOOLCHAIN=local", "GOWORK=off", "GOFLAGS=", "GOEXPERIMENT=", "GODEBUG=", "GOFIPS140=off",
+		"CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GOAMD64=v1", "GOARM64=v8.0", "GOARM=7", "GO386=sse2")
+	return append(env, b.env...), nil
+}
+
 // build compiles every command for goos/goarch into dir, with nothing
-// from the environment that changes the output: no cgo, no GOFLAGS, the
-// baseline instruction sets, no VCS stamp, no file paths.
+// from the builder's Go settings (buildEnv), no VCS stamp, no file paths.
 func (b builder) build(ctx context.Context, goos, goarch, dir string, extra []string) error {
 	t0 := time.Now()
 	args := append([]string{"build", "-trimpath", "-buildvcs=false", "-ldflags", b.ldflags}, extra...)
@@ -166,10 +219,13 @@ func (b builder) build(ctx context.Context, goos, goarch, dir string, extra []st
 	for _, c := range commands {
 		args = append(args, "./cmd/"+c)
 	}
+	env, err := b.buildEnv(ctx, goos, goarch)
+	if err != nil {
+		return err
+	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.repo
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GOFLAGS=", "GOAMD64=v1", "GOARM64=v8.0", "GOEXPERIMENT=", "GOWORK=off")
-	cmd.Env = append(cmd.Env, b.env...)
+	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("could not build %s/%s: %w\n%s", goos, goarch, err, out)
 	}
@@ -178,8 +234,9 @@ func (b builder) build(ctx context.Context, goos, goarch, dir string, extra []st
 }
 
 // clearOut makes out an empty directory. It removes only an earlier
-// release (a directory with SHA256SUMS, or only files this tool writes):
-// -out pointing at the wrong directory is an error, not a deletion.
+// release: the files its SHA256SUMS lists, and only if the directory
+// holds nothing else. -out pointing at the wrong directory is an error,
+// not a deletion.
 func clearOut(out string) error {
 	entries, err := os.ReadDir(out)
 	if errors.Is(err, os.ErrNotExist) {
@@ -188,10 +245,20 @@ func clearOut(out string) error {
 	if err != nil {
 		return fmt.Errorf("could not read %s: %w", out, err)
 	}
+	if len(entries) == 0 {
+		return nil
+	}
+	sums, err := readSums(filepath.Join(out, SumsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("could not clear %s: it is not empty and has no %s, so it is not an earlier release; remove its files or choose another -out", out, SumsFile)
+	}
+	if err != nil {
+		return fmt.Errorf("could not clear %s: %w", out, err)
+	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || !(n == SumsFile || strings.HasPrefix(n, "alilogin") || strings.HasPrefix(n, "broker")) {
-			return fmt.Errorf("could not clear %s: %s is not a release artefact; remove it or choose another -out", out, n)
+		if _, listed := sums[n]; n != SumsFile && (!listed || !e.Type().IsRegular()) {
+			return fmt.Errorf("could not clear %s: %s is not a release artefact (not a file %s lists); remove it or choose another -out", out, n, SumsFile)
 		}
 	}
 	for _, e := range entries {

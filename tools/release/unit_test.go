@@ -77,18 +77,54 @@ func TestVerifySums(t *testing.T) {
 func TestClearOut(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "alilogin-v1-linux-amd64"), nil, 0o644)
-	os.WriteFile(filepath.Join(dir, SumsFile), nil, 0o644)
+	if err := writeSums(dir, []string{"alilogin-v1-linux-amd64"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := clearOut(dir); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := os.ReadDir(dir); len(e) != 0 {
 		t.Errorf("left %v", e)
 	}
+	// An earlier release with a file its SHA256SUMS does not list: not
+	// ours, nothing is removed.
+	os.WriteFile(filepath.Join(dir, "alilogin-v1-linux-amd64"), nil, 0o644)
+	if err := writeSums(dir, []string{"alilogin-v1-linux-amd64"}); err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(filepath.Join(dir, "go.mod"), nil, 0o644)
 	if err := clearOut(dir); err == nil || !strings.Contains(err.Error(), "go.mod is not a release artefact") {
-		t.Errorf("clearOut on a foreign directory: %v", err)
+		t.Errorf("clearOut on a release plus a foreign file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "alilogin-v1-linux-amd64")); err != nil {
+		t.Errorf("removed an artefact although the directory holds a foreign file: %v", err)
+	}
+	// Artefact names but no SHA256SUMS: refused.
+	os.Remove(filepath.Join(dir, SumsFile))
+	if err := clearOut(dir); err == nil || !strings.Contains(err.Error(), "has no SHA256SUMS") {
+		t.Errorf("clearOut without SHA256SUMS: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "alilogin-v1-linux-amd64")); err != nil {
+		t.Errorf("removed a file of a directory without SHA256SUMS: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
 		t.Errorf("removed a foreign file: %v", err)
+	}
+}
+
+// TestAllowVersion: an explicit version needs a clean tree and that tag
+// on HEAD (TestReleaseDirtyTreeWithVersion_review14 runs it on a clone).
+func TestAllowVersion(t *testing.T) {
+	clean := source{Commit: "0123456789abcdef0123456789abcdef01234567", AtHead: []string{"v1.2.3", "other"}}
+	if err := clean.allowVersion("v1.2.3"); err != nil {
+		t.Errorf("tagged clean HEAD: %v", err)
+	}
+	if err := clean.allowVersion("v1.2.4"); err == nil || !strings.Contains(err.Error(), "no tag v1.2.4 points at HEAD") {
+		t.Errorf("untagged version: %v", err)
+	}
+	dirty := clean
+	dirty.Dirty = true
+	if err := dirty.allowVersion("v1.2.3"); err == nil || !strings.Contains(err.Error(), "uncommitted changes") {
+		t.Errorf("dirty tree: %v", err)
 	}
 }
