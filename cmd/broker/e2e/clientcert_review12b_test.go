@@ -152,3 +152,60 @@ func TestReview12bOtherSignPaths(t *testing.T) {
 		t.Errorf("query fields: signed %s %v until %s", x.Subject, x.DNSNames, x.NotAfter)
 	}
 }
+
+// TestReview12bServerNameAlias: the admin guide says a user certificate
+// never names server.<region>.nomad (which Nomad's verify_server_hostname
+// takes for a server, on the RPC port that trusts the same CA), "its only
+// name is the user's". But the role signs any alias name that is a host
+// name (cn_validations = ["hostname"]): dots included. Whoever's alias
+// name on the JWT mount is server.global.nomad (an SSO whose user claim
+// a user can choose or that has dotted names, a service account) gets a
+// client certificate naming the Nomad servers, which Nomad's RPC port
+// accepts. Here alice's alias is renamed by root to show what the role
+// signs for such a name. Want: refused (no dots, or no
+// server./client.<region>.nomad names). Before: signed.
+func TestReview12bServerNameAlias(t *testing.T) {
+	setupPKI(t)
+	ctx := context.Background()
+	dir := certPolicies(t)
+	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	alice := vaultLogin(t, "alice", "ci-user")
+	var self struct {
+		Data struct {
+			EntityID string `json:"entity_id"`
+		} `json:"data"`
+	}
+	mustDo(t, alice, "GET", "/v1/auth/token/lookup-self", nil, &self)
+	var ent struct {
+		Data struct {
+			Aliases []struct {
+				ID            string `json:"id"`
+				Name          string `json:"name"`
+				MountAccessor string `json:"mount_accessor"`
+				MountPath     string `json:"mount_path"`
+			} `json:"aliases"`
+		} `json:"data"`
+	}
+	mustDo(t, vaultC, "GET", "/v1/identity/entity/id/"+self.Data.EntityID, nil, &ent)
+	var id, acc, name string
+	for _, a := range ent.Data.Aliases {
+		if a.MountPath == "auth/jwt/" {
+			id, acc, name = a.ID, a.MountAccessor, a.Name
+		}
+	}
+	if id == "" {
+		t.Fatalf("no jwt alias in %+v", ent.Data.Aliases)
+	}
+	rename := func(n string) {
+		mustDo(t, vaultC, "POST", "/v1/identity/entity-alias/id/"+id, map[string]any{"name": n, "canonical_id": self.Data.EntityID, "mount_accessor": acc}, nil)
+	}
+	rename("server.global.nomad")
+	defer rename(name)
+	_ = ctx
+	x := signCSR(t, alice, "/v1/pki/sign/ci-user", &x509.CertificateRequest{Subject: pkix.Name{CommonName: "server.global.nomad"}}, nil)
+	if x != nil {
+		t.Errorf("the role signed a client certificate naming the Nomad servers: %s DNS %v EKU %v", x.Subject, x.DNSNames, x.ExtKeyUsage)
+	}
+}
