@@ -74,7 +74,7 @@ func TestReview12bCSRExtensionsNotCopied(t *testing.T) {
 	ku, _ := asn1.Marshal(asn1.BitString{Bytes: []byte{0x06}, BitLength: 7}) // keyCertSign, cRLSign
 	u, _ := url.Parse("spiffe://carol")
 	tpl := &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "alice", Organization: []string{"CERN"}, OrganizationalUnit: []string{"admins"}},
+		Subject:  pkix.Name{CommonName: "alice", Organization: []string{"CERN"}, OrganizationalUnit: []string{"admins"}},
 		DNSNames: []string{"carol"}, EmailAddresses: []string{"carol@alice"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, URIs: []*url.URL{u},
 		ExtraExtensions: []pkix.Extension{
 			{Id: asn1.ObjectIdentifier{2, 5, 29, 19}, Critical: true, Value: bc},
