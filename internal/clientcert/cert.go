@@ -28,12 +28,32 @@ type Cert struct {
 	Serial   string        // as Vault writes it: colon-separated hex
 	Subject  string        // e.g. CN=alice
 	NotAfter time.Time
-	Dir      string // where its files were written (Write): logout removes them there too
+	// NotBefore is the start of its validity (Vault backdates it a
+	// little); zero in records made before it was kept.
+	NotBefore time.Time
+	Dir       string // where its files were written (Write): logout removes them there too
 }
 
 // ValidFor reports whether c exists and is valid for longer than d at now.
 func (c *Cert) ValidFor(now time.Time, d time.Duration) bool {
 	return c != nil && c.NotAfter.Sub(now) > d
+}
+
+// Fresh reports whether c is valid for longer than the margin m at now,
+// or, when its whole life is short (a client_cert_ttl no longer than
+// --min-ttl), for longer than half its life: like a token just issued, a
+// certificate just signed is accepted even when its TTL is shorter than
+// the margin, so that every run does not sign (and revoke) another.
+func (c *Cert) Fresh(now time.Time, m time.Duration) bool {
+	if c == nil {
+		return false
+	}
+	if !c.NotBefore.IsZero() {
+		if half := c.NotAfter.Sub(c.NotBefore) / 2; half < m {
+			m = half
+		}
+	}
+	return c.ValidFor(now, m)
 }
 
 // Doer is the Vault client: the user's token, Vault's origin only.
@@ -116,7 +136,7 @@ func Sign(ctx context.Context, v Doer, mount, profile, cn string, ttl time.Durat
 	}
 	return &Cert{
 		CertPEM: strings.TrimSpace(out.Data.Certificate) + "\n", ChainPEM: b.String(), Key: keyPEM, Mount: strings.Trim(mount, "/"),
-		Serial: Serial(c), Subject: c.Subject.String(), NotAfter: c.NotAfter,
+		Serial: Serial(c), Subject: c.Subject.String(), NotAfter: c.NotAfter, NotBefore: c.NotBefore,
 	}, nil
 }
 

@@ -28,7 +28,15 @@ func (l *loader) loadPKIMount(a hcl.Attributes) string {
 	return l.mount(a, "pki_mount", "")
 }
 
-// loadClientCert reads client_cert_ttl of profile p: at least 1s, at most
+// MinClientCertTTL is the shortest client_cert_ttl: alilogin keeps a
+// certificate whose whole life is shorter than --min-ttl for half of it
+// (clientcert.Cert.Fresh), so a shorter TTL would make a script's every
+// few alilogin exec calls sign (and revoke) another certificate at Vault,
+// each stored and each revocation a CRL rebuild.
+const MinClientCertTTL = time.Minute
+
+// loadClientCert reads client_cert_ttl of profile p: at least
+// MinClientCertTTL, at most
 // the profile's max_ttl (a certificate outliving the tokens would outlive
 // the login it came with).
 func (l *loader) loadClientCert(a hcl.Attributes, p *Profile) {
@@ -37,6 +45,10 @@ func (l *loader) loadClientCert(a hcl.Attributes, p *Profile) {
 		return
 	}
 	p.ClientCert.TTL = l.duration(a, "client_cert_ttl", 0)
+	if p.ClientCert.TTL > 0 && p.ClientCert.TTL < MinClientCertTTL {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid client_cert_ttl", "client_cert_ttl (%s) is shorter than %s: every few alilogin runs would sign and revoke another certificate at Vault", p.ClientCert.TTL, MinClientCertTTL)
+		p.ClientCert.TTL = 0
+	}
 	if p.ClientCert.TTL > 0 && p.MaxTTL > 0 && p.ClientCert.TTL > p.MaxTTL {
 		l.errorf(at.Expr.Range().Ptr(), "Invalid client_cert_ttl", "client_cert_ttl (%s) is longer than the profile's max_ttl (%s)", p.ClientCert.TTL, p.MaxTTL)
 	}
