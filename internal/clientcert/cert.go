@@ -28,10 +28,11 @@ type Cert struct {
 	Serial   string        // as Vault writes it: colon-separated hex
 	Subject  string        // e.g. CN=alice
 	NotAfter time.Time
-	// NotBefore is the start of its validity (Vault backdates it a
-	// little); zero in records made before it was kept.
-	NotBefore time.Time
-	Dir       string // where its files were written (Write): logout removes them there too
+	// IssuedAt is when it was signed, by the local clock (not its
+	// NotBefore, which Vault backdates by the role's not_before_duration,
+	// 30s); zero in records made before it was kept.
+	IssuedAt time.Time
+	Dir      string // where its files were written (Write): logout removes them there too
 }
 
 // ValidFor reports whether c exists and is valid for longer than d at now.
@@ -48,8 +49,8 @@ func (c *Cert) Fresh(now time.Time, m time.Duration) bool {
 	if c == nil {
 		return false
 	}
-	if !c.NotBefore.IsZero() {
-		if half := c.NotAfter.Sub(c.NotBefore) / 2; half < m {
+	if !c.IssuedAt.IsZero() {
+		if half := c.NotAfter.Sub(c.IssuedAt) / 2; half < m {
 			m = half
 		}
 	}
@@ -136,7 +137,7 @@ func Sign(ctx context.Context, v Doer, mount, profile, cn string, ttl time.Durat
 	}
 	return &Cert{
 		CertPEM: strings.TrimSpace(out.Data.Certificate) + "\n", ChainPEM: b.String(), Key: keyPEM, Mount: strings.Trim(mount, "/"),
-		Serial: Serial(c), Subject: c.Subject.String(), NotAfter: c.NotAfter, NotBefore: c.NotBefore,
+		Serial: Serial(c), Subject: c.Subject.String(), NotAfter: c.NotAfter, IssuedAt: time.Now(),
 	}, nil
 }
 
