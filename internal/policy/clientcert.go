@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -57,10 +58,30 @@ func (l *loader) loadClientCert(a hcl.Attributes, p *Profile) {
 	}
 }
 
+// DotFreeClaim reports whether the user claim claim is known to hold no
+// dots, so that the certificate's name (the alias name, the claim's
+// value) is a single DNS label: CERN's cern_upn (login names), and the
+// email claim, whose '@' the role's host-name check refuses outright.
+// Vault 1.13's PKI role cannot refuse a dotted name (server.global.nomad)
+// by itself: allowed_domains is the alias name as a bare domain, and
+// neither its glob rules nor cn_validations count labels.
+func DotFreeClaim(claim string) bool {
+	switch claim {
+	case "cern_upn", "email":
+		return true
+	}
+	return false
+}
+
 // finishClientCerts: a profile that asks for certificates needs the PKI
 // mount.
 func (l *loader) finishClientCerts() {
 	if l.cfg.Vault.PKIMount != "" {
+		if len(l.certRefs) > 0 && !DotFreeClaim(l.cfg.SSO.UserClaim) {
+			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s: client certificates name the user by the SSO's %q claim, which may hold dots: "+
+				"a user whose claim is server.global.nomad would get a client certificate of that name (Vault's role cannot refuse it); "+
+				"keep the CA of these certificates out of Nomad's and Consul's RPC trust (docs/admin-guide.md)", rangeString(&l.certRefs[0]), l.cfg.SSO.UserClaim))
+		}
 		return
 	}
 	for _, rng := range l.certRefs {
