@@ -52,9 +52,11 @@ func (c *Chain) runCert(ctx context.Context, out *store.Record, res *Result) err
 // is revoked by the fresh login (FreshLogin.Replaced), so Vault has
 // revoked the record's certificate with it, or will. That one is not
 // revoked again here (it is not valid any more, whatever its NotAfter
-// says). Nothing when the chain cannot sign.
+// says). Nothing when the chain cannot sign or the record had no
+// certificate (a profile without certificates, whose sign path Vault
+// would refuse).
 func (c *Chain) reloginCert(ctx context.Context, out *store.Record, res *Result) error {
-	if c.Cert == nil || !out.Vault.ValidFor(c.now(), 0) {
+	if c.Cert == nil || out.ClientCert == nil || !out.Vault.ValidFor(c.now(), 0) {
 		return nil
 	}
 	return c.signCert(ctx, out, res)
