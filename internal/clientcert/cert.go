@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -27,12 +28,33 @@ type Cert struct {
 	Serial   string        // as Vault writes it: colon-separated hex
 	Subject  string        // e.g. CN=alice
 	NotAfter time.Time
+	// IssuedAt is when it was signed, by the local clock (not its
+	// NotBefore, which Vault backdates by the role's not_before_duration,
+	// 30s); zero in records made before it was kept.
+	IssuedAt time.Time
 	Dir      string // where its files were written (Write): logout removes them there too
 }
 
 // ValidFor reports whether c exists and is valid for longer than d at now.
 func (c *Cert) ValidFor(now time.Time, d time.Duration) bool {
 	return c != nil && c.NotAfter.Sub(now) > d
+}
+
+// Fresh reports whether c is valid for longer than the margin m at now,
+// or, when its whole life is short (a client_cert_ttl no longer than
+// --min-ttl), for longer than half its life: like a token just issued, a
+// certificate just signed is accepted even when its TTL is shorter than
+// the margin, so that every run does not sign (and revoke) another.
+func (c *Cert) Fresh(now time.Time, m time.Duration) bool {
+	if c == nil {
+		return false
+	}
+	if !c.IssuedAt.IsZero() {
+		if half := c.NotAfter.Sub(c.IssuedAt) / 2; half < m {
+			m = half
+		}
+	}
+	return c.ValidFor(now, m)
 }
 
 // Doer is the Vault client: the user's token, Vault's origin only.
@@ -115,7 +137,7 @@ func Sign(ctx context.Context, v Doer, mount, profile, cn string, ttl time.Durat
 	}
 	return &Cert{
 		CertPEM: strings.TrimSpace(out.Data.Certificate) + "\n", ChainPEM: b.String(), Key: keyPEM, Mount: strings.Trim(mount, "/"),
-		Serial: Serial(c), Subject: c.Subject.String(), NotAfter: c.NotAfter,
+		Serial: Serial(c), Subject: c.Subject.String(), NotAfter: c.NotAfter, IssuedAt: time.Now(),
 	}, nil
 }
 
@@ -177,23 +199,41 @@ func Revoke(ctx context.Context, v Doer, mount string, c *Cert) error {
 	return nil
 }
 
-// keyParts are the forms in which a server may quote the key k: its
-// base64 lines (as sent in PEM, or JSON-escaped).
-func keyParts(k secret.String) []string {
-	var out []string
+// keyParts are the key k's base64 lines, each as a pattern that also
+// matches the forms in which a server or proxy may quote it back: as sent
+// in PEM, JSON-escaped ("\/", "\u002b"), percent- or form-encoded ("%2B",
+// "%2F", "%3D", '+' as a space), in any mix.
+func keyParts(k secret.String) []*regexp.Regexp {
+	var out []*regexp.Regexp
 	for _, l := range strings.Split(k.Reveal(), "\n") {
-		if l = strings.TrimSpace(l); len(l) >= 16 && !strings.HasPrefix(l, "-----") {
-			out = append(out, l)
+		if l = strings.TrimSpace(l); len(l) < 16 || strings.HasPrefix(l, "-----") {
+			continue
+		}
+		var b strings.Builder
+		for _, c := range l {
+			switch c {
+			case '+':
+				b.WriteString(`(?:\+|%2[bB]| |\\u002[bB])`)
+			case '/':
+				b.WriteString(`(?:/|%2[fF]|\\/|\\u002[fF])`)
+			case '=':
+				b.WriteString(`(?:=|%3[dD]|\\u003[dD])`)
+			default:
+				b.WriteString(regexp.QuoteMeta(string(c)))
+			}
+		}
+		if re, err := regexp.Compile(b.String()); err == nil {
+			out = append(out, re)
 		}
 	}
 	return out
 }
 
-// leaksKey reports whether m carries any line of the key k, or a PEM
-// private key block.
+// leaksKey reports whether m carries any line of the key k, in any of
+// its forms, or a PEM private key block.
 func leaksKey(m string, k secret.String) bool {
-	for _, l := range keyParts(k) {
-		if strings.Contains(m, l) {
+	for _, re := range keyParts(k) {
+		if re.MatchString(m) {
 			return true
 		}
 	}
@@ -202,8 +242,8 @@ func leaksKey(m string, k secret.String) bool {
 
 // hideKey takes the lines of the key k out of m.
 func hideKey(m string, k secret.String) string {
-	for _, l := range keyParts(k) {
-		m = strings.ReplaceAll(m, l, secret.Redacted)
+	for _, re := range keyParts(k) {
+		m = re.ReplaceAllLiteralString(m, secret.Redacted)
 	}
 	return m
 }

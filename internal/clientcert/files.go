@@ -46,27 +46,75 @@ func PathsIn(dir string) Paths {
 	return Paths{Dir: dir, Cert: filepath.Join(dir, CertFile), Key: filepath.Join(dir, KeyFile), CA: filepath.Join(dir, CAFile)}
 }
 
-// privateDir makes dir (and its parent) 0700 and checks that it is a
-// directory of ours, not a symlink, that nobody else can enter.
-func privateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// Our part of a certificate directory's path is its last two elements
+// (alilogin/<profile> under $XDG_RUNTIME_DIR, run/<profile> under the
+// state directory). Neither may be a symlink, and both must be ours; the
+// directory above them (the runtime or state directory, the
+// environment's choice, symlinks allowed) must be one nobody else can
+// rename them in: owned by us or root, and writable by nobody else
+// unless sticky (/tmp). So a directory someone else prepared (a shared
+// XDG_RUNTIME_DIR=/tmp/runtime-$USER holding alilogin/<profile> -> the
+// user's ~/nomad-tls) is refused, by Write and by the removals alike,
+// and cannot be swapped after the check.
+
+// checkBase checks the directory above our part of the path.
+func checkBase(base string) error {
+	fi, err := os.Stat(base)
+	if err != nil {
 		return err
 	}
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		fi, err := os.Lstat(d)
-		if err != nil {
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", base)
+	}
+	if err := checkOwnerOrRoot(fi); err != nil {
+		return fmt.Errorf("%s: %w", base, err)
+	}
+	if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		return fmt.Errorf("%s is writable by others", base)
+	}
+	return nil
+}
+
+// ourDir checks that d is a directory (not a symlink) owned by us.
+func ourDir(d string) (fs.FileInfo, error) {
+	fi, err := os.Lstat(d)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory (a symlink?)", d)
+	}
+	if err := checkOwner(fi); err != nil {
+		return nil, fmt.Errorf("%s: %w", d, err)
+	}
+	return fi, nil
+}
+
+// privateDir makes dir (and its parent) 0700, one element at a time,
+// never through a symlink, and checks that both are directories of
+// ours that nobody else can enter, under a base nobody else can rename
+// them in.
+func privateDir(dir string) error {
+	parent := filepath.Dir(dir)
+	base := filepath.Dir(parent)
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return err
+	}
+	if err := checkBase(base); err != nil {
+		return err
+	}
+	for _, d := range []string{parent, dir} {
+		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
-		if !fi.IsDir() {
-			return fmt.Errorf("%s is not a directory", d)
+		fi, err := ourDir(d)
+		if err != nil {
+			return err
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
 			if err := os.Chmod(d, 0o700); err != nil {
 				return err
 			}
-		}
-		if err := checkOwner(fi); err != nil {
-			return fmt.Errorf("%s: %w", d, err)
 		}
 	}
 	return nil
@@ -104,8 +152,8 @@ func Present(dir string) bool {
 	return true
 }
 
-// Remove deletes the files of dir and dir itself; nothing there is fine.
-func Remove(dir string) error {
+// remove deletes the files of dir and dir itself; nothing there is fine.
+func remove(dir string) error {
 	p := PathsIn(dir)
 	var errs []error
 	for _, f := range []string{p.Key, p.Cert, p.CA} {
@@ -122,28 +170,37 @@ func Remove(dir string) error {
 	return nil
 }
 
-// RemoveRecorded deletes the files of dir, a directory a record says its
-// certificate was written to (Cert.Dir, possibly under another
-// $XDG_RUNTIME_DIR than now), after checking that it is what Write
-// makes: an absolute path to a directory (no symlink) of ours that nobody
-// else can enter, holding nothing but our files (and Write's temporary
-// ones). Anything else is left alone, with an error saying why.
-func RemoveRecorded(dir string) error {
+// Remove deletes the files of dir, a certificate directory: the current
+// environment's (Dir) or one a record says its certificate was written
+// to (Cert.Dir, possibly under another $XDG_RUNTIME_DIR than now), after
+// checking that it is what Write makes: an absolute path to a directory
+// of ours that nobody else can enter, with no symlink in our part of the
+// path and under a base nobody else can rename it in (privateDir),
+// holding nothing but our files (and Write's temporary ones). Anything
+// else is left alone, with an error saying why; nothing there is fine.
+func Remove(dir string) error {
 	if dir == "" {
 		return nil
 	}
 	if !filepath.IsAbs(dir) || filepath.Clean(dir) != dir {
 		return fmt.Errorf("could not delete the client certificate's files: %q is not a clean absolute path", dir)
 	}
-	fi, err := os.Lstat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err == nil && (!fi.IsDir() || fi.Mode().Perm()&0o077 != 0) {
-		err = errors.New("not a private directory")
+	parent := filepath.Dir(dir)
+	err := checkBase(filepath.Dir(parent))
+	if err == nil {
+		var fi fs.FileInfo
+		if fi, err = ourDir(parent); err == nil && fi.Mode().Perm()&0o022 != 0 {
+			err = fmt.Errorf("%s is writable by others", parent)
+		}
 	}
 	if err == nil {
-		err = checkOwner(fi)
+		var fi fs.FileInfo
+		if fi, err = ourDir(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			err = errors.New("not a private directory")
+		}
 	}
 	if err == nil {
 		var ents []fs.DirEntry
@@ -151,7 +208,7 @@ func RemoveRecorded(dir string) error {
 		for _, e := range ents {
 			n := e.Name()
 			ours := n == CertFile || n == KeyFile || n == CAFile ||
-				strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp") && e.Type().IsRegular()
+				strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".tmp")
 			if !ours || !e.Type().IsRegular() {
 				err = fmt.Errorf("it holds %q, which is not ours", n)
 				break
@@ -167,7 +224,7 @@ func RemoveRecorded(dir string) error {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	return Remove(dir)
+	return remove(dir)
 }
 
 // Same reports whether the files p hold c (certificate and key).

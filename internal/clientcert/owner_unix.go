@@ -16,3 +16,12 @@ func checkOwner(fi fs.FileInfo) error {
 	}
 	return nil
 }
+
+// checkOwnerOrRoot: fi is ours or root's.
+func checkOwnerOrRoot(fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if ok && st.Uid != 0 && int(st.Uid) != os.Getuid() {
+		return errors.New("owned by another user")
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -28,7 +29,15 @@ func (l *loader) loadPKIMount(a hcl.Attributes) string {
 	return l.mount(a, "pki_mount", "")
 }
 
-// loadClientCert reads client_cert_ttl of profile p: at least 1s, at most
+// MinClientCertTTL is the shortest client_cert_ttl: alilogin keeps a
+// certificate whose whole life is shorter than --min-ttl for half of it
+// (clientcert.Cert.Fresh), so a shorter TTL would make a script's every
+// few alilogin exec calls sign (and revoke) another certificate at Vault,
+// each stored and each revocation a CRL rebuild.
+const MinClientCertTTL = time.Minute
+
+// loadClientCert reads client_cert_ttl of profile p: at least
+// MinClientCertTTL, at most
 // the profile's max_ttl (a certificate outliving the tokens would outlive
 // the login it came with).
 func (l *loader) loadClientCert(a hcl.Attributes, p *Profile) {
@@ -37,6 +46,10 @@ func (l *loader) loadClientCert(a hcl.Attributes, p *Profile) {
 		return
 	}
 	p.ClientCert.TTL = l.duration(a, "client_cert_ttl", 0)
+	if p.ClientCert.TTL > 0 && p.ClientCert.TTL < MinClientCertTTL {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid client_cert_ttl", "client_cert_ttl (%s) is shorter than %s: every few alilogin runs would sign and revoke another certificate at Vault", p.ClientCert.TTL, MinClientCertTTL)
+		p.ClientCert.TTL = 0
+	}
 	if p.ClientCert.TTL > 0 && p.MaxTTL > 0 && p.ClientCert.TTL > p.MaxTTL {
 		l.errorf(at.Expr.Range().Ptr(), "Invalid client_cert_ttl", "client_cert_ttl (%s) is longer than the profile's max_ttl (%s)", p.ClientCert.TTL, p.MaxTTL)
 	}
@@ -45,10 +58,30 @@ func (l *loader) loadClientCert(a hcl.Attributes, p *Profile) {
 	}
 }
 
+// DotFreeClaim reports whether the user claim claim is known to hold no
+// dots, so that the certificate's name (the alias name, the claim's
+// value) is a single DNS label: CERN's cern_upn (login names), and the
+// email claim, whose '@' the role's host-name check refuses outright.
+// Vault 1.13's PKI role cannot refuse a dotted name (server.global.nomad)
+// by itself: allowed_domains is the alias name as a bare domain, and
+// neither its glob rules nor cn_validations count labels.
+func DotFreeClaim(claim string) bool {
+	switch claim {
+	case "cern_upn", "email":
+		return true
+	}
+	return false
+}
+
 // finishClientCerts: a profile that asks for certificates needs the PKI
 // mount.
 func (l *loader) finishClientCerts() {
 	if l.cfg.Vault.PKIMount != "" {
+		if len(l.certRefs) > 0 && !DotFreeClaim(l.cfg.SSO.UserClaim) {
+			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s: client certificates name the user by the SSO's %q claim, which may hold dots: "+
+				"a user whose claim is server.global.nomad would get a client certificate of that name (Vault's role cannot refuse it); "+
+				"keep the CA of these certificates out of Nomad's and Consul's RPC trust (docs/admin-guide.md)", rangeString(&l.certRefs[0]), l.cfg.SSO.UserClaim))
+		}
 		return
 	}
 	for _, rng := range l.certRefs {

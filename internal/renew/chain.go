@@ -289,7 +289,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 	if (len(errs) > 0 || certErr != nil) && anyStatus(append(errs, certErr), 403) && c.vaultRefused(ctx, out) {
 		// The Vault token was revoked at the server before its expiry
 		// (by an admin, or a logout elsewhere): log in again, once; the
-		// fresh login signs the certificate again when it must.
+		// fresh login signs the certificate again (reloginCert).
 		var err error
 		if errs, err = c.relogin(ctx, out, res, children); err != nil {
 			return out, res, err
@@ -467,7 +467,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 			oldVault := rec.Vault
 			rec.Vault = vt
 			cr := &Result{}
-			certErr = c.runCert(ctx, rec, cr)
+			certErr = c.reloginCert(ctx, rec, cr)
 			rec.Vault = oldVault
 			return cr.Steps, cr.Warnings
 		}})

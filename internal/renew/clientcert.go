@@ -18,10 +18,11 @@ type CertSigner interface {
 }
 
 // certFresh: a record's client certificate, when it has one and the chain
-// can sign, is valid for longer than the margin (the --min-ttl rule of the
-// tokens).
+// can sign, is fresh for the margin (the --min-ttl rule of the tokens,
+// clientcert.Cert.Fresh: a certificate whose whole life is shorter than
+// the margin is fresh for half of it).
 func (c *Chain) certFresh(rec *store.Record) bool {
-	return c.Cert == nil || rec.ClientCert == nil || rec.ClientCert.ValidFor(c.now(), c.minTTL())
+	return c.Cert == nil || rec.ClientCert == nil || rec.ClientCert.Fresh(c.now(), c.minTTL())
 }
 
 // runCert re-signs out's client certificate when it is not fresh, with
@@ -33,17 +34,41 @@ func (c *Chain) runCert(ctx context.Context, out *store.Record, res *Result) err
 		return nil
 	}
 	old := out.ClientCert
+	if err := c.signCert(ctx, out, res); err != nil {
+		return err
+	}
+	if old.ValidFor(c.now(), 0) {
+		if err := c.Cert.Revoke(ctx, out.Vault.Secret, old); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+	}
+	return nil
+}
+
+// reloginCert signs a certificate for the fresh Vault login of step 4
+// (out.Vault is the new token), whatever the NotAfter of the record's:
+// the role's generate_lease ties a certificate to the Vault token that
+// signed it, and that token has expired, was revoked at the server, or
+// is revoked by the fresh login (FreshLogin.Replaced), so Vault has
+// revoked the record's certificate with it, or will. That one is not
+// revoked again here (it is not valid any more, whatever its NotAfter
+// says). Nothing when the chain cannot sign or the record had no
+// certificate (a profile without certificates, whose sign path Vault
+// would refuse).
+func (c *Chain) reloginCert(ctx context.Context, out *store.Record, res *Result) error {
+	if c.Cert == nil || out.ClientCert == nil || !out.Vault.ValidFor(c.now(), 0) {
+		return nil
+	}
+	return c.signCert(ctx, out, res)
+}
+
+func (c *Chain) signCert(ctx context.Context, out *store.Record, res *Result) error {
 	n, err := c.Cert.Sign(ctx, out.Vault.Secret, out)
 	if err != nil {
 		return fmt.Errorf("could not renew the client certificate: %w", err)
 	}
 	out.ClientCert = n
 	res.step("signed a new client certificate (serial %s)", n.Serial)
-	if old.ValidFor(c.now(), 0) {
-		if err := c.Cert.Revoke(ctx, out.Vault.Secret, old); err != nil {
-			res.Warnings = append(res.Warnings, err.Error())
-		}
-	}
 	return nil
 }
 

@@ -23,7 +23,7 @@ type fakeSigner struct {
 func (f *fakeSigner) Sign(_ context.Context, v secret.String, rec *store.Record) (*clientcert.Cert, error) {
 	f.n++
 	f.tokens = append(f.tokens, v)
-	return &clientcert.Cert{Serial: fmt.Sprintf("%02d", f.n), Subject: "CN=" + rec.User, NotAfter: f.now().Add(f.ttl), Key: secret.New("key")}, nil
+	return &clientcert.Cert{Serial: fmt.Sprintf("%02d", f.n), Subject: "CN=" + rec.User, NotAfter: f.now().Add(f.ttl), IssuedAt: f.now(), Key: secret.New("key")}, nil
 }
 
 func (f *fakeSigner) Revoke(_ context.Context, _ secret.String, c *clientcert.Cert) error {

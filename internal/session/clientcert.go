@@ -135,7 +135,9 @@ func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientce
 // at the Vault and mount it came from) and, with files, deletes the
 // certificate files: in the directory the record says they were written
 // to and in the one of the current environment (another
-// $XDG_RUNTIME_DIR, or none, from ssh or cron). Both are tried; a
+// $XDG_RUNTIME_DIR, or none, from ssh or cron), each only when it is
+// what Write makes (clientcert.Remove: no symlink, ours, only our
+// files). Both are tried; a
 // failure is a warning, as the certificate expires on its own. When the
 // Vault token has expired there is nothing to revoke with: Vault revoked
 // the certificate with the token's leases (the role's generate_lease),
@@ -181,11 +183,11 @@ func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Recor
 	cur, err := clientcert.Dir(e.getenv, rec.Profile)
 	if err == nil {
 		if err := clientcert.Remove(cur); err != nil {
-			warnings = append(warnings, err.Error())
+			warnings = append(warnings, termtext.Clean(err.Error()))
 		}
 	}
 	if c := rec.ClientCert; c != nil && c.Dir != "" && c.Dir != cur {
-		if err := clientcert.RemoveRecorded(c.Dir); err != nil {
+		if err := clientcert.Remove(c.Dir); err != nil {
 			warnings = append(warnings, termtext.Clean(err.Error()))
 		}
 	}

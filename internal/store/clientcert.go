@@ -18,6 +18,8 @@ type wireClientCert struct {
 	Serial   string    `json:"serial,omitempty"`
 	Subject  string    `json:"subject,omitempty"`
 	NotAfter time.Time `json:"not_after,omitzero"`
+	// IssuedAt: absent in records made before it was kept.
+	IssuedAt time.Time `json:"issued_at,omitzero"`
 	Dir      string    `json:"dir,omitempty"`
 }
 
@@ -25,12 +27,12 @@ func toWireCert(c *clientcert.Cert) *wireClientCert {
 	if c == nil {
 		return nil
 	}
-	return &wireClientCert{Cert: c.CertPEM, Chain: c.ChainPEM, Key: c.Key.Reveal(), Mount: c.Mount, Serial: c.Serial, Subject: c.Subject, NotAfter: c.NotAfter, Dir: c.Dir}
+	return &wireClientCert{Cert: c.CertPEM, Chain: c.ChainPEM, Key: c.Key.Reveal(), Mount: c.Mount, Serial: c.Serial, Subject: c.Subject, NotAfter: c.NotAfter, IssuedAt: c.IssuedAt, Dir: c.Dir}
 }
 
 func (w *wireClientCert) cert() *clientcert.Cert {
 	if w == nil {
 		return nil
 	}
-	return &clientcert.Cert{CertPEM: w.Cert, ChainPEM: w.Chain, Key: secret.New(w.Key), Mount: w.Mount, Serial: w.Serial, Subject: w.Subject, NotAfter: w.NotAfter, Dir: w.Dir}
+	return &clientcert.Cert{CertPEM: w.Cert, ChainPEM: w.Chain, Key: secret.New(w.Key), Mount: w.Mount, Serial: w.Serial, Subject: w.Subject, NotAfter: w.NotAfter, IssuedAt: w.IssuedAt, Dir: w.Dir}
 }
