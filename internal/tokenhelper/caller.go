@@ -34,20 +34,22 @@ type Client struct {
 	Env  []string
 }
 
-// Getenv is the client's value of k ("" when unset); the last entry
-// counts, as for getenv(3) in Go programs.
+// Getenv is the client's value of k ("" when unset). With k listed
+// twice, the first entry counts, as it does for the vault CLI (Go's
+// syscall.Getenv) and for getenv(3) in glibc.
 func (c *Client) Getenv(k string) string {
-	v := ""
 	for _, kv := range c.Env {
 		if name, val, ok := strings.Cut(kv, "="); ok && name == k {
-			v = val
+			return val
 		}
 	}
-	return v
+	return ""
 }
 
 // FindClient is the first ancestor of this process that is not a shell
-// (at most maxAncestors up), with its command line and environment:
+// (at most maxAncestors up; a process run as `PROGRAM -c STRING` counts
+// as a shell whatever its name: the vault CLI runs the helper as
+// `$SHELL -c`, and $SHELL may be tcsh, yash, busybox or any other), with its command line and environment:
 // whatever its name (vault, vault-1.13, terraform-provider-vault). An
 // error when it cannot be found or read; ErrNoProcessView off Linux.
 func FindClient() (*Client, error) {

@@ -22,7 +22,12 @@ func findClient() (*Client, error) {
 		}
 		exe = strings.TrimSuffix(exe, " (deleted)")
 		if !shells[filepath.Base(exe)] {
-			return readClient(pid, exe)
+			c, err := readClient(pid, exe)
+			if err != nil || len(c.Args) == 0 || c.Args[0] != "-c" {
+				return c, err
+			}
+			// `$SHELL -c "<script> get"` with a shell of another name:
+			// pass it as a shell.
 		}
 		if pid, err = parentOf(dir); err != nil {
 			return nil, err
