@@ -75,22 +75,8 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	if !res.Changed {
 		return out, res, err
 	}
-	cur, gerr := e.Store.Get(profile)
-	switch {
-	case errors.Is(gerr, store.ErrNotFound):
-		e.discard(ctx, rec, out, res)
-		return nil, res, fmt.Errorf("%w: the stored login was deleted while it was being renewed", ErrLoginNeeded)
-	case gerr == nil && !sameLogin(cur, rec):
-		e.discard(ctx, rec, out, res)
-		if e.Chain.Fresh(cur, kinds) {
-			// Written without the lock, it was never checked: bound
-			// to the configured servers, or not handed out.
-			if berr := e.Chain.Bound(cur, kinds); berr != nil {
-				return nil, res, berr
-			}
-			return cur, res, nil
-		}
-		return nil, res, ErrReplaced
+	if done, r, derr := e.changedMeanwhile(ctx, profile, rec, out, rec, kinds, res); done {
+		return r, res, derr
 	}
 	if perr := e.Store.Put(out); perr != nil {
 		return out, res, errors.Join(err, fmt.Errorf("could not store the renewed tokens: %w", perr))
@@ -102,24 +88,36 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 	// between the check above and
 	// the Put cannot be seen from here; that is why logout never runs
 	// without the lock.
-	cur, gerr = e.Store.Get(profile)
+	if done, r, derr := e.changedMeanwhile(ctx, profile, rec, out, out, kinds, res); done {
+		return r, res, derr
+	}
+	return out, res, err
+}
+
+// changedMeanwhile reads the stored login again and, when it was deleted
+// or is no longer want, discards what the chain obtained for rec (out)
+// and says what Ensure returns instead (done): a login written meanwhile
+// by another process when it is fresh and bound to the configured
+// servers, else an error.
+func (e *Ensurer) changedMeanwhile(ctx context.Context, profile string, rec, out, want *store.Record, kinds []Kind, res *Result) (done bool, r *store.Record, err error) {
+	cur, gerr := e.Store.Get(profile)
 	switch {
 	case errors.Is(gerr, store.ErrNotFound):
 		e.discard(ctx, rec, out, res)
-		return nil, res, fmt.Errorf("%w: the stored login was deleted while it was being renewed", ErrLoginNeeded)
-	case gerr == nil && !sameLogin(cur, out):
+		return true, nil, fmt.Errorf("%w: the stored login was deleted while it was being renewed", ErrLoginNeeded)
+	case gerr == nil && !sameLogin(cur, want):
 		e.discard(ctx, rec, out, res)
 		if e.Chain.Fresh(cur, kinds) {
 			// Written without the lock, it was never checked: bound
 			// to the configured servers, or not handed out.
 			if berr := e.Chain.Bound(cur, kinds); berr != nil {
-				return nil, res, berr
+				return true, nil, berr
 			}
-			return cur, res, nil
+			return true, cur, nil
 		}
-		return nil, res, ErrReplaced
+		return true, nil, ErrReplaced
 	}
-	return out, res, err
+	return false, nil, nil
 }
 
 // sameLogin reports whether b is still the record a was read as: no
