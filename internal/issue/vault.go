@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -183,21 +182,11 @@ func RenewLease(ctx context.Context, vault *apiclient.Client, leaseID string, in
 // the generated policy alilogin-profile-P does, for
 // sys/leases/revoke/<mount>/creds/P/*.
 func RevokeLease(ctx context.Context, vault *apiclient.Client, leaseID string) error {
-	path := "sys/leases/revoke/" + escapeSegments(leaseID)
+	path := "sys/leases/revoke/" + apiclient.EscapePath(leaseID)
 	if err := vault.Do(ctx, http.MethodPut, "/v1/"+path, nil, nil); err != nil {
 		return pathError(err, "revoke the lease", path)
 	}
 	return nil
-}
-
-// escapeSegments escapes each /-separated segment of a lease id for a URL
-// path, keeping the slashes.
-func escapeSegments(id string) string {
-	parts := strings.Split(id, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
 }
 
 // PermissionError is a 403 on a path.

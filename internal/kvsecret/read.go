@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -80,7 +79,7 @@ type mountInfo struct {
 // with a capability on the path may read.
 func Mount(ctx context.Context, v Vault, path string) (mount string, version int, err error) {
 	var m mountInfo
-	if err := v.Do(ctx, "GET", "/v1/sys/internal/ui/mounts/"+escape(path), nil, &m); err != nil {
+	if err := v.Do(ctx, "GET", "/v1/sys/internal/ui/mounts/"+apiclient.EscapePath(path), nil, &m); err != nil {
 		return "", 0, err
 	}
 	mount = strings.Trim(m.Data.Path, "/")
@@ -118,13 +117,13 @@ func Read(ctx context.Context, v Vault, profile string, s Spec) (secret.String, 
 				Data map[string]json.RawMessage `json:"data"`
 			} `json:"data"`
 		}
-		err = v.Do(ctx, "GET", "/v1/"+escape(mount)+"/data/"+escape(rest), nil, &ans)
+		err = v.Do(ctx, "GET", "/v1/"+apiclient.EscapePath(mount)+"/data/"+apiclient.EscapePath(rest), nil, &ans)
 		fields = ans.Data.Data
 	} else {
 		var ans struct {
 			Data map[string]json.RawMessage `json:"data"`
 		}
-		err = v.Do(ctx, "GET", "/v1/"+escape(s.Path), nil, &ans)
+		err = v.Do(ctx, "GET", "/v1/"+apiclient.EscapePath(s.Path), nil, &ans)
 		fields = ans.Data
 	}
 	if err != nil {
@@ -169,13 +168,4 @@ func cause(err error) error {
 		return nil
 	}
 	return err
-}
-
-// escape escapes each segment of a checked path.
-func escape(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -80,7 +79,7 @@ func (e *engines) rolesOf(ctx context.Context, vault *apiclient.Client, mount st
 		return rs, nil
 	}
 	var out listed
-	err := vault.Do(ctx, "LIST", "/v1/"+escapePath(mount)+"/"+e.rolePath, nil, &out)
+	err := vault.Do(ctx, "LIST", "/v1/"+apiclient.EscapePath(mount)+"/"+e.rolePath, nil, &out)
 	if err != nil && apiclient.StatusOf(err) != http.StatusNotFound {
 		return nil, fmt.Errorf("could not list the roles of Vault's %s engine at %s/: %w", e.typ, mount, err)
 	}
@@ -116,13 +115,3 @@ func (e *engines) ambiguous(ctx context.Context, vault *apiclient.Client, c cand
 
 // mountKey is a mount path as sys/mounts names it, without its slashes.
 func mountKey(m string) string { return strings.Trim(m, "/") }
-
-// escapePath escapes each segment of a slash-separated path from a server
-// for a URL path.
-func escapePath(p string) string {
-	segs := strings.Split(p, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
-}

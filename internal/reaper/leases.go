@@ -58,7 +58,7 @@ type listed struct {
 // when Vault has nothing there (404).
 func (l *leases) list(ctx context.Context, prefix string) ([]string, error) {
 	var out listed
-	err := l.vault.Do(ctx, "LIST", "/v1/sys/leases/lookup/"+escapePath(prefix)+"/", nil, &out)
+	err := l.vault.Do(ctx, "LIST", "/v1/sys/leases/lookup/"+apiclient.EscapePath(prefix)+"/", nil, &out)
 	if apiclient.StatusOf(err) == http.StatusNotFound {
 		return nil, nil
 	}
