@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/shellenv"
 )
 
 // Spec is one --secret or --secret-file flag: VAR=<kv path>#<field>.
@@ -24,7 +26,7 @@ func Parse(v string, file bool) (Spec, error) {
 	if !ok {
 		return Spec{}, fmt.Errorf("invalid secret %q: want VAR=<kv path>#<field>", v)
 	}
-	if !validVar(name) {
+	if !shellenv.ValidName(name) {
 		return Spec{}, fmt.Errorf("invalid secret %q: %q is not an environment variable name", v, name)
 	}
 	path, field, ok := strings.Cut(rest, "#")
@@ -62,17 +64,6 @@ func ParseAll(env, files []string) ([]Spec, error) {
 	return out, nil
 }
 
-func validVar(n string) bool {
-	if n == "" {
-		return false
-	}
-	for i, r := range n {
-		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
 
 func checkPath(p string) error {
 	if p == "" {

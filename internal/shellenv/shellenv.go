@@ -47,8 +47,10 @@ func Detect(getenv func(string) string) string {
 	return Sh
 }
 
-// validName: variable names are ours, but check anyway.
-func validName(n string) bool {
+// ValidName reports whether n is a portable environment variable name
+// (letters, digits, _; not starting with a digit), which every dialect can
+// set. Variable names are ours, but Write checks anyway.
+func ValidName(n string) bool {
 	if n == "" {
 		return false
 	}
@@ -78,7 +80,7 @@ var dialects = map[string]dialect{
 // Write prints vars for shell on w.
 func Write(w io.Writer, shell string, vars []Var) error {
 	for _, v := range vars {
-		if !validName(v.Name) {
+		if !ValidName(v.Name) {
 			return fmt.Errorf("invalid variable name %q", v.Name)
 		}
 	}
