@@ -64,7 +64,6 @@ func ParseAll(env, files []string) ([]Spec, error) {
 	return out, nil
 }
 
-
 func checkPath(p string) error {
 	if p == "" {
 		return errors.New("empty kv path")
