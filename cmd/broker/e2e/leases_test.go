@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
@@ -76,7 +78,7 @@ func vaultRequest(t *testing.T, token, method, path, contentType, body string) i
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	t.Logf("%s %s %s -> %d %s", method, path, body, resp.StatusCode, bytes.TrimSpace(b))
+	t.Logf("%s %s -> %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
 	return resp.StatusCode
 }
 
@@ -223,5 +225,53 @@ func TestBrokerServeTokenTouchesOnlyItsOwnLeases(t *testing.T) {
 				t.Errorf("the broker's own lease still there (%s left) after its revocation", ttl)
 			}
 		})
+	}
+}
+
+// TestProfileTokenCannotRevokeAnotherUsersCertificate: a client
+// certificate dies with its lease (generate_lease), and a profile's token
+// that names another user's certificate lease in the body of its own
+// revocation path gets 403, the certificate unrevoked; revoking it at the
+// PKI mount takes the certificate's key (revoke-with-key), which a
+// profile without client certificates may not even call.
+func TestProfileTokenCannotRevokeAnotherUsersCertificate(t *testing.T) {
+	setupPKI(t)
+	ctx := context.Background()
+	dir := certPolicies(t)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	c, err := clientcert.Sign(ctx, vaultLogin(t, "alice", "ci-user"), "pki", "ci-user", "alice", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leases struct {
+		Data struct{ Keys []string } `json:"data"`
+	}
+	mustDo(t, vaultC, "LIST", "/v1/sys/leases/lookup/pki/sign/ci-user/", nil, &leases)
+	if len(leases.Data.Keys) == 0 {
+		t.Fatal("no certificate lease under pki/sign/ci-user")
+	}
+	dave := vaultToken(t, "dave", "build-operator")
+	for _, k := range leases.Data.Keys {
+		body := jsonBody(map[string]any{"lease_id": "pki/sign/ci-user/" + k})
+		if code := vaultRequest(t, dave, "PUT", "/v1/sys/leases/revoke/nomad/creds/build-operator/x", "", body); code != http.StatusForbidden {
+			t.Errorf("revoking a certificate's lease by body: status %d, want 403", code)
+		}
+	}
+	key, _, err := clientcert.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := jsonBody(map[string]any{"serial_number": c.Serial, "private_key": key.Reveal()})
+	if code := vaultRequest(t, dave, "PUT", "/v1/pki/revoke-with-key", "", body); code != http.StatusForbidden {
+		t.Errorf("revoke-with-key by a profile without certificates: status %d, want 403", code)
+	}
+	revoked, err := testPKI.RevokedSerials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(revoked, c.Serial) {
+		t.Errorf("alice's certificate %s was revoked", c.Serial)
 	}
 }
