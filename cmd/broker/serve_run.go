@@ -53,6 +53,11 @@ func runServe(ctx context.Context, o ServeOptions, e *cmdEnv) error {
 		return err
 	}
 	defer clients.CloseIdleConnections()
+	// Consul and Nomad are left out when the policies do not use them
+	// (apply.ClientsFromEnv), but the leader lock lives in Consul.
+	if !o.NoLock && clients.Consul == nil {
+		return errors.New("the leader lock needs Consul, which the policies do not use: set CONSUL_HTTP_ADDR and CONSUL_HTTP_TOKEN (or --consul-token-from-vault), or run a single instance with --no-lock")
+	}
 	var leased []*serve.LeasedToken
 	for _, l := range []struct {
 		path, header string
@@ -60,6 +65,9 @@ func runServe(ctx context.Context, o ServeOptions, e *cmdEnv) error {
 	}{{o.NomadTokenPath, "X-Nomad-Token", &clients.Nomad}, {o.ConsulTokenPath, "X-Consul-Token", &clients.Consul}} {
 		if l.path == "" {
 			continue
+		}
+		if *l.c == nil {
+			return fmt.Errorf("a token read from %s has no server to go to: set the address of its server (NOMAD_ADDR or CONSUL_HTTP_ADDR, or broker.hcl)", l.path)
 		}
 		lt := &serve.LeasedToken{Vault: clients.Vault, Path: strings.TrimPrefix(l.path, "/"), Header: l.header, Log: log}
 		if err := lt.Fetch(ctx); err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +62,45 @@ func TestServeUsageErrors(t *testing.T) {
 			code := run(context.Background(), tc.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &errb, Getenv: func(string) string { return "" }})
 			if code != exitUsage || !strings.Contains(errb.String(), tc.msg) {
 				t.Fatalf("exit %d, stderr %q", code, errb.String())
+			}
+		})
+	}
+}
+
+// TestServeNeedsConsulForItsLockOnly: with policies that use no Consul,
+// serve starts its clients without a Consul address, but the leader lock
+// lives in Consul: without --no-lock it says so and stops before talking
+// to any server; a token to be read from Vault for a server with no
+// address is refused the same way.
+func TestServeNeedsConsulForItsLockOnly(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"broker.hcl":   "sso {\n  issuer    = \"https://sso.example.org\"\n  client_id = \"c\"\n}\nvault {}\n",
+		"profiles.hcl": "profile \"p\" {\n  roles          = [\"r\"]\n  nomad_policies = [\"n\"]\n}\n",
+		"nomad/n.hcl":  "namespace \"default\" {\n  policy = \"read\"\n}\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{"VAULT_ADDR": "http://127.0.0.1:1", "VAULT_TOKEN": "v", "NOMAD_ADDR": "http://127.0.0.1:2", "NOMAD_TOKEN": "n"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"the lock", []string{"serve", dir, "--listen", "127.0.0.1:0"}, "the leader lock needs Consul, which the policies do not use"},
+		{"a Consul token from Vault", []string{"serve", dir, "--listen", "127.0.0.1:0", "--no-lock", "--consul-token-from-vault", "consul/creds/b"},
+			"a token read from consul/creds/b has no server to go to"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var errb bytes.Buffer
+			code := run(context.Background(), tc.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+			if code != exitError || !strings.Contains(errb.String(), tc.msg) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errb.String(), exitError, tc.msg)
 			}
 		})
 	}

@@ -13,18 +13,39 @@ path "consul/creds/alilogin-broker" {
   capabilities = ["read"]
 }
 
-# Renew those leases, and revoke them on shutdown or when replaced.
+# Renew those leases, and revoke them on shutdown or when replaced. Vault
+# takes the lease id from the request body (lease_id), so a rule on the
+# path alone would let this token renew or revoke any lease (a renewal
+# with an increment of one second makes a lease expire): lease_id is
+# limited to the leases of the two roles above. Vault merges the
+# parameters of every rule on one path of a token's policies, so these
+# rules also narrow Vault's default policy (sys/leases/renew, sys/renew),
+# should the broker's token have it. Adjust the globs if the flags
+# --nomad-token-from-vault and --consul-token-from-vault name other paths.
 path "sys/leases/renew" {
   capabilities = ["update"]
+  allowed_parameters = {
+    lease_id = ["nomad/creds/alilogin-broker/*", "consul/creds/alilogin-broker/*"]
+  }
+}
+path "sys/renew" {
+  capabilities = ["update"]
+  allowed_parameters = {
+    lease_id = ["nomad/creds/alilogin-broker/*", "consul/creds/alilogin-broker/*"]
+  }
 }
 path "sys/leases/revoke" {
   capabilities = ["update"]
+  allowed_parameters = {
+    lease_id = ["nomad/creds/alilogin-broker/*", "consul/creds/alilogin-broker/*"]
+  }
 }
 
 # The orphan-token reaper: list the leases of the profiles' nomad and consul
 # creds (LIST sys/leases/lookup/<prefix> needs sudo; it gives lease ids
-# only) and read their issue times. Adjust the mounts if broker.hcl names
-# others.
+# only) and read their issue times (sys/leases/lookup: any lease id in the
+# body, as Vault's default policy allows; it tells a lease's times only
+# and changes nothing). Adjust the mounts if broker.hcl names others.
 path "sys/leases/lookup/nomad/creds/*" {
   capabilities = ["list", "sudo"]
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // Clients are the broker's connections to the three systems, each with an
-// admin token.
+// admin token. Nomad or Consul is nil when the broker left it out
+// (ClientsFromEnv): apply then neither reads nor writes it.
 type Clients struct {
 	Vault  *apiclient.Client
 	Nomad  *apiclient.Client
@@ -32,18 +33,28 @@ const DefaultTimeout = apiclient.DefaultTimeout
 //	CONSUL_HTTP_ADDR  CONSUL_HTTP_TOKEN  CONSUL_HTTP_SSL  CONSUL_CACERT
 //	CONSUL_CLIENT_CERT  CONSUL_CLIENT_KEY
 //
-// Every token must be set: the broker needs an admin token for each system;
-// but the clients whose token variable is in leased get none (neither is
-// it read): the caller gives them their token (broker serve's
-// --nomad-token-from-vault).
+// Vault is always needed; Nomad and Consul only when cfg writes to them
+// (policy.Config.UsesNomad, UsesConsul), or when cfg is nil (its needs are
+// unknown). A needed system must have its address and an admin token; a
+// system cfg does not write to is connected only when both are set (then
+// apply still reads it, to prune what the broker made there before), and
+// is otherwise left out (a nil client). The clients whose token variable
+// is in leased get none (neither is it read): the caller gives them their
+// token (broker serve's --nomad-token-from-vault).
 func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...string) (Clients, error) {
-	if cfg == nil {
+	needNomad, needConsul := true, true
+	if cfg != nil {
+		needNomad, needConsul = cfg.UsesNomad(), cfg.UsesConsul()
+	} else {
 		cfg = &policy.Config{}
 	}
 	var errs []error
 	insecureHTTP := strings.EqualFold(getenv("BROKER_INSECURE_HTTP"), "true")
-	build := func(server apiclient.Server, addrVar, tokenVar, prefix, fileAddr string, fileTLS apiclient.TLS) *apiclient.Client {
+	build := func(server apiclient.Server, need bool, addrVar, tokenVar, prefix, fileAddr string, fileTLS apiclient.TLS) *apiclient.Client {
 		name := server.String()
+		if !need && ((getenv(addrVar) == "" && fileAddr == "") || (getenv(tokenVar) == "" && !slices.Contains(leased, tokenVar))) {
+			return nil
+		}
 		addr := getenv(addrVar)
 		fromEnv := addr != ""
 		if addr == "" {
@@ -87,14 +98,31 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...st
 		return c.WithToken(secret.New(token))
 	}
 	c := Clients{
-		Vault:  build(apiclient.Vault, "VAULT_ADDR", "VAULT_TOKEN", "VAULT", cfg.Vault.Addr, cfg.Vault.TLS),
-		Nomad:  build(apiclient.Nomad, "NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD", cfg.Nomad.Addr, cfg.Nomad.TLS),
-		Consul: build(apiclient.Consul, "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN", "CONSUL", cfg.Consul.Addr, cfg.Consul.TLS),
+		Vault:  build(apiclient.Vault, true, "VAULT_ADDR", "VAULT_TOKEN", "VAULT", cfg.Vault.Addr, cfg.Vault.TLS),
+		Nomad:  build(apiclient.Nomad, needNomad, "NOMAD_ADDR", "NOMAD_TOKEN", "NOMAD", cfg.Nomad.Addr, cfg.Nomad.TLS),
+		Consul: build(apiclient.Consul, needConsul, "CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN", "CONSUL", cfg.Consul.Addr, cfg.Consul.TLS),
 	}
 	if len(errs) > 0 {
 		return Clients{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// cover checks that c has a client for every system cfg writes to: a
+// broker serve started with policies that used neither may be given ones
+// that do.
+func (c Clients) cover(cfg *policy.Config) error {
+	var errs []error
+	if c.Vault == nil {
+		errs = append(errs, errors.New("no Vault client"))
+	}
+	if cfg.UsesNomad() && c.Nomad == nil {
+		errs = append(errs, errors.New("the policies have Nomad policies, but the broker has no Nomad address or token: set NOMAD_ADDR (or the address in the nomad block of broker.hcl) and NOMAD_TOKEN"))
+	}
+	if cfg.UsesConsul() && c.Consul == nil {
+		errs = append(errs, errors.New("the policies have Consul policies, but the broker has no Consul address or token: set CONSUL_HTTP_ADDR (or the address in the consul block of broker.hcl) and CONSUL_HTTP_TOKEN"))
+	}
+	return errors.Join(errs...)
 }
 
 // CloseIdleConnections closes the idle connections of the three clients;

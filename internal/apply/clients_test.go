@@ -65,3 +65,69 @@ func TestClientsFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestClientsNeedOnlyTheServersThePoliciesUse: Vault is always needed;
+// Nomad and Consul only when the policies have policies of theirs. A
+// system the policies do not use is connected when its address and token
+// are both set (apply then reads it, to prune), and left out otherwise.
+func TestClientsNeedOnlyTheServersThePoliciesUse(t *testing.T) {
+	nomadOnly := &policy.Config{NomadPolicies: []policy.Document{{Name: "n"}}}
+	consulOnly := &policy.Config{ConsulPolicies: []policy.Document{{Name: "c"}}}
+	vault := map[string]string{"VAULT_ADDR": "https://vault:8200", "VAULT_TOKEN": "v"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range vault {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name          string
+		env           map[string]string
+		cfg           *policy.Config
+		nomad, consul bool // connected
+		wantErr       string
+	}{
+		{"nomad only, no consul at all", with("NOMAD_ADDR", "https://n:1", "NOMAD_TOKEN", "n"), nomadOnly, true, false, ""},
+		{"nomad only, a consul address without a token", with("NOMAD_ADDR", "https://n:1", "NOMAD_TOKEN", "n", "CONSUL_HTTP_ADDR", "127.0.0.1:8500"), nomadOnly, true, false, ""},
+		{"nomad only, consul fully set: read for prune", with("NOMAD_ADDR", "https://n:1", "NOMAD_TOKEN", "n", "CONSUL_HTTP_ADDR", "127.0.0.1:8500", "CONSUL_HTTP_TOKEN", "c"), nomadOnly, true, true, ""},
+		{"nomad only, nomad missing", vault, nomadOnly, false, false, "no Nomad address: set NOMAD_ADDR"},
+		{"consul only, no nomad", with("CONSUL_HTTP_ADDR", "127.0.0.1:8500", "CONSUL_HTTP_TOKEN", "c"), consulOnly, false, true, ""},
+		{"consul only, consul token missing", with("CONSUL_HTTP_ADDR", "127.0.0.1:8500"), consulOnly, false, false, "no Consul token: set CONSUL_HTTP_TOKEN"},
+		{"vault only", vault, &policy.Config{}, false, false, ""},
+		{"vault always", map[string]string{"VAULT_TOKEN": "v"}, &policy.Config{}, false, false, "no Vault address: set VAULT_ADDR"},
+		{"unknown policies need all", vault, nil, false, false, "no Nomad address"},
+		{"an unused system's address is still checked", with("NOMAD_ADDR", "http://nomad.cern.ch:4646", "NOMAD_TOKEN", "n"), consulOnly, false, false, "NOMAD_ADDR: plain http"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ClientsFromEnv(func(k string) string { return tc.env[k] }, tc.cfg)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Vault == nil || (c.Nomad != nil) != tc.nomad || (c.Consul != nil) != tc.consul {
+				t.Errorf("vault %v, nomad %v, consul %v; want true, %v, %v", c.Vault != nil, c.Nomad != nil, c.Consul != nil, tc.nomad, tc.consul)
+			}
+			if err := c.cover(tc.cfg); err != nil {
+				t.Errorf("clients do not cover the policies: %v", err)
+			}
+		})
+	}
+	// A serve started without Consul is given policies that use it.
+	c, err := ClientsFromEnv(func(k string) string { return vault[k] }, &policy.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cover(consulOnly); err == nil || !strings.Contains(err.Error(), "no Consul address or token") {
+		t.Errorf("cover = %v, want the missing Consul named", err)
+	}
+}

@@ -92,6 +92,9 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
+	if err := clients.cover(cfg); err != nil {
+		return res, err
+	}
 	s := newSession(cfg, clients, opts.Concurrency)
 	res.Applied = map[plan.System]plan.Counts{}
 	defer func() { res.Writes, res.Reads = s.counts() }()
@@ -285,8 +288,12 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []plan.Object, taken []plan.Conflict, err error) {
 	r := &reader{s: s, owner: plan.NewOwner(s.cfg.Vault, desired), desired: desired}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return r.nomadPolicies(gctx) })
-	g.Go(func() error { return r.consulPolicies(gctx) })
+	if s.clients.Nomad != nil {
+		g.Go(func() error { return r.nomadPolicies(gctx) })
+	}
+	if s.clients.Consul != nil {
+		g.Go(func() error { return r.consulPolicies(gctx) })
+	}
 	g.Go(func() error { return r.vault(gctx) })
 	if err := g.Wait(); err != nil {
 		return nil, nil, err

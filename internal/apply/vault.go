@@ -231,7 +231,8 @@ func (r *reader) aliasConflicts(ctx context.Context, aliases map[string]aliasInf
 }
 
 // checkMounts finds the JWT auth mount (and its accessor, for group
-// aliases) and the nomad and consul secrets engines.
+// aliases) and the nomad and consul secrets engines that the profiles
+// need (an engine no profile grants tokens of may be missing).
 func (s *session) checkMounts(ctx context.Context) error {
 	type mount struct {
 		Type     string `json:"type"`
@@ -252,7 +253,13 @@ func (s *session) checkMounts(ctx context.Context) error {
 	s.mu.Lock()
 	s.accessor = m.Accessor
 	s.mu.Unlock()
-	for _, want := range []struct{ path, typ string }{{v.NomadMount, "nomad"}, {v.ConsulMount, "consul"}} {
+	for _, want := range []struct {
+		path, typ string
+		need      bool
+	}{{v.NomadMount, "nomad", s.cfg.GrantsNomad()}, {v.ConsulMount, "consul", s.cfg.GrantsConsul()}} {
+		if !want.need {
+			continue
+		}
 		if m, ok := mounts.Data[want.path+"/"]; !ok || m.Type != want.typ {
 			return fmt.Errorf("no %s secrets engine at %s/ in Vault; enable and configure it: vault secrets enable -path=%s %s", want.typ, want.path, want.path, want.typ)
 		}

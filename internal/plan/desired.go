@@ -1,37 +1,10 @@
 package plan
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/alisw/alilogin/internal/policy"
 )
-
-// ProfilePolicyText is the Vault policy generated for profile p (after
-// its marker line, see VaultPolicyText): for each
-// of its nomad and consul roles (when it has them), read on the role's
-// creds, and update on sys/leases/revoke/<mount>/creds/<p>/*, so that
-// `alilogin token` can revoke a lease it replaces. The revocation is
-// allowed in its path form only (PUT sys/leases/revoke/<lease id>), which
-// limits it to the profile's own leases. Renewing them needs nothing here:
-// Vault's default policy allows sys/leases/renew.
-func ProfilePolicyText(v policy.Vault, p policy.Profile) string {
-	var b strings.Builder
-	for _, e := range []struct {
-		mount string
-		used  bool
-	}{{v.NomadMount, len(p.NomadPolicies) > 0}, {v.ConsulMount, len(p.ConsulPolicies) > 0}} {
-		if !e.used {
-			continue
-		}
-		creds := e.mount + "/creds/" + p.Name
-		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", creds)
-		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"update\"]\n}\n", "sys/leases/revoke/"+creds+"/*")
-	}
-	b.WriteString(pkiPolicyText(v, p)) // pki.go
-	return b.String()
-}
 
 func seconds(d interface{ Seconds() float64 }) int64 { return int64(d.Seconds()) }
 

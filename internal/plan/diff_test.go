@@ -94,10 +94,14 @@ func TestDesired(t *testing.T) {
 		{VaultPolicy, "v"}:  {"policy": "path \"x\" {}\n"},
 		{VaultPolicy, "alilogin-profile-ci"}: {"roles": []string{"consul@consul", "jwt@jwt", "nomad@nomad"}, "policy": "" +
 			"path \"nomad/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
-			"path \"sys/leases/revoke/nomad/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n" +
+			"path \"sys/leases/revoke/nomad/creds/ci/*\" {\n  capabilities = [\"update\"]\n  denied_parameters = {\n    \"*\" = []\n  }\n}\n" +
 			"path \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
-			"path \"sys/leases/revoke/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n}\n"},
-		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt@jwt"}, "policy": ""},
+			"path \"sys/leases/revoke/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n  denied_parameters = {\n    \"*\" = []\n  }\n}\n" +
+			"path \"sys/leases/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n    lease_id = [\"nomad/creds/ci/*\", \"consul/creds/ci/*\"]\n  }\n}\n" +
+			"path \"sys/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n    lease_id = [\"nomad/creds/ci/*\", \"consul/creds/ci/*\"]\n  }\n}\n"},
+		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt@jwt"}, "policy": "" +
+			"path \"sys/leases/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n  }\n}\n" +
+			"path \"sys/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n  }\n}\n"},
 		{NomadRole, "ci"}: {"policies": []string{"n"}, "type": "client", "global": false},
 		{ConsulRole, "ci"}: with(Fields{"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)}, Fields{
 			"consul_roles": []string{}, "service_identities": []string{}, "node_identities": []string{}, "local": false,

@@ -257,9 +257,11 @@ func TestCopiedMarkerIsNotManaged(t *testing.T) {
 	}
 }
 
-// TestUpgradeFromLegacyMarkersPlansNothing: objects exactly as the version
-// before wrote them plan no change and no delete.
-func TestUpgradeFromLegacyMarkersPlansNothing(t *testing.T) {
+// TestUpgradeFromLegacyMarkersUpdatesOnlyProfilePolicies: objects exactly
+// as the version before wrote them are recognised: they plan no delete,
+// no conflict and no change but the profile policies' (which now
+// constrain the lease parameters, ProfileRules).
+func TestUpgradeFromLegacyMarkersUpdatesOnlyProfilePolicies(t *testing.T) {
 	cfg := alice()
 	desired := Desired(cfg)
 	var lv []Object
@@ -289,8 +291,19 @@ func TestUpgradeFromLegacyMarkersPlansNothing(t *testing.T) {
 		lv = append(lv, o)
 	}
 	for _, prune := range []bool{false, true} {
-		if p := Diff(desired, lv, prune); !p.Empty() {
-			t.Errorf("prune=%v: upgrade plans %v, conflicts %v", prune, keys(p), p.Conflicts)
+		p := Diff(desired, lv, prune)
+		if len(p.Conflicts) != 0 || len(p.Legacy) != 0 {
+			t.Errorf("prune=%v: conflicts %v, legacy kept %v", prune, p.Conflicts, p.Legacy)
+		}
+		n := 0
+		for _, c := range p.Changes {
+			if _, ok := policy.ProfileOfPolicy(c.Name); !ok || c.Kind != VaultPolicy || c.Action != Update {
+				t.Errorf("prune=%v: upgrade plans %s", prune, c)
+			}
+			n++
+		}
+		if n != len(cfg.Profiles) {
+			t.Errorf("prune=%v: upgrade plans %v; want an update of each profile policy", prune, keys(p))
 		}
 	}
 }

@@ -1,9 +1,6 @@
 package plan
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/alisw/alilogin/internal/policy"
 )
 
@@ -127,23 +124,26 @@ func PKISignPath(v policy.Vault, p string) string { return v.PKIMount + "/sign/"
 // PKIRevokePath is where the holder of a certificate's key revokes it.
 func PKIRevokePath(v policy.Vault) string { return v.PKIMount + "/revoke-with-key" }
 
-// pkiPolicyText is the part of profile p's policy for client
-// certificates: update on the sign path of its own role with no request
-// fields but the CSR, the format and the TTL (what clientcert.Sign
-// sends; the role caps the TTL at its max_ttl): exclude_cn_from_sans,
-// alt_names, other_sans, not_after and the rest are refused, so the
-// certificate carries the CSR's common name only and the role's
-// lifetime; and revocation with the key (Vault 1.13 checks that the key
-// matches the certificate, so a user can revoke only a certificate whose
-// key they hold).
-func pkiPolicyText(v policy.Vault, p policy.Profile) string {
-	if !p.ClientCert.Enabled() || v.PKIMount == "" {
-		return ""
+// pkiRules are the rules of profile p's policy for client certificates
+// (ProfileRules): update on the sign path of its own role with no request
+// fields but the CSR, the format and the TTL (what clientcert.Sign sends;
+// the role caps the TTL at its max_ttl): exclude_cn_from_sans, alt_names,
+// other_sans, not_after and the rest are refused, so the certificate
+// carries the CSR's common name only and the role's lifetime; and
+// revocation with the key (Vault 1.13 checks that the key matches the
+// certificate, whichever certificate or serial number the body names, so
+// a user can revoke only a certificate whose key they hold). The
+// certificate's lease (pki/sign/P/...) is revoked with the Vault token
+// that signed it; the lease rules (ProfileRules) reach no PKI lease.
+func pkiRules(v policy.Vault, p policy.Profile) []PolicyRule {
+	if !wantsPKIRole(v, p) {
+		return nil
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "path %q {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    csr = []\n    format = [\"pem\"]\n    ttl = []\n  }\n}\n", PKISignPath(v, p.Name))
-	fmt.Fprintf(&b, "path %q {\n  capabilities = [\"update\"]\n}\n", PKIRevokePath(v))
-	return b.String()
+	return []PolicyRule{
+		{Path: PKISignPath(v, p.Name), Capabilities: []string{"update"},
+			Allowed: []Param{{Name: "csr"}, {Name: "format", Values: []string{"pem"}}, {Name: "ttl"}}},
+		{Path: PKIRevokePath(v), Capabilities: []string{"update"}},
+	}
 }
 
 // wantsPKIRole reports whether profile p asks for a PKI role.

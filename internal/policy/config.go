@@ -117,6 +117,27 @@ func (c *Config) ProfilesFor(roles []string) []Profile {
 	return out
 }
 
+// UsesNomad reports whether apply writes to Nomad: policies/nomad holds
+// a policy. Without one, the broker needs no Nomad address or token.
+func (c *Config) UsesNomad() bool { return len(c.NomadPolicies) > 0 }
+
+// UsesConsul reports whether apply writes to Consul: policies/consul
+// holds a policy. Without one, the broker needs no Consul address or
+// token.
+func (c *Config) UsesConsul() bool { return len(c.ConsulPolicies) > 0 }
+
+// GrantsNomad reports whether a profile grants Nomad tokens, which needs
+// Vault's nomad secrets engine at Vault.NomadMount.
+func (c *Config) GrantsNomad() bool {
+	return slices.ContainsFunc(c.Profiles, func(p Profile) bool { return len(p.NomadPolicies) > 0 })
+}
+
+// GrantsConsul reports whether a profile grants Consul tokens, which
+// needs Vault's consul secrets engine at Vault.ConsulMount.
+func (c *Config) GrantsConsul() bool {
+	return slices.ContainsFunc(c.Profiles, func(p Profile) bool { return len(p.ConsulPolicies) > 0 })
+}
+
 // RolePolicies returns the extra Vault policies (identity groups) that
 // holders of roles get, sorted and without duplicates.
 func (c *Config) RolePolicies(roles []string) []string {

@@ -681,7 +681,9 @@ func (l *loader) policyList(a hcl.Attributes, name, system string) []string {
 	return out
 }
 
-// loadDocuments reads policies/<system>/*.hcl.
+// loadDocuments reads policies/<system>/*.hcl. A file named as a policy
+// with a meaning to its server (Reserved: Nomad's anonymous, Vault's
+// default) is refused, never applied.
 func (l *loader) loadDocuments(system string) error {
 	files, err := l.hclFiles(system)
 	if err != nil {
@@ -694,8 +696,8 @@ func (l *loader) loadDocuments(system string) error {
 			l.errorf(start, "Invalid policy file name", "%v", err)
 			continue
 		}
-		if system == "vault" && (name == "root" || name == "default" || strings.HasPrefix(name, ProfilePolicyPrefix)) {
-			l.errorf(start, "Reserved policy name", "the Vault policy name %q is reserved; rename the file", name)
+		if why, ok := Reserved(system, name); ok {
+			l.errorf(start, "Reserved policy name", "the %s policy name %q is reserved: %s; rename the file", system, name, why)
 			continue
 		}
 		body, src := l.parse(rel)
@@ -730,6 +732,10 @@ func (l *loader) finish() {
 	}
 	have := map[string][]Document{"vault": l.cfg.VaultPolicies, "nomad": l.cfg.NomadPolicies, "consul": l.cfg.ConsulPolicies}
 	for _, r := range l.refs {
+		if why, ok := Reserved(r.system, r.name); ok {
+			l.errorf(r.rng.Ptr(), "Reserved policy name", "the %s policy name %q is reserved: %s", r.system, r.name, why)
+			continue
+		}
 		if !slices.ContainsFunc(have[r.system], func(d Document) bool { return d.Name == r.name }) {
 			l.errorf(r.rng.Ptr(), "Missing policy", "%s policy %q is not defined: want the file %s", r.system, r.name, filepath.Join(l.dir, r.system, r.name+".hcl"))
 		}

@@ -172,7 +172,7 @@ func TestLoadProblems(t *testing.T) {
 		{"empty policy", map[string]string{"vault/secrets-read.hcl": "# nothing\n"},
 			[]string{`vault/secrets-read.hcl:1:1: Empty policy: a Vault policy document must grant or deny something`}},
 		{"reserved Vault name", map[string]string{"vault/alilogin-profile-x.hcl": "path \"a\" { capabilities = [\"read\"] }\n"},
-			[]string{`vault/alilogin-profile-x.hcl:1:1: Reserved policy name: the Vault policy name "alilogin-profile-x" is reserved; rename the file`}},
+			[]string{`vault/alilogin-profile-x.hcl:1:1: Reserved policy name: the vault policy name "alilogin-profile-x" is reserved: the broker generates the policies named alilogin-profile-<profile>; rename the file`}},
 		{"bad file name", map[string]string{"nomad/Jobs_Read.hcl": "node { policy = \"read\" }\n"},
 			[]string{`nomad/Jobs_Read.hcl:1:1: Invalid policy file name: "Jobs_Read" is not a valid name: want 1 to 64 of a-z, 0-9 and '-', starting with a letter or digit`}},
 		{"several problems at once", map[string]string{
