@@ -106,14 +106,14 @@ func ReadAll(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// LimitBodies wraps next (nil: http.DefaultTransport) so that each answer
+// LimitBodies wraps next (nil: NewTransport()) so that each answer
 // is read whole, up to limit bytes, before the round trip returns; a
 // larger one fails the round trip with a *TooLargeError. For clients whose
 // answers are small and read by libraries (go-oidc, x/oauth2) that do not
 // bound them, or bound them by cutting silently.
 func LimitBodies(next http.RoundTripper, limit int64) http.RoundTripper {
 	if next == nil {
-		next = http.DefaultTransport
+		next = NewTransport()
 	}
 	return &limitTransport{next: next, limit: limit}
 }
