@@ -50,9 +50,10 @@ func (c *Client) Getenv(k string) string {
 // FindClient is the first ancestor of this process that is not a shell
 // (at most maxAncestors up; a process run as `PROGRAM -c STRING` counts
 // as a shell whatever its name: the vault CLI runs the helper as
-// `$SHELL -c`, and $SHELL may be tcsh, yash, busybox or any other), with its command line and environment:
-// whatever its name (vault, vault-1.13, terraform-provider-vault). An
-// error when it cannot be found or read; ErrNoProcessView off Linux.
+// `$SHELL -c`, and $SHELL may be tcsh, yash, busybox or any other), with
+// its command line, environment and Go main package, whatever its name;
+// whether it is served is Identify's to say. An error when it cannot be
+// found or read; ErrNoProcessView off Linux.
 func FindClient() (*Client, error) {
 	return findClient()
 }
@@ -99,7 +100,7 @@ func Refusal(cli envcontract.CLI, env, args []string, vault string) string {
 	if why := EnvRefusal(cli, env); why != "" {
 		return why
 	}
-	addr, _ := envcontract.Lookup(env, "VAULT_ADDR")
+	addr, _ := envcontract.Lookup(env, vaultAddr)
 	if !sameVault(addr, vault) {
 		return fmt.Sprintf("the %s command's VAULT_ADDR %s is not the Vault of the login (%s)", name(cli), termtext.Clean(addr), vault)
 	}
@@ -128,7 +129,7 @@ func Refusal(cli envcontract.CLI, env, args []string, vault string) string {
 // GODEBUG does not ask for Go's HTTP/2 debug log, which prints the
 // X-Vault-Token header.
 func EnvRefusal(cli envcontract.CLI, env []string) string {
-	if addr, _ := envcontract.Lookup(env, "VAULT_ADDR"); addr == "" {
+	if addr, _ := envcontract.Lookup(env, vaultAddr); addr == "" {
 		return fmt.Sprintf("VAULT_ADDR is not set in the %s command's environment, so it would send the token to its default address; set it (the hook and 'alilogin env' do)", name(cli))
 	}
 	if l := envcontract.Reroutes(cli, envcontract.Vault, env, runtime.GOOS); len(l) > 0 {
@@ -139,6 +140,10 @@ func EnvRefusal(cli envcontract.CLI, env []string) string {
 	}
 	return ""
 }
+
+// vaultAddr is the variable that names the Vault (the bao CLI reads
+// BAO_ADDR first, which Reroutes refuses).
+var vaultAddr = envcontract.For(envcontract.Vault).Addr
 
 // name is how messages call the client.
 func name(cli envcontract.CLI) string {
