@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
@@ -35,7 +38,16 @@ func newEnvCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *envOptions) e
 		Long: `Print the environment for the vault, nomad and consul CLIs: the tokens
 (renewed as needed, like 'alilogin token'), the addresses and the TLS settings
 in force, plus ALILOGIN_PROFILE and ALILOGIN_TOKEN_EXPIRY (RFC 3339, the
-earliest expiry of the tokens printed). Values are quoted for the shell.`,
+earliest expiry of the tokens printed). Values are quoted for the shell.
+
+It also unsets what would send those tokens elsewhere, or check their servers
+more weakly: VAULT_AGENT_ADDR, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY,
+VAULT_SRV_LOOKUP, VAULT_SKIP_VERIFY, VAULT_CACERT_BYTES, every BAO_* (the bao
+CLI reads them before VAULT_*), NOMAD_SKIP_VERIFY, CONSUL_HTTP_TOKEN_FILE,
+CONSUL_HTTP_SSL_VERIFY, CONSUL_GRPC_ADDR, CONSUL_GRPC_CACERT,
+CONSUL_GRPC_CAPATH, and, for a server without a CA file, *_CAPATH,
+SSL_CERT_FILE and SSL_CERT_DIR. HTTP_PROXY and the other proxy variables are
+kept. http2debug is taken out of GODEBUG.`,
 		Example: `  eval "$(alilogin env)"                       # bash, zsh
   alilogin env --shell fish | source           # fish
   alilogin env --shell powershell | Invoke-Expression
@@ -76,7 +88,7 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 	if err != nil {
 		return err
 	}
-	return shellenv.Write(e.Stdout, o.Shell, envVars(s.Config, rec, kinds))
+	return shellenv.Write(e.Stdout, o.Shell, envVars(s.Config, rec, kinds, e.environ()))
 }
 
 // sessionFor opens the session and renews the tokens of kinds (all the
@@ -97,76 +109,68 @@ func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []str
 	return s, rec, kinds, nil
 }
 
-// vaultOverrides and consulOverrides are variables that would send the
-// token elsewhere than the address exported with it, or send another
-// token instead: env unsets them, exec removes them. The vault CLI (and
-// the Go API client) talks to VAULT_AGENT_ADDR ahead of VAULT_ADDR; the
-// consul CLI reads CONSUL_HTTP_TOKEN_FILE over CONSUL_HTTP_TOKEN.
-var (
-	vaultOverrides  = []string{"VAULT_AGENT_ADDR"}
-	consulOverrides = []string{"CONSUL_HTTP_TOKEN_FILE"}
-)
-
-// envVars is the environment for kinds: tokens, addresses and TLS
-// settings in force, the variables that would override them unset, the
-// profile and the earliest expiry. A token whose server has no
-// configured address is left out (Bound refuses it before).
-func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind) []shellenv.Var {
+// envVars is the environment for kinds (the environment contract,
+// internal/envcontract): tokens, addresses and TLS settings in force; the
+// inherited variables of environ that would send a token elsewhere or
+// check its server more weakly unset; http2debug taken out of GODEBUG
+// (a Go CLI would print its token headers); the profile and the earliest
+// expiry. A token whose server has no configured address is left out
+// (Bound refuses it before).
+func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string) []shellenv.Var {
 	var vars []shellenv.Var
 	add := func(name, value string) {
 		if value != "" {
 			vars = append(vars, shellenv.Var{Name: name, Value: value})
 		}
 	}
-	server := func(prefix, addrVar string, s config.Server) {
-		add(addrVar, s.Addr)
-		add(prefix+"_CACERT", s.TLS.CACert)
-		add(prefix+"_CLIENT_CERT", s.TLS.ClientCert)
-		add(prefix+"_CLIENT_KEY", s.TLS.ClientKey)
-		add(prefix+"_TLS_SERVER_NAME", s.TLS.ServerName)
-	}
-	unset := func(names ...string) {
-		for _, n := range names {
-			vars = append(vars, shellenv.Var{Name: n, Unset: true})
-		}
-	}
+	var servers []envcontract.Server
 	var expiry time.Time
 	for _, k := range kinds {
-		t := renew.TokenOf(rec, k)
-		if t == nil {
-			continue
-		}
+		t, s := renew.TokenOf(rec, k), serverOf(cfg, k)
 		// A token goes out only with the address it is for: without
 		// one, the CLIs send it to their default local address.
-		switch k {
-		case renew.Vault:
-			if cfg.Vault.Addr == "" {
-				continue
-			}
-			add("VAULT_TOKEN", t.Secret.Reveal())
-			server("VAULT", "VAULT_ADDR", cfg.Vault)
-			unset(vaultOverrides...)
-		case renew.Nomad:
-			if cfg.Nomad.Addr == "" {
-				continue
-			}
-			add("NOMAD_TOKEN", t.Secret.Reveal())
-			server("NOMAD", "NOMAD_ADDR", cfg.Nomad)
-		case renew.Consul:
-			if cfg.Consul.Addr == "" {
-				continue
-			}
-			add("CONSUL_HTTP_TOKEN", t.Secret.Reveal())
-			server("CONSUL", "CONSUL_HTTP_ADDR", cfg.Consul)
-			unset(consulOverrides...)
+		if t == nil || s.Addr == "" {
+			continue
 		}
+		x := envcontract.For(envcontract.Server(k))
+		add(x.Token, t.Secret.Reveal())
+		add(x.Addr, s.Addr)
+		add(x.CACert, s.TLS.CACert)
+		add(x.ClientCert, s.TLS.ClientCert)
+		add(x.ClientKey, s.TLS.ClientKey)
+		add(x.TLSServerName, s.TLS.ServerName)
+		servers = append(servers, envcontract.Server(k))
 		if expiry.IsZero() || t.ExpiresAt.Before(expiry) {
 			expiry = t.ExpiresAt
 		}
 	}
-	add("ALILOGIN_PROFILE", rec.Profile)
+	set := func(n string) bool {
+		return slices.ContainsFunc(vars, func(v shellenv.Var) bool { return v.Name == n })
+	}
+	for _, n := range envcontract.Clear(servers, set, environ, runtime.GOOS) {
+		vars = append(vars, shellenv.Var{Name: n, Unset: true})
+	}
+	if v, ok := envcontract.Lookup(environ, envcontract.DebugVar); ok && len(servers) > 0 {
+		if d, changed := envcontract.StripDebug(v); changed {
+			vars = append(vars, shellenv.Var{Name: envcontract.DebugVar, Value: d, Unset: d == ""})
+		}
+	}
+	add(envcontract.ProfileVar, rec.Profile)
 	if !expiry.IsZero() {
-		add("ALILOGIN_TOKEN_EXPIRY", expiry.UTC().Format(time.RFC3339))
+		add(envcontract.ExpiryVar, expiry.UTC().Format(time.RFC3339))
 	}
 	return vars
+}
+
+// serverOf is the configuration of kind's server.
+func serverOf(cfg *config.Config, k renew.Kind) config.Server {
+	switch k {
+	case renew.Vault:
+		return cfg.Vault
+	case renew.Nomad:
+		return cfg.Nomad
+	case renew.Consul:
+		return cfg.Consul
+	}
+	return config.Server{}
 }

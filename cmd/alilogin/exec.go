@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
@@ -18,12 +20,6 @@ import (
 // execMarker is set in the child's environment to the profile; its
 // presence refuses nesting.
 const execMarker = "ALILOGIN_EXEC"
-
-// staleVars are removed from the child's environment before ours are set:
-// a token left from elsewhere must not win over, or mix with, this
-// profile's, and no address must take the profile's token elsewhere than
-// the server it is bound to (VAULT_AGENT_ADDR wins over VAULT_ADDR).
-var staleVars = []string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE", "CONSUL_TOKEN", "VAULT_AGENT_ADDR", "ALILOGIN_TOKEN_EXPIRY"}
 
 // execOptions are the flags and arguments of `alilogin exec`.
 type execOptions struct {
@@ -46,8 +42,13 @@ func newExecCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *execOptions)
 		Short: "Run a command with the profile's tokens in its environment",
 		Long: `Run COMMAND with the environment that 'alilogin env' prints: the tokens
 (renewed as needed), the addresses and TLS settings, ALILOGIN_PROFILE and
-ALILOGIN_TOKEN_EXPIRY. Stale VAULT_TOKEN, NOMAD_TOKEN and CONSUL_HTTP_TOKEN, and
-VAULT_AGENT_ADDR (which the vault CLI prefers to VAULT_ADDR), are removed first. On Linux and macOS alilogin replaces itself with COMMAND, so
+ALILOGIN_TOKEN_EXPIRY. Stale VAULT_TOKEN, NOMAD_TOKEN and CONSUL_HTTP_TOKEN are
+removed first, and so is every variable that would send a token elsewhere or
+check its server more weakly (VAULT_AGENT_ADDR, VAULT_PROXY_ADDR, BAO_*,
+*_SKIP_VERIFY, CONSUL_GRPC_ADDR...: see 'alilogin env'). HTTP_PROXY and the
+other proxy variables stay, with the servers' hosts added to NO_PROXY and
+no_proxy; http2debug is taken out of GODEBUG. On Linux and macOS alilogin
+replaces itself with COMMAND, so
 signals reach it directly and its exit code is alilogin's. Nesting is refused:
 ALILOGIN_EXEC is set in COMMAND's environment.`,
 		Example: `  alilogin exec -- nomad job status
@@ -83,11 +84,8 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	var environ []string
-	if e.Environ != nil {
-		environ = e.Environ()
-	}
-	env := childEnv(environ, envVars(s.Config, rec, kinds), s.Profile)
+	environ := e.environ()
+	env := childEnv(environ, withNoProxy(environ, envVars(s.Config, rec, kinds, environ)), s.Profile)
 	if len(o.Specs) > 0 {
 		vals, err := readSecrets(ctx, s, o)
 		if err != nil {
@@ -98,11 +96,13 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	return execCommand(path, o.Command, env)
 }
 
-// childEnv is environ without the stale variables and with vars and the
-// nesting marker set.
+// childEnv is environ without the stale tokens of every server
+// (envcontract.StaleVars: a token left from elsewhere must not win over,
+// or mix with, the profile's) and with vars (set, or removed when Unset)
+// and the nesting marker set.
 func childEnv(environ []string, vars []shellenv.Var, profile string) []string {
 	drop := map[string]bool{execMarker: true}
-	for _, n := range staleVars {
+	for _, n := range envcontract.StaleVars() {
 		drop[n] = true
 	}
 	for _, v := range vars {
@@ -121,6 +121,28 @@ func childEnv(environ []string, vars []shellenv.Var, profile string) []string {
 		}
 	}
 	return append(out, execMarker+"="+profile)
+}
+
+// withNoProxy adds the hosts of the servers whose addresses vars sets to
+// NO_PROXY and no_proxy: the child keeps its proxy settings for
+// everything else (git, curl), and its CLIs send no token through a
+// proxy.
+func withNoProxy(environ []string, vars []shellenv.Var) []shellenv.Var {
+	var hosts []string
+	for _, s := range envcontract.Servers {
+		for _, v := range vars {
+			if u, err := url.Parse(v.Value); v.Name == envcontract.For(s).Addr && !v.Unset && err == nil && u.Hostname() != "" {
+				hosts = append(hosts, u.Hostname())
+			}
+		}
+	}
+	if len(hosts) == 0 {
+		return vars
+	}
+	for _, st := range envcontract.NoProxy(environ, hosts) {
+		vars = append(vars, shellenv.Var{Name: st.Name, Value: st.Value})
+	}
+	return vars
 }
 
 // exitError is how execCommand reports a child's exit code where it runs

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
@@ -106,13 +107,13 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		}
 	}
 	if err == nil {
-		vars = envVars(s.Config, rec, kinds)
+		vars = envVars(s.Config, rec, kinds, e.environ())
 		var env strings.Builder
 		if err = shellenv.Write(&env, dialect, vars); err == nil {
 			b.WriteString(env.String())
 			st.Profile = rec.Profile
 			for _, v := range vars {
-				if !v.Unset && slices.Contains(shellhook.TokenVars, v.Name) {
+				if !v.Unset && slices.Contains(envcontract.TokenVars(), v.Name) {
 					st.Exported = append(st.Exported, v.Name)
 				}
 			}

@@ -43,6 +43,14 @@ type cmdEnv struct {
 	VaultClient func() (*tokenhelper.Client, error)
 }
 
+// environ is the process's environment (none when Environ is nil).
+func (e *cmdEnv) environ() []string {
+	if e.Environ == nil {
+		return nil
+	}
+	return e.Environ()
+}
+
 func (e *cmdEnv) now() time.Time {
 	if e.Now != nil {
 		return e.Now()

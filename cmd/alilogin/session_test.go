@@ -147,6 +147,11 @@ func TestChildEnv(t *testing.T) {
 	}
 }
 
+// TestEnvVars: the tokens, addresses and TLS settings of the kinds
+// asked for; the variables of the environment contract that would
+// reroute them unset (the ones that matter only without a CA file only
+// for a server without one; BAO_* as the environment has them); GODEBUG
+// without http2debug; the proxy variables left alone.
 func TestEnvVars(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	cfg := &config.Config{
@@ -159,7 +164,8 @@ func TestEnvVars(t *testing.T) {
 		Nomad:  &store.Token{Secret: secret.New("n"), ExpiresAt: now.Add(30 * time.Minute)},
 		Consul: &store.Token{Secret: secret.New("c"), ExpiresAt: now.Add(2 * time.Hour)}}
 	got := map[string]string{}
-	for _, v := range envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Nomad}) {
+	environ := []string{"BAO_ADDR=http://evil:8200", "GODEBUG=gctrace=1,http2debug=2", "HTTP_PROXY=http://proxy:3128", "VAULT_CAPATH=/etc/other"}
+	for _, v := range envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Nomad}, environ) {
 		got[v.Name] = v.Value
 		if v.Unset {
 			got[v.Name] = "(unset)"
@@ -167,8 +173,11 @@ func TestEnvVars(t *testing.T) {
 	}
 	want := map[string]string{
 		"VAULT_TOKEN": "hvs.v", "VAULT_ADDR": "https://vault:8200", "VAULT_CACERT": "/ca.pem", "VAULT_CLIENT_CERT": "/c.pem", "VAULT_CLIENT_KEY": "/k.pem",
-		"VAULT_AGENT_ADDR": "(unset)",
-		"NOMAD_TOKEN":      "n", "NOMAD_ADDR": "https://nomad:4646",
+		"VAULT_AGENT_ADDR": "(unset)", "VAULT_PROXY_ADDR": "(unset)", "VAULT_HTTP_PROXY": "(unset)", "VAULT_SRV_LOOKUP": "(unset)",
+		"VAULT_SKIP_VERIFY": "(unset)", "VAULT_CACERT_BYTES": "(unset)", "BAO_ADDR": "(unset)",
+		"NOMAD_TOKEN": "n", "NOMAD_ADDR": "https://nomad:4646",
+		"NOMAD_SKIP_VERIFY": "(unset)", "NOMAD_CAPATH": "(unset)", "SSL_CERT_FILE": "(unset)", "SSL_CERT_DIR": "(unset)",
+		"GODEBUG":          "gctrace=1",
 		"ALILOGIN_PROFILE": "ci", "ALILOGIN_TOKEN_EXPIRY": "2026-11-27T10:30:00Z",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/alisw/alilogin/internal/termtext"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // setupOptions are the flags of `alilogin setup`.
@@ -66,7 +67,7 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	if o.Broker == "" {
 		return exitcode.With(exitUsage, errors.New("--broker is required"))
 	}
-	base := strings.TrimRight(strings.TrimSpace(o.Broker), "/")
+	base := check.Normalize(strings.TrimRight(strings.TrimSpace(o.Broker), "/"))
 	if _, err := discovery.URL(base); err != nil {
 		return exitcode.With(exitUsage, err)
 	}

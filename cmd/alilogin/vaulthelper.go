@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
@@ -39,15 +40,23 @@ VAULT_CONFIG_PATH names) when it needs a token and VAULT_TOKEN is not set.
 get    prints the profile's Vault token, renewed as needed, with no newline;
        nothing (exit 0) when not logged in, as the protocol expects. It
        decides from the program that runs it (on Linux: the first process
-       above it that is not a shell, whatever its name): the token only
-       when that program's VAULT_ADDR is the Vault the login was made with,
-       none of VAULT_AGENT_ADDR, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY,
-       VAULT_SRV_LOOKUP is set, no HTTP proxy variable applies to a
-       non-loopback Vault, and no -address or -agent-address anywhere on
-       its command line names another Vault. Otherwise, or when that
-       program cannot be read, it prints nothing (exit 0, one line on
-       stderr), so the vault CLI works for another Vault without the token.
-       Off Linux it checks its own environment only.
+       above it that is not a shell). That program must be the vault or
+       the bao CLI (a Go program built from their main package, whatever
+       its file is called), or one ALILOGIN_TOKEN_HELPER_CLIENTS in its
+       environment names (patterns of file names, absolute paths or Go
+       main packages, e.g. terraform-provider-vault*). The token goes out
+       only when its VAULT_ADDR is the Vault the login was made with, none
+       of the variables that would send the token elsewhere or check the
+       Vault more weakly is set (VAULT_AGENT_ADDR, VAULT_PROXY_ADDR,
+       VAULT_HTTP_PROXY, VAULT_SRV_LOOKUP, VAULT_SKIP_VERIFY,
+       VAULT_CACERT_BYTES, for the bao CLI any BAO_*, without VAULT_CACERT
+       VAULT_CAPATH, SSL_CERT_FILE, SSL_CERT_DIR), GODEBUG does not ask for
+       http2debug, no HTTP proxy variable applies to its Vault address
+       (lower-case localhost and loopback IPs exempt), and no -address or
+       -agent-address anywhere on its command line names another Vault.
+       Otherwise, or when that program cannot be read, it prints nothing
+       (exit 0, one line on stderr), so the vault CLI works for another
+       Vault without the token. Off Linux it checks its own environment.
 store  refuses (exit 1): 'vault login' wants to keep a token alilogin did
        not make. Log in with 'alilogin login'; 'vault login -no-store' still
        works, with VAULT_TOKEN.
@@ -120,17 +129,22 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	if find == nil {
 		find = tokenhelper.FindClient
 	}
-	getenv, args := e.getenv, []string(nil)
+	// Off Linux: its own environment, under every CLI's rules.
+	env, args, cli := e.environ(), []string(nil), envcontract.CLI("")
 	client, err := find()
 	switch {
 	case errors.Is(err, tokenhelper.ErrNoProcessView):
 	case err != nil:
 		return notHere(termtext.Clean(err.Error()))
 	default:
-		getenv, args = client.Getenv, client.Args
+		var why string
+		if cli, why = tokenhelper.Identify(client); why != "" {
+			return notHere(why)
+		}
+		env, args = client.Env, client.Args
 	}
 	// What needs no login record first: no renewal for a refusal.
-	if why := tokenhelper.EnvRefusal(getenv); why != "" {
+	if why := tokenhelper.EnvRefusal(cli, env); why != "" {
 		return notHere(why)
 	}
 	s, err := openSession(e, o.sessionOptions)
@@ -154,7 +168,7 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	if rec.Vault == nil || rec.Vault.Secret.Empty() {
 		return nil
 	}
-	if why := tokenhelper.Refusal(getenv, args, rec.VaultAddr); why != "" {
+	if why := tokenhelper.Refusal(cli, env, args, rec.VaultAddr); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
 	_, err = io.WriteString(e.Stdout, rec.Vault.Secret.Reveal())

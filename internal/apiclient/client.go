@@ -93,14 +93,16 @@ func New(name, addr, tokenHeader string, t TLS, timeout time.Duration) (*Client,
 	if err != nil {
 		return nil, fmt.Errorf("%s TLS: %w", name, err)
 	}
-	tr := &http.Transport{
+	// HTTP/1.1 only: with GODEBUG=http2debug, Go's HTTP/2 code would
+	// print the token header (safehttp.HTTP1).
+	tr := safehttp.HTTP1(&http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 		TLSClientConfig:     tc,
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
-	}
+	})
 	return &Client{
 		Name:        name,
 		Addr:        strings.TrimRight(addr, "/"),

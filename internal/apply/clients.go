@@ -71,7 +71,8 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...st
 			errs = append(errs, fmt.Errorf("no %s address: set %s or the address in the %s block of broker.hcl", name, addrVar, strings.ToLower(name)))
 			return nil
 		}
-		if fromEnv { // broker.hcl's addresses were checked when it was loaded
+		if fromEnv { // broker.hcl's addresses were normalised and checked when it was loaded
+			addr = check.Normalize(addr)
 			if err := check.Address(addr, insecureHTTP); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w; to send the admin token over it anyway, set BROKER_INSECURE_HTTP=true", addrVar, err))
 				return nil

@@ -37,6 +37,11 @@ func TestClientsFromEnv(t *testing.T) {
 		{"plain http to Consul without CONSUL_HTTP_SSL", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c",
 			"VAULT_ADDR": "https://v:1", "NOMAD_ADDR": "https://n:1", "CONSUL_HTTP_ADDR": "consul.cern.ch:8500"}, nil, nil,
 			"CONSUL_HTTP_ADDR: plain http"},
+		// Normalised before the loopback check and used as checked:
+		// Go's proxy rule exempts only lower-case localhost.
+		{"LOCALHOST", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c",
+			"VAULT_ADDR": "http://LOCALHOST:8200", "NOMAD_ADDR": "http://LocalHost.:4646", "CONSUL_HTTP_ADDR": "LOCALHOST:8500"}, nil,
+			[]string{"http://localhost:8200", "http://localhost:4646", "http://localhost:8500"}, ""},
 		{"plain http by choice", map[string]string{"VAULT_TOKEN": "v", "NOMAD_TOKEN": "n", "CONSUL_HTTP_TOKEN": "c", "BROKER_INSECURE_HTTP": "true",
 			"VAULT_ADDR": "http://vault.cern.ch:8200", "NOMAD_ADDR": "https://n:1", "CONSUL_HTTP_ADDR": "c:1", "CONSUL_HTTP_SSL": "true"}, nil,
 			[]string{"http://vault.cern.ch:8200", "https://n:1", "https://c:1"}, ""},

@@ -88,8 +88,21 @@ func checkMounts(c *Config, at where) error {
 	return errors.Join(errs...)
 }
 
-// checkLayer checks the layer's mount paths and addresses.
+// normalize normalises the layer's addresses (check.Normalize): scheme
+// and host in lower case, no trailing dot; what is checked is what is
+// used.
+func normalize(c *Config) {
+	for _, a := range []*string{&c.Issuer, &c.Broker, &c.Vault.Addr, &c.Nomad.Addr, &c.Consul.Addr} {
+		if *a != "" {
+			*a = check.Normalize(*a)
+		}
+	}
+}
+
+// checkLayer normalises the layer's addresses, then checks them and its
+// mount paths.
 func checkLayer(c *Config, at where, insecureHTTP bool) error {
+	normalize(c)
 	errs := []error{checkMounts(c, at)}
 	for _, setting := range []string{"issuer", "broker", "vault address", "nomad address", "consul address"} {
 		if a := addresses(c)[setting]; a != "" {
@@ -138,7 +151,8 @@ func InsecureHTTP(getenv func(string) string) (bool, error) {
 	return file.InsecureHTTP, err
 }
 
-// CheckBroker checks a broker URL given on the command line.
+// CheckBroker checks a broker URL given on the command line (normalised
+// first by the caller: check.Normalize).
 func CheckBroker(broker string, insecureHTTP bool) error {
 	return checkAddress("--broker", broker, insecureHTTP)
 }

@@ -107,3 +107,41 @@ func TestCheckDiscoveryAndBroker(t *testing.T) {
 		t.Errorf("CheckBroker with insecure_http = %v", err)
 	}
 }
+
+// TestResolveNormalizesAddresses: every layer's addresses are normalised
+// (scheme and host in lower case, no trailing dot) before they are
+// checked and used: http://LOCALHOST is loopback once it is
+// http://localhost, which Go's proxy rule exempts from HTTP_PROXY too.
+func TestResolveNormalizesAddresses(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "alilogin"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "alilogin", "config.hcl"), []byte(`
+nomad { address = "http://LocalHost.:4646" }
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"XDG_CONFIG_HOME": dir, "VAULT_ADDR": "http://LOCALHOST:8200", "CONSUL_HTTP_ADDR": "LOCALHOST.:8500",
+		"ALILOGIN_BROKER": "https://Broker.Example."}
+	var asked string
+	discover := func(broker string) (Config, error) {
+		asked = broker
+		return Config{Issuer: "HTTP://127.0.0.1:4444/"}, nil
+	}
+	c, err := Resolve(Sources{Getenv: func(k string) string { return env[k] }, Discover: discover})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, got, want string }{
+		{"vault", c.Vault.Addr, "http://localhost:8200"},
+		{"nomad", c.Nomad.Addr, "http://localhost:4646"},
+		{"consul", c.Consul.Addr, "http://localhost:8500"},
+		{"broker", asked, "https://broker.example"},
+		{"issuer", c.Issuer, "http://127.0.0.1:4444/"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}

@@ -52,6 +52,10 @@ type OIDCOptions struct {
 	// device polls answered with an error carry TokenErrorDescription.
 	TokenError            string
 	TokenErrorDescription string
+
+	// HTTP2TLS serves the provider over TLS (httptest's certificate,
+	// Server.Certificate) with HTTP/2 offered, as real SSOs do.
+	HTTP2TLS bool
 }
 
 // OIDCProvider is an OpenID provider on 127.0.0.1 that answers what the
@@ -88,7 +92,11 @@ func NewOIDCProvider(o OIDCOptions) *OIDCProvider {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048) // crypto/rand does not fail
 	p := &OIDCProvider{o: o, key: key, polled: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
-	p.Server = NewServer(mux)
+	if o.HTTP2TLS {
+		p.Server = NewTLSServerHTTP2(mux)
+	} else {
+		p.Server = NewServer(mux)
+	}
 	p.Issuer = p.URL
 	if p.o.VerificationURI == "" {
 		p.o.VerificationURI = p.Issuer + "/device"

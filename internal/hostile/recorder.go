@@ -11,6 +11,7 @@ import (
 type Request struct {
 	Method string
 	Path   string // with the query
+	Proto  string // "HTTP/1.1", "HTTP/2.0"
 	Header http.Header
 	Body   []byte
 }
@@ -27,7 +28,7 @@ func (rc *Recorder) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 		rc.mu.Lock()
-		rc.reqs = append(rc.reqs, Request{Method: r.Method, Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+		rc.reqs = append(rc.reqs, Request{Method: r.Method, Path: r.URL.RequestURI(), Proto: r.Proto, Header: r.Header.Clone(), Body: body})
 		rc.mu.Unlock()
 		r.Body = io.NopCloser(bytesReader(body))
 		h.ServeHTTP(w, r)
@@ -59,5 +60,16 @@ func NewServer(h http.Handler) *Server {
 func NewTLSServer(h http.Handler) *Server {
 	s := &Server{}
 	s.Server = httptest.NewTLSServer(s.Wrap(h))
+	return s
+}
+
+// NewTLSServerHTTP2 is NewTLSServer offering HTTP/2 as well (ALPN h2), as
+// a real SSO or a load balancer before Vault does: each Request's Proto
+// says which one the client spoke.
+func NewTLSServerHTTP2(h http.Handler) *Server {
+	s := &Server{}
+	s.Server = httptest.NewUnstartedServer(s.Wrap(h))
+	s.EnableHTTP2 = true
+	s.StartTLS()
 	return s
 }

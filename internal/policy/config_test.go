@@ -31,6 +31,7 @@ func TestBrokerHCLHostileMountsAndAddresses(t *testing.T) {
 		{"consul address with credentials", sso + "vault {}\nconsul {\n  address = \"https://u:p@consul.example\"\n}\n",
 			[]string{`broker.hcl:7:13: Invalid address: "https://u:xxxxx@consul.example" carries a user name or password; credentials never go in an address`}},
 		{"loopback http", sso + "vault {\n  address = \"http://127.0.0.1:8200\"\n}\n", nil},
+		{"LOCALHOST, normalised", sso + "vault {\n  address = \"http://LOCALHOST.:8200\"\n}\n", nil},
 		{"opted in", sso + "vault {\n  address = \"http://vault.example:8200\"\n  insecure_http = true\n}\nconsul {\n  address = \"http://consul.service:8500\"\n  insecure_http = true\n}\n", nil},
 		{"opt-in is per block", sso + "vault {\n  insecure_http = true\n}\nconsul {\n  address = \"http://consul.service:8500\"\n}\n",
 			[]string{`broker.hcl:9:13: Invalid address: plain http:// to a host that is not loopback: "http://consul.service:8500" (tokens would cross the network unencrypted): use https://; to send tokens over it anyway, set insecure_http = true in this block`}},
@@ -49,5 +50,19 @@ func TestBrokerHCLHostileMountsAndAddresses(t *testing.T) {
 				t.Errorf("diagnostics (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestBrokerHCLAddressNormalized: broker.hcl's addresses are normalised
+// (scheme and host in lower case, no trailing dot) before they are
+// checked, and used as checked.
+func TestBrokerHCLAddressNormalized(t *testing.T) {
+	const sso = "sso {\n  issuer = \"https://x\"\n  client_id = \"c\"\n}\n"
+	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": sso + "vault {\n  address = \"HTTP://LOCALHOST.:8200\"\n}\n"}), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Vault.Addr != "http://localhost:8200" {
+		t.Errorf("vault address %q, want http://localhost:8200", cfg.Vault.Addr)
 	}
 }

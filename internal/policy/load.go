@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/alisw/alilogin/internal/config/check"
 )
 
 // Defaults of a profile's token lifetimes.
@@ -566,6 +568,7 @@ func (l *loader) boolean(a hcl.Attributes, name string) bool {
 func (l *loader) addr(a hcl.Attributes, name string) string {
 	s := l.str(a, name, "")
 	if s != "" {
+		s = check.Normalize(s)
 		if err := checkAddress(s, l.boolean(a, "insecure_http")); err != nil {
 			l.errorf(a[name].Expr.Range().Ptr(), "Invalid address", "%v", err)
 		}

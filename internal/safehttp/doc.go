@@ -14,8 +14,12 @@
 //   - An answer is read up to a bound, and an answer over it is an error
 //     (TooLargeError), never a silent cut and never an unbounded read: a
 //     400 MiB discovery document must not grow the process to 900 MiB.
+//   - HTTP/1.1 only (HTTP1): Go's HTTP/2 code prints the headers and
+//     frames it sends when GODEBUG says http2debug=1 or 2, read once at
+//     start-up from the environment; a token header or a refresh grant
+//     would end up on stderr, in a cron job's or a CI system's log.
 //
 // Vault, Nomad and Consul go through internal/apiclient, which uses
-// CheckRedirect and ReadAll; the SSO client and the broker's discovery
-// document use NewClient or Harden.
+// CheckRedirect, ReadAll and HTTP1; the SSO client and the broker's
+// discovery document use NewClient or Harden.
 package safehttp

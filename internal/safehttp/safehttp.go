@@ -2,12 +2,14 @@ package safehttp
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,14 +106,14 @@ func ReadAll(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// LimitBodies wraps next (nil: http.DefaultTransport) so that each answer
+// LimitBodies wraps next (nil: NewTransport()) so that each answer
 // is read whole, up to limit bytes, before the round trip returns; a
 // larger one fails the round trip with a *TooLargeError. For clients whose
 // answers are small and read by libraries (go-oidc, x/oauth2) that do not
 // bound them, or bound them by cutting silently.
 func LimitBodies(next http.RoundTripper, limit int64) http.RoundTripper {
 	if next == nil {
-		next = http.DefaultTransport
+		next = NewTransport()
 	}
 	return &limitTransport{next: next, limit: limit}
 }
@@ -139,21 +141,57 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// NewClient returns a client with the given overall timeout that follows
-// redirects only within an origin and reads answers of at most limit
-// bytes.
+// HTTP1 makes tr speak HTTP/1.1 only, and returns it. Go's HTTP/2 code
+// reads GODEBUG at start-up: with http2debug=1 it prints every header it
+// sends (X-Vault-Token, Authorization) to stderr, with http2debug=2 every
+// frame (the body of a refresh grant, the tokens in the answer), where a
+// cron job's or a CI system's log keeps them. The HTTP/1.1 code has no
+// such log, so no debug setting makes a client of ours print a secret.
+// The servers alilogin and the broker talk to all speak HTTP/1.1.
+func HTTP1(tr *http.Transport) *http.Transport {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	tr.Protocols = p
+	tr.ForceAttemptHTTP2 = false
+	// A non-nil, empty map: no protocol upgrade after the TLS handshake.
+	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	// Nor an offer of h2 in the handshake (a TLS configuration that
+	// served HTTP/2 before has it in its NextProtos).
+	if c := tr.TLSClientConfig; c != nil && slices.Contains(c.NextProtos, "h2") {
+		c = c.Clone()
+		c.NextProtos = slices.DeleteFunc(slices.Clone(c.NextProtos), func(p string) bool { return p == "h2" })
+		tr.TLSClientConfig = c
+	}
+	return tr
+}
+
+// NewTransport is a transport with http.DefaultTransport's settings
+// (proxy from the environment, timeouts), HTTP/1.1 only (HTTP1).
+func NewTransport() *http.Transport {
+	return HTTP1(http.DefaultTransport.(*http.Transport).Clone())
+}
+
+// NewClient returns a client with the given overall timeout that speaks
+// HTTP/1.1 only, follows redirects only within an origin and reads
+// answers of at most limit bytes.
 func NewClient(timeout time.Duration, limit int64) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	return &http.Client{Transport: LimitBodies(tr, limit), Timeout: timeout, CheckRedirect: CheckRedirect}
+	return &http.Client{Transport: LimitBodies(NewTransport(), limit), Timeout: timeout, CheckRedirect: CheckRedirect}
 }
 
 // Harden returns a copy of hc (nil: a client without timeout) that follows
-// redirects only within an origin and, with limit > 0, reads answers of
-// at most limit bytes.
+// redirects only within an origin, speaks HTTP/1.1 only (its transport,
+// when none or an *http.Transport, is replaced by an HTTP/1.1 copy) and,
+// with limit > 0, reads answers of at most limit bytes.
 func Harden(hc *http.Client, limit int64) *http.Client {
 	cp := &http.Client{}
 	if hc != nil {
 		*cp = *hc
+	}
+	switch tr := cp.Transport.(type) {
+	case nil:
+		cp.Transport = NewTransport()
+	case *http.Transport:
+		cp.Transport = HTTP1(tr.Clone())
 	}
 	cp.CheckRedirect = CheckRedirect
 	if _, done := cp.Transport.(*limitTransport); limit > 0 && !done {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
 )
 
@@ -118,10 +119,11 @@ func (l *LeasedToken) Current() secret.String {
 	return l.token
 }
 
-// Transport wraps next so that each request carries the current token.
+// Transport wraps next (nil: safehttp.NewTransport(), HTTP/1.1 only) so
+// that each request carries the current token.
 func (l *LeasedToken) Transport(next http.RoundTripper) http.RoundTripper {
 	if next == nil {
-		next = http.DefaultTransport
+		next = safehttp.NewTransport()
 	}
 	return roundTripper(func(r *http.Request) (*http.Response, error) {
 		tok := l.Current()

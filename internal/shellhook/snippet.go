@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/shellenv"
 )
 
@@ -46,7 +47,7 @@ func Snippet(shell string, minTTL time.Duration) (string, error) {
 // next one unsets those it does not set; exported itself, so that a
 // shell started from this one unsets the tokens it inherited when its
 // own refresh does not set them, as for another profile that is not
-// logged in: only the fixed TokenVars are ever unset, whatever its
+// logged in: only the fixed envcontract.TokenVars are ever unset, whatever its
 // value), __alilogin_addrs the server
 // addresses after it (a changed VAULT_ADDR, NOMAD_ADDR or
 // CONSUL_HTTP_ADDR refreshes at once).
@@ -149,7 +150,7 @@ type State struct {
 	NextUptime time.Duration // the same on the /proc/uptime clock; 0: unknown
 	Profile    string        // the profile the tokens are for
 	Msg        string        // the failure to say, once; "" on success
-	// Exported are the TokenVars the refresh sets; the others that the
+	// Exported are the envcontract.TokenVars the refresh sets; the others that the
 	// previous refresh exported (__alilogin_vars) are unset, so that no
 	// token of another profile, or of a Vault VAULT_ADDR no longer
 	// names, stays in the shell. Empty on a failure: all are unset.
@@ -159,15 +160,10 @@ type State struct {
 	Addrs string
 }
 
-// TokenVars are the variables a refresh may export that carry a token
-// or describe one: those a later refresh unsets when it does not set
-// them.
-var TokenVars = []string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN", "ALILOGIN_TOKEN_EXPIRY"}
-
 // Write prints the state as shell code for shell (bash, zsh, fish).
 func (s State) Write(b *strings.Builder, shell string) {
 	next := strconv.FormatInt(s.Next.Unix(), 10)
-	for _, n := range TokenVars {
+	for _, n := range envcontract.TokenVars() {
 		if slices.Contains(s.Exported, n) {
 			continue
 		}

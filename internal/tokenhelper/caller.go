@@ -3,11 +3,12 @@ package tokenhelper
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
+	"runtime"
 	"strings"
 
 	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -26,32 +27,33 @@ var ErrNoProcessView = errors.New("this system does not show the vault CLI's com
 
 // Client is the process that runs the token helper (the vault CLI, or
 // any program that uses its token helper, as terraform-provider-vault
-// does): its arguments (argv[0] left out) and environment.
+// does): its program, its arguments (argv[0] left out) and environment.
 type Client struct {
-	PID  int
-	Exe  string
-	Args []string
-	Env  []string
+	PID int
+	Exe string // the program's file
+	// Program is the Go main package the program was built from
+	// (runtime/debug.BuildInfo.Path), "" when it has no Go build
+	// information.
+	Program string
+	Args    []string
+	Env     []string
 }
 
 // Getenv is the client's value of k ("" when unset). With k listed
 // twice, the first entry counts, as it does for the vault CLI (Go's
 // syscall.Getenv) and for getenv(3) in glibc.
 func (c *Client) Getenv(k string) string {
-	for _, kv := range c.Env {
-		if name, val, ok := strings.Cut(kv, "="); ok && name == k {
-			return val
-		}
-	}
-	return ""
+	v, _ := envcontract.Lookup(c.Env, k)
+	return v
 }
 
 // FindClient is the first ancestor of this process that is not a shell
 // (at most maxAncestors up; a process run as `PROGRAM -c STRING` counts
 // as a shell whatever its name: the vault CLI runs the helper as
-// `$SHELL -c`, and $SHELL may be tcsh, yash, busybox or any other), with its command line and environment:
-// whatever its name (vault, vault-1.13, terraform-provider-vault). An
-// error when it cannot be found or read; ErrNoProcessView off Linux.
+// `$SHELL -c`, and $SHELL may be tcsh, yash, busybox or any other), with
+// its command line, environment and Go main package, whatever its name;
+// whether it is served is Identify's to say. An error when it cannot be
+// found or read; ErrNoProcessView off Linux.
 func FindClient() (*Client, error) {
 	return findClient()
 }
@@ -83,69 +85,75 @@ func AddressFlags(args []string) []string {
 	return out
 }
 
-// proxyVars are the proxy settings the vault CLI's HTTP client (Go's
-// http.ProxyFromEnvironment) reads, and ALL_PROXY for safety: any of
-// them set makes a request to a non-loopback Vault go through a proxy.
-var proxyVars = map[string][]string{
-	"http":  {"HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"},
-	"https": {"HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"},
-}
-
-// Refusal says why the client must not get the token of the Vault at
-// vault (canonical, as recorded at login); "" when it may. The rule,
-// fail closed: the client's VAULT_ADDR names that Vault (any spelling);
-// none of VAULT_AGENT_ADDR, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY,
-// VAULT_SRV_LOOKUP is set; no HTTP proxy variable applies (one for the
-// Vault's scheme, or ALL_PROXY, when the Vault is not loopback: NO_PROXY
-// is not considered); and, when args is not nil, every address flag in
-// it names that Vault.
-func Refusal(getenv func(string) string, args []string, vault string) string {
-	if why := EnvRefusal(getenv); why != "" {
+// Refusal says why a client that is cli (envcontract.VaultCLI or
+// BaoCLI; "" for another program, which gets every CLI's rules), with
+// the environment env (NAME=value, the first entry of a name counting)
+// and, when not nil, the command line args, must not get the token of
+// the Vault at vault (canonical, as recorded at login); "" when it may.
+// The rule, fail closed: EnvRefusal; the client's VAULT_ADDR names that
+// Vault (any spelling) and so does every address flag in args; and no
+// HTTP proxy variable applies (one for the scheme, or ALL_PROXY) to an
+// address as the client spells it, unless Go's proxy rule exempts that
+// spelling (check.Loopback: lower-case localhost, a loopback IP; NO_PROXY
+// is not considered).
+func Refusal(cli envcontract.CLI, env, args []string, vault string) string {
+	if why := EnvRefusal(cli, env); why != "" {
 		return why
 	}
-	if addr := getenv("VAULT_ADDR"); !sameVault(addr, vault) {
-		return fmt.Sprintf("the vault command's VAULT_ADDR %s is not the Vault of the login (%s)", termtext.Clean(addr), vault)
+	addr, _ := envcontract.Lookup(env, vaultAddr)
+	if !sameVault(addr, vault) {
+		return fmt.Sprintf("the %s command's VAULT_ADDR %s is not the Vault of the login (%s)", name(cli), termtext.Clean(addr), vault)
 	}
-	if u, err := url.Parse(vault); err == nil && !loopback(u.Hostname()) {
-		for _, k := range proxyVars[strings.ToLower(u.Scheme)] {
-			if getenv(k) != "" {
-				return k + " is set in the vault command's environment, so it would send the token through that proxy"
-			}
+	flags := AddressFlags(args)
+	for _, f := range flags {
+		if !sameVault(f, vault) {
+			return fmt.Sprintf("the %s command line has an address flag %q that is not the Vault of the login (%s)", name(cli), termtext.Clean(f), vault)
 		}
 	}
-	for _, f := range AddressFlags(args) {
-		if !sameVault(f, vault) {
-			return fmt.Sprintf("the vault command line has an address flag %q that is not the Vault of the login (%s)", termtext.Clean(f), vault)
+	for _, a := range append([]string{addr}, flags...) {
+		u, err := url.Parse(a)
+		if err != nil || check.Loopback(u.Hostname()) {
+			continue // an unparsable one was refused above
+		}
+		if p := envcontract.ProxyFor(u.Scheme, env); p != "" {
+			return fmt.Sprintf("%s is set in the %s command's environment, so it would send the token through that proxy to %s", p, name(cli), termtext.Clean(a))
 		}
 	}
 	return ""
 }
 
 // EnvRefusal is the part of Refusal that needs no login record: the
-// client's VAULT_ADDR is set and none of the variables that send its
-// requests elsewhere is.
-func EnvRefusal(getenv func(string) string) string {
-	if getenv("VAULT_ADDR") == "" {
-		return "VAULT_ADDR is not set in the vault command's environment, so it would send the token to its default address; set it (the hook and 'alilogin env' do)"
+// client's VAULT_ADDR is set; none of the variables the environment
+// contract says would send its token elsewhere or check the Vault more
+// weakly is (envcontract.Reroutes for cli and the Vault); and its
+// GODEBUG does not ask for Go's HTTP/2 debug log, which prints the
+// X-Vault-Token header.
+func EnvRefusal(cli envcontract.CLI, env []string) string {
+	if addr, _ := envcontract.Lookup(env, vaultAddr); addr == "" {
+		return fmt.Sprintf("VAULT_ADDR is not set in the %s command's environment, so it would send the token to its default address; set it (the hook and 'alilogin env' do)", name(cli))
 	}
-	for _, k := range []string{"VAULT_AGENT_ADDR", "VAULT_PROXY_ADDR", "VAULT_HTTP_PROXY", "VAULT_SRV_LOOKUP"} {
-		if getenv(k) != "" {
-			return k + " is set in the vault command's environment, so it would send the token elsewhere than VAULT_ADDR"
-		}
+	if l := envcontract.Reroutes(cli, envcontract.Vault, env, runtime.GOOS); len(l) > 0 {
+		return fmt.Sprintf("%s is set in the %s command's environment, so it would %s", l[0].Name, name(cli), l[0].Rule.Why)
+	}
+	if d, _ := envcontract.Lookup(env, envcontract.DebugVar); strings.Contains(d, "http2debug") {
+		return fmt.Sprintf("GODEBUG asks for http2debug in the %s command's environment, so it would print the token", name(cli))
 	}
 	return ""
+}
+
+// vaultAddr is the variable that names the Vault (the bao CLI reads
+// BAO_ADDR first, which Reroutes refuses).
+var vaultAddr = envcontract.For(envcontract.Vault).Addr
+
+// name is how messages call the client.
+func name(cli envcontract.CLI) string {
+	if cli == "" {
+		return "client"
+	}
+	return string(cli)
 }
 
 func sameVault(addr, vault string) bool {
 	c, err := check.Canonical(addr)
 	return err == nil && c == vault
-}
-
-// loopback: the hosts Go's proxy rules never send through a proxy.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -2,6 +2,7 @@ package tokenhelper
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,7 +51,13 @@ func readClient(pid int, exe string) (*Client, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("could not read the command line of process %d: it is empty", pid)
 	}
-	return &Client{PID: pid, Exe: exe, Args: argv[1:], Env: split(environ)}, nil
+	c := &Client{PID: pid, Exe: exe, Args: argv[1:], Env: split(environ)}
+	// Through /proc/PID/exe, the file the process runs, even one
+	// replaced or deleted since.
+	if bi, err := buildinfo.ReadFile(dir + "/exe"); err == nil {
+		c.Program = bi.Path
+	}
+	return c, nil
 }
 
 func split(b []byte) []string {

@@ -4,10 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/alisw/alilogin/internal/envcontract"
 )
 
 // TestAddressFlags: every spelling of an address flag anywhere on the
@@ -64,10 +67,52 @@ func TestRefusal(t *testing.T) {
 		{"after --", map[string]string{"VAULT_ADDR": own}, []string{"read", "-field", "--", "-address=http://o:1", "p"}, own, true},
 		{"agent flag", map[string]string{"VAULT_ADDR": own}, []string{"status", "-agent-address=http://127.0.0.1:8100"}, own, true},
 		{"flag without value", map[string]string{"VAULT_ADDR": own}, []string{"status", "-address"}, own, true},
+		// Go exempts only lower-case localhost and loopback IPs from
+		// HTTP_PROXY: the check follows the client's own spelling.
+		{"HTTP_PROXY, LOCALHOST Vault", map[string]string{"VAULT_ADDR": "http://LOCALHOST:8200", "HTTP_PROXY": "http://p:3128"}, nil, "http://localhost:8200", true},
+		{"HTTP_PROXY, localhost. Vault", map[string]string{"VAULT_ADDR": "http://localhost.:8200", "http_proxy": "http://p:3128"}, nil, "http://localhost:8200", true},
+		{"HTTP_PROXY, localhost Vault", map[string]string{"VAULT_ADDR": "http://localhost:8200", "HTTP_PROXY": "http://p:3128"}, nil, "http://localhost:8200", false},
+		{"HTTP_PROXY, ::1 Vault", map[string]string{"VAULT_ADDR": "http://[::1]:8200", "HTTP_PROXY": "http://p:3128"}, nil, "http://[::1]:8200", false},
+		{"HTTP_PROXY, LOCALHOST flag", map[string]string{"VAULT_ADDR": "http://localhost:8200", "HTTP_PROXY": "http://p:3128"}, []string{"status", "-address=http://LOCALHOST:8200"}, "http://localhost:8200", true},
+		{"GODEBUG http2debug", map[string]string{"VAULT_ADDR": own, "GODEBUG": "gctrace=1,http2debug=1"}, nil, own, true},
+		{"GODEBUG other", map[string]string{"VAULT_ADDR": own, "GODEBUG": "gctrace=1"}, nil, own, false},
+		{"SSL_CERT_FILE", map[string]string{"VAULT_ADDR": own, "SSL_CERT_FILE": "/tmp/evil.pem"}, nil, own, runtime.GOOS == "linux"},
+		{"SSL_CERT_FILE, VAULT_CACERT", map[string]string{"VAULT_ADDR": own, "SSL_CERT_FILE": "/tmp/evil.pem", "VAULT_CACERT": "/etc/ca.pem"}, nil, own, false},
+		{"BAO_ADDR, vault CLI", map[string]string{"VAULT_ADDR": own, "BAO_ADDR": "http://o:1"}, nil, own, false},
 	} {
-		why := Refusal(func(k string) string { return c.env[k] }, c.args, c.vault)
+		var env []string
+		for k, v := range c.env {
+			env = append(env, k+"="+v)
+		}
+		why := Refusal(envcontract.VaultCLI, env, c.args, c.vault)
 		if (why != "") != c.refuse {
 			t.Errorf("%s: refusal %q, want refused %v", c.name, why, c.refuse)
+		}
+	}
+}
+
+// TestEnvRefusalEveryVariable: the token helper refuses, for every CLI
+// that reads it, every variable of the environment contract that would
+// send the Vault token elsewhere or check the Vault more weakly; the
+// bao CLI also for an empty BAO_* (it takes it over VAULT_*).
+func TestEnvRefusalEveryVariable(t *testing.T) {
+	names := []string{"BAO_ADDR", "BAO_TOKEN", "BAO_AGENT_ADDR", "BAO_PROXY_ADDR", "BAO_HTTP_PROXY", "BAO_SKIP_VERIFY", "BAO_CACERT"}
+	for _, r := range envcontract.Rules {
+		if r.Class == envcontract.Reroute && !r.Prefix && slices.Contains(r.Servers, envcontract.Vault) && !slices.Contains(r.NotOn, runtime.GOOS) {
+			names = append(names, r.Name)
+		}
+	}
+	for _, n := range names {
+		for _, cli := range []envcontract.CLI{envcontract.VaultCLI, envcontract.BaoCLI, ""} {
+			bao := strings.HasPrefix(n, "BAO_")
+			env := []string{"VAULT_ADDR=https://vault.example", n + "=1"}
+			why := EnvRefusal(cli, env)
+			if want := !bao || cli != envcontract.VaultCLI; (why != "") != want || want && !strings.HasPrefix(why, n+" is set") {
+				t.Errorf("%s for %q: refusal %q, want refused %v", n, cli, why, want)
+			}
+			if why := EnvRefusal(cli, []string{"VAULT_ADDR=https://vault.example", n + "="}); (why != "") != (bao && cli != envcontract.VaultCLI) {
+				t.Errorf("empty %s for %q: refusal %q", n, cli, why)
+			}
 		}
 	}
 }
@@ -75,7 +120,8 @@ func TestRefusal(t *testing.T) {
 // TestFindClientPassesShells: from a process that two shells run, the
 // client is the first program above them (here a copy of the test
 // binary, "the client"), with its own arguments and environment, not
-// the shells', whatever its name.
+// the shells', whatever its name, and the Go main package it was built
+// from.
 func TestFindClientPassesShells(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -88,7 +134,7 @@ func TestFindClientPassesShells(t *testing.T) {
 			os.Stdout.WriteString("error: " + err.Error())
 			os.Exit(0)
 		}
-		os.Stdout.WriteString(strconv.Itoa(c.PID) + " " + c.Getenv("TOKENHELPER_TEST_MARK") + " " + strings.Join(c.Args, ","))
+		os.Stdout.WriteString(strconv.Itoa(c.PID) + " " + c.Getenv("TOKENHELPER_TEST_MARK") + " " + c.Program + " " + strings.Join(c.Args, ","))
 		os.Exit(0)
 	case "client":
 		// Not exec'd by the shells: "; true" keeps each one as a
@@ -100,7 +146,8 @@ func TestFindClientPassesShells(t *testing.T) {
 			os.Stdout.WriteString("error: could not run the helper: " + err.Error())
 			os.Exit(0)
 		}
-		want := strconv.Itoa(os.Getpid()) + " client " + strings.Join(os.Args[1:], ",")
+		bi, _ := debug.ReadBuildInfo()
+		want := strconv.Itoa(os.Getpid()) + " client " + bi.Path + " " + strings.Join(os.Args[1:], ",")
 		if string(out) != want {
 			os.Stdout.WriteString("got " + strconv.Quote(string(out)) + ", want " + strconv.Quote(want))
 		} else {

@@ -6,5 +6,10 @@
 // that runs `alilogin vault-token-helper` is written (0700, atomically),
 // and the setting is added to the config file with its other settings
 // kept. The verbs themselves are in cmd/alilogin (vaulthelper.go), where
-// the renewal chain is.
+// the renewal chain is; `get` asks this package about the program that
+// runs it: which one it is (FindClient, from /proc on Linux), whether it
+// is served (Identify: the vault and bao CLIs, others opted in with
+// ALILOGIN_TOKEN_HELPER_CLIENTS), and whether its environment and
+// command line would send the token elsewhere (Refusal, after the
+// environment contract of internal/envcontract).
 package tokenhelper

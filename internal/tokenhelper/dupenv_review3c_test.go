@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/alisw/alilogin/internal/envcontract"
 )
 
 // TestReview3cChildGetenv is the child of TestReview3cDuplicateEnvFirstWins:
@@ -60,11 +62,11 @@ func TestReview3cDuplicateEnvFirstWins(t *testing.T) {
 	if v := c.Getenv("VAULT_ADDR"); v != string(got) {
 		t.Errorf("Client.Getenv(VAULT_ADDR) = %q, the Go client uses %q", v, got)
 	}
-	if why := Refusal(c.Getenv, nil, own); why == "" {
+	if why := Refusal(envcontract.VaultCLI, c.Env, nil, own); why == "" {
 		t.Errorf("Refusal allows a client whose Go runtime sends the token to %s", evil)
 	}
 	c = &Client{Env: []string{"VAULT_ADDR=" + own, "VAULT_AGENT_ADDR=" + evil, "VAULT_AGENT_ADDR="}}
-	if why := Refusal(c.Getenv, nil, own); !strings.Contains(why, "VAULT_AGENT_ADDR") {
+	if why := Refusal(envcontract.VaultCLI, c.Env, nil, own); !strings.Contains(why, "VAULT_AGENT_ADDR") {
 		t.Errorf("Refusal = %q: VAULT_AGENT_ADDR=%s (first entry, what Go reads) not refused", why, evil)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alisw/alilogin/internal/envcontract"
 )
 
 // TestReview3cShellNotInListHidesAddressFlag: the vault CLI runs the
@@ -33,7 +35,7 @@ func TestReview3cShellNotInListHidesAddressFlag(t *testing.T) {
 		c, err := FindClient()
 		if err != nil {
 			os.Stdout.WriteString("refused: " + err.Error())
-		} else if why := Refusal(c.Getenv, c.Args, own); why != "" {
+		} else if why := Refusal(envcontract.VaultCLI, c.Env, c.Args, own); why != "" {
 			os.Stdout.WriteString("refused: " + why)
 		} else {
 			os.Stdout.WriteString("TOKEN GIVEN to client " + c.Exe + " args " + strings.Join(c.Args, ","))

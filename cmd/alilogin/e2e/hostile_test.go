@@ -3,11 +3,14 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -46,7 +49,8 @@ var regexpRefused = regexp.MustCompile(`(?m)^\((refused a request to the callbac
 
 // hostileSSO starts a hostile OpenID provider with o and a JWT mount of
 // the stack's Vault that trusts it, and returns a user pointed at both
-// and the mount's name.
+// (over TLS with o.HTTP2TLS, its certificate in the user's
+// SSL_CERT_FILE) and the mount's name.
 func hostileSSO(t *testing.T, ctx context.Context, o hostile.OIDCOptions) (*hostile.OIDCProvider, *user, string) {
 	t.Helper()
 	p := hostile.NewOIDCProvider(o)
@@ -56,10 +60,20 @@ func hostileSSO(t *testing.T, ctx context.Context, o hostile.OIDCOptions) (*host
 	if err := vault.Do(ctx, "POST", "/v1/sys/auth/"+mount, map[string]any{"type": "jwt"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := vault.Do(ctx, "POST", "/v1/auth/"+mount+"/config", map[string]any{"oidc_discovery_url": p.Issuer}, nil); err != nil {
+	cfg := map[string]any{"oidc_discovery_url": p.Issuer}
+	u := newUser(t)
+	if o.HTTP2TLS {
+		// Vault and alilogin trust the provider's certificate.
+		ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Certificate().Raw})
+		cfg["oidc_discovery_ca_pem"] = string(ca)
+		u.env["SSL_CERT_FILE"] = filepath.Join(u.home, "sso-ca.pem")
+		if err := os.WriteFile(u.env["SSL_CERT_FILE"], ca, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := vault.Do(ctx, "POST", "/v1/auth/"+mount+"/config", cfg, nil); err != nil {
 		t.Fatal(err)
 	}
-	u := newUser(t)
 	u.env["ALILOGIN_ISSUER"] = p.Issuer
 	u.env["ALILOGIN_CLIENT_ID"] = "alilogin"
 	u.env["ALILOGIN_JWT_MOUNT"] = mount

@@ -120,8 +120,8 @@ func TestVaultTokenHelper(t *testing.T) {
 		noAddr.env[k] = v
 	}
 	delete(noAddr.env, "VAULT_ADDR")
-	if p := noAddr.run(t, "vault-token-helper", "get"); p.code() != 0 || p.stdout.String() != "" || !strings.Contains(p.stderr.String(), "VAULT_ADDR is not set") {
-		t.Errorf("get without VAULT_ADDR: exit %d, stdout %q, stderr %q", p.code(), p.stdout.String(), p.stderr.String())
+	if out, errText, code := vaultCLI(t, &noAddr, "", "print", "token"); code != 0 || strings.TrimSpace(out) != "" {
+		t.Errorf("vault print token without VAULT_ADDR: exit %d, %d bytes on stdout, stderr %q", code, len(out), errText)
 	}
 
 	// vault login calls store with the new token: refused, and said.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -75,8 +76,9 @@ func segment(s string) error {
 // Address checks a server address (Vault, Nomad, Consul, the SSO issuer, the
 // broker): an absolute http or https URL with a host, no user name or
 // password, no query and no fragment. http:// is accepted for loopback
-// hosts (localhost, 127.0.0.0/8, ::1) only, unless insecureHTTP is set;
-// otherwise the error wraps ErrPlainHTTP.
+// hosts (Loopback: localhost, 127.0.0.0/8, ::1) only, unless insecureHTTP
+// is set; otherwise the error wraps ErrPlainHTTP. The address is checked
+// as written: Normalize it first, and use what was checked.
 func Address(addr string, insecureHTTP bool) error {
 	u, err := url.Parse(addr)
 	if err != nil {
@@ -98,12 +100,18 @@ func Address(addr string, insecureHTTP bool) error {
 	return nil
 }
 
-// Loopback reports whether host (a name or an IP address, without port)
-// is this machine: "localhost", or an address in 127.0.0.0/8 or ::1.
+// Loopback reports whether host (a name or an IP address, without port
+// or brackets) is this machine as Go's proxy rule sees it (net/http's
+// ProxyFromEnvironment never sends a request for it through HTTP_PROXY):
+// exactly "localhost", in lower case and without a trailing dot, or an
+// IP address in 127.0.0.0/8 or ::1. Any other spelling (LOCALHOST,
+// localhost.) is not loopback here, so that no check assumes away a
+// proxy that Go would use: Normalize an address before its host is
+// checked.
 func Loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
+	if host == "localhost" {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(host)
+	return err == nil && net.IP(ip.AsSlice()).IsLoopback()
 }

@@ -1,0 +1,89 @@
+package tokenhelper
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/alisw/alilogin/internal/envcontract"
+	"github.com/alisw/alilogin/internal/termtext"
+)
+
+// ClientsVar opts other programs in to the token helper: a list,
+// separated by commas or spaces, of patterns (path.Match) for the
+// program's file name (a pattern without '/': "terraform-provider-vault*"),
+// its absolute path (a pattern starting with '/'), or its Go main
+// package ("github.com/hashicorp/terraform-provider-vault"). It is read
+// from the client's environment. Such a program gets the token under
+// the rules of every CLI; the helper cannot see where else it may be
+// told to send it (a .tf file's address, its own flags).
+const ClientsVar = "ALILOGIN_TOKEN_HELPER_CLIENTS"
+
+// cliNames are the file names of the CLIs, with a version after them as
+// versioned installs have it (vault-1.13, vault_1.13.0, bao2, vault-v1.13).
+var cliNames = regexp.MustCompile(`^(vault|bao)([-_.]?v?[0-9][0-9A-Za-z.+_-]*)?$`)
+
+// baoMain is OpenBao's main package, any major version.
+var baoMain = regexp.MustCompile(`^github\.com/openbao/openbao(/v[0-9]+)?$`)
+
+// cliOf is the CLI whose Go main package is p.
+func cliOf(p string) envcontract.CLI {
+	switch {
+	case p == "github.com/hashicorp/vault":
+		return envcontract.VaultCLI
+	case baoMain.MatchString(p):
+		return envcontract.BaoCLI
+	}
+	return ""
+}
+
+// Identify says which CLI the client is, or why the token helper does
+// not serve it. The vault and bao CLIs are served: a Go program whose
+// main package is the vault CLI's (github.com/hashicorp/vault) or
+// OpenBao's (github.com/openbao/openbao[/vN]), whatever its file is
+// called; a program without Go build information whose file is called
+// vault or bao, with a version or not. Any other program is served only
+// when ClientsVar in its environment names it, with cli "" (every CLI's
+// rules apply). The check keeps the token from programs that take their
+// Vault address from somewhere the helper cannot see (the .tf file of
+// terraform-provider-vault); it is no barrier against a program of the
+// same user, which can run `alilogin token` itself.
+func Identify(c *Client) (cli envcontract.CLI, why string) {
+	base := filepath.Base(c.Exe)
+	if c.Program != "" {
+		if cli := cliOf(c.Program); cli != "" {
+			return cli, ""
+		}
+	} else if m := cliNames.FindStringSubmatch(base); m != nil {
+		return envcontract.CLI(m[1]), ""
+	}
+	if optedIn(c) {
+		return "", ""
+	}
+	what := termtext.Clean(c.Exe)
+	if c.Program != "" {
+		what += " (Go program " + termtext.Clean(c.Program) + ")"
+	}
+	return "", fmt.Sprintf("the program that runs it, %s, is not the vault or bao CLI; to give it the token anyway, name it in %s", what, ClientsVar)
+}
+
+// optedIn reports whether ClientsVar in c's environment names c.
+func optedIn(c *Client) bool {
+	for _, p := range strings.FieldsFunc(c.Getenv(ClientsVar), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		var target string
+		switch {
+		case strings.HasPrefix(p, "/"):
+			target = c.Exe
+		case strings.Contains(p, "/"):
+			target = c.Program
+		default:
+			target = filepath.Base(c.Exe)
+		}
+		if ok, err := path.Match(p, target); target != "" && err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
