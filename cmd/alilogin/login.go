@@ -43,6 +43,11 @@ tokens, and keep them in the OS keyring. A summary goes to stderr; --json
 prints it to stdout, without secrets.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if o.Listen != "" {
+				if _, err := oidc.CheckListen(o.Listen); err != nil {
+					return exitcode.With(exitUsage, err)
+				}
+			}
 			return runLogin(c.Context(), e, o)
 		},
 	}
