@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/alisw/alilogin/internal/config/check"
 )
 
 // Defaults of a profile's token lifetimes.
@@ -423,7 +425,7 @@ func (l *loader) loadVault(b *hcl.Block) {
 		{Name: "pki_mount"},
 	})
 	v := &l.cfg.Vault
-	v.Addr = l.addr(a, "address")
+	v.Addr = l.addr(a, "address", false)
 	v.TLS.CACert, v.TLS.ClientCert, v.TLS.ClientKey = l.str(a, "ca_cert", ""), l.str(a, "client_cert", ""), l.str(a, "client_key", "")
 	v.JWTMount = l.mount(a, "jwt_mount", "jwt")
 	v.NomadMount = l.mount(a, "nomad_mount", "nomad")
@@ -435,7 +437,7 @@ func (l *loader) loadVault(b *hcl.Block) {
 func (l *loader) loadServer(b *hcl.Block) Server {
 	a := l.attrs(b, []hcl.AttributeSchema{{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"}, {Name: "insecure_http"}})
 	var s Server
-	s.Addr = l.addr(a, "address")
+	s.Addr = l.addr(a, "address", b.Type == "consul")
 	s.TLS.CACert, s.TLS.ClientCert, s.TLS.ClientKey = l.str(a, "ca_cert", ""), l.str(a, "client_cert", ""), l.str(a, "client_key", "")
 	return s
 }
@@ -563,8 +565,13 @@ func (l *loader) boolean(a hcl.Attributes, name string) bool {
 	return v.True()
 }
 
-func (l *loader) addr(a hcl.Attributes, name string) string {
+// addr reads and checks an address; consul's may be HOST:PORT, as in
+// CONSUL_HTTP_ADDR (check.ConsulAddress).
+func (l *loader) addr(a hcl.Attributes, name string, consul bool) string {
 	s := l.str(a, name, "")
+	if consul {
+		s = check.ConsulAddress(s, false)
+	}
 	if s != "" {
 		if err := checkAddress(s, l.boolean(a, "insecure_http")); err != nil {
 			l.errorf(a[name].Expr.Range().Ptr(), "Invalid address", "%v", err)
