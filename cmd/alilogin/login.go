@@ -127,7 +127,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if err != nil {
 		return err
 	}
-	sum := newLoginSummary(out.Record, res.Identity, out.Minted)
+	sum := newLoginSummary(out.Record, res.Identity, out.Minted, e.now())
 	sum.Skipped = session.SkippedTokens(cfg, out.Profile.NoNomad, out.Profile.NoConsul)
 	sum.write(e.Stderr, e.now())
 	if c := session.DescribeCert(out.Record, e.now()); c != nil {
