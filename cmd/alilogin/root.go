@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -108,19 +107,8 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 
 // exitCode maps a command's error to the documented exit codes.
 func exitCode(err error) int {
-	if err != nil && isUsageError(err) {
+	if cmdroot.IsUsageError(err) {
 		return exitcode.Code(err, exitUsage)
 	}
 	return exitcode.Code(err, exitCodeFallback)
-}
-
-// isUsageError recognises cobra's argument errors.
-func isUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

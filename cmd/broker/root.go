@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +48,7 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	if err != nil && !exitcode.IsSilent(err) {
 		cmdroot.PrintError(e.Stderr, "broker", err)
 	}
-	if err != nil && (strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts ")) {
+	if cmdroot.IsUsageError(err) {
 		return exitcode.Code(err, exitUsage)
 	}
 	return exitcode.Code(err, exitError)
