@@ -20,9 +20,11 @@ func TestConsulAddressHostPortInConfigFile(t *testing.T) {
 	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "consul-hostport-users")
 	u := sessionUser(t, profile, teststack.Mounts{})
 	hostport := strings.TrimPrefix(stack.Consul.Addr, "http://")
+	// The seeded record is bound to the servers configured now, the
+	// environment's; then the address comes from the config file only.
+	seed(t, ctx, u, profile, "consul-hostport-users")
 	delete(u.env, "CONSUL_HTTP_ADDR")
 	u.writeConfig(t, "consul {\n  address = \""+hostport+"\"\n}\n")
-	seed(t, ctx, u, profile, "consul-hostport-users")
 
 	tok := tokenOut(u.ok(t, "token", "--for", "consul"))
 	if err := stack.Consul.Client().WithToken(secret.New(tok)).Do(ctx, "GET", "/v1/acl/token/self", nil, nil); err != nil {
