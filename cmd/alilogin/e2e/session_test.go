@@ -633,7 +633,6 @@ func TestBadInput(t *testing.T) {
 		{"missing profile", u, []string{"token", "--for", "vault", "--profile", "nope"}, 4, "not logged in for profile nope; run: alilogin login --profile nope"},
 		{"invalid profile", u, []string{"token", "--for", "vault", "--profile", "../x"}, 2, "invalid profile name"},
 		{"unreadable lock dir", locked, []string{"token", "--for", "nomad"}, 1, "could not create lock directory"},
-		{"exec without command", u, []string{"exec"}, 2, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
