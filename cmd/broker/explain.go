@@ -31,7 +31,8 @@ func newExplainCmd(e *cmdEnv) *cobra.Command {
 Application Portal), list the profiles they may log in with and, for each,
 the resulting Vault, Nomad and Consul policies and token lifetimes. Reads
 the files only. Exit 0 when the roles get at least one profile, 6 when
-they get none (the answer is printed all the same), 1 on invalid files.`,
+they get none (said on stderr; with --json, the empty list is printed on
+stdout all the same), 1 on invalid files.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Dir = dirArg(args)
