@@ -38,7 +38,7 @@ func newExecCmd(e *cmdEnv) *cobra.Command {
 func newExecCmdWith(e *cmdEnv, runF func(context.Context, *cmdEnv, *execOptions) error) *cobra.Command {
 	o := &execOptions{}
 	c := &cobra.Command{
-		Use:   "exec [flags] -- COMMAND [ARGS...]",
+		Use:   "exec [flags] [-- COMMAND [ARGS...]]",
 		Short: "Run a command with the profile's tokens in its environment",
 		Long: `Run COMMAND with the environment that 'alilogin env' prints: the tokens
 (renewed as needed), the addresses and TLS settings, ALILOGIN_PROFILE and
@@ -50,10 +50,12 @@ other proxy variables stay, with the servers' hosts added to NO_PROXY and
 no_proxy; http2debug is taken out of GODEBUG. On Linux and macOS alilogin
 replaces itself with COMMAND, so
 signals reach it directly and its exit code is alilogin's. Nesting is refused:
-ALILOGIN_EXEC is set in COMMAND's environment.`,
+ALILOGIN_EXEC is set in COMMAND's environment. Without COMMAND, it starts
+$SHELL (/bin/sh when SHELL is not set), as aws-vault does.`,
 		Example: `  alilogin exec -- nomad job status
-  alilogin exec --profile ci --for nomad -- ./deploy.sh`,
-		Args: cobra.MinimumNArgs(1),
+  alilogin exec --profile ci --for nomad -- ./deploy.sh
+  alilogin exec --profile ci     # a shell with the tokens; exit it to drop them`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if _, err := session.ParseKinds(o.For); err != nil {
 				return err
@@ -62,6 +64,9 @@ ALILOGIN_EXEC is set in COMMAND's environment.`,
 				return err
 			}
 			o.Command = args
+			if len(o.Command) == 0 {
+				o.Command = e.defaultCommand() // execshell.go
+			}
 			return runF(c.Context(), e, o)
 		},
 	}
@@ -78,7 +83,7 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	}
 	path, err := exec.LookPath(o.Command[0])
 	if err != nil {
-		return exitcode.With(127, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
+		return exitcode.With(exitNotFound, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
 	}
 	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
 	if err != nil {

@@ -43,6 +43,11 @@ tokens, and keep them in the OS keyring. A summary goes to stderr; --json
 prints it to stdout, without secrets.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if o.Listen != "" {
+				if _, err := oidc.CheckListen(o.Listen); err != nil {
+					return exitcode.With(exitUsage, err)
+				}
+			}
 			return runLogin(c.Context(), e, o)
 		},
 	}
@@ -122,7 +127,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if err != nil {
 		return err
 	}
-	sum := newLoginSummary(out.Record, res.Identity, out.Minted)
+	sum := newLoginSummary(out.Record, res.Identity, out.Minted, e.now())
 	sum.Skipped = session.SkippedTokens(cfg, out.Profile.NoNomad, out.Profile.NoConsul)
 	sum.write(e.Stderr, e.now())
 	if c := session.DescribeCert(out.Record, e.now()); c != nil {

@@ -15,47 +15,31 @@ import (
 
 // loginSummary is what login reports; it holds no secret.
 type loginSummary struct {
-	User    string                   `json:"user"`
-	Name    string                   `json:"name,omitempty"`
-	Email   string                   `json:"email,omitempty"`
-	Roles   []string                 `json:"roles"`
-	Profile string                   `json:"profile"`
-	Issuer  string                   `json:"issuer"`
-	Tokens  map[string]*tokenSummary `json:"tokens"`
-	Errors  map[string]string        `json:"errors,omitempty"`
+	User    string   `json:"user"`
+	Name    string   `json:"name,omitempty"`
+	Email   string   `json:"email,omitempty"`
+	Roles   []string `json:"roles"`
+	Profile string   `json:"profile"`
+	Issuer  string   `json:"issuer"`
+	// Tokens have the shape of status --json's (session.TokenStatus),
+	// the token itself masked.
+	Tokens map[string]session.TokenStatus `json:"tokens"`
+	Errors map[string]string              `json:"errors,omitempty"`
 	// Skipped: tokens not minted because no address of their server is
 	// configured (a token with none would go to the CLI's default).
 	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
-type tokenSummary struct {
-	Accessor  string    `json:"accessor,omitempty"`
-	LeaseID   string    `json:"lease_id,omitempty"`
-	Policies  []string  `json:"policies"`
-	Renewable bool      `json:"renewable"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-func summarise(t *store.Token) *tokenSummary {
-	if t == nil {
-		return nil
-	}
-	p := t.Policies
-	if p == nil {
-		p = []string{}
-	}
-	return &tokenSummary{Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: p, Renewable: t.Renewable, ExpiresAt: t.ExpiresAt.UTC()}
-}
-
-func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted) *loginSummary {
+// newLoginSummary describes the login r made at now.
+func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted, now time.Time) *loginSummary {
 	s := &loginSummary{User: r.User, Name: id.Name, Email: id.Email, Roles: r.Roles, Profile: r.Profile, Issuer: r.Issuer,
-		Tokens: map[string]*tokenSummary{"vault": summarise(r.Vault)}}
+		Tokens: map[string]session.TokenStatus{}}
 	if s.Roles == nil {
 		s.Roles = []string{}
 	}
 	add := func(name string, t *store.Token, err error) {
 		if t != nil {
-			s.Tokens[name] = summarise(t)
+			s.Tokens[name] = session.DescribeToken(t, now, false)
 		}
 		if err != nil {
 			if s.Errors == nil {
@@ -64,6 +48,7 @@ func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted) *login
 			s.Errors[name] = err.Error()
 		}
 	}
+	add("vault", r.Vault, nil)
 	add("nomad", m.Nomad, m.NomadErr)
 	add("consul", m.Consul, m.ConsulErr)
 	return s
@@ -82,9 +67,9 @@ func (s *loginSummary) write(w io.Writer, now time.Time) {
 	}
 	fmt.Fprintf(w, "Logged in as %s\n  roles:   %s\n  profile: %s\n", who, roles, s.Profile)
 	for _, name := range []string{"vault", "nomad", "consul"} {
-		t := s.Tokens[name]
+		t, ok := s.Tokens[name]
 		switch {
-		case t != nil:
+		case ok:
 			fmt.Fprintf(w, "  %-7s valid for %-9s policies: %s\n", name+":", session.TTL(t.ExpiresAt, now), strings.Join(termtext.CleanAll(t.Policies), ", "))
 		case s.Errors[name] != "":
 			fmt.Fprintf(w, "  %-7s FAILED\n", name+":")

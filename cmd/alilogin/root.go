@@ -3,24 +3,24 @@ package main
 import (
 	"context"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
-// Exit codes of alilogin (documented in docs/user-guide.md).
+// Exit codes of alilogin: the table of both tools in internal/exitcode
+// (documented in docs/commands.md#exit-codes).
 const (
-	exitOK           = 0                       // success
-	exitError        = 1                       // any other failure
-	exitUsage        = session.ExitUsage       // 2: bad flags or arguments
-	exitPartial      = session.ExitPartial     // 3: login: some tokens were issued, others failed (kept)
-	exitLoginNeeded  = session.ExitLoginNeeded // 4: no usable session: run `alilogin login`
+	exitOK           = exitcode.OK          // success
+	exitError        = exitcode.Failure     // any other failure
+	exitUsage        = exitcode.Usage       // 2: bad flags or arguments
+	exitPartial      = exitcode.Partial     // 3: login: some tokens were issued, others failed (kept)
+	exitLoginNeeded  = exitcode.LoginNeeded // 4: no usable session: run `alilogin login`
+	exitNotFound     = exitcode.NotFound    // 127: exec: COMMAND not found
 	exitNotLoggedIn  = exitLoginNeeded
 	exitCodeFallback = exitError
 )
@@ -115,19 +115,8 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 
 // exitCode maps a command's error to the documented exit codes.
 func exitCode(err error) int {
-	if err != nil && isUsageError(err) {
+	if cmdroot.IsUsageError(err) {
 		return exitcode.Code(err, exitUsage)
 	}
 	return exitcode.Code(err, exitCodeFallback)
-}
-
-// isUsageError recognises cobra's argument errors.
-func isUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -90,7 +90,8 @@ func TestExecArgs(t *testing.T) {
 			&execOptions{For: []string{"nomad"}, MinTTL: 5 * time.Minute, Command: []string{"nomad", "job", "status", "-verbose"}}, 0},
 		{"flags after the command are its own", []string{"-p", "ci", "sh", "-c", "echo --for"},
 			&execOptions{sessionOptions: sessionOptions{Profile: "ci"}, MinTTL: 5 * time.Minute, Command: []string{"sh", "-c", "echo --for"}}, 0},
-		{"no command", nil, nil, exitUsage},
+		{"no command: a shell", nil, &execOptions{MinTTL: 5 * time.Minute, Command: []string{"/bin/sh"}}, 0},
+		{"nothing after --: a shell", []string{"-p", "ci", "--"}, &execOptions{sessionOptions: sessionOptions{Profile: "ci"}, MinTTL: 5 * time.Minute, Command: []string{"/bin/sh"}}, 0},
 		{"unknown --for", []string{"--for", "nomad,x", "--", "true"}, nil, exitUsage},
 	}
 	for _, tc := range tests {

@@ -20,7 +20,6 @@ func TestArgs(t *testing.T) {
 		{"validate: missing dir", []string{"validate", "testdata/nope"}, exitError, "", "could not read policies directory"},
 		{"validate: two dirs", []string{"validate", "a", "b"}, exitUsage, "", "accepts at most 1 arg"},
 		{"explain needs --roles", []string{"explain", "../../policies"}, exitUsage, "", "--roles needs at least one SSO role"},
-		{"explain: no profile", []string{"explain", "../../policies", "--roles", "nobody"}, exitOK, "No profile allows the roles nobody.", ""},
 		{"explain: two roles", []string{"explain", "../../policies", "--roles", "alice-ci-users,alice-build-operators"}, exitOK, "may use 2 profile(s)", ""},
 		{"plan: unknown flag", []string{"plan", "--detailed"}, exitUsage, "", "unknown flag: --detailed"},
 		{"plan: no tokens", []string{"plan", "../../policies"}, exitError, "", "no Vault token: set VAULT_TOKEN"},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // ExplainOptions are the inputs of `broker explain`.
@@ -28,7 +30,9 @@ func newExplainCmd(e *cmdEnv) *cobra.Command {
 		Long: `Given the SSO roles of a user (e-groups mapped to roles at the CERN
 Application Portal), list the profiles they may log in with and, for each,
 the resulting Vault, Nomad and Consul policies and token lifetimes. Reads
-the files only.`,
+the files only. Exit 0 when the roles get at least one profile, 6 when
+they get none (said on stderr; with --json, the empty list is printed on
+stdout all the same), 1 on invalid files.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Dir = dirArg(args)
@@ -87,10 +91,14 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 	if o.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"roles": roles, "profiles": res})
+		if err := enc.Encode(map[string]any{"roles": roles, "profiles": res}); err != nil {
+			return err
+		}
 	}
 	if len(res) == 0 {
-		fmt.Fprintf(stdout, "No profile allows the roles %s.\n", strings.Join(roles, ", "))
+		return noProfile(cfg, roles)
+	}
+	if o.JSON {
 		return nil
 	}
 	fmt.Fprintf(stdout, "A user with the roles %s may use %d profile(s):\n", strings.Join(roles, ", "), len(res))
@@ -116,4 +124,17 @@ func list(s []string) string {
 		return "(none)"
 	}
 	return strings.Join(s, ", ")
+}
+
+// noProfile is explain's answer for roles that get no profile: exit 6
+// (exitcode.NoProfile), naming the roles that would.
+func noProfile(cfg *policy.Config, roles []string) error {
+	var known []string
+	for _, p := range cfg.Profiles {
+		known = append(known, p.Roles...)
+	}
+	slices.Sort(known)
+	known = slices.Compact(known)
+	return exitcode.With(exitNoProfile, fmt.Errorf("no profile allows the roles %s: a user with only these roles cannot log in; the profiles of %s allow %s",
+		strings.Join(termtext.CleanAll(roles), ", "), cfg.Dir, list(known)))
 }

@@ -19,6 +19,8 @@ type PlanOptions struct {
 	Dir   string
 	JSON  bool
 	Prune bool
+	// DetailedExitCode: exit 5 (exitcode.Changes) when there are changes.
+	DetailedExitCode bool
 }
 
 func newPlanCmd(e *cmdEnv) *cobra.Command {
@@ -30,7 +32,10 @@ func newPlanCmd(e *cmdEnv) *cobra.Command {
 and delete actions that apply would carry out, grouped by system, with the
 changed fields. With --prune, also the verdict of the mass-delete guard
 (whether apply --prune would refuse the plan without --allow-mass-delete).
-Exit 0: no changes; 2: there are changes; 1: error.
+Exit 0: the plan was made (with or without changes); 1: error or name
+conflict; 2: bad flags. With --detailed-exitcode (as Terraform's, with
+another code: 2 is the usage code), exit 0 means no changes and 5 means
+there are changes.
 Addresses and admin tokens come from VAULT_ADDR/VAULT_TOKEN, NOMAD_ADDR/
 NOMAD_TOKEN and CONSUL_HTTP_ADDR/CONSUL_HTTP_TOKEN (and *_CACERT,
 *_CLIENT_CERT, *_CLIENT_KEY).`,
@@ -42,6 +47,7 @@ NOMAD_TOKEN and CONSUL_HTTP_ADDR/CONSUL_HTTP_TOKEN (and *_CACERT,
 	}
 	c.Flags().BoolVar(&o.JSON, "json", false, "print the plan as JSON on stdout")
 	c.Flags().BoolVar(&o.Prune, "prune", false, "plan as for apply --prune (deletes are shown either way)")
+	c.Flags().BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 5 when there are changes (0: none, 1: error)")
 	return c
 }
 
@@ -66,7 +72,7 @@ func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
 	if cerr != nil {
 		return exitcode.With(exitError, cerr)
 	}
-	if res.Plan.Total().Total() > 0 {
+	if o.DetailedExitCode && res.Plan.Total().Total() > 0 {
 		return exitcode.Silent(exitChanges)
 	}
 	return nil

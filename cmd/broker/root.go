@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,12 +10,14 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 )
 
-// Exit codes of broker (documented in docs/admin-guide.md).
+// Exit codes of broker: the table of both tools in internal/exitcode
+// (documented in docs/commands.md#exit-codes).
 const (
-	exitOK      = 0 // success; for plan: no changes
-	exitError   = 1 // failure: invalid files, a server refused or is down
-	exitChanges = 2 // plan only: there are changes (like terraform -detailed-exitcode)
-	exitUsage   = 64
+	exitOK        = exitcode.OK        // success; for plan: no changes, or changes without --detailed-exitcode
+	exitError     = exitcode.Failure   // failure: invalid files, a server refused or is down
+	exitUsage     = exitcode.Usage     // bad flags or arguments, as alilogin
+	exitChanges   = exitcode.Changes   // plan --detailed-exitcode: there are changes
+	exitNoProfile = exitcode.NoProfile // explain: the roles get no profile
 )
 
 // cmdEnv is what a command may touch of the outside world.
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	if err != nil && !exitcode.IsSilent(err) {
 		cmdroot.PrintError(e.Stderr, "broker", err)
 	}
-	if err != nil && (strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts ")) {
+	if cmdroot.IsUsageError(err) {
 		return exitcode.Code(err, exitUsage)
 	}
 	return exitcode.Code(err, exitError)

@@ -16,24 +16,32 @@ const defaultDir = "policies"
 
 // ValidateOptions are the inputs of `broker validate`.
 type ValidateOptions struct {
-	Dir string
+	Dir  string
+	JSON bool // validate_json.go
 }
 
 func newValidateCmd(e *cmdEnv) *cobra.Command {
 	var o ValidateOptions
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "validate [DIR]",
 		Short: "Check the policies directory (default ./policies) without contacting any server",
 		Long: `Parse every file of the policies directory and report every problem with
 file:line:column: syntax, unknown blocks or attributes, missing or duplicate
 names, bad TTLs, bad claims, and policy documents that Vault, Nomad or
-Consul would reject. Exits 1 on any problem.`,
+Consul would reject. Exits 1 on any problem. With --json, every problem
+(or warning) goes to stdout as JSON, with file, line, column, severity and
+message, for CI pipelines.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Dir = dirArg(args)
+			if o.JSON {
+				return runValidateJSON(o, e.Stdout)
+			}
 			return runValidate(o, e.Stdout, e.Stderr)
 		},
 	}
+	c.Flags().BoolVar(&o.JSON, "json", false, "print the result as JSON on stdout (diagnostics with file, line, column, severity and message)")
+	return c
 }
 
 func dirArg(args []string) string {

@@ -81,6 +81,9 @@ type Client struct {
 	TokenHeader string // X-Vault-Token, X-Nomad-Token, X-Consul-Token
 	Token       secret.String
 	HTTP        *http.Client
+	// Backoff is how DoIdempotent tries a call again (retry.go); the
+	// zero value is safehttp's defaults.
+	Backoff safehttp.Backoff
 }
 
 // New returns a client for the server at addr with the given TLS material.

@@ -60,12 +60,8 @@ func ClientsFromEnv(getenv func(string) string, cfg *policy.Config, leased ...st
 		if addr == "" {
 			addr = fileAddr
 		}
-		if name == "Consul" && addr != "" && !strings.Contains(addr, "://") {
-			scheme := "http://"
-			if v := strings.ToLower(getenv("CONSUL_HTTP_SSL")); v == "true" || v == "1" {
-				scheme = "https://"
-			}
-			addr = scheme + addr
+		if name == "Consul" {
+			addr = check.ConsulAddress(addr, check.ConsulTLS(getenv("CONSUL_HTTP_SSL")))
 		}
 		if addr == "" {
 			errs = append(errs, fmt.Errorf("no %s address: set %s or the address in the %s block of broker.hcl", name, addrVar, strings.ToLower(name)))

@@ -60,6 +60,9 @@ func (c *Cert) Fresh(now time.Time, m time.Duration) bool {
 // Doer is the Vault client: the user's token, Vault's origin only.
 type Doer interface {
 	Do(ctx context.Context, method, path string, in, out any) error
+	// DoIdempotent is Do tried again after a transient failure: for
+	// reads only (Revoked), never for a signature or a revocation.
+	DoIdempotent(ctx context.Context, method, path string, in, out any) error
 }
 
 // NewKey makes an EC P-256 key.
@@ -175,7 +178,7 @@ func Revoked(ctx context.Context, v Doer, c *Cert) (bool, error) {
 			RevocationTime int64 `json:"revocation_time"`
 		} `json:"data"`
 	}
-	if err := v.Do(ctx, "GET", "/v1/"+strings.Trim(c.Mount, "/")+"/cert/"+url.PathEscape(c.Serial), nil, &out); err != nil {
+	if err := v.DoIdempotent(ctx, "GET", "/v1/"+strings.Trim(c.Mount, "/")+"/cert/"+url.PathEscape(c.Serial), nil, &out); err != nil {
 		return false, fmt.Errorf("could not read the state of the client certificate %s: %w", c.Serial, err)
 	}
 	return out.Data.RevocationTime > 0, nil

@@ -7,12 +7,13 @@ package cmdroot
 import (
 	"context"
 	"fmt"
-	"github.com/alisw/alilogin/internal/termtext"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // New returns the root command use ("alilogin", "broker").
@@ -39,4 +40,20 @@ func New(ctx context.Context, use, short string, in io.Reader, out, errw io.Writ
 // reaches the terminal.
 func PrintError(w io.Writer, name string, err error) {
 	fmt.Fprintf(w, "%s: %s\n", name, termtext.CleanLines(err.Error()))
+}
+
+// IsUsageError recognises cobra's own argument errors (an unknown command
+// or flag, a wrong number of arguments), which carry no exit code: both
+// tools end them with exitcode.Usage.
+func IsUsageError(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
 }

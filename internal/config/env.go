@@ -2,6 +2,8 @@ package config
 
 import (
 	"strings"
+
+	"github.com/alisw/alilogin/internal/config/check"
 )
 
 // FromEnv is the environment layer: the variables the vault, nomad and
@@ -33,19 +35,8 @@ func FromEnv(getenv func(string) string) Config {
 	c.Vault.Mount = getenv("ALILOGIN_JWT_MOUNT")
 	c.Nomad = server("NOMAD", getenv("NOMAD_ADDR"))
 	c.Nomad.Mount = getenv("ALILOGIN_NOMAD_MOUNT")
-	c.Consul = server("CONSUL", consulAddr(getenv("CONSUL_HTTP_ADDR"), getenv("CONSUL_HTTP_SSL")))
+	// CONSUL_HTTP_ADDR is usually HOST:PORT without a scheme.
+	c.Consul = server("CONSUL", check.ConsulAddress(getenv("CONSUL_HTTP_ADDR"), check.ConsulTLS(getenv("CONSUL_HTTP_SSL"))))
 	c.Consul.Mount = getenv("ALILOGIN_CONSUL_MOUNT")
 	return c
-}
-
-// consulAddr turns CONSUL_HTTP_ADDR, which is usually host:port without a
-// scheme, into a URL; CONSUL_HTTP_SSL=true means https.
-func consulAddr(addr, ssl string) string {
-	if addr == "" || strings.Contains(addr, "://") {
-		return addr
-	}
-	if ssl == "true" || ssl == "1" {
-		return "https://" + addr
-	}
-	return "http://" + addr
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/userdir"
 )
 
@@ -155,6 +156,10 @@ func (d *decoder) server(blocks hcl.Blocks, pos positions) Server {
 	s.TLS.ClientCert = d.str(a, "client_cert")
 	s.TLS.ClientKey = d.str(a, "client_key")
 	s.TLS.ServerName = d.str(a, "tls_server_name")
+	if blocks[0].Type == "consul" {
+		// HOST:PORT as in CONSUL_HTTP_ADDR: http, so loopback only.
+		s.Addr = check.ConsulAddress(s.Addr, false)
+	}
 	return s
 }
 

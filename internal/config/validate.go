@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/discovery"
@@ -113,6 +114,9 @@ func checkLayer(c *Config, at where, insecureHTTP bool) error {
 }
 
 func checkAddress(at, addr string, insecureHTTP bool) error {
+	if !strings.Contains(addr, "://") { // consul's HOST:PORT is a URL by now (check.ConsulAddress)
+		return fmt.Errorf("%s: %q is not a URL: want https://%s (or http:// on loopback), as the vault and nomad CLIs do", at, addr, addr)
+	}
 	err := check.Address(addr, insecureHTTP)
 	if errors.Is(err, check.ErrPlainHTTP) {
 		return fmt.Errorf("%s: %w; to send tokens over it anyway, set insecure_http = true in the config file or %s=true", at, err, InsecureHTTPEnv)

@@ -41,6 +41,9 @@ func Fetch(ctx context.Context, hc *http.Client, base string) (*Document, error)
 		hc = &http.Client{Timeout: timeout}
 	}
 	hc = safehttp.Harden(hc, 0)
+	// A read: tried again after a transient failure (a broker restarting
+	// behind its load balancer).
+	hc.Transport = safehttp.RetryReads(hc.Transport, safehttp.Backoff{})
 	u, err := URL(base)
 	if err != nil {
 		return nil, err

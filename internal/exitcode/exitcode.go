@@ -1,6 +1,6 @@
 // Package exitcode carries a command's exit code with its error, from deep
-// in a command up to main, which alone calls os.Exit. Each command keeps
-// its own documented codes; this package only transports them.
+// in a command up to main, which alone calls os.Exit, and holds the one
+// table of codes that both tools use (codes.go).
 package exitcode
 
 import (

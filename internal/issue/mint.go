@@ -44,6 +44,7 @@ type creds struct {
 func readCreds(ctx context.Context, vault *apiclient.Client, mount, role, system string, now time.Time) (*creds, error) {
 	path := strings.Trim(mount, "/") + "/creds/" + role
 	var c creds
+	// Do, never DoIdempotent: each read of a creds path mints a token.
 	if err := vault.Do(ctx, http.MethodGet, "/v1/"+path, nil, &c); err != nil {
 		return nil, credsError(err, system, path)
 	}
@@ -134,7 +135,7 @@ func Mint(ctx context.Context, vault *apiclient.Client, kind Engine, t Target, r
 	if t.Server != nil {
 		// Nomad lists policy names, Consul policy links {ID, Name}.
 		var self struct{ Policies []policyName }
-		if err := t.Server.WithToken(tok.Secret).Do(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err == nil {
+		if err := t.Server.WithToken(tok.Secret).DoIdempotent(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err == nil {
 			for _, p := range self.Policies {
 				tok.Policies = append(tok.Policies, string(p))
 			}

@@ -127,7 +127,8 @@ func Renew(ctx context.Context, vault *apiclient.Client, increment time.Duration
 		in["increment"] = fmt.Sprintf("%ds", int(increment.Seconds()))
 	}
 	var out authResponse
-	if err := vault.Do(ctx, http.MethodPost, "/v1/auth/token/renew-self", in, &out); err != nil {
+	// A renewal may be sent twice: it extends the same token.
+	if err := vault.DoIdempotent(ctx, http.MethodPost, "/v1/auth/token/renew-self", in, &out); err != nil {
 		return nil, pathError(err, "renew the Vault token", "auth/token/renew-self")
 	}
 	t, err := out.token(serverName(vault), now)
@@ -167,7 +168,7 @@ func RenewLease(ctx context.Context, vault *apiclient.Client, leaseID string, in
 		LeaseDuration int    `json:"lease_duration"`
 		Renewable     bool   `json:"renewable"`
 	}
-	if err := vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", in, &out); err != nil {
+	if err := vault.DoIdempotent(ctx, http.MethodPut, "/v1/sys/leases/renew", in, &out); err != nil {
 		return nil, pathError(err, "renew the lease", "sys/leases/renew")
 	}
 	if err := checkID(serverName(vault), "lease_id", out.LeaseID); err != nil {

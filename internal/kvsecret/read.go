@@ -14,7 +14,9 @@ import (
 // Vault is the Vault client with the profile's token (an
 // *apiclient.Client).
 type Vault interface {
-	Do(ctx context.Context, method, path string, in, out any) error
+	// DoIdempotent: every call of kvsecret is a read, tried again after
+	// a transient failure.
+	DoIdempotent(ctx context.Context, method, path string, in, out any) error
 }
 
 // Value is a secret read for a Spec.
@@ -79,7 +81,7 @@ type mountInfo struct {
 // with a capability on the path may read.
 func Mount(ctx context.Context, v Vault, path string) (mount string, version int, err error) {
 	var m mountInfo
-	if err := v.Do(ctx, "GET", "/v1/sys/internal/ui/mounts/"+apiclient.EscapePath(path), nil, &m); err != nil {
+	if err := v.DoIdempotent(ctx, "GET", "/v1/sys/internal/ui/mounts/"+apiclient.EscapePath(path), nil, &m); err != nil {
 		return "", 0, err
 	}
 	mount = strings.Trim(m.Data.Path, "/")
@@ -117,13 +119,13 @@ func Read(ctx context.Context, v Vault, profile string, s Spec) (secret.String, 
 				Data map[string]json.RawMessage `json:"data"`
 			} `json:"data"`
 		}
-		err = v.Do(ctx, "GET", "/v1/"+apiclient.EscapePath(mount)+"/data/"+apiclient.EscapePath(rest), nil, &ans)
+		err = v.DoIdempotent(ctx, "GET", "/v1/"+apiclient.EscapePath(mount)+"/data/"+apiclient.EscapePath(rest), nil, &ans)
 		fields = ans.Data.Data
 	} else {
 		var ans struct {
 			Data map[string]json.RawMessage `json:"data"`
 		}
-		err = v.Do(ctx, "GET", "/v1/"+apiclient.EscapePath(s.Path), nil, &ans)
+		err = v.DoIdempotent(ctx, "GET", "/v1/"+apiclient.EscapePath(s.Path), nil, &ans)
 		fields = ans.Data
 	}
 	if err != nil {

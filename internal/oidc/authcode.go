@@ -52,22 +52,37 @@ func randomString(n int) string {
 // 127.0.0.1), PORT, or HOST:PORT with a loopback IP address (127.0.0.0/8
 // or [::1]; "localhost" means 127.0.0.1). The redirect URI is built from
 // the address actually bound.
+// CheckListen checks a --listen value and returns the loopback address
+// to listen on: 127.0.0.1:PORT, [::1]:PORT, localhost:PORT or a bare PORT
+// (on 127.0.0.1). alilogin login calls it before anything else, so that
+// a bad value is a usage error.
+func CheckListen(spec string) (string, error) {
+	host, port, err := net.SplitHostPort(spec)
+	if err != nil {
+		if _, perr := strconv.Atoi(spec); perr != nil {
+			return "", fmt.Errorf("invalid --listen %q: want 127.0.0.1:PORT or [::1]:PORT", spec)
+		}
+		host, port = "127.0.0.1", spec
+	}
+	if host == "" || host == "localhost" {
+		host = "127.0.0.1"
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return "", fmt.Errorf("invalid --listen %q: only a loopback address (127.0.0.1:PORT or [::1]:PORT) is allowed", spec)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("invalid --listen %q: the port must be a number from 0 to 65535", spec)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
 func listen(spec string) (net.Listener, error) {
 	if spec != "" {
-		host, port, err := net.SplitHostPort(spec)
+		addr, err := CheckListen(spec)
 		if err != nil {
-			if _, perr := strconv.Atoi(spec); perr != nil {
-				return nil, fmt.Errorf("invalid --listen %q: want 127.0.0.1:PORT or [::1]:PORT", spec)
-			}
-			host, port = "127.0.0.1", spec
+			return nil, err
 		}
-		if host == "" || host == "localhost" {
-			host = "127.0.0.1"
-		}
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return nil, fmt.Errorf("invalid --listen %q: only a loopback address (127.0.0.1:PORT or [::1]:PORT) is allowed", spec)
-		}
-		l, err := net.Listen("tcp", net.JoinHostPort(host, port))
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("could not listen on %s for the SSO callback: %w", spec, err)
 		}

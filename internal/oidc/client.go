@@ -29,6 +29,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for token expiry checks; nil means time.Now.
 	Now func() time.Time
+	// Backoff is how a GET is tried again after a transient failure
+	// (safehttp.RetryReads); the zero value is safehttp's defaults.
+	Backoff safehttp.Backoff
 	// InsecureHTTP is the user's opt-in to plain HTTP to hosts that are
 	// not loopback (insecure_http): with it, an http:// issuer's
 	// endpoints may be http:// too. It never allows an endpoint on
@@ -64,6 +67,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	} else {
 		hc = safehttp.Harden(cfg.HTTPClient, safehttp.MaxSSO)
 	}
+	// The SSO's GETs (discovery document, key set) are reads: tried again
+	// after a transient failure. Its POSTs (code exchange, refresh grant,
+	// device code, revocation) are sent once.
+	hc.Transport = safehttp.RetryReads(hc.Transport, cfg.Backoff)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

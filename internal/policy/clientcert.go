@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -78,9 +77,9 @@ func DotFreeClaim(claim string) bool {
 func (l *loader) finishClientCerts() {
 	if l.cfg.Vault.PKIMount != "" {
 		if len(l.certRefs) > 0 && !DotFreeClaim(l.cfg.SSO.UserClaim) {
-			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s: client certificates name the user by the SSO's %q claim, which may hold dots: "+
+			l.warnf(&l.certRefs[0], "client certificates name the user by the SSO's %q claim, which may hold dots: "+
 				"a user whose claim is server.global.nomad would get a client certificate of that name (Vault's role cannot refuse it); "+
-				"keep the CA of these certificates out of Nomad's and Consul's RPC trust (docs/admin-guide.md)", rangeString(&l.certRefs[0]), l.cfg.SSO.UserClaim))
+				"keep the CA of these certificates out of Nomad's and Consul's RPC trust (docs/admin-guide.md)", l.cfg.SSO.UserClaim)
 		}
 		return
 	}

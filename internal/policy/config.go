@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config/check"
 )
@@ -33,6 +35,9 @@ type Config struct {
 	// Warnings are problems that do not stop an apply, e.g. a policy file
 	// that no profile uses, as file:line:col: message.
 	Warnings []string
+	// WarningDiagnostics are the Warnings with their positions (severity
+	// warning, the message as Summary), for broker validate --json.
+	WarningDiagnostics hcl.Diagnostics
 }
 
 // SSO describes the identity provider whose ID tokens Vault accepts.

@@ -115,6 +115,14 @@ func (l *loader) errorf(rng *hcl.Range, summary, format string, args ...any) {
 	l.diags = append(l.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng})
 }
 
+// warnf records a warning at rng: in Warnings as file:line:col: message,
+// and with its position in WarningDiagnostics.
+func (l *loader) warnf(rng *hcl.Range, format string, args ...any) {
+	d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: fmt.Sprintf(format, args...), Subject: rng}
+	l.cfg.WarningDiagnostics = append(l.cfg.WarningDiagnostics, d)
+	l.cfg.Warnings = append(l.cfg.Warnings, FormatDiagnostic(d))
+}
+
 func (l *loader) load() error {
 	l.seen = map[string]*hcl.Range{}
 	l.profiles = map[string]*hcl.Range{}
@@ -174,7 +182,7 @@ func (l *loader) hclFiles(dir string) ([]string, error) {
 		}
 		rel := path.Join(dir, e.Name())
 		if strings.HasPrefix(e.Name(), ".") {
-			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: hidden file left out (only files not starting with '.' are read)", l.display(rel)))
+			l.warnf(l.start(rel), "hidden file left out (only files not starting with '.' are read)")
 			continue
 		}
 		if l.regular(rel, e) {
@@ -227,7 +235,7 @@ func (l *loader) walk(root string, n *int) []string {
 				if root == "." && read[rel] && rel != "." {
 					linked = append(linked, rel)
 				} else {
-					l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: left out: a symbolic link to a folder is not followed; only the *.hcl files in the policies folder itself and in vault/, nomad/ and consul/ (which may be links) are read", l.display(rel)))
+					l.warnf(l.start(rel), "left out: a symbolic link to a folder is not followed; only the *.hcl files in the policies folder itself and in vault/, nomad/ and consul/ (which may be links) are read")
 				}
 				return nil
 			}
@@ -237,9 +245,9 @@ func (l *loader) walk(root string, n *int) []string {
 		}
 		switch {
 		case !read[path.Dir(rel)]:
-			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: left out: only the *.hcl files in the policies folder itself and in vault/, nomad/ and consul/ are read", l.display(rel)))
+			l.warnf(l.start(rel), "left out: only the *.hcl files in the policies folder itself and in vault/, nomad/ and consul/ are read")
 		case path.Ext(name) != ".hcl":
-			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: left out: only files whose names end in lower-case .hcl are read", l.display(rel)))
+			l.warnf(l.start(rel), "left out: only files whose names end in lower-case .hcl are read")
 		}
 		return nil
 	})
@@ -425,7 +433,7 @@ func (l *loader) loadVault(b *hcl.Block) {
 		{Name: "pki_mount"},
 	})
 	v := &l.cfg.Vault
-	v.Addr = l.addr(a, "address")
+	v.Addr = l.addr(a, "address", false)
 	v.TLS.CACert, v.TLS.ClientCert, v.TLS.ClientKey = l.str(a, "ca_cert", ""), l.str(a, "client_cert", ""), l.str(a, "client_key", "")
 	v.JWTMount = l.mount(a, "jwt_mount", "jwt")
 	v.NomadMount = l.mount(a, "nomad_mount", "nomad")
@@ -437,7 +445,7 @@ func (l *loader) loadVault(b *hcl.Block) {
 func (l *loader) loadServer(b *hcl.Block) Server {
 	a := l.attrs(b, []hcl.AttributeSchema{{Name: "address"}, {Name: "ca_cert"}, {Name: "client_cert"}, {Name: "client_key"}, {Name: "insecure_http"}})
 	var s Server
-	s.Addr = l.addr(a, "address")
+	s.Addr = l.addr(a, "address", b.Type == "consul")
 	s.TLS.CACert, s.TLS.ClientCert, s.TLS.ClientKey = l.str(a, "ca_cert", ""), l.str(a, "client_cert", ""), l.str(a, "client_key", "")
 	return s
 }
@@ -565,8 +573,13 @@ func (l *loader) boolean(a hcl.Attributes, name string) bool {
 	return v.True()
 }
 
-func (l *loader) addr(a hcl.Attributes, name string) string {
+// addr reads and checks an address; consul's may be HOST:PORT, as in
+// CONSUL_HTTP_ADDR (check.ConsulAddress).
+func (l *loader) addr(a hcl.Attributes, name string, consul bool) string {
 	s := l.str(a, name, "")
+	if consul {
+		s = check.ConsulAddress(s, false)
+	}
 	if s != "" {
 		s = check.Normalize(s)
 		if err := checkAddress(s, l.boolean(a, "insecure_http")); err != nil {
@@ -780,13 +793,13 @@ func (l *loader) unused(have map[string][]Document) {
 	for _, sys := range []string{"consul", "nomad", "vault"} {
 		for _, d := range have[sys] {
 			if !used[sys+"/"+d.Name] {
-				l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s:1:1: %s policy %q is not used by any profile or role; it is applied all the same", l.display(d.File), sys, d.Name))
+				l.warnf(l.start(d.File), "%s policy %q is not used by any profile or role; it is applied all the same", sys, d.Name)
 			}
 		}
 	}
 	for _, r := range l.cfg.Roles {
 		if len(l.cfg.ProfilesFor([]string{r.Name})) == 0 {
-			l.cfg.Warnings = append(l.cfg.Warnings, fmt.Sprintf("%s: role %q is in no profile, so nobody gets its policies through a login", rangeString(l.roles[strings.ToLower(r.Name)]), r.Name))
+			l.warnf(l.roles[strings.ToLower(r.Name)], "role %q is in no profile, so nobody gets its policies through a login", r.Name)
 		}
 	}
 }

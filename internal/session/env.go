@@ -3,14 +3,16 @@ package session
 import (
 	"io"
 	"time"
+
+	"github.com/alisw/alilogin/internal/exitcode"
 )
 
-// Exit codes of alilogin that the use case decides (documented in
-// docs/user-guide.md); the commands' exit codes are these.
+// Exit codes of alilogin that the use case decides: the table of both
+// tools in internal/exitcode (documented in docs/commands.md).
 const (
-	ExitUsage       = 2 // bad flags or arguments
-	ExitPartial     = 3 // some tokens were issued (or revoked), others not
-	ExitLoginNeeded = 4 // no usable session: run `alilogin login`
+	ExitUsage       = exitcode.Usage       // bad flags or arguments
+	ExitPartial     = exitcode.Partial     // some tokens were issued (or revoked), others not
+	ExitLoginNeeded = exitcode.LoginNeeded // no usable session: run `alilogin login`
 )
 
 // Env is what the use case may touch of the outside world.

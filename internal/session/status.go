@@ -24,7 +24,8 @@ type Status struct {
 	ClientCert   *CertStatus            `json:"client_certificate,omitempty"` // clientcert.go
 }
 
-// TokenStatus is one token of a Status.
+// TokenStatus is one token as `status --json` and `login --json` show it:
+// the one shape of a token in alilogin's JSON (docs/commands.md).
 type TokenStatus struct {
 	Token      string    `json:"token"` // masked unless --show-tokens
 	Accessor   string    `json:"accessor,omitempty"`
@@ -57,26 +58,30 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 	}
 	s.Tokens = map[string]TokenStatus{}
 	for _, k := range renew.Kinds {
-		t := renew.TokenOf(rec, k)
-		if t == nil {
-			continue
+		if t := renew.TokenOf(rec, k); t != nil {
+			s.Tokens[string(k)] = DescribeToken(t, now, show)
 		}
-		tj := TokenStatus{Token: maskToken(t.Secret.Reveal()), Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: t.Policies,
-			ExpiresAt: t.ExpiresAt, Valid: t.ValidFor(now, 0), Renewable: t.Renewable}
-		if tj.Policies == nil {
-			tj.Policies = []string{}
-		}
-		if show {
-			tj.Token = t.Secret.Reveal()
-		}
-		if tj.Valid {
-			tj.TTLSeconds = int64(t.ExpiresAt.Sub(now) / time.Second)
-		}
-		s.Tokens[string(k)] = tj
 	}
 	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken
 	s.ClientCert = DescribeCert(rec, now) // clientcert.go
 	return s
+}
+
+// DescribeToken is t as status and login show it at now; the token itself
+// is masked unless show.
+func DescribeToken(t *store.Token, now time.Time, show bool) TokenStatus {
+	tj := TokenStatus{Token: maskToken(t.Secret.Reveal()), Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: t.Policies,
+		ExpiresAt: t.ExpiresAt.UTC(), Valid: t.ValidFor(now, 0), Renewable: t.Renewable}
+	if tj.Policies == nil {
+		tj.Policies = []string{}
+	}
+	if show {
+		tj.Token = t.Secret.Reveal()
+	}
+	if tj.Valid {
+		tj.TTLSeconds = int64(t.ExpiresAt.Sub(now) / time.Second)
+	}
+	return tj
 }
 
 // maskToken keeps a token's type prefix (hvs., s.) and hides the rest.

@@ -363,8 +363,9 @@ func TestListenOtherLoopback(t *testing.T) {
 		t.Fatalf("exit %d (%v); stderr:\n%s", code, err, p.stderr.String())
 	}
 
+	// A usage error (exit 2), before any sign-in.
 	bad := u.run(t, "login", "--no-browser", "--listen", "0.0.0.0:0", "--profile", profile)
-	if bad.code() != 1 || !strings.Contains(bad.stderr.String(), `invalid --listen "0.0.0.0:0": only a loopback address`) {
+	if bad.code() != 2 || !strings.Contains(bad.stderr.String(), `invalid --listen "0.0.0.0:0": only a loopback address`) || strings.Contains(bad.stderr.String(), "http") {
 		t.Errorf("--listen 0.0.0.0:0: exit %d; stderr:\n%s", bad.code(), bad.stderr.String())
 	}
 }

@@ -310,6 +310,11 @@ func TestChildTokensExpireWithVaultToken(t *testing.T) {
 	if n, v := js.Tokens["nomad"], js.Tokens["vault"]; !n.ExpiresAt.Equal(v.ExpiresAt) || n.TTLSeconds > v.TTLSeconds || v.TTLSeconds > 3600 {
 		t.Errorf("status --json: nomad %+v, vault %+v", n, v)
 	}
+	// login --json and status --json describe the tokens with the same
+	// fields.
+	if diff := cmp.Diff(tokenFields(t, sp.stdout.String()), tokenFields(t, p.stdout.String())); diff != "" {
+		t.Errorf("token fields (-status --json +login --json):\n%s", diff)
+	}
 	sp = u.run(t, "status", "--profile", profile)
 	if d := validFor(t, sp.stdout.String(), "nomad:"); d > time.Hour {
 		t.Errorf("status: nomad valid for %s, want at most the Vault token's 1h", d)
@@ -398,4 +403,24 @@ func countConsulTokens(t *testing.T, ctx context.Context, profile string) int {
 		}
 	}
 	return n
+}
+
+// tokenFields are the field names of each token in login's or status's
+// JSON output.
+func tokenFields(t *testing.T, out string) map[string][]string {
+	t.Helper()
+	var v struct {
+		Tokens map[string]map[string]json.RawMessage `json:"tokens"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	fields := map[string][]string{}
+	for kind, tok := range v.Tokens {
+		for f := range tok {
+			fields[kind] = append(fields[kind], f)
+		}
+		slices.Sort(fields[kind])
+	}
+	return fields
 }

@@ -454,6 +454,19 @@ func TestExec(t *testing.T) {
 		}
 	})
 
+	t.Run("no command: $SHELL", func(t *testing.T) {
+		// The shell reads its commands from stdin, as at a terminal.
+		cmd := exec.Command(bin, "exec", "--for", "vault")
+		cmd.Env = append(u.environ(), "SHELL=/bin/sh")
+		cmd.Stdin = strings.NewReader(`echo "$VAULT_TOKEN|$ALILOGIN_EXEC"; exit 9` + "\n")
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != 9 || strings.TrimSpace(out.String()) != vaultTok+"|"+profile {
+			t.Errorf("exit %d (%v), stdout %q, stderr %q; want 9 and the token from a shell", code, err, out.String(), errb.String())
+		}
+	})
+
 	t.Run("signals", func(t *testing.T) {
 		p := u.start(t, "exec", "--", "sh", "-c", `trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
 		deadline := time.Now().Add(30 * time.Second)
@@ -620,7 +633,6 @@ func TestBadInput(t *testing.T) {
 		{"missing profile", u, []string{"token", "--for", "vault", "--profile", "nope"}, 4, "not logged in for profile nope; run: alilogin login --profile nope"},
 		{"invalid profile", u, []string{"token", "--for", "vault", "--profile", "../x"}, 2, "invalid profile name"},
 		{"unreadable lock dir", locked, []string{"token", "--for", "nomad"}, 1, "could not create lock directory"},
-		{"exec without command", u, []string{"exec"}, 2, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -96,8 +96,11 @@ func TestApplyALICEExampleThenLogIn(t *testing.T) {
 	if code, _, _ := broker(t, "validate", dir); code != exitOK {
 		t.Fatalf("validate: exit %d", code)
 	}
-	if code, out, _ := broker(t, "plan", dir); code != exitChanges || !strings.Contains(out, `+ vault jwt role "ci-admin"`) {
-		t.Fatalf("plan before apply: exit %d, want %d and the creates", code, exitChanges)
+	if code, out, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitChanges || !strings.Contains(out, `+ vault jwt role "ci-admin"`) {
+		t.Fatalf("plan --detailed-exitcode before apply: exit %d, want %d and the creates", code, exitChanges)
+	}
+	if code, out, _ := broker(t, "plan", dir); code != exitOK || !strings.Contains(out, `+ vault jwt role "ci-admin"`) {
+		t.Fatalf("plan before apply: exit %d, want %d (changes are reported by the exit code only with --detailed-exitcode) and the creates", code, exitOK)
 	}
 	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
 		t.Fatalf("apply: exit %d", code)
@@ -153,7 +156,7 @@ func TestApplyALICEExampleThenLogIn(t *testing.T) {
 	}
 
 	// Applied: plan is empty and a second apply writes nothing.
-	if code, _, _ := broker(t, "plan", dir); code != exitOK {
+	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
 		t.Errorf("plan after apply: exit %d, want 0", code)
 	}
 	assertNoWrites(t, dir)
@@ -199,7 +202,7 @@ type changeKey struct {
 
 func planKeys(t *testing.T, dir string, extra ...string) []changeKey {
 	t.Helper()
-	code, out, _ := broker(t, append([]string{"plan", "--json", dir}, extra...)...)
+	code, out, _ := broker(t, append([]string{"plan", "--json", "--detailed-exitcode", dir}, extra...)...)
 	if code != exitOK && code != exitChanges {
 		t.Fatalf("plan: exit %d", code)
 	}
@@ -531,9 +534,9 @@ func TestLeastPrivilegeVaultPolicy(t *testing.T) {
 		args []string
 		want int
 	}{
-		{[]string{"plan", dir}, exitChanges},
+		{[]string{"plan", "--detailed-exitcode", dir}, exitChanges},
 		{[]string{"apply", "--auto-approve", dir}, exitOK},
-		{[]string{"plan", dir}, exitOK},
+		{[]string{"plan", "--detailed-exitcode", dir}, exitOK},
 	}
 	for _, st := range steps {
 		code, _, _ := brokerWith(t, restricted, nil, st.args...)
@@ -642,7 +645,7 @@ func TestNomadLeaseConfig(t *testing.T) {
 
 	// Drift: shown as an update of the changed field, and repaired.
 	mustDo(t, vaultC, "POST", "/v1/nomad/config/lease", map[string]any{"ttl": 60, "max_ttl": 12 * 3600}, nil)
-	code, out, _ := broker(t, "plan", dir)
+	code, out, _ := broker(t, "plan", "--detailed-exitcode", dir)
 	if code != exitChanges || !strings.Contains(out, `~ vault nomad lease config "nomad"`) || !strings.Contains(out, "ttl: 60 -> 3600") || strings.Contains(out, "max_ttl:") {
 		t.Errorf("plan after drift: exit %d\n%s", code, out)
 	}

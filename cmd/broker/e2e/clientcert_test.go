@@ -101,7 +101,7 @@ func TestClientCertRoleSignsOwnNameOnly(t *testing.T) {
 	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
 		t.Fatalf("apply: exit %d", code)
 	}
-	if code, _, _ := broker(t, "plan", dir); code != exitOK {
+	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
 		t.Errorf("plan after apply: exit %d, want 0", code)
 	}
 	assertNoWrites(t, dir)

@@ -30,12 +30,13 @@ func TestMain(m *testing.M) {
 	os.Exit(teststack.MainWithBinaries(m, teststack.Options{NoKeyring: true}, &stack, []string{teststack.BrokerPkg}, &bin))
 }
 
-// The exit codes of broker (docs/admin-guide.md).
+// The exit codes of broker (docs/commands.md#exit-codes), as numbers:
+// what scripts see.
 const (
 	exitOK      = 0
 	exitError   = 1
-	exitChanges = 2
-	exitUsage   = 64
+	exitUsage   = 2
+	exitChanges = 5 // plan --detailed-exitcode
 )
 
 // Test users of the ALICE example, one per role.

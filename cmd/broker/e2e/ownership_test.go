@@ -289,9 +289,9 @@ func TestMassPruneNeedsAllowMassDelete(t *testing.T) {
 	applyDir(t, policiesDir(t, nil), apply.Options{})
 	dir := policiesDir(t, map[string]string{"profiles.hcl": soloProfiles})
 
-	code, out, _ := broker(t, "plan", "--prune", dir)
+	code, out, _ := broker(t, "plan", "--prune", "--detailed-exitcode", dir)
 	if code != exitChanges || !strings.Contains(out, "! mass delete: ") || !strings.Contains(out, "every vault jwt role") || !strings.Contains(out, "--allow-mass-delete") {
-		t.Errorf("plan --prune: exit %d, want 2 and the guard's verdict", code)
+		t.Errorf("plan --prune: exit %d, want %d and the guard's verdict", code, exitChanges)
 	}
 	_, out, _ = broker(t, "plan", "--prune", "--json", dir)
 	var pj struct {

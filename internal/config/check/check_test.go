@@ -58,3 +58,38 @@ func TestAddress(t *testing.T) {
 		t.Errorf("the error shows the password: %v", err)
 	}
 }
+
+func TestConsulAddress(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		tls  bool
+		want string
+	}{
+		{"", false, ""},
+		{"127.0.0.1:8500", false, "http://127.0.0.1:8500"},
+		{"127.0.0.1:8501", true, "https://127.0.0.1:8501"},
+		{"[::1]:8500", false, "http://[::1]:8500"},
+		{"consul.cern.ch:8501", true, "https://consul.cern.ch:8501"},
+		{"http://127.0.0.1:8500", false, "http://127.0.0.1:8500"},
+		{"http://consul.cern.ch:8500", true, "https://consul.cern.ch:8500"},
+		{"HTTP://consul.cern.ch:8500", true, "https://consul.cern.ch:8500"},
+		{"https://consul.cern.ch", false, "https://consul.cern.ch"},
+		{"unix:///run/consul.sock", false, "unix:///run/consul.sock"},
+	} {
+		if got := ConsulAddress(tc.addr, tc.tls); got != tc.want {
+			t.Errorf("ConsulAddress(%q, %v) = %q, want %q", tc.addr, tc.tls, got, tc.want)
+		}
+	}
+	// HOST:PORT obeys the plain-http rule like any http:// address.
+	if err := Address(ConsulAddress("127.0.0.1:8500", false), false); err != nil {
+		t.Errorf("loopback HOST:PORT refused: %v", err)
+	}
+	if err := Address(ConsulAddress("consul.cern.ch:8500", false), false); !errors.Is(err, ErrPlainHTTP) {
+		t.Errorf("HOST:PORT of another host: %v, want ErrPlainHTTP", err)
+	}
+	for v, want := range map[string]bool{"true": true, "1": true, "TRUE": true, "t": true, "false": false, "0": false, "": false, "yes": false} {
+		if got := ConsulTLS(v); got != want {
+			t.Errorf("ConsulTLS(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
