@@ -512,5 +512,6 @@ func copyRecord(r *store.Record) *store.Record {
 	cp.Vault = copyToken(r.Vault)
 	cp.Nomad = copyToken(r.Nomad)
 	cp.Consul = copyToken(r.Consul)
+	cp.CertDirs = slices.Clone(r.CertDirs)
 	return &cp
 }
