@@ -112,8 +112,14 @@ type proc struct {
 
 func (u *user) start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return u.startBin(t, bin, args...)
+}
+
+// startBin starts the alilogin binary at path (a copy of bin).
+func (u *user) startBin(t *testing.T, path string, args ...string) *proc {
+	t.Helper()
 	p := &proc{stdout: &teststack.SyncBuffer{}, stderr: &teststack.SyncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
+	p.cmd = exec.Command(path, args...)
 	p.cmd.Env = u.environ()
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
