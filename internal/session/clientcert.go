@@ -242,12 +242,13 @@ func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Recor
 		if rec.Vault.ValidFor(e.now(), 0) {
 			if err == nil {
 				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c)
+				err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c) // "could not revoke the client certificate <serial>: ..."
 				cancel()
+			} else {
+				err = fmt.Errorf("could not revoke the client certificate %s: %w", c.Serial, err)
 			}
 			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: %v; it expires at %s",
-					termtext.Clean(c.Serial), err, c.NotAfter.Local().Format(time.RFC3339)))
+				warnings = append(warnings, fmt.Sprintf("%s; it expires at %s", termtext.Clean(err.Error()), c.NotAfter.Local().Format(time.RFC3339)))
 			}
 		} else {
 			revoked := false

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/errprefix"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 )
@@ -132,6 +133,12 @@ func (u *user) startBin(t *testing.T, path string, args ...string) *proc {
 		default:
 			p.cmd.Process.Kill()
 			<-p.done
+		}
+		// No message repeats its own prefix ("could not renew the Vault
+		// token: could not renew the Vault token: ..."), in whatever
+		// failure a test provokes.
+		if r, ok := errprefix.Repeated(p.stderr.String()); ok {
+			t.Errorf("alilogin %s: a message repeats its own prefix (%s); stderr:\n%s", strings.Join(args, " "), r, p.stderr.String())
 		}
 	})
 	return p
