@@ -233,8 +233,8 @@ func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientce
 // the certificate with the token's leases (the role's generate_lease),
 // which is checked at <mount>/cert/<serial> (public) and said; a
 // certificate that is still unrevoked there is a warning with its
-// expiry. (A login that was not kept leaves the files to the login that
-// is: env and exec rewrite them from it.)
+// expiry. (A login that was not kept deletes its own files,
+// dropCertFiles; env and exec write the kept login's.)
 func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Record, files bool) (warnings []string) {
 	var done []string
 	if c := rec.ClientCert; c != nil && c.ValidFor(e.now(), 0) {
