@@ -154,8 +154,9 @@ func TestScriptingExamplesRun(t *testing.T) {
 	}
 	in, out := docUser(t), docUser(t)
 	seedFile(t, ctx, in, "ci", "docs-ci-users")
-	if p := in.run(t, "token", "--profile", "ci", "--for", "nomad"); p.code() != 0 { // the first tokens, from the refresh token
-		t.Fatalf("token: exit %d\n%s", p.code(), p.stderr.String())
+	// The three tokens a login gets, from the refresh token.
+	if p := in.run(t, "env", "--profile", "ci", "--for", "vault,nomad,consul"); p.code() != 0 {
+		t.Fatalf("env: exit %d\n%s", p.code(), p.stderr.String())
 	}
 
 	blocks := map[string]docBlock{}
