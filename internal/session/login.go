@@ -77,12 +77,14 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	var certErr error
 	minted := &issue.Minted{}
 	// dropCert revokes the new certificate of a login that is not kept,
-	// while its Vault token is still alive (renew.Login revokes it next).
+	// while its Vault token is still alive (renew.Login revokes it next),
+	// and deletes its files (clientcert.go).
 	dropCert := func() {
 		if cert != nil {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			_ = revokeCert(rctx, e, cfg, rec, false) // clientcert.go
 			cancel()
+			dropCertFiles(e, cert)
 		}
 	}
 	keep := func(vtok *store.Token, ms []renew.Minted) (*store.Record, func(), error) {
@@ -110,6 +112,7 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		}
 		unlock := func() { l.Release() }
 		old, _ := st.Get(profile)
+		carryCertDirs(rec, old) // clientcert.go
 		if err := st.Put(rec); err != nil {
 			dropCert()
 			return nil, unlock, err

@@ -154,7 +154,7 @@ func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 		case apiclient.StatusOf(err) == 403:
 			// Already revoked or expired at the server.
 		default:
-			w := fmt.Sprintf("could not revoke the Vault token (accessor %s): %v; it expires at %s", termtext.Clean(rec.Vault.Accessor), err, rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
+			w := fmt.Sprintf("%v (accessor %s); it expires at %s", err, termtext.Clean(rec.Vault.Accessor), rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
 			for _, t := range []struct {
 				name string
 				exp  time.Time
@@ -211,11 +211,12 @@ func expOf(t *store.Token) time.Time {
 	return t.ExpiresAt
 }
 
-// revokeVault revokes rec's Vault token at the Vault that issued it.
+// revokeVault revokes rec's Vault token at the Vault that issued it; its
+// errors say "could not revoke the Vault token: ..." (issue.Revoke's).
 func revokeVault(ctx context.Context, cfg *config.Config, rec *store.Record) error {
 	v, err := recordVault(cfg, rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("could not revoke the Vault token: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
