@@ -137,7 +137,10 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	}
 	out, err := session.Login(ctx, se, cfg, st, cl, session.Fresh{Profile: profile, IDToken: in.IDToken, RefreshToken: in.RefreshToken,
 		Identity: in.Identity, RevokeRefresh: sso.Revoke, Mark: tm.mark})
-	if errors.As(err, new(*issue.RefusedError)) {
+	// A profile Vault does not know (a typo): the next login, with the
+	// right name, needs no new sign-in. A refusal for the roles does: a
+	// role granted later comes only with a new ID token.
+	if re := (*issue.RefusedError)(nil); errors.As(err, &re) && re.Unknown {
 		return keepSignIn(ctx, e, cfg, st, sso, in, err)
 	}
 	if err != nil {

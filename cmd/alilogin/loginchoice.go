@@ -69,7 +69,7 @@ func askProfile(ctx context.Context, in io.Reader, w io.Writer, names []string) 
 }
 
 // keepSignIn keeps the sign-in of a login that did not happen (err: no
-// profile chosen, Vault refused the one named) for the next login, and
+// profile chosen, Vault does not know the one named) for the next login, and
 // says so with err.
 func keepSignIn(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.Store, sso *oidc.Client, in *session.SignedIn, err error) error {
 	if !session.KeepPending(ctx, e.session(), cfg, st, sso, in) {

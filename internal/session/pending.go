@@ -14,7 +14,7 @@ import (
 
 // A sign-in that a login could not turn into a stored login (the roles
 // allow several profiles and there is no terminal to ask on, or Vault
-// refused the profile named) is kept as the store's pending sign-in
+// does not know the profile named) is kept as the store's pending sign-in
 // (store.Pending), so that `alilogin login --profile P` right after
 // needs no second browser sign-in. The next login takes it out of the
 // store whatever it then does with it, and uses it only while it is

@@ -15,7 +15,7 @@ import (
 
 // Pending is an SSO sign-in that `alilogin login` could not turn into a
 // login yet (the roles allow several profiles and nobody could choose,
-// or Vault refused the profile named), kept so that the next login
+// or Vault does not know the profile named), kept so that the next login
 // needs no second browser sign-in. It holds an ID token and a refresh
 // token: a secret like a Record, kept in the same tier with the same
 // protections, under a name that is no profile's (never listed, never
