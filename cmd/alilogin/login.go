@@ -131,8 +131,11 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		}
 	}
 	if profile == "" {
-		if profile, err = chooseLoginProfile(ctx, e, cfg, in.Identity.Roles); err != nil {
-			return keepSignIn(ctx, e, cfg, st, sso, in, err)
+		var several bool
+		if profile, several, err = chooseLoginProfile(ctx, e, cfg, in.Identity.Roles); several && err != nil {
+			return keepSignIn(ctx, e, cfg, st, sso, in, err) // for `login --profile P`
+		} else if err != nil {
+			return err // none allowed: a role granted later needs a new sign-in
 		}
 	}
 	out, err := session.Login(ctx, se, cfg, st, cl, session.Fresh{Profile: profile, IDToken: in.IDToken, RefreshToken: in.RefreshToken,

@@ -19,14 +19,19 @@ import (
 
 // chooseLoginProfile is the profile of a login given none, from the
 // user's roles (session.ChooseProfile); when they allow several and
-// stdin and stderr are a terminal, the user picks one there.
-func chooseLoginProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, roles []string) (string, error) {
-	p, err := session.ChooseProfile(cfg, roles)
-	var several *session.SeveralProfilesError
-	if !errors.As(err, &several) || !isTerminal(e.Stdin) || !isTerminal(e.Stderr) {
-		return p, err
+// stdin and stderr are a terminal, the user picks one there. several:
+// the roles allow several.
+func chooseLoginProfile(ctx context.Context, e *cmdEnv, cfg *config.Config, roles []string) (p string, several bool, err error) {
+	p, err = session.ChooseProfile(cfg, roles)
+	var se *session.SeveralProfilesError
+	if !errors.As(err, &se) {
+		return p, false, err
 	}
-	return askProfile(ctx, e.Stdin, e.Stderr, several.Allowed)
+	if !isTerminal(e.Stdin) || !isTerminal(e.Stderr) {
+		return "", true, err
+	}
+	p, err = askProfile(ctx, e.Stdin, e.Stderr, se.Allowed)
+	return p, true, err
 }
 
 // askProfile asks on w for one of names (configured profile names: safe
