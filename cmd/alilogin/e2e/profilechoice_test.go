@@ -124,7 +124,7 @@ func TestSeveralProfilesKeepSignIn(t *testing.T) {
 	}
 
 	// No browser: nothing to sign in at, and it completes.
-	p = u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", b, "--json")
+	p = u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--timeout", "20s", "--profile", b, "--json")
 	if code, err := p.wait(time.Minute); err != nil || code != 0 {
 		t.Fatalf("login --profile %s after the kept sign-in: exit %d (%v); stderr:\n%s", b, code, err, p.stderr.String())
 	}
@@ -185,7 +185,7 @@ func TestUnknownProfileNamed(t *testing.T) {
 	if strings.Contains(p.stderr.String(), "Application Portal") {
 		t.Errorf("an unknown profile is reported as a role to ask for:\n%s", p.stderr.String())
 	}
-	p = u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", a)
+	p = u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--timeout", "20s", "--profile", a)
 	if code, err := p.wait(time.Minute); err != nil || code != 0 || urlLine.MatchString(p.stderr.String()) {
 		t.Fatalf("login --profile %s after the typo: exit %d (%v), a new sign-in asked: %v; stderr:\n%s", a, code, err, urlLine.MatchString(p.stderr.String()), p.stderr.String())
 	}
