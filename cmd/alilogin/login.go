@@ -42,7 +42,14 @@ func newLoginCmd(e *cmdEnv) *cobra.Command {
 		Long: `Sign in through SSO (browser, or device code on machines without a display),
 log in to Vault with the profile's JWT role, get the profile's Nomad and Consul
 tokens, and keep them in the OS keyring. A summary goes to stderr; --json
-prints it to stdout, without secrets.`,
+prints it to stdout, without secrets.
+
+The profile is --profile, else $ALILOGIN_PROFILE, the current profile
+('alilogin use') or default_profile; else the one your roles allow among the
+configured profiles, asked on a terminal when they allow several. With no
+profile to log in to, login stops before any sign-in. A sign-in that could
+not be used (several profiles and no terminal, an unknown profile) is kept
+for 10 minutes: 'alilogin login --profile P' then needs no browser.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runLogin(c.Context(), e, o)
