@@ -19,7 +19,9 @@ import (
 // Logout logs out of the profiles o names (Profiles): every stored one
 // with --all, else the one chosen; each under its lock, revoking what it
 // can and deleting the record (where logout clears the caches: the
-// store's Delete drops every kernel-cache copy). It says on stderr what
+// store's Delete drops every kernel-cache copy), and clearing the
+// current profile when it is the one logged out. --all also revokes and
+// deletes the sign-in an earlier login kept (pending.go). It says on stderr what
 // it did and could not do. partial: something could not be revoked, or
 // the configuration was ignored (exit code 3); an error means a login is
 // still stored.
@@ -31,13 +33,24 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	profiles, err := Profiles(cfg, st, o)
+	if o.All {
+		// The sign-in an earlier login kept for the next (pending.go).
+		found, warnings := DropPending(ctx, e, cfg, st)
+		for _, w := range warnings {
+			fmt.Fprintf(e.stderr(), "alilogin: warning: %s\n", w)
+		}
+		if found && len(warnings) == 0 {
+			fmt.Fprintln(e.stderr(), "alilogin: revoked the sign-in kept by an earlier login")
+		}
+		partial = len(warnings) > 0
+	}
+	profiles, err := Profiles(e, cfg, st, o)
 	switch {
 	case err != nil:
-		return false, err
+		return partial, err
 	case len(profiles) == 0:
 		fmt.Fprintln(e.stderr(), "alilogin: no stored login")
-		return false, nil
+		return partial, nil
 	case len(profiles) == 1:
 		if err := checkName(profiles[0]); err != nil {
 			return false, err
@@ -48,7 +61,7 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 	if cfgErr != nil {
 		fmt.Fprintf(e.stderr(), "alilogin: warning: ignoring the configuration (%s); logging out with only what the stored login records of where its tokens belong\n", termtext.Clean(cfgErr.Error()))
 	}
-	partial = cfgErr != nil
+	partial = partial || cfgErr != nil
 	var errs []error
 	for i, p := range profiles {
 		if i > 0 && ctx.Err() != nil { // Ctrl-C: stop here
@@ -65,6 +78,12 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 		}
 		partial = partial || len(warnings) > 0
 		fmt.Fprintf(e.stderr(), "alilogin: logged out of profile %s\n", p)
+		// A logout of the current profile clears it (current.go).
+		if cleared, err := ClearCurrent(e, p); err != nil {
+			fmt.Fprintf(e.stderr(), "alilogin: warning: %v\n", err)
+		} else if cleared && !o.All {
+			fmt.Fprintf(e.stderr(), "alilogin: %s was the current profile; there is none now (set one with: alilogin use PROFILE)\n", p)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return partial, err
