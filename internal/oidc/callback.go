@@ -68,9 +68,9 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cb.done <- err
 }
 
-// abort ends the login with err, unless a callback with the right state
-// came first (its outcome is the login's).
-func (cb *callback) abort(err error) {
+// abort ends the login with err and reports true, unless a callback with
+// the right state came first (its outcome is the login's).
+func (cb *callback) abort(err error) bool {
 	cb.mu.Lock()
 	used := cb.used
 	cb.used = true
@@ -78,6 +78,7 @@ func (cb *callback) abort(err error) {
 	if !used {
 		cb.done <- err
 	}
+	return !used
 }
 
 // handle acts on the callback that carries the right state.

@@ -113,7 +113,7 @@ func sameHostPort(host, addr string) bool {
 type start struct {
 	authURL string
 	once    bool
-	abort   func(error)
+	abort   func(error) bool // ends the login unless its callback came
 
 	mu     sync.Mutex
 	served bool
@@ -135,8 +135,11 @@ func (s *start) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.served = true
 		s.mu.Unlock()
 		if served {
-			s.abort(errStartTwice)
-			page(w, http.StatusGone, false, "This sign-in link was opened twice, so the login was stopped. Run alilogin login again.")
+			if s.abort(errStartTwice) {
+				page(w, http.StatusGone, false, "This sign-in link was opened twice, so the login was stopped. Run alilogin login again.")
+			} else {
+				page(w, http.StatusGone, false, "This sign-in link was already used. Return to the terminal.")
+			}
 			return
 		}
 	}
