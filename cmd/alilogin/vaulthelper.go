@@ -153,8 +153,9 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []renew.Kind{renew.Vault}, MinTTL: renew.DefaultMinTTL})
 	}
 	if err != nil {
-		if errors.As(err, new(*renew.ServerBindingError)) {
-			// VAULT_ADDR names another Vault than the login's.
+		if errors.As(err, new(*renew.ServerBindingError)) || session.Mismatch(err) {
+			// VAULT_ADDR names another Vault than the login's (or
+			// the SSO issuer differs).
 			return notHere(termtext.Clean(err.Error()))
 		}
 		if isLoginNeeded(err) {
