@@ -9,6 +9,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
 // Status is what status says of one profile (its --json form).
@@ -22,6 +23,10 @@ type Status struct {
 	Tokens       map[string]TokenStatus `json:"tokens,omitempty"`
 	UpdatedAt    *time.Time             `json:"updated_at,omitempty"`
 	ClientCert   *CertStatus            `json:"client_certificate,omitempty"` // clientcert.go
+	// TokenHelperRefusal is why the vault CLI's token helper last gave
+	// no token for this profile (or before it knew one), since the last
+	// token it gave: the vault CLI does not show it.
+	TokenHelperRefusal *tokenhelper.RefusalRecord `json:"token_helper_refusal,omitempty"`
 }
 
 // TokenStatus is one token as `status --json` and `login --json` show it:
@@ -114,8 +119,16 @@ func Statuses(e Env, o Options, show bool) (out []Status, asList bool, err error
 		return nil, false, exitcode.With(ExitLoginNeeded, errors.New("not logged in; run: alilogin login"))
 	}
 	now := e.now()
+	var refusal *tokenhelper.RefusalRecord
+	if dir, err := store.StateDir(e.getenv); err == nil {
+		refusal = tokenhelper.LastRefusal(dir)
+	}
 	for _, p := range profiles {
-		out = append(out, Describe(st, p, now, show))
+		s := Describe(st, p, now, show)
+		if refusal != nil && (refusal.Profile == "" || refusal.Profile == p) {
+			s.TokenHelperRefusal = refusal
+		}
+		out = append(out, s)
 	}
 	return out, o.All || len(profiles) > 1, nil
 }
