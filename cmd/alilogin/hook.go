@@ -46,7 +46,9 @@ builtins and starts no process; when that time has come it runs
 'alilogin hook SHELL --env' (the lines of 'alilogin env' and the next time to
 look) and applies them; a changed ALILOGIN_PROFILE or server address, or a new
 current profile ('alilogin use', read with the shell's read builtin), refreshes
-at the next prompt, and a refresh unsets the token variables it exported before and does
+at the next prompt, and so (on Linux) does a login, renewal or logout of the
+profile in any terminal: the snippet reads the profile's generation file with
+the shell's read builtin and compares it with the last one, and a refresh unsets the token variables it exported before and does
 not set now (another profile's, or all of them when a login is needed). When a
 new login is needed it says so in one line, once, and looks again a minute
 later. The refresh is not traced by set -x or fish_trace.
@@ -103,7 +105,21 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		dialect = shellenv.Fish
 	}
 	var vars []shellenv.Var
-	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, nil, o.MinTTL, false)
+	// The profile's generation before the refresh: a login, renewal or
+	// logout elsewhere from now on makes the next prompt refresh (one
+	// made by this refresh too: then once more, for nothing).
+	var s *session.Session
+	var rec *store.Record
+	kinds, err := session.ParseKinds(nil)
+	if err == nil {
+		s, err = openSession(e, o.sessionOptions)
+	}
+	if err == nil {
+		if path, gen, ok := store.Watch(e.getenv, s.Profile); ok {
+			st.GenFile, st.Gen = path, string(gen)
+		}
+		rec, kinds, err = s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: o.MinTTL, CertFiles: true})
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		err = errors.New("not logged in; run: alilogin login")
 		if p := cmp.Or(o.Profile, st.Profile); p != "" {

@@ -20,6 +20,7 @@ const (
 	exitUsage        = exitcode.Usage       // 2: bad flags or arguments
 	exitPartial      = exitcode.Partial     // 3: login: some tokens were issued, others failed (kept)
 	exitLoginNeeded  = exitcode.LoginNeeded // 4: no usable session: run `alilogin login`
+	exitMismatch     = exitcode.Mismatch    // 7: a login of another Vault/Nomad/Consul/SSO than configured
 	exitNotFound     = exitcode.NotFound    // 127: exec: COMMAND not found
 	exitNotLoggedIn  = exitLoginNeeded
 	exitCodeFallback = exitError

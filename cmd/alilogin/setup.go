@@ -25,6 +25,7 @@ type setupOptions struct {
 	DefaultProfile string
 	Timeout        time.Duration
 	VaultHelper    bool
+	Remove         bool
 }
 
 func newSetupCmd(e *cmdEnv) *cobra.Command {
@@ -42,11 +43,23 @@ alilogin for the profile's Vault token: it writes a helper script (0700) in
 alilogin's config directory (~/.local/bin or ~/.alilogin when that path has a
 space or another character a shell reads) and sets token_helper to it in the
 vault CLI's config file (~/.vault, or VAULT_CONFIG_PATH), keeping its other
-settings and printing a token_helper it replaces.`,
+settings and printing a token_helper it replaces (kept in the state directory).
+The script runs the alilogin setup ran from, else the first of /usr/bin,
+/usr/local/bin, ~/.local/bin, ~/bin, ~/go/bin that has one, each only when
+root or you alone can replace it and the directories above it.
+--vault-token-helper --remove undoes it: token_helper goes back to the one it
+replaced (or the line goes), the other settings stay, the script is removed.`,
 		Example: `  alilogin setup --broker https://alilogin-broker.cern.ch
-  alilogin setup --vault-token-helper`,
+  alilogin setup --vault-token-helper
+  alilogin setup --vault-token-helper --remove`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if o.Remove {
+				if !o.VaultHelper || o.Broker != "" || o.DefaultProfile != "" {
+					return exitcode.With(exitUsage, errors.New("--remove goes with --vault-token-helper alone"))
+				}
+				return removeVaultHelper(e)
+			}
 			if o.VaultHelper {
 				if err := setupVaultHelper(e); err != nil || o.Broker == "" {
 					return err
@@ -60,6 +73,7 @@ settings and printing a token_helper it replaces.`,
 	f.StringVar(&o.DefaultProfile, "default-profile", "", "also set the default profile")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the broker")
 	f.BoolVar(&o.VaultHelper, "vault-token-helper", false, "make plain vault commands ask alilogin for the Vault token (token_helper in ~/.vault); --broker is then optional")
+	f.BoolVar(&o.Remove, "remove", false, "with --vault-token-helper: undo it (restore token_helper in ~/.vault, remove the script)")
 	return c
 }
 

@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
@@ -67,16 +70,93 @@ func setupVaultHelper(e *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	if err := tokenhelper.WriteScript(script, tokenhelper.Script(self)); err != nil {
+	home := e.getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	if err := tokenhelper.WriteScript(script, tokenhelper.Script(tokenhelper.Binaries(self, home))); err != nil {
 		return err
+	}
+	// The setting it replaces, for --remove; kept when setup runs again
+	// (token_helper is the script's then).
+	if old != `"`+script+`"` {
+		if err := keepPreviousHelper(e, old); err != nil {
+			return err
+		}
 	}
 	if err := tokenhelper.SetHelper(vaultCfg, script); err != nil {
 		return err
 	}
 	if old != "" && old != `"`+script+`"` {
-		fmt.Fprintf(e.Stderr, "Replaced token_helper = %s in %s (the vault CLI no longer runs that helper; put it back by hand to undo).\n", termtext.Clean(old), vaultCfg)
+		fmt.Fprintf(e.Stderr, "Replaced token_helper = %s in %s (the vault CLI no longer runs that helper; alilogin setup --vault-token-helper --remove puts it back).\n", termtext.Clean(old), vaultCfg)
 	}
 	fmt.Fprintf(e.Stderr, "The vault CLI now asks alilogin for its token: token_helper = %q in %s.\n", script, vaultCfg)
 	fmt.Fprintln(e.Stderr, "Plain vault commands use the profile's Vault token while VAULT_ADDR names its Vault and VAULT_TOKEN is not set; for another Vault the helper gives no token.")
+	return nil
+}
+
+// keepPreviousHelper records the token_helper setup replaces (old, as
+// written; "" for none) in the state directory, mode 0600.
+func keepPreviousHelper(e *cmdEnv, old string) error {
+	dir, err := store.StateDir(e.getenv)
+	if err != nil {
+		return err
+	}
+	p := filepath.Join(dir, tokenhelper.PreviousFile)
+	if old == "" {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("could not update %s: %w", p, err)
+		}
+		return nil
+	}
+	if err := atomicfile.Write(p, []byte(old+"\n")); err != nil {
+		return fmt.Errorf("could not keep the token_helper it replaces: %w", err)
+	}
+	return nil
+}
+
+// removeVaultHelper undoes setupVaultHelper: token_helper back to what
+// it replaced (or removed), the other settings kept, the script removed.
+// A token_helper that is not the script's (set by hand since) stays.
+func removeVaultHelper(e *cmdEnv) error {
+	script, err := helperScriptPath(e)
+	if err != nil {
+		return err
+	}
+	vaultCfg, err := tokenhelper.ConfigPath(e.getenv)
+	if err != nil {
+		return err
+	}
+	dir, err := store.StateDir(e.getenv)
+	if err != nil {
+		return err
+	}
+	prevPath := filepath.Join(dir, tokenhelper.PreviousFile)
+	prev, err := os.ReadFile(prevPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("could not read the token_helper setup replaced: %w", err)
+	}
+	r, err := tokenhelper.RestoreHelper(vaultCfg, script, string(prev))
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.Ours && r.Restored != "":
+		fmt.Fprintf(e.Stderr, "Restored token_helper = %s in %s.\n", termtext.Clean(r.Restored), vaultCfg)
+	case r.Ours:
+		fmt.Fprintf(e.Stderr, "Removed token_helper from %s: the vault CLI keeps its token in ~/.vault-token again.\n", vaultCfg)
+	case r.Found != "":
+		fmt.Fprintf(e.Stderr, "Left token_helper = %s in %s as it is: it is not alilogin's.\n", termtext.Clean(r.Found), vaultCfg)
+	default:
+		fmt.Fprintf(e.Stderr, "No token_helper in %s: nothing to restore.\n", vaultCfg)
+	}
+	if err := tokenhelper.RemoveScript(script); err != nil {
+		return err
+	}
+	if r.Ours {
+		_ = os.Remove(prevPath)
+	}
+	tokenhelper.ClearRefusal(dir)
+	fmt.Fprintf(e.Stderr, "Removed %s.\n", script)
 	return nil
 }

@@ -109,6 +109,9 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 	} else {
 		fmt.Fprintf(tw, "profile:\t%s\n", s.Profile)
 	}
+	if r := s.TokenHelperRefusal; r != nil {
+		defer fmt.Fprintf(tw, "vault token helper:\tgave no token at %s: %s\n", r.At.Local().Format("2006-01-02 15:04:05 MST"), termtext.Clean(r.Reason))
+	}
 	if s.Error != "" {
 		fmt.Fprintf(tw, "status:\t%s\n", s.Error)
 		return

@@ -35,7 +35,8 @@ func sentToken(s *hostile.Server, tok secret.String) bool {
 
 // TestTokenRefusesLoginOfAnotherVault: `alilogin token` and `env` for a
 // login made at another Vault than the configured one (or for a record
-// that does not say which) exit 4 with a message naming both addresses,
+// that does not say which) exit 7 (4 for a record that does not say
+// which) with a message naming both addresses and the fix,
 // and send nothing anywhere: not for a cached token (env would export it
 // with the configured VAULT_ADDR), not for one that needs renewal.
 func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
@@ -45,12 +46,13 @@ func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
 		expired bool
 		addr    func(own string) string
 		want    []string
+		code    int
 	}{
-		{"token, cached", []string{"token", "--for", "vault"}, false, func(o string) string { return o }, []string{"configured Vault is"}},
-		{"token, renewal", []string{"token", "--for", "vault"}, true, func(o string) string { return o }, []string{"configured Vault is"}},
-		{"token, min-ttl over the TTL", []string{"token", "--for", "vault", "--min-ttl", "2h"}, false, func(o string) string { return o }, []string{"configured Vault is"}},
-		{"env", []string{"env"}, false, func(o string) string { return o }, []string{"configured Vault is"}},
-		{"token, record of an earlier version", []string{"token", "--for", "vault"}, true, func(string) string { return "" }, []string{"does not say which Vault"}},
+		{"token, cached", []string{"token", "--for", "vault"}, false, func(o string) string { return o }, []string{"configured Vault is", "unset VAULT_ADDR", "alilogin login --profile ci, which replaces this login"}, exitMismatch},
+		{"token, renewal", []string{"token", "--for", "vault"}, true, func(o string) string { return o }, []string{"configured Vault is", "unset VAULT_ADDR", "alilogin login --profile ci, which replaces this login"}, exitMismatch},
+		{"token, min-ttl over the TTL", []string{"token", "--for", "vault", "--min-ttl", "2h"}, false, func(o string) string { return o }, []string{"configured Vault is", "unset VAULT_ADDR", "alilogin login --profile ci, which replaces this login"}, exitMismatch},
+		{"env", []string{"env"}, false, func(o string) string { return o }, []string{"configured Vault is", "unset VAULT_ADDR", "alilogin login --profile ci, which replaces this login"}, exitMismatch},
+		{"token, record of an earlier version", []string{"token", "--for", "vault"}, true, func(string) string { return "" }, []string{"does not say which Vault", "run: alilogin login --profile ci"}, exitLoginNeeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			other := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
@@ -78,14 +80,14 @@ func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
 				t.Fatal(err)
 			}
 			code := run(context.Background(), append(tc.args, "--profile", "ci"), e)
-			if code != exitLoginNeeded {
-				t.Errorf("exit %d, want %d; stderr %s", code, exitLoginNeeded, errb)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tc.code, errb)
 			}
 			if strings.Contains(out.String(), vaultTok.Reveal()) {
 				t.Errorf("the token was printed: %q", out)
 			}
 			msg := errb.String()
-			for _, w := range append(tc.want, "run: alilogin login --profile ci") {
+			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("stderr %q does not say %q", msg, w)
 				}

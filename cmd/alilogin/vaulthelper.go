@@ -121,8 +121,17 @@ func runVaultHelper(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 // Linux it reads its own environment and no command line (a documented
 // limit).
 func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error {
+	// The vault CLI (1.13) discards the stderr of a helper that exits
+	// 0: the reason is also kept for `alilogin status`.
+	stateDir, _ := store.StateDir(e.getenv)
+	profile := o.Profile
 	notHere := func(why string) error {
 		fmt.Fprintf(e.Stderr, "alilogin: no token from the token helper: %s\n", why)
+		if stateDir != "" {
+			if err := tokenhelper.RecordRefusal(stateDir, tokenhelper.RefusalRecord{At: e.now().UTC(), Profile: profile, Reason: why}); err != nil {
+				fmt.Fprintf(e.Stderr, "alilogin: %v\n", err)
+			}
+		}
 		return nil
 	}
 	find := e.VaultClient
@@ -150,11 +159,13 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	s, err := openSession(e, o.sessionOptions)
 	var rec *store.Record
 	if err == nil {
+		profile = s.Profile
 		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []renew.Kind{renew.Vault}, MinTTL: renew.DefaultMinTTL})
 	}
 	if err != nil {
-		if errors.As(err, new(*renew.ServerBindingError)) {
-			// VAULT_ADDR names another Vault than the login's.
+		if errors.As(err, new(*renew.ServerBindingError)) || session.Mismatch(err) {
+			// VAULT_ADDR names another Vault than the login's (or
+			// the SSO issuer differs).
 			return notHere(termtext.Clean(err.Error()))
 		}
 		if isLoginNeeded(err) {
@@ -170,6 +181,9 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	}
 	if why := tokenhelper.Refusal(cli, env, args, rec.VaultAddr); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
+	}
+	if stateDir != "" {
+		tokenhelper.ClearRefusal(stateDir)
 	}
 	_, err = io.WriteString(e.Stdout, rec.Vault.Secret.Reveal())
 	return err

@@ -25,6 +25,12 @@ const (
 	Changes = 5
 	// NoProfile (broker explain): the given SSO roles get no profile.
 	NoProfile = 6
+	// Mismatch (alilogin): the stored login was made with another
+	// Vault, Nomad, Consul or SSO issuer than the configured one (e.g. a
+	// VAULT_ADDR of another Vault): nothing was sent. Not LoginNeeded: a
+	// new login would replace, and revoke, the real one; the message
+	// says what differs and how to fix it.
+	Mismatch = 7
 	// NotFound (alilogin exec): the command was not found (as shells
 	// have it).
 	NotFound = 127

@@ -28,7 +28,7 @@ func TestDocumentedCodes(t *testing.T) {
 		n, _ := strconv.Atoi(m[1])
 		got = append(got, n)
 	}
-	want := []int{OK, Failure, Usage, Partial, LoginNeeded, Changes, NoProfile, NotFound}
+	want := []int{OK, Failure, Usage, Partial, LoginNeeded, Changes, NoProfile, Mismatch, NotFound}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("codes in docs/commands.md (-codes.go +docs):\n%s", diff)
 	}

@@ -13,6 +13,7 @@ const (
 	ExitUsage       = exitcode.Usage       // bad flags or arguments
 	ExitPartial     = exitcode.Partial     // some tokens were issued (or revoked), others not
 	ExitLoginNeeded = exitcode.LoginNeeded // no usable session: run `alilogin login`
+	ExitMismatch    = exitcode.Mismatch    // a login of another Vault/Nomad/Consul/SSO than configured
 )
 
 // Env is what the use case may touch of the outside world.

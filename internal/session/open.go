@@ -172,6 +172,8 @@ func Error(profile string, err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case Mismatch(err):
+		return exitcode.With(ExitMismatch, fmt.Errorf("%w; %s", err, mismatchFix(err, profile)))
 	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)), errors.As(err, new(*renew.ServerBindingError)):
 		return exitcode.With(ExitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
 	case errors.Is(err, renew.ErrLoginNeeded):
@@ -180,6 +182,32 @@ func Error(profile string, err error) error {
 		return fmt.Errorf("%w (or remove it with: alilogin logout --profile %s)", err, profile)
 	}
 	return err
+}
+
+// Mismatch reports whether err is a stored login made with another
+// Vault, Nomad, Consul or SSO issuer (or OIDC client id) than the
+// configured one: a login that is fine where it was made, which a new
+// login would replace and revoke. A login that names none (an earlier
+// alilogin's) is not a mismatch but a login needed.
+func Mismatch(err error) bool {
+	var sb *renew.ServerBindingError
+	if errors.As(err, &sb) {
+		return !sb.Unrecorded
+	}
+	var b *renew.BindingError
+	return errors.As(err, &b) && b.Issuer != "" && b.ClientID != ""
+}
+
+// mismatchFix says how to use the login, or another one, after a
+// Mismatch: unset (or correct) what names the other server, or log in
+// for it, knowing that this replaces the login.
+func mismatchFix(err error, profile string) string {
+	env := "ALILOGIN_ISSUER or ALILOGIN_CLIENT_ID"
+	var sb *renew.ServerBindingError
+	if errors.As(err, &sb) {
+		env = map[string]string{"Vault": "VAULT_ADDR", "Nomad": "NOMAD_ADDR", "Consul": "CONSUL_HTTP_ADDR"}[sb.Server]
+	}
+	return fmt.Sprintf("to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens", env, profile)
 }
 
 // ConfiguredServers are the canonical addresses of the configured Vault,

@@ -9,6 +9,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
 // Status is what status says of one profile (its --json form).
@@ -23,6 +24,10 @@ type Status struct {
 	Tokens       map[string]TokenStatus `json:"tokens,omitempty"`
 	UpdatedAt    *time.Time             `json:"updated_at,omitempty"`
 	ClientCert   *CertStatus            `json:"client_certificate,omitempty"` // clientcert.go
+	// TokenHelperRefusal is why the vault CLI's token helper last gave
+	// no token for this profile (or before it knew one), since the last
+	// token it gave: the vault CLI does not show it.
+	TokenHelperRefusal *tokenhelper.RefusalRecord `json:"token_helper_refusal,omitempty"`
 }
 
 // TokenStatus is one token as `status --json` and `login --json` show it:
@@ -116,9 +121,16 @@ func Statuses(e Env, o Options, show bool) (out []Status, asList bool, err error
 	}
 	now := e.now()
 	cur, _ := Current(e) // a broken file was said by Profiles when it mattered
+	var refusal *tokenhelper.RefusalRecord
+	if dir, err := store.StateDir(e.getenv); err == nil {
+		refusal = tokenhelper.LastRefusal(dir)
+	}
 	for _, p := range profiles {
 		s := Describe(st, p, now, show)
 		s.Current = p == cur
+		if refusal != nil && (refusal.Profile == "" || refusal.Profile == p) {
+			s.TokenHelperRefusal = refusal
+		}
 		out = append(out, s)
 	}
 	return out, o.All || len(profiles) > 1, nil

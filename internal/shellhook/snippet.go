@@ -72,19 +72,26 @@ func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (s
 // logged in: only the fixed envcontract.TokenVars are ever unset, whatever its
 // value), __alilogin_addrs the server
 // addresses after it (a changed VAULT_ADDR, NOMAD_ADDR or
-// CONSUL_HTTP_ADDR refreshes at once).
+// CONSUL_HTTP_ADDR refreshes at once), __alilogin_genfile the profile's
+// generation file (store.Watch) and __alilogin_gen its content at the
+// last refresh: a login, a renewal or a logout by any alilogin of the
+// user changes it, and the next prompt refreshes. Read with the shell's
+// `read` builtin: no process while nothing changed.
 const bashSnippet = `# alilogin hook for bash: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.bashrc: eval "$(alilogin hook bash)"
 __alilogin_hook() {
-  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x= __alilogin_v= __alilogin_cur=
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x= __alilogin_v= __alilogin_cur= __alilogin_g=
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS
   else printf -v __alilogin_now '%%(%%s)T' -1 2>/dev/null || __alilogin_now=$(date +%%s); fi
   %[2]s
+  # A login, renewal or logout anywhere writes the profile's generation
+  # file: read (a builtin, no process) and compared with the last one.
+  if [[ -n ${__alilogin_genfile-} ]]; then { read -r __alilogin_g <"$__alilogin_genfile"; } 2>/dev/null; fi
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
   if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
-        -n $__alilogin_now && $__alilogin_now != *[!0-9]* && -n ${__alilogin_next-} && $__alilogin_next != *[!0-9]* ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
+        "$__alilogin_g" == "${__alilogin_gen-}" && -n $__alilogin_now && $__alilogin_now != *[!0-9]* && -n ${__alilogin_next-} && $__alilogin_next != *[!0-9]* ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
   # set -x would trace the tokens, set -v print the eval'd exports: off
@@ -112,17 +119,20 @@ const zshSnippet = `# alilogin hook for zsh: keeps VAULT_TOKEN, NOMAD_TOKEN, CON
 # the addresses fresh before each prompt. In ~/.zshrc: eval "$(alilogin hook zsh)"
 zmodload zsh/datetime 2>/dev/null
 __alilogin_hook() {
-  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_cur=
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_cur= __alilogin_g=
   # xtrace would trace the tokens, verbose print the eval'd exports:
   # off in this function only.
   setopt localoptions noxtrace noverbose
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS; else __alilogin_now=$(date +%%s); fi
   %[2]s
+  # A login, renewal or logout anywhere writes the profile's generation
+  # file: read (a builtin, no process) and compared with the last one.
+  if [[ -n ${__alilogin_genfile-} ]]; then { read -r __alilogin_g <"$__alilogin_genfile"; } 2>/dev/null; fi
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
   if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
-        $__alilogin_now == <-> && ${__alilogin_next-} == <-> ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
+        "$__alilogin_g" == "${__alilogin_gen-}" && $__alilogin_now == <-> && ${__alilogin_next-} == <-> ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
   eval "$(%[1]s)"
@@ -156,7 +166,13 @@ function __alilogin_hook --on-event fish_prompt
     end
     set -l cur
     %[2]s
-    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$cur" = "$__alilogin_current"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and test "$now" -lt "$next"
+    # A login, renewal or logout anywhere writes the profile's generation
+    # file: read (a builtin, no process) and compared with the last one.
+    set -l g
+    if test -n "$__alilogin_genfile"; and test -f "$__alilogin_genfile"
+        read g <$__alilogin_genfile 2>/dev/null
+    end
+    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$cur" = "$__alilogin_current"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and test "$g" = "$__alilogin_gen"; and test "$now" -lt "$next"
         return
     end
     set -g __alilogin_msg
@@ -187,6 +203,11 @@ type State struct {
 	// Addrs is VAULT_ADDR|NOMAD_ADDR|CONSUL_HTTP_ADDR as the shell has
 	// them after the refresh; the snippet refreshes when they change.
 	Addrs string
+	// GenFile is the profile's generation file (store.Watch), Gen its
+	// content read before the refresh: the snippet refreshes when the
+	// file says otherwise. GenFile "": nothing to watch (off Linux, no
+	// profile known).
+	GenFile, Gen string
 }
 
 // Write prints the state as shell code for shell (bash, zsh, fish).
@@ -206,9 +227,13 @@ func (s State) Write(b *strings.Builder, shell string) {
 	if shell == "fish" {
 		fmt.Fprintf(b, "set -gx __alilogin_vars %s\n", shellenv.QuoteFish(vars))
 		fmt.Fprintf(b, "set -g __alilogin_addrs %s\n", shellenv.QuoteFish(s.Addrs))
+		fmt.Fprintf(b, "set -g __alilogin_genfile %s\n", shellenv.QuoteFish(s.GenFile))
+		fmt.Fprintf(b, "set -g __alilogin_gen %s\n", shellenv.QuoteFish(s.Gen))
 	} else {
 		fmt.Fprintf(b, "export __alilogin_vars=%s\n", shellenv.QuoteSh(vars))
 		fmt.Fprintf(b, "__alilogin_addrs=%s\n", shellenv.QuoteSh(s.Addrs))
+		fmt.Fprintf(b, "__alilogin_genfile=%s\n", shellenv.QuoteSh(s.GenFile))
+		fmt.Fprintf(b, "__alilogin_gen=%s\n", shellenv.QuoteSh(s.Gen))
 	}
 	if shell == "fish" {
 		fmt.Fprintf(b, "set -g __alilogin_next %s\n", next)

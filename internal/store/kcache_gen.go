@@ -101,3 +101,23 @@ func (g generations) bump(profile string) (Gen, error) {
 	rerr := os.Remove(p)
 	return "", &GenerationError{Profile: profile, Path: p, Removed: rerr == nil || errors.Is(rerr, os.ErrNotExist), Err: err}
 }
+
+// Watch is the file whose content changes whenever the profile's stored
+// login is written or deleted by any alilogin of the user (a login, a
+// renewal that replaced or extended tokens, a logout): the profile's
+// generation file. The shell hook reads it with the shell's own `read`
+// before each prompt and refreshes when it differs from Gen, the content
+// it had when the hook last refreshed. ok is false where there are no
+// generation files (no kernel cache: off Linux); Gen is "" while the
+// file does not exist or is not valid.
+func Watch(getenv func(string) string, profile string) (path string, gen Gen, ok bool) {
+	if systemKeyctl() == nil || checkProfile(profile) != nil {
+		return "", "", false
+	}
+	dir, err := StateDir(getenv)
+	if err != nil {
+		return "", "", false
+	}
+	g := generations{dir: filepath.Join(dir, "kcache")}
+	return g.path(profile), g.current(profile), true
+}

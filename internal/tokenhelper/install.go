@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -37,10 +38,73 @@ func ConfigPath(getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".vault"), nil
 }
 
-// Script is the helper script that runs alilogin (an absolute path).
-func Script(alilogin string) []byte {
-	return []byte("#!/bin/sh\n# Written by `alilogin setup --vault-token-helper`: the vault CLI's token helper.\nexec " +
-		quoteSh(alilogin) + " vault-token-helper \"$@\"\n")
+// Binaries are the alilogin binaries the helper script tries, in order:
+// the one setup ran from (recorded, symbolic links resolved), then the
+// places a package or an install by hand puts it (/usr/bin,
+// /usr/local/bin, then the user's ~/.local/bin, ~/bin, ~/go/bin), so
+// that moving from a downloaded binary to the package (or back) does
+// not break every plain vault command. The one place that says where
+// alilogin may be.
+func Binaries(recorded, home string) []string {
+	out := []string{recorded, "/usr/bin/alilogin", "/usr/local/bin/alilogin"}
+	if filepath.IsAbs(home) {
+		for _, d := range []string{".local/bin", "bin", "go/bin"} {
+			out = append(out, filepath.Join(home, d, "alilogin"))
+		}
+	}
+	var uniq []string
+	for _, b := range out {
+		if b != "" && !slices.Contains(uniq, b) {
+			uniq = append(uniq, b)
+		}
+	}
+	return uniq
+}
+
+// Script is the helper script: it runs the first of binaries
+// (Binaries) that is a regular file (not a symbolic link), executable,
+// and that only root or the user can replace: it and every directory
+// above it owned by root or the user and not writable by group or
+// others (a directory may be, when sticky, as /tmp). A binary that fails
+// that is skipped, as a missing one; when none is left it says so on
+// stderr and exits 1 (the vault CLI then shows that line). It reads
+// owners and modes with `ls -ldn` (POSIX), not stat(1), whose flags
+// differ between GNU and BSD.
+func Script(binaries []string) []byte {
+	var b strings.Builder
+	b.WriteString(`#!/bin/sh
+# Written by ` + "`alilogin setup --vault-token-helper`" + `: the vault CLI's token helper.
+# Runs the first alilogin below that only root or you can replace (it and
+# every directory above it owned by root or you, not writable by group or
+# others unless a sticky directory); undo with:
+#   alilogin setup --vault-token-helper --remove
+me=$(id -u)
+trusted() {
+  [ -f "$1" ] && [ -x "$1" ] && [ ! -h "$1" ] || return 1
+  d=$1
+  set -- "$1"
+  while d=${d%/*}; [ -n "$d" ]; do set -- "$@" "$d"; done
+  set -- "$@" /
+  ls -ldn -- "$@" 2>/dev/null | {
+    n=0
+    while read -r mode links uid rest; do
+      n=$((n + 1))
+      case $uid in 0|"$me") ;; *) exit 1 ;; esac
+      case $mode in
+        ?????w*|????????w*) case $mode in d????????[tT]*) ;; *) exit 1 ;; esac ;;
+      esac
+    done
+    [ "$n" -eq "$#" ]
+  }
+}
+for b in`)
+	for _, p := range binaries {
+		b.WriteString(" " + quoteSh(p))
+	}
+	b.WriteString("; do\n  if trusted \"$b\"; then exec \"$b\" vault-token-helper \"$@\"; fi\ndone\n")
+	msg := "alilogin token helper: no alilogin binary that only root or you can replace (looked at " + strings.Join(binaries, ", ") + "); run: alilogin setup --vault-token-helper"
+	b.WriteString("printf '%s\\n' " + quoteSh(msg) + " >&2\nexit 1\n")
+	return []byte(b.String())
 }
 
 func quoteSh(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

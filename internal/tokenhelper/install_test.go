@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -55,7 +57,7 @@ func TestScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := filepath.Join(t.TempDir(), "cfg", "vault-token-helper")
-	if err := WriteScript(script, Script(fake)); err != nil {
+	if err := WriteScript(script, Script([]string{fake})); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(script); err != nil || st.Mode().Perm() != 0o700 {
@@ -80,5 +82,70 @@ func TestConfigPath(t *testing.T) {
 	}
 	if _, err := ConfigPath(env(map[string]string{"VAULT_CONFIG_PATH": "rel.hcl"})); err == nil {
 		t.Error("a relative VAULT_CONFIG_PATH was taken")
+	}
+}
+
+// TestScriptFallsBack: the script runs the first binary of its list that
+// exists and that only root or the user can replace: a moved binary (the
+// recorded one gone), one writable by group, one in a directory writable
+// by others, and a symbolic link are skipped; with none left it exits 1
+// and says why on stderr.
+func TestScriptFallsBack(t *testing.T) {
+	root := t.TempDir()
+	mk := func(dir string, dirMode, mode os.FileMode, out string) string {
+		t.Helper()
+		d := filepath.Join(root, dir)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(d, "alilogin")
+		if err := os.WriteFile(p, []byte("#!/bin/sh\nprintf '%s|' "+out+" \"$@\"\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, dirMode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	moved := filepath.Join(root, "old", "alilogin")
+	groupWritable := mk("gw", 0o700, 0o770, "gw")
+	inOpenDir := mk("open", 0o777, 0o700, "open")
+	target := mk("target", 0o700, 0o700, "target")
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	good := mk("good", 0o755, 0o755, "good")
+	run := func(bins ...string) (string, string, error) {
+		t.Helper()
+		script := filepath.Join(t.TempDir(), "vault-token-helper")
+		if err := WriteScript(script, Script(bins)); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr strings.Builder
+		c := exec.Command(script, "get")
+		c.Stdout, c.Stderr = &stdout, &stderr
+		err := c.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	if out, errOut, err := run(moved, groupWritable, inOpenDir, link, good); err != nil || out != "good|vault-token-helper|get|" {
+		t.Errorf("ran %q (stderr %q, %v), want the good binary", out, errOut, err)
+	}
+	out, errOut, err := run(moved, groupWritable, inOpenDir, link)
+	if err == nil || out != "" || !strings.Contains(errOut, "no alilogin binary that only root or you can replace") || !strings.Contains(errOut, moved) {
+		t.Errorf("with no usable binary: stdout %q, stderr %q, %v; want exit 1 and why", out, errOut, err)
+	}
+}
+
+// TestBinaries: the recorded binary first, then the package's places,
+// then the user's, once each.
+func TestBinaries(t *testing.T) {
+	got := Binaries("/usr/bin/alilogin", "/home/u")
+	want := []string{"/usr/bin/alilogin", "/usr/local/bin/alilogin", "/home/u/.local/bin/alilogin", "/home/u/bin/alilogin", "/home/u/go/bin/alilogin"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Binaries = %q, want %q", got, want)
 	}
 }

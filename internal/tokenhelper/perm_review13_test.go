@@ -22,7 +22,7 @@ func TestReview13ScriptNotInDirOthersCanWrite(t *testing.T) {
 		if err := os.Chmod(dir, mode); err != nil {
 			t.Fatal(err)
 		}
-		err := WriteScript(filepath.Join(dir, "vault-token-helper"), Script("/usr/bin/alilogin"))
+		err := WriteScript(filepath.Join(dir, "vault-token-helper"), Script([]string{"/usr/bin/alilogin"}))
 		st, serr := os.Stat(dir)
 		if serr != nil {
 			t.Fatal(serr)

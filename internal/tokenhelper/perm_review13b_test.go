@@ -26,7 +26,7 @@ func TestReview13bScriptNotUnderParentOthersCanWrite(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteScript(filepath.Join(dir, "vault-token-helper"), Script("/usr/bin/alilogin")); err == nil {
+	if err := WriteScript(filepath.Join(dir, "vault-token-helper"), Script([]string{"/usr/bin/alilogin"})); err == nil {
 		t.Errorf("script written into %s under %s (mode 0777, not sticky): another user may swap the directory", dir, shared)
 	}
 }

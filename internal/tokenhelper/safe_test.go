@@ -39,13 +39,13 @@ func TestScriptNotOverAFileOthersCanWrite(t *testing.T) {
 	if err := os.Chmod(p, 0o722); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteScript(p, Script("/usr/bin/alilogin")); err == nil || !strings.Contains(err.Error(), "chmod go-w") {
+	if err := WriteScript(p, Script([]string{"/usr/bin/alilogin"})); err == nil || !strings.Contains(err.Error(), "chmod go-w") {
 		t.Errorf("got %v, want a refusal", err)
 	}
 	if err := os.Chmod(p, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteScript(p, Script("/usr/bin/alilogin")); err != nil {
+	if err := WriteScript(p, Script([]string{"/usr/bin/alilogin"})); err != nil {
 		t.Errorf("the user's own script: %v", err)
 	}
 }

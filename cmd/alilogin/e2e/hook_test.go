@@ -251,3 +251,111 @@ func (c *tty) waitFor(re *regexp.Regexp) string {
 	c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", re, c.screen())
 	return ""
 }
+
+// TestShellHookFollowsLoginsElsewhere: in bash, zsh and fish under tmux,
+// with tokens far from expiry (a 1h profile, so the clock never makes
+// the hook refresh), the next prompt after a login in another terminal
+// has the new tokens (the old ones are revoked: `nomad acl token self`
+// works with the new one), and the next prompt after a logout in another
+// terminal has no token variable left; while nothing changes, prompts
+// start no process (the generation file is read with the shell's `read`
+// builtin).
+func TestShellHookFollowsLoginsElsewhere(t *testing.T) {
+	shells := []struct {
+		name  string
+		argv  []string
+		setup string
+	}{
+		{"bash", []string{"bash", "--norc", "--noprofile", "-i"}, `PS1='PROMPT> '; eval "$(alilogin hook bash)"`},
+		{"zsh", []string{"zsh", "-f", "-i"}, `PS1='PROMPT> '; eval "$(alilogin hook zsh)"`},
+		{"fish", []string{"fish", "--no-config", "-i"}, `function fish_prompt; echo -n 'PROMPT> '; end; set -g fish_greeting; alilogin hook fish | source`},
+	}
+	if err := stack.EnsureMounts(context.Background(), nil, teststack.Mounts{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			requireTool(t, sh.name)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			roles := "hookelsewhere-" + sh.name
+			profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, roles)
+			u := sessionUser(t, profile, teststack.Mounts{})
+			shim := filepath.Join(u.home, "shim")
+			count := filepath.Join(u.home, "count")
+			if err := os.MkdirAll(shim, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(shim, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec '"+bin+"' \"$@\"\n"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			calls := func() int {
+				b, _ := os.ReadFile(count)
+				return strings.Count(string(b), "x")
+			}
+			u.env["PATH"] = shim + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+			u.env["TERM"] = "xterm-256color"
+			delete(u.env, "NOMAD_TOKEN")
+			c := startTTY(t, u.environ(), sh.argv...)
+			c.typeLine(sh.setup)
+			c.waitPrompt()
+			show := func(name string) string {
+				t.Helper()
+				return strings.TrimPrefix(strings.TrimSpace(c.run(`echo "V=$`+name+`"`)), "V=")
+			}
+			prompts := func(what string, n int) {
+				t.Helper()
+				n0, f0 := calls(), childFaults(t, c.pid)
+				for range n {
+					c.run("true")
+				}
+				if n1, f1 := calls(), childFaults(t, c.pid); n1 != n0 || f1 != f0 {
+					t.Errorf("%s: %d prompts started alilogin %d times and children with %d page faults; want none", what, n, n1-n0, f1-f0)
+				}
+			}
+			c.run("true")
+			if v := show("VAULT_TOKEN"); v != "" {
+				t.Fatalf("VAULT_TOKEN before any login: %q", v)
+			}
+
+			// A first login elsewhere (as `alilogin login` stores it):
+			// the next prompt has the tokens, not a minute later.
+			seed(t, ctx, u, profile, roles)
+			u.ok(t, "env", "--for", "vault,nomad,consul")
+			c.run("true")
+			first := show("NOMAD_TOKEN")
+			if first == "" {
+				t.Fatalf("no NOMAD_TOKEN at the prompt after a login elsewhere; screen:\n%s", c.screen())
+			}
+			prompts("after the first login", 5)
+
+			// A real login in another terminal replaces (and revokes)
+			// the shell's tokens: the next prompt has the new ones.
+			name, pw := newUserAccount(roles)
+			if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
+				t.Fatalf("login elsewhere: exit %d\n%s", p.code(), p.stderr.String())
+			}
+			old := stack.Nomad.Client().WithToken(secret.New(first))
+			if !eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
+				t.Fatalf("the shell's Nomad token still works after the login elsewhere: nothing to pick up")
+			}
+			c.run("true") // the next prompt
+			if out := c.run("nomad acl token self >/dev/null && echo NOMAD-OK"); !strings.Contains(out, "NOMAD-OK") {
+				t.Fatalf("nomad acl token self after a login elsewhere: %q; screen:\n%s", out, c.screen())
+			}
+			if second := show("NOMAD_TOKEN"); second == first || second == "" {
+				t.Errorf("NOMAD_TOKEN after a login elsewhere is the revoked one (or none)")
+			}
+			prompts("after the login elsewhere", 3)
+
+			// A logout in another terminal: the next prompt has no token.
+			u.ok(t, "logout", "--profile", profile)
+			c.run("true")
+			for _, v := range []string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN"} {
+				if got := show(v); got != "" {
+					t.Errorf("%s still set at the prompt after a logout elsewhere", v)
+				}
+			}
+		})
+	}
+}

@@ -59,8 +59,8 @@ func storedRefreshToken(t *testing.T, u *user, profile string) secret.String {
 // TestRefreshStaysWithItsIssuer: when the configured issuer is no longer
 // the one the login was made with (environment, config file, the broker's
 // discovery document), the
-// refresh token is not sent to it: exit 4, a message naming both
-// issuers, and the other provider never sees the token. The login itself
+// refresh token is not sent to it: exit 7 (a mismatch, not "log in":
+// that would replace the login), a message naming both issuers and the fix, and the other provider never sees the token. The login itself
 // stays, for the issuer that made it.
 func TestRefreshStaysWithItsIssuer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -92,10 +92,10 @@ func TestRefreshStaysWithItsIssuer(t *testing.T) {
 				}
 			}
 			p := u.run(t, "token", "--for", "nomad")
-			if p.code() != 4 || p.stdout.String() != "" {
-				t.Errorf("exit %d, stdout %q; want 4 and nothing", p.code(), p.stdout.String())
+			if p.code() != 7 || p.stdout.String() != "" {
+				t.Errorf("exit %d, stdout %q; want 7 (mismatch) and nothing", p.code(), p.stdout.String())
 			}
-			for _, s := range []string{stack.Hydra.IssuerURL, evil.URL, "alilogin login --profile " + profile} {
+			for _, s := range []string{stack.Hydra.IssuerURL, evil.URL, "unset ALILOGIN_ISSUER", "alilogin login --profile " + profile + ", which replaces this login"} {
 				if !strings.Contains(p.stderr.String(), s) {
 					t.Errorf("stderr does not name %s:\n%s", s, p.stderr.String())
 				}

@@ -84,10 +84,10 @@ func TestVaultBinding(t *testing.T) {
 		} {
 			p := u.run(t, args...)
 			msg := p.stderr.String()
-			if p.code() != 4 {
-				t.Errorf("%s: exit %d, want 4; stderr:\n%s", strings.Join(args, " "), p.code(), msg)
+			if p.code() != 7 {
+				t.Errorf("%s: exit %d, want 7 (mismatch); stderr:\n%s", strings.Join(args, " "), p.code(), msg)
 			}
-			for _, w := range []string{canonicalAddr(t, stack.Vault.Addr), canonicalAddr(t, other.URL), "run: alilogin login --profile " + profile} {
+			for _, w := range []string{canonicalAddr(t, stack.Vault.Addr), canonicalAddr(t, other.URL), "unset VAULT_ADDR", "alilogin login --profile " + profile + ", which replaces this login"} {
 				if !strings.Contains(msg, w) {
 					t.Errorf("%s: stderr lacks %q:\n%s", strings.Join(args, " "), w, msg)
 				}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,6 +150,102 @@ func TestVaultTokenHelper(t *testing.T) {
 	}
 }
 
+// TestVaultTokenHelperSurvivesUpgradeAndUndo: the helper script set up
+// from a binary that then moves (a downloaded binary replaced by an
+// install elsewhere, here ~/.local/bin) still serves the real vault CLI;
+// a refusal, which the vault CLI does not show, is in `alilogin status`
+// and its --json; `setup --vault-token-helper --remove` puts the
+// token_helper it replaced back, keeps the other settings of ~/.vault and
+// removes the script.
+func TestVaultTokenHelperSurvivesUpgradeAndUndo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, profile := kvUser(t, ctx, "vthup-users")
+	vaultCfg := filepath.Join(u.home, ".vault")
+	before := "# my vault CLI settings\ntoken_helper = \"/old/helper\"\n"
+	if err := os.WriteFile(vaultCfg, []byte(before), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Set up from a copy of alilogin in ~/opt.
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := filepath.Join(u.home, "opt", "alilogin")
+	if err := os.MkdirAll(filepath.Dir(first), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(first, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	setup := exec.Command(first, "setup", "--vault-token-helper")
+	setup.Env = u.environ()
+	if out, err := setup.CombinedOutput(); err != nil {
+		t.Fatalf("setup: %v\n%s", err, out)
+	}
+	// The upgrade: the binary moves.
+	moved := filepath.Join(u.home, ".local", "bin", "alilogin")
+	if err := os.MkdirAll(filepath.Dir(moved), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(first, moved); err != nil {
+		t.Fatal(err)
+	}
+	out, errText, code := vaultCLI(t, u, "", "token", "lookup", "-format=json")
+	if code != 0 || !strings.Contains(out, teststack.VaultPolicy(profile)) {
+		t.Fatalf("vault token lookup after the binary moved: exit %d\n%s\n%s", code, out, errText)
+	}
+
+	// A refusal: the vault CLI shows nothing of it, status does.
+	noAddr := *u
+	noAddr.env = map[string]string{}
+	for k, v := range u.env {
+		noAddr.env[k] = v
+	}
+	noAddr.env["VAULT_SKIP_VERIFY"] = "true"
+	if out, errText, code := vaultCLI(t, &noAddr, "", "print", "token"); code != 0 || strings.TrimSpace(out) != "" || strings.Contains(errText, "VAULT_SKIP_VERIFY") {
+		t.Fatalf("vault print token with VAULT_SKIP_VERIFY: exit %d, %d bytes, stderr %q: want no token and nothing said (the vault CLI drops it)", code, len(out), errText)
+	}
+	st := u.ok(t, "status")
+	if !strings.Contains(st.stdout.String(), "vault token helper:") || !strings.Contains(st.stdout.String(), "VAULT_SKIP_VERIFY") {
+		t.Errorf("status does not show the token helper's refusal:\n%s", st.stdout.String())
+	}
+	var js struct {
+		Refusal *struct {
+			At      time.Time `json:"at"`
+			Profile string    `json:"profile"`
+			Reason  string    `json:"reason"`
+		} `json:"token_helper_refusal"`
+	}
+	if err := json.Unmarshal([]byte(u.ok(t, "status", "--json").stdout.String()), &js); err != nil {
+		t.Fatal(err)
+	}
+	if js.Refusal == nil || (js.Refusal.Profile != "" && js.Refusal.Profile != profile) || !strings.Contains(js.Refusal.Reason, "VAULT_SKIP_VERIFY") || time.Since(js.Refusal.At) > time.Minute {
+		t.Errorf("status --json token_helper_refusal: %+v", js.Refusal)
+	}
+	state := filepath.Join(u.env["XDG_STATE_HOME"], "alilogin", "vault-token-helper.refusal")
+	if fi, err := os.Stat(state); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the refusal file: %v, %v; want mode 0600", err, fi)
+	}
+	// A token given since: the refusal is over.
+	if _, errText, code := vaultCLI(t, u, "", "token", "lookup"); code != 0 {
+		t.Fatalf("vault token lookup: exit %d\n%s", code, errText)
+	}
+	if st := u.ok(t, "status"); strings.Contains(st.stdout.String(), "vault token helper:") {
+		t.Errorf("status still shows a refusal after a token was given:\n%s", st.stdout.String())
+	}
+
+	// Undo.
+	u.ok(t, "setup", "--vault-token-helper", "--remove")
+	if got, _ := os.ReadFile(vaultCfg); string(got) != before {
+		t.Errorf("~/.vault after --remove:\n%s\nwant:\n%s", got, before)
+	}
+	script := filepath.Join(u.env["XDG_CONFIG_HOME"], "alilogin", "vault-token-helper")
+	if _, err := os.Stat(script); !os.IsNotExist(err) {
+		t.Errorf("the helper script is still there: %v", err)
+	}
+}
+
 // TestVaultHelperRefusesBinaryOthersCanReplace: the helper script execs
 // the alilogin binary that ran setup; setup refuses a binary that
 // another user could replace (in a directory anyone may write), as it
@@ -197,7 +294,7 @@ func TestVaultHelperRefusesBinaryOthersCanReplace(t *testing.T) {
 	if code, err := p.wait(time.Minute); err != nil || code != 0 {
 		t.Fatalf("setup from %s: exit %d, %v\nstderr:\n%s", own, code, err, p.stderr.String())
 	}
-	if b, err := os.ReadFile(script); err != nil || !strings.Contains(string(b), "exec '"+own+"' vault-token-helper") {
-		t.Errorf("helper script %s: %q, %v; want it to run %s", script, b, err, own)
+	if b, err := os.ReadFile(script); err != nil || !strings.Contains(string(b), "for b in '"+own+"' ") {
+		t.Errorf("helper script %s: %q, %v; want it to try %s first", script, b, err, own)
 	}
 }
