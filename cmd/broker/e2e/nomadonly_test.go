@@ -44,7 +44,7 @@ func TestNomadOnlyBrokerNeedsNoConsul(t *testing.T) {
 		want int
 	}{
 		{[]string{"validate", dir}, exitOK},
-		{[]string{"plan", dir}, exitChanges},
+		{[]string{"plan", "--detailed-exitcode", dir}, exitChanges},
 		{[]string{"apply", "--auto-approve", dir}, exitOK},
 		{[]string{"plan", dir}, exitOK},
 	}
