@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -144,6 +145,12 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if err := out.Minted.Err(); err != nil {
 		return exitcode.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
 			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
+	}
+	if err := errors.Join(out.Minted.NomadCheck, out.Minted.ConsulCheck); err != nil {
+		// The token may be fine, but it goes to the address that did not
+		// answer: as good as not issued until that is fixed.
+		return exitcode.With(exitPartial, fmt.Errorf("logged in, but %s; check NOMAD_ADDR / CONSUL_HTTP_ADDR (or the config file), then run alilogin status",
+			strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
 	return nil
 }
