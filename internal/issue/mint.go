@@ -90,7 +90,8 @@ func (c *creds) token(from, secretKey, accessorKey string, now time.Time) (*stor
 	}
 	t := &store.Token{Secret: secret.New(s), Accessor: acc, LeaseID: c.LeaseID, Renewable: c.Renewable, IssuedAt: now}
 	if c.LeaseDuration > 0 {
-		t.ExpiresAt = now.Add(time.Duration(c.LeaseDuration) * time.Second)
+		t.TTL = time.Duration(c.LeaseDuration) * time.Second
+		t.ExpiresAt = now.Add(t.TTL)
 	}
 	return t, nil
 }

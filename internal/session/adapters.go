@@ -71,7 +71,7 @@ func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token,
 		return nil, err
 	}
 	cp := *t
-	cp.ExpiresAt, cp.Renewable = nt.ExpiresAt, nt.Renewable
+	cp.ExpiresAt, cp.Renewable, cp.TTL = nt.ExpiresAt, nt.Renewable, nt.TTL
 	if len(nt.Policies) > 0 {
 		cp.Policies = nt.Policies
 	}
@@ -84,7 +84,7 @@ func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store
 		return nil, err
 	}
 	cp := *t
-	cp.ExpiresAt, cp.Renewable = l.ExpiresAt, l.Renewable
+	cp.ExpiresAt, cp.Renewable, cp.TTL = l.ExpiresAt, l.Renewable, l.TTL
 	return &cp, nil
 }
 
