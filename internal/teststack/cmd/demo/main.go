@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -51,8 +53,16 @@ func run() int {
 	return 0
 }
 
+// styled: the step lines are bold only on a terminal; into a pipe or a
+// file (a CI log, `make demo 2>&1 | tee`) they are plain text.
+var styled = term.IsTerminal(int(os.Stderr.Fd()))
+
 func step(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "\n\033[1m==> "+format+"\033[0m\n", args...)
+	if styled {
+		fmt.Fprintf(os.Stderr, "\n\033[1m==> "+format+"\033[0m\n", args...)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "\n==> "+format+"\n", args...)
 }
 
 func demo(ctx context.Context, auto, keep bool) error {
