@@ -94,8 +94,9 @@ func demo(ctx context.Context, auto, keep bool) error {
 	if err := s.EnsureMounts(ctx, nil, teststack.Mounts{}); err != nil {
 		return err
 	}
-	// The CI jobs' Nomad namespace, as in ALICE's cluster.
-	if err := s.Nomad.Client().Do(ctx, "POST", "/v1/namespace", map[string]any{"Name": "ci", "Description": "CI jobs"}, nil); err != nil {
+	// The CI jobs' Nomad namespace and the kv/ mount with a CI secret, as
+	// in ALICE's cluster.
+	if err := s.ALICEData(ctx); err != nil {
 		return err
 	}
 	if err := brokerApply(ctx, s, brokerBin, filepath.Join(work, "policies")); err != nil {
