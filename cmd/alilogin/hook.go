@@ -44,8 +44,9 @@ NOMAD_TOKEN, CONSUL_HTTP_TOKEN and the addresses fresh in that shell: while the
 tokens are valid for longer than --min-ttl it compares two numbers with shell
 builtins and starts no process; when that time has come it runs
 'alilogin hook SHELL --env' (the lines of 'alilogin env' and the next time to
-look) and applies them; a changed ALILOGIN_PROFILE or server address refreshes
-at once, and a refresh unsets the token variables it exported before and does
+look) and applies them; a changed ALILOGIN_PROFILE or server address, or a new
+current profile ('alilogin use', read with the shell's read builtin), refreshes
+at the next prompt, and a refresh unsets the token variables it exported before and does
 not set now (another profile's, or all of them when a login is needed). When a
 new login is needed it says so in one line, once, and looks again a minute
 later. The refresh is not traced by set -x or fish_trace.
@@ -75,7 +76,10 @@ later. The refresh is not traced by set -x or fish_trace.
 
 func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 	if !o.Env {
-		s, err := shellhook.Snippet(o.Shell, o.MinTTL)
+		// The snippet follows `alilogin use` (the current-profile file);
+		// without a state directory it cannot, and still works.
+		cur, _ := session.CurrentPath(e.getenv)
+		s, err := shellhook.SnippetFollowing(o.Shell, o.MinTTL, cur)
 		if err != nil {
 			return exitcode.With(exitUsage, err)
 		}
@@ -107,11 +111,13 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		}
 	}
 	if err == nil {
-		vars = envVars(s.Config, rec, kinds, e.environ())
+		// ALILOGIN_PROFILE stays the shell's own: exported by the hook,
+		// it would pin the shell to this profile and hide a later
+		// `alilogin use` from it and from every command run there.
+		vars = slices.DeleteFunc(envVars(s.Config, rec, kinds, e.environ()), func(v shellenv.Var) bool { return v.Name == "ALILOGIN_PROFILE" })
 		var env strings.Builder
 		if err = shellenv.Write(&env, dialect, vars); err == nil {
 			b.WriteString(env.String())
-			st.Profile = rec.Profile
 			for _, v := range vars {
 				if !v.Unset && slices.Contains(envcontract.TokenVars(), v.Name) {
 					st.Exported = append(st.Exported, v.Name)

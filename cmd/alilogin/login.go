@@ -12,6 +12,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
@@ -41,7 +42,14 @@ func newLoginCmd(e *cmdEnv) *cobra.Command {
 		Long: `Sign in through SSO (browser, or device code on machines without a display),
 log in to Vault with the profile's JWT role, get the profile's Nomad and Consul
 tokens, and keep them in the OS keyring. A summary goes to stderr; --json
-prints it to stdout, without secrets.`,
+prints it to stdout, without secrets.
+
+The profile is --profile, else $ALILOGIN_PROFILE, the current profile
+('alilogin use') or default_profile; else the one your roles allow among the
+configured profiles, asked on a terminal when they allow several. With no
+profile to log in to, login stops before any sign-in. A sign-in that could
+not be used (several profiles and no terminal, an unknown profile) is kept
+for 10 minutes: 'alilogin login --profile P' then needs no browser.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.Listen != "" {
@@ -53,7 +61,7 @@ prints it to stdout, without secrets.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&o.Profile, "profile", "p", "", "profile to log in to (default: the configured default, else the only one your roles allow)")
+	f.StringVarP(&o.Profile, "profile", "p", "", "profile to log in to (default: $ALILOGIN_PROFILE, the current profile, default_profile, else the one your roles allow, asked on a terminal when they allow several)")
 	f.BoolVar(&o.Device, "device", false, "use the device code flow (sign in on another device)")
 	f.BoolVar(&o.NoBrowser, "no-browser", false, "do not open a browser; only print the URL")
 	f.StringVar(&o.Listen, "listen", "", "loopback address for the SSO callback, 127.0.0.1:PORT or [::1]:PORT; the redirect URI names it (default: the first free of 127.0.0.1:8250, :18250, :28250)")
@@ -91,6 +99,12 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	if _, err := session.ConfiguredServers(cfg); err != nil {
 		return err
 	}
+	// Before any sign-in: with no profile chosen and none configured to
+	// choose from, the sign-in would be for nothing.
+	profile, err := session.LoginProfile(se, cfg, o.Profile)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(cfg.Store, e.Getenv, e.Stderr)
 	if err != nil {
 		return err
@@ -114,26 +128,46 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return err
 	}
 	tm.mark("SSO discovery + Vault check")
-	res, err := session.SignIn(ctx, se, sso, session.SignInOptions{Device: o.Device, NoBrowser: o.NoBrowser, Listen: o.Listen,
-		Timeout: o.Timeout, Progress: !o.Verbose, Stderr: e.Stderr})
+	// The sign-in an earlier login kept (pending.go), else a new one.
+	in := session.TakePending(ctx, se, cfg, st, sso)
+	if in == nil {
+		res, err := session.SignIn(ctx, se, sso, session.SignInOptions{Device: o.Device, NoBrowser: o.NoBrowser, Listen: o.Listen,
+			Timeout: o.Timeout, Progress: !o.Verbose, Stderr: e.Stderr})
+		if err != nil {
+			return err
+		}
+		in = &session.SignedIn{Result: res, At: e.now()}
+		tm.mark("SSO sign-in (includes the user)")
+		if o.Verbose && res.Exchange > 0 {
+			fmt.Fprintf(e.Stderr, "  [of which code exchange + ID token verification: %s]\n", res.Exchange.Round(time.Millisecond))
+		}
+	}
+	if profile == "" {
+		var several bool
+		if profile, several, err = chooseLoginProfile(ctx, e, cfg, in.Identity.Roles); several && err != nil {
+			return keepSignIn(ctx, e, cfg, st, sso, in, err) // for `login --profile P`
+		} else if err != nil {
+			return err // none allowed: a role granted later needs a new sign-in
+		}
+	}
+	out, err := session.Login(ctx, se, cfg, st, cl, session.Fresh{Profile: profile, IDToken: in.IDToken, RefreshToken: in.RefreshToken,
+		Identity: in.Identity, RevokeRefresh: sso.Revoke, Mark: tm.mark})
+	// A profile Vault does not know (a typo): the next login, with the
+	// right name, needs no new sign-in. A refusal for the roles does: a
+	// role granted later comes only with a new ID token.
+	if re := (*issue.RefusedError)(nil); errors.As(err, &re) && re.Unknown {
+		return keepSignIn(ctx, e, cfg, st, sso, in, err)
+	}
 	if err != nil {
 		return err
 	}
-	tm.mark("SSO sign-in (includes the user)")
-	if o.Verbose && res.Exchange > 0 {
-		fmt.Fprintf(e.Stderr, "  [of which code exchange + ID token verification: %s]\n", res.Exchange.Round(time.Millisecond))
-	}
-	out, err := session.Login(ctx, se, cfg, st, cl, session.Fresh{Profile: o.Profile, IDToken: res.IDToken, RefreshToken: res.RefreshToken,
-		Identity: res.Identity, RevokeRefresh: sso.Revoke, Mark: tm.mark})
-	if err != nil {
-		return err
-	}
-	sum := newLoginSummary(out.Record, res.Identity, out.Minted, e.now())
+	sum := newLoginSummary(out.Record, in.Identity, out.Minted, e.now())
 	sum.Skipped = session.SkippedTokens(cfg, out.Profile.NoNomad, out.Profile.NoConsul)
 	sum.write(e.Stderr, e.now())
 	if c := session.DescribeCert(out.Record, e.now()); c != nil {
 		fmt.Fprintf(e.Stderr, "client certificate: %s\n", c.Text(e.now()))
 	}
+	writeCurrentNote(e.Stderr, out)
 	if o.JSON {
 		if err := writeJSON(e.Stdout, sum); err != nil {
 			return err

@@ -69,6 +69,7 @@ var commands = []struct {
 	{"exec", newExecCmd},
 	{"status", newStatusCmd},
 	{"logout", newLogoutCmd},
+	{"use", newUseCmd},
 	{"setup", newSetupCmd},
 	{"hook", newHookCmd},
 	{"vault-token-helper", newVaultHelperCmd},
@@ -93,7 +94,13 @@ func newRootFor(ctx context.Context, e *cmdEnv, name string) *cobra.Command {
 	}
 	setVersionFlag(root)
 	for _, c := range commands {
-		root.AddCommand(c.new(e))
+		sub := c.new(e)
+		// Only with every command built: a shell's completion (cobra's
+		// __complete) runs through here.
+		if sub.Flags().Lookup("profile") != nil {
+			_ = sub.RegisterFlagCompletionFunc("profile", completeProfiles(e, false))
+		}
+		root.AddCommand(sub)
 	}
 	return root
 }

@@ -17,7 +17,7 @@ type sessionOptions struct {
 }
 
 func addSessionFlags(c *cobra.Command, o *sessionOptions) {
-	c.Flags().StringVarP(&o.Profile, "profile", "p", "", "profile to use (default: ALILOGIN_PROFILE, the configured default, or the only stored one)")
+	c.Flags().StringVarP(&o.Profile, "profile", "p", "", "profile to use (default: ALILOGIN_PROFILE, the current profile (alilogin use), default_profile, or the only stored one)")
 	c.Flags().StringVar(&o.Store, "store", "", "where logins are kept: keyring or file (default: ALILOGIN_STORE, else automatic)")
 }
 

@@ -48,14 +48,12 @@ func helperScriptPath(e *cmdEnv) (string, error) {
 
 // setupVaultHelper writes the helper script (0700, atomically) and points
 // the vault CLI's config file at it, keeping its other settings; it says
-// which token_helper it replaces.
+// which token_helper it replaces. It writes nothing when others could
+// replace the script or the alilogin binary it runs.
 func setupVaultHelper(e *cmdEnv) error {
-	self, err := os.Executable()
+	self, err := tokenhelper.Binary() // the binary the script runs, checked as the script's place is
 	if err != nil {
-		return fmt.Errorf("could not find the alilogin binary: %w", err)
-	}
-	if self, err = filepath.EvalSymlinks(self); err != nil {
-		return fmt.Errorf("could not find the alilogin binary: %w", err)
+		return err
 	}
 	script, err := helperScriptPath(e)
 	if err != nil {

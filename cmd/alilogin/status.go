@@ -104,7 +104,11 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 func printStatus(w io.Writer, s session.Status, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	defer tw.Flush()
-	fmt.Fprintf(tw, "profile:\t%s\n", s.Profile)
+	if s.Current {
+		fmt.Fprintf(tw, "profile:\t%s (current)\n", s.Profile)
+	} else {
+		fmt.Fprintf(tw, "profile:\t%s\n", s.Profile)
+	}
 	if s.Error != "" {
 		fmt.Fprintf(tw, "status:\t%s\n", s.Error)
 		return

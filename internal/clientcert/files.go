@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/alisw/alilogin/internal/atomicfile"
@@ -34,11 +35,33 @@ func Dir(getenv func(string) string, profile string) (string, error) {
 	if rt := getenv("XDG_RUNTIME_DIR"); rt != "" && filepath.IsAbs(rt) {
 		return filepath.Join(rt, "alilogin", profile), nil
 	}
+	return stateDir(getenv, profile)
+}
+
+// stateDir is <state dir>/run/<profile>, where Dir puts the files
+// without a runtime directory.
+func stateDir(getenv func(string) string, profile string) (string, error) {
 	st, err := userdir.State(getenv)
 	if err != nil {
 		return "", fmt.Errorf("could not find a directory for the client certificate: %w", err)
 	}
 	return filepath.Join(st, "run", profile), nil
+}
+
+// EnvDirs are the directories where an alilogin run in this environment
+// may have written profile's files: Dir's choice, and the state
+// directory's run/<profile> (where the same user's cron jobs and ssh
+// sessions, which have no XDG_RUNTIME_DIR, write them, and an earlier
+// alilogin did without recording it). Logout removes the files in each,
+// besides those its record names (store.Record.CertFileDirs).
+func EnvDirs(getenv func(string) string, profile string) []string {
+	var out []string
+	for _, f := range []func(func(string) string, string) (string, error){Dir, stateDir} {
+		if d, err := f(getenv, profile); err == nil && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // PathsIn names the files in dir.

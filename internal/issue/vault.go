@@ -22,6 +22,11 @@ type LoginRequest struct {
 	// roles the profile requires (when known from the configuration).
 	UserRoles     []string
 	RequiredRoles []string
+	// KnownProfiles are the profiles the configuration knows (config
+	// file, broker's discovery document), named when Vault does not
+	// know Role; KnownFrom says where they come from.
+	KnownProfiles []string
+	KnownFrom     string
 }
 
 // RefusedError is Vault refusing the JWT login for the profile.
@@ -30,9 +35,17 @@ type RefusedError struct {
 	UserRoles     []string
 	RequiredRoles []string
 	Reason        string // Vault's words
+	// Unknown: Vault has no such role, so no such profile; Known and
+	// KnownFrom are LoginRequest's KnownProfiles and KnownFrom.
+	Unknown   bool
+	Known     []string
+	KnownFrom string
 }
 
 func (e *RefusedError) Error() string {
+	if e.Unknown {
+		return e.unknown()
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Vault refused the login to profile %q (%s).\n", e.Profile, e.Reason)
 	if len(e.UserRoles) == 0 {
@@ -46,6 +59,29 @@ func (e *RefusedError) Error() string {
 		fmt.Fprintf(&b, "  The roles that profile %s requires are not in your configuration; ask its admins.\n", e.Profile)
 	}
 	b.WriteString("  Ask for the role in the CERN Application Portal, or choose another profile with --profile")
+	return b.String()
+}
+
+// unknown says that the profile does not exist, and which do: a role
+// asked for in the Application Portal would not make it exist.
+func (e *RefusedError) unknown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "profile %q is unknown: %s.\n", e.Profile, e.Reason)
+	if len(e.Known) > 0 {
+		from := ""
+		if e.KnownFrom != "" {
+			from = " (" + e.KnownFrom + ")"
+		}
+		fmt.Fprintf(&b, "  Known profiles%s: %s.\n", from, strings.Join(e.Known, ", "))
+		b.WriteString("  Choose one with --profile")
+		return b.String()
+	}
+	roles := "ROLE"
+	if len(e.UserRoles) > 0 {
+		roles = strings.Join(e.UserRoles, ",")
+	}
+	fmt.Fprintf(&b, "  No profile is configured here to list: the broker's admins can list those your roles allow (broker explain --roles %s),\n", roles)
+	b.WriteString("  or get them from your broker with: alilogin setup --broker URL")
 	return b.String()
 }
 
@@ -113,7 +149,7 @@ func loginError(err error, req LoginRequest, mount string) error {
 		return fmt.Errorf("Vault at %s has no JWT auth method at auth/%s (check the jwt mount setting)", ae.Addr, mount)
 	case strings.Contains(reason, "could not be found") && strings.Contains(reason, "role"):
 		return &RefusedError{Profile: req.Role, UserRoles: req.UserRoles, RequiredRoles: req.RequiredRoles,
-			Reason: fmt.Sprintf("Vault has no role %q", req.Role)}
+			Reason: fmt.Sprintf("Vault at %s has no role %q", ae.Addr, req.Role), Unknown: true, Known: req.KnownProfiles, KnownFrom: req.KnownFrom}
 	case ae.Status == http.StatusBadRequest || ae.Status == http.StatusForbidden || ae.Status == http.StatusUnauthorized:
 		return &RefusedError{Profile: req.Role, UserRoles: req.UserRoles, RequiredRoles: req.RequiredRoles, Reason: reason}
 	}

@@ -43,7 +43,7 @@ func TestLoginErrors(t *testing.T) {
 	}{
 		{"bound claims", 400, `{"errors":["error validating claims: claim \"cern_roles\" does not match any associated bound claim values"]}`, true,
 			[]string{`profile "ci"`, "Your SSO roles: a, b.", "requires one of: ci-users", "does not match"}},
-		{"no such role", 400, `{"errors":["role \"ci\" could not be found"]}`, true, []string{`Vault has no role "ci"`}},
+		{"no such role", 400, `{"errors":["role \"ci\" could not be found"]}`, true, []string{`profile "ci" is unknown`, `has no role "ci"`}},
 		{"no jwt mount", 404, `{"errors":[]}`, false, []string{"no JWT auth method at auth/jwt"}},
 		{"server error", 500, `{"errors":["internal error"]}`, false, []string{"could not log in to Vault", "500"}},
 	} {
@@ -60,6 +60,42 @@ func TestLoginErrors(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "id-token-secret") {
 				t.Error("the ID token is in the error")
+			}
+		})
+	}
+}
+
+// TestLoginUnknownProfile: a profile Vault has no role for is reported
+// as unknown, listing the profiles the configuration knows, else
+// pointing to broker explain; never "ask for the role in the CERN
+// Application Portal" (no role would make it exist).
+func TestLoginUnknownProfile(t *testing.T) {
+	body := `{"errors":["role \"ci\" could not be found"]}`
+	for _, tc := range []struct {
+		name  string
+		known []string
+		from  string
+		want  []string
+	}{
+		{"profiles known", []string{"ci-user", "ci-admin", "build-operator"}, "from the config file",
+			[]string{`profile "ci" is unknown`, `has no role "ci"`, "Known profiles (from the config file): ci-user, ci-admin, build-operator.", "--profile"}},
+		{"none known", nil, "", []string{`profile "ci" is unknown`, "broker explain --roles a,b", "alilogin setup --broker URL"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("id-token-secret"), UserRoles: []string{"a", "b"},
+				KnownProfiles: tc.known, KnownFrom: tc.from}
+			_, err := Login(context.Background(), fakeVault(t, 400, body), req, time.Now())
+			var re *RefusedError
+			if !errors.As(err, &re) {
+				t.Fatalf("err = %v, want a *RefusedError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%s", w, err)
+				}
+			}
+			if strings.Contains(err.Error(), "Application Portal") {
+				t.Errorf("error sends the user to the Application Portal for a profile that does not exist:\n%s", err)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/alisw/alilogin/internal/peercred"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -40,6 +42,10 @@ type AuthCodeOptions struct {
 	Timeout time.Duration
 	// Progress shows a spinner on Stderr (when it is a terminal).
 	Progress bool
+
+	// noPeerLookup acts as where the owner of a connection cannot be
+	// looked up (macOS), for the tests of that behaviour on Linux.
+	noPeerLookup bool
 }
 
 func randomString(n int) string {
@@ -107,7 +113,9 @@ func redirectURI(l net.Listener) string {
 
 // AuthCode signs the user in through the browser: authorization code with
 // PKCE S256, state and nonce, on a single-use loopback listener that is
-// closed after the callback, on timeout or when ctx ends.
+// closed after the callback, on timeout or when ctx ends. The browser is
+// given the listener's start URL, which redirects to the authorization
+// URL; without a browser the authorization URL is printed.
 func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, error) {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
@@ -115,8 +123,9 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
-	// The system browser opens whatever URL it is given (file:, custom
-	// handlers): only the issuer's own https:// origin is handed to it.
+	// The system browser follows the start URL's redirect wherever it
+	// points (file:, custom handlers), and the user opens the URL that
+	// --no-browser prints: only the issuer's own https:// origin.
 	if err := c.checkAuthEndpoint(); err != nil {
 		return nil, err
 	}
@@ -150,7 +159,17 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 		result = res
 		return nil
 	}
-	srv := &http.Server{Handler: cb, ReadHeaderTimeout: 10 * time.Second}
+	// The authorization endpoint comes from the discovery document:
+	// printed cleaned like any server text (a real URL is unchanged).
+	authURL := termtext.Clean(oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+	// Only the user's own connections reach the handlers where the owner
+	// can be looked up (Linux); elsewhere the start URL is served once.
+	peerCheck := peercred.Supported() && !o.noPeerLookup
+	lp := &loopback{addr: l.Addr().String(), uid: uint32(os.Geteuid()), peerCheck: peerCheck, cb: cb, stderr: o.Stderr}
+	if o.Browser != nil {
+		lp.start = &start{authURL: authURL, once: !peerCheck, abort: cb.abort}
+	}
+	srv := &http.Server{Handler: lp.handler(), ReadHeaderTimeout: 10 * time.Second, ConnContext: peercred.ConnContext}
 	go func() { _ = srv.Serve(l) }()
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -158,12 +177,12 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 		_ = srv.Shutdown(sctx)
 	}()
 
-	// The authorization endpoint comes from the discovery document:
-	// printed cleaned like any server text (a real URL is unchanged).
-	authURL := termtext.Clean(oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
 	if o.Browser != nil {
-		fmt.Fprintf(o.Stderr, "Opening the browser to sign in. If it does not open, visit:\n  %s\n", authURL)
-		if err := o.Browser.Open(authURL); err != nil {
+		// The browser, and the launcher before it, get the start URL: no
+		// state, nonce or challenge in any process's argv.
+		startURL := "http://" + lp.addr + startPath
+		fmt.Fprintf(o.Stderr, "Opening the browser to sign in. If it does not open, visit:\n  %s\n", startURL)
+		if err := o.Browser.Open(startURL); err != nil {
 			fmt.Fprintf(o.Stderr, "(could not open a browser: %v)\n", err)
 		}
 	} else {

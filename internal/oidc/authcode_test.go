@@ -122,19 +122,46 @@ func startAuthCode(t *testing.T, c *Client) (authURL *url.URL, done chan error) 
 	urls := make(chan string, 1)
 	done = make(chan error, 1)
 	go func() {
-		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: urlCatcher(urls), Timeout: 10 * time.Second})
+		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: resolving(urls), Timeout: 10 * time.Second})
 		done <- err
 	}()
 	u, err := url.Parse(<-urls)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || u.Query().Get("state") == "" {
+		t.Fatalf("authorization URL %s: %v", u, err)
 	}
 	return u, done
 }
 
+// urlCatcher is a Browser that reports the URL it is given.
 type urlCatcher chan string
 
 func (u urlCatcher) Open(s string) error { u <- s; return nil }
+
+// resolving is a Browser that asks the start URL it is given for the
+// authorization URL, without going there, and reports that ("" when the
+// start URL did not redirect).
+type resolving chan string
+
+func (r resolving) Open(s string) error {
+	a, err := resolveStart(s)
+	r <- a
+	return err
+}
+
+// resolveStart returns the authorization URL that the login's start URL
+// start redirects to, checking the redirect's headers.
+func resolveStart(start string) (string, error) {
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(start)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		return "", fmt.Errorf("start URL %s: %d, headers %v", start, resp.StatusCode, resp.Header)
+	}
+	return resp.Header.Get("Location"), nil
+}
 
 func get(t *testing.T, u string) (int, string) {
 	t.Helper()
@@ -249,8 +276,7 @@ func TestAuthCodeTimeoutAndCancel(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no sign-in within 200ms") {
 		t.Errorf("timeout: %v", err)
 	}
-	u, _ := url.Parse(<-urls)
-	if code, _ := get(t, u.Query().Get("redirect_uri")); code != 0 {
+	if code, _ := get(t, <-urls); code != 0 {
 		t.Errorf("listener still open after the timeout: %d", code)
 	}
 

@@ -68,6 +68,19 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cb.done <- err
 }
 
+// abort ends the login with err and reports true, unless a callback with
+// the right state came first (its outcome is the login's).
+func (cb *callback) abort(err error) bool {
+	cb.mu.Lock()
+	used := cb.used
+	cb.used = true
+	cb.mu.Unlock()
+	if !used {
+		cb.done <- err
+	}
+	return !used
+}
+
 // handle acts on the callback that carries the right state.
 func (cb *callback) handle(r *http.Request) error {
 	q := r.URL.Query()

@@ -7,6 +7,15 @@
 // and for its azp (OpenID Connect Core 3.1.3.7) before anything else sees
 // it.
 //
+// The system browser is handed a start URL on the loopback listener
+// (http://127.0.0.1:PORT/start) that carries nothing of the login, never
+// the authorization URL: the argv of xdg-open and of the browser is
+// world-readable in /proc/<pid>/cmdline, and whoever has the state can
+// finish or cancel the login. The start URL redirects to the
+// authorization URL. On Linux the listener answers only connections
+// whose socket belongs to the user (internal/peercred); elsewhere the
+// start URL is served once (loopback.go).
+//
 // Everything the SSO says that reaches a terminal (the device flow's URL
 // and code, error descriptions, the sign-in URL built from its discovery
 // document) goes through termtext.Clean.
@@ -14,7 +23,7 @@
 // The discovery document is read again for every login, refresh and
 // logout, so it is not trusted with where secrets go: every endpoint the
 // client uses (token, revocation, device authorization, keys, and the
-// authorization endpoint the browser opens) must be on the issuer's own
+// authorization endpoint the browser is sent to) must be on the issuer's own
 // origin and not plain http unless the issuer is (endpoints.go).
 //
 // The SSO is CERN's Keycloak in production and Ory Hydra in the tests;

@@ -251,7 +251,7 @@ func TestCallbackWrongStateKeepsWaiting(t *testing.T) {
 	urls := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: urlCatcher(urls), Stderr: &stderr, Timeout: 10 * time.Second})
+		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: resolving(urls), Stderr: &stderr, Timeout: 10 * time.Second})
 		done <- err
 	}()
 	u, _ := url.Parse(<-urls)
@@ -342,13 +342,21 @@ func TestListenRedirectNamesBoundAddress(t *testing.T) {
 	}
 }
 
-// teeBrowser reports the URL, then opens it with b.
+// teeBrowser reports the authorization URL behind the start URL, then
+// opens it with b.
 type teeBrowser struct {
 	urls chan string
 	b    Browser
 }
 
-func (t teeBrowser) Open(u string) error { t.urls <- u; return t.b.Open(u) }
+func (t teeBrowser) Open(u string) error {
+	a, err := resolveStart(u)
+	t.urls <- a
+	if err != nil {
+		return err
+	}
+	return t.b.Open(a)
+}
 
 // TestDeviceFormClientOnly: an SSO that refuses HTTP Basic client
 // authentication on the device polls gets the client id in the form only.
@@ -385,13 +393,19 @@ func TestAuthURLClean(t *testing.T) {
 		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + escBidi
 	}})
 	c := hostileClient(t, p)
-	for _, b := range []Browser{nil, make(urlCatcher, 1)} {
+	// Printed with --no-browser; the start URL's redirect with a browser.
+	for _, b := range []Browser{nil, make(resolving, 1)} {
 		var stderr lockedBuffer
 		_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: b, Stderr: &stderr, Timeout: 200 * time.Millisecond})
-		if err == nil || !strings.Contains(stderr.String(), "/auth?") {
-			t.Errorf("%v; stderr:\n%s", err, stderr.String())
+		shown := stderr.String()
+		if r, ok := b.(resolving); ok {
+			shown = <-r
+		}
+		if err == nil || !strings.Contains(shown, "/auth?") {
+			t.Errorf("%v; stderr:\n%s\nauthorization URL: %q", err, stderr.String(), shown)
 		}
 		noControls(t, "stderr", stderr.String())
+		noControls(t, "the authorization URL", shown)
 	}
 
 	p = hostile.NewOIDCProvider(hostile.OIDCOptions{Discovery: func(doc map[string]any) {

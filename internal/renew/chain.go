@@ -270,7 +270,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 				res.step("renewed vault token")
 				renewed = t.ValidFor(c.now(), c.minTTL())
 			case apiclient.Unreachable(err) || ctx.Err() != nil:
-				return out, res, fmt.Errorf("could not renew the Vault token: %w", err)
+				return out, res, err // the adapter's "could not renew the Vault token: ..."
 			}
 			// Refused (revoked, past its max TTL): log in again below.
 		}
@@ -390,12 +390,12 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind) (tok *stor
 			}
 			old = t // renewed to its max: replace it below
 		} else if apiclient.Unreachable(err) || ctx.Err() != nil {
-			return nil, steps, nil, fmt.Errorf("could not renew the %s lease: %w", k, err)
+			return nil, steps, nil, fmt.Errorf("%s: %w", k, err) // the adapter's "could not renew the lease: ..."
 		}
 	}
 	t, err := c.Vault.Mint(ctx, vault, k, rec.Profile)
 	if err != nil {
-		return nil, steps, nil, fmt.Errorf("could not mint a %s token: %w", k, err)
+		return nil, steps, nil, err // the adapter's "could not get a Nomad token: ...", as login says it
 	}
 	steps = append(steps, fmt.Sprintf("minted %s token", k))
 	t = t.CappedBy(rec.Vault)
@@ -404,7 +404,7 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind) (tok *stor
 	}
 	if old != nil && old.LeaseID != "" && old.ValidFor(c.now(), 0) {
 		if err := c.Vault.RevokeLease(ctx, vault, old.LeaseID); err != nil {
-			warnings = append(warnings, fmt.Sprintf("could not revoke the replaced %s token's lease %s: %v", k, termtext.Clean(old.LeaseID), err))
+			warnings = append(warnings, fmt.Sprintf("the replaced %s token's lease %s was not revoked: %v", k, termtext.Clean(old.LeaseID), err))
 		} else {
 			steps = append(steps, fmt.Sprintf("revoked replaced %s lease", k))
 		}
@@ -438,7 +438,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 		res.Drop = true
 		if rec.Vault.ValidFor(c.now(), 0) {
 			if err := c.Vault.RevokeSelf(ctx, rec.Vault.Secret); err != nil && apiclient.StatusOf(err) != 403 {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the Vault token %s: %v", termtext.Clean(rec.Vault.Accessor), err))
+				res.Warnings = append(res.Warnings, fmt.Sprintf("the Vault token %s was not revoked: %v", termtext.Clean(rec.Vault.Accessor), err))
 			}
 		}
 		return nil, &IdentityChangedError{Profile: rec.Profile, Issuer: rec.Issuer, Subject: rec.Subject, GotIssuer: r.Issuer, GotSubject: r.Subject}
@@ -472,7 +472,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 			return cr.Steps, cr.Warnings
 		}})
 	if err != nil {
-		return nil, fmt.Errorf("could not log in to Vault: %w", err)
+		return nil, err // as `alilogin login` says it: "could not log in to Vault: ...", or why Vault refused
 	}
 	for _, s := range lo.Steps {
 		res.step("%s", s)
@@ -485,7 +485,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 		if m.Err != nil {
 			// Whatever was there died with the old Vault token.
 			t = nil
-			errs = append(errs, fmt.Errorf("could not mint a %s token: %w", m.Kind, m.Err))
+			errs = append(errs, m.Err) // as `alilogin login` says it
 		} else if old := TokenOf(rec, m.Kind); len(t.Policies) == 0 && old != nil {
 			t.Policies = slices.Clone(old.Policies) // same role, same policies
 		}
@@ -512,5 +512,6 @@ func copyRecord(r *store.Record) *store.Record {
 	cp.Vault = copyToken(r.Vault)
 	cp.Nomad = copyToken(r.Nomad)
 	cp.Consul = copyToken(r.Consul)
+	cp.CertDirs = slices.Clone(r.CertDirs)
 	return &cp
 }

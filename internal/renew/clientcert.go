@@ -67,7 +67,12 @@ func (c *Chain) signCert(ctx context.Context, out *store.Record, res *Result) er
 	if err != nil {
 		return fmt.Errorf("could not renew the client certificate: %w", err)
 	}
+	// The directories of the certificate replaced keep its files until
+	// env or exec rewrite them there: the record keeps naming them, and
+	// the new one's (store.Record.CertDirs), for logout.
+	out.CertDirs = out.CertFileDirs()
 	out.ClientCert = n
+	out.AddCertDir(n.Dir)
 	res.step("signed a new client certificate (serial %s)", n.Serial)
 	return nil
 }

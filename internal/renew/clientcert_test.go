@@ -123,3 +123,42 @@ func (h signHook) Sign(ctx context.Context, v secret.String, rec *store.Record) 
 	h.after()
 	return c, err
 }
+
+// dirSigner is fakeSigner whose certificates' files went to dir.
+type dirSigner struct {
+	*fakeSigner
+	dir string
+}
+
+func (d dirSigner) Sign(ctx context.Context, v secret.String, rec *store.Record) (*clientcert.Cert, error) {
+	c, err := d.fakeSigner.Sign(ctx, v, rec)
+	if c != nil {
+		c.Dir = d.dir
+	}
+	return c, err
+}
+
+// TestRenewedCertKeepsEveryDir: a certificate re-signed in one
+// environment leaves the replaced one's files in the others until env
+// rewrites them there: the record keeps naming every directory (those it
+// named, the replaced certificate's, the new one's), for logout.
+func TestRenewedCertKeepsEveryDir(t *testing.T) {
+	e, rec := setup(t)
+	sig := &fakeSigner{now: e.clk.now, ttl: 30 * time.Minute}
+	e.chain.Cert = dirSigner{sig, "/home/alice/.local/state/alilogin/run/ci"}
+	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec)
+	rec.ClientCert.Dir = "/run/user/1000/alilogin/ci" // an earlier alilogin's record names only this one
+	rec.CertDirs = []string{"/tmp/ssh-run/alilogin/ci"}
+	e.clk.add(26 * time.Minute)
+	out, _, err := e.chain.Run(context.Background(), rec, []Kind{Vault})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/tmp/ssh-run/alilogin/ci", "/run/user/1000/alilogin/ci", "/home/alice/.local/state/alilogin/run/ci"}
+	if got := out.CertFileDirs(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after re-signing, the record names %v; want %v", got, want)
+	}
+	if fmt.Sprint(rec.CertDirs) != "[/tmp/ssh-run/alilogin/ci]" {
+		t.Errorf("Run changed its input record's directories: %v", rec.CertDirs)
+	}
+}

@@ -140,7 +140,7 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	warn := func(what string, err error) {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the %s obtained for a login that was logged out or replaced meanwhile: %v", what, err))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the %s obtained for a login that was logged out or replaced meanwhile was not revoked: %v", what, err))
 	}
 	e.discardCert(ctx, rec, out, res, warn) // clientcert.go: while its Vault token is alive
 	if out.Vault != nil && (rec.Vault == nil || !out.Vault.Secret.Equal(rec.Vault.Secret)) {

@@ -2,7 +2,10 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/alisw/alilogin/internal/clientcert"
@@ -51,6 +54,37 @@ func writeCert(e Env, profile string, c *clientcert.Cert) (clientcert.Paths, err
 	return clientcert.Write(dir, c) // c.Dir: kept with the record, for logout
 }
 
+// carryCertDirs records in a new login's record rec the directory its
+// certificate's files were written to and every directory of the login
+// it replaces, old (nil: none), that still exists: the files there hold
+// the replaced certificate until env or exec, run there, rewrite them,
+// and logout must find them.
+func carryCertDirs(rec, old *store.Record) {
+	if rec.ClientCert != nil {
+		rec.AddCertDir(rec.ClientCert.Dir)
+	}
+	if old == nil {
+		return
+	}
+	for _, d := range old.CertFileDirs() {
+		if _, err := os.Lstat(d); err == nil {
+			rec.AddCertDir(d)
+		}
+	}
+}
+
+// dropCertFiles deletes the files of c, the certificate of a login that
+// was not kept, when they are still c's: the stored login, if any, may
+// not name their directory, and env and exec rewrite its own files
+// there.
+func dropCertFiles(e Env, c *clientcert.Cert) {
+	if c.Dir != "" && clientcert.Same(clientcert.PathsIn(c.Dir), c) {
+		if err := clientcert.Remove(c.Dir); err != nil {
+			fmt.Fprintf(e.stderr(), "alilogin: warning: %s\n", termtext.Clean(err.Error()))
+		}
+	}
+}
+
 // withCertTLS is cfg with the certificate files p as the client
 // certificate of Nomad and Consul, where none was configured by hand (a
 // grid certificate in NOMAD_CLIENT_CERT or the config file wins). The CA
@@ -70,9 +104,14 @@ func withCertTLS(cfg *config.Config, c *clientcert.Cert, p clientcert.Paths) *co
 	return &out
 }
 
-// useCert brings the certificate files of rec up to date (the chain may
-// have re-signed it) and puts them in force in s.Config (env, exec).
-func (s *Session) useCert(rec *store.Record) error {
+// useCert brings the certificate files of rec up to date in this
+// environment's directory (the chain may have re-signed the
+// certificate; env or exec may run where no alilogin wrote the files
+// yet: another $XDG_RUNTIME_DIR, or none, from cron or ssh) and puts
+// them in force in s.Config (env, exec). Files go into a directory only
+// once the stored login names it (writeCertFiles), so that a logout from
+// any environment finds them.
+func (s *Session) useCert(ctx context.Context, rec *store.Record) error {
 	if rec == nil || rec.ClientCert == nil {
 		return nil
 	}
@@ -81,13 +120,55 @@ func (s *Session) useCert(rec *store.Record) error {
 		return err
 	}
 	p := clientcert.PathsIn(dir)
-	if !clientcert.Same(p, rec.ClientCert) {
-		if p, err = clientcert.Write(dir, rec.ClientCert); err != nil {
+	if !clientcert.Same(p, rec.ClientCert) || !slices.Contains(rec.CertFileDirs(), dir) {
+		if err := s.writeCertFiles(ctx, rec, dir); err != nil {
 			return err
+		}
+		if rec.ClientCert == nil {
+			return nil
 		}
 	}
 	s.Config = withCertTLS(s.Config, rec.ClientCert, p)
 	return nil
+}
+
+// writeCertFiles writes the files of the stored login's certificate in
+// dir under the profile's lock, as logout deletes them: it reads the
+// login again (a logout meanwhile: not logged in, and nothing written,
+// so what logout removed never comes back; a renewal meanwhile: its
+// certificate, which rec then takes), records dir in it (stored before
+// the files are written) and writes the files. rec.ClientCert is nil
+// when the stored login has no certificate any more.
+func (s *Session) writeCertFiles(ctx context.Context, rec *store.Record, dir string) error {
+	l, err := LockForWrite(ctx, s.Env, rec.Profile)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	st := store.Authoritative(s.Store)
+	cur, err := st.Get(rec.Profile)
+	if errors.Is(err, store.ErrNotFound) {
+		return LoginNeeded(rec.Profile)
+	}
+	if err != nil {
+		return Error(rec.Profile, err)
+	}
+	rec.ClientCert, rec.CertDirs = cur.ClientCert, cur.CertDirs
+	if cur.ClientCert == nil {
+		return nil
+	}
+	if !slices.Contains(cur.CertFileDirs(), dir) {
+		cur.AddCertDir(dir)
+		if err := st.Put(cur); err != nil {
+			return fmt.Errorf("could not record the client certificate's directory %s in the stored login: %w", dir, err)
+		}
+		rec.CertDirs = cur.CertDirs
+	}
+	if clientcert.Same(clientcert.PathsIn(dir), cur.ClientCert) {
+		return nil
+	}
+	_, err = clientcert.Write(dir, cur.ClientCert)
+	return err
 }
 
 // certSigner is the renewal chain's adapter: it re-signs at the
@@ -127,36 +208,47 @@ func (p *pkiSigner) Sign(ctx context.Context, vault secret.String, rec *store.Re
 	return c, nil
 }
 
+// Revoke revokes c with its key at the mount that signed it (as logout
+// does; the configured one for a record that does not say), at the
+// chain's Vault: the configured one, which the chain uses only when it
+// is the Vault of the record (renew.Chain.Bound), which signed c.
 func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error {
-	return clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, c)
+	mount := c.Mount
+	if mount == "" {
+		mount = p.cfg.PKIMount
+	}
+	return clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), mount, c)
 }
 
 // revokeCert revokes rec's certificate (while it is valid, with its key,
 // at the Vault and mount it came from) and, with files, deletes the
-// certificate files: in the directory the record says they were written
-// to and in the one of the current environment (another
-// $XDG_RUNTIME_DIR, or none, from ssh or cron), each only when it is
+// certificate files: in every directory the record says an alilogin
+// wrote them to (store.Record.CertFileDirs: each environment, another
+// $XDG_RUNTIME_DIR or none, from ssh or cron, has its own) and in those
+// of the current environment (clientcert.EnvDirs), each only when it is
 // what Write makes (clientcert.Remove: no symlink, ours, only our
-// files). Both are tried; a
+// files). All are tried; a
 // failure is a warning, as the certificate expires on its own. When the
 // Vault token has expired there is nothing to revoke with: Vault revoked
 // the certificate with the token's leases (the role's generate_lease),
 // which is checked at <mount>/cert/<serial> (public) and said; a
 // certificate that is still unrevoked there is a warning with its
-// expiry. (A login that was not kept leaves the files to the login that
-// is: env and exec rewrite them from it.)
+// expiry. (A login that was not kept deletes its own files,
+// dropCertFiles; env and exec write the kept login's.)
 func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Record, files bool) (warnings []string) {
+	var done []string
 	if c := rec.ClientCert; c != nil && c.ValidFor(e.now(), 0) {
 		v, err := recordVault(cfg, rec)
 		if rec.Vault.ValidFor(e.now(), 0) {
 			if err == nil {
 				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c)
+				err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c) // "could not revoke the client certificate <serial>: ..."
 				cancel()
+			} else {
+				err = fmt.Errorf("could not revoke the client certificate %s: %w", c.Serial, err)
 			}
 			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: %v; it expires at %s",
-					termtext.Clean(c.Serial), err, c.NotAfter.Local().Format(time.RFC3339)))
+				warnings = append(warnings, fmt.Sprintf("%s; it expires at %s", termtext.Clean(err.Error()), c.NotAfter.Local().Format(time.RFC3339)))
 			}
 		} else {
 			revoked := false
@@ -180,15 +272,15 @@ func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Recor
 	if !files {
 		return warnings
 	}
-	cur, err := clientcert.Dir(e.getenv, rec.Profile)
-	if err == nil {
-		if err := clientcert.Remove(cur); err != nil {
-			warnings = append(warnings, termtext.Clean(err.Error()))
-		}
-	}
-	if c := rec.ClientCert; c != nil && c.Dir != "" && c.Dir != cur {
-		if err := clientcert.Remove(c.Dir); err != nil {
-			warnings = append(warnings, termtext.Clean(err.Error()))
+	// Every directory an alilogin may have written the files in: those
+	// the record names, from whatever environment, and this
+	// environment's own.
+	for _, d := range slices.Concat(rec.CertFileDirs(), clientcert.EnvDirs(e.getenv, rec.Profile)) {
+		if !slices.Contains(done, d) {
+			done = append(done, d)
+			if err := clientcert.Remove(d); err != nil {
+				warnings = append(warnings, termtext.Clean(err.Error()))
+			}
 		}
 	}
 	return warnings

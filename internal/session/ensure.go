@@ -61,14 +61,14 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 		}
 		if ch.Fresh(rec, kinds) {
 			if o.CertFiles {
-				return rec, kinds, s.useCert(rec) // clientcert.go
+				return rec, kinds, s.useCert(ctx, rec) // clientcert.go
 			}
 			return rec, kinds, nil
 		}
 	}
 	// The certificate's files in force for the chain's own calls to
 	// Nomad and Consul (clientcert.go).
-	if err := s.useCert(rec); err != nil {
+	if err := s.useCert(ctx, rec); err != nil {
 		return nil, nil, err
 	}
 	// A Vault token that has expired cannot be renewed: step 4 will
@@ -89,7 +89,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 	if err != nil {
 		return nil, nil, Error(s.Profile, err)
 	}
-	return rec, kinds, s.useCert(rec) // the chain may have re-signed it
+	return rec, kinds, s.useCert(ctx, rec) // the chain may have re-signed it
 }
 
 // ensurer wires the chain; prefetchSSO starts reading the SSO's discovery

@@ -23,7 +23,8 @@ import (
 
 // Fresh is a new SSO sign-in to turn into a stored login.
 type Fresh struct {
-	// Profile is --profile; "" chooses one (ChooseProfile).
+	// Profile is the one LoginProfile or the user chose; "" chooses it
+	// from the roles (ChooseProfile).
 	Profile      string
 	IDToken      secret.String // verified
 	RefreshToken secret.String
@@ -44,6 +45,10 @@ type LoginResult struct {
 	// CertErr is why no client certificate was signed though a PKI
 	// mount is configured (clientcert.go); the login is stored anyway.
 	CertErr error
+	// Current is the current profile after the login: the login's own
+	// when none was set before (then MadeCurrent), else the one set.
+	Current     string
+	MadeCurrent bool
 }
 
 // Login is `alilogin login`'s fresh login: it chooses the profile and
@@ -61,9 +66,11 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	if err != nil {
 		return nil, err
 	}
-	profile, err := ChooseProfile(cfg, f.Profile, id.Roles)
-	if err != nil {
-		return nil, err
+	profile := f.Profile
+	if profile == "" {
+		if profile, err = ChooseProfile(cfg, id.Roles); err != nil {
+			return nil, err
+		}
 	}
 	prof, _ := cfg.Profile(profile)
 	var kinds []renew.Kind
@@ -78,12 +85,14 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	var certErr error
 	minted := &issue.Minted{}
 	// dropCert revokes the new certificate of a login that is not kept,
-	// while its Vault token is still alive (renew.Login revokes it next).
+	// while its Vault token is still alive (renew.Login revokes it next),
+	// and deletes its files (clientcert.go).
 	dropCert := func() {
 		if cert != nil {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			_ = revokeCert(rctx, e, cfg, rec, false) // clientcert.go
 			cancel()
+			dropCertFiles(e, cert)
 		}
 	}
 	keep := func(vtok *store.Token, ms []renew.Minted) (*store.Record, func(), error) {
@@ -111,6 +120,7 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		}
 		unlock := func() { l.Release() }
 		old, _ := st.Get(profile)
+		carryCertDirs(rec, old) // clientcert.go
 		if err := st.Put(rec); err != nil {
 			dropCert()
 			return nil, unlock, err
@@ -156,7 +166,26 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	if err != nil {
 		return nil, err
 	}
-	return &LoginResult{Record: rec, Minted: minted, Profile: prof, CertErr: certErr}, nil
+	out := &LoginResult{Record: rec, Minted: minted, Profile: prof, CertErr: certErr}
+	out.Current, out.MadeCurrent = makeCurrentIfNone(e, profile)
+	return out, nil
+}
+
+// makeCurrentIfNone makes profile the current profile when none is set,
+// so that one interactive login to another profile never changes what a
+// script without --profile uses. A failure is a warning: the login is
+// stored.
+func makeCurrentIfNone(e Env, profile string) (current string, made bool) {
+	cur, err := Current(e)
+	if err == nil && cur == "" {
+		if err = SetCurrent(e, profile); err == nil {
+			return profile, true
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr(), "alilogin: warning: %v\n", err)
+	}
+	return cur, false
 }
 
 // lockError: a fresh login did not get the profile's lock.
@@ -215,8 +244,23 @@ func vaultLogin(ctx context.Context, cl *Clients, cfg *config.Config, profile st
 	if p, ok := cfg.Profile(profile); ok {
 		required = p.Roles
 	}
+	known, from := knownProfiles(cfg)
 	return issue.Login(ctx, cl.Vault, issue.LoginRequest{Mount: cfg.Vault.Mount, Role: profile, IDToken: idToken,
-		UserRoles: userRoles, RequiredRoles: required}, now)
+		UserRoles: userRoles, RequiredRoles: required, KnownProfiles: known, KnownFrom: from}, now)
+}
+
+// knownProfiles are the configured profiles' names, for the message of
+// a profile Vault does not know, and where they come from: the config
+// file, or the broker's discovery document when a broker is configured.
+func knownProfiles(cfg *config.Config) (names []string, from string) {
+	for _, p := range cfg.Profiles {
+		names = append(names, p.Name)
+	}
+	from = "from the config file"
+	if cfg.Broker != "" {
+		from = "from the broker's discovery document"
+	}
+	return names, from
 }
 
 // mintOne mints the profile's token of kind k with the Vault token, at
@@ -240,16 +284,41 @@ func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.
 	return issue.Mint(ctx, c, e, *t, profile, now)
 }
 
-// ChooseProfile picks the profile of a fresh login: the flag, else the
-// configured default, else the only configured profile the user's roles
-// allow.
-func ChooseProfile(cfg *config.Config, flag string, roles []string) (string, error) {
-	if flag != "" {
-		return flag, nil
+// LoginProfile is the profile of a fresh login chosen before the
+// sign-in: --profile, else ALILOGIN_PROFILE, the current profile or
+// default_profile. "" means it is to be chosen from the user's roles
+// after the sign-in (ChooseProfile), which needs profiles to choose from
+// (the config file's, the broker's discovery document's): without any,
+// it fails here, before a browser is opened for nothing.
+func LoginProfile(e Env, cfg *config.Config, flag string) (string, error) {
+	p := flag
+	if p == "" {
+		var err error
+		if p, err = chosen(e, cfg); err != nil {
+			return "", err
+		}
 	}
-	if cfg.DefaultProfile != "" {
-		return cfg.DefaultProfile, nil
+	if p != "" {
+		return p, checkName(p)
 	}
+	if len(cfg.Profiles) == 0 {
+		return "", exitcode.With(ExitUsage, errors.New("no profile given, and none is configured to choose from; use --profile NAME, or get the profiles from your broker with: alilogin setup --broker URL"))
+	}
+	return "", nil
+}
+
+// SeveralProfilesError: the user's roles allow several of the configured
+// profiles and none was chosen.
+type SeveralProfilesError struct{ Allowed []string }
+
+func (e *SeveralProfilesError) Error() string {
+	return fmt.Sprintf("your roles allow several profiles: %s; choose one with --profile (or make one current: alilogin use PROFILE, or set default_profile in the config file)", strings.Join(e.Allowed, ", "))
+}
+
+// ChooseProfile picks the profile of a fresh login that LoginProfile
+// left to the roles: the only configured profile the user's roles
+// allow. Several: a *SeveralProfilesError (exit code 2).
+func ChooseProfile(cfg *config.Config, roles []string) (string, error) {
 	var allowed, all []string
 	for _, p := range cfg.Profiles {
 		all = append(all, p.Name)
@@ -265,7 +334,7 @@ func ChooseProfile(cfg *config.Config, flag string, roles []string) (string, err
 	case len(allowed) == 1:
 		return allowed[0], nil
 	case len(allowed) > 1:
-		return "", exitcode.With(ExitUsage, fmt.Errorf("your roles allow several profiles: %s; choose one with --profile (or set default_profile in the config file)", strings.Join(allowed, ", ")))
+		return "", exitcode.With(ExitUsage, &SeveralProfilesError{Allowed: allowed})
 	case len(all) == 0:
 		return "", exitcode.With(ExitUsage, errors.New("no profile given and none configured; use --profile NAME"))
 	default:

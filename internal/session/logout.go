@@ -19,7 +19,9 @@ import (
 // Logout logs out of the profiles o names (Profiles): every stored one
 // with --all, else the one chosen; each under its lock, revoking what it
 // can and deleting the record (where logout clears the caches: the
-// store's Delete drops every kernel-cache copy). It says on stderr what
+// store's Delete drops every kernel-cache copy), and clearing the
+// current profile when it is the one logged out. --all also revokes and
+// deletes the sign-in an earlier login kept (pending.go). It says on stderr what
 // it did and could not do. partial: something could not be revoked, or
 // the configuration was ignored (exit code 3); an error means a login is
 // still stored, or none was stored for the profile named (exit code 1,
@@ -32,16 +34,27 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	profiles, err := Profiles(cfg, st, o)
+	if o.All {
+		// The sign-in an earlier login kept for the next (pending.go).
+		found, warnings := DropPending(ctx, e, cfg, st)
+		for _, w := range warnings {
+			fmt.Fprintf(e.stderr(), "alilogin: warning: %s\n", w)
+		}
+		if found && len(warnings) == 0 {
+			fmt.Fprintln(e.stderr(), "alilogin: revoked the sign-in kept by an earlier login")
+		}
+		partial = len(warnings) > 0
+	}
+	profiles, err := Profiles(e, cfg, st, o)
 	switch {
 	case err != nil:
-		return false, err
+		return partial, err
 	case len(profiles) == 0 && o.All:
 		fmt.Fprintln(e.stderr(), "alilogin: no stored login")
-		return false, nil
+		return partial, nil
 	case len(profiles) == 0:
 		// As `gh auth logout` when logged in nowhere: exit 1.
-		return false, errors.New("no stored login")
+		return partial, errors.New("no stored login")
 	case len(profiles) == 1:
 		if err := checkName(profiles[0]); err != nil {
 			return false, err
@@ -52,7 +65,7 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 	if cfgErr != nil {
 		fmt.Fprintf(e.stderr(), "alilogin: warning: ignoring the configuration (%s); logging out with only what the stored login records of where its tokens belong\n", termtext.Clean(cfgErr.Error()))
 	}
-	partial = cfgErr != nil
+	partial = partial || cfgErr != nil
 	var errs []error
 	for i, p := range profiles {
 		if i > 0 && ctx.Err() != nil { // Ctrl-C: stop here
@@ -69,6 +82,12 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 		}
 		partial = partial || len(warnings) > 0
 		fmt.Fprintf(e.stderr(), "alilogin: logged out of profile %s\n", p)
+		// A logout of the current profile clears it (current.go).
+		if cleared, err := ClearCurrent(e, p); err != nil {
+			fmt.Fprintf(e.stderr(), "alilogin: warning: %v\n", err)
+		} else if cleared && !o.All {
+			fmt.Fprintf(e.stderr(), "alilogin: %s was the current profile; there is none now (set one with: alilogin use PROFILE)\n", p)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return partial, err
@@ -159,7 +178,7 @@ func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 		case apiclient.StatusOf(err) == 403:
 			// Already revoked or expired at the server.
 		default:
-			w := fmt.Sprintf("could not revoke the Vault token (accessor %s): %v; it expires at %s", termtext.Clean(rec.Vault.Accessor), err, rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
+			w := fmt.Sprintf("%v (accessor %s); it expires at %s", err, termtext.Clean(rec.Vault.Accessor), rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
 			for _, t := range []struct {
 				name string
 				exp  time.Time
@@ -216,11 +235,12 @@ func expOf(t *store.Token) time.Time {
 	return t.ExpiresAt
 }
 
-// revokeVault revokes rec's Vault token at the Vault that issued it.
+// revokeVault revokes rec's Vault token at the Vault that issued it; its
+// errors say "could not revoke the Vault token: ..." (issue.Revoke's).
 func revokeVault(ctx context.Context, cfg *config.Config, rec *store.Record) error {
 	v, err := recordVault(cfg, rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("could not revoke the Vault token: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()

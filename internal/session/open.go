@@ -15,7 +15,7 @@ import (
 
 // Options are the choices every session command has.
 type Options struct {
-	Profile string // --profile; "" = ALILOGIN_PROFILE, the configured default, or the only stored one
+	Profile string // --profile; "" = ALILOGIN_PROFILE, the current profile, the configured default, or the only stored one
 	Store   string // --store; "" = ALILOGIN_STORE or the configured one
 	All     bool   // --all (logout, status): every stored profile
 }
@@ -46,7 +46,7 @@ func Open(e Env, o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := Profiles(cfg, st, o)
+	names, err := Profiles(e, cfg, st, o)
 	if err != nil {
 		return nil, err
 	}
@@ -64,13 +64,18 @@ func Open(e Env, o Options) (*Session, error) {
 }
 
 // Profiles are the profiles o names, in the one order of choice of every
-// command: --profile, else (without --all) ALILOGIN_PROFILE or the
-// configured default, else every stored profile (none when nothing is
-// stored). A named profile's name is not checked here (checkName).
-func Profiles(cfg *config.Config, st store.Store, o Options) ([]string, error) {
+// command: --profile, else (without --all) ALILOGIN_PROFILE, the current
+// profile (current.go) or the configured default, else every stored
+// profile (none when nothing is stored). Only the last lists the store:
+// with a profile chosen, this reads at most the current-profile file. A
+// named profile's name is not checked here (checkName).
+func Profiles(e Env, cfg *config.Config, st store.Store, o Options) ([]string, error) {
 	p := o.Profile
 	if p == "" && !o.All {
-		p = cfg.DefaultProfile
+		var err error
+		if p, err = chosen(e, cfg); err != nil {
+			return nil, err
+		}
 	}
 	if p != "" {
 		return []string{p}, nil
@@ -95,7 +100,7 @@ func severalError(names []string, allowAll bool) error {
 	if allowAll {
 		hint = ", or use --all"
 	}
-	return exitcode.With(ExitUsage, fmt.Errorf("logged in to several profiles (%s); choose one with --profile or ALILOGIN_PROFILE%s", strings.Join(names, ", "), hint))
+	return exitcode.With(ExitUsage, fmt.Errorf("logged in to several profiles (%s); choose one with --profile, or make one current: alilogin use PROFILE%s", strings.Join(names, ", "), hint))
 }
 
 // Local reads the configuration from the environment and the config

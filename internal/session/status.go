@@ -14,6 +14,7 @@ import (
 // Status is what status says of one profile (its --json form).
 type Status struct {
 	Profile      string                 `json:"profile"`
+	Current      bool                   `json:"current"` // it is the current profile (alilogin use)
 	Usable       bool                   `json:"usable"`
 	Error        string                 `json:"error,omitempty"`
 	User         string                 `json:"user,omitempty"`
@@ -106,7 +107,7 @@ func Statuses(e Env, o Options, show bool) (out []Status, asList bool, err error
 	if err != nil {
 		return nil, false, err
 	}
-	profiles, err := Profiles(cfg, st, o)
+	profiles, err := Profiles(e, cfg, st, o)
 	if err != nil {
 		return nil, false, err
 	}
@@ -114,8 +115,11 @@ func Statuses(e Env, o Options, show bool) (out []Status, asList bool, err error
 		return nil, false, exitcode.With(ExitLoginNeeded, errors.New("not logged in; run: alilogin login"))
 	}
 	now := e.now()
+	cur, _ := Current(e) // a broken file was said by Profiles when it mattered
 	for _, p := range profiles {
-		out = append(out, Describe(st, p, now, show))
+		s := Describe(st, p, now, show)
+		s.Current = p == cur
+		out = append(out, s)
 	}
 	return out, o.All || len(profiles) > 1, nil
 }

@@ -26,22 +26,44 @@ const MinWait = 30 * time.Second
 // Snippet is the text for the shell's rc file; the refresh runs
 // `alilogin hook SHELL --env --min-ttl MINTTL`, found through PATH.
 func Snippet(shell string, minTTL time.Duration) (string, error) {
+	return SnippetFollowing(shell, minTTL, "")
+}
+
+// SnippetFollowing is Snippet that also refreshes at the first prompt
+// after currentFile (the current-profile file of `alilogin use`)
+// changed: it reads the file with the shell's own read builtin (no
+// process) and compares its line with the one it saw at the last
+// refresh. An empty currentFile: no such check.
+func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (string, error) {
 	refresh := "command alilogin hook " + shell + " --env --min-ttl " + minTTL.String()
+	readSh := ""
+	if currentFile != "" {
+		q := shellenv.QuoteSh(currentFile)
+		readSh = "if [[ -r " + q + " ]]; then read -r __alilogin_cur <" + q + " || :; fi"
+	}
 	switch shell {
 	case "bash":
-		return fmt.Sprintf(bashSnippet, refresh), nil
+		return fmt.Sprintf(bashSnippet, refresh, readSh), nil
 	case "zsh":
-		return fmt.Sprintf(zshSnippet, refresh), nil
+		return fmt.Sprintf(zshSnippet, refresh, readSh), nil
 	case "fish":
-		return fmt.Sprintf(fishSnippet, refresh), nil
+		readFish := ""
+		if currentFile != "" {
+			q := shellenv.QuoteFish(currentFile)
+			readFish = "if test -r " + q + "\n        read cur <" + q + "\n    end"
+		}
+		return fmt.Sprintf(fishSnippet, refresh, readFish), nil
 	}
 	return "", fmt.Errorf("unknown shell %q: want bash, zsh or fish", shell)
 }
 
 // The snippets. __alilogin_next is the Unix time (fish on Linux: the
 // seconds of /proc/uptime, __alilogin_next_uptime) from which the tokens
-// need renewing; __alilogin_profile the profile they are for (a changed
-// ALILOGIN_PROFILE refreshes at once); __alilogin_msg the failure the
+// need renewing; __alilogin_profile the ALILOGIN_PROFILE they were chosen with (a changed
+// ALILOGIN_PROFILE refreshes at once: the shell's own, which the hook
+// never sets); __alilogin_current the line of the current-profile file
+// at the last refresh (a changed one, `alilogin use` in any shell,
+// refreshes at the next prompt); __alilogin_msg the failure the
 // refresh reported, __alilogin_said the one last printed;
 // __alilogin_vars the token variables the last refresh exported (the
 // next one unsets those it does not set; exported itself, so that a
@@ -54,13 +76,14 @@ func Snippet(shell string, minTTL time.Duration) (string, error) {
 const bashSnippet = `# alilogin hook for bash: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.bashrc: eval "$(alilogin hook bash)"
 __alilogin_hook() {
-  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x= __alilogin_v=
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x= __alilogin_v= __alilogin_cur=
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS
   else printf -v __alilogin_now '%%(%%s)T' -1 2>/dev/null || __alilogin_now=$(date +%%s); fi
+  %[2]s
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
         -n $__alilogin_now && $__alilogin_now != *[!0-9]* && -n ${__alilogin_next-} && $__alilogin_next != *[!0-9]* ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
@@ -68,7 +91,8 @@ __alilogin_hook() {
   # around the eval, then as they were.
   if [[ $- == *x* ]]; then __alilogin_x=1; set +x; fi
   if [[ $- == *v* ]]; then __alilogin_v=1; set +v; fi
-  eval "$(%s)"
+  eval "$(%[1]s)"
+  __alilogin_current=$__alilogin_cur
   if [[ -n $__alilogin_v ]]; then set -v; fi
   if [[ -n $__alilogin_x ]]; then set -x; fi
   if [[ -n $__alilogin_msg ]]; then
@@ -88,19 +112,21 @@ const zshSnippet = `# alilogin hook for zsh: keeps VAULT_TOKEN, NOMAD_TOKEN, CON
 # the addresses fresh before each prompt. In ~/.zshrc: eval "$(alilogin hook zsh)"
 zmodload zsh/datetime 2>/dev/null
 __alilogin_hook() {
-  local __alilogin_rc=$? __alilogin_now __alilogin_msg=
+  local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_cur=
   # xtrace would trace the tokens, verbose print the eval'd exports:
   # off in this function only.
   setopt localoptions noxtrace noverbose
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS; else __alilogin_now=$(date +%%s); fi
+  %[2]s
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
         $__alilogin_now == <-> && ${__alilogin_next-} == <-> ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
-  eval "$(%s)"
+  eval "$(%[1]s)"
+  __alilogin_current=$__alilogin_cur
   if [[ -n $__alilogin_msg ]]; then
     [[ "$__alilogin_msg" != "${__alilogin_said-}" ]] && print -r -- "$__alilogin_msg" >&2
     __alilogin_said=$__alilogin_msg
@@ -128,11 +154,14 @@ function __alilogin_hook --on-event fish_prompt
         set now (date +%%s)
         set -q __alilogin_next; and set next $__alilogin_next
     end
-    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and test "$now" -lt "$next"
+    set -l cur
+    %[2]s
+    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$cur" = "$__alilogin_current"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and test "$now" -lt "$next"
         return
     end
     set -g __alilogin_msg
-    %s | source
+    %[1]s | source
+    set -g __alilogin_current $cur
     if test -n "$__alilogin_msg"
         if test "$__alilogin_msg" != "$__alilogin_said"
             printf '%%s\n' $__alilogin_msg >&2
@@ -148,7 +177,7 @@ end
 type State struct {
 	Next       time.Time     // renew from then on
 	NextUptime time.Duration // the same on the /proc/uptime clock; 0: unknown
-	Profile    string        // the profile the tokens are for
+	Profile    string        // the shell's ALILOGIN_PROFILE the tokens were chosen with ("" for none)
 	Msg        string        // the failure to say, once; "" on success
 	// Exported are the envcontract.TokenVars the refresh sets; the others that the
 	// previous refresh exported (__alilogin_vars) are unset, so that no

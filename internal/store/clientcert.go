@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"github.com/alisw/alilogin/internal/clientcert"
@@ -35,4 +36,26 @@ func (w *wireClientCert) cert() *clientcert.Cert {
 		return nil
 	}
 	return &clientcert.Cert{CertPEM: w.Cert, ChainPEM: w.Chain, Key: secret.New(w.Key), Mount: w.Mount, Serial: w.Serial, Subject: w.Subject, NotAfter: w.NotAfter, IssuedAt: w.IssuedAt, Dir: w.Dir}
+}
+
+// AddCertDir records dir in r.CertDirs, once; it reports whether dir
+// was not there yet (the record must then be stored before files are
+// written in dir).
+func (r *Record) AddCertDir(dir string) bool {
+	if dir == "" || slices.Contains(r.CertDirs, dir) {
+		return false
+	}
+	r.CertDirs = append(r.CertDirs, dir)
+	return true
+}
+
+// CertFileDirs is every directory r says holds, or held, certificate
+// files of its profile: CertDirs, and the directory of its certificate
+// (Cert.Dir: the one directory a record of an earlier alilogin names).
+func (r *Record) CertFileDirs() []string {
+	out := slices.Clone(r.CertDirs)
+	if r.ClientCert != nil && r.ClientCert.Dir != "" && !slices.Contains(out, r.ClientCert.Dir) {
+		out = append(out, r.ClientCert.Dir)
+	}
+	return out
 }

@@ -55,6 +55,16 @@ type Record struct {
 	// ClientCert is the login's client certificate from Vault PKI, with
 	// its key (a secret); nil: none (clientcert.go).
 	ClientCert *clientcert.Cert `json:"client_cert,omitempty"`
+	// CertDirs are the directories where an alilogin wrote this
+	// profile's certificate files (clientcert.Write), in whatever
+	// environment it ran: each environment has its own directory
+	// (another $XDG_RUNTIME_DIR, or none and another HOME or
+	// XDG_STATE_HOME: a desktop, ssh, cron), so logout, from any of them,
+	// removes the files in every one (CertFileDirs). A directory is
+	// added under the profile's lock by whoever writes files there (env
+	// and exec store it before they write), and carried to the record
+	// that replaces this one (internal/session/clientcert.go).
+	CertDirs []string `json:"cert_dirs,omitempty"`
 }
 
 // RecordVersion is the format version written by this build.

@@ -83,6 +83,7 @@ func testRecord(profile string) *Record {
 		Nomad:     &Token{Secret: secret.New("nomad-secret"), Accessor: "nacc", LeaseID: "nomad/creds/ci/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
 		Consul:    &Token{Secret: secret.New("consul-secret"), LeaseID: "consul/creds/ci/1", IssuedAt: now, ExpiresAt: now.Add(time.Hour), MaxExpiresAt: now.Add(24 * time.Hour)},
 		UpdatedAt: now,
+		CertDirs:  []string{"/run/user/1000/alilogin/" + profile, "/home/alice/.local/state/alilogin/run/" + profile},
 	}
 }
 

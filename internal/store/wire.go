@@ -29,6 +29,7 @@ type wireRecord struct {
 	UpdatedAt    time.Time  `json:"updated_at,omitzero"`
 	// ClientCert: clientcert.go.
 	ClientCert *wireClientCert `json:"client_cert,omitempty"`
+	CertDirs   []string        `json:"cert_dirs,omitempty"`
 }
 
 type wireToken struct {
@@ -72,7 +73,7 @@ func encode(r *Record) ([]byte, error) {
 		VaultAddr: r.VaultAddr, NomadAddr: r.NomadAddr, ConsulAddr: r.ConsulAddr,
 		RefreshToken: r.RefreshToken.Reveal(), IDTokenExp: r.IDTokenExp,
 		Vault: toWireToken(r.Vault), Nomad: toWireToken(r.Nomad), Consul: toWireToken(r.Consul), UpdatedAt: r.UpdatedAt,
-		ClientCert: toWireCert(r.ClientCert),
+		ClientCert: toWireCert(r.ClientCert), CertDirs: r.CertDirs,
 	}
 	return json.Marshal(w)
 }
@@ -94,6 +95,6 @@ func decode(profile, where string, b []byte) (*Record, error) {
 		VaultAddr: w.VaultAddr, NomadAddr: w.NomadAddr, ConsulAddr: w.ConsulAddr,
 		RefreshToken: secret.New(w.RefreshToken), IDTokenExp: w.IDTokenExp,
 		Vault: w.Vault.token(), Nomad: w.Nomad.token(), Consul: w.Consul.token(), UpdatedAt: w.UpdatedAt,
-		ClientCert: w.ClientCert.cert(),
+		ClientCert: w.ClientCert.cert(), CertDirs: w.CertDirs,
 	}, nil
 }

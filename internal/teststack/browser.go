@@ -36,7 +36,11 @@ func ChromiumPath() (string, error) {
 
 // NewBrowser starts a fresh headless Chromium with an empty profile. Close
 // it when done.
-func NewBrowser() (*Browser, error) {
+func NewBrowser() (*Browser, error) { return newBrowser(nil) }
+
+// newBrowser starts Chromium with a profile in a new directory; as, when
+// set, adds the options that run it as another user.
+func newBrowser(as func(dataDir string) ([]chromedp.ExecAllocatorOption, error)) (*Browser, error) {
 	path, err := ChromiumPath()
 	if err != nil {
 		return nil, err
@@ -44,6 +48,13 @@ func NewBrowser() (*Browser, error) {
 	dataDir, err := os.MkdirTemp("", "alilogin-chromium-")
 	if err != nil {
 		return nil, err
+	}
+	var extra []chromedp.ExecAllocatorOption
+	if as != nil {
+		if extra, err = as(dataDir); err != nil {
+			os.RemoveAll(dataDir)
+			return nil, err
+		}
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
@@ -59,6 +70,7 @@ func NewBrowser() (*Browser, error) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	}
+	opts = append(opts, extra...)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	if err := chromedp.Do(bctx); err != nil {

@@ -80,7 +80,7 @@ func WriteScript(path string, data []byte) (err error) {
 	if err := private(dir, true); err != nil {
 		return err
 	}
-	if err := parentsSafe(dir); err != nil {
+	if err := aboveSafe(dir, mineOrRoot, "the token helper script"); err != nil { // binary.go
 		return err
 	}
 	if err := private(path, false); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -112,27 +112,6 @@ func WriteScript(path string, data []byte) (err error) {
 		return fmt.Errorf("could not write %s: %w", path, err)
 	}
 	return nil
-}
-
-// parentsSafe checks every directory above dir, dir's symbolic links
-// resolved.
-func parentsSafe(dir string) error {
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return fmt.Errorf("could not check %s: %w", dir, err)
-	}
-	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
-		st, err := os.Stat(p)
-		if err != nil {
-			return fmt.Errorf("could not check %s: %w", p, err)
-		}
-		if st.Mode().Perm()&0o022 != 0 && (st.Mode()&fs.ModeSticky == 0 || !ownedByMeOrRoot(st)) {
-			return fmt.Errorf("could not write the token helper script: %s (mode %v), above %s, is writable by group or others, who could swap the directory the vault CLI runs the script from; run: chmod go-w %s, or choose another place", p, st.Mode(), dir, p)
-		}
-		if p == filepath.Dir(p) {
-			return nil
-		}
-	}
 }
 
 // private checks that p (a directory when dir) is the user's and not

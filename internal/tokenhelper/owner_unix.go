@@ -12,7 +12,8 @@ func ownedByMe(st os.FileInfo) bool {
 	return ok && int(s.Uid) == os.Getuid()
 }
 
-func ownedByMeOrRoot(st os.FileInfo) bool {
+// ownedByOrRoot: st is uid's or root's.
+func ownedByOrRoot(st os.FileInfo, uid int) bool {
 	s, ok := st.Sys().(*syscall.Stat_t)
-	return ok && (s.Uid == 0 || int(s.Uid) == os.Getuid())
+	return ok && (s.Uid == 0 || int(s.Uid) == uid)
 }

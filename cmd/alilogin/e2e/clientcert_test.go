@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -9,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,16 +33,17 @@ type mtlsStack struct {
 	consul        *teststack.Consul
 	profile, user string
 	pw            string
+	// The Vault mounts of this stack's PKI and engines.
+	pkiMount, nomadMount, consulMount string
 }
 
-const (
-	mtlsPKI    = "pki-mtls"
-	mtlsNomad  = "nomad-mtls"
-	mtlsConsul = "consul-mtls"
-)
+var nmtls atomic.Int32
 
+// startMTLS starts an mTLS stack; each has its own mounts and profile.
 func startMTLS(t *testing.T, ctx context.Context, certTTL time.Duration) *mtlsStack {
 	t.Helper()
+	n := fmt.Sprint(nmtls.Add(1))
+	mtlsPKI, mtlsNomad, mtlsConsul := "pki-mtls"+n, "nomad-mtls"+n, "consul-mtls"+n
 	pki, err := stack.EnablePKI(ctx, mtlsPKI)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +61,7 @@ func startMTLS(t *testing.T, ctx context.Context, certTTL time.Duration) *mtlsSt
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mtlsStack{pki: pki, nomad: nomad, consul: consul, profile: "mtls-ci"}
+	m := &mtlsStack{pki: pki, nomad: nomad, consul: consul, profile: "mtls-ci" + n, pkiMount: mtlsPKI, nomadMount: mtlsNomad, consulMount: mtlsConsul}
 	v := stack.Vault.Client()
 	if err := stack.EnsureMounts(ctx, nil, teststack.Mounts{}); err != nil { // the JWT mount
 		t.Fatal(err)
@@ -129,9 +133,9 @@ func (m *mtlsStack) userFor(t *testing.T) *user {
 	u.env["CONSUL_HTTP_ADDR"] = strings.TrimPrefix(m.consul.Addr, "https://")
 	u.env["CONSUL_HTTP_SSL"] = "true"
 	u.env["CONSUL_CACERT"] = m.pki.CA
-	u.env["ALILOGIN_PKI_MOUNT"] = mtlsPKI
-	u.env["ALILOGIN_NOMAD_MOUNT"] = mtlsNomad
-	u.env["ALILOGIN_CONSUL_MOUNT"] = mtlsConsul
+	u.env["ALILOGIN_PKI_MOUNT"] = m.pkiMount
+	u.env["ALILOGIN_NOMAD_MOUNT"] = m.nomadMount
+	u.env["ALILOGIN_CONSUL_MOUNT"] = m.consulMount
 	return u
 }
 
@@ -214,7 +218,7 @@ func TestClientCertMTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := clientcert.Sign(ctx, v.WithToken(rec.Vault.Secret), mtlsPKI, m.profile, "someone-else", 0); apiclient.StatusOf(err) != 400 {
+	if _, err := clientcert.Sign(ctx, v.WithToken(rec.Vault.Secret), m.pkiMount, m.profile, "someone-else", 0); apiclient.StatusOf(err) != 400 {
 		t.Errorf("signing another user's name: %v; want Vault's 400", err)
 	}
 
@@ -297,10 +301,63 @@ func TestClientCertMTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Contains(revoked, rec2.ClientCert.Serial) {
-		t.Errorf("serial %s not in %s/certs/revoked %v", rec2.ClientCert.Serial, mtlsPKI, revoked)
+		t.Errorf("serial %s not in %s/certs/revoked %v", rec2.ClientCert.Serial, m.pkiMount, revoked)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("%s left after logout: %v", dir, err)
+	}
+}
+
+// TestLogoutRemovesEveryCopy: env from a cron job (no XDG_RUNTIME_DIR:
+// the files go under the state directory) and from an ssh session
+// (another runtime directory) write the certificate and its key where
+// that environment keeps them; a logout from the desktop removes every
+// copy, so that no key of a certificate that passes mTLS until it
+// expires is left on disk.
+func TestLogoutRemovesEveryCopy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m := startMTLS(t, ctx, time.Hour)
+	u := m.userFor(t)
+	if p, _ := login(t, ctx, u, m.user, m.pw, "--profile", m.profile); p.code() != 0 {
+		t.Fatalf("login: exit %d; stderr:\n%s", p.code(), p.stderr.String())
+	}
+	cron := &user{home: u.home, env: maps.Clone(u.env)}
+	delete(cron.env, "XDG_RUNTIME_DIR")
+	ssh := &user{home: u.home, env: maps.Clone(u.env)}
+	ssh.env["XDG_RUNTIME_DIR"] = filepath.Join(t.TempDir(), "ssh-run")
+	if err := os.Mkdir(ssh.env["XDG_RUNTIME_DIR"], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, e := range map[string]*user{"cron": cron, "ssh": ssh} {
+		if p := e.run(t, "env", "--profile", m.profile); p.code() != 0 {
+			t.Fatalf("env from %s: exit %d; stderr:\n%s", name, p.code(), p.stderr.String())
+		}
+	}
+	// Wherever alilogin writes: the home (state, config), every runtime
+	// directory.
+	roots := []string{u.home, u.env["XDG_RUNTIME_DIR"], ssh.env["XDG_RUNTIME_DIR"]}
+	keyFiles := func() []string {
+		var out []string
+		for _, root := range roots {
+			_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && (d.Name() == clientcert.KeyFile || d.Name() == clientcert.CertFile) {
+					out = append(out, p)
+				}
+				return nil
+			})
+		}
+		return out
+	}
+	if n := len(keyFiles()); n != 6 {
+		t.Fatalf("%d key and certificate files after login and env from cron and ssh, want 6: %v", n, keyFiles())
+	}
+	lp := u.run(t, "logout", "--profile", m.profile)
+	if lp.code() != 0 {
+		t.Fatalf("logout: exit %d; stderr:\n%s", lp.code(), lp.stderr.String())
+	}
+	if left := keyFiles(); len(left) > 0 {
+		t.Errorf("after logout from the desktop, left on disk: %v\nlogout stderr:\n%s", left, lp.stderr.String())
 	}
 }
 

@@ -156,7 +156,9 @@ func TestHostileSSOTextOnTerminal(t *testing.T) {
 	noControls(t, "the refusal", rp.stderr.String())
 
 	// No profile given, and none of the configured ones allowed: the
-	// message lists the user's roles.
+	// message lists the user's roles. (The first login made its profile
+	// the current one, which a login without --profile would use.)
+	u.ok(t, "use", "--unset")
 	u.writeConfig(t, "profile \"nobody\" {\n  roles = [\"someone-else\"]\n}\n")
 	np := u.run(t, "login", "--device")
 	if np.code() != 1 || !strings.Contains(np.stderr.String(), "(nobody) is allowed for your SSO roles (hostile-users, evil?]0;pwned??31m?)") {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/errprefix"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 )
@@ -112,8 +113,14 @@ type proc struct {
 
 func (u *user) start(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return u.startBin(t, bin, args...)
+}
+
+// startBin starts the alilogin binary at path (a copy of bin).
+func (u *user) startBin(t *testing.T, path string, args ...string) *proc {
+	t.Helper()
 	p := &proc{stdout: &teststack.SyncBuffer{}, stderr: &teststack.SyncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
+	p.cmd = exec.Command(path, args...)
 	p.cmd.Env = u.environ()
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -126,6 +133,12 @@ func (u *user) start(t *testing.T, args ...string) *proc {
 		default:
 			p.cmd.Process.Kill()
 			<-p.done
+		}
+		// No message repeats its own prefix ("could not renew the Vault
+		// token: could not renew the Vault token: ..."), in whatever
+		// failure a test provokes.
+		if r, ok := errprefix.Repeated(p.stderr.String()); ok {
+			t.Errorf("alilogin %s: a message repeats its own prefix (%s); stderr:\n%s", strings.Join(args, " "), r, p.stderr.String())
 		}
 	})
 	return p

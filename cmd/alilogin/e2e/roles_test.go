@@ -72,6 +72,7 @@ func TestProfileChoice(t *testing.T) {
 		name, pw := newUserAccount("team-a", "team-b")
 		u := newUser(t)
 		u.writeConfig(t, cfg)
+		dropPendingAtEnd(t, u)
 		p, _ := login(t, ctx, u, name, pw)
 		if p.code() != 2 {
 			t.Fatalf("exit %d, want 2; stderr:\n%s", p.code(), p.stderr.String())

@@ -148,3 +148,56 @@ func TestVaultTokenHelper(t *testing.T) {
 		t.Errorf("vault token lookup works after erase")
 	}
 }
+
+// TestVaultHelperRefusesBinaryOthersCanReplace: the helper script execs
+// the alilogin binary that ran setup; setup refuses a binary that
+// another user could replace (in a directory anyone may write), as it
+// refuses such a place for the script, and writes nothing: no script,
+// no token_helper. The same binary in a directory of the user's own is
+// accepted, and the script names it.
+func TestVaultHelperRefusesBinaryOthersCanReplace(t *testing.T) {
+	u := newUser(t)
+	copyBin := func(dir string, mode os.FileMode) string {
+		t.Helper()
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "alilogin")
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	vaultCfg := filepath.Join(u.home, ".vault")
+	script := filepath.Join(u.env["XDG_CONFIG_HOME"], "alilogin", "vault-token-helper")
+
+	shared := copyBin(filepath.Join(t.TempDir(), "shared-bin"), 0o777)
+	p := u.startBin(t, shared, "setup", "--vault-token-helper")
+	if code, err := p.wait(time.Minute); err != nil || code == 0 {
+		t.Errorf("setup from %s (a directory anyone may write): exit %d, %v; want a refusal\nstderr:\n%s", shared, code, err, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "is writable by group or others") {
+		t.Errorf("setup's refusal does not say why:\n%s", p.stderr.String())
+	}
+	for _, f := range []string{vaultCfg, script} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s written by a refused setup (%v)", f, err)
+		}
+	}
+
+	own := copyBin(filepath.Join(u.home, "bin"), 0o755)
+	p = u.startBin(t, own, "setup", "--vault-token-helper")
+	if code, err := p.wait(time.Minute); err != nil || code != 0 {
+		t.Fatalf("setup from %s: exit %d, %v\nstderr:\n%s", own, code, err, p.stderr.String())
+	}
+	if b, err := os.ReadFile(script); err != nil || !strings.Contains(string(b), "exec '"+own+"' vault-token-helper") {
+		t.Errorf("helper script %s: %q, %v; want it to run %s", script, b, err, own)
+	}
+}

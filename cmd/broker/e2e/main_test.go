@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/errprefix"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -176,6 +177,9 @@ func brokerWith(t *testing.T, getenv func(string) string, stdin io.Reader, args 
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
 	code = exitCode(t, cmd.Run())
 	t.Logf("broker %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
+	if r, ok := errprefix.Repeated(errb.String()); ok {
+		t.Errorf("broker %s: a message repeats its own prefix (%s)", strings.Join(args, " "), r)
+	}
 	return code, out.String(), errb.String()
 }
 

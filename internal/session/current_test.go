@@ -1,0 +1,55 @@
+package session
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/exitcode"
+)
+
+// TestCurrentProfileFile: `use` writes the current profile to a 0600 file
+// of the state directory; a logout clears it only when it names the
+// profile logged out; a file that names no profile is an error saying
+// how to fix it.
+func TestCurrentProfileFile(t *testing.T) {
+	env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir()}
+	e := Env{Getenv: func(k string) string { return env[k] }}
+	if p, err := Current(e); p != "" || err != nil {
+		t.Fatalf("Current before any = %q, %v", p, err)
+	}
+	if err := SetCurrent(e, "ci-user"); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := CurrentPath(e.Getenv)
+	if !strings.HasPrefix(path, env["XDG_STATE_HOME"]) {
+		t.Errorf("current-profile file %s is not in the state directory", path)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("current-profile file: %v, %v; want 0600", fi, err)
+	}
+	if p, err := Current(e); p != "ci-user" || err != nil {
+		t.Errorf("Current = %q, %v", p, err)
+	}
+	if err := SetCurrent(e, "../x"); exitcode.Code(err, exitError) != exitUsage {
+		t.Errorf("SetCurrent of an invalid name: %v", err)
+	}
+	if cleared, err := ClearCurrent(e, "ci-admin"); cleared || err != nil {
+		t.Errorf("ClearCurrent of another profile = %v, %v; want it kept", cleared, err)
+	}
+	if p, _ := Current(e); p != "ci-user" {
+		t.Errorf("after clearing another profile, Current = %q", p)
+	}
+	if cleared, err := ClearCurrent(e, "ci-user"); !cleared || err != nil {
+		t.Errorf("ClearCurrent = %v, %v", cleared, err)
+	}
+	if p, err := Current(e); p != "" || err != nil {
+		t.Errorf("after ClearCurrent, Current = %q, %v", p, err)
+	}
+	if err := os.WriteFile(path, []byte("$(rm -rf ~)\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Current(e); exitcode.Code(err, exitError) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
+		t.Errorf("Current of a broken file: %v", err)
+	}
+}
