@@ -156,7 +156,7 @@ func TestDeviceLogin(t *testing.T) {
 // `login --no-browser --listen`.
 func TestDeviceLoginWithoutDeviceFlow(t *testing.T) {
 	u := newUser(t)
-	p := u.run(t, "login", "--device")
+	p := u.run(t, "login", "--device", "--profile", "ci-user")
 	errText := p.stderr.String()
 	if p.code() != 1 {
 		t.Errorf("exit %d, want 1; stderr:\n%s", p.code(), errText)
