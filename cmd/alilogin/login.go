@@ -180,5 +180,11 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return exitcode.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
 			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
 	}
+	if err := errors.Join(out.Minted.NomadCheck, out.Minted.ConsulCheck); err != nil {
+		// The token may be fine, but it goes to the address that did not
+		// answer: as good as not issued until that is fixed.
+		return exitcode.With(exitPartial, fmt.Errorf("logged in, but %s; check NOMAD_ADDR / CONSUL_HTTP_ADDR (or the config file), then run alilogin status",
+			strings.ReplaceAll(err.Error(), "\n", "; ")))
+	}
 	return nil
 }

@@ -28,6 +28,9 @@ type loginSummary struct {
 	// Skipped: tokens not minted because no address of their server is
 	// configured (a token with none would go to the CLI's default).
 	Skipped map[string]string `json:"skipped,omitempty"`
+	// Unchecked: tokens minted and kept that their server did not
+	// answer for (issue.CheckError): why.
+	Unchecked map[string]string `json:"unchecked,omitempty"`
 }
 
 // newLoginSummary describes the login r made at now.
@@ -37,9 +40,15 @@ func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted, now ti
 	if s.Roles == nil {
 		s.Roles = []string{}
 	}
-	add := func(name string, t *store.Token, err error) {
+	add := func(name string, t *store.Token, err, check error) {
 		if t != nil {
 			s.Tokens[name] = session.DescribeToken(t, now, false)
+		}
+		if t != nil && check != nil {
+			if s.Unchecked == nil {
+				s.Unchecked = map[string]string{}
+			}
+			s.Unchecked[name] = check.Error()
 		}
 		if err != nil {
 			if s.Errors == nil {
@@ -48,9 +57,9 @@ func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted, now ti
 			s.Errors[name] = err.Error()
 		}
 	}
-	add("vault", r.Vault, nil)
-	add("nomad", m.Nomad, m.NomadErr)
-	add("consul", m.Consul, m.ConsulErr)
+	add("vault", r.Vault, nil, nil)
+	add("nomad", m.Nomad, m.NomadErr, m.NomadCheck)
+	add("consul", m.Consul, m.ConsulErr, m.ConsulCheck)
 	return s
 }
 
@@ -69,6 +78,8 @@ func (s *loginSummary) write(w io.Writer, now time.Time) {
 	for _, name := range []string{"vault", "nomad", "consul"} {
 		t, ok := s.Tokens[name]
 		switch {
+		case ok && s.Unchecked[name] != "":
+			fmt.Fprintf(w, "  %-7s valid for %-9s NOT CHECKED: its server did not answer (below)\n", name+":", session.TTL(t.ExpiresAt, now))
 		case ok:
 			fmt.Fprintf(w, "  %-7s valid for %-9s policies: %s\n", name+":", session.TTL(t.ExpiresAt, now), strings.Join(termtext.CleanAll(t.Policies), ", "))
 		case s.Errors[name] != "":

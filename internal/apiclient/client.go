@@ -141,9 +141,9 @@ type Error struct {
 func (e *Error) Error() string {
 	if e.Status == 0 {
 		if safehttp.Refused(e.Err) {
-			return fmt.Sprintf("%s %s %s: %s", e.Server, e.Method, e.Path, termtext.Clean(e.Err.Error()))
+			return fmt.Sprintf("%s %s %s: %s", e.Server, e.Method, e.Path, termtext.OneLine(e.Err.Error()))
 		}
-		return fmt.Sprintf("%s at %s is unreachable: %s", e.Server, e.Addr, termtext.Clean(fmt.Sprint(e.Err)))
+		return fmt.Sprintf("%s at %s is unreachable: %s", e.Server, e.Addr, termtext.OneLine(fmt.Sprint(e.Err)))
 	}
 	msg := strings.Join(e.Errors, "; ")
 	if msg == "" {
@@ -229,7 +229,9 @@ func (c *Client) DoHeader(ctx context.Context, method, path string, in, out any)
 // errorMessages extracts the messages of Vault's {"errors":[...]} or takes
 // Nomad's and Consul's plain-text bodies, and makes them fit for a
 // terminal and a log: secrets masked first (so that none escapes in part
-// across a cut), then control characters replaced, then cut.
+// across a cut), then made one line (termtext.OneLine: go-multierror's
+// "1 error occurred:\n\t* ..." reads as its message) with control
+// characters replaced, then cut.
 func errorMessages(data []byte, token secret.String) []string {
 	var v struct {
 		Errors []string `json:"errors"`
@@ -246,7 +248,7 @@ func errorMessages(data []byte, token secret.String) []string {
 	}
 	out := make([]string, 0, len(msgs)+1)
 	for _, m := range msgs {
-		out = append(out, termtext.Cut(termtext.Clean(scrub(m, token)), maxMessage, "..."))
+		out = append(out, termtext.Cut(termtext.OneLine(scrub(m, token)), maxMessage, "..."))
 	}
 	if more > 0 {
 		out = append(out, fmt.Sprintf("(%d more)", more))

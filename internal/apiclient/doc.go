@@ -13,7 +13,7 @@
 // host or port is refused before anything is sent there (internal/safehttp),
 // and the *Error names both addresses. Answers are bounded (MaxAnswer).
 // Error bodies are masked (the token sent, any JWT), then stripped of
-// control characters (termtext.Clean), then cut, in that order, so that no
+// control characters and made one line (termtext.OneLine), then cut, in that order, so that no
 // secret escapes in part across the cut and no escape sequence reaches a
 // terminal.
 package apiclient

@@ -28,6 +28,9 @@ type Target struct {
 type Minted struct {
 	Nomad, Consul       *store.Token
 	NomadErr, ConsulErr error
+	// NomadCheck, ConsulCheck: the token was minted but not checked at
+	// its server (*CheckError); the token is kept.
+	NomadCheck, ConsulCheck error
 }
 
 // Err joins the errors, nil when all requested tokens were minted.
@@ -87,7 +90,8 @@ func (c *creds) token(from, secretKey, accessorKey string, now time.Time) (*stor
 	}
 	t := &store.Token{Secret: secret.New(s), Accessor: acc, LeaseID: c.LeaseID, Renewable: c.Renewable, IssuedAt: now}
 	if c.LeaseDuration > 0 {
-		t.ExpiresAt = now.Add(time.Duration(c.LeaseDuration) * time.Second)
+		t.TTL = time.Duration(c.LeaseDuration) * time.Second
+		t.ExpiresAt = now.Add(t.TTL)
 	}
 	return t, nil
 }
@@ -116,9 +120,28 @@ func (e Engine) engine() (engine, bool) {
 	return engine{}, false
 }
 
+// CheckError: the token was minted, but the server it is for did not
+// answer its self lookup (a wrong NOMAD_ADDR or CONSUL_HTTP_ADDR, the
+// server down, a token it does not know). The token may be fine, but
+// nothing showed that it works where it will be sent. Mint returns it
+// with the token.
+type CheckError struct {
+	Server string // "Nomad" or "Consul"
+	Addr   string // the configured address the lookup went to
+	Err    error
+}
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("could not check the new %s token at %s: %v", e.Server, e.Addr, e.Err)
+}
+
+func (e *CheckError) Unwrap() error { return e.Err }
+
 // Mint reads <mount>/creds/<role> of the engine kind with the Vault
-// token in vault and, best effort (for the summary and status), the new
-// token's policies from the server.
+// token in vault and (for the summary and status) the new token's
+// policies from the server. When that lookup fails, Mint returns the
+// token and a *CheckError: the caller decides what an unchecked token
+// is worth.
 func Mint(ctx context.Context, vault *apiclient.Client, kind Engine, t Target, role string, now time.Time) (*store.Token, error) {
 	e, ok := kind.engine()
 	if !ok {
@@ -135,10 +158,11 @@ func Mint(ctx context.Context, vault *apiclient.Client, kind Engine, t Target, r
 	if t.Server != nil {
 		// Nomad lists policy names, Consul policy links {ID, Name}.
 		var self struct{ Policies []policyName }
-		if err := t.Server.WithToken(tok.Secret).DoIdempotent(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err == nil {
-			for _, p := range self.Policies {
-				tok.Policies = append(tok.Policies, string(p))
-			}
+		if err := t.Server.WithToken(tok.Secret).DoIdempotent(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err != nil {
+			return tok, &CheckError{Server: e.system, Addr: t.Server.Addr, Err: err}
+		}
+		for _, p := range self.Policies {
+			tok.Policies = append(tok.Policies, string(p))
 		}
 	}
 	return tok, nil

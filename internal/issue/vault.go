@@ -115,7 +115,8 @@ func (a *authResponse) token(from string, now time.Time) (*store.Token, error) {
 		IssuedAt:  now,
 	}
 	if a.Auth.LeaseDuration > 0 {
-		t.ExpiresAt = now.Add(time.Duration(a.Auth.LeaseDuration) * time.Second)
+		t.TTL = time.Duration(a.Auth.LeaseDuration) * time.Second
+		t.ExpiresAt = now.Add(t.TTL)
 	} else {
 		t.ExpiresAt = now.Add(100 * 365 * 24 * time.Hour) // a non-expiring token (root)
 	}
@@ -191,6 +192,7 @@ type Lease struct {
 	ID        string
 	Renewable bool
 	ExpiresAt time.Time
+	TTL       time.Duration // the lease duration granted
 }
 
 // RenewLease renews a lease (a Nomad or Consul token) by increment.
@@ -210,7 +212,8 @@ func RenewLease(ctx context.Context, vault *apiclient.Client, leaseID string, in
 	if err := checkID(serverName(vault), "lease_id", out.LeaseID); err != nil {
 		return nil, fmt.Errorf("could not renew the lease: %w", err)
 	}
-	return &Lease{ID: out.LeaseID, Renewable: out.Renewable, ExpiresAt: now.Add(time.Duration(out.LeaseDuration) * time.Second)}, nil
+	ttl := time.Duration(out.LeaseDuration) * time.Second
+	return &Lease{ID: out.LeaseID, Renewable: out.Renewable, ExpiresAt: now.Add(ttl), TTL: ttl}, nil
 }
 
 // RevokeLease revokes a lease now. It uses the path form,

@@ -63,7 +63,8 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 		o.after = time.After
 	}
 	if c.provider.Endpoint().DeviceAuthURL == "" {
-		return nil, fmt.Errorf("the SSO at %s does not offer the device flow; run alilogin login on a machine with a browser", c.cfg.Issuer)
+		return nil, fmt.Errorf("the SSO at %s does not offer the device flow; sign in with the browser of your own machine through SSH port forwarding instead: "+
+			"connect with ssh -L 8250:127.0.0.1:8250 HOST, run alilogin login --no-browser --listen 127.0.0.1:8250 there, and open the URL it prints on your machine", c.cfg.Issuer)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()

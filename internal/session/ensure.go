@@ -45,6 +45,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 	if len(kinds) == 0 {
 		kinds = PresentKinds(rec)
 	}
+	o.MinTTL = s.minTTLFor(rec, kinds, o.MinTTL) // minttl.go
 	// The login must have been made with the configured servers, even
 	// for a cached token: env and exec hand it out with the configured
 	// addresses. When the Vault address comes from a discovery document

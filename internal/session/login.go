@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -126,7 +127,16 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		}
 		return old, unlock, nil
 	}
-	ops := &vaultOps{cl: cl, cfg: cfg, now: e.now}
+	var checkMu sync.Mutex
+	ops := &vaultOps{cl: cl, cfg: cfg, now: e.now, unchecked: func(k renew.Kind, ce *issue.CheckError) {
+		checkMu.Lock()
+		defer checkMu.Unlock()
+		if k == renew.Nomad {
+			minted.NomadCheck = ce
+		} else {
+			minted.ConsulCheck = ce
+		}
+	}}
 	// The client certificate before the Nomad and Consul tokens: their
 	// check at servers that want mTLS presents it (clientcert.go).
 	beforeMint := func(ctx context.Context, vtok *store.Token) ([]string, []string) {

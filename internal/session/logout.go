@@ -24,7 +24,8 @@ import (
 // deletes the sign-in an earlier login kept (pending.go). It says on stderr what
 // it did and could not do. partial: something could not be revoked, or
 // the configuration was ignored (exit code 3); an error means a login is
-// still stored.
+// still stored, or none was stored for the profile named (exit code 1,
+// as `gh auth logout` has it; `--all` with nothing stored is no error).
 func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 	if err := o.Check(); err != nil {
 		return false, err
@@ -48,9 +49,12 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 	switch {
 	case err != nil:
 		return partial, err
-	case len(profiles) == 0:
+	case len(profiles) == 0 && o.All:
 		fmt.Fprintln(e.stderr(), "alilogin: no stored login")
 		return partial, nil
+	case len(profiles) == 0:
+		// As `gh auth logout` when logged in nowhere: exit 1.
+		return partial, errors.New("no stored login")
 	case len(profiles) == 1:
 		if err := checkName(profiles[0]); err != nil {
 			return false, err
@@ -135,8 +139,9 @@ func logoutProfile(ctx context.Context, e Env, cfg *config.Config, st store.Stor
 	var ce *store.CorruptError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		fmt.Fprintf(e.stderr(), "alilogin: no stored login for profile %s\n", profile)
-		return nil, nil
+		// As `gh auth logout --hostname H` for a host it is not logged
+		// in to: an error (exit 1), and no "logged out".
+		return nil, fmt.Errorf("no stored login for profile %s", profile)
 	case errors.As(err, &ce):
 		warnings = append(warnings, fmt.Sprintf("the stored login of profile %s is unreadable, so its tokens could not be revoked; they expire on their own", profile))
 		warnings = append(warnings, revokeCert(ctx, e, cfg, &store.Record{Profile: profile}, true)...) // clientcert.go: the files still go

@@ -34,6 +34,8 @@ type Session struct {
 	Config  *config.Config // environment + config file; no network
 	Store   store.Store
 	Profile string
+	// minTTLSaid: the lowered --min-ttl was said (minttl.go).
+	minTTLSaid bool
 }
 
 // Open loads the local configuration, opens the store and picks the one

@@ -82,6 +82,10 @@ type Token struct {
 	// MaxExpiresAt is when the lease or token can no longer be renewed
 	// (zero when unknown).
 	MaxExpiresAt time.Time `json:"max_expires_at,omitzero"`
+	// TTL is the validity the server granted at the last issue or
+	// renewal (its lease duration; zero when unknown): the most a
+	// renewal can give, which caps --min-ttl.
+	TTL time.Duration `json:"-"`
 }
 
 // ValidFor reports whether the token exists and is valid for longer than

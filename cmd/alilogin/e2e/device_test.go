@@ -148,3 +148,22 @@ func TestDeviceLogin(t *testing.T) {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", p.stdout.String(), p.stderr.String())
 	}
 }
+
+// TestDeviceLoginWithoutDeviceFlow: `login --device` at an SSO without
+// a device authorization endpoint (Hydra has none) fails before any
+// sign-in, and says how to sign in from a remote machine instead: the
+// browser of one's own machine through `ssh -L` port forwarding and
+// `login --no-browser --listen`.
+func TestDeviceLoginWithoutDeviceFlow(t *testing.T) {
+	u := newUser(t)
+	p := u.run(t, "login", "--device", "--profile", "ci-user")
+	errText := p.stderr.String()
+	if p.code() != 1 {
+		t.Errorf("exit %d, want 1; stderr:\n%s", p.code(), errText)
+	}
+	for _, want := range []string{"does not offer the device flow", "ssh -L 8250:127.0.0.1:8250", "alilogin login --no-browser --listen 127.0.0.1:8250"} {
+		if !strings.Contains(errText, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errText)
+		}
+	}
+}

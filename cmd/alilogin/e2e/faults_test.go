@@ -192,3 +192,40 @@ func TestStoreFallback(t *testing.T) {
 		check(t, u, p, "the login is too large for the OS keyring")
 	})
 }
+
+// TestWrongNomadAddrAtLogin: NOMAD_ADDR names a server where nothing
+// listens. Vault's engine mints the Nomad token (it talks to the real
+// Nomad), but the token cannot be checked where it will be sent: the
+// login says so, naming the address and what failed, keeps the tokens
+// and exits 3 (partial), instead of a blank "policies:" and exit 0.
+func TestWrongNomadAddrAtLogin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := newProfile(t, ctx, "wrong-nomad-addr")
+	name, pw := newUserAccount("wrong-nomad-addr")
+	u := newUser(t)
+	u.env["ALILOGIN_STORE"] = "file"
+	dead := "http://" + deadAddr(t)
+	u.env["NOMAD_ADDR"] = dead
+	p, _ := login(t, ctx, u, name, pw, "--profile", profile)
+	errText := p.stderr.String()
+	if p.code() != 3 {
+		t.Fatalf("exit %d, want 3 (partial); stderr:\n%s", p.code(), errText)
+	}
+	want := "could not check the new Nomad token at " + dead + ": Nomad at " + dead + " is unreachable"
+	if !strings.Contains(errText, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errText)
+	}
+	if !strings.Contains(errText, "NOT CHECKED") || strings.Contains(errText, "policies: \n") {
+		t.Errorf("the summary shows the Nomad token as checked:\n%s", errText)
+	}
+	st, err := store.Open("file", u.getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Get(profile)
+	if err != nil || rec.Nomad == nil || rec.Consul == nil {
+		t.Fatalf("the login is not kept with its tokens: %v", err)
+	}
+	noLeaks(t, p, rec.Vault.Secret, rec.Nomad.Secret, rec.Consul.Secret, rec.RefreshToken)
+}

@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -51,8 +53,16 @@ func run() int {
 	return 0
 }
 
+// styled: the step lines are bold only on a terminal; into a pipe or a
+// file (a CI log, `make demo 2>&1 | tee`) they are plain text.
+var styled = term.IsTerminal(int(os.Stderr.Fd()))
+
 func step(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "\n\033[1m==> "+format+"\033[0m\n", args...)
+	if styled {
+		fmt.Fprintf(os.Stderr, "\n\033[1m==> "+format+"\033[0m\n", args...)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "\n==> "+format+"\n", args...)
 }
 
 func demo(ctx context.Context, auto, keep bool) error {
@@ -84,8 +94,9 @@ func demo(ctx context.Context, auto, keep bool) error {
 	if err := s.EnsureMounts(ctx, nil, teststack.Mounts{}); err != nil {
 		return err
 	}
-	// The CI jobs' Nomad namespace, as in ALICE's cluster.
-	if err := s.Nomad.Client().Do(ctx, "POST", "/v1/namespace", map[string]any{"Name": "ci", "Description": "CI jobs"}, nil); err != nil {
+	// The CI jobs' Nomad namespace and the kv/ mount with a CI secret, as
+	// in ALICE's cluster.
+	if err := s.ALICEData(ctx); err != nil {
 		return err
 	}
 	if err := brokerApply(ctx, s, brokerBin, filepath.Join(work, "policies")); err != nil {
