@@ -57,7 +57,40 @@ func (l *LeasedToken) Fetch(ctx context.Context) error {
 	l.mu.Unlock()
 	if old != "" {
 		// The replaced token is revoked, not leaked.
-		_ = l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": old}, nil)
+		_ = l.revoke(ctx, old)
+	}
+	return nil
+}
+
+// LeaseID is the lease of the token now in use ("" before Fetch, or for a
+// token read without a lease).
+func (l *LeasedToken) LeaseID() string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.leaseID
+}
+
+// Renew renews the lease of the token now in use and returns its new
+// duration.
+func (l *LeasedToken) Renew(ctx context.Context) (time.Duration, error) {
+	lease := l.LeaseID()
+	var out struct {
+		LeaseDuration int `json:"lease_duration"`
+	}
+	if err := l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", map[string]string{"lease_id": lease}, &out); err != nil {
+		return 0, fmt.Errorf("could not renew the lease of %s: %w", l.Path, err)
+	}
+	return time.Duration(out.LeaseDuration) * time.Second, nil
+}
+
+// Revoke revokes the lease of the token now in use.
+func (l *LeasedToken) Revoke(ctx context.Context) error {
+	return l.revoke(ctx, l.LeaseID())
+}
+
+func (l *LeasedToken) revoke(ctx context.Context, lease string) error {
+	if err := l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": lease}, nil); err != nil {
+		return fmt.Errorf("could not revoke the lease of %s: %w", l.Path, err)
 	}
 	return nil
 }
@@ -87,18 +120,15 @@ func (l *LeasedToken) Keep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			_ = l.Vault.Do(rctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": lease}, nil)
+			_ = l.revoke(rctx, lease)
 			cancel()
 			return
 		case <-time.After(wait):
 		}
-		var out struct {
-			LeaseDuration int `json:"lease_duration"`
-		}
-		err := l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", map[string]string{"lease_id": lease}, &out)
-		if err == nil && time.Duration(out.LeaseDuration)*time.Second >= ttl/2 {
+		d, err := l.Renew(ctx)
+		if err == nil && d >= ttl/2 {
 			l.mu.Lock()
-			l.ttl = time.Duration(out.LeaseDuration) * time.Second
+			l.ttl = d
 			l.mu.Unlock()
 			continue
 		}
