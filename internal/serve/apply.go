@@ -19,6 +19,8 @@ type ApplyReconciler struct {
 // Reconcile implements Reconciler. Drift found counts the planned creates
 // and updates, and the deletes when pruning (without --prune a stale
 // managed object is reported by apply, not counted as drift each run).
+// The warnings and the check of Vault's default policy are apply's
+// (apply.Warnings, Result.DefaultPolicy).
 func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Outcome, error) {
 	res, err := apply.Run(ctx, cfg, a.Clients, apply.Options{Prune: a.Prune})
 	out := Outcome{Found: map[string]int{}, Fixed: map[string]int{}}
@@ -37,5 +39,7 @@ func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Out
 			out.Found[string(sys)] = 0
 		}
 	}
+	out.Warnings = apply.Warnings(res)
+	out.DefaultPolicyChecked, out.DefaultPolicyOpen = res.DefaultPolicy.Checked(), res.DefaultPolicy.Hole()
 	return out, err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
 )
@@ -71,16 +72,18 @@ func (l *LeasedToken) LeaseID() string {
 }
 
 // Renew renews the lease of the token now in use and returns its new
-// duration.
+// duration. Like alilogin, it uses the path form
+// (sys/leases/renew/<lease id>, issue.RenewLease): Vault's default policy
+// is to deny lease_id in the body for the broker's engines
+// (plan.DefaultPolicyLeaseDeny), and deploy/vault-broker-serve.hcl allows
+// the path of serve's own leases only.
 func (l *LeasedToken) Renew(ctx context.Context) (time.Duration, error) {
-	lease := l.LeaseID()
-	var out struct {
-		LeaseDuration int `json:"lease_duration"`
+	now := time.Now()
+	r, err := issue.RenewLease(ctx, l.Vault, l.LeaseID(), 0, now)
+	if err != nil {
+		return 0, err // "could not renew the lease: ...", naming the path
 	}
-	if err := l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", map[string]string{"lease_id": lease}, &out); err != nil {
-		return 0, fmt.Errorf("could not renew the lease of %s: %w", l.Path, err)
-	}
-	return time.Duration(out.LeaseDuration) * time.Second, nil
+	return r.ExpiresAt.Sub(now), nil
 }
 
 // Revoke revokes the lease of the token now in use.
@@ -88,11 +91,11 @@ func (l *LeasedToken) Revoke(ctx context.Context) error {
 	return l.revoke(ctx, l.LeaseID())
 }
 
+// revoke revokes lease in the path form (sys/leases/revoke/<lease id>,
+// issue.RevokeLease), which deploy/vault-broker-serve.hcl allows for
+// serve's own leases only.
 func (l *LeasedToken) revoke(ctx context.Context, lease string) error {
-	if err := l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": lease}, nil); err != nil {
-		return fmt.Errorf("could not revoke the lease of %s: %w", l.Path, err)
-	}
-	return nil
+	return issue.RevokeLease(ctx, l.Vault, lease) // "could not revoke the lease: ..."
 }
 
 func (l *LeasedToken) log() *slog.Logger {
