@@ -18,7 +18,9 @@ type ApplyReconciler struct {
 
 // Reconcile implements Reconciler. Drift found counts the planned creates
 // and updates, and the deletes when pruning (without --prune a stale
-// managed object is reported by apply, not counted as drift each run).
+// managed object is reported by apply, not counted as drift each run),
+// and the deletes of policies with a reserved name, which apply carries
+// out either way.
 // The warnings and the check of Vault's default policy are apply's
 // (apply.Warnings, Result.DefaultPolicy).
 func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Outcome, error) {
@@ -30,6 +32,13 @@ func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Out
 			n += c.Delete
 		}
 		out.Found[string(sys)] = n
+	}
+	if !a.Prune {
+		for _, c := range res.Plan.Changes {
+			if c.Reserved { // deleted without prune too
+				out.Found[string(c.System)]++
+			}
+		}
 	}
 	for sys, c := range res.Applied {
 		out.Fixed[string(sys)] = c.Create + c.Update + c.Delete
