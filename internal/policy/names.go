@@ -104,9 +104,10 @@ func prefixed(prefixes map[string]string, name string) (string, bool) {
 
 // BrokerRole is the name of the Vault roles that docs/deploy/operations.md
 // sets up for broker serve's own tokens: a nomad role of type management
-// and a consul role with acl = "write". A profile of that name would have
-// apply make (or take over) roles of the same names, and its users read
-// nomad/creds/alilogin-broker: a management token.
+// and a consul role with acl = "write". A profile of that name would share
+// those roles: applied before that setup, its nomad role is overwritten
+// with type management, and its users read management tokens from
+// nomad/creds/alilogin-broker.
 const BrokerRole = "alilogin-broker"
 
 // ReservedProfile reports whether name may not be a profile's, and why
