@@ -150,22 +150,13 @@ func run(runs, calls, conc, relogins int, parts map[string]bool, baseline string
 	return nil
 }
 
-// profile configures a profile as `broker apply` would, with the right to
-// revoke its own leases, and seeds a record holding only a refresh token.
+// profile configures a profile as `broker apply` would (SetupProfile: the
+// generated policy, which renews and revokes the profile's own leases),
+// and seeds a record holding only a refresh token.
 func (b *bench) profile(name, ttl string) (refresh string, err error) {
 	spec := teststack.ProfileSpec{Name: name, Roles: []string{name + "-users"}, TTL: ttl,
 		NomadRules: `namespace "default" { policy = "read" }`, ConsulRules: `key_prefix "" { policy = "read" }`}
 	if err := b.st.SetupProfile(b.ctx, nil, spec); err != nil {
-		return "", err
-	}
-	pol := fmt.Sprintf(`path "nomad/creds/%[1]s" { capabilities = ["read"] }
-path "consul/creds/%[1]s" { capabilities = ["read"] }
-path "sys/leases/revoke" {
-  capabilities = ["update"]
-  allowed_parameters = { "lease_id" = ["nomad/creds/%[1]s/*", "consul/creds/%[1]s/*"] }
-}
-`, name)
-	if err := b.st.Vault.Client().Do(b.ctx, "PUT", "/v1/sys/policies/acl/"+teststack.VaultPolicy(name), map[string]any{"policy": pol}, nil); err != nil {
 		return "", err
 	}
 	user := name + "-user"

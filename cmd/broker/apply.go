@@ -75,8 +75,11 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	}
 	defer clients.CloseIdleConnections()
 	opts := apply.Options{Prune: o.Prune, AllowMassDelete: o.AllowMassDelete}
-	opts.Confirm = func(p plan.Plan) (bool, error) {
-		plan.Write(e.Stderr, p, o.Prune)
+	warned := false // the warnings go before the question
+	opts.Confirm = func(r apply.Result) (bool, error) {
+		plan.Write(e.Stderr, r.Plan, o.Prune)
+		warn(e.Stderr, apply.Warnings(r))
+		warned = true
 		if o.AutoApprove {
 			return true, nil
 		}
@@ -85,8 +88,15 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	res, err := apply.Run(ctx, cfg, clients, opts)
 	var cerr *apply.ConflictError
 	var merr *apply.MassDeleteError
-	if errors.As(err, &cerr) || errors.As(err, &merr) {
+	var uerr *apply.UnreadError
+	if errors.As(err, &cerr) || errors.As(err, &merr) || errors.As(err, &uerr) {
 		plan.Write(e.Stderr, res.Plan, o.Prune)
+	}
+	if !warned {
+		warn(e.Stderr, apply.Warnings(res))
+	}
+	if uerr != nil {
+		return exitcode.With(exitError, err)
 	}
 	if merr != nil {
 		return exitcode.With(exitError, err)

@@ -62,6 +62,7 @@ func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
 	if err != nil && !errors.As(err, &cerr) {
 		return exitcode.With(exitError, err)
 	}
+	warn(e.Stderr, apply.Warnings(res))
 	if o.JSON {
 		if jerr := plan.WriteJSON(e.Stdout, res.Plan, o.Prune); jerr != nil {
 			return jerr
@@ -91,6 +92,13 @@ func connect(dir string, e *cmdEnv) (*policy.Config, apply.Clients, error) {
 		return nil, apply.Clients{}, exitcode.With(exitError, err)
 	}
 	return cfg, clients, nil
+}
+
+// warn prints apply.Warnings, one "warning: " each.
+func warn(w io.Writer, warnings []string) {
+	for _, s := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", s)
+	}
 }
 
 // warnSkipped tells why deletes were not carried out.

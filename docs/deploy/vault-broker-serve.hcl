@@ -13,31 +13,37 @@ path "consul/creds/alilogin-broker" {
   capabilities = ["read"]
 }
 
-# Renew those leases, and revoke them on shutdown or when replaced. Vault
-# takes the lease id from the request body (lease_id), so a rule on the
-# path alone would let this token renew or revoke any lease (a renewal
-# with an increment of one second makes a lease expire): lease_id is
-# limited to the leases of the two roles above. Vault merges the
-# parameters of every rule on one path of a token's policies, so these
-# rules also narrow Vault's default policy (sys/leases/renew, sys/renew),
-# should the broker's token have it. Adjust the globs if the flags
-# --nomad-token-from-vault and --consul-token-from-vault name other paths.
-path "sys/leases/renew" {
+# Renew those leases, and revoke them on shutdown or when replaced, in
+# the path form (sys/leases/renew/<lease id>, sys/leases/revoke/<lease id>),
+# as serve does: the path names the lease, and no parameter may name
+# another (Vault reads lease_id from the body before the path). Vault's
+# default policy is to deny lease_id in the body of sys/leases/renew and
+# sys/renew for the nomad and consul engines, for every token
+# (vault-default-policy-lease-deny.hcl), so serve does not renew by body.
+# Adjust the paths if --nomad-token-from-vault and
+# --consul-token-from-vault name others.
+path "sys/leases/renew/nomad/creds/alilogin-broker/*" {
   capabilities = ["update"]
   allowed_parameters = {
-    lease_id = ["nomad/creds/alilogin-broker/*", "consul/creds/alilogin-broker/*"]
+    increment = []
   }
 }
-path "sys/renew" {
+path "sys/leases/renew/consul/creds/alilogin-broker/*" {
   capabilities = ["update"]
   allowed_parameters = {
-    lease_id = ["nomad/creds/alilogin-broker/*", "consul/creds/alilogin-broker/*"]
+    increment = []
   }
 }
-path "sys/leases/revoke" {
+path "sys/leases/revoke/nomad/creds/alilogin-broker/*" {
   capabilities = ["update"]
-  allowed_parameters = {
-    lease_id = ["nomad/creds/alilogin-broker/*", "consul/creds/alilogin-broker/*"]
+  denied_parameters = {
+    "*" = []
+  }
+}
+path "sys/leases/revoke/consul/creds/alilogin-broker/*" {
+  capabilities = ["update"]
+  denied_parameters = {
+    "*" = []
   }
 }
 

@@ -32,9 +32,10 @@ type Options struct {
 	// Concurrency is the number of calls in flight per system
 	// (DefaultConcurrency when 0).
 	Concurrency int
-	// Confirm, when set, is asked with the plan before anything is
-	// written; false ends Run with ErrNotConfirmed.
-	Confirm func(plan.Plan) (bool, error)
+	// Confirm, when set, is asked with the result so far (the plan, what
+	// Warnings tells of) before anything is written; false ends Run with
+	// ErrNotConfirmed.
+	Confirm func(Result) (bool, error)
 	// BeforeWrite, when set, is called before each change is written; an
 	// error stops Run there. Tests use it to cut an apply short.
 	BeforeWrite func(plan.Change) error
@@ -54,6 +55,76 @@ type Result struct {
 	// than one write, e.g. a group and its alias).
 	Writes map[plan.System]int
 	Reads  map[plan.System]int
+	// DefaultPolicy is what Vault's default policy grants every token on
+	// the leases of the engines the profiles use (plan.CheckDefaultPolicy).
+	DefaultPolicy plan.DefaultPolicyCheck
+	// Unread are the systems the broker was given no client for
+	// (ClientsFromEnv), so neither checked nor pruned there.
+	Unread []Unread
+}
+
+// Unread is a system left unread, and what in Vault shows that the broker
+// made objects there before: the managed Vault roles of its secrets
+// engine (the broker makes a profile's nomad or consul role with the
+// system's policies it grants).
+type Unread struct {
+	System   plan.System
+	Evidence []plan.Key
+}
+
+// UnreadError is a pruning run refused because a system that shows objects
+// of the broker's was not read: its objects would be left behind unseen.
+type UnreadError struct{ Unread []Unread }
+
+func (e *UnreadError) Error() string {
+	var b strings.Builder
+	b.WriteString("refusing to prune; nothing was changed:")
+	for _, u := range e.Unread {
+		if len(u.Evidence) == 0 {
+			continue
+		}
+		v := envOf(u.System)
+		names := make([]string, len(u.Evidence))
+		for i, k := range u.Evidence {
+			names[i] = k.String()
+		}
+		fmt.Fprintf(&b, "\n  %s was not read (%s or %s not set), but the broker made objects there: Vault still has the broker's %s. "+
+			"A prune would delete those roles and leave the %s ACL policies the broker made unseen. "+
+			"Set %s (or the address in the %s block of broker.hcl) and %s, so that apply --prune deletes them too; "+
+			"or, if %s is gone for good, delete those Vault roles by hand",
+			title(u.System), v.addr, v.token, strings.Join(names, ", "), title(u.System), v.addr, u.System, v.token, title(u.System))
+	}
+	return b.String()
+}
+
+// refusesPrune reports whether an unread system shows objects of the
+// broker's.
+func refusesPrune(unread []Unread) bool {
+	for _, u := range unread {
+		if len(u.Evidence) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+type serverEnv struct{ addr, token string }
+
+func envOf(s plan.System) serverEnv {
+	if s == plan.Consul {
+		return serverEnv{"CONSUL_HTTP_ADDR", "CONSUL_HTTP_TOKEN"}
+	}
+	return serverEnv{"NOMAD_ADDR", "NOMAD_TOKEN"}
+}
+
+func title(s plan.System) string {
+	switch s {
+	case plan.Nomad:
+		return "Nomad"
+	case plan.Consul:
+		return "Consul"
+	}
+	return "Vault"
 }
 
 // TotalWrites is the number of write calls made.
@@ -100,10 +171,12 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 	defer func() { res.Writes, res.Reads = s.counts() }()
 
 	desired := plan.Desired(cfg)
-	live, taken, err := s.readLive(ctx, desired)
+	live, taken, defaultPolicy, err := s.readLive(ctx, desired)
 	if err != nil {
 		return res, fmt.Errorf("could not read the live state: %w", err)
 	}
+	res.DefaultPolicy = checkDefaultPolicy(cfg, defaultPolicy)
+	res.Unread = unread(clients, live)
 	res.Plan = plan.Diff(desired, live, opts.Prune)
 	res.Plan.AddConflicts(taken...)
 	res.Planned = res.Plan.Counts()
@@ -115,11 +188,14 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 	if opts.DryRun || len(todo) == 0 {
 		return res, nil
 	}
+	if opts.Prune && refusesPrune(res.Unread) {
+		return res, &UnreadError{Unread: res.Unread}
+	}
 	if g := res.Plan.Guard(); opts.Prune && g.Mass && !opts.AllowMassDelete {
 		return res, &MassDeleteError{Guard: g}
 	}
 	if opts.Confirm != nil {
-		ok, err := opts.Confirm(res.Plan)
+		ok, err := opts.Confirm(res)
 		if err != nil {
 			return res, err
 		}
@@ -285,7 +361,7 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 // plan.Owner judge each. taken are the desired objects that an object of
 // another name stands in the way of (the alias of a desired group held by
 // another group).
-func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []plan.Object, taken []plan.Conflict, err error) {
+func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []plan.Object, taken []plan.Conflict, defaultPolicy *string, err error) {
 	r := &reader{s: s, owner: plan.NewOwner(s.cfg.Vault, desired), desired: desired}
 	g, gctx := errgroup.WithContext(ctx)
 	if s.clients.Nomad != nil {
@@ -296,10 +372,51 @@ func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []p
 	}
 	g.Go(func() error { return r.vault(gctx) })
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	plan.SortObjects(r.out)
-	return r.out, r.taken, nil
+	return r.out, r.taken, r.defaultPolicy, nil
+}
+
+// checkDefaultPolicy checks Vault's default policy (text; nil: Vault
+// listed none) on the leases of the engines the profiles grant tokens of.
+func checkDefaultPolicy(cfg *policy.Config, text *string) plan.DefaultPolicyCheck {
+	var mounts []string
+	if cfg.GrantsNomad() {
+		mounts = append(mounts, cfg.Vault.NomadMount)
+	}
+	if cfg.GrantsConsul() {
+		mounts = append(mounts, cfg.Vault.ConsulMount)
+	}
+	if text == nil {
+		// No default policy: Vault always has one, but then no token
+		// gets it either.
+		return plan.DefaultPolicyCheck{}
+	}
+	return plan.CheckDefaultPolicy(*text, mounts)
+}
+
+// unread lists the systems the clients leave out, each with the managed
+// Vault roles of its engine among live.
+func unread(c Clients, live []plan.Object) []Unread {
+	var out []Unread
+	for _, u := range []struct {
+		sys    plan.System
+		client *apiclient.Client
+		role   plan.Kind
+	}{{plan.Nomad, c.Nomad, plan.NomadRole}, {plan.Consul, c.Consul, plan.ConsulRole}} {
+		if u.client != nil {
+			continue
+		}
+		un := Unread{System: u.sys}
+		for _, o := range live {
+			if o.Kind == u.role && o.Managed {
+				un.Evidence = append(un.Evidence, o.Key())
+			}
+		}
+		out = append(out, un)
+	}
+	return out
 }
 
 // reader collects live objects.
@@ -308,9 +425,10 @@ type reader struct {
 	owner   *plan.Owner
 	desired []plan.Object
 
-	mu    sync.Mutex
-	out   []plan.Object
-	taken []plan.Conflict
+	mu            sync.Mutex
+	out           []plan.Object
+	taken         []plan.Conflict
+	defaultPolicy *string // Vault's default policy, as read
 }
 
 // add adds o, as judged, to the live state if it is kept.

@@ -99,6 +99,11 @@ func (r *reader) vault(ctx context.Context) error {
 			}
 			return err
 		}
+		if name == plan.DefaultPolicy {
+			r.mu.Lock()
+			r.defaultPolicy = &out.Data.Policy
+			r.mu.Unlock()
+		}
 		r.add(r.owner.VaultPolicy(name, out.Data.Policy))
 		return nil
 	})

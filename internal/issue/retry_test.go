@@ -48,10 +48,10 @@ func electionVault(t *testing.T, ok map[string]string) (*apiclient.Client, func(
 func TestRenewalsRetryLoginAndMintDoNot(t *testing.T) {
 	now := time.Now()
 	c, seen := electionVault(t, map[string]string{
-		"/v1/auth/token/renew-self": `{"auth":{"client_token":"hvs.v","accessor":"acc","lease_duration":3600,"renewable":true}}`,
-		"/v1/sys/leases/renew":      `{"lease_id":"nomad/creds/ci/1","lease_duration":600,"renewable":true}`,
-		"/v1/auth/jwt/login":        `{"auth":{"client_token":"hvs.new","accessor":"acc2","lease_duration":3600}}`,
-		"/v1/nomad/creds/ci":        `{"lease_id":"nomad/creds/ci/2","lease_duration":600,"data":{"accessor_id":"a","secret_id":"s"}}`,
+		"/v1/auth/token/renew-self":             `{"auth":{"client_token":"hvs.v","accessor":"acc","lease_duration":3600,"renewable":true}}`,
+		"/v1/sys/leases/renew/nomad/creds/ci/1": `{"lease_id":"nomad/creds/ci/1","lease_duration":600,"renewable":true}`,
+		"/v1/auth/jwt/login":                    `{"auth":{"client_token":"hvs.new","accessor":"acc2","lease_duration":3600}}`,
+		"/v1/nomad/creds/ci":                    `{"lease_id":"nomad/creds/ci/2","lease_duration":600,"data":{"accessor_id":"a","secret_id":"s"}}`,
 	})
 	if tok, err := Renew(context.Background(), c, 0, now); err != nil || !tok.ExpiresAt.Equal(now.Add(time.Hour)) {
 		t.Errorf("renew-self after a 503: %+v, %v", tok, err)
@@ -65,7 +65,7 @@ func TestRenewalsRetryLoginAndMintDoNot(t *testing.T) {
 	if _, err := Mint(context.Background(), c, Nomad, Target{Mount: "nomad"}, "ci", now); err == nil {
 		t.Error("creds read after a 503: no error")
 	}
-	for path, want := range map[string]int{"/v1/auth/token/renew-self": 2, "/v1/sys/leases/renew": 2, "/v1/auth/jwt/login": 1, "/v1/nomad/creds/ci": 1} {
+	for path, want := range map[string]int{"/v1/auth/token/renew-self": 2, "/v1/sys/leases/renew/nomad/creds/ci/1": 2, "/v1/auth/jwt/login": 1, "/v1/nomad/creds/ci": 1} {
 		if got := seen(path); got != want {
 			t.Errorf("%s: %d requests, want %d", path, got, want)
 		}

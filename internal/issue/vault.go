@@ -195,19 +195,28 @@ type Lease struct {
 	TTL       time.Duration // the lease duration granted
 }
 
-// RenewLease renews a lease (a Nomad or Consul token) by increment.
+// RenewLease renews a lease (a Nomad or Consul token) by increment (0:
+// the lease's own TTL). It uses the path form, PUT
+// sys/leases/renew/<lease id> with at most the increment in the body, so
+// that a Vault policy can allow the renewal of a profile's own leases only
+// (the generated alilogin-profile-P allows
+// sys/leases/renew/<mount>/creds/P/* with no parameter but increment),
+// and so that Vault's default policy may deny the body form for the
+// broker's engines (plan.DefaultPolicyLeaseDeny: any token could renew
+// any lease to one second by body).
 func RenewLease(ctx context.Context, vault *apiclient.Client, leaseID string, increment time.Duration, now time.Time) (*Lease, error) {
-	in := map[string]any{"lease_id": leaseID}
+	var in any // no body
 	if increment > 0 {
-		in["increment"] = int(increment.Seconds())
+		in = map[string]any{"increment": int(increment.Seconds())}
 	}
 	var out struct {
 		LeaseID       string `json:"lease_id"`
 		LeaseDuration int    `json:"lease_duration"`
 		Renewable     bool   `json:"renewable"`
 	}
-	if err := vault.DoIdempotent(ctx, http.MethodPut, "/v1/sys/leases/renew", in, &out); err != nil {
-		return nil, pathError(err, "renew the lease", "sys/leases/renew")
+	path := "sys/leases/renew/" + apiclient.EscapePath(leaseID)
+	if err := vault.DoIdempotent(ctx, http.MethodPut, "/v1/"+path, in, &out); err != nil {
+		return nil, pathError(err, "renew the lease", path)
 	}
 	if err := checkID(serverName(vault), "lease_id", out.LeaseID); err != nil {
 		return nil, fmt.Errorf("could not renew the lease: %w", err)

@@ -171,3 +171,42 @@ func TestRevokeLeasePathForm(t *testing.T) {
 		t.Errorf("403: %v", err)
 	}
 }
+
+// TestRenewLeasePathForm: the lease id goes in the path and the body
+// holds the increment at most (nothing for the lease's own TTL), so that
+// a policy on sys/leases/renew/<mount>/creds/<profile>/* admitting only
+// increment can allow it, and Vault's default policy can deny lease_id
+// in the body.
+func TestRenewLeasePathForm(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.EscapedPath()+" "+string(b))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"lease_id":"nomad/creds/ci/Ab3.x","lease_duration":600,"renewable":true}`))
+	}))
+	defer srv.Close()
+	c, _ := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
+	now := time.Now()
+	for _, inc := range []time.Duration{0, 30 * time.Minute} {
+		l, err := RenewLease(context.Background(), c.WithToken(secret.New("v")), "nomad/creds/ci/Ab3.x y", inc, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.ExpiresAt.Equal(now.Add(600 * time.Second)) {
+			t.Errorf("expires at %s", l.ExpiresAt)
+		}
+	}
+	want := []string{
+		"PUT /v1/sys/leases/renew/nomad/creds/ci/Ab3.x%20y ",
+		`PUT /v1/sys/leases/renew/nomad/creds/ci/Ab3.x%20y {"increment":1800}`,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("requests (-want +got):\n%s", d)
+	}
+	_, err := RenewLease(context.Background(), fakeVault(t, 403, `{"errors":["permission denied"]}`).WithToken(secret.New("v")), "consul/creds/ci/1", 0, now)
+	var pe *PermissionError
+	if !errors.As(err, &pe) || pe.Path != "sys/leases/renew/consul/creds/ci/1" {
+		t.Errorf("403: %v", err)
+	}
+}

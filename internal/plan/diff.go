@@ -43,6 +43,9 @@ type Change struct {
 	// the roles to delete and those to create).
 	Late    bool    `json:"-"`
 	Interim *Object `json:"-"`
+	// Reserved: a delete of a managed policy whose name has a meaning to
+	// its server (ReservedObject); carried out even without prune.
+	Reserved bool `json:"reserved,omitempty"`
 }
 
 func (c Change) String() string { return fmt.Sprintf("%s %s %q", c.Action, c.Kind, c.Name) }
@@ -70,6 +73,25 @@ type Plan struct {
 	// cannot be told apart, so they are never deleted; the plan reports
 	// them for the admin to delete by hand or declare.
 	Legacy []Key `json:"legacy_not_deleted,omitempty"`
+	// Reserved are the live managed policies whose names have a meaning to
+	// their server (policy.ServerReserved: Nomad's anonymous, which Nomad
+	// applies to every request without a token, ...), which a broker made
+	// before such names were refused: a hole, not a stale object. Those
+	// that can be deleted are, even without prune (a Delete change with
+	// Reserved set); the others are reported.
+	Reserved []ReservedObject `json:"reserved_names,omitempty"`
+}
+
+// ReservedObject is a live managed policy with a name that means
+// something to its server.
+type ReservedObject struct {
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
+	Why  string `json:"why"`
+	// Deleted: the plan deletes it. Not when Vault cannot delete the
+	// policy (its own: default), nor when its only claim is a legacy
+	// marker (a hand-made copy looks the same).
+	Deleted bool `json:"deleted"`
 }
 
 // AddConflicts adds conflicts found while reading (an object of another
@@ -153,6 +175,16 @@ func Diff(desired, live []Object, prune bool) Plan {
 	for i := range live {
 		l := &live[i]
 		if l.Managed && l.Kind.Deletable() && want[l.Key()] == nil {
+			if why, ok := reservedName(l); ok {
+				r := ReservedObject{Kind: l.Kind, Name: l.Name, Why: why, Deleted: !l.Legacy && l.Kind != VaultPolicy}
+				p.Reserved = append(p.Reserved, r)
+				if r.Deleted {
+					p.Changes = append(p.Changes, Change{System: l.Kind.System(), Kind: l.Kind, Name: l.Name, Action: Delete, Live: l, Reserved: true})
+				}
+				if !l.Legacy {
+					continue // deleted now, or never (Vault's own)
+				}
+			}
 			if l.Legacy {
 				p.Legacy = append(p.Legacy, l.Key())
 				continue
@@ -161,11 +193,25 @@ func Diff(desired, live []Object, prune bool) Plan {
 		}
 	}
 	SortChanges(p.Changes)
+	slices.SortFunc(p.Reserved, func(a, b ReservedObject) int {
+		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
+	})
 	slices.SortFunc(p.Legacy, func(a, b Key) int {
 		return strings.Compare(string(a.Kind)+"\x00"+a.Name, string(b.Kind)+"\x00"+b.Name)
 	})
 	sortConflicts(p.Conflicts)
 	return p
+}
+
+// reservedName reports whether l is a policy whose name has a meaning to
+// its server (Vault refuses to delete its own, default; root,
+// response-wrapping and control-group it never lets anyone write).
+func reservedName(l *Object) (string, bool) {
+	switch l.Kind {
+	case NomadPolicy, ConsulPolicy, VaultPolicy:
+		return policy.ServerReserved(string(l.Kind.System()), l.Name)
+	}
+	return "", false
 }
 
 // profileOfDesired tells the generated policy of a profile.

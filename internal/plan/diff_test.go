@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/alisw/alilogin/internal/policy"
 )
@@ -95,13 +96,11 @@ func TestDesired(t *testing.T) {
 		{VaultPolicy, "alilogin-profile-ci"}: {"roles": []string{"consul@consul", "jwt@jwt", "nomad@nomad"}, "policy": "" +
 			"path \"nomad/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
 			"path \"sys/leases/revoke/nomad/creds/ci/*\" {\n  capabilities = [\"update\"]\n  denied_parameters = {\n    \"*\" = []\n  }\n}\n" +
+			"path \"sys/leases/renew/nomad/creds/ci/*\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n  }\n}\n" +
 			"path \"consul/creds/ci\" {\n  capabilities = [\"read\"]\n}\n" +
 			"path \"sys/leases/revoke/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n  denied_parameters = {\n    \"*\" = []\n  }\n}\n" +
-			"path \"sys/leases/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n    lease_id = [\"nomad/creds/ci/*\", \"consul/creds/ci/*\"]\n  }\n}\n" +
-			"path \"sys/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n    lease_id = [\"nomad/creds/ci/*\", \"consul/creds/ci/*\"]\n  }\n}\n"},
-		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt@jwt"}, "policy": "" +
-			"path \"sys/leases/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n  }\n}\n" +
-			"path \"sys/renew\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n  }\n}\n"},
+			"path \"sys/leases/renew/consul/creds/ci/*\" {\n  capabilities = [\"update\"]\n  allowed_parameters = {\n    increment = []\n  }\n}\n"},
+		{VaultPolicy, "alilogin-profile-vault-only"}: {"roles": []string{"jwt@jwt"}, "policy": ""},
 		{NomadRole, "ci"}: {"policies": []string{"n"}, "type": "client", "global": false},
 		{ConsulRole, "ci"}: with(Fields{"consul_policies": []string{"c"}, "ttl": int64(3600), "max_ttl": int64(7200)}, Fields{
 			"consul_roles": []string{}, "service_identities": []string{}, "node_identities": []string{}, "local": false,
@@ -209,5 +208,65 @@ func TestNomadLeaseFields(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestManagedPoliciesWithReservedNamesAreDeletedWithoutPrune: a managed
+// live policy named as one its server gives a meaning to (Nomad's
+// anonymous, Consul's global-management), which a broker made before such
+// names were refused, is deleted whether or not the plan prunes, and
+// reported; Vault's default policy is reported but never deleted (Vault
+// cannot), nor is a reserved policy whose only claim is a legacy marker;
+// an ordinary stale policy still waits for prune.
+func TestManagedPoliciesWithReservedNamesAreDeletedWithoutPrune(t *testing.T) {
+	live := []Object{
+		{Kind: NomadPolicy, Name: "anonymous", Managed: true, Fields: Fields{"rules": "namespace \"default\" {}\n"}},
+		{Kind: ConsulPolicy, Name: "global-management", Managed: true, Fields: Fields{"rules": "acl = \"write\"\n"}},
+		{Kind: VaultPolicy, Name: "default", Managed: true, Fields: Fields{"policy": "path \"x\" {}\n"}},
+		{Kind: ConsulPolicy, Name: "builtin/global-read-only", Managed: true, Legacy: true, Fields: Fields{"rules": "x\n"}},
+		{Kind: NomadPolicy, Name: "stale", Managed: true, Fields: Fields{"rules": "node {}\n"}},
+		{Kind: NomadPolicy, Name: "Anonymous", Managed: false, Fields: Fields{"rules": "node {}\n"}},
+	}
+	for _, prune := range []bool{false, true} {
+		p := Diff(nil, live, prune)
+		wantReserved := []ReservedObject{
+			{Kind: ConsulPolicy, Name: "builtin/global-read-only", Deleted: false},
+			{Kind: ConsulPolicy, Name: "global-management", Deleted: true},
+			{Kind: NomadPolicy, Name: "anonymous", Deleted: true},
+			{Kind: VaultPolicy, Name: "default", Deleted: false},
+		}
+		if d := cmp.Diff(wantReserved, p.Reserved, cmpopts.IgnoreFields(ReservedObject{}, "Why")); d != "" {
+			t.Errorf("prune=%v: reserved (-want +got):\n%s", prune, d)
+		}
+		todo, skipped := p.ToDo(prune)
+		var did, kept []string
+		for _, c := range todo {
+			did = append(did, c.String())
+		}
+		for _, c := range skipped {
+			kept = append(kept, c.String())
+		}
+		wantDid := []string{`delete consul acl policy "global-management"`, `delete nomad acl policy "anonymous"`}
+		var wantKept []string
+		if prune {
+			wantDid = append(wantDid, `delete nomad acl policy "stale"`)
+		} else {
+			wantKept = []string{`delete nomad acl policy "stale"`}
+		}
+		slices.Sort(did)
+		if d := cmp.Diff(wantDid, did); d != "" {
+			t.Errorf("prune=%v: carried out (-want +got):\n%s", prune, d)
+		}
+		if d := cmp.Diff(wantKept, kept); d != "" {
+			t.Errorf("prune=%v: skipped (-want +got):\n%s", prune, d)
+		}
+		if !slices.Equal(p.Legacy, []Key{{ConsulPolicy, "builtin/global-read-only"}}) {
+			t.Errorf("prune=%v: legacy %v", prune, p.Legacy)
+		}
+		var out strings.Builder
+		Write(&out, p, prune)
+		if !strings.Contains(out.String(), `- nomad acl policy "anonymous"  (reserved name: deleted even without --prune)`) {
+			t.Errorf("prune=%v: the plan text does not mark the reserved delete:\n%s", prune, out.String())
+		}
 	}
 }

@@ -59,10 +59,11 @@ func Steps(changes []Change) [][]Step {
 }
 
 // ToDo splits the changes of p into those apply carries out and those it
-// skips: deletes need prune.
+// skips: deletes need prune, but for those of policies with a reserved
+// name (Change.Reserved).
 func (p Plan) ToDo(prune bool) (todo, skipped []Change) {
 	for _, c := range p.Changes {
-		if c.Action == Delete && !prune {
+		if c.Action == Delete && !prune && !c.Reserved {
 			skipped = append(skipped, c)
 			continue
 		}

@@ -259,8 +259,9 @@ func TestCopiedMarkerIsNotManaged(t *testing.T) {
 
 // TestUpgradeFromLegacyMarkersUpdatesOnlyProfilePolicies: objects exactly
 // as the version before wrote them are recognised: they plan no delete,
-// no conflict and no change but the profile policies' (which now
-// constrain the lease parameters, ProfileRules).
+// no conflict and no change but the policies of the profiles with Nomad
+// or Consul tokens (whose lease rules are now in the path form with
+// their parameters limited, ProfileRules).
 func TestUpgradeFromLegacyMarkersUpdatesOnlyProfilePolicies(t *testing.T) {
 	cfg := alice()
 	desired := Desired(cfg)
@@ -302,8 +303,14 @@ func TestUpgradeFromLegacyMarkersUpdatesOnlyProfilePolicies(t *testing.T) {
 			}
 			n++
 		}
-		if n != len(cfg.Profiles) {
-			t.Errorf("prune=%v: upgrade plans %v; want an update of each profile policy", prune, keys(p))
+		leased := 0
+		for _, pr := range cfg.Profiles {
+			if len(pr.NomadPolicies)+len(pr.ConsulPolicies) > 0 {
+				leased++
+			}
+		}
+		if n != leased {
+			t.Errorf("prune=%v: upgrade plans %v; want an update of the policy of each profile with leases", prune, keys(p))
 		}
 	}
 }

@@ -13,21 +13,27 @@ import (
 // before the URL (sys/leases/revoke, sys/leases/renew, sys/renew: field
 // lease_id over url_lease_id), and a rule on a path says nothing of the
 // body: a rule on sys/leases/revoke/<mount>/creds/P/* alone lets P's token
-// revoke any lease named in the body. So every rule that takes a lease id
-// constrains it:
+// revoke any lease named in the body. So every rule on a lease endpoint
+// is in the path form, sys/leases/{revoke,renew}/<mount>/creds/P/*, and
+// admits no lease_id in the body:
 //
-//   - revoking is allowed in the path form only, with no request parameter
-//     at all (denied_parameters "*"), so the lease is the one the path
-//     names, one of P's;
-//   - renewing is allowed in the body form, with lease_id limited by
-//     allowed_parameters to P's own leases. Vault's default policy, which
-//     every login gets, allows sys/leases/renew and sys/renew for any lease
-//     id; renewing someone else's lease with an increment of one second
-//     makes it expire, a revocation in all but name. Vault merges the
-//     parameters of every rule on the same path of a token's policies, so
-//     these rules narrow the default policy's rules too. The rules are
-//     written for every profile, with no lease_id allowed when the profile
-//     has no leases of the broker's engines.
+//   - revoking admits no request parameter at all (denied_parameters
+//     "*"), so the lease is the one the path names, one of P's
+//     (issue.RevokeLease);
+//   - renewing admits increment only (allowed_parameters), likewise
+//     (issue.RenewLease).
+//
+// Vault's default policy, which every token gets, allows the body forms
+// sys/leases/renew and sys/renew for any lease id, and renewing someone
+// else's lease with an increment of one second makes it expire, a
+// revocation in all but name. No rule of the broker's can close that for
+// every token (Vault merges the parameter limits of a token's policies,
+// so a profile's rules narrow only its own tokens), so the admin adds
+// denied_parameters on lease_id to the default policy itself
+// (DefaultPolicyLeaseDeny, defaultpolicy.go), and plan and apply check
+// that it is there (CheckDefaultPolicy). With that deny, which applies to
+// every token, a renewal by body of the broker's engines' leases is
+// refused to P's token too: hence the path form.
 //
 // sys/leases/lookup (Vault's default policy, any lease id in the body)
 // is left as it is: it changes nothing and tells a lease's times only.
@@ -49,18 +55,13 @@ type Param struct {
 	Values []string
 }
 
-// renewPaths are the paths of Vault 1.13's lease renewal in the body form
-// that Vault's default policy allows (the second is the old one).
-var renewPaths = []string{"sys/leases/renew", "sys/renew"}
-
 // ProfileRules are the rules of the Vault policy generated for profile p:
 // for each of its nomad and consul roles (when it has them), read on the
-// role's creds and revocation of the role's leases in the path form
-// (issue.RevokeLease); renewal of its own leases only (issue.RenewLease);
-// the client certificate rules (pkiRules, pki.go).
+// role's creds, and revocation (issue.RevokeLease) and renewal
+// (issue.RenewLease) of the role's leases in the path form; the client
+// certificate rules (pkiRules, pki.go).
 func ProfileRules(v policy.Vault, p policy.Profile) []PolicyRule {
 	var out []PolicyRule
-	var own []string // globs of the lease ids of p's leases
 	for _, e := range []struct {
 		mount string
 		used  bool
@@ -69,18 +70,11 @@ func ProfileRules(v policy.Vault, p policy.Profile) []PolicyRule {
 			continue
 		}
 		creds := e.mount + "/creds/" + p.Name
-		own = append(own, creds+"/*")
 		out = append(out,
 			PolicyRule{Path: creds, Capabilities: []string{"read"}},
 			PolicyRule{Path: "sys/leases/revoke/" + creds + "/*", Capabilities: []string{"update"}, Denied: []Param{{Name: "*"}}},
+			PolicyRule{Path: "sys/leases/renew/" + creds + "/*", Capabilities: []string{"update"}, Allowed: []Param{{Name: "increment"}}},
 		)
-	}
-	renew := []Param{{Name: "increment"}}
-	if len(own) > 0 {
-		renew = append(renew, Param{Name: "lease_id", Values: own})
-	}
-	for _, path := range renewPaths {
-		out = append(out, PolicyRule{Path: path, Capabilities: []string{"update"}, Allowed: renew})
 	}
 	return append(out, pkiRules(v, p)...) // pki.go
 }

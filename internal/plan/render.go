@@ -24,7 +24,10 @@ func Write(w io.Writer, p Plan, prune bool) {
 				lines = append(lines, fmt.Sprintf("  + %s %q", c.Kind, c.Name))
 			case Delete:
 				note := ""
-				if !prune {
+				switch {
+				case c.Reserved:
+					note = "  (reserved name: deleted even without --prune)"
+				case !prune:
 					note = "  (kept: deletes need --prune)"
 				}
 				lines = append(lines, fmt.Sprintf("  - %s %q%s", c.Kind, c.Name, note))
@@ -52,7 +55,7 @@ func Write(w io.Writer, p Plan, prune bool) {
 		return
 	}
 	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to delete.\n", n.Create, n.Update, n.Delete)
-	if n.Delete > 0 && !prune {
+	if n.Delete > p.reservedDeletes() && !prune {
 		fmt.Fprintln(w, "Deletes are carried out only with --prune; without it those objects stay as they are.")
 	}
 	if g := p.Guard(); n.Delete > 0 && prune {
@@ -62,6 +65,30 @@ func Write(w io.Writer, p Plan, prune bool) {
 			fmt.Fprintf(w, "Mass-delete guard: %s.\n", g)
 		}
 	}
+}
+
+// String says what r is and what apply does about it.
+func (r ReservedObject) String() string {
+	s := fmt.Sprintf("the broker's %s %q has a reserved name (%s): ", r.Kind, r.Name, r.Why)
+	switch {
+	case r.Deleted:
+		return s + "it is a hole the broker made before such names were refused, and apply deletes it, with or without --prune"
+	case r.Kind == VaultPolicy:
+		return s + "Vault cannot delete it; remove the broker's marker (its first line) by hand and check what it grants"
+	}
+	return s + "its marker is the legacy one, so it is not deleted; check what it grants and delete it by hand"
+}
+
+// reservedDeletes counts the deletes of reserved names, which need no
+// prune.
+func (p Plan) reservedDeletes() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Reserved {
+			n++
+		}
+	}
+	return n
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
@@ -133,6 +160,7 @@ type JSON struct {
 	Changes   []Change          `json:"changes"`
 	Conflicts []Conflict        `json:"conflicts"`
 	Legacy    []Key             `json:"legacy_not_deleted"`
+	Reserved  []ReservedObject  `json:"reserved_names"`
 	Counts    map[System]Counts `json:"counts"`
 	Total     Counts            `json:"total"`
 	Prune     bool              `json:"prune"`
@@ -152,6 +180,9 @@ func WriteJSON(w io.Writer, p Plan, prune bool) error {
 	}
 	if j.Legacy = p.Legacy; j.Legacy == nil {
 		j.Legacy = []Key{}
+	}
+	if j.Reserved = p.Reserved; j.Reserved == nil {
+		j.Reserved = []ReservedObject{}
 	}
 	b, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {

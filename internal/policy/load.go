@@ -455,6 +455,8 @@ func (l *loader) loadProfile(b *hcl.Block) {
 	nameRng := b.LabelRanges[0].Ptr()
 	if err := CheckName(name); err != nil {
 		l.errorf(nameRng, "Invalid profile name", "%v", err)
+	} else if why, ok := ReservedProfile(name); ok {
+		l.errorf(nameRng, "Reserved profile name", "the profile name %q is reserved: %s; rename the profile", name, why)
 	}
 	dup := l.profiles[name] != nil
 	if dup {

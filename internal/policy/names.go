@@ -57,26 +57,64 @@ var reservedNames = map[string]map[string]string{
 	},
 }
 
-// reservedPrefixes are name prefixes that a system reserves, or that the
-// broker reserves for what it generates.
-var reservedPrefixes = map[string]map[string]string{
+// serverPrefixes are name prefixes that a system reserves.
+var serverPrefixes = map[string]map[string]string{
 	"consul": {"builtin/": "Consul reserves it for its built-in policies (builtin/global-read-only)"},
-	"vault":  {ProfilePolicyPrefix: "the broker generates the policies named " + ProfilePolicyPrefix + "<profile>"},
+}
+
+// brokerPrefixes are name prefixes that the broker reserves for what it
+// generates.
+var brokerPrefixes = map[string]map[string]string{
+	"vault": {ProfilePolicyPrefix: "the broker generates the policies named " + ProfilePolicyPrefix + "<profile>"},
 }
 
 // Reserved reports whether name, as a policy of system ("vault", "nomad"
-// or "consul"), would reach the server as a name with a meaning to it, and
-// why. Names are compared without case: Vault and Consul compare policy
-// names that way, and Nomad's "Anonymous" would be a trap all the same.
+// or "consul"), would reach the server as a name with a meaning to it
+// (ServerReserved), or is one the broker generates, and why. Names are
+// compared without case: Vault and Consul compare policy names that way,
+// and Nomad's "Anonymous" would be a trap all the same.
 func Reserved(system, name string) (why string, reserved bool) {
-	n := strings.ToLower(name)
-	if why, ok := reservedNames[system][n]; ok {
+	if why, ok := ServerReserved(system, name); ok {
 		return why, true
 	}
-	for p, why := range reservedPrefixes[system] {
+	return prefixed(brokerPrefixes[system], name)
+}
+
+// ServerReserved reports whether name, as a policy of system, has a
+// meaning to that server (Nomad's anonymous, Consul's global-management,
+// Vault's default...), and why: a live policy of such a name that the
+// broker made (before names were checked) is a hole to close, not a
+// stale object (plan.Diff deletes it even without prune).
+func ServerReserved(system, name string) (why string, reserved bool) {
+	if why, ok := reservedNames[system][strings.ToLower(name)]; ok {
+		return why, true
+	}
+	return prefixed(serverPrefixes[system], name)
+}
+
+func prefixed(prefixes map[string]string, name string) (string, bool) {
+	n := strings.ToLower(name)
+	for p, why := range prefixes {
 		if strings.HasPrefix(n, p) {
 			return why, true
 		}
+	}
+	return "", false
+}
+
+// BrokerRole is the name of the Vault roles that docs/deploy/operations.md
+// sets up for broker serve's own tokens: a nomad role of type management
+// and a consul role with acl = "write". A profile of that name would share
+// those roles: applied before that setup, its nomad role is overwritten
+// with type management, and its users read management tokens from
+// nomad/creds/alilogin-broker.
+const BrokerRole = "alilogin-broker"
+
+// ReservedProfile reports whether name may not be a profile's, and why
+// (compared without case, although CheckName admits lower case only).
+func ReservedProfile(name string) (why string, reserved bool) {
+	if strings.EqualFold(name, BrokerRole) {
+		return "docs/deploy/operations.md sets up the Vault nomad and consul roles " + BrokerRole + " for broker serve's own management tokens, and a profile's roles take its name", true
 	}
 	return "", false
 }

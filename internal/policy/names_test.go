@@ -101,3 +101,48 @@ func readMinimal(t *testing.T, name string) string {
 	t.Helper()
 	return string(minimal(t, nil)[name].Data)
 }
+
+// TestServerReservedLeavesOutTheBrokersPrefix: the names with a meaning to
+// the server are those a live managed object must not keep; the broker's
+// own generated names (alilogin-profile-P) are not among them.
+func TestServerReservedLeavesOutTheBrokersPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		system, name string
+		reserved     bool
+	}{
+		{"nomad", "Anonymous", true},
+		{"consul", "global-management", true},
+		{"consul", "builtin/global-read-only", true},
+		{"vault", "default", true},
+		{"vault", "alilogin-profile-ci", false},
+		{"nomad", "ci-read-jobs", false},
+	} {
+		if _, got := ServerReserved(tc.system, tc.name); got != tc.reserved {
+			t.Errorf("ServerReserved(%q, %q) = %v, want %v", tc.system, tc.name, got, tc.reserved)
+		}
+	}
+}
+
+// TestReservedProfileNameIsRefused: a profile named alilogin-broker (the
+// Vault roles operations.md sets up for broker serve's management tokens)
+// is an error at its name.
+func TestReservedProfileNameIsRefused(t *testing.T) {
+	_, err := LoadFS(minimal(t, map[string]string{"more.hcl": "profile \"alilogin-broker\" {\n  roles = [\"x\"]\n}\n"}), "p")
+	perr, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("LoadFS = %v, want *Error", err)
+	}
+	var got []string
+	for _, d := range perr.Diagnostics {
+		got = append(got, strings.TrimPrefix(FormatDiagnostic(d), "p/"))
+	}
+	want := []string{`more.hcl:1:9: Reserved profile name: the profile name "alilogin-broker" is reserved: docs/deploy/operations.md sets up the Vault nomad and consul roles alilogin-broker for broker serve's own management tokens, and a profile's roles take its name; rename the profile`}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", d)
+	}
+	for _, name := range []string{"alilogin-broker2", "alilogin", "broker"} {
+		if _, ok := ReservedProfile(name); ok {
+			t.Errorf("ReservedProfile(%q) = true", name)
+		}
+	}
+}

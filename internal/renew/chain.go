@@ -51,8 +51,8 @@ type VaultAPI interface {
 	// returns it with its new expiry.
 	RenewSelf(ctx context.Context, tok *store.Token) (*store.Token, error)
 	// RenewLease renews the Vault lease behind a Nomad or Consul token
-	// (sys/leases/renew) with the Vault token and returns the token with
-	// its new expiry.
+	// (sys/leases/renew/<lease id>) with the Vault token and returns the
+	// token with its new expiry.
 	RenewLease(ctx context.Context, vault secret.String, tok *store.Token) (*store.Token, error)
 	// Mint reads <kind mount>/creds/<profile> with the Vault token.
 	Mint(ctx context.Context, vault secret.String, kind Kind, profile string) (*store.Token, error)

@@ -5,8 +5,8 @@
 //
 //  1. the cached token is valid for longer than the minimum TTL: use it,
 //     with no network call at all;
-//  2. else renew its Vault lease (sys/leases/renew), when the lease is
-//     renewable and its max TTL allows;
+//  2. else renew its Vault lease (sys/leases/renew/<lease id>), when the
+//     lease is renewable and its max TTL allows;
 //  3. else mint a new Nomad/Consul token with the stored Vault token
 //     (renewed first when it can be) and revoke the replaced lease;
 //  4. else use the stored refresh token: OIDC refresh grant, a verified

@@ -18,7 +18,11 @@ type ApplyReconciler struct {
 
 // Reconcile implements Reconciler. Drift found counts the planned creates
 // and updates, and the deletes when pruning (without --prune a stale
-// managed object is reported by apply, not counted as drift each run).
+// managed object is reported by apply, not counted as drift each run),
+// and the deletes of policies with a reserved name, which apply carries
+// out either way.
+// The warnings and the check of Vault's default policy are apply's
+// (apply.Warnings, Result.DefaultPolicy).
 func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Outcome, error) {
 	res, err := apply.Run(ctx, cfg, a.Clients, apply.Options{Prune: a.Prune})
 	out := Outcome{Found: map[string]int{}, Fixed: map[string]int{}}
@@ -29,6 +33,13 @@ func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Out
 		}
 		out.Found[string(sys)] = n
 	}
+	if !a.Prune {
+		for _, c := range res.Plan.Changes {
+			if c.Reserved { // deleted without prune too
+				out.Found[string(c.System)]++
+			}
+		}
+	}
 	for sys, c := range res.Applied {
 		out.Fixed[string(sys)] = c.Create + c.Update + c.Delete
 	}
@@ -37,5 +48,7 @@ func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Out
 			out.Found[string(sys)] = 0
 		}
 	}
+	out.Warnings = apply.Warnings(res)
+	out.DefaultPolicyChecked, out.DefaultPolicyOpen = res.DefaultPolicy.Checked(), res.DefaultPolicy.Hole()
 	return out, err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
 )
@@ -57,9 +58,44 @@ func (l *LeasedToken) Fetch(ctx context.Context) error {
 	l.mu.Unlock()
 	if old != "" {
 		// The replaced token is revoked, not leaked.
-		_ = l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": old}, nil)
+		_ = l.revoke(ctx, old)
 	}
 	return nil
+}
+
+// LeaseID is the lease of the token now in use ("" before Fetch, or for a
+// token read without a lease).
+func (l *LeasedToken) LeaseID() string {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.leaseID
+}
+
+// Renew renews the lease of the token now in use and returns its new
+// duration. Like alilogin, it uses the path form
+// (sys/leases/renew/<lease id>, issue.RenewLease): Vault's default policy
+// is to deny lease_id in the body for the broker's engines
+// (plan.DefaultPolicyLeaseDeny), and deploy/vault-broker-serve.hcl allows
+// the path of serve's own leases only.
+func (l *LeasedToken) Renew(ctx context.Context) (time.Duration, error) {
+	now := time.Now()
+	r, err := issue.RenewLease(ctx, l.Vault, l.LeaseID(), 0, now)
+	if err != nil {
+		return 0, err // "could not renew the lease: ...", naming the path
+	}
+	return r.ExpiresAt.Sub(now), nil
+}
+
+// Revoke revokes the lease of the token now in use.
+func (l *LeasedToken) Revoke(ctx context.Context) error {
+	return l.revoke(ctx, l.LeaseID())
+}
+
+// revoke revokes lease in the path form (sys/leases/revoke/<lease id>,
+// issue.RevokeLease), which deploy/vault-broker-serve.hcl allows for
+// serve's own leases only.
+func (l *LeasedToken) revoke(ctx context.Context, lease string) error {
+	return issue.RevokeLease(ctx, l.Vault, lease) // "could not revoke the lease: ..."
 }
 
 func (l *LeasedToken) log() *slog.Logger {
@@ -87,18 +123,15 @@ func (l *LeasedToken) Keep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			_ = l.Vault.Do(rctx, http.MethodPut, "/v1/sys/leases/revoke", map[string]string{"lease_id": lease}, nil)
+			_ = l.revoke(rctx, lease)
 			cancel()
 			return
 		case <-time.After(wait):
 		}
-		var out struct {
-			LeaseDuration int `json:"lease_duration"`
-		}
-		err := l.Vault.Do(ctx, http.MethodPut, "/v1/sys/leases/renew", map[string]string{"lease_id": lease}, &out)
-		if err == nil && time.Duration(out.LeaseDuration)*time.Second >= ttl/2 {
+		d, err := l.Renew(ctx)
+		if err == nil && d >= ttl/2 {
 			l.mu.Lock()
-			l.ttl = time.Duration(out.LeaseDuration) * time.Second
+			l.ttl = d
 			l.mu.Unlock()
 			continue
 		}

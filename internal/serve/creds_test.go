@@ -17,7 +17,9 @@ import (
 
 // fakeVault speaks the parts of Vault's API LeasedToken uses: a creds
 // endpoint with leases, renew (which stops extending after two renewals,
-// like a lease near its max TTL) and revoke.
+// like a lease near its max TTL) and revoke, both in the path form only
+// (a body is refused, as Vault's default policy with the recommended
+// lease deny and serve's own policy refuse lease_id in it).
 type fakeVault struct {
 	mu      sync.Mutex
 	issued  int
@@ -28,25 +30,30 @@ type fakeVault struct {
 func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var body struct {
-		LeaseID string `json:"lease_id"`
-	}
+	var body map[string]any
 	_ = json.NewDecoder(r.Body).Decode(&body)
-	switch r.URL.Path {
-	case "/v1/nomad/creds/broker":
+	if len(body) > 0 && r.URL.Path != "/v1/nomad/creds/broker" {
+		// Vault's default policy is to deny lease_id in the body, and
+		// serve's own policy admits no parameter on its lease paths.
+		http.Error(w, `{"errors":["permission denied"]}`, http.StatusForbidden)
+		return
+	}
+	switch path := r.URL.Path; {
+	case path == "/v1/nomad/creds/broker":
 		f.issued++
 		n := string(rune('0' + f.issued))
 		_ = json.NewEncoder(w).Encode(map[string]any{"lease_id": "nomad/creds/broker/" + n, "lease_duration": 1,
 			"data": map[string]string{"secret_id": "token-" + n, "accessor_id": "acc-" + n}})
-	case "/v1/sys/leases/renew":
-		f.renews[body.LeaseID]++
+	case strings.HasPrefix(path, "/v1/sys/leases/renew/"):
+		lease := strings.TrimPrefix(path, "/v1/sys/leases/renew/")
+		f.renews[lease]++
 		d := 1
-		if f.renews[body.LeaseID] > 2 {
+		if f.renews[lease] > 2 {
 			d = 0 // near max TTL: not extended
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"lease_id": body.LeaseID, "lease_duration": d})
-	case "/v1/sys/leases/revoke":
-		f.revoked = append(f.revoked, body.LeaseID)
+		_ = json.NewEncoder(w).Encode(map[string]any{"lease_id": lease, "lease_duration": d})
+	case strings.HasPrefix(path, "/v1/sys/leases/revoke/"):
+		f.revoked = append(f.revoked, strings.TrimPrefix(path, "/v1/sys/leases/revoke/"))
 	default:
 		http.NotFound(w, r)
 	}

@@ -185,6 +185,7 @@ func (s *Server) runOnce(ctx context.Context, ls *leadState) {
 // the log. /readyz shows err, else held (a refused newer folder).
 func (s *Server) record(st *state, out Outcome, err error, dur time.Duration, held error) {
 	s.metrics.ReconcileDuration.Observe(dur.Seconds())
+	s.warn(out, err)
 	for sys, n := range out.Found {
 		s.metrics.DriftFound.WithLabelValues(sys).Add(float64(n))
 	}
@@ -215,6 +216,35 @@ func (s *Server) record(st *state, out Outcome, err error, dur time.Duration, he
 	}
 	lvl("reconciled", "generation", st.generation, "duration", dur.String(),
 		"drift_found", out.Found, "drift_fixed", out.Fixed)
+}
+
+// warn reports what a run found for the admin to act on: the default
+// policy gauge on each run that checked it; the warnings in the log, at
+// warn, when they differ from the last run's (a run that failed before
+// reading the servers has none, and changes nothing), so that a hole left
+// open shows at once, and again after each change, without a line every
+// interval.
+func (s *Server) warn(out Outcome, err error) {
+	if out.DefaultPolicyChecked {
+		v := 0.0
+		if out.DefaultPolicyOpen {
+			v = 1
+		}
+		s.metrics.DefaultPolicyOpen.Set(v)
+	}
+	if err != nil && len(out.Warnings) == 0 {
+		return
+	}
+	s.mu.Lock()
+	same := slices.Equal(s.warnings, out.Warnings)
+	s.warnings = slices.Clone(out.Warnings)
+	s.mu.Unlock()
+	if same {
+		return
+	}
+	for _, w := range out.Warnings {
+		s.log.Warn("warning from the reconcile run", "warning", w)
+	}
 }
 
 // reap deletes the orphaned tokens of the profiles of the configuration

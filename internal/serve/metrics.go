@@ -30,6 +30,7 @@ type Metrics struct {
 	ServersUp         *prometheus.GaugeVec // system
 	MassDeleteRefused prometheus.Counter   // plans refused by the mass-delete guard
 	MassDeleteHeld    prometheus.Gauge     // 1 while the loaded folder's plan is refused
+	DefaultPolicyOpen prometheus.Gauge     // 1 while Vault's default policy lets any token shorten the profiles' leases
 }
 
 const ns = "alilogin_broker"
@@ -69,13 +70,15 @@ func NewMetrics() *Metrics {
 			Help: "Reconcile runs whose plan the mass-delete guard refused (more than half of the managed objects, or all of a kind, to delete)."}),
 		MassDeleteHeld: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "mass_delete_held",
 			Help: "1 while the loaded policies folder is not applied because its plan is a mass delete; the configuration in force before it is reconciled instead."}),
+		DefaultPolicyOpen: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "vault_default_policy_open",
+			Help: "1 while Vault's default policy lets every token renew (and so shorten to a second) the leases of the profiles' Nomad and Consul tokens, or could not be checked: it lacks the lease_id deny of docs/deploy/vault-default-policy-lease-deny.hcl. Set by the leader on each reconcile run."}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.ReconcileRuns, m.ReconcileDuration, m.Errors, m.DriftFound, m.DriftFixed,
 		m.TokensReaped, m.ReapRuns, m.OrphansFound, m.LastSuccess, m.ConfigGeneration, m.ConfigValid,
-		m.Leader, m.ServersUp, m.MassDeleteRefused, m.MassDeleteHeld,
+		m.Leader, m.ServersUp, m.MassDeleteRefused, m.MassDeleteHeld, m.DefaultPolicyOpen,
 	)
 	// Expose every series from the start, so that dashboards and alerts
 	// see zeros rather than gaps.

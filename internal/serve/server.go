@@ -16,6 +16,13 @@ import (
 type Outcome struct {
 	Found map[string]int // objects that differed (planned creates, updates, deletes)
 	Fixed map[string]int // objects written
+	// Warnings are what the run found for the admin to act on
+	// (apply.Warnings), logged when they change.
+	Warnings []string
+	// DefaultPolicyChecked: Vault's default policy was checked on the
+	// profiles' leases; DefaultPolicyOpen: it lets every token renew (and
+	// so shorten) them, or could not be read.
+	DefaultPolicyChecked, DefaultPolicyOpen bool
 }
 
 // Reconciler plans and applies one configuration.
@@ -78,6 +85,7 @@ type Server struct {
 	probeErrs   map[string]error
 	probed      bool
 	leading     bool
+	warnings    []string // of the last reconcile run that read the servers
 }
 
 // New returns a Server; Run starts it.

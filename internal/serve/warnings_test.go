@@ -56,3 +56,67 @@ func TestServeLogsLoadWarnings(t *testing.T) {
 		t.Errorf("serve's log does not show the load warning %q:\n%s", warning, buf.String())
 	}
 }
+
+// warnReconciler answers as apply does for Vault's default policy: open
+// while the first profile is "open", closed otherwise, with the warnings
+// apply.Warnings would give.
+type warnReconciler struct{ guardReconciler }
+
+func (w *warnReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Outcome, error) {
+	out, err := w.guardReconciler.Reconcile(ctx, cfg)
+	out.DefaultPolicyChecked = true
+	if cfg.Profiles[0].Name == "open" {
+		out.DefaultPolicyOpen = true
+		out.Warnings = []string{"Vault's default policy lets every token renew the leases", `the broker's nomad acl policy "anonymous" has a reserved name`}
+	}
+	return out, err
+}
+
+// TestServeReportsWarningsAndTheDefaultPolicyGauge: what a reconcile run
+// finds for the admin (Vault's default policy open, a managed policy with
+// a reserved name) is logged at warn when it first shows and when it
+// changes, not on every run, and alilogin_broker_vault_default_policy_open
+// follows the default policy, run by run.
+func TestServeReportsWarningsAndTheDefaultPolicyGauge(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("open")
+	rec := &warnReconciler{}
+	var buf syncBuf
+	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9,
+		Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !metricLine(t, srv, "alilogin_broker_vault_default_policy_open 0") {
+		t.Error("the gauge is not exposed from the start")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	ran := func(n string) func() bool {
+		return func() bool { return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="ok"} `+n) }
+	}
+	waitFor(t, "the first run", ran("1"))
+	waitFor(t, "the gauge at 1", func() bool { return metricLine(t, srv, "alilogin_broker_vault_default_policy_open 1") })
+	for _, w := range []string{"default policy lets every token", `policy \"anonymous\" has a reserved name`} {
+		if strings.Count(buf.String(), w) != 1 {
+			t.Errorf("the log has %q %d times after the first run, want once:\n%s", w, strings.Count(buf.String(), w), buf.String())
+		}
+	}
+	write("open b")
+	srv.Reload()
+	waitFor(t, "the second run", ran("2"))
+	if n := strings.Count(buf.String(), "default policy lets every token"); n != 1 {
+		t.Errorf("the same warning logged again on the next run (%d times)", n)
+	}
+	write("closed")
+	srv.Reload()
+	waitFor(t, "the third run", ran("3"))
+	waitFor(t, "the gauge at 0", func() bool { return metricLine(t, srv, "alilogin_broker_vault_default_policy_open 0") })
+}

@@ -48,8 +48,9 @@ func (m Mounts) withDefaults() Mounts {
 func VaultPolicy(profile string) string { return "alilogin-" + profile }
 
 // EnsureMounts enables, on vault (nil = the stack's Vault), the JWT auth
-// method pointed at Hydra and the nomad and consul secrets engines, unless
-// they are already there.
+// method pointed at Hydra and the nomad and consul secrets engines (with
+// the body renewal of their leases denied in Vault's default policy,
+// DenyLeaseRenewalByDefault), unless they are already there.
 func (s *Stack) EnsureMounts(ctx context.Context, vault *Vault, m Mounts) error {
 	if vault == nil {
 		vault = s.Vault
@@ -84,6 +85,9 @@ func (s *Stack) EnsureMounts(ctx context.Context, vault *Vault, m Mounts) error 
 		if err := c.Do(ctx, "POST", "/v1/"+m.Nomad+"/config/access", map[string]any{"address": s.Nomad.Addr, "token": s.Nomad.ManagementToken}, nil); err != nil {
 			return err
 		}
+		if err := s.DenyLeaseRenewalByDefault(ctx, vault, m.Nomad); err != nil {
+			return err
+		}
 	}
 	if _, ok := mounts.Data[m.Consul+"/"]; !ok && s.Consul != nil {
 		if err := c.Do(ctx, "POST", "/v1/sys/mounts/"+m.Consul, map[string]any{"type": "consul"}, nil); err != nil {
@@ -91,6 +95,9 @@ func (s *Stack) EnsureMounts(ctx context.Context, vault *Vault, m Mounts) error 
 		}
 		addr := strings.TrimPrefix(s.Consul.Addr, "http://")
 		if err := c.Do(ctx, "POST", "/v1/"+m.Consul+"/config/access", map[string]any{"address": addr, "scheme": "http", "token": s.Consul.ManagementToken}, nil); err != nil {
+			return err
+		}
+		if err := s.DenyLeaseRenewalByDefault(ctx, vault, m.Consul); err != nil {
 			return err
 		}
 	}

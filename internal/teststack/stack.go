@@ -31,6 +31,9 @@ type Stack struct {
 	dir   string
 	mu    sync.Mutex
 	procs []*proc
+	// defaultMu serialises the edits of Vault's default policy
+	// (DenyLeaseRenewalByDefault).
+	defaultMu sync.Mutex
 }
 
 // Dir is the stack's temporary directory (logs, data).

@@ -22,6 +22,9 @@ type Vault struct {
 	// that requires a client certificate signed by TLS.CA.
 	TLSAddr string
 	TLS     *TestPKI
+	// StockDefaultPolicy is Vault's default policy as Vault made it, read
+	// once it started.
+	StockDefaultPolicy string
 
 	p *proc
 }
@@ -120,5 +123,14 @@ func startVaultOnce(ctx context.Context, s *Stack, o VaultOptions, bin string) (
 	if err != nil {
 		return nil, err
 	}
+	var def struct {
+		Data struct {
+			Policy string `json:"policy"`
+		} `json:"data"`
+	}
+	if err := c.Do(ctx, "GET", "/v1/sys/policies/acl/default", nil, &def); err != nil {
+		return nil, fmt.Errorf("could not read Vault's default policy: %w", err)
+	}
+	v.StockDefaultPolicy = def.Data.Policy
 	return v, nil
 }

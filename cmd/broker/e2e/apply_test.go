@@ -668,9 +668,9 @@ func TestNomadLeaseConfig(t *testing.T) {
 }
 
 // TestProfilePolicyLeases: the generated policy alilogin-profile-P is
-// enough for what alilogin does with P's leases: renew them (Vault's
-// default policy) and revoke them (issue.RevokeLease, path form), and
-// revoking is limited to P's own leases.
+// enough for what alilogin does with P's leases: renew them
+// (issue.RenewLease) and revoke them (issue.RevokeLease), both in the
+// path form, and revoking is limited to P's own leases.
 func TestProfilePolicyLeases(t *testing.T) {
 	setup(t)
 	ctx := context.Background()

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/alisw/alilogin/internal/issue"
+	"github.com/alisw/alilogin/internal/plan"
 )
 
 const nomadOnlyProfiles = `
@@ -68,4 +71,76 @@ func TestNomadOnlyBrokerNeedsNoConsul(t *testing.T) {
 	if got := strings.Join(sortedCopy(self.Policies), ","); got != "ci-read-jobs,ci-submit-jobs" {
 		t.Errorf("Nomad token policies %s", got)
 	}
+}
+
+// TestNomadOnlyPruneRefusesWhileConsulHoldsWhatTheBrokerMade: a broker
+// that used Consul becomes Nomad-only and runs without a Consul token (or
+// without any CONSUL_* variable). Consul is then not read, so the Consul
+// ACL policies the broker made there are neither checked nor deleted:
+// plan and apply say so, and while Vault still has managed consul roles
+// (the broker made things in Consul), apply --prune refuses, writes
+// nothing and says what to set; given Consul, it deletes the Consul
+// policies with the roles; after that a prune without Consul goes ahead,
+// still saying that Consul was not read.
+func TestNomadOnlyPruneRefusesWhileConsulHoldsWhatTheBrokerMade(t *testing.T) {
+	setup(t)
+	full := policiesDir(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", full); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	dir := policiesDir(t, map[string]string{"profiles.hcl": nomadOnlyProfiles})
+	removeDir(t, dir, "consul")
+	env := brokerEnv()
+	without := func(prefix string) func(string) string {
+		return func(k string) string {
+			if strings.HasPrefix(k, prefix) {
+				return ""
+			}
+			return env(k)
+		}
+	}
+	const notRead = "warning: Consul was not read"
+	for _, v := range []struct {
+		name string
+		env  func(string) string
+	}{{"no Consul token", without("CONSUL_HTTP_TOKEN")}, {"no Consul at all", without("CONSUL_")}} {
+		t.Run(v.name, func(t *testing.T) {
+			code, out, stderr := brokerWith(t, v.env, nil, "plan", "--prune", dir)
+			if code != exitChanges || !strings.Contains(stderr, notRead) || !strings.Contains(out+stderr, "apply --prune refuses") {
+				t.Errorf("plan --prune: exit %d; want 2 and %q, and that apply --prune refuses", code, notRead)
+			}
+			before := snapshot(t)
+			code, _, stderr = brokerWith(t, v.env, nil, "apply", "--prune", "--allow-mass-delete", "--auto-approve", dir)
+			if code != exitError || !strings.Contains(stderr, `consul role "ci-user"`) || !strings.Contains(stderr, "CONSUL_HTTP_TOKEN") {
+				t.Errorf("apply --prune without Consul: exit %d, want 1 naming the consul roles and CONSUL_HTTP_TOKEN", code)
+			}
+			if d := cmp.Diff(before, snapshot(t)); d != "" {
+				t.Errorf("apply --prune without Consul changed the servers (-before +after):\n%s", d)
+			}
+		})
+	}
+	if code, _, _ := broker(t, "apply", "--prune", "--allow-mass-delete", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply --prune with Consul: exit %d", code)
+	}
+	if left := managedConsulPolicies(t); len(left) > 0 {
+		t.Errorf("managed Consul policies left after apply --prune with Consul: %v", left)
+	}
+	code, _, stderr := brokerWith(t, without("CONSUL_"), nil, "apply", "--prune", "--auto-approve", dir)
+	if code != exitOK || !strings.Contains(stderr, notRead) {
+		t.Errorf("apply --prune without Consul once nothing of the broker's is left there: exit %d, want 0 and %q", code, notRead)
+	}
+}
+
+// managedConsulPolicies lists the Consul policies with the broker's marker.
+func managedConsulPolicies(t *testing.T) []string {
+	t.Helper()
+	var cp []struct{ Name, Description string }
+	mustDo(t, consulC, "GET", "/v1/acl/policies", nil, &cp)
+	var out []string
+	for _, p := range cp {
+		if strings.Contains(p.Description, plan.Marker) {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
