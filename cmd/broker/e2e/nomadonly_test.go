@@ -105,7 +105,7 @@ func TestNomadOnlyPruneRefusesWhileConsulHoldsWhatTheBrokerMade(t *testing.T) {
 		env  func(string) string
 	}{{"no Consul token", without("CONSUL_HTTP_TOKEN")}, {"no Consul at all", without("CONSUL_")}} {
 		t.Run(v.name, func(t *testing.T) {
-			code, out, stderr := brokerWith(t, v.env, nil, "plan", "--prune", dir)
+			code, out, stderr := brokerWith(t, v.env, nil, "plan", "--detailed-exitcode", "--prune", dir)
 			if code != exitChanges || !strings.Contains(stderr, notRead) || !strings.Contains(out+stderr, "apply --prune refuses") {
 				t.Errorf("plan --prune: exit %d; want 2 and %q, and that apply --prune refuses", code, notRead)
 			}

@@ -86,7 +86,7 @@ func TestManagedPolicyWithReservedNameIsDeletedWithoutPrune(t *testing.T) {
 		t.Fatalf("setup: the anonymous policy is not in force: %v", err)
 	}
 	const warning = `warning: the broker's nomad acl policy "anonymous" has a reserved name`
-	code, out, stderr := broker(t, "plan", dir)
+	code, out, stderr := broker(t, "plan", "--detailed-exitcode", dir)
 	if code != exitChanges || !strings.Contains(stderr, warning) || !strings.Contains(out, `- nomad acl policy "anonymous"  (reserved name: deleted even without --prune)`) {
 		t.Errorf("plan: exit %d; want 2, %q on stderr and the delete in the plan", code, warning)
 	}
@@ -97,7 +97,7 @@ func TestManagedPolicyWithReservedNameIsDeletedWithoutPrune(t *testing.T) {
 	if err := anon.Do(ctx, "GET", "/v1/jobs", nil, nil); apiclient.StatusOf(err) != 403 {
 		t.Errorf("after apply (no --prune), GET /v1/jobs without a token: %v, want 403", err)
 	}
-	if code, _, _ := broker(t, "plan", dir); code != exitOK {
+	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
 		t.Errorf("plan after the delete: exit %d, want 0", code)
 	}
 }
