@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,7 +73,17 @@ func startDeviceOP(t *testing.T, username, password string, roles []string) stri
 	users := deviceUsers{username: {ID: username, Username: username, Password: password, FirstName: "Device", LastName: "User", Email: username + "@example.cern"}}
 	clients := map[string]*storage.Client{deviceClientID: storage.DeviceClient(deviceClientID, "")}
 	st := &deviceStorage{Storage: storage.NewStorageWithClients(users, clients), roles: map[string][]string{username: roles}}
-	srv := &http.Server{Handler: exampleop.SetupServer(issuer, st, nil, false), ReadHeaderTimeout: 10 * time.Second}
+	// The example storage completes a device authorization without its
+	// lock while the token endpoint reads it (a data race in
+	// zitadel/oidc's example server, seen under -race): one request at a
+	// time.
+	op := exampleop.SetupServer(issuer, st, nil, false)
+	var mu sync.Mutex
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		op.ServeHTTP(w, r)
+	}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return issuer
