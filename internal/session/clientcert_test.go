@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,5 +223,28 @@ func TestRenewalRevokesAtSigningMount(t *testing.T) {
 	}
 	if want := []string{"POST /v1/pki/revoke-with-key"}; !slices.Equal(paths, want) {
 		t.Errorf("requests %v, want %v", paths, want)
+	}
+}
+
+// TestEnvRecordsNoRefusedCertDir: env in a runtime directory that Write
+// refuses (writable by others, no sticky bit) fails without recording
+// that directory in the stored login: logout later would only warn
+// about it.
+func TestEnvRecordsNoRefusedCertDir(t *testing.T) {
+	c := newCertEnvs(t)
+	if err := os.Chmod(c.remote["XDG_RUNTIME_DIR"], 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.env(t, c.remote); err == nil {
+		t.Fatal("env wrote under a runtime directory others can write")
+	}
+	rec, err := c.st.Get("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rec.CertFileDirs() {
+		if strings.HasPrefix(d, c.remote["XDG_RUNTIME_DIR"]) {
+			t.Errorf("the refused directory %s is recorded in the login: %v", d, rec.CertFileDirs())
+		}
 	}
 }
