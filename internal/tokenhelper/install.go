@@ -38,10 +38,37 @@ func ConfigPath(getenv func(string) string) (string, error) {
 }
 
 // Script is the helper script that runs alilogin (an absolute path).
+// Before it runs the binary, it checks again what setup checked
+// (binaryAt): the binary and its directory are the user's or root's and
+// writable by neither group nor others; otherwise it refuses, saying
+// why on stderr and nothing on stdout (the vault CLI would take stdout
+// as the token).
 func Script(alilogin string) []byte {
-	return []byte("#!/bin/sh\n# Written by `alilogin setup --vault-token-helper`: the vault CLI's token helper.\nexec " +
-		quoteSh(alilogin) + " vault-token-helper \"$@\"\n")
+	return []byte("#!/bin/sh\n# Written by `alilogin setup --vault-token-helper`: the vault CLI's token helper.\n" +
+		binaryCheck + "__alilogin_owned " + quoteSh(alilogin) + " && __alilogin_owned " + quoteSh(filepath.Dir(alilogin)) + " || exit 1\n" +
+		"exec " + quoteSh(alilogin) + " vault-token-helper \"$@\"\n")
 }
+
+// binaryCheck is the script's check of a file: owned by the user or
+// root (ls -n's third field), and neither group- nor other-writable (the
+// 6th and 9th characters of its mode), in POSIX sh.
+const binaryCheck = `# Whoever could have replaced the binary since setup would run their
+# program with the user's Vault token at hand: refuse.
+__alilogin_owned() {
+  __alilogin_f=$1
+  set -f
+  set -- $(LC_ALL=C ls -ldn "$__alilogin_f" 2>/dev/null)
+  set +f
+  case ${1-} in
+  '') echo "alilogin token helper: could not check $__alilogin_f; not running it" >&2; return 1 ;;
+  ?????w*|????????w*) echo "alilogin token helper: $__alilogin_f is writable by group or others, who could have replaced alilogin; not running it (once you have checked it is still yours, run: chmod go-w $__alilogin_f)" >&2; return 1 ;;
+  esac
+  if [ "$3" != 0 ] && [ "$3" != "$(id -u)" ]; then
+    echo "alilogin token helper: $__alilogin_f is owned by another user (uid $3), who could have replaced alilogin; not running it" >&2
+    return 1
+  fi
+}
+`
 
 func quoteSh(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
