@@ -138,7 +138,7 @@ func (s *Session) useCert(ctx context.Context, rec *store.Record) error {
 // CertLockWait is how long env, exec and the hook wait for the profile's
 // lock to write the certificate's files: a renewal's wait
 // (renew.DefaultLockWait), not a login's.
-const CertLockWait = renew.DefaultLockWait
+var CertLockWait = renew.DefaultLockWait
 
 // writeCertFiles writes the files of the stored login's certificate in
 // dir under the profile's lock (waiting CertLockWait at most), as logout
