@@ -142,9 +142,24 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 			fmt.Fprintf(e.Stderr, "  [of which code exchange + ID token verification: %s]\n", res.Exchange.Round(time.Millisecond))
 		}
 	}
+	// From here the sign-in (fresh, or the one an earlier login kept and
+	// TakePending took out of the store) is either stored with the login,
+	// kept again for the next login (keepSignIn, which revokes it when it
+	// cannot), or revoked at its SSO: a login that fails (no profile
+	// allowed, Vault refuses, not stored) leaves no refresh token alive
+	// that nobody holds. Not cancellable: a Ctrl-C still revokes it.
+	settled := false
+	defer func() {
+		if !settled && !in.RefreshToken.Empty() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			_ = sso.Revoke(rctx, in.RefreshToken) // best effort: the SSO session ends on its own
+			cancel()
+		}
+	}()
 	if profile == "" {
 		var several bool
 		if profile, several, err = chooseLoginProfile(ctx, e, cfg, in.Identity.Roles); several && err != nil {
+			settled = true
 			return keepSignIn(ctx, e, cfg, st, sso, in, err) // for `login --profile P`
 		} else if err != nil {
 			return err // none allowed: a role granted later needs a new sign-in
@@ -156,11 +171,13 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// right name, needs no new sign-in. A refusal for the roles does: a
 	// role granted later comes only with a new ID token.
 	if re := (*issue.RefusedError)(nil); errors.As(err, &re) && re.Unknown {
+		settled = true
 		return keepSignIn(ctx, e, cfg, st, sso, in, err)
 	}
 	if err != nil {
 		return err
 	}
+	settled = true // stored with the login
 	sum := newLoginSummary(out.Record, in.Identity, out.Minted, e.now())
 	sum.Skipped = session.SkippedTokens(cfg, out.Profile.NoNomad, out.Profile.NoConsul)
 	sum.write(e.Stderr, e.now())

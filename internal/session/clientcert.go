@@ -119,9 +119,12 @@ func (s *Session) useCert(ctx context.Context, rec *store.Record) error {
 	if err != nil {
 		return err
 	}
+	if real, err := clientcert.Resolve(dir); err == nil {
+		dir = real // as Write records it
+	}
 	p := clientcert.PathsIn(dir)
 	if !clientcert.Same(p, rec.ClientCert) || !slices.Contains(rec.CertFileDirs(), dir) {
-		if err := s.writeCertFiles(ctx, rec, dir); err != nil {
+		if p, err = s.writeCertFiles(ctx, rec, dir); err != nil {
 			return err
 		}
 		if rec.ClientCert == nil {
@@ -132,43 +135,58 @@ func (s *Session) useCert(ctx context.Context, rec *store.Record) error {
 	return nil
 }
 
+// CertLockWait is how long env, exec and the hook wait for the profile's
+// lock to write the certificate's files: a renewal's wait
+// (renew.DefaultLockWait), not a login's.
+var CertLockWait = renew.DefaultLockWait
+
 // writeCertFiles writes the files of the stored login's certificate in
-// dir under the profile's lock, as logout deletes them: it reads the
-// login again (a logout meanwhile: not logged in, and nothing written,
-// so what logout removed never comes back; a renewal meanwhile: its
-// certificate, which rec then takes), records dir in it (stored before
-// the files are written) and writes the files. rec.ClientCert is nil
-// when the stored login has no certificate any more.
-func (s *Session) writeCertFiles(ctx context.Context, rec *store.Record, dir string) error {
-	l, err := LockForWrite(ctx, s.Env, rec.Profile)
+// dir under the profile's lock (waiting CertLockWait at most), as logout
+// deletes them: it reads the login again (a logout meanwhile: not logged
+// in, and nothing written, so what logout removed never comes back; a
+// renewal meanwhile: its certificate, which rec then takes), makes and
+// checks the directory (clientcert.Prepare), records its resolved path
+// in the login (stored before the files are written, and only once the
+// checks have passed) and writes the files. rec.ClientCert is nil when
+// the stored login has no certificate any more.
+func (s *Session) writeCertFiles(ctx context.Context, rec *store.Record, dir string) (clientcert.Paths, error) {
+	e := s.Env
+	if e.LockWait <= 0 || e.LockWait > CertLockWait {
+		e.LockWait = CertLockWait
+	}
+	p := clientcert.PathsIn(dir)
+	l, err := LockForWrite(ctx, e, rec.Profile)
 	if err != nil {
-		return err
+		return p, err
 	}
 	defer l.Release()
 	st := store.Authoritative(s.Store)
 	cur, err := st.Get(rec.Profile)
 	if errors.Is(err, store.ErrNotFound) {
-		return LoginNeeded(rec.Profile)
+		return p, LoginNeeded(rec.Profile)
 	}
 	if err != nil {
-		return Error(rec.Profile, err)
+		return p, Error(rec.Profile, err)
 	}
 	rec.ClientCert, rec.CertDirs = cur.ClientCert, cur.CertDirs
 	if cur.ClientCert == nil {
-		return nil
+		return p, nil
 	}
+	if dir, err = clientcert.Prepare(dir); err != nil {
+		return p, err
+	}
+	p = clientcert.PathsIn(dir)
 	if !slices.Contains(cur.CertFileDirs(), dir) {
 		cur.AddCertDir(dir)
 		if err := st.Put(cur); err != nil {
-			return fmt.Errorf("could not record the client certificate's directory %s in the stored login: %w", dir, err)
+			return p, fmt.Errorf("could not record the client certificate's directory %s in the stored login: %w", dir, err)
 		}
 		rec.CertDirs = cur.CertDirs
 	}
-	if clientcert.Same(clientcert.PathsIn(dir), cur.ClientCert) {
-		return nil
+	if clientcert.Same(p, cur.ClientCert) {
+		return p, nil
 	}
-	_, err = clientcert.Write(dir, cur.ClientCert)
-	return err
+	return clientcert.Write(dir, cur.ClientCert)
 }
 
 // certSigner is the renewal chain's adapter: it re-signs at the

@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -222,5 +224,66 @@ func TestRenewalRevokesAtSigningMount(t *testing.T) {
 	}
 	if want := []string{"POST /v1/pki/revoke-with-key"}; !slices.Equal(paths, want) {
 		t.Errorf("requests %v, want %v", paths, want)
+	}
+}
+
+// TestEnvRecordsNoRefusedCertDir: env in a runtime directory that Write
+// refuses (writable by others, no sticky bit) fails without recording
+// that directory in the stored login: logout later would only warn
+// about it.
+func TestEnvRecordsNoRefusedCertDir(t *testing.T) {
+	c := newCertEnvs(t)
+	if err := os.Chmod(c.remote["XDG_RUNTIME_DIR"], 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.env(t, c.remote); err == nil {
+		t.Fatal("env wrote under a runtime directory others can write")
+	}
+	rec, err := c.st.Get("ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rec.CertFileDirs() {
+		if strings.HasPrefix(d, c.remote["XDG_RUNTIME_DIR"]) {
+			t.Errorf("the refused directory %s is recorded in the login: %v", d, rec.CertFileDirs())
+		}
+	}
+}
+
+// TestEnvCertFilesWaitRenewalsLockWait: env, exec and the hook, writing
+// the certificate's files, wait for a profile lock held elsewhere at
+// most a renewal's wait (CertLockWait, shortened here), not a login's
+// five minutes, and then fail without writing.
+func TestEnvCertFilesWaitRenewalsLockWait(t *testing.T) {
+	defer func(w time.Duration) { CertLockWait = w }(CertLockWait)
+	CertLockWait = 300 * time.Millisecond
+	c := newCertEnvs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir, err := renew.LockDir(func(k string) string { return c.cron[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := renew.Acquire(ctx, dir, "ci", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	e, _, _ := testEnv(c.cron)
+	s := &Session{Env: *e, Config: c.cfg, Store: c.st, Profile: "ci"}
+	done := make(chan error, 1)
+	go func() { _, _, err := s.Ensure(ctx, EnsureOptions{CertFiles: true}); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("env wrote the certificate's files while another process held the profile's lock")
+		}
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-done
+		t.Fatal("env waited more than 30 s for the profile's lock to write the certificate's files")
+	}
+	if left := c.keyFiles(t); len(left) > 0 {
+		t.Errorf("files written without the lock: %v", left)
 	}
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -42,9 +43,12 @@ func Current(e Env) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(path)
+	b, err := readCurrentFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
+	}
+	if errors.Is(err, errNotRegular) {
+		return "", exitcode.With(ExitUsage, fmt.Errorf("%s is not a regular file; set the current profile with: alilogin use PROFILE (or remove it)", path))
 	}
 	if err != nil {
 		return "", fmt.Errorf("could not read the current profile: %w", err)
@@ -54,6 +58,35 @@ func Current(e Env) (string, error) {
 		return "", exitcode.With(ExitUsage, fmt.Errorf("%s does not name a profile; set one with: alilogin use PROFILE (or remove the file)", path))
 	}
 	return p, nil
+}
+
+// maxCurrentFile bounds what is read of the current-profile file: a
+// profile name and its newline, and one byte to see that there is more.
+const maxCurrentFile = 129
+
+var errNotRegular = errors.New("not a regular file")
+
+// readCurrentFile reads at most maxCurrentFile bytes of path, a regular
+// file and not a symlink: a FIFO or a device there (/dev/zero, a
+// terminal) is refused without waiting on it (opened non-blocking,
+// fstat), so that no command hangs or reads without end.
+func readCurrentFile(path string) ([]byte, error) {
+	f, err := openNoFollow(path)
+	if err != nil {
+		if isSymlinkErr(err) {
+			return nil, errNotRegular
+		}
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	return io.ReadAll(io.LimitReader(f, maxCurrentFile))
 }
 
 // SetCurrent makes p the current profile.

@@ -20,7 +20,9 @@ import (
 // store whatever it then does with it, and uses it only while it is
 // younger than store.PendingMaxAge and was made with the configured
 // issuer and client id; one it does not use has its refresh token
-// revoked at the issuer that made it. `logout --all` revokes it too.
+// revoked at the issuer that made it; one it uses in a login that fails
+// (not stored, not kept again) is revoked by that login (cmd/alilogin
+// runLogin). `logout --all` revokes it too.
 
 // SignedIn is a verified SSO sign-in for a fresh login.
 type SignedIn struct {

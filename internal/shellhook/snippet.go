@@ -36,21 +36,24 @@ func Snippet(shell string, minTTL time.Duration) (string, error) {
 // refresh. An empty currentFile: no such check.
 func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (string, error) {
 	refresh := "command alilogin hook " + shell + " --env --min-ttl " + minTTL.String()
-	readSh := ""
+	// Only a regular file (a FIFO or /dev/zero there would hang every
+	// prompt), and at most 129 bytes of it.
+	readSh, readZsh := "", ""
 	if currentFile != "" {
 		q := shellenv.QuoteSh(currentFile)
-		readSh = "if [[ -r " + q + " ]]; then read -r __alilogin_cur <" + q + " || :; fi"
+		readSh = "if [[ -f " + q + " && -r " + q + " ]]; then read -r -n 129 __alilogin_cur <" + q + " || :; fi"
+		readZsh = "if [[ -f " + q + " && -r " + q + " ]]; then read -r -u 0 -k 129 __alilogin_cur <" + q + " || :; __alilogin_cur=${__alilogin_cur%%$'\\n'*}; fi"
 	}
 	switch shell {
 	case "bash":
 		return fmt.Sprintf(bashSnippet, refresh, readSh), nil
 	case "zsh":
-		return fmt.Sprintf(zshSnippet, refresh, readSh), nil
+		return fmt.Sprintf(zshSnippet, refresh, readZsh), nil
 	case "fish":
 		readFish := ""
 		if currentFile != "" {
 			q := shellenv.QuoteFish(currentFile)
-			readFish = "if test -r " + q + "\n        read cur <" + q + "\n    end"
+			readFish = "if test -f " + q + "; and test -r " + q + "\n        read -n 129 cur <" + q + "\n    end"
 		}
 		return fmt.Sprintf(fishSnippet, refresh, readFish), nil
 	}

@@ -1,0 +1,56 @@
+//go:build unix
+
+package session
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/exitcode"
+)
+
+// TestCurrentRefusesFileThatIsNoFile: a FIFO at the current-profile
+// file, a symlink to /dev/zero or a file without end make every command
+// without --profile fail at once, saying how to fix it (exit 2), instead
+// of hanging or reading without end.
+func TestCurrentRefusesFileThatIsNoFile(t *testing.T) {
+	for _, kind := range []string{"fifo", "devzero", "huge"} {
+		t.Run(kind, func(t *testing.T) {
+			env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir()}
+			e := Env{Getenv: func(k string) string { return env[k] }}
+			path, _ := CurrentPath(e.Getenv)
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			switch kind {
+			case "fifo":
+				err = syscall.Mkfifo(path, 0o600)
+			case "devzero":
+				err = os.Symlink("/dev/zero", path)
+			case "huge":
+				err = os.WriteFile(path, []byte(strings.Repeat("a", 1<<20)), 0o600)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := Current(e); done <- err }()
+			select {
+			case err := <-done:
+				if exitcode.Code(err, exitError) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
+					t.Errorf("Current on a %s: %v (exit %d), want exit %d saying how to fix it", kind, err, exitcode.Code(err, exitError), exitUsage)
+				}
+			case <-time.After(10 * time.Second):
+				if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+					f.Close()
+				}
+				t.Fatalf("Current blocked on a %s at the current-profile file", kind)
+			}
+		})
+	}
+}
