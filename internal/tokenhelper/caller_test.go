@@ -168,3 +168,67 @@ func TestFindClientPassesShells(t *testing.T) {
 		t.Errorf("%s (%v)", out, err)
 	}
 }
+
+// TestRefusalTLSFlagsAndServerCommands: a vault or bao command line that
+// changes how the CLI checks the Vault's certificate (any spelling of
+// -tls-skip-verify, -tls-server-name, -ca-cert, -ca-path, anywhere on
+// the line), that names a configuration file (-config), or that runs a
+// long-lived agent, proxy or server from one does not get the token;
+// the client certificate flags and ordinary arguments do.
+func TestRefusalTLSFlagsAndServerCommands(t *testing.T) {
+	own := "https://vault.example:8200"
+	env := []string{"VAULT_ADDR=" + own}
+	for _, c := range []struct {
+		args   []string
+		refuse bool
+	}{
+		{[]string{"token", "lookup"}, false},
+		{[]string{"token", "lookup", "-tls-skip-verify"}, true},
+		{[]string{"token", "lookup", "--tls-skip-verify=true"}, true},
+		{[]string{"token", "lookup", "-tls-skip-verify=false"}, true},
+		{[]string{"-tls-server-name=evil.example", "token", "lookup"}, true},
+		{[]string{"token", "lookup", "--tls-server-name", "evil.example"}, true},
+		{[]string{"token", "lookup", "-ca-cert=/tmp/evil.pem"}, true},
+		{[]string{"token", "lookup", "-ca-cert", "/tmp/evil.pem"}, true},
+		{[]string{"token", "lookup", "--ca-path=/tmp/evil"}, true},
+		{[]string{"kv", "get", "secret/a", "--", "-ca-path", "/tmp/evil"}, true},
+		{[]string{"token", "lookup", "-client-cert=/tmp/c.pem", "-client-key=/tmp/k.pem"}, false},
+		{[]string{"agent", "-config=/tmp/agent.hcl"}, true},
+		{[]string{"agent"}, true},
+		{[]string{"proxy", "-config", "/tmp/proxy.hcl"}, true},
+		{[]string{"server", "-dev"}, true},
+		{[]string{"operator", "diagnose", "-config=/tmp/x.hcl"}, true},
+		{[]string{"kv", "get", "secret/agent"}, false},
+		{[]string{"read", "-field=proxy", "secret/server"}, false},
+		{[]string{"token", "lookup", "-ca-certx=1"}, false},
+	} {
+		for _, cli := range []envcontract.CLI{envcontract.VaultCLI, envcontract.BaoCLI} {
+			why := Refusal(cli, env, c.args, own)
+			if (why != "") != c.refuse {
+				t.Errorf("%s %q: refusal %q, want refused %v", cli, c.args, why, c.refuse)
+			}
+		}
+	}
+}
+
+// TestRefusalTrailingDot: a client address whose host ends in a dot is
+// not the login's Vault, in VAULT_ADDR or a flag: the client's resolver
+// may ask DNS for "localhost." where "localhost" is /etc/hosts'.
+func TestRefusalTrailingDot(t *testing.T) {
+	own := "http://localhost:8200"
+	for _, c := range []struct {
+		addr string
+		args []string
+	}{
+		{"http://localhost.:8200", nil},
+		{"http://LOCALHOST.:8200/", nil},
+		{own, []string{"status", "-address=http://localhost.:8200"}},
+	} {
+		if why := Refusal(envcontract.VaultCLI, []string{"VAULT_ADDR=" + c.addr}, c.args, own); why == "" {
+			t.Errorf("VAULT_ADDR=%s %q: served for the login of %s", c.addr, c.args, own)
+		}
+	}
+	if why := Refusal(envcontract.VaultCLI, []string{"VAULT_ADDR=" + own}, nil, own); why != "" {
+		t.Errorf("control: %s refused: %s", own, why)
+	}
+}
