@@ -171,6 +171,9 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	if why := tokenhelper.Refusal(cli, env, args, rec.VaultAddr); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
+	if why := tokenhelper.TrustRefusal(cli, env, rec.VaultTrust); why != "" {
+		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
+	}
 	_, err = io.WriteString(e.Stdout, rec.Vault.Secret.Reveal())
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -195,6 +196,33 @@ func EnvRefusal(cli envcontract.CLI, env []string) string {
 	}
 	if d, _ := envcontract.Lookup(env, envcontract.DebugVar); strings.Contains(d, "http2debug") {
 		return fmt.Sprintf("GODEBUG asks for http2debug in the %s command's environment, so it would print the token", name(cli))
+	}
+	return ""
+}
+
+// TrustRefusal says why a client that is cli, with the environment env,
+// must not get the token of a login that checked the Vault's certificate
+// as trust says (apiclient.Trust, recorded at login; "" for a login of
+// an earlier alilogin, which is accepted): the client would check it
+// another way, with another CA file (VAULT_CACERT's contents), another
+// TLS server name (VAULT_TLS_SERVER_NAME), or, without a CA file, other
+// SSL_CERT_FILE/SSL_CERT_DIR. A man in the middle at the Vault's address
+// with a certificate of the attacker's CA, or of the right CA for a name
+// the attacker holds, would get the token. A relative VAULT_CACERT is
+// read from the helper's working directory, which is the client's.
+func TrustRefusal(cli envcontract.CLI, env []string, trust string) string {
+	if trust == "" {
+		return ""
+	}
+	ex := envcontract.For(envcontract.Vault)
+	ca, _ := envcontract.Lookup(env, ex.CACert)
+	sn, _ := envcontract.Lookup(env, ex.TLSServerName)
+	got, err := apiclient.Trust(ca, sn, func(k string) string { v, _ := envcontract.Lookup(env, k); return v }, runtime.GOOS)
+	if err != nil {
+		return fmt.Sprintf("the %s command's TLS settings cannot be checked: %s", name(cli), termtext.Clean(err.Error()))
+	}
+	if got != trust {
+		return fmt.Sprintf("the %s command would check the Vault's certificate with %s, not as the login did (%s)", name(cli), termtext.Clean(got), trust)
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package tokenhelper
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/envcontract"
 )
 
@@ -230,5 +232,40 @@ func TestRefusalTrailingDot(t *testing.T) {
 	}
 	if why := Refusal(envcontract.VaultCLI, []string{"VAULT_ADDR=" + own}, nil, own); why != "" {
 		t.Errorf("control: %s refused: %s", own, why)
+	}
+}
+
+// TestTrustRefusal: the helper refuses a client that would check the
+// Vault's certificate otherwise than the login did (another CA file's
+// contents, a TLS server name); the same contents in another file, and a
+// login of an earlier alilogin (no trust recorded), are served.
+func TestTrustRefusal(t *testing.T) {
+	dir := t.TempDir()
+	pub, same, evil := filepath.Join(dir, "pub.pem"), filepath.Join(dir, "same.pem"), filepath.Join(dir, "evil.pem")
+	for p, d := range map[string]string{pub: "PUBLIC", same: "PUBLIC", evil: "EVIL"} {
+		if err := os.WriteFile(p, []byte(d), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trust, err := apiclient.Trust(pub, "", func(string) string { return "" }, runtime.GOOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env    []string
+		trust  string
+		refuse bool
+	}{
+		{[]string{"VAULT_CACERT=" + pub}, trust, false},
+		{[]string{"VAULT_CACERT=" + same}, trust, false},
+		{[]string{"VAULT_CACERT=" + evil}, trust, true},
+		{[]string{}, trust, true},
+		{[]string{"VAULT_CACERT=" + pub, "VAULT_TLS_SERVER_NAME=evil.example"}, trust, true},
+		{[]string{"VAULT_CACERT=" + filepath.Join(dir, "gone.pem")}, trust, true},
+		{[]string{"VAULT_CACERT=" + evil, "VAULT_TLS_SERVER_NAME=evil.example"}, "", false},
+	} {
+		if why := TrustRefusal(envcontract.VaultCLI, c.env, c.trust); (why != "") != c.refuse {
+			t.Errorf("%q (login %q): refusal %q, want refused %v", c.env, c.trust, why, c.refuse)
+		}
 	}
 }
