@@ -22,8 +22,9 @@ var noGoRoots = []string{"darwin", "ios", "windows", "plan9"}
 // SSL_CERT_FILE or SSL_CERT_DIR, which Go reads for them), then
 // "server_name=NAME" when serverName is set; space-separated. Two equal
 // strings trust the same certificates for the same name (a directory's
-// contents are not hashed, only its path). An error when a file cannot
-// be read.
+// contents are not hashed, only its path). An error when the CA file
+// cannot be read (an SSL_CERT_FILE that cannot be is "unreadable", as Go
+// ignores it).
 func Trust(caFile, serverName string, getenv func(string) string, goos string) (string, error) {
 	hash := func(what, p string) (string, error) {
 		b, err := os.ReadFile(p)
@@ -44,9 +45,10 @@ func Trust(caFile, serverName string, getenv func(string) string, goos string) (
 		parts = append(parts, "ca=system")
 		if !slices.Contains(noGoRoots, goos) {
 			if f := getenv("SSL_CERT_FILE"); f != "" {
+				// Go ignores an SSL_CERT_FILE it cannot read.
 				h, err := hash("SSL_CERT_FILE", f)
 				if err != nil {
-					return "", err
+					h = "unreadable"
 				}
 				parts = append(parts, "ssl_cert_file="+h)
 			}
