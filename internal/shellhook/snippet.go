@@ -2,6 +2,7 @@ package shellhook
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,16 +44,16 @@ func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (s
 	}
 	switch shell {
 	case "bash":
-		return fmt.Sprintf(bashSnippet, refresh, readSh), nil
+		return fmt.Sprintf(bashSnippet, refresh, readSh, rerouteCheck(shell, runtime.GOOS)), nil
 	case "zsh":
-		return fmt.Sprintf(zshSnippet, refresh, readSh), nil
+		return fmt.Sprintf(zshSnippet, refresh, readSh, rerouteCheck(shell, runtime.GOOS)), nil
 	case "fish":
 		readFish := ""
 		if currentFile != "" {
 			q := shellenv.QuoteFish(currentFile)
 			readFish = "if test -r " + q + "\n        read cur <" + q + "\n    end"
 		}
-		return fmt.Sprintf(fishSnippet, refresh, readFish), nil
+		return fmt.Sprintf(fishSnippet, refresh, readFish, rerouteCheck(shell, runtime.GOOS)), nil
 	}
 	return "", fmt.Errorf("unknown shell %q: want bash, zsh or fish", shell)
 }
@@ -83,7 +84,7 @@ __alilogin_hook() {
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" && %[3]s &&
         -n $__alilogin_now && $__alilogin_now != *[!0-9]* && -n ${__alilogin_next-} && $__alilogin_next != *[!0-9]* ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
@@ -121,7 +122,7 @@ __alilogin_hook() {
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" && %[3]s &&
         $__alilogin_now == <-> && ${__alilogin_next-} == <-> ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
@@ -156,7 +157,7 @@ function __alilogin_hook --on-event fish_prompt
     end
     set -l cur
     %[2]s
-    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$cur" = "$__alilogin_current"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and test "$now" -lt "$next"
+    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$cur" = "$__alilogin_current"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and %[3]s; and test "$now" -lt "$next"
         return
     end
     set -g __alilogin_msg
@@ -172,6 +173,60 @@ function __alilogin_hook --on-event fish_prompt
     end
 end
 `
+
+// rerouteCheck is the snippet's condition (bash and zsh: inside [[ ]];
+// fish: a command list) that holds when no variable of the environment
+// contract that a refresh would unset (envcontract.Reroute rules
+// honoured on goos) is set, so that one set after the last refresh (a
+// project's .envrc exporting VAULT_AGENT_ADDR) refreshes at the next
+// prompt, which unsets it. Shell builtins and expansions only, no
+// process: a fixed name set at all; a prefix rule (BAO_), any variable
+// of that prefix (bash and zsh: exported or not; one the shell does not
+// export is not unset by the refresh, which cannot see it, so the hook
+// refreshes at each prompt while it stays); a rule that counts only
+// without a CA file (SSL_CERT_FILE, VAULT_CAPATH...), when it is set and
+// a server it concerns has its token variable set and its CA variable
+// not, as the refresh decides (envcontract.Clear).
+func rerouteCheck(shell, goos string) string {
+	var conds []string
+	for _, r := range envcontract.Rules {
+		if r.Class != envcontract.Reroute || slices.Contains(r.NotOn, goos) {
+			continue
+		}
+		var without []string // per server: token set, CA not
+		if r.UnlessCA {
+			for _, sv := range r.Servers {
+				ex := envcontract.For(sv)
+				switch shell {
+				case "fish":
+					without = append(without, "begin; set -q "+ex.Token+"; and not set -q "+ex.CACert+"; end")
+				default:
+					without = append(without, "( -n ${"+ex.Token+"+x} && -z ${"+ex.CACert+"+x} )")
+				}
+			}
+		}
+		switch {
+		case r.Prefix && shell == "bash":
+			conds = append(conds, "-z \"${!"+r.Name+"@}\"")
+		case r.Prefix && shell == "zsh":
+			conds = append(conds, "-z \"${(k)parameters[(I)"+r.Name+"*]}\"")
+		case r.Prefix:
+			conds = append(conds, "not set -n | string match -q -- '"+r.Name+"*'")
+		case shell == "fish" && without != nil:
+			conds = append(conds, "not begin; set -q "+r.Name+"; and begin; "+strings.Join(without, "; or ")+"; end; end")
+		case shell == "fish":
+			conds = append(conds, "not set -q "+r.Name)
+		case without != nil:
+			conds = append(conds, "! ( -n ${"+r.Name+"+x} && ( "+strings.Join(without, " || ")+" ) )")
+		default:
+			conds = append(conds, "-z ${"+r.Name+"+x}")
+		}
+	}
+	if shell == "fish" {
+		return strings.Join(conds, "; and ")
+	}
+	return strings.Join(conds, " && ")
+}
 
 // State is what a refresh tells the snippet besides the environment.
 type State struct {
