@@ -76,6 +76,10 @@ func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (s
 // CONSUL_HTTP_ADDR refreshes at once).
 const bashSnippet = `# alilogin hook for bash: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.bashrc: eval "$(alilogin hook bash)"
+# State comes from this shell's refreshes only, never from the environment
+# (a launcher could set __alilogin_next far ahead): __alilogin_vars alone is
+# inherited, by design.
+unset __alilogin_next __alilogin_next_uptime __alilogin_profile __alilogin_addrs __alilogin_current __alilogin_msg __alilogin_said
 __alilogin_hook() {
   local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x= __alilogin_v= __alilogin_cur=
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS
@@ -112,6 +116,10 @@ fi
 const zshSnippet = `# alilogin hook for zsh: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.zshrc: eval "$(alilogin hook zsh)"
 zmodload zsh/datetime 2>/dev/null
+# State comes from this shell's refreshes only, never from the environment
+# (a launcher could set __alilogin_next far ahead): __alilogin_vars alone is
+# inherited, by design.
+unset __alilogin_next __alilogin_next_uptime __alilogin_profile __alilogin_addrs __alilogin_current __alilogin_msg __alilogin_said
 __alilogin_hook() {
   local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_cur=
   # xtrace would trace the tokens, verbose print the eval'd exports:
@@ -142,6 +150,10 @@ __alilogin_hook() {
 const fishSnippet = `# alilogin hook for fish: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.config/fish/config.fish:
 #   alilogin hook fish | source
+# State comes from this shell's refreshes only, never from the environment
+# (a launcher could set __alilogin_next far ahead): __alilogin_vars alone is
+# inherited, by design.
+set -e __alilogin_next __alilogin_next_uptime __alilogin_profile __alilogin_addrs __alilogin_current __alilogin_msg __alilogin_said
 function __alilogin_hook --on-event fish_prompt
     # fish_trace would trace the tokens: empty (off) in this function.
     set -l fish_trace

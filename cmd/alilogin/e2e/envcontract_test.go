@@ -302,3 +302,37 @@ true`
 	}
 	review13bCheckNoToken(t, agent, tok, "the hooked shell's vault CLI")
 }
+
+// TestHookStateNotTakenFromEnvironment: a shell started with hook state
+// that a hostile launcher set (__alilogin_next far ahead,
+// __alilogin_profile and __alilogin_addrs matching what the shell
+// inherits) and a token of the launcher's choosing in VAULT_TOKEN (its
+// own account: what the user then writes to Vault goes there) still
+// refreshes at its first prompt: the shell then holds the profile's
+// token.
+func TestHookStateNotTakenFromEnvironment(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := kvUser(t, ctx, "hookstate-users")
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+	u.env["ALILOGIN"] = bin
+	u.env["WANT"] = tok
+	u.env["VAULT_TOKEN"] = "hvs.the-launchers-own-token"
+	u.env["__alilogin_vars"] = "VAULT_TOKEN"
+	u.env["__alilogin_next"] = "99999999999"
+	u.env["__alilogin_profile"] = u.env["ALILOGIN_PROFILE"]
+	u.env["__alilogin_addrs"] = u.env["VAULT_ADDR"] + "|" + u.env["NOMAD_ADDR"] + "|" + u.env["CONSUL_HTTP_ADDR"]
+	script := `eval "$("$ALILOGIN" hook bash)" || exit 1
+__alilogin_hook
+if [[ "${VAULT_TOKEN-}" == "$WANT" ]]; then echo "profile's token"; else echo "not the profile's token"; fi`
+	cmd := exec.Command(requireTool(t, "bash"), "--norc", "--noprofile", "-c", script)
+	cmd.Env = u.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.ReplaceAll(string(out), tok, "<TOKEN>"))
+	}
+	if !strings.Contains(string(out), "profile's token") || strings.Contains(string(out), "not the profile's token") {
+		t.Errorf("the hook did not refresh at the first prompt: %s", strings.ReplaceAll(string(out), tok, "<TOKEN>"))
+	}
+}
