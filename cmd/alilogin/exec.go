@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os/exec"
+	"runtime"
 	"strings"
 	"time"
 
@@ -106,17 +107,29 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 // or mix with, the profile's) and with vars (set, or removed when Unset)
 // and the nesting marker set.
 func childEnv(environ []string, vars []shellenv.Var, profile string) []string {
-	drop := map[string]bool{execMarker: true}
+	return childEnvOn(environ, vars, profile, runtime.GOOS)
+}
+
+// childEnvOn is childEnv on goos: on Windows, where names are
+// case-insensitive, every case variant of a name it drops goes.
+func childEnvOn(environ []string, vars []shellenv.Var, profile, goos string) []string {
+	key := func(n string) string {
+		if goos == "windows" {
+			return strings.ToUpper(n)
+		}
+		return n
+	}
+	drop := map[string]bool{key(execMarker): true}
 	for _, n := range envcontract.StaleVars() {
-		drop[n] = true
+		drop[key(n)] = true
 	}
 	for _, v := range vars {
-		drop[v.Name] = true
+		drop[key(v.Name)] = true
 	}
 	var out []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !drop[name] {
+		if !drop[key(name)] {
 			out = append(out, kv)
 		}
 	}
