@@ -250,7 +250,9 @@ func LookupOn(environ []string, name, goos string) (string, bool) {
 // prefix rule names. Those for which set (what alilogin sets itself)
 // is true are left out. exec removes them from its child; env and the
 // hook unset them. On Windows names are compared in any case, and every
-// spelling of environ is listed.
+// spelling of environ is listed. A name of environ that is not a shell
+// identifier ("BAO_X-Y") is not listed: no CLI reads it, and no shell can
+// unset it.
 func Clear(servers []Server, set func(name string) bool, environ []string, goos string) []string {
 	var out []string
 	add := func(n string) {
@@ -277,12 +279,24 @@ func Clear(servers []Server, set func(name string) bool, environ []string, goos 
 		// Every spelling environ has of it (on Windows: any case; a
 		// variant of a name alilogin sets is left to that setting).
 		for _, kv := range environ {
-			if n, _, _ := strings.Cut(kv, "="); r.MatchesOn(n, goos) && (r.Prefix || !set(r.Name)) {
+			if n, _, _ := strings.Cut(kv, "="); r.MatchesOn(n, goos) && (r.Prefix || !set(r.Name)) && identifier(n) {
 				add(n)
 			}
 		}
 	}
 	return out
+}
+
+// identifier reports whether n is a shell identifier ([A-Za-z_][A-Za-z0-9_]*):
+// an inherited entry such as "BAO_X-Y=1" is no variable a shell can unset,
+// and no CLI reads it (their names are identifiers), so Clear leaves it.
+func identifier(n string) bool {
+	for i, c := range n {
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return n != ""
 }
 
 // Found is a variable of a client's environment that a rule names.
