@@ -117,6 +117,11 @@ func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []str
 // expiry. A token whose server has no configured address is left out
 // (Bound refuses it before).
 func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string) []shellenv.Var {
+	return envVarsOn(cfg, rec, kinds, environ, runtime.GOOS)
+}
+
+// envVarsOn is envVars on goos (on Windows names match in any case).
+func envVarsOn(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string, goos string) []shellenv.Var {
 	var vars []shellenv.Var
 	add := func(name, value string) {
 		if value != "" {
@@ -147,10 +152,10 @@ func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ 
 	set := func(n string) bool {
 		return slices.ContainsFunc(vars, func(v shellenv.Var) bool { return v.Name == n })
 	}
-	for _, n := range envcontract.Clear(servers, set, environ, runtime.GOOS) {
+	for _, n := range envcontract.Clear(servers, set, environ, goos) {
 		vars = append(vars, shellenv.Var{Name: n, Unset: true})
 	}
-	if v, ok := envcontract.Lookup(environ, envcontract.DebugVar); ok && len(servers) > 0 {
+	if v, ok := envcontract.LookupOn(environ, envcontract.DebugVar, goos); ok && len(servers) > 0 {
 		if d, changed := envcontract.StripDebug(v); changed {
 			vars = append(vars, shellenv.Var{Name: envcontract.DebugVar, Value: d, Unset: d == ""})
 		}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/url"
 	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
@@ -51,7 +54,12 @@ no_proxy; http2debug is taken out of GODEBUG. On Linux and macOS alilogin
 replaces itself with COMMAND, so
 signals reach it directly and its exit code is alilogin's. Nesting is refused:
 ALILOGIN_EXEC is set in COMMAND's environment. Without COMMAND, it starts
-$SHELL (/bin/sh when SHELL is not set), as aws-vault does.`,
+$SHELL (/bin/sh when SHELL is not set), as aws-vault does.
+
+Without --for, a COMMAND that is the vault (or bao), nomad or consul CLI
+(by file name, with a version or not) gets only that server's token:
+'nomad job run' copies VAULT_TOKEN and CONSUL_HTTP_TOKEN into the job it
+submits. Give --for to hand it more (--for nomad,vault).`,
 		Example: `  alilogin exec -- nomad job status
   alilogin exec --profile ci --for nomad -- ./deploy.sh
   alilogin exec --profile ci     # a shell with the tokens; exit it to drop them`,
@@ -66,6 +74,9 @@ $SHELL (/bin/sh when SHELL is not set), as aws-vault does.`,
 			o.Command = args
 			if len(o.Command) == 0 {
 				o.Command = e.defaultCommand() // execshell.go
+			}
+			if !c.Flags().Changed("for") {
+				o.For = defaultFor(o.Command[0])
 			}
 			return runF(c.Context(), e, o)
 		},
@@ -101,22 +112,58 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	return execCommand(path, o.Command, env)
 }
 
+// cliCommand is the file name of a server's CLI, with a version after
+// it as versioned installs have it, and .exe on Windows.
+var cliCommand = regexp.MustCompile(`^(?i:(vault|bao|nomad|consul)([-_.]?v?[0-9][0-9A-Za-z.+_-]*)?(\.exe)?)$`)
+
+// defaultFor is exec's --for when none is given: for the vault (or bao),
+// nomad or consul CLI, only that server's token, since a CLI may copy
+// the other tokens of its environment to its server (nomad job run,
+// plan and revert put VAULT_TOKEN and CONSUL_HTTP_TOKEN into the job they
+// submit, nomad 1.6 command/job_run.go); nil (every token the profile
+// has) for any other command.
+func defaultFor(command string) []string {
+	m := cliCommand.FindStringSubmatch(filepath.Base(command))
+	if m == nil {
+		return nil
+	}
+	switch strings.ToLower(m[1]) {
+	case "vault", "bao":
+		return []string{"vault"}
+	case "nomad":
+		return []string{"nomad"}
+	}
+	return []string{"consul"}
+}
+
 // childEnv is environ without the stale tokens of every server
 // (envcontract.StaleVars: a token left from elsewhere must not win over,
 // or mix with, the profile's) and with vars (set, or removed when Unset)
 // and the nesting marker set.
 func childEnv(environ []string, vars []shellenv.Var, profile string) []string {
-	drop := map[string]bool{execMarker: true}
+	return childEnvOn(environ, vars, profile, runtime.GOOS)
+}
+
+// childEnvOn is childEnv on goos: on Windows, where names are
+// case-insensitive, every case variant of a name it drops goes.
+func childEnvOn(environ []string, vars []shellenv.Var, profile, goos string) []string {
+	key := func(n string) string {
+		if goos == "windows" {
+			return strings.ToUpper(n)
+		}
+		return n
+	}
+	drop := map[string]bool{key(execMarker): true}
 	for _, n := range envcontract.StaleVars() {
-		drop[n] = true
+		drop[key(n)] = true
 	}
 	for _, v := range vars {
-		drop[v.Name] = true
+		drop[key(v.Name)] = true
 	}
 	var out []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !drop[name] {
+		if !drop[key(name)] {
 			out = append(out, kv)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
@@ -42,9 +43,9 @@ get    prints the profile's Vault token, renewed as needed, with no newline;
        decides from the program that runs it (on Linux: the first process
        above it that is not a shell). That program must be the vault or
        the bao CLI (a Go program built from their main package, whatever
-       its file is called), or one ALILOGIN_TOKEN_HELPER_CLIENTS in its
-       environment names (patterns of file names, absolute paths or Go
-       main packages, e.g. terraform-provider-vault*). The token goes out
+       its file is called), or one that token_helper_clients in alilogin's
+       config file names (patterns of file names, absolute paths or Go
+       main packages, e.g. ["terraform-provider-vault*"]). The token goes out
        only when its VAULT_ADDR is the Vault the login was made with, none
        of the variables that would send the token elsewhere or check the
        Vault more weakly is set (VAULT_AGENT_ADDR, VAULT_PROXY_ADDR,
@@ -146,8 +147,18 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	case err != nil:
 		return notHere(termtext.Clean(err.Error()))
 	default:
+		// The opt-in list comes from the config file, never from the
+		// client's environment.
+		path, err := config.Path(e.getenv)
+		if err != nil {
+			return notHere(termtext.Clean(err.Error()))
+		}
+		file, err := config.LoadFile(path)
+		if err != nil {
+			return notHere(termtext.Clean(err.Error()))
+		}
 		var why string
-		if cli, why = tokenhelper.Identify(client); why != "" {
+		if cli, why = tokenhelper.Identify(client, file.TokenHelperClients); why != "" {
 			return notHere(why)
 		}
 		env, args = client.Env, client.Args
@@ -180,6 +191,9 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 		return nil
 	}
 	if why := tokenhelper.Refusal(cli, env, args, rec.VaultAddr); why != "" {
+		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
+	}
+	if why := tokenhelper.TrustRefusal(cli, env, rec.VaultTrust); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
 	if stateDir != "" {

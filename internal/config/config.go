@@ -60,6 +60,12 @@ type Config struct {
 	Profiles       []Profile
 	DefaultProfile string
 
+	// TokenHelperClients are the programs other than the vault and bao
+	// CLIs that the vault token helper serves (token_helper_clients:
+	// tokenhelper.Identify's patterns). The config file only: never the
+	// environment, which the helper's client controls.
+	TokenHelperClients []string
+
 	// Broker is the broker's base URL; its discovery document is a layer
 	// below the config file (see Sources.Discover).
 	Broker string
@@ -148,6 +154,9 @@ func overlay(dst *Config, src Config) {
 	set(&dst.ClientID, src.ClientID)
 	if len(src.Scopes) > 0 {
 		dst.Scopes = slices.Clone(src.Scopes)
+	}
+	if len(src.TokenHelperClients) > 0 {
+		dst.TokenHelperClients = slices.Clone(src.TokenHelperClients)
 	}
 	set(&dst.RolesClaim, src.RolesClaim)
 	set(&dst.UserClaim, src.UserClaim)

@@ -46,7 +46,8 @@ var (
 	fileStrings   = []string{"issuer", "client_id", "roles_claim", "user_claim", "default_profile", "broker", "store", "pki_mount"}
 	serverStrings = []string{"address", "mount", "ca_cert", "client_cert", "client_key", "tls_server_name"}
 	fileSchema    = &hcl.BodySchema{
-		Attributes: append(attrSchemas(fileStrings), hcl.AttributeSchema{Name: "scopes"}, hcl.AttributeSchema{Name: "insecure_http"}),
+		Attributes: append(attrSchemas(fileStrings), hcl.AttributeSchema{Name: "scopes"}, hcl.AttributeSchema{Name: "insecure_http"},
+			hcl.AttributeSchema{Name: "token_helper_clients"}),
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "vault"}, {Type: "nomad"}, {Type: "consul"},
 			{Type: "profile", LabelNames: []string{"name"}},
@@ -212,16 +213,17 @@ func parse(path string, src []byte) (Config, positions, error) {
 	pos.note(a, "broker", "broker")
 	pos.note(a, "pki_mount", "pki mount")
 	c := Config{
-		Issuer:         d.str(a, "issuer"),
-		ClientID:       d.str(a, "client_id"),
-		Scopes:         d.strings(a, "scopes"),
-		RolesClaim:     d.str(a, "roles_claim"),
-		UserClaim:      d.str(a, "user_claim"),
-		DefaultProfile: d.str(a, "default_profile"),
-		Broker:         d.str(a, "broker"),
-		Store:          d.str(a, "store"),
-		PKIMount:       d.str(a, "pki_mount"),
-		File:           path,
+		Issuer:             d.str(a, "issuer"),
+		ClientID:           d.str(a, "client_id"),
+		Scopes:             d.strings(a, "scopes"),
+		TokenHelperClients: d.strings(a, "token_helper_clients"),
+		RolesClaim:         d.str(a, "roles_claim"),
+		UserClaim:          d.str(a, "user_claim"),
+		DefaultProfile:     d.str(a, "default_profile"),
+		Broker:             d.str(a, "broker"),
+		Store:              d.str(a, "store"),
+		PKIMount:           d.str(a, "pki_mount"),
+		File:               path,
 	}
 	c.InsecureHTTP, _ = d.boolean(a, "insecure_http")
 	blocks := content.Blocks.ByType()

@@ -1,6 +1,7 @@
 package envcontract
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -197,11 +198,25 @@ var Rules = []Rule{
 }
 
 // Matches reports whether r names the variable name.
-func (r Rule) Matches(name string) bool {
+func (r Rule) Matches(name string) bool { return r.MatchesOn(name, runtime.GOOS) }
+
+// MatchesOn is Matches on goos: on Windows, where a variable's name is
+// case-insensitive (GetEnvironmentVariableW, so os.Getenv in the CLIs),
+// any case counts.
+func (r Rule) MatchesOn(name, goos string) bool {
 	if r.Prefix {
-		return strings.HasPrefix(name, r.Name)
+		return len(name) >= len(r.Name) && SameName(name[:len(r.Name)], r.Name, goos)
 	}
-	return name == r.Name
+	return SameName(name, r.Name, goos)
+}
+
+// SameName reports whether a and b name the same variable on goos:
+// on Windows names are case-insensitive, elsewhere exact.
+func SameName(a, b, goos string) bool {
+	if goos == "windows" {
+		return strings.EqualFold(a, b)
+	}
+	return a == b
 }
 
 // counts reports whether a variable of r with this value is in force.
@@ -215,8 +230,13 @@ func (r Rule) concerns(s Server) bool { return slices.Contains(r.Servers, s) }
 // is there. With name listed twice the first entry counts, as it does
 // for Go programs (syscall.Getenv) and for getenv(3) in glibc.
 func Lookup(environ []string, name string) (string, bool) {
+	return LookupOn(environ, name, runtime.GOOS)
+}
+
+// LookupOn is Lookup on goos (SameName: any case on Windows).
+func LookupOn(environ []string, name, goos string) (string, bool) {
 	for _, kv := range environ {
-		if n, v, ok := strings.Cut(kv, "="); ok && n == name {
+		if n, v, ok := strings.Cut(kv, "="); ok && SameName(n, name, goos) {
 			return v, true
 		}
 	}
@@ -229,7 +249,10 @@ func Lookup(environ []string, name string) (string, bool) {
 // goes without its CA file), and every variable of environ that a
 // prefix rule names. Those for which set (what alilogin sets itself)
 // is true are left out. exec removes them from its child; env and the
-// hook unset them.
+// hook unset them. On Windows names are compared in any case, and every
+// spelling of environ is listed. A name of environ that is not a shell
+// identifier ("BAO_X-Y") is not listed: no CLI reads it, and no shell can
+// unset it.
 func Clear(servers []Server, set func(name string) bool, environ []string, goos string) []string {
 	var out []string
 	add := func(n string) {
@@ -252,15 +275,28 @@ func Clear(servers []Server, set func(name string) bool, environ []string, goos 
 		}
 		if !r.Prefix {
 			add(r.Name)
-			continue
 		}
+		// Every spelling environ has of it (on Windows: any case; a
+		// variant of a name alilogin sets is left to that setting).
 		for _, kv := range environ {
-			if n, _, _ := strings.Cut(kv, "="); r.Matches(n) {
+			if n, _, _ := strings.Cut(kv, "="); r.MatchesOn(n, goos) && (r.Prefix || !set(r.Name)) && identifier(n) {
 				add(n)
 			}
 		}
 	}
 	return out
+}
+
+// identifier reports whether n is a shell identifier ([A-Za-z_][A-Za-z0-9_]*):
+// an inherited entry such as "BAO_X-Y=1" is no variable a shell can unset,
+// and no CLI reads it (their names are identifiers), so Clear leaves it.
+func identifier(n string) bool {
+	for i, c := range n {
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return n != ""
 }
 
 // Found is a variable of a client's environment that a rule names.
@@ -282,15 +318,19 @@ func Reroutes(cli CLI, s Server, environ []string, goos string) []Found {
 		if r.Class != Reroute || !r.concerns(s) || !r.honoured(goos) || cli != "" && !slices.Contains(r.CLIs, cli) {
 			continue
 		}
-		if ca, _ := Lookup(environ, exports[s].CACert); r.UnlessCA && ca != "" {
+		if ca, _ := LookupOn(environ, exports[s].CACert, goos); r.UnlessCA && ca != "" {
 			continue
 		}
 		for _, kv := range environ {
 			n, v, _ := strings.Cut(kv, "=")
-			if !r.Matches(n) || seen[n] {
+			key := n
+			if goos == "windows" {
+				key = strings.ToUpper(n)
+			}
+			if !r.MatchesOn(n, goos) || seen[key] {
 				continue
 			}
-			seen[n] = true // the first entry is the one in force
+			seen[key] = true // the first entry is the one in force
 			if r.counts(v) {
 				out = append(out, Found{Name: n, Rule: r})
 			}

@@ -247,3 +247,35 @@ func TestTokenAndStaleVars(t *testing.T) {
 		t.Errorf("StaleVars (-want +got)\n%s", d)
 	}
 }
+
+// TestWindowsNamesAnyCase: on Windows, Lookup, Reroutes and Clear take a
+// variable's name in any case, as the CLIs read it there; elsewhere the
+// names are exact.
+func TestWindowsNamesAnyCase(t *testing.T) {
+	env := []string{"VAULT_ADDR=https://vault.example:8200", "Vault_Agent_Addr=http://evil.example:8200", "bao_token=", "ssl_cert_file=/tmp/evil.pem"}
+	if v, ok := LookupOn(env, "VAULT_AGENT_ADDR", "windows"); !ok || v != "http://evil.example:8200" {
+		t.Errorf("LookupOn windows: %q %v", v, ok)
+	}
+	if _, ok := LookupOn(env, "VAULT_AGENT_ADDR", "linux"); ok {
+		t.Errorf("LookupOn linux found Vault_Agent_Addr")
+	}
+	var got []string
+	for _, f := range Reroutes(BaoCLI, Vault, env, "windows") {
+		got = append(got, f.Name)
+	}
+	if strings.Join(got, ",") != "Vault_Agent_Addr,bao_token" {
+		t.Errorf("Reroutes windows: %q", got)
+	}
+	if l := Reroutes(BaoCLI, Vault, env, "linux"); len(l) != 0 {
+		t.Errorf("Reroutes linux: %v", l)
+	}
+	cl := Clear([]Server{Vault}, func(string) bool { return false }, env, "windows")
+	for _, n := range []string{"VAULT_AGENT_ADDR", "Vault_Agent_Addr", "bao_token"} {
+		if !slices.Contains(cl, n) {
+			t.Errorf("Clear windows lacks %s: %q", n, cl)
+		}
+	}
+	if cl := Clear([]Server{Vault}, func(string) bool { return false }, env, "linux"); slices.Contains(cl, "Vault_Agent_Addr") || slices.Contains(cl, "bao_token") {
+		t.Errorf("Clear linux: %q", cl)
+	}
+}

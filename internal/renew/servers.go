@@ -14,6 +14,9 @@ import (
 // Empty means none.
 type Servers struct {
 	Vault, Nomad, Consul string
+	// How each is checked (apiclient.Trust); empty where none is
+	// configured.
+	VaultTrust, NomadTrust, ConsulTrust string
 }
 
 // ServerBindingError: the stored login was made with another Vault (or,
@@ -28,11 +31,19 @@ type ServerBindingError struct {
 	Configured string // the configured address; "": none
 	// Unrecorded: the record does not name its Vault at all.
 	Unrecorded bool
+	// Trust: the address is the same, but the certificate is checked
+	// another way (another CA file, another TLS server name: Recorded and
+	// Configured are apiclient.Trust's descriptions).
+	Trust bool
 }
 
 func (e *ServerBindingError) Error() string {
 	if e.Unrecorded {
 		return fmt.Sprintf("the stored login of profile %s does not say which Vault issued its tokens (an earlier alilogin wrote it), so they are not sent anywhere", e.Profile)
+	}
+	if e.Trust {
+		return fmt.Sprintf("the stored login of profile %s checked the %s's certificate with %s, but it would now be checked with %s (VAULT_CACERT, VAULT_TLS_SERVER_NAME, SSL_CERT_FILE or their twins); its tokens go only to a server checked as at login",
+			e.Profile, e.Server, termtext.Clean(e.Recorded), termtext.Clean(e.Configured))
 	}
 	none := func(s string) string {
 		if s == "" {
@@ -47,8 +58,10 @@ func (e *ServerBindingError) Error() string {
 func (e *ServerBindingError) Unwrap() error { return ErrLoginNeeded }
 
 // Bound reports whether rec was made with the configured servers, for
-// the Vault token and the tokens of kinds: a *ServerBindingError when
-// not. It is a few string comparisons: no network, no system call. Token,
+// the Vault token and the tokens of kinds, each checked the way the
+// login checked it (Servers' trust, when the record has one): a
+// *ServerBindingError when not. It is a few string comparisons: no
+// network, no system call. Token,
 // env and exec call it before they print or export anything (step 1
 // included), and Run before it sends anything.
 func (c *Chain) Bound(rec *store.Record, kinds []Kind) error {
@@ -66,6 +79,21 @@ func (c *Chain) Bound(rec *store.Record, kinds []Kind) error {
 	}
 	if slices.Contains(kinds, Consul) && rec.ConsulAddr != c.Servers.Consul {
 		return &ServerBindingError{Profile: rec.Profile, Server: "Consul", Recorded: rec.ConsulAddr, Configured: c.Servers.Consul}
+	}
+	// How each server is checked, when the record says (a record of an
+	// earlier alilogin does not: accepted as before).
+	for _, t := range []struct {
+		server             string
+		used               bool
+		recorded, configed string
+	}{
+		{"Vault", true, rec.VaultTrust, c.Servers.VaultTrust},
+		{"Nomad", slices.Contains(kinds, Nomad), rec.NomadTrust, c.Servers.NomadTrust},
+		{"Consul", slices.Contains(kinds, Consul), rec.ConsulTrust, c.Servers.ConsulTrust},
+	} {
+		if t.used && t.recorded != "" && t.recorded != t.configed {
+			return &ServerBindingError{Profile: rec.Profile, Server: t.server, Recorded: t.recorded, Configured: t.configed, Trust: true}
+		}
 	}
 	// A Nomad or Consul token with no configured address would go to the
 	// CLI's default (http://127.0.0.1:4646, :8500), in clear, to whoever

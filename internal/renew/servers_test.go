@@ -73,3 +73,48 @@ func TestChainServerBinding(t *testing.T) {
 		})
 	}
 }
+
+// TestBoundRefusesAnotherTrust: a login whose record says how each
+// server's certificate was checked is refused (a *ServerBindingError,
+// login needed) when the configuration now checks the Vault, or the
+// Nomad or Consul of a token asked for, another way; a record of an
+// earlier alilogin, without it, is accepted as before.
+func TestBoundRefusesAnotherTrust(t *testing.T) {
+	srv := Servers{Vault: "https://v:8200", Nomad: "https://n:4646", Consul: "https://c:8501",
+		VaultTrust: "ca=sha256:aa", NomadTrust: "ca=system", ConsulTrust: "ca=system server_name=consul"}
+	rec := func() *store.Record {
+		return &store.Record{Profile: "p", VaultAddr: srv.Vault, NomadAddr: srv.Nomad, ConsulAddr: srv.Consul,
+			VaultTrust: srv.VaultTrust, NomadTrust: srv.NomadTrust, ConsulTrust: srv.ConsulTrust}
+	}
+	for _, tc := range []struct {
+		name    string
+		change  func(s *Servers, r *store.Record)
+		kinds   []Kind
+		refused string // the server named; "": accepted
+	}{
+		{"same", func(s *Servers, r *store.Record) {}, []Kind{Vault, Nomad, Consul}, ""},
+		{"other Vault CA", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=sha256:bb" }, []Kind{Vault}, "Vault"},
+		{"Vault server name", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=sha256:aa server_name=evil.example" }, []Kind{Vault}, "Vault"},
+		{"Vault CA on a Nomad token", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=system" }, []Kind{Nomad}, "Vault"},
+		{"Nomad CA", func(s *Servers, r *store.Record) { s.NomadTrust = "ca=sha256:cc" }, []Kind{Nomad}, "Nomad"},
+		{"Nomad CA, Consul asked", func(s *Servers, r *store.Record) { s.NomadTrust = "ca=sha256:cc" }, []Kind{Consul}, ""},
+		{"Consul server name", func(s *Servers, r *store.Record) { s.ConsulTrust = "ca=system" }, []Kind{Consul}, "Consul"},
+		{"earlier record", func(s *Servers, r *store.Record) {
+			r.VaultTrust, r.NomadTrust, r.ConsulTrust = "", "", ""
+			s.VaultTrust = "ca=sha256:bb"
+		}, []Kind{Vault, Nomad, Consul}, ""},
+	} {
+		s, r := srv, rec()
+		tc.change(&s, r)
+		err := (&Chain{Servers: s}).Bound(r, tc.kinds)
+		var be *ServerBindingError
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.refused != "" && (!errors.As(err, &be) || !be.Trust || be.Server != tc.refused || !errors.Is(err, ErrLoginNeeded)):
+			t.Errorf("%s: %v, want the %s refused for its certificate check", tc.name, err, tc.refused)
+		case tc.refused != "" && !strings.Contains(err.Error(), "certificate"):
+			t.Errorf("%s: the message does not say why: %v", tc.name, err)
+		}
+	}
+}

@@ -107,6 +107,7 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 			Version: store.RecordVersion, Profile: profile,
 			User: id.User, Roles: id.Roles, Issuer: id.Issuer, ClientID: cfg.ClientID, Subject: id.Subject,
 			VaultAddr: servers.Vault, NomadAddr: servers.Nomad, ConsulAddr: servers.Consul,
+			VaultTrust: servers.VaultTrust, NomadTrust: servers.NomadTrust, ConsulTrust: servers.ConsulTrust,
 			RefreshToken: f.RefreshToken, IDTokenExp: id.Expiry,
 			Vault: vtok, Nomad: minted.Nomad, Consul: minted.Consul, UpdatedAt: e.now(),
 			ClientCert: cert,

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/exitcode"
@@ -208,6 +211,10 @@ func mismatchFix(err error, profile string) string {
 	var sb *renew.ServerBindingError
 	if errors.As(err, &sb) {
 		env = map[string]string{"Vault": "VAULT_ADDR", "Nomad": "NOMAD_ADDR", "Consul": "CONSUL_HTTP_ADDR"}[sb.Server]
+		if sb.Trust {
+			pre := map[string]string{"Vault": "VAULT", "Nomad": "NOMAD", "Consul": "CONSUL"}[sb.Server]
+			env = pre + "_CACERT, " + pre + "_TLS_SERVER_NAME or SSL_CERT_FILE"
+		}
 	}
 	return fmt.Sprintf("to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens", env, profile)
 }
@@ -215,21 +222,33 @@ func mismatchFix(err error, profile string) string {
 // ConfiguredServers are the canonical addresses of the configured Vault,
 // Nomad and Consul (empty where none is configured), as a login records
 // them.
+//
+// With each, how its certificate is checked (apiclient.Trust of its CA
+// file and TLS server name, and of this process's SSL_CERT_FILE and
+// SSL_CERT_DIR, which Go's crypto/x509 reads for the system's roots).
 func ConfiguredServers(cfg *config.Config) (renew.Servers, error) {
 	var out renew.Servers
 	for _, s := range []struct {
-		name string
-		addr string
-		dst  *string
-	}{{"Vault", cfg.Vault.Addr, &out.Vault}, {"Nomad", cfg.Nomad.Addr, &out.Nomad}, {"Consul", cfg.Consul.Addr, &out.Consul}} {
-		if s.addr == "" {
+		name       string
+		srv        config.Server
+		dst, trust *string
+	}{{"Vault", cfg.Vault, &out.Vault, &out.VaultTrust}, {"Nomad", cfg.Nomad, &out.Nomad, &out.NomadTrust}, {"Consul", cfg.Consul, &out.Consul, &out.ConsulTrust}} {
+		if s.srv.Addr == "" {
 			continue
 		}
-		c, err := check.Canonical(s.addr)
+		c, err := check.Canonical(s.srv.Addr)
 		if err != nil {
 			return renew.Servers{}, fmt.Errorf("invalid %s address: %w", s.name, err)
 		}
 		*s.dst = c
+		// A CA file that cannot be read matches no recorded trust (login
+		// needed for a login that has one; dialing fails anyway); a login
+		// without one is accepted as before.
+		t, err := apiclient.Trust(s.srv.TLS.CACert, s.srv.TLS.ServerName, os.Getenv, runtime.GOOS)
+		if err != nil {
+			t = "unreadable CA file"
+		}
+		*s.trust = t
 	}
 	return out, nil
 }

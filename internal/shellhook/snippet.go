@@ -2,6 +2,7 @@ package shellhook
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,16 +47,16 @@ func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (s
 	}
 	switch shell {
 	case "bash":
-		return fmt.Sprintf(bashSnippet, refresh, readSh), nil
+		return fmt.Sprintf(bashSnippet, refresh, readSh, rerouteCheck(shell, runtime.GOOS)), nil
 	case "zsh":
-		return fmt.Sprintf(zshSnippet, refresh, readZsh), nil
+		return fmt.Sprintf(zshSnippet, refresh, readZsh, rerouteCheck(shell, runtime.GOOS)), nil
 	case "fish":
 		readFish := ""
 		if currentFile != "" {
 			q := shellenv.QuoteFish(currentFile)
 			readFish = "if test -f " + q + "; and test -r " + q + "\n        read -n 129 cur <" + q + "\n    end"
 		}
-		return fmt.Sprintf(fishSnippet, refresh, readFish), nil
+		return fmt.Sprintf(fishSnippet, refresh, readFish, rerouteCheck(shell, runtime.GOOS)), nil
 	}
 	return "", fmt.Errorf("unknown shell %q: want bash, zsh or fish", shell)
 }
@@ -82,6 +83,10 @@ func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (s
 // `read` builtin: no process while nothing changed.
 const bashSnippet = `# alilogin hook for bash: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.bashrc: eval "$(alilogin hook bash)"
+# State comes from this shell's refreshes only, never from the environment
+# (a launcher could set __alilogin_next far ahead): __alilogin_vars alone is
+# inherited, by design.
+unset __alilogin_next __alilogin_next_uptime __alilogin_profile __alilogin_addrs __alilogin_current __alilogin_msg __alilogin_said __alilogin_genfile __alilogin_gen
 __alilogin_hook() {
   local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_x= __alilogin_v= __alilogin_cur= __alilogin_g=
   if [[ -n ${EPOCHSECONDS-} ]]; then __alilogin_now=$EPOCHSECONDS
@@ -93,7 +98,7 @@ __alilogin_hook() {
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" && %[3]s &&
         "$__alilogin_g" == "${__alilogin_gen-}" && -n $__alilogin_now && $__alilogin_now != *[!0-9]* && -n ${__alilogin_next-} && $__alilogin_next != *[!0-9]* ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
@@ -121,6 +126,10 @@ fi
 const zshSnippet = `# alilogin hook for zsh: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.zshrc: eval "$(alilogin hook zsh)"
 zmodload zsh/datetime 2>/dev/null
+# State comes from this shell's refreshes only, never from the environment
+# (a launcher could set __alilogin_next far ahead): __alilogin_vars alone is
+# inherited, by design.
+unset __alilogin_next __alilogin_next_uptime __alilogin_profile __alilogin_addrs __alilogin_current __alilogin_msg __alilogin_said __alilogin_genfile __alilogin_gen
 __alilogin_hook() {
   local __alilogin_rc=$? __alilogin_now __alilogin_msg= __alilogin_cur= __alilogin_g=
   # xtrace would trace the tokens, verbose print the eval'd exports:
@@ -134,7 +143,7 @@ __alilogin_hook() {
   # Arithmetic on a variable runs the code in its subscripts: both
   # numbers (__alilogin_next may come from the environment) must be
   # digits only before any (( )).
-  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" &&
+  if [[ "${ALILOGIN_PROFILE-}" == "${__alilogin_profile-}" && "$__alilogin_cur" == "${__alilogin_current-}" && "${VAULT_ADDR-}|${NOMAD_ADDR-}|${CONSUL_HTTP_ADDR-}" == "${__alilogin_addrs-}" && %[3]s &&
         "$__alilogin_g" == "${__alilogin_gen-}" && $__alilogin_now == <-> && ${__alilogin_next-} == <-> ]] && (( 10#$__alilogin_now < 10#$__alilogin_next )); then
     return $__alilogin_rc
   fi
@@ -154,6 +163,10 @@ __alilogin_hook() {
 const fishSnippet = `# alilogin hook for fish: keeps VAULT_TOKEN, NOMAD_TOKEN, CONSUL_HTTP_TOKEN and
 # the addresses fresh before each prompt. In ~/.config/fish/config.fish:
 #   alilogin hook fish | source
+# State comes from this shell's refreshes only, never from the environment
+# (a launcher could set __alilogin_next far ahead): __alilogin_vars alone is
+# inherited, by design.
+set -e __alilogin_next __alilogin_next_uptime __alilogin_profile __alilogin_addrs __alilogin_current __alilogin_msg __alilogin_said __alilogin_genfile __alilogin_gen
 function __alilogin_hook --on-event fish_prompt
     # fish_trace would trace the tokens: empty (off) in this function.
     set -l fish_trace
@@ -175,7 +188,7 @@ function __alilogin_hook --on-event fish_prompt
     if test -n "$__alilogin_genfile"; and test -f "$__alilogin_genfile"
         read g <$__alilogin_genfile 2>/dev/null
     end
-    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$cur" = "$__alilogin_current"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and test "$g" = "$__alilogin_gen"; and test "$now" -lt "$next"
+    if test "$ALILOGIN_PROFILE" = "$__alilogin_profile"; and test "$cur" = "$__alilogin_current"; and test "$VAULT_ADDR|$NOMAD_ADDR|$CONSUL_HTTP_ADDR" = "$__alilogin_addrs"; and %[3]s; and test "$g" = "$__alilogin_gen"; and test "$now" -lt "$next"
         return
     end
     set -g __alilogin_msg
@@ -191,6 +204,60 @@ function __alilogin_hook --on-event fish_prompt
     end
 end
 `
+
+// rerouteCheck is the snippet's condition (bash and zsh: inside [[ ]];
+// fish: a command list) that holds when no variable of the environment
+// contract that a refresh would unset (envcontract.Reroute rules
+// honoured on goos) is set, so that one set after the last refresh (a
+// project's .envrc exporting VAULT_AGENT_ADDR) refreshes at the next
+// prompt, which unsets it. Shell builtins and expansions only, no
+// process: a fixed name set at all; a prefix rule (BAO_), any variable
+// of that prefix (bash and zsh: exported or not; one the shell does not
+// export is not unset by the refresh, which cannot see it, so the hook
+// refreshes at each prompt while it stays); a rule that counts only
+// without a CA file (SSL_CERT_FILE, VAULT_CAPATH...), when it is set and
+// a server it concerns has its token variable set and its CA variable
+// not, as the refresh decides (envcontract.Clear).
+func rerouteCheck(shell, goos string) string {
+	var conds []string
+	for _, r := range envcontract.Rules {
+		if r.Class != envcontract.Reroute || slices.Contains(r.NotOn, goos) {
+			continue
+		}
+		var without []string // per server: token set, CA not
+		if r.UnlessCA {
+			for _, sv := range r.Servers {
+				ex := envcontract.For(sv)
+				switch shell {
+				case "fish":
+					without = append(without, "begin; set -q "+ex.Token+"; and not set -q "+ex.CACert+"; end")
+				default:
+					without = append(without, "( -n ${"+ex.Token+"+x} && -z ${"+ex.CACert+"+x} )")
+				}
+			}
+		}
+		switch {
+		case r.Prefix && shell == "bash":
+			conds = append(conds, "-z \"${!"+r.Name+"@}\"")
+		case r.Prefix && shell == "zsh":
+			conds = append(conds, "-z \"${(k)parameters[(I)"+r.Name+"*]}\"")
+		case r.Prefix:
+			conds = append(conds, "not set -n | string match -q -- '"+r.Name+"*'")
+		case shell == "fish" && without != nil:
+			conds = append(conds, "not begin; set -q "+r.Name+"; and begin; "+strings.Join(without, "; or ")+"; end; end")
+		case shell == "fish":
+			conds = append(conds, "not set -q "+r.Name)
+		case without != nil:
+			conds = append(conds, "! ( -n ${"+r.Name+"+x} && ( "+strings.Join(without, " || ")+" ) )")
+		default:
+			conds = append(conds, "-z ${"+r.Name+"+x}")
+		}
+	}
+	if shell == "fish" {
+		return strings.Join(conds, "; and ")
+	}
+	return strings.Join(conds, " && ")
+}
 
 // State is what a refresh tells the snippet besides the environment.
 type State struct {

@@ -41,6 +41,15 @@ type Record struct {
 	VaultAddr  string `json:"vault_addr,omitempty"`
 	NomadAddr  string `json:"nomad_addr,omitempty"`
 	ConsulAddr string `json:"consul_addr,omitempty"`
+	// How each server's certificate was checked at login
+	// (apiclient.Trust: the SHA-256 of the CA file, or the system's
+	// roots, and the TLS server name): token, env, exec and the token
+	// helper refuse the login when the configuration or the client checks
+	// it another way. Empty in a record of an earlier alilogin, which is
+	// accepted as before.
+	VaultTrust  string `json:"vault_trust,omitempty"`
+	NomadTrust  string `json:"nomad_trust,omitempty"`
+	ConsulTrust string `json:"consul_trust,omitempty"`
 
 	// OIDC session.
 	RefreshToken secret.String `json:"-"`

@@ -21,6 +21,9 @@ type wireRecord struct {
 	VaultAddr    string     `json:"vault_addr,omitempty"`
 	NomadAddr    string     `json:"nomad_addr,omitempty"`
 	ConsulAddr   string     `json:"consul_addr,omitempty"`
+	VaultTrust   string     `json:"vault_trust,omitempty"`
+	NomadTrust   string     `json:"nomad_trust,omitempty"`
+	ConsulTrust  string     `json:"consul_trust,omitempty"`
 	RefreshToken string     `json:"refresh_token,omitempty"`
 	IDTokenExp   time.Time  `json:"id_token_exp,omitzero"`
 	Vault        *wireToken `json:"vault,omitempty"`
@@ -71,6 +74,7 @@ func encode(r *Record) ([]byte, error) {
 	w := wireRecord{
 		Version: RecordVersion, Profile: r.Profile, User: r.User, Roles: r.Roles, Issuer: r.Issuer, ClientID: r.ClientID, Subject: r.Subject,
 		VaultAddr: r.VaultAddr, NomadAddr: r.NomadAddr, ConsulAddr: r.ConsulAddr,
+		VaultTrust: r.VaultTrust, NomadTrust: r.NomadTrust, ConsulTrust: r.ConsulTrust,
 		RefreshToken: r.RefreshToken.Reveal(), IDTokenExp: r.IDTokenExp,
 		Vault: toWireToken(r.Vault), Nomad: toWireToken(r.Nomad), Consul: toWireToken(r.Consul), UpdatedAt: r.UpdatedAt,
 		ClientCert: toWireCert(r.ClientCert), CertDirs: r.CertDirs,
@@ -93,6 +97,7 @@ func decode(profile, where string, b []byte) (*Record, error) {
 	return &Record{
 		Version: w.Version, Profile: w.Profile, User: w.User, Roles: w.Roles, Issuer: w.Issuer, ClientID: w.ClientID, Subject: w.Subject,
 		VaultAddr: w.VaultAddr, NomadAddr: w.NomadAddr, ConsulAddr: w.ConsulAddr,
+		VaultTrust: w.VaultTrust, NomadTrust: w.NomadTrust, ConsulTrust: w.ConsulTrust,
 		RefreshToken: secret.New(w.RefreshToken), IDTokenExp: w.IDTokenExp,
 		Vault: w.Vault.token(), Nomad: w.Nomad.token(), Consul: w.Consul.token(), UpdatedAt: w.UpdatedAt,
 		ClientCert: w.ClientCert.cert(), CertDirs: w.CertDirs,

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -85,13 +87,67 @@ func AddressFlags(args []string) []string {
 	return out
 }
 
+// TLSFlags are the vault (and bao) CLI flags that change how the CLI
+// checks the Vault's certificate: -tls-skip-verify, -tls-server-name,
+// -ca-cert, -ca-path, in any spelling (one or two dashes, a value after
+// '=' or none). A man in the middle at the Vault's address with a
+// certificate those flags accept would get the token. The client
+// certificate flags (-client-cert, -client-key) are not among them: they
+// choose what the CLI shows the Vault, not which Vault it trusts.
+var TLSFlags = []string{"tls-skip-verify", "tls-server-name", "ca-cert", "ca-path"}
+
+// ServerCommands are the vault (and bao) CLI commands that run a
+// long-lived process from a configuration file (agent, proxy, server):
+// the file can turn the certificate check off (tls_skip_verify) or name
+// another Vault, and the helper cannot read it.
+var ServerCommands = []string{"agent", "proxy", "server"}
+
+// flagName is a's flag name (without dashes and value), "" when a is
+// no flag.
+func flagName(a string) string {
+	if !strings.HasPrefix(a, "-") || a == "-" || a == "--" {
+		return ""
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+	return name
+}
+
+// ArgsRefusal says why a vault or bao command line must not get the
+// token, "" when it may: a flag of TLSFlags anywhere on it, a -config
+// flag anywhere, or a command of ServerCommands as its first argument
+// that is no flag. Like AddressFlags it does not emulate the CLI's
+// parser: any argument that could be such a flag counts (fail closed).
+func ArgsRefusal(args []string) string {
+	for _, a := range args {
+		n := flagName(a)
+		if slices.Contains(TLSFlags, n) {
+			return fmt.Sprintf("its command line has %s, which changes how it checks the Vault's certificate", termtext.Clean(a))
+		}
+		if n == "config" {
+			return fmt.Sprintf("its command line has %s, a configuration file that may change which Vault it talks to and how it checks it", termtext.Clean(a))
+		}
+	}
+	for _, a := range args {
+		if flagName(a) != "" {
+			continue
+		}
+		if slices.Contains(ServerCommands, a) {
+			return fmt.Sprintf("its command is %q, which takes its Vault and its certificate check from a configuration file", a)
+		}
+		break
+	}
+	return ""
+}
+
 // Refusal says why a client that is cli (envcontract.VaultCLI or
 // BaoCLI; "" for another program, which gets every CLI's rules), with
 // the environment env (NAME=value, the first entry of a name counting)
 // and, when not nil, the command line args, must not get the token of
 // the Vault at vault (canonical, as recorded at login); "" when it may.
-// The rule, fail closed: EnvRefusal; the client's VAULT_ADDR names that
-// Vault (any spelling) and so does every address flag in args; and no
+// The rule, fail closed: EnvRefusal; ArgsRefusal; the client's VAULT_ADDR
+// names that Vault (any spelling of case, port and trailing '/', but not
+// a host with a trailing dot: see sameVault) and so does every address
+// flag in args; and no
 // HTTP proxy variable applies (one for the scheme, or ALL_PROXY) to an
 // address as the client spells it, unless Go's proxy rule exempts that
 // spelling (check.Loopback: lower-case localhost, a loopback IP; NO_PROXY
@@ -103,6 +159,9 @@ func Refusal(cli envcontract.CLI, env, args []string, vault string) string {
 	addr, _ := envcontract.Lookup(env, vaultAddr)
 	if !sameVault(addr, vault) {
 		return fmt.Sprintf("the %s command's VAULT_ADDR %s is not the Vault of the login (%s)", name(cli), termtext.Clean(addr), vault)
+	}
+	if why := ArgsRefusal(args); why != "" {
+		return fmt.Sprintf("the %s command: %s", name(cli), why)
 	}
 	flags := AddressFlags(args)
 	for _, f := range flags {
@@ -141,6 +200,33 @@ func EnvRefusal(cli envcontract.CLI, env []string) string {
 	return ""
 }
 
+// TrustRefusal says why a client that is cli, with the environment env,
+// must not get the token of a login that checked the Vault's certificate
+// as trust says (apiclient.Trust, recorded at login; "" for a login of
+// an earlier alilogin, which is accepted): the client would check it
+// another way, with another CA file (VAULT_CACERT's contents), another
+// TLS server name (VAULT_TLS_SERVER_NAME), or, without a CA file, other
+// SSL_CERT_FILE/SSL_CERT_DIR. A man in the middle at the Vault's address
+// with a certificate of the attacker's CA, or of the right CA for a name
+// the attacker holds, would get the token. A relative VAULT_CACERT is
+// read from the helper's working directory, which is the client's.
+func TrustRefusal(cli envcontract.CLI, env []string, trust string) string {
+	if trust == "" {
+		return ""
+	}
+	ex := envcontract.For(envcontract.Vault)
+	ca, _ := envcontract.Lookup(env, ex.CACert)
+	sn, _ := envcontract.Lookup(env, ex.TLSServerName)
+	got, err := apiclient.Trust(ca, sn, func(k string) string { v, _ := envcontract.Lookup(env, k); return v }, runtime.GOOS)
+	if err != nil {
+		return fmt.Sprintf("the %s command's TLS settings cannot be checked: %s", name(cli), termtext.Clean(err.Error()))
+	}
+	if got != trust {
+		return fmt.Sprintf("the %s command would check the Vault's certificate with %s, not as the login did (%s)", name(cli), termtext.Clean(got), trust)
+	}
+	return ""
+}
+
 // vaultAddr is the variable that names the Vault (the bao CLI reads
 // BAO_ADDR first, which Reroutes refuses).
 var vaultAddr = envcontract.For(envcontract.Vault).Addr
@@ -153,7 +239,17 @@ func name(cli envcontract.CLI) string {
 	return string(cli)
 }
 
+// sameVault reports whether the client's address addr names the Vault
+// of the login (canonical). A host with a trailing dot never does: the
+// client's resolver takes "localhost." or "vault.example." as a fully
+// qualified name and may ask DNS for it where "localhost" comes from
+// /etc/hosts (or a search domain completes "vault"), so it may reach
+// another host. check.Normalize drops such a dot only for the addresses
+// alilogin itself dials and exports.
 func sameVault(addr, vault string) bool {
+	if u, err := url.Parse(addr); err != nil || strings.HasSuffix(u.Hostname(), ".") {
+		return false
+	}
 	c, err := check.Canonical(addr)
 	return err == nil && c == vault
 }

@@ -3,6 +3,7 @@ package tokenhelper
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/envcontract"
 )
 
@@ -166,5 +168,104 @@ func TestFindClientPassesShells(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil || string(out) != "ok" {
 		t.Errorf("%s (%v)", out, err)
+	}
+}
+
+// TestRefusalTLSFlagsAndServerCommands: a vault or bao command line that
+// changes how the CLI checks the Vault's certificate (any spelling of
+// -tls-skip-verify, -tls-server-name, -ca-cert, -ca-path, anywhere on
+// the line), that names a configuration file (-config), or that runs a
+// long-lived agent, proxy or server from one does not get the token;
+// the client certificate flags and ordinary arguments do.
+func TestRefusalTLSFlagsAndServerCommands(t *testing.T) {
+	own := "https://vault.example:8200"
+	env := []string{"VAULT_ADDR=" + own}
+	for _, c := range []struct {
+		args   []string
+		refuse bool
+	}{
+		{[]string{"token", "lookup"}, false},
+		{[]string{"token", "lookup", "-tls-skip-verify"}, true},
+		{[]string{"token", "lookup", "--tls-skip-verify=true"}, true},
+		{[]string{"token", "lookup", "-tls-skip-verify=false"}, true},
+		{[]string{"-tls-server-name=evil.example", "token", "lookup"}, true},
+		{[]string{"token", "lookup", "--tls-server-name", "evil.example"}, true},
+		{[]string{"token", "lookup", "-ca-cert=/tmp/evil.pem"}, true},
+		{[]string{"token", "lookup", "-ca-cert", "/tmp/evil.pem"}, true},
+		{[]string{"token", "lookup", "--ca-path=/tmp/evil"}, true},
+		{[]string{"kv", "get", "secret/a", "--", "-ca-path", "/tmp/evil"}, true},
+		{[]string{"token", "lookup", "-client-cert=/tmp/c.pem", "-client-key=/tmp/k.pem"}, false},
+		{[]string{"agent", "-config=/tmp/agent.hcl"}, true},
+		{[]string{"agent"}, true},
+		{[]string{"proxy", "-config", "/tmp/proxy.hcl"}, true},
+		{[]string{"server", "-dev"}, true},
+		{[]string{"operator", "diagnose", "-config=/tmp/x.hcl"}, true},
+		{[]string{"kv", "get", "secret/agent"}, false},
+		{[]string{"read", "-field=proxy", "secret/server"}, false},
+		{[]string{"token", "lookup", "-ca-certx=1"}, false},
+	} {
+		for _, cli := range []envcontract.CLI{envcontract.VaultCLI, envcontract.BaoCLI} {
+			why := Refusal(cli, env, c.args, own)
+			if (why != "") != c.refuse {
+				t.Errorf("%s %q: refusal %q, want refused %v", cli, c.args, why, c.refuse)
+			}
+		}
+	}
+}
+
+// TestRefusalTrailingDot: a client address whose host ends in a dot is
+// not the login's Vault, in VAULT_ADDR or a flag: the client's resolver
+// may ask DNS for "localhost." where "localhost" is /etc/hosts'.
+func TestRefusalTrailingDot(t *testing.T) {
+	own := "http://localhost:8200"
+	for _, c := range []struct {
+		addr string
+		args []string
+	}{
+		{"http://localhost.:8200", nil},
+		{"http://LOCALHOST.:8200/", nil},
+		{own, []string{"status", "-address=http://localhost.:8200"}},
+	} {
+		if why := Refusal(envcontract.VaultCLI, []string{"VAULT_ADDR=" + c.addr}, c.args, own); why == "" {
+			t.Errorf("VAULT_ADDR=%s %q: served for the login of %s", c.addr, c.args, own)
+		}
+	}
+	if why := Refusal(envcontract.VaultCLI, []string{"VAULT_ADDR=" + own}, nil, own); why != "" {
+		t.Errorf("control: %s refused: %s", own, why)
+	}
+}
+
+// TestTrustRefusal: the helper refuses a client that would check the
+// Vault's certificate otherwise than the login did (another CA file's
+// contents, a TLS server name); the same contents in another file, and a
+// login of an earlier alilogin (no trust recorded), are served.
+func TestTrustRefusal(t *testing.T) {
+	dir := t.TempDir()
+	pub, same, evil := filepath.Join(dir, "pub.pem"), filepath.Join(dir, "same.pem"), filepath.Join(dir, "evil.pem")
+	for p, d := range map[string]string{pub: "PUBLIC", same: "PUBLIC", evil: "EVIL"} {
+		if err := os.WriteFile(p, []byte(d), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trust, err := apiclient.Trust(pub, "", func(string) string { return "" }, runtime.GOOS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env    []string
+		trust  string
+		refuse bool
+	}{
+		{[]string{"VAULT_CACERT=" + pub}, trust, false},
+		{[]string{"VAULT_CACERT=" + same}, trust, false},
+		{[]string{"VAULT_CACERT=" + evil}, trust, true},
+		{[]string{}, trust, true},
+		{[]string{"VAULT_CACERT=" + pub, "VAULT_TLS_SERVER_NAME=evil.example"}, trust, true},
+		{[]string{"VAULT_CACERT=" + filepath.Join(dir, "gone.pem")}, trust, true},
+		{[]string{"VAULT_CACERT=" + evil, "VAULT_TLS_SERVER_NAME=evil.example"}, "", false},
+	} {
+		if why := TrustRefusal(envcontract.VaultCLI, c.env, c.trust); (why != "") != c.refuse {
+			t.Errorf("%q (login %q): refusal %q, want refused %v", c.env, c.trust, why, c.refuse)
+		}
 	}
 }

@@ -9,7 +9,7 @@
 // the renewal chain is; `get` asks this package about the program that
 // runs it: which one it is (FindClient, from /proc on Linux), whether it
 // is served (Identify: the vault and bao CLIs, others opted in with
-// ALILOGIN_TOKEN_HELPER_CLIENTS), and whether its environment and
+// token_helper_clients in the config file), and whether its environment and
 // command line would send the token elsewhere (Refusal, after the
 // environment contract of internal/envcontract).
 package tokenhelper

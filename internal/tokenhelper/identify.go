@@ -11,15 +11,17 @@ import (
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
-// ClientsVar opts other programs in to the token helper: a list,
-// separated by commas or spaces, of patterns (path.Match) for the
-// program's file name (a pattern without '/': "terraform-provider-vault*"),
-// its absolute path (a pattern starting with '/'), or its Go main
-// package ("github.com/hashicorp/terraform-provider-vault"). It is read
-// from the client's environment. Such a program gets the token under
-// the rules of every CLI; the helper cannot see where else it may be
-// told to send it (a .tf file's address, its own flags).
-const ClientsVar = "ALILOGIN_TOKEN_HELPER_CLIENTS"
+// ClientsSetting names, in messages and docs, the setting of alilogin's
+// config file that opts other programs in to the token helper: a list of
+// patterns (path.Match) for the program's file name (a pattern without
+// '/': "terraform-provider-vault*"), its absolute path (a pattern starting
+// with '/'), or its Go main package
+// ("github.com/hashicorp/terraform-provider-vault"). It is never read from
+// the client's environment, which the environment contract treats as
+// hostile. Such a program gets the token under the rules of every CLI;
+// the helper cannot see where else it may be told to send it (a .tf
+// file's address, its own flags).
+const ClientsSetting = "token_helper_clients"
 
 // cliNames are the file names of the CLIs, with a version after them as
 // versioned installs have it (vault-1.13, vault_1.13.0, bao2, vault-v1.13).
@@ -45,12 +47,12 @@ func cliOf(p string) envcontract.CLI {
 // OpenBao's (github.com/openbao/openbao[/vN]), whatever its file is
 // called; a program without Go build information whose file is called
 // vault or bao, with a version or not. Any other program is served only
-// when ClientsVar in its environment names it, with cli "" (every CLI's
-// rules apply). The check keeps the token from programs that take their
+// when one of clients (ClientsSetting, from the config file) names it,
+// with cli "" (every CLI's rules apply). The check keeps the token from programs that take their
 // Vault address from somewhere the helper cannot see (the .tf file of
 // terraform-provider-vault); it is no barrier against a program of the
 // same user, which can run `alilogin token` itself.
-func Identify(c *Client) (cli envcontract.CLI, why string) {
+func Identify(c *Client, clients []string) (cli envcontract.CLI, why string) {
 	base := filepath.Base(c.Exe)
 	if c.Program != "" {
 		if cli := cliOf(c.Program); cli != "" {
@@ -59,19 +61,19 @@ func Identify(c *Client) (cli envcontract.CLI, why string) {
 	} else if m := cliNames.FindStringSubmatch(base); m != nil {
 		return envcontract.CLI(m[1]), ""
 	}
-	if optedIn(c) {
+	if optedIn(c, clients) {
 		return "", ""
 	}
 	what := termtext.Clean(c.Exe)
 	if c.Program != "" {
 		what += " (Go program " + termtext.Clean(c.Program) + ")"
 	}
-	return "", fmt.Sprintf("the program that runs it, %s, is not the vault or bao CLI; to give it the token anyway, name it in %s", what, ClientsVar)
+	return "", fmt.Sprintf("the program that runs it, %s, is not the vault or bao CLI; to give it the token anyway, name it in %s in alilogin's config file", what, ClientsSetting)
 }
 
-// optedIn reports whether ClientsVar in c's environment names c.
-func optedIn(c *Client) bool {
-	for _, p := range strings.FieldsFunc(c.Getenv(ClientsVar), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+// optedIn reports whether one of the patterns clients names c.
+func optedIn(c *Client, clients []string) bool {
+	for _, p := range clients {
 		var target string
 		switch {
 		case strings.HasPrefix(p, "/"):

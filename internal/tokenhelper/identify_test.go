@@ -1,6 +1,7 @@
 package tokenhelper
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/alisw/alilogin/internal/envcontract"
@@ -9,8 +10,8 @@ import (
 // TestIdentify: the helper serves the vault and bao CLIs, known by
 // their Go main package whatever the file is called, or, without Go
 // build information, by a file name of vault or bao with a version or
-// not; any other program only when ALILOGIN_TOKEN_HELPER_CLIENTS in its
-// environment names it (file name, absolute path or Go main package).
+// not; any other program only when token_helper_clients (the config
+// file) names it (file name, absolute path or Go main package).
 func TestIdentify(t *testing.T) {
 	const tf = "github.com/hashicorp/terraform-provider-vault"
 	tfExe := "/home/u/.terraform.d/plugins/terraform-provider-vault_v3.25.0_x5"
@@ -44,10 +45,11 @@ func TestIdentify(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cl := &Client{Exe: c.exe, Program: c.program}
+			var clients []string
 			if c.optIn != "" {
-				cl.Env = []string{ClientsVar + "=" + c.optIn}
+				clients = strings.Split(c.optIn, ", ")
 			}
-			cli, why := Identify(cl)
+			cli, why := Identify(cl, clients)
 			if cli != c.want || (why == "") != c.served {
 				t.Errorf("Identify = %q, %q; want %q, served %v", cli, why, c.want, c.served)
 			}

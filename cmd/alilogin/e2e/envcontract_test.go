@@ -266,3 +266,73 @@ func TestVaultTokenHelperRefusesRerouteVariables(t *testing.T) {
 	}
 	review13bCheckNoToken(t, rec, tok, "the helper's refusals")
 }
+
+// TestHookUnsetsRerouteVariableSetAfterRefresh: a variable that would
+// send the token elsewhere, exported after the hook's refresh (a sourced
+// project setup, a direnv .envrc pointing the vault CLI at its agent),
+// is unset at the next prompt, not when the tokens need renewing: the
+// real vault CLI of the hooked bash never sends the profile's token to
+// that agent.
+func TestHookUnsetsRerouteVariableSetAfterRefresh(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := kvUser(t, ctx, "hooklater-users")
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	agent := review13bOther(t)
+	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+	u.env["ALILOGIN"] = bin
+	u.env["AGENT"] = agent.URL
+	// What bash does before each prompt: PROMPT_COMMAND, __alilogin_hook.
+	script := `eval "$("$ALILOGIN" hook bash)" || exit 1
+__alilogin_hook   # prompt 1: tokens exported
+[[ -n ${VAULT_TOKEN-} ]] || { echo "no VAULT_TOKEN after the first refresh"; exit 1; }
+export VAULT_AGENT_ADDR=$AGENT   # the user sources a project's setup
+__alilogin_hook   # prompt 2
+echo "VAULT_AGENT_ADDR=${VAULT_AGENT_ADDR-unset}"
+vault token lookup >/dev/null 2>&1
+true`
+	cmd := exec.Command(requireTool(t, "bash"), "--norc", "--noprofile", "-c", script)
+	cmd.Env = u.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.ReplaceAll(string(out), tok, "<TOKEN>"))
+	}
+	if !strings.Contains(string(out), "VAULT_AGENT_ADDR=unset") {
+		t.Errorf("VAULT_AGENT_ADDR survived the next prompt: %s", strings.ReplaceAll(string(out), tok, "<TOKEN>"))
+	}
+	review13bCheckNoToken(t, agent, tok, "the hooked shell's vault CLI")
+}
+
+// TestHookStateNotTakenFromEnvironment: a shell started with hook state
+// that a hostile launcher set (__alilogin_next far ahead,
+// __alilogin_profile and __alilogin_addrs matching what the shell
+// inherits) and a token of the launcher's choosing in VAULT_TOKEN (its
+// own account: what the user then writes to Vault goes there) still
+// refreshes at its first prompt: the shell then holds the profile's
+// token.
+func TestHookStateNotTakenFromEnvironment(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := kvUser(t, ctx, "hookstate-users")
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+	u.env["ALILOGIN"] = bin
+	u.env["WANT"] = tok
+	u.env["VAULT_TOKEN"] = "hvs.the-launchers-own-token"
+	u.env["__alilogin_vars"] = "VAULT_TOKEN"
+	u.env["__alilogin_next"] = "99999999999"
+	u.env["__alilogin_profile"] = u.env["ALILOGIN_PROFILE"]
+	u.env["__alilogin_addrs"] = u.env["VAULT_ADDR"] + "|" + u.env["NOMAD_ADDR"] + "|" + u.env["CONSUL_HTTP_ADDR"]
+	script := `eval "$("$ALILOGIN" hook bash)" || exit 1
+__alilogin_hook
+if [[ "${VAULT_TOKEN-}" == "$WANT" ]]; then echo "profile's token"; else echo "not the profile's token"; fi`
+	cmd := exec.Command(requireTool(t, "bash"), "--norc", "--noprofile", "-c", script)
+	cmd.Env = u.environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.ReplaceAll(string(out), tok, "<TOKEN>"))
+	}
+	if !strings.Contains(string(out), "profile's token") || strings.Contains(string(out), "not the profile's token") {
+		t.Errorf("the hook did not refresh at the first prompt: %s", strings.ReplaceAll(string(out), tok, "<TOKEN>"))
+	}
+}

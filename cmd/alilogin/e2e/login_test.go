@@ -125,6 +125,11 @@ func TestBrowserLogin(t *testing.T) {
 	if rec.Issuer != stack.Hydra.IssuerURL || rec.ClientID != stack.Hydra.ClientID || rec.Subject != name {
 		t.Errorf("record binding: issuer %q, client id %q, subject %q", rec.Issuer, rec.ClientID, rec.Subject)
 	}
+	// How each server's certificate was checked (no CA file: the
+	// system's roots), for TestLoginTrustBindsTokens.
+	if !strings.HasPrefix(rec.VaultTrust, "ca=") || !strings.HasPrefix(rec.NomadTrust, "ca=") || !strings.HasPrefix(rec.ConsulTrust, "ca=") {
+		t.Errorf("record trust: vault %q, nomad %q, consul %q", rec.VaultTrust, rec.NomadTrust, rec.ConsulTrust)
+	}
 	if files, _ := store.NewFile(u.home).List(); len(files) != 0 {
 		t.Errorf("unexpected file records: %v", files)
 	}

@@ -18,8 +18,11 @@ import (
 // name), and not to another program that runs it, as
 // terraform-provider-vault does (which takes its Vault address from a
 // .tf file the helper cannot see): that one gets nothing, and a line
-// that names ALILOGIN_TOKEN_HELPER_CLIENTS; with its name there, in its
-// environment, it gets the token.
+// that names token_helper_clients; with its name in that setting of
+// alilogin's config file it gets the token. Its name in the environment
+// (ALILOGIN_TOKEN_HELPER_CLIENTS, as an earlier alilogin read it: the
+// client's environment is what the contract treats as hostile) serves
+// nothing.
 func TestVaultTokenHelperServesOnlyTheVaultCLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -49,14 +52,21 @@ func TestVaultTokenHelperServesOnlyTheVaultCLI(t *testing.T) {
 	// command as a child and waits) named as terraform's provider is.
 	provider := filepath.Join(t.TempDir(), "terraform-provider-vault_v3.25.0_x5")
 	copyFile(t, requireTool(t, "timeout"), provider)
+	cfgPath := filepath.Join(u.env["XDG_CONFIG_HOME"], "alilogin", "config.hcl")
+	orig, err := os.ReadFile(cfgPath)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
 	get := func(optIn string) (string, string) {
 		t.Helper()
+		cfg := string(orig)
+		if optIn != "" {
+			cfg += "\ntoken_helper_clients = [\"" + optIn + "\"]\n"
+		}
+		u.writeConfig(t, cfg)
 		cmd := exec.Command(provider, "60", "sh", "-c", script+" get; true")
 		for k, v := range u.env {
 			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		if optIn != "" {
-			cmd.Env = append(cmd.Env, "ALILOGIN_TOKEN_HELPER_CLIENTS="+optIn)
 		}
 		var out, errb strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &errb
@@ -65,7 +75,7 @@ func TestVaultTokenHelperServesOnlyTheVaultCLI(t *testing.T) {
 		}
 		return out.String(), errb.String()
 	}
-	if out, errText := get(""); out != "" || !strings.Contains(errText, "is not the vault or bao CLI") || !strings.Contains(errText, "ALILOGIN_TOKEN_HELPER_CLIENTS") {
+	if out, errText := get(""); out != "" || !strings.Contains(errText, "is not the vault or bao CLI") || !strings.Contains(errText, "token_helper_clients") {
 		t.Errorf("terraform-provider-vault: got %d bytes, stderr %q; want nothing and the opt-in named", len(out), errText)
 	}
 	if out, errText := get("terraform-provider-nomad*"); out != "" {
@@ -73,6 +83,16 @@ func TestVaultTokenHelperServesOnlyTheVaultCLI(t *testing.T) {
 	}
 	if out, errText := get("terraform-provider-vault*"); out != tok {
 		t.Errorf("opted in: got %d bytes, stderr %q; want the token", len(out), errText)
+	}
+	// The environment opts nobody in.
+	u.writeConfig(t, string(orig))
+	cmd = exec.Command(provider, "60", "sh", "-c", script+" get; true")
+	for k, v := range u.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, "ALILOGIN_TOKEN_HELPER_CLIENTS=terraform-provider-vault*")
+	if out, _ := cmd.Output(); len(out) != 0 {
+		t.Errorf("ALILOGIN_TOKEN_HELPER_CLIENTS in the client's environment opted terraform-provider-vault in: got %d bytes", len(out))
 	}
 }
 
