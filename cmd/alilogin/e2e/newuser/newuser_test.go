@@ -150,7 +150,9 @@ func signInWith(t *testing.T, ctx context.Context, c *exec.Cmd, stderr *strings.
 		t.Fatal(err)
 	}
 	urls := make(chan string, 1)
+	scanned := make(chan struct{}) // closed when stderr is read to its end
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			stderr.WriteString(sc.Text() + "\n")
@@ -176,12 +178,18 @@ func signInWith(t *testing.T, ctx context.Context, c *exec.Cmd, stderr *strings.
 			t.Fatal(err)
 		}
 		if _, err := b.Login(ctx, authURL, "alice", "alice", u.Query().Get("redirect_uri")); err != nil {
+			_ = c.Process.Kill()
+			<-done
+			<-scanned
 			t.Fatalf("browser sign-in: %v\nalilogin stderr:\n%s", err, stderr.String())
 		}
-		if err := <-done; err != nil {
+		err = <-done
+		<-scanned
+		if err != nil {
 			t.Fatalf("README: %s: %v\nstderr:\n%s", strings.Join(c.Args[2:], " "), err, stderr.String())
 		}
 	case err := <-done:
+		<-scanned
 		t.Fatalf("README: %s ended before any sign-in URL: %v\nstderr:\n%s", strings.Join(c.Args[2:], " "), err, stderr.String())
 	}
 }
