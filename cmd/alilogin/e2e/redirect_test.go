@@ -130,10 +130,14 @@ func TestVaultRedirectElsewhere(t *testing.T) {
 			// record's Vault is then the front (a login's tokens never go
 			// to another Vault than its own; TestVaultBinding).
 			f.use(t, u)
-			putRecord(t, u, u.bound(t, rec))
+			// Due for renewal: a minute left, under a --min-ttl the
+			// profile's 1h can give (a longer one is capped).
+			due := u.bound(t, rec)
+			due.Vault.ExpiresAt = time.Now().Add(time.Minute)
+			putRecord(t, u, due)
 
 			// Renewal: renew-self with the token header.
-			p := u.run(t, "token", "--for", "vault", "--min-ttl", "2h")
+			p := u.run(t, "token", "--for", "vault", "--min-ttl", "30m")
 			f.check(t, p, rec.Vault.Secret, rec.RefreshToken)
 			if got := f.front.Requests(); len(got) > 0 && got[0].Header.Get("X-Vault-Token") == "" {
 				t.Errorf("the front got %s %s without the token: the renewal was not tried", got[0].Method, got[0].Path)
