@@ -57,14 +57,21 @@ func (f *File) Put(r *Record) error {
 	if err != nil {
 		return err
 	}
+	return f.write(f.path(r.Profile), b, "stored login")
+}
+
+// write puts b at path atomically (see internal/atomicfile), in the store
+// directory restricted to 0700 even when it already existed; what names
+// the item in the error.
+func (f *File) write(path string, b []byte, what string) error {
 	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
 		return fmt.Errorf("could not create the store directory: %w", err)
 	}
 	if err := os.Chmod(f.Dir, 0o700); err != nil {
 		return fmt.Errorf("could not restrict the store directory: %w", err)
 	}
-	if err := atomicfile.Write(f.path(r.Profile), b); err != nil {
-		return fmt.Errorf("could not write stored login: %w", err)
+	if err := atomicfile.Write(path, b); err != nil {
+		return fmt.Errorf("could not write %s: %w", what, err)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/secret"
 )
 
@@ -144,16 +143,7 @@ func (f *File) PutPending(p *Pending) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
-		return fmt.Errorf("could not create the store directory: %w", err)
-	}
-	if err := os.Chmod(f.Dir, 0o700); err != nil {
-		return fmt.Errorf("could not restrict the store directory: %w", err)
-	}
-	if err := atomicfile.Write(f.pendingPath(), b); err != nil {
-		return fmt.Errorf("could not write the pending sign-in: %w", err)
-	}
-	return nil
+	return f.write(f.pendingPath(), b, "the pending sign-in")
 }
 
 // DeletePending removes the pending sign-in's file.
@@ -200,19 +190,5 @@ func (a *Auto) PutPending(p *Pending) error {
 
 // DeletePending removes it from both.
 func (a *Auto) DeletePending() error {
-	kerr := a.Keyring.DeletePending()
-	ferr := a.File.DeletePending()
-	var ue *UnavailableError
-	switch {
-	case kerr == nil:
-		if ferr != nil && !errors.Is(ferr, ErrNotFound) {
-			return ferr
-		}
-		return nil
-	case errors.Is(kerr, ErrNotFound) || errors.As(kerr, &ue) && keyringAbsent(ue.Err):
-		return ferr
-	case ferr != nil && !errors.Is(ferr, ErrNotFound):
-		return errors.Join(kerr, ferr)
-	}
-	return kerr
+	return bothDeleted(a.Keyring.DeletePending(), a.File.DeletePending())
 }

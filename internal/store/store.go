@@ -127,8 +127,12 @@ func (a *Auto) Put(r *Record) error {
 
 // Delete removes the record from both.
 func (a *Auto) Delete(profile string) error {
-	kerr := a.Keyring.Delete(profile)
-	ferr := a.File.Delete(profile)
+	return bothDeleted(a.Keyring.Delete(profile), a.File.Delete(profile))
+}
+
+// bothDeleted is the outcome of deleting an item from the keyring (kerr)
+// and from the file store (ferr): a record and the pending sign-in alike.
+func bothDeleted(kerr, ferr error) error {
 	var ue *UnavailableError
 	switch {
 	case kerr == nil:
@@ -143,7 +147,7 @@ func (a *Auto) Delete(profile string) error {
 		return errors.Join(kerr, ferr)
 	default:
 		// The keyring failed (a timeout, a dismissed unlock prompt): it
-		// may still hold the record, so this is no success, whatever the
+		// may still hold the item, so this is no success, whatever the
 		// file store did; logout must not say "logged out".
 		return kerr
 	}
