@@ -1,6 +1,3 @@
-// Package e2e runs leader elections against the real Consul of the test
-// stack: one leader at a time, takeover after a clean stop and after a
-// crash.
 package e2e
 
 import (
