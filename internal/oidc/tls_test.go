@@ -43,14 +43,14 @@ func hostileCertServer(t *testing.T) *httptest.Server {
 	return s
 }
 
-// TestReviewTLSErrorClean: anyone on the path to the SSO (the network
+// TestSSOTLSErrorClean: anyone on the path to the SSO (the network
 // adversary of the threat model; no SSO needed) answers with a
 // certificate whose SAN carries escape sequences. Go's x509 HostnameError
 // quotes the SANs raw ("certificate is valid for ..."), and ssoError
 // passes the error on uncleaned: `alilogin login`, `token` (step 4) and
 // `logout` print it on stderr. (apiclient cleans its transport errors;
 // the SSO client does not.)
-func TestReviewTLSErrorClean(t *testing.T) {
+func TestSSOTLSErrorClean(t *testing.T) {
 	s := hostileCertServer(t)
 	_, port, _ := net.SplitHostPort(s.Listener.Addr().String())
 	issuer := "https://localhost:" + port

@@ -9,13 +9,13 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 )
 
-// TestReview13SecretFileOnTmpfsWithoutRuntimeDir: issue 13 asks for the
+// TestSecretFileOnTmpfsWithoutRuntimeDir: issue 13 asks for the
 // --secret-file file "in a private directory on tmpfs where there is
 // one". Without XDG_RUNTIME_DIR (SSH sessions without pam_systemd, CI
 // containers, cron) the file goes to os.TempDir(), /tmp, which is often
 // a disk: the secret is written to persistent storage although
 // /dev/shm, a tmpfs, is there.
-func TestReview13SecretFileOnTmpfsWithoutRuntimeDir(t *testing.T) {
+func TestSecretFileOnTmpfsWithoutRuntimeDir(t *testing.T) {
 	var shm unix.Statfs_t
 	if err := unix.Statfs("/dev/shm", &shm); err != nil || shm.Type != unix.TMPFS_MAGIC {
 		return // no tmpfs to prefer: nothing promised

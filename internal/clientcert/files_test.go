@@ -9,12 +9,12 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 )
 
-// TestReview12bWriteRefusesPreparedDir: Write never follows a symlink in
+// TestWriteRefusesPreparedDir: Write never follows a symlink in
 // our part of the path (alilogin/<profile>), nor writes under a base
 // directory others can write (no sticky bit), where our directory could
 // be swapped for a symlink after the check; Remove leaves such places
 // alone too.
-func TestReview12bWriteRefusesPreparedDir(t *testing.T) {
+func TestWriteRefusesPreparedDir(t *testing.T) {
 	c := &Cert{CertPEM: "cert\n", Key: secret.New("key\n"), ChainPEM: "ca\n"}
 	victim := t.TempDir()
 
@@ -65,10 +65,10 @@ func TestReview12bWriteRefusesPreparedDir(t *testing.T) {
 	}
 }
 
-// TestReview12bCertFresh: a certificate whose whole life is shorter than
+// TestCertFreshMargin: a certificate whose whole life is shorter than
 // the margin is fresh for half of it; a long one by the margin; one with
 // no IssuedAt (an older record) by the margin.
-func TestReview12bCertFresh(t *testing.T) {
+func TestCertFreshMargin(t *testing.T) {
 	now := time.Now()
 	short := &Cert{IssuedAt: now, NotAfter: now.Add(5 * time.Minute)}
 	if !short.Fresh(now, 5*time.Minute) || !short.Fresh(now.Add(2*time.Minute), 5*time.Minute) {
