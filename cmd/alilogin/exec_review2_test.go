@@ -46,7 +46,7 @@ func TestReview2ExecChildUsesBoundVault(t *testing.T) {
 
 // TestReview2NomadTokenWithoutNomadAddr: with no Nomad address configured
 // (only VAULT_ADDR set; the chain mints a Nomad token for --for nomad, see
-// internal/renew TestReview2NoNomadConfiguredMintsNoNomadToken), exec's
+// internal/renew TestNoNomadConfiguredMintsNoNomadToken), exec's
 // child gets NOMAD_TOKEN and no NOMAD_ADDR: the nomad CLI sends it to its
 // default http://127.0.0.1:4646, in clear, to whoever listens there.
 func TestReview2NomadTokenWithoutNomadAddr(t *testing.T) {

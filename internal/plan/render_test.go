@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestReviewWriteCleansLiveText: `broker plan` shows an update of a
+// TestWriteCleansLiveText: `broker plan` shows an update of a
 // managed policy as a line diff of the live document (read from Vault,
 // Nomad or Consul) against the desired one. The live lines are printed as
 // they are, so whoever can write a managed policy (or a token with
@@ -18,7 +18,7 @@ import (
 // termtext.Clean nowhere (trust rule: "text from a server is data:
 // stripped of control characters before a terminal"; issue 9 item 5).
 // Names are quoted with %q and hold.
-func TestReviewWriteCleansLiveText(t *testing.T) {
+func TestWriteCleansLiveText(t *testing.T) {
 	live := "path \"secret/*\" {\n  capabilities = [\"read\"]\n}\n# \x1b[1A\x1b[2K\r  capabilities = [\"read\"]\x1b]0;pwned\x07\u202e\n"
 	want := "path \"secret/*\" {\n  capabilities = [\"read\"]\n}\n"
 	p := Plan{Changes: []Change{{System: Vault, Kind: VaultPolicy, Name: "alilogin-ci", Action: Update,
@@ -32,11 +32,11 @@ func TestReviewWriteCleansLiveText(t *testing.T) {
 	}
 }
 
-// TestReviewWriteJSONCleansLiveText: `broker plan --json` on a terminal.
+// TestWriteJSONCleansLiveText: `broker plan --json` on a terminal.
 // encoding/json escapes C0 controls but leaves C1 controls (U+009B is a
 // CSI for terminals that take 8-bit controls) and bidi overrides as they
 // are; alilogin's writeJSON escapes those too, the broker's does not.
-func TestReviewWriteJSONCleansLiveText(t *testing.T) {
+func TestWriteJSONCleansLiveText(t *testing.T) {
 	p := Plan{Changes: []Change{{System: Vault, Kind: VaultPolicy, Name: "alilogin-ci", Action: Update,
 		Diffs: []FieldDiff{{Field: "policy", Old: "x\u009b2J\u202eevil", New: "y"}}}}}
 	var b bytes.Buffer

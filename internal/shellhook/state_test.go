@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// TestReview13bInheritedStateRunsNoCode: the snippet reads its state
+// TestInheritedStateRunsNoCode: the snippet reads its state
 // variables (__alilogin_next and the others) from the shell, and a shell
 // starts with whatever its parent exported under those names. In bash
 // and zsh the fast path evaluates ${__alilogin_next} as arithmetic, where
 // an array subscript runs command substitutions: a value like
 // 'a[$(cmd)]' from the environment runs cmd at every prompt. The
 // state's values must be taken as data only.
-func TestReview13bInheritedStateRunsNoCode(t *testing.T) {
+func TestInheritedStateRunsNoCode(t *testing.T) {
 	for _, sh := range []string{"bash", "zsh"} {
 		t.Run(sh, func(t *testing.T) {
 			argv := shellArgv[sh]
@@ -53,11 +53,11 @@ func TestReview13bInheritedStateRunsNoCode(t *testing.T) {
 	}
 }
 
-// TestReview13bVerboseShowsNoToken: bash's set -v (verbose) prints each
+// TestSnippetVerboseShowsNoToken: bash's set -v (verbose) prints each
 // string eval reads, as set -x prints each command: the snippet turns
 // xtrace off around its eval but not verbose, and the refresh's
 // `export VAULT_TOKEN=...` line reaches stderr (or a log of it).
-func TestReview13bVerboseShowsNoToken(t *testing.T) {
+func TestSnippetVerboseShowsNoToken(t *testing.T) {
 	argv := shellArgv["bash"]
 	dir := t.TempDir()
 	var refresh strings.Builder
@@ -89,7 +89,7 @@ func TestReview13bVerboseShowsNoToken(t *testing.T) {
 	}
 }
 
-// TestReview13bNestedShellDropsParentsToken: the parent shell's hook
+// TestNestedShellDropsParentsToken: the parent shell's hook
 // exports VAULT_TOKEN and NOMAD_TOKEN, so a shell started from it (a
 // subshell of `alienv enter`, `ALILOGIN_PROFILE=other bash`, screen)
 // inherits them, but not __alilogin_vars, which the parent does not
@@ -98,7 +98,7 @@ func TestReview13bVerboseShowsNoToken(t *testing.T) {
 // "login needed" for its profile and still holds the other profile's
 // tokens, though a profile switch or a failed refresh is to leave no
 // token that no longer applies.
-func TestReview13bNestedShellDropsParentsToken(t *testing.T) {
+func TestNestedShellDropsParentsToken(t *testing.T) {
 	for _, sh := range []string{"bash", "zsh", "fish"} {
 		t.Run(sh, func(t *testing.T) {
 			argv := shellArgv[sh]

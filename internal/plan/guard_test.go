@@ -17,7 +17,7 @@ import (
 //
 // Must: only objects a plan can delete count ("more than half of the
 // managed objects").
-func TestReviewGuardNotDilutedByConfigObjects(t *testing.T) {
+func TestGuardNotDilutedByConfigObjects(t *testing.T) {
 	doc := func(n string) policy.Document { return policy.Document{Name: n, Rules: "x"} }
 	base := func() *policy.Config {
 		return &policy.Config{
