@@ -28,7 +28,7 @@ func (i *interleaveIndex) Get(s, u string) (string, error) {
 	return v, err
 }
 
-// TestReviewIndexLostUpdate: the keyring's profile index is a
+// TestKeyringIndexLosesNoUpdate: the keyring's profile index is a
 // read-modify-write with no lock (the per-profile locks do not cover
 // it), so two logins of different profiles at once (two terminals, a
 // script logging in to several profiles in parallel) can lose one of
@@ -36,7 +36,7 @@ func (i *interleaveIndex) Get(s, u string) (string, error) {
 // usable, but `alilogin logout --all` lists from the index: it logs out
 // of the other profiles, says nothing about this one and exits 0, and
 // its Vault token and refresh token stay alive.
-func TestReviewIndexLostUpdate(t *testing.T) {
+func TestKeyringIndexLosesNoUpdate(t *testing.T) {
 	m := &memKeyring{items: map[string]string{}}
 	lock := filepath.Join(t.TempDir(), "keyring-index.lock") // one state directory
 	waits := make(chan struct{})
