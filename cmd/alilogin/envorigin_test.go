@@ -8,12 +8,11 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
-	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 )
 
-// TestReview2ExecChildUsesBoundVault: the Vault binding is checked against
+// TestExecChildUsesBoundVault: the Vault binding is checked against
 // VAULT_ADDR, but the vault CLI (and the Go API client of every tool built
 // on it) sends VAULT_TOKEN to VAULT_AGENT_ADDR when that is set, ahead of
 // VAULT_ADDR. alilogin neither reads nor removes it, so `alilogin exec --
@@ -21,7 +20,7 @@ import (
 // the token bound to https://vault.cern.example to whatever
 // VAULT_AGENT_ADDR names. The child's environment must not name another
 // Vault for the token than the one it is bound to.
-func TestReview2ExecChildUsesBoundVault(t *testing.T) {
+func TestExecChildUsesBoundVault(t *testing.T) {
 	now := time.Now()
 	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}}
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
@@ -44,12 +43,12 @@ func TestReview2ExecChildUsesBoundVault(t *testing.T) {
 	}
 }
 
-// TestReview2NomadTokenWithoutNomadAddr: with no Nomad address configured
+// TestExecChildGetsNoNomadTokenWithoutNomadAddr: with no Nomad address configured
 // (only VAULT_ADDR set; the chain mints a Nomad token for --for nomad, see
 // internal/renew TestNoNomadConfiguredMintsNoNomadToken), exec's
 // child gets NOMAD_TOKEN and no NOMAD_ADDR: the nomad CLI sends it to its
 // default http://127.0.0.1:4646, in clear, to whoever listens there.
-func TestReview2NomadTokenWithoutNomadAddr(t *testing.T) {
+func TestExecChildGetsNoNomadTokenWithoutNomadAddr(t *testing.T) {
 	now := time.Now()
 	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}}
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
@@ -66,12 +65,12 @@ func TestReview2NomadTokenWithoutNomadAddr(t *testing.T) {
 	}
 }
 
-// TestReview2EnvUnsetsOverrides: `eval "$(alilogin env)"` in a shell that
+// TestEnvUnsetsOverrides: `eval "$(alilogin env)"` in a shell that
 // exports VAULT_AGENT_ADDR (which the vault CLI prefers to VAULT_ADDR) or
 // CONSUL_HTTP_TOKEN_FILE (which the consul CLI prefers to
 // CONSUL_HTTP_TOKEN) would send the new token elsewhere, or another
 // token: env unsets them in every shell dialect.
-func TestReview2EnvUnsetsOverrides(t *testing.T) {
+func TestEnvUnsetsOverrides(t *testing.T) {
 	now := time.Now()
 	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}, Consul: config.Server{Addr: "https://consul.cern.example:8501"}}
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
@@ -99,21 +98,5 @@ func TestReview2EnvUnsetsOverrides(t *testing.T) {
 		if strings.HasPrefix(kv, "CONSUL_HTTP_TOKEN_FILE") || strings.HasPrefix(kv, "VAULT_AGENT_ADDR") {
 			t.Errorf("the child keeps %s", kv)
 		}
-	}
-}
-
-// TestReview2LoginSummarySaysNoNomadAddress: login mints no Nomad or
-// Consul token when no address of the server is configured (renew.Login
-// is not asked for it); its summary says so rather than leaving the line out.
-func TestReview2LoginSummarySaysNoNomadAddress(t *testing.T) {
-	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}, Consul: config.Server{Addr: "https://consul.cern.example:8501"}}
-	s := &loginSummary{User: "alice", Profile: "ci", Skipped: session.SkippedTokens(cfg, false, false)}
-	var b strings.Builder
-	s.write(&b, time.Now())
-	if !strings.Contains(b.String(), "nomad:  none: no Nomad address configured (set NOMAD_ADDR") || strings.Contains(b.String(), "consul:") {
-		t.Errorf("summary:\n%s\nwant a nomad line saying no address is configured, and no consul line", b.String())
-	}
-	if got := session.SkippedTokens(cfg, true, false); got != nil {
-		t.Errorf("a profile that grants no Nomad token: skipped %v, want none", got)
 	}
 }

@@ -3,9 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
 )
 
 func TestLoginBadFlags(t *testing.T) {
@@ -61,4 +72,110 @@ func TestLoginBrokerUnreachable(t *testing.T) {
 	if !strings.Contains(stderr.String(), "warning: could not read the discovery document") || !strings.Contains(stderr.String(), "going on with the local configuration") {
 		t.Errorf("complete config: stderr %q", stderr.String())
 	}
+}
+
+func noControls(t *testing.T, what, s string) {
+	t.Helper()
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\t') || (r >= 0x7f && r < 0xa0) || r == 0x202e {
+			t.Errorf("%s holds %U:\n%q", what, r, s)
+			return
+		}
+	}
+}
+
+// TestLoginPrintsSSOErrorsClean runs `alilogin login` (in process,
+// the same run() as main) against an SSO whose discovery endpoint fails
+// in two ways that put server text on stderr without termtext.Clean:
+//   - a man in the middle with a certificate whose DNS SAN holds escape
+//     sequences (Go's x509 error quotes the SANs raw);
+//   - the SSO answering 500 with escape sequences in the body (go-oidc
+//     quotes the body raw).
+//
+// Both go through ssoError and main's "alilogin: %v".
+func TestLoginPrintsSSOErrorsClean(t *testing.T) {
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"initialized":true,"sealed":false,"standby":false}`))
+	}))
+	t.Cleanup(vault.Close)
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{"auth.cern.ch\x1b]0;pwned\x07\x1b[2J\x1b[H\ralilogin: logged in"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mitm := httptest.NewUnstartedServer(http.NotFoundHandler())
+	mitm.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	mitm.StartTLS()
+	t.Cleanup(mitm.Close)
+	_, port, _ := net.SplitHostPort(mitm.Listener.Addr().String())
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("maintenance\x1b]0;pwned\x07\x1b[2J"))
+	}))
+	t.Cleanup(down.Close)
+
+	for _, tc := range []struct{ name, issuer string }{
+		{"certificate SAN", "https://localhost:" + port},
+		{"discovery error body", down.URL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"HOME": t.TempDir(), "ALILOGIN_CLIENT_ID": "cli", "VAULT_ADDR": vault.URL,
+				"ALILOGIN_ISSUER": tc.issuer, "ALILOGIN_STORE": "file"}
+			var stderr bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			code := run(ctx, []string{"login", "--no-browser", "--timeout", "2s"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr,
+				Getenv: func(k string) string { return env[k] }})
+			if code == 0 {
+				t.Fatalf("login succeeded: %s", stderr.String())
+			}
+			noControls(t, "stderr of alilogin login", stderr.String())
+		})
+	}
+}
+
+// TestLoginPrintsVaultTLSErrorClean: session.CheckVault, login's preflight,
+// takes the cause out of the *apiclient.Error (whose Error() cleans it)
+// and prints it with %v: a man in the middle in front of Vault with a
+// certificate whose SAN holds escape sequences reaches the terminal
+// through "could not verify the certificate of Vault at ...".
+func TestLoginPrintsVaultTLSErrorClean(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{"vault.cern.ch\x1b]0;pwned\x07\x1b[2J\x1b[H"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mitm := httptest.NewUnstartedServer(http.NotFoundHandler())
+	mitm.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	mitm.StartTLS()
+	t.Cleanup(mitm.Close)
+	_, port, _ := net.SplitHostPort(mitm.Listener.Addr().String())
+
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{})
+	t.Cleanup(p.Close)
+	env := map[string]string{"HOME": t.TempDir(), "ALILOGIN_CLIENT_ID": "alilogin", "VAULT_ADDR": "https://localhost:" + port,
+		"ALILOGIN_ISSUER": p.Issuer}
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"login", "--no-browser", "--timeout", "2s"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr,
+		Getenv: func(k string) string { return env[k] }})
+	if code == 0 {
+		t.Fatalf("login succeeded: %s", stderr.String())
+	}
+	t.Log(stderr.String())
+	noControls(t, "stderr of alilogin login", stderr.String())
 }

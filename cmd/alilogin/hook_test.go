@@ -14,8 +14,8 @@ import (
 	"github.com/alisw/alilogin/internal/store"
 )
 
-// review13Bash is the real bash; the test fails without it.
-func review13Bash(t *testing.T) string {
+// hookBash is the real bash; the test fails without it.
+func hookBash(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("bash")
 	if err != nil {
@@ -24,9 +24,9 @@ func review13Bash(t *testing.T) string {
 	return p
 }
 
-// review13Homes is a file store with two fresh logins: admin (Vault and
+// twoProfileHookHomes is a file store with two fresh logins: admin (Vault and
 // Nomad) and ci (Vault only), bound to the configured servers.
-func review13Homes(t *testing.T) map[string]string {
+func twoProfileHookHomes(t *testing.T) map[string]string {
 	t.Helper()
 	home := t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": home + "/c", "XDG_STATE_HOME": home + "/s", "ALILOGIN_STORE": "file",
@@ -50,8 +50,8 @@ func review13Homes(t *testing.T) map[string]string {
 	return env
 }
 
-// review13HookOut is what the snippet's refresh prints for profile.
-func review13HookOut(t *testing.T, env map[string]string, profile string) string {
+// hookOut is what the snippet's refresh prints for profile.
+func hookOut(t *testing.T, env map[string]string, profile string) string {
 	t.Helper()
 	e2 := map[string]string{}
 	for k, v := range env {
@@ -65,7 +65,7 @@ func review13HookOut(t *testing.T, env map[string]string, profile string) string
 	return out.String()
 }
 
-// TestReview13HookProfileSwitchLeavesNoOtherProfilesToken: the user's
+// TestHookProfileSwitchLeavesNoOtherProfilesToken: the user's
 // shell holds admin's tokens (the hook applied them); they set
 // ALILOGIN_PROFILE=ci ("the next prompt fetches that profile's tokens").
 // After the refresh, the shell must hold no token of admin: neither the
@@ -73,16 +73,16 @@ func review13HookOut(t *testing.T, env map[string]string, profile string) string
 // logged in, admin's Vault token. exec drops such stale tokens
 // (staleVars); the hook leaves them exported, so `nomad job run` in a
 // shell that says ALILOGIN_PROFILE=ci acts as admin.
-func TestReview13HookProfileSwitchLeavesNoOtherProfilesToken(t *testing.T) {
-	bash := review13Bash(t)
-	env := review13Homes(t)
-	admin := review13HookOut(t, env, "admin")
+func TestHookProfileSwitchLeavesNoOtherProfilesToken(t *testing.T) {
+	bash := hookBash(t)
+	env := twoProfileHookHomes(t)
+	admin := hookOut(t, env, "admin")
 	for _, c := range []struct{ name, profile string }{
 		{"to a profile without nomad", "ci"},
 		{"to a profile not logged in", "nobody"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			next := review13HookOut(t, env, c.profile)
+			next := hookOut(t, env, c.profile)
 			cmd := exec.Command(bash, "--norc", "--noprofile", "-c",
 				`eval "$ADMIN"; export ALILOGIN_PROFILE="$P"; eval "$NEXT"; printf '%s\n%s\n%s\n' "${ALILOGIN_PROFILE-}" "${VAULT_TOKEN-}" "${NOMAD_TOKEN-}"`)
 			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADMIN=" + admin, "NEXT=" + next, "P=" + c.profile}
@@ -102,14 +102,14 @@ func TestReview13HookProfileSwitchLeavesNoOtherProfilesToken(t *testing.T) {
 	}
 }
 
-// TestReview13HookXtraceShowsNoToken: a user who runs `set -x` (to debug
+// TestHookXtraceShowsNoToken: a user who runs `set -x` (to debug
 // a prompt, or with BASH_XTRACEFD going to a log file) must not get the
 // tokens traced when the hook refreshes: the snippet's eval of the
 // export lines prints every token on the trace.
-func TestReview13HookXtraceShowsNoToken(t *testing.T) {
-	bash := review13Bash(t)
-	env := review13Homes(t)
-	refresh := review13HookOut(t, env, "admin")
+func TestHookXtraceShowsNoToken(t *testing.T) {
+	bash := hookBash(t)
+	env := twoProfileHookHomes(t)
+	refresh := hookOut(t, env, "admin")
 	snippet, err := shellhook.Snippet("bash", 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -140,18 +140,18 @@ func TestReview13HookXtraceShowsNoToken(t *testing.T) {
 	}
 }
 
-// TestReview13HookKeepsTokenWithAnotherVaultAddr: the hook exported
+// TestHookDropsTokenWhenVaultAddrPointsElsewhere: the hook exported
 // admin's Vault token with VAULT_ADDR of its Vault; the user points
 // VAULT_ADDR at another Vault in that shell. The refresh sees the other
 // Vault (a binding error, said once) but leaves the token exported next
 // to the other address, so every plain vault command sends the token to
 // the other Vault: a token must go only to its own origin.
-func TestReview13HookKeepsTokenWithAnotherVaultAddr(t *testing.T) {
-	bash := review13Bash(t)
-	env := review13Homes(t)
-	admin := review13HookOut(t, env, "admin")
+func TestHookDropsTokenWhenVaultAddrPointsElsewhere(t *testing.T) {
+	bash := hookBash(t)
+	env := twoProfileHookHomes(t)
+	admin := hookOut(t, env, "admin")
 	env["VAULT_ADDR"] = "http://127.0.0.1:8300"
-	next := review13HookOut(t, env, "admin")
+	next := hookOut(t, env, "admin")
 	cmd := exec.Command(bash, "--norc", "--noprofile", "-c",
 		`eval "$ADMIN"; export VAULT_ADDR=http://127.0.0.1:8300; eval "$NEXT"; printf '%s\n%s\n' "${VAULT_ADDR-}" "${VAULT_TOKEN-}"`)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADMIN=" + admin, "NEXT=" + next}
