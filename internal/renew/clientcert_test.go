@@ -166,7 +166,7 @@ func TestRenewedCertKeepsEveryDir(t *testing.T) {
 // TestReloginResignsCert: the role's generate_lease ties a
 // certificate to the Vault token that signed it: Vault revokes it when
 // that token is revoked or expires (cmd/broker/e2e
-// TestReview12ClientCertDiesWithVaultToken). A run that logs in to Vault
+// TestClientCertDiesWithVaultToken). A run that logs in to Vault
 // again (step 4: the old token expired, or at its max TTL, and
 // FreshLogin revokes the replaced token before BeforeMint) therefore
 // leaves the record's certificate revoked at Vault, however long its

@@ -15,7 +15,7 @@ import (
 // ACL role the files never granted) — is invisible: plan reports no
 // change, serve never repairs it. (The same blind spot is what lets a
 // hand-made pending role with extra grants pass as the broker's.)
-func TestReview2DriftInUnreadRoleFieldsIsShown(t *testing.T) {
+func TestDriftInUnreadRoleFieldsIsShown(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
 	applyDir(t, dir, apply.Options{})

@@ -17,7 +17,7 @@ import (
 // a hand-made role P that the files no longer ask for (the profile now
 // grants Vault only, or is removed) counts as managed: apply without
 // --prune confirms it into roles=, and apply --prune deletes it.
-func TestReview2PendingRoleNotDesiredIsNotClaimed(t *testing.T) {
+func TestPendingRoleNotDesiredIsNotClaimed(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
 	crash := errors.New("simulated crash before the roles")
@@ -61,7 +61,7 @@ func TestReview2PendingRoleNotDesiredIsNotClaimed(t *testing.T) {
 // conflict on the broker's own role, and apply (and serve, every interval)
 // fails until the role is deleted by hand. The design promises an
 // interrupted apply converges.
-func TestReview2OwnPendingRoleAfterFileEditIsNotConflict(t *testing.T) {
+func TestOwnPendingRoleAfterFileEditIsNotConflict(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
 	crash := errors.New("simulated crash after the roles")
@@ -98,7 +98,7 @@ func TestReview2OwnPendingRoleAfterFileEditIsNotConflict(t *testing.T) {
 // apply confirms it into roles= (and never removes the extra grant, since
 // Vault's role write keeps fields it is not sent), and a later --prune
 // deletes it.
-func TestReview2PendingRoleWithExtraFieldsIsNotClaimed(t *testing.T) {
+func TestPendingRoleWithExtraFieldsIsNotClaimed(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
 	crash := errors.New("simulated crash before the roles")
@@ -121,4 +121,39 @@ func TestReview2PendingRoleWithExtraFieldsIsNotClaimed(t *testing.T) {
 	if !strings.Contains(out, `conflict: vault consul role "ci-user"`) {
 		t.Errorf("plan (exit %d) takes the hand-made consul role ci-user (with consul_roles) for the broker's:\n%s", code, out)
 	}
+}
+
+// Review finding (low): the roles= record is written before the roles, as
+// designed, so an apply cut short between the two (Ctrl-C, a Vault error
+// on the role write, a lost leader lock) leaves alilogin-profile-P listing
+// nomad and consul roles P that do not exist. Until an apply completes,
+// any role P made by hand in that window counts as the broker's: the next
+// apply "repairs" it (overwrites it) instead of naming a conflict, and a
+// later --prune of the profile deletes it. The record says "the broker
+// may have made it", not "the broker made it".
+//
+// Suggested fix: record with each role a digest of the fields written (or
+// mark a role "pending" until its write returned and flip it after), and
+// treat a listed role whose fields match neither as a conflict.
+func TestRoleMadeInCrashWindowIsNotClaimed(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	crash := errors.New("simulated crash before the roles")
+	_, err := applyErr(t, dir, apply.Options{BeforeWrite: func(c plan.Change) error {
+		if c.Kind == plan.NomadRole || c.Kind == plan.ConsulRole {
+			return crash
+		}
+		return nil
+	}})
+	if !errors.Is(err, crash) {
+		t.Fatalf("cut-short apply: %v", err)
+	}
+	// The name is free: an admin makes a role ci-user by hand.
+	check := handMadeRoles(t, "ci-user")
+	code, out, _ := broker(t, "plan", dir)
+	if !strings.Contains(out, `conflict: vault nomad role "ci-user"`) {
+		t.Errorf("plan (exit %d) takes the hand-made nomad role ci-user for the broker's", code)
+	}
+	broker(t, "apply", "--auto-approve", dir)
+	check()
 }
