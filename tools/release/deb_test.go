@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-// TestReleaseCheckKeepsInstalledPackage_review14: `make test` runs
+// TestReleaseCheckKeepsInstalledPackage: `make test` runs
 // release-check, which dpkg -i's the new debs over whatever alilogin the
 // machine has and then dpkg -r's them: an alilogin package installed
 // before (a developer's or CI image's own) is gone afterwards. The check
 // should refuse to run over an installed package, or put it back.
-func TestReleaseCheckKeepsInstalledPackage_review14(t *testing.T) {
+func TestReleaseCheckKeepsInstalledPackage(t *testing.T) {
 	if st, _ := exec.Command("dpkg-query", "-W", "-f=${db:Status-Status}", "alilogin").Output(); string(st) == "installed" {
 		t.Fatalf("alilogin is installed already; this test installs its own stand-in")
 	}
@@ -58,11 +58,11 @@ func standIn(t *testing.T, name, version string) string {
 	return pkg + ".deb"
 }
 
-// TestReleaseCheckRemovesOnlyItsStaleInstall_review14: a release check
+// TestReleaseCheckRemovesOnlyItsStaleInstall: a release check
 // killed between dpkg -i and its cleanup leaves its marker; the next run
 // removes the package the marker names at the version it names, and
 // leaves a package of another version (installed since by someone else).
-func TestReleaseCheckRemovesOnlyItsStaleInstall_review14(t *testing.T) {
+func TestReleaseCheckRemovesOnlyItsStaleInstall(t *testing.T) {
 	for _, p := range []string{"alilogin", "alilogin-broker"} {
 		if dpkgStatus("/", p) != "" {
 			t.Fatalf("%s is installed already; this test installs its own stand-ins", p)

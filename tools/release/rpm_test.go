@@ -12,13 +12,13 @@ import (
 	"time"
 )
 
-// TestRPMOwnsItsDirectories_review14: the RPMs list only files, none of
+// TestRPMOwnsItsDirectories: the RPMs list only files, none of
 // the directories they create (/usr/share/doc/alilogin-broker and its
 // examples/policies and deploy, /usr/share/doc/alilogin). rpm removes only
 // what a package owns, so `dnf remove` (README's uninstall) leaves those
 // directories behind; the deb check proves a clean removal, the RPM check
 // does not look.
-func TestRPMOwnsItsDirectories_review14(t *testing.T) {
+func TestRPMOwnsItsDirectories(t *testing.T) {
 	out, names := fakePackages(t)
 	want := map[string][]string{
 		"alilogin-1":        {"/usr/share/doc/alilogin"},
@@ -111,7 +111,7 @@ func fakePackages(t *testing.T) (string, []string) {
 	return out, names
 }
 
-// TestPackagesCarryLicences_review14: the binaries compile in BSD, MIT,
+// TestPackagesCarryLicences: the binaries compile in BSD, MIT,
 // Apache-2.0 and MPL-2.0 code, whose licences ask for their notices (and
 // Apache's text) to go with a binary distribution; the packages carried
 // no copyright file or licence at all.
@@ -123,7 +123,7 @@ func fakePackages(t *testing.T) (string, []string) {
 // deb's /usr/share/doc/<pkg>/copyright and in the RPM's %license file.
 // The RPM License tag (the project's own licence) is not checked: no
 // licence for alilogin itself has been decided yet.
-func TestPackagesCarryLicences_review14(t *testing.T) {
+func TestPackagesCarryLicences(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)

@@ -10,13 +10,13 @@ import (
 	"testing"
 )
 
-// TestClearOutKeepsInstalledBinaries_review14: -out pointing at a
+// TestClearOutKeepsInstalledBinaries: -out pointing at a
 // directory that holds installed binaries (GOBIN after `go install`, or
 // ~/bin) has no SHA256SUMS and none of this tool's file names
 // (alilogin-<version>-<os>-<arch>, packages), yet clearOut deletes
 // "alilogin" and "broker" there: the name-prefix guard is looser than its
 // doc ("only files this tool writes").
-func TestClearOutKeepsInstalledBinaries_review14(t *testing.T) {
+func TestClearOutKeepsInstalledBinaries(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"alilogin", "broker", "alilogin.conf"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("mine"), 0o755); err != nil {
@@ -34,12 +34,12 @@ func TestClearOutKeepsInstalledBinaries_review14(t *testing.T) {
 	}
 }
 
-// TestReleaseDirtyTreeWithVersion_review14: `make release VERSION=v1.2.3`
+// TestReleaseDirtyTreeWithVersion: `make release VERSION=v1.2.3`
 // on a work tree with uncommitted changes stamps v1.2.3 and the HEAD
 // commit, with no "+dirty" and no "modified": the binaries claim to be
 // that commit's release but are not what rebuilding the commit gives
 // (security.md: "the same commit ... gives the same binaries").
-func TestReleaseDirtyTreeWithVersion_review14(t *testing.T) {
+func TestReleaseDirtyTreeWithVersion(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -66,13 +66,13 @@ func TestReleaseDirtyTreeWithVersion_review14(t *testing.T) {
 	}
 }
 
-// TestBuildIgnoresGoEnvFile_review14: build sets GOFLAGS= in the
+// TestBuildIgnoresGoEnvFile: build sets GOFLAGS= in the
 // environment to get "no GOFLAGS", but the go command then falls back to
 // the builder's go env file (go env -w GOFLAGS=...), so what is built
 // depends on the machine: here -tags=gendocs from the go env file puts
 // the hidden __gen-docs command into a release binary. The
 // reproducibility check shares the same go env file and cannot see it.
-func TestBuildIgnoresGoEnvFile_review14(t *testing.T) {
+func TestBuildIgnoresGoEnvFile(t *testing.T) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
