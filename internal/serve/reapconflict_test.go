@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/apply"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // laterConflictReconciler succeeds until broken is set, then fails as
@@ -49,14 +50,14 @@ func TestNoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "the first reap", func() bool { return len(rp.runs()) >= 1 })
+	testutil.WaitFor(t, 5*time.Second, "the first reap", func() bool { return len(rp.runs()) >= 1 })
 	rc.broken.Store(true)
-	waitFor(t, "a failed run", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "a failed run", func() bool {
 		return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="error"} 2`)
 	})
 	// Three more passes of the loop (50ms each), each after a failed run.
 	n := len(rp.runs())
-	waitFor(t, "three more reaps", func() bool { return len(rp.runs()) >= n+3 })
+	testutil.WaitFor(t, 5*time.Second, "three more reaps", func() bool { return len(rp.runs()) >= n+3 })
 	runs := rp.runs()
 	for _, names := range runs[n-1:] {
 		if slices.Contains(names, "handmade") {

@@ -5,14 +5,13 @@ import (
 	"time"
 )
 
-// Eventually calls cond until it returns true or d has passed, and says
-// whether it did. It polls at 10 ms at first, then less often (up to
-// every 100 ms), so that a quick event is seen at once and a slow one
-// (a real server's state) is not asked for too often. For a test that
-// reports the failure itself, with what it found.
+// Eventually calls cond every 10 ms until it returns true or d has
+// passed, and says whether it did: for a test that reports the failure
+// itself, with what it found. The interval is short and fixed, so that a
+// condition that holds only for a moment (a counter at exactly n while a
+// loop runs every 50 ms) is seen.
 func Eventually(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
-	wait := 10 * time.Millisecond
 	for {
 		if cond() {
 			return true
@@ -20,8 +19,7 @@ func Eventually(d time.Duration, cond func() bool) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(wait)
-		wait = min(2*wait, 100*time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestAllProfiles: with two stored logins, `status --all` reports both
@@ -94,7 +95,7 @@ func TestAllProfiles(t *testing.T) {
 			t.Errorf("Vault still accepts the token of %s: %v", r.Profile, err)
 		}
 	}
-	if !eventually(10*time.Second, func() bool {
+	if !testutil.Eventually(10*time.Second, func() bool {
 		for _, r := range recs {
 			if !gone(ctx, stack.Nomad.Client(), r.Nomad.Accessor) || !gone(ctx, stack.Consul.Client(), r.Consul.Accessor) {
 				return false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // tty is an interactive shell in a real terminal: a tmux session on a
@@ -222,7 +223,7 @@ func TestShellHook(t *testing.T) {
 			// Wait for the tokens to expire (the event is the clock).
 			time.Sleep(time.Until(exp) + time.Second)
 			old := stack.Nomad.Client().WithToken(secret.New(strings.TrimPrefix(first, "V=")))
-			if !eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
+			if !testutil.Eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
 				t.Fatalf("the first Nomad token still works after its expiry: nothing to renew")
 			}
 			c.run("true") // a prompt: the hook renews
@@ -336,7 +337,7 @@ func TestShellHookFollowsLoginsElsewhere(t *testing.T) {
 				t.Fatalf("login elsewhere: exit %d\n%s", p.code(), p.stderr.String())
 			}
 			old := stack.Nomad.Client().WithToken(secret.New(first))
-			if !eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
+			if !testutil.Eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
 				t.Fatalf("the shell's Nomad token still works after the login elsewhere: nothing to pick up")
 			}
 			c.run("true") // the next prompt
