@@ -10,6 +10,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestExitCodes: each code of the table in docs/commands.md that alilogin
@@ -17,9 +18,7 @@ import (
 // servers: 3 for a partial login, cmd/alilogin/e2e TestNomadDown; 4 after
 // the SSO session ended, TestTokenChain.)
 func TestExitCodes(t *testing.T) {
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_STATE_HOME": filepath.Join(home, "state"), "XDG_CONFIG_HOME": filepath.Join(home, "config"),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "PATH": os.Getenv("PATH")}
+	env := testutil.Home(t, map[string]string{"PATH": os.Getenv("PATH")})
 	tests := []struct {
 		name   string
 		args   []string

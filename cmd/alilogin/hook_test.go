@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/shellhook"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // hookBash is the real bash; the test fails without it.
@@ -28,9 +29,7 @@ func hookBash(t *testing.T) string {
 // Nomad) and ci (Vault only), bound to the configured servers.
 func twoProfileHookHomes(t *testing.T) map[string]string {
 	t.Helper()
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": home + "/c", "XDG_STATE_HOME": home + "/s", "ALILOGIN_STORE": "file",
-		"ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": "http://127.0.0.1:8200", "NOMAD_ADDR": "http://127.0.0.1:4646"}
+	env := testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200", "NOMAD_ADDR": "http://127.0.0.1:4646"})
 	st, err := store.Open("file", func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/hostile"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 func TestLoginBadFlags(t *testing.T) {
@@ -30,7 +31,7 @@ func TestLoginBadFlags(t *testing.T) {
 		{[]string{"login", "--bogus"}, "unknown flag"},
 	} {
 		var stdout, stderr bytes.Buffer
-		env := map[string]string{"HOME": t.TempDir()}
+		env := testutil.Home(t, nil)
 		code := run(context.Background(), tc.args, &cmdEnv{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Environ: func() []string { return nil }})
 		if code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), exitUsage, tc.want)
@@ -43,7 +44,7 @@ func TestLoginBadFlags(t *testing.T) {
 
 func TestLoginIncompleteConfig(t *testing.T) {
 	var stderr bytes.Buffer
-	env := map[string]string{"HOME": t.TempDir()}
+	env := testutil.Home(t, nil)
 	code := run(context.Background(), []string{"login"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr, Getenv: func(k string) string { return env[k] }})
 	if code != exitError || !strings.Contains(stderr.String(), "no OIDC client id") || !strings.Contains(stderr.String(), "no Vault address") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
@@ -127,8 +128,7 @@ func TestLoginPrintsSSOErrorsClean(t *testing.T) {
 		{"discovery error body", down.URL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{"HOME": t.TempDir(), "ALILOGIN_CLIENT_ID": "cli", "VAULT_ADDR": vault.URL,
-				"ALILOGIN_ISSUER": tc.issuer, "ALILOGIN_STORE": "file"}
+			env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "cli", "VAULT_ADDR": vault.URL, "ALILOGIN_ISSUER": tc.issuer})
 			var stderr bytes.Buffer
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -166,8 +166,7 @@ func TestLoginPrintsVaultTLSErrorClean(t *testing.T) {
 
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{})
 	t.Cleanup(p.Close)
-	env := map[string]string{"HOME": t.TempDir(), "ALILOGIN_CLIENT_ID": "alilogin", "VAULT_ADDR": "https://localhost:" + port,
-		"ALILOGIN_ISSUER": p.Issuer}
+	env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "VAULT_ADDR": "https://localhost:" + port, "ALILOGIN_ISSUER": p.Issuer})
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

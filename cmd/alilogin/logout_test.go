@@ -21,6 +21,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestLogoutOfProfileNotStored: `logout --profile nosuch` says only that
@@ -29,10 +30,7 @@ import (
 // to; the logins of other profiles stay. Plain `logout` with nothing
 // stored exits 1 too; `logout --all` with nothing stored is no error.
 func TestLogoutOfProfileNotStored(t *testing.T) {
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, nil)
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
@@ -99,10 +97,7 @@ func TestHostileDiscoveryDoesNotBlockLogout(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(doc)
 	}))
 	defer srv.Close()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_BROKER": srv.URL, "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, map[string]string{"ALILOGIN_BROKER": srv.URL})
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
@@ -151,10 +146,7 @@ func TestLogoutLockTimeoutDeletesNothing(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer vault.Close()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": vault.URL,
-	}
+	env := testutil.Home(t, map[string]string{"VAULT_ADDR": vault.URL})
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
@@ -208,10 +200,7 @@ func TestLogoutWithInvalidConfigFile(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte("vault {\n  address = \""+vault.URL+"\"\n  mount = \"../../sys/policies/acl\"\n}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "ALILOGIN_CONFIG": cfgFile,
-	}
+	env := testutil.Home(t, map[string]string{"ALILOGIN_CONFIG": cfgFile})
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
@@ -244,10 +233,7 @@ func TestLogoutWithInvalidConfigFile(t *testing.T) {
 // failing with the login gone.
 func TestLogoutGenerationUnwritable(t *testing.T) {
 	state := t.TempDir()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": state, "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, map[string]string{"XDG_STATE_HOME": state})
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
@@ -292,10 +278,7 @@ func TestLogoutGenerationUnwritable(t *testing.T) {
 func TestLogoutWarningCleansAccessor(t *testing.T) {
 	vault := hostile.NewServer(hostile.ErrorBody(http.StatusInternalServerError, "application/json", `{"errors":["no"]}`))
 	t.Cleanup(vault.Close)
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
-		"XDG_RUNTIME_DIR": home + "/run", "ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-		"VAULT_ADDR": vault.URL}
+	env := testutil.Home(t, map[string]string{"VAULT_ADDR": vault.URL})
 	e, _, errb := testEnv(env)
 	st, err := store.Open("file", e.Getenv, &bytes.Buffer{})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestRefreshBinding: logout revokes the refresh token at the login's
@@ -88,10 +89,7 @@ func TestLogoutWarnsCertLeftValid(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer vault.Close()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, nil)
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
@@ -139,10 +137,7 @@ func TestLogoutRemovesCertFilesWrittenElsewhere(t *testing.T) {
 	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	defer vault.Close()
 	runtime := t.TempDir()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": runtime,
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, map[string]string{"XDG_RUNTIME_DIR": runtime})
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
@@ -190,10 +185,7 @@ func TestLogoutRemovesCertFilesWrittenElsewhere(t *testing.T) {
 func TestLogoutLeavesForeignRecordedDir(t *testing.T) {
 	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	defer vault.Close()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, nil)
 	st, err := store.Open("", func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -253,10 +245,7 @@ func TestLogoutCertDiedWithToken(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer vault.Close()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, nil)
 	st, err := store.Open("", func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -315,10 +304,7 @@ func TestLogoutLeavesSymlinkedCertDirAlone(t *testing.T) {
 	if err := os.Symlink(victim, filepath.Join(shared, "alilogin", "ci")); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": shared,
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, map[string]string{"XDG_RUNTIME_DIR": shared})
 	st, err := store.Open("", func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -364,10 +350,7 @@ func TestInterruptedLockWaitKeepsLogin(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer vault.Close()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, nil)
 	getenv := func(k string) string { return env[k] }
 	st, err := store.Open("", getenv, nil)
 	if err != nil {
