@@ -3,12 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -101,21 +95,11 @@ func TestLoginPrintsSSOErrorsClean(t *testing.T) {
 	}))
 	t.Cleanup(vault.Close)
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	mitm, err := hostile.NewCertNameServer(http.NotFoundHandler(), "auth.cern.ch\x1b]0;pwned\x07\x1b[2J\x1b[H\ralilogin: logged in")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"auth.cern.ch\x1b]0;pwned\x07\x1b[2J\x1b[H\ralilogin: logged in"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mitm := httptest.NewUnstartedServer(http.NotFoundHandler())
-	mitm.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	mitm.StartTLS()
 	t.Cleanup(mitm.Close)
-	_, port, _ := net.SplitHostPort(mitm.Listener.Addr().String())
 
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -124,7 +108,7 @@ func TestLoginPrintsSSOErrorsClean(t *testing.T) {
 	t.Cleanup(down.Close)
 
 	for _, tc := range []struct{ name, issuer string }{
-		{"certificate SAN", "https://localhost:" + port},
+		{"certificate SAN", mitm.LocalhostURL()},
 		{"discovery error body", down.URL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,25 +132,15 @@ func TestLoginPrintsSSOErrorsClean(t *testing.T) {
 // certificate whose SAN holds escape sequences reaches the terminal
 // through "could not verify the certificate of Vault at ...".
 func TestLoginPrintsVaultTLSErrorClean(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	mitm, err := hostile.NewCertNameServer(http.NotFoundHandler(), "vault.cern.ch\x1b]0;pwned\x07\x1b[2J\x1b[H")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"vault.cern.ch\x1b]0;pwned\x07\x1b[2J\x1b[H"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mitm := httptest.NewUnstartedServer(http.NotFoundHandler())
-	mitm.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	mitm.StartTLS()
 	t.Cleanup(mitm.Close)
-	_, port, _ := net.SplitHostPort(mitm.Listener.Addr().String())
 
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{})
 	t.Cleanup(p.Close)
-	env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "VAULT_ADDR": "https://localhost:" + port, "ALILOGIN_ISSUER": p.Issuer})
+	env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "VAULT_ADDR": mitm.LocalhostURL(), "ALILOGIN_ISSUER": p.Issuer})
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -5,40 +5,22 @@ package oidc
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
 )
 
 // hostileCertServer is a TLS server whose certificate names, as its DNS
-// SAN, text with escape sequences (IA5String allows every byte < 0x80,
-// ESC and BEL included; Go parses and makes such certificates).
-func hostileCertServer(t *testing.T) *httptest.Server {
+// SAN, text with escape sequences.
+func hostileCertServer(t *testing.T) *hostile.Server {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, err := hostile.NewCertNameServer(http.NotFoundHandler(), "sso.example"+escTitle+escClear+"\r")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "x"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"sso.example" + escTitle + escClear + "\r"}, IPAddresses: []net.IP{net.IPv6loopback}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := httptest.NewUnstartedServer(http.NotFoundHandler())
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
 }
@@ -52,8 +34,7 @@ func hostileCertServer(t *testing.T) *httptest.Server {
 // the SSO client does not.)
 func TestSSOTLSErrorClean(t *testing.T) {
 	s := hostileCertServer(t)
-	_, port, _ := net.SplitHostPort(s.Listener.Addr().String())
-	issuer := "https://localhost:" + port
+	issuer := s.LocalhostURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := New(ctx, Config{Issuer: issuer, ClientID: "cli"})
