@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -90,29 +91,12 @@ func TestLogoutWarnsCertLeftValid(t *testing.T) {
 	}))
 	defer vault.Close()
 	env := testutil.Home(t, nil)
-	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := clientcert.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
-		Vault:      &store.Token{Secret: secret.New("hvs.expired"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
-		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(6 * time.Hour)},
-		UpdatedAt:  now}
+	st := openFileStore(t, env)
+	rec := certLogin(t, vault.URL, time.Now().Add(-time.Hour), 6*time.Hour)
 	if err := st.Put(rec); err != nil {
 		t.Fatal(err)
 	}
-	e, _, _ := testEnv(env)
-	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
-	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
+	warnings, _ := logoutCI(t, env, vault.URL, st)
 	mu.Lock()
 	sent := strings.Join(paths, " ")
 	mu.Unlock()
@@ -138,21 +122,9 @@ func TestLogoutRemovesCertFilesWrittenElsewhere(t *testing.T) {
 	defer vault.Close()
 	runtime := t.TempDir()
 	env := testutil.Home(t, map[string]string{"XDG_RUNTIME_DIR": runtime})
-	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := clientcert.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
-		Vault:      &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(time.Hour)},
-		UpdatedAt:  now}
-	dir, err := clientcert.Dir(getenv, "ci")
+	st := openFileStore(t, env)
+	rec := certLogin(t, vault.URL, time.Now().Add(time.Hour), time.Hour)
+	dir, err := clientcert.Dir(testutil.Getenv(env), "ci")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,12 +139,7 @@ func TestLogoutRemovesCertFilesWrittenElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(env, "XDG_RUNTIME_DIR") // logout from an ssh session, a cron job
-	e, _, _ := testEnv(env)
-	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
-	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
+	warnings, _ := logoutCI(t, env, vault.URL, st)
 	if clientcert.Present(dir) {
 		t.Errorf("after logout the key and certificate are still in %s (%s); warnings %q", dir, p.Key, warnings)
 	}
@@ -186,19 +153,8 @@ func TestLogoutLeavesForeignRecordedDir(t *testing.T) {
 	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	defer vault.Close()
 	env := testutil.Home(t, nil)
-	st, err := store.Open("", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := clientcert.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
-		Vault:      &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(time.Hour)},
-		UpdatedAt:  now}
+	st := openFileStore(t, env)
+	rec := certLogin(t, vault.URL, time.Now().Add(time.Hour), time.Hour)
 	dir := filepath.Join(t.TempDir(), "alilogin", "ci")
 	if _, err := clientcert.Write(dir, rec.ClientCert); err != nil {
 		t.Fatal(err)
@@ -210,12 +166,7 @@ func TestLogoutLeavesForeignRecordedDir(t *testing.T) {
 	if err := st.Put(rec); err != nil {
 		t.Fatal(err)
 	}
-	e, _, _ := testEnv(env)
-	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
-	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
+	warnings, _ := logoutCI(t, env, vault.URL, st)
 	if _, err := os.Stat(mine); err != nil {
 		t.Errorf("logout deleted a file that is not its own: %v", err)
 	}
@@ -246,28 +197,12 @@ func TestLogoutCertDiedWithToken(t *testing.T) {
 	}))
 	defer vault.Close()
 	env := testutil.Home(t, nil)
-	st, err := store.Open("", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := clientcert.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
-		Vault:      &store.Token{Secret: secret.New("hvs.expired"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)},
-		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(6 * time.Hour)},
-		UpdatedAt:  now}
+	st := openFileStore(t, env)
+	rec := certLogin(t, vault.URL, time.Now().Add(-time.Hour), 6*time.Hour)
 	if err := st.Put(rec); err != nil {
 		t.Fatal(err)
 	}
-	e, _, errb := testEnv(env)
-	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
-	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
+	warnings, errb := logoutCI(t, env, vault.URL, st)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(warnings) != 0 || !strings.Contains(errb.String(), "client certificate 0a:0b died with its Vault token") {
@@ -305,28 +240,12 @@ func TestLogoutLeavesSymlinkedCertDirAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := testutil.Home(t, map[string]string{"XDG_RUNTIME_DIR": shared})
-	st, err := store.Open("", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := clientcert.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
-		Vault:      &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(time.Hour)},
-		UpdatedAt:  now}
+	st := openFileStore(t, env)
+	rec := certLogin(t, vault.URL, time.Now().Add(time.Hour), time.Hour)
 	if err := st.Put(rec); err != nil {
 		t.Fatal(err)
 	}
-	e, _, _ := testEnv(env)
-	cfg := &config.Config{Vault: config.Server{Addr: vault.URL}, PKIMount: "pki"}
-	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
+	warnings, _ := logoutCI(t, env, vault.URL, st)
 	for _, f := range []string{"key.pem", "cert.pem", "ca.pem"} {
 		if _, err := os.Stat(filepath.Join(victim, f)); err != nil {
 			t.Errorf("logout deleted %s through the symlink %s/alilogin/ci: %v (warnings %q)", f, shared, err, warnings)
@@ -351,11 +270,7 @@ func TestInterruptedLockWaitKeepsLogin(t *testing.T) {
 	}))
 	defer vault.Close()
 	env := testutil.Home(t, nil)
-	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
 		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
@@ -364,7 +279,7 @@ func TestInterruptedLockWaitKeepsLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A renewal holds the lock.
-	dir, _ := renew.LockDir(getenv)
+	dir, _ := renew.LockDir(testutil.Getenv(env))
 	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -385,4 +300,43 @@ func TestInterruptedLockWaitKeepsLogin(t *testing.T) {
 	if gerr != nil || err == nil || !strings.Contains(err.Error(), "still logged in") {
 		t.Errorf("interrupted while waiting: record %v, err %v, warnings %q; want the record kept and \"still logged in\"", gerr, err, warnings)
 	}
+}
+
+// openFileStore opens the file store of env (a testutil.Home).
+func openFileStore(t *testing.T, env map[string]string) store.Store {
+	t.Helper()
+	st, err := store.Open("", func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// certLogin is a login of profile ci made at vaultURL with a client
+// certificate (serial 0a:0b, valid for certFor more), whose Vault token
+// expires at vaultExp (an hour after it was issued).
+func certLogin(t *testing.T, vaultURL string, vaultExp time.Time, certFor time.Duration) *store.Record {
+	t.Helper()
+	key, _, err := clientcert.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	return &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vaultURL),
+		Vault:      &store.Token{Secret: secret.New("hvs.login"), Accessor: "acc", IssuedAt: vaultExp.Add(-time.Hour), ExpiresAt: vaultExp},
+		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(certFor)},
+		UpdatedAt:  now}
+}
+
+// logoutCI logs profile ci out of st with env (a testutil.Home), Vault at
+// vaultURL and the PKI mount pki, and returns its warnings and stderr.
+func logoutCI(t *testing.T, env map[string]string, vaultURL string, st store.Store) ([]string, *bytes.Buffer) {
+	t.Helper()
+	e, _, errb := testEnv(env)
+	cfg := &config.Config{Vault: config.Server{Addr: vaultURL}, PKIMount: "pki"}
+	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return warnings, errb
 }
