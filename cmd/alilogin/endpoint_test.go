@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/hostile"
-	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
@@ -58,10 +57,7 @@ func TestRefreshTokenNotSentToChangedTokenEndpoint(t *testing.T) {
 		&cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: stderr, Getenv: getenv}); code != 0 {
 		t.Fatalf("login: exit %d\n%s", code, stderr.String())
 	}
-	st, err := store.Open("file", getenv, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	rec, err := st.Get("ci")
 	if err != nil {
 		t.Fatal(err)

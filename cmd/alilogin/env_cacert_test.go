@@ -30,10 +30,7 @@ func TestEnvClientCertWithCACert(t *testing.T) {
 		t.Fatal(err)
 	}
 	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("file", getenv, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	exp := time.Now().Add(time.Hour)
 	tok := func(s string) *store.Token {
 		return &store.Token{Secret: secret.New(s), ExpiresAt: exp, Renewable: true, LeaseID: s + "-lease"}

@@ -65,10 +65,7 @@ func TestExitCodePartialLogout(t *testing.T) {
 	}
 	env := map[string]string{"HOME": dir, "XDG_STATE_HOME": filepath.Join(dir, "state"), "XDG_CONFIG_HOME": filepath.Join(dir, "config"),
 		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "ALILOGIN_CONFIG": cfgFile}
-	st, err := store.Open("", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
 		Vault: &store.Token{Secret: secret.New("hvs.live"), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, UpdatedAt: now}); err != nil {

@@ -30,10 +30,7 @@ func TestShortDuration(t *testing.T) {
 func hookHome(t *testing.T, exp time.Time) map[string]string {
 	t.Helper()
 	env := testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200", "ALILOGIN_PROFILE": "ci"})
-	st, err := store.Open("file", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", VaultAddr: "http://127.0.0.1:8200",
 		Vault: &store.Token{Secret: secret.New("hvs.hook"), ExpiresAt: exp}}); err != nil {
 		t.Fatal(err)

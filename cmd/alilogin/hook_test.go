@@ -30,10 +30,7 @@ func hookBash(t *testing.T) string {
 func twoProfileHookHomes(t *testing.T) map[string]string {
 	t.Helper()
 	env := testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200", "NOMAD_ADDR": "http://127.0.0.1:4646"})
-	st, err := store.Open("file", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	exp := time.Now().Add(time.Hour)
 	for _, r := range []*store.Record{
 		{Version: store.RecordVersion, Profile: "admin", VaultAddr: "http://127.0.0.1:8200", NomadAddr: "http://127.0.0.1:4646",

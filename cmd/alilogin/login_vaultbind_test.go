@@ -93,10 +93,7 @@ func testLoginRevokesOldToken(t *testing.T, recorded bool) {
 
 	env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": p.Issuer, "VAULT_ADDR": newVault.URL})
 	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("file", getenv, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	prod := secret.New("hvs.production-vault-token")
 	old := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: p.Issuer, ClientID: "alilogin", Subject: "alice",

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,11 +30,7 @@ import (
 // stored exits 1 too; `logout --all` with nothing stored is no error.
 func TestLogoutOfProfileNotStored(t *testing.T) {
 	env := testutil.Home(t, nil)
-	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 
 	e, _, stderr := testEnv(env)
 	if code := logoutPrinting(e, nil); code != 1 || !strings.Contains(stderr.String(), "no stored login") {
@@ -99,10 +94,7 @@ func TestHostileDiscoveryDoesNotBlockLogout(t *testing.T) {
 	defer srv.Close()
 	env := testutil.Home(t, map[string]string{"ALILOGIN_BROKER": srv.URL})
 	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: "https://127.0.0.1:1", ClientID: "alilogin",
 		RefreshToken: secret.New("refresh-token-of-alice"),
@@ -148,10 +140,7 @@ func TestLogoutLockTimeoutDeletesNothing(t *testing.T) {
 	defer vault.Close()
 	env := testutil.Home(t, map[string]string{"VAULT_ADDR": vault.URL})
 	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
 		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
@@ -201,11 +190,7 @@ func TestLogoutWithInvalidConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := testutil.Home(t, map[string]string{"ALILOGIN_CONFIG": cfgFile})
-	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
 		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
@@ -235,10 +220,7 @@ func TestLogoutGenerationUnwritable(t *testing.T) {
 	state := t.TempDir()
 	env := testutil.Home(t, map[string]string{"XDG_STATE_HOME": state})
 	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("", getenv, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
 		Vault:     &store.Token{Secret: secret.New("hvs.gone"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(-time.Minute)},
@@ -280,10 +262,7 @@ func TestLogoutWarningCleansAccessor(t *testing.T) {
 	t.Cleanup(vault.Close)
 	env := testutil.Home(t, map[string]string{"VAULT_ADDR": vault.URL})
 	e, _, errb := testEnv(env)
-	st, err := store.Open("file", e.Getenv, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", Subject: "s", VaultAddr: canonical(t, vault.URL),
 		Vault: &store.Token{Secret: secret.New("hvs.tok"), Accessor: "acc\x1b]0;pwned\x07\x1b[2J", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}}); err != nil {

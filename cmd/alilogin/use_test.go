@@ -22,10 +22,7 @@ import (
 func twoLogins(t *testing.T) map[string]string {
 	t.Helper()
 	env := testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"})
-	st, err := store.Open("file", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	for _, p := range []string{"ci", "admin"} {
 		if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: p, VaultAddr: "http://127.0.0.1:8200",
 			Vault: &store.Token{Secret: secret.New("hvs." + p), ExpiresAt: time.Now().Add(time.Hour)}}); err != nil {

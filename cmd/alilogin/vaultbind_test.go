@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -62,10 +61,7 @@ func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
 			t.Cleanup(own.Close)
 			env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": other.URL, "VAULT_ADDR": other.URL})
 			e, out, errb := testEnv(env)
-			st, err := store.Open("file", e.Getenv, &bytes.Buffer{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := openFileStore(t, env)
 			now := time.Now()
 			exp := now.Add(time.Hour)
 			if tc.expired {
