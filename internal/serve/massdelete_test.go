@@ -48,22 +48,10 @@ func metricLine(t *testing.T, srv *Server, line string) bool {
 }
 
 func TestMassDeleteKeepsTheConfigurationInForce(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, write := policyFolder(t)
 	write("a b c")
 	rec := &guardReconciler{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
 	testutil.WaitFor(t, 5*time.Second, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
 
 	write("tiny")
@@ -100,14 +88,7 @@ func TestMassDeleteAtStartAppliesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &guardReconciler{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
 	testutil.WaitFor(t, 5*time.Second, "the refusal", func() bool { return metricLine(t, srv, "alilogin_broker_mass_delete_refused_total 1") })
 	if got := rec.runs(); !slices.Equal(got, []string{"tiny"}) {
 		t.Errorf("reconciled %v", got)

@@ -42,14 +42,7 @@ func TestNoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
 	}
 	rc := &laterConflictReconciler{}
 	rp := &recordingReaper{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rc, Reaper: rp, WatchInterval: 3600e9, Interval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: rc, Reaper: rp, WatchInterval: 3600e9, Interval: 50 * time.Millisecond})
 	testutil.WaitFor(t, 5*time.Second, "the first reap", func() bool { return len(rp.runs()) >= 1 })
 	rc.broken.Store(true)
 	testutil.WaitFor(t, 5*time.Second, "a failed run", func() bool {

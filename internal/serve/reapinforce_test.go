@@ -2,8 +2,6 @@ package serve
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -61,22 +59,10 @@ func (r *recordingReaper) runs() [][]string {
 // broker owns (e.g. the configuration in force, or the roles= records read
 // by apply).
 func TestNoReapForProfileWhoseApplyFailed(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, write := policyFolder(t)
 	write("a")
 	rp := &recordingReaper{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: conflictReconciler{}, Reaper: rp, WatchInterval: 3600e9, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: conflictReconciler{}, Reaper: rp, WatchInterval: 3600e9, Interval: 3600e9})
 	testutil.WaitFor(t, 5*time.Second, "the first reap", func() bool { return len(rp.runs()) == 1 })
 	write("a handmade")
 	srv.Reload()

@@ -223,3 +223,29 @@ func TestChangeLoadedWhenSettled(t *testing.T) {
 		t.Fatalf("loaded %v", got)
 	}
 }
+
+// startServer makes a Server of opts and runs it until the test ends.
+func startServer(t *testing.T, opts Options) *Server {
+	t.Helper()
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv
+}
+
+// policyFolder is an empty policies folder and the function that writes
+// its one file, profiles.hcl (fakeLoad's format).
+func policyFolder(t *testing.T) (string, func(string)) {
+	dir := t.TempDir()
+	return dir, func(s string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -72,14 +72,7 @@ func TestHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 		return fakeLoad(d)
 	}
 	rec := &reviewRecorder{}
-	srv, err := New(Options{Dir: dir, Load: load, Reconciler: rec, WatchInterval: 20 * time.Millisecond, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	startServer(t, Options{Dir: dir, Load: load, Reconciler: rec, WatchInterval: 20 * time.Millisecond, Interval: 3600e9})
 	testutil.WaitFor(t, 5*time.Second, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
 	write("a b c d")
 	// The watcher settles on what is on disk (waitFor gives it 5s: many

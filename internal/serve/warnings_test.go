@@ -80,12 +80,7 @@ func (w *warnReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Out
 // changes, not on every run, and alilogin_broker_vault_default_policy_open
 // follows the default policy, run by run.
 func TestServeReportsWarningsAndTheDefaultPolicyGauge(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, write := policyFolder(t)
 	write("open")
 	rec := &warnReconciler{}
 	var buf syncBuf
