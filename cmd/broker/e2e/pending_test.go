@@ -20,16 +20,7 @@ import (
 func TestPendingRoleNotDesiredIsNotClaimed(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
-	crash := errors.New("simulated crash before the roles")
-	_, err := applyErr(t, dir, apply.Options{BeforeWrite: func(c plan.Change) error {
-		if c.Kind == plan.NomadRole || c.Kind == plan.ConsulRole {
-			return crash
-		}
-		return nil
-	}})
-	if !errors.Is(err, crash) {
-		t.Fatalf("cut-short apply: %v", err)
-	}
+	applyCutShortBeforeRoles(t, dir)
 	// The admin makes roles ci-user by hand and makes the profile
 	// ci-user Vault-only in the files.
 	check := handMadeRoles(t, "ci-user")
@@ -101,16 +92,7 @@ func TestOwnPendingRoleAfterFileEditIsNotConflict(t *testing.T) {
 func TestPendingRoleWithExtraFieldsIsNotClaimed(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
-	crash := errors.New("simulated crash before the roles")
-	_, err := applyErr(t, dir, apply.Options{BeforeWrite: func(c plan.Change) error {
-		if c.Kind == plan.NomadRole || c.Kind == plan.ConsulRole {
-			return crash
-		}
-		return nil
-	}})
-	if !errors.Is(err, crash) {
-		t.Fatalf("cut-short apply: %v", err)
-	}
+	applyCutShortBeforeRoles(t, dir)
 	// ci-user: consul_policies catalog-kv-read, ttl 1h, max_ttl 12h, as
 	// the broker writes it, plus an ACL role of the admin's.
 	mustDo(t, vaultC, "POST", "/v1/consul/roles/ci-user", map[string]any{
@@ -138,6 +120,21 @@ func TestPendingRoleWithExtraFieldsIsNotClaimed(t *testing.T) {
 func TestRoleMadeInCrashWindowIsNotClaimed(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
+	applyCutShortBeforeRoles(t, dir)
+	// The name is free: an admin makes a role ci-user by hand.
+	check := handMadeRoles(t, "ci-user")
+	code, out, _ := broker(t, "plan", dir)
+	if !strings.Contains(out, `conflict: vault nomad role "ci-user"`) {
+		t.Errorf("plan (exit %d) takes the hand-made nomad role ci-user for the broker's", code)
+	}
+	broker(t, "apply", "--auto-approve", dir)
+	check()
+}
+
+// applyCutShortBeforeRoles applies dir as a broker that crashes after
+// the roles= record and before the nomad and consul roles.
+func applyCutShortBeforeRoles(t *testing.T, dir string) {
+	t.Helper()
 	crash := errors.New("simulated crash before the roles")
 	_, err := applyErr(t, dir, apply.Options{BeforeWrite: func(c plan.Change) error {
 		if c.Kind == plan.NomadRole || c.Kind == plan.ConsulRole {
@@ -148,12 +145,4 @@ func TestRoleMadeInCrashWindowIsNotClaimed(t *testing.T) {
 	if !errors.Is(err, crash) {
 		t.Fatalf("cut-short apply: %v", err)
 	}
-	// The name is free: an admin makes a role ci-user by hand.
-	check := handMadeRoles(t, "ci-user")
-	code, out, _ := broker(t, "plan", dir)
-	if !strings.Contains(out, `conflict: vault nomad role "ci-user"`) {
-		t.Errorf("plan (exit %d) takes the hand-made nomad role ci-user for the broker's", code)
-	}
-	broker(t, "apply", "--auto-approve", dir)
-	check()
 }

@@ -28,33 +28,19 @@ import (
 // when Vault refused).
 func signRaw(t *testing.T, c *apiclient.Client, cn string, csrDNS []string, extra map[string]any) *x509.Certificate {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	return signCSR(t, c, "/v1/pki/sign/ci-user", &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn}, DNSNames: csrDNS}, extra)
+}
+
+// applyCertPolicies sets up the PKI mount, applies certPolicies' folder
+// and returns it.
+func applyCertPolicies(t *testing.T) string {
+	t.Helper()
+	setupPKI(t)
+	dir := certPolicies(t)
+	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
 	}
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: cn}, DNSNames: csrDNS}, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := map[string]any{"csr": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})), "format": "pem"}
-	for k, v := range extra {
-		body[k] = v
-	}
-	var out struct {
-		Data struct {
-			Certificate string `json:"certificate"`
-		} `json:"data"`
-	}
-	if err := c.Do(context.Background(), "POST", "/v1/pki/sign/ci-user", body, &out); err != nil {
-		t.Logf("cn %q extra %v: refused: %v", cn, extra, err)
-		return nil
-	}
-	blk, _ := pem.Decode([]byte(out.Data.Certificate))
-	x, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
+	return dir
 }
 
 // TestClientCertRoleRefusesOtherNames: a user of the profile
@@ -67,11 +53,7 @@ func signRaw(t *testing.T, c *apiclient.Client, cn string, csrDNS []string, extr
 // is signed too: Vault compares bare domains without case; that is
 // alice herself, so it is left out here.)
 func TestClientCertRoleRefusesOtherNames(t *testing.T) {
-	setupPKI(t)
-	dir := certPolicies(t)
-	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d: %s", code, stderr)
-	}
+	applyCertPolicies(t)
 	alice := vaultLogin(t, "alice", "ci-user")
 	if x := signRaw(t, alice, "alice", nil, nil); x == nil || x.Subject.CommonName != "alice" {
 		t.Fatalf("alice's own certificate: %+v", x)
@@ -126,11 +108,7 @@ func TestClientCertRoleRefusesOtherNames(t *testing.T) {
 // TestClientCertNotAfterCapped: not_after in the sign request
 // gives no certificate beyond the profile's client_cert_ttl.
 func TestClientCertNotAfterCapped(t *testing.T) {
-	setupPKI(t)
-	dir := certPolicies(t)
-	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d: %s", code, stderr)
-	}
+	applyCertPolicies(t)
 	alice := vaultLogin(t, "alice", "ci-user")
 	x := signRaw(t, alice, "alice", nil, map[string]any{"not_after": time.Now().Add(20 * time.Hour).UTC().Format(time.RFC3339)})
 	if x != nil && time.Until(x.NotAfter) > 11*time.Minute {
@@ -151,11 +129,7 @@ func TestClientCertNotAfterCapped(t *testing.T) {
 // is drift that plan shows and apply repairs, like allow_any_name.
 // (allow_token_displayname was tried too: Vault 1.13 does not keep it.)
 func TestPKIRoleDriftInUnreadFieldsIsShown(t *testing.T) {
-	setupPKI(t)
-	dir := certPolicies(t)
-	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d: %s", code, stderr)
-	}
+	dir := applyCertPolicies(t)
 	for field, val := range map[string]any{"organization": []string{"CERN"}, "ou": []string{"alice-admins"}} {
 		var role struct {
 			Data map[string]any `json:"data"`
@@ -210,12 +184,8 @@ func TestClientCertFromRSACA(t *testing.T) {
 // leaves the certificate valid and unrevoked until it expires. With a
 // lease, Vault revokes the certificate with the token.
 func TestClientCertDiesWithVaultToken(t *testing.T) {
-	setupPKI(t)
 	ctx := context.Background()
-	dir := certPolicies(t)
-	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d: %s", code, stderr)
-	}
+	applyCertPolicies(t)
 	alice := vaultLogin(t, "alice", "ci-user")
 	c, err := clientcert.Sign(ctx, alice, "pki", "ci-user", "alice", 0)
 	if err != nil {
@@ -282,11 +252,7 @@ func signCSR(t *testing.T, c *apiclient.Client, path string, tpl *x509.Certifica
 // usage, other subject attributes (O, OU, serialNumber, a second CN), or
 // SANs of any type gets none of them; ttl is capped by the role.
 func TestCSRExtensionsNotCopied(t *testing.T) {
-	setupPKI(t)
-	dir := certPolicies(t)
-	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d: %s", code, stderr)
-	}
+	applyCertPolicies(t)
 	alice := vaultLogin(t, "alice", "ci-user")
 	bc, _ := asn1.Marshal(struct {
 		IsCA       bool `asn1:"optional"`
@@ -350,11 +316,7 @@ func TestCSRExtensionsNotCopied(t *testing.T) {
 // sign-verbatim, issue, another profile's role, odd spellings of the
 // path, and request fields smuggled in the query string are refused.
 func TestOtherSignPathsRefused(t *testing.T) {
-	setupPKI(t)
-	dir := certPolicies(t)
-	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d: %s", code, stderr)
-	}
+	applyCertPolicies(t)
 	alice := vaultLogin(t, "alice", "ci-user")
 	tpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "carol"}}
 	for _, p := range []string{
@@ -389,12 +351,8 @@ func TestOtherSignPathsRefused(t *testing.T) {
 // client only (no server auth), never another one (the review's original
 // want, refused, is not reachable with Vault 1.13).
 func TestServerNameAliasSignsClientOnly(t *testing.T) {
-	setupPKI(t)
 	ctx := context.Background()
-	dir := certPolicies(t)
-	if code, _, stderr := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d: %s", code, stderr)
-	}
+	applyCertPolicies(t)
 	alice := vaultLogin(t, "alice", "ci-user")
 	var self struct {
 		Data struct {
