@@ -93,10 +93,7 @@ func TestLogoutWarnsCertLeftValid(t *testing.T) {
 	env := testutil.Home(t, nil)
 	st := openFileStore(t, env)
 	rec := certLogin(t, vault.URL, time.Now().Add(-time.Hour), 6*time.Hour)
-	if err := st.Put(rec); err != nil {
-		t.Fatal(err)
-	}
-	warnings, _ := logoutCI(t, env, vault.URL, st)
+	warnings, _ := logoutCI(t, env, vault.URL, st, rec)
 	mu.Lock()
 	sent := strings.Join(paths, " ")
 	mu.Unlock()
@@ -139,7 +136,7 @@ func TestLogoutRemovesCertFilesWrittenElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(env, "XDG_RUNTIME_DIR") // logout from an ssh session, a cron job
-	warnings, _ := logoutCI(t, env, vault.URL, st)
+	warnings, _ := logoutCI(t, env, vault.URL, st, nil)
 	if clientcert.Present(dir) {
 		t.Errorf("after logout the key and certificate are still in %s (%s); warnings %q", dir, p.Key, warnings)
 	}
@@ -163,10 +160,7 @@ func TestLogoutLeavesForeignRecordedDir(t *testing.T) {
 	if err := os.WriteFile(mine, []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Put(rec); err != nil {
-		t.Fatal(err)
-	}
-	warnings, _ := logoutCI(t, env, vault.URL, st)
+	warnings, _ := logoutCI(t, env, vault.URL, st, rec)
 	if _, err := os.Stat(mine); err != nil {
 		t.Errorf("logout deleted a file that is not its own: %v", err)
 	}
@@ -199,10 +193,7 @@ func TestLogoutCertDiedWithToken(t *testing.T) {
 	env := testutil.Home(t, nil)
 	st := openFileStore(t, env)
 	rec := certLogin(t, vault.URL, time.Now().Add(-time.Hour), 6*time.Hour)
-	if err := st.Put(rec); err != nil {
-		t.Fatal(err)
-	}
-	warnings, errb := logoutCI(t, env, vault.URL, st)
+	warnings, errb := logoutCI(t, env, vault.URL, st, rec)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(warnings) != 0 || !strings.Contains(errb.String(), "client certificate 0a:0b died with its Vault token") {
@@ -242,10 +233,7 @@ func TestLogoutLeavesSymlinkedCertDirAlone(t *testing.T) {
 	env := testutil.Home(t, map[string]string{"XDG_RUNTIME_DIR": shared})
 	st := openFileStore(t, env)
 	rec := certLogin(t, vault.URL, time.Now().Add(time.Hour), time.Hour)
-	if err := st.Put(rec); err != nil {
-		t.Fatal(err)
-	}
-	warnings, _ := logoutCI(t, env, vault.URL, st)
+	warnings, _ := logoutCI(t, env, vault.URL, st, rec)
 	for _, f := range []string{"key.pem", "cert.pem", "ca.pem"} {
 		if _, err := os.Stat(filepath.Join(victim, f)); err != nil {
 			t.Errorf("logout deleted %s through the symlink %s/alilogin/ci: %v (warnings %q)", f, shared, err, warnings)
@@ -328,10 +316,16 @@ func certLogin(t *testing.T, vaultURL string, vaultExp time.Time, certFor time.D
 		UpdatedAt:  now}
 }
 
-// logoutCI logs profile ci out of st with env (a testutil.Home), Vault at
-// vaultURL and the PKI mount pki, and returns its warnings and stderr.
-func logoutCI(t *testing.T, env map[string]string, vaultURL string, st store.Store) ([]string, *bytes.Buffer) {
+// logoutCI stores rec (unless nil) in st, then logs profile ci out of st
+// with env (a testutil.Home), Vault at vaultURL and the PKI mount pki,
+// and returns its warnings and stderr.
+func logoutCI(t *testing.T, env map[string]string, vaultURL string, st store.Store, rec *store.Record) ([]string, *bytes.Buffer) {
 	t.Helper()
+	if rec != nil {
+		if err := st.Put(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e, _, errb := testEnv(env)
 	cfg := &config.Config{Vault: config.Server{Addr: vaultURL}, PKIMount: "pki"}
 	warnings, err := logoutProfile(context.Background(), *e, cfg, st, "ci")
