@@ -71,20 +71,27 @@ func sessionUser(t *testing.T, profile string, m teststack.Mounts) *user {
 func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...string) (username string) {
 	t.Helper()
 	name, pw := newUserAccount(roles...)
-	var tok *teststack.Tokens
-	var err error
-	for range 3 { // Hydra's in-memory database refuses concurrent updates now and then
-		if tok, err = stack.Hydra.Login(ctx, stack.Hydra.ClientID, name, pw); err == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := hydraLogin(t, ctx, name, pw)
 	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: profile, User: name, Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID,
 		Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()})
 	return name
+}
+
+// hydraLogin signs name in at Hydra over plain HTTP, trying up to three
+// times: Hydra's in-memory database refuses concurrent updates now and
+// then.
+func hydraLogin(t *testing.T, ctx context.Context, name, pw string) *teststack.Tokens {
+	t.Helper()
+	var tok *teststack.Tokens
+	var err error
+	for range 3 {
+		if tok, err = stack.Hydra.Login(ctx, stack.Hydra.ClientID, name, pw); err == nil {
+			return tok
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal(err)
+	return nil
 }
 
 func putRecord(t *testing.T, u *user, r *store.Record) {
