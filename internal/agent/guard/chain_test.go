@@ -13,6 +13,7 @@ import (
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/serve"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // The admin's agent { read_only = true } on the shipped example's
@@ -75,11 +76,11 @@ func TestReadOnlyTravelsFromPoliciesToRules(t *testing.T) {
 		{"ci-admin", true, "the config file " + file},
 		{"build-operator", false, ""},
 	} {
-		d := Check(Consul, write, FromConfig(cfg, c.profile))
+		d := Check(store.Consul, write, FromConfig(cfg, c.profile))
 		if (d.Reason == ReadOnly) != c.refused || (c.refused && !strings.Contains(d.Refuse, "("+c.by+")")) {
 			t.Errorf("%s: %+v", c.profile, d)
 		}
-		if d := Check(Consul, wire(t, "GET", "/v1/kv/ci/x"), FromConfig(cfg, c.profile)); d.Refuse != "" {
+		if d := Check(store.Consul, wire(t, "GET", "/v1/kv/ci/x"), FromConfig(cfg, c.profile)); d.Refuse != "" {
 			t.Errorf("%s: read refused: %s", c.profile, d.Refuse)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 func TestRulesFromConfig(t *testing.T) {
@@ -38,11 +39,11 @@ func TestRulesFromConfig(t *testing.T) {
 	// The rules refuse a write of a read-only profile with that hint, and
 	// the nomad engine's creds at the configured mount.
 	r := FromConfig(c, "ci")
-	d := Check(Nomad, wire(t, "PUT", "/v1/jobs"), r)
+	d := Check(store.Nomad, wire(t, "PUT", "/v1/jobs"), r)
 	if d.Reason != ReadOnly || d.Refuse != "refused: PUT /v1/jobs is not in the read-only routes of nomad; "+r.ReadOnlyHint {
 		t.Errorf("%+v", d)
 	}
-	if d := Check(Vault, wire(t, "GET", "/v1/alice/nomad/creds/ci"), FromConfig(c, "ci-admin")); d.Reason != Secret {
+	if d := Check(store.Vault, wire(t, "GET", "/v1/alice/nomad/creds/ci"), FromConfig(c, "ci-admin")); d.Reason != Secret {
 		t.Errorf("%+v", d)
 	}
 }

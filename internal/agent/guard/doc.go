@@ -2,7 +2,7 @@
 // pure functions, no network, no state, that the agent's reverse proxy
 // calls for each request it would forward with a profile's real token.
 //
-//	d := guard.Check(guard.Nomad, r, guard.Rules{ReadOnly: true, ReadOnlyHint: "run: alilogin elevate --profile ci"})
+//	d := guard.Check(store.Nomad, r, guard.Rules{ReadOnly: true, ReadOnlyHint: "run: alilogin elevate --profile ci"})
 //	if d.Refuse != "" { http.Error(w, d.Refuse, d.Status()); return }
 //	// forward; in ReverseProxy.ModifyResponse: return d.RewriteResponse(resp)
 //

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/agent/guard"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -67,18 +68,18 @@ func TestServersActOnTheDecodedPath(t *testing.T) {
 			t.Errorf("Vault %s: %d, want it not served", p, code)
 		}
 	}
-	p := guardProxy(t, guard.Vault, stack.Vault.Addr, "X-Vault-Token", vault, guard.Rules{})
+	p := guardProxy(t, store.Vault, stack.Vault.Addr, "X-Vault-Token", vault, guard.Rules{})
 	if code, body := get(t, p, "/v1/auth%2ftoken%2flookup-self", "X-Vault-Token", "gate"); code != 400 || strings.Contains(body, vault) {
 		t.Errorf("through the guard: %d %s, want 400", code, body)
 	}
 	for _, s := range []struct {
 		name         string
-		server       guard.Server
+		server       store.Kind
 		addr, header string
 		token        string
 	}{
-		{"nomad", guard.Nomad, stack.Nomad.Addr, "X-Nomad-Token", stack.Nomad.ManagementToken},
-		{"consul", guard.Consul, stack.Consul.Addr, "X-Consul-Token", stack.Consul.ManagementToken},
+		{"nomad", store.Nomad, stack.Nomad.Addr, "X-Nomad-Token", stack.Nomad.ManagementToken},
+		{"consul", store.Consul, stack.Consul.Addr, "X-Consul-Token", stack.Consul.ManagementToken},
 	} {
 		code, body := get(t, s.addr, "/v1/acl/token/%73elf", s.header, s.token)
 		if code != 200 || !strings.Contains(body, s.token) {
@@ -121,9 +122,9 @@ func cli(t *testing.T, name string, env []string, args ...string) (int, string) 
 func TestCLIsGetNoRealTokenThroughTheGuard(t *testing.T) {
 	vault := childToken(t)
 	nomad, consul := stack.Nomad.ManagementToken, stack.Consul.ManagementToken
-	vp := guardProxy(t, guard.Vault, stack.Vault.Addr, "X-Vault-Token", vault, guard.Rules{})
-	np := guardProxy(t, guard.Nomad, stack.Nomad.Addr, "X-Nomad-Token", nomad, guard.Rules{})
-	cp := guardProxy(t, guard.Consul, stack.Consul.Addr, "X-Consul-Token", consul, guard.Rules{})
+	vp := guardProxy(t, store.Vault, stack.Vault.Addr, "X-Vault-Token", vault, guard.Rules{})
+	np := guardProxy(t, store.Nomad, stack.Nomad.Addr, "X-Nomad-Token", nomad, guard.Rules{})
+	cp := guardProxy(t, store.Consul, stack.Consul.Addr, "X-Consul-Token", consul, guard.Rules{})
 	env := []string{"VAULT_ADDR=" + vp, "VAULT_TOKEN=gate-vault", "NOMAD_ADDR=" + np, "NOMAD_TOKEN=00000000-0000-4000-8000-000000000001",
 		"CONSUL_HTTP_ADDR=" + strings.TrimPrefix(cp, "http://"), "CONSUL_HTTP_TOKEN=00000000-0000-4000-8000-000000000002"}
 	secrets := []string{vault, nomad, consul, stack.Vault.RootToken}
@@ -177,9 +178,9 @@ func TestReadOnlyThroughTheGuard(t *testing.T) {
 	}
 	hint := "run: alilogin elevate --profile ci"
 	rules := guard.Rules{ReadOnly: true, ReadOnlyHint: hint}
-	vp := guardProxy(t, guard.Vault, stack.Vault.Addr, "X-Vault-Token", stack.Vault.RootToken, rules)
-	np := guardProxy(t, guard.Nomad, stack.Nomad.Addr, "X-Nomad-Token", stack.Nomad.ManagementToken, rules)
-	cp := guardProxy(t, guard.Consul, stack.Consul.Addr, "X-Consul-Token", stack.Consul.ManagementToken, rules)
+	vp := guardProxy(t, store.Vault, stack.Vault.Addr, "X-Vault-Token", stack.Vault.RootToken, rules)
+	np := guardProxy(t, store.Nomad, stack.Nomad.Addr, "X-Nomad-Token", stack.Nomad.ManagementToken, rules)
+	cp := guardProxy(t, store.Consul, stack.Consul.Addr, "X-Consul-Token", stack.Consul.ManagementToken, rules)
 	env := []string{"VAULT_ADDR=" + vp, "VAULT_TOKEN=gate-vault", "NOMAD_ADDR=" + np, "NOMAD_TOKEN=00000000-0000-4000-8000-000000000001",
 		"CONSUL_HTTP_ADDR=" + strings.TrimPrefix(cp, "http://"), "CONSUL_HTTP_TOKEN=00000000-0000-4000-8000-000000000002"}
 	job := filepath.Join(t.TempDir(), "ro.nomad.hcl")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/alisw/alilogin/internal/agent/guard"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 type decisionKey struct{}
@@ -18,7 +19,7 @@ type decisionKey struct{}
 // text), the client's token headers replaced by the real token, and
 // RewriteResponse in ModifyResponse. It stands in for internal/agent's
 // proxy, which has its own end-to-end tests.
-func guardProxy(t *testing.T, server guard.Server, target, header, token string, rules guard.Rules) string {
+func guardProxy(t *testing.T, server store.Kind, target, header, token string, rules guard.Rules) string {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
