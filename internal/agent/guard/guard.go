@@ -8,6 +8,10 @@ import (
 	"github.com/alisw/alilogin/internal/store"
 )
 
+// Server is the server a request goes to: the token vocabulary's
+// store.Kind (an alias, not another type).
+type Server = store.Kind
+
 // Mounts are the Vault mount paths the secret rules need, as the
 // discovery document or the configuration names them ("nomad",
 // "consul/", "pki-users"; leading and trailing slashes do not matter).
