@@ -1,7 +1,9 @@
 package guard
 
 import (
+	"bufio"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -102,6 +104,20 @@ var secretCases = []secretCase{
 	{name: "vault identity token", server: store.Vault, method: "GET", target: "/v1/identity/oidc/token/ci", want: "refuse"},
 	{name: "vault kv", server: store.Vault, method: "GET", target: "/v1/secret/data/auth/token/create", want: "plain"},
 	{name: "vault kv named creds", server: store.Vault, method: "GET", target: "/v1/kv/data/nomad/creds/ci", want: "plain"},
+}
+
+// Header names reach Check as the agent's server canonicalises them:
+// any spelling on the wire of the wrapping and namespace headers counts.
+func TestVaultHeadersInAnySpelling(t *testing.T) {
+	for _, h := range []string{"x-vault-wrap-ttl: 5m", "X-VAULT-WRAP-TTL: 5m", "x-vault-wrap-format: jwt", "x-vault-namespace: ns1", "X-Vault-Wrap-TTL:"} {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET /v1/secret/data/x HTTP/1.1\r\nHost: a\r\n" + h + "\r\n\r\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := Check(store.Vault, r, Rules{}); d.Reason != Secret {
+			t.Errorf("%q: %+v, want refused", h, d)
+		}
+	}
 }
 
 func TestSecretRoutesAreRefusedOrBlanked(t *testing.T) {
