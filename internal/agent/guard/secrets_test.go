@@ -102,6 +102,13 @@ var secretCases = []secretCase{
 	{name: "vault raw", server: store.Vault, method: "GET", target: "/v1/sys/raw/sys/token/id/x", want: "refuse"},
 	{name: "vault raft snapshot", server: store.Vault, method: "GET", target: "/v1/sys/storage/raft/snapshot", want: "refuse"},
 	{name: "vault identity token", server: store.Vault, method: "GET", target: "/v1/identity/oidc/token/ci", want: "refuse"},
+	{name: "vault oidc provider authorize", server: store.Vault, method: "GET", target: "/v1/identity/oidc/provider/default/authorize?client_id=x", want: "refuse"},
+	{name: "vault oidc provider config", server: store.Vault, method: "GET", target: "/v1/identity/oidc/provider/default/.well-known/openid-configuration", want: "plain"},
+	{name: "vault approle secret-id", server: store.Vault, method: "POST", target: "/v1/auth/approle/role/ci/secret-id", want: "refuse"},
+	{name: "vault approle custom secret-id", server: store.Vault, method: "POST", target: "/v1/auth/apps/approle/role/ci/custom-secret-id", want: "refuse"},
+	{name: "vault approle secret-id list", server: store.Vault, method: "LIST", target: "/v1/auth/approle/role/ci/secret-id/", want: "refuse"},
+	{name: "vault approle secret-id lookup", server: store.Vault, method: "POST", target: "/v1/auth/approle/role/ci/secret-id/lookup", want: "blank", blank: vaultAuthBlank},
+	{name: "vault approle role id", server: store.Vault, method: "GET", target: "/v1/auth/approle/role/ci/role-id", want: "blank", blank: vaultAuthBlank},
 	{name: "vault kv", server: store.Vault, method: "GET", target: "/v1/secret/data/auth/token/create", want: "plain"},
 	{name: "vault kv named creds", server: store.Vault, method: "GET", target: "/v1/kv/data/nomad/creds/ci", want: "plain"},
 }
