@@ -84,6 +84,7 @@ var consulRead = []Route{
 	{get, "/v1/namespaces"}, {get, "/v1/namespace/*"}, {get, "/v1/partitions"}, {get, "/v1/partition/*"},
 	{get, "/v1/peerings"}, {get, "/v1/peering/*"}, {get, "/v1/exported-services"},
 	{get, "/v1/operator/raft/configuration"}, {get, "/v1/operator/autopilot/**"}, {get, "/v1/operator/usage"},
+	{get, "/v1/operator/license"},
 }
 
 // vaultReadPost are Vault's reads that use POST or PUT: `vault token

@@ -167,6 +167,9 @@ func consulSecret(method, p string) secretRule {
 		return secretRule{refuse: "a Consul snapshot holds every ACL token"}
 	case under(lp, "/v1/operator/keyring"):
 		return secretRule{refuse: "the keyring holds the cluster's gossip keys"}
+	case lp == "/v1/peering/token":
+		// The peering token lets another cluster peer with this one.
+		return secretRule{refuse: "a peering token admits another cluster"}
 	case under(lp, "/v1/agent/connect/ca/leaf"):
 		return secretRule{refuse: "a Connect leaf certificate comes with its private key"}
 	case lp == "/v1/connect/ca/configuration" && method != http.MethodPut:

@@ -54,6 +54,7 @@ var secretCases = []secretCase{
 	{name: "consul snapshot", server: store.Consul, method: "GET", target: "/v1/snapshot", want: "refuse"},
 	{name: "consul snapshot restore", server: store.Consul, method: "PUT", target: "/v1/snapshot", want: "refuse"},
 	{name: "consul gossip keyring", server: store.Consul, method: "GET", target: "/v1/operator/keyring", want: "refuse"},
+	{name: "consul peering token", server: store.Consul, method: "POST", target: "/v1/peering/token", want: "refuse"},
 	{name: "consul connect leaf", server: store.Consul, method: "GET", target: "/v1/agent/connect/ca/leaf/web", want: "refuse"},
 	{name: "consul CA configuration", server: store.Consul, method: "GET", target: "/v1/connect/ca/configuration", want: "refuse"},
 	{name: "consul CA configuration set", server: store.Consul, method: "PUT", target: "/v1/connect/ca/configuration", want: "plain"},
