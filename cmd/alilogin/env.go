@@ -2,19 +2,14 @@ package main
 
 import (
 	"context"
-	"runtime"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
-	"github.com/alisw/alilogin/internal/store"
 )
 
 // envOptions are the flags of `alilogin env`.
@@ -84,98 +79,9 @@ func addKindFlags(c *cobra.Command, kinds *[]string, minTTL *time.Duration, verb
 }
 
 func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
-	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
+	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose, false)
 	if err != nil {
 		return err
 	}
-	return shellenv.Write(e.Stdout, o.Shell, envVars(s.Config, rec, kinds, e.environ()))
-}
-
-// sessionFor opens the session and renews the tokens of kinds (all the
-// record has when empty).
-func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []string, minTTL time.Duration, verbose bool) (*session.Session, *store.Record, []renew.Kind, error) {
-	kinds, err := session.ParseKinds(forFlag)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	s, err := openSession(e, so)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rec, kinds, err := s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose, CertFiles: true})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return s, rec, kinds, nil
-}
-
-// envVars is the environment for kinds (the environment contract,
-// internal/envcontract): tokens, addresses and TLS settings in force; the
-// inherited variables of environ that would send a token elsewhere or
-// check its server more weakly unset; http2debug taken out of GODEBUG
-// (a Go CLI would print its token headers); the profile and the earliest
-// expiry. A token whose server has no configured address is left out
-// (Bound refuses it before).
-func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string) []shellenv.Var {
-	return envVarsOn(cfg, rec, kinds, environ, runtime.GOOS)
-}
-
-// envVarsOn is envVars on goos (on Windows names match in any case).
-func envVarsOn(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string, goos string) []shellenv.Var {
-	var vars []shellenv.Var
-	add := func(name, value string) {
-		if value != "" {
-			vars = append(vars, shellenv.Var{Name: name, Value: value})
-		}
-	}
-	var servers []envcontract.Server
-	var expiry time.Time
-	for _, k := range kinds {
-		t, s := renew.TokenOf(rec, k), serverOf(cfg, k)
-		// A token goes out only with the address it is for: without
-		// one, the CLIs send it to their default local address.
-		if t == nil || s.Addr == "" {
-			continue
-		}
-		x := envcontract.For(envcontract.Server(k))
-		add(x.Token, t.Secret.Reveal())
-		add(x.Addr, s.Addr)
-		add(x.CACert, s.TLS.CACert)
-		add(x.ClientCert, s.TLS.ClientCert)
-		add(x.ClientKey, s.TLS.ClientKey)
-		add(x.TLSServerName, s.TLS.ServerName)
-		servers = append(servers, envcontract.Server(k))
-		if expiry.IsZero() || t.ExpiresAt.Before(expiry) {
-			expiry = t.ExpiresAt
-		}
-	}
-	set := func(n string) bool {
-		return slices.ContainsFunc(vars, func(v shellenv.Var) bool { return v.Name == n })
-	}
-	for _, n := range envcontract.Clear(servers, set, environ, goos) {
-		vars = append(vars, shellenv.Var{Name: n, Unset: true})
-	}
-	if v, ok := envcontract.LookupOn(environ, envcontract.DebugVar, goos); ok && len(servers) > 0 {
-		if d, changed := envcontract.StripDebug(v); changed {
-			vars = append(vars, shellenv.Var{Name: envcontract.DebugVar, Value: d, Unset: d == ""})
-		}
-	}
-	add(envcontract.ProfileVar, rec.Profile)
-	if !expiry.IsZero() {
-		add(envcontract.ExpiryVar, expiry.UTC().Format(time.RFC3339))
-	}
-	return vars
-}
-
-// serverOf is the configuration of kind's server.
-func serverOf(cfg *config.Config, k renew.Kind) config.Server {
-	switch k {
-	case renew.Vault:
-		return cfg.Vault
-	case renew.Nomad:
-		return cfg.Nomad
-	case renew.Consul:
-		return cfg.Consul
-	}
-	return config.Server{}
+	return shellenv.Write(e.Stdout, o.Shell, s.Handout(rec, kinds).Vars(e.environ()))
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
@@ -127,23 +126,21 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		}
 	}
 	if err == nil {
-		// ALILOGIN_PROFILE stays the shell's own: exported by the hook,
-		// it would pin the shell to this profile and hide a later
-		// `alilogin use` from it and from every command run there.
-		vars = slices.DeleteFunc(envVars(s.Config, rec, kinds, e.environ()), func(v shellenv.Var) bool { return v.Name == "ALILOGIN_PROFILE" })
+		// ALILOGIN_PROFILE stays the shell's own (no profile in the
+		// handout): exported by the hook, it would pin the shell to this
+		// profile and hide a later `alilogin use` from it and from every
+		// command run there.
+		h := s.Handout(rec, kinds)
+		h.Profile = ""
+		vars = h.Vars(e.environ())
 		var env strings.Builder
 		if err = shellenv.Write(&env, dialect, vars); err == nil {
 			b.WriteString(env.String())
-			for _, v := range vars {
-				if !v.Unset && slices.Contains(envcontract.TokenVars(), v.Name) {
-					st.Exported = append(st.Exported, v.Name)
-				}
-			}
+			st.Exported = shellhook.Exported(vars)
 			st.Next = now.Add(shellhook.MinWait)
-			for _, v := range vars {
-				if exp, perr := time.Parse(time.RFC3339, v.Value); v.Name == "ALILOGIN_TOKEN_EXPIRY" && perr == nil {
-					st.Next = later(exp.Add(-o.MinTTL), now.Add(shellhook.MinWait))
-				}
+			if !h.Expiry.IsZero() {
+				// To the second, as ALILOGIN_TOKEN_EXPIRY says it.
+				st.Next = later(h.Expiry.Truncate(time.Second).Add(-o.MinTTL), now.Add(shellhook.MinWait))
 			}
 		}
 	}
@@ -154,30 +151,11 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		vars = nil
 		st.Msg = "alilogin: " + termtext.Clean(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	st.Addrs = hookAddrs(e, vars)
+	st.Addrs = shellhook.Addrs(e.getenv, vars)
 	if up, ok := shellhook.Uptime(); ok {
 		st.NextUptime = up + st.Next.Sub(now)
 	}
 	st.Write(b, o.Shell)
-}
-
-// hookAddrs is VAULT_ADDR|NOMAD_ADDR|CONSUL_HTTP_ADDR as the shell
-// has them once it applied vars: the snippet refreshes when one changes.
-func hookAddrs(e *cmdEnv, vars []shellenv.Var) string {
-	names := []string{"VAULT_ADDR", "NOMAD_ADDR", "CONSUL_HTTP_ADDR"}
-	vals := make([]string, len(names))
-	for i, n := range names {
-		vals[i] = e.getenv(n)
-		for _, v := range vars {
-			if v.Name == n {
-				vals[i] = v.Value
-				if v.Unset {
-					vals[i] = ""
-				}
-			}
-		}
-	}
-	return strings.Join(vals, "|")
 }
 
 func later(a, b time.Time) time.Time {

@@ -280,6 +280,38 @@ type State struct {
 	GenFile, Gen string
 }
 
+// Exported are the token variables (envcontract.TokenVars) that vars,
+// a refresh's environment, sets: State.Exported.
+func Exported(vars []shellenv.Var) []string {
+	var out []string
+	for _, v := range vars {
+		if !v.Unset && slices.Contains(envcontract.TokenVars(), v.Name) {
+			out = append(out, v.Name)
+		}
+	}
+	return out
+}
+
+// Addrs is the servers' address variables (VAULT_ADDR|NOMAD_ADDR|
+// CONSUL_HTTP_ADDR) as a shell whose variables getenv reads has them
+// once it applied vars: State.Addrs.
+func Addrs(getenv func(string) string, vars []shellenv.Var) string {
+	vals := make([]string, len(envcontract.Servers))
+	for i, s := range envcontract.Servers {
+		n := envcontract.For(s).Addr
+		vals[i] = getenv(n)
+		for _, v := range vars {
+			if v.Name == n {
+				vals[i] = v.Value
+				if v.Unset {
+					vals[i] = ""
+				}
+			}
+		}
+	}
+	return strings.Join(vals, "|")
+}
+
 // Write prints the state as shell code for shell (bash, zsh, fish).
 func (s State) Write(b *strings.Builder, shell string) {
 	next := strconv.FormatInt(s.Next.Unix(), 10)
