@@ -16,7 +16,6 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
-	"github.com/alisw/alilogin/internal/shellhook"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -57,9 +56,9 @@ later. The refresh is not traced by set -x or fish_trace.
   eval "$(alilogin hook zsh)"         # in ~/.zshrc
   alilogin hook fish | source         # in ~/.config/fish/config.fish`,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: shellhook.Shells,
+		ValidArgs: shellenv.HookShells,
 		RunE: func(c *cobra.Command, args []string) error {
-			if !slices.Contains(shellhook.Shells, args[0]) {
+			if !slices.Contains(shellenv.HookShells, args[0]) {
 				return exitcode.With(exitUsage, fmt.Errorf("unknown shell %q: want bash, zsh or fish", args[0]))
 			}
 			if o.MinTTL <= 0 {
@@ -80,7 +79,7 @@ func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 		// The snippet follows `alilogin use` (the current-profile file);
 		// without a state directory it cannot, and still works.
 		cur, _ := session.CurrentPath(e.getenv)
-		s, err := shellhook.SnippetFollowing(o.Shell, o.MinTTL, cur)
+		s, err := shellenv.HookSnippetFollowing(o.Shell, o.MinTTL, cur)
 		if err != nil {
 			return exitcode.With(exitUsage, err)
 		}
@@ -98,7 +97,7 @@ func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 // snippet would have to read.
 func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder) {
 	now := e.now()
-	st := shellhook.State{Next: now.Add(shellhook.RetryAfter), Profile: e.getenv("ALILOGIN_PROFILE")}
+	st := shellenv.HookState{Next: now.Add(shellenv.HookRetryAfter), Profile: e.getenv("ALILOGIN_PROFILE")}
 	dialect := shellenv.Sh
 	if o.Shell == "fish" {
 		dialect = shellenv.Fish
@@ -136,11 +135,11 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		var env strings.Builder
 		if err = shellenv.Write(&env, dialect, vars); err == nil {
 			b.WriteString(env.String())
-			st.Exported = shellhook.Exported(vars)
-			st.Next = now.Add(shellhook.MinWait)
+			st.Exported = shellenv.HookExported(vars)
+			st.Next = now.Add(shellenv.HookMinWait)
 			if !h.Expiry.IsZero() {
 				// To the second, as ALILOGIN_TOKEN_EXPIRY says it.
-				st.Next = later(h.Expiry.Truncate(time.Second).Add(-o.MinTTL), now.Add(shellhook.MinWait))
+				st.Next = later(h.Expiry.Truncate(time.Second).Add(-o.MinTTL), now.Add(shellenv.HookMinWait))
 			}
 		}
 	}
@@ -151,8 +150,8 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		vars = nil
 		st.Msg = "alilogin: " + termtext.Clean(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	st.Addrs = shellhook.Addrs(e.getenv, vars)
-	if up, ok := shellhook.Uptime(); ok {
+	st.Addrs = shellenv.HookAddrs(e.getenv, vars)
+	if up, ok := shellenv.Uptime(); ok {
 		st.NextUptime = up + st.Next.Sub(now)
 	}
 	st.Write(b, o.Shell)

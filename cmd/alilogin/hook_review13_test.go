@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
-	"github.com/alisw/alilogin/internal/shellhook"
+	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -110,7 +110,7 @@ func TestReview13HookXtraceShowsNoToken(t *testing.T) {
 	bash := review13Bash(t)
 	env := review13Homes(t)
 	refresh := review13HookOut(t, env, "admin")
-	snippet, err := shellhook.Snippet("bash", 5*time.Minute)
+	snippet, err := shellenv.HookSnippet("bash", 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
@@ -135,36 +133,12 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 		}
 		return nil
 	}
-	find := e.VaultClient
-	if find == nil {
-		find = tokenhelper.FindClient
-	}
-	// Off Linux: its own environment, under every CLI's rules.
-	env, args, cli := e.environ(), []string(nil), envcontract.CLI("")
-	client, err := find()
-	switch {
-	case errors.Is(err, tokenhelper.ErrNoProcessView):
-	case err != nil:
-		return notHere(termtext.Clean(err.Error()))
-	default:
-		// The opt-in list comes from the config file, never from the
-		// client's environment.
-		path, err := config.Path(e.getenv)
-		if err != nil {
-			return notHere(termtext.Clean(err.Error()))
-		}
-		file, err := config.LoadFile(path)
-		if err != nil {
-			return notHere(termtext.Clean(err.Error()))
-		}
-		var why string
-		if cli, why = tokenhelper.Identify(client, file.TokenHelperClients); why != "" {
-			return notHere(why)
-		}
-		env, args = client.Env, client.Args
+	c, why := tokenhelper.FindCaller(e.VaultClient, e.getenv, e.environ())
+	if why != "" {
+		return notHere(why)
 	}
 	// What needs no login record first: no renewal for a refusal.
-	if why := tokenhelper.EnvRefusal(cli, env); why != "" {
+	if why := tokenhelper.EnvRefusal(c.CLI, c.Env); why != "" {
 		return notHere(why)
 	}
 	s, err := openSession(e, o.sessionOptions)
@@ -190,10 +164,10 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	if rec.Vault == nil || rec.Vault.Secret.Empty() {
 		return nil
 	}
-	if why := tokenhelper.Refusal(cli, env, args, rec.VaultAddr); why != "" {
+	if why := tokenhelper.Refusal(c.CLI, c.Env, c.Args, rec.VaultAddr); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
-	if why := tokenhelper.TrustRefusal(cli, env, rec.VaultTrust); why != "" {
+	if why := tokenhelper.TrustRefusal(c.CLI, c.Env, rec.VaultTrust); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
 	if stateDir != "" {
