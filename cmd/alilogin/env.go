@@ -79,9 +79,24 @@ func addKindFlags(c *cobra.Command, kinds *[]string, minTTL *time.Duration, verb
 }
 
 func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
-	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose, false)
+	eo, err := ensureOptions(o.For, o.MinTTL, o.Verbose)
 	if err != nil {
 		return err
 	}
-	return shellenv.Write(e.Stdout, o.Shell, s.Handout(rec, kinds).Vars(e.environ()))
+	s, err := openSession(e, o.sessionOptions)
+	if err != nil {
+		return err
+	}
+	h, _, err := s.Handout(ctx, eo, false)
+	if err != nil {
+		return err
+	}
+	return shellenv.Write(e.Stdout, o.Shell, h.Vars(e.environ()))
+}
+
+// ensureOptions are the session's options of --for (every kind the
+// record holds when empty), --min-ttl and --verbose (env and exec).
+func ensureOptions(forFlag []string, minTTL time.Duration, verbose bool) (session.EnsureOptions, error) {
+	kinds, err := session.ParseKinds(forFlag)
+	return session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose}, err
 }

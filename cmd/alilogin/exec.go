@@ -90,11 +90,19 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	if err != nil {
 		return exitcode.With(exitNotFound, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
 	}
-	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose, len(o.Specs) > 0)
+	eo, err := ensureOptions(o.For, o.MinTTL, o.Verbose)
 	if err != nil {
 		return err
 	}
-	env := s.Handout(rec, kinds).Child(e.environ())
+	s, err := openSession(e, o.sessionOptions)
+	if err != nil {
+		return err
+	}
+	h, rec, err := s.Handout(ctx, eo, len(o.Specs) > 0)
+	if err != nil {
+		return err
+	}
+	env := h.Child(e.environ())
 	if len(o.Specs) > 0 {
 		// Read with the Vault token the one renewal above brought up
 		// to date, in parallel: any that is missing or denied stops

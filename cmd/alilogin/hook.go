@@ -16,7 +16,6 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
-	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -102,45 +101,13 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 	if o.Shell == "fish" {
 		dialect = shellenv.Fish
 	}
-	var vars []shellenv.Var
-	// The profile's generation before the refresh: a login, renewal or
-	// logout elsewhere from now on makes the next prompt refresh (one
-	// made by this refresh too: then once more, for nothing).
-	var s *session.Session
-	var rec *store.Record
-	kinds, err := session.ParseKinds(nil)
+	vars, next, err := hookVars(ctx, e, o, &st, now)
 	if err == nil {
-		s, err = openSession(e, o.sessionOptions)
-	}
-	if err == nil {
-		if path, gen, ok := store.Watch(e.getenv, s.Profile); ok {
-			st.GenFile, st.Gen = path, string(gen)
-		}
-		rec, kinds, err = s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: o.MinTTL, CertFiles: true})
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		err = errors.New("not logged in; run: alilogin login")
-		if p := cmp.Or(o.Profile, st.Profile); p != "" {
-			err = session.LoginNeeded(p)
-		}
-	}
-	if err == nil {
-		// ALILOGIN_PROFILE stays the shell's own (no profile in the
-		// handout): exported by the hook, it would pin the shell to this
-		// profile and hide a later `alilogin use` from it and from every
-		// command run there.
-		h := s.Handout(rec, kinds)
-		h.Profile = ""
-		vars = h.Vars(e.environ())
 		var env strings.Builder
 		if err = shellenv.Write(&env, dialect, vars); err == nil {
 			b.WriteString(env.String())
 			st.Exported = shellenv.HookExported(vars)
-			st.Next = now.Add(shellenv.HookMinWait)
-			if !h.Expiry.IsZero() {
-				// To the second, as ALILOGIN_TOKEN_EXPIRY says it.
-				st.Next = later(h.Expiry.Truncate(time.Second).Add(-o.MinTTL), now.Add(shellenv.HookMinWait))
-			}
+			st.Next = next
 		}
 	}
 	if err != nil {
@@ -155,6 +122,40 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		st.NextUptime = up + st.Next.Sub(now)
 	}
 	st.Write(b, o.Shell)
+}
+
+// hookVars renews the profile's tokens and returns the variables the
+// refresh applies and when the next refresh is due; it sets st's
+// generation file, read before the refresh (a login, renewal or logout
+// elsewhere from now on makes the next prompt refresh; one made by this
+// refresh too: then once more, for nothing).
+func hookVars(ctx context.Context, e *cmdEnv, o *hookOptions, st *shellenv.HookState, now time.Time) ([]shellenv.Var, time.Time, error) {
+	s, err := openSession(e, o.sessionOptions)
+	if err == nil {
+		st.GenFile, st.Gen = s.Watch()
+		h, _, herr := s.Handout(ctx, session.EnsureOptions{MinTTL: o.MinTTL}, false)
+		if herr == nil {
+			next := now.Add(shellenv.HookMinWait)
+			if !h.Expiry.IsZero() {
+				// To the second, as ALILOGIN_TOKEN_EXPIRY says it.
+				next = later(h.Expiry.Truncate(time.Second).Add(-o.MinTTL), next)
+			}
+			// ALILOGIN_PROFILE stays the shell's own (no profile in
+			// the handout): exported by the hook, it would pin the
+			// shell to this profile and hide a later `alilogin use`
+			// from it and from every command run there.
+			h.Profile = ""
+			return h.Vars(e.environ()), next, nil
+		}
+		err = herr
+	}
+	if session.NotStored(err) {
+		err = errors.New("not logged in; run: alilogin login")
+		if p := cmp.Or(o.Profile, st.Profile); p != "" {
+			err = session.LoginNeeded(p)
+		}
+	}
+	return nil, time.Time{}, err
 }
 
 func later(a, b time.Time) time.Time {

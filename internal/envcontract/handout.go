@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // Var is one variable of a program's environment as alilogin hands it
@@ -24,9 +25,9 @@ type Var struct {
 // The same for a login's real servers (FromRecord) and for stand-ins (a
 // local proxy's address and the token it accepts).
 type Endpoint struct {
-	Server Server
-	Token  secret.String
-	Addr   string
+	Kind  store.Kind
+	Token secret.String
+	Addr  string
 	// The TLS settings in force: files and the name checked in the
 	// server's certificate ("" for each one not set).
 	CACert, ClientCert, ClientKey, ServerName string
@@ -67,7 +68,7 @@ func (h Handout) VarsOn(environ []string, goos string) []Var {
 	}
 	servers := h.servers()
 	for _, ep := range h.handed() {
-		x := For(ep.Server)
+		x := For(ep.Kind)
 		add(x.Token, ep.Token.Reveal())
 		add(x.Addr, ep.Addr)
 		add(x.CACert, ep.CACert)
@@ -104,10 +105,10 @@ func (h Handout) handed() []Endpoint {
 	return out
 }
 
-func (h Handout) servers() []Server {
-	var out []Server
+func (h Handout) servers() []store.Kind {
+	var out []store.Kind
 	for _, ep := range h.handed() {
-		out = append(out, ep.Server)
+		out = append(out, ep.Kind)
 	}
 	return out
 }
@@ -126,9 +127,9 @@ func (h Handout) Child(environ []string) []string { return h.ChildOn(environ, ru
 func (h Handout) ChildOn(environ []string, goos string) []string {
 	vars := h.VarsOn(environ, goos)
 	var hosts []string
-	for _, s := range Servers { // in the contract's order, whatever h's
+	for _, k := range store.Kinds { // in the contract's order, whatever h's
 		for _, ep := range h.handed() {
-			if u, err := url.Parse(ep.Addr); ep.Server == s && err == nil && u.Hostname() != "" {
+			if u, err := url.Parse(ep.Addr); ep.Kind == k && err == nil && u.Hostname() != "" {
 				hosts = append(hosts, u.Hostname())
 			}
 		}

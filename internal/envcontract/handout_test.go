@@ -16,7 +16,7 @@ import (
 	"github.com/alisw/alilogin/internal/store"
 )
 
-var allKinds = []envcontract.Server{envcontract.Vault, envcontract.Nomad, envcontract.Consul}
+var allKinds = []store.Kind{store.Vault, store.Nomad, store.Consul}
 
 func threeServers() (*config.Config, *store.Record) {
 	now := time.Now()
@@ -30,7 +30,7 @@ func threeServers() (*config.Config, *store.Record) {
 }
 
 // child is the environment exec gives its child for the record's kinds.
-func child(cfg *config.Config, rec *store.Record, kinds []envcontract.Server, environ []string) []string {
+func child(cfg *config.Config, rec *store.Record, kinds []store.Kind, environ []string) []string {
 	return envcontract.FromRecord(cfg, rec, kinds).Child(environ)
 }
 
@@ -77,11 +77,11 @@ func TestExecChildKeepsProxiesAndBypassesThem(t *testing.T) {
 		}
 	}
 	// The servers in the contract's order, whatever order --for gives.
-	got = child(cfg, rec, []envcontract.Server{envcontract.Consul, envcontract.Vault}, nil)
+	got = child(cfg, rec, []store.Kind{store.Consul, store.Vault}, nil)
 	if !slices.Contains(got, "NO_PROXY=vault.example,consul.example") {
 		t.Errorf("--for consul,vault: the child's environment %q; want NO_PROXY=vault.example,consul.example", got)
 	}
-	got = child(cfg, rec, []envcontract.Server{envcontract.Consul}, nil)
+	got = child(cfg, rec, []store.Kind{store.Consul}, nil)
 	if !slices.Contains(got, "NO_PROXY=consul.example") || slices.ContainsFunc(got, func(kv string) bool { return strings.Contains(kv, "vault.example") }) {
 		t.Errorf("--for consul: the child's environment %q; want consul.example alone in NO_PROXY", got)
 	}
@@ -92,7 +92,7 @@ func TestExecChildKeepsProxiesAndBypassesThem(t *testing.T) {
 // exec and env take http2debug out and keep the other settings.
 func TestExecChildGODEBUGWithoutHTTP2Debug(t *testing.T) {
 	cfg, rec := threeServers()
-	vault := []envcontract.Server{envcontract.Vault}
+	vault := []store.Kind{store.Vault}
 	for _, c := range []struct{ in, want string }{
 		{"http2debug=2", ""},
 		{"http2debug=1", ""},
@@ -130,7 +130,7 @@ func TestExecChildSendsVaultTokenOnlyToItsVault(t *testing.T) {
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
 		Vault: &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)}}
 	environ := []string{"PATH=/bin", "VAULT_ADDR=https://vault.cern.example:8200", "VAULT_AGENT_ADDR=http://127.0.0.1:8100"}
-	got := child(cfg, rec, []envcontract.Server{envcontract.Vault}, environ)
+	got := child(cfg, rec, []store.Kind{store.Vault}, environ)
 	if !slices.Contains(got, "VAULT_TOKEN=hvs.bound") {
 		t.Fatalf("no VAULT_TOKEN in %q", got)
 	}
@@ -151,7 +151,7 @@ func TestNoTokenWithoutItsAddress(t *testing.T) {
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
 		Vault: &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)},
 		Nomad: &store.Token{Secret: secret.New("nomad-secret"), ExpiresAt: now.Add(time.Hour)}}
-	got := child(cfg, rec, []envcontract.Server{envcontract.Nomad}, []string{"PATH=/bin"})
+	got := child(cfg, rec, []store.Kind{store.Nomad}, []string{"PATH=/bin"})
 	var tok, addr bool
 	for _, kv := range got {
 		tok = tok || strings.HasPrefix(kv, "NOMAD_TOKEN=")
@@ -174,7 +174,7 @@ func TestEnvUnsetsOverridesInEveryShell(t *testing.T) {
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
 		Vault:  &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)},
 		Consul: &store.Token{Secret: secret.New("consul-secret"), ExpiresAt: now.Add(time.Hour)}}
-	h := envcontract.FromRecord(cfg, rec, []envcontract.Server{envcontract.Vault, envcontract.Consul})
+	h := envcontract.FromRecord(cfg, rec, []store.Kind{store.Vault, store.Consul})
 	vars := h.Vars(nil)
 	for shell, want := range map[string][]string{
 		shellenv.Sh:         {"unset VAULT_AGENT_ADDR;\n", "unset CONSUL_HTTP_TOKEN_FILE;\n"},
@@ -270,7 +270,7 @@ func TestExecChildDropsEveryCaseOnWindows(t *testing.T) {
 // keeps the rest.
 func TestChildEnv(t *testing.T) {
 	environ := []string{"PATH=/bin", "VAULT_TOKEN=stale", "NOMAD_TOKEN=stale", "CONSUL_HTTP_TOKEN=stale", "CONSUL_TOKEN=stale", "ALILOGIN_EXEC=", "VAULT_ADDR=old", "GITHUB_TOKEN=keep"}
-	h := envcontract.Handout{Profile: "ci", Endpoints: []envcontract.Endpoint{{Server: envcontract.Vault, Token: secret.New("new"), Addr: "https://v"}}}
+	h := envcontract.Handout{Profile: "ci", Endpoints: []envcontract.Endpoint{{Kind: store.Vault, Token: secret.New("new"), Addr: "https://v"}}}
 	got := h.Child(environ)
 	want := []string{"PATH=/bin", "GITHUB_TOKEN=keep", "VAULT_TOKEN=new", "VAULT_ADDR=https://v", "ALILOGIN_PROFILE=ci", "NO_PROXY=v", "no_proxy=v", "ALILOGIN_EXEC=ci"}
 	if d := cmp.Diff(want, got); d != "" {
@@ -297,7 +297,7 @@ func TestEnvVars(t *testing.T) {
 		Consul: &store.Token{Secret: secret.New("c"), ExpiresAt: now.Add(2 * time.Hour)}}
 	got := map[string]string{}
 	environ := []string{"BAO_ADDR=http://evil:8200", "GODEBUG=gctrace=1,http2debug=2", "HTTP_PROXY=http://proxy:3128", "VAULT_CAPATH=/etc/other"}
-	for _, v := range envcontract.FromRecord(cfg, rec, []envcontract.Server{envcontract.Vault, envcontract.Nomad}).Vars(environ) {
+	for _, v := range envcontract.FromRecord(cfg, rec, []store.Kind{store.Vault, store.Nomad}).Vars(environ) {
 		got[v.Name] = v.Value
 		if v.Unset {
 			got[v.Name] = "(unset)"
@@ -325,8 +325,8 @@ func TestEnvVars(t *testing.T) {
 func TestStandInsLikeRealServers(t *testing.T) {
 	exp := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	h := envcontract.Handout{Profile: "ci", Expiry: exp, Endpoints: []envcontract.Endpoint{
-		{Server: envcontract.Nomad, Token: secret.New("gate-n"), Addr: "http://127.0.0.1:4000"},
-		{Server: envcontract.Consul, Token: secret.New("gate-c"), Addr: "http://127.0.0.1:4001"},
+		{Kind: store.Nomad, Token: secret.New("gate-n"), Addr: "http://127.0.0.1:4000"},
+		{Kind: store.Consul, Token: secret.New("gate-c"), Addr: "http://127.0.0.1:4001"},
 	}}
 	got := h.Child([]string{"NOMAD_TOKEN=real", "CONSUL_HTTP_TOKEN_FILE=/t", "NOMAD_CACERT=/ca.pem", "PATH=/bin"})
 	want := []string{"NOMAD_CACERT=/ca.pem", "PATH=/bin", "NOMAD_TOKEN=gate-n", "NOMAD_ADDR=http://127.0.0.1:4000",

@@ -7,47 +7,21 @@ import (
 
 // FromRecord is the handout of a login: the record's tokens of kinds,
 // each with its configured server's address and TLS settings, and the
-// earliest expiry of those handed out. A token the record lacks, or
-// whose server has no configured address, is left out (Bound refuses the
-// latter before).
-func FromRecord(cfg *config.Config, rec *store.Record, kinds []Server) Handout {
+// earliest expiry of those handed out (Record.EarliestExpiry). A token
+// the record lacks, or whose server has no configured address, is left
+// out (Bound refuses the latter before).
+func FromRecord(cfg *config.Config, rec *store.Record, kinds []store.Kind) Handout {
 	h := Handout{Profile: rec.Profile}
+	var handed []store.Kind
 	for _, k := range kinds {
-		t, s := tokenOf(rec, k), serverOf(cfg, k)
+		t, s := rec.Token(k), cfg.Server(k)
 		if t == nil || s.Addr == "" {
 			continue
 		}
-		h.Endpoints = append(h.Endpoints, Endpoint{Server: k, Token: t.Secret, Addr: s.Addr,
+		h.Endpoints = append(h.Endpoints, Endpoint{Kind: k, Token: t.Secret, Addr: s.Addr,
 			CACert: s.TLS.CACert, ClientCert: s.TLS.ClientCert, ClientKey: s.TLS.ClientKey, ServerName: s.TLS.ServerName})
-		if h.Expiry.IsZero() || t.ExpiresAt.Before(h.Expiry) {
-			h.Expiry = t.ExpiresAt
-		}
+		handed = append(handed, k)
 	}
+	h.Expiry = rec.EarliestExpiry(handed...)
 	return h
-}
-
-// tokenOf is the record's token for server k.
-func tokenOf(rec *store.Record, k Server) *store.Token {
-	switch k {
-	case Vault:
-		return rec.Vault
-	case Nomad:
-		return rec.Nomad
-	case Consul:
-		return rec.Consul
-	}
-	return nil
-}
-
-// serverOf is the configuration of server k.
-func serverOf(cfg *config.Config, k Server) config.Server {
-	switch k {
-	case Vault:
-		return cfg.Vault
-	case Nomad:
-		return cfg.Nomad
-	case Consul:
-		return cfg.Consul
-	}
-	return config.Server{}
 }

@@ -295,9 +295,9 @@ func HookExported(vars []Var) []string {
 // CONSUL_HTTP_ADDR) as a shell whose variables getenv reads has them
 // once it applied vars: HookState.Addrs.
 func HookAddrs(getenv func(string) string, vars []Var) string {
-	vals := make([]string, len(envcontract.Servers))
-	for i, s := range envcontract.Servers {
-		n := envcontract.For(s).Addr
+	names := envcontract.AddrVars()
+	vals := make([]string, len(names))
+	for i, n := range names {
 		vals[i] = getenv(n)
 		for _, v := range vars {
 			if v.Name == n {
