@@ -31,6 +31,11 @@ type Endpoint struct {
 	// The TLS settings in force: files and the name checked in the
 	// server's certificate ("" for each one not set).
 	CACert, ClientCert, ClientKey, ServerName string
+	// Plain: Addr is a plain-HTTP stand-in (a local proxy): the server's
+	// TLS variables (Exports: CA, client certificate and key, server
+	// name, the https switch) are unset, not left naming the real
+	// server's.
+	Plain bool
 }
 
 // Handout is everything a program is given for a profile: its servers
@@ -75,6 +80,13 @@ func (h Handout) VarsOn(environ []string, goos string) []Var {
 		add(x.ClientCert, ep.ClientCert)
 		add(x.ClientKey, ep.ClientKey)
 		add(x.TLSServerName, ep.ServerName)
+		if ep.Plain {
+			for _, n := range []string{x.CACert, x.ClientCert, x.ClientKey, x.TLSServerName, x.HTTPS} {
+				if n != "" {
+					vars = append(vars, Var{Name: n, Unset: true})
+				}
+			}
+		}
 	}
 	set := func(n string) bool {
 		return slices.ContainsFunc(vars, func(v Var) bool { return v.Name == n })

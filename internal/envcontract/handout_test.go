@@ -320,16 +320,17 @@ func TestEnvVars(t *testing.T) {
 // TestStandInsLikeRealServers: a handout of stand-ins (a local proxy's
 // addresses and the tokens it accepts, as the agent gives) goes through
 // the same contract as a login's: their tokens with their addresses,
-// the reroute variables unset, the servers' hosts in NO_PROXY; no TLS
-// variable for a plain-HTTP stand-in.
+// the reroute variables unset, the servers' hosts in NO_PROXY; a
+// plain-HTTP stand-in's server keeps no TLS variable of the real server
+// (CA, client key, CONSUL_HTTP_SSL), another server's stay.
 func TestStandInsLikeRealServers(t *testing.T) {
 	exp := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	h := envcontract.Handout{Profile: "ci", Expiry: exp, Endpoints: []envcontract.Endpoint{
-		{Kind: store.Nomad, Token: secret.New("gate-n"), Addr: "http://127.0.0.1:4000"},
-		{Kind: store.Consul, Token: secret.New("gate-c"), Addr: "http://127.0.0.1:4001"},
+		{Kind: store.Nomad, Token: secret.New("gate-n"), Addr: "http://127.0.0.1:4000", Plain: true},
+		{Kind: store.Consul, Token: secret.New("gate-c"), Addr: "http://127.0.0.1:4001", Plain: true},
 	}}
-	got := h.Child([]string{"NOMAD_TOKEN=real", "CONSUL_HTTP_TOKEN_FILE=/t", "NOMAD_CACERT=/ca.pem", "PATH=/bin"})
-	want := []string{"NOMAD_CACERT=/ca.pem", "PATH=/bin", "NOMAD_TOKEN=gate-n", "NOMAD_ADDR=http://127.0.0.1:4000",
+	got := h.Child([]string{"NOMAD_TOKEN=real", "CONSUL_HTTP_TOKEN_FILE=/t", "NOMAD_CACERT=/ca.pem", "CONSUL_HTTP_SSL=true", "CONSUL_CLIENT_KEY=/k.pem", "PATH=/bin", "VAULT_CACERT=/v.pem"})
+	want := []string{"PATH=/bin", "VAULT_CACERT=/v.pem", "NOMAD_TOKEN=gate-n", "NOMAD_ADDR=http://127.0.0.1:4000",
 		"CONSUL_HTTP_TOKEN=gate-c", "CONSUL_HTTP_ADDR=http://127.0.0.1:4001", "ALILOGIN_PROFILE=ci", "ALILOGIN_TOKEN_EXPIRY=2026-11-27T10:00:00Z",
 		"NO_PROXY=127.0.0.1", "no_proxy=127.0.0.1", "ALILOGIN_EXEC=ci"}
 	if d := cmp.Diff(want, got); d != "" {
