@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 )
@@ -73,7 +72,7 @@ kept. http2debug is taken out of GODEBUG.`,
 // addKindFlags adds --for, --min-ttl and --verbose (env and exec).
 func addKindFlags(c *cobra.Command, kinds *[]string, minTTL *time.Duration, verbose *bool) {
 	c.Flags().StringSliceVar(kinds, "for", nil, "tokens to include: vault, nomad, consul (default: all the profile has)")
-	c.Flags().DurationVar(minTTL, "min-ttl", renew.DefaultMinTTL, "renew a token valid for less than this")
+	c.Flags().DurationVar(minTTL, "min-ttl", session.DefaultMinTTL, "renew a token valid for less than this")
 	c.Flags().BoolVarP(verbose, "verbose", "v", false, "say on stderr what was renewed")
 	_ = c.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"vault", "nomad", "consul"}, cobra.ShellCompDirectiveNoFileComp))
 }

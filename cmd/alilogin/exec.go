@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/kvsecret"
 	"github.com/alisw/alilogin/internal/session"
@@ -83,8 +82,8 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 }
 
 func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
-	if p := e.getenv(envcontract.ExecMarker); p != "" {
-		return fmt.Errorf("already inside 'alilogin exec' for profile %s (%s is set); nesting is refused: run the command directly, or unset %s first", p, envcontract.ExecMarker, envcontract.ExecMarker)
+	if err := session.RefuseNesting(e.getenv); err != nil {
+		return err
 	}
 	path, err := exec.LookPath(o.Command[0])
 	if err != nil {

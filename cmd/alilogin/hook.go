@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -69,7 +68,7 @@ later. The refresh is not traced by set -x or fish_trace.
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	c.Flags().BoolVar(&o.Env, "env", false, "print the environment and the hook's state (what the snippet runs)")
-	c.Flags().DurationVar(&o.MinTTL, "min-ttl", renew.DefaultMinTTL, "renew when the tokens are valid for less than this")
+	c.Flags().DurationVar(&o.MinTTL, "min-ttl", session.DefaultMinTTL, "renew when the tokens are valid for less than this")
 	return c
 }
 

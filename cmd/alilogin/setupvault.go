@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/termtext"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
@@ -96,7 +96,7 @@ func setupVaultHelper(e *cmdEnv) error {
 // keepPreviousHelper records the token_helper setup replaces (old, as
 // written; "" for none) in the state directory, mode 0600.
 func keepPreviousHelper(e *cmdEnv, old string) error {
-	dir, err := store.StateDir(e.getenv)
+	dir, err := session.StateDir(e.getenv)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func removeVaultHelper(e *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	dir, err := store.StateDir(e.getenv)
+	dir, err := session.StateDir(e.getenv)
 	if err != nil {
 		return err
 	}

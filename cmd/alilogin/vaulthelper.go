@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -122,7 +121,7 @@ func runVaultHelper(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error {
 	// The vault CLI (1.13) discards the stderr of a helper that exits
 	// 0: the reason is also kept for `alilogin status`.
-	stateDir, _ := store.StateDir(e.getenv)
+	stateDir, _ := session.StateDir(e.getenv)
 	profile := o.Profile
 	notHere := func(why string) error {
 		fmt.Fprintf(e.Stderr, "alilogin: no token from the token helper: %s\n", why)
@@ -141,14 +140,9 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	if why := tokenhelper.EnvRefusal(c.CLI, c.Env); why != "" {
 		return notHere(why)
 	}
-	s, err := openSession(e, o.sessionOptions)
-	var rec *store.Record
-	if err == nil {
-		profile = s.Profile
-		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: renew.DefaultMinTTL})
-	}
+	rec, err := vaultHelperRecord(ctx, e, o, &profile)
 	if err != nil {
-		if errors.As(err, new(*renew.ServerBindingError)) || session.Mismatch(err) {
+		if session.OtherServers(err) {
 			// VAULT_ADDR names another Vault than the login's (or
 			// the SSO issuer differs).
 			return notHere(termtext.Clean(err.Error()))
@@ -175,4 +169,18 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	}
 	_, err = io.WriteString(e.Stdout, rec.Vault.Secret.Reveal())
 	return err
+}
+
+// vaultHelperRecord is the profile's record with its Vault token renewed
+// as needed; it sets profile once the session names it.
+func vaultHelperRecord(ctx context.Context, e *cmdEnv, o *vaultHelperOptions, profile *string) (*store.Record, error) {
+	s, err := openSession(e, o.sessionOptions)
+	if err != nil {
+		return nil, err
+	}
+	*profile = s.Profile
+	eo := session.EnsureOptions{MinTTL: session.DefaultMinTTL}
+	eo.Kinds = append(eo.Kinds, store.Vault)
+	rec, _, err := s.Ensure(ctx, eo)
+	return rec, err
 }
