@@ -92,10 +92,3 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 	}
 	return shellenv.Write(e.Stdout, o.Shell, h.Vars(e.environ()))
 }
-
-// ensureOptions are the session's options of --for (every kind the
-// record holds when empty), --min-ttl and --verbose (env and exec).
-func ensureOptions(forFlag []string, minTTL time.Duration, verbose bool) (session.EnsureOptions, error) {
-	kinds, err := session.ParseKinds(forFlag)
-	return session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose}, err
-}
