@@ -41,7 +41,7 @@ func TestHandoutRenewsVaultForSecretsInOnePass(t *testing.T) {
 	now := time.Now()
 	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL), NomadAddr: canonical(t, vault.URL),
 		UpdatedAt: now,
-		Vault: &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", Renewable: true, IssuedAt: now, TTL: time.Hour, ExpiresAt: now.Add(2 * time.Minute)},
+		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", Renewable: true, IssuedAt: now, TTL: time.Hour, ExpiresAt: now.Add(2 * time.Minute)},
 		Nomad: &store.Token{Secret: secret.New("0b7c9e4e-0000-4f2e-9c55-1f1f0e9d2a10"), Accessor: "nacc", LeaseID: "nomad/creds/ci/old", Renewable: true,
 			IssuedAt: now, TTL: time.Hour, ExpiresAt: now.Add(time.Hour)}}
 	if err := st.Put(rec); err != nil {
