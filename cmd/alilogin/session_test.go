@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/shellenv"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
@@ -27,6 +28,16 @@ func testEnv(env map[string]string) (*cmdEnv, *bytes.Buffer, *bytes.Buffer) {
 			}
 			return c, nil
 		}}, &out, &errb
+}
+
+// openFileStore opens the store of env (a testutil.Home: the file store).
+func openFileStore(t *testing.T, env map[string]string) store.Store {
+	t.Helper()
+	st, err := store.Open("file", func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func TestTokenArgs(t *testing.T) {

@@ -120,11 +120,11 @@ func TestExecChildGODEBUGWithoutHTTP2Debug(t *testing.T) {
 	}
 }
 
-// TestExecChildSendsVaultTokenOnlyToItsVault: the vault CLI (and the Go
+// TestExecChildUsesBoundVault: the vault CLI (and the Go
 // API client of every tool built on it) sends VAULT_TOKEN to
 // VAULT_AGENT_ADDR when that is set, ahead of VAULT_ADDR: exec's child
 // gets the token and no VAULT_AGENT_ADDR naming another Vault.
-func TestExecChildSendsVaultTokenOnlyToItsVault(t *testing.T) {
+func TestExecChildUsesBoundVault(t *testing.T) {
 	now := time.Now()
 	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}}
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
@@ -141,11 +141,11 @@ func TestExecChildSendsVaultTokenOnlyToItsVault(t *testing.T) {
 	}
 }
 
-// TestNoTokenWithoutItsAddress: with no Nomad address configured (only
+// TestExecChildGetsNoNomadTokenWithoutNomadAddr: with no Nomad address configured (only
 // VAULT_ADDR set), exec's child gets no NOMAD_TOKEN: the nomad CLI would
 // send it to its default http://127.0.0.1:4646, in clear, to whoever
 // listens there.
-func TestNoTokenWithoutItsAddress(t *testing.T) {
+func TestExecChildGetsNoNomadTokenWithoutNomadAddr(t *testing.T) {
 	now := time.Now()
 	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}}
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
@@ -162,13 +162,13 @@ func TestNoTokenWithoutItsAddress(t *testing.T) {
 	}
 }
 
-// TestEnvUnsetsOverridesInEveryShell: `eval "$(alilogin env)"` in a
+// TestEnvUnsetsOverrides: `eval "$(alilogin env)"` in a
 // shell that exports VAULT_AGENT_ADDR (which the vault CLI prefers to
 // VAULT_ADDR) or CONSUL_HTTP_TOKEN_FILE (which the consul CLI prefers to
 // CONSUL_HTTP_TOKEN) would send the new token elsewhere, or another
 // token: env unsets them in every shell dialect, and exec's child does
 // not have them.
-func TestEnvUnsetsOverridesInEveryShell(t *testing.T) {
+func TestEnvUnsetsOverrides(t *testing.T) {
 	now := time.Now()
 	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}, Consul: config.Server{Addr: "https://consul.cern.example:8501"}}
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
