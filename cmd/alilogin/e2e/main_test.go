@@ -207,6 +207,22 @@ func signIn(t *testing.T, ctx context.Context, p *proc, username, password strin
 	return text
 }
 
+// openLoginPage opens the sign-in page alilogin p printed in a new
+// browser, closed when t ends, and returns the browser.
+func openLoginPage(t *testing.T, ctx context.Context, p *proc) *teststack.Browser {
+	t.Helper()
+	authURL := p.waitLine(t, urlLine, time.Minute)
+	b, err := teststack.NewBrowser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Open(ctx, authURL); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // lines is a helper for messages.
 func lines(s string) []string {
 	var l []string
