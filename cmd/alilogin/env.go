@@ -24,6 +24,7 @@ type envOptions struct {
 	For     []string
 	MinTTL  time.Duration
 	Verbose bool
+	agentFlag
 }
 
 func newEnvCmd(e *cmdEnv) *cobra.Command {
@@ -65,11 +66,13 @@ kept. http2debug is taken out of GODEBUG.`,
 			if _, err := session.ParseKinds(o.For); err != nil {
 				return err
 			}
+			o.agentFlag.parse(c)
 			return runF(c.Context(), e, o)
 		},
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
+	addAgentFlag(c, &o.agentFlag)
 	c.Flags().StringVar(&o.Shell, "shell", "", "sh (also bash, zsh), fish, powershell or json (default: from $SHELL)")
 	_ = c.RegisterFlagCompletionFunc("shell", cobra.FixedCompletions([]string{"sh", "bash", "zsh", "fish", "powershell", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -84,6 +87,20 @@ func addKindFlags(c *cobra.Command, kinds *[]string, minTTL *time.Duration, verb
 }
 
 func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
+	if s, on, err := agentSession(e, o.sessionOptions, o.agentFlag); err != nil || on {
+		if err != nil {
+			return err
+		}
+		kinds, err := session.ParseKinds(o.For)
+		if err != nil {
+			return err
+		}
+		a, err := openAgent(ctx, e, s.Profile, kinds)
+		if err != nil {
+			return err
+		}
+		return shellenv.Write(e.Stdout, o.Shell, agentVars(a, s.Profile, e.environ()))
+	}
 	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ type execOptions struct {
 	Verbose bool
 	Command []string
 	secretOptions
+	agentFlag
 }
 
 func newExecCmd(e *cmdEnv) *cobra.Command {
@@ -72,6 +73,7 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 				return err
 			}
 			o.Command = args
+			o.agentFlag.parse(c)
 			if len(o.Command) == 0 {
 				o.Command = e.defaultCommand() // execshell.go
 			}
@@ -84,6 +86,7 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 	addSessionFlags(c, &o.sessionOptions)
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
 	addSecretFlags(c, &o.secretOptions)
+	addAgentFlag(c, &o.agentFlag)
 	c.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
 	return c
 }
@@ -95,6 +98,12 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	path, err := exec.LookPath(o.Command[0])
 	if err != nil {
 		return exitcode.With(exitNotFound, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
+	}
+	if s, on, err := agentSession(e, o.sessionOptions, o.agentFlag); err != nil || on {
+		if err != nil {
+			return err
+		}
+		return runExecAgent(ctx, e, o, s, path) // execagent.go
 	}
 	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
 	if err != nil {

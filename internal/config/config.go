@@ -43,6 +43,9 @@ type Profile struct {
 	// NoNomad / NoConsul: the profile grants no such token.
 	NoNomad  bool
 	NoConsul bool
+	// Agent: exec, env and the hook use the agent (gates, not tokens)
+	// unless --agent=false (config file only).
+	Agent bool
 }
 
 // Config is the resolved configuration, or one layer of it (zero = unset).
