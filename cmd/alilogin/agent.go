@@ -100,7 +100,7 @@ func startAgentCmd(ctx context.Context, e *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	a, err := ensureAgent(ctx, e, dir)
+	a, err := spawnAgent(ctx, e, dir)
 	if err != nil {
 		return err
 	}

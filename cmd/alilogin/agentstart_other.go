@@ -11,3 +11,7 @@ import (
 func ensureAgent(context.Context, *cmdEnv, string) (*agent.Answer, error) {
 	return nil, agent.ErrUnsupported
 }
+
+func spawnAgent(context.Context, *cmdEnv, string) (*agent.Answer, error) {
+	return nil, agent.ErrUnsupported
+}
