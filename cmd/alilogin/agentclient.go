@@ -37,6 +37,18 @@ func addAgentFlag(c *cobra.Command, v *agentFlag) {
 // parse records whether --agent was given.
 func (v *agentFlag) parse(c *cobra.Command) { v.Set = c.Flags().Changed("agent") }
 
+// words is the flag as the hook's snippet passes it on ("" when not
+// given: the profile's setting decides at each refresh).
+func (v agentFlag) words() string {
+	switch {
+	case !v.Set:
+		return ""
+	case v.Agent:
+		return "--agent"
+	}
+	return "--agent=false"
+}
+
 // on is whether the command runs in agent mode: --agent when given,
 // else the profile's `agent` setting in the config file.
 func (v agentFlag) on(s *session.Session) bool {
@@ -133,5 +145,6 @@ func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string)
 	for _, n := range envcontract.Clear(servers, set, environ, goos) {
 		vars = append(vars, shellenv.Var{Name: n, Unset: true})
 	}
+	vars = withAgentSaved(vars, environ) // agentenv.go
 	return append(vars, shellenv.Var{Name: envcontract.ProfileVar, Value: profile})
 }

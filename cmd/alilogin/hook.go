@@ -28,6 +28,7 @@ type hookOptions struct {
 	Shell  string
 	Env    bool
 	MinTTL time.Duration
+	agentFlag
 }
 
 func newHookCmd(e *cmdEnv) *cobra.Command {
@@ -67,12 +68,14 @@ later. The refresh is not traced by set -x or fish_trace.
 				return exitcode.With(exitUsage, errors.New("--min-ttl must be positive"))
 			}
 			o.Shell = args[0]
+			o.agentFlag.parse(c)
 			return runF(c.Context(), e, o)
 		},
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	c.Flags().BoolVar(&o.Env, "env", false, "print the environment and the hook's state (what the snippet runs)")
 	c.Flags().DurationVar(&o.MinTTL, "min-ttl", renew.DefaultMinTTL, "renew when the tokens are valid for less than this")
+	addAgentFlag(c, &o.agentFlag)
 	return c
 }
 
@@ -81,7 +84,7 @@ func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 		// The snippet follows `alilogin use` (the current-profile file);
 		// without a state directory it cannot, and still works.
 		cur, _ := session.CurrentPath(e.getenv)
-		s, err := shellhook.SnippetFollowing(o.Shell, o.MinTTL, cur)
+		s, err := shellhook.SnippetWith(o.Shell, o.MinTTL, cur, o.agentFlag.words())
 		if err != nil {
 			return exitcode.With(exitUsage, err)
 		}
@@ -117,6 +120,10 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 	if err == nil {
 		if path, gen, ok := store.Watch(e.getenv, s.Profile); ok {
 			st.GenFile, st.Gen = path, string(gen)
+		}
+		if o.agentFlag.on(s) {
+			hookAgentEnv(ctx, e, o, s, &st, dialect, b) // hookagent.go
+			return
 		}
 		rec, kinds, err = s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: o.MinTTL, CertFiles: true})
 	}

@@ -36,7 +36,17 @@ func Snippet(shell string, minTTL time.Duration) (string, error) {
 // process) and compares its line with the one it saw at the last
 // refresh. An empty currentFile: no such check.
 func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (string, error) {
+	return SnippetWith(shell, minTTL, currentFile, "")
+}
+
+// SnippetWith is SnippetFollowing whose refresh also passes flags
+// (e.g. "--agent": the agent's gates instead of the tokens); flags must
+// be fixed words, never user text.
+func SnippetWith(shell string, minTTL time.Duration, currentFile, flags string) (string, error) {
 	refresh := "command alilogin hook " + shell + " --env --min-ttl " + minTTL.String()
+	if flags != "" {
+		refresh += " " + flags
+	}
 	// Only a regular file (a FIFO or /dev/zero there would hang every
 	// prompt), and at most 129 bytes of it.
 	readSh, readZsh := "", ""
