@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
@@ -27,7 +26,7 @@ func TestReview2ExecChildUsesBoundVault(t *testing.T) {
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
 		Vault: &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)}}
 	environ := []string{"PATH=/bin", "VAULT_ADDR=https://vault.cern.example:8200", "VAULT_AGENT_ADDR=http://127.0.0.1:8100"}
-	got := childEnv(environ, envVars(cfg, rec, []renew.Kind{renew.Vault}, nil), "ci")
+	got := childEnv(environ, envVars(cfg, rec, []store.Kind{store.Vault}, nil), "ci")
 	var token bool
 	for _, kv := range got {
 		if kv == "VAULT_TOKEN=hvs.bound" {
@@ -55,7 +54,7 @@ func TestReview2NomadTokenWithoutNomadAddr(t *testing.T) {
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
 		Vault: &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)},
 		Nomad: &store.Token{Secret: secret.New("nomad-secret"), ExpiresAt: now.Add(time.Hour)}}
-	got := childEnv([]string{"PATH=/bin"}, envVars(cfg, rec, []renew.Kind{renew.Nomad}, nil), "ci")
+	got := childEnv([]string{"PATH=/bin"}, envVars(cfg, rec, []store.Kind{store.Nomad}, nil), "ci")
 	var tok, addr bool
 	for _, kv := range got {
 		tok = tok || strings.HasPrefix(kv, "NOMAD_TOKEN=")
@@ -77,7 +76,7 @@ func TestReview2EnvUnsetsOverrides(t *testing.T) {
 	rec := &store.Record{Profile: "ci", VaultAddr: "https://vault.cern.example:8200",
 		Vault:  &store.Token{Secret: secret.New("hvs.bound"), ExpiresAt: now.Add(time.Hour)},
 		Consul: &store.Token{Secret: secret.New("consul-secret"), ExpiresAt: now.Add(time.Hour)}}
-	vars := envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Consul}, nil)
+	vars := envVars(cfg, rec, []store.Kind{store.Vault, store.Consul}, nil)
 	for shell, want := range map[string][]string{
 		shellenv.Sh:         {"unset VAULT_AGENT_ADDR;\n", "unset CONSUL_HTTP_TOKEN_FILE;\n"},
 		shellenv.Fish:       {"set -e VAULT_AGENT_ADDR; or true;\n", "set -e CONSUL_HTTP_TOKEN_FILE; or true;\n"},

@@ -33,7 +33,7 @@ func TestChainRefreshBinding(t *testing.T) {
 			rec.Issuer, rec.ClientID = tc.issuer, tc.clientID
 			e.chain.Issuer, e.chain.ClientID = tc.cfgIssuer, tc.cfgClient
 			e.clk.add(2 * time.Hour) // the Vault token has expired: step 4
-			_, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+			_, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
 			var be *BindingError
 			if !errors.Is(err, ErrLoginNeeded) || !errors.As(err, &be) {
 				t.Fatalf("err = %v, want a BindingError (login needed)", err)
@@ -57,7 +57,7 @@ func TestChainSteps1to3NeedNoBinding(t *testing.T) {
 	e, rec := setup(t)
 	rec.ClientID = ""
 	rec.Nomad.ExpiresAt = e.clk.now() // re-mint with the Vault token
-	if _, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad}); err != nil {
+	if _, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -80,7 +80,7 @@ func TestEnsureIdentityChanged(t *testing.T) {
 			rec.Vault.ExpiresAt = e.clk.now().Add(time.Minute)
 			ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
 			en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
-			out, res, err := en.Ensure(context.Background(), "ci", []Kind{Vault})
+			out, res, err := en.Ensure(context.Background(), "ci", []store.Kind{store.Vault})
 			var ie *IdentityChangedError
 			if !errors.Is(err, ErrLoginNeeded) || !errors.As(err, &ie) || out != nil || !res.Drop {
 				t.Fatalf("Ensure = %v, %v (drop %v); want an IdentityChangedError and no record", out, err, res.Drop)
@@ -127,7 +127,7 @@ func TestEnsureRecordDeletedMeanwhile(t *testing.T) {
 		}
 	}
 	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
-	out, _, err := en.Ensure(context.Background(), "ci", []Kind{Nomad})
+	out, _, err := en.Ensure(context.Background(), "ci", []store.Kind{store.Nomad})
 	if !errors.Is(err, ErrLoginNeeded) || out != nil {
 		t.Fatalf("Ensure = %v, %v; want login needed", out, err)
 	}
@@ -161,7 +161,7 @@ func TestEnsureRecordReplacedMeanwhile(t *testing.T) {
 		}
 	}
 	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
-	out, _, err := en.Ensure(context.Background(), "ci", []Kind{Nomad})
+	out, _, err := en.Ensure(context.Background(), "ci", []store.Kind{store.Nomad})
 	if err != nil || out == nil || !out.Nomad.Secret.Equal(secret.New("nomad-of-the-new-login")) {
 		t.Fatalf("Ensure = %+v, %v; want the new login's record", out, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // TestReloginCertNoRevokeNoNewCert: at step 4 the record's certificate,
@@ -16,7 +18,7 @@ func TestReloginCertNoRevokeNoNewCert(t *testing.T) {
 	e.chain.Cert = sig
 	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec)
 	e.clk.add(61 * time.Minute)
-	out, res, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+	out, res, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func TestReloginCertNoRevokeNoNewCert(t *testing.T) {
 	sig2 := &fakeSigner{now: e2.clk.now, ttl: 4 * time.Hour}
 	e2.chain.Cert = sig2
 	e2.clk.add(61 * time.Minute)
-	out2, _, err := e2.chain.Run(context.Background(), rec2, []Kind{Nomad})
+	out2, _, err := e2.chain.Run(context.Background(), rec2, []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // TestReview12bReloginResignsCert: the role's generate_lease ties a
@@ -30,7 +32,7 @@ func TestReview12bReloginResignsCert(t *testing.T) {
 	if rec.Vault.ValidFor(e.clk.now(), 0) {
 		t.Fatal("setup: the Vault token is still valid")
 	}
-	out, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+	out, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func TestReview12bShortCertTTLResignsEveryRun(t *testing.T) {
 	e.chain.Cert = sig
 	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec) // 01, just signed
 	for range 3 {
-		out, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+		out, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,16 +40,16 @@ func TestChainRenewsClientCert(t *testing.T) {
 	ctx := context.Background()
 
 	// Fresh: no signing, no network.
-	if !e.chain.Fresh(rec, []Kind{Nomad}) {
+	if !e.chain.Fresh(rec, []store.Kind{store.Nomad}) {
 		t.Fatal("a fresh record with a fresh certificate is not Fresh")
 	}
 	// Within the margin of its expiry: re-signed with the Vault token,
 	// the old one revoked; the tokens are left alone.
 	e.clk.add(26 * time.Minute)
-	if e.chain.Fresh(rec, []Kind{Nomad}) {
+	if e.chain.Fresh(rec, []store.Kind{store.Nomad}) {
 		t.Fatal("a certificate within the margin counts as fresh")
 	}
-	out, res, err := e.chain.Run(ctx, rec, []Kind{Nomad})
+	out, res, err := e.chain.Run(ctx, rec, []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestChainRenewsClientCert(t *testing.T) {
 	}
 	// Expired: re-signed, the expired one not revoked (nothing to do).
 	e.clk.add(40 * time.Minute)
-	out2, _, err := e.chain.Run(ctx, out, []Kind{Vault})
+	out2, _, err := e.chain.Run(ctx, out, []store.Kind{store.Vault})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestEnsureReplacedMeanwhileRevokesNewCert(t *testing.T) {
 	inner := e.chain.Cert
 	e.chain.Cert = signHook{inner, func() { ms.recs["ci"] = fresh }}
 	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
-	if _, _, err := en.Ensure(context.Background(), "ci", []Kind{Vault}); err != nil {
+	if _, _, err := en.Ensure(context.Background(), "ci", []store.Kind{store.Vault}); err != nil {
 		t.Fatalf("Ensure: %v", err)
 	}
 	if ms.puts != 0 {
@@ -150,7 +150,7 @@ func TestRenewedCertKeepsEveryDir(t *testing.T) {
 	rec.ClientCert.Dir = "/run/user/1000/alilogin/ci" // an earlier alilogin's record names only this one
 	rec.CertDirs = []string{"/tmp/ssh-run/alilogin/ci"}
 	e.clk.add(26 * time.Minute)
-	out, _, err := e.chain.Run(context.Background(), rec, []Kind{Vault})
+	out, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Vault})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestReview2EnsureReplacedRecordIsBound(t *testing.T) {
 					st = ps
 				}
 				en := &Ensurer{Chain: e.chain, Store: st, LockDir: t.TempDir()}
-				out, _, err := en.Ensure(context.Background(), "ci", []Kind{Vault})
+				out, _, err := en.Ensure(context.Background(), "ci", []store.Kind{store.Vault})
 				if err == nil && out != nil && out.Vault != nil && out.Vault.Secret.Equal(foreign.Vault.Secret) {
 					t.Errorf("Ensure handed out the Vault token of a record bound to %q while the configured Vault is %s; want a *ServerBindingError",
 						tc.addr, testServers.Vault)
@@ -71,8 +71,8 @@ func TestReview2NoNomadConfiguredMintsNoNomadToken(t *testing.T) {
 	e, rec := setup(t)
 	e.chain.Servers.Nomad = ""
 	rec.NomadAddr, rec.Nomad = "", nil
-	if err := e.chain.Bound(rec, []Kind{Nomad}); err == nil {
-		out, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+	if err := e.chain.Bound(rec, []store.Kind{store.Nomad}); err == nil {
+		out, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
 		if err == nil && out != nil && out.Nomad != nil {
 			t.Errorf("a Nomad token was minted and handed out with no Nomad address configured (the record binds it to %q)", out.NomadAddr)
 		}

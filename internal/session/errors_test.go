@@ -59,12 +59,12 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 		vault func(w http.ResponseWriter, r *http.Request)
 		// record changes the record; logout: log out instead of Ensure.
 		record func(r *store.Record, now time.Time)
-		kinds  []renew.Kind
+		kinds  []store.Kind
 		logout bool
 	}{
-		{name: "renewing the Vault token, Vault unreachable", kinds: []renew.Kind{renew.Vault},
+		{name: "renewing the Vault token, Vault unreachable", kinds: []store.Kind{store.Vault},
 			record: func(r *store.Record, now time.Time) { r.Vault.ExpiresAt = now.Add(time.Minute) }},
-		{name: "renewing a lease, the connection dropped", kinds: []renew.Kind{renew.Nomad},
+		{name: "renewing a lease, the connection dropped", kinds: []store.Kind{store.Nomad},
 			vault: func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/v1/sys/leases/renew" {
 					drop(w)
@@ -73,12 +73,12 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 				w.WriteHeader(http.StatusNotFound)
 			},
 			record: func(r *store.Record, now time.Time) { r.Nomad.ExpiresAt = now.Add(time.Minute) }},
-		{name: "minting, Vault fails", kinds: []renew.Kind{renew.Nomad},
+		{name: "minting, Vault fails", kinds: []store.Kind{store.Nomad},
 			vault: func(w http.ResponseWriter, r *http.Request) { fail(w) },
 			record: func(r *store.Record, now time.Time) {
 				r.Nomad.ExpiresAt, r.Nomad.Renewable = now.Add(time.Minute), false
 			}},
-		{name: "the replaced lease not revoked", kinds: []renew.Kind{renew.Nomad},
+		{name: "the replaced lease not revoked", kinds: []store.Kind{store.Nomad},
 			vault: func(w http.ResponseWriter, r *http.Request) {
 				if strings.HasSuffix(r.URL.Path, "/creds/ci") {
 					creds(w)
@@ -89,7 +89,7 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 			record: func(r *store.Record, now time.Time) {
 				r.Nomad.ExpiresAt, r.Nomad.Renewable = now.Add(time.Minute), false
 			}},
-		{name: "logging in to Vault again, Vault fails", kinds: []renew.Kind{renew.Vault},
+		{name: "logging in to Vault again, Vault fails", kinds: []store.Kind{store.Vault},
 			vault: func(w http.ResponseWriter, r *http.Request) { fail(w) },
 			record: func(r *store.Record, now time.Time) {
 				r.Vault.ExpiresAt = now.Add(-time.Minute)

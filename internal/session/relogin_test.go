@@ -86,7 +86,7 @@ func TestReloginIsTheFreshLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	en.Chain.SSO = refreshedAs{issuer: issuer, roles: roles}
-	_, _, reloginErr := en.Ensure(context.Background(), "ci", []renew.Kind{renew.Vault})
+	_, _, reloginErr := en.Ensure(context.Background(), "ci", []store.Kind{store.Vault})
 	if reloginErr == nil {
 		t.Fatal("re-login: Vault refused, no error")
 	}

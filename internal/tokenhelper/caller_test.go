@@ -13,6 +13,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/envcontract"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // TestAddressFlags: every spelling of an address flag anywhere on the
@@ -100,7 +101,7 @@ func TestRefusal(t *testing.T) {
 func TestEnvRefusalEveryVariable(t *testing.T) {
 	names := []string{"BAO_ADDR", "BAO_TOKEN", "BAO_AGENT_ADDR", "BAO_PROXY_ADDR", "BAO_HTTP_PROXY", "BAO_SKIP_VERIFY", "BAO_CACERT"}
 	for _, r := range envcontract.Rules {
-		if r.Class == envcontract.Reroute && !r.Prefix && slices.Contains(r.Servers, envcontract.Vault) && !slices.Contains(r.NotOn, runtime.GOOS) {
+		if r.Class == envcontract.Reroute && !r.Prefix && slices.Contains(r.Servers, store.Vault) && !slices.Contains(r.NotOn, runtime.GOOS) {
 			names = append(names, r.Name)
 		}
 	}
