@@ -13,9 +13,9 @@ import (
 
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/envcontract"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -63,7 +63,7 @@ func (v agentFlag) on(s *session.Session) bool {
 // runs) for the routes of kinds (every one the profile has when empty)
 // and returns the gates. The agent renews the tokens with this
 // command's environment (configuration, store, keyring).
-func openAgent(ctx context.Context, e *cmdEnv, profile string, kinds []renew.Kind) (*agent.Answer, error) {
+func openAgent(ctx context.Context, e *cmdEnv, profile string, kinds []store.Kind) (*agent.Answer, error) {
 	dir, err := agentDir(e)
 	if err != nil {
 		return nil, err
@@ -72,9 +72,7 @@ func openAgent(ctx context.Context, e *cmdEnv, profile string, kinds []renew.Kin
 		return nil, err
 	}
 	req := agent.Request{Op: "open", Profile: profile, Env: e.environ()}
-	for _, k := range kinds {
-		req.Kinds = append(req.Kinds, agent.Kind(k))
-	}
+	req.Kinds = kinds
 	a, err := agent.Call(ctx, dir, req)
 	if err != nil {
 		return nil, err
@@ -123,10 +121,10 @@ func agentVars(a *agent.Answer, profile string, environ []string) []shellenv.Var
 
 func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string) []shellenv.Var {
 	var vars []shellenv.Var
-	var servers []envcontract.Server
+	var servers []store.Kind
 	var handled []string
 	for _, g := range a.Gates {
-		s := envcontract.Server(g.Server)
+		s := g.Server
 		x := envcontract.For(s)
 		addr := g.Addr
 		vars = append(vars, shellenv.Var{Name: x.Token, Value: g.Gate}, shellenv.Var{Name: x.Addr, Value: addr})
@@ -135,7 +133,7 @@ func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string)
 			vars = append(vars, shellenv.Var{Name: n, Unset: true})
 			handled = append(handled, n)
 		}
-		if s == envcontract.Consul {
+		if s == store.Consul {
 			vars = append(vars, shellenv.Var{Name: "CONSUL_HTTP_SSL", Unset: true})
 			handled = append(handled, "CONSUL_HTTP_SSL")
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/agent"
+	"github.com/alisw/alilogin/internal/agent/guard"
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
@@ -36,21 +37,18 @@ func (l sessionLoader) Load(ctx context.Context, profile string, env []string, k
 	// Certificates configured by hand (a grid certificate) win, as in
 	// env and exec; Ensure puts the login's files in s.Config otherwise.
 	hand := map[agent.Kind]apiclient.TLS{agent.Vault: s.Config.Vault.TLS, agent.Nomad: s.Config.Nomad.TLS, agent.Consul: s.Config.Consul.TLS}
-	var rk []renew.Kind
-	for _, k := range kinds {
-		rk = append(rk, renew.Kind(k))
-	}
-	rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: rk, MinTTL: renew.DefaultMinTTL})
+	rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: renew.DefaultMinTTL})
 	if err != nil {
 		if isLoginNeeded(err) {
 			return nil, fmt.Errorf("%w: %v", agent.ErrLoginNeeded, err)
 		}
 		return nil, err
 	}
-	c := &agent.Creds{Profile: profile, Tokens: map[agent.Kind]*store.Token{}, Servers: map[agent.Kind]agent.Upstream{}, Cert: rec.ClientCert}
-	for _, k := range session.PresentKinds(rec) {
-		ak := agent.Kind(k)
-		c.Tokens[ak] = renew.TokenOf(rec, k)
+	c := &agent.Creds{Profile: profile, Tokens: map[agent.Kind]*store.Token{}, Servers: map[agent.Kind]agent.Upstream{}, Cert: rec.ClientCert,
+		Rules: guard.Rules{Mounts: guard.Mounts{Nomad: s.Config.Nomad.Mount, Consul: s.Config.Consul.Mount, PKI: s.Config.PKIMount}}}
+	for _, k := range rec.Kinds() {
+		ak := k
+		c.Tokens[ak] = rec.Token(k)
 		srv := serverOf(s.Config, k)
 		u := agent.Upstream{Addr: srv.Addr, TLS: apiclient.TLS{CACert: srv.TLS.CACert, ServerName: srv.TLS.ServerName}}
 		if h := hand[ak]; h.ClientCert != "" || h.ClientKey != "" {

@@ -29,7 +29,7 @@ type Options struct {
 	Dir    string // Dir(): the socket, lock, instance and audit files
 	UID    int    // the user: the only peer served
 	Loader Loader
-	Guard  Guard // nil: AllowAll
+	Guard  Guard // nil: Rules (internal/agent/guard)
 	Stderr io.Writer
 	Now    func() time.Time
 	// Ready is called once the agent answers on its socket.
@@ -80,7 +80,7 @@ func Run(ctx context.Context, o Options) error {
 		o.Stderr = io.Discard
 	}
 	if o.Guard == nil {
-		o.Guard = AllowAll{}
+		o.Guard = Rules{}
 	}
 	lock, err := filelock.Acquire(ctx, filepath.Join(o.Dir, lockName), 0, 10*time.Millisecond, nil)
 	if errors.Is(err, filelock.ErrTimeout) {
@@ -123,7 +123,7 @@ func Run(ctx context.Context, o Options) error {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			ctl.Close()
-			return fmt.Errorf("could not listen on loopback for the %s route: %w", k.api(), err)
+			return fmt.Errorf("could not listen on loopback for the %s route: %w", apiOf(k), err)
 		}
 		host := l.Addr().String()
 		a.routes[k] = host

@@ -5,36 +5,28 @@ import (
 	"errors"
 	"time"
 
+	"github.com/alisw/alilogin/internal/agent/guard"
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/store"
 )
 
-// Kind is a server the agent has a route for, named as `--for` names it.
-type Kind string
+// Kind is a server the agent has a route for: the kind of the record's
+// token it stands for.
+type Kind = store.Kind
 
 // The routes.
 const (
-	Vault  Kind = "vault"
-	Nomad  Kind = "nomad"
-	Consul Kind = "consul"
+	Vault  = store.Vault
+	Nomad  = store.Nomad
+	Consul = store.Consul
 )
 
 // Kinds are every route, in the order status lists them.
 var Kinds = []Kind{Nomad, Consul, Vault}
 
-// ParseKind reads a route's name.
-func ParseKind(s string) (Kind, bool) {
-	for _, k := range Kinds {
-		if string(k) == s {
-			return k, true
-		}
-	}
-	return "", false
-}
-
-// api is the apiclient server of k: its name and token header.
-func (k Kind) api() apiclient.Server {
+// apiOf is the apiclient server of k: its token header.
+func apiOf(k Kind) apiclient.Server {
 	switch k {
 	case Nomad:
 		return apiclient.Nomad
@@ -67,6 +59,9 @@ type Creds struct {
 	Servers map[Kind]Upstream
 	Gen     string
 	Watch   func() (gen string, ok bool)
+	// Rules are the profile's request rules (the guard's: read-only
+	// routes, the Vault mounts whose creds paths are refused).
+	Rules guard.Rules
 }
 
 // Loader brings a profile's tokens to validity through alilogin's renewal

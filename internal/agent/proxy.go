@@ -95,12 +95,6 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 		return
 	}
 	p.requests.Add(1)
-	v := rt.a.guard.Check(r, rt.kind, entry.Profile)
-	if v.Refuse != "" {
-		p.fail(v.Refuse)
-		rt.refuse(w, r, ev, http.StatusForbidden, "refused by the alilogin agent: "+v.Refuse)
-		return
-	}
 	creds, up, err := p.current(r.Context(), rt.kind)
 	if err != nil {
 		p.fail(err.Error())
@@ -112,6 +106,16 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 		default:
 			rt.refuse(w, r, ev, http.StatusBadGateway, "alilogin agent: "+termtext.OneLine(err.Error()))
 		}
+		return
+	}
+	v := rt.a.guard.Check(r, rt.kind, creds)
+	if v.Refuse != "" {
+		p.fail(v.Refuse)
+		status := v.Status
+		if status == 0 {
+			status = http.StatusForbidden
+		}
+		rt.refuse(w, r, ev, status, "alilogin agent: "+v.Refuse)
 		return
 	}
 	release, err := rt.a.limits.get(rt.kind, up.conf.Addr).acquire(r.Context())
@@ -146,7 +150,7 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 				q.Del("token") // Consul's ?token=
 				out.URL.RawQuery = q.Encode()
 			}
-			out.Header.Set(rt.kind.api().TokenHeader(), tok.Reveal())
+			out.Header.Set(apiOf(rt.kind).TokenHeader(), tok.Reveal())
 		},
 		Transport:     up.tr,
 		FlushInterval: -1,
@@ -157,7 +161,7 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 			}
 			msg := termtext.OneLine(err.Error())
 			p.fail(msg)
-			rt.refuse(w, r, ev, http.StatusBadGateway, fmt.Sprintf("alilogin agent: could not reach %s: %s", rt.kind.api(), msg))
+			rt.refuse(w, r, ev, http.StatusBadGateway, fmt.Sprintf("alilogin agent: could not reach %s: %s", apiOf(rt.kind), msg))
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			resp.Header.Del("Access-Control-Allow-Origin")
@@ -179,7 +183,7 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 // agent's guess to make.
 func gateOf(r *http.Request, k Kind) (string, error) {
 	var vals []string
-	for _, v := range r.Header.Values(k.api().TokenHeader()) {
+	for _, v := range r.Header.Values(apiOf(k).TokenHeader()) {
 		vals = append(vals, strings.TrimSpace(v))
 	}
 	for _, v := range r.Header.Values("Authorization") {

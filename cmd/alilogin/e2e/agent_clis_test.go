@@ -128,6 +128,22 @@ func TestAgentRealCLIs(t *testing.T) {
 		if err := json.Unmarshal([]byte(p.stdout.String()), &l); err != nil || len(l.Data.Policies) == 0 {
 			t.Errorf("vault token lookup: %v\n%s", err, p.stdout.String())
 		}
+		au.noSecret(t, "vault token lookup through the agent", p.stdout.String()+p.stderr.String())
+	}
+	// The token self-lookups of Nomad and Consul work, without the
+	// SecretID (internal/agent/guard blanks it).
+	for _, args := range [][]string{{"nomad", "acl", "token", "self"}, {"consul", "acl", "token", "read", "-self"}} {
+		p := au.exec(t, args...)
+		if p.code() != 0 || !strings.Contains(p.stdout.String(), "Accessor") {
+			t.Errorf("%s: exit %d\n%s\n%s", strings.Join(args, " "), p.code(), p.stdout.String(), p.stderr.String())
+		}
+		au.noSecret(t, strings.Join(args, " ")+" through the agent", p.stdout.String()+p.stderr.String())
+	}
+	// A request that would hand out a real token is refused by the agent.
+	if p := au.exec(t, "vault", "read", "-format=json", au.m.nomadMount+"/creds/"+au.m.profile); p.code() == 0 {
+		t.Errorf("vault read %s/creds/%s through the agent succeeded:\n%s", au.m.nomadMount, au.m.profile, p.stdout.String())
+	} else {
+		au.noSecret(t, "vault read nomad creds through the agent", p.stdout.String()+p.stderr.String())
 	}
 
 	// The stream is still flowing after all this.
