@@ -34,9 +34,12 @@ type Options struct {
 	Now    func() time.Time
 	// Ready is called once the agent answers on its socket.
 	Ready func()
-	// Memory says whether the agent's memory is kept out of swap
-	// (mlock.go), for status.
+	// Memory says whether the agent's memory is kept out of swap, for
+	// status.
 	Memory string
+
+	// running is called with the agent once it serves (tests).
+	running func(*Agent)
 }
 
 // ErrRunning: another agent holds the directory's lock.
@@ -151,6 +154,9 @@ func Run(ctx context.Context, o Options) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.serveControl(ctx, ctl) }()
 	a.logf("running (instance %s): nomad %s, consul %s, vault %s; socket %s", a.instance[:8], a.routes[Nomad], a.routes[Consul], a.routes[Vault], sock)
+	if o.running != nil {
+		o.running(a)
+	}
 	if o.Ready != nil {
 		o.Ready()
 	}
