@@ -32,7 +32,9 @@ func (f *fakeLoader) Load(ctx context.Context, profile string, env []string, kin
 	return f.next(n)
 }
 
-func (f *fakeLoader) Stored(context.Context, string, []string) (bool, error) { return f.stored.Load(), nil }
+func (f *fakeLoader) Stored(context.Context, string, []string) (bool, error) {
+	return f.stored.Load(), nil
+}
 
 // upstream is a server standing in for Nomad, Consul and Vault: it
 // records what it got and answers 200 with handler's help.

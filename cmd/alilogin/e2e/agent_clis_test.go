@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -149,6 +152,27 @@ func TestAgentRealCLIs(t *testing.T) {
 	// The stream is still flowing after all this.
 	n := strings.Count(logs.stdout.String(), "line-")
 	waitStdout(t, logs, regexp.MustCompile(fmt.Sprintf(`line-%d\n`, n+1)), time.Minute)
+
+	// The audit log: a line per request, none with a secret, a gate or a
+	// query value.
+	b, err := os.ReadFile(filepath.Join(au.agentD, agent.AuditName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	au.noSecret(t, "the audit log", string(b))
+	for k, v := range g {
+		if strings.HasSuffix(k, "_TOKEN") && strings.Contains(string(b), v) {
+			t.Errorf("the audit log holds the gate of %s", k)
+		}
+	}
+	if strings.Contains(string(b), "index=") || !strings.Contains(string(b), `"path":"/v1/kv/agent/key"`) {
+		t.Errorf("the audit log lacks the blocking query's path, or holds its query")
+	}
+	if fi, err := os.Stat(filepath.Join(au.agentD, agent.AuditName)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the audit log's mode: %v %v", fi.Mode().Perm(), err)
+	}
+	withPID := strings.Count(string(b), `"pid":`)
+	t.Logf("MEASURE: %d audit lines, %d with the client's pid", strings.Count(string(b), "\n"), withPID)
 
 	st := au.status(t)
 	if len(st.Profiles) != 1 || st.Profiles[0].Name != au.m.profile || st.Profiles[0].Requests == 0 || st.Profiles[0].Gates == 0 {
