@@ -152,7 +152,7 @@ func agentStatus(ctx context.Context, e *cmdEnv, o *agentOptions) error {
 	}
 	w := e.Stdout
 	fmt.Fprintf(w, "agent:    instance %s, pid %d, since %s\n", shortID(st.Instance), st.PID, st.Started.Local().Format(time.RFC3339))
-	fmt.Fprintf(w, "socket:   %s\n", termtext.Clean(st.Dir))
+	fmt.Fprintf(w, "dir:      %s\n", termtext.Clean(st.Dir))
 	fmt.Fprintf(w, "memory:   %s\n", termtext.Clean(st.Memory))
 	for _, k := range agent.Kinds {
 		fmt.Fprintf(w, "route:    %-6s %s\n", k, st.Routes[k])
