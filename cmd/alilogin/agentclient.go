@@ -31,7 +31,7 @@ type agentFlag struct {
 
 // addAgentFlag adds --agent.
 func addAgentFlag(c *cobra.Command, v *agentFlag) {
-	c.Flags().BoolVar(&v.Agent, "agent", false, "through the agent: gates instead of tokens (default: the profile's agent setting)")
+	c.Flags().BoolVar(&v.Agent, "agent", false, "through the agent: gates instead of tokens (default: the profile's use_agent setting)")
 }
 
 // parse records whether --agent was given.

@@ -43,7 +43,7 @@ type Profile struct {
 	// NoNomad / NoConsul: the profile grants no such token.
 	NoNomad  bool
 	NoConsul bool
-	// Agent: exec, env and the hook use the agent (gates, not tokens)
+	// Agent (use_agent): exec, env and the hook use the agent (gates, not tokens)
 	// unless --agent=false (config file only).
 	Agent bool
 }

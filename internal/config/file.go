@@ -54,7 +54,7 @@ var (
 		},
 	}
 	serverSchema  = &hcl.BodySchema{Attributes: attrSchemas(serverStrings)}
-	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul", "agent"})}
+	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul", "use_agent"})}
 )
 
 func attrSchemas(names []string) []hcl.AttributeSchema {
@@ -239,7 +239,7 @@ func parse(path string, src []byte) (Config, positions, error) {
 		if v, set := d.boolean(pa, "consul"); set {
 			p.NoConsul = !v
 		}
-		p.Agent, _ = d.boolean(pa, "agent")
+		p.Agent, _ = d.boolean(pa, "use_agent")
 		c.Profiles = append(c.Profiles, p)
 	}
 	if d.diags.HasErrors() {

@@ -76,3 +76,26 @@ func checkAgentVars(t *testing.T, what string, vars map[string]string) {
 		}
 	}
 }
+
+// TestAgentModeIsTheProfileDefault: `use_agent = true` in the profile's
+// block of the config file makes env (and exec) give gates without
+// --agent; --agent=false gives the tokens as before.
+func TestAgentModeIsTheProfileDefault(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	au := newAgentUser(t, ctx)
+	au.writeConfig(t, "profile \""+au.m.profile+"\" {\n  use_agent = true\n}\n")
+	p := au.ok(t, "env", "--profile", au.m.profile, "--shell", "sh")
+	if out := p.stdout.String(); !strings.Contains(out, "NOMAD_ADDR='http://127.0.0.1:") || strings.Contains(out, au.rec.Nomad.Secret.Reveal()) {
+		t.Errorf("env with use_agent = true gives no gates:\n%s", out)
+	}
+	au.noSecret(t, "env with use_agent = true", p.stdout.String())
+	if e := au.run(t, "exec", "--profile", au.m.profile, "--", "sh", "-c", `echo "$NOMAD_ADDR"; nomad job status >/dev/null && echo NOMAD-OK`); e.code() != 0 ||
+		!strings.Contains(e.stdout.String(), "http://127.0.0.1:") || !strings.Contains(e.stdout.String(), "NOMAD-OK") {
+		t.Errorf("exec with use_agent = true: exit %d\n%s\n%s", e.code(), e.stdout.String(), e.stderr.String())
+	}
+	p = au.ok(t, "env", "--agent=false", "--profile", au.m.profile, "--shell", "sh")
+	if out := p.stdout.String(); !strings.Contains(out, "NOMAD_TOKEN="+shq(au.rec.Nomad.Secret.Reveal())) {
+		t.Errorf("env --agent=false does not give the token")
+	}
+}
