@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -83,5 +85,45 @@ func TestLogoutDropsTheProfile(t *testing.T) {
 	st, err := Call(context.Background(), ta.dir, Request{Op: "status"})
 	if err != nil || st.Status == nil || len(st.Status.Profiles) != 0 {
 		t.Errorf("status after logout: %+v %v", st, err)
+	}
+}
+
+// TestLogoutEndsStreams: a stream served with a profile's token (a log
+// followed, an event stream) ends when the profile is logged out: the
+// gate's requests in flight die with it.
+func TestLogoutEndsStreams(t *testing.T) {
+	up := newUpstream(t)
+	up.hook = func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl.stored.Store(true)
+	ta := startAgent(t, Options{Loader: fl})
+	g := ta.open(t)
+	req, _ := http.NewRequest("GET", ta.routes[Nomad]+"/v1/client/fs/logs/x?follow=true", nil)
+	req.Header.Set("X-Nomad-Token", g[Nomad])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
+		t.Fatalf("first line: %q %v", line, err)
+	}
+	fl.stored.Store(false)
+	if _, err := Call(context.Background(), ta.dir, Request{Op: "sync"}); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := io.ReadAll(br); ended <- err }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream still runs 10 s after the logout")
 	}
 }

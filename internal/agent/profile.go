@@ -37,6 +37,35 @@ type profile struct {
 
 	requests, errors atomic.Int64
 	lastErr          atomic.Pointer[string]
+
+	// inflight are the requests being served with the profile's token
+	// (streams, websockets, blocking queries): close ends them all.
+	flightMu sync.Mutex
+	inflight map[*context.CancelFunc]struct{}
+	closed   bool
+}
+
+// track gives r a context that close cancels, and the function that
+// forgets it once served; ok false when the profile was closed already.
+func (p *profile) track(ctx context.Context) (context.Context, func(), bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	p.flightMu.Lock()
+	defer p.flightMu.Unlock()
+	if p.closed {
+		cancel()
+		return ctx, func() {}, false
+	}
+	if p.inflight == nil {
+		p.inflight = map[*context.CancelFunc]struct{}{}
+	}
+	key := &cancel
+	p.inflight[key] = struct{}{}
+	return ctx, func() {
+		p.flightMu.Lock()
+		delete(p.inflight, key)
+		p.flightMu.Unlock()
+		cancel()
+	}, true
 }
 
 // upstream is a profile's transport to one server.
@@ -179,8 +208,17 @@ func (p *profile) clientCert(*tls.CertificateRequestInfo) (*tls.Certificate, err
 	return &pair, nil
 }
 
-// close drops the credentials and closes the idle connections.
+// close drops the credentials, ends every request in flight (a stream or
+// a websocket opened with a gate dies with the gate) and closes the idle
+// connections.
 func (p *profile) close() {
+	p.flightMu.Lock()
+	p.closed = true
+	for c := range p.inflight {
+		(*c)()
+	}
+	p.inflight = nil
+	p.flightMu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.creds.Store(nil)

@@ -95,6 +95,13 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 		return
 	}
 	p.requests.Add(1)
+	ctx, done, ok := p.track(r.Context())
+	if !ok {
+		rt.refuse(w, r, ev, http.StatusUnauthorized, "refused: the gate's profile was logged out; run: alilogin login --profile "+entry.Profile)
+		return
+	}
+	defer done()
+	r = r.WithContext(ctx)
 	creds, up, err := p.current(r.Context(), rt.kind)
 	if err != nil {
 		p.fail(err.Error())
