@@ -131,6 +131,8 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 			p.fail(err.Error())
 			w.Header().Set("Retry-After", "1")
 			rt.refuse(w, r, ev, http.StatusTooManyRequests, "alilogin agent: "+err.Error()+"; try again")
+		} else {
+			ev.Status = 499 // the client gave up while queued
 		}
 		return
 	}

@@ -78,7 +78,7 @@ func TestAgentRealCLIs(t *testing.T) {
 
 	// nomad alloc logs -f: a stream, read as it comes.
 	logs := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--", "nomad", "alloc", "logs", "-f", alloc, "t")
-	waitStdout(t, logs, regexp.MustCompile(`line-2\n`), time.Minute)
+	waitLogLines(t, logs, 2)
 
 	// nomad alloc exec: a websocket through the agent.
 	if p := au.exec(t, "nomad", "alloc", "exec", "-i=false", "-t=false", "-task", "t", alloc, "/bin/echo", "hello-through-the-agent"); p.code() != 0 || !strings.Contains(p.stdout.String(), "hello-through-the-agent") {
@@ -150,8 +150,7 @@ func TestAgentRealCLIs(t *testing.T) {
 	}
 
 	// The stream is still flowing after all this.
-	n := strings.Count(logs.stdout.String(), "line-")
-	waitStdout(t, logs, regexp.MustCompile(fmt.Sprintf(`line-%d\n`, n+1)), time.Minute)
+	waitLogLines(t, logs, strings.Count(logs.stdout.String(), "line-")+1)
 
 	// The audit log: a line per request, none with a secret, a gate or a
 	// query value.
@@ -180,12 +179,14 @@ func TestAgentRealCLIs(t *testing.T) {
 	}
 }
 
-// waitStdout waits until p's stdout matches re.
-func waitStdout(t *testing.T, p *proc, re *regexp.Regexp, d time.Duration) {
+// waitLogLines waits until p's stdout has n lines of agentJob's log
+// (`nomad alloc logs -f` may start after its first lines).
+func waitLogLines(t *testing.T, p *proc, n int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := teststack.WaitUntil(ctx, re.String()+" on stdout", func() bool { return re.MatchString(p.stdout.String()) }); err != nil {
+	line := regexp.MustCompile(`(?m)^line-[0-9]+$`)
+	if err := teststack.WaitUntil(ctx, fmt.Sprintf("%d log lines on stdout", n), func() bool { return len(line.FindAllString(p.stdout.String(), -1)) >= n }); err != nil {
 		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, p.stdout.String(), p.stderr.String())
 	}
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"regexp"
 	"syscall"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ func TestAgentKilledMidStream(t *testing.T) {
 	au := newAgentUser(t, ctx)
 	alloc := runAgentJob(t, ctx, au)
 	logs := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--", "nomad", "alloc", "logs", "-f", alloc, "t")
-	waitStdout(t, logs, regexp.MustCompile(`line-1\n`), time.Minute)
+	waitLogLines(t, logs, 2)
 	before := au.status(t)
 
 	if err := syscall.Kill(before.PID, syscall.SIGKILL); err != nil {
