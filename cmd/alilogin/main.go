@@ -1,6 +1,3 @@
-// Command alilogin signs an engineer in once through CERN SSO and keeps
-// short-lived Vault, Nomad and Consul tokens in the OS keyring for the
-// vault, nomad and consul CLIs and for scripts. See docs/user-guide.md.
 package main
 
 import (
