@@ -37,10 +37,23 @@ type VaultAPI interface {
 	RevokeLease(ctx context.Context, vault secret.String, leaseID string) error
 	// RevokeSelf revokes the Vault token and with it every lease it made.
 	RevokeSelf(ctx context.Context, vault secret.String) error
-	// Login logs in to Vault's JWT auth method with role = profile;
-	// roles (the user's SSO roles, may be nil) are for the message when
-	// Vault refuses.
-	Login(ctx context.Context, idToken secret.String, profile string, roles []string) (*store.Token, error)
+}
+
+// Loginer is step 4's fresh login, a port: internal/session's, the one
+// fresh login of `alilogin login` too.
+type Loginer interface {
+	// FreshLogin logs in to Vault with the verified ID token (role =
+	// rec.Profile; rec.Roles named when Vault refuses), revokes
+	// rec.Vault, which the new login replaces for certain, signs a new
+	// client certificate when rec has one (Vault revoked the old one
+	// with its Vault token), mints the tokens of kinds in parallel,
+	// capped by the new Vault token, and puts what it obtained in rec:
+	// the Vault token, the certificate, each token of kinds (nil when its
+	// mint failed: the old one died with the old Vault token). It
+	// returns the steps and warnings to report and the errors of the
+	// mints and of the certificate; err is the Vault login's (then rec
+	// is unchanged). The chain holds the profile's lock and stores rec.
+	FreshLogin(ctx context.Context, rec *store.Record, idToken secret.String, kinds []store.Kind) (report *Result, errs []error, err error)
 }
 
 // SSO is the OIDC provider's refresh grant.
@@ -111,6 +124,8 @@ func (e *IdentityChangedError) Unwrap() error { return ErrLoginNeeded }
 type Chain struct {
 	Vault VaultAPI
 	SSO   SSO // nil: step 4 is not available
+	// Login is step 4's fresh login; nil: step 4 is not available.
+	Login Loginer
 	// Issuer and ClientID are what SSO refreshes at (the configured
 	// ones). Step 4 runs only for a record made with both (BindingError).
 	Issuer, ClientID string
@@ -362,13 +377,13 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k store.Kind) (tok
 	return t, steps, warnings, nil
 }
 
-// relogin is step 4: the refresh grant, then a fresh login (Login) that
-// replaces the record's Vault token, revokes it and mints again every
-// Nomad/Consul token the record holds and children. What was minted is
-// put in rec, what died with the old Vault token dropped; the mints'
-// errors are returned apart.
+// relogin is step 4: the refresh grant, then the fresh login (the Login
+// port) that replaces the record's Vault token, revokes it and mints
+// again every Nomad/Consul token the record holds and children. What was
+// minted is put in rec, what died with the old Vault token dropped; the
+// mints' errors are returned apart.
 func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, children []store.Kind) ([]error, error) {
-	if c.SSO == nil || rec.RefreshToken.Empty() {
+	if c.SSO == nil || c.Login == nil || rec.RefreshToken.Empty() {
 		return nil, ErrLoginNeeded
 	}
 	if rec.Issuer == "" || rec.ClientID == "" || rec.Issuer != c.Issuer || rec.ClientID != c.ClientID {
@@ -408,42 +423,14 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 	// The record, with its rotated refresh token, is stored by Ensure
 	// whatever follows, under the lock: its Vault token is replaced
 	// for certain.
-	var certErr error
-	lo, err := Login(ctx, c.Vault, c.now, FreshLogin{Profile: rec.Profile, IDToken: r.IDToken, Roles: rec.Roles,
-		Kinds: withAllChildren(rec, children), Replaced: rec.Vault,
-		// The certificate with the new Vault token, before the mints
-		// (clientcert.go).
-		BeforeMint: func(ctx context.Context, vt *store.Token) ([]string, []string) {
-			oldVault := rec.Vault
-			rec.Vault = vt
-			cr := &Result{}
-			certErr = c.reloginCert(ctx, rec, cr)
-			rec.Vault = oldVault
-			return cr.Steps, cr.Warnings
-		}})
+	rep, errs, err := c.Login.FreshLogin(ctx, rec, r.IDToken, withAllChildren(rec, children))
 	if err != nil {
 		return nil, err // as `alilogin login` says it: "could not log in to Vault: ...", or why Vault refused
 	}
-	for _, s := range lo.Steps {
+	for _, s := range rep.Steps {
 		res.step("%s", s)
 	}
-	res.Warnings = append(res.Warnings, lo.Warnings...)
-	rec.Vault = lo.Vault
-	var errs []error
-	for _, m := range lo.Minted {
-		t := m.Token
-		if m.Err != nil {
-			// Whatever was there died with the old Vault token.
-			t = nil
-			errs = append(errs, m.Err) // as `alilogin login` says it
-		} else if old := rec.Token(m.Kind); len(t.Policies) == 0 && old != nil {
-			t.Policies = slices.Clone(old.Policies) // same role, same policies
-		}
-		rec.SetToken(m.Kind, t)
-	}
-	if certErr != nil {
-		errs = append(errs, certErr)
-	}
+	res.Warnings = append(res.Warnings, rep.Warnings...)
 	return errs, nil
 }
 

@@ -244,6 +244,7 @@ func setup(t *testing.T) (*env, *store.Record) {
 	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[string]bool{"rt-0": true}}}
 	e.chain = &Chain{Vault: e.vault, SSO: e.sso, Issuer: testIssuer, ClientID: testClient, Servers: testServers, MinTTL: 5 * time.Minute, Now: clk.now}
+	e.chain.Login = &fakeLogin{vault: e.vault, chain: e.chain}
 	ctx := context.Background()
 	v, err := e.vault.Login(ctx, secret.New("good-id-token"), "ci", nil)
 	if err != nil {
@@ -664,4 +665,60 @@ func TestChainCapsLeasesToVaultToken(t *testing.T) {
 	if !out.Nomad.ExpiresAt.Equal(out.Vault.ExpiresAt) {
 		t.Errorf("renewed: nomad expires %s, vault %s", out.Nomad.ExpiresAt, out.Vault.ExpiresAt)
 	}
+}
+
+// fakeLogin is step 4's fresh login (Loginer) on the fake Vault, as
+// internal/session's does it: the Vault login, the replaced token
+// revoked, a certificate signed with the new token for a record that has
+// one (with the chain's Cert, when set), the mints in parallel, capped
+// by the new token.
+type fakeLogin struct {
+	vault *fakeVault
+	chain *Chain
+}
+
+func (f *fakeLogin) FreshLogin(ctx context.Context, rec *store.Record, id secret.String, kinds []store.Kind) (*Result, []error, error) {
+	rep := &Result{}
+	vt, err := f.vault.Login(ctx, id, rec.Profile, rec.Roles)
+	if err != nil {
+		return rep, nil, err
+	}
+	rep.Steps = append(rep.Steps, "logged in to vault")
+	if old := rec.Vault; old.ValidFor(f.vault.now(), 0) && !old.Secret.Equal(vt.Secret) {
+		if err := f.vault.RevokeSelf(ctx, old.Secret); err == nil {
+			rep.Steps = append(rep.Steps, "revoked replaced vault token")
+		}
+	}
+	rec.Vault = vt
+	var errs []error
+	if f.chain.Cert != nil && rec.ClientCert != nil {
+		if n, err := f.chain.Cert.Sign(ctx, vt.Secret, rec); err != nil {
+			errs = append(errs, fmt.Errorf("could not renew the client certificate: %w", err))
+		} else {
+			rec.CertDirs = rec.CertFileDirs()
+			rec.ClientCert = n
+			rec.AddCertDir(n.Dir)
+			rep.Steps = append(rep.Steps, "signed a new client certificate (serial "+n.Serial+")")
+		}
+	}
+	toks, merrs := make([]*store.Token, len(kinds)), make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Go(func() { toks[i], merrs[i] = f.vault.Mint(ctx, vt.Secret, k, rec.Profile) })
+	}
+	wg.Wait()
+	for i, k := range kinds {
+		t := toks[i].CappedBy(vt)
+		if merrs[i] != nil {
+			t = nil
+			errs = append(errs, merrs[i])
+		} else {
+			rep.Steps = append(rep.Steps, fmt.Sprintf("minted %s token", k))
+			if old := rec.Token(k); len(t.Policies) == 0 && old != nil {
+				t.Policies = old.Policies
+			}
+		}
+		rec.SetToken(k, t)
+	}
+	return rep, errs, nil
 }

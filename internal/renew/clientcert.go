@@ -45,23 +45,6 @@ func (c *Chain) runCert(ctx context.Context, out *store.Record, res *Result) err
 	return nil
 }
 
-// reloginCert signs a certificate for the fresh Vault login of step 4
-// (out.Vault is the new token), whatever the NotAfter of the record's:
-// the role's generate_lease ties a certificate to the Vault token that
-// signed it, and that token has expired, was revoked at the server, or
-// is revoked by the fresh login (FreshLogin.Replaced), so Vault has
-// revoked the record's certificate with it, or will. That one is not
-// revoked again here (it is not valid any more, whatever its NotAfter
-// says). Nothing when the chain cannot sign or the record had no
-// certificate (a profile without certificates, whose sign path Vault
-// would refuse).
-func (c *Chain) reloginCert(ctx context.Context, out *store.Record, res *Result) error {
-	if c.Cert == nil || out.ClientCert == nil || !out.Vault.ValidFor(c.now(), 0) {
-		return nil
-	}
-	return c.signCert(ctx, out, res)
-}
-
 func (c *Chain) signCert(ctx context.Context, out *store.Record, res *Result) error {
 	n, err := c.Cert.Sign(ctx, out.Vault.Secret, out)
 	if err != nil {

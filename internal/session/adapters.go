@@ -13,7 +13,6 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
-	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Clients are the configured servers' clients, without a token.
@@ -60,9 +59,6 @@ type vaultOps struct {
 	cl  *Clients
 	cfg *config.Config
 	now func() time.Time
-	// unchecked hears of a minted token its server did not answer for
-	// (Mint); nil: nobody.
-	unchecked func(store.Kind, *issue.CheckError)
 }
 
 func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token, error) {
@@ -89,16 +85,12 @@ func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store
 }
 
 // Mint mints one token (mintOne). A token its server did not answer
-// for (*issue.CheckError) is kept: unchecked, when set, hears of it
-// (login's warning); the chain's re-mints go on without its policies,
-// as before.
+// for (*issue.CheckError) is kept: the chain's re-mints go on without
+// its policies.
 func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k store.Kind, profile string) (*store.Token, error) {
 	t, err := mintOne(ctx, o.cl, o.cfg, vault, k, profile, o.now())
 	var ce *issue.CheckError
 	if t != nil && errors.As(err, &ce) {
-		if o.unchecked != nil {
-			o.unchecked(k, ce)
-		}
 		return t, nil
 	}
 	return t, err
@@ -110,12 +102,6 @@ func (o *vaultOps) RevokeLease(ctx context.Context, vault secret.String, leaseID
 
 func (o *vaultOps) RevokeSelf(ctx context.Context, vault secret.String) error {
 	return issue.Revoke(ctx, o.cl.Vault.WithToken(vault))
-}
-
-// Login is renew.Login's Vault login (vaultLogin), of `alilogin login`
-// and the chain's step 4 alike.
-func (o *vaultOps) Login(ctx context.Context, idToken secret.String, profile string, roles []string) (*store.Token, error) {
-	return vaultLogin(ctx, o.cl, o.cfg, profile, idToken, termtext.CleanAll(roles), o.now())
 }
 
 // ssoRefresher is renew.SSO on internal/oidc.

@@ -125,7 +125,7 @@ func (s *Session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 		sso = r
 	}
 	return &renew.Ensurer{
-		Chain: &renew.Chain{Vault: &vaultOps{cl: cl, cfg: cfg, now: s.Env.now}, SSO: sso, Issuer: cfg.Issuer, ClientID: cfg.ClientID,
+		Chain: &renew.Chain{Vault: &vaultOps{cl: cl, cfg: cfg, now: s.Env.now}, SSO: sso, Login: &freshLogin{env: s.Env, cfg: cfg, cl: cl}, Issuer: cfg.Issuer, ClientID: cfg.ClientID,
 			Servers: servers, MinTTL: minTTL, Now: s.Env.now, Cert: certSigner(s.Env, cfg, cl)}, // clientcert.go
 		Store:   store.Authoritative(s.Store),
 		LockDir: dir,
