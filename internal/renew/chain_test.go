@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/google/go-cmp/cmp"
@@ -51,10 +50,12 @@ func newFakeVault(now func() time.Time) *fakeVault {
 	return &fakeVault{now: now, ttl: time.Hour, maxTTL: 4 * time.Hour, tokens: map[string]*fakeTok{}, leases: map[string]*fakeLease{}}
 }
 
-var errDown = &apiclient.Error{Server: "Vault", Addr: "http://127.0.0.1:1", Err: errors.New("connection refused")}
+// errDown and denied are the errors of the adapters (internal/session):
+// a server's own, matching the chain's sentinels.
+var errDown = fmt.Errorf("could not reach Vault at http://127.0.0.1:1: connection refused: %w", ErrUnreachable)
 
 func denied(path string) error {
-	return &apiclient.Error{Server: "Vault", Method: "PUT", Path: path, Status: 403, Errors: []string{"permission denied"}}
+	return fmt.Errorf("Vault refused PUT %s (403): permission denied: %w", path, ErrDenied)
 }
 
 func (f *fakeVault) call(name string) error {
@@ -113,7 +114,7 @@ func (f *fakeVault) RenewLease(_ context.Context, v secret.String, t *store.Toke
 	}
 	l := f.leases[t.LeaseID]
 	if !f.live(v) || l == nil || l.revoked || !f.now().Before(l.exp) || !l.parent.Equal(v) {
-		return nil, &apiclient.Error{Server: "Vault", Status: 400, Errors: []string{"lease not found"}}
+		return nil, errors.New("Vault answered 400: lease not found")
 	}
 	ttl := f.ttl
 	if f.leaseTTL > 0 {
@@ -405,7 +406,7 @@ func TestChainSteps(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(e, rec)
 			}
-			before := copyRecord(rec)
+			before := rec.Clone()
 			out, res, err := e.chain.Run(context.Background(), rec, tc.kinds)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -527,14 +528,14 @@ func (m *memStore) Get(p string) (*store.Record, error) {
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	return copyRecord(r), nil
+	return r.Clone(), nil
 }
 
 func (m *memStore) Put(r *store.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.puts++
-	m.recs[r.Profile] = copyRecord(r)
+	m.recs[r.Profile] = r.Clone()
 	return nil
 }
 

@@ -11,7 +11,8 @@ import (
 )
 
 // CertSigner signs a new client certificate for a record with its Vault
-// token, and revokes one it replaces (internal/clientcert).
+// token, and revokes one it replaces (internal/clientcert). Its errors
+// match ErrDenied and ErrUnreachable as VaultAPI's do.
 type CertSigner interface {
 	Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error)
 	Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error

@@ -93,8 +93,8 @@ func TestEnsureReplacedMeanwhileRevokesNewCert(t *testing.T) {
 	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec) // 01
 	e.clk.add(26 * time.Minute)                                               // within the margin: re-sign
 	ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
-	fresh := copyRecord(rec)
-	fresh.Vault = copyToken(rec.Vault)
+	fresh := rec.Clone()
+	fresh.Vault = rec.Vault.Clone()
 	fresh.Vault.Secret = secret.New("vault-of-the-new-login")
 	fresh.ClientCert = &clientcert.Cert{Serial: "new-login", NotAfter: e.clk.now().Add(time.Hour)}
 	fresh.UpdatedAt = e.clk.now().Add(time.Second)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -64,7 +65,7 @@ type vaultOps struct {
 func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token, error) {
 	nt, err := issue.Renew(ctx, o.cl.Vault.WithToken(t.Secret), 0, o.now())
 	if err != nil {
-		return nil, err
+		return nil, domainError(err)
 	}
 	cp := *t
 	cp.ExpiresAt, cp.Renewable, cp.TTL = nt.ExpiresAt, nt.Renewable, nt.TTL
@@ -77,7 +78,7 @@ func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token,
 func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store.Token) (*store.Token, error) {
 	l, err := issue.RenewLease(ctx, o.cl.Vault.WithToken(vault), t.LeaseID, 0, o.now())
 	if err != nil {
-		return nil, err
+		return nil, domainError(err)
 	}
 	cp := *t
 	cp.ExpiresAt, cp.Renewable, cp.TTL = l.ExpiresAt, l.Renewable, l.TTL
@@ -93,16 +94,38 @@ func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k store.Kind, 
 	if t != nil && errors.As(err, &ce) {
 		return t, nil
 	}
-	return t, err
+	return t, domainError(err)
 }
 
 func (o *vaultOps) RevokeLease(ctx context.Context, vault secret.String, leaseID string) error {
-	return issue.RevokeLease(ctx, o.cl.Vault.WithToken(vault), leaseID)
+	return domainError(issue.RevokeLease(ctx, o.cl.Vault.WithToken(vault), leaseID))
 }
 
 func (o *vaultOps) RevokeSelf(ctx context.Context, vault secret.String) error {
-	return issue.Revoke(ctx, o.cl.Vault.WithToken(vault))
+	return domainError(issue.Revoke(ctx, o.cl.Vault.WithToken(vault)))
 }
+
+// domainError is err, its text unchanged, matching (errors.Is) what the
+// renewal chain needs to know of it: renew.ErrDenied when the server
+// refused the token (HTTP 403), renew.ErrUnreachable when no server
+// answered. The chain knows no HTTP.
+func domainError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case apiclient.StatusOf(err) == http.StatusForbidden:
+		return &chainError{err, renew.ErrDenied}
+	case apiclient.Unreachable(err):
+		return &chainError{err, renew.ErrUnreachable}
+	}
+	return err
+}
+
+// chainError is an adapter's error with the renewal chain's sentinel.
+type chainError struct{ err, sentinel error }
+
+func (e *chainError) Error() string   { return e.err.Error() }
+func (e *chainError) Unwrap() []error { return []error{e.err, e.sentinel} }
 
 // ssoRefresher is renew.SSO on internal/oidc.
 type ssoRefresher struct {

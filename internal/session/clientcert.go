@@ -212,7 +212,7 @@ type pkiSigner struct {
 func (p *pkiSigner) Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error) {
 	c, err := clientcert.Sign(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, rec.Profile, rec.User, 0)
 	if err != nil {
-		return nil, err
+		return nil, domainError(err)
 	}
 	paths, err := writeCert(p.e, rec.Profile, c)
 	if err != nil {
@@ -235,7 +235,7 @@ func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientce
 	if mount == "" {
 		mount = p.cfg.PKIMount
 	}
-	return clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), mount, c)
+	return domainError(clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), mount, c))
 }
 
 // revokeCert revokes rec's certificate (while it is valid, with its key,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"time"
 
 	"github.com/alisw/alilogin/internal/clientcert"
@@ -101,4 +102,27 @@ type Token struct {
 // d at now.
 func (t *Token) ValidFor(now time.Time, d time.Duration) bool {
 	return t != nil && !t.Secret.Empty() && t.ExpiresAt.Sub(now) > d
+}
+
+// Clone is a copy of r that shares nothing that the renewal chain
+// changes: its tokens (with their policies), roles and certificate
+// directories. The certificate itself is replaced, never changed.
+func (r *Record) Clone() *Record {
+	cp := *r
+	cp.Roles = slices.Clone(r.Roles)
+	cp.Vault = r.Vault.Clone()
+	cp.Nomad = r.Nomad.Clone()
+	cp.Consul = r.Consul.Clone()
+	cp.CertDirs = slices.Clone(r.CertDirs)
+	return &cp
+}
+
+// Clone is a copy of t with its own policies; nil for nil.
+func (t *Token) Clone() *Token {
+	if t == nil {
+		return nil
+	}
+	cp := *t
+	cp.Policies = slices.Clone(t.Policies)
+	return &cp
 }
