@@ -102,7 +102,7 @@ func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []str
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rec, kinds, err := s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose, CertFiles: true})
+	rec, kinds, err := ensure(ctx, s, session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose, CertFiles: true})
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -44,7 +44,7 @@ func (o *secretOptions) parse() error {
 // readSecrets reads the secrets with the profile's Vault token, in
 // parallel: any that is missing or denied stops here, before COMMAND.
 func readSecrets(ctx context.Context, s *session.Session, o *execOptions) ([]kvsecret.Value, error) {
-	rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
+	rec, _, err := ensure(ctx, s, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
 	if err != nil {
 		return nil, err
 	}

@@ -118,12 +118,12 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		if path, gen, ok := store.Watch(e.getenv, s.Profile); ok {
 			st.GenFile, st.Gen = path, string(gen)
 		}
-		rec, kinds, err = s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: o.MinTTL, CertFiles: true})
+		rec, kinds, err = ensure(ctx, s, session.EnsureOptions{Kinds: kinds, MinTTL: o.MinTTL, CertFiles: true})
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		err = errors.New("not logged in; run: alilogin login")
 		if p := cmp.Or(o.Profile, st.Profile); p != "" {
-			err = session.LoginNeeded(p)
+			err = loginNeeded(p)
 		}
 	}
 	if err == nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -35,7 +34,7 @@ func runStatusShort(e *cmdEnv, o *statusOptions) error {
 		return exitcode.Silent(exitLoginNeeded)
 	}
 	if err != nil {
-		return session.Error(s.Profile, err)
+		return loginError(s.Profile, err)
 	}
 	now := e.now()
 	expiry := rec.EarliestExpiry(store.Kinds...)

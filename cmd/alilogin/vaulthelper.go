@@ -171,10 +171,10 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	var rec *store.Record
 	if err == nil {
 		profile = s.Profile
-		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: renew.DefaultMinTTL})
+		rec, _, err = ensure(ctx, s, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: renew.DefaultMinTTL})
 	}
 	if err != nil {
-		if errors.As(err, new(*renew.ServerBindingError)) || session.Mismatch(err) {
+		if errors.As(err, new(*renew.ServerBindingError)) || isMismatch(err) {
 			// VAULT_ADDR names another Vault than the login's (or
 			// the SSO issuer differs).
 			return notHere(termtext.Clean(err.Error()))

@@ -163,10 +163,10 @@ func (s *Session) writeCertFiles(ctx context.Context, rec *store.Record, dir str
 	st := store.Authoritative(s.Store)
 	cur, err := st.Get(rec.Profile)
 	if errors.Is(err, store.ErrNotFound) {
-		return p, LoginNeeded(rec.Profile)
+		return p, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
 	}
 	if err != nil {
-		return p, Error(rec.Profile, err)
+		return p, err
 	}
 	rec.ClientCert, rec.CertDirs = cur.ClientCert, cur.CertDirs
 	if cur.ClientCert == nil {

@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/alisw/alilogin/internal/exitcode"
 )
 
 // TestCurrentRefusesFileThatIsNoFile: a FIFO at the current-profile
@@ -42,8 +40,8 @@ func TestCurrentRefusesFileThatIsNoFile(t *testing.T) {
 			go func() { _, err := Current(e); done <- err }()
 			select {
 			case err := <-done:
-				if exitcode.Code(err, exitError) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
-					t.Errorf("Current on a %s: %v (exit %d), want exit %d saying how to fix it", kind, err, exitcode.Code(err, exitError), exitUsage)
+				if codeOf(err) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
+					t.Errorf("Current on a %s: %v (exit %d), want exit %d saying how to fix it", kind, err, codeOf(err), exitUsage)
 				}
 			case <-time.After(10 * time.Second):
 				if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
@@ -37,9 +36,9 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 		// (Without kinds, a missing record is said as the store says
 		// it, as env and exec always have.)
 		if errors.Is(err, store.ErrNotFound) && len(o.Kinds) > 0 {
-			return nil, nil, LoginNeeded(s.Profile)
+			return nil, nil, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
 		}
-		return nil, nil, Error(s.Profile, err)
+		return nil, nil, err
 	}
 	kinds := o.Kinds
 	if len(kinds) == 0 {
@@ -57,7 +56,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 		}
 		ch := &renew.Chain{Servers: servers, MinTTL: o.MinTTL, Now: s.Env.now, Cert: certSigner(s.Env, s.Config, nil)}
 		if err := ch.Bound(rec, kinds); err != nil {
-			return nil, nil, Error(s.Profile, err)
+			return nil, nil, err
 		}
 		if ch.Fresh(rec, kinds) {
 			if o.CertFiles {
@@ -87,7 +86,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 		fmt.Fprintf(s.Env.stderr(), "alilogin: warning: %s\n", w)
 	}
 	if err != nil {
-		return nil, nil, Error(s.Profile, err)
+		return nil, nil, err
 	}
 	return rec, kinds, s.useCert(ctx, rec) // the chain may have re-signed it
 }
@@ -143,7 +142,7 @@ func ParseKinds(vals []string) ([]store.Kind, error) {
 			}
 			k, err := store.ParseKind(s)
 			if err != nil {
-				return nil, exitcode.With(ExitUsage, err)
+				return nil, usage(err)
 			}
 			if !slices.Contains(out, k) {
 				out = append(out, k)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
@@ -35,7 +34,7 @@ func LoginProfile(e Env, cfg *config.Config, flag string) (string, error) {
 		return p, checkName(p)
 	}
 	if len(cfg.Profiles) == 0 {
-		return "", exitcode.With(ExitUsage, errors.New("no profile given, and none is configured to choose from; use --profile NAME, or get the profiles from your broker with: alilogin setup --broker URL"))
+		return "", usage(errors.New("no profile given, and none is configured to choose from; use --profile NAME, or get the profiles from your broker with: alilogin setup --broker URL"))
 	}
 	return "", nil
 }
@@ -67,9 +66,9 @@ func ChooseProfile(cfg *config.Config, roles []string) (string, error) {
 	case len(allowed) == 1:
 		return allowed[0], nil
 	case len(allowed) > 1:
-		return "", exitcode.With(ExitUsage, &SeveralProfilesError{Allowed: allowed})
+		return "", usage(&SeveralProfilesError{Allowed: allowed})
 	case len(all) == 0:
-		return "", exitcode.With(ExitUsage, errors.New("no profile given and none configured; use --profile NAME"))
+		return "", usage(errors.New("no profile given and none configured; use --profile NAME"))
 	default:
 		return "", fmt.Errorf("none of the configured profiles (%s) is allowed for your SSO roles (%s); ask for a role in the CERN Application Portal, or use --profile", strings.Join(all, ", "), yours)
 	}
