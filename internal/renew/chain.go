@@ -78,7 +78,15 @@ func (c *Chain) Fresh(rec *store.Record, kinds []store.Kind) bool {
 			return false
 		}
 	}
-	return c.certFresh(rec) // clientcert.go
+	return c.certFresh(rec)
+}
+
+// certFresh: a record's client certificate, when it has one and the chain
+// can sign, is fresh for the margin (the --min-ttl rule of the tokens,
+// clientcert.Cert.Fresh: a certificate whose whole life is shorter than
+// the margin is fresh for half of it).
+func (c *Chain) certFresh(rec *store.Record) bool {
+	return c.Cert == nil || rec.ClientCert == nil || rec.ClientCert.Fresh(c.now(), c.minTTL())
 }
 
 // canRenew reports whether renewing t can make it valid for the margin.

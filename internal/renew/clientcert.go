@@ -18,14 +18,6 @@ type CertSigner interface {
 	Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error
 }
 
-// certFresh: a record's client certificate, when it has one and the chain
-// can sign, is fresh for the margin (the --min-ttl rule of the tokens,
-// clientcert.Cert.Fresh: a certificate whose whole life is shorter than
-// the margin is fresh for half of it).
-func (c *Chain) certFresh(rec *store.Record) bool {
-	return c.Cert == nil || rec.ClientCert == nil || rec.ClientCert.Fresh(c.now(), c.minTTL())
-}
-
 // runCert re-signs out's client certificate when it is not fresh, with
 // the Vault token the chain has just brought to the margin (no browser),
 // and revokes the one it replaces while it is still valid (best effort:

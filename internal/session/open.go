@@ -4,14 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
 
-	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/config/check"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -36,7 +31,7 @@ type Session struct {
 	Config  *config.Config // environment + config file; no network
 	Store   store.Store
 	Profile string
-	// minTTLSaid: the lowered --min-ttl was said (minttl.go).
+	// minTTLSaid: the lowered --min-ttl was said (ensure.go, minTTLFor).
 	minTTLSaid bool
 }
 
@@ -161,38 +156,4 @@ func (s *Session) fullConfig(ctx context.Context) (*config.Config, error) {
 		return nil, err
 	}
 	return config.Resolve(config.Sources{Getenv: s.Env.getenv, Discover: config.Discoverer(ctx, nil, dir)})
-}
-
-// ConfiguredServers are the canonical addresses of the configured Vault,
-// Nomad and Consul (empty where none is configured), as a login records
-// them.
-//
-// With each, how its certificate is checked (apiclient.Trust of its CA
-// file and TLS server name, and of this process's SSL_CERT_FILE and
-// SSL_CERT_DIR, which Go's crypto/x509 reads for the system's roots).
-func ConfiguredServers(cfg *config.Config) (renew.Servers, error) {
-	var out renew.Servers
-	for _, s := range []struct {
-		kind       store.Kind
-		srv        config.Server
-		dst, trust *string
-	}{{store.Vault, cfg.Vault, &out.Vault, &out.VaultTrust}, {store.Nomad, cfg.Nomad, &out.Nomad, &out.NomadTrust}, {store.Consul, cfg.Consul, &out.Consul, &out.ConsulTrust}} {
-		if s.srv.Addr == "" {
-			continue
-		}
-		c, err := check.Canonical(s.srv.Addr)
-		if err != nil {
-			return renew.Servers{}, fmt.Errorf("invalid %s address: %w", s.kind.Title(), err)
-		}
-		*s.dst = c
-		// A CA file that cannot be read matches no recorded trust (login
-		// needed for a login that has one; dialing fails anyway); a login
-		// without one is accepted as before.
-		t, err := apiclient.Trust(s.srv.TLS.CACert, s.srv.TLS.ServerName, os.Getenv, runtime.GOOS)
-		if err != nil {
-			t = "unreadable CA file"
-		}
-		*s.trust = t
-	}
-	return out, nil
 }
