@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -153,5 +155,49 @@ func TestReloginSignsNoCertForRecordWithout(t *testing.T) {
 	}
 	if signed := v.called("POST /v1/pki/sign/"); len(signed) != 0 || rec.ClientCert != nil {
 		t.Errorf("a record without a certificate got one at step 4: %q", signed)
+	}
+}
+
+// TestLoginWithoutLockRevokesWhatItGot: a fresh login that does not get
+// the profile's lock (another alilogin holds it) stores nothing, and
+// revokes what it obtained: its Vault token (and with it what was
+// minted) and its SSO session (the refresh token); the stored login is
+// kept.
+func TestLoginWithoutLockRevokesWhatItGot(t *testing.T) {
+	v := newPKIVault(t)
+	fl, _ := reloginSetup(t, v, false)
+	fl.env.LockWait = 50 * time.Millisecond
+	st, err := store.Open("file", fl.env.Getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := renew.LockDir(fl.env.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	var revokedRefresh []string
+	fl.store, fl.signCert = st, true
+	fl.revokeRefresh = func(_ context.Context, rt secret.String) error {
+		revokedRefresh = append(revokedRefresh, rt.Reveal())
+		return nil
+	}
+	rec := &store.Record{Profile: "ci", User: "alice", RefreshToken: secret.New("rt-new")}
+	_, err = fl.run(context.Background(), rec, secret.New("eyJ.id.sig"), nil)
+	if err == nil || !strings.Contains(err.Error(), "the new login was not stored and its tokens were revoked") {
+		t.Fatalf("run without the lock: %v", err)
+	}
+	if revoked := v.called("POST /v1/auth/token/revoke-self hvs.new"); len(revoked) != 1 {
+		t.Errorf("the new Vault token was revoked %d times, want once", len(revoked))
+	}
+	if len(revokedRefresh) != 1 || revokedRefresh[0] != "rt-new" {
+		t.Errorf("refresh tokens revoked: %q, want the new login's", revokedRefresh)
+	}
+	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a login without the lock was stored: %v", err)
 	}
 }
