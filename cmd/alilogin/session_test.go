@@ -35,6 +35,16 @@ func testEnv(env map[string]string) (*cmdEnv, *bytes.Buffer, *bytes.Buffer) {
 		}}, &out, &errb
 }
 
+// openFileStore opens the store of env (a testutil.Home: the file store).
+func openFileStore(t *testing.T, env map[string]string) store.Store {
+	t.Helper()
+	st, err := store.Open("file", func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 func TestTokenArgs(t *testing.T) {
 	tests := []struct {
 		name string

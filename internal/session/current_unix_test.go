@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestCurrentRefusesFileThatIsNoFile: a FIFO at the current-profile
@@ -18,7 +20,7 @@ import (
 func TestCurrentRefusesFileThatIsNoFile(t *testing.T) {
 	for _, kind := range []string{"fifo", "devzero", "huge"} {
 		t.Run(kind, func(t *testing.T) {
-			env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir()}
+			env := testutil.Home(t, nil)
 			e := Env{Getenv: func(k string) string { return env[k] }}
 			path, _ := CurrentPath(e.Getenv)
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
