@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
-	"github.com/alisw/alilogin/internal/shellhook"
+	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/testutil"
 )
@@ -106,7 +106,7 @@ func TestHookXtraceShowsNoToken(t *testing.T) {
 	bash := hookBash(t)
 	env := twoProfileHookHomes(t)
 	refresh := hookOut(t, env, "admin")
-	snippet, err := shellhook.Snippet("bash", 5*time.Minute)
+	snippet, err := shellenv.HookSnippet("bash", 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,8 @@ func TestLoginAndStatusJSONDescribeTokensAlike(t *testing.T) {
 	}
 
 	var login, status bytes.Buffer
-	if err := writeJSON(&login, newLoginSummary(rec, &oidc.Identity{User: "alice"}, &issue.Minted{Nomad: rec.Nomad, Consul: rec.Consul}, now)); err != nil {
+	if err := writeJSON(&login, newLoginSummary(&session.LoginResult{Record: rec, Minted: &issue.Minted{Nomad: rec.Nomad, Consul: rec.Consul}},
+		&session.SignedIn{Result: &oidc.Result{Identity: &oidc.Identity{User: "alice"}}}, now)); err != nil {
 		t.Fatal(err)
 	}
 	if err := writeJSON(&status, session.Describe(st, "ci-user", now, false)); err != nil {

@@ -5,21 +5,16 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 
-	"github.com/alisw/alilogin/internal/nodump"
+	"github.com/alisw/alilogin/internal/cmdroot"
 )
 
 func main() {
-	// Before any secret is read: no core dump, no ptrace, no /proc/<pid>/environ
-	// or mem for the user's other processes (Linux; exec'd programs get it back).
-	if err := nodump.Set(); err != nil {
-		fmt.Fprintf(os.Stderr, "alilogin: warning: %v\n", err)
-	}
+	cmdroot.Start("alilogin", os.Stderr) // before any secret is read: not dumpable
 	ctx := &signalContext{Context: context.Background(), sigs: []os.Signal{os.Interrupt, syscall.SIGTERM}}
 	code := run(ctx, os.Args[1:], &cmdEnv{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ})
 	ctx.stop()

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -78,48 +77,28 @@ func loginNeeded(profile string) error {
 // (internal/session) into what the user should do next: the hint and the
 // exit code.
 func loginError(profile string, err error) error {
-	var ce *store.CorruptError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case isMismatch(err):
-		return exitcode.With(exitMismatch, fmt.Errorf("%w; %s", err, mismatchFix(err, profile)))
-	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)), errors.As(err, new(*renew.ServerBindingError)):
+	}
+	if session.Mismatch(err) {
+		return exitcode.With(exitMismatch, fmt.Errorf("%w; to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens",
+			err, session.MismatchVars(err), profile))
+	}
+	switch needed, says := session.Unusable(err); {
+	case needed && says:
 		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
-	case errors.Is(err, renew.ErrLoginNeeded):
+	case needed:
 		return loginNeeded(profile)
-	case errors.As(err, &ce):
+	}
+	if session.Unreadable(err) {
 		return fmt.Errorf("%w (or remove it with: alilogin logout --profile %s)", err, profile)
 	}
 	return err
 }
 
-// isMismatch reports whether err is a stored login made with another
-// Vault, Nomad, Consul or SSO issuer (or OIDC client id) than the
-// configured one: a login that is fine where it was made, which a new
-// login would replace and revoke. A login that names none (an earlier
-// alilogin's) is not a mismatch but a login needed.
-func isMismatch(err error) bool {
-	var sb *renew.ServerBindingError
-	if errors.As(err, &sb) {
-		return !sb.Unrecorded
-	}
-	var b *renew.BindingError
-	return errors.As(err, &b) && b.Issuer != "" && b.ClientID != ""
-}
-
-// mismatchFix says how to use the login, or another one, after a
-// isMismatch: unset (or correct) what names the other server, or log in
-// for it, knowing that this replaces the login.
-func mismatchFix(err error, profile string) string {
-	env := "ALILOGIN_ISSUER or ALILOGIN_CLIENT_ID"
-	var sb *renew.ServerBindingError
-	if errors.As(err, &sb) {
-		x := envcontract.For(sb.Server)
-		env = x.Addr
-		if sb.Trust {
-			env = x.CACert + ", " + x.TLSServerName + " or SSL_CERT_FILE"
-		}
-	}
-	return fmt.Sprintf("to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens", env, profile)
+// ensureOptions are the session's options of --for (every kind the
+// record holds when empty), --min-ttl and --verbose (env and exec).
+func ensureOptions(forFlag []string, minTTL time.Duration, verbose bool) (session.EnsureOptions, error) {
+	kinds, err := session.ParseKinds(forFlag)
+	return session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose}, err
 }

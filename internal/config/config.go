@@ -34,6 +34,19 @@ type Server struct {
 	Mount string
 }
 
+// Server is the configured server of kind k (the zero Server for none).
+func (c *Config) Server(k store.Kind) Server {
+	switch k {
+	case store.Vault:
+		return c.Vault
+	case store.Nomad:
+		return c.Nomad
+	case store.Consul:
+		return c.Consul
+	}
+	return Server{}
+}
+
 // Profile is one unit of access as the user configuration (or discovery)
 // describes it. Only Name is required; Roles lets alilogin choose a profile
 // from the user's roles and explain a refusal.

@@ -117,3 +117,12 @@ func (d *Document) Allowed(roles []string) []Profile {
 	}
 	return out
 }
+
+// Names are the names of the profiles, in document order.
+func (d *Document) Names() []string {
+	var out []string
+	for _, p := range d.Profiles {
+		out = append(out, p.Name)
+	}
+	return out
+}

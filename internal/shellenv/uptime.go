@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"os"

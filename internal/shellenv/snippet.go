@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"fmt"
@@ -9,39 +9,38 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/envcontract"
-	"github.com/alisw/alilogin/internal/shellenv"
 )
 
-// Shells are the shells a snippet exists for.
-var Shells = []string{"bash", "zsh", "fish"}
+// HookShells are the shells a snippet exists for.
+var HookShells = []string{"bash", "zsh", "fish"}
 
-// RetryAfter is how long the hook waits before it asks again after a
+// HookRetryAfter is how long the hook waits before it asks again after a
 // failure (a login needed, a server down).
-const RetryAfter = time.Minute
+const HookRetryAfter = time.Minute
 
-// MinWait is the least time between two refreshes that succeeded: a
+// HookMinWait is the least time between two refreshes that succeeded: a
 // token that cannot be made to last longer than the margin does not make
 // the hook run at every prompt.
-const MinWait = 30 * time.Second
+const HookMinWait = 30 * time.Second
 
-// Snippet is the text for the shell's rc file; the refresh runs
+// HookSnippet is the text for the shell's rc file; the refresh runs
 // `alilogin hook SHELL --env --min-ttl MINTTL`, found through PATH.
-func Snippet(shell string, minTTL time.Duration) (string, error) {
-	return SnippetFollowing(shell, minTTL, "")
+func HookSnippet(shell string, minTTL time.Duration) (string, error) {
+	return HookSnippetFollowing(shell, minTTL, "")
 }
 
-// SnippetFollowing is Snippet that also refreshes at the first prompt
+// HookSnippetFollowing is HookSnippet that also refreshes at the first prompt
 // after currentFile (the current-profile file of `alilogin use`)
 // changed: it reads the file with the shell's own read builtin (no
 // process) and compares its line with the one it saw at the last
 // refresh. An empty currentFile: no such check.
-func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (string, error) {
+func HookSnippetFollowing(shell string, minTTL time.Duration, currentFile string) (string, error) {
 	refresh := "command alilogin hook " + shell + " --env --min-ttl " + minTTL.String()
 	// Only a regular file (a FIFO or /dev/zero there would hang every
 	// prompt), and at most 129 bytes of it.
 	readSh, readZsh := "", ""
 	if currentFile != "" {
-		q := shellenv.QuoteSh(currentFile)
+		q := QuoteSh(currentFile)
 		readSh = "if [[ -f " + q + " && -r " + q + " ]]; then read -r -n 129 __alilogin_cur <" + q + " || :; fi"
 		readZsh = "if [[ -f " + q + " && -r " + q + " ]]; then read -r -u 0 -k 129 __alilogin_cur <" + q + " || :; __alilogin_cur=${__alilogin_cur%%$'\\n'*}; fi"
 	}
@@ -53,7 +52,7 @@ func SnippetFollowing(shell string, minTTL time.Duration, currentFile string) (s
 	case "fish":
 		readFish := ""
 		if currentFile != "" {
-			q := shellenv.QuoteFish(currentFile)
+			q := QuoteFish(currentFile)
 			readFish = "if test -f " + q + "; and test -r " + q + "\n        read -n 129 cur <" + q + "\n    end"
 		}
 		return fmt.Sprintf(fishSnippet, refresh, readFish, rerouteCheck(shell, runtime.GOOS)), nil
@@ -259,8 +258,8 @@ func rerouteCheck(shell, goos string) string {
 	return strings.Join(conds, " && ")
 }
 
-// State is what a refresh tells the snippet besides the environment.
-type State struct {
+// HookState is what a refresh tells the snippet besides the environment.
+type HookState struct {
 	Next       time.Time     // renew from then on
 	NextUptime time.Duration // the same on the /proc/uptime clock; 0: unknown
 	Profile    string        // the shell's ALILOGIN_PROFILE the tokens were chosen with ("" for none)
@@ -280,8 +279,40 @@ type State struct {
 	GenFile, Gen string
 }
 
+// HookExported are the token variables (envcontract.TokenVars) that vars,
+// a refresh's environment, sets: HookState.Exported.
+func HookExported(vars []Var) []string {
+	var out []string
+	for _, v := range vars {
+		if !v.Unset && slices.Contains(envcontract.TokenVars(), v.Name) {
+			out = append(out, v.Name)
+		}
+	}
+	return out
+}
+
+// HookAddrs is the servers' address variables (VAULT_ADDR|NOMAD_ADDR|
+// CONSUL_HTTP_ADDR) as a shell whose variables getenv reads has them
+// once it applied vars: HookState.Addrs.
+func HookAddrs(getenv func(string) string, vars []Var) string {
+	names := envcontract.AddrVars()
+	vals := make([]string, len(names))
+	for i, n := range names {
+		vals[i] = getenv(n)
+		for _, v := range vars {
+			if v.Name == n {
+				vals[i] = v.Value
+				if v.Unset {
+					vals[i] = ""
+				}
+			}
+		}
+	}
+	return strings.Join(vals, "|")
+}
+
 // Write prints the state as shell code for shell (bash, zsh, fish).
-func (s State) Write(b *strings.Builder, shell string) {
+func (s HookState) Write(b *strings.Builder, shell string) {
 	next := strconv.FormatInt(s.Next.Unix(), 10)
 	for _, n := range envcontract.TokenVars() {
 		if slices.Contains(s.Exported, n) {
@@ -295,26 +326,26 @@ func (s State) Write(b *strings.Builder, shell string) {
 	}
 	vars := strings.Join(s.Exported, " ")
 	if shell == "fish" {
-		fmt.Fprintf(b, "set -gx __alilogin_vars %s\n", shellenv.QuoteFish(vars))
-		fmt.Fprintf(b, "set -g __alilogin_addrs %s\n", shellenv.QuoteFish(s.Addrs))
-		fmt.Fprintf(b, "set -g __alilogin_genfile %s\n", shellenv.QuoteFish(s.GenFile))
-		fmt.Fprintf(b, "set -g __alilogin_gen %s\n", shellenv.QuoteFish(s.Gen))
+		fmt.Fprintf(b, "set -gx __alilogin_vars %s\n", QuoteFish(vars))
+		fmt.Fprintf(b, "set -g __alilogin_addrs %s\n", QuoteFish(s.Addrs))
+		fmt.Fprintf(b, "set -g __alilogin_genfile %s\n", QuoteFish(s.GenFile))
+		fmt.Fprintf(b, "set -g __alilogin_gen %s\n", QuoteFish(s.Gen))
 	} else {
-		fmt.Fprintf(b, "export __alilogin_vars=%s\n", shellenv.QuoteSh(vars))
-		fmt.Fprintf(b, "__alilogin_addrs=%s\n", shellenv.QuoteSh(s.Addrs))
-		fmt.Fprintf(b, "__alilogin_genfile=%s\n", shellenv.QuoteSh(s.GenFile))
-		fmt.Fprintf(b, "__alilogin_gen=%s\n", shellenv.QuoteSh(s.Gen))
+		fmt.Fprintf(b, "export __alilogin_vars=%s\n", QuoteSh(vars))
+		fmt.Fprintf(b, "__alilogin_addrs=%s\n", QuoteSh(s.Addrs))
+		fmt.Fprintf(b, "__alilogin_genfile=%s\n", QuoteSh(s.GenFile))
+		fmt.Fprintf(b, "__alilogin_gen=%s\n", QuoteSh(s.Gen))
 	}
 	if shell == "fish" {
 		fmt.Fprintf(b, "set -g __alilogin_next %s\n", next)
 		if s.NextUptime > 0 {
 			fmt.Fprintf(b, "set -g __alilogin_next_uptime %d\n", int64(s.NextUptime/time.Second))
 		}
-		fmt.Fprintf(b, "set -g __alilogin_profile %s\n", shellenv.QuoteFish(s.Profile))
-		fmt.Fprintf(b, "set -g __alilogin_msg %s\n", shellenv.QuoteFish(s.Msg))
+		fmt.Fprintf(b, "set -g __alilogin_profile %s\n", QuoteFish(s.Profile))
+		fmt.Fprintf(b, "set -g __alilogin_msg %s\n", QuoteFish(s.Msg))
 		return
 	}
 	fmt.Fprintf(b, "__alilogin_next=%s\n", next)
-	fmt.Fprintf(b, "__alilogin_profile=%s\n", shellenv.QuoteSh(s.Profile))
-	fmt.Fprintf(b, "__alilogin_msg=%s\n", shellenv.QuoteSh(s.Msg))
+	fmt.Fprintf(b, "__alilogin_profile=%s\n", QuoteSh(s.Profile))
+	fmt.Fprintf(b, "__alilogin_msg=%s\n", QuoteSh(s.Msg))
 }

@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"os"
@@ -14,7 +14,7 @@ import (
 // (`alilogin use`) changed, appeared or went away, and at no other: it
 // reads the file with the shell's read builtin and compares.
 func TestSnippetFollowsCurrentProfile(t *testing.T) {
-	for _, sh := range Shells {
+	for _, sh := range HookShells {
 		t.Run(sh, func(t *testing.T) {
 			argv := shellArgv[sh]
 			dir := t.TempDir()
@@ -23,7 +23,7 @@ func TestSnippetFollowsCurrentProfile(t *testing.T) {
 				t.Fatal(err)
 			}
 			var refresh strings.Builder
-			State{Next: time.Now().Add(time.Hour), NextUptime: 100 * 365 * 24 * time.Hour, Addrs: "||"}.Write(&refresh, sh) // no server address set
+			HookState{Next: time.Now().Add(time.Hour), NextUptime: 100 * 365 * 24 * time.Hour, Addrs: "||"}.Write(&refresh, sh) // no server address set
 			outFile := filepath.Join(dir, "refresh.out")
 			count := filepath.Join(dir, "count")
 			if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
@@ -32,7 +32,7 @@ func TestSnippetFollowsCurrentProfile(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec cat '"+outFile+"'\n"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			snippet, err := SnippetFollowing(sh, 5*time.Minute, cur)
+			snippet, err := HookSnippetFollowing(sh, 5*time.Minute, cur)
 			if err != nil {
 				t.Fatal(err)
 			}

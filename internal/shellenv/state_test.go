@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"os"
@@ -23,7 +23,7 @@ func TestInheritedStateRunsNoCode(t *testing.T) {
 			dir := t.TempDir()
 			marker := filepath.Join(dir, "ran")
 			var refresh strings.Builder
-			State{Next: time.Now().Add(time.Hour)}.Write(&refresh, sh)
+			HookState{Next: time.Now().Add(time.Hour)}.Write(&refresh, sh)
 			outFile := filepath.Join(dir, "refresh.out")
 			if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
 				t.Fatal(err)
@@ -31,7 +31,7 @@ func TestInheritedStateRunsNoCode(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			snippet, err := Snippet(sh, 5*time.Minute)
+			snippet, err := HookSnippet(sh, 5*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestSnippetVerboseShowsNoToken(t *testing.T) {
 	dir := t.TempDir()
 	var refresh strings.Builder
 	refresh.WriteString(exportLine("bash", "VAULT_TOKEN", "hvs.verbose-secret"))
-	State{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, "bash")
+	HookState{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, "bash")
 	outFile := filepath.Join(dir, "refresh.out")
 	if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestSnippetVerboseShowsNoToken(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	snippet, err := Snippet("bash", 5*time.Minute)
+	snippet, err := HookSnippet("bash", 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +105,8 @@ func TestNestedShellDropsParentsToken(t *testing.T) {
 			dir := t.TempDir()
 			var ok, failed strings.Builder
 			ok.WriteString(exportLine(sh, "VAULT_TOKEN", "hvs.profile-a") + exportLine(sh, "NOMAD_TOKEN", "nomad-a"))
-			State{Next: time.Now().Add(time.Hour), Profile: "a", Exported: []string{"VAULT_TOKEN", "NOMAD_TOKEN"}}.Write(&ok, sh)
-			State{Next: time.Now().Add(time.Minute), Profile: "b", Msg: "alilogin: profile b: login needed"}.Write(&failed, sh)
+			HookState{Next: time.Now().Add(time.Hour), Profile: "a", Exported: []string{"VAULT_TOKEN", "NOMAD_TOKEN"}}.Write(&ok, sh)
+			HookState{Next: time.Now().Add(time.Minute), Profile: "b", Msg: "alilogin: profile b: login needed"}.Write(&failed, sh)
 			for name, text := range map[string]string{"a.out": ok.String(), "b.out": failed.String()} {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 					t.Fatal(err)
@@ -116,7 +116,7 @@ func TestNestedShellDropsParentsToken(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte(shim), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			snippet, err := Snippet(sh, 5*time.Minute)
+			snippet, err := HookSnippet(sh, 5*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

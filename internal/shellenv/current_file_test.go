@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 // directory cannot hang the user's shells.
 func TestHookSurvivesCurrentFileThatIsNoFile(t *testing.T) {
 	for _, kind := range []string{"fifo", "devzero", "regular"} {
-		for _, sh := range Shells {
+		for _, sh := range HookShells {
 			t.Run(kind+"/"+sh, func(t *testing.T) {
 				argv := shellArgv[sh]
 				dir := t.TempDir()
@@ -38,7 +38,7 @@ func TestHookSurvivesCurrentFileThatIsNoFile(t *testing.T) {
 					}
 				}
 				var refresh strings.Builder
-				State{Next: time.Now().Add(time.Hour), NextUptime: 100 * 365 * 24 * time.Hour, Addrs: "||"}.Write(&refresh, sh)
+				HookState{Next: time.Now().Add(time.Hour), NextUptime: 100 * 365 * 24 * time.Hour, Addrs: "||"}.Write(&refresh, sh)
 				outFile := filepath.Join(dir, "refresh.out")
 				if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
 					t.Fatal(err)
@@ -46,7 +46,7 @@ func TestHookSurvivesCurrentFileThatIsNoFile(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\nexec cat '"+outFile+"'\n"), 0o700); err != nil {
 					t.Fatal(err)
 				}
-				snippet, err := SnippetFollowing(sh, 5*time.Minute, cur)
+				snippet, err := HookSnippetFollowing(sh, 5*time.Minute, cur)
 				if err != nil {
 					t.Fatal(err)
 				}

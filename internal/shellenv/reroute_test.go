@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ func TestHookRefreshesWhenRerouteVariableAppears(t *testing.T) {
 				count := filepath.Join(dir, "count")
 				var refresh strings.Builder
 				refresh.WriteString(exportLine(sh, "VAULT_TOKEN", "v"))
-				State{Next: time.Now().Add(time.Hour), NextUptime: 1 << 50, Exported: []string{"VAULT_TOKEN"}, Addrs: "||"}.Write(&refresh, sh)
+				HookState{Next: time.Now().Add(time.Hour), NextUptime: 1 << 50, Exported: []string{"VAULT_TOKEN"}, Addrs: "||"}.Write(&refresh, sh)
 				outFile := filepath.Join(dir, "refresh.out")
 				if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
 					t.Fatal(err)
@@ -46,7 +46,7 @@ func TestHookRefreshesWhenRerouteVariableAppears(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\necho x >>"+count+"\nexec cat "+outFile+"\n"), 0o700); err != nil {
 					t.Fatal(err)
 				}
-				snippet, err := Snippet(sh, 5*time.Minute)
+				snippet, err := HookSnippet(sh, 5*time.Minute)
 				if err != nil {
 					t.Fatal(err)
 				}

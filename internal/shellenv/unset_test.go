@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"os"
@@ -27,10 +27,10 @@ func TestStateUnsetsWhatItNoLongerSets(t *testing.T) {
 		t.Run(sh, func(t *testing.T) {
 			var first, second, failed strings.Builder
 			first.WriteString(exportLine(sh, "VAULT_TOKEN", "v1") + exportLine(sh, "NOMAD_TOKEN", "n1"))
-			State{Next: time.Unix(1, 0), Exported: []string{"VAULT_TOKEN", "NOMAD_TOKEN"}}.Write(&first, sh)
+			HookState{Next: time.Unix(1, 0), Exported: []string{"VAULT_TOKEN", "NOMAD_TOKEN"}}.Write(&first, sh)
 			second.WriteString(exportLine(sh, "VAULT_TOKEN", "v2"))
-			State{Next: time.Unix(1, 0), Exported: []string{"VAULT_TOKEN"}}.Write(&second, sh)
-			State{Next: time.Unix(1, 0), Msg: "alilogin: login needed"}.Write(&failed, sh)
+			HookState{Next: time.Unix(1, 0), Exported: []string{"VAULT_TOKEN"}}.Write(&second, sh)
+			HookState{Next: time.Unix(1, 0), Msg: "alilogin: login needed"}.Write(&failed, sh)
 			show := "\nprintf '[%s][%s][%s]\\n' \"$VAULT_TOKEN\" \"$NOMAD_TOKEN\" \"$CONSUL_HTTP_TOKEN\"\n"
 			code := exportLine(sh, "CONSUL_HTTP_TOKEN", "users-own") + first.String() + show + second.String() + show + failed.String() + show
 			out, err := exec.Command(argv[0], append(argv[1:], code)...).CombinedOutput()
@@ -52,7 +52,7 @@ func TestSnippetTracesNoToken(t *testing.T) {
 		t.Run(sh, func(t *testing.T) {
 			var refresh strings.Builder
 			refresh.WriteString(exportLine(sh, "VAULT_TOKEN", "hvs.traced-secret"))
-			State{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, sh)
+			HookState{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, sh)
 			bin := t.TempDir()
 			outFile := filepath.Join(bin, "refresh.out")
 			if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
@@ -61,7 +61,7 @@ func TestSnippetTracesNoToken(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(bin, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			snippet, err := Snippet(sh, 5*time.Minute)
+			snippet, err := HookSnippet(sh, 5*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

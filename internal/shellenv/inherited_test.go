@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"os"
@@ -22,7 +22,7 @@ func TestHookIgnoresInheritedState(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\necho x >>"+count+"\n"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			snippet, err := Snippet(sh, 5*time.Minute)
+			snippet, err := HookSnippet(sh, 5*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

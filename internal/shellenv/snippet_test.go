@@ -1,4 +1,4 @@
-package shellhook
+package shellenv
 
 import (
 	"os/exec"
@@ -12,7 +12,7 @@ import (
 func TestSnippetsParse(t *testing.T) {
 	for sh, check := range map[string][]string{"bash": {"bash", "-n"}, "zsh": {"zsh", "-n"}, "fish": {"fish", "--no-execute"}} {
 		t.Run(sh, func(t *testing.T) {
-			s, err := Snippet(sh, 5*time.Minute)
+			s, err := HookSnippet(sh, 5*time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -29,7 +29,7 @@ func TestSnippetsParse(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Snippet("tcsh", time.Minute); err == nil {
+	if _, err := HookSnippet("tcsh", time.Minute); err == nil {
 		t.Error("tcsh accepted")
 	}
 }
@@ -37,7 +37,7 @@ func TestSnippetsParse(t *testing.T) {
 // TestStateIsData: a message with shell syntax in it is a value in every
 // shell, never code.
 func TestStateIsData(t *testing.T) {
-	st := State{Next: time.Unix(1700000000, 0), NextUptime: 42 * time.Second, Profile: "ci", Msg: "alilogin: it's $(touch /tmp/x) `id` \\ done"}
+	st := HookState{Next: time.Unix(1700000000, 0), NextUptime: 42 * time.Second, Profile: "ci", Msg: "alilogin: it's $(touch /tmp/x) `id` \\ done"}
 	for sh, argv := range map[string][]string{"bash": {"bash", "-c"}, "zsh": {"zsh", "-f", "-c"}, "fish": {"fish", "--no-config", "-c"}} {
 		t.Run(sh, func(t *testing.T) {
 			var b strings.Builder
