@@ -18,6 +18,7 @@ type envOptions struct {
 	For     []string
 	MinTTL  time.Duration
 	Verbose bool
+	agentFlag
 }
 
 func newEnvCmd(e *cmdEnv) *cobra.Command {
@@ -59,11 +60,13 @@ kept. http2debug is taken out of GODEBUG.`,
 			if _, err := session.ParseKinds(o.For); err != nil {
 				return err
 			}
+			o.agentFlag.parse(c)
 			return runF(c.Context(), e, o)
 		},
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
+	addAgentFlag(c, &o.agentFlag)
 	c.Flags().StringVar(&o.Shell, "shell", "", "sh (also bash, zsh), fish, powershell or json (default: from $SHELL)")
 	_ = c.RegisterFlagCompletionFunc("shell", cobra.FixedCompletions([]string{"sh", "bash", "zsh", "fish", "powershell", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -85,6 +88,13 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 	s, err := openSession(e, o.sessionOptions)
 	if err != nil {
 		return err
+	}
+	if o.agentFlag.on(s) {
+		a, err := openAgent(ctx, e, s.Profile, eo.Kinds)
+		if err != nil {
+			return err
+		}
+		return shellenv.Write(e.Stdout, o.Shell, agentVars(a, s.Profile, e.environ()))
 	}
 	h, _, err := s.Handout(ctx, eo, false)
 	if err != nil {

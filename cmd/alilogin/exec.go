@@ -25,6 +25,7 @@ type execOptions struct {
 	Verbose bool
 	Command []string
 	secretOptions
+	agentFlag
 }
 
 func newExecCmd(e *cmdEnv) *cobra.Command {
@@ -65,6 +66,7 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 				return err
 			}
 			o.Command = args
+			o.agentFlag.parse(c)
 			if len(o.Command) == 0 {
 				o.Command = e.defaultCommand() // execshell.go
 			}
@@ -77,6 +79,7 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 	addSessionFlags(c, &o.sessionOptions)
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
 	addSecretFlags(c, &o.secretOptions)
+	addAgentFlag(c, &o.agentFlag)
 	c.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
 	return c
 }
@@ -96,6 +99,9 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	s, err := openSession(e, o.sessionOptions)
 	if err != nil {
 		return err
+	}
+	if o.agentFlag.on(s) {
+		return runExecAgent(ctx, e, o, s, path, eo) // execagent.go
 	}
 	h, rec, err := s.Handout(ctx, eo, len(o.Specs) > 0)
 	if err != nil {

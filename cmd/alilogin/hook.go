@@ -24,6 +24,7 @@ type hookOptions struct {
 	Shell  string
 	Env    bool
 	MinTTL time.Duration
+	agentFlag
 }
 
 func newHookCmd(e *cmdEnv) *cobra.Command {
@@ -63,12 +64,14 @@ later. The refresh is not traced by set -x or fish_trace.
 				return exitcode.With(exitUsage, errors.New("--min-ttl must be positive"))
 			}
 			o.Shell = args[0]
+			o.agentFlag.parse(c)
 			return runF(c.Context(), e, o)
 		},
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	c.Flags().BoolVar(&o.Env, "env", false, "print the environment and the hook's state (what the snippet runs)")
 	c.Flags().DurationVar(&o.MinTTL, "min-ttl", session.DefaultMinTTL, "renew when the tokens are valid for less than this")
+	addAgentFlag(c, &o.agentFlag)
 	return c
 }
 
@@ -77,7 +80,7 @@ func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 		// The snippet follows `alilogin use` (the current-profile file);
 		// without a state directory it cannot, and still works.
 		cur, _ := session.CurrentPath(e.getenv)
-		s, err := shellenv.HookSnippetFollowing(o.Shell, o.MinTTL, cur)
+		s, err := shellenv.HookSnippetWith(o.Shell, o.MinTTL, cur, o.agentFlag.words())
 		if err != nil {
 			return exitcode.With(exitUsage, err)
 		}
@@ -130,6 +133,9 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 // refresh too: then once more, for nothing).
 func hookVars(ctx context.Context, e *cmdEnv, o *hookOptions, st *shellenv.HookState, now time.Time) ([]shellenv.Var, time.Time, error) {
 	s, err := openSession(e, o.sessionOptions)
+	if err == nil && o.agentFlag.on(s) {
+		return hookAgentVars(ctx, e, s, st, now) // hookagent.go
+	}
 	if err == nil {
 		st.GenFile, st.Gen = s.Watch()
 		h, _, herr := s.Handout(ctx, session.EnsureOptions{MinTTL: o.MinTTL}, false)

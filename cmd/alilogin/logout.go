@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -51,6 +52,10 @@ with code 3.`,
 
 func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 	partial, err := session.Logout(ctx, e.session(), o.options(o.All))
+	// The agent drops what is no longer logged in, and its gates die.
+	if aerr := syncAgent(ctx, e); aerr != nil {
+		fmt.Fprintf(e.Stderr, "alilogin: warning: could not tell the agent about the logout: %v\n", aerr)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,3 @@
-// Command alilogin signs an engineer in once through CERN SSO and keeps
-// short-lived Vault, Nomad and Consul tokens in the OS keyring for the
-// vault, nomad and consul CLIs and for scripts. See docs/user-guide.md.
 package main
 
 import (
@@ -16,7 +13,10 @@ import (
 func main() {
 	cmdroot.Start("alilogin", os.Stderr) // before any secret is read: not dumpable
 	ctx := &signalContext{Context: context.Background(), sigs: []os.Signal{os.Interrupt, syscall.SIGTERM}}
-	code := run(ctx, os.Args[1:], &cmdEnv{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ})
+	// An agent-mode environment is read with the real servers' settings
+	// put back (agentenv.go).
+	getenv, environ := processEnv()
+	code := run(ctx, os.Args[1:], &cmdEnv{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: getenv, Environ: environ})
 	ctx.stop()
 	os.Exit(code)
 }

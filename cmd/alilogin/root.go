@@ -73,6 +73,7 @@ var commands = []struct {
 	{"use", newUseCmd},
 	{"setup", newSetupCmd},
 	{"hook", newHookCmd},
+	{"agent", newAgentCmd},
 	{"vault-token-helper", newVaultHelperCmd},
 	{"version", newVersionCmd},
 }

@@ -1,6 +1,3 @@
-// Command broker keeps Vault, Nomad and Consul in line with the profiles
-// declared in policies/: validate, plan, apply and explain once, or serve
-// to keep them matched. See docs/admin-guide.md.
 package main
 
 import (

@@ -56,6 +56,9 @@ type Profile struct {
 	// NoNomad / NoConsul: the profile grants no such token.
 	NoNomad  bool
 	NoConsul bool
+	// Agent (use_agent): exec, env and the hook use the agent (gates, not tokens)
+	// unless --agent=false (config file only).
+	Agent bool
 	// AgentReadOnly limits the agent's routes of the profile to each
 	// server's read-only allow-list (internal/agent/guard); AgentReadOnlyBy
 	// says who set it ("the broker's policies", "the config file PATH").

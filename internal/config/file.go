@@ -54,7 +54,7 @@ var (
 		},
 	}
 	serverSchema  = &hcl.BodySchema{Attributes: attrSchemas(serverStrings)}
-	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul"}),
+	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul", "use_agent"}),
 		Blocks: []hcl.BlockHeaderSchema{{Type: "agent"}}}
 )
 
@@ -242,6 +242,7 @@ func parse(path string, src []byte) (Config, positions, error) {
 		if v, set := d.boolean(pa, "consul"); set {
 			p.NoConsul = !v
 		}
+		p.Agent, _ = d.boolean(pa, "use_agent")
 		c.Profiles = append(c.Profiles, p)
 	}
 	if d.diags.HasErrors() {

@@ -35,7 +35,17 @@ func HookSnippet(shell string, minTTL time.Duration) (string, error) {
 // process) and compares its line with the one it saw at the last
 // refresh. An empty currentFile: no such check.
 func HookSnippetFollowing(shell string, minTTL time.Duration, currentFile string) (string, error) {
+	return HookSnippetWith(shell, minTTL, currentFile, "")
+}
+
+// HookSnippetWith is HookSnippetFollowing whose refresh also passes
+// flags (e.g. "--agent": the agent's gates instead of the tokens); flags
+// must be fixed words, never user text.
+func HookSnippetWith(shell string, minTTL time.Duration, currentFile, flags string) (string, error) {
 	refresh := "command alilogin hook " + shell + " --env --min-ttl " + minTTL.String()
+	if flags != "" {
+		refresh += " " + flags
+	}
 	// Only a regular file (a FIFO or /dev/zero there would hang every
 	// prompt), and at most 129 bytes of it.
 	readSh, readZsh := "", ""

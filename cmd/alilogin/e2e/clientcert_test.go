@@ -42,6 +42,19 @@ var nmtls atomic.Int32
 // startMTLS starts an mTLS stack; each has its own mounts and profile.
 func startMTLS(t *testing.T, ctx context.Context, certTTL time.Duration) *mtlsStack {
 	t.Helper()
+	return startMTLSWith(t, ctx, certTTL, mtlsRules{nomad: readJobs, consul: `node_prefix "" { policy = "read" }`})
+}
+
+// mtlsRules are the profile's ACL rules in Nomad and Consul, and extra
+// Vault policies of its JWT role.
+type mtlsRules struct {
+	nomad, consul string
+	vault         []string
+}
+
+// startMTLSWith is startMTLS with the profile's rules r.
+func startMTLSWith(t *testing.T, ctx context.Context, certTTL time.Duration, r mtlsRules) *mtlsStack {
+	t.Helper()
 	n := fmt.Sprint(nmtls.Add(1))
 	mtlsPKI, mtlsNomad, mtlsConsul := "pki-mtls"+n, "nomad-mtls"+n, "consul-mtls"+n
 	pki, err := stack.EnablePKI(ctx, mtlsPKI)
@@ -88,10 +101,10 @@ func startMTLS(t *testing.T, ctx context.Context, certTTL time.Duration) *mtlsSt
 
 	// ACL policies, the Vault roles, the PKI role and the profile policy.
 	np, cp := m.profile+"-nomad", m.profile+"-consul"
-	if err := nomad.Client().Do(ctx, "POST", "/v1/acl/policy/"+np, map[string]any{"Name": np, "Rules": readJobs}, nil); err != nil {
+	if err := nomad.Client().Do(ctx, "POST", "/v1/acl/policy/"+np, map[string]any{"Name": np, "Rules": r.nomad}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := consul.Client().Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": cp, "Rules": `node_prefix "" { policy = "read" }`}, nil); err != nil {
+	if err := consul.Client().Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": cp, "Rules": r.consul}, nil); err != nil {
 		t.Fatal(err)
 	}
 	mustVault("POST", "/v1/"+mtlsNomad+"/role/"+m.profile, map[string]any{"policies": np, "type": "client"}, nil)
@@ -112,7 +125,7 @@ func startMTLS(t *testing.T, ctx context.Context, certTTL time.Duration) *mtlsSt
 	mustVault("POST", "/v1/"+mtlsPKI+"/roles/"+m.profile, role, nil)
 	mustVault("POST", "/v1/auth/jwt/role/"+m.profile, map[string]any{
 		"role_type": "jwt", "bound_audiences": []string{stack.Hydra.ClientID}, "user_claim": "cern_upn", "groups_claim": "cern_roles",
-		"bound_claims": map[string]any{"cern_roles": []string{"mtls-users"}}, "token_policies": []string{policy.ProfilePolicy(m.profile)},
+		"bound_claims": map[string]any{"cern_roles": []string{"mtls-users"}}, "token_policies": append([]string{policy.ProfilePolicy(m.profile)}, r.vault...),
 		"token_ttl": "1h", "token_max_ttl": "2h",
 	}, nil)
 	m.user, m.pw = newUserAccount("mtls-users")

@@ -90,7 +90,7 @@ func TestTwoInstancesOneLeader(t *testing.T) {
 	took := testutil.WaitFor(t, time.Minute, "the follower to lead after a kill", func() bool { return f.leading() })
 	t.Logf("takeover after SIGKILL of the leader: %s", took.Round(time.Millisecond))
 	if took > 8*time.Second {
-		t.Errorf("takeover after a kill took %s; documented: liveness check TTL 3s + lock-delay 1s (+ polling)", took)
+		t.Errorf("takeover after a kill took %s; documented: liveness check TTL 4s (+ polling)", took)
 	}
 
 	// A clean stop hands over at once.

@@ -174,7 +174,7 @@ func TestJobSpec(t *testing.T) {
 	must(t, c.Do(ctx, "GET", "/v1/health/service/alilogin-broker-lock?passing=true", nil, &alive))
 	n := 0
 	for _, a := range alive {
-		if a.Service.Meta["key"] == "alilogin/broker/leader" { // the job's lock, not other tests'
+		if a.Service.Meta["key"] == "alilogin/broker/lock" { // the job's lock, not other tests'
 			n++
 		}
 	}

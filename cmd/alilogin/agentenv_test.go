@@ -1,0 +1,59 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/agent"
+	"github.com/alisw/alilogin/internal/shellenv"
+)
+
+// applied is environ after a shell applied vars.
+func applied(environ []string, vars []shellenv.Var) []string {
+	out := slices.Clone(environ)
+	for _, v := range vars {
+		out = slices.DeleteFunc(out, func(kv string) bool { return len(kv) > len(v.Name) && kv[:len(v.Name)+1] == v.Name+"=" })
+		if !v.Unset {
+			out = append(out, v.Name+"="+v.Value)
+		}
+	}
+	return out
+}
+
+// TestAgentEnvPutsTheServersBack: in a shell where agent mode replaced
+// the servers' addresses with the agent's routes and unset their CA
+// files, alilogin reads its configuration with the real values again
+// (agentRestored), never a token; a variable the user changed since
+// stays the user's.
+func TestAgentEnvPutsTheServersBack(t *testing.T) {
+	orig := []string{"HOME=/h", "VAULT_ADDR=https://vault.example:8200", "NOMAD_ADDR=https://nomad.example:4646", "NOMAD_CACERT=/ca.pem",
+		"CONSUL_HTTP_ADDR=consul.example:8501", "CONSUL_HTTP_SSL=true", "NOMAD_TOKEN=old-real-token"}
+	a := &agent.Answer{Gates: []agent.Gate{
+		{Server: agent.Vault, Addr: "http://127.0.0.1:1001", Gate: "g1"},
+		{Server: agent.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"},
+		{Server: agent.Consul, Addr: "http://127.0.0.1:1003", Gate: "g3"},
+	}}
+	shell := applied(orig, agentVarsOn(a, "p", orig, "linux"))
+	got := agentRestored(shell)
+	want := []string{"HOME=/h", "VAULT_ADDR=https://vault.example:8200", "NOMAD_ADDR=https://nomad.example:4646", "NOMAD_CACERT=/ca.pem",
+		"CONSUL_HTTP_ADDR=consul.example:8501", "CONSUL_HTTP_SSL=true",
+		// The gates stay (they are what the shell has); no real token comes back.
+		"VAULT_TOKEN=g1", "NOMAD_TOKEN=g2", "CONSUL_HTTP_TOKEN=g3", "ALILOGIN_PROFILE=p"}
+	slices.Sort(got)
+	slices.Sort(want)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("restored environment (-want +got):\n%s", d)
+	}
+
+	// The user points NOMAD_ADDR elsewhere by hand: that one stays.
+	mine := applied(shell, []shellenv.Var{{Name: "NOMAD_ADDR", Value: "https://other.example:4646"}})
+	if v := envLookup(agentRestored(mine))("NOMAD_ADDR"); v != "https://other.example:4646" {
+		t.Errorf("NOMAD_ADDR set by the user after agent mode: restored as %q", v)
+	}
+	// Without agent mode in it, the environment is left as it is.
+	if d := cmp.Diff(orig, agentRestored(orig)); d != "" {
+		t.Errorf("an environment without agent mode was changed:\n%s", d)
+	}
+}

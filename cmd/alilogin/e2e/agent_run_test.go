@@ -1,0 +1,54 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/agent"
+)
+
+// TestAgentRunStopsOnSIGTERM: `alilogin agent run` (a systemd unit's
+// ExecStart) stays in the foreground, says on stderr where it listens,
+// refuses a second agent in the same directory, and on SIGTERM stops
+// cleanly: exit 0, its socket and instance file removed.
+func TestAgentRunStopsOnSIGTERM(t *testing.T) {
+	u := newUser(t)
+	dir, err := os.MkdirTemp("", "agt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	u.env[agent.DirVar] = dir
+	p := u.start(t, "agent", "run")
+	p.waitLine(t, regexp.MustCompile(`alilogin agent: (running) \(instance`), time.Minute)
+	for _, f := range []string{agent.SocketName, agent.InstanceName} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("while running: %v", err)
+		}
+	}
+	if second := u.run(t, "agent", "run"); second.code() != 1 || !regexp.MustCompile(`running already`).MatchString(second.stderr.String()) {
+		t.Errorf("a second agent run: exit %d\n%s", second.code(), second.stderr.String())
+	}
+	if st := u.run(t, "agent", "status"); st.code() != 0 {
+		t.Errorf("agent status: exit %d\n%s", st.code(), st.stderr.String())
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code, err := p.wait(10 * time.Second)
+	if err != nil || code != 0 {
+		t.Errorf("after SIGTERM: exit %d, %v\nstderr:\n%s", code, err, p.stderr.String())
+	}
+	for _, f := range []string{agent.SocketName, agent.InstanceName} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s left after SIGTERM: %v", f, err)
+		}
+	}
+	if st := u.run(t, "agent", "status"); st.code() != 1 {
+		t.Errorf("agent status with no agent: exit %d, want 1\n%s", st.code(), st.stderr.String())
+	}
+}

@@ -1,0 +1,128 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Event is one line of the audit log: a request that reached a route,
+// forwarded or refused. It holds no token, no gate and no query (Path is
+// the path alone): what a request asked for, not its secrets.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Profile string    `json:"profile,omitempty"`
+	Server  Kind      `json:"server"`
+	Method  string    `json:"method"`
+	Path    string    `json:"path"`
+	Status  int       `json:"status"`
+	Bytes   int64     `json:"bytes"`
+	// Refused is the agent's reason when it refused the request itself.
+	Refused string `json:"refused,omitempty"`
+	// The client, where the peer lookup finds it (best effort).
+	PID int    `json:"pid,omitempty"`
+	Exe string `json:"exe,omitempty"`
+	// DurationMS is how long the request took.
+	DurationMS int64 `json:"duration_ms"`
+	// client finds PID and Exe off the request path.
+	client func() (int, string) `json:"-"`
+}
+
+// auditMax is the size at which the log is rotated: the current file
+// becomes audit.log.1 (the one before that is dropped).
+const auditMax = 10 << 20
+
+// audit writes Events as JSON lines to a 0600 file, from one goroutine:
+// a request only queues its event. When the queue is full, events are
+// dropped and counted (the next line written says how many).
+type audit struct {
+	path    string
+	q       chan Event
+	dropped atomic.Int64
+	done    chan struct{}
+	stderr  io.Writer
+	once    sync.Once
+}
+
+func newAudit(path string, stderr io.Writer) *audit {
+	a := &audit{path: path, q: make(chan Event, 4096), done: make(chan struct{}), stderr: stderr}
+	go a.run()
+	return a
+}
+
+func (a *audit) log(e Event) {
+	select {
+	case a.q <- e:
+	default:
+		a.dropped.Add(1)
+	}
+}
+
+// close writes what is queued and stops.
+func (a *audit) close() {
+	a.once.Do(func() { close(a.q) })
+	<-a.done
+}
+
+func (a *audit) run() {
+	defer close(a.done)
+	var f *os.File
+	var size int64
+	open := func() {
+		var err error
+		f, err = os.OpenFile(a.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "alilogin agent: warning: could not open the audit log: %v\n", err)
+			f = nil
+			return
+		}
+		_ = f.Chmod(0o600)
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
+	}
+	open()
+	for e := range a.q {
+		if e.client != nil {
+			e.PID, e.Exe = e.client()
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			continue
+		}
+		if n := a.dropped.Swap(0); n > 0 {
+			b2, _ := json.Marshal(map[string]any{"time": e.Time, "dropped": n})
+			b = append(append(b2, '\n'), b...)
+		}
+		b = append(b, '\n')
+		if f == nil {
+			open()
+			if f == nil {
+				continue
+			}
+		}
+		if size+int64(len(b)) > auditMax {
+			f.Close()
+			if err := os.Rename(a.path, a.path+".1"); err != nil {
+				fmt.Fprintf(a.stderr, "alilogin agent: warning: could not rotate the audit log: %v\n", err)
+			}
+			size = 0
+			open()
+			if f == nil {
+				continue
+			}
+		}
+		n, err := f.Write(b)
+		size += int64(n)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "alilogin agent: warning: could not write the audit log: %v\n", err)
+		}
+	}
+	if f != nil {
+		f.Close()
+	}
+}

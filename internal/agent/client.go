@@ -1,0 +1,63 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alisw/alilogin/internal/peercred"
+)
+
+type connKey struct{}
+
+// connClient is the process at the other end of one connection, looked
+// up once, in the background, from the connection's first request on
+// (while the connection is surely open), for the audit log.
+type connClient struct {
+	conn net.Conn
+	once sync.Once
+	done chan struct{}
+	pid  int
+	exe  string
+}
+
+func (c *connClient) start() {
+	c.once.Do(func() {
+		go func() {
+			defer close(c.done)
+			if pid, exe, err := peercred.Process(c.conn.LocalAddr(), c.conn.RemoteAddr()); err == nil {
+				c.pid, c.exe = pid, exe
+			}
+		}()
+	})
+}
+
+// connContext records each connection for the peer checks
+// (peercred.ConnContext) and for the audit log's client lookup.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(peercred.ConnContext(ctx, c), connKey{}, &connClient{conn: c, done: make(chan struct{})})
+}
+
+// clientLookupWait bounds how long the audit log waits for a lookup.
+const clientLookupWait = 5 * time.Second
+
+// clientOf starts the lookup of the process at the other end of r's
+// connection and returns how the audit log gets its answer (pid 0 when
+// none came); nil where there is no connection to look up.
+func clientOf(r *http.Request) func() (int, string) {
+	c, ok := r.Context().Value(connKey{}).(*connClient)
+	if !ok || !peercred.Supported() {
+		return nil
+	}
+	c.start()
+	return func() (int, string) {
+		select {
+		case <-c.done:
+			return c.pid, c.exe
+		case <-time.After(clientLookupWait):
+			return 0, ""
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"time"
+)
+
+// The control protocol: one JSON request and one JSON answer per
+// connection, each a line, on the 0600 UNIX socket. The peer's uid is
+// checked by the kernel's record of it (SO_PEERCRED) before the request
+// is read.
+
+// Request is what a client asks.
+type Request struct {
+	// Op: "open" (the profile's gates, loading it), "drop" (forget the
+	// profile and its gates), "sync" (forget every profile no longer
+	// logged in: a logout), "status", "stop".
+	Op      string   `json:"op"`
+	Profile string   `json:"profile,omitempty"`
+	Kinds   []Kind   `json:"kinds,omitempty"` // open: the routes wanted; empty: all the profile has
+	Env     []string `json:"env,omitempty"`   // open: the caller's environment (configuration, store, keyring)
+}
+
+// Answer is the agent's reply.
+type Answer struct {
+	Error string `json:"error,omitempty"`
+	// LoginNeeded: the error is "run: alilogin login --profile P".
+	LoginNeeded bool   `json:"login_needed,omitempty"`
+	Instance    string `json:"instance,omitempty"`
+	// Gates (open): one per route opened.
+	Gates []Gate `json:"gates,omitempty"`
+	// GatesFile (open): the file whose content changes when the
+	// profile's gates die (the hook watches it).
+	GatesFile string  `json:"gates_file,omitempty"`
+	GatesGen  string  `json:"gates_gen,omitempty"`
+	Status    *Status `json:"status,omitempty"`
+}
+
+// Gate is a route's address and a gate for it.
+type Gate struct {
+	Server Kind   `json:"server"`
+	Addr   string `json:"addr"` // http://127.0.0.1:PORT
+	Gate   string `json:"gate"`
+}
+
+// Status is what `agent status` shows.
+type Status struct {
+	Instance string            `json:"instance"`
+	PID      int               `json:"pid"`
+	Started  time.Time         `json:"started"`
+	Dir      string            `json:"dir"`
+	Routes   map[Kind]string   `json:"routes"`
+	Memory   string            `json:"memory"`
+	Profiles []ProfileStatus   `json:"profiles"`
+	Extra    map[string]string `json:"extra,omitempty"`
+}
+
+// ProfileStatus is one opened profile.
+type ProfileStatus struct {
+	Name      string          `json:"name"`
+	Servers   map[Kind]string `json:"servers"`
+	Gates     int             `json:"gates_issued"`
+	Requests  int64           `json:"requests"`
+	Errors    int64           `json:"errors"`
+	LastError string          `json:"last_error,omitempty"`
+}
+
+// ErrNotRunning: no agent answers on the socket.
+var ErrNotRunning = errors.New("the alilogin agent is not running")
+
+// Call sends req to the agent of dir and returns its answer. A missing
+// or dead socket is ErrNotRunning (wrapped).
+func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", filepath.Join(dir, SocketName))
+	if err != nil {
+		return nil, fmt.Errorf("%w (%v)", ErrNotRunning, err)
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return nil, fmt.Errorf("could not ask the alilogin agent: %w", err)
+	}
+	var a Answer
+	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(c, maxControl))).Decode(&a); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("could not read the alilogin agent's answer: %w", ctx.Err())
+		}
+		return nil, fmt.Errorf("could not read the alilogin agent's answer: %w", err)
+	}
+	return &a, nil
+}
+
+// maxControl bounds a control message (an environment is a few KiB).
+const maxControl = 4 << 20

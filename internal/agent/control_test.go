@@ -1,0 +1,129 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestControlServesOnlyItsUser: the control socket is 0600, and a peer
+// whose uid (from the kernel, SO_PEERCRED) is not the agent's user gets
+// a refusal and nothing else; so does such a peer on the routes.
+func TestControlServesOnlyItsUser(t *testing.T) {
+	up := newUpstream(t)
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
+	fi, err := os.Stat(filepath.Join(ta.dir, SocketName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the socket: %v, mode %v, want 0600", err, fi.Mode().Perm())
+	}
+	for _, op := range []string{"status", "open", "stop"} {
+		a, err := Call(context.Background(), ta.dir, Request{Op: op, Profile: "p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(a.Error, "serves its own user only") || a.Status != nil || len(a.Gates) != 0 || a.Instance != "" {
+			t.Errorf("%s from another uid: %+v", op, a)
+		}
+	}
+	if fl.loads.Load() != 0 {
+		t.Errorf("a profile was loaded for another uid")
+	}
+	// Still running (the stop was refused), and its routes refuse this
+	// process too: it is not the agent's user.
+	b, err := os.ReadFile(filepath.Join(ta.dir, InstanceName))
+	if err != nil || len(strings.TrimSpace(string(b))) != 32 {
+		t.Fatalf("instance file: %q %v", b, err)
+	}
+}
+
+// TestLogoutDropsTheProfile: after a logout (the loader says nothing is
+// stored), "sync" makes the agent forget the profile: its gates are
+// refused, its gates file is gone, status lists it no more.
+func TestLogoutDropsTheProfile(t *testing.T) {
+	up := newUpstream(t)
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl.stored.Store(true)
+	ta := startAgent(t, Options{Loader: fl})
+	a, err := Call(context.Background(), ta.dir, Request{Op: "open", Profile: "p"})
+	if err != nil || a.Error != "" || a.GatesFile == "" {
+		t.Fatalf("open: %+v %v", a, err)
+	}
+	g := map[Kind]string{}
+	for _, x := range a.Gates {
+		g[x.Server] = x.Gate
+	}
+	gate := func(r *http.Request) { r.Header.Set("X-Vault-Token", g[Vault]) }
+	if st, _ := ta.do(t, Vault, "/v1/sys/health", gate); st != 200 {
+		t.Fatalf("before logout: %d", st)
+	}
+	// A sync while still logged in changes nothing.
+	if _, err := Call(context.Background(), ta.dir, Request{Op: "sync"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ta.do(t, Vault, "/v1/sys/health", gate); st != 200 {
+		t.Fatalf("after a sync while logged in: %d", st)
+	}
+	fl.stored.Store(false)
+	if _, err := Call(context.Background(), ta.dir, Request{Op: "sync"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ta.do(t, Vault, "/v1/sys/health", gate); st != http.StatusUnauthorized {
+		t.Errorf("the gate after logout: %d, want 401", st)
+	}
+	if _, err := os.Stat(a.GatesFile); !os.IsNotExist(err) {
+		t.Errorf("the gates file is left: %v", err)
+	}
+	st, err := Call(context.Background(), ta.dir, Request{Op: "status"})
+	if err != nil || st.Status == nil || len(st.Status.Profiles) != 0 {
+		t.Errorf("status after logout: %+v %v", st, err)
+	}
+}
+
+// TestLogoutEndsStreams: a stream served with a profile's token (a log
+// followed, an event stream) ends when the profile is logged out: the
+// gate's requests in flight die with it.
+func TestLogoutEndsStreams(t *testing.T) {
+	up := newUpstream(t)
+	up.hook = func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		io.WriteString(w, "first\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl.stored.Store(true)
+	ta := startAgent(t, Options{Loader: fl})
+	g := ta.open(t)
+	req, _ := http.NewRequest("GET", ta.routes[Nomad]+"/v1/client/fs/logs/x?follow=true", nil)
+	req.Header.Set("X-Nomad-Token", g[Nomad])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || line != "first\n" {
+		t.Fatalf("first line: %q %v", line, err)
+	}
+	fl.stored.Store(false)
+	if _, err := Call(context.Background(), ta.dir, Request{Op: "sync"}); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := io.ReadAll(br); ended <- err }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream still runs 10 s after the logout")
+	}
+}

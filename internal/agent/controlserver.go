@@ -1,0 +1,178 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/alisw/alilogin/internal/termtext"
+)
+
+// The agent's side of the control protocol (control.go): each request
+// from a peer of the agent's own uid.
+
+// serveControl answers the control socket, one goroutine per client.
+func (a *Agent) serveControl(ctx context.Context, l net.Listener) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			a.control(ctx, c.(*net.UnixConn))
+		}()
+	}
+}
+
+func (a *Agent) control(ctx context.Context, c *net.UnixConn) {
+	uid, _, err := unixPeer(c)
+	if err != nil || uid != a.o.UID {
+		if err == nil {
+			err = fmt.Errorf("uid %d is not the agent's user", uid)
+		}
+		a.logf("refused a control connection: %v", err)
+		_ = json.NewEncoder(c).Encode(Answer{Error: "refused: this alilogin agent serves its own user only"})
+		return
+	}
+	_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
+	var req Request
+	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(c, maxControl))).Decode(&req); err != nil {
+		_ = json.NewEncoder(c).Encode(Answer{Error: "could not read the request: " + err.Error()})
+		return
+	}
+	ans := a.handle(ctx, req)
+	ans.Instance = a.instance
+	_ = json.NewEncoder(c).Encode(ans)
+}
+
+func (a *Agent) handle(ctx context.Context, req Request) Answer {
+	switch req.Op {
+	case "open":
+		return a.open(ctx, req)
+	case "drop":
+		a.drop(req.Profile)
+		return Answer{}
+	case "sync":
+		a.sync(ctx)
+		return Answer{}
+	case "status":
+		return Answer{Status: a.status()}
+	case "stop":
+		a.stop()
+		return Answer{}
+	}
+	return Answer{Error: fmt.Sprintf("unknown request %q", termtext.Clean(req.Op))}
+}
+
+// open loads the profile (through the renewal chain, with the caller's
+// environment), and issues a gate for each route asked for that the
+// profile has.
+func (a *Agent) open(ctx context.Context, req Request) Answer {
+	if req.Profile == "" {
+		return Answer{Error: "no profile given"}
+	}
+	a.mu.Lock()
+	p := a.profiles[req.Profile]
+	if p == nil {
+		p = &profile{name: req.Profile, loader: a.o.Loader, now: a.now, env: req.Env}
+		a.profiles[req.Profile] = p
+	}
+	a.mu.Unlock()
+	p.mu.Lock()
+	p.env = req.Env // the latest opener's configuration
+	c, err := p.load(ctx, req.Kinds)
+	p.mu.Unlock()
+	if err != nil {
+		if errors.Is(err, ErrNotLoggedIn) {
+			a.drop(req.Profile)
+		}
+		return Answer{Error: err.Error(), LoginNeeded: errors.Is(err, ErrLoginNeeded) || errors.Is(err, ErrNotLoggedIn)}
+	}
+	kinds := req.Kinds
+	if len(kinds) == 0 {
+		kinds = Kinds
+	}
+	var ans Answer
+	for _, k := range kinds {
+		if c.Tokens[k] == nil || c.Servers[k].Addr == "" {
+			continue
+		}
+		g, err := a.gates.issue(req.Profile, k)
+		if err != nil {
+			return Answer{Error: err.Error()}
+		}
+		ans.Gates = append(ans.Gates, Gate{Server: k, Addr: "http://" + a.routes[k], Gate: g})
+	}
+	ans.GatesFile, ans.GatesGen, err = a.gatesFile(req.Profile)
+	if err != nil {
+		a.logf("warning: %v", err)
+	}
+	return ans
+}
+
+// drop forgets profile: its credentials, its gates, its gates file.
+func (a *Agent) drop(name string) {
+	a.mu.Lock()
+	p := a.profiles[name]
+	delete(a.profiles, name)
+	a.mu.Unlock()
+	a.gates.drop(name)
+	if p != nil {
+		p.close()
+	}
+	_ = os.Remove(a.gatesPath(name))
+}
+
+// sync drops every opened profile whose login is no longer stored: a
+// logout tells the agent so, whichever profiles it chose.
+func (a *Agent) sync(ctx context.Context) {
+	a.mu.Lock()
+	var ps []*profile
+	for _, p := range a.profiles {
+		ps = append(ps, p)
+	}
+	a.mu.Unlock()
+	for _, p := range ps {
+		p.mu.Lock()
+		env := p.env
+		p.mu.Unlock()
+		stored, err := a.o.Loader.Stored(ctx, p.name, env)
+		if err != nil {
+			a.logf("warning: could not check whether profile %s is still logged in: %v", p.name, err)
+			continue
+		}
+		if !stored {
+			a.logf("profile %s was logged out: its gates are dropped", p.name)
+			a.drop(p.name)
+		}
+	}
+}
+
+func (a *Agent) status() *Status {
+	s := &Status{Instance: a.instance, PID: os.Getpid(), Started: a.started, Dir: a.o.Dir, Routes: map[Kind]string{}, Memory: a.o.Memory}
+	for k, h := range a.routes {
+		s.Routes[k] = "http://" + h
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, p := range a.profiles {
+		ps := ProfileStatus{Name: p.name, Servers: p.servers(), Gates: a.gates.count(p.name), Requests: p.requests.Load(), Errors: p.errors.Load()}
+		if e := p.lastErr.Load(); e != nil {
+			ps.LastError = *e
+		}
+		s.Profiles = append(s.Profiles, ps)
+	}
+	return s
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package agent
+
+import "io/fs"
+
+func checkOwner(fs.FileInfo, int) error { return ErrUnsupported }
