@@ -97,7 +97,7 @@ type ssConn struct {
 	in     *bufio.Reader
 	serial uint32
 	sess   dbus.ObjectPath
-	item   dbus.ObjectPath // the item the last read found
+	items  map[string]dbus.ObjectPath // user -> the item its last read found
 	idle   *time.Timer
 }
 
@@ -119,7 +119,7 @@ func (c *ssConn) drop() {
 	if c.conn != nil {
 		c.conn.Close()
 	}
-	c.conn, c.in, c.sess, c.item = nil, nil, "", ""
+	c.conn, c.in, c.sess, c.items = nil, nil, "", nil
 }
 
 // begin readies the connection for a call within fastReadWait: when none
@@ -239,12 +239,14 @@ func (c *ssConn) secret(getenv func(string) string, service, user string) (value
 		c.drop()
 		return nil, false
 	}
-	// On a kept connection, the secret of the item found last goes with
-	// the search: used when the search finds that item again.
+	// On a kept connection, the secret of the item the last read of user
+	// found goes with the search: used when the search finds that item
+	// again.
 	var guess uint32
-	if openSession == 0 && c.item != "" {
+	last := c.items[user]
+	if openSession == 0 && last != "" {
 		guess = c.next()
-		if rawCall(&out, guess, ssDest, ssPath, ssIface+".GetSecrets", dbus.FlagNoAutoStart, []dbus.ObjectPath{c.item}, c.sess) != nil {
+		if rawCall(&out, guess, ssDest, ssPath, ssIface+".GetSecrets", dbus.FlagNoAutoStart, []dbus.ObjectPath{last}, c.sess) != nil {
 			c.drop()
 			return nil, false
 		}
@@ -263,12 +265,12 @@ func (c *ssConn) secret(getenv func(string) string, service, user string) (value
 	}
 	var items []dbus.ObjectPath
 	if replies[search] == nil || dbus.Store(replies[search], &items) != nil || len(items) == 0 {
-		c.item = ""
+		delete(c.items, user)
 		return nil, false // not found (or an error): the slow path says so
 	}
 	item := items[0]
 	secrets, got := map[dbus.ObjectPath]ssSecret{}, false
-	if guess != 0 && item == c.item && replies[guess] != nil && dbus.Store(replies[guess], &secrets) == nil {
+	if guess != 0 && item == last && replies[guess] != nil && dbus.Store(replies[guess], &secrets) == nil {
 		_, got = secrets[item]
 	}
 	if !got {
@@ -287,7 +289,10 @@ func (c *ssConn) secret(getenv func(string) string, service, user string) (value
 	if !found {
 		return nil, false
 	}
-	c.item = item
+	if c.items == nil {
+		c.items = map[string]dbus.ObjectPath{}
+	}
+	c.items[user] = item
 	return sec.Value, true
 }
 
