@@ -93,7 +93,7 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 
 // sessionFor opens the session and renews the tokens of kinds (all the
 // record has when empty).
-func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []string, minTTL time.Duration, verbose bool) (*session.Session, *store.Record, []renew.Kind, error) {
+func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []string, minTTL time.Duration, verbose bool) (*session.Session, *store.Record, []store.Kind, error) {
 	kinds, err := session.ParseKinds(forFlag)
 	if err != nil {
 		return nil, nil, nil, err
@@ -116,38 +116,34 @@ func sessionFor(ctx context.Context, e *cmdEnv, so sessionOptions, forFlag []str
 // (a Go CLI would print its token headers); the profile and the earliest
 // expiry. A token whose server has no configured address is left out
 // (Bound refuses it before).
-func envVars(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string) []shellenv.Var {
+func envVars(cfg *config.Config, rec *store.Record, kinds []store.Kind, environ []string) []shellenv.Var {
 	return envVarsOn(cfg, rec, kinds, environ, runtime.GOOS)
 }
 
 // envVarsOn is envVars on goos (on Windows names match in any case).
-func envVarsOn(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string, goos string) []shellenv.Var {
+func envVarsOn(cfg *config.Config, rec *store.Record, kinds []store.Kind, environ []string, goos string) []shellenv.Var {
 	var vars []shellenv.Var
 	add := func(name, value string) {
 		if value != "" {
 			vars = append(vars, shellenv.Var{Name: name, Value: value})
 		}
 	}
-	var servers []envcontract.Server
-	var expiry time.Time
+	var servers []store.Kind
 	for _, k := range kinds {
-		t, s := renew.TokenOf(rec, k), serverOf(cfg, k)
+		t, s := rec.Token(k), serverOf(cfg, k)
 		// A token goes out only with the address it is for: without
 		// one, the CLIs send it to their default local address.
 		if t == nil || s.Addr == "" {
 			continue
 		}
-		x := envcontract.For(envcontract.Server(k))
+		x := envcontract.For(k)
 		add(x.Token, t.Secret.Reveal())
 		add(x.Addr, s.Addr)
 		add(x.CACert, s.TLS.CACert)
 		add(x.ClientCert, s.TLS.ClientCert)
 		add(x.ClientKey, s.TLS.ClientKey)
 		add(x.TLSServerName, s.TLS.ServerName)
-		servers = append(servers, envcontract.Server(k))
-		if expiry.IsZero() || t.ExpiresAt.Before(expiry) {
-			expiry = t.ExpiresAt
-		}
+		servers = append(servers, k)
 	}
 	set := func(n string) bool {
 		return slices.ContainsFunc(vars, func(v shellenv.Var) bool { return v.Name == n })
@@ -161,20 +157,20 @@ func envVarsOn(cfg *config.Config, rec *store.Record, kinds []renew.Kind, enviro
 		}
 	}
 	add(envcontract.ProfileVar, rec.Profile)
-	if !expiry.IsZero() {
+	if expiry := rec.EarliestExpiry(servers...); !expiry.IsZero() {
 		add(envcontract.ExpiryVar, expiry.UTC().Format(time.RFC3339))
 	}
 	return vars
 }
 
 // serverOf is the configuration of kind's server.
-func serverOf(cfg *config.Config, k renew.Kind) config.Server {
+func serverOf(cfg *config.Config, k store.Kind) config.Server {
 	switch k {
-	case renew.Vault:
+	case store.Vault:
 		return cfg.Vault
-	case renew.Nomad:
+	case store.Nomad:
 		return cfg.Nomad
-	case renew.Consul:
+	case store.Consul:
 		return cfg.Consul
 	}
 	return config.Server{}

@@ -18,6 +18,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // execMarker is set in the child's environment to the profile; its
@@ -181,7 +182,7 @@ func childEnvOn(environ []string, vars []shellenv.Var, profile, goos string) []s
 // proxy.
 func withNoProxy(environ []string, vars []shellenv.Var) []shellenv.Var {
 	var hosts []string
-	for _, s := range envcontract.Servers {
+	for _, s := range store.Kinds {
 		for _, v := range vars {
 			if u, err := url.Parse(v.Value); v.Name == envcontract.For(s).Addr && !v.Unset && err == nil && u.Hostname() != "" {
 				hosts = append(hosts, u.Hostname())

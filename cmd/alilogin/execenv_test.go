@@ -8,18 +8,17 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/envcontract"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 )
 
 // execChild is the environment runExec gives its child.
-func execChild(cfg *config.Config, rec *store.Record, kinds []renew.Kind, environ []string) []string {
+func execChild(cfg *config.Config, rec *store.Record, kinds []store.Kind, environ []string) []string {
 	return childEnv(environ, withNoProxy(environ, envVars(cfg, rec, kinds, environ)), rec.Profile)
 }
 
-var allKinds = []renew.Kind{renew.Vault, renew.Nomad, renew.Consul}
+var allKinds = []store.Kind{store.Vault, store.Nomad, store.Consul}
 
 func threeServers() (*config.Config, *store.Record) {
 	now := time.Now()
@@ -74,7 +73,7 @@ func TestExecChildKeepsProxiesAndBypassesThem(t *testing.T) {
 			t.Errorf("no %s in the child's environment %q", want, got)
 		}
 	}
-	got = execChild(cfg, rec, []renew.Kind{renew.Consul}, nil)
+	got = execChild(cfg, rec, []store.Kind{store.Consul}, nil)
 	if !slices.Contains(got, "NO_PROXY=consul.example") || slices.ContainsFunc(got, func(kv string) bool { return strings.Contains(kv, "vault.example") }) {
 		t.Errorf("--for consul: the child's environment %q; want consul.example alone in NO_PROXY", got)
 	}
@@ -92,12 +91,12 @@ func TestExecChildGODEBUGWithoutHTTP2Debug(t *testing.T) {
 		{"gctrace=1", "GODEBUG=gctrace=1"},
 	} {
 		environ := []string{"GODEBUG=" + c.in}
-		got := execChild(cfg, rec, []renew.Kind{renew.Vault}, environ)
+		got := execChild(cfg, rec, []store.Kind{store.Vault}, environ)
 		i := slices.IndexFunc(got, func(kv string) bool { return strings.HasPrefix(kv, "GODEBUG=") })
 		if (i < 0) != (c.want == "") || i >= 0 && got[i] != c.want {
 			t.Errorf("GODEBUG=%s: the child's environment %q, want %q", c.in, got, c.want)
 		}
-		vars := envVars(cfg, rec, []renew.Kind{renew.Vault}, environ)
+		vars := envVars(cfg, rec, []store.Kind{store.Vault}, environ)
 		var b strings.Builder
 		if err := shellenv.Write(&b, shellenv.Sh, vars); err != nil {
 			t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/kvsecret"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // secretOptions are exec's --secret and --secret-file flags.
@@ -44,7 +44,7 @@ func (o *secretOptions) parse() error {
 // readSecrets reads the secrets with the profile's Vault token, in
 // parallel: any that is missing or denied stops here, before COMMAND.
 func readSecrets(ctx context.Context, s *session.Session, o *execOptions) ([]kvsecret.Value, error) {
-	rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: []renew.Kind{renew.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
+	rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
@@ -32,6 +31,16 @@ func testEnv(env map[string]string) (*cmdEnv, *bytes.Buffer, *bytes.Buffer) {
 			}
 			return c, nil
 		}}, &out, &errb
+}
+
+// openFileStore opens the store of env (a testutil.Home: the file store).
+func openFileStore(t *testing.T, env map[string]string) store.Store {
+	t.Helper()
+	st, err := store.Open("file", func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func TestTokenArgs(t *testing.T) {
@@ -166,7 +175,7 @@ func TestEnvVars(t *testing.T) {
 		Consul: &store.Token{Secret: secret.New("c"), ExpiresAt: now.Add(2 * time.Hour)}}
 	got := map[string]string{}
 	environ := []string{"BAO_ADDR=http://evil:8200", "GODEBUG=gctrace=1,http2debug=2", "HTTP_PROXY=http://proxy:3128", "VAULT_CAPATH=/etc/other"}
-	for _, v := range envVars(cfg, rec, []renew.Kind{renew.Vault, renew.Nomad}, environ) {
+	for _, v := range envVars(cfg, rec, []store.Kind{store.Vault, store.Nomad}, environ) {
 		got[v.Name] = v.Value
 		if v.Unset {
 			got[v.Name] = "(unset)"

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -124,7 +124,7 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 	}
 	fmt.Fprintf(tw, "user:\t%s\n", termtext.Clean(s.User))
 	fmt.Fprintf(tw, "roles:\t%s\n", roles)
-	for _, k := range renew.Kinds {
+	for _, k := range store.Kinds {
 		t, ok := s.Tokens[string(k)]
 		if !ok {
 			continue

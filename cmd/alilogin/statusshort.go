@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -39,12 +38,7 @@ func runStatusShort(e *cmdEnv, o *statusOptions) error {
 		return session.Error(s.Profile, err)
 	}
 	now := e.now()
-	var expiry time.Time
-	for _, k := range session.PresentKinds(rec) {
-		if t := renew.TokenOf(rec, k); t != nil && (expiry.IsZero() || t.ExpiresAt.Before(expiry)) {
-			expiry = t.ExpiresAt
-		}
-	}
+	expiry := rec.EarliestExpiry(store.Kinds...)
 	left := expiry.Sub(now)
 	if expiry.IsZero() || left <= 0 {
 		fmt.Fprintf(e.Stdout, "%s expired\n", s.Profile)

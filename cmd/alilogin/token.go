@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // tokenOptions are the flags of `alilogin token`.
@@ -47,7 +48,7 @@ prints the command to run on stderr.`,
 			if o.For == "" {
 				return exitcode.With(exitUsage, errors.New("--for is required: vault, nomad or consul"))
 			}
-			if _, err := renew.ParseKind(o.For); err != nil {
+			if _, err := store.ParseKind(o.For); err != nil {
 				return exitcode.With(exitUsage, err)
 			}
 			return runF(c.Context(), e, o)
@@ -63,7 +64,7 @@ prints the command to run on stderr.`,
 }
 
 func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
-	kind, err := renew.ParseKind(o.For)
+	kind, err := store.ParseKind(o.For)
 	if err != nil {
 		return exitcode.With(exitUsage, err)
 	}
@@ -71,7 +72,7 @@ func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	eo := session.EnsureOptions{Kinds: []renew.Kind{kind}, MinTTL: o.MinTTL, Verbose: o.Verbose}
+	eo := session.EnsureOptions{Kinds: []store.Kind{kind}, MinTTL: o.MinTTL, Verbose: o.Verbose}
 	rec, _, err := s.Ensure(ctx, eo)
 	if err != nil && o.Login && isLoginNeeded(err) && isTerminal(e.Stdin) && isTerminal(e.Stderr) {
 		if err = interactiveLogin(ctx, e, s.Profile); err == nil {
@@ -81,7 +82,7 @@ func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 	if err != nil {
 		return err
 	}
-	t := renew.TokenOf(rec, kind)
+	t := rec.Token(kind)
 	if t == nil || t.Secret.Empty() {
 		return fmt.Errorf("profile %s has no %s token (the profile may not grant one)", s.Profile, kind)
 	}

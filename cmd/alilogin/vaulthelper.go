@@ -171,7 +171,7 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	var rec *store.Record
 	if err == nil {
 		profile = s.Profile
-		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []renew.Kind{renew.Vault}, MinTTL: renew.DefaultMinTTL})
+		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: renew.DefaultMinTTL})
 	}
 	if err != nil {
 		if errors.As(err, new(*renew.ServerBindingError)) || session.Mismatch(err) {

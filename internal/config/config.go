@@ -43,6 +43,12 @@ type Profile struct {
 	// NoNomad / NoConsul: the profile grants no such token.
 	NoNomad  bool
 	NoConsul bool
+	// AgentReadOnly limits the agent's routes of the profile to each
+	// server's read-only allow-list (internal/agent/guard); AgentReadOnlyBy
+	// says who set it ("the broker's policies", "the config file PATH").
+	// The layers can only add it (agent.go).
+	AgentReadOnly   bool
+	AgentReadOnlyBy string
 }
 
 // Config is the resolved configuration, or one layer of it (zero = unset).
@@ -175,7 +181,7 @@ func overlay(dst *Config, src Config) {
 	for _, p := range src.Profiles {
 		i := slices.IndexFunc(dst.Profiles, func(q Profile) bool { return q.Name == p.Name })
 		if i >= 0 {
-			dst.Profiles[i] = p
+			dst.Profiles[i] = narrowAgent(dst.Profiles[i], p) // agent.go
 		} else {
 			dst.Profiles = append(dst.Profiles, p)
 		}

@@ -56,6 +56,16 @@ type Profile struct {
 	// Nomad and Consul tell whether the profile grants a token there.
 	Nomad  bool `json:"nomad"`
 	Consul bool `json:"consul"`
+	// Agent is what the admin says of the profile's agent routes
+	// (policies/: agent { read_only = true }). Absent: no limit.
+	Agent Agent `json:"agent,omitzero"`
+}
+
+// Agent is a profile's setting for the alilogin agent's routes.
+type Agent struct {
+	// ReadOnly limits the agent's routes to each server's read-only
+	// allow-list (internal/agent/guard); a user can add it, never remove it.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // Validate checks what a client needs to use the document.

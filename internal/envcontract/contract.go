@@ -4,20 +4,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/store"
 )
-
-// Server is one of the servers whose token alilogin hands out.
-type Server string
-
-// The servers, named as `--for` names them.
-const (
-	Vault  Server = "vault"
-	Nomad  Server = "nomad"
-	Consul Server = "consul"
-)
-
-// Servers are all of them.
-var Servers = []Server{Vault, Nomad, Consul}
 
 // CLI is a command-line client of a server.
 type CLI string
@@ -40,17 +29,17 @@ type Exports struct {
 	CLIs []CLI
 }
 
-var exports = map[Server]Exports{
-	Vault: {Token: "VAULT_TOKEN", Addr: "VAULT_ADDR", CACert: "VAULT_CACERT", ClientCert: "VAULT_CLIENT_CERT",
+var exports = map[store.Kind]Exports{
+	store.Vault: {Token: "VAULT_TOKEN", Addr: "VAULT_ADDR", CACert: "VAULT_CACERT", ClientCert: "VAULT_CLIENT_CERT",
 		ClientKey: "VAULT_CLIENT_KEY", TLSServerName: "VAULT_TLS_SERVER_NAME", CLIs: []CLI{VaultCLI, BaoCLI}},
-	Nomad: {Token: "NOMAD_TOKEN", Addr: "NOMAD_ADDR", CACert: "NOMAD_CACERT", ClientCert: "NOMAD_CLIENT_CERT",
+	store.Nomad: {Token: "NOMAD_TOKEN", Addr: "NOMAD_ADDR", CACert: "NOMAD_CACERT", ClientCert: "NOMAD_CLIENT_CERT",
 		ClientKey: "NOMAD_CLIENT_KEY", TLSServerName: "NOMAD_TLS_SERVER_NAME", CLIs: []CLI{NomadCLI}},
-	Consul: {Token: "CONSUL_HTTP_TOKEN", Addr: "CONSUL_HTTP_ADDR", CACert: "CONSUL_CACERT", ClientCert: "CONSUL_CLIENT_CERT",
+	store.Consul: {Token: "CONSUL_HTTP_TOKEN", Addr: "CONSUL_HTTP_ADDR", CACert: "CONSUL_CACERT", ClientCert: "CONSUL_CLIENT_CERT",
 		ClientKey: "CONSUL_CLIENT_KEY", TLSServerName: "CONSUL_TLS_SERVER_NAME", CLIs: []CLI{ConsulCLI}},
 }
 
 // For is what alilogin sets for server s.
-func For(s Server) Exports { return exports[s] }
+func For(s store.Kind) Exports { return exports[s] }
 
 // ProfileVar and ExpiryVar are set with the tokens: the profile they are
 // for and the earliest expiry (RFC 3339) of those exported.
@@ -64,7 +53,7 @@ const (
 // refresh no longer sets.
 func TokenVars() []string {
 	var l []string
-	for _, s := range Servers {
+	for _, s := range store.Kinds {
 		l = append(l, exports[s].Token)
 	}
 	return append(l, ExpiryVar)
@@ -101,8 +90,8 @@ type Rule struct {
 	Name    string
 	Prefix  bool
 	Class   Class
-	Servers []Server // whose tokens or checks it concerns
-	CLIs    []CLI    // the CLIs that read it
+	Servers []store.Kind // whose tokens or checks it concerns
+	CLIs    []CLI        // the CLIs that read it
 	// EmptyCounts: the CLIs act on the variable as soon as it is
 	// present, even empty (the bao CLI takes an empty BAO_X over VAULT_X).
 	// Otherwise an empty value is as good as unset, as os.Getenv reads it.
@@ -133,67 +122,67 @@ var (
 var Rules = []Rule{
 	// Vault: vault api v1.9 Config.ReadEnvironment (the vault 1.13 CLI);
 	// the bao CLI reads each VAULT_X when BAO_X is absent.
-	{Name: "VAULT_AGENT_ADDR", Class: Reroute, Servers: []Server{Vault}, CLIs: vaultCLIs,
+	{Name: "VAULT_AGENT_ADDR", Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: vaultCLIs,
 		Why: "send the token to that agent instead of VAULT_ADDR"},
-	{Name: "VAULT_PROXY_ADDR", Class: Reroute, Servers: []Server{Vault}, CLIs: vaultCLIs,
+	{Name: "VAULT_PROXY_ADDR", Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: vaultCLIs,
 		Why: "send the token through that proxy"},
-	{Name: "VAULT_HTTP_PROXY", Class: Reroute, Servers: []Server{Vault}, CLIs: vaultCLIs,
+	{Name: "VAULT_HTTP_PROXY", Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: vaultCLIs,
 		Why: "send the token through that proxy"},
-	{Name: "VAULT_SRV_LOOKUP", Class: Reroute, Servers: []Server{Vault}, CLIs: vaultCLIs,
+	{Name: "VAULT_SRV_LOOKUP", Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: vaultCLIs,
 		Why: "send the token to whatever host the DNS SRV records of VAULT_ADDR's host name"},
-	{Name: "VAULT_SKIP_VERIFY", Class: Reroute, Servers: []Server{Vault}, CLIs: vaultCLIs,
+	{Name: "VAULT_SKIP_VERIFY", Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: vaultCLIs,
 		Why: "send the token without checking the Vault's certificate"},
-	{Name: "VAULT_CACERT_BYTES", Class: Reroute, Servers: []Server{Vault}, CLIs: vaultCLIs,
+	{Name: "VAULT_CACERT_BYTES", Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: vaultCLIs,
 		Why: "check the Vault's certificate against the CA it holds, ahead of VAULT_CACERT"},
-	{Name: "VAULT_CAPATH", Class: Reroute, Servers: []Server{Vault}, CLIs: vaultCLIs, UnlessCA: true,
+	{Name: "VAULT_CAPATH", Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: vaultCLIs, UnlessCA: true,
 		Why: "check the Vault's certificate against the CAs of that directory instead of the ones alilogin used"},
 	// OpenBao: api.ReadBaoVariable takes BAO_X, even empty, before VAULT_X
 	// (BAO_ADDR, BAO_TOKEN, BAO_AGENT_ADDR, BAO_PROXY_ADDR, BAO_SKIP_VERIFY,
 	// BAO_CACERT_BYTES, BAO_CLIENT_CERT_BYTES, BAO_TOKEN_PATH...).
-	{Name: "BAO_", Prefix: true, Class: Reroute, Servers: []Server{Vault}, CLIs: []CLI{BaoCLI}, EmptyCounts: true,
+	{Name: "BAO_", Prefix: true, Class: Reroute, Servers: []store.Kind{store.Vault}, CLIs: []CLI{BaoCLI}, EmptyCounts: true,
 		Why: "be read by the bao CLI instead of the VAULT_ variable alilogin sets"},
 	// Nomad: nomad api DefaultConfig (1.6).
-	{Name: "NOMAD_SKIP_VERIFY", Class: Reroute, Servers: []Server{Nomad}, CLIs: []CLI{NomadCLI},
+	{Name: "NOMAD_SKIP_VERIFY", Class: Reroute, Servers: []store.Kind{store.Nomad}, CLIs: []CLI{NomadCLI},
 		Why: "send the token without checking Nomad's certificate"},
-	{Name: "NOMAD_CAPATH", Class: Reroute, Servers: []Server{Nomad}, CLIs: []CLI{NomadCLI}, UnlessCA: true,
+	{Name: "NOMAD_CAPATH", Class: Reroute, Servers: []store.Kind{store.Nomad}, CLIs: []CLI{NomadCLI}, UnlessCA: true,
 		Why: "check Nomad's certificate against the CAs of that directory instead of the ones alilogin used"},
 	// Consul: consul api DefaultConfig (1.16) and `consul connect envoy`.
-	{Name: "CONSUL_HTTP_TOKEN_FILE", Class: Reroute, Servers: []Server{Consul}, CLIs: []CLI{ConsulCLI},
+	{Name: "CONSUL_HTTP_TOKEN_FILE", Class: Reroute, Servers: []store.Kind{store.Consul}, CLIs: []CLI{ConsulCLI},
 		Why: "send the token that file holds instead of CONSUL_HTTP_TOKEN"},
-	{Name: "CONSUL_HTTP_SSL_VERIFY", Class: Reroute, Servers: []Server{Consul}, CLIs: []CLI{ConsulCLI},
+	{Name: "CONSUL_HTTP_SSL_VERIFY", Class: Reroute, Servers: []store.Kind{store.Consul}, CLIs: []CLI{ConsulCLI},
 		Why: "send the token without checking Consul's certificate (false)"},
-	{Name: "CONSUL_CAPATH", Class: Reroute, Servers: []Server{Consul}, CLIs: []CLI{ConsulCLI}, UnlessCA: true,
+	{Name: "CONSUL_CAPATH", Class: Reroute, Servers: []store.Kind{store.Consul}, CLIs: []CLI{ConsulCLI}, UnlessCA: true,
 		Why: "check Consul's certificate against the CAs of that directory instead of the ones alilogin used"},
-	{Name: "CONSUL_GRPC_ADDR", Class: Reroute, Servers: []Server{Consul}, CLIs: []CLI{ConsulCLI},
+	{Name: "CONSUL_GRPC_ADDR", Class: Reroute, Servers: []store.Kind{store.Consul}, CLIs: []CLI{ConsulCLI},
 		Why: "have `consul connect envoy` hand the token to that gRPC server"},
-	{Name: "CONSUL_GRPC_CACERT", Class: Reroute, Servers: []Server{Consul}, CLIs: []CLI{ConsulCLI},
+	{Name: "CONSUL_GRPC_CACERT", Class: Reroute, Servers: []store.Kind{store.Consul}, CLIs: []CLI{ConsulCLI},
 		Why: "check Consul's gRPC certificate against that CA instead of CONSUL_CACERT"},
-	{Name: "CONSUL_GRPC_CAPATH", Class: Reroute, Servers: []Server{Consul}, CLIs: []CLI{ConsulCLI},
+	{Name: "CONSUL_GRPC_CAPATH", Class: Reroute, Servers: []store.Kind{store.Consul}, CLIs: []CLI{ConsulCLI},
 		Why: "check Consul's gRPC certificate against the CAs of that directory instead of CONSUL_CACERT"},
 	// Go's crypto/x509 (root_unix.go): the system's trust roots, for a
 	// server without a CA file.
-	{Name: "SSL_CERT_FILE", Class: Reroute, Servers: Servers, CLIs: allCLIs, UnlessCA: true, NotOn: notGoRoots,
+	{Name: "SSL_CERT_FILE", Class: Reroute, Servers: store.Kinds, CLIs: allCLIs, UnlessCA: true, NotOn: notGoRoots,
 		Why: "check the server's certificate against the CAs of that file instead of the system's"},
-	{Name: "SSL_CERT_DIR", Class: Reroute, Servers: Servers, CLIs: allCLIs, UnlessCA: true, NotOn: notGoRoots,
+	{Name: "SSL_CERT_DIR", Class: Reroute, Servers: store.Kinds, CLIs: allCLIs, UnlessCA: true, NotOn: notGoRoots,
 		Why: "check the server's certificate against the CAs of those directories instead of the system's"},
 
 	// Generic proxies: Go's net/http reads HTTP_PROXY, HTTPS_PROXY and
 	// NO_PROXY (upper case first); curl also ALL_PROXY, so does the rule.
-	{Name: "HTTP_PROXY", Class: Proxy, Servers: Servers, CLIs: allCLIs, Schemes: []string{"http"},
+	{Name: "HTTP_PROXY", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs, Schemes: []string{"http"},
 		Why: "send the token through that proxy"},
-	{Name: "http_proxy", Class: Proxy, Servers: Servers, CLIs: allCLIs, Schemes: []string{"http"},
+	{Name: "http_proxy", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs, Schemes: []string{"http"},
 		Why: "send the token through that proxy"},
-	{Name: "HTTPS_PROXY", Class: Proxy, Servers: Servers, CLIs: allCLIs, Schemes: []string{"https"},
+	{Name: "HTTPS_PROXY", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs, Schemes: []string{"https"},
 		Why: "send the token through that proxy"},
-	{Name: "https_proxy", Class: Proxy, Servers: Servers, CLIs: allCLIs, Schemes: []string{"https"},
+	{Name: "https_proxy", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs, Schemes: []string{"https"},
 		Why: "send the token through that proxy"},
-	{Name: "ALL_PROXY", Class: Proxy, Servers: Servers, CLIs: allCLIs, Schemes: []string{"http", "https"},
+	{Name: "ALL_PROXY", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs, Schemes: []string{"http", "https"},
 		Why: "send the token through that proxy"},
-	{Name: "all_proxy", Class: Proxy, Servers: Servers, CLIs: allCLIs, Schemes: []string{"http", "https"},
+	{Name: "all_proxy", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs, Schemes: []string{"http", "https"},
 		Why: "send the token through that proxy"},
-	{Name: "NO_PROXY", Class: Proxy, Servers: Servers, CLIs: allCLIs,
+	{Name: "NO_PROXY", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs,
 		Why: "say which hosts are reached without a proxy"},
-	{Name: "no_proxy", Class: Proxy, Servers: Servers, CLIs: allCLIs,
+	{Name: "no_proxy", Class: Proxy, Servers: store.Kinds, CLIs: allCLIs,
 		Why: "say which hosts are reached without a proxy"},
 }
 
@@ -224,7 +213,7 @@ func (r Rule) counts(value string) bool { return r.EmptyCounts || value != "" }
 
 func (r Rule) honoured(goos string) bool { return !slices.Contains(r.NotOn, goos) }
 
-func (r Rule) concerns(s Server) bool { return slices.Contains(r.Servers, s) }
+func (r Rule) concerns(s store.Kind) bool { return slices.Contains(r.Servers, s) }
 
 // Lookup is name's value in environ (NAME=value entries) and whether it
 // is there. With name listed twice the first entry counts, as it does
@@ -253,7 +242,7 @@ func LookupOn(environ []string, name, goos string) (string, bool) {
 // spelling of environ is listed. A name of environ that is not a shell
 // identifier ("BAO_X-Y") is not listed: no CLI reads it, and no shell can
 // unset it.
-func Clear(servers []Server, set func(name string) bool, environ []string, goos string) []string {
+func Clear(servers []store.Kind, set func(name string) bool, environ []string, goos string) []string {
 	var out []string
 	add := func(n string) {
 		if !set(n) && !slices.Contains(out, n) {
@@ -311,7 +300,7 @@ type Found struct {
 // that is none of the CLIs: every CLI's rules), those in force (set and,
 // unless the rule says an empty value counts, not empty; one of UnlessCA
 // only while the client has no CA file for s) and honoured on goos.
-func Reroutes(cli CLI, s Server, environ []string, goos string) []Found {
+func Reroutes(cli CLI, s store.Kind, environ []string, goos string) []Found {
 	var out []Found
 	seen := map[string]bool{}
 	for _, r := range Rules {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // reroutes is the contract written out by hand, one line per variable
@@ -13,41 +15,41 @@ import (
 // may read tomorrow), so that a rule dropped from the table fails here.
 var reroutes = []struct {
 	name       string
-	servers    []Server
+	servers    []store.Kind
 	clis       []CLI
 	unlessCA   bool // irrelevant when the server's CA file is set
 	emptyCount bool // present but empty is in force
 	goRoots    bool // ignored on macOS and Windows
 }{
-	{name: "VAULT_AGENT_ADDR", servers: []Server{Vault}, clis: []CLI{VaultCLI, BaoCLI}},
-	{name: "VAULT_PROXY_ADDR", servers: []Server{Vault}, clis: []CLI{VaultCLI, BaoCLI}},
-	{name: "VAULT_HTTP_PROXY", servers: []Server{Vault}, clis: []CLI{VaultCLI, BaoCLI}},
-	{name: "VAULT_SRV_LOOKUP", servers: []Server{Vault}, clis: []CLI{VaultCLI, BaoCLI}},
-	{name: "VAULT_SKIP_VERIFY", servers: []Server{Vault}, clis: []CLI{VaultCLI, BaoCLI}},
-	{name: "VAULT_CACERT_BYTES", servers: []Server{Vault}, clis: []CLI{VaultCLI, BaoCLI}},
-	{name: "VAULT_CAPATH", servers: []Server{Vault}, clis: []CLI{VaultCLI, BaoCLI}, unlessCA: true},
-	{name: "BAO_ADDR", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_TOKEN", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_AGENT_ADDR", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_PROXY_ADDR", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_HTTP_PROXY", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_SRV_LOOKUP", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_SKIP_VERIFY", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_CACERT", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_CACERT_BYTES", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_CLIENT_CERT_BYTES", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_TOKEN_PATH", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "BAO_A_FUTURE_SETTING", servers: []Server{Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
-	{name: "NOMAD_SKIP_VERIFY", servers: []Server{Nomad}, clis: []CLI{NomadCLI}},
-	{name: "NOMAD_CAPATH", servers: []Server{Nomad}, clis: []CLI{NomadCLI}, unlessCA: true},
-	{name: "CONSUL_HTTP_TOKEN_FILE", servers: []Server{Consul}, clis: []CLI{ConsulCLI}},
-	{name: "CONSUL_HTTP_SSL_VERIFY", servers: []Server{Consul}, clis: []CLI{ConsulCLI}},
-	{name: "CONSUL_CAPATH", servers: []Server{Consul}, clis: []CLI{ConsulCLI}, unlessCA: true},
-	{name: "CONSUL_GRPC_ADDR", servers: []Server{Consul}, clis: []CLI{ConsulCLI}},
-	{name: "CONSUL_GRPC_CACERT", servers: []Server{Consul}, clis: []CLI{ConsulCLI}},
-	{name: "CONSUL_GRPC_CAPATH", servers: []Server{Consul}, clis: []CLI{ConsulCLI}},
-	{name: "SSL_CERT_FILE", servers: Servers, clis: []CLI{VaultCLI, BaoCLI, NomadCLI, ConsulCLI}, unlessCA: true, goRoots: true},
-	{name: "SSL_CERT_DIR", servers: Servers, clis: []CLI{VaultCLI, BaoCLI, NomadCLI, ConsulCLI}, unlessCA: true, goRoots: true},
+	{name: "VAULT_AGENT_ADDR", servers: []store.Kind{store.Vault}, clis: []CLI{VaultCLI, BaoCLI}},
+	{name: "VAULT_PROXY_ADDR", servers: []store.Kind{store.Vault}, clis: []CLI{VaultCLI, BaoCLI}},
+	{name: "VAULT_HTTP_PROXY", servers: []store.Kind{store.Vault}, clis: []CLI{VaultCLI, BaoCLI}},
+	{name: "VAULT_SRV_LOOKUP", servers: []store.Kind{store.Vault}, clis: []CLI{VaultCLI, BaoCLI}},
+	{name: "VAULT_SKIP_VERIFY", servers: []store.Kind{store.Vault}, clis: []CLI{VaultCLI, BaoCLI}},
+	{name: "VAULT_CACERT_BYTES", servers: []store.Kind{store.Vault}, clis: []CLI{VaultCLI, BaoCLI}},
+	{name: "VAULT_CAPATH", servers: []store.Kind{store.Vault}, clis: []CLI{VaultCLI, BaoCLI}, unlessCA: true},
+	{name: "BAO_ADDR", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_TOKEN", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_AGENT_ADDR", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_PROXY_ADDR", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_HTTP_PROXY", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_SRV_LOOKUP", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_SKIP_VERIFY", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_CACERT", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_CACERT_BYTES", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_CLIENT_CERT_BYTES", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_TOKEN_PATH", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "BAO_A_FUTURE_SETTING", servers: []store.Kind{store.Vault}, clis: []CLI{BaoCLI}, emptyCount: true},
+	{name: "NOMAD_SKIP_VERIFY", servers: []store.Kind{store.Nomad}, clis: []CLI{NomadCLI}},
+	{name: "NOMAD_CAPATH", servers: []store.Kind{store.Nomad}, clis: []CLI{NomadCLI}, unlessCA: true},
+	{name: "CONSUL_HTTP_TOKEN_FILE", servers: []store.Kind{store.Consul}, clis: []CLI{ConsulCLI}},
+	{name: "CONSUL_HTTP_SSL_VERIFY", servers: []store.Kind{store.Consul}, clis: []CLI{ConsulCLI}},
+	{name: "CONSUL_CAPATH", servers: []store.Kind{store.Consul}, clis: []CLI{ConsulCLI}, unlessCA: true},
+	{name: "CONSUL_GRPC_ADDR", servers: []store.Kind{store.Consul}, clis: []CLI{ConsulCLI}},
+	{name: "CONSUL_GRPC_CACERT", servers: []store.Kind{store.Consul}, clis: []CLI{ConsulCLI}},
+	{name: "CONSUL_GRPC_CAPATH", servers: []store.Kind{store.Consul}, clis: []CLI{ConsulCLI}},
+	{name: "SSL_CERT_FILE", servers: store.Kinds, clis: []CLI{VaultCLI, BaoCLI, NomadCLI, ConsulCLI}, unlessCA: true, goRoots: true},
+	{name: "SSL_CERT_DIR", servers: store.Kinds, clis: []CLI{VaultCLI, BaoCLI, NomadCLI, ConsulCLI}, unlessCA: true, goRoots: true},
 }
 
 func none(string) bool { return false }
@@ -63,20 +65,20 @@ func TestRerouteVariables(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			env := []string{"PATH=/bin", v.name + "=http://elsewhere.example:8200"}
 			empty := []string{v.name + "="}
-			for _, s := range Servers {
+			for _, s := range store.Kinds {
 				concerns := slices.Contains(v.servers, s)
-				if got := slices.Contains(Clear([]Server{s}, none, env, "linux"), v.name); got != concerns {
+				if got := slices.Contains(Clear([]store.Kind{s}, none, env, "linux"), v.name); got != concerns {
 					t.Errorf("Clear for %s: has %s %v, want %v", s, v.name, got, concerns)
 				}
 				withCA := func(n string) bool { return n == For(s).CACert }
-				if got, want := slices.Contains(Clear([]Server{s}, withCA, env, "linux"), v.name), concerns && !v.unlessCA; got != want {
+				if got, want := slices.Contains(Clear([]store.Kind{s}, withCA, env, "linux"), v.name), concerns && !v.unlessCA; got != want {
 					t.Errorf("Clear for %s with %s set: has %s %v, want %v", s, For(s).CACert, v.name, got, want)
 				}
 				setsIt := func(n string) bool { return n == v.name }
-				if slices.Contains(Clear([]Server{s}, setsIt, env, "linux"), v.name) {
+				if slices.Contains(Clear([]store.Kind{s}, setsIt, env, "linux"), v.name) {
 					t.Errorf("Clear for %s removes %s, which alilogin sets itself", s, v.name)
 				}
-				if got, want := slices.Contains(Clear([]Server{s}, none, env, "darwin"), v.name), concerns && !v.goRoots; got != want {
+				if got, want := slices.Contains(Clear([]store.Kind{s}, none, env, "darwin"), v.name), concerns && !v.goRoots; got != want {
 					t.Errorf("Clear for %s on darwin: has %s %v, want %v", s, v.name, got, want)
 				}
 				for _, cli := range []CLI{VaultCLI, BaoCLI, NomadCLI, ConsulCLI, ""} {
@@ -138,7 +140,7 @@ func TestProxyVariables(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := []string{c.name + "=http://proxy.example:3128"}
-			if slices.Contains(Clear(Servers, none, env, "linux"), c.name) {
+			if slices.Contains(Clear(store.Kinds, none, env, "linux"), c.name) {
 				t.Errorf("Clear removes %s", c.name)
 			}
 			if !slices.Contains(ProxyNames(), c.name) {
@@ -165,7 +167,7 @@ func TestProxyVariables(t *testing.T) {
 // not exported.
 func TestClearBaoFromEnvironment(t *testing.T) {
 	env := []string{"BAO_ADDR=http://x", "BAO_ADDR=http://y", "BAO_TOKEN=", "BAOBAB=tree", "VAULT_ADDR=http://v"}
-	got := Clear([]Server{Vault}, none, env, "linux")
+	got := Clear([]store.Kind{store.Vault}, none, env, "linux")
 	if !slices.Contains(got, "BAO_ADDR") || !slices.Contains(got, "BAO_TOKEN") || slices.Contains(got, "BAOBAB") || slices.Contains(got, "VAULT_ADDR") {
 		t.Errorf("Clear = %q", got)
 	}
@@ -178,7 +180,7 @@ func TestClearBaoFromEnvironment(t *testing.T) {
 	if n != 1 {
 		t.Errorf("BAO_ADDR listed %d times", n)
 	}
-	if got := Clear([]Server{Nomad, Consul}, none, env, "linux"); slices.ContainsFunc(got, func(n string) bool { return n == "BAO_ADDR" || n == "VAULT_AGENT_ADDR" }) {
+	if got := Clear([]store.Kind{store.Nomad, store.Consul}, none, env, "linux"); slices.ContainsFunc(got, func(n string) bool { return n == "BAO_ADDR" || n == "VAULT_AGENT_ADDR" }) {
 		t.Errorf("Clear without the Vault token = %q", got)
 	}
 }
@@ -186,10 +188,10 @@ func TestClearBaoFromEnvironment(t *testing.T) {
 // TestReroutesFirstEntryCounts: with a name listed twice, the first
 // entry decides, as it does for the Go CLIs.
 func TestReroutesFirstEntryCounts(t *testing.T) {
-	if l := Reroutes(VaultCLI, Vault, []string{"VAULT_AGENT_ADDR=http://evil", "VAULT_AGENT_ADDR="}, "linux"); !found(l, "VAULT_AGENT_ADDR") {
+	if l := Reroutes(VaultCLI, store.Vault, []string{"VAULT_AGENT_ADDR=http://evil", "VAULT_AGENT_ADDR="}, "linux"); !found(l, "VAULT_AGENT_ADDR") {
 		t.Errorf("the first, set VAULT_AGENT_ADDR is not found: %v", l)
 	}
-	if l := Reroutes(VaultCLI, Vault, []string{"VAULT_AGENT_ADDR=", "VAULT_AGENT_ADDR=http://evil"}, "linux"); found(l, "VAULT_AGENT_ADDR") {
+	if l := Reroutes(VaultCLI, store.Vault, []string{"VAULT_AGENT_ADDR=", "VAULT_AGENT_ADDR=http://evil"}, "linux"); found(l, "VAULT_AGENT_ADDR") {
 		t.Errorf("the first, empty VAULT_AGENT_ADDR is found: %v", l)
 	}
 }
@@ -260,22 +262,22 @@ func TestWindowsNamesAnyCase(t *testing.T) {
 		t.Errorf("LookupOn linux found Vault_Agent_Addr")
 	}
 	var got []string
-	for _, f := range Reroutes(BaoCLI, Vault, env, "windows") {
+	for _, f := range Reroutes(BaoCLI, store.Vault, env, "windows") {
 		got = append(got, f.Name)
 	}
 	if strings.Join(got, ",") != "Vault_Agent_Addr,bao_token" {
 		t.Errorf("Reroutes windows: %q", got)
 	}
-	if l := Reroutes(BaoCLI, Vault, env, "linux"); len(l) != 0 {
+	if l := Reroutes(BaoCLI, store.Vault, env, "linux"); len(l) != 0 {
 		t.Errorf("Reroutes linux: %v", l)
 	}
-	cl := Clear([]Server{Vault}, func(string) bool { return false }, env, "windows")
+	cl := Clear([]store.Kind{store.Vault}, func(string) bool { return false }, env, "windows")
 	for _, n := range []string{"VAULT_AGENT_ADDR", "Vault_Agent_Addr", "bao_token"} {
 		if !slices.Contains(cl, n) {
 			t.Errorf("Clear windows lacks %s: %q", n, cl)
 		}
 	}
-	if cl := Clear([]Server{Vault}, func(string) bool { return false }, env, "linux"); slices.Contains(cl, "Vault_Agent_Addr") || slices.Contains(cl, "bao_token") {
+	if cl := Clear([]store.Kind{store.Vault}, func(string) bool { return false }, env, "linux"); slices.Contains(cl, "Vault_Agent_Addr") || slices.Contains(cl, "bao_token") {
 		t.Errorf("Clear linux: %q", cl)
 	}
 }

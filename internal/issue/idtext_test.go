@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // TestIDWithControlsRefused: the accessor (Vault login), accessor_id /
@@ -24,12 +25,12 @@ func TestIDWithControlsRefused(t *testing.T) {
 	}
 	nomad := func(body string) error {
 		v := fakeVault(t, http.StatusOK, body)
-		_, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), Nomad, Target{Mount: "nomad"}, "ci", time.Now())
+		_, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), store.Nomad, Target{Mount: "nomad"}, "ci", time.Now())
 		return err
 	}
 	consul := func(body string) error {
 		v := fakeVault(t, http.StatusOK, body)
-		_, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), Consul, Target{Mount: "consul"}, "ci", time.Now())
+		_, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), store.Consul, Target{Mount: "consul"}, "ci", time.Now())
 		return err
 	}
 	renew := func(body string) error {

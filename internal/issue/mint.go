@@ -96,26 +96,18 @@ func (c *creds) token(from, secretKey, accessorKey string, now time.Time) (*stor
 	return t, nil
 }
 
-// Engine is a secrets engine that mints tokens: Nomad's or Consul's.
-type Engine int
-
-// The engines.
-const (
-	Nomad Engine = iota + 1
-	Consul
-)
-
 // engine is what differs between the Nomad and Consul secrets engines:
 // the system named in errors and the keys of the token and accessor in
 // Vault's answer.
 type engine struct{ system, secretKey, accessorKey string }
 
-func (e Engine) engine() (engine, bool) {
-	switch e {
-	case Nomad:
-		return engine{"Nomad", "secret_id", "accessor_id"}, true
-	case Consul:
-		return engine{"Consul", "token", "accessor"}, true
+// engineOf is the secrets engine that mints tokens of kind k.
+func engineOf(k store.Kind) (engine, bool) {
+	switch k {
+	case store.Nomad:
+		return engine{k.Title(), "secret_id", "accessor_id"}, true
+	case store.Consul:
+		return engine{k.Title(), "token", "accessor"}, true
 	}
 	return engine{}, false
 }
@@ -126,13 +118,13 @@ func (e Engine) engine() (engine, bool) {
 // nothing showed that it works where it will be sent. Mint returns it
 // with the token.
 type CheckError struct {
-	Server string // "Nomad" or "Consul"
-	Addr   string // the configured address the lookup went to
+	Server store.Kind // Nomad or Consul
+	Addr   string     // the configured address the lookup went to
 	Err    error
 }
 
 func (e *CheckError) Error() string {
-	return fmt.Sprintf("could not check the new %s token at %s: %v", e.Server, e.Addr, e.Err)
+	return fmt.Sprintf("could not check the new %s token at %s: %v", e.Server.Title(), e.Addr, e.Err)
 }
 
 func (e *CheckError) Unwrap() error { return e.Err }
@@ -142,10 +134,10 @@ func (e *CheckError) Unwrap() error { return e.Err }
 // policies from the server. When that lookup fails, Mint returns the
 // token and a *CheckError: the caller decides what an unchecked token
 // is worth.
-func Mint(ctx context.Context, vault *apiclient.Client, kind Engine, t Target, role string, now time.Time) (*store.Token, error) {
-	e, ok := kind.engine()
+func Mint(ctx context.Context, vault *apiclient.Client, kind store.Kind, t Target, role string, now time.Time) (*store.Token, error) {
+	e, ok := engineOf(kind)
 	if !ok {
-		return nil, fmt.Errorf("could not mint a token: unknown secrets engine %d", kind)
+		return nil, fmt.Errorf("could not mint a %s token: not a Vault secrets engine", kind)
 	}
 	c, err := readCreds(ctx, vault, t.Mount, role, e.system, now)
 	if err != nil {
@@ -159,7 +151,7 @@ func Mint(ctx context.Context, vault *apiclient.Client, kind Engine, t Target, r
 		// Nomad lists policy names, Consul policy links {ID, Name}.
 		var self struct{ Policies []policyName }
 		if err := t.Server.WithToken(tok.Secret).DoIdempotent(ctx, http.MethodGet, "/v1/acl/token/self", nil, &self); err != nil {
-			return tok, &CheckError{Server: e.system, Addr: t.Server.Addr, Err: err}
+			return tok, &CheckError{Server: kind, Addr: t.Server.Addr, Err: err}
 		}
 		for _, p := range self.Policies {
 			tok.Policies = append(tok.Policies, string(p))

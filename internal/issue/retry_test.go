@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // electionVault answers the first request of each path with 503, as a
@@ -62,7 +63,7 @@ func TestRenewalsRetryLoginAndMintDoNot(t *testing.T) {
 	if _, err := Login(context.Background(), c, LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("jwt")}, now); apiclient.StatusOf(err) != 503 {
 		t.Errorf("login after a 503: %v, want the 503", err)
 	}
-	if _, err := Mint(context.Background(), c, Nomad, Target{Mount: "nomad"}, "ci", now); err == nil {
+	if _, err := Mint(context.Background(), c, store.Nomad, Target{Mount: "nomad"}, "ci", now); err == nil {
 		t.Error("creds read after a 503: no error")
 	}
 	for path, want := range map[string]int{"/v1/auth/token/renew-self": 2, "/v1/sys/leases/renew/nomad/creds/ci/1": 2, "/v1/auth/jwt/login": 1, "/v1/nomad/creds/ci": 1} {

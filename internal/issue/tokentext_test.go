@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // TestTokenWithControlsRefused: Vault's client_token and the
@@ -29,7 +30,7 @@ func TestTokenWithControlsRefused(t *testing.T) {
 	})
 	t.Run("nomad creds", func(t *testing.T) {
 		v := fakeVault(t, http.StatusOK, `{"lease_id":"nomad/creds/ci/x","lease_duration":3600,"renewable":true,"data":{"secret_id":"hvs.AAAA\u001b]0;pwned\u0007\u001b[2J","accessor_id":"a"}}`)
-		tok, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), Nomad, Target{Mount: "nomad"}, "ci", time.Now())
+		tok, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), store.Nomad, Target{Mount: "nomad"}, "ci", time.Now())
 		if err == nil && tok.Secret.Reveal() == hostileTok {
 			t.Errorf("a Nomad token with escape sequences was accepted (and would be printed by alilogin token --for nomad)")
 		}
@@ -39,7 +40,7 @@ func TestTokenWithControlsRefused(t *testing.T) {
 	})
 	t.Run("consul creds", func(t *testing.T) {
 		v := fakeVault(t, http.StatusOK, `{"lease_id":"consul/creds/ci/x","lease_duration":3600,"renewable":true,"data":{"token":"1234 5678","accessor":"a"}}`)
-		if _, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), Consul, Target{Mount: "consul"}, "ci", time.Now()); err == nil {
+		if _, err := Mint(context.Background(), v.WithToken(secret.New("hvs.v")), store.Consul, Target{Mount: "consul"}, "ci", time.Now()); err == nil {
 			t.Errorf("a Consul token with a space was accepted")
 		}
 	})

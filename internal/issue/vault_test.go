@@ -14,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // fakeVault answers every request with status and body.
@@ -134,8 +135,8 @@ func TestMintPartial(t *testing.T) {
 	defer srv.Close()
 	c, _ := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
 	m := &Minted{}
-	m.Nomad, m.NomadErr = Mint(context.Background(), c.WithToken(secret.New("v")), Nomad, Target{Mount: "nomad"}, "ci", time.Now())
-	m.Consul, m.ConsulErr = Mint(context.Background(), c.WithToken(secret.New("v")), Consul, Target{Mount: "consul"}, "ci", time.Now())
+	m.Nomad, m.NomadErr = Mint(context.Background(), c.WithToken(secret.New("v")), store.Nomad, Target{Mount: "nomad"}, "ci", time.Now())
+	m.Consul, m.ConsulErr = Mint(context.Background(), c.WithToken(secret.New("v")), store.Consul, Target{Mount: "consul"}, "ci", time.Now())
 	if m.Nomad == nil || m.Nomad.Secret.Reveal() != "nomad-secret" || m.Nomad.LeaseID != "nomad/creds/ci/1" || m.NomadErr != nil {
 		t.Errorf("nomad: %+v, %v", m.Nomad, m.NomadErr)
 	}

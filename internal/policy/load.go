@@ -387,7 +387,7 @@ func (l *loader) loadTop(path string) {
 				l.cfg.Consul = l.loadServer(b)
 			}
 		case "profile":
-			l.loadProfile(b)
+			l.loadProfileAndAgent(b) // agent.go
 		case "role":
 			l.loadRole(b)
 		}

@@ -14,29 +14,6 @@ import (
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
-// Kind names one of a profile's tokens.
-type Kind string
-
-// The kinds of token a record holds.
-const (
-	Vault  Kind = "vault"
-	Nomad  Kind = "nomad"
-	Consul Kind = "consul"
-)
-
-// Kinds is every kind, in display order.
-var Kinds = []Kind{Vault, Nomad, Consul}
-
-// ParseKind checks a --for value.
-func ParseKind(s string) (Kind, error) {
-	for _, k := range Kinds {
-		if string(k) == s {
-			return k, nil
-		}
-	}
-	return "", fmt.Errorf("unknown token kind %q: want vault, nomad or consul", s)
-}
-
 // DefaultMinTTL is the margin before expiry under which a token is renewed.
 const DefaultMinTTL = 5 * time.Minute
 
@@ -55,7 +32,7 @@ type VaultAPI interface {
 	// token with its new expiry.
 	RenewLease(ctx context.Context, vault secret.String, tok *store.Token) (*store.Token, error)
 	// Mint reads <kind mount>/creds/<profile> with the Vault token.
-	Mint(ctx context.Context, vault secret.String, kind Kind, profile string) (*store.Token, error)
+	Mint(ctx context.Context, vault secret.String, kind store.Kind, profile string) (*store.Token, error)
 	// RevokeLease revokes a lease (sys/leases/revoke).
 	RevokeLease(ctx context.Context, vault secret.String, leaseID string) error
 	// RevokeSelf revokes the Vault token and with it every lease it made.
@@ -178,42 +155,15 @@ func (c *Chain) minTTL() time.Duration {
 	return c.MinTTL
 }
 
-// TokenOf returns the token of kind k in rec (nil when absent).
-func TokenOf(rec *store.Record, k Kind) *store.Token {
-	if rec == nil {
-		return nil
-	}
-	switch k {
-	case Vault:
-		return rec.Vault
-	case Nomad:
-		return rec.Nomad
-	case Consul:
-		return rec.Consul
-	}
-	return nil
-}
-
-func setToken(rec *store.Record, k Kind, t *store.Token) {
-	switch k {
-	case Vault:
-		rec.Vault = t
-	case Nomad:
-		rec.Nomad = t
-	case Consul:
-		rec.Consul = t
-	}
-}
-
 // Fresh reports whether every token of kinds is in rec and valid for
 // longer than the margin: step 1, which needs no network.
-func (c *Chain) Fresh(rec *store.Record, kinds []Kind) bool {
+func (c *Chain) Fresh(rec *store.Record, kinds []store.Kind) bool {
 	if rec == nil {
 		return false
 	}
 	now, m := c.now(), c.minTTL()
 	for _, k := range kinds {
-		if !TokenOf(rec, k).ValidFor(now, m) {
+		if !rec.Token(k).ValidFor(now, m) {
 			return false
 		}
 	}
@@ -235,7 +185,7 @@ func (c *Chain) canRenew(t *store.Token, now time.Time) bool {
 // accepted even when its whole TTL is shorter than the margin. A record
 // not made with the configured servers (Bound) gives a nil record and a
 // *ServerBindingError, with nothing sent.
-func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*store.Record, *Result, error) {
+func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) (*store.Record, *Result, error) {
 	res := &Result{}
 	if rec == nil {
 		return nil, res, ErrLoginNeeded
@@ -250,9 +200,9 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []Kind) (*stor
 		return out, res, nil
 	}
 	now := c.now()
-	var children []Kind
+	var children []store.Kind
 	for _, k := range kinds {
-		if k != Vault && !slices.Contains(children, k) && !TokenOf(out, k).ValidFor(now, c.minTTL()) {
+		if k != store.Vault && !slices.Contains(children, k) && !out.Token(k).ValidFor(now, c.minTTL()) {
 			children = append(children, k)
 		}
 	}
@@ -312,9 +262,9 @@ func (c *Chain) done(out *store.Record, res *Result, errs []error) (*store.Recor
 // withAllChildren adds every Nomad/Consul token of rec to children: after a
 // new Vault login, the old Vault token's leases are gone (expired or
 // revoked with it), so they must all be minted again.
-func withAllChildren(rec *store.Record, children []Kind) []Kind {
-	for _, k := range []Kind{Nomad, Consul} {
-		if TokenOf(rec, k) != nil && !slices.Contains(children, k) {
+func withAllChildren(rec *store.Record, children []store.Kind) []store.Kind {
+	for _, k := range []store.Kind{store.Nomad, store.Consul} {
+		if rec.Token(k) != nil && !slices.Contains(children, k) {
 			children = append(children, k)
 		}
 	}
@@ -339,7 +289,7 @@ func (c *Chain) vaultRefused(ctx context.Context, rec *store.Record) bool {
 
 // runChildren runs steps 2 and 3 for Nomad and Consul, in parallel, and
 // puts the results in rec.
-func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result, children []Kind) []error {
+func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result, children []store.Kind) []error {
 	type outcome struct {
 		tok      *store.Token
 		steps    []string
@@ -365,7 +315,7 @@ func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result,
 		}
 		res.Warnings = append(res.Warnings, o.warnings...)
 		if o.tok != nil {
-			setToken(rec, k, o.tok)
+			rec.SetToken(k, o.tok)
 			res.Changed = true
 		}
 		if o.err != nil {
@@ -376,8 +326,8 @@ func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result,
 }
 
 // child runs steps 2 and 3 for one Nomad or Consul token.
-func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind) (tok *store.Token, steps, warnings []string, err error) {
-	old := TokenOf(rec, k)
+func (c *Chain) child(ctx context.Context, rec *store.Record, k store.Kind) (tok *store.Token, steps, warnings []string, err error) {
+	old := rec.Token(k)
 	vault := rec.Vault.Secret
 	now := c.now()
 	if old != nil && old.LeaseID != "" && c.canRenew(old, now) {
@@ -417,7 +367,7 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k Kind) (tok *stor
 // Nomad/Consul token the record holds and children. What was minted is
 // put in rec, what died with the old Vault token dropped; the mints'
 // errors are returned apart.
-func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, children []Kind) ([]error, error) {
+func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, children []store.Kind) ([]error, error) {
 	if c.SSO == nil || rec.RefreshToken.Empty() {
 		return nil, ErrLoginNeeded
 	}
@@ -486,10 +436,10 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 			// Whatever was there died with the old Vault token.
 			t = nil
 			errs = append(errs, m.Err) // as `alilogin login` says it
-		} else if old := TokenOf(rec, m.Kind); len(t.Policies) == 0 && old != nil {
+		} else if old := rec.Token(m.Kind); len(t.Policies) == 0 && old != nil {
 			t.Policies = slices.Clone(old.Policies) // same role, same policies
 		}
-		setToken(rec, m.Kind, t)
+		rec.SetToken(m.Kind, t)
 	}
 	if certErr != nil {
 		errs = append(errs, certErr)

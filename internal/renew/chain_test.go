@@ -125,7 +125,7 @@ func (f *fakeVault) RenewLease(_ context.Context, v secret.String, t *store.Toke
 	return &cp, nil
 }
 
-func (f *fakeVault) Mint(_ context.Context, v secret.String, k Kind, profile string) (*store.Token, error) {
+func (f *fakeVault) Mint(_ context.Context, v secret.String, k store.Kind, profile string) (*store.Token, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("mint " + string(k)); err != nil {
@@ -249,8 +249,8 @@ func setup(t *testing.T) (*env, *store.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, _ := e.vault.Mint(ctx, v.Secret, Nomad, "ci")
-	c, _ := e.vault.Mint(ctx, v.Secret, Consul, "ci")
+	n, _ := e.vault.Mint(ctx, v.Secret, store.Nomad, "ci")
+	c, _ := e.vault.Mint(ctx, v.Secret, store.Consul, "ci")
 	e.vault.calls = nil
 	return e, &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: testIssuer, ClientID: testClient, Subject: "alice-sub",
 		VaultAddr: testServers.Vault, NomadAddr: testServers.Nomad, ConsulAddr: testServers.Consul, RefreshToken: secret.New("rt-0"), Vault: v, Nomad: n, Consul: c}
@@ -260,7 +260,7 @@ func TestChainSteps(t *testing.T) {
 	type check func(t *testing.T, e *env, before, after *store.Record)
 	tests := []struct {
 		name      string
-		kinds     []Kind
+		kinds     []store.Kind
 		prepare   func(e *env, r *store.Record)
 		wantCalls []string // Vault calls, in order (mints sorted)
 		wantSSO   int      // refresh grants asked for
@@ -270,11 +270,11 @@ func TestChainSteps(t *testing.T) {
 	}{
 		{
 			name:  "1 cached token valid: no call",
-			kinds: []Kind{Nomad},
+			kinds: []store.Kind{store.Nomad},
 		},
 		{
 			name:  "2 nomad lease renewed",
-			kinds: []Kind{Nomad},
+			kinds: []store.Kind{store.Nomad},
 			prepare: func(e *env, r *store.Record) {
 				e.clk.add(58 * time.Minute)
 				e.vault.RenewSelf(context.Background(), r.Vault)
@@ -291,7 +291,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:  "2 then 3: vault token renewed first, then nomad lease",
-			kinds: []Kind{Nomad},
+			kinds: []store.Kind{store.Nomad},
 			prepare: func(e *env, r *store.Record) {
 				e.clk.add(58 * time.Minute)
 			},
@@ -300,7 +300,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:  "3 lease expired: re-mint and revoke nothing live",
-			kinds: []Kind{Consul},
+			kinds: []store.Kind{store.Consul},
 			prepare: func(e *env, r *store.Record) {
 				r.Vault.ExpiresAt = r.Vault.ExpiresAt.Add(10 * time.Hour) // pretend the vault token lives on
 				e.vault.tokens[r.Vault.Secret.Reveal()].exp = r.Vault.ExpiresAt
@@ -312,7 +312,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:  "3 lease at its max TTL: re-mint, old lease revoked",
-			kinds: []Kind{Nomad},
+			kinds: []store.Kind{store.Nomad},
 			prepare: func(e *env, r *store.Record) {
 				r.Nomad.ExpiresAt = e.clk.now().Add(time.Minute)
 				r.Nomad.MaxExpiresAt = e.clk.now().Add(2 * time.Minute)
@@ -330,7 +330,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:      "4 vault token expired: refresh, login, both children minted",
-			kinds:     []Kind{Nomad},
+			kinds:     []store.Kind{store.Nomad},
 			prepare:   func(e *env, r *store.Record) { e.clk.add(61 * time.Minute) },
 			wantCalls: []string{"login", "mint consul", "mint nomad"},
 			wantSSO:   1,
@@ -346,7 +346,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:  "4 vault token at max TTL: old token revoked with its leases",
-			kinds: []Kind{Vault},
+			kinds: []store.Kind{store.Vault},
 			prepare: func(e *env, r *store.Record) {
 				r.Vault.MaxExpiresAt = e.clk.now().Add(time.Minute)
 				r.Vault.ExpiresAt = e.clk.now().Add(time.Minute)
@@ -362,7 +362,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:  "vault token revoked at the server: login again, once",
-			kinds: []Kind{Nomad},
+			kinds: []store.Kind{store.Nomad},
 			prepare: func(e *env, r *store.Record) {
 				e.vault.RevokeSelf(context.Background(), r.Vault.Secret)
 				e.vault.calls = nil
@@ -374,7 +374,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:      "5 refresh refused: login needed",
-			kinds:     []Kind{Nomad},
+			kinds:     []store.Kind{store.Nomad},
 			prepare:   func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); e.sso.refused = true },
 			wantErr:   ErrLoginNeeded,
 			wantCalls: nil, // the Vault token is past its max TTL: nothing to try
@@ -382,7 +382,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:    "5 no refresh token: login needed",
-			kinds:   []Kind{Vault},
+			kinds:   []store.Kind{store.Vault},
 			prepare: func(e *env, r *store.Record) { e.clk.add(5 * time.Hour); r.RefreshToken = secret.String{} },
 			wantErr: ErrLoginNeeded,
 			// No refresh token: neither the SSO nor Vault is asked.
@@ -391,7 +391,7 @@ func TestChainSteps(t *testing.T) {
 		},
 		{
 			name:      "vault down: an error, not login needed",
-			kinds:     []Kind{Nomad},
+			kinds:     []store.Kind{store.Nomad},
 			prepare:   func(e *env, r *store.Record) { e.clk.add(58 * time.Minute); e.vault.down = true },
 			wantCalls: []string{"renew-self"}, // not retried, no mint with a token it could not renew
 			wantSSO:   0,                      // Vault's being down is no reason to use the refresh token
@@ -433,7 +433,7 @@ func TestChainSteps(t *testing.T) {
 					t.Errorf("result not fresh: %+v", out)
 				}
 				for _, k := range tc.kinds {
-					if k != Vault && !e.vault.leaseLive(TokenOf(out, k).LeaseID) {
+					if k != store.Vault && !e.vault.leaseLive(out.Token(k).LeaseID) {
 						t.Errorf("%s token in the result is dead on the server", k)
 					}
 				}
@@ -477,7 +477,7 @@ func TestChainMintFailureAfterReloginKeepsRotatedRefreshToken(t *testing.T) {
 	e, rec := setup(t)
 	e.clk.add(2 * time.Hour)
 	e.vault.mintFail = denied("/v1/nomad/creds/ci")
-	out, res, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+	out, res, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -549,7 +549,7 @@ func TestEnsureConcurrentOneRefresh(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, _, err := en.Ensure(context.Background(), "ci", []Kind{Nomad})
+			r, _, err := en.Ensure(context.Background(), "ci", []store.Kind{store.Nomad})
 			errs[i] = err
 			if r != nil && r.Nomad != nil {
 				got[i] = r.Nomad.Secret
@@ -574,7 +574,7 @@ func TestEnsureErrors(t *testing.T) {
 	e, _ := setup(t)
 	ms := &memStore{recs: map[string]*store.Record{}}
 	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
-	if _, _, err := en.Ensure(context.Background(), "nope", []Kind{Nomad}); !errors.Is(err, ErrLoginNeeded) || !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := en.Ensure(context.Background(), "nope", []store.Kind{store.Nomad}); !errors.Is(err, ErrLoginNeeded) || !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing profile: %v", err)
 	}
 	if e.vault.calls != nil || e.sso.calls != 0 || ms.puts != 0 {
@@ -643,7 +643,7 @@ func TestChainCapsLeasesToVaultToken(t *testing.T) {
 	e, rec := setup(t)
 	e.vault.leaseTTL = 768 * time.Hour
 	rec.Nomad.ExpiresAt = e.clk.now() // re-mint
-	out, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad})
+	out, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -654,7 +654,7 @@ func TestChainCapsLeasesToVaultToken(t *testing.T) {
 	// Near the Vault token's expiry both are renewed; the lease again
 	// only as far as the Vault token.
 	e.clk.add(58 * time.Minute)
-	out, res, err := e.chain.Run(context.Background(), out, []Kind{Nomad})
+	out, res, err := e.chain.Run(context.Background(), out, []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // TestChainSignsCertBeforeMinting: a run that re-signs the certificate
@@ -23,7 +25,7 @@ func TestChainSignsCertBeforeMinting(t *testing.T) {
 			order = append(order, call)
 		}
 	}
-	if _, _, err := e.chain.Run(context.Background(), rec, []Kind{Nomad}); err != nil {
+	if _, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad}); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(order) != "[sign mint nomad]" {

@@ -45,7 +45,7 @@ var ErrReplaced = errors.New("the stored login was replaced while it was being r
 // and after storing, Ensure reads the record once more: when it was
 // deleted or replaced meanwhile, what the chain minted is revoked and not
 // kept.
-func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*store.Record, *Result, error) {
+func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []store.Kind) (*store.Record, *Result, error) {
 	rec, err := e.Store.Get(profile)
 	if err != nil {
 		return nil, &Result{}, getErr(err)
@@ -63,7 +63,7 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []Kind) (*st
 // record itself and found it bound to the configured servers but not
 // fresh: it takes the lock at once, without reading the store before
 // (one Secret Service call less), then goes on as Ensure does.
-func (e *Ensurer) Renew(ctx context.Context, profile string, kinds []Kind) (*store.Record, *Result, error) {
+func (e *Ensurer) Renew(ctx context.Context, profile string, kinds []store.Kind) (*store.Record, *Result, error) {
 	lk, err := Acquire(ctx, e.LockDir, profile, e.LockWait)
 	if err != nil {
 		return nil, &Result{}, err
@@ -107,7 +107,7 @@ func (e *Ensurer) Renew(ctx context.Context, profile string, kinds []Kind) (*sto
 // and says what Ensure returns instead (done): a login written meanwhile
 // by another process when it is fresh and bound to the configured
 // servers, else an error.
-func (e *Ensurer) changedMeanwhile(ctx context.Context, profile string, rec, out, want *store.Record, kinds []Kind, res *Result) (done bool, r *store.Record, err error) {
+func (e *Ensurer) changedMeanwhile(ctx context.Context, profile string, rec, out, want *store.Record, kinds []store.Kind, res *Result) (done bool, r *store.Record, err error) {
 	cur, gerr := e.Store.Get(profile)
 	switch {
 	case errors.Is(gerr, store.ErrNotFound):
@@ -162,8 +162,8 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 	if out.Vault == nil {
 		return // nothing can have been minted without one
 	}
-	for _, k := range []Kind{Nomad, Consul} {
-		t, old := TokenOf(out, k), TokenOf(rec, k)
+	for _, k := range []store.Kind{store.Nomad, store.Consul} {
+		t, old := out.Token(k), rec.Token(k)
 		if t == nil || t.LeaseID == "" || (old != nil && old.LeaseID == t.LeaseID) {
 			continue
 		}

@@ -50,7 +50,7 @@ func TestEnsureCheckToPutIsUnderTheLock(t *testing.T) {
 		}
 	}
 	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: dir}
-	out, _, err := en.Ensure(context.Background(), "ci", []Kind{Nomad})
+	out, _, err := en.Ensure(context.Background(), "ci", []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestEnsureLocklessDeleteAfterPutRevokesNewToken(t *testing.T) {
 		_ = ms.memStore.Delete("ci")
 	}
 	en := &Ensurer{Chain: e.chain, Store: ms, LockDir: t.TempDir()}
-	_, _, _ = en.Ensure(context.Background(), "ci", []Kind{Nomad})
+	_, _, _ = en.Ensure(context.Background(), "ci", []store.Kind{store.Nomad})
 	if _, err := ms.memStore.Get("ci"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("record after logout: %v", err)
 	}
@@ -141,7 +141,7 @@ func TestRenewReadsOnlyUnderTheLock(t *testing.T) {
 	dir := t.TempDir()
 	ls := &lockedReadStore{memStore: &memStore{recs: map[string]*store.Record{"ci": rec}}, t: t, dir: dir}
 	en := &Ensurer{Chain: e.chain, Store: ls, LockDir: dir}
-	out, _, err := en.Renew(context.Background(), "ci", []Kind{Nomad})
+	out, _, err := en.Renew(context.Background(), "ci", []store.Kind{store.Nomad})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ type FreshLogin struct {
 	// the login; may be nil.
 	Roles []string
 	// Kinds are the Nomad and Consul tokens to mint.
-	Kinds []Kind
+	Kinds []store.Kind
 	// Replaced is a Vault token the new login replaces whatever happens
 	// next (the chain's own, under the profile's lock: its record is
 	// stored even when a mint fails): revoked right after the Vault
@@ -52,7 +52,7 @@ type FreshLogin struct {
 // Minted is one token of FreshLogin.Kinds, capped by the new Vault
 // token's expiry, or why it could not be minted.
 type Minted struct {
-	Kind  Kind
+	Kind  store.Kind
 	Token *store.Token
 	Err   error
 }

@@ -18,7 +18,7 @@ func TestLoginKeep(t *testing.T) {
 		e, _ := setup(t)
 		old := &store.Record{Profile: "ci"}
 		var order []string
-		out, err := Login(context.Background(), e.vault, e.clk.now, FreshLogin{Profile: "ci", IDToken: secret.New("good-id-token"), Kinds: []Kind{Nomad, Consul},
+		out, err := Login(context.Background(), e.vault, e.clk.now, FreshLogin{Profile: "ci", IDToken: secret.New("good-id-token"), Kinds: []store.Kind{store.Nomad, store.Consul},
 			Keep: func(v *store.Token, m []Minted) (*store.Record, func(), error) {
 				order = append(order, "keep")
 				return old, func() { order = append(order, "unlock") }, nil
@@ -45,7 +45,7 @@ func TestLoginKeep(t *testing.T) {
 		e, _ := setup(t)
 		unlocked := 0
 		keepErr := errors.New("disk full")
-		out, err := Login(context.Background(), e.vault, e.clk.now, FreshLogin{Profile: "ci", IDToken: secret.New("good-id-token"), Kinds: []Kind{Nomad},
+		out, err := Login(context.Background(), e.vault, e.clk.now, FreshLogin{Profile: "ci", IDToken: secret.New("good-id-token"), Kinds: []store.Kind{store.Nomad},
 			Keep: func(*store.Token, []Minted) (*store.Record, func(), error) {
 				return nil, func() { unlocked++ }, keepErr
 			},

@@ -26,9 +26,9 @@ type Servers struct {
 // login is needed. It wraps ErrLoginNeeded.
 type ServerBindingError struct {
 	Profile    string
-	Server     string // "Vault", "Nomad" or "Consul"
-	Recorded   string // the stored login's address; "" for a Nomad/Consul: none
-	Configured string // the configured address; "": none
+	Server     store.Kind // the server of the token of this kind
+	Recorded   string     // the stored login's address; "" for a Nomad/Consul: none
+	Configured string     // the configured address; "": none
 	// Unrecorded: the record does not name its Vault at all.
 	Unrecorded bool
 	// Trust: the address is the same, but the certificate is checked
@@ -43,7 +43,7 @@ func (e *ServerBindingError) Error() string {
 	}
 	if e.Trust {
 		return fmt.Sprintf("the stored login of profile %s checked the %s's certificate with %s, but it would now be checked with %s (VAULT_CACERT, VAULT_TLS_SERVER_NAME, SSL_CERT_FILE or their twins); its tokens go only to a server checked as at login",
-			e.Profile, e.Server, termtext.Clean(e.Recorded), termtext.Clean(e.Configured))
+			e.Profile, e.Server.Title(), termtext.Clean(e.Recorded), termtext.Clean(e.Configured))
 	}
 	none := func(s string) string {
 		if s == "" {
@@ -52,7 +52,7 @@ func (e *ServerBindingError) Error() string {
 		return termtext.Clean(s)
 	}
 	return fmt.Sprintf("the stored login of profile %s was made with the %s at %s, but the configured %s is %s; its tokens go only to the servers they were issued for",
-		e.Profile, e.Server, none(e.Recorded), e.Server, none(e.Configured))
+		e.Profile, e.Server.Title(), none(e.Recorded), e.Server.Title(), none(e.Configured))
 }
 
 func (e *ServerBindingError) Unwrap() error { return ErrLoginNeeded }
@@ -64,32 +64,32 @@ func (e *ServerBindingError) Unwrap() error { return ErrLoginNeeded }
 // network, no system call. Token,
 // env and exec call it before they print or export anything (step 1
 // included), and Run before it sends anything.
-func (c *Chain) Bound(rec *store.Record, kinds []Kind) error {
+func (c *Chain) Bound(rec *store.Record, kinds []store.Kind) error {
 	if rec == nil {
 		return nil
 	}
 	if rec.VaultAddr == "" {
-		return &ServerBindingError{Profile: rec.Profile, Server: "Vault", Configured: c.Servers.Vault, Unrecorded: true}
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Vault, Configured: c.Servers.Vault, Unrecorded: true}
 	}
 	if rec.VaultAddr != c.Servers.Vault {
-		return &ServerBindingError{Profile: rec.Profile, Server: "Vault", Recorded: rec.VaultAddr, Configured: c.Servers.Vault}
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Vault, Recorded: rec.VaultAddr, Configured: c.Servers.Vault}
 	}
-	if slices.Contains(kinds, Nomad) && rec.NomadAddr != c.Servers.Nomad {
-		return &ServerBindingError{Profile: rec.Profile, Server: "Nomad", Recorded: rec.NomadAddr, Configured: c.Servers.Nomad}
+	if slices.Contains(kinds, store.Nomad) && rec.NomadAddr != c.Servers.Nomad {
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Nomad, Recorded: rec.NomadAddr, Configured: c.Servers.Nomad}
 	}
-	if slices.Contains(kinds, Consul) && rec.ConsulAddr != c.Servers.Consul {
-		return &ServerBindingError{Profile: rec.Profile, Server: "Consul", Recorded: rec.ConsulAddr, Configured: c.Servers.Consul}
+	if slices.Contains(kinds, store.Consul) && rec.ConsulAddr != c.Servers.Consul {
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Consul, Recorded: rec.ConsulAddr, Configured: c.Servers.Consul}
 	}
 	// How each server is checked, when the record says (a record of an
 	// earlier alilogin does not: accepted as before).
 	for _, t := range []struct {
-		server             string
+		server             store.Kind
 		used               bool
 		recorded, configed string
 	}{
-		{"Vault", true, rec.VaultTrust, c.Servers.VaultTrust},
-		{"Nomad", slices.Contains(kinds, Nomad), rec.NomadTrust, c.Servers.NomadTrust},
-		{"Consul", slices.Contains(kinds, Consul), rec.ConsulTrust, c.Servers.ConsulTrust},
+		{store.Vault, true, rec.VaultTrust, c.Servers.VaultTrust},
+		{store.Nomad, slices.Contains(kinds, store.Nomad), rec.NomadTrust, c.Servers.NomadTrust},
+		{store.Consul, slices.Contains(kinds, store.Consul), rec.ConsulTrust, c.Servers.ConsulTrust},
 	} {
 		if t.used && t.recorded != "" && t.recorded != t.configed {
 			return &ServerBindingError{Profile: rec.Profile, Server: t.server, Recorded: t.recorded, Configured: t.configed, Trust: true}
@@ -98,11 +98,11 @@ func (c *Chain) Bound(rec *store.Record, kinds []Kind) error {
 	// A Nomad or Consul token with no configured address would go to the
 	// CLI's default (http://127.0.0.1:4646, :8500), in clear, to whoever
 	// listens there: none is minted nor handed out.
-	if slices.Contains(kinds, Nomad) && c.Servers.Nomad == "" {
-		return &NotConfiguredError{Server: "Nomad"}
+	if slices.Contains(kinds, store.Nomad) && c.Servers.Nomad == "" {
+		return &NotConfiguredError{Server: store.Nomad}
 	}
-	if slices.Contains(kinds, Consul) && c.Servers.Consul == "" {
-		return &NotConfiguredError{Server: "Consul"}
+	if slices.Contains(kinds, store.Consul) && c.Servers.Consul == "" {
+		return &NotConfiguredError{Server: store.Consul}
 	}
 	return nil
 }
@@ -112,14 +112,14 @@ func (c *Chain) Bound(rec *store.Record, kinds []Kind) error {
 // the nomad and consul CLIs would send it to their default local address,
 // in clear. A new login does not help; configuring the address does.
 type NotConfiguredError struct {
-	Server string // "Nomad" or "Consul"
+	Server store.Kind // Nomad or Consul
 }
 
 func (e *NotConfiguredError) Error() string {
 	env, block := "NOMAD_ADDR", "nomad"
-	if e.Server == "Consul" {
+	if e.Server == store.Consul {
 		env, block = "CONSUL_HTTP_ADDR", "consul"
 	}
 	return fmt.Sprintf("no %s address configured (set %s or %s { address } in the configuration file); not minting a %s token",
-		e.Server, env, block, e.Server)
+		e.Server.Title(), env, block, e.Server.Title())
 }

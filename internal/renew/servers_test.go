@@ -18,26 +18,26 @@ func TestChainServerBinding(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		prepare func(e *env, r *store.Record)
-		kinds   []Kind
+		kinds   []store.Kind
 		expire  bool     // run the network steps, not step 1
 		want    []string // in the message; nil: no error
 	}{
 		{"configured Vault changed", func(e *env, r *store.Record) { e.chain.Servers.Vault = "https://test-vault:8200" },
-			[]Kind{Vault}, true, []string{testServers.Vault, "https://test-vault:8200"}},
+			[]store.Kind{store.Vault}, true, []string{testServers.Vault, "https://test-vault:8200"}},
 		{"configured Vault changed, cached token", func(e *env, r *store.Record) { e.chain.Servers.Vault = "https://test-vault:8200" },
-			[]Kind{Vault}, false, []string{testServers.Vault, "https://test-vault:8200"}},
+			[]store.Kind{store.Vault}, false, []string{testServers.Vault, "https://test-vault:8200"}},
 		{"record of an earlier version", func(e *env, r *store.Record) { r.VaultAddr = "" },
-			[]Kind{Vault}, false, []string{"does not say which Vault"}},
+			[]store.Kind{store.Vault}, false, []string{"does not say which Vault"}},
 		{"configured Nomad changed", func(e *env, r *store.Record) { e.chain.Servers.Nomad = "https://other-nomad:4646" },
-			[]Kind{Nomad}, true, []string{testServers.Nomad, "https://other-nomad:4646"}},
+			[]store.Kind{store.Nomad}, true, []string{testServers.Nomad, "https://other-nomad:4646"}},
 		{"Nomad configured, none at login", func(e *env, r *store.Record) { r.NomadAddr = "" },
-			[]Kind{Nomad}, false, []string{"Nomad at none"}},
+			[]store.Kind{store.Nomad}, false, []string{"Nomad at none"}},
 		{"configured Consul changed", func(e *env, r *store.Record) { e.chain.Servers.Consul = "" },
-			[]Kind{Consul}, false, []string{testServers.Consul, "is none"}},
+			[]store.Kind{store.Consul}, false, []string{testServers.Consul, "is none"}},
 		{"renewal touches the Nomad token of a changed Nomad", func(e *env, r *store.Record) { e.chain.Servers.Nomad = "https://other-nomad:4646" },
-			[]Kind{Vault}, true, []string{"https://other-nomad:4646"}},
+			[]store.Kind{store.Vault}, true, []string{"https://other-nomad:4646"}},
 		{"cached Vault token, Nomad changed", func(e *env, r *store.Record) { e.chain.Servers.Nomad = "https://other-nomad:4646" },
-			[]Kind{Vault}, false, nil},
+			[]store.Kind{store.Vault}, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, rec := setup(t)
@@ -89,20 +89,20 @@ func TestBoundRefusesAnotherTrust(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		change  func(s *Servers, r *store.Record)
-		kinds   []Kind
+		kinds   []store.Kind
 		refused string // the server named; "": accepted
 	}{
-		{"same", func(s *Servers, r *store.Record) {}, []Kind{Vault, Nomad, Consul}, ""},
-		{"other Vault CA", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=sha256:bb" }, []Kind{Vault}, "Vault"},
-		{"Vault server name", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=sha256:aa server_name=evil.example" }, []Kind{Vault}, "Vault"},
-		{"Vault CA on a Nomad token", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=system" }, []Kind{Nomad}, "Vault"},
-		{"Nomad CA", func(s *Servers, r *store.Record) { s.NomadTrust = "ca=sha256:cc" }, []Kind{Nomad}, "Nomad"},
-		{"Nomad CA, Consul asked", func(s *Servers, r *store.Record) { s.NomadTrust = "ca=sha256:cc" }, []Kind{Consul}, ""},
-		{"Consul server name", func(s *Servers, r *store.Record) { s.ConsulTrust = "ca=system" }, []Kind{Consul}, "Consul"},
+		{"same", func(s *Servers, r *store.Record) {}, []store.Kind{store.Vault, store.Nomad, store.Consul}, ""},
+		{"other Vault CA", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=sha256:bb" }, []store.Kind{store.Vault}, "Vault"},
+		{"Vault server name", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=sha256:aa server_name=evil.example" }, []store.Kind{store.Vault}, "Vault"},
+		{"Vault CA on a Nomad token", func(s *Servers, r *store.Record) { s.VaultTrust = "ca=system" }, []store.Kind{store.Nomad}, "Vault"},
+		{"Nomad CA", func(s *Servers, r *store.Record) { s.NomadTrust = "ca=sha256:cc" }, []store.Kind{store.Nomad}, "Nomad"},
+		{"Nomad CA, Consul asked", func(s *Servers, r *store.Record) { s.NomadTrust = "ca=sha256:cc" }, []store.Kind{store.Consul}, ""},
+		{"Consul server name", func(s *Servers, r *store.Record) { s.ConsulTrust = "ca=system" }, []store.Kind{store.Consul}, "Consul"},
 		{"earlier record", func(s *Servers, r *store.Record) {
 			r.VaultTrust, r.NomadTrust, r.ConsulTrust = "", "", ""
 			s.VaultTrust = "ca=sha256:bb"
-		}, []Kind{Vault, Nomad, Consul}, ""},
+		}, []store.Kind{store.Vault, store.Nomad, store.Consul}, ""},
 	} {
 		s, r := srv, rec()
 		tc.change(&s, r)
@@ -111,7 +111,7 @@ func TestBoundRefusesAnotherTrust(t *testing.T) {
 		switch {
 		case tc.refused == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
-		case tc.refused != "" && (!errors.As(err, &be) || !be.Trust || be.Server != tc.refused || !errors.Is(err, ErrLoginNeeded)):
+		case tc.refused != "" && (!errors.As(err, &be) || !be.Trust || be.Server.Title() != tc.refused || !errors.Is(err, ErrLoginNeeded)):
 			t.Errorf("%s: %v, want the %s refused for its certificate check", tc.name, err, tc.refused)
 		case tc.refused != "" && !strings.Contains(err.Error(), "certificate"):
 			t.Errorf("%s: the message does not say why: %v", tc.name, err)

@@ -45,11 +45,11 @@ func NewClients(cfg *config.Config) (*Clients, error) {
 
 // target is where kind k of the profile is minted; nil when its server
 // has no configured address.
-func (c *Clients) target(cfg *config.Config, k renew.Kind) *issue.Target {
+func (c *Clients) target(cfg *config.Config, k store.Kind) *issue.Target {
 	switch {
-	case k == renew.Nomad && c.Nomad != nil:
+	case k == store.Nomad && c.Nomad != nil:
 		return &issue.Target{Mount: cfg.Nomad.Mount, Server: c.Nomad}
-	case k == renew.Consul && c.Consul != nil:
+	case k == store.Consul && c.Consul != nil:
 		return &issue.Target{Mount: cfg.Consul.Mount, Server: c.Consul}
 	}
 	return nil
@@ -62,7 +62,7 @@ type vaultOps struct {
 	now func() time.Time
 	// unchecked hears of a minted token its server did not answer for
 	// (Mint); nil: nobody.
-	unchecked func(renew.Kind, *issue.CheckError)
+	unchecked func(store.Kind, *issue.CheckError)
 }
 
 func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token, error) {
@@ -92,7 +92,7 @@ func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store
 // for (*issue.CheckError) is kept: unchecked, when set, hears of it
 // (login's warning); the chain's re-mints go on without its policies,
 // as before.
-func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k renew.Kind, profile string) (*store.Token, error) {
+func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k store.Kind, profile string) (*store.Token, error) {
 	t, err := mintOne(ctx, o.cl, o.cfg, vault, k, profile, o.now())
 	var ce *issue.CheckError
 	if t != nil && errors.As(err, &ce) {

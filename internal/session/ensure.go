@@ -16,7 +16,7 @@ import (
 
 // EnsureOptions say which tokens Ensure brings to validity.
 type EnsureOptions struct {
-	Kinds   []renew.Kind // empty: every kind the record holds
+	Kinds   []store.Kind // empty: every kind the record holds
 	MinTTL  time.Duration
 	Verbose bool // say each step of the chain on stderr
 	// CertFiles: the client certificate's files are brought up to date
@@ -30,7 +30,7 @@ type EnsureOptions struct {
 // whose step 4 is a fresh Vault login from a refresh grant. It reports
 // the chain's steps (with Verbose) and warnings on stderr. The kinds are
 // returned as resolved.
-func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, []renew.Kind, error) {
+func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, []store.Kind, error) {
 	// Step 1 first, before any client is built: no network, little work.
 	rec, err := s.Store.Get(s.Profile)
 	if err != nil {
@@ -43,7 +43,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 	}
 	kinds := o.Kinds
 	if len(kinds) == 0 {
-		kinds = PresentKinds(rec)
+		kinds = rec.Kinds()
 	}
 	o.MinTTL = s.minTTLFor(rec, kinds, o.MinTTL) // minttl.go
 	// The login must have been made with the configured servers, even
@@ -139,15 +139,15 @@ func (s *Session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 }
 
 // ParseKinds reads --for values (repeatable or comma-separated).
-func ParseKinds(vals []string) ([]renew.Kind, error) {
-	var out []renew.Kind
+func ParseKinds(vals []string) ([]store.Kind, error) {
+	var out []store.Kind
 	for _, v := range vals {
 		for _, s := range strings.Split(v, ",") {
 			s = strings.TrimSpace(s)
 			if s == "" {
 				continue
 			}
-			k, err := renew.ParseKind(s)
+			k, err := store.ParseKind(s)
 			if err != nil {
 				return nil, exitcode.With(ExitUsage, err)
 			}
@@ -157,16 +157,4 @@ func ParseKinds(vals []string) ([]renew.Kind, error) {
 		}
 	}
 	return out, nil
-}
-
-// PresentKinds are the kinds the record holds (Vault always).
-func PresentKinds(rec *store.Record) []renew.Kind {
-	out := []renew.Kind{renew.Vault}
-	if rec.Nomad != nil {
-		out = append(out, renew.Nomad)
-	}
-	if rec.Consul != nil {
-		out = append(out, renew.Consul)
-	}
-	return out
 }

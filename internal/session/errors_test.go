@@ -15,6 +15,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // deadAddr is the address of a port nothing listens on.
@@ -59,12 +60,12 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 		vault func(w http.ResponseWriter, r *http.Request)
 		// record changes the record; logout: log out instead of Ensure.
 		record func(r *store.Record, now time.Time)
-		kinds  []renew.Kind
+		kinds  []store.Kind
 		logout bool
 	}{
-		{name: "renewing the Vault token, Vault unreachable", kinds: []renew.Kind{renew.Vault},
+		{name: "renewing the Vault token, Vault unreachable", kinds: []store.Kind{store.Vault},
 			record: func(r *store.Record, now time.Time) { r.Vault.ExpiresAt = now.Add(time.Minute) }},
-		{name: "renewing a lease, the connection dropped", kinds: []renew.Kind{renew.Nomad},
+		{name: "renewing a lease, the connection dropped", kinds: []store.Kind{store.Nomad},
 			vault: func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/v1/sys/leases/renew" {
 					drop(w)
@@ -73,12 +74,12 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 				w.WriteHeader(http.StatusNotFound)
 			},
 			record: func(r *store.Record, now time.Time) { r.Nomad.ExpiresAt = now.Add(time.Minute) }},
-		{name: "minting, Vault fails", kinds: []renew.Kind{renew.Nomad},
+		{name: "minting, Vault fails", kinds: []store.Kind{store.Nomad},
 			vault: func(w http.ResponseWriter, r *http.Request) { fail(w) },
 			record: func(r *store.Record, now time.Time) {
 				r.Nomad.ExpiresAt, r.Nomad.Renewable = now.Add(time.Minute), false
 			}},
-		{name: "the replaced lease not revoked", kinds: []renew.Kind{renew.Nomad},
+		{name: "the replaced lease not revoked", kinds: []store.Kind{store.Nomad},
 			vault: func(w http.ResponseWriter, r *http.Request) {
 				if strings.HasSuffix(r.URL.Path, "/creds/ci") {
 					creds(w)
@@ -89,7 +90,7 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 			record: func(r *store.Record, now time.Time) {
 				r.Nomad.ExpiresAt, r.Nomad.Renewable = now.Add(time.Minute), false
 			}},
-		{name: "logging in to Vault again, Vault fails", kinds: []renew.Kind{renew.Vault},
+		{name: "logging in to Vault again, Vault fails", kinds: []store.Kind{store.Vault},
 			vault: func(w http.ResponseWriter, r *http.Request) { fail(w) },
 			record: func(r *store.Record, now time.Time) {
 				r.Vault.ExpiresAt = now.Add(-time.Minute)
@@ -105,10 +106,7 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 				defer s.Close()
 				addr = s.URL
 			}
-			env := map[string]string{
-				"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir(),
-				"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-			}
+			env := testutil.Home(t, nil)
 			e, _, stderr := testEnv(env)
 			st, err := store.Open("", e.Getenv, nil)
 			if err != nil {

@@ -73,12 +73,12 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		}
 	}
 	prof, _ := cfg.Profile(profile)
-	var kinds []renew.Kind
+	var kinds []store.Kind
 	if !prof.NoNomad && cl.Nomad != nil {
-		kinds = append(kinds, renew.Nomad)
+		kinds = append(kinds, store.Nomad)
 	}
 	if !prof.NoConsul && cl.Consul != nil {
-		kinds = append(kinds, renew.Consul)
+		kinds = append(kinds, store.Consul)
 	}
 	var rec *store.Record
 	var cert *clientcert.Cert // signed before the mints (beforeMint)
@@ -97,7 +97,7 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	}
 	keep := func(vtok *store.Token, ms []renew.Minted) (*store.Record, func(), error) {
 		for _, m := range ms {
-			if m.Kind == renew.Nomad {
+			if m.Kind == store.Nomad {
 				minted.Nomad, minted.NomadErr = m.Token, m.Err
 			} else {
 				minted.Consul, minted.ConsulErr = m.Token, m.Err
@@ -129,10 +129,10 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		return old, unlock, nil
 	}
 	var checkMu sync.Mutex
-	ops := &vaultOps{cl: cl, cfg: cfg, now: e.now, unchecked: func(k renew.Kind, ce *issue.CheckError) {
+	ops := &vaultOps{cl: cl, cfg: cfg, now: e.now, unchecked: func(k store.Kind, ce *issue.CheckError) {
 		checkMu.Lock()
 		defer checkMu.Unlock()
-		if k == renew.Nomad {
+		if k == store.Nomad {
 			minted.NomadCheck = ce
 		} else {
 			minted.ConsulCheck = ce
@@ -267,22 +267,17 @@ func knownProfiles(cfg *config.Config) (names []string, from string) {
 // mintOne mints the profile's token of kind k with the Vault token, at
 // the configured engine: the mints of renew.Login and the chain's
 // re-mint.
-func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.String, k renew.Kind, profile string, now time.Time) (*store.Token, error) {
-	c := cl.Vault.WithToken(vault)
-	if k != renew.Nomad && k != renew.Consul {
+func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.String, k store.Kind, profile string, now time.Time) (*store.Token, error) {
+	if k != store.Nomad && k != store.Consul {
 		return nil, fmt.Errorf("could not mint a %s token: not a Vault secrets engine", k)
 	}
 	t := cl.target(cfg, k)
 	if t == nil {
 		// Bound refuses these before; a token with no address to go to
 		// is never minted.
-		return nil, &renew.NotConfiguredError{Server: map[renew.Kind]string{renew.Nomad: "Nomad", renew.Consul: "Consul"}[k]}
+		return nil, &renew.NotConfiguredError{Server: k}
 	}
-	e := issue.Nomad
-	if k == renew.Consul {
-		e = issue.Consul
-	}
-	return issue.Mint(ctx, c, e, *t, profile, now)
+	return issue.Mint(ctx, cl.Vault.WithToken(vault), k, *t, profile, now)
 }
 
 // LoginProfile is the profile of a fresh login chosen before the
@@ -376,14 +371,15 @@ func CheckVault(ctx context.Context, vault *apiclient.Client) error {
 func SkippedTokens(cfg *config.Config, noNomad, noConsul bool) map[string]string {
 	var out map[string]string
 	for _, k := range []struct {
-		name, server, addr string
-		none               bool
-	}{{"nomad", "Nomad", cfg.Nomad.Addr, noNomad}, {"consul", "Consul", cfg.Consul.Addr, noConsul}} {
+		kind store.Kind
+		addr string
+		none bool
+	}{{store.Nomad, cfg.Nomad.Addr, noNomad}, {store.Consul, cfg.Consul.Addr, noConsul}} {
 		if k.addr == "" && !k.none {
 			if out == nil {
 				out = map[string]string{}
 			}
-			out[k.name] = (&renew.NotConfiguredError{Server: k.server}).Error()
+			out[string(k.kind)] = (&renew.NotConfiguredError{Server: k.kind}).Error()
 		}
 	}
 	return out

@@ -179,13 +179,9 @@ func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 			// Already revoked or expired at the server.
 		default:
 			w := fmt.Sprintf("%v (accessor %s); it expires at %s", err, termtext.Clean(rec.Vault.Accessor), rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
-			for _, t := range []struct {
-				name string
-				exp  time.Time
-				ok   bool
-			}{{"Nomad", expOf(rec.Nomad), rec.Nomad != nil}, {"Consul", expOf(rec.Consul), rec.Consul != nil}} {
-				if t.ok && t.exp.After(now) {
-					w += fmt.Sprintf("; the %s token's lease ends at %s", t.name, t.exp.Local().Format(time.RFC3339))
+			for _, k := range []store.Kind{store.Nomad, store.Consul} {
+				if t := rec.Token(k); t != nil && t.ExpiresAt.After(now) {
+					w += fmt.Sprintf("; the %s token's lease ends at %s", k.Title(), t.ExpiresAt.Local().Format(time.RFC3339))
 				}
 			}
 			warnings = append(warnings, w)
@@ -226,13 +222,6 @@ func refreshBinding(cfg *config.Config, rec *store.Record) (issuer, clientID str
 		return rec.Issuer, cfg.ClientID, true
 	}
 	return "", "", false
-}
-
-func expOf(t *store.Token) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.ExpiresAt
 }
 
 // revokeVault revokes rec's Vault token at the Vault that issued it; its

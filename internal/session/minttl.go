@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -17,9 +16,9 @@ import (
 // gone. ttl is that TTL; capped says whether minTTL was lowered. A
 // record that does not know its TTLs (written by an earlier alilogin,
 // or holding only a refresh token) leaves minTTL as it is.
-func capMinTTL(rec *store.Record, kinds []renew.Kind, minTTL time.Duration) (capped bool, use, ttl time.Duration) {
-	for _, k := range append([]renew.Kind{renew.Vault}, kinds...) {
-		if t := renew.TokenOf(rec, k); t != nil && t.TTL > 0 && (ttl == 0 || t.TTL < ttl) {
+func capMinTTL(rec *store.Record, kinds []store.Kind, minTTL time.Duration) (capped bool, use, ttl time.Duration) {
+	for _, k := range append([]store.Kind{store.Vault}, kinds...) {
+		if t := rec.Token(k); t != nil && t.TTL > 0 && (ttl == 0 || t.TTL < ttl) {
 			ttl = t.TTL
 		}
 	}
@@ -31,7 +30,7 @@ func capMinTTL(rec *store.Record, kinds []renew.Kind, minTTL time.Duration) (cap
 
 // minTTLFor is capMinTTL that says, once per Session, on stderr when it
 // lowers minTTL.
-func (s *Session) minTTLFor(rec *store.Record, kinds []renew.Kind, minTTL time.Duration) time.Duration {
+func (s *Session) minTTLFor(rec *store.Record, kinds []store.Kind, minTTL time.Duration) time.Duration {
 	capped, use, ttl := capMinTTL(rec, kinds, minTTL)
 	if capped && !s.minTTLSaid {
 		s.minTTLSaid = true

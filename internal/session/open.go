@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
@@ -210,10 +211,10 @@ func mismatchFix(err error, profile string) string {
 	env := "ALILOGIN_ISSUER or ALILOGIN_CLIENT_ID"
 	var sb *renew.ServerBindingError
 	if errors.As(err, &sb) {
-		env = map[string]string{"Vault": "VAULT_ADDR", "Nomad": "NOMAD_ADDR", "Consul": "CONSUL_HTTP_ADDR"}[sb.Server]
+		x := envcontract.For(sb.Server)
+		env = x.Addr
 		if sb.Trust {
-			pre := map[string]string{"Vault": "VAULT", "Nomad": "NOMAD", "Consul": "CONSUL"}[sb.Server]
-			env = pre + "_CACERT, " + pre + "_TLS_SERVER_NAME or SSL_CERT_FILE"
+			env = x.CACert + ", " + x.TLSServerName + " or SSL_CERT_FILE"
 		}
 	}
 	return fmt.Sprintf("to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens", env, profile)
@@ -229,16 +230,16 @@ func mismatchFix(err error, profile string) string {
 func ConfiguredServers(cfg *config.Config) (renew.Servers, error) {
 	var out renew.Servers
 	for _, s := range []struct {
-		name       string
+		kind       store.Kind
 		srv        config.Server
 		dst, trust *string
-	}{{"Vault", cfg.Vault, &out.Vault, &out.VaultTrust}, {"Nomad", cfg.Nomad, &out.Nomad, &out.NomadTrust}, {"Consul", cfg.Consul, &out.Consul, &out.ConsulTrust}} {
+	}{{store.Vault, cfg.Vault, &out.Vault, &out.VaultTrust}, {store.Nomad, cfg.Nomad, &out.Nomad, &out.NomadTrust}, {store.Consul, cfg.Consul, &out.Consul, &out.ConsulTrust}} {
 		if s.srv.Addr == "" {
 			continue
 		}
 		c, err := check.Canonical(s.srv.Addr)
 		if err != nil {
-			return renew.Servers{}, fmt.Errorf("invalid %s address: %w", s.name, err)
+			return renew.Servers{}, fmt.Errorf("invalid %s address: %w", s.kind.Title(), err)
 		}
 		*s.dst = c
 		// A CA file that cannot be read matches no recorded trust (login

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
@@ -63,8 +62,8 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 		s.UpdatedAt = &u
 	}
 	s.Tokens = map[string]TokenStatus{}
-	for _, k := range renew.Kinds {
-		if t := renew.TokenOf(rec, k); t != nil {
+	for _, k := range store.Kinds {
+		if t := rec.Token(k); t != nil {
 			s.Tokens[string(k)] = DescribeToken(t, now, show)
 		}
 	}

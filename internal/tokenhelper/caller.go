@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/envcontract"
+	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -191,7 +192,7 @@ func EnvRefusal(cli envcontract.CLI, env []string) string {
 	if addr, _ := envcontract.Lookup(env, vaultAddr); addr == "" {
 		return fmt.Sprintf("VAULT_ADDR is not set in the %s command's environment, so it would send the token to its default address; set it (the hook and 'alilogin env' do)", name(cli))
 	}
-	if l := envcontract.Reroutes(cli, envcontract.Vault, env, runtime.GOOS); len(l) > 0 {
+	if l := envcontract.Reroutes(cli, store.Vault, env, runtime.GOOS); len(l) > 0 {
 		return fmt.Sprintf("%s is set in the %s command's environment, so it would %s", l[0].Name, name(cli), l[0].Rule.Why)
 	}
 	if d, _ := envcontract.Lookup(env, envcontract.DebugVar); strings.Contains(d, "http2debug") {
@@ -214,7 +215,7 @@ func TrustRefusal(cli envcontract.CLI, env []string, trust string) string {
 	if trust == "" {
 		return ""
 	}
-	ex := envcontract.For(envcontract.Vault)
+	ex := envcontract.For(store.Vault)
 	ca, _ := envcontract.Lookup(env, ex.CACert)
 	sn, _ := envcontract.Lookup(env, ex.TLSServerName)
 	got, err := apiclient.Trust(ca, sn, func(k string) string { v, _ := envcontract.Lookup(env, k); return v }, runtime.GOOS)
@@ -229,7 +230,7 @@ func TrustRefusal(cli envcontract.CLI, env []string, trust string) string {
 
 // vaultAddr is the variable that names the Vault (the bao CLI reads
 // BAO_ADDR first, which Reroutes refuses).
-var vaultAddr = envcontract.For(envcontract.Vault).Addr
+var vaultAddr = envcontract.For(store.Vault).Addr
 
 // name is how messages call the client.
 func name(cli envcontract.CLI) string {

@@ -3,8 +3,10 @@
 # pinned tool modules under tools/stack/<server>/ into a cache directory
 # outside the work tree, so that fresh clones on the same machine reuse them.
 #
-# A server is rebuilt only when its tool module's go.mod or go.sum changes:
-# the cache key is a hash of both files.
+# A server is rebuilt only when its tool module's go.mod or go.sum or its
+# build tags change: the cache key is a hash of the three. Nomad is built
+# with its `ui` tag (the web UI's assets are in the v1.6.1 module), so that
+# `alilogin ui nomad` has a UI to show; Consul embeds its UI always.
 #
 # Usage: tools/stack/build.sh [server...]   (default: all four)
 # Prints the bin directory on the last line of stdout.
@@ -28,7 +30,20 @@ pkg_of() {
 	esac
 }
 
-key_of() { cat "$here/$1/go.mod" "$here/$1/go.sum" | sha256sum | cut -c1-16; }
+tags_of() {
+	case "$1" in
+	hydra) echo sqlite,sqlite_omit_load_extension,json1 ;;
+	nomad) echo ui ;;
+	*) echo "" ;;
+	esac
+}
+
+key_of() {
+	{
+		cat "$here/$1/go.mod" "$here/$1/go.sum"
+		[ -z "$(tags_of "$1")" ] || echo "tags=$(tags_of "$1")"
+	} | sha256sum | cut -c1-16
+}
 
 log() { printf '[stack-build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -64,7 +79,7 @@ if [ ${#todo[@]} -gt 0 ]; then
 		t0=$(date +%s)
 		log "$s: building $(pkg_of "$s")"
 		tags=()
-		[ "$s" = hydra ] && tags=(-tags sqlite,sqlite_omit_load_extension,json1)
+		[ -z "$(tags_of "$s")" ] || tags=(-tags "$(tags_of "$s")")
 		if ! (cd "$here/$s" && CGO_ENABLED=1 go build -trimpath "${tags[@]}" -o "$bin/$s.tmp" "$(pkg_of "$s")"); then
 			log "$s: build failed"
 			exit 1

@@ -700,9 +700,9 @@ func TestProfilePolicyLeases(t *testing.T) {
 		var tok *store.Token
 		var err error
 		if kind == "nomad" {
-			tok, err = issue.Mint(ctx, c, issue.Nomad, issue.Target{Mount: "nomad"}, profile, time.Now())
+			tok, err = issue.Mint(ctx, c, store.Nomad, issue.Target{Mount: "nomad"}, profile, time.Now())
 		} else {
-			tok, err = issue.Mint(ctx, c, issue.Consul, issue.Target{Mount: "consul"}, profile, time.Now())
+			tok, err = issue.Mint(ctx, c, store.Consul, issue.Target{Mount: "consul"}, profile, time.Now())
 		}
 		if err != nil {
 			t.Fatal(err)

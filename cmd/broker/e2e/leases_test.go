@@ -34,9 +34,9 @@ func vaultToken(t *testing.T, user, profile string) string {
 // and returns it with its lease, the way alilogin does.
 func mintLease(t *testing.T, vaultToken, kind, role string) *store.Token {
 	t.Helper()
-	e, mount := issue.Nomad, "nomad"
+	e, mount := store.Nomad, "nomad"
 	if kind == "consul" {
-		e, mount = issue.Consul, "consul"
+		e, mount = store.Consul, "consul"
 	}
 	tok, err := issue.Mint(context.Background(), vaultC.WithToken(secret.New(vaultToken)), e, issue.Target{Mount: mount}, role, time.Now())
 	if err != nil {

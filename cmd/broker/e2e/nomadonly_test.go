@@ -10,6 +10,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 const nomadOnlyProfiles = `
@@ -62,7 +63,7 @@ func TestNomadOnlyBrokerNeedsNoConsul(t *testing.T) {
 		t.Error("ci-submit-jobs not in Nomad after apply")
 	}
 	// A user of the Nomad-only profile gets a Nomad token with its policies.
-	tok, err := issue.Mint(context.Background(), vaultLogin(t, "carol", "ci-admin"), issue.Nomad, issue.Target{Mount: "nomad"}, "ci-admin", time.Now())
+	tok, err := issue.Mint(context.Background(), vaultLogin(t, "carol", "ci-admin"), store.Nomad, issue.Target{Mount: "nomad"}, "ci-admin", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/alisw/alilogin/internal/leader"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 var stack *teststack.Stack
@@ -86,23 +87,6 @@ func newProxy(t *testing.T, target string) *proxy {
 	}))
 	t.Cleanup(c.srv.Close)
 	return c
-}
-
-// waitUntil polls until done reports true, calling check at every poll
-// (check fails the test on what must not happen meanwhile).
-func waitUntil(t *testing.T, timeout time.Duration, what string, done func() bool, check func()) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		check()
-		if done() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not after %s: %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 type instance struct {
@@ -191,13 +175,12 @@ func TestElection(t *testing.T) {
 		lp, fp = pb, pa
 	}
 	renewed := lp.renewed.Load()
-	waitUntil(t, 2*leader.DefaultTTL, "the follower refused the lock, the leader's session renewed",
-		func() bool { return fp.refused.Load() > 0 && lp.renewed.Load() > renewed },
-		func() {
-			if l := leaders(a, b); len(l) != 1 {
-				t.Fatalf("leaders = %v", l)
-			}
-		})
+	testutil.WaitFor(t, 2*leader.DefaultTTL, "the follower refused the lock, the leader's session renewed", func() bool {
+		if l := leaders(a, b); len(l) != 1 {
+			t.Fatalf("leaders = %v", l)
+		}
+		return fp.refused.Load() > 0 && lp.renewed.Load() > renewed
+	})
 	h, err := leader.Current(context.Background(), first.e.Consul, key)
 	if err != nil || h == nil || h.Identity != first.name {
 		t.Fatalf("Current = %+v, %v; want %s", h, err, first.name)
@@ -240,7 +223,7 @@ func TestTakeoverAfterCrash(t *testing.T) {
 			waitOneLeader(t, 10*time.Second, a)
 			b := start(t, key, "b", pb.srv.URL, &active, &overlap, opt)
 			// b has been refused the lock: it follows.
-			waitUntil(t, 10*time.Second, "b refused the lock", func() bool { return pb.refused.Load() > 0 }, func() {})
+			testutil.WaitFor(t, 10*time.Second, "b refused the lock", func() bool { return pb.refused.Load() > 0 })
 			if l := leaders(a, b); len(l) != 1 || l[0] != "a" {
 				t.Fatalf("leaders = %v", l)
 			}

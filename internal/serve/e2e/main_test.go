@@ -283,19 +283,6 @@ func (b *brokerProc) metric(series string) float64 {
 	return -1
 }
 
-func waitUntil(t *testing.T, d time.Duration, what string, f func() bool) time.Duration {
-	t.Helper()
-	t0 := time.Now()
-	for time.Since(t0) < d {
-		if f() {
-			return time.Since(t0)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", d, what)
-	return 0
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
