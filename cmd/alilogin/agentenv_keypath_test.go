@@ -1,0 +1,52 @@
+package main
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/agent"
+)
+
+// TestAgentModeEnvironmentCarriesNoKeyPath: a shell that had the
+// direct-mode variables (eval "$(alilogin env)" or the hook without agent
+// mode: the client key paths, a Consul token file) runs a tool in agent
+// mode. Issue 21 item 3: the tool gets "no certificate or key paths". The
+// variables are unset, but ALILOGIN_AGENT_ENV (base64 JSON, "was") keeps
+// their old values, so the tool reads the key path from it, then the key.
+func TestAgentModeEnvironmentCarriesNoKeyPath(t *testing.T) {
+	secrets := map[string]string{
+		"NOMAD_CLIENT_KEY":       "/home/u/.cache/alilogin/p/client-key.pem",
+		"VAULT_CLIENT_KEY":       "/home/u/.cache/alilogin/p/vault-client-key.pem",
+		"CONSUL_CLIENT_KEY":      "/home/u/.cache/alilogin/p/consul-client-key.pem",
+		"CONSUL_HTTP_TOKEN_FILE": "/home/u/.consul-real-token",
+	}
+	orig := []string{"HOME=/h", "NOMAD_ADDR=https://nomad.example:4646", "VAULT_ADDR=https://vault.example:8200",
+		"CONSUL_HTTP_ADDR=consul.example:8501", "NOMAD_TOKEN=real-nomad"}
+	for k, v := range secrets {
+		orig = append(orig, k+"="+v)
+	}
+	a := &agent.Answer{Gates: []agent.Gate{
+		{Server: agent.Vault, Addr: "http://127.0.0.1:1001", Gate: "g1"},
+		{Server: agent.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"},
+		{Server: agent.Consul, Addr: "http://127.0.0.1:1003", Gate: "g3"},
+	}}
+	child := applied(orig, agentVarsOn(a, "p", orig, "linux"))
+	var all strings.Builder
+	for _, kv := range child {
+		all.WriteString(kv + "\n")
+		if v, ok := strings.CutPrefix(kv, agentEnvVar+"="); ok {
+			b, err := base64.RawURLEncoding.DecodeString(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.Write(b)
+			all.WriteString("\n")
+		}
+	}
+	for name, v := range secrets {
+		if strings.Contains(all.String(), v) {
+			t.Errorf("the agent-mode environment holds %s's value %s (decoded from %s)", name, v, agentEnvVar)
+		}
+	}
+}
