@@ -1,0 +1,92 @@
+package agent
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAnotherUserCannotBlockTheAgentDir: on a host without
+// /run/user/UID (no systemd-logind session: plain ssh without
+// pam_systemd, containers, batch nodes), the agent's directory is
+// /tmp/alilogin-agent-UID, a name every local user can predict and take
+// first. Another user who makes it (or a symlink of that name) before
+// the user's first agent starts keeps the user from ever running an
+// agent: Dir refuses it, and exec --agent, env --agent and the hook's
+// agent mode fail, until root removes it.
+func TestAnotherUserCannotBlockTheAgentDir(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to make a directory of another uid")
+	}
+	const victim = 4242
+	if _, err := os.Lstat(filepath.Join(runUserRoot, strconv.Itoa(victim))); err == nil {
+		t.Skip("uid 4242 has a /run/user directory here")
+	}
+	planted := filepath.Join(os.TempDir(), tmpDirPrefix+strconv.Itoa(victim))
+	os.RemoveAll(planted)
+	if err := os.Mkdir(planted, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(planted)
+	if err := os.Chown(planted, 65534, 65534); err != nil { // nobody took the name
+		t.Fatal(err)
+	}
+	d, err := Dir(func(string) string { return "" }, victim)
+	if err != nil {
+		t.Errorf("uid %d cannot have an agent once nobody made %s: %v", victim, planted, err)
+	} else if d == planted {
+		t.Errorf("Dir gave the directory nobody made: %s", d)
+	}
+}
+
+// TestRouteClosesConnectionsOfOtherUsers: a connection of another uid is
+// answered 403, and then kept open (keep-alive, IdleTimeout 2 min), and
+// nothing caps the connections a route holds: another local user can
+// hold as many idle connections (file descriptors, goroutines) as the
+// agent's limits allow, each renewed every 2 minutes by one request. A
+// refused peer's connection should be closed with the refusal.
+func TestRouteClosesConnectionsOfOtherUsers(t *testing.T) {
+	up := newUpstream(t)
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	// The agent's user is another uid: this process is "another user".
+	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
+	// The routes are not in status (refused): find them from the agent.
+	addr := ta.a.routes[Nomad]
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := 0; i < 2; i++ {
+		if _, err := c.Write([]byte("GET /v1/jobs HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")); err != nil {
+			if i == 1 {
+				return // closed after the refusal: good
+			}
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			if i == 1 {
+				return // closed after the refusal: good
+			}
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("request %d of another uid: %d, want 403", i+1, resp.StatusCode)
+		}
+		if resp.Close || strings.EqualFold(resp.Header.Get("Connection"), "close") {
+			return
+		}
+	}
+	t.Errorf("another uid's connection stays open after two refusals (keep-alive): the agent holds it for its IdleTimeout, with no cap on such connections")
+}
