@@ -50,3 +50,25 @@ func TestAgentModeEnvironmentCarriesNoKeyPath(t *testing.T) {
 		}
 	}
 }
+
+// TestExecAgentForOneServerDropsOtherKeyPaths: `exec --agent --for nomad`
+// from a direct-mode shell (the login's client key path in
+// VAULT_CLIENT_KEY and CONSUL_CLIENT_KEY: one key for all servers) hands
+// the child the key paths of the servers it opened no route for, in the
+// clear.
+func TestExecAgentForOneServerDropsOtherKeyPaths(t *testing.T) {
+	key := "/home/u/.cache/alilogin/p/client-key.pem"
+	orig := []string{"HOME=/h", "NOMAD_ADDR=https://nomad.example:4646", "NOMAD_CLIENT_KEY=" + key,
+		"VAULT_ADDR=https://vault.example:8200", "VAULT_CLIENT_KEY=" + key, "VAULT_TOKEN=real-vault",
+		"CONSUL_HTTP_ADDR=consul.example:8501", "CONSUL_CLIENT_KEY=" + key, "CONSUL_HTTP_TOKEN=real-consul"}
+	a := &agent.Answer{Gates: []agent.Gate{{Server: agent.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"}}}
+	child := childEnvOn(orig, agentVarsOn(a, "p", orig, "linux"), "p", "linux")
+	for _, kv := range child {
+		if strings.Contains(kv, key) {
+			t.Errorf("exec --agent --for nomad: the child has %s", kv)
+		}
+		if strings.Contains(kv, "real-") {
+			t.Errorf("exec --agent --for nomad: the child has a real token: %s", kv)
+		}
+	}
+}
