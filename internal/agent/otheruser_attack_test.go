@@ -90,3 +90,51 @@ func TestRouteClosesConnectionsOfOtherUsers(t *testing.T) {
 	}
 	t.Errorf("another uid's connection stays open after two refusals (keep-alive): the agent holds it for its IdleTimeout, with no cap on such connections")
 }
+
+// TestAnotherUserCannotRotateTheAuditLogAway: every request of another
+// uid is refused, and logged in the user's audit log with its path,
+// whole. Paths up to the header limit (1 MiB) make a line each of about a
+// megabyte, and the log keeps 10 MiB and one rotated file: a couple dozen
+// requests of another local user push the user's own history out of the
+// audit log. The user's lines must survive another user's refused
+// requests (cap the path logged, or do not log them line by line).
+func TestAnotherUserCannotRotateTheAuditLogAway(t *testing.T) {
+	up := newUpstream(t)
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
+	logPath := filepath.Join(ta.dir, AuditName)
+	// The user's history: a line as the agent writes them.
+	const marker = `{"time":"2026-12-07T08:00:00Z","profile":"p","server":"vault","method":"GET","path":"/v1/kv-marker-of-the-user","status":200,"bytes":1,"duration_ms":1}`
+	f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(marker + "\n")
+	f.Close()
+	addr := ta.a.routes[Nomad]
+	long := "/v1/" + strings.Repeat("a", 900<<10)
+	for i := 0; i < 25; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write([]byte("GET " + long + " HTTP/1.1\r\nHost: " + addr + "\r\nConnection: close\r\n\r\n"))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		c.Close()
+	}
+	ta.stop() // flushes the audit log
+	var kept bool
+	for _, p := range []string{logPath, logPath + ".1"} {
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), "kv-marker-of-the-user") {
+			kept = true
+		}
+	}
+	if !kept {
+		t.Errorf("25 refused requests of another uid pushed the user's audit history out of %s and %s.1", logPath, logPath)
+	}
+}
