@@ -139,6 +139,24 @@ func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string)
 		}
 		servers = append(servers, s)
 	}
+	// No server's token, token file, client certificate or key reaches a
+	// tool in agent mode, routed or not: a direct-mode shell's key paths
+	// (one key for all servers) and tokens are unset too.
+	for _, s := range store.Kinds {
+		x := envcontract.For(s)
+		for _, n := range []string{x.Token, x.ClientCert, x.ClientKey} {
+			if !slices.Contains(handled, n) {
+				vars = append(vars, shellenv.Var{Name: n, Unset: true})
+				handled = append(handled, n)
+			}
+		}
+	}
+	for _, n := range agentUnsetAlways {
+		if !slices.Contains(handled, n) {
+			vars = append(vars, shellenv.Var{Name: n, Unset: true})
+			handled = append(handled, n)
+		}
+	}
 	set := func(n string) bool { return slices.Contains(handled, n) }
 	for _, n := range envcontract.Clear(servers, set, environ, goos) {
 		vars = append(vars, shellenv.Var{Name: n, Unset: true})
@@ -146,3 +164,8 @@ func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string)
 	vars = withAgentSaved(vars, environ) // agentenv.go
 	return append(vars, shellenv.Var{Name: envcontract.ProfileVar, Value: profile})
 }
+
+// agentUnsetAlways are the variables that carry a token another way
+// (a file of it, consul-template's name), unset in agent mode whichever
+// servers it routes.
+var agentUnsetAlways = []string{"CONSUL_HTTP_TOKEN_FILE", "CONSUL_TOKEN", envcontract.ExpiryVar}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +123,7 @@ func TestAgentLogoutEndsLogStream(t *testing.T) {
 	au := newAgentUser(t, ctx)
 	alloc := runAgentJob(t, ctx, au)
 	logs := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--", "nomad", "alloc", "logs", "-f", alloc, "t")
-	waitStdout(t, logs, regexp.MustCompile(`line-[0-9]+\n`), time.Minute)
+	waitLogLines(t, logs, 2)
 	if p := au.run(t, "logout", "--profile", au.m.profile); p.code() != 0 {
 		t.Fatalf("logout: exit %d\n%s", p.code(), p.stderr.String())
 	}

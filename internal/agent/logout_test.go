@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -120,5 +121,57 @@ func TestGateStaysDeadAfterLogoutSeenByGeneration(t *testing.T) {
 	if st, _ := ta.do(t, Nomad, "/v1/jobs", gate); st != http.StatusUnauthorized {
 		t.Errorf("the gate issued before the logout works again after the next login: %d, want 401", st)
 	}
-	_ = io.Discard
+}
+
+// TestLogoutEndsWebsockets: a websocket (nomad alloc exec) opened with a
+// profile's gate is a hijacked connection, out of the HTTP server's
+// hands: the logout closes it too, at both ends.
+func TestLogoutEndsWebsockets(t *testing.T) {
+	up := newUpstream(t)
+	upstreamClosed := make(chan struct{})
+	up.hook = func(w http.ResponseWriter, r *http.Request) {
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nhello\n")
+		brw.Flush()
+		_, _ = io.Copy(io.Discard, brw) // until the agent closes it
+		close(upstreamClosed)
+	}
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl.stored.Store(true)
+	ta := startAgent(t, Options{Loader: fl})
+	g := ta.open(t)
+	host := strings.TrimPrefix(ta.routes[Nomad], "http://")
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /v1/client/allocation/x/exec HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Nomad-Token: %s\r\n\r\n", host, g[Nomad])
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("the upgrade: %v %v", resp, err)
+	}
+	if line, err := br.ReadString('\n'); err != nil || line != "hello\n" {
+		t.Fatalf("the websocket's first bytes: %q %v", line, err)
+	}
+	fl.stored.Store(false)
+	if _, err := Call(context.Background(), ta.dir, Request{Op: "sync"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		t.Errorf("the websocket opened before the logout is still open 5 s after it: %v", err)
+	}
+	select {
+	case <-upstreamClosed:
+	case <-time.After(5 * time.Second):
+		t.Errorf("the agent's connection to the server stays open after the logout")
+	}
 }

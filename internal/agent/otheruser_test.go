@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -136,5 +137,67 @@ func TestAnotherUserCannotRotateTheAuditLogAway(t *testing.T) {
 	}
 	if !kept {
 		t.Errorf("25 refused requests of another uid pushed the user's audit history out of %s and %s.1", logPath, logPath)
+	}
+}
+
+// TestRouteCapsUncheckedConnections: another user's connections that
+// wait without a request (each holding the agent's memory until its
+// header timeout) are capped: beyond maxUncheckedConns a new one is
+// closed at once; once they are gone, connections are served again.
+func TestRouteCapsUncheckedConnections(t *testing.T) {
+	up := newUpstream(t)
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
+	addr := ta.a.routes[Nomad]
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for i := 0; i < maxUncheckedConns; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	over, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	_ = over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := over.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("connection %d beyond the cap of %d unchecked ones: read %d, %v; want it closed at once", maxUncheckedConns+1, maxUncheckedConns, n, err)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+	// The closed ones leave the count as the server sees them go: a new
+	// connection is answered (403: this process is another user) once
+	// they have.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Write([]byte("GET /v1/jobs HTTP/1.1\r\nHost: " + addr + "\r\n\r\n"))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("another user's request: %d, want 403", resp.StatusCode)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection served 10 s after the unchecked ones closed: %v", err)
+		}
 	}
 }
