@@ -14,12 +14,11 @@ import (
 )
 
 // TestLogoutEndsStreamsOfTheProfile: a stream (nomad alloc logs -f, the
-// event stream, a blocking query, the exec websocket) opened through the
-// agent before `alilogin logout` goes on after it: the agent forgets the
-// profile's gates and tokens, but the request in flight keeps the real
-// token's connection to the server and keeps serving the tool. Issue 21:
-// the agent "drops a profile the moment logout runs"; a gate is "dead
-// after logout".
+// event stream, a blocking query) opened through the agent before
+// `alilogin logout`, and still writing, ends within seconds of it,
+// though the request in flight holds the real token's connection to the
+// server. Issue 21: the agent "drops a profile the moment logout runs";
+// a gate is "dead after logout".
 func TestLogoutEndsStreamsOfTheProfile(t *testing.T) {
 	up := newUpstream(t)
 	up.hook = func(w http.ResponseWriter, r *http.Request) {
@@ -84,11 +83,10 @@ func TestLogoutEndsStreamsOfTheProfile(t *testing.T) {
 // TestGateStaysDeadAfterLogoutSeenByGeneration: a logout that did not
 // reach the agent (run with another ALILOGIN_AGENT_DIR, or the agent
 // busy: logout only warns) is seen by the agent at the next request
-// (the stored login is gone: 401, "run: alilogin login"), but the gate is
-// kept: after the next login the old gate, left in some tool's
-// environment from before the logout, works again. docs/security.md: "A
-// gate dies with logout (which tells the agent; the agent also sees the
-// profile's generation change)".
+// (the stored login is gone: 401, "run: alilogin login"), and the
+// profile is dropped with its gates then: after the next login the old
+// gate, left in some tool's environment from before the logout, stays
+// refused.
 func TestGateStaysDeadAfterLogoutSeenByGeneration(t *testing.T) {
 	up := newUpstream(t)
 	now := time.Now()
