@@ -34,20 +34,20 @@ type agentSaved struct {
 }
 
 // agentSavable reports whether agentEnvVar may keep variable n: a
-// server's address, CA file or TLS server name, or CONSUL_HTTP_SSL.
+// server's address, CA file, TLS server name or https switch.
 func agentSavable(n string) bool {
 	for _, s := range store.Kinds {
 		x := envcontract.For(s)
-		if n == x.Addr || n == x.CACert || n == x.TLSServerName {
+		if n == x.Addr || n == x.CACert || n == x.TLSServerName || (x.HTTPS != "" && n == x.HTTPS) {
 			return true
 		}
 	}
-	return n == "CONSUL_HTTP_SSL"
+	return false
 }
 
-// withAgentSaved adds agentEnvVar to vars (agent mode's variables for
-// environ).
-func withAgentSaved(vars []shellenv.Var, environ []string) []shellenv.Var {
+// agentSavedVar is agentEnvVar for vars, agent mode's variables for
+// environ.
+func agentSavedVar(vars []shellenv.Var, environ []string) shellenv.Var {
 	s := agentSaved{Set: map[string]string{}, Was: map[string]string{}}
 	for _, v := range vars {
 		if !agentSavable(v.Name) {
@@ -63,7 +63,7 @@ func withAgentSaved(vars []shellenv.Var, environ []string) []shellenv.Var {
 		}
 	}
 	b, _ := json.Marshal(s)
-	return append(vars, shellenv.Var{Name: agentEnvVar, Value: base64.RawURLEncoding.EncodeToString(b)})
+	return shellenv.Var{Name: agentEnvVar, Value: base64.RawURLEncoding.EncodeToString(b)}
 }
 
 // agentRestored is environ with what agent mode changed put back, for

@@ -114,7 +114,7 @@ func TestExecAgentForOneServerDropsOtherKeyPaths(t *testing.T) {
 		"VAULT_ADDR=https://vault.example:8200", "VAULT_CLIENT_KEY=" + key, "VAULT_TOKEN=real-vault",
 		"CONSUL_HTTP_ADDR=consul.example:8501", "CONSUL_CLIENT_KEY=" + key, "CONSUL_HTTP_TOKEN=real-consul"}
 	a := &agent.Answer{Gates: []agent.Gate{{Server: agent.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"}}}
-	child := childEnvOn(orig, agentVarsOn(a, "p", orig, "linux"), "p", "linux")
+	child := agentChildOn(a, "p", orig, "linux")
 	for _, kv := range child {
 		if strings.Contains(kv, key) {
 			t.Errorf("exec --agent --for nomad: the child has %s", kv)
