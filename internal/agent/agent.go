@@ -134,12 +134,12 @@ func Run(ctx context.Context, o Options) error {
 		host := l.Addr().String()
 		a.routes[k] = host
 		var h http.Handler = &route{a: a, kind: k, host: host}
-		u := &unchecked{}
-		if peercred.Supported() {
-			h = a.onlyUser(k, u, h) // otheruser.go
-		}
-		srv := &http.Server{Handler: h, ConnContext: connContext, ConnState: u.connState, ReadHeaderTimeout: 30 * time.Second,
+		srv := &http.Server{Handler: h, ConnContext: connContext, ReadHeaderTimeout: 30 * time.Second,
 			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20, ErrorLog: a.errLog}
+		if peercred.Supported() {
+			u := &unchecked{uid: uint32(o.UID)}
+			srv.Handler, srv.ConnState = a.onlyUser(k, u, h), u.connState // otheruser.go
+		}
 		servers = append(servers, srv)
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = srv.Serve(l) }()

@@ -30,19 +30,25 @@ const otherUserLines = 10
 
 // unchecked counts one route's unchecked connections.
 type unchecked struct {
-	mu sync.Mutex
-	m  map[net.Conn]struct{}
+	uid uint32 // the user
+	mu  sync.Mutex
+	m   map[net.Conn]struct{}
 }
 
 // connState is the route server's ConnState: a new connection over the
-// cap is closed; a closed or hijacked one leaves the count.
+// cap is looked up at once (in the accept loop: only while the cap is
+// reached) and closed unless it is the user's (a burst of the user's own,
+// 500 blocking queries opened together, passes); a closed or hijacked
+// one leaves the count.
 func (u *unchecked) connState(c net.Conn, s http.ConnState) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	switch s {
 	case http.StateNew:
 		if len(u.m) >= maxUncheckedConns {
-			_ = c.Close()
+			if uid, err := peercred.Lookup(c); err != nil || uid != u.uid {
+				_ = c.Close()
+			}
 			return
 		}
 		if u.m == nil {

@@ -164,3 +164,27 @@ func TestRouteCapsUncheckedConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteCapLetsTheUsersOwnConnectionsIn: the cap on unchecked
+// connections does not turn the user away: with the cap full of the
+// user's own connections not yet sending (a burst of blocking queries
+// opened together), one more of the user's is served.
+func TestRouteCapLetsTheUsersOwnConnectionsIn(t *testing.T) {
+	up := newUpstream(t)
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl.stored.Store(true)
+	ta := startAgent(t, Options{Loader: fl})
+	g := ta.open(t)
+	addr := ta.a.routes[Nomad]
+	for i := 0; i < maxUncheckedConns; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	if st, body := ta.do(t, Nomad, "/v1/jobs", func(r *http.Request) { r.Header.Set("X-Nomad-Token", g[Nomad]) }); st != 200 {
+		t.Errorf("the user's request with %d of the user's connections unchecked: %d %q", maxUncheckedConns, st, body)
+	}
+}
