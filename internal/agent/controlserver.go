@@ -43,6 +43,11 @@ func (a *Agent) control(ctx context.Context, c *net.UnixConn) {
 			err = fmt.Errorf("uid %d is not the agent's user", uid)
 		}
 		a.logf("refused a control connection: %v", err)
+		// The request is read (and dropped) first: an answer written
+		// while the client is still writing would end in its broken
+		// pipe, not in the refusal.
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		_ = json.NewDecoder(io.LimitReader(c, maxControl)).Decode(&Request{})
 		_ = json.NewEncoder(c).Encode(Answer{Error: "refused: this alilogin agent serves its own user only"})
 		return
 	}
