@@ -54,6 +54,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 	// for a cached token: env and exec hand it out with the configured
 	// addresses. When the Vault address comes from a discovery document
 	// not cached yet, the Ensurer checks once it is known.
+	checked := false // step 1 done here: the Ensurer skips its own
 	if s.Config.Vault.Addr != "" {
 		servers, err := ConfiguredServers(s.Config)
 		if err != nil {
@@ -69,6 +70,7 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 			}
 			return rec, kinds, nil
 		}
+		checked = true
 	}
 	// The certificate's files in force for the chain's own calls to
 	// Nomad and Consul (clientcert.go).
@@ -81,7 +83,11 @@ func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, [
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, res, err := en.Ensure(ctx, s.Profile, kinds)
+	ensure := en.Ensure
+	if checked {
+		ensure = en.Renew
+	}
+	rec, res, err := ensure(ctx, s.Profile, kinds)
 	if o.Verbose {
 		for _, st := range res.Steps {
 			fmt.Fprintf(s.Env.stderr(), "alilogin: %s: %s\n", s.Profile, st)
