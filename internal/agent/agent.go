@@ -54,6 +54,7 @@ type Agent struct {
 	guard    Guard
 	errLog   *log.Logger
 	routes   map[Kind]string // kind -> 127.0.0.1:PORT
+	ui       *uiSessions     // the web UIs' one-time links and sessions (uisession.go)
 
 	mu       sync.Mutex
 	profiles map[string]*profile
@@ -97,7 +98,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("could not make the agent's instance id: %w", err)
 	}
 	a := &Agent{o: o, instance: hex.EncodeToString(id), gates: newGates(), guard: o.Guard,
-		profiles: map[string]*profile{}, routes: map[Kind]string{}}
+		profiles: map[string]*profile{}, routes: map[Kind]string{}, ui: newUISessions()}
 	a.started = a.now()
 	a.errLog = log.New(&lineWriter{w: o.Stderr}, "", 0)
 	ctx, a.stop = context.WithCancel(ctx)
