@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/envcontract"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
@@ -110,39 +110,26 @@ func syncAgent(ctx context.Context, e *cmdEnv) error {
 	return err
 }
 
-// agentVars is the environment for the gates of a: each server's address
-// is the agent's route and its token a gate; the TLS settings of the
-// real servers (CA, client certificate and key files, server name,
-// CONSUL_HTTP_SSL) are unset, and so is every variable that would send
-// the gate elsewhere (envcontract.Clear); then the profile.
+// agentHandout is what a program is given in agent mode: for each gate
+// of a, the agent's route as the server's address and the gate as its
+// token, plain HTTP (envcontract.Endpoint.Plain: the real servers' TLS
+// settings are unset: the agent checks them and presents the client
+// certificate), and no expiry (a gate does not expire).
+func agentHandout(a *agent.Answer, profile string) envcontract.Handout {
+	h := envcontract.Handout{Profile: profile}
+	for _, g := range a.Gates {
+		h.Endpoints = append(h.Endpoints, envcontract.Endpoint{Kind: g.Server, Token: secret.New(g.Gate), Addr: g.Addr, Plain: true})
+	}
+	return h
+}
+
+// agentVars is the environment for the gates of a (the environment
+// contract of agentHandout), with ALILOGIN_AGENT_ENV (agentenv.go).
 func agentVars(a *agent.Answer, profile string, environ []string) []shellenv.Var {
 	return agentVarsOn(a, profile, environ, runtime.GOOS)
 }
 
 func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string) []shellenv.Var {
-	var vars []shellenv.Var
-	var servers []store.Kind
-	var handled []string
-	for _, g := range a.Gates {
-		s := g.Server
-		x := envcontract.For(s)
-		addr := g.Addr
-		vars = append(vars, shellenv.Var{Name: x.Token, Value: g.Gate}, shellenv.Var{Name: x.Addr, Value: addr})
-		handled = append(handled, x.Token, x.Addr)
-		for _, n := range []string{x.CACert, x.ClientCert, x.ClientKey, x.TLSServerName} {
-			vars = append(vars, shellenv.Var{Name: n, Unset: true})
-			handled = append(handled, n)
-		}
-		if s == store.Consul {
-			vars = append(vars, shellenv.Var{Name: "CONSUL_HTTP_SSL", Unset: true})
-			handled = append(handled, "CONSUL_HTTP_SSL")
-		}
-		servers = append(servers, s)
-	}
-	set := func(n string) bool { return slices.Contains(handled, n) }
-	for _, n := range envcontract.Clear(servers, set, environ, goos) {
-		vars = append(vars, shellenv.Var{Name: n, Unset: true})
-	}
-	vars = withAgentSaved(vars, environ) // agentenv.go
-	return append(vars, shellenv.Var{Name: envcontract.ProfileVar, Value: profile})
+	vars := agentHandout(a, profile).VarsOn(environ, goos)
+	return append(vars, agentSavedVar(vars, environ))
 }

@@ -27,9 +27,9 @@ type agentSaved struct {
 	Was   map[string]string `json:"was,omitempty"`   // their values before, for those that had one
 }
 
-// withAgentSaved adds agentEnvVar to vars (agent mode's variables for
-// environ).
-func withAgentSaved(vars []shellenv.Var, environ []string) []shellenv.Var {
+// agentSavedVar is agentEnvVar for vars, agent mode's variables for
+// environ.
+func agentSavedVar(vars []shellenv.Var, environ []string) shellenv.Var {
 	s := agentSaved{Set: map[string]string{}, Was: map[string]string{}}
 	tokens := envcontract.TokenVars()
 	for _, v := range vars {
@@ -46,7 +46,7 @@ func withAgentSaved(vars []shellenv.Var, environ []string) []shellenv.Var {
 		}
 	}
 	b, _ := json.Marshal(s)
-	return append(vars, shellenv.Var{Name: agentEnvVar, Value: base64.RawURLEncoding.EncodeToString(b)})
+	return shellenv.Var{Name: agentEnvVar, Value: base64.RawURLEncoding.EncodeToString(b)}
 }
 
 // agentRestored is environ with what agent mode changed put back, for

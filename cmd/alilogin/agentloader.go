@@ -45,11 +45,11 @@ func (l sessionLoader) Load(ctx context.Context, profile string, env []string, k
 		return nil, err
 	}
 	c := &agent.Creds{Profile: profile, Tokens: map[agent.Kind]*store.Token{}, Servers: map[agent.Kind]agent.Upstream{}, Cert: rec.ClientCert,
-		Rules: guard.Rules{Mounts: guard.Mounts{Nomad: s.Config.Nomad.Mount, Consul: s.Config.Consul.Mount, PKI: s.Config.PKIMount}}}
+		Rules: guard.FromConfig(s.Config, profile)} // read-only routes, the Vault mounts
 	for _, k := range rec.Kinds() {
 		ak := k
 		c.Tokens[ak] = rec.Token(k)
-		srv := serverOf(s.Config, k)
+		srv := s.Config.Server(k)
 		u := agent.Upstream{Addr: srv.Addr, TLS: apiclient.TLS{CACert: srv.TLS.CACert, ServerName: srv.TLS.ServerName}}
 		if h := hand[ak]; h.ClientCert != "" || h.ClientKey != "" {
 			u.TLS.ClientCert, u.TLS.ClientKey = h.ClientCert, h.ClientKey

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/hostile"
-	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestRefreshTokenNotSentToChangedTokenEndpoint: same issuer, same
@@ -48,10 +48,7 @@ func TestRefreshTokenNotSentToChangedTokenEndpoint(t *testing.T) {
 	}))
 	t.Cleanup(vault.Close)
 
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-		"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": p.Issuer, "VAULT_ADDR": vault.URL}
+	env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": p.Issuer, "VAULT_ADDR": vault.URL})
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -60,10 +57,7 @@ func TestRefreshTokenNotSentToChangedTokenEndpoint(t *testing.T) {
 		&cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: stderr, Getenv: getenv}); code != 0 {
 		t.Fatalf("login: exit %d\n%s", code, stderr.String())
 	}
-	st, err := store.Open("file", getenv, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	rec, err := st.Get("ci")
 	if err != nil {
 		t.Fatal(err)

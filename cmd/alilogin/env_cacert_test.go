@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestEnvClientCertWithCACert: when env hands out the login's client
@@ -19,27 +20,17 @@ import (
 // verifies that server with: the config file's for Nomad, the one set by
 // hand (CONSUL_CACERT) for Consul, never replaced.
 func TestEnvClientCertWithCACert(t *testing.T) {
-	home := t.TempDir()
-	rt := filepath.Join(home, "run")
-	if err := os.Mkdir(rt, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cfgDir := filepath.Join(home, "config", "alilogin")
+	env := testutil.Home(t, map[string]string{"ALILOGIN_PKI_MOUNT": "pki", "VAULT_ADDR": "https://vault.example.cern:8200", "NOMAD_ADDR": "https://nomad.example.cern:4646",
+		"CONSUL_HTTP_ADDR": "consul.example.cern:8501", "CONSUL_HTTP_SSL": "true", "CONSUL_CACERT": "/home/me/consul-ca.pem"})
+	cfgDir := filepath.Join(env["XDG_CONFIG_HOME"], "alilogin")
 	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(cfgDir, "config.hcl"), []byte("nomad {\n  ca_cert = \"/etc/alice/nomad-ca.pem\"\n}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config", "XDG_RUNTIME_DIR": rt,
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "ALILOGIN_PKI_MOUNT": "pki",
-		"VAULT_ADDR": "https://vault.example.cern:8200", "NOMAD_ADDR": "https://nomad.example.cern:4646",
-		"CONSUL_HTTP_ADDR": "consul.example.cern:8501", "CONSUL_HTTP_SSL": "true", "CONSUL_CACERT": "/home/me/consul-ca.pem"}
 	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("file", getenv, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	exp := time.Now().Add(time.Hour)
 	tok := func(s string) *store.Token {
 		return &store.Token{Secret: secret.New(s), ExpiresAt: exp, Renewable: true, LeaseID: s + "-lease"}
@@ -57,7 +48,7 @@ func TestEnvClientCertWithCACert(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("env: exit %d\n%s", code, errb.String())
 	}
-	files := clientcert.PathsIn(filepath.Join(rt, "alilogin", "ci"))
+	files := clientcert.PathsIn(filepath.Join(env["XDG_RUNTIME_DIR"], "alilogin", "ci"))
 	for _, want := range []string{
 		"NOMAD_CLIENT_CERT='" + files.Cert + "'", "NOMAD_CACERT='/etc/alice/nomad-ca.pem'",
 		"CONSUL_CLIENT_CERT='" + files.Cert + "'", "CONSUL_CACERT='/home/me/consul-ca.pem'",

@@ -4,26 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/kvsecret"
 	"github.com/alisw/alilogin/internal/session"
-	"github.com/alisw/alilogin/internal/shellenv"
-	"github.com/alisw/alilogin/internal/store"
 )
-
-// execMarker is set in the child's environment to the profile; its
-// presence refuses nesting.
-const execMarker = "ALILOGIN_EXEC"
 
 // execOptions are the flags and arguments of `alilogin exec`.
 type execOptions struct {
@@ -93,27 +85,34 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 }
 
 func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
-	if p := e.getenv(execMarker); p != "" {
-		return fmt.Errorf("already inside 'alilogin exec' for profile %s (%s is set); nesting is refused: run the command directly, or unset %s first", p, execMarker, execMarker)
+	if err := session.RefuseNesting(e.getenv); err != nil {
+		return err
 	}
 	path, err := exec.LookPath(o.Command[0])
 	if err != nil {
 		return exitcode.With(exitNotFound, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
 	}
-	if s, on, err := agentSession(e, o.sessionOptions, o.agentFlag); err != nil || on {
-		if err != nil {
-			return err
-		}
-		return runExecAgent(ctx, e, o, s, path) // execagent.go
-	}
-	s, rec, kinds, err := sessionFor(ctx, e, o.sessionOptions, o.For, o.MinTTL, o.Verbose)
+	eo, err := ensureOptions(o.For, o.MinTTL, o.Verbose)
 	if err != nil {
 		return err
 	}
-	environ := e.environ()
-	env := childEnv(environ, withNoProxy(environ, envVars(s.Config, rec, kinds, environ)), s.Profile)
+	s, err := openSession(e, o.sessionOptions)
+	if err != nil {
+		return err
+	}
+	if o.agentFlag.on(s) {
+		return runExecAgent(ctx, e, o, s, path, eo) // execagent.go
+	}
+	h, rec, err := s.Handout(ctx, eo, len(o.Specs) > 0)
+	if err != nil {
+		return err
+	}
+	env := h.Child(e.environ())
 	if len(o.Specs) > 0 {
-		vals, err := readSecrets(ctx, s, o)
+		// Read with the Vault token the one renewal above brought up
+		// to date, in parallel: any that is missing or denied stops
+		// here, before COMMAND.
+		vals, err := kvsecret.ReadAt(ctx, s.Config.Vault.Addr, s.Config.Vault.TLS, rec.Vault.Secret, s.Profile, o.Specs)
 		if err != nil {
 			return err
 		}
@@ -144,67 +143,6 @@ func defaultFor(command string) []string {
 		return []string{"nomad"}
 	}
 	return []string{"consul"}
-}
-
-// childEnv is environ without the stale tokens of every server
-// (envcontract.StaleVars: a token left from elsewhere must not win over,
-// or mix with, the profile's) and with vars (set, or removed when Unset)
-// and the nesting marker set.
-func childEnv(environ []string, vars []shellenv.Var, profile string) []string {
-	return childEnvOn(environ, vars, profile, runtime.GOOS)
-}
-
-// childEnvOn is childEnv on goos: on Windows, where names are
-// case-insensitive, every case variant of a name it drops goes.
-func childEnvOn(environ []string, vars []shellenv.Var, profile, goos string) []string {
-	key := func(n string) string {
-		if goos == "windows" {
-			return strings.ToUpper(n)
-		}
-		return n
-	}
-	drop := map[string]bool{key(execMarker): true}
-	for _, n := range envcontract.StaleVars() {
-		drop[key(n)] = true
-	}
-	for _, v := range vars {
-		drop[key(v.Name)] = true
-	}
-	var out []string
-	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if !drop[key(name)] {
-			out = append(out, kv)
-		}
-	}
-	for _, v := range vars {
-		if !v.Unset {
-			out = append(out, v.Name+"="+v.Value)
-		}
-	}
-	return append(out, execMarker+"="+profile)
-}
-
-// withNoProxy adds the hosts of the servers whose addresses vars sets to
-// NO_PROXY and no_proxy: the child keeps its proxy settings for
-// everything else (git, curl), and its CLIs send no token through a
-// proxy.
-func withNoProxy(environ []string, vars []shellenv.Var) []shellenv.Var {
-	var hosts []string
-	for _, s := range store.Kinds {
-		for _, v := range vars {
-			if u, err := url.Parse(v.Value); v.Name == envcontract.For(s).Addr && !v.Unset && err == nil && u.Hostname() != "" {
-				hosts = append(hosts, u.Hostname())
-			}
-		}
-	}
-	if len(hosts) == 0 {
-		return vars
-	}
-	for _, st := range envcontract.NoProxy(environ, hosts) {
-		vars = append(vars, shellenv.Var{Name: st.Name, Value: st.Value})
-	}
-	return vars
 }
 
 // exitError is how execCommand reports a child's exit code where it runs

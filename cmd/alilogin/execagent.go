@@ -3,38 +3,30 @@ package main
 import (
 	"context"
 
+	"github.com/alisw/alilogin/internal/envcontract"
+	"github.com/alisw/alilogin/internal/kvsecret"
 	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/store"
 )
 
-// agentSession opens the session when the command may run in agent mode
-// (--agent, or no --agent=false: the profile's setting decides) and says
-// whether it does.
-func agentSession(e *cmdEnv, so sessionOptions, f agentFlag) (*session.Session, bool, error) {
-	if f.Set && !f.Agent {
-		return nil, false, nil
-	}
-	s, err := openSession(e, so)
-	if err != nil {
-		return nil, false, err
-	}
-	return s, f.on(s), nil
-}
-
-// runExecAgent is `exec --agent`: COMMAND gets the agent's addresses and
-// gates for the profile, no token, no certificate or key path.
-func runExecAgent(ctx context.Context, e *cmdEnv, o *execOptions, s *session.Session, path string) error {
-	kinds, err := session.ParseKinds(o.For)
-	if err != nil {
-		return err
-	}
-	a, err := openAgent(ctx, e, s.Profile, kinds)
+// runExecAgent is `exec --agent`: COMMAND gets the agent's routes and
+// gates for the profile (agentHandout), no token, no certificate or key
+// path; with --secret, the secrets are read with the Vault token as
+// without the agent (they are what COMMAND asked for).
+func runExecAgent(ctx context.Context, e *cmdEnv, o *execOptions, s *session.Session, path string, eo session.EnsureOptions) error {
+	a, err := openAgent(ctx, e, s.Profile, eo.Kinds)
 	if err != nil {
 		return err
 	}
 	environ := e.environ()
-	env := childEnv(environ, withNoProxy(environ, agentVars(a, s.Profile, environ)), s.Profile)
+	h := agentHandout(a, s.Profile)
+	env := envcontract.Apply(h.Child(environ), []envcontract.Var{agentSavedVar(h.Vars(environ), environ)})
 	if len(o.Specs) > 0 {
-		vals, err := readSecrets(ctx, s, o)
+		rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
+		if err != nil {
+			return err
+		}
+		vals, err := kvsecret.ReadAt(ctx, s.Config.Vault.Addr, s.Config.Vault.TLS, rec.Vault.Secret, s.Profile, o.Specs)
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,11 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/kvsecret"
-	"github.com/alisw/alilogin/internal/session"
-	"github.com/alisw/alilogin/internal/store"
 )
 
 // secretOptions are exec's --secret and --secret-file flags.
@@ -41,20 +37,6 @@ func (o *secretOptions) parse() error {
 	return nil
 }
 
-// readSecrets reads the secrets with the profile's Vault token, in
-// parallel: any that is missing or denied stops here, before COMMAND.
-func readSecrets(ctx context.Context, s *session.Session, o *execOptions) ([]kvsecret.Value, error) {
-	rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
-	if err != nil {
-		return nil, err
-	}
-	v, err := apiclient.For(apiclient.Vault, s.Config.Vault.Addr, s.Config.Vault.TLS)
-	if err != nil {
-		return nil, err
-	}
-	return kvsecret.ReadAll(ctx, v.WithToken(rec.Vault.Secret), s.Profile, o.Specs)
-}
-
 // execWithSecrets runs COMMAND with the secrets. With --secret only,
 // alilogin replaces itself with COMMAND as exec does; with --secret-file
 // it stays to remove the files when COMMAND ends, passing signals on and
@@ -76,7 +58,7 @@ func execWithSecrets(e *cmdEnv, path string, argv, env []string, vals []kvsecret
 			break
 		}
 	}
-	env = withVars(env, kvsecret.Env(vals, files))
+	env = kvsecret.Environ(env, vals, files)
 	if files == nil {
 		signal.Stop(sigs)
 		return execCommand(path, argv, env)
@@ -86,30 +68,6 @@ func execWithSecrets(e *cmdEnv, path string, argv, env []string, vals []kvsecret
 		fmt.Fprintf(e.Stderr, "alilogin: warning: %s\n", rerr)
 	}
 	return err
-}
-
-// withVars is env with vars set (replacing variables of the same name).
-func withVars(env, vars []string) []string {
-	names := map[string]bool{}
-	for _, kv := range vars {
-		names[varName(kv)] = true
-	}
-	var out []string
-	for _, kv := range env {
-		if !names[varName(kv)] {
-			out = append(out, kv)
-		}
-	}
-	return append(out, vars...)
-}
-
-func varName(kv string) string {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i]
-		}
-	}
-	return kv
 }
 
 // runChild runs COMMAND as a child with the terminal, passes signals on

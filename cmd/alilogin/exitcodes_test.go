@@ -10,6 +10,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestExitCodes: each code of the table in docs/commands.md that alilogin
@@ -17,9 +18,7 @@ import (
 // servers: 3 for a partial login, cmd/alilogin/e2e TestNomadDown; 4 after
 // the SSO session ended, TestTokenChain.)
 func TestExitCodes(t *testing.T) {
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_STATE_HOME": filepath.Join(home, "state"), "XDG_CONFIG_HOME": filepath.Join(home, "config"),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "PATH": os.Getenv("PATH")}
+	env := testutil.Home(t, map[string]string{"PATH": os.Getenv("PATH")})
 	tests := []struct {
 		name   string
 		args   []string
@@ -66,10 +65,7 @@ func TestExitCodePartialLogout(t *testing.T) {
 	}
 	env := map[string]string{"HOME": dir, "XDG_STATE_HOME": filepath.Join(dir, "state"), "XDG_CONFIG_HOME": filepath.Join(dir, "config"),
 		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "ALILOGIN_CONFIG": cfgFile}
-	st, err := store.Open("", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
 		Vault: &store.Token{Secret: secret.New("hvs.live"), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, UpdatedAt: now}); err != nil {

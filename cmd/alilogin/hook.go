@@ -12,13 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
-	"github.com/alisw/alilogin/internal/shellhook"
-	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -59,9 +55,9 @@ later. The refresh is not traced by set -x or fish_trace.
   eval "$(alilogin hook zsh)"         # in ~/.zshrc
   alilogin hook fish | source         # in ~/.config/fish/config.fish`,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: shellhook.Shells,
+		ValidArgs: shellenv.HookShells,
 		RunE: func(c *cobra.Command, args []string) error {
-			if !slices.Contains(shellhook.Shells, args[0]) {
+			if !slices.Contains(shellenv.HookShells, args[0]) {
 				return exitcode.With(exitUsage, fmt.Errorf("unknown shell %q: want bash, zsh or fish", args[0]))
 			}
 			if o.MinTTL <= 0 {
@@ -74,7 +70,7 @@ later. The refresh is not traced by set -x or fish_trace.
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	c.Flags().BoolVar(&o.Env, "env", false, "print the environment and the hook's state (what the snippet runs)")
-	c.Flags().DurationVar(&o.MinTTL, "min-ttl", renew.DefaultMinTTL, "renew when the tokens are valid for less than this")
+	c.Flags().DurationVar(&o.MinTTL, "min-ttl", session.DefaultMinTTL, "renew when the tokens are valid for less than this")
 	addAgentFlag(c, &o.agentFlag)
 	return c
 }
@@ -84,7 +80,7 @@ func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 		// The snippet follows `alilogin use` (the current-profile file);
 		// without a state directory it cannot, and still works.
 		cur, _ := session.CurrentPath(e.getenv)
-		s, err := shellhook.SnippetWith(o.Shell, o.MinTTL, cur, o.agentFlag.words())
+		s, err := shellenv.HookSnippetWith(o.Shell, o.MinTTL, cur, o.agentFlag.words())
 		if err != nil {
 			return exitcode.With(exitUsage, err)
 		}
@@ -102,56 +98,18 @@ func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 // snippet would have to read.
 func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder) {
 	now := e.now()
-	st := shellhook.State{Next: now.Add(shellhook.RetryAfter), Profile: e.getenv("ALILOGIN_PROFILE")}
+	st := shellenv.HookState{Next: now.Add(shellenv.HookRetryAfter), Profile: e.getenv("ALILOGIN_PROFILE")}
 	dialect := shellenv.Sh
 	if o.Shell == "fish" {
 		dialect = shellenv.Fish
 	}
-	var vars []shellenv.Var
-	// The profile's generation before the refresh: a login, renewal or
-	// logout elsewhere from now on makes the next prompt refresh (one
-	// made by this refresh too: then once more, for nothing).
-	var s *session.Session
-	var rec *store.Record
-	kinds, err := session.ParseKinds(nil)
+	vars, next, err := hookVars(ctx, e, o, &st, now)
 	if err == nil {
-		s, err = openSession(e, o.sessionOptions)
-	}
-	if err == nil {
-		if path, gen, ok := store.Watch(e.getenv, s.Profile); ok {
-			st.GenFile, st.Gen = path, string(gen)
-		}
-		if o.agentFlag.on(s) {
-			hookAgentEnv(ctx, e, o, s, &st, dialect, b) // hookagent.go
-			return
-		}
-		rec, kinds, err = s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: o.MinTTL, CertFiles: true})
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		err = errors.New("not logged in; run: alilogin login")
-		if p := cmp.Or(o.Profile, st.Profile); p != "" {
-			err = session.LoginNeeded(p)
-		}
-	}
-	if err == nil {
-		// ALILOGIN_PROFILE stays the shell's own: exported by the hook,
-		// it would pin the shell to this profile and hide a later
-		// `alilogin use` from it and from every command run there.
-		vars = slices.DeleteFunc(envVars(s.Config, rec, kinds, e.environ()), func(v shellenv.Var) bool { return v.Name == "ALILOGIN_PROFILE" })
 		var env strings.Builder
 		if err = shellenv.Write(&env, dialect, vars); err == nil {
 			b.WriteString(env.String())
-			for _, v := range vars {
-				if !v.Unset && slices.Contains(envcontract.TokenVars(), v.Name) {
-					st.Exported = append(st.Exported, v.Name)
-				}
-			}
-			st.Next = now.Add(shellhook.MinWait)
-			for _, v := range vars {
-				if exp, perr := time.Parse(time.RFC3339, v.Value); v.Name == "ALILOGIN_TOKEN_EXPIRY" && perr == nil {
-					st.Next = later(exp.Add(-o.MinTTL), now.Add(shellhook.MinWait))
-				}
-			}
+			st.Exported = shellenv.HookExported(vars)
+			st.Next = next
 		}
 	}
 	if err != nil {
@@ -161,30 +119,48 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		vars = nil
 		st.Msg = "alilogin: " + termtext.Clean(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	st.Addrs = hookAddrs(e, vars)
-	if up, ok := shellhook.Uptime(); ok {
+	st.Addrs = shellenv.HookAddrs(e.getenv, vars)
+	if up, ok := shellenv.Uptime(); ok {
 		st.NextUptime = up + st.Next.Sub(now)
 	}
 	st.Write(b, o.Shell)
 }
 
-// hookAddrs is VAULT_ADDR|NOMAD_ADDR|CONSUL_HTTP_ADDR as the shell
-// has them once it applied vars: the snippet refreshes when one changes.
-func hookAddrs(e *cmdEnv, vars []shellenv.Var) string {
-	names := []string{"VAULT_ADDR", "NOMAD_ADDR", "CONSUL_HTTP_ADDR"}
-	vals := make([]string, len(names))
-	for i, n := range names {
-		vals[i] = e.getenv(n)
-		for _, v := range vars {
-			if v.Name == n {
-				vals[i] = v.Value
-				if v.Unset {
-					vals[i] = ""
-				}
+// hookVars renews the profile's tokens and returns the variables the
+// refresh applies and when the next refresh is due; it sets st's
+// generation file, read before the refresh (a login, renewal or logout
+// elsewhere from now on makes the next prompt refresh; one made by this
+// refresh too: then once more, for nothing).
+func hookVars(ctx context.Context, e *cmdEnv, o *hookOptions, st *shellenv.HookState, now time.Time) ([]shellenv.Var, time.Time, error) {
+	s, err := openSession(e, o.sessionOptions)
+	if err == nil && o.agentFlag.on(s) {
+		return hookAgentVars(ctx, e, s, st, now) // hookagent.go
+	}
+	if err == nil {
+		st.GenFile, st.Gen = s.Watch()
+		h, _, herr := s.Handout(ctx, session.EnsureOptions{MinTTL: o.MinTTL}, false)
+		if herr == nil {
+			next := now.Add(shellenv.HookMinWait)
+			if !h.Expiry.IsZero() {
+				// To the second, as ALILOGIN_TOKEN_EXPIRY says it.
+				next = later(h.Expiry.Truncate(time.Second).Add(-o.MinTTL), next)
 			}
+			// ALILOGIN_PROFILE stays the shell's own (no profile in
+			// the handout): exported by the hook, it would pin the
+			// shell to this profile and hide a later `alilogin use`
+			// from it and from every command run there.
+			h.Profile = ""
+			return h.Vars(e.environ()), next, nil
+		}
+		err = herr
+	}
+	if session.NotStored(err) {
+		err = errors.New("not logged in; run: alilogin login")
+		if p := cmp.Or(o.Profile, st.Profile); p != "" {
+			err = session.LoginNeeded(p)
 		}
 	}
-	return strings.Join(vals, "|")
+	return nil, time.Time{}, err
 }
 
 func later(a, b time.Time) time.Time {

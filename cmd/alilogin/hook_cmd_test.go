@@ -11,6 +11,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 func TestShortDuration(t *testing.T) {
@@ -28,13 +29,8 @@ func TestShortDuration(t *testing.T) {
 // Vault token expires at exp, bound to the configured Vault.
 func hookHome(t *testing.T, exp time.Time) map[string]string {
 	t.Helper()
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": home + "/c", "XDG_STATE_HOME": home + "/s", "ALILOGIN_STORE": "file",
-		"ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": "http://127.0.0.1:8200", "ALILOGIN_PROFILE": "ci"}
-	st, err := store.Open("file", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200", "ALILOGIN_PROFILE": "ci"})
+	st := openFileStore(t, env)
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", VaultAddr: "http://127.0.0.1:8200",
 		Vault: &store.Token{Secret: secret.New("hvs.hook"), ExpiresAt: exp}}); err != nil {
 		t.Fatal(err)
@@ -58,7 +54,7 @@ func TestHookEnv(t *testing.T) {
 		}
 	}
 
-	e, out, _ = testEnv(map[string]string{"HOME": t.TempDir(), "ALILOGIN_STORE": "file", "ALILOGIN_PROFILE": "ci", "ALILOGIN_KERNEL_CACHE": "off"})
+	e, out, _ = testEnv(testutil.Home(t, map[string]string{"ALILOGIN_PROFILE": "ci"}))
 	e.Now = func() time.Time { return now }
 	if code := run(context.Background(), []string{"hook", "fish", "--env"}, e); code != 0 {
 		t.Fatalf("exit %d", code)
@@ -88,7 +84,7 @@ func TestVaultHelper(t *testing.T) {
 		}
 	})
 	t.Run("get logged out prints nothing, exit 0", func(t *testing.T) {
-		e, out, _ := testEnv(map[string]string{"HOME": t.TempDir(), "ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": "http://127.0.0.1:8200"})
+		e, out, _ := testEnv(testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"}))
 		if code := run(context.Background(), []string{"vault-token-helper", "get"}, e); code != 0 || out.String() != "" {
 			t.Errorf("exit %d, stdout %q", code, out.String())
 		}
@@ -140,7 +136,7 @@ func TestNewCommandsComplete(t *testing.T) {
 		{[]string{"__complete", "status", "--sh"}, []string{"--short", "--show-tokens"}},
 		{[]string{"__complete", "setup", "--vault"}, []string{"--vault-token-helper"}},
 	} {
-		e, out, _ := testEnv(map[string]string{"HOME": t.TempDir()})
+		e, out, _ := testEnv(testutil.Home(t, nil))
 		run(context.Background(), c.args, e)
 		var got []string
 		for _, l := range strings.Split(out.String(), "\n") {

@@ -12,8 +12,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/issue"
-	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -53,7 +51,7 @@ for 10 minutes: 'alilogin login --profile P' then needs no browser.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.Listen != "" {
-				if _, err := oidc.CheckListen(o.Listen); err != nil {
+				if err := session.CheckListen(o.Listen); err != nil {
 					return exitcode.With(exitUsage, err)
 				}
 			}
@@ -67,7 +65,7 @@ for 10 minutes: 'alilogin login --profile P' then needs no browser.`,
 	f.StringVar(&o.Listen, "listen", "", "loopback address for the SSO callback, 127.0.0.1:PORT or [::1]:PORT; the redirect URI names it (default: the first free of 127.0.0.1:8250, :18250, :28250)")
 	f.StringVar(&o.Store, "store", "", "where to keep the tokens: keyring or file (default: $ALILOGIN_STORE, else the keyring with a file fallback)")
 	f.BoolVar(&o.JSON, "json", false, "print the summary as JSON on stdout (no secrets)")
-	f.DurationVar(&o.Timeout, "timeout", oidc.DefaultTimeout, "how long to wait for the sign-in")
+	f.DurationVar(&o.Timeout, "timeout", session.SignInTimeout, "how long to wait for the sign-in")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print the time taken by each step on stderr")
 	f.StringVar(&o.Issuer, "issuer", "", "SSO issuer URL (default: $ALILOGIN_ISSUER, the config file, else CERN SSO)")
 	f.StringVar(&o.ClientID, "client-id", "", "OIDC client id (default: $ALILOGIN_CLIENT_ID or the config file)")
@@ -119,8 +117,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// nobody signs in for nothing.
 	preflight := make(chan error, 1)
 	go func() { preflight <- session.CheckVault(ctx, cl.Vault) }()
-	sso, err := oidc.New(ctx, oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes,
-		RolesClaim: cfg.RolesClaim, UserClaim: cfg.UserClaim, InsecureHTTP: cfg.InsecureHTTP, Now: e.now})
+	sso, err := session.NewSSO(ctx, se, cfg)
 	if err != nil {
 		return err
 	}
@@ -160,7 +157,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		var several bool
 		if profile, several, err = chooseLoginProfile(ctx, e, cfg, in.Identity.Roles); several && err != nil {
 			settled = true
-			return keepSignIn(ctx, e, cfg, st, sso, in, err) // for `login --profile P`
+			return keepSignIn(e, session.KeepPending(ctx, se, cfg, st, sso, in), in, err) // for `login --profile P`
 		} else if err != nil {
 			return err // none allowed: a role granted later needs a new sign-in
 		}
@@ -170,15 +167,15 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// A profile Vault does not know (a typo): the next login, with the
 	// right name, needs no new sign-in. A refusal for the roles does: a
 	// role granted later comes only with a new ID token.
-	if re := (*issue.RefusedError)(nil); errors.As(err, &re) && re.Unknown {
+	if session.UnknownProfile(err) {
 		settled = true
-		return keepSignIn(ctx, e, cfg, st, sso, in, err)
+		return keepSignIn(e, session.KeepPending(ctx, se, cfg, st, sso, in), in, err)
 	}
 	if err != nil {
 		return err
 	}
 	settled = true // stored with the login
-	sum := newLoginSummary(out.Record, in.Identity, out.Minted, e.now())
+	sum := newLoginSummary(out, in, e.now())
 	sum.Skipped = session.SkippedTokens(cfg, out.Profile.NoNomad, out.Profile.NoConsul)
 	sum.write(e.Stderr, e.now())
 	if c := session.DescribeCert(out.Record, e.now()); c != nil {

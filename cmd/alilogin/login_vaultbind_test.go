@@ -14,6 +14,7 @@ import (
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // urlFollower is a stderr that, once the sign-in URL is printed, opens it
@@ -90,15 +91,9 @@ func testLoginRevokesOldToken(t *testing.T, recorded bool) {
 	prodVault := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
 	t.Cleanup(prodVault.Close)
 
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-		"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": p.Issuer, "VAULT_ADDR": newVault.URL}
+	env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": p.Issuer, "VAULT_ADDR": newVault.URL})
 	getenv := func(k string) string { return env[k] }
-	st, err := store.Open("file", getenv, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openFileStore(t, env)
 	now := time.Now()
 	prod := secret.New("hvs.production-vault-token")
 	old := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: p.Issuer, ClientID: "alilogin", Subject: "alice",

@@ -12,7 +12,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -73,11 +72,11 @@ func askProfile(ctx context.Context, in io.Reader, w io.Writer, names []string) 
 	return "", exitcode.With(exitUsage, errors.New("no profile chosen"))
 }
 
-// keepSignIn keeps the sign-in of a login that did not happen (err: no
-// profile chosen, Vault does not know the one named) for the next login, and
-// says so with err.
-func keepSignIn(ctx context.Context, e *cmdEnv, cfg *config.Config, st store.Store, sso *oidc.Client, in *session.SignedIn, err error) error {
-	if !session.KeepPending(ctx, e.session(), cfg, st, sso, in) {
+// keepSignIn says with err (no profile chosen, Vault does not know the
+// one named) that the sign-in of a login that did not happen is kept for
+// the next login, when it was (session.KeepPending).
+func keepSignIn(e *cmdEnv, kept bool, in *session.SignedIn, err error) error {
+	if !kept {
 		return err
 	}
 	left := store.PendingMaxAge - e.now().Sub(in.At)

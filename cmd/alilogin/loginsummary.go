@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alisw/alilogin/internal/issue"
-	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -33,8 +31,9 @@ type loginSummary struct {
 	Unchecked map[string]string `json:"unchecked,omitempty"`
 }
 
-// newLoginSummary describes the login r made at now.
-func newLoginSummary(r *store.Record, id *oidc.Identity, m *issue.Minted, now time.Time) *loginSummary {
+// newLoginSummary describes the login out made at now with the sign-in in.
+func newLoginSummary(out *session.LoginResult, in *session.SignedIn, now time.Time) *loginSummary {
+	r, id, m := out.Record, in.Identity, out.Minted
 	s := &loginSummary{User: r.User, Name: id.Name, Email: id.Email, Roles: r.Roles, Profile: r.Profile, Issuer: r.Issuer,
 		Tokens: map[string]session.TokenStatus{}}
 	if s.Roles == nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/secret"
@@ -34,7 +36,8 @@ func TestLoginAndStatusJSONDescribeTokensAlike(t *testing.T) {
 	}
 
 	var login, status bytes.Buffer
-	if err := writeJSON(&login, newLoginSummary(rec, &oidc.Identity{User: "alice"}, &issue.Minted{Nomad: rec.Nomad, Consul: rec.Consul}, now)); err != nil {
+	if err := writeJSON(&login, newLoginSummary(&session.LoginResult{Record: rec, Minted: &issue.Minted{Nomad: rec.Nomad, Consul: rec.Consul}},
+		&session.SignedIn{Result: &oidc.Result{Identity: &oidc.Identity{User: "alice"}}}, now)); err != nil {
 		t.Fatal(err)
 	}
 	if err := writeJSON(&status, session.Describe(st, "ci-user", now, false)); err != nil {
@@ -61,5 +64,21 @@ func TestLoginAndStatusJSONDescribeTokensAlike(t *testing.T) {
 		if bytes.Contains(login.Bytes(), []byte(secretText)) {
 			t.Errorf("login --json shows the token %q", secretText)
 		}
+	}
+}
+
+// TestLoginSummarySaysNoNomadAddress: login mints no Nomad or
+// Consul token when no address of the server is configured (renew.Login
+// is not asked for it); its summary says so rather than leaving the line out.
+func TestLoginSummarySaysNoNomadAddress(t *testing.T) {
+	cfg := &config.Config{Vault: config.Server{Addr: "https://vault.cern.example:8200"}, Consul: config.Server{Addr: "https://consul.cern.example:8501"}}
+	s := &loginSummary{User: "alice", Profile: "ci", Skipped: session.SkippedTokens(cfg, false, false)}
+	var b strings.Builder
+	s.write(&b, time.Now())
+	if !strings.Contains(b.String(), "nomad:  none: no Nomad address configured (set NOMAD_ADDR") || strings.Contains(b.String(), "consul:") {
+		t.Errorf("summary:\n%s\nwant a nomad line saying no address is configured, and no consul line", b.String())
+	}
+	if got := session.SkippedTokens(cfg, true, false); got != nil {
+		t.Errorf("a profile that grants no Nomad token: skipped %v, want none", got)
 	}
 }

@@ -1,25 +1,17 @@
-// Command alilogin signs an engineer in once through CERN SSO and keeps
-// short-lived Vault, Nomad and Consul tokens in the OS keyring for the
-// vault, nomad and consul CLIs and for scripts. See docs/user-guide.md.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 
-	"github.com/alisw/alilogin/internal/nodump"
+	"github.com/alisw/alilogin/internal/cmdroot"
 )
 
 func main() {
-	// Before any secret is read: no core dump, no ptrace, no /proc/<pid>/environ
-	// or mem for the user's other processes (Linux; exec'd programs get it back).
-	if err := nodump.Set(); err != nil {
-		fmt.Fprintf(os.Stderr, "alilogin: warning: %v\n", err)
-	}
+	cmdroot.Start("alilogin", os.Stderr) // before any secret is read: not dumpable
 	ctx := &signalContext{Context: context.Background(), sigs: []os.Signal{os.Interrupt, syscall.SIGTERM}}
 	// An agent-mode environment is read with the real servers' settings
 	// put back (agentenv.go).

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 func TestCommandsNamed(t *testing.T) {
@@ -30,7 +31,7 @@ func TestRootForOneCommand(t *testing.T) {
 		Stdout, Stderr string
 	}
 	exec := func(build func(context.Context, *cmdEnv) *cobra.Command, args []string) result {
-		e, out, errb := testEnv(map[string]string{"HOME": t.TempDir(), "ALILOGIN_STORE": "file"})
+		e, out, errb := testEnv(testutil.Home(t, nil))
 		root := build(context.Background(), e)
 		root.SetArgs(args)
 		err := root.Execute()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/session"
@@ -41,4 +43,11 @@ func (e *cmdEnv) getenv(k string) string {
 // openSession opens the session o names (session.Open).
 func openSession(e *cmdEnv, o sessionOptions) (*session.Session, error) {
 	return session.Open(e.session(), o.options(false))
+}
+
+// ensureOptions are the session's options of --for (every kind the
+// record holds when empty), --min-ttl and --verbose (env and exec).
+func ensureOptions(forFlag []string, minTTL time.Duration, verbose bool) (session.EnsureOptions, error) {
+	kinds, err := session.ParseKinds(forFlag)
+	return session.EnsureOptions{Kinds: kinds, MinTTL: minTTL, Verbose: verbose}, err
 }

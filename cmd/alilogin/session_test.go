@@ -10,9 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/apiclient"
-	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/tokenhelper"
@@ -31,6 +28,16 @@ func testEnv(env map[string]string) (*cmdEnv, *bytes.Buffer, *bytes.Buffer) {
 			}
 			return c, nil
 		}}, &out, &errb
+}
+
+// openFileStore opens the store of env (a testutil.Home: the file store).
+func openFileStore(t *testing.T, env map[string]string) store.Store {
+	t.Helper()
+	st, err := store.Open("file", func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func TestTokenArgs(t *testing.T) {
@@ -134,54 +141,6 @@ func TestExecRefusesNesting(t *testing.T) {
 	code := run(context.Background(), []string{"exec", "--", "true"}, e)
 	if code != exitError || !strings.Contains(errb.String(), "nesting is refused") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
-	}
-}
-
-func TestChildEnv(t *testing.T) {
-	environ := []string{"PATH=/bin", "VAULT_TOKEN=stale", "NOMAD_TOKEN=stale", "CONSUL_HTTP_TOKEN=stale", "ALILOGIN_EXEC=", "VAULT_ADDR=old", "GITHUB_TOKEN=keep"}
-	vars := []shellenv.Var{{Name: "VAULT_TOKEN", Value: "new"}, {Name: "VAULT_ADDR", Value: "https://v"}}
-	got := childEnv(environ, vars, "ci")
-	want := []string{"PATH=/bin", "GITHUB_TOKEN=keep", "VAULT_TOKEN=new", "VAULT_ADDR=https://v", "ALILOGIN_EXEC=ci"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("child env (-want +got):\n%s", diff)
-	}
-}
-
-// TestEnvVars: the tokens, addresses and TLS settings of the kinds
-// asked for; the variables of the environment contract that would
-// reroute them unset (the ones that matter only without a CA file only
-// for a server without one; BAO_* as the environment has them); GODEBUG
-// without http2debug; the proxy variables left alone.
-func TestEnvVars(t *testing.T) {
-	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	cfg := &config.Config{
-		Vault:  config.Server{Addr: "https://vault:8200", TLS: apiclient.TLS{CACert: "/ca.pem", ClientCert: "/c.pem", ClientKey: "/k.pem"}},
-		Nomad:  config.Server{Addr: "https://nomad:4646"},
-		Consul: config.Server{Addr: "https://consul:8501"},
-	}
-	rec := &store.Record{Profile: "ci",
-		Vault:  &store.Token{Secret: secret.New("hvs.v"), ExpiresAt: now.Add(time.Hour)},
-		Nomad:  &store.Token{Secret: secret.New("n"), ExpiresAt: now.Add(30 * time.Minute)},
-		Consul: &store.Token{Secret: secret.New("c"), ExpiresAt: now.Add(2 * time.Hour)}}
-	got := map[string]string{}
-	environ := []string{"BAO_ADDR=http://evil:8200", "GODEBUG=gctrace=1,http2debug=2", "HTTP_PROXY=http://proxy:3128", "VAULT_CAPATH=/etc/other"}
-	for _, v := range envVars(cfg, rec, []store.Kind{store.Vault, store.Nomad}, environ) {
-		got[v.Name] = v.Value
-		if v.Unset {
-			got[v.Name] = "(unset)"
-		}
-	}
-	want := map[string]string{
-		"VAULT_TOKEN": "hvs.v", "VAULT_ADDR": "https://vault:8200", "VAULT_CACERT": "/ca.pem", "VAULT_CLIENT_CERT": "/c.pem", "VAULT_CLIENT_KEY": "/k.pem",
-		"VAULT_AGENT_ADDR": "(unset)", "VAULT_PROXY_ADDR": "(unset)", "VAULT_HTTP_PROXY": "(unset)", "VAULT_SRV_LOOKUP": "(unset)",
-		"VAULT_SKIP_VERIFY": "(unset)", "VAULT_CACERT_BYTES": "(unset)", "BAO_ADDR": "(unset)",
-		"NOMAD_TOKEN": "n", "NOMAD_ADDR": "https://nomad:4646",
-		"NOMAD_SKIP_VERIFY": "(unset)", "NOMAD_CAPATH": "(unset)", "SSL_CERT_FILE": "(unset)", "SSL_CERT_DIR": "(unset)",
-		"GODEBUG":          "gctrace=1",
-		"ALILOGIN_PROFILE": "ci", "ALILOGIN_TOKEN_EXPIRY": "2026-11-27T10:30:00Z",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("env (-want +got):\n%s", diff)
 	}
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,8 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/config/check"
-	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -81,8 +79,8 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	if o.Broker == "" {
 		return exitcode.With(exitUsage, errors.New("--broker is required"))
 	}
-	base := check.Normalize(strings.TrimRight(strings.TrimSpace(o.Broker), "/"))
-	if _, err := discovery.URL(base); err != nil {
+	base, err := config.BrokerBase(o.Broker)
+	if err != nil {
 		return exitcode.With(exitUsage, err)
 	}
 	insecure, err := config.InsecureHTTP(e.Getenv)
@@ -97,22 +95,12 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	doc, err := discovery.Fetch(ctx, &http.Client{Timeout: o.Timeout}, base)
+	doc, err := config.FetchDiscovery(ctx, base, insecure, o.Timeout)
 	if err != nil {
 		return err
 	}
-	if err := config.CheckDiscovery(doc, base, insecure); err != nil {
-		// Every later login would fail on it: say so now, write nothing.
-		return fmt.Errorf("the broker at %s sent an unusable discovery document: %w", base, err)
-	}
-	for _, p := range doc.Profiles {
-		if !config.ValidProfileName(p.Name) {
-			// Every later login would fail on it: say so now, write nothing.
-			return fmt.Errorf("the broker at %s sent an unusable discovery document: invalid profile name %q", base, p.Name)
-		}
-	}
-	if o.DefaultProfile != "" && !hasProfile(doc, o.DefaultProfile) {
-		return fmt.Errorf("the broker has no profile %q; it has: %s", o.DefaultProfile, profileNames(doc))
+	if o.DefaultProfile != "" && !slices.Contains(doc.Names(), o.DefaultProfile) {
+		return fmt.Errorf("the broker has no profile %q; it has: %s", o.DefaultProfile, profileNames(doc.Names()))
 	}
 	path, err := config.Path(e.Getenv)
 	if err != nil {
@@ -126,7 +114,24 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	}
 	fmt.Fprintf(e.Stderr, "Configured alilogin for the broker at %s (%s).\n", base, path)
 	fmt.Fprintf(e.Stderr, "SSO %s, client %s; Vault %s.\n", termtext.Clean(doc.SSO.Issuer), termtext.Clean(doc.SSO.ClientID), termtext.Clean(doc.Vault.Addr))
-	printProfiles(e, doc)
+	// The profiles on stdout (data): name, the SSO roles that may use
+	// it, what it grants, and its description.
+	if len(doc.Profiles) > 0 {
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PROFILE\tROLES (any of)\tGRANTS\tMAX TTL\tDESCRIPTION")
+		for _, p := range doc.Profiles {
+			grants := []string{"vault"}
+			if p.Nomad {
+				grants = append(grants, "nomad")
+			}
+			if p.Consul {
+				grants = append(grants, "consul")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, termtext.Clean(strings.Join(p.Roles, ",")), strings.Join(grants, "+"),
+				termtext.Clean(orDash(p.MaxTTL)), termtext.Clean(orDash(p.Description)))
+		}
+		_ = tw.Flush()
+	}
 	switch {
 	case len(doc.Profiles) == 0:
 		fmt.Fprintln(e.Stderr, "The broker declares no profiles yet.")
@@ -138,46 +143,11 @@ func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	return nil
 }
 
-func hasProfile(d *discovery.Document, name string) bool {
-	for _, p := range d.Profiles {
-		if p.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func profileNames(d *discovery.Document) string {
-	var names []string
-	for _, p := range d.Profiles {
-		names = append(names, p.Name)
-	}
+func profileNames(names []string) string {
 	if len(names) == 0 {
 		return "none"
 	}
 	return strings.Join(names, ", ")
-}
-
-// printProfiles lists the profiles on stdout (data): name, the SSO roles
-// that may use it, what it grants, and its description.
-func printProfiles(e *cmdEnv, d *discovery.Document) {
-	if len(d.Profiles) == 0 {
-		return
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROFILE\tROLES (any of)\tGRANTS\tMAX TTL\tDESCRIPTION")
-	for _, p := range d.Profiles {
-		grants := []string{"vault"}
-		if p.Nomad {
-			grants = append(grants, "nomad")
-		}
-		if p.Consul {
-			grants = append(grants, "consul")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, termtext.Clean(strings.Join(p.Roles, ",")), strings.Join(grants, "+"),
-			termtext.Clean(orDash(p.MaxTTL)), termtext.Clean(orDash(p.Description)))
-	}
-	_ = tw.Flush()
 }
 
 func orDash(s string) string {

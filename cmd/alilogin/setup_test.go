@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 func setupDoc() discovery.Document {
@@ -48,9 +50,8 @@ func TestSetup(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(doc)
 	}))
 	defer srv.Close()
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg")}
-	path := filepath.Join(home, "cfg", "alilogin", config.FileName)
+	env := testutil.Home(t, nil)
+	path := filepath.Join(env["XDG_CONFIG_HOME"], "alilogin", config.FileName)
 
 	t.Run("fresh", func(t *testing.T) {
 		code, out, errOut := runSetupCmd(t, env, "--broker", srv.URL+"/")
@@ -131,9 +132,8 @@ func TestSetupHostileDocument(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(doc)
 	}))
 	defer srv.Close()
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg")}
-	path := filepath.Join(home, "cfg", "alilogin", config.FileName)
+	env := testutil.Home(t, nil)
+	path := filepath.Join(env["XDG_CONFIG_HOME"], "alilogin", config.FileName)
 
 	doc.SSO.ClientID = "cli\x1b]0;pwned\x07"
 	doc.Profiles[0].Description = "CI\x1b[2J\x1b[31m users\u009b"
@@ -173,9 +173,8 @@ func TestSetupHostileConfiguration(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(doc)
 	}))
 	defer srv.Close()
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg")}
-	path := filepath.Join(home, "cfg", "alilogin", config.FileName)
+	env := testutil.Home(t, nil)
+	path := filepath.Join(env["XDG_CONFIG_HOME"], "alilogin", config.FileName)
 
 	code, _, errOut := runSetupCmd(t, env, "--broker", "http://broker.example:8080")
 	if code != exitUsage || !strings.Contains(errOut, "--broker: plain http://") || !strings.Contains(errOut, "insecure_http = true") {
@@ -203,7 +202,8 @@ func TestSetupHostileConfiguration(t *testing.T) {
 	t.Run("opted in", func(t *testing.T) {
 		doc = setupDoc()
 		doc.Vault.Addr = "http://vault.example:8200"
-		env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "cfg"), "ALILOGIN_INSECURE_HTTP": "true"}
+		env := maps.Clone(env)
+		env["ALILOGIN_INSECURE_HTTP"] = "true"
 		if code, _, errOut := runSetupCmd(t, env, "--broker", srv.URL); code != 0 {
 			t.Fatalf("exit %d, stderr %q", code, errOut)
 		}

@@ -3,14 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/termtext"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
@@ -98,21 +96,11 @@ func setupVaultHelper(e *cmdEnv) error {
 // keepPreviousHelper records the token_helper setup replaces (old, as
 // written; "" for none) in the state directory, mode 0600.
 func keepPreviousHelper(e *cmdEnv, old string) error {
-	dir, err := store.StateDir(e.getenv)
+	dir, err := session.StateDir(e.getenv)
 	if err != nil {
 		return err
 	}
-	p := filepath.Join(dir, tokenhelper.PreviousFile)
-	if old == "" {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("could not update %s: %w", p, err)
-		}
-		return nil
-	}
-	if err := atomicfile.Write(p, []byte(old+"\n")); err != nil {
-		return fmt.Errorf("could not keep the token_helper it replaces: %w", err)
-	}
-	return nil
+	return tokenhelper.KeepPrevious(dir, old)
 }
 
 // removeVaultHelper undoes setupVaultHelper: token_helper back to what
@@ -127,16 +115,15 @@ func removeVaultHelper(e *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	dir, err := store.StateDir(e.getenv)
+	dir, err := session.StateDir(e.getenv)
 	if err != nil {
 		return err
 	}
-	prevPath := filepath.Join(dir, tokenhelper.PreviousFile)
-	prev, err := os.ReadFile(prevPath)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("could not read the token_helper setup replaced: %w", err)
+	prev, err := tokenhelper.Previous(dir)
+	if err != nil {
+		return err
 	}
-	r, err := tokenhelper.RestoreHelper(vaultCfg, script, string(prev))
+	r, err := tokenhelper.RestoreHelper(vaultCfg, script, prev)
 	if err != nil {
 		return err
 	}
@@ -154,7 +141,7 @@ func removeVaultHelper(e *cmdEnv) error {
 		return err
 	}
 	if r.Ours {
-		_ = os.Remove(prevPath)
+		tokenhelper.ForgetPrevious(dir)
 	}
 	tokenhelper.ClearRefusal(dir)
 	fmt.Fprintf(e.Stderr, "Removed %s.\n", script)

@@ -30,7 +30,7 @@ func runStatusShort(e *cmdEnv, o *statusOptions) error {
 		return err
 	}
 	rec, err := s.Store.Get(s.Profile)
-	if errors.Is(err, store.ErrNotFound) {
+	if session.NotStored(err) {
 		fmt.Fprintf(e.Stdout, "%s logged out\n", s.Profile)
 		return exitcode.Silent(exitLoginNeeded)
 	}

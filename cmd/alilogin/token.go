@@ -10,7 +10,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -56,7 +55,7 @@ prints the command to run on stderr.`,
 	}
 	addSessionFlags(c, &o.sessionOptions)
 	c.Flags().StringVar(&o.For, "for", "", "which token: vault, nomad or consul")
-	c.Flags().DurationVar(&o.MinTTL, "min-ttl", renew.DefaultMinTTL, "renew a token valid for less than this")
+	c.Flags().DurationVar(&o.MinTTL, "min-ttl", session.DefaultMinTTL, "renew a token valid for less than this")
 	c.Flags().BoolVar(&o.Login, "login", false, "when a new login is needed and this is a terminal, run it")
 	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "say on stderr what was renewed")
 	_ = c.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"vault", "nomad", "consul"}, cobra.ShellCompDirectiveNoFileComp))

@@ -11,7 +11,6 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
-	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -87,7 +86,7 @@ func runUse(_ context.Context, e *cmdEnv, o *useOptions) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.Get(o.Profile); errors.Is(err, store.ErrNotFound) {
+	if _, err := st.Get(o.Profile); session.NotStored(err) {
 		return exitcode.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s, then alilogin use %s", o.Profile, o.Profile, o.Profile))
 	} else if err != nil {
 		return session.Error(o.Profile, err)

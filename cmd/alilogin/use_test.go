@@ -14,19 +14,15 @@ import (
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // twoLogins is a test home (file store) with valid logins of profiles
 // ci and admin, and no current profile.
 func twoLogins(t *testing.T) map[string]string {
 	t.Helper()
-	home := t.TempDir()
-	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": home + "/c", "XDG_STATE_HOME": home + "/s", "ALILOGIN_STORE": "file",
-		"ALILOGIN_KERNEL_CACHE": "off", "VAULT_ADDR": "http://127.0.0.1:8200"}
-	st, err := store.Open("file", func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"})
+	st := openFileStore(t, env)
 	for _, p := range []string{"ci", "admin"} {
 		if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: p, VaultAddr: "http://127.0.0.1:8200",
 			Vault: &store.Token{Secret: secret.New("hvs." + p), ExpiresAt: time.Now().Add(time.Hour)}}); err != nil {

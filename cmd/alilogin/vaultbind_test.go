@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 func canonical(t *testing.T, addr string) string {
@@ -59,15 +59,9 @@ func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
 			t.Cleanup(other.Close)
 			own := hostile.NewServer(hostile.ErrorBody(http.StatusNoContent, "application/json", ""))
 			t.Cleanup(own.Close)
-			home := t.TempDir()
-			env := map[string]string{"HOME": home, "XDG_STATE_HOME": home + "/state", "XDG_CONFIG_HOME": home + "/config",
-				"XDG_RUNTIME_DIR": home + "/run", "ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-				"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": other.URL, "VAULT_ADDR": other.URL}
+			env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "ALILOGIN_ISSUER": other.URL, "VAULT_ADDR": other.URL})
 			e, out, errb := testEnv(env)
-			st, err := store.Open("file", e.Getenv, &bytes.Buffer{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := openFileStore(t, env)
 			now := time.Now()
 			exp := now.Add(time.Hour)
 			if tc.expired {

@@ -9,10 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -124,7 +121,7 @@ func runVaultHelper(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error {
 	// The vault CLI (1.13) discards the stderr of a helper that exits
 	// 0: the reason is also kept for `alilogin status`.
-	stateDir, _ := store.StateDir(e.getenv)
+	stateDir, _ := session.StateDir(e.getenv)
 	profile := o.Profile
 	notHere := func(why string) error {
 		fmt.Fprintf(e.Stderr, "alilogin: no token from the token helper: %s\n", why)
@@ -135,46 +132,17 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 		}
 		return nil
 	}
-	find := e.VaultClient
-	if find == nil {
-		find = tokenhelper.FindClient
-	}
-	// Off Linux: its own environment, under every CLI's rules.
-	env, args, cli := e.environ(), []string(nil), envcontract.CLI("")
-	client, err := find()
-	switch {
-	case errors.Is(err, tokenhelper.ErrNoProcessView):
-	case err != nil:
-		return notHere(termtext.Clean(err.Error()))
-	default:
-		// The opt-in list comes from the config file, never from the
-		// client's environment.
-		path, err := config.Path(e.getenv)
-		if err != nil {
-			return notHere(termtext.Clean(err.Error()))
-		}
-		file, err := config.LoadFile(path)
-		if err != nil {
-			return notHere(termtext.Clean(err.Error()))
-		}
-		var why string
-		if cli, why = tokenhelper.Identify(client, file.TokenHelperClients); why != "" {
-			return notHere(why)
-		}
-		env, args = client.Env, client.Args
-	}
-	// What needs no login record first: no renewal for a refusal.
-	if why := tokenhelper.EnvRefusal(cli, env); why != "" {
+	c, why := tokenhelper.FindCaller(e.VaultClient, e.getenv, e.environ())
+	if why != "" {
 		return notHere(why)
 	}
-	s, err := openSession(e, o.sessionOptions)
-	var rec *store.Record
-	if err == nil {
-		profile = s.Profile
-		rec, _, err = s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: renew.DefaultMinTTL})
+	// What needs no login record first: no renewal for a refusal.
+	if why := tokenhelper.EnvRefusal(c.CLI, c.Env); why != "" {
+		return notHere(why)
 	}
+	rec, err := vaultHelperRecord(ctx, e, o, &profile)
 	if err != nil {
-		if errors.As(err, new(*renew.ServerBindingError)) || session.Mismatch(err) {
+		if session.OtherServers(err) {
 			// VAULT_ADDR names another Vault than the login's (or
 			// the SSO issuer differs).
 			return notHere(termtext.Clean(err.Error()))
@@ -190,10 +158,10 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	if rec.Vault == nil || rec.Vault.Secret.Empty() {
 		return nil
 	}
-	if why := tokenhelper.Refusal(cli, env, args, rec.VaultAddr); why != "" {
+	if why := tokenhelper.Refusal(c.CLI, c.Env, c.Args, rec.VaultAddr); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
-	if why := tokenhelper.TrustRefusal(cli, env, rec.VaultTrust); why != "" {
+	if why := tokenhelper.TrustRefusal(c.CLI, c.Env, rec.VaultTrust); why != "" {
 		return notHere(fmt.Sprintf("%s (profile %s)", why, rec.Profile))
 	}
 	if stateDir != "" {
@@ -201,4 +169,18 @@ func vaultHelperGet(ctx context.Context, e *cmdEnv, o *vaultHelperOptions) error
 	}
 	_, err = io.WriteString(e.Stdout, rec.Vault.Secret.Reveal())
 	return err
+}
+
+// vaultHelperRecord is the profile's record with its Vault token renewed
+// as needed; it sets profile once the session names it.
+func vaultHelperRecord(ctx context.Context, e *cmdEnv, o *vaultHelperOptions, profile *string) (*store.Record, error) {
+	s, err := openSession(e, o.sessionOptions)
+	if err != nil {
+		return nil, err
+	}
+	*profile = s.Profile
+	eo := session.EnsureOptions{MinTTL: session.DefaultMinTTL}
+	eo.Kinds = append(eo.Kinds, store.Vault)
+	rec, _, err := s.Ensure(ctx, eo)
+	return rec, err
 }

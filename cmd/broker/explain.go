@@ -56,6 +56,8 @@ type explained struct {
 	MaxTTL         string   `json:"max_ttl"`
 	// ClientCert: explain_clientcert.go.
 	ClientCert *explainedCert `json:"client_certificate,omitempty"`
+	// AgentReadOnly: agent { read_only = true } (internal/agent/guard).
+	AgentReadOnly bool `json:"agent_read_only,omitempty"`
 }
 
 // explain answers for roles from cfg alone (plan.Grants).
@@ -67,7 +69,8 @@ func explain(cfg *policy.Config, roles []string) []explained {
 			Profile: p.Name, Description: p.Description, Via: g.Via,
 			VaultPolicies: g.VaultPolicies, NomadPolicies: g.NomadPolicies, ConsulPolicies: g.ConsulPolicies,
 			TTL: p.TTL.String(), MaxTTL: p.MaxTTL.String(),
-			ClientCert: explainCert(cfg, p),
+			ClientCert:    explainCert(cfg, p),
+			AgentReadOnly: p.Agent.ReadOnly,
 		})
 	}
 	return out
@@ -112,6 +115,9 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  Consul policies: %s\n", list(x.ConsulPolicies))
 		fmt.Fprintf(stdout, "  Token TTL %s, max %s\n", x.TTL, x.MaxTTL)
 		printCert(stdout, x.ClientCert)
+		if x.AgentReadOnly {
+			fmt.Fprintf(stdout, "  Through the alilogin agent: read-only routes\n")
+		}
 	}
 	if len(res) > 1 {
 		fmt.Fprintf(stdout, "\nWith several profiles, choose one: alilogin login --profile NAME\n")

@@ -20,7 +20,7 @@ session_prefix "" {
   policy = "write"
 }
 
-# Each instance's liveness check (a service of its own with a 3s TTL
+# Each instance's liveness check (a service of its own with a 4s TTL
 # check), to which its session is bound: a dead leader is replaced within
 # seconds. Without this grant the broker falls back to the session TTL
 # (up to 20s).

@@ -89,7 +89,7 @@ func (r *reader) vault(ctx context.Context) error {
 
 	// Every policy is read: the marker is in the text. The owner notes
 	// what each managed profile policy records, for the roles below.
-	err := r.each(ctx, plan.Vault, slices.DeleteFunc(policies, func(p string) bool { return p == "root" }), func(ctx context.Context, name string) error {
+	err := r.each(ctx, plan.Vault, readablePolicies(policies), func(ctx context.Context, name string) error {
 		var out vaultData[struct {
 			Policy string `json:"policy"`
 		}]
@@ -114,26 +114,11 @@ func (r *reader) vault(ctx context.Context) error {
 	// Roles: read those a record lists (the broker may have made them);
 	// the others are noted only when a desired one has their name (a
 	// conflict).
-	type roleKey struct {
-		kind plan.Kind
-		name string
+	read, unrecorded := rolesToRead(r.owner, map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles, plan.PKIRole: pkiRoles})
+	for _, k := range unrecorded {
+		r.add(r.owner.UnrecordedRole(k.kind, k.name))
 	}
-	var read []roleKey
-	for kind, names := range map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles, plan.PKIRole: pkiRoles} {
-		for _, n := range names {
-			if r.owner.RoleRecorded(kind, n) {
-				read = append(read, roleKey{kind, n})
-				continue
-			}
-			r.add(r.owner.UnrecordedRole(kind, n))
-		}
-	}
-	var groupNames []string
-	for _, n := range groups {
-		if r.owner.MayOwnGroup(n) {
-			groupNames = append(groupNames, n)
-		}
-	}
+	groupNames := slices.DeleteFunc(groups, func(n string) bool { return !r.owner.MayOwnGroup(n) })
 	g, gctx = errgroup.WithContext(ctx)
 	g.Go(func() error {
 		keys := make([]string, len(read))
@@ -195,41 +180,18 @@ func (s *session) listGroupAliases(ctx context.Context) (map[string]aliasInfo, e
 // conflict, named.
 func (r *reader) aliasConflicts(ctx context.Context, aliases map[string]aliasInfo) error {
 	s := r.s
-	s.mu.Lock()
-	acc := s.accessor
-	s.mu.Unlock()
-	holders := map[string]string{} // alias name on the JWT mount, lower case (Vault compares them so) -> group id
-	for _, a := range aliases {
-		if a.MountAccessor == acc && acc != "" {
-			holders[strings.ToLower(a.Name)] = a.CanonicalID
-		}
-	}
-	ids := map[string]string{} // lowercased group name -> id
 	r.mu.Lock()
-	for _, o := range r.out {
-		if o.Kind == plan.Group {
-			ids[strings.ToLower(o.Name)] = o.ID
-		}
-	}
+	live := slices.Clone(r.out)
 	r.mu.Unlock()
-	for _, d := range r.desired { // sorted by kind and name
-		if d.Kind != plan.Group {
-			continue
-		}
-		name := d.Name
-		alias, _ := d.Fields["alias"].(string)
-		holder, ok := holders[strings.ToLower(alias)]
-		if !ok || holder == ids[strings.ToLower(name)] {
-			continue
-		}
+	for _, t := range takenAliases(r.desired, live, aliases, s.jwtAccessor()) {
 		var out vaultData[groupData]
-		who := "id " + holder
-		if err := s.get(ctx, plan.Vault, "/v1/identity/group/id/"+url.PathEscape(holder), &out); err == nil && out.Data.Name != "" {
+		who := "id " + t.holder
+		if err := s.get(ctx, plan.Vault, "/v1/identity/group/id/"+url.PathEscape(t.holder), &out); err == nil && out.Data.Name != "" {
 			who = fmt.Sprintf("%q", out.Data.Name)
 		}
 		r.mu.Lock()
-		r.taken = append(r.taken, plan.Conflict{Kind: plan.Group, Name: name, Reason: fmt.Sprintf(
-			"its alias %q on the JWT mount belongs to the group %s (Vault allows one alias of a name per mount); remove that alias or group, or rename the role", alias, who)})
+		r.taken = append(r.taken, plan.Conflict{Kind: plan.Group, Name: t.group, Reason: fmt.Sprintf(
+			"its alias %q on the JWT mount belongs to the group %s (Vault allows one alias of a name per mount); remove that alias or group, or rename the role", t.alias, who)})
 		r.mu.Unlock()
 	}
 	return nil
@@ -393,27 +355,21 @@ func claims(b json.RawMessage) map[string][]string {
 	return out
 }
 
+// do makes the write call w.
+func (s *session) do(ctx context.Context, w vaultWrite, out any) error {
+	return s.call(ctx, plan.Vault, w.method, w.path, w.body, out)
+}
+
 func (s *session) applyVaultPolicy(ctx context.Context, c plan.Change) error {
-	path := "/v1/sys/policies/acl/" + url.PathEscape(c.Name)
-	if c.Action == plan.Delete {
-		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
-	}
-	return s.call(ctx, plan.Vault, "PUT", path, map[string]any{"policy": plan.VaultPolicyText(c.Name, c.Desired.Fields)}, nil)
+	return s.do(ctx, policyWrite(c), nil)
 }
 
 func (s *session) applyVaultRole(ctx context.Context, c plan.Change) error {
-	path := s.rolePath(c.Kind, c.Name)
-	if c.Action == plan.Delete {
-		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
+	w, err := roleWrite(s.rolePath(c.Kind, c.Name), c, s.pkiRoleBody) // pki.go
+	if err != nil {
+		return err
 	}
-	if c.Kind == plan.PKIRole {
-		body, err := s.pkiRoleBody(c.Desired.Fields) // pki.go
-		if err != nil {
-			return err
-		}
-		return s.call(ctx, plan.Vault, "POST", path, body, nil)
-	}
-	return s.call(ctx, plan.Vault, "POST", path, roleBody(c.Desired.Fields), nil)
+	return s.do(ctx, w, nil)
 }
 
 func (s *session) readJWTConfig(ctx context.Context) (*plan.Object, error) {
@@ -438,20 +394,15 @@ func (s *session) applyJWTConfig(ctx context.Context, c plan.Change) error {
 		return nil // never: the config is not deleted
 	}
 	path := "/v1/auth/" + s.cfg.Vault.JWTMount + "/config"
-	body := map[string]any{}
 	var out vaultData[map[string]any]
 	if err := s.get(ctx, plan.Vault, path, &out); err != nil && apiclient.StatusOf(err) != 404 {
 		return err
 	}
-	for k, v := range out.Data {
-		if v != nil && v != "" {
-			body[k] = v
-		}
+	w, ok := jwtConfigWrite(path, c, out.Data)
+	if !ok {
+		return nil
 	}
-	for k, v := range c.Desired.Fields {
-		body[k] = v
-	}
-	return s.call(ctx, plan.Vault, "POST", path, body, nil)
+	return s.do(ctx, w, nil)
 }
 
 // readNomadLease reads <nomad>/config/lease; nil when it was never set
@@ -475,12 +426,11 @@ func (s *session) readNomadLease(ctx context.Context) (*plan.Object, error) {
 // replaces the whole config). It is never deleted: without it the engine
 // falls back to the mount's default lease, which is worse.
 func (s *session) applyNomadLease(ctx context.Context, c plan.Change) error {
-	if c.Action == plan.Delete {
+	w, ok := nomadLeaseWrite("/v1/"+s.cfg.Vault.NomadMount+"/config/lease", c)
+	if !ok {
 		return nil
 	}
-	f := c.Desired.Fields
-	return s.call(ctx, plan.Vault, "POST", "/v1/"+s.cfg.Vault.NomadMount+"/config/lease",
-		map[string]any{"ttl": f["ttl"], "max_ttl": f["max_ttl"]}, nil)
+	return s.do(ctx, w, nil)
 }
 
 type groupData struct {
@@ -513,40 +463,16 @@ func (s *session) readGroup(ctx context.Context, name string) (*liveGroup, error
 		}
 		return nil, err
 	}
-	d := out.Data
-	if d.ID == "" {
-		return nil, nil
-	}
-	s.mu.Lock()
-	acc := s.accessor
-	s.mu.Unlock()
-	alias, aliasID, aliasName, onMount := "", "", "", false
-	if d.Alias != nil && d.Alias.ID != "" {
-		aliasID = d.Alias.ID
-		alias, aliasName = d.Alias.Name, d.Alias.Name
-		onMount = acc != "" && d.Alias.MountAccessor == acc
-		if !onMount {
-			alias += " (on mount " + d.Alias.MountAccessor + ")"
-		}
-	}
-	pols := slices.Clone(d.Policies)
-	slices.Sort(pols)
-	return &liveGroup{Object: plan.Object{Kind: plan.Group, Name: name, ID: d.ID,
-		Fields: plan.Fields{"type": d.Type, "policies": pols, "alias": alias, "alias_id": aliasID}},
-		managedBy: d.Metadata[plan.GroupMetadataKey], aliasName: aliasName, onMount: onMount}, nil
+	return groupOf(name, out.Data, s.jwtAccessor()), nil
 }
 
 func (s *session) applyGroup(ctx context.Context, c plan.Change) error {
-	path := "/v1/identity/group/name/" + url.PathEscape(c.Name)
+	w := groupWrite(c)
 	if c.Action == plan.Delete {
-		return s.call(ctx, plan.Vault, "DELETE", path, nil, nil)
+		return s.do(ctx, w, nil)
 	}
-	f := c.Desired.Fields
 	var out vaultData[groupData]
-	err := s.call(ctx, plan.Vault, "POST", path, map[string]any{
-		"type": f["type"], "policies": f["policies"], "metadata": map[string]string{plan.GroupMetadataKey: plan.GroupMarker(c.Name)},
-	}, &out)
-	if err != nil {
+	if err := s.do(ctx, w, &out); err != nil {
 		return err
 	}
 	id := out.Data.ID
@@ -568,15 +494,9 @@ func (s *session) applyGroup(ctx context.Context, c plan.Change) error {
 		aliasID, _ = o.Fields["alias_id"].(string)
 		liveAlias, _ = o.Fields["alias"].(string)
 	}
-	if liveAlias == f["alias"] && aliasID != "" {
+	w, ok := aliasWrite(c.Desired.Fields, liveAlias, aliasID, s.jwtAccessor(), id)
+	if !ok {
 		return nil
 	}
-	s.mu.Lock()
-	acc := s.accessor
-	s.mu.Unlock()
-	body := map[string]any{"name": f["alias"], "mount_accessor": acc, "canonical_id": id}
-	if aliasID != "" {
-		return s.call(ctx, plan.Vault, "POST", "/v1/identity/group-alias/id/"+url.PathEscape(aliasID), body, nil)
-	}
-	return s.call(ctx, plan.Vault, "POST", "/v1/identity/group-alias", body, nil)
+	return s.do(ctx, w, nil)
 }

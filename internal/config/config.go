@@ -34,6 +34,19 @@ type Server struct {
 	Mount string
 }
 
+// Server is the configured server of kind k (the zero Server for none).
+func (c *Config) Server(k store.Kind) Server {
+	switch k {
+	case store.Vault:
+		return c.Vault
+	case store.Nomad:
+		return c.Nomad
+	case store.Consul:
+		return c.Consul
+	}
+	return Server{}
+}
+
 // Profile is one unit of access as the user configuration (or discovery)
 // describes it. Only Name is required; Roles lets alilogin choose a profile
 // from the user's roles and explain a refusal.
@@ -46,6 +59,12 @@ type Profile struct {
 	// Agent (use_agent): exec, env and the hook use the agent (gates, not tokens)
 	// unless --agent=false (config file only).
 	Agent bool
+	// AgentReadOnly limits the agent's routes of the profile to each
+	// server's read-only allow-list (internal/agent/guard); AgentReadOnlyBy
+	// says who set it ("the broker's policies", "the config file PATH").
+	// The layers can only add it (agent.go).
+	AgentReadOnly   bool
+	AgentReadOnlyBy string
 }
 
 // Config is the resolved configuration, or one layer of it (zero = unset).
@@ -178,7 +197,7 @@ func overlay(dst *Config, src Config) {
 	for _, p := range src.Profiles {
 		i := slices.IndexFunc(dst.Profiles, func(q Profile) bool { return q.Name == p.Name })
 		if i >= 0 {
-			dst.Profiles[i] = p
+			dst.Profiles[i] = narrowAgent(dst.Profiles[i], p) // agent.go
 		} else {
 			dst.Profiles = append(dst.Profiles, p)
 		}

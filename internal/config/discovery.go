@@ -37,8 +37,11 @@ func FromDiscovery(d *discovery.Document) Config {
 		PKIMount:   d.Vault.PKIMount,
 	}
 	for _, p := range d.Profiles {
-		c.Profiles = append(c.Profiles, Profile{Name: p.Name, Roles: append([]string(nil), p.Roles...),
-			NoNomad: !p.Nomad, NoConsul: !p.Consul})
+		cp := Profile{Name: p.Name, Roles: append([]string(nil), p.Roles...), NoNomad: !p.Nomad, NoConsul: !p.Consul}
+		if p.Agent.ReadOnly {
+			cp.AgentReadOnly, cp.AgentReadOnlyBy = true, AgentReadOnlyByBroker
+		}
+		c.Profiles = append(c.Profiles, cp)
 	}
 	return c
 }

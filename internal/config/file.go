@@ -54,7 +54,8 @@ var (
 		},
 	}
 	serverSchema  = &hcl.BodySchema{Attributes: attrSchemas(serverStrings)}
-	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul", "use_agent"})}
+	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul", "use_agent"}),
+		Blocks: []hcl.BlockHeaderSchema{{Type: "agent"}}}
 )
 
 func attrSchemas(names []string) []hcl.AttributeSchema {
@@ -231,8 +232,10 @@ func parse(path string, src []byte) (Config, positions, error) {
 	c.Nomad = d.server(blocks["nomad"], pos)
 	c.Consul = d.server(blocks["consul"], pos)
 	for _, b := range blocks["profile"] {
-		pa := d.content(b.Body, profileSchema).Attributes
+		pc := d.content(b.Body, profileSchema)
+		pa := pc.Attributes
 		p := Profile{Name: b.Labels[0], Roles: d.strings(pa, "roles")}
+		d.agent(pc.Blocks, path, &p) // agent.go
 		if v, set := d.boolean(pa, "nomad"); set {
 			p.NoNomad = !v
 		}

@@ -22,6 +22,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("vault {\n address = 1\n}\nvault {}\n"), "")
 	f.Add([]byte("profile \"../x\" {}\n"), "\x00\x7f")
 	f.Add([]byte("issuer = \"${\"\nscopes = [null]\nconsul { mount = {a = 1} }\n"), "")
+	f.Add([]byte("profile \"a\" {\n agent {\n read_only = true\n }\n agent { read_only = \"x\" }\n}\n"), "")
 	f.Add([]byte("\xff\xfe{"), "$${x}")
 
 	f.Fuzz(func(t *testing.T, src []byte, value string) {

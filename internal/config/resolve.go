@@ -62,8 +62,3 @@ func Resolve(s Sources) (*Config, error) {
 	overlay(&c, upper)
 	return &c, nil
 }
-
-// Load is Resolve with only the environment and the config file.
-func Load(getenv func(string) string) (*Config, error) {
-	return Resolve(Sources{Getenv: getenv})
-}

@@ -56,6 +56,16 @@ type Profile struct {
 	// Nomad and Consul tell whether the profile grants a token there.
 	Nomad  bool `json:"nomad"`
 	Consul bool `json:"consul"`
+	// Agent is what the admin says of the profile's agent routes
+	// (policies/: agent { read_only = true }). Absent: no limit.
+	Agent Agent `json:"agent,omitzero"`
+}
+
+// Agent is a profile's setting for the alilogin agent's routes.
+type Agent struct {
+	// ReadOnly limits the agent's routes to each server's read-only
+	// allow-list (internal/agent/guard); a user can add it, never remove it.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // Validate checks what a client needs to use the document.
@@ -104,6 +114,15 @@ func (d *Document) Allowed(roles []string) []Profile {
 				break
 			}
 		}
+	}
+	return out
+}
+
+// Names are the names of the profiles, in document order.
+func (d *Document) Names() []string {
+	var out []string
+	for _, p := range d.Profiles {
+		out = append(out, p.Name)
 	}
 	return out
 }

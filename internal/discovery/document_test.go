@@ -95,3 +95,27 @@ func TestFetch(t *testing.T) {
 		t.Errorf("missing document: %v", err)
 	}
 }
+
+func TestAgentReadOnlyRoundTrip(t *testing.T) {
+	d := sample()
+	d.Profiles[0].Agent.ReadOnly = true
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"agent":{"read_only":true}`) {
+		t.Errorf("document: %s", b)
+	}
+	// A profile without the setting has no agent member, so the document
+	// an older broker served reads the same.
+	if strings.Count(string(b), `"agent"`) != 1 {
+		t.Errorf("agent member on a profile without the setting: %s", b)
+	}
+	var back Document
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(d, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}

@@ -6,18 +6,12 @@ package discovery
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/alisw/alilogin/internal/hostile"
 )
 
 // rawServer answers every connection with head (a status line and
@@ -79,22 +73,12 @@ func TestFetchStatusClean(t *testing.T) {
 // --broker` and `alilogin login` (its "going on with the local
 // configuration" warning) print on stderr.
 func TestFetchTLSErrorClean(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, err := hostile.NewCertNameServer(http.NotFoundHandler(), "broker.example\x1b]0;pwned\x07\x1b[2J")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"broker.example\x1b]0;pwned\x07\x1b[2J"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := httptest.NewUnstartedServer(http.NotFoundHandler())
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	s.StartTLS()
 	t.Cleanup(s.Close)
-	_, port, _ := net.SplitHostPort(s.Listener.Addr().String())
-	_, err = Fetch(context.Background(), nil, "https://localhost:"+port)
+	_, err = Fetch(context.Background(), nil, s.LocalhostURL())
 	if err == nil {
 		t.Fatal("no error")
 	}

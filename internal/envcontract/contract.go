@@ -24,6 +24,9 @@ const (
 type Exports struct {
 	Token, Addr                                  string
 	CACert, ClientCert, ClientKey, TLSServerName string
+	// HTTPS switches the CLI to https whatever the address's scheme
+	// ("" for a server without one).
+	HTTPS string
 	// CLIs are the command-line clients that read them (the bao CLI
 	// reads VAULT_X when BAO_X is not set).
 	CLIs []CLI
@@ -35,7 +38,7 @@ var exports = map[store.Kind]Exports{
 	store.Nomad: {Token: "NOMAD_TOKEN", Addr: "NOMAD_ADDR", CACert: "NOMAD_CACERT", ClientCert: "NOMAD_CLIENT_CERT",
 		ClientKey: "NOMAD_CLIENT_KEY", TLSServerName: "NOMAD_TLS_SERVER_NAME", CLIs: []CLI{NomadCLI}},
 	store.Consul: {Token: "CONSUL_HTTP_TOKEN", Addr: "CONSUL_HTTP_ADDR", CACert: "CONSUL_CACERT", ClientCert: "CONSUL_CLIENT_CERT",
-		ClientKey: "CONSUL_CLIENT_KEY", TLSServerName: "CONSUL_TLS_SERVER_NAME", CLIs: []CLI{ConsulCLI}},
+		ClientKey: "CONSUL_CLIENT_KEY", TLSServerName: "CONSUL_TLS_SERVER_NAME", HTTPS: "CONSUL_HTTP_SSL", CLIs: []CLI{ConsulCLI}},
 }
 
 // For is what alilogin sets for server s.
@@ -57,6 +60,16 @@ func TokenVars() []string {
 		l = append(l, exports[s].Token)
 	}
 	return append(l, ExpiryVar)
+}
+
+// AddrVars are the servers' address variables, in the order of
+// store.Kinds: the hook refreshes when one changes.
+func AddrVars() []string {
+	var l []string
+	for _, s := range store.Kinds {
+		l = append(l, exports[s].Addr)
+	}
+	return l
 }
 
 // StaleVars are removed from exec's child before alilogin's own are set,

@@ -248,6 +248,9 @@ func TestTokenAndStaleVars(t *testing.T) {
 	if d := cmp.Diff([]string{"VAULT_TOKEN", "NOMAD_TOKEN", "CONSUL_HTTP_TOKEN", "ALILOGIN_TOKEN_EXPIRY", "CONSUL_TOKEN"}, StaleVars()); d != "" {
 		t.Errorf("StaleVars (-want +got)\n%s", d)
 	}
+	if d := cmp.Diff([]string{"VAULT_ADDR", "NOMAD_ADDR", "CONSUL_HTTP_ADDR"}, AddrVars()); d != "" {
+		t.Errorf("AddrVars (-want +got)\n%s", d)
+	}
 }
 
 // TestWindowsNamesAnyCase: on Windows, Lookup, Reroutes and Clear take a

@@ -27,6 +27,14 @@
 // nomad api DefaultConfig (1.6), consul api DefaultConfig (1.16), and Go's
 // crypto/x509 (root_unix.go) and net/http (ProxyFromEnvironment).
 //
+// The Handout (handout.go) is what a program is given: a profile's
+// servers (Endpoint: kind, token, address, TLS settings), from a login
+// (FromRecord) or stand-ins (a local proxy's addresses and the tokens it
+// accepts: Plain), turned into variables by the one contract: Vars (env
+// prints them, the hook applies them) and Child (exec's child: stale
+// tokens out, NO_PROXY, ExecMarker). Apply sets variables over an
+// environment (exec --secret's).
+//
 // GODEBUG=http2debug=1 or 2 makes any Go CLI print its HTTP/2 headers
 // (X-Vault-Token) and frames: StripDebug takes it out of a child's
 // GODEBUG and keeps the other settings.

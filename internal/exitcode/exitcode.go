@@ -1,6 +1,3 @@
-// Package exitcode carries a command's exit code with its error, from deep
-// in a command up to main, which alone calls os.Exit, and holds the one
-// table of codes that both tools use (codes.go).
 package exitcode
 
 import (

@@ -1,7 +1,3 @@
-// Package filelock is the one exclusive file lock of alilogin: the
-// per-profile lock of the renewal chain, login and logout
-// (internal/renew) and the keyring index lock (internal/store) are both
-// an flock(2) on a 0600 file, taken with a bounded wait.
 package filelock
 
 import (

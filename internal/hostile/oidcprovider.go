@@ -1,7 +1,6 @@
 package hostile
 
 import (
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -72,10 +71,9 @@ type OIDCProvider struct {
 	o   OIDCOptions
 	key *rsa.PrivateKey
 
-	mu     sync.Mutex
-	nonce  string      // of the last authorization request
-	polls  []time.Time // when each device poll arrived
-	polled chan struct{}
+	mu    sync.Mutex
+	nonce string      // of the last authorization request
+	polls []time.Time // when each device poll arrived
 }
 
 // NewOIDCProvider starts the provider. Close it with t.Cleanup(p.Close).
@@ -90,7 +88,7 @@ func NewOIDCProvider(o OIDCOptions) *OIDCProvider {
 		o.ExpiresIn = 600
 	}
 	key, _ := rsa.GenerateKey(rand.Reader, 2048) // crypto/rand does not fail
-	p := &OIDCProvider{o: o, key: key, polled: make(chan struct{}, 1)}
+	p := &OIDCProvider{o: o, key: key}
 	mux := http.NewServeMux()
 	if o.HTTP2TLS {
 		p.Server = NewTLSServerHTTP2(mux)
@@ -120,20 +118,6 @@ func (p *OIDCProvider) DevicePolls() []time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]time.Time(nil), p.polls...)
-}
-
-// WaitDevicePolls waits until n device polls have arrived, or ctx ends.
-func (p *OIDCProvider) WaitDevicePolls(ctx context.Context, n int) []time.Time {
-	for {
-		if l := p.DevicePolls(); len(l) >= n {
-			return l
-		}
-		select {
-		case <-p.polled:
-		case <-ctx.Done():
-			return p.DevicePolls()
-		}
-	}
 }
 
 // IDToken returns a signed ID token with the provider's claims and
@@ -194,10 +178,6 @@ func (p *OIDCProvider) token(w http.ResponseWriter, r *http.Request) {
 		p.polls = append(p.polls, time.Now())
 		n := len(p.polls)
 		p.mu.Unlock()
-		select {
-		case p.polled <- struct{}{}:
-		default: // a wake-up is pending already
-		}
 		answer := ""
 		if l := p.o.DevicePolls; len(l) > 0 {
 			answer = l[min(n, len(l))-1]

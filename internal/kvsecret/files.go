@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/alisw/alilogin/internal/envcontract"
 )
 
 // Files is a private directory holding the --secret-file values of one
@@ -80,16 +82,17 @@ func (f *Files) Remove() error {
 	return nil
 }
 
-// Env is the child's variables for vals: the value itself for --secret,
-// the file's path for --secret-file.
-func Env(vals []Value, f *Files) []string {
-	var out []string
+// Environ is the child's environment env with the variables of vals set
+// (envcontract.Apply: an inherited variable of the same name replaced):
+// the value itself for --secret, the file's path for --secret-file.
+func Environ(env []string, vals []Value, f *Files) []string {
+	var vars []envcontract.Var
 	for _, v := range vals {
 		if v.Spec.File {
-			out = append(out, v.Spec.Var+"="+f.Paths[v.Spec.Var])
+			vars = append(vars, envcontract.Var{Name: v.Spec.Var, Value: f.Paths[v.Spec.Var]})
 		} else {
-			out = append(out, v.Spec.Var+"="+v.Value.Reveal())
+			vars = append(vars, envcontract.Var{Name: v.Spec.Var, Value: v.Value.Reveal()})
 		}
 	}
-	return out
+	return envcontract.Apply(env, vars)
 }

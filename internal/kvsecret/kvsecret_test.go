@@ -206,7 +206,7 @@ func TestWriteFiles(t *testing.T) {
 	if b, _ := os.ReadFile(f.Paths["A"]); string(b) != "file-value" {
 		t.Errorf("file holds %q", b)
 	}
-	if diff := cmp.Diff([]string{"A=" + f.Paths["A"], "B=env-value"}, Env(vals, f)); diff != "" {
+	if diff := cmp.Diff([]string{"PATH=/bin", "A=" + f.Paths["A"], "B=env-value"}, Environ([]string{"B=inherited", "PATH=/bin"}, vals, f)); diff != "" {
 		t.Error(diff)
 	}
 	if _, ok := f.Paths["B"]; ok {

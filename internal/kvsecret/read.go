@@ -44,6 +44,17 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ReadAt is ReadAll from the Vault at addr, checked with the TLS
+// settings t, with token: the client of apiclient.For, the one that
+// sends a token to its own server only.
+func ReadAt(ctx context.Context, addr string, t apiclient.TLS, token secret.String, profile string, specs []Spec) ([]Value, error) {
+	v, err := apiclient.For(apiclient.Vault, addr, t)
+	if err != nil {
+		return nil, err
+	}
+	return ReadAll(ctx, v.WithToken(token), profile, specs)
+}
+
 // ReadAll reads every spec in parallel and returns the values in the
 // order of specs, or the first error in that order.
 func ReadAll(ctx context.Context, v Vault, profile string, specs []Spec) ([]Value, error) {

@@ -12,7 +12,11 @@ import (
 )
 
 // DefaultCheckTTL is the TTL of the liveness check the session is bound to.
-const DefaultCheckTTL = 3 * time.Second
+// The check is passed every quarter of it (1s), so a leader that cannot
+// pass it stops at most 2s after its last pass (the next pass's time and
+// timeout), 2s before Consul can invalidate its session: the margin that
+// the session's lock-delay gave before (lock.go, DefaultLockDelay).
+const DefaultCheckTTL = 4 * time.Second
 
 // AliveService is the Consul service name under which each campaigning
 // instance registers its liveness check (one service instance per term).
@@ -68,18 +72,18 @@ func (e *Elector) registerAlive(ctx context.Context) (*aliveCheck, error) {
 	return a, nil
 }
 
-// pass marks the check alive, within a third of its TTL.
+// pass marks the check alive, within a quarter of its TTL.
 func (e *Elector) pass(ctx context.Context, a *aliveCheck) error {
-	ctx, cancel := context.WithTimeout(ctx, a.ttl/3)
+	ctx, cancel := context.WithTimeout(ctx, a.ttl/4)
 	defer cancel()
 	return e.Consul.Do(ctx, http.MethodPut, "/v1/agent/check/pass/"+a.checkID, nil, nil)
 }
 
-// keepAlive passes the check every TTL/3 until ctx is done. One failure
+// keepAlive passes the check every TTL/4 until ctx is done. One failure
 // ends leading at once (cancel): the session may be invalidated as soon as
 // the check's TTL runs out, so the leader must stop first.
 func (e *Elector) keepAlive(ctx context.Context, cancel context.CancelCauseFunc, a *aliveCheck) {
-	t := time.NewTicker(a.ttl / 3)
+	t := time.NewTicker(a.ttl / 4)
 	defer t.Stop()
 	for {
 		select {

@@ -7,31 +7,43 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/consul/api"
 
 	"github.com/alisw/alilogin/internal/apiclient"
 )
 
 // Defaults.
 const (
-	DefaultKey       = "alilogin/broker/leader"
-	DefaultTTL       = 10 * time.Second // Consul's minimum session TTL
-	DefaultLockDelay = time.Second
+	// DefaultKey is the KV key of the lock. consul/api's Lock marks its key
+	// with its own flags (api.LockFlagValue) and refuses a key with other
+	// flags (api.ErrLockConflict), so it is not LegacyKey, which brokers
+	// before consul/api's Lock wrote with flags 0.
+	DefaultKey = "alilogin/broker/lock"
+	// LegacyKey is the lock key of brokers before consul/api's Lock: an
+	// old and a new broker do not see each other's lock (the admin guide's
+	// upgrade note).
+	LegacyKey  = "alilogin/broker/leader"
+	DefaultTTL = 10 * time.Second // Consul's minimum session TTL
+	// DefaultLockDelay is the session's lock-delay: none. consul/api's
+	// Lock waits a fixed 5s (api.DefaultLockRetryTime) after Consul
+	// refused it the lock for a lock-delay, which would make a takeover
+	// after a crash take 8s; the margin a lock-delay gave is in the
+	// liveness check's TTL instead (alive.go).
+	DefaultLockDelay = time.Duration(0)
 )
 
 // Elector campaigns for the lock and runs the leader's work while it holds
 // it. The zero value is not usable; fill Consul and Identity at least.
 type Elector struct {
-	Consul    *apiclient.Client // with a token that may write the key and sessions
-	Key       string            // KV key of the lock; DefaultKey if empty
-	Identity  string            // this instance, e.g. host:port or the allocation id
-	TTL       time.Duration     // session TTL; DefaultTTL if zero
-	LockDelay time.Duration     // session lock-delay; DefaultLockDelay if zero
-	Log       *slog.Logger      // nil: discard
+	Consul   *apiclient.Client // with a token that may write the key and sessions
+	Key      string            // KV key of the lock; DefaultKey if empty
+	Identity string            // this instance, e.g. host:port or the allocation id
+	TTL      time.Duration     // session TTL; DefaultTTL if zero
+	Log      *slog.Logger      // nil: discard
 	// OnChange, if set, is called with true when this instance becomes the
 	// leader and with false when it stops being it.
 	OnChange func(leading bool)
@@ -115,6 +127,8 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 		e.cleanup(ctx, "", alive)
 		return err
 	}
+	// Destroying the session releases the lock (behaviour release) if
+	// this instance still holds it.
 	defer e.cleanup(ctx, id, alive)
 
 	sessCtx, sessCancel := context.WithCancelCause(ctx)
@@ -135,35 +149,84 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 	defer renewWG.Wait()
 	defer sessCancel(nil)
 
-	index := uint64(0)
+	// The lock's calls (its blocking reads too) end with the session's
+	// context: a failed renewal or check pass stops the campaign and the
+	// watch of a held lock at once.
+	consul, err := e.lockClient(sessCtx)
+	if err != nil {
+		return err
+	}
 	for sessCtx.Err() == nil {
-		ok, err := e.acquire(sessCtx, id)
+		lock, err := consul.LockOpts(&api.LockOptions{
+			Key:          e.key(),
+			Value:        e.holder(),
+			Session:      id,
+			LockWaitTime: e.ttl(),
+		})
 		if err != nil {
-			return err
+			return fmt.Errorf("could not prepare the leader lock %s: %w", e.key(), err)
 		}
-		e.log().Debug("lock acquire", "acquired", ok, "session", id)
-		if ok {
-			e.lead(sessCtx, id, lead)
-			if ctx.Err() == nil && context.Cause(sessCtx) == nil {
-				continue
-			}
+		lost, err := lock.Lock(sessCtx.Done())
+		if sessCtx.Err() != nil {
 			break
 		}
-		// Someone else holds it: wait for a change of the key.
-		index, err = e.waitFree(sessCtx, index)
-		if errors.Is(err, errFree) {
-			// Free, but acquire failed: Consul's lock-delay after an
-			// invalidated session. Poll until it ends.
-			index, err = 0, nil
+		if errors.Is(err, api.ErrLockConflict) {
+			return fmt.Errorf("could not acquire the leader lock %s: %w: the key is not a consul/api lock (brokers before it used %s, written with flags 0)", e.key(), err, LegacyKey)
 		}
-		if err != nil && sessCtx.Err() == nil {
-			return err
+		if err != nil {
+			return fmt.Errorf("could not acquire the leader lock %s: %w", e.key(), err)
 		}
+		e.lead(sessCtx, lost, lead)
+		if err := lock.Unlock(); err != nil && sessCtx.Err() == nil {
+			e.log().Warn("could not release the leader lock", "err", err)
+		}
+		e.log().Info("stopped leading", "key", e.key())
 	}
 	if c := context.Cause(sessCtx); c != nil && !errors.Is(c, context.Canceled) {
 		return c
 	}
 	return nil
+}
+
+func (e *Elector) holder() []byte {
+	now := time.Now
+	if e.Now != nil {
+		now = e.Now
+	}
+	val, _ := json.Marshal(Holder{Identity: e.Identity, Since: now().UTC()})
+	return val
+}
+
+// lead runs the leader's work while the lock is ours: until lost is closed
+// (the key was deleted, the session invalidated, the watch failed) or ctx
+// is done.
+func (e *Elector) lead(ctx context.Context, lost <-chan struct{}, lead func(ctx context.Context)) {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.setLeading(true)
+	e.log().Info("became the leader", "key", e.key(), "identity", e.Identity)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		lead(lctx)
+	}()
+	select {
+	case <-done:
+	case <-lost:
+		if ctx.Err() == nil {
+			e.log().Warn("lost the leader lock", "key", e.key())
+		}
+	case <-lctx.Done():
+	}
+	cancel()
+	<-done
+	e.setLeading(false)
+}
+
+func (e *Elector) setLeading(v bool) {
+	if e.leading.Swap(v) != v && e.OnChange != nil {
+		e.OnChange(v)
+	}
 }
 
 // cleanup destroys the session and removes the liveness check, even after
@@ -179,12 +242,16 @@ func (e *Elector) cleanup(ctx context.Context, id string, alive *aliveCheck) {
 	e.deregisterAlive(cctx, alive)
 }
 
+// createSession creates the session that holds the lock. consul/api's
+// Session.Create cannot make it: it leaves out an empty NodeChecks (Consul
+// then binds the session to the node's serfHealth) and a zero lock-delay
+// (Consul then uses 15s).
 func (e *Elector) createSession(ctx context.Context, alive *aliveCheck) (string, error) {
 	body := map[string]any{
 		"Name":      "broker leader " + e.Identity,
 		"TTL":       e.ttl().String(),
 		"Behavior":  "release",
-		"LockDelay": lockDelay(e.LockDelay).String(),
+		"LockDelay": DefaultLockDelay.String(),
 		// Not bound to the node's health (serfHealth): see doc.go.
 		"NodeChecks": []string{},
 		"Checks":     []string{},
@@ -200,13 +267,6 @@ func (e *Elector) createSession(ctx context.Context, alive *aliveCheck) (string,
 		return "", errors.New("could not create a Consul session: no id in the answer")
 	}
 	return out.ID, nil
-}
-
-func lockDelay(d time.Duration) time.Duration {
-	if d <= 0 {
-		return DefaultLockDelay
-	}
-	return d
 }
 
 // renew keeps the session alive until ctx is done; on failure it cancels
@@ -240,136 +300,16 @@ func (e *Elector) renew(ctx context.Context, cancel context.CancelCauseFunc, id 
 	}
 }
 
-func (e *Elector) acquire(ctx context.Context, id string) (bool, error) {
-	now := time.Now
-	if e.Now != nil {
-		now = e.Now
-	}
-	val, _ := json.Marshal(Holder{Identity: e.Identity, Since: now().UTC()})
-	var ok bool
-	path := "/v1/kv/" + e.key() + "?acquire=" + url.QueryEscape(id)
-	if err := e.Consul.Do(ctx, http.MethodPut, path, json.RawMessage(val), &ok); err != nil {
-		return false, fmt.Errorf("could not acquire the leader lock %s: %w", e.key(), err)
-	}
-	return ok, nil
-}
-
-// lead runs the leader's work while the lock is ours.
-func (e *Elector) lead(ctx context.Context, id string, lead func(ctx context.Context)) {
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	e.setLeading(true)
-	e.log().Info("became the leader", "key", e.key(), "identity", e.Identity)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		lead(lctx)
-	}()
-	// Watch the key: an operator may delete it, or the session may be
-	// invalidated under us.
-	go func() {
-		index := uint64(0)
-		for lctx.Err() == nil {
-			kv, idx, err := e.get(lctx, index)
-			if lctx.Err() != nil {
-				return
-			}
-			if err != nil {
-				select {
-				case <-lctx.Done():
-				case <-time.After(time.Second):
-				}
-				continue
-			}
-			if kv == nil || kv.Session != id {
-				e.log().Warn("lost the leader lock", "key", e.key())
-				cancel()
-				return
-			}
-			index = idx
-		}
-	}()
-	<-done
-	cancel()
-	e.setLeading(false)
-	// Release so that a follower takes over at once (no lock-delay on
-	// release).
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer rcancel()
-	var ok bool
-	if err := e.Consul.Do(rctx, http.MethodPut, "/v1/kv/"+e.key()+"?release="+url.QueryEscape(id), nil, &ok); err != nil {
-		e.log().Warn("could not release the leader lock", "err", err)
-	}
-	e.log().Info("stopped leading", "key", e.key())
-}
-
-func (e *Elector) setLeading(v bool) {
-	if e.leading.Swap(v) != v && e.OnChange != nil {
-		e.OnChange(v)
-	}
-}
-
-type kvPair struct {
-	Session     string
-	Value       []byte
-	ModifyIndex uint64
-}
-
-// get reads the key, blocking until it changes after index (when > 0).
-func (e *Elector) get(ctx context.Context, index uint64) (*kvPair, uint64, error) {
-	path := "/v1/kv/" + e.key()
-	if index > 0 {
-		path += "?index=" + strconv.FormatUint(index, 10) + "&wait=" + e.ttl().String()
-	}
-	var out []kvPair
-	h, err := e.Consul.DoHeader(ctx, http.MethodGet, path, nil, &out)
-	newIndex := index
-	if h != nil {
-		if v, perr := strconv.ParseUint(h.Get("X-Consul-Index"), 10, 64); perr == nil {
-			newIndex = v
-		}
-	}
-	if apiclient.StatusOf(err) == http.StatusNotFound {
-		return nil, newIndex, nil
-	}
-	if err != nil {
-		return nil, index, err
-	}
-	if len(out) == 0 {
-		return nil, newIndex, nil
-	}
-	return &out[0], newIndex, nil
-}
-
-// errFree says the key is free: try to acquire at once, and do not block
-// on the key next time.
-var errFree = errors.New("lock free")
-
-// waitFree blocks until the key changes after index or the wait ends. When
-// the key is free but acquire failed, Consul's lock-delay is running: wait a
-// moment rather than for the next change.
-func (e *Elector) waitFree(ctx context.Context, index uint64) (uint64, error) {
-	kv, idx, err := e.get(ctx, index)
-	if err != nil {
-		return index, fmt.Errorf("could not watch the leader lock %s: %w", e.key(), err)
-	}
-	e.log().Debug("lock watch", "index", idx, "free", kv == nil || kv.Session == "")
-	if kv == nil || kv.Session == "" {
-		select {
-		case <-ctx.Done():
-		case <-time.After(250 * time.Millisecond):
-		}
-		return idx, errFree
-	}
-	return idx, nil
-}
-
 // Current returns who holds the lock, if anyone (for status pages).
 func Current(ctx context.Context, consul *apiclient.Client, key string) (*Holder, error) {
 	e := &Elector{Consul: consul, Key: key}
-	kv, _, err := e.get(ctx, 0)
+	c, err := e.lockClient(ctx)
 	if err != nil {
 		return nil, err
+	}
+	kv, _, err := c.KV().Get(e.key(), (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("could not read the leader lock %s: %w", e.key(), err)
 	}
 	if kv == nil || kv.Session == "" {
 		return nil, nil

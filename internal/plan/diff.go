@@ -107,10 +107,6 @@ func sortConflicts(cs []Conflict) {
 	})
 }
 
-// Empty reports whether there is nothing to do.
-// Legacy objects left alone do not count: nothing is to be done about them.
-func (p Plan) Empty() bool { return len(p.Changes) == 0 && len(p.Conflicts) == 0 }
-
 // Diff compares desired with live. Only the fields of the desired object
 // are compared: the servers add settings of their own. Live objects the
 // broker does not manage (Object.Managed false) are never changed nor

@@ -85,6 +85,7 @@ type Profile struct {
 	TTL            time.Duration
 	MaxTTL         time.Duration
 	ClientCert     ClientCert // clientcert.go
+	Agent          Agent      // agent.go
 	File           string     // where it is declared, for messages
 }
 

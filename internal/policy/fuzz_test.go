@@ -27,6 +27,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("sso {\n issuer = \"http://x\"\n client_id = \"c\"\n roles_claim = \"/a/~1b\"\n}\nvault {}\n"),
 		[]byte("profile \"a\" {\n roles = [\"r\"]\n ttl = \"1h\"\n max_ttl = \"30m\"\n}\nrole \"r\" { vault_policies = [\"secrets-read\"] }\n"),
 		[]byte("namespace \"x\" {\n policy = \"read\"\n variables {\n path \"*\" { capabilities = [\"read\"] }\n }\n}\n"))
+	f.Add(read("testdata/minimal/broker.hcl"), []byte("profile \"a\" {\n roles = [\"r\"]\n agent {\n read_only = true\n }\n agent \"x\" {}\n}\n"), []byte("node { policy = \"read\" }\n"))
 	f.Add([]byte("${"), []byte("profile {"), []byte("\xff\x00"))
 
 	f.Fuzz(func(t *testing.T, broker, profiles, doc []byte) {

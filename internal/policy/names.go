@@ -27,17 +27,6 @@ const GroupPrefix = "alilogin-role-"
 // Group is the name of the Vault identity group for SSO role.
 func Group(role string) string { return GroupPrefix + strings.ToLower(role) }
 
-// NomadTokenPrefix is how the names of the Nomad ACL tokens that Vault's
-// nomad secrets engine mints for role P start: Vault names them
-// "vault-<role>-<display name>-<unix nanoseconds>", cut to 64 bytes. The
-// token reaper uses it to tell which Nomad tokens belong to which profile.
-func NomadTokenPrefix(profile string) string { return "vault-" + profile + "-" }
-
-// ConsulTokenPrefix is how the descriptions of the Consul ACL tokens that
-// Vault's consul secrets engine mints for role P start: Vault describes
-// them as "Vault <role> <display name> <unix nanoseconds>".
-func ConsulTokenPrefix(profile string) string { return "Vault " + profile + " " }
-
 // reservedNames are the policy names that mean something to their server,
 // per system (the folder under policies/), lowercased: a file or reference
 // with such a name is refused (Reserved). Checked against the sources of

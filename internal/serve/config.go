@@ -40,7 +40,8 @@ func Discovery(cfg *policy.Config, pub Public) discovery.Document {
 	}
 	for _, p := range cfg.Profiles {
 		dp := discovery.Profile{Name: p.Name, Description: p.Description, Roles: append([]string{}, p.Roles...),
-			Nomad: len(p.NomadPolicies) > 0, Consul: len(p.ConsulPolicies) > 0}
+			Nomad: len(p.NomadPolicies) > 0, Consul: len(p.ConsulPolicies) > 0,
+			Agent: discovery.Agent{ReadOnly: p.Agent.ReadOnly}}
 		if p.TTL > 0 {
 			dp.TTL = p.TTL.String()
 		}

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/alisw/alilogin/internal/apply"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // guardReconciler refuses, as apply does without AllowMassDelete, every
@@ -46,27 +48,15 @@ func metricLine(t *testing.T, srv *Server, line string) bool {
 }
 
 func TestMassDeleteKeepsTheConfigurationInForce(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, write := policyFolder(t)
 	write("a b c")
 	rec := &guardReconciler{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
+	testutil.WaitFor(t, 5*time.Second, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
 
 	write("tiny")
 	srv.Reload()
-	waitFor(t, "the refusal and the run of the configuration in force", func() bool { return len(rec.runs()) == 3 })
+	testutil.WaitFor(t, 5*time.Second, "the refusal and the run of the configuration in force", func() bool { return len(rec.runs()) == 3 })
 	if got := rec.runs(); !slices.Equal(got, []string{"a", "tiny", "a"}) {
 		t.Errorf("reconciled %v; want a, then tiny refused, then a again", got)
 	}
@@ -82,7 +72,7 @@ func TestMassDeleteKeepsTheConfigurationInForce(t *testing.T) {
 	// The folder fixed: applied, and the gauge back to 0.
 	write("a b")
 	srv.Reload()
-	waitFor(t, "the fixed folder", func() bool { r := rec.runs(); return len(r) == 4 })
+	testutil.WaitFor(t, 5*time.Second, "the fixed folder", func() bool { r := rec.runs(); return len(r) == 4 })
 	if !metricLine(t, srv, "alilogin_broker_mass_delete_held 0") {
 		t.Error("mass_delete_held is not 0 after the fix")
 	}
@@ -98,15 +88,8 @@ func TestMassDeleteAtStartAppliesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &guardReconciler{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "the refusal", func() bool { return metricLine(t, srv, "alilogin_broker_mass_delete_refused_total 1") })
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: rec, WatchInterval: 3600e9, Interval: 3600e9})
+	testutil.WaitFor(t, 5*time.Second, "the refusal", func() bool { return metricLine(t, srv, "alilogin_broker_mass_delete_refused_total 1") })
 	if got := rec.runs(); !slices.Equal(got, []string{"tiny"}) {
 		t.Errorf("reconciled %v", got)
 	}

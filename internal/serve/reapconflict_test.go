@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/apply"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // laterConflictReconciler succeeds until broken is set, then fails as
@@ -41,22 +42,15 @@ func TestNoReapForProfileWhoseRoleBecameAConflict(t *testing.T) {
 	}
 	rc := &laterConflictReconciler{}
 	rp := &recordingReaper{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: rc, Reaper: rp, WatchInterval: 3600e9, Interval: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "the first reap", func() bool { return len(rp.runs()) >= 1 })
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: rc, Reaper: rp, WatchInterval: 3600e9, Interval: 50 * time.Millisecond})
+	testutil.WaitFor(t, 5*time.Second, "the first reap", func() bool { return len(rp.runs()) >= 1 })
 	rc.broken.Store(true)
-	waitFor(t, "a failed run", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "a failed run", func() bool {
 		return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="error"} 2`)
 	})
 	// Three more passes of the loop (50ms each), each after a failed run.
 	n := len(rp.runs())
-	waitFor(t, "three more reaps", func() bool { return len(rp.runs()) >= n+3 })
+	testutil.WaitFor(t, 5*time.Second, "three more reaps", func() bool { return len(rp.runs()) >= n+3 })
 	runs := rp.runs()
 	for _, names := range runs[n-1:] {
 		if slices.Contains(names, "handmade") {

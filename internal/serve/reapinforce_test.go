@@ -2,16 +2,16 @@ package serve
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/alisw/alilogin/internal/apply"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/reaper"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // conflictReconciler fails, as apply does, on every configuration that has
@@ -59,33 +59,21 @@ func (r *recordingReaper) runs() [][]string {
 // broker owns (e.g. the configuration in force, or the roles= records read
 // by apply).
 func TestNoReapForProfileWhoseApplyFailed(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, write := policyFolder(t)
 	write("a")
 	rp := &recordingReaper{}
-	srv, err := New(Options{Dir: dir, Load: fakeLoad, Reconciler: conflictReconciler{}, Reaper: rp, WatchInterval: 3600e9, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "the first reap", func() bool { return len(rp.runs()) == 1 })
+	srv := startServer(t, Options{Dir: dir, Load: fakeLoad, Reconciler: conflictReconciler{}, Reaper: rp, WatchInterval: 3600e9, Interval: 3600e9})
+	testutil.WaitFor(t, 5*time.Second, "the first reap", func() bool { return len(rp.runs()) == 1 })
 	write("a handmade")
 	srv.Reload()
-	waitFor(t, "the failed run of the new folder", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the failed run of the new folder", func() bool {
 		return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="error"} 1`)
 	})
 	// A good folder next: its reap comes after whatever the failed run
 	// reaped (the lead loop does one run at a time).
 	write("b")
 	srv.Reload()
-	waitFor(t, "the reap of the next good folder", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the reap of the next good folder", func() bool {
 		r := rp.runs()
 		return len(r) > 0 && slices.Equal(r[len(r)-1], []string{"b"})
 	})

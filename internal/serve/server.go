@@ -116,9 +116,6 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Metrics returns the server's metrics.
-func (s *Server) Metrics() *Metrics { return s.metrics }
-
 // Reload asks for the folder to be read again (SIGHUP).
 func (s *Server) Reload() {
 	select {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // fakeLoad reads a one-line file "profiles.hcl" with profile names; the
@@ -59,17 +60,6 @@ func (c *countingReconciler) last() string {
 		return ""
 	}
 	return c.seen[len(c.seen)-1]
-}
-
-func waitFor(t *testing.T, what string, f func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func get(t *testing.T, h http.Handler, path string) (int, string) {
@@ -119,7 +109,7 @@ func TestServeKeepsLastGoodConfig(t *testing.T) {
 	go func() { done <- srv.Run(ctx) }()
 	h := srv.Handler()
 
-	waitFor(t, "first reconcile", func() bool { return rec.runs.Load() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "first reconcile", func() bool { return rec.runs.Load() == 1 })
 	if code, body := get(t, h, "/readyz"); code != 200 {
 		t.Fatalf("/readyz = %d %s", code, body)
 	}
@@ -131,12 +121,12 @@ func TestServeKeepsLastGoodConfig(t *testing.T) {
 
 	// A new good config is applied at once, without waiting an interval.
 	write("beta")
-	waitFor(t, "reconcile of the new config", func() bool { return rec.last() == "beta" })
+	testutil.WaitFor(t, 5*time.Second, "reconcile of the new config", func() bool { return rec.last() == "beta" })
 
 	// A broken folder: not ready, the last good config stays, no reconcile.
 	runs := rec.runs.Load()
 	write("broken")
-	waitFor(t, "readyz to fail", func() bool { c, _ := get(t, h, "/readyz"); return c == 503 })
+	testutil.WaitFor(t, 5*time.Second, "readyz to fail", func() bool { c, _ := get(t, h, "/readyz"); return c == 503 })
 	_, body = get(t, h, "/readyz")
 	var st Status
 	if err := json.Unmarshal([]byte(body), &st); err != nil || !strings.Contains(st.ConfigError, "broken") || st.Generation != 2 {
@@ -149,7 +139,7 @@ func TestServeKeepsLastGoodConfig(t *testing.T) {
 	// error), and kicks no run.
 	loadErrs := metric(t, h, `alilogin_broker_errors_total{stage="load"}`)
 	srv.Reload()
-	waitFor(t, "the reload on request", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the reload on request", func() bool {
 		return metric(t, h, `alilogin_broker_errors_total{stage="load"}`) > loadErrs
 	})
 	if got := rec.runs.Load(); got != runs {
@@ -167,8 +157,8 @@ func TestServeKeepsLastGoodConfig(t *testing.T) {
 	// first since the folder broke (the lead loop takes kicks in order, so
 	// a run kicked by the broken folder would have come before it).
 	write("gamma beta")
-	waitFor(t, "readyz to recover", func() bool { c, _ := get(t, h, "/readyz"); return c == 200 })
-	waitFor(t, "reconcile of the fixed config", func() bool { return rec.last() == "gamma" })
+	testutil.WaitFor(t, 5*time.Second, "readyz to recover", func() bool { c, _ := get(t, h, "/readyz"); return c == 200 })
+	testutil.WaitFor(t, 5*time.Second, "reconcile of the fixed config", func() bool { return rec.last() == "gamma" })
 	if got := rec.runs.Load(); got != runs+1 {
 		t.Fatalf("%d runs since the folder broke, want only the one for the fixed folder", got-runs)
 	}
@@ -231,5 +221,31 @@ func TestChangeLoadedWhenSettled(t *testing.T) {
 	}
 	if got := srv.current().cfg.Profiles; len(got) != 2 {
 		t.Fatalf("loaded %v", got)
+	}
+}
+
+// startServer makes a Server of opts and runs it until the test ends.
+func startServer(t *testing.T, opts Options) *Server {
+	t.Helper()
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return srv
+}
+
+// policyFolder is an empty policies folder and the function that writes
+// its one file, profiles.hcl (fakeLoad's format).
+func policyFolder(t *testing.T) (string, func(string)) {
+	dir := t.TempDir()
+	return dir, func(s string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

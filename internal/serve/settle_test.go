@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 type reviewRecorder struct {
@@ -71,19 +72,12 @@ func TestHalfRewrittenFolderIsNotKeptInForce(t *testing.T) {
 		return fakeLoad(d)
 	}
 	rec := &reviewRecorder{}
-	srv, err := New(Options{Dir: dir, Load: load, Reconciler: rec, WatchInterval: 20 * time.Millisecond, Interval: 3600e9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	waitFor(t, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
+	startServer(t, Options{Dir: dir, Load: load, Reconciler: rec, WatchInterval: 20 * time.Millisecond, Interval: 3600e9})
+	testutil.WaitFor(t, 5*time.Second, "the first reconcile", func() bool { return len(rec.runs()) == 1 })
 	write("a b c d")
 	// The watcher settles on what is on disk (waitFor gives it 5s: many
 	// polls of 20ms).
-	waitFor(t, `the folder's "a b c d" to be reconciled`, func() bool {
+	testutil.WaitFor(t, 5*time.Second, `the folder's "a b c d" to be reconciled`, func() bool {
 		runs := rec.runs()
 		return runs[len(runs)-1] == "a b c d"
 	})

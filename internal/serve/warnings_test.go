@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 type syncBuf struct {
@@ -49,7 +51,7 @@ func TestServeLogsLoadWarnings(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	waitFor(t, "the folder loaded", func() bool { return strings.Contains(buf.String(), "loaded the policies folder") })
+	testutil.WaitFor(t, 5*time.Second, "the folder loaded", func() bool { return strings.Contains(buf.String(), "loaded the policies folder") })
 	cancel()
 	<-done
 	if !strings.Contains(buf.String(), ".ops.hcl") {
@@ -78,12 +80,7 @@ func (w *warnReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Out
 // changes, not on every run, and alilogin_broker_vault_default_policy_open
 // follows the default policy, run by run.
 func TestServeReportsWarningsAndTheDefaultPolicyGauge(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) {
-		if err := os.WriteFile(filepath.Join(dir, "profiles.hcl"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, write := policyFolder(t)
 	write("open")
 	rec := &warnReconciler{}
 	var buf syncBuf
@@ -102,8 +99,8 @@ func TestServeReportsWarningsAndTheDefaultPolicyGauge(t *testing.T) {
 	ran := func(n string) func() bool {
 		return func() bool { return metricLine(t, srv, `alilogin_broker_reconcile_runs_total{result="ok"} `+n) }
 	}
-	waitFor(t, "the first run", ran("1"))
-	waitFor(t, "the gauge at 1", func() bool { return metricLine(t, srv, "alilogin_broker_vault_default_policy_open 1") })
+	testutil.WaitFor(t, 5*time.Second, "the first run", ran("1"))
+	testutil.WaitFor(t, 5*time.Second, "the gauge at 1", func() bool { return metricLine(t, srv, "alilogin_broker_vault_default_policy_open 1") })
 	for _, w := range []string{"default policy lets every token", `policy \"anonymous\" has a reserved name`} {
 		if strings.Count(buf.String(), w) != 1 {
 			t.Errorf("the log has %q %d times after the first run, want once:\n%s", w, strings.Count(buf.String(), w), buf.String())
@@ -111,12 +108,12 @@ func TestServeReportsWarningsAndTheDefaultPolicyGauge(t *testing.T) {
 	}
 	write("open b")
 	srv.Reload()
-	waitFor(t, "the second run", ran("2"))
+	testutil.WaitFor(t, 5*time.Second, "the second run", ran("2"))
 	if n := strings.Count(buf.String(), "default policy lets every token"); n != 1 {
 		t.Errorf("the same warning logged again on the next run (%d times)", n)
 	}
 	write("closed")
 	srv.Reload()
-	waitFor(t, "the third run", ran("3"))
-	waitFor(t, "the gauge at 0", func() bool { return metricLine(t, srv, "alilogin_broker_vault_default_policy_open 0") })
+	testutil.WaitFor(t, 5*time.Second, "the third run", ran("3"))
+	testutil.WaitFor(t, 5*time.Second, "the gauge at 0", func() bool { return metricLine(t, srv, "alilogin_broker_vault_default_policy_open 0") })
 }

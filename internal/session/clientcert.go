@@ -90,7 +90,7 @@ func dropCertFiles(e Env, c *clientcert.Cert) {
 // grid certificate in NOMAD_CLIENT_CERT or the config file wins). The CA
 // settings are left as configured: the servers' own certificates need not
 // come from the PKI that signs the users'; env and exec hand out the
-// configured *_CACERT with the certificate (cmd/alilogin envVars).
+// configured *_CACERT with the certificate (envcontract.FromRecord).
 func withCertTLS(cfg *config.Config, c *clientcert.Cert, p clientcert.Paths) *config.Config {
 	if c == nil {
 		return cfg

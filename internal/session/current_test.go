@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestCurrentProfileFile: `use` writes the current profile to a 0600 file
@@ -13,7 +14,7 @@ import (
 // profile logged out; a file that names no profile is an error saying
 // how to fix it.
 func TestCurrentProfileFile(t *testing.T) {
-	env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir()}
+	env := testutil.Home(t, nil)
 	e := Env{Getenv: func(k string) string { return env[k] }}
 	if p, err := Current(e); p != "" || err != nil {
 		t.Fatalf("Current before any = %q, %v", p, err)

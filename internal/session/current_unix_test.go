@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestCurrentRefusesFileThatIsNoFile: a FIFO at the current-profile
@@ -20,7 +21,7 @@ import (
 func TestCurrentRefusesFileThatIsNoFile(t *testing.T) {
 	for _, kind := range []string{"fifo", "devzero", "huge"} {
 		t.Run(kind, func(t *testing.T) {
-			env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir()}
+			env := testutil.Home(t, nil)
 			e := Env{Getenv: func(k string) string { return env[k] }}
 			path, _ := CurrentPath(e.Getenv)
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

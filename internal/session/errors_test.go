@@ -15,6 +15,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // deadAddr is the address of a port nothing listens on.
@@ -105,10 +106,7 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 				defer s.Close()
 				addr = s.URL
 			}
-			env := map[string]string{
-				"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir(),
-				"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-			}
+			env := testutil.Home(t, nil)
 			e, _, stderr := testEnv(env)
 			st, err := store.Open("", e.Getenv, nil)
 			if err != nil {

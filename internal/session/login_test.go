@@ -7,6 +7,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 func TestChooseProfile(t *testing.T) {
@@ -72,7 +73,7 @@ func TestLoginProfileBeforeSignIn(t *testing.T) {
 		{name: "invalid flag", flag: "../x", cfg: config.Config{}, wantErr: "invalid profile name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "ALILOGIN_PROFILE": tc.env}
+			env := testutil.Home(t, map[string]string{"ALILOGIN_PROFILE": tc.env})
 			e := Env{Getenv: func(k string) string { return env[k] }}
 			if tc.current != "" {
 				if err := SetCurrent(e, tc.current); err != nil {

@@ -11,13 +11,14 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestProfiles: the one profile choice of every command: --profile, else
 // (without --all) ALILOGIN_PROFILE, the current profile or the configured
 // default, else every stored profile.
 func TestProfiles(t *testing.T) {
-	env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "ALILOGIN_KERNEL_CACHE": "off"}
+	env := testutil.Home(t, nil)
 	st, err := store.Open(store.KindFile, func(k string) string { return env[k] }, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -84,8 +85,7 @@ func TestProfilePrecedence(t *testing.T) {
 		{name: "current not stored", current: "c", stored: []string{"other"}, want: "c"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-				"ALILOGIN_KERNEL_CACHE": "off", "ALILOGIN_STORE": store.KindFile, "ALILOGIN_PROFILE": tc.env}
+			env := testutil.Home(t, map[string]string{"ALILOGIN_PROFILE": tc.env})
 			e := Env{Getenv: func(k string) string { return env[k] }}
 			st, err := store.Open(store.KindFile, e.Getenv, nil)
 			if err != nil {

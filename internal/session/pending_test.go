@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // sent reports whether a request to s carried needle in its body.
@@ -60,7 +61,7 @@ func TestTakePending(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rt := "rt-" + strings.ReplaceAll(tc.name, " ", "-")
-			env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "ALILOGIN_KERNEL_CACHE": "off"}
+			env := testutil.Home(t, nil)
 			e := Env{Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }, Stderr: &strings.Builder{}}
 			st, err := store.Open(store.KindFile, e.Getenv, nil)
 			if err != nil {
@@ -112,7 +113,7 @@ func TestKeepPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	env := map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "ALILOGIN_KERNEL_CACHE": "off"}
+	env := testutil.Home(t, nil)
 	e := Env{Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return now }, Stderr: &strings.Builder{}}
 	st, err := store.Open(store.KindFile, e.Getenv, nil)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // refreshedAs is a refresh grant that gives a verified ID token for
@@ -49,10 +50,7 @@ func TestReloginIsTheFreshLogin(t *testing.T) {
 	defer vault.Close()
 	const issuer = "https://sso.example"
 	roles := []string{"ci-guests", "other"}
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, nil)
 	e, _, _ := testEnv(env)
 	st, err := store.Open("", e.Getenv, nil)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/envcontract"
 )
 
 // Shells that Write knows.
@@ -16,12 +18,9 @@ const (
 	JSON       = "json"
 )
 
-// Var is one variable; Unset means remove it from the environment.
-type Var struct {
-	Name  string
-	Value string
-	Unset bool
-}
+// Var is one variable of the environment contract; Unset means remove
+// it from the environment.
+type Var = envcontract.Var
 
 // Parse maps a --shell value to one of the shells above.
 func Parse(s string) (string, error) {

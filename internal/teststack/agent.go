@@ -34,9 +34,6 @@ func (a *agent) Client() *apiclient.Client {
 	return c.WithToken(secret.New(a.ManagementToken))
 }
 
-// Kill stops the agent at once (fault tests).
-func (a *agent) Kill() { a.p.kill() }
-
 // agentSpec says how one kind of agent differs from the other.
 type agentSpec struct {
 	name    string // binary, log and temporary directory name

@@ -44,10 +44,8 @@ type Hydra struct {
 	app   *http.Server
 	p     *proc
 
-	mu       sync.Mutex
-	users    map[string]User
-	logins   int // successful logins through the form
-	failures int // refused passwords
+	mu    sync.Mutex
+	users map[string]User
 }
 
 // ClientOptions describes an OAuth client to register.
@@ -67,19 +65,6 @@ func (h *Hydra) AddUser(u User) {
 	defer h.mu.Unlock()
 	h.users[u.Username] = u
 }
-
-// Counts returns how many form logins succeeded and how many were refused.
-func (h *Hydra) Counts() (logins, refused int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.logins, h.failures
-}
-
-// Kill stops Hydra at once (fault tests).
-func (h *Hydra) Kill() { h.p.kill() }
-
-// Admin returns a client for Hydra's admin API.
-func (h *Hydra) Admin() *apiclient.Client { return h.admin }
 
 // NewClient registers a public OAuth client and returns its id.
 func (h *Hydra) NewClient(ctx context.Context, o ClientOptions) (string, error) {
@@ -278,11 +263,6 @@ func (h *Hydra) postLogin(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	u, ok := h.users[r.PostFormValue("username")]
 	good := ok && u.Password == r.PostFormValue("password")
-	if good {
-		h.logins++
-	} else {
-		h.failures++
-	}
 	h.mu.Unlock()
 	if !good {
 		h.renderLogin(w, challenge, "", "Invalid username or password.")

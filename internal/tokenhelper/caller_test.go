@@ -1,6 +1,7 @@
 package tokenhelper
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -268,5 +270,130 @@ func TestTrustRefusal(t *testing.T) {
 		if why := TrustRefusal(envcontract.VaultCLI, c.env, c.trust); (why != "") != c.refuse {
 			t.Errorf("%q (login %q): refusal %q, want refused %v", c.env, c.trust, why, c.refuse)
 		}
+	}
+}
+
+// TestDuplicateEnvChild is the child of TestDuplicateEnvFirstWins:
+// it writes what a Go program (the vault CLI is one) reads as VAULT_ADDR.
+func TestDuplicateEnvChild(t *testing.T) {
+	out := os.Getenv("REVIEW3C_OUT")
+	if out == "" {
+		return
+	}
+	if err := os.WriteFile(out, []byte(os.Getenv("VAULT_ADDR")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDuplicateEnvFirstWins: a client started with VAULT_ADDR
+// twice (execve with a hand-made envp) uses the FIRST one when it is a Go
+// program (syscall.copyenv keeps the first mention), but Client.Getenv
+// takes the last: the helper checks the login's Vault while the CLI
+// sends the token to the other one. Same for VAULT_AGENT_ADDR=evil
+// followed by VAULT_AGENT_ADDR= (the helper sees it unset).
+func TestDuplicateEnvFirstWins(t *testing.T) {
+	const own = "https://vault.example:8200"
+	const evil = "https://evil.example:8200"
+	env := []string{"VAULT_ADDR=" + evil, "VAULT_ADDR=" + own}
+
+	// What a Go program really reads with that environment.
+	out := filepath.Join(t.TempDir(), "out")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := syscall.ForkExec(self, []string{self, "-test.run=^TestDuplicateEnvChild$"},
+		&syscall.ProcAttr{Env: append(env, "REVIEW3C_OUT="+out), Files: []uintptr{0, 1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil || ws.ExitStatus() != 0 {
+		t.Fatalf("child: %v %v", err, ws)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != evil {
+		t.Fatalf("a Go program read VAULT_ADDR=%q, want the first entry %q", got, evil)
+	}
+
+	c := &Client{Env: env}
+	if v := c.Getenv("VAULT_ADDR"); v != string(got) {
+		t.Errorf("Client.Getenv(VAULT_ADDR) = %q, the Go client uses %q", v, got)
+	}
+	if why := Refusal(envcontract.VaultCLI, c.Env, nil, own); why == "" {
+		t.Errorf("Refusal allows a client whose Go runtime sends the token to %s", evil)
+	}
+	c = &Client{Env: []string{"VAULT_ADDR=" + own, "VAULT_AGENT_ADDR=" + evil, "VAULT_AGENT_ADDR="}}
+	if why := Refusal(envcontract.VaultCLI, c.Env, nil, own); !strings.Contains(why, "VAULT_AGENT_ADDR") {
+		t.Errorf("Refusal = %q: VAULT_AGENT_ADDR=%s (first entry, what Go reads) not refused", why, evil)
+	}
+}
+
+// TestUnknownShellDoesNotHideAddressFlag: the vault CLI runs the
+// helper through $SHELL -c. With a login shell that is not in the shell
+// list (tcsh/csh, common at CERN, busybox ash, yash, oksh, nushell...)
+// the walk stops at that shell and takes it for the client: its command
+// line is "-c <script> get", so the CLI's own -address=OTHER is never
+// seen and the token is handed out for OTHER. Modelled here with dash
+// copied under the name tcsh, between a "vault" process (this test
+// binary, with -address=OTHER on its command line and VAULT_ADDR of the
+// login's Vault) and the helper. Either no client should be found (fail
+// closed) or the refusal must see the flag.
+func TestUnknownShellDoesNotHideAddressFlag(t *testing.T) {
+	const own = "https://vault.example:8200"
+	const evil = "https://evil.example:8200"
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch os.Getenv("REVIEW3C_ROLE") {
+	case "helper":
+		c, err := FindClient()
+		if err != nil {
+			os.Stdout.WriteString("refused: " + err.Error())
+		} else if why := Refusal(envcontract.VaultCLI, c.Env, c.Args, own); why != "" {
+			os.Stdout.WriteString("refused: " + why)
+		} else {
+			os.Stdout.WriteString("TOKEN GIVEN to client " + c.Exe + " args " + strings.Join(c.Args, ","))
+		}
+		os.Exit(0)
+	case "vault":
+		sh := os.Getenv("REVIEW3C_SHELL")
+		cmd := exec.Command(sh, "-c", exe+" -test.run=^TestUnknownShellDoesNotHideAddressFlag$; true")
+		cmd.Env = append(os.Environ(), "REVIEW3C_ROLE=helper")
+		cmd.Stdout = os.Stdout
+		_ = cmd.Run()
+		os.Exit(0)
+	}
+	dash, err := exec.LookPath("dash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcsh := filepath.Join(t.TempDir(), "tcsh")
+	src, err := os.Open(dash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(tcsh, os.O_CREATE|os.O_WRONLY, 0o700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	dst.Close()
+	cmd := exec.Command(exe, "-test.run=^TestUnknownShellDoesNotHideAddressFlag$", "--", "read", "-address="+evil, "secret/x")
+	cmd.Env = append(os.Environ(), "REVIEW3C_ROLE=vault", "REVIEW3C_SHELL="+tcsh, "VAULT_ADDR="+own,
+		"VAULT_AGENT_ADDR=", "VAULT_PROXY_ADDR=", "VAULT_HTTP_PROXY=", "VAULT_SRV_LOOKUP=")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("could not run the vault role: %v", err)
+	}
+	if !strings.HasPrefix(string(out), "refused: ") {
+		t.Errorf("vault read -address=%s with SHELL=tcsh: %s", evil, out)
 	}
 }

@@ -1,12 +1,14 @@
 package tokenhelper
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -88,4 +90,44 @@ func optedIn(c *Client, clients []string) bool {
 		}
 	}
 	return false
+}
+
+// Caller is the client a `get` decides for: which CLI it is ("" for a
+// program opted in by ClientsSetting, or off Linux: every CLI's rules),
+// its environment and its command line (none off Linux).
+type Caller struct {
+	CLI  envcontract.CLI
+	Env  []string
+	Args []string
+}
+
+// FindCaller finds the client (find; nil: FindClient) and identifies it
+// (Identify, with the ClientsSetting of the config file getenv locates,
+// never the client's environment). Off Linux (ErrNoProcessView) it is
+// this process itself, environ, under every CLI's rules. why says why
+// the client gets no token ("" when it may, under Refusal's rules).
+func FindCaller(find func() (*Client, error), getenv func(string) string, environ []string) (c Caller, why string) {
+	if find == nil {
+		find = FindClient
+	}
+	client, err := find()
+	switch {
+	case errors.Is(err, ErrNoProcessView):
+		return Caller{Env: environ}, ""
+	case err != nil:
+		return Caller{}, termtext.Clean(err.Error())
+	}
+	path, err := config.Path(getenv)
+	if err != nil {
+		return Caller{}, termtext.Clean(err.Error())
+	}
+	file, err := config.LoadFile(path)
+	if err != nil {
+		return Caller{}, termtext.Clean(err.Error())
+	}
+	cli, why := Identify(client, file.TokenHelperClients)
+	if why != "" {
+		return Caller{}, why
+	}
+	return Caller{CLI: cli, Env: client.Env, Args: client.Args}, ""
 }

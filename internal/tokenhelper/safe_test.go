@@ -64,3 +64,55 @@ func TestCurrentHelper(t *testing.T) {
 		t.Errorf("got %q, %v", got, err)
 	}
 }
+
+// TestScriptNotInDirOthersCanWrite: the helper script is code
+// that the vault CLI runs for every command, as the user, and whose
+// output is the token the CLI sends: whoever can replace it runs code as
+// the user. WriteScript writes it into an existing
+// directory that others may write (a config directory made group- or
+// world-writable by a umask or by hand) without a word, so another user
+// can rename their own script over it.
+func TestScriptNotInDirOthersCanWrite(t *testing.T) {
+	for _, mode := range []os.FileMode{0o777, 0o770} {
+		dir := filepath.Join(t.TempDir(), "alilogin")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		err := WriteScript(filepath.Join(dir, "vault-token-helper"), Script([]string{"/usr/bin/alilogin"}))
+		st, serr := os.Stat(dir)
+		if serr != nil {
+			t.Fatal(serr)
+		}
+		if err == nil && st.Mode().Perm()&0o022 != 0 {
+			t.Errorf("script written into %s, mode %v: others may replace it", dir, st.Mode())
+		}
+	}
+}
+
+// TestScriptNotUnderParentOthersCanWrite: WriteScript checks
+// the script's own directory only. When a directory above it may be
+// written by others and is not sticky (XDG_CONFIG_HOME in a group's
+// shared directory, a home made group-writable), another user renames
+// the user's private directory away and puts their own directory, with
+// their own script, at the same path: the vault CLI then runs their code
+// as the user at every command. Setup must refuse such a place as it
+// refuses a directory others can write.
+func TestScriptNotUnderParentOthersCanWrite(t *testing.T) {
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil { // open to all, not sticky
+		t.Fatal(err)
+	}
+	dir := filepath.Join(shared, "alilogin")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteScript(filepath.Join(dir, "vault-token-helper"), Script([]string{"/usr/bin/alilogin"})); err == nil {
+		t.Errorf("script written into %s under %s (mode 0777, not sticky): another user may swap the directory", dir, shared)
+	}
+}

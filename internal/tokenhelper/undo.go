@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -18,6 +19,35 @@ import (
 // replaced (the HCL expression as written in the vault CLI's config
 // file), for RestoreHelper; in alilogin's state directory, mode 0600.
 const PreviousFile = "vault-token-helper.previous"
+
+// KeepPrevious records in stateDir the token_helper setup replaces (old,
+// as written; "" for none: the record is removed), mode 0600, atomically.
+func KeepPrevious(stateDir, old string) error {
+	p := filepath.Join(stateDir, PreviousFile)
+	if old == "" {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("could not update %s: %w", p, err)
+		}
+		return nil
+	}
+	if err := atomicfile.Write(p, []byte(old+"\n")); err != nil {
+		return fmt.Errorf("could not keep the token_helper it replaces: %w", err)
+	}
+	return nil
+}
+
+// Previous is the token_helper KeepPrevious recorded in stateDir, as
+// RestoreHelper takes it ("" for none).
+func Previous(stateDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(stateDir, PreviousFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("could not read the token_helper setup replaced: %w", err)
+	}
+	return string(b), nil
+}
+
+// ForgetPrevious removes what KeepPrevious recorded in stateDir.
+func ForgetPrevious(stateDir string) { _ = os.Remove(filepath.Join(stateDir, PreviousFile)) }
 
 // Restore is what RestoreHelper did.
 type Restore struct {

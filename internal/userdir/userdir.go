@@ -1,8 +1,3 @@
-// Package userdir finds alilogin's per-user directories where each OS
-// expects them: the configuration (the config file, the cached discovery
-// document) and the state (stored logins in the file store, lock files).
-// Everything is read through a getenv function, so tests point it
-// elsewhere.
 package userdir
 
 import (

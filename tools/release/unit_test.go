@@ -113,7 +113,7 @@ func TestClearOut(t *testing.T) {
 }
 
 // TestAllowVersion: an explicit version needs a clean tree and that tag
-// on HEAD (TestReleaseDirtyTreeWithVersion_review14 runs it on a clone).
+// on HEAD (TestReleaseDirtyTreeWithVersion runs it on a clone).
 func TestAllowVersion(t *testing.T) {
 	clean := source{Commit: "0123456789abcdef0123456789abcdef01234567", AtHead: []string{"v1.2.3", "other"}}
 	if err := clean.allowVersion("v1.2.3"); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestAllProfiles: with two stored logins, `status --all` reports both
@@ -36,16 +37,7 @@ func TestAllProfiles(t *testing.T) {
 	name, pw := newUserAccount("all-users")
 	var recs []*store.Record
 	for _, p := range profiles {
-		var tok *teststack.Tokens
-		for range 3 { // Hydra's in-memory database refuses concurrent updates now and then
-			if tok, err = stack.Hydra.Login(ctx, stack.Hydra.ClientID, name, pw); err == nil {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := hydraLogin(t, ctx, name, pw)
 		if err := st.Put(u.bound(t, &store.Record{Version: store.RecordVersion, Profile: p, User: name, Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID,
 			Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()})); err != nil {
 			t.Fatal(err)
@@ -94,7 +86,7 @@ func TestAllProfiles(t *testing.T) {
 			t.Errorf("Vault still accepts the token of %s: %v", r.Profile, err)
 		}
 	}
-	if !eventually(10*time.Second, func() bool {
+	if !testutil.Eventually(10*time.Second, func() bool {
 		for _, r := range recs {
 			if !gone(ctx, stack.Nomad.Client(), r.Nomad.Accessor) || !gone(ctx, stack.Consul.Client(), r.Consul.Accessor) {
 				return false

@@ -32,7 +32,7 @@ func rerouted(t *testing.T, ctx context.Context, roles string) (*user, *hostile.
 	t.Helper()
 	u, _ := kvUser(t, ctx, roles)
 	u.ok(t, "env", "--for", "vault,nomad,consul")
-	rec := review13bOther(t)
+	rec := otherVault(t)
 	otherToken := filepath.Join(u.home, "other-consul-token")
 	if err := os.WriteFile(otherToken, []byte("00000000-0000-0000-0000-000000000000"), 0o600); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func vaultLookedUp(t *testing.T, what, out string, rec *hostile.Server, tok stri
 	if !strings.Contains(out, `"id": "`+tok+`"`) {
 		t.Errorf("%s: vault token lookup did not show the profile's token from the Vault:\n%s", what, out)
 	}
-	review13bCheckNoToken(t, rec, tok, what)
+	checkNoTokenAt(t, rec, tok, what)
 	if n := len(rec.Requests()); n != 0 {
 		t.Errorf("%s: %d requests reached %s", what, n, rec.URL)
 	}
@@ -217,7 +217,7 @@ func TestVaultTokenHelperRefusesRerouteVariables(t *testing.T) {
 	u, _ := kvUser(t, ctx, "envc-vth-users")
 	u.ok(t, "setup", "--vault-token-helper")
 	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
-	rec := review13bOther(t)
+	rec := otherVault(t)
 	// A CA file the vault CLI can load (it is not used: the stack's Vault
 	// is http), and an empty directory of CAs.
 	tlsSrv := hostile.NewTLSServer(http.NotFoundHandler())
@@ -264,7 +264,7 @@ func TestVaultTokenHelperRefusesRerouteVariables(t *testing.T) {
 			}
 		})
 	}
-	review13bCheckNoToken(t, rec, tok, "the helper's refusals")
+	checkNoTokenAt(t, rec, tok, "the helper's refusals")
 }
 
 // TestHookUnsetsRerouteVariableSetAfterRefresh: a variable that would
@@ -278,7 +278,7 @@ func TestHookUnsetsRerouteVariableSetAfterRefresh(t *testing.T) {
 	defer cancel()
 	u, _ := kvUser(t, ctx, "hooklater-users")
 	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
-	agent := review13bOther(t)
+	agent := otherVault(t)
 	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
 	u.env["ALILOGIN"] = bin
 	u.env["AGENT"] = agent.URL
@@ -300,7 +300,7 @@ true`
 	if !strings.Contains(string(out), "VAULT_AGENT_ADDR=unset") {
 		t.Errorf("VAULT_AGENT_ADDR survived the next prompt: %s", strings.ReplaceAll(string(out), tok, "<TOKEN>"))
 	}
-	review13bCheckNoToken(t, agent, tok, "the hooked shell's vault CLI")
+	checkNoTokenAt(t, agent, tok, "the hooked shell's vault CLI")
 }
 
 // TestHookStateNotTakenFromEnvironment: a shell started with hook state

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // tty is an interactive shell in a real terminal: a tmux session on a
@@ -162,19 +163,7 @@ func TestShellHook(t *testing.T) {
 			profile := sessionProfile(t, ctx, "30s", teststack.Mounts{}, roles)
 			u := sessionUser(t, profile, teststack.Mounts{})
 			// The shim counts every alilogin the shell starts.
-			shim := filepath.Join(u.home, "shim")
-			count := filepath.Join(u.home, "count")
-			if err := os.MkdirAll(shim, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(shim, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec '"+bin+"' \"$@\"\n"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			calls := func() int {
-				b, _ := os.ReadFile(count)
-				return strings.Count(string(b), "x")
-			}
-			u.env["PATH"] = shim + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+			calls := countAlilogin(t, u)
 			u.env["TERM"] = "xterm-256color"
 			delete(u.env, "NOMAD_TOKEN")
 			c := startTTY(t, u.environ(), sh.argv...)
@@ -222,7 +211,7 @@ func TestShellHook(t *testing.T) {
 			// Wait for the tokens to expire (the event is the clock).
 			time.Sleep(time.Until(exp) + time.Second)
 			old := stack.Nomad.Client().WithToken(secret.New(strings.TrimPrefix(first, "V=")))
-			if !eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
+			if !testutil.Eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
 				t.Fatalf("the first Nomad token still works after its expiry: nothing to renew")
 			}
 			c.run("true") // a prompt: the hook renews
@@ -281,19 +270,7 @@ func TestShellHookFollowsLoginsElsewhere(t *testing.T) {
 			roles := "hookelsewhere-" + sh.name
 			profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, roles)
 			u := sessionUser(t, profile, teststack.Mounts{})
-			shim := filepath.Join(u.home, "shim")
-			count := filepath.Join(u.home, "count")
-			if err := os.MkdirAll(shim, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(shim, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec '"+bin+"' \"$@\"\n"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			calls := func() int {
-				b, _ := os.ReadFile(count)
-				return strings.Count(string(b), "x")
-			}
-			u.env["PATH"] = shim + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+			calls := countAlilogin(t, u)
 			u.env["TERM"] = "xterm-256color"
 			delete(u.env, "NOMAD_TOKEN")
 			c := startTTY(t, u.environ(), sh.argv...)
@@ -336,7 +313,7 @@ func TestShellHookFollowsLoginsElsewhere(t *testing.T) {
 				t.Fatalf("login elsewhere: exit %d\n%s", p.code(), p.stderr.String())
 			}
 			old := stack.Nomad.Client().WithToken(secret.New(first))
-			if !eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
+			if !testutil.Eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
 				t.Fatalf("the shell's Nomad token still works after the login elsewhere: nothing to pick up")
 			}
 			c.run("true") // the next prompt
@@ -358,4 +335,25 @@ func TestShellHookFollowsLoginsElsewhere(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countAlilogin puts a shim before alilogin on u's PATH (and the
+// servers' CLIs after it) and returns the number of alilogin processes
+// started through it so far.
+func countAlilogin(t *testing.T, u *user) func() int {
+	t.Helper()
+	shim := filepath.Join(u.home, "shim")
+	count := filepath.Join(u.home, "count")
+	if err := os.MkdirAll(shim, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shim, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec '"+bin+"' \"$@\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	calls := func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "x")
+	}
+	u.env["PATH"] = shim + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+	return calls
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 const (
@@ -387,7 +388,7 @@ func TestStoreFailureRevokesNewTokens(t *testing.T) {
 	if n := countVaultTokens(t, ctx, profile); n != 0 {
 		t.Errorf("%d Vault tokens of the profile are alive", n)
 	}
-	if !eventually(10*time.Second, func() bool { return countNomadTokens(t, ctx, profile) == 0 && countConsulTokens(t, ctx, profile) == 0 }) {
+	if !testutil.Eventually(10*time.Second, func() bool { return countNomadTokens(t, ctx, profile) == 0 && countConsulTokens(t, ctx, profile) == 0 }) {
 		t.Errorf("tokens left: %d Nomad, %d Consul", countNomadTokens(t, ctx, profile), countConsulTokens(t, ctx, profile))
 	}
 }

@@ -29,7 +29,7 @@ func TestLoopbackSpellingNeverThroughProxy(t *testing.T) {
 		u.env[k] = strings.Replace(u.env[k], "127.0.0.1", "LOCALHOST", 1)
 	}
 	seed(t, ctx, u, profile, "loud-users")
-	proxy := review13bOther(t)
+	proxy := otherVault(t)
 	u.env["HTTP_PROXY"] = proxy.URL
 	u.env["PATH"] = teststack.BinDir() + ":" + u.env["PATH"]
 
@@ -58,7 +58,7 @@ func TestLoopbackSpellingNeverThroughProxy(t *testing.T) {
 	if len(proxy.Requests()) == 0 {
 		t.Fatalf("the vault CLI did not send http://LOCALHOST through HTTP_PROXY")
 	}
-	review13bCheckNoToken(t, proxy, tok, "vault token lookup with VAULT_ADDR=http://LOCALHOST and HTTP_PROXY")
+	checkNoTokenAt(t, proxy, tok, "vault token lookup with VAULT_ADDR=http://LOCALHOST and HTTP_PROXY")
 	lower := *u
 	lower.env = map[string]string{}
 	for k, v := range u.env {

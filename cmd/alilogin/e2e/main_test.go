@@ -1,6 +1,3 @@
-// Package e2e runs the alilogin binary as a real process against the real
-// test stack: Vault, Nomad, Consul, Hydra with its login app, headless
-// Chromium and gnome-keyring.
 package e2e
 
 import (

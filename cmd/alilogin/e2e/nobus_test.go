@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // processesOf lists the live processes whose environment has HOME=home:
@@ -83,7 +85,7 @@ func TestNoBusStartsNoDaemon(t *testing.T) {
 	// The daemons, had any started, would stay; short-lived helpers of the
 	// browser go within the deadline.
 	var left map[int]string
-	if !eventually(10*time.Second, func() bool { left = processesOf(u.home); return len(left) == 0 }) {
+	if !testutil.Eventually(10*time.Second, func() bool { left = processesOf(u.home); return len(left) == 0 }) {
 		t.Errorf("%d processes outlived alilogin login, token, status and logout: %v", len(left), left)
 	}
 }

@@ -258,17 +258,7 @@ func docUser(t *testing.T) *user {
 func seedFile(t *testing.T, ctx context.Context, u *user, profile string, roles ...string) {
 	t.Helper()
 	name, pw := newUserAccount(roles...)
-	var tok *teststack.Tokens
-	var err error
-	for range 3 { // Hydra's in-memory database refuses concurrent updates now and then
-		if tok, err = stack.Hydra.Login(ctx, stack.Hydra.ClientID, name, pw); err == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := hydraLogin(t, ctx, name, pw)
 	st, err := store.Open("file", u.getenv, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // reached reports whether any request the server recorded carries s, in
@@ -251,7 +252,7 @@ func TestLogoutWaitsForRenewal(t *testing.T) {
 	if p := u.run(t, "token", "--for", "nomad"); p.code() != 4 {
 		t.Errorf("token after logout: exit %d, stdout %q", p.code(), p.stdout.String())
 	}
-	if !eventually(15*time.Second, func() bool {
+	if !testutil.Eventually(15*time.Second, func() bool {
 		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
 	}) {
 		t.Errorf("after logout: %d Vault and %d Nomad tokens of the profile alive, want none",
@@ -294,7 +295,7 @@ func TestLogoutInterruptedWhileWaitingKeepsLogin(t *testing.T) {
 	if p := u.run(t, "logout"); p.code() != 0 {
 		t.Errorf("logout: exit %d\n%s", p.code(), p.stderr.String())
 	}
-	if !eventually(15*time.Second, func() bool {
+	if !testutil.Eventually(15*time.Second, func() bool {
 		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
 	}) {
 		t.Errorf("after logout: %d Vault and %d Nomad tokens of the profile alive, want none",
@@ -328,7 +329,7 @@ func TestRenewalFindsRecordDeleted(t *testing.T) {
 	if _, err := getRecord(t, u, profile); err != store.ErrNotFound {
 		t.Errorf("record after: %v, want still deleted", err)
 	}
-	if !eventually(15*time.Second, func() bool {
+	if !testutil.Eventually(15*time.Second, func() bool {
 		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
 	}) {
 		t.Errorf("%d Vault and %d Nomad tokens of the deleted login alive, want none",
@@ -447,7 +448,7 @@ func TestLoginWaitsForRenewal(t *testing.T) {
 	if rec.User != name || rec.Vault.Accessor != sum.Tokens["vault"].Accessor {
 		t.Errorf("stored login: user %s, vault accessor %s; want the new login's %s, %s", rec.User, rec.Vault.Accessor, name, sum.Tokens["vault"].Accessor)
 	}
-	if tok := tokenOut(renewal); tok == "" || !eventually(15*time.Second, func() bool { return refused(ctx, tok) }) {
+	if tok := tokenOut(renewal); tok == "" || !testutil.Eventually(15*time.Second, func() bool { return refused(ctx, tok) }) {
 		t.Error("the renewal's Nomad token survived the new login")
 	}
 	if n := countVaultTokens(t, ctx, profile); n != 1 {
@@ -507,7 +508,7 @@ func TestLoginInterruptedWhileWaitingStoresNothing(t *testing.T) {
 	if _, err := getRecord(t, u, profile); err != store.ErrNotFound {
 		t.Errorf("record after the interrupted login: %v, want none", err)
 	}
-	if !eventually(15*time.Second, func() bool {
+	if !testutil.Eventually(15*time.Second, func() bool {
 		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
 	}) {
 		t.Errorf("after the interrupted login: %d Vault and %d Nomad tokens of the profile alive, want none",

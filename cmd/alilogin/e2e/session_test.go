@@ -30,6 +30,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // Mounts with short lease TTLs, used only by the chain test, so that other
@@ -70,20 +71,27 @@ func sessionUser(t *testing.T, profile string, m teststack.Mounts) *user {
 func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...string) (username string) {
 	t.Helper()
 	name, pw := newUserAccount(roles...)
-	var tok *teststack.Tokens
-	var err error
-	for range 3 { // Hydra's in-memory database refuses concurrent updates now and then
-		if tok, err = stack.Hydra.Login(ctx, stack.Hydra.ClientID, name, pw); err == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := hydraLogin(t, ctx, name, pw)
 	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: profile, User: name, Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID,
 		Subject: name, RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()})
 	return name
+}
+
+// hydraLogin signs name in at Hydra over plain HTTP, trying up to three
+// times: Hydra's in-memory database refuses concurrent updates now and
+// then.
+func hydraLogin(t *testing.T, ctx context.Context, name, pw string) *teststack.Tokens {
+	t.Helper()
+	var tok *teststack.Tokens
+	var err error
+	for range 3 {
+		if tok, err = stack.Hydra.Login(ctx, stack.Hydra.ClientID, name, pw); err == nil {
+			return tok
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatal(err)
+	return nil
 }
 
 func putRecord(t *testing.T, u *user, r *store.Record) {
@@ -127,20 +135,6 @@ func gone(ctx context.Context, c *apiclient.Client, accessor string) bool {
 	err := c.Do(ctx, "GET", "/v1/acl/token/"+accessor, nil, nil)
 	st := apiclient.StatusOf(err)
 	return st == 403 || st == 404
-}
-
-// eventually polls f for up to d.
-func eventually(d time.Duration, f func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if f() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // acceptedBy checks that a server takes the token.
@@ -294,7 +288,7 @@ func TestTokenChain(t *testing.T) {
 		t.Error("the rotated refresh token was not stored")
 	}
 	acceptedBy(t, ctx, consul, "/v1/acl/token/self", rec3.Consul.Secret.Reveal())
-	if !eventually(15*time.Second, func() bool {
+	if !testutil.Eventually(15*time.Second, func() bool {
 		return gone(ctx, nomad, rec2.Nomad.Accessor) && gone(ctx, consul, rec1.Consul.Accessor)
 	}) {
 		t.Errorf("tokens of the expired Vault token still exist: nomad gone=%v consul gone=%v",
@@ -333,7 +327,7 @@ func TestTokenConcurrent(t *testing.T) {
 	first := tokenOut(u.ok(t, "token", "--for", "nomad"))
 	// Let the Vault token, and with it the Nomad token, expire.
 	time.Sleep(21 * time.Second)
-	if !eventually(15*time.Second, func() bool { return countNomadTokens(t, ctx, profile) == 0 && countVaultTokens(t, ctx, profile) == 0 }) {
+	if !testutil.Eventually(15*time.Second, func() bool { return countNomadTokens(t, ctx, profile) == 0 && countVaultTokens(t, ctx, profile) == 0 }) {
 		t.Fatalf("expired tokens still there: nomad %d, vault %d", countNomadTokens(t, ctx, profile), countVaultTokens(t, ctx, profile))
 	}
 
@@ -556,7 +550,7 @@ func TestLogout(t *testing.T) {
 	if err := stack.Vault.Client().WithToken(rec.Vault.Secret).Do(ctx, "GET", "/v1/auth/token/lookup-self", nil, nil); apiclient.StatusOf(err) != 403 {
 		t.Errorf("Vault still accepts the token: %v", err)
 	}
-	if !eventually(10*time.Second, func() bool {
+	if !testutil.Eventually(10*time.Second, func() bool {
 		return gone(ctx, stack.Nomad.Client(), rec.Nomad.Accessor) && gone(ctx, stack.Consul.Client(), rec.Consul.Accessor)
 	}) {
 		t.Error("the Nomad or Consul token survived the logout")

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -296,5 +298,67 @@ func TestVaultHelperRefusesBinaryOthersCanReplace(t *testing.T) {
 	}
 	if b, err := os.ReadFile(script); err != nil || !strings.Contains(string(b), "for b in '"+own+"' ") {
 		t.Errorf("helper script %s: %q, %v; want it to try %s first", script, b, err, own)
+	}
+}
+
+// TestVaultHelperConfigDirWithSpace: the vault CLI runs
+// token_helper through `$SHELL -c "<path> get"` with the path unquoted,
+// so a helper script in a directory with a space (macOS's default
+// ~/Library/Application Support/alilogin) is never run: plain vault
+// commands fail after `setup --vault-token-helper`.
+func TestVaultHelperConfigDirWithSpace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, profile := kvUser(t, ctx, "vth13s-users")
+	spaced := filepath.Join(u.home, "Application Support")
+	if err := os.MkdirAll(spaced, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// alilogin's own config dir moves with XDG_CONFIG_HOME: keep its files.
+	old := filepath.Join(u.env["XDG_CONFIG_HOME"], "alilogin")
+	if _, err := os.Stat(old); err == nil {
+		if err := os.Rename(old, filepath.Join(spaced, "alilogin")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.env["XDG_CONFIG_HOME"] = spaced
+	u.ok(t, "setup", "--vault-token-helper")
+	out, errText, code := vaultCLI(t, u, "", "kv", "get", "-field=password", "secret/"+profile+"/allowed")
+	if code != 0 || out != "v2-pass-"+profile {
+		t.Errorf("vault kv get with the helper in %q: exit %d, %q\n%s", spaced, code, out, strings.TrimSpace(errText))
+	}
+}
+
+// TestVaultHelperOtherVaultStillUsable: setup replaces the user's
+// token_helper, and for a VAULT_ADDR of another Vault `get` fails (exit
+// 4) instead of giving no token, so after `setup --vault-token-helper`
+// the vault CLI cannot talk to any other Vault at all (it stops at
+// "failed to get token from token helper"), not even for `vault status`
+// or `vault login`. It must not get the token either.
+func TestVaultHelperOtherVaultStillUsable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := kvUser(t, ctx, "vth13o-users")
+	u.ok(t, "setup", "--vault-token-helper")
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	other := hostile.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"type":"shamir","initialized":true,"sealed":false,"t":1,"n":1,"progress":0,"version":"1.13.0","cluster_name":"other","cluster_id":"other"}`))
+	}))
+	t.Cleanup(other.Close)
+	o := *u
+	o.env = map[string]string{}
+	for k, v := range u.env {
+		o.env[k] = v
+	}
+	o.env["VAULT_ADDR"] = other.URL
+	_, errText, _ := vaultCLI(t, &o, "", "status")
+	if strings.Contains(errText, "token helper") {
+		t.Errorf("vault status against another Vault fails in the token helper:\n%s", strings.TrimSpace(errText))
+	}
+	for _, r := range other.Requests() {
+		if r.Header.Get("X-Vault-Token") == tok {
+			t.Errorf("the token reached the other Vault (%s %s)", r.Method, r.Path)
+		}
 	}
 }

@@ -1,6 +1,3 @@
-// Package e2e runs the broker binary as a real process against the real
-// test stack: Vault with its JWT auth method and nomad and consul secrets
-// engines, Nomad, Consul and Hydra (for users' ID tokens).
 package e2e
 
 import (

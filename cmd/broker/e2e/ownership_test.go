@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -332,5 +333,104 @@ func TestMassPruneNeedsAllowMassDelete(t *testing.T) {
 	}
 	if got := planKeys(t, dir, "--prune"); len(got) != 0 {
 		t.Errorf("plan after the allowed mass delete: %v", got)
+	}
+}
+
+// Review finding (low): the legacy rule for identity groups (managed_by is
+// exactly "managed by alilogin broker", external, alias R on the JWT mount,
+// name alilogin-role-<r>) holds for any group set up that way, not only for
+// one the version before made. An admin who maps one more e-group by hand,
+// the way the broker did it — copying an existing legacy group's settings
+// and metadata to alilogin-role-ops-oncall with the alias ops-oncall on the
+// JWT mount — has made a "managed" group: apply --prune deletes it (and its
+// alias). The old marker names nothing, so "a copy cannot have that alias"
+// only covers a copy that kept the original's alias.
+//
+// Must: a legacy-marked object the files do not declare is not deleted
+// (warn instead); legacy markers only keep an upgrade quiet for objects
+// still declared.
+func TestHandMadeGroupWithLegacyMarkerSurvivesPrune(t *testing.T) {
+	setup(t)
+	dir := policiesDir(t, nil)
+	applyDir(t, dir, apply.Options{})
+	var auths struct {
+		Data map[string]struct {
+			Accessor string `json:"accessor"`
+		} `json:"data"`
+	}
+	mustDo(t, vaultC, "GET", "/v1/sys/auth", nil, &auths)
+	acc := auths.Data["jwt/"].Accessor
+	var g struct {
+		Data struct{ ID string } `json:"data"`
+	}
+	mustDo(t, vaultC, "POST", "/v1/identity/group/name/alilogin-role-ops-oncall", map[string]any{
+		"type": "external", "policies": []string{"ci-secrets-read"}, "metadata": map[string]string{"managed_by": "managed by alilogin broker"}}, &g)
+	mustDo(t, vaultC, "POST", "/v1/identity/group-alias", map[string]any{"name": "ops-oncall", "mount_accessor": acc, "canonical_id": g.Data.ID}, nil)
+
+	if _, out, _ := broker(t, "plan", "--prune", dir); !strings.Contains(out, `? vault identity group "alilogin-role-ops-oncall": legacy, not deleted; delete by hand or declare`) {
+		t.Errorf("plan --prune does not report the legacy group:\n%s", out)
+	}
+	res, err := applyErr(t, dir, apply.Options{Prune: true})
+	t.Logf("apply --prune: %v, changes %v", err, res.Plan.Changes)
+	if err := vaultC.Do(context.Background(), "GET", "/v1/identity/group/id/"+g.Data.ID, nil, nil); err != nil {
+		t.Errorf("the hand-made group alilogin-role-ops-oncall was deleted by apply --prune: %v", err)
+	}
+	var after struct {
+		Data map[string]any `json:"data"`
+	}
+	_ = vaultC.Do(context.Background(), "GET", "/v1/identity/group/id/"+g.Data.ID, nil, &after)
+	if after.Data == nil {
+		t.Errorf("the hand-made group alilogin-role-ops-oncall is gone after apply --prune")
+	}
+}
+
+// Review finding: the roles= record in alilogin-profile-P says which kinds
+// of role P the broker made ("nomad"), not where: it names no mount. When
+// broker.hcl points nomad_mount (or consul_mount, jwt_mount) at another
+// mount — a migration to a new engine, a second Nomad cluster's engine —
+// every role P that already exists there, made by hand, counts as the
+// broker's: plan shows an update instead of a conflict, apply overwrites it,
+// and apply --prune deletes those of profiles that no longer grant Nomad.
+//
+// Must: the record names the mount of each role (e.g.
+// roles=jwt@jwt,nomad@nomad,consul@consul) and a role on another mount is
+// a conflict.
+func TestRoleRecordDoesNotClaimRolesOnAnotherMount(t *testing.T) {
+	setup(t)
+	ctx := context.Background()
+	dir := policiesDir(t, nil)
+	applyDir(t, dir, apply.Options{})
+
+	if err := stack.EnableNomadEngine(ctx, "nomad-b"); err != nil && !strings.Contains(err.Error(), "already in use") {
+		t.Fatal(err)
+	}
+	defer func() { _ = vaultC.Do(context.Background(), "DELETE", "/v1/sys/mounts/nomad-b", nil, nil) }()
+	// Roles made by hand on the other engine, named like the profiles.
+	for _, p := range []string{"ci-user", "ci-admin", "build-operator"} {
+		mustDo(t, vaultC, "POST", "/v1/nomad-b/role/"+p, map[string]any{"policies": "hand-made", "type": "client"}, nil)
+	}
+	read := func(p string) any {
+		var out struct {
+			Data map[string]any `json:"data"`
+		}
+		mustDo(t, vaultC, "GET", "/v1/nomad-b/role/"+p, nil, &out)
+		return out.Data["policies"]
+	}
+	moved := strings.Replace(readFile(t, filepath.Join(dir, "broker.hcl")), `nomad_mount        = "nomad"`, `nomad_mount        = "nomad-b"`, 1)
+	if !strings.Contains(moved, "nomad-b") {
+		t.Fatal("could not point nomad_mount at nomad-b")
+	}
+	writeFile(t, filepath.Join(dir, "broker.hcl"), moved)
+
+	code, out, _ := broker(t, "plan", dir)
+	if !strings.Contains(out, `conflict: vault nomad role "ci-user"`) {
+		t.Errorf("plan (exit %d) does not report the hand-made nomad-b/role/ci-user as a conflict", code)
+	}
+	code, _, _ = broker(t, "apply", "--auto-approve", dir)
+	t.Logf("apply: exit %d", code)
+	for _, p := range []string{"ci-user", "ci-admin", "build-operator"} {
+		if got := read(p); !cmp.Equal(got, []any{"hand-made"}) {
+			t.Errorf("hand-made nomad-b/role/%s overwritten: policies %v", p, got)
+		}
 	}
 }

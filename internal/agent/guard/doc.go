@@ -2,7 +2,7 @@
 // pure functions, no network, no state, that the agent's reverse proxy
 // calls for each request it would forward with a profile's real token.
 //
-//	d := guard.Check(guard.Nomad, r, guard.Rules{ReadOnly: true, ReadOnlyHint: "run: alilogin elevate --profile ci"})
+//	d := guard.Check(store.Nomad, r, guard.Rules{ReadOnly: true, ReadOnlyHint: "run: alilogin elevate --profile ci"})
 //	if d.Refuse != "" { http.Error(w, d.Refuse, d.Status()); return }
 //	// forward; in ReverseProxy.ModifyResponse: return d.RewriteResponse(resp)
 //
@@ -32,7 +32,13 @@
 //
 // Not here: who may talk to the agent (Host, Origin, peer uid, gates) and
 // the removal of the client's token headers and Consul's ?token=
-// parameter: the agent's own code does that. The browser routes of issue
+// parameter: the agent's own code does that. Where each server takes a
+// token from (read in their sources, measured on the stack): Vault 1.13
+// X-Vault-Token, else an Authorization value starting "Bearer " (case
+// matters: "bearer x" is not read); Nomad 1.6.1 X-Nomad-Token, else
+// Authorization with the scheme "Bearer" in any case, never the query
+// (?token= is ignored); Consul 1.16.3 ?token= first (deprecated, still
+// honoured), else X-Consul-Token, else Authorization "Bearer" in any case. The browser routes of issue
 // 22 (UI assets outside /v1/) are refused by Check until they get their
 // own rules.
 package guard

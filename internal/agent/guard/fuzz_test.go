@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // FuzzCheck: any request line the agent's server would accept gives a
@@ -26,7 +28,7 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, s := range []Server{Vault, Nomad, Consul} {
+		for _, s := range []store.Kind{store.Vault, store.Nomad, store.Consul} {
 			d := Check(s, r, Rules{ReadOnly: len(target)%2 == 0})
 			if d.Refuse == "" {
 				if d.Reason != Allowed || d.Status() != 0 {
@@ -39,8 +41,8 @@ func FuzzCheck(f *testing.F) {
 				}
 				lp := strings.ToLower(p)
 				lt := strings.TrimSuffix(lp, "/")
-				if (s == Nomad && under(lt, "/v1/acl/token/onetime")) ||
-					(s == Vault && (strings.HasPrefix(lp, "/v1/auth/token/create") || under(lt, "/v1/nomad/creds"))) {
+				if (s == store.Nomad && under(lt, "/v1/acl/token/onetime")) ||
+					(s == store.Vault && (strings.HasPrefix(lp, "/v1/auth/token/create") || under(lt, "/v1/nomad/creds"))) {
 					t.Fatalf("%s allowed %s %q", s, r.Method, p)
 				}
 			} else if d.Blank != nil {

@@ -4,18 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
-// Server is the server a request goes to. Its values are those of
-// store.Kind ("vault", "nomad", "consul").
-type Server string
-
-// The three servers.
-const (
-	Vault  Server = "vault"
-	Nomad  Server = "nomad"
-	Consul Server = "consul"
-)
+// Server is the server a request goes to: the token vocabulary's
+// store.Kind (an alias, not another type).
+type Server = store.Kind
 
 // Mounts are the Vault mount paths the secret rules need, as the
 // discovery document or the configuration names them ("nomad",
@@ -97,7 +92,7 @@ func (d Decision) Status() int {
 // Check decides whether r, a client's request to server, may be
 // forwarded with the profile's real token, and whether its answer must be
 // rewritten. It reads only r's method, URL and headers, never the body.
-func Check(server Server, r *http.Request, rules Rules) Decision {
+func Check(server store.Kind, r *http.Request, rules Rules) Decision {
 	max := rules.MaxRewrite
 	if max <= 0 {
 		max = DefaultMaxRewrite
@@ -114,11 +109,11 @@ func Check(server Server, r *http.Request, rules Rules) Decision {
 	}
 	var sec secretRule
 	switch server {
-	case Vault:
+	case store.Vault:
 		sec = vaultSecret(r, p, rules.Mounts)
-	case Nomad:
+	case store.Nomad:
 		sec = nomadSecret(r.Method, p)
-	case Consul:
+	case store.Consul:
 		sec = consulSecret(r.Method, p)
 	default:
 		return Decision{Refuse: fmt.Sprintf("refused: unknown server %q", server), Reason: BadPath}
@@ -143,12 +138,12 @@ func Check(server Server, r *http.Request, rules Rules) Decision {
 // not at all). None of the three honours X-HTTP-Method-Override (no such
 // header in their http packages), so the method on the wire is the
 // operation. OPTIONS is refused: the agent offers no CORS.
-func knownMethod(server Server, m string) bool {
+func knownMethod(server store.Kind, m string) bool {
 	switch m {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete:
 		return true
 	case http.MethodPatch, "LIST":
-		return server == Vault
+		return server == store.Vault
 	}
 	return false
 }

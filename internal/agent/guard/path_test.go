@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // wire parses a request line as the agent's http.Server does, so that
@@ -52,7 +54,7 @@ func TestPathTricksAreRefused(t *testing.T) {
 		long,
 	} {
 		r := wire(t, "GET", target)
-		for _, s := range []Server{Vault, Nomad, Consul} {
+		for _, s := range []store.Kind{store.Vault, store.Nomad, store.Consul} {
 			d := Check(s, r, Rules{})
 			if d.Refuse == "" || d.Reason != BadPath || d.Status() != http.StatusBadRequest {
 				t.Errorf("%s GET %.60s: %+v, want a refused path (400)", s, target, d)
@@ -109,24 +111,24 @@ func TestRealPathsAreKeptAsTheServerDecodesThem(t *testing.T) {
 
 func TestUnknownMethodsAreRefused(t *testing.T) {
 	for _, c := range []struct {
-		server Server
+		server store.Kind
 		method string
 	}{
-		{Nomad, "LIST"}, {Consul, "PATCH"}, {Vault, "OPTIONS"}, {Nomad, "CONNECT"},
-		{Consul, "TRACE"}, {Vault, "get"}, {Nomad, "PROPFIND"},
+		{store.Nomad, "LIST"}, {store.Consul, "PATCH"}, {store.Vault, "OPTIONS"}, {store.Nomad, "CONNECT"},
+		{store.Consul, "TRACE"}, {store.Vault, "get"}, {store.Nomad, "PROPFIND"},
 	} {
 		d := Check(c.server, wire(t, c.method, "/v1/jobs"), Rules{})
 		if d.Reason != BadPath {
 			t.Errorf("%s %s: %+v, want refused", c.server, c.method, d)
 		}
 	}
-	if d := Check(Vault, wire(t, "LIST", "/v1/secret/metadata/"), Rules{}); d.Refuse != "" {
+	if d := Check(store.Vault, wire(t, "LIST", "/v1/secret/metadata/"), Rules{}); d.Refuse != "" {
 		t.Errorf("Vault LIST refused: %s", d.Refuse)
 	}
 	if d := Check("boundary", wire(t, "GET", "/v1/x"), Rules{}); d.Refuse == "" {
 		t.Errorf("unknown server allowed")
 	}
-	if d := Check(Vault, nil, Rules{}); d.Refuse == "" {
+	if d := Check(store.Vault, nil, Rules{}); d.Refuse == "" {
 		t.Errorf("nil request allowed")
 	}
 }

@@ -3,6 +3,8 @@ package guard
 import (
 	"slices"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // Route is one entry of a read-only allow-list: a method set and a path
@@ -82,6 +84,7 @@ var consulRead = []Route{
 	{get, "/v1/namespaces"}, {get, "/v1/namespace/*"}, {get, "/v1/partitions"}, {get, "/v1/partition/*"},
 	{get, "/v1/peerings"}, {get, "/v1/peering/*"}, {get, "/v1/exported-services"},
 	{get, "/v1/operator/raft/configuration"}, {get, "/v1/operator/autopilot/**"}, {get, "/v1/operator/usage"},
+	{get, "/v1/operator/license"},
 }
 
 // vaultReadPost are Vault's reads that use POST or PUT: `vault token
@@ -98,13 +101,13 @@ var vaultReadPost = []Route{
 // ReadOnlyRoutes is the read-only allow-list of server, for
 // documentation and tests. Vault's adds GET, HEAD and LIST on every path
 // but the minting reads (see readAllowed).
-func ReadOnlyRoutes(server Server) []Route {
+func ReadOnlyRoutes(server store.Kind) []Route {
 	switch server {
-	case Nomad:
+	case store.Nomad:
 		return slices.Clone(nomadRead)
-	case Consul:
+	case store.Consul:
 		return slices.Clone(consulRead)
-	case Vault:
+	case store.Vault:
 		return append([]Route{{[]string{"GET", "HEAD", "LIST"}, "/v1/**"}}, vaultReadPost...)
 	}
 	return nil
@@ -112,13 +115,13 @@ func ReadOnlyRoutes(server Server) []Route {
 
 // readAllowed: the request (canonical path p) is on server's read-only
 // allow-list.
-func readAllowed(server Server, method, p string) bool {
+func readAllowed(server store.Kind, method, p string) bool {
 	switch server {
-	case Nomad:
+	case store.Nomad:
 		return anyRoute(nomadRead, method, p)
-	case Consul:
+	case store.Consul:
 		return anyRoute(consulRead, method, p)
-	case Vault:
+	case store.Vault:
 		switch method {
 		case "GET", "HEAD", "LIST":
 			return !vaultMints(p)

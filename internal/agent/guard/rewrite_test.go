@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/alisw/alilogin/internal/store"
 )
 
 const realSecret = "6b3f2a1e-5c9d-4e8f-a7b6-1d2c3e4f5a6b"
@@ -49,7 +51,7 @@ func answer(status int, body string, gz bool, header ...string) *http.Response {
 		Request: &http.Request{Method: "GET"}}
 }
 
-func decision(t *testing.T, server Server, method, target string) Decision {
+func decision(t *testing.T, server store.Kind, method, target string) Decision {
 	t.Helper()
 	d := Check(server, wire(t, method, target), Rules{})
 	if d.Refuse != "" || d.Blank == nil {
@@ -73,30 +75,30 @@ func readAll(t *testing.T, resp *http.Response) string {
 func TestSecretFieldsAreBlankedInAnswers(t *testing.T) {
 	for _, c := range []struct {
 		name           string
-		server         Server
+		server         store.Kind
 		method, target string
 		body           string
 		gz             bool
 		want           string
 	}{
-		{"nomad token self, gzip", Nomad, "GET", "/v1/acl/token/self", nomadSelf, true,
+		{"nomad token self, gzip", store.Nomad, "GET", "/v1/acl/token/self", nomadSelf, true,
 			`{"AccessorID":"109cf455-3675-d9ec-4bb9-2e17ae8a8304","CreateIndex":18446744073709551615,"Name":"ci","Policies":["ci"],"SecretID":"","Type":"client"}`},
-		{"consul token list", Consul, "GET", "/v1/acl/tokens", consulList, false,
+		{"consul token list", store.Consul, "GET", "/v1/acl/tokens", consulList, false,
 			`[{"AccessorID":"a1","Description":"x <b>","SecretID":""},{"AccessorID":"a2","SecretID":""}]`},
-		{"consul token list, gzip", Consul, "GET", "/v1/acl/tokens", consulList, true,
+		{"consul token list, gzip", store.Consul, "GET", "/v1/acl/tokens", consulList, true,
 			`[{"AccessorID":"a1","Description":"x <b>","SecretID":""},{"AccessorID":"a2","SecretID":""}]`},
-		{"nested token", Nomad, "PUT", "/v1/acl/login", nomadXchg, false, `{"Index":3,"Token":{"AccessorID":"a","SecretID":""}}`},
-		{"every spelling", Consul, "GET", "/v1/acl/token/self", oddCase, false,
+		{"nested token", store.Nomad, "PUT", "/v1/acl/login", nomadXchg, false, `{"Index":3,"Token":{"AccessorID":"a","SecretID":""}}`},
+		{"every spelling", store.Consul, "GET", "/v1/acl/token/self", oddCase, false,
 			`{"Nested":[{"SecretId":""}],"SECRETID":"","SecretIDNote":"kept","secretid":""}`},
-		{"vault lookup-self", Vault, "GET", "/v1/auth/token/lookup-self", vaultLookup, false,
+		{"vault lookup-self", store.Vault, "GET", "/v1/auth/token/lookup-self", vaultLookup, false,
 			`{"auth":null,"data":{"accessor":"acc","id":"","policies":["default"],"ttl":3600},"request_id":"r","wrap_info":null}`},
-		{"vault renew-self", Vault, "POST", "/v1/auth/token/renew-self", vaultRenew, true,
+		{"vault renew-self", store.Vault, "POST", "/v1/auth/token/renew-self", vaultRenew, true,
 			`{"auth":{"accessor":"acc","client_token":"","lease_duration":3600},"data":null}`},
-		{"vault wrapped answer", Vault, "POST", "/v1/sys/wrapping/unwrap", vaultWrap, false,
+		{"vault wrapped answer", store.Vault, "POST", "/v1/sys/wrapping/unwrap", vaultWrap, false,
 			`{"data":{"id":"kept: not a lookup"},"wrap_info":{"token":"","ttl":300}}`},
-		{"vault array root", Vault, "POST", "/v1/auth/jwt/login", `[` + vaultRenew + `]`, false,
+		{"vault array root", store.Vault, "POST", "/v1/auth/jwt/login", `[` + vaultRenew + `]`, false,
 			`[{"auth":{"accessor":"acc","client_token":"","lease_duration":3600},"data":null}]`},
-		{"not an object", Nomad, "GET", "/v1/acl/tokens", `"just a string"`, false, `"just a string"`},
+		{"not an object", store.Nomad, "GET", "/v1/acl/tokens", `"just a string"`, false, `"just a string"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d := decision(t, c.server, c.method, c.target)
@@ -119,7 +121,7 @@ func TestSecretFieldsAreBlankedInAnswers(t *testing.T) {
 }
 
 func TestAnswersThatCannotBeCheckedAreRefused(t *testing.T) {
-	d := decision(t, Consul, "GET", "/v1/acl/tokens")
+	d := decision(t, store.Consul, "GET", "/v1/acl/tokens")
 	d.max = 1024
 	big := `[` + strings.Repeat(`{"SecretID":"`+realSecret+`"},`, 100) + `{}]`
 	bomb := `{"x":"` + strings.Repeat("a", 1<<20) + `"}` // compresses to ~1 KiB
@@ -152,7 +154,7 @@ func TestAnswersThatCannotBeCheckedAreRefused(t *testing.T) {
 }
 
 func TestAnswersWithoutSecretsPassUnread(t *testing.T) {
-	d := decision(t, Nomad, "GET", "/v1/acl/token/self")
+	d := decision(t, store.Nomad, "GET", "/v1/acl/token/self")
 	for _, c := range []struct {
 		name string
 		resp *http.Response
@@ -173,7 +175,7 @@ func TestAnswersWithoutSecretsPassUnread(t *testing.T) {
 		})
 	}
 	// No Blank: nothing is read, whatever the answer.
-	plain := Check(Nomad, wire(t, "GET", "/v1/jobs"), Rules{})
+	plain := Check(store.Nomad, wire(t, "GET", "/v1/jobs"), Rules{})
 	resp := answer(200, nomadSelf, true)
 	body := resp.Body
 	if err := plain.RewriteResponse(resp); err != nil || resp.Body != body {
@@ -204,7 +206,7 @@ func TestRewriteInReverseProxy(t *testing.T) {
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
 		ModifyResponse: func(resp *http.Response) error {
-			return Check(Nomad, resp.Request, Rules{}).RewriteResponse(resp)
+			return Check(store.Nomad, resp.Request, Rules{}).RewriteResponse(resp)
 		},
 	}
 	front := httptest.NewServer(proxy)

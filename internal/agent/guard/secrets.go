@@ -76,14 +76,37 @@ func vaultSecret(r *http.Request, p string, m Mounts) secretRule {
 		return secretRule{refuse: "sys/raw reads Vault's storage, tokens included"}
 	case under(lp, "sys/storage/raft/snapshot"), under(lp, "sys/storage/raft/snapshot-force"):
 		return secretRule{refuse: "a Raft snapshot holds Vault's whole storage"}
-	case under(lp, "identity/oidc/token"):
-		return secretRule{refuse: "identity/oidc/token mints a signed identity token"}
+	case under(lp, "identity/oidc/token"), oidcAuthorize(lp):
+		// identity/oidc/token/:role signs an identity token; the OIDC
+		// provider's authorize endpoint gives a code that a public
+		// (PKCE) client exchanges for an ID token of the user.
+		return secretRule{refuse: "Vault's identity tokens are not minted through the agent"}
+	case appRoleSecretID(lp):
+		return secretRule{refuse: "an AppRole SecretID logs in to Vault without the agent"}
 	case strings.HasPrefix(lp, "auth/token/lookup"):
 		return secretRule{blank: vaultLookupBlank}
 	case strings.HasPrefix(lp, "auth/"), lp == "sys/wrapping/unwrap", lp == "sys/mfa/validate":
 		return secretRule{blank: vaultAuthBlank}
 	}
 	return secretRule{}
+}
+
+// oidcAuthorize: identity/oidc/provider/:name/authorize (Vault 1.13's
+// OIDC provider).
+func oidcAuthorize(lp string) bool {
+	segs := strings.Split(lp, "/")
+	return len(segs) == 5 && segs[0] == "identity" && segs[1] == "oidc" && segs[2] == "provider" && segs[4] == "authorize"
+}
+
+// appRoleSecretID: auth/<mount...>/role/:name/secret-id and
+// custom-secret-id of an AppRole mount (any mount path): they make a
+// SecretID, which with the role id logs in without the agent. (Their
+// lookups, secret-id/lookup and secret-id-accessor/..., are left.)
+func appRoleSecretID(lp string) bool {
+	segs := strings.Split(lp, "/")
+	n := len(segs)
+	return n >= 5 && segs[0] == "auth" && segs[n-3] == "role" &&
+		(segs[n-1] == "secret-id" || segs[n-1] == "custom-secret-id")
 }
 
 // pkiIssues: the PKI engine's paths that sign a CSR or issue a key and
@@ -144,6 +167,9 @@ func consulSecret(method, p string) secretRule {
 		return secretRule{refuse: "a Consul snapshot holds every ACL token"}
 	case under(lp, "/v1/operator/keyring"):
 		return secretRule{refuse: "the keyring holds the cluster's gossip keys"}
+	case lp == "/v1/peering/token":
+		// The peering token lets another cluster peer with this one.
+		return secretRule{refuse: "a peering token admits another cluster"}
 	case under(lp, "/v1/agent/connect/ca/leaf"):
 		return secretRule{refuse: "a Connect leaf certificate comes with its private key"}
 	case lp == "/v1/connect/ca/configuration" && method != http.MethodPut:

@@ -1,9 +1,3 @@
-// Package check holds the rules for the settings that end up in Vault API
-// paths and in network connections: mount paths and server addresses.
-// alilogin's configuration (its file, the environment and the broker's
-// discovery document) and the broker's broker.hcl both use them, so that a
-// mount such as "../../sys/policies/acl" or a token sent over plain HTTP
-// across the network is refused the same way everywhere.
 package check
 
 import (

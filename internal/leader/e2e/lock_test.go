@@ -1,10 +1,6 @@
-// Package e2e runs leader elections against the real Consul of the test
-// stack: one leader at a time, takeover after a clean stop and after a
-// crash.
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,6 +20,7 @@ import (
 	"github.com/alisw/alilogin/internal/leader"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 var stack *teststack.Stack
@@ -39,8 +36,11 @@ func TestMain(m *testing.M) {
 type proxy struct {
 	srv *httptest.Server
 	cut atomic.Bool
-	// refused counts the lock acquisitions Consul answered false: the
-	// instance knows that another one holds the lock.
+	// refused counts the blocking reads of the lock key: a campaigning
+	// instance (consul/api's Lock) makes one only after it read that
+	// another session holds the key, so a follower that made one knows
+	// that another instance holds the lock. (A leader's watch of its own
+	// lock makes them too: count them on a follower's proxy.)
 	refused atomic.Int32
 	// renewed counts the session renewals Consul accepted.
 	renewed atomic.Int32
@@ -57,19 +57,8 @@ func newProxy(t *testing.T, target string) *proxy {
 		if r.Method != http.MethodPut || resp.StatusCode != http.StatusOK {
 			return nil
 		}
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/v1/session/renew/"):
+		if strings.HasPrefix(r.URL.Path, "/v1/session/renew/") {
 			c.renewed.Add(1)
-		case r.URL.Query().Has("acquire"):
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				return err
-			}
-			resp.Body = io.NopCloser(bytes.NewReader(body))
-			if strings.TrimSpace(string(body)) == "false" {
-				c.refused.Add(1)
-			}
 		}
 		return nil
 	}
@@ -82,27 +71,13 @@ func newProxy(t *testing.T, target string) *proxy {
 			}
 			return
 		}
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/kv/") && r.URL.Query().Get("index") != "" {
+			c.refused.Add(1)
+		}
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(c.srv.Close)
 	return c
-}
-
-// waitUntil polls until done reports true, calling check at every poll
-// (check fails the test on what must not happen meanwhile).
-func waitUntil(t *testing.T, timeout time.Duration, what string, done func() bool, check func()) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		check()
-		if done() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not after %s: %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 type instance struct {
@@ -191,13 +166,12 @@ func TestElection(t *testing.T) {
 		lp, fp = pb, pa
 	}
 	renewed := lp.renewed.Load()
-	waitUntil(t, 2*leader.DefaultTTL, "the follower refused the lock, the leader's session renewed",
-		func() bool { return fp.refused.Load() > 0 && lp.renewed.Load() > renewed },
-		func() {
-			if l := leaders(a, b); len(l) != 1 {
-				t.Fatalf("leaders = %v", l)
-			}
-		})
+	testutil.WaitFor(t, 2*leader.DefaultTTL, "the follower refused the lock, the leader's session renewed", func() bool {
+		if l := leaders(a, b); len(l) != 1 {
+			t.Fatalf("leaders = %v", l)
+		}
+		return fp.refused.Load() > 0 && lp.renewed.Load() > renewed
+	})
 	h, err := leader.Current(context.Background(), first.e.Consul, key)
 	if err != nil || h == nil || h.Identity != first.name {
 		t.Fatalf("Current = %+v, %v; want %s", h, err, first.name)
@@ -240,7 +214,7 @@ func TestTakeoverAfterCrash(t *testing.T) {
 			waitOneLeader(t, 10*time.Second, a)
 			b := start(t, key, "b", pb.srv.URL, &active, &overlap, opt)
 			// b has been refused the lock: it follows.
-			waitUntil(t, 10*time.Second, "b refused the lock", func() bool { return pb.refused.Load() > 0 }, func() {})
+			testutil.WaitFor(t, 10*time.Second, "b refused the lock", func() bool { return pb.refused.Load() > 0 })
 			if l := leaders(a, b); len(l) != 1 || l[0] != "a" {
 				t.Fatalf("leaders = %v", l)
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestJobSpecArtifact runs docs/deploy/broker.nomad.hcl the way
@@ -85,7 +86,7 @@ func TestJobSpecArtifact(t *testing.T) {
 			}
 			t.Cleanup(func() {
 				_, _ = nomadCLI(t, agent, "", "job", "stop", "-purge", "alilogin-broker")
-				waitUntil(t, time.Minute, "the job purged", func() bool {
+				testutil.WaitFor(t, time.Minute, "the job purged", func() bool {
 					var j struct{ ID string }
 					return nc.Do(context.Background(), "GET", "/v1/job/alilogin-broker", nil, &j) != nil
 				})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 var jobSpec = filepath.Join(repoRoot, "docs", "deploy", "broker.nomad.hcl")
@@ -88,7 +89,7 @@ vault {
 	})
 	c, err := apiclient.New("Nomad", addr, "X-Nomad-Token", apiclient.TLS{}, 10*time.Second)
 	must(t, err)
-	waitUntil(t, time.Minute, "the job agent's client node", func() bool {
+	testutil.WaitFor(t, time.Minute, "the job agent's client node", func() bool {
 		var nodes []struct{ Status string }
 		return c.Do(context.Background(), "GET", "/v1/nodes", nil, &nodes) == nil && len(nodes) == 1 && nodes[0].Status == "ready"
 	})
@@ -145,7 +146,7 @@ func TestJobSpec(t *testing.T) {
 		Checks []struct{ Status, ServiceName, Output string }
 	}
 	var entries []health
-	waitUntil(t, 2*time.Minute, "two healthy instances in Consul", func() bool {
+	testutil.WaitFor(t, 2*time.Minute, "two healthy instances in Consul", func() bool {
 		entries = nil
 		if err := c.Do(ctx, "GET", "/v1/health/service/alilogin-broker?passing=true", nil, &entries); err != nil {
 			return false
@@ -173,7 +174,7 @@ func TestJobSpec(t *testing.T) {
 	must(t, c.Do(ctx, "GET", "/v1/health/service/alilogin-broker-lock?passing=true", nil, &alive))
 	n := 0
 	for _, a := range alive {
-		if a.Service.Meta["key"] == "alilogin/broker/leader" { // the job's lock, not other tests'
+		if a.Service.Meta["key"] == "alilogin/broker/lock" { // the job's lock, not other tests'
 			n++
 		}
 	}
@@ -181,7 +182,7 @@ func TestJobSpec(t *testing.T) {
 		t.Errorf("%d liveness checks passing for the job, want 2", n)
 	}
 	// The leader works with the leased tokens: the ALICE policies are in Nomad.
-	waitUntil(t, 30*time.Second, "the job's broker to apply the policies", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the job's broker to apply the policies", func() bool {
 		var p struct{ Rules string }
 		return stack.Nomad.Client().Do(ctx, "GET", "/v1/acl/policy/ci-submit-jobs", nil, &p) == nil && p.Rules != ""
 	})

@@ -1,8 +1,3 @@
-// Package e2e runs `broker serve` as real processes against the real test
-// stack: reconcile, drift, a broken folder, orphan reaping, two instances
-// under the leader lock, the Nomad job spec, discovery -> alilogin
-// setup -> alilogin login, and the warnings of a run (a managed policy
-// with a reserved name, Vault's default policy without the lease deny).
 package e2e
 
 import (
@@ -281,19 +276,6 @@ func (b *brokerProc) metric(series string) float64 {
 		}
 	}
 	return -1
-}
-
-func waitUntil(t *testing.T, d time.Duration, what string, f func() bool) time.Duration {
-	t.Helper()
-	t0 := time.Now()
-	for time.Since(t0) < d {
-		if f() {
-			return time.Since(t0)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", d, what)
-	return 0
 }
 
 func must(t *testing.T, err error) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // soloProfiles replaces every profile of the ALICE example by one new
@@ -45,7 +46,7 @@ func TestServeRefusesMassDeleteOnReload(t *testing.T) {
 	const interval = 2 * time.Second
 	dir := policiesDir(t, map[string]string{})
 	b := startBroker(t, "massdelete", dir, nil, "--prune", "--interval", interval.String(), "--lock-key", "test/massdelete")
-	waitUntil(t, time.Minute, "the broker to lead and reconcile", func() bool {
+	testutil.WaitFor(t, time.Minute, "the broker to lead and reconcile", func() bool {
 		c, _ := b.status()
 		return c == 200 && b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
 	})
@@ -60,7 +61,7 @@ func TestServeRefusesMassDeleteOnReload(t *testing.T) {
 	good, err := os.ReadFile(filepath.Join(dir, "profiles.hcl"))
 	must(t, err)
 	writeFile(t, filepath.Join(dir, "profiles.hcl"), soloProfiles)
-	waitUntil(t, 20*time.Second, "the refusal in /metrics", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "the refusal in /metrics", func() bool {
 		return b.metric("alilogin_broker_mass_delete_refused_total") >= 1 && b.metric("alilogin_broker_mass_delete_held") == 1
 	})
 	if !strings.Contains(b.log.String(), "its plan is a mass delete; the configuration in force stays") {
@@ -77,7 +78,7 @@ func TestServeRefusesMassDeleteOnReload(t *testing.T) {
 		t.Fatalf("JWT role ci-user deleted: %v", err)
 	}
 	must(t, v.Do(context.Background(), "POST", "/v1/auth/jwt/role/ci-user", map[string]any{"role_type": "jwt", "token_ttl": "2h"}, nil))
-	waitUntil(t, interval+20*time.Second, "the drift on ci-user repaired", func() bool {
+	testutil.WaitFor(t, interval+20*time.Second, "the drift on ci-user repaired", func() bool {
 		got, err := jwtRoleTTL(t, v, "ci-user")
 		return err == nil && got == ttl
 	})
@@ -87,7 +88,7 @@ func TestServeRefusesMassDeleteOnReload(t *testing.T) {
 
 	// Fixed: applied again, the gauge back to 0, ready.
 	writeFile(t, filepath.Join(dir, "profiles.hcl"), string(good))
-	waitUntil(t, 20*time.Second, "ready again", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "ready again", func() bool {
 		c, _ := b.status()
 		return c == 200 && b.metric("alilogin_broker_mass_delete_held") == 0
 	})

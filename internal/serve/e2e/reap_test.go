@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // orphanFromVault reads nomad/creds/role through Vault, then makes Vault
@@ -46,9 +47,9 @@ func TestServeReapsOrphans(t *testing.T) {
 	}
 	dir := policiesDir(t, map[string]string{"profiles.hcl": short})
 	b := startBroker(t, "reap", dir, nil, "--interval", "1s", "--reap-grace", "1s", "--lock-key", "test/reap")
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	testutil.WaitFor(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
 	// Ready can come before the first run, which makes ci-user's roles.
-	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+	testutil.WaitFor(t, time.Minute, "the first reconcile run", func() bool {
 		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
 	})
 
@@ -60,7 +61,7 @@ func TestServeReapsOrphans(t *testing.T) {
 	var lookalike struct{ AccessorID string }
 	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "vault-unmanaged-token-1", "Type": "client", "Policies": []string{"ci-read-jobs"}}, &lookalike))
 
-	waitUntil(t, 30*time.Second, "the orphan to be reaped", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the orphan to be reaped", func() bool {
 		return apiclient.StatusOf(n.Do(ctx, "GET", "/v1/acl/token/"+orphan, nil, nil)) == 404
 	})
 	took := time.Since(t0)
@@ -73,7 +74,7 @@ func TestServeReapsOrphans(t *testing.T) {
 			t.Errorf("unmanaged token %s was touched: %v", acc, err)
 		}
 	}
-	waitUntil(t, 5*time.Second, "tokens_reaped_total", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "tokens_reaped_total", func() bool {
 		return b.metric(`alilogin_broker_tokens_reaped_total{system="nomad"}`) >= 1
 	})
 	b.stop(t)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // consulOrphanFromVault is orphanFromVault for consul/creds/role.
@@ -58,7 +59,7 @@ func TestReaperSparesLookAlikes(t *testing.T) {
 	dir := policiesDir(t, map[string]string{"profiles.hcl": shorter})
 	b := startBroker(t, "lookalikes", dir, nil, "--interval", "1s", "--reap-grace", "1s", "--lock-key", "test/lookalikes", "--log-level", "debug")
 	// Ready is not yet applied: wait for the first reconcile run.
-	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+	testutil.WaitFor(t, time.Minute, "the first reconcile run", func() bool {
 		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
 	})
 
@@ -109,12 +110,12 @@ func TestReaperSparesLookAlikes(t *testing.T) {
 		st := apiclient.StatusOf(cl.Do(ctx, "GET", "/v1/acl/token/"+acc, nil, nil))
 		return st == 404 || st == 403 // Consul: 403 "ACL not found"
 	}
-	waitUntil(t, 30*time.Second, "the orphans to be reaped", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the orphans to be reaped", func() bool {
 		return gone(n, nomadOrphan) && gone(c, consulOrphan)
 	})
 	// Every token above is past max TTL + grace by now; three more passes.
 	passes := b.metric(`alilogin_broker_reap_runs_total{result="ok"}`)
-	waitUntil(t, 30*time.Second, "three more reaper passes", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "three more reaper passes", func() bool {
 		return b.metric(`alilogin_broker_reap_runs_total{result="ok"}`) >= passes+3
 	})
 	for _, k := range survivors {
@@ -160,17 +161,17 @@ func TestServeKeepsConfigWhenNoProfile(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, map[string]string{})
 	b := startBroker(t, "noprofile", dir, nil, "--interval", "1s", "--prune", "--no-reap", "--lock-key", "test/noprofile")
-	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+	testutil.WaitFor(t, time.Minute, "the first reconcile run", func() bool {
 		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
 	})
 	writeFile(t, filepath.Join(dir, "profiles.hcl"), "# the profiles went elsewhere\n")
-	waitUntil(t, 10*time.Second, "/readyz to report the folder without profile", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "/readyz to report the folder without profile", func() bool {
 		c, st := b.status()
 		msg, _ := st["config_error"].(string)
 		return c == 503 && strings.Contains(msg, "declares no profile block")
 	})
 	runs := b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`)
-	waitUntil(t, 20*time.Second, "two more reconcile runs", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "two more reconcile runs", func() bool {
 		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= runs+2
 	})
 	ctx := context.Background()

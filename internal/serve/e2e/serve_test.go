@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // driftNomadPolicy rewrites the rules of a managed Nomad policy by hand,
@@ -30,10 +31,10 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	dir := policiesDir(t, map[string]string{})
 	srv := newServers(t)
 	b := startBroker(t, "drift", dir, srv, "--interval", interval.String(), "--lock-key", "test/drift")
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	testutil.WaitFor(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
 	// Ready can come before the first run: drift made before that run
 	// would be fixed by it, not by the interval this test measures.
-	waitUntil(t, time.Minute, "the first reconcile run", func() bool {
+	testutil.WaitFor(t, time.Minute, "the first reconcile run", func() bool {
 		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
 	})
 	if !b.leading() { // a run is made by the leader only
@@ -43,7 +44,7 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 
 	// Drift by hand: fixed within one interval, and the metrics show it.
 	driftNomadPolicy(t, "ci-read-jobs")
-	took := waitUntil(t, interval+10*time.Second, "the drift to be fixed", func() bool {
+	took := testutil.WaitFor(t, interval+10*time.Second, "the drift to be fixed", func() bool {
 		return nomadRules(t, stack.Nomad.Client(), "ci-read-jobs") == orig
 	})
 	t.Logf("drift fixed after %s (interval %s)", took.Round(time.Millisecond), interval)
@@ -51,7 +52,7 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	if took > interval+5*time.Second {
 		t.Errorf("drift fixed after %s, more than one interval (%s) plus a run", took, interval)
 	}
-	waitUntil(t, 5*time.Second, "the metrics to show the drift", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the metrics to show the drift", func() bool {
 		return b.metric(`alilogin_broker_drift_fixed_total{system="nomad"}`) >= 1 &&
 			b.metric(`alilogin_broker_drift_found_total{system="nomad"}`) >= 1
 	})
@@ -68,7 +69,7 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	must(t, err)
 	before, _ := srv.configWrites()
 	writeFile(t, filepath.Join(dir, "profiles.hcl"), string(good)+"\nprofile \"broken\" {\n  roles = [\n")
-	waitUntil(t, 10*time.Second, "/readyz to report the broken folder", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "/readyz to report the broken folder", func() bool {
 		c, st := b.status()
 		msg, _ := st["config_error"].(string)
 		return c == 503 && strings.Contains(msg, "profiles.hcl")
@@ -79,7 +80,7 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 	// Two more runs: the leader keeps reconciling the last good config,
 	// which has nothing to change.
 	runs := reconciles(b)
-	waitUntil(t, 2*interval+20*time.Second, "two more reconcile runs", func() bool { return reconciles(b) >= runs+2 })
+	testutil.WaitFor(t, 2*interval+20*time.Second, "two more reconcile runs", func() bool { return reconciles(b) >= runs+2 })
 	after, which := srv.configWrites()
 	if after != before {
 		t.Errorf("%d writes while the folder was broken: %v", after-before, which)
@@ -92,7 +93,7 @@ func TestDriftFixedAndBrokenFolder(t *testing.T) {
 
 	// Fixed: ready again, a new generation only if the content changed.
 	writeFile(t, filepath.Join(dir, "profiles.hcl"), string(good))
-	waitUntil(t, 10*time.Second, "ready again", func() bool { c, _ := b.status(); return c == 200 })
+	testutil.WaitFor(t, 10*time.Second, "ready again", func() bool { c, _ := b.status(); return c == 200 })
 	if g := b.metric("alilogin_broker_config_generation"); g != gen {
 		t.Errorf("generation %v -> %v for the same content", gen, g)
 	}
@@ -120,7 +121,7 @@ func startAndChange(t *testing.T, name, watch, mark string) *brokerProc {
 	setup(t)
 	dir := policiesDir(t, map[string]string{})
 	b := startBroker(t, name, dir, nil, "--interval", "1m", "--lock-key", "test/"+name, "--watch-interval", watch)
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	testutil.WaitFor(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
 	if g := b.metric("alilogin_broker_config_generation"); g != 1 {
 		t.Fatalf("generation %v", g)
 	}
@@ -135,7 +136,7 @@ func startAndChange(t *testing.T, name, watch, mark string) *brokerProc {
 // in the discovery document.
 func waitReloaded(t *testing.T, b *brokerProc, what, mark string) {
 	t.Helper()
-	waitUntil(t, 10*time.Second, "generation 2 "+what, func() bool {
+	testutil.WaitFor(t, 10*time.Second, "generation 2 "+what, func() bool {
 		return b.metric("alilogin_broker_config_generation") == 2
 	})
 	if _, body, _ := b.get(discovery.Path); !strings.Contains(body, mark) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 var authURLLine = regexp.MustCompile(`(?m)^\s+(https?://\S+/oauth2/auth\S*)$`)
@@ -30,7 +31,7 @@ func TestDiscoverySetupLogin(t *testing.T) {
 	dir := policiesDir(t, map[string]string{})
 	b := startBroker(t, "discovery", dir, nil, "--interval", "1m", "--lock-key", "test/discovery",
 		"--public-vault-addr", stack.Vault.Addr)
-	waitUntil(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	testutil.WaitFor(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
 
 	code, body, err := b.get(discovery.Path)
 	must(t, err)
@@ -89,7 +90,7 @@ func TestDiscoverySetupLogin(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var authURL string
-	waitUntil(t, time.Minute, "the sign-in URL", func() bool {
+	testutil.WaitFor(t, time.Minute, "the sign-in URL", func() bool {
 		if m := authURLLine.FindStringSubmatch(lerr.String()); m != nil {
 			authURL = m[1]
 			return true

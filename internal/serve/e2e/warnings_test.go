@@ -8,6 +8,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestServeDeletesReservedPolicyAndWarnsOfOpenDefaultPolicy: broker serve
@@ -27,7 +28,7 @@ func TestServeDeletesReservedPolicyAndWarnsOfOpenDefaultPolicy(t *testing.T) {
 	runs := func(want float64) func() bool {
 		return func() bool { return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= want }
 	}
-	waitUntil(t, time.Minute, "the first reconcile run", runs(1))
+	testutil.WaitFor(t, time.Minute, "the first reconcile run", runs(1))
 	if g := b.metric("alilogin_broker_vault_default_policy_open"); g != 0 {
 		t.Errorf("vault_default_policy_open = %v with the lease deny in Vault's default policy, want 0", g)
 	}
@@ -35,7 +36,7 @@ func TestServeDeletesReservedPolicyAndWarnsOfOpenDefaultPolicy(t *testing.T) {
 	must(t, n.Do(ctx, "POST", "/v1/acl/policy/anonymous", map[string]any{
 		"Name": "anonymous", "Description": plan.Description(plan.NomadPolicy, "anonymous"),
 		"Rules": "namespace \"default\" {\n  policy = \"read\"\n}\n"}, nil))
-	waitUntil(t, 30*time.Second, "the managed anonymous policy to be deleted", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "the managed anonymous policy to be deleted", func() bool {
 		return apiclient.StatusOf(n.Do(ctx, "GET", "/v1/acl/policy/anonymous", nil, nil)) == 404
 	})
 	if !strings.Contains(b.log.String(), `the broker's nomad acl policy \"anonymous\" has a reserved name`) {
@@ -52,7 +53,7 @@ func TestServeDeletesReservedPolicyAndWarnsOfOpenDefaultPolicy(t *testing.T) {
 		_ = v.Do(ctx, "PUT", "/v1/sys/policies/acl/default", map[string]any{"policy": def.Data.Policy}, nil)
 	})
 	must(t, v.Do(ctx, "PUT", "/v1/sys/policies/acl/default", map[string]any{"policy": stack.Vault.StockDefaultPolicy}, nil))
-	waitUntil(t, 30*time.Second, "vault_default_policy_open at 1", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "vault_default_policy_open at 1", func() bool {
 		return b.metric("alilogin_broker_vault_default_policy_open") == 1
 	})
 	if log := b.log.String(); !strings.Contains(log, "Vault's default policy lets every token renew") || !strings.Contains(log, `denied_parameters`) {

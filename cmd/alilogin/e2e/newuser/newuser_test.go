@@ -1,6 +1,3 @@
-// Package newuser walks a new engineer's path on `make demo`'s stack:
-// a clean home, the stack's addresses in the environment (as `stack up`
-// prints them, without its root tokens), and README.md's commands only.
 package newuser
 
 import (

@@ -1,0 +1,90 @@
+package shellenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var shellArgv = map[string][]string{"bash": {"bash", "--norc", "--noprofile", "-c"}, "zsh": {"zsh", "-f", "-c"}, "fish": {"fish", "--no-config", "-c"}}
+
+func exportLine(sh, name, value string) string {
+	if sh == "fish" {
+		return "set -gx " + name + " '" + value + "';\n"
+	}
+	return "export " + name + "='" + value + "';\n"
+}
+
+// TestStateUnsetsWhatItNoLongerSets: in every shell, a refresh unsets
+// the token variables the previous one exported and it does not set (a
+// profile without Nomad, a failure), and leaves alone a variable of the
+// same family the user set themselves before any refresh exported it.
+func TestStateUnsetsWhatItNoLongerSets(t *testing.T) {
+	for sh, argv := range shellArgv {
+		t.Run(sh, func(t *testing.T) {
+			var first, second, failed strings.Builder
+			first.WriteString(exportLine(sh, "VAULT_TOKEN", "v1") + exportLine(sh, "NOMAD_TOKEN", "n1"))
+			HookState{Next: time.Unix(1, 0), Exported: []string{"VAULT_TOKEN", "NOMAD_TOKEN"}}.Write(&first, sh)
+			second.WriteString(exportLine(sh, "VAULT_TOKEN", "v2"))
+			HookState{Next: time.Unix(1, 0), Exported: []string{"VAULT_TOKEN"}}.Write(&second, sh)
+			HookState{Next: time.Unix(1, 0), Msg: "alilogin: login needed"}.Write(&failed, sh)
+			show := "\nprintf '[%s][%s][%s]\\n' \"$VAULT_TOKEN\" \"$NOMAD_TOKEN\" \"$CONSUL_HTTP_TOKEN\"\n"
+			code := exportLine(sh, "CONSUL_HTTP_TOKEN", "users-own") + first.String() + show + second.String() + show + failed.String() + show
+			out, err := exec.Command(argv[0], append(argv[1:], code)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if want := "[v1][n1][users-own]\n[v2][][users-own]\n[][][users-own]\n"; string(out) != want {
+				t.Errorf("got %q, want %q\ncode:\n%s", out, want, code)
+			}
+		})
+	}
+}
+
+// TestSnippetTracesNoToken: with the shell's trace on (bash and zsh
+// set -x, fish fish_trace) the snippet's refresh traces no token, and
+// the trace is on again after it (bash, zsh).
+func TestSnippetTracesNoToken(t *testing.T) {
+	for sh, argv := range shellArgv {
+		t.Run(sh, func(t *testing.T) {
+			var refresh strings.Builder
+			refresh.WriteString(exportLine(sh, "VAULT_TOKEN", "hvs.traced-secret"))
+			HookState{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, sh)
+			bin := t.TempDir()
+			outFile := filepath.Join(bin, "refresh.out")
+			if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(bin, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			snippet, err := HookSnippet(sh, 5*time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := `eval "$SNIPPET"; set -x; __alilogin_hook; true after-hook; set +x; printf 'VAULT_TOKEN=%s\n' "$VAULT_TOKEN"`
+			if sh == "fish" {
+				code = `echo $SNIPPET | source; set -g fish_trace 1; __alilogin_hook; true after-hook; set -e fish_trace; printf 'VAULT_TOKEN=%s\n' "$VAULT_TOKEN"`
+			}
+			cmd := exec.Command(argv[0], append(argv[1:], code)...)
+			cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "SNIPPET=" + snippet, "HOME=" + bin}
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "VAULT_TOKEN=hvs.traced-secret") {
+				t.Fatalf("the refresh was not applied: %q\n%s", stdout.String(), stderr.String())
+			}
+			if strings.Contains(stderr.String(), "traced-secret") {
+				t.Errorf("the trace shows the token:\n%s", stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "after-hook") {
+				t.Errorf("the trace is off after the hook:\n%s", stderr.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,64 @@
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestHome: every directory of the home is below one temporary HOME, the
+// runtime directory exists and is private, the store is the file store
+// without the kernel cache, and vars add, replace and remove variables.
+func TestHome(t *testing.T) {
+	env := Home(t, map[string]string{"VAULT_ADDR": "https://vault.example:8200", "ALILOGIN_STORE": "keyring", "ALILOGIN_KERNEL_CACHE": ""})
+	home := env["HOME"]
+	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"} {
+		if !strings.HasPrefix(env[k], home+string(filepath.Separator)) {
+			t.Errorf("%s = %q, not below HOME %q", k, env[k], home)
+		}
+	}
+	if fi, err := os.Stat(env["XDG_RUNTIME_DIR"]); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("runtime directory: %v, %v; want a 0700 directory", fi, err)
+	}
+	if env["VAULT_ADDR"] != "https://vault.example:8200" || env["ALILOGIN_STORE"] != "keyring" {
+		t.Errorf("vars not applied: %v", env)
+	}
+	if _, ok := env["ALILOGIN_KERNEL_CACHE"]; ok {
+		t.Errorf("ALILOGIN_KERNEL_CACHE kept though vars removed it: %v", env)
+	}
+	if Home(t, nil)["ALILOGIN_STORE"] != "file" || Home(t, nil)["ALILOGIN_KERNEL_CACHE"] != "off" {
+		t.Error("the default home does not use the file store without the kernel cache")
+	}
+}
+
+// TestEventuallySeesBriefCondition: a condition that holds for one
+// moment of 50 ms is seen, and one that never holds is given up on after
+// the time asked for.
+func TestEventuallySeesBriefCondition(t *testing.T) {
+	var n atomic.Int32
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+				n.Add(1)
+			}
+		}
+	}()
+	if !Eventually(5*time.Second, func() bool { return n.Load() == 3 }) {
+		t.Error("the counter at exactly 3 was not seen")
+	}
+	t0 := time.Now()
+	if Eventually(100*time.Millisecond, func() bool { return false }) {
+		t.Error("a condition that never holds was reported true")
+	}
+	if d := time.Since(t0); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Errorf("gave up after %s, want about 100ms", d)
+	}
+}
