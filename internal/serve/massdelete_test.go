@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,23 @@ func metricLine(t *testing.T, srv *Server, line string) bool {
 	t.Helper()
 	_, body := get(t, srv.Handler(), "/metrics")
 	return slices.Contains(strings.Split(body, "\n"), line)
+}
+
+// metricValue is the value of the metric named (with its labels) by name,
+// or -1 when /metrics has no such line.
+func metricValue(t *testing.T, srv *Server, name string) float64 {
+	t.Helper()
+	_, body := get(t, srv.Handler(), "/metrics")
+	for _, l := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	return -1
 }
 
 func TestMassDeleteKeepsTheConfigurationInForce(t *testing.T) {

@@ -13,15 +13,18 @@
 //
 //   - the secret rules (secrets.go): requests that would hand a real
 //     credential back are refused (Nomad one-time tokens, Vault token
-//     creation, response wrapping, the nomad and consul engines' creds,
-//     the PKI mount's issue and sign paths, snapshots...), and those
+//     creation, response wrapping, any engine's creds/:role and any
+//     mount's issue and sign writes, matched by shape at any mount since
+//     a request does not say which engine a mount is, snapshots...), and those
 //     whose answers can carry one are allowed with a Blank: the fields
 //     RewriteResponse empties (SecretID in every Nomad and Consul /v1/acl/
 //     answer, Vault's auth.client_token, wrap_info.token and a token
 //     lookup's data.id). The secret rules hold whatever the Rules say;
 //   - the read-only allow-list (readonly.go), when Rules.ReadOnly: a
 //     per-server list of (method, path pattern) pairs, since some reads
-//     are POST or PUT and some GETs change state. Decision.Write tells
+//     are POST or PUT and some GETs change state (Vault's too: KV version
+//     2 reads at any mount, token lookups, a few sys/ reads, and never
+//     the minting shapes of vaultMints). Decision.Write tells
 //     whether a request is outside that list even when it is allowed:
 //     attended elevation (issue 23) counts an elevated gate's uses on it.
 //

@@ -87,20 +87,40 @@ var consulRead = []Route{
 	{get, "/v1/operator/license"},
 }
 
-// vaultReadPost are Vault's reads that use POST or PUT: `vault token
-// lookup` of another token or accessor, `vault token capabilities`, `vault
-// lease lookup`, the wrapping-token lookup. Vault's other reads are GET,
-// LIST (or GET with ?list=true) and HEAD on any path, except those that
-// mint a credential on read (vaultMints).
-var vaultReadPost = []Route{
+// vaultRead is what `vault kv get|list|metadata get` (KV version 2),
+// `vault token lookup`, `vault token capabilities`, `vault lease lookup`,
+// `vault secrets list`, `vault auth list` and `vault policy list|read`
+// call (Vault 1.13 command/ and api/): Vault's reads are not a method
+// (its engines mint credentials on GET, PKI's GET crl/rotate rebuilds the
+// CRL), so they are a list too. The KV version 2 routes are matched by
+// shape, at any mount however deep (<mount...>/data|metadata|subkeys/...):
+// a request does not say which engine a mount is, so vaultMints is
+// checked on top of them. Not here: KV version 1 (its paths have no
+// shape: any path of its mount), any other engine's reads.
+var vaultRead = []Route{
+	{get, "/v1/sys/internal/ui/mounts"}, {get, "/v1/sys/internal/ui/mounts/**"},
+	{get, "/v1/auth/token/lookup-self"},
 	{post, "/v1/auth/token/lookup"}, {post, "/v1/auth/token/lookup-self"}, {post, "/v1/auth/token/lookup-accessor"},
 	{post, "/v1/sys/capabilities"}, {post, "/v1/sys/capabilities-self"}, {post, "/v1/sys/capabilities-accessor"},
 	{post, "/v1/sys/wrapping/lookup"}, {post, "/v1/sys/leases/lookup"},
+	{get, "/v1/sys/mounts"}, {get, "/v1/sys/auth"},
+	{vaultList, "/v1/sys/policies/acl"}, {get, "/v1/sys/policies/acl/*"}, {vaultList, "/v1/sys/policy"}, {get, "/v1/sys/policy/*"},
+	{get, "/v1/sys/health"}, {get, "/v1/sys/seal-status"}, {get, "/v1/sys/leader"},
 }
 
+// vaultList: a read that may also be a LIST (Vault 1.13 also reads
+// GET ?list=true as a list).
+var vaultList = []string{"GET", "HEAD", "LIST"}
+
+// vaultKV2 are the KV version 2 paths, after a mount of one or more
+// segments: data/:path (kv get), metadata/:path (kv list, kv metadata
+// get), subkeys/:path.
+var vaultKV2 = map[string]bool{"data": true, "metadata": true, "subkeys": true}
+
 // ReadOnlyRoutes is the read-only allow-list of server, for
-// documentation and tests. Vault's adds GET, HEAD and LIST on every path
-// but the minting reads (see readAllowed).
+// documentation and tests. Vault's adds GET, HEAD and LIST of KV version
+// 2 paths at any mount ("/v1/**/data|metadata|subkeys/**"), except those
+// vaultMints refuses (see readAllowed).
 func ReadOnlyRoutes(server store.Kind) []Route {
 	switch server {
 	case store.Nomad:
@@ -108,7 +128,11 @@ func ReadOnlyRoutes(server store.Kind) []Route {
 	case store.Consul:
 		return slices.Clone(consulRead)
 	case store.Vault:
-		return append([]Route{{[]string{"GET", "HEAD", "LIST"}, "/v1/**"}}, vaultReadPost...)
+		routes := slices.Clone(vaultRead)
+		for _, k := range []string{"data", "metadata", "subkeys"} {
+			routes = append(routes, Route{vaultList, "/v1/**/" + k + "/**"})
+		}
+		return routes
 	}
 	return nil
 }
@@ -122,27 +146,55 @@ func readAllowed(server store.Kind, method, p string) bool {
 	case store.Consul:
 		return anyRoute(consulRead, method, p)
 	case store.Vault:
-		switch method {
-		case "GET", "HEAD", "LIST":
-			return !vaultMints(p)
+		if vaultMints(p) {
+			return false
 		}
-		return anyRoute(vaultReadPost, method, p)
+		return anyRoute(vaultRead, method, p) || (slices.Contains(vaultList, method) && vaultKV2Path(p))
 	}
 	return false
 }
 
-// vaultMints: a Vault read that makes a credential (a lease): a secrets
-// engine's creds/ or sts/ path right under a one-segment mount
-// (database/creds/R, aws/sts/R, nomad/creds/R), and
-// identity/oidc/token/R. A KV version 1 mount with a top-level folder
-// named creds reads as a write here; KV version 2 paths
-// (<mount>/data/...) do not.
-func vaultMints(p string) bool {
+// vaultKV2Path: p is <mount...>/data|metadata|subkeys[/...] with a mount
+// of at least one segment.
+func vaultKV2Path(p string) bool {
 	segs := strings.Split(strings.TrimPrefix(p, "/v1/"), "/")
-	if len(segs) >= 2 && (segs[1] == "creds" || segs[1] == "sts") {
-		return true
+	for i := 1; i < len(segs); i++ {
+		if vaultKV2[segs[i]] {
+			return true
+		}
 	}
-	return strings.HasPrefix(p, "/v1/identity/oidc/token/")
+	return false
+}
+
+// vaultMints: the shapes of Vault reads that make a credential or change
+// state, at any mount however deep (lower case, as the secret rules):
+// <mount...>/creds/:role (database, nomad, consul, AWS, SSH...),
+// <mount...>/sts/:role (AWS), the GCP engine's roleset/:name/token|key,
+// static-account/:name/token|key, impersonated-account/:name/token and
+// its older token/:roleset and key/:roleset, PKI's crl/rotate and
+// crl/rotate-delta (rebuild the CRL on GET), identity/oidc/token/:role.
+// They are refused even when the mount's path looks like KV version 2
+// (a database engine at team/data is team/data/creds/R).
+func vaultMints(p string) bool {
+	segs := strings.Split(strings.TrimSuffix(lower(strings.TrimPrefix(p, "/v1/")), "/"), "/")
+	n := len(segs)
+	for i := 1; i < n && segs[0] != "sys"; i++ {
+		s, rest := segs[i], n-1-i
+		switch {
+		case (s == "creds" || s == "sts") && rest == 1:
+			return true
+		case (s == "roleset" || s == "static-account" || s == "impersonated-account") && rest == 2 &&
+			(segs[n-1] == "token" || segs[n-1] == "key"):
+			return true
+		case (s == "token" || s == "key") && rest == 1 && segs[0] != "auth" && segs[0] != "sys" && segs[0] != "identity":
+			// GCP's token/:roleset and key/:roleset (deprecated, still
+			// routed in 1.13).
+			return true
+		case s == "crl" && rest == 1 && strings.HasPrefix(segs[n-1], "rotate"):
+			return true
+		}
+	}
+	return strings.HasPrefix(strings.Join(segs, "/"), "identity/oidc/token/")
 }
 
 func anyRoute(routes []Route, method, p string) bool {

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -78,7 +79,11 @@ var reads = []struct {
 	{"consul ui connect catalog", store.Consul, "GET", "/v1/catalog/connect/web"},
 	{"vault kv get preflight", store.Vault, "GET", "/v1/sys/internal/ui/mounts/secret/ci"},
 	{"vault kv get", store.Vault, "GET", "/v1/secret/data/ci"},
-	{"vault kv get v1", store.Vault, "GET", "/v1/kv1/ci"},
+	{"vault kv get deeper mount", store.Vault, "GET", "/v1/team/kv/data/ci"},
+	{"vault kv metadata get", store.Vault, "GET", "/v1/secret/metadata/ci"},
+	{"vault secrets list", store.Vault, "GET", "/v1/sys/mounts"},
+	{"vault policy read", store.Vault, "GET", "/v1/sys/policies/acl/default"},
+	{"vault policy list", store.Vault, "LIST", "/v1/sys/policies/acl"},
 	{"vault kv list", store.Vault, "LIST", "/v1/secret/metadata/ci/"},
 	{"vault kv list GET", store.Vault, "GET", "/v1/secret/metadata/ci/?list=true"},
 	{"vault kv named creds", store.Vault, "GET", "/v1/secret/data/ci/creds"},
@@ -130,6 +135,11 @@ var writes = []struct {
 	{"vault kv patch", store.Vault, "PATCH", "/v1/secret/data/ci"},
 	{"vault kv delete", store.Vault, "DELETE", "/v1/secret/data/ci"},
 	{"vault database creds", store.Vault, "GET", "/v1/database/creds/ro"},
+	// KV version 1 has no shape (any path of its mount): the list has no
+	// mount to tell it from another engine's read.
+	{"vault kv get v1", store.Vault, "GET", "/v1/kv1/ci"},
+	{"vault other engine read", store.Vault, "GET", "/v1/transit/keys/ci"},
+	{"vault creds under a kv-looking mount", store.Vault, "GET", "/v1/team/data/creds/ro"},
 	{"vault aws sts", store.Vault, "GET", "/v1/aws/sts/deploy"},
 	{"vault renew-self", store.Vault, "POST", "/v1/auth/token/renew-self"},
 	{"vault policy write", store.Vault, "PUT", "/v1/sys/policies/acl/ci"},
@@ -209,5 +219,40 @@ func TestReadOnlyPatterns(t *testing.T) {
 	}
 	if ReadOnlyRoutes("x") != nil {
 		t.Errorf("routes for an unknown server")
+	}
+}
+
+// TestReadOnlyRefusesVaultReadsThatMakeCredentials: Vault's engines mint
+// or change state on reads: an engine mounted deeper than one segment
+// (team/db/creds/R: the database engine makes a new database user and
+// password, a lease), the GCP engine's token and key reads
+// (roleset/R/token, roleset/R/key: a new service-account key;
+// static-account/S/token|key, impersonated-account/A/token), and the PKI
+// engine's GET crl/rotate (rebuilds the CRL). A read-only profile's Vault
+// reads are an allow-list, and these are not on it.
+func TestReadOnlyRefusesVaultReadsThatMakeCredentials(t *testing.T) {
+	for _, target := range []string{
+		"/v1/team/db/creds/readonly",
+		"/v1/secret-engines/nomad-ci/creds/ci",
+		"/v1/gcp/roleset/deploy/token",
+		"/v1/gcp/roleset/deploy/key",
+		"/v1/gcp/static-account/sa/key",
+		"/v1/gcp/static-account/sa/token",
+		"/v1/gcp/impersonated-account/sa/token",
+		"/v1/gcp/token/deploy",
+		"/v1/gcp/key/deploy",
+		"/v1/pki/crl/rotate",
+		"/v1/pki/crl/rotate-delta",
+		"/v1/aws/sts/deploy",
+		"/v1/team/data/creds/ro",
+		"/v1/team/data/roleset/deploy/key",
+	} {
+		for _, method := range []string{"GET", "HEAD", "LIST"} {
+			r := httptest.NewRequest(method, target, nil)
+			d := Check(store.Vault, r, Rules{ReadOnly: true, ReadOnlyHint: "run: alilogin elevate --profile p"})
+			if d.Refuse == "" || !d.Write {
+				t.Errorf("read-only %s %s: %+v, want refused as a write", method, target, d)
+			}
+		}
 	}
 }

@@ -50,21 +50,16 @@ func vaultSecret(r *http.Request, p string, m Mounts) secretRule {
 		return secretRule{refuse: "Vault namespaces (X-Vault-Namespace) are not supported through the agent"}
 	}
 	lp := vaultLogical(p)
-	// The configured engine mounts, and the default ones too: a second
-	// engine at the default path mints as well.
-	nomad, consul, pki := mountOr(m.Nomad, "nomad"), mountOr(m.Consul, "consul"), mountOr(m.PKI, "")
 	switch {
 	case strings.HasPrefix(lp, "auth/token/create"):
 		// create, create-orphan, create/<role>: a child token.
 		return secretRule{refuse: "auth/token/create makes a new Vault token"}
 	case lp == "auth/token/revoke-self":
 		return secretRule{refuse: "revoke-self would end the agent's Vault token for every tool; run: alilogin logout"}
-	case under(lp, nomad+"/creds"), under(lp, "nomad/creds"):
-		return secretRule{refuse: "reading the nomad engine's creds mints a new Nomad token"}
-	case under(lp, consul+"/creds"), under(lp, "consul/creds"):
-		return secretRule{refuse: "reading the consul engine's creds mints a new Consul token"}
-	case pki != "" && pkiIssues(lp, pki):
-		return secretRule{refuse: "the " + pki + " mount would sign or issue a client certificate"}
+	case vaultCreds(r, lp):
+		return secretRule{refuse: credsRefusal(lp, m)}
+	case vaultIssues(r.Method, lp):
+		return secretRule{refuse: "signing or issuing at " + lp + " would give a certificate or key (any Vault mount: a client certificate the servers may accept)"}
 	case under(lp, "sys/wrapping/wrap"), under(lp, "sys/wrapping/rewrap"):
 		// wrap wraps the client's own data and rewrap swaps a wrapping
 		// token for another: neither is needed through the agent, and
@@ -109,21 +104,83 @@ func appRoleSecretID(lp string) bool {
 		(segs[n-1] == "secret-id" || segs[n-1] == "custom-secret-id")
 }
 
-// pkiIssues: the PKI engine's paths that sign a CSR or issue a key and
-// certificate (Vault 1.13 builtin/logical/pki: issue/:role,
-// sign/:role, sign-verbatim, issuer/:ref/issue|sign|sign-verbatim,
-// root/sign-intermediate, root/sign-self-issued, and the "exported"
-// generate paths that return a private key).
-func pkiIssues(lp, pki string) bool {
-	if !under(lp, pki) {
+// vaultCreds: a secrets engine's creds path at any mount, however deep
+// (<mount...>/creds/:role, and the creds "directory" listed): the nomad
+// and consul engines mint a real Nomad or Consul token there (Vault 1.13
+// builtin/logical/nomad path_creds_create.go, consul path_token.go),
+// and a request does not say which engine a mount is: a second nomad
+// engine at a mount the discovery document does not name (nomad-ci,
+// secret-engines/nomad-ci) mints as well. So the shape is refused, not
+// the named mounts: the database, AWS and SSH engines' creds are refused
+// with them (use alilogin exec without --agent for those). A KV key
+// whose last segment is "creds" is still read (GET without ?list); one
+// with a "creds" segment followed by one more segment is refused.
+func vaultCreds(r *http.Request, lp string) bool {
+	segs := strings.Split(lp, "/")
+	if segs[0] == "sys" {
+		// Vault's own routes (no engine is mounted under sys/): the
+		// lease paths name leases of creds (sys/leases/lookup/nomad/
+		// creds/P/, revoke-prefix/nomad/creds/P) and mint nothing.
 		return false
 	}
-	for _, s := range strings.Split(strings.TrimPrefix(lp, pki), "/") {
-		switch s {
-		case "issue", "sign", "sign-verbatim", "sign-intermediate", "sign-self-issued", "exported":
-			return true
+	for i := 1; i < len(segs); i++ {
+		if segs[i] != "creds" {
+			continue
 		}
-		if strings.HasPrefix(s, "sign-verbatim") {
+		switch len(segs) - i {
+		case 2:
+			return true // <mount...>/creds/:role
+		case 1:
+			// <mount...>/creds: minting needs a role, but a list of it
+			// (LIST, ?list=, or a write) is refused with the rest.
+			read := r.Method == http.MethodGet || r.Method == http.MethodHead
+			if !read || r.URL.Query().Has("list") || strings.HasSuffix(r.URL.Path, "/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// credsRefusal names the engine when the mount is one the discovery
+// document names (or a default one).
+func credsRefusal(lp string, m Mounts) string {
+	switch {
+	case under(lp, mountOr(m.Nomad, "nomad")+"/creds"), under(lp, "nomad/creds"):
+		return "reading the nomad engine's creds mints a new Nomad token"
+	case under(lp, mountOr(m.Consul, "consul")+"/creds"), under(lp, "consul/creds"):
+		return "reading the consul engine's creds mints a new Consul token"
+	}
+	return "reading an engine's creds at " + lp + " mints a new credential (a nomad or consul engine's creds are real tokens)"
+}
+
+// vaultIssues: the writes that sign a CSR or issue a key and certificate,
+// at any mount (Vault 1.13 builtin/logical/pki: issue/:role, sign/:role,
+// sign-verbatim[/:role], issuer/:ref/issue|sign|sign-verbatim/:role,
+// root/sign-intermediate, root/sign-self-issued, issuer/:ref/sign-
+// intermediate, and the "exported" generate paths that return a private
+// key; the SSH engine's sign/:role and issue/:role). Any PKI mount, not
+// only the discovery document's: the servers' trust may include another
+// issuer of the same root. Only POST, PUT and PATCH: these paths answer
+// nothing else (a GET of pki/issue/R is 405, measured), so a KV key
+// named "issue" can still be read. The transit engine's sign/:key is
+// refused with them (its sign/:key/:algorithm is not).
+func vaultIssues(method, lp string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return false
+	}
+	segs := strings.Split(lp, "/")
+	n := len(segs)
+	for i := 1; i < n; i++ {
+		s, rest := segs[i], n-1-i
+		switch {
+		case (s == "issue" || s == "sign") && rest == 1:
+			return true
+		case strings.HasPrefix(s, "sign-verbatim") && rest <= 1:
+			return true
+		case (s == "sign-intermediate" || s == "sign-self-issued" || s == "exported") && rest == 0:
 			return true
 		}
 	}

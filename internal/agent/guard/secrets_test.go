@@ -2,6 +2,7 @@ package guard
 
 import (
 	"bufio"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,7 +98,10 @@ var secretCases = []secretCase{
 	{name: "vault pki root sign-intermediate", server: store.Vault, method: "POST", target: "/v1/pki-users/root/sign-intermediate", mounts: Mounts{PKI: "pki-users"}, want: "refuse"},
 	{name: "vault pki exported key", server: store.Vault, method: "POST", target: "/v1/pki-users/intermediate/generate/exported", mounts: Mounts{PKI: "pki-users"}, want: "refuse"},
 	{name: "vault pki ca", server: store.Vault, method: "GET", target: "/v1/pki-users/ca/pem", mounts: Mounts{PKI: "pki-users"}, want: "plain"},
-	{name: "vault other pki", server: store.Vault, method: "POST", target: "/v1/pki/issue/web", mounts: Mounts{PKI: "pki-users"}, want: "plain"},
+	{name: "vault pki issue other mount", server: store.Vault, method: "POST", target: "/v1/pki/issue/web", mounts: Mounts{PKI: "pki-users"}, want: "refuse"},
+	{name: "vault pki sign deeper mount", server: store.Vault, method: "PUT", target: "/v1/team/pki/issuer/default/sign/web", want: "refuse"},
+	{name: "vault pki issue GET", server: store.Vault, method: "GET", target: "/v1/pki/issue/web", want: "plain"},
+	{name: "vault kv key named issue", server: store.Vault, method: "GET", target: "/v1/secret/data/jira/issue/42", want: "plain"},
 	{name: "vault generate root", server: store.Vault, method: "PUT", target: "/v1/sys/generate-root/update", want: "refuse"},
 	{name: "vault generate recovery", server: store.Vault, method: "PUT", target: "/v1/sys/generate-recovery-token/attempt", want: "refuse"},
 	{name: "vault raw", server: store.Vault, method: "GET", target: "/v1/sys/raw/sys/token/id/x", want: "refuse"},
@@ -111,7 +115,16 @@ var secretCases = []secretCase{
 	{name: "vault approle secret-id lookup", server: store.Vault, method: "POST", target: "/v1/auth/approle/role/ci/secret-id/lookup", want: "blank", blank: vaultAuthBlank},
 	{name: "vault approle role id", server: store.Vault, method: "GET", target: "/v1/auth/approle/role/ci/role-id", want: "blank", blank: vaultAuthBlank},
 	{name: "vault kv", server: store.Vault, method: "GET", target: "/v1/secret/data/auth/token/create", want: "plain"},
-	{name: "vault kv named creds", server: store.Vault, method: "GET", target: "/v1/kv/data/nomad/creds/ci", want: "plain"},
+	{name: "vault nomad creds unnamed mount", server: store.Vault, method: "GET", target: "/v1/nomad-ci/creds/ci", mounts: Mounts{Nomad: "nomad"}, want: "refuse"},
+	{name: "vault consul creds unnamed mount", server: store.Vault, method: "GET", target: "/v1/consul-dc2/creds/ci", mounts: Mounts{Consul: "consul"}, want: "refuse"},
+	{name: "vault creds deeper mount", server: store.Vault, method: "GET", target: "/v1/secret-engines/nomad-ci/creds/ci", want: "refuse"},
+	{name: "vault creds list unnamed mount", server: store.Vault, method: "LIST", target: "/v1/nomad-ci/creds/", want: "refuse"},
+	// The creds rule is a shape: a KV key with a "creds" segment before a
+	// last one is refused with the engines' creds; one ending in creds is
+	// read.
+	{name: "vault kv key shaped as creds", server: store.Vault, method: "GET", target: "/v1/kv/data/nomad/creds/ci", want: "refuse"},
+	{name: "vault lease lookup of creds leases", server: store.Vault, method: "LIST", target: "/v1/sys/leases/lookup/nomad/creds/ci/", want: "plain"},
+	{name: "vault kv key named creds", server: store.Vault, method: "GET", target: "/v1/secret/data/ci/creds", want: "plain"},
 }
 
 // Header names reach Check as the agent's server canonicalises them:
@@ -160,5 +173,39 @@ func TestSecretRoutesAreRefusedOrBlanked(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVaultRoutesThatMintVaultCredentialsAreRefused: the same profile's
+// Vault token may mint a login to Vault, Nomad or Consul through routes
+// other than the ones the discovery document names, and the answer must
+// not reach the tool: an AppRole secret-id or custom secret-id (with the
+// role-id, which is no secret, `vault write auth/approle/login` gives a
+// Vault token anywhere, no agent needed), and the creds of a second
+// nomad or consul engine at a mount the discovery document does not name
+// (nomad-ci/creds/R: a real Nomad token).
+func TestVaultRoutesThatMintVaultCredentialsAreRefused(t *testing.T) {
+	const minted = "6f2c1a9e-0d2b-4c44-9a51-5d1b9b3e7a10"
+	mounts := Mounts{Nomad: "nomad", Consul: "consul", PKI: "pki-users"}
+	for _, c := range []struct{ method, target, body string }{
+		{"POST", "/v1/auth/approle/role/ci/secret-id", `{"data":{"secret_id":"` + minted + `","secret_id_accessor":"a","secret_id_ttl":600}}`},
+		{"POST", "/v1/auth/approle/role/ci/custom-secret-id", `{"data":{"secret_id":"` + minted + `","secret_id_accessor":"a"}}`},
+		{"GET", "/v1/nomad-ci/creds/ci", `{"lease_id":"nomad-ci/creds/ci/x","data":{"accessor_id":"a","secret_id":"` + minted + `"}}`},
+		{"GET", "/v1/consul-dc2/creds/ci", `{"lease_id":"consul-dc2/creds/ci/x","data":{"accessor":"a","token":"` + minted + `"}}`},
+		{"GET", "/v1/secret-engines/nomad-ci/creds/ci", `{"lease_id":"secret-engines/nomad-ci/creds/ci/x","data":{"accessor_id":"a","secret_id":"` + minted + `"}}`},
+	} {
+		r := wire(t, c.method, c.target)
+		d := Check(store.Vault, r, Rules{Mounts: mounts})
+		if d.Refuse != "" {
+			continue
+		}
+		resp := answer(200, c.body, false)
+		if err := d.RewriteResponse(resp); err != nil {
+			continue // refused at the answer: fine
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if strings.Contains(string(b), minted) {
+			t.Errorf("%s %s: forwarded, and the minted credential comes back: %s", c.method, c.target, b)
+		}
 	}
 }

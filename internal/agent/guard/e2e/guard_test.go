@@ -241,3 +241,52 @@ func TestReadOnlyThroughTheGuard(t *testing.T) {
 		t.Errorf("the job was registered: %d", code)
 	}
 }
+
+// Vault's engines mint on routes whose mount the guard is not told: a
+// second nomad engine mounted two segments deep gives a real Nomad token
+// on GET creds/R, a second PKI mount issues a certificate on a write
+// (its GET is 405, so the guard refuses only writes there), and PKI's
+// GET crl/rotate changes state. Measured on the real Vault first, then
+// refused through the guard.
+func TestVaultMintingRoutesAtAnyMount(t *testing.T) {
+	ctx := context.Background()
+	if err := stack.EnableNomadEngine(ctx, "team/nomad-ci"); err != nil {
+		t.Fatal(err)
+	}
+	c := stack.Vault.Client()
+	if err := c.Do(ctx, "POST", "/v1/team/nomad-ci/role/ci", map[string]any{"type": "management"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, stack.Vault.Addr, "/v1/team/nomad-ci/creds/ci", "X-Vault-Token", stack.Vault.RootToken); code != 200 || !strings.Contains(body, `"secret_id"`) {
+		t.Fatalf("the real Vault at team/nomad-ci/creds/ci: %d %s, want a minted Nomad token", code, body)
+	}
+	if _, err := stack.EnablePKI(ctx, "pki-other"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, stack.Vault.Addr, "/v1/pki-other/issue/alilogin-test-server", "X-Vault-Token", stack.Vault.RootToken); code != http.StatusMethodNotAllowed {
+		t.Fatalf("the real Vault at GET pki-other/issue/R: %d %s, want 405", code, body)
+	}
+	if code, body := get(t, stack.Vault.Addr, "/v1/pki-other/crl/rotate", "X-Vault-Token", stack.Vault.RootToken); code != 200 {
+		t.Fatalf("the real Vault at GET pki-other/crl/rotate: %d %s, want 200 (a CRL rebuilt)", code, body)
+	}
+	hint := "run: alilogin elevate --profile ci"
+	rw := guardProxy(t, store.Vault, stack.Vault.Addr, "X-Vault-Token", stack.Vault.RootToken, guard.Rules{})
+	ro := guardProxy(t, store.Vault, stack.Vault.Addr, "X-Vault-Token", stack.Vault.RootToken, guard.Rules{ReadOnly: true, ReadOnlyHint: hint})
+	for _, c := range []struct {
+		proxy string
+		args  []string
+		want  string
+	}{
+		{rw, []string{"read", "team/nomad-ci/creds/ci"}, "refused"},
+		{rw, []string{"write", "pki-other/issue/alilogin-test-server", "common_name=localhost"}, "refused"},
+		{ro, []string{"read", "team/nomad-ci/creds/ci"}, "refused"},
+		{ro, []string{"read", "pki-other/crl/rotate"}, hint},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			code, out := cli(t, "vault", []string{"VAULT_ADDR=" + c.proxy, "VAULT_TOKEN=gate-vault"}, c.args...)
+			if code == 0 || !strings.Contains(out, c.want) || strings.Contains(out, stack.Vault.RootToken) {
+				t.Fatalf("exit %d, want refused (%q):\n%s", code, c.want, out)
+			}
+		})
+	}
+}
