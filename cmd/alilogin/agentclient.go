@@ -78,7 +78,7 @@ func openAgent(ctx context.Context, e *cmdEnv, profile string, kinds []store.Kin
 		return nil, err
 	}
 	if a.LoginNeeded {
-		return nil, session.LoginNeeded(profile)
+		return nil, loginNeeded(profile)
 	}
 	if a.Error != "" {
 		return nil, fmt.Errorf("could not open profile %s in the agent: %s", profile, termtext.Clean(a.Error))

@@ -22,7 +22,7 @@ func runExecAgent(ctx context.Context, e *cmdEnv, o *execOptions, s *session.Ses
 	h := agentHandout(a, s.Profile)
 	env := envcontract.Apply(h.Child(environ), []envcontract.Var{agentSavedVar(h.Vars(environ), environ)})
 	if len(o.Specs) > 0 {
-		rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
+		rec, _, err := ensure(ctx, s, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
 		if err != nil {
 			return err
 		}
