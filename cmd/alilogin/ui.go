@@ -11,7 +11,6 @@ import (
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/oidc"
-	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -82,7 +81,7 @@ func runUI(ctx context.Context, e *cmdEnv, o *uiOptions) error {
 		return err
 	}
 	if a.LoginNeeded {
-		return session.LoginNeeded(s.Profile)
+		return loginNeeded(s.Profile)
 	}
 	if a.Error != "" || a.URL == "" {
 		return fmt.Errorf("could not open the %s web UI of profile %s: %s", o.UI, s.Profile, termtext.Clean(a.Error))
