@@ -74,6 +74,7 @@ var commands = []struct {
 	{"setup", newSetupCmd},
 	{"hook", newHookCmd},
 	{"agent", newAgentCmd},
+	{"ui", newUICmd},
 	{"vault-token-helper", newVaultHelperCmd},
 	{"version", newVersionCmd},
 }
