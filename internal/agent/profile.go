@@ -168,10 +168,10 @@ func (c *Creds) token(k Kind) secret.String {
 // (apiclient.TLS: the configured CA or the system's roots, the server
 // name), the login's client certificate from memory where none was
 // configured by hand, HTTP/2 where the server offers it over TLS and at
-// most connCaps connections (upstreamTransport, limit.go), no proxy from the environment (the agent's own, inherited
-// from whichever shell started it, must not see the real tokens), and no
-// timeout on answers: blocking queries and streams last as long as the
-// server holds them.
+// most connCaps connections (upstreamTransport, limit.go), no proxy from
+// the environment (the agent's own, inherited from whichever shell
+// started it, must not see the real tokens), and no timeout on answers:
+// blocking queries and streams last as long as the server holds them.
 func (p *profile) transport(k Kind, u Upstream) (*http.Transport, error) {
 	tc, err := u.TLS.Config()
 	if err != nil {
