@@ -21,7 +21,8 @@
 //
 // Lookup does the lookup; ConnContext and OnlyUser wire it into an
 // http.Server, once per connection. The login's loopback listener
-// (internal/oidc) uses them; the agent, the web UIs' one-time URL and
+// (internal/oidc) and the agent's routes (internal/agent) use them; the
+// web UIs' one-time URL and
 // attended elevation are meant to use the same, not a copy.
 //
 // Elsewhere (macOS, Windows, the BSDs) there is no unprivileged way to
