@@ -58,9 +58,15 @@ func main() {
 	blocking := flag.Int("blocking", 500, "A4 concurrent Consul blocking queries through the agent")
 	wait := flag.Duration("wait", 10*time.Second, "A4 the blocking queries' wait")
 	hold := flag.Bool("hold", false, "after the setup, write the direct and the agent's environments to files, print their names and wait for an interrupt (to try things by hand)")
+	agentEnv := flag.String("agent-env", "", "extra environment of the agent, comma-separated K=V (e.g. GOMAXPROCS=1), to compare settings")
 	only := flag.String("only", "", "run only these parts, comma-separated: A1, A2, A3, A4")
 	flag.Parse()
-	b := &bench{calls: *calls, runs: *runs, logMiB: *logMiB, streams: *streams, blocking: *blocking, wait: *wait, only: map[string]bool{}, hold: *hold}
+	b := &bench{calls: *calls, runs: *runs, logMiB: *logMiB, streams: *streams, blocking: *blocking, wait: *wait, only: map[string]bool{}, hold: *hold, agentEnv: map[string]string{}}
+	for _, kv := range strings.Split(*agentEnv, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			b.agentEnv[k] = v
+		}
+	}
 	for _, p := range strings.Split(*only, ",") {
 		if p = strings.ToUpper(strings.TrimSpace(p)); p != "" {
 			if !slices.Contains([]string{"A1", "A2", "A3", "A4"}, p) {
@@ -81,6 +87,7 @@ type bench struct {
 	wait                                   time.Duration
 	only                                   map[string]bool // empty: all
 	hold                                   bool
+	agentEnv                               map[string]string
 
 	ctx    context.Context
 	st     *teststack.Stack
@@ -328,7 +335,7 @@ func (b *bench) setup() error {
 	if b.direct["NOMAD_CLIENT_KEY"] == "" || b.direct["NOMAD_TOKEN"] == "" {
 		return fmt.Errorf("alilogin env gave no Nomad token or client certificate: %v", keys(b.direct))
 	}
-	if _, err := b.alilogin(nil, "agent", "start"); err != nil {
+	if _, err := b.alilogin(b.agentEnv, "agent", "start"); err != nil {
 		return err
 	}
 	if b.gated, err = b.envJSON("env", "--agent", "--profile", profile, "--shell", "json"); err != nil {
