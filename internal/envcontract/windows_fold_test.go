@@ -1,0 +1,36 @@
+package envcontract_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/envcontract"
+)
+
+// On Windows a variable's name is compared without regard to case by
+// upper-casing (RtlUpcaseUnicodeChar's table; strings.ToUpper here):
+// VAULT_SKıP_VERIFY, with the dotless ı (U+0131) whose upper case is I,
+// is read as VAULT_SKIP_VERIFY. Before the environment contract moved to
+// internal/envcontract, exec's child dropped every name whose
+// strings.ToUpper was a removed one (childEnvOn's key); ApplyOn now
+// compares with strings.EqualFold (simple case folding, which does not
+// fold ı to I), and keeps it: the child's vault and nomad CLIs send their
+// tokens without checking the certificate, or read the token file.
+func TestExecChildOnWindowsDropsNamesThatUpperCaseToAContractVariable(t *testing.T) {
+	cfg, rec := threeServers()
+	h := envcontract.FromRecord(cfg, rec, allKinds)
+	environ := []string{
+		"VAULT_SK\u0131P_VERIFY=true",
+		"NOMAD_SK\u0131P_VERIFY=true",
+		"CONSUL_HTTP_TOKEN_F\u0131LE=C:\\evil\\token",
+		"CONSUL_HTTP_SSL_VER\u0131FY=false",
+	}
+	child := h.ChildOn(environ, "windows")
+	for _, kv := range environ {
+		if slices.Contains(child, kv) {
+			n, _, _ := strings.Cut(kv, "=")
+			t.Errorf("exec's child on windows keeps %s, which upper-cases to %s", kv, strings.ToUpper(n))
+		}
+	}
+}
