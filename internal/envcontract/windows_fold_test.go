@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/alisw/alilogin/internal/envcontract"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // On Windows a variable's name is compared without regard to case by
@@ -32,5 +33,28 @@ func TestExecChildOnWindowsDropsNamesThatUpperCaseToAContractVariable(t *testing
 			n, _, _ := strings.Cut(kv, "=")
 			t.Errorf("exec's child on windows keeps %s, which upper-cases to %s", kv, strings.ToUpper(n))
 		}
+	}
+}
+
+// The same spelling on the other two paths (not changed by the move:
+// both compared with strings.EqualFold before it too): env on Windows
+// (PowerShell) does not unset VAULT_SKıP_VERIFY, and the token helper,
+// which off Linux judges its own environment under Reroutes, does not
+// refuse a vault CLI that has it.
+func TestEnvAndTokenHelperOnWindowsSeeNamesThatUpperCaseToARerouteVariable(t *testing.T) {
+	cfg, rec := threeServers()
+	h := envcontract.FromRecord(cfg, rec, allKinds)
+	environ := []string{"VAULT_ADDR=http://vault.example:8200", "VAULT_SK\u0131P_VERIFY=true"}
+	unset := false
+	for _, v := range h.VarsOn(environ, "windows") {
+		if v.Unset && v.Name == "VAULT_SK\u0131P_VERIFY" {
+			unset = true
+		}
+	}
+	if !unset {
+		t.Errorf("env on windows does not unset VAULT_SK\u0131P_VERIFY (read as VAULT_SKIP_VERIFY)")
+	}
+	if l := envcontract.Reroutes(envcontract.VaultCLI, store.Vault, environ, "windows"); len(l) == 0 {
+		t.Errorf("the token helper's rules on windows find no reroute variable in %v", environ)
 	}
 }
