@@ -111,3 +111,25 @@ func TestLockWithLeasedTokenIgnoresTheEnvironmentsTokenFile(t *testing.T) {
 		t.Errorf("the lock's client failed on the environment's token file: %v", err)
 	}
 }
+
+// The scheme is the broker's Consul address's: consul/api's NewClient
+// switches an http:// address to https when CONSUL_HTTP_SSL=true is in
+// the environment ("never revert to http if TLS was explicitly
+// requested"), and the lock would then never reach Consul.
+func TestLockSchemeIsTheBrokersAddressNotCONSULHTTPSSL(t *testing.T) {
+	t.Setenv("CONSUL_HTTP_SSL", "true")
+	var rc recorder
+	srv := rc.server(t) // http://
+	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
+		t.Fatalf("the lock's read over the broker's http:// address: %v", err)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.tokens) == 0 {
+		t.Error("the lock's read did not reach the broker's Consul")
+	}
+}
