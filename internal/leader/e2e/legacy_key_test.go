@@ -26,6 +26,17 @@ func managementClient(t *testing.T) *apiclient.Client {
 // did: its own session, the key acquired with flags 0.
 func holdAsOlderBroker(t *testing.T, cl *apiclient.Client, key string) string {
 	t.Helper()
+	id, ok := tryAsOlderBroker(t, cl, key)
+	if !ok {
+		t.Fatalf("could not hold %s as an older broker", key)
+	}
+	return id
+}
+
+// tryAsOlderBroker makes an older broker's session and tries once to
+// acquire key with it, as such a broker does: whether Consul gave it.
+func tryAsOlderBroker(t *testing.T, cl *apiclient.Client, key string) (string, bool) {
+	t.Helper()
 	ctx := context.Background()
 	var s struct{ ID string }
 	if err := cl.Do(ctx, http.MethodPut, "/v1/session/create", map[string]any{
@@ -38,10 +49,10 @@ func holdAsOlderBroker(t *testing.T, cl *apiclient.Client, key string) string {
 		_ = cl.Do(context.Background(), http.MethodDelete, "/v1/kv/"+key, nil, nil)
 	})
 	var ok bool
-	if err := cl.Do(ctx, http.MethodPut, "/v1/kv/"+key+"?acquire="+s.ID, leader.Holder{Identity: "old", Since: time.Now().UTC()}, &ok); err != nil || !ok {
-		t.Fatalf("could not hold %s as an older broker: %v, %v", key, ok, err)
+	if err := cl.Do(ctx, http.MethodPut, "/v1/kv/"+key+"?acquire="+s.ID, leader.Holder{Identity: "old", Since: time.Now().UTC()}, &ok); err != nil {
+		t.Fatalf("could not try %s as an older broker: %v", key, err)
 	}
-	return s.ID
+	return s.ID, ok
 }
 
 // An older broker (before consul/api's Lock) leads on LegacyKey. A new
@@ -91,4 +102,51 @@ func TestLeaderStopsWhenItsSessionIsDestroyed(t *testing.T) {
 		return !a.leading.Load() || a.terms.Load() > terms
 	})
 	t.Logf("stopped %s after its session was destroyed", time.Since(t0).Round(time.Millisecond))
+}
+
+// The other half of a rolling update: while a new broker leads, an older
+// broker (which leads only while it holds LegacyKey) is refused that key,
+// because the new leader holds it with its own session; and the key
+// names the new leader for the older brokers' status pages.
+func TestOlderBrokerIsRefusedTheLegacyKeyWhileANewBrokerLeads(t *testing.T) {
+	cl := managementClient(t)
+	var active atomic.Int32
+	var overlap atomic.Bool
+	p := newProxy(t, stack.Consul.Addr)
+	n := start(t, "", "new", p.srv.URL, &active, &overlap)
+	waitOneLeader(t, 10*time.Second, n)
+	if _, ok := tryAsOlderBroker(t, cl, leader.LegacyKey); ok {
+		t.Fatalf("an older broker acquired %s while the new broker leads: two leaders at once", leader.LegacyKey)
+	}
+	h, err := leader.Current(context.Background(), cl, leader.LegacyKey)
+	if err != nil || h == nil || h.Identity != "new" {
+		t.Errorf("%s names %+v (%v), want the new leader", leader.LegacyKey, h, err)
+	}
+	if !n.leading.Load() {
+		t.Error("the new broker stopped leading")
+	}
+}
+
+// A new broker waiting for an older one leads once the older one stops
+// (its session destroyed: SIGTERM, or Consul invalidating it), without
+// a restart.
+func TestNewBrokerLeadsOnceTheOlderBrokerStops(t *testing.T) {
+	cl := managementClient(t)
+	old := holdAsOlderBroker(t, cl, leader.LegacyKey)
+	var active atomic.Int32
+	var overlap atomic.Bool
+	p := newProxy(t, stack.Consul.Addr)
+	n := start(t, "", "new", p.srv.URL, &active, &overlap)
+	// A blocking read of a key: the new broker waits on LegacyKey (it
+	// holds DefaultKey: nobody else campaigns on it).
+	testutil.WaitFor(t, 10*time.Second, "the new broker waits for the older one", func() bool { return p.refused.Load() > 0 })
+	if n.leading.Load() {
+		t.Fatalf("the new broker leads while an older broker holds %s", leader.LegacyKey)
+	}
+	t0 := time.Now()
+	if err := cl.Do(context.Background(), http.MethodPut, "/v1/session/destroy/"+old, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitOneLeader(t, 5*time.Second, n)
+	t.Logf("the new broker led %s after the older one stopped", time.Since(t0).Round(time.Millisecond))
 }
