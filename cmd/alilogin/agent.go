@@ -33,9 +33,9 @@ its memory and serves a loopback address for each of Nomad, Consul and Vault.
 and a gate: a random stand-in for the token, which the agent swaps for the real
 one (presenting the client certificate and checking the server) and which no
 server accepts. The agent starts on demand; one runs per user, found through a
-0700 directory derived from the uid (/run/user/UID/alilogin-agent, else
-alilogin-agent-UID in the temporary directory; ALILOGIN_AGENT_DIR names
-another). 'alilogin logout' drops the profile from it at once.
+0700 directory derived from the uid (/run/user/UID/alilogin-agent, else a
+random alilogin-agent-UID-N in the temporary directory, named in
+~/.local/state/alilogin/agent-dir.HOST; ALILOGIN_AGENT_DIR names another). 'alilogin logout' drops the profile from it at once.
 
   start    start the agent in the background (nothing when it runs)
   stop     stop it: every gate dies, streams through it end

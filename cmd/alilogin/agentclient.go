@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -78,7 +79,7 @@ func openAgent(ctx context.Context, e *cmdEnv, profile string, kinds []store.Kin
 		return nil, err
 	}
 	if a.LoginNeeded {
-		return nil, session.LoginNeeded(profile)
+		return nil, loginNeeded(profile)
 	}
 	if a.Error != "" {
 		return nil, fmt.Errorf("could not open profile %s in the agent: %s", profile, termtext.Clean(a.Error))
@@ -131,5 +132,40 @@ func agentVars(a *agent.Answer, profile string, environ []string) []shellenv.Var
 
 func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string) []shellenv.Var {
 	vars := agentHandout(a, profile).VarsOn(environ, goos)
+	vars = append(vars, agentUnsets(vars)...)
 	return append(vars, agentSavedVar(vars, environ))
 }
+
+// agentChildOn is the environment of exec --agent's child on goos: the
+// handout's (envcontract.Handout.ChildOn) with agentUnsets and
+// ALILOGIN_AGENT_ENV.
+func agentChildOn(a *agent.Answer, profile string, environ []string, goos string) []string {
+	h := agentHandout(a, profile)
+	vars := h.VarsOn(environ, goos)
+	extra := agentUnsets(vars)
+	return envcontract.ApplyOn(h.ChildOn(environ, goos), append(extra, agentSavedVar(append(vars, extra...), environ)), goos)
+}
+
+// agentUnsets are the variables agent mode unsets beyond vars (the
+// handout's): no server's token, token file, client certificate or key
+// reaches a tool in agent mode, routed or not, so that a direct-mode
+// shell's key paths (one key for all servers) and tokens do not either.
+func agentUnsets(vars []shellenv.Var) []shellenv.Var {
+	var names []string
+	for _, s := range store.Kinds {
+		x := envcontract.For(s)
+		names = append(names, x.Token, x.ClientCert, x.ClientKey)
+	}
+	var out []shellenv.Var
+	for _, n := range append(names, agentUnsetAlways...) {
+		if !slices.ContainsFunc(vars, func(v shellenv.Var) bool { return v.Name == n }) {
+			out = append(out, shellenv.Var{Name: n, Unset: true})
+		}
+	}
+	return out
+}
+
+// agentUnsetAlways are the variables that carry a token another way
+// (a file of it, consul-template's name), unset in agent mode whichever
+// servers it routes.
+var agentUnsetAlways = []string{"CONSUL_HTTP_TOKEN_FILE", "CONSUL_TOKEN", envcontract.ExpiryVar}

@@ -9,15 +9,21 @@ import (
 
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/shellenv"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // agentEnvVar holds, in an agent-mode environment (env --agent, the
 // hook's agent mode, exec --agent's child), what agent mode set and what
-// those variables were before: the servers' real addresses and TLS
-// settings are alilogin's own configuration (VAULT_ADDR, NOMAD_CACERT...),
-// and an alilogin run there (the next refresh of the hook, exec --agent
-// in a child shell, token, status) must read the real ones, not the
-// agent's routes. Never a token: token variables are not kept.
+// those variables were before, for the variables alilogin reads to find
+// the real servers: their addresses, CA files, TLS server names
+// (VAULT_ADDR, NOMAD_CACERT...: agentSavable). An alilogin run there (the
+// next refresh of the hook, exec --agent in a child shell, token,
+// status) must reach the real servers, not the agent's routes, and
+// these may be the user's configuration. Nothing else is kept: never a
+// token, a token file, a client certificate or key path (a tool could
+// read it from here), which agent mode unsets for every server; a client
+// certificate configured in the environment does not follow into an
+// agent-mode shell (the configuration file's does).
 const agentEnvVar = "ALILOGIN_AGENT_ENV"
 
 // agentSaved is agentEnvVar's content (JSON, base64url).
@@ -27,13 +33,24 @@ type agentSaved struct {
 	Was   map[string]string `json:"was,omitempty"`   // their values before, for those that had one
 }
 
+// agentSavable reports whether agentEnvVar may keep variable n: a
+// server's address, CA file, TLS server name or https switch.
+func agentSavable(n string) bool {
+	for _, s := range store.Kinds {
+		x := envcontract.For(s)
+		if n == x.Addr || n == x.CACert || n == x.TLSServerName || (x.HTTPS != "" && n == x.HTTPS) {
+			return true
+		}
+	}
+	return false
+}
+
 // agentSavedVar is agentEnvVar for vars, agent mode's variables for
 // environ.
 func agentSavedVar(vars []shellenv.Var, environ []string) shellenv.Var {
 	s := agentSaved{Set: map[string]string{}, Was: map[string]string{}}
-	tokens := envcontract.TokenVars()
 	for _, v := range vars {
-		if slices.Contains(tokens, v.Name) || v.Name == envcontract.ProfileVar {
+		if !agentSavable(v.Name) {
 			continue
 		}
 		if v.Unset {
@@ -64,15 +81,14 @@ func agentRestored(environ []string) []string {
 	if err != nil || json.Unmarshal(b, &s) != nil {
 		return environ
 	}
-	tokens := envcontract.TokenVars()
 	restore := map[string]bool{}
 	for n, v := range s.Set {
-		if cur, ok := envcontract.Lookup(environ, n); ok && cur == v && !slices.Contains(tokens, n) {
+		if cur, ok := envcontract.Lookup(environ, n); ok && cur == v && agentSavable(n) {
 			restore[n] = true
 		}
 	}
 	for _, n := range s.Unset {
-		if _, ok := envcontract.Lookup(environ, n); !ok && !slices.Contains(tokens, n) {
+		if _, ok := envcontract.Lookup(environ, n); !ok && agentSavable(n) {
 			restore[n] = true
 		}
 	}

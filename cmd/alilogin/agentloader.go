@@ -37,7 +37,7 @@ func (l sessionLoader) Load(ctx context.Context, profile string, env []string, k
 	// Certificates configured by hand (a grid certificate) win, as in
 	// env and exec; Ensure puts the login's files in s.Config otherwise.
 	hand := map[agent.Kind]apiclient.TLS{agent.Vault: s.Config.Vault.TLS, agent.Nomad: s.Config.Nomad.TLS, agent.Consul: s.Config.Consul.TLS}
-	rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: kinds, MinTTL: renew.DefaultMinTTL})
+	rec, _, err := ensure(ctx, s, session.EnsureOptions{Kinds: kinds, MinTTL: renew.DefaultMinTTL})
 	if err != nil {
 		if isLoginNeeded(err) {
 			return nil, fmt.Errorf("%w: %v", agent.ErrLoginNeeded, err)

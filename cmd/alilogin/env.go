@@ -98,7 +98,7 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 	}
 	h, _, err := s.Handout(ctx, eo, false)
 	if err != nil {
-		return err
+		return loginError(s.Profile, err)
 	}
 	return shellenv.Write(e.Stdout, o.Shell, h.Vars(e.environ()))
 }

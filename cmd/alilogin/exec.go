@@ -105,7 +105,7 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	}
 	h, rec, err := s.Handout(ctx, eo, len(o.Specs) > 0)
 	if err != nil {
-		return err
+		return loginError(s.Profile, err)
 	}
 	env := h.Child(e.environ())
 	if len(o.Specs) > 0 {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"runtime"
 
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/kvsecret"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
@@ -19,10 +19,9 @@ func runExecAgent(ctx context.Context, e *cmdEnv, o *execOptions, s *session.Ses
 		return err
 	}
 	environ := e.environ()
-	h := agentHandout(a, s.Profile)
-	env := envcontract.Apply(h.Child(environ), []envcontract.Var{agentSavedVar(h.Vars(environ), environ)})
+	env := agentChildOn(a, s.Profile, environ, runtime.GOOS) // agentclient.go
 	if len(o.Specs) > 0 {
-		rec, _, err := s.Ensure(ctx, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
+		rec, _, err := ensure(ctx, s, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
 		if err != nil {
 			return err
 		}

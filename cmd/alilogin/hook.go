@@ -152,12 +152,12 @@ func hookVars(ctx context.Context, e *cmdEnv, o *hookOptions, st *shellenv.HookS
 			h.Profile = ""
 			return h.Vars(e.environ()), next, nil
 		}
-		err = herr
+		err = loginError(s.Profile, herr)
 	}
 	if session.NotStored(err) {
 		err = errors.New("not logged in; run: alilogin login")
 		if p := cmp.Or(o.Profile, st.Profile); p != "" {
-			err = session.LoginNeeded(p)
+			err = loginNeeded(p)
 		}
 	}
 	return nil, time.Time{}, err

@@ -131,7 +131,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		res, err := session.SignIn(ctx, se, sso, session.SignInOptions{Device: o.Device, NoBrowser: o.NoBrowser, Listen: o.Listen,
 			Timeout: o.Timeout, Progress: !o.Verbose, Stderr: e.Stderr})
 		if err != nil {
-			return err
+			return signInError(err)
 		}
 		in = &session.SignedIn{Result: res, At: e.now()}
 		tm.mark("SSO sign-in (includes the user)")
@@ -201,4 +201,16 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 			strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
 	return nil
+}
+
+// signInError is a sign-in's error with what to do next: a sign-in that
+// ended (session.SignInEnded) or was denied may be run again.
+func signInError(err error) error {
+	switch {
+	case session.SignInDenied(err):
+		return fmt.Errorf("%w; run alilogin login again to retry", err)
+	case session.SignInEnded(err):
+		return fmt.Errorf("%w; run alilogin login again", err)
+	}
+	return err
 }

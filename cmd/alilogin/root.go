@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -9,20 +10,19 @@ import (
 
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
 // Exit codes of alilogin: the table of both tools in internal/exitcode
 // (documented in docs/commands.md#exit-codes).
 const (
-	exitOK           = exitcode.OK          // success
 	exitError        = exitcode.Failure     // any other failure
 	exitUsage        = exitcode.Usage       // 2: bad flags or arguments
 	exitPartial      = exitcode.Partial     // 3: login: some tokens were issued, others failed (kept)
 	exitLoginNeeded  = exitcode.LoginNeeded // 4: no usable session: run `alilogin login`
 	exitMismatch     = exitcode.Mismatch    // 7: a login of another Vault/Nomad/Consul/SSO than configured
 	exitNotFound     = exitcode.NotFound    // 127: exec: COMMAND not found
-	exitNotLoggedIn  = exitLoginNeeded
 	exitCodeFallback = exitError
 )
 
@@ -122,9 +122,11 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	return exitCode(err)
 }
 
-// exitCode maps a command's error to the documented exit codes.
+// exitCode maps a command's error to the documented exit codes: its
+// own (exitcode.With), else 2 for a usage error (cobra's, or
+// internal/session's *session.UsageError), else exitCodeFallback.
 func exitCode(err error) int {
-	if cmdroot.IsUsageError(err) {
+	if cmdroot.IsUsageError(err) || errors.As(err, new(*session.UsageError)) {
 		return exitcode.Code(err, exitUsage)
 	}
 	return exitcode.Code(err, exitCodeFallback)

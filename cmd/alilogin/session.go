@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // This file is what token, env, exec, status and logout share: the
@@ -42,7 +47,53 @@ func (e *cmdEnv) getenv(k string) string {
 
 // openSession opens the session o names (session.Open).
 func openSession(e *cmdEnv, o sessionOptions) (*session.Session, error) {
-	return session.Open(e.session(), o.options(false))
+	s, err := session.Open(e.session(), o.options(false))
+	return s, notLoggedIn(err)
+}
+
+// notLoggedIn is err, with the hint and exit code when no login is
+// stored at all (session.ErrNotLoggedIn).
+func notLoggedIn(err error) error {
+	if errors.Is(err, session.ErrNotLoggedIn) {
+		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login", err))
+	}
+	return err
+}
+
+// ensure is s.Ensure (the tokens of o valid, through the renewal chain),
+// its errors saying what to do next (loginError).
+func ensure(ctx context.Context, s *session.Session, o session.EnsureOptions) (*store.Record, []store.Kind, error) {
+	rec, kinds, err := s.Ensure(ctx, o)
+	return rec, kinds, loginError(s.Profile, err)
+}
+
+// loginNeeded is the one-line hint and exit code for a profile that
+// needs a new interactive login.
+func loginNeeded(profile string) error {
+	return exitcode.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile))
+}
+
+// loginError turns the errors of the store and the renewal chain
+// (internal/session) into what the user should do next: the hint and the
+// exit code.
+func loginError(profile string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if session.Mismatch(err) {
+		return exitcode.With(exitMismatch, fmt.Errorf("%w; to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens",
+			err, session.MismatchVars(err), profile))
+	}
+	switch needed, says := session.Unusable(err); {
+	case needed && says:
+		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
+	case needed:
+		return loginNeeded(profile)
+	}
+	if session.Unreadable(err) {
+		return fmt.Errorf("%w (or remove it with: alilogin logout --profile %s)", err, profile)
+	}
+	return err
 }
 
 // ensureOptions are the session's options of --for (every kind the

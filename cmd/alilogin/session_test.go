@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/tokenhelper"
@@ -164,5 +166,31 @@ func TestCompletion(t *testing.T) {
 	run(context.Background(), []string{"__complete", "env", "--shell", ""}, e)
 	if !strings.Contains(out.String(), "fish\n") || !strings.Contains(out.String(), "powershell\n") {
 		t.Errorf("completion of --shell:\n%s", out.String())
+	}
+}
+
+// TestLoginErrorBinding: an issuer, client id or server mismatch is
+// its own exit code (7), with both sides and the fix, not "login needed"
+// (whose login would replace the real one); an identity change, or a
+// record that names no issuer or Vault, is "login needed" (exit 4).
+func TestLoginErrorBinding(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		code   int
+		suffix string
+	}{
+		{&renew.BindingError{Profile: "ci", Issuer: "https://a", ClientID: "c", ConfiguredIssuer: "https://b", ConfiguredClientID: "c"}, exitMismatch, "alilogin login --profile ci, which replaces this login and revokes its tokens"},
+		{&renew.ServerBindingError{Profile: "ci", Server: "Nomad", Recorded: "https://n1:4646", Configured: "https://n2:4646"}, exitMismatch, "alilogin login --profile ci, which replaces this login and revokes its tokens"},
+		{&renew.BindingError{Profile: "ci", Issuer: "https://a", ConfiguredIssuer: "https://a", ConfiguredClientID: "c"}, exitLoginNeeded, "run: alilogin login --profile ci"},
+		{&renew.ServerBindingError{Profile: "ci", Server: "Vault", Unrecorded: true}, exitLoginNeeded, "run: alilogin login --profile ci"},
+		{&renew.IdentityChangedError{Profile: "ci", Issuer: "https://a", Subject: "s", GotIssuer: "https://a", GotSubject: "t"}, exitLoginNeeded, "run: alilogin login --profile ci"},
+	} {
+		got := loginError("ci", tc.err)
+		if exitcode.Code(got, exitError) != tc.code || !strings.Contains(got.Error(), tc.err.Error()) || !strings.HasSuffix(got.Error(), tc.suffix) {
+			t.Errorf("loginError(%v) = %v (exit %d), want exit %d", tc.err, got, exitcode.Code(got, exitError), tc.code)
+		}
+		if tc.code == exitMismatch && !strings.Contains(got.Error(), "to use this login, unset ") {
+			t.Errorf("loginError(%v) = %v: no fix named", tc.err, got)
+		}
 	}
 }

@@ -68,7 +68,12 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 	}
 	out, asList, err := session.Statuses(e.session(), o.options(o.All), o.ShowTokens)
 	if err != nil {
-		return err
+		return notLoggedIn(err)
+	}
+	for i := range out {
+		if s := &out[i]; s.Err != nil {
+			s.Error = loginError(s.Profile, s.Err).Error()
+		}
 	}
 	now := e.now()
 	if o.JSON {
@@ -93,7 +98,7 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 				if s.Error != "" {
 					return exitcode.With(exitLoginNeeded, errors.New(s.Error))
 				}
-				return session.LoginNeeded(s.Profile)
+				return loginNeeded(s.Profile)
 			}
 			return exitcode.Silent(exitLoginNeeded)
 		}

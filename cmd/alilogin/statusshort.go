@@ -35,7 +35,7 @@ func runStatusShort(e *cmdEnv, o *statusOptions) error {
 		return exitcode.Silent(exitLoginNeeded)
 	}
 	if err != nil {
-		return session.Error(s.Profile, err)
+		return loginError(s.Profile, err)
 	}
 	now := e.now()
 	expiry := rec.EarliestExpiry(store.Kinds...)

@@ -72,10 +72,10 @@ func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 		return err
 	}
 	eo := session.EnsureOptions{Kinds: []store.Kind{kind}, MinTTL: o.MinTTL, Verbose: o.Verbose}
-	rec, _, err := s.Ensure(ctx, eo)
+	rec, _, err := ensure(ctx, s, eo)
 	if err != nil && o.Login && isLoginNeeded(err) && isTerminal(e.Stdin) && isTerminal(e.Stderr) {
 		if err = interactiveLogin(ctx, e, s.Profile); err == nil {
-			rec, _, err = s.Ensure(ctx, eo)
+			rec, _, err = ensure(ctx, s, eo)
 		}
 	}
 	if err != nil {

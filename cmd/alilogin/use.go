@@ -89,7 +89,7 @@ func runUse(_ context.Context, e *cmdEnv, o *useOptions) error {
 	if _, err := st.Get(o.Profile); session.NotStored(err) {
 		return exitcode.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s, then alilogin use %s", o.Profile, o.Profile, o.Profile))
 	} else if err != nil {
-		return session.Error(o.Profile, err)
+		return loginError(o.Profile, err)
 	}
 	if err := session.SetCurrent(se, o.Profile); err != nil {
 		return err

@@ -182,5 +182,5 @@ func vaultHelperRecord(ctx context.Context, e *cmdEnv, o *vaultHelperOptions, pr
 	eo := session.EnsureOptions{MinTTL: session.DefaultMinTTL}
 	eo.Kinds = append(eo.Kinds, store.Vault)
 	rec, _, err := s.Ensure(ctx, eo)
-	return rec, err
+	return rec, loginError(s.Profile, err)
 }

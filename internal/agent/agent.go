@@ -54,6 +54,10 @@ type Agent struct {
 	guard    Guard
 	errLog   *log.Logger
 	routes   map[Kind]string // kind -> 127.0.0.1:PORT
+	peers    peerLog         // otheruser.go
+	// handlers are the routes' requests being served, websockets
+	// included (the HTTP servers' Shutdown does not wait for those).
+	handlers sync.WaitGroup
 
 	mu       sync.Mutex
 	profiles map[string]*profile
@@ -96,8 +100,9 @@ func Run(ctx context.Context, o Options) error {
 	if _, err := rand.Read(id); err != nil {
 		return fmt.Errorf("could not make the agent's instance id: %w", err)
 	}
-	a := &Agent{o: o, instance: hex.EncodeToString(id), gates: newGates(), guard: o.Guard,
+	a := &Agent{o: o, instance: hex.EncodeToString(id), guard: o.Guard,
 		profiles: map[string]*profile{}, routes: map[Kind]string{}}
+	a.gates = newGates(a.now)
 	a.started = a.now()
 	a.errLog = log.New(&lineWriter{w: o.Stderr}, "", 0)
 	ctx, a.stop = context.WithCancel(ctx)
@@ -129,14 +134,12 @@ func Run(ctx context.Context, o Options) error {
 		host := l.Addr().String()
 		a.routes[k] = host
 		var h http.Handler = &route{a: a, kind: k, host: host}
-		if peercred.Supported() {
-			h = peercred.OnlyUser(uint32(o.UID), h, func(w http.ResponseWriter, r *http.Request, err error) {
-				a.audit.log(Event{Time: a.now(), Server: k, Method: r.Method, Path: r.URL.Path, Status: http.StatusForbidden, Refused: "another user's connection"})
-				http.Error(w, "refused: this alilogin agent serves its own user only", http.StatusForbidden)
-			})
-		}
 		srv := &http.Server{Handler: h, ConnContext: connContext, ReadHeaderTimeout: 30 * time.Second,
 			IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20, ErrorLog: a.errLog}
+		if peercred.Supported() {
+			u := &unchecked{uid: uint32(o.UID)}
+			srv.Handler, srv.ConnState = a.onlyUser(k, u, h), u.connState // otheruser.go
+		}
 		servers = append(servers, srv)
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = srv.Serve(l) }()
@@ -174,6 +177,15 @@ func Run(ctx context.Context, o Options) error {
 	a.profiles = map[string]*profile{}
 	a.mu.Unlock()
 	wg.Wait()
+	// The requests in flight end with their profiles: their audit lines
+	// are written before the log closes.
+	ended := make(chan struct{})
+	go func() { a.handlers.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		a.logf("warning: requests still in flight at the stop; their audit lines are lost")
+	}
 	a.logf("stopped")
 	return nil
 }

@@ -26,6 +26,11 @@ type Event struct {
 	// The client, where the peer lookup finds it (best effort).
 	PID int    `json:"pid,omitempty"`
 	Exe string `json:"exe,omitempty"`
+	// UID is another user's, whose connection was refused;
+	// Suppressed counts the refusals of other users' connections not
+	// logged since the last line about one (otheruser.go).
+	UID        int64 `json:"uid,omitempty"`
+	Suppressed int64 `json:"suppressed,omitempty"`
 	// DurationMS is how long the request took.
 	DurationMS int64 `json:"duration_ms"`
 	// client finds PID and Exe off the request path.
@@ -46,6 +51,8 @@ type audit struct {
 	done    chan struct{}
 	stderr  io.Writer
 	once    sync.Once
+	mu      sync.RWMutex // closed and the queue's closing
+	closed  bool
 }
 
 func newAudit(path string, stderr io.Writer) *audit {
@@ -55,6 +62,12 @@ func newAudit(path string, stderr io.Writer) *audit {
 }
 
 func (a *audit) log(e Event) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed { // a request that outlived the agent's stop
+		a.dropped.Add(1)
+		return
+	}
 	select {
 	case a.q <- e:
 	default:
@@ -64,7 +77,12 @@ func (a *audit) log(e Event) {
 
 // close writes what is queued and stops.
 func (a *audit) close() {
-	a.once.Do(func() { close(a.q) })
+	a.once.Do(func() {
+		a.mu.Lock()
+		a.closed = true
+		close(a.q)
+		a.mu.Unlock()
+	})
 	<-a.done
 }
 
@@ -90,6 +108,7 @@ func (a *audit) run() {
 		if e.client != nil {
 			e.PID, e.Exe = e.client()
 		}
+		e.capped()
 		b, err := json.Marshal(e)
 		if err != nil {
 			continue
@@ -125,4 +144,29 @@ func (a *audit) run() {
 	if f != nil {
 		f.Close()
 	}
+}
+
+// The longest field values the audit log keeps (a path may be as long
+// as the header limit, 1 MiB): a line stays short whatever a client
+// sends.
+const (
+	maxLoggedPath  = 1024
+	maxLoggedField = 256
+)
+
+// capped cuts e's text fields to their bounds.
+func (e *Event) capped() {
+	e.Path = cut(e.Path, maxLoggedPath)
+	e.Profile = cut(e.Profile, maxLoggedField)
+	e.Method = cut(e.Method, maxLoggedField)
+	e.Refused = cut(e.Refused, maxLoggedField)
+	e.Exe = cut(e.Exe, maxLoggedField)
+}
+
+// cut is s cut to at most n bytes, marked "..." when cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
 }

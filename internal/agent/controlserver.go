@@ -43,6 +43,11 @@ func (a *Agent) control(ctx context.Context, c *net.UnixConn) {
 			err = fmt.Errorf("uid %d is not the agent's user", uid)
 		}
 		a.logf("refused a control connection: %v", err)
+		// The request is read (and dropped) first: an answer written
+		// while the client is still writing would end in its broken
+		// pipe, not in the refusal.
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		_ = json.NewDecoder(io.LimitReader(c, maxControl)).Decode(&Request{})
 		_ = json.NewEncoder(c).Encode(Answer{Error: "refused: this alilogin agent serves its own user only"})
 		return
 	}
@@ -95,8 +100,8 @@ func (a *Agent) open(ctx context.Context, req Request) Answer {
 	c, err := p.load(ctx, req.Kinds)
 	p.mu.Unlock()
 	if err != nil {
-		if errors.Is(err, ErrNotLoggedIn) {
-			a.drop(req.Profile)
+		if errors.Is(err, ErrNotLoggedIn) || errors.Is(err, ErrLoginNeeded) {
+			a.dropProfile(p, "its login is gone or must be renewed by a new login")
 		}
 		return Answer{Error: err.Error(), LoginNeeded: errors.Is(err, ErrLoginNeeded) || errors.Is(err, ErrNotLoggedIn)}
 	}
@@ -133,6 +138,20 @@ func (a *Agent) drop(name string) {
 		p.close()
 	}
 	_ = os.Remove(a.gatesPath(name))
+}
+
+// dropProfile drops p, if it is still the opened profile of its name (a
+// new one may have been opened since), as drop does.
+func (a *Agent) dropProfile(p *profile, why string) {
+	a.mu.Lock()
+	cur := a.profiles[p.name] == p
+	a.mu.Unlock()
+	if cur {
+		a.logf("profile %s: %s: its gates are dropped", p.name, why)
+		a.drop(p.name)
+		return
+	}
+	p.close()
 }
 
 // sync drops every opened profile whose login is no longer stored: a

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // ErrUnsupported: the agent needs the peer credentials of a UNIX socket
@@ -37,23 +38,37 @@ func keyOf(gate string) gateKey { return sha256.Sum256([]byte(gate)) }
 type gateEntry struct {
 	Profile string
 	Server  Kind
-	// Serial orders gates by issue, for evicting the oldest.
-	Serial uint64
+	// Used is when the gate was issued or last let a request in: a gate
+	// idle for gateIdle dies, and the least recently used go first when
+	// a bound is reached.
+	Used time.Time
 }
 
-// maxGates bounds the table: beyond it the oldest gate is forgotten
-// (every `exec --agent` and each hook refresh issues new ones).
-const maxGates = 20000
+// Gates do not live for ever: every `exec --agent` and each hook refresh
+// (hourly, and whenever the agent's gates changed) issues new ones, and
+// the old ones stay in the environments of the processes that got them.
+// A gate that let no request in for gateIdle dies (a hook's shell gets
+// new gates at its next prompt); a profile holds at most
+// maxGatesPerProfile, the table maxGates, the least recently used
+// forgotten beyond.
+const (
+	gateIdle           = 24 * time.Hour
+	maxGatesPerProfile = 2000
+	maxGates           = 20000
+)
 
 // gates is the table of live gates.
 type gates struct {
+	now    func() time.Time
 	mu     sync.Mutex
 	m      map[gateKey]gateEntry
-	serial uint64
 	issued map[string]int // per profile, since it was opened
+	live   map[string]int // per profile, in the table now
 }
 
-func newGates() *gates { return &gates{m: map[gateKey]gateEntry{}, issued: map[string]int{}} }
+func newGates(now func() time.Time) *gates {
+	return &gates{now: now, m: map[gateKey]gateEntry{}, issued: map[string]int{}, live: map[string]int{}}
+}
 
 // issue makes a gate for profile's server s.
 func (g *gates) issue(profile string, s Kind) (string, error) {
@@ -61,34 +76,75 @@ func (g *gates) issue(profile string, s Kind) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.m) >= maxGates {
-		g.evictOldest()
+	if g.live[profile] >= maxGatesPerProfile || len(g.m) >= maxGates {
+		g.expire(now)
 	}
-	g.serial++
-	g.m[keyOf(gate)] = gateEntry{Profile: profile, Server: s, Serial: g.serial}
+	if g.live[profile] >= maxGatesPerProfile {
+		g.evictLeastUsed(func(e gateEntry) bool { return e.Profile == profile })
+	}
+	if len(g.m) >= maxGates {
+		g.evictLeastUsed(func(gateEntry) bool { return true })
+	}
+	g.m[keyOf(gate)] = gateEntry{Profile: profile, Server: s, Used: now}
 	g.issued[profile]++
+	g.live[profile]++
 	return gate, nil
 }
 
-func (g *gates) evictOldest() {
-	var oldest gateKey
-	min := ^uint64(0)
+// expire forgets the gates idle for gateIdle.
+func (g *gates) expire(now time.Time) {
 	for k, e := range g.m {
-		if e.Serial < min {
-			oldest, min = k, e.Serial
+		if now.Sub(e.Used) >= gateIdle {
+			g.remove(k, e)
 		}
 	}
-	delete(g.m, oldest)
 }
 
-// lookup is what gate stands for.
+func (g *gates) remove(k gateKey, e gateEntry) {
+	delete(g.m, k)
+	if g.live[e.Profile]--; g.live[e.Profile] <= 0 {
+		delete(g.live, e.Profile)
+	}
+}
+
+// evictLeastUsed forgets the least recently used gate of those which.
+func (g *gates) evictLeastUsed(which func(gateEntry) bool) {
+	var oldest gateKey
+	var used time.Time
+	found := false
+	for k, e := range g.m {
+		if which(e) && (!found || e.Used.Before(used)) {
+			oldest, used, found = k, e.Used, true
+		}
+	}
+	if found {
+		g.remove(oldest, g.m[oldest])
+	}
+}
+
+// lookup is what gate stands for, when it is live; a live gate's use is
+// recorded.
 func (g *gates) lookup(gate string) (gateEntry, bool) {
+	now := g.now()
+	k := keyOf(gate)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	e, ok := g.m[keyOf(gate)]
-	return e, ok
+	e, ok := g.m[k]
+	if !ok {
+		return gateEntry{}, false
+	}
+	if now.Sub(e.Used) >= gateIdle {
+		g.remove(k, e)
+		return gateEntry{}, false
+	}
+	if now.After(e.Used) {
+		e.Used = now
+		g.m[k] = e
+	}
+	return e, true
 }
 
 // drop forgets every gate of profile.
@@ -97,7 +153,7 @@ func (g *gates) drop(profile string) {
 	defer g.mu.Unlock()
 	for k, e := range g.m {
 		if e.Profile == profile {
-			delete(g.m, k)
+			g.remove(k, e)
 		}
 	}
 	delete(g.issued, profile)

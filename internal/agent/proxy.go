@@ -40,6 +40,8 @@ func (rt *route) refuse(w http.ResponseWriter, r *http.Request, ev *Event, statu
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt.a.handlers.Add(1)
+	defer rt.a.handlers.Done()
 	start := rt.a.now()
 	ev := Event{Time: start, Server: rt.kind, Method: r.Method, Path: r.URL.Path, client: clientOf(r)}
 	cw := &countingWriter{ResponseWriter: w}
@@ -107,6 +109,11 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 		p.fail(err.Error())
 		switch {
 		case errors.Is(err, ErrLoginNeeded), errors.Is(err, ErrNotLoggedIn):
+			// The login is gone (a logout the agent was not told of) or
+			// only a new one helps: the profile and its gates die here,
+			// as at a logout, so that no gate of before comes back to
+			// life with the next login.
+			rt.a.dropProfile(p, "its login is gone or must be renewed by a new login")
 			rt.refuse(w, r, ev, http.StatusUnauthorized, "run: alilogin login --profile "+entry.Profile)
 		case r.Context().Err() != nil:
 			ev.Status = 499

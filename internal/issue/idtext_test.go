@@ -20,7 +20,7 @@ func TestIDWithControlsRefused(t *testing.T) {
 	const evil = `acc\u001b]0;pwned\u0007\u001b[2J`
 	login := func(body string) error {
 		v := fakeVault(t, http.StatusOK, body)
-		_, err := Login(context.Background(), v, LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now())
+		_, err := VaultLogin(context.Background(), v, VaultLoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now())
 		return err
 	}
 	nomad := func(body string) error {

@@ -193,3 +193,24 @@ func vaultMessage(errs []string) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// Set records the mint of kind k: its token, or its error.
+func (m *Minted) Set(k store.Kind, t *store.Token, err error) {
+	switch k {
+	case store.Nomad:
+		m.Nomad, m.NomadErr = t, err
+	case store.Consul:
+		m.Consul, m.ConsulErr = t, err
+	}
+}
+
+// SetCheck records that the token of kind k was minted but not checked
+// at its server.
+func (m *Minted) SetCheck(k store.Kind, ce *CheckError) {
+	switch k {
+	case store.Nomad:
+		m.NomadCheck = ce
+	case store.Consul:
+		m.ConsulCheck = ce
+	}
+}

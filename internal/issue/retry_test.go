@@ -60,7 +60,7 @@ func TestRenewalsRetryLoginAndMintDoNot(t *testing.T) {
 	if l, err := RenewLease(context.Background(), c, "nomad/creds/ci/1", 0, now); err != nil || l.ID != "nomad/creds/ci/1" {
 		t.Errorf("lease renewal after a 503: %+v, %v", l, err)
 	}
-	if _, err := Login(context.Background(), c, LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("jwt")}, now); apiclient.StatusOf(err) != 503 {
+	if _, err := VaultLogin(context.Background(), c, VaultLoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("jwt")}, now); apiclient.StatusOf(err) != 503 {
 		t.Errorf("login after a 503: %v, want the 503", err)
 	}
 	if _, err := Mint(context.Background(), c, store.Nomad, Target{Mount: "nomad"}, "ci", now); err == nil {

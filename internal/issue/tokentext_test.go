@@ -23,7 +23,7 @@ func TestTokenWithControlsRefused(t *testing.T) {
 	hostileTok := "hvs.AAAA\x1b]0;pwned\x07\x1b[2J"
 	t.Run("vault login", func(t *testing.T) {
 		v := fakeVault(t, http.StatusOK, `{"auth":{"client_token":"hvs.AAAA\u001b]0;pwned\u0007\u001b[2J","accessor":"a","lease_duration":3600,"renewable":true}}`)
-		tok, err := Login(context.Background(), v, LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now())
+		tok, err := VaultLogin(context.Background(), v, VaultLoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now())
 		if err == nil && tok.Secret.Reveal() == hostileTok {
 			t.Errorf("a Vault token with escape sequences was accepted (and would be printed by alilogin token)")
 		}
@@ -46,13 +46,13 @@ func TestTokenWithControlsRefused(t *testing.T) {
 	})
 	t.Run("too long", func(t *testing.T) {
 		v := fakeVault(t, http.StatusOK, `{"auth":{"client_token":"hvs.`+strings.Repeat("A", MaxTokenLen)+`","lease_duration":3600}}`)
-		if _, err := Login(context.Background(), v, LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now()); err == nil {
+		if _, err := VaultLogin(context.Background(), v, VaultLoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now()); err == nil {
 			t.Errorf("a Vault token over %d bytes was accepted", MaxTokenLen)
 		}
 	})
 	t.Run("real tokens accepted", func(t *testing.T) {
 		v := fakeVault(t, http.StatusOK, `{"auth":{"client_token":"hvs.CAESIJ-x_y.z","lease_duration":3600}}`)
-		if _, err := Login(context.Background(), v, LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now()); err != nil {
+		if _, err := VaultLogin(context.Background(), v, VaultLoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("eyJ.x.y")}, time.Now()); err != nil {
 			t.Errorf("a real-looking Vault token was refused: %v", err)
 		}
 	})

@@ -13,8 +13,8 @@ import (
 	"github.com/alisw/alilogin/internal/store"
 )
 
-// LoginRequest is a Vault JWT login.
-type LoginRequest struct {
+// VaultLoginRequest is a Vault JWT login.
+type VaultLoginRequest struct {
 	Mount   string // the JWT auth mount, e.g. "jwt"
 	Role    string // the profile
 	IDToken secret.String
@@ -36,7 +36,7 @@ type RefusedError struct {
 	RequiredRoles []string
 	Reason        string // Vault's words
 	// Unknown: Vault has no such role, so no such profile; Known and
-	// KnownFrom are LoginRequest's KnownProfiles and KnownFrom.
+	// KnownFrom are VaultLoginRequest's KnownProfiles and KnownFrom.
 	Unknown   bool
 	Known     []string
 	KnownFrom string
@@ -123,8 +123,8 @@ func (a *authResponse) token(from string, now time.Time) (*store.Token, error) {
 	return t, nil
 }
 
-// Login logs in to Vault with the ID token and role = profile.
-func Login(ctx context.Context, vault *apiclient.Client, req LoginRequest, now time.Time) (*store.Token, error) {
+// VaultLogin logs in to Vault with the ID token and role = profile.
+func VaultLogin(ctx context.Context, vault *apiclient.Client, req VaultLoginRequest, now time.Time) (*store.Token, error) {
 	mount := strings.Trim(req.Mount, "/")
 	var out authResponse
 	err := vault.WithToken(secret.String{}).Do(ctx, http.MethodPost, "/v1/auth/"+mount+"/login",
@@ -135,7 +135,7 @@ func Login(ctx context.Context, vault *apiclient.Client, req LoginRequest, now t
 	return out.token(serverName(vault), now)
 }
 
-func loginError(err error, req LoginRequest, mount string) error {
+func loginError(err error, req VaultLoginRequest, mount string) error {
 	var ae *apiclient.Error
 	if !errors.As(err, &ae) || ae.Status == 0 {
 		return fmt.Errorf("could not log in to Vault: %w", err)

@@ -34,7 +34,7 @@ func fakeVault(t *testing.T, status int, body string) *apiclient.Client {
 }
 
 func TestLoginErrors(t *testing.T) {
-	req := LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("id-token-secret"), UserRoles: []string{"a", "b"}, RequiredRoles: []string{"ci-users"}}
+	req := VaultLoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("id-token-secret"), UserRoles: []string{"a", "b"}, RequiredRoles: []string{"ci-users"}}
 	for _, tc := range []struct {
 		name    string
 		status  int
@@ -49,7 +49,7 @@ func TestLoginErrors(t *testing.T) {
 		{"server error", 500, `{"errors":["internal error"]}`, false, []string{"could not log in to Vault", "500"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Login(context.Background(), fakeVault(t, tc.status, tc.body), req, time.Now())
+			_, err := VaultLogin(context.Background(), fakeVault(t, tc.status, tc.body), req, time.Now())
 			var re *RefusedError
 			if errors.As(err, &re) != tc.refused {
 				t.Errorf("refused = %v, want %v (%v)", !tc.refused, tc.refused, err)
@@ -83,9 +83,9 @@ func TestLoginUnknownProfile(t *testing.T) {
 		{"none known", nil, "", []string{`profile "ci" is unknown`, "broker explain --roles a,b", "alilogin setup --broker URL"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req := LoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("id-token-secret"), UserRoles: []string{"a", "b"},
+			req := VaultLoginRequest{Mount: "jwt", Role: "ci", IDToken: secret.New("id-token-secret"), UserRoles: []string{"a", "b"},
 				KnownProfiles: tc.known, KnownFrom: tc.from}
-			_, err := Login(context.Background(), fakeVault(t, 400, body), req, time.Now())
+			_, err := VaultLogin(context.Background(), fakeVault(t, 400, body), req, time.Now())
 			var re *RefusedError
 			if !errors.As(err, &re) {
 				t.Fatalf("err = %v, want a *RefusedError", err)
@@ -104,7 +104,7 @@ func TestLoginUnknownProfile(t *testing.T) {
 
 func TestLoginUnreachable(t *testing.T) {
 	c, _ := apiclient.New("Vault", "http://127.0.0.1:1", "X-Vault-Token", apiclient.TLS{}, time.Second)
-	_, err := Login(context.Background(), c, LoginRequest{Mount: "jwt", Role: "ci"}, time.Now())
+	_, err := VaultLogin(context.Background(), c, VaultLoginRequest{Mount: "jwt", Role: "ci"}, time.Now())
 	if err == nil || !strings.Contains(err.Error(), "Vault at http://127.0.0.1:1 is unreachable") {
 		t.Errorf("err = %v", err)
 	}
@@ -113,7 +113,7 @@ func TestLoginUnreachable(t *testing.T) {
 func TestLoginToken(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := fakeVault(t, 200, `{"auth":{"client_token":"hvs.x","accessor":"acc","policies":["default","ci"],"lease_duration":3600,"renewable":true}}`)
-	tok, err := Login(context.Background(), c, LoginRequest{Mount: "jwt", Role: "ci"}, now)
+	tok, err := VaultLogin(context.Background(), c, VaultLoginRequest{Mount: "jwt", Role: "ci"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

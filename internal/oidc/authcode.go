@@ -200,7 +200,7 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 	case <-ctx.Done():
 		stop()
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("no sign-in within %s; run alilogin login again", o.Timeout)
+			return nil, noSignInWithin(o.Timeout)
 		}
 		return nil, fmt.Errorf("login cancelled")
 	}

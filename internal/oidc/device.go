@@ -21,12 +21,30 @@ import (
 // message (RFC 8628 3.5).
 var (
 	// ErrDeviceExpired: the device code expired (expired_token, or its
-	// expires_in passed) before the user signed in.
-	ErrDeviceExpired = errors.New("the code expired before you signed in; run alilogin login again")
+	// expires_in passed) before the user signed in. It matches
+	// ErrSignInEnded.
+	ErrDeviceExpired error = &endedError{"the code expired before you signed in"}
 	// ErrDeviceDenied: the user (or the SSO) refused the sign-in on the
 	// other device (access_denied).
-	ErrDeviceDenied = errors.New("the sign-in was denied on the other device; run alilogin login again to retry")
+	ErrDeviceDenied = errors.New("the sign-in was denied on the other device")
 )
+
+// ErrSignInEnded: the sign-in ended without a login, and a new one may
+// work: nobody signed in within the timeout, the device code expired,
+// the sign-in link was opened twice. The caller says what to do next
+// (alilogin: run alilogin login again).
+var ErrSignInEnded = errors.New("the sign-in ended")
+
+// endedError is a sign-in that ended (ErrSignInEnded), with its own
+// text.
+type endedError struct{ msg string }
+
+func (e *endedError) Error() string        { return e.msg }
+func (e *endedError) Is(target error) bool { return target == ErrSignInEnded }
+
+func noSignInWithin(d time.Duration) error {
+	return &endedError{fmt.Sprintf("no sign-in within %s", d)}
+}
 
 const (
 	deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
@@ -92,7 +110,7 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 	}
 	ended := func() error {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("no sign-in within %s; run alilogin login again", o.Timeout)
+			return noSignInWithin(o.Timeout)
 		}
 		return fmt.Errorf("login cancelled")
 	}

@@ -23,7 +23,7 @@ const startPath = "/start"
 // errStartTwice ends a login whose start URL was asked for twice where
 // the owner of a connection cannot be looked up (macOS): someone else may
 // have had the first answer, and with it the state.
-var errStartTwice = errors.New("the sign-in link was opened twice (a reload, or another program or user of this computer); the login was stopped so that nobody else can finish it; run alilogin login again")
+var errStartTwice error = &endedError{"the sign-in link was opened twice (a reload, or another program or user of this computer); the login was stopped so that nobody else can finish it"}
 
 // loopback is the handler of the login's loopback listener. Every request
 // must name the listener's own address in Host (a DNS-rebinding page does

@@ -151,8 +151,8 @@ func TestEnsureRecordReplacedMeanwhile(t *testing.T) {
 	e, rec := setup(t)
 	rec.Nomad.ExpiresAt = e.clk.now() // re-mint with the Vault token
 	ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
-	fresh := copyRecord(rec)
-	fresh.Nomad = copyToken(rec.Consul)
+	fresh := rec.Clone()
+	fresh.Nomad = rec.Consul.Clone()
 	fresh.Nomad.Secret = secret.New("nomad-of-the-new-login")
 	fresh.UpdatedAt = e.clk.now().Add(time.Second)
 	e.vault.hook = func(call string) {

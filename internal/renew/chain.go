@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alisw/alilogin/internal/apiclient"
-	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -17,100 +15,13 @@ import (
 // DefaultMinTTL is the margin before expiry under which a token is renewed.
 const DefaultMinTTL = 5 * time.Minute
 
-// ErrLoginNeeded means no step of the chain can produce the token without a
-// new interactive login.
-var ErrLoginNeeded = errors.New("a new login is needed")
-
-// VaultAPI is what the chain needs of Vault. Errors should be
-// *apiclient.Error where a server answered or was unreachable.
-type VaultAPI interface {
-	// RenewSelf renews the Vault token (auth/token/renew-self) and
-	// returns it with its new expiry.
-	RenewSelf(ctx context.Context, tok *store.Token) (*store.Token, error)
-	// RenewLease renews the Vault lease behind a Nomad or Consul token
-	// (sys/leases/renew/<lease id>) with the Vault token and returns the
-	// token with its new expiry.
-	RenewLease(ctx context.Context, vault secret.String, tok *store.Token) (*store.Token, error)
-	// Mint reads <kind mount>/creds/<profile> with the Vault token.
-	Mint(ctx context.Context, vault secret.String, kind store.Kind, profile string) (*store.Token, error)
-	// RevokeLease revokes a lease (sys/leases/revoke).
-	RevokeLease(ctx context.Context, vault secret.String, leaseID string) error
-	// RevokeSelf revokes the Vault token and with it every lease it made.
-	RevokeSelf(ctx context.Context, vault secret.String) error
-	// Login logs in to Vault's JWT auth method with role = profile;
-	// roles (the user's SSO roles, may be nil) are for the message when
-	// Vault refuses.
-	Login(ctx context.Context, idToken secret.String, profile string, roles []string) (*store.Token, error)
-}
-
-// SSO is the OIDC provider's refresh grant.
-type SSO interface {
-	// Refresh runs the refresh grant and returns a verified ID token. An
-	// error that wraps ErrLoginNeeded means the provider refused the
-	// refresh token (expired, revoked); other errors are failures to ask.
-	Refresh(ctx context.Context, refreshToken secret.String) (*Refreshed, error)
-}
-
-// Refreshed is the outcome of a refresh grant.
-type Refreshed struct {
-	IDToken      secret.String // verified
-	IDTokenExp   time.Time
-	RefreshToken secret.String // the rotated one; empty when not rotated
-	Issuer       string        // the verified ID token's iss
-	Subject      string        // and its sub
-	User         string        // from the verified claims; empty: unchanged
-	Roles        []string      // likewise
-}
-
-// BindingError: the stored login was made with another issuer or OIDC
-// client than the one configured now, or does not say which (a record of
-// an earlier alilogin). Its refresh token goes only to the token endpoint
-// of the issuer and client id it was issued by, so it is not used: a new
-// login is needed. It wraps ErrLoginNeeded.
-type BindingError struct {
-	Profile          string
-	Issuer, ClientID string // the stored login's
-	// What the configuration says now.
-	ConfiguredIssuer, ConfiguredClientID string
-}
-
-func (e *BindingError) Error() string {
-	switch {
-	case e.Issuer == "" || e.ClientID == "":
-		return fmt.Sprintf("the stored login of profile %s does not say which SSO issuer and client id it was made with (an earlier alilogin wrote it), so its refresh token is not sent anywhere", e.Profile)
-	case e.Issuer != e.ConfiguredIssuer:
-		return fmt.Sprintf("the stored login of profile %s was made with the SSO issuer %s, but the configured issuer is %s; its refresh token goes only to the issuer that made it",
-			e.Profile, termtext.Clean(e.Issuer), termtext.Clean(e.ConfiguredIssuer))
-	default:
-		return fmt.Sprintf("the stored login of profile %s was made with the OIDC client id %s at %s, but the configured client id is %s; its refresh token goes only to the client it was issued to",
-			e.Profile, termtext.Clean(e.ClientID), termtext.Clean(e.Issuer), termtext.Clean(e.ConfiguredClientID))
-	}
-}
-
-func (e *BindingError) Unwrap() error { return ErrLoginNeeded }
-
-// IdentityChangedError: a refresh grant gave an ID token for another
-// issuer or subject than the stored login's. The record is dropped (its
-// Vault token revoked) and a new login is needed. It wraps
-// ErrLoginNeeded.
-type IdentityChangedError struct {
-	Profile               string
-	Issuer, Subject       string // the stored login's
-	GotIssuer, GotSubject string // the refreshed ID token's
-}
-
-func (e *IdentityChangedError) Error() string {
-	return fmt.Sprintf("the SSO refreshed the login of profile %s for another identity (issuer %s, subject %s; the login was made for issuer %s, subject %s), so the stored login was removed",
-		e.Profile, termtext.Clean(e.GotIssuer), termtext.Clean(e.GotSubject), termtext.Clean(e.Issuer), termtext.Clean(e.Subject))
-}
-
-func (e *IdentityChangedError) Unwrap() error { return ErrLoginNeeded }
-
 // Chain runs the renewal chain on a record. It holds no state between
 // calls; Ensure adds the lock and the store around it.
 type Chain struct {
 	Vault VaultAPI
 	SSO   SSO // nil: step 4 is not available
+	// Login is step 4's fresh login; nil: step 4 is not available.
+	Login Loginer
 	// Issuer and ClientID are what SSO refreshes at (the configured
 	// ones). Step 4 runs only for a record made with both (BindingError).
 	Issuer, ClientID string
@@ -167,7 +78,65 @@ func (c *Chain) Fresh(rec *store.Record, kinds []store.Kind) bool {
 			return false
 		}
 	}
-	return c.certFresh(rec) // clientcert.go
+	return c.certFresh(rec)
+}
+
+// certFresh: a record's client certificate, when it has one and the chain
+// can sign, is fresh for the margin (the --min-ttl rule of the tokens,
+// clientcert.Cert.Fresh: a certificate whose whole life is shorter than
+// the margin is fresh for half of it).
+func (c *Chain) certFresh(rec *store.Record) bool {
+	return c.Cert == nil || rec.ClientCert == nil || rec.ClientCert.Fresh(c.now(), c.minTTL())
+}
+
+// Bound reports whether rec was made with the configured servers, for
+// the Vault token and the tokens of kinds, each checked the way the
+// login checked it (Servers' trust, when the record has one): a
+// *ServerBindingError when not. It is a few string comparisons: no
+// network, no system call. Token,
+// env and exec call it before they print or export anything (step 1
+// included), and Run before it sends anything.
+func (c *Chain) Bound(rec *store.Record, kinds []store.Kind) error {
+	if rec == nil {
+		return nil
+	}
+	if rec.VaultAddr == "" {
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Vault, Configured: c.Servers.Vault, Unrecorded: true}
+	}
+	if rec.VaultAddr != c.Servers.Vault {
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Vault, Recorded: rec.VaultAddr, Configured: c.Servers.Vault}
+	}
+	if slices.Contains(kinds, store.Nomad) && rec.NomadAddr != c.Servers.Nomad {
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Nomad, Recorded: rec.NomadAddr, Configured: c.Servers.Nomad}
+	}
+	if slices.Contains(kinds, store.Consul) && rec.ConsulAddr != c.Servers.Consul {
+		return &ServerBindingError{Profile: rec.Profile, Server: store.Consul, Recorded: rec.ConsulAddr, Configured: c.Servers.Consul}
+	}
+	// How each server is checked, when the record says (a record of an
+	// earlier alilogin does not: accepted as before).
+	for _, t := range []struct {
+		server             store.Kind
+		used               bool
+		recorded, configed string
+	}{
+		{store.Vault, true, rec.VaultTrust, c.Servers.VaultTrust},
+		{store.Nomad, slices.Contains(kinds, store.Nomad), rec.NomadTrust, c.Servers.NomadTrust},
+		{store.Consul, slices.Contains(kinds, store.Consul), rec.ConsulTrust, c.Servers.ConsulTrust},
+	} {
+		if t.used && t.recorded != "" && t.recorded != t.configed {
+			return &ServerBindingError{Profile: rec.Profile, Server: t.server, Recorded: t.recorded, Configured: t.configed, Trust: true}
+		}
+	}
+	// A Nomad or Consul token with no configured address would go to the
+	// CLI's default (http://127.0.0.1:4646, :8500), in clear, to whoever
+	// listens there: none is minted nor handed out.
+	if slices.Contains(kinds, store.Nomad) && c.Servers.Nomad == "" {
+		return &NotConfiguredError{Server: store.Nomad}
+	}
+	if slices.Contains(kinds, store.Consul) && c.Servers.Consul == "" {
+		return &NotConfiguredError{Server: store.Consul}
+	}
+	return nil
 }
 
 // canRenew reports whether renewing t can make it valid for the margin.
@@ -195,7 +164,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 	if err := c.Bound(rec, withAllChildren(rec, kinds)); err != nil {
 		return nil, res, err
 	}
-	out := copyRecord(rec)
+	out := rec.Clone()
 	if c.Fresh(out, kinds) {
 		return out, res, nil
 	}
@@ -219,7 +188,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 				out.Vault = t
 				res.step("renewed vault token")
 				renewed = t.ValidFor(c.now(), c.minTTL())
-			case apiclient.Unreachable(err) || ctx.Err() != nil:
+			case errors.Is(err, ErrUnreachable) || ctx.Err() != nil:
 				return out, res, err // the adapter's "could not renew the Vault token: ..."
 			}
 			// Refused (revoked, past its max TTL): log in again below.
@@ -236,7 +205,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 	// Nomad and Consul present it.
 	certErr := c.runCert(ctx, out, res)
 	errs := c.runChildren(ctx, out, res, children)
-	if (len(errs) > 0 || certErr != nil) && anyStatus(append(errs, certErr), 403) && c.vaultRefused(ctx, out) {
+	if (len(errs) > 0 || certErr != nil) && anyDenied(append(errs, certErr)) && c.vaultRefused(ctx, out) {
 		// The Vault token was revoked at the server before its expiry
 		// (by an admin, or a logout elsewhere): log in again, once; the
 		// fresh login signs the certificate again (reloginCert).
@@ -271,20 +240,15 @@ func withAllChildren(rec *store.Record, children []store.Kind) []store.Kind {
 	return children
 }
 
-// anyStatus reports whether one of errs is an HTTP status from a server.
-func anyStatus(errs []error, status int) bool {
-	for _, err := range errs {
-		if apiclient.StatusOf(err) == status {
-			return true
-		}
-	}
-	return false
+// anyDenied reports whether a server refused a token in one of errs.
+func anyDenied(errs []error) bool {
+	return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, ErrDenied) })
 }
 
 // vaultRefused reports whether Vault refuses the stored Vault token.
 func (c *Chain) vaultRefused(ctx context.Context, rec *store.Record) bool {
 	_, err := c.Vault.RenewSelf(ctx, rec.Vault)
-	return apiclient.StatusOf(err) == 403
+	return errors.Is(err, ErrDenied)
 }
 
 // runChildren runs steps 2 and 3 for Nomad and Consul, in parallel, and
@@ -339,7 +303,7 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k store.Kind) (tok
 				return t, steps, nil, nil
 			}
 			old = t // renewed to its max: replace it below
-		} else if apiclient.Unreachable(err) || ctx.Err() != nil {
+		} else if errors.Is(err, ErrUnreachable) || ctx.Err() != nil {
 			return nil, steps, nil, fmt.Errorf("%s: %w", k, err) // the adapter's "could not renew the lease: ..."
 		}
 	}
@@ -360,108 +324,4 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k store.Kind) (tok
 		}
 	}
 	return t, steps, warnings, nil
-}
-
-// relogin is step 4: the refresh grant, then a fresh login (Login) that
-// replaces the record's Vault token, revokes it and mints again every
-// Nomad/Consul token the record holds and children. What was minted is
-// put in rec, what died with the old Vault token dropped; the mints'
-// errors are returned apart.
-func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, children []store.Kind) ([]error, error) {
-	if c.SSO == nil || rec.RefreshToken.Empty() {
-		return nil, ErrLoginNeeded
-	}
-	if rec.Issuer == "" || rec.ClientID == "" || rec.Issuer != c.Issuer || rec.ClientID != c.ClientID {
-		return nil, &BindingError{Profile: rec.Profile, Issuer: rec.Issuer, ClientID: rec.ClientID, ConfiguredIssuer: c.Issuer, ConfiguredClientID: c.ClientID}
-	}
-	r, err := c.SSO.Refresh(ctx, rec.RefreshToken)
-	if err != nil {
-		if errors.Is(err, ErrLoginNeeded) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("could not refresh the SSO session: %w", err)
-	}
-	res.step("refreshed SSO session")
-	if r.Issuer != rec.Issuer || r.Subject != rec.Subject || rec.Subject == "" {
-		// Whatever the SSO meant, this is not the login that was made:
-		// end it.
-		res.Drop = true
-		if rec.Vault.ValidFor(c.now(), 0) {
-			if err := c.Vault.RevokeSelf(ctx, rec.Vault.Secret); err != nil && apiclient.StatusOf(err) != 403 {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("the Vault token %s was not revoked: %v", termtext.Clean(rec.Vault.Accessor), err))
-			}
-		}
-		return nil, &IdentityChangedError{Profile: rec.Profile, Issuer: rec.Issuer, Subject: rec.Subject, GotIssuer: r.Issuer, GotSubject: r.Subject}
-	}
-	if !r.RefreshToken.Empty() {
-		rec.RefreshToken = r.RefreshToken
-	}
-	if !r.IDTokenExp.IsZero() {
-		rec.IDTokenExp = r.IDTokenExp
-	}
-	if r.User != "" {
-		rec.User = r.User
-	}
-	if r.Roles != nil {
-		rec.Roles = slices.Clone(r.Roles)
-	}
-	// The record, with its rotated refresh token, is stored by Ensure
-	// whatever follows, under the lock: its Vault token is replaced
-	// for certain.
-	var certErr error
-	lo, err := Login(ctx, c.Vault, c.now, FreshLogin{Profile: rec.Profile, IDToken: r.IDToken, Roles: rec.Roles,
-		Kinds: withAllChildren(rec, children), Replaced: rec.Vault,
-		// The certificate with the new Vault token, before the mints
-		// (clientcert.go).
-		BeforeMint: func(ctx context.Context, vt *store.Token) ([]string, []string) {
-			oldVault := rec.Vault
-			rec.Vault = vt
-			cr := &Result{}
-			certErr = c.reloginCert(ctx, rec, cr)
-			rec.Vault = oldVault
-			return cr.Steps, cr.Warnings
-		}})
-	if err != nil {
-		return nil, err // as `alilogin login` says it: "could not log in to Vault: ...", or why Vault refused
-	}
-	for _, s := range lo.Steps {
-		res.step("%s", s)
-	}
-	res.Warnings = append(res.Warnings, lo.Warnings...)
-	rec.Vault = lo.Vault
-	var errs []error
-	for _, m := range lo.Minted {
-		t := m.Token
-		if m.Err != nil {
-			// Whatever was there died with the old Vault token.
-			t = nil
-			errs = append(errs, m.Err) // as `alilogin login` says it
-		} else if old := rec.Token(m.Kind); len(t.Policies) == 0 && old != nil {
-			t.Policies = slices.Clone(old.Policies) // same role, same policies
-		}
-		rec.SetToken(m.Kind, t)
-	}
-	if certErr != nil {
-		errs = append(errs, certErr)
-	}
-	return errs, nil
-}
-
-func copyToken(t *store.Token) *store.Token {
-	if t == nil {
-		return nil
-	}
-	cp := *t
-	cp.Policies = slices.Clone(t.Policies)
-	return &cp
-}
-
-func copyRecord(r *store.Record) *store.Record {
-	cp := *r
-	cp.Roles = slices.Clone(r.Roles)
-	cp.Vault = copyToken(r.Vault)
-	cp.Nomad = copyToken(r.Nomad)
-	cp.Consul = copyToken(r.Consul)
-	cp.CertDirs = slices.Clone(r.CertDirs)
-	return &cp
 }

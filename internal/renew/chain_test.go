@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/google/go-cmp/cmp"
@@ -51,10 +50,12 @@ func newFakeVault(now func() time.Time) *fakeVault {
 	return &fakeVault{now: now, ttl: time.Hour, maxTTL: 4 * time.Hour, tokens: map[string]*fakeTok{}, leases: map[string]*fakeLease{}}
 }
 
-var errDown = &apiclient.Error{Server: "Vault", Addr: "http://127.0.0.1:1", Err: errors.New("connection refused")}
+// errDown and denied are the errors of the adapters (internal/session):
+// a server's own, matching the chain's sentinels.
+var errDown = fmt.Errorf("could not reach Vault at http://127.0.0.1:1: connection refused: %w", ErrUnreachable)
 
 func denied(path string) error {
-	return &apiclient.Error{Server: "Vault", Method: "PUT", Path: path, Status: 403, Errors: []string{"permission denied"}}
+	return fmt.Errorf("Vault refused PUT %s (403): permission denied: %w", path, ErrDenied)
 }
 
 func (f *fakeVault) call(name string) error {
@@ -113,7 +114,7 @@ func (f *fakeVault) RenewLease(_ context.Context, v secret.String, t *store.Toke
 	}
 	l := f.leases[t.LeaseID]
 	if !f.live(v) || l == nil || l.revoked || !f.now().Before(l.exp) || !l.parent.Equal(v) {
-		return nil, &apiclient.Error{Server: "Vault", Status: 400, Errors: []string{"lease not found"}}
+		return nil, errors.New("Vault answered 400: lease not found")
 	}
 	ttl := f.ttl
 	if f.leaseTTL > 0 {
@@ -244,6 +245,7 @@ func setup(t *testing.T) (*env, *store.Record) {
 	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	e := &env{clk: clk, vault: newFakeVault(clk.now), sso: &fakeSSO{valid: map[string]bool{"rt-0": true}}}
 	e.chain = &Chain{Vault: e.vault, SSO: e.sso, Issuer: testIssuer, ClientID: testClient, Servers: testServers, MinTTL: 5 * time.Minute, Now: clk.now}
+	e.chain.Login = &fakeLogin{vault: e.vault, chain: e.chain}
 	ctx := context.Background()
 	v, err := e.vault.Login(ctx, secret.New("good-id-token"), "ci", nil)
 	if err != nil {
@@ -404,7 +406,7 @@ func TestChainSteps(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(e, rec)
 			}
-			before := copyRecord(rec)
+			before := rec.Clone()
 			out, res, err := e.chain.Run(context.Background(), rec, tc.kinds)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -526,14 +528,14 @@ func (m *memStore) Get(p string) (*store.Record, error) {
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	return copyRecord(r), nil
+	return r.Clone(), nil
 }
 
 func (m *memStore) Put(r *store.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.puts++
-	m.recs[r.Profile] = copyRecord(r)
+	m.recs[r.Profile] = r.Clone()
 	return nil
 }
 
@@ -664,4 +666,60 @@ func TestChainCapsLeasesToVaultToken(t *testing.T) {
 	if !out.Nomad.ExpiresAt.Equal(out.Vault.ExpiresAt) {
 		t.Errorf("renewed: nomad expires %s, vault %s", out.Nomad.ExpiresAt, out.Vault.ExpiresAt)
 	}
+}
+
+// fakeLogin is step 4's fresh login (Loginer) on the fake Vault, as
+// internal/session's does it: the Vault login, the replaced token
+// revoked, a certificate signed with the new token for a record that has
+// one (with the chain's Cert, when set), the mints in parallel, capped
+// by the new token.
+type fakeLogin struct {
+	vault *fakeVault
+	chain *Chain
+}
+
+func (f *fakeLogin) FreshLogin(ctx context.Context, rec *store.Record, id secret.String, kinds []store.Kind) (*Result, []error, error) {
+	rep := &Result{}
+	vt, err := f.vault.Login(ctx, id, rec.Profile, rec.Roles)
+	if err != nil {
+		return rep, nil, err
+	}
+	rep.Steps = append(rep.Steps, "logged in to vault")
+	if old := rec.Vault; old.ValidFor(f.vault.now(), 0) && !old.Secret.Equal(vt.Secret) {
+		if err := f.vault.RevokeSelf(ctx, old.Secret); err == nil {
+			rep.Steps = append(rep.Steps, "revoked replaced vault token")
+		}
+	}
+	rec.Vault = vt
+	var errs []error
+	if f.chain.Cert != nil && rec.ClientCert != nil {
+		if n, err := f.chain.Cert.Sign(ctx, vt.Secret, rec); err != nil {
+			errs = append(errs, fmt.Errorf("could not renew the client certificate: %w", err))
+		} else {
+			rec.CertDirs = rec.CertFileDirs()
+			rec.ClientCert = n
+			rec.AddCertDir(n.Dir)
+			rep.Steps = append(rep.Steps, "signed a new client certificate (serial "+n.Serial+")")
+		}
+	}
+	toks, merrs := make([]*store.Token, len(kinds)), make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Go(func() { toks[i], merrs[i] = f.vault.Mint(ctx, vt.Secret, k, rec.Profile) })
+	}
+	wg.Wait()
+	for i, k := range kinds {
+		t := toks[i].CappedBy(vt)
+		if merrs[i] != nil {
+			t = nil
+			errs = append(errs, merrs[i])
+		} else {
+			rep.Steps = append(rep.Steps, fmt.Sprintf("minted %s token", k))
+			if old := rec.Token(k); len(t.Policies) == 0 && old != nil {
+				t.Policies = old.Policies
+			}
+		}
+		rec.SetToken(k, t)
+	}
+	return rep, errs, nil
 }

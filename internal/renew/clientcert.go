@@ -11,18 +11,11 @@ import (
 )
 
 // CertSigner signs a new client certificate for a record with its Vault
-// token, and revokes one it replaces (internal/clientcert).
+// token, and revokes one it replaces (internal/clientcert). Its errors
+// match ErrDenied and ErrUnreachable as VaultAPI's do.
 type CertSigner interface {
 	Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error)
 	Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error
-}
-
-// certFresh: a record's client certificate, when it has one and the chain
-// can sign, is fresh for the margin (the --min-ttl rule of the tokens,
-// clientcert.Cert.Fresh: a certificate whose whole life is shorter than
-// the margin is fresh for half of it).
-func (c *Chain) certFresh(rec *store.Record) bool {
-	return c.Cert == nil || rec.ClientCert == nil || rec.ClientCert.Fresh(c.now(), c.minTTL())
 }
 
 // runCert re-signs out's client certificate when it is not fresh, with
@@ -43,23 +36,6 @@ func (c *Chain) runCert(ctx context.Context, out *store.Record, res *Result) err
 		}
 	}
 	return nil
-}
-
-// reloginCert signs a certificate for the fresh Vault login of step 4
-// (out.Vault is the new token), whatever the NotAfter of the record's:
-// the role's generate_lease ties a certificate to the Vault token that
-// signed it, and that token has expired, was revoked at the server, or
-// is revoked by the fresh login (FreshLogin.Replaced), so Vault has
-// revoked the record's certificate with it, or will. That one is not
-// revoked again here (it is not valid any more, whatever its NotAfter
-// says). Nothing when the chain cannot sign or the record had no
-// certificate (a profile without certificates, whose sign path Vault
-// would refuse).
-func (c *Chain) reloginCert(ctx context.Context, out *store.Record, res *Result) error {
-	if c.Cert == nil || out.ClientCert == nil || !out.Vault.ValidFor(c.now(), 0) {
-		return nil
-	}
-	return c.signCert(ctx, out, res)
 }
 
 func (c *Chain) signCert(ctx context.Context, out *store.Record, res *Result) error {

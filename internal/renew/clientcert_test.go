@@ -93,8 +93,8 @@ func TestEnsureReplacedMeanwhileRevokesNewCert(t *testing.T) {
 	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec) // 01
 	e.clk.add(26 * time.Minute)                                               // within the margin: re-sign
 	ms := &memStore{recs: map[string]*store.Record{"ci": rec}}
-	fresh := copyRecord(rec)
-	fresh.Vault = copyToken(rec.Vault)
+	fresh := rec.Clone()
+	fresh.Vault = rec.Vault.Clone()
 	fresh.Vault.Secret = secret.New("vault-of-the-new-login")
 	fresh.ClientCert = &clientcert.Cert{Serial: "new-login", NotAfter: e.clk.now().Add(time.Hour)}
 	fresh.UpdatedAt = e.clk.now().Add(time.Second)
@@ -163,42 +163,6 @@ func TestRenewedCertKeepsEveryDir(t *testing.T) {
 	}
 }
 
-// TestReloginResignsCert: the role's generate_lease ties a
-// certificate to the Vault token that signed it: Vault revokes it when
-// that token is revoked or expires (cmd/broker/e2e
-// TestClientCertDiesWithVaultToken). A run that logs in to Vault
-// again (step 4: the old token expired, or at its max TTL, and
-// FreshLogin revokes the replaced token before BeforeMint) therefore
-// leaves the record's certificate revoked at Vault, however long its
-// NotAfter. runCert re-signs only by NotAfter, so the new login keeps a
-// certificate Vault has revoked (Nomad and Consul, with no revocation
-// list, still take it; logout then "revokes" a revoked one) and the new
-// Vault token holds no certificate lease. Before: the old serial 01 is
-// kept, nothing signed with the new token. Want: a certificate signed
-// with the new Vault token.
-func TestReloginResignsCert(t *testing.T) {
-	e, rec := setup(t)
-	sig := &fakeSigner{now: e.clk.now, ttl: 4 * time.Hour}
-	e.chain.Cert = sig
-	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec) // 01, leased to rec.Vault
-	sig.tokens = nil
-	old := rec.Vault.Secret
-	e.clk.add(61 * time.Minute) // the Vault token (1h) expired: Vault revoked 01 with it
-	if rec.Vault.ValidFor(e.clk.now(), 0) {
-		t.Fatal("setup: the Vault token is still valid")
-	}
-	out, _, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.Vault.Secret.Equal(old) {
-		t.Fatal("setup: no new Vault login")
-	}
-	if out.ClientCert.Serial == "01" || len(sig.tokens) != 1 || !sig.tokens[0].Equal(out.Vault.Secret) {
-		t.Errorf("after a new Vault login the record keeps certificate %s (signed with the old, dead token); signed with new token: %v", out.ClientCert.Serial, len(sig.tokens) == 1)
-	}
-}
-
 // TestShortCertTTLNotResignedEveryRun: client_cert_ttl may be as
 // short as 1s (internal/policy: "at least 1s"; the admin guide says keep
 // it short), and the margin is --min-ttl (5m by default). A certificate
@@ -224,36 +188,5 @@ func TestShortCertTTLNotResignedEveryRun(t *testing.T) {
 	}
 	if sig.n > 2 || len(sig.revoked) > 1 {
 		t.Errorf("three runs at one instant signed %d certificates and revoked %v", sig.n, sig.revoked)
-	}
-}
-
-// TestReloginCertNoRevokeNoNewCert: at step 4 the record's certificate,
-// dead with the replaced Vault token, is not revoked again (no warning
-// about it), and a record that had no certificate gets none (its profile
-// may have no PKI role).
-func TestReloginCertNoRevokeNoNewCert(t *testing.T) {
-	e, rec := setup(t)
-	sig := &fakeSigner{now: e.clk.now, ttl: 4 * time.Hour}
-	e.chain.Cert = sig
-	rec.ClientCert, _ = sig.Sign(context.Background(), rec.Vault.Secret, rec)
-	e.clk.add(61 * time.Minute)
-	out, res, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sig.revoked) != 0 || len(res.Warnings) != 0 || out.ClientCert.Serial != "02" {
-		t.Errorf("revoked %v, warnings %q, serial %s; want none, none, 02", sig.revoked, res.Warnings, out.ClientCert.Serial)
-	}
-
-	e2, rec2 := setup(t)
-	sig2 := &fakeSigner{now: e2.clk.now, ttl: 4 * time.Hour}
-	e2.chain.Cert = sig2
-	e2.clk.add(61 * time.Minute)
-	out2, _, err := e2.chain.Run(context.Background(), rec2, []store.Kind{store.Nomad})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sig2.n != 0 || out2.ClientCert != nil {
-		t.Errorf("a record without a certificate got one at step 4: %d signed", sig2.n)
 	}
 }

@@ -10,9 +10,10 @@
 //  3. else mint a new Nomad/Consul token with the stored Vault token
 //     (renewed first when it can be) and revoke the replaced lease;
 //  4. else use the stored refresh token: OIDC refresh grant, a verified
-//     ID token, then the fresh login of `alilogin login` (Login: a new
-//     Vault login, the old Vault token revoked, which revokes its leases,
-//     new Nomad/Consul tokens);
+//     ID token, then the fresh login of `alilogin login` through the
+//     one-method port Loginer (internal/session's: a new Vault login, the
+//     old Vault token revoked, which revokes its leases, a new client
+//     certificate, new Nomad/Consul tokens);
 //  5. else ErrLoginNeeded.
 //
 // Steps 2-4 talk to servers and change the stored record, so only one

@@ -56,12 +56,20 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []store.Kind
 	if e.Chain.Fresh(rec, kinds) {
 		return rec, &Result{}, nil
 	}
+	return e.Renew(ctx, profile, kinds)
+}
+
+// Renew is Ensure after its step 1, for a caller that has just read the
+// record itself and found it bound to the configured servers but not
+// fresh: it takes the lock at once, without reading the store before
+// (one Secret Service call less), then goes on as Ensure does.
+func (e *Ensurer) Renew(ctx context.Context, profile string, kinds []store.Kind) (*store.Record, *Result, error) {
 	lk, err := Acquire(ctx, e.LockDir, profile, e.LockWait)
 	if err != nil {
 		return nil, &Result{}, err
 	}
 	defer lk.Release()
-	rec, err = e.Store.Get(profile)
+	rec, err := e.Store.Get(profile)
 	if err != nil {
 		return nil, &Result{}, getErr(err)
 	}

@@ -112,3 +112,43 @@ func TestEnsureLocklessDeleteAfterPutRevokesNewToken(t *testing.T) {
 		t.Errorf("%d Vault tokens live after the logout and no record holds them; want 0", n)
 	}
 }
+
+// lockedReadStore fails the test when the store is read while the
+// profile's lock is free, and counts the reads.
+type lockedReadStore struct {
+	*memStore
+	t     *testing.T
+	dir   string
+	reads int
+}
+
+func (l *lockedReadStore) Get(p string) (*store.Record, error) {
+	l.reads++
+	if lk, err := Acquire(context.Background(), l.dir, p, time.Millisecond); err == nil {
+		_ = lk.Release()
+		l.t.Errorf("read %d of the store without the profile's lock", l.reads)
+	}
+	return l.memStore.Get(p)
+}
+
+// TestRenewReadsOnlyUnderTheLock: Renew, for a caller that found the
+// record stale itself, reads the store only under the profile's lock:
+// once before the chain, once before and once after storing (the
+// lockless writer checks), none before the lock.
+func TestRenewReadsOnlyUnderTheLock(t *testing.T) {
+	e, rec := setup(t)
+	e.clk.add(2 * time.Hour) // everything expired: refresh + Vault login
+	dir := t.TempDir()
+	ls := &lockedReadStore{memStore: &memStore{recs: map[string]*store.Record{"ci": rec}}, t: t, dir: dir}
+	en := &Ensurer{Chain: e.chain, Store: ls, LockDir: dir}
+	out, _, err := en.Renew(context.Background(), "ci", []store.Kind{store.Nomad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ls.memStore.Get("ci"); got == nil || !got.Vault.Secret.Equal(out.Vault.Secret) {
+		t.Errorf("stored %v, want the renewed record", got)
+	}
+	if ls.reads != 3 {
+		t.Errorf("%d reads of the store, want 3", ls.reads)
+	}
+}

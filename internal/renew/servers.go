@@ -2,7 +2,6 @@ package renew
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -56,56 +55,6 @@ func (e *ServerBindingError) Error() string {
 }
 
 func (e *ServerBindingError) Unwrap() error { return ErrLoginNeeded }
-
-// Bound reports whether rec was made with the configured servers, for
-// the Vault token and the tokens of kinds, each checked the way the
-// login checked it (Servers' trust, when the record has one): a
-// *ServerBindingError when not. It is a few string comparisons: no
-// network, no system call. Token,
-// env and exec call it before they print or export anything (step 1
-// included), and Run before it sends anything.
-func (c *Chain) Bound(rec *store.Record, kinds []store.Kind) error {
-	if rec == nil {
-		return nil
-	}
-	if rec.VaultAddr == "" {
-		return &ServerBindingError{Profile: rec.Profile, Server: store.Vault, Configured: c.Servers.Vault, Unrecorded: true}
-	}
-	if rec.VaultAddr != c.Servers.Vault {
-		return &ServerBindingError{Profile: rec.Profile, Server: store.Vault, Recorded: rec.VaultAddr, Configured: c.Servers.Vault}
-	}
-	if slices.Contains(kinds, store.Nomad) && rec.NomadAddr != c.Servers.Nomad {
-		return &ServerBindingError{Profile: rec.Profile, Server: store.Nomad, Recorded: rec.NomadAddr, Configured: c.Servers.Nomad}
-	}
-	if slices.Contains(kinds, store.Consul) && rec.ConsulAddr != c.Servers.Consul {
-		return &ServerBindingError{Profile: rec.Profile, Server: store.Consul, Recorded: rec.ConsulAddr, Configured: c.Servers.Consul}
-	}
-	// How each server is checked, when the record says (a record of an
-	// earlier alilogin does not: accepted as before).
-	for _, t := range []struct {
-		server             store.Kind
-		used               bool
-		recorded, configed string
-	}{
-		{store.Vault, true, rec.VaultTrust, c.Servers.VaultTrust},
-		{store.Nomad, slices.Contains(kinds, store.Nomad), rec.NomadTrust, c.Servers.NomadTrust},
-		{store.Consul, slices.Contains(kinds, store.Consul), rec.ConsulTrust, c.Servers.ConsulTrust},
-	} {
-		if t.used && t.recorded != "" && t.recorded != t.configed {
-			return &ServerBindingError{Profile: rec.Profile, Server: t.server, Recorded: t.recorded, Configured: t.configed, Trust: true}
-		}
-	}
-	// A Nomad or Consul token with no configured address would go to the
-	// CLI's default (http://127.0.0.1:4646, :8500), in clear, to whoever
-	// listens there: none is minted nor handed out.
-	if slices.Contains(kinds, store.Nomad) && c.Servers.Nomad == "" {
-		return &NotConfiguredError{Server: store.Nomad}
-	}
-	if slices.Contains(kinds, store.Consul) && c.Servers.Consul == "" {
-		return &NotConfiguredError{Server: store.Consul}
-	}
-	return nil
-}
 
 // NotConfiguredError: a Nomad or Consul token was asked for, but no
 // address of that server is configured. None is minted nor handed out:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -13,7 +14,6 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
-	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // Clients are the configured servers' clients, without a token.
@@ -60,15 +60,12 @@ type vaultOps struct {
 	cl  *Clients
 	cfg *config.Config
 	now func() time.Time
-	// unchecked hears of a minted token its server did not answer for
-	// (Mint); nil: nobody.
-	unchecked func(store.Kind, *issue.CheckError)
 }
 
 func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token, error) {
 	nt, err := issue.Renew(ctx, o.cl.Vault.WithToken(t.Secret), 0, o.now())
 	if err != nil {
-		return nil, err
+		return nil, domainError(err)
 	}
 	cp := *t
 	cp.ExpiresAt, cp.Renewable, cp.TTL = nt.ExpiresAt, nt.Renewable, nt.TTL
@@ -81,7 +78,7 @@ func (o *vaultOps) RenewSelf(ctx context.Context, t *store.Token) (*store.Token,
 func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store.Token) (*store.Token, error) {
 	l, err := issue.RenewLease(ctx, o.cl.Vault.WithToken(vault), t.LeaseID, 0, o.now())
 	if err != nil {
-		return nil, err
+		return nil, domainError(err)
 	}
 	cp := *t
 	cp.ExpiresAt, cp.Renewable, cp.TTL = l.ExpiresAt, l.Renewable, l.TTL
@@ -89,34 +86,46 @@ func (o *vaultOps) RenewLease(ctx context.Context, vault secret.String, t *store
 }
 
 // Mint mints one token (mintOne). A token its server did not answer
-// for (*issue.CheckError) is kept: unchecked, when set, hears of it
-// (login's warning); the chain's re-mints go on without its policies,
-// as before.
+// for (*issue.CheckError) is kept: the chain's re-mints go on without
+// its policies.
 func (o *vaultOps) Mint(ctx context.Context, vault secret.String, k store.Kind, profile string) (*store.Token, error) {
 	t, err := mintOne(ctx, o.cl, o.cfg, vault, k, profile, o.now())
 	var ce *issue.CheckError
 	if t != nil && errors.As(err, &ce) {
-		if o.unchecked != nil {
-			o.unchecked(k, ce)
-		}
 		return t, nil
 	}
-	return t, err
+	return t, domainError(err)
 }
 
 func (o *vaultOps) RevokeLease(ctx context.Context, vault secret.String, leaseID string) error {
-	return issue.RevokeLease(ctx, o.cl.Vault.WithToken(vault), leaseID)
+	return domainError(issue.RevokeLease(ctx, o.cl.Vault.WithToken(vault), leaseID))
 }
 
 func (o *vaultOps) RevokeSelf(ctx context.Context, vault secret.String) error {
-	return issue.Revoke(ctx, o.cl.Vault.WithToken(vault))
+	return domainError(issue.Revoke(ctx, o.cl.Vault.WithToken(vault)))
 }
 
-// Login is renew.Login's Vault login (vaultLogin), of `alilogin login`
-// and the chain's step 4 alike.
-func (o *vaultOps) Login(ctx context.Context, idToken secret.String, profile string, roles []string) (*store.Token, error) {
-	return vaultLogin(ctx, o.cl, o.cfg, profile, idToken, termtext.CleanAll(roles), o.now())
+// domainError is err, its text unchanged, matching (errors.Is) what the
+// renewal chain needs to know of it: renew.ErrDenied when the server
+// refused the token (HTTP 403), renew.ErrUnreachable when no server
+// answered. The chain knows no HTTP.
+func domainError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case apiclient.StatusOf(err) == http.StatusForbidden:
+		return &chainError{err, renew.ErrDenied}
+	case apiclient.Unreachable(err):
+		return &chainError{err, renew.ErrUnreachable}
+	}
+	return err
 }
+
+// chainError is an adapter's error with the renewal chain's sentinel.
+type chainError struct{ err, sentinel error }
+
+func (e *chainError) Error() string   { return e.err.Error() }
+func (e *chainError) Unwrap() []error { return []error{e.err, e.sentinel} }
 
 // ssoRefresher is renew.SSO on internal/oidc.
 type ssoRefresher struct {

@@ -163,10 +163,10 @@ func (s *Session) writeCertFiles(ctx context.Context, rec *store.Record, dir str
 	st := store.Authoritative(s.Store)
 	cur, err := st.Get(rec.Profile)
 	if errors.Is(err, store.ErrNotFound) {
-		return p, LoginNeeded(rec.Profile)
+		return p, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
 	}
 	if err != nil {
-		return p, Error(rec.Profile, err)
+		return p, err
 	}
 	rec.ClientCert, rec.CertDirs = cur.ClientCert, cur.CertDirs
 	if cur.ClientCert == nil {
@@ -212,7 +212,7 @@ type pkiSigner struct {
 func (p *pkiSigner) Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error) {
 	c, err := clientcert.Sign(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, rec.Profile, rec.User, 0)
 	if err != nil {
-		return nil, err
+		return nil, domainError(err)
 	}
 	paths, err := writeCert(p.e, rec.Profile, c)
 	if err != nil {
@@ -235,7 +235,7 @@ func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientce
 	if mount == "" {
 		mount = p.cfg.PKIMount
 	}
-	return clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), mount, c)
+	return domainError(clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), mount, c))
 }
 
 // revokeCert revokes rec's certificate (while it is valid, with its key,

@@ -16,7 +16,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
@@ -179,8 +178,8 @@ func TestEnvAfterLogoutWritesNoFiles(t *testing.T) {
 	if left := c.keyFiles(t); len(left) > 0 {
 		t.Errorf("files written for a login logged out meanwhile: %v", left)
 	}
-	if exitcode.Code(err, 1) != ExitLoginNeeded {
-		t.Errorf("useCert of a login logged out meanwhile: %v (exit %d), want exit %d", err, exitcode.Code(err, 1), ExitLoginNeeded)
+	if !errors.Is(err, renew.ErrLoginNeeded) {
+		t.Errorf("useCert of a login logged out meanwhile: %v, want a login needed", err)
 	}
 }
 

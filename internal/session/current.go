@@ -12,7 +12,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -48,14 +47,14 @@ func Current(e Env) (string, error) {
 		return "", nil
 	}
 	if errors.Is(err, errNotRegular) {
-		return "", exitcode.With(ExitUsage, fmt.Errorf("%s is not a regular file; set the current profile with: alilogin use PROFILE (or remove it)", path))
+		return "", usage(fmt.Errorf("%s is not a regular file; set the current profile with: alilogin use PROFILE (or remove it)", path))
 	}
 	if err != nil {
 		return "", fmt.Errorf("could not read the current profile: %w", err)
 	}
 	p := strings.TrimSpace(string(b))
 	if !config.ValidProfileName(p) {
-		return "", exitcode.With(ExitUsage, fmt.Errorf("%s does not name a profile; set one with: alilogin use PROFILE (or remove the file)", path))
+		return "", usage(fmt.Errorf("%s does not name a profile; set one with: alilogin use PROFILE (or remove the file)", path))
 	}
 	return p, nil
 }

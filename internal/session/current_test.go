@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
@@ -32,7 +31,7 @@ func TestCurrentProfileFile(t *testing.T) {
 	if p, err := Current(e); p != "ci-user" || err != nil {
 		t.Errorf("Current = %q, %v", p, err)
 	}
-	if err := SetCurrent(e, "../x"); exitcode.Code(err, exitError) != exitUsage {
+	if err := SetCurrent(e, "../x"); codeOf(err) != exitUsage {
 		t.Errorf("SetCurrent of an invalid name: %v", err)
 	}
 	if cleared, err := ClearCurrent(e, "ci-admin"); cleared || err != nil {
@@ -50,7 +49,7 @@ func TestCurrentProfileFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("$(rm -rf ~)\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Current(e); exitcode.Code(err, exitError) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
+	if _, err := Current(e); codeOf(err) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
 		t.Errorf("Current of a broken file: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
@@ -43,8 +42,8 @@ func TestCurrentRefusesFileThatIsNoFile(t *testing.T) {
 			go func() { _, err := Current(e); done <- err }()
 			select {
 			case err := <-done:
-				if exitcode.Code(err, exitError) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
-					t.Errorf("Current on a %s: %v (exit %d), want exit %d saying how to fix it", kind, err, exitcode.Code(err, exitError), exitUsage)
+				if codeOf(err) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
+					t.Errorf("Current on a %s: %v (exit %d), want exit %d saying how to fix it", kind, err, codeOf(err), exitUsage)
 				}
 			case <-time.After(10 * time.Second):
 				if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {

@@ -50,3 +50,50 @@ func (s *Session) Watch() (path, gen string) {
 	}
 	return p, string(g)
 }
+
+// Mismatch reports whether err is a stored login made with another
+// Vault, Nomad, Consul or SSO issuer (or OIDC client id) than the
+// configured one: a login that is fine where it was made, which a new
+// login would replace and revoke. A login that names none (an earlier
+// alilogin's) is not a mismatch but a login needed.
+func Mismatch(err error) bool {
+	var sb *renew.ServerBindingError
+	if errors.As(err, &sb) {
+		return !sb.Unrecorded
+	}
+	var b *renew.BindingError
+	return errors.As(err, &b) && b.Issuer != "" && b.ClientID != ""
+}
+
+// MismatchVars names what makes the configuration name the other server
+// after a Mismatch: its address variable, or its certificate checks, or
+// the SSO's issuer and client id.
+func MismatchVars(err error) string {
+	var sb *renew.ServerBindingError
+	if !errors.As(err, &sb) {
+		return "ALILOGIN_ISSUER or ALILOGIN_CLIENT_ID"
+	}
+	x := envcontract.For(sb.Server)
+	if sb.Trust {
+		return x.CACert + ", " + x.TLSServerName + " or SSL_CERT_FILE"
+	}
+	return x.Addr
+}
+
+// Unusable says whether err means that the stored login cannot be used
+// and a new one is needed: with its own reason (a binding the
+// configuration cannot fix, an identity change: says), or not
+// (renew.ErrLoginNeeded). A Mismatch is not.
+func Unusable(err error) (needed, says bool) {
+	switch {
+	case Mismatch(err):
+		return false, false
+	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)), errors.As(err, new(*renew.ServerBindingError)):
+		return true, true
+	}
+	return errors.Is(err, renew.ErrLoginNeeded), false
+}
+
+// Unreadable reports whether err is a stored login that cannot be read
+// (store.CorruptError): logout removes it.
+func Unreadable(err error) bool { return errors.As(err, new(*store.CorruptError)) }

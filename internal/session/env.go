@@ -1,20 +1,23 @@
 package session
 
 import (
+	"errors"
 	"io"
 	"time"
-
-	"github.com/alisw/alilogin/internal/exitcode"
 )
 
-// Exit codes of alilogin that the use case decides: the table of both
-// tools in internal/exitcode (documented in docs/commands.md).
-const (
-	ExitUsage       = exitcode.Usage       // bad flags or arguments
-	ExitPartial     = exitcode.Partial     // some tokens were issued (or revoked), others not
-	ExitLoginNeeded = exitcode.LoginNeeded // no usable session: run `alilogin login`
-	ExitMismatch    = exitcode.Mismatch    // a login of another Vault/Nomad/Consul/SSO than configured
-)
+// UsageError: the flags, arguments or choices given cannot work;
+// nothing was done (cmd/alilogin: exit code 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usage(err error) error { return &UsageError{err} }
+
+// ErrNotLoggedIn: no login is stored for any profile the command could
+// use (cmd/alilogin: exit code 4, with the hint to log in).
+var ErrNotLoggedIn = errors.New("not logged in")
 
 // Env is what the use case may touch of the outside world.
 type Env struct {

@@ -2,19 +2,34 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/hostile"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 )
 
-// The exit codes the tests expect (cmd/alilogin's).
+// The classes of error the tests expect, named by the exit code
+// cmd/alilogin gives them: a *UsageError, no login (ErrNotLoggedIn,
+// renew.ErrLoginNeeded), anything else.
 const (
 	exitError       = 1
-	exitUsage       = ExitUsage
-	exitLoginNeeded = ExitLoginNeeded
+	exitUsage       = 2
+	exitLoginNeeded = 4
 )
+
+// codeOf is the class of err (exitUsage, exitLoginNeeded, exitError).
+func codeOf(err error) int {
+	switch {
+	case errors.As(err, new(*UsageError)):
+		return exitUsage
+	case errors.Is(err, ErrNotLoggedIn), errors.Is(err, renew.ErrLoginNeeded):
+		return exitLoginNeeded
+	}
+	return exitError
+}
 
 func testEnv(env map[string]string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer

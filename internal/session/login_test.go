@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
@@ -38,7 +37,7 @@ func TestChooseProfile(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
 			}
-			if code := exitcode.Code(err, exitError); code != tc.wantCode {
+			if code := codeOf(err); code != tc.wantCode {
 				t.Errorf("exit code %d, want %d", code, tc.wantCode)
 			}
 		})
@@ -82,7 +81,7 @@ func TestLoginProfileBeforeSignIn(t *testing.T) {
 			}
 			got, err := LoginProfile(e, &tc.cfg, tc.flag)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitcode.Code(err, exitError) != exitUsage {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || codeOf(err) != exitUsage {
 					t.Errorf("LoginProfile = %q, %v; want exit 2 with %q", got, err, tc.wantErr)
 				}
 				return

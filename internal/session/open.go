@@ -4,16 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
 
-	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/config/check"
-	"github.com/alisw/alilogin/internal/envcontract"
-	"github.com/alisw/alilogin/internal/exitcode"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -27,7 +20,7 @@ type Options struct {
 // Check refuses --all with --profile.
 func (o Options) Check() error {
 	if o.All && o.Profile != "" {
-		return exitcode.With(ExitUsage, errors.New("--all and --profile cannot be used together"))
+		return usage(errors.New("--all and --profile cannot be used together"))
 	}
 	return nil
 }
@@ -38,7 +31,7 @@ type Session struct {
 	Config  *config.Config // environment + config file; no network
 	Store   store.Store
 	Profile string
-	// minTTLSaid: the lowered --min-ttl was said (minttl.go).
+	// minTTLSaid: the lowered --min-ttl was said (ensure.go, minTTLFor).
 	minTTLSaid bool
 }
 
@@ -56,7 +49,7 @@ func Open(e Env, o Options) (*Session, error) {
 	}
 	switch len(names) {
 	case 0:
-		return nil, exitcode.With(ExitLoginNeeded, errors.New("not logged in; run: alilogin login"))
+		return nil, ErrNotLoggedIn
 	case 1:
 	default:
 		return nil, severalError(names, false)
@@ -93,7 +86,7 @@ func Profiles(e Env, cfg *config.Config, st store.Store, o Options) ([]string, e
 
 func checkName(p string) error {
 	if !config.ValidProfileName(p) {
-		return exitcode.With(ExitUsage, fmt.Errorf("invalid profile name %q", p))
+		return usage(fmt.Errorf("invalid profile name %q", p))
 	}
 	return nil
 }
@@ -104,7 +97,7 @@ func severalError(names []string, allowAll bool) error {
 	if allowAll {
 		hint = ", or use --all"
 	}
-	return exitcode.With(ExitUsage, fmt.Errorf("logged in to several profiles (%s); choose one with --profile, or make one current: alilogin use PROFILE%s", strings.Join(names, ", "), hint))
+	return usage(fmt.Errorf("logged in to several profiles (%s); choose one with --profile, or make one current: alilogin use PROFILE%s", strings.Join(names, ", "), hint))
 }
 
 // Local reads the configuration from the environment and the config
@@ -129,7 +122,7 @@ func openStore(e Env, o Options, cfg *config.Config) (store.Store, error) {
 	}
 	st, err := store.Open(kind, e.getenv, e.stderr())
 	if err != nil {
-		return nil, exitcode.With(ExitUsage, err)
+		return nil, usage(err)
 	}
 	return st, nil
 }
@@ -163,93 +156,4 @@ func (s *Session) fullConfig(ctx context.Context) (*config.Config, error) {
 		return nil, err
 	}
 	return config.Resolve(config.Sources{Getenv: s.Env.getenv, Discover: config.Discoverer(ctx, nil, dir)})
-}
-
-// LoginNeeded is the one-line hint and exit code for a profile that
-// needs a new interactive login.
-func LoginNeeded(profile string) error {
-	return exitcode.With(ExitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile))
-}
-
-// Error turns the errors of the store and the chain into what the user
-// should do next.
-func Error(profile string, err error) error {
-	var ce *store.CorruptError
-	switch {
-	case err == nil:
-		return nil
-	case Mismatch(err):
-		return exitcode.With(ExitMismatch, fmt.Errorf("%w; %s", err, mismatchFix(err, profile)))
-	case errors.As(err, new(*renew.BindingError)), errors.As(err, new(*renew.IdentityChangedError)), errors.As(err, new(*renew.ServerBindingError)):
-		return exitcode.With(ExitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
-	case errors.Is(err, renew.ErrLoginNeeded):
-		return LoginNeeded(profile)
-	case errors.As(err, &ce):
-		return fmt.Errorf("%w (or remove it with: alilogin logout --profile %s)", err, profile)
-	}
-	return err
-}
-
-// Mismatch reports whether err is a stored login made with another
-// Vault, Nomad, Consul or SSO issuer (or OIDC client id) than the
-// configured one: a login that is fine where it was made, which a new
-// login would replace and revoke. A login that names none (an earlier
-// alilogin's) is not a mismatch but a login needed.
-func Mismatch(err error) bool {
-	var sb *renew.ServerBindingError
-	if errors.As(err, &sb) {
-		return !sb.Unrecorded
-	}
-	var b *renew.BindingError
-	return errors.As(err, &b) && b.Issuer != "" && b.ClientID != ""
-}
-
-// mismatchFix says how to use the login, or another one, after a
-// Mismatch: unset (or correct) what names the other server, or log in
-// for it, knowing that this replaces the login.
-func mismatchFix(err error, profile string) string {
-	env := "ALILOGIN_ISSUER or ALILOGIN_CLIENT_ID"
-	var sb *renew.ServerBindingError
-	if errors.As(err, &sb) {
-		x := envcontract.For(sb.Server)
-		env = x.Addr
-		if sb.Trust {
-			env = x.CACert + ", " + x.TLSServerName + " or SSL_CERT_FILE"
-		}
-	}
-	return fmt.Sprintf("to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens", env, profile)
-}
-
-// ConfiguredServers are the canonical addresses of the configured Vault,
-// Nomad and Consul (empty where none is configured), as a login records
-// them.
-//
-// With each, how its certificate is checked (apiclient.Trust of its CA
-// file and TLS server name, and of this process's SSL_CERT_FILE and
-// SSL_CERT_DIR, which Go's crypto/x509 reads for the system's roots).
-func ConfiguredServers(cfg *config.Config) (renew.Servers, error) {
-	var out renew.Servers
-	for _, s := range []struct {
-		kind       store.Kind
-		srv        config.Server
-		dst, trust *string
-	}{{store.Vault, cfg.Vault, &out.Vault, &out.VaultTrust}, {store.Nomad, cfg.Nomad, &out.Nomad, &out.NomadTrust}, {store.Consul, cfg.Consul, &out.Consul, &out.ConsulTrust}} {
-		if s.srv.Addr == "" {
-			continue
-		}
-		c, err := check.Canonical(s.srv.Addr)
-		if err != nil {
-			return renew.Servers{}, fmt.Errorf("invalid %s address: %w", s.kind.Title(), err)
-		}
-		*s.dst = c
-		// A CA file that cannot be read matches no recorded trust (login
-		// needed for a login that has one; dialing fails anyway); a login
-		// without one is accepted as before.
-		t, err := apiclient.Trust(s.srv.TLS.CACert, s.srv.TLS.ServerName, os.Getenv, runtime.GOOS)
-		if err != nil {
-			t = "unreadable CA file"
-		}
-		*s.trust = t
-	}
-	return out, nil
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/testutil"
 )
@@ -47,12 +46,12 @@ func TestProfiles(t *testing.T) {
 			}
 		})
 	}
-	if err := (Options{All: true, Profile: "ci"}).Check(); exitcode.Code(err, exitError) != exitUsage {
+	if err := (Options{All: true, Profile: "ci"}).Check(); codeOf(err) != exitUsage {
 		t.Errorf("--all with --profile: %v", err)
 	}
 	// Open wants one; several stored and none chosen is a usage error.
 	_, err = Open(Env{Getenv: func(k string) string { return env[k] }}, Options{Store: store.KindFile})
-	if exitcode.Code(err, exitError) != exitUsage || !strings.Contains(err.Error(), "logged in to several profiles (admin, ci)") || strings.Contains(err.Error(), "--all") {
+	if codeOf(err) != exitUsage || !strings.Contains(err.Error(), "logged in to several profiles (admin, ci)") || strings.Contains(err.Error(), "--all") {
 		t.Errorf("Open with two stored: %v", err)
 	}
 	if err := severalError([]string{"a", "b"}, true); !strings.HasSuffix(err.Error(), "or use --all") {
@@ -106,7 +105,7 @@ func TestProfilePrecedence(t *testing.T) {
 			}
 			s, err := Open(e, Options{Profile: tc.flag})
 			if tc.wantCode != 0 {
-				if code := exitcode.Code(err, exitError); code != tc.wantCode {
+				if code := codeOf(err); code != tc.wantCode {
 					t.Errorf("Open = %v (exit %d), want exit %d", err, code, tc.wantCode)
 				}
 				return

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -24,7 +23,7 @@ func LoginConfig(ctx context.Context, e Env, flags config.Config, profile string
 		}
 	}
 	if flags.Store != "" && flags.Store != store.KindKeyring && flags.Store != store.KindFile {
-		return nil, exitcode.With(ExitUsage, fmt.Errorf("invalid --store %q: want keyring or file", flags.Store))
+		return nil, usage(fmt.Errorf("invalid --store %q: want keyring or file", flags.Store))
 	}
 	cfgDir, err := config.Dir(e.getenv)
 	if err != nil {

@@ -36,3 +36,9 @@ func UnknownProfile(err error) bool {
 	var re *issue.RefusedError
 	return errors.As(err, &re) && re.Unknown
 }
+
+// SignInEnded reports whether err is a sign-in that ended without a
+// login and may be run again (oidc.ErrSignInEnded); SignInDenied, one
+// refused on the other device (oidc.ErrDeviceDenied).
+func SignInEnded(err error) bool  { return errors.Is(err, oidc.ErrSignInEnded) }
+func SignInDenied(err error) bool { return errors.Is(err, oidc.ErrDeviceDenied) }

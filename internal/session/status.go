@@ -6,16 +6,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
 // Status is what status says of one profile (its --json form).
 type Status struct {
-	Profile      string                 `json:"profile"`
-	Current      bool                   `json:"current"` // it is the current profile (alilogin use)
-	Usable       bool                   `json:"usable"`
+	Profile string `json:"profile"`
+	Current bool   `json:"current"` // it is the current profile (alilogin use)
+	Usable  bool   `json:"usable"`
+	// Err is why the login could not be read; Error is what the
+	// command says of it (cmd/alilogin, with what to do next).
+	Err          error                  `json:"-"`
 	Error        string                 `json:"error,omitempty"`
 	User         string                 `json:"user,omitempty"`
 	Roles        []string               `json:"roles,omitempty"`
@@ -50,10 +53,9 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 	rec, err := st.Get(profile)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			s.Error = fmt.Sprintf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile)
-		} else {
-			s.Error = Error(profile, err).Error()
+			err = fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
 		}
+		s.Err = err
 		return s
 	}
 	s.User, s.Roles, s.RefreshToken = rec.User, rec.Roles, !rec.RefreshToken.Empty()
@@ -116,7 +118,7 @@ func Statuses(e Env, o Options, show bool) (out []Status, asList bool, err error
 		return nil, false, err
 	}
 	if len(profiles) == 0 {
-		return nil, false, exitcode.With(ExitLoginNeeded, errors.New("not logged in; run: alilogin login"))
+		return nil, false, ErrNotLoggedIn
 	}
 	now := e.now()
 	cur, _ := Current(e) // a broken file was said by Profiles when it mattered

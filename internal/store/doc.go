@@ -15,10 +15,12 @@
 // profile a new generation (kcache_gen.go), so no session serves a copy
 // of a record that another session renewed or logged out.
 //
-// On a kernel cache miss, the store Open returns reads the keyring with
-// FastKeyringGet (fastread_linux.go): three pipelined Secret Service
-// exchanges on a raw session-bus socket, falling back to go-keyring for
-// anything unusual; a record read that way is rewritten with
-// FastKeyringUpdate. Callers see only Store: Open hides the tiers, and
+// On a kernel cache miss, the store Open returns reads the keyring the
+// fast way (fastread_linux.go): three pipelined Secret Service exchanges
+// on a raw session-bus socket, falling back to go-keyring for anything
+// unusual; a record read that way is rewritten the same way. The
+// connection and its session stay open for the next call (closed after
+// two idle seconds): a renewal's later reads and its write are one
+// exchange each. Callers see only Store: Open hides the tiers, and
 // Authoritative reads past the kernel cache for the renewal chain.
 package store

@@ -16,7 +16,9 @@ package store
 //
 // FastKeyringUpdate is its twin for the renewal chain: it rewrites an
 // existing record's item only, without the index (which already lists the
-// profile), in two exchanges; the same items go-keyring writes.
+// profile); the same items go-keyring writes. A Keyring keeps its
+// connection (ssConn) open between calls, so that the renewal's later
+// reads and its write are one exchange each.
 
 import (
 	"bufio"
@@ -29,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -47,10 +50,17 @@ const (
 // for any reason; err is set only for a record that was read and is
 // corrupt.
 func FastKeyringGet(getenv func(string) string, profile string) (r *Record, ok bool, err error) {
+	var c ssConn
+	defer c.close()
+	return c.get(getenv, profile)
+}
+
+// get is FastKeyringGet on c.
+func (c *ssConn) get(getenv func(string) string, profile string) (r *Record, ok bool, err error) {
 	if checkProfile(profile) != nil || !sessionBusConfigured(getenv) {
 		return nil, false, nil
 	}
-	b, ok := fastSecret(getenv, keyringService, keyName(profile))
+	b, ok := c.secret(getenv, keyringService, keyName(profile))
 	if !ok {
 		return nil, false, nil
 	}
@@ -69,118 +79,220 @@ type ssSecret struct {
 	ContentType string
 }
 
-// wait waits for a pipelined call, bounded by deadline.
-func wait(c *dbus.Call, deadline <-chan time.Time) bool {
-	select {
-	case <-c.Done:
-		return c.Err == nil
-	case <-deadline:
-		return false
-	}
+// ssIdle is how long an ssConn stays open without a call.
+const ssIdle = 2 * time.Second
+
+// ssConn is a raw session-bus connection to the Secret Service with a
+// plain session open on it, kept between calls: a renewal reads the
+// record up to three times and writes it once, and on a kept connection
+// a read after the first costs one exchange (the search and GetSecrets of
+// the item found last, at once) and a write one (CreateItem) instead of a
+// new connection each (three exchanges a read, four a write). It is
+// closed after ssIdle without a call, or at once after anything unusual
+// (the next call connects again); closing the connection ends the
+// session at the Secret Service. The zero value is ready to use.
+type ssConn struct {
+	mu     sync.Mutex
+	conn   net.Conn
+	in     *bufio.Reader
+	serial uint32
+	sess   dbus.ObjectPath
+	items  map[string]dbus.ObjectPath // user -> the item its last read found
+	idle   *time.Timer
 }
 
-// dial connects to the session bus and sends Hello without waiting for
-// its answer.
-func dial(getenv func(string) string) (*dbus.Conn, *dbus.Call, bool) {
-	addr, ok := sessionBusSocket(getenv)
-	if !ok {
-		return nil, nil, false
-	}
-	if name, abstract := strings.CutPrefix(addr, "@"); abstract {
-		addr = "unix:abstract=" + dbusEscape(name)
-	} else {
-		addr = "unix:path=" + dbusEscape(addr)
-	}
-	conn, err := dbus.Dial(addr)
-	if err != nil {
-		return nil, nil, false
-	}
-	if err := conn.Auth(nil); err != nil {
-		conn.Close()
-		return nil, nil, false
-	}
-	return conn, conn.BusObject().Go("org.freedesktop.DBus.Hello", 0, nil), true
+func (c *ssConn) next() uint32 { c.serial++; return c.serial }
+
+// close closes the connection, if open.
+func (c *ssConn) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drop()
 }
 
-func fastSecret(getenv func(string) string, service, user string) ([]byte, bool) {
+// drop closes the connection; c.mu is held.
+func (c *ssConn) drop() {
+	if c.idle != nil {
+		c.idle.Stop()
+		c.idle = nil
+	}
+	if c.conn != nil {
+		c.conn.Close()
+	}
+	c.conn, c.in, c.sess, c.items = nil, nil, "", nil
+}
+
+// begin readies the connection for a call within fastReadWait: when none
+// is open, it connects, authenticates and sends Hello and a harmless
+// first call at once (the bus reads a connection's bytes in order, so
+// Hello still comes first; gnome-keyring registers a client shortly
+// after its first message, a Service or Collection call that comes
+// before fails, and OpenSession made it abort in testing: like
+// go-keyring, ask a property first). It returns, when it connected, the
+// serial of the OpenSession to send with the caller's first calls. c.mu
+// is held.
+func (c *ssConn) begin(getenv func(string) string) (openSession uint32, ok bool) {
+	if c.conn != nil {
+		if c.conn.SetDeadline(time.Now().Add(fastReadWait)) != nil {
+			c.drop()
+			return 0, false
+		}
+		return 0, true
+	}
 	addr, ok := sessionBusSocket(getenv)
 	if !ok {
-		return nil, false
+		return 0, false
 	}
 	conn, err := net.DialTimeout("unix", addr, fastReadWait)
 	if err != nil {
-		return nil, false
+		return 0, false
 	}
-	defer conn.Close()
+	c.conn, c.in, c.serial = conn, bufio.NewReader(conn), 0
 	if conn.SetDeadline(time.Now().Add(fastReadWait)) != nil {
-		return nil, false
+		c.drop()
+		return 0, false
 	}
-	// The handshake, Hello and a harmless first call at once: the bus
-	// reads a connection's bytes in order, so Hello still comes first.
-	// gnome-keyring registers a client shortly after its first message; a
-	// Service or Collection call that comes before fails, and OpenSession
-	// made it abort in testing. Like go-keyring, ask a property first.
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "\x00AUTH EXTERNAL %x\r\nBEGIN\r\n", strconv.Itoa(os.Geteuid()))
-	if rawCall(&out, 1, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Hello", 0) != nil ||
-		rawCall(&out, 2, ssDest, ssPath, "org.freedesktop.DBus.Properties.Get", dbus.FlagNoAutoStart, ssIface, "Collections") != nil {
-		return nil, false
+	hello, first := c.next(), c.next()
+	if rawCall(&out, hello, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.Hello", 0) != nil ||
+		rawCall(&out, first, ssDest, ssPath, "org.freedesktop.DBus.Properties.Get", dbus.FlagNoAutoStart, ssIface, "Collections") != nil {
+		c.drop()
+		return 0, false
 	}
 	if _, err := conn.Write(out.Bytes()); err != nil {
-		return nil, false
+		c.drop()
+		return 0, false
 	}
-	in := bufio.NewReader(conn)
-	line, err := in.ReadString('\n')
+	line, err := c.in.ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "OK ") {
+		c.drop()
+		return 0, false
+	}
+	if replies, ok := rawReplies(c.in, hello, first); !ok || replies[hello] == nil || replies[first] == nil {
+		c.drop()
+		return 0, false
+	}
+	return c.next(), true
+}
+
+// exchange sends out and waits for the answers to serials (every one,
+// see rawReplies). On failure the connection is dropped.
+func (c *ssConn) exchange(out *bytes.Buffer, serials ...uint32) (map[uint32][]any, bool) {
+	if _, err := c.conn.Write(out.Bytes()); err != nil {
+		c.drop()
 		return nil, false
 	}
-	if replies, ok := rawReplies(in, 1, 2); !ok || replies[1] == nil || replies[2] == nil {
-		return nil, false
+	replies, ok := rawReplies(c.in, serials...)
+	if !ok {
+		c.drop()
 	}
-	// The session and the search.
-	out.Reset()
-	if rawCall(&out, 3, ssDest, ssPath, ssIface+".OpenSession", dbus.FlagNoAutoStart, "plain", dbus.MakeVariant("")) != nil ||
-		rawCall(&out, 4, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.SearchItems", dbus.FlagNoAutoStart,
-			map[string]string{"username": user, "service": service}) != nil {
-		return nil, false
-	}
-	if _, err := conn.Write(out.Bytes()); err != nil {
-		return nil, false
-	}
-	replies, ok := rawReplies(in, 3, 4)
+	return replies, ok
+}
+
+// session appends the OpenSession of a new connection to out.
+func (c *ssConn) session(out *bytes.Buffer, serial uint32) error {
+	return rawCall(out, serial, ssDest, ssPath, ssIface+".OpenSession", dbus.FlagNoAutoStart, "plain", dbus.MakeVariant(""))
+}
+
+// opened stores the session a new connection's OpenSession answered.
+func (c *ssConn) opened(body []any) bool {
 	var alg dbus.Variant
 	var sess dbus.ObjectPath
-	if !ok || replies[3] == nil || dbus.Store(replies[3], &alg, &sess) != nil {
+	if body == nil || dbus.Store(body, &alg, &sess) != nil {
+		return false
+	}
+	c.sess = sess
+	return true
+}
+
+// done ends a call: the connection stays open for ssIdle.
+func (c *ssConn) done() {
+	if c.conn == nil {
+		return
+	}
+	if c.idle != nil {
+		c.idle.Reset(ssIdle)
+		return
+	}
+	c.idle = time.AfterFunc(ssIdle, c.close)
+}
+
+// secret reads the secret of the item of service and user. ok is false
+// when it could not, for any reason: not found, locked, an error.
+func (c *ssConn) secret(getenv func(string) string, service, user string) (value []byte, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.done()
+	openSession, ok := c.begin(getenv)
+	if !ok {
 		return nil, false
 	}
-	// From here on the session is closed in the same write as the last
-	// call, and its answer awaited too.
-	var items []dbus.ObjectPath
-	out.Reset()
-	if replies[4] != nil && dbus.Store(replies[4], &items) == nil && len(items) > 0 {
-		if rawCall(&out, 5, ssDest, ssPath, ssIface+".GetSecrets", dbus.FlagNoAutoStart, items[:1], sess) != nil {
+	var out bytes.Buffer
+	search := c.next()
+	if openSession != 0 && c.session(&out, openSession) != nil {
+		c.drop()
+		return nil, false
+	}
+	if rawCall(&out, search, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.SearchItems", dbus.FlagNoAutoStart,
+		map[string]string{"username": user, "service": service}) != nil {
+		c.drop()
+		return nil, false
+	}
+	// On a kept connection, the secret of the item the last read of user
+	// found goes with the search: used when the search finds that item
+	// again.
+	var guess uint32
+	last := c.items[user]
+	if openSession == 0 && last != "" {
+		guess = c.next()
+		if rawCall(&out, guess, ssDest, ssPath, ssIface+".GetSecrets", dbus.FlagNoAutoStart, []dbus.ObjectPath{last}, c.sess) != nil {
+			c.drop()
 			return nil, false
 		}
 	}
-	if rawCall(&out, 6, ssDest, string(sess), "org.freedesktop.Secret.Session.Close", dbus.FlagNoAutoStart) != nil {
+	serials := []uint32{search}
+	if openSession != 0 {
+		serials = append(serials, openSession)
+	}
+	if guess != 0 {
+		serials = append(serials, guess)
+	}
+	replies, ok := c.exchange(&out, serials...)
+	if !ok || openSession != 0 && !c.opened(replies[openSession]) {
+		c.drop()
 		return nil, false
 	}
-	if _, err := conn.Write(out.Bytes()); err != nil {
-		return nil, false
-	}
-	if len(items) == 0 {
-		rawReplies(in, 6)
+	var items []dbus.ObjectPath
+	if replies[search] == nil || dbus.Store(replies[search], &items) != nil || len(items) == 0 {
+		delete(c.items, user)
 		return nil, false // not found (or an error): the slow path says so
 	}
-	replies, ok = rawReplies(in, 5, 6)
-	var secrets map[dbus.ObjectPath]ssSecret
-	if !ok || replies[5] == nil || dbus.Store(replies[5], &secrets) != nil {
-		return nil, false // e.g. locked: the slow path unlocks
+	item := items[0]
+	secrets, got := map[dbus.ObjectPath]ssSecret{}, false
+	if guess != 0 && item == last && replies[guess] != nil && dbus.Store(replies[guess], &secrets) == nil {
+		_, got = secrets[item]
 	}
-	sec, found := secrets[items[0]]
+	if !got {
+		out.Reset()
+		get := c.next()
+		if rawCall(&out, get, ssDest, ssPath, ssIface+".GetSecrets", dbus.FlagNoAutoStart, items[:1], c.sess) != nil {
+			c.drop()
+			return nil, false
+		}
+		replies, ok = c.exchange(&out, get)
+		if !ok || replies[get] == nil || dbus.Store(replies[get], &secrets) != nil {
+			return nil, false // e.g. locked: the slow path unlocks
+		}
+	}
+	sec, found := secrets[item]
 	if !found {
 		return nil, false
 	}
+	if c.items == nil {
+		c.items = map[string]dbus.ObjectPath{}
+	}
+	c.items[user] = item
 	return sec.Value, true
 }
 
@@ -286,6 +398,13 @@ func rawReplies(in *bufio.Reader, serials ...uint32) (bodies map[uint32][]any, o
 // without rewriting the index. ok is false when it could not, for any
 // reason (the caller then uses Store.Put).
 func FastKeyringUpdate(getenv func(string) string, r *Record) bool {
+	var c ssConn
+	defer c.close()
+	return c.update(getenv, r)
+}
+
+// update is FastKeyringUpdate on c: one exchange on a kept connection.
+func (c *ssConn) update(getenv func(string) string, r *Record) bool {
 	if checkProfile(r.Profile) != nil || !sessionBusConfigured(getenv) {
 		return false
 	}
@@ -296,40 +415,39 @@ func FastKeyringUpdate(getenv func(string) string, r *Record) bool {
 	if m := getenv("ALILOGIN_KEYRING_MAX_BYTES"); m != "" {
 		return false // the size rules are the Store's
 	}
-	conn, hello, ok := dial(getenv)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.done()
+	openSession, ok := c.begin(getenv)
 	if !ok {
 		return false
 	}
-	defer conn.Close()
-	deadline := time.After(fastReadWait)
-	// A property first, as in fastSecret: gnome-keyring must know the
-	// client before OpenSession.
-	first := conn.Object(ssDest, ssPath).Go("org.freedesktop.DBus.Properties.Get", dbus.FlagNoAutoStart, nil, ssIface, "Collections")
-	if !wait(hello, deadline) || !wait(first, deadline) {
-		return false
+	if openSession != 0 {
+		var out bytes.Buffer
+		if c.session(&out, openSession) != nil {
+			c.drop()
+			return false
+		}
+		if replies, ok := c.exchange(&out, openSession); !ok || !c.opened(replies[openSession]) {
+			c.drop()
+			return false
+		}
 	}
-	session := conn.Object(ssDest, ssPath).Go(ssIface+".OpenSession", dbus.FlagNoAutoStart, nil, "plain", dbus.MakeVariant(""))
-	if !wait(session, deadline) {
-		return false
-	}
-	var out dbus.Variant
-	var sess dbus.ObjectPath
-	if session.Store(&out, &sess) != nil {
-		return false
-	}
-	defer conn.Object(ssDest, sess).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected|dbus.FlagNoAutoStart, nil)
 	user := keyName(r.Profile)
 	props := map[string]dbus.Variant{
 		"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("Password for '" + user + "' on '" + keyringService + "'"),
 		"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": user, "service": keyringService}),
 	}
-	sec := ssSecret{Session: sess, Parameters: []byte{}, Value: b, ContentType: "text/plain; charset=utf8"}
-	create := conn.Object(ssDest, ssLoginColl).Go("org.freedesktop.Secret.Collection.CreateItem", dbus.FlagNoAutoStart, nil, props, sec, true)
-	if !wait(create, deadline) {
+	sec := ssSecret{Session: c.sess, Parameters: []byte{}, Value: b, ContentType: "text/plain; charset=utf8"}
+	var out bytes.Buffer
+	create := c.next()
+	if rawCall(&out, create, ssDest, ssLoginColl, "org.freedesktop.Secret.Collection.CreateItem", dbus.FlagNoAutoStart, props, sec, true) != nil {
+		c.drop()
 		return false
 	}
+	replies, ok := c.exchange(&out, create)
 	var item, prompt dbus.ObjectPath
-	if create.Store(&item, &prompt) != nil || prompt != "/" {
+	if !ok || replies[create] == nil || dbus.Store(replies[create], &item, &prompt) != nil || prompt != "/" {
 		return false // a prompt (locked collection): the Store handles it
 	}
 	return true

@@ -93,7 +93,10 @@ func (g generations) bump(profile string) (Gen, error) {
 	_, err := rand.Read(b)
 	if err == nil {
 		gen := hex.EncodeToString(b)
-		if err = atomicfile.Write(g.path(profile), []byte(gen)); err == nil {
+		// Unsynced: the copies a generation tags are in kernel memory and
+		// do not survive the crash that could lose the write (a file
+		// left empty or old then tags none of them).
+		if err = atomicfile.WriteUnsynced(g.path(profile), []byte(gen)); err == nil {
 			return Gen(gen), nil
 		}
 	}

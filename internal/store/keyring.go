@@ -108,7 +108,10 @@ type Keyring struct {
 	// first, and Put rewrites a record that Get last read that way the
 	// fast way. Without it the Keyring is go-keyring only.
 	fastEnv func(string) string
-	mu      sync.Mutex
+	// fast is the Secret Service connection of the fast read and
+	// rewrite, kept open between calls (fastread_linux.go).
+	fast ssConn
+	mu   sync.Mutex
 	// readFast: the profiles whose last Get was the fast read.
 	readFast map[string]bool
 }
@@ -220,7 +223,7 @@ func (k *Keyring) Get(profile string) (*Record, error) {
 		return nil, err
 	}
 	if k.fastEnv != nil {
-		r, ok, err := FastKeyringGet(k.fastEnv, profile)
+		r, ok, err := k.fast.get(k.fastEnv, profile)
 		k.setReadFast(profile, ok && err == nil)
 		if ok {
 			return r, err
@@ -240,7 +243,7 @@ func (k *Keyring) Put(r *Record) error {
 	if err := checkProfile(r.Profile); err != nil {
 		return err
 	}
-	if k.fastEnv != nil && k.wasReadFast(r.Profile) && FastKeyringUpdate(k.fastEnv, r) {
+	if k.fastEnv != nil && k.wasReadFast(r.Profile) && k.fast.update(k.fastEnv, r) {
 		return nil
 	}
 	b, err := encode(r)

@@ -17,12 +17,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/google/go-cmp/cmp"
 	"github.com/zalando/go-keyring"
 
@@ -694,6 +696,78 @@ func TestFastKeyringRead(t *testing.T) {
 	var ce *store.CorruptError
 	if _, ok, err := store.FastKeyringGet(os.Getenv, "fastbad"); !ok || !errors.As(err, &ce) {
 		t.Errorf("fast read of a corrupt record: ok=%v err=%v", ok, err)
+	}
+}
+
+// busConnections returns a function that says how many connections were
+// made to the session bus since busConnections was called: dbus-daemon
+// names connections :1.1, :1.2, ... in order, so two probes' unique names
+// bound the count (the probes excluded).
+func busConnections(t *testing.T) func() int {
+	t.Helper()
+	probe := func() int {
+		c, err := dbus.SessionBusPrivate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Auth(nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Hello(); err != nil {
+			t.Fatal(err)
+		}
+		_, n, ok := strings.Cut(c.Names()[0], ".")
+		i, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			t.Fatalf("unique name %q", c.Names()[0])
+		}
+		return i
+	}
+	before := probe()
+	return func() int { return probe() - before - 1 }
+}
+
+// TestKeyringReadsAndWritesOnOneConnection: a renewal reads the record
+// from the Secret Service up to three times and writes it once; the
+// store makes one bus connection for all of them, and a read on it sees
+// what another client wrote meanwhile.
+func TestKeyringReadsAndWritesOnOneConnection(t *testing.T) {
+	u := sessionUser(t, "oneconn", teststack.Mounts{})
+	putRecord(t, u, &store.Record{Version: store.RecordVersion, Profile: "oneconn", User: "u", RefreshToken: secret.New("rt")})
+	st, err := store.Open("keyring", u.getenv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = store.Authoritative(st) // the renewal's reads: past the kernel cache
+	read := func(want string) {
+		t.Helper()
+		r, err := st.Get("oneconn")
+		if err != nil || r.RefreshToken.Reveal() != want {
+			t.Fatalf("read %v (%v), want refresh token %s", r, err, want)
+		}
+	}
+	made := busConnections(t)
+	r, err := st.Get("oneconn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.RefreshToken = secret.New("rt2")
+	if err := st.Put(r); err != nil {
+		t.Fatal(err)
+	}
+	read("rt2")
+	if n := made(); n != 1 {
+		t.Errorf("%d bus connections for two reads and a write, want 1", n)
+	}
+	// Another client writes; the kept connection reads what it wrote.
+	if err := keyring.Set("alilogin", "profile:oneconn", `{"version":1,"profile":"oneconn","user":"u","refresh_token":"rt3"}`); err != nil {
+		t.Fatal(err)
+	}
+	made = busConnections(t)
+	read("rt3")
+	if n := made(); n != 0 {
+		t.Errorf("%d bus connections for a read on the kept connection, want 0", n)
 	}
 }
 
