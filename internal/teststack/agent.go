@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -23,15 +24,30 @@ type agent struct {
 
 	spec *agentSpec
 	p    *proc
+
+	shared *sharedClient
 }
 
-// Client returns an API client with the management token.
+// sharedClient is the one client of a server (see Client).
+type sharedClient struct {
+	once sync.Once
+	c    *apiclient.Client
+}
+
+// Client returns an API client with the management token. Every call
+// returns the same client (one transport): a test that polls the server
+// with a new client each time would open a connection per poll, and the
+// servers refuse more than 100 (Nomad) or 200 (Consul) connections from
+// one address with 429.
 func (a *agent) Client() *apiclient.Client {
-	c, err := apiclient.New(a.spec.product, a.Addr, a.spec.header, a.TLS, 30*time.Second)
-	if err != nil {
-		panic(err) // the address is ours
-	}
-	return c.WithToken(secret.New(a.ManagementToken))
+	a.shared.once.Do(func() {
+		c, err := apiclient.New(a.spec.product, a.Addr, a.spec.header, a.TLS, 30*time.Second)
+		if err != nil {
+			panic(err) // the address is ours
+		}
+		a.shared.c = c.WithToken(secret.New(a.ManagementToken))
+	})
+	return a.shared.c
 }
 
 // agentSpec says how one kind of agent differs from the other.
@@ -77,7 +93,7 @@ func startAgentOnce(ctx context.Context, s *Stack, spec *agentSpec, t *ServerTLS
 		return nil, err
 	}
 	s.add(p)
-	a := &agent{Addr: fmt.Sprintf("%s://127.0.0.1:%d", t.scheme(), ports[0]), Bin: bin, TLS: t.client(), spec: spec, p: p}
+	a := &agent{Addr: fmt.Sprintf("%s://127.0.0.1:%d", t.scheme(), ports[0]), Bin: bin, TLS: t.client(), spec: spec, p: p, shared: &sharedClient{}}
 	c := a.Client().WithToken(secret.String{})
 	err = p.waitFor(ctx, "a leader and ACL bootstrap", func(ctx context.Context) error {
 		var leader string

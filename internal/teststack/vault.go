@@ -26,7 +26,8 @@ type Vault struct {
 	// once it started.
 	StockDefaultPolicy string
 
-	p *proc
+	p      *proc
+	shared sharedClient
 }
 
 // VaultOptions configures an extra Vault (StartVault).
@@ -38,11 +39,14 @@ type VaultOptions struct {
 
 // Client returns an API client with the root token.
 func (v *Vault) Client() *apiclient.Client {
-	c, err := apiclient.New("Vault", v.Addr, "X-Vault-Token", apiclient.TLS{}, 30*time.Second)
-	if err != nil {
-		panic(err) // the address is ours
-	}
-	return c.WithToken(secret.New(v.RootToken))
+	v.shared.once.Do(func() {
+		c, err := apiclient.New("Vault", v.Addr, "X-Vault-Token", apiclient.TLS{}, 30*time.Second)
+		if err != nil {
+			panic(err) // the address is ours
+		}
+		v.shared.c = c.WithToken(secret.New(v.RootToken))
+	})
+	return v.shared.c // one client, one transport (see agent.Client)
 }
 
 // Kill stops Vault at once (fault tests). The stack must not be reused for
