@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
@@ -115,6 +116,6 @@ func processEnv() (func(string) string, func() []string) {
 		return os.Getenv, os.Environ
 	}
 	env := agentRestored(os.Environ())
-	get := envLookup(env)
+	get := agent.EnvLookup(env)
 	return get, func() []string { return slices.Clone(env) }
 }

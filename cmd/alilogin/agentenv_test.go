@@ -51,7 +51,7 @@ func TestAgentEnvPutsTheServersBack(t *testing.T) {
 
 	// The user points NOMAD_ADDR elsewhere by hand: that one stays.
 	mine := applied(shell, []shellenv.Var{{Name: "NOMAD_ADDR", Value: "https://other.example:4646"}})
-	if v := envLookup(agentRestored(mine))("NOMAD_ADDR"); v != "https://other.example:4646" {
+	if v := agent.EnvLookup(agentRestored(mine))("NOMAD_ADDR"); v != "https://other.example:4646" {
 		t.Errorf("NOMAD_ADDR set by the user after agent mode: restored as %q", v)
 	}
 	// Without agent mode in it, the environment is left as it is.
