@@ -94,7 +94,7 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 		if err != nil {
 			return err
 		}
-		return shellenv.Write(e.Stdout, o.Shell, agentVars(a, s.Profile, e.environ()))
+		return shellenv.Write(e.Stdout, o.Shell, a.Vars(s.Profile, e.environ()))
 	}
 	h, _, err := s.Handout(ctx, eo, false)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/alisw/alilogin/internal/agent/guard"
@@ -88,18 +87,4 @@ func (l SessionLoader) Stored(ctx context.Context, profile string, env []string)
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// EnvLookup is getenv over an environment list (the first entry of a
-// name wins, as for getenv(3)).
-func EnvLookup(env []string) func(string) string {
-	m := make(map[string]string, len(env))
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			if _, seen := m[k]; !seen {
-				m[k] = v
-			}
-		}
-	}
-	return func(k string) string { return m[k] }
 }
