@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/agent"
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -54,7 +54,7 @@ random alilogin-agent-UID-N in the temporary directory, named in
 			case "status":
 				return agentStatus(c.Context(), e, o)
 			}
-			return exitcode.With(exitUsage, fmt.Errorf("unknown agent command %q: want start, stop, status or run", args[0]))
+			return cmdroot.With(exitUsage, fmt.Errorf("unknown agent command %q: want start, stop, status or run", args[0]))
 		},
 	}
 	c.Flags().BoolVar(&o.JSON, "json", false, "status: print JSON")
