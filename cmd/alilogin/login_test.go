@@ -113,15 +113,8 @@ func TestLoginPrintsSSOErrorsClean(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "cli", "VAULT_ADDR": vault.URL, "ALILOGIN_ISSUER": tc.issuer})
-			var stderr bytes.Buffer
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			code := run(ctx, []string{"login", "--no-browser", "--timeout", "2s"}, &cmdEnv{Stdout: &bytes.Buffer{}, Stderr: &stderr,
-				Getenv: func(k string) string { return env[k] }})
-			if code == 0 {
-				t.Fatalf("login succeeded: %s", stderr.String())
-			}
-			noControls(t, "stderr of alilogin login", stderr.String())
+			stderr := failedLogin(t, env)
+			noControls(t, "stderr of alilogin login", stderr)
 		})
 	}
 }
@@ -141,6 +134,15 @@ func TestLoginPrintsVaultTLSErrorClean(t *testing.T) {
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{})
 	t.Cleanup(p.Close)
 	env := testutil.Home(t, map[string]string{"ALILOGIN_CLIENT_ID": "alilogin", "VAULT_ADDR": mitm.LocalhostURL(), "ALILOGIN_ISSUER": p.Issuer})
+	stderr := failedLogin(t, env)
+	t.Log(stderr)
+	noControls(t, "stderr of alilogin login", stderr)
+}
+
+// failedLogin runs `alilogin login --no-browser --timeout 2s` in env,
+// fails t if it succeeds, and returns its stderr.
+func failedLogin(t *testing.T, env map[string]string) string {
+	t.Helper()
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -149,6 +151,5 @@ func TestLoginPrintsVaultTLSErrorClean(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("login succeeded: %s", stderr.String())
 	}
-	t.Log(stderr.String())
-	noControls(t, "stderr of alilogin login", stderr.String())
+	return stderr.String()
 }

@@ -132,21 +132,12 @@ func TestHostileDiscoveryDoesNotBlockLogout(t *testing.T) {
 // and delete the record, which the renewal could then write back with
 // tokens the logout never revoked. Now it fails, and changes nothing.
 func TestLogoutLockTimeoutDeletesNothing(t *testing.T) {
-	revoked := make(chan string, 4)
-	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		revoked <- r.URL.Path
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer vault.Close()
+	vault, revoked := pathRecorder(t)
 	env := testutil.Home(t, map[string]string{"VAULT_ADDR": vault.URL})
 	getenv := func(k string) string { return env[k] }
 	st := openFileStore(t, env)
 	now := time.Now()
-	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
-		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	putVaultLogin(t, st, "hvs.live", now.Add(time.Hour))
 	dir, _ := renew.LockDir(getenv)
 	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
 	if err != nil {
@@ -179,12 +170,7 @@ func TestLogoutLockTimeoutDeletesNothing(t *testing.T) {
 // warns naming the problem, sends the Vault token to no address of the
 // refused file, and exits 3.
 func TestLogoutWithInvalidConfigFile(t *testing.T) {
-	hits := make(chan string, 4)
-	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits <- r.URL.Path
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	defer vault.Close()
+	vault, hits := pathRecorder(t)
 	cfgFile := filepath.Join(t.TempDir(), "config.hcl")
 	if err := os.WriteFile(cfgFile, []byte("vault {\n  address = \""+vault.URL+"\"\n  mount = \"../../sys/policies/acl\"\n}\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -192,11 +178,7 @@ func TestLogoutWithInvalidConfigFile(t *testing.T) {
 	env := testutil.Home(t, map[string]string{"ALILOGIN_CONFIG": cfgFile})
 	st := openFileStore(t, env)
 	now := time.Now()
-	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
-		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
-		UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	putVaultLogin(t, st, "hvs.live", now.Add(time.Hour))
 	e, _, stderr := testEnv(env)
 	code := runCmd(e, newLogoutCmd(e), nil)
 	if _, err := st.Get("ci"); !errors.Is(err, store.ErrNotFound) {
@@ -222,11 +204,7 @@ func TestLogoutGenerationUnwritable(t *testing.T) {
 	getenv := func(k string) string { return env[k] }
 	st := openFileStore(t, env)
 	now := time.Now()
-	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
-		Vault:     &store.Token{Secret: secret.New("hvs.gone"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(-time.Minute)},
-		UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	putVaultLogin(t, st, "hvs.gone", now.Add(-time.Minute))
 	dir, err := store.StateDir(getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -274,5 +252,30 @@ func TestLogoutWarningCleansAccessor(t *testing.T) {
 	}
 	if strings.ContainsAny(errb.String(), "\x1b\x07") {
 		t.Errorf("logout's stderr carries the Vault's escape sequences raw: %q", errb)
+	}
+}
+
+// pathRecorder is a server that answers every request 204 and sends its
+// path on the returned channel (room for 4), closed when t ends.
+func pathRecorder(t *testing.T) (*httptest.Server, chan string) {
+	t.Helper()
+	paths := make(chan string, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths <- r.URL.Path
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, paths
+}
+
+// putVaultLogin stores a login of alice for profile ci holding only a
+// Vault token (accessor acc) that expires at exp.
+func putVaultLogin(t *testing.T, st store.Store, vaultToken string, exp time.Time) {
+	t.Helper()
+	now := time.Now()
+	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice",
+		Vault:     &store.Token{Secret: secret.New(vaultToken), Accessor: "acc", IssuedAt: now, ExpiresAt: exp},
+		UpdatedAt: now}); err != nil {
+		t.Fatal(err)
 	}
 }

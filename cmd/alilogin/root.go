@@ -73,6 +73,7 @@ var commands = []struct {
 	{"setup", newSetupCmd},
 	{"hook", newHookCmd},
 	{"agent", newAgentCmd},
+	{"ui", newUICmd},
 	{"vault-token-helper", newVaultHelperCmd},
 	{"version", newVersionCmd},
 }

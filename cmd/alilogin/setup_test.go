@@ -128,12 +128,7 @@ func TestSetup(t *testing.T) {
 // refused before anything is written.
 func TestSetupHostileDocument(t *testing.T) {
 	doc := setupDoc()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(doc)
-	}))
-	defer srv.Close()
-	env := testutil.Home(t, nil)
-	path := filepath.Join(env["XDG_CONFIG_HOME"], "alilogin", config.FileName)
+	srv, env, path := setupBroker(t, &doc)
 
 	doc.SSO.ClientID = "cli\x1b]0;pwned\x07"
 	doc.Profiles[0].Description = "CI\x1b[2J\x1b[31m users\u009b"
@@ -169,12 +164,7 @@ func TestSetupHostileDocument(t *testing.T) {
 // anything.
 func TestSetupHostileConfiguration(t *testing.T) {
 	doc := setupDoc()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(doc)
-	}))
-	defer srv.Close()
-	env := testutil.Home(t, nil)
-	path := filepath.Join(env["XDG_CONFIG_HOME"], "alilogin", config.FileName)
+	srv, env, path := setupBroker(t, &doc)
 
 	code, _, errOut := runSetupCmd(t, env, "--broker", "http://broker.example:8080")
 	if code != exitUsage || !strings.Contains(errOut, "--broker: plain http://") || !strings.Contains(errOut, "insecure_http = true") {
@@ -208,4 +198,16 @@ func TestSetupHostileConfiguration(t *testing.T) {
 			t.Fatalf("exit %d, stderr %q", code, errOut)
 		}
 	})
+}
+
+// setupBroker is a broker serving *doc as it is at each request (closed
+// when t ends), a fresh home, and the config file setup writes there.
+func setupBroker(t *testing.T, doc *discovery.Document) (srv *httptest.Server, env map[string]string, path string) {
+	t.Helper()
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(*doc)
+	}))
+	t.Cleanup(srv.Close)
+	env = testutil.Home(t, nil)
+	return srv, env, filepath.Join(env["XDG_CONFIG_HOME"], "alilogin", config.FileName)
 }

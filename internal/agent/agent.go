@@ -55,6 +55,7 @@ type Agent struct {
 	errLog   *log.Logger
 	routes   map[Kind]string // kind -> 127.0.0.1:PORT
 	peers    peerLog         // otheruser.go
+	ui       *uiSessions     // the web UIs' one-time links and sessions (uisession.go)
 	// handlers are the routes' requests being served, websockets
 	// included (the HTTP servers' Shutdown does not wait for those).
 	handlers sync.WaitGroup
@@ -87,6 +88,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.Guard == nil {
 		o.Guard = Rules{}
 	}
+	limitMemory()
 	lock, err := filelock.Acquire(ctx, filepath.Join(o.Dir, lockName), 0, 10*time.Millisecond, nil)
 	if errors.Is(err, filelock.ErrTimeout) {
 		return ErrRunning
@@ -101,7 +103,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("could not make the agent's instance id: %w", err)
 	}
 	a := &Agent{o: o, instance: hex.EncodeToString(id), guard: o.Guard,
-		profiles: map[string]*profile{}, routes: map[Kind]string{}}
+		profiles: map[string]*profile{}, routes: map[Kind]string{}, ui: newUISessions()}
 	a.gates = newGates(a.now)
 	a.started = a.now()
 	a.errLog = log.New(&lineWriter{w: o.Stderr}, "", 0)

@@ -23,10 +23,25 @@ type connClient struct {
 	exe  string
 }
 
+// processScans lets one peercred.Process run at a time: each reads
+// every /proc/<pid>/fd of the user (tens of milliseconds of CPU, more on
+// a busy host), and a burst of new connections (500 blocking queries)
+// would otherwise run hundreds at once, taking the CPU from the requests
+// and growing the agent by tens of MiB. A connection that arrives while
+// a scan runs gets no client in the audit log (best effort).
+var processScans = make(chan struct{}, 1)
+
 func (c *connClient) start() {
 	c.once.Do(func() {
+		select {
+		case processScans <- struct{}{}:
+		default:
+			close(c.done)
+			return
+		}
 		go func() {
 			defer close(c.done)
+			defer func() { <-processScans }()
 			if pid, exe, err := peercred.Process(c.conn.LocalAddr(), c.conn.RemoteAddr()); err == nil {
 				c.pid, c.exe = pid, exe
 			}

@@ -21,7 +21,9 @@ import (
 type Request struct {
 	// Op: "open" (the profile's gates, loading it), "drop" (forget the
 	// profile and its gates), "sync" (forget every profile no longer
-	// logged in: a logout), "status", "stop".
+	// logged in: a logout), "ui" (a one-time URL that signs a browser in
+	// to the web UI of Kinds[0], loading the profile: ui.go), "status",
+	// "stop".
 	Op      string   `json:"op"`
 	Profile string   `json:"profile,omitempty"`
 	Kinds   []Kind   `json:"kinds,omitempty"` // open: the routes wanted; empty: all the profile has
@@ -41,6 +43,9 @@ type Answer struct {
 	GatesFile string  `json:"gates_file,omitempty"`
 	GatesGen  string  `json:"gates_gen,omitempty"`
 	Status    *Status `json:"status,omitempty"`
+	// URL (ui): the one-time URL that signs the browser in to the web
+	// UI (ui.go).
+	URL string `json:"url,omitempty"`
 }
 
 // Gate is a route's address and a gate for it.

@@ -72,6 +72,8 @@ func (a *Agent) handle(ctx context.Context, req Request) Answer {
 	case "sync":
 		a.sync(ctx)
 		return Answer{}
+	case "ui":
+		return a.uiOpen(ctx, req)
 	case "status":
 		return Answer{Status: a.status()}
 	case "stop":
@@ -127,13 +129,15 @@ func (a *Agent) open(ctx context.Context, req Request) Answer {
 	return ans
 }
 
-// drop forgets profile: its credentials, its gates, its gates file.
+// drop forgets profile: its credentials, its gates, its web UI
+// sessions, its gates file.
 func (a *Agent) drop(name string) {
 	a.mu.Lock()
 	p := a.profiles[name]
 	delete(a.profiles, name)
 	a.mu.Unlock()
 	a.gates.drop(name)
+	a.ui.drop(name)
 	if p != nil {
 		p.close()
 	}

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alisw/alilogin/internal/safehttp"
 	"github.com/alisw/alilogin/internal/secret"
 )
 
@@ -89,7 +88,7 @@ func (p *profile) load(ctx context.Context, kinds []Kind) (*Creds, error) {
 		if old := trs[k]; old != nil && old.conf == u {
 			continue
 		}
-		tr, err := p.transport(u)
+		tr, err := p.transport(k, u)
 		if err != nil {
 			return nil, fmt.Errorf("could not set up the %s route of profile %s: %w", apiOf(k), p.name, err)
 		}
@@ -168,12 +167,12 @@ func (c *Creds) token(k Kind) secret.String {
 // transport is the HTTP transport to u: the CLI's TLS checks
 // (apiclient.TLS: the configured CA or the system's roots, the server
 // name), the login's client certificate from memory where none was
-// configured by hand, HTTP/1.1 (safehttp.HTTP1, as every client of
-// alilogin), no proxy from the environment (the agent's own, inherited
-// from whichever shell started it, must not see the real tokens), and no
-// timeout on answers: blocking queries and streams last as long as the
-// server holds them.
-func (p *profile) transport(u Upstream) (*http.Transport, error) {
+// configured by hand, HTTP/2 where the server offers it over TLS and at
+// most connCaps connections (upstreamTransport, limit.go), no proxy from
+// the environment (the agent's own, inherited from whichever shell
+// started it, must not see the real tokens), and no timeout on answers:
+// blocking queries and streams last as long as the server holds them.
+func (p *profile) transport(k Kind, u Upstream) (*http.Transport, error) {
 	tc, err := u.TLS.Config()
 	if err != nil {
 		return nil, err
@@ -184,7 +183,7 @@ func (p *profile) transport(u Upstream) (*http.Transport, error) {
 		}
 		tc.GetClientCertificate = p.clientCert
 	}
-	return safehttp.HTTP1(&http.Transport{
+	return upstreamTransport(k, &http.Transport{
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:       tc,
 		TLSHandshakeTimeout:   10 * time.Second,

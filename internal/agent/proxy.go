@@ -59,6 +59,11 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
+	// The web UI has a host name of its own (ui.go): a browser session.
+	if h := rt.uiHost(); h != "" && strings.EqualFold(r.Host, h) {
+		rt.serveUI(w, r, ev)
+		return
+	}
 	// DNS rebinding: a page whose host name resolves to 127.0.0.1 sends
 	// its own name in Host.
 	if r.Host != rt.host {
@@ -87,19 +92,45 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 		if gate != "" {
 			what = "an unknown gate"
 		}
-		rt.refuse(w, r, ev, http.StatusUnauthorized, fmt.Sprintf("refused: %s; get one with: alilogin exec --agent -- COMMAND, or eval \"$(alilogin env --agent)\"", what))
+		msg := fmt.Sprintf("refused: %s; get one with: alilogin exec --agent -- COMMAND, or eval \"$(alilogin env --agent)\"", what)
+		if rt.uiHost() != "" {
+			msg += fmt.Sprintf("; for the web UI, run: alilogin ui %s", rt.kind)
+		}
+		rt.refuse(w, r, ev, http.StatusUnauthorized, msg)
 		return
 	}
-	ev.Profile = entry.Profile
-	p := rt.a.profile(entry.Profile)
+	rt.forward(w, r, ev, entry.Profile, nil)
+}
+
+// browserRewrite is what the web UI's handler (ui.go) changes in a
+// request forwarded for a browser session: the outgoing request (after
+// the agent's own rewrite) and the server's answer (after the guard's).
+type browserRewrite struct {
+	request  func(out *http.Request)
+	response func(resp *http.Response) error
+	// asset: a file of the UI itself (its HTML, scripts, styles), which
+	// goes without a token and past the guard, whose rules are the API's.
+	asset bool
+}
+
+// forward sends r to the server of profile name with the profile's real
+// token, after the guard's check; br, when not nil, adds the web UI's
+// rewrites.
+func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name string, br *browserRewrite) {
+	ev.Profile = name
+	loggedOut := "refused: the gate's profile was logged out; run: alilogin login --profile " + name
+	if br != nil {
+		loggedOut = "refused: the session's profile was logged out; run: alilogin login --profile " + name
+	}
+	p := rt.a.profile(name)
 	if p == nil {
-		rt.refuse(w, r, ev, http.StatusUnauthorized, "refused: the gate's profile was logged out; run: alilogin login --profile "+entry.Profile)
+		rt.refuse(w, r, ev, http.StatusUnauthorized, loggedOut)
 		return
 	}
 	p.requests.Add(1)
 	ctx, done, ok := p.track(r.Context())
 	if !ok {
-		rt.refuse(w, r, ev, http.StatusUnauthorized, "refused: the gate's profile was logged out; run: alilogin login --profile "+entry.Profile)
+		rt.refuse(w, r, ev, http.StatusUnauthorized, loggedOut)
 		return
 	}
 	defer done()
@@ -114,7 +145,7 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 			// as at a logout, so that no gate of before comes back to
 			// life with the next login.
 			rt.a.dropProfile(p, "its login is gone or must be renewed by a new login")
-			rt.refuse(w, r, ev, http.StatusUnauthorized, "run: alilogin login --profile "+entry.Profile)
+			rt.refuse(w, r, ev, http.StatusUnauthorized, "run: alilogin login --profile "+name)
 		case r.Context().Err() != nil:
 			ev.Status = 499
 		default:
@@ -122,7 +153,10 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 		}
 		return
 	}
-	v := rt.a.guard.Check(r, rt.kind, creds)
+	var v Verdict
+	if br == nil || !br.asset {
+		v = rt.a.guard.Check(r, rt.kind, creds)
+	}
 	if v.Refuse != "" {
 		p.fail(v.Refuse)
 		status := v.Status
@@ -166,7 +200,12 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 				q.Del("token") // Consul's ?token=
 				out.URL.RawQuery = q.Encode()
 			}
-			out.Header.Set(apiOf(rt.kind).TokenHeader(), tok.Reveal())
+			if br == nil || !br.asset {
+				out.Header.Set(apiOf(rt.kind).TokenHeader(), tok.Reveal())
+			}
+			if br != nil && br.request != nil {
+				br.request(out)
+			}
 		},
 		Transport:     up.tr,
 		FlushInterval: -1,
@@ -183,7 +222,12 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 			resp.Header.Del("Access-Control-Allow-Origin")
 			resp.Header.Del("Access-Control-Allow-Credentials")
 			if v.Rewrite != nil {
-				return v.Rewrite(resp)
+				if err := v.Rewrite(resp); err != nil {
+					return err
+				}
+			}
+			if br != nil && br.response != nil {
+				return br.response(resp)
 			}
 			return nil
 		},

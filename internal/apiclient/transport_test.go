@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 const testToken = "hvs.CAESIJlU2VjcmV0VG9rZW4xMjM0NTY3ODkw"
@@ -29,15 +29,6 @@ func caFile(t *testing.T, s *hostile.Server) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func origin(t *testing.T, s string) string {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 // A server at the configured address that redirects to another origin
@@ -89,7 +80,7 @@ func TestRedirectElsewhereRefused(t *testing.T) {
 			}
 			msg := err.Error()
 			t.Log(msg)
-			for _, want := range []string{origin(t, front.URL), origin(t, target.URL), tc.server} {
+			for _, want := range []string{testutil.Origin(t, front.URL), testutil.Origin(t, target.URL), tc.server} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("error does not name %s: %s", want, msg)
 				}

@@ -48,15 +48,9 @@ func TestClientsFromEnv(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := ClientsFromEnv(func(k string) string { return tc.env[k] }, tc.cfg)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
+			c, ok := clientsFromEnv(t, tc.env, tc.cfg, tc.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := []string{c.Vault.Addr, c.Nomad.Addr, c.Consul.Addr}
 			if d := cmp.Diff(tc.want, got); d != "" {
@@ -109,15 +103,9 @@ func TestClientsNeedOnlyTheServersThePoliciesUse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := ClientsFromEnv(func(k string) string { return tc.env[k] }, tc.cfg)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
+			c, ok := clientsFromEnv(t, tc.env, tc.cfg, tc.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.Vault == nil || (c.Nomad != nil) != tc.nomad || (c.Consul != nil) != tc.consul {
 				t.Errorf("vault %v, nomad %v, consul %v; want true, %v, %v", c.Vault != nil, c.Nomad != nil, c.Consul != nil, tc.nomad, tc.consul)
@@ -135,4 +123,22 @@ func TestClientsNeedOnlyTheServersThePoliciesUse(t *testing.T) {
 	if err := c.cover(consulOnly); err == nil || !strings.Contains(err.Error(), "no Consul address or token") {
 		t.Errorf("cover = %v, want the missing Consul named", err)
 	}
+}
+
+// clientsFromEnv runs ClientsFromEnv on env and cfg. With wantErr set it
+// fails t unless the error contains wantErr, and returns nil; otherwise
+// it fails t on any error. ok is whether it returned clients.
+func clientsFromEnv(t *testing.T, env map[string]string, cfg *policy.Config, wantErr string) (c Clients, ok bool) {
+	t.Helper()
+	c, err := ClientsFromEnv(func(k string) string { return env[k] }, cfg)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		return Clients{}, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, true
 }

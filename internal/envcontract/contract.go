@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -207,16 +208,37 @@ func (r Rule) Matches(name string) bool { return r.MatchesOn(name, runtime.GOOS)
 // any case counts.
 func (r Rule) MatchesOn(name, goos string) bool {
 	if r.Prefix {
-		return len(name) >= len(r.Name) && SameName(name[:len(r.Name)], r.Name, goos)
+		if goos != "windows" {
+			return strings.HasPrefix(name, r.Name)
+		}
+		// As many characters of name as the prefix has (case mappings
+		// map a character to one character, not always of the same
+		// number of bytes).
+		n := utf8.RuneCountInString(r.Name)
+		for i := range name {
+			if n == 0 {
+				return SameName(name[:i], r.Name, goos)
+			}
+			n--
+		}
+		return n == 0 && SameName(name, r.Name, goos)
 	}
 	return SameName(name, r.Name, goos)
 }
 
 // SameName reports whether a and b name the same variable on goos:
-// on Windows names are case-insensitive, elsewhere exact.
+// elsewhere than on Windows the same bytes. On Windows names are
+// case-insensitive, compared by upper-casing (RtlUpcaseUnicodeChar's
+// table, which maps the dotless ı U+0131 to I: VAULT_SKıP_VERIFY is
+// VAULT_SKIP_VERIFY there); they are the same if their strings.ToUpper
+// are, or if they are equal under simple case folding (strings.EqualFold,
+// which does not fold ı to I but does the Kelvin sign to k): the union
+// of the two, so that a name that may be read as a contract variable is
+// treated as one. Every comparison of names in the contract (rules,
+// Lookup, Apply, Reroutes) goes through it.
 func SameName(a, b, goos string) bool {
 	if goos == "windows" {
-		return strings.EqualFold(a, b)
+		return strings.EqualFold(a, b) || strings.ToUpper(a) == strings.ToUpper(b)
 	}
 	return a == b
 }
@@ -254,7 +276,8 @@ func LookupOn(environ []string, name, goos string) (string, bool) {
 // hook unset them. On Windows names are compared in any case, and every
 // spelling of environ is listed. A name of environ that is not a shell
 // identifier ("BAO_X-Y") is not listed: no CLI reads it, and no shell can
-// unset it.
+// unset it; on Windows one whose upper case is (VAULT_SKıP_VERIFY, read
+// there as VAULT_SKIP_VERIFY) is listed: PowerShell can unset it.
 func Clear(servers []store.Kind, set func(name string) bool, environ []string, goos string) []string {
 	var out []string
 	add := func(n string) {
@@ -281,7 +304,7 @@ func Clear(servers []store.Kind, set func(name string) bool, environ []string, g
 		// Every spelling environ has of it (on Windows: any case; a
 		// variant of a name alilogin sets is left to that setting).
 		for _, kv := range environ {
-			if n, _, _ := strings.Cut(kv, "="); r.MatchesOn(n, goos) && (r.Prefix || !set(r.Name)) && identifier(n) {
+			if n, _, _ := strings.Cut(kv, "="); r.MatchesOn(n, goos) && (r.Prefix || !set(r.Name)) && (identifier(n) || goos == "windows" && identifier(strings.ToUpper(n))) {
 				add(n)
 			}
 		}
@@ -315,7 +338,7 @@ type Found struct {
 // only while the client has no CA file for s) and honoured on goos.
 func Reroutes(cli CLI, s store.Kind, environ []string, goos string) []Found {
 	var out []Found
-	seen := map[string]bool{}
+	var seen []string
 	for _, r := range Rules {
 		if r.Class != Reroute || !r.concerns(s) || !r.honoured(goos) || cli != "" && !slices.Contains(r.CLIs, cli) {
 			continue
@@ -325,14 +348,10 @@ func Reroutes(cli CLI, s store.Kind, environ []string, goos string) []Found {
 		}
 		for _, kv := range environ {
 			n, v, _ := strings.Cut(kv, "=")
-			key := n
-			if goos == "windows" {
-				key = strings.ToUpper(n)
-			}
-			if !r.MatchesOn(n, goos) || seen[key] {
+			if !r.MatchesOn(n, goos) || slices.ContainsFunc(seen, func(s string) bool { return SameName(s, n, goos) }) {
 				continue
 			}
-			seen[key] = true // the first entry is the one in force
+			seen = append(seen, n) // the first entry is the one in force
 			if r.counts(v) {
 				out = append(out, Found{Name: n, Rule: r})
 			}

@@ -18,7 +18,8 @@
 // minimum), renewed every TTL/3, as a fallback when the check cannot be
 // registered; Consul then frees the lock within 2×TTL. The leader stops
 // leading at the first failed check pass (or second failed renewal, or a
-// failed watch of the key), before Consul can give the lock away. The
+// failed watch of the key or of LegacyKey), before Consul can give the lock
+// away. The
 // session has no lock-delay (consul/api's Lock would wait a fixed 5s after
 // one): the check's TTL leaves the leader 2s to stop instead.
 //
@@ -27,4 +28,12 @@
 //
 // The lock key is DefaultKey, not LegacyKey of brokers before consul/api's
 // Lock: consul/api refuses a key it did not write (api.ErrLockConflict).
+// On DefaultKey the leader also holds LegacyKey with the same session
+// (flags 0, as those brokers wrote it) and watches it while leading, so
+// that an older and a newer broker never lead at once (holdBoth says why
+// holding it, not checking it).
+//
+// The lock's consul/api client reads nothing of the process's environment
+// (client.go): consul/api's NewClient would take CONSUL_HTTP_TOKEN_FILE,
+// CONSUL_NAMESPACE, CONSUL_PARTITION and CONSUL_HTTP_SSL from it.
 package leader

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,9 +24,11 @@ const (
 	// flags (api.ErrLockConflict), so it is not LegacyKey, which brokers
 	// before consul/api's Lock wrote with flags 0.
 	DefaultKey = "alilogin/broker/lock"
-	// LegacyKey is the lock key of brokers before consul/api's Lock: an
-	// old and a new broker do not see each other's lock (the admin guide's
-	// upgrade note).
+	// LegacyKey is the lock key of brokers before consul/api's Lock. A
+	// broker on DefaultKey also holds it, with the same session and flags
+	// 0 (as those brokers wrote it), before it leads: an older broker,
+	// which leads only while it holds LegacyKey, cannot lead beside it,
+	// and it does not lead while an older broker holds LegacyKey.
 	LegacyKey  = "alilogin/broker/leader"
 	DefaultTTL = 10 * time.Second // Consul's minimum session TTL
 	// DefaultLockDelay is the session's lock-delay: none. consul/api's
@@ -53,6 +56,11 @@ type Elector struct {
 	// (alive.go); DefaultCheckTTL if zero, no check if negative. If the
 	// check cannot be registered (ACL), the session falls back to its TTL.
 	CheckTTL time.Duration
+	// Legacy is a second key held with the same session (flags 0) while
+	// leading, so that brokers before consul/api's Lock, which lock it,
+	// never lead at the same time; LegacyKey if empty and Key is
+	// DefaultKey (or empty), none for another Key.
+	Legacy string
 
 	leading atomic.Bool
 }
@@ -65,6 +73,13 @@ func (e *Elector) key() string {
 		return DefaultKey
 	}
 	return e.Key
+}
+
+func (e *Elector) legacy() string {
+	if e.Legacy == "" && e.key() == DefaultKey {
+		return LegacyKey
+	}
+	return e.Legacy
 }
 
 func (e *Elector) ttl() time.Duration {
@@ -176,7 +191,10 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context)) erro
 		if err != nil {
 			return fmt.Errorf("could not acquire the leader lock %s: %w", e.key(), err)
 		}
-		e.lead(sessCtx, lost, lead)
+		if err := e.holdBoth(sessCtx, consul, id, lost, lead); err != nil && sessCtx.Err() == nil {
+			_ = lock.Unlock()
+			return err
+		}
 		if err := lock.Unlock(); err != nil && sessCtx.Err() == nil {
 			e.log().Warn("could not release the leader lock", "err", err)
 		}
@@ -195,6 +213,142 @@ func (e *Elector) holder() []byte {
 	}
 	val, _ := json.Marshal(Holder{Identity: e.Identity, Since: now().UTC()})
 	return val
+}
+
+// holdBoth leads while this session holds the lock (until lost is closed)
+// and the legacy key, if any: it first acquires the legacy key with the
+// session, waiting while another session (an older broker) holds it, then
+// leads while it keeps both, and releases the legacy key after lead has
+// returned.
+//
+// Why this and not a check of the legacy key: an older broker acquires
+// the legacy key without looking at DefaultKey, so a new broker that only
+// checked the key (before acquiring DefaultKey, or even while leading)
+// could see it free, and the older one acquire it the next moment: two
+// leaders until the next check. Holding it makes Consul's acquire the
+// arbiter: at any moment at most one session holds the legacy key, an
+// older broker leads only while its session holds it, and a new one only
+// after its session has acquired it and until its watch of it, or of
+// DefaultKey, fails. New brokers take the two keys in the same order
+// (DefaultKey first), so two of them never wait for each other.
+func (e *Elector) holdBoth(ctx context.Context, consul *api.Client, id string, lost <-chan struct{}, lead func(ctx context.Context)) error {
+	legacy := e.legacy()
+	if legacy == "" {
+		e.lead(ctx, lost, lead)
+		return nil
+	}
+	hctx, hcancel := context.WithCancel(ctx)
+	defer hcancel()
+	go func() {
+		select {
+		case <-lost:
+			hcancel()
+		case <-hctx.Done():
+		}
+	}()
+	held, err := e.acquireLegacy(hctx, consul, id, legacy)
+	if err != nil || !held {
+		return err
+	}
+	defer e.releaseLegacy(ctx, id, legacy)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		e.watchLegacy(hctx, hcancel, consul, id, legacy)
+	}()
+	e.lead(ctx, hctx.Done(), lead)
+	hcancel()
+	<-watched
+	return nil
+}
+
+// acquireLegacy acquires key with the session, with flags 0, waiting
+// (blocking reads of the key) while another session holds it. It reports
+// false when ctx is done first.
+func (e *Elector) acquireLegacy(ctx context.Context, consul *api.Client, id, key string) (bool, error) {
+	kv := consul.KV()
+	index := uint64(0)
+	waiting := false
+	for ctx.Err() == nil {
+		ok, _, err := kv.Acquire(&api.KVPair{Key: key, Value: e.holder(), Session: id}, (&api.WriteOptions{}).WithContext(ctx))
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			return false, fmt.Errorf("could not acquire the legacy leader lock %s: %w", key, err)
+		}
+		if ok {
+			if waiting {
+				e.log().Info("the older broker's lock is free: taken", "key", key)
+			}
+			return true, nil
+		}
+		pair, meta, err := kv.Get(key, (&api.QueryOptions{WaitIndex: index, WaitTime: e.ttl()}).WithContext(ctx))
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			return false, fmt.Errorf("could not watch the legacy leader lock %s: %w", key, err)
+		}
+		if pair == nil || pair.Session == "" {
+			// Free, but the acquire was refused: the lock-delay of the
+			// older broker's invalidated session. Try again shortly.
+			index = 0
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
+			continue
+		}
+		if !waiting {
+			var h Holder
+			_ = json.Unmarshal(pair.Value, &h)
+			e.log().Warn("not leading: an older broker holds the legacy leader lock; waiting for it to stop", "key", key, "holder", h.Identity)
+			waiting = true
+		}
+		index = meta.LastIndex
+	}
+	return false, nil
+}
+
+// watchLegacy cancels leading (cancel) as soon as key is no longer held
+// by the session (deleted, released, the session invalidated) or cannot
+// be watched.
+func (e *Elector) watchLegacy(ctx context.Context, cancel context.CancelFunc, consul *api.Client, id, key string) {
+	index := uint64(0)
+	for ctx.Err() == nil {
+		pair, meta, err := consul.KV().Get(key, (&api.QueryOptions{WaitIndex: index, WaitTime: e.ttl()}).WithContext(ctx))
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			e.log().Warn("could not watch the legacy leader lock: stopping", "key", key, "err", err)
+			cancel()
+			return
+		}
+		if pair == nil || pair.Session != id {
+			e.log().Warn("lost the legacy leader lock", "key", key)
+			cancel()
+			return
+		}
+		if meta.LastIndex < index {
+			index = 0
+		} else {
+			index = meta.LastIndex
+		}
+	}
+}
+
+// releaseLegacy releases key, even after ctx is done (the lock client's
+// calls end with the session's context; destroying the session would
+// release it too).
+func (e *Elector) releaseLegacy(ctx context.Context, id, key string) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var ok bool
+	if err := e.Consul.Do(rctx, http.MethodPut, "/v1/kv/"+key+"?release="+url.QueryEscape(id), nil, &ok); err != nil {
+		e.log().Warn("could not release the legacy leader lock", "key", key, "err", err)
+	}
 }
 
 // lead runs the leader's work while the lock is ours: until lost is closed

@@ -50,11 +50,7 @@ func TestLoopbackRefusesOtherUsers(t *testing.T) {
 	}
 	c := newTestClient(t, newFakeOP(t), "cern_roles")
 	r := runAuthCode(t, c, AuthCodeOptions{}, true)
-	a, err := resolveStart(r.start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	au, _ := url.Parse(a)
+	a, au := authURLOf(t, r)
 	state := url.QueryEscape(au.Query().Get("state"))
 	for _, u := range []string{
 		r.start,

@@ -83,11 +83,7 @@ func TestBrowserGetsStartURLWithoutSecrets(t *testing.T) {
 	if out := r.stderr.String(); !strings.Contains(out, "visit:\n  "+r.start+"\n") || strings.Contains(out, "state=") {
 		t.Errorf("stderr:\n%s", out)
 	}
-	a, err := resolveStart(r.start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	au, _ := url.Parse(a)
+	a, au := authURLOf(t, r)
 	for _, p := range []string{"state", "nonce", "code_challenge", "redirect_uri"} {
 		v := au.Query().Get(p)
 		if v == "" {
@@ -206,11 +202,7 @@ func TestStartURLOnlyForNavigation(t *testing.T) {
 func TestLoopbackRefusesOtherHost(t *testing.T) {
 	c := newTestClient(t, newFakeOP(t), "cern_roles")
 	r := runAuthCode(t, c, AuthCodeOptions{}, true)
-	a, err := resolveStart(r.start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	au, _ := url.Parse(a)
+	a, au := authURLOf(t, r)
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	_, port, _ := strings.Cut(au.Query().Get("redirect_uri"), "127.0.0.1:")
 	port, _, _ = strings.Cut(port, "/")
@@ -253,4 +245,16 @@ func TestSameHostPort(t *testing.T) {
 			t.Errorf("sameHostPort(%q, %q) = %v", tc.host, tc.addr, got)
 		}
 	}
+}
+
+// authURLOf follows r's start URL to the provider's authorization URL,
+// returned as text and parsed.
+func authURLOf(t *testing.T, r *running) (string, *url.URL) {
+	t.Helper()
+	a, err := resolveStart(r.start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, _ := url.Parse(a)
+	return a, au
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // hostileOP is a provider whose token and revocation endpoints, on its
@@ -38,15 +38,6 @@ func hostileOP(t *testing.T, h http.Handler, disco http.Handler) (issuer string,
 	mux.Handle("/token", endpoints.Wrap(h))
 	mux.Handle("/revoke", endpoints.Wrap(h))
 	return op.URL, endpoints
-}
-
-func originOf(t *testing.T, s string) string {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 // A token or revocation endpoint that redirects to another origin gets
@@ -84,7 +75,7 @@ func TestSSORedirectElsewhereRefused(t *testing.T) {
 				t.Fatal("no error")
 			}
 			t.Log(err)
-			for _, want := range []string{originOf(t, issuer), originOf(t, target.URL)} {
+			for _, want := range []string{testutil.Origin(t, issuer), testutil.Origin(t, target.URL)} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error does not name %s: %v", want, err)
 				}
@@ -105,7 +96,7 @@ func TestSSODiscoveryRedirectElsewhereRefused(t *testing.T) {
 	if n := len(target.Requests()); n != 0 {
 		t.Errorf("the other origin got %d requests", n)
 	}
-	if err == nil || !strings.Contains(err.Error(), originOf(t, target.URL)) || !strings.Contains(err.Error(), "refused a redirect") {
+	if err == nil || !strings.Contains(err.Error(), testutil.Origin(t, target.URL)) || !strings.Contains(err.Error(), "refused a redirect") {
 		t.Errorf("error: %v", err)
 	}
 }

@@ -13,11 +13,12 @@ import (
 
 // Process finds the process that holds the client end of the loopback
 // TCP connection accepted on local from remote, and its executable: the
-// socket's inode from /proc/net/tcp*, then the /proc/<pid>/fd link that
+// socket's inode (sock_diag, else /proc/net/tcp*), then the /proc/<pid>/fd link that
 // names it. Best effort, for logs (the agent's audit log): it reads every
 // process's fd directory it may (the user's own), so it is slow compared
 // to Lookup, and the client may have closed or passed the socket on
-// meanwhile. exe is "" when /proc/<pid>/exe cannot be read.
+// meanwhile. exe is "" when /proc/<pid>/exe cannot be read. The inode
+// comes from sock_diag where it answers (diag_linux.go).
 func Process(local, remote net.Addr) (pid int, exe string, err error) {
 	la, lok := local.(*net.TCPAddr)
 	ra, rok := remote.(*net.TCPAddr)
@@ -26,7 +27,13 @@ func Process(local, remote net.Addr) (pid int, exe string, err error) {
 	}
 	l, r := unmap(la.AddrPort()), unmap(ra.AddrPort())
 	var inode uint64
+	if _, ino, err := diagSocket(r, l); err == nil {
+		inode = uint64(ino)
+	}
 	for _, name := range tables {
+		if inode != 0 {
+			break
+		}
 		f, err := os.Open(name)
 		if err != nil {
 			continue

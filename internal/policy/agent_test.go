@@ -47,18 +47,7 @@ func TestProfileAgentProblemsSayWhere(t *testing.T) {
 			[]string{`profiles.hcl:3:3: Unsupported argument: An argument named "agent" is not expected here.`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := LoadFS(minimal(t, map[string]string{"profiles.hcl": strings.Replace(profileWith, "%s", c.body, 1)}), "p")
-			perr, ok := err.(*Error)
-			if !ok {
-				t.Fatalf("LoadFS = %v, want *Error", err)
-			}
-			var got []string
-			for _, d := range perr.Diagnostics {
-				got = append(got, strings.TrimPrefix(FormatDiagnostic(d), "p/"))
-			}
-			if d := cmp.Diff(c.want, got); d != "" {
-				t.Errorf("diagnostics (-want +got):\n%s", d)
-			}
+			wantDiagnostics(t, map[string]string{"profiles.hcl": strings.Replace(profileWith, "%s", c.body, 1)}, c.want)
 		})
 	}
 }

@@ -39,17 +39,27 @@ func (l *loader) value(at *hcl.Attribute) (cty.Value, bool) {
 	return v, true
 }
 
-func (l *loader) str(a hcl.Attributes, name, def string) string {
+// typed reads attribute name as a literal of type ty; false when it is
+// absent or not such a literal (reported, as "name must be <what>").
+func (l *loader) typed(a hcl.Attributes, name string, ty cty.Type, what string) (cty.Value, *hcl.Attribute, bool) {
 	at := a[name]
 	if at == nil {
-		return def
+		return cty.NilVal, nil, false
 	}
 	v, ok := l.value(at)
 	if !ok {
-		return def
+		return cty.NilVal, at, false
 	}
-	if v.Type() != cty.String {
-		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must be a string", name)
+	if v.Type() != ty {
+		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must be %s", name, what)
+		return cty.NilVal, at, false
+	}
+	return v, at, true
+}
+
+func (l *loader) str(a hcl.Attributes, name, def string) string {
+	v, at, ok := l.typed(a, name, cty.String, "a string")
+	if !ok {
 		return def
 	}
 	s := v.AsString()
@@ -61,19 +71,8 @@ func (l *loader) str(a hcl.Attributes, name, def string) string {
 }
 
 func (l *loader) boolean(a hcl.Attributes, name string) bool {
-	at := a[name]
-	if at == nil {
-		return false
-	}
-	v, ok := l.value(at)
-	if !ok {
-		return false
-	}
-	if v.Type() != cty.Bool {
-		l.errorf(at.Expr.Range().Ptr(), "Invalid value", "%s must be true or false", name)
-		return false
-	}
-	return v.True()
+	v, _, ok := l.typed(a, name, cty.Bool, "true or false")
+	return ok && v.True()
 }
 
 // addr reads and checks an address; consul's may be HOST:PORT, as in

@@ -186,18 +186,7 @@ func TestLoadProblems(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadFS(minimal(t, tc.edits), "p")
-			perr, ok := err.(*Error)
-			if !ok {
-				t.Fatalf("LoadFS = %v, want *Error", err)
-			}
-			var got []string
-			for _, d := range perr.Diagnostics {
-				got = append(got, strings.TrimPrefix(FormatDiagnostic(d), "p/"))
-			}
-			if d := cmp.Diff(tc.want, got); d != "" {
-				t.Errorf("diagnostics (-want +got):\n%s", d)
-			}
+			wantDiagnostics(t, tc.edits, tc.want)
 		})
 	}
 }
@@ -391,5 +380,24 @@ func TestHCLInOtherFoldersIsNotSkippedSilently(t *testing.T) {
 		if !found {
 			t.Errorf("%s: skipped with no error and no warning (warnings %q)", extra, cfg.Warnings)
 		}
+	}
+}
+
+// wantDiagnostics loads the minimal policy folder with edits applied and
+// fails t unless loading fails with exactly the diagnostics want (paths
+// relative to the folder).
+func wantDiagnostics(t *testing.T, edits map[string]string, want []string) {
+	t.Helper()
+	_, err := LoadFS(minimal(t, edits), "p")
+	perr, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("LoadFS = %v, want *Error", err)
+	}
+	var got []string
+	for _, d := range perr.Diagnostics {
+		got = append(got, strings.TrimPrefix(FormatDiagnostic(d), "p/"))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", d)
 	}
 }

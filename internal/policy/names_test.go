@@ -3,8 +3,6 @@ package policy
 import (
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // TestReservedNames: the policy names with a meaning to their server are
@@ -81,18 +79,7 @@ func TestReservedPolicyNamesAreRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadFS(minimal(t, tc.edits), "p")
-			perr, ok := err.(*Error)
-			if !ok {
-				t.Fatalf("LoadFS = %v, want *Error", err)
-			}
-			var got []string
-			for _, d := range perr.Diagnostics {
-				got = append(got, strings.TrimPrefix(FormatDiagnostic(d), "p/"))
-			}
-			if d := cmp.Diff(tc.want, got); d != "" {
-				t.Errorf("diagnostics (-want +got):\n%s", d)
-			}
+			wantDiagnostics(t, tc.edits, tc.want)
 		})
 	}
 }
@@ -127,19 +114,8 @@ func TestServerReservedLeavesOutTheBrokersPrefix(t *testing.T) {
 // Vault roles operations.md sets up for broker serve's management tokens)
 // is an error at its name.
 func TestReservedProfileNameIsRefused(t *testing.T) {
-	_, err := LoadFS(minimal(t, map[string]string{"more.hcl": "profile \"alilogin-broker\" {\n  roles = [\"x\"]\n}\n"}), "p")
-	perr, ok := err.(*Error)
-	if !ok {
-		t.Fatalf("LoadFS = %v, want *Error", err)
-	}
-	var got []string
-	for _, d := range perr.Diagnostics {
-		got = append(got, strings.TrimPrefix(FormatDiagnostic(d), "p/"))
-	}
-	want := []string{`more.hcl:1:9: Reserved profile name: the profile name "alilogin-broker" is reserved: docs/deploy/operations.md sets up the Vault nomad and consul roles alilogin-broker for broker serve's own management tokens, and a profile's roles take its name; rename the profile`}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("diagnostics (-want +got):\n%s", d)
-	}
+	wantDiagnostics(t, map[string]string{"more.hcl": "profile \"alilogin-broker\" {\n  roles = [\"x\"]\n}\n"},
+		[]string{`more.hcl:1:9: Reserved profile name: the profile name "alilogin-broker" is reserved: docs/deploy/operations.md sets up the Vault nomad and consul roles alilogin-broker for broker serve's own management tokens, and a profile's roles take its name; rename the profile`})
 	for _, name := range []string{"alilogin-broker2", "alilogin", "broker"} {
 		if _, ok := ReservedProfile(name); ok {
 			t.Errorf("ReservedProfile(%q) = true", name)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/alisw/alilogin/internal/envcontract"
 )
@@ -76,10 +77,28 @@ var dialects = map[string]dialect{
 	PowerShell: {set: "$Env:%s = %s\n", unset: "Remove-Item Env:%s -ErrorAction SilentlyContinue\n", quote: QuotePowerShell},
 }
 
+// inheritedName reports whether n, a name alilogin does not set but
+// unsets, is one PowerShell (and JSON) can name: letters of any script,
+// digits and _. On Windows a name such as VAULT_SKıP_VERIFY (dotless ı)
+// is read as VAULT_SKIP_VERIFY (envcontract.SameName) and must go; sh
+// and fish cannot name it, and Write refuses it there rather than leave
+// it.
+func inheritedName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i, r := range n {
+		if !(r == '_' || unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return true
+}
+
 // Write prints vars for shell on w.
 func Write(w io.Writer, shell string, vars []Var) error {
 	for _, v := range vars {
-		if !ValidName(v.Name) {
+		if !ValidName(v.Name) && !(v.Unset && (shell == PowerShell || shell == JSON) && inheritedName(v.Name)) {
 			return fmt.Errorf("invalid variable name %q", v.Name)
 		}
 	}

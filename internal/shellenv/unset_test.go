@@ -1,6 +1,7 @@
 package shellenv
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,5 +87,27 @@ func TestSnippetTracesNoToken(t *testing.T) {
 				t.Errorf("the trace is off after the hook:\n%s", stderr.String())
 			}
 		})
+	}
+}
+
+// On Windows, VAULT_SKıP_VERIFY (dotless ı) is read as VAULT_SKIP_VERIFY,
+// and env unsets it (envcontract.Clear). PowerShell can name it; sh and
+// fish cannot, and Write refuses it there rather than leave it set.
+func TestWriteUnsetsANonASCIINameInPowerShellAndRefusesItInSh(t *testing.T) {
+	vars := []Var{{Name: "VAULT_SK\u0131P_VERIFY", Unset: true}}
+	var b bytes.Buffer
+	if err := Write(&b, PowerShell, vars); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Remove-Item Env:VAULT_SK\u0131P_VERIFY -ErrorAction SilentlyContinue\n"; b.String() != want {
+		t.Errorf("PowerShell: %q, want %q", b.String(), want)
+	}
+	for _, sh := range []string{Sh, Fish} {
+		if err := Write(&b, sh, vars); err == nil {
+			t.Errorf("%s: no error for a name it cannot unset", sh)
+		}
+	}
+	if err := Write(&b, PowerShell, []Var{{Name: "VAULT_SK\u0131P_VERIFY", Value: "x"}}); err == nil {
+		t.Error("PowerShell: a non-ASCII name set, not only unset")
 	}
 }

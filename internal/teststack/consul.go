@@ -27,7 +27,8 @@ ports { %s
   serf_lan = %d
   serf_wan = %d
   server = %d }`, t.consulPorts(ports[0]), ports[1], ports[2], ports[3]) + t.consulConfig()
-		return []string{"agent", "-dev", "-bind=127.0.0.1", "-client=127.0.0.1", "-hcl", hcl},
+		// -ui: the web UI (dev mode enables it too), for alilogin ui consul.
+		return []string{"agent", "-dev", "-ui", "-bind=127.0.0.1", "-client=127.0.0.1", "-hcl", hcl},
 			[]string{"CONSUL_HTTP_ADDR=", "CONSUL_HTTP_TOKEN="}, nil
 	},
 }

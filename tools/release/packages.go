@@ -37,6 +37,13 @@ type packageInput struct {
 	Notices func(command string) string
 }
 
+// The agent's systemd user unit: its source in the repository and where
+// the alilogin package installs it.
+const (
+	agentUnitSrc = "packaging/systemd/alilogin-agent.service"
+	agentUnit    = "/usr/lib/systemd/user/alilogin-agent.service"
+)
+
 // pkgDef is one package, built as deb and RPM.
 type pkgDef struct {
 	name, command, description, section string
@@ -50,7 +57,13 @@ var packages = []pkgDef{
 			"Vault, Nomad and Consul tokens in the OS keyring, ready for the vault, nomad\n" +
 			"and consul CLIs and for scripts.",
 		extra: func(in packageInput) (files.Contents, error) {
-			return docFiles(in, filepath.Join(in.Repo, "README.md"), "/usr/share/doc/alilogin/README.md")
+			c, err := docFiles(in, filepath.Join(in.Repo, "README.md"), "/usr/share/doc/alilogin/README.md")
+			if err != nil {
+				return nil, err
+			}
+			// The agent as a systemd user service (the directory belongs
+			// to systemd: not owned here).
+			return append(c, file(in, filepath.Join(in.Repo, agentUnitSrc), agentUnit, 0o644, "")), nil
 		}},
 	{name: "alilogin-broker", command: "broker", section: "admin",
 		description: "Policies as code for alilogin: SSO roles to Vault, Nomad and Consul\n" +

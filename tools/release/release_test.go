@@ -225,7 +225,7 @@ func checkDeb(t *testing.T, out string, r *result) {
 		"/usr/share/fish/vendor_completions.d/alilogin.fish", "/usr/share/doc/alilogin/README.md",
 		"/usr/share/doc/alilogin/copyright", "/usr/share/doc/alilogin-broker/copyright",
 		"/usr/bin/broker", "/usr/share/man/man1/broker.1.gz", "/usr/share/doc/alilogin-broker/examples/policies/profiles.hcl",
-		"/usr/share/doc/alilogin-broker/deploy/broker.nomad.hcl",
+		"/usr/share/doc/alilogin-broker/deploy/broker.nomad.hcl", agentUnit,
 	}
 	removed := false
 	remove := func() {
@@ -245,6 +245,7 @@ func checkDeb(t *testing.T, out string, r *result) {
 			t.Errorf("installed: %v", err)
 		}
 	}
+	checkAgentUnit(t, at(agentUnit))
 
 	var got struct{ Version, Commit, Date string }
 	if err := json.Unmarshal([]byte(shEnv(t, env, at("/usr/bin/alilogin"), "version", "--json")), &got); err != nil {
@@ -331,6 +332,9 @@ func checkRPM(t *testing.T, out string, r *result) {
 				if !strings.Contains(list, "\n"+f+"\n") {
 					t.Errorf("rpm -qpl %s lacks %s:%s", filepath.Base(file), f, list)
 				}
+			}
+			if p.bin == "alilogin" && !strings.Contains(list, "\n"+agentUnit+"\n") {
+				t.Errorf("rpm -qpl %s lacks the agent's systemd user unit %s:%s", filepath.Base(file), agentUnit, list)
 			}
 			if p.bin == "broker" && !strings.Contains(list, "\n/usr/share/doc/alilogin-broker/examples/policies/profiles.hcl\n") {
 				t.Errorf("rpm -qpl %s lacks the example policies:%s", filepath.Base(file), list)

@@ -47,8 +47,7 @@ func rerouted(t *testing.T, ctx context.Context, roles string) (*user, *hostile.
 		u.env[k] = v
 	}
 	u.env["HTTP_PROXY"], u.env["https_proxy"], u.env["NO_PROXY"] = rec.URL, rec.URL, ".example.org"
-	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
-	u.env["ALILOGIN"] = bin
+	u.useCLIs()
 	return u, rec, bad
 }
 
@@ -276,11 +275,8 @@ func TestVaultTokenHelperRefusesRerouteVariables(t *testing.T) {
 func TestHookUnsetsRerouteVariableSetAfterRefresh(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "hooklater-users")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, tok := cliUser(t, ctx, "hooklater-users")
 	agent := otherVault(t)
-	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
-	u.env["ALILOGIN"] = bin
 	u.env["AGENT"] = agent.URL
 	// What bash does before each prompt: PROMPT_COMMAND, __alilogin_hook.
 	script := `eval "$("$ALILOGIN" hook bash)" || exit 1
@@ -313,10 +309,7 @@ true`
 func TestHookStateNotTakenFromEnvironment(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "hookstate-users")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
-	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
-	u.env["ALILOGIN"] = bin
+	u, tok := cliUser(t, ctx, "hookstate-users")
 	u.env["WANT"] = tok
 	u.env["VAULT_TOKEN"] = "hvs.the-launchers-own-token"
 	u.env["__alilogin_vars"] = "VAULT_TOKEN"
@@ -335,4 +328,21 @@ if [[ "${VAULT_TOKEN-}" == "$WANT" ]]; then echo "profile's token"; else echo "n
 	if !strings.Contains(string(out), "profile's token") || strings.Contains(string(out), "not the profile's token") {
 		t.Errorf("the hook did not refresh at the first prompt: %s", strings.ReplaceAll(string(out), tok, "<TOKEN>"))
 	}
+}
+
+// useCLIs puts alilogin (also as $ALILOGIN) and the stack's server CLIs on
+// u's PATH, for the scripts a test runs as u.
+func (u *user) useCLIs() {
+	u.env["PATH"] = filepath.Dir(bin) + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+	u.env["ALILOGIN"] = bin
+}
+
+// cliUser is a kvUser of roles with useCLIs, and the profile's Vault
+// token it holds.
+func cliUser(t *testing.T, ctx context.Context, roles string) (*user, string) {
+	t.Helper()
+	u, _ := kvUser(t, ctx, roles)
+	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u.useCLIs()
+	return u, tok
 }

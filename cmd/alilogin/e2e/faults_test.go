@@ -114,15 +114,7 @@ func TestWrongThenRightPassword(t *testing.T) {
 	name, pw := newUserAccount("pw-users")
 	u := newUser(t)
 	p := u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", profile)
-	authURL := p.waitLine(t, urlLine, time.Minute)
-	b, err := teststack.NewBrowser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Open(ctx, authURL); err != nil {
-		t.Fatal(err)
-	}
+	b := openLoginPage(t, ctx, p)
 	if err := b.SubmitLogin(ctx, name, "wrong-password"); err != nil {
 		t.Fatal(err)
 	}

@@ -160,15 +160,7 @@ func TestShellHook(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			roles := "hook-" + sh.name
-			profile := sessionProfile(t, ctx, "30s", teststack.Mounts{}, roles)
-			u := sessionUser(t, profile, teststack.Mounts{})
-			// The shim counts every alilogin the shell starts.
-			calls := countAlilogin(t, u)
-			u.env["TERM"] = "xterm-256color"
-			delete(u.env, "NOMAD_TOKEN")
-			c := startTTY(t, u.environ(), sh.argv...)
-			c.typeLine(sh.setup)
-			c.waitPrompt()
+			u, profile, c, calls := hookShell(t, ctx, roles, "30s", sh.setup, sh.argv...)
 
 			// Not logged in yet: said once, also when the hook looks again.
 			c.run("true")
@@ -268,14 +260,7 @@ func TestShellHookFollowsLoginsElsewhere(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			roles := "hookelsewhere-" + sh.name
-			profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, roles)
-			u := sessionUser(t, profile, teststack.Mounts{})
-			calls := countAlilogin(t, u)
-			u.env["TERM"] = "xterm-256color"
-			delete(u.env, "NOMAD_TOKEN")
-			c := startTTY(t, u.environ(), sh.argv...)
-			c.typeLine(sh.setup)
-			c.waitPrompt()
+			u, profile, c, calls := hookShell(t, ctx, roles, "1h", sh.setup, sh.argv...)
 			show := func(name string) string {
 				t.Helper()
 				return strings.TrimPrefix(strings.TrimSpace(c.run(`echo "V=$`+name+`"`)), "V=")
@@ -356,4 +341,21 @@ func countAlilogin(t *testing.T, u *user) func() int {
 	}
 	u.env["PATH"] = shim + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
 	return calls
+}
+
+// hookShell starts shell argv on a terminal (TERM set, no NOMAD_TOKEN)
+// for a session user of a fresh profile of roles whose tokens live ttl,
+// types setup (the prompt and the hook) and waits for the prompt. calls
+// counts the alilogin processes started since (a shim counts them).
+func hookShell(t *testing.T, ctx context.Context, roles, ttl, setup string, argv ...string) (u *user, profile string, c *tty, calls func() int) {
+	t.Helper()
+	profile = sessionProfile(t, ctx, ttl, teststack.Mounts{}, roles)
+	u = sessionUser(t, profile, teststack.Mounts{})
+	calls = countAlilogin(t, u)
+	u.env["TERM"] = "xterm-256color"
+	delete(u.env, "NOMAD_TOKEN")
+	c = startTTY(t, u.environ(), argv...)
+	c.typeLine(setup)
+	c.waitPrompt()
+	return u, profile, c, calls
 }

@@ -190,7 +190,14 @@ func (p *proc) waitLine(t *testing.T, re *regexp.Regexp, d time.Duration) string
 // alilogin printed and returns the text of the page it ends on.
 func signIn(t *testing.T, ctx context.Context, p *proc, username, password string) string {
 	t.Helper()
-	authURL := p.waitLine(t, urlLine, time.Minute)
+	return signInAt(t, ctx, p.waitLine(t, urlLine, time.Minute), username, password, p.stderr.String)
+}
+
+// signInAt drives a fresh headless Chromium through the login at authURL
+// and returns the text of the page it ends on; on failure it shows what
+// alilogin has written so far (its stderr, the terminal).
+func signInAt(t *testing.T, ctx context.Context, authURL, username, password string, written func() string) string {
+	t.Helper()
 	b, err := teststack.NewBrowser()
 	if err != nil {
 		t.Fatal(err)
@@ -202,9 +209,25 @@ func signIn(t *testing.T, ctx context.Context, p *proc, username, password strin
 	}
 	text, err := b.Login(ctx, authURL, username, password, u.Query().Get("redirect_uri"))
 	if err != nil {
-		t.Fatalf("browser login: %v\nalilogin stderr:\n%s", err, p.stderr.String())
+		t.Fatalf("browser login: %v\nalilogin wrote:\n%s", err, written())
 	}
 	return text
+}
+
+// openLoginPage opens the sign-in page alilogin p printed in a new
+// browser, closed when t ends, and returns the browser.
+func openLoginPage(t *testing.T, ctx context.Context, p *proc) *teststack.Browser {
+	t.Helper()
+	authURL := p.waitLine(t, urlLine, time.Minute)
+	b, err := teststack.NewBrowser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Open(ctx, authURL); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // lines is a helper for messages.

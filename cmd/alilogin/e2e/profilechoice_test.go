@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/store"
-	"github.com/alisw/alilogin/internal/teststack"
 )
 
 // pendingOf is the sign-in kept in u's store, or ErrNotFound.
@@ -99,12 +97,7 @@ func TestLoginNeedsProfileBeforeSignIn(t *testing.T) {
 func TestSeveralProfilesKeepSignIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	a := newProfile(t, ctx, "keep-a")
-	b := newProfile(t, ctx, "keep-b")
-	name, pw := newUserAccount("keep-a", "keep-b")
-	u := newUser(t)
-	u.writeConfig(t, fmt.Sprintf("profile %q {\n  roles = [\"keep-a\"]\n}\nprofile %q {\n  roles = [\"keep-b\"]\n}\n", a, b))
-	dropPendingAtEnd(t, u)
+	u, a, b, name, pw := twoProfileUser(t, ctx, "keep")
 	forgetAtEnd(t, u, a, b)
 
 	p, _ := login(t, ctx, u, name, pw)
@@ -207,12 +200,7 @@ func TestUnknownProfileNamed(t *testing.T) {
 func TestLoginAsksProfileOnTerminal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	a := newProfile(t, ctx, "ask-a")
-	b := newProfile(t, ctx, "ask-b")
-	name, pw := newUserAccount("ask-a", "ask-b")
-	u := newUser(t)
-	u.writeConfig(t, fmt.Sprintf("profile %q {\n  roles = [\"ask-a\"]\n}\nprofile %q {\n  roles = [\"ask-b\"]\n}\n", a, b))
-	dropPendingAtEnd(t, u)
+	u, a, b, name, pw := twoProfileUser(t, ctx, "ask")
 	forgetAtEnd(t, u, a, b)
 	u.env["TERM"] = "xterm-256color"
 	u.env["ALI"] = bin
@@ -222,18 +210,7 @@ func TestLoginAsksProfileOnTerminal(t *testing.T) {
 	c.waitPrompt()
 	c.typeLine(`"$ALI" login --no-browser --listen 127.0.0.1:0; echo "EXIT=$?"`)
 	authURL := c.waitFor(regexp.MustCompile(`(?m)^  (https?://\S+)\s*$`))
-	br, err := teststack.NewBrowser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
-	pu, err := url.Parse(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := br.Login(ctx, authURL, name, pw, pu.Query().Get("redirect_uri")); err != nil {
-		t.Fatalf("browser login: %v; screen:\n%s", err, c.screen())
-	}
+	signInAt(t, ctx, authURL, name, pw, c.screen)
 	c.waitFor(regexp.MustCompile(`(Profile to log in to \[1-2\]: )`))
 	if s := c.screen(); !strings.Contains(s, "1) "+a) || !strings.Contains(s, "2) "+b) {
 		t.Errorf("the choice does not list the profiles:\n%s", s)
@@ -254,13 +231,8 @@ func TestLoginAsksProfileOnTerminal(t *testing.T) {
 func TestLogoutAllRevokesKeptSignIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	a := newProfile(t, ctx, "drop-a")
-	b := newProfile(t, ctx, "drop-b")
-	name, pw := newUserAccount("drop-a", "drop-b")
-	u := newUser(t)
+	u, _, _, name, pw := twoProfileUser(t, ctx, "drop")
 	u.env["ALILOGIN_STORE"] = "file"
-	u.writeConfig(t, fmt.Sprintf("profile %q {\n  roles = [\"drop-a\"]\n}\nprofile %q {\n  roles = [\"drop-b\"]\n}\n", a, b))
-	dropPendingAtEnd(t, u)
 
 	if p, _ := login(t, ctx, u, name, pw); p.code() != 2 {
 		t.Fatalf("exit %d, want 2; stderr:\n%s", p.code(), p.stderr.String())
@@ -289,4 +261,18 @@ func TestLogoutAllRevokesKeptSignIn(t *testing.T) {
 		t.Errorf("the kept sign-in after logout --all: %v", err)
 	}
 	noLeaks(t, p, kept.RefreshToken, kept.IDToken)
+}
+
+// twoProfileUser makes profiles for the roles tag-a and tag-b, an account
+// holding both roles, and a user whose config names both profiles; the
+// user's kept sign-in is dropped when t ends.
+func twoProfileUser(t *testing.T, ctx context.Context, tag string) (u *user, a, b, name, pw string) {
+	t.Helper()
+	a = newProfile(t, ctx, tag+"-a")
+	b = newProfile(t, ctx, tag+"-b")
+	name, pw = newUserAccount(tag+"-a", tag+"-b")
+	u = newUser(t)
+	u.writeConfig(t, fmt.Sprintf("profile %q {\n  roles = [\""+tag+"-a\"]\n}\nprofile %q {\n  roles = [\""+tag+"-b\"]\n}\n", a, b))
+	dropPendingAtEnd(t, u)
+	return u, a, b, name, pw
 }

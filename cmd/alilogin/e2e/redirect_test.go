@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/pem"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // redirectFront is a hostile VAULT_ADDR: it redirects to a recording
@@ -81,7 +81,7 @@ func (f redirectFront) check(t *testing.T, p *proc, secrets ...secret.String) {
 	if p.code() == 0 {
 		t.Errorf("exit 0 through a redirect to another origin; stderr:\n%s", p.stderr.String())
 	}
-	for _, s := range []string{originOf(t, f.front.URL), originOf(t, f.fwd.URL), "refused a redirect"} {
+	for _, s := range []string{testutil.Origin(t, f.front.URL), testutil.Origin(t, f.fwd.URL), "refused a redirect"} {
 		if !strings.Contains(p.stderr.String(), s) {
 			t.Errorf("stderr does not name %s:\n%s", s, p.stderr.String())
 		}
@@ -94,15 +94,6 @@ func (f redirectFront) check(t *testing.T, p *proc, secrets ...secret.String) {
 			r.Method, r.Path, r.Header.Get("X-Vault-Token") != "", len(r.Body))
 	}
 	noLeaks(t, p, secrets...)
-}
-
-func originOf(t *testing.T, s string) string {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 // TestVaultRedirectElsewhere: renewal (token header), logout (revoke-self)

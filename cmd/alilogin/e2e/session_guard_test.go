@@ -197,6 +197,31 @@ func arrived(t *testing.T, h *hostile.Hold, p *proc) {
 	}
 }
 
+// heldRenewal starts `alilogin token args...` for a heldUser of roles and
+// returns once its Vault login is held: the renewal is in flight under
+// the profile's lock until hold is released.
+func heldRenewal(t *testing.T, ctx context.Context, roles string, args ...string) (*user, string, *hostile.Hold, *proc) {
+	t.Helper()
+	u, profile, px := heldUser(t, ctx, roles)
+	hold := px.HoldNext(isVaultLogin)
+	t.Cleanup(hold.Release)
+	renewal := u.start(t, append([]string{"token"}, args...)...)
+	arrived(t, hold, renewal)
+	return u, profile, hold, renewal
+}
+
+// wantNoTokensAlive fails t unless, within 15 s, no Vault and no Nomad
+// token of profile is alive; when says after what.
+func wantNoTokensAlive(t *testing.T, ctx context.Context, profile, when string) {
+	t.Helper()
+	if !testutil.Eventually(15*time.Second, func() bool {
+		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
+	}) {
+		t.Errorf("%s: %d Vault and %d Nomad tokens of the profile alive, want none",
+			when, countVaultTokens(t, ctx, profile), countNomadTokens(t, ctx, profile))
+	}
+}
+
 var waitingLine = regexp.MustCompile(`waiting for another alilogin`)
 
 // lineOrEnd waits until p prints a line matching re on stderr (true) or
@@ -224,11 +249,7 @@ func lineOrEnd(p *proc, re *regexp.Regexp, d time.Duration) bool {
 func TestLogoutWaitsForRenewal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile, px := heldUser(t, ctx, "race-users")
-	hold := px.HoldNext(isVaultLogin)
-	t.Cleanup(hold.Release)
-	renewal := u.start(t, "token", "--for", "nomad", "-v")
-	arrived(t, hold, renewal)
+	u, profile, hold, renewal := heldRenewal(t, ctx, "race-users", "--for", "nomad", "-v")
 
 	logout := u.start(t, "logout")
 	// Either logout waits for the lock (and says so), or it does not and
@@ -252,12 +273,7 @@ func TestLogoutWaitsForRenewal(t *testing.T) {
 	if p := u.run(t, "token", "--for", "nomad"); p.code() != 4 {
 		t.Errorf("token after logout: exit %d, stdout %q", p.code(), p.stdout.String())
 	}
-	if !testutil.Eventually(15*time.Second, func() bool {
-		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
-	}) {
-		t.Errorf("after logout: %d Vault and %d Nomad tokens of the profile alive, want none",
-			countVaultTokens(t, ctx, profile), countNomadTokens(t, ctx, profile))
-	}
+	wantNoTokensAlive(t, ctx, profile, "after logout")
 }
 
 // TestLogoutInterruptedWhileWaitingKeepsLogin: Ctrl-C while logout waits
@@ -269,11 +285,7 @@ func TestLogoutWaitsForRenewal(t *testing.T) {
 func TestLogoutInterruptedWhileWaitingKeepsLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile, px := heldUser(t, ctx, "intr-users")
-	hold := px.HoldNext(isVaultLogin)
-	t.Cleanup(hold.Release)
-	renewal := u.start(t, "token", "--for", "nomad", "-v")
-	arrived(t, hold, renewal)
+	u, profile, hold, renewal := heldRenewal(t, ctx, "intr-users", "--for", "nomad", "-v")
 
 	logout := u.start(t, "logout")
 	if !lineOrEnd(logout, waitingLine, time.Minute) {
@@ -295,12 +307,7 @@ func TestLogoutInterruptedWhileWaitingKeepsLogin(t *testing.T) {
 	if p := u.run(t, "logout"); p.code() != 0 {
 		t.Errorf("logout: exit %d\n%s", p.code(), p.stderr.String())
 	}
-	if !testutil.Eventually(15*time.Second, func() bool {
-		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
-	}) {
-		t.Errorf("after logout: %d Vault and %d Nomad tokens of the profile alive, want none",
-			countVaultTokens(t, ctx, profile), countNomadTokens(t, ctx, profile))
-	}
+	wantNoTokensAlive(t, ctx, profile, "after logout")
 }
 
 // TestRenewalFindsRecordDeleted: when the record is deleted while a
@@ -310,11 +317,7 @@ func TestLogoutInterruptedWhileWaitingKeepsLogin(t *testing.T) {
 func TestRenewalFindsRecordDeleted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile, px := heldUser(t, ctx, "del-users")
-	hold := px.HoldNext(isVaultLogin)
-	t.Cleanup(hold.Release)
-	renewal := u.start(t, "token", "--for", "nomad", "-v")
-	arrived(t, hold, renewal)
+	u, profile, hold, renewal := heldRenewal(t, ctx, "del-users", "--for", "nomad", "-v")
 	st, err := store.Open("keyring", u.getenv, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -329,12 +332,7 @@ func TestRenewalFindsRecordDeleted(t *testing.T) {
 	if _, err := getRecord(t, u, profile); err != store.ErrNotFound {
 		t.Errorf("record after: %v, want still deleted", err)
 	}
-	if !testutil.Eventually(15*time.Second, func() bool {
-		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
-	}) {
-		t.Errorf("%d Vault and %d Nomad tokens of the deleted login alive, want none",
-			countVaultTokens(t, ctx, profile), countNomadTokens(t, ctx, profile))
-	}
+	wantNoTokensAlive(t, ctx, profile, "after the renewal found its record deleted")
 }
 
 // kernelKeysOf lists the descriptions of the kernel keys that cache
@@ -418,11 +416,7 @@ func TestLogoutFromAnotherSession(t *testing.T) {
 func TestLoginWaitsForRenewal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	u, profile, px := heldUser(t, ctx, "lw-users")
-	hold := px.HoldNext(isVaultLogin)
-	t.Cleanup(hold.Release)
-	renewal := u.start(t, "token", "--for", "nomad")
-	arrived(t, hold, renewal)
+	u, profile, hold, renewal := heldRenewal(t, ctx, "lw-users", "--for", "nomad")
 
 	name, pw := newUserAccount("lw-users")
 	lp := u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", profile, "--json")
@@ -484,15 +478,7 @@ func TestLoginInterruptedWhileWaitingStoresNothing(t *testing.T) {
 	defer held.Release()
 
 	p := u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", profile)
-	authURL := p.waitLine(t, urlLine, time.Minute)
-	b, err := teststack.NewBrowser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Open(ctx, authURL); err != nil {
-		t.Fatal(err)
-	}
+	b := openLoginPage(t, ctx, p)
 	if err := b.SubmitLogin(ctx, name, pw); err != nil {
 		t.Fatal(err)
 	}
@@ -508,10 +494,5 @@ func TestLoginInterruptedWhileWaitingStoresNothing(t *testing.T) {
 	if _, err := getRecord(t, u, profile); err != store.ErrNotFound {
 		t.Errorf("record after the interrupted login: %v, want none", err)
 	}
-	if !testutil.Eventually(15*time.Second, func() bool {
-		return countVaultTokens(t, ctx, profile) == 0 && countNomadTokens(t, ctx, profile) == 0
-	}) {
-		t.Errorf("after the interrupted login: %d Vault and %d Nomad tokens of the profile alive, want none",
-			countVaultTokens(t, ctx, profile), countNomadTokens(t, ctx, profile))
-	}
+	wantNoTokensAlive(t, ctx, profile, "after the interrupted login")
 }

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -824,18 +823,7 @@ func TestTokenLogin(t *testing.T) {
 	if authURL == "" {
 		t.Fatalf("no sign-in URL on the terminal:\n%s", out.String())
 	}
-	b, err := teststack.NewBrowser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	parsed, err := url.Parse(authURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Login(ctx, authURL, name, pw, parsed.Query().Get("redirect_uri")); err != nil {
-		t.Fatalf("browser: %v\nterminal:\n%s", err, out.String())
-	}
+	signInAt(t, ctx, authURL, name, pw, out.String)
 	select {
 	case <-done:
 		if waitErr != nil {

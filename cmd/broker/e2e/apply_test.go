@@ -34,16 +34,7 @@ type granted struct {
 func loginAs(t *testing.T, username, profile string) (granted, error) {
 	t.Helper()
 	ctx := context.Background()
-	var pw string
-	for _, u := range users {
-		if u.Username == username {
-			pw = u.Password
-		}
-	}
-	tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, username, pw)
-	if err != nil {
-		t.Fatalf("SSO login of %s: %v", username, err)
-	}
+	idToken := ssoIDToken(t, ctx, username)
 	v := vaultC.WithToken(secret.String{})
 	var out struct {
 		Auth struct {
@@ -52,7 +43,7 @@ func loginAs(t *testing.T, username, profile string) (granted, error) {
 			IdentityPolicies []string `json:"identity_policies"`
 		} `json:"auth"`
 	}
-	if err := v.Do(ctx, "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": tok.IDToken}, &out); err != nil {
+	if err := v.Do(ctx, "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": idToken}, &out); err != nil {
 		return granted{}, err
 	}
 	g := granted{TokenPolicies: sortedCopy(out.Auth.TokenPolicies), IdentityPolicies: sortedCopy(out.Auth.IdentityPolicies)}
@@ -597,7 +588,6 @@ func TestApplyAsksOnTerminal(t *testing.T) {
 // writes nothing.
 func TestNomadLeaseConfig(t *testing.T) {
 	setup(t)
-	ctx := context.Background()
 	readLease := func() (ttl, maxTTL int64) {
 		t.Helper()
 		var out struct {
@@ -625,20 +615,10 @@ func TestNomadLeaseConfig(t *testing.T) {
 	assertNoWrites(t, dir)
 
 	// A user's Nomad token now has the profile's lease.
-	tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, "alice", "alice-pw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var login struct {
-		Auth struct {
-			ClientToken string `json:"client_token"`
-		} `json:"auth"`
-	}
-	mustDo(t, vaultC.WithToken(secret.String{}), "POST", "/v1/auth/jwt/login", map[string]any{"role": "ci-user", "jwt": tok.IDToken}, &login)
 	var creds struct {
 		LeaseDuration int64 `json:"lease_duration"`
 	}
-	mustDo(t, vaultC.WithToken(secret.New(login.Auth.ClientToken)), "GET", "/v1/nomad/creds/ci-user", nil, &creds)
+	mustDo(t, vaultLogin(t, "alice", "ci-user"), "GET", "/v1/nomad/creds/ci-user", nil, &creds)
 	if creds.LeaseDuration != 3600 {
 		t.Errorf("nomad creds lease %ds, want 3600", creds.LeaseDuration)
 	}
@@ -678,23 +658,7 @@ func TestProfilePolicyLeases(t *testing.T) {
 	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
 		t.Fatalf("apply: exit %d", code)
 	}
-	// vaultAs logs user in with profile and returns a client with the
-	// Vault token.
-	vaultAs := func(user, pw, profile string) *apiclient.Client {
-		t.Helper()
-		tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, user, pw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out struct {
-			Auth struct {
-				ClientToken string `json:"client_token"`
-			} `json:"auth"`
-		}
-		mustDo(t, vaultC.WithToken(secret.String{}), "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": tok.IDToken}, &out)
-		return vaultC.WithToken(secret.New(out.Auth.ClientToken))
-	}
-	alice, carol := vaultAs("alice", "alice-pw", "ci-user"), vaultAs("carol", "carol-pw", "ci-admin")
+	alice, carol := vaultLogin(t, "alice", "ci-user"), vaultLogin(t, "carol", "ci-admin")
 	mint := func(c *apiclient.Client, kind, profile string) *store.Token {
 		t.Helper()
 		var tok *store.Token
@@ -734,4 +698,21 @@ func TestProfilePolicyLeases(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ssoIDToken signs username (one of users) in at Hydra and returns the ID
+// token.
+func ssoIDToken(t *testing.T, ctx context.Context, username string) string {
+	t.Helper()
+	var pw string
+	for _, u := range users {
+		if u.Username == username {
+			pw = u.Password
+		}
+	}
+	tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, username, pw)
+	if err != nil {
+		t.Fatalf("SSO login of %s: %v", username, err)
+	}
+	return tok.IDToken
 }

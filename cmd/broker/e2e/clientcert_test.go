@@ -64,22 +64,13 @@ func certPolicies(t *testing.T) string {
 func vaultLogin(t *testing.T, username, profile string) *apiclient.Client {
 	t.Helper()
 	ctx := context.Background()
-	var pw string
-	for _, u := range users {
-		if u.Username == username {
-			pw = u.Password
-		}
-	}
-	tok, err := stack.Hydra.Login(ctx, stack.Hydra.ClientID, username, pw)
-	if err != nil {
-		t.Fatalf("SSO login of %s: %v", username, err)
-	}
+	idToken := ssoIDToken(t, ctx, username)
 	var out struct {
 		Auth struct {
 			ClientToken string `json:"client_token"`
 		} `json:"auth"`
 	}
-	mustDo(t, vaultC.WithToken(secret.String{}), "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": tok.IDToken}, &out)
+	mustDo(t, vaultC.WithToken(secret.String{}), "POST", "/v1/auth/jwt/login", map[string]any{"role": profile, "jwt": idToken}, &out)
 	return vaultC.WithToken(secret.New(out.Auth.ClientToken))
 }
 

@@ -14,26 +14,36 @@ import (
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
-// consulOrphanFromVault is orphanFromVault for consul/creds/role.
-func consulOrphanFromVault(t *testing.T, role string) string {
+// orphanFromVault reads engine/creds/role (engine nomad or consul)
+// through Vault, then makes Vault drop the lease without revoking the
+// token: the engine is pointed at a dead address so that the revocation
+// fails, and sys/leases/revoke-force removes the lease anyway. That is a
+// lost revocation as the server sees it. It returns the token's accessor.
+func orphanFromVault(t *testing.T, engine, role string) string {
 	t.Helper()
 	ctx := context.Background()
 	v := stack.Vault.Client()
+	dead := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
+	live := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
+	accessorKey := "accessor_id"
+	if engine == "consul" {
+		dead = map[string]any{"address": "127.0.0.1:1", "scheme": "http", "token": stack.Consul.ManagementToken}
+		live = map[string]any{"address": strings.TrimPrefix(stack.Consul.Addr, "http://"), "scheme": "http", "token": stack.Consul.ManagementToken}
+		accessorKey = "accessor"
+	}
 	var out struct {
-		LeaseID string `json:"lease_id"`
-		Data    struct {
-			Accessor string `json:"accessor"`
-		} `json:"data"`
+		LeaseID string         `json:"lease_id"`
+		Data    map[string]any `json:"data"`
 	}
-	must(t, v.Do(ctx, "GET", "/v1/consul/creds/"+role, nil, &out))
-	addr := strings.TrimPrefix(stack.Consul.Addr, "http://")
-	must(t, v.Do(ctx, "POST", "/v1/consul/config/access", map[string]any{"address": "127.0.0.1:1", "scheme": "http", "token": stack.Consul.ManagementToken}, nil))
+	must(t, v.Do(ctx, "GET", "/v1/"+engine+"/creds/"+role, nil, &out))
+	must(t, v.Do(ctx, "POST", "/v1/"+engine+"/config/access", dead, nil))
 	must(t, v.Do(ctx, "PUT", "/v1/sys/leases/revoke-force/"+out.LeaseID, nil, nil))
-	must(t, v.Do(ctx, "POST", "/v1/consul/config/access", map[string]any{"address": addr, "scheme": "http", "token": stack.Consul.ManagementToken}, nil))
-	if out.Data.Accessor == "" {
-		t.Fatal("no accessor in the consul creds")
+	must(t, v.Do(ctx, "POST", "/v1/"+engine+"/config/access", live, nil))
+	acc, _ := out.Data[accessorKey].(string)
+	if acc == "" {
+		t.Fatalf("no accessor in the %s creds", engine)
 	}
-	return out.Data.Accessor
+	return acc
 }
 
 // The reaper deletes a token only when Vault made it for a managed profile
@@ -104,8 +114,8 @@ func TestReaperSparesLookAlikes(t *testing.T) {
 	survivors = append(survivors, kept{"live token, lease in Vault", n, live.Data.AccessorID})
 
 	// Made by Vault, lease lost.
-	nomadOrphan := orphanFromVault(t, "ci-user")
-	consulOrphan := consulOrphanFromVault(t, "ci-user")
+	nomadOrphan := orphanFromVault(t, "nomad", "ci-user")
+	consulOrphan := orphanFromVault(t, "consul", "ci-user")
 	gone := func(cl *apiclient.Client, acc string) bool {
 		st := apiclient.StatusOf(cl.Do(ctx, "GET", "/v1/acl/token/"+acc, nil, nil))
 		return st == 404 || st == 403 // Consul: 403 "ACL not found"
@@ -183,5 +193,50 @@ func TestServeKeepsConfigWhenNoProfile(t *testing.T) {
 	if code, body, err := b.get(discovery.Path); err != nil || code != 200 || !strings.Contains(body, `"ci-user"`) {
 		t.Errorf("discovery: %d %v %s", code, err, body)
 	}
+	b.stop(t)
+}
+
+func TestServeReapsOrphans(t *testing.T) {
+	setup(t)
+	ctx := context.Background()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "policies", "profiles.hcl"))
+	must(t, err)
+	// ci-user with a max TTL of seconds, so that the test need not wait hours.
+	short := strings.Replace(string(src), "ttl             = \"1h\"\n  max_ttl         = \"12h\"", "ttl             = \"2s\"\n  max_ttl         = \"3s\"", 1)
+	if short == string(src) {
+		t.Fatal("could not shorten ci-user's TTLs in the example")
+	}
+	dir := policiesDir(t, map[string]string{"profiles.hcl": short})
+	b := startBroker(t, "reap", dir, nil, "--interval", "1s", "--reap-grace", "1s", "--lock-key", "test/reap")
+	testutil.WaitFor(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })
+	// Ready can come before the first run, which makes ci-user's roles.
+	testutil.WaitFor(t, time.Minute, "the first reconcile run", func() bool {
+		return b.metric(`alilogin_broker_reconcile_runs_total{result="ok"}`) >= 1
+	})
+
+	n := stack.Nomad.Client()
+	t0 := time.Now() // before the token exists: time.Since(t0) >= its age
+	orphan := orphanFromVault(t, "nomad", "ci-user")
+	var hand struct{ AccessorID string }
+	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "ops-ci-user-deploy", "Type": "client", "Policies": []string{"ci-read-jobs"}}, &hand))
+	var lookalike struct{ AccessorID string }
+	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "vault-unmanaged-token-1", "Type": "client", "Policies": []string{"ci-read-jobs"}}, &lookalike))
+
+	testutil.WaitFor(t, 30*time.Second, "the orphan to be reaped", func() bool {
+		return apiclient.StatusOf(n.Do(ctx, "GET", "/v1/acl/token/"+orphan, nil, nil)) == 404
+	})
+	took := time.Since(t0)
+	t.Logf("orphan reaped %s after it was made (max TTL 3s + grace 1s, interval 1s)", took.Round(time.Millisecond))
+	if took < 4*time.Second {
+		t.Errorf("reaped at most %s after it was made, before max TTL + grace", took)
+	}
+	for _, acc := range []string{hand.AccessorID, lookalike.AccessorID} {
+		if err := n.Do(ctx, "GET", "/v1/acl/token/"+acc, nil, nil); err != nil {
+			t.Errorf("unmanaged token %s was touched: %v", acc, err)
+		}
+	}
+	testutil.WaitFor(t, 5*time.Second, "tokens_reaped_total", func() bool {
+		return b.metric(`alilogin_broker_tokens_reaped_total{system="nomad"}`) >= 1
+	})
 	b.stop(t)
 }
