@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/agent"
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -54,7 +54,7 @@ random alilogin-agent-UID-N in the temporary directory, named in
 			case "status":
 				return agentStatus(c.Context(), e, o)
 			}
-			return exitcode.With(exitUsage, fmt.Errorf("unknown agent command %q: want start, stop, status or run", args[0]))
+			return cmdroot.With(exitUsage, fmt.Errorf("unknown agent command %q: want start, stop, status or run", args[0]))
 		},
 	}
 	c.Flags().BoolVar(&o.JSON, "json", false, "status: print JSON")
@@ -72,7 +72,7 @@ func runAgent(ctx context.Context, e *cmdEnv, o *agentOptions) error {
 		return err
 	}
 	ready := notifier(o.NotifyFD)
-	err = agent.Run(ctx, agent.Options{Dir: dir, UID: os.Getuid(), Loader: sessionLoader{stderr: e.Stderr, now: e.Now},
+	err = agent.Run(ctx, agent.Options{Dir: dir, UID: os.Getuid(), Loader: agent.SessionLoader{Stderr: e.Stderr, Now: e.Now, Explain: loginError},
 		Stderr: e.Stderr, Now: e.Now, Ready: ready, Memory: lockMemory()})
 	if errors.Is(err, agent.ErrRunning) {
 		return fmt.Errorf("%w (%s)", err, dir)

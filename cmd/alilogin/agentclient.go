@@ -5,17 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/agent"
-	"github.com/alisw/alilogin/internal/envcontract"
-	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/session"
-	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -110,62 +105,3 @@ func syncAgent(ctx context.Context, e *cmdEnv) error {
 	}
 	return err
 }
-
-// agentHandout is what a program is given in agent mode: for each gate
-// of a, the agent's route as the server's address and the gate as its
-// token, plain HTTP (envcontract.Endpoint.Plain: the real servers' TLS
-// settings are unset: the agent checks them and presents the client
-// certificate), and no expiry (a gate does not expire).
-func agentHandout(a *agent.Answer, profile string) envcontract.Handout {
-	h := envcontract.Handout{Profile: profile}
-	for _, g := range a.Gates {
-		h.Endpoints = append(h.Endpoints, envcontract.Endpoint{Kind: g.Server, Token: secret.New(g.Gate), Addr: g.Addr, Plain: true})
-	}
-	return h
-}
-
-// agentVars is the environment for the gates of a (the environment
-// contract of agentHandout), with ALILOGIN_AGENT_ENV (agentenv.go).
-func agentVars(a *agent.Answer, profile string, environ []string) []shellenv.Var {
-	return agentVarsOn(a, profile, environ, runtime.GOOS)
-}
-
-func agentVarsOn(a *agent.Answer, profile string, environ []string, goos string) []shellenv.Var {
-	vars := agentHandout(a, profile).VarsOn(environ, goos)
-	vars = append(vars, agentUnsets(vars)...)
-	return append(vars, agentSavedVar(vars, environ))
-}
-
-// agentChildOn is the environment of exec --agent's child on goos: the
-// handout's (envcontract.Handout.ChildOn) with agentUnsets and
-// ALILOGIN_AGENT_ENV.
-func agentChildOn(a *agent.Answer, profile string, environ []string, goos string) []string {
-	h := agentHandout(a, profile)
-	vars := h.VarsOn(environ, goos)
-	extra := agentUnsets(vars)
-	return envcontract.ApplyOn(h.ChildOn(environ, goos), append(extra, agentSavedVar(append(vars, extra...), environ)), goos)
-}
-
-// agentUnsets are the variables agent mode unsets beyond vars (the
-// handout's): no server's token, token file, client certificate or key
-// reaches a tool in agent mode, routed or not, so that a direct-mode
-// shell's key paths (one key for all servers) and tokens do not either.
-func agentUnsets(vars []shellenv.Var) []shellenv.Var {
-	var names []string
-	for _, s := range store.Kinds {
-		x := envcontract.For(s)
-		names = append(names, x.Token, x.ClientCert, x.ClientKey)
-	}
-	var out []shellenv.Var
-	for _, n := range append(names, agentUnsetAlways...) {
-		if !slices.ContainsFunc(vars, func(v shellenv.Var) bool { return v.Name == n }) {
-			out = append(out, shellenv.Var{Name: n, Unset: true})
-		}
-	}
-	return out
-}
-
-// agentUnsetAlways are the variables that carry a token another way
-// (a file of it, consul-template's name), unset in agent mode whichever
-// servers it routes.
-var agentUnsetAlways = []string{"CONSUL_HTTP_TOKEN_FILE", "CONSUL_TOKEN", envcontract.ExpiryVar}

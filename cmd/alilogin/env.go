@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 )
@@ -54,7 +54,7 @@ kept. http2debug is taken out of GODEBUG.`,
 			}
 			sh, err := shellenv.Parse(o.Shell)
 			if err != nil {
-				return exitcode.With(exitUsage, err)
+				return cmdroot.With(exitUsage, err)
 			}
 			o.Shell = sh
 			if _, err := session.ParseKinds(o.For); err != nil {
@@ -94,7 +94,7 @@ func runEnv(ctx context.Context, e *cmdEnv, o *envOptions) error {
 		if err != nil {
 			return err
 		}
-		return shellenv.Write(e.Stdout, o.Shell, agentVars(a, s.Profile, e.environ()))
+		return shellenv.Write(e.Stdout, o.Shell, a.Vars(s.Profile, e.environ()))
 	}
 	h, _, err := s.Handout(ctx, eo, false)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/kvsecret"
 	"github.com/alisw/alilogin/internal/session"
 )
@@ -90,7 +90,7 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 	}
 	path, err := exec.LookPath(o.Command[0])
 	if err != nil {
-		return exitcode.With(exitNotFound, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
+		return cmdroot.With(exitNotFound, fmt.Errorf("could not find command %s: %w", o.Command[0], err))
 	}
 	eo, err := ensureOptions(o.For, o.MinTTL, o.Verbose)
 	if err != nil {
@@ -154,7 +154,7 @@ func childExit(err error) error {
 		if code < 0 {
 			code = 1
 		}
-		return exitcode.Silent(code)
+		return cmdroot.Silent(code)
 	}
 	return fmt.Errorf("could not run the command: %w", err)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"runtime"
 
 	"github.com/alisw/alilogin/internal/kvsecret"
 	"github.com/alisw/alilogin/internal/session"
@@ -10,7 +9,7 @@ import (
 )
 
 // runExecAgent is `exec --agent`: COMMAND gets the agent's routes and
-// gates for the profile (agentHandout), no token, no certificate or key
+// gates for the profile (envcontract.StandIns), no token, no certificate or key
 // path; with --secret, the secrets are read with the Vault token as
 // without the agent (they are what COMMAND asked for).
 func runExecAgent(ctx context.Context, e *cmdEnv, o *execOptions, s *session.Session, path string, eo session.EnsureOptions) error {
@@ -19,7 +18,7 @@ func runExecAgent(ctx context.Context, e *cmdEnv, o *execOptions, s *session.Ses
 		return err
 	}
 	environ := e.environ()
-	env := agentChildOn(a, s.Profile, environ, runtime.GOOS) // agentclient.go
+	env := a.Child(s.Profile, environ) // envcontract.StandInChildOn
 	if len(o.Specs) > 0 {
 		rec, _, err := ensure(ctx, s, session.EnsureOptions{Kinds: []store.Kind{store.Vault}, MinTTL: o.MinTTL, Verbose: o.Verbose})
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/kvsecret"
 )
 
@@ -31,7 +31,7 @@ func addSecretFlags(c *cobra.Command, o *secretOptions) {
 func (o *secretOptions) parse() error {
 	specs, err := kvsecret.ParseAll(o.Secrets, o.SecretFiles)
 	if err != nil {
-		return exitcode.With(exitUsage, err)
+		return cmdroot.With(exitUsage, err)
 	}
 	o.Specs = specs
 	return nil
@@ -100,7 +100,7 @@ func runChild(path string, argv, env []string, sigs chan os.Signal) error {
 	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return exitcode.Silent(128 + int(ws.Signal()))
+			return cmdroot.Silent(128 + int(ws.Signal()))
 		}
 	}
 	return childExit(err)

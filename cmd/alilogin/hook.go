@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -58,10 +58,10 @@ later. The refresh is not traced by set -x or fish_trace.
 		ValidArgs: shellenv.HookShells,
 		RunE: func(c *cobra.Command, args []string) error {
 			if !slices.Contains(shellenv.HookShells, args[0]) {
-				return exitcode.With(exitUsage, fmt.Errorf("unknown shell %q: want bash, zsh or fish", args[0]))
+				return cmdroot.With(exitUsage, fmt.Errorf("unknown shell %q: want bash, zsh or fish", args[0]))
 			}
 			if o.MinTTL <= 0 {
-				return exitcode.With(exitUsage, errors.New("--min-ttl must be positive"))
+				return cmdroot.With(exitUsage, errors.New("--min-ttl must be positive"))
 			}
 			o.Shell = args[0]
 			o.agentFlag.parse(c)
@@ -82,7 +82,7 @@ func runHook(ctx context.Context, e *cmdEnv, o *hookOptions) error {
 		cur, _ := session.CurrentPath(e.getenv)
 		s, err := shellenv.HookSnippetWith(o.Shell, o.MinTTL, cur, o.agentFlag.words())
 		if err != nil {
-			return exitcode.With(exitUsage, err)
+			return cmdroot.With(exitUsage, err)
 		}
 		_, err = io.WriteString(e.Stdout, s)
 		return err

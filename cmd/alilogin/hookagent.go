@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"slices"
 	"time"
 
-	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/shellenv"
 )
@@ -30,6 +28,5 @@ func hookAgentVars(ctx context.Context, e *cmdEnv, s *session.Session, st *shell
 		return nil, time.Time{}, err
 	}
 	st.GenFile, st.Gen = a.GatesFile, a.GatesGen
-	vars := slices.DeleteFunc(agentVars(a, s.Profile, e.environ()), func(v shellenv.Var) bool { return v.Name == envcontract.ProfileVar })
-	return vars, now.Add(agentHookEvery), nil
+	return a.HookVars(s.Profile, e.environ()), now.Add(agentHookEvery), nil
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -52,7 +52,7 @@ for 10 minutes: 'alilogin login --profile P' then needs no browser.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.Listen != "" {
 				if err := session.CheckListen(o.Listen); err != nil {
-					return exitcode.With(exitUsage, err)
+					return cmdroot.With(exitUsage, err)
 				}
 			}
 			return runLogin(c.Context(), e, o)
@@ -188,16 +188,16 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		}
 	}
 	if out.CertErr != nil {
-		return exitcode.With(exitPartial, fmt.Errorf("logged in, but without a client certificate: %w", out.CertErr))
+		return cmdroot.With(exitPartial, fmt.Errorf("logged in, but without a client certificate: %w", out.CertErr))
 	}
 	if err := out.Minted.Err(); err != nil {
-		return exitcode.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
+		return cmdroot.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
 			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
 	}
 	if err := errors.Join(out.Minted.NomadCheck, out.Minted.ConsulCheck); err != nil {
 		// The token may be fine, but it goes to the address that did not
 		// answer: as good as not issued until that is fixed.
-		return exitcode.With(exitPartial, fmt.Errorf("logged in, but %s; check NOMAD_ADDR / CONSUL_HTTP_ADDR (or the config file), then run alilogin status",
+		return cmdroot.With(exitPartial, fmt.Errorf("logged in, but %s; check NOMAD_ADDR / CONSUL_HTTP_ADDR (or the config file), then run alilogin status",
 			strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
 	return nil

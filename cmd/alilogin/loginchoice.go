@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -57,7 +57,7 @@ func askProfile(ctx context.Context, in io.Reader, w io.Writer, names []string) 
 		case l, ok := <-lines:
 			if !ok {
 				fmt.Fprintln(w)
-				return "", exitcode.With(exitUsage, errors.New("no profile chosen"))
+				return "", cmdroot.With(exitUsage, errors.New("no profile chosen"))
 			}
 			l = strings.TrimSpace(l)
 			if n, err := strconv.Atoi(l); err == nil && n >= 1 && n <= len(names) {
@@ -69,7 +69,7 @@ func askProfile(ctx context.Context, in io.Reader, w io.Writer, names []string) 
 			fmt.Fprintf(w, "  type a number from 1 to %d, or a profile's name\n", len(names))
 		}
 	}
-	return "", exitcode.With(exitUsage, errors.New("no profile chosen"))
+	return "", cmdroot.With(exitUsage, errors.New("no profile chosen"))
 }
 
 // keepSignIn says with err (no profile chosen, Vault does not know the

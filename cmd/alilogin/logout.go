@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 )
 
@@ -60,7 +60,7 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 		return err
 	}
 	if partial {
-		return exitcode.Silent(exitPartial)
+		return cmdroot.Silent(exitPartial)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/cmdroot"
 )
 
@@ -14,8 +15,8 @@ func main() {
 	cmdroot.Start("alilogin", os.Stderr) // before any secret is read: not dumpable
 	ctx := &signalContext{Context: context.Background(), sigs: []os.Signal{os.Interrupt, syscall.SIGTERM}}
 	// An agent-mode environment is read with the real servers' settings
-	// put back (agentenv.go).
-	getenv, environ := processEnv()
+	// put back (envcontract.Restored).
+	getenv, environ := agent.ProcessEnv()
 	code := run(ctx, os.Args[1:], &cmdEnv{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: getenv, Environ: environ})
 	ctx.stop()
 	os.Exit(code)

@@ -9,20 +9,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/cmdroot"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/tokenhelper"
 )
 
-// Exit codes of alilogin: the table of both tools in internal/exitcode
+// Exit codes of alilogin: the table of both tools in internal/cmdroot
 // (documented in docs/commands.md#exit-codes).
 const (
-	exitError        = exitcode.Failure     // any other failure
-	exitUsage        = exitcode.Usage       // 2: bad flags or arguments
-	exitPartial      = exitcode.Partial     // 3: login: some tokens were issued, others failed (kept)
-	exitLoginNeeded  = exitcode.LoginNeeded // 4: no usable session: run `alilogin login`
-	exitMismatch     = exitcode.Mismatch    // 7: a login of another Vault/Nomad/Consul/SSO than configured
-	exitNotFound     = exitcode.NotFound    // 127: exec: COMMAND not found
+	exitError        = cmdroot.Failure     // any other failure
+	exitUsage        = cmdroot.Usage       // 2: bad flags or arguments
+	exitPartial      = cmdroot.Partial     // 3: login: some tokens were issued, others failed (kept)
+	exitLoginNeeded  = cmdroot.LoginNeeded // 4: no usable session: run `alilogin login`
+	exitMismatch     = cmdroot.Mismatch    // 7: a login of another Vault/Nomad/Consul/SSO than configured
+	exitNotFound     = cmdroot.NotFound    // 127: exec: COMMAND not found
 	exitCodeFallback = exitError
 )
 
@@ -117,18 +116,18 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	root := newRootFor(ctx, e, name)
 	root.SetArgs(args)
 	err := root.Execute()
-	if err != nil && !exitcode.IsSilent(err) {
+	if err != nil && !cmdroot.IsSilent(err) {
 		cmdroot.PrintError(e.Stderr, "alilogin", err)
 	}
 	return exitCode(err)
 }
 
 // exitCode maps a command's error to the documented exit codes: its
-// own (exitcode.With), else 2 for a usage error (cobra's, or
+// own (cmdroot.With), else 2 for a usage error (cobra's, or
 // internal/session's *session.UsageError), else exitCodeFallback.
 func exitCode(err error) int {
 	if cmdroot.IsUsageError(err) || errors.As(err, new(*session.UsageError)) {
-		return exitcode.Code(err, exitUsage)
+		return cmdroot.Code(err, exitUsage)
 	}
-	return exitcode.Code(err, exitCodeFallback)
+	return cmdroot.Code(err, exitCodeFallback)
 }

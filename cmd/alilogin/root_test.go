@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
@@ -35,7 +35,7 @@ func TestRootForOneCommand(t *testing.T) {
 		root := build(context.Background(), e)
 		root.SetArgs(args)
 		err := root.Execute()
-		if err != nil && !exitcode.IsSilent(err) {
+		if err != nil && !cmdroot.IsSilent(err) {
 			errb.WriteString(err.Error())
 		}
 		return result{exitCode(err), out.String(), errb.String()}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -55,7 +55,7 @@ func openSession(e *cmdEnv, o sessionOptions) (*session.Session, error) {
 // stored at all (session.ErrNotLoggedIn).
 func notLoggedIn(err error) error {
 	if errors.Is(err, session.ErrNotLoggedIn) {
-		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login", err))
+		return cmdroot.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login", err))
 	}
 	return err
 }
@@ -70,7 +70,7 @@ func ensure(ctx context.Context, s *session.Session, o session.EnsureOptions) (*
 // loginNeeded is the one-line hint and exit code for a profile that
 // needs a new interactive login.
 func loginNeeded(profile string) error {
-	return exitcode.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile))
+	return cmdroot.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s", profile, profile))
 }
 
 // loginError turns the errors of the store and the renewal chain
@@ -81,12 +81,12 @@ func loginError(profile string, err error) error {
 		return nil
 	}
 	if session.Mismatch(err) {
-		return exitcode.With(exitMismatch, fmt.Errorf("%w; to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens",
+		return cmdroot.With(exitMismatch, fmt.Errorf("%w; to use this login, unset %s (or correct the configuration that names the other one); to use the other one instead: alilogin login --profile %s, which replaces this login and revokes its tokens",
 			err, session.MismatchVars(err), profile))
 	}
 	switch needed, says := session.Unusable(err); {
 	case needed && says:
-		return exitcode.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
+		return cmdroot.With(exitLoginNeeded, fmt.Errorf("%w; run: alilogin login --profile %s", err, profile))
 	case needed:
 		return loginNeeded(profile)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/shellenv"
 	"github.com/alisw/alilogin/internal/store"
@@ -186,8 +186,8 @@ func TestLoginErrorBinding(t *testing.T) {
 		{&renew.IdentityChangedError{Profile: "ci", Issuer: "https://a", Subject: "s", GotIssuer: "https://a", GotSubject: "t"}, exitLoginNeeded, "run: alilogin login --profile ci"},
 	} {
 		got := loginError("ci", tc.err)
-		if exitcode.Code(got, exitError) != tc.code || !strings.Contains(got.Error(), tc.err.Error()) || !strings.HasSuffix(got.Error(), tc.suffix) {
-			t.Errorf("loginError(%v) = %v (exit %d), want exit %d", tc.err, got, exitcode.Code(got, exitError), tc.code)
+		if cmdroot.Code(got, exitError) != tc.code || !strings.Contains(got.Error(), tc.err.Error()) || !strings.HasSuffix(got.Error(), tc.suffix) {
+			t.Errorf("loginError(%v) = %v (exit %d), want exit %d", tc.err, got, cmdroot.Code(got, exitError), tc.code)
 		}
 		if tc.code == exitMismatch && !strings.Contains(got.Error(), "to use this login, unset ") {
 			t.Errorf("loginError(%v) = %v: no fix named", tc.err, got)

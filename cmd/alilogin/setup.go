@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -54,7 +54,7 @@ replaced (or the line goes), the other settings stay, the script is removed.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.Remove {
 				if !o.VaultHelper || o.Broker != "" || o.DefaultProfile != "" {
-					return exitcode.With(exitUsage, errors.New("--remove goes with --vault-token-helper alone"))
+					return cmdroot.With(exitUsage, errors.New("--remove goes with --vault-token-helper alone"))
 				}
 				return removeVaultHelper(e)
 			}
@@ -77,21 +77,21 @@ replaced (or the line goes), the other settings stay, the script is removed.`,
 
 func runSetup(ctx context.Context, e *cmdEnv, o setupOptions) error {
 	if o.Broker == "" {
-		return exitcode.With(exitUsage, errors.New("--broker is required"))
+		return cmdroot.With(exitUsage, errors.New("--broker is required"))
 	}
 	base, err := config.BrokerBase(o.Broker)
 	if err != nil {
-		return exitcode.With(exitUsage, err)
+		return cmdroot.With(exitUsage, err)
 	}
 	insecure, err := config.InsecureHTTP(e.Getenv)
 	if err != nil {
 		return err
 	}
 	if err := config.CheckBroker(base, insecure); err != nil {
-		return exitcode.With(exitUsage, err)
+		return cmdroot.With(exitUsage, err)
 	}
 	if o.DefaultProfile != "" && !config.ValidProfileName(o.DefaultProfile) {
-		return exitcode.With(exitUsage, fmt.Errorf("invalid profile name %q", o.DefaultProfile))
+		return cmdroot.With(exitUsage, fmt.Errorf("invalid profile name %q", o.DefaultProfile))
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()

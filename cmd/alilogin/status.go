@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -96,11 +96,11 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 		if !s.Usable {
 			if len(out) == 1 {
 				if s.Error != "" {
-					return exitcode.With(exitLoginNeeded, errors.New(s.Error))
+					return cmdroot.With(exitLoginNeeded, errors.New(s.Error))
 				}
 				return loginNeeded(s.Profile)
 			}
-			return exitcode.Silent(exitLoginNeeded)
+			return cmdroot.Silent(exitLoginNeeded)
 		}
 	}
 	return nil

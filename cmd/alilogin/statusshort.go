@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -23,7 +23,7 @@ func addStatusShortFlag(c *cobra.Command, short *bool) {
 // Exit code 0 while the tokens are valid, 4 otherwise.
 func runStatusShort(e *cmdEnv, o *statusOptions) error {
 	if o.All || o.JSON || o.ShowTokens {
-		return exitcode.With(exitUsage, errors.New("--short cannot be used with --all, --json or --show-tokens"))
+		return cmdroot.With(exitUsage, errors.New("--short cannot be used with --all, --json or --show-tokens"))
 	}
 	s, err := openSession(e, o.sessionOptions)
 	if err != nil {
@@ -32,7 +32,7 @@ func runStatusShort(e *cmdEnv, o *statusOptions) error {
 	rec, err := s.Store.Get(s.Profile)
 	if session.NotStored(err) {
 		fmt.Fprintf(e.Stdout, "%s logged out\n", s.Profile)
-		return exitcode.Silent(exitLoginNeeded)
+		return cmdroot.Silent(exitLoginNeeded)
 	}
 	if err != nil {
 		return loginError(s.Profile, err)
@@ -42,7 +42,7 @@ func runStatusShort(e *cmdEnv, o *statusOptions) error {
 	left := expiry.Sub(now)
 	if expiry.IsZero() || left <= 0 {
 		fmt.Fprintf(e.Stdout, "%s expired\n", s.Profile)
-		return exitcode.Silent(exitLoginNeeded)
+		return cmdroot.Silent(exitLoginNeeded)
 	}
 	fmt.Fprintf(e.Stdout, "%s %s\n", s.Profile, shortDuration(left))
 	return nil

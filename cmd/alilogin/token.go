@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -45,10 +45,10 @@ prints the command to run on stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if o.For == "" {
-				return exitcode.With(exitUsage, errors.New("--for is required: vault, nomad or consul"))
+				return cmdroot.With(exitUsage, errors.New("--for is required: vault, nomad or consul"))
 			}
 			if _, err := store.ParseKind(o.For); err != nil {
-				return exitcode.With(exitUsage, err)
+				return cmdroot.With(exitUsage, err)
 			}
 			return runF(c.Context(), e, o)
 		},
@@ -65,7 +65,7 @@ prints the command to run on stderr.`,
 func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 	kind, err := store.ParseKind(o.For)
 	if err != nil {
-		return exitcode.With(exitUsage, err)
+		return cmdroot.With(exitUsage, err)
 	}
 	s, err := openSession(e, o.sessionOptions)
 	if err != nil {
@@ -90,7 +90,7 @@ func runToken(ctx context.Context, e *cmdEnv, o *tokenOptions) error {
 }
 
 func isLoginNeeded(err error) bool {
-	return err != nil && exitcode.Code(err, exitError) == exitLoginNeeded
+	return err != nil && cmdroot.Code(err, exitError) == exitLoginNeeded
 }
 
 // isTerminal reports whether f is a terminal.

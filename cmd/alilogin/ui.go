@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/agent"
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -49,7 +49,7 @@ Vault's web UI is not served: use the vault CLI through the agent
 				if k == agent.Vault {
 					msg = "Vault's web UI is not served through the agent; use the vault CLI: alilogin exec --agent -- vault ..."
 				}
-				return exitcode.With(exitUsage, fmt.Errorf("%s", msg))
+				return cmdroot.With(exitUsage, fmt.Errorf("%s", msg))
 			}
 			o.UI = k
 			return runUI(c.Context(), e, o)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -49,7 +49,7 @@ and a logout of the current profile clears it.`,
 				o.Profile = args[0]
 			}
 			if o.Unset && o.Profile != "" {
-				return exitcode.With(exitUsage, errors.New("--unset takes no profile"))
+				return cmdroot.With(exitUsage, errors.New("--unset takes no profile"))
 			}
 			return runF(c.Context(), e, o)
 		},
@@ -80,14 +80,14 @@ func runUse(_ context.Context, e *cmdEnv, o *useOptions) error {
 		return err
 	}
 	if !config.ValidProfileName(o.Profile) {
-		return exitcode.With(exitUsage, fmt.Errorf("invalid profile name %q", o.Profile))
+		return cmdroot.With(exitUsage, fmt.Errorf("invalid profile name %q", o.Profile))
 	}
 	_, st, err := session.Local(se, session.Options{Store: o.Store})
 	if err != nil {
 		return err
 	}
 	if _, err := st.Get(o.Profile); session.NotStored(err) {
-		return exitcode.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s, then alilogin use %s", o.Profile, o.Profile, o.Profile))
+		return cmdroot.With(exitLoginNeeded, fmt.Errorf("not logged in for profile %s; run: alilogin login --profile %s, then alilogin use %s", o.Profile, o.Profile, o.Profile))
 	} else if err != nil {
 		return loginError(o.Profile, err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/testutil"
@@ -217,7 +217,7 @@ func TestAskProfile(t *testing.T) {
 	} {
 		var w strings.Builder
 		got, err := askProfile(context.Background(), strings.NewReader(c.in), &w, names)
-		if got != c.want || exitcode.Code(err, exitError) != c.code {
+		if got != c.want || cmdroot.Code(err, exitError) != c.code {
 			t.Errorf("input %q: %q, %v; want %q (exit %d)", c.in, got, err, c.want, c.code)
 		}
 		if !strings.Contains(w.String(), "  1) ci-admin\n  2) ci-user\n") {

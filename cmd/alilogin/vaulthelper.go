@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -64,7 +64,7 @@ erase  logs the profile out ('alilogin logout'): the vault CLI forgets its
 		ValidArgs: tokenhelper.Verbs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if !slices.Contains(tokenhelper.Verbs, args[0]) {
-				return exitcode.With(exitUsage, fmt.Errorf("unknown verb %q: want get, store or erase", args[0]))
+				return cmdroot.With(exitUsage, fmt.Errorf("unknown verb %q: want get, store or erase", args[0]))
 			}
 			o.Verb = args[0]
 			return runF(c.Context(), e, o)

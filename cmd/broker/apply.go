@@ -13,7 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/alisw/alilogin/internal/apply"
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/plan"
 )
 
@@ -64,10 +64,10 @@ func isTerminal(f any) bool {
 
 func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 	if o.AllowMassDelete && !o.Prune {
-		return exitcode.With(exitUsage, errors.New("--allow-mass-delete only means something with --prune"))
+		return cmdroot.With(exitUsage, errors.New("--allow-mass-delete only means something with --prune"))
 	}
 	if !o.AutoApprove && !o.Interactive {
-		return exitcode.With(exitUsage, errors.New("refusing to apply without a terminal to confirm on; review with 'broker plan', then run 'broker apply --auto-approve'"))
+		return cmdroot.With(exitUsage, errors.New("refusing to apply without a terminal to confirm on; review with 'broker plan', then run 'broker apply --auto-approve'"))
 	}
 	cfg, clients, err := connect(o.Dir, e)
 	if err != nil {
@@ -96,18 +96,18 @@ func runApply(ctx context.Context, o ApplyOptions, e *cmdEnv) error {
 		warn(e.Stderr, apply.Warnings(res))
 	}
 	if uerr != nil {
-		return exitcode.With(exitError, err)
+		return cmdroot.With(exitError, err)
 	}
 	if merr != nil {
-		return exitcode.With(exitError, err)
+		return cmdroot.With(exitError, err)
 	}
 	if err != nil {
 		if errors.Is(err, apply.ErrNotConfirmed) {
 			fmt.Fprintln(e.Stderr, err)
-			return exitcode.Silent(exitError)
+			return cmdroot.Silent(exitError)
 		}
 		reportApplied(e.Stderr, res)
-		return exitcode.With(exitError, fmt.Errorf("%w\nrun 'broker apply' again once the cause is fixed: it carries on where this run stopped", err))
+		return cmdroot.With(exitError, fmt.Errorf("%w\nrun 'broker apply' again once the cause is fixed: it carries on where this run stopped", err))
 	}
 	warnSkipped(e.Stderr, res.Skipped)
 	if res.TotalWrites() == 0 {

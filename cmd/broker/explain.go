@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -84,7 +84,7 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(roles) == 0 {
-		return exitcode.With(exitUsage, fmt.Errorf("--roles needs at least one SSO role"))
+		return cmdroot.With(exitUsage, fmt.Errorf("--roles needs at least one SSO role"))
 	}
 	cfg, err := loadPolicies(o.Dir, stderr)
 	if err != nil {
@@ -133,7 +133,7 @@ func list(s []string) string {
 }
 
 // noProfile is explain's answer for roles that get no profile: exit 6
-// (exitcode.NoProfile), naming the roles that would.
+// (cmdroot.NoProfile), naming the roles that would.
 func noProfile(cfg *policy.Config, roles []string) error {
 	var known []string
 	for _, p := range cfg.Profiles {
@@ -141,6 +141,6 @@ func noProfile(cfg *policy.Config, roles []string) error {
 	}
 	slices.Sort(known)
 	known = slices.Compact(known)
-	return exitcode.With(exitNoProfile, fmt.Errorf("no profile allows the roles %s: a user with only these roles cannot log in; the profiles of %s allow %s",
+	return cmdroot.With(exitNoProfile, fmt.Errorf("no profile allows the roles %s: a user with only these roles cannot log in; the profiles of %s allow %s",
 		strings.Join(termtext.CleanAll(roles), ", "), cfg.Dir, list(known)))
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/apply"
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 )
@@ -19,7 +19,7 @@ type PlanOptions struct {
 	Dir   string
 	JSON  bool
 	Prune bool
-	// DetailedExitCode: exit 5 (exitcode.Changes) when there are changes.
+	// DetailedExitCode: exit 5 (cmdroot.Changes) when there are changes.
 	DetailedExitCode bool
 }
 
@@ -60,7 +60,7 @@ func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
 	res, err := apply.Run(ctx, cfg, clients, apply.Options{DryRun: true, Prune: o.Prune})
 	var cerr *apply.ConflictError
 	if err != nil && !errors.As(err, &cerr) {
-		return exitcode.With(exitError, err)
+		return cmdroot.With(exitError, err)
 	}
 	warn(e.Stderr, apply.Warnings(res))
 	if o.JSON {
@@ -71,10 +71,10 @@ func runPlan(ctx context.Context, o PlanOptions, e *cmdEnv) error {
 		plan.Write(e.Stdout, res.Plan, o.Prune)
 	}
 	if cerr != nil {
-		return exitcode.With(exitError, cerr)
+		return cmdroot.With(exitError, cerr)
 	}
 	if o.DetailedExitCode && res.Plan.Total().Total() > 0 {
-		return exitcode.Silent(exitChanges)
+		return cmdroot.Silent(exitChanges)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func connect(dir string, e *cmdEnv) (*policy.Config, apply.Clients, error) {
 	}
 	clients, err := apply.ClientsFromEnv(e.Getenv, cfg)
 	if err != nil {
-		return nil, apply.Clients{}, exitcode.With(exitError, err)
+		return nil, apply.Clients{}, cmdroot.With(exitError, err)
 	}
 	return cfg, clients, nil
 }

@@ -7,17 +7,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alisw/alilogin/internal/cmdroot"
-	"github.com/alisw/alilogin/internal/exitcode"
 )
 
-// Exit codes of broker: the table of both tools in internal/exitcode
+// Exit codes of broker: the table of both tools in internal/cmdroot
 // (documented in docs/commands.md#exit-codes).
 const (
-	exitOK        = exitcode.OK        // success; for plan: no changes, or changes without --detailed-exitcode
-	exitError     = exitcode.Failure   // failure: invalid files, a server refused or is down
-	exitUsage     = exitcode.Usage     // bad flags or arguments, as alilogin
-	exitChanges   = exitcode.Changes   // plan --detailed-exitcode: there are changes
-	exitNoProfile = exitcode.NoProfile // explain: the roles get no profile
+	exitOK        = cmdroot.OK        // success; for plan: no changes, or changes without --detailed-exitcode
+	exitError     = cmdroot.Failure   // failure: invalid files, a server refused or is down
+	exitUsage     = cmdroot.Usage     // bad flags or arguments, as alilogin
+	exitChanges   = cmdroot.Changes   // plan --detailed-exitcode: there are changes
+	exitNoProfile = cmdroot.NoProfile // explain: the roles get no profile
 )
 
 // cmdEnv is what a command may touch of the outside world.
@@ -45,11 +44,11 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	root := newRootCmd(ctx, e)
 	root.SetArgs(args)
 	err := root.Execute()
-	if err != nil && !exitcode.IsSilent(err) {
+	if err != nil && !cmdroot.IsSilent(err) {
 		cmdroot.PrintError(e.Stderr, "broker", err)
 	}
 	if cmdroot.IsUsageError(err) {
-		return exitcode.Code(err, exitUsage)
+		return cmdroot.Code(err, exitUsage)
 	}
-	return exitcode.Code(err, exitError)
+	return cmdroot.Code(err, exitError)
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/apply"
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/leader"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/reaper"
@@ -26,10 +26,10 @@ import (
 func runServe(ctx context.Context, o ServeOptions, e *cmdEnv) error {
 	log, err := newLogger(e.Stderr, o.LogFormat, o.LogLevel)
 	if err != nil {
-		return exitcode.With(exitUsage, err)
+		return cmdroot.With(exitUsage, err)
 	}
 	if o.Interval <= 0 || o.WatchInterval <= 0 {
-		return exitcode.With(exitUsage, errors.New("--interval and --watch-interval must be positive"))
+		return cmdroot.With(exitUsage, errors.New("--interval and --watch-interval must be positive"))
 	}
 	// The first load only finds the server addresses; an invalid folder
 	// at start is reported by the server like any other (not ready).

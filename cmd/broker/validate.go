@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/policy"
 )
 
@@ -73,10 +73,10 @@ func loadPolicies(dir string, stderr io.Writer) (*policy.Config, error) {
 			n++
 		}
 		fmt.Fprintf(stderr, "%s: %d problem(s); nothing was contacted or changed\n", dir, n)
-		return nil, exitcode.Silent(exitError)
+		return nil, cmdroot.Silent(exitError)
 	}
 	if err != nil {
-		return nil, exitcode.With(exitError, err)
+		return nil, cmdroot.With(exitError, err)
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -69,7 +69,7 @@ func runValidateJSON(o ValidateOptions, stdout io.Writer) error {
 		return werr
 	}
 	if !out.Valid {
-		return exitcode.Silent(exitError)
+		return cmdroot.Silent(exitError)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/alisw/alilogin/internal/exitcode"
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
@@ -25,7 +24,7 @@ func New(ctx context.Context, use, short string, in io.Reader, out, errw io.Writ
 	root.SetOut(out)
 	root.SetErr(errw)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitcode.With(usageCode, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
+		return With(usageCode, fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
 	return root
 }
@@ -40,7 +39,7 @@ func PrintError(w io.Writer, name string, err error) {
 
 // IsUsageError recognises cobra's own argument errors (an unknown command
 // or flag, a wrong number of arguments), which carry no exit code: both
-// tools end them with exitcode.Usage.
+// tools end them with Usage.
 func IsUsageError(err error) bool {
 	if err == nil {
 		return false

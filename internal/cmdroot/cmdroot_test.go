@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
-
-	"github.com/alisw/alilogin/internal/exitcode"
 )
 
 func TestNew(t *testing.T) {
@@ -19,7 +17,7 @@ func TestNew(t *testing.T) {
 	root.AddCommand(&cobra.Command{Use: "sub", RunE: func(*cobra.Command, []string) error { return nil }})
 	root.SetArgs([]string{"sub", "--bogus"})
 	err := root.Execute()
-	if code := exitcode.Code(err, 1); code != 64 {
+	if code := Code(err, 1); code != 64 {
 		t.Errorf("flag error: exit code %d, want 64 (%v)", code, err)
 	}
 	if err == nil || !strings.Contains(err.Error(), "unknown flag: --bogus") || !strings.Contains(err.Error(), "run 'tool sub --help' for usage") {

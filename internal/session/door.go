@@ -97,3 +97,11 @@ func Unusable(err error) (needed, says bool) {
 // Unreadable reports whether err is a stored login that cannot be read
 // (store.CorruptError): logout removes it.
 func Unreadable(err error) bool { return errors.As(err, new(*store.CorruptError)) }
+
+// LoginNeeded reports whether err means that only a new login helps:
+// nothing is stored (ErrNotLoggedIn), or the stored login cannot be used
+// (Unusable). A Mismatch is not.
+func LoginNeeded(err error) bool {
+	needed, _ := Unusable(err)
+	return errors.Is(err, ErrNotLoggedIn) || needed
+}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
-	"github.com/alisw/alilogin/internal/exitcode"
+	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -47,11 +47,11 @@ func TestLoginTrustBindsTokens(t *testing.T) {
 			o := withEnv(u, extra)
 			before := mitmReqs()
 			p := o.run(t, "exec", "--for", "vault", "--", "vault", "token", "lookup")
-			if p.code() != exitcode.Mismatch {
-				t.Errorf("exec: exit %d, want %d (a login of other servers)\n%s", p.code(), exitcode.Mismatch, p.stderr.String())
+			if p.code() != cmdroot.Mismatch {
+				t.Errorf("exec: exit %d, want %d (a login of other servers)\n%s", p.code(), cmdroot.Mismatch, p.stderr.String())
 			}
 			p = o.run(t, "env", "--for", "vault")
-			if strings.Contains(p.stdout.String(), tok) || p.code() != exitcode.Mismatch {
+			if strings.Contains(p.stdout.String(), tok) || p.code() != cmdroot.Mismatch {
 				t.Errorf("env: exit %d, the token printed: %v", p.code(), strings.Contains(p.stdout.String(), tok))
 			}
 			_, _, _ = vaultCLI(t, o, "", "token", "lookup")

@@ -1,4 +1,4 @@
-package exitcode
+package cmdroot
 
 // The exit codes of alilogin and broker: one table for both tools, so
 // that a script or a CI job reads a code the same way whichever tool it

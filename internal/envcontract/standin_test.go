@@ -1,4 +1,4 @@
-package main
+package envcontract
 
 import (
 	"encoding/base64"
@@ -8,12 +8,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/alisw/alilogin/internal/agent"
-	"github.com/alisw/alilogin/internal/shellenv"
+	"github.com/alisw/alilogin/internal/store"
 )
 
 // applied is environ after a shell applied vars.
-func applied(environ []string, vars []shellenv.Var) []string {
+func applied(environ []string, vars []Var) []string {
 	out := slices.Clone(environ)
 	for _, v := range vars {
 		out = slices.DeleteFunc(out, func(kv string) bool { return len(kv) > len(v.Name) && kv[:len(v.Name)+1] == v.Name+"=" })
@@ -27,18 +26,18 @@ func applied(environ []string, vars []shellenv.Var) []string {
 // TestAgentEnvPutsTheServersBack: in a shell where agent mode replaced
 // the servers' addresses with the agent's routes and unset their CA
 // files, alilogin reads its configuration with the real values again
-// (agentRestored), never a token; a variable the user changed since
+// (Restored), never a token; a variable the user changed since
 // stays the user's.
 func TestAgentEnvPutsTheServersBack(t *testing.T) {
 	orig := []string{"HOME=/h", "VAULT_ADDR=https://vault.example:8200", "NOMAD_ADDR=https://nomad.example:4646", "NOMAD_CACERT=/ca.pem",
 		"CONSUL_HTTP_ADDR=consul.example:8501", "CONSUL_HTTP_SSL=true", "NOMAD_TOKEN=old-real-token"}
-	a := &agent.Answer{Gates: []agent.Gate{
-		{Server: agent.Vault, Addr: "http://127.0.0.1:1001", Gate: "g1"},
-		{Server: agent.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"},
-		{Server: agent.Consul, Addr: "http://127.0.0.1:1003", Gate: "g3"},
-	}}
-	shell := applied(orig, agentVarsOn(a, "p", orig, "linux"))
-	got := agentRestored(shell)
+	ins := []StandIn{
+		{Kind: store.Vault, Addr: "http://127.0.0.1:1001", Gate: "g1"},
+		{Kind: store.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"},
+		{Kind: store.Consul, Addr: "http://127.0.0.1:1003", Gate: "g3"},
+	}
+	shell := applied(orig, StandInVarsOn("p", ins, orig, "linux"))
+	got := Restored(shell)
 	want := []string{"HOME=/h", "VAULT_ADDR=https://vault.example:8200", "NOMAD_ADDR=https://nomad.example:4646", "NOMAD_CACERT=/ca.pem",
 		"CONSUL_HTTP_ADDR=consul.example:8501", "CONSUL_HTTP_SSL=true",
 		// The gates stay (they are what the shell has); no real token comes back.
@@ -50,12 +49,12 @@ func TestAgentEnvPutsTheServersBack(t *testing.T) {
 	}
 
 	// The user points NOMAD_ADDR elsewhere by hand: that one stays.
-	mine := applied(shell, []shellenv.Var{{Name: "NOMAD_ADDR", Value: "https://other.example:4646"}})
-	if v := envLookup(agentRestored(mine))("NOMAD_ADDR"); v != "https://other.example:4646" {
+	mine := applied(shell, []Var{{Name: "NOMAD_ADDR", Value: "https://other.example:4646"}})
+	if v := Getenv(Restored(mine))("NOMAD_ADDR"); v != "https://other.example:4646" {
 		t.Errorf("NOMAD_ADDR set by the user after agent mode: restored as %q", v)
 	}
 	// Without agent mode in it, the environment is left as it is.
-	if d := cmp.Diff(orig, agentRestored(orig)); d != "" {
+	if d := cmp.Diff(orig, Restored(orig)); d != "" {
 		t.Errorf("an environment without agent mode was changed:\n%s", d)
 	}
 }
@@ -78,16 +77,16 @@ func TestAgentModeEnvironmentCarriesNoKeyPath(t *testing.T) {
 	for k, v := range secrets {
 		orig = append(orig, k+"="+v)
 	}
-	a := &agent.Answer{Gates: []agent.Gate{
-		{Server: agent.Vault, Addr: "http://127.0.0.1:1001", Gate: "g1"},
-		{Server: agent.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"},
-		{Server: agent.Consul, Addr: "http://127.0.0.1:1003", Gate: "g3"},
-	}}
-	child := applied(orig, agentVarsOn(a, "p", orig, "linux"))
+	ins := []StandIn{
+		{Kind: store.Vault, Addr: "http://127.0.0.1:1001", Gate: "g1"},
+		{Kind: store.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"},
+		{Kind: store.Consul, Addr: "http://127.0.0.1:1003", Gate: "g3"},
+	}
+	child := applied(orig, StandInVarsOn("p", ins, orig, "linux"))
 	var all strings.Builder
 	for _, kv := range child {
 		all.WriteString(kv + "\n")
-		if v, ok := strings.CutPrefix(kv, agentEnvVar+"="); ok {
+		if v, ok := strings.CutPrefix(kv, SavedEnvVar+"="); ok {
 			b, err := base64.RawURLEncoding.DecodeString(v)
 			if err != nil {
 				t.Fatal(err)
@@ -98,7 +97,7 @@ func TestAgentModeEnvironmentCarriesNoKeyPath(t *testing.T) {
 	}
 	for name, v := range secrets {
 		if strings.Contains(all.String(), v) {
-			t.Errorf("the agent-mode environment holds %s's value %s (decoded from %s)", name, v, agentEnvVar)
+			t.Errorf("the agent-mode environment holds %s's value %s (decoded from %s)", name, v, SavedEnvVar)
 		}
 	}
 }
@@ -113,8 +112,8 @@ func TestExecAgentForOneServerDropsOtherKeyPaths(t *testing.T) {
 	orig := []string{"HOME=/h", "NOMAD_ADDR=https://nomad.example:4646", "NOMAD_CLIENT_KEY=" + key,
 		"VAULT_ADDR=https://vault.example:8200", "VAULT_CLIENT_KEY=" + key, "VAULT_TOKEN=real-vault",
 		"CONSUL_HTTP_ADDR=consul.example:8501", "CONSUL_CLIENT_KEY=" + key, "CONSUL_HTTP_TOKEN=real-consul"}
-	a := &agent.Answer{Gates: []agent.Gate{{Server: agent.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"}}}
-	child := agentChildOn(a, "p", orig, "linux")
+	ins := []StandIn{{Kind: store.Nomad, Addr: "http://127.0.0.1:1002", Gate: "g2"}}
+	child := StandInChildOn("p", ins, orig, "linux")
 	for _, kv := range child {
 		if strings.Contains(kv, key) {
 			t.Errorf("exec --agent --for nomad: the child has %s", kv)
