@@ -10,7 +10,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/cmdroot"
-	"github.com/alisw/alilogin/internal/oidc"
+	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -91,14 +91,14 @@ func runUI(ctx context.Context, e *cmdEnv, o *uiOptions) error {
 		return fmt.Errorf("could not read the agent's link: %w", err)
 	}
 	port := link.Port()
-	if o.Print || !oidc.CanShowBrowser(e.getenv) {
+	if o.Print || !session.CanShowBrowser(e.getenv) {
 		fmt.Fprintln(e.Stdout, a.URL)
 		fmt.Fprintf(e.Stderr, "alilogin: open this link in a browser on this computer (it works once, for 5 minutes).\n"+
 			"Over SSH, forward the same port first: ssh -L %s:127.0.0.1:%s HOST, then open it on your own computer.\n", port, port)
 		return nil
 	}
 	fmt.Fprintf(e.Stderr, "alilogin: opening the %s web UI of profile %s in the browser: %s\n", o.UI, s.Profile, a.URL)
-	if err := (oidc.SystemBrowser{Output: e.Stderr}).Open(a.URL); err != nil {
+	if err := session.OpenBrowser(e.Stderr, a.URL); err != nil {
 		fmt.Fprintf(e.Stderr, "alilogin: could not open a browser (%v); open the link above yourself (it works once, for 5 minutes)\n", err)
 	}
 	return nil

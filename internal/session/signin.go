@@ -86,3 +86,13 @@ func SignIn(ctx context.Context, e Env, sso *oidc.Client, o SignInOptions) (*oid
 	}
 	return sso.AuthCode(ctx, oidc.AuthCodeOptions{Listen: o.Listen, Browser: b, Stderr: o.Stderr, Timeout: o.Timeout, Progress: o.Progress})
 }
+
+// CanShowBrowser says whether this session can open a browser (a display,
+// or macOS/Windows), as the login decides it; `alilogin ui` asks too.
+func CanShowBrowser(getenv func(string) string) bool { return oidc.CanShowBrowser(getenv) }
+
+// OpenBrowser opens url in the user's browser, as the login does, with
+// what the browser prints going to out.
+func OpenBrowser(out io.Writer, url string) error {
+	return oidc.SystemBrowser{Output: out}.Open(url)
+}

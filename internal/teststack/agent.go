@@ -45,9 +45,10 @@ func (a *agent) Client() *apiclient.Client {
 		if err != nil {
 			panic(err) // the address is ours
 		}
-		a.shared.c = c.WithToken(secret.New(a.ManagementToken))
+		a.shared.c = c
 	})
-	return a.shared.c
+	// The token is read at each call: bootstrap sets it after the first.
+	return a.shared.c.WithToken(secret.New(a.ManagementToken))
 }
 
 // agentSpec says how one kind of agent differs from the other.

@@ -44,9 +44,9 @@ func (v *Vault) Client() *apiclient.Client {
 		if err != nil {
 			panic(err) // the address is ours
 		}
-		v.shared.c = c.WithToken(secret.New(v.RootToken))
+		v.shared.c = c
 	})
-	return v.shared.c // one client, one transport (see agent.Client)
+	return v.shared.c.WithToken(secret.New(v.RootToken)) // one client, one transport (see agent.Client)
 }
 
 // Kill stops Vault at once (fault tests). The stack must not be reused for
