@@ -2,7 +2,7 @@
 # Both install what is missing (Debian packages, the stack's servers) first.
 SHELL := /bin/bash
 GO ?= go
-APT_PACKAGES := chromium gnome-keyring dbus dbus-x11 fish zsh tmux rpm man-db bash-completion
+APT_PACKAGES := chromium gnome-keyring dbus dbus-x11 fish zsh tmux rpm man-db bash-completion systemd
 TEST_FLAGS ?= -race -count=1 -timeout 30m
 
 .PHONY: deps stack build vet test demo bench fmt-check tidy-check
