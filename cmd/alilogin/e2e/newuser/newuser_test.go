@@ -111,6 +111,17 @@ func TestNewUserWalkthrough(t *testing.T) {
 		"ALILOGIN_ISSUER=" + stack.Hydra.IssuerURL, "ALILOGIN_CLIENT_ID=" + stack.Hydra.ClientID,
 	}
 	env = append(env, stack.Keyring.Env()...)
+	// `alilogin ui` starts the agent: this test's own, stopped at its end
+	// (the stack's leftover check fails a run that leaves a process).
+	agentDir := filepath.Join(home, "agent")
+	env = append(env, "ALILOGIN_AGENT_DIR="+agentDir)
+	t.Cleanup(func() {
+		stop := exec.Command(alilogin, "agent", "stop")
+		stop.Env, stop.Dir = env, home
+		if out, err := stop.CombinedOutput(); err != nil {
+			t.Errorf("alilogin agent stop: %v\n%s", err, out)
+		}
+	})
 
 	for _, line := range readmeBlock(t, "engineers") {
 		cmdline := strings.TrimSpace(comment.ReplaceAllString(line, ""))
