@@ -2,7 +2,6 @@ package agent
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/alisw/alilogin/internal/agent/guard"
 )
 
 // What the web UIs need changed on their way through the agent. Consul's
@@ -98,27 +99,9 @@ func rewriteJSON(resp *http.Response, f func(any)) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 || resp.Body == nil || resp.Body == http.NoBody {
 		return nil
 	}
-	orig := resp.Body
-	defer orig.Close()
-	var src io.Reader = orig
-	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip":
-		zr, err := gzip.NewReader(orig)
-		if err != nil {
-			return fmt.Errorf("could not read the gzip answer: %w", err)
-		}
-		defer zr.Close()
-		src = zr
-	default:
-		return fmt.Errorf("could not read an answer in encoding %q", enc)
-	}
-	body, err := io.ReadAll(io.LimitReader(src, maxUIRewrite+1))
+	body, err := guard.ReadAnswer(resp, maxUIRewrite)
 	if err != nil {
-		return fmt.Errorf("could not read the answer: %w", err)
-	}
-	if len(body) > maxUIRewrite {
-		return errors.New("the answer is too large to rewrite")
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

@@ -50,27 +50,9 @@ func (d Decision) RewriteResponse(resp *http.Response) error {
 	if max <= 0 {
 		max = DefaultMaxRewrite
 	}
-	orig := resp.Body
-	defer orig.Close()
-	var src io.Reader = orig
-	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(orig)
-		if err != nil {
-			return fmt.Errorf("could not read the gzip answer: %w", err)
-		}
-		defer zr.Close()
-		src = zr
-	default:
-		return fmt.Errorf("could not check an answer in encoding %q", enc)
-	}
-	body, err := io.ReadAll(io.LimitReader(src, max+1))
+	body, err := ReadAnswer(resp, max)
 	if err != nil {
-		return fmt.Errorf("could not read the answer: %w", err)
-	}
-	if int64(len(body)) > max {
-		return ErrTooLarge
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return setBody(resp, body)
@@ -185,4 +167,33 @@ func blankAt(v any, path []string) {
 		}
 		return
 	}
+}
+
+// ReadAnswer reads and closes resp's body, decoding gzip, and returns it
+// whole; an answer over max bytes (decoded) is ErrTooLarge, another
+// encoding an error. The agent's rewrites of answers all read through it.
+func ReadAnswer(resp *http.Response, max int64) ([]byte, error) {
+	orig := resp.Body
+	defer orig.Close()
+	var src io.Reader = orig
+	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(orig)
+		if err != nil {
+			return nil, fmt.Errorf("could not read the gzip answer: %w", err)
+		}
+		defer zr.Close()
+		src = zr
+	default:
+		return nil, fmt.Errorf("could not check an answer in encoding %q", enc)
+	}
+	body, err := io.ReadAll(io.LimitReader(src, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("could not read the answer: %w", err)
+	}
+	if int64(len(body)) > max {
+		return nil, ErrTooLarge
+	}
+	return body, nil
 }
