@@ -57,8 +57,11 @@ func (l *LeasedToken) Fetch(ctx context.Context) error {
 	l.token, l.leaseID, l.ttl = secret.New(tok), out.LeaseID, time.Duration(out.LeaseDuration)*time.Second
 	l.mu.Unlock()
 	if old != "" {
-		// The replaced token is revoked, not leaked.
-		_ = l.revoke(ctx, old)
+		// The replaced token is revoked, not leaked, even when shutdown
+		// began while the new one was read.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = l.revoke(rctx, old)
+		cancel()
 	}
 	return nil
 }
