@@ -39,7 +39,7 @@ func TestDesiredDirectLogin(t *testing.T) {
 			"claim_mappings": map[string][]string{"cern_upn": {"user"}}, "list_claim_mappings": map[string][]string{"cern_roles": {"roles"}},
 			"jwks_url": "", "jwt_validation_pub_keys": []string{}, "oidc_discovery_ca_cert": "", "jwt_supported_algs": []string{},
 			"expiration_leeway": int64(0), "not_before_leeway": int64(0), "clock_skew_leeway": int64(0)},
-		{ConsulACLRole, "alilogin-direct-ci"}: {"policies": []string{"c"}, "service_identities": []string{}, "node_identities": []string{}},
+		{ConsulACLRole, "alilogin-direct-ci"}:                 {"policies": []string{"c"}, "service_identities": []string{}, "node_identities": []string{}},
 		{ConsulBindingRule, "alilogin-ci/alilogin-direct-ci"}: {"auth_method": "alilogin-ci", "selector": sel, "bind_type": "role", "bind_name": "alilogin-direct-ci"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
