@@ -346,3 +346,63 @@ func TestDirectLoginTurnedOffIsPrunedOnlyWithPrune(t *testing.T) {
 		t.Errorf("plan after prune: exit %d, want no changes", code)
 	}
 }
+
+// TestDirectLoginDriftIsRepaired: a hand edit that widens a managed
+// method (a longer token TTL, another audience), the Consul role (another
+// policy) or a binding rule (a selector that matches everyone) is drift:
+// plan shows it, apply puts the files' settings back, and the next plan is
+// empty.
+func TestDirectLoginDriftIsRepaired(t *testing.T) {
+	setup(t)
+	dir := directPolicies(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	var nm map[string]any
+	mustDo(t, nomadC, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, &nm)
+	nm["MaxTokenTTL"] = "20h0m0s"
+	nm["Config"].(map[string]any)["BoundAudiences"] = []string{stack.Hydra.ClientID, "another-client"}
+	mustDo(t, nomadC, "POST", "/v1/acl/auth-method/alilogin-ci-user", nm, nil)
+	var cm map[string]any
+	mustDo(t, consulC, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, &cm)
+	cm["Config"].(map[string]any)["BoundAudiences"] = []string{stack.Hydra.ClientID, "another-client"}
+	cm["Config"].(map[string]any)["ExpirationLeeway"] = int64(time.Hour) // nanoseconds, as Consul reads it
+	mustDo(t, consulC, "PUT", "/v1/acl/auth-method/alilogin-ci-user", cm, nil)
+	var role map[string]any
+	mustDo(t, consulC, "GET", "/v1/acl/role/name/alilogin-direct-ci-user", nil, &role)
+	role["Policies"] = append(role["Policies"].([]any), map[string]string{"Name": "ci-service-kv-write"})
+	mustDo(t, consulC, "PUT", "/v1/acl/role/"+role["ID"].(string), role, nil)
+	var rules []map[string]any
+	mustDo(t, nomadC, "GET", "/v1/acl/binding-rules", nil, &rules)
+	for _, r := range rules {
+		if r["AuthMethod"] == "alilogin-ci-user" {
+			var full map[string]any
+			mustDo(t, nomadC, "GET", "/v1/acl/binding-rule/"+r["ID"].(string), nil, &full)
+			full["Selector"] = ""
+			mustDo(t, nomadC, "POST", "/v1/acl/binding-rule/"+r["ID"].(string), full, nil)
+		}
+	}
+
+	code, out, _ := broker(t, "plan", "--detailed-exitcode", dir)
+	if code != exitChanges {
+		t.Fatalf("plan after hand edits: exit %d, want %d", code, exitChanges)
+	}
+	for _, want := range []string{
+		`~ nomad acl auth method "alilogin-ci-user"`, "max_token_ttl", "bound_audiences", `~ consul acl auth method "alilogin-ci-user"`, "expiration_leeway",
+		`~ consul acl role "alilogin-direct-ci-user"`, `~ nomad acl binding rule "alilogin-ci-user/ci-read-jobs"`, "selector",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not show %s", want)
+		}
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
+		t.Errorf("plan after repair: exit %d, want no changes", code)
+	}
+	// eve, with no role of ci-user, is refused again.
+	if tok, err := nomadLogin("alilogin-ci-user", idToken(t, stack.Hydra.ClientID, "eve")); err == nil {
+		t.Errorf("after repair, Nomad gave eve a token with %v", tok.Policies)
+	}
+}
