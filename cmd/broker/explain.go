@@ -60,6 +60,8 @@ type explained struct {
 	AgentReadOnly bool `json:"agent_read_only,omitempty"`
 	// Attended: explain_attended.go.
 	Attended *explainedAttended `json:"attended,omitempty"`
+	// Direct: explain_direct.go.
+	Direct *explainedDirect `json:"direct_login,omitempty"`
 }
 
 // explain answers for roles from cfg alone (plan.Grants).
@@ -74,6 +76,7 @@ func explain(cfg *policy.Config, roles []string) []explained {
 			ClientCert:    explainCert(cfg, p),
 			AgentReadOnly: p.Agent.ReadOnly,
 			Attended:      explainAttended(cfg, p),
+			Direct:        explainDirect(p),
 		})
 	}
 	return out
@@ -118,6 +121,7 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  Consul policies: %s\n", list(x.ConsulPolicies))
 		fmt.Fprintf(stdout, "  Token TTL %s, max %s\n", x.TTL, x.MaxTTL)
 		printCert(stdout, x.ClientCert)
+		printDirect(stdout, x.Direct)
 		if x.AgentReadOnly {
 			fmt.Fprintf(stdout, "  Through the alilogin agent: read-only routes\n")
 		}
