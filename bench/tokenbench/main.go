@@ -186,40 +186,11 @@ func (b *bench) cmd(bin string, extraEnv []string, stdin []byte, args ...string)
 }
 
 func (b *bench) countNomad(profile string) (int, error) {
-	var l []struct{ Policies []string }
-	if err := b.st.Nomad.Client().Do(b.ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, t := range l {
-		if slices.Contains(t.Policies, profile+"-nomad") {
-			n++
-		}
-	}
-	return n, nil
+	return b.st.NomadTokens(b.ctx, profile+"-nomad")
 }
 
 func (b *bench) countVault(profile string) (int, error) {
-	v := b.st.Vault.Client()
-	var l struct {
-		Data struct{ Keys []string } `json:"data"`
-	}
-	if err := v.Do(b.ctx, "LIST", "/v1/auth/token/accessors", nil, &l); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, a := range l.Data.Keys {
-		var out struct {
-			Data struct {
-				Policies []string `json:"policies"`
-			} `json:"data"`
-		}
-		if v.Do(b.ctx, "POST", "/v1/auth/token/lookup-accessor", map[string]string{"accessor": a}, &out) == nil &&
-			slices.Contains(out.Data.Policies, teststack.VaultPolicy(profile)) {
-			n++
-		}
-	}
-	return n, nil
+	return b.st.VaultTokens(b.ctx, teststack.VaultPolicy(profile))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }

@@ -21,6 +21,17 @@ type recorder struct {
 	ns     []string
 }
 
+// client is a Consul client of the broker's kind, without a token, for
+// a new recorder at an http:// address.
+func (rc *recorder) client(t *testing.T) *apiclient.Client {
+	t.Helper()
+	cl, err := apiclient.For(apiclient.Consul, rc.server(t).URL, apiclient.TLS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 func (rc *recorder) server(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc.mu.Lock()
@@ -49,11 +60,7 @@ func TestLockSendsTheBrokersConsulTokenNotTheTokenFiles(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_TOKEN", "broker-token")
 	t.Setenv("CONSUL_HTTP_TOKEN_FILE", file)
 	var rc recorder
-	srv := rc.server(t)
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t)
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +84,7 @@ func TestLockKeyIsNotMovedByTheEnvironmentsNamespace(t *testing.T) {
 	t.Setenv("CONSUL_NAMESPACE", "elsewhere")
 	t.Setenv("CONSUL_PARTITION", "other")
 	var rc recorder
-	srv := rc.server(t)
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t)
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +105,7 @@ func TestLockWithLeasedTokenIgnoresTheEnvironmentsTokenFile(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_TOKEN", "")
 	t.Setenv("CONSUL_HTTP_TOKEN_FILE", filepath.Join(t.TempDir(), "missing"))
 	var rc recorder
-	srv := rc.server(t)
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t)
 	if _, err := Current(context.Background(), cl, DefaultKey); err != nil {
 		t.Errorf("the lock's client failed on the environment's token file: %v", err)
 	}
@@ -119,11 +118,7 @@ func TestLockWithLeasedTokenIgnoresTheEnvironmentsTokenFile(t *testing.T) {
 func TestLockSchemeIsTheBrokersAddressNotCONSULHTTPSSL(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_SSL", "true")
 	var rc recorder
-	srv := rc.server(t) // http://
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t) // http://
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatalf("the lock's read over the broker's http:// address: %v", err)
 	}

@@ -146,52 +146,29 @@ func acceptedBy(t *testing.T, ctx context.Context, c *apiclient.Client, path, to
 	}
 }
 
+// counted is the count a teststack counter gave, or t fails at once on
+// its error.
+func counted(t *testing.T) func(int, error) int {
+	return func(n int, err error) int {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}
+
 // countNomadTokens counts the Nomad tokens that carry the profile's policy.
 func countNomadTokens(t *testing.T, ctx context.Context, profile string) int {
 	t.Helper()
-	var l []struct{ Policies []string }
-	if err := stack.Nomad.Client().Do(ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, tk := range l {
-		for _, p := range tk.Policies {
-			if p == profile+"-nomad" {
-				n++
-			}
-		}
-	}
-	return n
+	return counted(t)(stack.NomadTokens(ctx, profile+"-nomad"))
 }
 
 // countVaultTokens counts the live Vault tokens with the profile's policy:
 // the Vault logins of the profile that have not expired.
 func countVaultTokens(t *testing.T, ctx context.Context, profile string) int {
 	t.Helper()
-	v := stack.Vault.Client()
-	var l struct {
-		Data struct{ Keys []string } `json:"data"`
-	}
-	if err := v.Do(ctx, "LIST", "/v1/auth/token/accessors", nil, &l); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, a := range l.Data.Keys {
-		var out struct {
-			Data struct {
-				Policies []string `json:"policies"`
-			} `json:"data"`
-		}
-		if err := v.Do(ctx, "POST", "/v1/auth/token/lookup-accessor", map[string]string{"accessor": a}, &out); err != nil {
-			continue // expired meanwhile
-		}
-		for _, p := range out.Data.Policies {
-			if p == teststack.VaultPolicy(profile) {
-				n++
-			}
-		}
-	}
-	return n
+	return counted(t)(stack.VaultTokens(ctx, teststack.VaultPolicy(profile)))
 }
 
 func steps(p *proc) string { return p.stderr.String() }
