@@ -423,9 +423,7 @@ func TestNameTakenByUnmanagedObjectIsAnError(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, `nomad acl policy "ci-read-jobs"`) || !strings.Contains(stderr, "not managed by the broker") {
 		t.Fatalf("apply over an unmanaged name: exit %d", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("apply with a conflict wrote (-before +after):\n%s", d)
-	}
+	unchanged(t, before, "apply with a conflict")
 	if code, _, _ := broker(t, "plan", dir); code != exitError {
 		t.Errorf("plan with a conflict: exit %d, want 1", code)
 	}
@@ -457,6 +455,27 @@ func snapshot(t *testing.T) map[string][]string {
 	return out
 }
 
+// unchanged fails t when the servers' objects differ from before, a
+// snapshot taken before what ran.
+func unchanged(t *testing.T, before map[string][]string, what string) {
+	t.Helper()
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("%s changed the servers (-before +after):\n%s", what, d)
+	}
+}
+
+// refusedEverywhere: validate, plan and apply of the policy folder dir
+// each exit with an error that says want.
+func refusedEverywhere(t *testing.T, dir, want string) {
+	t.Helper()
+	for _, cmd := range [][]string{{"validate", dir}, {"plan", dir}, {"apply", "--auto-approve", dir}} {
+		code, _, stderr := broker(t, cmd...)
+		if code != exitError || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr lacks %q", cmd[0], code, want)
+		}
+	}
+}
+
 func TestBadInputNamesTheLineAndWritesNothing(t *testing.T) {
 	setup(t)
 	tests := []struct {
@@ -475,15 +494,8 @@ func TestBadInputNamesTheLineAndWritesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := policiesDir(t, tc.edits)
 			before := snapshot(t)
-			for _, cmd := range [][]string{{"validate", dir}, {"plan", dir}, {"apply", "--auto-approve", dir}} {
-				code, _, stderr := broker(t, cmd...)
-				if code != exitError || !strings.Contains(stderr, tc.want) {
-					t.Errorf("%s: exit %d, stderr lacks %q", cmd[0], code, tc.want)
-				}
-			}
-			if d := cmp.Diff(before, snapshot(t)); d != "" {
-				t.Errorf("servers changed (-before +after):\n%s", d)
-			}
+			refusedEverywhere(t, dir, tc.want)
+			unchanged(t, before, "the refused run")
 		})
 	}
 }
@@ -496,9 +508,7 @@ func TestApplyRefusesWithoutTerminal(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "--auto-approve") {
 		t.Errorf("apply without terminal: exit %d", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("servers changed:\n%s", d)
-	}
+	unchanged(t, before, "the refused run")
 }
 
 // The policy of docs/broker-vault-policy.hcl is enough for plan, apply and
@@ -554,9 +564,7 @@ func TestMissingMountIsExplained(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, "no consul secrets engine at consul-elsewhere/ in Vault") {
 		t.Errorf("apply with a missing mount: exit %d", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("servers changed:\n%s", d)
-	}
+	unchanged(t, before, "the refused run")
 }
 
 // On a terminal, apply shows the plan and goes ahead only on "yes".

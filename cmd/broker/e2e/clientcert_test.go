@@ -104,11 +104,7 @@ func TestClientCertRoleSignsOwnNameOnly(t *testing.T) {
 		Data map[string]any `json:"data"`
 	}
 	mustDo(t, vaultC, "GET", "/v1/pki/roles/ci-user", nil, &role)
-	var auths struct {
-		Data map[string]struct{ Accessor string } `json:"data"`
-	}
-	mustDo(t, vaultC, "GET", "/v1/sys/auth", nil, &auths)
-	acc := auths.Data["jwt/"].Accessor
+	acc := jwtAccessor(t)
 	if got := role.Data["allowed_domains"]; len(got.([]any)) != 1 || got.([]any)[0] != "{{identity.entity.aliases."+acc+".name}}" {
 		t.Errorf("allowed_domains = %v", got)
 	}
