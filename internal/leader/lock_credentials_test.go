@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -19,6 +20,14 @@ type recorder struct {
 	mu     sync.Mutex
 	tokens []string
 	ns     []string
+}
+
+// requests are the tokens and the namespace|partition of the requests
+// so far.
+func (rc *recorder) requests() (tokens, ns []string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.tokens), slices.Clone(rc.ns)
 }
 
 // client is a Consul client of the broker's kind, without a token, for
@@ -64,9 +73,8 @@ func TestLockSendsTheBrokersConsulTokenNotTheTokenFiles(t *testing.T) {
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatal(err)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for _, tok := range rc.tokens {
+	tokens, _ := rc.requests()
+	for _, tok := range tokens {
 		if tok != "broker-token" {
 			t.Errorf("the lock's read of %s sent X-Consul-Token %q, want the broker's own token", DefaultKey, tok)
 		}
@@ -88,9 +96,8 @@ func TestLockKeyIsNotMovedByTheEnvironmentsNamespace(t *testing.T) {
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatal(err)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for _, q := range rc.ns {
+	_, ns := rc.requests()
+	for _, q := range ns {
 		if q != "|" {
 			t.Errorf("the lock's read of %s went to namespace|partition %q, not where the broker's session is", DefaultKey, q)
 		}
@@ -122,9 +129,7 @@ func TestLockSchemeIsTheBrokersAddressNotCONSULHTTPSSL(t *testing.T) {
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatalf("the lock's read over the broker's http:// address: %v", err)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if len(rc.tokens) == 0 {
+	if tokens, _ := rc.requests(); len(tokens) == 0 {
 		t.Error("the lock's read did not reach the broker's Consul")
 	}
 }

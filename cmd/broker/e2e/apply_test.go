@@ -173,6 +173,15 @@ func applyDir(t *testing.T, dir string, opts apply.Options) apply.Result {
 
 func applyErr(t *testing.T, dir string, opts apply.Options) (apply.Result, error) {
 	t.Helper()
+	cfg, clients := loadWithClients(t, dir)
+	return apply.Run(context.Background(), cfg, clients, opts)
+}
+
+// loadWithClients reads the policy folder dir and makes the broker's
+// clients for it from its environment, as broker apply does; their idle
+// connections are closed when the test ends.
+func loadWithClients(t *testing.T, dir string) (*policy.Config, apply.Clients) {
+	t.Helper()
 	cfg, err := policy.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -181,8 +190,8 @@ func applyErr(t *testing.T, dir string, opts apply.Options) (apply.Result, error
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer clients.CloseIdleConnections()
-	return apply.Run(context.Background(), cfg, clients, opts)
+	t.Cleanup(clients.CloseIdleConnections)
+	return cfg, clients
 }
 
 type changeKey struct {
@@ -382,15 +391,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 	// Ctrl-C in the middle of a concurrent phase.
 	t.Run("cancelled", func(t *testing.T) {
 		reset(t)
-		cfg, err := policy.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients, err := apply.ClientsFromEnv(brokerEnv(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer clients.CloseIdleConnections()
+		cfg, clients := loadWithClients(t, dir)
 		ctx, cancel := context.WithCancel(context.Background())
 		n := 0
 		res, err := apply.Run(ctx, cfg, clients, apply.Options{BeforeWrite: func(plan.Change) error {
