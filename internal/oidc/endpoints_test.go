@@ -45,7 +45,7 @@ func TestCheckEndpoint(t *testing.T) {
 		{"custom handler", "https://sso.example", "vscode://evil/x", false, "want an https:// URL"},
 		{"relative", "https://sso.example", "/token", false, "want an https:// URL"},
 		{"no host", "https://sso.example", "https:///token", false, "no host"},
-		{"control characters", "https://sso.example", "https://sso.example/token" + escTitle, false, "not a URL"},
+		{"control characters", "https://sso.example", "https://sso.example/token" + hostile.EscTitle, false, "not a URL"},
 		{"empty", "https://sso.example", "", false, "names no token_endpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
