@@ -67,6 +67,14 @@ func sessionUser(t *testing.T, profile string, m teststack.Mounts) *user {
 	return u
 }
 
+// newSessionUser is a test home (sessionUser) for a new profile of roles
+// whose Vault tokens live ttl (sessionProfile), on the default mounts.
+func newSessionUser(t *testing.T, ctx context.Context, ttl string, roles ...string) (*user, string) {
+	t.Helper()
+	profile := sessionProfile(t, ctx, ttl, teststack.Mounts{}, roles...)
+	return sessionUser(t, profile, teststack.Mounts{}), profile
+}
+
 // seed signs a new SSO user in over plain HTTP and stores a record that
 // holds only the refresh token.
 func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...string) (username string) {
@@ -282,8 +290,7 @@ func TestTokenChain(t *testing.T) {
 func TestTokenLoginNeeded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "ln-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "ln-users")
 	name := seed(t, ctx, u, profile, "ln-users")
 	if err := stack.Hydra.RevokeSessions(ctx, name); err != nil {
 		t.Fatal(err)
@@ -299,8 +306,7 @@ func TestTokenLoginNeeded(t *testing.T) {
 func TestTokenConcurrent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "20s", teststack.Mounts{}, "cc-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "20s", "cc-users")
 	seed(t, ctx, u, profile, "cc-users")
 	first := tokenOut(u.ok(t, "token", "--for", "nomad"))
 	// Let the Vault token, and with it the Nomad token, expire.
@@ -357,8 +363,7 @@ func TestTokenConcurrent(t *testing.T) {
 func TestEnvInShells(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "env-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "env-users")
 	seed(t, ctx, u, profile, "env-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	nomadTok := tokenOut(u.ok(t, "token", "--for", "nomad"))
@@ -405,8 +410,7 @@ func TestEnvInShells(t *testing.T) {
 func TestExec(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "exec-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "exec-users")
 	seed(t, ctx, u, profile, "exec-users")
 	vaultTok := tokenOut(u.ok(t, "token", "--for", "vault"))
 	u.env["VAULT_TOKEN"] = "stale-vault"
@@ -472,8 +476,7 @@ func TestExec(t *testing.T) {
 func TestStatus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "st-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "st-users")
 	name := seed(t, ctx, u, profile, "st-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	rec, err := getRecord(t, u, profile)
@@ -513,8 +516,7 @@ func TestStatus(t *testing.T) {
 func TestLogout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "lo-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "lo-users")
 	seed(t, ctx, u, profile, "lo-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	rec, err := getRecord(t, u, profile)
@@ -757,8 +759,7 @@ var (
 func TestTokenLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "tl-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "tl-users")
 	name, pw := newUserAccount("tl-users")
 
 	// Not a terminal: no browser, no URL, the login-needed code.
