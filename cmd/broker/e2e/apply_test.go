@@ -93,9 +93,7 @@ func TestApplyALICEExampleThenLogIn(t *testing.T) {
 	if code, out, _ := broker(t, "plan", dir); code != exitOK || !strings.Contains(out, `+ vault jwt role "ci-admin"`) {
 		t.Fatalf("plan before apply: exit %d, want %d (changes are reported by the exit code only with --detailed-exitcode) and the creates", code, exitOK)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 
 	none := []string{}
 	tests := []struct {
@@ -159,6 +157,15 @@ func assertNoWrites(t *testing.T, dir string) {
 	res := applyDir(t, dir, apply.Options{})
 	if n := res.TotalWrites(); n != 0 {
 		t.Errorf("no-change apply made %d writes (%v); plan: %+v", n, res.Writes, res.Plan.Changes)
+	}
+}
+
+// mustApply runs `broker apply --auto-approve dir`; t fails at once
+// unless it exits 0.
+func mustApply(t *testing.T, dir string) {
+	t.Helper()
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
 	}
 }
 
@@ -246,9 +253,7 @@ func TestDriftIsShownAndRepaired(t *testing.T) {
 			t.Errorf("plan output lacks %q", s)
 		}
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if got := planKeys(t, dir); len(got) != 0 {
 		t.Errorf("plan after repair: %v", got)
 	}
@@ -298,9 +303,7 @@ func TestUnmanagedObjectsSurviveApplyAndPrune(t *testing.T) {
 	setup(t)
 	check := seedUnmanaged(t)
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	check()
 	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitOK {
 		t.Fatalf("apply --prune: exit %d", code)
@@ -615,9 +618,7 @@ func TestNomadLeaseConfig(t *testing.T) {
 	if keys := planKeys(t, dir); !slices.Contains(keys, lease) {
 		t.Errorf("plan lacks %v: %v", lease, keys)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if ttl, maxTTL := readLease(); ttl != 3600 || maxTTL != 12*3600 {
 		t.Errorf("nomad/config/lease = %d, %d; want 3600, 43200", ttl, maxTTL)
 	}
@@ -664,9 +665,7 @@ func TestProfilePolicyLeases(t *testing.T) {
 	setup(t)
 	ctx := context.Background()
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	alice, carol := vaultLogin(t, "alice", "ci-user"), vaultLogin(t, "carol", "ci-admin")
 	mint := func(c *apiclient.Client, kind, profile string) *store.Token {
 		t.Helper()

@@ -89,9 +89,7 @@ func TestClientCertRoleSignsOwnNameOnly(t *testing.T) {
 	if !slices.Contains(keys, changeKey{plan.Create, plan.PKIRole, "ci-user"}) || slices.Contains(keys, changeKey{plan.Create, plan.PKIRole, "ci-admin"}) {
 		t.Fatalf("plan: %v; want a pki role for ci-user only", keys)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
 		t.Errorf("plan after apply: exit %d, want 0", code)
 	}

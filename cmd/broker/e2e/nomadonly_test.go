@@ -84,9 +84,7 @@ func TestNomadOnlyBrokerNeedsNoConsul(t *testing.T) {
 func TestNomadOnlyPruneRefusesWhileConsulHoldsWhatTheBrokerMade(t *testing.T) {
 	setup(t)
 	full := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", full); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, full)
 	dir := policiesDir(t, map[string]string{"profiles.hcl": nomadOnlyProfiles})
 	removeDir(t, dir, "consul")
 	env := brokerEnv()

@@ -65,9 +65,7 @@ func TestManagedPolicyWithReservedNameIsDeletedWithoutPrune(t *testing.T) {
 	ctx := context.Background()
 	t.Cleanup(func() { _ = nomadC.Do(ctx, "DELETE", "/v1/acl/policy/anonymous", nil, nil) })
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	// What the earlier version wrote for nomad/anonymous.hcl.
 	mustDo(t, nomadC, "POST", "/v1/acl/policy/anonymous", map[string]any{
 		"Name": "anonymous", "Description": plan.Description(plan.NomadPolicy, "anonymous"),
