@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +15,7 @@ import (
 // the session cookie is the Consul UI host's only (not sent to the Nomad
 // UI's host), and the browser's storage holds no real token.
 func TestUIConsul(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	if p := au.exec(t, "consul", "kv", "put", "ui-test/greeting", "consul-value-in-the-ui"); p.code() != 0 {
 		t.Fatalf("consul kv put: exit %d\n%s\n%s", p.code(), p.stdout.String(), p.stderr.String())
 	}

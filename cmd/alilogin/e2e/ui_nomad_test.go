@@ -21,9 +21,7 @@ import (
 // Nomad takes the profile's token). The browser's storage holds no real
 // token afterwards.
 func TestUINomad(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	alloc := runAgentJob(t, ctx, au)
 	link := uiLink(t, au, "nomad")
 	origin := "http://" + link.Host

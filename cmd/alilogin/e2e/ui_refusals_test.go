@@ -71,9 +71,7 @@ window.done = (async () => {
 // alilogin ui nomad.
 func TestUIRefusesOtherPages(t *testing.T) {
 	requireRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	alloc := runAgentJob(t, ctx, au)
 	link := uiLink(t, au, "nomad")
 	origin := "http://" + link.Host
