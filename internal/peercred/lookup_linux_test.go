@@ -14,7 +14,7 @@ import (
 )
 
 // accept accepts one connection on l, failing the test after a while.
-func accept(t *testing.T, l net.Listener) net.Conn {
+func accept(t testing.TB, l net.Listener) net.Conn {
 	t.Helper()
 	type res struct {
 		c   net.Conn
