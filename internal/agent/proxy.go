@@ -208,7 +208,7 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 			}
 		},
 		Transport:     up.tr,
-		FlushInterval: -1,
+		FlushInterval: 0,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if r.Context().Err() != nil {
 				ev.Status = 499
