@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,10 @@ func Process(local, remote net.Addr) (pid int, exe string, err error) {
 		return 0, "", fmt.Errorf("could not find the client process: %w", err)
 	}
 	for _, n := range pids {
+		// The scan runs beside the requests of a process with one P
+		// (the agent's GOMAXPROCS): its short system calls do not give
+		// the P up, so it does after each process.
+		runtime.Gosched()
 		name := strconv.Itoa(n)
 		fds := filepath.Join("/proc", name, "fd")
 		ents, err := os.ReadDir(fds)
