@@ -60,6 +60,8 @@ type explained struct {
 	AgentReadOnly bool `json:"agent_read_only,omitempty"`
 	// Direct: explain_direct.go.
 	Direct *explainedDirect `json:"direct_login,omitempty"`
+	// Attended: explain_attended.go.
+	Attended *explainedAttended `json:"attended,omitempty"`
 }
 
 // explain answers for roles from cfg alone (plan.Grants).
@@ -74,6 +76,7 @@ func explain(cfg *policy.Config, roles []string) []explained {
 			ClientCert:    explainCert(cfg, p),
 			AgentReadOnly: p.Agent.ReadOnly,
 			Direct:        explainDirect(p),
+			Attended:      explainAttended(cfg, p),
 		})
 	}
 	return out
@@ -122,6 +125,7 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		if x.AgentReadOnly {
 			fmt.Fprintf(stdout, "  Through the alilogin agent: read-only routes\n")
 		}
+		printAttended(stdout, x.Attended)
 	}
 	if len(res) > 1 {
 		fmt.Fprintf(stdout, "\nWith several profiles, choose one: alilogin login --profile NAME\n")
