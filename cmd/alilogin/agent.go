@@ -72,7 +72,6 @@ func runAgent(ctx context.Context, e *cmdEnv, o *agentOptions) error {
 		return err
 	}
 	ready := notifier(o.NotifyFD)
-	agent.OneProc()
 	err = agent.Run(ctx, agent.Options{Dir: dir, UID: os.Getuid(), Loader: agent.SessionLoader{Stderr: e.Stderr, Now: e.Now, Explain: loginError},
 		Stderr: e.Stderr, Now: e.Now, Ready: ready, Memory: lockMemory()})
 	if errors.Is(err, agent.ErrRunning) {

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"os"
-	"runtime"
 	"runtime/debug"
 )
 
@@ -19,21 +18,5 @@ const memoryLimit = 28 << 20
 func limitMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
-	}
-}
-
-// OneProc runs the agent's goroutines on one P (runtime.GOMAXPROCS(1))
-// unless GOMAXPROCS is set: a request through the agent hands its work
-// from goroutine to goroutine (the server's connection, the transport's
-// writer and reader, the audit log), and with more than one P each hand
-// over may wake another thread, which a loaded machine runs late; on one
-// P they run one after the other on the thread that is awake. The
-// agent's work is small (bench/README.md: agentbench A1 on a loaded
-// 2-core machine: added p50 0.75 ms with 2, 0.38 ms with 1). Called by
-// `alilogin agent run`, not by Run (tests run agents inside other
-// programs).
-func OneProc() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
 	}
 }
