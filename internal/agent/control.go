@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -95,12 +96,18 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if err := json.NewEncoder(c).Encode(req); err != nil {
+		if dying(err) {
+			return nil, fmt.Errorf("%w (its socket closed before it read the request: %v)", ErrNotRunning, err)
+		}
 		return nil, fmt.Errorf("could not ask the alilogin agent: %w", err)
 	}
 	var a Answer
 	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(c, maxControl))).Decode(&a); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("could not read the alilogin agent's answer: %w", ctx.Err())
+		}
+		if dying(err) {
+			return nil, fmt.Errorf("%w (its socket closed before it read the request: %v)", ErrNotRunning, err)
 		}
 		return nil, fmt.Errorf("could not read the alilogin agent's answer: %w", err)
 	}
@@ -109,3 +116,12 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 
 // maxControl bounds a control message (an environment is a few KiB).
 const maxControl = 4 << 20
+
+// dying reports whether err is the reset of a connection the agent never
+// read: the kernel queued it on the listening socket of an agent that was
+// ending (killed) and reset it when the socket closed with the process. A
+// running agent reads every request before it answers or closes
+// (controlserver.go), so it is no agent to wait for.
+func dying(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}

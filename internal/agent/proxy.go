@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strings"
 
 	"github.com/alisw/alilogin/internal/termtext"
@@ -178,8 +177,8 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 		return
 	}
 	defer release()
-	target, err := url.Parse(up.conf.Addr)
-	if err != nil {
+	target := up.target
+	if target == nil {
 		rt.refuse(w, r, ev, http.StatusBadGateway, "alilogin agent: the server address is invalid")
 		return
 	}
@@ -208,7 +207,7 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 			}
 		},
 		Transport:     up.tr,
-		FlushInterval: -1,
+		FlushInterval: 0,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if r.Context().Err() != nil {
 				ev.Status = 499

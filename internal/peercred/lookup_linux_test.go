@@ -37,7 +37,7 @@ func dial(t *testing.T, network string, l net.Listener) net.Conn {
 }
 
 // accept accepts one connection on l, failing the test after a while.
-func accept(t *testing.T, l net.Listener) net.Conn {
+func accept(t testing.TB, l net.Listener) net.Conn {
 	t.Helper()
 	type res struct {
 		c   net.Conn

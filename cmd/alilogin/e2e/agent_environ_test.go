@@ -31,9 +31,11 @@ func TestAgentEnvironHoldsNoSecret(t *testing.T) {
 		if !strings.HasSuffix(exe, "/sleep") {
 			return false
 		}
+		// Right after the exec the new image's environment is not set up
+		// yet and reads empty: wait for it.
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 		environ = string(b)
-		return err == nil
+		return err == nil && strings.Contains(environ, "PATH=")
 	})
 	if err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, p.stderr.String())
