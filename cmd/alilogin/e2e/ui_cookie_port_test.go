@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alisw/alilogin/internal/agent"
+)
+
+// cookiePortPage runs on the UI's own host name at another port
+// (nomad.localhost:OTHER, which Chromium resolves to loopback and which
+// any local user can listen on). Cookies ignore ports, so the agent's
+// host-only cookie for nomad.localhost is the browser's cookie for this
+// page's host too: a same-origin fetch (and a navigation the browser
+// starts) sends it here, and the server's Set-Cookie replaces it.
+const cookiePortPage = `<!doctype html><meta charset=utf-8><title>other port</title>
+<script>
+window.done = (async () => {
+  await fetch("/collect", {credentials: "include"});
+  document.cookie = "COOKIE=fixed-by-other-port; path=/";
+  return document.cookie;
+})();
+</script>`
+
+// TestUISessionCookieNotSentToAnotherPortOfUIHost: the browser session's
+// cookie stays with the agent. A server on another port of the UI's
+// host name (nomad.localhost:OTHER, reachable by any local user who
+// binds a loopback port) must not receive the session cookie from the
+// user's browser (it can replay it with curl where the agent has no peer
+// check: macOS), and its page must not overwrite (fix) the cookie.
+func TestUISessionCookieNotSentToAnotherPortOfUIHost(t *testing.T) {
+	requireRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	au := newAgentUser(t, ctx)
+	link := uiLink(t, au, "nomad")
+	b := uiBrowser(t)
+	uiOpen(t, ctx, b, link)
+	session := sessionCookie(t, ctx, b, link.Hostname())
+
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" Cookie: "+r.Header.Get("Cookie"))
+		mu.Unlock()
+		if r.URL.Path == "/collect" {
+			// A server's Set-Cookie can replace an HttpOnly cookie, which
+			// the page's document.cookie cannot.
+			http.SetCookie(w, &http.Cookie{Name: agent.UICookie, Value: "fixed-by-other-port", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, strings.ReplaceAll(cookiePortPage, "COOKIE", agent.UICookie))
+	}))
+	defer other.Close()
+	ou, _ := url.Parse(other.URL)
+	if err := b.Open(ctx, "http://nomad.localhost:"+ou.Port()+"/"); err != nil {
+		t.Fatal(err)
+	}
+	var res string
+	if err := b.EvalJSON(ctx, "window.done", &res); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	for _, s := range seen {
+		if strings.Contains(s, session) {
+			t.Errorf("a server on another port of %s received the session cookie: %q", link.Hostname(), s)
+		}
+	}
+	mu.Unlock()
+	cookies, err := b.Cookies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cookies {
+		if c.Name == agent.UICookie && c.Value != session {
+			t.Errorf("a page on another port of %s overwrote the session cookie: %s=%s (domain %s, path %s)", link.Hostname(), c.Name, c.Value, c.Domain, c.Path)
+		}
+	}
+}
