@@ -85,3 +85,55 @@ func TestUISessionCookieNotSentToAnotherPortOfUIHost(t *testing.T) {
 		}
 	}
 }
+
+// TestUISessionCookieNotSentAfterALinkFromAnyPage: the user need not
+// type the other port's address. Any web page (here one on 127.0.0.1,
+// cross-site) sends the browser to nomad.localhost:OTHER; that
+// navigation carries no SameSite=Strict cookie, but the page it loads
+// is same-site with the agent's UI, and its same-origin fetch carries
+// the session cookie to the other port's server.
+func TestUISessionCookieNotSentAfterALinkFromAnyPage(t *testing.T) {
+	requireRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	au := newAgentUser(t, ctx)
+	link := uiLink(t, au, "nomad")
+	b := uiBrowser(t)
+	uiOpen(t, ctx, b, link)
+	session := sessionCookie(t, ctx, b, link.Hostname())
+
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" Cookie: "+r.Header.Get("Cookie"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if strings.HasPrefix(r.Host, "127.0.0.1:") {
+			// Any page: a link (here a script) to the UI host's other port.
+			io.WriteString(w, `<!doctype html><script>location = "http://nomad.localhost:"+location.port+"/landed";</script>`)
+			return
+		}
+		io.WriteString(w, `<!doctype html><title>landed</title><script>fetch("/collect", {credentials: "include"}).then(() => document.title = "collected");</script>`)
+	}))
+	defer other.Close()
+	if err := b.Open(ctx, other.URL+"/"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var title string
+		if err := b.EvalJSON(ctx, "document.title", &title); err == nil && title == "collected" {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("the other port's server saw: %q", seen)
+	for _, s := range seen {
+		if strings.Contains(s, session) {
+			t.Errorf("after a link from another page, a server on another port of %s received the session cookie: %q", link.Hostname(), s)
+		}
+	}
+}
