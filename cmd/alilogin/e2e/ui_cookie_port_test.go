@@ -42,8 +42,8 @@ func TestUISessionCookieNotSentToAnotherPortOfUIHost(t *testing.T) {
 	au := newAgentUser(t, ctx)
 	link := uiLink(t, au, "nomad")
 	b := uiBrowser(t)
-	uiOpen(t, ctx, b, link)
-	session := sessionCookie(t, ctx, b, link.Hostname())
+	sess := uiOpen(t, ctx, b, link)
+	session := sessionCookie(t, ctx, b, sess.Hostname())
 
 	var mu sync.Mutex
 	var seen []string
@@ -99,8 +99,8 @@ func TestUISessionCookieNotSentAfterALinkFromAnyPage(t *testing.T) {
 	au := newAgentUser(t, ctx)
 	link := uiLink(t, au, "nomad")
 	b := uiBrowser(t)
-	uiOpen(t, ctx, b, link)
-	session := sessionCookie(t, ctx, b, link.Hostname())
+	sess := uiOpen(t, ctx, b, link)
+	session := sessionCookie(t, ctx, b, sess.Hostname())
 
 	var mu sync.Mutex
 	var seen []string
