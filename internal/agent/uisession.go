@@ -177,6 +177,7 @@ func (u *uiSessions) useStart(id string, k Kind, now time.Time, once bool) (*uiS
 		return nil, nil, startUnknown, fmt.Errorf("could not make the session: %w", err)
 	}
 	label := labelEncoding.EncodeToString(b)
+	u.pruneLocked(now)
 	s.used = true
 	s.session = &uiSession{profile: s.profile, kind: k, label: label, started: now, expires: now.Add(uiSessionTTL), enterBy: now.Add(uiEnterTTL)}
 	u.sessions[keyOf(label)] = s.session
@@ -277,6 +278,19 @@ func (u *uiSessions) endLocked(s *uiSession) {
 		(*c)()
 	}
 	s.inflight = nil
+}
+
+// pruneLocked ends the sessions past their time, and those whose
+// browser never came to their host name in time. u.mu is held.
+func (u *uiSessions) pruneLocked(now time.Time) {
+	for _, s := range u.sessions {
+		s.mu.Lock()
+		stale := now.After(s.expires) || (!s.entered && now.After(s.enterBy))
+		s.mu.Unlock()
+		if stale {
+			u.endLocked(s)
+		}
+	}
 }
 
 // drop ends every session and one-time URL of profile (a logout).
