@@ -200,6 +200,16 @@ func TestUIRefusesOtherPages(t *testing.T) {
 	if st := rawCookieGetAs(t, nobody, route, sess.Host, session); !strings.Contains(st, " 403 ") {
 		t.Errorf("the cookie sent by nobody: %q, want 403", st)
 	}
+	// agent status lists the session, never its host name nor cookie.
+	st := au.ok(t, "agent", "status").stdout.String()
+	if !strings.Contains(st, "web UI:   nomad  profile "+au.m.profile+", since ") || !strings.Contains(st, "requests") {
+		t.Errorf("agent status does not list the browser session:\n%s", st)
+	}
+	for _, secret := range []string{sess.Hostname(), strings.TrimSuffix(strings.TrimPrefix(sess.Hostname(), "nomad-"), ".localhost"), session} {
+		if strings.Contains(st, secret) {
+			t.Errorf("agent status shows the session's %q:\n%s", secret, st)
+		}
+	}
 	// A one-time link is used up.
 	if err := b.Open(ctx, link.String()); err != nil {
 		t.Fatal(err)
