@@ -58,14 +58,16 @@ type Gate struct {
 
 // Status is what `agent status` shows.
 type Status struct {
-	Instance string            `json:"instance"`
-	PID      int               `json:"pid"`
-	Started  time.Time         `json:"started"`
-	Dir      string            `json:"dir"`
-	Routes   map[Kind]string   `json:"routes"`
-	Memory   string            `json:"memory"`
-	Profiles []ProfileStatus   `json:"profiles"`
-	Extra    map[string]string `json:"extra,omitempty"`
+	Instance string          `json:"instance"`
+	PID      int             `json:"pid"`
+	Started  time.Time       `json:"started"`
+	Dir      string          `json:"dir"`
+	Routes   map[Kind]string `json:"routes"`
+	Memory   string          `json:"memory"`
+	Profiles []ProfileStatus `json:"profiles"`
+	// UISessions are the live browser sessions of the web UIs.
+	UISessions []UISessionStatus `json:"ui_sessions,omitempty"`
+	Extra      map[string]string `json:"extra,omitempty"`
 }
 
 // ProfileStatus is one opened profile.
@@ -76,6 +78,19 @@ type ProfileStatus struct {
 	Requests  int64           `json:"requests"`
 	Errors    int64           `json:"errors"`
 	LastError string          `json:"last_error,omitempty"`
+}
+
+// UISessionStatus is one browser session of a web UI (`alilogin ui`):
+// what it is for and how it is used, never its host label nor its cookie.
+type UISessionStatus struct {
+	Server  Kind      `json:"server"`
+	Profile string    `json:"profile"`
+	Started time.Time `json:"started"`
+	// Entered: the browser came to the session's host name and got its
+	// cookie.
+	Entered  bool      `json:"entered"`
+	LastUse  time.Time `json:"last_use,omitzero"`
+	Requests int64     `json:"requests"`
 }
 
 // ErrNotRunning: no agent answers on the socket.

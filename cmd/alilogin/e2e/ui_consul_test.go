@@ -20,9 +20,9 @@ func TestUIConsul(t *testing.T) {
 		t.Fatalf("consul kv put: exit %d\n%s\n%s", p.code(), p.stdout.String(), p.stderr.String())
 	}
 	link := uiLink(t, au, "consul")
-	origin := "http://" + link.Host
 	b := uiBrowser(t)
-	uiOpen(t, ctx, b, link)
+	sess := uiOpen(t, ctx, b, link)
+	origin := sess.String()
 
 	// The key in the KV list, then its value.
 	if err := b.Open(ctx, origin+"/ui/dc1/kv/ui-test/"); err != nil {
@@ -47,7 +47,7 @@ func TestUIConsul(t *testing.T) {
 
 	// The Consul UI's cookie is for its own host name only: the Nomad
 	// UI's host (same port) is not signed in.
-	c := sessionCookie(t, ctx, b, link.Hostname())
+	c := sessionCookie(t, ctx, b, sess.Hostname())
 	if c == "" {
 		t.Fatal("no session cookie")
 	}
