@@ -59,25 +59,25 @@ type Profile struct {
 	// Agent is what the admin says of the profile's agent routes
 	// (policies/: agent { read_only = true }). Absent: no limit.
 	Agent Agent `json:"agent,omitzero"`
-	// Attended is the profile's attended tier (alilogin elevate), nil
-	// when it has none.
+	// Attended is the profile's attended tier (policies/: attended {...});
+	// nil: none. alilogin elevate uses these names as they are and never
+	// builds them itself.
 	Attended *Attended `json:"attended,omitempty"`
 }
 
-// Attended is how alilogin elevate reaches a profile's attended tier:
-// every name is the broker's (alilogin never builds one itself).
+// Attended is what alilogin elevate needs of a profile's attended tier.
 type Attended struct {
 	OIDCMount string `json:"oidc_mount"` // Vault auth mount of type oidc
-	Role      string `json:"role"`       // the OIDC role of the tier
-	// NomadRole and ConsulRole are the roles under the nomad and consul
-	// engine mounts whose creds the privileged token reads; "": none.
+	Role      string `json:"role"`       // the OIDC role on it
+	// NomadRole and ConsulRole are the creds paths' role names under the
+	// nomad and consul mounts ("" when the tier gets no such token).
 	NomadRole  string `json:"nomad_role,omitempty"`
 	ConsulRole string `json:"consul_role,omitempty"`
-	Window     string `json:"window"`            // Go duration: the longest window
-	Uses       int    `json:"uses,omitempty"`    // write budget, 0: none
-	MaxAge     string `json:"max_age,omitempty"` // Go duration: how recent the sign-in must be
-	// RedirectPath is the path of the loopback callback the role allows,
-	// e.g. "/oidc/callback".
+	Window     string `json:"window"`         // Go duration: the longest window
+	Uses       int    `json:"uses,omitempty"` // write requests per window; 0: no budget
+	MaxAge     string `json:"max_age"`        // Go duration: how recent the sign-in must be
+	// RedirectPath is the loopback callback path the OIDC role allows:
+	// http://127.0.0.1:<any port><RedirectPath>.
 	RedirectPath string `json:"redirect_path"`
 }
 
