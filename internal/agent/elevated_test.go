@@ -212,3 +212,16 @@ func TestLogoutEndsTheAttendedWindow(t *testing.T) {
 		t.Error("the logout did not revoke the privileged Vault token")
 	}
 }
+
+// TestAgentStopEndsTheAttendedWindow: the agent's stop revokes the
+// window's token (nothing privileged outlives the agent that held it).
+func TestAgentStopEndsTheAttendedWindow(t *testing.T) {
+	up := newUpstream(t)
+	ta, _ := attendedAgent(t, up)
+	ta.open(t)
+	ta.elevateP(t, time.Now().Add(time.Hour), 0, Vault)
+	ta.stop()
+	if !revoked(up, "priv-vault") {
+		t.Error("the agent's stop did not revoke the privileged Vault token")
+	}
+}
