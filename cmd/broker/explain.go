@@ -58,6 +58,8 @@ type explained struct {
 	ClientCert *explainedCert `json:"client_certificate,omitempty"`
 	// AgentReadOnly: agent { read_only = true } (internal/agent/guard).
 	AgentReadOnly bool `json:"agent_read_only,omitempty"`
+	// Attended: explain_attended.go.
+	Attended *explainedAttended `json:"attended,omitempty"`
 }
 
 // explain answers for roles from cfg alone (plan.Grants).
@@ -71,6 +73,7 @@ func explain(cfg *policy.Config, roles []string) []explained {
 			TTL: p.TTL.String(), MaxTTL: p.MaxTTL.String(),
 			ClientCert:    explainCert(cfg, p),
 			AgentReadOnly: p.Agent.ReadOnly,
+			Attended:      explainAttended(cfg, p),
 		})
 	}
 	return out
@@ -118,6 +121,7 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		if x.AgentReadOnly {
 			fmt.Fprintf(stdout, "  Through the alilogin agent: read-only routes\n")
 		}
+		printAttended(stdout, x.Attended)
 	}
 	if len(res) > 1 {
 		fmt.Fprintf(stdout, "\nWith several profiles, choose one: alilogin login --profile NAME\n")

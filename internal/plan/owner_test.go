@@ -117,6 +117,8 @@ func TestKindRules(t *testing.T) {
 		Group: "vault/identity-group/x", JWTConfig: "vault/jwt-auth-config/x", NomadLease: "vault/nomad-lease-config/x",
 		OIDCConfig: "vault/oidc-auth-config/x", OIDCRole: "vault/oidc-role/x",
 		AttendedNomadRole: "vault/nomad-attended-role/x", AttendedConsulRole: "vault/consul-attended-role/x",
+		NomadAuthMethod: "nomad/acl-auth-method/x", ConsulAuthMethod: "consul/acl-auth-method/x", ConsulACLRole: "consul/acl-role/x",
+		NomadBindingRule: "nomad/acl-binding-rule/x", ConsulBindingRule: "consul/acl-binding-rule/x",
 	}
 	if d := cmp.Diff(want, ids); d != "" {
 		t.Errorf("ObjectID (-want +got):\n%s", d)
@@ -130,7 +132,8 @@ func TestKindRules(t *testing.T) {
 			deletable = append(deletable, k)
 		}
 	}
-	if d := cmp.Diff([]Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, PKIRole, AttendedNomadRole, AttendedConsulRole, JWTRole, OIDCRole, Group}, deletable); d != "" {
+	if d := cmp.Diff([]Kind{NomadPolicy, ConsulPolicy, NomadAuthMethod, ConsulAuthMethod, VaultPolicy, ConsulACLRole,
+		NomadRole, ConsulRole, PKIRole, AttendedNomadRole, AttendedConsulRole, JWTRole, OIDCRole, Group, NomadBindingRule, ConsulBindingRule}, deletable); d != "" {
 		t.Errorf("deletable kinds (-want +got):\n%s", d)
 	}
 }

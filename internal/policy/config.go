@@ -21,6 +21,8 @@ type Config struct {
 	Consul Server
 	// Attended is broker.hcl's attended block (attended.go); nil: none.
 	Attended *AttendedSettings
+	// DirectLogin is broker.hcl's direct_login block (direct.go).
+	DirectLogin DirectLogin
 
 	// Profiles are sorted by name.
 	Profiles []Profile
@@ -92,7 +94,10 @@ type Profile struct {
 	ClientCert     ClientCert // clientcert.go
 	Agent          Agent      // agent.go
 	Attended       Attended   // attended.go
-	File           string     // where it is declared, for messages
+	// DirectLogin is the profile's direct login mode (direct.go):
+	// DirectFallback, DirectAlways or DirectOff, defaults resolved.
+	DirectLogin string
+	File        string // where it is declared, for messages
 }
 
 // Role gives the holders of one SSO role extra Vault policies.

@@ -136,7 +136,7 @@ func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leas
 	var mounts []string
 	for _, p := range profiles {
 		g := s.grant(p)
-		if p.Name == "" || len(g.Policies) == 0 {
+		if p.Name == "" || !g.grants() {
 			continue
 		}
 		g.Mount = mountKey(g.Mount)
@@ -236,7 +236,8 @@ func listNomad(ctx context.Context, c *apiclient.Client) ([]token, error) {
 	out := make([]token, 0, len(list))
 	for _, t := range list {
 		out = append(out, token{Accessor: t.AccessorID, Label: t.Name, Created: t.CreateTime,
-			Client: t.Type == "client" && len(t.Roles) == 0, Policies: t.Policies})
+			Client: t.Type == "client" && len(t.Roles) == 0, Management: t.Type == "management" && len(t.Roles) == 0,
+			Policies: t.Policies})
 	}
 	return out, nil
 }

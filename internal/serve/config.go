@@ -50,6 +50,9 @@ func Discovery(cfg *policy.Config, pub Public) discovery.Document {
 			dp.MaxTTL = p.MaxTTL.String()
 		}
 		dp.Attended = discoveryAttended(cfg, p)
+		if nomad, consul := p.DirectMethods(); nomad != "" || consul != "" {
+			dp.Direct = &discovery.Direct{Mode: p.DirectLogin, NomadAuthMethod: nomad, ConsulAuthMethod: consul}
+		}
 		d.Profiles = append(d.Profiles, dp)
 	}
 	return d

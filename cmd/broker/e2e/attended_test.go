@@ -149,3 +149,41 @@ func TestApplyConfiguresAttendedTier(t *testing.T) {
 		t.Errorf("config not repaired: %v", cfg)
 	}
 }
+
+// TestLeastPrivilegeVaultPolicyWithAttendedTier: the broker's documented
+// least-privilege Vault policy (docs/broker-vault-policy.hcl) is enough
+// to enable and configure the OIDC auth method and write the attended
+// tier's objects, and to find nothing left to do afterwards.
+func TestLeastPrivilegeVaultPolicyWithAttendedTier(t *testing.T) {
+	setup(t)
+	mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/broker", map[string]any{"policy": readFile(t, "../../../docs/broker-vault-policy.hcl")}, nil)
+	var tok struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	mustDo(t, vaultC, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"broker"}, "no_default_policy": true, "ttl": "10m"}, &tok)
+	env := brokerEnv()
+	restricted := func(k string) string {
+		if k == "VAULT_TOKEN" {
+			return tok.Auth.ClientToken
+		}
+		return env(k)
+	}
+	dir, _ := attendedDir(t)
+	for _, st := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"plan", "--detailed-exitcode", dir}, exitChanges},
+		{[]string{"apply", "--auto-approve", dir}, exitOK},
+		{[]string{"plan", "--detailed-exitcode", dir}, exitOK},
+	} {
+		if code, _, _ := brokerWith(t, restricted, nil, st.args...); code != st.want {
+			t.Fatalf("broker %v with the least-privilege token: exit %d, want %d", st.args, code, st.want)
+		}
+	}
+	if role := vaultData(t, "/v1/auth/oidc/role/ci-admin"); role["role_type"] != "oidc" {
+		t.Errorf("OIDC role: %v", role)
+	}
+}
