@@ -58,6 +58,8 @@ type explained struct {
 	ClientCert *explainedCert `json:"client_certificate,omitempty"`
 	// AgentReadOnly: agent { read_only = true } (internal/agent/guard).
 	AgentReadOnly bool `json:"agent_read_only,omitempty"`
+	// Direct: explain_direct.go.
+	Direct *explainedDirect `json:"direct_login,omitempty"`
 	// Attended: explain_attended.go.
 	Attended *explainedAttended `json:"attended,omitempty"`
 }
@@ -73,6 +75,7 @@ func explain(cfg *policy.Config, roles []string) []explained {
 			TTL: p.TTL.String(), MaxTTL: p.MaxTTL.String(),
 			ClientCert:    explainCert(cfg, p),
 			AgentReadOnly: p.Agent.ReadOnly,
+			Direct:        explainDirect(p),
 			Attended:      explainAttended(cfg, p),
 		})
 	}
@@ -118,6 +121,7 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  Consul policies: %s\n", list(x.ConsulPolicies))
 		fmt.Fprintf(stdout, "  Token TTL %s, max %s\n", x.TTL, x.MaxTTL)
 		printCert(stdout, x.ClientCert)
+		printDirect(stdout, x.Direct)
 		if x.AgentReadOnly {
 			fmt.Fprintf(stdout, "  Through the alilogin agent: read-only routes\n")
 		}

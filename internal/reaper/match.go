@@ -110,6 +110,10 @@ type token struct {
 	// grant with Management (an attended tier's) may claim one.
 	Management bool
 	Policies   []string
+	// Expires: the token has an expiry of its own (Nomad's and Consul's
+	// ExpirationTime), as the tokens of a JWT login (direct login) have
+	// and those of Vault's engines never do: it dies by itself.
+	Expires bool
 }
 
 // candidate is a token that has every mark of one Vault made for a managed
@@ -133,7 +137,8 @@ func subset(have, allowed []string) bool {
 	return true
 }
 
-// match tells whether t is a candidate: a client token whose label has
+// match tells whether t is a candidate: a client token without an expiry
+// of its own whose label has
 // Vault's exact format for a managed profile granting this system, with
 // the time in it within ClockSlack of the token's create time, whose
 // policies are among those the profile grants, and older than the
@@ -143,7 +148,7 @@ func subset(have, allowed []string) bool {
 // ("ci" and "ci-admins"), so a label can fit several profiles: the
 // largest max TTL of all the profiles whose prefix it has counts.
 func match(t token, f format, grant func(Profile) Grant, profiles []Profile, now time.Time, grace time.Duration) (candidate, bool) {
-	if !t.Client && !t.Management || t.Created.IsZero() {
+	if !t.Client && !t.Management || t.Expires || t.Created.IsZero() {
 		return candidate{}, false
 	}
 	var (

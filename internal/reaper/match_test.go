@@ -48,6 +48,7 @@ func TestMatch(t *testing.T) {
 		{"name cut before the time", nomadTok(("vault-ci-jwt-" + strings.Repeat("x", 300))[:256], "read-jobs"), false, "", false},
 		{"signed number", nomadTok("vault-ci-jwt-alice-+"+nanos[1:], "read-jobs"), false, "", false},
 		{"case matters", nomadTok("Vault-ci-jwt-alice-"+nanos, "read-jobs"), false, "", false},
+		{"expires by itself (a JWT login's token)", token{Label: "vault-ci-jwt-alice-" + nanos, Created: created, Client: true, Policies: []string{"read-jobs"}, Expires: true}, false, "", false},
 		{"zero create time", token{Label: "vault-ci-jwt-alice-" + nanos, Client: true}, false, "", false},
 		{"attended management token", mgmtTok("vault-ci.attended-oidc-carol-" + nanos), false, "ci.attended", true},
 		{"management token named like an everyday profile's", mgmtTok("vault-ci-jwt-alice-" + nanos), false, "", false},
