@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
@@ -76,6 +77,7 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 		}
 	}
 	now := e.now()
+	addWindows(ctx, e, out)
 	if o.JSON {
 		var v any = out[0]
 		if asList {
@@ -152,6 +154,9 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 		rt = "stored (tokens are renewed without a browser)"
 	}
 	fmt.Fprintf(tw, "refresh token:\t%s\n", rt)
+	if w := s.AttendedWindow; w != nil {
+		fmt.Fprintf(tw, "attended window:\t%s\n", windowText(&agent.WindowStatus{Until: w.Until, Uses: w.Uses, Used: w.Used, Left: w.Left}, now))
+	}
 }
 
 // writeJSON prints v as indented JSON. encoding/json escapes C0 controls

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/alisw/alilogin/internal/discovery"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -65,6 +67,10 @@ type Profile struct {
 	// The layers can only add it (agent.go).
 	AgentReadOnly   bool
 	AgentReadOnlyBy string
+	// Attended is the profile's attended tier from the broker's
+	// discovery document (alilogin elevate), nil when none; the config
+	// file cannot set or remove it (narrowAgent).
+	Attended *discovery.Attended
 }
 
 // Config is the resolved configuration, or one layer of it (zero = unset).

@@ -41,6 +41,10 @@ func FromDiscovery(d *discovery.Document) Config {
 		if p.Agent.ReadOnly {
 			cp.AgentReadOnly, cp.AgentReadOnlyBy = true, AgentReadOnlyByBroker
 		}
+		if p.Attended != nil {
+			a := *p.Attended
+			cp.Attended = &a
+		}
 		c.Profiles = append(c.Profiles, cp)
 	}
 	return c

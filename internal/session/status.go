@@ -30,6 +30,19 @@ type Status struct {
 	// no token for this profile (or before it knew one), since the last
 	// token it gave: the vault CLI does not show it.
 	TokenHelperRefusal *tokenhelper.RefusalRecord `json:"token_helper_refusal,omitempty"`
+	// AttendedWindow is the profile's open attended window in the
+	// agent (alilogin elevate), nil when none: cmd/alilogin fills it
+	// from the agent's status.
+	AttendedWindow *WindowStatus `json:"attended_window,omitempty"`
+}
+
+// WindowStatus is an open attended window: its end and what is left of
+// its write budget (Uses 0: none).
+type WindowStatus struct {
+	Until time.Time `json:"until"`
+	Uses  int       `json:"uses,omitempty"`
+	Used  int       `json:"used"`
+	Left  int       `json:"left,omitempty"`
 }
 
 // TokenStatus is one token as `status --json` and `login --json` show it:
