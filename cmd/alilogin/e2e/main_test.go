@@ -20,12 +20,17 @@ import (
 )
 
 var (
-	stack *teststack.Stack
-	bin   string // the alilogin binary
+	stack     *teststack.Stack
+	bin       string // the alilogin binary
+	brokerBin string // the broker binary (broker apply, elevate_test.go)
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(teststack.MainWithBinaries(m, teststack.Options{}, &stack, []string{teststack.AliloginPkg}, &bin))
+	code := teststack.MainWithBinaries(m, teststack.Options{}, &stack, []string{teststack.AliloginPkg, teststack.BrokerPkg}, &bin, &brokerBin)
+	if attended.tmp != "" {
+		os.RemoveAll(attended.tmp)
+	}
+	os.Exit(code)
 }
 
 // user is a test home: its own HOME/XDG dirs and environment.
