@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -46,5 +47,33 @@ func TestCaseVariantRuleInManagedConsulMethodIsConflict(t *testing.T) {
 	want := `! conflict: consul acl binding rule "alilogin-ci-user/id ` + rule.ID + `"`
 	if code != exitError || !strings.Contains(out, want) {
 		t.Errorf("plan: exit %d, want %d and %s; it said:\n%s", code, exitError, want, out)
+	}
+}
+
+// TestCaseVariantRuleInManagedConsulMethodSurvivesPrune: a hand-made
+// binding rule that Consul counts as inside the broker's method (its
+// AuthMethod in another case) is never deleted, and neither is its
+// method: apply --prune of a profile whose direct login is turned off
+// refuses, as for a rule written with the method's exact name
+// (docs/security.md). Deleting a Consul auth method deletes every rule
+// Consul counts as its own.
+func TestCaseVariantRuleInManagedConsulMethodSurvivesPrune(t *testing.T) {
+	setup(t)
+	resetDirect(t)
+	t.Cleanup(func() { resetDirect(t) })
+	dir := directPolicies(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	var rule struct{ ID string }
+	mustDo(t, consulC, "PUT", "/v1/acl/binding-rule", map[string]string{"AuthMethod": "Alilogin-CI-User", "BindType": "node",
+		"BindName": "build-host", "Description": "by hand"}, &rule)
+	off := strings.Replace(readFile(t, dir+"/profiles.hcl"), `profile "ci-user" {`, "profile \"ci-user\" {\n  direct_login = \"off\"", 1)
+	writeFile(t, dir+"/profiles.hcl", off)
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitError {
+		t.Errorf("apply --prune with a hand-made rule in the broker's method: exit %d, want %d", code, exitError)
+	}
+	if err := consulC.Do(context.Background(), "GET", "/v1/acl/binding-rule/"+rule.ID, nil, nil); err != nil {
+		t.Errorf("the hand-made Consul rule %s is gone after apply --prune: %v", rule.ID, err)
 	}
 }
