@@ -116,7 +116,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// SSO discovery and, meanwhile, a check that Vault answers, so that
 	// nobody signs in for nothing.
 	preflight := make(chan error, 1)
-	go func() { preflight <- session.CheckVault(ctx, cl.Vault) }()
+	go func() { preflight <- session.LoginPreflight(ctx, se, cfg, cl, profile) }()
 	sso, err := session.NewSSO(ctx, se, cfg)
 	if err != nil {
 		return err

@@ -142,7 +142,7 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 		if pol == "" {
 			pol = "-"
 		}
-		fmt.Fprintf(tw, "%s:\t%s\t%s\tpolicies: %s\n", k, termtext.Clean(t.Token), ttl, pol)
+		fmt.Fprintf(tw, "%s:\t%s\t%s\tfrom %s\tpolicies: %s\n", k, termtext.Clean(t.Token), ttl, from(t.From), pol)
 	}
 	if s.ClientCert != nil {
 		fmt.Fprintf(tw, "client certificate:\t%s\n", s.ClientCert.Text(now))
@@ -152,6 +152,14 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 		rt = "stored (tokens are renewed without a browser)"
 	}
 	fmt.Fprintf(tw, "refresh token:\t%s\n", rt)
+}
+
+// from says where a token came from, for status's column.
+func from(f string) string {
+	if f == "direct" {
+		return "direct login"
+	}
+	return "vault"
 }
 
 // writeJSON prints v as indented JSON. encoding/json escapes C0 controls

@@ -59,6 +59,22 @@ type Profile struct {
 	// Agent is what the admin says of the profile's agent routes
 	// (policies/: agent { read_only = true }). Absent: no limit.
 	Agent Agent `json:"agent,omitzero"`
+	// Direct is the profile's direct login at Nomad and Consul (their
+	// JWT auth methods, which the broker makes); nil: none.
+	Direct *Direct `json:"direct,omitempty"`
+}
+
+// Direct is how alilogin logs in to Nomad and Consul without Vault: with
+// the SSO's ID token at the auth methods the broker named (alilogin never
+// builds these names itself).
+type Direct struct {
+	// Mode is "fallback" (when Vault cannot issue the tokens) or
+	// "always".
+	Mode string `json:"mode"`
+	// NomadAuthMethod and ConsulAuthMethod are the auth methods' names;
+	// empty: none at that server.
+	NomadAuthMethod  string `json:"nomad_auth_method,omitempty"`
+	ConsulAuthMethod string `json:"consul_auth_method,omitempty"`
 }
 
 // Agent is a profile's setting for the alilogin agent's routes.
