@@ -89,6 +89,9 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range out.warnings {
+		fmt.Fprintf(e.stderr(), "alilogin: warning: %s\n", w)
+	}
 	res := &LoginResult{Record: rec, Minted: &out.minted, Profile: prof, CertErr: out.certErr}
 	res.Current, res.MadeCurrent = makeCurrentIfNone(e, profile)
 	return res, nil
