@@ -352,6 +352,14 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 		return s.applyNomadLease(ctx, c)
 	case plan.Group:
 		return s.applyGroup(ctx, c)
+	case plan.NomadAuthMethod:
+		return s.applyNomadAuthMethod(ctx, c)
+	case plan.ConsulAuthMethod:
+		return s.applyConsulAuthMethod(ctx, c)
+	case plan.ConsulACLRole:
+		return s.applyConsulACLRole(ctx, c)
+	case plan.NomadBindingRule, plan.ConsulBindingRule:
+		return s.applyBindingRule(ctx, c)
 	}
 	return fmt.Errorf("unknown kind %q", c.Kind)
 }
@@ -366,9 +374,11 @@ func (s *session) readLive(ctx context.Context, desired []plan.Object) (live []p
 	g, gctx := errgroup.WithContext(ctx)
 	if s.clients.Nomad != nil {
 		g.Go(func() error { return r.nomadPolicies(gctx) })
+		g.Go(func() error { return r.nomadDirect(gctx) }) // direct.go
 	}
 	if s.clients.Consul != nil {
 		g.Go(func() error { return r.consulPolicies(gctx) })
+		g.Go(func() error { return r.consulDirect(gctx) })
 	}
 	g.Go(func() error { return r.vault(gctx) })
 	if err := g.Wait(); err != nil {

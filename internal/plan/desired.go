@@ -46,6 +46,7 @@ func Desired(cfg *policy.Config) []Object {
 			add(PKIRole, p.Name, PKIRoleFields(p))
 		}
 		add(JWTRole, p.Name, JWTRoleFields(cfg.SSO, p))
+		desiredDirect(cfg.SSO, p, add) // direct.go
 	}
 	for _, r := range cfg.Roles {
 		add(Group, policy.Group(r.Name), Fields{"type": "external", "policies": GroupPolicies(r), "alias": r.Name})

@@ -35,6 +35,14 @@ const (
 	NomadLease   Kind = "vault nomad lease config"
 	// PKIRole is a profile's Vault PKI role (pki.go).
 	PKIRole Kind = "vault pki role"
+	// Direct login (direct.go): a profile's JWT auth methods in Nomad
+	// and Consul, their binding rules, and the Consul ACL role the
+	// Consul rule binds.
+	NomadAuthMethod   Kind = "nomad acl auth method"
+	NomadBindingRule  Kind = "nomad acl binding rule"
+	ConsulAuthMethod  Kind = "consul acl auth method"
+	ConsulACLRole     Kind = "consul acl role"
+	ConsulBindingRule Kind = "consul acl binding rule"
 )
 
 // kindRule is what the broker knows of one kind, in one place. To add a
@@ -71,10 +79,18 @@ type kindRule struct {
 // count too); Nomad keeps policy names that differ in case apart, and the
 // names the files give (profiles, policies) are lowercase, so Nomad
 // policies and Vault roles need no such rule.
+//
+// Direct login's auth methods come in the first step (their binding
+// rules need them), the Consul ACL role in the second (it names the
+// Consul policies), and the binding rules, which let users in, last.
+// Consul compares the names of auth methods and roles without case.
 var kindRules = []kindRule{
 	{kind: NomadPolicy, system: Nomad, phase: 1, deletable: true, id: "acl-policy"},
 	{kind: ConsulPolicy, system: Consul, phase: 1, deletable: true, foldsCase: true, id: "acl-policy"},
+	{kind: NomadAuthMethod, system: Nomad, phase: 1, deletable: true, id: "acl-auth-method"},
+	{kind: ConsulAuthMethod, system: Consul, phase: 1, deletable: true, foldsCase: true, id: "acl-auth-method"},
 	{kind: VaultPolicy, system: Vault, phase: 2, deletable: true, foldsCase: true, id: "policy"},
+	{kind: ConsulACLRole, system: Consul, phase: 2, deletable: true, foldsCase: true, id: "acl-role"},
 	{kind: NomadRole, system: Vault, phase: 3, deletable: true, id: "nomad-role", roleWord: "nomad"},
 	{kind: ConsulRole, system: Vault, phase: 3, deletable: true, id: "consul-role", roleWord: "consul"},
 	{kind: PKIRole, system: Vault, phase: 3, deletable: true, id: "pki-role", roleWord: "pki"},
@@ -82,6 +98,8 @@ var kindRules = []kindRule{
 	{kind: JWTConfig, system: Vault, phase: 4, id: "jwt-auth-config"},
 	{kind: JWTRole, system: Vault, phase: 4, deletable: true, id: "jwt-role", roleWord: "jwt"},
 	{kind: Group, system: Vault, phase: 4, deletable: true, foldsCase: true, id: "identity-group"},
+	{kind: NomadBindingRule, system: Nomad, phase: 4, deletable: true, id: "acl-binding-rule"},
+	{kind: ConsulBindingRule, system: Consul, phase: 4, deletable: true, id: "acl-binding-rule"},
 }
 
 func (k Kind) rule() kindRule {

@@ -115,6 +115,8 @@ func TestKindRules(t *testing.T) {
 		NomadPolicy: "nomad/acl-policy/x", ConsulPolicy: "consul/acl-policy/x", VaultPolicy: "vault/policy/x",
 		NomadRole: "vault/nomad-role/x", ConsulRole: "vault/consul-role/x", PKIRole: "vault/pki-role/x", JWTRole: "vault/jwt-role/x",
 		Group: "vault/identity-group/x", JWTConfig: "vault/jwt-auth-config/x", NomadLease: "vault/nomad-lease-config/x",
+		NomadAuthMethod: "nomad/acl-auth-method/x", ConsulAuthMethod: "consul/acl-auth-method/x", ConsulACLRole: "consul/acl-role/x",
+		NomadBindingRule: "nomad/acl-binding-rule/x", ConsulBindingRule: "consul/acl-binding-rule/x",
 	}
 	if d := cmp.Diff(want, ids); d != "" {
 		t.Errorf("ObjectID (-want +got):\n%s", d)
@@ -128,7 +130,8 @@ func TestKindRules(t *testing.T) {
 			deletable = append(deletable, k)
 		}
 	}
-	if d := cmp.Diff([]Kind{NomadPolicy, ConsulPolicy, VaultPolicy, NomadRole, ConsulRole, PKIRole, JWTRole, Group}, deletable); d != "" {
+	if d := cmp.Diff([]Kind{NomadPolicy, ConsulPolicy, NomadAuthMethod, ConsulAuthMethod, VaultPolicy, ConsulACLRole,
+		NomadRole, ConsulRole, PKIRole, JWTRole, Group, NomadBindingRule, ConsulBindingRule}, deletable); d != "" {
 		t.Errorf("deletable kinds (-want +got):\n%s", d)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-	{Type: "sso"}, {Type: "vault"}, {Type: "nomad"}, {Type: "consul"},
+	{Type: "sso"}, {Type: "vault"}, {Type: "nomad"}, {Type: "consul"}, {Type: "direct_login"},
 	{Type: "profile", LabelNames: []string{"name"}},
 	{Type: "role", LabelNames: []string{"sso_role"}},
 }}
@@ -25,7 +25,7 @@ func (l *loader) loadTop(path string) {
 	l.diags = append(l.diags, diags...)
 	for _, b := range content.Blocks {
 		switch b.Type {
-		case "sso", "vault", "nomad", "consul":
+		case "sso", "vault", "nomad", "consul", "direct_login":
 			if prev := l.seen[b.Type]; prev != nil {
 				l.errorf(b.DefRange.Ptr(), "Duplicate "+b.Type+" block", "the %s block is already declared at %s", b.Type, rangeString(prev))
 				continue
@@ -40,6 +40,8 @@ func (l *loader) loadTop(path string) {
 				l.cfg.Nomad = l.loadServer(b)
 			case "consul":
 				l.cfg.Consul = l.loadServer(b)
+			case "direct_login":
+				l.loadDirectLogin(b) // direct.go
 			}
 		case "profile":
 			l.loadProfileAndAgent(b) // agent.go
@@ -124,6 +126,7 @@ func (l *loader) loadProfile(b *hcl.Block) {
 		{Name: "vault_policies"}, {Name: "nomad_policies"}, {Name: "consul_policies"},
 		{Name: "ttl"}, {Name: "max_ttl"},
 		{Name: "client_cert_ttl"},
+		{Name: "direct_login"},
 	})
 	p := Profile{Name: name, Description: l.str(a, "description", ""), File: b.DefRange.Filename}
 	p.Roles = l.roleList(a, "roles")
@@ -144,8 +147,12 @@ func (l *loader) loadProfile(b *hcl.Block) {
 		}
 		l.errorf(rng, "Invalid max_ttl", "max_ttl (%s) is shorter than ttl (%s)", p.MaxTTL, p.TTL)
 	}
-	l.loadClientCert(a, &p) // clientcert.go
+	l.loadClientCert(a, &p)    // clientcert.go
+	l.loadProfileDirect(a, &p) // direct.go
 	if !dup {
+		for n, at := range a {
+			l.profileAttrs[name+"\x00"+n] = at.Expr.Range()
+		}
 		l.cfg.Profiles = append(l.cfg.Profiles, p)
 	}
 }

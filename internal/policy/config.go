@@ -19,6 +19,8 @@ type Config struct {
 	Vault  Vault
 	Nomad  Server
 	Consul Server
+	// DirectLogin is broker.hcl's direct_login block (direct.go).
+	DirectLogin DirectLogin
 
 	// Profiles are sorted by name.
 	Profiles []Profile
@@ -86,7 +88,10 @@ type Profile struct {
 	MaxTTL         time.Duration
 	ClientCert     ClientCert // clientcert.go
 	Agent          Agent      // agent.go
-	File           string     // where it is declared, for messages
+	// DirectLogin is the profile's direct login mode (direct.go):
+	// DirectFallback, DirectAlways or DirectOff, defaults resolved.
+	DirectLogin string
+	File        string // where it is declared, for messages
 }
 
 // Role gives the holders of one SSO role extra Vault policies.

@@ -97,6 +97,11 @@ type loader struct {
 	refs []policyRef
 	// certRefs: where profiles ask for client certificates (clientcert.go).
 	certRefs []hcl.Range
+	// directRefs: where profiles set direct_login; profileAttrs: where
+	// each profile's attributes are, by profile+"\x00"+attribute
+	// (direct.go).
+	directRefs   []directRef
+	profileAttrs map[string]hcl.Range
 }
 
 type policyRef struct {
@@ -120,6 +125,7 @@ func (l *loader) load() error {
 	l.seen = map[string]*hcl.Range{}
 	l.profiles = map[string]*hcl.Range{}
 	l.roles = map[string]*hcl.Range{}
+	l.profileAttrs = map[string]hcl.Range{}
 
 	top, err := l.hclFiles(".")
 	if err != nil {
@@ -172,6 +178,7 @@ func (l *loader) finish() {
 	}
 	l.unused(have)
 	l.finishClientCerts() // clientcert.go
+	l.finishDirect()      // direct.go
 	slices.SortFunc(l.cfg.Profiles, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(l.cfg.Roles, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })
 }

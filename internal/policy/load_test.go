@@ -50,7 +50,7 @@ func TestLoadMinimal(t *testing.T) {
 		SSO:   SSO{Issuer: "https://sso.example.org/realms/test", ClientID: "alilogin-test", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
 		Vault: Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul"},
 		Profiles: []Profile{{Name: "reader", Description: "reads", Roles: []string{"readers"}, VaultPolicies: []string{"secrets-read"},
-			NomadPolicies: []string{"jobs-read"}, ConsulPolicies: []string{"kv-read"}, TTL: DefaultTTL, MaxTTL: DefaultMaxTTL, File: "p/profiles.hcl"}},
+			NomadPolicies: []string{"jobs-read"}, ConsulPolicies: []string{"kv-read"}, TTL: DefaultTTL, MaxTTL: DefaultMaxTTL, DirectLogin: DirectOff, File: "p/profiles.hcl"}},
 		VaultPolicies:  []Document{{Name: "secrets-read", File: "vault/secrets-read.hcl"}},
 		NomadPolicies:  []Document{{Name: "jobs-read", File: "nomad/jobs-read.hcl"}},
 		ConsulPolicies: []Document{{Name: "kv-read", File: "consul/kv-read.hcl"}},

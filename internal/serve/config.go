@@ -48,6 +48,9 @@ func Discovery(cfg *policy.Config, pub Public) discovery.Document {
 		if p.MaxTTL > 0 {
 			dp.MaxTTL = p.MaxTTL.String()
 		}
+		if nomad, consul := p.DirectMethods(); nomad != "" || consul != "" {
+			dp.Direct = &discovery.Direct{Mode: p.DirectLogin, NomadAuthMethod: nomad, ConsulAuthMethod: consul}
+		}
 		d.Profiles = append(d.Profiles, dp)
 	}
 	return d

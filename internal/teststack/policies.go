@@ -52,3 +52,20 @@ func (s *Stack) CopyPolicies(dst, src string, servers bool) error {
 	}
 	return os.WriteFile(p, []byte(s.BrokerConfig(servers)), 0o644)
 }
+
+// DirectLoginBlock is broker.hcl's block that turns direct Nomad and
+// Consul login on (issue 24): every profile with Nomad or Consul
+// policies then gets its auth methods, unless it says direct_login = "off".
+const DirectLoginBlock = "\ndirect_login {\n  enabled = true\n}\n"
+
+// EnableDirectLogin adds DirectLoginBlock to dir/broker.hcl, for tests
+// whose stack policies need direct login; other tests' broker.hcl stays
+// without it.
+func EnableDirectLogin(dir string) error {
+	p := filepath.Join(dir, "broker.hcl")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("could not read broker.hcl: %w", err)
+	}
+	return os.WriteFile(p, append(b, DirectLoginBlock...), 0o644)
+}

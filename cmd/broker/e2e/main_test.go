@@ -99,6 +99,7 @@ func reset(t *testing.T) {
 		}
 	}
 	mustDo(t, v, "DELETE", "/v1/nomad/config/lease", nil, nil)
+	resetDirect(t) // directlogin_test.go
 	var np []struct{ Name string }
 	mustDo(t, n, "GET", "/v1/acl/policies", nil, &np)
 	for _, p := range np {
