@@ -26,6 +26,7 @@ type aclToken struct {
 	SecretID       secret.String
 	Policies       []policyName
 	Roles          []policyName
+	CreateTime     time.Time
 	ExpirationTime *time.Time
 }
 
@@ -60,7 +61,11 @@ func DirectLogin(ctx context.Context, server *apiclient.Client, kind store.Kind,
 	}
 	tok := &store.Token{Secret: t.SecretID, Accessor: t.AccessorID, IssuedAt: now, ExpiresAt: t.ExpirationTime.UTC(),
 		Origin: store.FromDirect}
-	tok.MaxExpiresAt, tok.TTL = tok.ExpiresAt, tok.ExpiresAt.Sub(now).Round(time.Second)
+	// The TTL the method gives (its MaxTokenTTL), by the server's clock.
+	tok.MaxExpiresAt, tok.TTL = tok.ExpiresAt, t.ExpirationTime.Sub(t.CreateTime).Round(time.Second)
+	if t.CreateTime.IsZero() || tok.TTL <= 0 {
+		tok.TTL = tok.ExpiresAt.Sub(now).Round(time.Second)
+	}
 	for _, p := range t.Policies {
 		tok.Policies = append(tok.Policies, termtext.Clean(string(p)))
 	}

@@ -10,13 +10,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/serve"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 	"github.com/alisw/alilogin/internal/testutil"
@@ -25,9 +31,52 @@ import (
 // directTTL is the tokens' TTL at both servers: their floor.
 const directTTL = time.Minute
 
-// directSetup starts a Vault of the test's own with a profile (roles
-// ci-users) whose Nomad and Consul have the direct login, and a user
-// configured for it with mode "fallback", on that Vault.
+// The profile of the direct login tests and its policies, as `broker
+// apply` makes them from the policies folder directPolicies writes.
+const (
+	directProfile      = "direct-ci"
+	directNomadPolicy  = "direct-read-jobs"
+	directConsulPolicy = "direct-kv-read"
+)
+
+// directPolicies writes a broker's policies folder with direct login on
+// (broker.hcl's direct_login block) and one profile, directProfile, for
+// role ci-users, with a TTL of directTTL.
+func directPolicies(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"broker.hcl": stack.BrokerConfig(true) + teststack.DirectLoginBlock,
+		"profiles.hcl": fmt.Sprintf(`profile %q {
+  roles           = ["ci-users"]
+  nomad_policies  = [%q]
+  consul_policies = [%q]
+  ttl             = %q
+  max_ttl         = "1h"
+  direct_login    = "fallback"
+}
+`, directProfile, directNomadPolicy, directConsulPolicy, directTTL),
+		"nomad/" + directNomadPolicy + ".hcl":   readJobs + "\n",
+		"consul/" + directConsulPolicy + ".hcl": readKV + "\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// directSetup starts a Vault of the test's own, runs `broker apply` of
+// directPolicies on it and the stack's Nomad and Consul (which makes the
+// profile's JWT auth methods, binding rules and Consul role), and gives
+// a user whose broker is down but whose cached discovery document is the
+// one `broker serve` renders of the same folder (the auth methods'
+// names come from it, as they would from the broker).
 func directSetup(t *testing.T, ctx context.Context) (*teststack.Vault, *user, string) {
 	t.Helper()
 	v, err := stack.StartVault(ctx, teststack.VaultOptions{})
@@ -35,28 +84,37 @@ func directSetup(t *testing.T, ctx context.Context) (*teststack.Vault, *user, st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = v.Continue(); v.Kill() })
-	profile := fmt.Sprintf("d%d-%s", nprofiles.Add(1), strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")))
-	if len(profile) > 40 {
-		profile = profile[:40]
-	}
-	if err := stack.SetupProfile(ctx, v, teststack.ProfileSpec{Name: profile, Roles: []string{"ci-users"}, NomadRules: readJobs, ConsulRules: readKV}); err != nil {
+	if err := stack.EnsureMounts(ctx, v, teststack.Mounts{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := stack.SetupDirectLogin(ctx, teststack.DirectLoginSpec{Profile: profile, Roles: []string{"ci-users"}, TTL: directTTL.String()}); err != nil {
+	dir := directPolicies(t)
+	apply := exec.CommandContext(ctx, brokerBin, "apply", "--auto-approve", dir)
+	apply.Env = append(append(os.Environ(), stack.Env()...), "VAULT_ADDR="+v.Addr, "VAULT_TOKEN="+v.RootToken)
+	if out, err := apply.CombinedOutput(); err != nil {
+		t.Fatalf("broker apply: %v\n%s", err, out)
+	}
+	cfg, err := policy.Load(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
+	doc := serve.Discovery(cfg, serve.Public{VaultAddr: v.Addr, NomadAddr: stack.Nomad.Addr, ConsulAddr: stack.Consul.Addr})
+
 	u := newUser(t)
 	u.env["VAULT_ADDR"] = v.Addr
-	u.env["ALILOGIN_PROFILE"] = profile
+	u.env["ALILOGIN_PROFILE"] = directProfile
 	u.env["ALILOGIN_STORE"] = "keyring"
-	u.writeConfig(t, fmt.Sprintf(`profile %q {
-  roles              = ["ci-users"]
-  direct_login       = "fallback"
-  nomad_auth_method  = %q
-  consul_auth_method = %q
-}
-`, profile, teststack.DirectMethod(profile), teststack.DirectMethod(profile)))
-	return v, u, profile
+	u.env["ALILOGIN_BROKER"] = "http://127.0.0.1:1" // down: the cached document is used
+	cdir, err := config.Dir(u.getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := config.WriteDiscoveryCache(cdir, u.env["ALILOGIN_BROKER"], &doc); err != nil {
+		t.Fatal(err)
+	}
+	return v, u, directProfile
 }
 
 // aclSelf is a token's self lookup at Nomad or Consul.
@@ -85,8 +143,8 @@ func checkDirectToken(t *testing.T, ctx context.Context, k store.Kind, tok, prof
 	}
 	switch k {
 	case store.Nomad:
-		if !slices.ContainsFunc(self.Policies, func(p json.RawMessage) bool { return string(p) == `"`+profile+`-nomad"` }) {
-			t.Errorf("Nomad token policies %s; want %s-nomad", self.Policies, profile)
+		if !slices.ContainsFunc(self.Policies, func(p json.RawMessage) bool { return string(p) == `"`+directNomadPolicy+`"` }) {
+			t.Errorf("Nomad token policies %s; want %s", self.Policies, directNomadPolicy)
 		}
 		if err := c.Do(ctx, "GET", "/v1/jobs", nil, nil); err != nil {
 			t.Errorf("Nomad refuses the profile's read: %v", err)
@@ -95,8 +153,8 @@ func checkDirectToken(t *testing.T, ctx context.Context, k store.Kind, tok, prof
 			t.Errorf("Nomad let the direct token write a policy")
 		}
 	case store.Consul:
-		if len(self.Roles) != 1 || self.Roles[0].Name != "alilogin-direct-"+profile {
-			t.Errorf("Consul token roles %+v; want alilogin-direct-%s", self.Roles, profile)
+		if len(self.Roles) != 1 || self.Roles[0].Name != policy.ConsulDirectRole(profile) {
+			t.Errorf("Consul token roles %+v; want %s", self.Roles, policy.ConsulDirectRole(profile))
 		}
 		if err := c.Do(ctx, "PUT", "/v1/kv/direct-test", "x", nil); err == nil {
 			t.Errorf("Consul let the direct token write a key")
@@ -179,8 +237,11 @@ func TestDirectLoginWhenVaultStopped(t *testing.T) {
 		t.Errorf("status --json from: %v; want nomad and consul direct", from)
 	}
 
-	// A renewal (--min-ttl just under the TTL): a new direct login,
-	// quickly, though Vault never answers.
+	// A renewal (--min-ttl just under the TTL, once the tokens have less
+	// left): a new direct login, quickly, though Vault never answers.
+	testutil.WaitFor(t, 10*time.Second, "the login's tokens to have less than 59s left", func() bool {
+		return time.Until(rec.Nomad.ExpiresAt) < 59*time.Second && time.Until(rec.Consul.ExpiresAt) < 59*time.Second
+	})
 	var tokens = map[store.Kind]string{}
 	for _, k := range []store.Kind{store.Nomad, store.Consul} {
 		tok, took := timedToken(t, u, k, "--min-ttl", "59s")
@@ -234,6 +295,13 @@ func TestDirectLoginWhenVaultSealed(t *testing.T) {
 	if p.code() != 0 {
 		t.Fatalf("login with Vault sealed: exit %d; stderr:\n%s", p.code(), p.stderr.String())
 	}
+	rec, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "the login's tokens to have less than 59s left", func() bool {
+		return time.Until(rec.Nomad.ExpiresAt) < 59*time.Second && time.Until(rec.Consul.ExpiresAt) < 59*time.Second
+	})
 	for _, k := range []store.Kind{store.Nomad, store.Consul} {
 		tok, took := timedToken(t, u, k, "--min-ttl", "59s")
 		if took > 5*time.Second {
@@ -263,7 +331,7 @@ func TestDirectLoginWhenVaultSealed(t *testing.T) {
 		last = time.Now()
 		return u.run(t, "token", "--for", "vault").code() == 0
 	})
-	rec, err := getRecord(t, u, profile)
+	rec, err = getRecord(t, u, profile)
 	if err != nil {
 		t.Fatal(err)
 	}
