@@ -191,8 +191,8 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return cmdroot.With(exitPartial, fmt.Errorf("logged in, but without a client certificate: %w", out.CertErr))
 	}
 	if err := out.Minted.Err(); err != nil {
-		return cmdroot.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
-			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
+		return cmdroot.With(exitPartial, fmt.Errorf("logged in %s, but not everything was issued (the rest is kept):\n  %s",
+			loggedInAt(out), strings.ReplaceAll(err.Error(), "\n", "\n  ")))
 	}
 	if err := errors.Join(out.Minted.NomadCheck, out.Minted.ConsulCheck); err != nil {
 		// The token may be fine, but it goes to the address that did not

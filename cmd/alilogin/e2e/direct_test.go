@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/policy"
@@ -312,6 +313,23 @@ func TestDirectLoginWhenVaultSealed(t *testing.T) {
 	if from := statusFrom(t, u); from["nomad"] != "direct" || from["consul"] != "direct" || from["vault"] != "" {
 		t.Errorf("status --json from: %v; want nomad and consul direct, no vault token", from)
 	}
+	// The agent hands the tools gates and forwards with the direct
+	// tokens (the real nomad and consul CLIs, through it).
+	u.env["PATH"] = teststack.BinDir() + string(os.PathListSeparator) + u.env["PATH"]
+	adir, err := os.MkdirTemp("", "agt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(adir) })
+	u.env[agent.DirVar] = adir
+	t.Cleanup(func() { u.run(t, "agent", "stop") })
+	for _, args := range [][]string{{"nomad", "job", "status"}, {"consul", "catalog", "services"}} {
+		a := u.run(t, append([]string{"exec", "--agent", "--for", "nomad,consul", "--"}, args...)...)
+		if a.code() != 0 {
+			t.Errorf("%v through the agent with direct tokens: exit %d\n%s", args, a.code(), a.stderr.String())
+		}
+	}
+
 	// While Vault is sealed, a Vault token is refused quickly.
 	q := u.run(t, "token", "--for", "vault")
 	if q.code() == 0 || !strings.Contains(q.stderr.String(), "sealed") {
