@@ -86,3 +86,22 @@ path "pki/roles" {
 path "pki/roles/*" {
   capabilities = ["create", "read", "update", "delete"]
 }
+
+# Only with an attended block in broker.hcl (attended tiers, oidc_mount =
+# "oidc"): enable the OIDC auth method when it is absent (Vault asks sudo
+# for sys/auth/<path>; the broker never disables or tunes it), write its
+# config (with the confidential client's secret) and the tiers' OIDC
+# roles. The attended nomad and consul roles (<profile>.attended) are
+# under nomad/role/* and consul/roles/* above.
+path "sys/auth/oidc" {
+  capabilities = ["create", "update", "sudo"]
+}
+path "auth/oidc/config" {
+  capabilities = ["read", "update"]
+}
+path "auth/oidc/role" {
+  capabilities = ["list"]
+}
+path "auth/oidc/role/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -123,7 +124,9 @@ func runExec(ctx context.Context, e *cmdEnv, o *execOptions) error {
 
 // cliCommand is the file name of a server's CLI, with a version after
 // it as versioned installs have it, and .exe on Windows.
-var cliCommand = regexp.MustCompile(`^(?i:(vault|bao|nomad|consul)([-_.]?v?[0-9][0-9A-Za-z.+_-]*)?(\.exe)?)$`)
+var cliCommand = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?i:(vault|bao|nomad|consul)([-_.]?v?[0-9][0-9A-Za-z.+_-]*)?(\.exe)?)$`)
+})
 
 // defaultFor is exec's --for when none is given: for the vault (or bao),
 // nomad or consul CLI, only that server's token, since a CLI may copy
@@ -132,7 +135,7 @@ var cliCommand = regexp.MustCompile(`^(?i:(vault|bao|nomad|consul)([-_.]?v?[0-9]
 // submit, nomad 1.6 command/job_run.go); nil (every token the profile
 // has) for any other command.
 func defaultFor(command string) []string {
-	m := cliCommand.FindStringSubmatch(filepath.Base(command))
+	m := cliCommand().FindStringSubmatch(filepath.Base(command))
 	if m == nil {
 		return nil
 	}

@@ -58,6 +58,10 @@ type explained struct {
 	ClientCert *explainedCert `json:"client_certificate,omitempty"`
 	// AgentReadOnly: agent { read_only = true } (internal/agent/guard).
 	AgentReadOnly bool `json:"agent_read_only,omitempty"`
+	// Direct: explain_direct.go.
+	Direct *explainedDirect `json:"direct_login,omitempty"`
+	// Attended: explain_attended.go.
+	Attended *explainedAttended `json:"attended,omitempty"`
 }
 
 // explain answers for roles from cfg alone (plan.Grants).
@@ -71,6 +75,8 @@ func explain(cfg *policy.Config, roles []string) []explained {
 			TTL: p.TTL.String(), MaxTTL: p.MaxTTL.String(),
 			ClientCert:    explainCert(cfg, p),
 			AgentReadOnly: p.Agent.ReadOnly,
+			Direct:        explainDirect(p),
+			Attended:      explainAttended(cfg, p),
 		})
 	}
 	return out
@@ -115,9 +121,11 @@ func runExplain(o ExplainOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  Consul policies: %s\n", list(x.ConsulPolicies))
 		fmt.Fprintf(stdout, "  Token TTL %s, max %s\n", x.TTL, x.MaxTTL)
 		printCert(stdout, x.ClientCert)
+		printDirect(stdout, x.Direct)
 		if x.AgentReadOnly {
 			fmt.Fprintf(stdout, "  Through the alilogin agent: read-only routes\n")
 		}
+		printAttended(stdout, x.Attended)
 	}
 	if len(res) > 1 {
 		fmt.Fprintf(stdout, "\nWith several profiles, choose one: alilogin login --profile NAME\n")

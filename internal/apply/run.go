@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/secret"
 )
 
 // DefaultConcurrency is how many calls Run has in flight per system.
@@ -39,6 +41,11 @@ type Options struct {
 	// BeforeWrite, when set, is called before each change is written; an
 	// error stops Run there. Tests use it to cut an apply short.
 	BeforeWrite func(plan.Change) error
+	// OIDCClientSecret, when set, gives the client secret of the
+	// attended tiers' OIDC auth config (asked only when apply writes it);
+	// else it is read from the environment or client_secret_file
+	// (OIDCClientSecret, attended.go).
+	OIDCClientSecret func() (secret.String, error)
 }
 
 // Result is what Run found and did.
@@ -167,6 +174,7 @@ func Run(ctx context.Context, cfg *policy.Config, clients Clients, opts Options)
 		return res, err
 	}
 	s := newSession(cfg, clients, opts.Concurrency)
+	s.secretSource = opts.OIDCClientSecret
 	res.Applied = map[plan.System]plan.Counts{}
 	defer func() { res.Writes, res.Reads = s.counts() }()
 
@@ -224,6 +232,12 @@ type session struct {
 	reads, writes [3]atomic.Int64 // indexed by sysIndex
 	accessor      string          // of the JWT auth mount, read by readLive
 	mu            sync.Mutex
+
+	// The OIDC client secret of the attended tiers, read once when
+	// needed (attended.go).
+	secretSource func() (secret.String, error)
+	secret       secret.String
+	secretErr    error
 }
 
 func newSession(cfg *policy.Config, c Clients, limit int) *session {
@@ -344,8 +358,11 @@ func (s *session) apply(ctx context.Context, c plan.Change) error {
 		return s.applyConsulPolicy(ctx, c)
 	case plan.VaultPolicy:
 		return s.applyVaultPolicy(ctx, c)
-	case plan.NomadRole, plan.ConsulRole, plan.JWTRole, plan.PKIRole:
+	case plan.NomadRole, plan.ConsulRole, plan.JWTRole, plan.PKIRole,
+		plan.AttendedNomadRole, plan.AttendedConsulRole, plan.OIDCRole:
 		return s.applyVaultRole(ctx, c)
+	case plan.OIDCConfig:
+		return s.applyOIDCConfig(ctx, c) // attended.go
 	case plan.JWTConfig:
 		return s.applyJWTConfig(ctx, c)
 	case plan.NomadLease:
@@ -413,14 +430,14 @@ func unread(c Clients, live []plan.Object) []Unread {
 	for _, u := range []struct {
 		sys    plan.System
 		client *apiclient.Client
-		role   plan.Kind
-	}{{plan.Nomad, c.Nomad, plan.NomadRole}, {plan.Consul, c.Consul, plan.ConsulRole}} {
+		role   []plan.Kind
+	}{{plan.Nomad, c.Nomad, []plan.Kind{plan.NomadRole, plan.AttendedNomadRole}}, {plan.Consul, c.Consul, []plan.Kind{plan.ConsulRole, plan.AttendedConsulRole}}} {
 		if u.client != nil {
 			continue
 		}
 		un := Unread{System: u.sys}
 		for _, o := range live {
-			if o.Kind == u.role && o.Managed {
+			if slices.Contains(u.role, o.Kind) && o.Managed {
 				un.Evidence = append(un.Evidence, o.Key())
 			}
 		}

@@ -53,6 +53,12 @@ func (s *session) rolePath(k plan.Kind, name string) string {
 		return "/v1/" + v.ConsulMount + "/roles/" + url.PathEscape(name)
 	case plan.PKIRole:
 		return s.pkiRolePath(name) // pki.go
+	case plan.AttendedNomadRole:
+		return "/v1/" + v.NomadMount + "/role/" + url.PathEscape(name)
+	case plan.AttendedConsulRole:
+		return "/v1/" + v.ConsulMount + "/roles/" + url.PathEscape(name)
+	case plan.OIDCRole:
+		return "/v1/auth/" + v.OIDCMount + "/role/" + url.PathEscape(name)
 	}
 	return "/v1/auth/" + v.JWTMount + "/role/" + url.PathEscape(name)
 }
@@ -61,8 +67,8 @@ func (r *reader) vault(ctx context.Context) error {
 	s := r.s
 	v := s.cfg.Vault
 	var (
-		policies, jwtRoles, nomadRoles, consulRoles, pkiRoles, groups []string
-		jwtConfig, nomadLease                                         *plan.Object
+		policies, jwtRoles, nomadRoles, consulRoles, pkiRoles, groups, oidcRoles []string
+		jwtConfig, nomadLease, oidcConfig                                        *plan.Object
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { policies, err = s.list(gctx, "/v1/sys/policies/acl"); return })
@@ -72,6 +78,12 @@ func (r *reader) vault(ctx context.Context) error {
 	g.Go(func() (err error) { groups, err = s.list(gctx, "/v1/identity/group/name"); return })
 	g.Go(func() (err error) { pkiRoles, err = s.listPKIRoles(gctx); return }) // pki.go
 	g.Go(func() error { return s.checkMounts(gctx) })
+	if v.OIDCMount != "" { // attended.go
+		g.Go(func() (err error) { oidcRoles, err = s.list(gctx, "/v1/auth/"+v.OIDCMount+"/role"); return })
+	}
+	if _, ok := r.owner.Desired(plan.Key{Kind: plan.OIDCConfig, Name: v.OIDCMount}); ok {
+		g.Go(func() (err error) { oidcConfig, err = s.readOIDCConfig(gctx); return })
+	}
 	if v.ConfigureJWT {
 		g.Go(func() (err error) { jwtConfig, err = s.readJWTConfig(gctx); return })
 	}
@@ -81,7 +93,7 @@ func (r *reader) vault(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for _, o := range []*plan.Object{jwtConfig, nomadLease} {
+	for _, o := range []*plan.Object{jwtConfig, nomadLease, oidcConfig} {
 		if o != nil {
 			r.add(r.owner.Config(*o))
 		}
@@ -114,7 +126,8 @@ func (r *reader) vault(ctx context.Context) error {
 	// Roles: read those a record lists (the broker may have made them);
 	// the others are noted only when a desired one has their name (a
 	// conflict).
-	read, unrecorded := rolesToRead(r.owner, map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles, plan.PKIRole: pkiRoles})
+	read, unrecorded := rolesToRead(r.owner, map[plan.Kind][]string{plan.JWTRole: jwtRoles, plan.NomadRole: nomadRoles, plan.ConsulRole: consulRoles, plan.PKIRole: pkiRoles,
+		plan.AttendedNomadRole: nomadRoles, plan.AttendedConsulRole: consulRoles, plan.OIDCRole: oidcRoles})
 	for _, k := range unrecorded {
 		r.add(r.owner.UnrecordedRole(k.kind, k.name))
 	}
@@ -231,6 +244,10 @@ func (s *session) checkMounts(ctx context.Context) error {
 			return fmt.Errorf("no %s secrets engine at %s/ in Vault; enable and configure it: vault secrets enable -path=%s %s", want.typ, want.path, want.path, want.typ)
 		}
 	}
+	oidc, ok := auths.Data[v.OIDCMount+"/"]
+	if err := checkOIDCMount(v.OIDCMount, oidc.Type, ok); err != nil { // attended.go
+		return err
+	}
 	pki, ok := mounts.Data[v.PKIMount+"/"]
 	return checkPKIMount(v.PKIMount, pki.Type, ok) // pki.go
 }
@@ -261,7 +278,7 @@ func roleFields(kind plan.Kind, d map[string]json.RawMessage) plan.Fields {
 	for _, k := range plan.RoleFieldNames(kind) {
 		switch k {
 		case "bound_audiences", "token_policies", "policies", "consul_policies", "consul_roles",
-			"service_identities", "node_identities", "token_bound_cidrs":
+			"service_identities", "node_identities", "token_bound_cidrs", "allowed_redirect_uris", "oidc_scopes":
 			f[k] = sortedStrings(d[k])
 		case "bound_claims":
 			f[k] = claims(d[k])
@@ -272,7 +289,7 @@ func roleFields(kind plan.Kind, d map[string]json.RawMessage) plan.Fields {
 			_ = json.Unmarshal(d[k], &v)
 			f[k] = v
 		case "token_ttl", "token_max_ttl", "token_period", "token_explicit_max_ttl", "token_num_uses",
-			"ttl", "max_ttl", "clock_skew_leeway", "expiration_leeway", "not_before_leeway":
+			"ttl", "max_ttl", "clock_skew_leeway", "expiration_leeway", "not_before_leeway", "max_age":
 			f[k] = num(d[k])
 		default:
 			f[k] = str(d[k])

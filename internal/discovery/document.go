@@ -62,6 +62,26 @@ type Profile struct {
 	// Direct is the profile's direct login at Nomad and Consul (their
 	// JWT auth methods, which the broker makes); nil: none.
 	Direct *Direct `json:"direct,omitempty"`
+	// Attended is the profile's attended tier (policies/: attended {...});
+	// nil: none. alilogin elevate uses these names as they are and never
+	// builds them itself.
+	Attended *Attended `json:"attended,omitempty"`
+}
+
+// Attended is what alilogin elevate needs of a profile's attended tier.
+type Attended struct {
+	OIDCMount string `json:"oidc_mount"` // Vault auth mount of type oidc
+	Role      string `json:"role"`       // the OIDC role on it
+	// NomadRole and ConsulRole are the creds paths' role names under the
+	// nomad and consul mounts ("" when the tier gets no such token).
+	NomadRole  string `json:"nomad_role,omitempty"`
+	ConsulRole string `json:"consul_role,omitempty"`
+	Window     string `json:"window"`         // Go duration: the longest window
+	Uses       int    `json:"uses,omitempty"` // write requests per window; 0: no budget
+	MaxAge     string `json:"max_age"`        // Go duration: how recent the sign-in must be
+	// RedirectPath is the loopback callback path the OIDC role allows:
+	// http://127.0.0.1:<any port><RedirectPath>.
+	RedirectPath string `json:"redirect_path"`
 }
 
 // Direct is how alilogin logs in to Nomad and Consul without Vault: with

@@ -31,6 +31,9 @@ func Desired(cfg *policy.Config) []Object {
 	if cfg.Vault.ConfigureJWT {
 		add(JWTConfig, cfg.Vault.JWTMount, Fields{"oidc_discovery_url": cfg.SSO.Issuer, "bound_issuer": cfg.SSO.Issuer})
 	}
+	if cfg.Attended != nil && slices.ContainsFunc(cfg.Profiles, func(p policy.Profile) bool { return p.Attended.Enabled() }) {
+		add(OIDCConfig, cfg.Vault.OIDCMount, OIDCConfigFields(cfg.SSO, *cfg.Attended)) // attended.go
+	}
 	if f := NomadLeaseFields(cfg.Profiles); f != nil {
 		add(NomadLease, cfg.Vault.NomadMount, f)
 	}
@@ -46,6 +49,7 @@ func Desired(cfg *policy.Config) []Object {
 			add(PKIRole, p.Name, PKIRoleFields(p))
 		}
 		add(JWTRole, p.Name, JWTRoleFields(cfg.SSO, p))
+		desiredAttended(cfg, p, add)   // attended.go
 		desiredDirect(cfg.SSO, p, add) // direct.go
 	}
 	for _, r := range cfg.Roles {
@@ -68,13 +72,14 @@ func ProfileRoles(v policy.Vault, p policy.Profile) []string {
 	if wantsPKIRole(v, p) { // pki.go
 		out = append(out, RoleEntry(PKIRole, v.PKIMount))
 	}
+	out = append(out, attendedRoles(v, p)...) // attended.go
 	slices.Sort(out)
 	return out
 }
 
 // NomadLeaseFields are the settings of <nomad mount>/config/lease: the
 // largest TTL and the largest max TTL of the profiles that grant Nomad
-// tokens; nil when none does. Vault's nomad engine has one lease setting
+// tokens (an attended tier's window counts as both); nil when none does. Vault's nomad engine has one lease setting
 // per mount (its roles have none) and, without it, gives every token the
 // mount's default lease (768 h unless tuned), which Vault's revocation of
 // the parent Vault token then cuts short. With it, a Nomad token's lease
@@ -83,6 +88,10 @@ func NomadLeaseFields(profiles []policy.Profile) Fields {
 	var ttl, maxTTL int64
 	found := false
 	for _, p := range profiles {
+		if p.Attended.Enabled() && p.Attended.GrantsNomad() {
+			found = true
+			ttl, maxTTL = max(ttl, seconds(p.Attended.Window)), max(maxTTL, seconds(p.Attended.Window))
+		}
 		if len(p.NomadPolicies) == 0 {
 			continue
 		}

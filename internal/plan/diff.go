@@ -244,7 +244,7 @@ func planRoles(d, l *Object, liveByKey map[Key]*Object, want map[Key]*Object, pr
 	}
 	var writing []string
 	for _, k := range RoleKinds() {
-		key := Key{k, prof}
+		key := Key{k, RoleName(k, prof)}
 		r, w := liveByKey[key], want[key]
 		switch {
 		case w != nil && r == nil:

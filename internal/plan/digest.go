@@ -29,6 +29,12 @@ func RoleFieldNames(k Kind) []string {
 			"user_claim_json_pointer", "verbose_oidc_logging"}
 	case PKIRole:
 		return PKIRoleFieldNames
+	case AttendedNomadRole:
+		return RoleFieldNames(NomadRole)
+	case AttendedConsulRole:
+		return RoleFieldNames(ConsulRole)
+	case OIDCRole:
+		return append(RoleFieldNames(JWTRole), "allowed_redirect_uris", "max_age", "oidc_scopes")
 	}
 	return nil
 }

@@ -140,6 +140,9 @@ func VaultPolicyText(name string, f Fields) string {
 		parts = append(parts, "profile "+p+", generated: edit policies/, not this")
 		return "# " + MarkerFor(VaultPolicy, name, parts...) + "\n" + body
 	}
+	if p, ok := policy.ProfileOfAttendedPolicy(name); ok {
+		return "# " + MarkerFor(VaultPolicy, name, "attended tier of profile "+p+", generated: edit policies/, not this") + "\n" + body
+	}
 	return "# " + MarkerFor(VaultPolicy, name, "from vault/"+name+".hcl") + "\n" + body
 }
 
@@ -228,6 +231,12 @@ func RoleMount(v policy.Vault, k Kind) string {
 		return v.ConsulMount
 	case PKIRole:
 		return v.PKIMount
+	case AttendedNomadRole:
+		return v.NomadMount
+	case AttendedConsulRole:
+		return v.ConsulMount
+	case OIDCRole:
+		return v.OIDCMount
 	}
 	return v.JWTMount
 }
@@ -276,8 +285,10 @@ func RoleKinds() []Kind {
 func RoleWord(k Kind) string { return k.rule().roleWord }
 
 // RoleOwned reports whether role k/name on its mount of v is the
-// broker's: the managed policy alilogin-profile-<name> records it (claims
-// maps a profile to the roles= entries of its live managed policy).
+// broker's: the managed policy alilogin-profile-<profile> records it
+// (claims maps a profile to the roles= entries of its live managed
+// policy; the profile of a role is its name, ProfileOfRole).
 func RoleOwned(claims map[string][]string, v policy.Vault, k Kind, name string) bool {
-	return slices.Contains(claims[name], RoleEntry(k, RoleMount(v, k)))
+	p, ok := ProfileOfRole(k, name) // attended.go
+	return ok && slices.Contains(claims[p], RoleEntry(k, RoleMount(v, k)))
 }

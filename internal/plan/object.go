@@ -35,6 +35,11 @@ const (
 	NomadLease   Kind = "vault nomad lease config"
 	// PKIRole is a profile's Vault PKI role (pki.go).
 	PKIRole Kind = "vault pki role"
+	// The objects of attended tiers (attended.go).
+	OIDCConfig         Kind = "vault oidc auth config"
+	OIDCRole           Kind = "vault oidc role"
+	AttendedNomadRole  Kind = "vault nomad attended role"
+	AttendedConsulRole Kind = "vault consul attended role"
 	// Direct login (direct.go): a profile's JWT auth methods in Nomad
 	// and Consul, their binding rules, and the Consul ACL role the
 	// Consul rule binds.
@@ -73,7 +78,9 @@ type kindRule struct {
 // roles written next, so it must exist before them), then the nomad and
 // consul secrets-engine roles and the nomad engine's lease config, then
 // the JWT auth config, JWT roles and identity groups, which let users in.
-// The JWT auth config and the nomad lease config are only ever written.
+// The JWT auth config and the nomad lease config are only ever written;
+// so is the OIDC auth config of the attended tiers, written (its mount
+// enabled) before the OIDC roles.
 // Vault identity groups and Consul ACL policies have names the server
 // compares without case (Vault lowercases policy names, so Vault policies
 // count too); Nomad keeps policy names that differ in case apart, and the
@@ -94,9 +101,13 @@ var kindRules = []kindRule{
 	{kind: NomadRole, system: Vault, phase: 3, deletable: true, id: "nomad-role", roleWord: "nomad"},
 	{kind: ConsulRole, system: Vault, phase: 3, deletable: true, id: "consul-role", roleWord: "consul"},
 	{kind: PKIRole, system: Vault, phase: 3, deletable: true, id: "pki-role", roleWord: "pki"},
+	{kind: AttendedNomadRole, system: Vault, phase: 3, deletable: true, id: "nomad-attended-role", roleWord: "nomad-attended"},
+	{kind: AttendedConsulRole, system: Vault, phase: 3, deletable: true, id: "consul-attended-role", roleWord: "consul-attended"},
 	{kind: NomadLease, system: Vault, phase: 3, id: "nomad-lease-config"},
+	{kind: OIDCConfig, system: Vault, phase: 3, id: "oidc-auth-config"},
 	{kind: JWTConfig, system: Vault, phase: 4, id: "jwt-auth-config"},
 	{kind: JWTRole, system: Vault, phase: 4, deletable: true, id: "jwt-role", roleWord: "jwt"},
+	{kind: OIDCRole, system: Vault, phase: 4, deletable: true, id: "oidc-role", roleWord: "oidc"},
 	{kind: Group, system: Vault, phase: 4, deletable: true, foldsCase: true, id: "identity-group"},
 	{kind: NomadBindingRule, system: Nomad, phase: 4, deletable: true, id: "acl-binding-rule"},
 	{kind: ConsulBindingRule, system: Consul, phase: 4, deletable: true, id: "acl-binding-rule"},
@@ -129,8 +140,8 @@ func (k Kind) System() System { return k.rule().system }
 func (k Kind) Phase() int { return k.rule().phase }
 
 // Deletable reports whether a plan can delete objects of kind k: every
-// kind but the JWT auth config and the nomad lease config, which the
-// broker only ever writes.
+// kind but the JWT and OIDC auth configs and the nomad lease config,
+// which the broker only ever writes.
 func (k Kind) Deletable() bool { return k.rule().deletable }
 
 // FoldsCase reports whether the server compares names of kind k without

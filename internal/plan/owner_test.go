@@ -115,13 +115,15 @@ func TestKindRules(t *testing.T) {
 		NomadPolicy: "nomad/acl-policy/x", ConsulPolicy: "consul/acl-policy/x", VaultPolicy: "vault/policy/x",
 		NomadRole: "vault/nomad-role/x", ConsulRole: "vault/consul-role/x", PKIRole: "vault/pki-role/x", JWTRole: "vault/jwt-role/x",
 		Group: "vault/identity-group/x", JWTConfig: "vault/jwt-auth-config/x", NomadLease: "vault/nomad-lease-config/x",
+		OIDCConfig: "vault/oidc-auth-config/x", OIDCRole: "vault/oidc-role/x",
+		AttendedNomadRole: "vault/nomad-attended-role/x", AttendedConsulRole: "vault/consul-attended-role/x",
 		NomadAuthMethod: "nomad/acl-auth-method/x", ConsulAuthMethod: "consul/acl-auth-method/x", ConsulACLRole: "consul/acl-role/x",
 		NomadBindingRule: "nomad/acl-binding-rule/x", ConsulBindingRule: "consul/acl-binding-rule/x",
 	}
 	if d := cmp.Diff(want, ids); d != "" {
 		t.Errorf("ObjectID (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]Kind{NomadRole, ConsulRole, PKIRole, JWTRole}, RoleKinds()); d != "" {
+	if d := cmp.Diff([]Kind{NomadRole, ConsulRole, PKIRole, AttendedNomadRole, AttendedConsulRole, JWTRole, OIDCRole}, RoleKinds()); d != "" {
 		t.Errorf("RoleKinds (-want +got):\n%s", d)
 	}
 	var deletable []Kind
@@ -131,7 +133,7 @@ func TestKindRules(t *testing.T) {
 		}
 	}
 	if d := cmp.Diff([]Kind{NomadPolicy, ConsulPolicy, NomadAuthMethod, ConsulAuthMethod, VaultPolicy, ConsulACLRole,
-		NomadRole, ConsulRole, PKIRole, JWTRole, Group, NomadBindingRule, ConsulBindingRule}, deletable); d != "" {
+		NomadRole, ConsulRole, PKIRole, AttendedNomadRole, AttendedConsulRole, JWTRole, OIDCRole, Group, NomadBindingRule, ConsulBindingRule}, deletable); d != "" {
 		t.Errorf("deletable kinds (-want +got):\n%s", d)
 	}
 }

@@ -112,8 +112,12 @@ func (o *Owner) record(p string) (PolicyOwner, bool) {
 // broker's, so that apply reads it: the managed policy
 // alilogin-profile-<name> records it (RoleOwned). Role then judges what was read.
 func (o *Owner) RoleRecorded(k Kind, name string) bool {
-	r, _ := o.record(name)
-	return RoleOwned(map[string][]string{name: r.Roles}, o.vault, k, name)
+	p, ok := ProfileOfRole(k, name)
+	if !ok {
+		return false
+	}
+	r, _ := o.record(p)
+	return RoleOwned(map[string][]string{p: r.Roles}, o.vault, k, name)
 }
 
 // Role judges the role l (kind, name, mount, fields as read) that
@@ -125,7 +129,8 @@ func (o *Owner) RoleRecorded(k Kind, name string) bool {
 // the broker's when, as a JWT role, it names the profile's policy. A role
 // of a legacy record is legacy.
 func (o *Owner) Role(l Object) (Object, bool) {
-	r, _ := o.record(l.Name)
+	p, _ := ProfileOfRole(l.Kind, l.Name)
+	r, _ := o.record(p)
 	l.Managed, l.Legacy = true, r.Legacy
 	e := RoleEntry(l.Kind, RoleMount(o.vault, l.Kind))
 	switch digests, bare := PendingDigests(r.Pending, e); {

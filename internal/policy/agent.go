@@ -14,21 +14,29 @@ type Agent struct {
 	ReadOnly bool
 }
 
-var agentSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "agent"}}}
+var agentSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "agent"}, {Type: "attended"}}}
 
 // loadProfileAndAgent reads a profile block with its optional agent
-// block: the agent block is taken out of the body here, and the rest is
-// read by loadProfile as before.
+// and attended blocks (attended.go): they are taken out of the body
+// here, and the rest is read by loadProfile as before.
 func (l *loader) loadProfileAndAgent(b *hcl.Block) {
 	content, rest, diags := b.Body.PartialContent(agentSchema)
 	l.diags = append(l.diags, diags...)
 	before := len(l.cfg.Profiles)
+	mgmt, rest, diags := rest.PartialContent(managementSchema)
+	l.diags = append(l.diags, diags...)
+	l.refuseManagement(mgmt) // attended.go
 	pb := *b
 	pb.Body = rest
 	l.loadProfile(&pb)
 	var a Agent
 	var first *hcl.Block
+	var attended hcl.Blocks
 	for _, ab := range content.Blocks {
+		if ab.Type == "attended" {
+			attended = append(attended, ab)
+			continue
+		}
 		if first != nil {
 			l.errorf(ab.DefRange.Ptr(), "Duplicate agent block", "profile %q already has an agent block at %s", b.Labels[0], rangeString(first.DefRange.Ptr()))
 			continue
@@ -38,6 +46,8 @@ func (l *loader) loadProfileAndAgent(b *hcl.Block) {
 		a.ReadOnly = l.boolean(attrs, "read_only")
 	}
 	if len(l.cfg.Profiles) > before { // not a duplicate profile
-		l.cfg.Profiles[len(l.cfg.Profiles)-1].Agent = a
+		p := &l.cfg.Profiles[len(l.cfg.Profiles)-1]
+		p.Agent = a
+		l.loadAttended(attended, p) // attended.go
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-	{Type: "sso"}, {Type: "vault"}, {Type: "nomad"}, {Type: "consul"}, {Type: "direct_login"},
+	{Type: "sso"}, {Type: "vault"}, {Type: "nomad"}, {Type: "consul"}, {Type: "attended"}, {Type: "direct_login"},
 	{Type: "profile", LabelNames: []string{"name"}},
 	{Type: "role", LabelNames: []string{"sso_role"}},
 }}
@@ -25,7 +25,7 @@ func (l *loader) loadTop(path string) {
 	l.diags = append(l.diags, diags...)
 	for _, b := range content.Blocks {
 		switch b.Type {
-		case "sso", "vault", "nomad", "consul", "direct_login":
+		case "sso", "vault", "nomad", "consul", "attended", "direct_login":
 			if prev := l.seen[b.Type]; prev != nil {
 				l.errorf(b.DefRange.Ptr(), "Duplicate "+b.Type+" block", "the %s block is already declared at %s", b.Type, rangeString(prev))
 				continue
@@ -40,6 +40,8 @@ func (l *loader) loadTop(path string) {
 				l.cfg.Nomad = l.loadServer(b)
 			case "consul":
 				l.cfg.Consul = l.loadServer(b)
+			case "attended":
+				l.loadAttendedSettings(b) // attended.go
 			case "direct_login":
 				l.loadDirectLogin(b) // direct.go
 			}

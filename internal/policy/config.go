@@ -19,6 +19,8 @@ type Config struct {
 	Vault  Vault
 	Nomad  Server
 	Consul Server
+	// Attended is broker.hcl's attended block (attended.go); nil: none.
+	Attended *AttendedSettings
 	// DirectLogin is broker.hcl's direct_login block (direct.go).
 	DirectLogin DirectLogin
 
@@ -66,6 +68,9 @@ type Vault struct {
 	// PKIMount is the PKI secrets engine that signs client certificates
 	// (clientcert.go); empty: none.
 	PKIMount string
+	// OIDCMount is the OIDC auth method of the attended tiers
+	// (attended.go, from broker.hcl's attended block); empty: none.
+	OIDCMount string
 }
 
 // Server is the address and TLS material of Nomad or Consul. The token
@@ -88,6 +93,7 @@ type Profile struct {
 	MaxTTL         time.Duration
 	ClientCert     ClientCert // clientcert.go
 	Agent          Agent      // agent.go
+	Attended       Attended   // attended.go
 	// DirectLogin is the profile's direct login mode (direct.go):
 	// DirectFallback, DirectAlways or DirectOff, defaults resolved.
 	DirectLogin string
@@ -137,16 +143,21 @@ func (c *Config) UsesNomad() bool { return len(c.NomadPolicies) > 0 }
 // token.
 func (c *Config) UsesConsul() bool { return len(c.ConsulPolicies) > 0 }
 
-// GrantsNomad reports whether a profile grants Nomad tokens, which needs
-// Vault's nomad secrets engine at Vault.NomadMount.
+// GrantsNomad reports whether a profile (or its attended tier) grants
+// Nomad tokens, which needs Vault's nomad secrets engine at
+// Vault.NomadMount.
 func (c *Config) GrantsNomad() bool {
-	return slices.ContainsFunc(c.Profiles, func(p Profile) bool { return len(p.NomadPolicies) > 0 })
+	return slices.ContainsFunc(c.Profiles, func(p Profile) bool {
+		return len(p.NomadPolicies) > 0 || p.Attended.Enabled() && p.Attended.GrantsNomad()
+	})
 }
 
-// GrantsConsul reports whether a profile grants Consul tokens, which
-// needs Vault's consul secrets engine at Vault.ConsulMount.
+// GrantsConsul reports whether a profile (or its attended tier) grants
+// Consul tokens, which needs Vault's consul secrets engine at Vault.ConsulMount.
 func (c *Config) GrantsConsul() bool {
-	return slices.ContainsFunc(c.Profiles, func(p Profile) bool { return len(p.ConsulPolicies) > 0 })
+	return slices.ContainsFunc(c.Profiles, func(p Profile) bool {
+		return len(p.ConsulPolicies) > 0 || p.Attended.Enabled() && p.Attended.GrantsConsul()
+	})
 }
 
 // RolePolicies returns the extra Vault policies (identity groups) that

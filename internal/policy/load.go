@@ -97,6 +97,10 @@ type loader struct {
 	refs []policyRef
 	// certRefs: where profiles ask for client certificates (clientcert.go).
 	certRefs []hcl.Range
+	// attendedRefs: where profiles declare attended tiers; attendedBlock:
+	// broker.hcl's attended block (attended.go).
+	attendedRefs  []hcl.Range
+	attendedBlock *hcl.Range
 	// directRefs: where profiles set direct_login; profileAttrs: where
 	// each profile's attributes are, by profile+"\x00"+attribute
 	// (direct.go).
@@ -178,6 +182,7 @@ func (l *loader) finish() {
 	}
 	l.unused(have)
 	l.finishClientCerts() // clientcert.go
+	l.finishAttended()    // attended.go
 	l.finishDirect()      // direct.go
 	slices.SortFunc(l.cfg.Profiles, func(a, b Profile) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(l.cfg.Roles, func(a, b Role) int { return strings.Compare(a.Name, b.Name) })

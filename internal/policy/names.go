@@ -54,7 +54,10 @@ var serverPrefixes = map[string]map[string]string{
 // brokerPrefixes are name prefixes that the broker reserves for what it
 // generates.
 var brokerPrefixes = map[string]map[string]string{
-	"vault": {ProfilePolicyPrefix: "the broker generates the policies named " + ProfilePolicyPrefix + "<profile>"},
+	"vault": {
+		ProfilePolicyPrefix:  "the broker generates the policies named " + ProfilePolicyPrefix + "<profile>",
+		AttendedPolicyPrefix: "the broker generates the policies named " + AttendedPolicyPrefix + "<profile> for attended tiers",
+	},
 }
 
 // Reserved reports whether name, as a policy of system ("vault", "nomad"

@@ -20,7 +20,9 @@
 // that is no engine would read as "no lease").
 //
 // A token is reaped only when all of these hold: it is a plain client
-// token; its label has that exact format for a managed profile, with the
+// token (or, for an attended tier whose Nomad grant is management tokens,
+// a management token with no policies and no ACL role; no other
+// management token is ever one); its label has that exact format for a managed profile, with the
 // time within ClockSlack of the token's create time (a name cut short has
 // no such time and never matches); its policies are among those the
 // profile grants in that system, and the profile grants that system; it is
@@ -31,4 +33,11 @@
 // could have been made for, issued when the token was made (leases.go).
 // The token the reaper itself uses is never one. Everything else is left
 // alone: in doubt, keep.
+//
+// An attended tier (policies/: attended {...}) counts as a profile of its
+// own (ProfilesOf), named as its roles, "<profile>.attended", with its
+// window as max TTL: Vault's nomad engine gives management tokens no
+// expiry, so one whose revocation was lost would keep every right
+// forever; it is reaped by the same label, time, lease and ambiguity
+// checks as a client token.
 package reaper

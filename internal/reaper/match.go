@@ -16,11 +16,18 @@ const ClockSlack = time.Minute
 
 // Grant is what a profile grants in one system: the Vault mount of the
 // secrets engine that makes its tokens and the ACL policies they carry.
-// No policies: the profile grants nothing there.
+// No policies: the profile grants nothing there, unless Management (an
+// attended tier's Nomad management tokens, policies none).
 type Grant struct {
 	Mount    string
 	Policies []string
+	// Management: the role makes Nomad management tokens (only an
+	// attended tier's role does; policy refuses it anywhere else).
+	Management bool
 }
+
+// grants reports whether g grants anything in its system.
+func (g Grant) grants() bool { return len(g.Policies) > 0 || g.Management }
 
 // Profile is what the reaper needs to know of a managed profile.
 type Profile struct {
@@ -30,13 +37,21 @@ type Profile struct {
 	Consul Grant
 }
 
-// ProfilesOf returns the reaper's view of the profiles of cfg.
+// ProfilesOf returns the reaper's view of the profiles of cfg. An
+// attended tier counts as a profile of its own, named as its roles
+// (policy.AttendedRole: "<profile>.attended"), whose max TTL is the
+// window and whose Nomad grant may be management tokens.
 func ProfilesOf(cfg *policy.Config) []Profile {
 	out := make([]Profile, 0, len(cfg.Profiles))
 	for _, p := range cfg.Profiles {
 		out = append(out, Profile{Name: p.Name, MaxTTL: p.MaxTTL,
 			Nomad:  Grant{Mount: cfg.Vault.NomadMount, Policies: p.NomadPolicies},
 			Consul: Grant{Mount: cfg.Vault.ConsulMount, Policies: p.ConsulPolicies}})
+		if a := p.Attended; a.Enabled() && cfg.Attended != nil {
+			out = append(out, Profile{Name: policy.AttendedRole(p.Name), MaxTTL: a.Window,
+				Nomad:  Grant{Mount: cfg.Vault.NomadMount, Policies: a.NomadPolicies, Management: a.NomadManagement},
+				Consul: Grant{Mount: cfg.Vault.ConsulMount, Policies: a.ConsulPolicies}})
+		}
 	}
 	return out
 }
@@ -90,8 +105,15 @@ type token struct {
 	// Client: an ordinary client token (Nomad type client; Consul without
 	// global-management), linked to policies only (no ACL roles, service
 	// or node identities, auth method).
-	Client   bool
-	Policies []string
+	Client bool
+	// Management: a Nomad management token linked to no ACL role. Only a
+	// grant with Management (an attended tier's) may claim one.
+	Management bool
+	Policies   []string
+	// Expires: the token has an expiry of its own (Nomad's and Consul's
+	// ExpirationTime), as the tokens of a JWT login (direct login) have
+	// and those of Vault's engines never do: it dies by itself.
+	Expires bool
 }
 
 // candidate is a token that has every mark of one Vault made for a managed
@@ -115,15 +137,18 @@ func subset(have, allowed []string) bool {
 	return true
 }
 
-// match tells whether t is a candidate: a client token whose label has
+// match tells whether t is a candidate: a client token without an expiry
+// of its own whose label has
 // Vault's exact format for a managed profile granting this system, with
 // the time in it within ClockSlack of the token's create time, whose
 // policies are among those the profile grants, and older than the
-// profile's max TTL plus grace. Profile names may contain the separator
+// profile's max TTL plus grace; or, by the same rules, a management token
+// whose label is that of an attended tier granting management tokens
+// (and only such a tier's). Profile names may contain the separator
 // ("ci" and "ci-admins"), so a label can fit several profiles: the
 // largest max TTL of all the profiles whose prefix it has counts.
 func match(t token, f format, grant func(Profile) Grant, profiles []Profile, now time.Time, grace time.Duration) (candidate, bool) {
-	if !t.Client || t.Created.IsZero() {
+	if !t.Client && !t.Management || t.Expires || t.Created.IsZero() {
 		return candidate{}, false
 	}
 	var (
@@ -138,7 +163,7 @@ func match(t token, f format, grant func(Profile) Grant, profiles []Profile, now
 		maxTTL = max(maxTTL, p.MaxTTL)
 		made, ok := f.madeAt(t.Label, p.Name)
 		g := grant(p)
-		if !ok || !within(made, t.Created) || len(g.Policies) == 0 || !subset(t.Policies, g.Policies) {
+		if !ok || !within(made, t.Created) || !fits(t, g) {
 			continue
 		}
 		if !found || len(p.Name) > len(c.Profile.Name) {
@@ -150,4 +175,14 @@ func match(t token, f format, grant func(Profile) Grant, profiles []Profile, now
 	}
 	c.Age = now.Sub(t.Created)
 	return c, c.Age > maxTTL+grace
+}
+
+// fits reports whether token t is of the kind grant g makes: a management
+// token (no policies) of a management grant, or a client token whose
+// policies are among those of a grant with policies.
+func fits(t token, g Grant) bool {
+	if t.Management {
+		return g.Management && len(t.Policies) == 0
+	}
+	return t.Client && !g.Management && len(g.Policies) > 0 && subset(t.Policies, g.Policies)
 }

@@ -12,9 +12,14 @@ func TestMatch(t *testing.T) {
 	now := created.Add(3 * time.Hour)
 	nanos := strconv.FormatInt(created.Add(-20*time.Millisecond).UnixNano(), 10)
 	profiles := []Profile{
-		{Name: "ci", MaxTTL: time.Hour, Nomad: Grant{"nomad", []string{"read-jobs"}}, Consul: Grant{"consul", []string{"kv-read"}}},
-		{Name: "ci-admins", MaxTTL: 2 * time.Hour, Nomad: Grant{"nomad", []string{"read-jobs", "submit-jobs"}}},
-		{Name: "long", MaxTTL: 9 * time.Hour, Nomad: Grant{"nomad", []string{"read-jobs"}}},
+		{Name: "ci", MaxTTL: time.Hour, Nomad: Grant{Mount: "nomad", Policies: []string{"read-jobs"}}, Consul: Grant{Mount: "consul", Policies: []string{"kv-read"}}},
+		{Name: "ci-admins", MaxTTL: 2 * time.Hour, Nomad: Grant{Mount: "nomad", Policies: []string{"read-jobs", "submit-jobs"}}},
+		{Name: "long", MaxTTL: 9 * time.Hour, Nomad: Grant{Mount: "nomad", Policies: []string{"read-jobs"}}},
+		// An attended tier of ci with Nomad management tokens.
+		{Name: "ci.attended", MaxTTL: 10 * time.Minute, Nomad: Grant{Mount: "nomad", Management: true}},
+	}
+	mgmtTok := func(label string, policies ...string) token {
+		return token{Accessor: "m", Label: label, Created: created, Management: true, Policies: policies}
 	}
 	nomadTok := func(label string, policies ...string) token {
 		return token{Accessor: "a", Label: label, Created: created, Client: true, Policies: policies}
@@ -43,7 +48,13 @@ func TestMatch(t *testing.T) {
 		{"name cut before the time", nomadTok(("vault-ci-jwt-" + strings.Repeat("x", 300))[:256], "read-jobs"), false, "", false},
 		{"signed number", nomadTok("vault-ci-jwt-alice-+"+nanos[1:], "read-jobs"), false, "", false},
 		{"case matters", nomadTok("Vault-ci-jwt-alice-"+nanos, "read-jobs"), false, "", false},
+		{"expires by itself (a JWT login's token)", token{Label: "vault-ci-jwt-alice-" + nanos, Created: created, Client: true, Policies: []string{"read-jobs"}, Expires: true}, false, "", false},
 		{"zero create time", token{Label: "vault-ci-jwt-alice-" + nanos, Client: true}, false, "", false},
+		{"attended management token", mgmtTok("vault-ci.attended-oidc-carol-" + nanos), false, "ci.attended", true},
+		{"management token named like an everyday profile's", mgmtTok("vault-ci-jwt-alice-" + nanos), false, "", false},
+		{"client token named like a management tier's", nomadTok("vault-ci.attended-oidc-carol-"+nanos, "read-jobs"), false, "", false},
+		{"management token with policies", mgmtTok("vault-ci.attended-oidc-carol-"+nanos, "read-jobs"), false, "", false},
+		{"management token made by hand, attended name", mgmtTok("vault-ci.attended-deploy-key"), false, "", false},
 		{"young", token{Label: "vault-long-jwt-alice-" + nanos, Created: created, Client: true, Policies: []string{"read-jobs"}}, false, "long", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,8 +74,8 @@ func TestMatch(t *testing.T) {
 func TestAmbiguousUsesLargestMaxTTL(t *testing.T) {
 	created := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	profiles := []Profile{
-		{Name: "ci", MaxTTL: 9 * time.Hour, Nomad: Grant{"nomad", []string{"p"}}},
-		{Name: "ci-admins", MaxTTL: time.Hour, Nomad: Grant{"nomad", []string{"p"}}},
+		{Name: "ci", MaxTTL: 9 * time.Hour, Nomad: Grant{Mount: "nomad", Policies: []string{"p"}}},
+		{Name: "ci-admins", MaxTTL: time.Hour, Nomad: Grant{Mount: "nomad", Policies: []string{"p"}}},
 	}
 	tok := token{Label: "vault-ci-admins-jwt-bob-" + strconv.FormatInt(created.UnixNano(), 10), Created: created, Client: true, Policies: []string{"p"}}
 	g := func(p Profile) Grant { return p.Nomad }

@@ -136,7 +136,7 @@ func (r *Reaper) reap(ctx context.Context, s system, profiles []Profile, l *leas
 	var mounts []string
 	for _, p := range profiles {
 		g := s.grant(p)
-		if p.Name == "" || len(g.Policies) == 0 {
+		if p.Name == "" || !g.grants() {
 			continue
 		}
 		g.Mount = mountKey(g.Mount)
@@ -223,12 +223,13 @@ func credsOf(mounts []string) string {
 
 func listNomad(ctx context.Context, c *apiclient.Client) ([]token, error) {
 	var list []struct {
-		AccessorID string
-		Name       string
-		Type       string
-		Policies   []string
-		Roles      []struct{ ID, Name string }
-		CreateTime time.Time
+		AccessorID     string
+		Name           string
+		Type           string
+		Policies       []string
+		Roles          []struct{ ID, Name string }
+		CreateTime     time.Time
+		ExpirationTime *time.Time
 	}
 	if err := c.Do(ctx, http.MethodGet, "/v1/acl/tokens", nil, &list); err != nil {
 		return nil, err
@@ -236,7 +237,8 @@ func listNomad(ctx context.Context, c *apiclient.Client) ([]token, error) {
 	out := make([]token, 0, len(list))
 	for _, t := range list {
 		out = append(out, token{Accessor: t.AccessorID, Label: t.Name, Created: t.CreateTime,
-			Client: t.Type == "client" && len(t.Roles) == 0, Policies: t.Policies})
+			Client: t.Type == "client" && len(t.Roles) == 0, Management: t.Type == "management" && len(t.Roles) == 0,
+			Policies: t.Policies, Expires: t.ExpirationTime != nil && !t.ExpirationTime.IsZero()})
 	}
 	return out, nil
 }
@@ -256,6 +258,7 @@ func listConsul(ctx context.Context, c *apiclient.Client) ([]token, error) {
 		TemplatedPolicies []struct{ TemplateName string }
 		AuthMethod        string
 		CreateTime        time.Time
+		ExpirationTime    *time.Time
 	}
 	if err := c.Do(ctx, http.MethodGet, "/v1/acl/tokens", nil, &list); err != nil {
 		return nil, err
@@ -272,7 +275,7 @@ func listConsul(ctx context.Context, c *apiclient.Client) ([]token, error) {
 			names = append(names, p.Name)
 		}
 		out = append(out, token{Accessor: t.AccessorID, Label: t.Description, Created: t.CreateTime,
-			Client: client, Policies: names})
+			Client: client, Policies: names, Expires: t.ExpirationTime != nil && !t.ExpirationTime.IsZero()})
 	}
 	return out, nil
 }

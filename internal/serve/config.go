@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 )
 
@@ -48,6 +49,7 @@ func Discovery(cfg *policy.Config, pub Public) discovery.Document {
 		if p.MaxTTL > 0 {
 			dp.MaxTTL = p.MaxTTL.String()
 		}
+		dp.Attended = discoveryAttended(cfg, p)
 		if nomad, consul := p.DirectMethods(); nomad != "" || consul != "" {
 			dp.Direct = &discovery.Direct{Mode: p.DirectLogin, NomadAuthMethod: nomad, ConsulAuthMethod: consul}
 		}
@@ -71,4 +73,22 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// discoveryAttended is the discovery entry of p's attended tier; nil when
+// it has none.
+func discoveryAttended(cfg *policy.Config, p policy.Profile) *discovery.Attended {
+	a := p.Attended
+	if !a.Enabled() || cfg.Attended == nil {
+		return nil
+	}
+	out := &discovery.Attended{OIDCMount: cfg.Vault.OIDCMount, Role: plan.RoleName(plan.OIDCRole, p.Name),
+		Window: a.Window.String(), Uses: a.Uses, MaxAge: a.MaxAge.String(), RedirectPath: plan.RedirectPath}
+	if a.GrantsNomad() {
+		out.NomadRole = plan.RoleName(plan.AttendedNomadRole, p.Name)
+	}
+	if a.GrantsConsul() {
+		out.ConsulRole = plan.RoleName(plan.AttendedConsulRole, p.Name)
+	}
+	return out
 }

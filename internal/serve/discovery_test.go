@@ -2,6 +2,7 @@ package serve
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -70,5 +71,42 @@ func TestDiscoveryNamesDirectLoginMethods(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("direct login by profile (-want +got):\n%s\n%s", d, b)
+	}
+}
+
+// A profile's attended tier reaches alilogin in the discovery document
+// with the names the broker gave its objects; other profiles have none.
+func TestDiscoveryCarriesAttendedTier(t *testing.T) {
+	cfg := &policy.Config{
+		SSO:      policy.SSO{Issuer: "https://sso.example", ClientID: "alilogin"},
+		Vault:    policy.Vault{Addr: "https://vault.example", JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul", OIDCMount: "oidc"},
+		Attended: &policy.AttendedSettings{OIDCMount: "oidc", ClientID: "alilogin-elevate"},
+		Profiles: []policy.Profile{
+			{Name: "ci-user", Roles: []string{"alice-ci-users"}},
+			{Name: "ci-admin", Roles: []string{"alice-ci-admins"}, Attended: policy.Attended{NomadManagement: true,
+				Window: 10 * time.Minute, Uses: 5, MaxAge: 2 * time.Minute}},
+		},
+	}
+	b, err := renderDiscovery(cfg, Public{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := discovery.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &discovery.Attended{OIDCMount: "oidc", Role: "ci-admin", NomadRole: "ci-admin.attended", Window: "10m0s", Uses: 5,
+		MaxAge: "2m0s", RedirectPath: "/oidc/callback"}
+	for _, p := range d.Profiles {
+		switch p.Name {
+		case "ci-admin":
+			if diff := cmp.Diff(want, p.Attended); diff != "" {
+				t.Errorf("attended tier (-want +got):\n%s\n%s", diff, b)
+			}
+		default:
+			if p.Attended != nil {
+				t.Errorf("%s has an attended tier: %+v", p.Name, p.Attended)
+			}
+		}
 	}
 }

@@ -38,7 +38,12 @@ type Hydra struct {
 	AdminURL  string
 	AppURL    string // the login/consent app
 	ClientID  string // the public PKCE client alilogin uses
-	Bin       string
+	// AttendedClientID and AttendedClientSecret are the confidential
+	// client of the attended tiers (Vault's OIDC auth method uses it;
+	// redirect URIs: loopback, any port, AttendedRedirectURIs).
+	AttendedClientID     string
+	AttendedClientSecret string
+	Bin                  string
 
 	admin *apiclient.Client
 	app   *http.Server
@@ -53,7 +58,21 @@ type ClientOptions struct {
 	RedirectURIs []string // default: loopback callbacks
 	// Scope defaults to "openid profile email offline_access offline".
 	Scope string
+	// Secret makes a confidential client (client_secret_basic) with this
+	// secret; empty: a public PKCE client.
+	Secret string
 }
+
+// StepUpACR is the acr value the login app puts in the ID token when the
+// user typed their credentials on the login page, and only then (not
+// when Hydra skips the page for a live session): the step-up claim an
+// attended tier binds.
+const StepUpACR = "urn:alice:stepup"
+
+// AttendedRedirectURIs are the callbacks of the confidential client:
+// alilogin elevate's loopback callback (any port, as Vault's OIDC roles
+// allow it) and a plain one for tests.
+var AttendedRedirectURIs = []string{"http://127.0.0.1/oidc/callback", "http://127.0.0.1/callback"}
 
 // DefaultRedirectURIs are the callbacks registered for the public client:
 // loopback on any port (RFC 8252 §7.3, which Hydra honours for 127.0.0.1).
@@ -81,6 +100,11 @@ func (h *Hydra) NewClient(ctx context.Context, o ClientOptions) (string, error) 
 		"scope":                      o.Scope,
 		"redirect_uris":              o.RedirectURIs,
 		"token_endpoint_auth_method": "none",
+	}
+	if o.Secret != "" {
+		in["client_name"] = "alilogin-attended-test"
+		in["token_endpoint_auth_method"] = "client_secret_basic"
+		in["client_secret"] = o.Secret
 	}
 	var out struct {
 		ClientID string `json:"client_id"`
@@ -185,6 +209,10 @@ func startHydraOnce(ctx context.Context, s *Stack, bin string) (*Hydra, error) {
 	if h.ClientID, err = h.NewClient(ctx, ClientOptions{}); err != nil {
 		return nil, err
 	}
+	h.AttendedClientSecret = randomHex(24)
+	if h.AttendedClientID, err = h.NewClient(ctx, ClientOptions{RedirectURIs: AttendedRedirectURIs, Secret: h.AttendedClientSecret}); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
@@ -242,7 +270,7 @@ func (h *Hydra) getLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if lr.Skip {
-		h.acceptLogin(w, r, challenge, lr.Subject)
+		h.acceptLogin(w, r, challenge, lr.Subject, "") // no credentials typed: no step-up acr
 		return
 	}
 	h.renderLogin(w, challenge, lr.Client.ClientID, "")
@@ -268,12 +296,17 @@ func (h *Hydra) postLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, challenge, "", "Invalid username or password.")
 		return
 	}
-	h.acceptLogin(w, r, challenge, u.Username)
+	h.acceptLogin(w, r, challenge, u.Username, StepUpACR)
 }
 
-func (h *Hydra) acceptLogin(w http.ResponseWriter, r *http.Request, challenge, subject string) {
-	h.redirectAfter(w, r, "/admin/oauth2/auth/requests/login/accept?login_challenge="+url.QueryEscape(challenge),
-		map[string]any{"subject": subject, "remember": true, "remember_for": 3600})
+// acceptLogin accepts the login of subject; acr (when set) goes into the
+// ID token.
+func (h *Hydra) acceptLogin(w http.ResponseWriter, r *http.Request, challenge, subject, acr string) {
+	body := map[string]any{"subject": subject, "remember": true, "remember_for": 3600}
+	if acr != "" {
+		body["acr"] = acr
+	}
+	h.redirectAfter(w, r, "/admin/oauth2/auth/requests/login/accept?login_challenge="+url.QueryEscape(challenge), body)
 }
 
 func (h *Hydra) redirectAfter(w http.ResponseWriter, r *http.Request, path string, body any) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // BrokerConfig is a broker.hcl for this stack: Hydra as the SSO, the
@@ -51,6 +52,62 @@ func (s *Stack) CopyPolicies(dst, src string, servers bool) error {
 		return err
 	}
 	return os.WriteFile(p, []byte(s.BrokerConfig(servers)), 0o644)
+}
+
+// AttendedProfile is the profile of the repository's policies/ that
+// AddAttended gives an attended tier.
+const AttendedProfile = "ci-admin"
+
+// AttendedTier is the attended block AddAttended puts in AttendedProfile:
+// a Nomad management token, CI secrets write and the CI services' KV,
+// for a window of at most 10 minutes, after a sign-in of at most 2
+// minutes ago that carried the step-up acr (StepUpACR).
+const AttendedTier = `
+  attended {
+    vault_policies   = ["ci-secrets-write"]
+    nomad_management = true
+    consul_policies  = ["ci-service-kv-write"]
+    window           = "10m"
+    max_age          = "2m"
+    acr              = "` + StepUpACR + `"
+  }
+`
+
+// AddAttended gives the broker folder dir (CopyPolicies' copy of the
+// repository's policies/) an attended tier: AttendedTier in the profile
+// AttendedProfile, and broker.hcl's attended block with the OIDC mount
+// "oidc" and Hydra's confidential client, whose secret it writes to
+// secretFile (0600, outside dir: never in policies/). The other profiles
+// and what CopyPolicies writes are left as they are, so tests without
+// it see the same folder as before.
+func (s *Stack) AddAttended(dir, secretFile string) error {
+	p := filepath.Join(dir, "profiles.hcl")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	head := `profile "` + AttendedProfile + `" {` + "\n"
+	i := strings.Index(string(b), head)
+	if i < 0 {
+		return fmt.Errorf("could not add the attended tier: %s has no profile %q", p, AttendedProfile)
+	}
+	at := i + len(head)
+	out := string(b[:at]) + strings.TrimPrefix(AttendedTier, "\n") + string(b[at:])
+	if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(secretFile, []byte(s.Hydra.AttendedClientSecret+"\n"), 0o600); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "broker.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "\nattended {\n  oidc_mount         = \"oidc\"\n  client_id          = %q\n  client_secret_file = %q\n}\n", s.Hydra.AttendedClientID, secretFile)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // DirectLoginBlock is broker.hcl's block that turns direct Nomad and

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/envcontract"
@@ -27,17 +28,23 @@ const ClientsSetting = "token_helper_clients"
 
 // cliNames are the file names of the CLIs, with a version after them as
 // versioned installs have it (vault-1.13, vault_1.13.0, bao2, vault-v1.13).
-var cliNames = regexp.MustCompile(`^(vault|bao)([-_.]?v?[0-9][0-9A-Za-z.+_-]*)?$`)
+// Compiled on first use: package init runs in every alilogin command,
+// `token` included.
+var cliNames = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(vault|bao)([-_.]?v?[0-9][0-9A-Za-z.+_-]*)?$`)
+})
 
 // baoMain is OpenBao's main package, any major version.
-var baoMain = regexp.MustCompile(`^github\.com/openbao/openbao(/v[0-9]+)?$`)
+var baoMain = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^github\.com/openbao/openbao(/v[0-9]+)?$`)
+})
 
 // cliOf is the CLI whose Go main package is p.
 func cliOf(p string) envcontract.CLI {
 	switch {
 	case p == "github.com/hashicorp/vault":
 		return envcontract.VaultCLI
-	case baoMain.MatchString(p):
+	case baoMain().MatchString(p):
 		return envcontract.BaoCLI
 	}
 	return ""
@@ -60,7 +67,7 @@ func Identify(c *Client, clients []string) (cli envcontract.CLI, why string) {
 		if cli := cliOf(c.Program); cli != "" {
 			return cli, ""
 		}
-	} else if m := cliNames.FindStringSubmatch(base); m != nil {
+	} else if m := cliNames().FindStringSubmatch(base); m != nil {
 		return envcontract.CLI(m[1]), ""
 	}
 	if optedIn(c, clients) {

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/config"
@@ -210,15 +210,18 @@ func CurrentHelper(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("could not read the vault CLI's config file: %w", err)
 	}
-	f, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
+	// hclsyntax, not hclwrite: hclwrite links go-cmp, whose package init
+	// would run in every alilogin command, `token` included.
+	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if diags.HasErrors() {
 		return "", fmt.Errorf("could not read the vault CLI's config file %s: %w", path, diags)
 	}
-	a := f.Body().GetAttribute("token_helper")
+	a := f.Body.(*hclsyntax.Body).Attributes["token_helper"]
 	if a == nil {
 		return "", nil
 	}
-	return strings.TrimSpace(string(a.Expr().BuildTokens(nil).Bytes())), nil
+	r := a.Expr.Range()
+	return strings.TrimSpace(string(r.SliceBytes(src))), nil
 }
 
 // SetHelper sets token_helper = helper in the vault CLI's config file at

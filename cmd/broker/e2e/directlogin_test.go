@@ -215,3 +215,194 @@ func checkExpiry(t *testing.T, server string, exp *time.Time, before time.Time, 
 		t.Errorf("%s token expires at %s, want about %s after %s", server, exp, ttl, before)
 	}
 }
+
+// TestHandMadeAuthMethodsAndRulesAreConflicts: a hand-made Nomad or
+// Consul auth method of a profile's name, a hand-made Consul role of the
+// direct role's name, and a hand-made binding rule inside a method the
+// broker made are conflicts: plan and apply say so, apply writes
+// nothing, and apply --prune deletes none of them.
+func TestHandMadeAuthMethodsAndRulesAreConflicts(t *testing.T) {
+	setup(t)
+	dir := directPolicies(t, nil)
+	ctx := context.Background()
+	// By hand: a Nomad method alilogin-ci-user that trusts the same SSO
+	// but maps the token's roles to management.
+	hand := map[string]any{"Name": "alilogin-ci-user", "Type": "JWT", "TokenLocality": "local", "MaxTokenTTL": "2h0m0s",
+		"Config": map[string]any{"OIDCDiscoveryURL": stack.Hydra.IssuerURL, "BoundAudiences": []string{stack.Hydra.ClientID},
+			"ListClaimMappings": map[string]string{"cern_roles": "roles"}}}
+	mustDo(t, nomadC, "POST", "/v1/acl/auth-method", hand, nil)
+	mustDo(t, consulC, "PUT", "/v1/acl/auth-method", map[string]any{"Name": "alilogin-ci-user", "Type": "jwt", "Description": "by hand", "MaxTokenTTL": "2h0m0s",
+		"TokenLocality": "local", "Config": map[string]any{"OIDCDiscoveryURL": stack.Hydra.IssuerURL, "BoundAudiences": []string{stack.Hydra.ClientID}}}, nil)
+	mustDo(t, consulC, "PUT", "/v1/acl/role", map[string]any{"Name": "alilogin-direct-ci-admin", "Description": "by hand"}, nil)
+
+	code, out, _ := broker(t, "plan", dir)
+	if code != exitError {
+		t.Errorf("plan with conflicts: exit %d, want %d", code, exitError)
+	}
+	for _, want := range []string{
+		`! conflict: nomad acl auth method "alilogin-ci-user"`,
+		`! conflict: consul acl auth method "alilogin-ci-user"`,
+		`! conflict: consul acl role "alilogin-direct-ci-admin"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not say %s", want)
+		}
+	}
+	if code, _, stderr := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitError || !strings.Contains(stderr, "name conflict") {
+		t.Errorf("apply with conflicts: exit %d, stderr %s", code, stderr)
+	}
+	var nm struct{ MaxTokenTTL string }
+	mustDo(t, nomadC, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, &nm)
+	var cm struct{ Description string }
+	mustDo(t, consulC, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, &cm)
+	if nm.MaxTokenTTL != "2h0m0s" || cm.Description != "by hand" {
+		t.Errorf("hand-made methods changed: Nomad TTL %s, Consul description %q", nm.MaxTokenTTL, cm.Description)
+	}
+	var nrules []struct{ ID string }
+	mustDo(t, nomadC, "GET", "/v1/acl/binding-rules", nil, &nrules)
+	if len(nrules) != 0 {
+		t.Errorf("apply with conflicts wrote %d Nomad binding rules", len(nrules))
+	}
+
+	// Without the hand-made objects, apply makes the broker's; then a
+	// hand-made rule inside the broker's method is a conflict, and
+	// prune (the profile's direct login turned off) leaves it, and the
+	// method, alone.
+	resetDirect(t)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	var extra struct{ ID string }
+	mustDo(t, nomadC, "POST", "/v1/acl/binding-rule", map[string]string{"AuthMethod": "alilogin-ci-user", "BindType": "management", "Selector": `"alice-ci-users" in list.roles`}, &extra)
+	var cextra struct{ ID string }
+	mustDo(t, consulC, "PUT", "/v1/acl/binding-rule", map[string]string{"AuthMethod": "alilogin-ci-user", "BindType": "role", "BindName": "admins", "Description": "by hand"}, &cextra)
+	code, out, _ = broker(t, "plan", dir)
+	if code != exitError || !strings.Contains(out, `! conflict: nomad acl binding rule "alilogin-ci-user/id `+extra.ID+`"`) ||
+		!strings.Contains(out, `! conflict: consul acl binding rule "alilogin-ci-user/id `+cextra.ID+`"`) {
+		t.Errorf("plan with hand-made rules in managed methods: exit %d", code)
+	}
+	off := strings.Replace(readFile(t, dir+"/profiles.hcl"), `profile "ci-user" {`, "profile \"ci-user\" {\n  direct_login = \"off\"", 1)
+	writeFile(t, dir+"/profiles.hcl", off)
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitError {
+		t.Errorf("apply --prune with a hand-made rule in a managed method: exit %d, want %d", code, exitError)
+	}
+	if err := nomadC.Do(ctx, "GET", "/v1/acl/binding-rule/"+extra.ID, nil, nil); err != nil {
+		t.Errorf("the hand-made Nomad rule is gone: %v", err)
+	}
+	if err := consulC.Do(ctx, "GET", "/v1/acl/binding-rule/"+cextra.ID, nil, nil); err != nil {
+		t.Errorf("the hand-made Consul rule is gone: %v", err)
+	}
+	if err := nomadC.Do(ctx, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, nil); err != nil {
+		t.Errorf("the method holding a hand-made rule was deleted: %v", err)
+	}
+}
+
+// TestDirectLoginTurnedOffIsPrunedOnlyWithPrune: a profile whose direct
+// login is turned off keeps its methods, role and rules until apply
+// --prune, which deletes them all.
+func TestDirectLoginTurnedOffIsPrunedOnlyWithPrune(t *testing.T) {
+	setup(t)
+	dir := directPolicies(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	off := strings.Replace(readFile(t, dir+"/profiles.hcl"), `profile "ci-user" {`, "profile \"ci-user\" {\n  direct_login = \"off\"", 1)
+	writeFile(t, dir+"/profiles.hcl", off)
+	code, out, _ := broker(t, "plan", dir)
+	for _, want := range []string{
+		`- nomad acl auth method "alilogin-ci-user"  (kept: deletes need --prune)`,
+		`- nomad acl binding rule "alilogin-ci-user/ci-read-jobs"`,
+		`- consul acl auth method "alilogin-ci-user"`,
+		`- consul acl role "alilogin-direct-ci-user"`,
+		`- consul acl binding rule "alilogin-ci-user/alilogin-direct-ci-user"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan (exit %d) does not show %s", code, want)
+		}
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply without prune: exit %d", code)
+	}
+	ctx := context.Background()
+	if err := nomadC.Do(ctx, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, nil); err != nil {
+		t.Errorf("apply without prune deleted the Nomad method: %v", err)
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitOK {
+		t.Fatalf("apply --prune: exit %d", code)
+	}
+	if err := nomadC.Do(ctx, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, nil); apiclient.StatusOf(err) != 404 {
+		t.Errorf("Nomad method after prune: %v, want 404", err)
+	}
+	if err := consulC.Do(ctx, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, nil); apiclient.StatusOf(err) != 404 {
+		t.Errorf("Consul method after prune: %v, want 404", err)
+	}
+	if err := consulC.Do(ctx, "GET", "/v1/acl/role/name/alilogin-direct-ci-user", nil, nil); apiclient.StatusOf(err) != 404 {
+		t.Errorf("Consul role after prune: %v, want 404", err)
+	}
+	if err := nomadC.Do(ctx, "GET", "/v1/acl/auth-method/alilogin-ci-admin", nil, nil); err != nil {
+		t.Errorf("prune deleted another profile's method: %v", err)
+	}
+	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
+		t.Errorf("plan after prune: exit %d, want no changes", code)
+	}
+}
+
+// TestDirectLoginDriftIsRepaired: a hand edit that widens a managed
+// method (a longer token TTL, another audience), the Consul role (another
+// policy) or a binding rule (a selector that matches everyone) is drift:
+// plan shows it, apply puts the files' settings back, and the next plan is
+// empty.
+func TestDirectLoginDriftIsRepaired(t *testing.T) {
+	setup(t)
+	dir := directPolicies(t, nil)
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	var nm map[string]any
+	mustDo(t, nomadC, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, &nm)
+	nm["MaxTokenTTL"] = "20h0m0s"
+	nm["Config"].(map[string]any)["BoundAudiences"] = []string{stack.Hydra.ClientID, "another-client"}
+	mustDo(t, nomadC, "POST", "/v1/acl/auth-method/alilogin-ci-user", nm, nil)
+	var cm map[string]any
+	mustDo(t, consulC, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, &cm)
+	cm["Config"].(map[string]any)["BoundAudiences"] = []string{stack.Hydra.ClientID, "another-client"}
+	cm["Config"].(map[string]any)["ExpirationLeeway"] = int64(time.Hour) // nanoseconds, as Consul reads it
+	mustDo(t, consulC, "PUT", "/v1/acl/auth-method/alilogin-ci-user", cm, nil)
+	var role map[string]any
+	mustDo(t, consulC, "GET", "/v1/acl/role/name/alilogin-direct-ci-user", nil, &role)
+	role["Policies"] = append(role["Policies"].([]any), map[string]string{"Name": "ci-service-kv-write"})
+	mustDo(t, consulC, "PUT", "/v1/acl/role/"+role["ID"].(string), role, nil)
+	var rules []map[string]any
+	mustDo(t, nomadC, "GET", "/v1/acl/binding-rules", nil, &rules)
+	for _, r := range rules {
+		if r["AuthMethod"] == "alilogin-ci-user" {
+			var full map[string]any
+			mustDo(t, nomadC, "GET", "/v1/acl/binding-rule/"+r["ID"].(string), nil, &full)
+			full["Selector"] = ""
+			mustDo(t, nomadC, "POST", "/v1/acl/binding-rule/"+r["ID"].(string), full, nil)
+		}
+	}
+
+	code, out, _ := broker(t, "plan", "--detailed-exitcode", dir)
+	if code != exitChanges {
+		t.Fatalf("plan after hand edits: exit %d, want %d", code, exitChanges)
+	}
+	for _, want := range []string{
+		`~ nomad acl auth method "alilogin-ci-user"`, "max_token_ttl", "bound_audiences", `~ consul acl auth method "alilogin-ci-user"`, "expiration_leeway",
+		`~ consul acl role "alilogin-direct-ci-user"`, `~ nomad acl binding rule "alilogin-ci-user/ci-read-jobs"`, "selector",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not show %s", want)
+		}
+	}
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
+		t.Errorf("plan after repair: exit %d, want no changes", code)
+	}
+	// eve, with no role of ci-user, is refused again.
+	if tok, err := nomadLogin("alilogin-ci-user", idToken(t, stack.Hydra.ClientID, "eve")); err == nil {
+		t.Errorf("after repair, Nomad gave eve a token with %v", tok.Policies)
+	}
+}
