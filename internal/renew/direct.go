@@ -122,7 +122,7 @@ func (c *Chain) runDirect(ctx context.Context, out *store.Record, res *Result, k
 	if len(need) == 0 {
 		return errs, nil
 	}
-	idToken, err := c.refresh(ctx, out, res)
+	idToken, err := c.refresh(ctx, out, res, vaultErr)
 	if err != nil {
 		return nil, err
 	}

@@ -207,3 +207,21 @@ func TestChainAlwaysDirect(t *testing.T) {
 		t.Errorf("always: nomad direct %v, consul direct %v, vault calls %v, probes %d; steps %v", out.Nomad.Direct(), out.Consul.Direct(), e.vault.calls, probe.calls, res.Steps)
 	}
 }
+
+// TestDirectRefreshOfAnotherIdentityAsksNoDownVault: when the refresh
+// for a direct login names another identity with Vault down, the login
+// is dropped without a call to Vault (which would wait for its client
+// timeout), and a warning says the Vault token was not revoked.
+func TestDirectRefreshOfAnotherIdentityAsksNoDownVault(t *testing.T) {
+	e, rec := setup(t)
+	e.sso.subject = "mallory-sub"
+	e.chain.Direct = &Direct{Mode: DirectFallback, Kinds: []store.Kind{store.Nomad}, Login: &fakeDirect{now: e.clk.now},
+		Vault: &Availability{Addr: testServers.Vault, Probe: &fakeProbe{err: errProbeDown}, Now: e.clk.now}}
+	e.vault.down = true
+	e.clk.add(58 * time.Minute) // the Vault token still valid, the Nomad lease near its end
+	_, res, err := e.chain.Run(context.Background(), rec, []store.Kind{store.Nomad})
+	var ie *IdentityChangedError
+	if !errors.As(err, &ie) || !res.Drop || len(e.vault.calls) != 0 || len(res.Warnings) != 1 {
+		t.Errorf("err %v, drop %v, vault calls %v, warnings %v", err, res.Drop, e.vault.calls, res.Warnings)
+	}
+}

@@ -20,7 +20,7 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 	if c.Login == nil {
 		return nil, ErrLoginNeeded
 	}
-	idToken, err := c.refresh(ctx, rec, res)
+	idToken, err := c.refresh(ctx, rec, res, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -38,8 +38,9 @@ func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, chi
 // refresh is the refresh grant of rec's login, at the issuer and client
 // it was made with, for a verified ID token of the same identity: the
 // rotated refresh token and the identity put in rec. A refresh for
-// another identity ends the login (res.Drop, its Vault token revoked).
-func (c *Chain) refresh(ctx context.Context, rec *store.Record, res *Result) (secret.String, error) {
+// another identity ends the login (res.Drop, its Vault token revoked,
+// unless vaultErr says Vault cannot be asked now).
+func (c *Chain) refresh(ctx context.Context, rec *store.Record, res *Result, vaultErr error) (secret.String, error) {
 	if c.SSO == nil || rec.RefreshToken.Empty() {
 		return secret.String{}, ErrLoginNeeded
 	}
@@ -58,7 +59,9 @@ func (c *Chain) refresh(ctx context.Context, rec *store.Record, res *Result) (se
 		// Whatever the SSO meant, this is not the login that was made:
 		// end it.
 		res.Drop = true
-		if rec.Vault.ValidFor(c.now(), 0) {
+		if rec.Vault.ValidFor(c.now(), 0) && vaultErr != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the Vault token %s was not revoked: %v", termtext.Clean(rec.Vault.Accessor), vaultErr))
+		} else if rec.Vault.ValidFor(c.now(), 0) {
 			if err := c.Vault.RevokeSelf(ctx, rec.Vault.Secret); err != nil && !errors.Is(err, ErrDenied) {
 				res.Warnings = append(res.Warnings, fmt.Sprintf("the Vault token %s was not revoked: %v", termtext.Clean(rec.Vault.Accessor), err))
 			}
