@@ -40,9 +40,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/alisw/alilogin/bench/internal/benchstack"
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/clientcert"
-	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/secret"
@@ -115,13 +115,10 @@ func (b *bench) run() error {
 		return err
 	}
 	defer os.RemoveAll(b.dir)
-	b.bin = filepath.Join(b.dir, "alilogin")
-	fmt.Fprintln(os.Stderr, "building alilogin...")
-	if out, err := exec.Command("go", "build", "-trimpath", "-o", b.bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput(); err != nil {
-		return fmt.Errorf("could not build alilogin: %v\n%s", err, out)
+	if b.bin, err = benchstack.Build(b.dir); err != nil {
+		return err
 	}
-	fmt.Fprintln(os.Stderr, "starting the stack...")
-	if b.st, err = teststack.Start(ctx, teststack.Options{}); err != nil {
+	if b.st, err = benchstack.Start(ctx); err != nil {
 		return err
 	}
 	defer b.st.Close()
@@ -130,7 +127,7 @@ func (b *bench) run() error {
 	}
 	defer func() { _, _ = b.alilogin(nil, "agent", "stop") }()
 	fmt.Printf("alilogin agent bench: stack up in %s, %d CPUs; Nomad %s and Consul %s over TLS with client certificates\n",
-		b.st.StartTime.Round(time.Millisecond), runtimeCPUs(), b.nomad.Addr, b.consul.Addr)
+		b.st.StartTime.Round(time.Millisecond), benchstack.CPUs(), b.nomad.Addr, b.consul.Addr)
 	fmt.Printf("agent pid %d; protocols towards the servers: %s\n\n", b.agentPID, b.protocols())
 
 	if b.hold {
@@ -266,13 +263,10 @@ func (b *bench) setup() error {
 			return err
 		}
 	}
-	b.envm = map[string]string{
-		"HOME":                  home,
-		"XDG_CONFIG_HOME":       filepath.Join(home, ".config"),
-		"XDG_STATE_HOME":        filepath.Join(home, ".local", "state"),
+	b.envm = benchstack.Env(b.st, home)
+	for k, v := range map[string]string{
 		"XDG_RUNTIME_DIR":       rt,
 		"PATH":                  teststack.BinDir() + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"VAULT_ADDR":            b.st.Vault.Addr,
 		"NOMAD_ADDR":            b.nomad.Addr,
 		"NOMAD_CACERT":          pki.CA,
 		"CONSUL_HTTP_ADDR":      strings.TrimPrefix(b.consul.Addr, "https://"),
@@ -281,14 +275,9 @@ func (b *bench) setup() error {
 		"ALILOGIN_PKI_MOUNT":    pkiMount,
 		"ALILOGIN_NOMAD_MOUNT":  nomadMount,
 		"ALILOGIN_CONSUL_MOUNT": consulMount,
-		"ALILOGIN_ISSUER":       b.st.Hydra.IssuerURL,
-		"ALILOGIN_CLIENT_ID":    b.st.Hydra.ClientID,
-		"ALILOGIN_STORE":        "keyring",
 		agent.DirVar:            agentDir,
-	}
-	for _, kv := range b.st.Keyring.Env() {
-		k, val, _ := strings.Cut(kv, "=")
-		b.envm[k] = val
+	} {
+		b.envm[k] = v
 	}
 
 	// The login: a record holding a refresh token; alilogin renews it.
@@ -298,19 +287,11 @@ func (b *bench) setup() error {
 	if err != nil {
 		return err
 	}
-	var addrs [3]string
-	for i, a := range []string{b.st.Vault.Addr, b.nomad.Addr, b.consul.Addr} {
-		if addrs[i], err = check.Canonical(a); err != nil {
-			return err
-		}
-	}
 	s, err := store.Open("keyring", func(k string) string { return b.envm[k] }, nil)
 	if err != nil {
 		return err
 	}
-	if err := s.Put(&store.Record{Version: store.RecordVersion, Profile: profile, User: user, Subject: user,
-		Issuer: b.st.Hydra.IssuerURL, ClientID: b.st.Hydra.ClientID, VaultAddr: addrs[0], NomadAddr: addrs[1], ConsulAddr: addrs[2],
-		RefreshToken: secret.New(tok.RefreshToken), UpdatedAt: time.Now()}); err != nil {
+	if err := benchstack.SeedLogin(s, b.st, profile, user, tok.RefreshToken, b.st.Vault.Addr, b.nomad.Addr, b.consul.Addr); err != nil {
 		return err
 	}
 	// The client certificate, signed as `alilogin login` signs it (a
@@ -491,18 +472,6 @@ func pct(d []time.Duration, p float64) time.Duration {
 	return s[i]
 }
 
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Nanoseconds())/1e6) }
 
 // a1: a small Nomad GET, direct (HTTP/1.1 kept alive, the real token and
@@ -661,9 +630,9 @@ func (b *bench) a2(job string) error {
 		lines := strings.Split(string(data), "\n")
 		fmt.Println(strings.Join(lines[max(0, len(lines)-30):], "\n"))
 	}
-	r := float64(median(via)) / float64(median(dir))
+	r := float64(benchstack.Median(via)) / float64(benchstack.Median(dir))
 	fmt.Printf("A2  the real `nomad job status %s`, whole process, median of %d runs each, interleaved:\n", job, b.runs)
-	fmt.Printf("    direct %s, agent %s, ratio %.3f (target <= 1.05: %s)\n\n", ms(median(dir)), ms(median(via)), r, b.mark(r <= 1.05))
+	fmt.Printf("    direct %s, agent %s, ratio %.3f (target <= 1.05: %s)\n\n", ms(benchstack.Median(dir)), ms(benchstack.Median(via)), r, b.mark(r <= 1.05))
 	return nil
 }
 
@@ -696,23 +665,11 @@ func (b *bench) a3(alloc string) error {
 			}
 		}
 	}
-	md, mv := medianF(dir), medianF(via)
+	md, mv := benchstack.Median(dir), benchstack.Median(via)
 	r := mv / md
 	fmt.Printf("A3  streaming: the real `nomad alloc logs` of a %d MiB log, median of %d runs each, interleaved:\n", b.logMiB, b.streams)
 	fmt.Printf("    direct %.0f MiB/s, agent %.0f MiB/s, ratio %.3f (target >= 0.9: %s)\n\n", md, mv, r, b.mark(r >= 0.9))
 	return nil
-}
-
-func medianF(f []float64) float64 {
-	s := slices.Clone(f)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // memory reads VmRSS and VmHWM of pid, in KiB.
@@ -839,7 +796,7 @@ func (b *bench) a4() error {
 	}
 	fmt.Printf("A4  %d concurrent Consul blocking queries (wait %s) through the agent:\n", b.blocking, b.wait)
 	fmt.Printf("    answered 200: %d, errors: %d%s (target: all, none: %s); answered before 0.9 x wait: %d; time to answer min %s, median %s, max %s\n",
-		ok, errs, firstOf(firstErr), b.mark(ok == b.blocking), early, pct(ds, 0), median(ds).Round(time.Millisecond), pct(ds, 1).Round(time.Millisecond))
+		ok, errs, firstOf(firstErr), b.mark(ok == b.blocking), early, pct(ds, 0), benchstack.Median(ds).Round(time.Millisecond), pct(ds, 1).Round(time.Millisecond))
 	fmt.Printf("    agent RSS: %s before, %s while held (peak sampled), VmHWM %s (target <= 40 MiB: %s)\n",
 		mib(rss0), mib(peak), mib(hwm), b.mark(peak <= 40<<10 && hwm <= 40<<10))
 

@@ -27,7 +27,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/bench/internal/benchstack"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
@@ -79,7 +79,7 @@ func run(runs, calls, conc, relogins int, parts map[string]bool, baseline string
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b := &bench{ctx: ctx, bin: filepath.Join(dir, "alilogin"), home: filepath.Join(dir, "home"), baseline: baseline}
+	b := &bench{ctx: ctx, home: filepath.Join(dir, "home"), baseline: baseline}
 	if baseline != "" {
 		if b.baseline, err = filepath.Abs(baseline); err != nil {
 			return err
@@ -88,33 +88,18 @@ func run(runs, calls, conc, relogins int, parts map[string]bool, baseline string
 			return fmt.Errorf("-baseline: %w", err)
 		}
 	}
-	fmt.Fprintln(os.Stderr, "building alilogin...")
-	if out, err := exec.Command("go", "build", "-trimpath", "-o", b.bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput(); err != nil {
-		return fmt.Errorf("could not build alilogin: %v\n%s", err, out)
+	if b.bin, err = benchstack.Build(dir); err != nil {
+		return err
 	}
-	fmt.Fprintln(os.Stderr, "starting the stack...")
-	b.st, err = teststack.Start(ctx, teststack.Options{})
-	if err != nil {
+	if b.st, err = benchstack.Start(ctx); err != nil {
 		return err
 	}
 	defer b.st.Close()
 	b.vaultCL = b.st.Vault.Bin
-	envm := map[string]string{
-		"HOME":               b.home,
-		"XDG_CONFIG_HOME":    filepath.Join(b.home, ".config"),
-		"XDG_STATE_HOME":     filepath.Join(b.home, ".local", "state"),
-		"PATH":               os.Getenv("PATH"),
-		"VAULT_ADDR":         b.st.Vault.Addr,
-		"NOMAD_ADDR":         b.st.Nomad.Addr,
-		"CONSUL_HTTP_ADDR":   strings.TrimPrefix(b.st.Consul.Addr, "http://"),
-		"ALILOGIN_ISSUER":    b.st.Hydra.IssuerURL,
-		"ALILOGIN_CLIENT_ID": b.st.Hydra.ClientID,
-		"ALILOGIN_STORE":     "keyring",
-	}
-	for _, kv := range b.st.Keyring.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		envm[k] = v
-	}
+	envm := benchstack.Env(b.st, b.home)
+	envm["PATH"] = os.Getenv("PATH")
+	envm["NOMAD_ADDR"] = b.st.Nomad.Addr
+	envm["CONSUL_HTTP_ADDR"] = strings.TrimPrefix(b.st.Consul.Addr, "http://")
 	for k, v := range envm {
 		b.env = append(b.env, k+"="+v)
 	}
@@ -123,7 +108,7 @@ func run(runs, calls, conc, relogins int, parts map[string]bool, baseline string
 		return err
 	}
 
-	fmt.Printf("alilogin token bench: stack up in %s, %d CPUs\n\n", b.st.StartTime.Round(time.Millisecond), runtimeCPUs())
+	fmt.Printf("alilogin token bench: stack up in %s, %d CPUs\n\n", b.st.StartTime.Round(time.Millisecond), benchstack.CPUs())
 	// P1 and P3 use the record the sequential P2 leaves; without P2, one
 	// call makes it.
 	if !parts["P2"] {
@@ -175,16 +160,7 @@ func (b *bench) seed(profile, refresh string) error {
 	if err != nil {
 		return err
 	}
-	// The servers the login is bound to, as `alilogin login` records them.
-	var addrs [3]string
-	for i, a := range []string{b.st.Vault.Addr, b.st.Nomad.Addr, b.st.Consul.Addr} {
-		if addrs[i], err = check.Canonical(a); err != nil {
-			return err
-		}
-	}
-	return st.Put(&store.Record{Version: store.RecordVersion, Profile: profile, User: profile + "-user", Subject: profile + "-user",
-		Issuer: b.st.Hydra.IssuerURL, ClientID: b.st.Hydra.ClientID, VaultAddr: addrs[0], NomadAddr: addrs[1], ConsulAddr: addrs[2],
-		RefreshToken: secret.New(refresh), UpdatedAt: time.Now()})
+	return benchstack.SeedLogin(st, b.st, profile, profile+"-user", refresh, b.st.Vault.Addr, b.st.Nomad.Addr, b.st.Consul.Addr)
 }
 
 // alilogin runs the binary and returns stdout, stderr and the wall time.
@@ -210,52 +186,11 @@ func (b *bench) cmd(bin string, extraEnv []string, stdin []byte, args ...string)
 }
 
 func (b *bench) countNomad(profile string) (int, error) {
-	var l []struct{ Policies []string }
-	if err := b.st.Nomad.Client().Do(b.ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, t := range l {
-		if slices.Contains(t.Policies, profile+"-nomad") {
-			n++
-		}
-	}
-	return n, nil
+	return b.st.NomadTokens(b.ctx, profile+"-nomad")
 }
 
 func (b *bench) countVault(profile string) (int, error) {
-	v := b.st.Vault.Client()
-	var l struct {
-		Data struct{ Keys []string } `json:"data"`
-	}
-	if err := v.Do(b.ctx, "LIST", "/v1/auth/token/accessors", nil, &l); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, a := range l.Data.Keys {
-		var out struct {
-			Data struct {
-				Policies []string `json:"policies"`
-			} `json:"data"`
-		}
-		if v.Do(b.ctx, "POST", "/v1/auth/token/lookup-accessor", map[string]string{"accessor": a}, &out) == nil &&
-			slices.Contains(out.Data.Policies, teststack.VaultPolicy(profile)) {
-			n++
-		}
-	}
-	return n, nil
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return b.st.VaultTokens(b.ctx, teststack.VaultPolicy(profile))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -379,18 +314,18 @@ func (b *bench) p1(runs int) error {
 		}
 		kc = append(kc, time.Since(t0))
 	}
-	a, v := median(ali), median(vlt)
+	a, v := benchstack.Median(ali), benchstack.Median(vlt)
 	fmt.Printf("\nP1  cached token, whole process, median of %d interleaved runs each:\n", runs)
 	fmt.Printf("    alilogin token --for nomad   %s\n", ms(a))
-	fmt.Printf("    the same, profile from the current profile (alilogin use) %s  (ratio %.2f)\n", ms(median(cur)), float64(median(cur))/float64(a))
-	fmt.Printf("    alilogin status --short      %s  (ratio status --short/token %.2f)\n", ms(median(short)), float64(median(short))/float64(a))
+	fmt.Printf("    the same, profile from the current profile (alilogin use) %s  (ratio %.2f)\n", ms(benchstack.Median(cur)), float64(benchstack.Median(cur))/float64(a))
+	fmt.Printf("    alilogin status --short      %s  (ratio status --short/token %.2f)\n", ms(benchstack.Median(short)), float64(benchstack.Median(short))/float64(a))
 	fmt.Printf("    vault print token            %s\n", ms(v))
 	fmt.Printf("    ratio alilogin/vault         %.3f  (target <= 0.100; vault is %.1fx slower)\n", float64(a)/float64(v), float64(v)/float64(a))
 	fmt.Printf("    where the time goes: `alilogin version` (process start-up alone) %s; record read in-process: kernel cache %s, Secret Service fast path %s, go-keyring %s\n",
-		ms(median(ver)), fmt.Sprintf("%d µs", median(kc).Microseconds()), ms(median(fast)), ms(median(kr)))
+		ms(benchstack.Median(ver)), fmt.Sprintf("%d µs", benchstack.Median(kc).Microseconds()), ms(benchstack.Median(fast)), ms(benchstack.Median(kr)))
 	if b.baseline != "" {
-		ba := median(base)
-		fmt.Printf("    baseline %s: token %s (ratio %.3f), version %s\n", b.baseline, ms(ba), float64(ba)/float64(v), ms(median(basever)))
+		ba := benchstack.Median(base)
+		fmt.Printf("    baseline %s: token %s (ratio %.3f), version %s\n", b.baseline, ms(ba), float64(ba)/float64(v), ms(benchstack.Median(basever)))
 	}
 	return nil
 }
@@ -519,7 +454,7 @@ func (b *bench) p3(n int) error {
 		}
 		_ = root.Do(b.ctx, "POST", "/v1/auth/token/revoke", map[string]string{"token": strings.TrimSpace(vt)}, nil)
 	}
-	a, c := median(ali), median(cli)
+	a, c := benchstack.Median(ali), benchstack.Median(cli)
 	fmt.Printf("\nP3  non-interactive re-login, median of %d:\n", n)
 	fmt.Printf("    alilogin (refresh grant + Vault login + Nomad/Consul creds in parallel, one process)  %s\n", ms(a))
 	fmt.Printf("    vault CLI (write auth/jwt/login, then read nomad/creds + consul/creds in parallel)      %s\n", ms(c))

@@ -172,6 +172,21 @@ func agentStatus(ctx context.Context, e *cmdEnv, o *agentOptions) error {
 			fmt.Fprintf(w, "          last error: %s\n", termtext.Clean(p.LastError))
 		}
 	}
+	// The web UIs' browser sessions: never their host name (its label
+	// is the session's) nor their cookie.
+	if len(st.UISessions) == 0 {
+		fmt.Fprintln(w, "web UI:   no browser session")
+	}
+	for _, s := range st.UISessions {
+		last := "never used"
+		if !s.LastUse.IsZero() {
+			last = "last use " + s.LastUse.Local().Format(time.RFC3339)
+		}
+		if !s.Entered {
+			last = "waiting for its browser"
+		}
+		fmt.Fprintf(w, "web UI:   %-6s profile %s, since %s, %s, %d requests\n", s.Server, termtext.Clean(s.Profile), s.Started.Local().Format(time.RFC3339), last, s.Requests)
+	}
 	return nil
 }
 

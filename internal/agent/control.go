@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -57,14 +58,16 @@ type Gate struct {
 
 // Status is what `agent status` shows.
 type Status struct {
-	Instance string            `json:"instance"`
-	PID      int               `json:"pid"`
-	Started  time.Time         `json:"started"`
-	Dir      string            `json:"dir"`
-	Routes   map[Kind]string   `json:"routes"`
-	Memory   string            `json:"memory"`
-	Profiles []ProfileStatus   `json:"profiles"`
-	Extra    map[string]string `json:"extra,omitempty"`
+	Instance string          `json:"instance"`
+	PID      int             `json:"pid"`
+	Started  time.Time       `json:"started"`
+	Dir      string          `json:"dir"`
+	Routes   map[Kind]string `json:"routes"`
+	Memory   string          `json:"memory"`
+	Profiles []ProfileStatus `json:"profiles"`
+	// UISessions are the live browser sessions of the web UIs.
+	UISessions []UISessionStatus `json:"ui_sessions,omitempty"`
+	Extra      map[string]string `json:"extra,omitempty"`
 }
 
 // ProfileStatus is one opened profile.
@@ -75,6 +78,19 @@ type ProfileStatus struct {
 	Requests  int64           `json:"requests"`
 	Errors    int64           `json:"errors"`
 	LastError string          `json:"last_error,omitempty"`
+}
+
+// UISessionStatus is one browser session of a web UI (`alilogin ui`):
+// what it is for and how it is used, never its host label nor its cookie.
+type UISessionStatus struct {
+	Server  Kind      `json:"server"`
+	Profile string    `json:"profile"`
+	Started time.Time `json:"started"`
+	// Entered: the browser came to the session's host name and got its
+	// cookie.
+	Entered  bool      `json:"entered"`
+	LastUse  time.Time `json:"last_use,omitzero"`
+	Requests int64     `json:"requests"`
 }
 
 // ErrNotRunning: no agent answers on the socket.
@@ -95,12 +111,18 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if err := json.NewEncoder(c).Encode(req); err != nil {
+		if dying(err) {
+			return nil, fmt.Errorf("%w (its socket closed before it read the request: %v)", ErrNotRunning, err)
+		}
 		return nil, fmt.Errorf("could not ask the alilogin agent: %w", err)
 	}
 	var a Answer
 	if err := json.NewDecoder(bufio.NewReader(io.LimitReader(c, maxControl))).Decode(&a); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("could not read the alilogin agent's answer: %w", ctx.Err())
+		}
+		if dying(err) {
+			return nil, fmt.Errorf("%w (its socket closed before it read the request: %v)", ErrNotRunning, err)
 		}
 		return nil, fmt.Errorf("could not read the alilogin agent's answer: %w", err)
 	}
@@ -109,3 +131,12 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 
 // maxControl bounds a control message (an environment is a few KiB).
 const maxControl = 4 << 20
+
+// dying reports whether err is the reset of a connection the agent never
+// read: the kernel queued it on the listening socket of an agent that was
+// ending (killed) and reset it when the socket closed with the process. A
+// running agent reads every request before it answers or closes
+// (controlserver.go), so it is no agent to wait for.
+func dying(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}

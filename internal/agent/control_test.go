@@ -3,7 +3,9 @@ package agent
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -125,5 +127,33 @@ func TestLogoutEndsStreams(t *testing.T) {
 	case <-ended:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream still runs 10 s after the logout")
+	}
+}
+
+// TestCallToAnEndingAgentIsNotRunning: a connection that an ending
+// agent's socket took but never served (the kernel resets it when the
+// socket closes with the killed process) is ErrNotRunning, so that the
+// command starts a new agent instead of failing.
+func TestCallToAnEndingAgentIsNotRunning(t *testing.T) {
+	dir := t.TempDir()
+	l, err := net.Listen("unix", filepath.Join(dir, SocketName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		// The request arrives; the process ends before reading it: its
+		// socket closes with the request unread.
+		var b [1]byte
+		_, _ = c.Read(b[:])
+		c.Close()
+	}()
+	_, err = Call(context.Background(), dir, Request{Op: "status"})
+	if !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Call to an agent that ended without reading: %v, want ErrNotRunning", err)
 	}
 }

@@ -197,5 +197,6 @@ func (a *Agent) status() *Status {
 		}
 		s.Profiles = append(s.Profiles, ps)
 	}
+	s.UISessions = a.ui.list(a.now())
 	return s
 }

@@ -90,7 +90,7 @@ type testAgent struct {
 
 // startAgent runs an agent in a private directory; o's Dir, UID, Ready
 // and Stderr are filled in.
-func startAgent(t *testing.T, o Options) *testAgent {
+func startAgent(t testing.TB, o Options) *testAgent {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "agt")
 	if err != nil {
@@ -144,7 +144,7 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // open opens profile p and returns the gates by server.
-func (ta *testAgent) open(t *testing.T) map[Kind]string {
+func (ta *testAgent) open(t testing.TB) map[Kind]string {
 	t.Helper()
 	a, err := Call(context.Background(), ta.dir, Request{Op: "open", Profile: "p"})
 	if err != nil || a.Error != "" {

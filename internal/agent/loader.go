@@ -66,12 +66,11 @@ func (l SessionLoader) Load(ctx context.Context, profile string, env []string, k
 		}
 		c.Servers[ak] = u
 	}
-	if _, gen, ok := store.Watch(getenv, profile); ok {
-		c.Gen = string(gen)
-		c.Watch = func() (string, bool) {
-			_, g, ok := store.Watch(getenv, profile)
-			return string(g), ok
-		}
+	// The generation is read on each request (profile.usable): Watcher
+	// reads the file only after its directory changed.
+	if current, ok := store.Watcher(getenv, profile); ok {
+		c.Gen = string(current())
+		c.Watch = func() (string, bool) { return string(current()), true }
 	}
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,8 @@ func (p *profile) track(ctx context.Context) (context.Context, func(), bool) {
 type upstream struct {
 	conf Upstream
 	tr   *http.Transport
+	// target is conf.Addr parsed once (nil: invalid), not per request.
+	target *url.URL
 }
 
 // load asks the loader for the profile's credentials (for kinds; all it
@@ -95,7 +98,11 @@ func (p *profile) load(ctx context.Context, kinds []Kind) (*Creds, error) {
 		if old := trs[k]; old != nil {
 			old.tr.CloseIdleConnections()
 		}
-		trs[k] = &upstream{conf: u, tr: tr}
+		target, err := url.Parse(u.Addr)
+		if err != nil {
+			target = nil // forward refuses: the server address is invalid
+		}
+		trs[k] = &upstream{conf: u, tr: tr, target: target}
 	}
 	p.tr.Store(&trs)
 	p.creds.Store(c)

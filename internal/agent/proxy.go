@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strings"
 
 	"github.com/alisw/alilogin/internal/termtext"
@@ -59,10 +58,17 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
-	// The web UI has a host name of its own (ui.go): a browser session.
-	if h := rt.uiHost(); h != "" && strings.EqualFold(r.Host, h) {
-		rt.serveUI(w, r, ev)
-		return
+	// The web UI has host names of its own (ui.go): the one-time URLs'
+	// and each browser session's.
+	if h := rt.uiHost(); h != "" {
+		if strings.EqualFold(r.Host, h) {
+			rt.serveUIPlain(w, r, ev)
+			return
+		}
+		if label, ok := hostLabel(rt.kind, r.Host, rt.host); ok {
+			rt.serveUI(w, r, ev, label)
+			return
+		}
 	}
 	// DNS rebinding: a page whose host name resolves to 127.0.0.1 sends
 	// its own name in Host.
@@ -178,8 +184,8 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 		return
 	}
 	defer release()
-	target, err := url.Parse(up.conf.Addr)
-	if err != nil {
+	target := up.target
+	if target == nil {
 		rt.refuse(w, r, ev, http.StatusBadGateway, "alilogin agent: the server address is invalid")
 		return
 	}
@@ -208,7 +214,7 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 			}
 		},
 		Transport:     up.tr,
-		FlushInterval: -1,
+		FlushInterval: 0,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if r.Context().Err() != nil {
 				ev.Status = 499

@@ -9,47 +9,77 @@ import (
 	"github.com/alisw/alilogin/internal/termtext"
 )
 
-// UICookie is the name of a web UI's session cookie. Each UI has its own
-// host name, and a cookie without Domain is sent to its own host only,
-// so the Nomad UI's cookie never goes to the Consul UI (nor to the
-// routes' 127.0.0.1).
+// UICookie is the name of a web UI's session cookie. It is host-only
+// (no Domain) on the session's own host name (nomad-LABEL.localhost,
+// uisession.go), so it goes to no other UI, no other session, and no
+// other port of nomad.localhost.
 const UICookie = "alilogin-session"
 
-// uiHost is the web UI's host name on this route, "" when the server has
-// no UI served.
+// uiHost is the web UI's plain host name on this route (where the
+// one-time URLs are), "" when the server has no UI served.
 func (rt *route) uiHost() string { return UIHost(rt.kind, rt.host) }
 
 // uiPath is where the UI starts on the server.
 func uiPath(Kind) string { return "/ui/" }
 
-// serveUI answers a request to the web UI's host name: the one-time URL,
-// or a browser session's request, which goes to the server with the
-// profile's real token. The rules, for every request (the CLIs' gate
-// requests keep theirs, proxy.go):
-//   - Host is the UI's own host:port (checked by the caller; DNS
-//     rebinding sends another);
-//   - fetch metadata: Sec-Fetch-Site is same-origin, or none for a
-//     top-level navigation (a typed URL, a bookmark, the one-time URL);
-//     every page of another site or port is cross-site or same-site and
-//     is refused, whether it fetches, posts a form or loads an <img>;
-//   - Origin, when sent, is the UI's own; a websocket must send it;
-//   - the session cookie names a live session of this UI;
-//   - the answers may not be framed by another page (clickjacking).
-//
-// Requests without a session get a plain page that says what to run;
-// nothing without a session reaches the server.
-func (rt *route) serveUI(w http.ResponseWriter, r *http.Request, ev *Event) {
+// setUIHeaders: no answer to a browser may be framed by another page
+// (clickjacking), nor tell another site where it came from.
+func setUIHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 	h.Set("Referrer-Policy", "same-origin")
-	origin := "http://" + rt.uiHost()
+}
+
+// serveUIPlain answers a request to the UI's plain host name
+// (nomad.localhost:PORT): the one-time URL, else a page that says what
+// to run. Nothing on this host name reaches the server, and no cookie is
+// set for it.
+func (rt *route) serveUIPlain(w http.ResponseWriter, r *http.Request, ev *Event) {
+	setUIHeaders(w)
+	if id, ok := strings.CutPrefix(r.URL.Path, uiStartPrefix); ok {
+		site, mode := r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Sec-Fetch-Mode")
+		rt.uiStart(w, r, ev, id, site, mode == "navigate" && (r.Method == http.MethodGet || r.Method == http.MethodHead))
+		return
+	}
+	rt.uiPage(w, r, ev, http.StatusUnauthorized, "Not signed in.", fmt.Sprintf("run: alilogin ui %s", rt.kind))
+}
+
+// serveUI answers a request to a browser session's host name
+// (nomad-LABEL.localhost:PORT): the session's first navigation, or a
+// request of the session, which goes to the server with the profile's
+// real token. The rules, for every request (the CLIs' gate requests keep
+// theirs, proxy.go):
+//   - Host names a live session of this UI (checked by the caller for
+//     its form, here for the session; DNS rebinding sends another name);
+//   - fetch metadata: Sec-Fetch-Site is same-origin, or none for a
+//     top-level navigation (a typed URL, a bookmark, the one-time URL);
+//     every page of another site or port is cross-site or same-site and
+//     is refused, whether it fetches, posts a form or loads an <img>;
+//   - Origin, when sent, is the session's own; a websocket must send it;
+//   - the session cookie is that session's;
+//   - the answers may not be framed by another page (clickjacking).
+//
+// Requests without a session get a plain page that says what to run;
+// nothing without a session reaches the server. The session's requests
+// in flight end with it (uisession.go).
+func (rt *route) serveUI(w http.ResponseWriter, r *http.Request, ev *Event, label string) {
+	setUIHeaders(w)
+	now := rt.a.now()
+	s, ok := rt.a.ui.byLabel(label, rt.kind, now)
+	if !ok {
+		rt.uiPage(w, r, ev, http.StatusUnauthorized, "Not signed in: this web UI session has ended.",
+			fmt.Sprintf("run: alilogin ui %s", rt.kind))
+		return
+	}
+	ev.Profile = s.profile
+	host := sessionHost(rt.kind, label, rt.host)
 	site, mode := r.Header.Get("Sec-Fetch-Site"), r.Header.Get("Sec-Fetch-Mode")
 	navigation := mode == "navigate" && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 	ws := isWebsocket(r)
 
-	if strings.HasPrefix(r.URL.Path, uiStartPrefix) {
-		rt.uiStart(w, r, ev, strings.TrimPrefix(r.URL.Path, uiStartPrefix), site, navigation)
+	if r.URL.Path == uiEnterPath {
+		rt.uiEnter(w, r, ev, s, site, navigation)
 		return
 	}
 	switch {
@@ -63,21 +93,30 @@ func (rt *route) serveUI(w http.ResponseWriter, r *http.Request, ev *Event) {
 			fmt.Sprintf("The alilogin agent serves the %s web UI only to its own pages. To open it, run: alilogin ui %s", apiOf(rt.kind), rt.kind))
 		return
 	}
-	if o := r.Header.Values("Origin"); (len(o) > 0 || ws) && !(len(o) == 1 && o[0] == origin) {
+	if o := r.Header.Values("Origin"); (len(o) > 0 || ws) && !(len(o) == 1 && o[0] == "http://"+host) {
 		rt.uiPage(w, r, ev, http.StatusForbidden, "Refused: a request from another web page (Origin).", "")
 		return
 	}
-	var val string
-	if c, err := r.Cookie(UICookie); err == nil {
-		val = c.Value
+	var vals []string
+	for _, c := range r.Cookies() {
+		if c.Name == UICookie {
+			vals = append(vals, c.Value)
+		}
 	}
-	s, ok := rt.a.ui.lookup(val, rt.kind, rt.a.now())
-	if !ok {
+	if !s.signedIn(vals, now) {
 		rt.uiPage(w, r, ev, http.StatusUnauthorized, "Not signed in.",
 			fmt.Sprintf("run: alilogin ui %s", rt.kind))
 		return
 	}
-	br := rt.browserRewrite()
+	ctx, done, ok := s.track(r.Context())
+	if !ok {
+		rt.uiPage(w, r, ev, http.StatusUnauthorized, "Not signed in: this web UI session has ended.",
+			fmt.Sprintf("run: alilogin ui %s", rt.kind))
+		return
+	}
+	defer done()
+	r = r.WithContext(ctx)
+	br := rt.browserRewrite(host)
 	if isUIAsset(r) {
 		br = &browserRewrite{asset: true}
 	}
@@ -99,8 +138,8 @@ func isUIAsset(r *http.Request) bool {
 	return p == "/" || p == "/ui" || strings.HasPrefix(p, "/ui/") || p == "/favicon.ico"
 }
 
-// uiStart answers a one-time URL: the session cookie and a redirect to
-// the UI, once.
+// uiStart answers a one-time URL: a new session, and a redirect to its
+// own host name, once.
 func (rt *route) uiStart(w http.ResponseWriter, r *http.Request, ev *Event, id, site string, navigation bool) {
 	ev.Path = uiStartPrefix + "…" // the ID is no secret, but the log needs none
 	if !navigation || (site != "none" && site != "") {
@@ -113,7 +152,7 @@ func (rt *route) uiStart(w http.ResponseWriter, r *http.Request, ev *Event, id, 
 			"The alilogin agent needs it to keep other web pages out: use a current Chromium, Firefox or Safari.")
 		return
 	}
-	val, st, res, err := rt.a.ui.useStart(id, rt.kind, rt.a.now(), uiOnce())
+	s, st, res, err := rt.a.ui.useStart(id, rt.kind, rt.a.now(), uiOnce())
 	switch {
 	case err != nil:
 		rt.uiPage(w, r, ev, http.StatusInternalServerError, "Could not sign in.", termtext.OneLine(err.Error()))
@@ -132,6 +171,32 @@ func (rt *route) uiStart(w http.ResponseWriter, r *http.Request, ev *Event, id, 
 		return
 	}
 	ev.Profile = st.profile
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Location", "http://"+sessionHost(rt.kind, s.label, rt.host)+uiEnterPath)
+	w.WriteHeader(http.StatusSeeOther)
+	ev.Status = http.StatusSeeOther
+}
+
+// uiEnter answers the session's first navigation to its own host name
+// (the start URL's redirect): the session cookie, host-only on that
+// name, and a redirect to the UI, once.
+func (rt *route) uiEnter(w http.ResponseWriter, r *http.Request, ev *Event, s *uiSession, site string, navigation bool) {
+	if !navigation || site != "none" {
+		rt.uiPage(w, r, ev, http.StatusForbidden, "Open the sign-in link from the terminal, not from a web page.",
+			fmt.Sprintf("run: alilogin ui %s", rt.kind))
+		return
+	}
+	val, ok, err := s.enter(rt.a.now())
+	switch {
+	case err != nil:
+		rt.uiPage(w, r, ev, http.StatusInternalServerError, "Could not sign in.", termtext.OneLine(err.Error()))
+		return
+	case !ok:
+		rt.uiPage(w, r, ev, http.StatusGone, "This sign-in link was already used, or waited too long.",
+			fmt.Sprintf("run: alilogin ui %s", rt.kind))
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: UICookie, Value: val, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")

@@ -27,17 +27,17 @@ import (
 //   - its log viewer (components/task-log.js) first streams logs
 //     straight from the client node's HTTPAddr (//HTTPAddr/v1/client/
 //     fs/logs/...), falling back to the server after a second. The agent
-//     rewrites HTTPAddr in the node answers it relays to the UI's own
-//     host, so the logs come through the agent, with the session, at
+//     rewrites HTTPAddr in the node answers it relays to the session's
+//     own host, so the logs come through the agent, with the session, at
 //     once: the node's real address, which requires a client
 //     certificate the browser does not have, is never tried.
 
-// browserRewrite is the route's rewrite of a browser session's requests.
-func (rt *route) browserRewrite() *browserRewrite {
+// browserRewrite is the route's rewrite of the requests of the browser
+// session at host (its own host name, nomad-LABEL.localhost:PORT).
+func (rt *route) browserRewrite(host string) *browserRewrite {
 	if rt.kind != Nomad {
 		return nil
 	}
-	host := rt.uiHost()
 	return &browserRewrite{
 		request: func(out *http.Request) {
 			if isNomadExec(out.URL.Path) {

@@ -29,7 +29,7 @@ type heldServer struct {
 	mostOpen atomic.Int32
 }
 
-func newHeldServer(t *testing.T, h2 bool) *heldServer {
+func newHeldServer(t testing.TB, h2 bool) *heldServer {
 	t.Helper()
 	s := &heldServer{arrived: make(chan string, 1000), release: make(chan struct{})}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,15 @@ import (
 // right-to-left override that reorders what follows.
 const Escapes = "\x1b]0;owned\x07\x1b[2J\x1b[1A\r\u009b31m\u202eevil"
 
+// Escape sequences one by one, for a hostile SSO to put in its text:
+// the terminal's title, a screen clear, a C1 CSI, a bidi override.
+const (
+	EscTitle = "\x1b]0;pwned\x07"
+	EscClear = "\x1b[2J\x1b[H"
+	EscC1    = "\u009b31m"
+	EscBidi  = "\u202e"
+)
+
 // EscapeBodies are error bodies as Vault (JSON) and Nomad or Consul (plain
 // text) send them, each carrying Escapes.
 var EscapeBodies = map[string]struct{ ContentType, Body string }{

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -19,6 +20,25 @@ type recorder struct {
 	mu     sync.Mutex
 	tokens []string
 	ns     []string
+}
+
+// requests are the tokens and the namespace|partition of the requests
+// so far.
+func (rc *recorder) requests() (tokens, ns []string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.tokens), slices.Clone(rc.ns)
+}
+
+// client is a Consul client of the broker's kind, without a token, for
+// a new recorder at an http:// address.
+func (rc *recorder) client(t *testing.T) *apiclient.Client {
+	t.Helper()
+	cl, err := apiclient.For(apiclient.Consul, rc.server(t).URL, apiclient.TLS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
 }
 
 func (rc *recorder) server(t *testing.T) *httptest.Server {
@@ -49,17 +69,12 @@ func TestLockSendsTheBrokersConsulTokenNotTheTokenFiles(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_TOKEN", "broker-token")
 	t.Setenv("CONSUL_HTTP_TOKEN_FILE", file)
 	var rc recorder
-	srv := rc.server(t)
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t)
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatal(err)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for _, tok := range rc.tokens {
+	tokens, _ := rc.requests()
+	for _, tok := range tokens {
 		if tok != "broker-token" {
 			t.Errorf("the lock's read of %s sent X-Consul-Token %q, want the broker's own token", DefaultKey, tok)
 		}
@@ -77,17 +92,12 @@ func TestLockKeyIsNotMovedByTheEnvironmentsNamespace(t *testing.T) {
 	t.Setenv("CONSUL_NAMESPACE", "elsewhere")
 	t.Setenv("CONSUL_PARTITION", "other")
 	var rc recorder
-	srv := rc.server(t)
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t)
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatal(err)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for _, q := range rc.ns {
+	_, ns := rc.requests()
+	for _, q := range ns {
 		if q != "|" {
 			t.Errorf("the lock's read of %s went to namespace|partition %q, not where the broker's session is", DefaultKey, q)
 		}
@@ -102,11 +112,7 @@ func TestLockWithLeasedTokenIgnoresTheEnvironmentsTokenFile(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_TOKEN", "")
 	t.Setenv("CONSUL_HTTP_TOKEN_FILE", filepath.Join(t.TempDir(), "missing"))
 	var rc recorder
-	srv := rc.server(t)
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t)
 	if _, err := Current(context.Background(), cl, DefaultKey); err != nil {
 		t.Errorf("the lock's client failed on the environment's token file: %v", err)
 	}
@@ -119,17 +125,11 @@ func TestLockWithLeasedTokenIgnoresTheEnvironmentsTokenFile(t *testing.T) {
 func TestLockSchemeIsTheBrokersAddressNotCONSULHTTPSSL(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_SSL", "true")
 	var rc recorder
-	srv := rc.server(t) // http://
-	cl, err := apiclient.For(apiclient.Consul, srv.URL, apiclient.TLS{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := rc.client(t) // http://
 	if _, err := Current(context.Background(), cl.WithToken(secret.New("broker-token")), DefaultKey); err != nil {
 		t.Fatalf("the lock's read over the broker's http:// address: %v", err)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if len(rc.tokens) == 0 {
+	if tokens, _ := rc.requests(); len(tokens) == 0 {
 		t.Error("the lock's read did not reach the broker's Consul")
 	}
 }

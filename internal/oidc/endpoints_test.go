@@ -45,7 +45,7 @@ func TestCheckEndpoint(t *testing.T) {
 		{"custom handler", "https://sso.example", "vscode://evil/x", false, "want an https:// URL"},
 		{"relative", "https://sso.example", "/token", false, "want an https:// URL"},
 		{"no host", "https://sso.example", "https:///token", false, "no host"},
-		{"control characters", "https://sso.example", "https://sso.example/token" + escTitle, false, "not a URL"},
+		{"control characters", "https://sso.example", "https://sso.example/token" + hostile.EscTitle, false, "not a URL"},
 		{"empty", "https://sso.example", "", false, "names no token_endpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,17 +106,9 @@ func tlsOP(t *testing.T) (issuer string, hc *http.Client, plain *hostile.Server)
 	mux := http.NewServeMux()
 	op := hostile.NewTLSServer(mux)
 	t.Cleanup(op.Close)
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"issuer": op.URL, "authorization_endpoint": op.URL + "/auth",
-			// The same SSO's document, served over https, sends the
-			// refresh token over plain http.
-			"token_endpoint": plain.URL + "/token", "revocation_endpoint": plain.URL + "/revoke",
-			"jwks_uri": op.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
-			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
-		})
-	})
+	// The same SSO's document, served over https, sends the refresh
+	// token over plain http.
+	serveDiscovery(mux, op.URL, map[string]any{"token_endpoint": plain.URL + "/token", "revocation_endpoint": plain.URL + "/revoke"})
 	return op.URL, op.Client(), plain
 }
 
@@ -240,14 +232,7 @@ func TestExchangeErrorMasksCodeAndVerifier(t *testing.T) {
 	mux := http.NewServeMux()
 	op := hostile.NewServer(mux)
 	t.Cleanup(op.Close)
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"issuer": op.URL, "authorization_endpoint": op.URL + "/auth", "token_endpoint": op.URL + "/token",
-			"jwks_uri": op.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
-			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
-		})
-	})
+	serveDiscovery(mux, op.URL, nil)
 	mux.HandleFunc("GET /auth", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("redirect_uri")+"?code="+code+"&state="+r.URL.Query().Get("state"), http.StatusFound)
 	})

@@ -40,7 +40,7 @@ func TestSSOErrorBodyCleaned(t *testing.T) {
 // from a server is data: stripped of control characters before a
 // terminal"; issue 9 item 5).
 func TestDiscoveryErrorBodyClean(t *testing.T) {
-	body := "maintenance" + escTitle + escClear + "\r\nalilogin: logged in as admin" + escC1 + escBidi
+	body := "maintenance" + hostile.EscTitle + hostile.EscClear + "\r\nalilogin: logged in as admin" + hostile.EscC1 + hostile.EscBidi
 	issuer, _ := hostileOP(t, http.NotFoundHandler(), hostile.ErrorBody(http.StatusInternalServerError, "text/plain", body))
 	_, err := New(context.Background(), Config{Issuer: issuer, ClientID: "cli"})
 	if err == nil {

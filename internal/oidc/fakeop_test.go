@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -38,13 +39,7 @@ func newFakeOP(t *testing.T) *fakeOP {
 	mux := http.NewServeMux()
 	op.Server = httptest.NewServer(mux)
 	t.Cleanup(op.Close)
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{
-			"issuer": op.URL, "authorization_endpoint": op.URL + "/auth", "token_endpoint": op.URL + "/token",
-			"jwks_uri": op.URL + "/jwks", "revocation_endpoint": op.URL + "/revoke", "id_token_signing_alg_values_supported": []string{"RS256"},
-			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
-		})
-	})
+	serveDiscovery(mux, op.URL, map[string]any{"revocation_endpoint": op.URL + "/revoke"})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"keys": []any{map[string]any{
 			"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
@@ -101,6 +96,22 @@ func newFakeOP(t *testing.T) *fakeOP {
 		}
 	})
 	return op
+}
+
+// serveDiscovery serves on mux the discovery document of an RS256
+// authorization-code provider at issuer whose endpoints are issuer's
+// own (no revocation endpoint), with the fields of over instead.
+func serveDiscovery(mux *http.ServeMux, issuer string, over map[string]any) {
+	doc := map[string]any{
+		"issuer": issuer, "authorization_endpoint": issuer + "/auth", "token_endpoint": issuer + "/token",
+		"jwks_uri": issuer + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
+		"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
+	}
+	maps.Copy(doc, over)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(doc)
+	})
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

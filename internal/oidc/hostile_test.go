@@ -18,15 +18,6 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 )
 
-// Escape sequences a hostile SSO puts in its text: set the terminal's
-// title, clear the screen, a C1 CSI, a bidi override, DEL.
-const (
-	escTitle = "\x1b]0;pwned\x07"
-	escClear = "\x1b[2J\x1b[H"
-	escC1    = "\u009b31m"
-	escBidi  = "\u202e"
-)
-
 // noControls fails when s holds a control character other than a
 // newline, or a character that reorders text.
 func noControls(t *testing.T, what, s string) {
@@ -76,11 +67,11 @@ var signedIn = map[string]any{"cern_upn": "alice", "cern_roles": []string{"alice
 // without their escape sequences.
 func TestDeviceHostileText(t *testing.T) {
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: signedIn,
-		VerificationURI:         "https://sso.example/device" + escTitle + escBidi,
-		VerificationURIComplete: "https://sso.example/device?c=1" + escClear,
-		UserCode:                "WDJB" + escClear + escC1 + "MJHT",
+		VerificationURI:         "https://sso.example/device" + hostile.EscTitle + hostile.EscBidi,
+		VerificationURIComplete: "https://sso.example/device?c=1" + hostile.EscClear,
+		UserCode:                "WDJB" + hostile.EscClear + hostile.EscC1 + "MJHT",
 		DevicePolls:             []string{"authorization_pending", "invalid_grant"},
-		TokenErrorDescription:   "go away" + escTitle + escClear + "\r\nalilogin: logged in"})
+		TokenErrorDescription:   "go away" + hostile.EscTitle + hostile.EscClear + "\r\nalilogin: logged in"})
 	c := hostileClient(t, p)
 	var stderr bytes.Buffer
 	clk := &fakeClock{}
@@ -100,8 +91,8 @@ func TestDeviceHostileText(t *testing.T) {
 // TestTokenErrorDescriptionClean: an error_description with escape
 // sequences, on the authorization code exchange and on refresh.
 func TestTokenErrorDescriptionClean(t *testing.T) {
-	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: signedIn, TokenError: "invalid_grant" + escClear,
-		TokenErrorDescription: "no" + escTitle + escC1 + escBidi})
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: signedIn, TokenError: "invalid_grant" + hostile.EscClear,
+		TokenErrorDescription: "no" + hostile.EscTitle + hostile.EscC1 + hostile.EscBidi})
 	c := hostileClient(t, p)
 	b := clickThrough{t: t, page: make(chan string, 1)}
 	_, err := c.AuthCode(context.Background(), AuthCodeOptions{Listen: "127.0.0.1:0", Browser: b, Timeout: 10 * time.Second})
@@ -198,7 +189,7 @@ func TestAZP(t *testing.T) {
 		{"two audiences, azp another", []string{"other", "cli"}, "other", false},
 		{"two audiences, no azp", []string{"other", "cli"}, nil, false},
 		{"azp not a string", "cli", []string{"cli"}, false},
-		{"azp with escapes", "cli", "other" + escTitle, false},
+		{"azp with escapes", "cli", "other" + hostile.EscTitle, false},
 	} {
 		mint := func(op *fakeOP) string {
 			c := op.claims()
@@ -260,7 +251,7 @@ func TestCallbackWrongStateKeepsWaiting(t *testing.T) {
 		"",
 		"?code=x",
 		"?code=x&state=forged",
-		"?error=access_denied&error_description=" + url.QueryEscape(escTitle),
+		"?error=access_denied&error_description=" + url.QueryEscape(hostile.EscTitle),
 		"?state=&code=x",
 	} {
 		code, page := get(t, redirect+q)
@@ -376,7 +367,7 @@ func TestDeviceFormClientOnly(t *testing.T) {
 // TestRevokeErrorClean: logout's refresh token revocation error quotes
 // the SSO's answer without its control characters.
 func TestRevokeErrorClean(t *testing.T) {
-	p := hostile.NewOIDCProvider(hostile.OIDCOptions{RevokeError: "nope" + escTitle + escClear + escC1})
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{RevokeError: "nope" + hostile.EscTitle + hostile.EscClear + hostile.EscC1})
 	c := hostileClient(t, p)
 	err := c.Revoke(context.Background(), secret.New("rt"))
 	if err == nil || !strings.Contains(err.Error(), "400: nope?]0;pwned??[2J?[H?31m") {
@@ -390,7 +381,7 @@ func TestRevokeErrorClean(t *testing.T) {
 // sequences is not a URL and is refused with an error without them.
 func TestAuthURLClean(t *testing.T) {
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Discovery: func(doc map[string]any) {
-		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + escBidi
+		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + hostile.EscBidi
 	}})
 	c := hostileClient(t, p)
 	// Printed with --no-browser; the start URL's redirect with a browser.
@@ -409,7 +400,7 @@ func TestAuthURLClean(t *testing.T) {
 	}
 
 	p = hostile.NewOIDCProvider(hostile.OIDCOptions{Discovery: func(doc map[string]any) {
-		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + escTitle + escBidi
+		doc["authorization_endpoint"] = doc["authorization_endpoint"].(string) + hostile.EscTitle + hostile.EscBidi
 	}})
 	c = hostileClient(t, p)
 	urls := make(urlCatcher, 1)

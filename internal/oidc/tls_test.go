@@ -17,7 +17,7 @@ import (
 // SAN, text with escape sequences.
 func hostileCertServer(t *testing.T) *hostile.Server {
 	t.Helper()
-	s, err := hostile.NewCertNameServer(http.NotFoundHandler(), "sso.example"+escTitle+escClear+"\r")
+	s, err := hostile.NewCertNameServer(http.NotFoundHandler(), "sso.example"+hostile.EscTitle+hostile.EscClear+"\r")
 	if err != nil {
 		t.Fatal(err)
 	}

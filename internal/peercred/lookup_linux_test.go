@@ -13,8 +13,31 @@ import (
 	"time"
 )
 
+// listen4 listens on a free port of 127.0.0.1 until the test ends.
+func listen4(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// dial connects to l over network, a connection open until the test
+// ends.
+func dial(t *testing.T, network string, l net.Listener) net.Conn {
+	t.Helper()
+	c, err := net.Dial(network, l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // accept accepts one connection on l, failing the test after a while.
-func accept(t *testing.T, l net.Listener) net.Conn {
+func accept(t testing.TB, l net.Listener) net.Conn {
 	t.Helper()
 	type res struct {
 		c   net.Conn
@@ -42,26 +65,14 @@ func accept(t *testing.T, l net.Listener) net.Conn {
 func TestLookupOwnConnection(t *testing.T) {
 	me := uint32(os.Geteuid())
 	t.Run("127.0.0.1", func(t *testing.T) {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		c, err := net.Dial("tcp4", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		l := listen4(t)
+		dial(t, "tcp4", l)
 		if uid, err := Lookup(accept(t, l)); err != nil || uid != me {
 			t.Fatalf("Lookup = %d, %v; want %d", uid, err, me)
 		}
 	})
 	t.Run("IPv4-mapped", func(t *testing.T) {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+		l := listen4(t)
 		// An AF_INET6 socket connected to ::ffff:127.0.0.1.
 		fd, err := syscall.Socket(syscall.AF_INET6, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -85,11 +96,7 @@ func TestLookupOwnConnection(t *testing.T) {
 			return
 		}
 		defer l.Close()
-		c, err := net.Dial("tcp6", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		dial(t, "tcp6", l)
 		if uid, err := Lookup(accept(t, l)); err != nil || uid != me {
 			t.Fatalf("Lookup = %d, %v; want %d", uid, err, me)
 		}
@@ -104,11 +111,7 @@ func TestLookupOtherUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := listen4(t)
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	// bash as nobody holds the connection open until its stdin closes.
 	cmd := exec.Command(bash, "-c", `exec 3<>/dev/tcp/127.0.0.1/`+port+` && read -r _`)
@@ -138,15 +141,8 @@ func TestLookupRefusesOtherConnections(t *testing.T) {
 	}
 	// A connection that closed before the lookup: its client socket is
 	// gone or ownerless.
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c, err := net.Dial("tcp4", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := listen4(t)
+	c := dial(t, "tcp4", l)
 	s := accept(t, l)
 	c.Close()
 	// Wait for the FIN, so that the client socket is orphaned.
@@ -181,10 +177,7 @@ func TestOnlyUser(t *testing.T) {
 					refusedWith = err
 					w.WriteHeader(http.StatusForbidden)
 				})
-			l, err := net.Listen("tcp4", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			l := listen4(t)
 			srv := &http.Server{Handler: h}
 			if tc.connCtx {
 				srv.ConnContext = ConnContext

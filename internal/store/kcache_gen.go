@@ -124,3 +124,18 @@ func Watch(getenv func(string) string, profile string) (path string, gen Gen, ok
 	g := generations{dir: filepath.Join(dir, "kcache")}
 	return g.path(profile), g.current(profile), true
 }
+
+// Watcher is Watch for a process that asks on every request (the agent):
+// current returns the generation Watch would return now, but reads the
+// file only after something changed in its directory (on Linux, an
+// inotify instance tells: genwatch_linux.go). ok is Watch's.
+func Watcher(getenv func(string) string, profile string) (current func() Gen, ok bool) {
+	if systemKeyctl() == nil || checkProfile(profile) != nil {
+		return nil, false
+	}
+	dir, err := StateDir(getenv)
+	if err != nil {
+		return nil, false
+	}
+	return generations{dir: filepath.Join(dir, "kcache")}.watcher(profile), true
+}

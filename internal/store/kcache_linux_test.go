@@ -124,9 +124,7 @@ func TestCachedDeleteInvalidates(t *testing.T) {
 	back := &countingStore{Store: NewFile(dir)}
 	st := &Cached{Store: back, Cache: c, Fill: true}
 	r := testRecord("ci")
-	if err := st.Put(r); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, st, r)
 	if got, err := st.Get("ci"); err != nil || !cmp.Equal(got, r) || back.gets != 0 {
 		t.Fatalf("Get after Put: err %v, backend reads %d (want 0: from the cache)", err, back.gets)
 	}
@@ -149,9 +147,7 @@ func TestKernelCacheCorruptKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := &countingStore{Store: NewFile(dir)}
-	if err := back.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, back, testRecord("ci"))
 	st := &Cached{Store: back, Cache: c, Fill: true}
 	if got, err := st.Get("ci"); err != nil || !cmp.Equal(got, testRecord("ci")) || back.gets != 1 {
 		t.Errorf("Get over a corrupt kernel key: err %v, backend reads %d", err, back.gets)

@@ -263,9 +263,7 @@ func TestKernelCacheCorruptPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := &countingStore{Store: NewFile(t.TempDir())}
-	if err := back.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, back, testRecord("ci"))
 	st := &Cached{Store: back, Cache: c, Fill: true}
 	got, err := st.Get("ci")
 	if err != nil || !cmp.Equal(got, testRecord("ci")) || back.gets != 1 {
@@ -392,9 +390,7 @@ func sessions(t *testing.T) (desktop, ssh *Cached, m *memKeyctl) {
 // all.
 func TestKernelCacheLogoutFromOtherSession(t *testing.T) {
 	desktop, ssh, m := sessions(t)
-	if err := desktop.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, desktop, testRecord("ci"))
 	if err := desktop.Put(testRecord("other")); err != nil {
 		t.Fatal(err)
 	}
@@ -428,9 +424,7 @@ func TestKernelCacheLogoutFromOtherSession(t *testing.T) {
 // token` may) leaves a copy that is never served.
 func TestKernelCacheFillRacingDelete(t *testing.T) {
 	desktop, ssh, _ := sessions(t)
-	if err := ssh.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, ssh, testRecord("ci"))
 	g := desktop.Generation("ci")
 	r, err := desktop.Store.Get("ci") // read before the logout...
 	if err != nil {
@@ -450,14 +444,10 @@ func TestKernelCacheFillRacingDelete(t *testing.T) {
 // serves tokens that were replaced and revoked.
 func TestKernelCacheWriteInOtherSession(t *testing.T) {
 	desktop, ssh, _ := sessions(t)
-	if err := desktop.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, desktop, testRecord("ci"))
 	r2 := testRecord("ci")
 	r2.Nomad.Secret = secret.New("nomad-secret-2")
-	if err := ssh.Put(r2); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, ssh, r2)
 	if _, ok := desktop.Lookup("ci"); ok {
 		t.Error("the desktop session serves its copy from before the SSH session's write")
 	}
@@ -489,9 +479,7 @@ func TestKernelCacheCopyWithoutGeneration(t *testing.T) {
 // delete still makes every session's copy unusable.
 func TestCachedOffStillInvalidates(t *testing.T) {
 	desktop, ssh, _ := sessions(t)
-	if err := desktop.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, desktop, testRecord("ci"))
 	ssh.Fill = false
 	if err := ssh.Delete("ci"); err != nil {
 		t.Fatal(err)
@@ -569,17 +557,13 @@ func unwritableGeneration(t *testing.T, c *Cached, profile string) {
 func TestWriteWithoutNewGenerationDropsOtherSessionsCopy(t *testing.T) {
 	desktop, ssh, _ := sessions(t)
 	unwritableGeneration(t, ssh, "ci")
-	if err := desktop.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, desktop, testRecord("ci"))
 	if _, err := desktop.Get("ci"); err != nil { // a later `token` caches it
 		t.Fatal(err)
 	}
 	r2 := testRecord("ci")
 	r2.Nomad.Secret = secret.New("nomad-secret-2")
-	if err := ssh.Put(r2); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, ssh, r2)
 	if got, ok := desktop.Lookup("ci"); ok && !got.Nomad.Secret.Equal(r2.Nomad.Secret) {
 		t.Errorf("after the SSH session's write, the desktop serves its copy of the replaced record")
 	}
@@ -593,9 +577,7 @@ func TestWriteWithoutNewGenerationDropsOtherSessionsCopy(t *testing.T) {
 func TestLogoutWithoutNewGenerationRacingFillServesNoCopy(t *testing.T) {
 	desktop, ssh, _ := sessions(t)
 	unwritableGeneration(t, ssh, "ci")
-	if err := ssh.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, ssh, testRecord("ci"))
 	g := desktop.Generation("ci")
 	r, err := desktop.Store.Get("ci") // read before the logout...
 	if err != nil {
@@ -627,9 +609,7 @@ func TestLogoutFromAnotherStateDirDropsSharedKeyringCopies(t *testing.T) {
 	oc, _ := newMemCacheIn(t, t.TempDir(), "unix:path=/run/user/1000/bus", m)
 	desktop := &Cached{Store: back, Cache: dc, Fill: true}
 	other := &Cached{Store: back, Cache: oc, Fill: true}
-	if err := desktop.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, desktop, testRecord("ci"))
 	if err := other.Delete("ci"); err != nil {
 		t.Fatal(err)
 	}
@@ -653,17 +633,13 @@ func TestLogoutFromAnotherStateDirDropsSharedKeyringCopies(t *testing.T) {
 // first copy is cached, and treat ENOENT as "").
 func TestRemovedGenerationRevivesNoOldCopy(t *testing.T) {
 	desktop, ssh, _ := sessions(t)
-	if err := desktop.Store.Put(testRecord("ci")); err != nil { // written by an earlier version
-		t.Fatal(err)
-	}
+	mustPut(t, desktop.Store, testRecord("ci"))  // written by an earlier version
 	if _, err := desktop.Get("ci"); err != nil { // cached under "none"
 		t.Fatal(err)
 	}
 	r2 := testRecord("ci")
 	r2.Nomad.Secret = secret.New("nomad-secret-2")
-	if err := ssh.Put(r2); err != nil { // renewal in the SSH session
-		t.Fatal(err)
-	}
+	mustPut(t, ssh, r2) // renewal in the SSH session
 	// (The desktop runs nothing meanwhile: a Lookup now would find the
 	// copy's generation old and remove it.)
 	if err := os.RemoveAll(ssh.Cache.gens.dir); err != nil {

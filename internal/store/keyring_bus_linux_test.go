@@ -18,14 +18,8 @@ import (
 // library tried to autolaunch a bus (which would then start
 // gnome-keyring-daemon, both outliving alilogin).
 func TestKeyringStartsNoBus(t *testing.T) {
-	bin, run := t.TempDir(), t.TempDir()
-	marker := filepath.Join(bin, "launched")
-	script := "#!/bin/sh\necho \"$0 $*\" >> " + marker + "\nexit 1\n"
-	if err := os.WriteFile(filepath.Join(bin, "dbus-launch"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin)
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	run := t.TempDir()
+	marker := busLaunchRecorded(t)
 	t.Setenv("XDG_RUNTIME_DIR", run)
 	k := NewKeyring(0, 0)
 	_, err := k.Get("ci")
@@ -219,20 +213,30 @@ func TestForeignDbusSessionFileStartsNoAutolaunch(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(run, "dbus-session"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	marker := filepath.Join(bin, "launched")
-	script := "#!/bin/sh\necho \"$0 $*\" >> " + marker + "\nexit 1\n"
-	if err := os.WriteFile(filepath.Join(bin, "dbus-launch"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin)
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	marker := busLaunchRecorded(t)
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	_, err := NewKeyring(0, 0).Get("ci")
 	t.Logf("Get: %v", err)
 	if b, err := os.ReadFile(marker); err == nil {
 		t.Errorf("the keyring autolaunched a session bus: %s", b)
 	}
+}
+
+// busLaunchRecorded makes PATH a directory whose only program is a
+// dbus-launch that records each run in marker and fails, and clears
+// DBUS_SESSION_BUS_ADDRESS: a keyring that tries to start a session bus
+// leaves marker behind.
+func busLaunchRecorded(t *testing.T) (marker string) {
+	t.Helper()
+	bin := t.TempDir()
+	marker = filepath.Join(bin, "launched")
+	script := "#!/bin/sh\necho \"$0 $*\" >> " + marker + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "dbus-launch"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	return marker
 }
 
 // skipOutsideCI skips a test that needs what CI has (root, unshare(1),

@@ -52,9 +52,7 @@ func TestKeyringIndexLosesNoUpdate(t *testing.T) {
 		case <-waits:
 		}
 	}}, timeout: time.Second, indexLock: lock}
-	if err := k.Put(testRecord("a")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, k, testRecord("a"))
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +112,7 @@ func TestKeyringListSearches(t *testing.T) {
 	m := &memKeyring{items: map[string]string{}}
 	k := &Keyring{api: searchingKeyring{m}, timeout: time.Second}
 	for _, p := range []string{"a", "b"} {
-		if err := k.Put(testRecord(p)); err != nil {
-			t.Fatal(err)
-		}
+		mustPut(t, k, testRecord(p))
 	}
 	if err := m.Set(keyringService, keyName(""), `["a"]`); err != nil { // b lost from the index
 		t.Fatal(err)

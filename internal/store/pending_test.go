@@ -40,9 +40,7 @@ func TestPendingSignInKeptApartFromProfiles(t *testing.T) {
 			if _, err := ps.GetPending(); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("GetPending before any = %v, want ErrNotFound", err)
 			}
-			if err := st.Put(testRecord("ci")); err != nil {
-				t.Fatal(err)
-			}
+			mustPut(t, st, testRecord("ci"))
 			p := testPending()
 			if err := ps.PutPending(p); err != nil {
 				t.Fatal(err)

@@ -27,6 +27,14 @@ type memKeyring struct {
 	slow  bool
 }
 
+// mustPut writes r to s; t fails at once if it cannot.
+func mustPut(t *testing.T, s interface{ Put(*Record) error }, r *Record) {
+	t.Helper()
+	if err := s.Put(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (m *memKeyring) fail() error {
 	if m.slow {
 		time.Sleep(time.Second)
@@ -97,9 +105,7 @@ func TestRoundTrip(t *testing.T) {
 	for name, st := range map[string]Store{"keyring": kr, "file": NewFile(t.TempDir())} {
 		t.Run(name, func(t *testing.T) {
 			r := testRecord("ci")
-			if err := st.Put(r); err != nil {
-				t.Fatal(err)
-			}
+			mustPut(t, st, r)
 			got, err := st.Get("ci")
 			if err != nil {
 				t.Fatal(err)
@@ -141,9 +147,7 @@ func TestRecordJSONRedacts(t *testing.T) {
 func TestFileModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "records")
 	f := NewFile(dir)
-	if err := f.Put(testRecord("ci")); err != nil {
-		t.Fatal(err)
-	}
+	mustPut(t, f, testRecord("ci"))
 	fi, _ := os.Stat(filepath.Join(dir, "ci.json"))
 	di, _ := os.Stat(dir)
 	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
@@ -211,9 +215,7 @@ func TestAutoFallback(t *testing.T) {
 			var notice bytes.Buffer
 			a := &Auto{Keyring: kr, File: NewFile(t.TempDir()), Notice: &notice}
 			r := testRecord("ci")
-			if err := a.Put(r); err != nil {
-				t.Fatal(err)
-			}
+			mustPut(t, a, r)
 			if !strings.Contains(notice.String(), tc.notice) || strings.Count(notice.String(), "\n") != 1 {
 				t.Errorf("notice %q", notice.String())
 			}
@@ -251,9 +253,7 @@ func TestAutoPrefersKeyringAndCleansFile(t *testing.T) {
 	m.down = true
 	a.Put(testRecord("ci")) // to the file
 	m.down = false
-	if err := a.Put(testRecord("ci")); err != nil { // keyring back: file copy removed
-		t.Fatal(err)
-	}
+	mustPut(t, a, testRecord("ci")) // keyring back: file copy removed
 	if _, err := a.File.Get("ci"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("stale file copy: %v", err)
 	}

@@ -47,9 +47,7 @@ func agentDo(t *testing.T, ctx context.Context, route, method, path, header, gat
 // or client key: headers and bodies, gzip asked for or not, streams
 // (Nomad's event stream, every topic the token may read) read for 3 s.
 func TestAgentAnswersHoldNoRealToken(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	g := au.gates(t)
 	nomadR, consulR, vaultR := g["NOMAD_ADDR"], "http://"+strings.TrimPrefix(g["CONSUL_HTTP_ADDR"], "http://"), g["VAULT_ADDR"]
 	nt, ct, vt := g["NOMAD_TOKEN"], g["CONSUL_HTTP_TOKEN"], g["VAULT_TOKEN"]

@@ -70,15 +70,12 @@ func runAgentJob(t *testing.T, ctx context.Context, au *agentUser) string {
 // websocket), KV written and read in Consul, a blocking query held for
 // its whole wait, a secret read from Vault and the token looked up.
 func TestAgentRealCLIs(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 
 	alloc := runAgentJob(t, ctx, au)
 
 	// nomad alloc logs -f: a stream, read as it comes.
-	logs := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--", "nomad", "alloc", "logs", "-f", alloc, "t")
-	waitLogLines(t, logs, 2)
+	logs := followLogs(t, au, alloc)
 
 	// nomad alloc exec: a websocket through the agent.
 	if p := au.exec(t, "nomad", "alloc", "exec", "-i=false", "-t=false", "-task", "t", alloc, "/bin/echo", "hello-through-the-agent"); p.code() != 0 || !strings.Contains(p.stdout.String(), "hello-through-the-agent") {
@@ -177,6 +174,15 @@ func TestAgentRealCLIs(t *testing.T) {
 	if len(st.Profiles) != 1 || st.Profiles[0].Name != au.m.profile || st.Profiles[0].Requests == 0 || st.Profiles[0].Gates == 0 {
 		t.Errorf("agent status: %+v", st)
 	}
+}
+
+// followLogs starts `nomad alloc logs -f` of alloc's task through the
+// agent (exec --agent) and waits for its first two lines.
+func followLogs(t *testing.T, au *agentUser, alloc string) *proc {
+	t.Helper()
+	logs := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--", "nomad", "alloc", "logs", "-f", alloc, "t")
+	waitLogLines(t, logs, 2)
+	return logs
 }
 
 // waitLogLines waits until p's stdout has n lines of agentJob's log

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -21,9 +20,7 @@ var gateRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 // key's path, and no certificate or key variable: only the agent's
 // addresses and gates, UUID-shaped.
 func TestAgentEnvironHoldsNoSecret(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 3*time.Minute)
 
 	// A child that stays: `exec` replaces alilogin with it (same pid).
 	p := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--for", "vault,nomad,consul", "--", "sleep", "300")
@@ -34,9 +31,11 @@ func TestAgentEnvironHoldsNoSecret(t *testing.T) {
 		if !strings.HasSuffix(exe, "/sleep") {
 			return false
 		}
+		// Right after the exec the new image's environment is not set up
+		// yet and reads empty: wait for it.
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 		environ = string(b)
-		return err == nil
+		return err == nil && strings.Contains(environ, "PATH=")
 	})
 	if err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, p.stderr.String())
@@ -81,9 +80,7 @@ func checkAgentVars(t *testing.T, what string, vars map[string]string) {
 // block of the config file makes env (and exec) give gates without
 // --agent; --agent=false gives the tokens as before.
 func TestAgentModeIsTheProfileDefault(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, _ := newAgentUserFor(t, 3*time.Minute)
 	au.writeConfig(t, "profile \""+au.m.profile+"\" {\n  use_agent = true\n}\n")
 	p := au.ok(t, "env", "--profile", au.m.profile, "--shell", "sh")
 	if out := p.stdout.String(); !strings.Contains(out, "NOMAD_ADDR='http://127.0.0.1:") || strings.Contains(out, au.rec.Nomad.Secret.Reveal()) {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,9 +20,7 @@ var hookGateRE = regexp.MustCompile(`N=([0-9a-f-]{36}) A=(http://127\.0\.0\.1:[0
 // command, through the gates file, and puts new gates in; after a logout
 // the next prompt says to log in and unsets the gates.
 func TestAgentHookFollowsTheAgent(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, _ := newAgentUserFor(t, 4*time.Minute)
 	binDir := t.TempDir()
 	if err := os.Symlink(bin, filepath.Join(binDir, "alilogin")); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -12,12 +11,9 @@ import (
 // flight ends with them (issue 21: the agent drops a profile the moment
 // logout runs), though it holds the real token's connection.
 func TestAgentLogoutEndsLogStream(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	alloc := runAgentJob(t, ctx, au)
-	logs := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--", "nomad", "alloc", "logs", "-f", alloc, "t")
-	waitLogLines(t, logs, 2)
+	logs := followLogs(t, au, alloc)
 	if p := au.run(t, "logout", "--profile", au.m.profile); p.code() != 0 {
 		t.Fatalf("logout: exit %d\n%s", p.code(), p.stderr.String())
 	}

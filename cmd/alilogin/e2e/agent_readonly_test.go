@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +11,7 @@ import (
 // write, with a message that says why, and the write does not reach
 // Consul.
 func TestAgentReadOnlyProfile(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 3*time.Minute)
 	au.writeConfig(t, "profile \""+au.m.profile+"\" {\n  agent {\n    read_only = true\n  }\n}\n")
 	if p := au.exec(t, "nomad", "job", "status"); p.code() != 0 {
 		t.Errorf("nomad job status on a read-only profile: exit %d\n%s", p.code(), p.stderr.String())

@@ -98,9 +98,7 @@ func rawGetAs(t *testing.T, uid uint32, addr, path, header, gate string) string 
 // logout` the gate is refused by the agent and exec --agent says to log
 // in.
 func TestAgentRefuses(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	alloc := runAgentJob(t, ctx, au)
 	g := au.gates(t)
 	nomadRoute, consulRoute, vaultRoute := g["NOMAD_ADDR"], "http://"+strings.TrimPrefix(g["CONSUL_HTTP_ADDR"], "http://"), g["VAULT_ADDR"]

@@ -37,6 +37,15 @@ const (
 	agentConsulRules = `key_prefix "" { policy = "write" }` + "\n" + `node_prefix "" { policy = "read" }` + "\n" + `agent_prefix "" { policy = "read" }`
 )
 
+// newAgentUserFor is newAgentUser with the test's context: it ends after
+// d, or when the test ends, after the test's other cleanups.
+func newAgentUserFor(t *testing.T, d time.Duration) (*agentUser, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return newAgentUser(t, ctx), ctx
+}
+
 func newAgentUser(t *testing.T, ctx context.Context) *agentUser {
 	t.Helper()
 	n := nmtls.Load() + 1

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"syscall"
 	"testing"
 	"time"
@@ -12,12 +11,9 @@ import (
 // connection ends with the agent's process); the next `exec --agent`
 // starts a new agent, a new instance, and works.
 func TestAgentKilledMidStream(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 3*time.Minute)
 	alloc := runAgentJob(t, ctx, au)
-	logs := au.start(t, "exec", "--agent", "--profile", au.m.profile, "--", "nomad", "alloc", "logs", "-f", alloc, "t")
-	waitLogLines(t, logs, 2)
+	logs := followLogs(t, au, alloc)
 	before := au.status(t)
 
 	if err := syscall.Kill(before.PID, syscall.SIGKILL); err != nil {

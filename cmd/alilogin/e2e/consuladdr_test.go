@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
-	"github.com/alisw/alilogin/internal/teststack"
 )
 
 // TestConsulAddressHostPortInConfigFile: `consul { address = "HOST:PORT" }`
@@ -17,8 +16,7 @@ import (
 func TestConsulAddressHostPortInConfigFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "consul-hostport-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "consul-hostport-users")
 	hostport := strings.TrimPrefix(stack.Consul.Addr, "http://")
 	// The seeded record is bound to the servers configured now, the
 	// environment's; then the address comes from the config file only.

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,23 +99,12 @@ var shellSetup = []struct {
 }
 
 // shimPath puts a PATH shim for alilogin in u's environment that counts
-// each run in the returned function.
+// each run in the returned function (countAlilogin), on a terminal.
 func shimPath(t *testing.T, u *user) (calls func() int) {
 	t.Helper()
-	shim := filepath.Join(u.home, "shim")
-	count := filepath.Join(u.home, "count")
-	if err := os.MkdirAll(shim, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(shim, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec '"+bin+"' \"$@\"\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	u.env["PATH"] = shim + ":" + teststack.BinDir() + ":" + os.Getenv("PATH")
+	calls = countAlilogin(t, u)
 	u.env["TERM"] = "xterm-256color"
-	return func() int {
-		b, _ := os.ReadFile(count)
-		return strings.Count(string(b), "x")
-	}
+	return calls
 }
 
 // TestShellHookFollowsUse: in bash, zsh and fish with the hook, `alilogin

@@ -92,6 +92,34 @@ func vaultLookedUp(t *testing.T, what, out string, rec *hostile.Server, tok stri
 	}
 }
 
+// shellScript is a shell and its arguments to run a script.
+type shellScript struct {
+	name string
+	args []string
+}
+
+// shellsKeepContract runs each shell's script as u, one subtest each; a
+// script applies what alilogin printed, runs `vault token lookup
+// -format=json`, then `echo ---` and `env`. The lookup must reach the
+// real Vault with tok (the recorder sees nothing), and the environment
+// after it keep the contract (checkContract, as a shell, not exec).
+func shellsKeepContract(t *testing.T, u *user, rec *hostile.Server, tok string, bad map[string]string, shells []shellScript) {
+	t.Helper()
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			cmd := exec.Command(requireTool(t, sh.name), sh.args...)
+			cmd.Env = u.environ()
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			lookup, env, _ := strings.Cut(string(out), "\n---\n")
+			vaultLookedUp(t, sh.name, lookup, rec, tok)
+			checkContract(t, sh.name, childEnviron(env), bad, rec, false)
+		})
+	}
+}
+
 // TestExecRemovesRerouteVariables: `alilogin exec -- vault token lookup`
 // with VAULT_AGENT_ADDR, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY, BAO_ADDR...
 // pointing at a recording server still reaches the real Vault, and the
@@ -127,26 +155,11 @@ func TestEnvUnsetsRerouteVariables(t *testing.T) {
 	u, rec, bad := rerouted(t, ctx, "envc-env-users")
 	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
 	const posix = `eval "$("$ALILOGIN" env)" || exit 1; vault token lookup -format=json || exit 1; echo ---; env`
-	for _, sh := range []struct {
-		name string
-		args []string
-	}{
+	shellsKeepContract(t, u, rec, tok, bad, []shellScript{
 		{"bash", []string{"--norc", "--noprofile", "-c", posix}},
 		{"zsh", []string{"-f", "-c", posix}},
 		{"fish", []string{"--no-config", "-c", `$ALILOGIN env --shell fish | source; or exit 1; vault token lookup -format=json; or exit 1; echo ---; env`}},
-	} {
-		t.Run(sh.name, func(t *testing.T) {
-			cmd := exec.Command(requireTool(t, sh.name), sh.args...)
-			cmd.Env = u.environ()
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			lookup, env, _ := strings.Cut(string(out), "\n---\n")
-			vaultLookedUp(t, sh.name, lookup, rec, tok)
-			checkContract(t, sh.name, childEnviron(env), bad, rec, false)
-		})
-	}
+	})
 	t.Run("json", func(t *testing.T) {
 		var m map[string]*string
 		if err := json.Unmarshal([]byte(u.ok(t, "env", "--shell", "json").stdout.String()), &m); err != nil {
@@ -180,26 +193,11 @@ func TestHookUnsetsRerouteVariables(t *testing.T) {
 	defer cancel()
 	u, rec, bad := rerouted(t, ctx, "envc-hook-users")
 	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
-	for _, sh := range []struct {
-		name string
-		args []string
-	}{
+	shellsKeepContract(t, u, rec, tok, bad, []shellScript{
 		{"bash", []string{"--norc", "--noprofile", "-c", `eval "$("$ALILOGIN" hook bash --env)"; vault token lookup -format=json || exit 1; echo ---; env`}},
 		{"zsh", []string{"-f", "-c", `eval "$("$ALILOGIN" hook zsh --env)"; vault token lookup -format=json || exit 1; echo ---; env`}},
 		{"fish", []string{"--no-config", "-c", `$ALILOGIN hook fish --env | source; vault token lookup -format=json; or exit 1; echo ---; env`}},
-	} {
-		t.Run(sh.name, func(t *testing.T) {
-			cmd := exec.Command(requireTool(t, sh.name), sh.args...)
-			cmd.Env = u.environ()
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			lookup, env, _ := strings.Cut(string(out), "\n---\n")
-			vaultLookedUp(t, sh.name, lookup, rec, tok)
-			checkContract(t, sh.name, childEnviron(env), bad, rec, false)
-		})
-	}
+	})
 }
 
 // TestVaultTokenHelperRefusesRerouteVariables: the real vault CLI, with

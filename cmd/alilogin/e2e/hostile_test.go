@@ -22,15 +22,6 @@ import (
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
-// Escape sequences a hostile SSO puts in its text: the terminal's title,
-// a screen clear, a C1 CSI, a bidi override.
-const (
-	escTitle = "\x1b]0;pwned\x07"
-	escClear = "\x1b[2J\x1b[H"
-	escC1    = "\u009b31m"
-	escBidi  = "\u202e"
-)
-
 // noControls fails when out holds a control character other than a
 // newline or a tab, or a character that reorders text.
 func noControls(t *testing.T, what, out string) {
@@ -90,13 +81,13 @@ func TestHostileSSOTextOnTerminal(t *testing.T) {
 	defer cancel()
 	p, u, mount := hostileSSO(t, ctx, hostile.OIDCOptions{
 		Claims: map[string]any{
-			"cern_upn":   "mallory" + escClear,
-			"name":       "Mallory" + escTitle,
-			"cern_roles": []string{"hostile-users", "evil" + escTitle + escC1 + escBidi},
+			"cern_upn":   "mallory" + hostile.EscClear,
+			"name":       "Mallory" + hostile.EscTitle,
+			"cern_roles": []string{"hostile-users", "evil" + hostile.EscTitle + hostile.EscC1 + hostile.EscBidi},
 		},
-		VerificationURI:         "https://sso.example/device" + escTitle,
-		VerificationURIComplete: "https://sso.example/device?code=1" + escClear,
-		UserCode:                "WDJB" + escClear + "MJHT",
+		VerificationURI:         "https://sso.example/device" + hostile.EscTitle,
+		VerificationURIComplete: "https://sso.example/device?code=1" + hostile.EscClear,
+		UserCode:                "WDJB" + hostile.EscClear + "MJHT",
 		Interval:                1,
 		DevicePolls:             []string{"authorization_pending", ""},
 	})
@@ -128,7 +119,7 @@ func TestHostileSSOTextOnTerminal(t *testing.T) {
 	if err := json.Unmarshal([]byte(lp.stdout.String()), &sum); err != nil {
 		t.Fatalf("login --json: %v\n%s", err, lp.stdout.String())
 	}
-	if sum.User != "mallory"+escClear || len(sum.Roles) != 2 || sum.Roles[1] != "evil"+escTitle+escC1+escBidi {
+	if sum.User != "mallory"+hostile.EscClear || len(sum.Roles) != 2 || sum.Roles[1] != "evil"+hostile.EscTitle+hostile.EscC1+hostile.EscBidi {
 		t.Errorf("login --json: user %q, roles %q", sum.User, sum.Roles)
 	}
 
@@ -144,7 +135,7 @@ func TestHostileSSOTextOnTerminal(t *testing.T) {
 	sj := u.run(t, "status", "--profile", profile, "--json")
 	noControls(t, "status --json", sj.stdout.String())
 	var js statusOut
-	if err := json.Unmarshal([]byte(sj.stdout.String()), &js); err != nil || js.User != "mallory"+escClear {
+	if err := json.Unmarshal([]byte(sj.stdout.String()), &js); err != nil || js.User != "mallory"+hostile.EscClear {
 		t.Errorf("status --json: %v, user %q", err, js.User)
 	}
 
@@ -180,8 +171,8 @@ type statusOut struct {
 func TestHostileSSOErrorDescription(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, u, _ := hostileSSO(t, ctx, hostile.OIDCOptions{Interval: 1, DevicePolls: []string{"invalid_request" + escClear},
-		TokenErrorDescription: "bad" + escTitle + "\r\nalilogin: logged in as admin"})
+	_, u, _ := hostileSSO(t, ctx, hostile.OIDCOptions{Interval: 1, DevicePolls: []string{"invalid_request" + hostile.EscClear},
+		TokenErrorDescription: "bad" + hostile.EscTitle + "\r\nalilogin: logged in as admin"})
 	p := u.run(t, "login", "--device", "--profile", "any")
 	if p.code() != 1 || !strings.Contains(p.stderr.String(), "refused the device code (invalid_request?[2J?[H: bad?]0;pwned???alilogin: logged in as admin)") {
 		t.Errorf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
@@ -283,7 +274,7 @@ func TestCallbackWrongStateDuringLogin(t *testing.T) {
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		fmt.Fprintf(w, `<!doctype html><title>cats</title><img src="%s"><img src="%s?error=access_denied&amp;error_description=%s">`,
-			redirect, redirect, url.QueryEscape(escTitle))
+			redirect, redirect, url.QueryEscape(hostile.EscTitle))
 	}))
 	defer evil.Close()
 	b, err := teststack.NewBrowser()

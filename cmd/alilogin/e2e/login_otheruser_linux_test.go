@@ -190,6 +190,29 @@ func snoopAsNobody(t *testing.T, ctx context.Context) []snooped {
 	return got
 }
 
+// ownBrowserSignsIn: the user's own browser signs in as name (password
+// pw) from browserURL, the browser login p then exits 0 logged in as
+// name, and the page says "Signed in".
+func ownBrowserSignsIn(t *testing.T, ctx context.Context, p *proc, browserURL, name, pw, redirect string) {
+	t.Helper()
+	b, err := teststack.NewBrowser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	text, err := b.Login(ctx, browserURL, name, pw, redirect)
+	if err != nil {
+		t.Fatalf("browser login: %v\nstderr:\n%s", err, p.stderr.String())
+	}
+	if code, err := p.wait(time.Minute); err != nil || code != 0 {
+		t.Fatalf("exit %d (%v); stderr:\n%s", code, err, p.stderr.String())
+	}
+	var sum summary
+	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil || sum.User != name || !strings.Contains(text, "Signed in") {
+		t.Errorf("logged in as %q (%v), want %q; page %q; stderr:\n%s", sum.User, err, name, text, p.stderr.String())
+	}
+}
+
 // TestLoginBrowserArgvCarriesNoSecret: during a real browser login, a
 // process of another user (nobody) reads every /proc/<pid>/cmdline and
 // environ it can, as on a shared host: the argv of xdg-open (which it
@@ -239,22 +262,7 @@ func TestLoginBrowserArgvCarriesNoSecret(t *testing.T) {
 	}
 
 	l.release()
-	b, err := teststack.NewBrowser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	text, err := b.Login(ctx, browserURL, name, pw, au.Query().Get("redirect_uri"))
-	if err != nil {
-		t.Fatalf("browser login: %v\nstderr:\n%s", err, p.stderr.String())
-	}
-	if code, err := p.wait(time.Minute); err != nil || code != 0 {
-		t.Fatalf("exit %d (%v); stderr:\n%s", code, err, p.stderr.String())
-	}
-	var sum summary
-	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil || sum.User != name || !strings.Contains(text, "Signed in") {
-		t.Errorf("user %q (%v), page %q; stderr:\n%s", sum.User, err, text, p.stderr.String())
-	}
+	ownBrowserSignsIn(t, ctx, p, browserURL, name, pw, au.Query().Get("redirect_uri"))
 }
 
 // TestLoginCallbackRefusesOtherUsers: another user of the computer
@@ -330,22 +338,7 @@ func TestLoginCallbackRefusesOtherUsers(t *testing.T) {
 	}
 
 	// The user's own browser.
-	b, err := teststack.NewBrowser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	text, err = b.Login(ctx, browserURL, name, pw, redirect)
-	if err != nil {
-		t.Fatalf("browser login: %v\nstderr:\n%s", err, p.stderr.String())
-	}
-	if code, err := p.wait(time.Minute); err != nil || code != 0 {
-		t.Fatalf("exit %d (%v); stderr:\n%s", code, err, p.stderr.String())
-	}
-	var sum summary
-	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil || sum.User != name || !strings.Contains(text, "Signed in") {
-		t.Errorf("logged in as %q (%v), want %q; page %q; stderr:\n%s", sum.User, err, name, text, p.stderr.String())
-	}
+	ownBrowserSignsIn(t, ctx, p, browserURL, name, pw, redirect)
 	if rec, err := st.Get(profile); err != nil || rec.User != name {
 		t.Errorf("stored login of %v (%v), want %s", rec, err, name)
 	}

@@ -396,19 +396,7 @@ func TestStoreFailureRevokesNewTokens(t *testing.T) {
 // countConsulTokens counts the Consul tokens that carry the profile's policy.
 func countConsulTokens(t *testing.T, ctx context.Context, profile string) int {
 	t.Helper()
-	var l []struct{ Policies []struct{ Name string } }
-	if err := stack.Consul.Client().Do(ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, tk := range l {
-		for _, p := range tk.Policies {
-			if p.Name == profile+"-consul" {
-				n++
-			}
-		}
-	}
-	return n
+	return counted(t)(stack.ConsulTokens(ctx, profile+"-consul"))
 }
 
 // tokenFields are the field names of each token in login's or status's

@@ -23,8 +23,7 @@ import (
 func TestLoopbackSpellingNeverThroughProxy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "loud-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "loud-users")
 	for _, k := range []string{"VAULT_ADDR", "NOMAD_ADDR", "CONSUL_HTTP_ADDR"} {
 		u.env[k] = strings.Replace(u.env[k], "127.0.0.1", "LOCALHOST", 1)
 	}

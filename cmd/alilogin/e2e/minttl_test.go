@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/alisw/alilogin/internal/teststack"
 )
 
 // TestMinTTLAboveProfileTTLIsCapped: `token --min-ttl 2h` on a profile
@@ -18,8 +16,7 @@ import (
 func TestMinTTLAboveProfileTTLIsCapped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "minttl-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "minttl-users")
 	seed(t, ctx, u, profile, "minttl-users")
 
 	var accessors []string

@@ -118,8 +118,7 @@ func TestRefreshStaysWithItsIssuer(t *testing.T) {
 func TestRefreshOfAnotherIdentity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "sub-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "sub-users")
 	seed(t, ctx, u, profile, "sub-users")
 	rec, err := getRecord(t, u, profile)
 	if err != nil {
@@ -145,8 +144,7 @@ func TestRefreshOfAnotherIdentity(t *testing.T) {
 func TestLogoutRevokesAtTheLoginsIssuer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "lor-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "lor-users")
 	seed(t, ctx, u, profile, "lor-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	rt := storedRefreshToken(t, u, profile)

@@ -67,6 +67,14 @@ func sessionUser(t *testing.T, profile string, m teststack.Mounts) *user {
 	return u
 }
 
+// newSessionUser is a test home (sessionUser) for a new profile of roles
+// whose Vault tokens live ttl (sessionProfile), on the default mounts.
+func newSessionUser(t *testing.T, ctx context.Context, ttl string, roles ...string) (*user, string) {
+	t.Helper()
+	profile := sessionProfile(t, ctx, ttl, teststack.Mounts{}, roles...)
+	return sessionUser(t, profile, teststack.Mounts{}), profile
+}
+
 // seed signs a new SSO user in over plain HTTP and stores a record that
 // holds only the refresh token.
 func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...string) (username string) {
@@ -146,52 +154,29 @@ func acceptedBy(t *testing.T, ctx context.Context, c *apiclient.Client, path, to
 	}
 }
 
+// counted is the count a teststack counter gave, or t fails at once on
+// its error.
+func counted(t *testing.T) func(int, error) int {
+	return func(n int, err error) int {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}
+
 // countNomadTokens counts the Nomad tokens that carry the profile's policy.
 func countNomadTokens(t *testing.T, ctx context.Context, profile string) int {
 	t.Helper()
-	var l []struct{ Policies []string }
-	if err := stack.Nomad.Client().Do(ctx, "GET", "/v1/acl/tokens", nil, &l); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, tk := range l {
-		for _, p := range tk.Policies {
-			if p == profile+"-nomad" {
-				n++
-			}
-		}
-	}
-	return n
+	return counted(t)(stack.NomadTokens(ctx, profile+"-nomad"))
 }
 
 // countVaultTokens counts the live Vault tokens with the profile's policy:
 // the Vault logins of the profile that have not expired.
 func countVaultTokens(t *testing.T, ctx context.Context, profile string) int {
 	t.Helper()
-	v := stack.Vault.Client()
-	var l struct {
-		Data struct{ Keys []string } `json:"data"`
-	}
-	if err := v.Do(ctx, "LIST", "/v1/auth/token/accessors", nil, &l); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, a := range l.Data.Keys {
-		var out struct {
-			Data struct {
-				Policies []string `json:"policies"`
-			} `json:"data"`
-		}
-		if err := v.Do(ctx, "POST", "/v1/auth/token/lookup-accessor", map[string]string{"accessor": a}, &out); err != nil {
-			continue // expired meanwhile
-		}
-		for _, p := range out.Data.Policies {
-			if p == teststack.VaultPolicy(profile) {
-				n++
-			}
-		}
-	}
-	return n
+	return counted(t)(stack.VaultTokens(ctx, teststack.VaultPolicy(profile)))
 }
 
 func steps(p *proc) string { return p.stderr.String() }
@@ -305,8 +290,7 @@ func TestTokenChain(t *testing.T) {
 func TestTokenLoginNeeded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "ln-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "ln-users")
 	name := seed(t, ctx, u, profile, "ln-users")
 	if err := stack.Hydra.RevokeSessions(ctx, name); err != nil {
 		t.Fatal(err)
@@ -322,8 +306,7 @@ func TestTokenLoginNeeded(t *testing.T) {
 func TestTokenConcurrent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "20s", teststack.Mounts{}, "cc-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "20s", "cc-users")
 	seed(t, ctx, u, profile, "cc-users")
 	first := tokenOut(u.ok(t, "token", "--for", "nomad"))
 	// Let the Vault token, and with it the Nomad token, expire.
@@ -380,8 +363,7 @@ func TestTokenConcurrent(t *testing.T) {
 func TestEnvInShells(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "env-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "env-users")
 	seed(t, ctx, u, profile, "env-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	nomadTok := tokenOut(u.ok(t, "token", "--for", "nomad"))
@@ -428,8 +410,7 @@ func TestEnvInShells(t *testing.T) {
 func TestExec(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "exec-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "exec-users")
 	seed(t, ctx, u, profile, "exec-users")
 	vaultTok := tokenOut(u.ok(t, "token", "--for", "vault"))
 	u.env["VAULT_TOKEN"] = "stale-vault"
@@ -495,8 +476,7 @@ func TestExec(t *testing.T) {
 func TestStatus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "st-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "st-users")
 	name := seed(t, ctx, u, profile, "st-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	rec, err := getRecord(t, u, profile)
@@ -536,8 +516,7 @@ func TestStatus(t *testing.T) {
 func TestLogout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "lo-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "lo-users")
 	seed(t, ctx, u, profile, "lo-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	rec, err := getRecord(t, u, profile)
@@ -780,8 +759,7 @@ var (
 func TestTokenLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "tl-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "tl-users")
 	name, pw := newUserAccount("tl-users")
 
 	// Not a terminal: no browser, no URL, the login-needed code.

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/alisw/alilogin/internal/store"
-	"github.com/alisw/alilogin/internal/teststack"
 )
 
 // TestStatusShort: one line for a prompt, from the stored record only:
@@ -31,8 +30,7 @@ func TestStatusShort(t *testing.T) {
 	_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	profile := sessionProfile(t, ctx, "1h", teststack.Mounts{}, "short-users")
-	u := sessionUser(t, profile, teststack.Mounts{})
+	u, profile := newSessionUser(t, ctx, "1h", "short-users")
 	// The user's session bus is a counting forwarder to the stack's.
 	bus := countingBus(t, strings.TrimPrefix(stack.Keyring.BusAddress, "unix:path="), u.home+"/bus")
 	u.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + u.home + "/bus"

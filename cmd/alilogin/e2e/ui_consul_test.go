@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,16 +15,14 @@ import (
 // the session cookie is the Consul UI host's only (not sent to the Nomad
 // UI's host), and the browser's storage holds no real token.
 func TestUIConsul(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	if p := au.exec(t, "consul", "kv", "put", "ui-test/greeting", "consul-value-in-the-ui"); p.code() != 0 {
 		t.Fatalf("consul kv put: exit %d\n%s\n%s", p.code(), p.stdout.String(), p.stderr.String())
 	}
 	link := uiLink(t, au, "consul")
-	origin := "http://" + link.Host
 	b := uiBrowser(t)
-	uiOpen(t, ctx, b, link)
+	sess := uiOpen(t, ctx, b, link)
+	origin := sess.String()
 
 	// The key in the KV list, then its value.
 	if err := b.Open(ctx, origin+"/ui/dc1/kv/ui-test/"); err != nil {
@@ -50,7 +47,7 @@ func TestUIConsul(t *testing.T) {
 
 	// The Consul UI's cookie is for its own host name only: the Nomad
 	// UI's host (same port) is not signed in.
-	c := sessionCookie(t, ctx, b, link.Hostname())
+	c := sessionCookie(t, ctx, b, sess.Hostname())
 	if c == "" {
 		t.Fatal("no session cookie")
 	}

@@ -21,14 +21,12 @@ import (
 // Nomad takes the profile's token). The browser's storage holds no real
 // token afterwards.
 func TestUINomad(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	alloc := runAgentJob(t, ctx, au)
 	link := uiLink(t, au, "nomad")
-	origin := "http://" + link.Host
 	b := uiBrowser(t)
-	uiOpen(t, ctx, b, link)
+	sess := uiOpen(t, ctx, b, link)
+	origin := sess.String()
 
 	// The job list.
 	if err := b.Open(ctx, origin+"/ui/jobs"); err != nil {
@@ -50,8 +48,8 @@ func TestUINomad(t *testing.T) {
 	if err := b.EvalJSON(ctx, `fetch("/v1/node/`+nodeOf(t, ctx, au, alloc)+`").then(r => r.json()).then(n => n.HTTPAddr)`, &httpAddr); err != nil {
 		t.Fatal(err)
 	}
-	if httpAddr != link.Host {
-		t.Errorf("the node's HTTPAddr through the UI is %q; want the UI's own host %q", httpAddr, link.Host)
+	if httpAddr != sess.Host {
+		t.Errorf("the node's HTTPAddr through the UI is %q; want the session's own host %q", httpAddr, sess.Host)
 	}
 	screenshot(t, ctx, b, "nomad-ui-logs.png")
 

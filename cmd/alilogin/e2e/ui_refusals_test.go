@@ -71,12 +71,9 @@ window.done = (async () => {
 // alilogin ui nomad.
 func TestUIRefusesOtherPages(t *testing.T) {
 	requireRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
+	au, ctx := newAgentUserFor(t, 4*time.Minute)
 	alloc := runAgentJob(t, ctx, au)
 	link := uiLink(t, au, "nomad")
-	origin := "http://" + link.Host
 	route := "127.0.0.1:" + link.Port()
 
 	// Another user of this computer with the link, read from argv.
@@ -93,11 +90,12 @@ func TestUIRefusesOtherPages(t *testing.T) {
 	}
 	// The user's own browser: the link still works.
 	b := uiBrowser(t)
-	uiOpen(t, ctx, b, link)
+	sess := uiOpen(t, ctx, b, link)
+	origin := sess.String()
 	if _, err := b.WaitText(ctx, "agentjob"); err != nil {
 		t.Fatal(err)
 	}
-	session := sessionCookie(t, ctx, b, link.Hostname())
+	session := sessionCookie(t, ctx, b, sess.Hostname())
 
 	// Hostile pages, on another port of 127.0.0.1 and of the UI's host
 	// name.
@@ -167,30 +165,48 @@ func TestUIRefusesOtherPages(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	if st, body := get(link.Host, session, "same-origin"); st != 200 || !strings.Contains(body, "agentjob") {
+	if st, body := get(sess.Host, session, "same-origin"); st != 200 || !strings.Contains(body, "agentjob") {
 		t.Fatalf("the session cookie from this uid: %d %q", st, body)
 	}
 	guess := make([]byte, 32)
 	rand.Read(guess)
-	if st, body := get(link.Host, hex.EncodeToString(guess), "same-origin"); st != http.StatusUnauthorized || !strings.Contains(body, "run: alilogin ui nomad") {
+	if st, body := get(sess.Host, hex.EncodeToString(guess), "same-origin"); st != http.StatusUnauthorized || !strings.Contains(body, "run: alilogin ui nomad") {
 		t.Errorf("a guessed cookie: %d %q", st, body)
 	}
-	if st, body := get(link.Host, "", "none"); st != http.StatusUnauthorized || !strings.Contains(body, "run: alilogin ui nomad") {
+	if st, body := get(sess.Host, "", "none"); st != http.StatusUnauthorized || !strings.Contains(body, "run: alilogin ui nomad") {
 		t.Errorf("no cookie: %d %q", st, body)
 	}
 	if st, _ := get("attacker.example:"+link.Port(), session, "same-origin"); st != http.StatusMisdirectedRequest {
 		t.Errorf("Host: attacker.example with the cookie: %d, want 421", st)
 	}
-	if st, _ := get(link.Host, session, "same-site"); st != http.StatusForbidden {
+	if st, _ := get(sess.Host, session, "same-site"); st != http.StatusForbidden {
 		t.Errorf("Sec-Fetch-Site: same-site with the cookie: %d, want 403", st)
+	}
+	// The cookie at the UI's plain host name (the one-time link's) or at
+	// a session host name of no live session: nothing is forwarded.
+	noSession := "nomad-" + strings.Repeat("a", 26) + ".localhost:" + sess.Port()
+	for _, h := range []string{link.Host, noSession} {
+		if st, body := get(h, session, "same-origin"); st != http.StatusUnauthorized || !strings.Contains(body, "run: alilogin ui nomad") {
+			t.Errorf("the cookie sent to %s: %d %q", h, st, body)
+		}
 	}
 	// The route's own address, without a gate, says what to run too.
 	if st, body := get(route, "", "none"); st != http.StatusUnauthorized || !strings.Contains(body, "alilogin ui nomad") {
 		t.Errorf("the route without a gate: %d %q", st, body)
 	}
 	// Another uid with the cookie.
-	if st := rawCookieGetAs(t, nobody, route, link.Host, session); !strings.Contains(st, " 403 ") {
+	if st := rawCookieGetAs(t, nobody, route, sess.Host, session); !strings.Contains(st, " 403 ") {
 		t.Errorf("the cookie sent by nobody: %q, want 403", st)
+	}
+	// agent status lists the session, never its host name nor cookie.
+	st := au.ok(t, "agent", "status").stdout.String()
+	if !strings.Contains(st, "web UI:   nomad  profile "+au.m.profile+", since ") || !strings.Contains(st, "requests") {
+		t.Errorf("agent status does not list the browser session:\n%s", st)
+	}
+	for _, secret := range []string{sess.Hostname(), strings.TrimSuffix(strings.TrimPrefix(sess.Hostname(), "nomad-"), ".localhost"), session} {
+		if strings.Contains(st, secret) {
+			t.Errorf("agent status shows the session's %q:\n%s", secret, st)
+		}
 	}
 	// A one-time link is used up.
 	if err := b.Open(ctx, link.String()); err != nil {
@@ -202,7 +218,7 @@ func TestUIRefusesOtherPages(t *testing.T) {
 
 	// After logout, the cookie is dead.
 	au.ok(t, "logout", "--profile", au.m.profile)
-	if st, body := get(link.Host, session, "same-origin"); st != http.StatusUnauthorized {
+	if st, body := get(sess.Host, session, "same-origin"); st != http.StatusUnauthorized {
 		t.Errorf("the cookie replayed after logout: %d %q", st, body)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -43,16 +44,31 @@ func uiBrowser(t *testing.T) *teststack.Browser {
 }
 
 // uiOpen opens link (a one-time link) in b and waits until the browser is
-// in the UI (/ui/ of the link's origin).
-func uiOpen(t *testing.T, ctx context.Context, b *teststack.Browser, link *url.URL) {
+// in the UI (/ui/) at the session's own host name, which the link sends
+// it to: http://KIND-LABEL.localhost:PORT, LABEL 128 random bits in
+// lowercase base32. It returns that origin.
+func uiOpen(t *testing.T, ctx context.Context, b *teststack.Browser, link *url.URL) *url.URL {
 	t.Helper()
 	if err := b.Open(ctx, link.String()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.WaitURL(ctx, "http://"+link.Host+"/ui/"); err != nil {
+	kind := strings.TrimSuffix(link.Hostname(), ".localhost")
+	session := regexp.MustCompile(`^http://` + kind + `-[a-z2-7]{26}\.localhost:` + link.Port() + `/ui/`)
+	var at string
+	err := teststack.WaitUntil(ctx, "the browser in the UI at the session's host name", func() bool {
+		u, err := b.URL(ctx)
+		at = u
+		return err == nil && session.MatchString(u)
+	})
+	if err != nil {
 		text, _ := b.Text(ctx)
-		t.Fatalf("%v; the page shows:\n%s", err, text)
+		t.Fatalf("%v (at %s); the page shows:\n%s", err, at, text)
 	}
+	if _, err := b.WaitURL(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(at)
+	return &url.URL{Scheme: "http", Host: u.Host}
 }
 
 // screenshot writes a PNG of b's page to $ALILOGIN_SCREENSHOT_DIR, else

@@ -93,9 +93,7 @@ func TestApplyALICEExampleThenLogIn(t *testing.T) {
 	if code, out, _ := broker(t, "plan", dir); code != exitOK || !strings.Contains(out, `+ vault jwt role "ci-admin"`) {
 		t.Fatalf("plan before apply: exit %d, want %d (changes are reported by the exit code only with --detailed-exitcode) and the creates", code, exitOK)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 
 	none := []string{}
 	tests := []struct {
@@ -162,6 +160,15 @@ func assertNoWrites(t *testing.T, dir string) {
 	}
 }
 
+// mustApply runs `broker apply --auto-approve dir`; t fails at once
+// unless it exits 0.
+func mustApply(t *testing.T, dir string) {
+	t.Helper()
+	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
+		t.Fatalf("apply: exit %d", code)
+	}
+}
+
 func applyDir(t *testing.T, dir string, opts apply.Options) apply.Result {
 	t.Helper()
 	res, err := applyErr(t, dir, opts)
@@ -173,6 +180,15 @@ func applyDir(t *testing.T, dir string, opts apply.Options) apply.Result {
 
 func applyErr(t *testing.T, dir string, opts apply.Options) (apply.Result, error) {
 	t.Helper()
+	cfg, clients := loadWithClients(t, dir)
+	return apply.Run(context.Background(), cfg, clients, opts)
+}
+
+// loadWithClients reads the policy folder dir and makes the broker's
+// clients for it from its environment, as broker apply does; their idle
+// connections are closed when the test ends.
+func loadWithClients(t *testing.T, dir string) (*policy.Config, apply.Clients) {
+	t.Helper()
 	cfg, err := policy.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -181,8 +197,8 @@ func applyErr(t *testing.T, dir string, opts apply.Options) (apply.Result, error
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer clients.CloseIdleConnections()
-	return apply.Run(context.Background(), cfg, clients, opts)
+	t.Cleanup(clients.CloseIdleConnections)
+	return cfg, clients
 }
 
 type changeKey struct {
@@ -237,9 +253,7 @@ func TestDriftIsShownAndRepaired(t *testing.T) {
 			t.Errorf("plan output lacks %q", s)
 		}
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if got := planKeys(t, dir); len(got) != 0 {
 		t.Errorf("plan after repair: %v", got)
 	}
@@ -289,9 +303,7 @@ func TestUnmanagedObjectsSurviveApplyAndPrune(t *testing.T) {
 	setup(t)
 	check := seedUnmanaged(t)
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	check()
 	if code, _, _ := broker(t, "apply", "--auto-approve", "--prune", dir); code != exitOK {
 		t.Fatalf("apply --prune: exit %d", code)
@@ -382,15 +394,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 	// Ctrl-C in the middle of a concurrent phase.
 	t.Run("cancelled", func(t *testing.T) {
 		reset(t)
-		cfg, err := policy.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients, err := apply.ClientsFromEnv(brokerEnv(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer clients.CloseIdleConnections()
+		cfg, clients := loadWithClients(t, dir)
 		ctx, cancel := context.WithCancel(context.Background())
 		n := 0
 		res, err := apply.Run(ctx, cfg, clients, apply.Options{BeforeWrite: func(plan.Change) error {
@@ -423,9 +427,7 @@ func TestNameTakenByUnmanagedObjectIsAnError(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, `nomad acl policy "ci-read-jobs"`) || !strings.Contains(stderr, "not managed by the broker") {
 		t.Fatalf("apply over an unmanaged name: exit %d", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("apply with a conflict wrote (-before +after):\n%s", d)
-	}
+	unchanged(t, before, "apply with a conflict")
 	if code, _, _ := broker(t, "plan", dir); code != exitError {
 		t.Errorf("plan with a conflict: exit %d, want 1", code)
 	}
@@ -457,6 +459,27 @@ func snapshot(t *testing.T) map[string][]string {
 	return out
 }
 
+// unchanged fails t when the servers' objects differ from before, a
+// snapshot taken before what ran.
+func unchanged(t *testing.T, before map[string][]string, what string) {
+	t.Helper()
+	if d := cmp.Diff(before, snapshot(t)); d != "" {
+		t.Errorf("%s changed the servers (-before +after):\n%s", what, d)
+	}
+}
+
+// refusedEverywhere: validate, plan and apply of the policy folder dir
+// each exit with an error that says want.
+func refusedEverywhere(t *testing.T, dir, want string) {
+	t.Helper()
+	for _, cmd := range [][]string{{"validate", dir}, {"plan", dir}, {"apply", "--auto-approve", dir}} {
+		code, _, stderr := broker(t, cmd...)
+		if code != exitError || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr lacks %q", cmd[0], code, want)
+		}
+	}
+}
+
 func TestBadInputNamesTheLineAndWritesNothing(t *testing.T) {
 	setup(t)
 	tests := []struct {
@@ -475,15 +498,8 @@ func TestBadInputNamesTheLineAndWritesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := policiesDir(t, tc.edits)
 			before := snapshot(t)
-			for _, cmd := range [][]string{{"validate", dir}, {"plan", dir}, {"apply", "--auto-approve", dir}} {
-				code, _, stderr := broker(t, cmd...)
-				if code != exitError || !strings.Contains(stderr, tc.want) {
-					t.Errorf("%s: exit %d, stderr lacks %q", cmd[0], code, tc.want)
-				}
-			}
-			if d := cmp.Diff(before, snapshot(t)); d != "" {
-				t.Errorf("servers changed (-before +after):\n%s", d)
-			}
+			refusedEverywhere(t, dir, tc.want)
+			unchanged(t, before, "the refused run")
 		})
 	}
 }
@@ -496,9 +512,7 @@ func TestApplyRefusesWithoutTerminal(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "--auto-approve") {
 		t.Errorf("apply without terminal: exit %d", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("servers changed:\n%s", d)
-	}
+	unchanged(t, before, "the refused run")
 }
 
 // The policy of docs/broker-vault-policy.hcl is enough for plan, apply and
@@ -554,9 +568,7 @@ func TestMissingMountIsExplained(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, "no consul secrets engine at consul-elsewhere/ in Vault") {
 		t.Errorf("apply with a missing mount: exit %d", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("servers changed:\n%s", d)
-	}
+	unchanged(t, before, "the refused run")
 }
 
 // On a terminal, apply shows the plan and goes ahead only on "yes".
@@ -606,9 +618,7 @@ func TestNomadLeaseConfig(t *testing.T) {
 	if keys := planKeys(t, dir); !slices.Contains(keys, lease) {
 		t.Errorf("plan lacks %v: %v", lease, keys)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if ttl, maxTTL := readLease(); ttl != 3600 || maxTTL != 12*3600 {
 		t.Errorf("nomad/config/lease = %d, %d; want 3600, 43200", ttl, maxTTL)
 	}
@@ -655,9 +665,7 @@ func TestProfilePolicyLeases(t *testing.T) {
 	setup(t)
 	ctx := context.Background()
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	alice, carol := vaultLogin(t, "alice", "ci-user"), vaultLogin(t, "carol", "ci-admin")
 	mint := func(c *apiclient.Client, kind, profile string) *store.Token {
 		t.Helper()

@@ -128,8 +128,9 @@ var noFollow = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http
 // provider that ignores max_age (internal/hostile) and puts in its ID
 // token the auth_time the test chooses. With a sign-in an hour old Vault
 // gives no token; without auth_time neither; with a fresh one and the
-// step-up acr it gives the attended tier's token (so the test can fail);
-// fresh but without the acr, Vault refuses it on the bound claim.
+// step-up acr it gives the attended tier's token (so the test can fail),
+// and not to the same ID token handed to the mount's JWT login; fresh
+// but without the acr, Vault refuses it on the bound claim.
 func TestStaleSignInIsRefusedByVault(t *testing.T) {
 	setup(t)
 	ctx := context.Background()
@@ -187,6 +188,12 @@ func TestStaleSignInIsRefusedByVault(t *testing.T) {
 			case tc.refuse == "":
 				if want := []string{"alilogin-attended-ci-admin", "ci-secrets-write", "default"}; !slices.Equal(pols, want) || ttl <= 0 || ttl > 600 {
 					t.Errorf("token policies %v, TTL %vs; want %v, at most the 10m window", pols, ttl, want)
+				}
+				// The same ID token handed to the mount's JWT login
+				// (no OIDC flow, no max_age check) is refused: the role
+				// is for the OIDC flow only.
+				if _, _, err := vaultAnon(ctx, "POST", "/v1/auth/"+mount+"/login", map[string]any{"role": "ci-admin", "jwt": op.IDToken("")}); err == nil {
+					t.Error("Vault's JWT login accepted an ID token for the OIDC role")
 				}
 			case err == nil:
 				t.Fatalf("Vault gave a token (policies %v); want it refused (%s)", pols, tc.refuse)

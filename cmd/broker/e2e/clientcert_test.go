@@ -89,9 +89,7 @@ func TestClientCertRoleSignsOwnNameOnly(t *testing.T) {
 	if !slices.Contains(keys, changeKey{plan.Create, plan.PKIRole, "ci-user"}) || slices.Contains(keys, changeKey{plan.Create, plan.PKIRole, "ci-admin"}) {
 		t.Fatalf("plan: %v; want a pki role for ci-user only", keys)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
 		t.Errorf("plan after apply: exit %d, want 0", code)
 	}
@@ -104,11 +102,7 @@ func TestClientCertRoleSignsOwnNameOnly(t *testing.T) {
 		Data map[string]any `json:"data"`
 	}
 	mustDo(t, vaultC, "GET", "/v1/pki/roles/ci-user", nil, &role)
-	var auths struct {
-		Data map[string]struct{ Accessor string } `json:"data"`
-	}
-	mustDo(t, vaultC, "GET", "/v1/sys/auth", nil, &auths)
-	acc := auths.Data["jwt/"].Accessor
+	acc := jwtAccessor(t)
 	if got := role.Data["allowed_domains"]; len(got.([]any)) != 1 || got.([]any)[0] != "{{identity.entity.aliases."+acc+".name}}" {
 		t.Errorf("allowed_domains = %v", got)
 	}

@@ -104,18 +104,7 @@ func TestCaseVariantConsulPolicyIsConflict(t *testing.T) {
 // instead of naming the conflict and writing nothing.
 func TestGroupAliasTakenByHandMadeGroupIsConflict(t *testing.T) {
 	setup(t)
-	var auths struct {
-		Data map[string]struct {
-			Accessor string `json:"accessor"`
-		} `json:"data"`
-	}
-	mustDo(t, vaultC, "GET", "/v1/sys/auth", nil, &auths)
-	acc := auths.Data["jwt/"].Accessor
-	var g struct {
-		Data struct{ ID string } `json:"data"`
-	}
-	mustDo(t, vaultC, "POST", "/v1/identity/group/name/ops", map[string]any{"type": "external", "policies": []string{"default"}}, &g)
-	mustDo(t, vaultC, "POST", "/v1/identity/group-alias", map[string]any{"name": "alice-ci-admins", "mount_accessor": acc, "canonical_id": g.Data.ID}, nil)
+	ops := handMadeGroup(t, "ops", map[string]any{"type": "external", "policies": []string{"default"}}, "alice-ci-admins")
 
 	dir := policiesDir(t, nil)
 	code, out, _ := broker(t, "plan", dir)
@@ -130,7 +119,7 @@ func TestGroupAliasTakenByHandMadeGroupIsConflict(t *testing.T) {
 	var og struct {
 		Data map[string]any `json:"data"`
 	}
-	mustDo(t, vaultC, "GET", "/v1/identity/group/id/"+g.Data.ID, nil, &og)
+	mustDo(t, vaultC, "GET", "/v1/identity/group/id/"+ops, nil, &og)
 	if a, _ := og.Data["alias"].(map[string]any); a == nil || a["name"] != "alice-ci-admins" {
 		t.Errorf("hand-made group ops lost its alias: %v", og.Data["alias"])
 	}

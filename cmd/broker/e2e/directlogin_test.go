@@ -114,9 +114,7 @@ func TestDirectLoginMethodsAcceptTheProfilesUsers(t *testing.T) {
 			t.Errorf("plan does not show %s", want)
 		}
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
 		t.Fatalf("plan after apply: exit %d, want no changes", code)
 	}
@@ -162,9 +160,7 @@ func TestDirectLoginMethodsAcceptTheProfilesUsers(t *testing.T) {
 func TestDirectLoginRefusesOthers(t *testing.T) {
 	setup(t)
 	dir := directPolicies(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	ctx := context.Background()
 	other, err := stack.Hydra.NewClient(ctx, teststack.ClientOptions{})
 	if err != nil {

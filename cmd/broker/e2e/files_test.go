@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/alisw/alilogin/internal/apply"
 )
 
@@ -64,9 +62,7 @@ func TestBrokenSymlinkIsAnError(t *testing.T) {
 					t.Errorf("broker %s: exit %d, want %d and %q", args[0], code, exitError, tc.want)
 				}
 			}
-			if d := cmp.Diff(before, snapshot(t)); d != "" {
-				t.Errorf("servers changed:\n%s", d)
-			}
+			unchanged(t, before, "the refused run")
 		})
 	}
 }
@@ -87,7 +83,5 @@ func TestNoProfileIsRefused(t *testing.T) {
 			t.Errorf("broker %s printed a plan:\n%s", strings.Join(args, " "), stdout)
 		}
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("servers changed:\n%s", d)
-	}
+	unchanged(t, before, "the refused run")
 }

@@ -104,9 +104,7 @@ func TestProfileTokenCannotRevokeOrShortenAnotherProfilesLease(t *testing.T) {
 	setup(t)
 	ctx := context.Background()
 	dir := policiesDir(t, map[string]string{"more.hcl": vaultOnlyProfile})
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	attacker := vaultToken(t, "alice", "ci-user")
 	leaseless := vaultToken(t, "alice", "vault-only")
 	victim := vaultToken(t, "dave", "build-operator")
@@ -182,9 +180,7 @@ func TestProfileTokenCannotRevokeOrShortenAnotherProfilesLease(t *testing.T) {
 func TestBrokerServeTokenTouchesOnlyItsOwnLeases(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	// The broker's own roles and policies, as docs/deploy/operations.md
 	// sets them up.
 	mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/alilogin-broker", map[string]any{"policy": readFile(t, "../../../docs/broker-vault-policy.hcl")}, nil)
@@ -249,9 +245,7 @@ func TestProfileTokenCannotRevokeAnotherUsersCertificate(t *testing.T) {
 	setupPKI(t)
 	ctx := context.Background()
 	dir := certPolicies(t)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	c, err := clientcert.Sign(ctx, vaultLogin(t, "alice", "ci-user"), "pki", "ci-user", "alice", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -377,9 +371,7 @@ func defaultTokenCannotShorten(t *testing.T, outsider string, other *store.Token
 func TestDefaultPolicyTokenCannotShortenAProfileLease(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	outsider := defaultOnlyToken(t)
 	victim := vaultToken(t, "dave", "build-operator")
 	for _, kind := range []string{"nomad", "consul"} {
@@ -470,9 +462,7 @@ profile "ci" {
 }
 `
 	dir := policiesDir(t, map[string]string{"more.hcl": prefixProfile})
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	attacker := vaultToken(t, "alice", "ci")
 	victimTok := vaultToken(t, "alice", "ci-user")
 	for _, kind := range []string{"nomad", "consul"} {

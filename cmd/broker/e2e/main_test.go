@@ -122,6 +122,29 @@ func mustDo(t *testing.T, c *apiclient.Client, method, path string, in, out any)
 	}
 }
 
+// jwtAccessor is the accessor of Vault's JWT auth mount.
+func jwtAccessor(t *testing.T) string {
+	t.Helper()
+	var auths struct {
+		Data map[string]struct{ Accessor string } `json:"data"`
+	}
+	mustDo(t, vaultC, "GET", "/v1/sys/auth", nil, &auths)
+	return auths.Data["jwt/"].Accessor
+}
+
+// handMadeGroup makes Vault identity group name with fields, as an admin
+// would by hand, gives it the alias alias on the JWT mount and returns
+// its ID.
+func handMadeGroup(t *testing.T, name string, fields map[string]any, alias string) (id string) {
+	t.Helper()
+	var g struct {
+		Data struct{ ID string } `json:"data"`
+	}
+	mustDo(t, vaultC, "POST", "/v1/identity/group/name/"+name, fields, &g)
+	mustDo(t, vaultC, "POST", "/v1/identity/group-alias", map[string]any{"name": alias, "mount_accessor": jwtAccessor(t), "canonical_id": g.Data.ID}, nil)
+	return g.Data.ID
+}
+
 // policiesDir copies the ALICE example to a temporary directory, with
 // broker.hcl pointing at the stack, and applies edits (file -> content;
 // empty content removes the file).

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/store"
@@ -86,9 +84,7 @@ func TestNomadOnlyBrokerNeedsNoConsul(t *testing.T) {
 func TestNomadOnlyPruneRefusesWhileConsulHoldsWhatTheBrokerMade(t *testing.T) {
 	setup(t)
 	full := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", full); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, full)
 	dir := policiesDir(t, map[string]string{"profiles.hcl": nomadOnlyProfiles})
 	removeDir(t, dir, "consul")
 	env := brokerEnv()
@@ -115,9 +111,7 @@ func TestNomadOnlyPruneRefusesWhileConsulHoldsWhatTheBrokerMade(t *testing.T) {
 			if code != exitError || !strings.Contains(stderr, `consul role "ci-user"`) || !strings.Contains(stderr, "CONSUL_HTTP_TOKEN") {
 				t.Errorf("apply --prune without Consul: exit %d, want 1 naming the consul roles and CONSUL_HTTP_TOKEN", code)
 			}
-			if d := cmp.Diff(before, snapshot(t)); d != "" {
-				t.Errorf("apply --prune without Consul changed the servers (-before +after):\n%s", d)
-			}
+			unchanged(t, before, "apply --prune without Consul")
 		})
 	}
 	if code, _, _ := broker(t, "apply", "--prune", "--allow-mass-delete", "--auto-approve", dir); code != exitOK {

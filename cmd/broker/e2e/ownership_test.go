@@ -104,9 +104,7 @@ func TestHandMadeRolesBesideVaultOnlyProfile(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, `vault nomad role "vault-only"`) || !strings.Contains(stderr, "not managed by the broker") {
 		t.Errorf("apply: exit %d, want 1 naming the conflict", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("apply with conflicts wrote (-before +after):\n%s", d)
-	}
+	unchanged(t, before, "apply with conflicts")
 	check()
 }
 
@@ -260,9 +258,7 @@ func TestUpgradeFromLegacyMarkers(t *testing.T) {
 	if n := res.TotalWrites(); n != 0 {
 		t.Errorf("apply --prune after the upgrade made %d writes: %+v", n, res.Plan.Changes)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("apply --prune after the upgrade changed (-before +after):\n%s", d)
-	}
+	unchanged(t, before, "apply --prune after the upgrade")
 	check()
 
 	// A real change rewrites the marker in the new form.
@@ -314,9 +310,7 @@ func TestMassPruneNeedsAllowMassDelete(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, "refusing a mass delete (12 of ") || !strings.Contains(stderr, "--allow-mass-delete") {
 		t.Errorf("apply --prune of a mass delete: exit %d, want 1 and the reason", code)
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("refused apply wrote (-before +after):\n%s", d)
-	}
+	unchanged(t, before, "the refused apply")
 	// Without --prune nothing is deleted, so nothing to refuse.
 	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
 		t.Errorf("apply without --prune: exit %d", code)
@@ -353,32 +347,21 @@ func TestHandMadeGroupWithLegacyMarkerSurvivesPrune(t *testing.T) {
 	setup(t)
 	dir := policiesDir(t, nil)
 	applyDir(t, dir, apply.Options{})
-	var auths struct {
-		Data map[string]struct {
-			Accessor string `json:"accessor"`
-		} `json:"data"`
-	}
-	mustDo(t, vaultC, "GET", "/v1/sys/auth", nil, &auths)
-	acc := auths.Data["jwt/"].Accessor
-	var g struct {
-		Data struct{ ID string } `json:"data"`
-	}
-	mustDo(t, vaultC, "POST", "/v1/identity/group/name/alilogin-role-ops-oncall", map[string]any{
-		"type": "external", "policies": []string{"ci-secrets-read"}, "metadata": map[string]string{"managed_by": "managed by alilogin broker"}}, &g)
-	mustDo(t, vaultC, "POST", "/v1/identity/group-alias", map[string]any{"name": "ops-oncall", "mount_accessor": acc, "canonical_id": g.Data.ID}, nil)
+	group := handMadeGroup(t, "alilogin-role-ops-oncall", map[string]any{
+		"type": "external", "policies": []string{"ci-secrets-read"}, "metadata": map[string]string{"managed_by": "managed by alilogin broker"}}, "ops-oncall")
 
 	if _, out, _ := broker(t, "plan", "--prune", dir); !strings.Contains(out, `? vault identity group "alilogin-role-ops-oncall": legacy, not deleted; delete by hand or declare`) {
 		t.Errorf("plan --prune does not report the legacy group:\n%s", out)
 	}
 	res, err := applyErr(t, dir, apply.Options{Prune: true})
 	t.Logf("apply --prune: %v, changes %v", err, res.Plan.Changes)
-	if err := vaultC.Do(context.Background(), "GET", "/v1/identity/group/id/"+g.Data.ID, nil, nil); err != nil {
+	if err := vaultC.Do(context.Background(), "GET", "/v1/identity/group/id/"+group, nil, nil); err != nil {
 		t.Errorf("the hand-made group alilogin-role-ops-oncall was deleted by apply --prune: %v", err)
 	}
 	var after struct {
 		Data map[string]any `json:"data"`
 	}
-	_ = vaultC.Do(context.Background(), "GET", "/v1/identity/group/id/"+g.Data.ID, nil, &after)
+	_ = vaultC.Do(context.Background(), "GET", "/v1/identity/group/id/"+group, nil, &after)
 	if after.Data == nil {
 		t.Errorf("the hand-made group alilogin-role-ops-oncall is gone after apply --prune")
 	}

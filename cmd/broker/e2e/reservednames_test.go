@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/plan"
 	"github.com/alisw/alilogin/internal/secret"
@@ -49,15 +47,8 @@ func TestReservedPolicyNamesAreRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := policiesDir(t, map[string]string{tc.file: tc.rules})
 			before := snapshot(t)
-			for _, cmd := range [][]string{{"validate", dir}, {"plan", dir}, {"apply", "--auto-approve", dir}} {
-				code, _, stderr := broker(t, cmd...)
-				if code != exitError || !strings.Contains(stderr, tc.want) {
-					t.Errorf("%s: exit %d, stderr lacks %q", cmd[0], code, tc.want)
-				}
-			}
-			if d := cmp.Diff(before, snapshot(t)); d != "" {
-				t.Errorf("servers changed (-before +after):\n%s", d)
-			}
+			refusedEverywhere(t, dir, tc.want)
+			unchanged(t, before, "the refused run")
 			jobsClosed("after " + tc.name)
 		})
 	}
@@ -74,9 +65,7 @@ func TestManagedPolicyWithReservedNameIsDeletedWithoutPrune(t *testing.T) {
 	ctx := context.Background()
 	t.Cleanup(func() { _ = nomadC.Do(ctx, "DELETE", "/v1/acl/policy/anonymous", nil, nil) })
 	dir := policiesDir(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	// What the earlier version wrote for nomad/anonymous.hcl.
 	mustDo(t, nomadC, "POST", "/v1/acl/policy/anonymous", map[string]any{
 		"Name": "anonymous", "Description": plan.Description(plan.NomadPolicy, "anonymous"),
@@ -119,7 +108,5 @@ func TestProfileNamedLikeTheBrokersOwnRolesIsRefused(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr lacks %q", cmd[0], code, want)
 		}
 	}
-	if d := cmp.Diff(before, snapshot(t)); d != "" {
-		t.Errorf("servers changed (-before +after):\n%s", d)
-	}
+	unchanged(t, before, "the refused run")
 }

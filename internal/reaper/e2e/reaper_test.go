@@ -40,35 +40,27 @@ func enableEngines(t *testing.T, ctx context.Context) {
 	}
 }
 
-// orphan reads creds from Vault at path (mount/creds/role), then makes
-// Vault forget the lease without revoking the token: the engine is pointed
-// at a dead address so that revocation fails, and sys/leases/revoke-force
-// drops the lease anyway. This is how a lost revocation looks from Nomad
-// and Consul: a Vault-made token that no lease will ever revoke.
+// orphan makes an orphan of mount/creds/role (teststack's OrphanCreds:
+// a Vault-made token that no lease will ever revoke), checks that Vault
+// lists its lease no more and returns the token's accessor.
 func orphan(t *testing.T, ctx context.Context, mount, role string, access, deadAccess map[string]any) (accessor string) {
 	t.Helper()
-	v := stack.Vault.Client()
-	var out struct {
-		LeaseID string         `json:"lease_id"`
-		Data    map[string]any `json:"data"`
-	}
-	must(t, v.Do(ctx, "GET", "/v1/"+mount+"/creds/"+role, nil, &out))
-	must(t, v.Do(ctx, "POST", "/v1/"+mount+"/config/access", deadAccess, nil))
-	must(t, v.Do(ctx, "PUT", "/v1/sys/leases/revoke-force/"+out.LeaseID, nil, nil))
-	must(t, v.Do(ctx, "POST", "/v1/"+mount+"/config/access", access, nil))
+	leaseID, data, err := stack.OrphanCreds(ctx, mount, role, access, deadAccess)
+	must(t, err)
 	var leases struct {
 		Data struct{ Keys []string } `json:"data"`
 	}
-	err := v.Do(ctx, "LIST", "/v1/sys/leases/lookup/"+mount+"/creds/"+role, nil, &leases)
-	if err == nil && slices.ContainsFunc(leases.Data.Keys, func(k string) bool { return strings.HasSuffix(out.LeaseID, k) }) {
-		t.Fatalf("lease %s still in Vault", out.LeaseID)
+	v := stack.Vault.Client()
+	err = v.Do(ctx, "LIST", "/v1/sys/leases/lookup/"+mount+"/creds/"+role, nil, &leases)
+	if err == nil && slices.ContainsFunc(leases.Data.Keys, func(k string) bool { return strings.HasSuffix(leaseID, k) }) {
+		t.Fatalf("lease %s still in Vault", leaseID)
 	}
 	for _, k := range []string{"accessor_id", "accessor"} {
-		if s, ok := out.Data[k].(string); ok {
+		if s, ok := data[k].(string); ok {
 			return s
 		}
 	}
-	t.Fatalf("no accessor in %v", out.Data)
+	t.Fatalf("no accessor in %v", data)
 	return ""
 }
 

@@ -14,15 +14,12 @@ import (
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
-// orphanFromVault reads engine/creds/role (engine nomad or consul)
-// through Vault, then makes Vault drop the lease without revoking the
-// token: the engine is pointed at a dead address so that the revocation
-// fails, and sys/leases/revoke-force removes the lease anyway. That is a
-// lost revocation as the server sees it. It returns the token's accessor.
+// orphanFromVault makes an orphan of engine/creds/role (engine nomad or
+// consul; teststack's OrphanCreds: a lost revocation as the server sees
+// it) and returns the token's accessor.
 func orphanFromVault(t *testing.T, engine, role string) string {
 	t.Helper()
 	ctx := context.Background()
-	v := stack.Vault.Client()
 	dead := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
 	live := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
 	accessorKey := "accessor_id"
@@ -31,19 +28,26 @@ func orphanFromVault(t *testing.T, engine, role string) string {
 		live = map[string]any{"address": strings.TrimPrefix(stack.Consul.Addr, "http://"), "scheme": "http", "token": stack.Consul.ManagementToken}
 		accessorKey = "accessor"
 	}
-	var out struct {
-		LeaseID string         `json:"lease_id"`
-		Data    map[string]any `json:"data"`
-	}
-	must(t, v.Do(ctx, "GET", "/v1/"+engine+"/creds/"+role, nil, &out))
-	must(t, v.Do(ctx, "POST", "/v1/"+engine+"/config/access", dead, nil))
-	must(t, v.Do(ctx, "PUT", "/v1/sys/leases/revoke-force/"+out.LeaseID, nil, nil))
-	must(t, v.Do(ctx, "POST", "/v1/"+engine+"/config/access", live, nil))
-	acc, _ := out.Data[accessorKey].(string)
+	_, data, err := stack.OrphanCreds(ctx, engine, role, live, dead)
+	must(t, err)
+	acc, _ := data[accessorKey].(string)
 	if acc == "" {
 		t.Fatalf("no accessor in the %s creds", engine)
 	}
 	return acc
+}
+
+// shortCIUser is the example's profiles.hcl with ci-user's TTL 2 s and
+// max TTL 3 s, so that a test need not wait hours.
+func shortCIUser(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "policies", "profiles.hcl"))
+	must(t, err)
+	short := strings.Replace(string(src), "ttl             = \"1h\"\n  max_ttl         = \"12h\"", "ttl             = \"2s\"\n  max_ttl         = \"3s\"", 1)
+	if short == string(src) {
+		t.Fatal("could not shorten ci-user's TTLs in the example")
+	}
+	return short
 }
 
 // The reaper deletes a token only when Vault made it for a managed profile
@@ -55,12 +59,7 @@ func orphanFromVault(t *testing.T, engine, role string) string {
 func TestReaperSparesLookAlikes(t *testing.T) {
 	setup(t)
 	ctx := context.Background()
-	src, err := os.ReadFile(filepath.Join(repoRoot, "policies", "profiles.hcl"))
-	must(t, err)
-	short := strings.Replace(string(src), "ttl             = \"1h\"\n  max_ttl         = \"12h\"", "ttl             = \"2s\"\n  max_ttl         = \"3s\"", 1)
-	if short == string(src) {
-		t.Fatal("could not shorten ci-user's TTLs in the example")
-	}
+	short := shortCIUser(t)
 	// build-operator too: its live token is past max TTL + grace as well.
 	shorter := strings.Replace(short, "ttl             = \"30m\"\n  max_ttl         = \"4h\"", "ttl             = \"2s\"\n  max_ttl         = \"3s\"", 1)
 	if shorter == short {
@@ -199,13 +198,7 @@ func TestServeKeepsConfigWhenNoProfile(t *testing.T) {
 func TestServeReapsOrphans(t *testing.T) {
 	setup(t)
 	ctx := context.Background()
-	src, err := os.ReadFile(filepath.Join(repoRoot, "policies", "profiles.hcl"))
-	must(t, err)
-	// ci-user with a max TTL of seconds, so that the test need not wait hours.
-	short := strings.Replace(string(src), "ttl             = \"1h\"\n  max_ttl         = \"12h\"", "ttl             = \"2s\"\n  max_ttl         = \"3s\"", 1)
-	if short == string(src) {
-		t.Fatal("could not shorten ci-user's TTLs in the example")
-	}
+	short := shortCIUser(t)
 	dir := policiesDir(t, map[string]string{"profiles.hcl": short})
 	b := startBroker(t, "reap", dir, nil, "--interval", "1s", "--reap-grace", "1s", "--lock-key", "test/reap")
 	testutil.WaitFor(t, time.Minute, "the broker to be ready", func() bool { c, _ := b.status(); return c == 200 })

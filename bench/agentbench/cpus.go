@@ -1,5 +1,0 @@
-package main
-
-import "runtime"
-
-func runtimeCPUs() int { return runtime.NumCPU() }

@@ -1,0 +1,95 @@
+// Package benchstack is the set-up the bench commands share: it builds the
+// alilogin binary, starts the real test stack, gives the environment of a
+// user of that stack and seeds a login (a record holding only a refresh
+// token, bound to the servers as `alilogin login` binds it), so that each
+// bench measures alilogin from the same starting point. It also holds the
+// statistics the benches print.
+package benchstack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/internal/config/check"
+	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+// Build builds alilogin into dir and returns the binary's path.
+func Build(dir string) (string, error) {
+	bin := filepath.Join(dir, "alilogin")
+	fmt.Fprintln(os.Stderr, "building alilogin...")
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/alisw/alilogin/cmd/alilogin").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("could not build alilogin: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Start starts the test stack; the caller closes it.
+func Start(ctx context.Context) (*teststack.Stack, error) {
+	fmt.Fprintln(os.Stderr, "starting the stack...")
+	return teststack.Start(ctx, teststack.Options{})
+}
+
+// Env is the environment of a user of st whose home is home: its
+// directories, the stack's Vault and identity provider, the keyring store
+// and the Secret Service of the stack. The caller adds PATH and the
+// Nomad and Consul it uses.
+func Env(st *teststack.Stack, home string) map[string]string {
+	env := map[string]string{
+		"HOME":               home,
+		"XDG_CONFIG_HOME":    filepath.Join(home, ".config"),
+		"XDG_STATE_HOME":     filepath.Join(home, ".local", "state"),
+		"VAULT_ADDR":         st.Vault.Addr,
+		"ALILOGIN_ISSUER":    st.Hydra.IssuerURL,
+		"ALILOGIN_CLIENT_ID": st.Hydra.ClientID,
+		"ALILOGIN_STORE":     "keyring",
+	}
+	for _, kv := range st.Keyring.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return env
+}
+
+// SeedLogin puts into s the record of profile's login by user: only its
+// refresh token, bound to the servers at vault, nomad and consul in their
+// canonical form, as `alilogin login` records them. alilogin renews the
+// rest from it.
+func SeedLogin(s store.Store, st *teststack.Stack, profile, user, refresh, vault, nomad, consul string) error {
+	var addrs [3]string
+	for i, a := range []string{vault, nomad, consul} {
+		var err error
+		if addrs[i], err = check.Canonical(a); err != nil {
+			return err
+		}
+	}
+	return s.Put(&store.Record{Version: store.RecordVersion, Profile: profile, User: user, Subject: user,
+		Issuer: st.Hydra.IssuerURL, ClientID: st.Hydra.ClientID, VaultAddr: addrs[0], NomadAddr: addrs[1], ConsulAddr: addrs[2],
+		RefreshToken: secret.New(refresh), UpdatedAt: time.Now()})
+}
+
+// CPUs is the number of CPUs the bench's heading reports.
+func CPUs() int { return runtime.NumCPU() }
+
+// Median is the median of d (the mean of the two middle values when
+// their number is even), 0 when d is empty; d is left as it was.
+func Median[T time.Duration | float64](d []T) T {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
