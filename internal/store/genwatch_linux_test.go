@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWatcherSeesEveryGenerationChange: the agent's generation reader
@@ -186,5 +188,62 @@ func TestWatcherSeesChangesAfterTheDirectoryIsReplacedByASymlink(t *testing.T) {
 			t.Fatal(err)
 		}
 		want("a bump through the symlink " + string(rune('a'+i)))
+	}
+}
+
+// TestWatcherSeesChangesWithoutInotifyEvents: inotify reports only the
+// changes made through this kernel's file system calls (inotify(7),
+// "Limitations and caveats"): a logout on another host of a home on AFS
+// or NFS (lxplus; the state directory defaults to ~/.local/state) writes
+// the generation file with no event here, where the old per-request read
+// saw it. Stand-in for the other host: a write through a shared mapping,
+// which inotify does not report either. The agent must still see the
+// new generation, or its gates live on after the logout.
+func TestWatcherSeesChangesWithoutInotifyEvents(t *testing.T) {
+	state := t.TempDir()
+	getenv := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	path, _, ok := Watch(getenv, "p")
+	if !ok {
+		t.Fatal("Watch: not supported here")
+	}
+	g := generations{dir: filepath.Dir(path)}
+	current, ok := Watcher(getenv, "p")
+	if !ok {
+		t.Fatal("Watcher: not supported here")
+	}
+	if err := os.MkdirAll(g.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.bump("p"); err != nil {
+		t.Fatal(err)
+	}
+	_, before, _ := Watch(getenv, "p")
+	if got := current(); got != before {
+		t.Fatalf("first bump: Watcher says %q, the file holds %q", got, before)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), 0, genLen, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(m, "0123456789abcdef0123456789abcdef")
+	if err := unix.Munmap(m); err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := Watch(getenv, "p")
+	if after == before {
+		t.Fatalf("the write through the mapping changed nothing: %q", after)
+	}
+	if got := current(); got != after {
+		t.Fatalf("a change with no inotify event (another host's logout): Watcher says %q, the file holds %q", got, after)
 	}
 }
