@@ -22,10 +22,13 @@ import (
 var (
 	stack *teststack.Stack
 	bin   string // the alilogin binary
+	// brokerBin is the broker binary (direct_test.go: the direct login's
+	// auth methods are made by its apply).
+	brokerBin string
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(teststack.MainWithBinaries(m, teststack.Options{}, &stack, []string{teststack.AliloginPkg}, &bin))
+	os.Exit(teststack.MainWithBinaries(m, teststack.Options{}, &stack, []string{teststack.AliloginPkg, teststack.BrokerPkg}, &bin, &brokerBin))
 }
 
 // user is a test home: its own HOME/XDG dirs and environment.
