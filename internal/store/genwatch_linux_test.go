@@ -197,9 +197,13 @@ func TestWatcherSeesChangesAfterTheDirectoryIsReplacedByASymlink(t *testing.T) {
 // or NFS (lxplus; the state directory defaults to ~/.local/state) writes
 // the generation file with no event here, where the old per-request read
 // saw it. Stand-in for the other host: a write through a shared mapping,
-// which inotify does not report either. The agent must still see the
-// new generation, or its gates live on after the logout.
+// which inotify does not report either, in a directory the watcher takes
+// for a network file system (remoteFS, statfs's type). The agent must
+// still see the new generation, or its gates live on after the logout.
 func TestWatcherSeesChangesWithoutInotifyEvents(t *testing.T) {
+	local := remoteFS
+	remoteFS = func(string) bool { return true }
+	t.Cleanup(func() { remoteFS = local })
 	state := t.TempDir()
 	getenv := func(k string) string {
 		if k == "XDG_STATE_HOME" {
