@@ -37,7 +37,7 @@ func FromDiscovery(d *discovery.Document) Config {
 		PKIMount:   d.Vault.PKIMount,
 	}
 	for _, p := range d.Profiles {
-		cp := Profile{Name: p.Name, Roles: append([]string(nil), p.Roles...), NoNomad: !p.Nomad, NoConsul: !p.Consul}
+		cp := Profile{Name: p.Name, Roles: append([]string(nil), p.Roles...), NoNomad: !p.Nomad, NoConsul: !p.Consul, Direct: directFromDiscovery(p.Direct)}
 		if p.Agent.ReadOnly {
 			cp.AgentReadOnly, cp.AgentReadOnlyBy = true, AgentReadOnlyByBroker
 		}

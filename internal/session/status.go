@@ -56,6 +56,10 @@ type TokenStatus struct {
 	TTLSeconds int64     `json:"ttl_seconds"`
 	Valid      bool      `json:"valid"`
 	Renewable  bool      `json:"renewable"`
+	// From is where the token came from: "vault" (Vault's login, or
+	// minted at its secrets engine) or "direct" (the server's own JWT
+	// login, issue 24).
+	From string `json:"from"`
 }
 
 // Describe reads the profile's record and says what it holds: usable
@@ -82,7 +86,7 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 			s.Tokens[string(k)] = DescribeToken(t, now, show)
 		}
 	}
-	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken
+	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken || rec.Nomad.ValidFor(now, 0) || rec.Consul.ValidFor(now, 0)
 	s.ClientCert = DescribeCert(rec, now) // clientcert.go
 	return s
 }
@@ -91,7 +95,7 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 // is masked unless show.
 func DescribeToken(t *store.Token, now time.Time, show bool) TokenStatus {
 	tj := TokenStatus{Token: maskToken(t.Secret.Reveal()), Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: t.Policies,
-		ExpiresAt: t.ExpiresAt.UTC(), Valid: t.ValidFor(now, 0), Renewable: t.Renewable}
+		ExpiresAt: t.ExpiresAt.UTC(), Valid: t.ValidFor(now, 0), Renewable: t.Renewable, From: t.From()}
 	if tj.Policies == nil {
 		tj.Policies = []string{}
 	}

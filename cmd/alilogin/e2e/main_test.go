@@ -20,9 +20,12 @@ import (
 )
 
 var (
-	stack     *teststack.Stack
-	bin       string // the alilogin binary
-	brokerBin string // the broker binary (broker apply, elevate_test.go)
+	stack *teststack.Stack
+	bin   string // the alilogin binary
+	// brokerBin is the broker binary (direct_test.go: the direct login's
+	// auth methods are made by its apply; elevate_test.go: the attended
+	// tier).
+	brokerBin string
 )
 
 func TestMain(m *testing.M) {
