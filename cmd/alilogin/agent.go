@@ -171,6 +171,9 @@ func agentStatus(ctx context.Context, e *cmdEnv, o *agentOptions) error {
 		if p.LastError != "" {
 			fmt.Fprintf(w, "          last error: %s\n", termtext.Clean(p.LastError))
 		}
+		if p.Window != nil {
+			fmt.Fprintf(w, "          attended window: %s\n", windowText(p.Window, e.now()))
+		}
 	}
 	// The web UIs' browser sessions: never their host name (its label
 	// is the session's) nor their cookie.

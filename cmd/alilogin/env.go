@@ -49,6 +49,9 @@ kept. http2debug is taken out of GODEBUG.`,
   alilogin env --shell json --for nomad`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if refuse, _ := c.Flags().GetBool("elevated"); refuse {
+				return elevatedStaysInAgent("env")
+			}
 			if o.Shell == "" {
 				o.Shell = shellenv.Detect(e.getenv)
 			}
@@ -67,6 +70,7 @@ kept. http2debug is taken out of GODEBUG.`,
 	addSessionFlags(c, &o.sessionOptions)
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
 	addAgentFlag(c, &o.agentFlag)
+	addElevatedRefusal(c)
 	c.Flags().StringVar(&o.Shell, "shell", "", "sh (also bash, zsh), fish, powershell or json (default: from $SHELL)")
 	_ = c.RegisterFlagCompletionFunc("shell", cobra.FixedCompletions([]string{"sh", "bash", "zsh", "fish", "powershell", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return c

@@ -27,6 +27,9 @@ type execOptions struct {
 	Command []string
 	secretOptions
 	agentFlag
+	// Elevated: the gates of the profile's open attended window
+	// (alilogin elevate); implies --agent.
+	Elevated bool
 }
 
 func newExecCmd(e *cmdEnv) *cobra.Command {
@@ -68,6 +71,12 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 			}
 			o.Command = args
 			o.agentFlag.parse(c)
+			if o.Elevated {
+				if o.agentFlag.Set && !o.agentFlag.Agent {
+					return cmdroot.With(exitUsage, errors.New("--elevated works through the agent only: it cannot go with --agent=false"))
+				}
+				o.agentFlag = agentFlag{Agent: true, Set: true}
+			}
 			if len(o.Command) == 0 {
 				o.Command = e.defaultCommand() // execshell.go
 			}
@@ -81,6 +90,7 @@ submits. Give --for to hand it more (--for nomad,vault).`,
 	addKindFlags(c, &o.For, &o.MinTTL, &o.Verbose)
 	addSecretFlags(c, &o.secretOptions)
 	addAgentFlag(c, &o.agentFlag)
+	c.Flags().BoolVar(&o.Elevated, "elevated", false, "through the agent with the gates of the profile's open attended window (alilogin elevate); implies --agent")
 	c.Flags().SetInterspersed(false) // flags after COMMAND are COMMAND's
 	return c
 }

@@ -13,7 +13,11 @@ import (
 // path; with --secret, the secrets are read with the Vault token as
 // without the agent (they are what COMMAND asked for).
 func runExecAgent(ctx context.Context, e *cmdEnv, o *execOptions, s *session.Session, path string, eo session.EnsureOptions) error {
-	a, err := openAgent(ctx, e, s.Profile, eo.Kinds)
+	open := openAgent
+	if o.Elevated {
+		open = openElevated
+	}
+	a, err := open(ctx, e, s.Profile, eo.Kinds)
 	if err != nil {
 		return err
 	}

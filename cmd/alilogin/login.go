@@ -116,7 +116,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	// SSO discovery and, meanwhile, a check that Vault answers, so that
 	// nobody signs in for nothing.
 	preflight := make(chan error, 1)
-	go func() { preflight <- session.CheckVault(ctx, cl.Vault) }()
+	go func() { preflight <- session.LoginPreflight(ctx, se, cfg, cl, profile) }()
 	sso, err := session.NewSSO(ctx, se, cfg)
 	if err != nil {
 		return err
@@ -191,8 +191,8 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 		return cmdroot.With(exitPartial, fmt.Errorf("logged in, but without a client certificate: %w", out.CertErr))
 	}
 	if err := out.Minted.Err(); err != nil {
-		return cmdroot.With(exitPartial, fmt.Errorf("logged in to Vault, but not everything was issued (the rest is kept):\n  %s",
-			strings.ReplaceAll(err.Error(), "\n", "\n  ")))
+		return cmdroot.With(exitPartial, fmt.Errorf("logged in %s, but not everything was issued (the rest is kept):\n  %s",
+			loggedInAt(out), strings.ReplaceAll(err.Error(), "\n", "\n  ")))
 	}
 	if err := errors.Join(out.Minted.NomadCheck, out.Minted.ConsulCheck); err != nil {
 		// The token may be fine, but it goes to the address that did not

@@ -88,3 +88,12 @@ func (s *loginSummary) write(w io.Writer, now time.Time) {
 		}
 	}
 }
+
+// loggedInAt is where a login got its tokens: Vault, or, without a Vault
+// token, the direct login at Nomad and Consul.
+func loggedInAt(out *session.LoginResult) string {
+	if out.Record.Vault == nil {
+		return "directly at Nomad or Consul (Vault could not issue tokens)"
+	}
+	return "to Vault"
+}

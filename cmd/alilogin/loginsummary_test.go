@@ -56,7 +56,7 @@ func TestLoginAndStatusJSONDescribeTokensAlike(t *testing.T) {
 		t.Errorf("tokens (-status --json +login --json):\n%s", diff)
 	}
 	want := map[string]any{"token": "hvs.****", "accessor": "vacc", "policies": []any{"alilogin-profile-ci-user", "default"},
-		"expires_at": "2026-03-01T11:00:00Z", "ttl_seconds": float64(3600), "valid": true, "renewable": true}
+		"expires_at": "2026-03-01T11:00:00Z", "ttl_seconds": float64(3600), "valid": true, "renewable": true, "from": "vault"}
 	if diff := cmp.Diff(want, l.Tokens["vault"]); diff != "" {
 		t.Errorf("login --json vault token (-want +got):\n%s", diff)
 	}

@@ -64,6 +64,7 @@ var commands = []struct {
 	new  func(*cmdEnv) *cobra.Command
 }{
 	{"login", newLoginCmd},
+	{"elevate", newElevateCmd},
 	{"token", newTokenCmd},
 	{"env", newEnvCmd},
 	{"exec", newExecCmd},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
@@ -76,6 +77,7 @@ func runStatus(ctx context.Context, e *cmdEnv, o *statusOptions) error {
 		}
 	}
 	now := e.now()
+	addWindows(ctx, e, out)
 	if o.JSON {
 		var v any = out[0]
 		if asList {
@@ -142,7 +144,7 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 		if pol == "" {
 			pol = "-"
 		}
-		fmt.Fprintf(tw, "%s:\t%s\t%s\tpolicies: %s\n", k, termtext.Clean(t.Token), ttl, pol)
+		fmt.Fprintf(tw, "%s:\t%s\t%s\tfrom %s\tpolicies: %s\n", k, termtext.Clean(t.Token), ttl, from(t.From), pol)
 	}
 	if s.ClientCert != nil {
 		fmt.Fprintf(tw, "client certificate:\t%s\n", s.ClientCert.Text(now))
@@ -152,6 +154,17 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 		rt = "stored (tokens are renewed without a browser)"
 	}
 	fmt.Fprintf(tw, "refresh token:\t%s\n", rt)
+	if w := s.AttendedWindow; w != nil {
+		fmt.Fprintf(tw, "attended window:\t%s\n", windowText(&agent.WindowStatus{Until: w.Until, Uses: w.Uses, Used: w.Used, Left: w.Left}, now))
+	}
+}
+
+// from says where a token came from, for status's column.
+func from(f string) string {
+	if f == "direct" {
+		return "direct login"
+	}
+	return "vault"
 }
 
 // writeJSON prints v as indented JSON. encoding/json escapes C0 controls

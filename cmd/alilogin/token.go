@@ -44,6 +44,9 @@ prints the command to run on stderr.`,
   curl -H "X-Vault-Token: $(alilogin token --for vault)" "$VAULT_ADDR/v1/auth/token/lookup-self"`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if refuse, _ := c.Flags().GetBool("elevated"); refuse {
+				return elevatedStaysInAgent("token")
+			}
 			if o.For == "" {
 				return cmdroot.With(exitUsage, errors.New("--for is required: vault, nomad or consul"))
 			}
@@ -58,6 +61,7 @@ prints the command to run on stderr.`,
 	c.Flags().DurationVar(&o.MinTTL, "min-ttl", session.DefaultMinTTL, "renew a token valid for less than this")
 	c.Flags().BoolVar(&o.Login, "login", false, "when a new login is needed and this is a terminal, run it")
 	c.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "say on stderr what was renewed")
+	addElevatedRefusal(c)
 	_ = c.RegisterFlagCompletionFunc("for", cobra.FixedCompletions([]string{"vault", "nomad", "consul"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }

@@ -174,6 +174,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	a.mu.Lock()
 	for _, p := range a.profiles {
+		if w := p.currentWindow(); w != nil {
+			a.endWindow(p, w, "the agent stops")
+		}
 		p.close()
 	}
 	a.profiles = map[string]*profile{}

@@ -23,6 +23,9 @@ type Event struct {
 	Bytes   int64     `json:"bytes"`
 	// Refused is the agent's reason when it refused the request itself.
 	Refused string `json:"refused,omitempty"`
+	// Elevated: the request came with an elevated gate (an attended
+	// window's privileged token went with it).
+	Elevated bool `json:"elevated,omitempty"`
 	// The client, where the peer lookup finds it (best effort).
 	PID int    `json:"pid,omitempty"`
 	Exe string `json:"exe,omitempty"`

@@ -20,7 +20,10 @@ import (
 
 // Request is what a client asks.
 type Request struct {
-	// Op: "open" (the profile's gates, loading it), "drop" (forget the
+	// Op: "open" (the profile's gates, loading it), "elevate" (open an
+	// attended window with Elevation and return its elevated gates),
+	// "elevated" (elevated gates of the open window), "end" (end the
+	// window now), "drop" (forget the
 	// profile and its gates), "sync" (forget every profile no longer
 	// logged in: a logout), "ui" (a one-time URL that signs a browser in
 	// to the web UI of Kinds[0], loading the profile: ui.go), "status",
@@ -29,6 +32,9 @@ type Request struct {
 	Profile string   `json:"profile,omitempty"`
 	Kinds   []Kind   `json:"kinds,omitempty"` // open: the routes wanted; empty: all the profile has
 	Env     []string `json:"env,omitempty"`   // open: the caller's environment (configuration, store, keyring)
+	// Elevation (elevate): the privileged tokens of an attended window
+	// (elevated.go).
+	Elevation *Elevation `json:"elevation,omitempty"`
 }
 
 // Answer is the agent's reply.
@@ -47,6 +53,8 @@ type Answer struct {
 	// URL (ui): the one-time URL that signs the browser in to the web
 	// UI (ui.go).
 	URL string `json:"url,omitempty"`
+	// Window (elevate, elevated, end): the attended window.
+	Window *WindowStatus `json:"window,omitempty"`
 }
 
 // Gate is a route's address and a gate for it.
@@ -78,6 +86,8 @@ type ProfileStatus struct {
 	Requests  int64           `json:"requests"`
 	Errors    int64           `json:"errors"`
 	LastError string          `json:"last_error,omitempty"`
+	// Window is the open attended window, nil when none.
+	Window *WindowStatus `json:"window,omitempty"`
 }
 
 // UISessionStatus is one browser session of a web UI (`alilogin ui`):

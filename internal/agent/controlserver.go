@@ -66,6 +66,15 @@ func (a *Agent) handle(ctx context.Context, req Request) Answer {
 	switch req.Op {
 	case "open":
 		return a.open(ctx, req)
+	case "elevate":
+		if req.Profile == "" {
+			return Answer{Error: "no profile given"}
+		}
+		return a.elevate(ctx, req)
+	case "elevated":
+		return a.elevatedGates(req.Profile, req.Kinds)
+	case "end":
+		return a.endOp(req)
 	case "drop":
 		a.drop(req.Profile)
 		return Answer{}
@@ -136,6 +145,11 @@ func (a *Agent) drop(name string) {
 	p := a.profiles[name]
 	delete(a.profiles, name)
 	a.mu.Unlock()
+	if p != nil {
+		if w := p.currentWindow(); w != nil {
+			a.endWindow(p, w, "the profile was dropped")
+		}
+	}
 	a.gates.drop(name)
 	a.ui.drop(name)
 	if p != nil {
@@ -194,6 +208,9 @@ func (a *Agent) status() *Status {
 		ps := ProfileStatus{Name: p.name, Servers: p.servers(), Gates: a.gates.count(p.name), Requests: p.requests.Load(), Errors: p.errors.Load()}
 		if e := p.lastErr.Load(); e != nil {
 			ps.LastError = *e
+		}
+		if w := p.currentWindow(); w != nil {
+			ps.Window = w.status()
 		}
 		s.Profiles = append(s.Profiles, ps)
 	}

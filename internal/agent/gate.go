@@ -38,6 +38,9 @@ func keyOf(gate string) gateKey { return sha256.Sum256([]byte(gate)) }
 type gateEntry struct {
 	Profile string
 	Server  Kind
+	// Window is the attended window an elevated gate belongs to
+	// (elevated.go); 0: an ordinary gate.
+	Window uint64
 	// Used is when the gate was issued or last let a request in: a gate
 	// idle for gateIdle dies, and the least recently used go first when
 	// a bound is reached.
@@ -72,6 +75,12 @@ func newGates(now func() time.Time) *gates {
 
 // issue makes a gate for profile's server s.
 func (g *gates) issue(profile string, s Kind) (string, error) {
+	return g.issueElevated(profile, s, 0)
+}
+
+// issueElevated makes a gate for profile's server s in the attended
+// window win (0: an ordinary gate).
+func (g *gates) issueElevated(profile string, s Kind, win uint64) (string, error) {
 	gate, err := newGate()
 	if err != nil {
 		return "", err
@@ -88,7 +97,7 @@ func (g *gates) issue(profile string, s Kind) (string, error) {
 	if len(g.m) >= maxGates {
 		g.evictLeastUsed(func(gateEntry) bool { return true })
 	}
-	g.m[keyOf(gate)] = gateEntry{Profile: profile, Server: s, Used: now}
+	g.m[keyOf(gate)] = gateEntry{Profile: profile, Server: s, Window: win, Used: now}
 	g.issued[profile]++
 	g.live[profile]++
 	return gate, nil
@@ -157,6 +166,17 @@ func (g *gates) drop(profile string) {
 		}
 	}
 	delete(g.issued, profile)
+}
+
+// dropWindow forgets the elevated gates of profile's window win.
+func (g *gates) dropWindow(profile string, win uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, e := range g.m {
+		if e.Profile == profile && e.Window == win {
+			g.remove(k, e)
+		}
+	}
 }
 
 // count is the number of gates issued for profile since it was opened.

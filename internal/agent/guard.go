@@ -22,6 +22,9 @@ type Verdict struct {
 	Refuse  string
 	Status  int
 	Rewrite func(*http.Response) error
+	// Write: the request is outside the read-only allow-list (one use of
+	// an attended window's budget).
+	Write bool
 }
 
 // Rules is the Guard of internal/agent/guard, with each profile's Rules.
@@ -31,12 +34,12 @@ type Rules struct{}
 func (Rules) Check(r *http.Request, server Kind, c *Creds) Verdict {
 	d := guard.Check(guard.Server(server), r, c.Rules)
 	if d.Refuse != "" {
-		return Verdict{Refuse: d.Refuse, Status: d.Status()}
+		return Verdict{Refuse: d.Refuse, Status: d.Status(), Write: d.Write}
 	}
 	if d.Blank != nil {
-		return Verdict{Rewrite: d.RewriteResponse}
+		return Verdict{Rewrite: d.RewriteResponse, Write: d.Write}
 	}
-	return Verdict{}
+	return Verdict{Write: d.Write}
 }
 
 // AllowAll lets every request through unchanged: for tests of the proxy

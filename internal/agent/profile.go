@@ -43,6 +43,10 @@ type profile struct {
 	flightMu sync.Mutex
 	inflight map[*context.CancelFunc]struct{}
 	closed   bool
+
+	// win is the open attended window (elevated.go), nil when none.
+	winMu sync.Mutex
+	win   *window
 }
 
 // track gives r a context that close cancels, and the function that
@@ -218,6 +222,14 @@ func (p *profile) clientCert(*tls.CertificateRequestInfo) (*tls.Certificate, err
 // a websocket opened with a gate dies with the gate) and closes the idle
 // connections.
 func (p *profile) close() {
+	// The agent ends a window before it closes its profile (endWindow,
+	// which logs); this is the backstop.
+	if w := p.currentWindow(); w != nil && w.end() {
+		p.clearWindow(w)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = w.revoke(ctx)
+		cancel()
+	}
 	p.flightMu.Lock()
 	p.closed = true
 	for c := range p.inflight {

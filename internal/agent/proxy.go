@@ -105,7 +105,7 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, ev *Event) {
 		rt.refuse(w, r, ev, http.StatusUnauthorized, msg)
 		return
 	}
-	rt.forward(w, r, ev, entry.Profile, nil)
+	rt.forward(w, r, ev, entry.Profile, nil, entry.Window)
 }
 
 // browserRewrite is what the web UI's handler (ui.go) changes in a
@@ -121,8 +121,10 @@ type browserRewrite struct {
 
 // forward sends r to the server of profile name with the profile's real
 // token, after the guard's check; br, when not nil, adds the web UI's
-// rewrites.
-func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name string, br *browserRewrite) {
+// rewrites. win, when not 0, is the attended window of an elevated gate:
+// its privileged token goes instead, writes are allowed and counted
+// (elevated.go), and the window's end cuts the request.
+func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name string, br *browserRewrite, win uint64) {
 	ev.Profile = name
 	loggedOut := "refused: the gate's profile was logged out; run: alilogin login --profile " + name
 	if br != nil {
@@ -159,9 +161,45 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 		}
 		return
 	}
+	var wdw *window
+	if win != 0 {
+		wdw = p.currentWindow()
+		if wdw == nil || wdw.id != win || !rt.a.now().Before(wdw.until) {
+			if wdw != nil && wdw.id == win {
+				rt.a.endWindow(p, wdw, "its time is up")
+			}
+			p.fail("the attended window ended")
+			rt.refuse(w, r, ev, http.StatusUnauthorized, "refused: the attended window of profile "+name+" has ended; run: alilogin elevate --profile "+name)
+			return
+		}
+		wctx, wdone, ok := wdw.track(r.Context())
+		if !ok {
+			rt.refuse(w, r, ev, http.StatusUnauthorized, "refused: the attended window of profile "+name+" has ended; run: alilogin elevate --profile "+name)
+			return
+		}
+		defer wdone()
+		r = r.WithContext(wctx)
+		ev.Elevated = true
+		ec := *creds
+		ec.Tokens = wdw.tokens
+		ec.Rules.ReadOnly, ec.Rules.ReadOnlyHint = false, ""
+		creds = &ec
+	}
 	var v Verdict
 	if br == nil || !br.asset {
 		v = rt.a.guard.Check(r, rt.kind, creds)
+	}
+	if wdw != nil && v.Refuse == "" && v.Write {
+		ok, last := wdw.take()
+		if !ok {
+			p.fail("the attended window's use budget is spent")
+			rt.refuse(w, r, ev, http.StatusForbidden, "refused: the use budget of the attended window of profile "+name+" is spent; run: alilogin elevate --profile "+name)
+			return
+		}
+		if last {
+			// The window ends once this last write is answered.
+			defer rt.a.endWindow(p, wdw, "its use budget is spent")
+		}
 	}
 	if v.Refuse != "" {
 		p.fail(v.Refuse)

@@ -123,7 +123,7 @@ func (rt *route) serveUI(w http.ResponseWriter, r *http.Request, ev *Event, labe
 	if isUIAsset(r) {
 		br = &browserRewrite{asset: true}
 	}
-	rt.forward(w, r, ev, s.profile, br)
+	rt.forward(w, r, ev, s.profile, br, 0)
 }
 
 // isUIAsset: r asks for a file of the UI itself (GET or HEAD of /, /ui,

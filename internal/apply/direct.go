@@ -112,7 +112,7 @@ func (r *reader) nomadDirect(ctx context.Context) error {
 	}
 	var ids []string
 	for _, s := range ruleStubs {
-		if slices.Contains(names, s.AuthMethod) {
+		if inMethods(plan.NomadAuthMethod, names, s.AuthMethod) {
 			ids = append(ids, s.ID)
 		}
 	}
@@ -164,7 +164,7 @@ func (r *reader) consulDirect(ctx context.Context) error {
 			return err
 		}
 		for _, b := range all {
-			if slices.Contains(names, b.AuthMethod) {
+			if inMethods(plan.ConsulAuthMethod, names, b.AuthMethod) {
 				rules = append(rules, liveRule(b))
 			}
 		}
@@ -188,6 +188,13 @@ func (r *reader) consulDirect(ctx context.Context) error {
 		r.add(r.owner.ConsulRole(plan.Object{Kind: plan.ConsulACLRole, Name: ro.Name, ID: ro.ID, Fields: f}, ro.Description))
 	}
 	return nil
+}
+
+// inMethods reports whether a binding rule whose AuthMethod is method is
+// in one of the auth methods names of kind k, as its server counts it
+// (plan.MethodKey: Consul without case).
+func inMethods(k plan.Kind, names []string, method string) bool {
+	return slices.ContainsFunc(names, func(n string) bool { return plan.MethodKey(k, n) == plan.MethodKey(k, method) })
 }
 
 // addJudged adds what plan.Owner.AuthMethods kept, and its conflicts.

@@ -48,5 +48,10 @@ func narrowAgent(lower, higher Profile) Profile {
 	if lower.AgentReadOnly {
 		higher.AgentReadOnly, higher.AgentReadOnlyBy = true, lower.AgentReadOnlyBy
 	}
+	// The attended tier is the broker's only: a higher layer (the config
+	// file) keeps it.
+	if higher.Attended == nil {
+		higher.Attended = lower.Attended
+	}
 	return higher
 }

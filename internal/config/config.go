@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/alisw/alilogin/internal/discovery"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -65,6 +67,13 @@ type Profile struct {
 	// The layers can only add it (agent.go).
 	AgentReadOnly   bool
 	AgentReadOnlyBy string
+	// Attended is the profile's attended tier from the broker's
+	// discovery document (alilogin elevate), nil when none; the config
+	// file cannot set or remove it (narrowAgent).
+	Attended *discovery.Attended
+	// Direct is the profile's direct login at Nomad and Consul
+	// (direct.go); zero: none.
+	Direct Direct
 }
 
 // Config is the resolved configuration, or one layer of it (zero = unset).
@@ -197,7 +206,7 @@ func overlay(dst *Config, src Config) {
 	for _, p := range src.Profiles {
 		i := slices.IndexFunc(dst.Profiles, func(q Profile) bool { return q.Name == p.Name })
 		if i >= 0 {
-			dst.Profiles[i] = narrowAgent(dst.Profiles[i], p) // agent.go
+			dst.Profiles[i] = mergeDirect(dst.Profiles[i], narrowAgent(dst.Profiles[i], p)) // agent.go, direct.go
 		} else {
 			dst.Profiles = append(dst.Profiles, p)
 		}

@@ -37,9 +37,13 @@ func FromDiscovery(d *discovery.Document) Config {
 		PKIMount:   d.Vault.PKIMount,
 	}
 	for _, p := range d.Profiles {
-		cp := Profile{Name: p.Name, Roles: append([]string(nil), p.Roles...), NoNomad: !p.Nomad, NoConsul: !p.Consul}
+		cp := Profile{Name: p.Name, Roles: append([]string(nil), p.Roles...), NoNomad: !p.Nomad, NoConsul: !p.Consul, Direct: directFromDiscovery(p.Direct)}
 		if p.Agent.ReadOnly {
 			cp.AgentReadOnly, cp.AgentReadOnlyBy = true, AgentReadOnlyByBroker
+		}
+		if p.Attended != nil {
+			a := *p.Attended
+			cp.Attended = &a
 		}
 		c.Profiles = append(c.Profiles, cp)
 	}

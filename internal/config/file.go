@@ -54,7 +54,7 @@ var (
 		},
 	}
 	serverSchema  = &hcl.BodySchema{Attributes: attrSchemas(serverStrings)}
-	profileSchema = &hcl.BodySchema{Attributes: attrSchemas([]string{"roles", "nomad", "consul", "use_agent"}),
+	profileSchema = &hcl.BodySchema{Attributes: attrSchemas(append([]string{"roles", "nomad", "consul", "use_agent"}, directAttrs...)),
 		Blocks: []hcl.BlockHeaderSchema{{Type: "agent"}}}
 )
 
@@ -236,6 +236,7 @@ func parse(path string, src []byte) (Config, positions, error) {
 		pa := pc.Attributes
 		p := Profile{Name: b.Labels[0], Roles: d.strings(pa, "roles")}
 		d.agent(pc.Blocks, path, &p) // agent.go
+		d.direct(pa, &p)             // direct.go
 		if v, set := d.boolean(pa, "nomad"); set {
 			p.NoNomad = !v
 		}

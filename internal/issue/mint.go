@@ -14,6 +14,10 @@ import (
 	"github.com/alisw/alilogin/internal/store"
 )
 
+// ErrNoEngine: Vault has no secrets engine at the configured mount (it
+// answered 404 for the creds path).
+var ErrNoEngine = errors.New("Vault has no secrets engine at the mount")
+
 // Target is one secrets engine to mint from.
 type Target struct {
 	Mount string // the engine's mount in Vault, e.g. "nomad"
@@ -62,6 +66,10 @@ func credsError(err error, system, path string) error {
 		return fmt.Errorf("could not get a %s token: %w", system, &PermissionError{Server: "Vault", Path: path, Err: err})
 	case st == 0:
 		return fmt.Errorf("could not get a %s token: %w", system, err)
+	case st == http.StatusNotFound:
+		// No engine mounted there (OpenBao ships none): the direct
+		// login may stand in.
+		return fmt.Errorf("could not get a %s token: %w (Vault answered 404 for %s)", system, ErrNoEngine, path)
 	default:
 		// Vault relays Nomad's/Consul's failure: name it.
 		msg := vaultMessage(ae.Errors)

@@ -105,63 +105,109 @@ func listen(spec string) (net.Listener, error) {
 	return nil, fmt.Errorf("could not listen on any of the loopback ports %v for the SSO callback (use --listen): %w", DefaultPorts, errors.Join(errs...))
 }
 
-// redirectURI is the callback URL of the listener l, naming the address
-// it is bound to (http://127.0.0.1:PORT/callback, http://[::1]:PORT/callback).
-func redirectURI(l net.Listener) string {
-	return "http://" + l.Addr().String() + callbackPath
-}
-
 // AuthCode signs the user in through the browser: authorization code with
 // PKCE S256, state and nonce, on a single-use loopback listener that is
 // closed after the callback, on timeout or when ctx ends. The browser is
 // given the listener's start URL, which redirects to the authorization
 // URL; without a browser the authorization URL is printed.
 func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, error) {
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
 	// The system browser follows the start URL's redirect wherever it
 	// points (file:, custom handlers), and the user opens the URL that
 	// --no-browser prints: only the issuer's own https:// origin.
 	if err := c.checkAuthEndpoint(); err != nil {
 		return nil, err
 	}
-	l, err := listen(o.Listen)
+	var (
+		oc       *oauth2.Config
+		result   *Result
+		nonce    = randomString(24)
+		verifier = oauth2.GenerateVerifier()
+	)
+	err := runLoopback(ctx, o, Flow{
+		CallbackPath: callbackPath,
+		AuthURL: func(_ context.Context, redirect string) (string, string, error) {
+			oc = c.oauth2(redirect)
+			state := randomString(24)
+			return oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), state, nil
+		},
+		Finish: func(ctx context.Context, code string) error {
+			t0 := time.Now()
+			tok, err := oc.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
+			if err != nil {
+				return exchangeError(c.cfg.Issuer, err, secret.New(code), secret.New(verifier))
+			}
+			res, err := c.result(ctx, tok, nonce)
+			if err != nil {
+				return err
+			}
+			res.Exchange = time.Since(t0)
+			result = res
+			return nil
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
+	return result, nil
+}
+
+// Flow is a browser sign-in on the loopback listener whose authorization
+// URL and code redemption belong to its caller: the login's own (AuthCode)
+// or another party's, such as Vault's OIDC role flow, where Vault makes
+// the authorization URL with its state and redeems the code itself
+// (internal/elevate).
+type Flow struct {
+	// CallbackPath is the path of the redirect URI, e.g. "/callback".
+	CallbackPath string
+	// AuthURL is the authorization URL for redirect (the listener's
+	// http://ADDR<CallbackPath>) and the state it carries, which the
+	// callback must bring back.
+	AuthURL func(ctx context.Context, redirect string) (authURL, state string, err error)
+	// Finish redeems the code of the callback that carried the state;
+	// its error is shown on the browser's page and returned.
+	Finish func(ctx context.Context, code string) error
+}
+
+// Run runs f on a single-use loopback listener with the login's
+// protections: the Host and peer checks, the start URL that keeps the
+// state out of the browser's argv, the state check of the callback, the
+// timeout.
+func Run(ctx context.Context, o AuthCodeOptions, f Flow) error {
+	if f.CallbackPath == "" || !strings.HasPrefix(f.CallbackPath, "/") || f.CallbackPath == startPath {
+		return fmt.Errorf("invalid callback path %q", f.CallbackPath)
+	}
+	return runLoopback(ctx, o, f)
+}
+
+// runLoopback is Run, for AuthCode too.
+func runLoopback(ctx context.Context, o AuthCodeOptions, f Flow) error {
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	l, err := listen(o.Listen)
+	if err != nil {
+		return err
+	}
 	defer l.Close()
-	redirect := redirectURI(l)
-	oc := c.oauth2(redirect)
-	state, nonce, verifier := randomString(24), randomString(24), oauth2.GenerateVerifier()
+	redirect := "http://" + l.Addr().String() + f.CallbackPath
 
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	var result *Result
-	cb := &callback{state: state, done: make(chan error, 1), refused: func() {
+	rawURL, state, err := f.AuthURL(ctx, redirect)
+	if err != nil {
+		return err
+	}
+	cb := &callback{path: f.CallbackPath, state: state, done: make(chan error, 1), refused: func() {
 		fmt.Fprintf(o.Stderr, "\n(refused a request to the callback with a wrong or missing state, not from this login; still waiting)\n")
 	}}
-	cb.finish = func(r *http.Request, code string) error {
-		// The exchange is bounded by the login, not by the browser request.
-		t0 := time.Now()
-		tok, err := oc.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
-		if err != nil {
-			return exchangeError(c.cfg.Issuer, err, secret.New(code), secret.New(verifier))
-		}
-		res, err := c.result(ctx, tok, nonce)
-		if err != nil {
-			return err
-		}
-		res.Exchange = time.Since(t0)
-		result = res
-		return nil
-	}
-	// The authorization endpoint comes from the discovery document:
-	// printed cleaned like any server text (a real URL is unchanged).
-	authURL := termtext.Clean(oc.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+	// The exchange is bounded by the login, not by the browser request.
+	cb.finish = func(_ *http.Request, code string) error { return f.Finish(ctx, code) }
+	// The authorization endpoint comes from a server: printed cleaned
+	// like any server text (a real URL is unchanged).
+	authURL := termtext.Clean(rawURL)
 	// Only the user's own connections reach the handlers where the owner
 	// can be looked up (Linux); elsewhere the start URL is served once.
 	peerCheck := peercred.Supported() && !o.noPeerLookup
@@ -193,16 +239,13 @@ func (c *Client) AuthCode(ctx context.Context, o AuthCodeOptions) (*Result, erro
 	select {
 	case err := <-cb.done:
 		stop()
-		if err != nil {
-			return nil, err
-		}
-		return result, nil
+		return err
 	case <-ctx.Done():
 		stop()
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, noSignInWithin(o.Timeout)
+			return noSignInWithin(o.Timeout)
 		}
-		return nil, fmt.Errorf("login cancelled")
+		return fmt.Errorf("login cancelled")
 	}
 }
 

@@ -20,6 +20,7 @@ const callbackPath = "/callback"
 // with 400 and the login keeps waiting, since any web page can make the
 // browser send one (an <img> pointing at the loopback port is enough).
 type callback struct {
+	path   string // the redirect URI's path (callbackPath for the login)
 	state  string
 	finish func(r *http.Request, code string) error
 	done   chan error // receives the outcome once
@@ -33,7 +34,7 @@ type callback struct {
 }
 
 func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != callbackPath {
+	if r.URL.Path != cb.path {
 		http.NotFound(w, r)
 		return
 	}

@@ -59,7 +59,7 @@ func (lp *loopback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == startPath && lp.start != nil:
 		lp.start.ServeHTTP(w, r)
-	case r.URL.Path == callbackPath:
+	case r.URL.Path == lp.cb.path:
 		lp.cb.ServeHTTP(w, r)
 	default:
 		http.NotFound(w, r)

@@ -46,7 +46,18 @@ type Change struct {
 	// Reserved: a delete of a managed policy whose name has a meaning to
 	// its server (ReservedObject); carried out even without prune.
 	Reserved bool `json:"reserved,omitempty"`
+	// Narrows: a delete of a binding rule the broker owns inside an auth
+	// method the files still ask for, which they no longer ask for (a
+	// Nomad policy taken out of a profile): it takes away what the files
+	// took away, as an update would, so it is carried out even without
+	// prune.
+	Narrows bool `json:"narrows,omitempty"`
 }
+
+// NeedsPrune reports whether c is a delete that apply carries out only
+// with prune: every delete but those of reserved names (Reserved) and
+// those that narrow an auth method the files still ask for (Narrows).
+func (c Change) NeedsPrune() bool { return c.Action == Delete && !c.Reserved && !c.Narrows }
 
 func (c Change) String() string { return fmt.Sprintf("%s %s %q", c.Action, c.Kind, c.Name) }
 
@@ -115,6 +126,8 @@ func sortConflicts(cs []Conflict) {
 // conflict; deletes of managed objects that are no longer desired are
 // always listed (apply carries them out only with prune), except those
 // managed by a legacy marker only, which are never deleted (Plan.Legacy).
+// A managed binding rule no longer desired inside an auth method that is
+// desired is a delete that needs no prune (Change.Narrows).
 //
 // The generated policy of a profile lists the profile's roles the broker
 // made (Fields "roles"); it is planned to list the desired roles, and,
@@ -185,7 +198,7 @@ func Diff(desired, live []Object, prune bool) Plan {
 				p.Legacy = append(p.Legacy, l.Key())
 				continue
 			}
-			p.Changes = append(p.Changes, Change{System: l.Kind.System(), Kind: l.Kind, Name: l.Name, Action: Delete, Live: l})
+			p.Changes = append(p.Changes, Change{System: l.Kind.System(), Kind: l.Kind, Name: l.Name, Action: Delete, Live: l, Narrows: narrows(l, want)})
 		}
 	}
 	SortChanges(p.Changes)
@@ -197,6 +210,14 @@ func Diff(desired, live []Object, prune bool) Plan {
 	})
 	sortConflicts(p.Conflicts)
 	return p
+}
+
+// narrows reports whether deleting the live managed object l, which is
+// not desired, narrows an auth method that is: l is a binding rule in
+// it (see Change.Narrows).
+func narrows(l *Object, want map[Key]*Object) bool {
+	mk, ok := MethodKind(l.Kind)
+	return ok && want[Key{mk, MethodOfRule(l.Name)}] != nil
 }
 
 // reservedName reports whether l is a policy whose name has a meaning to

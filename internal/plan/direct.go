@@ -22,7 +22,14 @@ package plan
 // its rules), when it is exactly what the files ask for. A rule inside a
 // method the broker owns that carries no such marker is a conflict: every
 // rule of a method binds at login, so it would hand its bindings to the
-// profile's users.
+// profile's users. Consul 1.16 counts a rule as its method's whatever
+// the case of the rule's AuthMethod (MethodKey): so does the broker.
+//
+// A rule the broker owns inside a method the files still ask for, which
+// they no longer ask for (a Nomad policy taken out of the profile), is
+// deleted even without prune (Change.Narrows): keeping it would keep
+// granting what the files took away, as an update narrows a Vault role
+// at once.
 
 import (
 	"fmt"
@@ -126,12 +133,37 @@ func BindingRuleFields(method, selector, bindType, bindName string) Fields {
 	return Fields{"auth_method": method, "selector": selector, "bind_type": bindType, "bind_name": bindName}
 }
 
+// MethodKey is the key by which the server of auth methods of kind k
+// finds the binding rules of the method name: Consul 1.16 lowercases
+// both a rule's AuthMethod and the name asked for (strings.ToLower, in
+// its state store's index of binding rules), so a rule written for
+// "ALILOGIN-CI" binds at logins to alilogin-ci; Nomad 1.6 compares them
+// exactly.
+func MethodKey(k Kind, name string) string {
+	if k == ConsulAuthMethod {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
 // RuleKind is the kind of the binding rules of auth method kind k.
 func RuleKind(k Kind) Kind {
 	if k == ConsulAuthMethod {
 		return ConsulBindingRule
 	}
 	return NomadBindingRule
+}
+
+// MethodKind is the kind of the auth methods binding rules of kind rk
+// are in, and false when rk is not a binding rule kind.
+func MethodKind(rk Kind) (Kind, bool) {
+	switch rk {
+	case NomadBindingRule:
+		return NomadAuthMethod, true
+	case ConsulBindingRule:
+		return ConsulAuthMethod, true
+	}
+	return "", false
 }
 
 // MethodOfRule is the auth method a binding rule's plan name is in.
@@ -203,10 +235,10 @@ func (o *Owner) AuthMethods(k Kind, methods []LiveMethod, rules []LiveRule) (liv
 	rk := RuleKind(k)
 	byMethod := map[string][]LiveRule{}
 	for _, r := range rules {
-		byMethod[r.Method] = append(byMethod[r.Method], r)
+		byMethod[MethodKey(k, r.Method)] = append(byMethod[MethodKey(k, r.Method)], r)
 	}
 	for _, m := range methods {
-		in := byMethod[m.Name]
+		in := byMethod[MethodKey(k, m.Name)]
 		var marked []LiveRule
 		names := map[string]string{} // rule ID -> plan name
 		for _, r := range in {

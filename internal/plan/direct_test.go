@@ -116,6 +116,14 @@ func TestAuthMethodOwnership(t *testing.T) {
 			rules:     []LiveRule{{ID: "9", Method: "alilogin-ci", Description: ""}},
 			managed:   []string{`consul acl auth method "alilogin-ci"`},
 			conflicts: []string{`consul acl binding rule "alilogin-ci/id 9"`}},
+		{name: "consul: hand-made rule naming the broker's method in another case", kind: ConsulAuthMethod,
+			methods:   []LiveMethod{{Name: "alilogin-ci", Description: DirectDescription(ConsulAuthMethod, "alilogin-ci")}},
+			rules:     []LiveRule{{ID: "9", Method: "ALILOGIN-Ci", Description: "by hand"}},
+			managed:   []string{`consul acl auth method "alilogin-ci"`},
+			conflicts: []string{`consul acl binding rule "alilogin-ci/id 9"`}},
+		{name: "nomad: a rule naming the method in another case is not in it", kind: NomadAuthMethod,
+			methods: []LiveMethod{{Name: "alilogin-ci", Fields: nomadM}}, rules: []LiveRule{rule("1", "alilogin-ci", ours), rule("2", "ALILOGIN-CI", "by hand")},
+			managed: []string{`nomad acl auth method "alilogin-ci"`, `nomad acl binding rule "alilogin-ci/n"`}},
 		{name: "an unmanaged method nobody wants is left out", kind: ConsulAuthMethod,
 			methods: []LiveMethod{{Name: "alilogin-gone"}}},
 	} {
@@ -174,5 +182,56 @@ func TestDiffAuthMethods(t *testing.T) {
 	want := []string{`delete nomad acl binding rule "alilogin-gone/n"`, `delete nomad acl auth method "alilogin-gone"`}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("deletes (-want +got):\n%s", d)
+	}
+}
+
+// TestRuleNoLongerAskedForInStayingMethodIsDeletedWithoutPrune: a
+// binding rule the broker made inside an auth method the files still ask
+// for, which they no longer ask for (a Nomad policy taken out of the
+// profile), is deleted by apply without --prune, as an update narrows a
+// Vault role at once; the mass-delete guard does not count it (apply does
+// it with or without --prune). A rule of a method no longer asked for
+// waits for --prune with its method.
+func TestRuleNoLongerAskedForInStayingMethodIsDeletedWithoutPrune(t *testing.T) {
+	var live []Object
+	for _, o := range Desired(aliceDirect()) {
+		o.Managed = true
+		live = append(live, o)
+	}
+	live = append(live,
+		Object{Kind: NomadBindingRule, Name: "alilogin-ci/taken-out", ID: "7", Managed: true},
+		Object{Kind: ConsulBindingRule, Name: "alilogin-ci/alilogin-direct-old", ID: "8", Managed: true},
+		Object{Kind: NomadAuthMethod, Name: "alilogin-gone", Managed: true},
+		Object{Kind: NomadBindingRule, Name: "alilogin-gone/n", ID: "9", Managed: true})
+	p := Diff(Desired(aliceDirect()), live, false)
+	todo, skipped := p.ToDo(false)
+	names := func(cs []Change) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.String())
+		}
+		return out
+	}
+	wantTodo := []string{`delete nomad acl binding rule "alilogin-ci/taken-out"`, `delete consul acl binding rule "alilogin-ci/alilogin-direct-old"`}
+	if d := cmp.Diff(wantTodo, names(todo)); d != "" {
+		t.Errorf("carried out without --prune (-want +got):\n%s", d)
+	}
+	wantSkipped := []string{`delete nomad acl binding rule "alilogin-gone/n"`, `delete nomad acl auth method "alilogin-gone"`}
+	if d := cmp.Diff(wantSkipped, names(skipped)); d != "" {
+		t.Errorf("kept until --prune (-want +got):\n%s", d)
+	}
+	if g := p.Guard(); g.Deletes != 2 {
+		t.Errorf("guard counts %d deletes, want the 2 that need --prune: %s", g.Deletes, g)
+	}
+	var out strings.Builder
+	Write(&out, p, false)
+	for _, want := range []string{
+		`- nomad acl binding rule "alilogin-ci/taken-out"  (no longer asked for in an auth method that stays: deleted even without --prune)`,
+		`- nomad acl binding rule "alilogin-gone/n"  (kept: deletes need --prune)`,
+		"Deletes are carried out only with --prune",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plan does not say %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -12,10 +12,12 @@ import (
 // is what a policies folder that lost files or was cut short looks like;
 // `broker apply --prune` carries it out only with --allow-mass-delete, and
 // `broker serve` never. It judges the plan alone, not how the folder came
-// to be.
+// to be. It counts the deletes that --prune adds (Change.NeedsPrune): not
+// those apply carries out without it (a reserved name, a binding rule
+// that narrows an auth method that stays), which it could not hold back.
 type Guard struct {
 	Managed int `json:"managed"` // live managed objects a plan can delete
-	Deletes int `json:"deletes"` // planned deletes
+	Deletes int `json:"deletes"` // planned deletes that need --prune
 	// WholeKinds are the kinds whose every managed object the plan
 	// deletes (only kinds with at least MinWholeKind of them).
 	WholeKinds []Kind `json:"whole_kinds"`
@@ -37,7 +39,7 @@ func (p Plan) Guard() Guard {
 		g.Managed += n
 	}
 	for _, c := range p.Changes {
-		if c.Action == Delete {
+		if c.NeedsPrune() {
 			g.Deletes++
 			deletes[c.Kind]++
 		}

@@ -60,10 +60,11 @@ func Steps(changes []Change) [][]Step {
 
 // ToDo splits the changes of p into those apply carries out and those it
 // skips: deletes need prune, but for those of policies with a reserved
-// name (Change.Reserved).
+// name (Change.Reserved) and those of binding rules that narrow an auth
+// method the files still ask for (Change.Narrows).
 func (p Plan) ToDo(prune bool) (todo, skipped []Change) {
 	for _, c := range p.Changes {
-		if c.Action == Delete && !prune && !c.Reserved {
+		if !prune && c.NeedsPrune() {
 			skipped = append(skipped, c)
 			continue
 		}

@@ -27,6 +27,8 @@ func Write(w io.Writer, p Plan, prune bool) {
 				switch {
 				case c.Reserved:
 					note = "  (reserved name: deleted even without --prune)"
+				case c.Narrows:
+					note = "  (no longer asked for in an auth method that stays: deleted even without --prune)"
 				case !prune:
 					note = "  (kept: deletes need --prune)"
 				}
@@ -55,10 +57,10 @@ func Write(w io.Writer, p Plan, prune bool) {
 		return
 	}
 	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d to delete.\n", n.Create, n.Update, n.Delete)
-	if n.Delete > p.reservedDeletes() && !prune {
+	if p.pruneDeletes() > 0 && !prune {
 		fmt.Fprintln(w, "Deletes are carried out only with --prune; without it those objects stay as they are.")
 	}
-	if g := p.Guard(); n.Delete > 0 && prune {
+	if g := p.Guard(); g.Deletes > 0 && prune {
 		if g.Mass {
 			fmt.Fprintf(w, "! mass delete: %s.\n  apply --prune carries it out only with --allow-mass-delete; broker serve never does.\n", g)
 		} else {
@@ -79,12 +81,11 @@ func (r ReservedObject) String() string {
 	return s + "its marker is the legacy one, so it is not deleted; check what it grants and delete it by hand"
 }
 
-// reservedDeletes counts the deletes of reserved names, which need no
-// prune.
-func (p Plan) reservedDeletes() int {
+// pruneDeletes counts the deletes that need prune (Change.NeedsPrune).
+func (p Plan) pruneDeletes() int {
 	n := 0
 	for _, c := range p.Changes {
-		if c.Reserved {
+		if c.NeedsPrune() {
 			n++
 		}
 	}

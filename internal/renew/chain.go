@@ -36,6 +36,9 @@ type Chain struct {
 	// Cert re-signs a record's client certificate; nil: certificates are
 	// left as they are (clientcert.go).
 	Cert CertSigner
+	// Direct is the profile's direct login at Nomad and Consul
+	// (direct.go); nil: none.
+	Direct *Direct
 }
 
 // Result says what a run of the chain did.
@@ -168,6 +171,41 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 	if c.Fresh(out, kinds) {
 		return out, res, nil
 	}
+	if c.Direct.on() {
+		// Whether Vault can issue tokens, asked briefly (or remembered)
+		// before anything is sent to it (direct.go).
+		var vaultErr error
+		if c.Direct.Mode == DirectFallback {
+			vaultErr = c.Direct.Vault.Check(ctx)
+		}
+		if direct := c.Direct.Route(kinds, vaultErr); len(direct) > 0 || vaultErr != nil {
+			errs, err := c.runDirect(ctx, out, res, kinds, direct, vaultErr)
+			if err != nil {
+				return out, res, err
+			}
+			return c.done(out, res, errs)
+		}
+	}
+	errs, err := c.runVault(ctx, out, res, kinds)
+	if err != nil {
+		return out, res, err
+	}
+	if ne, others := noEngineKinds(errs); len(ne) > 0 && len(c.Direct.Route(ne, ErrNoEngine)) > 0 {
+		// Vault has no engine for them (OpenBao): the direct login
+		// stands in.
+		derrs, err := c.runDirect(ctx, out, res, ne, c.Direct.Route(ne, ErrNoEngine), nil)
+		if err != nil {
+			return out, res, err
+		}
+		errs = append(others, derrs...)
+	}
+	return c.done(out, res, errs)
+}
+
+// runVault is steps 2-4 through Vault for the tokens of kinds in out:
+// the errors of what could not be had (mints, the certificate), or err
+// when nothing more can be done.
+func (c *Chain) runVault(ctx context.Context, out *store.Record, res *Result, kinds []store.Kind) (errs []error, err error) {
 	now := c.now()
 	var children []store.Kind
 	for _, k := range kinds {
@@ -189,36 +227,28 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 				res.step("renewed vault token")
 				renewed = t.ValidFor(c.now(), c.minTTL())
 			case errors.Is(err, ErrUnreachable) || ctx.Err() != nil:
-				return out, res, err // the adapter's "could not renew the Vault token: ..."
+				return nil, err // the adapter's "could not renew the Vault token: ..."
 			}
 			// Refused (revoked, past its max TTL): log in again below.
 		}
 		if !renewed {
-			errs, err := c.relogin(ctx, out, res, children)
-			if err != nil {
-				return out, res, err
-			}
-			return c.done(out, res, errs)
+			return c.relogin(ctx, out, res, children)
 		}
 	}
 	// The certificate first (clientcert.go): the re-mints' calls to
 	// Nomad and Consul present it.
 	certErr := c.runCert(ctx, out, res)
-	errs := c.runChildren(ctx, out, res, children)
+	errs = c.runChildren(ctx, out, res, children)
 	if (len(errs) > 0 || certErr != nil) && anyDenied(append(errs, certErr)) && c.vaultRefused(ctx, out) {
 		// The Vault token was revoked at the server before its expiry
 		// (by an admin, or a logout elsewhere): log in again, once; the
 		// fresh login signs the certificate again (reloginCert).
-		var err error
-		if errs, err = c.relogin(ctx, out, res, children); err != nil {
-			return out, res, err
-		}
-		return c.done(out, res, errs)
+		return c.relogin(ctx, out, res, children)
 	}
 	if certErr != nil {
 		errs = append(errs, certErr)
 	}
-	return c.done(out, res, errs)
+	return errs, nil
 }
 
 func (c *Chain) done(out *store.Record, res *Result, errs []error) (*store.Record, *Result, error) {
@@ -309,6 +339,9 @@ func (c *Chain) child(ctx context.Context, rec *store.Record, k store.Kind) (tok
 	}
 	t, err := c.Vault.Mint(ctx, vault, k, rec.Profile)
 	if err != nil {
+		if errors.Is(err, ErrNoEngine) {
+			err = &NoEngineError{Kind: k, Err: err}
+		}
 		return nil, steps, nil, err // the adapter's "could not get a Nomad token: ...", as login says it
 	}
 	steps = append(steps, fmt.Sprintf("minted %s token", k))

@@ -19,8 +19,9 @@ type ApplyReconciler struct {
 // Reconcile implements Reconciler. Drift found counts the planned creates
 // and updates, and the deletes when pruning (without --prune a stale
 // managed object is reported by apply, not counted as drift each run),
-// and the deletes of policies with a reserved name, which apply carries
-// out either way.
+// and the deletes that need no prune (policies with a reserved name,
+// binding rules that narrow an auth method that stays), which apply
+// carries out either way.
 // The warnings and the check of Vault's default policy are apply's
 // (apply.Warnings, Result.DefaultPolicy).
 func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Outcome, error) {
@@ -35,7 +36,7 @@ func (a ApplyReconciler) Reconcile(ctx context.Context, cfg *policy.Config) (Out
 	}
 	if !a.Prune {
 		for _, c := range res.Plan.Changes {
-			if c.Reserved { // deleted without prune too
+			if c.Action == plan.Delete && !c.NeedsPrune() { // deleted without prune too
 				out.Found[string(c.System)]++
 			}
 		}

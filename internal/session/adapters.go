@@ -115,6 +115,8 @@ func domainError(err error) error {
 		return nil
 	case apiclient.StatusOf(err) == http.StatusForbidden:
 		return &chainError{err, renew.ErrDenied}
+	case errors.Is(err, issue.ErrNoEngine):
+		return &chainError{err, renew.ErrNoEngine}
 	case apiclient.Unreachable(err):
 		return &chainError{err, renew.ErrUnreachable}
 	}

@@ -203,7 +203,8 @@ func (s *Session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 	}
 	return &renew.Ensurer{
 		Chain: &renew.Chain{Vault: &vaultOps{cl: cl, cfg: cfg, now: s.Env.now}, SSO: sso, Login: &freshLogin{env: s.Env, cfg: cfg, cl: cl}, Issuer: cfg.Issuer, ClientID: cfg.ClientID,
-			Servers: servers, MinTTL: minTTL, Now: s.Env.now, Cert: certSigner(s.Env, cfg, cl)}, // clientcert.go
+			Servers: servers, MinTTL: minTTL, Now: s.Env.now, Cert: certSigner(s.Env, cfg, cl), // clientcert.go
+			Direct: directFor(s.Env, cfg, cl, s.Profile)}, // direct.go
 		Store:   store.Authoritative(s.Store),
 		LockDir: dir,
 	}, nil

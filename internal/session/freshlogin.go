@@ -89,6 +89,9 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range out.warnings {
+		fmt.Fprintf(e.stderr(), "alilogin: warning: %s\n", w)
+	}
 	res := &LoginResult{Record: rec, Minted: &out.minted, Profile: prof, CertErr: out.certErr}
 	res.Current, res.MadeCurrent = makeCurrentIfNone(e, profile)
 	return res, nil
@@ -149,25 +152,49 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 		}
 	}
 
-	// 1. Vault.
-	vtok, err := l.vaultLogin(ctx, rec.Profile, idToken, termtext.CleanAll(rec.Roles))
-	if err != nil {
-		return out, err
+	// 0. The profile's direct login at Nomad and Consul, if any
+	// (direct.go): whether Vault can issue tokens, asked briefly first
+	// when it stands in for Vault, and which kinds come from it.
+	direct := directFor(l.env, l.cfg, l.cl, rec.Profile)
+	var vaultErr error
+	if direct != nil && direct.Mode == renew.DirectFallback {
+		vaultErr = direct.Vault.Check(ctx)
 	}
-	out.steps = append(out.steps, "logged in to vault")
-	mark("Vault login")
-	if old := rec.Vault; old.ValidFor(now(), 0) && !old.Secret.Equal(vtok.Secret) {
+	directKinds := direct.Route(kinds, vaultErr)
+
+	// 1. Vault.
+	var vtok *store.Token
+	if vaultErr == nil {
+		var err error
+		vtok, err = l.vaultLogin(ctx, rec.Profile, idToken, termtext.CleanAll(rec.Roles))
+		switch {
+		case err != nil && direct != nil && vaultDown(err):
+			// Vault did not answer or is sealed: the direct login stands
+			// in, for what it can.
+			vaultErr = err
+			directKinds = direct.Route(kinds, vaultErr)
+			out.warnings = append(out.warnings, fmt.Sprintf("no Vault token: %v", err))
+		case err != nil:
+			return out, err
+		default:
+			out.steps = append(out.steps, "logged in to vault")
+			mark("Vault login")
+		}
+	}
+	if old := rec.Vault; vtok != nil && old.ValidFor(now(), 0) && !old.Secret.Equal(vtok.Secret) {
 		if err := issue.Revoke(ctx, l.cl.Vault.WithToken(old.Secret)); err != nil && apiclient.StatusOf(err) != http.StatusForbidden {
 			out.warnings = append(out.warnings, fmt.Sprintf("could not revoke the replaced Vault token %s: %v", termtext.Clean(old.Accessor), err))
 		} else if err == nil {
 			out.steps = append(out.steps, "revoked replaced vault token")
 		}
 	}
-	rec.Vault = vtok
+	if vtok != nil {
+		rec.Vault = vtok
+	}
 
 	// 2. The client certificate.
 	mcl := l.cl
-	if l.signCert {
+	if l.signCert && vtok != nil {
 		var cert *clientcert.Cert
 		cert, mcl, out.certErr = loginCert(ctx, l.env, l.cfg, l.cl, vtok.Secret, rec.Profile, rec.User) // clientcert.go
 		if cert != nil {
@@ -182,20 +209,36 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 		}
 	}
 
-	// 3. Nomad and Consul.
-	toks, errs := make([]*store.Token, len(kinds)), make([]error, len(kinds))
+	// 3. Nomad and Consul: minted at Vault, in parallel, or from the
+	// direct login.
+	var mintKinds []store.Kind
+	for _, k := range kinds {
+		if !slices.Contains(directKinds, k) {
+			mintKinds = append(mintKinds, k)
+		}
+	}
+	toks, errs := make([]*store.Token, len(mintKinds)), make([]error, len(mintKinds))
 	var wg sync.WaitGroup
-	for i, k := range kinds {
+	for i, k := range mintKinds {
+		if vtok == nil {
+			errs[i] = &renew.VaultUnavailableError{Kind: k, Err: vaultErr}
+			continue
+		}
 		wg.Go(func() { toks[i], errs[i] = mintOne(ctx, mcl, l.cfg, vtok.Secret, k, rec.Profile, now()) })
 	}
 	wg.Wait()
-	for i, k := range kinds {
+	for i, k := range mintKinds {
 		t, err := toks[i].CappedBy(vtok), errs[i]
 		var ce *issue.CheckError
 		if t != nil && errors.As(err, &ce) {
 			// Minted, not checked at its server: kept, and said.
 			out.minted.SetCheck(k, ce)
 			err = nil
+		}
+		if errors.Is(err, issue.ErrNoEngine) && len(direct.Route([]store.Kind{k}, err)) > 0 {
+			// No engine at the mount (OpenBao): the direct login below.
+			directKinds = append(directKinds, k)
+			continue
 		}
 		if err != nil {
 			t = nil // whatever rec held died with its Vault token
@@ -208,6 +251,24 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 		}
 		out.minted.Set(k, t, err)
 		rec.SetToken(k, t)
+	}
+	if len(directKinds) > 0 {
+		rep, derrs := direct.Login.DirectLogin(ctx, rec, idToken, directKinds)
+		out.steps = append(out.steps, rep.Steps...)
+		out.warnings = append(out.warnings, rep.Warnings...)
+		out.mintErrs = append(out.mintErrs, derrs...)
+		for _, k := range directKinds {
+			var err error
+			if t := rec.Token(k); !t.Direct() || !t.ValidFor(now(), 0) {
+				rec.SetToken(k, nil)
+				err = directErr(derrs, k)
+			}
+			out.minted.Set(k, rec.Token(k), err)
+		}
+	}
+	if rec.Vault == nil && rec.Nomad == nil && rec.Consul == nil {
+		// Nothing at all: the login failed.
+		return out, errors.Join(append([]error{vaultErr}, out.mintErrs...)...)
 	}
 	mark("Nomad+Consul tokens")
 	if l.store == nil {
@@ -232,8 +293,11 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 
 	// 5. The login it replaced.
 	if old != nil {
-		revokeReplacedCert(ctx, l.env, l.cfg, old) // clientcert.go
+		if vtok != nil {
+			revokeReplacedCert(ctx, l.env, l.cfg, old) // clientcert.go
+		}
 		l.revokeReplaced(ctx, old, vtok)
+		l.logoutReplacedDirect(ctx, old, rec)
 	}
 	return out, nil
 }
@@ -291,9 +355,13 @@ func (l *freshLogin) notKept(ctx context.Context, rec *store.Record, err error) 
 		cancel()
 		dropCertFiles(e, rec.ClientCert)
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	revokeErr := issue.Revoke(rctx, l.cl.Vault.WithToken(rec.Vault.Secret))
-	cancel()
+	var revokeErr error
+	if rec.Vault != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		revokeErr = issue.Revoke(rctx, l.cl.Vault.WithToken(rec.Vault.Secret))
+		cancel()
+	}
+	l.logoutDirect(ctx, rec)
 	var le *lockError
 	if !errors.As(err, &le) {
 		if revokeErr != nil {
@@ -321,8 +389,8 @@ func (l *freshLogin) notKept(ctx context.Context, rec *store.Record, err error) 
 // which need not be the one the new login was made with.
 func (l *freshLogin) revokeReplaced(ctx context.Context, old *store.Record, vtok *store.Token) {
 	e := l.env
-	if !old.Vault.ValidFor(e.now(), 0) || old.Vault.Secret.Equal(vtok.Secret) {
-		return
+	if vtok == nil || !old.Vault.ValidFor(e.now(), 0) || old.Vault.Secret.Equal(vtok.Secret) {
+		return // (without a new Vault token, Vault did not answer: the old one expires by itself)
 	}
 	ov, err := recordVault(l.cfg, old)
 	if err != nil {

@@ -187,6 +187,7 @@ func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 			warnings = append(warnings, w)
 		}
 	}
+	warnings = append(warnings, logoutDirect(ctx, e, cfg, rec)...)
 	if !rec.RefreshToken.Empty() {
 		issuer, clientID, ok := refreshBinding(cfg, rec)
 		if !ok {
@@ -201,6 +202,45 @@ func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 		default:
 			warnings = append(warnings, fmt.Sprintf("could not revoke the refresh token: %v", err))
 		}
+	}
+	return warnings
+}
+
+// logoutDirect ends the tokens of rec's direct login (issue 24): the
+// Consul token is logged out at the Consul the login recorded
+// (/v1/acl/logout); a Nomad token lives until its expiry, which it says
+// (Nomad lets only management tokens delete tokens).
+func logoutDirect(ctx context.Context, e Env, cfg *config.Config, rec *store.Record) (warnings []string) {
+	now := e.now()
+	if t := rec.Consul; t.Direct() && t.ValidFor(now, 0) {
+		err := errors.New("the stored login does not say which Consul it was made with")
+		var c *apiclient.Client
+		if rec.ConsulAddr != "" {
+			if err = check.Address(rec.ConsulAddr, cfg.InsecureHTTP); err == nil {
+				tls := cfg.Consul.TLS
+				if own, cerr := check.Canonical(cfg.Consul.Addr); cerr != nil || own != rec.ConsulAddr {
+					tls = apiclient.TLS{} // another Consul's CA vouches for nothing here
+				}
+				c, err = apiclient.For(apiclient.Consul, rec.ConsulAddr, tls)
+			}
+		}
+		if err == nil {
+			lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			err = issue.ConsulLogout(lctx, c.WithToken(t.Secret))
+			cancel()
+			if apiclient.StatusOf(err) == 403 {
+				err = nil // already gone at the server
+			}
+		} else {
+			err = fmt.Errorf("could not log out of Consul: %w", err)
+		}
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("%v (accessor %s); it expires at %s", err, termtext.Clean(t.Accessor), t.ExpiresAt.Local().Format(time.RFC3339)))
+		}
+	}
+	if t := rec.Nomad; t.Direct() && t.ValidFor(now, 0) {
+		fmt.Fprintf(e.stderr(), "alilogin: the Nomad token of the direct login (accessor %s) lives until it expires at %s: Nomad lets only management tokens delete tokens\n",
+			termtext.Clean(t.Accessor), t.ExpiresAt.Local().Format(time.RFC3339))
 	}
 	return warnings
 }

@@ -30,6 +30,19 @@ type Status struct {
 	// no token for this profile (or before it knew one), since the last
 	// token it gave: the vault CLI does not show it.
 	TokenHelperRefusal *tokenhelper.RefusalRecord `json:"token_helper_refusal,omitempty"`
+	// AttendedWindow is the profile's open attended window in the
+	// agent (alilogin elevate), nil when none: cmd/alilogin fills it
+	// from the agent's status.
+	AttendedWindow *WindowStatus `json:"attended_window,omitempty"`
+}
+
+// WindowStatus is an open attended window: its end and what is left of
+// its write budget (Uses 0: none).
+type WindowStatus struct {
+	Until time.Time `json:"until"`
+	Uses  int       `json:"uses,omitempty"`
+	Used  int       `json:"used"`
+	Left  int       `json:"left,omitempty"`
 }
 
 // TokenStatus is one token as `status --json` and `login --json` show it:
@@ -43,6 +56,10 @@ type TokenStatus struct {
 	TTLSeconds int64     `json:"ttl_seconds"`
 	Valid      bool      `json:"valid"`
 	Renewable  bool      `json:"renewable"`
+	// From is where the token came from: "vault" (Vault's login, or
+	// minted at its secrets engine) or "direct" (the server's own JWT
+	// login, issue 24).
+	From string `json:"from"`
 }
 
 // Describe reads the profile's record and says what it holds: usable
@@ -69,7 +86,7 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 			s.Tokens[string(k)] = DescribeToken(t, now, show)
 		}
 	}
-	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken
+	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken || rec.Nomad.ValidFor(now, 0) || rec.Consul.ValidFor(now, 0)
 	s.ClientCert = DescribeCert(rec, now) // clientcert.go
 	return s
 }
@@ -78,7 +95,7 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 // is masked unless show.
 func DescribeToken(t *store.Token, now time.Time, show bool) TokenStatus {
 	tj := TokenStatus{Token: maskToken(t.Secret.Reveal()), Accessor: t.Accessor, LeaseID: t.LeaseID, Policies: t.Policies,
-		ExpiresAt: t.ExpiresAt.UTC(), Valid: t.ValidFor(now, 0), Renewable: t.Renewable}
+		ExpiresAt: t.ExpiresAt.UTC(), Valid: t.ValidFor(now, 0), Renewable: t.Renewable, From: t.From()}
 	if tj.Policies == nil {
 		tj.Policies = []string{}
 	}

@@ -20,11 +20,15 @@ import (
 // One inotify instance serves every directory the process watches (the
 // user has at most 128 instances in all). A directory that cannot be
 // watched (missing, the instance could not be made) is not watched:
-// each check then reads the file, as before. A directory removed or
-// moved away loses its watch (IN_IGNORED): everything is read again and
-// the watch is added anew at the next check. Not seen: a parent of the
-// directory moved or replaced while the directory itself stays as it
-// was (the watch follows the directory, not its path).
+// each check then reads the file, as before. A directory removed
+// (IN_IGNORED), moved away or swapped for a symlink (IN_MOVE_SELF: the
+// kernel keeps a moved directory's watch, so it is dropped here) is read
+// again and watched anew at its path at the next check. A directory on a
+// network file system (NFS, AFS, SMB, Ceph, Lustre, FUSE, 9p) is never
+// watched: inotify reports only this kernel's writes, not another host's
+// logout on a shared home (lxplus), so each check reads the file. Not
+// seen: a parent of the directory moved or replaced while the directory
+// itself stays as it was (the watch follows the directory, not its path).
 type dirWatch struct {
 	mu    sync.Mutex
 	fd    int            // -1: no instance (yet)
@@ -53,6 +57,9 @@ func (w *dirWatch) poll(dir string) (epoch uint64, watched bool) {
 	}
 	w.drain()
 	if _, ok := w.dirs[dir]; !ok {
+		if remoteFS(dir) {
+			return w.epoch, false
+		}
 		wd, err := unix.InotifyAddWatch(w.fd, dir, watchMask)
 		if err != nil {
 			return w.epoch, false
@@ -81,10 +88,15 @@ func (w *dirWatch) drain() {
 			wd := int(int32(binary.NativeEndian.Uint32(b[0:])))
 			mask := binary.NativeEndian.Uint32(b[4:])
 			l := int(binary.NativeEndian.Uint32(b[12:]))
-			if mask&unix.IN_IGNORED != 0 {
+			if mask&(unix.IN_IGNORED|unix.IN_MOVE_SELF|unix.IN_DELETE_SELF) != 0 {
 				if d, ok := w.wds[wd]; ok {
+					// The path no longer names this directory: watch
+					// the path again at the next check.
 					delete(w.dirs, d)
 					delete(w.wds, wd)
+					if mask&unix.IN_IGNORED == 0 {
+						_, _ = unix.InotifyRmWatch(w.fd, uint32(wd))
+					}
 				}
 			}
 			if unix.SizeofInotifyEvent+l > len(b) {
@@ -93,6 +105,23 @@ func (w *dirWatch) drain() {
 			b = b[unix.SizeofInotifyEvent+l:]
 		}
 	}
+}
+
+// remoteFS tells whether dir is on a file system whose other clients'
+// writes inotify never reports (statfs(2) magic numbers); unknown: no.
+var remoteFS = func(dir string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return false
+	}
+	switch uint32(st.Type) {
+	case unix.NFS_SUPER_MAGIC, unix.AFS_SUPER_MAGIC, 0x6B414653, /* kAFS */
+		unix.CIFS_SUPER_MAGIC, unix.SMB_SUPER_MAGIC, unix.SMB2_SUPER_MAGIC, unix.CEPH_SUPER_MAGIC,
+		0x0BD00BD0 /* Lustre */, unix.FUSE_SUPER_MAGIC, unix.V9FS_MAGIC, unix.CODA_SUPER_MAGIC,
+		unix.OCFS2_SUPER_MAGIC, 0x01161970 /* GFS2 */ :
+		return true
+	}
+	return false
 }
 
 // watcher is the generation reader of one profile in g's directory.

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestWatcherSeesEveryGenerationChange: the agent's generation reader
@@ -77,4 +79,175 @@ func TestWatcherSeesEveryGenerationChange(t *testing.T) {
 	}
 	want("written in place")
 
+}
+
+// TestWatcherSeesChangesAfterTheDirectoryIsMovedAway: the kcache
+// directory renamed away (a backup, a restore, a tool that swaps
+// directories) and made again at its path: the watch stays on the moved
+// directory (IN_MOVE_SELF drops no watch), so every later change in the
+// new kcache directory, a logout's bump among them, must still be seen.
+func TestWatcherSeesChangesAfterTheDirectoryIsMovedAway(t *testing.T) {
+	state := t.TempDir()
+	getenv := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	path, _, ok := Watch(getenv, "p")
+	if !ok {
+		t.Fatal("Watch: not supported here")
+	}
+	g := generations{dir: filepath.Dir(path)}
+	current, ok := Watcher(getenv, "p")
+	if !ok {
+		t.Fatal("Watcher: not supported here")
+	}
+	want := func(step string) {
+		t.Helper()
+		_, gen, _ := Watch(getenv, "p")
+		if got := current(); got != gen {
+			t.Fatalf("%s: Watcher says %q, the file holds %q", step, got, gen)
+		}
+	}
+	if err := os.MkdirAll(g.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.bump("p"); err != nil {
+		t.Fatal(err)
+	}
+	want("first bump")
+	if err := os.Rename(g.dir, g.dir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(g.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.bump("p"); err != nil {
+		t.Fatal(err)
+	}
+	want("the directory moved away and made again")
+	if _, err := g.bump("p"); err != nil {
+		t.Fatal(err)
+	}
+	want("a bump in the new directory (a logout)")
+}
+
+// TestWatcherSeesChangesAfterTheDirectoryIsReplacedByASymlink: kcache
+// moved away and replaced by a symlink to a copy of it: the bumps made
+// through the symlink (a logout's among them) must be seen, not the
+// copy's generation kept.
+func TestWatcherSeesChangesAfterTheDirectoryIsReplacedByASymlink(t *testing.T) {
+	state := t.TempDir()
+	getenv := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	path, _, ok := Watch(getenv, "p")
+	if !ok {
+		t.Fatal("Watch: not supported here")
+	}
+	g := generations{dir: filepath.Dir(path)}
+	current, ok := Watcher(getenv, "p")
+	if !ok {
+		t.Fatal("Watcher: not supported here")
+	}
+	want := func(step string) {
+		t.Helper()
+		_, gen, _ := Watch(getenv, "p")
+		if got := current(); got != gen {
+			t.Fatalf("%s: Watcher says %q, the file holds %q", step, got, gen)
+		}
+	}
+	if err := os.MkdirAll(g.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.bump("p"); err != nil {
+		t.Fatal(err)
+	}
+	want("first bump")
+	other := filepath.Join(state, "elsewhere")
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A copy of the directory (cp -a), then swapped in by a symlink.
+	if _, err := (generations{dir: other}).bump("p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(g.dir, g.dir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(other, g.dir); err != nil {
+		t.Fatal(err)
+	}
+	want("replaced by a symlink")
+	for i := range 3 {
+		if _, err := g.bump("p"); err != nil {
+			t.Fatal(err)
+		}
+		want("a bump through the symlink " + string(rune('a'+i)))
+	}
+}
+
+// TestWatcherSeesChangesWithoutInotifyEvents: inotify reports only the
+// changes made through this kernel's file system calls (inotify(7),
+// "Limitations and caveats"): a logout on another host of a home on AFS
+// or NFS (lxplus; the state directory defaults to ~/.local/state) writes
+// the generation file with no event here, where the old per-request read
+// saw it. Stand-in for the other host: a write through a shared mapping,
+// which inotify does not report either, in a directory the watcher takes
+// for a network file system (remoteFS, statfs's type). The agent must
+// still see the new generation, or its gates live on after the logout.
+func TestWatcherSeesChangesWithoutInotifyEvents(t *testing.T) {
+	local := remoteFS
+	remoteFS = func(string) bool { return true }
+	t.Cleanup(func() { remoteFS = local })
+	state := t.TempDir()
+	getenv := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	path, _, ok := Watch(getenv, "p")
+	if !ok {
+		t.Fatal("Watch: not supported here")
+	}
+	g := generations{dir: filepath.Dir(path)}
+	current, ok := Watcher(getenv, "p")
+	if !ok {
+		t.Fatal("Watcher: not supported here")
+	}
+	if err := os.MkdirAll(g.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.bump("p"); err != nil {
+		t.Fatal(err)
+	}
+	_, before, _ := Watch(getenv, "p")
+	if got := current(); got != before {
+		t.Fatalf("first bump: Watcher says %q, the file holds %q", got, before)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), 0, genLen, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(m, "0123456789abcdef0123456789abcdef")
+	if err := unix.Munmap(m); err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := Watch(getenv, "p")
+	if after == before {
+		t.Fatalf("the write through the mapping changed nothing: %q", after)
+	}
+	if got := current(); got != after {
+		t.Fatalf("a change with no inotify event (another host's logout): Watcher says %q, the file holds %q", got, after)
+	}
 }

@@ -97,6 +97,29 @@ type Token struct {
 	// renewal (its lease duration; zero when unknown): the most a
 	// renewal can give, which caps --min-ttl.
 	TTL time.Duration `json:"-"`
+	// Origin is where a Nomad or Consul token came from: FromVault (also
+	// empty, in a record of an earlier alilogin), minted at Vault's
+	// secrets engine under a lease, or FromDirect, the server's own JWT
+	// login (/v1/acl/login) with the SSO's ID token: no lease, a
+	// server-side expiry (ExpiresAt), renewed by a new login.
+	Origin string `json:"origin,omitempty"`
+}
+
+// The origins of a token (Token.Origin).
+const (
+	FromVault  = "vault"
+	FromDirect = "direct"
+)
+
+// Direct reports whether t came from a direct JWT login at its server.
+func (t *Token) Direct() bool { return t != nil && t.Origin == FromDirect }
+
+// From is where t came from, for status: "vault" or "direct".
+func (t *Token) From() string {
+	if t.Direct() {
+		return FromDirect
+	}
+	return FromVault
 }
 
 // ValidFor reports whether the token exists and is valid for longer than
@@ -195,10 +218,14 @@ func (r *Record) SetToken(k Kind, t *Token) {
 	}
 }
 
-// Kinds are the kinds the record holds: Vault always, Nomad and Consul
-// when it has their token.
+// Kinds are the kinds the record holds: Vault, unless the record holds
+// only tokens of a direct login (made while Vault could not issue
+// tokens), and Nomad and Consul when it has their token.
 func (r *Record) Kinds() []Kind {
-	out := []Kind{Vault}
+	var out []Kind
+	if r.Vault != nil || (r.Nomad == nil && r.Consul == nil) {
+		out = append(out, Vault)
+	}
 	if r.Nomad != nil {
 		out = append(out, Nomad)
 	}

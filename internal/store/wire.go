@@ -45,6 +45,7 @@ type wireToken struct {
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	MaxExpiresAt time.Time `json:"max_expires_at,omitzero"`
 	TTLSeconds   int64     `json:"ttl_seconds,omitempty"`
+	Origin       string    `json:"origin,omitempty"`
 }
 
 func toWireToken(t *Token) *wireToken {
@@ -54,7 +55,7 @@ func toWireToken(t *Token) *wireToken {
 	return &wireToken{
 		Secret: t.Secret.Reveal(), Accessor: t.Accessor, LeaseID: t.LeaseID, Renewable: t.Renewable,
 		Policies: t.Policies, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt, MaxExpiresAt: t.MaxExpiresAt,
-		TTLSeconds: int64(t.TTL / time.Second),
+		TTLSeconds: int64(t.TTL / time.Second), Origin: t.Origin,
 	}
 }
 
@@ -65,7 +66,7 @@ func (w *wireToken) token() *Token {
 	return &Token{
 		Secret: secret.New(w.Secret), Accessor: w.Accessor, LeaseID: w.LeaseID, Renewable: w.Renewable,
 		Policies: w.Policies, IssuedAt: w.IssuedAt, ExpiresAt: w.ExpiresAt, MaxExpiresAt: w.MaxExpiresAt,
-		TTL: time.Duration(w.TTLSeconds) * time.Second,
+		TTL: time.Duration(w.TTLSeconds) * time.Second, Origin: w.Origin,
 	}
 }
 
