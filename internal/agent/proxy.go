@@ -271,7 +271,12 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 				}
 			}
 			if br != nil && br.response != nil {
-				return br.response(resp)
+				if err := br.response(resp); err != nil {
+					return err
+				}
+			}
+			if br != nil && !br.asset && creds.Rules.ReadOnly {
+				return readOnlyUIAnswer(rt.kind, resp)
 			}
 			return nil
 		},
