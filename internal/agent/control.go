@@ -123,7 +123,7 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 	if req.Op == "elevate" {
 		// The request carries privileged tokens: to the agent only.
 		if err := checkAgentPeer(c); err != nil {
-			return nil, fmt.Errorf("could not hand the attended window over: %w", err)
+			return nil, err
 		}
 	}
 	if err := json.NewEncoder(c).Encode(req); err != nil {
