@@ -12,67 +12,148 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zalando/go-keyring"
 
 	"github.com/alisw/alilogin/internal/agent"
-	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
+	"github.com/alisw/alilogin/internal/policy"
+	"github.com/alisw/alilogin/internal/serve"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
-// The attended tier on the real stack: Vault's OIDC auth method with
-// Hydra's confidential client, an OIDC role with max_age and the step-up
-// acr bound (what broker apply makes: cmd/broker/e2e
-// TestApplyConfiguresAttendedTier), a Nomad management role and a Consul
-// role for the tier, and the discovery document's attended block in the
-// user's cached copy.
+// The attended tier on the real stack, as the broker makes it: the
+// repository's policies/ with the stack's attended tier on profile
+// ci-admin (teststack.AddAttended), written by `broker apply` (Vault's
+// OIDC auth method with Hydra's confidential client, the tier's OIDC
+// role, its nomad and consul roles and generated policy: cmd/broker/e2e
+// TestApplyConfiguresAttendedTier), and the discovery document the broker
+// renders from that folder (serve.Discovery), served to alilogin.
 
-var nattended atomic.Int32
+// attended is the broker folder once `broker apply` has written it to
+// the stack (once per test binary: every elevate test uses the same tier;
+// the OIDC mount stays for the next one). Its directory, with the client
+// secret's file beside the folder, is removed by TestMain.
+var attended struct {
+	once sync.Once
+	tmp  string
+	cfg  *policy.Config
+	err  error
+}
+
+// applyAttended runs `broker apply` on the repository's policies/ with
+// the stack's attended tier and returns the loaded folder.
+func applyAttended(t *testing.T) *policy.Config {
+	t.Helper()
+	attended.once.Do(func() {
+		tmp, err := os.MkdirTemp("", "elev-broker")
+		if err != nil {
+			attended.err = err
+			return
+		}
+		attended.tmp = tmp
+		dir, secretFile := filepath.Join(tmp, "policies"), filepath.Join(tmp, "oidc-client-secret")
+		if err := stack.CopyPolicies(dir, filepath.Join("..", "..", "..", "policies"), true); err != nil {
+			attended.err = err
+			return
+		}
+		if err := stack.AddAttended(dir, secretFile); err != nil {
+			attended.err = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		// The mounts the broker expects to exist (as an admin enables them).
+		if err := stack.EnsureMounts(ctx, nil, teststack.Mounts{}); err != nil {
+			attended.err = err
+			return
+		}
+		cmd := exec.CommandContext(ctx, brokerBin, "apply", "--auto-approve", dir)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, stack.Env()...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			attended.err = fmt.Errorf("broker apply: %v\n%s", err, out.String())
+			return
+		}
+		attended.cfg, attended.err = policy.Load(dir)
+	})
+	if attended.err != nil {
+		t.Fatal(attended.err)
+	}
+	return attended.cfg
+}
 
 // elevUser is a user logged in (through the test's own Chromium, whose
-// SSO session stays live) to a profile with an attended tier, with the
-// real CLIs on PATH, an agent directory of its own and its Vault reached
-// through a recorder of the attended sign-in's answers (to learn the
-// privileged Vault token, which nothing else shows).
+// SSO session stays live) to the profile with the attended tier, with
+// the real CLIs on PATH, an agent directory of its own and its Vault
+// reached through a recorder of the attended sign-in's answers (to learn
+// the privileged Vault token, which nothing else shows).
 type elevUser struct {
 	*user
 	b         *teststack.Browser
 	profile   string
 	name, pw  string
-	mount     string // the OIDC auth mount
-	role      string // the tier's OIDC role and engine roles
+	role      string // the tier's nomad and consul roles (the discovery document's)
 	agentDir  string
 	mu        sync.Mutex
 	vaultToks []string // client_token of every oidc/callback answer
 }
 
-const elevConsulRules = `key_prefix "" { policy = "write" }`
-
-func newElevUser(t *testing.T, ctx context.Context, window time.Duration) *elevUser {
+func newElevUser(t *testing.T, ctx context.Context) *elevUser {
 	t.Helper()
-	n := nattended.Add(1)
-	group := fmt.Sprintf("elev-admins-%d", n)
-	profile := fmt.Sprintf("pelev%d", n)
-	if err := stack.SetupProfile(ctx, nil, teststack.ProfileSpec{Name: profile, Roles: []string{group}, NomadRules: readJobs, ConsulRules: readKV}); err != nil {
-		t.Fatal(err)
+	cfg := applyAttended(t)
+	profile := teststack.AttendedProfile
+	var roles []string
+	for _, p := range cfg.Profiles {
+		if p.Name == profile {
+			roles = p.Roles
+		}
 	}
-	name, pw := newUserAccount(group)
-	e := &elevUser{profile: profile, name: name, pw: pw, mount: fmt.Sprintf("oidc%d", n), role: profile + ".attended"}
-	e.setupVault(t, ctx, group, window)
+	if len(roles) == 0 {
+		t.Fatalf("profile %s has no roles", profile)
+	}
+	name, pw := newUserAccount(roles[0])
+	e := &elevUser{profile: profile, name: name, pw: pw}
 
 	vp := httptest.NewServer(e.recorder(t))
 	t.Cleanup(vp.Close)
+	// The broker's document for this folder, with the recorder as the
+	// public Vault address.
+	doc := serve.Discovery(cfg, serve.Public{VaultAddr: vp.URL})
+	for _, p := range doc.Profiles {
+		if p.Name == profile && p.Attended != nil {
+			e.role = p.Attended.NomadRole
+		}
+	}
+	if e.role == "" {
+		t.Fatalf("the discovery document has no attended tier with a nomad role for %s", profile)
+	}
+	docJSON, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != discovery.Path {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(docJSON)
+	}))
+	t.Cleanup(bs.Close)
+
 	u := newUser(t)
 	u.env["VAULT_ADDR"] = vp.URL
 	u.env["PATH"] = teststack.BinDir() + string(os.PathListSeparator) + u.env["PATH"]
+	u.env["ALILOGIN_BROKER"] = bs.URL
 	dir, err := os.MkdirTemp("", "agt")
 	if err != nil {
 		t.Fatal(err)
@@ -80,21 +161,6 @@ func newElevUser(t *testing.T, ctx context.Context, window time.Duration) *elevU
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	u.env[agent.DirVar] = dir
 	e.user, e.agentDir = u, dir
-	// The broker's document, as alilogin keeps it (the broker itself is
-	// not reachable: the cached copy is used).
-	u.env["ALILOGIN_BROKER"] = "http://127.0.0.1:1"
-	cdir, err := config.Dir(u.getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := &discovery.Document{Version: 1, SSO: discovery.SSO{Issuer: stack.Hydra.IssuerURL, ClientID: stack.Hydra.ClientID},
-		Vault: discovery.Vault{Addr: vp.URL},
-		Profiles: []discovery.Profile{{Name: profile, Roles: []string{group}, Nomad: true, Consul: true,
-			Attended: &discovery.Attended{OIDCMount: e.mount, Role: e.role, NomadRole: e.role, ConsulRole: e.role,
-				Window: window.String(), MaxAge: "2m0s", RedirectPath: "/oidc/callback"}}}}
-	if err := config.WriteDiscoveryCache(cdir, u.env["ALILOGIN_BROKER"], doc); err != nil {
-		t.Fatal(err)
-	}
 	if e.b, err = teststack.NewBrowser(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,37 +176,6 @@ func newElevUser(t *testing.T, ctx context.Context, window time.Duration) *elevU
 	}
 	t.Cleanup(func() { u.run(t, "agent", "stop") })
 	return e
-}
-
-// setupVault makes the tier at the stack's Vault, as broker apply does.
-func (e *elevUser) setupVault(t *testing.T, ctx context.Context, group string, window time.Duration) {
-	t.Helper()
-	v := stack.Vault.Client()
-	must := func(method, path string, body any) {
-		t.Helper()
-		if err := v.Do(ctx, method, path, body, nil); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
-	must("POST", "/v1/sys/auth/"+e.mount, map[string]any{"type": "oidc"})
-	t.Cleanup(func() { _ = v.Do(context.Background(), "DELETE", "/v1/sys/auth/"+e.mount, nil, nil) })
-	must("POST", "/v1/auth/"+e.mount+"/config", map[string]any{"oidc_discovery_url": stack.Hydra.IssuerURL, "oidc_client_id": stack.Hydra.AttendedClientID,
-		"oidc_client_secret": stack.Hydra.AttendedClientSecret, "bound_issuer": stack.Hydra.IssuerURL})
-	pol := "attended-" + e.profile
-	must("PUT", "/v1/sys/policies/acl/"+pol, map[string]any{"policy": fmt.Sprintf("path \"nomad/creds/%s\" { capabilities = [\"read\"] }\npath \"consul/creds/%s\" { capabilities = [\"read\"] }\n", e.role, e.role)})
-	secs := int(window.Seconds())
-	must("POST", "/v1/auth/"+e.mount+"/role/"+e.role, map[string]any{
-		"role_type": "oidc", "user_claim": "cern_upn", "bound_audiences": []string{stack.Hydra.AttendedClientID},
-		"bound_claims":          map[string]any{"cern_roles": []string{group}, "acr": []string{teststack.StepUpACR}},
-		"allowed_redirect_uris": []string{"http://127.0.0.1/oidc/callback"}, "max_age": 120,
-		"token_ttl": secs, "token_explicit_max_ttl": secs, "token_policies": []string{pol}, "verbose_oidc_logging": true})
-	must("POST", "/v1/nomad/role/"+e.role, map[string]any{"type": "management"})
-	c := stack.Consul.Client()
-	cpol := "elev-" + e.profile
-	if err := c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": cpol, "Rules": elevConsulRules}, nil); err != nil {
-		t.Fatal(err)
-	}
-	must("POST", "/v1/consul/roles/"+e.role, map[string]any{"consul_policies": []string{cpol}})
 }
 
 // recorder is a reverse proxy to the stack's Vault that notes the token
@@ -315,18 +350,20 @@ func (e *elevUser) noPrivilegedAnywhere(t *testing.T, p privileged) {
 // browser's SSO session is live; inside the window `nomad system gc`
 // (management) and a job submission work through the agent's elevated
 // gates while the ordinary gates stay read-only and the everyday routes
-// work; at the window's end they are refused, and the privileged Vault,
-// Nomad and Consul tokens are dead at each server. No privileged token
+// work (the profile's reads: the ci namespace's jobs); status and status
+// --short show the window; at the window's end the writes are refused,
+// status --short shows no window, and the privileged Vault, Nomad and
+// Consul tokens are dead at each server. No privileged token
 // is in the keyring, the user's files, the agent's audit log or any
 // process's environment.
 func TestElevateAsksForAFreshSignInAndEndsWithItsWindow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	e := newElevUser(t, ctx, 40*time.Second)
+	e := newElevUser(t, ctx)
 	if p := e.exec(t, false, "nomad", "system", "gc"); p.code() == 0 || !strings.Contains(p.stderr.String(), "alilogin elevate --profile "+e.profile) {
 		t.Fatalf("nomad system gc with the ordinary gate: exit %d\n%s", p.code(), p.stderr.String())
 	}
-	p := e.elevate(t, ctx)
+	p := e.elevate(t, ctx, "--for", "40s")
 	if p.code() != 0 || !strings.Contains(p.stderr.String(), "attended window of profile "+e.profile+" open") {
 		t.Fatalf("elevate: exit %d\n%s", p.code(), p.stderr.String())
 	}
@@ -350,7 +387,7 @@ func TestElevateAsksForAFreshSignInAndEndsWithItsWindow(t *testing.T) {
 	if p := e.exec(t, true, "nomad", "job", "run", "-detach", job); p.code() != 0 {
 		t.Errorf("nomad job run in the window: exit %d\n%s", p.code(), p.stderr.String())
 	}
-	if p := e.exec(t, false, "nomad", "job", "status"); p.code() != 0 {
+	if p := e.exec(t, false, "nomad", "job", "status", "-namespace", "ci"); p.code() != 0 {
 		t.Errorf("nomad job status with the ordinary gate during the window: exit %d\n%s", p.code(), p.stderr.String())
 	}
 	if p := e.exec(t, false, "nomad", "system", "gc"); p.code() == 0 {
@@ -359,6 +396,9 @@ func TestElevateAsksForAFreshSignInAndEndsWithItsWindow(t *testing.T) {
 	st := e.ok(t, "status", "--profile", e.profile)
 	if !strings.Contains(st.stdout.String(), "attended window:") {
 		t.Errorf("status shows no window:\n%s", st.stdout.String())
+	}
+	if sh := e.ok(t, "status", "--short", "--profile", e.profile); !strings.HasPrefix(sh.stdout.String(), e.profile+" ") || !strings.Contains(sh.stdout.String(), " elevated ") {
+		t.Errorf("status --short shows no window: %q", sh.stdout.String())
 	}
 	for _, args := range [][]string{{"token", "--for", "nomad", "--elevated"}, {"env", "--elevated"}} {
 		if p := e.run(t, args...); p.code() == 0 || !strings.Contains(p.stderr.String(), "stay in the alilogin agent") || p.stdout.String() != "" {
@@ -378,10 +418,13 @@ func TestElevateAsksForAFreshSignInAndEndsWithItsWindow(t *testing.T) {
 	if p := e.exec(t, true, "nomad", "system", "gc"); p.code() == 0 {
 		t.Error("nomad system gc after the window worked")
 	}
-	if p := e.exec(t, false, "nomad", "job", "status"); p.code() != 0 {
+	if p := e.exec(t, false, "nomad", "job", "status", "-namespace", "ci"); p.code() != 0 {
 		t.Errorf("nomad job status after the window: exit %d\n%s", p.code(), p.stderr.String())
 	}
 	e.ok(t, "token", "--for", "nomad", "--profile", e.profile)
+	if sh := e.ok(t, "status", "--short", "--profile", e.profile); strings.Contains(sh.stdout.String(), "elevated") {
+		t.Errorf("status --short shows a window after its end: %q", sh.stdout.String())
+	}
 	e.noPrivilegedAnywhere(t, priv)
 }
 
@@ -390,7 +433,7 @@ func TestElevateAsksForAFreshSignInAndEndsWithItsWindow(t *testing.T) {
 func TestElevateUseBudgetEndsTheWindow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	e := newElevUser(t, ctx, 5*time.Minute)
+	e := newElevUser(t, ctx)
 	if p := e.elevate(t, ctx, "--uses", "1"); p.code() != 0 {
 		t.Fatalf("elevate: exit %d\n%s", p.code(), p.stderr.String())
 	}
@@ -418,7 +461,7 @@ func TestElevateUseBudgetEndsTheWindow(t *testing.T) {
 func TestElevateScriptCannotSkipTheSignIn(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	e := newElevUser(t, ctx, time.Minute)
+	e := newElevUser(t, ctx)
 
 	p := e.run(t, "elevate", "--no-browser", "--listen", "127.0.0.1:0", "--timeout", "2s", "--profile", e.profile)
 	if p.code() == 0 || !strings.Contains(p.stderr.String(), "no sign-in within") {

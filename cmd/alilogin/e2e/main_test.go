@@ -23,12 +23,17 @@ var (
 	stack *teststack.Stack
 	bin   string // the alilogin binary
 	// brokerBin is the broker binary (direct_test.go: the direct login's
-	// auth methods are made by its apply).
+	// auth methods are made by its apply; elevate_test.go: the attended
+	// tier).
 	brokerBin string
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(teststack.MainWithBinaries(m, teststack.Options{}, &stack, []string{teststack.AliloginPkg, teststack.BrokerPkg}, &bin, &brokerBin))
+	code := teststack.MainWithBinaries(m, teststack.Options{}, &stack, []string{teststack.AliloginPkg, teststack.BrokerPkg}, &bin, &brokerBin)
+	if attended.tmp != "" {
+		os.RemoveAll(attended.tmp)
+	}
+	os.Exit(code)
 }
 
 // user is a test home: its own HOME/XDG dirs and environment.
