@@ -17,7 +17,7 @@ import (
 func TestNoWriteAccessOutlivesTheWindow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	e := newElevUser(t, ctx, 2*time.Minute)
+	e := newElevUser(t, ctx)
 	t.Cleanup(func() {
 		_ = stack.Nomad.Client().Do(context.Background(), "DELETE", "/v1/acl/policy/anonymous", nil, nil)
 	})

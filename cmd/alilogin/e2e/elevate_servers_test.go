@@ -21,7 +21,7 @@ import (
 func TestElevatedTokenGoesOnlyToTheWindowsServers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	e := newElevUser(t, ctx, 2*time.Minute)
+	e := newElevUser(t, ctx)
 	var mu sync.Mutex
 	var got []string
 	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +36,9 @@ func TestElevatedTokenGoesOnlyToTheWindowsServers(t *testing.T) {
 	if p := e.elevate(t, ctx); p.code() != 0 {
 		t.Fatalf("elevate: exit %d\n%s", p.code(), p.stderr.String())
 	}
+	// The window's tokens, found at the servers before the other program
+	// acts (the window may end because of it, and then they are gone).
+	priv := e.privileged(t, ctx)
 	// The other program: an ordinary login (the SSO session is live: no
 	// human) and one ordinary exec, both with its own NOMAD_ADDR.
 	real := e.env["NOMAD_ADDR"]
@@ -59,7 +62,6 @@ func TestElevatedTokenGoesOnlyToTheWindowsServers(t *testing.T) {
 
 	// The human's own tool, in the window.
 	gc := e.exec(t, true, "nomad", "system", "gc")
-	priv := e.privileged(t, ctx)
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("thief got %d requests; gc exit %d\n%s", len(got), gc.code(), gc.stderr.String())
