@@ -120,6 +120,12 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	if req.Op == "elevate" {
+		// The request carries privileged tokens: to the agent only.
+		if err := checkAgentPeer(c); err != nil {
+			return nil, err
+		}
+	}
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		if dying(err) {
 			return nil, fmt.Errorf("%w (its socket closed before it read the request: %v)", ErrNotRunning, err)

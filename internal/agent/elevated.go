@@ -66,6 +66,10 @@ var windowIDs atomic.Uint64
 type window struct {
 	id     uint64
 	tokens map[Kind]*store.Token
+	// ups are the profile's servers when the window opened (address,
+	// TLS, the transport with the login's client certificate): its
+	// privileged tokens go there only, whatever a later open loads.
+	ups    map[Kind]*upstream
 	until  time.Time
 	budget int
 	revoke func(context.Context) error
@@ -179,7 +183,13 @@ func (a *Agent) elevate(ctx context.Context, req Request) Answer {
 		return Answer{Error: "the profile was dropped while it was opened"}
 	}
 	vconf := c.Servers[Vault]
-	w := &window{id: windowIDs.Add(1), tokens: toks, until: e.Until, budget: e.Uses,
+	ups := map[Kind]*upstream{}
+	for k := range toks {
+		if u := p.upstream(k); u != nil && u.conf == c.Servers[k] {
+			ups[k] = u
+		}
+	}
+	w := &window{id: windowIDs.Add(1), tokens: toks, ups: ups, until: e.Until, budget: e.Uses,
 		revoke: func(ctx context.Context) error { return revokeVault(ctx, vconf, vt.Secret) }}
 	if old := p.setWindow(w); old != nil {
 		a.endWindow(p, old, "a new window replaced it")
@@ -213,7 +223,7 @@ func (a *Agent) elevatedGates(profile string, kinds []Kind) Answer {
 	c := p.creds.Load()
 	ans := Answer{Window: w.status()}
 	for _, k := range kinds {
-		if w.tokens[k] == nil || c == nil || c.Servers[k].Addr == "" {
+		if w.tokens[k] == nil || w.ups[k] == nil || c == nil || c.Servers[k].Addr == "" {
 			continue
 		}
 		g, err := a.gates.issueElevated(profile, k, w.id)

@@ -179,8 +179,21 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 		}
 		defer wdone()
 		r = r.WithContext(wctx)
+		// The privileged token goes only to the server the window was
+		// opened for. A later open with another environment (another
+		// NOMAD_ADDR, a re-login against other servers) ends the window:
+		// its human signed in for those servers, not these.
+		pinned := wdw.ups[rt.kind]
+		if pinned == nil || pinned.conf != up.conf {
+			rt.a.endWindow(p, wdw, "the profile's servers changed")
+			p.fail("the attended window ended: the profile's servers changed")
+			rt.refuse(w, r, ev, http.StatusUnauthorized, "refused: the attended window of profile "+name+" has ended: the profile was opened since for other servers; run: alilogin elevate --profile "+name)
+			return
+		}
+		up = pinned
 		ev.Elevated = true
 		ec := *creds
+		ec.Rules.Attended = true
 		ec.Tokens = wdw.tokens
 		ec.Rules.ReadOnly, ec.Rules.ReadOnlyHint = false, ""
 		creds = &ec
@@ -271,7 +284,12 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 				}
 			}
 			if br != nil && br.response != nil {
-				return br.response(resp)
+				if err := br.response(resp); err != nil {
+					return err
+				}
+			}
+			if br != nil && !br.asset && creds.Rules.ReadOnly {
+				return readOnlyUIAnswer(rt.kind, resp)
 			}
 			return nil
 		},

@@ -117,6 +117,9 @@ func (rt *route) serveUI(w http.ResponseWriter, r *http.Request, ev *Event, labe
 	defer done()
 	r = r.WithContext(ctx)
 	br := rt.browserRewrite(host)
+	if br == nil {
+		br = &browserRewrite{} // a browser session's request all the same (proxy.go)
+	}
 	if isUIAsset(r) {
 		br = &browserRewrite{asset: true}
 	}

@@ -34,6 +34,10 @@ type Rules struct {
 	// request, e.g. "profile ci-admin allows it" or "run: alilogin
 	// elevate --profile ci". Supplied by the caller, which knows.
 	ReadOnlyHint string
+	// Attended: the request uses the privileged token of an attended
+	// window (an elevated gate): changes of ACLs and identities are
+	// refused (OutlivesWindow), since they would keep access after it.
+	Attended bool
 	// Mounts of Vault's nomad, consul and PKI engines.
 	Mounts Mounts
 	// MaxRewrite caps the answers that are rewritten (decoded size);
@@ -50,10 +54,11 @@ type Reason int
 
 // The reasons of a refusal.
 const (
-	Allowed  Reason = iota
-	BadPath         // the path or method is ambiguous or unknown: 400
-	Secret          // the request would hand out a real credential: 403
-	ReadOnly        // outside the read-only allow-list: 403
+	Allowed   Reason = iota
+	BadPath          // the path or method is ambiguous or unknown: 400
+	Secret           // the request would hand out a real credential: 403
+	ReadOnly         // outside the read-only allow-list: 403
+	ACLChange        // an ACL or identity change through an attended window: 403
 )
 
 // Decision is Check's answer for one request.
@@ -123,6 +128,9 @@ func Check(server store.Kind, r *http.Request, rules Rules) Decision {
 	switch {
 	case sec.refuse != "":
 		d.Refuse, d.Reason, d.Blank = "refused: "+sec.refuse, Secret, nil
+	case rules.Attended && write && OutlivesWindow(server, r.Method, p):
+		d.Refuse = fmt.Sprintf("refused: %s %s changes ACLs or identities of %s, a change that would outlive the attended window; use an admin token for ACL work", r.Method, p, server)
+		d.Reason, d.Blank = ACLChange, nil
 	case rules.ReadOnly && write:
 		d.Refuse = fmt.Sprintf("refused: %s %s is not in the read-only routes of %s", r.Method, p, server)
 		if h := strings.TrimSpace(rules.ReadOnlyHint); h != "" {
