@@ -102,18 +102,40 @@ func ConsulLogout(ctx context.Context, consul *apiclient.Client) error {
 var ErrVaultSealed = errors.New("Vault is sealed")
 
 // VaultHealth asks Vault (sys/health) whether it can issue tokens:
-// nil when it is active or a standby (which forwards), ErrVaultSealed
-// (wrapped) when it is sealed or not initialized, else the error (an
-// unreachable Vault: apiclient.Unreachable). The caller bounds the wait
-// with ctx.
+// nil when it is active or a standby (which forwards) that knows an
+// active node, ErrVaultSealed (wrapped) when it is sealed or not
+// initialized, ErrNoActiveNode (wrapped) when it is a standby with no
+// active node to forward to (its health still answers 200 to
+// standbyok, every other request 500), else the error (an unreachable
+// Vault: apiclient.Unreachable). The caller bounds the wait with ctx.
 func VaultHealth(ctx context.Context, vault *apiclient.Client) error {
-	var h struct{ Initialized, Sealed bool }
+	var h struct{ Initialized, Sealed, Standby bool }
 	err := vault.Do(ctx, http.MethodGet, "/v1/sys/health?standbyok=true&perfstandbyok=true", nil, &h)
 	switch st := apiclient.StatusOf(err); {
+	case err == nil && h.Initialized && !h.Sealed && !h.Standby:
+		return nil
 	case err == nil && h.Initialized && !h.Sealed:
+		// A standby: it forwards to the active node, if it knows one
+		// (sys/leader's leader_address; a standby with none answers
+		// the request with 500).
+		var l struct {
+			LeaderAddress string `json:"leader_address"`
+		}
+		if lerr := vault.Do(ctx, http.MethodGet, "/v1/sys/leader", nil, &l); lerr != nil || l.LeaderAddress == "" {
+			if apiclient.Unreachable(lerr) || errors.Is(lerr, context.DeadlineExceeded) {
+				return lerr
+			}
+			return fmt.Errorf("%w (%s)", ErrNoActiveNode, serverName(vault))
+		}
 		return nil
 	case err == nil, st == http.StatusServiceUnavailable, st == http.StatusNotImplemented:
 		return fmt.Errorf("%w (%s)", ErrVaultSealed, serverName(vault))
+	case st >= 500:
+		return fmt.Errorf("%w (%s)", ErrNoActiveNode, serverName(vault))
 	}
 	return err
 }
+
+// ErrNoActiveNode: Vault answered from a standby that has no active node
+// to forward to (or with another server error): it issues nothing.
+var ErrNoActiveNode = errors.New("Vault has no active node")

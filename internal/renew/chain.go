@@ -187,6 +187,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 		}
 	}
 	errs, err := c.runVault(ctx, out, res, kinds)
+	c.logoutReplaced(ctx, rec, out, res) // a direct Consul token Vault's replaced
 	if err != nil {
 		return out, res, err
 	}

@@ -42,6 +42,25 @@ type Direct struct {
 	// Vault says whether Vault can issue tokens (a short probe,
 	// remembered); nil: it can.
 	Vault *Availability
+	// LogoutConsul logs the direct Consul token t out of the Consul at
+	// addr, the one that issued it, when a token through Vault replaced
+	// it; a warning when it could not. nil: it expires by itself.
+	LogoutConsul func(ctx context.Context, addr string, t *store.Token) string
+}
+
+// logoutReplaced logs out the direct Consul token of rec that out no
+// longer holds (a renewal through Vault replaced it), at the Consul that
+// issued it, with a warning in res when it could not.
+func (c *Chain) logoutReplaced(ctx context.Context, rec, out *store.Record, res *Result) {
+	if c.Direct == nil || c.Direct.LogoutConsul == nil || out == nil || !rec.Consul.Direct() || !rec.Consul.ValidFor(c.now(), 0) {
+		return
+	}
+	if out.Consul != nil && out.Consul.Secret.Equal(rec.Consul.Secret) {
+		return
+	}
+	if w := c.Direct.LogoutConsul(ctx, rec.ConsulAddr, rec.Consul); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 }
 
 // on reports whether the profile logs in directly at all.

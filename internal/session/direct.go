@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -41,7 +40,7 @@ func (p vaultProbe) Probe(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, issue.ErrVaultSealed):
+	case errors.Is(err, issue.ErrVaultSealed), errors.Is(err, issue.ErrNoActiveNode):
 		return &chainError{err, renew.ErrSealed}
 	}
 	return &chainError{err, renew.ErrUnreachable}
@@ -55,7 +54,11 @@ func directFor(e Env, cfg *config.Config, cl *Clients, profile string) *renew.Di
 	if !ok || !p.Direct.On() {
 		return nil
 	}
-	d := &renew.Direct{Mode: p.Direct.Mode, Login: &directLogin{env: e, cfg: cfg, cl: cl}, Vault: availability(e, cfg, cl)}
+	dl := &directLogin{env: e, cfg: cfg, cl: cl}
+	d := &renew.Direct{Mode: p.Direct.Mode, Login: dl, Vault: availability(e, cfg, cl),
+		LogoutConsul: func(ctx context.Context, addr string, t *store.Token) string {
+			return dl.logoutReplaced(ctx, store.Consul, addr, t)
+		}}
 	if p.Direct.NomadAuthMethod != "" && cl.Nomad != nil && !p.NoNomad {
 		d.Kinds = append(d.Kinds, store.Nomad)
 	}
@@ -128,7 +131,7 @@ func (d *directLogin) DirectLogin(ctx context.Context, rec *store.Record, idToke
 		old := rec.Token(k)
 		rec.SetToken(k, toks[i])
 		rep.Steps = append(rep.Steps, fmt.Sprintf("logged in to %s directly (auth method %s)", k, termtext.Clean(p.Direct.Method(string(k)))))
-		if w := d.logoutReplaced(ctx, k, old); w != "" {
+		if w := d.logoutReplaced(ctx, k, rec.ConsulAddr, old); w != "" {
 			rep.Warnings = append(rep.Warnings, w)
 		}
 	}
@@ -147,27 +150,32 @@ func (d *directLogin) server(k store.Kind) *apiclient.Client {
 }
 
 // logoutReplaced logs out of Consul the direct token old, replaced and
-// still valid; a warning when it could not.
-func (d *directLogin) logoutReplaced(ctx context.Context, k store.Kind, old *store.Token) string {
-	if k != store.Consul || !old.Direct() || !old.ValidFor(d.env.now(), 0) || d.cl.Consul == nil {
+// still valid, at addr, the Consul that issued it (logoutConsulAt); a
+// warning when it could not.
+func (d *directLogin) logoutReplaced(ctx context.Context, k store.Kind, addr string, old *store.Token) string {
+	if k != store.Consul || !old.Direct() || !old.ValidFor(d.env.now(), 0) {
 		return ""
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := issue.ConsulLogout(rctx, d.cl.Consul.WithToken(old.Secret)); err != nil && apiclient.StatusOf(err) != http.StatusForbidden {
+	if err := logoutConsulAt(rctx, d.cfg, addr, old); err != nil {
 		return fmt.Sprintf("the replaced Consul token %s was not logged out: %v", termtext.Clean(old.Accessor), err)
 	}
 	return ""
 }
 
 // vaultDown reports whether a Vault login's error says Vault did not
-// answer or is sealed (then the direct login stands in), rather than
-// that it refused.
+// answer, is sealed or failed (any 5xx: a standby with no active node
+// answers 500; then the direct login stands in), rather than that it
+// refused (403, 400).
 func vaultDown(err error) bool {
-	st := apiclient.StatusOf(err)
-	return apiclient.Unreachable(err) || st == http.StatusServiceUnavailable || st == http.StatusNotImplemented ||
-		errors.Is(err, context.DeadlineExceeded)
+	return apiclient.Unreachable(err) || apiclient.StatusOf(err) >= 500 || errors.Is(err, context.DeadlineExceeded)
 }
+
+// VaultLoginTimeout bounds the Vault login of a profile whose direct
+// login stands in for Vault: a Vault whose health answers but whose
+// login hangs costs this long, not the client's whole timeout.
+const VaultLoginTimeout = 10 * time.Second
 
 // directErr is the error of kind k among a direct login's errors, else
 // a generic one.
@@ -194,7 +202,7 @@ func (e *kindError) Unwrap() error { return e.err }
 // is not kept (best effort: it expires by itself).
 func (l *freshLogin) logoutDirect(ctx context.Context, rec *store.Record) {
 	dl := &directLogin{env: l.env, cfg: l.cfg, cl: l.cl}
-	_ = dl.logoutReplaced(ctx, store.Consul, rec.Consul)
+	_ = dl.logoutReplaced(ctx, store.Consul, rec.ConsulAddr, rec.Consul)
 }
 
 // logoutReplacedDirect logs out of Consul the direct token of old, the
@@ -205,7 +213,7 @@ func (l *freshLogin) logoutReplacedDirect(ctx context.Context, old, rec *store.R
 		return
 	}
 	dl := &directLogin{env: l.env, cfg: l.cfg, cl: l.cl}
-	if w := dl.logoutReplaced(ctx, store.Consul, old.Consul); w != "" {
+	if w := dl.logoutReplaced(ctx, store.Consul, old.ConsulAddr, old.Consul); w != "" {
 		fmt.Fprintf(l.env.stderr(), "alilogin: warning: %s\n", w)
 	}
 }

@@ -166,7 +166,12 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	var vtok *store.Token
 	if vaultErr == nil {
 		var err error
-		vtok, err = l.vaultLogin(ctx, rec.Profile, idToken, termtext.CleanAll(rec.Roles))
+		vctx, cancel := ctx, context.CancelFunc(func() {})
+		if direct != nil && direct.Mode == renew.DirectFallback {
+			vctx, cancel = context.WithTimeout(ctx, VaultLoginTimeout)
+		}
+		vtok, err = l.vaultLogin(vctx, rec.Profile, idToken, termtext.CleanAll(rec.Roles))
+		cancel()
 		switch {
 		case err != nil && direct != nil && vaultDown(err):
 			// Vault did not answer or is sealed: the direct login stands

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -213,28 +214,7 @@ func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 func logoutDirect(ctx context.Context, e Env, cfg *config.Config, rec *store.Record) (warnings []string) {
 	now := e.now()
 	if t := rec.Consul; t.Direct() && t.ValidFor(now, 0) {
-		err := errors.New("the stored login does not say which Consul it was made with")
-		var c *apiclient.Client
-		if rec.ConsulAddr != "" {
-			if err = check.Address(rec.ConsulAddr, cfg.InsecureHTTP); err == nil {
-				tls := cfg.Consul.TLS
-				if own, cerr := check.Canonical(cfg.Consul.Addr); cerr != nil || own != rec.ConsulAddr {
-					tls = apiclient.TLS{} // another Consul's CA vouches for nothing here
-				}
-				c, err = apiclient.For(apiclient.Consul, rec.ConsulAddr, tls)
-			}
-		}
-		if err == nil {
-			lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			err = issue.ConsulLogout(lctx, c.WithToken(t.Secret))
-			cancel()
-			if apiclient.StatusOf(err) == 403 {
-				err = nil // already gone at the server
-			}
-		} else {
-			err = fmt.Errorf("could not log out of Consul: %w", err)
-		}
-		if err != nil {
+		if err := logoutConsulAt(ctx, cfg, rec.ConsulAddr, t); err != nil {
 			warnings = append(warnings, fmt.Sprintf("%v (accessor %s); it expires at %s", err, termtext.Clean(t.Accessor), t.ExpiresAt.Local().Format(time.RFC3339)))
 		}
 	}
@@ -243,6 +223,34 @@ func logoutDirect(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 			termtext.Clean(t.Accessor), t.ExpiresAt.Local().Format(time.RFC3339))
 	}
 	return warnings
+}
+
+// logoutConsulAt logs the direct Consul token t out of the Consul at
+// addr, the one that issued it (the record's ConsulAddr, whatever is
+// configured now); the configured CA is used only when addr is the
+// configured Consul. A token the server no longer knows (403) is no
+// error.
+func logoutConsulAt(ctx context.Context, cfg *config.Config, addr string, t *store.Token) error {
+	if addr == "" {
+		return errors.New("could not log out of Consul: the stored login does not say which Consul it was made with")
+	}
+	if err := check.Address(addr, cfg.InsecureHTTP); err != nil {
+		return fmt.Errorf("could not log out of Consul: %w", err)
+	}
+	tls := cfg.Consul.TLS
+	if own, err := check.Canonical(cfg.Consul.Addr); err != nil || own != addr {
+		tls = apiclient.TLS{} // another Consul's CA vouches for nothing here
+	}
+	c, err := apiclient.For(apiclient.Consul, addr, tls)
+	if err != nil {
+		return fmt.Errorf("could not log out of Consul: %w", err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := issue.ConsulLogout(lctx, c.WithToken(t.Secret)); err != nil && apiclient.StatusOf(err) != http.StatusForbidden {
+		return err
+	}
+	return nil
 }
 
 // refreshBinding is where the refresh token of rec may be revoked: at the
