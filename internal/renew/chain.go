@@ -175,7 +175,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 		// Whether Vault can issue tokens, asked briefly (or remembered)
 		// before anything is sent to it (direct.go).
 		var vaultErr error
-		if c.Direct.Mode == DirectFallback {
+		if c.Direct.Mode == DirectFallback || c.asksVault(out, kinds) {
 			vaultErr = c.Direct.Vault.Check(ctx)
 		}
 		if direct := c.Direct.Route(kinds, vaultErr); len(direct) > 0 || vaultErr != nil {

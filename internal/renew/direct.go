@@ -63,6 +63,24 @@ func (c *Chain) logoutReplaced(ctx context.Context, rec, out *store.Record, res 
 	}
 }
 
+// asksVault reports whether a renewal in mode "always" still needs Vault:
+// a kind without a direct login to renew, or a Vault token the refresh
+// would revoke. Then Vault is asked briefly first (or its failure
+// remembered), as in mode "fallback": a stopped Vault costs one short
+// probe, not each call a client timeout.
+func (c *Chain) asksVault(out *store.Record, kinds []store.Kind) bool {
+	if out.Vault != nil {
+		return true
+	}
+	direct := c.Direct.Route(kinds, nil)
+	for _, k := range kinds {
+		if !slices.Contains(direct, k) && !out.Token(k).ValidFor(c.now(), c.minTTL()) {
+			return true
+		}
+	}
+	return false
+}
+
 // on reports whether the profile logs in directly at all.
 func (d *Direct) on() bool {
 	return d != nil && d.Login != nil && len(d.Kinds) > 0 && (d.Mode == DirectFallback || d.Mode == DirectAlways)

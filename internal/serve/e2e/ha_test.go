@@ -53,9 +53,11 @@ func TestTwoInstancesOneLeader(t *testing.T) {
 	})
 	testutil.WaitFor(t, 10*time.Second, "one leader", func() bool { _, n := oneLeader(a, b); return n == 1 })
 	// Converged: the first run and one more after an interval (nothing
-	// left to write), exactly one leader all along.
+	// left to write), never two leaders. (None for a moment is allowed: a
+	// leader whose liveness update Consul does not answer in time steps
+	// down at once, as it must; CI saw it at load 44.)
 	testutil.WaitFor(t, 2*interval+20*time.Second, "two reconcile runs", func() bool {
-		if _, n := oneLeader(a, b); n != 1 {
+		if _, n := oneLeader(a, b); n > 1 {
 			t.Fatalf("%d leaders", n)
 		}
 		return reconciles(a, b) >= 2
