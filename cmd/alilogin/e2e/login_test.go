@@ -250,13 +250,15 @@ func TestReloginRevokesOld(t *testing.T) {
 }
 
 // TestChildTokensExpireWithVaultToken: Vault's nomad engine gives its
-// leases the mount's default TTL (768 h on the dev server, nothing sets
-// nomad/config/lease here), but Vault revokes them with the Vault token.
-// login's summary, status and token all show the Nomad and Consul tokens
-// expiring no later than the Vault token.
+// leases the mount's default TTL (768 h on the dev server; the test
+// removes nomad/config/lease, which the elevate tests' `broker apply` of
+// the ALICE example sets on the shared stack), but Vault revokes them
+// with the Vault token. login's summary, status and token all show the
+// Nomad and Consul tokens expiring no later than the Vault token.
 func TestChildTokensExpireWithVaultToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	_ = stack.Vault.Client().Do(ctx, "DELETE", "/v1/nomad/config/lease", nil, nil) // 404 before the engine is mounted
 	profile := newProfile(t, ctx, "cap-users")
 	name, pw := newUserAccount("cap-users")
 	u := newUser(t)
