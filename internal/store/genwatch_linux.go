@@ -30,15 +30,18 @@ import (
 // seen: a parent of the directory moved or replaced while the directory
 // itself stays as it was (the watch follows the directory, not its path).
 type dirWatch struct {
-	mu    sync.Mutex
-	fd    int            // -1: no instance (yet)
-	dirs  map[string]int // directory -> watch descriptor
-	wds   map[int]string
-	epoch uint64 // moves whenever an event was read
-	buf   [4096]byte
+	mu   sync.Mutex
+	fd   int            // -1: no instance (yet)
+	dirs map[string]int // directory -> watch descriptor
+	// remote: directories found on a network file system, never
+	// watched; kept so that statfs is asked once, not on every check.
+	remote map[string]bool
+	wds    map[int]string
+	epoch  uint64 // moves whenever an event was read
+	buf    [4096]byte
 }
 
-var watches = &dirWatch{fd: -1, dirs: map[string]int{}, wds: map[int]string{}}
+var watches = &dirWatch{fd: -1, dirs: map[string]int{}, wds: map[int]string{}, remote: map[string]bool{}}
 
 const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
 	unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
@@ -57,7 +60,11 @@ func (w *dirWatch) poll(dir string) (epoch uint64, watched bool) {
 	}
 	w.drain()
 	if _, ok := w.dirs[dir]; !ok {
+		if w.remote[dir] {
+			return w.epoch, false
+		}
 		if remoteFS(dir) {
+			w.remote[dir] = true
 			return w.epoch, false
 		}
 		wd, err := unix.InotifyAddWatch(w.fd, dir, watchMask)
