@@ -30,13 +30,13 @@ import (
 // never answers.
 const ProbeTimeout = 2 * time.Second
 
-// vaultProbe is renew.VaultProbe on issue.VaultHealth.
+// vaultProbe is renew.VaultProbe: issue.AskVaultHealth read CanIssue.
 type vaultProbe struct{ vault *apiclient.Client }
 
 func (p vaultProbe) Probe(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
-	err := issue.VaultHealth(ctx, p.vault.WithToken(secret.String{}))
+	err := issue.AskVaultHealth(ctx, p.vault).CanIssue(ctx)
 	switch {
 	case err == nil:
 		return nil

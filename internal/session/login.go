@@ -10,8 +10,8 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/renew"
-	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -75,13 +75,13 @@ func ChooseProfile(cfg *config.Config, roles []string) (string, error) {
 }
 
 // CheckVault is login's preflight: it fails when Vault cannot be
-// reached at all (any HTTP answer will do), with what to set when the
-// TLS handshake failed.
+// reached at all (issue.VaultHealth's Answered: any HTTP answer will
+// do), with what to set when the TLS handshake failed.
 func CheckVault(ctx context.Context, vault *apiclient.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := vault.WithToken(secret.String{}).Do(ctx, "GET", "/v1/sys/health?standbyok=true&perfstandbyok=true", nil, nil)
-	if err == nil || !apiclient.Unreachable(err) {
+	err := issue.AskVaultHealth(ctx, vault).Answered()
+	if err == nil {
 		return nil
 	}
 	cause := err
