@@ -46,7 +46,7 @@ type Chain struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Cert re-signs a record's client certificate; nil: certificates are
-	// left as they are (clientcert.go).
+	// left as they are (remint.go).
 	Cert CertSigner
 	// Direct is the profile's direct login at Nomad and Consul
 	// (direct.go); nil: none.
@@ -253,7 +253,7 @@ func (c *Chain) runVault(ctx context.Context, out *store.Record, res *Result, ki
 			return c.relogin(ctx, out, res, children)
 		}
 	}
-	// The certificate first (clientcert.go): the re-mints' calls to
+	// The certificate first (remint.go): the re-mints' calls to
 	// Nomad and Consul present it.
 	certErr := c.runCert(ctx, out, res)
 	errs = c.runChildren(ctx, out, res, children)
@@ -505,7 +505,7 @@ func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Resu
 	warn := func(what string, err error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the %s obtained for a login that was logged out or replaced meanwhile was not revoked: %v", what, err))
 	}
-	e.discardCert(ctx, rec, out, res, warn) // clientcert.go: while its Vault token is alive
+	e.discardCert(ctx, rec, out, res, warn) // remint.go: while its Vault token is alive
 	if out.Vault != nil && (rec.Vault == nil || !out.Vault.Secret.Equal(rec.Vault.Secret)) {
 		if err := e.Chain.Vault.RevokeSelf(ctx, out.Vault.Secret); err != nil {
 			warn("new Vault token "+termtext.Clean(out.Vault.Accessor), err)

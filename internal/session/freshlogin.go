@@ -42,7 +42,7 @@ type LoginResult struct {
 	Minted  *issue.Minted  // the Nomad and Consul tokens or their errors
 	Profile config.Profile // the profile's configuration (its roles, no_nomad, no_consul)
 	// CertErr is why no client certificate was signed though a PKI
-	// mount is configured (clientcert.go); the login is stored anyway.
+	// mount is configured (loginCert); the login is stored anyway.
 	CertErr error
 	// Current is the current profile after the login: the login's own
 	// when none was set before (then MadeCurrent), else the one set.
@@ -201,7 +201,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	mcl := l.cl
 	if l.signCert && vtok != nil {
 		var cert *clientcert.Cert
-		cert, mcl, out.certErr = loginCert(ctx, l.env, l.cfg, l.cl, vtok.Secret, rec.Profile, rec.User) // clientcert.go
+		cert, mcl, out.certErr = loginCert(ctx, l.env, l.cfg, l.cl, vtok.Secret, rec.Profile, rec.User)
 		if cert != nil {
 			// The directories of the certificate replaced keep its
 			// files until env or exec rewrite them there: the record
@@ -290,7 +290,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	}
 	defer lk.Release()
 	old, _ := l.store.Get(rec.Profile)
-	carryCertDirs(rec, old) // clientcert.go
+	carryCertDirs(rec, old)
 	if err := l.store.Put(rec); err != nil {
 		return out, l.notKept(ctx, rec, err)
 	}
@@ -299,7 +299,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	// 5. The login it replaced.
 	if old != nil {
 		if vtok != nil {
-			revokeReplacedCert(ctx, l.env, l.cfg, old) // clientcert.go
+			revokeReplacedCert(ctx, l.env, l.cfg, old)
 		}
 		l.revokeReplaced(ctx, old, vtok)
 		l.logoutReplacedDirect(ctx, old, rec)
@@ -356,7 +356,7 @@ func (l *freshLogin) notKept(ctx context.Context, rec *store.Record, err error) 
 	e := l.env
 	if rec.ClientCert != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		_ = revokeCert(rctx, e, l.cfg, rec, false) // clientcert.go
+		_ = revokeCert(rctx, e, l.cfg, rec, false) // logout.go
 		cancel()
 		dropCertFiles(e, rec.ClientCert)
 	}

@@ -5,16 +5,104 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"runtime"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/oidc"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
+
+// The renewal chain (internal/renew) wired to this session's servers:
+// ensurer builds it, and the rest of this file is its ports' adapters,
+// each an HTTP edge that turns the servers' answers into the chain's
+// sentinel errors (domainError): vaultOps (renew.VaultAPI on
+// internal/issue), ssoRefresher (renew.SSO on internal/oidc: the one
+// place the refresh token is sent for new tokens), pkiSigner
+// (renew.CertSigner on internal/clientcert). Step 4's fresh login is
+// freshlogin.go's, the direct login's adapters direct.go's.
+
+// ensurer wires the chain; prefetchSSO starts reading the SSO's discovery
+// document at once, when step 4 is all but certain.
+func (s *Session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO bool) (*renew.Ensurer, error) {
+	cfg, err := s.fullConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.Config = cfg
+	if cfg.Vault.Addr == "" {
+		return nil, errors.New("no Vault address configured (set VAULT_ADDR or vault { address = ... } in the config file)")
+	}
+	servers, err := ConfiguredServers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := NewClients(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := renew.LockDir(s.Env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	var sso renew.SSO
+	if cfg.ClientID != "" && cfg.Issuer != "" {
+		r := &ssoRefresher{cfg: oidc.Config{Issuer: cfg.Issuer, ClientID: cfg.ClientID, Scopes: cfg.Scopes,
+			RolesClaim: cfg.RolesClaim, UserClaim: cfg.UserClaim, InsecureHTTP: cfg.InsecureHTTP, Now: s.Env.Now}}
+		if prefetchSSO {
+			r.prefetch(ctx)
+		}
+		sso = r
+	}
+	return &renew.Ensurer{
+		Chain: &renew.Chain{Vault: &vaultOps{cl: cl, cfg: cfg, now: s.Env.now}, SSO: sso, Login: &freshLogin{env: s.Env, cfg: cfg, cl: cl}, Issuer: cfg.Issuer, ClientID: cfg.ClientID,
+			Servers: servers, MinTTL: minTTL, Now: s.Env.now, Cert: certSigner(s.Env, cfg, cl), // below
+			Direct: directFor(s.Env, cfg, cl, s.Profile)}, // direct.go
+		Store:   store.Authoritative(s.Store),
+		LockDir: dir,
+	}, nil
+}
+
+// ConfiguredServers are the canonical addresses of the configured Vault,
+// Nomad and Consul (empty where none is configured), as a login records
+// them.
+//
+// With each, how its certificate is checked (apiclient.Trust of its CA
+// file and TLS server name, and of this process's SSL_CERT_FILE and
+// SSL_CERT_DIR, which Go's crypto/x509 reads for the system's roots).
+func ConfiguredServers(cfg *config.Config) (renew.Servers, error) {
+	var out renew.Servers
+	for _, s := range []struct {
+		kind       store.Kind
+		srv        config.Server
+		dst, trust *string
+	}{{store.Vault, cfg.Vault, &out.Vault, &out.VaultTrust}, {store.Nomad, cfg.Nomad, &out.Nomad, &out.NomadTrust}, {store.Consul, cfg.Consul, &out.Consul, &out.ConsulTrust}} {
+		if s.srv.Addr == "" {
+			continue
+		}
+		c, err := check.Canonical(s.srv.Addr)
+		if err != nil {
+			return renew.Servers{}, fmt.Errorf("invalid %s address: %w", s.kind.Title(), err)
+		}
+		*s.dst = c
+		// A CA file that cannot be read matches no recorded trust (login
+		// needed for a login that has one; dialing fails anyway); a login
+		// without one is accepted as before.
+		t, err := apiclient.Trust(s.srv.TLS.CACert, s.srv.TLS.ServerName, os.Getenv, runtime.GOOS)
+		if err != nil {
+			t = "unreadable CA file"
+		}
+		*s.trust = t
+	}
+	return out, nil
+}
 
 // Clients are the configured servers' clients, without a token.
 type Clients struct {
@@ -126,7 +214,8 @@ func domainError(err error) error {
 // chainError is an adapter's error with the renewal chain's sentinel.
 type chainError struct{ err, sentinel error }
 
-func (e *chainError) Error() string   { return e.err.Error() }
+func (e *chainError) Error() string { return e.err.Error() }
+
 func (e *chainError) Unwrap() []error { return []error{e.err, e.sentinel} }
 
 // ssoRefresher is renew.SSO on internal/oidc.
@@ -173,4 +262,53 @@ func (s *ssoRefresher) Refresh(ctx context.Context, rt secret.String) (*renew.Re
 		out.Issuer, out.Subject = r.Identity.Issuer, r.Identity.Subject
 	}
 	return out, nil
+}
+
+// certSigner is the renewal chain's adapter: it re-signs at the
+// configured PKI mount with the record's Vault token (no browser). nil
+// when no PKI mount is configured. Once it has signed, it writes the new
+// certificate's files and points cl's Nomad and Consul clients at them,
+// so that the chain's re-mints in the same run present the new
+// certificate (the chain signs before it mints). cl nil: a chain that
+// only judges freshness (Chain.Fresh), never runs.
+func certSigner(e Env, cfg *config.Config, cl *Clients) renew.CertSigner {
+	if cfg.PKIMount == "" {
+		return nil
+	}
+	return &pkiSigner{e: e, cfg: cfg, cl: cl}
+}
+
+type pkiSigner struct {
+	e   Env
+	cfg *config.Config
+	cl  *Clients // shared with the chain's vaultOps
+}
+
+func (p *pkiSigner) Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error) {
+	c, err := clientcert.Sign(ctx, p.cl.Vault.WithToken(vault), p.cfg.PKIMount, rec.Profile, rec.User, 0)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	paths, err := writeCert(p.e, rec.Profile, c)
+	if err != nil {
+		return nil, err
+	}
+	n, err := NewClients(withCertTLS(p.cfg, c, paths))
+	if err != nil {
+		return nil, err
+	}
+	p.cl.Nomad, p.cl.Consul = n.Nomad, n.Consul
+	return c, nil
+}
+
+// Revoke revokes c with its key at the mount that signed it (as logout
+// does; the configured one for a record that does not say), at the
+// chain's Vault: the configured one, which the chain uses only when it
+// is the Vault of the record (renew.Chain.Bound), which signed c.
+func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error {
+	mount := c.Mount
+	if mount == "" {
+		mount = p.cfg.PKIMount
+	}
+	return domainError(clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), mount, c))
 }

@@ -10,8 +10,10 @@ import (
 )
 
 // What the commands ask of the packages behind the session (the store,
-// the chain, the environment contract) beside a session's record: cmd
-// keeps flags, arguments and printing.
+// the chain, the environment contract) beside a session's record, above
+// all what an error means (Mismatch, Unusable, Unreadable, LoginNeeded):
+// cmd turns the verdicts into exit codes and hints, and keeps flags,
+// arguments and printing.
 
 // DefaultMinTTL is the default of --min-ttl (renew.DefaultMinTTL).
 const DefaultMinTTL = renew.DefaultMinTTL
