@@ -133,3 +133,18 @@ func TTL(exp, now time.Time) string {
 	}
 	return d.String()
 }
+
+// LoginPreflight is login's check of Vault before the sign-in
+// (CheckVault). For a profile with a direct login (the one chosen, or
+// any configured when none is chosen yet) a Vault that cannot issue
+// tokens is no error: the login gets the Nomad and Consul tokens
+// directly; the short probe's answer is remembered for it.
+func LoginPreflight(ctx context.Context, e Env, cfg *config.Config, cl *Clients, profile string) error {
+	for _, p := range cfg.Profiles {
+		if (profile == "" || p.Name == profile) && directFor(e, cfg, cl, p.Name) != nil {
+			_ = availability(e, cfg, cl).Check(ctx)
+			return nil
+		}
+	}
+	return CheckVault(ctx, cl.Vault)
+}

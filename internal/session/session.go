@@ -11,6 +11,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -19,8 +20,9 @@ import (
 // through, read top to bottom: the outside world the use case may touch
 // (Env), the profile chosen and the store opened (Open, no network), the
 // tokens brought to validity through the renewal chain (Ensure; the
-// chain's wiring and adapters: chain.go), the client certificate's files
-// in force for env and exec (useCert), and the profile's lock for a
+// chain's wiring and adapters: chain.go), what env, exec and the hook
+// hand a program (Handout, RefuseNesting), the client certificate's
+// files in force for them (useCert), and the profile's lock for a
 // command that writes the login (LockForWrite: login, logout).
 
 // UsageError: the flags, arguments or choices given cannot work;
@@ -354,48 +356,6 @@ func ParseKinds(vals []string) ([]store.Kind, error) {
 	return out, nil
 }
 
-// WriterLockWait is how long logout and login wait for the profile's
-// lock before they give up (and change nothing): longer than a renewal
-// can hold it, since each of its few server calls is bounded by a 30 s
-// timeout.
-const WriterLockWait = 5 * time.Minute
-
-// ErrInterrupted: Ctrl-C (or SIGTERM) while waiting for the lock.
-var ErrInterrupted = errors.New("interrupted")
-
-// LockForWrite takes the profile's lock for a command that deletes or
-// replaces its record, saying so on stderr when it has to wait. It fails
-// when the wait times out or ctx ends (Ctrl-C: ErrInterrupted): such a
-// command never writes without the lock, since a renewal that holds it
-// could otherwise store its record back after the write, or leave what
-// it minted alive.
-func LockForWrite(ctx context.Context, e Env, profile string) (*renew.Lock, error) {
-	dir, err := renew.LockDir(e.getenv)
-	if err != nil {
-		return nil, fmt.Errorf("could not lock profile %s: %w", profile, err)
-	}
-	// From here a Ctrl-C cancels ctx (main's signalContext takes the
-	// signals on first use) instead of ending the process mid-wait.
-	_ = ctx.Done()
-	wait := e.LockWait
-	if wait <= 0 {
-		wait = WriterLockWait
-	}
-	l, err := renew.AcquireOrWait(ctx, dir, profile, wait, func() {
-		fmt.Fprintf(e.stderr(), "alilogin: waiting for another alilogin to finish renewing profile %s (Ctrl-C to give up)\n", profile)
-	})
-	switch {
-	case err == nil:
-		return l, nil
-	case ctx.Err() != nil:
-		return nil, ErrInterrupted
-	case errors.Is(err, renew.ErrLockTimeout):
-		path, _ := renew.LockPath(dir, profile)
-		return nil, fmt.Errorf("another alilogin has held the lock of profile %s (%s) for %s; try again once it has finished (the lock ends with the process that holds it: fuser %s names it)", profile, path, wait, path)
-	}
-	return nil, err
-}
-
 // useCert brings the certificate files of rec up to date in this
 // environment's directory (the chain may have re-signed the
 // certificate; env or exec may run where no alilogin wrote the files
@@ -498,4 +458,77 @@ func withCertTLS(cfg *config.Config, c *clientcert.Cert, p clientcert.Paths) *co
 		}
 	}
 	return &out
+}
+
+// Handout brings the tokens of o.Kinds (every kind the record holds when
+// empty) to validity (Ensure, with the certificate's files in force), the
+// Vault token too when vault is set (exec --secret reads with it: one
+// pass of the chain for both), and returns what env, exec and the hook
+// hand a program for o.Kinds (envcontract.FromRecord with the session's
+// configuration), and the record.
+func (s *Session) Handout(ctx context.Context, o EnsureOptions, vault bool) (envcontract.Handout, *store.Record, error) {
+	kinds := o.Kinds
+	if vault && len(kinds) > 0 && !slices.Contains(kinds, store.Vault) {
+		o.Kinds = append(slices.Clip(kinds), store.Vault)
+	}
+	o.CertFiles = true
+	rec, got, err := s.Ensure(ctx, o)
+	if err != nil {
+		return envcontract.Handout{}, nil, err
+	}
+	if len(kinds) == 0 {
+		kinds = got
+	}
+	return envcontract.FromRecord(s.Config, rec, kinds), rec, nil
+}
+
+// RefuseNesting is exec's refusal to run inside another `alilogin exec`
+// (envcontract.ExecMarker is set, to its profile); nil outside one.
+func RefuseNesting(getenv func(string) string) error {
+	if p := getenv(envcontract.ExecMarker); p != "" {
+		return fmt.Errorf("already inside 'alilogin exec' for profile %s (%s is set); nesting is refused: run the command directly, or unset %s first", p, envcontract.ExecMarker, envcontract.ExecMarker)
+	}
+	return nil
+}
+
+// WriterLockWait is how long logout and login wait for the profile's
+// lock before they give up (and change nothing): longer than a renewal
+// can hold it, since each of its few server calls is bounded by a 30 s
+// timeout.
+const WriterLockWait = 5 * time.Minute
+
+// ErrInterrupted: Ctrl-C (or SIGTERM) while waiting for the lock.
+var ErrInterrupted = errors.New("interrupted")
+
+// LockForWrite takes the profile's lock for a command that deletes or
+// replaces its record, saying so on stderr when it has to wait. It fails
+// when the wait times out or ctx ends (Ctrl-C: ErrInterrupted): such a
+// command never writes without the lock, since a renewal that holds it
+// could otherwise store its record back after the write, or leave what
+// it minted alive.
+func LockForWrite(ctx context.Context, e Env, profile string) (*renew.Lock, error) {
+	dir, err := renew.LockDir(e.getenv)
+	if err != nil {
+		return nil, fmt.Errorf("could not lock profile %s: %w", profile, err)
+	}
+	// From here a Ctrl-C cancels ctx (main's signalContext takes the
+	// signals on first use) instead of ending the process mid-wait.
+	_ = ctx.Done()
+	wait := e.LockWait
+	if wait <= 0 {
+		wait = WriterLockWait
+	}
+	l, err := renew.AcquireOrWait(ctx, dir, profile, wait, func() {
+		fmt.Fprintf(e.stderr(), "alilogin: waiting for another alilogin to finish renewing profile %s (Ctrl-C to give up)\n", profile)
+	})
+	switch {
+	case err == nil:
+		return l, nil
+	case ctx.Err() != nil:
+		return nil, ErrInterrupted
+	case errors.Is(err, renew.ErrLockTimeout):
+		path, _ := renew.LockPath(dir, profile)
+		return nil, fmt.Errorf("another alilogin has held the lock of profile %s (%s) for %s; try again once it has finished (the lock ends with the process that holds it: fuser %s names it)", profile, path, wait, path)
+	}
+	return nil, err
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/renew"
@@ -23,15 +22,6 @@ const DefaultMinTTL = renew.DefaultMinTTL
 // not) or with another SSO issuer and client (Mismatch).
 func OtherServers(err error) bool {
 	return errors.As(err, new(*renew.ServerBindingError)) || Mismatch(err)
-}
-
-// RefuseNesting is exec's refusal to run inside another `alilogin exec`
-// (envcontract.ExecMarker is set, to its profile); nil outside one.
-func RefuseNesting(getenv func(string) string) error {
-	if p := getenv(envcontract.ExecMarker); p != "" {
-		return fmt.Errorf("already inside 'alilogin exec' for profile %s (%s is set); nesting is refused: run the command directly, or unset %s first", p, envcontract.ExecMarker, envcontract.ExecMarker)
-	}
-	return nil
 }
 
 // NotStored reports whether err says that the profile has no stored
