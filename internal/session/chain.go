@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"sync"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
@@ -19,17 +20,261 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
-	"github.com/alisw/alilogin/internal/termtext"
 )
 
-// The renewal chain (internal/renew) wired to this session's servers:
-// ensurer builds it, and the rest of this file is its ports' adapters,
-// each an HTTP edge that turns the servers' answers into the chain's
-// sentinel errors (domainError): vaultOps (renew.VaultAPI on
+// The renewal chain (internal/renew) as a command enters it, top to
+// bottom: Session.Ensure (step 1 here, before any client is built; the
+// certificate's files in force for env and exec, useCert), ensurer,
+// which wires the chain to this session's servers, and its ports'
+// adapters, each an HTTP edge that turns the servers' answers into the
+// chain's sentinel errors (domainError): vaultOps (renew.VaultAPI on
 // internal/issue), ssoRefresher (renew.SSO on internal/oidc: the one
 // place the refresh token is sent for new tokens), pkiSigner
-// (renew.CertSigner on internal/clientcert), and the direct login's
-// (directLogin, vaultProbe). Step 4's fresh login is freshlogin.go's.
+// (renew.CertSigner on internal/clientcert), and the profile's direct
+// login (directFor; its adapters are direct.go's). Step 4's fresh login
+// is freshlogin.go's.
+
+// EnsureOptions say which tokens Ensure brings to validity.
+type EnsureOptions struct {
+	Kinds   []store.Kind // empty: every kind the record holds
+	MinTTL  time.Duration
+	Verbose bool // say each step of the chain on stderr
+	// CertFiles: the client certificate's files are brought up to date
+	// and put in force in Session.Config even when nothing is renewed
+	// (env, exec); after a renewal they always are (useCert).
+	CertFiles bool
+}
+
+// Ensure returns the profile's record with the tokens of o.Kinds valid
+// for longer than o.MinTTL, through the renewal chain (renew.Ensurer),
+// whose step 4 is a fresh Vault login from a refresh grant. It reports
+// the chain's steps (with Verbose) and warnings on stderr. The kinds are
+// returned as resolved.
+func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, []store.Kind, error) {
+	// Step 1 first, before any client is built: no network, little work.
+	rec, err := s.Store.Get(s.Profile)
+	if err != nil {
+		// (Without kinds, a missing record is said as the store says
+		// it, as env and exec always have.)
+		if errors.Is(err, store.ErrNotFound) && len(o.Kinds) > 0 {
+			return nil, nil, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
+		}
+		return nil, nil, err
+	}
+	kinds := o.Kinds
+	if len(kinds) == 0 {
+		kinds = rec.Kinds()
+	}
+	o.MinTTL = s.minTTLFor(rec, kinds, o.MinTTL)
+	// The login must have been made with the configured servers, even
+	// for a cached token: env and exec hand it out with the configured
+	// addresses. When the Vault address comes from a discovery document
+	// not cached yet, the Ensurer checks once it is known.
+	checked := false // step 1 done here: the Ensurer skips its own
+	if s.Config.Vault.Addr != "" {
+		servers, err := ConfiguredServers(s.Config)
+		if err != nil {
+			return nil, nil, err
+		}
+		ch := &renew.Chain{Servers: servers, MinTTL: o.MinTTL, Now: s.Env.now, Cert: certSigner(s.Env, s.Config, nil)}
+		if err := ch.Bound(rec, kinds); err != nil {
+			return nil, nil, err
+		}
+		if ch.Fresh(rec, kinds) {
+			if o.CertFiles {
+				return rec, kinds, s.useCert(ctx, rec)
+			}
+			return rec, kinds, nil
+		}
+		checked = true
+	}
+	// The certificate's files in force for the chain's own calls to
+	// Nomad and Consul (useCert).
+	if err := s.useCert(ctx, rec); err != nil {
+		return nil, nil, err
+	}
+	// A Vault token that has expired cannot be renewed: step 4 will
+	// follow, if the login was made with the configured SSO.
+	en, err := s.ensurer(ctx, o.MinTTL, !rec.Vault.ValidFor(s.Env.now(), 0) && rec.Issuer == s.Config.Issuer && rec.ClientID == s.Config.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ensure := en.Ensure
+	if checked {
+		ensure = en.Renew
+	}
+	rec, res, err := ensure(ctx, s.Profile, kinds)
+	if o.Verbose {
+		for _, st := range res.Steps {
+			fmt.Fprintf(s.Env.stderr(), "alilogin: %s: %s\n", s.Profile, st)
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(s.Env.stderr(), "alilogin: warning: %s\n", w)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, kinds, s.useCert(ctx, rec) // the chain may have re-signed it
+}
+
+// capMinTTL lowers a --min-ttl that no token of the profile can meet: at
+// or above the validity the servers grant its tokens (the TTL of the
+// Vault token, which every other token dies with, and of each token of
+// kinds), every call would renew, re-mint and finally log in again,
+// revoking the tokens other shells hold. It is lowered to half the
+// shortest such TTL, so that a token is renewed once half its life is
+// gone. ttl is that TTL; capped says whether minTTL was lowered. A
+// record that does not know its TTLs (written by an earlier alilogin,
+// or holding only a refresh token) leaves minTTL as it is.
+func capMinTTL(rec *store.Record, kinds []store.Kind, minTTL time.Duration) (capped bool, use, ttl time.Duration) {
+	for _, k := range append([]store.Kind{store.Vault}, kinds...) {
+		if t := rec.Token(k); t != nil && t.TTL > 0 && (ttl == 0 || t.TTL < ttl) {
+			ttl = t.TTL
+		}
+	}
+	if ttl == 0 || minTTL < ttl {
+		return false, minTTL, ttl
+	}
+	return true, ttl / 2, ttl
+}
+
+// minTTLFor is capMinTTL that says, once per Session, on stderr when it
+// lowers minTTL.
+func (s *Session) minTTLFor(rec *store.Record, kinds []store.Kind, minTTL time.Duration) time.Duration {
+	capped, use, ttl := capMinTTL(rec, kinds, minTTL)
+	if capped && !s.minTTLSaid {
+		s.minTTLSaid = true
+		fmt.Fprintf(s.Env.stderr(), "alilogin: --min-ttl %s is not below the %s the tokens of profile %s are given; using %s\n",
+			minTTL, ttl, s.Profile, use)
+	}
+	return use
+}
+
+// ParseKinds reads --for values (repeatable or comma-separated).
+func ParseKinds(vals []string) ([]store.Kind, error) {
+	var out []store.Kind
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			k, err := store.ParseKind(s)
+			if err != nil {
+				return nil, usage(err)
+			}
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// useCert brings the certificate files of rec up to date in this
+// environment's directory (the chain may have re-signed the
+// certificate; env or exec may run where no alilogin wrote the files
+// yet: another $XDG_RUNTIME_DIR, or none, from cron or ssh) and puts
+// them in force in s.Config (env, exec). Files go into a directory only
+// once the stored login names it (writeCertFiles), so that a logout from
+// any environment finds them.
+func (s *Session) useCert(ctx context.Context, rec *store.Record) error {
+	if rec == nil || rec.ClientCert == nil {
+		return nil
+	}
+	dir, err := clientcert.Dir(s.Env.getenv, rec.Profile)
+	if err != nil {
+		return err
+	}
+	if real, err := clientcert.Resolve(dir); err == nil {
+		dir = real // as Write records it
+	}
+	p := clientcert.PathsIn(dir)
+	if !clientcert.Same(p, rec.ClientCert) || !slices.Contains(rec.CertFileDirs(), dir) {
+		if p, err = s.writeCertFiles(ctx, rec, dir); err != nil {
+			return err
+		}
+		if rec.ClientCert == nil {
+			return nil
+		}
+	}
+	s.Config = withCertTLS(s.Config, rec.ClientCert, p)
+	return nil
+}
+
+// CertLockWait is how long env, exec and the hook wait for the profile's
+// lock to write the certificate's files: a renewal's wait
+// (renew.DefaultLockWait), not a login's.
+var CertLockWait = renew.DefaultLockWait
+
+// writeCertFiles writes the files of the stored login's certificate in
+// dir under the profile's lock (waiting CertLockWait at most), as logout
+// deletes them: it reads the login again (a logout meanwhile: not logged
+// in, and nothing written, so what logout removed never comes back; a
+// renewal meanwhile: its certificate, which rec then takes), makes and
+// checks the directory (clientcert.Prepare), records its resolved path
+// in the login (stored before the files are written, and only once the
+// checks have passed) and writes the files. rec.ClientCert is nil when
+// the stored login has no certificate any more.
+func (s *Session) writeCertFiles(ctx context.Context, rec *store.Record, dir string) (clientcert.Paths, error) {
+	e := s.Env
+	if e.LockWait <= 0 || e.LockWait > CertLockWait {
+		e.LockWait = CertLockWait
+	}
+	p := clientcert.PathsIn(dir)
+	l, err := LockForWrite(ctx, e, rec.Profile)
+	if err != nil {
+		return p, err
+	}
+	defer l.Release()
+	st := store.Authoritative(s.Store)
+	cur, err := st.Get(rec.Profile)
+	if errors.Is(err, store.ErrNotFound) {
+		return p, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
+	}
+	if err != nil {
+		return p, err
+	}
+	rec.ClientCert, rec.CertDirs = cur.ClientCert, cur.CertDirs
+	if cur.ClientCert == nil {
+		return p, nil
+	}
+	if dir, err = clientcert.Prepare(dir); err != nil {
+		return p, err
+	}
+	p = clientcert.PathsIn(dir)
+	if !slices.Contains(cur.CertFileDirs(), dir) {
+		cur.AddCertDir(dir)
+		if err := st.Put(cur); err != nil {
+			return p, fmt.Errorf("could not record the client certificate's directory %s in the stored login: %w", dir, err)
+		}
+		rec.CertDirs = cur.CertDirs
+	}
+	if clientcert.Same(p, cur.ClientCert) {
+		return p, nil
+	}
+	return clientcert.Write(dir, cur.ClientCert)
+}
+
+// withCertTLS is cfg with the certificate files p as the client
+// certificate of Nomad and Consul, where none was configured by hand (a
+// grid certificate in NOMAD_CLIENT_CERT or the config file wins). The CA
+// settings are left as configured: the servers' own certificates need not
+// come from the PKI that signs the users'; env and exec hand out the
+// configured *_CACERT with the certificate (envcontract.FromRecord).
+func withCertTLS(cfg *config.Config, c *clientcert.Cert, p clientcert.Paths) *config.Config {
+	if c == nil {
+		return cfg
+	}
+	out := *cfg
+	for _, s := range []*config.Server{&out.Nomad, &out.Consul} {
+		if s.TLS.ClientCert == "" && s.TLS.ClientKey == "" {
+			s.TLS.ClientCert, s.TLS.ClientKey = p.Cert, p.Key
+		}
+	}
+	return &out
+}
 
 // ensurer wires the chain; prefetchSSO starts reading the SSO's discovery
 // document at once, when step 4 is all but certain.
@@ -315,35 +560,6 @@ func (p *pkiSigner) Revoke(ctx context.Context, vault secret.String, c *clientce
 	return domainError(clientcert.Revoke(ctx, p.cl.Vault.WithToken(vault), mount, c))
 }
 
-// The direct login at Nomad and Consul (issue 24): the adapters of the
-// chain's ports renew.DirectLoginer (directLogin) and renew.VaultProbe
-// (vaultProbe), and the profile's renew.Direct as the chain and the
-// fresh login use it (directFor). The ID token goes only to the Nomad
-// and Consul clients of the configured addresses, which are the login's
-// recorded ones (renew.Chain.Bound runs first): their origin, redirect
-// and proxy rules are every token's (apiclient.For).
-
-// ProbeTimeout bounds the question to Vault of whether it can issue
-// tokens (renew.Availability): a stopped Vault accepts connections and
-// never answers.
-const ProbeTimeout = 2 * time.Second
-
-// vaultProbe is renew.VaultProbe: issue.AskVaultHealth read CanIssue.
-type vaultProbe struct{ vault *apiclient.Client }
-
-func (p vaultProbe) Probe(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
-	defer cancel()
-	err := issue.AskVaultHealth(ctx, p.vault).CanIssue(ctx)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, issue.ErrVaultSealed), errors.Is(err, issue.ErrNoActiveNode):
-		return &chainError{err, renew.ErrSealed}
-	}
-	return &chainError{err, renew.ErrUnreachable}
-}
-
 // directFor is the profile's direct login for the chain and the fresh
 // login; nil when the profile has none (or no server of it is
 // configured).
@@ -367,82 +583,4 @@ func directFor(e Env, cfg *config.Config, cl *Clients, profile string) *renew.Di
 		return nil
 	}
 	return d
-}
-
-// availability is the configured Vault's short probe with its memory in
-// the lock directory (none when that cannot be found: every call probes).
-func availability(e Env, cfg *config.Config, cl *Clients) *renew.Availability {
-	addr, _ := check.Canonical(cfg.Vault.Addr)
-	a := &renew.Availability{Addr: addr, Probe: vaultProbe{cl.Vault}, Now: e.now}
-	if dir, err := renew.LockDir(e.getenv); err == nil {
-		a.Memory = renew.FileMemory{Dir: dir}
-	}
-	return a
-}
-
-// directLogin is renew.DirectLoginer on issue.DirectLogin.
-type directLogin struct {
-	env Env
-	cfg *config.Config
-	cl  *Clients
-}
-
-// DirectLogin logs in to the servers of kinds in parallel and puts the
-// tokens in rec; a replaced Consul token of a direct login is logged out
-// (a Nomad one lives until its expiry: Nomad lets only management tokens
-// delete tokens).
-func (d *directLogin) DirectLogin(ctx context.Context, rec *store.Record, idToken secret.String, kinds []store.Kind) (*renew.Result, []error) {
-	rep := &renew.Result{}
-	p, _ := d.cfg.Profile(rec.Profile)
-	toks, errs := make([]*store.Token, len(kinds)), make([]error, len(kinds))
-	var wg sync.WaitGroup
-	for i, k := range kinds {
-		server, method := d.server(k), p.Direct.Method(string(k))
-		if server == nil || method == "" {
-			errs[i] = fmt.Errorf("could not log in to %s directly: profile %s has no auth method there", k.Title(), rec.Profile)
-			continue
-		}
-		wg.Go(func() { toks[i], errs[i] = issue.DirectLogin(ctx, server, k, method, idToken, d.env.now()) })
-	}
-	wg.Wait()
-	var out []error
-	for i, k := range kinds {
-		if errs[i] != nil {
-			out = append(out, &kindError{k, errs[i]})
-			continue
-		}
-		old := rec.Token(k)
-		rec.SetToken(k, toks[i])
-		rep.Steps = append(rep.Steps, fmt.Sprintf("logged in to %s directly (auth method %s)", k, termtext.Clean(p.Direct.Method(string(k)))))
-		if w := d.logoutReplaced(ctx, k, rec.ConsulAddr, old); w != "" {
-			rep.Warnings = append(rep.Warnings, w)
-		}
-	}
-	rep.Changed = len(out) < len(kinds)
-	return rep, out
-}
-
-func (d *directLogin) server(k store.Kind) *apiclient.Client {
-	switch k {
-	case store.Nomad:
-		return d.cl.Nomad
-	case store.Consul:
-		return d.cl.Consul
-	}
-	return nil
-}
-
-// logoutReplaced logs out of Consul the direct token old, replaced and
-// still valid, at addr, the Consul that issued it (logoutConsulAt); a
-// warning when it could not.
-func (d *directLogin) logoutReplaced(ctx context.Context, k store.Kind, addr string, old *store.Token) string {
-	if k != store.Consul || !old.Direct() || !old.ValidFor(d.env.now(), 0) {
-		return ""
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := logoutConsulAt(rctx, d.cfg, addr, old); err != nil {
-		return fmt.Sprintf("the replaced Consul token %s was not logged out: %v", termtext.Clean(old.Accessor), err)
-	}
-	return ""
 }

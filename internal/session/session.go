@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/alisw/alilogin/internal/clientcert"
+	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/renew"
@@ -18,12 +21,13 @@ import (
 
 // The session door, what every command that uses a stored login goes
 // through, read top to bottom: the outside world the use case may touch
-// (Env), the profile chosen and the store opened (Open, no network), the
-// tokens brought to validity through the renewal chain (Ensure; the
-// chain's wiring and adapters: chain.go), what env, exec and the hook
-// hand a program (Handout, RefuseNesting), the client certificate's
-// files in force for them (useCert), and the profile's lock for a
-// command that writes the login (LockForWrite: login, logout).
+// (Env), the profile chosen (Profiles: --profile, ALILOGIN_PROFILE, the
+// current profile that `alilogin use` sets, default_profile) and the
+// store opened (Open, no network), what env, exec and the hook hand a
+// program (Handout, RefuseNesting), and the profile's lock for a command
+// that writes the login (LockForWrite: login, logout). The tokens are
+// brought to validity by Session.Ensure, the renewal chain's entrance
+// (chain.go).
 
 // UsageError: the flags, arguments or choices given cannot work;
 // nothing was done (cmd/alilogin: exit code 2).
@@ -218,246 +222,148 @@ func (s *Session) fullConfig(ctx context.Context) (*config.Config, error) {
 	return config.Resolve(config.Sources{Getenv: s.Env.getenv, Discover: config.Discoverer(ctx, nil, dir)})
 }
 
-// EnsureOptions say which tokens Ensure brings to validity.
-type EnsureOptions struct {
-	Kinds   []store.Kind // empty: every kind the record holds
-	MinTTL  time.Duration
-	Verbose bool // say each step of the chain on stderr
-	// CertFiles: the client certificate's files are brought up to date
-	// and put in force in Session.Config even when nothing is renewed
-	// (env, exec); after a renewal they always are (useCert).
-	CertFiles bool
+// The current profile is what `alilogin use P` sets, as `kubectl config
+// use-context` and `gh auth switch` do: the profile of every command
+// that is given neither --profile nor ALILOGIN_PROFILE, ahead of
+// default_profile. It is one line, the profile's name, in a small file
+// of the state directory (per user and machine, like the logins it
+// chooses among; not in the config file, which may be shared between
+// machines), written atomically, 0600. It is no secret. A login sets it
+// only when none is set, so an interactive login to another profile
+// never changes what a script without --profile uses; a logout of that
+// profile removes it.
+
+// CurrentPath is the current-profile file.
+func CurrentPath(getenv func(string) string) (string, error) {
+	dir, err := store.StateDir(getenv)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "current-profile"), nil
 }
 
-// Ensure returns the profile's record with the tokens of o.Kinds valid
-// for longer than o.MinTTL, through the renewal chain (renew.Ensurer),
-// whose step 4 is a fresh Vault login from a refresh grant. It reports
-// the chain's steps (with Verbose) and warnings on stderr. The kinds are
-// returned as resolved.
-func (s *Session) Ensure(ctx context.Context, o EnsureOptions) (*store.Record, []store.Kind, error) {
-	// Step 1 first, before any client is built: no network, little work.
-	rec, err := s.Store.Get(s.Profile)
+// Current is the current profile; "" when none is set. A file that does
+// not hold a profile name is an error that says how to fix it.
+func Current(e Env) (string, error) {
+	path, err := CurrentPath(e.getenv)
 	if err != nil {
-		// (Without kinds, a missing record is said as the store says
-		// it, as env and exec always have.)
-		if errors.Is(err, store.ErrNotFound) && len(o.Kinds) > 0 {
-			return nil, nil, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
-		}
-		return nil, nil, err
+		return "", err
 	}
-	kinds := o.Kinds
-	if len(kinds) == 0 {
-		kinds = rec.Kinds()
+	b, err := readCurrentFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
 	}
-	o.MinTTL = s.minTTLFor(rec, kinds, o.MinTTL)
-	// The login must have been made with the configured servers, even
-	// for a cached token: env and exec hand it out with the configured
-	// addresses. When the Vault address comes from a discovery document
-	// not cached yet, the Ensurer checks once it is known.
-	checked := false // step 1 done here: the Ensurer skips its own
-	if s.Config.Vault.Addr != "" {
-		servers, err := ConfiguredServers(s.Config)
-		if err != nil {
-			return nil, nil, err
-		}
-		ch := &renew.Chain{Servers: servers, MinTTL: o.MinTTL, Now: s.Env.now, Cert: certSigner(s.Env, s.Config, nil)}
-		if err := ch.Bound(rec, kinds); err != nil {
-			return nil, nil, err
-		}
-		if ch.Fresh(rec, kinds) {
-			if o.CertFiles {
-				return rec, kinds, s.useCert(ctx, rec)
-			}
-			return rec, kinds, nil
-		}
-		checked = true
-	}
-	// The certificate's files in force for the chain's own calls to
-	// Nomad and Consul (useCert).
-	if err := s.useCert(ctx, rec); err != nil {
-		return nil, nil, err
-	}
-	// A Vault token that has expired cannot be renewed: step 4 will
-	// follow, if the login was made with the configured SSO.
-	en, err := s.ensurer(ctx, o.MinTTL, !rec.Vault.ValidFor(s.Env.now(), 0) && rec.Issuer == s.Config.Issuer && rec.ClientID == s.Config.ClientID)
-	if err != nil {
-		return nil, nil, err
-	}
-	ensure := en.Ensure
-	if checked {
-		ensure = en.Renew
-	}
-	rec, res, err := ensure(ctx, s.Profile, kinds)
-	if o.Verbose {
-		for _, st := range res.Steps {
-			fmt.Fprintf(s.Env.stderr(), "alilogin: %s: %s\n", s.Profile, st)
-		}
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(s.Env.stderr(), "alilogin: warning: %s\n", w)
+	if errors.Is(err, errNotRegular) {
+		return "", usage(fmt.Errorf("%s is not a regular file; set the current profile with: alilogin use PROFILE (or remove it)", path))
 	}
 	if err != nil {
-		return nil, nil, err
+		return "", fmt.Errorf("could not read the current profile: %w", err)
 	}
-	return rec, kinds, s.useCert(ctx, rec) // the chain may have re-signed it
+	p := strings.TrimSpace(string(b))
+	if !config.ValidProfileName(p) {
+		return "", usage(fmt.Errorf("%s does not name a profile; set one with: alilogin use PROFILE (or remove the file)", path))
+	}
+	return p, nil
 }
 
-// capMinTTL lowers a --min-ttl that no token of the profile can meet: at
-// or above the validity the servers grant its tokens (the TTL of the
-// Vault token, which every other token dies with, and of each token of
-// kinds), every call would renew, re-mint and finally log in again,
-// revoking the tokens other shells hold. It is lowered to half the
-// shortest such TTL, so that a token is renewed once half its life is
-// gone. ttl is that TTL; capped says whether minTTL was lowered. A
-// record that does not know its TTLs (written by an earlier alilogin,
-// or holding only a refresh token) leaves minTTL as it is.
-func capMinTTL(rec *store.Record, kinds []store.Kind, minTTL time.Duration) (capped bool, use, ttl time.Duration) {
-	for _, k := range append([]store.Kind{store.Vault}, kinds...) {
-		if t := rec.Token(k); t != nil && t.TTL > 0 && (ttl == 0 || t.TTL < ttl) {
-			ttl = t.TTL
+// maxCurrentFile bounds what is read of the current-profile file: a
+// profile name and its newline, and one byte to see that there is more.
+const maxCurrentFile = 129
+
+var errNotRegular = errors.New("not a regular file")
+
+// readCurrentFile reads at most maxCurrentFile bytes of path, a regular
+// file and not a symlink: a FIFO or a device there (/dev/zero, a
+// terminal) is refused without waiting on it (opened non-blocking,
+// fstat), so that no command hangs or reads without end.
+func readCurrentFile(path string) ([]byte, error) {
+	f, err := openNoFollow(path)
+	if err != nil {
+		if isSymlinkErr(err) {
+			return nil, errNotRegular
 		}
+		return nil, err
 	}
-	if ttl == 0 || minTTL < ttl {
-		return false, minTTL, ttl
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
-	return true, ttl / 2, ttl
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	return io.ReadAll(io.LimitReader(f, maxCurrentFile))
 }
 
-// minTTLFor is capMinTTL that says, once per Session, on stderr when it
-// lowers minTTL.
-func (s *Session) minTTLFor(rec *store.Record, kinds []store.Kind, minTTL time.Duration) time.Duration {
-	capped, use, ttl := capMinTTL(rec, kinds, minTTL)
-	if capped && !s.minTTLSaid {
-		s.minTTLSaid = true
-		fmt.Fprintf(s.Env.stderr(), "alilogin: --min-ttl %s is not below the %s the tokens of profile %s are given; using %s\n",
-			minTTL, ttl, s.Profile, use)
+// SetCurrent makes p the current profile.
+func SetCurrent(e Env, p string) error {
+	if err := checkName(p); err != nil {
+		return err
 	}
-	return use
-}
-
-// ParseKinds reads --for values (repeatable or comma-separated).
-func ParseKinds(vals []string) ([]store.Kind, error) {
-	var out []store.Kind
-	for _, v := range vals {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			k, err := store.ParseKind(s)
-			if err != nil {
-				return nil, usage(err)
-			}
-			if !slices.Contains(out, k) {
-				out = append(out, k)
-			}
-		}
-	}
-	return out, nil
-}
-
-// useCert brings the certificate files of rec up to date in this
-// environment's directory (the chain may have re-signed the
-// certificate; env or exec may run where no alilogin wrote the files
-// yet: another $XDG_RUNTIME_DIR, or none, from cron or ssh) and puts
-// them in force in s.Config (env, exec). Files go into a directory only
-// once the stored login names it (writeCertFiles), so that a logout from
-// any environment finds them.
-func (s *Session) useCert(ctx context.Context, rec *store.Record) error {
-	if rec == nil || rec.ClientCert == nil {
-		return nil
-	}
-	dir, err := clientcert.Dir(s.Env.getenv, rec.Profile)
+	path, err := CurrentPath(e.getenv)
 	if err != nil {
 		return err
 	}
-	if real, err := clientcert.Resolve(dir); err == nil {
-		dir = real // as Write records it
+	if err := atomicfile.Write(path, []byte(p+"\n")); err != nil {
+		return fmt.Errorf("could not set the current profile: %w", err)
 	}
-	p := clientcert.PathsIn(dir)
-	if !clientcert.Same(p, rec.ClientCert) || !slices.Contains(rec.CertFileDirs(), dir) {
-		if p, err = s.writeCertFiles(ctx, rec, dir); err != nil {
-			return err
-		}
-		if rec.ClientCert == nil {
-			return nil
-		}
-	}
-	s.Config = withCertTLS(s.Config, rec.ClientCert, p)
 	return nil
 }
 
-// CertLockWait is how long env, exec and the hook wait for the profile's
-// lock to write the certificate's files: a renewal's wait
-// (renew.DefaultLockWait), not a login's.
-var CertLockWait = renew.DefaultLockWait
-
-// writeCertFiles writes the files of the stored login's certificate in
-// dir under the profile's lock (waiting CertLockWait at most), as logout
-// deletes them: it reads the login again (a logout meanwhile: not logged
-// in, and nothing written, so what logout removed never comes back; a
-// renewal meanwhile: its certificate, which rec then takes), makes and
-// checks the directory (clientcert.Prepare), records its resolved path
-// in the login (stored before the files are written, and only once the
-// checks have passed) and writes the files. rec.ClientCert is nil when
-// the stored login has no certificate any more.
-func (s *Session) writeCertFiles(ctx context.Context, rec *store.Record, dir string) (clientcert.Paths, error) {
-	e := s.Env
-	if e.LockWait <= 0 || e.LockWait > CertLockWait {
-		e.LockWait = CertLockWait
-	}
-	p := clientcert.PathsIn(dir)
-	l, err := LockForWrite(ctx, e, rec.Profile)
-	if err != nil {
-		return p, err
-	}
-	defer l.Release()
-	st := store.Authoritative(s.Store)
-	cur, err := st.Get(rec.Profile)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, fmt.Errorf("%w: %w", renew.ErrLoginNeeded, err)
-	}
-	if err != nil {
-		return p, err
-	}
-	rec.ClientCert, rec.CertDirs = cur.ClientCert, cur.CertDirs
-	if cur.ClientCert == nil {
-		return p, nil
-	}
-	if dir, err = clientcert.Prepare(dir); err != nil {
-		return p, err
-	}
-	p = clientcert.PathsIn(dir)
-	if !slices.Contains(cur.CertFileDirs(), dir) {
-		cur.AddCertDir(dir)
-		if err := st.Put(cur); err != nil {
-			return p, fmt.Errorf("could not record the client certificate's directory %s in the stored login: %w", dir, err)
+// ClearCurrent removes the current profile when it is p, or whatever it
+// is when p is "". cleared: there was one to remove.
+func ClearCurrent(e Env, p string) (cleared bool, err error) {
+	if p != "" {
+		cur, err := Current(e)
+		if err != nil || cur != p {
+			return false, nil // another profile's (or a broken file): not p's to remove
 		}
-		rec.CertDirs = cur.CertDirs
 	}
-	if clientcert.Same(p, cur.ClientCert) {
-		return p, nil
+	path, err := CurrentPath(e.getenv)
+	if err != nil {
+		return false, err
 	}
-	return clientcert.Write(dir, cur.ClientCert)
+	switch err := os.Remove(path); {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("could not clear the current profile: %w", err)
+	}
+	return true, nil
 }
 
-// withCertTLS is cfg with the certificate files p as the client
-// certificate of Nomad and Consul, where none was configured by hand (a
-// grid certificate in NOMAD_CLIENT_CERT or the config file wins). The CA
-// settings are left as configured: the servers' own certificates need not
-// come from the PKI that signs the users'; env and exec hand out the
-// configured *_CACERT with the certificate (envcontract.FromRecord).
-func withCertTLS(cfg *config.Config, c *clientcert.Cert, p clientcert.Paths) *config.Config {
-	if c == nil {
-		return cfg
+// chosen is the profile of a command given no --profile: ALILOGIN_PROFILE,
+// else the current profile, else default_profile; "" when none.
+func chosen(e Env, cfg *config.Config) (string, error) {
+	if p := e.getenv("ALILOGIN_PROFILE"); p != "" {
+		return p, nil
 	}
-	out := *cfg
-	for _, s := range []*config.Server{&out.Nomad, &out.Consul} {
-		if s.TLS.ClientCert == "" && s.TLS.ClientKey == "" {
-			s.TLS.ClientCert, s.TLS.ClientKey = p.Cert, p.Key
+	p, err := Current(e)
+	if p != "" || err != nil {
+		return p, err
+	}
+	// ALILOGIN_PROFILE is empty: the configuration's default is the
+	// config file's.
+	return cfg.DefaultProfile, nil
+}
+
+// KnownProfileNames are the profiles a shell completes: the stored
+// logins' and, unless storedOnly, the configured ones (config file, the
+// broker's cached discovery document), sorted. No network call; what
+// cannot be read is left out.
+func KnownProfileNames(e Env, storedOnly bool) []string {
+	cfg, st, err := Local(e, Options{})
+	if err != nil {
+		return nil
+	}
+	names, _ := st.List()
+	if !storedOnly {
+		for _, p := range cfg.Profiles {
+			names = append(names, p.Name)
 		}
 	}
-	return &out
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // Handout brings the tokens of o.Kinds (every kind the record holds when
