@@ -85,7 +85,7 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 		}
 		partial = partial || len(warnings) > 0
 		fmt.Fprintf(e.stderr(), "alilogin: logged out of profile %s\n", p)
-		// A logout of the current profile clears it (current.go).
+		// A logout of the current profile clears it (ClearCurrent).
 		if cleared, err := ClearCurrent(e, p); err != nil {
 			fmt.Fprintf(e.stderr(), "alilogin: warning: %v\n", err)
 		} else if cleared && !o.All {

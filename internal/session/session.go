@@ -126,7 +126,7 @@ func Open(e Env, o Options) (*Session, error) {
 
 // Profiles are the profiles o names, in the one order of choice of every
 // command: --profile, else (without --all) ALILOGIN_PROFILE, the current
-// profile (current.go) or the configured default, else every stored
+// profile (Current, below) or the configured default, else every stored
 // profile (none when nothing is stored). Only the last lists the store:
 // with a profile chosen, this reads at most the current-profile file. A
 // named profile's name is not checked here (checkName).
