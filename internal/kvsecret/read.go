@@ -9,11 +9,14 @@ import (
 	"sync"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/shellenv"
 )
 
-// A secret, from its flag (Spec, Parse) to its value (ReadAt).
+// A secret, from its flag (Spec, Parse) to its value (ReadAt) and into
+// the child's environment (Environ); --secret-file's private files are
+// files.go's.
 
 // Spec is one --secret or --secret-file flag: VAR=<kv path>#<field>.
 type Spec struct {
@@ -270,4 +273,19 @@ func cause(err error) error {
 		return nil
 	}
 	return err
+}
+
+// Environ is the child's environment env with the variables of vals set
+// (envcontract.Apply: an inherited variable of the same name replaced):
+// the value itself for --secret, the file's path for --secret-file.
+func Environ(env []string, vals []Value, f *Files) []string {
+	var vars []envcontract.Var
+	for _, v := range vals {
+		if v.Spec.File {
+			vars = append(vars, envcontract.Var{Name: v.Spec.Var, Value: f.Paths[v.Spec.Var]})
+		} else {
+			vars = append(vars, envcontract.Var{Name: v.Spec.Var, Value: v.Value.Reveal()})
+		}
+	}
+	return envcontract.Apply(env, vars)
 }
