@@ -60,14 +60,21 @@ type audit struct {
 	// before it writes; closing cuts the wait short.
 	linger  time.Duration
 	closing chan struct{}
+	// wake cuts the linger short when the queue is half full.
+	wake chan struct{}
 }
 
-// auditLinger is how late a line may reach the log (an agent stopped
-// by a signal writes what is queued; one killed loses at most this).
+// auditQueue is how many events wait for the writer at most; beyond,
+// they are counted as dropped.
+const auditQueue = 4096
+
+// auditLinger is how long the writer waits for more lines after one (an
+// agent stopped by a signal writes what is queued; one killed loses
+// what is not written yet).
 const auditLinger = 20 * time.Millisecond
 
 func newAudit(path string, stderr io.Writer) *audit {
-	a := &audit{path: path, q: make(chan Event, 1024), done: make(chan struct{}), stderr: stderr,
+	a := &audit{path: path, q: make(chan Event, auditQueue), wake: make(chan struct{}, 1), done: make(chan struct{}), stderr: stderr,
 		linger: auditLinger, closing: make(chan struct{})}
 	go a.run()
 	return a
@@ -82,6 +89,13 @@ func (a *audit) log(e Event) {
 	}
 	select {
 	case a.q <- e:
+		if len(a.q) >= auditQueue/2 {
+			// A burst: the writer stops lingering and drains.
+			select {
+			case a.wake <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		a.dropped.Add(1)
 	}
@@ -140,6 +154,7 @@ func (a *audit) run() {
 		// waiting on the queue), and the log costs one write for many.
 		select {
 		case <-time.After(a.linger):
+		case <-a.wake:
 		case <-a.closing:
 		}
 		for more := true; more; {

@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -43,10 +45,11 @@ type h1 struct {
 	// h2: the server chose HTTP/2 in a handshake; std serves it.
 	h2 atomic.Bool
 
-	mu     sync.Mutex
-	idle   []*h1Conn
-	open   int
-	closed bool
+	mu      sync.Mutex
+	idle    []*h1Conn
+	open    int
+	closed  bool
+	reaping bool // a reap goroutine runs
 }
 
 // h1Conns is h1's share of a server's connection cap.
@@ -62,6 +65,7 @@ const h1HeaderMax = 1 << 20
 
 type h1Conn struct {
 	c    net.Conn
+	raw  syscall.RawConn // the TCP connection's, for quiet (nil: none)
 	r    *countingConn
 	br   *bufio.Reader
 	bw   *bufio.Writer
@@ -241,7 +245,7 @@ func (t *h1) conn(ctx context.Context) (c *h1Conn, reused, ok bool, err error) {
 	for len(t.idle) > 0 {
 		c = t.idle[len(t.idle)-1]
 		t.idle = t.idle[:len(t.idle)-1]
-		if now.Sub(c.used) < h1IdleMax {
+		if now.Sub(c.used) < h1IdleMax && c.quiet() {
 			t.mu.Unlock()
 			return c, true, true, nil
 		}
@@ -265,7 +269,44 @@ func (t *h1) conn(ctx context.Context) (c *h1Conn, reused, ok bool, err error) {
 		return nil, false, false, err
 	}
 	cc := &countingConn{Conn: nc, limit: -1}
-	return &h1Conn{c: nc, r: cc, br: bufio.NewReader(cc), bw: bufio.NewWriter(nc)}, false, true, nil
+	return &h1Conn{c: nc, raw: rawOf(nc), r: cc, br: bufio.NewReader(cc), bw: bufio.NewWriter(nc)}, false, true, nil
+}
+
+// rawOf is the raw connection under c (a TLS connection's TCP one).
+func rawOf(c net.Conn) syscall.RawConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if sc, ok := c.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			return rc
+		}
+	}
+	return nil
+}
+
+// quiet reports whether an idle connection holds nothing the server
+// sent since its last answer ended: bytes past that answer (a second
+// answer, a body longer than its length, a body after a 204, a 304 or
+// a HEAD's answer) would be read as the next request's answer, and an
+// end (the server's idle timeout, an alert) makes it useless. What Go
+// already holds (the reader's buffer, a TLS record read with the last
+// one) is looked at with a read that may not wait, what the kernel
+// holds with a peek at the socket (peekable, h1_unix.go). net/http's
+// Transport sees the same with a reader parked on every idle
+// connection.
+func (c *h1Conn) quiet() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	if err := c.c.SetReadDeadline(time.Unix(1, 0)); err != nil {
+		return false
+	}
+	_, err := c.br.Peek(1)
+	if c.c.SetReadDeadline(time.Time{}) != nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	return !peekable(c.raw)
 }
 
 // errChoseH2: the server chose HTTP/2 in the handshake.
@@ -311,7 +352,48 @@ func (t *h1) release(c *h1Conn, stop func() bool, keep bool) {
 		return
 	}
 	t.idle = append(t.idle, c)
+	if !t.reaping {
+		t.reaping = true
+		go t.reap()
+	}
 	t.mu.Unlock()
+}
+
+// h1ReapEvery is how often idle connections are looked at while there
+// are any: those the server closed (or sent something on) and those idle
+// for h1IdleMax are closed. With none idle, nothing runs.
+const h1ReapEvery = time.Second
+
+func (t *h1) reap() {
+	tick := time.NewTicker(h1ReapEvery)
+	defer tick.Stop()
+	for range tick.C {
+		now := time.Now()
+		t.mu.Lock()
+		keep := t.idle[:0]
+		var gone []*h1Conn
+		for _, c := range t.idle {
+			if now.Sub(c.used) < h1IdleMax && !peekable(c.raw) {
+				keep = append(keep, c)
+			} else {
+				gone = append(gone, c)
+			}
+		}
+		clear(t.idle[len(keep):])
+		t.idle = keep
+		t.open -= len(gone)
+		done := len(t.idle) == 0
+		if done {
+			t.reaping = false
+		}
+		t.mu.Unlock()
+		for _, c := range gone {
+			c.c.Close()
+		}
+		if done {
+			return
+		}
+	}
 }
 
 // drop closes c and frees its place.
@@ -322,8 +404,15 @@ func (t *h1) drop(c *h1Conn) {
 	t.mu.Unlock()
 }
 
-// CloseIdleConnections closes h1's idle connections and std's.
+// CloseIdleConnections retires h1 (the agent calls it when the
+// profile closes or its transport is replaced): its idle connections
+// and std's are closed, a connection in use is closed once its request
+// ends, and no request takes a new one (std serves any that still
+// come).
 func (t *h1) CloseIdleConnections() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
 	t.closeIdle()
 	t.std.CloseIdleConnections()
 }

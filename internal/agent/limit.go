@@ -3,19 +3,21 @@ package agent
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/alisw/alilogin/internal/safehttp"
 )
 
 // The agent is one client address to each server, and the servers limit
 // connections per client address (Consul 1.16: limits.http_max_conns_per_client
-// 200; Nomad 1.6: 100; beyond, they answer 429 or close). Each profile's
-// transport to a server opens at most connCaps connections
-// (http.Transport.MaxConnsPerHost): over HTTP/1.1 (Nomad 1.6) a request
+// 200; Nomad 1.6: 100; beyond, they answer 429 or close). The agent
+// opens at most connCaps connections to a server address, whatever
+// profile they serve (serverConns, below): over HTTP/1.1 (Nomad 1.6) a request
 // in flight holds a connection and the next waits for one; over HTTP/2
 // (Consul 1.16 and Vault over TLS offer it) the requests share a few
 // connections, so that 500 blocking queries are held at once on two or
@@ -120,6 +122,69 @@ func http2Logs(godebug string) bool {
 		}
 	}
 	return false
+}
+
+// serverConns are the agent's connections to each server address,
+// whatever profile they serve: the servers' limit is per client
+// address, and two profiles may use one server. A dial takes a slot
+// (waiting for one while the cap is reached), the connection's Close
+// gives it back.
+var serverConns = connSlots{m: map[string]chan struct{}{}}
+
+type connSlots struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+func (cs *connSlots) of(k Kind, addr string) chan struct{} {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	key := string(k) + " " + addr
+	c := cs.m[key]
+	if c == nil {
+		c = make(chan struct{}, connCaps[k])
+		cs.m[key] = c
+	}
+	return c
+}
+
+// capDial makes dial take one of serverConns' slots of kind k for each
+// connection it opens.
+func capDial(k Kind, dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		slots := serverConns.of(k, addr)
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			<-slots
+			return nil, err
+		}
+		return &slotConn{Conn: c, free: sync.OnceFunc(func() { <-slots })}, nil
+	}
+}
+
+// slotConn gives its slot back when closed.
+type slotConn struct {
+	net.Conn
+	free func()
+}
+
+func (c *slotConn) Close() error {
+	err := c.Conn.Close()
+	c.free()
+	return err
+}
+
+// SyscallConn is the connection's own (h1's check for bytes waiting).
+func (c *slotConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 // inFlight is how many requests hold a slot.

@@ -206,7 +206,7 @@ func (p *profile) transport(k Kind, u Upstream) (*http.Transport, error) {
 		tc.GetClientCertificate = p.clientCert
 	}
 	return upstreamTransport(k, &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           capDial(k, (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 		TLSClientConfig:       tc,
 		TLSHandshakeTimeout:   10 * time.Second,
 		MaxIdleConnsPerHost:   32,
