@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -20,10 +18,7 @@ func TestValidateJSON(t *testing.T) {
 	// replaced or added.
 	copyPolicies := func(t *testing.T, edits map[string]string) string {
 		t.Helper()
-		dir := filepath.Join(t.TempDir(), "policies")
-		if err := os.CopyFS(dir, os.DirFS("../../policies")); err != nil {
-			t.Fatal(err)
-		}
+		dir := examplePolicies(t)
 		for name, content := range edits {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 				t.Fatal(err)
@@ -33,14 +28,13 @@ func TestValidateJSON(t *testing.T) {
 	}
 	validate := func(t *testing.T, dir string) (int, validateJSON) {
 		t.Helper()
-		var out, errb bytes.Buffer
-		code := run(context.Background(), []string{"validate", "--json", dir}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
-		if errb.Len() > 0 {
-			t.Errorf("stderr %q, want nothing: the answer is the JSON", errb.String())
+		code, out, errs := runBroker(nil, "validate", "--json", dir)
+		if errs != "" {
+			t.Errorf("stderr %q, want nothing: the answer is the JSON", errs)
 		}
 		var v validateJSON
-		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
-			t.Fatalf("stdout is no JSON: %v\n%s", err, out.String())
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("stdout is no JSON: %v\n%s", err, out)
 		}
 		return code, v
 	}

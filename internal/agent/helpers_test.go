@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,6 +35,36 @@ func (f *fakeLoader) Load(ctx context.Context, profile string, env []string, kin
 
 func (f *fakeLoader) Stored(context.Context, string, []string) (bool, error) {
 	return f.stored.Load(), nil
+}
+
+// hourLoader serves credsFor(up) issued now and valid for an hour, on
+// every load; stored is what Stored answers until a test changes it.
+func hourLoader(up string, stored bool) *fakeLoader {
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up, now, time.Hour), nil }}
+	fl.stored.Store(stored)
+	return fl
+}
+
+// streamLines is an upstream hook that answers a stream: "line N" every
+// interval until the client goes away (nomad alloc logs -f, the event
+// stream).
+func streamLines(interval time.Duration) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(200)
+		for i := 0; ; i++ {
+			if _, err := fmt.Fprintf(w, "line %d\n", i); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(interval):
+			}
+		}
+	}
 }
 
 // upstream is a server standing in for Nomad, Consul and Vault: it
