@@ -22,7 +22,9 @@ attended {
 }
 `
 
-func attendedProfile(block string) string {
+// readerProfile is profile "reader" of the minimal policies with block
+// (an attended tier, client certificate settings) added to it.
+func readerProfile(block string) string {
 	return `profile "reader" {
   roles           = ["readers"]
   vault_policies  = ["secrets-read"]
@@ -42,7 +44,7 @@ func TestAttendedTierLoads(t *testing.T) {
     acr              = "urn:alice:stepup"
   }
 `
-	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": attendedBroker, "profiles.hcl": attendedProfile(block)}), "p")
+	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": attendedBroker, "profiles.hcl": readerProfile(block)}), "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +66,11 @@ func TestAttendedTierLoads(t *testing.T) {
 // with its file:line; a Nomad management token anywhere but an attended
 // block, and a client secret in policies/, are refused.
 func TestAttendedTierErrors(t *testing.T) {
-	tier := func(body string) string { return attendedProfile("  attended {\n" + body + "  }\n") }
+	tier := func(body string) string { return readerProfile("  attended {\n" + body + "  }\n") }
 	tests := []struct {
 		name, broker, profile, want string
 	}{
-		{"management outside attended", attendedBroker, attendedProfile("  nomad_management = true\n"),
+		{"management outside attended", attendedBroker, readerProfile("  nomad_management = true\n"),
 			`p/profiles.hcl:7:3: Nomad management token refused: a Nomad management token is allowed only in a profile's attended block`},
 		{"no attended block in broker.hcl", "", tier("    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n"),
 			`p/profiles.hcl:7:3: Missing attended block`},
@@ -88,13 +90,13 @@ func TestAttendedTierErrors(t *testing.T) {
 			`p/profiles.hcl:8:23: Missing policy: vault policy "nope" is not defined`},
 		{"acr with a space", attendedBroker, tier("    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n    acr = \"a b\"\n"),
 			`Invalid acr`},
-		{"secret in policies", strings.Replace(attendedBroker, `client_secret_file = "/etc/alilogin-broker/oidc-secret"`, `client_secret = "s3cr3t-value"`, 1), attendedProfile(""),
+		{"secret in policies", strings.Replace(attendedBroker, `client_secret_file = "/etc/alilogin-broker/oidc-secret"`, `client_secret = "s3cr3t-value"`, 1), readerProfile(""),
 			`p/broker.hcl:10:3: Secret in policies: the client secret never goes in policies/`},
-		{"same client as the sso", strings.Replace(attendedBroker, `"alilogin-elevate"`, `"alilogin-test"`, 1), attendedProfile(""),
+		{"same client as the sso", strings.Replace(attendedBroker, `"alilogin-elevate"`, `"alilogin-test"`, 1), readerProfile(""),
 			`Invalid client_id: the attended client_id is the sso block's`},
-		{"oidc mount is the jwt mount", strings.Replace(attendedBroker, "attended {\n", "attended {\n  oidc_mount = \"jwt\"\n", 1), attendedProfile(""),
+		{"oidc mount is the jwt mount", strings.Replace(attendedBroker, "attended {\n", "attended {\n  oidc_mount = \"jwt\"\n", 1), readerProfile(""),
 			`Invalid oidc_mount`},
-		{"duplicate attended block", attendedBroker, attendedProfile("  attended {\n    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n  }\n  attended {\n    window = \"1m\"\n  }\n"),
+		{"duplicate attended block", attendedBroker, readerProfile("  attended {\n    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n  }\n  attended {\n    window = \"1m\"\n  }\n"),
 			`Duplicate attended block`},
 	}
 	for _, tc := range tests {
