@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -49,15 +48,7 @@ func TestClientCertSettingsErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			edits := map[string]string{"profiles.hcl": tc.profile}
-			if tc.broker != "" {
-				edits["broker.hcl"] = tc.broker
-			}
-			_, err := LoadFS(minimal(t, edits), "p")
-			var perr *Error
-			if !errors.As(err, &perr) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v; want one containing %q", err, tc.want)
-			}
+			wantLoadError(t, tc.broker, tc.profile, tc.want)
 		})
 	}
 }
