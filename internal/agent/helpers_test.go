@@ -177,9 +177,16 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 // open opens profile p and returns the gates by server.
 func (ta *testAgent) open(t testing.TB) map[Kind]string {
 	t.Helper()
-	a, err := Call(context.Background(), ta.dir, Request{Op: "open", Profile: "p"})
+	return ta.gates(t, Request{Op: "open", Profile: "p"})
+}
+
+// gates sends req (open, elevate) and returns the gates of its answer by
+// server.
+func (ta *testAgent) gates(t testing.TB, req Request) map[Kind]string {
+	t.Helper()
+	a, err := Call(context.Background(), ta.dir, req)
 	if err != nil || a.Error != "" {
-		t.Fatalf("open: %v %s", err, a.Error)
+		t.Fatalf("%s: %v %s", req.Op, err, a.Error)
 	}
 	g := map[Kind]string{}
 	for _, x := range a.Gates {

@@ -108,6 +108,14 @@ func (ta *testAgent) hold(t *testing.T, s *heldServer, k Kind, gate string, n in
 	}
 }
 
+// openAgent starts an agent whose profile's servers are all s, and
+// opens the profile: the agent and the gates.
+func (s *heldServer) openAgent(t *testing.T) (*testAgent, map[Kind]string) {
+	t.Helper()
+	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
+	return ta, ta.open(t)
+}
+
 func tlsCreds(s *heldServer) *Creds {
 	c := credsFor(s.URL, time.Now(), time.Hour)
 	for _, k := range Kinds {
@@ -124,8 +132,7 @@ func tlsCreds(s *heldServer) *Creds {
 // is up may each dial one; connCaps bounds those.)
 func TestUpstreamHoldsManyRequestsOnHTTP2(t *testing.T) {
 	s := newHeldServer(t, true)
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
-	g := ta.open(t)
+	ta, g := s.openAgent(t)
 	if st, body := ta.do(t, Consul, "/warm", func(r *http.Request) { r.Header.Set("X-Consul-Token", g[Consul]) }); st != 200 {
 		t.Fatalf("%d %s", st, body)
 	}
@@ -154,8 +161,7 @@ func TestUpstreamKeepsBelowTheServersConnectionCap(t *testing.T) {
 	connCaps[Nomad] = 3
 	defer func() { connCaps[Nomad] = old }()
 	s := newHeldServer(t, false)
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
-	g := ta.open(t)
+	ta, g := s.openAgent(t)
 	protos, finish := ta.hold(t, s, Nomad, g[Nomad], 3)
 	if protos[0] != "HTTP/1.1" {
 		t.Fatalf("over %s, want HTTP/1.1", protos[0])
@@ -214,8 +220,7 @@ func TestUpstreamStaysOnHTTP1WhenHTTP2Logs(t *testing.T) {
 	}
 	t.Setenv("GODEBUG", "http2debug=1")
 	s := newHeldServer(t, true)
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
-	g := ta.open(t)
+	ta, g := s.openAgent(t)
 	protos, finish := ta.hold(t, s, Consul, g[Consul], 1)
 	if protos[0] != "HTTP/1.1" {
 		t.Errorf("with GODEBUG=http2debug=1, over %s, want HTTP/1.1", protos[0])
