@@ -16,6 +16,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // fakeLoader serves credentials from next, counting the loads.
@@ -123,11 +124,7 @@ type testAgent struct {
 // and Stderr are filled in.
 func startAgent(t testing.TB, o Options) *testAgent {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "agt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := testutil.ShortTempDir(t, "agt", 0)
 	o.Dir = dir
 	if o.UID == 0 {
 		o.UID = os.Getuid()
