@@ -8,7 +8,7 @@ import (
 
 // explain says which profiles are read-only through the alilogin agent.
 func TestExplainShowsAgentReadOnly(t *testing.T) {
-	dir := examplePolicies(t)
+	dir := examplePolicies(t, nil)
 	replaceInFile(t, filepath.Join(dir, "profiles.hcl"), "  consul_policies = [\"catalog-kv-read\"]\n", "  consul_policies = [\"catalog-kv-read\"]\n  agent {\n    read_only = true\n  }\n")
 	for _, c := range []struct {
 		args []string

@@ -9,7 +9,7 @@ import (
 // explain --roles shows a profile's attended tier: the command, what the
 // privileged tokens get, the window, the budget and the sign-in's age.
 func TestExplainShowsAttendedTier(t *testing.T) {
-	dir := examplePolicies(t)
+	dir := examplePolicies(t, nil)
 	tier := "profile \"ci-admin\" {\n  attended {\n    vault_policies = [\"ci-secrets-write\"]\n    nomad_management = true\n    window = \"10m\"\n    uses = 3\n    acr = \"urn:alice:stepup\"\n  }\n"
 	replaceInFile(t, filepath.Join(dir, "profiles.hcl"), "profile \"ci-admin\" {\n", tier)
 	appendToFile(t, filepath.Join(dir, "broker.hcl"), "\nattended {\n  client_id = \"alice-alilogin-elevate\"\n}\n")

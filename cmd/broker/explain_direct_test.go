@@ -10,7 +10,7 @@ import (
 // and Consul auth methods, the Consul role and the tokens' lifetime;
 // nothing when broker.hcl does not enable it.
 func TestExplainShowsDirectLogin(t *testing.T) {
-	dir := examplePolicies(t)
+	dir := examplePolicies(t, nil)
 	explainOut := func(args ...string) string {
 		t.Helper()
 		code, out, errs := runBroker(nil, append([]string{"explain", dir}, args...)...)

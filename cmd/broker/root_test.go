@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -13,18 +12,23 @@ import (
 // whole environment (nil: an empty one), as a script would; it returns
 // the exit code, stdout and stderr.
 func runBroker(env map[string]string, args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
+	var out, errb strings.Builder
 	code = run(context.Background(), args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
 	return code, out.String(), errb.String()
 }
 
 // examplePolicies is a copy of the shipped policies/ in a folder of the
-// test, to be edited.
-func examplePolicies(t *testing.T) string {
+// test, with the files in edits replaced or added.
+func examplePolicies(t *testing.T, edits map[string]string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "policies")
 	if err := os.CopyFS(dir, os.DirFS("../../policies")); err != nil {
 		t.Fatal(err)
+	}
+	for name, content := range edits {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
