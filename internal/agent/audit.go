@@ -67,7 +67,7 @@ type audit struct {
 const auditLinger = 20 * time.Millisecond
 
 func newAudit(path string, stderr io.Writer) *audit {
-	a := &audit{path: path, q: make(chan Event, 4096), done: make(chan struct{}), stderr: stderr,
+	a := &audit{path: path, q: make(chan Event, 1024), done: make(chan struct{}), stderr: stderr,
 		linger: auditLinger, closing: make(chan struct{})}
 	go a.run()
 	return a
