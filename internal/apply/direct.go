@@ -194,6 +194,19 @@ func (r *reader) ownableMethods(ctx context.Context, sys plan.System, k plan.Kin
 	return names, nil
 }
 
+// aclPath is where change c of an ACL object is written: base for a
+// create, else base/ and the object's ID (byID) or name.
+func aclPath(c plan.Change, base string, byID bool) string {
+	if c.Action == plan.Create {
+		return base
+	}
+	id := c.Name
+	if byID {
+		id = c.Live.ID
+	}
+	return base + "/" + url.PathEscape(id)
+}
+
 // inMethods reports whether a binding rule whose AuthMethod is method is
 // in one of the auth methods names of kind k, as its server counts it
 // (plan.MethodKey: Consul without case).
@@ -339,10 +352,7 @@ func ttlString(f plan.Fields) string {
 }
 
 func (s *session) applyNomadAuthMethod(ctx context.Context, c plan.Change) error {
-	path := "/v1/acl/auth-method"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Name)
-	}
+	path := aclPath(c, "/v1/acl/auth-method", false)
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Nomad, "DELETE", path, nil, nil)
 	}
@@ -367,10 +377,7 @@ func (s *session) applyNomadAuthMethod(ctx context.Context, c plan.Change) error
 }
 
 func (s *session) applyConsulAuthMethod(ctx context.Context, c plan.Change) error {
-	path := "/v1/acl/auth-method"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Name)
-	}
+	path := aclPath(c, "/v1/acl/auth-method", false)
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Consul, "DELETE", path, nil, nil)
 	}
@@ -393,10 +400,7 @@ func (s *session) applyConsulAuthMethod(ctx context.Context, c plan.Change) erro
 }
 
 func (s *session) applyConsulACLRole(ctx context.Context, c plan.Change) error {
-	path := "/v1/acl/role"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Live.ID)
-	}
+	path := aclPath(c, "/v1/acl/role", true)
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Consul, "DELETE", path, nil, nil)
 	}
@@ -418,10 +422,7 @@ func (s *session) applyBindingRule(ctx context.Context, c plan.Change) error {
 	if c.Kind == plan.ConsulBindingRule {
 		sys, write = plan.Consul, "PUT"
 	}
-	path := "/v1/acl/binding-rule"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Live.ID)
-	}
+	path := aclPath(c, "/v1/acl/binding-rule", true)
 	if c.Action == plan.Delete {
 		return s.call(ctx, sys, "DELETE", path, nil, nil)
 	}
