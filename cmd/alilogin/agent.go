@@ -109,14 +109,20 @@ func startAgentCmd(ctx context.Context, e *cmdEnv) error {
 	return nil
 }
 
-func stopAgent(ctx context.Context, e *cmdEnv) error {
+// askAgent sends op (stop, status) to the user's agent, waiting at most
+// 10 s for its answer.
+func askAgent(ctx context.Context, e *cmdEnv, op string) (*agent.Answer, error) {
 	dir, err := agentDir(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "stop"})
+	return agent.Call(ctx, dir, agent.Request{Op: op})
+}
+
+func stopAgent(ctx context.Context, e *cmdEnv) error {
+	a, err := askAgent(ctx, e, "stop")
 	if errors.Is(err, agent.ErrNotRunning) {
 		fmt.Fprintln(e.Stderr, "alilogin: the agent is not running")
 		return nil
@@ -132,13 +138,7 @@ func stopAgent(ctx context.Context, e *cmdEnv) error {
 }
 
 func agentStatus(ctx context.Context, e *cmdEnv, o *agentOptions) error {
-	dir, err := agentDir(e)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "status"})
+	a, err := askAgent(ctx, e, "status")
 	if err != nil {
 		return err
 	}

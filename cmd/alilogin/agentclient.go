@@ -55,16 +55,26 @@ func (v agentFlag) on(s *session.Session) bool {
 	return ok && p.Agent
 }
 
+// runningAgent is the user's agent directory, with an agent serving in
+// it: started when none was.
+func runningAgent(ctx context.Context, e *cmdEnv) (string, error) {
+	dir, err := agentDir(e)
+	if err != nil {
+		return "", err
+	}
+	if _, err := ensureAgent(ctx, e, dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
 // openAgent opens profile in the user's agent (starting it when none
 // runs) for the routes of kinds (every one the profile has when empty)
 // and returns the gates. The agent renews the tokens with this
 // command's environment (configuration, store, keyring).
 func openAgent(ctx context.Context, e *cmdEnv, profile string, kinds []store.Kind) (*agent.Answer, error) {
-	dir, err := agentDir(e)
+	dir, err := runningAgent(ctx, e)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := ensureAgent(ctx, e, dir); err != nil {
 		return nil, err
 	}
 	req := agent.Request{Op: "open", Profile: profile, Env: e.environ()}

@@ -22,19 +22,30 @@ import (
 // to answer.
 const agentStartWait = 30 * time.Second
 
+// agentOrStarter is the running agent's status answer (or the error of
+// asking it), or, when no agent answers, this program's path to start
+// one with.
+func agentOrStarter(ctx context.Context, dir string) (*agent.Answer, string, error) {
+	a, err := agent.Call(ctx, dir, agent.Request{Op: "status"})
+	if err == nil || !errors.Is(err, agent.ErrNotRunning) {
+		return a, "", err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", fmt.Errorf("could not start the agent: %w", err)
+	}
+	return nil, exe, nil
+}
+
 // ensureAgent returns the running agent's status answer, starting the
 // agent first when none answers (as ssh-agent and gpg-agent are started
 // on demand) through `alilogin agent start`, run as a child that exits
 // once the agent serves: the agent is then nobody's child but init's
 // (or a subreaper's), not the child of the command exec runs next.
 func ensureAgent(ctx context.Context, e *cmdEnv, dir string) (*agent.Answer, error) {
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "status"})
-	if err == nil || !errors.Is(err, agent.ErrNotRunning) {
+	a, exe, err := agentOrStarter(ctx, dir)
+	if exe == "" {
 		return a, err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("could not start the agent: %w", err)
 	}
 	var stderr strings.Builder
 	cmd := exec.CommandContext(ctx, exe, "agent", "start")
@@ -52,13 +63,9 @@ func ensureAgent(ctx context.Context, e *cmdEnv, dir string) (*agent.Answer, err
 // running. Two starting one at once: the second agent finds the first's
 // lock and exits, and its starter asks the first.
 func spawnAgent(ctx context.Context, e *cmdEnv, dir string) (*agent.Answer, error) {
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "status"})
-	if err == nil || !errors.Is(err, agent.ErrNotRunning) {
+	a, exe, err := agentOrStarter(ctx, dir)
+	if exe == "" {
 		return a, err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("could not start the agent: %w", err)
 	}
 	log, err := os.OpenFile(filepath.Join(dir, agent.LogName), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {

@@ -46,6 +46,24 @@ func twoProfileHookHomes(t *testing.T) map[string]string {
 	return env
 }
 
+// bashLines runs code in bash (no rc files) with env as its whole
+// environment and returns its output (stdout and stderr) split into
+// lines; the test fails when bash fails or prints fewer than n.
+func bashLines(t *testing.T, bash string, n int, code string, env ...string) []string {
+	t.Helper()
+	cmd := exec.Command(bash, "--norc", "--noprofile", "-c", code)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bash: %v\n%s", err, out)
+	}
+	lines := strings.Split(string(out), "\n")
+	if len(lines) < n {
+		t.Fatalf("bash printed %q", out)
+	}
+	return lines
+}
+
 // hookOut is what the snippet's refresh prints for profile.
 func hookOut(t *testing.T, env map[string]string, profile string) string {
 	t.Helper()
@@ -79,17 +97,8 @@ func TestHookProfileSwitchLeavesNoOtherProfilesToken(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			next := hookOut(t, env, c.profile)
-			cmd := exec.Command(bash, "--norc", "--noprofile", "-c",
-				`eval "$ADMIN"; export ALILOGIN_PROFILE="$P"; eval "$NEXT"; printf '%s\n%s\n%s\n' "${ALILOGIN_PROFILE-}" "${VAULT_TOKEN-}" "${NOMAD_TOKEN-}"`)
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADMIN=" + admin, "NEXT=" + next, "P=" + c.profile}
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("bash: %v\n%s", err, out)
-			}
-			lines := strings.Split(string(out), "\n")
-			if len(lines) < 3 {
-				t.Fatalf("bash printed %q", out)
-			}
+			lines := bashLines(t, bash, 3, `eval "$ADMIN"; export ALILOGIN_PROFILE="$P"; eval "$NEXT"; printf '%s\n%s\n%s\n' "${ALILOGIN_PROFILE-}" "${VAULT_TOKEN-}" "${NOMAD_TOKEN-}"`,
+				"PATH="+os.Getenv("PATH"), "ADMIN="+admin, "NEXT="+next, "P="+c.profile)
 			if lines[1] == "hvs.admin-vault" || lines[2] == "admin-nomad-secret" {
 				t.Errorf("after switching to %s (ALILOGIN_PROFILE=%q), the shell still exports admin's tokens: VAULT_TOKEN=%q NOMAD_TOKEN=%q\nrefresh printed:\n%s",
 					c.profile, lines[0], lines[1], lines[2], next)
@@ -148,17 +157,8 @@ func TestHookDropsTokenWhenVaultAddrPointsElsewhere(t *testing.T) {
 	admin := hookOut(t, env, "admin")
 	env["VAULT_ADDR"] = "http://127.0.0.1:8300"
 	next := hookOut(t, env, "admin")
-	cmd := exec.Command(bash, "--norc", "--noprofile", "-c",
-		`eval "$ADMIN"; export VAULT_ADDR=http://127.0.0.1:8300; eval "$NEXT"; printf '%s\n%s\n' "${VAULT_ADDR-}" "${VAULT_TOKEN-}"`)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "ADMIN=" + admin, "NEXT=" + next}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("bash: %v\n%s", err, out)
-	}
-	lines := strings.Split(string(out), "\n")
-	if len(lines) < 2 {
-		t.Fatalf("bash printed %q", out)
-	}
+	lines := bashLines(t, bash, 2, `eval "$ADMIN"; export VAULT_ADDR=http://127.0.0.1:8300; eval "$NEXT"; printf '%s\n%s\n' "${VAULT_ADDR-}" "${VAULT_TOKEN-}"`,
+		"PATH="+os.Getenv("PATH"), "ADMIN="+admin, "NEXT="+next)
 	if lines[1] == "hvs.admin-vault" && lines[0] != "http://127.0.0.1:8200" {
 		t.Errorf("after the refresh the shell exports the Vault token of http://127.0.0.1:8200 with VAULT_ADDR=%s\nrefresh printed:\n%s", lines[0], next)
 	}

@@ -17,6 +17,18 @@ import (
 // directory for the vault CLI's token_helper setting.
 const helperScriptName = "vault-token-helper"
 
+// helperPaths are the helper script's path (helperScriptPath) and the
+// vault CLI's config file that names it.
+func helperPaths(e *cmdEnv) (script, vaultCfg string, err error) {
+	if script, err = helperScriptPath(e); err != nil {
+		return "", "", err
+	}
+	if vaultCfg, err = tokenhelper.ConfigPath(e.getenv); err != nil {
+		return "", "", err
+	}
+	return script, vaultCfg, nil
+}
+
 // helperScriptPath is where the script goes: the vault CLI runs
 // `$SHELL -c "<token_helper> get"` with the path unquoted, so the first
 // of alilogin's config directory, ~/.local/bin and ~/.alilogin whose
@@ -56,11 +68,7 @@ func setupVaultHelper(e *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	script, err := helperScriptPath(e)
-	if err != nil {
-		return err
-	}
-	vaultCfg, err := tokenhelper.ConfigPath(e.getenv)
+	script, vaultCfg, err := helperPaths(e)
 	if err != nil {
 		return err
 	}
@@ -107,11 +115,7 @@ func keepPreviousHelper(e *cmdEnv, old string) error {
 // it replaced (or removed), the other settings kept, the script removed.
 // A token_helper that is not the script's (set by hand since) stays.
 func removeVaultHelper(e *cmdEnv) error {
-	script, err := helperScriptPath(e)
-	if err != nil {
-		return err
-	}
-	vaultCfg, err := tokenhelper.ConfigPath(e.getenv)
+	script, vaultCfg, err := helperPaths(e)
 	if err != nil {
 		return err
 	}

@@ -67,11 +67,8 @@ func runUI(ctx context.Context, e *cmdEnv, o *uiOptions) error {
 	if err != nil {
 		return err
 	}
-	dir, err := agentDir(e)
+	dir, err := runningAgent(ctx, e)
 	if err != nil {
-		return err
-	}
-	if _, err := ensureAgent(ctx, e, dir); err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

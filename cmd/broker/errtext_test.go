@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -10,12 +8,11 @@ import (
 // TestErrorsPrintedClean: the broker's error line carries no escape
 // sequence, whatever the error quotes.
 func TestErrorsPrintedClean(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"validate", t.TempDir() + "/\x1b]0;pwned\x07\x1b[2J"}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	code, _, s := runBroker(nil, "validate", t.TempDir()+"/\x1b]0;pwned\x07\x1b[2J")
 	if code == 0 {
 		t.Error("exit 0 for a missing folder")
 	}
-	if s := errb.String(); strings.ContainsAny(s, "\x1b\x07") || !strings.Contains(s, "?]0;pwned?") {
+	if strings.ContainsAny(s, "\x1b\x07") || !strings.Contains(s, "?]0;pwned?") {
 		t.Errorf("stderr %q: want the escape sequences replaced by ?", s)
 	}
 }

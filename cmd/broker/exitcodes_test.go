@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -35,10 +33,9 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := run(context.Background(), tc.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
-			if code != tc.code || !strings.Contains(errb.String(), tc.stderr) {
-				t.Errorf("exit %d, stderr %q; want %d and %q", code, errb.String(), tc.code, tc.stderr)
+			code, _, errs := runBroker(nil, tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tc.code, tc.stderr)
 			}
 		})
 	}
@@ -47,14 +44,12 @@ func TestExitCodes(t *testing.T) {
 // TestExplainNoProfileJSON: with --json, the answer for roles that get
 // no profile is still printed (an empty list) before exit 6.
 func TestExplainNoProfileJSON(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"explain", "../../policies", "--roles", "nobody", "--json"},
-		&cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+	code, out, _ := runBroker(nil, "explain", "../../policies", "--roles", "nobody", "--json")
 	var got struct {
 		Roles    []string          `json:"roles"`
 		Profiles []json.RawMessage `json:"profiles"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil || code != exitNoProfile || len(got.Profiles) != 0 || len(got.Roles) != 1 {
-		t.Errorf("exit %d, stdout %q (%v); want %d and {\"roles\":[\"nobody\"],\"profiles\":[]}", code, out.String(), err, exitNoProfile)
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != exitNoProfile || len(got.Profiles) != 0 || len(got.Roles) != 1 {
+		t.Errorf("exit %d, stdout %q (%v); want %d and {\"roles\":[\"nobody\"],\"profiles\":[]}", code, out, err, exitNoProfile)
 	}
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,27 +9,10 @@ import (
 // explain --roles shows a profile's attended tier: the command, what the
 // privileged tokens get, the window, the budget and the sign-in's age.
 func TestExplainShowsAttendedTier(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../policies")); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "profiles.hcl")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := examplePolicies(t, nil)
 	tier := "profile \"ci-admin\" {\n  attended {\n    vault_policies = [\"ci-secrets-write\"]\n    nomad_management = true\n    window = \"10m\"\n    uses = 3\n    acr = \"urn:alice:stepup\"\n  }\n"
-	if err := os.WriteFile(p, []byte(strings.Replace(string(b), "profile \"ci-admin\" {\n", tier, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, "broker.hcl"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("\nattended {\n  client_id = \"alice-alilogin-elevate\"\n}\n"); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	replaceInFile(t, filepath.Join(dir, "profiles.hcl"), "profile \"ci-admin\" {\n", tier)
+	appendToFile(t, filepath.Join(dir, "broker.hcl"), "\nattended {\n  client_id = \"alice-alilogin-elevate\"\n}\n")
 	for _, c := range []struct {
 		args []string
 		want []string
@@ -45,18 +25,17 @@ func TestExplainShowsAttendedTier(t *testing.T) {
 				"    Window at most 10m0s, at most 3 write request(s)\n"}},
 		{[]string{"explain", dir, "--roles", "alice-ci-admins", "--json"}, []string{`"nomad_management": true`, `"window": "10m0s"`, `"max_age": "2m0s"`, `"uses": 3`}},
 	} {
-		var out, errb bytes.Buffer
-		code := run(context.Background(), c.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
+		code, out, errs := runBroker(nil, c.args...)
 		if code != 0 {
-			t.Fatalf("exit %d, stderr: %s", code, errb.String())
+			t.Fatalf("exit %d, stderr: %s", code, errs)
 		}
 		for _, w := range c.want {
-			if !strings.Contains(out.String(), w) {
-				t.Errorf("stdout lacks %q:\n%s", w, out.String())
+			if !strings.Contains(out, w) {
+				t.Errorf("stdout lacks %q:\n%s", w, out)
 			}
 		}
-		if n := strings.Count(out.String(), "Attended tier") + strings.Count(out.String(), `"attended"`); n != 1 {
-			t.Errorf("attended tier shown %d times, want once (ci-admin only):\n%s", n, out.String())
+		if n := strings.Count(out, "Attended tier") + strings.Count(out, `"attended"`); n != 1 {
+			t.Errorf("attended tier shown %d times, want once (ci-admin only):\n%s", n, out)
 		}
 	}
 }

@@ -58,10 +58,9 @@ func TestServeUsageErrors(t *testing.T) {
 		{"interval", "must be positive", []string{"serve", "--interval", "0s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var errb bytes.Buffer
-			code := run(context.Background(), tc.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &errb, Getenv: func(string) string { return "" }})
-			if code != exitUsage || !strings.Contains(errb.String(), tc.msg) {
-				t.Fatalf("exit %d, stderr %q", code, errb.String())
+			code, _, errs := runBroker(nil, tc.args...)
+			if code != exitUsage || !strings.Contains(errs, tc.msg) {
+				t.Fatalf("exit %d, stderr %q", code, errs)
 			}
 		})
 	}
@@ -97,10 +96,9 @@ func TestServeNeedsConsulForItsLockOnly(t *testing.T) {
 			"a token read from consul/creds/b has no server to go to"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var errb bytes.Buffer
-			code := run(context.Background(), tc.args, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
-			if code != exitError || !strings.Contains(errb.String(), tc.msg) {
-				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errb.String(), exitError, tc.msg)
+			code, _, errs := runBroker(env, tc.args...)
+			if code != exitError || !strings.Contains(errs, tc.msg) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errs, exitError, tc.msg)
 			}
 		})
 	}

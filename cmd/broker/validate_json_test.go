@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,31 +13,15 @@ import (
 // problem with its file, line, column, severity and message (exit 1), or
 // the warnings and counts of valid files (exit 0).
 func TestValidateJSON(t *testing.T) {
-	// copyPolicies is the shipped policies/ with the files in edits
-	// replaced or added.
-	copyPolicies := func(t *testing.T, edits map[string]string) string {
-		t.Helper()
-		dir := filepath.Join(t.TempDir(), "policies")
-		if err := os.CopyFS(dir, os.DirFS("../../policies")); err != nil {
-			t.Fatal(err)
-		}
-		for name, content := range edits {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return dir
-	}
 	validate := func(t *testing.T, dir string) (int, validateJSON) {
 		t.Helper()
-		var out, errb bytes.Buffer
-		code := run(context.Background(), []string{"validate", "--json", dir}, &cmdEnv{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
-		if errb.Len() > 0 {
-			t.Errorf("stderr %q, want nothing: the answer is the JSON", errb.String())
+		code, out, errs := runBroker(nil, "validate", "--json", dir)
+		if errs != "" {
+			t.Errorf("stderr %q, want nothing: the answer is the JSON", errs)
 		}
 		var v validateJSON
-		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
-			t.Fatalf("stdout is no JSON: %v\n%s", err, out.String())
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("stdout is no JSON: %v\n%s", err, out)
 		}
 		return code, v
 	}
@@ -54,7 +35,7 @@ func TestValidateJSON(t *testing.T) {
 		}
 	})
 	t.Run("invalid", func(t *testing.T) {
-		dir := copyPolicies(t, map[string]string{"extra.hcl": "profile \"broken\" {\n  roles = [\"r\"]\n  ttl   = \"soon\"\n  colour = \"blue\"\n}\n"})
+		dir := examplePolicies(t, map[string]string{"extra.hcl": "profile \"broken\" {\n  roles = [\"r\"]\n  ttl   = \"soon\"\n  colour = \"blue\"\n}\n"})
 		code, got := validate(t, dir)
 		file := filepath.Join(dir, "extra.hcl")
 		if code != exitError || got.Valid || got.Counts != nil || len(got.Diagnostics) != 2 {
@@ -69,7 +50,7 @@ func TestValidateJSON(t *testing.T) {
 		}
 	})
 	t.Run("warnings", func(t *testing.T) {
-		dir := copyPolicies(t, map[string]string{"vault/unused.hcl": "path \"kv/data/x\" {\n  capabilities = [\"read\"]\n}\n"})
+		dir := examplePolicies(t, map[string]string{"vault/unused.hcl": "path \"kv/data/x\" {\n  capabilities = [\"read\"]\n}\n"})
 		code, got := validate(t, dir)
 		want := []jsonDiagnostic{{File: filepath.Join(dir, "vault/unused.hcl"), Line: 1, Column: 1, Severity: "warning",
 			Summary: `vault policy "unused" is not used by any profile or role; it is applied all the same`,

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestAuditLogHoldsNoTokenOrQuery: every request that reaches a route,
@@ -17,8 +16,7 @@ import (
 // token or a query value.
 func TestAuditLogHoldsNoTokenOrQuery(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}})
+	ta := startAgent(t, Options{Loader: hourLoader(up.URL, false)})
 	g := ta.open(t)
 	ta.do(t, Consul, "/v1/kv/app/db?token="+g[Consul]+"&secretquery=querysecret", nil)
 	ta.do(t, Consul, "/v1/kv/app/db", func(r *http.Request) { r.Header.Set("X-Consul-Token", "not-a-gate-value") })

@@ -19,8 +19,7 @@ import (
 // a refusal and nothing else; so does such a peer on the routes.
 func TestControlServesOnlyItsUser(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl := hourLoader(up.URL, false)
 	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
 	fi, err := os.Stat(filepath.Join(ta.dir, SocketName))
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -51,9 +50,7 @@ func TestControlServesOnlyItsUser(t *testing.T) {
 // refused, its gates file is gone, status lists it no more.
 func TestLogoutDropsTheProfile(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
-	fl.stored.Store(true)
+	fl := hourLoader(up.URL, true)
 	ta := startAgent(t, Options{Loader: fl})
 	a, err := Call(context.Background(), ta.dir, Request{Op: "open", Profile: "p"})
 	if err != nil || a.Error != "" || a.GatesFile == "" {
@@ -101,9 +98,7 @@ func TestLogoutEndsStreams(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	}
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
-	fl.stored.Store(true)
+	fl := hourLoader(up.URL, true)
 	ta := startAgent(t, Options{Loader: fl})
 	g := ta.open(t)
 	req, _ := http.NewRequest("GET", ta.routes[Nomad]+"/v1/client/fs/logs/x?follow=true", nil)

@@ -92,13 +92,10 @@ func (a *Agent) handle(ctx context.Context, req Request) Answer {
 	return Answer{Error: fmt.Sprintf("unknown request %q", termtext.Clean(req.Op))}
 }
 
-// open loads the profile (through the renewal chain, with the caller's
-// environment), and issues a gate for each route asked for that the
-// profile has.
-func (a *Agent) open(ctx context.Context, req Request) Answer {
-	if req.Profile == "" {
-		return Answer{Error: "no profile given"}
-	}
+// loadProfile loads the profile req names (made on its first request)
+// for req's kinds, through the renewal chain, with the environment of
+// the latest opener.
+func (a *Agent) loadProfile(ctx context.Context, req Request) (*profile, *Creds, error) {
 	a.mu.Lock()
 	p := a.profiles[req.Profile]
 	if p == nil {
@@ -107,9 +104,20 @@ func (a *Agent) open(ctx context.Context, req Request) Answer {
 	}
 	a.mu.Unlock()
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.env = req.Env // the latest opener's configuration
 	c, err := p.load(ctx, req.Kinds)
-	p.mu.Unlock()
+	return p, c, err
+}
+
+// open loads the profile (through the renewal chain, with the caller's
+// environment), and issues a gate for each route asked for that the
+// profile has.
+func (a *Agent) open(ctx context.Context, req Request) Answer {
+	if req.Profile == "" {
+		return Answer{Error: "no profile given"}
+	}
+	p, c, err := a.loadProfile(ctx, req)
 	if err != nil {
 		if errors.Is(err, ErrNotLoggedIn) || errors.Is(err, ErrLoginNeeded) {
 			a.dropProfile(p, "its login is gone or must be renewed by a new login")

@@ -78,7 +78,7 @@ type window struct {
 	used     int
 	ended    bool
 	timer    *time.Timer
-	inflight map[*context.CancelFunc]struct{}
+	inflight inflight
 }
 
 // take counts a write: ok false when the budget is spent; last true when
@@ -95,24 +95,9 @@ func (w *window) take() (ok, last bool) {
 
 // track gives a request a context that the window's end cancels.
 func (w *window) track(ctx context.Context) (context.Context, func(), bool) {
-	ctx, cancel := context.WithCancel(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ended {
-		cancel()
-		return ctx, func() {}, false
-	}
-	if w.inflight == nil {
-		w.inflight = map[*context.CancelFunc]struct{}{}
-	}
-	key := &cancel
-	w.inflight[key] = struct{}{}
-	return ctx, func() {
-		w.mu.Lock()
-		delete(w.inflight, key)
-		w.mu.Unlock()
-		cancel()
-	}, true
+	return w.inflight.trackLocked(ctx, &w.mu, w.ended)
 }
 
 // end marks w ended and cuts its requests; false when it was already.
@@ -126,10 +111,7 @@ func (w *window) end() bool {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
-	for c := range w.inflight {
-		(*c)()
-	}
-	w.inflight = nil
+	w.inflight.cancelAll()
 	return true
 }
 

@@ -35,15 +35,7 @@ func (ta *testAgent) elevateP(t *testing.T, until time.Time, uses int, kinds ...
 	for _, k := range kinds {
 		e.Tokens = append(e.Tokens, WireToken{Server: k, Secret: "priv-" + string(k), ExpiresAt: until})
 	}
-	a, err := Call(context.Background(), ta.dir, Request{Op: "elevate", Profile: "p", Elevation: e})
-	if err != nil || a.Error != "" {
-		t.Fatalf("elevate: %v %s", err, a.Error)
-	}
-	g := map[Kind]string{}
-	for _, x := range a.Gates {
-		g[x.Server] = x.Gate
-	}
-	return g
+	return ta.gates(t, Request{Op: "elevate", Profile: "p", Elevation: e})
 }
 
 func (ta *testAgent) write(t *testing.T, k Kind, gate, path string) (int, string) {

@@ -69,14 +69,7 @@ func impostor(sock, got string) error {
 // outlive the window. The impostor is a copy of this test binary (same
 // uid, same code, another file): only the agent's own executable passes.
 func TestElevationIsHandedOnlyToTheAgent(t *testing.T) {
-	dir, err := os.MkdirTemp("", "agt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	dir := testutil.ShortTempDir(t, "agt", 0o700)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

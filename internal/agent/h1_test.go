@@ -243,8 +243,7 @@ func TestH1AndNetHTTPTogetherKeepBelowTheConnectionCap(t *testing.T) {
 	connCaps[Nomad] = 2*h1Conns + 4
 	defer func() { connCaps[Nomad] = old }()
 	s := newHeldServer(t, false)
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
-	g := ta.open(t)
+	ta, g := s.openAgent(t)
 	capN := connCaps[Nomad]
 	protos, finish := ta.hold(t, s, Nomad, g[Nomad], capN)
 	if len(protos) != capN {
@@ -253,43 +252,10 @@ func TestH1AndNetHTTPTogetherKeepBelowTheConnectionCap(t *testing.T) {
 	if h := ta.h1Of(t, Nomad); h.open != h1Conns || h.std.MaxConnsPerHost != capN-h1Conns {
 		t.Errorf("h1 holds %d connections, net/http may open %d; want %d and %d", h.open, h.std.MaxConnsPerHost, h1Conns, capN-h1Conns)
 	}
-	extra := make(chan int, 2)
-	for range 2 {
-		go func() {
-			req, _ := http.NewRequest("GET", ta.routes[Nomad]+"/v1/jobs", nil)
-			req.Header.Set("X-Nomad-Token", g[Nomad])
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				extra <- 0
-				return
-			}
-			resp.Body.Close()
-			extra <- resp.StatusCode
-		}()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for ta.a.limits.get(Nomad, s.URL).inFlight() < capN+2 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d requests in flight", ta.a.limits.get(Nomad, s.URL).inFlight())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	extra := ta.nomadJobs(http.DefaultClient, g[Nomad], 2)
+	ta.waitInFlight(t, Nomad, s.URL, capN+2)
 	if n := s.mostOpen.Load(); n != int32(capN) {
 		t.Errorf("%d connections at once, want %d (the cap)", n, capN)
 	}
-	for i, st := range finish() {
-		if st != 200 {
-			t.Errorf("request %d: %d", i, st)
-		}
-	}
-	for range 2 {
-		if st := <-extra; st != 200 {
-			t.Errorf("a request that waited: %d", st)
-		}
-	}
-	if n := s.mostOpen.Load(); n > int32(capN) {
-		t.Errorf("%d connections at once, want at most %d", n, capN)
-	}
+	s.allServed(t, finish, extra, 2, capN)
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // fakeLoader serves credentials from next, counting the loads.
@@ -34,6 +36,36 @@ func (f *fakeLoader) Load(ctx context.Context, profile string, env []string, kin
 
 func (f *fakeLoader) Stored(context.Context, string, []string) (bool, error) {
 	return f.stored.Load(), nil
+}
+
+// hourLoader serves credsFor(up) issued now and valid for an hour, on
+// every load; stored is what Stored answers until a test changes it.
+func hourLoader(up string, stored bool) *fakeLoader {
+	now := time.Now()
+	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up, now, time.Hour), nil }}
+	fl.stored.Store(stored)
+	return fl
+}
+
+// streamLines is an upstream hook that answers a stream: "line N" every
+// interval until the client goes away (nomad alloc logs -f, the event
+// stream).
+func streamLines(interval time.Duration) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(200)
+		for i := 0; ; i++ {
+			if _, err := fmt.Fprintf(w, "line %d\n", i); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(interval):
+			}
+		}
+	}
 }
 
 // upstream is a server standing in for Nomad, Consul and Vault: it
@@ -92,11 +124,7 @@ type testAgent struct {
 // and Stderr are filled in.
 func startAgent(t testing.TB, o Options) *testAgent {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "agt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := testutil.ShortTempDir(t, "agt", 0)
 	o.Dir = dir
 	if o.UID == 0 {
 		o.UID = os.Getuid()
@@ -146,9 +174,16 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 // open opens profile p and returns the gates by server.
 func (ta *testAgent) open(t testing.TB) map[Kind]string {
 	t.Helper()
-	a, err := Call(context.Background(), ta.dir, Request{Op: "open", Profile: "p"})
+	return ta.gates(t, Request{Op: "open", Profile: "p"})
+}
+
+// gates sends req (open, elevate) and returns the gates of its answer by
+// server.
+func (ta *testAgent) gates(t testing.TB, req Request) map[Kind]string {
+	t.Helper()
+	a, err := Call(context.Background(), ta.dir, req)
 	if err != nil || a.Error != "" {
-		t.Fatalf("open: %v %s", err, a.Error)
+		t.Fatalf("%s: %v %s", req.Op, err, a.Error)
 	}
 	g := map[Kind]string{}
 	for _, x := range a.Gates {

@@ -21,24 +21,8 @@ import (
 // a gate is "dead after logout".
 func TestLogoutEndsStreamsOfTheProfile(t *testing.T) {
 	up := newUpstream(t)
-	up.hook = func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(200)
-		for i := 0; ; i++ {
-			if _, err := fmt.Fprintf(w, "line %d\n", i); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
-	fl.stored.Store(true)
+	up.hook = streamLines(100 * time.Millisecond)
+	fl := hourLoader(up.URL, true)
 	ta := startAgent(t, Options{Loader: fl})
 	g := ta.open(t)
 	req, err := http.NewRequest("GET", ta.routes[Nomad]+"/v1/client/fs/logs/x?follow=true", nil)
@@ -139,9 +123,7 @@ func TestLogoutEndsWebsockets(t *testing.T) {
 		_, _ = io.Copy(io.Discard, brw) // until the agent closes it
 		close(upstreamClosed)
 	}
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
-	fl.stored.Store(true)
+	fl := hourLoader(up.URL, true)
 	ta := startAgent(t, Options{Loader: fl})
 	g := ta.open(t)
 	host := strings.TrimPrefix(ta.routes[Nomad], "http://")

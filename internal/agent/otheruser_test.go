@@ -18,8 +18,7 @@ import (
 // descriptors and goroutines.
 func TestRouteClosesConnectionsOfOtherUsers(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl := hourLoader(up.URL, false)
 	// The agent's user is another uid: this process is "another user".
 	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
 	// The routes are not in status (refused): find them from the agent.
@@ -64,8 +63,7 @@ func TestRouteClosesConnectionsOfOtherUsers(t *testing.T) {
 // otherUserLines a minute, and every field is capped.
 func TestAnotherUserCannotRotateTheAuditLogAway(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl := hourLoader(up.URL, false)
 	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
 	logPath := filepath.Join(ta.dir, AuditName)
 	// The user's history: a line as the agent writes them.
@@ -109,8 +107,7 @@ func TestAnotherUserCannotRotateTheAuditLogAway(t *testing.T) {
 // closed at once; once they are gone, connections are served again.
 func TestRouteCapsUncheckedConnections(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
+	fl := hourLoader(up.URL, false)
 	ta := startAgent(t, Options{UID: os.Getuid() + 1, Loader: fl})
 	addr := ta.a.routes[Nomad]
 	var held []net.Conn
@@ -171,9 +168,7 @@ func TestRouteCapsUncheckedConnections(t *testing.T) {
 // opened together), one more of the user's is served.
 func TestRouteCapLetsTheUsersOwnConnectionsIn(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
-	fl.stored.Store(true)
+	fl := hourLoader(up.URL, true)
 	ta := startAgent(t, Options{Loader: fl})
 	g := ta.open(t)
 	addr := ta.a.routes[Nomad]

@@ -41,7 +41,7 @@ type profile struct {
 	// inflight are the requests being served with the profile's token
 	// (streams, websockets, blocking queries): close ends them all.
 	flightMu sync.Mutex
-	inflight map[*context.CancelFunc]struct{}
+	inflight inflight
 	closed   bool
 
 	// win is the open attended window (elevated.go), nil when none.
@@ -52,24 +52,9 @@ type profile struct {
 // track gives r a context that close cancels, and the function that
 // forgets it once served; ok false when the profile was closed already.
 func (p *profile) track(ctx context.Context) (context.Context, func(), bool) {
-	ctx, cancel := context.WithCancel(ctx)
 	p.flightMu.Lock()
 	defer p.flightMu.Unlock()
-	if p.closed {
-		cancel()
-		return ctx, func() {}, false
-	}
-	if p.inflight == nil {
-		p.inflight = map[*context.CancelFunc]struct{}{}
-	}
-	key := &cancel
-	p.inflight[key] = struct{}{}
-	return ctx, func() {
-		p.flightMu.Lock()
-		delete(p.inflight, key)
-		p.flightMu.Unlock()
-		cancel()
-	}, true
+	return p.inflight.trackLocked(ctx, &p.flightMu, p.closed)
 }
 
 // upstream is a profile's transport to one server.
@@ -243,10 +228,7 @@ func (p *profile) close() {
 	}
 	p.flightMu.Lock()
 	p.closed = true
-	for c := range p.inflight {
-		(*c)()
-	}
-	p.inflight = nil
+	p.inflight.cancelAll()
 	p.flightMu.Unlock()
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -19,8 +19,7 @@ import (
 // back.
 func TestProxyRefusesForeignHostAndOrigin(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}})
+	ta := startAgent(t, Options{Loader: hourLoader(up.URL, false)})
 	g := ta.open(t)
 	own := strings.TrimPrefix(ta.routes[Nomad], "http://")
 	_, port, _ := strings.Cut(own, ":")
@@ -86,8 +85,7 @@ func TestProxyRefusesForeignHostAndOrigin(t *testing.T) {
 // different tokens: refused, nothing forwarded.
 func TestProxyRefusesWhatIsNoGateOfItsRoute(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}})
+	ta := startAgent(t, Options{Loader: hourLoader(up.URL, false)})
 	g := ta.open(t)
 	for _, c := range []struct {
 		name   string
@@ -137,8 +135,7 @@ func TestProxyRefusesWhatIsNoGateOfItsRoute(t *testing.T) {
 // Cookie or Proxy-Authorization.
 func TestProxyReplacesEveryTokenOfTheClient(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}})
+	ta := startAgent(t, Options{Loader: hourLoader(up.URL, false)})
 	g := ta.open(t)
 	own := strings.TrimPrefix(ta.routes[Consul], "http://")
 	st, body := ta.do(t, Consul, "/v1/kv/a/b", func(r *http.Request) {
@@ -245,8 +242,7 @@ func TestProxyAnswers429BeyondItsCap(t *testing.T) {
 		<-release
 		w.WriteHeader(200)
 	}
-	now := time.Now()
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}})
+	ta := startAgent(t, Options{Loader: hourLoader(up.URL, false)})
 	g := ta.open(t)
 	gate := func(r *http.Request) { r.Header.Set("X-Nomad-Token", g[Nomad]) }
 	var wg sync.WaitGroup

@@ -97,7 +97,7 @@ type uiSession struct {
 	ended    bool
 	lastUse  time.Time
 	requests int64
-	inflight map[*context.CancelFunc]struct{}
+	inflight inflight
 }
 
 // uiSessions are the agent's one-time URLs and browser sessions, in
@@ -245,24 +245,9 @@ func (s *uiSession) signedIn(vals []string, now time.Time) bool {
 // and the function that forgets it once served; ok false when s has
 // ended.
 func (s *uiSession) track(ctx context.Context) (context.Context, func(), bool) {
-	ctx, cancel := context.WithCancel(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ended {
-		cancel()
-		return ctx, func() {}, false
-	}
-	if s.inflight == nil {
-		s.inflight = map[*context.CancelFunc]struct{}{}
-	}
-	key := &cancel
-	s.inflight[key] = struct{}{}
-	return ctx, func() {
-		s.mu.Lock()
-		delete(s.inflight, key)
-		s.mu.Unlock()
-		cancel()
-	}, true
+	return s.inflight.trackLocked(ctx, &s.mu, s.ended)
 }
 
 // endLocked ends s: it is forgotten, and its requests in flight (log
@@ -274,10 +259,7 @@ func (u *uiSessions) endLocked(s *uiSession) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ended = true
-	for c := range s.inflight {
-		(*c)()
-	}
-	s.inflight = nil
+	s.inflight.cancelAll()
 }
 
 // pruneLocked ends the sessions past their time, and those whose
@@ -395,17 +377,7 @@ func (a *Agent) uiOpen(ctx context.Context, req Request) Answer {
 		return Answer{Error: "the agent serves the web UIs of nomad and consul only"}
 	}
 	k := req.Kinds[0]
-	a.mu.Lock()
-	p := a.profiles[req.Profile]
-	if p == nil {
-		p = &profile{name: req.Profile, loader: a.o.Loader, now: a.now, env: req.Env}
-		a.profiles[req.Profile] = p
-	}
-	a.mu.Unlock()
-	p.mu.Lock()
-	p.env = req.Env // the latest opener's configuration
-	c, err := p.load(ctx, req.Kinds)
-	p.mu.Unlock()
+	_, c, err := a.loadProfile(ctx, req)
 	if err != nil {
 		if errors.Is(err, ErrNotLoggedIn) {
 			a.drop(req.Profile)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -72,24 +71,8 @@ func (ta *testAgent) uiGet(t *testing.T, host, cookie, path string) *http.Respon
 // check), A's stream ends within seconds and B's goes on.
 func TestUISessionEndCancelsOnlyItsOwnRequests(t *testing.T) {
 	up := newUpstream(t)
-	up.hook = func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(200)
-		for i := 0; ; i++ {
-			if _, err := fmt.Fprintf(w, "line %d\n", i); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	}
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
-	fl.stored.Store(true)
+	up.hook = streamLines(50 * time.Millisecond)
+	fl := hourLoader(up.URL, true)
 	ta := startAgent(t, Options{Loader: fl})
 	idA, hostA, cookieA := ta.uiSignInHTTP(t)
 	_, hostB, cookieB := ta.uiSignInHTTP(t)
@@ -144,9 +127,7 @@ func TestUISessionEndCancelsOnlyItsOwnRequests(t *testing.T) {
 // host label nor its cookie; an ended session is gone from it.
 func TestAgentStatusListsUISessions(t *testing.T) {
 	up := newUpstream(t)
-	now := time.Now()
-	fl := &fakeLoader{next: func(int) (*Creds, error) { return credsFor(up.URL, now, time.Hour), nil }}
-	fl.stored.Store(true)
+	fl := hourLoader(up.URL, true)
 	ta := startAgent(t, Options{Loader: fl})
 	_, host, cookie := ta.uiSignInHTTP(t)
 	for range 3 {

@@ -108,6 +108,70 @@ func (ta *testAgent) hold(t *testing.T, s *heldServer, k Kind, gate string, n in
 	}
 }
 
+// nomadJobs sends n GETs of /v1/jobs with gate to the Nomad route
+// through c, each in its own goroutine; each one's status (0: no
+// answer) comes on the channel.
+func (ta *testAgent) nomadJobs(c *http.Client, gate string, n int) <-chan int {
+	done := make(chan int, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest("GET", ta.routes[Nomad]+"/v1/jobs", nil)
+			req.Header.Set("X-Nomad-Token", gate)
+			resp, err := c.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	return done
+}
+
+// waitInFlight waits until n requests to the server at addr are in
+// flight in the agent (held or waiting for a connection).
+func (ta *testAgent) waitInFlight(t *testing.T, k Kind, addr string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ta.a.limits.get(k, addr).inFlight() < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d requests in flight in the agent, want %d", ta.a.limits.get(k, addr).inFlight(), n)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// allServed lets the held requests go (finish) and fails unless they and
+// the n that waited for a connection (waited) are answered 200, with at
+// most capN connections to s open at once.
+func (s *heldServer) allServed(t *testing.T, finish func() []int, waited <-chan int, n, capN int) {
+	t.Helper()
+	for i, st := range finish() {
+		if st != 200 {
+			t.Errorf("request %d: %d", i, st)
+		}
+	}
+	for range n {
+		if st := <-waited; st != 200 {
+			t.Errorf("a request that waited for a connection: %d", st)
+		}
+	}
+	if m := s.mostOpen.Load(); m > int32(capN) {
+		t.Errorf("%d connections to the server at once, want at most %d", m, capN)
+	}
+}
+
+// openAgent starts an agent whose profile's servers are all s, and
+// opens the profile: the agent and the gates.
+func (s *heldServer) openAgent(t *testing.T) (*testAgent, map[Kind]string) {
+	t.Helper()
+	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
+	return ta, ta.open(t)
+}
+
 func tlsCreds(s *heldServer) *Creds {
 	c := credsFor(s.URL, time.Now(), time.Hour)
 	for _, k := range Kinds {
@@ -124,8 +188,7 @@ func tlsCreds(s *heldServer) *Creds {
 // is up may each dial one; connCaps bounds those.)
 func TestUpstreamHoldsManyRequestsOnHTTP2(t *testing.T) {
 	s := newHeldServer(t, true)
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
-	g := ta.open(t)
+	ta, g := s.openAgent(t)
 	if st, body := ta.do(t, Consul, "/warm", func(r *http.Request) { r.Header.Set("X-Consul-Token", g[Consul]) }); st != 200 {
 		t.Fatalf("%d %s", st, body)
 	}
@@ -154,53 +217,18 @@ func TestUpstreamKeepsBelowTheServersConnectionCap(t *testing.T) {
 	connCaps[Nomad] = 3
 	defer func() { connCaps[Nomad] = old }()
 	s := newHeldServer(t, false)
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
-	g := ta.open(t)
+	ta, g := s.openAgent(t)
 	protos, finish := ta.hold(t, s, Nomad, g[Nomad], 3)
 	if protos[0] != "HTTP/1.1" {
 		t.Fatalf("over %s, want HTTP/1.1", protos[0])
 	}
 	// Three more: they wait for a connection, none is opened.
-	c := &http.Client{}
-	done := make(chan int, 3)
-	for range 3 {
-		go func() {
-			req, _ := http.NewRequest("GET", ta.routes[Nomad]+"/v1/jobs", nil)
-			req.Header.Set("X-Nomad-Token", g[Nomad])
-			resp, err := c.Do(req)
-			if err != nil {
-				done <- 0
-				return
-			}
-			resp.Body.Close()
-			done <- resp.StatusCode
-		}()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for ta.a.limits.get(Nomad, s.URL).inFlight() < 6 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d requests in flight in the agent, want 6", ta.a.limits.get(Nomad, s.URL).inFlight())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	done := ta.nomadJobs(&http.Client{}, g[Nomad], 3)
+	ta.waitInFlight(t, Nomad, s.URL, 6)
 	if n := s.mostOpen.Load(); n != 3 {
 		t.Errorf("%d connections to the server at once, want 3 (the cap)", n)
 	}
-	for i, st := range finish() {
-		if st != 200 {
-			t.Errorf("request %d: %d", i, st)
-		}
-	}
-	for range 3 {
-		if st := <-done; st != 200 {
-			t.Errorf("a request that waited for a connection: %d", st)
-		}
-	}
-	if n := s.mostOpen.Load(); n > 3 {
-		t.Errorf("%d connections to the server at once, want at most 3", n)
-	}
+	s.allServed(t, finish, done, 3, 3)
 }
 
 // TestUpstreamStaysOnHTTP1WhenHTTP2Logs: with GODEBUG=http2debug (Go's
@@ -214,8 +242,7 @@ func TestUpstreamStaysOnHTTP1WhenHTTP2Logs(t *testing.T) {
 	}
 	t.Setenv("GODEBUG", "http2debug=1")
 	s := newHeldServer(t, true)
-	ta := startAgent(t, Options{Loader: &fakeLoader{next: func(int) (*Creds, error) { return tlsCreds(s), nil }}})
-	g := ta.open(t)
+	ta, g := s.openAgent(t)
 	protos, finish := ta.hold(t, s, Consul, g[Consul], 1)
 	if protos[0] != "HTTP/1.1" {
 		t.Errorf("with GODEBUG=http2debug=1, over %s, want HTTP/1.1", protos[0])

@@ -206,12 +206,7 @@ func (c *Client) DoHeader(ctx context.Context, method, path string, in, out any)
 		return nil, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	var data []byte
-	if resp.ContentLength > MaxAnswer {
-		err = &safehttp.TooLargeError{Limit: MaxAnswer}
-	} else {
-		data, err = safehttp.ReadAll(resp.Body, MaxAnswer)
-	}
+	data, err := safehttp.ReadBody(resp, MaxAnswer)
 	if err != nil {
 		return nil, &Error{Server: c.Name, Addr: c.Addr, Method: method, Path: cleanPath, Err: err}
 	}

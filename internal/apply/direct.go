@@ -81,21 +81,15 @@ type consulLink struct {
 // nomadDirect reads Nomad's auth methods the broker may own and every
 // binding rule in them.
 func (r *reader) nomadDirect(ctx context.Context) error {
-	var stubs []struct{ Name string }
-	if err := r.s.get(ctx, plan.Nomad, "/v1/acl/auth-methods", &stubs); err != nil {
+	names, err := r.ownableMethods(ctx, plan.Nomad, plan.NomadAuthMethod)
+	if err != nil {
 		return err
-	}
-	var names []string
-	for _, m := range stubs {
-		if r.owner.MayOwnAuthMethod(plan.NomadAuthMethod, m.Name) {
-			names = append(names, m.Name)
-		}
 	}
 	if len(names) == 0 {
 		return nil
 	}
 	methods := make([]plan.LiveMethod, len(names))
-	err := r.s.parallel(ctx, len(names), func(int) plan.System { return plan.Nomad }, nil, func(ctx context.Context, i int) error {
+	err = r.s.parallel(ctx, len(names), func(int) plan.System { return plan.Nomad }, nil, func(ctx context.Context, i int) error {
 		var m nomadAuthMethod
 		if err := r.s.get(ctx, plan.Nomad, "/v1/acl/auth-method/"+url.PathEscape(names[i]), &m); err != nil {
 			return err
@@ -135,18 +129,12 @@ func (r *reader) nomadDirect(ctx context.Context) error {
 // consulDirect reads Consul's auth methods and roles the broker may own
 // and every binding rule in those methods.
 func (r *reader) consulDirect(ctx context.Context) error {
-	var stubs []struct{ Name string }
-	if err := r.s.get(ctx, plan.Consul, "/v1/acl/auth-methods", &stubs); err != nil {
+	names, err := r.ownableMethods(ctx, plan.Consul, plan.ConsulAuthMethod)
+	if err != nil {
 		return err
 	}
-	var names []string
-	for _, m := range stubs {
-		if r.owner.MayOwnAuthMethod(plan.ConsulAuthMethod, m.Name) {
-			names = append(names, m.Name)
-		}
-	}
 	methods := make([]plan.LiveMethod, len(names))
-	err := r.s.parallel(ctx, len(names), func(int) plan.System { return plan.Consul }, nil, func(ctx context.Context, i int) error {
+	err = r.s.parallel(ctx, len(names), func(int) plan.System { return plan.Consul }, nil, func(ctx context.Context, i int) error {
 		var m consulAuthMethod
 		if err := r.s.get(ctx, plan.Consul, "/v1/acl/auth-method/"+url.PathEscape(names[i]), &m); err != nil {
 			return err
@@ -188,6 +176,35 @@ func (r *reader) consulDirect(ctx context.Context) error {
 		r.add(r.owner.ConsulRole(plan.Object{Kind: plan.ConsulACLRole, Name: ro.Name, ID: ro.ID, Fields: f}, ro.Description))
 	}
 	return nil
+}
+
+// ownableMethods lists the names of sys's auth methods (of kind k) that
+// the broker may own.
+func (r *reader) ownableMethods(ctx context.Context, sys plan.System, k plan.Kind) ([]string, error) {
+	var stubs []struct{ Name string }
+	if err := r.s.get(ctx, sys, "/v1/acl/auth-methods", &stubs); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range stubs {
+		if r.owner.MayOwnAuthMethod(k, m.Name) {
+			names = append(names, m.Name)
+		}
+	}
+	return names, nil
+}
+
+// aclPath is where change c of an ACL object is written: base for a
+// create, else base/ and the object's ID (byID) or name.
+func aclPath(c plan.Change, base string, byID bool) string {
+	if c.Action == plan.Create {
+		return base
+	}
+	id := c.Name
+	if byID {
+		id = c.Live.ID
+	}
+	return base + "/" + url.PathEscape(id)
 }
 
 // inMethods reports whether a binding rule whose AuthMethod is method is
@@ -335,10 +352,7 @@ func ttlString(f plan.Fields) string {
 }
 
 func (s *session) applyNomadAuthMethod(ctx context.Context, c plan.Change) error {
-	path := "/v1/acl/auth-method"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Name)
-	}
+	path := aclPath(c, "/v1/acl/auth-method", false)
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Nomad, "DELETE", path, nil, nil)
 	}
@@ -363,10 +377,7 @@ func (s *session) applyNomadAuthMethod(ctx context.Context, c plan.Change) error
 }
 
 func (s *session) applyConsulAuthMethod(ctx context.Context, c plan.Change) error {
-	path := "/v1/acl/auth-method"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Name)
-	}
+	path := aclPath(c, "/v1/acl/auth-method", false)
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Consul, "DELETE", path, nil, nil)
 	}
@@ -389,10 +400,7 @@ func (s *session) applyConsulAuthMethod(ctx context.Context, c plan.Change) erro
 }
 
 func (s *session) applyConsulACLRole(ctx context.Context, c plan.Change) error {
-	path := "/v1/acl/role"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Live.ID)
-	}
+	path := aclPath(c, "/v1/acl/role", true)
 	if c.Action == plan.Delete {
 		return s.call(ctx, plan.Consul, "DELETE", path, nil, nil)
 	}
@@ -414,10 +422,7 @@ func (s *session) applyBindingRule(ctx context.Context, c plan.Change) error {
 	if c.Kind == plan.ConsulBindingRule {
 		sys, write = plan.Consul, "PUT"
 	}
-	path := "/v1/acl/binding-rule"
-	if c.Action != plan.Create {
-		path += "/" + url.PathEscape(c.Live.ID)
-	}
+	path := aclPath(c, "/v1/acl/binding-rule", true)
 	if c.Action == plan.Delete {
 		return s.call(ctx, sys, "DELETE", path, nil, nil)
 	}

@@ -389,18 +389,25 @@ func (s *session) applyVaultRole(ctx context.Context, c plan.Change) error {
 	return s.do(ctx, w, nil)
 }
 
-func (s *session) readJWTConfig(ctx context.Context) (*plan.Object, error) {
+// readVaultConfig reads the data of a Vault config endpoint; nil when it
+// was never set (Vault answers 404, or no data).
+func (s *session) readVaultConfig(ctx context.Context, path string) (map[string]json.RawMessage, error) {
 	var out vaultData[map[string]json.RawMessage]
-	err := s.get(ctx, plan.Vault, "/v1/auth/"+s.cfg.Vault.JWTMount+"/config", &out)
-	if apiclient.StatusOf(err) == 404 || (err == nil && out.Data == nil) {
+	err := s.get(ctx, plan.Vault, path, &out)
+	if apiclient.StatusOf(err) == 404 {
 		return nil, nil
 	}
-	if err != nil {
+	return out.Data, err
+}
+
+func (s *session) readJWTConfig(ctx context.Context) (*plan.Object, error) {
+	data, err := s.readVaultConfig(ctx, "/v1/auth/"+s.cfg.Vault.JWTMount+"/config")
+	if data == nil || err != nil {
 		return nil, err
 	}
 	return &plan.Object{Kind: plan.JWTConfig, Name: s.cfg.Vault.JWTMount, Fields: plan.Fields{
-		"oidc_discovery_url": str(out.Data["oidc_discovery_url"]),
-		"bound_issuer":       str(out.Data["bound_issuer"]),
+		"oidc_discovery_url": str(data["oidc_discovery_url"]),
+		"bound_issuer":       str(data["bound_issuer"]),
 	}}, nil
 }
 
@@ -425,17 +432,13 @@ func (s *session) applyJWTConfig(ctx context.Context, c plan.Change) error {
 // readNomadLease reads <nomad>/config/lease; nil when it was never set
 // (Vault answers 404).
 func (s *session) readNomadLease(ctx context.Context) (*plan.Object, error) {
-	var out vaultData[map[string]json.RawMessage]
-	err := s.get(ctx, plan.Vault, "/v1/"+s.cfg.Vault.NomadMount+"/config/lease", &out)
-	if apiclient.StatusOf(err) == 404 || (err == nil && out.Data == nil) {
-		return nil, nil
-	}
-	if err != nil {
+	data, err := s.readVaultConfig(ctx, "/v1/"+s.cfg.Vault.NomadMount+"/config/lease")
+	if data == nil || err != nil {
 		return nil, err
 	}
 	return &plan.Object{Kind: plan.NomadLease, Name: s.cfg.Vault.NomadMount, Fields: plan.Fields{
-		"ttl":     num(out.Data["ttl"]),
-		"max_ttl": num(out.Data["max_ttl"]),
+		"ttl":     num(data["ttl"]),
+		"max_ttl": num(data["max_ttl"]),
 	}}, nil
 }
 

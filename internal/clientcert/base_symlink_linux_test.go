@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // swappedBase is another user (uid 65534) who made the victim's
@@ -35,14 +36,7 @@ func newSwappedBase(t *testing.T) *swappedBase {
 		}
 		t.Skip("needs root to run a process as another uid (in CI, with CI=true, this fails)")
 	}
-	top, err := os.MkdirTemp("", "certdir-swap-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(top) })
-	if err := os.Chmod(top, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	top := testutil.ShortTempDir(t, "certdir-swap-", 0o755)
 	mode := os.FileMode(0o777)
 	if b, _ := os.ReadFile("/proc/sys/fs/protected_symlinks"); strings.TrimSpace(string(b)) == "0" {
 		mode |= os.ModeSticky

@@ -17,21 +17,13 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 )
 
-// TestRevokeErrorHidesKey: revoke-with-key sends the private key
-// in the request body; a refusal that quotes the body back (a proxy, a
-// validation message) must not put the key into the error, which logout
-// prints as a warning (and which lands in logs and terminals) while the
-// certificate, whose revocation just failed, is still valid. The token
-// and any JWT are masked in error bodies already (internal/apiclient);
-// the key is not.
-func TestRevokeErrorHidesKey(t *testing.T) {
-	srv := httptest.NewServer(hostile.EchoError())
-	defer srv.Close()
+// refusedRevoke revokes a certificate with key at a Vault that h
+// answers, and returns the error, failing the test when there is none.
+func refusedRevoke(t *testing.T, h http.Handler, key secret.String) error {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
 	v, err := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _, err := NewKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +32,22 @@ func TestRevokeErrorHidesKey(t *testing.T) {
 	if err == nil {
 		t.Fatal("revocation refused by the server returned no error")
 	}
+	return err
+}
+
+// TestRevokeErrorHidesKey: revoke-with-key sends the private key
+// in the request body; a refusal that quotes the body back (a proxy, a
+// validation message) must not put the key into the error, which logout
+// prints as a warning (and which lands in logs and terminals) while the
+// certificate, whose revocation just failed, is still valid. The token
+// and any JWT are masked in error bodies already (internal/apiclient);
+// the key is not.
+func TestRevokeErrorHidesKey(t *testing.T) {
+	key, _, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = refusedRevoke(t, hostile.EchoError(), key)
 	lines := strings.Split(strings.TrimSpace(key.Reveal()), "\n")
 	for _, l := range lines[1 : len(lines)-1] { // the base64 lines of the key
 		for _, part := range []string{l, l[:20]} {
@@ -58,16 +66,11 @@ func TestRevokeErrorHidesKey(t *testing.T) {
 // error (which logout prints and logs keep). Before: runs of 16+
 // characters of the key's base64 are in the error. Want: none.
 func TestRevokeErrorHidesPercentEncodedKey(t *testing.T) {
-	srv := httptest.NewServer(hostile.EchoEscapedError())
-	defer srv.Close()
-	v, err := apiclient.New("Vault", srv.URL, "X-Vault-Token", apiclient.TLS{}, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A key whose first base64 line (the private scalar's) has a '+' or
 	// '/' (most keys: 87%), so that the percent-encoding changes it.
 	var key secret.String
 	for {
+		var err error
 		if key, _, err = NewKey(); err != nil {
 			t.Fatal(err)
 		}
@@ -75,11 +78,7 @@ func TestRevokeErrorHidesPercentEncodedKey(t *testing.T) {
 			break
 		}
 	}
-	c := &Cert{CertPEM: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", Key: key, Serial: "0a"}
-	err = Revoke(context.Background(), v, "pki", c)
-	if err == nil {
-		t.Fatal("revocation refused by the server returned no error")
-	}
+	err := refusedRevoke(t, hostile.EchoEscapedError(), key)
 	msg := err.Error()
 	if u, uerr := url.QueryUnescape(msg); uerr == nil {
 		msg += "\n" + u

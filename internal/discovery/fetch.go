@@ -62,12 +62,7 @@ func Fetch(ctx context.Context, hc *http.Client, base string) (*Document, error)
 		return nil, fmt.Errorf("could not reach the broker at %s: %w", base, termtext.Error(err)) // TLS errors quote the certificate's names
 	}
 	defer resp.Body.Close()
-	var body []byte
-	if resp.ContentLength > maxSize {
-		err = &safehttp.TooLargeError{Limit: maxSize}
-	} else {
-		body, err = safehttp.ReadAll(resp.Body, maxSize)
-	}
+	body, err := safehttp.ReadBody(resp, maxSize)
 	if err != nil {
 		return nil, fmt.Errorf("could not read the discovery document from %s: %w", u, err)
 	}

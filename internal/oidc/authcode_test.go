@@ -61,44 +61,31 @@ func TestRolesClaimPointer(t *testing.T) {
 
 // TestBadIDTokens: every bad ID token is refused, and the browser is told.
 func TestBadIDTokens(t *testing.T) {
+	// withClaims mints an ID token signed as the OP signs, with the
+	// claims it gives changed by edit.
+	withClaims := func(edit func(c map[string]any)) func(op *fakeOP) string {
+		return func(op *fakeOP) string {
+			c := op.claims()
+			edit(c)
+			return op.sign(op.key, "RS256", c)
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		mint func(op *fakeOP) string
 	}{
-		{"wrong audience", func(op *fakeOP) string {
-			c := op.claims()
-			c["aud"] = "someone-else"
-			return op.sign(op.key, "RS256", c)
-		}},
-		{"wrong issuer", func(op *fakeOP) string {
-			c := op.claims()
-			c["iss"] = "https://evil.example"
-			return op.sign(op.key, "RS256", c)
-		}},
-		{"expired", func(op *fakeOP) string {
-			c := op.claims()
+		{"wrong audience", withClaims(func(c map[string]any) { c["aud"] = "someone-else" })},
+		{"wrong issuer", withClaims(func(c map[string]any) { c["iss"] = "https://evil.example" })},
+		{"expired", withClaims(func(c map[string]any) {
 			c["exp"] = time.Now().Add(-time.Hour).Unix()
 			c["iat"] = time.Now().Add(-2 * time.Hour).Unix()
-			return op.sign(op.key, "RS256", c)
-		}},
-		{"wrong nonce", func(op *fakeOP) string {
-			c := op.claims()
-			c["nonce"] = "not-the-nonce"
-			return op.sign(op.key, "RS256", c)
-		}},
-		{"no nonce", func(op *fakeOP) string {
-			c := op.claims()
-			delete(c, "nonce")
-			return op.sign(op.key, "RS256", c)
-		}},
+		})},
+		{"wrong nonce", withClaims(func(c map[string]any) { c["nonce"] = "not-the-nonce" })},
+		{"no nonce", withClaims(func(c map[string]any) { delete(c, "nonce") })},
 		{"signed by another key", func(op *fakeOP) string { return op.sign(op.otherKey, "RS256", op.claims()) }},
 		{"alg none", func(op *fakeOP) string { return op.sign(nil, "none", op.claims()) }},
 		{"not a JWT", func(op *fakeOP) string { return "garbage" }},
-		{"no user claim", func(op *fakeOP) string {
-			c := op.claims()
-			delete(c, "cern_upn")
-			return op.sign(op.key, "RS256", c)
-		}},
+		{"no user claim", withClaims(func(c map[string]any) { delete(c, "cern_upn") })},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			op := newFakeOP(t)

@@ -9,15 +9,20 @@ import (
 	"github.com/alisw/alilogin/internal/policy"
 )
 
-func TestPKIRoleDesired(t *testing.T) {
-	cfg := &policy.Config{
-		SSO:   policy.SSO{ClientID: "c", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
-		Vault: policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul", PKIMount: "pki"},
-		Profiles: []policy.Profile{
-			{Name: "with", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
-			{Name: "without", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour},
-		},
+// pkiConfig is a configuration with a PKI mount and profiles.
+func pkiConfig(profiles ...policy.Profile) *policy.Config {
+	return &policy.Config{
+		SSO:      policy.SSO{ClientID: "c", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
+		Vault:    policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul", PKIMount: "pki"},
+		Profiles: profiles,
 	}
+}
+
+func TestPKIRoleDesired(t *testing.T) {
+	cfg := pkiConfig(
+		policy.Profile{Name: "with", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
+		policy.Profile{Name: "without", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour},
+	)
 	var pki []Object
 	texts := map[string]Object{}
 	for _, o := range Desired(cfg) {
@@ -67,14 +72,10 @@ func TestPKIRoleDesired(t *testing.T) {
 // the live profile policy records is read and the broker's; one no
 // record lists is kept only as a conflict, without its fields.
 func TestPKIRoleOwner(t *testing.T) {
-	cfg := &policy.Config{
-		SSO:   policy.SSO{ClientID: "c", RolesClaim: "cern_roles", UserClaim: "cern_upn"},
-		Vault: policy.Vault{JWTMount: "jwt", NomadMount: "nomad", ConsulMount: "consul", PKIMount: "pki"},
-		Profiles: []policy.Profile{
-			{Name: "with", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
-			{Name: "hand", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
-		},
-	}
+	cfg := pkiConfig(
+		policy.Profile{Name: "with", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
+		policy.Profile{Name: "hand", Roles: []string{"r"}, TTL: time.Hour, MaxTTL: 2 * time.Hour, ClientCert: policy.ClientCert{TTL: 30 * time.Minute}},
+	)
 	desired := Desired(cfg)
 	o := NewOwner(cfg.Vault, desired)
 	for _, d := range desired {

@@ -22,7 +22,26 @@ attended {
 }
 `
 
-func attendedProfile(block string) string {
+// wantLoadError loads the minimal policies with broker.hcl (unless "")
+// and profiles.hcl replaced, and fails unless that gives a policy error
+// containing want; it returns the error.
+func wantLoadError(t *testing.T, broker, profile, want string) error {
+	t.Helper()
+	edits := map[string]string{"profiles.hcl": profile}
+	if broker != "" {
+		edits["broker.hcl"] = broker
+	}
+	_, err := LoadFS(minimal(t, edits), "p")
+	var perr *Error
+	if !errors.As(err, &perr) || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v; want one containing %q", err, want)
+	}
+	return err
+}
+
+// readerProfile is profile "reader" of the minimal policies with block
+// (an attended tier, client certificate settings) added to it.
+func readerProfile(block string) string {
 	return `profile "reader" {
   roles           = ["readers"]
   vault_policies  = ["secrets-read"]
@@ -42,7 +61,7 @@ func TestAttendedTierLoads(t *testing.T) {
     acr              = "urn:alice:stepup"
   }
 `
-	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": attendedBroker, "profiles.hcl": attendedProfile(block)}), "p")
+	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": attendedBroker, "profiles.hcl": readerProfile(block)}), "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +83,11 @@ func TestAttendedTierLoads(t *testing.T) {
 // with its file:line; a Nomad management token anywhere but an attended
 // block, and a client secret in policies/, are refused.
 func TestAttendedTierErrors(t *testing.T) {
-	tier := func(body string) string { return attendedProfile("  attended {\n" + body + "  }\n") }
+	tier := func(body string) string { return readerProfile("  attended {\n" + body + "  }\n") }
 	tests := []struct {
 		name, broker, profile, want string
 	}{
-		{"management outside attended", attendedBroker, attendedProfile("  nomad_management = true\n"),
+		{"management outside attended", attendedBroker, readerProfile("  nomad_management = true\n"),
 			`p/profiles.hcl:7:3: Nomad management token refused: a Nomad management token is allowed only in a profile's attended block`},
 		{"no attended block in broker.hcl", "", tier("    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n"),
 			`p/profiles.hcl:7:3: Missing attended block`},
@@ -88,27 +107,19 @@ func TestAttendedTierErrors(t *testing.T) {
 			`p/profiles.hcl:8:23: Missing policy: vault policy "nope" is not defined`},
 		{"acr with a space", attendedBroker, tier("    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n    acr = \"a b\"\n"),
 			`Invalid acr`},
-		{"secret in policies", strings.Replace(attendedBroker, `client_secret_file = "/etc/alilogin-broker/oidc-secret"`, `client_secret = "s3cr3t-value"`, 1), attendedProfile(""),
+		{"secret in policies", strings.Replace(attendedBroker, `client_secret_file = "/etc/alilogin-broker/oidc-secret"`, `client_secret = "s3cr3t-value"`, 1), readerProfile(""),
 			`p/broker.hcl:10:3: Secret in policies: the client secret never goes in policies/`},
-		{"same client as the sso", strings.Replace(attendedBroker, `"alilogin-elevate"`, `"alilogin-test"`, 1), attendedProfile(""),
+		{"same client as the sso", strings.Replace(attendedBroker, `"alilogin-elevate"`, `"alilogin-test"`, 1), readerProfile(""),
 			`Invalid client_id: the attended client_id is the sso block's`},
-		{"oidc mount is the jwt mount", strings.Replace(attendedBroker, "attended {\n", "attended {\n  oidc_mount = \"jwt\"\n", 1), attendedProfile(""),
+		{"oidc mount is the jwt mount", strings.Replace(attendedBroker, "attended {\n", "attended {\n  oidc_mount = \"jwt\"\n", 1), readerProfile(""),
 			`Invalid oidc_mount`},
-		{"duplicate attended block", attendedBroker, attendedProfile("  attended {\n    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n  }\n  attended {\n    window = \"1m\"\n  }\n"),
+		{"duplicate attended block", attendedBroker, readerProfile("  attended {\n    vault_policies = [\"secrets-read\"]\n    window = \"10m\"\n  }\n  attended {\n    window = \"1m\"\n  }\n"),
 			`Duplicate attended block`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			edits := map[string]string{"profiles.hcl": tc.profile}
-			if tc.broker != "" {
-				edits["broker.hcl"] = tc.broker
-			}
-			_, err := LoadFS(minimal(t, edits), "p")
-			var perr *Error
-			if !errors.As(err, &perr) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v; want one containing %q", err, tc.want)
-			}
-			if strings.Contains(err.Error(), "s3cr3t-value") {
+			err := wantLoadError(t, tc.broker, tc.profile, tc.want)
+			if err != nil && strings.Contains(err.Error(), "s3cr3t-value") {
 				t.Error("the error repeats the secret")
 			}
 		})

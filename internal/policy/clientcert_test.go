@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -17,18 +16,8 @@ vault {
 }
 `
 
-func certProfile(extra string) string {
-	return `profile "reader" {
-  roles           = ["readers"]
-  vault_policies  = ["secrets-read"]
-  nomad_policies  = ["jobs-read"]
-  consul_policies = ["kv-read"]
-  max_ttl         = "8h"
-` + extra + "}\n"
-}
-
 func TestClientCertSettings(t *testing.T) {
-	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": certBroker, "profiles.hcl": certProfile("  client_cert_ttl = \"1h\"\n")}), "p")
+	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": certBroker, "profiles.hcl": readerProfile("  client_cert_ttl = \"1h\"\n")}), "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,26 +37,18 @@ func TestClientCertSettingsErrors(t *testing.T) {
 	tests := []struct {
 		name, broker, profile, want string
 	}{
-		{"longer than max_ttl", certBroker, certProfile("  client_cert_ttl = \"9h\"\n"),
+		{"longer than max_ttl", certBroker, readerProfile("  client_cert_ttl = \"9h\"\n"),
 			`p/profiles.hcl:7:21: Invalid client_cert_ttl: client_cert_ttl (9h0m0s) is longer than the profile's max_ttl (8h0m0s)`},
-		{"no pki mount", "", certProfile("  client_cert_ttl = \"1h\"\n"),
+		{"no pki mount", "", readerProfile("  client_cert_ttl = \"1h\"\n"),
 			`p/profiles.hcl:7:21: Missing pki_mount: client_cert_ttl needs the PKI secrets engine's mount`},
-		{"not a duration", certBroker, certProfile("  client_cert_ttl = \"soon\"\n"),
+		{"not a duration", certBroker, readerProfile("  client_cert_ttl = \"soon\"\n"),
 			`p/profiles.hcl:7:21: Invalid client_cert_ttl: "soon" is not a duration`},
-		{"bad mount", strings.Replace(certBroker, `"pki"`, `"../pki"`, 1), certProfile(""),
+		{"bad mount", strings.Replace(certBroker, `"pki"`, `"../pki"`, 1), readerProfile(""),
 			`p/broker.hcl:7:15: Invalid pki_mount`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			edits := map[string]string{"profiles.hcl": tc.profile}
-			if tc.broker != "" {
-				edits["broker.hcl"] = tc.broker
-			}
-			_, err := LoadFS(minimal(t, edits), "p")
-			var perr *Error
-			if !errors.As(err, &perr) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v; want one containing %q", err, tc.want)
-			}
+			wantLoadError(t, tc.broker, tc.profile, tc.want)
 		})
 	}
 }
@@ -77,13 +58,13 @@ func TestClientCertSettingsErrors(t *testing.T) {
 // sign and revoke a certificate every few runs); the floor itself loads.
 func TestClientCertTTLFloor(t *testing.T) {
 	for _, ttl := range []string{"1s", "59s"} {
-		_, err := LoadFS(minimal(t, map[string]string{"broker.hcl": certBroker, "profiles.hcl": certProfile("  client_cert_ttl = \"" + ttl + "\"\n")}), "p")
+		_, err := LoadFS(minimal(t, map[string]string{"broker.hcl": certBroker, "profiles.hcl": readerProfile("  client_cert_ttl = \"" + ttl + "\"\n")}), "p")
 		want := `p/profiles.hcl:7:21: Invalid client_cert_ttl: client_cert_ttl (` + ttl + `) is shorter than 1m0s`
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("client_cert_ttl %s: %v; want %s", ttl, err, want)
 		}
 	}
-	if _, err := LoadFS(minimal(t, map[string]string{"broker.hcl": certBroker, "profiles.hcl": certProfile("  client_cert_ttl = \"1m\"\n")}), "p"); err != nil {
+	if _, err := LoadFS(minimal(t, map[string]string{"broker.hcl": certBroker, "profiles.hcl": readerProfile("  client_cert_ttl = \"1m\"\n")}), "p"); err != nil {
 		t.Errorf("client_cert_ttl 1m: %v", err)
 	}
 }
@@ -93,7 +74,7 @@ func TestClientCertTTLFloor(t *testing.T) {
 // first client_cert_ttl's file:line, as Vault's role would sign a dotted
 // name such as server.global.nomad; the default cern_upn is none.
 func TestDottedUserClaimWarns(t *testing.T) {
-	prof := certProfile("  client_cert_ttl = \"1h\"\n")
+	prof := readerProfile("  client_cert_ttl = \"1h\"\n")
 	cfg, err := LoadFS(minimal(t, map[string]string{"broker.hcl": certBroker, "profiles.hcl": prof}), "p")
 	if err != nil {
 		t.Fatal(err)

@@ -158,41 +158,46 @@ func (l *loader) list(at *hcl.Attribute) ([]string, []hcl.Range) {
 	return out, rngs
 }
 
-func (l *loader) roleList(a hcl.Attributes, name string) []string {
+// uniqueList reads the list attribute name (nil when absent): the values
+// valid (nil: any) accepts, each once, in the file's order, with their
+// ranges; an invalid value is an "Invalid WHAT" error, a second one a
+// "Duplicate WHAT" error.
+func (l *loader) uniqueList(a hcl.Attributes, name, what string, valid func(string) error) ([]string, []hcl.Range) {
 	at := a[name]
 	if at == nil {
-		return nil
+		return nil, nil
 	}
 	vals, rngs := l.list(at)
 	var out []string
+	var outRngs []hcl.Range
 	for i, v := range vals {
-		if err := CheckRole(v); err != nil {
-			l.errorf(rngs[i].Ptr(), "Invalid role", "%v", err)
-			continue
+		if valid != nil {
+			if err := valid(v); err != nil {
+				l.errorf(rngs[i].Ptr(), "Invalid "+what, "%v", err)
+				continue
+			}
 		}
 		if slices.Contains(out, v) {
-			l.errorf(rngs[i].Ptr(), "Duplicate role", "%q is listed twice", v)
+			l.errorf(rngs[i].Ptr(), "Duplicate "+what, "%q is listed twice", v)
 			continue
 		}
 		out = append(out, v)
+		outRngs = append(outRngs, rngs[i])
 	}
+	return out, outRngs
+}
+
+func (l *loader) roleList(a hcl.Attributes, name string) []string {
+	out, _ := l.uniqueList(a, name, "role", CheckRole)
 	slices.Sort(out)
 	return out
 }
 
+// policyList is uniqueList of policy names, each remembered (l.refs) to
+// be checked against the policy files of system.
 func (l *loader) policyList(a hcl.Attributes, name, system string) []string {
-	at := a[name]
-	if at == nil {
-		return nil
-	}
-	vals, rngs := l.list(at)
-	var out []string
-	for i, v := range vals {
-		if slices.Contains(out, v) {
-			l.errorf(rngs[i].Ptr(), "Duplicate policy", "%q is listed twice", v)
-			continue
-		}
-		out = append(out, v)
+	out, rngs := l.uniqueList(a, name, "policy", nil)
+	for i, v := range out {
 		l.refs = append(l.refs, policyRef{system: system, name: v, rng: rngs[i]})
 	}
 	slices.Sort(out)

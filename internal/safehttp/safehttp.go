@@ -106,6 +106,15 @@ func ReadAll(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
+// ReadBody reads resp's body as ReadAll does; a body whose declared
+// length is over limit is a *TooLargeError before anything is read.
+func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, &TooLargeError{Limit: limit}
+	}
+	return ReadAll(resp.Body, limit)
+}
+
 // LimitBodies wraps next (nil: NewTransport()) so that each answer
 // is read whole, up to limit bytes, before the round trip returns; a
 // larger one fails the round trip with a *TooLargeError. For clients whose
@@ -129,10 +138,7 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.ContentLength > t.limit {
-		return nil, &TooLargeError{Limit: t.limit}
-	}
-	data, err := ReadAll(resp.Body, t.limit)
+	data, err := ReadBody(resp, t.limit)
 	if err != nil {
 		return nil, err
 	}

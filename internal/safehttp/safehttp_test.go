@@ -82,6 +82,24 @@ func TestReadAll(t *testing.T) {
 	}
 }
 
+// TestReadBodyRefusesAnnouncedSizeUnread: an answer whose Content-Length
+// is over the bound is refused before a byte of it is read; one within
+// is read as ReadAll reads it.
+func TestReadBodyRefusesAnnouncedSizeUnread(t *testing.T) {
+	body := strings.NewReader(strings.Repeat("a", 5))
+	_, err := ReadBody(&http.Response{ContentLength: 11, Body: io.NopCloser(body)}, 10)
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || body.Len() != 5 {
+		t.Errorf("announced 11 bytes, bound 10: %v, %d bytes left unread; want a *TooLargeError and all 5 unread", err, body.Len())
+	}
+	for _, cl := range []int64{-1, 5} {
+		data, err := ReadBody(&http.Response{ContentLength: cl, Body: io.NopCloser(strings.NewReader("aaaaa"))}, 10)
+		if err != nil || string(data) != "aaaaa" {
+			t.Errorf("Content-Length %d: %q, %v", cl, data, err)
+		}
+	}
+}
+
 // A client from NewClient fails fast on an endless answer and on an
 // announced one over the bound, with an error naming the bound, and reads
 // a small answer normally.

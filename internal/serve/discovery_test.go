@@ -10,6 +10,21 @@ import (
 	"github.com/alisw/alilogin/internal/policy"
 )
 
+// served is the discovery document the broker serves for cfg, as bytes
+// and as alilogin reads it.
+func served(t *testing.T, cfg *policy.Config) ([]byte, *discovery.Document) {
+	t.Helper()
+	b, err := renderDiscovery(cfg, Public{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := discovery.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, d
+}
+
 // The admin's agent { read_only = true } reaches users in the served
 // discovery document, and only for its profile.
 func TestDiscoveryCarriesAgentReadOnly(t *testing.T) {
@@ -21,14 +36,7 @@ func TestDiscoveryCarriesAgentReadOnly(t *testing.T) {
 			{Name: "ci-admin", Roles: []string{"alice-ci-admins"}},
 		},
 	}
-	b, err := renderDiscovery(cfg, Public{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := discovery.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, d := served(t, cfg)
 	got := map[string]bool{}
 	for _, p := range d.Profiles {
 		got[p.Name] = p.Agent.ReadOnly
@@ -52,14 +60,7 @@ func TestDiscoveryNamesDirectLoginMethods(t *testing.T) {
 			{Name: "off", Roles: []string{"r"}, NomadPolicies: []string{"n"}, DirectLogin: policy.DirectOff},
 		},
 	}
-	b, err := renderDiscovery(cfg, Public{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := discovery.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, d := served(t, cfg)
 	got := map[string]*discovery.Direct{}
 	for _, p := range d.Profiles {
 		got[p.Name] = p.Direct
@@ -87,14 +88,7 @@ func TestDiscoveryCarriesAttendedTier(t *testing.T) {
 				Window: 10 * time.Minute, Uses: 5, MaxAge: 2 * time.Minute}},
 		},
 	}
-	b, err := renderDiscovery(cfg, Public{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := discovery.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, d := served(t, cfg)
 	want := &discovery.Attended{OIDCMount: "oidc", Role: "ci-admin", NomadRole: "ci-admin.attended", Window: "10m0s", Uses: 5,
 		MaxAge: "2m0s", RedirectPath: "/oidc/callback"}
 	for _, p := range d.Profiles {

@@ -35,43 +35,61 @@ type Metrics struct {
 
 const ns = "alilogin_broker"
 
+// counterVec, gaugeVec, gauge and counter make the broker's series, each
+// named alilogin_broker_NAME.
+func counterVec(name, label, help string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, []string{label})
+}
+
+func gaugeVec(name, label, help string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help}, []string{label})
+}
+
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help})
+}
+
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help})
+}
+
 // NewMetrics makes the metrics and registers them, with the Go runtime and
 // process collectors, on a new registry.
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		ReconcileRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconcile_runs_total",
-			Help: "Reconcile runs (plan + apply of policies/), by result."}, []string{"result"}),
+		ReconcileRuns: counterVec("reconcile_runs_total", "result",
+			"Reconcile runs (plan + apply of policies/), by result."),
 		ReconcileDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "reconcile_duration_seconds",
 			Help: "Duration of a reconcile run.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}),
-		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "errors_total",
-			Help: "Errors by stage: load (invalid policies/), reconcile, reap, probe (a server unreachable)."}, []string{"stage"}),
-		DriftFound: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "drift_found_total",
-			Help: "Objects found different from policies/ (creates, updates, deletes planned), by system."}, []string{"system"}),
-		DriftFixed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "drift_fixed_total",
-			Help: "Objects written to match policies/, by system."}, []string{"system"}),
-		TokensReaped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "tokens_reaped_total",
-			Help: "Orphaned Vault-made ACL tokens deleted, by system."}, []string{"system"}),
-		ReapRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reap_runs_total",
-			Help: "Passes of the orphan-token reaper over Nomad and Consul, by result."}, []string{"result"}),
-		OrphansFound: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "orphans_found_total",
-			Help: "Orphaned Vault-made ACL tokens found (deleted or, in dry-run mode, only reported), by system."}, []string{"system"}),
-		LastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "last_success_timestamp_seconds",
-			Help: "Unix time of the last successful reconcile run."}),
-		ConfigGeneration: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "config_generation",
-			Help: "Generation of the configuration in force; +1 on each good load that changed it."}),
-		ConfigValid: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "config_valid",
-			Help: "1 if the policies/ folder as it is now on disk loaded, 0 if the last good configuration is kept in force."}),
-		Leader: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "leader",
-			Help: "1 if this instance holds the leader lock (reconciles and reaps)."}),
-		ServersUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "server_up",
-			Help: "1 if the last probe reached the server, by system."}, []string{"system"}),
-		MassDeleteRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "mass_delete_refused_total",
-			Help: "Reconcile runs whose plan the mass-delete guard refused (more than half of the managed objects, or all of a kind, to delete)."}),
-		MassDeleteHeld: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "mass_delete_held",
-			Help: "1 while the loaded policies folder is not applied because its plan is a mass delete; the configuration in force before it is reconciled instead."}),
-		DefaultPolicyOpen: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "vault_default_policy_open",
-			Help: "1 while Vault's default policy lets every token renew (and so shorten to a second) the leases of the profiles' Nomad and Consul tokens, or could not be checked: it lacks the lease_id deny of docs/deploy/vault-default-policy-lease-deny.hcl. Set by the leader on each reconcile run."}),
+		Errors: counterVec("errors_total", "stage",
+			"Errors by stage: load (invalid policies/), reconcile, reap, probe (a server unreachable)."),
+		DriftFound: counterVec("drift_found_total", "system",
+			"Objects found different from policies/ (creates, updates, deletes planned), by system."),
+		DriftFixed: counterVec("drift_fixed_total", "system",
+			"Objects written to match policies/, by system."),
+		TokensReaped: counterVec("tokens_reaped_total", "system",
+			"Orphaned Vault-made ACL tokens deleted, by system."),
+		ReapRuns: counterVec("reap_runs_total", "result",
+			"Passes of the orphan-token reaper over Nomad and Consul, by result."),
+		OrphansFound: counterVec("orphans_found_total", "system",
+			"Orphaned Vault-made ACL tokens found (deleted or, in dry-run mode, only reported), by system."),
+		LastSuccess: gauge("last_success_timestamp_seconds",
+			"Unix time of the last successful reconcile run."),
+		ConfigGeneration: gauge("config_generation",
+			"Generation of the configuration in force; +1 on each good load that changed it."),
+		ConfigValid: gauge("config_valid",
+			"1 if the policies/ folder as it is now on disk loaded, 0 if the last good configuration is kept in force."),
+		Leader: gauge("leader",
+			"1 if this instance holds the leader lock (reconciles and reaps)."),
+		ServersUp: gaugeVec("server_up", "system",
+			"1 if the last probe reached the server, by system."),
+		MassDeleteRefused: counter("mass_delete_refused_total",
+			"Reconcile runs whose plan the mass-delete guard refused (more than half of the managed objects, or all of a kind, to delete)."),
+		MassDeleteHeld: gauge("mass_delete_held",
+			"1 while the loaded policies folder is not applied because its plan is a mass delete; the configuration in force before it is reconciled instead."),
+		DefaultPolicyOpen: gauge("vault_default_policy_open",
+			"1 while Vault's default policy lets every token renew (and so shorten to a second) the leases of the profiles' Nomad and Consul tokens, or could not be checked: it lacks the lease_id deny of docs/deploy/vault-default-policy-lease-deny.hcl. Set by the leader on each reconcile run."),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),

@@ -39,17 +39,8 @@ func TestHookSurvivesCurrentFileThatIsNoFile(t *testing.T) {
 				}
 				var refresh strings.Builder
 				HookState{Next: time.Now().Add(time.Hour), NextUptime: 100 * 365 * 24 * time.Hour, Addrs: "||"}.Write(&refresh, sh)
-				outFile := filepath.Join(dir, "refresh.out")
-				if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\nexec cat '"+outFile+"'\n"), 0o700); err != nil {
-					t.Fatal(err)
-				}
-				snippet, err := HookSnippetFollowing(sh, 5*time.Minute, cur)
-				if err != nil {
-					t.Fatal(err)
-				}
+				fakeAlilogin(t, dir, refresh.String(), "")
+				snippet := hookSnippet(t, sh, cur)
 				code := "eval \"$SNIPPET\"\n__alilogin_hook\necho \"prompt-returned [$__alilogin_current]\"\n"
 				if sh == "fish" {
 					code = "echo $SNIPPET | source\n__alilogin_hook\necho \"prompt-returned [$__alilogin_current]\"\n"

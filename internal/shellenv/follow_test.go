@@ -24,18 +24,9 @@ func TestSnippetFollowsCurrentProfile(t *testing.T) {
 			}
 			var refresh strings.Builder
 			HookState{Next: time.Now().Add(time.Hour), NextUptime: 100 * 365 * 24 * time.Hour, Addrs: "||"}.Write(&refresh, sh) // no server address set
-			outFile := filepath.Join(dir, "refresh.out")
 			count := filepath.Join(dir, "count")
-			if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\necho x >>'"+count+"'\nexec cat '"+outFile+"'\n"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			snippet, err := HookSnippetFollowing(sh, 5*time.Minute, cur)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fakeAlilogin(t, dir, refresh.String(), count)
+			snippet := hookSnippet(t, sh, cur)
 			calls := func() int { b, _ := os.ReadFile(count); return strings.Count(string(b), "x") }
 			mark := `printf '%s\n' "$(cat '` + count + `' 2>/dev/null | wc -l)"`
 			steps := []struct {

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestHookIgnoresInheritedState: in every shell, state variables that
@@ -19,13 +18,8 @@ func TestHookIgnoresInheritedState(t *testing.T) {
 		t.Run(sh, func(t *testing.T) {
 			dir := t.TempDir()
 			count := filepath.Join(dir, "count")
-			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\necho x >>"+count+"\n"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			snippet, err := HookSnippet(sh, 5*time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fakeAlilogin(t, dir, "", count)
+			snippet := hookSnippet(t, sh)
 			eval := `eval "$SNIPPET"` + "\n"
 			if sh == "fish" {
 				eval = "echo $SNIPPET | source\n"

@@ -39,17 +39,8 @@ func TestHookRefreshesWhenRerouteVariableAppears(t *testing.T) {
 				var refresh strings.Builder
 				refresh.WriteString(exportLine(sh, "VAULT_TOKEN", "v"))
 				HookState{Next: time.Now().Add(time.Hour), NextUptime: 1 << 50, Exported: []string{"VAULT_TOKEN"}, Addrs: "||"}.Write(&refresh, sh)
-				outFile := filepath.Join(dir, "refresh.out")
-				if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\necho x >>"+count+"\nexec cat "+outFile+"\n"), 0o700); err != nil {
-					t.Fatal(err)
-				}
-				snippet, err := HookSnippet(sh, 5*time.Minute)
-				if err != nil {
-					t.Fatal(err)
-				}
+				fakeAlilogin(t, dir, refresh.String(), count)
+				snippet := hookSnippet(t, sh)
 				var set, unset strings.Builder
 				for k, v := range c.set {
 					set.WriteString(exportLine(sh, k, v))

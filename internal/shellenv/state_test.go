@@ -24,17 +24,8 @@ func TestInheritedStateRunsNoCode(t *testing.T) {
 			marker := filepath.Join(dir, "ran")
 			var refresh strings.Builder
 			HookState{Next: time.Now().Add(time.Hour)}.Write(&refresh, sh)
-			outFile := filepath.Join(dir, "refresh.out")
-			if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			snippet, err := HookSnippet(sh, 5*time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fakeAlilogin(t, dir, refresh.String(), "")
+			snippet := hookSnippet(t, sh)
 			cmd := exec.Command(argv[0], append(argv[1:], `eval "$SNIPPET"; __alilogin_hook; true`)...)
 			cmd.Env = []string{
 				"PATH=" + dir + ":" + os.Getenv("PATH"), "SNIPPET=" + snippet, "HOME=" + dir,
@@ -63,29 +54,15 @@ func TestSnippetVerboseShowsNoToken(t *testing.T) {
 	var refresh strings.Builder
 	refresh.WriteString(exportLine("bash", "VAULT_TOKEN", "hvs.verbose-secret"))
 	HookState{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, "bash")
-	outFile := filepath.Join(dir, "refresh.out")
-	if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
-		t.Fatal(err)
+	fakeAlilogin(t, dir, refresh.String(), "")
+	snippet := hookSnippet(t, "bash")
+	stdout, stderr := runShell(t, argv, `eval "$SNIPPET"; set -v; __alilogin_hook; set +v; printf 'VAULT_TOKEN=%s\n' "$VAULT_TOKEN"`,
+		"PATH="+dir+":"+os.Getenv("PATH"), "SNIPPET="+snippet, "HOME="+dir)
+	if !strings.Contains(stdout, "VAULT_TOKEN=hvs.verbose-secret") {
+		t.Fatalf("the refresh was not applied: %q\n%s", stdout, stderr)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	snippet, err := HookSnippet("bash", 5*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(argv[0], append(argv[1:], `eval "$SNIPPET"; set -v; __alilogin_hook; set +v; printf 'VAULT_TOKEN=%s\n' "$VAULT_TOKEN"`)...)
-	cmd.Env = []string{"PATH=" + dir + ":" + os.Getenv("PATH"), "SNIPPET=" + snippet, "HOME=" + dir}
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stdout.String(), "VAULT_TOKEN=hvs.verbose-secret") {
-		t.Fatalf("the refresh was not applied: %q\n%s", stdout.String(), stderr.String())
-	}
-	if strings.Contains(stderr.String(), "verbose-secret") {
-		t.Errorf("set -v shows the token:\n%s", stderr.String())
+	if strings.Contains(stderr, "verbose-secret") {
+		t.Errorf("set -v shows the token:\n%s", stderr)
 	}
 }
 
@@ -116,10 +93,7 @@ func TestNestedShellDropsParentsToken(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte(shim), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			snippet, err := HookSnippet(sh, 5*time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
+			snippet := hookSnippet(t, sh)
 			quoted := "'" + strings.Join(argv, "' '") + "'"
 			child := `eval "$SNIPPET"; __alilogin_hook; printf '[%s][%s]\n' "$VAULT_TOKEN" "$NOMAD_TOKEN"`
 			code := `eval "$SNIPPET"; __alilogin_hook; ALILOGIN_PROFILE=b ` + quoted + ` "$CHILD"`
@@ -127,17 +101,11 @@ func TestNestedShellDropsParentsToken(t *testing.T) {
 				child = `echo $SNIPPET | source; __alilogin_hook; printf '[%s][%s]\n' "$VAULT_TOKEN" "$NOMAD_TOKEN"`
 				code = `echo $SNIPPET | source; __alilogin_hook; ALILOGIN_PROFILE=b ` + quoted + ` "$CHILD"`
 			}
-			cmd := exec.Command(argv[0], append(argv[1:], code)...)
-			cmd.Env = []string{"PATH=" + dir + ":" + os.Getenv("PATH"), "SNIPPET=" + snippet, "CHILD=" + child, "HOME=" + dir, "ALILOGIN_PROFILE=a"}
-			var stdout, stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("%v\n%s", err, stderr.String())
+			stdout, stderr := runShell(t, argv, code, "PATH="+dir+":"+os.Getenv("PATH"), "SNIPPET="+snippet, "CHILD="+child, "HOME="+dir, "ALILOGIN_PROFILE=a")
+			if !strings.Contains(stderr, "login needed") {
+				t.Fatalf("the child's refresh did not run: %q %q", stdout, stderr)
 			}
-			if !strings.Contains(stderr.String(), "login needed") {
-				t.Fatalf("the child's refresh did not run: %q %q", stdout.String(), stderr.String())
-			}
-			if got := strings.TrimSpace(stdout.String()); got != "[][]" {
+			if got := strings.TrimSpace(stdout); got != "[][]" {
 				t.Errorf("the child shell for profile b keeps profile a's tokens: %s", got)
 			}
 		})

@@ -12,6 +12,55 @@ import (
 
 var shellArgv = map[string][]string{"bash": {"bash", "--norc", "--noprofile", "-c"}, "zsh": {"zsh", "-f", "-c"}, "fish": {"fish", "--no-config", "-c"}}
 
+// fakeAlilogin puts in dir an "alilogin" that prints refresh (what
+// `alilogin hook SHELL --env` prints) on every run, and adds a line to
+// the file count (when not "") for each run.
+func fakeAlilogin(t *testing.T, dir, refresh, count string) {
+	t.Helper()
+	outFile := filepath.Join(dir, "refresh.out")
+	if err := os.WriteFile(outFile, []byte(refresh), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := "#!/bin/sh\n"
+	if count != "" {
+		script += "echo x >>'" + count + "'\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "alilogin"), []byte(script+"exec cat '"+outFile+"'\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runShell runs code with the shell command line argv (shellArgv) and
+// env as its whole environment; the test fails when the shell does.
+func runShell(t *testing.T, argv []string, code string, env ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(argv[0], append(argv[1:], code)...)
+	cmd.Env = env
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// hookSnippet is sh's snippet with a 5-minute minimum TTL, following the
+// current-profile file when one is given.
+func hookSnippet(t *testing.T, sh string, currentFile ...string) string {
+	t.Helper()
+	var s string
+	var err error
+	if len(currentFile) == 1 {
+		s, err = HookSnippetFollowing(sh, 5*time.Minute, currentFile[0])
+	} else {
+		s, err = HookSnippet(sh, 5*time.Minute)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func exportLine(sh, name, value string) string {
 	if sh == "fish" {
 		return "set -gx " + name + " '" + value + "';\n"
@@ -55,36 +104,21 @@ func TestSnippetTracesNoToken(t *testing.T) {
 			refresh.WriteString(exportLine(sh, "VAULT_TOKEN", "hvs.traced-secret"))
 			HookState{Next: time.Now().Add(time.Hour), Exported: []string{"VAULT_TOKEN"}}.Write(&refresh, sh)
 			bin := t.TempDir()
-			outFile := filepath.Join(bin, "refresh.out")
-			if err := os.WriteFile(outFile, []byte(refresh.String()), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(bin, "alilogin"), []byte("#!/bin/sh\nexec cat "+outFile+"\n"), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			snippet, err := HookSnippet(sh, 5*time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fakeAlilogin(t, bin, refresh.String(), "")
+			snippet := hookSnippet(t, sh)
 			code := `eval "$SNIPPET"; set -x; __alilogin_hook; true after-hook; set +x; printf 'VAULT_TOKEN=%s\n' "$VAULT_TOKEN"`
 			if sh == "fish" {
 				code = `echo $SNIPPET | source; set -g fish_trace 1; __alilogin_hook; true after-hook; set -e fish_trace; printf 'VAULT_TOKEN=%s\n' "$VAULT_TOKEN"`
 			}
-			cmd := exec.Command(argv[0], append(argv[1:], code)...)
-			cmd.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "SNIPPET=" + snippet, "HOME=" + bin}
-			var stdout, stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("%v\n%s", err, stderr.String())
+			stdout, stderr := runShell(t, argv, code, "PATH="+bin+":"+os.Getenv("PATH"), "SNIPPET="+snippet, "HOME="+bin)
+			if !strings.Contains(stdout, "VAULT_TOKEN=hvs.traced-secret") {
+				t.Fatalf("the refresh was not applied: %q\n%s", stdout, stderr)
 			}
-			if !strings.Contains(stdout.String(), "VAULT_TOKEN=hvs.traced-secret") {
-				t.Fatalf("the refresh was not applied: %q\n%s", stdout.String(), stderr.String())
+			if strings.Contains(stderr, "traced-secret") {
+				t.Errorf("the trace shows the token:\n%s", stderr)
 			}
-			if strings.Contains(stderr.String(), "traced-secret") {
-				t.Errorf("the trace shows the token:\n%s", stderr.String())
-			}
-			if !strings.Contains(stderr.String(), "after-hook") {
-				t.Errorf("the trace is off after the hook:\n%s", stderr.String())
+			if !strings.Contains(stderr, "after-hook") {
+				t.Errorf("the trace is off after the hook:\n%s", stderr)
 			}
 		})
 	}

@@ -16,6 +16,11 @@ const Replacement = '?'
 // format character, category Cf) and the Hangul fillers that render
 // blank. Printable text is unchanged.
 func Clean(s string) string {
+	return replaceUnsafe(s, false)
+}
+
+// replaceUnsafe is Clean, keeping line feeds and tabs when keepLines.
+func replaceUnsafe(s string, keepLines bool) string {
 	if safe(s) {
 		return s
 	}
@@ -23,9 +28,12 @@ func Clean(s string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n <= 1 || unsafe(r) {
+		switch {
+		case keepLines && (r == '\n' || r == '\t'):
+			b.WriteByte(byte(r))
+		case r == utf8.RuneError && n <= 1 || unsafe(r):
 			b.WriteRune(Replacement)
-		} else {
+		default:
 			b.WriteString(s[i : i+n])
 		}
 		i += n
@@ -72,24 +80,7 @@ func unsafe(r rune) bool {
 // each part that came from a server was already cleaned with Clean and
 // only a missed escape sequence must still not reach the terminal.
 func CleanLines(s string) string {
-	if safe(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == '\n' || r == '\t':
-			b.WriteByte(byte(r))
-		case r == utf8.RuneError && n <= 1 || unsafe(r):
-			b.WriteRune(Replacement)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
+	return replaceUnsafe(s, true)
 }
 
 // Error wraps err so that its message is cleaned (Clean) while errors.Is

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestScriptRefusesReplaceableBinary: the helper script checks, each
@@ -59,14 +61,7 @@ func TestScriptRefusesReplaceableBinary(t *testing.T) {
 		t.Fatal("this test runs a process as another uid and needs root; CI runs as root")
 	}
 	run := func(t *testing.T, change setup) (stdout, stderr string, err error) {
-		top, err := os.MkdirTemp("", "helper-binary-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(top) })
-		if err := os.Chmod(top, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		top := testutil.ShortTempDir(t, "helper-binary-", 0o755)
 		bindir := filepath.Join(top, "bin")
 		bin := filepath.Join(bindir, "alilogin")
 		if err := os.Mkdir(bindir, 0o755); err != nil {

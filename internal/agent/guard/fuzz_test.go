@@ -3,7 +3,6 @@ package guard
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -61,16 +60,8 @@ func FuzzRewriteResponse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, gz bool) {
 		d := Decision{Blank: aclBlank, max: 1 << 16}
-		b := body
 		h := http.Header{"Content-Type": {"application/json"}}
-		if gz {
-			var buf bytes.Buffer
-			zw := gzip.NewWriter(&buf)
-			zw.Write(body)
-			zw.Close()
-			b = buf.Bytes()
-			h.Set("Content-Encoding", "gzip")
-		}
+		b := encodeBody(body, gz, h)
 		resp := &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(bytes.NewReader(b))}
 		if err := d.RewriteResponse(resp); err != nil {
 			return

@@ -32,20 +32,26 @@ var (
 	vaultWrap   = `{"wrap_info":{"token":"` + realSecret + `","ttl":300},"data":{"id":"kept: not a lookup"}}`
 )
 
+// encodeBody is b as a server sends it: gzipped, with the header saying
+// so in h, when gz.
+func encodeBody(b []byte, gz bool, h http.Header) []byte {
+	if !gz {
+		return b
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	h.Set("Content-Encoding", "gzip")
+	return buf.Bytes()
+}
+
 func answer(status int, body string, gz bool, header ...string) *http.Response {
 	h := http.Header{"Content-Type": {"application/json"}}
 	for i := 0; i+1 < len(header); i += 2 {
 		h.Set(header[i], header[i+1])
 	}
-	b := []byte(body)
-	if gz {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write(b)
-		zw.Close()
-		b = buf.Bytes()
-		h.Set("Content-Encoding", "gzip")
-	}
+	b := encodeBody([]byte(body), gz, h)
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(bytes.NewReader(b)), ContentLength: int64(len(b)),
 		Request: &http.Request{Method: "GET"}}
