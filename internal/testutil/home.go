@@ -41,3 +41,18 @@ func Home(t testing.TB, vars map[string]string) map[string]string {
 func Getenv(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
 }
+
+// ShortTempDir makes a directory directly under the system's temporary
+// directory, named prefix and a random suffix, and removes it when the
+// test ends. Unlike t.TempDir's, its path is short (a unix socket's path
+// holds at most 107 bytes) and its parent is not private to the test, so
+// another user (nobody) can be let in.
+func ShortTempDir(t testing.TB, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

@@ -46,10 +46,7 @@ func TestStatusShort(t *testing.T) {
 	}
 
 	// Behind the cache: the Secret Service now says 5 minutes.
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	for _, tk := range []*store.Token{rec.Vault, rec.Nomad, rec.Consul} {
 		tk.ExpiresAt = time.Now().Add(5 * time.Minute)
 	}
