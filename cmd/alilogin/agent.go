@@ -72,8 +72,9 @@ func runAgent(ctx context.Context, e *cmdEnv, o *agentOptions) error {
 		return err
 	}
 	ready := notifier(o.NotifyFD)
+	tuned := agent.TuneRuntime()
 	err = agent.Run(ctx, agent.Options{Dir: dir, UID: os.Getuid(), Loader: agent.SessionLoader{Stderr: e.Stderr, Now: e.Now, Explain: loginError},
-		Stderr: e.Stderr, Now: e.Now, Ready: ready, Memory: lockMemory()})
+		Stderr: e.Stderr, Now: e.Now, Ready: ready, Memory: lockMemory() + "; " + tuned})
 	if errors.Is(err, agent.ErrRunning) {
 		return fmt.Errorf("%w (%s)", err, dir)
 	}

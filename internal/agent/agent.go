@@ -88,7 +88,6 @@ func Run(ctx context.Context, o Options) error {
 	if o.Guard == nil {
 		o.Guard = Rules{}
 	}
-	limitMemory()
 	lock, err := filelock.Acquire(ctx, filepath.Join(o.Dir, lockName), 0, 10*time.Millisecond, nil)
 	if errors.Is(err, filelock.ErrTimeout) {
 		return ErrRunning

@@ -56,10 +56,19 @@ type audit struct {
 	once    sync.Once
 	mu      sync.RWMutex // closed and the queue's closing
 	closed  bool
+	// linger is how long the writer waits after an event for more
+	// before it writes; closing cuts the wait short.
+	linger  time.Duration
+	closing chan struct{}
 }
 
+// auditLinger is how late a line may reach the log (an agent stopped
+// by a signal writes what is queued; one killed loses at most this).
+const auditLinger = 20 * time.Millisecond
+
 func newAudit(path string, stderr io.Writer) *audit {
-	a := &audit{path: path, q: make(chan Event, 4096), done: make(chan struct{}), stderr: stderr}
+	a := &audit{path: path, q: make(chan Event, 1024), done: make(chan struct{}), stderr: stderr,
+		linger: auditLinger, closing: make(chan struct{})}
 	go a.run()
 	return a
 }
@@ -81,6 +90,7 @@ func (a *audit) log(e Event) {
 // close writes what is queued and stops.
 func (a *audit) close() {
 	a.once.Do(func() {
+		close(a.closing)
 		a.mu.Lock()
 		a.closed = true
 		close(a.q)
@@ -107,46 +117,82 @@ func (a *audit) run() {
 		}
 	}
 	open()
-	for e := range a.q {
-		if e.client != nil {
-			e.PID, e.Exe = e.client()
+	var buf []byte
+	flush := func() {
+		if len(buf) == 0 || f == nil {
+			buf = buf[:0]
+			return
 		}
-		e.capped()
-		b, err := json.Marshal(e)
-		if err != nil {
-			continue
-		}
-		if n := a.dropped.Swap(0); n > 0 {
-			b2, _ := json.Marshal(map[string]any{"time": e.Time, "dropped": n})
-			b = append(append(b2, '\n'), b...)
-		}
-		b = append(b, '\n')
-		if f == nil {
-			open()
-			if f == nil {
-				continue
-			}
-		}
-		if size+int64(len(b)) > auditMax {
-			f.Close()
-			if err := os.Rename(a.path, a.path+".1"); err != nil {
-				fmt.Fprintf(a.stderr, "alilogin agent: warning: could not rotate the audit log: %v\n", err)
-			}
-			size = 0
-			open()
-			if f == nil {
-				continue
-			}
-		}
-		n, err := f.Write(b)
+		n, err := f.Write(buf)
 		size += int64(n)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "alilogin agent: warning: could not write the audit log: %v\n", err)
 		}
+		buf = buf[:0]
 	}
+	for {
+		e, ok := <-a.q
+		if !ok {
+			break
+		}
+		// The events of a while are written together: a request queues
+		// its event without waking this goroutine (it sleeps, not
+		// waiting on the queue), and the log costs one write for many.
+		select {
+		case <-time.After(a.linger):
+		case <-a.closing:
+		}
+		for more := true; more; {
+			a.append(&buf, e, &f, &size, open, flush)
+			select {
+			case e, more = <-a.q:
+			default:
+				more = false
+			}
+		}
+		flush()
+	}
+	flush()
 	if f != nil {
 		f.Close()
 	}
+}
+
+// append adds e's line to buf, rotating the log first when the line
+// would take it past auditMax.
+func (a *audit) append(buf *[]byte, e Event, f **os.File, size *int64, open, flush func()) {
+	if e.client != nil {
+		e.PID, e.Exe = e.client()
+	}
+	e.capped()
+	b, err := json.Marshal(e)
+	if err != nil {
+		return
+	}
+	if n := a.dropped.Swap(0); n > 0 {
+		b2, _ := json.Marshal(map[string]any{"time": e.Time, "dropped": n})
+		b = append(append(b2, '\n'), b...)
+	}
+	b = append(b, '\n')
+	if *f == nil {
+		open()
+		if *f == nil {
+			return
+		}
+	}
+	if *size+int64(len(*buf)+len(b)) > auditMax {
+		flush()
+		(*f).Close()
+		if err := os.Rename(a.path, a.path+".1"); err != nil {
+			fmt.Fprintf(a.stderr, "alilogin agent: warning: could not rotate the audit log: %v\n", err)
+		}
+		*size = 0
+		open()
+		if *f == nil {
+			return
+		}
+	}
+	*buf = append(*buf, b...)
 }
 
 // The longest field values the audit log keeps (a path may be as long

@@ -75,9 +75,16 @@ func (p *profile) track(ctx context.Context) (context.Context, func(), bool) {
 // upstream is a profile's transport to one server.
 type upstream struct {
 	conf Upstream
-	tr   *http.Transport
+	tr   roundTripper
 	// target is conf.Addr parsed once (nil: invalid), not per request.
 	target *url.URL
+}
+
+// roundTripper is an upstream's transport: net/http's, or h1 in front
+// of it (h1.go).
+type roundTripper interface {
+	http.RoundTripper
+	CloseIdleConnections()
 }
 
 // load asks the loader for the profile's credentials (for kinds; all it
@@ -106,7 +113,11 @@ func (p *profile) load(ctx context.Context, kinds []Kind) (*Creds, error) {
 		if err != nil {
 			target = nil // forward refuses: the server address is invalid
 		}
-		trs[k] = &upstream{conf: u, tr: tr, target: target}
+		var rt roundTripper = tr
+		if target != nil && (target.Scheme == "http" || target.Scheme == "https") {
+			rt = newH1(tr, target)
+		}
+		trs[k] = &upstream{conf: u, tr: rt, target: target}
 	}
 	p.tr.Store(&trs)
 	p.creds.Store(c)

@@ -85,12 +85,20 @@ func diagOne(family uint8, src, dst netip.AddrPort) (uint32, uint32, error) {
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return 0, 0, fmt.Errorf("sock_diag: %w", err)
 	}
-	buf := make([]byte, 8192)
-	n, _, err := unix.Recvfrom(fd, buf, 0)
+	// The answer for one socket is a header and an inet_diag_msg (88
+	// bytes, no attributes were asked for). The buffer is on the
+	// goroutine's stack: 8 KiB here grew the stack of every connection's
+	// goroutine (the check runs on it) and, through Go's adaptive
+	// initial stack size, of every goroutine the agent starts.
+	var b [512]byte
+	n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_TRUNC)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sock_diag: %w", err)
 	}
-	buf = buf[:n]
+	if n > len(b) {
+		return 0, 0, fmt.Errorf("sock_diag: an answer of %d bytes, longer than one socket's", n)
+	}
+	buf := b[:n]
 	if len(buf) < nlmsgHdrLen {
 		return 0, 0, errors.New("sock_diag: short answer")
 	}

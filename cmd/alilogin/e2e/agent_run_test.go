@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,7 +15,8 @@ import (
 // TestAgentRunStopsOnSIGTERM: `alilogin agent run` (a systemd unit's
 // ExecStart) stays in the foreground, says on stderr where it listens,
 // refuses a second agent in the same directory, and on SIGTERM stops
-// cleanly: exit 0, its socket and instance file removed.
+// cleanly: exit 0, its socket and instance file removed. It runs on one
+// processor with its soft memory limit (agent status says so).
 func TestAgentRunStopsOnSIGTERM(t *testing.T) {
 	u := newUser(t)
 	dir := u.agentDir(t)
@@ -30,6 +32,8 @@ func TestAgentRunStopsOnSIGTERM(t *testing.T) {
 	}
 	if st := u.run(t, "agent", "status"); st.code() != 0 {
 		t.Errorf("agent status: exit %d\n%s", st.code(), st.stderr.String())
+	} else if !strings.Contains(st.stdout.String(), "Go on 1 processor (GOMAXPROCS), soft memory limit 28 MiB") {
+		t.Errorf("agent status does not say the agent runs on one processor with its memory limit:\n%s", st.stdout.String())
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
