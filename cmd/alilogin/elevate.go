@@ -12,7 +12,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/cmdroot"
-	"github.com/alisw/alilogin/internal/elevate"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -59,10 +58,8 @@ first (ssh -L 8250:127.0.0.1:8250 HOST) and open the URL on your machine.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Command = args
-			if o.Listen != "" {
-				if _, err := elevate.CheckListen(o.Listen); err != nil {
-					return cmdroot.With(exitUsage, err)
-				}
+			if err := (session.ElevateOptions{Listen: o.Listen}).CheckListen(); err != nil {
+				return cmdroot.With(exitUsage, err)
 			}
 			if o.For < 0 || o.Uses < 0 {
 				return cmdroot.With(exitUsage, errors.New("--for and --uses must not be negative"))
@@ -131,7 +128,7 @@ func runElevate(ctx context.Context, e *cmdEnv, o *elevateOptions) error {
 			return execCommand(path, o.Command, a.Child(s.Profile, e.environ()))
 		}
 	}
-	g, err := s.Elevate(ctx, tier, session.ElevateOptions{Ask: elevate.Ask{For: o.For, Uses: o.Uses}, NoBrowser: o.NoBrowser, Listen: o.Listen, Timeout: o.Timeout, Progress: true})
+	g, err := s.Elevate(ctx, tier, session.ElevateOptions{For: o.For, Uses: o.Uses, NoBrowser: o.NoBrowser, Listen: o.Listen, Timeout: o.Timeout, Progress: true})
 	if err != nil {
 		if session.SignInEnded(err) {
 			return fmt.Errorf("%w; run alilogin elevate again", err)

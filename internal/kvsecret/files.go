@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/alisw/alilogin/internal/envcontract"
 )
 
 // Files is a private directory holding the --secret-file values of one
@@ -80,19 +78,4 @@ func (f *Files) Remove() error {
 		return fmt.Errorf("could not remove the secrets directory %s: %w", f.Dir, err)
 	}
 	return nil
-}
-
-// Environ is the child's environment env with the variables of vals set
-// (envcontract.Apply: an inherited variable of the same name replaced):
-// the value itself for --secret, the file's path for --secret-file.
-func Environ(env []string, vals []Value, f *Files) []string {
-	var vars []envcontract.Var
-	for _, v := range vals {
-		if v.Spec.File {
-			vars = append(vars, envcontract.Var{Name: v.Spec.Var, Value: f.Paths[v.Spec.Var]})
-		} else {
-			vars = append(vars, envcontract.Var{Name: v.Spec.Var, Value: v.Value.Reveal()})
-		}
-	}
-	return envcontract.Apply(env, vars)
 }

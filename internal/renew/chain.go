@@ -4,13 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
-	"sync"
+	"strings"
 	"time"
 
+	"github.com/alisw/alilogin/internal/filelock"
+	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
+
+// The renewal chain is one mechanism, read in this file top to bottom:
+// the chain on a record (Fresh and Bound, step 1; Run, the Vault token's
+// step; relogin and refresh, step 4, whose fresh login is the port
+// Loginer), then the Ensurer that runs it under the profile's lock with
+// the store around it, then that lock. Steps 2-3 for the Nomad and
+// Consul tokens and the certificate: remint.go; the direct login:
+// direct.go; the ports: ports.go.
 
 // DefaultMinTTL is the margin before expiry under which a token is renewed.
 const DefaultMinTTL = 5 * time.Minute
@@ -34,7 +46,7 @@ type Chain struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Cert re-signs a record's client certificate; nil: certificates are
-	// left as they are (clientcert.go).
+	// left as they are (remint.go).
 	Cert CertSigner
 	// Direct is the profile's direct login at Nomad and Consul
 	// (direct.go); nil: none.
@@ -171,7 +183,7 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 	if c.Fresh(out, kinds) {
 		return out, res, nil
 	}
-	if c.Direct.on() {
+	if c.Direct != nil && c.Direct.on() { // (a profile without a direct login never enters direct.go)
 		// Whether Vault can issue tokens, asked briefly (or remembered)
 		// before anything is sent to it (direct.go).
 		var vaultErr error
@@ -187,9 +199,14 @@ func (c *Chain) Run(ctx context.Context, rec *store.Record, kinds []store.Kind) 
 		}
 	}
 	errs, err := c.runVault(ctx, out, res, kinds)
-	c.logoutReplaced(ctx, rec, out, res) // a direct Consul token Vault's replaced
+	if c.Direct != nil {
+		c.logoutReplaced(ctx, rec, out, res) // a direct Consul token Vault's replaced
+	}
 	if err != nil {
 		return out, res, err
+	}
+	if c.Direct == nil {
+		return c.done(out, res, errs)
 	}
 	if ne, others := noEngineKinds(errs); len(ne) > 0 && len(c.Direct.Route(ne, ErrNoEngine)) > 0 {
 		// Vault has no engine for them (OpenBao): the direct login
@@ -236,7 +253,7 @@ func (c *Chain) runVault(ctx context.Context, out *store.Record, res *Result, ki
 			return c.relogin(ctx, out, res, children)
 		}
 	}
-	// The certificate first (clientcert.go): the re-mints' calls to
+	// The certificate first (remint.go): the re-mints' calls to
 	// Nomad and Consul present it.
 	certErr := c.runCert(ctx, out, res)
 	errs = c.runChildren(ctx, out, res, children)
@@ -271,91 +288,322 @@ func withAllChildren(rec *store.Record, children []store.Kind) []store.Kind {
 	return children
 }
 
-// anyDenied reports whether a server refused a token in one of errs.
-func anyDenied(errs []error) bool {
-	return slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, ErrDenied) })
-}
+// Step 4: the refresh grant and the fresh login.
 
-// vaultRefused reports whether Vault refuses the stored Vault token.
-func (c *Chain) vaultRefused(ctx context.Context, rec *store.Record) bool {
-	_, err := c.Vault.RenewSelf(ctx, rec.Vault)
-	return errors.Is(err, ErrDenied)
-}
-
-// runChildren runs steps 2 and 3 for Nomad and Consul, in parallel, and
-// puts the results in rec.
-func (c *Chain) runChildren(ctx context.Context, rec *store.Record, res *Result, children []store.Kind) []error {
-	type outcome struct {
-		tok      *store.Token
-		steps    []string
-		warnings []string
-		err      error
+// relogin is step 4: the refresh grant, then the fresh login (the Login
+// port) that replaces the record's Vault token, revokes it and mints
+// again every Nomad/Consul token the record holds and children. What was
+// minted is put in rec, what died with the old Vault token dropped; the
+// mints' errors are returned apart.
+func (c *Chain) relogin(ctx context.Context, rec *store.Record, res *Result, children []store.Kind) ([]error, error) {
+	if c.Login == nil {
+		return nil, ErrLoginNeeded
 	}
-	outs := make([]outcome, len(children))
-	var wg sync.WaitGroup
-	for i, k := range children {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o := &outs[i]
-			o.tok, o.steps, o.warnings, o.err = c.child(ctx, rec, k)
-		}()
-	}
-	wg.Wait()
-	var errs []error
-	for i, k := range children {
-		o := outs[i]
-		for _, s := range o.steps {
-			res.step("%s", s)
-		}
-		res.Warnings = append(res.Warnings, o.warnings...)
-		if o.tok != nil {
-			rec.SetToken(k, o.tok)
-			res.Changed = true
-		}
-		if o.err != nil {
-			errs = append(errs, o.err)
-		}
-	}
-	return errs
-}
-
-// child runs steps 2 and 3 for one Nomad or Consul token.
-func (c *Chain) child(ctx context.Context, rec *store.Record, k store.Kind) (tok *store.Token, steps, warnings []string, err error) {
-	old := rec.Token(k)
-	vault := rec.Vault.Secret
-	now := c.now()
-	if old != nil && old.LeaseID != "" && c.canRenew(old, now) {
-		t, err := c.Vault.RenewLease(ctx, vault, old)
-		if err == nil {
-			t = t.CappedBy(rec.Vault)
-			steps = append(steps, fmt.Sprintf("renewed %s lease", k))
-			if t.ValidFor(c.now(), c.minTTL()) {
-				return t, steps, nil, nil
-			}
-			old = t // renewed to its max: replace it below
-		} else if errors.Is(err, ErrUnreachable) || ctx.Err() != nil {
-			return nil, steps, nil, fmt.Errorf("%s: %w", k, err) // the adapter's "could not renew the lease: ..."
-		}
-	}
-	t, err := c.Vault.Mint(ctx, vault, k, rec.Profile)
+	idToken, err := c.refresh(ctx, rec, res, nil)
 	if err != nil {
-		if errors.Is(err, ErrNoEngine) {
-			err = &NoEngineError{Kind: k, Err: err}
+		return nil, err
+	}
+	rep, errs, err := c.Login.FreshLogin(ctx, rec, idToken, withAllChildren(rec, children))
+	if err != nil {
+		return nil, err // as `alilogin login` says it: "could not log in to Vault: ...", or why Vault refused
+	}
+	for _, s := range rep.Steps {
+		res.step("%s", s)
+	}
+	res.Warnings = append(res.Warnings, rep.Warnings...)
+	return errs, nil
+}
+
+// refresh is the refresh grant of rec's login, at the issuer and client
+// it was made with, for a verified ID token of the same identity: the
+// rotated refresh token and the identity put in rec. A refresh for
+// another identity ends the login (res.Drop, its Vault token revoked,
+// unless vaultErr says Vault cannot be asked now).
+func (c *Chain) refresh(ctx context.Context, rec *store.Record, res *Result, vaultErr error) (secret.String, error) {
+	if c.SSO == nil || rec.RefreshToken.Empty() {
+		return secret.String{}, ErrLoginNeeded
+	}
+	if rec.Issuer == "" || rec.ClientID == "" || rec.Issuer != c.Issuer || rec.ClientID != c.ClientID {
+		return secret.String{}, &BindingError{Profile: rec.Profile, Issuer: rec.Issuer, ClientID: rec.ClientID, ConfiguredIssuer: c.Issuer, ConfiguredClientID: c.ClientID}
+	}
+	r, err := c.SSO.Refresh(ctx, rec.RefreshToken)
+	if err != nil {
+		if errors.Is(err, ErrLoginNeeded) {
+			return secret.String{}, err
 		}
-		return nil, steps, nil, err // the adapter's "could not get a Nomad token: ...", as login says it
+		return secret.String{}, fmt.Errorf("could not refresh the SSO session: %w", err)
 	}
-	steps = append(steps, fmt.Sprintf("minted %s token", k))
-	t = t.CappedBy(rec.Vault)
-	if len(t.Policies) == 0 && old != nil {
-		t.Policies = slices.Clone(old.Policies) // same role, same policies
+	res.step("refreshed SSO session")
+	if r.Issuer != rec.Issuer || r.Subject != rec.Subject || rec.Subject == "" {
+		// Whatever the SSO meant, this is not the login that was made:
+		// end it.
+		res.Drop = true
+		if rec.Vault.ValidFor(c.now(), 0) && vaultErr != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the Vault token %s was not revoked: %v", termtext.Clean(rec.Vault.Accessor), vaultErr))
+		} else if rec.Vault.ValidFor(c.now(), 0) {
+			if err := c.Vault.RevokeSelf(ctx, rec.Vault.Secret); err != nil && !errors.Is(err, ErrDenied) {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("the Vault token %s was not revoked: %v", termtext.Clean(rec.Vault.Accessor), err))
+			}
+		}
+		return secret.String{}, &IdentityChangedError{Profile: rec.Profile, Issuer: rec.Issuer, Subject: rec.Subject, GotIssuer: r.Issuer, GotSubject: r.Subject}
 	}
-	if old != nil && old.LeaseID != "" && old.ValidFor(c.now(), 0) {
-		if err := c.Vault.RevokeLease(ctx, vault, old.LeaseID); err != nil {
-			warnings = append(warnings, fmt.Sprintf("the replaced %s token's lease %s was not revoked: %v", k, termtext.Clean(old.LeaseID), err))
+	if !r.RefreshToken.Empty() {
+		rec.RefreshToken = r.RefreshToken
+	}
+	if !r.IDTokenExp.IsZero() {
+		rec.IDTokenExp = r.IDTokenExp
+	}
+	if r.User != "" {
+		rec.User = r.User
+	}
+	if r.Roles != nil {
+		rec.Roles = slices.Clone(r.Roles)
+	}
+	// The record, with its rotated refresh token, is stored by Ensure
+	// whatever follows, under the lock.
+	return r.IDToken, nil
+}
+
+// The chain under the profile's lock, with the store around it.
+
+// Store is what Ensure needs of the record store.
+type Store interface {
+	Get(profile string) (*store.Record, error)
+	Put(r *store.Record) error
+	Delete(profile string) error
+}
+
+// Ensurer runs the chain for one profile under its file lock.
+type Ensurer struct {
+	Chain    *Chain
+	Store    Store
+	LockDir  string
+	LockWait time.Duration // 0: DefaultLockWait
+}
+
+// ErrReplaced: the stored login was replaced (a new login) while this
+// process renewed it; what it obtained was revoked. Running the command
+// again uses the new login.
+var ErrReplaced = errors.New("the stored login was replaced while it was being renewed; run the command again")
+
+// Ensure returns the profile's record with the tokens of kinds valid for
+// longer than the margin. On the fast path (step 1) it reads the store once
+// and makes no network call and takes no lock. Otherwise it takes the
+// profile's lock, re-reads the store (another process may have renewed
+// while this one waited), runs the chain and stores the result before
+// letting go. A missing record is ErrLoginNeeded wrapped with
+// store.ErrNotFound.
+//
+// Logout and login take the same lock and never write without it, so the
+// record cannot change while the chain runs; but a writer that did not
+// take the lock (an older alilogin) may have changed it anyway. Before
+// and after storing, Ensure reads the record once more: when it was
+// deleted or replaced meanwhile, what the chain minted is revoked and not
+// kept.
+func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []store.Kind) (*store.Record, *Result, error) {
+	rec, err := e.Store.Get(profile)
+	if err != nil {
+		return nil, &Result{}, getErr(err)
+	}
+	if err := e.Chain.Bound(rec, kinds); err != nil {
+		return nil, &Result{}, err
+	}
+	if e.Chain.Fresh(rec, kinds) {
+		return rec, &Result{}, nil
+	}
+	return e.Renew(ctx, profile, kinds)
+}
+
+// Renew is Ensure after its step 1, for a caller that has just read the
+// record itself and found it bound to the configured servers but not
+// fresh: it takes the lock at once, without reading the store before
+// (one Secret Service call less), then goes on as Ensure does.
+func (e *Ensurer) Renew(ctx context.Context, profile string, kinds []store.Kind) (*store.Record, *Result, error) {
+	lk, err := Acquire(ctx, e.LockDir, profile, e.LockWait)
+	if err != nil {
+		return nil, &Result{}, err
+	}
+	defer lk.Release()
+	rec, err := e.Store.Get(profile)
+	if err != nil {
+		return nil, &Result{}, getErr(err)
+	}
+	out, res, err := e.Chain.Run(ctx, rec, kinds)
+	if res.Drop {
+		if derr := e.Store.Delete(profile); derr != nil && !errors.Is(derr, store.ErrNotFound) {
+			return nil, res, errors.Join(err, fmt.Errorf("could not delete the stored login: %w", derr))
+		}
+		return nil, res, err
+	}
+	if !res.Changed {
+		return out, res, err
+	}
+	if done, r, derr := e.changedMeanwhile(ctx, profile, rec, out, rec, kinds, res); done {
+		return r, res, derr
+	}
+	if perr := e.Store.Put(out); perr != nil {
+		return out, res, errors.Join(err, fmt.Errorf("could not store the renewed tokens: %w", perr))
+	}
+	// A lockless writer (an older alilogin) that read the record before
+	// the Put and deletes or replaces it after would leave what the chain
+	// minted alive and held by nobody: read once more, and when the record
+	// is no longer the one just stored, revoke what was minted. A delete
+	// between the check above and
+	// the Put cannot be seen from here; that is why logout never runs
+	// without the lock.
+	if done, r, derr := e.changedMeanwhile(ctx, profile, rec, out, out, kinds, res); done {
+		return r, res, derr
+	}
+	return out, res, err
+}
+
+// changedMeanwhile reads the stored login again and, when it was deleted
+// or is no longer want, discards what the chain obtained for rec (out)
+// and says what Ensure returns instead (done): a login written meanwhile
+// by another process when it is fresh and bound to the configured
+// servers, else an error.
+func (e *Ensurer) changedMeanwhile(ctx context.Context, profile string, rec, out, want *store.Record, kinds []store.Kind, res *Result) (done bool, r *store.Record, err error) {
+	cur, gerr := e.Store.Get(profile)
+	switch {
+	case errors.Is(gerr, store.ErrNotFound):
+		e.discard(ctx, rec, out, res)
+		return true, nil, fmt.Errorf("%w: the stored login was deleted while it was being renewed", ErrLoginNeeded)
+	case gerr == nil && !sameLogin(cur, want):
+		e.discard(ctx, rec, out, res)
+		if e.Chain.Fresh(cur, kinds) {
+			// Written without the lock, it was never checked: bound
+			// to the configured servers, or not handed out.
+			if berr := e.Chain.Bound(cur, kinds); berr != nil {
+				return true, nil, berr
+			}
+			return true, cur, nil
+		}
+		return true, nil, ErrReplaced
+	}
+	return false, nil, nil
+}
+
+// sameLogin reports whether b is still the record a was read as: no
+// write came between.
+func sameLogin(a, b *store.Record) bool {
+	sec := func(t *store.Token) secret.String {
+		if t == nil {
+			return secret.String{}
+		}
+		return t.Secret
+	}
+	return a.UpdatedAt.Equal(b.UpdatedAt) && a.RefreshToken.Equal(b.RefreshToken) &&
+		sec(a.Vault).Equal(sec(b.Vault)) && sec(a.Nomad).Equal(sec(b.Nomad)) && sec(a.Consul).Equal(sec(b.Consul))
+}
+
+// discard revokes what the chain obtained in out that was not in rec: a
+// new client certificate, a new Vault token (and with it every lease it
+// made), else new leases.
+func (e *Ensurer) discard(ctx context.Context, rec, out *store.Record, res *Result) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	warn := func(what string, err error) {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the %s obtained for a login that was logged out or replaced meanwhile was not revoked: %v", what, err))
+	}
+	e.discardCert(ctx, rec, out, res, warn) // remint.go: while its Vault token is alive
+	if out.Vault != nil && (rec.Vault == nil || !out.Vault.Secret.Equal(rec.Vault.Secret)) {
+		if err := e.Chain.Vault.RevokeSelf(ctx, out.Vault.Secret); err != nil {
+			warn("new Vault token "+termtext.Clean(out.Vault.Accessor), err)
 		} else {
-			steps = append(steps, fmt.Sprintf("revoked replaced %s lease", k))
+			res.Steps = append(res.Steps, "revoked the new vault token: the login changed meanwhile")
+		}
+		return
+	}
+	if out.Vault == nil {
+		return // nothing can have been minted without one
+	}
+	for _, k := range []store.Kind{store.Nomad, store.Consul} {
+		t, old := out.Token(k), rec.Token(k)
+		if t == nil || t.LeaseID == "" || (old != nil && old.LeaseID == t.LeaseID) {
+			continue
+		}
+		if err := e.Chain.Vault.RevokeLease(ctx, out.Vault.Secret, t.LeaseID); err != nil {
+			warn(fmt.Sprintf("new %s token's lease %s", k, termtext.Clean(t.LeaseID)), err)
+		} else {
+			res.Steps = append(res.Steps, fmt.Sprintf("revoked the new %s lease: the login changed meanwhile", k))
 		}
 	}
-	return t, steps, warnings, nil
+}
+
+func getErr(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrLoginNeeded, err)
+	}
+	return err
+}
+
+// The per-profile lock.
+
+// DefaultLockWait is how long a process waits for another one to finish
+// renewing the same profile before it gives up.
+const DefaultLockWait = 60 * time.Second
+
+// ErrLockTimeout is returned when the lock was held by another process for
+// longer than the wait allowed.
+var ErrLockTimeout = errors.New("timed out waiting for another alilogin")
+
+// Lock is a held per-profile lock.
+type Lock struct{ l *filelock.Lock }
+
+// LockDir returns the directory of the lock files: locks/ in alilogin's
+// user state directory (the file store's neighbour).
+func LockDir(getenv func(string) string) (string, error) {
+	d, err := store.StateDir(getenv)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "locks"), nil
+}
+
+// LockPath is the lock file of profile in dir.
+func LockPath(dir, profile string) (string, error) {
+	if profile == "" || strings.ContainsAny(profile, `/\:`) || profile == "." || profile == ".." || strings.ContainsRune(profile, 0) {
+		return "", fmt.Errorf("invalid profile name %q", profile)
+	}
+	return filepath.Join(dir, profile+".lock"), nil
+}
+
+// Acquire takes the exclusive lock of profile in dir, waiting at most wait
+// (DefaultLockWait when zero) or until ctx ends. The directory is created
+// 0700 when missing.
+func Acquire(ctx context.Context, dir, profile string, wait time.Duration) (*Lock, error) {
+	return AcquireOrWait(ctx, dir, profile, wait, nil)
+}
+
+// AcquireOrWait is Acquire that calls waiting, when it is not nil, once
+// the lock turns out to be held by another process, before it waits.
+func AcquireOrWait(ctx context.Context, dir, profile string, wait time.Duration, waiting func()) (*Lock, error) {
+	path, err := LockPath(dir, profile)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("could not create lock directory: %w", err)
+	}
+	if wait <= 0 {
+		wait = DefaultLockWait
+	}
+	l, err := filelock.Acquire(ctx, path, wait, 20*time.Millisecond, waiting)
+	switch {
+	case err == nil:
+		return &Lock{l: l}, nil
+	case errors.Is(err, filelock.ErrTimeout):
+		return nil, fmt.Errorf("could not lock profile %s: %w, which has held %s for %s", profile, ErrLockTimeout, path, wait)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("could not lock profile %s: %w", profile, ctx.Err())
+	}
+	return nil, fmt.Errorf("could not lock profile %s (%s): %w", profile, path, err)
+}
+
+// Release lets go of the lock; the lock file stays.
+func (l *Lock) Release() error {
+	if l == nil {
+		return nil
+	}
+	return l.l.Release()
 }

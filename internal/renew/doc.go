@@ -23,6 +23,6 @@
 // before letting go.
 //
 // The servers are reached through the small interfaces declared in
-// chain.go; the commands wire them to internal/issue and internal/oidc,
+// ports.go; the commands wire them to internal/issue and internal/oidc,
 // and the unit tests to httptest fakes.
 package renew

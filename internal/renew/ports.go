@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -65,4 +66,12 @@ type Refreshed struct {
 	Subject      string        // and its sub
 	User         string        // from the verified claims; empty: unchanged
 	Roles        []string      // likewise
+}
+
+// CertSigner signs a new client certificate for a record with its Vault
+// token, and revokes one it replaces (internal/clientcert). Its errors
+// match ErrDenied and ErrUnreachable as VaultAPI's do.
+type CertSigner interface {
+	Sign(ctx context.Context, vault secret.String, rec *store.Record) (*clientcert.Cert, error)
+	Revoke(ctx context.Context, vault secret.String, c *clientcert.Cert) error
 }

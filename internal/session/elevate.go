@@ -10,14 +10,25 @@ import (
 	"github.com/alisw/alilogin/internal/oidc"
 )
 
-// ElevateOptions are alilogin elevate's: the window asked for and the
-// browser sign-in's settings.
+// ElevateOptions are alilogin elevate's: the window asked for (For,
+// Uses: elevate.Ask) and the browser sign-in's settings.
 type ElevateOptions struct {
-	Ask       elevate.Ask
+	For       time.Duration
+	Uses      int
 	NoBrowser bool
 	Listen    string // empty: oidc.DefaultPorts on 127.0.0.1
 	Timeout   time.Duration
 	Progress  bool
+}
+
+// CheckListen refuses a --listen the attended sign-in cannot use
+// (elevate.CheckListen: 127.0.0.1 only), before anything else is done.
+func (o ElevateOptions) CheckListen() error {
+	if o.Listen == "" {
+		return nil
+	}
+	_, err := elevate.CheckListen(o.Listen)
+	return err
 }
 
 // Tier is the attended tier of the session's profile (the broker's
@@ -46,7 +57,7 @@ func (s *Session) Elevate(ctx context.Context, t *elevate.Tier, o ElevateOptions
 	}
 	return elevate.Run(ctx, elevate.Options{
 		Tier:     t,
-		Ask:      o.Ask,
+		Ask:      elevate.Ask{For: o.For, Uses: o.Uses},
 		Vault:    vault,
 		Nomad:    issue.Target{Mount: s.Config.Nomad.Mount},
 		Consul:   issue.Target{Mount: s.Config.Consul.Mount},

@@ -42,7 +42,7 @@ type LoginResult struct {
 	Minted  *issue.Minted  // the Nomad and Consul tokens or their errors
 	Profile config.Profile // the profile's configuration (its roles, no_nomad, no_consul)
 	// CertErr is why no client certificate was signed though a PKI
-	// mount is configured (clientcert.go); the login is stored anyway.
+	// mount is configured (loginCert); the login is stored anyway.
 	CertErr error
 	// Current is the current profile after the login: the login's own
 	// when none was set before (then MadeCurrent), else the one set.
@@ -157,10 +157,13 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	// when it stands in for Vault, and which kinds come from it.
 	direct := directFor(l.env, l.cfg, l.cl, rec.Profile)
 	var vaultErr error
-	if direct != nil && direct.Mode == renew.DirectFallback {
-		vaultErr = direct.Vault.Check(ctx)
+	var directKinds []store.Kind
+	if direct != nil {
+		if direct.Mode == renew.DirectFallback {
+			vaultErr = direct.Vault.Check(ctx)
+		}
+		directKinds = direct.Route(kinds, vaultErr)
 	}
-	directKinds := direct.Route(kinds, vaultErr)
 
 	// 1. Vault.
 	var vtok *store.Token
@@ -201,7 +204,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	mcl := l.cl
 	if l.signCert && vtok != nil {
 		var cert *clientcert.Cert
-		cert, mcl, out.certErr = loginCert(ctx, l.env, l.cfg, l.cl, vtok.Secret, rec.Profile, rec.User) // clientcert.go
+		cert, mcl, out.certErr = loginCert(ctx, l.env, l.cfg, l.cl, vtok.Secret, rec.Profile, rec.User)
 		if cert != nil {
 			// The directories of the certificate replaced keep its
 			// files until env or exec rewrite them there: the record
@@ -240,7 +243,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 			out.minted.SetCheck(k, ce)
 			err = nil
 		}
-		if errors.Is(err, issue.ErrNoEngine) && len(direct.Route([]store.Kind{k}, err)) > 0 {
+		if errors.Is(err, issue.ErrNoEngine) && direct != nil && len(direct.Route([]store.Kind{k}, err)) > 0 {
 			// No engine at the mount (OpenBao): the direct login below.
 			directKinds = append(directKinds, k)
 			continue
@@ -290,7 +293,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	}
 	defer lk.Release()
 	old, _ := l.store.Get(rec.Profile)
-	carryCertDirs(rec, old) // clientcert.go
+	carryCertDirs(rec, old)
 	if err := l.store.Put(rec); err != nil {
 		return out, l.notKept(ctx, rec, err)
 	}
@@ -299,7 +302,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 	// 5. The login it replaced.
 	if old != nil {
 		if vtok != nil {
-			revokeReplacedCert(ctx, l.env, l.cfg, old) // clientcert.go
+			revokeReplacedCert(ctx, l.env, l.cfg, old)
 		}
 		l.revokeReplaced(ctx, old, vtok)
 		l.logoutReplacedDirect(ctx, old, rec)
@@ -356,7 +359,7 @@ func (l *freshLogin) notKept(ctx context.Context, rec *store.Record, err error) 
 	e := l.env
 	if rec.ClientCert != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		_ = revokeCert(rctx, e, l.cfg, rec, false) // clientcert.go
+		_ = revokeCert(rctx, e, l.cfg, rec, false) // logout.go
 		cancel()
 		dropCertFiles(e, rec.ClientCert)
 	}
@@ -448,4 +451,59 @@ func mintOne(ctx context.Context, cl *Clients, cfg *config.Config, vault secret.
 		return nil, &renew.NotConfiguredError{Server: k}
 	}
 	return issue.Mint(ctx, cl.Vault.WithToken(vault), k, *t, profile, now)
+}
+
+// vaultDown reports whether a Vault login's error says Vault did not
+// answer, is sealed or failed (any 5xx: a standby with no active node
+// answers 500; then the direct login stands in), rather than that it
+// refused (403, 400).
+func vaultDown(err error) bool {
+	return apiclient.Unreachable(err) || apiclient.StatusOf(err) >= 500 || errors.Is(err, context.DeadlineExceeded)
+}
+
+// VaultLoginTimeout bounds the Vault login of a profile whose direct
+// login stands in for Vault: a Vault whose health answers but whose
+// login hangs costs this long, not the client's whole timeout.
+const VaultLoginTimeout = 10 * time.Second
+
+// directErr is the error of kind k among a direct login's errors, else
+// a generic one.
+func directErr(errs []error, k store.Kind) error {
+	for _, err := range errs {
+		var ke *kindError
+		if errors.As(err, &ke) && ke.kind == k {
+			return err
+		}
+	}
+	return fmt.Errorf("could not log in to %s directly", k.Title())
+}
+
+// kindError is a direct login's error for one kind, its text unchanged.
+type kindError struct {
+	kind store.Kind
+	err  error
+}
+
+func (e *kindError) Error() string { return e.err.Error() }
+
+func (e *kindError) Unwrap() error { return e.err }
+
+// logoutDirect logs out of Consul the direct token of rec, a login that
+// is not kept (best effort: it expires by itself).
+func (l *freshLogin) logoutDirect(ctx context.Context, rec *store.Record) {
+	dl := &directLogin{env: l.env, cfg: l.cfg, cl: l.cl}
+	_ = dl.logoutReplaced(ctx, store.Consul, rec.ConsulAddr, rec.Consul)
+}
+
+// logoutReplacedDirect logs out of Consul the direct token of old, the
+// login rec replaced, unless rec holds it still; a warning on stderr
+// when it could not.
+func (l *freshLogin) logoutReplacedDirect(ctx context.Context, old, rec *store.Record) {
+	if rec.Consul != nil && old.Consul != nil && rec.Consul.Secret.Equal(old.Consul.Secret) {
+		return
+	}
+	dl := &directLogin{env: l.env, cfg: l.cfg, cl: l.cl}
+	if w := dl.logoutReplaced(ctx, store.Consul, old.ConsulAddr, old.Consul); w != "" {
+		fmt.Fprintf(l.env.stderr(), "alilogin: warning: %s\n", w)
+	}
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
+	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/renew"
-	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
 )
@@ -75,13 +75,13 @@ func ChooseProfile(cfg *config.Config, roles []string) (string, error) {
 }
 
 // CheckVault is login's preflight: it fails when Vault cannot be
-// reached at all (any HTTP answer will do), with what to set when the
-// TLS handshake failed.
+// reached at all (issue.VaultHealth's Answered: any HTTP answer will
+// do), with what to set when the TLS handshake failed.
 func CheckVault(ctx context.Context, vault *apiclient.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	err := vault.WithToken(secret.String{}).Do(ctx, "GET", "/v1/sys/health?standbyok=true&perfstandbyok=true", nil, nil)
-	if err == nil || !apiclient.Unreachable(err) {
+	err := issue.AskVaultHealth(ctx, vault).Answered()
+	if err == nil {
 		return nil
 	}
 	cause := err
@@ -132,4 +132,19 @@ func TTL(exp, now time.Time) string {
 		return "expired"
 	}
 	return d.String()
+}
+
+// LoginPreflight is login's check of Vault before the sign-in
+// (CheckVault). For a profile with a direct login (the one chosen, or
+// any configured when none is chosen yet) a Vault that cannot issue
+// tokens is no error: the login gets the Nomad and Consul tokens
+// directly; the short probe's answer is remembered for it.
+func LoginPreflight(ctx context.Context, e Env, cfg *config.Config, cl *Clients, profile string) error {
+	for _, p := range cfg.Profiles {
+		if (profile == "" || p.Name == profile) && directFor(e, cfg, cl, p.Name) != nil {
+			_ = availability(e, cfg, cl).Check(ctx)
+			return nil
+		}
+	}
+	return CheckVault(ctx, cl.Vault)
 }

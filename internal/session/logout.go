@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/issue"
@@ -83,7 +85,7 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 		}
 		partial = partial || len(warnings) > 0
 		fmt.Fprintf(e.stderr(), "alilogin: logged out of profile %s\n", p)
-		// A logout of the current profile clears it (current.go).
+		// A logout of the current profile clears it (ClearCurrent).
 		if cleared, err := ClearCurrent(e, p); err != nil {
 			fmt.Fprintf(e.stderr(), "alilogin: warning: %v\n", err)
 		} else if cleared && !o.All {
@@ -145,7 +147,7 @@ func logoutProfile(ctx context.Context, e Env, cfg *config.Config, st store.Stor
 		return nil, fmt.Errorf("no stored login for profile %s", profile)
 	case errors.As(err, &ce):
 		warnings = append(warnings, fmt.Sprintf("the stored login of profile %s is unreadable, so its tokens could not be revoked; they expire on their own", profile))
-		warnings = append(warnings, revokeCert(ctx, e, cfg, &store.Record{Profile: profile}, true)...) // clientcert.go: the files still go
+		warnings = append(warnings, revokeCert(ctx, e, cfg, &store.Record{Profile: profile}, true)...) // the files still go
 	case err != nil:
 		return nil, err
 	default:
@@ -167,7 +169,7 @@ func logoutProfile(ctx context.Context, e Env, cfg *config.Config, st store.Stor
 // refresh token.
 func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Record) (warnings []string) {
 	now := e.now()
-	warnings = revokeCert(ctx, e, cfg, rec, true) // clientcert.go: before the Vault token that revokes it
+	warnings = revokeCert(ctx, e, cfg, rec, true) // before the Vault token that revokes it
 	if rec.Vault.ValidFor(now, 0) {
 		if own, _ := check.Canonical(cfg.Vault.Addr); cfg.Vault.Addr != "" && rec.VaultAddr != "" && own != rec.VaultAddr {
 			fmt.Fprintf(e.stderr(), "alilogin: revoking the Vault token of profile %s at %s, the Vault that issued it (the configured Vault is %s)\n",
@@ -321,4 +323,70 @@ func revokeRefresh(ctx context.Context, cfg oidc.Config, rec *store.Record) erro
 		return err
 	}
 	return c.Revoke(ctx, rec.RefreshToken)
+}
+
+// revokeCert revokes rec's certificate (while it is valid, with its key,
+// at the Vault and mount it came from) and, with files, deletes the
+// certificate files: in every directory the record says an alilogin
+// wrote them to (store.Record.CertFileDirs: each environment, another
+// $XDG_RUNTIME_DIR or none, from ssh or cron, has its own) and in those
+// of the current environment (clientcert.EnvDirs), each only when it is
+// what Write makes (clientcert.Remove: no symlink, ours, only our
+// files). All are tried; a
+// failure is a warning, as the certificate expires on its own. When the
+// Vault token has expired there is nothing to revoke with: Vault revoked
+// the certificate with the token's leases (the role's generate_lease),
+// which is checked at <mount>/cert/<serial> (public) and said; a
+// certificate that is still unrevoked there is a warning with its
+// expiry. (A login that was not kept deletes its own files,
+// dropCertFiles; env and exec write the kept login's.)
+func revokeCert(ctx context.Context, e Env, cfg *config.Config, rec *store.Record, files bool) (warnings []string) {
+	var done []string
+	if c := rec.ClientCert; c != nil && c.ValidFor(e.now(), 0) {
+		v, err := recordVault(cfg, rec)
+		if rec.Vault.ValidFor(e.now(), 0) {
+			if err == nil {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err = clientcert.Revoke(rctx, v.WithToken(rec.Vault.Secret), c.Mount, c) // "could not revoke the client certificate <serial>: ..."
+				cancel()
+			} else {
+				err = fmt.Errorf("could not revoke the client certificate %s: %w", c.Serial, err)
+			}
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("%s; it expires at %s", termtext.Clean(err.Error()), c.NotAfter.Local().Format(time.RFC3339)))
+			}
+		} else {
+			revoked := false
+			if err == nil {
+				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				revoked, err = clientcert.Revoked(rctx, v, c)
+				cancel()
+			}
+			switch {
+			case err == nil && revoked:
+				fmt.Fprintf(e.stderr(), "alilogin: the client certificate %s died with its Vault token: Vault has revoked it\n", termtext.Clean(c.Serial))
+			case err == nil:
+				warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: its Vault token has expired, and Vault has not revoked the certificate with it; it expires at %s",
+					termtext.Clean(c.Serial), c.NotAfter.Local().Format(time.RFC3339)))
+			default:
+				warnings = append(warnings, fmt.Sprintf("could not revoke the client certificate %s: its Vault token has expired, and %v; it expires at %s",
+					termtext.Clean(c.Serial), err, c.NotAfter.Local().Format(time.RFC3339)))
+			}
+		}
+	}
+	if !files {
+		return warnings
+	}
+	// Every directory an alilogin may have written the files in: those
+	// the record names, from whatever environment, and this
+	// environment's own.
+	for _, d := range slices.Concat(rec.CertFileDirs(), clientcert.EnvDirs(e.getenv, rec.Profile)) {
+		if !slices.Contains(done, d) {
+			done = append(done, d)
+			if err := clientcert.Remove(d); err != nil {
+				warnings = append(warnings, termtext.Clean(err.Error()))
+			}
+		}
+	}
+	return warnings
 }

@@ -25,7 +25,7 @@ type Status struct {
 	RefreshToken bool                   `json:"refresh_token"`
 	Tokens       map[string]TokenStatus `json:"tokens,omitempty"`
 	UpdatedAt    *time.Time             `json:"updated_at,omitempty"`
-	ClientCert   *CertStatus            `json:"client_certificate,omitempty"` // clientcert.go
+	ClientCert   *CertStatus            `json:"client_certificate,omitempty"`
 	// TokenHelperRefusal is why the vault CLI's token helper last gave
 	// no token for this profile (or before it knew one), since the last
 	// token it gave: the vault CLI does not show it.
@@ -87,7 +87,7 @@ func Describe(st store.Store, profile string, now time.Time, show bool) Status {
 		}
 	}
 	s.Usable = rec.Vault.ValidFor(now, 0) || s.RefreshToken || rec.Nomad.ValidFor(now, 0) || rec.Consul.ValidFor(now, 0)
-	s.ClientCert = DescribeCert(rec, now) // clientcert.go
+	s.ClientCert = DescribeCert(rec, now)
 	return s
 }
 

@@ -2,7 +2,6 @@ package session
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/renew"
@@ -10,8 +9,10 @@ import (
 )
 
 // What the commands ask of the packages behind the session (the store,
-// the chain, the environment contract) beside a session's record: cmd
-// keeps flags, arguments and printing.
+// the chain, the environment contract) beside a session's record, above
+// all what an error means (Mismatch, Unusable, Unreadable, LoginNeeded):
+// cmd turns the verdicts into exit codes and hints, and keeps flags,
+// arguments and printing.
 
 // DefaultMinTTL is the default of --min-ttl (renew.DefaultMinTTL).
 const DefaultMinTTL = renew.DefaultMinTTL
@@ -21,15 +22,6 @@ const DefaultMinTTL = renew.DefaultMinTTL
 // not) or with another SSO issuer and client (Mismatch).
 func OtherServers(err error) bool {
 	return errors.As(err, new(*renew.ServerBindingError)) || Mismatch(err)
-}
-
-// RefuseNesting is exec's refusal to run inside another `alilogin exec`
-// (envcontract.ExecMarker is set, to its profile); nil outside one.
-func RefuseNesting(getenv func(string) string) error {
-	if p := getenv(envcontract.ExecMarker); p != "" {
-		return fmt.Errorf("already inside 'alilogin exec' for profile %s (%s is set); nesting is refused: run the command directly, or unset %s first", p, envcontract.ExecMarker, envcontract.ExecMarker)
-	}
-	return nil
 }
 
 // NotStored reports whether err says that the profile has no stored

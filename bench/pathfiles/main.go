@@ -1,0 +1,247 @@
+// Command pathfiles measures how many files a reader opens to follow a
+// behaviour of alilogin: it runs the behaviour once on the real stack
+// with a coverage-instrumented alilogin and lists the non-test files of
+// the module that ran at least one statement, grouped as issue 20
+// counts them (internal/store, internal/oidc and internal/clientcert as
+// one each; the generic leaves config, apiclient, safehttp, secret,
+// termtext, filelock, atomicfile, userdir, config/check, and what
+// runs before the command's run function (main.go, root.go, the
+// command's flags: what `alilogin CMD --help` runs too) not counted).
+// exec's child is a file the kernel refuses to run, so that alilogin
+// returns (and writes its coverage) after it has read the secret.
+//
+//	go run ./bench/pathfiles [-v] [-bin DIR-OF-AN-OLDER-TREE]
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/alisw/alilogin/bench/internal/benchstack"
+	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/teststack"
+)
+
+const module = "github.com/alisw/alilogin/"
+
+// leaves are the generic packages the count leaves out; one are those
+// counted as one file each.
+var (
+	leaves = []string{"internal/config", "internal/apiclient", "internal/safehttp", "internal/secret", "internal/termtext",
+		"internal/filelock", "internal/atomicfile", "internal/userdir", "internal/cmdroot", "internal/nodump", "internal/buildinfo",
+		"internal/config/check"}
+	one = []string{"internal/store", "internal/oidc", "internal/clientcert"}
+)
+
+func main() {
+	verbose := flag.Bool("v", false, "list the statements' files of the leaves too")
+	src := flag.String("src", ".", "the module tree to build alilogin from (another checkout measures another tree)")
+	flag.Parse()
+	if err := run(*src, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "pathfiles:", err)
+		os.Exit(1)
+	}
+}
+
+func run(src string, verbose bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "pathfiles-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "alilogin")
+	build := exec.Command("go", "build", "-cover", "-coverpkg="+module+"...", "-o", bin, "./cmd/alilogin")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("could not build alilogin: %v\n%s", err, out)
+	}
+	st, err := benchstack.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return err
+	}
+	envm := benchstack.Env(st, home)
+	envm["PATH"] = os.Getenv("PATH")
+	envm["NOMAD_ADDR"] = st.Nomad.Addr
+	envm["CONSUL_HTTP_ADDR"] = strings.TrimPrefix(st.Consul.Addr, "http://")
+	getenv := func(k string) string { return envm[k] }
+
+	const profile = "ci"
+	spec := teststack.ProfileSpec{Name: profile, Roles: []string{"ci-users"}, TTL: "1h",
+		NomadRules: `namespace "default" { policy = "read" }`, ConsulRules: `key_prefix "" { policy = "read" }`}
+	if err := st.SetupProfile(ctx, nil, spec); err != nil {
+		return err
+	}
+	if err := st.EnsureKV(ctx, "kv", 2); err != nil {
+		return err
+	}
+	if err := st.PutKV(ctx, "kv", 2, "ci/github", map[string]any{"token": "demo"}); err != nil {
+		return err
+	}
+	if err := st.GrantVaultPolicy(ctx, profile, "ci-kv", `path "kv/data/ci/*" { capabilities = ["read"] }
+path "kv/metadata/ci/*" { capabilities = ["read"] }
+path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
+		return err
+	}
+	st.Hydra.AddUser(teststack.User{Username: "ci-user", Password: "pw", UPN: "ci-user", Roles: []string{"ci-users"}})
+	seed := func() error {
+		tok, err := st.Hydra.Login(ctx, st.Hydra.ClientID, "ci-user", "pw")
+		if err != nil {
+			return err
+		}
+		s, err := store.Open("keyring", getenv, nil)
+		if err != nil {
+			return err
+		}
+		return benchstack.SeedLogin(s, st, profile, "ci-user", tok.RefreshToken, st.Vault.Addr, st.Nomad.Addr, st.Consul.Addr)
+	}
+	alilogin := func(cover string, args ...string) error {
+		c := exec.CommandContext(ctx, bin, args...)
+		for k, v := range envm {
+			c.Env = append(c.Env, k+"="+v)
+		}
+		gocover := filepath.Join(dir, "none")
+		if cover != "" {
+			gocover = filepath.Join(dir, cover)
+		}
+		if err := os.MkdirAll(gocover, 0o700); err != nil {
+			return err
+		}
+		c.Env = append(c.Env, "GOCOVERDIR="+gocover)
+		out, err := c.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("alilogin %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	type behaviour struct {
+		name, cover string
+		prepare     func() error
+		args        []string
+	}
+	notExec := filepath.Join(dir, "notexec")
+	if err := os.WriteFile(notExec, []byte{0, 1, 2, 3}, 0o755); err != nil {
+		return err
+	}
+	for _, b := range []behaviour{
+		{"token --for nomad, a cache hit", "hit", func() error { return alilogin("", "token", "--profile", profile, "--for", "nomad") }, []string{"token", "--profile", profile, "--for", "nomad"}},
+		{"refresh after the Vault token expired (a record with only its refresh token)", "refresh", seed, []string{"token", "--profile", profile, "--for", "nomad"}},
+		{"exec --secret reads a secret", "secret", func() error { return alilogin("", "token", "--profile", profile, "--for", "vault") }, []string{"exec", "--profile", profile, "--secret", "X=kv/ci/github#token", "--", notExec}},
+		{"logout removing every copy", "logout", func() error { return alilogin("", "token", "--profile", profile, "--for", "nomad") }, []string{"logout", "--profile", profile}},
+	} {
+		if err := seed(); err != nil {
+			return err
+		}
+		if err := b.prepare(); err != nil {
+			return err
+		}
+		// What the command runs before its run function.
+		if err := alilogin(b.cover+"-flags", b.args[0], "--help"); err != nil {
+			return err
+		}
+		startup, err := ran(filepath.Join(dir, b.cover+"-flags"), filepath.Join(dir, b.cover+"-flags.txt"))
+		if err != nil {
+			return err
+		}
+		if err := alilogin(b.cover, b.args...); err != nil && b.args[0] != "exec" {
+			return err
+		}
+		blocks, err := ran(filepath.Join(dir, b.cover), filepath.Join(dir, b.cover+".txt"))
+		if err != nil {
+			return err
+		}
+		files := map[string]bool{}
+		for blk := range blocks {
+			if !startup[blk] && !strings.HasPrefix(blk, "cmd/alilogin/main.go:") {
+				f, _, _ := strings.Cut(blk, ":")
+				files[f] = true
+			}
+		}
+		var list []string
+		for f := range files {
+			list = append(list, f)
+		}
+		sort.Strings(list)
+		counted, groups := count(list)
+		fmt.Printf("%s: %d\n", b.name, len(counted))
+		for _, f := range counted {
+			fmt.Printf("  %s\n", f)
+		}
+		if verbose {
+			fmt.Printf("  not counted: %s\n", strings.Join(groups, " "))
+		}
+	}
+	return nil
+}
+
+// ran is the set of the module's blocks (file:range) with a statement
+// run in the coverage data of dir.
+func ran(dir, txt string) (map[string]bool, error) {
+	if out, err := exec.Command("go", "tool", "covdata", "textfmt", "-i="+dir, "-o="+txt).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("covdata: %v\n%s", err, out)
+	}
+	f, err := os.Open(txt)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "mode:") {
+			continue
+		}
+		file, rest, ok := strings.Cut(line, ":")
+		fields := strings.Fields(rest)
+		if !ok || len(fields) != 3 || fields[2] == "0" {
+			continue
+		}
+		seen[strings.TrimPrefix(file, module)+":"+fields[0]] = true
+	}
+	return seen, sc.Err()
+}
+
+// count groups files as the issue counts them: the counted ones, and the
+// rest.
+func count(files []string) (counted, rest []string) {
+	groups := map[string]bool{}
+	for _, f := range files {
+		pkg := filepath.Dir(f)
+		switch {
+		case has(leaves, pkg):
+			rest = append(rest, f)
+		case has(one, pkg):
+			if !groups[pkg] {
+				groups[pkg] = true
+				counted = append(counted, "["+pkg+"]")
+			}
+		default:
+			counted = append(counted, f)
+		}
+	}
+	return counted, rest
+}
+
+func has(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
