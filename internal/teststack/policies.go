@@ -54,6 +54,20 @@ func (s *Stack) CopyPolicies(dst, src string, servers bool) error {
 	return os.WriteFile(p, []byte(s.BrokerConfig(servers)), 0o644)
 }
 
+// SoloProfiles, as profiles.hcl of CopyPolicies' folder, replaces every
+// profile of the ALICE example by one new Vault-only profile: applied
+// with --prune, a mass delete of the roles and profile policies.
+const SoloProfiles = `
+profile "solo" {
+  roles          = ["alice-ci-users"]
+  vault_policies = ["ci-secrets-read"]
+}
+
+role "alice-ci-admins" {
+  vault_policies = ["ci-secrets-audit"]
+}
+`
+
 // AttendedProfile is the profile of the repository's policies/ that
 // AddAttended gives an attended tier.
 const AttendedProfile = "ci-admin"

@@ -1,8 +1,10 @@
 // Package testutil holds the few helpers that tests of many packages
 // share, so that each is written once: Home, a throw-away user home with
-// the environment that points alilogin at it, Eventually/WaitFor, the
-// one way a test waits for a condition (never a fixed sleep), and
-// ShortTempDir, a directory with a short path other uids may cross. It is
+// the environment that points alilogin at it, ShortTempDir, a directory
+// whose path is short enough for a unix socket and that other uids may cross, FencedBlocks, the fenced
+// blocks of a Markdown file with their runnable markers (the examples
+// the docs' tests run), and Eventually/WaitFor, the one way a test waits
+// for a condition (never a fixed sleep). It is
 // imported by _test.go files only, and imports no package of alilogin,
 // so any package's tests may use it.
 //

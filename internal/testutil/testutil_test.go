@@ -34,6 +34,30 @@ func TestHome(t *testing.T) {
 	}
 }
 
+// TestShortTempDir: the directory is directly under the system's
+// temporary directory, named with the prefix, with the mode asked for, short enough for a unix
+// socket's path in it, and gone when its test has ended.
+func TestShortTempDir(t *testing.T) {
+	var dir string
+	t.Run("make", func(t *testing.T) {
+		dir = ShortTempDir(t, "tu", 0o711)
+		if filepath.Dir(dir) != filepath.Clean(os.TempDir()) || !strings.HasPrefix(filepath.Base(dir), "tu") {
+			t.Errorf("ShortTempDir = %q; want tu* directly under %q", dir, os.TempDir())
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			t.Fatalf("not a directory: %v", err)
+		} else if fi.Mode().Perm() != 0o711 {
+			t.Errorf("mode %v, want the one asked for, 0711", fi.Mode().Perm())
+		}
+		if n := len(filepath.Join(dir, "agent.sock")); n > 107 {
+			t.Errorf("a socket path in it is %d bytes; a unix socket's holds at most 107", n)
+		}
+	})
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s after its test ended: %v; want removed", dir, err)
+	}
+}
+
 // TestEventuallySeesBriefCondition: a condition that holds for one
 // moment of 50 ms is seen, and one that never holds is given up on after
 // the time asked for.

@@ -19,12 +19,7 @@ import (
 // processor with its soft memory limit (agent status says so).
 func TestAgentRunStopsOnSIGTERM(t *testing.T) {
 	u := newUser(t)
-	dir, err := os.MkdirTemp("", "agt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	u.env[agent.DirVar] = dir
+	dir := u.agentDir(t)
 	p := u.start(t, "agent", "run")
 	p.waitLine(t, regexp.MustCompile(`alilogin agent: (running) \(instance`), time.Minute)
 	for _, f := range []string{agent.SocketName, agent.InstanceName} {

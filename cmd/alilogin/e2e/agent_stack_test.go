@@ -14,6 +14,7 @@ import (
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // agentUser is a user logged in to a profile of an mTLS stack (Nomad
@@ -46,6 +47,15 @@ func newAgentUserFor(t *testing.T, d time.Duration) (*agentUser, context.Context
 	return newAgentUser(t, ctx), ctx
 }
 
+// agentDir gives u an agent directory of its own (agent.DirVar), short
+// enough for the agent's socket, and returns it.
+func (u *user) agentDir(t *testing.T) string {
+	t.Helper()
+	dir := testutil.ShortTempDir(t, "agt", 0)
+	u.env[agent.DirVar] = dir
+	return dir
+}
+
 func newAgentUser(t *testing.T, ctx context.Context) *agentUser {
 	t.Helper()
 	n := nmtls.Load() + 1
@@ -64,16 +74,9 @@ func newAgentUser(t *testing.T, ctx context.Context) *agentUser {
 	m := startMTLSWith(t, ctx, time.Hour, mtlsRules{nomad: agentNomadRules, consul: agentConsulRules, vault: []string{pol}})
 	u := m.userFor(t)
 	u.env["PATH"] = teststack.BinDir() + string(os.PathListSeparator) + u.env["PATH"]
-	dir, err := os.MkdirTemp("", "agt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	u.env[agent.DirVar] = dir
+	dir := u.agentDir(t)
 	au := &agentUser{user: u, m: m, kv: kv, agentD: dir}
-	if p, _ := login(t, ctx, u, m.user, m.pw, "--profile", m.profile); p.code() != 0 {
-		t.Fatalf("login: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
+	loginOK(t, ctx, u, m.user, m.pw, "login", "--profile", m.profile)
 	st, err := store.Open("", u.getenv, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -170,10 +170,7 @@ func TestClientCertMTLS(t *testing.T) {
 	u := m.userFor(t)
 	u.env["PATH"] = filepath.Dir(binPath(t, "nomad")) + string(os.PathListSeparator) + filepath.Dir(binPath(t, "consul")) + string(os.PathListSeparator) + u.env["PATH"]
 
-	p, _ := login(t, ctx, u, m.user, m.pw, "--profile", m.profile, "-v")
-	if p.code() != 0 {
-		t.Fatalf("login: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
+	p := loginOK(t, ctx, u, m.user, m.pw, "login", "--profile", m.profile, "-v")
 	t.Logf("login stderr:\n%s", p.stderr.String())
 	if ms := regexp.MustCompile(`\[client certificate: (\S+)\]`).FindStringSubmatch(p.stderr.String()); ms != nil {
 		t.Logf("MEASURE: the client certificate added %s to login", ms[1])
@@ -332,9 +329,7 @@ func TestLogoutRemovesEveryCopy(t *testing.T) {
 	defer cancel()
 	m := startMTLS(t, ctx, time.Hour)
 	u := m.userFor(t)
-	if p, _ := login(t, ctx, u, m.user, m.pw, "--profile", m.profile); p.code() != 0 {
-		t.Fatalf("login: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
+	loginOK(t, ctx, u, m.user, m.pw, "login", "--profile", m.profile)
 	cron := &user{home: u.home, env: maps.Clone(u.env)}
 	delete(cron.env, "XDG_RUNTIME_DIR")
 	ssh := &user{home: u.home, env: maps.Clone(u.env)}

@@ -2,68 +2,11 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/policy"
-	"github.com/alisw/alilogin/internal/serve"
-	"github.com/alisw/alilogin/internal/teststack"
 	"github.com/alisw/alilogin/internal/testutil"
 )
-
-// directAlwaysSetup is directSetup with the profile's direct_login
-// "always".
-func directAlwaysSetup(t *testing.T, ctx context.Context) (*teststack.Vault, *user, string) {
-	t.Helper()
-	v, err := stack.StartVault(ctx, teststack.VaultOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = v.Continue(); v.Kill() })
-	if err := stack.EnsureMounts(ctx, v, teststack.Mounts{}); err != nil {
-		t.Fatal(err)
-	}
-	dir := directPolicies(t)
-	pf := filepath.Join(dir, "profiles.hcl")
-	b, err := os.ReadFile(pf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pf, []byte(strings.Replace(string(b), `"fallback"`, `"always"`, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	apply := exec.CommandContext(ctx, brokerBin, "apply", "--auto-approve", dir)
-	apply.Env = append(append(os.Environ(), stack.Env()...), "VAULT_ADDR="+v.Addr, "VAULT_TOKEN="+v.RootToken)
-	if out, err := apply.CombinedOutput(); err != nil {
-		t.Fatalf("broker apply: %v\n%s", err, out)
-	}
-	cfg, err := policy.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := serve.Discovery(cfg, serve.Public{VaultAddr: v.Addr, NomadAddr: stack.Nomad.Addr, ConsulAddr: stack.Consul.Addr})
-	u := newUser(t)
-	u.env["VAULT_ADDR"] = v.Addr
-	u.env["ALILOGIN_PROFILE"] = directProfile
-	u.env["ALILOGIN_STORE"] = "keyring"
-	u.env["ALILOGIN_BROKER"] = "http://127.0.0.1:1"
-	cdir, err := config.Dir(u.getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(cdir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := config.WriteDiscoveryCache(cdir, u.env["ALILOGIN_BROKER"], &doc); err != nil {
-		t.Fatal(err)
-	}
-	return v, u, directProfile
-}
 
 // TestTokenAnswersQuicklyWithVaultStoppedInAlwaysMode: with a profile
 // whose direct login is "always" and Vault stopped (SIGSTOP: it accepts
@@ -73,11 +16,9 @@ func directAlwaysSetup(t *testing.T, ctx context.Context) (*teststack.Vault, *us
 func TestTokenAnswersQuicklyWithVaultStoppedInAlwaysMode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	v, u, profile := directAlwaysSetup(t, ctx)
+	v, u, profile := directSetup(t, ctx, "always")
 	name, pw := newUserAccount("ci-users")
-	if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
-		t.Fatalf("login: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
+	loginOK(t, ctx, u, name, pw, "login", "--profile", profile)
 	rec, err := getRecord(t, u, profile)
 	if err != nil || rec.Vault == nil {
 		t.Fatalf("record after login: %v", err)

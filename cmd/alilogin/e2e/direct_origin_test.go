@@ -18,18 +18,7 @@ import (
 func TestReloginSendsReplacedConsulTokenOnlyToItsOwnConsul(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	v, u, profile := directSetup(t, ctx)
-	name, pw := newUserAccount("ci-users")
-	if err := v.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
-		t.Fatalf("login with Vault stopped: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, u, profile, name, pw, rec := loginWithVaultDown(t, ctx, "stopped")
 	if !rec.Consul.Direct() {
 		t.Fatalf("the login holds no direct Consul token")
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/store"
-	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestVaultReturnLogsOutReplacedDirectConsulToken: a login made while
@@ -17,18 +16,7 @@ import (
 func TestVaultReturnLogsOutReplacedDirectConsulToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	v, u, profile := directSetup(t, ctx)
-	name, pw := newUserAccount("ci-users")
-	if err := v.Seal(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
-		t.Fatalf("login with Vault sealed: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, u, profile, _, _, rec := loginWithVaultDown(t, ctx, "sealed")
 	if !rec.Consul.Direct() {
 		t.Fatalf("the login holds no direct Consul token")
 	}
@@ -37,18 +25,9 @@ func TestVaultReturnLogsOutReplacedDirectConsulToken(t *testing.T) {
 	if err := v.Unseal(ctx); err != nil {
 		t.Fatal(err)
 	}
-	last := time.Time{}
-	testutil.WaitFor(t, time.Minute, "a renewal through Vault", func() bool {
-		if time.Since(last) < time.Second {
-			return false // one try a second: each is a process
-		}
-		last = time.Now()
-		return u.run(t, "token", "--for", "vault").code() == 0
-	})
+	waitVaultRenewal(t, u)
 	u.ok(t, "token", "--for", "consul", "--min-ttl", "59m") // the minted Consul token replaces the direct one
-	if rec, err = getRecord(t, u, profile); err != nil {
-		t.Fatal(err)
-	}
+	rec = mustRecord(t, u, profile)
 	if rec.Consul == nil || rec.Consul.Direct() {
 		t.Fatalf("after Vault came back the Consul token is still the direct one")
 	}

@@ -20,7 +20,7 @@ import (
 func TestDirectLoginWhenVaultHasNoActiveNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	_, u, profile := directSetup(t, ctx)
+	_, u, profile := directSetup(t, ctx, "fallback")
 	name, pw := newUserAccount("ci-users")
 	standby := hostile.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -39,14 +39,8 @@ func TestDirectLoginWhenVaultHasNoActiveNode(t *testing.T) {
 	t.Cleanup(standby.Close)
 	u.env["VAULT_ADDR"] = standby.URL
 
-	p, _ := login(t, ctx, u, name, pw, "--profile", profile)
-	if p.code() != 0 {
-		t.Fatalf("login with Vault's active node gone: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loginOK(t, ctx, u, name, pw, "login with Vault's active node gone", "--profile", profile)
+	rec := mustRecord(t, u, profile)
 	if !rec.Nomad.Direct() || !rec.Consul.Direct() {
 		t.Fatalf("record after login: nomad direct %v, consul direct %v", rec.Nomad.Direct(), rec.Consul.Direct())
 	}

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/policy"
@@ -42,8 +41,9 @@ const (
 
 // directPolicies writes a broker's policies folder with direct login on
 // (broker.hcl's direct_login block) and one profile, directProfile, for
-// role ci-users, with a TTL of directTTL.
-func directPolicies(t *testing.T) string {
+// role ci-users, with a TTL of directTTL and the profile's direct_login
+// mode ("fallback" or "always").
+func directPolicies(t *testing.T, mode string) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
@@ -54,9 +54,9 @@ func directPolicies(t *testing.T) string {
   consul_policies = [%q]
   ttl             = %q
   max_ttl         = "1h"
-  direct_login    = "fallback"
+  direct_login    = %q
 }
-`, directProfile, directNomadPolicy, directConsulPolicy, directTTL),
+`, directProfile, directNomadPolicy, directConsulPolicy, directTTL, mode),
 		"nomad/" + directNomadPolicy + ".hcl":   readJobs + "\n",
 		"consul/" + directConsulPolicy + ".hcl": readKV + "\n",
 	}
@@ -73,12 +73,12 @@ func directPolicies(t *testing.T) string {
 }
 
 // directSetup starts a Vault of the test's own, runs `broker apply` of
-// directPolicies on it and the stack's Nomad and Consul (which makes the
+// directPolicies (the profile's direct_login: mode) on it and the stack's Nomad and Consul (which makes the
 // profile's JWT auth methods, binding rules and Consul role), and gives
 // a user whose broker is down but whose cached discovery document is the
 // one `broker serve` renders of the same folder (the auth methods'
 // names come from it, as they would from the broker).
-func directSetup(t *testing.T, ctx context.Context) (*teststack.Vault, *user, string) {
+func directSetup(t *testing.T, ctx context.Context, mode string) (*teststack.Vault, *user, string) {
 	t.Helper()
 	v, err := stack.StartVault(ctx, teststack.VaultOptions{})
 	if err != nil {
@@ -88,7 +88,7 @@ func directSetup(t *testing.T, ctx context.Context) (*teststack.Vault, *user, st
 	if err := stack.EnsureMounts(ctx, v, teststack.Mounts{}); err != nil {
 		t.Fatal(err)
 	}
-	dir := directPolicies(t)
+	dir := directPolicies(t, mode)
 	apply := exec.CommandContext(ctx, brokerBin, "apply", "--auto-approve", dir)
 	apply.Env = append(append(os.Environ(), stack.Env()...), "VAULT_ADDR="+v.Addr, "VAULT_TOKEN="+v.RootToken)
 	if out, err := apply.CombinedOutput(); err != nil {
@@ -116,6 +116,45 @@ func directSetup(t *testing.T, ctx context.Context) (*teststack.Vault, *user, st
 		t.Fatal(err)
 	}
 	return v, u, directProfile
+}
+
+// loginWithVaultDown is directSetup ("fallback") and a login, once the
+// Vault is down (how: "stopped", SIGSTOP, or "sealed"), of a new SSO
+// user of ci-users; it returns the Vault, the test home, the profile, the
+// SSO user's name and password, and the record the login stored.
+func loginWithVaultDown(t *testing.T, ctx context.Context, how string) (v *teststack.Vault, u *user, profile, name, pw string, rec *store.Record) {
+	t.Helper()
+	v, u, profile = directSetup(t, ctx, "fallback")
+	name, pw = newUserAccount("ci-users")
+	var err error
+	switch how {
+	case "stopped":
+		err = v.Stop()
+	case "sealed":
+		err = v.Seal(ctx)
+	default:
+		t.Fatalf("no way to take Vault down called %q", how)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	loginOK(t, ctx, u, name, pw, "login with Vault "+how, "--profile", profile)
+	return v, u, profile, name, pw, mustRecord(t, u, profile)
+}
+
+// waitVaultRenewal waits up to a minute for `token --for vault` to
+// succeed (once Vault is back, a renewal through it), trying once a
+// second: each try is a process.
+func waitVaultRenewal(t *testing.T, u *user) {
+	t.Helper()
+	last := time.Time{}
+	testutil.WaitFor(t, time.Minute, "a renewal through Vault", func() bool {
+		if time.Since(last) < time.Second {
+			return false
+		}
+		last = time.Now()
+		return u.run(t, "token", "--for", "vault").code() == 0
+	})
 }
 
 // aclSelf is a token's self lookup at Nomad or Consul.
@@ -214,20 +253,7 @@ func timedToken(t *testing.T, u *user, k store.Kind, args ...string) (string, ti
 func TestDirectLoginWhenVaultStopped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	v, u, profile := directSetup(t, ctx)
-	name, pw := newUserAccount("ci-users")
-	if err := v.Stop(); err != nil {
-		t.Fatal(err)
-	}
-
-	p, _ := login(t, ctx, u, name, pw, "--profile", profile)
-	if p.code() != 0 {
-		t.Fatalf("login with Vault stopped: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, u, profile, _, _, rec := loginWithVaultDown(t, ctx, "stopped")
 	if rec.Vault != nil || !rec.Nomad.Direct() || !rec.Consul.Direct() {
 		t.Fatalf("record after login: vault %v, nomad direct %v, consul direct %v", rec.Vault != nil, rec.Nomad.Direct(), rec.Consul.Direct())
 	}
@@ -286,20 +312,7 @@ func TestDirectLoginWhenVaultStopped(t *testing.T) {
 func TestDirectLoginWhenVaultSealed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	v, u, profile := directSetup(t, ctx)
-	name, pw := newUserAccount("ci-users")
-	if err := v.Seal(ctx); err != nil {
-		t.Fatal(err)
-	}
-
-	p, _ := login(t, ctx, u, name, pw, "--profile", profile)
-	if p.code() != 0 {
-		t.Fatalf("login with Vault sealed: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, u, profile, _, _, rec := loginWithVaultDown(t, ctx, "sealed")
 	testutil.WaitFor(t, 10*time.Second, "the login's tokens to have less than 59s left", func() bool {
 		return time.Until(rec.Nomad.ExpiresAt) < 59*time.Second && time.Until(rec.Consul.ExpiresAt) < 59*time.Second
 	})
@@ -316,12 +329,7 @@ func TestDirectLoginWhenVaultSealed(t *testing.T) {
 	// The agent hands the tools gates and forwards with the direct
 	// tokens (the real nomad and consul CLIs, through it).
 	u.env["PATH"] = teststack.BinDir() + string(os.PathListSeparator) + u.env["PATH"]
-	adir, err := os.MkdirTemp("", "agt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(adir) })
-	u.env[agent.DirVar] = adir
+	u.agentDir(t)
 	t.Cleanup(func() { u.run(t, "agent", "stop") })
 	for _, args := range [][]string{{"nomad", "job", "status"}, {"consul", "catalog", "services"}} {
 		a := u.run(t, append([]string{"exec", "--agent", "--for", "nomad,consul", "--"}, args...)...)
@@ -341,18 +349,8 @@ func TestDirectLoginWhenVaultSealed(t *testing.T) {
 	}
 	// Once the failure is no longer remembered, the next renewal goes to
 	// Vault: a Vault login, with Nomad and Consul tokens minted there.
-	last := time.Time{}
-	testutil.WaitFor(t, time.Minute, "a renewal through Vault", func() bool {
-		if time.Since(last) < time.Second {
-			return false // one try a second: each is a process
-		}
-		last = time.Now()
-		return u.run(t, "token", "--for", "vault").code() == 0
-	})
-	rec, err = getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	waitVaultRenewal(t, u)
+	rec = mustRecord(t, u, profile)
 	if rec.Vault == nil || rec.Nomad.Direct() || rec.Consul.Direct() || rec.Nomad.LeaseID == "" {
 		t.Errorf("after Vault came back: vault token %v, nomad direct %v, consul direct %v", rec.Vault != nil, rec.Nomad.Direct(), rec.Consul.Direct())
 	}

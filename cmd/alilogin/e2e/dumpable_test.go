@@ -13,6 +13,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // nobody is the uid alilogin runs as in TestNotDumpable when the tests run
@@ -40,11 +41,7 @@ func TestNotDumpable(t *testing.T) {
 	if err := os.Chmod(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	home, err := os.MkdirTemp("", "alilogin-nodump-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(home) })
+	home := testutil.ShortTempDir(t, "alilogin-nodump-", 0)
 	u := newUser(t)
 	u.home = home
 	for k, v := range map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, ".config"),

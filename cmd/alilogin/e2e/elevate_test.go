@@ -21,7 +21,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"github.com/alisw/alilogin/internal/agent"
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/policy"
 	"github.com/alisw/alilogin/internal/serve"
@@ -154,12 +154,7 @@ func newElevUser(t *testing.T, ctx context.Context) *elevUser {
 	u.env["VAULT_ADDR"] = vp.URL
 	u.env["PATH"] = teststack.BinDir() + string(os.PathListSeparator) + u.env["PATH"]
 	u.env["ALILOGIN_BROKER"] = bs.URL
-	dir, err := os.MkdirTemp("", "agt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	u.env[agent.DirVar] = dir
+	dir := u.agentDir(t)
 	e.user, e.agentDir = u, dir
 	if e.b, err = teststack.NewBrowser(); err != nil {
 		t.Fatal(err)
@@ -265,34 +260,33 @@ func (e *elevUser) privileged(t *testing.T, ctx context.Context) privileged {
 		p.vault = e.vaultToks[len(e.vaultToks)-1]
 	}
 	e.mu.Unlock()
-	var nt []struct{ AccessorID, SecretID, Name, Type string }
-	if err := stack.Nomad.Client().Do(ctx, "GET", "/v1/acl/tokens", nil, &nt); err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range nt {
-		if strings.Contains(x.Name, e.role) {
-			var full struct{ SecretID string }
-			if err := stack.Nomad.Client().Do(ctx, "GET", "/v1/acl/token/"+x.AccessorID, nil, &full); err == nil {
-				p.nomadAccessor, p.nomadSecret = x.AccessorID, full.SecretID
-			}
-		}
-	}
-	var ct []struct{ AccessorID, SecretID, Description string }
-	if err := stack.Consul.Client().Do(ctx, "GET", "/v1/acl/tokens", nil, &ct); err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range ct {
-		if strings.Contains(x.Description, e.role) {
-			var full struct{ SecretID string }
-			if err := stack.Consul.Client().Do(ctx, "GET", "/v1/acl/token/"+x.AccessorID, nil, &full); err == nil {
-				p.consulAccessor, p.consulSecret = x.AccessorID, full.SecretID
-			}
-		}
-	}
+	p.nomadAccessor, p.nomadSecret = tokenOfRole(t, ctx, stack.Nomad.Client(), e.role)
+	p.consulAccessor, p.consulSecret = tokenOfRole(t, ctx, stack.Consul.Client(), e.role)
 	if p.vault == "" || p.nomadSecret == "" || p.consulSecret == "" {
 		t.Fatalf("privileged tokens not found: vault %t, nomad %t, consul %t", p.vault != "", p.nomadSecret != "", p.consulSecret != "")
 	}
 	return p
+}
+
+// tokenOfRole finds, at Nomad or Consul (c, with its management token),
+// the last listed token Vault's engine made for role (the role is in its
+// Nomad name or Consul description) and returns its accessor and secret
+// ("" when there is none).
+func tokenOfRole(t *testing.T, ctx context.Context, c *apiclient.Client, role string) (accessor, secretID string) {
+	t.Helper()
+	var list []struct{ AccessorID, Name, Description string }
+	if err := c.Do(ctx, "GET", "/v1/acl/tokens", nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range list {
+		if strings.Contains(x.Name, role) || strings.Contains(x.Description, role) {
+			var full struct{ SecretID string }
+			if err := c.Do(ctx, "GET", "/v1/acl/token/"+x.AccessorID, nil, &full); err == nil {
+				accessor, secretID = x.AccessorID, full.SecretID
+			}
+		}
+	}
+	return accessor, secretID
 }
 
 // dead reports whether each privileged token is gone at its server.

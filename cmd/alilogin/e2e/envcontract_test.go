@@ -211,9 +211,7 @@ func TestHookUnsetsRerouteVariables(t *testing.T) {
 func TestVaultTokenHelperRefusesRerouteVariables(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "envc-vth-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, _, tok := tokenHelperUser(t, ctx, "envc-vth-users")
 	rec := otherVault(t)
 	// A CA file the vault CLI can load (it is not used: the stack's Vault
 	// is http), and an empty directory of CAs.

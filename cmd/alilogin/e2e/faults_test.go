@@ -110,9 +110,7 @@ func TestNomadDown(t *testing.T) {
 func TestWrongThenRightPassword(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "pw-users")
-	name, pw := newUserAccount("pw-users")
-	u := newUser(t)
+	u, profile, name, pw := newLoginUser(t, ctx, "pw-users")
 	p := u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", profile)
 	b := openLoginPage(t, ctx, p)
 	if err := b.SubmitLogin(ctx, name, "wrong-password"); err != nil {
@@ -133,8 +131,7 @@ func TestWrongThenRightPassword(t *testing.T) {
 	if code, err := p.wait(time.Minute); err != nil || code != 0 {
 		t.Fatalf("exit %d (%v); stderr:\n%s", code, err, p.stderr.String())
 	}
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u.deleteAtEnd(t, profile)
 }
 
 func TestStoreFallback(t *testing.T) {
@@ -193,9 +190,7 @@ func TestStoreFallback(t *testing.T) {
 func TestWrongNomadAddrAtLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "wrong-nomad-addr")
-	name, pw := newUserAccount("wrong-nomad-addr")
-	u := newUser(t)
+	u, profile, name, pw := newLoginUser(t, ctx, "wrong-nomad-addr")
 	u.env["ALILOGIN_STORE"] = "file"
 	dead := "http://" + deadAddr(t)
 	u.env["NOMAD_ADDR"] = dead

@@ -294,9 +294,7 @@ func TestShellHookFollowsLoginsElsewhere(t *testing.T) {
 			// A real login in another terminal replaces (and revokes)
 			// the shell's tokens: the next prompt has the new ones.
 			name, pw := newUserAccount(roles)
-			if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
-				t.Fatalf("login elsewhere: exit %d\n%s", p.code(), p.stderr.String())
-			}
+			loginOK(t, ctx, u, name, pw, "login elsewhere", "--profile", profile)
 			old := stack.Nomad.Client().WithToken(secret.New(first))
 			if !testutil.Eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
 				t.Fatalf("the shell's Nomad token still works after the login elsewhere: nothing to pick up")

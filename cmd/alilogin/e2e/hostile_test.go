@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/hostile"
-	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
@@ -100,8 +99,7 @@ func TestHostileSSOTextOnTerminal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u.deleteAtEnd(t, profile)
 
 	lp := u.run(t, "login", "--device", "--profile", profile, "--json")
 	if lp.code() != 0 {
@@ -221,8 +219,7 @@ func TestDeviceOutcomeMessages(t *testing.T) {
 		if err := stack.SetupProfile(ctx, nil, teststack.ProfileSpec{Name: profile, Roles: []string{"slow-users"}, ClientID: "alilogin", NomadRules: readJobs, ConsulRules: readKV, Mounts: teststack.Mounts{JWT: mount}}); err != nil {
 			t.Fatal(err)
 		}
-		st, _ := store.Open("", u.getenv, nil)
-		t.Cleanup(func() { _ = st.Delete(profile) })
+		u.deleteAtEnd(t, profile)
 		p := u.run(t, "login", "--device", "--profile", profile)
 		if p.code() != 0 || !strings.Contains(p.stderr.String(), "(the SSO asked alilogin to check less often: every 6s now)") {
 			t.Fatalf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
@@ -247,11 +244,8 @@ func TestDeviceOutcomeMessages(t *testing.T) {
 func TestCallbackWrongStateDuringLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "ws-users")
-	name, pw := newUserAccount("ws-users")
-	u := newUser(t)
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u, profile, name, pw := newLoginUser(t, ctx, "ws-users")
+	st := u.deleteAtEnd(t, profile)
 	p := u.start(t, "login", "--no-browser", "--listen", "127.0.0.1:0", "--profile", profile)
 	authURL := p.waitLine(t, urlLine, time.Minute)
 	au, err := url.Parse(authURL)
@@ -335,8 +329,7 @@ func TestListenOtherLoopback(t *testing.T) {
 	name, pw := newUserAccount("listen-users")
 	u := newUser(t)
 	u.env["ALILOGIN_CLIENT_ID"] = clientID
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u.deleteAtEnd(t, profile)
 
 	p := u.start(t, "login", "--no-browser", "--listen", addr, "--profile", profile)
 	authURL := p.waitLine(t, urlLine, time.Minute)
@@ -388,8 +381,7 @@ func TestAZPAtLogin(t *testing.T) {
 				NomadRules: readJobs, ConsulRules: readKV, Mounts: teststack.Mounts{JWT: mount}}); err != nil {
 				t.Fatal(err)
 			}
-			st, _ := store.Open("", u.getenv, nil)
-			t.Cleanup(func() { _ = st.Delete(profile) })
+			st := u.deleteAtEnd(t, profile)
 			p := u.run(t, "login", "--device", "--profile", profile)
 			if tc.ok {
 				if p.code() != 0 {

@@ -20,11 +20,7 @@ import (
 // ALILOGIN_KERNEL_CACHE=off reads past it, and a logout in one process
 // is seen by the next.
 func TestKernelCacheAcrossProcesses(t *testing.T) {
-	id, err := unix.AddKey("user", "alilogin:e2e-probe", []byte("x"), unix.KEY_SPEC_USER_KEYRING)
-	if err != nil {
-		skipOutsideCI(t, fmt.Sprintf("no kernel keyring here: %v", err))
-	}
-	_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
+	requireKernelKeyring(t)
 	// The other tests' records stay cached for up to 10 minutes; a uid's
 	// quota is 20000 bytes unless it is root. Without room, alilogin
 	// rightly does without the cache, and there is nothing to test here.
@@ -69,6 +65,17 @@ func TestKernelCacheAcrossProcesses(t *testing.T) {
 	if p := u.run(t, "token", "--for", "nomad"); p.code() != 4 {
 		t.Errorf("token after logout: exit %d, stdout %q", p.code(), p.stdout.String())
 	}
+}
+
+// requireKernelKeyring skips the test (outside CI: skipOutsideCI) when
+// this process cannot add a key to its user keyring.
+func requireKernelKeyring(t *testing.T) {
+	t.Helper()
+	id, err := unix.AddKey("user", "alilogin:e2e-probe", []byte("x"), unix.KEY_SPEC_USER_KEYRING)
+	if err != nil {
+		skipOutsideCI(t, fmt.Sprintf("no kernel keyring here: %v", err))
+	}
+	_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
 }
 
 // keyQuotaLeft reads the bytes left in this uid's key quota from

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // Another user of a shared host (lxplus, a build node with X forwarding)
@@ -145,11 +145,7 @@ type snooped struct {
 // empty environment, and returns every cmdline and environ it read.
 func snoopAsNobody(t *testing.T, ctx context.Context) []snooped {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "alilogin-snoop-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := testutil.ShortTempDir(t, "alilogin-snoop-", 0)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -224,11 +220,8 @@ func TestLoginBrowserArgvCarriesNoSecret(t *testing.T) {
 	requireRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "argv-users")
-	name, pw := newUserAccount("argv-users")
-	u := newUser(t)
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u, profile, name, pw := newLoginUser(t, ctx, "argv-users")
+	u.deleteAtEnd(t, profile)
 
 	p, l, browserURL := startBrowserLogin(t, u, profile)
 	au := authorizationURL(t, browserURL)
@@ -281,8 +274,7 @@ func TestLoginCallbackRefusesOtherUsers(t *testing.T) {
 	name, pw := newUserAccount("takeover-users")
 	attacker, attackerPw := newUserAccount("takeover-users")
 	u := newUser(t)
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	st := u.deleteAtEnd(t, profile)
 
 	p, l, browserURL := startBrowserLogin(t, u, profile)
 	l.release()

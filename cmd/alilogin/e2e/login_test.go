@@ -54,6 +54,16 @@ func newUserAccount(roles ...string) (string, string) {
 	return name, pw
 }
 
+// newLoginUser is a test home (newUser) and an SSO user (newUserAccount),
+// both of role, and a fresh profile allowed for role (newProfile): the
+// user's name and password are for login.
+func newLoginUser(t *testing.T, ctx context.Context, role string) (u *user, profile, name, pw string) {
+	t.Helper()
+	profile = newProfile(t, ctx, role)
+	name, pw = newUserAccount(role)
+	return newUser(t), profile, name, pw
+}
+
 type summary struct {
 	User    string   `json:"user"`
 	Roles   []string `json:"roles"`
@@ -75,6 +85,17 @@ func login(t *testing.T, ctx context.Context, u *user, username, password string
 		t.Fatal(err)
 	}
 	return p, text
+}
+
+// loginOK is login that fails the test unless alilogin exits 0; what
+// names the login in the failure.
+func loginOK(t *testing.T, ctx context.Context, u *user, username, password, what string, args ...string) *proc {
+	t.Helper()
+	p, _ := login(t, ctx, u, username, password, args...)
+	if p.code() != 0 {
+		t.Fatalf("%s: exit %d; stderr:\n%s", what, p.code(), p.stderr.String())
+	}
+	return p
 }
 
 func TestBrowserLogin(t *testing.T) {
@@ -203,22 +224,15 @@ func noLeaks(t *testing.T, p *proc, secrets ...secret.String) {
 func TestReloginRevokesOld(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "re-users")
-	name, pw := newUserAccount("re-users")
-	u := newUser(t)
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u, profile, name, pw := newLoginUser(t, ctx, "re-users")
+	st := u.deleteAtEnd(t, profile)
 
-	if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
-		t.Fatalf("first login: exit %d\n%s", p.code(), p.stderr.String())
-	}
+	loginOK(t, ctx, u, name, pw, "first login", "--profile", profile)
 	first, err := st.Get(profile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
-		t.Fatalf("second login: exit %d\n%s", p.code(), p.stderr.String())
-	}
+	loginOK(t, ctx, u, name, pw, "second login", "--profile", profile)
 	second, err := st.Get(profile)
 	if err != nil {
 		t.Fatal(err)
@@ -259,16 +273,10 @@ func TestChildTokensExpireWithVaultToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_ = stack.Vault.Client().Do(ctx, "DELETE", "/v1/nomad/config/lease", nil, nil) // 404 before the engine is mounted
-	profile := newProfile(t, ctx, "cap-users")
-	name, pw := newUserAccount("cap-users")
-	u := newUser(t)
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u, profile, name, pw := newLoginUser(t, ctx, "cap-users")
+	st := u.deleteAtEnd(t, profile)
 
-	p, _ := login(t, ctx, u, name, pw, "--profile", profile, "--json")
-	if p.code() != 0 {
-		t.Fatalf("login: exit %d\n%s", p.code(), p.stderr.String())
-	}
+	p := loginOK(t, ctx, u, name, pw, "login", "--profile", profile, "--json")
 	var sum summary
 	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil {
 		t.Fatalf("--json output: %v\n%s", err, p.stdout.String())
@@ -366,9 +374,7 @@ func validFor(t *testing.T, out, prefix string) time.Duration {
 func TestStoreFailureRevokesNewTokens(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "sf-users")
-	name, pw := newUserAccount("sf-users")
-	u := newUser(t)
+	u, profile, name, pw := newLoginUser(t, ctx, "sf-users")
 	u.env["ALILOGIN_STORE"] = "file"
 	state := filepath.Join(u.env["XDG_STATE_HOME"], "alilogin")
 	if err := os.MkdirAll(state, 0o700); err != nil {

@@ -88,6 +88,15 @@ func (u *user) bound(t *testing.T, r *store.Record) *store.Record {
 	return r
 }
 
+// deleteAtEnd opens u's store and deletes profile's record from it when
+// the test ends; it returns the store.
+func (u *user) deleteAtEnd(t *testing.T, profile string) store.Store {
+	t.Helper()
+	st, _ := store.Open("", u.getenv, nil)
+	t.Cleanup(func() { _ = st.Delete(profile) })
+	return st
+}
+
 func (u *user) environ() []string {
 	var l []string
 	for k, v := range u.env {

@@ -16,8 +16,7 @@ import (
 func TestMinTTLAboveProfileTTLIsCapped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "minttl-users")
-	seed(t, ctx, u, profile, "minttl-users")
+	u, profile, _ := seededUser(t, ctx, "1h", "minttl-users")
 
 	var accessors []string
 	for i := range 3 {
@@ -29,10 +28,7 @@ func TestMinTTLAboveProfileTTLIsCapped(t *testing.T) {
 		if want := min(i, 1); said != want { // the first call logs in from the refresh token: the TTL is not known yet
 			t.Errorf("call %d: the lowered --min-ttl said %d times, want %d; stderr:\n%s", i, said, want, p.stderr.String())
 		}
-		rec, err := getRecord(t, u, profile)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rec := mustRecord(t, u, profile)
 		accessors = append(accessors, rec.Vault.Accessor)
 	}
 	if accessors[1] != accessors[0] || accessors[2] != accessors[0] {

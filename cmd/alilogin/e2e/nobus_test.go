@@ -52,9 +52,7 @@ func processesOf(home string) map[int]string {
 func TestNoBusStartsNoDaemon(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "nobus-users")
-	name, pw := newUserAccount("nobus-users")
-	u := newUser(t)
+	u, profile, name, pw := newLoginUser(t, ctx, "nobus-users")
 	delete(u.env, "DBUS_SESSION_BUS_ADDRESS")
 	u.env["XDG_RUNTIME_DIR"] = t.TempDir() // no bus socket in it
 	t.Cleanup(func() {
@@ -66,10 +64,7 @@ func TestNoBusStartsNoDaemon(t *testing.T) {
 		t.Fatalf("processes of this test's user before it ran: %v", before)
 	}
 
-	p, _ := login(t, ctx, u, name, pw, "--profile", profile)
-	if p.code() != 0 {
-		t.Fatalf("login: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
+	p := loginOK(t, ctx, u, name, pw, "login", "--profile", profile)
 	if !strings.Contains(p.stderr.String(), "no OS keyring reachable (no D-Bus session bus") {
 		t.Errorf("login gave no notice of the file store; stderr:\n%s", p.stderr.String())
 	}

@@ -17,16 +17,11 @@ import (
 func TestLoginWithoutNomadAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "ci-users")
-	name, pw := newUserAccount("ci-users")
-	u := newUser(t)
+	u, profile, name, pw := newLoginUser(t, ctx, "ci-users")
 	delete(u.env, "NOMAD_ADDR")
 	u.env["ALILOGIN_STORE"] = "keyring"
 
-	p, _ := login(t, ctx, u, name, pw, "--profile", profile, "--json")
-	if p.code() != 0 {
-		t.Fatalf("login: exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
+	p := loginOK(t, ctx, u, name, pw, "login", "--profile", profile, "--json")
 	const why = "no Nomad address configured (set NOMAD_ADDR"
 	if !strings.Contains(p.stderr.String(), "nomad:  none: "+why) {
 		t.Errorf("login summary does not say why there is no Nomad token:\n%s", p.stderr.String())
@@ -53,10 +48,7 @@ func TestLoginWithoutNomadAddress(t *testing.T) {
 			t.Errorf("%v: exit %d (want 1), stdout %q, stderr %q", args, p.code(), p.stdout.String(), p.stderr.String())
 		}
 	}
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	if rec.Nomad != nil || rec.NomadAddr != "" {
 		t.Errorf("the record holds a Nomad token (%v) bound to %q", rec.Nomad != nil, rec.NomadAddr)
 	}

@@ -110,10 +110,7 @@ func TestVaultRedirectElsewhere(t *testing.T) {
 			u := sessionUser(t, profile, teststack.Mounts{})
 			seed(t, ctx, u, profile, "redirect-users")
 			u.ok(t, "token", "--for", "vault")
-			rec, err := getRecord(t, u, profile)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rec := mustRecord(t, u, profile)
 			t.Cleanup(func() {
 				_ = stack.Vault.Client().Do(context.Background(), "POST", "/v1/auth/token/revoke", map[string]string{"token": rec.Vault.Secret.Reveal()}, nil)
 			})

@@ -46,10 +46,7 @@ func TestTokenRenewalRetriesTransientVaultErrors(t *testing.T) {
 	// nearExpiry makes the stored Vault token due for renewal.
 	nearExpiry := func() {
 		t.Helper()
-		rec, err := getRecord(t, u, profile)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rec := mustRecord(t, u, profile)
 		rec.Vault.ExpiresAt = time.Now().Add(time.Minute)
 		putRecord(t, u, rec)
 	}
@@ -67,10 +64,7 @@ func TestTokenRenewalRetriesTransientVaultErrors(t *testing.T) {
 		if front.Served(fault) != 2 || renews != 3 || count(front, before, isLogin) != 0 {
 			t.Errorf("503s %d, renew-self requests %d, logins %d; want 2, 3 and no new login", front.Served(fault), renews, count(front, before, isLogin))
 		}
-		rec, err := getRecord(t, u, profile)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rec := mustRecord(t, u, profile)
 		if left := time.Until(rec.Vault.ExpiresAt); left < 30*time.Minute {
 			t.Errorf("stored Vault token valid for %s after the renewal", left.Round(time.Second))
 		}

@@ -57,16 +57,12 @@ func TestProfileChoice(t *testing.T) {
 		name, pw := newUserAccount("team-b")
 		u := newUser(t)
 		u.writeConfig(t, cfg)
-		p, _ := login(t, ctx, u, name, pw, "--json")
-		if p.code() != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
-		}
+		p := loginOK(t, ctx, u, name, pw, "login", "--json")
 		var sum summary
 		if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil || sum.Profile != b {
 			t.Fatalf("profile %q, want %q (%v)", sum.Profile, b, err)
 		}
-		st, _ := store.Open("", u.getenv, nil)
-		t.Cleanup(func() { _ = st.Delete(b) })
+		u.deleteAtEnd(t, b)
 	})
 	t.Run("two allowed profiles", func(t *testing.T) {
 		name, pw := newUserAccount("team-a", "team-b")
@@ -92,8 +88,7 @@ func TestProfileChoice(t *testing.T) {
 		if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil || sum.Profile != a {
 			t.Fatalf("profile %q, want %q (%v); stderr:\n%s", sum.Profile, a, err, p.stderr.String())
 		}
-		st, _ := store.Open("", u.getenv, nil)
-		t.Cleanup(func() { _ = st.Delete(a) })
+		u.deleteAtEnd(t, a)
 	})
 }
 
@@ -109,10 +104,7 @@ func TestRolesClaimJSONPointer(t *testing.T) {
 	u := newUser(t)
 	u.env["ALILOGIN_ROLES_CLAIM"] = pointer
 	u.writeConfig(t, fmt.Sprintf("profile %q {\n  roles = [\"nested-role\"]\n}\n", profile))
-	p, _ := login(t, ctx, u, name, pw, "--json")
-	if p.code() != 0 {
-		t.Fatalf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
-	}
+	p := loginOK(t, ctx, u, name, pw, "login", "--json")
 	var sum summary
 	if err := json.Unmarshal([]byte(p.stdout.String()), &sum); err != nil {
 		t.Fatal(err)
@@ -120,6 +112,5 @@ func TestRolesClaimJSONPointer(t *testing.T) {
 	if sum.Profile != profile || len(sum.Roles) != 1 || sum.Roles[0] != "nested-role" {
 		t.Errorf("summary %+v", sum)
 	}
-	st, _ := store.Open("", u.getenv, nil)
-	t.Cleanup(func() { _ = st.Delete(profile) })
+	u.deleteAtEnd(t, profile)
 }

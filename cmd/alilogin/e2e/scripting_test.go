@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // The shell examples of docs/scripting.md are run here: a fenced block
@@ -25,63 +25,6 @@ import (
 // (TestScriptingExamplesParse). docs/development.md describes the marker.
 
 const scriptingDoc = "../../../docs/scripting.md"
-
-// docBlock is a fenced block of a Markdown file.
-type docBlock struct {
-	lang string // the fence's info string: sh, bash, fish, cron, ...
-	name string // of its runnable marker; "" when it has none
-	text string // without the fence's indentation
-	line int    // of the opening fence
-}
-
-var runnableMarker = regexp.MustCompile(`^<!-- runnable: ([a-z0-9-]+) -->$`)
-
-// docBlocks reads the fenced blocks of the Markdown file at path.
-func docBlocks(t *testing.T, path string) []docBlock {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var (
-		out    []docBlock
-		cur    *docBlock
-		indent string
-		marker string // of the last non-blank line before a fence
-		body   strings.Builder
-	)
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case cur == nil && strings.HasPrefix(trimmed, "```"):
-			cur = &docBlock{lang: strings.TrimPrefix(trimmed, "```"), name: marker, line: n}
-			indent = line[:len(line)-len(strings.TrimLeft(line, " "))]
-			body.Reset()
-		case cur != nil && trimmed == "```":
-			cur.text = body.String()
-			out = append(out, *cur)
-			cur = nil
-			marker = ""
-		case cur != nil:
-			body.WriteString(strings.TrimPrefix(line, indent) + "\n")
-		case trimmed != "":
-			marker = ""
-			if m := runnableMarker.FindStringSubmatch(trimmed); m != nil {
-				marker = m[1]
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if cur != nil {
-		t.Fatalf("%s:%d: a fenced block is not closed", path, cur.line)
-	}
-	return out
-}
 
 // docRun is one run of a runnable example and what the doc promises of
 // it.
@@ -159,17 +102,17 @@ func TestScriptingExamplesRun(t *testing.T) {
 		t.Fatalf("env: exit %d\n%s", p.code(), p.stderr.String())
 	}
 
-	blocks := map[string]docBlock{}
-	for _, b := range docBlocks(t, scriptingDoc) {
-		if b.name == "" {
+	blocks := map[string]testutil.Block{}
+	for _, b := range testutil.FencedBlocks(t, scriptingDoc) {
+		if b.Name == "" {
 			continue
 		}
-		if _, dup := blocks[b.name]; dup {
-			t.Errorf("scripting.md:%d: a second runnable example named %s", b.line, b.name)
+		if _, dup := blocks[b.Name]; dup {
+			t.Errorf("scripting.md:%d: a second runnable example named %s", b.Line, b.Name)
 		}
-		blocks[b.name] = b
-		if _, ok := docRuns[b.name]; !ok {
-			t.Errorf("scripting.md:%d: runnable example %s has no runs in docRuns", b.line, b.name)
+		blocks[b.Name] = b
+		if _, ok := docRuns[b.Name]; !ok {
+			t.Errorf("scripting.md:%d: runnable example %s has no runs in docRuns", b.Line, b.Name)
 		}
 	}
 	for name, runs := range docRuns {
@@ -178,9 +121,9 @@ func TestScriptingExamplesRun(t *testing.T) {
 			t.Errorf("docRuns[%s]: no runnable example of that name in scripting.md", name)
 			continue
 		}
-		shell, ok := shellOf[b.lang]
+		shell, ok := shellOf[b.Lang]
 		if !ok {
-			t.Errorf("scripting.md:%d: runnable example %s is a %q block, which no shell runs", b.line, name, b.lang)
+			t.Errorf("scripting.md:%d: runnable example %s is a %q block, which no shell runs", b.Line, name, b.Lang)
 			continue
 		}
 		for _, r := range runs {
@@ -196,7 +139,7 @@ func TestScriptingExamplesRun(t *testing.T) {
 					}
 				}
 				script := filepath.Join(dir, "example")
-				if err := os.WriteFile(script, []byte(b.text+r.after+"\n"), 0o644); err != nil {
+				if err := os.WriteFile(script, []byte(b.Text+r.after+"\n"), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				argv := []string{requireTool(t, shell), script}
@@ -217,13 +160,13 @@ func TestScriptingExamplesRun(t *testing.T) {
 				}
 				said := "stdout:\n" + stdout.String() + "stderr:\n" + stderr.String()
 				if code != r.code {
-					t.Errorf("scripting.md:%d (%s): exit %d, want %d\n%s", b.line, name, code, r.code, said)
+					t.Errorf("scripting.md:%d (%s): exit %d, want %d\n%s", b.Line, name, code, r.code, said)
 				}
 				if r.stdout != nil && !r.stdout.MatchString(stdout.String()) {
-					t.Errorf("scripting.md:%d (%s): stdout does not match %s\n%s", b.line, name, r.stdout, said)
+					t.Errorf("scripting.md:%d (%s): stdout does not match %s\n%s", b.Line, name, r.stdout, said)
 				}
 				if r.stderr != nil && !r.stderr.MatchString(stderr.String()) {
-					t.Errorf("scripting.md:%d (%s): stderr does not match %s\n%s", b.line, name, r.stderr, said)
+					t.Errorf("scripting.md:%d (%s): stderr does not match %s\n%s", b.Line, name, r.stderr, said)
 				}
 			})
 		}
@@ -276,7 +219,7 @@ func seedFile(t *testing.T, ctx context.Context, u *user, profile string, roles 
 // starship module in sh. A block of any other kind fails the test, so
 // that none goes unchecked.
 func TestScriptingExamplesParse(t *testing.T) {
-	blocks := docBlocks(t, scriptingDoc)
+	blocks := testutil.FencedBlocks(t, scriptingDoc)
 	if len(blocks) == 0 {
 		t.Fatal("no fenced block in scripting.md")
 	}
@@ -286,43 +229,43 @@ func TestScriptingExamplesParse(t *testing.T) {
 	for _, b := range blocks {
 		var checks []struct{ shell, text string }
 		add := func(shell, text string) { checks = append(checks, struct{ shell, text string }{shell, text}) }
-		switch b.lang {
+		switch b.Lang {
 		case "sh":
-			add("sh", b.text)
-			add("bash", b.text)
-			add("zsh", b.text)
+			add("sh", b.Text)
+			add("bash", b.Text)
+			add("zsh", b.Text)
 		case "bash", "zsh", "fish":
-			add(b.lang, b.text)
+			add(b.Lang, b.Text)
 		case "cron":
-			for _, l := range strings.Split(b.text, "\n") {
+			for _, l := range strings.Split(b.Text, "\n") {
 				if m := cronLine.FindStringSubmatch(l); m != nil && !strings.HasPrefix(strings.TrimSpace(l), "#") {
 					add("sh", m[2])
 				}
 			}
 		case "yaml":
-			for _, l := range strings.Split(b.text, "\n") {
+			for _, l := range strings.Split(b.Text, "\n") {
 				if m := yamlScript.FindStringSubmatch(l); m != nil {
 					add("sh", m[1])
 				}
 			}
 		case "toml":
-			for _, l := range strings.Split(b.text, "\n") {
+			for _, l := range strings.Split(b.Text, "\n") {
 				if m := tomlCommand.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
 					add("sh", strings.ReplaceAll(m[1], `\"`, `"`))
 				}
 			}
 		default:
-			t.Errorf("scripting.md:%d: a %q block, which this test cannot check: add a check for it", b.line, b.lang)
+			t.Errorf("scripting.md:%d: a %q block, which this test cannot check: add a check for it", b.Line, b.Lang)
 			continue
 		}
 		if len(checks) == 0 {
-			t.Errorf("scripting.md:%d: a %s block with no command found to check", b.line, b.lang)
+			t.Errorf("scripting.md:%d: a %s block with no command found to check", b.Line, b.Lang)
 		}
 		for _, c := range checks {
 			cmd := exec.Command(requireTool(t, c.shell), "-n")
 			cmd.Stdin = strings.NewReader(c.text)
 			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("scripting.md:%d: %s -n: %v\n%s\n--- the %s block:\n%s", b.line, c.shell, err, out, b.lang, c.text)
+				t.Errorf("scripting.md:%d: %s -n: %v\n%s\n--- the %s block:\n%s", b.Line, c.shell, err, out, b.Lang, c.text)
 			}
 		}
 	}

@@ -158,10 +158,7 @@ func TestExecSecretsInParallel(t *testing.T) {
 	u.env["VAULT_ADDR"] = px.URL
 	// The login's binding is the real Vault's address: the proxy is
 	// another origin, so bind the record to the proxy.
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	rec.VaultAddr = ""
 	putRecord(t, u, rec)
 	isData := func(suffix string) func(*http.Request) bool {

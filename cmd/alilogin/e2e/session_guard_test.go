@@ -50,10 +50,7 @@ func reached(s *hostile.Server, secretText string) bool {
 
 func storedRefreshToken(t *testing.T, u *user, profile string) secret.String {
 	t.Helper()
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	return rec.RefreshToken
 }
 
@@ -118,12 +115,8 @@ func TestRefreshStaysWithItsIssuer(t *testing.T) {
 func TestRefreshOfAnotherIdentity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "sub-users")
-	seed(t, ctx, u, profile, "sub-users")
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	u, profile, _ := seededUser(t, ctx, "1h", "sub-users")
+	rec := mustRecord(t, u, profile)
 	rec.Subject = "someone-else" // the refresh token is another user's
 	putRecord(t, u, rec)
 	p := u.run(t, "token", "--for", "nomad")
@@ -144,8 +137,7 @@ func TestRefreshOfAnotherIdentity(t *testing.T) {
 func TestLogoutRevokesAtTheLoginsIssuer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "lor-users")
-	seed(t, ctx, u, profile, "lor-users")
+	u, profile, _ := seededUser(t, ctx, "1h", "lor-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	rt := storedRefreshToken(t, u, profile)
 	evil := hostile.NewRecordingIssuer()
@@ -433,10 +425,7 @@ func TestLoginWaitsForRenewal(t *testing.T) {
 	if err := json.Unmarshal([]byte(lp.stdout.String()), &sum); err != nil {
 		t.Fatalf("login --json: %v\n%s", err, lp.stdout.String())
 	}
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	if rec.User != name || rec.Vault.Accessor != sum.Tokens["vault"].Accessor {
 		t.Errorf("stored login: user %s, vault accessor %s; want the new login's %s, %s", rec.User, rec.Vault.Accessor, name, sum.Tokens["vault"].Accessor)
 	}
@@ -462,9 +451,7 @@ func refused(ctx context.Context, token string) bool {
 func TestLoginInterruptedWhileWaitingStoresNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	profile := newProfile(t, ctx, "lwait-users")
-	name, pw := newUserAccount("lwait-users")
-	u := newUser(t)
+	u, profile, name, pw := newLoginUser(t, ctx, "lwait-users")
 	dir, err := renew.LockDir(u.getenv)
 	if err != nil {
 		t.Fatal(err)

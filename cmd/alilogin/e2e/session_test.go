@@ -86,6 +86,14 @@ func seed(t *testing.T, ctx context.Context, u *user, profile string, roles ...s
 	return name
 }
 
+// seededUser is newSessionUser with its record seeded (seed) for a new
+// SSO user of the same role, whose name it returns.
+func seededUser(t *testing.T, ctx context.Context, ttl, role string) (u *user, profile, name string) {
+	t.Helper()
+	u, profile = newSessionUser(t, ctx, ttl, role)
+	return u, profile, seed(t, ctx, u, profile, role)
+}
+
 // hydraLogin signs name in at Hydra over plain HTTP, trying up to three
 // times: Hydra's in-memory database refuses concurrent updates now and
 // then.
@@ -125,6 +133,17 @@ func getRecord(t *testing.T, u *user, profile string) (*store.Record, error) {
 		t.Fatal(err)
 	}
 	return st.Get(profile)
+}
+
+// mustRecord is getRecord that fails the test at once when the record
+// cannot be read.
+func mustRecord(t *testing.T, u *user, profile string) *store.Record {
+	t.Helper()
+	rec, err := getRecord(t, u, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
 
 // ok runs alilogin and fails the test unless it exits 0.
@@ -212,10 +231,7 @@ func TestTokenChain(t *testing.T) {
 	}
 	acceptedBy(t, ctx, nomad, "/v1/acl/token/self", env["NOMAD_TOKEN"])
 	acceptedBy(t, ctx, consul, "/v1/acl/token/self", env["CONSUL_HTTP_TOKEN"])
-	rec1, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec1 := mustRecord(t, u, profile)
 
 	// Step 1: cached, nothing done.
 	p = u.ok(t, args("token", "--for", "nomad")...)
@@ -251,10 +267,7 @@ func TestTokenChain(t *testing.T) {
 		t.Errorf("replaced Nomad token %s still exists", rec1.Nomad.Accessor)
 	}
 	acceptedBy(t, ctx, nomad, "/v1/acl/token/self", newNomad)
-	rec2, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec2 := mustRecord(t, u, profile)
 
 	// Step 4: the Vault token has expired; the refresh token gives a new
 	// one, and new Nomad and Consul tokens. The old ones are gone.
@@ -266,10 +279,7 @@ func TestTokenChain(t *testing.T) {
 		}
 	}
 	acceptedBy(t, ctx, nomad, "/v1/acl/token/self", tokenOut(p))
-	rec3, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec3 := mustRecord(t, u, profile)
 	if rec3.RefreshToken.Equal(rec2.RefreshToken) {
 		t.Error("the rotated refresh token was not stored")
 	}
@@ -290,8 +300,7 @@ func TestTokenChain(t *testing.T) {
 func TestTokenLoginNeeded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "ln-users")
-	name := seed(t, ctx, u, profile, "ln-users")
+	u, profile, name := seededUser(t, ctx, "1h", "ln-users")
 	if err := stack.Hydra.RevokeSessions(ctx, name); err != nil {
 		t.Fatal(err)
 	}
@@ -306,8 +315,7 @@ func TestTokenLoginNeeded(t *testing.T) {
 func TestTokenConcurrent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "20s", "cc-users")
-	seed(t, ctx, u, profile, "cc-users")
+	u, profile, _ := seededUser(t, ctx, "20s", "cc-users")
 	first := tokenOut(u.ok(t, "token", "--for", "nomad"))
 	// Let the Vault token, and with it the Nomad token, expire.
 	time.Sleep(21 * time.Second)
@@ -363,8 +371,7 @@ func TestTokenConcurrent(t *testing.T) {
 func TestEnvInShells(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "env-users")
-	seed(t, ctx, u, profile, "env-users")
+	u, _, _ := seededUser(t, ctx, "1h", "env-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
 	nomadTok := tokenOut(u.ok(t, "token", "--for", "nomad"))
 	u.env["NOMAD_TOKEN"] = "stale"
@@ -410,8 +417,7 @@ func TestEnvInShells(t *testing.T) {
 func TestExec(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "exec-users")
-	seed(t, ctx, u, profile, "exec-users")
+	u, profile, _ := seededUser(t, ctx, "1h", "exec-users")
 	vaultTok := tokenOut(u.ok(t, "token", "--for", "vault"))
 	u.env["VAULT_TOKEN"] = "stale-vault"
 	u.env["CONSUL_HTTP_TOKEN"] = "stale-consul"
@@ -476,13 +482,9 @@ func TestExec(t *testing.T) {
 func TestStatus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "st-users")
-	name := seed(t, ctx, u, profile, "st-users")
+	u, profile, name := seededUser(t, ctx, "1h", "st-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	p := u.ok(t, "status")
 	out := p.stdout.String()
 	for _, s := range []string{profile, name, "vault:", "nomad:", "consul:", teststack.VaultPolicy(profile), profile + "-nomad"} {
@@ -516,13 +518,9 @@ func TestStatus(t *testing.T) {
 func TestLogout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile := newSessionUser(t, ctx, "1h", "lo-users")
-	seed(t, ctx, u, profile, "lo-users")
+	u, profile, _ := seededUser(t, ctx, "1h", "lo-users")
 	u.ok(t, "env", "--for", "vault,nomad,consul")
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	p := u.ok(t, "logout")
 	if !strings.Contains(p.stderr.String(), "logged out of profile "+profile) {
 		t.Errorf("stderr: %s", p.stderr.String())

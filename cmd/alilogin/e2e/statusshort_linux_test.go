@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -10,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -23,11 +20,7 @@ import (
 // bus); no server is asked (Vault, Nomad, Consul and the SSO are
 // pointed at a dead port); expired and logged-out profiles say so.
 func TestStatusShort(t *testing.T) {
-	id, err := unix.AddKey("user", "alilogin:e2e-probe", []byte("x"), unix.KEY_SPEC_USER_KEYRING)
-	if err != nil {
-		skipOutsideCI(t, fmt.Sprintf("no kernel keyring here: %v", err))
-	}
-	_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
+	requireKernelKeyring(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	u, profile := newSessionUser(t, ctx, "1h", "short-users")
@@ -46,10 +39,7 @@ func TestStatusShort(t *testing.T) {
 	}
 
 	// Behind the cache: the Secret Service now says 5 minutes.
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	for _, tk := range []*store.Token{rec.Vault, rec.Nomad, rec.Consul} {
 		tk.ExpiresAt = time.Now().Add(5 * time.Minute)
 	}

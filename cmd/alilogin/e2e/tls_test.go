@@ -34,10 +34,7 @@ func TestClientCertVault(t *testing.T) {
 		u := tlsUser(t)
 		u.env["VAULT_CLIENT_CERT"] = v.TLS.ClientCert
 		u.env["VAULT_CLIENT_KEY"] = v.TLS.ClientKey
-		p, _ := login(t, ctx, u, name, pw, "--profile", profile)
-		if p.code() != 0 {
-			t.Fatalf("exit %d; stderr:\n%s", p.code(), p.stderr.String())
-		}
+		p := loginOK(t, ctx, u, name, pw, "login", "--profile", profile)
 		st, _ := store.Open("", u.getenv, nil)
 		rec, err := st.Get(profile)
 		if err != nil || rec.Vault == nil || rec.Nomad == nil || rec.Consul == nil {

@@ -23,9 +23,7 @@ import (
 func TestLoginTrustBindsTokens(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	u, profile := kvUser(t, ctx, "trust-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, profile, tok := tokenHelperUser(t, ctx, "trust-users")
 	rec, err := getRecord(t, u, profile)
 	if err != nil {
 		t.Fatal(err)
@@ -71,10 +69,7 @@ func TestLoginTrustBindsTokens(t *testing.T) {
 	// for evil.example, and VAULT_TLS_SERVER_NAME=evil.example.
 	m1 := mitmVault(t, public.issue(t, []string{"evil.example"}, nil))
 	bindVaultTo(t, u, profile, m1.URL)
-	rec, err = getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec = mustRecord(t, u, profile)
 	if rec.VaultTrust, err = apiclient.Trust(publicCA, "", os.Getenv, runtime.GOOS); err != nil {
 		t.Fatal(err)
 	}

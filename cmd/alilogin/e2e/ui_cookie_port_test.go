@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/alisw/alilogin/internal/agent"
+	"github.com/alisw/alilogin/internal/teststack"
 )
 
 // cookiePortPage runs on the UI's own host name at another port
@@ -31,6 +33,47 @@ window.done = (async () => {
 })();
 </script>`
 
+// nomadUISession is an agent user's Nomad UI open in a browser of its
+// own: a context that ends after d (or with the test), the one-time
+// link, the session's URL, the browser and the session cookie's value.
+func nomadUISession(t *testing.T, d time.Duration) (ctx context.Context, link, sess *url.URL, b *teststack.Browser, session string) {
+	t.Helper()
+	au, ctx := newAgentUserFor(t, d)
+	link = uiLink(t, au, "nomad")
+	b = uiBrowser(t)
+	sess = uiOpen(t, ctx, b, link)
+	return ctx, link, sess, b, sessionCookie(t, ctx, b, sess.Hostname())
+}
+
+// cookieRecorder keeps, of every request a server was sent, its path and
+// Cookie header.
+type cookieRecorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+// recordingServer is a server on 127.0.0.1 (closed when the test ends)
+// that records each request, then serves it with h.
+func recordingServer(t *testing.T, h http.HandlerFunc) (*cookieRecorder, *httptest.Server) {
+	c := &cookieRecorder{}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.seen = append(c.seen, r.URL.Path+" Cookie: "+r.Header.Get("Cookie"))
+		c.mu.Unlock()
+		h(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return c, s
+}
+
+// carrying returns the recorded requests that carried value.
+func (c *cookieRecorder) carrying(value string) []string {
+	c.mu.Lock()
+	got := slices.Clone(c.seen)
+	c.mu.Unlock()
+	return slices.DeleteFunc(got, func(s string) bool { return !strings.Contains(s, value) })
+}
+
 // TestUISessionCookieNotSentToAnotherPortOfUIHost: the browser session's
 // cookie stays with the agent. A server on another port of the UI's
 // host name (nomad.localhost:OTHER, reachable by any local user who
@@ -39,20 +82,8 @@ window.done = (async () => {
 // check: macOS), and its page must not overwrite (fix) the cookie.
 func TestUISessionCookieNotSentToAnotherPortOfUIHost(t *testing.T) {
 	requireRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
-	link := uiLink(t, au, "nomad")
-	b := uiBrowser(t)
-	sess := uiOpen(t, ctx, b, link)
-	session := sessionCookie(t, ctx, b, sess.Hostname())
-
-	var mu sync.Mutex
-	var seen []string
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.URL.Path+" Cookie: "+r.Header.Get("Cookie"))
-		mu.Unlock()
+	ctx, link, sess, b, session := nomadUISession(t, 3*time.Minute)
+	rec, other := recordingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/collect" {
 			// A server's Set-Cookie can replace an HttpOnly cookie, which
 			// the page's document.cookie cannot.
@@ -60,8 +91,7 @@ func TestUISessionCookieNotSentToAnotherPortOfUIHost(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, strings.ReplaceAll(cookiePortPage, "COOKIE", agent.UICookie))
-	}))
-	defer other.Close()
+	})
 	ou, _ := url.Parse(other.URL)
 	if err := b.Open(ctx, "http://nomad.localhost:"+ou.Port()+"/"); err != nil {
 		t.Fatal(err)
@@ -70,13 +100,9 @@ func TestUISessionCookieNotSentToAnotherPortOfUIHost(t *testing.T) {
 	if err := b.EvalJSON(ctx, "window.done", &res); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	for _, s := range seen {
-		if strings.Contains(s, session) {
-			t.Errorf("a server on another port of %s received the session cookie: %q", link.Hostname(), s)
-		}
+	for _, s := range rec.carrying(session) {
+		t.Errorf("a server on another port of %s received the session cookie: %q", link.Hostname(), s)
 	}
-	mu.Unlock()
 	cookies, err := b.Cookies(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -109,20 +135,8 @@ func TestUISessionCookieNotSentToAnotherPortOfUIHost(t *testing.T) {
 // the session cookie to the other port's server.
 func TestUISessionCookieNotSentAfterALinkFromAnyPage(t *testing.T) {
 	requireRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	au := newAgentUser(t, ctx)
-	link := uiLink(t, au, "nomad")
-	b := uiBrowser(t)
-	sess := uiOpen(t, ctx, b, link)
-	session := sessionCookie(t, ctx, b, sess.Hostname())
-
-	var mu sync.Mutex
-	var seen []string
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.URL.Path+" Cookie: "+r.Header.Get("Cookie"))
-		mu.Unlock()
+	ctx, link, _, b, session := nomadUISession(t, 3*time.Minute)
+	rec, other := recordingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if strings.HasPrefix(r.Host, "127.0.0.1:") {
 			// Any page: a link (here a script) to the UI host's other port.
@@ -130,8 +144,7 @@ func TestUISessionCookieNotSentAfterALinkFromAnyPage(t *testing.T) {
 			return
 		}
 		io.WriteString(w, `<!doctype html><title>landed</title><script>fetch("/collect", {credentials: "include"}).then(() => document.title = "collected");</script>`)
-	}))
-	defer other.Close()
+	})
 	if err := b.Open(ctx, other.URL+"/"); err != nil {
 		t.Fatal(err)
 	}
@@ -143,12 +156,8 @@ func TestUISessionCookieNotSentAfterALinkFromAnyPage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("the other port's server saw: %q", seen)
-	for _, s := range seen {
-		if strings.Contains(s, session) {
-			t.Errorf("after a link from another page, a server on another port of %s received the session cookie: %q", link.Hostname(), s)
-		}
+	t.Logf("the other port's server saw: %q", rec.carrying("")) // every request
+	for _, s := range rec.carrying(session) {
+		t.Errorf("after a link from another page, a server on another port of %s received the session cookie: %q", link.Hostname(), s)
 	}
 }

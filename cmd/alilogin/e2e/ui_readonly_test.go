@@ -63,28 +63,21 @@ func TestUIReadOnlyProfile(t *testing.T) {
 	ro := newAgentUser(t, ctx)
 	ro.writeConfig(t, "profile \""+ro.m.profile+"\" {\n  agent {\n    read_only = true\n  }\n}\n")
 
-	consulKV := func(au *agentUser) *teststack.Browser {
+	// uiPage opens au's UI of kind in a browser of its own, at path, and
+	// waits for text.
+	uiPage := func(au *agentUser, kind, path, text string) *teststack.Browser {
 		b := uiBrowser(t)
-		origin := uiOpen(t, ctx, b, uiLink(t, au, "consul")).String()
-		if err := b.Open(ctx, origin+"/ui/dc1/kv/"); err != nil {
+		origin := uiOpen(t, ctx, b, uiLink(t, au, kind)).String()
+		if err := b.Open(ctx, origin+path); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.WaitText(ctx, "Key / Value"); err != nil {
+		if _, err := b.WaitText(ctx, text); err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	nomadJobs := func(au *agentUser) *teststack.Browser {
-		b := uiBrowser(t)
-		origin := uiOpen(t, ctx, b, uiLink(t, au, "nomad")).String()
-		if err := b.Open(ctx, origin+"/ui/jobs"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.WaitText(ctx, "Jobs"); err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	consulKV := func(au *agentUser) *teststack.Browser { return uiPage(au, "consul", "/ui/dc1/kv/", "Key / Value") }
+	nomadJobs := func(au *agentUser) *teststack.Browser { return uiPage(au, "nomad", "/ui/jobs", "Jobs") }
 	authorize := func(b *teststack.Browser) []string {
 		var got []string
 		if err := b.EvalJSON(ctx, consulAuthorize, &got); err != nil {

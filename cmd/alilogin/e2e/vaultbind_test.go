@@ -39,16 +39,9 @@ func TestVaultBinding(t *testing.T) {
 	// the profile, the record and the server.
 	loginAt := func(t *testing.T) (*user, string, *store.Record, *hostile.Server) {
 		t.Helper()
-		profile := newProfile(t, ctx, "vbind-users")
-		name, pw := newUserAccount("vbind-users")
-		u := newUser(t)
-		if p, _ := login(t, ctx, u, name, pw, "--profile", profile); p.code() != 0 {
-			t.Fatalf("login: exit %d\n%s", p.code(), p.stderr.String())
-		}
-		rec, err := getRecord(t, u, profile)
-		if err != nil {
-			t.Fatal(err)
-		}
+		u, profile, name, pw := newLoginUser(t, ctx, "vbind-users")
+		loginOK(t, ctx, u, name, pw, "login", "--profile", profile)
+		rec := mustRecord(t, u, profile)
 		t.Cleanup(func() {
 			_ = stack.Vault.Client().Do(context.Background(), "POST", "/v1/auth/token/revoke", map[string]string{"token": rec.Vault.Secret.Reveal()}, nil)
 			if st, err := store.Open("keyring", u.getenv, nil); err == nil {

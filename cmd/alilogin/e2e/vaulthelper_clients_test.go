@@ -26,9 +26,7 @@ import (
 func TestVaultTokenHelperServesOnlyTheVaultCLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "vthc-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, _, tok := tokenHelperUser(t, ctx, "vthc-users")
 	script := filepath.Join(u.env["XDG_CONFIG_HOME"], "alilogin", "vault-token-helper")
 
 	vault, err := teststack.Bin("vault")

@@ -16,6 +16,15 @@ import (
 	"github.com/alisw/alilogin/internal/teststack"
 )
 
+// tokenHelperUser is a kvUser with alilogin set up as the vault CLI's
+// token helper (`setup --vault-token-helper`), and its Vault token.
+func tokenHelperUser(t *testing.T, ctx context.Context, roles string) (u *user, profile, tok string) {
+	t.Helper()
+	u, profile = kvUser(t, ctx, roles)
+	u.ok(t, "setup", "--vault-token-helper")
+	return u, profile, tokenOut(u.ok(t, "token", "--for", "vault"))
+}
+
 // vaultCLI runs the stack's real vault binary as u, without VAULT_TOKEN.
 func vaultCLI(t *testing.T, u *user, stdin string, args ...string) (string, string, int) {
 	t.Helper()
@@ -97,19 +106,13 @@ func TestVaultTokenHelper(t *testing.T) {
 
 	// Renewal: the record says the token is about to expire; the next
 	// vault command gets it renewed at Vault (renew-self), not re-made.
-	rec, err := getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := mustRecord(t, u, profile)
 	rec.Vault.ExpiresAt = time.Now().Add(time.Minute)
 	putRecord(t, u, rec)
 	if out, errText, code = vaultCLI(t, u, "", "kv", "get", "-field=port", "secret/"+profile+"/allowed"); code != 0 || out != "8443" {
 		t.Fatalf("vault kv get after renewal: exit %d, %q\n%s", code, out, errText)
 	}
-	rec, err = getRecord(t, u, profile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec = mustRecord(t, u, profile)
 	if time.Until(rec.Vault.ExpiresAt) < 30*time.Minute || rec.Vault.Secret.Reveal() != tok {
 		t.Errorf("after the helper's get: token the same %v, valid for %s; want the same token renewed",
 			rec.Vault.Secret.Reveal() == tok, time.Until(rec.Vault.ExpiresAt).Round(time.Second))
@@ -339,9 +342,7 @@ func TestVaultHelperConfigDirWithSpace(t *testing.T) {
 func TestVaultHelperOtherVaultStillUsable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "vth13o-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, _, tok := tokenHelperUser(t, ctx, "vth13o-users")
 	other := hostile.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"type":"shamir","initialized":true,"sealed":false,"t":1,"n":1,"progress":0,"version":"1.13.0","cluster_name":"other","cluster_id":"other"}`))
@@ -388,9 +389,7 @@ func TestVaultTokenHelperAddressFlagOwnVault(t *testing.T) {
 func TestVaultHelperAddressFlagGetsNoToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "vth13-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, _, tok := tokenHelperUser(t, ctx, "vth13-users")
 
 	other := hostile.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -437,9 +436,7 @@ func checkNoTokenAt(t *testing.T, other *hostile.Server, tok, what string) {
 func TestVaultHelperProxyEnvGetsNoToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "vth13bp-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, _, tok := tokenHelperUser(t, ctx, "vth13bp-users")
 	for _, name := range []string{"VAULT_PROXY_ADDR", "VAULT_HTTP_PROXY"} {
 		t.Run(name, func(t *testing.T) {
 			proxy := otherVault(t)
@@ -468,9 +465,7 @@ func TestVaultHelperProxyEnvGetsNoToken(t *testing.T) {
 func TestVaultHelperFlagAfterArgument(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile := kvUser(t, ctx, "vth13bf-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, profile, tok := tokenHelperUser(t, ctx, "vth13bf-users")
 	path := "secret/" + profile + "/allowed"
 	for _, c := range []struct {
 		name string
@@ -509,9 +504,7 @@ func TestVaultHelperFlagAfterArgument(t *testing.T) {
 func TestVaultHelperCLINotNamedVault(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "vth13bn-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, _, tok := tokenHelperUser(t, ctx, "vth13bn-users")
 	other := otherVault(t)
 	vault, err := teststack.Bin("vault")
 	if err != nil {
@@ -545,9 +538,7 @@ func TestVaultHelperCLINotNamedVault(t *testing.T) {
 func TestVaultHelperShellStartupSetsVaultAddr(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, _ := kvUser(t, ctx, "vth13bz-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, _, tok := tokenHelperUser(t, ctx, "vth13bz-users")
 	own := u.env["VAULT_ADDR"]
 	for _, c := range []struct{ shell, file, line string }{
 		{"zsh", filepath.Join(u.home, ".zshenv"), "export VAULT_ADDR=" + own + "\n"},

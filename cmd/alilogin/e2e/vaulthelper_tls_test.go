@@ -152,9 +152,7 @@ func tokenReached(reqs []hostile.Request, tok string) bool {
 func TestVaultTokenHelperRefusesTLSOverrideFlags(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	u, profile := kvUser(t, ctx, "vthtls-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, profile, tok := tokenHelperUser(t, ctx, "vthtls-users")
 	dir := t.TempDir()
 	public, attacker := newTestCA(t, "public CA"), newTestCA(t, "attacker CA")
 	u.env["VAULT_CACERT"] = writeTestFile(t, dir, "public.pem", public.pem)
@@ -255,9 +253,7 @@ func runVaultAgent(t *testing.T, u *user, args []string) {
 func TestVaultTokenHelperRefusesTrailingDotAddress(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	u, profile := kvUser(t, ctx, "vthdot-users")
-	u.ok(t, "setup", "--vault-token-helper")
-	tok := tokenOut(u.ok(t, "token", "--for", "vault"))
+	u, profile, tok := tokenHelperUser(t, ctx, "vthdot-users")
 	port := stack.Vault.Addr[strings.LastIndex(stack.Vault.Addr, ":")+1:]
 	bindVaultTo(t, u, profile, "http://localhost:"+port)
 	if out, errText, _ := vaultCLI(t, u, "", "print", "token"); strings.TrimSpace(out) != tok {

@@ -515,40 +515,51 @@ func TestApplyRefusesWithoutTerminal(t *testing.T) {
 	unchanged(t, before, "the refused run")
 }
 
-// The policy of docs/broker-vault-policy.hcl is enough for plan, apply and
-// apply --prune.
-func TestLeastPrivilegeVaultPolicy(t *testing.T) {
-	setup(t)
-	v := vaultC
-	mustDo(t, v, "PUT", "/v1/sys/policies/acl/broker", map[string]any{"policy": readFile(t, "../../../docs/broker-vault-policy.hcl")}, nil)
+// leastPrivilegeEnv is the broker's environment with, as VAULT_TOKEN, a
+// token of only the documented least-privilege policy
+// (docs/broker-vault-policy.hcl, written to Vault as policy broker).
+func leastPrivilegeEnv(t *testing.T) func(string) string {
+	t.Helper()
+	mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/broker", map[string]any{"policy": readFile(t, "../../../docs/broker-vault-policy.hcl")}, nil)
 	var tok struct {
 		Auth struct {
 			ClientToken string `json:"client_token"`
 		} `json:"auth"`
 	}
-	mustDo(t, v, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"broker"}, "no_default_policy": true, "ttl": "10m"}, &tok)
+	mustDo(t, vaultC, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"broker"}, "no_default_policy": true, "ttl": "10m"}, &tok)
 	env := brokerEnv()
-	restricted := func(k string) string {
+	return func(k string) string {
 		if k == "VAULT_TOKEN" {
 			return tok.Auth.ClientToken
 		}
 		return env(k)
 	}
-	dir := policiesDir(t, nil)
-	steps := []struct {
+}
+
+// planApplyPlan runs plan (changes), apply and plan again (no changes)
+// of dir with env; t fails at once at the first other exit code.
+func planApplyPlan(t *testing.T, env func(string) string, dir string) {
+	t.Helper()
+	for _, st := range []struct {
 		args []string
 		want int
 	}{
 		{[]string{"plan", "--detailed-exitcode", dir}, exitChanges},
 		{[]string{"apply", "--auto-approve", dir}, exitOK},
 		{[]string{"plan", "--detailed-exitcode", dir}, exitOK},
-	}
-	for _, st := range steps {
-		code, _, _ := brokerWith(t, restricted, nil, st.args...)
-		if code != st.want {
+	} {
+		if code, _, _ := brokerWith(t, env, nil, st.args...); code != st.want {
 			t.Fatalf("broker %v with the least-privilege token: exit %d, want %d", st.args, code, st.want)
 		}
 	}
+}
+
+// The policy of docs/broker-vault-policy.hcl is enough for plan, apply and
+// apply --prune.
+func TestLeastPrivilegeVaultPolicy(t *testing.T) {
+	setup(t)
+	restricted := leastPrivilegeEnv(t)
+	planApplyPlan(t, restricted, policiesDir(t, nil))
 	if _, err := loginAs(t, "carol", "ci-admin"); err != nil {
 		t.Fatalf("login after a least-privilege apply: %v", err)
 	}

@@ -255,9 +255,7 @@ func (s *callbackSink) next(t *testing.T, ctx context.Context) url.Values {
 func TestAttendedSignInWithoutPromptLoginIsRefused(t *testing.T) {
 	setup(t)
 	dir, _ := attendedDir(t)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	b, err := teststack.NewBrowser()

@@ -142,9 +142,7 @@ func TestApplyConfiguresAttendedTier(t *testing.T) {
 	if code != exitChanges || !strings.Contains(out, `oidc_client_secret: "" -> "(secret)"`) || strings.Contains(out+stderr, stack.Hydra.AttendedClientSecret) {
 		t.Errorf("plan of the drifted config: exit %d, want %d, the secret shown as (secret) only", code, exitChanges)
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if cfg := vaultData(t, "/v1/auth/oidc/config"); cfg["oidc_client_id"] != stack.Hydra.AttendedClientID {
 		t.Errorf("config not repaired: %v", cfg)
 	}
@@ -156,33 +154,8 @@ func TestApplyConfiguresAttendedTier(t *testing.T) {
 // tier's objects, and to find nothing left to do afterwards.
 func TestLeastPrivilegeVaultPolicyWithAttendedTier(t *testing.T) {
 	setup(t)
-	mustDo(t, vaultC, "PUT", "/v1/sys/policies/acl/broker", map[string]any{"policy": readFile(t, "../../../docs/broker-vault-policy.hcl")}, nil)
-	var tok struct {
-		Auth struct {
-			ClientToken string `json:"client_token"`
-		} `json:"auth"`
-	}
-	mustDo(t, vaultC, "POST", "/v1/auth/token/create", map[string]any{"policies": []string{"broker"}, "no_default_policy": true, "ttl": "10m"}, &tok)
-	env := brokerEnv()
-	restricted := func(k string) string {
-		if k == "VAULT_TOKEN" {
-			return tok.Auth.ClientToken
-		}
-		return env(k)
-	}
 	dir, _ := attendedDir(t)
-	for _, st := range []struct {
-		args []string
-		want int
-	}{
-		{[]string{"plan", "--detailed-exitcode", dir}, exitChanges},
-		{[]string{"apply", "--auto-approve", dir}, exitOK},
-		{[]string{"plan", "--detailed-exitcode", dir}, exitOK},
-	} {
-		if code, _, _ := brokerWith(t, restricted, nil, st.args...); code != st.want {
-			t.Fatalf("broker %v with the least-privilege token: exit %d, want %d", st.args, code, st.want)
-		}
-	}
+	planApplyPlan(t, leastPrivilegeEnv(t), dir)
 	if role := vaultData(t, "/v1/auth/oidc/role/ci-admin"); role["role_type"] != "oidc" {
 		t.Errorf("OIDC role: %v", role)
 	}

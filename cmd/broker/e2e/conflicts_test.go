@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -47,13 +48,7 @@ func TestCaseVariantGroupIsConflictNotTakenOver(t *testing.T) {
 	var before group
 	mustDo(t, vaultC, "GET", "/v1/identity/group/id/"+created.Data.ID, nil, &before)
 
-	dir := policiesDir(t, nil)
-	code, out, _ := broker(t, "plan", dir)
-	if !strings.Contains(out, "conflict") {
-		t.Errorf("plan (exit %d) reports no conflict for the hand-made group %q:\n%s", code, handName, out)
-	}
-	code, _, stderr := broker(t, "apply", "--auto-approve", dir)
-	t.Logf("apply: exit %d\n%s", code, stderr)
+	planConflictThenApply(t, policiesDir(t, nil), fmt.Sprintf("the hand-made group %q", handName))
 
 	var after group
 	if err := vaultC.Do(ctx, "GET", "/v1/identity/group/id/"+created.Data.ID, nil, &after); err != nil {
@@ -82,17 +77,8 @@ func TestCaseVariantGroupIsConflictNotTakenOver(t *testing.T) {
 func TestCaseVariantConsulPolicyIsConflict(t *testing.T) {
 	setup(t)
 	mustDo(t, consulC, "PUT", "/v1/acl/policy", map[string]any{"Name": "Catalog-KV-Read", "Description": "hand-made", "Rules": `node_prefix "" { policy = "read" }`}, nil)
-	dir := policiesDir(t, nil)
-	code, out, _ := broker(t, "plan", dir)
-	if !strings.Contains(out, "conflict") {
-		t.Errorf("plan (exit %d) shows no conflict for the hand-made Consul policy Catalog-KV-Read", code)
-	}
-	code, _, stderr := broker(t, "apply", "--auto-approve", dir)
-	t.Logf("apply: exit %d: %s", code, stderr)
-	err := nomadC.Do(context.Background(), "GET", "/v1/acl/policy/ci-read-jobs", nil, nil)
-	if apiclient.StatusOf(err) != 404 {
-		t.Errorf("apply wrote Nomad policy ci-read-jobs (err %v) although a desired object's name is taken", err)
-	}
+	planConflictThenApply(t, policiesDir(t, nil), "the hand-made Consul policy Catalog-KV-Read")
+	nomadPolicyNotWritten(t, "a desired object's name is taken")
 }
 
 // Review 2 finding (low): the name of a desired identity group is checked
@@ -106,21 +92,35 @@ func TestGroupAliasTakenByHandMadeGroupIsConflict(t *testing.T) {
 	setup(t)
 	ops := handMadeGroup(t, "ops", map[string]any{"type": "external", "policies": []string{"default"}}, "alice-ci-admins")
 
-	dir := policiesDir(t, nil)
-	code, out, _ := broker(t, "plan", dir)
-	if !strings.Contains(out, "conflict") {
-		t.Errorf("plan (exit %d) names no conflict for the alias alice-ci-admins held by hand-made group ops", code)
-	}
-	code, _, stderr := broker(t, "apply", "--auto-approve", dir)
-	t.Logf("apply: exit %d: %s", code, stderr)
-	if err := nomadC.Do(context.Background(), "GET", "/v1/acl/policy/ci-read-jobs", nil, nil); apiclient.StatusOf(err) != 404 {
-		t.Errorf("apply wrote Nomad policy ci-read-jobs (err %v) although a desired group's alias is taken", err)
-	}
+	planConflictThenApply(t, policiesDir(t, nil), "the alias alice-ci-admins held by hand-made group ops")
+	nomadPolicyNotWritten(t, "a desired group's alias is taken")
 	var og struct {
 		Data map[string]any `json:"data"`
 	}
 	mustDo(t, vaultC, "GET", "/v1/identity/group/id/"+ops, nil, &og)
 	if a, _ := og.Data["alias"].(map[string]any); a == nil || a["name"] != "alice-ci-admins" {
 		t.Errorf("hand-made group ops lost its alias: %v", og.Data["alias"])
+	}
+}
+
+// planConflictThenApply runs plan of dir, which must name a conflict for
+// handMade (an object made by hand, for the failure message), then
+// apply, whose exit it only logs: each test checks what apply left.
+func planConflictThenApply(t *testing.T, dir, handMade string) {
+	t.Helper()
+	code, out, _ := broker(t, "plan", dir)
+	if !strings.Contains(out, "conflict") {
+		t.Errorf("plan (exit %d) names no conflict for %s:\n%s", code, handMade, out)
+	}
+	code, _, stderr := broker(t, "apply", "--auto-approve", dir)
+	t.Logf("apply: exit %d: %s", code, stderr)
+}
+
+// nomadPolicyNotWritten checks that Nomad has no policy ci-read-jobs
+// (apply wrote nothing, because why).
+func nomadPolicyNotWritten(t *testing.T, why string) {
+	t.Helper()
+	if err := nomadC.Do(context.Background(), "GET", "/v1/acl/policy/ci-read-jobs", nil, nil); apiclient.StatusOf(err) != 404 {
+		t.Errorf("apply wrote Nomad policy ci-read-jobs (err %v) although %s", err, why)
 	}
 }

@@ -51,6 +51,19 @@ func directPolicies(t *testing.T, edits map[string]string) string {
 	return dir
 }
 
+// appliedDirectPolicies starts from no auth methods, binding rules or
+// Consul roles (and leaves none behind), and applies directPolicies
+// without edits; it returns the policies folder.
+func appliedDirectPolicies(t *testing.T) string {
+	t.Helper()
+	setup(t)
+	resetDirect(t)
+	t.Cleanup(func() { resetDirect(t) })
+	dir := directPolicies(t, nil)
+	mustApply(t, dir)
+	return dir
+}
+
 // idToken signs user in at Hydra with client id and returns the ID token.
 func idToken(t *testing.T, clientID, user string) string {
 	t.Helper()
@@ -265,9 +278,7 @@ func TestHandMadeAuthMethodsAndRulesAreConflicts(t *testing.T) {
 	// prune (the profile's direct login turned off) leaves it, and the
 	// method, alone.
 	resetDirect(t)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	var extra struct{ ID string }
 	mustDo(t, nomadC, "POST", "/v1/acl/binding-rule", map[string]string{"AuthMethod": "alilogin-ci-user", "BindType": "management", "Selector": `"alice-ci-users" in list.roles`}, &extra)
 	var cextra struct{ ID string }
@@ -299,9 +310,7 @@ func TestHandMadeAuthMethodsAndRulesAreConflicts(t *testing.T) {
 func TestDirectLoginTurnedOffIsPrunedOnlyWithPrune(t *testing.T) {
 	setup(t)
 	dir := directPolicies(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	off := strings.Replace(readFile(t, dir+"/profiles.hcl"), `profile "ci-user" {`, "profile \"ci-user\" {\n  direct_login = \"off\"", 1)
 	writeFile(t, dir+"/profiles.hcl", off)
 	code, out, _ := broker(t, "plan", dir)
@@ -351,9 +360,7 @@ func TestDirectLoginTurnedOffIsPrunedOnlyWithPrune(t *testing.T) {
 func TestDirectLoginDriftIsRepaired(t *testing.T) {
 	setup(t)
 	dir := directPolicies(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	var nm map[string]any
 	mustDo(t, nomadC, "GET", "/v1/acl/auth-method/alilogin-ci-user", nil, &nm)
 	nm["MaxTokenTTL"] = "20h0m0s"
@@ -391,9 +398,7 @@ func TestDirectLoginDriftIsRepaired(t *testing.T) {
 			t.Errorf("plan does not show %s", want)
 		}
 	}
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	mustApply(t, dir)
 	if code, _, _ := broker(t, "plan", "--detailed-exitcode", dir); code != exitOK {
 		t.Errorf("plan after repair: exit %d, want no changes", code)
 	}

@@ -14,13 +14,7 @@ import (
 // waits for --prune: until then every user of the profile logging in at
 // Nomad directly still gets the policy the files no longer give.
 func TestNomadPolicyTakenFromProfileIsNoLongerGrantedByDirectLogin(t *testing.T) {
-	setup(t)
-	resetDirect(t)
-	t.Cleanup(func() { resetDirect(t) })
-	dir := directPolicies(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	dir := appliedDirectPolicies(t)
 	p := readFile(t, dir+"/profiles.hcl")
 	narrowed := strings.Replace(p, `nomad_policies  = ["ci-read-jobs", "ci-submit-jobs"]`, `nomad_policies  = ["ci-read-jobs"]`, 1)
 	if narrowed == p {

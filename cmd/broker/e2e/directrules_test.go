@@ -15,13 +15,7 @@ import (
 // (docs/security.md: a rule without the broker's marker inside a method
 // the broker owns is a conflict).
 func TestCaseVariantRuleInManagedConsulMethodIsConflict(t *testing.T) {
-	setup(t)
-	resetDirect(t)
-	t.Cleanup(func() { resetDirect(t) })
-	dir := directPolicies(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	dir := appliedDirectPolicies(t)
 	// By hand: a role with a write policy, bound by a rule in the
 	// broker's method spelled in capitals.
 	mustDo(t, consulC, "PUT", "/v1/acl/role", map[string]any{"Name": "ops-kv-write", "Description": "by hand",
@@ -58,13 +52,7 @@ func TestCaseVariantRuleInManagedConsulMethodIsConflict(t *testing.T) {
 // (docs/security.md). Deleting a Consul auth method deletes every rule
 // Consul counts as its own.
 func TestCaseVariantRuleInManagedConsulMethodSurvivesPrune(t *testing.T) {
-	setup(t)
-	resetDirect(t)
-	t.Cleanup(func() { resetDirect(t) })
-	dir := directPolicies(t, nil)
-	if code, _, _ := broker(t, "apply", "--auto-approve", dir); code != exitOK {
-		t.Fatalf("apply: exit %d", code)
-	}
+	dir := appliedDirectPolicies(t)
 	var rule struct{ ID string }
 	mustDo(t, consulC, "PUT", "/v1/acl/binding-rule", map[string]string{"AuthMethod": "Alilogin-CI-User", "BindType": "node",
 		"BindName": "build-host", "Description": "by hand"}, &rule)

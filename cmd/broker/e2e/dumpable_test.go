@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // nobody is the uid the broker runs as in TestBrokerNotDumpable when the
@@ -22,11 +24,7 @@ const nobody = 65534
 func TestBrokerNotDumpable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "broker-nodump-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := testutil.ShortTempDir(t, "broker-nodump-", 0)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

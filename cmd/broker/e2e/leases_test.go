@@ -45,6 +45,28 @@ func mintLease(t *testing.T, vaultToken, kind, role string) *store.Token {
 	return tok
 }
 
+// leaseKept fails t at once when the lease id has less than a minute
+// under before left: attack shortened or revoked whose lease.
+func leaseKept(t *testing.T, attack, whose, id string, before time.Duration) {
+	t.Helper()
+	if ttl := leaseTTL(t, id); ttl < before-time.Minute {
+		t.Fatalf("%s: %s lease has %s left (had %s)", attack, whose, ttl, before)
+	}
+}
+
+// tokenAlive checks that the Nomad or Consul (kind) token tok, whose,
+// still works at its server.
+func tokenAlive(t *testing.T, kind, whose string, tok *store.Token) {
+	t.Helper()
+	srv := nomadC
+	if kind == "consul" {
+		srv = consulC
+	}
+	if err := srv.WithToken(tok.Secret).Do(context.Background(), "GET", "/v1/acl/token/self", nil, nil); err != nil {
+		t.Errorf("%s %s token: %v", whose, kind, err)
+	}
+}
+
 // leaseTTL is the time left on a lease, as the root token looks it up;
 // 0 when the lease is gone.
 func leaseTTL(t *testing.T, id string) time.Duration {
@@ -134,18 +156,10 @@ func TestProfileTokenCannotRevokeOrShortenAnotherProfilesLease(t *testing.T) {
 				if code := vaultRequest(t, a.token, "PUT", a.path, a.contentType, a.body); code != http.StatusForbidden {
 					t.Errorf("%s: status %d, want 403", a.name, code)
 				}
-				if ttl := leaseTTL(t, other.LeaseID); ttl < before-time.Minute {
-					t.Fatalf("%s: the other profile's lease has %s left (had %s)", a.name, ttl, before)
-				}
+				leaseKept(t, a.name, "the other profile's", other.LeaseID, before)
 			}
 			// The other user's token still works at its server.
-			srv := nomadC
-			if kind == "consul" {
-				srv = consulC
-			}
-			if err := srv.WithToken(other.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil); err != nil {
-				t.Errorf("the other profile's %s token: %v", kind, err)
-			}
+			tokenAlive(t, kind, "the other profile's", other)
 
 			// The profile's own leases, as alilogin handles them.
 			me := vaultC.WithToken(secret.New(attacker))
@@ -211,9 +225,7 @@ func TestBrokerServeTokenTouchesOnlyItsOwnLeases(t *testing.T) {
 				if code := vaultRequest(t, serveToken, "PUT", a.path, "", a.body); code != http.StatusForbidden {
 					t.Errorf("%s: status %d, want 403", a.name, code)
 				}
-				if ttl := leaseTTL(t, other.LeaseID); ttl < before-time.Minute {
-					t.Fatalf("%s: the user's lease has %s left (had %s)", a.name, ttl, before)
-				}
+				leaseKept(t, a.name, "the user's", other.LeaseID, before)
 			}
 			// Its own lease, with serve's own code.
 			ctx := context.Background()
@@ -346,17 +358,9 @@ func defaultTokenCannotShorten(t *testing.T, outsider string, other *store.Token
 		if a.name == "body" && code != http.StatusForbidden {
 			t.Errorf("%s: status %d, want 403", a.name, code)
 		}
-		if ttl := leaseTTL(t, other.LeaseID); ttl < before-time.Minute {
-			t.Fatalf("%s: the %s lease has %s left (had %s)", a.name, kind, ttl, before)
-		}
+		leaseKept(t, a.name, "the "+kind, other.LeaseID, before)
 	}
-	srv := nomadC
-	if kind == "consul" {
-		srv = consulC
-	}
-	if err := srv.WithToken(other.Secret).Do(context.Background(), "GET", "/v1/acl/token/self", nil, nil); err != nil {
-		t.Errorf("the profile's %s token: %v", kind, err)
-	}
+	tokenAlive(t, kind, "the profile's", other)
 }
 
 // TestDefaultPolicyTokenCannotShortenAProfileLease: every Vault token has
@@ -452,7 +456,6 @@ func TestBrokerWarnsWhileVaultDefaultPolicyLetsAnyTokenShortenLeases(t *testing.
 // victim's ("ci" against "ci-user"). None changes the victim's lease.
 func TestProfileTokenCannotReachAnotherProfilesLeaseByAnyPhrasing(t *testing.T) {
 	setup(t)
-	ctx := context.Background()
 	const prefixProfile = `
 profile "ci" {
   roles           = ["alice-ci-users"]
@@ -514,9 +517,7 @@ profile "ci" {
 				// lease ids is Vault 1.13.0 panicking on lease_id.(string)
 				// before the ACL (net/http recovers).
 				rawVaultRequest(t, attacker, a.method, a.path, a.ct, a.body)
-				if ttl := leaseTTL(t, other.LeaseID); ttl < before-time.Minute {
-					t.Fatalf("%s: the victim's lease has %s left (had %s)", a.name, ttl, before)
-				}
+				leaseKept(t, a.name, "the victim's", other.LeaseID, before)
 			}
 			// A response-wrapped renewal is checked all the same.
 			req, err := http.NewRequest("PUT", stack.Vault.Addr+"/v1/sys/leases/renew", strings.NewReader(jsonBody(map[string]any{"lease_id": other.LeaseID, "increment": 1})))
@@ -531,16 +532,8 @@ profile "ci" {
 					t.Errorf("wrapped renewal: status %d", resp.StatusCode)
 				}
 			}
-			if ttl := leaseTTL(t, other.LeaseID); ttl < before-time.Minute {
-				t.Fatalf("the victim's lease has %s left (had %s)", ttl, before)
-			}
-			srv := nomadC
-			if kind == "consul" {
-				srv = consulC
-			}
-			if err := srv.WithToken(other.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil); err != nil {
-				t.Errorf("the victim's %s token: %v", kind, err)
-			}
+			leaseKept(t, "a wrapped renewal", "the victim's", other.LeaseID, before)
+			tokenAlive(t, kind, "the victim's", other)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apply"
 	"github.com/alisw/alilogin/internal/plan"
+	"github.com/alisw/alilogin/internal/teststack"
 )
 
 // vaultOnlyProfile is a profile that grants Vault only.
@@ -21,19 +22,6 @@ profile "vault-only" {
   description    = "Vault only."
   roles          = ["alice-ci-users"]
   vault_policies = ["ci-secrets-read"]
-}
-`
-
-// soloProfiles replaces every profile of the ALICE example by one new
-// Vault-only profile: a mass delete of the roles and profile policies.
-const soloProfiles = `
-profile "solo" {
-  roles          = ["alice-ci-users"]
-  vault_policies = ["ci-secrets-read"]
-}
-
-role "alice-ci-admins" {
-  vault_policies = ["ci-secrets-audit"]
 }
 `
 
@@ -284,7 +272,7 @@ func TestUpgradeFromLegacyMarkers(t *testing.T) {
 func TestMassPruneNeedsAllowMassDelete(t *testing.T) {
 	setup(t)
 	applyDir(t, policiesDir(t, nil), apply.Options{})
-	dir := policiesDir(t, map[string]string{"profiles.hcl": soloProfiles})
+	dir := policiesDir(t, map[string]string{"profiles.hcl": teststack.SoloProfiles})
 
 	code, out, _ := broker(t, "plan", "--prune", "--detailed-exitcode", dir)
 	if code != exitChanges || !strings.Contains(out, "! mass delete: ") || !strings.Contains(out, "every vault jwt role") || !strings.Contains(out, "--allow-mass-delete") {

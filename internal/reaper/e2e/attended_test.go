@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"slices"
@@ -22,27 +21,17 @@ import (
 // tier's), a hand-made management token named like Vault's, and the
 // reaper's own token.
 func TestReaperDeletesLostAttendedManagementToken(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	v, n := stack.Vault.Client(), stack.Nomad.Client()
-	enableEngines(t, ctx)
-	must(t, n.Do(ctx, "POST", "/v1/acl/policy/att-read", map[string]any{"Name": "att-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
+	ctx, v, n, _ := withEngines(t)
+	nomadReadPolicy(t, ctx, "att-read")
 	for _, role := range []string{"ops.attended", "opslive.attended", "ops"} {
 		must(t, v.Do(ctx, "POST", "/v1/nomad/role/"+role, map[string]any{"type": "management"}, nil))
 	}
-	nomadAccess := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
-	deadNomad := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
 
-	lost := orphan(t, ctx, "nomad", "ops.attended", nomadAccess, deadNomad)
+	lost := orphan(t, ctx, "nomad", "ops.attended")
 	// A management token of the everyday role ops (made type management
 	// by hand): the everyday profile grants no management token.
-	lostEveryday := orphan(t, ctx, "nomad", "ops", nomadAccess, deadNomad)
-	var live struct {
-		Data struct {
-			AccessorID string `json:"accessor_id"`
-		} `json:"data"`
-	}
-	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/opslive.attended", nil, &live))
+	lostEveryday := orphan(t, ctx, "nomad", "ops")
+	live := liveCreds(t, ctx, "nomad/creds/opslive.attended")
 	var hand struct{ AccessorID string }
 	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "vault-ops.attended-deploy-key", "Type": "management"}, &hand))
 

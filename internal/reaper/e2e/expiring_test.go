@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,14 +16,8 @@ import (
 // a managed profile, with no lease in Vault and past the profile's max
 // TTL: it dies by itself.
 func TestReaperSparesTokensThatExpireByThemselves(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
-	enableEngines(t, ctx)
-	must(t, n.Do(ctx, "POST", "/v1/acl/policy/reap-expiring", map[string]any{"Name": "reap-expiring", "Rules": `namespace "default" { policy = "read" }`}, nil))
-	if err := c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": "reap-expiring", "Rules": `key_prefix "" { policy = "read" }`}, nil); err != nil && !strings.Contains(err.Error(), "already exists") {
-		t.Fatal(err)
-	}
+	ctx, v, n, c := withEngines(t)
+	readPolicies(t, ctx, "reap-expiring")
 	must(t, v.Do(ctx, "POST", "/v1/nomad/role/expiring", map[string]any{"policies": "reap-expiring", "type": "client"}, nil))
 	must(t, v.Do(ctx, "POST", "/v1/consul/roles/expiring", map[string]any{"consul_policies": []string{"reap-expiring"}}, nil))
 

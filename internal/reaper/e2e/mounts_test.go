@@ -26,10 +26,7 @@ import (
 // (e.g. look under every mount of type nomad/consul listed by sys/mounts,
 // or refuse to reap when another engine of that type exists).
 func TestReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
-	enableEngines(t, ctx)
+	ctx, v, n, c := withEngines(t)
 	must(t, stack.EnableNomadEngine(ctx, "nomad-other"))
 	must(t, stack.EnableConsulEngine(ctx, "consul-other"))
 	defer func() {
@@ -38,22 +35,13 @@ func TestReaperSparesTokenLeasedUnderAnotherMount(t *testing.T) {
 		_ = v.Do(context.Background(), "DELETE", "/v1/sys/mounts/nomad-other", nil, nil)
 		_ = v.Do(context.Background(), "DELETE", "/v1/sys/mounts/consul-other", nil, nil)
 	}()
-	must(t, n.Do(ctx, "POST", "/v1/acl/policy/mnt-read", map[string]any{"Name": "mnt-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
-	must(t, c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": "mnt-read", "Rules": `key_prefix "" { policy = "read" }`}, nil))
+	readPolicies(t, ctx, "mnt-read")
 	// The other engines have a role named like the managed profile.
 	must(t, v.Do(ctx, "POST", "/v1/nomad-other/role/ci", map[string]any{"policies": "mnt-read", "type": "client"}, nil))
 	must(t, v.Do(ctx, "POST", "/v1/consul-other/roles/ci", map[string]any{"consul_policies": []string{"mnt-read"}}, nil))
 
 	// Live tokens: Vault holds their leases (under the other mounts).
-	var nomadLive, consulLive struct {
-		LeaseID string `json:"lease_id"`
-		Data    struct {
-			AccessorID string `json:"accessor_id"`
-			Accessor   string `json:"accessor"`
-		} `json:"data"`
-	}
-	must(t, v.Do(ctx, "GET", "/v1/nomad-other/creds/ci", nil, &nomadLive))
-	must(t, v.Do(ctx, "GET", "/v1/consul-other/creds/ci", nil, &consulLive))
+	nomadLive, consulLive := liveCreds(t, ctx, "nomad-other/creds/ci"), liveCreds(t, ctx, "consul-other/creds/ci")
 	if !strings.HasPrefix(nomadLive.LeaseID, "nomad-other/creds/ci/") || !strings.HasPrefix(consulLive.LeaseID, "consul-other/creds/ci/") {
 		t.Fatalf("leases %q %q", nomadLive.LeaseID, consulLive.LeaseID)
 	}
@@ -105,15 +93,11 @@ func TestReaperSparesOrphanOfUnmanagedRoleExtendingProfileName(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
-	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "already in use") {
-		t.Fatal(err)
-	}
-	must(t, n.Do(ctx, "POST", "/v1/acl/policy/pfx-read", map[string]any{"Name": "pfx-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
+	enableNomadEngine(t, ctx)
+	nomadReadPolicy(t, ctx, "pfx-read")
 	// ci-x: made by hand on the broker's mount, not a managed profile.
 	must(t, v.Do(ctx, "POST", "/v1/nomad/role/ci-x", map[string]any{"policies": "pfx-read", "type": "client"}, nil))
-	nomadAccess := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
-	deadNomad := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
-	acc := orphan(t, ctx, "nomad", "ci-x", nomadAccess, deadNomad)
+	acc := orphan(t, ctx, "nomad", "ci-x")
 	defer func() { _ = n.Do(context.Background(), "DELETE", "/v1/acl/token/"+acc, nil, nil) }()
 
 	profiles := []reaper.Profile{{Name: "ci", MaxTTL: time.Hour, Nomad: reaper.Grant{Mount: "nomad", Policies: []string{"pfx-read"}}}}
@@ -142,18 +126,10 @@ func TestReaperRefusesWhenMountIsNoEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	v, n := stack.Vault.Client(), stack.Nomad.Client()
-	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "already in use") {
-		t.Fatal(err)
-	}
-	must(t, n.Do(ctx, "POST", "/v1/acl/policy/typo-read", map[string]any{"Name": "typo-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
+	enableNomadEngine(t, ctx)
+	nomadReadPolicy(t, ctx, "typo-read")
 	must(t, v.Do(ctx, "POST", "/v1/nomad/role/typo", map[string]any{"policies": "typo-read", "type": "client"}, nil))
-	var live struct {
-		LeaseID string `json:"lease_id"`
-		Data    struct {
-			AccessorID string `json:"accessor_id"`
-		} `json:"data"`
-	}
-	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/typo", nil, &live))
+	live := liveCreds(t, ctx, "nomad/creds/typo")
 	defer func() { _ = v.Do(context.Background(), "PUT", "/v1/sys/leases/revoke/"+live.LeaseID, nil, nil) }()
 
 	profiles := []reaper.Profile{{Name: "typo", MaxTTL: time.Hour, Nomad: reaper.Grant{Mount: "nomda", Policies: []string{"typo-read"}}}}

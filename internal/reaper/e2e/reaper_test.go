@@ -28,23 +28,65 @@ func must(t *testing.T, err error) {
 	}
 }
 
+// withEngines gives a test two minutes (the context, cancelled when the
+// test ends) and the stack's Vault, Nomad and Consul clients, with
+// Vault's nomad and consul engines enabled (enableEngines).
+func withEngines(t *testing.T) (ctx context.Context, v, n, c *apiclient.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	enableEngines(t, ctx)
+	return ctx, stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
+}
+
 // enableEngines makes sure Vault has the nomad and consul engines at nomad/ and
 // consul/, whichever test comes first.
 func enableEngines(t *testing.T, ctx context.Context) {
 	t.Helper()
-	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "already in use") {
-		t.Fatal(err)
-	}
+	enableNomadEngine(t, ctx)
 	if err := stack.EnableConsulEngine(ctx, "consul"); err != nil && !strings.Contains(err.Error(), "already in use") {
 		t.Fatal(err)
 	}
 }
 
-// orphan makes an orphan of mount/creds/role (teststack's OrphanCreds:
-// a Vault-made token that no lease will ever revoke), checks that Vault
-// lists its lease no more and returns the token's accessor.
-func orphan(t *testing.T, ctx context.Context, mount, role string, access, deadAccess map[string]any) (accessor string) {
+// enableNomadEngine makes sure Vault has the nomad engine at nomad/.
+func enableNomadEngine(t *testing.T, ctx context.Context) {
 	t.Helper()
+	if err := stack.EnableNomadEngine(ctx, "nomad"); err != nil && !strings.Contains(err.Error(), "already in use") {
+		t.Fatal(err)
+	}
+}
+
+// nomadReadPolicy writes policy name at Nomad: read the jobs of
+// namespace default.
+func nomadReadPolicy(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	must(t, stack.Nomad.Client().Do(ctx, "POST", "/v1/acl/policy/"+name, map[string]any{"Name": name, "Rules": `namespace "default" { policy = "read" }`}, nil))
+}
+
+// readPolicies writes policy name at Nomad (nomadReadPolicy) and at
+// Consul (read every KV key); a Consul policy of that name made by an
+// earlier run is kept.
+func readPolicies(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	nomadReadPolicy(t, ctx, name)
+	if err := stack.Consul.Client().Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": name, "Rules": `key_prefix "" { policy = "read" }`}, nil); err != nil && !strings.Contains(err.Error(), "already exists") {
+		t.Fatal(err)
+	}
+}
+
+// orphan makes an orphan of mount/creds/role (mount: "nomad" or
+// "consul"; teststack's OrphanCreds: a Vault-made token that no lease
+// will ever revoke), checks that Vault lists its lease no more and
+// returns the token's accessor.
+func orphan(t *testing.T, ctx context.Context, mount, role string) (accessor string) {
+	t.Helper()
+	access := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
+	deadAccess := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
+	if mount == "consul" {
+		access = map[string]any{"address": strings.TrimPrefix(stack.Consul.Addr, "http://"), "scheme": "http", "token": stack.Consul.ManagementToken}
+		deadAccess = map[string]any{"address": "127.0.0.1:1", "scheme": "http", "token": stack.Consul.ManagementToken}
+	}
 	leaseID, data, err := stack.OrphanCreds(ctx, mount, role, access, deadAccess)
 	must(t, err)
 	var leases struct {
@@ -62,6 +104,26 @@ func orphan(t *testing.T, ctx context.Context, mount, role string, access, deadA
 	}
 	t.Fatalf("no accessor in %v", data)
 	return ""
+}
+
+// creds is what Vault's nomad or consul engine answers to a read of
+// <mount>/creds/<role>: the lease and the token's accessor (Nomad's
+// accessor_id, Consul's accessor).
+type creds struct {
+	LeaseID string `json:"lease_id"`
+	Data    struct {
+		AccessorID string `json:"accessor_id"`
+		Accessor   string `json:"accessor"`
+	} `json:"data"`
+}
+
+// liveCreds reads path (<mount>/creds/<role>) at Vault with its root
+// token: a token whose lease Vault holds.
+func liveCreds(t *testing.T, ctx context.Context, path string) creds {
+	t.Helper()
+	var c creds
+	must(t, stack.Vault.Client().Do(ctx, "GET", "/v1/"+path, nil, &c))
+	return c
 }
 
 // leastPrivilege returns a Vault client whose token has only the policies
@@ -84,37 +146,22 @@ func leastPrivilege(t *testing.T, ctx context.Context) *apiclient.Client {
 }
 
 func TestReapOnRealServers(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	v, n, c := stack.Vault.Client(), stack.Nomad.Client(), stack.Consul.Client()
-	enableEngines(t, ctx)
-	must(t, n.Do(ctx, "POST", "/v1/acl/policy/reap-read", map[string]any{"Name": "reap-read", "Rules": `namespace "default" { policy = "read" }`}, nil))
-	must(t, c.Do(ctx, "PUT", "/v1/acl/policy", map[string]any{"Name": "reap-read", "Rules": `key_prefix "" { policy = "read" }`}, nil))
+	ctx, v, n, c := withEngines(t)
+	readPolicies(t, ctx, "reap-read")
 	for _, role := range []string{"ci", "other", "live"} {
 		must(t, v.Do(ctx, "POST", "/v1/nomad/role/"+role, map[string]any{"policies": "reap-read", "type": "client"}, nil))
 		must(t, v.Do(ctx, "POST", "/v1/consul/roles/"+role, map[string]any{"consul_policies": []string{"reap-read"}}, nil))
 	}
-	nomadAccess := map[string]any{"address": stack.Nomad.Addr, "token": stack.Nomad.ManagementToken}
-	deadNomad := map[string]any{"address": "http://127.0.0.1:1", "token": stack.Nomad.ManagementToken}
-	consulAccess := map[string]any{"address": strings.TrimPrefix(stack.Consul.Addr, "http://"), "scheme": "http", "token": stack.Consul.ManagementToken}
-	deadConsul := map[string]any{"address": "127.0.0.1:1", "scheme": "http", "token": stack.Consul.ManagementToken}
 
 	// Orphans of managed profile ci, and of profile "other" (not managed).
-	nomadOrphan := orphan(t, ctx, "nomad", "ci", nomadAccess, deadNomad)
-	consulOrphan := orphan(t, ctx, "consul", "ci", consulAccess, deadConsul)
-	nomadOther := orphan(t, ctx, "nomad", "other", nomadAccess, deadNomad)
-	consulOther := orphan(t, ctx, "consul", "other", consulAccess, deadConsul)
+	nomadOrphan := orphan(t, ctx, "nomad", "ci")
+	consulOrphan := orphan(t, ctx, "consul", "ci")
+	nomadOther := orphan(t, ctx, "nomad", "other")
+	consulOther := orphan(t, ctx, "consul", "other")
 	// Live tokens of a managed profile: Vault still holds their leases.
 	// (Of another profile than the orphans: a lease issued at about an
 	// orphan's time, under its role, keeps it, in doubt.)
-	var liveNomad, liveConsul struct {
-		Data struct {
-			AccessorID string `json:"accessor_id"`
-			Accessor   string `json:"accessor"`
-		} `json:"data"`
-	}
-	must(t, v.Do(ctx, "GET", "/v1/nomad/creds/live", nil, &liveNomad))
-	must(t, v.Do(ctx, "GET", "/v1/consul/creds/live", nil, &liveConsul))
+	liveNomad, liveConsul := liveCreds(t, ctx, "nomad/creds/live"), liveCreds(t, ctx, "consul/creds/live")
 	// Hand-made tokens of the same age, some named like Vault's.
 	var handNomad, handConsul, mgmtNomad, wrongTime struct{ AccessorID string }
 	must(t, n.Do(ctx, "POST", "/v1/acl/token", map[string]any{"Name": "ops-ci-deploy", "Type": "client", "Policies": []string{"reap-read"}}, &handNomad))

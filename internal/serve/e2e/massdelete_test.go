@@ -9,22 +9,9 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/apiclient"
+	"github.com/alisw/alilogin/internal/teststack"
 	"github.com/alisw/alilogin/internal/testutil"
 )
-
-// soloProfiles replaces every profile of the ALICE example by one new
-// Vault-only profile: with --prune, a mass delete of the roles and profile
-// policies.
-const soloProfiles = `
-profile "solo" {
-  roles          = ["alice-ci-users"]
-  vault_policies = ["ci-secrets-read"]
-}
-
-role "alice-ci-admins" {
-  vault_policies = ["ci-secrets-audit"]
-}
-`
 
 func jwtRoleTTL(t *testing.T, v *apiclient.Client, name string) (int64, error) {
 	t.Helper()
@@ -60,7 +47,7 @@ func TestServeRefusesMassDeleteOnReload(t *testing.T) {
 
 	good, err := os.ReadFile(filepath.Join(dir, "profiles.hcl"))
 	must(t, err)
-	writeFile(t, filepath.Join(dir, "profiles.hcl"), soloProfiles)
+	writeFile(t, filepath.Join(dir, "profiles.hcl"), teststack.SoloProfiles)
 	testutil.WaitFor(t, 20*time.Second, "the refusal in /metrics", func() bool {
 		return b.metric("alilogin_broker_mass_delete_refused_total") >= 1 && b.metric("alilogin_broker_mass_delete_held") == 1
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 var (
@@ -31,32 +32,14 @@ const (
 	readme = repo + "/README.md"
 )
 
-// runnable is README's marker of a block that runs as written on
-// `make demo`'s stack (the marker of docs/development.md).
-var runnable = regexp.MustCompile(`^<!-- runnable: ([a-z0-9-]+) -->$`)
-
 // readmeBlock returns the lines of README's fenced block marked
-// runnable with name.
+// runnable with name (the marker of docs/development.md: it runs as
+// written on `make demo`'s stack).
 func readmeBlock(t *testing.T, name string) []string {
 	t.Helper()
-	b, err := os.ReadFile(readme)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	marked, in := false, false
-	for _, line := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case in && trimmed == "```":
-			return out
-		case in:
-			out = append(out, line)
-		case strings.HasPrefix(trimmed, "```") && marked:
-			in = true
-		case trimmed != "":
-			m := runnable.FindStringSubmatch(trimmed)
-			marked = m != nil && m[1] == name
+	for _, b := range testutil.FencedBlocks(t, readme) {
+		if b.Name == name {
+			return strings.Split(strings.TrimSuffix(b.Text, "\n"), "\n")
 		}
 	}
 	t.Fatalf("README.md has no block marked <!-- runnable: %s -->", name)
