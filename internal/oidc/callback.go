@@ -3,8 +3,10 @@ package oidc
 import (
 	"crypto/subtle"
 	"fmt"
-	"html/template"
+	"html"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/alisw/alilogin/internal/termtext"
@@ -98,18 +100,21 @@ func (cb *callback) handle(r *http.Request) error {
 	return cb.finish(r, code)
 }
 
-// pageTmpl is parsed on first use, not at start-up: every alilogin
-// command, `token` included, would pay for it.
-var pageTmpl = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("page").Parse(`<!doctype html>
+// The result page, self-contained (no external assets). The message is
+// the only text that varies; html.EscapeString makes it text of the
+// paragraph (html/template would cost every alilogin command, token
+// included, its package's start-up).
+const (
+	pageHead = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>alilogin</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;margin:15vh auto;max-width:34em;padding:0 1em;color:#222}
 h1{font-size:1.4em}.ok{color:#0a6b2d}.fail{color:#b00020}</style></head>
-<body><h1 class="{{if .OK}}ok{{else}}fail{{end}}">{{if .OK}}Signed in{{else}}Sign-in failed{{end}}</h1>
-<p id="message">{{.Message}}</p></body></html>
-`))
-})
+<body>`
+	pageOK   = `<h1 class="ok">Signed in</h1>`
+	pageFail = `<h1 class="fail">Sign-in failed</h1>`
+	pageTail = "</p></body></html>\n"
+)
 
 // page writes the self-contained result page (no external assets).
 func page(w http.ResponseWriter, status int, ok bool, msg string) {
@@ -118,8 +123,10 @@ func page(w http.ResponseWriter, status int, ok bool, msg string) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	_ = pageTmpl().Execute(w, struct {
-		OK      bool
-		Message string
-	}{ok, msg})
+	h1 := pageFail
+	if ok {
+		h1 = pageOK
+	}
+	msg = strings.ReplaceAll(html.EscapeString(msg), "\x00", "\uFFFD")
+	_, _ = io.WriteString(w, pageHead+h1+"\n"+`<p id="message">`+msg+pageTail)
 }
