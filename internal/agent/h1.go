@@ -34,8 +34,9 @@ import (
 // blocking query lasts as long as the server holds it), a request's end
 // (its client gone, a logout) closes its connection, an answer's header
 // is bounded, and a connection is reused only after its answer was read
-// to the end. std's connection cap is lowered by h1's, so that both
-// together stay within the server's per-client limit.
+// to the end and when nothing came on it since (quiet). Both dial
+// through the same per-address connection slots (serverConns,
+// limit.go), and std's own cap is lowered by h1's share.
 type h1 struct {
 	std  *http.Transport
 	addr string      // host:port
