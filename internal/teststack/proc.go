@@ -181,8 +181,14 @@ func (p *proc) tail(n int64) string {
 	return string(b)
 }
 
-// waitFor polls check until it returns nil, the process dies, or the
-// context ends. The error names the server and shows the log's tail.
+// errBroken, wrapped in check's error, says the server is up but will
+// not recover by itself: waitFor stops at once (the caller may start it
+// again).
+var errBroken = errors.New("the server is in a state it does not leave")
+
+// waitFor polls check until it returns nil, the process dies, check
+// says it is broken (errBroken), or the context ends. The error names
+// the server and shows the log's tail.
 func (p *proc) waitFor(ctx context.Context, what string, check func(context.Context) error) error {
 	var last error
 	for {
@@ -194,6 +200,9 @@ func (p *proc) waitFor(ctx context.Context, what string, check func(context.Cont
 		cancel()
 		if last == nil {
 			return nil
+		}
+		if errors.Is(last, errBroken) {
+			return fmt.Errorf("%s: broken while waiting for %s: %w; log:\n%s", p.name, what, last, p.tail(4000))
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package teststack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
@@ -48,5 +49,30 @@ func TestMissingBinaryIsAnError(t *testing.T) {
 	}
 	if want := "tools/stack/build.sh"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say how to build (%s)", err, want)
+	}
+}
+
+// TestWaitForStopsAtABrokenServer: a server whose check says it is
+// broken (errBroken: Hydra that lost its in-memory tables) ends the wait
+// at once, so that the stack can start it again, instead of polling it
+// until the deadline.
+func TestWaitForStopsAtABrokenServer(t *testing.T) {
+	p, err := startProc("sleeper", t.TempDir(), "/bin/sleep", []string{"60"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	checks := 0
+	err = p.waitFor(ctx, "ready", func(context.Context) error {
+		checks++
+		if checks < 3 {
+			return errors.New("not yet")
+		}
+		return fmt.Errorf("%w: %s", errBroken, hydraLostTables)
+	})
+	if !errors.Is(err, errBroken) || checks != 3 || ctx.Err() != nil {
+		t.Fatalf("after %d checks: %v (context: %v); want the broken state at the third check", checks, err, ctx.Err())
 	}
 }
