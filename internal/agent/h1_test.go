@@ -334,36 +334,6 @@ func TestAnswerBeyondItsEndIsNotReadAsTheNextRequestsAnswer(t *testing.T) {
 	}
 }
 
-// TestNetHTTPTransportDoesNotReadSurplusAsTheNextAnswer is the control:
-// the same servers through net/http's Transport alone (what the agent
-// used before h1).
-func TestNetHTTPTransportDoesNotReadSurplusAsTheNextAnswer(t *testing.T) {
-	for _, c := range surplusAnswers {
-		t.Run(c.name, func(t *testing.T) {
-			addr := surplusServer(t, c.first)
-			tr := &http.Transport{}
-			defer tr.CloseIdleConnections()
-			r, _ := http.NewRequest(c.method, addr+"/a", nil)
-			resp, err := tr.RoundTrip(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			r, _ = http.NewRequest("GET", addr+"/b", nil)
-			resp, err = tr.RoundTrip(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if string(b) != "b" {
-				t.Fatalf("net/http: %q", b)
-			}
-		})
-	}
-}
-
 // TestH1DoesNotReadSurplusAsTheNextAnswer: the same at h1's level.
 func TestH1DoesNotReadSurplusAsTheNextAnswer(t *testing.T) {
 	for _, c := range surplusAnswers {
