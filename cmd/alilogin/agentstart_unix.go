@@ -78,7 +78,11 @@ func spawnAgent(ctx context.Context, e *cmdEnv, dir string) (*agent.Answer, erro
 	}
 	defer r.Close()
 	cmd := exec.Command(exe, "agent", "run", "--notify-fd", "3")
-	cmd.Env = e.environ()
+	env := e.environ()
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = agent.Environ(env)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.ExtraFiles = []*os.File{w}

@@ -27,7 +27,7 @@ func checkAgentUnit(t *testing.T, installed string) {
 		t.Errorf("installed %s differs from %s", installed, agentUnitSrc)
 	}
 	unit := string(got)
-	for _, l := range []string{"ExecStart=/usr/bin/alilogin agent run", "Restart=on-failure", "NoNewPrivileges=yes", "PrivateTmp=no",
+	for _, l := range []string{"ExecStart=/usr/bin/alilogin agent run", "Environment=GODEBUG=schedtrace=2147483647", "Restart=on-failure", "NoNewPrivileges=yes", "PrivateTmp=no",
 		"LimitCORE=0", "MemoryDenyWriteExecute=yes", "WantedBy=default.target"} {
 		if !strings.Contains("\n"+unit+"\n", "\n"+l+"\n") {
 			t.Errorf("the agent's unit lacks %q", l)

@@ -51,3 +51,33 @@ func TestAgentRunStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("agent status with no agent: exit %d, want 1\n%s", st.code(), st.stderr.String())
 	}
 }
+
+// TestAgentStartedOnDemandKeepsTheMonitorAwake: an agent that a command
+// starts runs with GODEBUG's schedtrace set (agent.MonitorAwake: the Go
+// runtime's monitor thread is not woken by every request), and says so
+// in agent status; one run by hand without it says its monitor sleeps.
+func TestAgentStartedOnDemandKeepsTheMonitorAwake(t *testing.T) {
+	u := newUser(t)
+	if r := u.run(t, "agent", "start"); r.code() != 0 {
+		t.Fatalf("agent start: exit %d\n%s", r.code(), r.stderr.String())
+	}
+	st := u.run(t, "agent", "status")
+	if !strings.Contains(st.stdout.String(), "monitor thread kept awake (GODEBUG schedtrace)") {
+		t.Errorf("agent status of an agent started on demand:\n%s", st.stdout.String())
+	}
+	if r := u.run(t, "agent", "stop"); r.code() != 0 {
+		t.Fatalf("agent stop: exit %d\n%s", r.code(), r.stderr.String())
+	}
+	p := u.start(t, "agent", "run")
+	p.waitLine(t, regexp.MustCompile(`alilogin agent: (running) \(instance`), time.Minute)
+	st = u.run(t, "agent", "status")
+	if !strings.Contains(st.stdout.String(), "monitor thread sleeps when idle") {
+		t.Errorf("agent status of an agent run by hand without GODEBUG:\n%s", st.stdout.String())
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := p.wait(10 * time.Second); err != nil || code != 0 {
+		t.Errorf("after SIGTERM: exit %d, %v", code, err)
+	}
+}
