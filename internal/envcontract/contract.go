@@ -450,3 +450,19 @@ func StripDebug(godebug string) (string, bool) {
 	}
 	return strings.Join(keep, ","), true
 }
+
+// ValidName reports whether n is a portable environment variable name
+// (letters, digits, _; not starting with a digit), which every shell
+// dialect can set (shellenv.Write checks every name it writes) and
+// exec --secret accepts.
+func ValidName(n string) bool {
+	if n == "" {
+		return false
+	}
+	for i, r := range n {
+		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

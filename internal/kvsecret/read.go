@@ -11,7 +11,6 @@ import (
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/envcontract"
 	"github.com/alisw/alilogin/internal/secret"
-	"github.com/alisw/alilogin/internal/shellenv"
 )
 
 // A secret, from its flag (Spec, Parse) to its value (ReadAt) and into
@@ -36,7 +35,7 @@ func Parse(v string, file bool) (Spec, error) {
 	if !ok {
 		return Spec{}, fmt.Errorf("invalid secret %q: want VAR=<kv path>#<field>", v)
 	}
-	if !shellenv.ValidName(name) {
+	if !envcontract.ValidName(name) {
 		return Spec{}, fmt.Errorf("invalid secret %q: %q is not an environment variable name", v, name)
 	}
 	path, field, ok := strings.Cut(rest, "#")

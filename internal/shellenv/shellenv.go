@@ -47,21 +47,6 @@ func Detect(getenv func(string) string) string {
 	return Sh
 }
 
-// ValidName reports whether n is a portable environment variable name
-// (letters, digits, _; not starting with a digit), which every dialect can
-// set. Variable names are ours, but Write checks anyway.
-func ValidName(n string) bool {
-	if n == "" {
-		return false
-	}
-	for i, r := range n {
-		if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
 // dialect is how one shell sets and unsets a variable. Unsetting a
 // variable that is not set must not fail the output: fish's `set -e`
 // returns 4 then, and a later `set` passes that status on, so that
@@ -98,7 +83,7 @@ func inheritedName(n string) bool {
 // Write prints vars for shell on w.
 func Write(w io.Writer, shell string, vars []Var) error {
 	for _, v := range vars {
-		if !ValidName(v.Name) && !(v.Unset && (shell == PowerShell || shell == JSON) && inheritedName(v.Name)) {
+		if !envcontract.ValidName(v.Name) && !(v.Unset && (shell == PowerShell || shell == JSON) && inheritedName(v.Name)) {
 			return fmt.Errorf("invalid variable name %q", v.Name)
 		}
 	}
