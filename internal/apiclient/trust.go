@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -27,12 +28,11 @@ var noGoRoots = []string{"darwin", "ios", "windows", "plan9"}
 // ignores it).
 func Trust(caFile, serverName string, getenv func(string) string, goos string) (string, error) {
 	hash := func(what, p string) (string, error) {
-		b, err := os.ReadFile(p)
+		h, err := hashFile(p)
 		if err != nil {
 			return "", fmt.Errorf("could not read the %s: %w", what, err)
 		}
-		s := sha256.Sum256(b)
-		return "sha256:" + hex.EncodeToString(s[:]), nil
+		return "sha256:" + h, nil
 	}
 	var parts []string
 	if caFile != "" {
@@ -61,4 +61,30 @@ func Trust(caFile, serverName string, getenv func(string) string, goos string) (
 		parts = append(parts, "server_name="+serverName)
 	}
 	return strings.Join(parts, " "), nil
+}
+
+// hashFile is the hex SHA-256 of the file at p, read through a 16 KiB
+// buffer: `alilogin token` runs Trust on every call, and an SSL_CERT_FILE
+// is often the system's whole bundle (220 KiB on Debian), which read at
+// once into a new buffer costs the short-lived process fresh heap pages,
+// page faults on each, more than the hashing.
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 16<<10)
+	for {
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

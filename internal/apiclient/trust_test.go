@@ -1,6 +1,8 @@
 package apiclient
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -52,5 +54,31 @@ func TestTrust(t *testing.T) {
 	}
 	if _, err := Trust(filepath.Join(dir, "none.pem"), "", none, "linux"); err == nil {
 		t.Errorf("no error for a missing CA file")
+	}
+}
+
+// TestTrustHashesTheWholeFile: a file read in pieces (larger than the
+// read buffer, and one of its exact size) hashes to the SHA-256 of its
+// whole contents, the form a login recorded before, so that a recorded
+// trust still matches.
+func TestTrustHashesTheWholeFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, 1, 16 << 10, 220<<10 + 7} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		p := filepath.Join(dir, "ca.pem")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		want := "ca=sha256:" + hex.EncodeToString(sum[:])
+		if got, err := Trust(p, "", func(string) string { return "" }, "linux"); err != nil || got != want {
+			t.Errorf("%d bytes: Trust = %q, %v; want %q", n, got, err, want)
+		}
+	}
+	if _, err := Trust(dir, "", func(string) string { return "" }, "linux"); err == nil {
+		t.Errorf("a directory as the CA file: no error")
 	}
 }
