@@ -113,8 +113,15 @@ func upstreamTransport(k Kind, tr *http.Transport) *http.Transport {
 	return tr
 }
 
-// http2Logs reports whether godebug turns on Go's HTTP/2 logging.
+// http2Logs reports whether godebug turns on Go's HTTP/2 logging: as
+// Go decides (net/http's h2_bundle.go), when it contains
+// "http2debug=1" or "http2debug=2" anywhere, whatever stands around it
+// ("xhttp2debug=1" too); and, to be safe, any other non-zero
+// http2debug setting.
 func http2Logs(godebug string) bool {
+	if strings.Contains(godebug, "http2debug=1") || strings.Contains(godebug, "http2debug=2") {
+		return true
+	}
 	for _, s := range strings.Split(godebug, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(s), "=")
 		if k == "http2debug" && v != "" && v != "0" {

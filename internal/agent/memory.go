@@ -49,11 +49,16 @@ func TuneRuntime() string {
 // competing with the client and the server for the cores. A scheduler
 // trace interval keeps it out of that sleep (it backs off to a 10 ms
 // poll instead): the agent's added p50 for a small Nomad GET fell from
-// 0.32 to 0.23 ms on 2 cores (bench/agentbench A1). The price is about
-// 100 wake-ups a second of an idle agent (0.1 % of a core), where an
-// agent without it wakes not at all; and the largest interval the runtime
-// takes, 2^31-1 ms, still prints one line of scheduler state on stderr
-// (agent.log) every 24.8 days of the machine's uptime.
+// 0.32 to 0.23 ms on 2 cores (bench/agentbench A1). The price: an idle
+// agent wakes about 100 times a second (0.1-0.4 % of a core measured
+// here, and some battery on a laptop), where one without it wakes not
+// at all; and the runtime compares the largest interval it takes,
+// 2^31-1 ms, with the time since the machine booted, so on a machine up
+// for more than 24.8 days the agent writes one line of scheduler state
+// (counters only: "SCHED 0ms: gomaxprocs=1 idleprocs=1 threads=5 ...")
+// to its stderr (agent.log) when it starts, and another every 24.8 days.
+// A fatal runtime error prints the scheduler's state too (goroutine
+// ids and states, no memory contents).
 const MonitorAwake = "schedtrace=2147483647"
 
 // Environ is env for starting `alilogin agent run` with: GODEBUG gets
@@ -81,15 +86,18 @@ func Environ(env []string) []string {
 	return out
 }
 
-// schedtrace is the schedtrace interval a GODEBUG value sets (its last
-// setting wins, as in the runtime), and whether it sets one.
+// schedtrace is the schedtrace interval a GODEBUG value sets, and
+// whether it sets one, as the runtime reads it at start-up: the last
+// setting that parses as a 32-bit integer wins, one that does not
+// ("x", or 99999999999) is passed over.
 func schedtrace(godebug string) (int64, bool) {
 	var n int64
 	set := false
 	for _, f := range strings.Split(godebug, ",") {
 		if v, ok := strings.CutPrefix(f, "schedtrace="); ok {
-			n, _ = strconv.ParseInt(v, 10, 32)
-			set = true
+			if x, err := strconv.ParseInt(v, 10, 32); err == nil {
+				n, set = x, true
+			}
 		}
 	}
 	return n, set
