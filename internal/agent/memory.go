@@ -57,8 +57,11 @@ func TuneRuntime() string {
 // for more than 24.8 days the agent writes one line of scheduler state
 // (counters only: "SCHED 0ms: gomaxprocs=1 idleprocs=1 threads=5 ...")
 // to its stderr (agent.log) when it starts, and another every 24.8 days.
-// A fatal runtime error prints the scheduler's state too (goroutine
-// ids and states, no memory contents).
+// A fatal error or an unrecovered panic prints the scheduler's state
+// too (processor, thread and goroutine ids and states, no memory
+// contents); one the runtime raises while it holds its scheduler lock
+// (a runtime bug) would wait on that lock in the print instead of
+// ending the process, as the runtime's own comments warn.
 const MonitorAwake = "schedtrace=2147483647"
 
 // Environ is env for starting `alilogin agent run` with: GODEBUG gets
