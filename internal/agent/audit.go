@@ -115,39 +115,13 @@ func (a *audit) close() {
 
 func (a *audit) run() {
 	defer close(a.done)
-	var f *os.File
-	var size int64
-	open := func() {
-		var err error
-		f, err = os.OpenFile(a.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			fmt.Fprintf(a.stderr, "alilogin agent: warning: could not open the audit log: %v\n", err)
-			f = nil
-			return
-		}
-		_ = f.Chmod(0o600)
-		if fi, err := f.Stat(); err == nil {
-			size = fi.Size()
-		}
-	}
-	open()
-	var buf []byte
-	flush := func() {
-		if len(buf) == 0 || f == nil {
-			buf = buf[:0]
-			return
-		}
-		n, err := f.Write(buf)
-		size += int64(n)
-		if err != nil {
-			fmt.Fprintf(a.stderr, "alilogin agent: warning: could not write the audit log: %v\n", err)
-		}
-		buf = buf[:0]
-	}
+	l := &auditFile{path: a.path, stderr: a.stderr}
+	l.open()
+	defer l.close()
 	for {
 		e, ok := <-a.q
 		if !ok {
-			break
+			return
 		}
 		// The events of a while are written together: a request queues
 		// its event without waking this goroutine (it sleeps, not
@@ -158,56 +132,105 @@ func (a *audit) run() {
 		case <-a.closing:
 		}
 		for more := true; more; {
-			a.append(&buf, e, &f, &size, open, flush)
+			if b := a.line(e); b != nil {
+				l.add(b)
+			}
 			select {
 			case e, more = <-a.q:
 			default:
 				more = false
 			}
 		}
-		flush()
-	}
-	flush()
-	if f != nil {
-		f.Close()
+		l.flush()
 	}
 }
 
-// append adds e's line to buf, rotating the log first when the line
-// would take it past auditMax.
-func (a *audit) append(buf *[]byte, e Event, f **os.File, size *int64, open, flush func()) {
+// line is e's line (after one that counts the events dropped since the
+// last line, if any), or nil when it cannot be written.
+func (a *audit) line(e Event) []byte {
 	if e.client != nil {
 		e.PID, e.Exe = e.client()
 	}
 	e.capped()
 	b, err := json.Marshal(e)
 	if err != nil {
-		return
+		return nil
 	}
 	if n := a.dropped.Swap(0); n > 0 {
 		b2, _ := json.Marshal(map[string]any{"time": e.Time, "dropped": n})
 		b = append(append(b2, '\n'), b...)
 	}
-	b = append(b, '\n')
-	if *f == nil {
-		open()
-		if *f == nil {
+	return append(b, '\n')
+}
+
+// auditFile is the log the writer appends to: the open file (nil when
+// it could not be opened: the next line tries again), its size, for the
+// rotation, and the lines not written yet.
+type auditFile struct {
+	path   string
+	stderr io.Writer
+	f      *os.File
+	size   int64
+	buf    []byte
+}
+
+func (l *auditFile) open() {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		fmt.Fprintf(l.stderr, "alilogin agent: warning: could not open the audit log: %v\n", err)
+		l.f = nil
+		return
+	}
+	_ = f.Chmod(0o600)
+	l.f = f
+	if fi, err := f.Stat(); err == nil {
+		l.size = fi.Size()
+	}
+}
+
+// add queues line, rotating the log first when the line would take it
+// past auditMax.
+func (l *auditFile) add(line []byte) {
+	if l.f == nil {
+		l.open()
+		if l.f == nil {
 			return
 		}
 	}
-	if *size+int64(len(*buf)+len(b)) > auditMax {
-		flush()
-		(*f).Close()
-		if err := os.Rename(a.path, a.path+".1"); err != nil {
-			fmt.Fprintf(a.stderr, "alilogin agent: warning: could not rotate the audit log: %v\n", err)
+	if l.size+int64(len(l.buf)+len(line)) > auditMax {
+		l.flush()
+		l.f.Close()
+		if err := os.Rename(l.path, l.path+".1"); err != nil {
+			fmt.Fprintf(l.stderr, "alilogin agent: warning: could not rotate the audit log: %v\n", err)
 		}
-		*size = 0
-		open()
-		if *f == nil {
+		l.size = 0
+		l.open()
+		if l.f == nil {
 			return
 		}
 	}
-	*buf = append(*buf, b...)
+	l.buf = append(l.buf, line...)
+}
+
+// flush writes the queued lines in one write.
+func (l *auditFile) flush() {
+	if len(l.buf) == 0 || l.f == nil {
+		l.buf = l.buf[:0]
+		return
+	}
+	n, err := l.f.Write(l.buf)
+	l.size += int64(n)
+	if err != nil {
+		fmt.Fprintf(l.stderr, "alilogin agent: warning: could not write the audit log: %v\n", err)
+	}
+	l.buf = l.buf[:0]
+}
+
+func (l *auditFile) close() {
+	l.flush()
+	if l.f != nil {
+		l.f.Close()
+	}
 }
 
 // The longest field values the audit log keeps (a path may be as long

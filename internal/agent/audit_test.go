@@ -2,7 +2,9 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -56,5 +58,34 @@ func TestAuditLogHoldsNoTokenOrQuery(t *testing.T) {
 	}
 	if evs[0].PID != os.Getpid() {
 		t.Logf("the client's pid was not found (best effort): %d", evs[0].PID)
+	}
+}
+
+// TestAuditLogRotatesAtItsBound: a line that would take the log past
+// auditMax moves the log to audit.log.1 (one before it is dropped) and
+// starts a new 0600 file with the line.
+func TestAuditLogRotatesAtItsBound(t *testing.T) {
+	path := filepath.Join(t.TempDir(), AuditName)
+	if err := os.WriteFile(path+".1", []byte("the oldest\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := append(bytes.Repeat([]byte("x"), auditMax-11), '\n')
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := &auditFile{path: path, stderr: io.Discard}
+	l.open()
+	l.add([]byte("fits\n")) // auditMax-10+5: still under the bound
+	l.add([]byte("past the bound\n"))
+	l.close()
+	if b, err := os.ReadFile(path + ".1"); err != nil || !bytes.Equal(b, append(old, "fits\n"...)) {
+		t.Errorf("audit.log.1: %d bytes, %v; want the log before the rotation (%d bytes)", len(b), err, len(old)+5)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != "past the bound\n" {
+		t.Errorf("audit.log after the rotation: %q, %v", b, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("audit.log's mode: %v, %v", fi.Mode(), err)
 	}
 }
