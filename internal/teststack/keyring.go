@@ -72,7 +72,7 @@ func startKeyring(ctx context.Context, s *Stack) (*Keyring, error) {
 		return nil, fmt.Errorf("could not start gnome-keyring-daemon: %w", err)
 	}
 	p := &proc{name: "gnome-keyring", cmd: gk, logPath: logf.Name(), logFile: logf, done: make(chan struct{})}
-	go func() { p.err = gk.Wait(); close(p.done) }()
+	go p.watch()
 	s.add(p)
 	err = p.waitFor(ctx, "org.freedesktop.secrets on the bus", func(ctx context.Context) error {
 		out, err := runOut(ctx, env, "dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",

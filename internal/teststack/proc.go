@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // BinDir is where the server binaries are looked up.
@@ -123,11 +125,70 @@ func startProc(name, dir, bin string, args, env []string) (*proc, error) {
 		return nil, fmt.Errorf("could not start %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, logPath: logPath, logFile: f, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
+	go p.watch()
 	return p, nil
+}
+
+// watch closes done when the process ends, without reaping it: its pid,
+// which is also its group's id, stays taken by the zombie until stop or
+// kill has signalled the group and reaps it. Reaped at once, the number
+// could go to a new process group (pid_max is 32768 on small machines,
+// and parallel test binaries start hundreds of processes), and a later
+// stop would send SIGTERM to a stranger: another test's server.
+func (p *proc) watch() {
+	var info unix.Siginfo
+	pid := p.cmd.Process.Pid
+	for {
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			p.err = fmt.Errorf("could not wait for %s: %w", p.name, err)
+		} else {
+			p.err = zombieStatus(pid)
+		}
+		break
+	}
+	close(p.done)
+}
+
+// zombieStatus reads how an ended, unreaped process ended from its stat
+// (field 52, exit_code, in waitpid's form) as exec.ExitError would say it.
+func zombieStatus(pid int) error {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return fmt.Errorf("ended (could not read its status: %w)", err)
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return errors.New("ended")
+	}
+	// Fields after comm start at field 3 (state); exit_code is field 52.
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 50 {
+		return errors.New("ended")
+	}
+	code, err := strconv.Atoi(f[49])
+	if err != nil {
+		return errors.New("ended")
+	}
+	ws := syscall.WaitStatus(code)
+	switch {
+	case ws.Exited() && ws.ExitStatus() == 0:
+		return nil
+	case ws.Exited():
+		return fmt.Errorf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Errorf("signal: %v", ws.Signal())
+	}
+	return fmt.Errorf("ended (wait status %#x)", code)
+}
+
+// reap collects the ended process once its group has been signalled.
+func (p *proc) reap() {
+	<-p.done
+	_ = p.cmd.Wait()
 }
 
 // exited reports whether the process has ended.
@@ -151,8 +212,10 @@ func (p *proc) stop() {
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
 			<-p.done
 		}
-		// Children that outlived the leader.
+		// Children that outlived the leader; the group's id is still
+		// the unreaped leader's.
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		p.reap()
 		p.logFile.Close()
 	})
 }
@@ -161,7 +224,7 @@ func (p *proc) stop() {
 func (p *proc) kill() {
 	p.once.Do(func() {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
+		p.reap()
 		p.logFile.Close()
 	})
 }

@@ -76,3 +76,45 @@ func TestWaitForStopsAtABrokenServer(t *testing.T) {
 		t.Fatalf("after %d checks: %v (context: %v); want the broken state at the third check", checks, err, ctx.Err())
 	}
 }
+
+// TestAnEndedServerHoldsItsGroupUntilStopped: a server that ends by itself
+// is not reaped until stop has signalled its group, so that the number
+// stop signals (-pgid) cannot have gone to another test's process group
+// in between; its exit status is still reported.
+func TestAnEndedServerHoldsItsGroupUntilStopped(t *testing.T) {
+	p, err := startProc("quitter", t.TempDir(), "/bin/sh", []string{"-c", "exit 3"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	select {
+	case <-p.done:
+	case <-time.After(time.Minute):
+		t.Fatal("sh -c 'exit 3' did not end")
+	}
+	if p.err == nil || p.err.Error() != "exit status 3" {
+		t.Errorf("status %v, want exit status 3", p.err)
+	}
+	pid := p.cmd.Process.Pid
+	if st := procState(pid); st != "Z" {
+		t.Fatalf("the ended server's pid %d is in state %q, want Z (held, not reaped)", pid, st)
+	}
+	p.stop()
+	if st := procState(pid); st == "Z" {
+		t.Errorf("pid %d is still a zombie after stop", pid)
+	}
+}
+
+// procState returns the state letter of pid from /proc, or "" when the
+// pid does not exist.
+func procState(pid int) string {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	if f := strings.Fields(string(stat[i+1:])); i >= 0 && len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
