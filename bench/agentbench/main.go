@@ -134,6 +134,9 @@ func (b *bench) run() error {
 		return b.holdOn()
 	}
 	job, alloc, err := b.job()
+	// Nomad leaves a job's tasks running when it stops: end the job
+	// before the stack goes, or its executor and task outlive the bench.
+	defer b.stopJob(job, alloc)
 	if err != nil {
 		return fmt.Errorf("the log job: %w", err)
 	}
@@ -604,6 +607,32 @@ func (b *bench) job() (string, string, error) {
 		return false
 	})
 	return name, alloc, err
+}
+
+// stopJob stops the log job and waits for its allocation's task to end
+// (name and alloc are "" when there is no job or no allocation).
+func (b *bench) stopJob(name, alloc string) {
+	if name == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := b.nomad.Client()
+	if err := c.Do(ctx, "DELETE", "/v1/job/"+name, nil, nil); err != nil {
+		fmt.Fprintf(os.Stderr, "agentbench: could not stop the log job: %v\n", err)
+		return
+	}
+	if alloc == "" {
+		return
+	}
+	err := teststack.WaitUntil(ctx, "the log job's task to end", func() bool {
+		var a struct{ ClientStatus string }
+		err := c.Do(ctx, "GET", "/v1/allocation/"+alloc, nil, &a)
+		return err == nil && a.ClientStatus != "running" && a.ClientStatus != "pending"
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "agentbench: %v\n", err)
+	}
 }
 
 // a2: the whole `nomad job status JOB`, direct and through the agent.
