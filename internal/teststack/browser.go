@@ -69,6 +69,12 @@ func newBrowser(as func(dataDir string) ([]chromedp.ExecAllocatorOption, error))
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// A page left with a request in flight (the Nomad UI's log
+		// stream) would wait in the back-forward cache, its connection
+		// open, until Chromium evicts it a minute later: tests that wait
+		// for the request's end (the agent logs it then) would wait that
+		// minute.
+		chromedp.Flag("disable-features", "BackForwardCache"),
 	}
 	opts = append(opts, extra...)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
