@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,14 +149,18 @@ func TestShellHook(t *testing.T) {
 		{"fish", []string{"fish", "--no-config", "-i"}, `function fish_prompt; echo -n 'PROMPT> '; end; set -g fish_greeting; alilogin hook fish --min-ttl 15s | source`,
 			`set -g __alilogin_next 0; set -g __alilogin_next_uptime 0`, `echo "V=$%s"`},
 	}
-	// One shell after the other: Hydra's in-memory database refuses
-	// refreshes that overlap ("concurrent update"), and the three shells
-	// would refresh at the same moments.
+	// The three shells run at once, so that their waits for the tokens'
+	// expiry overlap; their sign-ins and refreshes at Hydra take turns
+	// (hydra): Hydra's in-memory database refuses refreshes that overlap
+	// ("concurrent update"), and the shells would refresh at the same
+	// moments.
 	if err := stack.EnsureMounts(context.Background(), nil, teststack.Mounts{}); err != nil {
 		t.Fatal(err)
 	}
+	var hydra sync.Mutex
 	for _, sh := range shells {
 		t.Run(sh.name, func(t *testing.T) {
+			t.Parallel()
 			requireTool(t, sh.name)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
@@ -174,9 +179,14 @@ func TestShellHook(t *testing.T) {
 			}
 
 			// A login happens elsewhere; the hook picks it up.
-			seed(t, ctx, u, profile, roles)
-			// As `alilogin login` would: every token the profile grants.
-			u.ok(t, "env", "--for", "vault,nomad,consul")
+			// (A failing step ends the test with the turn given back.)
+			func() {
+				hydra.Lock()
+				defer hydra.Unlock()
+				seed(t, ctx, u, profile, roles)
+				// As `alilogin login` would: every token the profile grants.
+				u.ok(t, "env", "--for", "vault,nomad,consul")
+			}()
 			c.run(sh.retry)
 			first := strings.TrimSpace(c.run(fmt.Sprintf(sh.showVar, "NOMAD_TOKEN")))
 			if first == "V=" || !strings.HasPrefix(first, "V=") {
@@ -206,7 +216,11 @@ func TestShellHook(t *testing.T) {
 			if !testutil.Eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
 				t.Fatalf("the first Nomad token still works after its expiry: nothing to renew")
 			}
-			c.run("true") // a prompt: the hook renews
+			func() {
+				hydra.Lock()
+				defer hydra.Unlock()
+				c.run("true") // a prompt: the hook renews
+			}()
 			out := c.run("nomad acl token self >/dev/null && echo NOMAD-OK")
 			if !strings.Contains(out, "NOMAD-OK") {
 				t.Fatalf("nomad acl token self after expiry: %q; screen:\n%s", out, c.screen())
