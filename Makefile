@@ -36,17 +36,13 @@ tidy-check:
 
 FUZZ_TIME ?= 15s
 
-# go test -json through tools/testreport: the usual output of go test, then
-# the list of every skipped test with its reason; the exit code is go
-# test's (or the report's, when go test passed).
+# tools/test.sh: go test -race ./... through tools/testreport (the usual
+# output of go test, then the list of every skipped test with its reason),
+# the release check and the fuzz targets; cmd/alilogin/e2e, the longest and
+# mostly waiting, runs in the background meanwhile and is reported at the
+# end. The exit code is 1 when any of them failed.
 test: deps stack vet fmt-check tidy-check
-	@t0=$$(date +%s); tr=$$(mktemp -d); $(GO) build -o $$tr/testreport ./tools/testreport || exit 1; \
-	$(GO) test -json $(TEST_FLAGS) ./... | $$tr/testreport; ps=("$${PIPESTATUS[@]}"); rm -rf $$tr; \
-	rc=$${ps[0]}; [ $$rc -ne 0 ] || rc=$${ps[1]}; echo "test phase: $$(( $$(date +%s) - t0 ))s"; exit $$rc
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZ_TIME) ./internal/policy
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/config
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./internal/discovery
-	$(GO) test -run '^$$' -fuzz '^FuzzIdentityFrom$$' -fuzztime $(FUZZ_TIME) ./internal/oidc
+	@GO='$(GO)' TEST_FLAGS='$(TEST_FLAGS)' FUZZ_TIME='$(FUZZ_TIME)' tools/test.sh
 
 # Binaries for five platforms, deb and RPM packages, SHA256SUMS: dist/
 # (tools/release; README.md "Install"). VERSION=vX.Y.Z builds that
@@ -62,7 +58,6 @@ release-check: deps
 	@cd tools/release && $(GO) vet . && { $(GO) mod tidy -diff >/dev/null || { echo "tools/release/go.mod is not tidy" >&2; exit 1; }; }
 	@t0=$$(date +%s); cd tools/release && $(GO) test -count=1 -timeout 30m .; rc=$$?; echo "release check: $$(( $$(date +%s) - t0 ))s"; exit $$rc
 
-test: release-check
 
 demo: deps stack
 	$(GO) run ./internal/teststack/cmd/demo
