@@ -216,12 +216,16 @@ func TestShellHook(t *testing.T) {
 			if !testutil.Eventually(15*time.Second, func() bool { return old.Do(ctx, "GET", "/v1/acl/token/self", nil, nil) != nil }) {
 				t.Fatalf("the first Nomad token still works after its expiry: nothing to renew")
 			}
+			var out string
 			func() {
 				hydra.Lock()
 				defer hydra.Unlock()
 				c.run("true") // a prompt: the hook renews
+				// The hook runs before the next prompt, after run saw
+				// the command's end: the turn lasts until the next
+				// command has run.
+				out = c.run("nomad acl token self >/dev/null && echo NOMAD-OK")
 			}()
-			out := c.run("nomad acl token self >/dev/null && echo NOMAD-OK")
 			if !strings.Contains(out, "NOMAD-OK") {
 				t.Fatalf("nomad acl token self after expiry: %q; screen:\n%s", out, c.screen())
 			}
