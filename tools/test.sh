@@ -33,12 +33,15 @@ mapfile -t rest < <($GO list ./... | grep -vx "$long")
 $GO test -json "${flags[@]}" "${rest[@]}" | "$tmp/testreport" || rc=1
 echo "tests of the other packages: $(($(date +%s) - t0))s"
 
-make --no-print-directory release-check || rc=1
+# The release check and the fuzzers only compute (no test of theirs
+# times anything): they take the CPU the end-to-end tests leave idle, at
+# the lowest priority, so as not to slow the longest part.
+nice -n 19 make --no-print-directory release-check || rc=1
 
-$GO test -run '^$' -fuzz '^FuzzLoad$' -fuzztime "$fuzz" ./internal/policy || rc=1
-$GO test -run '^$' -fuzz '^FuzzParse$' -fuzztime "$fuzz" ./internal/config || rc=1
-$GO test -run '^$' -fuzz '^FuzzParse$' -fuzztime "$fuzz" ./internal/discovery || rc=1
-$GO test -run '^$' -fuzz '^FuzzIdentityFrom$' -fuzztime "$fuzz" ./internal/oidc || rc=1
+nice -n 19 $GO test -run '^$' -fuzz '^FuzzLoad$' -fuzztime "$fuzz" ./internal/policy || rc=1
+nice -n 19 $GO test -run '^$' -fuzz '^FuzzParse$' -fuzztime "$fuzz" ./internal/config || rc=1
+nice -n 19 $GO test -run '^$' -fuzz '^FuzzParse$' -fuzztime "$fuzz" ./internal/discovery || rc=1
+nice -n 19 $GO test -run '^$' -fuzz '^FuzzIdentityFrom$' -fuzztime "$fuzz" ./internal/oidc || rc=1
 
 wait "$pid"
 long_rc=$?
