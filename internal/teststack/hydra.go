@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"strings"
@@ -45,9 +46,10 @@ type Hydra struct {
 	AttendedClientSecret string
 	Bin                  string
 
-	admin *apiclient.Client
-	app   *http.Server
-	p     *proc
+	admin  *apiclient.Client
+	app    *http.Server
+	fronts []*http.Server // oneAtATime before Hydra's two ports
+	p      *proc
 
 	mu    sync.Mutex
 	users map[string]User
@@ -133,6 +135,39 @@ func (h *Hydra) closeApp() {
 	if h.app != nil {
 		_ = h.app.Close()
 	}
+	for _, f := range h.fronts {
+		_ = f.Close()
+	}
+}
+
+// oneAtATime passes requests on to Hydra one at a time, the public and
+// the admin port's alike (one lock): Hydra's in-memory database refuses
+// writes that overlap ("Unable to serialize access due to a concurrent
+// update in another session", TestHydraTakesConcurrentSignInsAndRefreshes),
+// where a real provider serves users at once. Nothing Hydra does while
+// answering waits for another request to it (the login app is reached by
+// the browser's redirect), so the lock cannot deadlock.
+type oneAtATime struct {
+	mu *sync.Mutex
+	rp *httputil.ReverseProxy
+}
+
+func (o oneAtATime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.rp.ServeHTTP(w, r)
+}
+
+// front serves on ln and passes every request to port (Hydra's), under mu.
+func (h *Hydra) front(ln net.Listener, port int, mu *sync.Mutex) {
+	target := &url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Host = pr.In.Host
+	}}
+	srv := &http.Server{Handler: oneAtATime{mu: mu, rp: rp}, ReadHeaderTimeout: 10 * time.Second}
+	h.fronts = append(h.fronts, srv)
+	go func() { _ = srv.Serve(ln) }()
 }
 
 func startHydra(ctx context.Context, s *Stack) (*Hydra, error) {
@@ -144,7 +179,9 @@ func startHydra(ctx context.Context, s *Stack) (*Hydra, error) {
 }
 
 func startHydraOnce(ctx context.Context, s *Stack, bin string) (*Hydra, error) {
-	ports, err := freePorts(3)
+	// The issuer and admin addresses (oneAtATime), the login app,
+	// Hydra's own public and admin ports.
+	ports, err := freePorts(5)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +207,15 @@ func startHydraOnce(ctx context.Context, s *Stack, bin string) (*Hydra, error) {
 	}
 	h.app = &http.Server{Handler: h.appHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = h.app.Serve(l) }()
+	var one sync.Mutex
+	for i, port := range []int{ports[3], ports[4]} {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", ports[i]))
+		if err != nil {
+			h.closeApp()
+			return nil, err
+		}
+		h.front(ln, port, &one)
+	}
 
 	env := []string{
 		"DSN=memory",
@@ -180,9 +226,9 @@ func startHydraOnce(ctx context.Context, s *Stack, bin string) (*Hydra, error) {
 		"URLS_LOGOUT=" + h.AppURL + "/logout",
 		"URLS_ERROR=" + h.AppURL + "/error",
 		"SERVE_PUBLIC_HOST=127.0.0.1",
-		"SERVE_PUBLIC_PORT=" + itoa(ports[0]),
+		"SERVE_PUBLIC_PORT=" + itoa(ports[3]),
 		"SERVE_ADMIN_HOST=127.0.0.1",
-		"SERVE_ADMIN_PORT=" + itoa(ports[1]),
+		"SERVE_ADMIN_PORT=" + itoa(ports[4]),
 		"OAUTH2_PKCE_ENFORCED_FOR_PUBLIC_CLIENTS=true",
 		"OAUTH2_EXPOSE_INTERNAL_ERRORS=true",
 		"STRATEGIES_ACCESS_TOKEN=opaque",
