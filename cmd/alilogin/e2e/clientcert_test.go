@@ -163,6 +163,7 @@ func cli(t *testing.T, env []string, name string, args ...string) (string, error
 
 // TestClientCertMTLS: the whole path of issue 12 on the real servers.
 func TestClientCertMTLS(t *testing.T) {
+	t.Parallel() // its own Nomad and Consul; most of it waits for the certificate's expiry
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	const certTTL = 20 * time.Second

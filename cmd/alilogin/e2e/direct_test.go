@@ -251,6 +251,7 @@ func timedToken(t *testing.T, u *user, k store.Kind, args ...string) (string, ti
 // probe, remembered); the replaced Consul token and, after logout, the
 // last one are gone; the Nomad tokens are refused once expired.
 func TestDirectLoginWhenVaultStopped(t *testing.T) {
+	t.Parallel() // its own Vault; most of it waits for the tokens' expiry
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	_, u, profile, _, _, rec := loginWithVaultDown(t, ctx, "stopped")
