@@ -25,8 +25,8 @@ cleanup() {
 trap cleanup EXIT
 $GO build -o "$tmp/testreport" ./tools/testreport || exit 1
 
-# -parallel 3: its few parallel tests (they wait on the clock) all at once.
-$GO test -json "${flags[@]}" -parallel 3 "$long" >"$tmp/long.json" 2>&1 &
+# -parallel 4: its few parallel tests (most wait on the clock) all at once.
+$GO test -json "${flags[@]}" -parallel 4 "$long" >"$tmp/long.json" 2>&1 &
 pid=$!
 
 rc=0

@@ -59,6 +59,7 @@ const consulAuthorize = `fetch("/v1/internal/acl/authorize", {method: "POST", bo
 // from the read-only session's page gets the agent's 403 "read-only"
 // text and never reaches Consul.
 func TestUIReadOnlyProfile(t *testing.T) {
+	t.Parallel() // two agent users with their own Nomad and Consul each
 	rw, ctx := newAgentUserFor(t, 6*time.Minute)
 	ro := newAgentUser(t, ctx)
 	ro.writeConfig(t, "profile \""+ro.m.profile+"\" {\n  agent {\n    read_only = true\n  }\n}\n")
