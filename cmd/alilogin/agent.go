@@ -133,6 +133,15 @@ func stopAgent(ctx context.Context, e *cmdEnv) error {
 	if a.Error != "" {
 		return errors.New(termtext.Clean(a.Error))
 	}
+	// It answers before it has ended: "stopped" once it has, so that a
+	// start right after does not find it running.
+	dir, err := agentDir(e)
+	if err != nil {
+		return err
+	}
+	if err := agent.WaitEnded(ctx, dir); err != nil {
+		return fmt.Errorf("could not see the agent (instance %s) end: %w", shortID(a.Instance), err)
+	}
 	fmt.Fprintf(e.Stderr, "alilogin: stopped the agent (instance %s)\n", shortID(a.Instance))
 	return nil
 }

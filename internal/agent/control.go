@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/alisw/alilogin/internal/filelock"
 )
 
 // The control protocol: one JSON request and one JSON answer per
@@ -155,4 +157,23 @@ const maxControl = 4 << 20
 // (controlserver.go), so it is no agent to wait for.
 func dying(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// StopWait bounds how long `agent stop` waits for the agent to end once
+// it answered: it still closes its routes (up to 2 s for requests in
+// flight) and ends an attended window (its revocations, up to 30 s).
+const StopWait = 40 * time.Second
+
+// WaitEnded waits until no agent holds dir's lock, polling, or until ctx
+// ends (ctx's error). An agent answers "stop" before it has ended; a
+// start that comes before its end finds it running (ErrRunning).
+func WaitEnded(ctx context.Context, dir string) error {
+	lock, err := filelock.Acquire(ctx, filepath.Join(dir, lockName), StopWait, 20*time.Millisecond, nil)
+	if errors.Is(err, filelock.ErrTimeout) {
+		return fmt.Errorf("the agent still runs %s after it was asked to stop", StopWait)
+	}
+	if err != nil {
+		return err
+	}
+	return lock.Release()
 }
