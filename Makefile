@@ -58,6 +58,5 @@ release-check: deps
 	@cd tools/release && $(GO) vet . && { $(GO) mod tidy -diff >/dev/null || { echo "tools/release/go.mod is not tidy" >&2; exit 1; }; }
 	@t0=$$(date +%s); cd tools/release && $(GO) test -count=1 -timeout 30m .; rc=$$?; echo "release check: $$(( $$(date +%s) - t0 ))s"; exit $$rc
 
-
 demo: deps stack
 	$(GO) run ./internal/teststack/cmd/demo

@@ -1,7 +1,6 @@
 package teststack
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -35,17 +34,8 @@ func children() map[int]string {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) < 2 {
+		f, err := statFields(pid) // state ppid ...
+		if err != nil || len(f) < 2 {
 			continue
 		}
 		if ppid, _ := strconv.Atoi(f[1]); ppid != self {

@@ -153,23 +153,32 @@ func (p *proc) watch() {
 	close(p.done)
 }
 
-// zombieStatus reads how an ended, unreaped process ended from its stat
-// (field 52, exit_code, in waitpid's form) as exec.ExitError would say it.
-func zombieStatus(pid int) error {
+// statFields returns the fields of /proc/PID/stat after the command
+// name, from field 3 (the state) on: the name is in parentheses and may
+// hold spaces and parentheses itself.
+func statFields(pid int) ([]string, error) {
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return fmt.Errorf("ended (could not read its status: %w)", err)
+		return nil, err
 	}
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return errors.New("ended")
+		return nil, fmt.Errorf("no command name in /proc/%d/stat", pid)
 	}
-	// Fields after comm start at field 3 (state); exit_code is field 52.
-	f := strings.Fields(string(stat[i+1:]))
+	return strings.Fields(string(stat[i+1:])), nil
+}
+
+// zombieStatus reads how an ended, unreaped process ended from its stat
+// (field 52, exit_code, in waitpid's form) as exec.ExitError would say it.
+func zombieStatus(pid int) error {
+	f, err := statFields(pid)
+	if err != nil {
+		return fmt.Errorf("ended (could not read its status: %w)", err)
+	}
 	if len(f) < 50 {
 		return errors.New("ended")
 	}
-	code, err := strconv.Atoi(f[49])
+	code, err := strconv.Atoi(f[49]) // field 52
 	if err != nil {
 		return errors.New("ended")
 	}

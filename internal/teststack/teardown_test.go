@@ -108,12 +108,7 @@ func TestAnEndedServerHoldsItsGroupUntilStopped(t *testing.T) {
 // procState returns the state letter of pid from /proc, or "" when the
 // pid does not exist.
 func procState(pid int) string {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	if f := strings.Fields(string(stat[i+1:])); i >= 0 && len(f) > 0 {
+	if f, err := statFields(pid); err == nil && len(f) > 0 {
 		return f[0]
 	}
 	return ""
