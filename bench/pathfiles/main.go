@@ -43,15 +43,16 @@ var (
 
 func main() {
 	verbose := flag.Bool("v", false, "list the statements' files of the leaves too")
+	funcs := flag.Bool("funcs", false, "under each counted file, the functions of it that ran")
 	src := flag.String("src", ".", "the module tree to build alilogin from (another checkout measures another tree)")
 	flag.Parse()
-	if err := run(*src, *verbose); err != nil {
+	if err := run(*src, *verbose, *funcs); err != nil {
 		fmt.Fprintln(os.Stderr, "pathfiles:", err)
 		os.Exit(1)
 	}
 }
 
-func run(src string, verbose bool) error {
+func run(src string, verbose, funcs bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "pathfiles-")
@@ -178,8 +179,17 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 		sort.Strings(list)
 		counted, groups := count(list)
 		fmt.Printf("%s: %d\n", b.name, len(counted))
+		var ranFuncs map[string][]string
+		if funcs {
+			if ranFuncs, err = functions(src, filepath.Join(dir, b.cover+".txt")); err != nil {
+				return err
+			}
+		}
 		for _, f := range counted {
 			fmt.Printf("  %s\n", f)
+			for _, fn := range ranFuncs[f] {
+				fmt.Printf("      %s\n", fn)
+			}
 		}
 		if verbose {
 			fmt.Printf("  not counted: %s\n", strings.Join(groups, " "))
@@ -214,6 +224,27 @@ func ran(dir, txt string) (map[string]bool, error) {
 		seen[strings.TrimPrefix(file, module)+":"+fields[0]] = true
 	}
 	return seen, sc.Err()
+}
+
+// functions lists, by file, the functions that ran a statement in the
+// coverage profile txt (go tool cover -func, read in the tree src).
+func functions(src, txt string) (map[string][]string, error) {
+	c := exec.Command("go", "tool", "cover", "-func="+txt)
+	c.Dir = src
+	out, err := c.Output()
+	if err != nil {
+		return nil, fmt.Errorf("cover -func: %v", err)
+	}
+	byFile := map[string][]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) != 3 || fields[2] == "0.0%" || !strings.HasPrefix(fields[0], module) {
+			continue
+		}
+		file, _, _ := strings.Cut(strings.TrimPrefix(fields[0], module), ":")
+		byFile[file] = append(byFile[file], fields[1])
+	}
+	return byFile, nil
 }
 
 // count groups files as the issue counts them: the counted ones, and the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/filelock"
+	"github.com/alisw/alilogin/internal/userdir"
 )
 
 // DirVar names another agent directory than the one derived from the
@@ -191,5 +192,11 @@ func checkDir(fi fs.FileInfo, uid int) error {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("its mode is %#o, want 0700", fi.Mode().Perm())
 	}
-	return checkOwner(fi, uid)
+	switch owner, known := userdir.Owner(fi); {
+	case !known:
+		return ErrUnsupported
+	case owner != uid:
+		return fmt.Errorf("it belongs to uid %d, not %d", owner, uid)
+	}
+	return nil
 }

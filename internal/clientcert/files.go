@@ -143,7 +143,7 @@ func resolveBase(base string, create bool) (string, error) {
 		if links++; links > maxLinks {
 			return "", fmt.Errorf("too many symlinks in %s", base)
 		}
-		if err := checkOwnerOrRoot(fi); err != nil {
+		if err := checkOwner(fi, true); err != nil {
 			return "", fmt.Errorf("the symlink %s: %w", next, err)
 		}
 		if err := othersCanReplace(cur); err != nil {
@@ -180,7 +180,7 @@ func openBase(base string, create bool) (*os.Root, string, error) {
 	}
 	fi, err := r.Stat(".")
 	if err == nil {
-		err = checkOwnerOrRoot(fi)
+		err = checkOwner(fi, true)
 		if err == nil && fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
 			err = errors.New("writable by others")
 		}
@@ -192,6 +192,16 @@ func openBase(base string, create bool) (*os.Root, string, error) {
 	return r, real, nil
 }
 
+// checkOwner: fi is ours, or root's when root is set (where the system
+// says whose a file is).
+func checkOwner(fi fs.FileInfo, root bool) error {
+	uid, known := userdir.Owner(fi)
+	if known && uid != os.Getuid() && !(root && uid == 0) {
+		return errors.New("owned by another user")
+	}
+	return nil
+}
+
 // ourDir checks that d, in r, is a directory (not a symlink) owned by us.
 func ourDir(r *os.Root, d string) (fs.FileInfo, error) {
 	fi, err := r.Lstat(d)
@@ -201,7 +211,7 @@ func ourDir(r *os.Root, d string) (fs.FileInfo, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory (a symlink?)", d)
 	}
-	if err := checkOwner(fi); err != nil {
+	if err := checkOwner(fi, false); err != nil {
 		return nil, fmt.Errorf("%s: %w", d, err)
 	}
 	return fi, nil

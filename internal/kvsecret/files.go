@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/alisw/alilogin/internal/userdir"
 )
 
 // Files is a private directory holding the --secret-file values of one
@@ -22,7 +24,7 @@ type Files struct {
 // directory made there is the user's alone (0700, a new random name).
 func BaseDir(getenv func(string) string) string {
 	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
-		if st, err := os.Stat(d); err == nil && st.IsDir() && st.Mode().Perm()&0o077 == 0 && ownedByMe(st) {
+		if st, err := os.Stat(d); err == nil && st.IsDir() && st.Mode().Perm()&0o077 == 0 && mine(st) {
 			return d
 		}
 	}
@@ -30,6 +32,13 @@ func BaseDir(getenv func(string) string) string {
 		return shm
 	}
 	return os.TempDir()
+}
+
+// mine: st is the user's (and the system says so: XDG_RUNTIME_DIR is a
+// Linux and BSD notion).
+func mine(st os.FileInfo) bool {
+	uid, known := userdir.Owner(st)
+	return known && uid == os.Getuid()
 }
 
 // WriteFiles makes a new 0700 directory under base and writes each value

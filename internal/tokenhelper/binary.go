@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/alisw/alilogin/internal/userdir"
 )
 
 // Binary is the alilogin binary that the helper script runs: this
@@ -89,5 +91,16 @@ func aboveSafe(dir string, trusted func(os.FileInfo) bool, what string) error {
 	}
 }
 
-// mineOrRoot: st is the user's or root's.
-func mineOrRoot(st os.FileInfo) bool { return ownedByOrRoot(st, os.Getuid()) }
+// mineOrRoot: st is the user's or root's (or the system does not say
+// whose: the script is a Unix shell script, elsewhere the mode bits say
+// what they can).
+func mineOrRoot(st os.FileInfo) bool {
+	uid, known := userdir.Owner(st)
+	return !known || uid == 0 || uid == os.Getuid()
+}
+
+// mine: st is the user's (or the system does not say whose).
+func mine(st os.FileInfo) bool {
+	uid, known := userdir.Owner(st)
+	return !known || uid == os.Getuid()
+}

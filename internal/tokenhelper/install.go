@@ -191,7 +191,7 @@ func private(p string, dir bool) error {
 	switch {
 	case dir && !st.IsDir():
 		return fmt.Errorf("could not write the token helper script: %s is not a directory", p)
-	case !ownedByMe(st):
+	case !mine(st):
 		return fmt.Errorf("could not write the token helper script: %s is not owned by you; the vault CLI would run code whoever owns it puts there", p)
 	case st.Mode().Perm()&0o022 != 0:
 		return fmt.Errorf("could not write the token helper script: %s (mode %v) is writable by group or others, who could replace the script the vault CLI runs; run: chmod go-w %s", p, st.Mode().Perm(), p)

@@ -1,6 +1,9 @@
 // Package userdir finds alilogin's per-user directories where each OS
 // expects them: the configuration (the config file, the cached discovery
-// document) and the state (stored logins in the file store, lock files).
+// document) and the state (stored logins in the file store, lock files);
+// and says which user owns a file (Owner: the one place that reads a
+// stat's uid, for the checks of the agent's directory, certificate
+// folders, the token helper and secret files).
 // Everything is read through a getenv function, so tests point it
 // elsewhere.
 //

@@ -1,7 +1,0 @@
-//go:build !unix
-
-package agent
-
-import "io/fs"
-
-func checkOwner(fs.FileInfo, int) error { return ErrUnsupported }
