@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -93,25 +90,4 @@ func openAgent(ctx context.Context, e *cmdEnv, profile string, kinds []store.Kin
 		return nil, fmt.Errorf("could not open profile %s in the agent: it has no token for the servers asked for, or no address for them", profile)
 	}
 	return a, nil
-}
-
-// syncAgent tells the user's agent, if one runs, that a logout
-// happened: it forgets at once the tokens and every gate of each profile
-// no longer logged in. (It also notices by itself, through the stored
-// login's generation, at the next request, on Linux.)
-func syncAgent(ctx context.Context, e *cmdEnv) error {
-	dir, err := agent.ExistingDir(e.getenv, os.Getuid())
-	if errors.Is(err, agent.ErrNotRunning) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	_, err = agent.Call(ctx, dir, agent.Request{Op: "sync"})
-	if errors.Is(err, agent.ErrNotRunning) {
-		return nil
-	}
-	return err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
 )
@@ -53,7 +54,7 @@ with code 3.`,
 func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 	partial, err := session.Logout(ctx, e.session(), o.options(o.All))
 	// The agent drops what is no longer logged in, and its gates die.
-	if aerr := syncAgent(ctx, e); aerr != nil {
+	if aerr := agent.Sync(ctx, e.getenv); aerr != nil {
 		fmt.Fprintf(e.Stderr, "alilogin: warning: could not tell the agent about the logout: %v\n", aerr)
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -145,6 +146,27 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 		return nil, fmt.Errorf("could not read the alilogin agent's answer: %w", err)
 	}
 	return &a, nil
+}
+
+// Sync tells the user's agent, if one runs, that a logout happened: it
+// forgets at once the tokens and every gate of each profile no longer
+// logged in. (It also notices by itself, through the stored login's
+// generation, at the next request, on Linux.) No agent is no error.
+func Sync(ctx context.Context, getenv func(string) string) error {
+	dir, err := ExistingDir(getenv, os.Getuid())
+	if errors.Is(err, ErrNotRunning) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err = Call(ctx, dir, Request{Op: "sync"})
+	if errors.Is(err, ErrNotRunning) {
+		return nil
+	}
+	return err
 }
 
 // maxControl bounds a control message (an environment is a few KiB).

@@ -72,7 +72,8 @@ func TestLogoutDropsTheProfile(t *testing.T) {
 		t.Fatalf("after a sync while logged in: %d", st)
 	}
 	fl.stored.Store(false)
-	if _, err := Call(context.Background(), ta.dir, Request{Op: "sync"}); err != nil {
+	// What logout runs: Sync finds the agent of the user's directory.
+	if err := Sync(context.Background(), func(k string) string { return map[string]string{DirVar: ta.dir}[k] }); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := ta.do(t, Vault, "/v1/sys/health", gate); st != http.StatusUnauthorized {
@@ -84,6 +85,26 @@ func TestLogoutDropsTheProfile(t *testing.T) {
 	st, err := Call(context.Background(), ta.dir, Request{Op: "status"})
 	if err != nil || st.Status == nil || len(st.Status.Profiles) != 0 {
 		t.Errorf("status after logout: %+v %v", st, err)
+	}
+}
+
+// TestSyncWithoutAnAgentIsNoError: a logout on a machine where no agent
+// ever ran (no directory) or none runs now (a directory, no socket)
+// makes nothing and fails on nothing.
+func TestSyncWithoutAnAgentIsNoError(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none")
+	if err := Sync(context.Background(), func(k string) string { return map[string]string{DirVar: missing}[k] }); err != nil {
+		t.Errorf("Sync without an agent directory: %v", err)
+	}
+	if _, err := os.Lstat(missing); !os.IsNotExist(err) {
+		t.Errorf("Sync made the agent directory: %v", err)
+	}
+	empty := t.TempDir()
+	if err := os.Chmod(empty, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := Sync(context.Background(), func(k string) string { return map[string]string{DirVar: empty}[k] }); err != nil {
+		t.Errorf("Sync with a directory and no agent in it: %v", err)
 	}
 }
 
@@ -113,7 +134,8 @@ func TestLogoutEndsStreams(t *testing.T) {
 		t.Fatalf("first line: %q %v", line, err)
 	}
 	fl.stored.Store(false)
-	if _, err := Call(context.Background(), ta.dir, Request{Op: "sync"}); err != nil {
+	// What logout runs: Sync finds the agent of the user's directory.
+	if err := Sync(context.Background(), func(k string) string { return map[string]string{DirVar: ta.dir}[k] }); err != nil {
 		t.Fatal(err)
 	}
 	ended := make(chan error, 1)
