@@ -16,7 +16,6 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/hostile"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
@@ -138,8 +137,8 @@ func TestLogoutLockTimeoutDeletesNothing(t *testing.T) {
 	st := openFileStore(t, env)
 	now := time.Now()
 	putVaultLogin(t, st, "hvs.live", now.Add(time.Hour))
-	dir, _ := renew.LockDir(getenv)
-	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	dir, _ := store.LockDir(getenv)
+	held, err := store.AcquireLock(context.Background(), dir, "ci", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +155,7 @@ func TestLogoutLockTimeoutDeletesNothing(t *testing.T) {
 		t.Errorf("revoked %s without the lock", p)
 	default:
 	}
-	lock, _ := renew.LockPath(dir, "ci")
+	lock, _ := store.LockPath(dir, "ci")
 	if lerr == nil || !strings.Contains(lerr.Error(), "nothing was revoked or deleted") || !strings.Contains(lerr.Error(), lock) {
 		t.Errorf("logout error %v; want one naming the lock file and that nothing changed", lerr)
 	}

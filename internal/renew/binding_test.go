@@ -175,28 +175,6 @@ func TestEnsureRecordReplacedMeanwhile(t *testing.T) {
 	}
 }
 
-// TestAcquireOrWaitSaysSo: waiting is called only when another process
-// holds the lock.
-func TestAcquireOrWaitSaysSo(t *testing.T) {
-	dir := t.TempDir()
-	said := 0
-	l, err := AcquireOrWait(context.Background(), dir, "ci", time.Second, func() { said++ })
-	if err != nil || said != 0 {
-		t.Fatalf("free lock: %v, waiting called %d times", err, said)
-	}
-	done := make(chan error)
-	go func() {
-		l2, err := AcquireOrWait(context.Background(), dir, "ci", 10*time.Second, func() { said++; l.Release() })
-		if err == nil {
-			l2.Release()
-		}
-		done <- err
-	}()
-	if err := <-done; err != nil || said != 1 {
-		t.Errorf("held lock: %v, waiting called %d times, want 1", err, said)
-	}
-}
-
 // TestEnsureReplacedRecordIsBound: while a renewal runs under the
 // lock, a lockless writer (an older alilogin, which the docs say Ensure
 // guards against) replaces the record with a login made elsewhere: an

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/alisw/alilogin/internal/filelock"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/termtext"
@@ -20,7 +16,7 @@ import (
 // the chain on a record (Fresh and Bound, step 1; Run, the Vault token's
 // step; relogin and refresh, step 4, whose fresh login is the port
 // Loginer), then the Ensurer that runs it under the profile's lock with
-// the store around it, then that lock. Steps 2-3 for the Nomad and
+// the store around it (the lock is internal/store's, lock.go). Steps 2-3 for the Nomad and
 // Consul tokens and the certificate: remint.go; the direct login:
 // direct.go; the ports: ports.go.
 
@@ -378,7 +374,7 @@ type Ensurer struct {
 	Chain    *Chain
 	Store    Store
 	LockDir  string
-	LockWait time.Duration // 0: DefaultLockWait
+	LockWait time.Duration // 0: store.DefaultLockWait
 }
 
 // ErrReplaced: the stored login was replaced (a new login) while this
@@ -419,7 +415,7 @@ func (e *Ensurer) Ensure(ctx context.Context, profile string, kinds []store.Kind
 // fresh: it takes the lock at once, without reading the store before
 // (one Secret Service call less), then goes on as Ensure does.
 func (e *Ensurer) Renew(ctx context.Context, profile string, kinds []store.Kind) (*store.Record, *Result, error) {
-	lk, err := Acquire(ctx, e.LockDir, profile, e.LockWait)
+	lk, err := store.AcquireLock(ctx, e.LockDir, profile, e.LockWait)
 	if err != nil {
 		return nil, &Result{}, err
 	}
@@ -535,75 +531,4 @@ func getErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrLoginNeeded, err)
 	}
 	return err
-}
-
-// The per-profile lock.
-
-// DefaultLockWait is how long a process waits for another one to finish
-// renewing the same profile before it gives up.
-const DefaultLockWait = 60 * time.Second
-
-// ErrLockTimeout is returned when the lock was held by another process for
-// longer than the wait allowed.
-var ErrLockTimeout = errors.New("timed out waiting for another alilogin")
-
-// Lock is a held per-profile lock.
-type Lock struct{ l *filelock.Lock }
-
-// LockDir returns the directory of the lock files: locks/ in alilogin's
-// user state directory (the file store's neighbour).
-func LockDir(getenv func(string) string) (string, error) {
-	d, err := store.StateDir(getenv)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(d, "locks"), nil
-}
-
-// LockPath is the lock file of profile in dir.
-func LockPath(dir, profile string) (string, error) {
-	if profile == "" || strings.ContainsAny(profile, `/\:`) || profile == "." || profile == ".." || strings.ContainsRune(profile, 0) {
-		return "", fmt.Errorf("invalid profile name %q", profile)
-	}
-	return filepath.Join(dir, profile+".lock"), nil
-}
-
-// Acquire takes the exclusive lock of profile in dir, waiting at most wait
-// (DefaultLockWait when zero) or until ctx ends. The directory is created
-// 0700 when missing.
-func Acquire(ctx context.Context, dir, profile string, wait time.Duration) (*Lock, error) {
-	return AcquireOrWait(ctx, dir, profile, wait, nil)
-}
-
-// AcquireOrWait is Acquire that calls waiting, when it is not nil, once
-// the lock turns out to be held by another process, before it waits.
-func AcquireOrWait(ctx context.Context, dir, profile string, wait time.Duration, waiting func()) (*Lock, error) {
-	path, err := LockPath(dir, profile)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("could not create lock directory: %w", err)
-	}
-	if wait <= 0 {
-		wait = DefaultLockWait
-	}
-	l, err := filelock.Acquire(ctx, path, wait, 20*time.Millisecond, waiting)
-	switch {
-	case err == nil:
-		return &Lock{l: l}, nil
-	case errors.Is(err, filelock.ErrTimeout):
-		return nil, fmt.Errorf("could not lock profile %s: %w, which has held %s for %s", profile, ErrLockTimeout, path, wait)
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("could not lock profile %s: %w", profile, ctx.Err())
-	}
-	return nil, fmt.Errorf("could not lock profile %s (%s): %w", profile, path, err)
-}
-
-// Release lets go of the lock; the lock file stays.
-func (l *Lock) Release() error {
-	if l == nil {
-		return nil
-	}
-	return l.l.Release()
 }

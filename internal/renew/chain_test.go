@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -581,53 +578,6 @@ func TestEnsureErrors(t *testing.T) {
 	}
 	if e.vault.calls != nil || e.sso.calls != 0 || ms.puts != 0 {
 		t.Errorf("missing profile: vault calls %v, refresh grants %d, puts %d; want none", e.vault.calls, e.sso.calls, ms.puts)
-	}
-}
-
-func TestAcquire(t *testing.T) {
-	dir := t.TempDir()
-	l, err := Acquire(context.Background(), dir, "ci", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Acquire(context.Background(), dir, "ci", 100*time.Millisecond); !errors.Is(err, ErrLockTimeout) {
-		t.Errorf("second lock: %v, want timeout", err)
-	}
-	other, err := Acquire(context.Background(), dir, "other", time.Second)
-	if err != nil {
-		t.Errorf("another profile: %v", err)
-	}
-	other.Release()
-	l.Release()
-	l2, err := Acquire(context.Background(), dir, "ci", time.Second)
-	if err != nil {
-		t.Fatalf("after release: %v", err)
-	}
-	l2.Release()
-	if st, err := os.Stat(filepath.Join(dir, "ci.lock")); err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("lock file: %v %v", st, err)
-	}
-	for _, bad := range []string{"", "../x", "a/b", ".."} {
-		if _, err := Acquire(context.Background(), dir, bad, time.Second); err == nil {
-			t.Errorf("profile %q accepted", bad)
-		}
-	}
-}
-
-func TestAcquireUnreadableDir(t *testing.T) {
-	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
-		// root ignores permissions; the end-to-end test uses a file in the way instead.
-		dir := filepath.Join(t.TempDir(), "file")
-		os.WriteFile(dir, nil, 0o600)
-		if _, err := Acquire(context.Background(), filepath.Join(dir, "locks"), "ci", time.Second); err == nil {
-			t.Fatal("lock under a regular file succeeded")
-		}
-		return
-	}
-	dir := filepath.Join(t.TempDir(), "locks")
-	os.Mkdir(dir, 0o500)
-	if _, err := Acquire(context.Background(), dir, "ci", time.Second); err == nil {
-		t.Fatal("lock in an unwritable dir succeeded")
 	}
 }
 

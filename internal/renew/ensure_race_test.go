@@ -43,7 +43,7 @@ func TestEnsureCheckToPutIsUnderTheLock(t *testing.T) {
 	ms := &racyStore{memStore: &memStore{recs: map[string]*store.Record{"ci": rec}}, at: 3}
 	var lerr error
 	ms.after = func() { // the logout, as cmd/alilogin runs it: lock first
-		l, err := Acquire(context.Background(), dir, "ci", 50*time.Millisecond)
+		l, err := store.AcquireLock(context.Background(), dir, "ci", 50*time.Millisecond)
 		if lerr = err; err == nil {
 			_ = ms.memStore.Delete("ci")
 			_ = l.Release()
@@ -54,7 +54,7 @@ func TestEnsureCheckToPutIsUnderTheLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(lerr, ErrLockTimeout) {
+	if !errors.Is(lerr, store.ErrLockTimeout) {
 		t.Fatalf("a logout between Ensure's check and its Put got the lock (err %v)", lerr)
 	}
 	got, gerr := ms.memStore.Get("ci")
@@ -124,7 +124,7 @@ type lockedReadStore struct {
 
 func (l *lockedReadStore) Get(p string) (*store.Record, error) {
 	l.reads++
-	if lk, err := Acquire(context.Background(), l.dir, p, time.Millisecond); err == nil {
+	if lk, err := store.AcquireLock(context.Background(), l.dir, p, time.Millisecond); err == nil {
 		_ = lk.Release()
 		l.t.Errorf("read %d of the store without the profile's lock", l.reads)
 	}

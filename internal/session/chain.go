@@ -205,8 +205,8 @@ func (s *Session) useCert(ctx context.Context, rec *store.Record) error {
 
 // CertLockWait is how long env, exec and the hook wait for the profile's
 // lock to write the certificate's files: a renewal's wait
-// (renew.DefaultLockWait), not a login's.
-var CertLockWait = renew.DefaultLockWait
+// (store.DefaultLockWait), not a login's.
+var CertLockWait = store.DefaultLockWait
 
 // writeCertFiles writes the files of the stored login's certificate in
 // dir under the profile's lock (waiting CertLockWait at most), as logout
@@ -295,7 +295,7 @@ func (s *Session) ensurer(ctx context.Context, minTTL time.Duration, prefetchSSO
 	if err != nil {
 		return nil, err
 	}
-	dir, err := renew.LockDir(s.Env.getenv)
+	dir, err := store.LockDir(s.Env.getenv)
 	if err != nil {
 		return nil, err
 	}

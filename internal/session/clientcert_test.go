@@ -259,11 +259,11 @@ func TestEnvCertFilesWaitRenewalsLockWait(t *testing.T) {
 	c := newCertEnvs(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dir, err := renew.LockDir(func(k string) string { return c.cron[k] })
+	dir, err := store.LockDir(func(k string) string { return c.cron[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := renew.Acquire(ctx, dir, "ci", time.Second)
+	l, err := store.AcquireLock(ctx, dir, "ci", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

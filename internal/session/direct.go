@@ -51,7 +51,7 @@ func (p vaultProbe) Probe(ctx context.Context) error {
 func availability(e Env, cfg *config.Config, cl *Clients) *renew.Availability {
 	addr, _ := check.Canonical(cfg.Vault.Addr)
 	a := &renew.Availability{Addr: addr, Probe: vaultProbe{cl.Vault}, Now: e.now}
-	if dir, err := renew.LockDir(e.getenv); err == nil {
+	if dir, err := store.LockDir(e.getenv); err == nil {
 		a.Memory = renew.FileMemory{Dir: dir}
 	}
 	return a

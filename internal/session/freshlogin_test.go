@@ -20,7 +20,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -171,11 +170,11 @@ func TestLoginWithoutLockRevokesWhatItGot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := renew.LockDir(fl.env.Getenv)
+	dir, err := store.LockDir(fl.env.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	held, err := store.AcquireLock(context.Background(), dir, "ci", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

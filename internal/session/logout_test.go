@@ -14,7 +14,6 @@ import (
 
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/config"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/testutil"
@@ -240,8 +239,8 @@ func TestInterruptedLockWaitKeepsLogin(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A renewal holds the lock.
-	dir, _ := renew.LockDir(testutil.Getenv(env))
-	held, err := renew.Acquire(context.Background(), dir, "ci", time.Second)
+	dir, _ := store.LockDir(testutil.Getenv(env))
+	held, err := store.AcquireLock(context.Background(), dir, "ci", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/alisw/alilogin/internal/atomicfile"
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/envcontract"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/store"
 )
 
@@ -412,8 +411,8 @@ var ErrInterrupted = errors.New("interrupted")
 // command never writes without the lock, since a renewal that holds it
 // could otherwise store its record back after the write, or leave what
 // it minted alive.
-func LockForWrite(ctx context.Context, e Env, profile string) (*renew.Lock, error) {
-	dir, err := renew.LockDir(e.getenv)
+func LockForWrite(ctx context.Context, e Env, profile string) (*store.Lock, error) {
+	dir, err := store.LockDir(e.getenv)
 	if err != nil {
 		return nil, fmt.Errorf("could not lock profile %s: %w", profile, err)
 	}
@@ -424,7 +423,7 @@ func LockForWrite(ctx context.Context, e Env, profile string) (*renew.Lock, erro
 	if wait <= 0 {
 		wait = WriterLockWait
 	}
-	l, err := renew.AcquireOrWait(ctx, dir, profile, wait, func() {
+	l, err := store.AcquireLockOrWait(ctx, dir, profile, wait, func() {
 		fmt.Fprintf(e.stderr(), "alilogin: waiting for another alilogin to finish renewing profile %s (Ctrl-C to give up)\n", profile)
 	})
 	switch {
@@ -432,8 +431,8 @@ func LockForWrite(ctx context.Context, e Env, profile string) (*renew.Lock, erro
 		return l, nil
 	case ctx.Err() != nil:
 		return nil, ErrInterrupted
-	case errors.Is(err, renew.ErrLockTimeout):
-		path, _ := renew.LockPath(dir, profile)
+	case errors.Is(err, store.ErrLockTimeout):
+		path, _ := store.LockPath(dir, profile)
 		return nil, fmt.Errorf("another alilogin has held the lock of profile %s (%s) for %s; try again once it has finished (the lock ends with the process that holds it: fuser %s names it)", profile, path, wait, path)
 	}
 	return nil, err

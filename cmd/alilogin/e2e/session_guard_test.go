@@ -23,7 +23,6 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/discovery"
 	"github.com/alisw/alilogin/internal/hostile"
-	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
@@ -452,11 +451,11 @@ func TestLoginInterruptedWhileWaitingStoresNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	u, profile, name, pw := newLoginUser(t, ctx, "lwait-users")
-	dir, err := renew.LockDir(u.getenv)
+	dir, err := store.LockDir(u.getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := renew.Acquire(ctx, dir, profile, time.Second)
+	held, err := store.AcquireLock(ctx, dir, profile, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
