@@ -107,7 +107,7 @@ func fallbackDir(getenv func(string) string, uid int, create bool) (string, erro
 	state := filepath.Join(home, ".local", "state", "alilogin")
 	pointer := filepath.Join(state, "agent-dir."+host)
 	named := func() (string, bool) {
-		b, err := os.ReadFile(pointer)
+		b, err := atomicfile.ReadSmall(pointer, 4096)
 		d := strings.TrimSpace(string(b))
 		if err != nil || !filepath.IsAbs(d) || !strings.HasPrefix(filepath.Base(d), tmpDirPrefix) {
 			return "", false

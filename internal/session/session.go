@@ -248,11 +248,11 @@ func Current(e Env) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := readCurrentFile(path)
+	b, err := atomicfile.ReadSmall(path, maxCurrentFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
-	if errors.Is(err, errNotRegular) {
+	if errors.Is(err, atomicfile.ErrNotRegular) {
 		return "", usage(fmt.Errorf("%s is not a regular file; set the current profile with: alilogin use PROFILE (or remove it)", path))
 	}
 	if err != nil {
@@ -268,31 +268,6 @@ func Current(e Env) (string, error) {
 // maxCurrentFile bounds what is read of the current-profile file: a
 // profile name and its newline, and one byte to see that there is more.
 const maxCurrentFile = 129
-
-var errNotRegular = errors.New("not a regular file")
-
-// readCurrentFile reads at most maxCurrentFile bytes of path, a regular
-// file and not a symlink: a FIFO or a device there (/dev/zero, a
-// terminal) is refused without waiting on it (opened non-blocking,
-// fstat), so that no command hangs or reads without end.
-func readCurrentFile(path string) ([]byte, error) {
-	f, err := openNoFollow(path)
-	if err != nil {
-		if isSymlinkErr(err) {
-			return nil, errNotRegular
-		}
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errNotRegular
-	}
-	return io.ReadAll(io.LimitReader(f, maxCurrentFile))
-}
 
 // SetCurrent makes p the current profile.
 func SetCurrent(e Env, p string) error {

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package session
+package atomicfile
 
 import (
 	"io/fs"
@@ -10,9 +10,7 @@ import (
 // openNoFollow opens path for reading; a symlink there is refused.
 func openNoFollow(path string) (*os.File, error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, errNotRegular
+		return nil, ErrNotRegular
 	}
 	return os.Open(path)
 }
-
-func isSymlinkErr(err error) bool { return false }
