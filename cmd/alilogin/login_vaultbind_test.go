@@ -99,7 +99,7 @@ func testLoginRevokesOldToken(t *testing.T, recorded bool) {
 	old := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Issuer: p.Issuer, ClientID: "alilogin", Subject: "alice",
 		Vault: &store.Token{Secret: prod, Accessor: "acc-prod", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, UpdatedAt: now}
 	if recorded {
-		old.VaultAddr = canonical(t, prodVault.URL)
+		old.VaultAddr = testutil.Canonical(t, prodVault.URL)
 	}
 	if err := st.Put(old); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func testLoginRevokesOldToken(t *testing.T, recorded bool) {
 			t.Errorf("the production Vault token of the previous login went to %s", newVault.URL)
 		}
 	}
-	if sentToken(prodVault, prod) != recorded {
+	if prodVault.SentHeader("X-Vault-Token", prod.Reveal()) != recorded {
 		t.Errorf("revoked at the Vault that issued it: %v, want %v", !recorded, recorded)
 	}
 	if !recorded && !strings.Contains(stderr.String(), "was not revoked") {
@@ -130,7 +130,7 @@ func testLoginRevokesOldToken(t *testing.T, recorded bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := canonical(t, newVault.URL); rec.VaultAddr != want {
+	if want := testutil.Canonical(t, newVault.URL); rec.VaultAddr != want {
 		t.Errorf("the new record's VaultAddr = %q, want %q", rec.VaultAddr, want)
 	}
 }

@@ -241,7 +241,7 @@ func TestLogoutWarningCleansAccessor(t *testing.T) {
 	e, _, errb := testEnv(env)
 	st := openFileStore(t, env)
 	now := time.Now()
-	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", Subject: "s", VaultAddr: canonical(t, vault.URL),
+	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", Subject: "s", VaultAddr: testutil.Canonical(t, vault.URL),
 		Vault: &store.Token{Secret: secret.New("hvs.tok"), Accessor: "acc\x1b]0;pwned\x07\x1b[2J", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,31 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alisw/alilogin/internal/config/check"
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/testutil"
 )
-
-func canonical(t *testing.T, addr string) string {
-	t.Helper()
-	c, err := check.Canonical(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// sentToken reports whether a request to s carried tok in X-Vault-Token.
-func sentToken(s *hostile.Server, tok secret.String) bool {
-	for _, r := range s.Requests() {
-		if r.Header.Get("X-Vault-Token") == tok.Reveal() {
-			return true
-		}
-	}
-	return false
-}
 
 // TestTokenRefusesLoginOfAnotherVault: `alilogin token` and `env` for a
 // login made at another Vault than the configured one (or for a record
@@ -69,7 +49,7 @@ func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
 			}
 			vaultTok := secret.New("hvs.login-made-at-the-real-vault")
 			if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", Issuer: other.URL, ClientID: "alilogin", Subject: "s",
-				VaultAddr: tc.addr(canonical(t, own.URL)), RefreshToken: secret.New("rt"),
+				VaultAddr: tc.addr(testutil.Canonical(t, own.URL)), RefreshToken: secret.New("rt"),
 				Vault: &store.Token{Secret: vaultTok, Accessor: "acc", Renewable: true, IssuedAt: now.Add(-time.Minute), ExpiresAt: exp}, UpdatedAt: now}); err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +66,7 @@ func TestTokenRefusesLoginOfAnotherVault(t *testing.T) {
 					t.Errorf("stderr %q does not say %q", msg, w)
 				}
 			}
-			if tc.addr("x") != "" && (!strings.Contains(msg, canonical(t, own.URL)) || !strings.Contains(msg, canonical(t, other.URL))) {
+			if tc.addr("x") != "" && (!strings.Contains(msg, testutil.Canonical(t, own.URL)) || !strings.Contains(msg, testutil.Canonical(t, other.URL))) {
 				t.Errorf("stderr %q does not name both Vault addresses", msg)
 			}
 			if n := len(other.Requests()) + len(own.Requests()); n != 0 {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 )
 
@@ -40,6 +41,35 @@ func (rc *Recorder) Requests() []Request {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return append([]Request(nil), rc.reqs...)
+}
+
+// Carried reports whether a request recorded so far carried text
+// anywhere: in its path and query, a header or its body.
+func (rc *Recorder) Carried(text string) bool {
+	for _, r := range rc.Requests() {
+		if strings.Contains(r.Path, text) || strings.Contains(string(r.Body), text) {
+			return true
+		}
+		for _, vs := range r.Header {
+			for _, v := range vs {
+				if strings.Contains(v, text) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// SentHeader reports whether a request recorded so far carried the
+// header name with exactly value.
+func (rc *Recorder) SentHeader(name, value string) bool {
+	for _, r := range rc.Requests() {
+		if r.Header.Get(name) == value {
+			return true
+		}
+	}
+	return false
 }
 
 // Server is an httptest server on 127.0.0.1 that records what it gets.

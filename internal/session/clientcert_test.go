@@ -19,6 +19,7 @@ import (
 	"github.com/alisw/alilogin/internal/renew"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // certEnvs is one user's login with a certificate, in a file store that
@@ -63,7 +64,7 @@ func newCertEnvs(t *testing.T) *certEnvs {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL),
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: testutil.Canonical(t, vault.URL),
 		Vault:      &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
 		ClientCert: &clientcert.Cert{CertPEM: "cert\n", ChainPEM: "ca\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(time.Hour), IssuedAt: now},
 		UpdatedAt:  now}

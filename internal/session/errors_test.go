@@ -118,7 +118,7 @@ func TestErrorsSayEachStepOnce(t *testing.T) {
 			}
 			now := time.Now()
 			rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Roles: []string{"ci-users"},
-				Issuer: issuer, ClientID: "alilogin", Subject: "alice-sub", VaultAddr: canonical(t, addr), NomadAddr: canonical(t, addr),
+				Issuer: issuer, ClientID: "alilogin", Subject: "alice-sub", VaultAddr: testutil.Canonical(t, addr), NomadAddr: testutil.Canonical(t, addr),
 				RefreshToken: secret.New("rt-0"), UpdatedAt: now,
 				Vault: &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", Renewable: true, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
 				Nomad: &store.Token{Secret: secret.New("0b7c9e4e-0000-4f2e-9c55-1f1f0e9d2a10"), Accessor: "nacc", LeaseID: "nomad/creds/ci/old", Renewable: true,

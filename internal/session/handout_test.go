@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestHandoutRenewsVaultForSecretsInOnePass: exec --secret reads with the
@@ -39,7 +40,7 @@ func TestHandoutRenewsVaultForSecretsInOnePass(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vault.URL), NomadAddr: canonical(t, vault.URL),
+	rec := &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: testutil.Canonical(t, vault.URL), NomadAddr: testutil.Canonical(t, vault.URL),
 		UpdatedAt: now,
 		Vault:     &store.Token{Secret: secret.New("hvs.live"), Accessor: "acc", Renewable: true, IssuedAt: now, TTL: time.Hour, ExpiresAt: now.Add(2 * time.Minute)},
 		Nomad: &store.Token{Secret: secret.New("0b7c9e4e-0000-4f2e-9c55-1f1f0e9d2a10"), Accessor: "nacc", LeaseID: "nomad/creds/ci/old", Renewable: true,

@@ -3,12 +3,8 @@ package session
 import (
 	"bytes"
 	"errors"
-	"testing"
 
-	"github.com/alisw/alilogin/internal/config/check"
-	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/renew"
-	"github.com/alisw/alilogin/internal/secret"
 )
 
 // The classes of error the tests expect, named by the exit code
@@ -34,25 +30,6 @@ func codeOf(err error) int {
 func testEnv(env map[string]string) (*Env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
 	return &Env{Getenv: func(k string) string { return env[k] }, Stderr: &errb}, &out, &errb
-}
-
-func canonical(t *testing.T, addr string) string {
-	t.Helper()
-	c, err := check.Canonical(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// sentToken reports whether a request to s carried tok in X-Vault-Token.
-func sentToken(s *hostile.Server, tok secret.String) bool {
-	for _, r := range s.Requests() {
-		if r.Header.Get("X-Vault-Token") == tok.Reveal() {
-			return true
-		}
-	}
-	return false
 }
 
 type cancelOnWrite struct {

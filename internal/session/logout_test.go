@@ -282,7 +282,7 @@ func certLogin(t *testing.T, vaultURL string, vaultExp time.Time, certFor time.D
 		t.Fatal(err)
 	}
 	now := time.Now()
-	return &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: canonical(t, vaultURL),
+	return &store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", VaultAddr: testutil.Canonical(t, vaultURL),
 		Vault:      &store.Token{Secret: secret.New("hvs.login"), Accessor: "acc", IssuedAt: vaultExp.Add(-time.Hour), ExpiresAt: vaultExp},
 		ClientCert: &clientcert.Cert{CertPEM: "cert\n", Key: key, Mount: "pki", Serial: "0a:0b", Subject: "CN=alice", NotAfter: now.Add(certFor)},
 		UpdatedAt:  now}

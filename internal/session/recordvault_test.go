@@ -16,6 +16,7 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestRecordVaultIgnoresConfiguredCA: logout (and a replacing
@@ -41,7 +42,7 @@ func TestRecordVaultIgnoresConfiguredCA(t *testing.T) {
 	}
 	now := time.Now()
 	exp := now.Add(time.Hour)
-	rec := &store.Record{Profile: "ci", VaultAddr: canonical(t, mitm.URL),
+	rec := &store.Record{Profile: "ci", VaultAddr: testutil.Canonical(t, mitm.URL),
 		Vault: &store.Token{Secret: secret.New("hvs.prod"), IssuedAt: now.Add(-time.Minute), ExpiresAt: exp}}
 	// The configuration names another Vault, with its own CA file.
 	cfg := &config.Config{Vault: config.Server{Addr: "https://dev-vault.example:8200", TLS: apiclient.TLS{CACert: ca}}}
@@ -76,7 +77,7 @@ func TestRecordVaultNoAddressConfiguredKeepsOwnCA(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vault.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rec := &store.Record{Profile: "ci", VaultAddr: canonical(t, vault.URL),
+	rec := &store.Record{Profile: "ci", VaultAddr: testutil.Canonical(t, vault.URL),
 		Vault: &store.Token{Secret: secret.New("hvs.own"), ExpiresAt: time.Now().Add(time.Hour)}}
 	cfg := &config.Config{Vault: config.Server{TLS: apiclient.TLS{CACert: ca}}}
 	if err := revokeVault(context.Background(), cfg, rec); err != nil || !got.Load() {

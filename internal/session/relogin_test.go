@@ -73,7 +73,7 @@ func TestReloginIsTheFreshLogin(t *testing.T) {
 	// alilogin token, with the Vault token expired: step 4.
 	now := time.Now()
 	if err := st.Put(&store.Record{Version: store.RecordVersion, Profile: "ci", User: "alice", Roles: roles,
-		Issuer: issuer, ClientID: "alilogin", Subject: "alice-sub", VaultAddr: canonical(t, vault.URL),
+		Issuer: issuer, ClientID: "alilogin", Subject: "alice-sub", VaultAddr: testutil.Canonical(t, vault.URL),
 		RefreshToken: secret.New("rt-0"), UpdatedAt: now.Add(-2 * time.Hour),
 		Vault: &store.Token{Secret: secret.New("hvs.old"), Accessor: "acc", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}}); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestVaultTokenStaysWithItsVault: a login made at one Vault, and a
@@ -41,15 +42,15 @@ func TestVaultTokenStaysWithItsVault(t *testing.T) {
 			now := time.Now()
 			e.Now = func() time.Time { return now }
 			vaultTok := secret.New("hvs.login-made-at-the-real-vault")
-			rec := &store.Record{Profile: "ci", Issuer: "https://sso.example", ClientID: "alilogin", Subject: "s", VaultAddr: tc.addr(canonical(t, own.URL)),
+			rec := &store.Record{Profile: "ci", Issuer: "https://sso.example", ClientID: "alilogin", Subject: "s", VaultAddr: tc.addr(testutil.Canonical(t, own.URL)),
 				Vault: &store.Token{Secret: vaultTok, Accessor: "acc", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}}
 			// The configuration of the logout names another Vault.
 			cfg := &config.Config{Vault: config.Server{Addr: other.URL}}
 			warnings := revokeRecord(context.Background(), *e, cfg, rec)
-			if sentToken(other, vaultTok) {
+			if other.SentHeader("X-Vault-Token", vaultTok.Reveal()) {
 				t.Errorf("the Vault token of the login went to %s, an address the login was not made with", other.URL)
 			}
-			if got := sentToken(own, vaultTok); got != tc.revoked {
+			if got := own.SentHeader("X-Vault-Token", vaultTok.Reveal()); got != tc.revoked {
 				t.Errorf("revoked at the Vault that issued it: %v, want %v", got, tc.revoked)
 			}
 			if tc.revoked {

@@ -29,24 +29,6 @@ import (
 	"github.com/alisw/alilogin/internal/testutil"
 )
 
-// reached reports whether any request the server recorded carries s, in
-// its URL, headers or body.
-func reached(s *hostile.Server, secretText string) bool {
-	for _, r := range s.Requests() {
-		if strings.Contains(r.Path, secretText) || strings.Contains(string(r.Body), secretText) {
-			return true
-		}
-		for _, vs := range r.Header {
-			for _, v := range vs {
-				if strings.Contains(v, secretText) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
 func storedRefreshToken(t *testing.T, u *user, profile string) secret.String {
 	t.Helper()
 	rec := mustRecord(t, u, profile)
@@ -97,7 +79,7 @@ func TestRefreshStaysWithItsIssuer(t *testing.T) {
 					t.Errorf("stderr does not name %s:\n%s", s, p.stderr.String())
 				}
 			}
-			if reached(evil, rt.Reveal()) {
+			if evil.Carried(rt.Reveal()) {
 				t.Error("the refresh token was sent to the configured issuer that did not issue it")
 			}
 			if _, err := getRecord(t, u, profile); err != nil {
@@ -144,7 +126,7 @@ func TestLogoutRevokesAtTheLoginsIssuer(t *testing.T) {
 	u.env["ALILOGIN_ISSUER"] = evil.URL
 	u.env["ALILOGIN_CLIENT_ID"] = "some-other-client"
 	p := u.ok(t, "logout")
-	if reached(evil, rt.Reveal()) {
+	if evil.Carried(rt.Reveal()) {
 		t.Error("logout sent the refresh token to the configured issuer")
 	}
 	if _, err := stack.Hydra.Refresh(ctx, stack.Hydra.ClientID, rt.Reveal()); err == nil {
