@@ -211,6 +211,9 @@ func signInError(err error) error {
 		return fmt.Errorf("%w; run alilogin login again to retry", err)
 	case session.SignInEnded(err):
 		return fmt.Errorf("%w; run alilogin login again", err)
+	case session.NoDeviceFlow(err):
+		return fmt.Errorf("%w; sign in with the browser of your own machine through SSH port forwarding instead: "+
+			"connect with ssh -L 8250:127.0.0.1:8250 HOST, run alilogin login --no-browser --listen 127.0.0.1:8250 there, and open the URL it prints on your machine", err)
 	}
 	return err
 }

@@ -29,6 +29,11 @@ var (
 	ErrDeviceDenied = errors.New("the sign-in was denied on the other device")
 )
 
+// ErrNoDeviceFlow: the SSO's discovery document names no device
+// authorization endpoint. The caller says what to do instead (alilogin:
+// sign in through SSH port forwarding).
+var ErrNoDeviceFlow = errors.New("does not offer the device flow")
+
 // ErrSignInEnded: the sign-in ended without a login, and a new one may
 // work: nobody signed in within the timeout, the device code expired,
 // the sign-in link was opened twice. The caller says what to do next
@@ -81,8 +86,7 @@ func (c *Client) Device(ctx context.Context, o DeviceOptions) (*Result, error) {
 		o.after = time.After
 	}
 	if c.provider.Endpoint().DeviceAuthURL == "" {
-		return nil, fmt.Errorf("the SSO at %s does not offer the device flow; sign in with the browser of your own machine through SSH port forwarding instead: "+
-			"connect with ssh -L 8250:127.0.0.1:8250 HOST, run alilogin login --no-browser --listen 127.0.0.1:8250 there, and open the URL it prints on your machine", c.cfg.Issuer)
+		return nil, fmt.Errorf("the SSO at %s %w", c.cfg.Issuer, ErrNoDeviceFlow)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()

@@ -148,6 +148,23 @@ func TestDeviceOutcomes(t *testing.T) {
 
 // TestDeviceSlowDown: each slow_down adds 5 s to the polling interval,
 // for that and all later polls (RFC 8628 3.5), and says so.
+// TestDeviceWithoutDeviceEndpoint: an SSO whose discovery document has
+// no device authorization endpoint gets no request for a code, and the
+// error says so with ErrNoDeviceFlow, naming the SSO; what to do instead
+// is the caller's to say (oidc names no command).
+func TestDeviceWithoutDeviceEndpoint(t *testing.T) {
+	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: signedIn,
+		Discovery: func(doc map[string]any) { delete(doc, "device_authorization_endpoint") }})
+	c := hostileClient(t, p)
+	_, err := c.Device(context.Background(), DeviceOptions{Timeout: 10 * time.Second, after: (&fakeClock{}).after})
+	if !errors.Is(err, ErrNoDeviceFlow) || !strings.Contains(err.Error(), p.Issuer) || strings.Contains(err.Error(), "alilogin") {
+		t.Errorf("Device without a device endpoint: %v; want ErrNoDeviceFlow naming %s and no command", err, p.Issuer)
+	}
+	if len(p.DevicePolls()) != 0 {
+		t.Errorf("a device token poll was sent")
+	}
+}
+
 func TestDeviceSlowDown(t *testing.T) {
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: signedIn, Interval: 1,
 		DevicePolls: []string{"authorization_pending", "slow_down", "authorization_pending", "slow_down", ""}})

@@ -42,3 +42,6 @@ func UnknownProfile(err error) bool {
 // refused on the other device (oidc.ErrDeviceDenied).
 func SignInEnded(err error) bool  { return errors.Is(err, oidc.ErrSignInEnded) }
 func SignInDenied(err error) bool { return errors.Is(err, oidc.ErrDeviceDenied) }
+
+// NoDeviceFlow: the device flow was asked for and the SSO has none.
+func NoDeviceFlow(err error) bool { return errors.Is(err, oidc.ErrNoDeviceFlow) }
