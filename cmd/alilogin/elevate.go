@@ -128,7 +128,8 @@ func runElevate(ctx context.Context, e *cmdEnv, o *elevateOptions) error {
 			return execCommand(path, o.Command, a.Child(s.Profile, e.environ()))
 		}
 	}
-	g, err := s.Elevate(ctx, tier, session.ElevateOptions{For: o.For, Uses: o.Uses, NoBrowser: o.NoBrowser, Listen: o.Listen, Timeout: o.Timeout, Progress: true})
+	g, err := s.Elevate(ctx, tier, session.ElevateOptions{For: o.For, Uses: o.Uses, NoBrowser: o.NoBrowser, Listen: o.Listen, Timeout: o.Timeout, Progress: true,
+		Commands: session.SignInCommands{Again: "alilogin elevate"}})
 	if err != nil {
 		if session.SignInEnded(err) {
 			return fmt.Errorf("%w; run alilogin elevate again", err)

@@ -129,7 +129,7 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	in := session.TakePending(ctx, se, cfg, st, sso)
 	if in == nil {
 		res, err := session.SignIn(ctx, se, sso, session.SignInOptions{Device: o.Device, NoBrowser: o.NoBrowser, Listen: o.Listen,
-			Timeout: o.Timeout, Progress: !o.Verbose, Stderr: e.Stderr})
+			Timeout: o.Timeout, Progress: !o.Verbose, Stderr: e.Stderr, Commands: signInCommands})
 		if err != nil {
 			return signInError(err)
 		}
@@ -205,6 +205,9 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 
 // signInError is a sign-in's error with what to do next: a sign-in that
 // ended (session.SignInEnded) or was denied may be run again.
+// signInCommands are what the sign-in's texts tell the user to run.
+var signInCommands = session.SignInCommands{Again: "alilogin login", Device: "alilogin login --device"}
+
 func signInError(err error) error {
 	switch {
 	case session.SignInDenied(err):

@@ -76,6 +76,7 @@ func askProfile(ctx context.Context, in io.Reader, w io.Writer, names []string) 
 // one named) that the sign-in of a login that did not happen is kept for
 // the next login, when it was (session.KeepPending).
 func keepSignIn(e *cmdEnv, kept bool, in *session.SignedIn, err error) error {
+	err = withHint(err)
 	if !kept {
 		return err
 	}

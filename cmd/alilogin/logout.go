@@ -52,7 +52,10 @@ with code 3.`,
 }
 
 func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
-	partial, err := session.Logout(ctx, e.session(), o.options(o.All))
+	res, err := session.Logout(ctx, e.session(), o.options(o.All))
+	if res.ClearedCurrent != "" {
+		fmt.Fprintf(e.Stderr, "alilogin: %s was the current profile; there is none now (set one with: alilogin use PROFILE)\n", res.ClearedCurrent)
+	}
 	// The agent drops what is no longer logged in, and its gates die.
 	if aerr := agent.Sync(ctx, e.getenv); aerr != nil {
 		fmt.Fprintf(e.Stderr, "alilogin: warning: could not tell the agent about the logout: %v\n", aerr)
@@ -60,7 +63,7 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 	if err != nil {
 		return err
 	}
-	if partial {
+	if res.Partial {
 		return cmdroot.Silent(exitPartial)
 	}
 	return nil

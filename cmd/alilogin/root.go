@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, e *cmdEnv) int {
 	}
 	root := newRootFor(ctx, e, name)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := withHint(root.Execute()) // hints.go
 	if err != nil && !cmdroot.IsSilent(err) {
 		cmdroot.PrintError(e.Stderr, "alilogin", err)
 	}

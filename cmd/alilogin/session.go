@@ -90,9 +90,6 @@ func loginError(profile string, err error) error {
 	case needed:
 		return loginNeeded(profile)
 	}
-	if session.Unreadable(err) {
-		return fmt.Errorf("%w (or remove it with: alilogin logout --profile %s)", err, profile)
-	}
 	return err
 }
 

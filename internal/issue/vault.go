@@ -88,8 +88,7 @@ func (e *RefusedError) unknown() string {
 	if len(e.UserRoles) > 0 {
 		roles = strings.Join(e.UserRoles, ",")
 	}
-	fmt.Fprintf(&b, "  No profile is configured here to list: the broker's admins can list those your roles allow (broker explain --roles %s),\n", roles)
-	b.WriteString("  or get them from your broker with: alilogin setup --broker URL")
+	fmt.Fprintf(&b, "  No profile is configured here to list: the broker's admins can list those your roles allow (broker explain --roles %s)", roles)
 	return b.String()
 }
 

@@ -42,11 +42,20 @@ type AuthCodeOptions struct {
 	Timeout time.Duration
 	// Progress shows a spinner on Stderr (when it is a terminal).
 	Progress bool
+	// Commands are the caller's words for what the user runs to sign
+	// in again, or with the device flow, in the texts of the loopback
+	// page and of Stderr (none: the texts name no command).
+	Commands SignInCommands
 
 	// noPeerLookup acts as where the owner of a connection cannot be
 	// looked up (macOS), for the tests of that behaviour on Linux.
 	noPeerLookup bool
 }
+
+// SignInCommands are what the user runs to sign in again (Again) and to
+// sign in with the device flow (Device): alilogin's "alilogin login" and
+// "alilogin login --device".
+type SignInCommands struct{ Again, Device string }
 
 func randomString(n int) string {
 	b := make([]byte, n)
@@ -211,9 +220,9 @@ func runLoopback(ctx context.Context, o AuthCodeOptions, f Flow) error {
 	// Only the user's own connections reach the handlers where the owner
 	// can be looked up (Linux); elsewhere the start URL is served once.
 	peerCheck := peercred.Supported() && !o.noPeerLookup
-	lp := &loopback{addr: l.Addr().String(), uid: uint32(os.Geteuid()), peerCheck: peerCheck, cb: cb, stderr: o.Stderr}
+	lp := &loopback{addr: l.Addr().String(), uid: uint32(os.Geteuid()), peerCheck: peerCheck, cb: cb, stderr: o.Stderr, commands: o.Commands}
 	if o.Browser != nil {
-		lp.start = &start{authURL: authURL, once: !peerCheck, abort: cb.abort}
+		lp.start = &start{authURL: authURL, once: !peerCheck, abort: cb.abort, again: o.Commands.Again}
 	}
 	srv := &http.Server{Handler: lp.handler(), ReadHeaderTimeout: 10 * time.Second, ConnContext: peercred.ConnContext}
 	go func() { _ = srv.Serve(l) }()

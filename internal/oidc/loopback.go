@@ -38,6 +38,7 @@ type loopback struct {
 	start     *start // nil: no start URL (--no-browser)
 	cb        *callback
 	stderr    io.Writer
+	commands  SignInCommands
 
 	mu                    sync.Mutex
 	saidOther, saidFailed bool
@@ -88,7 +89,11 @@ func (lp *loopback) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	if say {
-		fmt.Fprintf(lp.stderr, "\n(refused a request to this login's loopback port: %v; still waiting; if it was your own browser, use alilogin login --device)\n", err)
+		hint := ""
+		if lp.commands.Device != "" {
+			hint = "; if it was your own browser, use " + lp.commands.Device
+		}
+		fmt.Fprintf(lp.stderr, "\n(refused a request to this login's loopback port: %v; still waiting%s)\n", err, hint)
 	}
 	page(w, http.StatusForbidden, false, "This request was refused: the login could not tell which user of this computer sent it.")
 }
@@ -114,6 +119,7 @@ type start struct {
 	authURL string
 	once    bool
 	abort   func(error) bool // ends the login unless its callback came
+	again   string           // what the user runs to sign in again ("": not said)
 
 	mu     sync.Mutex
 	served bool
@@ -136,7 +142,11 @@ func (s *start) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		if served {
 			if s.abort(errStartTwice) {
-				page(w, http.StatusGone, false, "This sign-in link was opened twice, so the login was stopped. Run alilogin login again.")
+				msg := "This sign-in link was opened twice, so the login was stopped."
+				if s.again != "" {
+					msg += " Run " + s.again + " again."
+				}
+				page(w, http.StatusGone, false, msg)
 			} else {
 				page(w, http.StatusGone, false, "This sign-in link was already used. Return to the terminal.")
 			}

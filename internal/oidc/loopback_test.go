@@ -130,7 +130,7 @@ func TestNoBrowserPrintsAuthorizationURL(t *testing.T) {
 // the state out again, and the listener closes.
 func TestStartURLServedOnceWithoutPeerLookup(t *testing.T) {
 	c := newTestClient(t, newFakeOP(t), "cern_roles")
-	r := runAuthCode(t, c, AuthCodeOptions{noPeerLookup: true}, true)
+	r := runAuthCode(t, c, AuthCodeOptions{noPeerLookup: true, Commands: SignInCommands{Again: "alilogin elevate"}}, true)
 	a, err := resolveStart(r.start)
 	if err != nil || a == "" {
 		t.Fatalf("first request: %q, %v", a, err)
@@ -138,6 +138,10 @@ func TestStartURLServedOnceWithoutPeerLookup(t *testing.T) {
 	code, page := get(t, r.start)
 	if code != http.StatusGone || strings.Contains(page, "state=") {
 		t.Errorf("second request: %d %s", code, page)
+	}
+	// The page says what the caller runs to sign in again, its words.
+	if !strings.Contains(page, "Run alilogin elevate again.") {
+		t.Errorf("the page of the second request does not say what to run:\n%s", page)
 	}
 	if err := <-r.done; !errors.Is(err, errStartTwice) {
 		t.Fatalf("login: %v, want %v", err, errStartTwice)

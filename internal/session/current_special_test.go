@@ -3,6 +3,7 @@
 package session
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,8 +43,9 @@ func TestCurrentRefusesFileThatIsNoFile(t *testing.T) {
 			go func() { _, err := Current(e); done <- err }()
 			select {
 			case err := <-done:
-				if codeOf(err) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
-					t.Errorf("Current on a %s: %v (exit %d), want exit %d saying how to fix it", kind, err, codeOf(err), exitUsage)
+				var cf *CurrentFileError
+				if codeOf(err) != exitUsage || !errors.As(err, &cf) || cf.Path != path || cf.NotRegular != (kind != "huge") {
+					t.Errorf("Current on a %s: %v (exit %d), want exit %d and a *CurrentFileError for %s", kind, err, codeOf(err), exitUsage, path)
 				}
 			case <-time.After(10 * time.Second):
 				if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {

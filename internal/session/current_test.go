@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -49,7 +50,8 @@ func TestCurrentProfileFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("$(rm -rf ~)\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Current(e); codeOf(err) != exitUsage || !strings.Contains(err.Error(), "alilogin use PROFILE") {
+	var cf *CurrentFileError
+	if _, err := Current(e); codeOf(err) != exitUsage || !errors.As(err, &cf) || cf.Path != path || cf.NotRegular {
 		t.Errorf("Current of a broken file: %v", err)
 	}
 }

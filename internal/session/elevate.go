@@ -19,6 +19,7 @@ type ElevateOptions struct {
 	Listen    string // empty: oidc.DefaultPorts on 127.0.0.1
 	Timeout   time.Duration
 	Progress  bool
+	Commands  SignInCommands // what the sign-in's texts tell the user to run
 }
 
 // CheckListen refuses a --listen the attended sign-in cannot use
@@ -61,7 +62,7 @@ func (s *Session) Elevate(ctx context.Context, t *elevate.Tier, o ElevateOptions
 		Vault:    vault,
 		Nomad:    issue.Target{Mount: s.Config.Nomad.Mount},
 		Consul:   issue.Target{Mount: s.Config.Consul.Mount},
-		Loopback: oidc.AuthCodeOptions{Listen: o.Listen, Browser: b, Stderr: s.Env.Stderr, Timeout: timeout, Progress: o.Progress},
+		Loopback: oidc.AuthCodeOptions{Listen: o.Listen, Browser: b, Stderr: s.Env.Stderr, Timeout: timeout, Progress: o.Progress, Commands: o.Commands},
 		Now:      s.Env.now,
 	})
 }

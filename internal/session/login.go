@@ -34,17 +34,21 @@ func LoginProfile(e Env, cfg *config.Config, flag string) (string, error) {
 		return p, checkName(p)
 	}
 	if len(cfg.Profiles) == 0 {
-		return "", usage(errors.New("no profile given, and none is configured to choose from; use --profile NAME, or get the profiles from your broker with: alilogin setup --broker URL"))
+		return "", usage(ErrNoProfileToChoose)
 	}
 	return "", nil
 }
+
+// ErrNoProfileToChoose: a login names no profile and none is
+// configured (a usage error).
+var ErrNoProfileToChoose = errors.New("no profile given, and none is configured to choose from")
 
 // SeveralProfilesError: the user's roles allow several of the configured
 // profiles and none was chosen.
 type SeveralProfilesError struct{ Allowed []string }
 
 func (e *SeveralProfilesError) Error() string {
-	return fmt.Sprintf("your roles allow several profiles: %s; choose one with --profile (or make one current: alilogin use PROFILE, or set default_profile in the config file)", strings.Join(e.Allowed, ", "))
+	return "your roles allow several profiles: " + strings.Join(e.Allowed, ", ")
 }
 
 // ChooseProfile picks the profile of a fresh login that LoginProfile

@@ -68,7 +68,7 @@ func TestLoginProfileBeforeSignIn(t *testing.T) {
 		{name: "current", current: "c", cfg: config.Config{DefaultProfile: "d"}, want: "c"},
 		{name: "default_profile", cfg: config.Config{DefaultProfile: "d"}, want: "d"},
 		{name: "from the roles", cfg: config.Config{Profiles: profiles}, want: ""},
-		{name: "nothing to choose from", cfg: config.Config{}, wantErr: "alilogin setup --broker URL"},
+		{name: "nothing to choose from", cfg: config.Config{}, wantErr: "none is configured to choose from"},
 		{name: "invalid flag", flag: "../x", cfg: config.Config{}, wantErr: "invalid profile name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

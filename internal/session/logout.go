@@ -25,18 +25,20 @@ import (
 // store's Delete drops every kernel-cache copy), and clearing the
 // current profile when it is the one logged out. --all also revokes and
 // deletes the sign-in an earlier login kept (pending.go). It says on stderr what
-// it did and could not do. partial: something could not be revoked, or
+// it did and could not do. Partial: something could not be revoked, or
 // the configuration was ignored (exit code 3); an error means a login is
 // still stored, or none was stored for the profile named (exit code 1,
 // as `gh auth logout` has it; `--all` with nothing stored is no error).
-func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
+func Logout(ctx context.Context, e Env, o Options) (LogoutResult, error) {
+	var res LogoutResult
 	if err := o.Check(); err != nil {
-		return false, err
+		return res, err
 	}
 	cfg, st, cfgErr, err := loadForLogout(e, o)
 	if err != nil {
-		return false, err
+		return res, err
 	}
+	partial := false
 	if o.All {
 		// The sign-in an earlier login kept for the next (pending.go).
 		found, warnings := DropPending(ctx, e, cfg, st)
@@ -48,22 +50,23 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 		}
 		partial = len(warnings) > 0
 	}
+	res.Partial = partial
 	profiles, err := Profiles(e, cfg, st, o)
 	switch {
 	case err != nil:
-		return partial, err
+		return res, err
 	case len(profiles) == 0 && o.All:
 		fmt.Fprintln(e.stderr(), "alilogin: no stored login")
-		return partial, nil
+		return res, nil
 	case len(profiles) == 0:
 		// As `gh auth logout` when logged in nowhere: exit 1.
-		return partial, errors.New("no stored login")
+		return res, errors.New("no stored login")
 	case len(profiles) == 1:
 		if err := checkName(profiles[0]); err != nil {
-			return false, err
+			return LogoutResult{}, err
 		}
 	case !o.All:
-		return false, severalError(profiles, true)
+		return LogoutResult{}, severalError(profiles, true)
 	}
 	if cfgErr != nil {
 		fmt.Fprintf(e.stderr(), "alilogin: warning: ignoring the configuration (%s); logging out with only what the stored login records of where its tokens belong\n", termtext.Clean(cfgErr.Error()))
@@ -89,13 +92,21 @@ func Logout(ctx context.Context, e Env, o Options) (partial bool, err error) {
 		if cleared, err := ClearCurrent(e, p); err != nil {
 			fmt.Fprintf(e.stderr(), "alilogin: warning: %v\n", err)
 		} else if cleared && !o.All {
-			fmt.Fprintf(e.stderr(), "alilogin: %s was the current profile; there is none now (set one with: alilogin use PROFILE)\n", p)
+			res.ClearedCurrent = p
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return partial, err
-	}
-	return partial, nil
+	res.Partial = partial
+	return res, errors.Join(errs...)
+}
+
+// LogoutResult is what a logout did that its caller says or acts on.
+type LogoutResult struct {
+	// Partial: something could not be revoked, or the configuration was
+	// ignored (exit code 3).
+	Partial bool
+	// ClearedCurrent: the one profile logged out (no --all) was the
+	// current one, and there is none now.
+	ClearedCurrent string
 }
 
 // loadForLogout is Local that does not let an invalid configuration

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,8 +55,9 @@ func TestProfiles(t *testing.T) {
 	if codeOf(err) != exitUsage || !strings.Contains(err.Error(), "logged in to several profiles (admin, ci)") || strings.Contains(err.Error(), "--all") {
 		t.Errorf("Open with two stored: %v", err)
 	}
-	if err := severalError([]string{"a", "b"}, true); !strings.HasSuffix(err.Error(), "or use --all") {
-		t.Errorf("logout's hint: %v", err)
+	var nc *NotChosenError
+	if err := severalError([]string{"a", "b"}, true); !errors.As(err, &nc) || !nc.AllowAll || codeOf(err) != exitUsage {
+		t.Errorf("logout's several: %v, want a usage error that says --all goes", err)
 	}
 }
 

@@ -154,13 +154,20 @@ func checkName(p string) error {
 	return nil
 }
 
+// NotChosenError: several logins stored and none chosen (a usage
+// error). AllowAll: the command takes --all (logout).
+type NotChosenError struct {
+	Stored   []string
+	AllowAll bool
+}
+
+func (e *NotChosenError) Error() string {
+	return fmt.Sprintf("logged in to several profiles (%s)", strings.Join(e.Stored, ", "))
+}
+
 // severalError: several logins stored and none chosen.
 func severalError(names []string, allowAll bool) error {
-	hint := ""
-	if allowAll {
-		hint = ", or use --all"
-	}
-	return usage(fmt.Errorf("logged in to several profiles (%s); choose one with --profile, or make one current: alilogin use PROFILE%s", strings.Join(names, ", "), hint))
+	return usage(&NotChosenError{Stored: names, AllowAll: allowAll})
 }
 
 // Local reads the configuration from the environment and the config
@@ -253,16 +260,30 @@ func Current(e Env) (string, error) {
 		return "", nil
 	}
 	if errors.Is(err, atomicfile.ErrNotRegular) {
-		return "", usage(fmt.Errorf("%s is not a regular file; set the current profile with: alilogin use PROFILE (or remove it)", path))
+		return "", usage(&CurrentFileError{Path: path, NotRegular: true})
 	}
 	if err != nil {
 		return "", fmt.Errorf("could not read the current profile: %w", err)
 	}
 	p := strings.TrimSpace(string(b))
 	if !config.ValidProfileName(p) {
-		return "", usage(fmt.Errorf("%s does not name a profile; set one with: alilogin use PROFILE (or remove the file)", path))
+		return "", usage(&CurrentFileError{Path: path})
 	}
 	return p, nil
+}
+
+// CurrentFileError: the current-profile file is not a regular file
+// (NotRegular), or does not name a profile (a usage error).
+type CurrentFileError struct {
+	Path       string
+	NotRegular bool
+}
+
+func (e *CurrentFileError) Error() string {
+	if e.NotRegular {
+		return e.Path + " is not a regular file"
+	}
+	return e.Path + " does not name a profile"
 }
 
 // maxCurrentFile bounds what is read of the current-profile file: a

@@ -58,6 +58,10 @@ func LoginConfig(ctx context.Context, e Env, flags config.Config, profile string
 	return cfg, nil
 }
 
+// SignInCommands are what the user runs to sign in again, or with the
+// device flow (oidc's).
+type SignInCommands = oidc.SignInCommands
+
 // SignInOptions are login's choices of sign-in.
 type SignInOptions struct {
 	Device    bool   // the device code flow
@@ -66,6 +70,9 @@ type SignInOptions struct {
 	Timeout   time.Duration
 	Progress  bool
 	Stderr    io.Writer
+	// Commands: what the user runs to sign in again, or with the
+	// device flow (the command line's words).
+	Commands SignInCommands
 }
 
 // SignIn runs the SSO sign-in: the device flow or the authorization code
@@ -84,7 +91,8 @@ func SignIn(ctx context.Context, e Env, sso *oidc.Client, o SignInOptions) (*oid
 	if !noBrowser {
 		b = oidc.SystemBrowser{Output: o.Stderr}
 	}
-	return sso.AuthCode(ctx, oidc.AuthCodeOptions{Listen: o.Listen, Browser: b, Stderr: o.Stderr, Timeout: o.Timeout, Progress: o.Progress})
+	return sso.AuthCode(ctx, oidc.AuthCodeOptions{Listen: o.Listen, Browser: b, Stderr: o.Stderr, Timeout: o.Timeout, Progress: o.Progress,
+		Commands: o.Commands})
 }
 
 // CanShowBrowser says whether this session can open a browser (a display,

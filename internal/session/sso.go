@@ -37,6 +37,13 @@ func UnknownProfile(err error) bool {
 	return errors.As(err, &re) && re.Unknown
 }
 
+// UnknownNoneListed reports whether err is UnknownProfile where no
+// profile is configured to name instead: the broker can list them.
+func UnknownNoneListed(err error) bool {
+	var re *issue.RefusedError
+	return errors.As(err, &re) && re.Unknown && len(re.Known) == 0
+}
+
 // SignInEnded reports whether err is a sign-in that ended without a
 // login and may be run again (oidc.ErrSignInEnded); SignInDenied, one
 // refused on the other device (oidc.ErrDeviceDenied).

@@ -86,10 +86,6 @@ func Unusable(err error) (needed, says bool) {
 	return errors.Is(err, renew.ErrLoginNeeded), false
 }
 
-// Unreadable reports whether err is a stored login that cannot be read
-// (store.CorruptError): logout removes it.
-func Unreadable(err error) bool { return errors.As(err, new(*store.CorruptError)) }
-
 // LoginNeeded reports whether err means that only a new login helps:
 // nothing is stored (ErrNotLoggedIn), or the stored login cannot be used
 // (Unusable). A Mismatch is not.

@@ -9,7 +9,7 @@ import (
 var ErrNotFound = errors.New("no stored login for this profile")
 
 // CorruptError is a record that exists but cannot be read. The fix is a
-// new login (which overwrites it) or logout.
+// new login (which overwrites it) or logout: the command line says so.
 type CorruptError struct {
 	Profile string
 	Where   string // "keyring" or the file path
@@ -17,7 +17,7 @@ type CorruptError struct {
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("stored login for profile %q in %s is unreadable (%v); run: alilogin login --profile %s", e.Profile, e.Where, e.Err, e.Profile)
+	return fmt.Sprintf("stored login for profile %q in %s is unreadable (%v)", e.Profile, e.Where, e.Err)
 }
 
 func (e *CorruptError) Unwrap() error { return e.Err }

@@ -164,7 +164,7 @@ func TestCorrupt(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "ci.json"), []byte("{not json"), 0o600)
 	_, err := NewFile(dir).Get("ci")
 	var ce *CorruptError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "alilogin login --profile ci") {
+	if !errors.As(err, &ce) || ce.Profile != "ci" || !strings.Contains(err.Error(), `profile "ci"`) || !strings.Contains(err.Error(), "unreadable") {
 		t.Errorf("err = %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "other.json"), []byte(`{"version":1,"profile":"ci"}`), 0o600)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/alisw/alilogin/internal/issue"
+	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/store"
+)
+
+// TestHintsSayWhatToRun: the domain's errors that a command fixes get
+// that command after them, once, wrapped or not, and stay what they are
+// for errors.As (the exit code); other errors are left as they are.
+func TestHintsSayWhatToRun(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("could not read the login: %w", &store.CorruptError{Profile: "ci", Where: "keyring", Err: errors.New("bad json")}),
+			`could not read the login: stored login for profile "ci" in keyring is unreadable (bad json); run: alilogin login --profile ci (or remove it with: alilogin logout --profile ci)`},
+		{&session.NotChosenError{Stored: []string{"a", "b"}},
+			"logged in to several profiles (a, b); choose one with --profile, or make one current: alilogin use PROFILE"},
+		{&session.NotChosenError{Stored: []string{"a", "b"}, AllowAll: true},
+			"logged in to several profiles (a, b); choose one with --profile, or make one current: alilogin use PROFILE, or use --all"},
+		{&session.CurrentFileError{Path: "/s/current-profile", NotRegular: true},
+			"/s/current-profile is not a regular file; set the current profile with: alilogin use PROFILE (or remove it)"},
+		{&session.CurrentFileError{Path: "/s/current-profile"},
+			"/s/current-profile does not name a profile; set one with: alilogin use PROFILE (or remove the file)"},
+		{session.ErrNoProfileToChoose,
+			"no profile given, and none is configured to choose from; use --profile NAME, or get the profiles from your broker with: alilogin setup --broker URL"},
+		{&session.SeveralProfilesError{Allowed: []string{"a", "b"}},
+			"your roles allow several profiles: a, b; choose one with --profile (or make one current: alilogin use PROFILE, or set default_profile in the config file)"},
+		{&issue.RefusedError{Profile: "ci", Reason: "no role", Unknown: true, UserRoles: []string{"r"}},
+			"(broker explain --roles r),\n  or get them from your broker with: alilogin setup --broker URL"},
+	} {
+		got := withHint(tc.err)
+		if !strings.HasSuffix(got.Error(), tc.want) {
+			t.Errorf("withHint(%T):\n got %q\nwant it to end in %q", tc.err, got, tc.want)
+		}
+		if again := withHint(fmt.Errorf("more: %w", got)); strings.Count(again.Error(), "alilogin") != strings.Count(got.Error(), "alilogin") {
+			t.Errorf("the hint was added twice: %q", again)
+		}
+		if !errors.Is(got, tc.err) {
+			t.Errorf("withHint(%T) hides the error from errors.Is", tc.err)
+		}
+	}
+	// A profile Vault does not know, with profiles to name: no broker hint.
+	known := &issue.RefusedError{Profile: "ci", Reason: "no role", Unknown: true, Known: []string{"a"}}
+	if got := withHint(known); got != error(known) {
+		t.Errorf("withHint of an unknown profile with others known: %q", got)
+	}
+	plain := errors.New("could not reach Vault")
+	if got := withHint(plain); got != plain {
+		t.Errorf("withHint(a plain error) = %q", got)
+	}
+}
