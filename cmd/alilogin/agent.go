@@ -73,7 +73,7 @@ func runAgent(ctx context.Context, e *cmdEnv, o *agentOptions) error {
 	}
 	ready := notifier(o.NotifyFD)
 	tuned := agent.TuneRuntime()
-	err = agent.Run(ctx, agent.Options{Dir: dir, UID: os.Getuid(), Loader: agent.SessionLoader{Stderr: e.Stderr, Now: e.Now, Explain: func(p string, err error) error { return withHint(loginError(p, err)) }},
+	err = agent.Run(ctx, agent.Options{Dir: dir, UID: os.Getuid(), Loader: agent.SessionLoader{Stderr: e.Stderr, Now: e.Now, Explain: loginError},
 		Stderr: e.Stderr, Now: e.Now, Ready: ready, Memory: lockMemory() + "; " + tuned})
 	if errors.Is(err, agent.ErrRunning) {
 		return fmt.Errorf("%w (%s)", err, dir)

@@ -10,9 +10,10 @@ import (
 
 // The domain says what is wrong; the command line says what to type to
 // get past it. withHint adds that to the errors that have such a
-// command, once: root's run for every command's final error, the
-// places that wrap an error in more text first (keepSignIn), and the
-// agent's answers (agent.go's Explain).
+// command, once: root's run for every command's final error, loginError
+// for the errors of a stored login that are shown as text (status, the
+// hook, the agent's answers), and the places that wrap an error in more
+// text first (keepSignIn).
 
 // hinted is an error with the command that fixes it after it.
 type hinted struct {

@@ -3,12 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/alisw/alilogin/internal/issue"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestHintsSayWhatToRun: the domain's errors that a command fixes get
@@ -55,5 +58,29 @@ func TestHintsSayWhatToRun(t *testing.T) {
 	plain := errors.New("could not reach Vault")
 	if got := withHint(plain); got != plain {
 		t.Errorf("withHint(a plain error) = %q", got)
+	}
+}
+
+// TestACorruptLoginSaysWhatToRun: a stored login that cannot be read
+// makes token and status name the two commands that fix it, status too
+// although it shows the error as text among the profiles' lines.
+func TestACorruptLoginSaysWhatToRun(t *testing.T) {
+	env := testutil.Home(t, map[string]string{"VAULT_ADDR": "http://127.0.0.1:8200"})
+	state, err := store.StateDir(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewFile(filepath.Join(state, "records"))
+	if err := os.MkdirAll(st.Dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(st.Path("corrupt"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "run: alilogin login --profile corrupt (or remove it with: alilogin logout --profile corrupt)"
+	for _, args := range [][]string{{"token", "--for", "vault"}, {"status"}} {
+		if code, _, errb := alilogin(env, args...); code == 0 || strings.Count(errb, want) != 1 {
+			t.Errorf("%s on a corrupt login: exit %d, stderr %q; want it to say once %q", args[0], code, errb, want)
+		}
 	}
 }

@@ -90,7 +90,7 @@ func loginError(profile string, err error) error {
 	case needed:
 		return loginNeeded(profile)
 	}
-	return err
+	return withHint(err) // hints.go
 }
 
 // ensureOptions are the session's options of --for (every kind the
