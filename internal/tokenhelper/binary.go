@@ -91,16 +91,22 @@ func aboveSafe(dir string, trusted func(os.FileInfo) bool, what string) error {
 	}
 }
 
-// mineOrRoot: st is the user's or root's (or the system does not say
-// whose: the script is a Unix shell script, elsewhere the mode bits say
-// what they can).
+// mineOrRoot: st is the user's or root's (or the system has no owners
+// of files: the script is a Unix shell script, elsewhere the mode bits
+// say what they can). An owner that cannot be told is refused.
 func mineOrRoot(st os.FileInfo) bool {
 	uid, known := userdir.Owner(st)
-	return !known || uid == 0 || uid == os.Getuid()
+	if !known {
+		return !userdir.HasOwners
+	}
+	return uid == 0 || uid == os.Getuid()
 }
 
-// mine: st is the user's (or the system does not say whose).
+// mine: st is the user's (or the system has no owners of files).
 func mine(st os.FileInfo) bool {
 	uid, known := userdir.Owner(st)
-	return !known || uid == os.Getuid()
+	if !known {
+		return !userdir.HasOwners
+	}
+	return uid == os.Getuid()
 }

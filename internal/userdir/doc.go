@@ -22,3 +22,7 @@
 // standard library has no state directory, so State and Config share one
 // rule (dir).
 package userdir
+
+// NoUID is the uid Owner gives when it does not know one: no user's, and
+// not the -1 that os.Getuid returns where there are no uids.
+const NoUID = -2
