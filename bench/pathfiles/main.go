@@ -8,7 +8,9 @@
 // runs before the command's run function (main.go, root.go, the
 // command's flags: what `alilogin CMD --help` runs too) not counted).
 // exec's child is a file the kernel refuses to run, so that alilogin
-// returns (and writes its coverage) after it has read the secret.
+// returns (and writes its coverage) after it has read the secret; what
+// that failure's end runs (the error printed, its hint, the exit code)
+// is what an exec of a missing command runs too, and not counted.
 //
 //	go run ./bench/pathfiles [-v] [-bin DIR-OF-AN-OLDER-TREE]
 package main
@@ -157,6 +159,21 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 		startup, err := ran(filepath.Join(dir, b.cover+"-flags"), filepath.Join(dir, b.cover+"-flags.txt"))
 		if err != nil {
 			return err
+		}
+		if b.args[0] == "exec" {
+			// The measured exec ends in a refused exec, which prints
+			// an error and picks an exit code; a real one does not.
+			// Those steps are what an exec of a command that does not
+			// exist runs too, before any work: not counted.
+			gone := append(append([]string(nil), b.args[:len(b.args)-1]...), filepath.Join(dir, "no-such-command"))
+			_ = alilogin(b.cover+"-end", gone...)
+			end, err := ran(filepath.Join(dir, b.cover+"-end"), filepath.Join(dir, b.cover+"-end.txt"))
+			if err != nil {
+				return err
+			}
+			for blk := range end {
+				startup[blk] = true
+			}
 		}
 		if err := alilogin(b.cover, b.args...); err != nil && b.args[0] != "exec" {
 			return err
