@@ -98,23 +98,28 @@ denied_parameters = { lease_id = "nomad/creds/*" }`), mounts, nil, true},
 }
 
 // TestDefaultPolicyLeaseDenyText: the text to add names both renewal
-// paths and every mount's leases, in Vault's policy language.
+// paths and every mount's leases, in Vault's policy language, and it is
+// what docs/deploy/vault-default-policy-lease-deny.hcl tells admins to
+// append (after its comments) for the default mounts.
 func TestDefaultPolicyLeaseDenyText(t *testing.T) {
-	want := `path "sys/leases/renew" {
-  capabilities = ["update"]
-  denied_parameters = {
-    lease_id = ["nomad/creds/*", "consul/creds/*"]
-  }
-}
-path "sys/renew" {
-  capabilities = ["update"]
-  denied_parameters = {
-    lease_id = ["nomad/creds/*", "consul/creds/*"]
-  }
-}
-`
-	if got := DefaultPolicyLeaseDeny([]string{"nomad", "consul"}); got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "deploy", "vault-default-policy-lease-deny.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, line := range strings.SplitAfter(string(doc), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			want.WriteString(line)
+		}
+	}
+	got := DefaultPolicyLeaseDeny([]string{"nomad", "consul"})
+	if diff := cmp.Diff(want.String(), got); diff != "" {
+		t.Errorf("DefaultPolicyLeaseDeny against the documented policy (-doc +got):\n%s", diff)
+	}
+	for _, w := range []string{`path "sys/leases/renew"`, `path "sys/renew"`, `"nomad/creds/*", "consul/creds/*"`, "denied_parameters"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("the text lacks %s:\n%s", w, got)
+		}
 	}
 }
 
