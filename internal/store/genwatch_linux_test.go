@@ -8,35 +8,54 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// watched is profile p's generation file in a state directory of the
+// test's, with the agent's Watcher of it.
+type watched struct {
+	state   string
+	getenv  func(string) string
+	path    string // the generation file
+	g       generations
+	current func() Gen // the Watcher
+	want    func(step string)
+}
+
+func newWatched(t *testing.T) *watched {
+	t.Helper()
+	w := &watched{state: t.TempDir()}
+	w.getenv = func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return w.state
+		}
+		return ""
+	}
+	path, _, ok := Watch(w.getenv, "p")
+	if !ok {
+		t.Fatal("Watch: not supported here")
+	}
+	w.path, w.g = path, generations{dir: filepath.Dir(path)}
+	if w.current, ok = Watcher(w.getenv, "p"); !ok {
+		t.Fatal("Watcher: not supported here")
+	}
+	// want fails t when the Watcher does not answer what the file
+	// holds now, after step.
+	w.want = func(step string) {
+		t.Helper()
+		_, gen, _ := Watch(w.getenv, "p")
+		if got := w.current(); got != gen {
+			t.Fatalf("%s: Watcher says %q, the file holds %q", step, got, gen)
+		}
+	}
+	return w
+}
+
 // TestWatcherSeesEveryGenerationChange: the agent's generation reader
 // (Watcher) answers what the file holds right after each change made
 // the way alilogin makes them (a bump replaces the file; a removal; the
 // kcache directory removed and made again; a directory that did not
 // exist at first), with no wait.
 func TestWatcherSeesEveryGenerationChange(t *testing.T) {
-	state := t.TempDir()
-	getenv := func(k string) string {
-		if k == "XDG_STATE_HOME" {
-			return state
-		}
-		return ""
-	}
-	path, _, ok := Watch(getenv, "p")
-	if !ok {
-		t.Fatal("Watch: not supported here")
-	}
-	g := generations{dir: filepath.Dir(path)}
-	current, ok := Watcher(getenv, "p")
-	if !ok {
-		t.Fatal("Watcher: not supported here")
-	}
-	want := func(step string) {
-		t.Helper()
-		_, gen, _ := Watch(getenv, "p")
-		if got := current(); got != gen {
-			t.Fatalf("%s: Watcher says %q, the file holds %q", step, got, gen)
-		}
-	}
+	w := newWatched(t)
+	path, g, want := w.path, w.g, w.want
 	want("no directory")
 	if err := os.MkdirAll(g.dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -87,29 +106,8 @@ func TestWatcherSeesEveryGenerationChange(t *testing.T) {
 // directory (IN_MOVE_SELF drops no watch), so every later change in the
 // new kcache directory, a logout's bump among them, must still be seen.
 func TestWatcherSeesChangesAfterTheDirectoryIsMovedAway(t *testing.T) {
-	state := t.TempDir()
-	getenv := func(k string) string {
-		if k == "XDG_STATE_HOME" {
-			return state
-		}
-		return ""
-	}
-	path, _, ok := Watch(getenv, "p")
-	if !ok {
-		t.Fatal("Watch: not supported here")
-	}
-	g := generations{dir: filepath.Dir(path)}
-	current, ok := Watcher(getenv, "p")
-	if !ok {
-		t.Fatal("Watcher: not supported here")
-	}
-	want := func(step string) {
-		t.Helper()
-		_, gen, _ := Watch(getenv, "p")
-		if got := current(); got != gen {
-			t.Fatalf("%s: Watcher says %q, the file holds %q", step, got, gen)
-		}
-	}
+	w := newWatched(t)
+	g, want := w.g, w.want
 	if err := os.MkdirAll(g.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -138,29 +136,8 @@ func TestWatcherSeesChangesAfterTheDirectoryIsMovedAway(t *testing.T) {
 // through the symlink (a logout's among them) must be seen, not the
 // copy's generation kept.
 func TestWatcherSeesChangesAfterTheDirectoryIsReplacedByASymlink(t *testing.T) {
-	state := t.TempDir()
-	getenv := func(k string) string {
-		if k == "XDG_STATE_HOME" {
-			return state
-		}
-		return ""
-	}
-	path, _, ok := Watch(getenv, "p")
-	if !ok {
-		t.Fatal("Watch: not supported here")
-	}
-	g := generations{dir: filepath.Dir(path)}
-	current, ok := Watcher(getenv, "p")
-	if !ok {
-		t.Fatal("Watcher: not supported here")
-	}
-	want := func(step string) {
-		t.Helper()
-		_, gen, _ := Watch(getenv, "p")
-		if got := current(); got != gen {
-			t.Fatalf("%s: Watcher says %q, the file holds %q", step, got, gen)
-		}
-	}
+	w := newWatched(t)
+	state, g, want := w.state, w.g, w.want
 	if err := os.MkdirAll(g.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -204,22 +181,8 @@ func TestWatcherSeesChangesWithoutInotifyEvents(t *testing.T) {
 	local := remoteFS
 	remoteFS = func(string) bool { return true }
 	t.Cleanup(func() { remoteFS = local })
-	state := t.TempDir()
-	getenv := func(k string) string {
-		if k == "XDG_STATE_HOME" {
-			return state
-		}
-		return ""
-	}
-	path, _, ok := Watch(getenv, "p")
-	if !ok {
-		t.Fatal("Watch: not supported here")
-	}
-	g := generations{dir: filepath.Dir(path)}
-	current, ok := Watcher(getenv, "p")
-	if !ok {
-		t.Fatal("Watcher: not supported here")
-	}
+	w := newWatched(t)
+	getenv, path, g, current := w.getenv, w.path, w.g, w.current
 	if err := os.MkdirAll(g.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
