@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/session"
 	"github.com/alisw/alilogin/internal/store"
 )
@@ -45,7 +46,7 @@ func hintFor(err error) string {
 		several   *session.SeveralProfilesError
 	)
 	switch {
-	case errors.As(err, &corrupt):
+	case errors.As(err, &corrupt) && config.ValidProfileName(corrupt.Profile):
 		return fmt.Sprintf("; run: alilogin login --profile %s (or remove it with: alilogin logout --profile %s)", corrupt.Profile, corrupt.Profile)
 	case errors.As(err, &notChosen):
 		if notChosen.AllowAll {

@@ -50,6 +50,12 @@ func TestHintsSayWhatToRun(t *testing.T) {
 			t.Errorf("withHint(%T) hides the error from errors.Is", tc.err)
 		}
 	}
+	// A record that is no profile's (the pending sign-in's) names no
+	// profile to log in to.
+	pending := &store.CorruptError{Profile: "the pending sign-in", Where: "keyring", Err: errors.New("bad")}
+	if got := withHint(pending); got != error(pending) {
+		t.Errorf("withHint of the pending sign-in's corrupt record: %q", got)
+	}
 	// A profile Vault does not know, with profiles to name: no broker hint.
 	known := &issue.RefusedError{Profile: "ci", Reason: "no role", Unknown: true, Known: []string{"a"}}
 	if got := withHint(known); got != error(known) {
@@ -82,5 +88,27 @@ func TestACorruptLoginSaysWhatToRun(t *testing.T) {
 		if code, _, errb := alilogin(env, args...); code == 0 || strings.Count(errb, want) != 1 {
 			t.Errorf("%s on a corrupt login: exit %d, stderr %q; want it to say once %q", args[0], code, errb, want)
 		}
+	}
+}
+
+// TestHookSaysWhatToRun: the shell hook's message for two stored logins
+// and none current names `alilogin use PROFILE`, as token does: the hook
+// shows the error as text at the prompt.
+func TestHookSaysWhatToRun(t *testing.T) {
+	env := twoLogins(t)
+	_, out, _ := alilogin(env, "hook", "bash", "--env")
+	if !strings.Contains(out, "logged in to several profiles (admin, ci); choose one with --profile, or make one current: alilogin use PROFILE") {
+		t.Errorf("hook --env with two logins and none current:\n%s", out)
+	}
+}
+
+// TestLoginWarnsWhatFixesTheCurrentFile: a login that could not read
+// the current-profile file (it is stored anyway) warns with what to run.
+func TestLoginWarnsWhatFixesTheCurrentFile(t *testing.T) {
+	var b strings.Builder
+	writeCurrentNote(&b, &session.LoginResult{Record: &store.Record{Profile: "ci"},
+		CurrentErr: &session.CurrentFileError{Path: "/s/current-profile"}})
+	if want := "alilogin: warning: /s/current-profile does not name a profile; set one with: alilogin use PROFILE (or remove the file)\n"; b.String() != want {
+		t.Errorf("the note: %q, want %q", b.String(), want)
 	}
 }

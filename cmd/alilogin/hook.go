@@ -117,7 +117,7 @@ func hookEnv(ctx context.Context, e *cmdEnv, o *hookOptions, b *strings.Builder)
 		// refresh exported are unset, for a profile not logged in or a
 		// login of another Vault than VAULT_ADDR names now.
 		vars = nil
-		st.Msg = "alilogin: " + termtext.Clean(strings.ReplaceAll(err.Error(), "\n", "; "))
+		st.Msg = "alilogin: " + termtext.Clean(strings.ReplaceAll(withHint(err).Error(), "\n", "; "))
 	}
 	st.Addrs = shellenv.HookAddrs(e.getenv, vars)
 	if up, ok := shellenv.Uptime(); ok {

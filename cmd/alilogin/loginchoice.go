@@ -87,6 +87,9 @@ func keepSignIn(e *cmdEnv, kept bool, in *session.SignedIn, err error) error {
 // writeCurrentNote says what a login did to the current profile: made
 // it the login's, or left another.
 func writeCurrentNote(w io.Writer, out *session.LoginResult) {
+	if out.CurrentErr != nil {
+		fmt.Fprintf(w, "alilogin: warning: %v\n", withHint(out.CurrentErr))
+	}
 	p := out.Record.Profile
 	switch {
 	case out.MadeCurrent:

@@ -19,9 +19,9 @@ import (
 type SessionLoader struct {
 	Stderr io.Writer
 	Now    func() time.Time
-	// Explain, if set, turns an error of session.Ensure into what the
-	// user should do next (the command's hint); the error keeps its
-	// chain. Nil: the error as it is.
+	// Explain, if set, turns an error of session.Ensure or of reading
+	// the stored login into what the user should do next (the command's
+	// hint); the error keeps its chain. Nil: the error as it is.
 	Explain func(profile string, err error) error
 }
 
@@ -84,6 +84,9 @@ func (l SessionLoader) Stored(ctx context.Context, profile string, env []string)
 	_, err = s.Store.Get(profile)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
+	}
+	if err != nil && l.Explain != nil {
+		err = l.Explain(profile, err) // a corrupt record: what fixes it, in the agent's log
 	}
 	return err == nil, err
 }

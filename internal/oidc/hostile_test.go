@@ -146,8 +146,6 @@ func TestDeviceOutcomes(t *testing.T) {
 	}
 }
 
-// TestDeviceSlowDown: each slow_down adds 5 s to the polling interval,
-// for that and all later polls (RFC 8628 3.5), and says so.
 // TestDeviceWithoutDeviceEndpoint: an SSO whose discovery document has
 // no device authorization endpoint gets no request for a code, and the
 // error says so with ErrNoDeviceFlow, naming the SSO; what to do instead
@@ -165,6 +163,8 @@ func TestDeviceWithoutDeviceEndpoint(t *testing.T) {
 	}
 }
 
+// TestDeviceSlowDown: each slow_down adds 5 s to the polling interval,
+// for that and all later polls (RFC 8628 3.5), and says so.
 func TestDeviceSlowDown(t *testing.T) {
 	p := hostile.NewOIDCProvider(hostile.OIDCOptions{Claims: signedIn, Interval: 1,
 		DevicePolls: []string{"authorization_pending", "slow_down", "authorization_pending", "slow_down", ""}})

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,5 +54,32 @@ func TestCurrentProfileFile(t *testing.T) {
 	var cf *CurrentFileError
 	if _, err := Current(e); codeOf(err) != exitUsage || !errors.As(err, &cf) || cf.Path != path || cf.NotRegular {
 		t.Errorf("Current of a broken file: %v", err)
+	}
+}
+
+// TestLoginLeavesABrokenCurrentFileToItsCaller: a fresh login does not
+// make its profile current over a current-profile file that names none,
+// and returns why (the caller warns) instead of printing it.
+func TestLoginLeavesABrokenCurrentFileToItsCaller(t *testing.T) {
+	env := testutil.Home(t, nil)
+	var stderr strings.Builder
+	e := Env{Getenv: func(k string) string { return env[k] }, Stderr: &stderr}
+	path, _ := CurrentPath(e.Getenv)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("../x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cur, made, err := makeCurrentIfNone(e, "ci")
+	var cf *CurrentFileError
+	if cur != "" || made || !errors.As(err, &cf) || cf.Path != path {
+		t.Errorf("makeCurrentIfNone = %q, %v, %v; want none made and a *CurrentFileError", cur, made, err)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("printed: %q", stderr.String())
+	}
+	if b, _ := os.ReadFile(path); string(b) != "../x\n" {
+		t.Errorf("the file was changed: %q", b)
 	}
 }

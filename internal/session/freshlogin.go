@@ -48,6 +48,9 @@ type LoginResult struct {
 	// when none was set before (then MadeCurrent), else the one set.
 	Current     string
 	MadeCurrent bool
+	// CurrentErr is why the current profile could not be read or set (a
+	// warning: the login is stored).
+	CurrentErr error
 }
 
 // Login is `alilogin login`'s fresh login: it chooses the profile and
@@ -93,7 +96,7 @@ func Login(ctx context.Context, e Env, cfg *config.Config, st store.Store, cl *C
 		fmt.Fprintf(e.stderr(), "alilogin: warning: %s\n", w)
 	}
 	res := &LoginResult{Record: rec, Minted: &out.minted, Profile: prof, CertErr: out.certErr}
-	res.Current, res.MadeCurrent = makeCurrentIfNone(e, profile)
+	res.Current, res.MadeCurrent, res.CurrentErr = makeCurrentIfNone(e, profile)
 	return res, nil
 }
 
@@ -330,19 +333,16 @@ func (l *freshLogin) FreshLogin(ctx context.Context, rec *store.Record, idToken 
 
 // makeCurrentIfNone makes profile the current profile when none is set,
 // so that one interactive login to another profile never changes what a
-// script without --profile uses. A failure is a warning: the login is
-// stored.
-func makeCurrentIfNone(e Env, profile string) (current string, made bool) {
+// script without --profile uses. A failure is the caller's warning: the
+// login is stored.
+func makeCurrentIfNone(e Env, profile string) (current string, made bool, err error) {
 	cur, err := Current(e)
 	if err == nil && cur == "" {
 		if err = SetCurrent(e, profile); err == nil {
-			return profile, true
+			return profile, true, nil
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(e.stderr(), "alilogin: warning: %v\n", err)
-	}
-	return cur, false
+	return cur, false, err
 }
 
 // lockError: a fresh login did not get the profile's lock.
