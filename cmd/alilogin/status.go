@@ -120,7 +120,7 @@ func printStatus(w io.Writer, s session.Status, now time.Time) {
 		defer fmt.Fprintf(tw, "vault token helper:\tgave no token at %s: %s\n", r.At.Local().Format("2006-01-02 15:04:05 MST"), termtext.Clean(r.Reason))
 	}
 	if s.Error != "" {
-		fmt.Fprintf(tw, "status:\t%s\n", s.Error)
+		fmt.Fprintf(tw, "status:\t%s\n", termtext.Clean(s.Error))
 		return
 	}
 	// The user, roles, policies and tokens come from the SSO and Vault:
