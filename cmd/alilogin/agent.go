@@ -110,19 +110,19 @@ func startAgentCmd(ctx context.Context, e *cmdEnv) error {
 }
 
 // askAgent sends op (stop, status) to the user's agent, waiting at most
-// 10 s for its answer.
-func askAgent(ctx context.Context, e *cmdEnv, op string) (*agent.Answer, error) {
-	dir, err := agentDir(e)
-	if err != nil {
-		return nil, err
+// 10 s for its answer, and returns the agent directory it asked.
+func askAgent(ctx context.Context, e *cmdEnv, op string) (a *agent.Answer, dir string, err error) {
+	if dir, err = agentDir(e); err != nil {
+		return nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return agent.Call(ctx, dir, agent.Request{Op: op})
+	a, err = agent.Call(ctx, dir, agent.Request{Op: op})
+	return a, dir, err
 }
 
 func stopAgent(ctx context.Context, e *cmdEnv) error {
-	a, err := askAgent(ctx, e, "stop")
+	a, dir, err := askAgent(ctx, e, "stop")
 	if errors.Is(err, agent.ErrNotRunning) {
 		fmt.Fprintln(e.Stderr, "alilogin: the agent is not running")
 		return nil
@@ -135,10 +135,6 @@ func stopAgent(ctx context.Context, e *cmdEnv) error {
 	}
 	// It answers before it has ended: "stopped" once it has, so that a
 	// start right after does not find it running.
-	dir, err := agentDir(e)
-	if err != nil {
-		return err
-	}
 	if err := agent.WaitEnded(ctx, dir); err != nil {
 		return fmt.Errorf("could not see the agent (instance %s) end: %w", shortID(a.Instance), err)
 	}
@@ -147,7 +143,7 @@ func stopAgent(ctx context.Context, e *cmdEnv) error {
 }
 
 func agentStatus(ctx context.Context, e *cmdEnv, o *agentOptions) error {
-	a, err := askAgent(ctx, e, "status")
+	a, _, err := askAgent(ctx, e, "status")
 	if err != nil {
 		return err
 	}

@@ -203,11 +203,12 @@ func runLogin(ctx context.Context, e *cmdEnv, o loginOptions) error {
 	return nil
 }
 
-// signInError is a sign-in's error with what to do next: a sign-in that
-// ended (session.SignInEnded) or was denied may be run again.
 // signInCommands are what the sign-in's texts tell the user to run.
 var signInCommands = session.SignInCommands{Again: "alilogin login", Device: "alilogin login --device"}
 
+// signInError is a sign-in's error with what to do next: a sign-in that
+// ended (session.SignInEnded) or was denied may be run again; an SSO
+// without the device flow is signed in to through SSH port forwarding.
 func signInError(err error) error {
 	switch {
 	case session.SignInDenied(err):

@@ -15,10 +15,10 @@ import (
 // The renewal chain is one mechanism, read in this file top to bottom:
 // the chain on a record (Fresh and Bound, step 1; Run, the Vault token's
 // step; relogin and refresh, step 4, whose fresh login is the port
-// Loginer), then the Ensurer that runs it under the profile's lock with
-// the store around it (the lock is internal/store's, lock.go). Steps 2-3 for the Nomad and
-// Consul tokens and the certificate: remint.go; the direct login:
-// direct.go; the ports: ports.go.
+// Loginer), then the Ensurer that runs it under the profile's lock
+// (internal/store's lock.go) with the store around it. Steps 2-3 for the
+// Nomad and Consul tokens and the certificate: remint.go; the direct
+// login: direct.go; the ports: ports.go.
 
 // DefaultMinTTL is the margin before expiry under which a token is renewed.
 const DefaultMinTTL = 5 * time.Minute

@@ -17,10 +17,10 @@
 //  5. else ErrLoginNeeded.
 //
 // Steps 2-4 talk to servers and change the stored record, so only one
-// process per profile runs them at a time: Ensure takes the profile's file
-// lock (internal/store's lock.go, in the user state directory), re-reads the store under it (another process may
-// have done the work while this one waited) and writes the result back
-// before letting go.
+// process per profile runs them at a time: Ensure takes the profile's
+// file lock (internal/store's lock.go, in the user state directory),
+// re-reads the store under it (another process may have done the work
+// while this one waited) and writes the result back before letting go.
 //
 // The servers are reached through the small interfaces declared in
 // ports.go; the commands wire them to internal/issue and internal/oidc,

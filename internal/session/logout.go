@@ -38,7 +38,6 @@ func Logout(ctx context.Context, e Env, o Options) (LogoutResult, error) {
 	if err != nil {
 		return res, err
 	}
-	partial := false
 	if o.All {
 		// The sign-in an earlier login kept for the next (pending.go).
 		found, warnings := DropPending(ctx, e, cfg, st)
@@ -48,9 +47,8 @@ func Logout(ctx context.Context, e Env, o Options) (LogoutResult, error) {
 		if found && len(warnings) == 0 {
 			fmt.Fprintln(e.stderr(), "alilogin: revoked the sign-in kept by an earlier login")
 		}
-		partial = len(warnings) > 0
+		res.Partial = len(warnings) > 0
 	}
-	res.Partial = partial
 	profiles, err := Profiles(e, cfg, st, o)
 	switch {
 	case err != nil:
@@ -71,7 +69,7 @@ func Logout(ctx context.Context, e Env, o Options) (LogoutResult, error) {
 	if cfgErr != nil {
 		fmt.Fprintf(e.stderr(), "alilogin: warning: ignoring the configuration (%s); logging out with only what the stored login records of where its tokens belong\n", termtext.Clean(cfgErr.Error()))
 	}
-	partial = partial || cfgErr != nil
+	res.Partial = res.Partial || cfgErr != nil
 	var errs []error
 	for i, p := range profiles {
 		if i > 0 && ctx.Err() != nil { // Ctrl-C: stop here
@@ -86,7 +84,7 @@ func Logout(ctx context.Context, e Env, o Options) (LogoutResult, error) {
 			errs = append(errs, err)
 			continue
 		}
-		partial = partial || len(warnings) > 0
+		res.Partial = res.Partial || len(warnings) > 0
 		fmt.Fprintf(e.stderr(), "alilogin: logged out of profile %s\n", p)
 		// A logout of the current profile clears it (ClearCurrent).
 		if cleared, err := ClearCurrent(e, p); err != nil {
@@ -95,7 +93,6 @@ func Logout(ctx context.Context, e Env, o Options) (LogoutResult, error) {
 			res.ClearedCurrent = p
 		}
 	}
-	res.Partial = partial
 	return res, errors.Join(errs...)
 }
 

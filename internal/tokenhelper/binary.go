@@ -96,10 +96,7 @@ func aboveSafe(dir string, trusted func(os.FileInfo) bool, what string) error {
 // say what they can). An owner that cannot be told is refused.
 func mineOrRoot(st os.FileInfo) bool {
 	uid, known := userdir.Owner(st)
-	if !known {
-		return !userdir.HasOwners
-	}
-	return uid == 0 || uid == os.Getuid()
+	return (known && uid == 0) || mine(st)
 }
 
 // mine: st is the user's (or the system has no owners of files).
