@@ -1,18 +1,25 @@
 // Command pathfiles measures how many files a reader opens to follow a
 // behaviour of alilogin: it runs the behaviour once on the real stack
-// with a coverage-instrumented alilogin and lists the non-test files of
-// the module that ran at least one statement, grouped as issue 20
-// counts them (internal/store, internal/oidc and internal/clientcert as
-// one each; the generic leaves config, apiclient, safehttp, secret,
-// termtext, filelock, atomicfile, userdir, config/check, and what
-// runs before the command's run function (main.go, root.go, the
-// command's flags: what `alilogin CMD --help` runs too) not counted).
-// exec's child is a file the kernel refuses to run, so that alilogin
-// returns (and writes its coverage) after it has read the secret; what
-// that failure's end runs (the error printed, its hint, the exit code)
-// is what an exec of a missing command runs too, and not counted.
+// with a coverage-instrumented alilogin and gives two figures:
 //
-//	go run ./bench/pathfiles [-v] [-bin DIR-OF-AN-OLDER-TREE]
+//   - the non-test files of the module that ran at least one statement,
+//     after what runs before the command's run function (main.go,
+//     root.go, the command's flags: what `alilogin CMD --help` runs
+//     too). exec's child is a file the kernel refuses to run, so that
+//     alilogin returns (and writes its coverage) after it has read the
+//     secret; what that failure's end runs (the error printed, its hint,
+//     the exit code) is what an exec of a missing command runs too, and
+//     not counted;
+//   - the files on the call path from the command's run function to its
+//     first I/O (the record's read) and to the behaviour's own I/O
+//     (callpath.go): the static call graph, through what ran.
+//
+// Both group as issue 20 counts (internal/store, internal/oidc and
+// internal/clientcert as one each; the generic leaves config,
+// apiclient, safehttp, secret, termtext, filelock, atomicfile, userdir,
+// config/check not counted).
+//
+//	go run ./bench/pathfiles [-v] [-funcs] [-chains] [-src OTHER-TREE]
 package main
 
 import (
@@ -46,15 +53,16 @@ var (
 func main() {
 	verbose := flag.Bool("v", false, "list the statements' files of the leaves too")
 	funcs := flag.Bool("funcs", false, "under each counted file, the functions of it that ran")
+	chains := flag.Bool("chains", false, "print each call path, a function a line")
 	src := flag.String("src", ".", "the module tree to build alilogin from (another checkout measures another tree)")
 	flag.Parse()
-	if err := run(*src, *verbose, *funcs); err != nil {
+	if err := run(*src, *verbose, *funcs, *chains); err != nil {
 		fmt.Fprintln(os.Stderr, "pathfiles:", err)
 		os.Exit(1)
 	}
 }
 
-func run(src string, verbose, funcs bool) error {
+func run(src string, verbose, funcs, chains bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "pathfiles-")
@@ -67,6 +75,10 @@ func run(src string, verbose, funcs bool) error {
 	build.Dir = src
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("could not build alilogin: %v\n%s", err, out)
+	}
+	prog, err := loadProgram(src)
+	if err != nil {
+		return err
 	}
 	st, err := benchstack.Start(ctx)
 	if err != nil {
@@ -135,16 +147,27 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 		name, cover string
 		prepare     func() error
 		args        []string
+		from        string   // the command's run function
+		to          []string // the functions of the behaviour's I/O
 	}
 	notExec := filepath.Join(dir, "notexec")
 	if err := os.WriteFile(notExec, []byte{0, 1, 2, 3}, 0o755); err != nil {
 		return err
 	}
+	// Every behaviour's first I/O reads the login's record: the ways
+	// the store has.
+	recordRead := []string{"internal/store.KernelCache.Get", "internal/store.Cached.Lookup", "internal/store.Cached.Get",
+		"internal/store.FastKeyringGet", "internal/store.File.Get"}
 	for _, b := range []behaviour{
-		{"token --for nomad, a cache hit", "hit", func() error { return alilogin("", "token", "--profile", profile, "--for", "nomad") }, []string{"token", "--profile", profile, "--for", "nomad"}},
-		{"refresh after the Vault token expired (a record with only its refresh token)", "refresh", seed, []string{"token", "--profile", profile, "--for", "nomad"}},
-		{"exec --secret reads a secret", "secret", func() error { return alilogin("", "token", "--profile", profile, "--for", "vault") }, []string{"exec", "--profile", profile, "--secret", "X=kv/ci/github#token", "--", notExec}},
-		{"logout removing every copy", "logout", func() error { return alilogin("", "token", "--profile", profile, "--for", "nomad") }, []string{"logout", "--profile", profile}},
+		{"token --for nomad, a cache hit", "hit", func() error { return alilogin("", "token", "--profile", profile, "--for", "nomad") }, []string{"token", "--profile", profile, "--for", "nomad"},
+			"cmd/alilogin.runToken", recordRead},
+		{"refresh after the Vault token expired (a record with only its refresh token)", "refresh", seed, []string{"token", "--profile", profile, "--for", "nomad"},
+			"cmd/alilogin.runToken", append([]string{"internal/oidc.Client.Refresh"}, recordRead...)},
+		{"exec --secret reads a secret", "secret", func() error { return alilogin("", "token", "--profile", profile, "--for", "vault") }, []string{"exec", "--profile", profile, "--secret", "X=kv/ci/github#token", "--", notExec},
+			"cmd/alilogin.runExec", append([]string{"internal/kvsecret.Mount", "internal/kvsecret.Read"}, recordRead...)},
+		{"logout removing every copy", "logout", func() error { return alilogin("", "token", "--profile", profile, "--for", "nomad") }, []string{"logout", "--profile", profile},
+			"cmd/alilogin.runLogout", append([]string{"internal/issue.Revoke", "internal/oidc.Client.Revoke", "internal/clientcert.Revoke",
+				"internal/store.Cached.Delete", "internal/agent.ExistingDir", "internal/agent.Call"}, recordRead...)},
 	} {
 		if err := seed(); err != nil {
 			return err
@@ -195,7 +218,23 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 		}
 		sort.Strings(list)
 		counted, groups := count(list)
-		fmt.Printf("%s: %d\n", b.name, len(counted))
+		cps, err := prog.paths(blocks, b.from, b.to)
+		if err != nil {
+			return fmt.Errorf("%s: %v", b.name, err)
+		}
+		onPath := map[string]bool{}
+		for _, cp := range cps {
+			for _, f := range cp.files {
+				onPath[f] = true
+			}
+		}
+		var pathList []string
+		for f := range onPath {
+			pathList = append(pathList, f)
+		}
+		sort.Strings(pathList)
+		pathCounted, _ := count(pathList)
+		fmt.Printf("%s: %d files ran; %d on the call path to its I/O\n", b.name, len(counted), len(pathCounted))
 		var ranFuncs map[string][]string
 		if funcs {
 			if ranFuncs, err = functions(src, filepath.Join(dir, b.cover+".txt")); err != nil {
@@ -210,6 +249,16 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 		}
 		if verbose {
 			fmt.Printf("  not counted: %s\n", strings.Join(groups, " "))
+		}
+		fmt.Printf("  the call path to its I/O: %s\n", strings.Join(pathCounted, " "))
+		if chains {
+			sort.Slice(cps, func(i, j int) bool { return cps[i].sink < cps[j].sink })
+			for _, cp := range cps {
+				fmt.Printf("  to %s:\n", cp.sink)
+				for _, c := range cp.chain {
+					fmt.Printf("      %s\n", c)
+				}
+			}
 		}
 	}
 	return nil
