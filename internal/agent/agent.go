@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) error {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			ctl.Close()
-			return fmt.Errorf("could not listen on loopback for the %s route: %w", apiOf(k), err)
+			return fmt.Errorf("could not listen on loopback for the %s route: %w", k.Title(), err)
 		}
 		host := l.Addr().String()
 		a.routes[k] = host

@@ -25,17 +25,6 @@ const (
 // Kinds are every route, in the order status lists them.
 var Kinds = []Kind{Nomad, Consul, Vault}
 
-// apiOf is the apiclient server of k: its token header.
-func apiOf(k Kind) apiclient.Server {
-	switch k {
-	case Nomad:
-		return apiclient.Nomad
-	case Consul:
-		return apiclient.Consul
-	}
-	return apiclient.Vault
-}
-
 // Upstream is where a route forwards for one profile: the configured
 // server, checked with the configured CA and server name (TLS, as the
 // CLI's clients check it); TLS.ClientCert and ClientKey are a certificate

@@ -41,7 +41,7 @@ func (ta *testAgent) elevateP(t *testing.T, until time.Time, uses int, kinds ...
 func (ta *testAgent) write(t *testing.T, k Kind, gate, path string) (int, string) {
 	return ta.do(t, k, path, func(r *http.Request) {
 		r.Method = http.MethodPut
-		r.Header.Set(apiOf(k).TokenHeader(), gate)
+		r.Header.Set(k.Server().TokenHeader(), gate)
 	})
 }
 

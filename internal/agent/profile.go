@@ -89,7 +89,7 @@ func (p *profile) load(ctx context.Context, kinds []Kind) (*Creds, error) {
 		}
 		tr, err := p.transport(k, u)
 		if err != nil {
-			return nil, fmt.Errorf("could not set up the %s route of profile %s: %w", apiOf(k), p.name, err)
+			return nil, fmt.Errorf("could not set up the %s route of profile %s: %w", k.Title(), p.name, err)
 		}
 		if old := trs[k]; old != nil {
 			old.tr.CloseIdleConnections()
@@ -136,11 +136,11 @@ func (p *profile) current(ctx context.Context, k Kind) (*Creds, *upstream, error
 		}
 	}
 	if c.Tokens[k] == nil {
-		return nil, nil, fmt.Errorf("profile %s has no %s token (the profile may not grant one)", p.name, apiOf(k))
+		return nil, nil, fmt.Errorf("profile %s has no %s token (the profile may not grant one)", p.name, k.Title())
 	}
 	u := p.upstream(k)
 	if u == nil {
-		return nil, nil, fmt.Errorf("profile %s has no %s server configured", p.name, apiOf(k))
+		return nil, nil, fmt.Errorf("profile %s has no %s server configured", p.name, k.Title())
 	}
 	return c, u, nil
 }

@@ -259,7 +259,7 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 				out.URL.RawQuery = q.Encode()
 			}
 			if br == nil || !br.asset {
-				out.Header.Set(apiOf(rt.kind).TokenHeader(), tok.Reveal())
+				out.Header.Set(rt.kind.Server().TokenHeader(), tok.Reveal())
 			}
 			if br != nil && br.request != nil {
 				br.request(out)
@@ -275,7 +275,7 @@ func (rt *route) forward(w http.ResponseWriter, r *http.Request, ev *Event, name
 			}
 			msg := termtext.OneLine(err.Error())
 			p.fail(msg)
-			rt.refuse(w, r, ev, http.StatusBadGateway, fmt.Sprintf("alilogin agent: could not reach %s: %s", apiOf(rt.kind), msg))
+			rt.refuse(w, r, ev, http.StatusBadGateway, fmt.Sprintf("alilogin agent: could not reach %s: %s", rt.kind.Title(), msg))
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			resp.Header.Del("Access-Control-Allow-Origin")
@@ -322,7 +322,7 @@ func (copyBuffers) Put(b []byte) {
 // agent's guess to make.
 func gateOf(r *http.Request, k Kind) (string, error) {
 	var vals []string
-	for _, v := range r.Header.Values(apiOf(k).TokenHeader()) {
+	for _, v := range r.Header.Values(k.Server().TokenHeader()) {
 		vals = append(vals, strings.TrimSpace(v))
 	}
 	for _, v := range r.Header.Values("Authorization") {

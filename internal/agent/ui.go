@@ -90,7 +90,7 @@ func (rt *route) serveUI(w http.ResponseWriter, r *http.Request, ev *Event, labe
 		// its Origin, which a page cannot forge, is checked below.
 	default:
 		rt.uiPage(w, r, ev, http.StatusForbidden, "Refused: a request from another web page or site.",
-			fmt.Sprintf("The alilogin agent serves the %s web UI only to its own pages. To open it, run: alilogin ui %s", apiOf(rt.kind), rt.kind))
+			fmt.Sprintf("The alilogin agent serves the %s web UI only to its own pages. To open it, run: alilogin ui %s", rt.kind.Title(), rt.kind))
 		return
 	}
 	if o := r.Header.Values("Origin"); (len(o) > 0 || ws) && !(len(o) == 1 && o[0] == "http://"+host) {

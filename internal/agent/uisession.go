@@ -385,7 +385,7 @@ func (a *Agent) uiOpen(ctx context.Context, req Request) Answer {
 		return Answer{Error: err.Error(), LoginNeeded: errors.Is(err, ErrLoginNeeded) || errors.Is(err, ErrNotLoggedIn)}
 	}
 	if c.Tokens[k] == nil || c.Servers[k].Addr == "" {
-		return Answer{Error: fmt.Sprintf("profile %s has no %s token or no %s address", req.Profile, apiOf(k), apiOf(k))}
+		return Answer{Error: fmt.Sprintf("profile %s has no %s token or no %s address", req.Profile, k.Title(), k.Title())}
 	}
 	id, err := a.ui.newStart(req.Profile, k, a.now())
 	if err != nil {

@@ -81,7 +81,7 @@ func (ta *testAgent) hold(t *testing.T, s *heldServer, k Kind, gate string, n in
 		go func() {
 			defer wg.Done()
 			req, _ := http.NewRequest("GET", ta.routes[k]+"/v1/kv/held", nil)
-			req.Header.Set(apiOf(k).TokenHeader(), gate)
+			req.Header.Set(k.Server().TokenHeader(), gate)
 			resp, err := c.Do(req)
 			if err != nil {
 				t.Errorf("request %d: %v", i, err)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/clientcert"
 	"github.com/alisw/alilogin/internal/secret"
 )
@@ -176,18 +177,25 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("unknown token kind %q: want vault, nomad or consul", s)
 }
 
+// Server is the server a token of kind k goes to, as the HTTP client
+// names it (its token header; apiclient.For).
+func (k Kind) Server() apiclient.Server {
+	switch k {
+	case Nomad:
+		return apiclient.Nomad
+	case Consul:
+		return apiclient.Consul
+	}
+	return apiclient.Vault
+}
+
 // Title is the name of the kind's server in messages: "Vault", "Nomad",
 // "Consul".
 func (k Kind) Title() string {
-	switch k {
-	case Vault:
-		return "Vault"
-	case Nomad:
-		return "Nomad"
-	case Consul:
-		return "Consul"
+	if !slices.Contains(Kinds, k) {
+		return string(k)
 	}
-	return string(k)
+	return k.Server().String()
 }
 
 // Token is the record's token of kind k (nil when absent, or r nil).

@@ -79,3 +79,22 @@ func TestTokenCappedBy(t *testing.T) {
 		})
 	}
 }
+
+// A kind names its server the same way in messages and on the wire: the
+// token of each kind goes in its own server's header, never another's.
+func TestKindNamesItsServerAndHeader(t *testing.T) {
+	want := map[Kind][2]string{
+		Vault:  {"Vault", "X-Vault-Token"},
+		Nomad:  {"Nomad", "X-Nomad-Token"},
+		Consul: {"Consul", "X-Consul-Token"},
+	}
+	for _, k := range Kinds {
+		got := [2]string{k.Title(), k.Server().TokenHeader()}
+		if got != want[k] {
+			t.Errorf("%s: title and header %q, want %q", k, got, want[k])
+		}
+	}
+	if got := Kind("boundary").Title(); got != "boundary" {
+		t.Errorf("an unknown kind's title is %q, want its own word", got)
+	}
+}
