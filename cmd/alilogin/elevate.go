@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"time"
 
@@ -176,14 +175,7 @@ func runElevate(ctx context.Context, e *cmdEnv, o *elevateOptions) error {
 // openElevated is exec --agent --elevated: the elevated gates of the
 // profile's open window (for the routes of kinds; all when empty).
 func openElevated(ctx context.Context, e *cmdEnv, profile string, kinds []store.Kind) (*agent.Answer, error) {
-	dir, err := agent.ExistingDir(e.getenv, os.Getuid())
-	if errors.Is(err, agent.ErrNotRunning) {
-		return nil, fmt.Errorf("no attended window is open for profile %s (no agent runs); run: alilogin elevate --profile %s", profile, profile)
-	}
-	if err != nil {
-		return nil, err
-	}
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "elevated", Profile: profile, Kinds: kinds})
+	a, err := agent.CallRunning(ctx, e.getenv, agent.Request{Op: "elevated", Profile: profile, Kinds: kinds})
 	if errors.Is(err, agent.ErrNotRunning) {
 		return nil, fmt.Errorf("no attended window is open for profile %s (no agent runs); run: alilogin elevate --profile %s", profile, profile)
 	}
@@ -212,13 +204,9 @@ func elevatedStaysInAgent(cmd string) error {
 // into out (status); an agent that does not answer within a second
 // leaves them out.
 func addWindows(ctx context.Context, e *cmdEnv, out []session.Status) {
-	dir, err := agent.ExistingDir(e.getenv, os.Getuid())
-	if err != nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "status"})
+	a, err := agent.CallRunning(ctx, e.getenv, agent.Request{Op: "status"})
 	if err != nil || a.Status == nil {
 		return
 	}
@@ -237,15 +225,7 @@ func addWindows(ctx context.Context, e *cmdEnv, out []session.Status) {
 
 // endWindow is elevate --end.
 func endWindow(ctx context.Context, e *cmdEnv, profile string) error {
-	dir, err := agent.ExistingDir(e.getenv, os.Getuid())
-	if errors.Is(err, agent.ErrNotRunning) {
-		fmt.Fprintf(e.Stderr, "alilogin: no attended window is open for profile %s (no agent runs)\n", profile)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "end", Profile: profile})
+	a, err := agent.CallRunning(ctx, e.getenv, agent.Request{Op: "end", Profile: profile})
 	if errors.Is(err, agent.ErrNotRunning) {
 		fmt.Fprintf(e.Stderr, "alilogin: no attended window is open for profile %s (no agent runs)\n", profile)
 		return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,13 +58,9 @@ func runStatusShort(e *cmdEnv, o *statusOptions) error {
 // that does not answer within shortWindowWait is left out: a prompt must
 // not wait.
 func shortWindow(e *cmdEnv, profile string, now time.Time) string {
-	dir, err := agent.ExistingDir(e.getenv, os.Getuid())
-	if err != nil {
-		return ""
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), shortWindowWait)
 	defer cancel()
-	a, err := agent.Call(ctx, dir, agent.Request{Op: "status"})
+	a, err := agent.CallRunning(ctx, e.getenv, agent.Request{Op: "status"})
 	if err != nil || a.Status == nil {
 		return ""
 	}

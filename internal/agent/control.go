@@ -148,21 +148,25 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 	return &a, nil
 }
 
+// CallRunning sends req to the user's agent if one runs, and
+// ErrNotRunning when none does: no agent directory (none is made) or no
+// agent at its socket.
+func CallRunning(ctx context.Context, getenv func(string) string, req Request) (*Answer, error) {
+	dir, err := ExistingDir(getenv, os.Getuid())
+	if err != nil {
+		return nil, err
+	}
+	return Call(ctx, dir, req)
+}
+
 // Sync tells the user's agent, if one runs, that a logout happened: it
 // forgets at once the tokens and every gate of each profile no longer
 // logged in. (It also notices by itself, through the stored login's
 // generation, at the next request, on Linux.) No agent is no error.
 func Sync(ctx context.Context, getenv func(string) string) error {
-	dir, err := ExistingDir(getenv, os.Getuid())
-	if errors.Is(err, ErrNotRunning) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_, err = Call(ctx, dir, Request{Op: "sync"})
+	_, err := CallRunning(ctx, getenv, Request{Op: "sync"})
 	if errors.Is(err, ErrNotRunning) {
 		return nil
 	}

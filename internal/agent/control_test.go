@@ -108,6 +108,34 @@ func TestSyncWithoutAnAgentIsNoError(t *testing.T) {
 	}
 }
 
+// CallRunning reaches the agent of the directory a command would use,
+// and says ErrNotRunning, making nothing, when none runs there.
+func TestCallRunningReachesOnlyARunningAgent(t *testing.T) {
+	ctx := context.Background()
+	envOf := func(dir string) func(string) string {
+		return func(k string) string { return map[string]string{DirVar: dir}[k] }
+	}
+	missing := filepath.Join(t.TempDir(), "none")
+	if _, err := CallRunning(ctx, envOf(missing), Request{Op: "status"}); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("without an agent directory: %v, want ErrNotRunning", err)
+	}
+	if _, err := os.Lstat(missing); !os.IsNotExist(err) {
+		t.Errorf("CallRunning made the agent directory: %v", err)
+	}
+	empty := t.TempDir()
+	if err := os.Chmod(empty, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CallRunning(ctx, envOf(empty), Request{Op: "status"}); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("with a directory and no agent in it: %v, want ErrNotRunning", err)
+	}
+	ta := startAgent(t, Options{Loader: hourLoader("http://127.0.0.1:1", true)})
+	a, err := CallRunning(ctx, envOf(ta.dir), Request{Op: "status"})
+	if err != nil || a.Status == nil {
+		t.Fatalf("a running agent's status: %+v, %v", a, err)
+	}
+}
+
 // TestLogoutEndsStreams: a stream served with a profile's token (a log
 // followed, an event stream) ends when the profile is logged out: the
 // gate's requests in flight die with it.
