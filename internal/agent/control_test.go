@@ -92,45 +92,48 @@ func TestLogoutDropsTheProfile(t *testing.T) {
 // ever ran (no directory) or none runs now (a directory, no socket)
 // makes nothing and fails on nothing.
 func TestSyncWithoutAnAgentIsNoError(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "none")
-	if err := Sync(context.Background(), func(k string) string { return map[string]string{DirVar: missing}[k] }); err != nil {
-		t.Errorf("Sync without an agent directory: %v", err)
+	missing, empty := noAgentDirs(t)
+	for _, dir := range []string{missing, empty} {
+		if err := Sync(context.Background(), dirEnv(dir)); err != nil {
+			t.Errorf("Sync with %s: %v", dir, err)
+		}
 	}
 	if _, err := os.Lstat(missing); !os.IsNotExist(err) {
 		t.Errorf("Sync made the agent directory: %v", err)
 	}
-	empty := t.TempDir()
+}
+
+// noAgentDirs are an agent directory that does not exist and one with no
+// agent in it.
+func noAgentDirs(t *testing.T) (missing, empty string) {
+	missing = filepath.Join(t.TempDir(), "none")
+	empty = t.TempDir()
 	if err := os.Chmod(empty, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := Sync(context.Background(), func(k string) string { return map[string]string{DirVar: empty}[k] }); err != nil {
-		t.Errorf("Sync with a directory and no agent in it: %v", err)
-	}
+	return missing, empty
+}
+
+// dirEnv is an environment naming dir as the agent directory.
+func dirEnv(dir string) func(string) string {
+	return func(k string) string { return map[string]string{DirVar: dir}[k] }
 }
 
 // CallRunning reaches the agent of the directory a command would use,
 // and says ErrNotRunning, making nothing, when none runs there.
 func TestCallRunningReachesOnlyARunningAgent(t *testing.T) {
 	ctx := context.Background()
-	envOf := func(dir string) func(string) string {
-		return func(k string) string { return map[string]string{DirVar: dir}[k] }
-	}
-	missing := filepath.Join(t.TempDir(), "none")
-	if _, err := CallRunning(ctx, envOf(missing), Request{Op: "status"}); !errors.Is(err, ErrNotRunning) {
-		t.Errorf("without an agent directory: %v, want ErrNotRunning", err)
+	missing, empty := noAgentDirs(t)
+	for _, dir := range []string{missing, empty} {
+		if _, err := CallRunning(ctx, dirEnv(dir), Request{Op: "status"}); !errors.Is(err, ErrNotRunning) {
+			t.Errorf("with %s: %v, want ErrNotRunning", dir, err)
+		}
 	}
 	if _, err := os.Lstat(missing); !os.IsNotExist(err) {
 		t.Errorf("CallRunning made the agent directory: %v", err)
 	}
-	empty := t.TempDir()
-	if err := os.Chmod(empty, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := CallRunning(ctx, envOf(empty), Request{Op: "status"}); !errors.Is(err, ErrNotRunning) {
-		t.Errorf("with a directory and no agent in it: %v, want ErrNotRunning", err)
-	}
 	ta := startAgent(t, Options{Loader: hourLoader("http://127.0.0.1:1", true)})
-	a, err := CallRunning(ctx, envOf(ta.dir), Request{Op: "status"})
+	a, err := CallRunning(ctx, dirEnv(ta.dir), Request{Op: "status"})
 	if err != nil || a.Status == nil {
 		t.Fatalf("a running agent's status: %+v, %v", a, err)
 	}
