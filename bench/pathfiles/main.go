@@ -27,9 +27,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -212,12 +214,7 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 				files[f] = true
 			}
 		}
-		var list []string
-		for f := range files {
-			list = append(list, f)
-		}
-		sort.Strings(list)
-		counted, groups := count(list)
+		counted, groups := count(slices.Sorted(maps.Keys(files)))
 		cps, err := prog.paths(blocks, b.from, b.to)
 		if err != nil {
 			return fmt.Errorf("%s: %v", b.name, err)
@@ -228,12 +225,7 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 				onPath[f] = true
 			}
 		}
-		var pathList []string
-		for f := range onPath {
-			pathList = append(pathList, f)
-		}
-		sort.Strings(pathList)
-		pathCounted, _ := count(pathList)
+		pathCounted, _ := count(slices.Sorted(maps.Keys(onPath)))
 		fmt.Printf("%s: %d files ran; %d on the call path to its I/O\n", b.name, len(counted), len(pathCounted))
 		var ranFuncs map[string][]string
 		if funcs {

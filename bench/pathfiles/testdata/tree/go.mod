@@ -1,0 +1,3 @@
+module github.com/alisw/alilogin
+
+go 1.22

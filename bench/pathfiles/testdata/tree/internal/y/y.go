@@ -1,0 +1,5 @@
+package y
+
+func Read() {}
+
+func Write() {}
