@@ -448,7 +448,7 @@ func domainError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case apiclient.StatusOf(err) == http.StatusForbidden:
+	case refused(err):
 		return &chainError{err, renew.ErrDenied}
 	case errors.Is(err, issue.ErrNoEngine):
 		return &chainError{err, renew.ErrNoEngine}
@@ -457,6 +457,11 @@ func domainError(err error) error {
 	}
 	return err
 }
+
+// refused reports whether a server refused the token a call sent (HTTP
+// 403; Vault answers it for a token revoked or expired, too): the one
+// place that reads that status for the chain, a revocation and logout.
+func refused(err error) bool { return apiclient.StatusOf(err) == http.StatusForbidden }
 
 // chainError is an adapter's error with the renewal chain's sentinel.
 type chainError struct{ err, sentinel error }

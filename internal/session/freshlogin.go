@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -193,7 +192,7 @@ func (l *freshLogin) run(ctx context.Context, rec *store.Record, idToken secret.
 		}
 	}
 	if old := rec.Vault; vtok != nil && old.ValidFor(now(), 0) && !old.Secret.Equal(vtok.Secret) {
-		if err := issue.Revoke(ctx, l.cl.Vault.WithToken(old.Secret)); err != nil && apiclient.StatusOf(err) != http.StatusForbidden {
+		if err := issue.Revoke(ctx, l.cl.Vault.WithToken(old.Secret)); err != nil && !refused(err) {
 			out.warnings = append(out.warnings, fmt.Sprintf("could not revoke the replaced Vault token %s: %v", termtext.Clean(old.Accessor), err))
 		} else if err == nil {
 			out.steps = append(out.steps, "revoked replaced vault token")

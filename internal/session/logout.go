@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -186,7 +185,7 @@ func revokeRecord(ctx context.Context, e Env, cfg *config.Config, rec *store.Rec
 		err := revokeVault(ctx, cfg, rec)
 		switch {
 		case err == nil:
-		case apiclient.StatusOf(err) == 403:
+		case refused(err):
 			// Already revoked or expired at the server.
 		default:
 			w := fmt.Sprintf("%v (accessor %s); it expires at %s", err, termtext.Clean(rec.Vault.Accessor), rec.Vault.ExpiresAt.Local().Format(time.RFC3339))
@@ -257,7 +256,7 @@ func logoutConsulAt(ctx context.Context, cfg *config.Config, addr string, t *sto
 	}
 	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := issue.ConsulLogout(lctx, c.WithToken(t.Secret)); err != nil && apiclient.StatusOf(err) != http.StatusForbidden {
+	if err := issue.ConsulLogout(lctx, c.WithToken(t.Secret)); err != nil && !refused(err) {
 		return err
 	}
 	return nil

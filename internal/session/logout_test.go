@@ -306,3 +306,28 @@ func logoutCI(t *testing.T, env map[string]string, vaultURL string, st store.Sto
 	}
 	return warnings, errb
 }
+
+// A Vault token its server refuses (403: revoked or expired there) has
+// nothing left to revoke: logout says nothing of it. Any other failure
+// is a warning that names the token and when it expires.
+func TestLogoutTakesARefusedTokenAsRevoked(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		warn   bool
+	}{{http.StatusForbidden, false}, {http.StatusInternalServerError, true}} {
+		vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(tc.status)
+			w.Write([]byte(`{"errors":["permission denied"]}`))
+		}))
+		now := time.Now()
+		rec := &store.Record{Profile: "ci", VaultAddr: testutil.Canonical(t, vault.URL),
+			Vault: &store.Token{Secret: secret.New("hvs.x"), Accessor: "acc-x", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}}
+		cfg := &config.Config{Vault: config.Server{Addr: vault.URL}}
+		e, _, _ := testEnv(nil)
+		warnings := strings.Join(revokeRecord(context.Background(), *e, cfg, rec), "\n")
+		if got := strings.Contains(warnings, "acc-x"); got != tc.warn {
+			t.Errorf("Vault answered %d: warnings %q, want a warning naming the token: %v", tc.status, warnings, tc.warn)
+		}
+		vault.Close()
+	}
+}
