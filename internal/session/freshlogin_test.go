@@ -22,6 +22,7 @@ import (
 	"github.com/alisw/alilogin/internal/config"
 	"github.com/alisw/alilogin/internal/secret"
 	"github.com/alisw/alilogin/internal/store"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // pkiVault is a Vault that answers a JWT login with a new token, revokes
@@ -104,7 +105,7 @@ func (v *pkiVault) called(prefix string) []string {
 // signed by it when withCert.
 func reloginSetup(t *testing.T, v *pkiVault, withCert bool) (*freshLogin, *store.Record) {
 	t.Helper()
-	e, _, _ := testEnv(map[string]string{"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir()})
+	e, _, _ := testEnv(testutil.Home(t, nil))
 	cfg := &config.Config{Vault: config.Server{Addr: v.URL, Mount: "jwt"}, PKIMount: "pki"}
 	cl, err := NewClients(cfg)
 	if err != nil {

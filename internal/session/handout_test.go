@@ -30,10 +30,7 @@ func TestHandoutRenewsVaultForSecretsInOnePass(t *testing.T) {
 		w.Write([]byte(`{"auth":{"client_token":"hvs.live","accessor":"acc","lease_duration":3600,"renewable":true,"policies":["default"]}}`))
 	}))
 	defer vault.Close()
-	env := map[string]string{
-		"HOME": t.TempDir(), "XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), "XDG_RUNTIME_DIR": t.TempDir(),
-		"ALILOGIN_STORE": "file", "ALILOGIN_KERNEL_CACHE": "off",
-	}
+	env := testutil.Home(t, nil)
 	e, _, _ := testEnv(env)
 	st, err := store.Open("", e.Getenv, nil)
 	if err != nil {
