@@ -4,7 +4,9 @@ import (
 	"container/heap"
 	"fmt"
 	"go/token"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -206,6 +208,23 @@ func (p *program) paths(blocks map[string]bool, from string, to []string) ([]cal
 		out = append(out, cp)
 	}
 	return out, nil
+}
+
+// pathFiles are the files, counted as count groups them, on the call
+// paths from the function named from to each function of to that ran.
+func (p *program) pathFiles(blocks map[string]bool, from string, to []string) ([]string, []callPath, error) {
+	cps, err := p.paths(blocks, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	on := map[string]bool{}
+	for _, cp := range cps {
+		for _, f := range cp.files {
+			on[f] = true
+		}
+	}
+	counted, _ := count(slices.Sorted(maps.Keys(on)))
+	return counted, cps, nil
 }
 
 // qualified is fn's name as the sinks are written: "pkg.Func" or
