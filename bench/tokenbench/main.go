@@ -96,6 +96,13 @@ func run(runs, calls, conc, relogins int, parts map[string]bool, baseline string
 	}
 	defer b.st.Close()
 	b.vaultCL = b.st.Vault.Bin
+	settle := []string{b.bin, b.vaultCL}
+	if b.baseline != "" {
+		settle = append(settle, b.baseline)
+	}
+	if err := benchstack.Settle(settle...); err != nil {
+		return err
+	}
 	envm := benchstack.Env(b.st, b.home)
 	envm["PATH"] = os.Getenv("PATH")
 	envm["NOMAD_ADDR"] = b.st.Nomad.Addr
