@@ -123,11 +123,10 @@ func Call(ctx context.Context, dir string, req Request) (*Answer, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if req.Op == "elevate" {
-		// The request carries privileged tokens: to the agent only.
-		if err := checkAgentPeer(c); err != nil {
-			return nil, err
-		}
+	// A listener of our uid only; the privileged tokens of "elevate" to
+	// the agent's executable only (handover.go).
+	if err := checkAgentPeer(c, req.Op == "elevate"); err != nil {
+		return nil, err
 	}
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		if dying(err) {

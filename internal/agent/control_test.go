@@ -139,6 +139,27 @@ func TestCallRunningReachesOnlyARunningAgent(t *testing.T) {
 	}
 }
 
+// Every call goes to a listener of the user's own uid only: one of
+// another uid (at a path another user could write) gets no request, and
+// a logout's sync says it could not reach the agent instead of taking it
+// for none.
+func TestControlCallsOnlyAListenerOfTheUser(t *testing.T) {
+	ta := startAgent(t, Options{Loader: hourLoader("http://127.0.0.1:1", true)})
+	old := ownUID
+	t.Cleanup(func() { ownUID = old })
+	ownUID = func() int { return os.Getuid() + 1 } // the agent is now "another user"
+	if _, err := CallRunning(context.Background(), dirEnv(ta.dir), Request{Op: "status"}); !errors.Is(err, errNotAgent) {
+		t.Errorf("status from a listener of another uid: %v, want %v", err, errNotAgent)
+	}
+	if err := Sync(context.Background(), dirEnv(ta.dir)); err == nil {
+		t.Error("a logout's sync with a listener of another uid is no error")
+	}
+	ownUID = old
+	if _, err := CallRunning(context.Background(), dirEnv(ta.dir), Request{Op: "status"}); err != nil {
+		t.Errorf("status from the user's agent: %v", err)
+	}
+}
+
 // TestLogoutEndsStreams: a stream served with a profile's token (a log
 // followed, an event stream) ends when the profile is logged out: the
 // gate's requests in flight die with it.

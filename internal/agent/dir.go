@@ -119,11 +119,11 @@ func fallbackDir(getenv func(string) string, uid int, create bool) (string, erro
 		if !ok {
 			return "", ErrNotRunning
 		}
-		d, err := ensureDir(d, uid, false)
-		if err != nil {
-			return "", ErrNotRunning // missing, or not the user's: no agent of the user there
-		}
-		return d, nil
+		// Missing: no agent (ErrNotRunning). There but not the user's
+		// (a /tmp cleaner removed it and another user took its name):
+		// an agent of the user that may still run cannot be reached
+		// there, which is said (a logout warns), not taken for none.
+		return ensureDir(d, uid, false)
 	}
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return "", fmt.Errorf("could not make the agent's pointer directory %s: %w", state, err)
@@ -164,16 +164,15 @@ const maxSocketPath = 104
 // ensureDir makes d (mode 0700) when it is missing and create is set,
 // and checks it.
 func ensureDir(d string, uid int, create bool) (string, error) {
-	if !create {
-		if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
-			return "", ErrNotRunning
+	if create {
+		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("could not make the agent directory %s: %w", d, err)
 		}
 	}
-	err := os.Mkdir(d, 0o700)
-	if err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", fmt.Errorf("could not make the agent directory %s: %w", d, err)
-	}
 	fi, err := os.Lstat(d)
+	if !create && errors.Is(err, fs.ErrNotExist) {
+		return "", ErrNotRunning
+	}
 	if err != nil {
 		return "", fmt.Errorf("could not use the agent directory %s: %w", d, err)
 	}

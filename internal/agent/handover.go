@@ -7,22 +7,31 @@ import (
 	"os"
 )
 
-// The privileged tokens of an attended window travel in clear on the
-// control socket (an "elevate" request). The socket's directory is the
-// user's, so any program of the user may stop the agent and listen in
-// its place: before it sends them, the client checks that the listener
-// is the alilogin agent, as far as the system lets it (checkAgentPeer).
+// Every request on the control socket goes to a listener of the user's
+// own uid only: the directory is checked by its path and then dialled by
+// its path, so a parent another user could write (an ALILOGIN_AGENT_DIR
+// or TMPDIR of the user's choosing) must not let that user answer in
+// the agent's place (fake an attended window's end, hand out gates of
+// their own, swallow a logout's sync). The privileged tokens of an
+// attended window travel in clear on it (an "elevate" request), and any
+// program of the user may stop the agent and listen in its place: for
+// those, the client also checks that the listener runs the alilogin
+// executable, as far as the system lets it (checkAgentPeer).
 
 // errNotAgent: the listener on the control socket is not the agent.
 var errNotAgent = errors.New("the program listening on the agent's socket is not the alilogin agent")
 
+// ownUID is the uid a listener must have (a variable for the tests).
+var ownUID = os.Getuid
+
 // checkAgentPeer checks the listener at the other end of c: its uid (from
-// the kernel, SO_PEERCRED) is ours and, on Linux, its executable is the
-// same file as ours (/proc/<pid>/exe and /proc/self/exe: the agent is
-// started from alilogin's own executable). An agent started from an
-// alilogin that was replaced since (an upgrade) fails the check too: it
-// must be restarted (alilogin agent stop).
-func checkAgentPeer(c net.Conn) error {
+// the kernel, SO_PEERCRED) is ours and, with exe on Linux, its
+// executable is the same file as ours (/proc/<pid>/exe and
+// /proc/self/exe: the agent is started from alilogin's own executable).
+// An agent started from an alilogin that was replaced since (an upgrade)
+// fails the executable check: it must be restarted (alilogin agent
+// stop).
+func checkAgentPeer(c net.Conn, exe bool) error {
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return errors.New("the agent's socket is not a UNIX socket")
@@ -34,8 +43,11 @@ func checkAgentPeer(c net.Conn) error {
 	if err != nil {
 		return err
 	}
-	if uid != os.Getuid() {
+	if uid != ownUID() {
 		return fmt.Errorf("%w (it runs as uid %d)", errNotAgent, uid)
+	}
+	if !exe {
+		return nil
 	}
 	same, err := sameExecutable(pid)
 	if err != nil {
