@@ -112,7 +112,8 @@ func startAgentCmd(ctx context.Context, e *cmdEnv) error {
 // askAgent sends op (stop, status) to the user's agent, waiting at most
 // 10 s for its answer, and returns the agent directory it asked.
 func askAgent(ctx context.Context, e *cmdEnv, op string) (a *agent.Answer, dir string, err error) {
-	if dir, err = agentDir(e); err != nil {
+	// Only looks: no directory is made (ErrNotRunning without one).
+	if dir, err = agent.ExistingDir(e.getenv, os.Getuid()); err != nil {
 		return nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -9,6 +9,7 @@ import (
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/cmdroot"
 	"github.com/alisw/alilogin/internal/session"
+	"github.com/alisw/alilogin/internal/termtext"
 )
 
 // logoutOptions are the flags of `alilogin logout`.
@@ -58,7 +59,7 @@ func runLogout(ctx context.Context, e *cmdEnv, o *logoutOptions) error {
 	}
 	// The agent drops what is no longer logged in, and its gates die.
 	if aerr := agent.Sync(ctx, e.getenv); aerr != nil {
-		fmt.Fprintf(e.Stderr, "alilogin: warning: could not tell the agent about the logout: %v\n", aerr)
+		fmt.Fprintf(e.Stderr, "alilogin: warning: could not tell the agent about the logout: %s\n", termtext.Clean(aerr.Error()))
 	}
 	if err != nil {
 		return err

@@ -36,10 +36,9 @@ func checkAgentPeer(c net.Conn, exe bool) error {
 	if !ok {
 		return errors.New("the agent's socket is not a UNIX socket")
 	}
+	// Where the system gives no peer credentials (ErrUnsupported) the
+	// agent refuses every connection too (controlserver.go): no call.
 	uid, pid, err := unixPeer(uc)
-	if errors.Is(err, ErrUnsupported) {
-		return nil // no peer credentials here: docs/security.md says so
-	}
 	if err != nil {
 		return err
 	}
