@@ -162,7 +162,8 @@ func fallbackDir(getenv func(string) string, uid int, create bool) (string, erro
 const maxSocketPath = 104
 
 // ensureDir makes d (mode 0700) when it is missing and create is set,
-// and checks it.
+// and checks it; without create, a missing d is ErrNotRunning and
+// nothing is made.
 func ensureDir(d string, uid int, create bool) (string, error) {
 	if create {
 		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
