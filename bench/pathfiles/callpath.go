@@ -109,10 +109,10 @@ type callPath struct {
 }
 
 func (p *program) paths(blocks map[string]bool, from string, to []string) ([]callPath, error) {
-	var ranSpans []span
+	ranSpans := map[string][]span{} // by file
 	for b := range blocks {
 		if s, ok := blockSpan(b); ok {
-			ranSpans = append(ranSpans, s)
+			ranSpans[s.file] = append(ranSpans[s.file], s)
 		}
 	}
 	type info struct {
@@ -130,22 +130,15 @@ func (p *program) paths(blocks map[string]bool, from string, to []string) ([]cal
 		i := info{}
 		if in {
 			i.file = s.file
-			for _, b := range ranSpans {
-				if s.contains(b) {
-					i.ran = true
-					break
-				}
-			}
+			i.ran = slices.ContainsFunc(ranSpans[s.file], s.contains)
 		}
 		infos[n] = i
 		name := qualified(fn)
 		if name == from && i.ran {
 			start = n
 		}
-		for _, t := range to {
-			if name == t && i.ran {
-				sinks[n] = t
-			}
+		if i.ran && slices.Contains(to, name) {
+			sinks[n] = name
 		}
 	}
 	if start == nil {
@@ -210,21 +203,19 @@ func (p *program) paths(blocks map[string]bool, from string, to []string) ([]cal
 	return out, nil
 }
 
-// pathFiles are the files, counted as count groups them, on the call
-// paths from the function named from to each function of to that ran.
-func (p *program) pathFiles(blocks map[string]bool, from string, to []string) ([]string, []callPath, error) {
-	cps, err := p.paths(blocks, from, to)
-	if err != nil {
-		return nil, nil, err
-	}
+// filesOf are the files, counted as count groups them, on the call
+// paths of cps to the functions of sinks.
+func filesOf(cps []callPath, sinks []string) []string {
 	on := map[string]bool{}
 	for _, cp := range cps {
-		for _, f := range cp.files {
-			on[f] = true
+		if slices.Contains(sinks, cp.sink) {
+			for _, f := range cp.files {
+				on[f] = true
+			}
 		}
 	}
 	counted, _ := count(slices.Sorted(maps.Keys(on)))
-	return counted, cps, nil
+	return counted
 }
 
 // qualified is fn's name as the sinks are written: "pkg.Func" or

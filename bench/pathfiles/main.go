@@ -15,7 +15,7 @@
 //     to all its I/O (callpath.go): the static call graph, through what
 //     ran.
 //
-// Both group as issue 20 counts (internal/store, internal/oidc and
+// All three group as issue 20 counts (internal/store, internal/oidc and
 // internal/clientcert as one each; the generic leaves config,
 // apiclient, safehttp, secret, termtext, filelock, atomicfile, userdir,
 // config/check not counted).
@@ -222,14 +222,12 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 		}
 		counted, groups := count(slices.Sorted(maps.Keys(files)))
 		firstIO := append(append([]string(nil), recordRead...), b.first...)
-		firstFiles, _, err := prog.pathFiles(blocks, b.from, firstIO)
+		allIO := append(append([]string(nil), firstIO...), b.rest...)
+		cps, err := prog.paths(blocks, b.from, allIO)
 		if err != nil {
 			return fmt.Errorf("%s: %v", b.name, err)
 		}
-		allFiles, cps, err := prog.pathFiles(blocks, b.from, append(firstIO, b.rest...))
-		if err != nil {
-			return fmt.Errorf("%s: %v", b.name, err)
-		}
+		firstFiles, allFiles := filesOf(cps, firstIO), filesOf(cps, allIO)
 		fmt.Printf("%s: %d files ran; on the call path to its first I/O %d, to all its I/O %d\n", b.name, len(counted), len(firstFiles), len(allFiles))
 		var ranFuncs map[string][]string
 		if funcs {
