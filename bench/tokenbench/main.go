@@ -253,73 +253,61 @@ func (b *bench) p1(runs int) error {
 	if _, _, _, err := b.alilogin("use", "bench"); err != nil {
 		return err
 	}
+	// Each run times every step once; the steps' order turns by one from
+	// run to run, so that no command always follows the same one (which
+	// one ran before shifts a step's time by up to 15 % here, whatever
+	// the binary).
+	want := func(what, out, prefix string) error {
+		if !strings.HasPrefix(strings.TrimSpace(out), prefix) {
+			return fmt.Errorf("%s printed another answer than the cached token's", what)
+		}
+		return nil
+	}
+	timed := func(dst *[]time.Duration, check func(out string) error, bin string, env []string, args ...string) func(first bool) error {
+		return func(first bool) error {
+			out, _, d, err := b.cmd(bin, env, nil, args...)
+			if err == nil && first && check != nil {
+				err = check(out)
+			}
+			*dst = append(*dst, d)
+			return err
+		}
+	}
+	inProcess := func(dst *[]time.Duration, read func() error) func(bool) error {
+		return func(bool) error {
+			t0 := time.Now()
+			err := read()
+			*dst = append(*dst, time.Since(t0))
+			return err
+		}
+	}
+	nomad, vault := rec.Nomad.Secret.Reveal(), rec.Vault.Secret.Reveal()
+	steps := []func(first bool) error{
+		timed(&ali, func(o string) error { return want("alilogin", o, nomad) }, b.bin, nil, "token", "--for", "nomad", "--profile", "bench"),
+		timed(&cur, func(o string) error { return want("alilogin with the current profile", o, nomad) }, b.bin, nil, "token", "--for", "nomad"),
+		timed(&short, func(o string) error { return want("status --short", o, "bench ") }, b.bin, nil, "status", "--short", "--profile", "bench"),
+		timed(&vlt, func(o string) error { return want("vault print token", o, vault) }, b.vaultCL, []string{"VAULT_TOKEN="}, "print", "token"),
+		timed(&ver, nil, b.bin, nil, "version"),
+		inProcess(&fast, func() error {
+			if _, ok, err := store.FastKeyringGet(os.Getenv, "bench"); !ok || err != nil {
+				return fmt.Errorf("fast keyring read failed: %v", err)
+			}
+			return nil
+		}),
+		inProcess(&kr, func() error { _, err := secretService.Get("bench"); return err }),
+		inProcess(&kc, func() error { _, err := st.Get("bench"); return err }), // the kernel cache, where there is one
+	}
+	if b.baseline != "" {
+		steps = append(steps,
+			timed(&base, func(o string) error { return want("the baseline", o, nomad) }, b.baseline, nil, "token", "--for", "nomad", "--profile", "bench"),
+			timed(&basever, nil, b.baseline, nil, "version"))
+	}
 	for i := range runs {
-		if b.baseline != "" {
-			out, _, d, err := b.cmd(b.baseline, nil, nil, "token", "--for", "nomad", "--profile", "bench")
-			if err != nil {
+		for k := range steps {
+			if err := steps[(i+k)%len(steps)](i == 0); err != nil {
 				return err
 			}
-			if i == 0 && strings.TrimSpace(out) != rec.Nomad.Secret.Reveal() {
-				return fmt.Errorf("the baseline printed another token than the cached one")
-			}
-			base = append(base, d)
-			if _, _, d, err = b.cmd(b.baseline, nil, nil, "version"); err != nil {
-				return err
-			}
-			basever = append(basever, d)
 		}
-		out, _, d, err := b.alilogin("token", "--for", "nomad", "--profile", "bench")
-		if err != nil {
-			return err
-		}
-		if i == 0 && strings.TrimSpace(out) != rec.Nomad.Secret.Reveal() {
-			return fmt.Errorf("alilogin printed another token than the cached one")
-		}
-		ali = append(ali, d)
-		out, _, d, err = b.alilogin("token", "--for", "nomad")
-		if err != nil {
-			return err
-		}
-		if i == 0 && strings.TrimSpace(out) != rec.Nomad.Secret.Reveal() {
-			return fmt.Errorf("alilogin with the current profile printed another token than the cached one")
-		}
-		cur = append(cur, d)
-		out, _, d, err = b.alilogin("status", "--short", "--profile", "bench")
-		if err != nil {
-			return err
-		}
-		if i == 0 && !strings.HasPrefix(out, "bench ") {
-			return fmt.Errorf("status --short printed %q", out)
-		}
-		short = append(short, d)
-		out, _, d, err = b.cmd(b.vaultCL, []string{"VAULT_TOKEN="}, nil, "print", "token")
-		if err != nil {
-			return err
-		}
-		if i == 0 && strings.TrimSpace(out) != rec.Vault.Secret.Reveal() {
-			return fmt.Errorf("vault print token printed another token than the cached one")
-		}
-		vlt = append(vlt, d)
-		t0 := time.Now()
-		if _, ok, err := store.FastKeyringGet(os.Getenv, "bench"); !ok || err != nil {
-			return fmt.Errorf("fast keyring read failed: %v", err)
-		}
-		fast = append(fast, time.Since(t0))
-		_, _, d, err = b.alilogin("version")
-		if err != nil {
-			return err
-		}
-		ver = append(ver, d)
-		t0 = time.Now()
-		if _, err := secretService.Get("bench"); err != nil {
-			return err
-		}
-		kr = append(kr, time.Since(t0))
-		t0 = time.Now()
-		if _, err := st.Get("bench"); err != nil { // the kernel cache, where there is one
-			return err
-		}
-		kc = append(kc, time.Since(t0))
 	}
 	a, v := benchstack.Median(ali), benchstack.Median(vlt)
 	fmt.Printf("\nP1  cached token, whole process, median of %d interleaved runs each:\n", runs)
