@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestRouteClosesConnectionsOfOtherUsers: a connection of another uid is
@@ -139,26 +141,25 @@ func TestRouteCapsUncheckedConnections(t *testing.T) {
 	// The closed ones leave the count as the server sees them go: a new
 	// connection is answered (403: this process is another user) once
 	// they have.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
+	var resp *http.Response
+	var rerr error
+	served := testutil.Eventually(10*time.Second, func() bool {
+		c, derr := net.Dial("tcp", addr)
+		if derr != nil {
+			t.Fatal(derr)
 		}
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 		c.Write([]byte("GET /v1/jobs HTTP/1.1\r\nHost: " + addr + "\r\n\r\n"))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		resp, rerr = http.ReadResponse(bufio.NewReader(c), nil)
 		c.Close()
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusForbidden {
-				t.Errorf("another user's request: %d, want 403", resp.StatusCode)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no connection served 10 s after the unchecked ones closed: %v", err)
-		}
+		return rerr == nil
+	})
+	if !served {
+		t.Fatalf("no connection served 10 s after the unchecked ones closed: %v", rerr)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another user's request: %d, want 403", resp.StatusCode)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // regexpURLLine is the URL line printed on stderr.
@@ -37,10 +39,8 @@ func runAuthCode(t *testing.T, c *Client, o AuthCodeOptions, browser bool) *runn
 		r.start = <-urls
 		return r
 	}
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(r.stderr.String(), "/auth?"); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no URL printed:\n%s", r.stderr.String())
-		}
+	if !testutil.Eventually(10*time.Second, func() bool { return strings.Contains(r.stderr.String(), "/auth?") }) {
+		t.Fatalf("no URL printed:\n%s", r.stderr.String())
 	}
 	return r
 }

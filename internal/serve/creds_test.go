@@ -13,6 +13,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/apiclient"
 	"github.com/alisw/alilogin/internal/secret"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // fakeVault speaks the parts of Vault's API LeasedToken uses: a creds
@@ -98,12 +99,8 @@ func TestLeasedToken(t *testing.T) {
 	go func() { lt.Keep(ctx); close(done) }()
 	// Renewed twice, then not extended: a new token is read and the old
 	// lease revoked.
-	deadline := time.Now().Add(10 * time.Second)
-	for lt.Current().Reveal() == "token-1" {
-		if time.Now().After(deadline) {
-			t.Fatal("no new token")
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !testutil.Eventually(10*time.Second, func() bool { return lt.Current().Reveal() != "token-1" }) {
+		t.Fatal("no new token")
 	}
 	cancel()
 	<-done

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // serve's folder fingerprint opens and reads, without a
@@ -55,12 +57,12 @@ func TestFingerprintDoesNotHangOnSpecialFiles(t *testing.T) {
 			}
 		}
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if st := srv.Status(); st.Generation > 0 || (st.ConfigError != "" && st.ConfigError != "no valid configuration loaded yet") {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	settled := testutil.Eventually(5*time.Second, func() bool {
+		st := srv.Status()
+		return st.Generation > 0 || (st.ConfigError != "" && st.ConfigError != "no valid configuration loaded yet")
+	})
+	if settled {
+		return
 	}
 	t.Fatalf("after 5s the folder is neither loaded nor reported broken (status %+v): fingerprint is stuck on the FIFO link", srv.Status())
 }

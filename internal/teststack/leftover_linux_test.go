@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // TestOrphansAreCounted: Main made this test binary a subreaper, so a
@@ -22,21 +24,14 @@ func TestOrphansAreCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Kill(pid, syscall.SIGKILL)
-	deadline := time.Now().Add(10 * time.Second)
-	for children()[pid] == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("the orphan %d is not a child of the test binary: %v", pid, children())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testutil.Eventually(10*time.Second, func() bool { return children()[pid] != "" }) {
+		t.Fatalf("the orphan %d is not a child of the test binary: %v", pid, children())
 	}
 	if got := children()[pid]; got != "sleep 600" {
 		t.Errorf("command line %q", got)
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
-	for children()[pid] != "" {
-		if time.Now().After(deadline) {
-			t.Fatal("the killed orphan was not reaped")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !testutil.Eventually(10*time.Second, func() bool { return children()[pid] == "" }) {
+		t.Fatal("the killed orphan was not reaped")
 	}
 }

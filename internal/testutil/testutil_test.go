@@ -86,3 +86,25 @@ func TestEventuallySeesBriefCondition(t *testing.T) {
 		t.Errorf("gave up after %s, want about 100ms", d)
 	}
 }
+
+// TestEventuallyEveryAsksAtItsInterval: a condition that is costly to
+// ask is asked about once per interval, not every 10 ms, and still seen.
+func TestEventuallyEveryAsksAtItsInterval(t *testing.T) {
+	var asked atomic.Int32
+	t0 := time.Now()
+	ok := EventuallyEvery(5*time.Second, 100*time.Millisecond, func() bool {
+		return asked.Add(1) == 4
+	})
+	if !ok {
+		t.Fatal("the fourth answer, true, was not seen")
+	}
+	if d := time.Since(t0); d < 300*time.Millisecond {
+		t.Errorf("4 asks took %s, want 3 intervals of 100ms at least", d)
+	}
+	t0 = time.Now()
+	asked.Store(0)
+	EventuallyEvery(350*time.Millisecond, 100*time.Millisecond, func() bool { asked.Add(1); return false })
+	if n := asked.Load(); n < 3 || n > 6 {
+		t.Errorf("asked %d times in 350ms at a 100ms interval, want about 4", n)
+	}
+}

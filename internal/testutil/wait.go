@@ -11,6 +11,13 @@ import (
 // condition that holds only for a moment (a counter at exactly n while a
 // loop runs every 50 ms) is seen.
 func Eventually(d time.Duration, cond func() bool) bool {
+	return EventuallyEvery(d, 10*time.Millisecond, cond)
+}
+
+// EventuallyEvery is Eventually asking cond every interval instead: for a
+// condition that costs a process or a request to ask (a terminal's
+// screen from tmux, a page's title from the browser, a server's answer).
+func EventuallyEvery(d, interval time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for {
 		if cond() {
@@ -19,7 +26,7 @@ func Eventually(d time.Duration, cond func() bool) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

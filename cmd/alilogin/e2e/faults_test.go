@@ -12,6 +12,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // deadAddr is a loopback address where nothing listens.
@@ -117,11 +118,10 @@ func TestWrongThenRightPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	var text string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if text, _ = b.Text(ctx); strings.Contains(text, "Invalid username or password") {
-			break
-		}
-	}
+	testutil.EventuallyEvery(20*time.Second, 50*time.Millisecond, func() bool {
+		text, _ = b.Text(ctx)
+		return strings.Contains(text, "Invalid username or password")
+	})
 	if !strings.Contains(text, "Invalid username or password") {
 		t.Fatalf("after a wrong password the page says: %q", text)
 	}

@@ -51,15 +51,13 @@ func startTTY(t *testing.T, env []string, argv ...string) *tty {
 	// has written its history (it is a zombie or gone once it did).
 	t.Cleanup(func() {
 		_ = exec.Command(c.tmux, "-S", c.sock, "kill-server").Run()
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
+		ended := testutil.Eventually(10*time.Second, func() bool {
 			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-			if err != nil || strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[0] == "Z" {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
+			return err != nil || strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))[0] == "Z"
+		})
+		if !ended {
+			t.Errorf("the shell %d did not end after tmux kill-server", pid)
 		}
-		t.Errorf("the shell %d did not end after tmux kill-server", pid)
 	})
 	return c
 }
@@ -84,29 +82,36 @@ func (c *tty) run(cmd string) string {
 	mark := fmt.Sprintf("MARK%dEND", c.mark)
 	c.typeLine(cmd + "; echo " + mark)
 	re := regexp.MustCompile(`(?ms)echo ` + mark + `\n(.*?)^` + mark + `$`)
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(c.screen()); m != nil {
-			return m[1]
-		}
-		time.Sleep(50 * time.Millisecond)
+	m, ok := c.match(re)
+	if !ok {
+		c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", mark, c.screen())
 	}
-	c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", mark, c.screen())
-	return ""
+	return m
+}
+
+// match waits up to a minute for the screen to match re and returns its
+// first group; each look at the screen is a tmux process.
+func (c *tty) match(re *regexp.Regexp) (string, bool) {
+	var m []string
+	ok := testutil.EventuallyEvery(time.Minute, 50*time.Millisecond, func() bool {
+		m = re.FindStringSubmatch(c.screen())
+		return m != nil
+	})
+	if !ok {
+		return "", false
+	}
+	return m[1], true
 }
 
 // waitPrompt waits until the last line of the screen is the prompt.
 func (c *tty) waitPrompt() {
 	c.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		s := strings.TrimRight(c.screen(), "\n ")
-		if strings.HasSuffix(s, "PROMPT>") {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	prompt := testutil.EventuallyEvery(time.Minute, 50*time.Millisecond, func() bool {
+		return strings.HasSuffix(strings.TrimRight(c.screen(), "\n "), "PROMPT>")
+	})
+	if !prompt {
+		c.t.Fatalf("no prompt in a minute; screen:\n%s", c.screen())
 	}
-	c.t.Fatalf("no prompt in a minute; screen:\n%s", c.screen())
 }
 
 // childFaults is the shell's cminflt (/proc/<pid>/stat field 11): the
@@ -222,15 +227,11 @@ func TestShellHook(t *testing.T) {
 // waitFor waits until the screen matches re and returns its first group.
 func (c *tty) waitFor(re *regexp.Regexp) string {
 	c.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(c.screen()); m != nil {
-			return m[1]
-		}
-		time.Sleep(50 * time.Millisecond)
+	m, ok := c.match(re)
+	if !ok {
+		c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", re, c.screen())
 	}
-	c.t.Fatalf("no %s on the terminal in a minute; screen:\n%s", re, c.screen())
-	return ""
+	return m
 }
 
 // TestShellHookFollowsLoginsElsewhere: in bash, zsh and fish under tmux,

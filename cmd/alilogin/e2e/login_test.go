@@ -244,19 +244,15 @@ func TestReloginRevokesOld(t *testing.T) {
 		t.Errorf("first Vault token still valid: %v", err)
 	}
 	// Vault revokes the leases asynchronously; give it a moment.
-	deadline := time.Now().Add(10 * time.Second)
 	nomad, consul := stack.Nomad.Client(), stack.Consul.Client()
-	for {
-		nerr := nomad.WithToken(first.Nomad.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
-		cerr := consul.WithToken(first.Consul.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
-		gone := func(err error) bool { st := apiclient.StatusOf(err); return st == 403 || st == 404 }
-		if gone(nerr) && gone(cerr) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("first Nomad/Consul tokens still valid: %v / %v", nerr, cerr)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var nerr, cerr error
+	gone := func(err error) bool { st := apiclient.StatusOf(err); return st == 403 || st == 404 }
+	if !testutil.EventuallyEvery(10*time.Second, 100*time.Millisecond, func() bool {
+		nerr = nomad.WithToken(first.Nomad.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
+		cerr = consul.WithToken(first.Consul.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil)
+		return gone(nerr) && gone(cerr)
+	}) {
+		t.Fatalf("first Nomad/Consul tokens still valid: %v / %v", nerr, cerr)
 	}
 	if err := nomad.WithToken(second.Nomad.Secret).Do(ctx, "GET", "/v1/acl/token/self", nil, nil); err != nil {
 		t.Errorf("second Nomad token: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/alisw/alilogin/internal/errprefix"
 	"github.com/alisw/alilogin/internal/store"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 var (
@@ -188,16 +189,24 @@ var urlLine = regexp.MustCompile(`(?m)^  (https?://\S+)$`)
 // first group.
 func (p *proc) waitLine(t *testing.T, re *regexp.Regexp, d time.Duration) string {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(p.stderr.String()); m != nil {
-			return m[1]
+	var m []string
+	ended := false
+	testutil.EventuallyEvery(d, 20*time.Millisecond, func() bool {
+		if m = re.FindStringSubmatch(p.stderr.String()); m != nil {
+			return true
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("alilogin ended (%v) before printing %s; stderr:\n%s", p.err, re, p.stderr.String())
-		case <-time.After(20 * time.Millisecond):
+			ended = true
+		default:
 		}
+		return ended
+	})
+	switch {
+	case m != nil:
+		return m[1]
+	case ended:
+		t.Fatalf("alilogin ended (%v) before printing %s; stderr:\n%s", p.err, re, p.stderr.String())
 	}
 	t.Fatalf("alilogin printed no %s in %s; stderr:\n%s", re, d, p.stderr.String())
 	return ""

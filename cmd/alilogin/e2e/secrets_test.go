@@ -13,6 +13,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/hostile"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // kvUser is a session user of a fresh profile that may read
@@ -122,11 +123,10 @@ func TestExecSecrets(t *testing.T) {
 		p := u.start(t, "exec", "--secret-file", "F=secret/"+profile+"/allowed#password", "--",
 			"sh", "-c", `trap 'exit 42' TERM; echo "$F"; while :; do sleep 0.05; done`)
 		var file string
-		deadline := time.Now().Add(30 * time.Second)
-		for file == "" && time.Now().Before(deadline) {
+		testutil.Eventually(30*time.Second, func() bool {
 			file = strings.TrimSpace(p.stdout.String())
-			time.Sleep(20 * time.Millisecond)
-		}
+			return file != ""
+		})
 		if b, err := os.ReadFile(file); err != nil || string(b) != v2 {
 			t.Fatalf("secret file %q while COMMAND runs: %v", file, err)
 		}

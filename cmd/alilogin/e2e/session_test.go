@@ -311,9 +311,11 @@ func TestTokenConcurrent(t *testing.T) {
 	defer cancel()
 	u, profile, _ := seededUser(t, ctx, "20s", "cc-users")
 	first := tokenOut(u.ok(t, "token", "--for", "nomad"))
-	// Let the Vault token, and with it the Nomad token, expire.
-	time.Sleep(21 * time.Second)
-	if !testutil.Eventually(15*time.Second, func() bool { return countNomadTokens(t, ctx, profile) == 0 && countVaultTokens(t, ctx, profile) == 0 }) {
+	// Wait for the Vault token, and with it the Nomad token, to expire
+	// (20 s) and be gone.
+	if !testutil.EventuallyEvery(40*time.Second, 100*time.Millisecond, func() bool {
+		return countNomadTokens(t, ctx, profile) == 0 && countVaultTokens(t, ctx, profile) == 0
+	}) {
 		t.Fatalf("expired tokens still there: nomad %d, vault %d", countNomadTokens(t, ctx, profile), countVaultTokens(t, ctx, profile))
 	}
 
@@ -445,10 +447,7 @@ func TestExec(t *testing.T) {
 
 	t.Run("signals", func(t *testing.T) {
 		p := u.start(t, "exec", "--", "sh", "-c", `trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done`)
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(p.stdout.String(), "ready") && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		testutil.WaitFor(t, 30*time.Second, "COMMAND's ready on stdout", func() bool { return strings.Contains(p.stdout.String(), "ready") })
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
@@ -785,11 +784,12 @@ func TestTokenLogin(t *testing.T) {
 		}
 	}()
 	var authURL string
-	for deadline := time.Now().Add(time.Minute); authURL == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	testutil.Eventually(time.Minute, func() bool {
 		if m := ptyURL.FindStringSubmatch(out.String()); m != nil {
 			authURL = m[1]
 		}
-	}
+		return authURL != ""
+	})
 	if authURL == "" {
 		t.Fatalf("no sign-in URL on the terminal:\n%s", out.String())
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alisw/alilogin/internal/agent"
 	"github.com/alisw/alilogin/internal/teststack"
+	"github.com/alisw/alilogin/internal/testutil"
 )
 
 // cookiePortPage runs on the UI's own host name at another port
@@ -148,13 +149,12 @@ func TestUISessionCookieNotSentAfterALinkFromAnyPage(t *testing.T) {
 	if err := b.Open(ctx, other.URL+"/"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	collected := testutil.EventuallyEvery(20*time.Second, 200*time.Millisecond, func() bool {
 		var title string
-		if err := b.EvalJSON(ctx, "document.title", &title); err == nil && title == "collected" {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+		return b.EvalJSON(ctx, "document.title", &title) == nil && title == "collected"
+	})
+	if !collected {
+		t.Fatalf("the other port's page did not finish its requests in 20s (its title never became \"collected\"): nothing was tried")
 	}
 	t.Logf("the other port's server saw: %q", rec.carrying("")) // every request
 	for _, s := range rec.carrying(session) {

@@ -133,8 +133,8 @@ func leaders(ins ...*instance) []string {
 func waitOneLeader(t *testing.T, timeout time.Duration, ins ...*instance) (*instance, time.Duration) {
 	t.Helper()
 	t0 := time.Now()
-	for time.Since(t0) < timeout {
-		var l *instance
+	var l *instance
+	one := testutil.Eventually(timeout, func() bool {
 		n := 0
 		for _, in := range ins {
 			if in.leading.Load() {
@@ -142,13 +142,12 @@ func waitOneLeader(t *testing.T, timeout time.Duration, ins ...*instance) (*inst
 				n++
 			}
 		}
-		if n == 1 {
-			return l, time.Since(t0)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return n == 1
+	})
+	if !one {
+		t.Fatalf("no single leader after %s: %v", timeout, leaders(ins...))
 	}
-	t.Fatalf("no single leader after %s: %v", timeout, leaders(ins...))
-	return nil, 0
+	return l, time.Since(t0)
 }
 
 func TestElection(t *testing.T) {

@@ -93,12 +93,13 @@ func TestJobSpecArtifact(t *testing.T) {
 			})
 			var seen []event
 			found := false
-			for deadline := time.Now().Add(2 * time.Minute); !found && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			testutil.EventuallyEvery(2*time.Minute, 100*time.Millisecond, func() bool {
 				seen = events()
 				for _, e := range seen {
 					found = found || tc.want(e)
 				}
-			}
+				return found
+			})
 			if !found {
 				t.Fatalf("no such task event in 2m: %+v", seen)
 			}
