@@ -118,11 +118,10 @@ func TestWrongThenRightPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	var text string
-	testutil.EventuallyEvery(20*time.Second, 50*time.Millisecond, func() bool {
+	if !testutil.EventuallyEvery(20*time.Second, 50*time.Millisecond, func() bool {
 		text, _ = b.Text(ctx)
 		return strings.Contains(text, "Invalid username or password")
-	})
-	if !strings.Contains(text, "Invalid username or password") {
+	}) {
 		t.Fatalf("after a wrong password the page says: %q", text)
 	}
 	if err := b.SubmitLogin(ctx, name, pw); err != nil {

@@ -784,13 +784,12 @@ func TestTokenLogin(t *testing.T) {
 		}
 	}()
 	var authURL string
-	testutil.Eventually(time.Minute, func() bool {
+	if !testutil.Eventually(time.Minute, func() bool {
 		if m := ptyURL.FindStringSubmatch(out.String()); m != nil {
 			authURL = m[1]
 		}
 		return authURL != ""
-	})
-	if authURL == "" {
+	}) {
 		t.Fatalf("no sign-in URL on the terminal:\n%s", out.String())
 	}
 	signInAt(t, ctx, authURL, name, pw, out.String)
